@@ -1,0 +1,36 @@
+import { Scalar } from '@scalar/hono-api-reference';
+import { requireToken } from './lib/auth';
+import { type AppDeps, createBaseApp } from './lib/create-app';
+import { channelsRouter } from './routes/channels';
+import { contactsRouter } from './routes/contacts';
+import { healthRouter } from './routes/health';
+import { meRouter } from './routes/me';
+import { segmentsRouter } from './routes/segments';
+
+/** Builds the whole HTTP app around an injected database, so each test can bring its own. */
+export function createApp(deps: AppDeps) {
+  const app = createBaseApp(deps);
+  app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API token of the workspace (rb_...). Roles: agent < manager < owner.',
+  });
+  app.use('/api/*', requireToken);
+  app.route('/', healthRouter);
+  const v1 = [meRouter, contactsRouter, channelsRouter, segmentsRouter];
+  for (const router of v1) app.route('/api/v1', router);
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Rebound API',
+      version: '1',
+      description:
+        'Broadcasts that partly fail, explained and recovered. Errors are `{ "error": { "code", "message", "details" } }`, ' +
+        'with the message in the language of Accept-Language (es or en).',
+    },
+  });
+  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Rebound API' }));
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,75 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { type ApiErrorCode, errorMessage, type Language, pickLanguage, resourceNames } from '@rebound/shared';
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Database } from '../db/client';
+import type { AppEnv } from './env';
+import { ApiError } from './errors';
+
+/** A router whose validation failures become 422s listing each field path. */
+export function createRouter() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const details = result.error.issues.map((issue) => ({
+          path: [result.target === 'json' ? 'body' : result.target, ...issue.path.map(String)].join('.'),
+          message: issue.message,
+        }));
+        throw new ApiError(422, 'validation_failed', {}, details);
+      }
+    },
+  });
+}
+
+export interface AppDeps {
+  db: Database;
+  /** Largest JSON body accepted, in bytes. */
+  bodyLimitBytes?: number;
+}
+
+function render(c: Context<AppEnv>, status: ContentfulStatusCode, code: ApiErrorCode, params: Record<string, string | number>, details?: unknown) {
+  const language: Language = c.var.language ?? 'en';
+  const localized = { ...params };
+  if (typeof params.resource === 'string' && params.resource in resourceNames) {
+    localized.resource = resourceNames[params.resource as keyof typeof resourceNames][language];
+  }
+  return c.json({ error: { code, message: errorMessage(code, language, localized), ...(details !== undefined && { details }) } }, status);
+}
+
+/** The bare app with the cross-cutting parts: database, language, body limit and the one error shape. */
+export function createBaseApp({ db, bodyLimitBytes = 1024 * 1024 }: AppDeps) {
+  const app = createRouter();
+  app.use('*', async (c, next) => {
+    c.set('db', db);
+    const fromHeader = pickLanguage(c.req.header('Accept-Language'));
+    c.set('language', fromHeader ?? 'en');
+    c.set('languageFromHeader', fromHeader !== undefined);
+    await next();
+  });
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: bodyLimitBytes,
+      onError: () => {
+        throw new ApiError(413, 'payload_too_large', { limit: `${Math.round(bodyLimitBytes / 1024)} KB` });
+      },
+    }),
+  );
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return render(c, err.status, err.code, err.params, err.details);
+    if (err instanceof HTTPException) {
+      if (err.status === 400 && /json/i.test(err.message)) return render(c, 400, 'invalid_json', {});
+      if (err.status === 415) return render(c, 415, 'unsupported_media_type', {});
+      if (err.status === 413) return render(c, 413, 'payload_too_large', { limit: `${Math.round(bodyLimitBytes / 1024)} KB` });
+      return c.json({ error: { code: 'http_error', message: err.message } }, err.status);
+    }
+    console.error('[rebound] unhandled error', c.req.method, c.req.path, err);
+    return render(c, 500, 'internal_error', {});
+  });
+  app.notFound((c) => render(c, 404, 'route_not_found', { method: c.req.method, path: c.req.path }));
+  return app;
+}
+
+export type AppRouter = ReturnType<typeof createRouter>;

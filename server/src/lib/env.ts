@@ -1,0 +1,23 @@
+import type { Language, Role } from '@rebound/shared';
+import type { Database } from '../db/client';
+
+export interface AuthContext {
+  workspaceId: number;
+  workspaceName: string;
+  workspaceLanguage: Language;
+  defaultCountry: string;
+  role: Role;
+  tokenId: number;
+  tokenName: string;
+}
+
+/** Hono context variables shared by every route. */
+export interface AppEnv {
+  Variables: {
+    db: Database;
+    language: Language;
+    /** Set when Accept-Language named es or en; otherwise the workspace language wins. */
+    languageFromHeader: boolean;
+    auth: AuthContext;
+  };
+}

@@ -1,0 +1,23 @@
+import { createRouter } from '../../lib/create-app';
+import * as channels from '../../services/channels';
+import * as routes from './channels.routes';
+
+export const channelsRouter = createRouter()
+  .openapi(routes.listChannels, async (c) => {
+    return c.json({ data: await channels.listChannels(c.var.db, c.var.auth.workspaceId) }, 200);
+  })
+  .openapi(routes.createChannel, async (c) => {
+    return c.json(await channels.createChannel(c.var.db, c.var.auth.workspaceId, c.req.valid('json')), 201);
+  })
+  .openapi(routes.getChannel, async (c) => {
+    const row = await channels.getChannelRow(c.var.db, c.var.auth.workspaceId, c.req.valid('param').id);
+    return c.json(channels.toChannel(row), 200);
+  })
+  .openapi(routes.updateChannel, async (c) => {
+    const { id } = c.req.valid('param');
+    return c.json(await channels.updateChannel(c.var.db, c.var.auth.workspaceId, id, c.req.valid('json')), 200);
+  })
+  .openapi(routes.deleteChannel, async (c) => {
+    await channels.deleteChannel(c.var.db, c.var.auth.workspaceId, c.req.valid('param').id);
+    return c.json({ ok: true as const }, 200);
+  });

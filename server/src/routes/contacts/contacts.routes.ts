@@ -1,0 +1,106 @@
+import { createRoute } from '@hono/zod-openapi';
+import {
+  ContactCreateSchema,
+  ContactPageSchema,
+  ContactRefParamSchema,
+  ContactSchema,
+  ContactSearchQuerySchema,
+  ContactUpdateSchema,
+  DuplicatesSchema,
+  MergeBodySchema,
+  TagsBodySchema,
+} from '@rebound/shared';
+import { requirePermission } from '../../lib/auth';
+import { bearer, conflictResponse, errorResponses, jsonBody, jsonContent, notFoundResponse } from '../../lib/openapi';
+
+const tags = ['Contacts'];
+
+export const listContacts = createRoute({
+  method: 'get',
+  path: '/contacts',
+  tags,
+  summary: 'List and search contacts, newest first',
+  security: bearer,
+  middleware: [requirePermission('contacts:read')] as const,
+  request: { query: ContactSearchQuerySchema },
+  responses: { 200: jsonContent(ContactPageSchema, 'A page of contacts.'), ...errorResponses },
+});
+
+export const createContact = createRoute({
+  method: 'post',
+  path: '/contacts',
+  tags,
+  summary: 'Create a contact',
+  security: bearer,
+  middleware: [requirePermission('contacts:write')] as const,
+  request: { body: jsonBody(ContactCreateSchema) },
+  responses: { 201: jsonContent(ContactSchema, 'The new contact.'), ...errorResponses, ...notFoundResponse, ...conflictResponse },
+});
+
+export const findDuplicates = createRoute({
+  method: 'get',
+  path: '/contacts/duplicates',
+  tags,
+  summary: 'Contacts that share a normalized phone or e-mail',
+  security: bearer,
+  middleware: [requirePermission('contacts:read')] as const,
+  responses: { 200: jsonContent(DuplicatesSchema, 'Groups of duplicates.'), ...errorResponses },
+});
+
+export const mergeContacts = createRoute({
+  method: 'post',
+  path: '/contacts/merge',
+  tags,
+  summary: 'Merge one contact into another',
+  description: 'Tags, channel identifiers, custom fields and missing details move to `keep`; `merge` is removed.',
+  security: bearer,
+  middleware: [requirePermission('contacts:merge')] as const,
+  request: { body: jsonBody(MergeBodySchema) },
+  responses: { 200: jsonContent(ContactSchema, 'The kept contact after the merge.'), ...errorResponses, ...notFoundResponse },
+});
+
+export const getContact = createRoute({
+  method: 'get',
+  path: '/contacts/{ref}',
+  tags,
+  summary: 'Get a contact by ID, phone:<number> or email:<address>',
+  security: bearer,
+  middleware: [requirePermission('contacts:read')] as const,
+  request: { params: ContactRefParamSchema },
+  responses: { 200: jsonContent(ContactSchema, 'The contact.'), ...errorResponses, ...notFoundResponse },
+});
+
+export const updateContact = createRoute({
+  method: 'patch',
+  path: '/contacts/{ref}',
+  tags,
+  summary: 'Update a contact',
+  description: 'Only the fields sent change; null clears a field.',
+  security: bearer,
+  middleware: [requirePermission('contacts:write')] as const,
+  request: { params: ContactRefParamSchema, body: jsonBody(ContactUpdateSchema) },
+  responses: { 200: jsonContent(ContactSchema, 'The updated contact.'), ...errorResponses, ...notFoundResponse, ...conflictResponse },
+});
+
+export const addTags = createRoute({
+  method: 'post',
+  path: '/contacts/{ref}/tags',
+  tags,
+  summary: 'Add tags to a contact',
+  description: 'Tags that do not exist yet are created. Adding a tag the contact has changes nothing.',
+  security: bearer,
+  middleware: [requirePermission('contacts:tag')] as const,
+  request: { params: ContactRefParamSchema, body: jsonBody(TagsBodySchema) },
+  responses: { 200: jsonContent(ContactSchema, 'The contact with its tags.'), ...errorResponses, ...notFoundResponse },
+});
+
+export const removeTags = createRoute({
+  method: 'delete',
+  path: '/contacts/{ref}/tags',
+  tags,
+  summary: 'Remove tags from a contact',
+  security: bearer,
+  middleware: [requirePermission('contacts:tag')] as const,
+  request: { params: ContactRefParamSchema, body: jsonBody(TagsBodySchema) },
+  responses: { 200: jsonContent(ContactSchema, 'The contact with its tags.'), ...errorResponses, ...notFoundResponse },
+});

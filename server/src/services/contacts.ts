@@ -1,0 +1,300 @@
+import type { Contact, ContactCreate, ContactUpdate, PhoneProblem } from '@rebound/shared';
+import { channelCapabilities } from '@rebound/shared';
+import { and, desc, eq, inArray, isNotNull, lt, type SQL, sql } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { channels, contactIdentifiers, contacts, contactTags, tags } from '../db/schema';
+import { decodeCursor, encodeCursor } from '../lib/cursor';
+import type { AuthContext } from '../lib/env';
+import { ApiError, notFound } from '../lib/errors';
+import { normalizePhone } from '../lib/phone';
+import { ensureTags, tagContacts, tagNamesByContact } from './tags';
+
+type ContactRow = typeof contacts.$inferSelect;
+type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
+type Workspace = Pick<AuthContext, 'workspaceId' | 'defaultCountry'>;
+
+/** The columns a phone turns into: E.164 when it parses, the text as given and the problem otherwise. */
+export function phoneColumns(phone: string | null | undefined, defaultCountry: string) {
+  if (phone == null) return { phone: null, phoneValid: null, phoneProblem: null };
+  const result = normalizePhone(phone, defaultCountry);
+  return result.valid
+    ? { phone: result.e164, phoneValid: true, phoneProblem: null }
+    : { phone: result.raw, phoneValid: false, phoneProblem: result.problem as PhoneProblem };
+}
+
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
+/** Custom field values are kept as text; null removes the field. */
+function mergeCustomFields(current: Record<string, string>, changes: Record<string, unknown> | undefined) {
+  const next = { ...current };
+  for (const [key, value] of Object.entries(changes ?? {})) {
+    if (value === null) delete next[key];
+    else next[key] = String(value);
+  }
+  return next;
+}
+
+/**
+ * Finds a contact by ID, phone:<number> or email:<address>, only inside the workspace.
+ * When duplicates share a phone or e-mail, the oldest contact answers.
+ */
+export async function resolveContactRef(db: Database | Tx, ws: Workspace, ref: string | number): Promise<ContactRow> {
+  let where: SQL | undefined;
+  const text = String(ref);
+  if (/^\d+$/.test(text)) where = eq(contacts.id, Number(text));
+  else if (text.startsWith('phone:')) {
+    const phone = phoneColumns(text.slice('phone:'.length), ws.defaultCountry).phone;
+    where = phone ? eq(contacts.phone, phone) : undefined;
+  } else if (text.startsWith('email:')) where = eq(contacts.email, normalizeEmail(text.slice('email:'.length)));
+  if (!where) throw notFound('contact', { ref: text });
+  const [row] = await db
+    .select()
+    .from(contacts)
+    .where(and(eq(contacts.workspaceId, ws.workspaceId), where))
+    .orderBy(contacts.id)
+    .limit(1);
+  if (!row) throw notFound('contact', { ref: text });
+  return row;
+}
+
+/** Checks identifiers against the workspace's channels and against other contacts. */
+async function writeIdentifiers(
+  tx: Tx,
+  ws: Workspace,
+  contactId: number,
+  identifiers: NonNullable<ContactCreate['identifiers']>,
+): Promise<void> {
+  for (const { channelId, identifier } of identifiers) {
+    const [channel] = await tx
+      .select({ type: channels.type })
+      .from(channels)
+      .where(and(eq(channels.id, channelId), eq(channels.workspaceId, ws.workspaceId), sql`${channels.deletedAt} IS NULL`));
+    if (!channel) throw notFound('channel', { path: 'identifiers', channelId });
+    const kind = channelCapabilities[channel.type].identifier;
+    if (kind === 'phone' || kind === 'email') {
+      throw new ApiError(422, 'contact_identifier_channel', { channelId }, [
+        { path: 'identifiers', message: `channel ${channelId} uses the contact's ${kind}` },
+      ]);
+    }
+    const [owner] = await tx
+      .select({ contactId: contactIdentifiers.contactId })
+      .from(contactIdentifiers)
+      .where(and(eq(contactIdentifiers.channelId, channelId), eq(contactIdentifiers.identifier, identifier)));
+    if (owner && owner.contactId !== contactId) {
+      throw new ApiError(409, 'contact_identifier_taken', { identifier, channelId, contactId: owner.contactId });
+    }
+    await tx
+      .insert(contactIdentifiers)
+      .values({ contactId, channelId, identifier })
+      .onConflictDoUpdate({ target: [contactIdentifiers.contactId, contactIdentifiers.channelId], set: { identifier } });
+  }
+}
+
+export async function toContacts(db: Database | Tx, rows: ContactRow[]): Promise<Contact[]> {
+  const ids = rows.map((row) => row.id);
+  const tagMap = await tagNamesByContact(db, ids);
+  const identifierRows = ids.length
+    ? await db
+        .select()
+        .from(contactIdentifiers)
+        .where(inArray(contactIdentifiers.contactId, ids))
+        .orderBy(contactIdentifiers.channelId)
+    : [];
+  return rows.map((row) => ({
+    id: row.id,
+    firstName: row.firstName,
+    lastName: row.lastName,
+    phone: row.phone,
+    phoneValid: row.phoneValid,
+    phoneProblem: row.phoneProblem,
+    email: row.email,
+    language: row.language,
+    customFields: row.customFields,
+    identifiers: identifierRows
+      .filter((identifier) => identifier.contactId === row.id)
+      .map(({ channelId, identifier }) => ({ channelId, identifier })),
+    tags: tagMap.get(row.id) ?? [],
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  }));
+}
+
+export async function getContact(db: Database | Tx, ws: Workspace, ref: string | number): Promise<Contact> {
+  const [contact] = await toContacts(db, [await resolveContactRef(db, ws, ref)]);
+  if (!contact) throw notFound('contact');
+  return contact;
+}
+
+export async function createContact(db: Database, ws: Workspace, input: ContactCreate): Promise<Contact> {
+  if (!input.firstName && !input.phone && !input.email && !input.identifiers?.length) {
+    throw new ApiError(422, 'contact_needs_identity', {}, [{ path: '', message: 'firstName, phone, email or identifiers' }]);
+  }
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(contacts)
+      .values({
+        workspaceId: ws.workspaceId,
+        firstName: input.firstName ?? null,
+        lastName: input.lastName ?? null,
+        ...phoneColumns(input.phone, ws.defaultCountry),
+        email: input.email ? normalizeEmail(input.email) : null,
+        language: input.language ?? null,
+        customFields: mergeCustomFields({}, input.customFields),
+      })
+      .returning();
+    if (!row) throw new Error('contact insert returned nothing');
+    if (input.identifiers?.length) await writeIdentifiers(tx, ws, row.id, input.identifiers);
+    if (input.tags?.length) await tagContacts(tx, [row.id], await ensureTags(tx, ws.workspaceId, input.tags));
+    return getContact(tx, ws, row.id);
+  });
+}
+
+export async function updateContact(db: Database, ws: Workspace, ref: string, patch: ContactUpdate): Promise<Contact> {
+  return db.transaction(async (tx) => {
+    const current = await resolveContactRef(tx, ws, ref);
+    const changes: Partial<typeof contacts.$inferInsert> = { updatedAt: new Date() };
+    if (patch.firstName !== undefined) changes.firstName = patch.firstName;
+    if (patch.lastName !== undefined) changes.lastName = patch.lastName;
+    if (patch.phone !== undefined) Object.assign(changes, phoneColumns(patch.phone, ws.defaultCountry));
+    if (patch.email !== undefined) changes.email = patch.email === null ? null : normalizeEmail(patch.email);
+    if (patch.language !== undefined) changes.language = patch.language;
+    if (patch.customFields) changes.customFields = mergeCustomFields(current.customFields, patch.customFields);
+    await tx.update(contacts).set(changes).where(eq(contacts.id, current.id));
+    if (patch.identifiers) await writeIdentifiers(tx, ws, current.id, patch.identifiers);
+    return getContact(tx, ws, current.id);
+  });
+}
+
+export async function addTags(db: Database, ws: Workspace, ref: string, names: string[]): Promise<Contact> {
+  return db.transaction(async (tx) => {
+    const contact = await resolveContactRef(tx, ws, ref);
+    await tagContacts(tx, [contact.id], await ensureTags(tx, ws.workspaceId, names));
+    return getContact(tx, ws, contact.id);
+  });
+}
+
+export async function removeTags(db: Database, ws: Workspace, ref: string, names: string[]): Promise<Contact> {
+  return db.transaction(async (tx) => {
+    const contact = await resolveContactRef(tx, ws, ref);
+    const keys = names.map((name) => name.trim().toLowerCase());
+    await tx.delete(contactTags).where(
+      and(
+        eq(contactTags.contactId, contact.id),
+        inArray(
+          contactTags.tagId,
+          tx
+            .select({ id: tags.id })
+            .from(tags)
+            .where(and(eq(tags.workspaceId, ws.workspaceId), inArray(tags.key, keys))),
+        ),
+      ),
+    );
+    return getContact(tx, ws, contact.id);
+  });
+}
+
+export interface ContactSearch {
+  q?: string | undefined;
+  tag?: string | undefined;
+  cursor?: string | undefined;
+  limit: number;
+}
+
+/** Newest first, one page at a time. */
+export async function searchContacts(db: Database, ws: Workspace, search: ContactSearch) {
+  const conditions: SQL[] = [eq(contacts.workspaceId, ws.workspaceId)];
+  const after = decodeCursor(search.cursor);
+  if (after !== undefined) {
+    if (Number.isNaN(after)) throw new ApiError(422, 'validation_failed', {}, [{ path: 'cursor', message: 'Not a cursor from this API; start again without it' }]);
+    conditions.push(lt(contacts.id, after));
+  }
+  if (search.q) {
+    const q = search.q.toLowerCase();
+    const digits = q.replace(/\D/g, '');
+    const text = sql`instr(lower(coalesce(${contacts.firstName}, '') || ' ' || coalesce(${contacts.lastName}, '')), ${q}) > 0
+      OR instr(coalesce(${contacts.email}, ''), ${q}) > 0
+      OR instr(coalesce(${contacts.phone}, ''), ${q}) > 0`;
+    conditions.push(
+      digits.length >= 4 ? sql`(${text} OR instr(coalesce(${contacts.phone}, ''), ${digits}) > 0)` : sql`(${text})`,
+    );
+  }
+  if (search.tag) {
+    conditions.push(
+      inArray(
+        contacts.id,
+        db
+          .select({ id: contactTags.contactId })
+          .from(contactTags)
+          .innerJoin(tags, eq(tags.id, contactTags.tagId))
+          .where(and(eq(tags.workspaceId, ws.workspaceId), eq(tags.key, search.tag.trim().toLowerCase()))),
+      ),
+    );
+  }
+  const rows = await db
+    .select()
+    .from(contacts)
+    .where(and(...conditions))
+    .orderBy(desc(contacts.id))
+    .limit(search.limit + 1);
+  const page = rows.slice(0, search.limit);
+  const last = page.at(-1);
+  return {
+    data: await toContacts(db, page),
+    nextCursor: rows.length > search.limit && last ? encodeCursor(last.id) : null,
+  };
+}
+
+/** Contacts sharing a normalized phone (valid numbers only) or an e-mail. */
+export async function findDuplicates(db: Database, ws: Workspace) {
+  const groups: { by: 'phone' | 'email'; value: string; contactIds: number[] }[] = [];
+  for (const by of ['phone', 'email'] as const) {
+    const column = by === 'phone' ? contacts.phone : contacts.email;
+    const extra = by === 'phone' ? eq(contacts.phoneValid, true) : isNotNull(contacts.email);
+    const rows = await db
+      .select({ value: column, ids: sql<string>`group_concat(${contacts.id})` })
+      .from(contacts)
+      .where(and(eq(contacts.workspaceId, ws.workspaceId), isNotNull(column), extra))
+      .groupBy(column)
+      .having(sql`count(*) > 1`)
+      .orderBy(column)
+      .limit(1000);
+    for (const row of rows) {
+      if (row.value === null) continue;
+      groups.push({ by, value: row.value, contactIds: row.ids.split(',').map(Number).sort((a, b) => a - b) });
+    }
+  }
+  return { data: groups };
+}
+
+/**
+ * Merges one contact into another: the kept contact gains the other's tags, channel identifiers,
+ * custom fields and any details it lacks; then the merged contact is removed. All or nothing.
+ */
+export async function mergeContacts(db: Database, ws: Workspace, keepRef: string | number, mergeRef: string | number) {
+  return db.transaction(async (tx) => {
+    const keep = await resolveContactRef(tx, ws, keepRef);
+    const merge = await resolveContactRef(tx, ws, mergeRef);
+    if (keep.id === merge.id) throw new ApiError(422, 'merge_same_contact', {}, [{ path: 'merge', message: 'same contact as keep' }]);
+    await tx.run(sql`INSERT OR IGNORE INTO contact_tags (tag_id, contact_id)
+      SELECT tag_id, ${keep.id} FROM contact_tags WHERE contact_id = ${merge.id}`);
+    // An identifier on a channel where the kept contact has none moves over; a clash keeps the kept one.
+    await tx.run(sql`UPDATE contact_identifiers SET contact_id = ${keep.id}
+      WHERE contact_id = ${merge.id}
+        AND channel_id NOT IN (SELECT channel_id FROM contact_identifiers WHERE contact_id = ${keep.id})`);
+    const takeMergePhone = merge.phone !== null && (keep.phone === null || (!keep.phoneValid && merge.phoneValid));
+    await tx
+      .update(contacts)
+      .set({
+        firstName: keep.firstName ?? merge.firstName,
+        lastName: keep.lastName ?? merge.lastName,
+        ...(takeMergePhone ? { phone: merge.phone, phoneValid: merge.phoneValid, phoneProblem: merge.phoneProblem } : {}),
+        email: keep.email ?? merge.email,
+        language: keep.language ?? merge.language,
+        customFields: { ...merge.customFields, ...keep.customFields },
+        updatedAt: new Date(),
+      })
+      .where(eq(contacts.id, keep.id));
+    await tx.delete(contacts).where(eq(contacts.id, merge.id));
+    return getContact(tx, ws, keep.id);
+  });
+}

@@ -1,0 +1,66 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Role } from '@rebound/shared';
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { apiTokens, workspaces } from '../db/schema';
+import type { AuthContext } from '../lib/env';
+
+const PREFIX = 'rb_';
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** Creates a token and returns it in clear text this one time; only its hash is stored. */
+export async function createToken(db: Database, workspaceId: number, name: string, role: Role) {
+  const token = `${PREFIX}${randomBytes(24).toString('base64url')}`;
+  const [row] = await db
+    .insert(apiTokens)
+    .values({ workspaceId, name, role, tokenHash: hashToken(token), prefix: token.slice(0, 8) })
+    .returning();
+  if (!row) throw new Error('token insert returned nothing');
+  return { ...row, token };
+}
+
+/** Resolves a bearer token to its workspace and role, or undefined for an unknown or revoked token. */
+export async function authenticate(db: Database, token: string): Promise<AuthContext | undefined> {
+  if (!token.startsWith(PREFIX) || token.length > 200) return undefined;
+  const [row] = await db
+    .select({
+      tokenId: apiTokens.id,
+      tokenName: apiTokens.name,
+      role: apiTokens.role,
+      lastUsedAt: apiTokens.lastUsedAt,
+      workspaceId: workspaces.id,
+      workspaceName: workspaces.name,
+      workspaceLanguage: workspaces.language,
+      defaultCountry: workspaces.defaultCountry,
+    })
+    .from(apiTokens)
+    .innerJoin(workspaces, eq(workspaces.id, apiTokens.workspaceId))
+    .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt)));
+  if (!row) return undefined;
+  // Record use at most once a minute: a write on every request would serialize reads behind the writer.
+  if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
+    await db.update(apiTokens).set({ lastUsedAt: new Date() }).where(eq(apiTokens.id, row.tokenId));
+  }
+  const { lastUsedAt: _lastUsedAt, ...auth } = row;
+  return auth;
+}
+
+export function listTokens(db: Database, workspaceId: number) {
+  return db
+    .select()
+    .from(apiTokens)
+    .where(and(eq(apiTokens.workspaceId, workspaceId), isNull(apiTokens.revokedAt)))
+    .orderBy(apiTokens.id);
+}
+
+export async function revokeToken(db: Database, workspaceId: number, tokenId: number): Promise<boolean> {
+  const rows = await db
+    .update(apiTokens)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(apiTokens.id, tokenId), eq(apiTokens.workspaceId, workspaceId), isNull(apiTokens.revokedAt)))
+    .returning({ id: apiTokens.id });
+  return rows.length > 0;
+}

@@ -1,0 +1,92 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import type { Role } from '@rebound/shared';
+import { afterAll } from 'vitest';
+import { createApp } from '../src/app';
+import { type DatabaseHandle, openDatabase } from '../src/db/client';
+import { createWorkspace } from '../src/services/workspaces';
+
+export interface TestWorkspace {
+  id: number;
+  tokens: Record<Role, string>;
+}
+
+export interface TestServer {
+  baseUrl: string;
+  database: DatabaseHandle;
+  dir: string;
+  /** A workspace with an owner, a manager and an agent token. */
+  workspace(name?: string, country?: string): Promise<TestWorkspace>;
+  request(method: string, path: string, options?: RequestOptions): Promise<ApiResponse>;
+}
+
+export interface RequestOptions {
+  token?: string;
+  /** Sent as JSON unless it is a string, which is sent as is. */
+  body?: unknown;
+  headers?: Record<string, string>;
+  language?: 'es' | 'en';
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
+  body: any;
+  text: string;
+}
+
+/**
+ * A real server on 127.0.0.1 over a fresh libSQL file, one per test file; closed after the file's tests.
+ */
+export async function startTestServer(options: { bodyLimitBytes?: number } = {}): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'rebound-test-'));
+  const database = await openDatabase({ url: `file:${join(dir, 'test.db')}` });
+  const app = createApp({ db: database.db, ...options });
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}`;
+
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    database.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  return {
+    baseUrl,
+    database,
+    dir,
+    async workspace(name = 'Acme', country = 'AR') {
+      const { workspace, tokens } = await createWorkspace(database.db, { name, defaultCountry: country }, [
+        'owner',
+        'manager',
+        'agent',
+      ]);
+      return { id: workspace.id, tokens: Object.fromEntries(tokens.map((t) => [t.role, t.token])) as Record<Role, string> };
+    },
+    async request(method, path, { token, body, headers = {}, language } = {}) {
+      const init: RequestInit = { method, headers: { ...headers } };
+      const h = init.headers as Record<string, string>;
+      if (token) h.Authorization = `Bearer ${token}`;
+      if (language) h['Accept-Language'] = language;
+      if (body !== undefined) {
+        init.body = typeof body === 'string' ? body : JSON.stringify(body);
+        h['Content-Type'] ??= 'application/json';
+      }
+      const res = await fetch(`${baseUrl}${path}`, init);
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: res.status, headers: res.headers, body: parsed, text };
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { IdSchema, PageQuerySchema, pageOf, TimestampSchema } from './common';
+
+const name = z.string().trim().min(1).max(100);
+/** Spaces around an address are a copy-paste accident, not an error. */
+const email = z.preprocess((value) => (typeof value === 'string' ? value.trim() : value), z.email().max(254));
+const tagName = z.string().trim().min(1, 'A tag needs at least one character').max(100);
+
+/** Custom field keys become JSON paths in segment filters, so they stay plain: letters, digits, _ - and spaces. */
+export const CustomFieldKeySchema = z
+  .string()
+  .regex(/^[\p{L}\p{N}_\- ]{1,64}$/u, 'Use 1-64 letters, digits, spaces, "_" or "-"');
+
+export const CustomFieldsSchema = z
+  .record(CustomFieldKeySchema, z.union([z.string().max(2000), z.number(), z.boolean(), z.null()]))
+  .refine((fields) => Object.keys(fields).length <= 100, 'At most 100 custom fields')
+  .meta({ description: 'Custom fields; values are stored as text. null removes a field.', example: { plan: 'pro' } });
+
+export const ChannelIdentifierSchema = z.object({
+  channelId: IdSchema,
+  identifier: z.string().trim().min(1).max(200).meta({ example: '6789012345' }),
+});
+
+export const ContactCreateSchema = z
+  .object({
+    firstName: name.optional(),
+    lastName: name.optional(),
+    phone: z.string().trim().min(1).max(40).optional().meta({ example: '+54 9 11 5555-1234' }),
+    email: email.optional(),
+    language: z.string().trim().min(2).max(10).optional(),
+    customFields: CustomFieldsSchema.optional(),
+    identifiers: z.array(ChannelIdentifierSchema).max(20).optional(),
+    tags: z.array(tagName).max(50).optional(),
+  })
+  .meta({ description: 'A new contact. The phone is normalized to E.164 with the workspace country; a number that does not parse is kept and flagged invalid.' });
+export type ContactCreate = z.infer<typeof ContactCreateSchema>;
+
+export const ContactUpdateSchema = z.object({
+  firstName: name.nullable().optional(),
+  lastName: name.nullable().optional(),
+  phone: z.string().trim().min(1).max(40).nullable().optional(),
+  email: email.nullable().optional(),
+  language: z.string().trim().min(2).max(10).nullable().optional(),
+  customFields: CustomFieldsSchema.optional(),
+  identifiers: z.array(ChannelIdentifierSchema).max(20).optional(),
+});
+export type ContactUpdate = z.infer<typeof ContactUpdateSchema>;
+
+export const PHONE_PROBLEMS = ['not_a_number', 'too_short', 'too_long', 'invalid_country', 'invalid_number'] as const;
+export type PhoneProblem = (typeof PHONE_PROBLEMS)[number];
+
+export const ContactSchema = z.object({
+  id: z.number().int(),
+  firstName: z.string().nullable(),
+  lastName: z.string().nullable(),
+  phone: z.string().nullable().meta({ description: 'E.164 when valid, otherwise exactly as given.' }),
+  phoneValid: z.boolean().nullable().meta({ description: 'null when the contact has no phone.' }),
+  phoneProblem: z.enum(PHONE_PROBLEMS).nullable(),
+  email: z.string().nullable(),
+  language: z.string().nullable(),
+  customFields: z.record(z.string(), z.string()),
+  identifiers: z.array(z.object({ channelId: z.number().int(), identifier: z.string() })),
+  tags: z.array(z.string()),
+  createdAt: TimestampSchema,
+  updatedAt: TimestampSchema,
+});
+export type Contact = z.infer<typeof ContactSchema>;
+
+export const ContactPageSchema = pageOf(ContactSchema);
+
+export const ContactSearchQuerySchema = PageQuerySchema.extend({
+  q: z.string().trim().max(200).optional().meta({ description: 'Matches name, phone or e-mail.' }),
+  tag: z.string().trim().max(100).optional().meta({ description: 'Only contacts with this tag.' }),
+});
+
+export const ContactRefParamSchema = z.object({
+  ref: z
+    .string()
+    .regex(/^(\d+|phone:.+|email:.+)$/, 'Use a contact ID, phone:<number> or email:<address>')
+    .meta({ param: { name: 'ref', in: 'path' }, example: 'phone:+5491155551234' }),
+});
+
+export const TagsBodySchema = z.object({
+  tags: z.array(tagName).min(1).max(50).meta({ example: ['vip'] }),
+});
+
+export const DuplicateGroupSchema = z.object({
+  by: z.enum(['phone', 'email']),
+  value: z.string(),
+  contactIds: z.array(z.number().int()),
+});
+export const DuplicatesSchema = z.object({ data: z.array(DuplicateGroupSchema) });
+
+const contactRef = z.union([IdSchema, z.string().regex(/^(\d+|phone:.+|email:.+)$/)]);
+export const MergeBodySchema = z.object({
+  keep: contactRef.meta({ description: 'The contact that stays.', example: 12 }),
+  merge: contactRef.meta({ description: 'The contact merged into it and then removed.', example: 34 }),
+});
