@@ -8,19 +8,41 @@ let messenger: number;
 beforeAll(async () => {
   server = await startTestServer();
   ws = await server.workspace('Tienda', 'AR');
-  messenger = (await server.request('POST', '/api/v1/channels', { token: ws.tokens.manager, body: { type: 'messenger', name: 'FB' } })).body.id;
+  messenger = (
+    await server.request('POST', '/api/v1/channels', {
+      token: ws.tokens.manager,
+      body: { type: 'messenger', name: 'FB' },
+    })
+  ).body.id;
 });
 
 const create = (body: unknown) => server.request('POST', '/api/v1/contacts', { token: ws.tokens.agent, body });
 
 describe('create, get and update', () => {
   it('normalizes the phone with the workspace country and finds the contact by any identifier', async () => {
-    const res = await create({ firstName: 'Ana', phone: '011 15 5555-1234', email: ' Ana@Example.COM ', customFields: { plan: 'pro', seats: 3, active: true } });
+    const res = await create({
+      firstName: 'Ana',
+      phone: '011 15 5555-1234',
+      email: ' Ana@Example.COM ',
+      customFields: { plan: 'pro', seats: 3, active: true },
+    });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ phone: '+5491155551234', phoneValid: true, phoneProblem: null, email: 'ana@example.com' });
+    expect(res.body).toMatchObject({
+      phone: '+5491155551234',
+      phoneValid: true,
+      phoneProblem: null,
+      email: 'ana@example.com',
+    });
     expect(res.body.customFields).toEqual({ plan: 'pro', seats: '3', active: 'true' });
-    for (const ref of [String(res.body.id), 'phone:+5491155551234', 'phone:+54 9 11 5555-1234', 'email:ANA@example.com']) {
-      const got = await server.request('GET', `/api/v1/contacts/${encodeURIComponent(ref)}`, { token: ws.tokens.agent });
+    for (const ref of [
+      String(res.body.id),
+      'phone:+5491155551234',
+      'phone:+54 9 11 5555-1234',
+      'email:ANA@example.com',
+    ]) {
+      const got = await server.request('GET', `/api/v1/contacts/${encodeURIComponent(ref)}`, {
+        token: ws.tokens.agent,
+      });
       expect(got.status, ref).toBe(200);
       expect(got.body.id).toBe(res.body.id);
     }
@@ -33,14 +55,26 @@ describe('create, get and update', () => {
   });
 
   it('updates only what is sent, null clears, custom fields merge', async () => {
-    const { body: c } = await create({ firstName: 'Luis', lastName: 'Soto', customFields: { plan: 'free', city: 'Lima' } });
+    const { body: c } = await create({
+      firstName: 'Luis',
+      lastName: 'Soto',
+      customFields: { plan: 'free', city: 'Lima' },
+    });
     const res = await server.request('PATCH', `/api/v1/contacts/${c.id}`, {
       token: ws.tokens.agent,
       body: { lastName: null, phone: '+52 1 55 1234 5678', customFields: { plan: 'pro', city: null } },
     });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ firstName: 'Luis', lastName: null, phone: '+525512345678', customFields: { plan: 'pro' } });
-    const byPhone = await server.request('PATCH', '/api/v1/contacts/phone:+525512345678', { token: ws.tokens.agent, body: { email: 'luis@example.com' } });
+    expect(res.body).toMatchObject({
+      firstName: 'Luis',
+      lastName: null,
+      phone: '+525512345678',
+      customFields: { plan: 'pro' },
+    });
+    const byPhone = await server.request('PATCH', '/api/v1/contacts/phone:+525512345678', {
+      token: ws.tokens.agent,
+      body: { email: 'luis@example.com' },
+    });
     expect(byPhone.body).toMatchObject({ id: c.id, email: 'luis@example.com' });
   });
 
@@ -73,11 +107,20 @@ describe('create, get and update', () => {
 describe('tags', () => {
   it('adds tags once (ignoring case) and removes them', async () => {
     const { body: c } = await create({ firstName: 'Tina' });
-    const add = await server.request('POST', `/api/v1/contacts/${c.id}/tags`, { token: ws.tokens.agent, body: { tags: ['VIP', 'vip', 'failed broadcast 110122'] } });
+    const add = await server.request('POST', `/api/v1/contacts/${c.id}/tags`, {
+      token: ws.tokens.agent,
+      body: { tags: ['VIP', 'vip', 'failed broadcast 110122'] },
+    });
     expect(add.body.tags).toEqual(['failed broadcast 110122', 'VIP']);
-    const again = await server.request('POST', `/api/v1/contacts/${c.id}/tags`, { token: ws.tokens.agent, body: { tags: ['vip'] } });
+    const again = await server.request('POST', `/api/v1/contacts/${c.id}/tags`, {
+      token: ws.tokens.agent,
+      body: { tags: ['vip'] },
+    });
     expect(again.body.tags).toEqual(['failed broadcast 110122', 'VIP']);
-    const del = await server.request('DELETE', `/api/v1/contacts/${c.id}/tags`, { token: ws.tokens.agent, body: { tags: ['Vip'] } });
+    const del = await server.request('DELETE', `/api/v1/contacts/${c.id}/tags`, {
+      token: ws.tokens.agent,
+      body: { tags: ['Vip'] },
+    });
     expect(del.body.tags).toEqual(['failed broadcast 110122']);
   });
 });
@@ -87,7 +130,14 @@ describe('search and pagination', () => {
     const page = await server.workspace('Paginas');
     const made: number[] = [];
     for (let i = 0; i < 7; i++) {
-      made.push((await server.request('POST', '/api/v1/contacts', { token: page.tokens.agent, body: { firstName: `P${i}`, tags: i % 2 ? ['odd'] : [] } })).body.id);
+      made.push(
+        (
+          await server.request('POST', '/api/v1/contacts', {
+            token: page.tokens.agent,
+            body: { firstName: `P${i}`, tags: i % 2 ? ['odd'] : [] },
+          })
+        ).body.id,
+      );
     }
     const seen: number[] = [];
     let cursor: string | null = null;
@@ -110,8 +160,13 @@ describe('search and pagination', () => {
   it('finds by name, e-mail or digits of the phone', async () => {
     await create({ firstName: 'Ramona', lastName: 'Quiroga', phone: '+57 300 123 4567', email: 'rq@correo.co' });
     for (const q of ['ramona quiroga', 'RQ@correo', '3001234567', '300 123']) {
-      const res = await server.request('GET', `/api/v1/contacts?q=${encodeURIComponent(q)}`, { token: ws.tokens.agent });
-      expect(res.body.data.map((c: { firstName: string }) => c.firstName), q).toEqual(['Ramona']);
+      const res = await server.request('GET', `/api/v1/contacts?q=${encodeURIComponent(q)}`, {
+        token: ws.tokens.agent,
+      });
+      expect(
+        res.body.data.map((c: { firstName: string }) => c.firstName),
+        q,
+      ).toEqual(['Ramona']);
     }
   });
 });
@@ -120,9 +175,23 @@ describe('duplicates and merge', () => {
   it('finds contacts sharing a normalized phone or e-mail and merges them', async () => {
     const dup = await server.workspace('Duplicados');
     const post = (body: unknown) => server.request('POST', '/api/v1/contacts', { token: dup.tokens.manager, body });
-    const channel = (await server.request('POST', '/api/v1/channels', { token: dup.tokens.manager, body: { type: 'telegram', name: 'TG' } })).body.id;
+    const channel = (
+      await server.request('POST', '/api/v1/channels', {
+        token: dup.tokens.manager,
+        body: { type: 'telegram', name: 'TG' },
+      })
+    ).body.id;
     const keep = (await post({ firstName: 'Marta', phone: '+54 9 11 4444-1111', tags: ['vip'] })).body;
-    const merge = (await post({ lastName: 'Ríos', phone: '011 15 4444-1111', email: 'marta@example.com', tags: ['cliente'], customFields: { plan: 'pro' }, identifiers: [{ channelId: channel, identifier: '555' }] })).body;
+    const merge = (
+      await post({
+        lastName: 'Ríos',
+        phone: '011 15 4444-1111',
+        email: 'marta@example.com',
+        tags: ['cliente'],
+        customFields: { plan: 'pro' },
+        identifiers: [{ channelId: channel, identifier: '555' }],
+      })
+    ).body;
     const third = (await post({ firstName: 'M', email: 'MARTA@example.com' })).body;
 
     const groups = (await server.request('GET', '/api/v1/contacts/duplicates', { token: dup.tokens.agent })).body.data;
@@ -131,9 +200,15 @@ describe('duplicates and merge', () => {
       { by: 'email', value: 'marta@example.com', contactIds: [merge.id, third.id] },
     ]);
 
-    const agentTry = await server.request('POST', '/api/v1/contacts/merge', { token: dup.tokens.agent, body: { keep: keep.id, merge: merge.id } });
+    const agentTry = await server.request('POST', '/api/v1/contacts/merge', {
+      token: dup.tokens.agent,
+      body: { keep: keep.id, merge: merge.id },
+    });
     expect(agentTry.status).toBe(403);
-    const merged = await server.request('POST', '/api/v1/contacts/merge', { token: dup.tokens.manager, body: { keep: keep.id, merge: merge.id } });
+    const merged = await server.request('POST', '/api/v1/contacts/merge', {
+      token: dup.tokens.manager,
+      body: { keep: keep.id, merge: merge.id },
+    });
     expect(merged.status).toBe(200);
     expect(merged.body).toMatchObject({
       id: keep.id,
@@ -145,7 +220,10 @@ describe('duplicates and merge', () => {
       identifiers: [{ channelId: channel, identifier: '555' }],
     });
     expect((await server.request('GET', `/api/v1/contacts/${merge.id}`, { token: dup.tokens.agent })).status).toBe(404);
-    const self = await server.request('POST', '/api/v1/contacts/merge', { token: dup.tokens.manager, body: { keep: keep.id, merge: `phone:+5491144441111` } });
+    const self = await server.request('POST', '/api/v1/contacts/merge', {
+      token: dup.tokens.manager,
+      body: { keep: keep.id, merge: `phone:+5491144441111` },
+    });
     expect(self.status).toBe(422);
   });
 });

@@ -67,7 +67,10 @@ export async function startTestServer(options: { bodyLimitBytes?: number } = {})
         'manager',
         'agent',
       ]);
-      return { id: workspace.id, tokens: Object.fromEntries(tokens.map((t) => [t.role, t.token])) as Record<Role, string> };
+      return {
+        id: workspace.id,
+        tokens: Object.fromEntries(tokens.map((t) => [t.role, t.token])) as Record<Role, string>,
+      };
     },
     async request(method, path, { token, body, headers = {}, language } = {}) {
       const init: RequestInit = { method, headers: { ...headers } };

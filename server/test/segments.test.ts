@@ -1,4 +1,4 @@
-import type { SegmentCondition, SegmentFilter } from '@rebound/shared';
+import type { SegmentConditionInput, SegmentFilterInput } from '@rebound/shared';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer, type TestWorkspace } from './helpers';
 
@@ -11,7 +11,7 @@ let telegram: number;
 let segmentNumber = 0;
 
 /** Creates the segment through the API and returns the IDs its preview lists (and checks count agrees). */
-async function members(filter: Partial<SegmentFilter> & { groups: SegmentFilter['groups'] }): Promise<string[]> {
+async function members(filter: SegmentFilterInput): Promise<string[]> {
   const created = await server.request('POST', '/api/v1/segments', {
     token: ws.tokens.manager,
     body: { name: `segment ${++segmentNumber}`, filter },
@@ -26,23 +26,41 @@ async function members(filter: Partial<SegmentFilter> & { groups: SegmentFilter[
   return preview.body.sample.map((c: { id: number }) => byId.get(c.id)).sort();
 }
 
-const one = (condition: SegmentCondition | Record<string, unknown>) => ({
-  groups: [{ conditions: [condition as SegmentCondition] }],
+const one = (condition: SegmentConditionInput | Record<string, unknown>) => ({
+  groups: [{ conditions: [condition as SegmentConditionInput] }],
 });
 
 beforeAll(async () => {
   server = await startTestServer();
   ws = await server.workspace();
   const channel = async (type: string) =>
-    (await server.request('POST', '/api/v1/channels', { token: ws.tokens.manager, body: { type, name: type } })).body.id as number;
+    (await server.request('POST', '/api/v1/channels', { token: ws.tokens.manager, body: { type, name: type } })).body
+      .id as number;
   whatsapp = await channel('whatsapp');
   messenger = await channel('messenger');
   telegram = await channel('telegram');
   const people = {
-    ana: { firstName: 'Ana', lastName: 'Pérez', phone: '+5491155551234', email: 'ana@example.com', tags: ['vip', 'cliente'], customFields: { plan: 'pro', city: 'Córdoba' } },
+    ana: {
+      firstName: 'Ana',
+      lastName: 'Pérez',
+      phone: '+5491155551234',
+      email: 'ana@example.com',
+      tags: ['vip', 'cliente'],
+      customFields: { plan: 'pro', city: 'Córdoba' },
+    },
     bruno: { firstName: 'Bruno', phone: '11 5555-0000', tags: ['cliente'], customFields: { plan: 'free' } },
-    carla: { firstName: 'Carla', email: 'carla@example.com', tags: ['vip'], identifiers: [{ channelId: messenger, identifier: 'psid-carla' }] },
-    diego: { firstName: 'Diego', lastName: 'Gómez', tags: ['lead'], identifiers: [{ channelId: telegram, identifier: '777' }] },
+    carla: {
+      firstName: 'Carla',
+      email: 'carla@example.com',
+      tags: ['vip'],
+      identifiers: [{ channelId: messenger, identifier: 'psid-carla' }],
+    },
+    diego: {
+      firstName: 'Diego',
+      lastName: 'Gómez',
+      tags: ['lead'],
+      identifiers: [{ channelId: telegram, identifier: '777' }],
+    },
     elena: { firstName: 'Elena', phone: 'not a phone', customFields: { plan: '' } },
   };
   for (const [key, body] of Object.entries(people)) {
@@ -52,13 +70,20 @@ beforeAll(async () => {
   }
   // A contact of another workspace with the same tags never shows up in this workspace's segments.
   const other = await server.workspace('Other');
-  await server.request('POST', '/api/v1/contacts', { token: other.tokens.agent, body: { firstName: 'Zoe', tags: ['vip'] } });
+  await server.request('POST', '/api/v1/contacts', {
+    token: other.tokens.agent,
+    body: { firstName: 'Zoe', tags: ['vip'] },
+  });
 });
 
 describe('tag conditions', () => {
   it('has any of', async () => {
     expect(await members(one({ type: 'tag', operator: 'hasAnyOf', tags: ['vip'] }))).toEqual(['ana', 'carla']);
-    expect(await members(one({ type: 'tag', operator: 'hasAnyOf', tags: ['VIP', 'lead'] }))).toEqual(['ana', 'carla', 'diego']);
+    expect(await members(one({ type: 'tag', operator: 'hasAnyOf', tags: ['VIP', 'lead'] }))).toEqual([
+      'ana',
+      'carla',
+      'diego',
+    ]);
     expect(await members(one({ type: 'tag', operator: 'hasAnyOf', tags: ['nobody-has-this'] }))).toEqual([]);
   });
   it('has all of', async () => {
@@ -67,8 +92,18 @@ describe('tag conditions', () => {
     expect(await members(one({ type: 'tag', operator: 'hasAllOf', tags: ['vip', 'nobody-has-this'] }))).toEqual([]);
   });
   it('has none of', async () => {
-    expect(await members(one({ type: 'tag', operator: 'hasNoneOf', tags: ['vip'] }))).toEqual(['bruno', 'diego', 'elena']);
-    expect(await members(one({ type: 'tag', operator: 'hasNoneOf', tags: ['nobody-has-this'] }))).toEqual(['ana', 'bruno', 'carla', 'diego', 'elena']);
+    expect(await members(one({ type: 'tag', operator: 'hasNoneOf', tags: ['vip'] }))).toEqual([
+      'bruno',
+      'diego',
+      'elena',
+    ]);
+    expect(await members(one({ type: 'tag', operator: 'hasNoneOf', tags: ['nobody-has-this'] }))).toEqual([
+      'ana',
+      'bruno',
+      'carla',
+      'diego',
+      'elena',
+    ]);
   });
 });
 
@@ -76,23 +111,52 @@ describe('field conditions', () => {
   it('is and is not, ignoring case, on standard and custom fields', async () => {
     expect(await members(one({ type: 'field', field: 'firstName', operator: 'is', value: 'ana' }))).toEqual(['ana']);
     expect(await members(one({ type: 'field', field: 'custom.plan', operator: 'is', value: 'PRO' }))).toEqual(['ana']);
-    expect(await members(one({ type: 'field', field: 'custom.plan', operator: 'isNot', value: 'pro' }))).toEqual(['bruno', 'carla', 'diego', 'elena']);
-    expect(await members(one({ type: 'field', field: 'lastName', operator: 'isNot', value: 'Pérez' }))).toEqual(['bruno', 'carla', 'diego', 'elena']);
+    expect(await members(one({ type: 'field', field: 'custom.plan', operator: 'isNot', value: 'pro' }))).toEqual([
+      'bruno',
+      'carla',
+      'diego',
+      'elena',
+    ]);
+    expect(await members(one({ type: 'field', field: 'lastName', operator: 'isNot', value: 'Pérez' }))).toEqual([
+      'bruno',
+      'carla',
+      'diego',
+      'elena',
+    ]);
   });
   it('is on the phone compares normalized numbers', async () => {
-    expect(await members(one({ type: 'field', field: 'phone', operator: 'is', value: '011 15 5555-1234' }))).toEqual(['ana']);
+    expect(await members(one({ type: 'field', field: 'phone', operator: 'is', value: '011 15 5555-1234' }))).toEqual([
+      'ana',
+    ]);
   });
   it('contains', async () => {
-    expect(await members(one({ type: 'field', field: 'email', operator: 'contains', value: 'EXAMPLE.com' }))).toEqual(['ana', 'carla']);
-    expect(await members(one({ type: 'field', field: 'custom.city', operator: 'contains', value: 'córd' }))).toEqual(['ana']);
+    expect(await members(one({ type: 'field', field: 'email', operator: 'contains', value: 'EXAMPLE.com' }))).toEqual([
+      'ana',
+      'carla',
+    ]);
+    expect(await members(one({ type: 'field', field: 'custom.city', operator: 'contains', value: 'córd' }))).toEqual([
+      'ana',
+    ]);
     // % and _ are plain characters, not wildcards.
     expect(await members(one({ type: 'field', field: 'firstName', operator: 'contains', value: '%' }))).toEqual([]);
   });
   it('exists and does not exist (an empty value counts as missing)', async () => {
-    expect(await members(one({ type: 'field', field: 'phone', operator: 'exists' }))).toEqual(['ana', 'bruno', 'elena']);
-    expect(await members(one({ type: 'field', field: 'email', operator: 'notExists' }))).toEqual(['bruno', 'diego', 'elena']);
+    expect(await members(one({ type: 'field', field: 'phone', operator: 'exists' }))).toEqual([
+      'ana',
+      'bruno',
+      'elena',
+    ]);
+    expect(await members(one({ type: 'field', field: 'email', operator: 'notExists' }))).toEqual([
+      'bruno',
+      'diego',
+      'elena',
+    ]);
     expect(await members(one({ type: 'field', field: 'custom.plan', operator: 'exists' }))).toEqual(['ana', 'bruno']);
-    expect(await members(one({ type: 'field', field: 'custom.plan', operator: 'notExists' }))).toEqual(['carla', 'diego', 'elena']);
+    expect(await members(one({ type: 'field', field: 'custom.plan', operator: 'notExists' }))).toEqual([
+      'carla',
+      'diego',
+      'elena',
+    ]);
   });
 });
 
@@ -101,7 +165,12 @@ describe('channel conditions', () => {
     expect(await members(one({ type: 'channel', channelId: whatsapp }))).toEqual(['ana', 'bruno', 'elena']);
     expect(await members(one({ type: 'channel', channelId: messenger }))).toEqual(['carla']);
     expect(await members(one({ type: 'channel', channelId: telegram, operator: 'hasIdentifier' }))).toEqual(['diego']);
-    expect(await members(one({ type: 'channel', channelId: telegram, operator: 'hasNoIdentifier' }))).toEqual(['ana', 'bruno', 'carla', 'elena']);
+    expect(await members(one({ type: 'channel', channelId: telegram, operator: 'hasNoIdentifier' }))).toEqual([
+      'ana',
+      'bruno',
+      'carla',
+      'elena',
+    ]);
   });
   it('refuses a channel of no workspace or another workspace', async () => {
     const res = await server.request('POST', '/api/v1/segments', {
@@ -116,21 +185,39 @@ describe('channel conditions', () => {
 
 describe('combinations', () => {
   it('AND inside a group, OR between groups', async () => {
-    const filter: SegmentFilter = {
+    const filter: SegmentFilterInput = {
       match: 'any',
       groups: [
-        { match: 'all', conditions: [{ type: 'tag', operator: 'hasAnyOf', tags: ['vip'] }, { type: 'field', field: 'phone', operator: 'exists' }] },
+        {
+          match: 'all',
+          conditions: [
+            { type: 'tag', operator: 'hasAnyOf', tags: ['vip'] },
+            { type: 'field', field: 'phone', operator: 'exists' },
+          ],
+        },
         { match: 'all', conditions: [{ type: 'tag', operator: 'hasAnyOf', tags: ['lead'] }] },
       ],
     };
     expect(await members(filter)).toEqual(['ana', 'diego']);
   });
   it('OR inside a group, AND between groups', async () => {
-    const filter: SegmentFilter = {
+    const filter: SegmentFilterInput = {
       match: 'all',
       groups: [
-        { match: 'any', conditions: [{ type: 'tag', operator: 'hasAnyOf', tags: ['vip'] }, { type: 'tag', operator: 'hasAnyOf', tags: ['lead'] }] },
-        { match: 'any', conditions: [{ type: 'field', field: 'email', operator: 'notExists' }, { type: 'channel', operator: 'hasIdentifier', channelId: messenger }] },
+        {
+          match: 'any',
+          conditions: [
+            { type: 'tag', operator: 'hasAnyOf', tags: ['vip'] },
+            { type: 'tag', operator: 'hasAnyOf', tags: ['lead'] },
+          ],
+        },
+        {
+          match: 'any',
+          conditions: [
+            { type: 'field', field: 'email', operator: 'notExists' },
+            { type: 'channel', operator: 'hasIdentifier', channelId: messenger },
+          ],
+        },
       ],
     };
     expect(await members(filter)).toEqual(['carla', 'diego']);
@@ -144,11 +231,18 @@ describe('combinations', () => {
       body: { name: 'dynamic leads', filter: one({ type: 'tag', operator: 'hasAnyOf', tags: ['lead'] }) },
     });
     const count = async () =>
-      (await server.request('GET', `/api/v1/segments/${created.body.id}/preview`, { token: ws.tokens.agent })).body.count;
+      (await server.request('GET', `/api/v1/segments/${created.body.id}/preview`, { token: ws.tokens.agent })).body
+        .count;
     expect(await count()).toBe(1);
-    await server.request('POST', `/api/v1/contacts/${ids.bruno}/tags`, { token: ws.tokens.agent, body: { tags: ['lead'] } });
+    await server.request('POST', `/api/v1/contacts/${ids.bruno}/tags`, {
+      token: ws.tokens.agent,
+      body: { tags: ['lead'] },
+    });
     expect(await count()).toBe(2);
-    await server.request('DELETE', `/api/v1/contacts/${ids.bruno}/tags`, { token: ws.tokens.agent, body: { tags: ['LEAD'] } });
+    await server.request('DELETE', `/api/v1/contacts/${ids.bruno}/tags`, {
+      token: ws.tokens.agent,
+      body: { tags: ['LEAD'] },
+    });
     expect(await count()).toBe(1);
   });
 });
@@ -163,20 +257,37 @@ describe('segment names and the 500 cap', () => {
       body: { ...body, name: 'clientes vip' },
     });
     expect(es.status).toBe(409);
-    expect(es.body.error).toMatchObject({ code: 'segment_name_taken', message: 'El nombre del segmento de contacto debe ser único.' });
+    expect(es.body.error).toMatchObject({
+      code: 'segment_name_taken',
+      message: 'El nombre del segmento de contacto debe ser único.',
+    });
     const en = await server.request('POST', '/api/v1/segments', { token: ws.tokens.manager, language: 'en', body });
     expect(en.body.error.message).toBe('Contact segment name must be unique.');
   });
 
   it('a renamed or deleted segment frees its name', async () => {
-    const a = await server.request('POST', '/api/v1/segments', { token: ws.tokens.manager, body: { name: 'Temporal', filter: { groups: [] } } });
-    const clash = await server.request('PATCH', `/api/v1/segments/${a.body.id}`, { token: ws.tokens.manager, body: { name: 'Clientes VIP' } });
+    const a = await server.request('POST', '/api/v1/segments', {
+      token: ws.tokens.manager,
+      body: { name: 'Temporal', filter: { groups: [] } },
+    });
+    const clash = await server.request('PATCH', `/api/v1/segments/${a.body.id}`, {
+      token: ws.tokens.manager,
+      body: { name: 'Clientes VIP' },
+    });
     expect(clash.status).toBe(409);
-    expect((await server.request('DELETE', `/api/v1/segments/${a.body.id}`, { token: ws.tokens.manager })).status).toBe(200);
-    const gone = await server.request('GET', `/api/v1/segments/${a.body.id}`, { token: ws.tokens.agent, language: 'es' });
+    expect((await server.request('DELETE', `/api/v1/segments/${a.body.id}`, { token: ws.tokens.manager })).status).toBe(
+      200,
+    );
+    const gone = await server.request('GET', `/api/v1/segments/${a.body.id}`, {
+      token: ws.tokens.agent,
+      language: 'es',
+    });
     expect(gone.status).toBe(404);
     expect(gone.body.error.message).toBe('Segmento de contacto no encontrado');
-    const again = await server.request('POST', '/api/v1/segments', { token: ws.tokens.manager, body: { name: 'Temporal', filter: { groups: [] } } });
+    const again = await server.request('POST', '/api/v1/segments', {
+      token: ws.tokens.manager,
+      body: { name: 'Temporal', filter: { groups: [] } },
+    });
     expect(again.status).toBe(201);
   });
 
@@ -185,22 +296,45 @@ describe('segment names and the 500 cap', () => {
     const { db } = server.database;
     const { segments } = await import('../src/db/schema');
     await db.insert(segments).values(
-      Array.from({ length: 499 }, (_, i) => ({ workspaceId: capped.id, name: `s${i}`, nameKey: `s${i}`, filter: { match: 'all', groups: [] } })),
+      Array.from({ length: 499 }, (_, i) => ({
+        workspaceId: capped.id,
+        name: `s${i}`,
+        nameKey: `s${i}`,
+        filter: { match: 'all', groups: [] },
+      })),
     );
     const body = (name: string) => ({ name, filter: { groups: [] } });
-    const last = await server.request('POST', '/api/v1/segments', { token: capped.tokens.manager, body: body('number 500') });
+    const last = await server.request('POST', '/api/v1/segments', {
+      token: capped.tokens.manager,
+      body: body('number 500'),
+    });
     expect(last.status).toBe(201);
-    const over = await server.request('POST', '/api/v1/segments', { token: capped.tokens.manager, language: 'es', body: body('number 501') });
+    const over = await server.request('POST', '/api/v1/segments', {
+      token: capped.tokens.manager,
+      language: 'es',
+      body: body('number 501'),
+    });
     expect(over.status).toBe(409);
     expect(over.body.error.message).toBe(
       'Límite alcanzado: la cantidad máxima de segmentos en un espacio de trabajo es 500. Elimine un segmento antes de crear uno nuevo.',
     );
-    const overEn = await server.request('POST', '/api/v1/segments', { token: capped.tokens.manager, language: 'en', body: body('number 501') });
-    expect(overEn.body.error.message).toBe('Limit reached: the maximum number of segments in a workspace is 500. Delete a segment before creating a new one.');
+    const overEn = await server.request('POST', '/api/v1/segments', {
+      token: capped.tokens.manager,
+      language: 'en',
+      body: body('number 501'),
+    });
+    expect(overEn.body.error.message).toBe(
+      'Limit reached: the maximum number of segments in a workspace is 500. Delete a segment before creating a new one.',
+    );
     await server.request('DELETE', `/api/v1/segments/${last.body.id}`, { token: capped.tokens.manager });
-    expect((await server.request('POST', '/api/v1/segments', { token: capped.tokens.manager, body: body('number 501') })).status).toBe(201);
+    expect(
+      (await server.request('POST', '/api/v1/segments', { token: capped.tokens.manager, body: body('number 501') }))
+        .status,
+    ).toBe(201);
     // The cap is per workspace: the first workspace still creates segments.
-    expect((await server.request('POST', '/api/v1/segments', { token: ws.tokens.manager, body: body('still fine') })).status).toBe(201);
+    expect(
+      (await server.request('POST', '/api/v1/segments', { token: ws.tokens.manager, body: body('still fine') })).status,
+    ).toBe(201);
   });
 });
 

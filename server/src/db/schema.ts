@@ -2,9 +2,10 @@
  * The one schema module. Times are epoch milliseconds. Every row that belongs to a workspace carries
  * workspace_id, and every query filters on it: that is what keeps workspaces apart.
  */
+
+import type { ChannelType, Language, PhoneProblem, Role } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
-import type { ChannelType, Language, PhoneProblem, Role } from '@rebound/shared';
 
 const createdAt = () =>
   integer('created_at', { mode: 'timestamp_ms' })

@@ -22,6 +22,7 @@ export const requireToken = createMiddleware<AppEnv>(async (c, next) => {
 export const requirePermission = (permission: Permission) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const { role } = c.var.auth;
-    if (!roleAllows(role, permission)) throw new ApiError(403, 'forbidden', { role, required: permissions[permission] });
+    if (!roleAllows(role, permission))
+      throw new ApiError(403, 'forbidden', { role, required: permissions[permission] });
     await next();
   });

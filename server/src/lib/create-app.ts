@@ -29,13 +29,22 @@ export interface AppDeps {
   bodyLimitBytes?: number;
 }
 
-function render(c: Context<AppEnv>, status: ContentfulStatusCode, code: ApiErrorCode, params: Record<string, string | number>, details?: unknown) {
+function render(
+  c: Context<AppEnv>,
+  status: ContentfulStatusCode,
+  code: ApiErrorCode,
+  params: Record<string, string | number>,
+  details?: unknown,
+) {
   const language: Language = c.var.language ?? 'en';
   const localized = { ...params };
   if (typeof params.resource === 'string' && params.resource in resourceNames) {
     localized.resource = resourceNames[params.resource as keyof typeof resourceNames][language];
   }
-  return c.json({ error: { code, message: errorMessage(code, language, localized), ...(details !== undefined && { details }) } }, status);
+  return c.json(
+    { error: { code, message: errorMessage(code, language, localized), ...(details !== undefined && { details }) } },
+    status,
+  );
 }
 
 /** The bare app with the cross-cutting parts: database, language, body limit and the one error shape. */
@@ -62,7 +71,8 @@ export function createBaseApp({ db, bodyLimitBytes = 1024 * 1024 }: AppDeps) {
     if (err instanceof HTTPException) {
       if (err.status === 400 && /json/i.test(err.message)) return render(c, 400, 'invalid_json', {});
       if (err.status === 415) return render(c, 415, 'unsupported_media_type', {});
-      if (err.status === 413) return render(c, 413, 'payload_too_large', { limit: `${Math.round(bodyLimitBytes / 1024)} KB` });
+      if (err.status === 413)
+        return render(c, 413, 'payload_too_large', { limit: `${Math.round(bodyLimitBytes / 1024)} KB` });
       return c.json({ error: { code: 'http_error', message: err.message } }, err.status);
     }
     console.error('[rebound] unhandled error', c.req.method, c.req.path, err);

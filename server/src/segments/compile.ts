@@ -47,7 +47,13 @@ export async function compileSegmentFilter(db: Database, scope: SegmentScope, fi
     ? await db
         .select({ id: channels.id, type: channels.type })
         .from(channels)
-        .where(and(eq(channels.workspaceId, scope.workspaceId), inArray(channels.id, channelIds), isNull(channels.deletedAt)))
+        .where(
+          and(
+            eq(channels.workspaceId, scope.workspaceId),
+            inArray(channels.id, channelIds),
+            isNull(channels.deletedAt),
+          ),
+        )
     : [];
   const lookups: Lookups = {
     tagIds: new Map(tagRows.map((row) => [row.key, row.id])),
@@ -55,7 +61,10 @@ export async function compileSegmentFilter(db: Database, scope: SegmentScope, fi
     defaultCountry: scope.defaultCountry,
   };
   const groups = filter.groups.map((group) =>
-    join(group.match, group.conditions.map((condition) => compileCondition(condition, lookups))),
+    join(
+      group.match,
+      group.conditions.map((condition) => compileCondition(condition, lookups)),
+    ),
   );
   return and(eq(contacts.workspaceId, scope.workspaceId), join(filter.match, groups)) as SQL;
 }
@@ -115,7 +124,9 @@ function compileField(condition: Extract<SegmentCondition, { type: 'field' }>, l
     case 'isNot': {
       // A phone is compared in E.164, so "11 5555-1234" finds +5491155551234 in an Argentine workspace.
       const value =
-        condition.field === 'phone' ? (phoneColumns(condition.value, lookups.defaultCountry).phone ?? condition.value) : condition.value;
+        condition.field === 'phone'
+          ? (phoneColumns(condition.value, lookups.defaultCountry).phone ?? condition.value)
+          : condition.value;
       const equal = sql`${column} = ${value} COLLATE NOCASE`;
       return condition.operator === 'is' ? equal : sql`(${column} IS NULL OR NOT (${equal}))`;
     }

@@ -63,7 +63,12 @@ export async function createChannel(db: Database, workspaceId: number, input: Ch
   return toChannel(row);
 }
 
-export async function updateChannel(db: Database, workspaceId: number, id: number, patch: ChannelUpdate): Promise<Channel> {
+export async function updateChannel(
+  db: Database,
+  workspaceId: number,
+  id: number,
+  patch: ChannelUpdate,
+): Promise<Channel> {
   const current = await getChannelRow(db, workspaceId, id);
   const [row] = await db
     .update(channels)

@@ -68,7 +68,9 @@ async function writeIdentifiers(
     const [channel] = await tx
       .select({ type: channels.type })
       .from(channels)
-      .where(and(eq(channels.id, channelId), eq(channels.workspaceId, ws.workspaceId), sql`${channels.deletedAt} IS NULL`));
+      .where(
+        and(eq(channels.id, channelId), eq(channels.workspaceId, ws.workspaceId), sql`${channels.deletedAt} IS NULL`),
+      );
     if (!channel) throw notFound('channel', { path: 'identifiers', channelId });
     const kind = channelCapabilities[channel.type].identifier;
     if (kind === 'phone' || kind === 'email') {
@@ -86,7 +88,10 @@ async function writeIdentifiers(
     await tx
       .insert(contactIdentifiers)
       .values({ contactId, channelId, identifier })
-      .onConflictDoUpdate({ target: [contactIdentifiers.contactId, contactIdentifiers.channelId], set: { identifier } });
+      .onConflictDoUpdate({
+        target: [contactIdentifiers.contactId, contactIdentifiers.channelId],
+        set: { identifier },
+      });
   }
 }
 
@@ -127,7 +132,9 @@ export async function getContact(db: Database | Tx, ws: Workspace, ref: string |
 
 export async function createContact(db: Database, ws: Workspace, input: ContactCreate): Promise<Contact> {
   if (!input.firstName && !input.phone && !input.email && !input.identifiers?.length) {
-    throw new ApiError(422, 'contact_needs_identity', {}, [{ path: '', message: 'firstName, phone, email or identifiers' }]);
+    throw new ApiError(422, 'contact_needs_identity', {}, [
+      { path: '', message: 'firstName, phone, email or identifiers' },
+    ]);
   }
   return db.transaction(async (tx) => {
     const [row] = await tx
@@ -205,7 +212,10 @@ export async function searchContacts(db: Database, ws: Workspace, search: Contac
   const conditions: SQL[] = [eq(contacts.workspaceId, ws.workspaceId)];
   const after = decodeCursor(search.cursor);
   if (after !== undefined) {
-    if (Number.isNaN(after)) throw new ApiError(422, 'validation_failed', {}, [{ path: 'cursor', message: 'Not a cursor from this API; start again without it' }]);
+    if (Number.isNaN(after))
+      throw new ApiError(422, 'validation_failed', {}, [
+        { path: 'cursor', message: 'Not a cursor from this API; start again without it' },
+      ]);
     conditions.push(lt(contacts.id, after));
   }
   if (search.q) {
@@ -260,7 +270,14 @@ export async function findDuplicates(db: Database, ws: Workspace) {
       .limit(1000);
     for (const row of rows) {
       if (row.value === null) continue;
-      groups.push({ by, value: row.value, contactIds: row.ids.split(',').map(Number).sort((a, b) => a - b) });
+      groups.push({
+        by,
+        value: row.value,
+        contactIds: row.ids
+          .split(',')
+          .map(Number)
+          .sort((a, b) => a - b),
+      });
     }
   }
   return { data: groups };
@@ -274,7 +291,8 @@ export async function mergeContacts(db: Database, ws: Workspace, keepRef: string
   return db.transaction(async (tx) => {
     const keep = await resolveContactRef(tx, ws, keepRef);
     const merge = await resolveContactRef(tx, ws, mergeRef);
-    if (keep.id === merge.id) throw new ApiError(422, 'merge_same_contact', {}, [{ path: 'merge', message: 'same contact as keep' }]);
+    if (keep.id === merge.id)
+      throw new ApiError(422, 'merge_same_contact', {}, [{ path: 'merge', message: 'same contact as keep' }]);
     await tx.run(sql`INSERT OR IGNORE INTO contact_tags (tag_id, contact_id)
       SELECT tag_id, ${keep.id} FROM contact_tags WHERE contact_id = ${merge.id}`);
     // An identifier on a channel where the kept contact has none moves over; a clash keeps the kept one.
@@ -287,7 +305,9 @@ export async function mergeContacts(db: Database, ws: Workspace, keepRef: string
       .set({
         firstName: keep.firstName ?? merge.firstName,
         lastName: keep.lastName ?? merge.lastName,
-        ...(takeMergePhone ? { phone: merge.phone, phoneValid: merge.phoneValid, phoneProblem: merge.phoneProblem } : {}),
+        ...(takeMergePhone
+          ? { phone: merge.phone, phoneValid: merge.phoneValid, phoneProblem: merge.phoneProblem }
+          : {}),
         email: keep.email ?? merge.email,
         language: keep.language ?? merge.language,
         customFields: { ...merge.customFields, ...keep.customFields },

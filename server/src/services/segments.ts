@@ -63,7 +63,9 @@ async function assertNameFree(tx: Tx, workspaceId: number, name: string, exceptI
 
 /** Conditions may only name channels of this workspace (tags may be ones nobody has yet). */
 async function assertChannelsExist(tx: Tx, workspaceId: number, filter: SegmentFilter) {
-  const ids = [...new Set(filter.groups.flatMap((g) => g.conditions.flatMap((c) => (c.type === 'channel' ? [c.channelId] : []))))];
+  const ids = [
+    ...new Set(filter.groups.flatMap((g) => g.conditions.flatMap((c) => (c.type === 'channel' ? [c.channelId] : [])))),
+  ];
   if (ids.length === 0) return;
   const rows = await tx
     .select({ id: channels.id, type: channels.type })
@@ -72,7 +74,9 @@ async function assertChannelsExist(tx: Tx, workspaceId: number, filter: SegmentF
   const found = new Set(rows.map((row) => row.id));
   const missing = ids.find((id) => !found.has(id));
   if (missing !== undefined) {
-    throw new ApiError(422, 'segment_filter_channel', { channelId: missing }, [{ path: 'filter', message: `unknown channel ${missing}` }]);
+    throw new ApiError(422, 'segment_filter_channel', { channelId: missing }, [
+      { path: 'filter', message: `unknown channel ${missing}` },
+    ]);
   }
 }
 

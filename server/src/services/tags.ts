@@ -46,7 +46,10 @@ export async function tagContacts(db: Tx, contactIds: readonly number[], tagIds:
   const rows = contactIds.flatMap((contactId) => tagIds.map((tagId) => ({ contactId, tagId })));
   // Chunks keep the bound parameters far below SQLite's limit.
   for (let i = 0; i < rows.length; i += 1000) {
-    await db.insert(contactTags).values(rows.slice(i, i + 1000)).onConflictDoNothing();
+    await db
+      .insert(contactTags)
+      .values(rows.slice(i, i + 1000))
+      .onConflictDoNothing();
   }
 }
 

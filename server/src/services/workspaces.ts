@@ -13,7 +13,8 @@ export interface NewWorkspace {
 /** Creates a workspace with one token per requested role (an owner token at least). */
 export async function createWorkspace(db: Database, input: NewWorkspace, roles: Role[] = ['owner']) {
   const defaultCountry = (input.defaultCountry ?? 'AR').toUpperCase();
-  if (!isCountryCode(defaultCountry)) throw new Error(`Unknown country code "${input.defaultCountry}"; use ISO 3166 alpha-2 such as AR, MX, CO, ES, BR.`);
+  if (!isCountryCode(defaultCountry))
+    throw new Error(`Unknown country code "${input.defaultCountry}"; use ISO 3166 alpha-2 such as AR, MX, CO, ES, BR.`);
   const [workspace] = await db
     .insert(workspaces)
     .values({ name: input.name, language: input.language ?? 'es', defaultCountry })

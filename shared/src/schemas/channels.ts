@@ -32,7 +32,9 @@ const baseUrl = z
 export const ChannelCreateSchema = z.object({
   type: ChannelTypeSchema,
   name: z.string().trim().min(1).max(100),
-  limits: ChannelLimitsSchema.partial().optional().meta({ description: "Defaults come from the channel table for the type." }),
+  limits: ChannelLimitsSchema.partial()
+    .optional()
+    .meta({ description: 'Defaults come from the channel table for the type.' }),
   credentials: credentials.optional(),
   baseUrl: baseUrl.nullable().optional(),
 });

@@ -31,7 +31,10 @@ export const PageQuerySchema = z.object({
 export function pageOf<T extends z.ZodType>(item: T) {
   return z.object({
     data: z.array(item),
-    nextCursor: z.string().nullable().meta({ description: 'Pass as cursor to get the next page; null on the last page.' }),
+    nextCursor: z
+      .string()
+      .nullable()
+      .meta({ description: 'Pass as cursor to get the next page; null on the last page.' }),
   });
 }
 

@@ -32,7 +32,10 @@ export const ContactCreateSchema = z
     identifiers: z.array(ChannelIdentifierSchema).max(20).optional(),
     tags: z.array(tagName).max(50).optional(),
   })
-  .meta({ description: 'A new contact. The phone is normalized to E.164 with the workspace country; a number that does not parse is kept and flagged invalid.' });
+  .meta({
+    description:
+      'A new contact. The phone is normalized to E.164 with the workspace country; a number that does not parse is kept and flagged invalid.',
+  });
 export type ContactCreate = z.infer<typeof ContactCreateSchema>;
 
 export const ContactUpdateSchema = z.object({
@@ -81,7 +84,11 @@ export const ContactRefParamSchema = z.object({
 });
 
 export const TagsBodySchema = z.object({
-  tags: z.array(tagName).min(1).max(50).meta({ example: ['vip'] }),
+  tags: z
+    .array(tagName)
+    .min(1)
+    .max(50)
+    .meta({ example: ['vip'] }),
 });
 
 export const DuplicateGroupSchema = z.object({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { CustomFieldKeySchema } from './contacts';
 import { IdSchema, TimestampSchema } from './common';
+import { CustomFieldKeySchema } from './contacts';
 
 export const STANDARD_FIELDS = ['firstName', 'lastName', 'phone', 'email', 'language'] as const;
 export const MAX_SEGMENTS_PER_WORKSPACE = 500;
@@ -16,10 +16,12 @@ export const TagConditionSchema = z.object({
 /** A standard field by name, or a custom field as "custom.<key>". */
 export const FieldRefSchema = z.union([
   z.enum(STANDARD_FIELDS),
-  z.templateLiteral(['custom.', z.string()]).refine(
-    (ref) => CustomFieldKeySchema.safeParse(ref.slice('custom.'.length)).success,
-    'Custom fields are written custom.<key>, the key 1-64 letters, digits, spaces, "_" or "-"',
-  ),
+  z
+    .templateLiteral(['custom.', z.string()])
+    .refine(
+      (ref) => CustomFieldKeySchema.safeParse(ref.slice('custom.'.length)).success,
+      'Custom fields are written custom.<key>, the key 1-64 letters, digits, spaces, "_" or "-"',
+    ),
 ]);
 
 export const FieldConditionSchema = z.discriminatedUnion('operator', [
@@ -40,6 +42,7 @@ export const ChannelConditionSchema = z.object({
 
 export const SegmentConditionSchema = z.union([TagConditionSchema, FieldConditionSchema, ChannelConditionSchema]);
 export type SegmentCondition = z.infer<typeof SegmentConditionSchema>;
+export type SegmentConditionInput = z.input<typeof SegmentConditionSchema>;
 
 export const SegmentGroupSchema = z.object({
   match: z.enum(['all', 'any']).default('all').meta({ description: 'all = AND, any = OR between conditions.' }),
@@ -53,9 +56,14 @@ export const SegmentFilterSchema = z
   })
   .meta({
     description: 'Evaluated each time the segment is used. No groups means every contact.',
-    example: { match: 'all', groups: [{ match: 'all', conditions: [{ type: 'tag', operator: 'hasAnyOf', tags: ['vip'] }] }] },
+    example: {
+      match: 'all',
+      groups: [{ match: 'all', conditions: [{ type: 'tag', operator: 'hasAnyOf', tags: ['vip'] }] }],
+    },
   });
 export type SegmentFilter = z.infer<typeof SegmentFilterSchema>;
+/** What a client may send: `match` defaults to all. */
+export type SegmentFilterInput = z.input<typeof SegmentFilterSchema>;
 
 const segmentName = z.string().trim().min(1).max(100);
 

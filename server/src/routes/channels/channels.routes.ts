@@ -1,5 +1,12 @@
 import { createRoute } from '@hono/zod-openapi';
-import { ChannelCreateSchema, ChannelListSchema, ChannelSchema, ChannelUpdateSchema, IdParamSchema, OkSchema } from '@rebound/shared';
+import {
+  ChannelCreateSchema,
+  ChannelListSchema,
+  ChannelSchema,
+  ChannelUpdateSchema,
+  IdParamSchema,
+  OkSchema,
+} from '@rebound/shared';
 import { requirePermission } from '../../lib/auth';
 import { bearer, errorResponses, jsonBody, jsonContent, notFoundResponse } from '../../lib/openapi';
 
@@ -20,7 +27,7 @@ export const createChannel = createRoute({
   path: '/channels',
   tags,
   summary: 'Connect a channel',
-  description: "Limits default to the channel table for the type (WhatsApp: 1,000 unique recipients a day, 80 msg/s).",
+  description: 'Limits default to the channel table for the type (WhatsApp: 1,000 unique recipients a day, 80 msg/s).',
   security: bearer,
   middleware: [requirePermission('channels:write')] as const,
   request: { body: jsonBody(ChannelCreateSchema) },

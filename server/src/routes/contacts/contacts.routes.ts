@@ -34,7 +34,12 @@ export const createContact = createRoute({
   security: bearer,
   middleware: [requirePermission('contacts:write')] as const,
   request: { body: jsonBody(ContactCreateSchema) },
-  responses: { 201: jsonContent(ContactSchema, 'The new contact.'), ...errorResponses, ...notFoundResponse, ...conflictResponse },
+  responses: {
+    201: jsonContent(ContactSchema, 'The new contact.'),
+    ...errorResponses,
+    ...notFoundResponse,
+    ...conflictResponse,
+  },
 });
 
 export const findDuplicates = createRoute({
@@ -56,7 +61,11 @@ export const mergeContacts = createRoute({
   security: bearer,
   middleware: [requirePermission('contacts:merge')] as const,
   request: { body: jsonBody(MergeBodySchema) },
-  responses: { 200: jsonContent(ContactSchema, 'The kept contact after the merge.'), ...errorResponses, ...notFoundResponse },
+  responses: {
+    200: jsonContent(ContactSchema, 'The kept contact after the merge.'),
+    ...errorResponses,
+    ...notFoundResponse,
+  },
 });
 
 export const getContact = createRoute({
@@ -79,7 +88,12 @@ export const updateContact = createRoute({
   security: bearer,
   middleware: [requirePermission('contacts:write')] as const,
   request: { params: ContactRefParamSchema, body: jsonBody(ContactUpdateSchema) },
-  responses: { 200: jsonContent(ContactSchema, 'The updated contact.'), ...errorResponses, ...notFoundResponse, ...conflictResponse },
+  responses: {
+    200: jsonContent(ContactSchema, 'The updated contact.'),
+    ...errorResponses,
+    ...notFoundResponse,
+    ...conflictResponse,
+  },
 });
 
 export const addTags = createRoute({

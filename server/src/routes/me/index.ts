@@ -18,7 +18,12 @@ export const meRouter = createRouter()
     const { auth } = c.var;
     return c.json(
       {
-        workspace: { id: auth.workspaceId, name: auth.workspaceName, language: auth.workspaceLanguage, defaultCountry: auth.defaultCountry },
+        workspace: {
+          id: auth.workspaceId,
+          name: auth.workspaceName,
+          language: auth.workspaceLanguage,
+          defaultCountry: auth.defaultCountry,
+        },
         role: auth.role,
         tokenName: auth.tokenName,
       },

@@ -1,5 +1,12 @@
 import { createRoute } from '@hono/zod-openapi';
-import { IdParamSchema, MeSchema, OkSchema, TokenCreatedSchema, TokenCreateSchema, TokenListSchema } from '@rebound/shared';
+import {
+  IdParamSchema,
+  MeSchema,
+  OkSchema,
+  TokenCreatedSchema,
+  TokenCreateSchema,
+  TokenListSchema,
+} from '@rebound/shared';
 import { requirePermission } from '../../lib/auth';
 import { bearer, errorResponses, jsonBody, jsonContent, notFoundResponse } from '../../lib/openapi';
 

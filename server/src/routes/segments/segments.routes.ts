@@ -55,7 +55,12 @@ export const updateSegment = createRoute({
   security: bearer,
   middleware: [requirePermission('segments:write')] as const,
   request: { params: IdParamSchema, body: jsonBody(SegmentUpdateSchema) },
-  responses: { 200: jsonContent(SegmentSchema, 'The segment.'), ...errorResponses, ...notFoundResponse, ...conflictResponse },
+  responses: {
+    200: jsonContent(SegmentSchema, 'The segment.'),
+    ...errorResponses,
+    ...notFoundResponse,
+    ...conflictResponse,
+  },
 });
 
 export const deleteSegment = createRoute({

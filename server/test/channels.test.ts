@@ -1,0 +1,99 @@
+import { CHANNEL_TYPES, channelCapabilities } from '@rebound/shared';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer, type TestWorkspace } from './helpers';
+
+let server: TestServer;
+let ws: TestWorkspace;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  ws = await server.workspace();
+});
+
+describe('channels', () => {
+  it('every channel type can be connected, with limits defaulted from the channel table', async () => {
+    for (const type of CHANNEL_TYPES) {
+      const res = await server.request('POST', '/api/v1/channels', {
+        token: ws.tokens.manager,
+        body: { type, name: `My ${type}` },
+      });
+      expect(res.status, type).toBe(201);
+      expect(res.body.limits).toEqual(channelCapabilities[type].defaultLimits);
+      expect(res.body.canBroadcast).toBe(channelCapabilities[type].canBroadcast);
+    }
+    const whatsapp = (await server.request('GET', '/api/v1/channels', { token: ws.tokens.agent })).body.data.find(
+      (c: { type: string }) => c.type === 'whatsapp',
+    );
+    expect(whatsapp.limits).toEqual({ dailyQuota: 1000, messagesPerSecond: 80, pairRatePerRecipientSeconds: 6 });
+    expect(whatsapp.canBroadcast).toBe(true);
+    const instagram = (await server.request('GET', '/api/v1/channels', { token: ws.tokens.agent })).body.data.find(
+      (c: { type: string }) => c.type === 'instagram',
+    );
+    expect(instagram.canBroadcast).toBe(false);
+  });
+
+  it('credentials are write-only: answers list which are set and which are missing', async () => {
+    const res = await server.request('POST', '/api/v1/channels', {
+      token: ws.tokens.manager,
+      body: {
+        type: 'twilio_sms',
+        name: 'Twilio',
+        credentials: { accountSid: 'AC123', authToken: 'super-secret' },
+        baseUrl: 'http://127.0.0.1:9999',
+      },
+    });
+    expect(res.status).toBe(201);
+    expect(res.text).not.toContain('super-secret');
+    expect(res.body).toMatchObject({
+      credentialsSet: ['accountSid', 'authToken'],
+      credentialsMissing: ['from'],
+      baseUrl: 'http://127.0.0.1:9999',
+    });
+    const patched = await server.request('PATCH', `/api/v1/channels/${res.body.id}`, {
+      token: ws.tokens.manager,
+      body: { credentials: { from: '+15005550006' }, limits: { messagesPerSecond: 10, dailyQuota: 250 } },
+    });
+    expect(patched.body).toMatchObject({ credentialsSet: ['accountSid', 'authToken', 'from'], credentialsMissing: [] });
+    expect(patched.body.limits).toEqual({ dailyQuota: 250, messagesPerSecond: 10, pairRatePerRecipientSeconds: null });
+  });
+
+  it('limits take an unlimited quota and refuse nonsense', async () => {
+    const { body } = await server.request('POST', '/api/v1/channels', {
+      token: ws.tokens.manager,
+      body: { type: 'whatsapp', name: 'WA big', limits: { dailyQuota: null } },
+    });
+    expect(body.limits.dailyQuota).toBeNull();
+    const bad = await server.request('PATCH', `/api/v1/channels/${body.id}`, {
+      token: ws.tokens.manager,
+      body: { limits: { messagesPerSecond: -1, dailyQuota: 1.5 } },
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual([
+      'body.limits.dailyQuota',
+      'body.limits.messagesPerSecond',
+    ]);
+    const badType = await server.request('POST', '/api/v1/channels', {
+      token: ws.tokens.manager,
+      body: { type: 'fax', name: 'x' },
+    });
+    expect(badType.status).toBe(422);
+    const badUrl = await server.request('POST', '/api/v1/channels', {
+      token: ws.tokens.manager,
+      body: { type: 'telegram', name: 'x', baseUrl: 'javascript:alert(1)' },
+    });
+    expect(badUrl.status).toBe(422);
+  });
+
+  it('a deleted channel is gone from lists and lookups', async () => {
+    const { body } = await server.request('POST', '/api/v1/channels', {
+      token: ws.tokens.manager,
+      body: { type: 'sandbox', name: 'to delete' },
+    });
+    expect((await server.request('DELETE', `/api/v1/channels/${body.id}`, { token: ws.tokens.manager })).status).toBe(
+      200,
+    );
+    expect((await server.request('GET', `/api/v1/channels/${body.id}`, { token: ws.tokens.agent })).status).toBe(404);
+    const list = (await server.request('GET', '/api/v1/channels', { token: ws.tokens.agent })).body.data;
+    expect(list.some((c: { id: number }) => c.id === body.id)).toBe(false);
+  });
+});

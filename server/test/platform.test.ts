@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config';
+import { describeDatabaseUrl } from '../src/db/client';
+import { startTestServer } from './helpers';
+
+const server = await startTestServer();
+
+describe('database', () => {
+  it('a local file runs in WAL mode with foreign keys enforced and every migration applied', async () => {
+    const { client } = server.database;
+    expect((await client.execute('PRAGMA journal_mode')).rows[0]?.[0]).toBe('wal');
+    expect((await client.execute('PRAGMA foreign_keys')).rows[0]?.[0]).toBe(1);
+    const journal = JSON.parse(readFileSync(new URL('../drizzle/meta/_journal.json', import.meta.url), 'utf8'));
+    const applied = await client.execute('SELECT count(*) AS n FROM __drizzle_migrations');
+    expect(applied.rows[0]?.n).toBe(journal.entries.length);
+  });
+
+  it('accepts file:, libsql://, http(s):// and ws(s):// URLs and refuses others with the accepted forms', () => {
+    expect(describeDatabaseUrl('file:data/x.db').kind).toBe('file');
+    expect(describeDatabaseUrl('file:///tmp/x.db')).toEqual({ kind: 'file', path: '/tmp/x.db' });
+    for (const url of [
+      'libsql://db.example.turso.io',
+      'http://127.0.0.1:8080',
+      'https://db.example',
+      'wss://db.example',
+    ]) {
+      expect(describeDatabaseUrl(url).kind).toBe('remote');
+    }
+    expect(() => describeDatabaseUrl('postgres://x')).toThrow(/file:data\/rebound.db, libsql:\/\//);
+  });
+
+  it('configuration defaults to a local file under data/ and names a bad variable', () => {
+    expect(loadConfig({}).DATABASE_URL).toMatch(/^file:.*\/data\/rebound\.db$/);
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+  });
+});
+
+describe('health and API reference', () => {
+  it('/health reports the database', async () => {
+    const res = await server.request('GET', '/health');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok', database: 'ok' });
+  });
+
+  it('/openapi.json is OpenAPI 3.1 with the paths of the API contract and the bearer scheme', async () => {
+    const doc = (await server.request('GET', '/openapi.json')).body;
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.components.securitySchemes.Bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const expected = {
+      '/api/v1/me': ['get'],
+      '/api/v1/contacts': ['get', 'post'],
+      '/api/v1/contacts/{ref}': ['get', 'patch'],
+      '/api/v1/contacts/{ref}/tags': ['post', 'delete'],
+      '/api/v1/contacts/duplicates': ['get'],
+      '/api/v1/contacts/merge': ['post'],
+      '/api/v1/channels': ['get', 'post'],
+      '/api/v1/channels/{id}': ['get', 'patch', 'delete'],
+      '/api/v1/segments': ['get', 'post'],
+      '/api/v1/segments/{id}': ['get', 'patch', 'delete'],
+      '/api/v1/segments/{id}/preview': ['get'],
+    };
+    for (const [path, methods] of Object.entries(expected)) {
+      for (const method of methods) expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
+    }
+    const create = doc.paths['/api/v1/contacts'].post;
+    expect(create.requestBody.content['application/json'].schema.properties.phone).toBeDefined();
+    expect(create.security).toEqual([{ Bearer: [] }]);
+  });
+
+  it('/docs serves the interactive reference for that document', async () => {
+    const res = await server.request('GET', '/docs');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    expect(res.text).toContain('/openapi.json');
+  });
+});
