@@ -1,0 +1,30 @@
+/**
+ * Runs every benchmark, prints a table and writes bench/results.json (../shared/bench-format.md).
+ * `pnpm bench -- segments` runs only the named ones.
+ */
+import { benchContacts } from './contacts';
+import { type BenchResult, printTable, writeResults } from './lib/report';
+import { benchSegments } from './segments';
+
+const benchmarks: Record<string, () => Promise<BenchResult[]>> = {
+  segments: benchSegments,
+  contacts: benchContacts,
+};
+
+const wanted = process.argv.slice(2).filter((arg) => arg !== '--');
+const unknown = wanted.filter((name) => !(name in benchmarks));
+if (unknown.length) {
+  console.error(`Unknown benchmark(s): ${unknown.join(', ')}. Known: ${Object.keys(benchmarks).join(', ')}`);
+  process.exit(2);
+}
+
+const results: BenchResult[] = [];
+for (const [name, run] of Object.entries(benchmarks)) {
+  if (wanted.length && !wanted.includes(name)) continue;
+  const start = performance.now();
+  process.stdout.write(`▶ ${name} … `);
+  results.push(...(await run()));
+  console.log(`done in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+}
+printTable(results);
+console.log(`\nWrote ${writeResults(results)}`);
