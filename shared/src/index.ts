@@ -7,3 +7,5 @@ export * from './schemas/common';
 export * from './schemas/contacts';
 export * from './schemas/segments';
 export * from './schemas/workspace';
+export * from './failure-reasons';
+export * from './schemas/broadcasts';

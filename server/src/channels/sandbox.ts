@@ -1,0 +1,15 @@
+import type { ChannelAdapter, SendOutcome } from './types';
+
+/**
+ * The sandbox channel: no provider, every message delivered at once. It is what benchmarks measure
+ * the engine with, and what a new workspace can try Rebound on without credentials.
+ */
+export function createSandboxAdapter(): ChannelAdapter {
+  let next = 0;
+  return {
+    async send(): Promise<SendOutcome> {
+      next++;
+      return { kind: 'accepted', providerMessageId: `sandbox-${Date.now().toString(36)}-${next}`, delivered: true };
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * The one small interface every channel adapter implements. An adapter knows one provider's wire
+ * format (paths, bodies, auth, error payloads); the engine knows nothing of providers.
+ */
+import type { BroadcastContent, ChannelType } from '@rebound/shared';
+
+export interface OutboundMessage {
+  /** Rebound's message ID; sent as the provider's client reference where it has one, so webhooks can find it. */
+  messageId: number;
+  /** The recipient on this channel: E.164 phone, Messenger PSID, Telegram chat ID. */
+  to: string;
+  content: BroadcastContent;
+  /** Send the WhatsApp template rather than free text (the 24 h window is closed). */
+  useTemplate: boolean;
+  /** Where the provider should post delivery callbacks for this message, when it takes one per message. */
+  statusCallbackUrl?: string;
+}
+
+export type SendOutcome =
+  /** The provider took the message; `delivered` when it confirms delivery in the answer itself (sandbox). */
+  | { kind: 'accepted'; providerMessageId: string; delivered?: boolean }
+  /** The provider refused it for good; the code goes through the failure catalog. */
+  | { kind: 'failed'; providerCode: string; providerMessage: string }
+  /**
+   * Not processed, safe to send again: throttling (429 and the providers' own throttle codes), 5xx
+   * answers, a connection that was never made.
+   */
+  | { kind: 'retry'; providerCode: string; providerMessage: string; retryAfterMs?: number }
+  /** The request may have reached the provider (timeout, connection lost mid-way): never resent automatically. */
+  | { kind: 'uncertain'; providerMessage: string };
+
+export interface ChannelAdapter {
+  send(message: OutboundMessage, signal: AbortSignal): Promise<SendOutcome>;
+}
+
+/** What a delivery callback says about one message. */
+export interface DeliveryUpdate {
+  /** The provider's message ID, or Rebound's message ID when the provider echoes the client reference. */
+  providerMessageId?: string;
+  messageId?: number;
+  status: 'sent' | 'delivered' | 'read' | 'failed';
+  providerCode?: string;
+  providerMessage?: string;
+  at: Date;
+}
+
+/** An inbound message from a contact: it opens the 24 h customer-service window. */
+export interface InboundActivity {
+  /** The contact's identifier on the channel (phone in E.164 without or with +, PSID, chat ID). */
+  from: string;
+  at: Date;
+}
+
+export interface WebhookRequest {
+  method: string;
+  /** The full URL the provider called (Twilio signs it). */
+  url: string;
+  headers: Headers;
+  rawBody: string;
+}
+
+export interface ChannelConfig {
+  id: number;
+  type: ChannelType;
+  credentials: Record<string, string>;
+  baseUrl: string | null;
+}
+
+export interface WebhookHandler {
+  /** True when the request carries the provider's valid signature for this channel's secret. */
+  verify(request: WebhookRequest, channel: ChannelConfig): boolean;
+  parse(request: WebhookRequest, channel: ChannelConfig): { updates: DeliveryUpdate[]; inbound: InboundActivity[] };
+  /** Providers that verify the endpoint with a GET first (Meta): the answer to give, or null to refuse. */
+  handshake?(url: URL, channel: ChannelConfig): string | null;
+}
