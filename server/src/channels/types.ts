@@ -51,6 +51,14 @@ export interface InboundActivity {
   at: Date;
 }
 
+/** Everything one callback tells Rebound. */
+export interface WebhookContent {
+  updates: DeliveryUpdate[];
+  inbound: InboundActivity[];
+  /** Contacts who blocked the business or opted out (Telegram my_chat_member "kicked", SMS "STOP"). */
+  optOuts?: InboundActivity[];
+}
+
 export interface WebhookRequest {
   method: string;
   /** The full URL the provider called (Twilio signs it). */
@@ -69,7 +77,7 @@ export interface ChannelConfig {
 export interface WebhookHandler {
   /** True when the request carries the provider's valid signature for this channel's secret. */
   verify(request: WebhookRequest, channel: ChannelConfig): boolean;
-  parse(request: WebhookRequest, channel: ChannelConfig): { updates: DeliveryUpdate[]; inbound: InboundActivity[] };
+  parse(request: WebhookRequest, channel: ChannelConfig): WebhookContent;
   /** Providers that verify the endpoint with a GET first (Meta): the answer to give, or null to refuse. */
   handshake?(url: URL, channel: ChannelConfig): string | null;
 }
