@@ -1,11 +1,14 @@
 import { Scalar } from '@scalar/hono-api-reference';
 import { requireToken } from './lib/auth';
 import { type AppDeps, createBaseApp } from './lib/create-app';
+import { broadcastsRouter } from './routes/broadcasts';
 import { channelsRouter } from './routes/channels';
 import { contactsRouter } from './routes/contacts';
+import { failureReasonsRouter } from './routes/failure-reasons';
 import { healthRouter } from './routes/health';
 import { meRouter } from './routes/me';
 import { segmentsRouter } from './routes/segments';
+import { createWebhooksRouter } from './routes/webhooks';
 
 /** Builds the whole HTTP app around an injected database, so each test can bring its own. */
 export function createApp(deps: AppDeps) {
@@ -17,8 +20,9 @@ export function createApp(deps: AppDeps) {
   });
   app.use('/api/*', requireToken);
   app.route('/', healthRouter);
-  const v1 = [meRouter, contactsRouter, channelsRouter, segmentsRouter];
+  const v1 = [meRouter, contactsRouter, channelsRouter, segmentsRouter, broadcastsRouter, failureReasonsRouter];
   for (const router of v1) app.route('/api/v1', router);
+  app.route('/webhooks', createWebhooksRouter({ publicUrl: deps.publicUrl }));
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

@@ -14,6 +14,11 @@ const EnvSchema = z.object({
     .int()
     .positive()
     .default(1024 * 1024),
+  /** Rebound's address as providers reach it, for delivery callback URLs; defaults to http://HOST:PORT. */
+  PUBLIC_URL: z.url().optional(),
+  /** Run the broadcast engine in this process (several processes may share one database). */
+  ENGINE: z.enum(['on', 'off']).default('on'),
+  ENGINE_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
 });
 
 export type Config = z.infer<typeof EnvSchema>;

@@ -4,6 +4,7 @@ import { createApp } from './app';
 import { loadConfig } from './config';
 import { describeDatabaseUrl, openDatabase } from './db/client';
 import { ensureDemoWorkspace } from './demo';
+import { BroadcastEngine } from './engine/engine';
 
 const config = loadConfig();
 const database = await openDatabase({ url: config.DATABASE_URL, authToken: config.DATABASE_AUTH_TOKEN });
@@ -11,7 +12,13 @@ const target = describeDatabaseUrl(config.DATABASE_URL);
 const credentialsFile = join(target.path ? dirname(target.path) : process.cwd(), 'demo-credentials.json');
 const demo = await ensureDemoWorkspace(database.db, credentialsFile);
 
-const app = createApp({ db: database.db, bodyLimitBytes: config.BODY_LIMIT_BYTES });
+const publicUrl = config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
+const app = createApp({ db: database.db, bodyLimitBytes: config.BODY_LIMIT_BYTES, publicUrl: config.PUBLIC_URL });
+const engine =
+  config.ENGINE === 'on'
+    ? new BroadcastEngine({ db: database.db, publicUrl, concurrency: config.ENGINE_CONCURRENCY })
+    : undefined;
+engine?.start();
 const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
   const base = `http://${config.HOST}:${info.port}`;
   console.log(`
@@ -31,7 +38,8 @@ Try: curl -H "Authorization: Bearer ${demo.tokens.agent}" ${base}/api/v1/me
 });
 
 function shutdown() {
-  server.close(() => {
+  server.close(async () => {
+    await engine?.stop();
     database.close();
     process.exit(0);
   });

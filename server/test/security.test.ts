@@ -4,7 +4,7 @@ import { startTestServer, type TestServer, type TestWorkspace } from './helpers'
 let server: TestServer;
 let a: TestWorkspace;
 let b: TestWorkspace;
-const bIds = { contact: 0, channel: 0, segment: 0, token: 0 };
+const bIds = { contact: 0, channel: 0, segment: 0, token: 0, broadcast: 0 };
 
 /** Everything workspace B can see of itself, to prove that nothing changed. */
 async function snapshotB() {
@@ -13,6 +13,7 @@ async function snapshotB() {
     contacts: await get('/api/v1/contacts?limit=200'),
     channels: await get('/api/v1/channels'),
     segments: await get('/api/v1/segments'),
+    broadcasts: await get('/api/v1/broadcasts'),
     tokens: (await get('/api/v1/tokens')).data.map((t: { id: number }) => t.id),
     duplicates: await get('/api/v1/contacts/duplicates'),
   };
@@ -37,6 +38,14 @@ beforeAll(async () => {
   await post(b.tokens.owner, '/api/v1/contacts', { firstName: 'Dup', email: 'secreto@b.example' });
   bIds.segment = (await post(b.tokens.owner, '/api/v1/segments', { name: 'B segment', filter: { groups: [] } })).id;
   bIds.token = (await post(b.tokens.owner, '/api/v1/tokens', { name: 'B extra', role: 'agent' })).id;
+  bIds.broadcast = (
+    await post(b.tokens.owner, '/api/v1/broadcasts', {
+      name: 'B broadcast',
+      channelId: bIds.channel,
+      segmentId: bIds.segment,
+      content: { text: 'Hola' },
+    })
+  ).id;
   // A has a contact of its own to use as the "other side" of a merge.
   await post(a.tokens.owner, '/api/v1/contacts', { firstName: 'Propio' });
 });
@@ -141,6 +150,17 @@ describe('workspace isolation over every route of the OpenAPI document', () => {
       'DELETE /api/v1/segments/{id}': (id) => ({ path: `/api/v1/segments/${id.segment}` }),
       'GET /api/v1/segments/{id}/preview': (id) => ({ path: `/api/v1/segments/${id.segment}/preview` }),
       'DELETE /api/v1/tokens/{id}': (id) => ({ path: `/api/v1/tokens/${id.token}` }),
+      'GET /api/v1/broadcasts/{id}': (id) => ({ path: `/api/v1/broadcasts/${id.broadcast}` }),
+      'PATCH /api/v1/broadcasts/{id}': (id) => ({
+        path: `/api/v1/broadcasts/${id.broadcast}`,
+        body: { name: 'Hacked' },
+      }),
+      'POST /api/v1/broadcasts/{id}/schedule': (id) => ({
+        path: `/api/v1/broadcasts/${id.broadcast}/schedule`,
+        body: {},
+      }),
+      'POST /api/v1/broadcasts/{id}/cancel': (id) => ({ path: `/api/v1/broadcasts/${id.broadcast}/cancel` }),
+      'GET /api/v1/broadcasts/{id}/preflight': (id) => ({ path: `/api/v1/broadcasts/${id.broadcast}/preflight` }),
     };
 
   it('covers every operation with a path parameter', async () => {

@@ -81,6 +81,34 @@ export const apiErrors = {
     es: 'Falló la transmisión: no se encontró el segmento de destino.',
     en: 'Broadcast failed: target segment not found.',
   },
+  broadcast_channel_missing: {
+    es: 'Falló la transmisión: el canal fue desconectado.',
+    en: 'Broadcast failed: the channel was disconnected.',
+  },
+  broadcast_unsupported_channel: {
+    es: 'Este canal no admite transmisiones (Instagram, chat del sitio web, WeChat y correo electrónico no las admiten). Elija WhatsApp, Messenger, Telegram o SMS.',
+    en: 'This channel does not support broadcasts (Instagram, website chat, WeChat and e-mail do not). Choose WhatsApp, Messenger, Telegram or SMS.',
+  },
+  broadcast_no_reachable_recipients: {
+    es: 'Falló la transmisión: ningún contacto del segmento se puede alcanzar en este canal (sin identificador, identificador inválido o duplicado).',
+    en: 'Broadcast failed: no contact in the segment can be reached on this channel (no identifier, invalid identifier or duplicate).',
+  },
+  broadcast_not_editable: {
+    es: 'La transmisión está en estado {status}: solo se puede cambiar en borrador o programada.',
+    en: 'The broadcast is {status}: only a draft or scheduled broadcast can be changed.',
+  },
+  broadcast_transition: {
+    es: 'Una transmisión en estado {from} no puede pasar a {to}.',
+    en: 'A broadcast that is {from} cannot become {to}.',
+  },
+  broadcast_schedule_past: {
+    es: 'La fecha de envío ya pasó. Elija una fecha futura o deje "at" vacío para enviar ahora.',
+    en: 'The send time is in the past. Choose a future time, or leave "at" empty to send now.',
+  },
+  webhook_signature: {
+    es: 'Firma del webhook ausente o inválida: no se aplicó ningún cambio.',
+    en: 'Missing or invalid webhook signature: nothing was changed.',
+  },
   internal_error: {
     es: 'Error interno del servidor. No se guardó ningún cambio parcial; intente de nuevo.',
     en: 'Internal server error. No partial change was saved; please try again.',

@@ -63,7 +63,12 @@ export interface ProviderFormat {
    * Reads a request. Returns the parsed send, or a response to give at once (unknown path, bad auth,
    * malformed body) exactly as the provider would.
    */
-  parseSend(request: { method: string; url: URL; headers: IncomingMessage['headers']; rawBody: string }): ParsedSend | SimResponse;
+  parseSend(request: {
+    method: string;
+    url: URL;
+    headers: IncomingMessage['headers'];
+    rawBody: string;
+  }): ParsedSend | SimResponse;
   newMessageId(): string;
   accept(providerMessageId: string, send: ParsedSend): SimResponse;
   fail(code: string, message: string | undefined, send: ParsedSend): SimResponse;
@@ -198,7 +203,8 @@ export class ProviderSimulator {
         }
         break;
       case 'serverError':
-        if (attempt <= (behavior.times ?? Number.POSITIVE_INFINITY)) return this.respond(res, this.format.serverError(parsed));
+        if (attempt <= (behavior.times ?? Number.POSITIVE_INFINITY))
+          return this.respond(res, this.format.serverError(parsed));
         break;
     }
     const providerMessageId = this.format.newMessageId();
@@ -206,7 +212,11 @@ export class ProviderSimulator {
     if (behavior.kind === 'failLater' || behavior.kind === 'deliverLater') {
       const outcome =
         behavior.kind === 'failLater'
-          ? { kind: 'failed' as const, code: behavior.code, ...(behavior.message !== undefined && { message: behavior.message }) }
+          ? {
+              kind: 'failed' as const,
+              code: behavior.code,
+              ...(behavior.message !== undefined && { message: behavior.message }),
+            }
           : { kind: 'delivered' as const };
       this.later(behavior.delayMs ?? 20, () => this.postCallback(outcome, providerMessageId, parsed));
     }

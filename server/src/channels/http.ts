@@ -37,7 +37,14 @@ export interface HttpRequest {
   timeoutMs?: number;
 }
 
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 export async function httpRequest(url: string, options: HttpRequest = {}): Promise<HttpAnswer> {
   const timeoutMs = options.timeoutMs ?? 15_000;
@@ -58,7 +65,9 @@ export async function httpRequest(url: string, options: HttpRequest = {}): Promi
 }
 
 export function classifyNetworkError(error: unknown): NotSentError | MaybeSentError {
-  const code = (error as { code?: string; cause?: { code?: string } }).code ?? (error as { cause?: { code?: string } }).cause?.code;
+  const code =
+    (error as { code?: string; cause?: { code?: string } }).code ??
+    (error as { cause?: { code?: string } }).cause?.code;
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof errors.ConnectTimeoutError || (code && NOT_SENT_CODES.has(code))) {
     return new NotSentError(`${code ?? 'connect'}: ${message}`);

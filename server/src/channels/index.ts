@@ -1,18 +1,37 @@
 /**
- * Picks the adapter and webhook handler for a channel type. One file per provider beside this one.
+ * Picks the adapter and webhook handler for a channel. One file per provider beside this one.
  */
 import type { ChannelType } from '@rebound/shared';
+import { createMessageBirdAdapter, messagebirdWebhook } from './messagebird';
+import { createMessengerAdapter, messengerWebhook } from './messenger';
 import { createSandboxAdapter } from './sandbox';
+import { createTelegramAdapter, telegramWebhook } from './telegram';
+import { createTwilioAdapter, twilioWebhook } from './twilio';
 import type { ChannelAdapter, ChannelConfig, WebhookHandler } from './types';
+import { createVonageAdapter, vonageWebhook } from './vonage';
+import { createWhatsAppAdapter, whatsappWebhook } from './whatsapp';
 
 export type AdapterFactory = (channel: ChannelConfig) => ChannelAdapter;
 
-// Filled in as each provider's adapter lands (whatsapp.ts, messenger.ts, telegram.ts, twilio.ts, vonage.ts, messagebird.ts).
 export const adapterFactories: Partial<Record<ChannelType, AdapterFactory>> = {
   sandbox: () => createSandboxAdapter(),
+  whatsapp: createWhatsAppAdapter,
+  messenger: createMessengerAdapter,
+  telegram: createTelegramAdapter,
+  twilio_sms: createTwilioAdapter,
+  vonage_sms: createVonageAdapter,
+  messagebird_sms: createMessageBirdAdapter,
 };
 
-export const webhookHandlers: Partial<Record<string, WebhookHandler>> = {};
+/** Keyed by the provider's segment in /webhooks/{provider}/{channelId}. */
+export const webhookHandlers: Partial<Record<string, WebhookHandler>> = {
+  whatsapp: whatsappWebhook,
+  messenger: messengerWebhook,
+  telegram: telegramWebhook,
+  twilio: twilioWebhook,
+  vonage: vonageWebhook,
+  messagebird: messagebirdWebhook,
+};
 
 export function createAdapter(channel: ChannelConfig): ChannelAdapter {
   const factory = adapterFactories[channel.type];

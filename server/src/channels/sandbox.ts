@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ChannelAdapter, SendOutcome } from './types';
 
 /**
@@ -5,11 +6,13 @@ import type { ChannelAdapter, SendOutcome } from './types';
  * the engine with, and what a new workspace can try Rebound on without credentials.
  */
 export function createSandboxAdapter(): ChannelAdapter {
+  // Unique across processes without a random call per message.
+  const prefix = randomUUID().slice(0, 8);
   let next = 0;
   return {
     async send(): Promise<SendOutcome> {
       next++;
-      return { kind: 'accepted', providerMessageId: `sandbox-${Date.now().toString(36)}-${next}`, delivered: true };
+      return { kind: 'accepted', providerMessageId: `sandbox-${prefix}-${next}`, delivered: true };
     },
   };
 }

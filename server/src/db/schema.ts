@@ -3,7 +3,7 @@
  * workspace_id, and every query filters on it: that is what keeps workspaces apart.
  */
 
-import type { ChannelType, Language, PhoneProblem, Role } from '@rebound/shared';
+import type { BroadcastContent, ChannelType, FailureReason, Language, PhoneProblem, Role } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
@@ -160,4 +160,182 @@ export const segments = sqliteTable(
     uniqueIndex('segments_workspace_name_idx').on(t.workspaceId, t.nameKey).where(sql`deleted_at IS NULL`),
     index('segments_workspace_idx').on(t.workspaceId),
   ],
+);
+
+export const BROADCAST_STATUSES = [
+  'draft',
+  'scheduled',
+  'sending',
+  'completed',
+  'partially_failed',
+  'failed',
+  'cancelled',
+] as const;
+export type BroadcastStatus = (typeof BROADCAST_STATUSES)[number];
+
+export const broadcasts = sqliteTable(
+  'broadcasts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    workspaceId: integer('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    channelId: integer('channel_id')
+      .notNull()
+      .references(() => channels.id),
+    segmentId: integer('segment_id').references(() => segments.id),
+    content: text('content', { mode: 'json' }).$type<BroadcastContent>().notNull(),
+    /** Messages per second asked for this broadcast; the channel's own limit still applies. */
+    sendRate: real('send_rate'),
+    status: text('status').$type<BroadcastStatus>().notNull().default('draft'),
+    /** A broadcast-level failure (apiErrors code), e.g. broadcast_empty_target. */
+    errorCode: text('error_code'),
+    scheduledAt: integer('scheduled_at', { mode: 'timestamp_ms' }),
+    /** Recipients in the segment when the broadcast was scheduled. */
+    targetCount: integer('target_count'),
+    reconciliation: text('reconciliation', { mode: 'json' }).$type<Reconciliation>(),
+    resendOfId: integer('resend_of_id'),
+    startedAt: integer('started_at', { mode: 'timestamp_ms' }),
+    finishedAt: integer('finished_at', { mode: 'timestamp_ms' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('broadcasts_workspace_idx').on(t.workspaceId, t.id),
+    index('broadcasts_status_idx').on(t.status, t.scheduledAt),
+  ],
+);
+
+export interface Reconciliation {
+  /** In the segment at scheduling. */
+  target: number;
+  entered: number;
+  left: number;
+  duplicates: number;
+  invalidIdentifiers: number;
+  noIdentifier: number;
+  /** Recipients the broadcast went to: target + entered - left - the three exclusions. */
+  completed: number;
+}
+
+/** The segment's contacts when a broadcast was scheduled, to explain later who entered or left. */
+export const broadcastTargets = sqliteTable(
+  'broadcast_targets',
+  {
+    broadcastId: integer('broadcast_id')
+      .notNull()
+      .references(() => broadcasts.id, { onDelete: 'cascade' }),
+    contactId: integer('contact_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.broadcastId, t.contactId] })],
+);
+
+export const MESSAGE_STATES = [
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'failed',
+  'uncertain',
+  'excluded',
+  'cancelled',
+] as const;
+export type MessageState = (typeof MESSAGE_STATES)[number];
+
+/** One row per recipient of a broadcast: its state, its reason, and the provider's word. */
+export const messages = sqliteTable(
+  'messages',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    workspaceId: integer('workspace_id').notNull(),
+    broadcastId: integer('broadcast_id')
+      .notNull()
+      .references(() => broadcasts.id, { onDelete: 'cascade' }),
+    channelId: integer('channel_id').notNull(),
+    contactId: integer('contact_id'),
+    /** The address used on the channel: E.164 phone, PSID, chat ID (as given when invalid). */
+    identifier: text('identifier'),
+    state: text('state').$type<MessageState>().notNull(),
+    reason: text('reason').$type<FailureReason>(),
+    providerCode: text('provider_code'),
+    providerMessage: text('provider_message'),
+    providerMessageId: text('provider_message_id'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at').notNull().default(0),
+    leaseOwner: text('lease_owner'),
+    leaseUntil: integer('lease_until'),
+    /** Set just before the request goes out: after a crash, dispatched means "may have reached the provider". */
+    dispatchedAt: integer('dispatched_at'),
+    useTemplate: integer('use_template', { mode: 'boolean' }).notNull().default(false),
+    /** When a re-send could succeed (the quota frees, the provider's wait ends). */
+    retryAfterAt: integer('retry_after_at'),
+    sentAt: integer('sent_at'),
+    deliveredAt: integer('delivered_at'),
+    failedAt: integer('failed_at'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    index('messages_claim_idx').on(t.broadcastId, t.state, t.nextAttemptAt),
+    index('messages_provider_idx').on(t.channelId, t.providerMessageId),
+    index('messages_failed_idx').on(t.workspaceId, t.state, t.failedAt),
+    index('messages_contact_idx').on(t.contactId),
+  ],
+);
+
+/** Last business-initiated message per recipient and channel: the rolling 24 h quota and the pair rate. */
+export const quotaLedger = sqliteTable(
+  'quota_ledger',
+  {
+    channelId: integer('channel_id').notNull(),
+    identifier: text('identifier').notNull(),
+    lastSentAt: integer('last_sent_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.channelId, t.identifier] }),
+    index('quota_ledger_time_idx').on(t.channelId, t.lastSentAt),
+  ],
+);
+
+/** The next free send slot per channel (and per rate-limited broadcast), shared by every engine process. */
+export const sendSlots = sqliteTable('send_slots', {
+  key: text('key').primaryKey(),
+  nextSlotAt: real('next_slot_at').notNull(),
+});
+
+/** When each contact last wrote to us on a channel: the 24 h customer-service window. */
+export const conversationWindows = sqliteTable(
+  'conversation_windows',
+  {
+    channelId: integer('channel_id').notNull(),
+    identifier: text('identifier').notNull(),
+    lastInboundAt: integer('last_inbound_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.channelId, t.identifier] })],
+);
+
+/** Recipients who blocked the business or opted out on a channel. */
+export const optOuts = sqliteTable(
+  'opt_outs',
+  {
+    channelId: integer('channel_id').notNull(),
+    identifier: text('identifier').notNull(),
+    at: integer('at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.channelId, t.identifier] })],
+);
+
+/** Everything that happened, in order, for the event stream and notifications. */
+export const events = sqliteTable(
+  'events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    workspaceId: integer('workspace_id').notNull(),
+    type: text('type').notNull(),
+    broadcastId: integer('broadcast_id'),
+    data: text('data', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('events_workspace_idx').on(t.workspaceId, t.id)],
 );

@@ -27,6 +27,8 @@ export interface AppDeps {
   db: Database;
   /** Largest JSON body accepted, in bytes. */
   bodyLimitBytes?: number;
+  /** Rebound's public base URL when it sits behind a proxy: the URL providers sign their callbacks with. */
+  publicUrl?: string | undefined;
 }
 
 function render(
@@ -58,7 +60,7 @@ export function createBaseApp({ db, bodyLimitBytes = 1024 * 1024 }: AppDeps) {
     await next();
   });
   app.use(
-    '/api/*',
+    '*',
     bodyLimit({
       maxSize: bodyLimitBytes,
       onError: () => {

@@ -3,6 +3,7 @@ import { channelCapabilities } from '@rebound/shared';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { channels } from '../db/schema';
+import { quotaUsage } from '../engine/limits';
 import { notFound } from '../lib/errors';
 
 type ChannelRow = typeof channels.$inferSelect;
@@ -16,7 +17,20 @@ export async function getChannelRow(db: Database, workspaceId: number, id: numbe
   return row;
 }
 
-export function toChannel(row: ChannelRow): Channel {
+/** The channel as the API shows it, with its limit use right now. */
+export async function toChannel(db: Database, row: ChannelRow, now = Date.now()): Promise<Channel> {
+  const usage = await quotaUsage(db, row.id, row.dailyQuota, now);
+  return {
+    ...describeChannel(row),
+    usage: {
+      quotaUsed: usage.used,
+      quotaRemaining: usage.remaining,
+      capacityFreesAt: usage.capacityFreesAt === null ? null : new Date(usage.capacityFreesAt).toISOString(),
+    },
+  };
+}
+
+function describeChannel(row: ChannelRow): Omit<Channel, 'usage'> {
   const capability = channelCapabilities[row.type];
   const set = Object.keys(row.credentials).filter((key) => row.credentials[key] !== '');
   return {
@@ -43,7 +57,7 @@ export async function listChannels(db: Database, workspaceId: number): Promise<C
     .from(channels)
     .where(and(eq(channels.workspaceId, workspaceId), isNull(channels.deletedAt)))
     .orderBy(channels.id);
-  return rows.map(toChannel);
+  return Promise.all(rows.map((row) => toChannel(db, row)));
 }
 
 export async function createChannel(db: Database, workspaceId: number, input: ChannelCreate): Promise<Channel> {
@@ -60,7 +74,7 @@ export async function createChannel(db: Database, workspaceId: number, input: Ch
     })
     .returning();
   if (!row) throw new Error('channel insert returned nothing');
-  return toChannel(row);
+  return toChannel(db, row);
 }
 
 export async function updateChannel(
@@ -83,7 +97,7 @@ export async function updateChannel(
     .where(eq(channels.id, current.id))
     .returning();
   if (!row) throw notFound('channel', { id });
-  return toChannel(row);
+  return toChannel(db, row);
 }
 
 /** Soft delete: failed messages and exports keep naming the channel they went through. */

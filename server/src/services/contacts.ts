@@ -285,7 +285,8 @@ export async function findDuplicates(db: Database, ws: Workspace) {
 
 /**
  * Merges one contact into another: the kept contact gains the other's tags, channel identifiers,
- * custom fields and any details it lacks; then the merged contact is removed. All or nothing.
+ * custom fields, message history and any details it lacks; then the merged contact is removed.
+ * All or nothing.
  */
 export async function mergeContacts(db: Database, ws: Workspace, keepRef: string | number, mergeRef: string | number) {
   return db.transaction(async (tx) => {
@@ -314,6 +315,11 @@ export async function mergeContacts(db: Database, ws: Workspace, keepRef: string
         updatedAt: new Date(),
       })
       .where(eq(contacts.id, keep.id));
+    // Message history follows the person: failed messages, re-sends and reconciliations stay whole.
+    await tx.run(sql`UPDATE messages SET contact_id = ${keep.id} WHERE contact_id = ${merge.id}`);
+    await tx.run(sql`INSERT OR IGNORE INTO broadcast_targets (broadcast_id, contact_id)
+      SELECT broadcast_id, ${keep.id} FROM broadcast_targets WHERE contact_id = ${merge.id}`);
+    await tx.run(sql`DELETE FROM broadcast_targets WHERE contact_id = ${merge.id}`);
     await tx.delete(contacts).where(eq(contacts.id, merge.id));
     return getContact(tx, ws, keep.id);
   });

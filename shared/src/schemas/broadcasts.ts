@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IdSchema, PageQuerySchema, pageOf, TimestampSchema } from './common';
 
 /** WhatsApp template: name, language and body parameters, as Meta's Cloud API takes them. */
 export const WhatsAppTemplateSchema = z.object({
@@ -7,14 +8,146 @@ export const WhatsAppTemplateSchema = z.object({
   parameters: z.array(z.string().max(1024)).max(20).default([]),
 });
 
-export const MESSENGER_TAGS = ['CONFIRMED_EVENT_UPDATE', 'POST_PURCHASE_UPDATE', 'ACCOUNT_UPDATE', 'HUMAN_AGENT'] as const;
+export const MESSENGER_TAGS = [
+  'CONFIRMED_EVENT_UPDATE',
+  'POST_PURCHASE_UPDATE',
+  'ACCOUNT_UPDATE',
+  'HUMAN_AGENT',
+] as const;
 
 /** What a broadcast sends. Text is always there: it is the preview and the SMS/Telegram body. */
 export const BroadcastContentSchema = z
   .object({
     text: z.string().trim().min(1).max(4096),
     template: WhatsAppTemplateSchema.optional().meta({ description: 'WhatsApp only: needed outside the 24 h window.' }),
-    messengerTag: z.enum(MESSENGER_TAGS).optional().meta({ description: 'Messenger only: needed outside the 24 h window.' }),
+    messengerTag: z
+      .enum(MESSENGER_TAGS)
+      .optional()
+      .meta({ description: 'Messenger only: needed outside the 24 h window.' }),
   })
   .meta({ example: { text: '¡Black Friday! 30% de descuento hoy.' } });
 export type BroadcastContent = z.infer<typeof BroadcastContentSchema>;
+
+export const BROADCAST_STATUSES = [
+  'draft',
+  'scheduled',
+  'sending',
+  'completed',
+  'partially_failed',
+  'failed',
+  'cancelled',
+] as const;
+export const RECIPIENT_STATES = [
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'failed',
+  'uncertain',
+  'excluded',
+  'cancelled',
+] as const;
+
+const sendRate = z
+  .number()
+  .positive()
+  .max(1_000_000)
+  .nullable()
+  .meta({ description: 'Messages per second for this broadcast; the channel limit still applies.', example: 20 });
+
+export const BroadcastCreateSchema = z.object({
+  name: z.string().trim().min(1).max(200).meta({ example: 'Black Friday' }),
+  channelId: IdSchema,
+  segmentId: IdSchema,
+  content: BroadcastContentSchema,
+  sendRate: sendRate.optional(),
+});
+
+export const BroadcastUpdateSchema = z.object({
+  name: z.string().trim().min(1).max(200).optional(),
+  channelId: IdSchema.optional(),
+  segmentId: IdSchema.optional(),
+  content: BroadcastContentSchema.optional(),
+  sendRate: sendRate.optional(),
+});
+
+export const ScheduleBodySchema = z.object({
+  at: z.iso.datetime({ offset: true }).optional().meta({ description: 'When to send; empty means now.' }),
+});
+
+export const ReconciliationSchema = z
+  .object({
+    target: z.number().int(),
+    entered: z.number().int(),
+    left: z.number().int(),
+    duplicates: z.number().int(),
+    invalidIdentifiers: z.number().int(),
+    noIdentifier: z.number().int(),
+    completed: z.number().int(),
+  })
+  .meta({ description: 'target + entered - left - duplicates - invalidIdentifiers - noIdentifier = completed' });
+
+export const BroadcastSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  channelId: z.number().int(),
+  segmentId: z.number().int().nullable(),
+  content: BroadcastContentSchema,
+  sendRate: z.number().nullable(),
+  status: z.enum(BROADCAST_STATUSES),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  scheduledAt: TimestampSchema.nullable(),
+  startedAt: TimestampSchema.nullable(),
+  finishedAt: TimestampSchema.nullable(),
+  targetCount: z.number().int().nullable().meta({ description: 'Contacts in the segment when it was scheduled.' }),
+  completedCount: z.number().int().nullable().meta({ description: 'Recipients it went to (after exclusions).' }),
+  counts: z.record(z.enum(RECIPIENT_STATES), z.number().int()),
+  failedByReason: z.record(z.string(), z.number().int()),
+  reconciliation: ReconciliationSchema.nullable(),
+  resendOfId: z.number().int().nullable(),
+  createdAt: TimestampSchema,
+  updatedAt: TimestampSchema,
+});
+export type Broadcast = z.infer<typeof BroadcastSchema>;
+
+export const BroadcastListQuerySchema = PageQuerySchema.extend({
+  status: z.enum(BROADCAST_STATUSES).optional(),
+});
+export const BroadcastPageSchema = pageOf(BroadcastSchema);
+
+export const PreflightWarningSchema = z.object({
+  code: z.string().meta({ example: 'quota_overflow' }),
+  message: z.string(),
+});
+
+export const PreflightSchema = z.object({
+  willSend: z.number().int(),
+  excluded: z.object({
+    duplicate: z.number().int(),
+    invalid_identifier: z.number().int(),
+    no_identifier: z.number().int(),
+  }),
+  outsideWindow: z.number().int(),
+  optedOut: z.number().int(),
+  quota: z.object({
+    limit: z.number().int().nullable(),
+    used: z.number().int(),
+    remaining: z.number().int().nullable(),
+    needed: z.number().int(),
+    fits: z.boolean(),
+    overflow: z
+      .number()
+      .int()
+      .meta({ description: 'Recipients that would fail with "daily limit reached" if sent now.' }),
+    capacityFreesAt: TimestampSchema.nullable(),
+    allFitAt: TimestampSchema.nullable().meta({ description: 'When the rolling window has room for all of them.' }),
+  }),
+  rate: z.object({
+    channel: z.number(),
+    requested: z.number().nullable(),
+    effective: z.number(),
+    estimatedSeconds: z.number(),
+  }),
+  warnings: z.array(PreflightWarningSchema),
+});
+export type Preflight = z.infer<typeof PreflightSchema>;

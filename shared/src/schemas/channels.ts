@@ -57,6 +57,15 @@ export const ChannelSchema = z.object({
   credentialsSet: z.array(z.string()),
   credentialsMissing: z.array(z.string()),
   baseUrl: z.string().nullable(),
+  usage: z
+    .object({
+      quotaUsed: z.number().int().meta({ description: 'Unique recipients counted in the rolling 24 h window.' }),
+      quotaRemaining: z.number().int().nullable().meta({ description: 'null when the channel has no daily limit.' }),
+      capacityFreesAt: TimestampSchema.nullable().meta({
+        description: 'When the oldest counted recipient leaves the window.',
+      }),
+    })
+    .meta({ description: 'The channel limit use right now.' }),
   createdAt: TimestampSchema,
   updatedAt: TimestampSchema,
 });

@@ -11,7 +11,7 @@ export const channelsRouter = createRouter()
   })
   .openapi(routes.getChannel, async (c) => {
     const row = await channels.getChannelRow(c.var.db, c.var.auth.workspaceId, c.req.valid('param').id);
-    return c.json(channels.toChannel(row), 200);
+    return c.json(await channels.toChannel(c.var.db, row), 200);
   })
   .openapi(routes.updateChannel, async (c) => {
     const { id } = c.req.valid('param');

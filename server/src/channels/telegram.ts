@@ -1,0 +1,176 @@
+/**
+ * Telegram Bot API: `POST /bot<token>/sendMessage` with `{ chat_id, text }`.
+ *
+ * Answers are `{ ok: true, result: Message }` or `{ ok: false, error_code, description, parameters? }`
+ * with the HTTP status equal to `error_code`. Telegram has no delivery receipts: an accepted message
+ * stays "sent". What Telegram does push (to the URL given in setWebhook, with the header
+ * X-Telegram-Bot-Api-Secret-Token) are updates: messages from users, and `my_chat_member` changes,
+ * where status "kicked" means the user blocked the bot.
+ *
+ * providerCode: the `error_code` as a string ("403", "400", "429", "401"), with the `description` as
+ * providerMessage; "http_<status>" when the answer carried no Telegram error; "connection" when the
+ * request never left.
+ *
+ * providerMessageId: `<chat_id>:<message_id>`. Telegram numbers messages per chat, so `message_id`
+ * alone repeats across recipients; the chat ID makes it unique within the bot.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { httpRequest, MaybeSentError, NotSentError, retryAfterMs } from './http';
+import type {
+  ChannelAdapter,
+  ChannelConfig,
+  InboundActivity,
+  OutboundMessage,
+  SendOutcome,
+  WebhookContent,
+  WebhookHandler,
+  WebhookRequest,
+} from './types';
+
+export const TELEGRAM_API_URL = 'https://api.telegram.org';
+export const TELEGRAM_SECRET_HEADER = 'x-telegram-bot-api-secret-token';
+
+interface TelegramAnswer {
+  ok?: boolean;
+  result?: { message_id?: number; chat?: { id?: number | string } };
+  error_code?: number;
+  description?: string;
+  parameters?: { retry_after?: number; migrate_to_chat_id?: number };
+}
+
+export function createTelegramAdapter(channel: ChannelConfig): ChannelAdapter {
+  const botToken = channel.credentials.botToken ?? '';
+  const base = (channel.baseUrl ?? TELEGRAM_API_URL).replace(/\/+$/, '');
+  const url = `${base}/bot${botToken}/sendMessage`;
+
+  return {
+    async send(message: OutboundMessage, signal: AbortSignal): Promise<SendOutcome> {
+      if (!botToken)
+        return { kind: 'failed', providerCode: '401', providerMessage: 'Unauthorized: no bot token is set' };
+      let answer: Awaited<ReturnType<typeof httpRequest>>;
+      try {
+        answer = await httpRequest(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ chat_id: chatIdParam(message.to), text: message.content.text }),
+          signal,
+        });
+      } catch (error) {
+        return networkOutcome(error);
+      }
+      return outcomeOf(answer.status, answer.headers, answer.text, message.to);
+    },
+  };
+}
+
+/** Numeric chat IDs go as numbers (as Telegram's own clients send them); "@channelusername" stays a string. */
+function chatIdParam(to: string): number | string {
+  const trimmed = to.trim();
+  if (/^-?\d+$/.test(trimmed)) {
+    const n = Number(trimmed);
+    if (Number.isSafeInteger(n)) return n;
+  }
+  return trimmed;
+}
+
+function networkOutcome(error: unknown): SendOutcome {
+  if (error instanceof NotSentError)
+    return { kind: 'retry', providerCode: 'connection', providerMessage: error.message };
+  if (error instanceof MaybeSentError) return { kind: 'uncertain', providerMessage: error.message };
+  throw error;
+}
+
+function outcomeOf(
+  status: number,
+  headers: Record<string, string | string[] | undefined>,
+  text: string,
+  to: string,
+): SendOutcome {
+  const body = parseJson<TelegramAnswer>(text);
+  if (status >= 200 && status < 300) {
+    const messageId = body?.result?.message_id;
+    if (body?.ok === true && messageId !== undefined) {
+      const chatId = body.result?.chat?.id ?? to;
+      return { kind: 'accepted', providerMessageId: `${chatId}:${messageId}` };
+    }
+    // A 2xx we cannot read: Telegram may well have sent the message.
+    return { kind: 'uncertain', providerMessage: `Unreadable answer (HTTP ${status}): ${text.slice(0, 200)}` };
+  }
+
+  const code = body?.ok === false && typeof body.error_code === 'number' ? String(body.error_code) : `http_${status}`;
+  let description = body?.description ?? (text.slice(0, 200) || `HTTP ${status}`);
+  if (body?.parameters?.migrate_to_chat_id !== undefined) {
+    description += ` (migrate_to_chat_id ${body.parameters.migrate_to_chat_id})`;
+  }
+
+  if (status === 429 || body?.error_code === 429) {
+    const retryAfter = body?.parameters?.retry_after;
+    const wait = typeof retryAfter === 'number' ? retryAfter * 1000 : retryAfterMs(headers['retry-after']);
+    return {
+      kind: 'retry',
+      providerCode: code,
+      providerMessage: description,
+      ...(wait !== undefined && { retryAfterMs: wait }),
+    };
+  }
+  if (status >= 500) return { kind: 'retry', providerCode: code, providerMessage: description };
+  return { kind: 'failed', providerCode: code, providerMessage: description };
+}
+
+function parseJson<T>(text: string): T | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === 'object' ? (value as T) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Compares two secrets in constant time, whatever their lengths. */
+function sameSecret(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b) && given.length === expected.length;
+}
+
+interface TelegramUpdate {
+  update_id?: number;
+  message?: { chat?: { id?: number | string }; date?: number };
+  my_chat_member?: {
+    chat?: { id?: number | string };
+    date?: number;
+    new_chat_member?: { status?: string };
+  };
+}
+
+function dateOf(seconds: number | undefined): Date {
+  return typeof seconds === 'number' ? new Date(seconds * 1000) : new Date();
+}
+
+export const telegramWebhook: WebhookHandler = {
+  verify(request: WebhookRequest, channel: ChannelConfig): boolean {
+    const expected = channel.credentials.webhookSecret;
+    const given = request.headers.get(TELEGRAM_SECRET_HEADER);
+    if (!expected || given === null) return false;
+    return sameSecret(given, expected);
+  },
+
+  parse(request: WebhookRequest): WebhookContent {
+    const content: WebhookContent = { updates: [], inbound: [], optOuts: [] };
+    const parsed = parseJson<TelegramUpdate | TelegramUpdate[]>(request.rawBody);
+    if (!parsed) return content;
+    // Telegram posts one Update per request; a list is accepted too (getUpdates' shape, replays).
+    for (const update of Array.isArray(parsed) ? parsed : [parsed]) {
+      const message = update.message;
+      if (message?.chat?.id !== undefined) {
+        content.inbound.push({ from: String(message.chat.id), at: dateOf(message.date) });
+      }
+      const member = update.my_chat_member;
+      if (member?.chat?.id !== undefined && member.new_chat_member?.status === 'kicked') {
+        const optOut: InboundActivity = { from: String(member.chat.id), at: dateOf(member.date) };
+        content.optOuts?.push(optOut);
+      }
+    }
+    return content;
+  },
+};

@@ -1,0 +1,181 @@
+/**
+ * WhatsApp Cloud API: POST /{version}/{phone-number-id}/messages with a Bearer token, answers
+ * `{ messaging_product, contacts: [{ input, wa_id }], messages: [{ id: "wamid…" }] }` or a Graph error.
+ * Delivery comes later through the `whatsapp_business_account` webhook (statuses[]), signed with
+ * X-Hub-Signature-256. Rebound's message ID travels as biz_opaque_callback_data, which Meta echoes in
+ * every status webhook, so a webhook can settle a message even when the send itself timed out.
+ */
+import { httpRequest } from './http';
+import {
+  asArray,
+  asId,
+  DEFAULT_GRAPH_BASE_URL,
+  DEFAULT_GRAPH_VERSION,
+  type GraphErrorRules,
+  graphFailureOutcome,
+  isRecord,
+  joinDistinct,
+  messageIdFromRef,
+  metaHandshake,
+  networkOutcome,
+  parseJson,
+  verifyMetaSignature,
+} from './meta-signature';
+import type {
+  ChannelAdapter,
+  ChannelConfig,
+  DeliveryUpdate,
+  InboundActivity,
+  OutboundMessage,
+  SendOutcome,
+  WebhookContent,
+  WebhookHandler,
+} from './types';
+
+/**
+ * Throttling: 130429 throughput reached, 131056 pair rate (same business → same user), 4 app call
+ * limit, 80007 WABA rate limit. Transient: 131000 something went wrong, 131016 service unavailable,
+ * 1 unknown / possibly server error, 2 service temporarily unavailable.
+ */
+export const whatsappErrorRules: GraphErrorRules = {
+  throttleCodes: new Set([130429, 131056, 4, 80007]),
+  retryCodes: new Set([131000, 131016, 1, 2]),
+  providerCode: (error) => String(error.code),
+};
+
+/** The request body the Cloud API takes for one message. */
+export function whatsappMessageBody(message: OutboundMessage): Record<string, unknown> {
+  const to = message.to.replace(/\D/g, '');
+  const base = { messaging_product: 'whatsapp', recipient_type: 'individual', to };
+  const ref = { biz_opaque_callback_data: String(message.messageId) };
+  const template = message.content.template;
+  if (message.useTemplate && template) {
+    const components =
+      template.parameters.length > 0
+        ? [{ type: 'body', parameters: template.parameters.map((text) => ({ type: 'text', text })) }]
+        : undefined;
+    return {
+      ...base,
+      type: 'template',
+      template: { name: template.name, language: { code: template.language }, ...(components && { components }) },
+      ...ref,
+    };
+  }
+  return { ...base, type: 'text', text: { preview_url: false, body: message.content.text }, ...ref };
+}
+
+export function createWhatsAppAdapter(channel: ChannelConfig): ChannelAdapter {
+  const base = (channel.baseUrl ?? DEFAULT_GRAPH_BASE_URL).replace(/\/+$/, '');
+  const version = channel.credentials.apiVersion || DEFAULT_GRAPH_VERSION;
+  return {
+    async send(message: OutboundMessage, signal: AbortSignal): Promise<SendOutcome> {
+      const { accessToken, phoneNumberId } = channel.credentials;
+      if (!accessToken || !phoneNumberId) {
+        // Same meaning as Graph's 190: the channel cannot authenticate until its credentials are fixed.
+        return {
+          kind: 'failed',
+          providerCode: '190',
+          providerMessage: 'The channel has no access token or phone number ID',
+        };
+      }
+      let answer: Awaited<ReturnType<typeof httpRequest>>;
+      try {
+        answer = await httpRequest(`${base}/${version}/${encodeURIComponent(phoneNumberId)}/messages`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify(whatsappMessageBody(message)),
+          signal,
+        });
+      } catch (error) {
+        return networkOutcome(error);
+      }
+      if (answer.status >= 200 && answer.status < 300) {
+        const body = parseJson(answer.text);
+        const first = isRecord(body) ? asArray(body.messages)[0] : undefined;
+        const id = isRecord(first) ? asId(first.id) : undefined;
+        if (id) return { kind: 'accepted', providerMessageId: id };
+        return {
+          kind: 'uncertain',
+          providerMessage: `HTTP ${answer.status} without a message ID: ${answer.text.slice(0, 200)}`,
+        };
+      }
+      return graphFailureOutcome(answer, whatsappErrorRules);
+    },
+  };
+}
+
+const STATUSES = new Set(['sent', 'delivered', 'read', 'failed']);
+
+function secondsToDate(value: unknown): Date {
+  const seconds = Number(value);
+  return Number.isFinite(seconds) && seconds > 0 ? new Date(seconds * 1000) : new Date();
+}
+
+/** A status error as "title/message: details". */
+function statusErrorText(error: Record<string, unknown>): string {
+  const data = isRecord(error.error_data) ? error.error_data : undefined;
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  return joinDistinct([text(error.title), text(error.message), text(data?.details)]);
+}
+
+function parseWhatsAppWebhook(rawBody: string, channel: ChannelConfig): WebhookContent {
+  const content: WebhookContent = { updates: [], inbound: [] };
+  const payload = parseJson(rawBody);
+  if (!isRecord(payload) || payload.object !== 'whatsapp_business_account') return content;
+  const ownNumber = channel.credentials.phoneNumberId;
+  for (const entry of asArray(payload.entry)) {
+    if (!isRecord(entry)) continue;
+    for (const change of asArray(entry.changes)) {
+      if (!isRecord(change) || (change.field !== undefined && change.field !== 'messages')) continue;
+      const value = change.value;
+      if (!isRecord(value)) continue;
+      // One Meta app posts every number's events to the same place: keep only this channel's number.
+      const number = isRecord(value.metadata) ? asId(value.metadata.phone_number_id) : undefined;
+      if (ownNumber && number && number !== ownNumber) continue;
+
+      for (const status of asArray(value.statuses)) {
+        if (!isRecord(status) || typeof status.status !== 'string' || !STATUSES.has(status.status)) continue;
+        const update: DeliveryUpdate = {
+          status: status.status as DeliveryUpdate['status'],
+          at: secondsToDate(status.timestamp),
+        };
+        const wamid = asId(status.id);
+        if (wamid) update.providerMessageId = wamid;
+        const messageId = messageIdFromRef(status.biz_opaque_callback_data);
+        if (messageId !== undefined) update.messageId = messageId;
+        const error = asArray(status.errors)[0];
+        if (isRecord(error)) {
+          if (error.code !== undefined) update.providerCode = String(error.code);
+          const text = statusErrorText(error);
+          if (text) update.providerMessage = text;
+        }
+        if (update.providerMessageId || update.messageId !== undefined) content.updates.push(update);
+      }
+
+      for (const message of asArray(value.messages)) {
+        if (!isRecord(message)) continue;
+        const from = asId(message.from)?.replace(/\D/g, '');
+        if (!from) continue;
+        const activity: InboundActivity = { from: `+${from}`, at: secondsToDate(message.timestamp) };
+        content.inbound.push(activity);
+      }
+    }
+  }
+  return content;
+}
+
+export const whatsappWebhook: WebhookHandler = {
+  verify(request, channel) {
+    return verifyMetaSignature(
+      request.headers.get('x-hub-signature-256'),
+      channel.credentials.appSecret,
+      request.rawBody,
+    );
+  },
+  parse(request, channel) {
+    return parseWhatsAppWebhook(request.rawBody, channel);
+  },
+  handshake(url, channel) {
+    return metaHandshake(url, channel.credentials.verifyToken);
+  },
+};

@@ -1,0 +1,56 @@
+/**
+ * The broadcast state machine, in one place. Every status change in Rebound goes through transition().
+ *
+ *   draft ──schedule──▶ scheduled ──start──▶ sending ──▶ completed | partially_failed | failed
+ *     ▲                   │  │                  │
+ *     └──────unschedule───┘  └─▶ failed         └──cancel──▶ cancelled
+ *   (segment missing or empty at start)   (late delivery reports move completed ⇄ partially_failed ⇄ failed)
+ */
+import type { BroadcastStatus, MessageState } from '../db/schema';
+
+const allowed: Record<BroadcastStatus, readonly BroadcastStatus[]> = {
+  draft: ['scheduled', 'cancelled'],
+  scheduled: ['draft', 'sending', 'failed', 'cancelled'],
+  sending: ['completed', 'partially_failed', 'failed', 'cancelled'],
+  // A delivery report can arrive after the last send and change the verdict.
+  completed: ['partially_failed', 'failed'],
+  partially_failed: ['completed', 'failed'],
+  failed: ['partially_failed', 'completed'],
+  cancelled: [],
+};
+
+export function canTransition(from: BroadcastStatus, to: BroadcastStatus): boolean {
+  return from === to || allowed[from].includes(to);
+}
+
+export class TransitionError extends Error {
+  constructor(
+    readonly from: BroadcastStatus,
+    readonly to: BroadcastStatus,
+  ) {
+    super(`A broadcast cannot go from ${from} to ${to}`);
+  }
+}
+
+export function assertTransition(from: BroadcastStatus, to: BroadcastStatus): void {
+  if (!canTransition(from, to)) throw new TransitionError(from, to);
+}
+
+/** Statuses a broadcast can still be edited or rescheduled in. */
+export const EDITABLE: readonly BroadcastStatus[] = ['draft', 'scheduled'];
+/** Statuses after the last send. */
+export const FINISHED: readonly BroadcastStatus[] = ['completed', 'partially_failed', 'failed', 'cancelled'];
+
+export type StateCounts = Partial<Record<MessageState, number>>;
+
+/**
+ * The verdict once no recipient is queued or sending: every recipient reached → completed; none
+ * reached → failed; in between → partially failed. Uncertain recipients count as not failed.
+ */
+export function finishedStatus(counts: StateCounts): BroadcastStatus | undefined {
+  if ((counts.queued ?? 0) > 0 || (counts.sending ?? 0) > 0) return undefined;
+  const reached = (counts.sent ?? 0) + (counts.delivered ?? 0) + (counts.uncertain ?? 0);
+  const failed = counts.failed ?? 0;
+  if (failed === 0) return 'completed';
+  return reached === 0 ? 'failed' : 'partially_failed';
+}

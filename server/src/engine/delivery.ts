@@ -1,0 +1,84 @@
+/**
+ * What delivery callbacks change. A state only moves forward: a late or repeated "sent" never
+ * overwrites "failed" or "delivered", and a repeated callback changes nothing the second time.
+ */
+import { classifyProviderFailure } from '@rebound/shared';
+import { sql } from 'drizzle-orm';
+import type { ChannelConfig, DeliveryUpdate, WebhookContent } from '../channels/types';
+import type { Database } from '../db/client';
+import { settleBroadcastStatus } from './engine';
+import { recordEvent } from './events';
+
+/** States each callback status may move a message from. */
+const movesFrom = {
+  sent: ['sending', 'uncertain'],
+  delivered: ['sending', 'sent', 'uncertain'],
+  read: ['sending', 'sent', 'uncertain'],
+  failed: ['sending', 'sent', 'uncertain'],
+} as const;
+
+/** Phone identifiers are stored in E.164; providers write them with or without +. */
+function identifierFor(channel: ChannelConfig, from: string): string {
+  const phone = ['whatsapp', 'twilio_sms', 'vonage_sms', 'messagebird_sms', 'sandbox'].includes(channel.type);
+  return phone && /^\d+$/.test(from) ? `+${from}` : from;
+}
+
+export async function applyWebhook(db: Database, channel: ChannelConfig, content: WebhookContent, now = Date.now()) {
+  let changed = 0;
+  for (const update of content.updates) changed += await applyUpdate(db, channel, update, now);
+  for (const inbound of content.inbound) {
+    await db.run(sql`INSERT INTO conversation_windows (channel_id, identifier, last_inbound_at)
+      VALUES (${channel.id}, ${identifierFor(channel, inbound.from)}, ${inbound.at.getTime()})
+      ON CONFLICT (channel_id, identifier) DO UPDATE SET last_inbound_at = max(last_inbound_at, excluded.last_inbound_at)`);
+  }
+  for (const optOut of content.optOuts ?? []) {
+    await db.run(sql`INSERT INTO opt_outs (channel_id, identifier, at) VALUES (${channel.id}, ${identifierFor(channel, optOut.from)}, ${optOut.at.getTime()})
+      ON CONFLICT (channel_id, identifier) DO NOTHING`);
+  }
+  return { changed };
+}
+
+async function applyUpdate(db: Database, channel: ChannelConfig, update: DeliveryUpdate, now: number): Promise<number> {
+  const match =
+    update.messageId !== undefined
+      ? sql`id = ${update.messageId} AND channel_id = ${channel.id}`
+      : update.providerMessageId
+        ? sql`channel_id = ${channel.id} AND provider_message_id = ${update.providerMessageId}`
+        : undefined;
+  if (!match) return 0;
+  const from = movesFrom[update.status];
+  const at = update.at.getTime();
+  const row =
+    update.status === 'failed'
+      ? await db.get<{
+          id: number;
+          broadcast_id: number;
+          workspace_id: number;
+        }>(sql`UPDATE messages SET state = 'failed',
+            reason = ${classifyProviderFailure(channel.type, update.providerCode ?? 'http_0', update.providerMessage)},
+            provider_code = ${update.providerCode ?? null}, provider_message = ${update.providerMessage ?? null},
+            provider_message_id = coalesce(provider_message_id, ${update.providerMessageId ?? null}),
+            failed_at = ${at}, lease_owner = NULL, lease_until = NULL, updated_at = ${now}
+          WHERE ${match} AND state IN ${from} RETURNING id, broadcast_id, workspace_id`)
+      : await db.get<{ id: number; broadcast_id: number; workspace_id: number }>(sql`UPDATE messages SET
+            state = ${update.status === 'sent' ? 'sent' : 'delivered'},
+            reason = NULL,
+            provider_message_id = coalesce(provider_message_id, ${update.providerMessageId ?? null}),
+            sent_at = coalesce(sent_at, ${at}),
+            delivered_at = ${update.status === 'sent' ? null : at}, updated_at = ${now}
+          WHERE ${match} AND state IN ${from} RETURNING id, broadcast_id, workspace_id`);
+  if (!row) return 0;
+  if (update.status === 'failed') {
+    const reason = classifyProviderFailure(channel.type, update.providerCode ?? 'http_0', update.providerMessage);
+    const [broadcast] = await db.all<{ name: string }>(sql`SELECT name FROM broadcasts WHERE id = ${row.broadcast_id}`);
+    await recordEvent(db, {
+      workspaceId: row.workspace_id,
+      type: 'messages.failed',
+      broadcastId: row.broadcast_id,
+      data: { name: broadcast?.name, count: 1, byReason: { [reason]: 1 }, late: true },
+      at: now,
+    });
+  }
+  await settleBroadcastStatus(db, row.broadcast_id, now);
+  return 1;
+}

@@ -1,0 +1,742 @@
+/**
+ * The broadcast engine: starts due broadcasts, claims recipients in leased batches, applies the
+ * channel's limits, sends through the channel's adapter with bounded concurrency, and records one
+ * honest outcome per recipient. Several engine processes can share one database: claims are atomic
+ * statements, limits live in shared rows, and a lease that runs out is recovered by anyone.
+ *
+ * The one rule that keeps a message from going out twice: a recipient is marked "dispatched" in the
+ * database before its request leaves, and a dispatched recipient is never sent again automatically.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type BroadcastContent,
+  channelCapabilities,
+  classifyProviderFailure,
+  type FailureReason,
+  SegmentFilterSchema,
+} from '@rebound/shared';
+import { and, eq, sql } from 'drizzle-orm';
+import { createAdapter } from '../channels';
+import type { ChannelAdapter, ChannelConfig, SendOutcome } from '../channels/types';
+import type { Database } from '../db/client';
+import {
+  type BroadcastStatus,
+  broadcasts,
+  channels,
+  type MessageState,
+  messages,
+  segments,
+  workspaces,
+} from '../db/schema';
+import { freezeAudience, reconcile } from './audience';
+import { assertTransition, finishedStatus, type StateCounts } from './broadcast-state';
+import { recordEvent } from './events';
+import { acquireSendSlots, DAY_MS, pushBackSendSlots } from './limits';
+
+export interface EngineOptions {
+  db: Database;
+  /** Names this process in leases; unique per process. */
+  workerId?: string;
+  /** Requests in flight at once in this process, over all broadcasts. */
+  concurrency?: number;
+  /** Most recipients claimed in one batch (fewer on slow channels: about 5 s of sending). */
+  maxBatch?: number;
+  pollIntervalMs?: number;
+  leaseMs?: number;
+  requestTimeoutMs?: number;
+  /** Sends of one recipient before a throttle or 5xx becomes a failure. */
+  maxAttempts?: number;
+  /** Rebound's public base URL, for per-message delivery callback URLs. */
+  publicUrl?: string;
+  clock?: () => number;
+  adapterFor?: (channel: ChannelConfig) => ChannelAdapter;
+  log?: (message: string, error?: unknown) => void;
+}
+
+type ChannelRow = typeof channels.$inferSelect;
+type BroadcastRow = typeof broadcasts.$inferSelect;
+
+interface Claimed {
+  id: number;
+  identifier: string;
+  attempts: number;
+  useTemplate: boolean;
+}
+
+interface Outcome {
+  item: Claimed;
+  outcome: SendOutcome;
+}
+
+/** Where each provider posts its callbacks (see routes/webhooks). */
+export const WEBHOOK_PATHS: Partial<Record<ChannelRow['type'], string>> = {
+  whatsapp: 'whatsapp',
+  messenger: 'messenger',
+  telegram: 'telegram',
+  twilio_sms: 'twilio',
+  vonage_sms: 'vonage',
+  messagebird_sms: 'messagebird',
+};
+
+class Semaphore {
+  private waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class BroadcastEngine {
+  readonly workerId: string;
+  private readonly db: Database;
+  private readonly concurrency: number;
+  private readonly maxBatch: number;
+  private readonly pollIntervalMs: number;
+  private readonly leaseMs: number;
+  private readonly requestTimeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly publicUrl: string | undefined;
+  private readonly clock: () => number;
+  private readonly adapterFor: (channel: ChannelConfig) => ChannelAdapter;
+  private readonly log: (message: string, error?: unknown) => void;
+  private readonly semaphore: Semaphore;
+  private readonly lanes = new Map<number, Promise<void>>();
+  private readonly adapters = new Map<number, { updatedAt: number; adapter: ChannelAdapter }>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private stopping = false;
+  /** Recipients sent by this process, for tests and benchmarks that check how work was shared. */
+  sentCount = 0;
+
+  constructor(options: EngineOptions) {
+    this.db = options.db;
+    this.workerId = options.workerId ?? `engine-${randomUUID().slice(0, 8)}`;
+    this.concurrency = options.concurrency ?? 64;
+    this.maxBatch = options.maxBatch ?? 500;
+    this.pollIntervalMs = options.pollIntervalMs ?? 250;
+    this.leaseMs = options.leaseMs ?? 60_000;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
+    this.maxAttempts = options.maxAttempts ?? 5;
+    this.publicUrl = options.publicUrl;
+    this.clock = options.clock ?? Date.now;
+    this.adapterFor = options.adapterFor ?? createAdapter;
+    this.log = options.log ?? ((message, error) => console.error(`[engine ${this.workerId}] ${message}`, error ?? ''));
+    this.semaphore = new Semaphore(this.concurrency);
+  }
+
+  /** Runs in the background until stop(). */
+  start(): void {
+    this.stopping = false;
+    const loop = async () => {
+      if (this.stopping) return;
+      this.ticking = this.tick({ waitForLanes: false }).catch((error) => this.log('tick failed', error));
+      await this.ticking;
+      if (!this.stopping) this.timer = setTimeout(loop, this.pollIntervalMs);
+    };
+    void loop();
+  }
+
+  /** Stops claiming; waits for the recipients in hand to finish. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.ticking;
+    await Promise.allSettled([...this.lanes.values()]);
+  }
+
+  /**
+   * One round: recover expired leases, start due broadcasts, and start a lane for every sending
+   * broadcast that has none here. Tests wait for the lanes; the background loop does not, so a
+   * long broadcast never holds up the start of the next one.
+   */
+  async tick({ waitForLanes = true } = {}): Promise<void> {
+    await this.recoverExpiredLeases();
+    await this.startDueBroadcasts();
+    const sending = await this.db
+      .select({ id: broadcasts.id })
+      .from(broadcasts)
+      .where(eq(broadcasts.status, 'sending'));
+    for (const { id } of sending) {
+      if (this.lanes.has(id) || this.stopping) continue;
+      const lane = this.runLane(id)
+        .catch((error) => this.log(`broadcast ${id} lane failed`, error))
+        .finally(() => this.lanes.delete(id));
+      this.lanes.set(id, lane);
+    }
+    if (waitForLanes) await Promise.allSettled([...this.lanes.values()]);
+  }
+
+  /** For tests and scripts: ticks until no broadcast is due or sending with work that is due now. */
+  async runUntilIdle({ timeoutMs = 60_000 } = {}): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      await this.tick();
+      const busy = await this.db.get<{ n: number }>(sql`SELECT
+          (SELECT count(*) FROM broadcasts WHERE status = 'scheduled' AND scheduled_at <= ${this.clock()})
+        + (SELECT count(*) FROM messages m JOIN broadcasts b ON b.id = m.broadcast_id
+           WHERE b.status = 'sending' AND (m.state = 'sending' OR (m.state = 'queued' AND m.next_attempt_at <= ${this.clock()}))) AS n`);
+      const waiting = await this.db.get<{ at: number | null }>(sql`SELECT min(m.next_attempt_at) AS at FROM messages m
+        JOIN broadcasts b ON b.id = m.broadcast_id WHERE b.status = 'sending' AND m.state = 'queued'`);
+      if (!busy?.n && waiting?.at == null) return;
+      if (!busy?.n && waiting?.at != null) await sleep(Math.min(1000, Math.max(5, waiting.at - this.clock())));
+      else await sleep(5);
+    }
+    throw new Error('engine did not become idle in time');
+  }
+
+  /** Leases that ran out: undispatched recipients go back to the queue; dispatched ones become uncertain. */
+  async recoverExpiredLeases(): Promise<void> {
+    const now = this.clock();
+    await this.db.run(sql`UPDATE messages SET
+        state = CASE WHEN dispatched_at IS NULL THEN 'queued' ELSE 'uncertain' END,
+        reason = CASE WHEN dispatched_at IS NULL THEN reason ELSE 'uncertain' END,
+        provider_message = CASE WHEN dispatched_at IS NULL THEN provider_message
+          ELSE 'The engine stopped while this message was being sent; waiting for the provider''s delivery report.' END,
+        lease_owner = NULL, lease_until = NULL, updated_at = ${now}
+      WHERE state = 'sending' AND lease_until < ${now}`);
+  }
+
+  // ── starting a broadcast ────────────────────────────────────────────────────────────────────────
+
+  private async startDueBroadcasts(): Promise<void> {
+    const due = await this.db
+      .select({ id: broadcasts.id })
+      .from(broadcasts)
+      .where(and(eq(broadcasts.status, 'scheduled'), sql`${broadcasts.scheduledAt} <= ${this.clock()}`))
+      .orderBy(broadcasts.scheduledAt);
+    for (const { id } of due) {
+      if (this.stopping) return;
+      await this.startBroadcast(id).catch((error) => this.log(`broadcast ${id} could not start`, error));
+    }
+  }
+
+  /** Resolves the segment and freezes the audience, in one transaction; one process wins the start. */
+  async startBroadcast(broadcastId: number): Promise<void> {
+    const now = this.clock();
+    await this.db.transaction(async (tx) => {
+      const [broadcast] = await tx.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
+      if (!broadcast || broadcast.status !== 'scheduled') return;
+      const fail = async (errorCode: string) => {
+        assertTransition(broadcast.status, 'failed');
+        await tx
+          .update(broadcasts)
+          .set({
+            status: 'failed',
+            errorCode,
+            startedAt: new Date(now),
+            finishedAt: new Date(now),
+            updatedAt: new Date(now),
+          })
+          .where(eq(broadcasts.id, broadcastId));
+        await recordEvent(tx, {
+          workspaceId: broadcast.workspaceId,
+          type: 'broadcast.failed',
+          broadcastId,
+          data: { name: broadcast.name, errorCode },
+          at: now,
+        });
+      };
+      const [segment] = broadcast.segmentId
+        ? await tx.select().from(segments).where(eq(segments.id, broadcast.segmentId))
+        : [];
+      if (!segment) return fail('segment_not_found');
+      if (segment.deletedAt) return fail('broadcast_segment_deleted');
+      const [channel] = await tx.select().from(channels).where(eq(channels.id, broadcast.channelId));
+      if (!channel || channel.deletedAt) return fail('broadcast_channel_missing');
+      if (!channelCapabilities[channel.type].canBroadcast) return fail('broadcast_unsupported_channel');
+      const [workspace] = await tx.select().from(workspaces).where(eq(workspaces.id, broadcast.workspaceId));
+      const scope = { workspaceId: broadcast.workspaceId, defaultCountry: workspace?.defaultCountry ?? 'AR' };
+
+      await freezeAudience(tx as unknown as Database, {
+        scope,
+        channel: { id: channel.id, type: channel.type },
+        filter: SegmentFilterSchema.parse(segment.filter),
+        broadcastId,
+        now,
+      });
+      const counts = await stateCounts(tx as unknown as Database, broadcastId);
+      const total = Object.values(counts).reduce((a, b) => a + (b ?? 0), 0);
+      const { entered, left } = await reconcile(tx as unknown as Database, broadcastId);
+      const excluded = await tx.all<{ reason: string; n: number }>(sql`SELECT reason, count(*) AS n FROM messages
+        WHERE broadcast_id = ${broadcastId} AND state = 'excluded' GROUP BY reason`);
+      const excludedBy = Object.fromEntries(excluded.map((r) => [r.reason, r.n]));
+      const target = broadcast.targetCount ?? total;
+      const reconciliation = {
+        target,
+        entered,
+        left,
+        duplicates: excludedBy.duplicate ?? 0,
+        invalidIdentifiers: excludedBy.invalid_identifier ?? 0,
+        noIdentifier: excludedBy.no_identifier ?? 0,
+        completed: counts.queued ?? 0,
+      };
+      if (total === 0) return fail('broadcast_empty_target');
+      if (!counts.queued) {
+        await tx.update(broadcasts).set({ reconciliation }).where(eq(broadcasts.id, broadcastId));
+        return fail('broadcast_no_reachable_recipients');
+      }
+      assertTransition(broadcast.status, 'sending');
+      await tx
+        .update(broadcasts)
+        .set({ status: 'sending', reconciliation, startedAt: new Date(now), updatedAt: new Date(now) })
+        .where(eq(broadcasts.id, broadcastId));
+      await recordEvent(tx, {
+        workspaceId: broadcast.workspaceId,
+        type: 'broadcast.started',
+        broadcastId,
+        data: { name: broadcast.name, recipients: counts.queued, excluded: total - (counts.queued ?? 0) },
+        at: now,
+      });
+    });
+  }
+
+  // ── sending ─────────────────────────────────────────────────────────────────────────────────────
+
+  private async runLane(broadcastId: number): Promise<void> {
+    while (!this.stopping) {
+      const [broadcast] = await this.db.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
+      if (!broadcast || broadcast.status !== 'sending') return;
+      const [channel] = await this.db.select().from(channels).where(eq(channels.id, broadcast.channelId));
+      if (!channel) return;
+      const claimed = await this.claimBatch(broadcast, channel);
+      if (claimed.length === 0) break;
+      await this.dispatch(broadcast, channel, claimed);
+    }
+    await this.finishIfDone(broadcastId);
+  }
+
+  private effectiveRate(broadcast: BroadcastRow, channel: ChannelRow): number {
+    return Math.min(channel.messagesPerSecond, broadcast.sendRate ?? Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * Claims a batch and applies the checks that need no provider, in one write transaction so that
+   * quota accounting is exact across processes: opt-outs, the 24 h window, the rolling quota, the pair rate.
+   */
+  private async claimBatch(broadcast: BroadcastRow, channel: ChannelRow): Promise<Claimed[]> {
+    const now = this.clock();
+    const rate = this.effectiveRate(broadcast, channel);
+    const size = Math.max(1, Math.min(this.maxBatch, Math.ceil(rate * 5)));
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.all<{ id: number; identifier: string; attempts: number }>(sql`UPDATE messages
+        SET state = 'sending', lease_owner = ${this.workerId}, lease_until = ${now + this.leaseMs}, dispatched_at = NULL,
+            attempts = attempts + 1, updated_at = ${now}
+        WHERE id IN (SELECT id FROM messages WHERE broadcast_id = ${broadcast.id} AND state = 'queued'
+                     AND next_attempt_at <= ${now} ORDER BY id LIMIT ${size})
+        RETURNING id, identifier, attempts`);
+      if (rows.length === 0) return [];
+      rows.sort((a, b) => a.id - b.id);
+      const capability = channelCapabilities[channel.type];
+      const content = broadcast.content;
+      const needsLedger = channel.dailyQuota !== null || channel.pairRatePerRecipientSeconds !== null;
+      const identifiers = rows.map((r) => r.identifier);
+
+      const optedOut = new Set(
+        (
+          await tx.all<{ identifier: string }>(sql`SELECT identifier FROM opt_outs WHERE channel_id = ${channel.id}
+            AND identifier IN ${identifiers}`)
+        ).map((r) => r.identifier),
+      );
+      const windowOpen = new Set(
+        capability.customerServiceWindowHours === null
+          ? []
+          : (
+              await tx.all<{
+                identifier: string;
+              }>(sql`SELECT identifier FROM conversation_windows WHERE channel_id = ${channel.id}
+                AND identifier IN ${identifiers} AND last_inbound_at > ${now - capability.customerServiceWindowHours * 3_600_000}`)
+            ).map((r) => r.identifier),
+      );
+      const ledger = new Map(
+        needsLedger
+          ? (
+              await tx.all<{
+                identifier: string;
+                last: number;
+              }>(sql`SELECT identifier, last_sent_at AS last FROM quota_ledger
+                WHERE channel_id = ${channel.id} AND identifier IN ${identifiers} AND last_sent_at > ${now - DAY_MS}`)
+            ).map((r) => [r.identifier, r.last])
+          : [],
+      );
+      let used = 0;
+      let oldest: number | null = null;
+      if (channel.dailyQuota !== null) {
+        const usage = await tx.get<{
+          used: number;
+          oldest: number | null;
+        }>(sql`SELECT count(*) AS used, min(last_sent_at) AS oldest
+          FROM quota_ledger WHERE channel_id = ${channel.id} AND last_sent_at > ${now - DAY_MS}`);
+        used = usage?.used ?? 0;
+        oldest = usage?.oldest ?? null;
+      }
+
+      const sendable: Claimed[] = [];
+      const failures: {
+        id: number;
+        reason: FailureReason;
+        code: string;
+        message: string;
+        retryAfterAt: number | null;
+      }[] = [];
+      const later: { id: number; at: number }[] = [];
+      const ledgerWrites: string[] = [];
+      for (const row of rows) {
+        if (optedOut.has(row.identifier)) {
+          failures.push({
+            id: row.id,
+            reason: 'blocked',
+            code: 'opt_out',
+            message: 'The contact blocked the business or opted out on this channel.',
+            retryAfterAt: null,
+          });
+          continue;
+        }
+        const inWindow = windowOpen.has(row.identifier);
+        let useTemplate = false;
+        if (capability.customerServiceWindowHours !== null && !inWindow) {
+          if (channel.type === 'whatsapp' && content.template) useTemplate = true;
+          else if (channel.type === 'messenger' && content.messengerTag) useTemplate = false;
+          else {
+            failures.push({
+              id: row.id,
+              reason: 'outside_window',
+              code: 'outside_window',
+              message:
+                channel.type === 'whatsapp'
+                  ? 'More than 24 h since the contact last wrote: WhatsApp only takes an approved template.'
+                  : 'More than 24 h since the contact last wrote: Messenger only takes a message with a tag.',
+              retryAfterAt: null,
+            });
+            continue;
+          }
+        }
+        const last = ledger.get(row.identifier);
+        if (channel.pairRatePerRecipientSeconds !== null && last !== undefined) {
+          const freeAt = last + channel.pairRatePerRecipientSeconds * 1000;
+          if (freeAt > now) {
+            later.push({ id: row.id, at: freeAt });
+            continue;
+          }
+        }
+        // Only business-initiated messages outside the window count against the quota, each recipient once.
+        if (channel.dailyQuota !== null && !inWindow && last === undefined) {
+          if (used >= channel.dailyQuota) {
+            failures.push({
+              id: row.id,
+              reason: 'quota_reached',
+              code: 'quota_reached',
+              message: `The channel reached its limit of ${channel.dailyQuota} unique recipients in 24 h.`,
+              retryAfterAt: oldest === null ? now + DAY_MS : oldest + DAY_MS,
+            });
+            continue;
+          }
+          used++;
+          oldest ??= now;
+        }
+        if (needsLedger) ledgerWrites.push(row.identifier);
+        sendable.push({ id: row.id, identifier: row.identifier, attempts: row.attempts, useTemplate });
+      }
+
+      for (let i = 0; i < ledgerWrites.length; i += 400) {
+        const chunk = ledgerWrites.slice(i, i + 400);
+        await tx.run(sql`INSERT INTO quota_ledger (channel_id, identifier, last_sent_at) VALUES
+          ${sql.join(
+            chunk.map((identifier) => sql`(${channel.id}, ${identifier}, ${now})`),
+            sql`, `,
+          )}
+          ON CONFLICT (channel_id, identifier) DO UPDATE SET last_sent_at = excluded.last_sent_at`);
+      }
+      if (later.length) {
+        for (const { id, at } of later) {
+          await tx.run(sql`UPDATE messages SET state = 'queued', lease_owner = NULL, lease_until = NULL,
+            attempts = attempts - 1, next_attempt_at = ${at} WHERE id = ${id}`);
+        }
+      }
+      if (failures.length) {
+        await writeFailures(tx as unknown as Database, failures, now);
+        await this.recordFailures(
+          tx as unknown as Database,
+          broadcast,
+          failures.map((f) => f.reason),
+          now,
+        );
+      }
+      return sendable.map((item) => ({ ...item, useTemplate: item.useTemplate }));
+    });
+  }
+
+  private adapter(channel: ChannelRow): ChannelAdapter {
+    const cached = this.adapters.get(channel.id);
+    if (cached && cached.updatedAt === channel.updatedAt.getTime()) return cached.adapter;
+    const adapter = this.adapterFor({
+      id: channel.id,
+      type: channel.type,
+      credentials: channel.credentials,
+      baseUrl: channel.baseUrl,
+    });
+    this.adapters.set(channel.id, { updatedAt: channel.updatedAt.getTime(), adapter });
+    return adapter;
+  }
+
+  private statusCallbackUrl(channel: ChannelRow, messageId: number): string | undefined {
+    const path = WEBHOOK_PATHS[channel.type];
+    if (!this.publicUrl || !path) return undefined;
+    return `${this.publicUrl}/webhooks/${path}/${channel.id}?messageId=${messageId}`;
+  }
+
+  /** Sends a claimed batch in groups: reserve rate slots, mark dispatched, send paced, record outcomes. */
+  private async dispatch(broadcast: BroadcastRow, channel: ChannelRow, claimed: Claimed[]): Promise<void> {
+    const adapter = this.adapter(channel);
+    const rate = this.effectiveRate(broadcast, channel);
+    const interval = 1000 / rate;
+    const content = broadcast.content as BroadcastContent;
+    const results: Outcome[] = [];
+    const inFlight = new Set<Promise<void>>();
+    let lastFlush = Date.now();
+
+    for (let start = 0; start < claimed.length; start += this.concurrency) {
+      const group = claimed.slice(start, start + this.concurrency);
+      const now = this.clock();
+      let slot = await acquireSendSlots(this.db, `channel:${channel.id}`, channel.messagesPerSecond, group.length, now);
+      if (broadcast.sendRate !== null && broadcast.sendRate < channel.messagesPerSecond) {
+        slot = Math.max(
+          slot,
+          await acquireSendSlots(this.db, `broadcast:${broadcast.id}`, broadcast.sendRate, group.length, now),
+        );
+      }
+      // Only recipients whose lease is still ours go out; the mark is what forbids a second send after a crash.
+      const mine = new Set(
+        (
+          await this.db.all<{
+            id: number;
+          }>(sql`UPDATE messages SET dispatched_at = ${now}, lease_until = ${now + this.leaseMs}
+            WHERE id IN ${group.map((g) => g.id)} AND state = 'sending' AND lease_owner = ${this.workerId} RETURNING id`)
+        ).map((r) => r.id),
+      );
+      for (let k = 0; k < group.length; k++) {
+        const item = group[k] as Claimed;
+        if (!mine.has(item.id)) continue;
+        await this.semaphore.acquire();
+        const task = (async () => {
+          try {
+            const wait = slot + k * interval - this.clock();
+            if (wait >= 1) await sleep(wait);
+            const signal = AbortSignal.timeout(this.requestTimeoutMs);
+            const callbackUrl = this.statusCallbackUrl(channel, item.id);
+            const outcome = await adapter
+              .send(
+                {
+                  messageId: item.id,
+                  to: item.identifier,
+                  content,
+                  useTemplate: item.useTemplate,
+                  ...(callbackUrl !== undefined && { statusCallbackUrl: callbackUrl }),
+                },
+                signal,
+              )
+              .catch((error: unknown): SendOutcome => ({ kind: 'uncertain', providerMessage: String(error) }));
+            results.push({ item, outcome });
+          } finally {
+            this.semaphore.release();
+          }
+        })();
+        inFlight.add(task);
+        void task.finally(() => inFlight.delete(task));
+      }
+      if (results.length >= 200 || Date.now() - lastFlush > 100) {
+        await this.flush(broadcast, channel, results.splice(0));
+        lastFlush = Date.now();
+      }
+    }
+    while (inFlight.size) {
+      await Promise.race(inFlight);
+      if (results.length >= 200) await this.flush(broadcast, channel, results.splice(0));
+    }
+    await this.flush(broadcast, channel, results.splice(0));
+  }
+
+  /** Writes a group of outcomes; a state already settled by a delivery report is never moved back. */
+  private async flush(broadcast: BroadcastRow, channel: ChannelRow, outcomes: Outcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    const now = this.clock();
+    const accepted: { id: number; providerMessageId: string; delivered: boolean }[] = [];
+    const failures: {
+      id: number;
+      reason: FailureReason;
+      code: string;
+      message: string;
+      retryAfterAt: number | null;
+    }[] = [];
+    const retries: { id: number; at: number }[] = [];
+    const uncertain: { id: number; message: string }[] = [];
+    let throttledUntil = 0;
+    for (const { item, outcome } of outcomes) {
+      switch (outcome.kind) {
+        case 'accepted':
+          accepted.push({
+            id: item.id,
+            providerMessageId: outcome.providerMessageId,
+            delivered: outcome.delivered ?? false,
+          });
+          this.sentCount++;
+          break;
+        case 'failed':
+          failures.push({
+            id: item.id,
+            reason: classifyProviderFailure(channel.type, outcome.providerCode, outcome.providerMessage),
+            code: outcome.providerCode,
+            message: outcome.providerMessage,
+            retryAfterAt: null,
+          });
+          break;
+        case 'retry': {
+          const backoff = Math.min(60_000, 500 * 2 ** (item.attempts - 1)) * (0.8 + Math.random() * 0.4);
+          const wait = Math.max(outcome.retryAfterMs ?? 0, backoff);
+          if (outcome.retryAfterMs !== undefined) throttledUntil = Math.max(throttledUntil, now + outcome.retryAfterMs);
+          if (item.attempts >= this.maxAttempts) {
+            failures.push({
+              id: item.id,
+              reason: classifyProviderFailure(channel.type, outcome.providerCode, outcome.providerMessage),
+              code: outcome.providerCode,
+              message: `${outcome.providerMessage} (gave up after ${item.attempts} attempts)`,
+              retryAfterAt: now + wait,
+            });
+          } else retries.push({ id: item.id, at: now + wait });
+          break;
+        }
+        case 'uncertain':
+          uncertain.push({ id: item.id, message: outcome.providerMessage });
+          break;
+      }
+    }
+    await this.db.transaction(async (tx) => {
+      if (accepted.length) {
+        const values = accepted.map((a) => sql`(${a.id}, ${a.providerMessageId}, ${a.delivered ? 1 : 0})`);
+        await tx.run(sql`UPDATE messages SET
+            state = CASE WHEN messages.state IN ('sending', 'uncertain') THEN (CASE WHEN v.column3 = 1 THEN 'delivered' ELSE 'sent' END) ELSE messages.state END,
+            reason = CASE WHEN messages.state IN ('sending', 'uncertain') THEN NULL ELSE messages.reason END,
+            provider_message_id = coalesce(messages.provider_message_id, v.column2),
+            sent_at = coalesce(messages.sent_at, ${now}),
+            delivered_at = CASE WHEN v.column3 = 1 THEN coalesce(messages.delivered_at, ${now}) ELSE messages.delivered_at END,
+            lease_owner = NULL, lease_until = NULL, updated_at = ${now}
+          FROM (VALUES ${sql.join(values, sql`, `)}) AS v WHERE messages.id = v.column1`);
+      }
+      if (failures.length) await writeFailures(tx as unknown as Database, failures, now);
+      for (const retry of retries) {
+        await tx.run(sql`UPDATE messages SET state = 'queued', lease_owner = NULL, lease_until = NULL, dispatched_at = NULL,
+          next_attempt_at = ${retry.at}, updated_at = ${now} WHERE id = ${retry.id} AND state = 'sending' AND lease_owner = ${this.workerId}`);
+      }
+      if (uncertain.length) {
+        for (const u of uncertain) {
+          await tx.run(sql`UPDATE messages SET state = 'uncertain', reason = 'uncertain', provider_code = 'timeout',
+            provider_message = ${u.message}, lease_owner = NULL, lease_until = NULL, updated_at = ${now}
+            WHERE id = ${u.id} AND state = 'sending'`);
+        }
+      }
+      if (failures.length)
+        await this.recordFailures(
+          tx as unknown as Database,
+          broadcast,
+          failures.map((f) => f.reason),
+          now,
+        );
+    });
+    // The provider said slow down: the whole channel waits, not just this recipient.
+    if (throttledUntil > now) await pushBackSendSlots(this.db, `channel:${channel.id}`, throttledUntil);
+  }
+
+  private async recordFailures(db: Database, broadcast: BroadcastRow, reasons: FailureReason[], now: number) {
+    const byReason: Record<string, number> = {};
+    for (const reason of reasons) byReason[reason] = (byReason[reason] ?? 0) + 1;
+    await recordEvent(db, {
+      workspaceId: broadcast.workspaceId,
+      type: 'messages.failed',
+      broadcastId: broadcast.id,
+      data: { name: broadcast.name, count: reasons.length, byReason },
+      at: now,
+    });
+  }
+
+  /** Once nobody is queued or sending, the broadcast gets its verdict (exactly once). */
+  async finishIfDone(broadcastId: number): Promise<void> {
+    await settleBroadcastStatus(this.db, broadcastId, this.clock());
+  }
+}
+
+/** Writes final failures, only over recipients not already settled. */
+async function writeFailures(
+  db: Database,
+  failures: { id: number; reason: FailureReason; code: string; message: string; retryAfterAt: number | null }[],
+  now: number,
+) {
+  const values = failures.map((f) => sql`(${f.id}, ${f.reason}, ${f.code}, ${f.message}, ${f.retryAfterAt})`);
+  for (let i = 0; i < values.length; i += 400) {
+    await db.run(sql`UPDATE messages SET state = 'failed', reason = v.column2, provider_code = v.column3,
+        provider_message = v.column4, retry_after_at = v.column5, failed_at = ${now},
+        lease_owner = NULL, lease_until = NULL, updated_at = ${now}
+      FROM (VALUES ${sql.join(values.slice(i, i + 400), sql`, `)}) AS v
+      WHERE messages.id = v.column1 AND messages.state IN ('sending', 'uncertain', 'queued')`);
+  }
+}
+
+export async function stateCounts(db: Database, broadcastId: number): Promise<StateCounts> {
+  const rows = await db
+    .select({ state: messages.state, n: sql<number>`count(*)` })
+    .from(messages)
+    .where(eq(messages.broadcastId, broadcastId))
+    .groupBy(messages.state);
+  return Object.fromEntries(rows.map((r) => [r.state, r.n])) as StateCounts;
+}
+
+/**
+ * Gives a sending or finished broadcast the status its recipients call for, and records the event
+ * when it changes. Used when the last recipient is done and when a late delivery report changes counts.
+ */
+export async function settleBroadcastStatus(
+  db: Database,
+  broadcastId: number,
+  now: number,
+): Promise<BroadcastStatus | undefined> {
+  return db.transaction(async (tx) => {
+    const [broadcast] = await tx.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
+    if (!broadcast || !['sending', 'completed', 'partially_failed', 'failed'].includes(broadcast.status))
+      return undefined;
+    if (broadcast.errorCode) return broadcast.status;
+    const counts = await stateCounts(tx as unknown as Database, broadcastId);
+    const verdict = finishedStatus(counts);
+    if (!verdict || verdict === broadcast.status) return broadcast.status;
+    assertTransition(broadcast.status, verdict);
+    await tx
+      .update(broadcasts)
+      .set({ status: verdict, finishedAt: broadcast.finishedAt ?? new Date(now), updatedAt: new Date(now) })
+      .where(and(eq(broadcasts.id, broadcastId), eq(broadcasts.status, broadcast.status)));
+    await recordEvent(tx, {
+      workspaceId: broadcast.workspaceId,
+      type: `broadcast.${verdict}` as 'broadcast.completed',
+      broadcastId,
+      data: {
+        name: broadcast.name,
+        previous: broadcast.status,
+        sent: (counts.sent ?? 0) + (counts.delivered ?? 0),
+        failed: counts.failed ?? 0,
+        uncertain: counts.uncertain ?? 0,
+        excluded: counts.excluded ?? 0,
+      },
+      at: now,
+    });
+    return verdict;
+  });
+}
+
+export type { MessageState };

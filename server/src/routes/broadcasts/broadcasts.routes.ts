@@ -1,0 +1,114 @@
+import { createRoute } from '@hono/zod-openapi';
+import {
+  BroadcastCreateSchema,
+  BroadcastListQuerySchema,
+  BroadcastPageSchema,
+  BroadcastSchema,
+  BroadcastUpdateSchema,
+  IdParamSchema,
+  PreflightSchema,
+  ScheduleBodySchema,
+} from '@rebound/shared';
+import { requirePermission } from '../../lib/auth';
+import { bearer, conflictResponse, errorResponses, jsonBody, jsonContent, notFoundResponse } from '../../lib/openapi';
+
+const tags = ['Broadcasts'];
+
+export const listBroadcasts = createRoute({
+  method: 'get',
+  path: '/broadcasts',
+  tags,
+  summary: 'List broadcasts, newest first, with counts by recipient state',
+  security: bearer,
+  middleware: [requirePermission('broadcasts:read')] as const,
+  request: { query: BroadcastListQuerySchema },
+  responses: { 200: jsonContent(BroadcastPageSchema, 'A page of broadcasts.'), ...errorResponses },
+});
+
+export const createBroadcast = createRoute({
+  method: 'post',
+  path: '/broadcasts',
+  tags,
+  summary: 'Create a broadcast (draft)',
+  description: 'Channels that cannot broadcast (Instagram, website chat, WeChat, e-mail) are refused here.',
+  security: bearer,
+  middleware: [requirePermission('broadcasts:write')] as const,
+  request: { body: jsonBody(BroadcastCreateSchema) },
+  responses: { 201: jsonContent(BroadcastSchema, 'The draft.'), ...errorResponses, ...notFoundResponse },
+});
+
+export const getBroadcast = createRoute({
+  method: 'get',
+  path: '/broadcasts/{id}',
+  tags,
+  summary: 'A broadcast with its status, error, target against completed and counts',
+  security: bearer,
+  middleware: [requirePermission('broadcasts:read')] as const,
+  request: { params: IdParamSchema },
+  responses: { 200: jsonContent(BroadcastSchema, 'The broadcast.'), ...errorResponses, ...notFoundResponse },
+});
+
+export const updateBroadcast = createRoute({
+  method: 'patch',
+  path: '/broadcasts/{id}',
+  tags,
+  summary: 'Change a draft or scheduled broadcast',
+  security: bearer,
+  middleware: [requirePermission('broadcasts:write')] as const,
+  request: { params: IdParamSchema, body: jsonBody(BroadcastUpdateSchema) },
+  responses: {
+    200: jsonContent(BroadcastSchema, 'The broadcast.'),
+    ...errorResponses,
+    ...notFoundResponse,
+    ...conflictResponse,
+  },
+});
+
+export const scheduleBroadcast = createRoute({
+  method: 'post',
+  path: '/broadcasts/{id}/schedule',
+  tags,
+  summary: 'Schedule a broadcast now or at a time',
+  description: 'Records the segment size as the target; the audience itself is resolved when it starts.',
+  security: bearer,
+  middleware: [requirePermission('broadcasts:write')] as const,
+  request: {
+    params: IdParamSchema,
+    body: { content: { 'application/json': { schema: ScheduleBodySchema } }, required: false },
+  },
+  responses: {
+    200: jsonContent(BroadcastSchema, 'Scheduled.'),
+    ...errorResponses,
+    ...notFoundResponse,
+    ...conflictResponse,
+  },
+});
+
+export const cancelBroadcast = createRoute({
+  method: 'post',
+  path: '/broadcasts/{id}/cancel',
+  tags,
+  summary: 'Cancel a broadcast; recipients not yet sent are cancelled',
+  security: bearer,
+  middleware: [requirePermission('broadcasts:write')] as const,
+  request: { params: IdParamSchema },
+  responses: {
+    200: jsonContent(BroadcastSchema, 'Cancelled.'),
+    ...errorResponses,
+    ...notFoundResponse,
+    ...conflictResponse,
+  },
+});
+
+export const preflight = createRoute({
+  method: 'get',
+  path: '/broadcasts/{id}/preflight',
+  tags,
+  summary: 'What would happen if it went out now',
+  description:
+    'Recipients that will be sent, left out and why, whether the 24 h quota fits and when the rest would, rate warnings.',
+  security: bearer,
+  middleware: [requirePermission('broadcasts:read')] as const,
+  request: { params: IdParamSchema },
+  responses: { 200: jsonContent(PreflightSchema, 'The pre-flight.'), ...errorResponses, ...notFoundResponse },
+});

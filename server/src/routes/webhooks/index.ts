@@ -1,0 +1,74 @@
+/**
+ * Delivery callbacks from the providers, one path per provider and channel. Each is checked against
+ * the channel's own secret before anything is read: a forged or unsigned callback gets 401 and
+ * changes nothing.
+ */
+
+import { and, eq, isNull } from 'drizzle-orm';
+import { type Context, Hono } from 'hono';
+import { webhookHandlers } from '../../channels';
+import type { ChannelConfig } from '../../channels/types';
+import { channels } from '../../db/schema';
+import { applyWebhook } from '../../engine/delivery';
+import { WEBHOOK_PATHS } from '../../engine/engine';
+import type { AppEnv } from '../../lib/env';
+import { ApiError, notFound } from '../../lib/errors';
+
+export function createWebhooksRouter(options: { publicUrl?: string | undefined } = {}) {
+  const router = new Hono<AppEnv>();
+
+  const lookup = async (db: AppEnv['Variables']['db'], provider: string, id: string): Promise<ChannelConfig> => {
+    const channelId = Number(id);
+    if (!Number.isSafeInteger(channelId)) throw notFound('channel');
+    const [row] = await db
+      .select()
+      .from(channels)
+      .where(and(eq(channels.id, channelId), isNull(channels.deletedAt)));
+    // A callback for another provider's channel is as unknown as a channel that does not exist.
+    if (!row || WEBHOOK_PATHS[row.type] !== provider) throw notFound('channel');
+    return { id: row.id, type: row.type, credentials: row.credentials, baseUrl: row.baseUrl };
+  };
+
+  /** The URL the provider signed: the public one when Rebound sits behind a proxy. */
+  const signedUrl = (url: string) => {
+    if (!options.publicUrl) return url;
+    const parsed = new URL(url);
+    return `${options.publicUrl}${parsed.pathname}${parsed.search}`;
+  };
+
+  router.get('/:provider/:channelId', async (c) => {
+    const channel = await lookup(c.var.db, c.req.param('provider'), c.req.param('channelId'));
+    const handler = webhookHandlers[c.req.param('provider')];
+    const answer = handler?.handshake?.(new URL(c.req.url), channel);
+    if (answer != null) return c.text(answer, 200);
+    // Providers that report by GET (MessageBird status reports) are verified like a POST.
+    if (!handler) throw notFound('channel');
+    return receive(c, channel, handler);
+  });
+
+  router.post('/:provider/:channelId', async (c) => {
+    const channel = await lookup(c.var.db, c.req.param('provider'), c.req.param('channelId'));
+    const handler = webhookHandlers[c.req.param('provider')];
+    if (!handler) throw notFound('channel');
+    return receive(c, channel, handler);
+  });
+
+  async function receive(
+    c: Context<AppEnv>,
+    channel: ChannelConfig,
+    handler: NonNullable<(typeof webhookHandlers)[string]>,
+  ) {
+    const request = {
+      method: c.req.method,
+      url: signedUrl(c.req.url),
+      headers: c.req.raw.headers,
+      rawBody: await c.req.text(),
+    };
+    if (!handler.verify(request, channel)) throw new ApiError(401, 'webhook_signature');
+    const content = handler.parse(request, channel);
+    const { changed } = await applyWebhook(c.var.db, channel, content);
+    return c.json({ ok: true, changed }, 200);
+  }
+
+  return router;
+}

@@ -1,0 +1,370 @@
+import {
+  type Broadcast,
+  type BroadcastContent,
+  channelCapabilities,
+  errorMessage,
+  format,
+  type Language,
+  type Preflight,
+  type PreflightWarningCode,
+  preflightWarnings,
+  SegmentFilterSchema,
+  windowFixes,
+} from '@rebound/shared';
+import { and, desc, eq, lt, type SQL, sql } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { broadcasts, channels, messages, segments } from '../db/schema';
+import { countAudience, snapshotTargets } from '../engine/audience';
+import { assertTransition, EDITABLE, TransitionError } from '../engine/broadcast-state';
+import { recordEvent } from '../engine/events';
+import { capacityAvailableAt, quotaUsage } from '../engine/limits';
+import { decodeCursor, encodeCursor } from '../lib/cursor';
+import type { AuthContext } from '../lib/env';
+import { ApiError, notFound } from '../lib/errors';
+import { compileSegmentFilter } from '../segments/compile';
+import { getChannelRow } from './channels';
+import { getSegmentRow } from './segments';
+
+type BroadcastRow = typeof broadcasts.$inferSelect;
+type Workspace = Pick<AuthContext, 'workspaceId' | 'defaultCountry'>;
+
+export interface NewBroadcast {
+  name: string;
+  channelId: number;
+  segmentId: number;
+  content: BroadcastContent;
+  sendRate?: number | null | undefined;
+  resendOfId?: number | null;
+}
+
+async function getRow(db: Database, workspaceId: number, id: number): Promise<BroadcastRow> {
+  const [row] = await db
+    .select()
+    .from(broadcasts)
+    .where(and(eq(broadcasts.id, id), eq(broadcasts.workspaceId, workspaceId)));
+  if (!row) throw notFound('broadcast', { id });
+  return row;
+}
+
+/** A channel that cannot broadcast is refused before anything is saved (S5). */
+async function broadcastableChannel(db: Database, workspaceId: number, channelId: number) {
+  const channel = await getChannelRow(db, workspaceId, channelId);
+  if (!channelCapabilities[channel.type].canBroadcast) {
+    throw new ApiError(422, 'broadcast_unsupported_channel', {}, [
+      { path: 'body.channelId', message: `${channel.type} cannot broadcast` },
+    ]);
+  }
+  return channel;
+}
+
+export async function toBroadcast(db: Database, row: BroadcastRow, language: Language): Promise<Broadcast> {
+  const stateRows = await db
+    .select({ state: messages.state, reason: messages.reason, n: sql<number>`count(*)` })
+    .from(messages)
+    .where(eq(messages.broadcastId, row.id))
+    .groupBy(messages.state, messages.reason);
+  const counts: Record<string, number> = {};
+  const failedByReason: Record<string, number> = {};
+  for (const r of stateRows) {
+    counts[r.state] = (counts[r.state] ?? 0) + r.n;
+    if (r.state === 'failed' && r.reason) failedByReason[r.reason] = (failedByReason[r.reason] ?? 0) + r.n;
+  }
+  const iso = (d: Date | null) => d?.toISOString() ?? null;
+  return {
+    id: row.id,
+    name: row.name,
+    channelId: row.channelId,
+    segmentId: row.segmentId,
+    content: row.content,
+    sendRate: row.sendRate,
+    status: row.status,
+    error: row.errorCode
+      ? { code: row.errorCode, message: errorMessage(row.errorCode as Parameters<typeof errorMessage>[0], language) }
+      : null,
+    scheduledAt: iso(row.scheduledAt),
+    startedAt: iso(row.startedAt),
+    finishedAt: iso(row.finishedAt),
+    targetCount: row.targetCount,
+    completedCount: row.reconciliation?.completed ?? null,
+    counts,
+    failedByReason,
+    reconciliation: row.reconciliation ?? null,
+    resendOfId: row.resendOfId,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+export async function getBroadcast(db: Database, workspaceId: number, id: number, language: Language) {
+  return toBroadcast(db, await getRow(db, workspaceId, id), language);
+}
+
+export async function listBroadcasts(
+  db: Database,
+  workspaceId: number,
+  query: { cursor?: string | undefined; limit: number; status?: BroadcastRow['status'] | undefined },
+  language: Language,
+) {
+  const conditions: SQL[] = [eq(broadcasts.workspaceId, workspaceId)];
+  const after = decodeCursor(query.cursor);
+  if (after !== undefined) {
+    if (Number.isNaN(after))
+      throw new ApiError(422, 'validation_failed', {}, [{ path: 'cursor', message: 'Not a cursor from this API' }]);
+    conditions.push(lt(broadcasts.id, after));
+  }
+  if (query.status) conditions.push(eq(broadcasts.status, query.status));
+  const rows = await db
+    .select()
+    .from(broadcasts)
+    .where(and(...conditions))
+    .orderBy(desc(broadcasts.id))
+    .limit(query.limit + 1);
+  const page = rows.slice(0, query.limit);
+  const data = [];
+  for (const row of page) data.push(await toBroadcast(db, row, language));
+  const last = page.at(-1);
+  return { data, nextCursor: rows.length > query.limit && last ? encodeCursor(last.id) : null };
+}
+
+export async function createBroadcast(db: Database, workspaceId: number, input: NewBroadcast): Promise<BroadcastRow> {
+  await broadcastableChannel(db, workspaceId, input.channelId);
+  await getSegmentRow(db, workspaceId, input.segmentId);
+  const [row] = await db
+    .insert(broadcasts)
+    .values({
+      workspaceId,
+      name: input.name,
+      channelId: input.channelId,
+      segmentId: input.segmentId,
+      content: input.content,
+      sendRate: input.sendRate ?? null,
+      resendOfId: input.resendOfId ?? null,
+    })
+    .returning();
+  if (!row) throw new Error('broadcast insert returned nothing');
+  return row;
+}
+
+export async function updateBroadcast(
+  db: Database,
+  ws: Workspace,
+  id: number,
+  patch: Partial<Omit<NewBroadcast, 'resendOfId'>>,
+): Promise<BroadcastRow> {
+  const current = await getRow(db, ws.workspaceId, id);
+  if (!EDITABLE.includes(current.status)) throw new ApiError(409, 'broadcast_not_editable', { status: current.status });
+  if (patch.channelId !== undefined) await broadcastableChannel(db, ws.workspaceId, patch.channelId);
+  if (patch.segmentId !== undefined) await getSegmentRow(db, ws.workspaceId, patch.segmentId);
+  const [row] = await db
+    .update(broadcasts)
+    .set({
+      ...(patch.name !== undefined && { name: patch.name }),
+      ...(patch.channelId !== undefined && { channelId: patch.channelId }),
+      ...(patch.segmentId !== undefined && { segmentId: patch.segmentId }),
+      ...(patch.content !== undefined && { content: patch.content }),
+      ...(patch.sendRate !== undefined && { sendRate: patch.sendRate }),
+      updatedAt: new Date(),
+    })
+    .where(eq(broadcasts.id, id))
+    .returning();
+  if (!row) throw notFound('broadcast', { id });
+  // A scheduled broadcast whose audience changed gets a fresh target.
+  if (row.status === 'scheduled' && patch.segmentId !== undefined)
+    return scheduleBroadcast(db, ws, id, row.scheduledAt ?? new Date());
+  return row;
+}
+
+/**
+ * Schedules now or at a time. The segment's size is recorded as the target; for a later send its
+ * contacts are remembered too, so the start can say who entered or left in between (S2).
+ */
+export async function scheduleBroadcast(
+  db: Database,
+  ws: Workspace,
+  id: number,
+  at: Date | undefined,
+  now = Date.now(),
+) {
+  const when = at ?? new Date(now);
+  if (at && at.getTime() < now - 60_000)
+    throw new ApiError(422, 'broadcast_schedule_past', {}, [{ path: 'body.at', message: 'in the past' }]);
+  return db.transaction(async (tx) => {
+    const database = tx as unknown as Database;
+    const current = await getRow(database, ws.workspaceId, id);
+    try {
+      assertTransition(current.status, 'scheduled');
+    } catch (error) {
+      if (error instanceof TransitionError)
+        throw new ApiError(409, 'broadcast_transition', { from: error.from, to: error.to });
+      throw error;
+    }
+    await broadcastableChannel(database, ws.workspaceId, current.channelId);
+    const segment = await getSegmentRow(database, ws.workspaceId, current.segmentId ?? 0);
+    const where = await compileSegmentFilter(database, ws, SegmentFilterSchema.parse(segment.filter));
+    const [count] = await tx.all<{ n: number }>(sql`SELECT count(*) AS n FROM contacts WHERE ${where}`);
+    if (when.getTime() > now) await snapshotTargets(database, where, id);
+    else await tx.run(sql`DELETE FROM broadcast_targets WHERE broadcast_id = ${id}`);
+    const [row] = await tx
+      .update(broadcasts)
+      .set({
+        status: 'scheduled',
+        scheduledAt: when,
+        targetCount: count?.n ?? 0,
+        errorCode: null,
+        updatedAt: new Date(now),
+      })
+      .where(eq(broadcasts.id, id))
+      .returning();
+    await recordEvent(tx, {
+      workspaceId: ws.workspaceId,
+      type: 'broadcast.scheduled',
+      broadcastId: id,
+      data: { name: current.name, at: when.toISOString(), target: count?.n ?? 0, resendOfId: current.resendOfId },
+      at: now,
+    });
+    if (!row) throw notFound('broadcast', { id });
+    return row;
+  });
+}
+
+/** Cancels a draft, scheduled or sending broadcast; recipients not yet sent are cancelled too. */
+export async function cancelBroadcast(db: Database, workspaceId: number, id: number, now = Date.now()) {
+  return db.transaction(async (tx) => {
+    const current = await getRow(tx as unknown as Database, workspaceId, id);
+    try {
+      assertTransition(current.status, 'cancelled');
+    } catch (error) {
+      if (error instanceof TransitionError)
+        throw new ApiError(409, 'broadcast_transition', { from: error.from, to: error.to });
+      throw error;
+    }
+    await tx.run(
+      sql`UPDATE messages SET state = 'cancelled', updated_at = ${now} WHERE broadcast_id = ${id} AND state = 'queued'`,
+    );
+    const [row] = await tx
+      .update(broadcasts)
+      .set({ status: 'cancelled', finishedAt: new Date(now), updatedAt: new Date(now) })
+      .where(eq(broadcasts.id, id))
+      .returning();
+    await recordEvent(tx, {
+      workspaceId,
+      type: 'broadcast.cancelled',
+      broadcastId: id,
+      data: { name: current.name },
+      at: now,
+    });
+    if (!row) throw notFound('broadcast', { id });
+    return row;
+  });
+}
+
+function formatDuration(seconds: number): string {
+  if (seconds < 90) return `${Math.ceil(seconds)} s`;
+  if (seconds < 5400) return `${Math.ceil(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+/**
+ * What would happen if the broadcast went out now: who is left out and why, whether the rolling
+ * quota fits and when the rest would, and whether the rate is above the channel's (S1, S4, S7).
+ */
+export async function preflight(
+  db: Database,
+  ws: Workspace,
+  id: number,
+  language: Language,
+  now = Date.now(),
+): Promise<Preflight> {
+  const broadcast = await getRow(db, ws.workspaceId, id);
+  const [channel] = await db.select().from(channels).where(eq(channels.id, broadcast.channelId));
+  if (!channel) throw notFound('channel', { id: broadcast.channelId });
+  const [segment] = broadcast.segmentId
+    ? await db.select().from(segments).where(eq(segments.id, broadcast.segmentId))
+    : [];
+  if (!segment || segment.deletedAt) throw new ApiError(404, 'segment_not_found');
+  const capability = channelCapabilities[channel.type];
+  const counts = await countAudience(db, {
+    scope: ws,
+    channel: { id: channel.id, type: channel.type },
+    filter: SegmentFilterSchema.parse(segment.filter),
+    now,
+    needsQuota: channel.dailyQuota !== null,
+  });
+  const numbers = new Intl.NumberFormat(language === 'es' ? 'es-AR' : 'en-US');
+  const n = (value: number) => numbers.format(value);
+  const warnings: Preflight['warnings'] = [];
+  const warn = (code: PreflightWarningCode, params: Record<string, string | number> = {}) =>
+    warnings.push({ code, message: format(preflightWarnings[code][language], params) });
+
+  const usage = await quotaUsage(db, channel.id, channel.dailyQuota, now);
+  // Recipients outside the window without a template or tag will fail before using quota.
+  const blockedByWindow =
+    (channel.type === 'whatsapp' && !broadcast.content.template) ||
+    (channel.type === 'messenger' && !broadcast.content.messengerTag)
+      ? counts.outsideWindow
+      : 0;
+  const needed = blockedByWindow > 0 ? 0 : Math.max(0, counts.newForQuota - counts.optedOut);
+  const overflow = usage.remaining === null ? 0 : Math.max(0, needed - usage.remaining);
+  const allFitAt = overflow > 0 ? await capacityAvailableAt(db, channel.id, channel.dailyQuota, needed, now) : now;
+  const requested = broadcast.sendRate;
+  const effective = Math.min(channel.messagesPerSecond, requested ?? Number.POSITIVE_INFINITY);
+  const toSend = counts.willSend - counts.optedOut - blockedByWindow - overflow;
+
+  if (!capability.canBroadcast) warn('unsupported_channel');
+  const missing = capability.credentialKeys.filter((key) => !channel.credentials[key]);
+  if (missing.length && channel.type !== 'sandbox') warn('credentials_missing', { keys: missing.join(', ') });
+  if (counts.total === 0) warn('empty_segment');
+  const excludedTotal = counts.excluded.duplicate + counts.excluded.invalid_identifier + counts.excluded.no_identifier;
+  if (excludedTotal > 0) {
+    warn('excluded', {
+      count: n(excludedTotal),
+      duplicate: n(counts.excluded.duplicate),
+      invalid: n(counts.excluded.invalid_identifier),
+      none: n(counts.excluded.no_identifier),
+    });
+  }
+  if (blockedByWindow > 0) {
+    warn('outside_window', {
+      count: n(blockedByWindow),
+      fix: windowFixes[channel.type as 'whatsapp' | 'messenger'][language],
+    });
+  }
+  if (counts.optedOut > 0) warn('opted_out', { count: n(counts.optedOut) });
+  if (overflow > 0) {
+    if (allFitAt === null) warn('quota_never_fits', { needed: n(needed), limit: n(channel.dailyQuota ?? 0) });
+    else {
+      warn('quota_overflow', {
+        overflow: n(overflow),
+        willSend: n(needed),
+        limit: n(channel.dailyQuota ?? 0),
+        remaining: n(usage.remaining ?? 0),
+        allFitAt: `${new Date(allFitAt).toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+      });
+    }
+  }
+  if (requested !== null && requested > channel.messagesPerSecond) {
+    warn('rate_above_channel', { requested: n(requested), channel: n(channel.messagesPerSecond) });
+  }
+  const estimatedSeconds = Math.max(0, toSend) / effective;
+  if (estimatedSeconds > 600)
+    warn('slow', { rate: n(effective), willSend: n(toSend), duration: formatDuration(estimatedSeconds) });
+
+  return {
+    willSend: Math.max(0, toSend),
+    excluded: counts.excluded,
+    outsideWindow: counts.outsideWindow,
+    optedOut: counts.optedOut,
+    quota: {
+      limit: channel.dailyQuota,
+      used: usage.used,
+      remaining: usage.remaining,
+      needed,
+      fits: overflow === 0,
+      overflow,
+      capacityFreesAt: usage.capacityFreesAt === null ? null : new Date(usage.capacityFreesAt).toISOString(),
+      allFitAt: allFitAt === null ? null : new Date(allFitAt).toISOString(),
+    },
+    rate: { channel: channel.messagesPerSecond, requested, effective, estimatedSeconds },
+    warnings,
+  };
+}

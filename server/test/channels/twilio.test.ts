@@ -1,0 +1,316 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ProviderSimulator } from '@rebound/simulators/base';
+import { twilioFormat, twilioInboundWebhook } from '@rebound/simulators/twilio';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createTwilioAdapter, twilioSignature, twilioWebhook } from '../../src/channels/twilio';
+import type { ChannelConfig, OutboundMessage, WebhookRequest } from '../../src/channels/types';
+
+const ACCOUNT_SID = `AC${'1a'.repeat(16)}`;
+const AUTH_TOKEN = 'twilio-auth-token-0123456789abcdef';
+const FROM = '+15005550006';
+
+const format = twilioFormat({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
+const parseSend = vi.spyOn(format, 'parseSend');
+let sim: ProviderSimulator;
+
+/** What a tiny webhook receiver saw: method, full URL, headers, raw body. */
+interface Captured {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  rawBody: string;
+}
+const captured: Captured[] = [];
+let receiver: Server;
+let receiverUrl: string;
+
+function channel(overrides: Record<string, string> = {}, baseUrl: string | null = sim.baseUrl): ChannelConfig {
+  return {
+    id: 7,
+    type: 'twilio_sms',
+    credentials: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, from: FROM, ...overrides },
+    baseUrl,
+  };
+}
+
+function message(to: string, statusCallbackUrl?: string): OutboundMessage {
+  return {
+    messageId: 42,
+    to,
+    content: { text: 'Black Friday: 30% off today' },
+    useTemplate: false,
+    ...(statusCallbackUrl && { statusCallbackUrl }),
+  };
+}
+
+function asRequest(c: Captured): WebhookRequest {
+  return { method: c.method, url: c.url, headers: new Headers(c.headers), rawBody: c.rawBody };
+}
+
+const signal = () => AbortSignal.timeout(5_000);
+
+beforeAll(async () => {
+  sim = await new ProviderSimulator(format).start();
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      captured.push({
+        method: req.method ?? '',
+        url: `http://${req.headers.host}${req.url}`,
+        headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
+        rawBody: Buffer.concat(chunks).toString('utf8'),
+      });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await sim.stop();
+  receiver.closeAllConnections();
+  await new Promise<void>((resolve) => receiver.close(() => resolve()));
+});
+
+beforeEach(() => {
+  sim.reset();
+  parseSend.mockClear();
+  captured.length = 0;
+});
+
+describe('Twilio adapter against the simulator', () => {
+  it('sends the real Messages.json request with Basic auth and a form body', async () => {
+    const callback = `${receiverUrl}/webhooks/twilio/7?messageId=42`;
+    const outcome = await createTwilioAdapter(channel()).send(message('+5491155550001', callback), signal());
+    expect(outcome).toEqual({ kind: 'accepted', providerMessageId: expect.stringMatching(/^SM[0-9a-f]{32}$/) });
+
+    const seen = parseSend.mock.calls[0]?.[0];
+    expect(seen?.method).toBe('POST');
+    expect(seen?.url.pathname).toBe(`/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`);
+    expect(seen?.headers.authorization).toBe(`Basic ${Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64')}`);
+    expect(seen?.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(Object.fromEntries(new URLSearchParams(seen?.rawBody))).toEqual({
+      To: '+5491155550001',
+      From: FROM,
+      Body: 'Black Friday: 30% off today',
+      StatusCallback: callback,
+    });
+    expect(sim.countFor('5491155550001')).toBe(1);
+  });
+
+  it('a Messaging Service SID goes as MessagingServiceSid; a number without + gets one', async () => {
+    const service = `MG${'2b'.repeat(16)}`;
+    await createTwilioAdapter(channel({ from: service })).send(message('15551230000'), signal());
+    const form = new URLSearchParams(parseSend.mock.calls[0]?.[0].rawBody);
+    expect(form.get('To')).toBe('+15551230000');
+    expect(form.get('MessagingServiceSid')).toBe(service);
+    expect(form.has('From')).toBe(false);
+    expect(form.has('StatusCallback')).toBe(false);
+  });
+
+  it('an unsubscribed recipient and an invalid number fail with the Twilio code', async () => {
+    sim.script('+15551110001', { kind: 'fail', code: '21610' });
+    sim.script('+15551110002', { kind: 'fail', code: '21211' });
+    const adapter = createTwilioAdapter(channel());
+    expect(await adapter.send(message('+15551110001'), signal())).toEqual({
+      kind: 'failed',
+      providerCode: '21610',
+      providerMessage: 'Attempt to send to unsubscribed recipient',
+    });
+    expect(await adapter.send(message('+15551110002'), signal())).toEqual({
+      kind: 'failed',
+      providerCode: '21211',
+      providerMessage: "The 'To' number +15551110002 is not a valid phone number.",
+    });
+  });
+
+  it('429 / 20429 is a retry after Retry-After; 5xx is a retry', async () => {
+    sim.script('+15551110003', { kind: 'throttle', retryAfterSeconds: 3, times: 1 });
+    sim.script('+15551110004', { kind: 'serverError', times: 1 });
+    const adapter = createTwilioAdapter(channel());
+    expect(await adapter.send(message('+15551110003'), signal())).toEqual({
+      kind: 'retry',
+      providerCode: '20429',
+      providerMessage: 'Too Many Requests',
+      retryAfterMs: 3000,
+    });
+    expect((await adapter.send(message('+15551110003'), signal())).kind).toBe('accepted');
+    expect(await adapter.send(message('+15551110004'), signal())).toMatchObject({
+      kind: 'retry',
+      providerCode: '20500',
+    });
+    expect((await adapter.send(message('+15551110004'), signal())).kind).toBe('accepted');
+  });
+
+  it('no answer in time and a dropped connection are uncertain', async () => {
+    sim.script('+15551110005', { kind: 'hang' });
+    sim.script('+15551110006', { kind: 'reset' });
+    const adapter = createTwilioAdapter(channel());
+    expect((await adapter.send(message('+15551110005'), AbortSignal.timeout(300))).kind).toBe('uncertain');
+    expect((await adapter.send(message('+15551110006'), signal())).kind).toBe('uncertain');
+  });
+
+  it('a simulator that is not running is a connection retry', async () => {
+    const down = await new ProviderSimulator(twilioFormat({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN })).start();
+    const baseUrl = down.baseUrl;
+    await down.stop();
+    const outcome = await createTwilioAdapter(channel({}, baseUrl)).send(message('+15551110007'), signal());
+    expect(outcome).toMatchObject({ kind: 'retry', providerCode: 'connection' });
+  });
+
+  it('wrong credentials are failed 20003, as Twilio answers them', async () => {
+    const outcome = await createTwilioAdapter(channel({ authToken: 'wrong' })).send(message('+15551110008'), signal());
+    expect(outcome).toEqual({
+      kind: 'failed',
+      providerCode: '20003',
+      providerMessage: 'Authenticate: Your AccountSid or AuthToken was incorrect.',
+    });
+    expect(sim.requests).toHaveLength(0);
+
+    const res = await fetch(`${sim.baseUrl}/2010-04-01/Accounts/${ACCOUNT_SID}/Nope.json`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64')}` },
+    });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ code: 20404, status: 404 });
+  });
+
+  it('sends nothing without credentials or sender', async () => {
+    expect(await createTwilioAdapter(channel({ authToken: '' })).send(message('+1555'), signal())).toMatchObject({
+      kind: 'failed',
+      providerCode: '20003',
+    });
+    expect(await createTwilioAdapter(channel({ from: '' })).send(message('+1555'), signal())).toMatchObject({
+      kind: 'failed',
+      providerCode: '21603',
+    });
+    expect(parseSend).not.toHaveBeenCalled();
+  });
+});
+
+describe('Twilio status callbacks and inbound SMS', () => {
+  it('failLater posts a signed "undelivered" callback that verifies and parses', async () => {
+    sim.script('+15552220001', { kind: 'failLater', code: '30003', delayMs: 5 });
+    const callback = `${receiverUrl}/webhooks/twilio/7?messageId=42`;
+    const outcome = await createTwilioAdapter(channel()).send(message('+15552220001', callback), signal());
+    await sim.settle();
+
+    expect(captured).toHaveLength(1);
+    const request = asRequest(captured[0] as Captured);
+    expect(request.url).toBe(callback);
+    expect(request.headers.get('content-type')).toBe('application/x-www-form-urlencoded');
+    const params = Object.fromEntries(new URLSearchParams(request.rawBody));
+    expect(params).toMatchObject({
+      MessageSid: outcome.kind === 'accepted' ? outcome.providerMessageId : 'none',
+      MessageStatus: 'undelivered',
+      ErrorCode: '30003',
+      To: '+15552220001',
+      From: FROM,
+      AccountSid: ACCOUNT_SID,
+      ApiVersion: '2010-04-01',
+    });
+
+    expect(twilioWebhook.verify(request, channel())).toBe(true);
+    expect(twilioWebhook.verify(request, channel({ authToken: 'another-token' }))).toBe(false);
+    expect(twilioWebhook.verify({ ...request, url: `${receiverUrl}/webhooks/twilio/8?messageId=42` }, channel())).toBe(
+      false,
+    );
+    expect(twilioWebhook.verify({ ...request, rawBody: request.rawBody.replace('30003', '30007') }, channel())).toBe(
+      false,
+    );
+    expect(twilioWebhook.verify({ ...request, headers: new Headers() }, channel())).toBe(false);
+
+    const content = twilioWebhook.parse(request, channel());
+    expect(content.inbound).toEqual([]);
+    expect(content.updates).toEqual([
+      {
+        providerMessageId: params.MessageSid,
+        messageId: 42,
+        status: 'failed',
+        providerCode: '30003',
+        providerMessage: 'Message undelivered',
+        at: expect.any(Date),
+      },
+    ]);
+  });
+
+  it('deliverLater posts a signed "delivered" callback', async () => {
+    sim.script('+15552220002', { kind: 'deliverLater', delayMs: 5 });
+    const callback = `${receiverUrl}/webhooks/twilio/7?messageId=43`;
+    const outcome = await createTwilioAdapter(channel()).send(message('+15552220002', callback), signal());
+    await sim.settle();
+
+    const request = asRequest(captured[0] as Captured);
+    expect(twilioWebhook.verify(request, channel())).toBe(true);
+    expect(twilioWebhook.parse(request, channel()).updates).toEqual([
+      {
+        providerMessageId: outcome.kind === 'accepted' ? outcome.providerMessageId : 'none',
+        messageId: 43,
+        status: 'delivered',
+        at: expect.any(Date),
+      },
+    ]);
+    expect(sim.callbacks).toEqual([{ url: callback, status: 204, body: '' }]);
+  });
+
+  it('without a StatusCallback, callbacks go to the simulator webhook URL', async () => {
+    sim.webhookUrl = `${receiverUrl}/webhooks/twilio/7`;
+    try {
+      sim.script('+15552220003', { kind: 'failLater', code: '30007', delayMs: 5 });
+      await createTwilioAdapter(channel()).send(message('+15552220003'), signal());
+      await sim.settle();
+      const request = asRequest(captured[0] as Captured);
+      expect(twilioWebhook.verify(request, channel())).toBe(true);
+      const [update] = twilioWebhook.parse(request, channel()).updates;
+      expect(update).toMatchObject({ status: 'failed', providerCode: '30007' });
+      expect(update?.messageId).toBeUndefined();
+    } finally {
+      sim.webhookUrl = undefined;
+    }
+  });
+
+  it('an inbound SMS is inbound activity; STOP and its synonyms are opt-outs', () => {
+    const url = 'https://rebound.example/webhooks/twilio/7';
+    const inbound = (body: string) => {
+      const built = twilioInboundWebhook({ authToken: AUTH_TOKEN, url, from: '+15553330001', to: FROM, body });
+      return { method: 'POST', url, headers: new Headers(built.headers), rawBody: built.body } satisfies WebhookRequest;
+    };
+
+    const hello = inbound('Hola, tienen talle M?');
+    expect(twilioWebhook.verify(hello, channel())).toBe(true);
+    expect(twilioWebhook.verify({ ...hello, url: `${url}?x=1` }, channel())).toBe(false);
+    expect(twilioWebhook.parse(hello, channel())).toEqual({
+      updates: [],
+      inbound: [{ from: '+15553330001', at: expect.any(Date) }],
+      optOuts: [],
+    });
+
+    for (const word of ['STOP', ' stop ', 'Unsubscribe', 'stopall', 'CANCEL', 'end', 'QUIT']) {
+      const request = inbound(word);
+      expect(twilioWebhook.verify(request, channel())).toBe(true);
+      expect(twilioWebhook.parse(request, channel()), word).toEqual({
+        updates: [],
+        inbound: [],
+        optOuts: [{ from: '+15553330001', at: expect.any(Date) }],
+      });
+    }
+    expect(twilioWebhook.parse(inbound('please stop'), channel()).optOuts).toEqual([]);
+  });
+
+  it('the signature matches Twilio’s documented example', () => {
+    // TwilioDevEd/api-snippets security/signature_validation (PHP and Node examples).
+    const params = (phone: string): [string, string][] => [
+      ['To', '+18005551212'],
+      ['CallSid', 'CA1234567890ABCDE'],
+      ['Caller', phone],
+      ['Digits', '1234'],
+      ['From', phone],
+    ];
+    const url = 'https://mycompany.com/myapp.php?foo=1&bar=2';
+    expect(twilioSignature('12345', url, params('+14158675310'))).toBe('GvWf1cFY/Q7PnoempGyD5oXAezc=');
+    expect(twilioSignature('12345', url, params('+14158675309'))).toBe('RSOYDt4T1cUTdK1PDd93/VVr8B8=');
+  });
+});

@@ -1,0 +1,352 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ProviderSimulator } from '@rebound/simulators/base';
+import { startWhatsAppSimulator, whatsappInboundWebhook, whatsappStatusWebhook } from '@rebound/simulators/whatsapp';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ChannelConfig, OutboundMessage, WebhookRequest } from '../../src/channels/types';
+import { createWhatsAppAdapter, whatsappWebhook } from '../../src/channels/whatsapp';
+
+const credentials = {
+  accessToken: 'EAAGm0PX4ZCpsBAtest',
+  phoneNumberId: '106540352242922',
+  appSecret: 'whatsapp-app-secret',
+  verifyToken: 'verify-me-please',
+};
+
+interface Capture {
+  url: string;
+  requests: WebhookRequest[];
+  close(): Promise<void>;
+}
+
+/** A stand-in for Rebound's webhook endpoint: records method, full URL, headers and the raw body. */
+async function startCapture(answer: { status: number; body: string } = { status: 200, body: 'EVENT_RECEIVED' }) {
+  const requests: WebhookRequest[] = [];
+  let base = '';
+  const server: Server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) {
+      for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, v);
+    }
+    requests.push({
+      method: req.method ?? 'GET',
+      url: `${base}${req.url}`,
+      headers,
+      rawBody: Buffer.concat(chunks).toString('utf8'),
+    });
+    res.writeHead(answer.status, { 'content-type': 'text/html' });
+    res.end(answer.body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const capture: Capture = {
+    url: `${base}/webhooks/whatsapp/1`,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+  return capture;
+}
+
+let sim: ProviderSimulator;
+let hook: Capture;
+let channel: ChannelConfig;
+
+const message = (to: string, extra: Partial<OutboundMessage> = {}): OutboundMessage => ({
+  messageId: 42,
+  to,
+  content: { text: '¡Black Friday! 30% de descuento hoy.' },
+  useTemplate: false,
+  ...extra,
+});
+const send = (msg: OutboundMessage, signal: AbortSignal = AbortSignal.timeout(5000), config: ChannelConfig = channel) =>
+  createWhatsAppAdapter(config).send(msg, signal);
+
+beforeAll(async () => {
+  sim = await startWhatsAppSimulator({ ...credentials });
+  hook = await startCapture();
+  sim.webhookUrl = hook.url;
+  channel = { id: 1, type: 'whatsapp', credentials, baseUrl: sim.baseUrl };
+});
+
+afterAll(async () => {
+  await sim.stop();
+  await hook.close();
+});
+
+beforeEach(() => {
+  sim.reset();
+  hook.requests.length = 0;
+});
+
+describe('WhatsApp adapter', () => {
+  it('sends a text message in the Cloud API format and takes the wamid', async () => {
+    const outcome = await send(message('+5491155550001'));
+    expect(outcome).toMatchObject({ kind: 'accepted' });
+    expect(outcome.kind === 'accepted' && outcome.providerMessageId).toMatch(/^wamid\./);
+    expect(sim.requests).toHaveLength(1);
+    expect(sim.requests[0]?.body).toEqual({
+      messaging_product: 'whatsapp',
+      recipient_type: 'individual',
+      to: '5491155550001',
+      type: 'text',
+      text: { preview_url: false, body: '¡Black Friday! 30% de descuento hoy.' },
+      biz_opaque_callback_data: '42',
+    });
+  });
+
+  it('sends the template when the window is closed, with body parameters', async () => {
+    const content = {
+      text: 'Hola Ana, 30% hoy',
+      template: { name: 'black_friday', language: 'es_AR', parameters: ['Ana', '30%'] },
+    };
+    const outcome = await send(message('+5491155550002', { content, useTemplate: true, messageId: 7 }));
+    expect(outcome.kind).toBe('accepted');
+    expect(sim.requests[0]?.body).toEqual({
+      messaging_product: 'whatsapp',
+      recipient_type: 'individual',
+      to: '5491155550002',
+      type: 'template',
+      template: {
+        name: 'black_friday',
+        language: { code: 'es_AR' },
+        components: [
+          {
+            type: 'body',
+            parameters: [
+              { type: 'text', text: 'Ana' },
+              { type: 'text', text: '30%' },
+            ],
+          },
+        ],
+      },
+      biz_opaque_callback_data: '7',
+    });
+    // Inside the window the same content goes as free text.
+    await send(message('+5491155550002', { content, useTemplate: false }));
+    expect(sim.requests[1]?.body).toMatchObject({ type: 'text', text: { body: 'Hola Ana, 30% hoy' } });
+  });
+
+  it.each([
+    ['131026', 'Message undeliverable'],
+    ['131050', 'stopped marketing messages'],
+    ['131049', 'healthy ecosystem engagement'],
+    ['131047', 'Re-engagement message'],
+    ['100', 'Invalid parameter'],
+    ['190', 'access token'],
+  ])('a refusal with code %s is failed with that code', async (code, text) => {
+    sim.script('+5491155550010', { kind: 'fail', code });
+    const outcome = await send(message('+5491155550010'));
+    expect(outcome).toMatchObject({ kind: 'failed', providerCode: code });
+    expect(outcome.kind === 'failed' && outcome.providerMessage).toContain(text);
+  });
+
+  it('keeps Graph error details in the message', async () => {
+    sim.script('+5491155550011', { kind: 'fail', code: '131026' });
+    const outcome = await send(message('+5491155550011'));
+    expect(outcome.kind === 'failed' && outcome.providerMessage).toMatch(
+      /^\(#131026\) Message undeliverable: Unable to deliver/,
+    );
+  });
+
+  it('throttling is a retry with the wait from Retry-After, then the send goes through', async () => {
+    sim.script('+5491155550020', { kind: 'throttle', retryAfterSeconds: 7, times: 1 });
+    expect(await send(message('+5491155550020'))).toMatchObject({
+      kind: 'retry',
+      providerCode: '130429',
+      retryAfterMs: 7000,
+    });
+    expect((await send(message('+5491155550020'))).kind).toBe('accepted');
+  });
+
+  it('pair-rate and transient Graph codes are retries', async () => {
+    for (const code of ['131056', '131000', '131016', '1', '2']) {
+      sim.script('+5491155550021', { kind: 'fail', code });
+      expect(await send(message('+5491155550021')), code).toMatchObject({ kind: 'retry', providerCode: code });
+    }
+  });
+
+  it('a 5xx answer is a retry', async () => {
+    sim.script('+5491155550030', { kind: 'serverError' });
+    expect(await send(message('+5491155550030'))).toMatchObject({ kind: 'retry', providerCode: '2' });
+  });
+
+  it('no answer before the signal fires is uncertain', async () => {
+    sim.script('+5491155550040', { kind: 'hang' });
+    const outcome = await send(message('+5491155550040'), AbortSignal.timeout(300));
+    expect(outcome.kind).toBe('uncertain');
+  });
+
+  it('a connection dropped after the request is uncertain', async () => {
+    sim.script('+5491155550041', { kind: 'reset' });
+    expect((await send(message('+5491155550041'))).kind).toBe('uncertain');
+  });
+
+  it('a wrong access token is failed 190; a wrong phone number ID is failed 100', async () => {
+    const wrongToken = { ...channel, credentials: { ...credentials, accessToken: 'EAAG-revoked' } };
+    expect(await send(message('+5491155550050'), undefined, wrongToken)).toMatchObject({
+      kind: 'failed',
+      providerCode: '190',
+    });
+    const wrongNumber = { ...channel, credentials: { ...credentials, phoneNumberId: '999' } };
+    expect(await send(message('+5491155550050'), undefined, wrongNumber)).toMatchObject({
+      kind: 'failed',
+      providerCode: '100',
+    });
+    expect(sim.requests).toHaveLength(0);
+  });
+
+  it('a provider that is not listening is a retry "connection"', async () => {
+    const gone = await startWhatsAppSimulator({ ...credentials });
+    const baseUrl = gone.baseUrl;
+    await gone.stop();
+    expect(await send(message('+5491155550060'), undefined, { ...channel, baseUrl })).toMatchObject({
+      kind: 'retry',
+      providerCode: 'connection',
+    });
+  });
+
+  it('answers without a Graph error body become http_<status>', async () => {
+    const gateway = await startCapture({ status: 502, body: '<html>Bad Gateway</html>' });
+    const forbidden = await startCapture({ status: 403, body: 'Forbidden' });
+    try {
+      expect(
+        await send(message('+5491155550070'), undefined, { ...channel, baseUrl: new URL(gateway.url).origin }),
+      ).toMatchObject({
+        kind: 'retry',
+        providerCode: 'http_502',
+      });
+      expect(
+        await send(message('+5491155550070'), undefined, { ...channel, baseUrl: new URL(forbidden.url).origin }),
+      ).toMatchObject({
+        kind: 'failed',
+        providerCode: 'http_403',
+      });
+      expect(gateway.requests[0]?.url).toContain(`/v21.0/${credentials.phoneNumberId}/messages`);
+      expect(gateway.requests[0]?.headers.get('authorization')).toBe(`Bearer ${credentials.accessToken}`);
+    } finally {
+      await gateway.close();
+      await forbidden.close();
+    }
+  });
+});
+
+describe('WhatsApp webhook', () => {
+  it('a later failure arrives signed, and parses to the message (by biz_opaque_callback_data) with its code', async () => {
+    sim.script('+5491155550100', { kind: 'failLater', code: '131026', delayMs: 5 });
+    const outcome = await send(message('+5491155550100', { messageId: 4242 }));
+    expect(outcome.kind).toBe('accepted');
+    await sim.settle();
+    expect(sim.callbacks).toMatchObject([{ status: 200 }]);
+    const request = hook.requests[0] as WebhookRequest;
+    expect(request.method).toBe('POST');
+    expect(request.headers.get('content-type')).toBe('application/json');
+    expect(whatsappWebhook.verify(request, channel)).toBe(true);
+    const { updates, inbound } = whatsappWebhook.parse(request, channel);
+    expect(inbound).toEqual([]);
+    expect(updates).toHaveLength(1);
+    expect(updates[0]).toMatchObject({
+      messageId: 4242,
+      providerMessageId: outcome.kind === 'accepted' ? outcome.providerMessageId : '',
+      status: 'failed',
+      providerCode: '131026',
+    });
+    expect(updates[0]?.providerMessage).toContain('Message undeliverable');
+    expect(updates[0]?.providerMessage).toContain('not a WhatsApp phone number');
+    expect(Math.abs((updates[0]?.at.getTime() ?? 0) - Date.now())).toBeLessThan(5000);
+  });
+
+  it('a later delivery parses to a delivered update', async () => {
+    sim.script('+5491155550101', { kind: 'deliverLater', delayMs: 5 });
+    await send(message('+5491155550101', { messageId: 77 }));
+    await sim.settle();
+    const request = hook.requests[0] as WebhookRequest;
+    expect(whatsappWebhook.verify(request, channel)).toBe(true);
+    expect(whatsappWebhook.parse(request, channel).updates).toMatchObject([{ messageId: 77, status: 'delivered' }]);
+  });
+
+  it('refuses a changed body, a wrong secret and a missing signature', async () => {
+    sim.script('+5491155550102', { kind: 'deliverLater', delayMs: 1 });
+    await send(message('+5491155550102'));
+    await sim.settle();
+    const request = hook.requests[0] as WebhookRequest;
+    expect(whatsappWebhook.verify(request, channel)).toBe(true);
+    const flipped = request.rawBody.replace('"delivered"', '"deliverEd"');
+    expect(flipped).not.toBe(request.rawBody);
+    expect(whatsappWebhook.verify({ ...request, rawBody: flipped }, channel)).toBe(false);
+    expect(whatsappWebhook.verify({ ...request, rawBody: `${request.rawBody} ` }, channel)).toBe(false);
+    expect(whatsappWebhook.verify(request, { ...channel, credentials: { ...credentials, appSecret: 'other' } })).toBe(
+      false,
+    );
+    expect(whatsappWebhook.verify(request, { ...channel, credentials: { ...credentials, appSecret: '' } })).toBe(false);
+    const unsigned = new Headers(request.headers);
+    unsigned.delete('x-hub-signature-256');
+    expect(whatsappWebhook.verify({ ...request, headers: unsigned }, channel)).toBe(false);
+    const garbage = new Headers(request.headers);
+    garbage.set('x-hub-signature-256', 'sha256=00');
+    expect(whatsappWebhook.verify({ ...request, headers: garbage }, channel)).toBe(false);
+  });
+
+  it('answers the verification handshake only with the right token', () => {
+    const url = (mode: string, token: string) =>
+      new URL(
+        `https://rebound.example/webhooks/whatsapp/1?hub.mode=${mode}&hub.verify_token=${token}&hub.challenge=1158201444`,
+      );
+    expect(whatsappWebhook.handshake?.(url('subscribe', credentials.verifyToken), channel)).toBe('1158201444');
+    expect(whatsappWebhook.handshake?.(url('subscribe', 'wrong'), channel)).toBeNull();
+    expect(whatsappWebhook.handshake?.(url('unsubscribe', credentials.verifyToken), channel)).toBeNull();
+    const noToken = { ...channel, credentials: { ...credentials, verifyToken: '' } };
+    expect(whatsappWebhook.handshake?.(url('subscribe', ''), noToken)).toBeNull();
+  });
+
+  it('an inbound message opens the window: InboundActivity with the +E.164 sender', () => {
+    const at = new Date('2025-11-20T15:04:05Z');
+    const { headers, body } = whatsappInboundWebhook({
+      ...credentials,
+      from: '+5491155550200',
+      at,
+      text: 'Canción ✓ / ¿precio?',
+    });
+    expect(body).toContain('\\u00f3');
+    const request: WebhookRequest = {
+      method: 'POST',
+      url: 'https://rebound.example/webhooks/whatsapp/1',
+      headers: new Headers(headers),
+      rawBody: body,
+    };
+    expect(whatsappWebhook.verify(request, channel)).toBe(true);
+    expect(whatsappWebhook.parse(request, channel)).toEqual({ updates: [], inbound: [{ from: '+5491155550200', at }] });
+  });
+
+  it('read statuses parse, and events for another phone number are ignored', () => {
+    const at = new Date('2025-11-20T15:04:05Z');
+    const read = whatsappStatusWebhook({
+      ...credentials,
+      providerMessageId: 'wamid.abc',
+      recipient: '5491155550300',
+      status: 'read',
+      clientRef: '9',
+      at,
+    });
+    const request: WebhookRequest = {
+      method: 'POST',
+      url: 'https://x/wh',
+      headers: new Headers(read.headers),
+      rawBody: read.body,
+    };
+    expect(whatsappWebhook.parse(request, channel).updates).toEqual([
+      { providerMessageId: 'wamid.abc', messageId: 9, status: 'read', at },
+    ]);
+    const other = whatsappInboundWebhook({ ...credentials, phoneNumberId: '555000', from: '+5491155550301' });
+    const otherRequest: WebhookRequest = {
+      method: 'POST',
+      url: 'https://x/wh',
+      headers: new Headers(other.headers),
+      rawBody: other.body,
+    };
+    expect(whatsappWebhook.verify(otherRequest, channel)).toBe(true);
+    expect(whatsappWebhook.parse(otherRequest, channel)).toEqual({ updates: [], inbound: [] });
+    expect(whatsappWebhook.parse({ ...request, rawBody: 'not json' }, channel)).toEqual({ updates: [], inbound: [] });
+  });
+});

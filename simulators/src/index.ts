@@ -1,0 +1,7 @@
+export * from './base';
+export { startMessageBirdSimulator } from './messagebird';
+export { startMessengerSimulator } from './messenger';
+export { startTelegramSimulator } from './telegram';
+export { startTwilioSimulator } from './twilio';
+export { startVonageSimulator } from './vonage';
+export { startWhatsAppSimulator, whatsappInboundWebhook } from './whatsapp';
