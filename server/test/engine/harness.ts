@@ -1,0 +1,87 @@
+import type { ProviderSimulator } from '@rebound/simulators';
+import { sql } from 'drizzle-orm';
+import { afterAll } from 'vitest';
+import { BroadcastEngine, type EngineOptions } from '../../src/engine/engine';
+import { startTestServer, type TestServer, type TestWorkspace } from '../helpers';
+
+export const WA = { accessToken: 'wa-token', phoneNumberId: '1055551234', appSecret: 'wa-app-secret', verifyToken: 'wa-verify' };
+
+export interface Harness {
+  server: TestServer;
+  ws: TestWorkspace;
+  engine(options?: Partial<EngineOptions>): BroadcastEngine;
+  /** Creates contacts fast (one SQL statement), phones +5491150000000 + i, tagged. */
+  seedContacts(count: number, tag: string, options?: { start?: number; firstName?: string }): Promise<void>;
+  channel(body: Record<string, unknown>): Promise<{ id: number }>;
+  segment(name: string, tag: string): Promise<{ id: number }>;
+  broadcast(body: Record<string, unknown>): Promise<{ id: number }>;
+  schedule(id: number, at?: string): Promise<unknown>;
+  get(id: number, language?: 'es' | 'en'): Promise<Record<string, any>>;
+  messages(broadcastId: number): Promise<{ id: number; identifier: string; state: string; reason: string | null; provider_code: string | null; retry_after_at: number | null }[]>;
+  simulators: ProviderSimulator[];
+}
+
+/** A server, a workspace and an engine pointed at it; simulators registered here stop after the file. */
+export async function harness(): Promise<Harness> {
+  const server = await startTestServer();
+  const ws = await server.workspace('Tienda', 'AR');
+  const simulators: ProviderSimulator[] = [];
+  const engines: BroadcastEngine[] = [];
+  afterAll(async () => {
+    for (const engine of engines) await engine.stop();
+    for (const sim of simulators) await sim.stop();
+  });
+  const post = async (path: string, body: unknown) => {
+    const res = await server.request('POST', path, { token: ws.tokens.manager, body });
+    if (res.status >= 300) throw new Error(`${path} → ${res.status} ${res.text}`);
+    return res.body;
+  };
+  return {
+    server,
+    ws,
+    simulators,
+    engine(options = {}) {
+      const engine = new BroadcastEngine({
+        db: server.database.db,
+        publicUrl: server.baseUrl,
+        pollIntervalMs: 20,
+        requestTimeoutMs: 2000,
+        log: (message, error) => { if (process.env.ENGINE_LOG) console.error(message, error); },
+        ...options,
+      });
+      engines.push(engine);
+      return engine;
+    },
+    async seedContacts(count, tag, { start = 0, firstName = 'Cliente' } = {}) {
+      const { client } = server.database;
+      const before = Number((await client.execute('SELECT coalesce(max(id), 0) AS m FROM contacts')).rows[0]?.m);
+      await client.execute({
+        sql: `INSERT INTO contacts (workspace_id, first_name, phone, phone_valid, custom_fields, created_at, updated_at)
+              WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1)
+              SELECT ?, ? || ' ' || (i + ?), '+54911' || (50000000 + i + ?), 1, '{}', 0, 0 FROM n`,
+        args: [count, ws.id, firstName, start, start],
+      });
+      const tagRow = await server.database.db.get<{ id: number }>(
+        sql`INSERT INTO tags (workspace_id, name, key, created_at) VALUES (${ws.id}, ${tag}, ${tag.toLowerCase()}, 0)
+            ON CONFLICT (workspace_id, key) DO UPDATE SET name = name RETURNING id`,
+      );
+      await client.execute({
+        sql: 'INSERT OR IGNORE INTO contact_tags (tag_id, contact_id) SELECT ?, id FROM contacts WHERE id > ? AND workspace_id = ?',
+        args: [tagRow?.id ?? 0, before, ws.id],
+      });
+    },
+    channel: (body) => post('/api/v1/channels', body),
+    segment: (name, tag) =>
+      post('/api/v1/segments', { name, filter: { groups: [{ conditions: [{ type: 'tag', operator: 'hasAnyOf', tags: [tag] }] }] } }),
+    broadcast: (body) => post('/api/v1/broadcasts', body),
+    schedule: (id, at) => post(`/api/v1/broadcasts/${id}/schedule`, at ? { at } : {}),
+    async get(id, language = 'en') {
+      return (await server.request('GET', `/api/v1/broadcasts/${id}`, { token: ws.tokens.agent, language })).body;
+    },
+    async messages(broadcastId) {
+      return server.database.db.all(
+        sql`SELECT id, identifier, state, reason, provider_code, retry_after_at FROM messages WHERE broadcast_id = ${broadcastId} ORDER BY id`,
+      );
+    },
+  };
+}
