@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Client, createClient } from '@libsql/client';
+import { type Client, createClient, type InArgs, type InStatement, type TransactionMode } from '@libsql/client';
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
 import * as schema from './schema';
@@ -45,14 +45,109 @@ export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHand
     authToken: config.authToken,
     intMode: 'number',
     // Applied to every connection the client opens, unlike a PRAGMA that a transaction would lose.
-    timeout: config.busyTimeoutMs ?? 5000,
+    timeout: config.busyTimeoutMs ?? 15_000,
   });
   if (target.kind === 'file') {
     // WAL persists in the file: readers never wait for the writer.
     await client.execute('PRAGMA journal_mode=WAL');
     await client.execute('PRAGMA synchronous=NORMAL');
   }
-  const db = drizzle(client, { schema });
+  const db = drizzle(serializeWrites(client), { schema });
   await migrate(db, { migrationsFolder: MIGRATIONS });
   return { db, client, close: () => client.close() };
+}
+
+/**
+ * One writer at a time inside a process. The libSQL driver is synchronous: a statement that waits
+ * for SQLite's write lock blocks the whole event loop, so if another connection of the same process
+ * holds that lock in an open transaction (an interactive transaction gets its own connection), that
+ * transaction can never finish, and the wait ends in SQLITE_BUSY. Queuing writes and transactions
+ * here means a write only ever waits for another process, which keeps running and lets go.
+ */
+export function serializeWrites(client: Client): Client {
+  let tail: Promise<void> = Promise.resolve();
+  const lock = async (): Promise<() => void> => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const previous = tail;
+    tail = previous.then(() => held);
+    await previous;
+    return release;
+  };
+  const withLock = async <T>(run: () => Promise<T>): Promise<T> => {
+    const release = await lock();
+    try {
+      return await run();
+    } finally {
+      release();
+    }
+  };
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      switch (property) {
+        case 'execute':
+          return (statement: InStatement, args?: InArgs) =>
+            isRead(statement)
+              ? target.execute(statement as never, args)
+              : withLock(() => target.execute(statement as never, args));
+        case 'batch':
+          return (statements: InStatement[], mode?: TransactionMode) => withLock(() => target.batch(statements, mode));
+        case 'migrate':
+          return (statements: InStatement[]) => withLock(() => target.migrate(statements));
+        case 'executeMultiple':
+          return (sql: string) => withLock(() => target.executeMultiple(sql));
+        case 'transaction':
+          return async (mode?: TransactionMode) => {
+            const release = await lock();
+            try {
+              const tx = await target.transaction(mode);
+              let released = false;
+              const done = () => {
+                if (!released) {
+                  released = true;
+                  release();
+                }
+              };
+              return new Proxy(tx, {
+                get(txTarget, txProperty) {
+                  const value = Reflect.get(txTarget, txProperty, txTarget);
+                  if (txProperty === 'commit' || txProperty === 'rollback') {
+                    return async () => {
+                      try {
+                        return await (value as () => Promise<void>).call(txTarget);
+                      } finally {
+                        done();
+                      }
+                    };
+                  }
+                  if (txProperty === 'close') {
+                    return () => {
+                      (value as () => void).call(txTarget);
+                      done();
+                    };
+                  }
+                  return typeof value === 'function' ? value.bind(txTarget) : value;
+                },
+              });
+            } catch (error) {
+              release();
+              throw error;
+            }
+          };
+        default: {
+          const value = Reflect.get(target, property, receiver);
+          return typeof value === 'function' ? value.bind(target) : value;
+        }
+      }
+    },
+  });
+}
+
+function isRead(statement: InStatement): boolean {
+  const text = (typeof statement === 'string' ? statement : statement.sql).trimStart().slice(0, 200).toUpperCase();
+  if (text.startsWith('SELECT')) return !/\bRETURNING\b/.test(text);
+  if (text.startsWith('PRAGMA')) return !text.includes('=');
+  return false;
 }

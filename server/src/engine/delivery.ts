@@ -6,6 +6,7 @@ import { classifyProviderFailure } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
 import type { ChannelConfig, DeliveryUpdate, WebhookContent } from '../channels/types';
 import type { Database } from '../db/client';
+import { first } from '../db/first';
 import { settleBroadcastStatus } from './engine';
 import { recordEvent } from './events';
 
@@ -50,23 +51,29 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
   const at = update.at.getTime();
   const row =
     update.status === 'failed'
-      ? await db.get<{
+      ? await first<{
           id: number;
           broadcast_id: number;
           workspace_id: number;
-        }>(sql`UPDATE messages SET state = 'failed',
+        }>(
+          db,
+          sql`UPDATE messages SET state = 'failed',
             reason = ${classifyProviderFailure(channel.type, update.providerCode ?? 'http_0', update.providerMessage)},
             provider_code = ${update.providerCode ?? null}, provider_message = ${update.providerMessage ?? null},
             provider_message_id = coalesce(provider_message_id, ${update.providerMessageId ?? null}),
             failed_at = ${at}, lease_owner = NULL, lease_until = NULL, updated_at = ${now}
-          WHERE ${match} AND state IN ${from} RETURNING id, broadcast_id, workspace_id`)
-      : await db.get<{ id: number; broadcast_id: number; workspace_id: number }>(sql`UPDATE messages SET
+          WHERE ${match} AND state IN ${from} RETURNING id, broadcast_id, workspace_id`,
+        )
+      : await first<{ id: number; broadcast_id: number; workspace_id: number }>(
+          db,
+          sql`UPDATE messages SET
             state = ${update.status === 'sent' ? 'sent' : 'delivered'},
             reason = NULL,
             provider_message_id = coalesce(provider_message_id, ${update.providerMessageId ?? null}),
             sent_at = coalesce(sent_at, ${at}),
             delivered_at = ${update.status === 'sent' ? null : at}, updated_at = ${now}
-          WHERE ${match} AND state IN ${from} RETURNING id, broadcast_id, workspace_id`);
+          WHERE ${match} AND state IN ${from} RETURNING id, broadcast_id, workspace_id`,
+        );
   if (!row) return 0;
   if (update.status === 'failed') {
     const reason = classifyProviderFailure(channel.type, update.providerCode ?? 'http_0', update.providerMessage);

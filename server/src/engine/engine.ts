@@ -188,6 +188,7 @@ export class BroadcastEngine {
            WHERE b.status = 'sending' AND (m.state = 'sending' OR (m.state = 'queued' AND m.next_attempt_at <= ${this.clock()}))) AS n`);
       const waiting = await this.db.get<{ at: number | null }>(sql`SELECT min(m.next_attempt_at) AS at FROM messages m
         JOIN broadcasts b ON b.id = m.broadcast_id WHERE b.status = 'sending' AND m.state = 'queued'`);
+      if (process.env.ENGINE_DEBUG) console.error('runUntilIdle', busy?.n, waiting?.at, this.clock());
       if (!busy?.n && waiting?.at == null) return;
       if (!busy?.n && waiting?.at != null) await sleep(Math.min(1000, Math.max(5, waiting.at - this.clock())));
       else await sleep(5);
@@ -226,7 +227,7 @@ export class BroadcastEngine {
     const now = this.clock();
     await this.db.transaction(async (tx) => {
       const [broadcast] = await tx.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
-      if (!broadcast || broadcast.status !== 'scheduled') return;
+      if (broadcast?.status !== 'scheduled') return;
       const fail = async (errorCode: string) => {
         assertTransition(broadcast.status, 'failed');
         await tx
@@ -306,7 +307,7 @@ export class BroadcastEngine {
   private async runLane(broadcastId: number): Promise<void> {
     while (!this.stopping) {
       const [broadcast] = await this.db.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
-      if (!broadcast || broadcast.status !== 'sending') return;
+      if (broadcast?.status !== 'sending') return;
       const [channel] = await this.db.select().from(channels).where(eq(channels.id, broadcast.channelId));
       if (!channel) return;
       const claimed = await this.claimBatch(broadcast, channel);

@@ -4,6 +4,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
+import { first } from '../db/first';
 
 type Runner = Pick<Database, 'get' | 'all' | 'run'>;
 
@@ -65,6 +66,29 @@ export async function quotaUsage(
 }
 
 /**
+ * When the recipients that do not fit now can start, if what fits is sent now: the moment as many
+ * counted recipients (the ones already counted, oldest first, then the ones sent now) have aged out
+ * of the window as there are recipients left over (at most a full window's worth).
+ */
+export async function overflowFitsAt(
+  db: Runner,
+  channelId: number,
+  limit: number,
+  overflow: number,
+  now: number,
+): Promise<number> {
+  const k = Math.min(overflow, limit);
+  const row = await first<{ at: number }>(
+    db,
+    sql`SELECT last_sent_at AS at FROM quota_ledger
+    WHERE channel_id = ${channelId} AND last_sent_at > ${now - DAY_MS}
+    ORDER BY last_sent_at LIMIT 1 OFFSET ${k - 1}`,
+  );
+  // Not enough counted yet: the k-th to age out is one of those sent now.
+  return (row?.at ?? now) + DAY_MS;
+}
+
+/**
  * When `needed` new recipients fit in the rolling window: now if they fit already, otherwise when
  * enough of the counted recipients have aged out. Null when they can never fit (more than the limit).
  */
@@ -80,8 +104,11 @@ export async function capacityAvailableAt(
   const usage = await quotaUsage(db, channelId, limit, now);
   const missing = needed - (usage.remaining ?? 0);
   if (missing <= 0) return now;
-  const row = await db.get<{ at: number }>(sql`SELECT last_sent_at AS at FROM quota_ledger
+  const row = await first<{ at: number }>(
+    db,
+    sql`SELECT last_sent_at AS at FROM quota_ledger
     WHERE channel_id = ${channelId} AND last_sent_at > ${now - DAY_MS}
-    ORDER BY last_sent_at LIMIT 1 OFFSET ${missing - 1}`);
+    ORDER BY last_sent_at LIMIT 1 OFFSET ${missing - 1}`,
+  );
   return row ? row.at + DAY_MS : now;
 }

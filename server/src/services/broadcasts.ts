@@ -17,7 +17,7 @@ import { broadcasts, channels, messages, segments } from '../db/schema';
 import { countAudience, snapshotTargets } from '../engine/audience';
 import { assertTransition, EDITABLE, TransitionError } from '../engine/broadcast-state';
 import { recordEvent } from '../engine/events';
-import { capacityAvailableAt, quotaUsage } from '../engine/limits';
+import { overflowFitsAt, quotaUsage } from '../engine/limits';
 import { decodeCursor, encodeCursor } from '../lib/cursor';
 import type { AuthContext } from '../lib/env';
 import { ApiError, notFound } from '../lib/errors';
@@ -305,7 +305,10 @@ export async function preflight(
       : 0;
   const needed = blockedByWindow > 0 ? 0 : Math.max(0, counts.newForQuota - counts.optedOut);
   const overflow = usage.remaining === null ? 0 : Math.max(0, needed - usage.remaining);
-  const allFitAt = overflow > 0 ? await capacityAvailableAt(db, channel.id, channel.dailyQuota, needed, now) : now;
+  const allFitAt =
+    overflow > 0 && channel.dailyQuota !== null
+      ? await overflowFitsAt(db, channel.id, channel.dailyQuota, overflow, now)
+      : now;
   const requested = broadcast.sendRate;
   const effective = Math.min(channel.messagesPerSecond, requested ?? Number.POSITIVE_INFINITY);
   const toSend = counts.willSend - counts.optedOut - blockedByWindow - overflow;
@@ -331,16 +334,15 @@ export async function preflight(
   }
   if (counts.optedOut > 0) warn('opted_out', { count: n(counts.optedOut) });
   if (overflow > 0) {
-    if (allFitAt === null) warn('quota_never_fits', { needed: n(needed), limit: n(channel.dailyQuota ?? 0) });
-    else {
-      warn('quota_overflow', {
-        overflow: n(overflow),
-        willSend: n(needed),
-        limit: n(channel.dailyQuota ?? 0),
-        remaining: n(usage.remaining ?? 0),
-        allFitAt: `${new Date(allFitAt).toISOString().slice(0, 16).replace('T', ' ')} UTC`,
-      });
-    }
+    warn('quota_overflow', {
+      overflow: n(overflow),
+      willSend: n(needed),
+      limit: n(channel.dailyQuota ?? 0),
+      remaining: n(usage.remaining ?? 0),
+      allFitAt: `${new Date(allFitAt).toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    });
+    if (channel.dailyQuota !== null && overflow > channel.dailyQuota)
+      warn('quota_never_fits', { needed: n(needed), limit: n(channel.dailyQuota) });
   }
   if (requested !== null && requested > channel.messagesPerSecond) {
     warn('rate_above_channel', { requested: n(requested), channel: n(channel.messagesPerSecond) });
@@ -362,7 +364,7 @@ export async function preflight(
       fits: overflow === 0,
       overflow,
       capacityFreesAt: usage.capacityFreesAt === null ? null : new Date(usage.capacityFreesAt).toISOString(),
-      allFitAt: allFitAt === null ? null : new Date(allFitAt).toISOString(),
+      allFitAt: new Date(allFitAt).toISOString(),
     },
     rate: { channel: channel.messagesPerSecond, requested, effective, estimatedSeconds },
     warnings,

@@ -4,7 +4,12 @@ import { afterAll } from 'vitest';
 import { BroadcastEngine, type EngineOptions } from '../../src/engine/engine';
 import { startTestServer, type TestServer, type TestWorkspace } from '../helpers';
 
-export const WA = { accessToken: 'wa-token', phoneNumberId: '1055551234', appSecret: 'wa-app-secret', verifyToken: 'wa-verify' };
+export const WA = {
+  accessToken: 'wa-token',
+  phoneNumberId: '1055551234',
+  appSecret: 'wa-app-secret',
+  verifyToken: 'wa-verify',
+};
 
 export interface Harness {
   server: TestServer;
@@ -16,8 +21,18 @@ export interface Harness {
   segment(name: string, tag: string): Promise<{ id: number }>;
   broadcast(body: Record<string, unknown>): Promise<{ id: number }>;
   schedule(id: number, at?: string): Promise<unknown>;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
   get(id: number, language?: 'es' | 'en'): Promise<Record<string, any>>;
-  messages(broadcastId: number): Promise<{ id: number; identifier: string; state: string; reason: string | null; provider_code: string | null; retry_after_at: number | null }[]>;
+  messages(broadcastId: number): Promise<
+    {
+      id: number;
+      identifier: string;
+      state: string;
+      reason: string | null;
+      provider_code: string | null;
+      retry_after_at: number | null;
+    }[]
+  >;
   simulators: ProviderSimulator[];
 }
 
@@ -46,7 +61,9 @@ export async function harness(): Promise<Harness> {
         publicUrl: server.baseUrl,
         pollIntervalMs: 20,
         requestTimeoutMs: 2000,
-        log: (message, error) => { if (process.env.ENGINE_LOG) console.error(message, error); },
+        log: (message, error) => {
+          if (process.env.ENGINE_LOG) console.error(message, error);
+        },
         ...options,
       });
       engines.push(engine);
@@ -72,7 +89,10 @@ export async function harness(): Promise<Harness> {
     },
     channel: (body) => post('/api/v1/channels', body),
     segment: (name, tag) =>
-      post('/api/v1/segments', { name, filter: { groups: [{ conditions: [{ type: 'tag', operator: 'hasAnyOf', tags: [tag] }] }] } }),
+      post('/api/v1/segments', {
+        name,
+        filter: { groups: [{ conditions: [{ type: 'tag', operator: 'hasAnyOf', tags: [tag] }] }] },
+      }),
     broadcast: (body) => post('/api/v1/broadcasts', body),
     schedule: (id, at) => post(`/api/v1/broadcasts/${id}/schedule`, at ? { at } : {}),
     async get(id, language = 'en') {

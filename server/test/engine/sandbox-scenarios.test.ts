@@ -17,7 +17,12 @@ describe('S2: a dynamic segment changes between scheduling and sending', () => {
     const segment = await h.segment('S2 promo', 'promo s2');
     // Its own channel: this test moves the engine's clock two days ahead, and send slots follow that clock.
     const future = (await h.channel({ type: 'sandbox', name: 'S2 sandbox' })).id;
-    const broadcast = await h.broadcast({ name: 'S2', channelId: future, segmentId: segment.id, content: { text: 'Hola' } });
+    const broadcast = await h.broadcast({
+      name: 'S2',
+      channelId: future,
+      segmentId: segment.id,
+      content: { text: 'Hola' },
+    });
     const inTwoDays = new Date(Date.now() + 2 * 86_400_000);
     await h.schedule(broadcast.id, inTwoDays.toISOString());
     expect((await h.get(broadcast.id)).targetCount).toBe(100);
@@ -27,7 +32,10 @@ describe('S2: a dynamic segment changes between scheduling and sending', () => {
       sql`SELECT c.id FROM contacts c JOIN contact_tags ct ON ct.contact_id = c.id JOIN tags t ON t.id = ct.tag_id WHERE t.key = 'promo s2' ORDER BY c.id LIMIT 2`,
     );
     for (const { id } of two) {
-      await h.server.request('DELETE', `/api/v1/contacts/${id}/tags`, { token: h.ws.tokens.agent, body: { tags: ['promo s2'] } });
+      await h.server.request('DELETE', `/api/v1/contacts/${id}/tags`, {
+        token: h.ws.tokens.agent,
+        body: { tags: ['promo s2'] },
+      });
     }
     // Nothing goes out before its time.
     await h.engine().runUntilIdle();
@@ -35,7 +43,15 @@ describe('S2: a dynamic segment changes between scheduling and sending', () => {
     await h.engine({ clock: () => inTwoDays.getTime() + 60_000 }).runUntilIdle();
     const done = await h.get(broadcast.id);
     expect(done).toMatchObject({ status: 'completed', targetCount: 100, completedCount: 103 });
-    expect(done.reconciliation).toEqual({ target: 100, entered: 5, left: 2, duplicates: 0, invalidIdentifiers: 0, noIdentifier: 0, completed: 103 });
+    expect(done.reconciliation).toEqual({
+      target: 100,
+      entered: 5,
+      left: 2,
+      duplicates: 0,
+      invalidIdentifiers: 0,
+      noIdentifier: 0,
+      completed: 103,
+    });
     expect(done.counts).toEqual({ delivered: 103 });
   });
 });
@@ -49,9 +65,19 @@ describe('S3 and S4: duplicates and malformed numbers are left out, counted and 
     const noPhone = (await post({ firstName: 'Sin teléfono', email: 'sin@example.com', tags: ['s3'] })).body;
     const beto = (await post({ firstName: 'Beto', phone: '+5491140000002', tags: ['s3'] })).body;
     const segment = await h.segment('S3', 's3');
-    const broadcast = await h.broadcast({ name: 'S3', channelId: sandbox, segmentId: segment.id, content: { text: 'Hola' } });
+    const broadcast = await h.broadcast({
+      name: 'S3',
+      channelId: sandbox,
+      segmentId: segment.id,
+      content: { text: 'Hola' },
+    });
 
-    const preflight = (await h.server.request('GET', `/api/v1/broadcasts/${broadcast.id}/preflight`, { token: h.ws.tokens.agent, language: 'es' })).body;
+    const preflight = (
+      await h.server.request('GET', `/api/v1/broadcasts/${broadcast.id}/preflight`, {
+        token: h.ws.tokens.agent,
+        language: 'es',
+      })
+    ).body;
     expect(preflight.willSend).toBe(2);
     expect(preflight.excluded).toEqual({ duplicate: 1, invalid_identifier: 1, no_identifier: 1 });
     expect(preflight.warnings.map((w: { code: string }) => w.code)).toContain('excluded');
@@ -63,16 +89,20 @@ describe('S3 and S4: duplicates and malformed numbers are left out, counted and 
     expect(done).toMatchObject({ status: 'completed', targetCount: 5, completedCount: 2 });
     expect(done.reconciliation).toMatchObject({ duplicates: 1, invalidIdentifiers: 1, noIdentifier: 1, completed: 2 });
     const byContact = Object.fromEntries(
-      (await h.server.database.db.all<{ contact_id: number; state: string; reason: string | null }>(
-        sql`SELECT contact_id, state, reason FROM messages WHERE broadcast_id = ${broadcast.id}`,
-      )).map((m) => [m.contact_id, [m.state, m.reason]]),
+      (
+        await h.server.database.db.all<{ contact_id: number; state: string; reason: string | null }>(
+          sql`SELECT contact_id, state, reason FROM messages WHERE broadcast_id = ${broadcast.id}`,
+        )
+      ).map((m) => [m.contact_id, [m.state, m.reason]]),
     );
     expect(byContact[ana.id]).toEqual(['delivered', null]);
     expect(byContact[anaAgain.id]).toEqual(['excluded', 'duplicate']);
     expect(byContact[bad.id]).toEqual(['excluded', 'invalid_identifier']);
     expect(byContact[noPhone.id]).toEqual(['excluded', 'no_identifier']);
     expect(byContact[beto.id]).toEqual(['delivered', null]);
-    const reasons = (await h.server.request('GET', '/api/v1/failure-reasons', { token: h.ws.tokens.agent, language: 'es' })).body.data;
+    const reasons = (
+      await h.server.request('GET', '/api/v1/failure-reasons', { token: h.ws.tokens.agent, language: 'es' })
+    ).body.data;
     expect(reasons.find((r: { code: string }) => r.code === 'invalid_identifier').action).toMatch(/E\.164/);
   });
 });
@@ -89,7 +119,8 @@ describe('S5: channels that cannot broadcast are refused up front', () => {
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe('broadcast_unsupported_channel');
     expect(res.body.error.message).toMatch(/no admite transmisiones/);
-    const list = (await h.server.request('GET', '/api/v1/broadcasts?limit=200', { token: h.ws.tokens.agent })).body.data;
+    const list = (await h.server.request('GET', '/api/v1/broadcasts?limit=200', { token: h.ws.tokens.agent })).body
+      .data;
     expect(list.some((b: { channelId: number }) => b.channelId === channel.id)).toBe(false);
   });
 });
@@ -107,19 +138,32 @@ describe('S8: segment errors in the broadcast status and details, with the refer
 
   it('empty target: the broadcast fails with "no contacts in target segment"', async () => {
     const segment = await h.segment('S8 empty', 'nobody has this tag');
-    const broadcast = await h.broadcast({ name: 'S8 empty', channelId: sandbox, segmentId: segment.id, content: { text: 'Hola' } });
+    const broadcast = await h.broadcast({
+      name: 'S8 empty',
+      channelId: sandbox,
+      segmentId: segment.id,
+      content: { text: 'Hola' },
+    });
     await h.schedule(broadcast.id);
     await h.engine().runUntilIdle();
     const es = await h.get(broadcast.id, 'es');
     expect(es.status).toBe('failed');
-    expect(es.error).toEqual({ code: 'broadcast_empty_target', message: 'Falló la transmisión: no hay contactos en el segmento de destino' });
+    expect(es.error).toEqual({
+      code: 'broadcast_empty_target',
+      message: 'Falló la transmisión: no hay contactos en el segmento de destino',
+    });
     expect((await h.get(broadcast.id, 'en')).error.message).toBe('Broadcast failed: no contacts in target segment');
   });
 
   it('target deleted after scheduling: the broadcast fails with "target segment not found"', async () => {
     const segment = await h.segment('S8 deleted', 's3');
     const future = (await h.channel({ type: 'sandbox', name: 'S8 sandbox' })).id;
-    const broadcast = await h.broadcast({ name: 'S8 deleted', channelId: future, segmentId: segment.id, content: { text: 'Hola' } });
+    const broadcast = await h.broadcast({
+      name: 'S8 deleted',
+      channelId: future,
+      segmentId: segment.id,
+      content: { text: 'Hola' },
+    });
     const at = new Date(Date.now() + 3_600_000);
     await h.schedule(broadcast.id, at.toISOString());
     await h.server.request('DELETE', `/api/v1/segments/${segment.id}`, { token: h.ws.tokens.manager });
@@ -127,7 +171,9 @@ describe('S8: segment errors in the broadcast status and details, with the refer
     const es = await h.get(broadcast.id, 'es');
     expect(es.status).toBe('failed');
     expect(es.error.message).toBe('Falló la transmisión: no se encontró el segmento de destino.');
-    const events = await h.server.database.db.all<{ type: string }>(sql`SELECT type FROM events WHERE broadcast_id = ${broadcast.id} ORDER BY id`);
+    const events = await h.server.database.db.all<{ type: string }>(
+      sql`SELECT type FROM events WHERE broadcast_id = ${broadcast.id} ORDER BY id`,
+    );
     expect(events.map((e) => e.type)).toEqual(['broadcast.scheduled', 'broadcast.failed']);
   });
 });
@@ -136,16 +182,30 @@ describe('the state machine', () => {
   it('a cancelled broadcast never sends; a sent one cannot be rescheduled or edited', async () => {
     const segment = await h.segment('cancel', 's3');
     const future = (await h.channel({ type: 'sandbox', name: 'cancel sandbox' })).id;
-    const b = await h.broadcast({ name: 'cancel me', channelId: future, segmentId: segment.id, content: { text: 'x' } });
+    const b = await h.broadcast({
+      name: 'cancel me',
+      channelId: future,
+      segmentId: segment.id,
+      content: { text: 'x' },
+    });
     await h.schedule(b.id, new Date(Date.now() + 60_000).toISOString());
-    const cancelled = await h.server.request('POST', `/api/v1/broadcasts/${b.id}/cancel`, { token: h.ws.tokens.manager });
+    const cancelled = await h.server.request('POST', `/api/v1/broadcasts/${b.id}/cancel`, {
+      token: h.ws.tokens.manager,
+    });
     expect(cancelled.body.status).toBe('cancelled');
     await h.engine({ clock: () => Date.now() + 120_000 }).runUntilIdle();
     expect((await h.get(b.id)).counts).toEqual({});
-    const again = await h.server.request('POST', `/api/v1/broadcasts/${b.id}/schedule`, { token: h.ws.tokens.manager, body: {}, language: 'en' });
+    const again = await h.server.request('POST', `/api/v1/broadcasts/${b.id}/schedule`, {
+      token: h.ws.tokens.manager,
+      body: {},
+      language: 'en',
+    });
     expect(again.status).toBe(409);
     expect(again.body.error.message).toBe('A broadcast that is cancelled cannot become scheduled.');
-    const edit = await h.server.request('PATCH', `/api/v1/broadcasts/${b.id}`, { token: h.ws.tokens.manager, body: { name: 'x' } });
+    const edit = await h.server.request('PATCH', `/api/v1/broadcasts/${b.id}`, {
+      token: h.ws.tokens.manager,
+      body: { name: 'x' },
+    });
     expect(edit.status).toBe(409);
   });
 
