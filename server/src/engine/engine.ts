@@ -555,14 +555,15 @@ export class BroadcastEngine {
         inFlight.add(task);
         void task.finally(() => inFlight.delete(task));
       }
-      if (results.length >= 200 || Date.now() - lastFlush > 100) {
+      // Flush often: an answer not yet written down is an "uncertain" recipient if the process dies.
+      if (results.length >= this.concurrency || Date.now() - lastFlush > 50) {
         await this.flush(broadcast, channel, results.splice(0));
         lastFlush = Date.now();
       }
     }
     while (inFlight.size) {
       await Promise.race(inFlight);
-      if (results.length >= 200) await this.flush(broadcast, channel, results.splice(0));
+      if (results.length >= this.concurrency) await this.flush(broadcast, channel, results.splice(0));
     }
     await this.flush(broadcast, channel, results.splice(0));
   }

@@ -75,7 +75,7 @@ export async function harness(): Promise<Harness> {
       await client.execute({
         sql: `INSERT INTO contacts (workspace_id, first_name, phone, phone_valid, custom_fields, created_at, updated_at)
               WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1)
-              SELECT ?, ? || ' ' || (i + ?), '+54911' || (50000000 + i + ?), 1, '{}', 0, 0 FROM n`,
+              SELECT ?, ? || ' ' || CAST(i + ? AS INTEGER), '+54911' || CAST(50000000 + i + ? AS INTEGER), 1, '{}', 0, 0 FROM n`,
         args: [count, ws.id, firstName, start, start],
       });
       const tagRow = await server.database.db.get<{ id: number }>(

@@ -1,0 +1,46 @@
+/**
+ * An engine process without the HTTP API: run as many as you like against one database (a libSQL
+ * server or one local file) and they share the sending. Leases hand each recipient to one process;
+ * a process that dies leaves its leases to expire and be picked up.
+ *
+ *   DATABASE_URL=libsql://... PUBLIC_URL=https://rebound.example tsx src/engine-main.ts
+ */
+import { z } from 'zod';
+import { openDatabase } from './db/client';
+import { BroadcastEngine } from './engine/engine';
+
+const env = z
+  .object({
+    DATABASE_URL: z.string().min(1, 'DATABASE_URL is required, e.g. file:data/rebound.db'),
+    DATABASE_AUTH_TOKEN: z.string().optional(),
+    PUBLIC_URL: z.url().optional(),
+    WORKER_ID: z.string().optional(),
+    ENGINE_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
+    LEASE_MS: z.coerce.number().int().min(500).default(60_000),
+    POLL_MS: z.coerce.number().int().min(5).default(250),
+  })
+  .parse(process.env);
+
+const database = await openDatabase({ url: env.DATABASE_URL, authToken: env.DATABASE_AUTH_TOKEN });
+const engine = new BroadcastEngine({
+  db: database.db,
+  publicUrl: env.PUBLIC_URL,
+  ...(env.WORKER_ID !== undefined && { workerId: env.WORKER_ID }),
+  concurrency: env.ENGINE_CONCURRENCY,
+  leaseMs: env.LEASE_MS,
+  pollIntervalMs: env.POLL_MS,
+});
+engine.start();
+console.log(JSON.stringify({ event: 'started', workerId: engine.workerId }));
+
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  await engine.stop();
+  console.log(JSON.stringify({ event: 'stopped', workerId: engine.workerId, sent: engine.sentCount }));
+  database.close();
+  process.exit(0);
+}
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
