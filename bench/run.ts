@@ -3,12 +3,16 @@
  * `pnpm bench -- segments` runs only the named ones.
  */
 import { benchContacts } from './contacts';
+import { benchHttp, benchMemory, benchSandbox } from './engine';
 import { type BenchResult, printTable, writeResults } from './lib/report';
 import { benchSegments } from './segments';
 
 const benchmarks: Record<string, () => Promise<BenchResult[]>> = {
   segments: benchSegments,
   contacts: benchContacts,
+  sandbox: benchSandbox,
+  http: benchHttp,
+  memory: benchMemory,
 };
 
 const wanted = process.argv.slice(2).filter((arg) => arg !== '--');

@@ -74,9 +74,11 @@ CREATE TABLE `messages` (
 	FOREIGN KEY (`broadcast_id`) REFERENCES `broadcasts`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
-CREATE INDEX `messages_claim_idx` ON `messages` (`broadcast_id`,`state`,`next_attempt_at`);--> statement-breakpoint
+CREATE INDEX `messages_queued_idx` ON `messages` (`broadcast_id`,`id`,`next_attempt_at`) WHERE state = 'queued';--> statement-breakpoint
+CREATE INDEX `messages_sending_idx` ON `messages` (`lease_until`) WHERE state = 'sending';--> statement-breakpoint
+CREATE INDEX `messages_failed_idx` ON `messages` (`workspace_id`,`failed_at`) WHERE state = 'failed';--> statement-breakpoint
+CREATE INDEX `messages_broadcast_idx` ON `messages` (`broadcast_id`);--> statement-breakpoint
 CREATE INDEX `messages_provider_idx` ON `messages` (`channel_id`,`provider_message_id`);--> statement-breakpoint
-CREATE INDEX `messages_failed_idx` ON `messages` (`workspace_id`,`state`,`failed_at`);--> statement-breakpoint
 CREATE INDEX `messages_contact_idx` ON `messages` (`contact_id`);--> statement-breakpoint
 CREATE TABLE `opt_outs` (
 	`channel_id` integer NOT NULL,

@@ -277,9 +277,16 @@ export const messages = sqliteTable(
     updatedAt: integer('updated_at').notNull(),
   },
   (t) => [
-    index('messages_claim_idx').on(t.broadcastId, t.state, t.nextAttemptAt),
+    // Partial indexes keep a recipient's trip (queued → sending → sent) to a few index writes:
+    // claims walk one broadcast's queued recipients in id order,
+    index('messages_queued_idx').on(t.broadcastId, t.id, t.nextAttemptAt).where(sql`state = 'queued'`),
+    // lease recovery only looks at recipients being sent,
+    index('messages_sending_idx').on(t.leaseUntil).where(sql`state = 'sending'`),
+    // the failed-message log only reads failures,
+    index('messages_failed_idx').on(t.workspaceId, t.failedAt).where(sql`state = 'failed'`),
+    // and counts read one broadcast's rows.
+    index('messages_broadcast_idx').on(t.broadcastId),
     index('messages_provider_idx').on(t.channelId, t.providerMessageId),
-    index('messages_failed_idx').on(t.workspaceId, t.state, t.failedAt),
     index('messages_contact_idx').on(t.contactId),
   ],
 );

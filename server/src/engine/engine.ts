@@ -31,7 +31,7 @@ import {
 import { freezeAudience, reconcile } from './audience';
 import { assertTransition, finishedStatus, type StateCounts } from './broadcast-state';
 import { recordEvent } from './events';
-import { acquireSendSlots, DAY_MS, pushBackSendSlots } from './limits';
+import { DAY_MS, pushBackSendSlots, sendSlotsQuery } from './limits';
 
 export interface EngineOptions {
   db: Database;
@@ -66,6 +66,14 @@ interface Claimed {
 interface Outcome {
   item: Claimed;
   outcome: SendOutcome;
+}
+
+/** One broadcast's sending in this process: requests in flight and outcomes waiting to be written. */
+interface Lane {
+  inFlight: Set<Promise<void>>;
+  results: Outcome[];
+  flushing: Promise<void>;
+  lastFlush: number;
 }
 
 /** Where each provider posts its callbacks (see routes/webhooks). */
@@ -188,7 +196,6 @@ export class BroadcastEngine {
            WHERE b.status = 'sending' AND (m.state = 'sending' OR (m.state = 'queued' AND m.next_attempt_at <= ${this.clock()}))) AS n`);
       const waiting = await this.db.get<{ at: number | null }>(sql`SELECT min(m.next_attempt_at) AS at FROM messages m
         JOIN broadcasts b ON b.id = m.broadcast_id WHERE b.status = 'sending' AND m.state = 'queued'`);
-      if (process.env.ENGINE_DEBUG) console.error('runUntilIdle', busy?.n, waiting?.at, this.clock());
       if (!busy?.n && waiting?.at == null) return;
       if (!busy?.n && waiting?.at != null) await sleep(Math.min(1000, Math.max(5, waiting.at - this.clock())));
       else await sleep(5);
@@ -304,16 +311,27 @@ export class BroadcastEngine {
 
   // ── sending ─────────────────────────────────────────────────────────────────────────────────────
 
+  /**
+   * Sends one broadcast's queued recipients until none is due. Claiming, sending and writing down
+   * outcomes overlap: the next batch is claimed while the last one is still in flight, and outcomes
+   * are written behind the sends, so the provider always has `concurrency` requests to answer.
+   */
   private async runLane(broadcastId: number): Promise<void> {
+    const lane: Lane = { inFlight: new Set(), results: [], flushing: Promise.resolve(), lastFlush: Date.now() };
+    let broadcast: BroadcastRow | undefined;
+    let channel: ChannelRow | undefined;
     while (!this.stopping) {
-      const [broadcast] = await this.db.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
-      if (broadcast?.status !== 'sending') return;
-      const [channel] = await this.db.select().from(channels).where(eq(channels.id, broadcast.channelId));
-      if (!channel) return;
+      [broadcast] = await this.db.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
+      if (broadcast?.status !== 'sending') break;
+      [channel] = await this.db.select().from(channels).where(eq(channels.id, broadcast.channelId));
+      if (!channel) break;
       const claimed = await this.claimBatch(broadcast, channel);
       if (claimed.length === 0) break;
-      await this.dispatch(broadcast, channel, claimed);
+      await this.launch(lane, broadcast, channel, claimed);
     }
+    while (lane.inFlight.size) await Promise.race(lane.inFlight);
+    if (broadcast && channel) this.scheduleFlush(lane, broadcast, channel);
+    await lane.flushing;
     await this.finishIfDone(broadcastId);
   }
 
@@ -496,44 +514,61 @@ export class BroadcastEngine {
     return `${this.publicUrl}/webhooks/${path}/${channel.id}?messageId=${messageId}`;
   }
 
-  /** Sends a claimed batch in groups: reserve rate slots, mark dispatched, send paced, record outcomes. */
-  private async dispatch(broadcast: BroadcastRow, channel: ChannelRow, claimed: Claimed[]): Promise<void> {
+  /** Writes outcomes behind the sends, one flush after another. */
+  private scheduleFlush(lane: Lane, broadcast: BroadcastRow, channel: ChannelRow): void {
+    const batch = lane.results.splice(0);
+    lane.lastFlush = Date.now();
+    if (batch.length === 0) return;
+    lane.flushing = lane.flushing
+      .then(() => this.flush(broadcast, channel, batch))
+      // Unwritten outcomes keep their lease; when it runs out they are recovered as uncertain, never resent.
+      .catch((error) => this.log(`broadcast ${broadcast.id}: could not write ${batch.length} outcomes`, error));
+  }
+
+  /**
+   * Launches a claimed batch in groups: reserve rate slots, mark the group dispatched, send each at
+   * its slot. Returns once every request is launched; the lane waits for the answers.
+   */
+  private async launch(lane: Lane, broadcast: BroadcastRow, channel: ChannelRow, claimed: Claimed[]): Promise<void> {
     const adapter = this.adapter(channel);
     const rate = this.effectiveRate(broadcast, channel);
     const interval = 1000 / rate;
     const content = broadcast.content as BroadcastContent;
-    const results: Outcome[] = [];
-    const inFlight = new Set<Promise<void>>();
-    let lastFlush = Date.now();
 
-    for (let start = 0; start < claimed.length; start += this.concurrency) {
-      const group = claimed.slice(start, start + this.concurrency);
+    // Recipients marked dispatched together: the requests in flight at once. Only a channel with no
+    // real rate limit gets bigger groups (fewer writes); a crash leaves at most two groups marked but unsent.
+    const groupSize = rate >= 10_000 ? Math.max(this.concurrency, 256) : this.concurrency;
+    for (let start = 0; start < claimed.length; start += groupSize) {
+      const group = claimed.slice(start, start + groupSize);
       const now = this.clock();
-      let slot = await acquireSendSlots(this.db, `channel:${channel.id}`, channel.messagesPerSecond, group.length, now);
-      if (broadcast.sendRate !== null && broadcast.sendRate < channel.messagesPerSecond) {
-        slot = Math.max(
-          slot,
-          await acquireSendSlots(this.db, `broadcast:${broadcast.id}`, broadcast.sendRate, group.length, now),
-        );
-      }
-      // Only recipients whose lease is still ours go out; the mark is what forbids a second send after a crash.
-      const mine = new Set(
-        (
-          await this.db.all<{
-            id: number;
-          }>(sql`UPDATE messages SET dispatched_at = ${now}, lease_until = ${now + this.leaseMs}
-            WHERE id IN ${group.map((g) => g.id)} AND state = 'sending' AND lease_owner = ${this.workerId} RETURNING id`)
-        ).map((r) => r.id),
-      );
+      // Rate slots and the dispatched mark in one write: only recipients whose lease is still ours go
+      // out, and the mark is what forbids a second send after a crash.
+      const perBroadcast = broadcast.sendRate !== null && broadcast.sendRate < channel.messagesPerSecond;
+      const [channelSlot, mark, broadcastSlot] = await this.db.batch([
+        this.db.all<{ start: number }>(
+          sendSlotsQuery(`channel:${channel.id}`, channel.messagesPerSecond, group.length, now),
+        ),
+        this.db.all<{ id: number }>(sql`UPDATE messages SET dispatched_at = ${now}
+          WHERE id IN ${group.map((g) => g.id)} AND state = 'sending' AND lease_owner = ${this.workerId} RETURNING id`),
+        ...(perBroadcast
+          ? [
+              this.db.all<{ start: number }>(
+                sendSlotsQuery(`broadcast:${broadcast.id}`, broadcast.sendRate ?? 1, group.length, now),
+              ),
+            ]
+          : []),
+      ]);
+      const slot = Math.max(channelSlot[0]?.start ?? now, broadcastSlot?.[0]?.start ?? now);
+      const mine = new Set(mark.map((r) => r.id));
       for (let k = 0; k < group.length; k++) {
         const item = group[k] as Claimed;
         if (!mine.has(item.id)) continue;
         await this.semaphore.acquire();
         const task = (async () => {
           try {
+            // Never early: a send waits for its slot, rounded up to the timer's millisecond.
             const wait = slot + k * interval - this.clock();
-            if (wait >= 1) await sleep(wait);
-            const signal = AbortSignal.timeout(this.requestTimeoutMs);
+            if (wait > 0) await sleep(Math.ceil(wait));
             const callbackUrl = this.statusCallbackUrl(channel, item.id);
             const outcome = await adapter
               .send(
@@ -544,28 +579,21 @@ export class BroadcastEngine {
                   useTemplate: item.useTemplate,
                   ...(callbackUrl !== undefined && { statusCallbackUrl: callbackUrl }),
                 },
-                signal,
+                AbortSignal.timeout(this.requestTimeoutMs),
               )
               .catch((error: unknown): SendOutcome => ({ kind: 'uncertain', providerMessage: String(error) }));
-            results.push({ item, outcome });
+            lane.results.push({ item, outcome });
           } finally {
             this.semaphore.release();
           }
         })();
-        inFlight.add(task);
-        void task.finally(() => inFlight.delete(task));
+        lane.inFlight.add(task);
+        void task.finally(() => lane.inFlight.delete(task));
       }
       // Flush often: an answer not yet written down is an "uncertain" recipient if the process dies.
-      if (results.length >= this.concurrency || Date.now() - lastFlush > 50) {
-        await this.flush(broadcast, channel, results.splice(0));
-        lastFlush = Date.now();
-      }
+      if (lane.results.length >= groupSize || Date.now() - lane.lastFlush > 50)
+        this.scheduleFlush(lane, broadcast, channel);
     }
-    while (inFlight.size) {
-      await Promise.race(inFlight);
-      if (results.length >= this.concurrency) await this.flush(broadcast, channel, results.splice(0));
-    }
-    await this.flush(broadcast, channel, results.splice(0));
   }
 
   /** Writes a group of outcomes; a state already settled by a delivery report is never moved back. */

@@ -22,13 +22,16 @@ export async function acquireSendSlots(
   count: number,
   now: number,
 ): Promise<number> {
-  const duration = (count * 1000) / ratePerSecond;
-  await db.run(sql`INSERT INTO send_slots (key, next_slot_at) VALUES (${key}, ${now}) ON CONFLICT (key) DO NOTHING`);
-  const row = await db.get<{
-    start: number;
-  }>(sql`UPDATE send_slots SET next_slot_at = max(next_slot_at, ${now}) + ${duration}
-    WHERE key = ${key} RETURNING next_slot_at - ${duration} AS start`);
+  const [row] = await db.all<{ start: number }>(sendSlotsQuery(key, ratePerSecond, count, now));
   return row?.start ?? now;
+}
+
+/** The one statement behind acquireSendSlots, for callers that batch it with other writes. */
+export function sendSlotsQuery(key: string, ratePerSecond: number, count: number, now: number) {
+  const duration = (count * 1000) / ratePerSecond;
+  return sql`INSERT INTO send_slots (key, next_slot_at) VALUES (${key}, ${now + duration})
+    ON CONFLICT (key) DO UPDATE SET next_slot_at = max(next_slot_at, ${now}) + ${duration}
+    RETURNING next_slot_at - ${duration} AS start`;
 }
 
 /** After the provider throttled us: nobody on this key sends before `until`. */

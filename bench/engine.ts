@@ -1,0 +1,209 @@
+/**
+ * engine.*: the broadcast engine end to end (resolve the segment, freeze the audience, send, final
+ * state), each beside a baseline run in the same process.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { BroadcastEngine } from '@rebound/server/engine';
+import { createBroadcast, scheduleBroadcast } from '@rebound/server/services/broadcasts';
+import { createChannel } from '@rebound/server/services/channels';
+import { createSegment } from '@rebound/server/services/segments';
+import { createWorkspace } from '@rebound/server/services/workspaces';
+import { startWhatsAppSimulator } from '@rebound/simulators';
+import { sql } from 'drizzle-orm';
+import { Agent, request } from 'undici';
+import { tempDatabase } from './lib/db';
+import type { BenchResult } from './lib/report';
+
+type Db = Awaited<ReturnType<typeof tempDatabase>>;
+
+/** A workspace with `count` contacts tagged "bench" and a segment of them. */
+export async function seedAudience(database: Db, count: number) {
+  const { db, client } = database;
+  const { workspace } = await createWorkspace(db, { name: 'Bench' });
+  await client.execute({
+    sql: `INSERT INTO contacts (workspace_id, first_name, phone, phone_valid, custom_fields, created_at, updated_at)
+          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+          SELECT ?, 'Contact ' || i, '+54911' || (30000000 + i), 1, '{}', 0, 0 FROM n`,
+    args: [count, workspace.id],
+  });
+  const segment = await createSegment(db, workspace.id, { name: 'everyone', filter: { match: 'all', groups: [] } });
+  return { workspace, segment };
+}
+
+async function timeBroadcast(
+  database: Db,
+  channel: Parameters<typeof createChannel>[2],
+  count: number,
+  engineOptions = {},
+) {
+  const { db } = database;
+  const { workspace, segment } = await seedAudience(database, count);
+  const created = await createChannel(db, workspace.id, channel);
+  const broadcast = await createBroadcast(db, workspace.id, {
+    name: 'bench',
+    channelId: created.id,
+    segmentId: segment.id,
+    content: { text: 'Hola', template: { name: 'promo', language: 'es', parameters: [] } },
+  });
+  const engine = new BroadcastEngine({ db, pollIntervalMs: 5, ...engineOptions });
+  const start = performance.now();
+  await scheduleBroadcast(db, { workspaceId: workspace.id, defaultCountry: 'AR' }, broadcast.id, undefined);
+  await engine.runUntilIdle({ timeoutMs: 600_000 });
+  const seconds = (performance.now() - start) / 1000;
+  const [row] = await db.all<{ n: number }>(
+    sql`SELECT count(*) AS n FROM messages WHERE broadcast_id = ${broadcast.id} AND state IN ('sent', 'delivered')`,
+  );
+  if (row?.n !== count) throw new Error(`only ${row?.n} of ${count} recipients reached a final sent state`);
+  return seconds;
+}
+
+export async function benchSandbox(): Promise<BenchResult[]> {
+  const COUNT = 100_000;
+  const database = await tempDatabase('sandbox');
+  try {
+    const seconds = await timeBroadcast(database, { type: 'sandbox', name: 'sandbox' }, COUNT, { concurrency: 256 });
+    // Baseline: the same number of rows inserted raw, 500 per statement, one transaction.
+    await database.client.execute(
+      'CREATE TABLE raw_rows (id INTEGER PRIMARY KEY, broadcast_id INTEGER, identifier TEXT, state TEXT)',
+    );
+    const rawStart = performance.now();
+    const tx = await database.client.transaction('write');
+    for (let i = 0; i < COUNT; i += 500) {
+      const n = Math.min(500, COUNT - i);
+      await tx.execute({
+        sql: `INSERT INTO raw_rows (broadcast_id, identifier, state) VALUES ${Array.from({ length: n }, () => '(?, ?, ?)').join(', ')}`,
+        args: Array.from({ length: n }, (_, j) => [1, `+54911${30000000 + i + j}`, 'queued']).flat(),
+      });
+    }
+    await tx.commit();
+    const rawSeconds = (performance.now() - rawStart) / 1000;
+    return [
+      {
+        id: 'engine.sandbox_100k_msgs_per_s',
+        value: COUNT / seconds,
+        unit: 'msg/s',
+        better: 'higher',
+        target: 20_000,
+        note: `100,000 recipients, sandbox channel, end to end (resolve, freeze, send, final state) in ${seconds.toFixed(1)} s`,
+      },
+      {
+        id: 'engine.raw_insert_rows_per_s',
+        value: COUNT / rawSeconds,
+        unit: 'rows/s',
+        better: 'higher',
+        note: 'baseline: raw libSQL insert of 100,000 rows (500 per statement, one transaction), same run',
+      },
+    ];
+  } finally {
+    database.dispose();
+  }
+}
+
+export async function benchHttp(): Promise<BenchResult[]> {
+  const COUNT = 20_000;
+  const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+  const creds = { accessToken: 'bench-token', phoneNumberId: '1000', appSecret: 'bench-secret', verifyToken: 'v' };
+  const sim = await startWhatsAppSimulator({
+    accessToken: creds.accessToken,
+    phoneNumberId: creds.phoneNumberId,
+    appSecret: creds.appSecret,
+  });
+  const database = await tempDatabase('http');
+  try {
+    const seconds = await timeBroadcast(
+      database,
+      {
+        type: 'whatsapp',
+        name: 'wa',
+        credentials: creds,
+        baseUrl: sim.baseUrl,
+        limits: { dailyQuota: null, messagesPerSecond: 1_000_000, pairRatePerRecipientSeconds: null },
+      },
+      COUNT,
+      { concurrency: CONCURRENCY },
+    );
+    if (sim.requests.length !== COUNT) throw new Error(`simulator saw ${sim.requests.length} requests`);
+    sim.reset();
+    // Baseline: the same requests with undici at the same concurrency, nothing else.
+    const agent = new Agent({ connections: CONCURRENCY });
+    let next = 0;
+    const rawStart = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < COUNT) {
+          const i = next++;
+          const res = await request(`${sim.baseUrl}/v21.0/${creds.phoneNumberId}/messages`, {
+            method: 'POST',
+            dispatcher: agent,
+            headers: { authorization: `Bearer ${creds.accessToken}`, 'content-type': 'application/json' },
+            body: JSON.stringify({
+              messaging_product: 'whatsapp',
+              recipient_type: 'individual',
+              to: `54911${30000000 + i}`,
+              type: 'template',
+              template: { name: 'promo', language: { code: 'es' } },
+              biz_opaque_callback_data: String(i),
+            }),
+          });
+          await res.body.text();
+        }
+      }),
+    );
+    const rawSeconds = (performance.now() - rawStart) / 1000;
+    await agent.close();
+    const engineRate = COUNT / seconds;
+    const rawRate = COUNT / rawSeconds;
+    return [
+      {
+        id: 'engine.http_20k_msgs_per_s',
+        value: engineRate,
+        unit: 'msg/s',
+        better: 'higher',
+        note: `WhatsApp simulator over loopback, 20,000 recipients, no rate limit, concurrency ${CONCURRENCY}, end to end`,
+      },
+      {
+        id: 'engine.http_raw_undici_per_s',
+        value: rawRate,
+        unit: 'req/s',
+        better: 'higher',
+        note: `baseline: undici.request, same requests, same concurrency, same simulator, same run`,
+      },
+      {
+        id: 'engine.http_ratio',
+        value: engineRate / rawRate,
+        unit: 'x',
+        better: 'higher',
+        target: 0.7,
+        note: 'engine rate / raw undici rate',
+      },
+    ];
+  } finally {
+    database.dispose();
+    await sim.stop();
+  }
+}
+
+/** Peak RSS of a 1,000,000-recipient sandbox broadcast, measured in a child process of its own. */
+export async function benchMemory(): Promise<BenchResult[]> {
+  const script = fileURLToPath(new URL('./engine-rss.ts', import.meta.url));
+  const output = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (chunk) => {
+      text += chunk;
+    });
+    child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`engine-rss exited with ${code}`))));
+  });
+  const result = JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as { rssMb: number; seconds: number };
+  return [
+    {
+      id: 'engine.rss_1m_mb',
+      value: result.rssMb,
+      unit: 'MB',
+      better: 'lower',
+      target: 300,
+      note: `peak RSS of a 1,000,000-recipient sandbox broadcast, end to end in ${result.seconds.toFixed(0)} s (own process)`,
+    },
+  ];
+}
