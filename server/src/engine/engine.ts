@@ -539,6 +539,9 @@ export class BroadcastEngine {
     // real rate limit gets bigger groups (fewer writes); a crash leaves at most two groups marked but unsent.
     const groupSize = rate >= 10_000 ? Math.max(this.concurrency, 256) : this.concurrency;
     for (let start = 0; start < claimed.length; start += groupSize) {
+      // The driver answers in microtasks and the sandbox at once: without a turn of the event loop
+      // here, a big broadcast would starve timers and the HTTP API in the same process.
+      await new Promise((resolve) => setImmediate(resolve));
       const group = claimed.slice(start, start + groupSize);
       const now = this.clock();
       // Rate slots and the dispatched mark in one write: only recipients whose lease is still ours go
@@ -560,6 +563,9 @@ export class BroadcastEngine {
       ]);
       const slot = Math.max(channelSlot[0]?.start ?? now, broadcastSlot?.[0]?.start ?? now);
       const mine = new Set(mark.map((r) => r.id));
+      // One timeout per group, not per request: a million live timers would cost hundreds of MB.
+      // It allows for the group's pacing, so each request still gets about requestTimeoutMs.
+      const signal = AbortSignal.timeout(Math.ceil(slot - now + group.length * interval) + this.requestTimeoutMs);
       for (let k = 0; k < group.length; k++) {
         const item = group[k] as Claimed;
         if (!mine.has(item.id)) continue;
@@ -579,7 +585,7 @@ export class BroadcastEngine {
                   useTemplate: item.useTemplate,
                   ...(callbackUrl !== undefined && { statusCallbackUrl: callbackUrl }),
                 },
-                AbortSignal.timeout(this.requestTimeoutMs),
+                signal,
               )
               .catch((error: unknown): SendOutcome => ({ kind: 'uncertain', providerMessage: String(error) }));
             lane.results.push({ item, outcome });
