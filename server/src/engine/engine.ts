@@ -8,6 +8,7 @@
  * database before its request leaves, and a dispatched recipient is never sent again automatically.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import {
   type BroadcastContent,
   channelCapabilities,
@@ -66,6 +67,12 @@ interface Claimed {
 interface Outcome {
   item: Claimed;
   outcome: SendOutcome;
+}
+
+/** A claimed batch; `slot` is set when the claim already marked it dispatched and took its rate slots. */
+interface Batch {
+  items: Claimed[];
+  slot?: number;
 }
 
 /** One broadcast's sending in this process: requests in flight and outcomes waiting to be written. */
@@ -318,21 +325,51 @@ export class BroadcastEngine {
    */
   private async runLane(broadcastId: number): Promise<void> {
     const lane: Lane = { inFlight: new Set(), results: [], flushing: Promise.resolve(), lastFlush: Date.now() };
-    let broadcast: BroadcastRow | undefined;
-    let channel: ChannelRow | undefined;
-    while (!this.stopping) {
-      [broadcast] = await this.db.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
-      if (broadcast?.status !== 'sending') break;
-      [channel] = await this.db.select().from(channels).where(eq(channels.id, broadcast.channelId));
-      if (!channel) break;
-      const claimed = await this.claimBatch(broadcast, channel);
-      if (claimed.length === 0) break;
-      await this.launch(lane, broadcast, channel, claimed);
+    const [broadcast] = await this.db.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
+    const [channel] = broadcast
+      ? await this.db.select().from(channels).where(eq(channels.id, broadcast.channelId))
+      : [];
+    if (broadcast?.status === 'sending' && channel) {
+      // The next batch is claimed while this one is being sent, so the provider never waits on us.
+      let next = this.claimBatch(broadcast, channel);
+      while (!this.stopping) {
+        const claimed = await next;
+        if (claimed.items.length === 0) break;
+        next = this.claimBatch(broadcast, channel);
+        await this.launch(lane, broadcast, channel, claimed);
+        // A cancel stops the lane at the next batch.
+        const [current] = await this.db
+          .select({ status: broadcasts.status })
+          .from(broadcasts)
+          .where(eq(broadcasts.id, broadcastId));
+        if (current?.status !== 'sending') break;
+      }
+      // A batch claimed but not sent (stop or cancel) goes back to the queue at once.
+      const unsent = await next;
+      if (unsent.items.length) await this.release(unsent.items);
     }
     while (lane.inFlight.size) await Promise.race(lane.inFlight);
     if (broadcast && channel) this.scheduleFlush(lane, broadcast, channel);
     await lane.flushing;
     await this.finishIfDone(broadcastId);
+  }
+
+  /** Recipients marked dispatched together: the requests in flight at once; bigger only without a real rate limit. */
+  private groupSize(rate: number): number {
+    return rate >= 10_000 ? Math.max(this.concurrency, 256) : this.concurrency;
+  }
+
+  private isUnpaced(broadcast: BroadcastRow, channel: ChannelRow): boolean {
+    return (
+      channel.messagesPerSecond >= 10_000 &&
+      (broadcast.sendRate === null || broadcast.sendRate >= channel.messagesPerSecond)
+    );
+  }
+
+  /** Hands claimed, undispatched recipients back to the queue. */
+  private async release(items: Claimed[]): Promise<void> {
+    await this.db.run(sql`UPDATE messages SET state = 'queued', lease_owner = NULL, lease_until = NULL, attempts = attempts - 1
+      WHERE id IN ${items.map((i) => i.id)} AND state = 'sending' AND lease_owner = ${this.workerId} AND dispatched_at IS NULL`);
   }
 
   private effectiveRate(broadcast: BroadcastRow, channel: ChannelRow): number {
@@ -343,18 +380,22 @@ export class BroadcastEngine {
    * Claims a batch and applies the checks that need no provider, in one write transaction so that
    * quota accounting is exact across processes: opt-outs, the 24 h window, the rolling quota, the pair rate.
    */
-  private async claimBatch(broadcast: BroadcastRow, channel: ChannelRow): Promise<Claimed[]> {
+  private async claimBatch(broadcast: BroadcastRow, channel: ChannelRow): Promise<Batch> {
     const now = this.clock();
     const rate = this.effectiveRate(broadcast, channel);
-    const size = Math.max(1, Math.min(this.maxBatch, Math.ceil(rate * 5)));
+    // A channel without a real rate limit sends a batch the moment it is claimed: the claim itself
+    // marks it dispatched and takes its rate slots, one write instead of three.
+    const immediate = this.isUnpaced(broadcast, channel);
+    const size = immediate ? this.groupSize(rate) : Math.max(1, Math.min(this.maxBatch, Math.ceil(rate * 5)));
     return this.db.transaction(async (tx) => {
       const rows = await tx.all<{ id: number; identifier: string; attempts: number }>(sql`UPDATE messages
-        SET state = 'sending', lease_owner = ${this.workerId}, lease_until = ${now + this.leaseMs}, dispatched_at = NULL,
+        SET state = 'sending', lease_owner = ${this.workerId}, lease_until = ${now + this.leaseMs},
+            dispatched_at = ${immediate ? now : null},
             attempts = attempts + 1, updated_at = ${now}
         WHERE id IN (SELECT id FROM messages WHERE broadcast_id = ${broadcast.id} AND state = 'queued'
                      AND next_attempt_at <= ${now} ORDER BY id LIMIT ${size})
         RETURNING id, identifier, attempts`);
-      if (rows.length === 0) return [];
+      if (rows.length === 0) return { items: [] };
       rows.sort((a, b) => a.id - b.id);
       const capability = channelCapabilities[channel.type];
       const content = broadcast.content;
@@ -491,7 +532,11 @@ export class BroadcastEngine {
           now,
         );
       }
-      return sendable.map((item) => ({ ...item, useTemplate: item.useTemplate }));
+      if (!immediate || sendable.length === 0) return { items: sendable };
+      const [slot] = await tx.all<{ start: number }>(
+        sendSlotsQuery(`channel:${channel.id}`, channel.messagesPerSecond, sendable.length, now),
+      );
+      return { items: sendable, slot: slot?.start ?? now };
     });
   }
 
@@ -529,46 +574,52 @@ export class BroadcastEngine {
    * Launches a claimed batch in groups: reserve rate slots, mark the group dispatched, send each at
    * its slot. Returns once every request is launched; the lane waits for the answers.
    */
-  private async launch(lane: Lane, broadcast: BroadcastRow, channel: ChannelRow, claimed: Claimed[]): Promise<void> {
+  private async launch(lane: Lane, broadcast: BroadcastRow, channel: ChannelRow, batch: Batch): Promise<void> {
+    const claimed = batch.items;
     const adapter = this.adapter(channel);
     const rate = this.effectiveRate(broadcast, channel);
     const interval = 1000 / rate;
     const content = broadcast.content as BroadcastContent;
 
-    // Recipients marked dispatched together: the requests in flight at once. Only a channel with no
-    // real rate limit gets bigger groups (fewer writes); a crash leaves at most two groups marked but unsent.
-    const groupSize = rate >= 10_000 ? Math.max(this.concurrency, 256) : this.concurrency;
+    // A crash leaves at most two groups marked dispatched but unsent (this one and the next claimed).
+    const groupSize = batch.slot === undefined ? this.groupSize(rate) : claimed.length;
     for (let start = 0; start < claimed.length; start += groupSize) {
       // The driver answers in microtasks and the sandbox at once: without a turn of the event loop
       // here, a big broadcast would starve timers and the HTTP API in the same process.
       await new Promise((resolve) => setImmediate(resolve));
       const group = claimed.slice(start, start + groupSize);
       const now = this.clock();
-      // Rate slots and the dispatched mark in one write: only recipients whose lease is still ours go
-      // out, and the mark is what forbids a second send after a crash.
-      const perBroadcast = broadcast.sendRate !== null && broadcast.sendRate < channel.messagesPerSecond;
-      const [channelSlot, mark, broadcastSlot] = await this.db.batch([
-        this.db.all<{ start: number }>(
-          sendSlotsQuery(`channel:${channel.id}`, channel.messagesPerSecond, group.length, now),
-        ),
-        this.db.all<{ id: number }>(sql`UPDATE messages SET dispatched_at = ${now}
-          WHERE id IN ${group.map((g) => g.id)} AND state = 'sending' AND lease_owner = ${this.workerId} RETURNING id`),
-        ...(perBroadcast
-          ? [
-              this.db.all<{ start: number }>(
-                sendSlotsQuery(`broadcast:${broadcast.id}`, broadcast.sendRate ?? 1, group.length, now),
-              ),
-            ]
-          : []),
-      ]);
-      const slot = Math.max(channelSlot[0]?.start ?? now, broadcastSlot?.[0]?.start ?? now);
-      const mine = new Set(mark.map((r) => r.id));
+      let slot = batch.slot ?? now;
+      let mine: Set<number> | undefined;
+      if (batch.slot === undefined) {
+        // Rate slots and the dispatched mark in one write: only recipients whose lease is still ours
+        // go out, and the mark is what forbids a second send after a crash.
+        const perBroadcast = broadcast.sendRate !== null && broadcast.sendRate < channel.messagesPerSecond;
+        const [channelSlot, mark, broadcastSlot] = await this.db.batch([
+          this.db.all<{ start: number }>(
+            sendSlotsQuery(`channel:${channel.id}`, channel.messagesPerSecond, group.length, now),
+          ),
+          this.db.all<{ id: number }>(sql`UPDATE messages SET dispatched_at = ${now}
+            WHERE id IN ${group.map((g) => g.id)} AND state = 'sending' AND lease_owner = ${this.workerId} RETURNING id`),
+          ...(perBroadcast
+            ? [
+                this.db.all<{ start: number }>(
+                  sendSlotsQuery(`broadcast:${broadcast.id}`, broadcast.sendRate ?? 1, group.length, now),
+                ),
+              ]
+            : []),
+        ]);
+        slot = Math.max(channelSlot[0]?.start ?? now, broadcastSlot?.[0]?.start ?? now);
+        mine = new Set(mark.map((r) => r.id));
+      }
       // One timeout per group, not per request: a million live timers would cost hundreds of MB.
       // It allows for the group's pacing, so each request still gets about requestTimeoutMs.
       const signal = AbortSignal.timeout(Math.ceil(slot - now + group.length * interval) + this.requestTimeoutMs);
+      // Every request of the group listens to it.
+      setMaxListeners(0, signal);
       for (let k = 0; k < group.length; k++) {
         const item = group[k] as Claimed;
-        if (!mine.has(item.id)) continue;
+        if (mine && !mine.has(item.id)) continue;
         await this.semaphore.acquire();
         const task = (async () => {
           try {
