@@ -80,6 +80,8 @@ interface Lane {
   inFlight: Set<Promise<void>>;
   results: Outcome[];
   flushing: Promise<void>;
+  /** Flushes queued and not yet written: sending waits when the writing falls behind. */
+  pendingFlushes: number;
   lastFlush: number;
 }
 
@@ -324,7 +326,13 @@ export class BroadcastEngine {
    * are written behind the sends, so the provider always has `concurrency` requests to answer.
    */
   private async runLane(broadcastId: number): Promise<void> {
-    const lane: Lane = { inFlight: new Set(), results: [], flushing: Promise.resolve(), lastFlush: Date.now() };
+    const lane: Lane = {
+      inFlight: new Set(),
+      results: [],
+      flushing: Promise.resolve(),
+      pendingFlushes: 0,
+      lastFlush: Date.now(),
+    };
     const [broadcast] = await this.db.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
     const [channel] = broadcast
       ? await this.db.select().from(channels).where(eq(channels.id, broadcast.channelId))
@@ -564,8 +572,12 @@ export class BroadcastEngine {
     const batch = lane.results.splice(0);
     lane.lastFlush = Date.now();
     if (batch.length === 0) return;
+    lane.pendingFlushes++;
     lane.flushing = lane.flushing
       .then(() => this.flush(broadcast, channel, batch))
+      .finally(() => {
+        lane.pendingFlushes--;
+      })
       // Unwritten outcomes keep their lease; when it runs out they are recovered as uncertain, never resent.
       .catch((error) => this.log(`broadcast ${broadcast.id}: could not write ${batch.length} outcomes`, error));
   }
