@@ -47,6 +47,26 @@ CREATE TABLE `events` (
 );
 --> statement-breakpoint
 CREATE INDEX `events_workspace_idx` ON `events` (`workspace_id`,`id`);--> statement-breakpoint
+CREATE TABLE `imports` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`workspace_id` integer NOT NULL,
+	`status` text NOT NULL,
+	`options` text NOT NULL,
+	`file_name` text,
+	`total_rows` integer DEFAULT 0 NOT NULL,
+	`processed_rows` integer DEFAULT 0 NOT NULL,
+	`created` integer DEFAULT 0 NOT NULL,
+	`updated` integer DEFAULT 0 NOT NULL,
+	`rejected` integer DEFAULT 0 NOT NULL,
+	`rejected_rows` text DEFAULT '[]' NOT NULL,
+	`error_code` text,
+	`error_message` text,
+	`created_at` integer NOT NULL,
+	`finished_at` integer,
+	FOREIGN KEY (`workspace_id`) REFERENCES `workspaces`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `imports_workspace_idx` ON `imports` (`workspace_id`);--> statement-breakpoint
 CREATE TABLE `messages` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`workspace_id` integer NOT NULL,
@@ -76,7 +96,7 @@ CREATE TABLE `messages` (
 --> statement-breakpoint
 CREATE INDEX `messages_queued_idx` ON `messages` (`broadcast_id`,`id`,`next_attempt_at`) WHERE state = 'queued';--> statement-breakpoint
 CREATE INDEX `messages_sending_idx` ON `messages` (`lease_until`) WHERE state = 'sending';--> statement-breakpoint
-CREATE INDEX `messages_failed_idx` ON `messages` (`workspace_id`,`failed_at`) WHERE state = 'failed';--> statement-breakpoint
+CREATE INDEX `messages_failed_idx` ON `messages` (`workspace_id`,`failed_at`) WHERE state IN ('failed', 'excluded');--> statement-breakpoint
 CREATE INDEX `messages_broadcast_idx` ON `messages` (`broadcast_id`);--> statement-breakpoint
 CREATE INDEX `messages_provider_idx` ON `messages` (`channel_id`,`provider_message_id`);--> statement-breakpoint
 CREATE INDEX `messages_contact_idx` ON `messages` (`contact_id`);--> statement-breakpoint

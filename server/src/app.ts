@@ -4,8 +4,12 @@ import { type AppDeps, createBaseApp } from './lib/create-app';
 import { broadcastsRouter } from './routes/broadcasts';
 import { channelsRouter } from './routes/channels';
 import { contactsRouter } from './routes/contacts';
+import { eventsRouter } from './routes/events';
+import { exportsRouter } from './routes/exports';
+import { failedMessagesRouter } from './routes/failed-messages';
 import { failureReasonsRouter } from './routes/failure-reasons';
 import { healthRouter } from './routes/health';
+import { importsRouter } from './routes/imports';
 import { meRouter } from './routes/me';
 import { segmentsRouter } from './routes/segments';
 import { createWebhooksRouter } from './routes/webhooks';
@@ -20,7 +24,18 @@ export function createApp(deps: AppDeps) {
   });
   app.use('/api/*', requireToken);
   app.route('/', healthRouter);
-  const v1 = [meRouter, contactsRouter, channelsRouter, segmentsRouter, broadcastsRouter, failureReasonsRouter];
+  const v1 = [
+    meRouter,
+    contactsRouter,
+    channelsRouter,
+    segmentsRouter,
+    broadcastsRouter,
+    failureReasonsRouter,
+    failedMessagesRouter,
+    exportsRouter,
+    importsRouter,
+    eventsRouter,
+  ];
   for (const router of v1) app.route('/api/v1', router);
   app.route('/webhooks', createWebhooksRouter({ publicUrl: deps.publicUrl }));
   app.doc31('/openapi.json', {

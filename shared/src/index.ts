@@ -10,3 +10,4 @@ export * from './schemas/common';
 export * from './schemas/contacts';
 export * from './schemas/segments';
 export * from './schemas/workspace';
+export * from './schemas/failures';

@@ -282,8 +282,8 @@ export const messages = sqliteTable(
     index('messages_queued_idx').on(t.broadcastId, t.id, t.nextAttemptAt).where(sql`state = 'queued'`),
     // lease recovery only looks at recipients being sent,
     index('messages_sending_idx').on(t.leaseUntil).where(sql`state = 'sending'`),
-    // the failed-message log only reads failures,
-    index('messages_failed_idx').on(t.workspaceId, t.failedAt).where(sql`state = 'failed'`),
+    // the failed-message log only reads failed and left-out recipients,
+    index('messages_failed_idx').on(t.workspaceId, t.failedAt).where(sql`state IN ('failed', 'excluded')`),
     // and counts read one broadcast's rows.
     index('messages_broadcast_idx').on(t.broadcastId),
     index('messages_provider_idx').on(t.channelId, t.providerMessageId),
@@ -331,6 +331,32 @@ export const optOuts = sqliteTable(
     at: integer('at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.channelId, t.identifier] })],
+);
+
+/** CSV imports: progress while they run, and what they did. */
+export const imports = sqliteTable(
+  'imports',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    workspaceId: integer('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    status: text('status').$type<'running' | 'completed' | 'failed'>().notNull(),
+    options: text('options', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    fileName: text('file_name'),
+    totalRows: integer('total_rows').notNull().default(0),
+    processedRows: integer('processed_rows').notNull().default(0),
+    created: integer('created').notNull().default(0),
+    updated: integer('updated').notNull().default(0),
+    rejected: integer('rejected').notNull().default(0),
+    /** Rejected rows with their reason, kept for the downloadable report. */
+    rejectedRows: text('rejected_rows', { mode: 'json' }).$type<Record<string, unknown>[]>().notNull().default([]),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    createdAt: createdAt(),
+    finishedAt: integer('finished_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [index('imports_workspace_idx').on(t.workspaceId)],
 );
 
 /** Everything that happened, in order, for the event stream and notifications. */

@@ -42,9 +42,10 @@ export interface AudienceContext {
 export async function freezeAudience(db: Database, ctx: AudienceContext & { broadcastId: number; now: number }) {
   const where = await compileSegmentFilter(db, ctx.scope, ctx.filter);
   await db.run(sql`INSERT INTO messages (workspace_id, broadcast_id, channel_id, contact_id, identifier, state, reason,
-      next_attempt_at, created_at, updated_at)
+      next_attempt_at, failed_at, created_at, updated_at)
     SELECT ${ctx.scope.workspaceId}, ${ctx.broadcastId}, ${ctx.channel.id}, a.contact_id, a.identifier,
-      CASE WHEN a.reason IS NULL THEN 'queued' ELSE 'excluded' END, a.reason, 0, ${ctx.now}, ${ctx.now}
+      CASE WHEN a.reason IS NULL THEN 'queued' ELSE 'excluded' END, a.reason, 0,
+      CASE WHEN a.reason IS NULL THEN NULL ELSE ${ctx.now} END, ${ctx.now}, ${ctx.now}
     FROM (${audienceQuery(where, ctx.channel)}) a`);
 }
 

@@ -1,0 +1,167 @@
+/**
+ * The failed-message log: every recipient that did not get a broadcast (failed, or left out before
+ * sending), newest first, with the reason in the agent's language. The export reads the same rows.
+ */
+import {
+  type BroadcastContent,
+  describeFailure,
+  FAILURE_REASONS,
+  type FailedMessage,
+  type FailureFilters,
+  type FailureReason,
+  failureReasons,
+  type Language,
+} from '@rebound/shared';
+import { type SQL, sql } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { ApiError } from '../lib/errors';
+
+export interface FailedRow {
+  id: number;
+  failed_at: number;
+  broadcast_id: number;
+  broadcast_name: string;
+  content: string;
+  contact_id: number | null;
+  first_name: string | null;
+  last_name: string | null;
+  identifier: string | null;
+  channel_id: number;
+  channel_type: string;
+  channel_name: string;
+  state: 'failed' | 'excluded';
+  reason: FailureReason | null;
+  provider_code: string | null;
+  provider_message: string | null;
+  use_template: number;
+  retry_after_at: number | null;
+}
+
+/** The WHERE of the log, the summary and the export; only ever inside the workspace. */
+export function failureConditions(workspaceId: number, filters: FailureFilters): SQL {
+  const parts: SQL[] = [sql`m.workspace_id = ${workspaceId}`, sql`m.state IN ('failed', 'excluded')`];
+  if (filters.broadcastId?.length) parts.push(sql`m.broadcast_id IN ${filters.broadcastId}`);
+  if (filters.channelId !== undefined) parts.push(sql`m.channel_id = ${filters.channelId}`);
+  if (filters.reason) parts.push(sql`m.reason = ${filters.reason}`);
+  if (filters.from) parts.push(sql`m.failed_at >= ${Date.parse(filters.from)}`);
+  if (filters.to) parts.push(sql`m.failed_at < ${Date.parse(filters.to)}`);
+  if (filters.q) {
+    const q = filters.q.toLowerCase();
+    parts.push(sql`(instr(lower(coalesce(ct.first_name, '') || ' ' || coalesce(ct.last_name, '')), ${q}) > 0
+      OR instr(coalesce(m.identifier, ''), ${q}) > 0
+      OR instr(lower(coalesce(m.provider_message, '')), ${q}) > 0)`);
+  }
+  return sql.join(parts, sql` AND `);
+}
+
+const rowSelect = sql`SELECT m.id, m.failed_at, m.broadcast_id, b.name AS broadcast_name, b.content, m.contact_id,
+    ct.first_name, ct.last_name, m.identifier, m.channel_id, c.type AS channel_type, c.name AS channel_name,
+    m.state, m.reason, m.provider_code, m.provider_message, m.use_template, m.retry_after_at
+  FROM messages m
+  JOIN broadcasts b ON b.id = m.broadcast_id
+  JOIN channels c ON c.id = m.channel_id
+  LEFT JOIN contacts ct ON ct.id = m.contact_id`;
+
+function encodeCursor(row: { failed_at: number; id: number }): string {
+  return Buffer.from(`${row.failed_at}:${row.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { at: number; id: number } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split(':').map(Number);
+  if (!Number.isSafeInteger(at) || !Number.isSafeInteger(id)) {
+    throw new ApiError(422, 'validation_failed', {}, [
+      { path: 'query.cursor', message: 'Not a cursor from this API; start again without it' },
+    ]);
+  }
+  return { at: at as number, id: id as number };
+}
+
+/** One page, newest first (keyset on failure time and id, so pages never shift). */
+export async function failedMessagePage(
+  db: Database,
+  workspaceId: number,
+  filters: FailureFilters,
+  page: { cursor?: string | undefined; limit: number },
+): Promise<{ rows: FailedRow[]; nextCursor: string | null }> {
+  const after = page.cursor ? decodeCursor(page.cursor) : undefined;
+  const keyset = after
+    ? sql` AND (m.failed_at < ${after.at} OR (m.failed_at = ${after.at} AND m.id < ${after.id}))`
+    : sql``;
+  const rows = await db.all<FailedRow>(sql`${rowSelect}
+    WHERE ${failureConditions(workspaceId, filters)}${keyset}
+    ORDER BY m.failed_at DESC, m.id DESC LIMIT ${page.limit + 1}`);
+  const last = rows[page.limit - 1];
+  return { rows: rows.slice(0, page.limit), nextCursor: rows.length > page.limit && last ? encodeCursor(last) : null };
+}
+
+/** Every matching row, page by page: constant memory however many there are. */
+export async function* allFailedMessages(db: Database, workspaceId: number, filters: FailureFilters, pageSize = 2000) {
+  let cursor: string | undefined;
+  do {
+    const page = await failedMessagePage(db, workspaceId, filters, { cursor, limit: pageSize });
+    yield page.rows;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+}
+
+export function contentOf(row: Pick<FailedRow, 'content' | 'use_template'>): {
+  type: 'text' | 'template';
+  text: string;
+} {
+  const content = (typeof row.content === 'string' ? JSON.parse(row.content) : row.content) as BroadcastContent;
+  if (row.use_template && content.template) {
+    const params = content.template.parameters.length ? ` (${content.template.parameters.join(', ')})` : '';
+    return { type: 'template', text: `${content.template.name} [${content.template.language}]${params}` };
+  }
+  return { type: 'text', text: content.text };
+}
+
+export function toFailedMessage(row: FailedRow, language: Language): FailedMessage {
+  const reason = row.reason && row.reason in failureReasons ? row.reason : 'provider_error';
+  const content = contentOf(row);
+  const name = [row.first_name, row.last_name].filter(Boolean).join(' ');
+  return {
+    messageId: row.id,
+    failedAt: new Date(row.failed_at).toISOString(),
+    sender: { id: row.broadcast_id, type: 'broadcast', name: row.broadcast_name },
+    contact: { id: row.contact_id, name: name || null, identifier: row.identifier },
+    contentType: content.type,
+    content: content.text,
+    channel: { id: row.channel_id, type: row.channel_type, name: row.channel_name },
+    type: 'broadcast',
+    subtype: row.state,
+    providerCode: row.provider_code,
+    providerMessage: row.provider_message,
+    reason: describeFailure(reason, language),
+    retryAfter: row.retry_after_at === null ? null : new Date(row.retry_after_at).toISOString(),
+  };
+}
+
+/** Counts by reason and by channel, and how many a re-send can help now, later or never. */
+export async function failureSummary(db: Database, workspaceId: number, filters: FailureFilters) {
+  const needsContacts = filters.q !== undefined;
+  const from = needsContacts ? sql`messages m LEFT JOIN contacts ct ON ct.id = m.contact_id` : sql`messages m`;
+  const byReason = await db.all<{ reason: string | null; n: number }>(
+    sql`SELECT m.reason, count(*) AS n FROM ${from} WHERE ${failureConditions(workspaceId, filters)} GROUP BY m.reason`,
+  );
+  const byChannel = await db.all<{ channel_id: number; name: string; type: string; n: number }>(sql`SELECT x.channel_id,
+      c.name, c.type, x.n FROM (SELECT m.channel_id, count(*) AS n FROM ${from}
+        WHERE ${failureConditions(workspaceId, filters)} GROUP BY m.channel_id) x
+      JOIN channels c ON c.id = x.channel_id ORDER BY x.n DESC`);
+  const reasons: Record<string, number> = {};
+  const retryable = { now: 0, later: 0, never: 0 };
+  let total = 0;
+  for (const { reason, n } of byReason) {
+    const code =
+      reason && (FAILURE_REASONS as readonly string[]).includes(reason) ? (reason as FailureReason) : 'provider_error';
+    reasons[code] = (reasons[code] ?? 0) + n;
+    retryable[failureReasons[code].resend] += n;
+    total += n;
+  }
+  return {
+    total,
+    byReason: reasons,
+    byChannel: byChannel.map((c) => ({ channelId: c.channel_id, name: c.name, type: c.type, count: c.n })),
+    retryable,
+  };
+}
