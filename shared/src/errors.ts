@@ -105,6 +105,14 @@ export const apiErrors = {
     es: 'La fecha de envío ya pasó. Elija una fecha futura o deje "at" vacío para enviar ahora.',
     en: 'The send time is in the past. Choose a future time, or leave "at" empty to send now.',
   },
+  resend_not_finished: {
+    es: 'La transmisión todavía está en estado {status}: espere a que termine para reenviar a los que fallaron.',
+    en: 'The broadcast is still {status}: wait until it finishes to re-send to the ones that failed.',
+  },
+  resend_nothing: {
+    es: 'No hay mensajes fallidos que un reenvío pueda ayudar con los motivos elegidos. Revise "details" para ver los que quedaron fuera y por qué.',
+    en: 'No failed message that a re-send can help matches the chosen reasons. See "details" for the ones left out and why.',
+  },
   webhook_signature: {
     es: 'Firma del webhook ausente o inválida: no se aplicó ningún cambio.',
     en: 'Missing or invalid webhook signature: nothing was changed.',

@@ -450,13 +450,7 @@ export class BroadcastEngine {
       }
 
       const sendable: Claimed[] = [];
-      const failures: {
-        id: number;
-        reason: FailureReason;
-        code: string;
-        message: string;
-        retryAfterAt: number | null;
-      }[] = [];
+      const failures: Failure[] = [];
       const later: { id: number; at: number }[] = [];
       const ledgerWrites: string[] = [];
       for (const row of rows) {
@@ -502,6 +496,7 @@ export class BroadcastEngine {
           if (used >= channel.dailyQuota) {
             failures.push({
               id: row.id,
+              useTemplate,
               reason: 'quota_reached',
               code: 'quota_reached',
               message: `The channel reached its limit of ${channel.dailyQuota} unique recipients in 24 h.`,
@@ -670,13 +665,7 @@ export class BroadcastEngine {
     if (outcomes.length === 0) return;
     const now = this.clock();
     const accepted: { id: number; providerMessageId: string; delivered: boolean }[] = [];
-    const failures: {
-      id: number;
-      reason: FailureReason;
-      code: string;
-      message: string;
-      retryAfterAt: number | null;
-    }[] = [];
+    const failures: Failure[] = [];
     const retries: { id: number; at: number }[] = [];
     const uncertain: { id: number; message: string }[] = [];
     let throttledUntil = 0;
@@ -774,15 +763,25 @@ export class BroadcastEngine {
 }
 
 /** Writes final failures, only over recipients not already settled. */
-async function writeFailures(
-  db: Database,
-  failures: { id: number; reason: FailureReason; code: string; message: string; retryAfterAt: number | null }[],
-  now: number,
-) {
-  const values = failures.map((f) => sql`(${f.id}, ${f.reason}, ${f.code}, ${f.message}, ${f.retryAfterAt})`);
+interface Failure {
+  id: number;
+  reason: FailureReason;
+  code: string;
+  message: string;
+  retryAfterAt: number | null;
+  /** What would have been sent, when it was decided before sending (the template outside the window). */
+  useTemplate?: boolean;
+}
+
+async function writeFailures(db: Database, failures: Failure[], now: number) {
+  const values = failures.map(
+    (f) =>
+      sql`(${f.id}, ${f.reason}, ${f.code}, ${f.message}, ${f.retryAfterAt}, ${f.useTemplate === undefined ? null : f.useTemplate ? 1 : 0})`,
+  );
   for (let i = 0; i < values.length; i += 400) {
     await db.run(sql`UPDATE messages SET state = 'failed', reason = v.column2, provider_code = v.column3,
         provider_message = v.column4, retry_after_at = v.column5, failed_at = ${now},
+        use_template = coalesce(v.column6, use_template),
         lease_owner = NULL, lease_until = NULL, updated_at = ${now}
       FROM (VALUES ${sql.join(values.slice(i, i + 400), sql`, `)}) AS v
       WHERE messages.id = v.column1 AND messages.state IN ('sending', 'uncertain', 'queued')`);
@@ -834,6 +833,21 @@ export async function settleBroadcastStatus(
       },
       at: now,
     });
+    if (broadcast.resendOfId !== null && broadcast.status === 'sending') {
+      await recordEvent(tx, {
+        workspaceId: broadcast.workspaceId,
+        type: 'resend.finished',
+        broadcastId,
+        data: {
+          name: broadcast.name,
+          originalId: broadcast.resendOfId,
+          status: verdict,
+          sent: (counts.sent ?? 0) + (counts.delivered ?? 0),
+          failed: counts.failed ?? 0,
+        },
+        at: now,
+      });
+    }
     return verdict;
   });
 }

@@ -10,7 +10,9 @@ export type EventType =
   | 'broadcast.partially_failed'
   | 'broadcast.failed'
   | 'broadcast.cancelled'
-  | 'messages.failed';
+  | 'messages.failed'
+  | 'resend.scheduled'
+  | 'resend.finished';
 
 /** Records what happened; the event stream and notifications read these rows in id order. */
 export async function recordEvent(

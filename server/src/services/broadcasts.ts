@@ -70,6 +70,8 @@ export async function toBroadcast(db: Database, row: BroadcastRow, language: Lan
     if (r.state === 'failed' && r.reason) failedByReason[r.reason] = (failedByReason[r.reason] ?? 0) + r.n;
   }
   const iso = (d: Date | null) => d?.toISOString() ?? null;
+  const [channel] = await db.select().from(channels).where(eq(channels.id, row.channelId));
+  const usage = await quotaUsage(db, row.channelId, channel?.dailyQuota ?? null, Date.now());
   return {
     id: row.id,
     name: row.name,
@@ -90,6 +92,13 @@ export async function toBroadcast(db: Database, row: BroadcastRow, language: Lan
     failedByReason,
     reconciliation: row.reconciliation ?? null,
     resendOfId: row.resendOfId,
+    channelLimits: {
+      dailyQuota: channel?.dailyQuota ?? null,
+      quotaUsed: usage.used,
+      quotaRemaining: usage.remaining,
+      capacityFreesAt: usage.capacityFreesAt === null ? null : new Date(usage.capacityFreesAt).toISOString(),
+      messagesPerSecond: channel?.messagesPerSecond ?? 0,
+    },
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };

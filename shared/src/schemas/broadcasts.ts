@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FAILURE_REASONS } from '../failure-reasons';
 import { IdSchema, PageQuerySchema, pageOf, TimestampSchema } from './common';
 
 /** WhatsApp template: name, language and body parameters, as Meta's Cloud API takes them. */
@@ -105,10 +106,53 @@ export const BroadcastSchema = z.object({
   failedByReason: z.record(z.string(), z.number().int()),
   reconciliation: ReconciliationSchema.nullable(),
   resendOfId: z.number().int().nullable(),
+  channelLimits: z
+    .object({
+      dailyQuota: z.number().int().nullable(),
+      quotaUsed: z.number().int(),
+      quotaRemaining: z.number().int().nullable(),
+      capacityFreesAt: TimestampSchema.nullable(),
+      messagesPerSecond: z.number(),
+    })
+    .meta({ description: "The channel's limits and their use right now." }),
   createdAt: TimestampSchema,
   updatedAt: TimestampSchema,
 });
 export type Broadcast = z.infer<typeof BroadcastSchema>;
+
+export const ResendBodySchema = z.object({
+  tag: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .optional()
+    .meta({ description: 'Default: "transmisión fallida MMDDYY (#id)" in the workspace language.' }),
+  reasons: z
+    .array(z.enum(FAILURE_REASONS))
+    .min(1)
+    .optional()
+    .meta({ description: 'Failure reasons to include; default: those a re-send can help (now or later).' }),
+  when: z
+    .union([z.enum(['now', 'capacity']), z.iso.datetime({ offset: true })])
+    .optional()
+    .meta({
+      description:
+        'now, capacity (when the rolling quota has room) or a time. Default: capacity when the quota was a reason, else now.',
+    }),
+  tagOnly: z.boolean().optional().meta({ description: 'Only tag the contacts; no segment, no broadcast.' }),
+});
+
+export const ResendResultSchema = z.object({
+  tag: z.string(),
+  tagged: z.number().int().meta({ description: 'Contacts that carry the tag for this broadcast.' }),
+  newlyTagged: z.number().int(),
+  skipped: z.record(z.string(), z.number().int()).meta({ description: 'Failed messages left out, by reason.' }),
+  segmentId: z.number().int().nullable(),
+  broadcastId: z.number().int().nullable(),
+  scheduledAt: TimestampSchema.nullable(),
+  reused: z.boolean().meta({ description: 'True when an earlier call already created the re-send.' }),
+});
 
 export const BroadcastListQuerySchema = PageQuerySchema.extend({
   status: z.enum(BROADCAST_STATUSES).optional(),

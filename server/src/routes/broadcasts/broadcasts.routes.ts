@@ -7,6 +7,8 @@ import {
   BroadcastUpdateSchema,
   IdParamSchema,
   PreflightSchema,
+  ResendBodySchema,
+  ResendResultSchema,
   ScheduleBodySchema,
 } from '@rebound/shared';
 import { requirePermission } from '../../lib/auth';
@@ -111,4 +113,25 @@ export const preflight = createRoute({
   middleware: [requirePermission('broadcasts:read')] as const,
   request: { params: IdParamSchema },
   responses: { 200: jsonContent(PreflightSchema, 'The pre-flight.'), ...errorResponses, ...notFoundResponse },
+});
+
+export const resend = createRoute({
+  method: 'post',
+  path: '/broadcasts/{id}/resend',
+  tags,
+  summary: 'Tag the failed recipients and re-send to them',
+  description:
+    'Tags the contacts whose messages failed (by default only reasons a re-send can help), creates or reuses the segment "contact tag has any of <tag>", creates the re-send linked to this broadcast and schedules it: now, at a time, or when the channel\'s rolling quota has room. Calling it again changes nothing. Open to agents.',
+  security: bearer,
+  middleware: [requirePermission('failures:resend')] as const,
+  request: {
+    params: IdParamSchema,
+    body: { content: { 'application/json': { schema: ResendBodySchema } }, required: false },
+  },
+  responses: {
+    200: jsonContent(ResendResultSchema, 'What was done.'),
+    ...errorResponses,
+    ...notFoundResponse,
+    ...conflictResponse,
+  },
 });

@@ -1,5 +1,7 @@
+import { optionalJsonBody } from '../../lib/body';
 import { createRouter } from '../../lib/create-app';
 import * as broadcasts from '../../services/broadcasts';
+import { resendFailed } from '../../services/resend';
 import * as routes from './broadcasts.routes';
 
 export const broadcastsRouter = createRouter()
@@ -23,26 +25,18 @@ export const broadcastsRouter = createRouter()
   })
   .openapi(routes.scheduleBroadcast, async (c) => {
     // An empty body means "now".
-    const text = await c.req.text();
-    const body = routes.scheduleBroadcast.request.body.content['application/json'].schema.safeParse(
-      text ? JSON.parse(text) : {},
-    );
-    if (!body.success) {
-      const { ApiError } = await import('../../lib/errors');
-      throw new ApiError(
-        422,
-        'validation_failed',
-        {},
-        body.error.issues.map((i) => ({ path: ['body', ...i.path].join('.'), message: i.message })),
-      );
-    }
-    const at = body.data.at ? new Date(body.data.at) : undefined;
+    const body = await optionalJsonBody(c, routes.scheduleBroadcast.request.body.content['application/json'].schema);
+    const at = body.at ? new Date(body.at) : undefined;
     const row = await broadcasts.scheduleBroadcast(c.var.db, c.var.auth, c.req.valid('param').id, at);
     return c.json(await broadcasts.toBroadcast(c.var.db, row, c.var.language), 200);
   })
   .openapi(routes.cancelBroadcast, async (c) => {
     const row = await broadcasts.cancelBroadcast(c.var.db, c.var.auth.workspaceId, c.req.valid('param').id);
     return c.json(await broadcasts.toBroadcast(c.var.db, row, c.var.language), 200);
+  })
+  .openapi(routes.resend, async (c) => {
+    const body = await optionalJsonBody(c, routes.resend.request.body.content['application/json'].schema);
+    return c.json(await resendFailed(c.var.db, c.var.auth, c.req.valid('param').id, body), 200);
   })
   .openapi(routes.preflight, async (c) => {
     return c.json(await broadcasts.preflight(c.var.db, c.var.auth, c.req.valid('param').id, c.var.language), 200);

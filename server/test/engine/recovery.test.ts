@@ -1,0 +1,248 @@
+/** The recovery half on S1: the failed-message log, the summary, and one-click tag and re-send. */
+import { startWhatsAppSimulator } from '@rebound/simulators';
+import { sql } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, harness, WA } from './harness';
+
+let h: Harness;
+let channelId: number;
+let s1: number;
+let sentAt: number;
+const DAY = 24 * 3_600_000;
+const TEMPLATE = { text: '¡Black Friday!', template: { name: 'black_friday', language: 'es_AR', parameters: [] } };
+
+beforeAll(async () => {
+  h = await harness();
+  const sim = await startWhatsAppSimulator({
+    accessToken: WA.accessToken,
+    phoneNumberId: WA.phoneNumberId,
+    appSecret: WA.appSecret,
+  });
+  h.simulators.push(sim);
+  channelId = (
+    await h.channel({
+      type: 'whatsapp',
+      name: 'WhatsApp ventas',
+      credentials: WA,
+      baseUrl: sim.baseUrl,
+      limits: { dailyQuota: 1000, messagesPerSecond: 5000 },
+    })
+  ).id;
+  await h.seedContacts(1500, 'black friday');
+  const segment = await h.segment('Black Friday', 'black friday');
+  s1 = (await h.broadcast({ name: 'Black Friday', channelId, segmentId: segment.id, content: TEMPLATE })).id;
+  sentAt = Date.now();
+  await h.schedule(s1);
+  await h.engine().runUntilIdle();
+});
+
+const get = (path: string, language: 'es' | 'en' = 'es', token = h.ws.tokens.agent) =>
+  h.server.request('GET', path, { token, language });
+
+describe('the failed-message log', () => {
+  it("lists the 500 quota failures newest first, in pages, each explained in the agent's language", async () => {
+    const first = await get(`/api/v1/failed-messages?broadcastId=${s1}&limit=200`);
+    expect(first.status).toBe(200);
+    const row = first.body.data[0];
+    expect(row).toMatchObject({
+      sender: { id: s1, type: 'broadcast', name: 'Black Friday' },
+      channel: { id: channelId, type: 'whatsapp', name: 'WhatsApp ventas' },
+      type: 'broadcast',
+      subtype: 'failed',
+      contentType: 'template',
+      providerCode: 'quota_reached',
+      reason: { code: 'quota_reached', resend: 'later' },
+    });
+    expect(row.reason.title).toMatch(/límite diario/i);
+    expect(row.contact.identifier).toMatch(/^\+54911/);
+    expect(Date.parse(row.retryAfter)).toBeGreaterThanOrEqual(sentAt + DAY);
+    const ids = new Set<number>();
+    let page = first.body;
+    let previous = Number.POSITIVE_INFINITY;
+    for (;;) {
+      for (const r of page.data) {
+        ids.add(r.messageId);
+        expect(Date.parse(r.failedAt)).toBeLessThanOrEqual(previous);
+        previous = Date.parse(r.failedAt);
+      }
+      if (!page.nextCursor) break;
+      page = (await get(`/api/v1/failed-messages?broadcastId=${s1}&limit=200&cursor=${page.nextCursor}`)).body;
+    }
+    expect(ids.size).toBe(500);
+    const en = await get(`/api/v1/failed-messages?broadcastId=${s1}&limit=1`, 'en');
+    expect(en.body.data[0].reason.title).toMatch(/daily/i);
+  });
+
+  it('filters by reason, channel, time and text', async () => {
+    const count = async (query: string) => (await get(`/api/v1/failed-messages?limit=500&${query}`)).body.data.length;
+    expect(await count(`broadcastId=${s1}&reason=quota_reached`)).toBe(500);
+    expect(await count(`broadcastId=${s1}&reason=blocked`)).toBe(0);
+    expect(await count(`channelId=${channelId}`)).toBe(500);
+    expect(await count('channelId=999999')).toBe(0);
+    expect(await count(`from=${new Date(Date.now() + 60_000).toISOString()}`)).toBe(0);
+    expect(await count(`to=${new Date(Date.now() + 60_000).toISOString()}&broadcastId=${s1}`)).toBe(500);
+    const one = (await get(`/api/v1/failed-messages?broadcastId=${s1}&limit=1`)).body.data[0];
+    expect(await count(`q=${encodeURIComponent(one.contact.name)}`)).toBe(1);
+    expect(await count(`q=${encodeURIComponent(one.contact.identifier)}`)).toBe(1);
+    expect((await get('/api/v1/failed-messages?reason=not_a_reason')).status).toBe(422);
+  });
+
+  it('summarizes by reason and channel, and how many a re-send can help', async () => {
+    const summary = (await get(`/api/v1/failed-messages/summary?broadcastId=${s1}`)).body;
+    expect(summary).toEqual({
+      total: 500,
+      byReason: { quota_reached: 500 },
+      byChannel: [{ channelId, name: 'WhatsApp ventas', type: 'whatsapp', count: 500 }],
+      retryable: { now: 0, later: 500, never: 0 },
+    });
+  });
+
+  it('another workspace sees none of it', async () => {
+    const other = await h.server.workspace('Otra');
+    const res = await h.server.request('GET', `/api/v1/failed-messages?broadcastId=${s1}`, {
+      token: other.tokens.owner,
+    });
+    expect(res.body.data).toEqual([]);
+    expect(
+      (await h.server.request('GET', '/api/v1/failed-messages/summary', { token: other.tokens.owner })).body.total,
+    ).toBe(0);
+    expect(
+      (await h.server.request('POST', `/api/v1/broadcasts/${s1}/resend`, { token: other.tokens.owner, body: {} }))
+        .status,
+    ).toBe(404);
+  });
+
+  it("the broadcast detail shows the channel's limits now", async () => {
+    const detail = await h.get(s1);
+    expect(detail.channelLimits).toMatchObject({
+      dailyQuota: 1000,
+      quotaUsed: 1000,
+      quotaRemaining: 0,
+      messagesPerSecond: 5000,
+    });
+    expect(Date.parse(detail.channelLimits.capacityFreesAt)).toBeGreaterThanOrEqual(sentAt + DAY);
+  });
+});
+
+describe('tag and re-send (S1)', () => {
+  it('an agent tags the 500, gets the segment and a re-send scheduled for when the quota frees; asking again changes nothing', async () => {
+    const res = await h.server.request('POST', `/api/v1/broadcasts/${s1}/resend`, { token: h.ws.tokens.agent });
+    expect(res.status).toBe(200);
+    const result = res.body;
+    expect(result).toMatchObject({ tagged: 500, newlyTagged: 500, skipped: {}, reused: false });
+    expect(result.tag).toMatch(/^transmisión fallida \d{6} \(#\d+\)$/);
+    const capacity = (await h.get(s1)).channelLimits.capacityFreesAt;
+    expect(Date.parse(result.scheduledAt)).toBeGreaterThanOrEqual(Date.parse(capacity));
+    expect(Date.parse(result.scheduledAt)).toBeLessThan(sentAt + DAY + 60_000);
+
+    const segment = (await get(`/api/v1/segments/${result.segmentId}`)).body;
+    expect(segment).toMatchObject({
+      name: result.tag,
+      filter: { groups: [{ conditions: [{ type: 'tag', operator: 'hasAnyOf', tags: [result.tag] }] }] },
+    });
+    expect((await get(`/api/v1/segments/${result.segmentId}/preview`)).body.count).toBe(500);
+    const resend = await h.get(result.broadcastId);
+    expect(resend).toMatchObject({
+      status: 'scheduled',
+      resendOfId: s1,
+      channelId,
+      targetCount: 500,
+      name: 'Black Friday (reenvío)',
+    });
+
+    const again = (await h.server.request('POST', `/api/v1/broadcasts/${s1}/resend`, { token: h.ws.tokens.agent }))
+      .body;
+    expect(again).toMatchObject({
+      tagged: 500,
+      newlyTagged: 0,
+      reused: true,
+      broadcastId: result.broadcastId,
+      segmentId: result.segmentId,
+      scheduledAt: result.scheduledAt,
+    });
+    const resends = await h.server.database.db.all<{ n: number }>(
+      sql`SELECT count(*) AS n FROM broadcasts WHERE resend_of_id = ${s1}`,
+    );
+    expect(resends[0]?.n).toBe(1);
+
+    // Nothing goes out into the wall; when the window has room, all 500 go.
+    await h.engine().runUntilIdle();
+    expect((await h.get(result.broadcastId)).status).toBe('scheduled');
+    const later = Date.parse(result.scheduledAt) + 1000;
+    await h.engine({ clock: () => later }).runUntilIdle();
+    const done = await h.get(result.broadcastId);
+    expect(done).toMatchObject({ status: 'completed', counts: { sent: 500 } });
+    const events = await h.server.database.db.all<{ type: string }>(
+      sql`SELECT type FROM events WHERE broadcast_id = ${result.broadcastId} ORDER BY id`,
+    );
+    expect(events.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['broadcast.scheduled', 'resend.scheduled', 'broadcast.completed', 'resend.finished']),
+    );
+  });
+});
+
+describe('what a re-send leaves out', () => {
+  it('blocked contacts are left out by default and listed; the agent may choose reasons; tag only; not before it finishes', async () => {
+    const sim = await startWhatsAppSimulator({
+      accessToken: WA.accessToken,
+      phoneNumberId: WA.phoneNumberId,
+      appSecret: WA.appSecret,
+    });
+    h.simulators.push(sim);
+    const channel = await h.channel({
+      type: 'whatsapp',
+      name: 'WA 2',
+      credentials: WA,
+      baseUrl: sim.baseUrl,
+      limits: { messagesPerSecond: 5000 },
+    });
+    await h.seedContacts(4, 'mixed', { start: 50_000 });
+    sim.script('5491150050000', { kind: 'fail', code: '131050' });
+    sim.script('5491150050001', { kind: 'fail', code: '131050' });
+    sim.script('5491150050002', { kind: 'serverError' });
+    const segment = await h.segment('mixed', 'mixed');
+    const b = await h.broadcast({ name: 'Mixed', channelId: channel.id, segmentId: segment.id, content: TEMPLATE });
+    const early = await h.server.request('POST', `/api/v1/broadcasts/${b.id}/resend`, {
+      token: h.ws.tokens.agent,
+      body: {},
+      language: 'en',
+    });
+    expect(early.status).toBe(409);
+    await h.schedule(b.id);
+    await h.engine({ maxAttempts: 1 }).runUntilIdle();
+
+    const tagOnly = (
+      await h.server.request('POST', `/api/v1/broadcasts/${b.id}/resend`, {
+        token: h.ws.tokens.agent,
+        body: { tagOnly: true, tag: 'revisar' },
+      })
+    ).body;
+    expect(tagOnly).toMatchObject({
+      tag: 'revisar',
+      tagged: 1,
+      skipped: { blocked: 2 },
+      broadcastId: null,
+      segmentId: null,
+    });
+    const res = (
+      await h.server.request('POST', `/api/v1/broadcasts/${b.id}/resend`, {
+        token: h.ws.tokens.agent,
+        body: { reasons: ['blocked'], when: 'now', tag: 'bloqueados' },
+      })
+    ).body;
+    expect(res).toMatchObject({ tagged: 2, skipped: { provider_error: 1 } });
+    expect(Math.abs(Date.parse(res.scheduledAt) - Date.now())).toBeLessThan(60_000);
+    const nothing = await h.server.request('POST', `/api/v1/broadcasts/${b.id}/resend`, {
+      token: h.ws.tokens.agent,
+      body: { reasons: ['quota_reached'], tag: 'vacío' },
+      language: 'es',
+    });
+    expect(nothing.status).toBe(422);
+    expect(nothing.body.error.code).toBe('resend_nothing');
+    const bad = await h.server.request('POST', `/api/v1/broadcasts/${b.id}/resend`, {
+      token: h.ws.tokens.agent,
+      body: '{"when": ',
+    });
+    expect(bad.status).toBe(400);
+  });
+});
