@@ -4,6 +4,7 @@
  */
 import { benchContacts } from './contacts';
 import { benchHttp, benchMemory, benchSandbox } from './engine';
+import { benchLog, benchResend } from './failures';
 import { type BenchResult, printTable, writeResults } from './lib/report';
 import { benchSegments } from './segments';
 
@@ -13,6 +14,8 @@ const benchmarks: Record<string, () => Promise<BenchResult[]>> = {
   sandbox: benchSandbox,
   http: benchHttp,
   memory: benchMemory,
+  log: benchLog,
+  resend: benchResend,
 };
 
 const wanted = process.argv.slice(2).filter((arg) => arg !== '--');

@@ -97,6 +97,9 @@ CREATE TABLE `messages` (
 CREATE INDEX `messages_queued_idx` ON `messages` (`broadcast_id`,`id`,`next_attempt_at`) WHERE state = 'queued';--> statement-breakpoint
 CREATE INDEX `messages_sending_idx` ON `messages` (`lease_until`) WHERE state = 'sending';--> statement-breakpoint
 CREATE INDEX `messages_failed_idx` ON `messages` (`workspace_id`,`failed_at`) WHERE state IN ('failed', 'excluded');--> statement-breakpoint
+CREATE INDEX `messages_failed_reason_idx` ON `messages` (`workspace_id`,`reason`,`failed_at`) WHERE state IN ('failed', 'excluded');--> statement-breakpoint
+CREATE INDEX `messages_failed_broadcast_idx` ON `messages` (`broadcast_id`,`failed_at`) WHERE state IN ('failed', 'excluded');--> statement-breakpoint
+CREATE INDEX `messages_failed_summary_idx` ON `messages` (`workspace_id`,`channel_id`,`reason`) WHERE state IN ('failed', 'excluded');--> statement-breakpoint
 CREATE INDEX `messages_broadcast_idx` ON `messages` (`broadcast_id`);--> statement-breakpoint
 CREATE INDEX `messages_provider_idx` ON `messages` (`channel_id`,`provider_message_id`);--> statement-breakpoint
 CREATE INDEX `messages_contact_idx` ON `messages` (`contact_id`);--> statement-breakpoint

@@ -282,8 +282,16 @@ export const messages = sqliteTable(
     index('messages_queued_idx').on(t.broadcastId, t.id, t.nextAttemptAt).where(sql`state = 'queued'`),
     // lease recovery only looks at recipients being sent,
     index('messages_sending_idx').on(t.leaseUntil).where(sql`state = 'sending'`),
-    // the failed-message log only reads failed and left-out recipients,
+    // the failed-message log only reads failed and left-out recipients: newest first, by reason, by
+    // broadcast, and counted by channel and reason for the summary,
     index('messages_failed_idx').on(t.workspaceId, t.failedAt).where(sql`state IN ('failed', 'excluded')`),
+    index('messages_failed_reason_idx')
+      .on(t.workspaceId, t.reason, t.failedAt)
+      .where(sql`state IN ('failed', 'excluded')`),
+    index('messages_failed_broadcast_idx').on(t.broadcastId, t.failedAt).where(sql`state IN ('failed', 'excluded')`),
+    index('messages_failed_summary_idx')
+      .on(t.workspaceId, t.channelId, t.reason)
+      .where(sql`state IN ('failed', 'excluded')`),
     // and counts read one broadcast's rows.
     index('messages_broadcast_idx').on(t.broadcastId),
     index('messages_provider_idx').on(t.channelId, t.providerMessageId),
