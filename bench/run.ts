@@ -3,6 +3,7 @@
  * `pnpm bench -- segments` runs only the named ones.
  */
 import { benchContacts } from './contacts';
+import { benchExport, benchImport } from './csv';
 import { benchHttp, benchMemory, benchSandbox } from './engine';
 import { benchLog, benchResend } from './failures';
 import { type BenchResult, printTable, writeResults } from './lib/report';
@@ -16,6 +17,8 @@ const benchmarks: Record<string, () => Promise<BenchResult[]>> = {
   memory: benchMemory,
   log: benchLog,
   resend: benchResend,
+  export: benchExport,
+  import: benchImport,
 };
 
 const wanted = process.argv.slice(2).filter((arg) => arg !== '--');

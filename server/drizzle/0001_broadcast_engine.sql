@@ -99,6 +99,7 @@ CREATE INDEX `messages_sending_idx` ON `messages` (`lease_until`) WHERE state = 
 CREATE INDEX `messages_failed_idx` ON `messages` (`workspace_id`,`failed_at`) WHERE state IN ('failed', 'excluded');--> statement-breakpoint
 CREATE INDEX `messages_failed_reason_idx` ON `messages` (`workspace_id`,`reason`,`failed_at`) WHERE state IN ('failed', 'excluded');--> statement-breakpoint
 CREATE INDEX `messages_failed_broadcast_idx` ON `messages` (`broadcast_id`,`failed_at`) WHERE state IN ('failed', 'excluded');--> statement-breakpoint
+CREATE INDEX `messages_failed_broadcast_reason_idx` ON `messages` (`broadcast_id`,`reason`,`failed_at`) WHERE state IN ('failed', 'excluded');--> statement-breakpoint
 CREATE INDEX `messages_failed_summary_idx` ON `messages` (`workspace_id`,`channel_id`,`reason`) WHERE state IN ('failed', 'excluded');--> statement-breakpoint
 CREATE INDEX `messages_broadcast_idx` ON `messages` (`broadcast_id`);--> statement-breakpoint
 CREATE INDEX `messages_provider_idx` ON `messages` (`channel_id`,`provider_message_id`);--> statement-breakpoint

@@ -4,7 +4,7 @@ import { startTestServer, type TestServer, type TestWorkspace } from './helpers'
 let server: TestServer;
 let a: TestWorkspace;
 let b: TestWorkspace;
-const bIds = { contact: 0, channel: 0, segment: 0, token: 0, broadcast: 0 };
+const bIds = { contact: 0, channel: 0, segment: 0, token: 0, broadcast: 0, import: 0 };
 
 /** Everything workspace B can see of itself, to prove that nothing changed. */
 async function snapshotB() {
@@ -46,6 +46,15 @@ beforeAll(async () => {
       content: { text: 'Hola' },
     })
   ).id;
+  const form = new FormData();
+  form.append('file', new Blob([`Contact ID,First Name\n${bIds.contact},Secreto\n`]), 'b.csv');
+  form.append('dryRun', 'true');
+  const imported = await fetch(`${server.baseUrl}/api/v1/imports/contacts`, {
+    method: 'POST',
+    body: form,
+    headers: { Authorization: `Bearer ${b.tokens.owner}` },
+  });
+  bIds.import = ((await imported.json()) as { id: number }).id;
   // A has a contact of its own to use as the "other side" of a merge.
   await post(a.tokens.owner, '/api/v1/contacts', { firstName: 'Propio' });
 });
@@ -161,6 +170,9 @@ describe('workspace isolation over every route of the OpenAPI document', () => {
       }),
       'POST /api/v1/broadcasts/{id}/cancel': (id) => ({ path: `/api/v1/broadcasts/${id.broadcast}/cancel` }),
       'GET /api/v1/broadcasts/{id}/preflight': (id) => ({ path: `/api/v1/broadcasts/${id.broadcast}/preflight` }),
+      'POST /api/v1/broadcasts/{id}/resend': (id) => ({ path: `/api/v1/broadcasts/${id.broadcast}/resend`, body: {} }),
+      'GET /api/v1/imports/{id}': (id) => ({ path: `/api/v1/imports/${id.import}` }),
+      'GET /api/v1/imports/{id}/rejected.csv': (id) => ({ path: `/api/v1/imports/${id.import}/rejected.csv` }),
     };
 
   it('covers every operation with a path parameter', async () => {

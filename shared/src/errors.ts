@@ -125,6 +125,62 @@ export const apiErrors = {
     es: 'La base de datos no responde.',
     en: 'The database is not answering.',
   },
+  import_file_too_large: {
+    es: 'El archivo supera el límite de {limit}. Divídalo en archivos más pequeños e impórtelos uno por uno.',
+    en: 'The file is over the {limit} limit. Split it into smaller files and import them one by one.',
+  },
+  import_empty_file: {
+    es: 'El archivo está vacío. Exporte de nuevo el CSV con una fila de encabezados y al menos una fila de datos.',
+    en: 'The file is empty. Export the CSV again with a header row and at least one data row.',
+  },
+  import_not_csv: {
+    es: 'El archivo no es un CSV: tiene datos binarios (por ejemplo, un libro de Excel .xlsx o una imagen). Guárdelo como "CSV UTF-8 (delimitado por comas)" e inténtelo de nuevo.',
+    en: 'The file is not a CSV: it holds binary data (an Excel .xlsx workbook or an image, for example). Save it as "CSV UTF-8 (Comma delimited)" and try again.',
+  },
+  import_no_rows: {
+    es: 'El archivo solo tiene la fila de encabezados: se necesita al menos una fila de datos.',
+    en: 'The file only has the header row: at least one data row is needed.',
+  },
+  import_too_many_rows: {
+    es: 'El archivo tiene más de {limit} filas de datos. Divídalo en archivos más pequeños.',
+    en: 'The file has more than {limit} data rows. Split it into smaller files.',
+  },
+  import_malformed_header: {
+    es: 'La fila de encabezados está mal formada: {message}. Revise las comillas de la primera línea.',
+    en: 'The header row is malformed: {message}. Check the quotes on the first line.',
+  },
+  import_header_too_long: {
+    es: 'Un encabezado tiene {size} caracteres (máximo {max}): la primera línea no parece una fila de encabezados.',
+    en: 'A header has {size} characters (maximum {max}): the first line does not look like a header row.',
+  },
+  import_duplicate_headers: {
+    es: 'Hay columnas con el mismo encabezado: {columns}. Cada columna necesita un nombre distinto.',
+    en: 'Several columns have the same header: {columns}. Each column needs its own name.',
+  },
+  import_identifier_column_missing: {
+    es: 'Falta la columna del identificador ({identifier}) con la que se encuentran los contactos. Columnas encontradas: {columns}. Revise el separador (coma, punto y coma o tabulación) o indique la columna en "mapping".',
+    en: 'The identifier column ({identifier}) that finds the contacts is missing. Columns found: {columns}. Check the delimiter (comma, semicolon or tab) or name the column in "mapping".',
+  },
+  import_mapping_unknown_column: {
+    es: 'El "mapping" nombra la columna "{column}", que no está en el archivo. Columnas encontradas: {columns}.',
+    en: 'The "mapping" names column "{column}", which is not in the file. Columns found: {columns}.',
+  },
+  import_mapping_duplicate_field: {
+    es: 'Varias columnas van al mismo campo {field}: {columns}. Indique en "mapping" cuál usar y marque las demás como "ignore".',
+    en: 'Several columns go to the same field {field}: {columns}. Say in "mapping" which one to use and set the others to "ignore".',
+  },
+  import_add_by_contact_id: {
+    es: 'El modo "solo agregar" no puede usar el ID de contacto como identificador: los contactos nuevos reciben su ID al crearse. Use teléfono o correo electrónico.',
+    en: '"Add new contacts only" cannot use the contact ID as identifier: new contacts get their ID when created. Use phone or email.',
+  },
+  import_too_many_custom_fields: {
+    es: 'El archivo tiene {count} columnas de campos personalizados; el máximo es {max}. Marque las que sobran como "ignore" en "mapping".',
+    en: 'The file has {count} custom field columns; the maximum is {max}. Set the extra ones to "ignore" in "mapping".',
+  },
+  import_rows_rejected: {
+    es: 'Se rechazaron {count} filas y no se importó nada (todo o nada). Corrija las filas de rejected.csv o importe con allOrNothing=false.',
+    en: '{count} rows were rejected and nothing was imported (all or nothing). Fix the rows in rejected.csv or import with allOrNothing=false.',
+  },
 } as const satisfies Record<string, Localized>;
 
 export type ApiErrorCode = keyof typeof apiErrors;

@@ -289,6 +289,9 @@ export const messages = sqliteTable(
       .on(t.workspaceId, t.reason, t.failedAt)
       .where(sql`state IN ('failed', 'excluded')`),
     index('messages_failed_broadcast_idx').on(t.broadcastId, t.failedAt).where(sql`state IN ('failed', 'excluded')`),
+    index('messages_failed_broadcast_reason_idx')
+      .on(t.broadcastId, t.reason, t.failedAt)
+      .where(sql`state IN ('failed', 'excluded')`),
     index('messages_failed_summary_idx')
       .on(t.workspaceId, t.channelId, t.reason)
       .where(sql`state IN ('failed', 'excluded')`),

@@ -59,14 +59,15 @@ export function createBaseApp({ db, bodyLimitBytes = 1024 * 1024 }: AppDeps) {
     c.set('languageFromHeader', fromHeader !== undefined);
     await next();
   });
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: bodyLimitBytes,
-      onError: () => {
-        throw new ApiError(413, 'payload_too_large', { limit: `${Math.round(bodyLimitBytes / 1024)} KB` });
-      },
-    }),
+  const jsonBodyLimit = bodyLimit({
+    maxSize: bodyLimitBytes,
+    onError: () => {
+      throw new ApiError(413, 'payload_too_large', { limit: `${Math.round(bodyLimitBytes / 1024)} KB` });
+    },
+  });
+  // CSV uploads carry their own 20 MB limit (importBodyLimit in routes/imports/imports.routes.ts).
+  app.use('*', (c, next) =>
+    c.req.method === 'POST' && c.req.path === '/api/v1/imports/contacts' ? next() : jsonBodyLimit(c, next),
   );
   app.onError((err, c) => {
     if (err instanceof ApiError) return render(c, err.status, err.code, err.params, err.details);

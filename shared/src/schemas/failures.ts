@@ -14,7 +14,13 @@ export const FailureFiltersSchema = z.object({
   to: z.iso.datetime({ offset: true }).optional().meta({ description: 'Failures before this time.' }),
   channelId: IdSchema.optional(),
   reason: z.enum(FAILURE_REASONS).optional(),
-  q: z.string().trim().min(1).max(200).optional().meta({ description: 'Contact name, identifier or provider message.' }),
+  q: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .meta({ description: 'Contact name, identifier or provider message.' }),
 });
 export type FailureFilters = z.infer<typeof FailureFiltersSchema>;
 
@@ -46,7 +52,9 @@ export const FailedMessageSchema = z.object({
     action: z.string(),
     resend: z.enum(['now', 'later', 'never']),
   }),
-  retryAfter: TimestampSchema.nullable().meta({ description: 'When a re-send could succeed (quota frees, provider wait).' }),
+  retryAfter: TimestampSchema.nullable().meta({
+    description: 'When a re-send could succeed (quota frees, provider wait).',
+  }),
 });
 export type FailedMessage = z.infer<typeof FailedMessageSchema>;
 
@@ -58,6 +66,8 @@ export const FailedMessagePageSchema = z.object({
 export const FailureSummarySchema = z.object({
   total: z.number().int(),
   byReason: z.record(z.string(), z.number().int()),
-  byChannel: z.array(z.object({ channelId: z.number().int(), name: z.string(), type: z.string(), count: z.number().int() })),
+  byChannel: z.array(
+    z.object({ channelId: z.number().int(), name: z.string(), type: z.string(), count: z.number().int() }),
+  ),
   retryable: z.object({ now: z.number().int(), later: z.number().int(), never: z.number().int() }),
 });

@@ -1,4 +1,106 @@
+import { errorMessage, type Language } from '@rebound/shared';
+import { streamSSE } from 'hono/streaming';
+import type { Database } from '../../db/client';
 import { createRouter } from '../../lib/create-app';
+import { eventPage, eventsAfter, resolveCursor, toEvent } from '../../services/events';
+import * as routes from './events.routes';
 
-// Routes land here with the events work.
-export const eventsRouter = createRouter();
+/** How often a connected stream looks for new events, and how often it sends a keep-alive comment. */
+function streamTiming() {
+  const read = (name: string, fallback: number) => {
+    const value = Number(process.env[name]);
+    return Number.isFinite(value) && value > 0 ? value : fallback;
+  };
+  return {
+    pollMs: read('REBOUND_EVENTS_POLL_MS', 500),
+    heartbeatMs: read('REBOUND_EVENTS_HEARTBEAT_MS', 15_000),
+  };
+}
+
+const BATCH = 200;
+
+function wantsJson(accept: string, wait: string | undefined): boolean {
+  if (wait === '0') return true;
+  return /application\/json/i.test(accept) && !/text\/event-stream/i.test(accept);
+}
+
+interface StreamState {
+  db: Database;
+  workspaceId: number;
+  language: Language;
+  after: number;
+}
+
+export const eventsRouter = createRouter().openapi(routes.streamEvents, async (c) => {
+  const query = c.req.valid('query');
+  const { db } = c.var;
+  const { workspaceId } = c.var.auth;
+  const language = c.var.language;
+  if (wantsJson(c.req.header('Accept') ?? '', query.wait)) {
+    return c.json(await eventPage(db, workspaceId, query, language), 200);
+  }
+
+  // Resolved before the stream starts, so a failure here still gets the API's error answer.
+  const lastEventId = c.req.header('Last-Event-ID')?.trim();
+  const cursor = lastEventId && /^\d{1,16}$/.test(lastEventId) ? lastEventId : query.since;
+  const state: StreamState = { db, workspaceId, language, after: await resolveCursor(db, workspaceId, cursor) };
+  const { pollMs, heartbeatMs } = streamTiming();
+
+  c.header('X-Accel-Buffering', 'no');
+  return streamSSE(
+    c,
+    async (stream) => {
+      // Wakes the loop at once when the client goes away.
+      let wake: (() => void) | undefined;
+      stream.onAbort(() => wake?.());
+      const pause = (ms: number) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(done, ms);
+          function done() {
+            clearTimeout(timer);
+            wake = undefined;
+            resolve();
+          }
+          wake = done;
+        });
+      const open = () => !stream.aborted && !stream.closed;
+
+      try {
+        await stream.write(': connected\nretry: 3000\n\n');
+        let lastWrite = Date.now();
+        while (open()) {
+          const rows = await eventsAfter(state.db, state.workspaceId, state.after, BATCH);
+          for (const row of rows) {
+            if (!open()) return;
+            await stream.writeSSE({
+              id: String(row.id),
+              event: row.type,
+              data: JSON.stringify(toEvent(row, state.language)),
+            });
+            state.after = row.id;
+            lastWrite = Date.now();
+          }
+          if (rows.length === BATCH) continue;
+          if (Date.now() - lastWrite >= heartbeatMs) {
+            await stream.write(': keep-alive\n\n');
+            lastWrite = Date.now();
+          }
+          await pause(Math.min(pollMs, heartbeatMs));
+        }
+      } catch (error) {
+        // Errors here never reach app.onError (the answer has started): log, tell the client without
+        // internals, end the stream; the client reconnects with Last-Event-ID and loses nothing.
+        console.error('[rebound] event stream failed', error);
+        if (open()) {
+          await stream.writeSSE({
+            event: 'error',
+            data: JSON.stringify({ code: 'internal_error', message: errorMessage('internal_error', state.language) }),
+          });
+        }
+      }
+    },
+    async (error) => {
+      console.error('[rebound] event stream stopped', error);
+    },
+  );
+});

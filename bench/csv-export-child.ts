@@ -1,0 +1,20 @@
+/** Child of benchExport(): streams the whole failed-message export and reports time and peak RSS. */
+
+import { failedMessagesCsv } from '@rebound/server/csv/export';
+import { openDatabase } from '@rebound/server/db';
+
+const database = await openDatabase({ url: process.env.BENCH_DB ?? '' });
+const start = performance.now();
+const { stream } = failedMessagesCsv(database.db, Number(process.env.BENCH_WORKSPACE), {}, { language: 'en' });
+let bytes = 0;
+let lines = 0;
+const reader = stream.getReader();
+for (;;) {
+  const { done, value } = await reader.read();
+  if (done) break;
+  bytes += value.length;
+  for (const byte of value) if (byte === 10) lines++;
+}
+const seconds = (performance.now() - start) / 1000;
+database.close();
+console.log(JSON.stringify({ seconds, rssMb: process.resourceUsage().maxRSS / 1024, rows: lines, mb: bytes / 1e6 }));

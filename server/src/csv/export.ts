@@ -1,0 +1,230 @@
+/**
+ * CSV exports, streamed page by page: each page of rows is read from the database only when the client
+ * is ready for more, turned into CSV with papaparse and let go, so memory stays flat however many rows.
+ */
+import {
+  CONTACT_EXPORT_COLUMNS,
+  type ContactExportQuery,
+  EXPORT_RESEND_LABELS,
+  EXPORT_TAG_SEPARATOR,
+  exportHeaders,
+  FAILED_EXPORT_COLUMNS,
+  type FailedExportKey,
+  type FailureFilters,
+  type Language,
+  neutralizeFormulaCell,
+} from '@rebound/shared';
+import { type SQL, sql } from 'drizzle-orm';
+import Papa from 'papaparse';
+import type { Database } from '../db/client';
+import { allFailedMessages, type FailedRow, toFailedMessage } from '../services/failures';
+import { tagKey, tagNamesByContact } from '../services/tags';
+
+const BOM = '\uFEFF';
+const NEWLINE = '\r\n';
+
+export interface CsvExport {
+  filename: string;
+  stream: ReadableStream<Uint8Array>;
+}
+
+/** Rows as cells; null and undefined become empty cells. */
+type Cells = (string | number | null | undefined)[];
+
+function toCsv(rows: Cells[]): string {
+  const text = rows.map((row) => row.map((cell) => neutralizeFormulaCell(cell == null ? '' : String(cell))));
+  return Papa.unparse(text, { newline: NEWLINE, header: false }) + NEWLINE;
+}
+
+/**
+ * A byte stream of a CSV file: the header row first, then each page of rows as the reader asks for it
+ * (pull-based, so a slow client slows the database reads instead of filling memory). Every cell that a
+ * spreadsheet would run as a formula is neutralized. A failure after the first byte ends the stream with
+ * an error: the download breaks instead of looking complete.
+ */
+export function csvStream(headers: string[], pages: AsyncIterable<Cells[]>, options: { bom?: boolean } = {}) {
+  const encoder = new TextEncoder();
+  const iterator = pages[Symbol.asyncIterator]();
+  let started = false;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (!started) {
+          started = true;
+          controller.enqueue(encoder.encode((options.bom ? BOM : '') + toCsv([headers])));
+          return;
+        }
+        try {
+          for (;;) {
+            const next = await iterator.next();
+            if (next.done) {
+              controller.close();
+              return;
+            }
+            if (next.value.length) {
+              controller.enqueue(encoder.encode(toCsv(next.value)));
+              return;
+            }
+          }
+        } catch (error) {
+          console.error('[rebound] CSV export failed mid-stream', error);
+          throw error;
+        }
+      },
+      async cancel() {
+        await iterator.return?.(undefined);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** failed-messages-2026-11-25.csv: the day of the export, UTC. */
+export function exportFilename(base: string, now = new Date()): string {
+  return `${base}-${now.toISOString().slice(0, 10)}.csv`;
+}
+
+/** One row of the failed-messages export, in FAILED_EXPORT_COLUMNS order. */
+export function failedExportRow(row: FailedRow, language: Language): Cells {
+  const message = toFailedMessage(row, language);
+  const cells: Record<FailedExportKey, string | number | null> = {
+    dateTime: row.failed_at == null ? '' : message.failedAt,
+    senderId: message.sender.id,
+    senderType: message.sender.type,
+    contactId: message.contact.id,
+    messageId: message.messageId,
+    contentType: message.contentType,
+    content: message.content,
+    channelId: message.channel.id,
+    type: message.type,
+    subtype: message.subtype,
+    error: message.providerMessage?.trim() ? message.providerMessage : message.reason.title,
+    reasonCode: message.reason.code,
+    reason: message.reason.title,
+    resend: EXPORT_RESEND_LABELS[message.reason.resend][language],
+    providerCode: message.providerCode,
+    broadcast: message.sender.name,
+    contactName: message.contact.name,
+    identifier: message.contact.identifier,
+  };
+  return FAILED_EXPORT_COLUMNS.map((column) => cells[column.key]);
+}
+
+/** The failed-message log as CSV, newest first, with the same filters as the log. */
+export function failedMessagesCsv(
+  db: Database,
+  workspaceId: number,
+  filters: FailureFilters,
+  options: { language: Language; bom?: boolean | undefined; pageSize?: number },
+): CsvExport {
+  async function* pages() {
+    for await (const rows of allFailedMessages(db, workspaceId, filters, options.pageSize ?? 1000)) {
+      yield rows.map((row) => failedExportRow(row, options.language));
+    }
+  }
+  return {
+    filename: exportFilename('failed-messages'),
+    stream: csvStream(exportHeaders(FAILED_EXPORT_COLUMNS, options.language), pages(), { bom: options.bom ?? false }),
+  };
+}
+
+interface ContactExportRow {
+  id: number;
+  first_name: string | null;
+  last_name: string | null;
+  phone: string | null;
+  email: string | null;
+  language: string | null;
+  custom_fields: string | null;
+}
+
+function contactConditions(workspaceId: number, filters: Pick<ContactExportQuery, 'tag'>): SQL {
+  const parts: SQL[] = [sql`c.workspace_id = ${workspaceId}`];
+  if (filters.tag) {
+    parts.push(sql`c.id IN (SELECT ct.contact_id FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
+      WHERE t.workspace_id = ${workspaceId} AND t.key = ${tagKey(filters.tag)})`);
+  }
+  return sql.join(parts, sql` AND `);
+}
+
+/** The custom field keys the exported contacts use, sorted: one column each. */
+export async function customFieldKeys(
+  db: Database,
+  workspaceId: number,
+  filters: Pick<ContactExportQuery, 'tag'> = {},
+): Promise<string[]> {
+  const rows = await db.all<{ key: string }>(sql`SELECT DISTINCT j.key AS key
+    FROM contacts c, json_each(c.custom_fields) j
+    WHERE ${contactConditions(workspaceId, filters)} AND json_valid(c.custom_fields) ORDER BY j.key`);
+  return rows.map((row) => row.key);
+}
+
+function parseCustomFields(value: string | null): Record<string, unknown> {
+  if (!value) return {};
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Every contact of the workspace (or with the tag), in id order, a page at a time. */
+async function* contactPages(
+  db: Database,
+  workspaceId: number,
+  filters: Pick<ContactExportQuery, 'tag'>,
+  keys: string[],
+  pageSize: number,
+): AsyncGenerator<Cells[]> {
+  let after = 0;
+  for (;;) {
+    const rows = await db.all<ContactExportRow>(sql`SELECT c.id, c.first_name, c.last_name, c.phone, c.email,
+        c.language, c.custom_fields
+      FROM contacts c WHERE ${contactConditions(workspaceId, filters)} AND c.id > ${after}
+      ORDER BY c.id LIMIT ${pageSize}`);
+    if (rows.length === 0) return;
+    const tagMap = await tagNamesByContact(
+      db,
+      rows.map((row) => row.id),
+    );
+    yield rows.map((row) => {
+      const custom = parseCustomFields(row.custom_fields);
+      const fixed: Record<(typeof CONTACT_EXPORT_COLUMNS)[number]['key'], string | number | null> = {
+        contactId: row.id,
+        firstName: row.first_name,
+        lastName: row.last_name,
+        phone: row.phone,
+        email: row.email,
+        language: row.language,
+        tags: (tagMap.get(row.id) ?? []).join(EXPORT_TAG_SEPARATOR),
+      };
+      return [
+        ...CONTACT_EXPORT_COLUMNS.map((column) => fixed[column.key]),
+        ...keys.map((key) => {
+          const value = custom[key];
+          return value == null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+        }),
+      ];
+    });
+    if (rows.length < pageSize) return;
+    after = rows[rows.length - 1]?.id ?? after;
+  }
+}
+
+/** Contacts as CSV: the fixed columns, then one column per custom field key (headed by the key itself). */
+export async function contactsCsv(
+  db: Database,
+  workspaceId: number,
+  filters: Pick<ContactExportQuery, 'tag'>,
+  options: { language: Language; bom?: boolean | undefined; pageSize?: number },
+): Promise<CsvExport> {
+  const keys = await customFieldKeys(db, workspaceId, filters);
+  const headers = [...exportHeaders(CONTACT_EXPORT_COLUMNS, options.language), ...keys];
+  return {
+    filename: exportFilename('contacts'),
+    stream: csvStream(headers, contactPages(db, workspaceId, filters, keys, options.pageSize ?? 1000), {
+      bom: options.bom ?? false,
+    }),
+  };
+}

@@ -1,0 +1,39 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { EventPageSchema, EventsQuerySchema } from '@rebound/shared';
+import { requirePermission } from '../../lib/auth';
+import { bearer, errorResponses } from '../../lib/openapi';
+
+export const streamEvents = createRoute({
+  method: 'get',
+  path: '/events',
+  tags: ['Events'],
+  summary: 'What happens to broadcasts: server-sent events, or a JSON page for polling',
+  description:
+    'With `Accept: text/event-stream` (the default): a stream of server-sent events, each with `id` (the event id), ' +
+    '`event` (the type) and `data` (the event as JSON, with `message` in the request language). Resume with the ' +
+    '`Last-Event-ID` header (or `since`); `since=now` streams only new events. A comment line every 15 s keeps the ' +
+    'connection open. With `wait=0` or `Accept: application/json`: one page of events after `since`, and the ' +
+    '`nextCursor` to poll with next. Types: broadcast.scheduled, broadcast.started, broadcast.completed, ' +
+    'broadcast.partially_failed, broadcast.failed, broadcast.cancelled, messages.failed. Only the token’s workspace.',
+  security: bearer,
+  middleware: [requirePermission('failures:read')] as const,
+  request: {
+    query: EventsQuerySchema,
+    headers: z.object({
+      'last-event-id': z
+        .string()
+        .optional()
+        .meta({ description: 'The id of the last event received; the stream resumes after it.' }),
+    }),
+  },
+  responses: {
+    200: {
+      content: {
+        'application/json': { schema: EventPageSchema },
+        'text/event-stream': { schema: z.string().meta({ description: 'id:, event:, data: lines per event.' }) },
+      },
+      description: 'A page of events (polling) or the event stream.',
+    },
+    ...errorResponses,
+  },
+});

@@ -1,0 +1,42 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { ContactExportQuerySchema, FailedExportQuerySchema } from '@rebound/shared';
+import { requirePermission } from '../../lib/auth';
+import { bearer, errorResponses } from '../../lib/openapi';
+
+const tags = ['Exports'];
+
+const csvContent = (description: string) => ({
+  content: { 'text/csv': { schema: z.string().meta({ format: 'binary' }) } },
+  description,
+});
+
+export const exportFailedMessages = createRoute({
+  method: 'get',
+  path: '/exports/failed-messages.csv',
+  tags,
+  summary: 'The failed-message log as a CSV file, newest first',
+  description:
+    'The reference columns in their order (Date Time, Sender ID, Sender Type, Contact ID, Message ID, Content Type, ' +
+    'Content, Channel ID, Type, Subtype, Error), then Reason Code, Reason, Resend, Provider Code, Broadcast, ' +
+    'Contact Name and Identifier. Headers in Spanish with `Accept-Language: es`. The same filters as the log; ' +
+    '`bom=true` for Excel. Cells that a spreadsheet would run as a formula start with a single quote. Streamed.',
+  security: bearer,
+  middleware: [requirePermission('failures:read')] as const,
+  request: { query: FailedExportQuerySchema },
+  responses: { 200: csvContent('The CSV file (UTF-8).'), ...errorResponses },
+});
+
+export const exportContacts = createRoute({
+  method: 'get',
+  path: '/exports/contacts.csv',
+  tags,
+  summary: 'Contacts as a CSV file, in id order',
+  description:
+    'Contact ID, First Name, Last Name, Phone, Email, Language, Tags (joined with ", "), then one column per custom ' +
+    'field key. Headers in Spanish with `Accept-Language: es` (custom field keys stay as they are). Filter by `tag`; ' +
+    '`bom=true` for Excel. Cells that a spreadsheet would run as a formula start with a single quote. Streamed.',
+  security: bearer,
+  middleware: [requirePermission('contacts:read')] as const,
+  request: { query: ContactExportQuerySchema },
+  responses: { 200: csvContent('The CSV file (UTF-8).'), ...errorResponses },
+});

@@ -1,0 +1,84 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import {
+  ErrorBodySchema,
+  IMPORT_LIMITS,
+  ImportFormSchema,
+  ImportIdParamSchema,
+  ImportRejectedCsvQuerySchema,
+  ImportSchema,
+} from '@rebound/shared';
+import { bodyLimit } from 'hono/body-limit';
+import { fileTooLarge } from '../../csv/import-parse';
+import { requirePermission } from '../../lib/auth';
+import { bearer, errorResponses, jsonContent, notFoundResponse } from '../../lib/openapi';
+
+const tags = ['Imports'];
+
+/** Room for the other form fields and the multipart boundaries around a file at the limit. */
+export const IMPORT_BODY_LIMIT_BYTES = IMPORT_LIMITS.maxBytes + 1024 * 1024;
+
+/**
+ * The upload's own limit: 20 MB of CSV, refused with import_file_too_large before the body is read.
+ * (The app-wide JSON body limit must let this path through; see create-app.ts.)
+ */
+export const importBodyLimit = bodyLimit({
+  maxSize: IMPORT_BODY_LIMIT_BYTES,
+  onError: () => {
+    throw fileTooLarge();
+  },
+});
+
+export const importContacts = createRoute({
+  method: 'post',
+  path: '/imports/contacts',
+  tags,
+  summary: 'Import contacts from a CSV file',
+  description:
+    'multipart/form-data with `file` (CSV: UTF-8 with or without BOM, or Windows-1252; comma, semicolon or tab; ' +
+    'under 20 MB; 1 to 200,000 rows). Columns are recognised in English or Spanish (Contact ID / ID de contacto, ' +
+    'First Name / Nombre, Phone / Teléfono, Email / Correo electrónico, Language / Idioma); other columns become ' +
+    "custom fields, except the failed-messages export's own columns, which are ignored, so that export imports as " +
+    'it is. The manual recovery path: `mode=update`, `identifier=contactId`, `tags=failed broadcast 110122`. ' +
+    'All or nothing by default: one rejected row and nothing is written (status failed, rejected rows listed). ' +
+    'The import runs to the end before the answer; GET /imports/{id} shows its progress meanwhile.',
+  security: bearer,
+  middleware: [requirePermission('contacts:write'), importBodyLimit] as const,
+  request: {
+    body: { content: { 'multipart/form-data': { schema: ImportFormSchema } }, required: true },
+  },
+  responses: {
+    201: jsonContent(
+      ImportSchema,
+      'The import, finished: completed, or failed with nothing written (see rejectedRows and error).',
+    ),
+    413: jsonContent(ErrorBodySchema, 'The file is over 20 MB.'),
+    ...errorResponses,
+  },
+});
+
+export const getImport = createRoute({
+  method: 'get',
+  path: '/imports/{id}',
+  tags,
+  summary: 'An import: status, progress and result',
+  security: bearer,
+  middleware: [requirePermission('contacts:read')] as const,
+  request: { params: ImportIdParamSchema },
+  responses: { 200: jsonContent(ImportSchema, 'The import.'), ...errorResponses, ...notFoundResponse },
+});
+
+export const getRejectedCsv = createRoute({
+  method: 'get',
+  path: '/imports/{id}/rejected.csv',
+  tags,
+  summary: "An import's rejected rows with their reasons, as CSV",
+  description: 'Columns Row, Identifier, Reason Code, Reason (in Spanish with Accept-Language: es).',
+  security: bearer,
+  middleware: [requirePermission('contacts:read')] as const,
+  request: { params: ImportIdParamSchema, query: ImportRejectedCsvQuerySchema },
+  responses: {
+    200: { content: { 'text/csv': { schema: z.string() } }, description: 'The rejected rows.' },
+    ...errorResponses,
+    ...notFoundResponse,
+  },
+});

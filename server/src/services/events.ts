@@ -1,0 +1,215 @@
+/**
+ * The event stream's reading side: a workspace's events in id order after a cursor, each with a
+ * sentence that says what happened in the agent's language.
+ */
+import {
+  type ApiErrorCode,
+  apiErrors,
+  describeFailure,
+  errorMessage,
+  FAILURE_REASONS,
+  type FailureReason,
+  type Language,
+  type StreamEvent,
+} from '@rebound/shared';
+import { sql } from 'drizzle-orm';
+import type { Database } from '../db/client';
+
+export interface EventRow {
+  id: number;
+  type: string;
+  broadcast_id: number | null;
+  data: string | Record<string, unknown> | null;
+  created_at: number;
+}
+
+/** The workspace's events after the given id, oldest first. */
+export async function eventsAfter(db: Database, workspaceId: number, afterId: number, limit: number) {
+  return db.all<EventRow>(sql`SELECT id, type, broadcast_id, data, created_at FROM events
+    WHERE workspace_id = ${workspaceId} AND id > ${afterId} ORDER BY id LIMIT ${limit}`);
+}
+
+/** The id of the workspace's newest event (0 when there is none): the cursor for "only new events". */
+export async function latestEventId(db: Database, workspaceId: number): Promise<number> {
+  const [row] = await db.all<{ id: number | null }>(
+    sql`SELECT max(id) AS id FROM events WHERE workspace_id = ${workspaceId}`,
+  );
+  return row?.id ?? 0;
+}
+
+/** A cursor as the client sent it: an event id, "now", or nothing (from the start). */
+export async function resolveCursor(db: Database, workspaceId: number, cursor: string | undefined): Promise<number> {
+  if (!cursor) return 0;
+  if (cursor === 'now') return latestEventId(db, workspaceId);
+  const id = Number(cursor);
+  return Number.isSafeInteger(id) && id >= 0 ? id : 0;
+}
+
+/** One page for polling: the events after the cursor and the cursor to ask with next. */
+export async function eventPage(
+  db: Database,
+  workspaceId: number,
+  query: { since?: string | undefined; limit: number },
+  language: Language,
+): Promise<{ data: StreamEvent[]; nextCursor: string; hasMore: boolean }> {
+  const after = await resolveCursor(db, workspaceId, query.since);
+  const rows = await eventsAfter(db, workspaceId, after, query.limit + 1);
+  const page = rows.slice(0, query.limit);
+  return {
+    data: page.map((row) => toEvent(row, language)),
+    nextCursor: String(page.at(-1)?.id ?? after),
+    hasMore: rows.length > query.limit,
+  };
+}
+
+function parseData(data: EventRow['data']): Record<string, unknown> {
+  if (data == null) return {};
+  if (typeof data === 'object') return data;
+  try {
+    const parsed: unknown = JSON.parse(data);
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+export function toEvent(row: EventRow, language: Language): StreamEvent {
+  const data = parseData(row.data);
+  return {
+    id: row.id,
+    type: row.type,
+    broadcastId: row.broadcast_id,
+    data,
+    createdAt: new Date(row.created_at).toISOString(),
+    message: eventMessage(row.type, data, language),
+  };
+}
+
+const num = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+
+/** 1.500 in Spanish, 1,500 in English. */
+export function formatCount(value: number, language: Language): string {
+  return new Intl.NumberFormat(language === 'es' ? 'es-AR' : 'en-US').format(value);
+}
+
+/** 2026-11-25 14:05 UTC: the same for everyone, whatever their time zone. */
+function formatTime(value: unknown): string | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  const time = new Date(value);
+  if (Number.isNaN(time.getTime())) return undefined;
+  return `${time.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+const plural = (n: number, language: Language, one: Record<Language, string>, many: Record<Language, string>) =>
+  `${formatCount(n, language)} ${n === 1 ? one[language] : many[language]}`;
+
+const CONTACTS = { one: { es: 'contacto', en: 'contact' }, many: { es: 'contactos', en: 'contacts' } };
+
+function reasonTitle(code: string, language: Language): string {
+  const reason: FailureReason = (FAILURE_REASONS as readonly string[]).includes(code)
+    ? (code as FailureReason)
+    : 'provider_error';
+  return describeFailure(reason, language).title;
+}
+
+/** The reasons of a messages.failed event, most frequent first: "Title" or "Title (300), Title (200)". */
+function reasonsText(byReason: unknown, language: Language): string {
+  if (!byReason || typeof byReason !== 'object') return '';
+  const entries = Object.entries(byReason as Record<string, unknown>)
+    .map(([code, n]) => [code, num(n)] as const)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1]);
+  if (entries.length === 0) return '';
+  if (entries.length === 1) return reasonTitle(entries[0]?.[0] ?? '', language);
+  const shown = entries.slice(0, 3).map(([code, n]) => `${reasonTitle(code, language)} (${formatCount(n, language)})`);
+  const rest = entries.length - shown.length;
+  if (rest > 0) shown.push(language === 'es' ? `y ${rest} motivos más` : `and ${rest} more reasons`);
+  return shown.join(', ');
+}
+
+function broadcastError(code: unknown, language: Language): string | undefined {
+  if (typeof code !== 'string' || !(code in apiErrors)) return undefined;
+  return errorMessage(code as ApiErrorCode, language);
+}
+
+/** What an event means, in one sentence for the agent. */
+export function eventMessage(type: string, data: Record<string, unknown>, language: Language): string {
+  const es = language === 'es';
+  const name = typeof data.name === 'string' && data.name ? data.name : es ? 'Transmisión' : 'Broadcast';
+  const n = (value: unknown) => formatCount(num(value), language);
+  switch (type) {
+    case 'broadcast.scheduled': {
+      const at = formatTime(data.at);
+      const target = plural(num(data.target), language, CONTACTS.one, CONTACTS.many);
+      const what = data.resendOfId
+        ? es
+          ? 'reenvío programado'
+          : 're-send scheduled'
+        : es
+          ? 'programada'
+          : 'scheduled';
+      return at
+        ? es
+          ? `${name}: ${what} para el ${at} (${target})`
+          : `${name}: ${what} for ${at} (${target})`
+        : `${name}: ${what} (${target})`;
+    }
+    case 'broadcast.started': {
+      const to = plural(num(data.recipients), language, CONTACTS.one, CONTACTS.many);
+      const excluded = num(data.excluded);
+      const left = excluded > 0 ? (es ? `; ${n(excluded)} quedaron fuera` : `; ${n(excluded)} left out`) : '';
+      return es ? `${name}: comenzó el envío a ${to}${left}` : `${name}: sending started to ${to}${left}`;
+    }
+    case 'broadcast.completed': {
+      const to = plural(num(data.sent), language, CONTACTS.one, CONTACTS.many);
+      const excluded = num(data.excluded);
+      const left = excluded > 0 ? (es ? ` (${n(excluded)} quedaron fuera)` : ` (${n(excluded)} left out)`) : '';
+      return es ? `${name}: se envió a ${to}${left}` : `${name}: sent to ${to}${left}`;
+    }
+    case 'broadcast.partially_failed': {
+      const notSent = num(data.failed) + num(data.excluded);
+      const total = num(data.sent) + notSent + num(data.uncertain);
+      const uncertain = num(data.uncertain);
+      const unknown = uncertain > 0 ? (es ? ` (${n(uncertain)} sin confirmar)` : ` (${n(uncertain)} unconfirmed)`) : '';
+      return es
+        ? `${name}: ${n(notSent)} de ${n(total)} no se enviaron${unknown}`
+        : `${name}: ${n(notSent)} of ${n(total)} were not sent${unknown}`;
+    }
+    case 'broadcast.failed': {
+      const error = broadcastError(data.errorCode, language);
+      if (error) return `${name}: ${error}`;
+      const total = num(data.sent) + num(data.failed) + num(data.excluded) + num(data.uncertain);
+      return es
+        ? `${name}: falló la transmisión; no se envió ninguno de los ${n(total)} mensajes`
+        : `${name}: the broadcast failed; none of its ${n(total)} messages went out`;
+    }
+    case 'broadcast.cancelled':
+      return es ? `${name}: transmisión cancelada` : `${name}: broadcast cancelled`;
+    case 'messages.failed': {
+      const count = num(data.count);
+      const messages = data.late
+        ? plural(
+            count,
+            language,
+            { es: 'mensaje falló', en: 'message failed' },
+            {
+              es: 'mensajes fallaron',
+              en: 'messages failed',
+            },
+          ) + (es ? ' después del envío' : ' after sending')
+        : plural(
+            count,
+            language,
+            { es: 'mensaje fallido', en: 'failed message' },
+            {
+              es: 'mensajes fallidos',
+              en: 'failed messages',
+            },
+          );
+      const reasons = reasonsText(data.byReason, language);
+      return reasons ? `${name}: ${messages} — ${reasons}` : `${name}: ${messages}`;
+    }
+    default:
+      return `${name}: ${type}`;
+  }
+}

@@ -1,0 +1,54 @@
+/** The event stream: what happened to broadcasts, as server-sent events or pages for polling. */
+import { z } from 'zod';
+import { TimestampSchema } from './common';
+
+export const EVENT_TYPES = [
+  'broadcast.scheduled',
+  'broadcast.started',
+  'broadcast.completed',
+  'broadcast.partially_failed',
+  'broadcast.failed',
+  'broadcast.cancelled',
+  'messages.failed',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const EventSchema = z.object({
+  id: z.number().int().meta({ description: 'Increasing; the SSE id and the polling cursor.' }),
+  type: z.string().meta({ description: `One of ${EVENT_TYPES.join(', ')}.`, example: 'messages.failed' }),
+  broadcastId: z.number().int().nullable(),
+  data: z.record(z.string(), z.unknown()).meta({
+    description:
+      'Depends on the type: name (the broadcast), and for messages.failed count, byReason, late; for the ' +
+      'verdicts sent, failed, uncertain, excluded; for broadcast.failed errorCode; for broadcast.started ' +
+      'recipients, excluded; for broadcast.scheduled at, target.',
+  }),
+  createdAt: TimestampSchema,
+  message: z.string().meta({
+    description: 'What happened, in the language of the request.',
+    example: 'Black Friday: 500 mensajes fallidos — Se alcanzó el límite diario del canal',
+  }),
+});
+export type StreamEvent = z.infer<typeof EventSchema>;
+
+const cursor = z
+  .string()
+  .regex(/^(\d{1,16}|now)$/, 'An event id from this API, or "now"')
+  .meta({ description: 'The last event id seen (nextCursor); "now" for only new events; absent for all.' });
+
+export const EventsQuerySchema = z.object({
+  since: cursor.optional(),
+  wait: z
+    .enum(['0'])
+    .optional()
+    .meta({ description: '0: answer at once with a JSON page of events (polling) instead of a stream.' }),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+export type EventsQuery = z.infer<typeof EventsQuerySchema>;
+
+export const EventPageSchema = z.object({
+  data: z.array(EventSchema),
+  nextCursor: z.string().meta({ description: 'Pass as since for the next poll; unchanged when nothing happened.' }),
+  hasMore: z.boolean().meta({ description: 'true: more events are waiting, poll again right away.' }),
+});
+export type EventPage = z.infer<typeof EventPageSchema>;

@@ -1,0 +1,106 @@
+/**
+ * The CSV exports: their columns with the English and Spanish headers (so an import can recognise a
+ * file Rebound wrote in either language), their query parameters, and the formula neutralization
+ * both sides agree on.
+ */
+import { z } from 'zod';
+import type { Language, Localized } from '../i18n';
+import { FailureFiltersSchema } from './failures';
+
+export interface ExportColumn<K extends string = string> extends Localized {
+  key: K;
+}
+
+/**
+ * The failed-messages export: the reference help page's columns in its order (date time … error),
+ * then Rebound's own columns.
+ */
+export const FAILED_EXPORT_COLUMNS = [
+  { key: 'dateTime', en: 'Date Time', es: 'Fecha y hora' },
+  { key: 'senderId', en: 'Sender ID', es: 'ID de remitente' },
+  { key: 'senderType', en: 'Sender Type', es: 'Tipo de remitente' },
+  { key: 'contactId', en: 'Contact ID', es: 'ID de contacto' },
+  { key: 'messageId', en: 'Message ID', es: 'ID de mensaje' },
+  { key: 'contentType', en: 'Content Type', es: 'Tipo de contenido' },
+  { key: 'content', en: 'Content', es: 'Contenido' },
+  { key: 'channelId', en: 'Channel ID', es: 'ID de canal' },
+  { key: 'type', en: 'Type', es: 'Tipo' },
+  { key: 'subtype', en: 'Subtype', es: 'Subtipo' },
+  { key: 'error', en: 'Error', es: 'Error' },
+  { key: 'reasonCode', en: 'Reason Code', es: 'Código de motivo' },
+  { key: 'reason', en: 'Reason', es: 'Motivo' },
+  { key: 'resend', en: 'Resend', es: 'Reenvío' },
+  { key: 'providerCode', en: 'Provider Code', es: 'Código del proveedor' },
+  { key: 'broadcast', en: 'Broadcast', es: 'Transmisión' },
+  { key: 'contactName', en: 'Contact Name', es: 'Nombre del contacto' },
+  { key: 'identifier', en: 'Identifier', es: 'Identificador' },
+] as const satisfies readonly ExportColumn[];
+export type FailedExportKey = (typeof FAILED_EXPORT_COLUMNS)[number]['key'];
+
+/** The contacts export's fixed columns; one column per custom field key follows, headed by the key itself. */
+export const CONTACT_EXPORT_COLUMNS = [
+  { key: 'contactId', en: 'Contact ID', es: 'ID de contacto' },
+  { key: 'firstName', en: 'First Name', es: 'Nombre' },
+  { key: 'lastName', en: 'Last Name', es: 'Apellido' },
+  { key: 'phone', en: 'Phone', es: 'Teléfono' },
+  { key: 'email', en: 'Email', es: 'Correo electrónico' },
+  { key: 'language', en: 'Language', es: 'Idioma' },
+  { key: 'tags', en: 'Tags', es: 'Etiquetas' },
+] as const satisfies readonly ExportColumn[];
+export type ContactExportKey = (typeof CONTACT_EXPORT_COLUMNS)[number]['key'];
+
+/** Tags in one cell are joined with this. */
+export const EXPORT_TAG_SEPARATOR = ', ';
+
+/** The words of the Resend column (re-sending can help now, after a wait, or not). */
+export const EXPORT_RESEND_LABELS = {
+  now: { es: 'ahora', en: 'now' },
+  later: { es: 'más tarde', en: 'later' },
+  never: { es: 'no', en: 'never' },
+} as const satisfies Record<'now' | 'later' | 'never', Localized>;
+
+/** The key of a header written in either language, or undefined ("Fecha y hora" → dateTime). */
+export function exportColumnKey<K extends string>(columns: readonly ExportColumn<K>[], header: string): K | undefined {
+  const wanted = header.trim().toLowerCase();
+  return columns.find((column) => column.en.toLowerCase() === wanted || column.es.toLowerCase() === wanted)?.key;
+}
+
+export function exportHeaders(columns: readonly ExportColumn[], language: Language): string[] {
+  return columns.map((column) => column[language]);
+}
+
+const formulaStart = /^'*[=+\-@\t\r]/;
+const plainNumber = /^[+-]?\d+(?:\.\d+)?$/;
+
+/**
+ * A cell a spreadsheet would run as a formula (it starts with = + - @, a tab or a carriage return) gets a
+ * leading single quote. Plain numbers such as an E.164 phone (+5491155551234) stay as they are: a
+ * spreadsheet reads them as numbers, never as formulas. Cells that already start with quotes before such a
+ * character get one more quote, so restoreFormulaCell() undoes this exactly.
+ */
+export function neutralizeFormulaCell(value: string): string {
+  return formulaStart.test(value) && !plainNumber.test(value) ? `'${value}` : value;
+}
+
+/** The importer's inverse of neutralizeFormulaCell(). */
+export function restoreFormulaCell(value: string): string {
+  return value.startsWith("'") && formulaStart.test(value.slice(1)) && !plainNumber.test(value.slice(1))
+    ? value.slice(1)
+    : value;
+}
+
+const booleanQuery = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((value) => value === 'true' || value === '1')
+  .optional();
+
+export const FailedExportQuerySchema = FailureFiltersSchema.extend({
+  bom: booleanQuery.meta({ description: 'true: start with a UTF-8 byte order mark, so Excel reads the accents.' }),
+});
+export type FailedExportQuery = z.infer<typeof FailedExportQuerySchema>;
+
+export const ContactExportQuerySchema = z.object({
+  tag: z.string().trim().min(1).max(100).optional().meta({ description: 'Only contacts with this tag.' }),
+  bom: booleanQuery.meta({ description: 'true: start with a UTF-8 byte order mark, so Excel reads the accents.' }),
+});
+export type ContactExportQuery = z.infer<typeof ContactExportQuerySchema>;
