@@ -209,6 +209,22 @@ export function eventMessage(type: string, data: Record<string, unknown>, langua
       const reasons = reasonsText(data.byReason, language);
       return reasons ? `${name}: ${messages} — ${reasons}` : `${name}: ${messages}`;
     }
+    case 'resend.scheduled': {
+      const original = typeof data.originalName === 'string' ? data.originalName : name;
+      const who = plural(num(data.tagged), language, CONTACTS.one, CONTACTS.many);
+      const at = formatTime(data.at);
+      return es
+        ? `${original}: reenvío a ${who} programado${at ? ` para el ${at}` : ''}`
+        : `${original}: re-send to ${who} scheduled${at ? ` for ${at}` : ''}`;
+    }
+    case 'resend.finished': {
+      const sent = n(data.sent);
+      const failed = num(data.failed);
+      const still = failed > 0 ? (es ? `; ${n(failed)} volvieron a fallar` : `; ${n(failed)} failed again`) : '';
+      return es
+        ? `${name}: reenvío terminado, ${sent} enviados${still}`
+        : `${name}: re-send finished, ${sent} sent${still}`;
+    }
     default:
       return `${name}: ${type}`;
   }

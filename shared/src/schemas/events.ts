@@ -10,6 +10,8 @@ export const EVENT_TYPES = [
   'broadcast.failed',
   'broadcast.cancelled',
   'messages.failed',
+  'resend.scheduled',
+  'resend.finished',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
