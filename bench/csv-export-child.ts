@@ -2,6 +2,7 @@
 
 import { failedMessagesCsv } from '@rebound/server/csv/export';
 import { openDatabase } from '@rebound/server/db';
+import { peakRssMb } from './lib/peak-rss';
 
 const database = await openDatabase({ url: process.env.BENCH_DB ?? '' });
 const start = performance.now();
@@ -17,4 +18,4 @@ for (;;) {
 }
 const seconds = (performance.now() - start) / 1000;
 database.close();
-console.log(JSON.stringify({ seconds, rssMb: process.resourceUsage().maxRSS / 1024, rows: lines, mb: bytes / 1e6 }));
+console.log(JSON.stringify({ seconds, rssMb: peakRssMb(), rows: lines, mb: bytes / 1e6 }));

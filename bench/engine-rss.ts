@@ -4,6 +4,7 @@ import { createBroadcast, scheduleBroadcast } from '@rebound/server/services/bro
 import { createChannel } from '@rebound/server/services/channels';
 import { seedAudience } from './engine';
 import { tempDatabase } from './lib/db';
+import { peakRssMb } from './lib/peak-rss';
 
 const COUNT = 1_000_000;
 const database = await tempDatabase('rss');
@@ -22,4 +23,4 @@ await scheduleBroadcast(db, { workspaceId: workspace.id, defaultCountry: 'AR' },
 await engine.runUntilIdle({ timeoutMs: 900_000 });
 const seconds = (performance.now() - start) / 1000;
 database.dispose();
-console.log(JSON.stringify({ rssMb: process.resourceUsage().maxRSS / 1024, seconds }));
+console.log(JSON.stringify({ rssMb: peakRssMb(), seconds }));
