@@ -708,18 +708,26 @@ export class BroadcastEngine {
           break;
       }
     }
-    await this.db.transaction(async (tx) => {
-      if (accepted.length) {
-        const values = accepted.map((a) => sql`(${a.id}, ${a.providerMessageId}, ${a.delivered ? 1 : 0})`);
-        await tx.run(sql`UPDATE messages SET
+    const acceptedQuery = accepted.length
+      ? sql`UPDATE messages SET
             state = CASE WHEN messages.state IN ('sending', 'uncertain') THEN (CASE WHEN v.column3 = 1 THEN 'delivered' ELSE 'sent' END) ELSE messages.state END,
             reason = CASE WHEN messages.state IN ('sending', 'uncertain') THEN NULL ELSE messages.reason END,
             provider_message_id = coalesce(messages.provider_message_id, v.column2),
             sent_at = coalesce(messages.sent_at, ${now}),
             delivered_at = CASE WHEN v.column3 = 1 THEN coalesce(messages.delivered_at, ${now}) ELSE messages.delivered_at END,
             lease_owner = NULL, lease_until = NULL, updated_at = ${now}
-          FROM (VALUES ${sql.join(values, sql`, `)}) AS v WHERE messages.id = v.column1`);
-      }
+          FROM (VALUES ${sql.join(
+            accepted.map((a) => sql`(${a.id}, ${a.providerMessageId}, ${a.delivered ? 1 : 0})`),
+            sql`, `,
+          )}) AS v WHERE messages.id = v.column1`
+      : undefined;
+    // The usual case, everything accepted, is one statement: atomic on its own, no transaction round trips.
+    if (acceptedQuery && !failures.length && !retries.length && !uncertain.length) {
+      await this.db.run(acceptedQuery);
+      return;
+    }
+    await this.db.transaction(async (tx) => {
+      if (acceptedQuery) await tx.run(acceptedQuery);
       if (failures.length) await writeFailures(tx as unknown as Database, failures, now);
       for (const retry of retries) {
         await tx.run(sql`UPDATE messages SET state = 'queued', lease_owner = NULL, lease_until = NULL, dispatched_at = NULL,
