@@ -20,15 +20,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { createAdapter } from '../channels';
 import type { ChannelAdapter, ChannelConfig, SendOutcome } from '../channels/types';
 import type { Database } from '../db/client';
-import {
-  type BroadcastStatus,
-  broadcasts,
-  channels,
-  type MessageState,
-  messages,
-  segments,
-  workspaces,
-} from '../db/schema';
+import { type BroadcastStatus, broadcasts, channels, messages, segments, workspaces } from '../db/schema';
 import { freezeAudience, reconcile } from './audience';
 import { assertTransition, finishedStatus, type StateCounts } from './broadcast-state';
 import { recordEvent } from './events';
@@ -859,5 +851,3 @@ export async function settleBroadcastStatus(
     return verdict;
   });
 }
-
-export type { MessageState };

@@ -1,10 +1,16 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ProviderSimulator } from '@rebound/simulators/base';
 import { messageBirdSignatureJwt, messagebirdFormat, startMessageBirdSimulator } from '@rebound/simulators/messagebird';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMessageBirdAdapter, messageBirdOutcome, messagebirdWebhook } from '../../src/channels/messagebird';
-import type { ChannelConfig, OutboundMessage, WebhookRequest } from '../../src/channels/types';
+import type { ChannelConfig, WebhookRequest } from '../../src/channels/types';
+import {
+  CallbackRecorder,
+  runDuringTests,
+  sendIntoHangAndReset,
+  signal,
+  smsMessage,
+  urlOfStoppedSimulator,
+} from './support';
 
 const ACCESS_KEY = 'live_0123456789abcdefghijklm';
 const SIGNING_KEY = 'messagebird-signing-key-0123456789';
@@ -13,18 +19,9 @@ const TO = '+5491155551234';
 
 const format = messagebirdFormat({ accessKey: ACCESS_KEY, signingKey: SIGNING_KEY });
 const parseSend = vi.spyOn(format, 'parseSend');
-let sim: ProviderSimulator;
-
-/** What a tiny webhook receiver saw: method, full URL, headers, raw body. */
-interface Captured {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  rawBody: string;
-}
-const captured: Captured[] = [];
-let receiver: Server;
-let receiverUrl: string;
+const sim = new ProviderSimulator(format);
+/** Rebound's webhook endpoint. */
+const receiver = new CallbackRecorder();
 
 function channel(overrides: Record<string, string> = {}, baseUrl: string | null = sim.baseUrl): ChannelConfig {
   return {
@@ -35,58 +32,17 @@ function channel(overrides: Record<string, string> = {}, baseUrl: string | null 
   };
 }
 
-function message(to: string, statusCallbackUrl?: string): OutboundMessage {
-  return {
-    messageId: 42,
-    to,
-    content: { text: 'Black Friday: 30% off today' },
-    useTemplate: false,
-    ...(statusCallbackUrl && { statusCallbackUrl }),
-  };
-}
-
-function asRequest(c: Captured): WebhookRequest {
-  return { method: c.method, url: c.url, headers: new Headers(c.headers), rawBody: c.rawBody };
-}
-
-const signal = () => AbortSignal.timeout(5_000);
-
-beforeAll(async () => {
-  sim = await new ProviderSimulator(format).start();
-  receiver = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      captured.push({
-        method: req.method ?? '',
-        url: `http://${req.headers.host}${req.url}`,
-        headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
-        rawBody: Buffer.concat(chunks).toString('utf8'),
-      });
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-});
-
-afterAll(async () => {
-  await sim.stop();
-  receiver.closeAllConnections();
-  await new Promise<void>((resolve) => receiver.close(() => resolve()));
-});
+runDuringTests(sim, receiver);
 
 beforeEach(() => {
-  sim.reset();
-  sim.webhookUrl = `${receiverUrl}/webhooks/messagebird/default`;
+  sim.webhookUrl = receiver.url('/webhooks/messagebird/default');
   parseSend.mockClear();
-  captured.length = 0;
 });
 
 describe('MessageBird SMS adapter', () => {
   it('sends the real request and reads the 201 message object', async () => {
-    const reportUrl = `${receiverUrl}/webhooks/messagebird/5?token=abc`;
-    const outcome = await createMessageBirdAdapter(channel()).send(message(TO, reportUrl), signal());
+    const reportUrl = `${receiver.origin}/webhooks/messagebird/5?token=abc`;
+    const outcome = await createMessageBirdAdapter(channel()).send(smsMessage(TO, reportUrl), signal());
     expect(outcome).toEqual({ kind: 'accepted', providerMessageId: expect.stringMatching(/^[0-9a-f]{32}$/) });
 
     const seen = parseSend.mock.calls[0]?.[0];
@@ -110,17 +66,17 @@ describe('MessageBird SMS adapter', () => {
     sim.script('5491100000025', { kind: 'fail', code: 'api:25' });
     sim.script('5491100000002', { kind: 'fail', code: 'api:2' });
     sim.script('5491100000009', { kind: 'fail', code: '9' });
-    expect(await adapter.send(message('+5491100000025'), signal())).toEqual({
+    expect(await adapter.send(smsMessage('+5491100000025'), signal())).toEqual({
       kind: 'failed',
       providerCode: 'api:25',
       providerMessage: 'Not enough balance',
     });
-    expect(await adapter.send(message('+5491100000002'), signal())).toEqual({
+    expect(await adapter.send(smsMessage('+5491100000002'), signal())).toEqual({
       kind: 'failed',
       providerCode: 'api:2',
       providerMessage: 'Request not allowed (incorrect access_key) (access_key)',
     });
-    expect(await adapter.send(message('+5491100000009'), signal())).toMatchObject({
+    expect(await adapter.send(smsMessage('+5491100000009'), signal())).toMatchObject({
       kind: 'failed',
       providerCode: 'api:9',
     });
@@ -129,15 +85,15 @@ describe('MessageBird SMS adapter', () => {
   it('retries 429 (with Retry-After) and 500 code 99', async () => {
     const adapter = createMessageBirdAdapter(channel());
     sim.script(TO, { kind: 'throttle', retryAfterSeconds: 2, times: 1 });
-    expect(await adapter.send(message(TO), signal())).toMatchObject({
+    expect(await adapter.send(smsMessage(TO), signal())).toMatchObject({
       kind: 'retry',
       providerCode: 'http_429',
       retryAfterMs: 2000,
     });
-    expect(await adapter.send(message(TO), signal())).toMatchObject({ kind: 'accepted' });
+    expect(await adapter.send(smsMessage(TO), signal())).toMatchObject({ kind: 'accepted' });
 
     sim.script('5491100000500', { kind: 'serverError' });
-    expect(await adapter.send(message('+5491100000500'), signal())).toEqual({
+    expect(await adapter.send(smsMessage('+5491100000500'), signal())).toEqual({
       kind: 'retry',
       providerCode: 'api:99',
       providerMessage: 'Internal error',
@@ -145,22 +101,20 @@ describe('MessageBird SMS adapter', () => {
   });
 
   it('a wrong access key fails with api:2 (401)', async () => {
-    const outcome = await createMessageBirdAdapter(channel({ accessKey: 'test_wrong' })).send(message(TO), signal());
+    const outcome = await createMessageBirdAdapter(channel({ accessKey: 'test_wrong' })).send(smsMessage(TO), signal());
     expect(outcome).toMatchObject({ kind: 'failed', providerCode: 'api:2' });
     expect(sim.countFor(TO)).toBe(0);
   });
 
   it('is uncertain when the answer never comes or the connection drops, and retries when nothing was sent', async () => {
-    const adapter = createMessageBirdAdapter(channel());
-    sim.script(TO, { kind: 'hang' });
-    expect(await adapter.send(message(TO), AbortSignal.timeout(300))).toMatchObject({ kind: 'uncertain' });
-    sim.script(TO, { kind: 'reset' });
-    expect(await adapter.send(message(TO), signal())).toMatchObject({ kind: 'uncertain' });
+    const { hung, dropped } = await sendIntoHangAndReset(sim, createMessageBirdAdapter(channel()), smsMessage, TO);
+    expect(hung).toMatchObject({ kind: 'uncertain' });
+    expect(dropped).toMatchObject({ kind: 'uncertain' });
 
-    const stopped = await startMessageBirdSimulator({ accessKey: ACCESS_KEY, signingKey: SIGNING_KEY });
-    const deadUrl = stopped.baseUrl;
-    await stopped.stop();
-    expect(await createMessageBirdAdapter(channel({}, deadUrl)).send(message(TO), signal())).toMatchObject({
+    const deadUrl = await urlOfStoppedSimulator(
+      startMessageBirdSimulator({ accessKey: ACCESS_KEY, signingKey: SIGNING_KEY }),
+    );
+    expect(await createMessageBirdAdapter(channel({}, deadUrl)).send(smsMessage(TO), signal())).toMatchObject({
       kind: 'retry',
       providerCode: 'connection',
     });
@@ -181,15 +135,15 @@ describe('MessageBird SMS adapter', () => {
 
 describe('MessageBird status reports', () => {
   it('a delivery_failed report to reportUrl verifies against the exact URL and parses', async () => {
-    const reportUrl = `${receiverUrl}/webhooks/messagebird/5?token=abc`;
+    const reportUrl = `${receiver.origin}/webhooks/messagebird/5?token=abc`;
     sim.script(TO, { kind: 'failLater', code: 'dlr:1' });
-    const outcome = await createMessageBirdAdapter(channel()).send(message(TO, reportUrl), signal());
+    const outcome = await createMessageBirdAdapter(channel()).send(smsMessage(TO, reportUrl), signal());
     expect(outcome.kind).toBe('accepted');
     const providerMessageId = outcome.kind === 'accepted' ? outcome.providerMessageId : '';
     await sim.settle();
 
-    expect(captured).toHaveLength(1);
-    const report = captured[0] as Captured;
+    expect(receiver.requests).toHaveLength(1);
+    const report = receiver.requests[0] as WebhookRequest;
     expect(report.method).toBe('GET');
     expect(report.rawBody).toBe('');
     expect(report.url.startsWith(`${reportUrl}&`)).toBe(true);
@@ -204,10 +158,10 @@ describe('MessageBird status reports', () => {
       statusReason: 'unknown subscriber',
       'price[currency]': 'EUR',
     });
-    expect(report.headers['messagebird-signature-jwt']).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(report.headers.get('messagebird-signature-jwt')).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
 
     const ch = channel();
-    const request = asRequest(report);
+    const request = report;
     expect(messagebirdWebhook.verify(request, ch)).toBe(true);
     expect(messagebirdWebhook.verify(request, channel({ signingKey: 'not-the-key' }))).toBe(false);
     expect(
@@ -251,12 +205,12 @@ describe('MessageBird status reports', () => {
 
   it('a delivered report goes to the default webhook when no reportUrl was given', async () => {
     sim.script(TO, { kind: 'deliverLater' });
-    await createMessageBirdAdapter(channel()).send(message(TO), signal());
+    await createMessageBirdAdapter(channel()).send(smsMessage(TO), signal());
     await sim.settle();
-    const report = captured[0] as Captured;
-    expect(report.url.startsWith(`${receiverUrl}/webhooks/messagebird/default?id=`)).toBe(true);
-    expect(messagebirdWebhook.verify(asRequest(report), channel())).toBe(true);
-    const [update] = messagebirdWebhook.parse(asRequest(report), channel()).updates;
+    const report = receiver.requests[0] as WebhookRequest;
+    expect(report.url.startsWith(`${receiver.origin}/webhooks/messagebird/default?id=`)).toBe(true);
+    expect(messagebirdWebhook.verify(report, channel())).toBe(true);
+    const [update] = messagebirdWebhook.parse(report, channel()).updates;
     expect(update).toMatchObject({ status: 'delivered', messageId: 42 });
     expect(update?.providerCode).toBeUndefined();
   });

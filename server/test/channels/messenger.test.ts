@@ -1,15 +1,23 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { ProviderSimulator } from '@rebound/simulators/base';
+import { ProviderSimulator } from '@rebound/simulators/base';
 import {
   messengerDeliveryWebhook,
   messengerEchoWebhook,
+  messengerFormat,
   messengerInboundWebhook,
   startMessengerSimulator,
 } from '@rebound/simulators/messenger';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createMessengerAdapter, messengerWebhook } from '../../src/channels/messenger';
 import type { ChannelConfig, OutboundMessage, WebhookRequest } from '../../src/channels/types';
+import {
+  adapterSend,
+  CallbackRecorder,
+  postedRequest,
+  runDuringTests,
+  sendIntoHangAndReset,
+  startCallbackRecorder,
+  urlOfStoppedSimulator,
+} from './support';
 
 const credentials = {
   pageAccessToken: 'EAAJpageToken',
@@ -18,44 +26,9 @@ const credentials = {
   verifyToken: 'messenger-verify',
 };
 
-interface Capture {
-  url: string;
-  requests: WebhookRequest[];
-  close(): Promise<void>;
-}
-
-/** A stand-in for Rebound's webhook endpoint: records method, full URL, headers and the raw body. */
-async function startCapture(answer: { status: number; body: string } = { status: 200, body: 'EVENT_RECEIVED' }) {
-  const requests: WebhookRequest[] = [];
-  let base = '';
-  const server: Server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(req.headers)) {
-      for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, v);
-    }
-    requests.push({
-      method: req.method ?? 'GET',
-      url: `${base}${req.url}`,
-      headers,
-      rawBody: Buffer.concat(chunks).toString('utf8'),
-    });
-    res.writeHead(answer.status, { 'content-type': 'text/html' });
-    res.end(answer.body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const capture: Capture = {
-    url: `${base}/webhooks/messenger/2`,
-    requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-  return capture;
-}
-
-let sim: ProviderSimulator;
-let hook: Capture;
+const sim = new ProviderSimulator(messengerFormat({ ...credentials }));
+/** Rebound's webhook endpoint, as Meta sees it. */
+const hook = new CallbackRecorder({ status: 200, body: 'EVENT_RECEIVED' });
 let channel: ChannelConfig;
 
 const message = (to: string, extra: Partial<OutboundMessage> = {}): OutboundMessage => ({
@@ -65,30 +38,15 @@ const message = (to: string, extra: Partial<OutboundMessage> = {}): OutboundMess
   useTemplate: false,
   ...extra,
 });
-const send = (msg: OutboundMessage, signal: AbortSignal = AbortSignal.timeout(5000), config: ChannelConfig = channel) =>
-  createMessengerAdapter(config).send(msg, signal);
-const asRequest = (signed: { headers: Record<string, string>; body: string }): WebhookRequest => ({
-  method: 'POST',
-  url: 'https://rebound.example/webhooks/messenger/2',
-  headers: new Headers(signed.headers),
-  rawBody: signed.body,
-});
+const send = adapterSend(createMessengerAdapter, () => channel);
+const asRequest = (signed: { headers: Record<string, string>; body: string }): WebhookRequest =>
+  postedRequest('https://rebound.example/webhooks/messenger/2', signed);
 
-beforeAll(async () => {
-  sim = await startMessengerSimulator({ ...credentials });
-  hook = await startCapture();
-  sim.webhookUrl = hook.url;
+runDuringTests(sim, hook);
+
+beforeAll(() => {
+  sim.webhookUrl = hook.url('/webhooks/messenger/2');
   channel = { id: 2, type: 'messenger', credentials, baseUrl: sim.baseUrl };
-});
-
-afterAll(async () => {
-  await sim.stop();
-  await hook.close();
-});
-
-beforeEach(() => {
-  sim.reset();
-  hook.requests.length = 0;
 });
 
 describe('Messenger adapter', () => {
@@ -152,10 +110,15 @@ describe('Messenger adapter', () => {
   });
 
   it('no answer in time and a dropped connection are uncertain', async () => {
-    sim.script('6145720212189090', { kind: 'hang' });
-    expect((await send(message('6145720212189090'), AbortSignal.timeout(300))).kind).toBe('uncertain');
-    sim.script('6145720212189091', { kind: 'reset' });
-    expect((await send(message('6145720212189091'))).kind).toBe('uncertain');
+    const { hung, dropped } = await sendIntoHangAndReset(
+      sim,
+      createMessengerAdapter(channel),
+      message,
+      '6145720212189090',
+      '6145720212189091',
+    );
+    expect(hung.kind).toBe('uncertain');
+    expect(dropped.kind).toBe('uncertain');
   });
 
   it('a wrong page token is failed 190', async () => {
@@ -168,9 +131,7 @@ describe('Messenger adapter', () => {
   });
 
   it('a provider that is not listening is a retry "connection"', async () => {
-    const gone = await startMessengerSimulator({ ...credentials });
-    const baseUrl = gone.baseUrl;
-    await gone.stop();
+    const baseUrl = await urlOfStoppedSimulator(startMessengerSimulator({ ...credentials }));
     expect(await send(message('6145720212189110'), undefined, { ...channel, baseUrl })).toMatchObject({
       kind: 'retry',
       providerCode: 'connection',
@@ -178,9 +139,9 @@ describe('Messenger adapter', () => {
   });
 
   it('calls /{version}/me/messages with the page token; a non-Graph 429 is a retry http_429', async () => {
-    const limiter = await startCapture({ status: 429, body: 'slow down' });
+    const limiter = await startCallbackRecorder({ status: 429, body: 'slow down' });
     try {
-      const baseUrl = new URL(limiter.url).origin;
+      const baseUrl = limiter.origin;
       const versioned = { ...channel, baseUrl, credentials: { ...credentials, apiVersion: 'v20.0' } };
       expect(await send(message('6145720212189120'), undefined, versioned)).toMatchObject({
         kind: 'retry',
@@ -190,7 +151,7 @@ describe('Messenger adapter', () => {
       expect(url.pathname).toBe('/v20.0/me/messages');
       expect(url.searchParams.get('access_token')).toBe(credentials.pageAccessToken);
     } finally {
-      await limiter.close();
+      await limiter.stop();
     }
   });
 });

@@ -5,16 +5,17 @@ import {
   telegramMessageUpdate,
   telegramUpdate,
 } from '@rebound/simulators/telegram';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createTelegramAdapter, telegramWebhook } from '../../src/channels/telegram';
 import type { ChannelConfig, OutboundMessage, WebhookRequest } from '../../src/channels/types';
+import { postedRequest, runDuringTests, sendIntoHangAndReset, signal, urlOfStoppedSimulator } from './support';
 
 const BOT_TOKEN = '7000000001:AAH-simulated_token_for_tests_0123456';
 const SECRET = 'telegram-webhook-secret_0123';
 
 const format = telegramFormat({ botToken: BOT_TOKEN });
 const parseSend = vi.spyOn(format, 'parseSend');
-let sim: ProviderSimulator;
+const sim = new ProviderSimulator(format);
 
 function channel(
   overrides: Partial<ChannelConfig['credentials']> = {},
@@ -32,18 +33,9 @@ function message(to: string, text = 'Hola desde Rebound'): OutboundMessage {
   return { messageId: 1, to, content: { text }, useTemplate: false };
 }
 
-const signal = () => AbortSignal.timeout(5_000);
-
-beforeAll(async () => {
-  sim = await new ProviderSimulator(format).start();
-});
-
-afterAll(async () => {
-  await sim.stop();
-});
+runDuringTests(sim);
 
 beforeEach(() => {
-  sim.reset();
   parseSend.mockClear();
 });
 
@@ -108,17 +100,13 @@ describe('Telegram adapter against the simulator', () => {
   });
 
   it('no answer in time and a dropped connection are uncertain', async () => {
-    sim.script('777', { kind: 'hang' });
-    sim.script('778', { kind: 'reset' });
-    const adapter = createTelegramAdapter(channel());
-    expect((await adapter.send(message('777'), AbortSignal.timeout(300))).kind).toBe('uncertain');
-    expect((await adapter.send(message('778'), signal())).kind).toBe('uncertain');
+    const { hung, dropped } = await sendIntoHangAndReset(sim, createTelegramAdapter(channel()), message, '777', '778');
+    expect(hung.kind).toBe('uncertain');
+    expect(dropped.kind).toBe('uncertain');
   });
 
   it('a simulator that is not running is a connection retry', async () => {
-    const down = await new ProviderSimulator(telegramFormat({ botToken: BOT_TOKEN })).start();
-    const baseUrl = down.baseUrl;
-    await down.stop();
+    const baseUrl = await urlOfStoppedSimulator(new ProviderSimulator(telegramFormat({ botToken: BOT_TOKEN })).start());
     const outcome = await createTelegramAdapter(channel({}, baseUrl)).send(message('1'), signal());
     expect(outcome).toMatchObject({ kind: 'retry', providerCode: 'connection' });
   });
@@ -148,12 +136,8 @@ describe('Telegram adapter against the simulator', () => {
 
 describe('Telegram webhook', () => {
   const url = 'https://rebound.example/webhooks/telegram/1';
-  const request = (built: { headers: Record<string, string>; body: string }): WebhookRequest => ({
-    method: 'POST',
-    url,
-    headers: new Headers(built.headers),
-    rawBody: built.body,
-  });
+  const request = (built: { headers: Record<string, string>; body: string }): WebhookRequest =>
+    postedRequest(url, built);
 
   it('verify accepts the secret set in setWebhook and nothing else', () => {
     const update = telegramMessageUpdate({ chatId: 42, text: 'hola' });

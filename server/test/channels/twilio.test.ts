@@ -1,10 +1,16 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ProviderSimulator } from '@rebound/simulators/base';
 import { twilioFormat, twilioInboundWebhook } from '@rebound/simulators/twilio';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createTwilioAdapter, twilioSignature, twilioWebhook } from '../../src/channels/twilio';
-import type { ChannelConfig, OutboundMessage, WebhookRequest } from '../../src/channels/types';
+import type { ChannelConfig, WebhookRequest } from '../../src/channels/types';
+import {
+  CallbackRecorder,
+  runDuringTests,
+  sendIntoHangAndReset,
+  signal,
+  smsMessage,
+  urlOfStoppedSimulator,
+} from './support';
 
 const ACCOUNT_SID = `AC${'1a'.repeat(16)}`;
 const AUTH_TOKEN = 'twilio-auth-token-0123456789abcdef';
@@ -12,18 +18,9 @@ const FROM = '+15005550006';
 
 const format = twilioFormat({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
 const parseSend = vi.spyOn(format, 'parseSend');
-let sim: ProviderSimulator;
-
-/** What a tiny webhook receiver saw: method, full URL, headers, raw body. */
-interface Captured {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  rawBody: string;
-}
-const captured: Captured[] = [];
-let receiver: Server;
-let receiverUrl: string;
+const sim = new ProviderSimulator(format);
+/** Rebound's webhook endpoint: Twilio's status callbacks get an empty 204. */
+const receiver = new CallbackRecorder({ status: 204 });
 
 function channel(overrides: Record<string, string> = {}, baseUrl: string | null = sim.baseUrl): ChannelConfig {
   return {
@@ -34,57 +31,16 @@ function channel(overrides: Record<string, string> = {}, baseUrl: string | null 
   };
 }
 
-function message(to: string, statusCallbackUrl?: string): OutboundMessage {
-  return {
-    messageId: 42,
-    to,
-    content: { text: 'Black Friday: 30% off today' },
-    useTemplate: false,
-    ...(statusCallbackUrl && { statusCallbackUrl }),
-  };
-}
-
-function asRequest(c: Captured): WebhookRequest {
-  return { method: c.method, url: c.url, headers: new Headers(c.headers), rawBody: c.rawBody };
-}
-
-const signal = () => AbortSignal.timeout(5_000);
-
-beforeAll(async () => {
-  sim = await new ProviderSimulator(format).start();
-  receiver = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      captured.push({
-        method: req.method ?? '',
-        url: `http://${req.headers.host}${req.url}`,
-        headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
-        rawBody: Buffer.concat(chunks).toString('utf8'),
-      });
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-});
-
-afterAll(async () => {
-  await sim.stop();
-  receiver.closeAllConnections();
-  await new Promise<void>((resolve) => receiver.close(() => resolve()));
-});
+runDuringTests(sim, receiver);
 
 beforeEach(() => {
-  sim.reset();
   parseSend.mockClear();
-  captured.length = 0;
 });
 
 describe('Twilio adapter against the simulator', () => {
   it('sends the real Messages.json request with Basic auth and a form body', async () => {
-    const callback = `${receiverUrl}/webhooks/twilio/7?messageId=42`;
-    const outcome = await createTwilioAdapter(channel()).send(message('+5491155550001', callback), signal());
+    const callback = `${receiver.origin}/webhooks/twilio/7?messageId=42`;
+    const outcome = await createTwilioAdapter(channel()).send(smsMessage('+5491155550001', callback), signal());
     expect(outcome).toEqual({ kind: 'accepted', providerMessageId: expect.stringMatching(/^SM[0-9a-f]{32}$/) });
 
     const seen = parseSend.mock.calls[0]?.[0];
@@ -103,7 +59,7 @@ describe('Twilio adapter against the simulator', () => {
 
   it('a Messaging Service SID goes as MessagingServiceSid; a number without + gets one', async () => {
     const service = `MG${'2b'.repeat(16)}`;
-    await createTwilioAdapter(channel({ from: service })).send(message('15551230000'), signal());
+    await createTwilioAdapter(channel({ from: service })).send(smsMessage('15551230000'), signal());
     const form = new URLSearchParams(parseSend.mock.calls[0]?.[0].rawBody);
     expect(form.get('To')).toBe('+15551230000');
     expect(form.get('MessagingServiceSid')).toBe(service);
@@ -115,12 +71,12 @@ describe('Twilio adapter against the simulator', () => {
     sim.script('+15551110001', { kind: 'fail', code: '21610' });
     sim.script('+15551110002', { kind: 'fail', code: '21211' });
     const adapter = createTwilioAdapter(channel());
-    expect(await adapter.send(message('+15551110001'), signal())).toEqual({
+    expect(await adapter.send(smsMessage('+15551110001'), signal())).toEqual({
       kind: 'failed',
       providerCode: '21610',
       providerMessage: 'Attempt to send to unsubscribed recipient',
     });
-    expect(await adapter.send(message('+15551110002'), signal())).toEqual({
+    expect(await adapter.send(smsMessage('+15551110002'), signal())).toEqual({
       kind: 'failed',
       providerCode: '21211',
       providerMessage: "The 'To' number +15551110002 is not a valid phone number.",
@@ -131,38 +87,45 @@ describe('Twilio adapter against the simulator', () => {
     sim.script('+15551110003', { kind: 'throttle', retryAfterSeconds: 3, times: 1 });
     sim.script('+15551110004', { kind: 'serverError', times: 1 });
     const adapter = createTwilioAdapter(channel());
-    expect(await adapter.send(message('+15551110003'), signal())).toEqual({
+    expect(await adapter.send(smsMessage('+15551110003'), signal())).toEqual({
       kind: 'retry',
       providerCode: '20429',
       providerMessage: 'Too Many Requests',
       retryAfterMs: 3000,
     });
-    expect((await adapter.send(message('+15551110003'), signal())).kind).toBe('accepted');
-    expect(await adapter.send(message('+15551110004'), signal())).toMatchObject({
+    expect((await adapter.send(smsMessage('+15551110003'), signal())).kind).toBe('accepted');
+    expect(await adapter.send(smsMessage('+15551110004'), signal())).toMatchObject({
       kind: 'retry',
       providerCode: '20500',
     });
-    expect((await adapter.send(message('+15551110004'), signal())).kind).toBe('accepted');
+    expect((await adapter.send(smsMessage('+15551110004'), signal())).kind).toBe('accepted');
   });
 
   it('no answer in time and a dropped connection are uncertain', async () => {
-    sim.script('+15551110005', { kind: 'hang' });
-    sim.script('+15551110006', { kind: 'reset' });
-    const adapter = createTwilioAdapter(channel());
-    expect((await adapter.send(message('+15551110005'), AbortSignal.timeout(300))).kind).toBe('uncertain');
-    expect((await adapter.send(message('+15551110006'), signal())).kind).toBe('uncertain');
+    const { hung, dropped } = await sendIntoHangAndReset(
+      sim,
+      createTwilioAdapter(channel()),
+      smsMessage,
+      '+15551110005',
+      '+15551110006',
+    );
+    expect(hung.kind).toBe('uncertain');
+    expect(dropped.kind).toBe('uncertain');
   });
 
   it('a simulator that is not running is a connection retry', async () => {
-    const down = await new ProviderSimulator(twilioFormat({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN })).start();
-    const baseUrl = down.baseUrl;
-    await down.stop();
-    const outcome = await createTwilioAdapter(channel({}, baseUrl)).send(message('+15551110007'), signal());
+    const baseUrl = await urlOfStoppedSimulator(
+      new ProviderSimulator(twilioFormat({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN })).start(),
+    );
+    const outcome = await createTwilioAdapter(channel({}, baseUrl)).send(smsMessage('+15551110007'), signal());
     expect(outcome).toMatchObject({ kind: 'retry', providerCode: 'connection' });
   });
 
   it('wrong credentials are failed 20003, as Twilio answers them', async () => {
-    const outcome = await createTwilioAdapter(channel({ authToken: 'wrong' })).send(message('+15551110008'), signal());
+    const outcome = await createTwilioAdapter(channel({ authToken: 'wrong' })).send(
+      smsMessage('+15551110008'),
+      signal(),
+    );
     expect(outcome).toEqual({
       kind: 'failed',
       providerCode: '20003',
@@ -179,11 +142,11 @@ describe('Twilio adapter against the simulator', () => {
   });
 
   it('sends nothing without credentials or sender', async () => {
-    expect(await createTwilioAdapter(channel({ authToken: '' })).send(message('+1555'), signal())).toMatchObject({
+    expect(await createTwilioAdapter(channel({ authToken: '' })).send(smsMessage('+1555'), signal())).toMatchObject({
       kind: 'failed',
       providerCode: '20003',
     });
-    expect(await createTwilioAdapter(channel({ from: '' })).send(message('+1555'), signal())).toMatchObject({
+    expect(await createTwilioAdapter(channel({ from: '' })).send(smsMessage('+1555'), signal())).toMatchObject({
       kind: 'failed',
       providerCode: '21603',
     });
@@ -194,12 +157,12 @@ describe('Twilio adapter against the simulator', () => {
 describe('Twilio status callbacks and inbound SMS', () => {
   it('failLater posts a signed "undelivered" callback that verifies and parses', async () => {
     sim.script('+15552220001', { kind: 'failLater', code: '30003', delayMs: 5 });
-    const callback = `${receiverUrl}/webhooks/twilio/7?messageId=42`;
-    const outcome = await createTwilioAdapter(channel()).send(message('+15552220001', callback), signal());
+    const callback = `${receiver.origin}/webhooks/twilio/7?messageId=42`;
+    const outcome = await createTwilioAdapter(channel()).send(smsMessage('+15552220001', callback), signal());
     await sim.settle();
 
-    expect(captured).toHaveLength(1);
-    const request = asRequest(captured[0] as Captured);
+    expect(receiver.requests).toHaveLength(1);
+    const request = receiver.requests[0] as WebhookRequest;
     expect(request.url).toBe(callback);
     expect(request.headers.get('content-type')).toBe('application/x-www-form-urlencoded');
     const params = Object.fromEntries(new URLSearchParams(request.rawBody));
@@ -215,9 +178,9 @@ describe('Twilio status callbacks and inbound SMS', () => {
 
     expect(twilioWebhook.verify(request, channel())).toBe(true);
     expect(twilioWebhook.verify(request, channel({ authToken: 'another-token' }))).toBe(false);
-    expect(twilioWebhook.verify({ ...request, url: `${receiverUrl}/webhooks/twilio/8?messageId=42` }, channel())).toBe(
-      false,
-    );
+    expect(
+      twilioWebhook.verify({ ...request, url: `${receiver.origin}/webhooks/twilio/8?messageId=42` }, channel()),
+    ).toBe(false);
     expect(twilioWebhook.verify({ ...request, rawBody: request.rawBody.replace('30003', '30007') }, channel())).toBe(
       false,
     );
@@ -239,11 +202,11 @@ describe('Twilio status callbacks and inbound SMS', () => {
 
   it('deliverLater posts a signed "delivered" callback', async () => {
     sim.script('+15552220002', { kind: 'deliverLater', delayMs: 5 });
-    const callback = `${receiverUrl}/webhooks/twilio/7?messageId=43`;
-    const outcome = await createTwilioAdapter(channel()).send(message('+15552220002', callback), signal());
+    const callback = `${receiver.origin}/webhooks/twilio/7?messageId=43`;
+    const outcome = await createTwilioAdapter(channel()).send(smsMessage('+15552220002', callback), signal());
     await sim.settle();
 
-    const request = asRequest(captured[0] as Captured);
+    const request = receiver.requests[0] as WebhookRequest;
     expect(twilioWebhook.verify(request, channel())).toBe(true);
     expect(twilioWebhook.parse(request, channel()).updates).toEqual([
       {
@@ -257,12 +220,12 @@ describe('Twilio status callbacks and inbound SMS', () => {
   });
 
   it('without a StatusCallback, callbacks go to the simulator webhook URL', async () => {
-    sim.webhookUrl = `${receiverUrl}/webhooks/twilio/7`;
+    sim.webhookUrl = `${receiver.origin}/webhooks/twilio/7`;
     try {
       sim.script('+15552220003', { kind: 'failLater', code: '30007', delayMs: 5 });
-      await createTwilioAdapter(channel()).send(message('+15552220003'), signal());
+      await createTwilioAdapter(channel()).send(smsMessage('+15552220003'), signal());
       await sim.settle();
-      const request = asRequest(captured[0] as Captured);
+      const request = receiver.requests[0] as WebhookRequest;
       expect(twilioWebhook.verify(request, channel())).toBe(true);
       const [update] = twilioWebhook.parse(request, channel()).updates;
       expect(update).toMatchObject({ status: 'failed', providerCode: '30007' });

@@ -1,10 +1,16 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ProviderSimulator } from '@rebound/simulators/base';
 import { startVonageSimulator, vonageFormat, vonageInboundSms, vonageSign } from '@rebound/simulators/vonage';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ChannelConfig, OutboundMessage, WebhookRequest } from '../../src/channels/types';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ChannelConfig, WebhookRequest } from '../../src/channels/types';
 import { createVonageAdapter, isGsm7, vonageOutcome, vonageWebhook } from '../../src/channels/vonage';
+import {
+  CallbackRecorder,
+  runDuringTests,
+  sendIntoHangAndReset,
+  signal,
+  smsMessage,
+  urlOfStoppedSimulator,
+} from './support';
 
 const API_KEY = 'a1b2c3d4';
 const API_SECRET = 'VonageSecret123';
@@ -14,18 +20,9 @@ const TO = '+5491155551234';
 
 const format = vonageFormat({ apiKey: API_KEY, apiSecret: API_SECRET, signatureSecret: SIGNATURE_SECRET });
 const parseSend = vi.spyOn(format, 'parseSend');
-let sim: ProviderSimulator;
-
-/** What a tiny webhook receiver saw: method, full URL, headers, raw body. */
-interface Captured {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  rawBody: string;
-}
-const captured: Captured[] = [];
-let receiver: Server;
-let receiverUrl: string;
+const sim = new ProviderSimulator(format);
+/** Rebound's webhook endpoint. */
+const receiver = new CallbackRecorder();
 
 function channel(overrides: Record<string, string> = {}, baseUrl: string | null = sim.baseUrl): ChannelConfig {
   return {
@@ -42,60 +39,24 @@ function channel(overrides: Record<string, string> = {}, baseUrl: string | null 
   };
 }
 
-function message(to: string, statusCallbackUrl?: string, text = 'Black Friday: 30% off today'): OutboundMessage {
-  return { messageId: 42, to, content: { text }, useTemplate: false, ...(statusCallbackUrl && { statusCallbackUrl }) };
-}
-
-function asRequest(c: Captured): WebhookRequest {
-  return { method: c.method, url: c.url, headers: new Headers(c.headers), rawBody: c.rawBody };
-}
-
 /** A callback whose JSON body was changed after signing. */
-function withBody(c: Captured, change: (params: Record<string, string>) => void): WebhookRequest {
+function withBody(c: WebhookRequest, change: (params: Record<string, string>) => void): WebhookRequest {
   const params = JSON.parse(c.rawBody) as Record<string, string>;
   change(params);
-  return { ...asRequest(c), rawBody: JSON.stringify(params) };
+  return { ...c, rawBody: JSON.stringify(params) };
 }
 
-const signal = () => AbortSignal.timeout(5_000);
-
-beforeAll(async () => {
-  sim = await new ProviderSimulator(format).start();
-  receiver = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      captured.push({
-        method: req.method ?? '',
-        url: `http://${req.headers.host}${req.url}`,
-        headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
-        rawBody: Buffer.concat(chunks).toString('utf8'),
-      });
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-  sim.webhookUrl = `${receiverUrl}/webhooks/vonage/default`;
-});
-
-afterAll(async () => {
-  await sim.stop();
-  receiver.closeAllConnections();
-  await new Promise<void>((resolve) => receiver.close(() => resolve()));
-});
+runDuringTests(sim, receiver);
 
 beforeEach(() => {
-  sim.reset();
-  sim.webhookUrl = `${receiverUrl}/webhooks/vonage/default`;
+  sim.webhookUrl = receiver.url('/webhooks/vonage/default');
   parseSend.mockClear();
-  captured.length = 0;
 });
 
 describe('Vonage SMS adapter', () => {
   it('sends the real request and reads the accepted answer', async () => {
-    const callback = `${receiverUrl}/webhooks/vonage/3?k=v`;
-    const outcome = await createVonageAdapter(channel()).send(message(TO, callback), signal());
+    const callback = `${receiver.origin}/webhooks/vonage/3?k=v`;
+    const outcome = await createVonageAdapter(channel()).send(smsMessage(TO, callback), signal());
     expect(outcome).toEqual({ kind: 'accepted', providerMessageId: expect.stringMatching(/^[0-9A-F]{16}$/) });
 
     const seen = parseSend.mock.calls[0]?.[0];
@@ -117,7 +78,7 @@ describe('Vonage SMS adapter', () => {
   it('asks for UCS-2 only when the text leaves the GSM-7 alphabet, and keeps alphanumeric senders', async () => {
     expect(isGsm7('¡Oferta! Año nuevo, 30% €')).toBe(true);
     expect(isGsm7('Promoción 🎉')).toBe(false);
-    await createVonageAdapter(channel({ from: 'Rebound' })).send(message(TO, undefined, 'Promoción 🎉'), signal());
+    await createVonageAdapter(channel({ from: 'Rebound' })).send(smsMessage(TO, undefined, 'Promoción 🎉'), signal());
     const params = new URLSearchParams(parseSend.mock.calls[0]?.[0].rawBody);
     expect(params.get('type')).toBe('unicode');
     expect(params.get('from')).toBe('Rebound');
@@ -129,16 +90,16 @@ describe('Vonage SMS adapter', () => {
     sim.script('5491100000007', { kind: 'fail', code: 'status:7' });
     sim.script('5491100000006', { kind: 'fail', code: '6' });
     sim.script('5491100000009', { kind: 'fail', code: 'status:9' });
-    expect(await adapter.send(message('+5491100000007'), signal())).toEqual({
+    expect(await adapter.send(smsMessage('+5491100000007'), signal())).toEqual({
       kind: 'failed',
       providerCode: 'status:7',
       providerMessage: 'Number Barred',
     });
-    expect(await adapter.send(message('+5491100000006'), signal())).toMatchObject({
+    expect(await adapter.send(smsMessage('+5491100000006'), signal())).toMatchObject({
       kind: 'failed',
       providerCode: 'status:6',
     });
-    expect(await adapter.send(message('+5491100000009'), signal())).toMatchObject({
+    expect(await adapter.send(smsMessage('+5491100000009'), signal())).toMatchObject({
       kind: 'failed',
       providerCode: 'status:9',
       providerMessage: 'Partner Quota Violation',
@@ -148,44 +109,38 @@ describe('Vonage SMS adapter', () => {
   it('retries throttling (status 1, no Retry-After), internal errors (status 5) and HTTP 5xx', async () => {
     const adapter = createVonageAdapter(channel());
     sim.script(TO, { kind: 'throttle', times: 1 });
-    const throttled = await adapter.send(message(TO), signal());
+    const throttled = await adapter.send(smsMessage(TO), signal());
     expect(throttled).toEqual({ kind: 'retry', providerCode: 'status:1', providerMessage: 'Throttled' });
-    expect(await adapter.send(message(TO), signal())).toMatchObject({ kind: 'accepted' });
+    expect(await adapter.send(smsMessage(TO), signal())).toMatchObject({ kind: 'accepted' });
 
     sim.script('5491100000005', { kind: 'fail', code: 'status:5' });
-    expect(await adapter.send(message('+5491100000005'), signal())).toMatchObject({
+    expect(await adapter.send(smsMessage('+5491100000005'), signal())).toMatchObject({
       kind: 'retry',
       providerCode: 'status:5',
     });
 
     sim.script('5491100000500', { kind: 'serverError' });
-    expect(await adapter.send(message('+5491100000500'), signal())).toMatchObject({
+    expect(await adapter.send(smsMessage('+5491100000500'), signal())).toMatchObject({
       kind: 'retry',
       providerCode: 'http_500',
     });
   });
 
   it('wrong credentials fail with status:4 Bad Credentials', async () => {
-    const outcome = await createVonageAdapter(channel({ apiSecret: 'wrong' })).send(message(TO), signal());
+    const outcome = await createVonageAdapter(channel({ apiSecret: 'wrong' })).send(smsMessage(TO), signal());
     expect(outcome).toEqual({ kind: 'failed', providerCode: 'status:4', providerMessage: 'Bad Credentials' });
     expect(sim.countFor(TO)).toBe(0);
   });
 
   it('is uncertain when the answer never comes or the connection drops, and retries when nothing was sent', async () => {
-    const adapter = createVonageAdapter(channel());
-    sim.script(TO, { kind: 'hang' });
-    expect(await adapter.send(message(TO), AbortSignal.timeout(300))).toMatchObject({ kind: 'uncertain' });
-    sim.script(TO, { kind: 'reset' });
-    expect(await adapter.send(message(TO), signal())).toMatchObject({ kind: 'uncertain' });
+    const { hung, dropped } = await sendIntoHangAndReset(sim, createVonageAdapter(channel()), smsMessage, TO);
+    expect(hung).toMatchObject({ kind: 'uncertain' });
+    expect(dropped).toMatchObject({ kind: 'uncertain' });
 
-    const stopped = await startVonageSimulator({
-      apiKey: API_KEY,
-      apiSecret: API_SECRET,
-      signatureSecret: SIGNATURE_SECRET,
-    });
-    const deadUrl = stopped.baseUrl;
-    await stopped.stop();
-    expect(await createVonageAdapter(channel({}, deadUrl)).send(message(TO), signal())).toMatchObject({
+    const deadUrl = await urlOfStoppedSimulator(
+      startVonageSimulator({ apiKey: API_KEY, apiSecret: API_SECRET, signatureSecret: SIGNATURE_SECRET }),
+    );
+    expect(await createVonageAdapter(channel({}, deadUrl)).send(smsMessage(TO), signal())).toMatchObject({
       kind: 'retry',
       providerCode: 'connection',
     });
@@ -218,17 +173,17 @@ describe('Vonage SMS adapter', () => {
 
 describe('Vonage delivery receipts and inbound SMS', () => {
   it('a failed DLR posted to the per-message callback verifies and parses', async () => {
-    const callback = `${receiverUrl}/webhooks/vonage/3?k=v`;
+    const callback = `${receiver.origin}/webhooks/vonage/3?k=v`;
     sim.script(TO, { kind: 'failLater', code: 'dlr:6' });
-    const outcome = await createVonageAdapter(channel()).send(message(TO, callback), signal());
+    const outcome = await createVonageAdapter(channel()).send(smsMessage(TO, callback), signal());
     expect(outcome.kind).toBe('accepted');
     await sim.settle();
 
-    expect(captured).toHaveLength(1);
-    const dlr = captured[0] as Captured;
+    expect(receiver.requests).toHaveLength(1);
+    const dlr = receiver.requests[0] as WebhookRequest;
     expect(dlr.method).toBe('POST');
     expect(dlr.url).toBe(callback);
-    expect(dlr.headers['content-type']).toBe('application/json');
+    expect(dlr.headers.get('content-type')).toBe('application/json');
     const body = JSON.parse(dlr.rawBody) as Record<string, string>;
     expect(body).toMatchObject({
       msisdn: '5491155551234',
@@ -242,8 +197,8 @@ describe('Vonage delivery receipts and inbound SMS', () => {
     expect(body.sig).toMatch(/^[0-9A-F]{64}$/);
 
     const ch = channel();
-    expect(vonageWebhook.verify(asRequest(dlr), ch)).toBe(true);
-    expect(vonageWebhook.verify(asRequest(dlr), channel({ signatureSecret: 'not-the-secret' }))).toBe(false);
+    expect(vonageWebhook.verify(dlr, ch)).toBe(true);
+    expect(vonageWebhook.verify(dlr, channel({ signatureSecret: 'not-the-secret' }))).toBe(false);
     expect(
       vonageWebhook.verify(
         withBody(dlr, (p) => Object.assign(p, { 'err-code': '0' })),
@@ -272,11 +227,11 @@ describe('Vonage delivery receipts and inbound SMS', () => {
     // A receipt signed correctly but ten minutes ago is a replay.
     const { sig: _sig, timestamp: _ts, nonce: _nonce, ...fields } = body;
     const stale = vonageSign({ ...fields, timestamp: String(Math.floor(Date.now() / 1000) - 600) }, SIGNATURE_SECRET);
-    expect(vonageWebhook.verify({ ...asRequest(dlr), rawBody: JSON.stringify(stale) }, ch)).toBe(false);
+    expect(vonageWebhook.verify({ ...dlr, rawBody: JSON.stringify(stale) }, ch)).toBe(false);
     const fresh = vonageSign(fields, SIGNATURE_SECRET);
-    expect(vonageWebhook.verify({ ...asRequest(dlr), rawBody: JSON.stringify(fresh) }, ch)).toBe(true);
+    expect(vonageWebhook.verify({ ...dlr, rawBody: JSON.stringify(fresh) }, ch)).toBe(true);
 
-    const content = vonageWebhook.parse(asRequest(dlr), ch);
+    const content = vonageWebhook.parse(dlr, ch);
     expect(content.inbound).toEqual([]);
     expect(content.updates).toEqual([
       {
@@ -292,12 +247,12 @@ describe('Vonage delivery receipts and inbound SMS', () => {
 
   it('a delivered DLR goes to the default webhook when the message named no callback', async () => {
     sim.script(TO, { kind: 'deliverLater' });
-    await createVonageAdapter(channel()).send(message(TO), signal());
+    await createVonageAdapter(channel()).send(smsMessage(TO), signal());
     await sim.settle();
-    const dlr = captured[0] as Captured;
-    expect(dlr.url).toBe(`${receiverUrl}/webhooks/vonage/default`);
-    expect(vonageWebhook.verify(asRequest(dlr), channel())).toBe(true);
-    const [update] = vonageWebhook.parse(asRequest(dlr), channel()).updates;
+    const dlr = receiver.requests[0] as WebhookRequest;
+    expect(dlr.url).toBe(`${receiver.origin}/webhooks/vonage/default`);
+    expect(vonageWebhook.verify(dlr, channel())).toBe(true);
+    const [update] = vonageWebhook.parse(dlr, channel()).updates;
     expect(update).toMatchObject({ status: 'delivered', messageId: 42 });
     expect(update?.providerCode).toBeUndefined();
   });

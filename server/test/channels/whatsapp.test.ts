@@ -1,10 +1,21 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { ProviderSimulator } from '@rebound/simulators/base';
-import { startWhatsAppSimulator, whatsappInboundWebhook, whatsappStatusWebhook } from '@rebound/simulators/whatsapp';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ProviderSimulator } from '@rebound/simulators/base';
+import {
+  startWhatsAppSimulator,
+  whatsappFormat,
+  whatsappInboundWebhook,
+  whatsappStatusWebhook,
+} from '@rebound/simulators/whatsapp';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ChannelConfig, OutboundMessage, WebhookRequest } from '../../src/channels/types';
 import { createWhatsAppAdapter, whatsappWebhook } from '../../src/channels/whatsapp';
+import {
+  adapterSend,
+  CallbackRecorder,
+  postedRequest,
+  runDuringTests,
+  startCallbackRecorder,
+  urlOfStoppedSimulator,
+} from './support';
 
 const credentials = {
   accessToken: 'EAAGm0PX4ZCpsBAtest',
@@ -13,44 +24,9 @@ const credentials = {
   verifyToken: 'verify-me-please',
 };
 
-interface Capture {
-  url: string;
-  requests: WebhookRequest[];
-  close(): Promise<void>;
-}
-
-/** A stand-in for Rebound's webhook endpoint: records method, full URL, headers and the raw body. */
-async function startCapture(answer: { status: number; body: string } = { status: 200, body: 'EVENT_RECEIVED' }) {
-  const requests: WebhookRequest[] = [];
-  let base = '';
-  const server: Server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(req.headers)) {
-      for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, v);
-    }
-    requests.push({
-      method: req.method ?? 'GET',
-      url: `${base}${req.url}`,
-      headers,
-      rawBody: Buffer.concat(chunks).toString('utf8'),
-    });
-    res.writeHead(answer.status, { 'content-type': 'text/html' });
-    res.end(answer.body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const capture: Capture = {
-    url: `${base}/webhooks/whatsapp/1`,
-    requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-  return capture;
-}
-
-let sim: ProviderSimulator;
-let hook: Capture;
+const sim = new ProviderSimulator(whatsappFormat({ ...credentials }));
+/** Rebound's webhook endpoint, as Meta sees it. */
+const hook = new CallbackRecorder({ status: 200, body: 'EVENT_RECEIVED' });
 let channel: ChannelConfig;
 
 const message = (to: string, extra: Partial<OutboundMessage> = {}): OutboundMessage => ({
@@ -60,24 +36,13 @@ const message = (to: string, extra: Partial<OutboundMessage> = {}): OutboundMess
   useTemplate: false,
   ...extra,
 });
-const send = (msg: OutboundMessage, signal: AbortSignal = AbortSignal.timeout(5000), config: ChannelConfig = channel) =>
-  createWhatsAppAdapter(config).send(msg, signal);
+const send = adapterSend(createWhatsAppAdapter, () => channel);
 
-beforeAll(async () => {
-  sim = await startWhatsAppSimulator({ ...credentials });
-  hook = await startCapture();
-  sim.webhookUrl = hook.url;
+runDuringTests(sim, hook);
+
+beforeAll(() => {
+  sim.webhookUrl = hook.url('/webhooks/whatsapp/1');
   channel = { id: 1, type: 'whatsapp', credentials, baseUrl: sim.baseUrl };
-});
-
-afterAll(async () => {
-  await sim.stop();
-  await hook.close();
-});
-
-beforeEach(() => {
-  sim.reset();
-  hook.requests.length = 0;
 });
 
 describe('WhatsApp adapter', () => {
@@ -198,9 +163,7 @@ describe('WhatsApp adapter', () => {
   });
 
   it('a provider that is not listening is a retry "connection"', async () => {
-    const gone = await startWhatsAppSimulator({ ...credentials });
-    const baseUrl = gone.baseUrl;
-    await gone.stop();
+    const baseUrl = await urlOfStoppedSimulator(startWhatsAppSimulator({ ...credentials }));
     expect(await send(message('+5491155550060'), undefined, { ...channel, baseUrl })).toMatchObject({
       kind: 'retry',
       providerCode: 'connection',
@@ -208,26 +171,24 @@ describe('WhatsApp adapter', () => {
   });
 
   it('answers without a Graph error body become http_<status>', async () => {
-    const gateway = await startCapture({ status: 502, body: '<html>Bad Gateway</html>' });
-    const forbidden = await startCapture({ status: 403, body: 'Forbidden' });
+    const gateway = await startCallbackRecorder({ status: 502, body: '<html>Bad Gateway</html>' });
+    const forbidden = await startCallbackRecorder({ status: 403, body: 'Forbidden' });
     try {
-      expect(
-        await send(message('+5491155550070'), undefined, { ...channel, baseUrl: new URL(gateway.url).origin }),
-      ).toMatchObject({
+      expect(await send(message('+5491155550070'), undefined, { ...channel, baseUrl: gateway.origin })).toMatchObject({
         kind: 'retry',
         providerCode: 'http_502',
       });
-      expect(
-        await send(message('+5491155550070'), undefined, { ...channel, baseUrl: new URL(forbidden.url).origin }),
-      ).toMatchObject({
-        kind: 'failed',
-        providerCode: 'http_403',
-      });
+      expect(await send(message('+5491155550070'), undefined, { ...channel, baseUrl: forbidden.origin })).toMatchObject(
+        {
+          kind: 'failed',
+          providerCode: 'http_403',
+        },
+      );
       expect(gateway.requests[0]?.url).toContain(`/v21.0/${credentials.phoneNumberId}/messages`);
       expect(gateway.requests[0]?.headers.get('authorization')).toBe(`Bearer ${credentials.accessToken}`);
     } finally {
-      await gateway.close();
-      await forbidden.close();
+      await gateway.stop();
+      await forbidden.stop();
     }
   });
 });
@@ -309,12 +270,7 @@ describe('WhatsApp webhook', () => {
       text: 'Canción ✓ / ¿precio?',
     });
     expect(body).toContain('\\u00f3');
-    const request: WebhookRequest = {
-      method: 'POST',
-      url: 'https://rebound.example/webhooks/whatsapp/1',
-      headers: new Headers(headers),
-      rawBody: body,
-    };
+    const request = postedRequest('https://rebound.example/webhooks/whatsapp/1', { headers, body });
     expect(whatsappWebhook.verify(request, channel)).toBe(true);
     expect(whatsappWebhook.parse(request, channel)).toEqual({ updates: [], inbound: [{ from: '+5491155550200', at }] });
   });
@@ -329,22 +285,12 @@ describe('WhatsApp webhook', () => {
       clientRef: '9',
       at,
     });
-    const request: WebhookRequest = {
-      method: 'POST',
-      url: 'https://x/wh',
-      headers: new Headers(read.headers),
-      rawBody: read.body,
-    };
+    const request = postedRequest('https://x/wh', read);
     expect(whatsappWebhook.parse(request, channel).updates).toEqual([
       { providerMessageId: 'wamid.abc', messageId: 9, status: 'read', at },
     ]);
     const other = whatsappInboundWebhook({ ...credentials, phoneNumberId: '555000', from: '+5491155550301' });
-    const otherRequest: WebhookRequest = {
-      method: 'POST',
-      url: 'https://x/wh',
-      headers: new Headers(other.headers),
-      rawBody: other.body,
-    };
+    const otherRequest = postedRequest('https://x/wh', other);
     expect(whatsappWebhook.verify(otherRequest, channel)).toBe(true);
     expect(whatsappWebhook.parse(otherRequest, channel)).toEqual({ updates: [], inbound: [] });
     expect(whatsappWebhook.parse({ ...request, rawBody: 'not json' }, channel)).toEqual({ updates: [], inbound: [] });
