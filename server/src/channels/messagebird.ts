@@ -64,6 +64,7 @@ export function createMessageBirdAdapter(channel: ChannelConfig): ChannelAdapter
           },
           body: JSON.stringify(body),
           signal,
+          timeoutMs: message.timeoutMs,
         });
       } catch (error) {
         const providerMessage = error instanceof Error ? error.message : String(error);

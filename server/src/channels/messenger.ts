@@ -70,6 +70,7 @@ export function createMessengerAdapter(channel: ChannelConfig): ChannelAdapter {
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify(messengerMessageBody(message)),
           signal,
+          timeoutMs: message.timeoutMs,
         });
       } catch (error) {
         return networkOutcome(error);

@@ -54,6 +54,7 @@ export function createTelegramAdapter(channel: ChannelConfig): ChannelAdapter {
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ chat_id: chatIdParam(message.to), text: message.content.text }),
           signal,
+          timeoutMs: message.timeoutMs,
         });
       } catch (error) {
         return networkOutcome(error);

@@ -89,6 +89,7 @@ export function createTwilioAdapter(channel: ChannelConfig): ChannelAdapter {
           },
           body: form.toString(),
           signal,
+          timeoutMs: message.timeoutMs,
         });
       } catch (error) {
         if (error instanceof NotSentError)

@@ -14,6 +14,8 @@ export interface OutboundMessage {
   useTemplate: boolean;
   /** Where the provider should post delivery callbacks for this message, when it takes one per message. */
   statusCallbackUrl?: string;
+  /** How long to wait for the provider's answer before the outcome is uncertain (default 15 s). */
+  timeoutMs?: number;
 }
 
 export type SendOutcome =

@@ -70,6 +70,7 @@ export function createVonageAdapter(channel: ChannelConfig): ChannelAdapter {
           headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
           body: params.toString(),
           signal,
+          timeoutMs: message.timeoutMs,
         });
       } catch (error) {
         const providerMessage = error instanceof Error ? error.message : String(error);

@@ -85,6 +85,7 @@ export function createWhatsAppAdapter(channel: ChannelConfig): ChannelAdapter {
           headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
           body: JSON.stringify(whatsappMessageBody(message)),
           signal,
+          timeoutMs: message.timeoutMs,
         });
       } catch (error) {
         return networkOutcome(error);

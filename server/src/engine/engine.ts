@@ -8,7 +8,6 @@
  * database before its request leaves, and a dispatched recipient is never sent again automatically.
  */
 import { randomUUID } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import {
   type BroadcastContent,
   channelCapabilities,
@@ -104,6 +103,7 @@ class Semaphore {
   }
 }
 
+const NEVER_ABORTED = new AbortController().signal;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class BroadcastEngine {
@@ -613,11 +613,6 @@ export class BroadcastEngine {
         slot = Math.max(channelSlot[0]?.start ?? now, broadcastSlot?.[0]?.start ?? now);
         mine = new Set(mark.map((r) => r.id));
       }
-      // One timeout per group, not per request: a million live timers would cost hundreds of MB.
-      // It allows for the group's pacing, so each request still gets about requestTimeoutMs.
-      const signal = AbortSignal.timeout(Math.ceil(slot - now + group.length * interval) + this.requestTimeoutMs);
-      // Every request of the group listens to it.
-      setMaxListeners(0, signal);
       for (let k = 0; k < group.length; k++) {
         const item = group[k] as Claimed;
         if (mine && !mine.has(item.id)) continue;
@@ -635,9 +630,12 @@ export class BroadcastEngine {
                   to: item.identifier,
                   content,
                   useTemplate: item.useTemplate,
+                  timeoutMs: this.requestTimeoutMs,
                   ...(callbackUrl !== undefined && { statusCallbackUrl: callbackUrl }),
                 },
-                signal,
+                // Timeouts are the HTTP client's own (timeoutMs): an abort signal per request costs
+                // listeners and timers at thousands of messages a second.
+                NEVER_ABORTED,
               )
               .catch((error: unknown): SendOutcome => ({ kind: 'uncertain', providerMessage: String(error) }));
             lane.results.push({ item, outcome });
