@@ -3,6 +3,7 @@
  * question that matters to the engine: could the request have reached the provider?
  */
 import { Agent, errors, request } from 'undici';
+import type { SendOutcome } from './types';
 
 export interface HttpAnswer {
   status: number;
@@ -83,4 +84,14 @@ export function retryAfterMs(value: string | string[] | undefined): number | und
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const date = Date.parse(raw);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/**
+ * What a failed request means for the recipient: never sent, so safe to retry; or possibly sent,
+ * so uncertain until a delivery report says otherwise. Every adapter ends its request this way.
+ */
+export function networkOutcome(error: unknown): SendOutcome {
+  if (error instanceof NotSentError)
+    return { kind: 'retry', providerCode: 'connection', providerMessage: error.message };
+  return { kind: 'uncertain', providerMessage: error instanceof Error ? error.message : String(error) };
 }

@@ -23,6 +23,16 @@ export const adapterFactories: Partial<Record<ChannelType, AdapterFactory>> = {
   messagebird_sms: createMessageBirdAdapter,
 };
 
+/** The provider's segment in /webhooks/{provider}/{channelId}, per channel type that has callbacks. */
+export const WEBHOOK_PATHS: Partial<Record<ChannelType, string>> = {
+  whatsapp: 'whatsapp',
+  messenger: 'messenger',
+  telegram: 'telegram',
+  twilio_sms: 'twilio',
+  vonage_sms: 'vonage',
+  messagebird_sms: 'messagebird',
+};
+
 /** Keyed by the provider's segment in /webhooks/{provider}/{channelId}. */
 export const webhookHandlers: Partial<Record<string, WebhookHandler>> = {
   whatsapp: whatsappWebhook,

@@ -19,7 +19,7 @@
  * code; "connection" when the request never left.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { type HttpAnswer, httpRequest, NotSentError, retryAfterMs } from './http';
+import { type HttpAnswer, httpRequest, networkOutcome, retryAfterMs } from './http';
 import type {
   ChannelAdapter,
   ChannelConfig,
@@ -67,9 +67,7 @@ export function createMessageBirdAdapter(channel: ChannelConfig): ChannelAdapter
           timeoutMs: message.timeoutMs,
         });
       } catch (error) {
-        const providerMessage = error instanceof Error ? error.message : String(error);
-        if (error instanceof NotSentError) return { kind: 'retry', providerCode: 'connection', providerMessage };
-        return { kind: 'uncertain', providerMessage };
+        return networkOutcome(error);
       }
       return messageBirdOutcome(answer);
     },

@@ -6,7 +6,7 @@
  * X-Hub-Signature-256 like WhatsApp. `message.metadata` carries Rebound's message ID: Meta repeats it in
  * the message_echoes event, which therefore settles a message whose send timed out.
  */
-import { httpRequest } from './http';
+import { httpRequest, networkOutcome } from './http';
 import {
   asArray,
   asId,
@@ -16,10 +16,8 @@ import {
   graphFailureOutcome,
   isRecord,
   messageIdFromRef,
-  metaHandshake,
-  networkOutcome,
+  metaWebhookHandler,
   parseJson,
-  verifyMetaSignature,
 } from './meta-signature';
 import type {
   ChannelAdapter,
@@ -129,18 +127,4 @@ function parseMessengerWebhook(rawBody: string, channel: ChannelConfig): Webhook
   return content;
 }
 
-export const messengerWebhook: WebhookHandler = {
-  verify(request, channel) {
-    return verifyMetaSignature(
-      request.headers.get('x-hub-signature-256'),
-      channel.credentials.appSecret,
-      request.rawBody,
-    );
-  },
-  parse(request, channel) {
-    return parseMessengerWebhook(request.rawBody, channel);
-  },
-  handshake(url, channel) {
-    return metaHandshake(url, channel.credentials.verifyToken);
-  },
-};
+export const messengerWebhook: WebhookHandler = metaWebhookHandler(parseMessengerWebhook);

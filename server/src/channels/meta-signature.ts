@@ -4,8 +4,8 @@
  * payload, and how a Graph answer or a network error becomes a SendOutcome.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { type HttpAnswer, MaybeSentError, NotSentError, retryAfterMs } from './http';
-import type { SendOutcome } from './types';
+import { type HttpAnswer, retryAfterMs } from './http';
+import type { ChannelConfig, SendOutcome, WebhookContent, WebhookHandler } from './types';
 
 export const DEFAULT_GRAPH_BASE_URL = 'https://graph.facebook.com';
 export const DEFAULT_GRAPH_VERSION = 'v21.0';
@@ -140,14 +140,6 @@ export function graphFailureOutcome(answer: HttpAnswer, rules: GraphErrorRules):
   return { kind: 'failed', providerCode, providerMessage };
 }
 
-/** A request that threw: never sent → retry "connection"; may have been sent (timeout, reset, abort) → uncertain. */
-export function networkOutcome(error: unknown): SendOutcome {
-  if (error instanceof NotSentError)
-    return { kind: 'retry', providerCode: 'connection', providerMessage: error.message };
-  if (error instanceof MaybeSentError) return { kind: 'uncertain', providerMessage: error.message };
-  return { kind: 'uncertain', providerMessage: error instanceof Error ? error.message : String(error) };
-}
-
 export function parseJson(text: string | undefined): unknown {
   if (!text) return undefined;
   try {
@@ -177,4 +169,17 @@ export function messageIdFromRef(value: unknown): number | undefined {
   if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) return undefined;
   const id = Number(value);
   return Number.isSafeInteger(id) && id > 0 ? id : undefined;
+}
+
+/**
+ * WhatsApp and Messenger callbacks come from the same Meta app machinery: X-Hub-Signature-256 with the
+ * app secret, and the GET verification handshake with the verify token. Only the payload differs.
+ */
+export function metaWebhookHandler(parse: (rawBody: string, channel: ChannelConfig) => WebhookContent): WebhookHandler {
+  return {
+    verify: (request, channel) =>
+      verifyMetaSignature(request.headers.get('x-hub-signature-256'), channel.credentials.appSecret, request.rawBody),
+    parse: (request, channel) => parse(request.rawBody, channel),
+    handshake: (url, channel) => metaHandshake(url, channel.credentials.verifyToken),
+  };
 }

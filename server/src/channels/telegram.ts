@@ -15,7 +15,7 @@
  * alone repeats across recipients; the chat ID makes it unique within the bot.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { httpRequest, MaybeSentError, NotSentError, retryAfterMs } from './http';
+import { httpRequest, networkOutcome, retryAfterMs } from './http';
 import type {
   ChannelAdapter,
   ChannelConfig,
@@ -72,13 +72,6 @@ function chatIdParam(to: string): number | string {
     if (Number.isSafeInteger(n)) return n;
   }
   return trimmed;
-}
-
-function networkOutcome(error: unknown): SendOutcome {
-  if (error instanceof NotSentError)
-    return { kind: 'retry', providerCode: 'connection', providerMessage: error.message };
-  if (error instanceof MaybeSentError) return { kind: 'uncertain', providerMessage: error.message };
-  throw error;
 }
 
 function outcomeOf(

@@ -12,7 +12,7 @@
  * callbacks); "http_<status>" when the answer carried no Twilio code; "connection" when the request never left.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { httpRequest, MaybeSentError, NotSentError, retryAfterMs } from './http';
+import { httpRequest, networkOutcome, retryAfterMs } from './http';
 import type {
   ChannelAdapter,
   ChannelConfig,
@@ -92,10 +92,7 @@ export function createTwilioAdapter(channel: ChannelConfig): ChannelAdapter {
           timeoutMs: message.timeoutMs,
         });
       } catch (error) {
-        if (error instanceof NotSentError)
-          return { kind: 'retry', providerCode: 'connection', providerMessage: error.message };
-        if (error instanceof MaybeSentError) return { kind: 'uncertain', providerMessage: error.message };
-        throw error;
+        return networkOutcome(error);
       }
       return outcomeOf(answer.status, answer.headers, answer.text);
     },

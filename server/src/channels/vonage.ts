@@ -23,7 +23,7 @@
  * request never left.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { type HttpAnswer, httpRequest, NotSentError, retryAfterMs } from './http';
+import { type HttpAnswer, httpRequest, networkOutcome, retryAfterMs } from './http';
 import type {
   ChannelAdapter,
   ChannelConfig,
@@ -73,9 +73,7 @@ export function createVonageAdapter(channel: ChannelConfig): ChannelAdapter {
           timeoutMs: message.timeoutMs,
         });
       } catch (error) {
-        const providerMessage = error instanceof Error ? error.message : String(error);
-        if (error instanceof NotSentError) return { kind: 'retry', providerCode: 'connection', providerMessage };
-        return { kind: 'uncertain', providerMessage };
+        return networkOutcome(error);
       }
       return vonageOutcome(answer);
     },

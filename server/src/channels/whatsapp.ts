@@ -5,7 +5,7 @@
  * X-Hub-Signature-256. Rebound's message ID travels as biz_opaque_callback_data, which Meta echoes in
  * every status webhook, so a webhook can settle a message even when the send itself timed out.
  */
-import { httpRequest } from './http';
+import { httpRequest, networkOutcome } from './http';
 import {
   asArray,
   asId,
@@ -16,10 +16,8 @@ import {
   isRecord,
   joinDistinct,
   messageIdFromRef,
-  metaHandshake,
-  networkOutcome,
+  metaWebhookHandler,
   parseJson,
-  verifyMetaSignature,
 } from './meta-signature';
 import type {
   ChannelAdapter,
@@ -165,18 +163,4 @@ function parseWhatsAppWebhook(rawBody: string, channel: ChannelConfig): WebhookC
   return content;
 }
 
-export const whatsappWebhook: WebhookHandler = {
-  verify(request, channel) {
-    return verifyMetaSignature(
-      request.headers.get('x-hub-signature-256'),
-      channel.credentials.appSecret,
-      request.rawBody,
-    );
-  },
-  parse(request, channel) {
-    return parseWhatsAppWebhook(request.rawBody, channel);
-  },
-  handshake(url, channel) {
-    return metaHandshake(url, channel.credentials.verifyToken);
-  },
-};
+export const whatsappWebhook: WebhookHandler = metaWebhookHandler(parseWhatsAppWebhook);

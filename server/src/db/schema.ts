@@ -3,7 +3,16 @@
  * workspace_id, and every query filters on it: that is what keeps workspaces apart.
  */
 
-import type { BroadcastContent, ChannelType, FailureReason, Language, PhoneProblem, Role } from '@rebound/shared';
+import type {
+  BROADCAST_STATUSES,
+  BroadcastContent,
+  ChannelType,
+  FailureReason,
+  Language,
+  PhoneProblem,
+  RECIPIENT_STATES,
+  Role,
+} from '@rebound/shared';
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
@@ -162,15 +171,7 @@ export const segments = sqliteTable(
   ],
 );
 
-export const BROADCAST_STATUSES = [
-  'draft',
-  'scheduled',
-  'sending',
-  'completed',
-  'partially_failed',
-  'failed',
-  'cancelled',
-] as const;
+// The statuses and recipient states are the API's own (shared/src/schemas/broadcasts.ts).
 export type BroadcastStatus = (typeof BROADCAST_STATUSES)[number];
 
 export const broadcasts = sqliteTable(
@@ -231,17 +232,7 @@ export const broadcastTargets = sqliteTable(
   (t) => [primaryKey({ columns: [t.broadcastId, t.contactId] })],
 );
 
-export const MESSAGE_STATES = [
-  'queued',
-  'sending',
-  'sent',
-  'delivered',
-  'failed',
-  'uncertain',
-  'excluded',
-  'cancelled',
-] as const;
-export type MessageState = (typeof MESSAGE_STATES)[number];
+export type MessageState = (typeof RECIPIENT_STATES)[number];
 
 /** One row per recipient of a broadcast: its state, its reason, and the provider's word. */
 export const messages = sqliteTable(

@@ -49,40 +49,38 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
   if (!match) return 0;
   const from = movesFrom[update.status];
   const at = update.at.getTime();
-  const row =
+  const reason =
     update.status === 'failed'
-      ? await first<{
-          id: number;
-          broadcast_id: number;
-          workspace_id: number;
-        }>(
-          db,
-          sql`UPDATE messages SET state = 'failed',
-            reason = ${classifyProviderFailure(channel.type, update.providerCode ?? 'http_0', update.providerMessage)},
+      ? classifyProviderFailure(channel.type, update.providerCode ?? 'http_0', update.providerMessage)
+      : null;
+  type Moved = { id: number; broadcast_id: number; workspace_id: number; name: string };
+  const returning = sql`RETURNING id, broadcast_id, workspace_id, (SELECT name FROM broadcasts WHERE id = broadcast_id) AS name`;
+  const row = reason
+    ? await first<Moved>(
+        db,
+        sql`UPDATE messages SET state = 'failed', reason = ${reason},
             provider_code = ${update.providerCode ?? null}, provider_message = ${update.providerMessage ?? null},
             provider_message_id = coalesce(provider_message_id, ${update.providerMessageId ?? null}),
             failed_at = ${at}, lease_owner = NULL, lease_until = NULL, updated_at = ${now}
-          WHERE ${match} AND state IN ${from} RETURNING id, broadcast_id, workspace_id`,
-        )
-      : await first<{ id: number; broadcast_id: number; workspace_id: number }>(
-          db,
-          sql`UPDATE messages SET
+          WHERE ${match} AND state IN ${from} ${returning}`,
+      )
+    : await first<Moved>(
+        db,
+        sql`UPDATE messages SET
             state = ${update.status === 'sent' ? 'sent' : 'delivered'},
             reason = NULL,
             provider_message_id = coalesce(provider_message_id, ${update.providerMessageId ?? null}),
             sent_at = coalesce(sent_at, ${at}),
             delivered_at = ${update.status === 'sent' ? null : at}, updated_at = ${now}
-          WHERE ${match} AND state IN ${from} RETURNING id, broadcast_id, workspace_id`,
-        );
+          WHERE ${match} AND state IN ${from} ${returning}`,
+      );
   if (!row) return 0;
-  if (update.status === 'failed') {
-    const reason = classifyProviderFailure(channel.type, update.providerCode ?? 'http_0', update.providerMessage);
-    const [broadcast] = await db.all<{ name: string }>(sql`SELECT name FROM broadcasts WHERE id = ${row.broadcast_id}`);
+  if (reason) {
     await recordEvent(db, {
       workspaceId: row.workspace_id,
       type: 'messages.failed',
       broadcastId: row.broadcast_id,
-      data: { name: broadcast?.name, count: 1, byReason: { [reason]: 1 }, late: true },
+      data: { name: row.name, count: 1, byReason: { [reason]: 1 }, late: true },
       at: now,
     });
   }

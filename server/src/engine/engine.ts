@@ -16,7 +16,7 @@ import {
   SegmentFilterSchema,
 } from '@rebound/shared';
 import { and, eq, sql } from 'drizzle-orm';
-import { createAdapter } from '../channels';
+import { createAdapter, WEBHOOK_PATHS } from '../channels';
 import type { ChannelAdapter, ChannelConfig, SendOutcome } from '../channels/types';
 import type { Database } from '../db/client';
 import { type BroadcastStatus, broadcasts, channels, messages, segments, workspaces } from '../db/schema';
@@ -75,16 +75,6 @@ interface Lane {
   pendingFlushes: number;
   lastFlush: number;
 }
-
-/** Where each provider posts its callbacks (see routes/webhooks). */
-export const WEBHOOK_PATHS: Partial<Record<ChannelRow['type'], string>> = {
-  whatsapp: 'whatsapp',
-  messenger: 'messenger',
-  telegram: 'telegram',
-  twilio_sms: 'twilio',
-  vonage_sms: 'vonage',
-  messagebird_sms: 'messagebird',
-};
 
 class Semaphore {
   private waiting: (() => void)[] = [];

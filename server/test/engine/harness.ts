@@ -1,4 +1,4 @@
-import type { ProviderSimulator } from '@rebound/simulators';
+import { type ProviderSimulator, startWhatsAppSimulator } from '@rebound/simulators';
 import { sql } from 'drizzle-orm';
 import { afterAll } from 'vitest';
 import { BroadcastEngine, type EngineOptions } from '../../src/engine/engine';
@@ -104,4 +104,38 @@ export async function harness(): Promise<Harness> {
       );
     },
   };
+}
+
+export const S1_TEMPLATE = {
+  text: '¡Black Friday!',
+  template: { name: 'black_friday', language: 'es_AR', parameters: [] },
+};
+
+/**
+ * S1 as the reference page tells it: a WhatsApp channel limited to 1,000 unique recipients a day and
+ * a "Black Friday" broadcast to 1,500 contacts, created (not yet scheduled).
+ */
+export async function s1Broadcast(h: Harness, channelName = 'WhatsApp') {
+  const sim = await startWhatsAppSimulator({
+    accessToken: WA.accessToken,
+    phoneNumberId: WA.phoneNumberId,
+    appSecret: WA.appSecret,
+  });
+  h.simulators.push(sim);
+  const channel = await h.channel({
+    type: 'whatsapp',
+    name: channelName,
+    credentials: WA,
+    baseUrl: sim.baseUrl,
+    limits: { dailyQuota: 1000, messagesPerSecond: 5000 },
+  });
+  await h.seedContacts(1500, 'black friday');
+  const segment = await h.segment('Black Friday', 'black friday');
+  const broadcast = await h.broadcast({
+    name: 'Black Friday',
+    channelId: channel.id,
+    segmentId: segment.id,
+    content: S1_TEMPLATE,
+  });
+  return { sim, channelId: channel.id, broadcastId: broadcast.id };
 }

@@ -2,35 +2,18 @@
 import { startWhatsAppSimulator } from '@rebound/simulators';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, harness, WA } from './harness';
+import { type Harness, harness, S1_TEMPLATE, s1Broadcast, WA } from './harness';
 
 let h: Harness;
 let channelId: number;
 let s1: number;
 let sentAt: number;
 const DAY = 24 * 3_600_000;
-const TEMPLATE = { text: '¡Black Friday!', template: { name: 'black_friday', language: 'es_AR', parameters: [] } };
+const TEMPLATE = S1_TEMPLATE;
 
 beforeAll(async () => {
   h = await harness();
-  const sim = await startWhatsAppSimulator({
-    accessToken: WA.accessToken,
-    phoneNumberId: WA.phoneNumberId,
-    appSecret: WA.appSecret,
-  });
-  h.simulators.push(sim);
-  channelId = (
-    await h.channel({
-      type: 'whatsapp',
-      name: 'WhatsApp ventas',
-      credentials: WA,
-      baseUrl: sim.baseUrl,
-      limits: { dailyQuota: 1000, messagesPerSecond: 5000 },
-    })
-  ).id;
-  await h.seedContacts(1500, 'black friday');
-  const segment = await h.segment('Black Friday', 'black friday');
-  s1 = (await h.broadcast({ name: 'Black Friday', channelId, segmentId: segment.id, content: TEMPLATE })).id;
+  ({ channelId, broadcastId: s1 } = await s1Broadcast(h, 'WhatsApp ventas'));
   sentAt = Date.now();
   await h.schedule(s1);
   await h.engine().runUntilIdle();

@@ -3,36 +3,18 @@
  * re-import them with "update existing contacts only" by contact ID adding a tag, build the segment
  * "contact tag has any of <tag>", send again) ends where the one-click path ends.
  */
-import { startWhatsAppSimulator } from '@rebound/simulators';
 import Papa from 'papaparse';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, harness, WA } from './harness';
+import { type Harness, harness, S1_TEMPLATE, s1Broadcast } from './harness';
 
 let h: Harness;
 let whatsapp: number;
 let s1: number;
-const TEMPLATE = { text: '¡Black Friday!', template: { name: 'black_friday', language: 'es_AR', parameters: [] } };
+const TEMPLATE = S1_TEMPLATE;
 
 beforeAll(async () => {
   h = await harness();
-  const sim = await startWhatsAppSimulator({
-    accessToken: WA.accessToken,
-    phoneNumberId: WA.phoneNumberId,
-    appSecret: WA.appSecret,
-  });
-  h.simulators.push(sim);
-  whatsapp = (
-    await h.channel({
-      type: 'whatsapp',
-      name: 'WhatsApp',
-      credentials: WA,
-      baseUrl: sim.baseUrl,
-      limits: { dailyQuota: 1000, messagesPerSecond: 5000 },
-    })
-  ).id;
-  await h.seedContacts(1500, 'black friday');
-  const segment = await h.segment('Black Friday', 'black friday');
-  s1 = (await h.broadcast({ name: 'Black Friday', channelId: whatsapp, segmentId: segment.id, content: TEMPLATE })).id;
+  ({ channelId: whatsapp, broadcastId: s1 } = await s1Broadcast(h));
   await h.schedule(s1);
   // Another channel's failures in the same export: the manual path filters them out by channel ID.
   const sandbox = (await h.channel({ type: 'sandbox', name: 'Pruebas' })).id;

@@ -6,11 +6,10 @@
 
 import { and, eq, isNull } from 'drizzle-orm';
 import { type Context, Hono } from 'hono';
-import { webhookHandlers } from '../../channels';
+import { WEBHOOK_PATHS, webhookHandlers } from '../../channels';
 import type { ChannelConfig } from '../../channels/types';
 import { channels } from '../../db/schema';
 import { applyWebhook } from '../../engine/delivery';
-import { WEBHOOK_PATHS } from '../../engine/engine';
 import type { AppEnv } from '../../lib/env';
 import { ApiError, notFound } from '../../lib/errors';
 
