@@ -546,6 +546,22 @@ export class BroadcastEngine {
     return `${this.publicUrl}/webhooks/${path}/${channel.id}?messageId=${messageId}`;
   }
 
+  /** One send slot taken now, on the channel and, when it is slower, on the broadcast. */
+  private async freshSlot(broadcast: BroadcastRow, channel: ChannelRow): Promise<number> {
+    const now = this.clock();
+    const [channelSlot] = await this.db.all<{ start: number }>(
+      sendSlotsQuery(`channel:${channel.id}`, channel.messagesPerSecond, 1, now),
+    );
+    let start = channelSlot?.start ?? now;
+    if (broadcast.sendRate !== null && broadcast.sendRate < channel.messagesPerSecond) {
+      const [broadcastSlot] = await this.db.all<{ start: number }>(
+        sendSlotsQuery(`broadcast:${broadcast.id}`, broadcast.sendRate, 1, now),
+      );
+      start = Math.max(start, broadcastSlot?.start ?? now);
+    }
+    return start;
+  }
+
   /** Writes outcomes behind the sends, one flush after another. */
   private scheduleFlush(lane: Lane, broadcast: BroadcastRow, channel: ChannelRow): void {
     const batch = lane.results.splice(0);
@@ -573,7 +589,8 @@ export class BroadcastEngine {
     const content = broadcast.content as BroadcastContent;
 
     // A crash leaves at most two groups marked dispatched but unsent (this one and the next claimed).
-    const groupSize = batch.slot === undefined ? this.groupSize(rate) : claimed.length;
+    const paced = batch.slot === undefined;
+    const groupSize = paced ? this.groupSize(rate) : claimed.length;
     for (let start = 0; start < claimed.length; start += groupSize) {
       // The driver answers in microtasks and the sandbox at once: without a turn of the event loop
       // here, a big broadcast would starve timers and the HTTP API in the same process.
@@ -610,7 +627,12 @@ export class BroadcastEngine {
         const task = (async () => {
           try {
             // Never early: a send waits for its slot, rounded up to the timer's millisecond.
-            const wait = slot + k * interval - this.clock();
+            let wait = slot + k * interval - this.clock();
+            // Never in a burst either: on a paced channel a send that missed its slot (the process
+            // stalled) takes a fresh one, or it would go out with the slots other processes use now.
+            // (Unpaced channels claim ahead, so their sends are always "late", and harmlessly so.)
+            if (paced && wait < -Math.max(5, 4 * interval))
+              wait = (await this.freshSlot(broadcast, channel)) - this.clock();
             if (wait > 0) await sleep(Math.ceil(wait));
             const callbackUrl = this.statusCallbackUrl(channel, item.id);
             const outcome = await adapter
