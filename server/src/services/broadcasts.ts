@@ -11,7 +11,7 @@ import {
   SegmentFilterSchema,
   windowFixes,
 } from '@rebound/shared';
-import { and, desc, eq, lt, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { broadcasts, channels, messages, segments } from '../db/schema';
 import { countAudience, snapshotTargets } from '../engine/audience';
@@ -111,7 +111,12 @@ export async function getBroadcast(db: Database, workspaceId: number, id: number
 export async function listBroadcasts(
   db: Database,
   workspaceId: number,
-  query: { cursor?: string | undefined; limit: number; status?: BroadcastRow['status'] | undefined },
+  query: {
+    cursor?: string | undefined;
+    limit: number;
+    status?: BroadcastRow['status'] | undefined;
+    name?: string[] | undefined;
+  },
   language: Language,
 ) {
   const conditions: SQL[] = [eq(broadcasts.workspaceId, workspaceId)];
@@ -122,6 +127,7 @@ export async function listBroadcasts(
     conditions.push(lt(broadcasts.id, after));
   }
   if (query.status) conditions.push(eq(broadcasts.status, query.status));
+  if (query.name?.length) conditions.push(inArray(broadcasts.name, query.name));
   const rows = await db
     .select()
     .from(broadcasts)

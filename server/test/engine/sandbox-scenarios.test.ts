@@ -218,3 +218,24 @@ describe('the state machine', () => {
     expect(res.status).toBe(403);
   });
 });
+
+describe('the broadcast list finds broadcasts by the names a helpdesk page shows', () => {
+  it('name= (repeatable) returns exactly the broadcasts with those names', async () => {
+    const segment = await h.segment('by name', 's3');
+    const names = ['Black Friday 2026', 'Promo <b>Navidad</b> ñ', 'Otra difusión'];
+    for (const name of names)
+      await h.broadcast({ name, channelId: sandbox, segmentId: segment.id, content: { text: 'x' } });
+    const query = new URLSearchParams([
+      ['name', names[0] as string],
+      ['name', names[1] as string],
+      ['name', 'No existe'],
+    ]);
+    const res = await h.server.request('GET', `/api/v1/broadcasts?${query}`, { token: h.ws.tokens.agent });
+    expect(res.status).toBe(200);
+    expect(res.body.data.map((b: { name: string }) => b.name).sort()).toEqual([names[0], names[1]].sort());
+    const one = await h.server.request('GET', `/api/v1/broadcasts?name=${encodeURIComponent('Otra difusión')}`, {
+      token: h.ws.tokens.agent,
+    });
+    expect(one.body.data.map((b: { name: string }) => b.name)).toEqual(['Otra difusión']);
+  });
+});

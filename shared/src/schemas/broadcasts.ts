@@ -154,8 +154,18 @@ export const ResendResultSchema = z.object({
   reused: z.boolean().meta({ description: 'True when an earlier call already created the re-send.' }),
 });
 
+const broadcastName = z.string().trim().min(1).max(200);
+
 export const BroadcastListQuerySchema = PageQuerySchema.extend({
   status: z.enum(BROADCAST_STATUSES).optional(),
+  name: z
+    .union([broadcastName, z.array(broadcastName).max(100)])
+    .transform((value) => (Array.isArray(value) ? value : [value]))
+    .optional()
+    .meta({
+      description:
+        'Only broadcasts with exactly one of these names (repeat the parameter). The extension uses it to find the broadcasts named on a helpdesk page.',
+    }),
 });
 export const BroadcastPageSchema = pageOf(BroadcastSchema);
 
