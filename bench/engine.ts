@@ -2,7 +2,7 @@
  * engine.*: the broadcast engine end to end (resolve the segment, freeze the audience, send, final
  * state), each beside a baseline run in the same process.
  */
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { BroadcastEngine } from '@rebound/server/engine';
 import { createBroadcast, scheduleBroadcast } from '@rebound/server/services/broadcasts';
@@ -104,11 +104,10 @@ export async function benchHttp(): Promise<BenchResult[]> {
   const COUNT = 20_000;
   const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
   const creds = { accessToken: 'bench-token', phoneNumberId: '1000', appSecret: 'bench-secret', verifyToken: 'v' };
-  const sim = await startWhatsAppSimulator({
-    accessToken: creds.accessToken,
-    phoneNumberId: creds.phoneNumberId,
-    appSecret: creds.appSecret,
-  });
+  const simOptions = { accessToken: creds.accessToken, phoneNumberId: creds.phoneNumberId, appSecret: creds.appSecret };
+  const sim = process.env.BENCH_SIM_INPROCESS
+    ? await inProcessSimulator(simOptions)
+    : await simulatorProcess(simOptions);
   const database = await tempDatabase('http');
   try {
     const seconds = await timeBroadcast(
@@ -123,8 +122,9 @@ export async function benchHttp(): Promise<BenchResult[]> {
       COUNT,
       { concurrency: CONCURRENCY },
     );
-    if (sim.requests.length !== COUNT) throw new Error(`simulator saw ${sim.requests.length} requests`);
-    sim.reset();
+    const seen = await sim.requestCount();
+    if (seen !== COUNT) throw new Error(`simulator saw ${seen} requests`);
+    await sim.reset();
     // Baseline: the same requests with undici at the same concurrency, nothing else.
     const agent = new Agent({ connections: CONCURRENCY });
     let next = 0;
@@ -182,6 +182,55 @@ export async function benchHttp(): Promise<BenchResult[]> {
     database.dispose();
     await sim.stop();
   }
+}
+
+interface SimulatorHandle {
+  baseUrl: string;
+  requestCount(): Promise<number>;
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+type WhatsAppSimulatorOptions = Parameters<typeof startWhatsAppSimulator>[0];
+
+async function inProcessSimulator(options: WhatsAppSimulatorOptions): Promise<SimulatorHandle> {
+  const sim = await startWhatsAppSimulator(options);
+  return {
+    baseUrl: sim.baseUrl,
+    requestCount: async () => sim.requests.length,
+    reset: async () => sim.reset(),
+    stop: () => sim.stop(),
+  };
+}
+
+/**
+ * The simulator in a child process (./simulator-child.ts), driven through its control paths. A real
+ * provider is never in our process: in-process, the simulator's own work would be counted against
+ * whichever client shares the event loop with it.
+ */
+async function simulatorProcess(options: WhatsAppSimulatorOptions): Promise<SimulatorHandle> {
+  const script = fileURLToPath(new URL('./simulator-child.ts', import.meta.url));
+  const child = fork(script, {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, BENCH_SIMULATOR: JSON.stringify(options) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const baseUrl = await new Promise<string>((resolve, reject) => {
+    child.once('message', (message) => resolve((message as { baseUrl: string }).baseUrl));
+    child.once('exit', (code) => reject(new Error(`simulator process exited with ${code}`)));
+  });
+  const control = (path: string, method = 'GET') =>
+    request(`${baseUrl}/__simulator/${path}`, { method }).then((res) => res.body.json());
+  return {
+    baseUrl,
+    requestCount: async () => ((await control('requests')) as { requests: unknown[] }).requests.length,
+    reset: async () => void (await control('reset', 'POST')),
+    stop: async () => {
+      child.disconnect();
+      await exited;
+    },
+  };
 }
 
 /** Peak RSS of a 1,000,000-recipient sandbox broadcast, measured in a child process of its own. */

@@ -42,6 +42,7 @@ export function failureConditions(workspaceId: number, filters: FailureFilters):
   const parts: SQL[] = [sql`m.workspace_id = ${workspaceId}`, sql`m.state IN ('failed', 'excluded')`];
   if (filters.broadcastId?.length) parts.push(sql`m.broadcast_id IN ${filters.broadcastId}`);
   if (filters.channelId !== undefined) parts.push(sql`m.channel_id = ${filters.channelId}`);
+  if (filters.contactId !== undefined) parts.push(sql`m.contact_id = ${filters.contactId}`);
   if (filters.reason) parts.push(sql`m.reason = ${filters.reason}`);
   if (filters.from) parts.push(sql`m.failed_at >= ${Date.parse(filters.from)}`);
   if (filters.to) parts.push(sql`m.failed_at < ${Date.parse(filters.to)}`);

@@ -67,6 +67,8 @@ describe('the failed-message log', () => {
     const one = (await get(`/api/v1/failed-messages?broadcastId=${s1}&limit=1`)).body.data[0];
     expect(await count(`q=${encodeURIComponent(one.contact.name)}`)).toBe(1);
     expect(await count(`q=${encodeURIComponent(one.contact.identifier)}`)).toBe(1);
+    const ofContact = (await get(`/api/v1/failed-messages?contactId=${one.contact.id}`)).body.data;
+    expect(ofContact.map((m: { messageId: number }) => m.messageId)).toEqual([one.messageId]);
     expect((await get('/api/v1/failed-messages?reason=not_a_reason')).status).toBe(422);
   });
 

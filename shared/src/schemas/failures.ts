@@ -13,6 +13,7 @@ export const FailureFiltersSchema = z.object({
   from: z.iso.datetime({ offset: true }).optional().meta({ description: 'Failures at or after this time.' }),
   to: z.iso.datetime({ offset: true }).optional().meta({ description: 'Failures before this time.' }),
   channelId: IdSchema.optional(),
+  contactId: IdSchema.optional().meta({ description: "One contact's failed messages (a contact page)." }),
   reason: z.enum(FAILURE_REASONS).optional(),
   q: z
     .string()
