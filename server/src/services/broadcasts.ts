@@ -116,6 +116,7 @@ export async function listBroadcasts(
     limit: number;
     status?: BroadcastRow['status'] | undefined;
     name?: string[] | undefined;
+    resendOfId?: number | undefined;
   },
   language: Language,
 ) {
@@ -128,6 +129,7 @@ export async function listBroadcasts(
   }
   if (query.status) conditions.push(eq(broadcasts.status, query.status));
   if (query.name?.length) conditions.push(inArray(broadcasts.name, query.name));
+  if (query.resendOfId !== undefined) conditions.push(eq(broadcasts.resendOfId, query.resendOfId));
   const rows = await db
     .select()
     .from(broadcasts)

@@ -158,6 +158,7 @@ const broadcastName = z.string().trim().min(1).max(200);
 
 export const BroadcastListQuerySchema = PageQuerySchema.extend({
   status: z.enum(BROADCAST_STATUSES).optional(),
+  resendOfId: IdSchema.optional().meta({ description: 'Only the re-sends of this broadcast.' }),
   name: z
     .union([broadcastName, z.array(broadcastName).max(100)])
     .transform((value) => (Array.isArray(value) ? value : [value]))
