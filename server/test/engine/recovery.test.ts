@@ -134,8 +134,8 @@ describe('tag and re-send (S1)', () => {
       targetCount: 500,
       name: 'Black Friday (reenvío)',
     });
-    const resends = (await get(`/api/v1/broadcasts?resendOfId=${s1}`)).body.data;
-    expect(resends.map((b: { id: number }) => b.id)).toEqual([result.broadcastId]);
+    const listed = (await get(`/api/v1/broadcasts?resendOfId=${s1}`)).body.data;
+    expect(listed.map((b: { id: number }) => b.id)).toEqual([result.broadcastId]);
 
     const again = (await h.server.request('POST', `/api/v1/broadcasts/${s1}/resend`, { token: h.ws.tokens.agent }))
       .body;
