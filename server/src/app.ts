@@ -4,6 +4,7 @@ import { type AppDeps, createBaseApp } from './lib/create-app';
 import { broadcastsRouter } from './routes/broadcasts';
 import { channelsRouter } from './routes/channels';
 import { contactsRouter } from './routes/contacts';
+import { demoRouter } from './routes/demo';
 import { eventsRouter } from './routes/events';
 import { exportsRouter } from './routes/exports';
 import { failedMessagesRouter } from './routes/failed-messages';
@@ -24,6 +25,7 @@ export function createApp(deps: AppDeps) {
   });
   app.use('/api/*', requireToken);
   app.route('/', healthRouter);
+  app.route('/', demoRouter);
   const v1 = [
     meRouter,
     contactsRouter,

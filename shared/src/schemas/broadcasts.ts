@@ -153,6 +153,8 @@ export const ResendResultSchema = z.object({
   scheduledAt: TimestampSchema.nullable(),
   reused: z.boolean().meta({ description: 'True when an earlier call already created the re-send.' }),
 });
+export type ResendBody = z.input<typeof ResendBodySchema>;
+export type ResendResult = z.infer<typeof ResendResultSchema>;
 
 const broadcastName = z.string().trim().min(1).max(200);
 

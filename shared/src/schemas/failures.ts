@@ -72,3 +72,4 @@ export const FailureSummarySchema = z.object({
   ),
   retryable: z.object({ now: z.number().int(), later: z.number().int(), never: z.number().int() }),
 });
+export type FailureSummary = z.infer<typeof FailureSummarySchema>;

@@ -16,6 +16,7 @@ export const MeSchema = z.object({
   role: RoleSchema,
   tokenName: z.string(),
 });
+export type Me = z.infer<typeof MeSchema>;
 
 export const TokenCreateSchema = z.object({
   name: z.string().trim().min(1).max(100).meta({ example: 'Extension of Ana' }),
