@@ -1,18 +1,124 @@
-import { CHANNEL_TYPES, channelCapabilities } from '@rebound/shared/channels';
+/** The toolbar popup: recent broadcasts, and for one of them the reasons, the channel's limit and the re-send. */
 
-/** Placeholder popup: lists which channels can broadcast, straight from the shared channel table. */
-export function App() {
+import { useSignal } from '@preact/signals';
+import type { Language } from '@rebound/shared/i18n';
+import { useEffect, useMemo } from 'preact/hooks';
+import { ReportCard } from '../../components/ReportCard';
+import { formatNumber, statusLabel, translate } from '../../lib/i18n';
+import { ask, sendMessage } from '../../lib/messaging';
+import type { BroadcastLite, BroadcastReport } from '../../lib/report';
+import { createResendState } from '../../lib/resend-state';
+
+type View =
+  | { kind: 'loading' }
+  | { kind: 'not-configured' }
+  | { kind: 'list'; broadcasts: BroadcastLite[] }
+  | { kind: 'report'; report: BroadcastReport }
+  | { kind: 'error'; message: string };
+
+export function App({
+  language,
+  configured,
+  initialBroadcast,
+}: {
+  language: Language;
+  configured: boolean;
+  initialBroadcast: number | null;
+}) {
+  const view = useSignal<View>({ kind: 'loading' });
+  const resend = useMemo(
+    () =>
+      createResendState({
+        resend: (broadcastId, body) => ask(sendMessage('resend', { broadcastId, body })),
+        broadcast: (id) => ask(sendMessage('broadcast', { id })),
+        wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      }),
+    [],
+  );
+  const t = (key: Parameters<typeof translate>[1], params?: Record<string, string | number>) =>
+    translate(language, key, params);
+
+  async function show(load: () => Promise<View>) {
+    view.value = { kind: 'loading' };
+    try {
+      view.value = await load();
+    } catch (error) {
+      view.value = { kind: 'error', message: (error as Error).message };
+    }
+  }
+  const showList = () => show(async () => ({ kind: 'list', broadcasts: await ask(sendMessage('recentBroadcasts')) }));
+  const showReport = (broadcastId: number) => {
+    resend.stop();
+    resend.progress.value = { phase: 'idle' };
+    return show(async () => {
+      const report = await ask(sendMessage('report', { broadcastId }));
+      return report ? { kind: 'report', report } : { kind: 'error', message: t('noBroadcasts') };
+    });
+  };
+
+  useEffect(() => {
+    if (!configured) view.value = { kind: 'not-configured' };
+    else if (initialBroadcast !== null) void showReport(initialBroadcast);
+    else void showList();
+  }, []);
+
+  const current = view.value;
   return (
-    <main style={{ width: 320, font: '13px system-ui, sans-serif', padding: 12 }}>
-      <h1 style={{ fontSize: 15, margin: '0 0 8px' }}>Rebound</h1>
-      <ul style={{ margin: 0, paddingLeft: 16 }}>
-        {CHANNEL_TYPES.map((type) => (
-          <li key={type}>
-            {channelCapabilities[type].label.es}:{' '}
-            {channelCapabilities[type].canBroadcast ? 'admite difusiones' : 'no admite difusiones'}
-          </li>
-        ))}
-      </ul>
+    <main class="rb-popup">
+      <header class="rb-popup-head">
+        <h1 class="rb-popup-title">{t('appName')}</h1>
+        {current.kind === 'report' && (
+          <button type="button" class="rb-link" onClick={() => void showList()}>
+            {t('back')}
+          </button>
+        )}
+      </header>
+      {current.kind === 'loading' && <p class="rb-muted">{t('loading')}</p>}
+      {current.kind === 'error' && (
+        <div>
+          <p class="rb-error" role="alert">
+            {current.message}
+          </p>
+          <button type="button" class="rb-secondary" onClick={() => void showList()}>
+            {t('retry')}
+          </button>
+        </div>
+      )}
+      {current.kind === 'not-configured' && (
+        <div>
+          <p>{t('notConfigured')}</p>
+          <button type="button" class="rb-primary" onClick={() => void sendMessage('openOptions')}>
+            {t('openOptions')}
+          </button>
+        </div>
+      )}
+      {current.kind === 'list' && (
+        <section aria-label={t('recent')}>
+          <h2 class="rb-subtitle">{t('recent')}</h2>
+          {current.broadcasts.length === 0 && <p class="rb-muted">{t('noBroadcasts')}</p>}
+          <ul class="rb-list">
+            {current.broadcasts.map((b) => (
+              <li key={b.id}>
+                <button type="button" class="rb-row" data-broadcast-id={b.id} onClick={() => void showReport(b.id)}>
+                  <span class="rb-row-name">{b.name}</span>
+                  <span class={`rb-status rb-status-${b.status}`}>{statusLabel(language, b.status)}</span>
+                  <span class="rb-row-figures">
+                    {t('target')}: {b.targetCount === null ? '—' : formatNumber(language, b.targetCount)} ·{' '}
+                    {t('completed')}: {b.completedCount === null ? '—' : formatNumber(language, b.completedCount)}
+                    {(b.counts.failed ?? 0) > 0 && (
+                      <strong class="rb-row-failed">
+                        {' '}
+                        · {t('failedBadge', { count: formatNumber(language, b.counts.failed ?? 0) })}
+                      </strong>
+                    )}
+                  </span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+      {current.kind === 'report' && <ReportCard report={current.report} language={language} resend={resend} />}
     </main>
   );
 }

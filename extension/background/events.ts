@@ -1,0 +1,76 @@
+/**
+ * Follows the server's event stream while the service worker lives; an alarm polls when it does not
+ * (Chromium stops an idle worker after about 30 s). Both resume from the last event id seen, so nothing
+ * is missed and nothing is handled twice.
+ */
+import type { StreamEvent } from '@rebound/shared';
+import { createParser } from 'eventsource-parser';
+import type { Api } from '../lib/api';
+import { eventCursorItem } from '../lib/settings';
+
+export type EventHandler = (event: StreamEvent) => Promise<void>;
+
+/** Handles events strictly in order and after the cursor, whichever path (stream or poll) brought them. */
+export function createEventSink(handle: EventHandler) {
+  let queue = Promise.resolve();
+  return (events: StreamEvent[]) => {
+    queue = queue.then(async () => {
+      const cursor = Number((await eventCursorItem.getValue()) ?? 0);
+      for (const event of events) {
+        if (event.id <= cursor && cursor !== 0) continue;
+        try {
+          await handle(event);
+        } catch (error) {
+          console.warn('Rebound: an event could not be handled', event.type, (error as Error).message);
+        }
+        await eventCursorItem.setValue(String(event.id));
+      }
+    });
+    return queue;
+  };
+}
+
+/** Reads pages until the server says there is no more. */
+export async function pollEvents(api: Api, sink: (events: StreamEvent[]) => Promise<void>): Promise<void> {
+  for (let page = 0; page < 20; page++) {
+    const since = await eventCursorItem.getValue();
+    const result = await api.events(since);
+    if (result.data.length > 0) await sink(result.data);
+    else if (since === null) await eventCursorItem.setValue(result.nextCursor);
+    if (!result.hasMore) return;
+  }
+}
+
+/** The live stream until it ends or is aborted; throws on a network or HTTP error so the caller can back off. */
+export async function followStream(
+  api: Api,
+  sink: (events: StreamEvent[]) => Promise<void>,
+  signal: AbortSignal,
+): Promise<void> {
+  const response = await api.eventStream(await eventCursorItem.getValue(), signal);
+  const reader = response.body?.pipeThrough(new TextDecoderStream()).getReader();
+  if (!reader) return;
+  const parser = createParser({
+    onEvent(message) {
+      if (!message.data) return;
+      try {
+        const event = JSON.parse(message.data) as StreamEvent;
+        // Only broadcast events carry an id; the stream's own notices (errors, keep-alives) do not.
+        if (typeof event.id === 'number') void sink([event]);
+      } catch {
+        // A line we cannot read is skipped; the next poll reads the same event from the JSON page.
+      }
+    },
+  });
+  while (!signal.aborted) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    parser.feed(value);
+  }
+}
+
+/** The first time: start from now, so an agent is not flooded with the workspace's history. */
+export async function startCursorAtNow(api: Api): Promise<void> {
+  const page = await api.events('now');
+  await eventCursorItem.setValue(page.nextCursor);
+}

@@ -1,0 +1,139 @@
+/** The background's answers to the popup, the options page and the overlay. */
+import { browser } from 'wxt/browser';
+import { type Api, createApi, normalizeBackendUrl, ReboundError } from '../lib/api';
+import { translate } from '../lib/i18n';
+import { type ContactFailures, onMessage, type Reply } from '../lib/messaging';
+import { badgeOf, buildReport, lite } from '../lib/report';
+import { attentionItem, connectionItem, isConfigured, settingsItem } from '../lib/settings';
+import { refreshAttention } from './attention';
+import { currentApi, currentLanguage, failureCatalog } from './client';
+import { startCursorAtNow } from './events';
+import { syncOverlayRegistration } from './overlay-registration';
+
+export interface HandlerHooks {
+  /** Settings changed: follow the stream again with the new server or token. */
+  restartFollower(): void;
+}
+
+export function registerHandlers(hooks: HandlerHooks): void {
+  onMessage('connect', ({ data }) =>
+    reply(async () => {
+      let backendUrl: string;
+      try {
+        backendUrl = normalizeBackendUrl(data.backendUrl);
+      } catch {
+        throw new ReboundError('bad_url', translate(await currentLanguage(), 'networkError', { url: data.backendUrl }));
+      }
+      const settings = await settingsItem.getValue();
+      const api = createApi({ backendUrl, token: data.token.trim(), language: await currentLanguage() });
+      const me = await api.me();
+      const connection = {
+        workspace: { id: me.workspace.id, name: me.workspace.name, language: me.workspace.language },
+        role: me.role,
+        checkedAt: new Date().toISOString(),
+      };
+      const sameWorkspace = (await connectionItem.getValue())?.workspace.id === me.workspace.id;
+      await settingsItem.setValue({ ...settings, backendUrl, token: data.token.trim() });
+      await connectionItem.setValue(connection);
+      if (!sameWorkspace) await startCursorAtNow(api);
+      await refreshAttention(api);
+      hooks.restartFollower();
+      return connection;
+    }),
+  );
+
+  onMessage('settingsChanged', () =>
+    reply(async () => {
+      await syncOverlayRegistration();
+      hooks.restartFollower();
+      const api = await currentApi();
+      if (api) await refreshAttention(api);
+      return null;
+    }),
+  );
+
+  onMessage('context', () =>
+    reply(async () => ({ language: await currentLanguage(), configured: isConfigured(await settingsItem.getValue()) })),
+  );
+
+  onMessage('recentBroadcasts', () => withApi(async (api) => (await api.broadcasts({ limit: 20 })).data.map(lite)));
+
+  onMessage('findBroadcasts', ({ data }) =>
+    withApi(async (api) => {
+      const names = [...new Set(data.names)].slice(0, 100);
+      if (names.length === 0) return [];
+      return (await api.broadcasts({ names, limit: 200 })).data.map(badgeOf);
+    }),
+  );
+
+  onMessage('report', ({ data }) =>
+    withApi(async (api) => {
+      const id = data.broadcastId ?? (await latestNeedingAttention(api));
+      if (id === undefined) return null;
+      return buildReport(api, id, await failureCatalog(api, await currentLanguage()));
+    }),
+  );
+
+  onMessage('contactFailures', ({ data }) =>
+    withApi(async (api): Promise<ContactFailures | null> => {
+      for (const ref of data.identifiers.slice(0, 5)) {
+        const contact = await api.contact(ref).catch((error: unknown) => {
+          if (error instanceof ReboundError && error.status === 404) return null;
+          throw error;
+        });
+        if (!contact) continue;
+        const name = [contact.firstName, contact.lastName].filter(Boolean).join(' ') || ref;
+        const messages = (await api.failedMessages({ contactId: contact.id })).data;
+        return { contact: { id: contact.id, name }, messages };
+      }
+      return null;
+    }),
+  );
+
+  onMessage('resend', ({ data }) =>
+    withApi(async (api) => {
+      const result = await api.resend(data.broadcastId, data.body);
+      void refreshAttention(api).catch(() => undefined);
+      return result;
+    }),
+  );
+
+  onMessage('broadcast', ({ data }) => withApi(async (api) => lite(await api.broadcast(data.id))));
+
+  onMessage('openOptions', () =>
+    reply(async () => {
+      await browser.runtime.openOptionsPage();
+      return null;
+    }),
+  );
+}
+
+async function latestNeedingAttention(api: Api): Promise<number | undefined> {
+  const ids =
+    (await attentionItem.getValue()).length > 0 ? await attentionItem.getValue() : await refreshAttention(api);
+  return ids[0];
+}
+
+async function withApi<T>(run: (api: Api) => Promise<T>): Promise<Reply<T>> {
+  return reply(async () => {
+    const api = await currentApi();
+    if (!api) throw new ReboundError('not_configured', translate(await currentLanguage(), 'notConfigured'));
+    return run(api);
+  });
+}
+
+/** Every answer as a Reply: the UI shows the server's message, or a plain one when the server is unreachable. */
+async function reply<T>(run: () => Promise<T>): Promise<Reply<T>> {
+  try {
+    return { ok: true, data: await run() };
+  } catch (error) {
+    if (error instanceof ReboundError) {
+      const message =
+        error.code === 'network'
+          ? translate(await currentLanguage(), 'networkError', { url: error.message })
+          : error.message;
+      return { ok: false, error: { code: error.code, message } };
+    }
+    return { ok: false, error: { code: 'internal', message: (error as Error).message } };
+  }
+}

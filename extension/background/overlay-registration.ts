@@ -1,0 +1,24 @@
+/**
+ * The overlay runs only on the helpdesk pages the agent listed (and granted) in the options, so it is
+ * registered at run time instead of in the manifest.
+ */
+import { browser } from 'wxt/browser';
+import { settingsItem } from '../lib/settings';
+
+const SCRIPT_ID = 'rebound-overlay';
+
+export async function syncOverlayRegistration(): Promise<string[]> {
+  const { sites } = await settingsItem.getValue();
+  const granted: string[] = [];
+  for (const site of sites) {
+    if (await browser.permissions.contains({ origins: [site] })) granted.push(site);
+  }
+  const existing = await browser.scripting.getRegisteredContentScripts({ ids: [SCRIPT_ID] });
+  if (existing.length > 0) await browser.scripting.unregisterContentScripts({ ids: [SCRIPT_ID] });
+  if (granted.length > 0) {
+    await browser.scripting.registerContentScripts([
+      { id: SCRIPT_ID, matches: granted, js: ['content-scripts/overlay.js'], runAt: 'document_idle' },
+    ]);
+  }
+  return granted;
+}

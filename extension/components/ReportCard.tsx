@@ -1,0 +1,268 @@
+/** A broadcast's failures explained, its channel's limit, and the one-click tag and re-send. */
+
+import { useSignal } from '@preact/signals';
+import type { ResendBody } from '@rebound/shared';
+import type { Language } from '@rebound/shared/i18n';
+import { useEffect } from 'preact/hooks';
+import { formatNumber, formatWhen, statusLabel, translate } from '../lib/i18n';
+import type { BroadcastReport } from '../lib/report';
+import type { ResendState } from '../lib/resend-state';
+
+interface Props {
+  report: BroadcastReport;
+  language: Language;
+  resend: ResendState;
+}
+
+export function ReportCard({ report, language, resend }: Props) {
+  const t = (key: Parameters<typeof translate>[1], params?: Record<string, string | number>) =>
+    translate(language, key, params);
+  const n = (value: number) => formatNumber(language, value);
+  const { broadcast } = report;
+  const total = broadcast.targetCount ?? broadcast.completedCount ?? report.notSent;
+  return (
+    <section class="rb-report" aria-label={broadcast.name}>
+      <header class="rb-report-head">
+        <h2 class="rb-title">{broadcast.name}</h2>
+        <span class={`rb-status rb-status-${broadcast.status}`}>{statusLabel(language, broadcast.status)}</span>
+      </header>
+      {broadcast.error && (
+        <p class="rb-error" role="alert">
+          {broadcast.error.message}
+        </p>
+      )}
+      <p class="rb-headline" data-testid="headline">
+        {report.notSent > 0
+          ? t('notDelivered', { failed: n(report.notSent), total: n(total) })
+          : broadcast.error
+            ? ''
+            : t('allSent')}
+      </p>
+      {report.reasons.length > 0 && <ReasonList report={report} language={language} />}
+      <LimitGauge report={report} language={language} />
+      <ResendBox report={report} language={language} resend={resend} />
+    </section>
+  );
+}
+
+function ReasonList({ report, language }: { report: BroadcastReport; language: Language }) {
+  const max = Math.max(...report.reasons.map((r) => r.count), 1);
+  return (
+    <div class="rb-section">
+      <h3 class="rb-subtitle">{translate(language, 'reasonsHeading')}</h3>
+      <ul class="rb-reasons" aria-label={translate(language, 'chartLabel')}>
+        {report.reasons.map((reason) => (
+          <li key={reason.code} class={`rb-reason rb-resend-${reason.resend}`} data-reason={reason.code}>
+            <div class="rb-reason-row">
+              <span class="rb-reason-title">{reason.title}</span>
+              <span class="rb-reason-count">{formatNumber(language, reason.count)}</span>
+            </div>
+            <div class="rb-bar" aria-hidden="true">
+              <span class="rb-bar-fill" style={{ width: `${Math.max(2, (reason.count / max) * 100)}%` }} />
+            </div>
+            <p class="rb-reason-text">{reason.explanation}</p>
+            <p class="rb-reason-action">{reason.action}</p>
+            <p class="rb-reason-resend">
+              <span class="rb-dot" aria-hidden="true" />
+              {reason.resend === 'never'
+                ? translate(language, 'leftOut', { why: translate(language, 'neverHelps') })
+                : translate(language, `resend_${reason.resend}`)}
+            </p>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function LimitGauge({ report, language }: { report: BroadcastReport; language: Language }) {
+  const limits = report.channelLimits;
+  const n = (value: number) => formatNumber(language, value);
+  return (
+    <div class="rb-section rb-limits" data-testid="channel-limit">
+      <h3 class="rb-subtitle">{translate(language, 'limitHeading')}</h3>
+      {limits.dailyQuota === null ? (
+        <p>{translate(language, 'quotaUnlimited', { used: n(limits.quotaUsed) })}</p>
+      ) : (
+        <>
+          <meter
+            class="rb-meter"
+            min={0}
+            max={limits.dailyQuota}
+            value={Math.min(limits.quotaUsed, limits.dailyQuota)}
+            // A full quota is the bad end: the browser colours the gauge accordingly.
+            low={limits.dailyQuota * 0.7}
+            high={limits.dailyQuota * 0.9}
+            optimum={0}
+            aria-label={translate(language, 'limitHeading')}
+          />
+          <p>{translate(language, 'quotaUsed', { used: n(limits.quotaUsed), limit: n(limits.dailyQuota) })}</p>
+          <p class="rb-frees">
+            {limits.capacityFreesAt && (limits.quotaRemaining ?? 0) === 0
+              ? translate(language, 'quotaFrees', { when: formatWhen(language, limits.capacityFreesAt) })
+              : translate(language, 'quotaFree', { remaining: n(limits.quotaRemaining ?? 0) })}
+          </p>
+        </>
+      )}
+      <p class="rb-rate">{translate(language, 'rate', { rate: n(limits.messagesPerSecond) })}</p>
+    </div>
+  );
+}
+
+function ResendBox({ report, language, resend }: Props) {
+  const t = (key: Parameters<typeof translate>[1], params?: Record<string, string | number>) =>
+    translate(language, key, params);
+  const helpful = report.reasons.filter((r) => r.resend !== 'never');
+  const chosen = useSignal<Set<string>>(new Set(helpful.map((r) => r.code)));
+  const when = useSignal<'default' | 'now' | 'capacity' | 'at'>('default');
+  const at = useSignal('');
+  const progress = resend.progress.value;
+
+  // A re-send made earlier (another tab, the notification): follow it instead of offering a second one.
+  useEffect(() => {
+    const existing = report.resend;
+    if (existing && resend.progress.peek().phase === 'idle') {
+      void resend.follow(existing);
+    }
+    return () => resend.stop();
+  }, [report.resend?.id]);
+
+  const count = report.reasons.filter((r) => chosen.value.has(r.code)).reduce((sum, r) => sum + r.count, 0);
+  const body = (tagOnly: boolean): ResendBody => ({
+    ...(chosen.value.size > 0 && { reasons: [...chosen.value] as ResendBody['reasons'] }),
+    ...(when.value === 'now' || when.value === 'capacity' ? { when: when.value } : {}),
+    ...(when.value === 'at' && at.value ? { when: new Date(at.value).toISOString() } : {}),
+    ...(tagOnly && { tagOnly: true }),
+  });
+
+  if (progress.phase === 'done' || progress.phase === 'working' || progress.phase === 'error') {
+    return (
+      <div class="rb-section rb-progress" role="status" aria-live="polite" data-testid="resend-progress">
+        {progress.phase === 'working' && <p class="rb-working">{t('working')}</p>}
+        {progress.phase === 'error' && <p class="rb-error">{progress.message}</p>}
+        {progress.phase === 'done' && <ResendOutcome progress={progress} language={language} />}
+      </div>
+    );
+  }
+  if (report.resendable === 0 || broadcastNotFinished(report)) {
+    return report.notSent > 0 ? <p class="rb-muted">{t('nothingToResend')}</p> : null;
+  }
+  return (
+    <div class="rb-section rb-actions">
+      <button
+        type="button"
+        class="rb-primary"
+        disabled={count === 0}
+        onClick={() => resend.start(report.broadcast.id, body(false))}
+      >
+        {t('resendAction', { count: formatNumber(language, count) })}
+      </button>
+      <button
+        type="button"
+        class="rb-secondary"
+        disabled={count === 0}
+        onClick={() => resend.start(report.broadcast.id, body(true))}
+      >
+        {t('tagOnlyAction')}
+      </button>
+      <details class="rb-choices">
+        <summary>{t('resendChoices')}</summary>
+        <fieldset>
+          <legend>{t('whichReasons')}</legend>
+          {report.reasons.map((reason) => (
+            <label key={reason.code} class="rb-check">
+              <input
+                type="checkbox"
+                checked={chosen.value.has(reason.code)}
+                onChange={(event) => {
+                  const next = new Set(chosen.value);
+                  if ((event.currentTarget as HTMLInputElement).checked) next.add(reason.code);
+                  else next.delete(reason.code);
+                  chosen.value = next;
+                }}
+              />
+              {reason.title} ({formatNumber(language, reason.count)})
+            </label>
+          ))}
+        </fieldset>
+        <fieldset>
+          <legend>{t('when')}</legend>
+          {(['capacity', 'now', 'at'] as const).map((option) => (
+            <label key={option} class="rb-check">
+              <input
+                type="radio"
+                name="rb-when"
+                checked={when.value === option}
+                onChange={() => {
+                  when.value = option;
+                }}
+              />
+              {t(option === 'capacity' ? 'whenCapacity' : option === 'now' ? 'whenNow' : 'whenAt')}
+            </label>
+          ))}
+          {when.value === 'at' && (
+            <input
+              type="datetime-local"
+              class="rb-input"
+              value={at.value}
+              aria-label={t('whenAt')}
+              onInput={(event) => {
+                at.value = (event.currentTarget as HTMLInputElement).value;
+              }}
+            />
+          )}
+        </fieldset>
+      </details>
+    </div>
+  );
+}
+
+function ResendOutcome({
+  progress,
+  language,
+}: {
+  progress: Extract<ResendState['progress']['value'], { phase: 'done' }>;
+  language: Language;
+}) {
+  const { result, resend } = progress;
+  const n = (value: number) => formatNumber(language, value);
+  const lines: string[] = [];
+  if (result) lines.push(translate(language, 'tagged', { count: n(result.tagged), tag: result.tag }));
+  else if (resend)
+    lines.push(
+      translate(language, 'alreadyResent', { name: resend.name, status: statusLabel(language, resend.status) }),
+    );
+  if (resend?.status === 'scheduled' && resend.scheduledAt)
+    lines.push(translate(language, 'resendScheduled', { when: formatWhen(language, resend.scheduledAt) }));
+  if (resend?.status === 'sending') {
+    const done = (resend.counts.sent ?? 0) + (resend.counts.delivered ?? 0) + (resend.counts.failed ?? 0);
+    lines.push(
+      translate(language, 'resendSending', {
+        done: n(done),
+        total: n(resend.completedCount ?? resend.targetCount ?? done),
+      }),
+    );
+  }
+  if (resend && isFinished(resend.status))
+    lines.push(
+      translate(language, 'resendDone', {
+        sent: n((resend.counts.sent ?? 0) + (resend.counts.delivered ?? 0)),
+        failed: n(resend.counts.failed ?? 0),
+      }),
+    );
+  return (
+    <>
+      {lines.map((line) => (
+        <p key={line}>{line}</p>
+      ))}
+    </>
+  );
+}
+
+function isFinished(status: string) {
+  return status === 'completed' || status === 'partially_failed' || status === 'failed';
+}
+
+function broadcastNotFinished(report: BroadcastReport) {
+  return report.broadcast.status === 'sending' || report.broadcast.status === 'scheduled';
+}

@@ -1,0 +1,112 @@
+/**
+ * The Rebound API as the extension uses it. Only the background calls it (it holds the host permission
+ * and the token); pages and content scripts reach it through messaging (lib/messaging.ts).
+ */
+import type {
+  Broadcast,
+  Contact,
+  EventPage,
+  FailedMessage,
+  FailureDescription,
+  FailureSummary,
+  Me,
+  ResendBody,
+  ResendResult,
+} from '@rebound/shared';
+import type { Language } from '@rebound/shared/i18n';
+
+/** An error with the server's own words (the API answers in the agent's language). */
+export class ReboundError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 0,
+  ) {
+    super(message);
+    this.name = 'ReboundError';
+  }
+}
+
+export interface ApiOptions {
+  backendUrl: string;
+  token: string;
+  language: Language;
+  fetch?: typeof fetch;
+}
+
+export type Api = ReturnType<typeof createApi>;
+
+export function createApi(options: ApiOptions) {
+  const base = normalizeBackendUrl(options.backendUrl);
+  const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+
+  async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    const response = await send(method, path, body, signal);
+    return (await response.json()) as T;
+  }
+
+  async function send(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+    let response: Response;
+    try {
+      response = await doFetch(`${base}${path}`, {
+        method,
+        headers: {
+          Authorization: `Bearer ${options.token}`,
+          'Accept-Language': options.language,
+          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        },
+        body: body === undefined ? null : JSON.stringify(body),
+        signal: signal ?? null,
+      });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      throw new ReboundError('network', base);
+    }
+    if (!response.ok) {
+      const payload = (await response.json().catch(() => null)) as {
+        error?: { code?: string; message?: string };
+      } | null;
+      throw new ReboundError(
+        payload?.error?.code ?? `http_${response.status}`,
+        payload?.error?.message ?? `HTTP ${response.status}`,
+        response.status,
+      );
+    }
+    return response;
+  }
+
+  return {
+    baseUrl: base,
+    me: () => request<Me>('GET', '/api/v1/me'),
+    broadcasts: (query: { names?: string[]; limit?: number; resendOfId?: number } = {}) => {
+      const params = new URLSearchParams({ limit: String(query.limit ?? 50) });
+      for (const name of query.names ?? []) params.append('name', name);
+      if (query.resendOfId !== undefined) params.set('resendOfId', String(query.resendOfId));
+      return request<{ data: Broadcast[]; nextCursor: string | null }>('GET', `/api/v1/broadcasts?${params}`);
+    },
+    broadcast: (id: number) => request<Broadcast>('GET', `/api/v1/broadcasts/${id}`),
+    summary: (broadcastId: number) =>
+      request<FailureSummary>('GET', `/api/v1/failed-messages/summary?broadcastId=${broadcastId}`),
+    failedMessages: (query: { contactId: number; limit?: number }) =>
+      request<{ data: FailedMessage[]; nextCursor: string | null }>(
+        'GET',
+        `/api/v1/failed-messages?contactId=${query.contactId}&limit=${query.limit ?? 20}`,
+      ),
+    contact: (ref: string) => request<Contact>('GET', `/api/v1/contacts/${encodeURIComponent(ref)}`),
+    failureReasons: () => request<{ data: FailureDescription[] }>('GET', '/api/v1/failure-reasons'),
+    resend: (broadcastId: number, body: ResendBody) =>
+      request<ResendResult>('POST', `/api/v1/broadcasts/${broadcastId}/resend`, body),
+    events: (since: string | null) =>
+      request<EventPage>('GET', `/api/v1/events?wait=0&limit=100${since ? `&since=${since}` : ''}`),
+    /** The live stream; the caller reads it with an SSE parser. */
+    eventStream: (since: string | null, signal: AbortSignal) =>
+      send('GET', `/api/v1/events${since ? `?since=${since}` : ''}`, undefined, signal),
+  };
+}
+
+/** "http://127.0.0.1:8787/" → "http://127.0.0.1:8787"; throws on anything that is not an http(s) URL. */
+export function normalizeBackendUrl(input: string): string {
+  const url = new URL(input.trim());
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError('not http');
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}

@@ -1,0 +1,254 @@
+/**
+ * The extension's own words, in Spanish (first: most agents are in Latin America) and English.
+ * Failure reasons come from the server already in the agent's language; these are the labels around them.
+ */
+import { format, type Language, pickLanguage } from '@rebound/shared/i18n';
+
+const messages = {
+  es: {
+    appName: 'Rebound',
+    failedBadge: '{count} fallidos',
+    uncertainBadge: '{count} sin confirmar',
+    panelTitle: 'Por qué falló',
+    collapse: 'Ocultar',
+    expand: 'Rebound: {count} fallidos',
+    expandQuiet: 'Rebound',
+    latest: 'Última difusión con fallos',
+    notDelivered: '{failed} de {total} no se enviaron',
+    allSent: 'Todos los mensajes salieron',
+    reasonsHeading: 'Motivos',
+    leftOut: 'No se reenvía: {why}',
+    neverHelps: 'reenviar no ayuda',
+    limitHeading: 'Límite del canal',
+    quotaUsed: '{used} de {limit} usados en 24 h',
+    quotaUnlimited: 'Sin límite diario ({used} en 24 h)',
+    quotaFrees: 'Se libera {when}',
+    quotaFree: 'Hay cupo ahora: {remaining} disponibles',
+    rate: 'Hasta {rate} mensajes por segundo',
+    resendAction: 'Etiquetar y reenviar {count}',
+    tagOnlyAction: 'Solo etiquetar',
+    resendChoices: 'Opciones de reenvío',
+    whichReasons: 'Motivos a incluir',
+    when: 'Cuándo',
+    whenCapacity: 'Cuando se libere el cupo',
+    whenNow: 'Ahora',
+    whenAt: 'A una hora',
+    working: 'Etiquetando y programando…',
+    tagged: '{count} contactos etiquetados con «{tag}».',
+    resendScheduled: 'Reenvío programado {when}.',
+    resendSending: 'Reenviando: {done} de {total}',
+    resendDone: 'Reenvío terminado: {sent} enviados, {failed} fallidos.',
+    alreadyResent: 'Ya se reenvió: «{name}» ({status}).',
+    nothingToResend: 'No hay mensajes que un reenvío pueda arreglar.',
+    contactHeading: 'Mensajes fallidos de este contacto',
+    contactNone: 'Este contacto no tiene mensajes fallidos.',
+    notConfigured: 'Configura Rebound: la URL del servidor y tu token.',
+    openOptions: 'Abrir opciones',
+    loading: 'Cargando…',
+    retry: 'Reintentar',
+    recent: 'Difusiones recientes',
+    noBroadcasts: 'Aún no hay difusiones.',
+    target: 'Objetivo',
+    completed: 'Enviada a',
+    failed: 'Fallidos',
+    back: 'Volver',
+    chartLabel: 'Fallos por motivo',
+    seeReasons: 'Ver motivos',
+    needsAttention: '{count} difusiones necesitan atención',
+    notifyTitleFailed: '{name}: la difusión falló',
+    notifyPartial: '{failed} de {total} no se enviaron — {reason}',
+    notifyFailed: 'No se envió — {reason}',
+    notifyResendDone: '{name}: reenvío programado {when}. {count} contactos etiquetados.',
+    resendFinishedTitle: '{name}: reenvío terminado',
+    // Options page
+    optionsTitle: 'Opciones de Rebound',
+    backendUrl: 'URL del servidor de Rebound',
+    token: 'Token de API',
+    check: 'Comprobar y guardar',
+    checking: 'Comprobando…',
+    connected: 'Conectado a «{workspace}» como {role}.',
+    sites: 'Páginas del helpdesk donde mostrar Rebound',
+    sitesHelp: 'Un patrón por línea, por ejemplo https://app.tuhelpdesk.com/*. El navegador pedirá permiso.',
+    addSite: 'Agregar',
+    removeSite: 'Quitar',
+    sitePlaceholder: 'https://app.tuhelpdesk.com/*',
+    badPattern: 'El patrón «{pattern}» no es válido: usa http(s)://dominio/ruta con * como comodín.',
+    permissionDenied: 'El navegador no dio permiso para {what}.',
+    language: 'Idioma',
+    languageAuto: 'Automático',
+    notifications: 'Avisarme cuando',
+    notifyFailedOption: 'una difusión falla',
+    notifyPartialOption: 'una difusión falla en parte',
+    notifyResendOption: 'un reenvío termina',
+    saved: 'Guardado.',
+    roleAgent: 'agente',
+    roleManager: 'supervisor',
+    roleOwner: 'propietario',
+    status_draft: 'borrador',
+    status_scheduled: 'programada',
+    status_sending: 'enviando',
+    status_completed: 'completada',
+    status_partially_failed: 'falló en parte',
+    status_failed: 'falló',
+    status_cancelled: 'cancelada',
+    resend_now: 'reenviar ya puede ayudar',
+    resend_later: 'reenviar más tarde puede ayudar',
+    resend_never: 'reenviar no ayuda',
+    networkError: 'No se pudo conectar con el servidor de Rebound ({url}).',
+  },
+  en: {
+    appName: 'Rebound',
+    failedBadge: '{count} failed',
+    uncertainBadge: '{count} unconfirmed',
+    panelTitle: 'Why it failed',
+    collapse: 'Hide',
+    expand: 'Rebound: {count} failed',
+    expandQuiet: 'Rebound',
+    latest: 'Latest broadcast with failures',
+    notDelivered: '{failed} of {total} were not sent',
+    allSent: 'Every message went out',
+    reasonsHeading: 'Reasons',
+    leftOut: 'Not re-sent: {why}',
+    neverHelps: 're-sending does not help',
+    limitHeading: 'Channel limit',
+    quotaUsed: '{used} of {limit} used in 24 h',
+    quotaUnlimited: 'No daily limit ({used} in 24 h)',
+    quotaFrees: 'Frees {when}',
+    quotaFree: 'Room now: {remaining} available',
+    rate: 'Up to {rate} messages per second',
+    resendAction: 'Tag and re-send {count}',
+    tagOnlyAction: 'Tag only',
+    resendChoices: 'Re-send options',
+    whichReasons: 'Reasons to include',
+    when: 'When',
+    whenCapacity: 'When the quota frees',
+    whenNow: 'Now',
+    whenAt: 'At a time',
+    working: 'Tagging and scheduling…',
+    tagged: '{count} contacts tagged "{tag}".',
+    resendScheduled: 'Re-send scheduled {when}.',
+    resendSending: 'Re-sending: {done} of {total}',
+    resendDone: 'Re-send finished: {sent} sent, {failed} failed.',
+    alreadyResent: 'Already re-sent: "{name}" ({status}).',
+    nothingToResend: 'No messages a re-send could fix.',
+    contactHeading: "This contact's failed messages",
+    contactNone: 'This contact has no failed messages.',
+    notConfigured: "Set up Rebound: the server's URL and your token.",
+    openOptions: 'Open options',
+    loading: 'Loading…',
+    retry: 'Try again',
+    recent: 'Recent broadcasts',
+    noBroadcasts: 'No broadcasts yet.',
+    target: 'Target',
+    completed: 'Sent to',
+    failed: 'Failed',
+    back: 'Back',
+    chartLabel: 'Failures by reason',
+    seeReasons: 'See reasons',
+    needsAttention: '{count} broadcasts need attention',
+    notifyTitleFailed: '{name}: the broadcast failed',
+    notifyPartial: '{failed} of {total} were not sent — {reason}',
+    notifyFailed: 'Nothing was sent — {reason}',
+    notifyResendDone: '{name}: re-send scheduled {when}. {count} contacts tagged.',
+    resendFinishedTitle: '{name}: re-send finished',
+    optionsTitle: 'Rebound options',
+    backendUrl: 'Rebound server URL',
+    token: 'API token',
+    check: 'Check and save',
+    checking: 'Checking…',
+    connected: 'Connected to "{workspace}" as {role}.',
+    sites: 'Helpdesk pages where Rebound shows',
+    sitesHelp: 'One pattern per line, for example https://app.yourhelpdesk.com/*. The browser will ask for permission.',
+    addSite: 'Add',
+    removeSite: 'Remove',
+    sitePlaceholder: 'https://app.yourhelpdesk.com/*',
+    badPattern: 'The pattern "{pattern}" is not valid: use http(s)://host/path with * as a wildcard.',
+    permissionDenied: 'The browser did not grant permission for {what}.',
+    language: 'Language',
+    languageAuto: 'Automatic',
+    notifications: 'Tell me when',
+    notifyFailedOption: 'a broadcast fails',
+    notifyPartialOption: 'a broadcast partly fails',
+    notifyResendOption: 'a re-send finishes',
+    saved: 'Saved.',
+    roleAgent: 'agent',
+    roleManager: 'manager',
+    roleOwner: 'owner',
+    status_draft: 'draft',
+    status_scheduled: 'scheduled',
+    status_sending: 'sending',
+    status_completed: 'completed',
+    status_partially_failed: 'partly failed',
+    status_failed: 'failed',
+    status_cancelled: 'cancelled',
+    resend_now: 're-sending now can help',
+    resend_later: 're-sending later can help',
+    resend_never: 're-sending does not help',
+    networkError: 'Could not reach the Rebound server ({url}).',
+  },
+} satisfies Record<Language, Record<string, string>>;
+
+export type MessageKey = keyof (typeof messages)['es'];
+export type LanguageSetting = 'auto' | Language;
+
+/** auto: the browser's language when it is Spanish or English, else the workspace's, else Spanish. */
+export function resolveLanguage(
+  setting: LanguageSetting,
+  browserLanguage: string | undefined,
+  workspaceLanguage?: Language,
+): Language {
+  if (setting !== 'auto') return setting;
+  return pickLanguage(browserLanguage) ?? workspaceLanguage ?? 'es';
+}
+
+export function translate(language: Language, key: MessageKey, params?: Record<string, string | number>): string {
+  return format(messages[language][key], params);
+}
+
+export function formatNumber(language: Language, value: number): string {
+  // es-MX groups thousands with a comma; Latin American agents read 1.500 as the reference help page writes it.
+  return new Intl.NumberFormat(language === 'es' ? 'es-AR' : 'en-US').format(value);
+}
+
+/** "a las 14:05", "mañana a las 09:00", "el 3 dic., 09:00"; in the agent's time zone. */
+export function formatWhen(language: Language, iso: string, now: Date = new Date()): string {
+  const at = new Date(iso);
+  const locale = language === 'es' ? 'es-AR' : 'en-US';
+  // 24-hour in Spanish ("14:05", as agents write it); "2:05 PM" in English.
+  const time = new Intl.DateTimeFormat(locale, {
+    hour: '2-digit',
+    minute: '2-digit',
+    ...(language === 'es' && { hourCycle: 'h23' as const }),
+  }).format(at);
+  const dayDiff = Math.round((startOfDay(at) - startOfDay(now)) / 86_400_000);
+  if (at.getTime() <= now.getTime() + 30_000) return language === 'es' ? 'ahora' : 'now';
+  const relative = formatRelative(language, at.getTime() - now.getTime());
+  if (dayDiff === 0) return language === 'es' ? `a las ${time} (${relative})` : `at ${time} (${relative})`;
+  if (dayDiff === 1) return language === 'es' ? `mañana a las ${time}` : `tomorrow at ${time}`;
+  const day = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short' }).format(at);
+  return language === 'es' ? `el ${day}, ${time}` : `on ${day}, ${time}`;
+}
+
+/** "en 3 h", "in 25 min". */
+export function formatRelative(language: Language, ms: number): string {
+  const rtf = new Intl.RelativeTimeFormat(language, { numeric: 'auto', style: 'short' });
+  const minutes = Math.round(ms / 60_000);
+  if (Math.abs(minutes) < 60) return rtf.format(minutes, 'minute');
+  const hours = Math.round(ms / 3_600_000);
+  if (Math.abs(hours) < 48) return rtf.format(hours, 'hour');
+  return rtf.format(Math.round(ms / 86_400_000), 'day');
+}
+
+export function statusLabel(language: Language, status: string): string {
+  const key = `status_${status}` as MessageKey;
+  return key in messages[language] ? translate(language, key) : status;
+}
+
+export function roleLabel(language: Language, role: string): string {
+  const key = ({ agent: 'roleAgent', manager: 'roleManager', owner: 'roleOwner' } as const)[role as 'agent'];
+  return key ? translate(language, key) : role;
+}
+
+function startOfDay(date: Date): number {
+  return new Date(date.getFullYear(), date.getMonth(), date.getDate()).getTime();
+}

@@ -1,0 +1,45 @@
+/**
+ * Typed messages from the popup, the options page and the overlay to the background, which alone talks to
+ * the API. Every answer is plain JSON; an API error arrives as ReboundError's code and message.
+ */
+import type { FailedMessage, ResendBody, ResendResult } from '@rebound/shared';
+import { defineExtensionMessaging } from '@webext-core/messaging';
+import type { BroadcastBadge, BroadcastLite, BroadcastReport } from './report';
+import type { Connection } from './settings';
+
+export type Reply<T> = { ok: true; data: T } | { ok: false; error: { code: string; message: string } };
+
+export interface PageContext {
+  language: 'es' | 'en';
+  configured: boolean;
+}
+
+export interface ContactFailures {
+  contact: { id: number; name: string };
+  messages: FailedMessage[];
+}
+
+interface ProtocolMap {
+  /** Checks a URL and token against the server (GET /me) and saves them when they work. */
+  connect(data: { backendUrl: string; token: string }): Reply<Connection>;
+  /** Sites, language or notifications changed: re-register the overlay and follow the stream again. */
+  settingsChanged(): Reply<null>;
+  context(): Reply<PageContext>;
+  recentBroadcasts(): Reply<BroadcastLite[]>;
+  findBroadcasts(data: { names: string[] }): Reply<BroadcastBadge[]>;
+  /** One broadcast's report, or with no id the latest that needs attention (null when none does). */
+  report(data: { broadcastId?: number }): Reply<BroadcastReport | null>;
+  contactFailures(data: { identifiers: string[] }): Reply<ContactFailures | null>;
+  resend(data: { broadcastId: number; body: ResendBody }): Reply<ResendResult>;
+  broadcast(data: { id: number }): Reply<BroadcastLite>;
+  openOptions(): Reply<null>;
+}
+
+export const { sendMessage, onMessage } = defineExtensionMessaging<ProtocolMap>();
+
+/** Unwraps a reply, throwing the server's message so the UI can show it as it is. */
+export async function ask<T>(reply: Promise<Reply<T>>): Promise<T> {
+  const answer = await reply;
+  if (!answer.ok) throw Object.assign(new Error(answer.error.message), { code: answer.error.code });
+  return answer.data;
+}

@@ -1,0 +1,107 @@
+/**
+ * What the overlay and the popup show about a broadcast, put together in the background from the API:
+ * the broadcast, its failures by reason (explained), the channel's limits and any re-send already made.
+ */
+import type { Broadcast, FailureDescription } from '@rebound/shared';
+import type { Api } from './api';
+
+export interface ReasonLine extends FailureDescription {
+  count: number;
+}
+
+export type BroadcastLite = Pick<
+  Broadcast,
+  | 'id'
+  | 'name'
+  | 'status'
+  | 'targetCount'
+  | 'completedCount'
+  | 'counts'
+  | 'error'
+  | 'scheduledAt'
+  | 'startedAt'
+  | 'finishedAt'
+  | 'resendOfId'
+  | 'channelId'
+>;
+
+export interface BroadcastReport {
+  broadcast: BroadcastLite;
+  /** Failed at the provider or left out before sending. */
+  notSent: number;
+  reasons: ReasonLine[];
+  /** How many a re-send can help (now or later); the rest are shown but left out. */
+  resendable: number;
+  channelLimits: Broadcast['channelLimits'];
+  resend: BroadcastLite | null;
+}
+
+/** The count shown on a badge beside a broadcast's name. */
+export interface BroadcastBadge {
+  id: number;
+  name: string;
+  status: Broadcast['status'];
+  failed: number;
+  uncertain: number;
+}
+
+export function lite(b: Broadcast): BroadcastLite {
+  return {
+    id: b.id,
+    name: b.name,
+    status: b.status,
+    targetCount: b.targetCount,
+    completedCount: b.completedCount,
+    counts: b.counts,
+    error: b.error,
+    scheduledAt: b.scheduledAt,
+    startedAt: b.startedAt,
+    finishedAt: b.finishedAt,
+    resendOfId: b.resendOfId,
+    channelId: b.channelId,
+  };
+}
+
+export function badgeOf(b: Broadcast): BroadcastBadge {
+  return {
+    id: b.id,
+    name: b.name,
+    status: b.status,
+    failed: b.counts.failed ?? 0,
+    uncertain: b.counts.uncertain ?? 0,
+  };
+}
+
+/** The broadcasts that need an agent: failed or partly failed, and not re-sent yet. */
+export function needingAttention(recent: Broadcast[]): Broadcast[] {
+  const resent = new Set(recent.map((b) => b.resendOfId).filter((id): id is number => id !== null));
+  return recent.filter((b) => (b.status === 'failed' || b.status === 'partially_failed') && !resent.has(b.id));
+}
+
+export async function buildReport(
+  api: Api,
+  broadcastId: number,
+  catalog: Map<string, FailureDescription>,
+): Promise<BroadcastReport> {
+  const [broadcast, summary, resends] = await Promise.all([
+    api.broadcast(broadcastId),
+    api.summary(broadcastId),
+    api.broadcasts({ resendOfId: broadcastId, limit: 1 }),
+  ]);
+  const reasons = Object.entries(summary.byReason)
+    .map(([code, count]) => {
+      const description = catalog.get(code);
+      return description ? { ...description, count } : null;
+    })
+    .filter((line): line is ReasonLine => line !== null)
+    .sort((a, b) => b.count - a.count);
+  const resend = resends.data[0];
+  return {
+    broadcast: lite(broadcast),
+    notSent: summary.total,
+    reasons,
+    resendable: summary.retryable.now + summary.retryable.later,
+    channelLimits: broadcast.channelLimits,
+    resend: resend ? lite(resend) : null,
+  };
+}

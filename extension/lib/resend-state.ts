@@ -1,0 +1,80 @@
+/**
+ * One tag-and-re-send, from the click to the re-send's end: the state both the overlay and the popup show.
+ * Kept apart from the components so it can be tested without a DOM.
+ */
+
+import { type Signal, signal } from '@preact/signals';
+import type { ResendBody, ResendResult } from '@rebound/shared';
+import type { BroadcastLite } from './report';
+
+export type ResendProgress =
+  | { phase: 'idle' }
+  | { phase: 'working' }
+  | { phase: 'done'; result: ResendResult | null; resend: BroadcastLite | null }
+  | { phase: 'error'; message: string };
+
+export interface ResendDeps {
+  resend(broadcastId: number, body: ResendBody): Promise<ResendResult>;
+  broadcast(id: number): Promise<BroadcastLite>;
+  /** Waits between progress reads; injectable so tests need not sleep. */
+  wait(ms: number): Promise<void>;
+}
+
+const FINAL = new Set(['completed', 'partially_failed', 'failed', 'cancelled']);
+
+export function isFinal(status: string): boolean {
+  return FINAL.has(status);
+}
+
+export interface ResendState {
+  progress: Signal<ResendProgress>;
+  start(broadcastId: number, body: ResendBody): Promise<void>;
+  /** Follows a re-send made earlier (another tab, the notification's button). */
+  follow(resend: BroadcastLite): Promise<void>;
+  stop(): void;
+}
+
+export function createResendState(deps: ResendDeps, pollMs = 2_000): ResendState {
+  const progress = signal<ResendProgress>({ phase: 'idle' });
+  let stopped = false;
+
+  async function follow(result: ResendResult | null, resend: BroadcastLite | null) {
+    progress.value = { phase: 'done', result, resend };
+    let current = resend;
+    // Until the re-send has run: scheduled → sending → a final state. Errors while following are not fatal.
+    while (!stopped && current && !isFinal(current.status)) {
+      await deps.wait(pollMs);
+      if (stopped) return;
+      try {
+        current = await deps.broadcast(current.id);
+        progress.value = { phase: 'done', result, resend: current };
+      } catch {
+        // The next read tries again; the re-send itself is safe on the server.
+      }
+    }
+  }
+
+  return {
+    progress,
+    async start(broadcastId, body) {
+      stopped = false;
+      progress.value = { phase: 'working' };
+      let result: ResendResult;
+      try {
+        result = await deps.resend(broadcastId, body);
+      } catch (error) {
+        progress.value = { phase: 'error', message: (error as Error).message };
+        return;
+      }
+      const resend = result.broadcastId === null ? null : await deps.broadcast(result.broadcastId).catch(() => null);
+      await follow(result, resend);
+    },
+    follow: (resend) => {
+      stopped = false;
+      return follow(null, resend);
+    },
+    stop() {
+      stopped = true;
+    },
+  };
+}

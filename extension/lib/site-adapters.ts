@@ -1,0 +1,130 @@
+/**
+ * Where Rebound finds broadcasts and contacts on the helpdesk pages it overlays. Each site is a small
+ * declarative description: which URLs, and per page where broadcast names, the broadcast on screen and the
+ * contact's identifiers are. Add a helpdesk by adding an entry; the readers below never change.
+ */
+
+export interface PageDescription {
+  /** Tested against the URL's path. */
+  path: RegExp;
+  /** Elements whose text is a broadcast name: each gets a "500 failed" badge. */
+  broadcastNames?: string;
+  /** The one broadcast this page is about: its ID from a path group, or its name from an element. */
+  broadcast?: { idFromPathGroup?: number; name?: string };
+  /** Elements holding the contact's identifiers (a contact page). */
+  contactIdentifiers?: { selector: string; kind: 'phone' | 'email' }[];
+}
+
+export interface SiteAdapter {
+  id: string;
+  label: string;
+  /** Tested against the whole URL. */
+  url: RegExp;
+  pages: PageDescription[];
+}
+
+export const siteAdapters: SiteAdapter[] = [
+  {
+    id: 'rebound-demo',
+    label: 'Rebound demo helpdesk',
+    url: /^https?:\/\/[^/]+\/demo(\/|$)/,
+    pages: [
+      { path: /^\/demo\/?$/, broadcastNames: 'table[data-list="broadcasts"] td.hd-broadcast-name' },
+      {
+        path: /^\/demo\/broadcasts\/(\d+)\/?$/,
+        broadcast: { idFromPathGroup: 1, name: 'h1.hd-broadcast-title' },
+      },
+      {
+        path: /^\/demo\/failed-messages\/?$/,
+        broadcastNames: 'table[data-list="failed-messages"] td.hd-broadcast-name',
+      },
+      {
+        path: /^\/demo\/contacts\/[^/]+\/?$/,
+        contactIdentifiers: [
+          { selector: '.hd-contact-phone', kind: 'phone' },
+          { selector: '.hd-contact-email', kind: 'email' },
+        ],
+      },
+    ],
+  },
+  {
+    // A respond.io-style workspace: broadcasts under /space/<id>/broadcasts, contacts under /space/<id>/inbox/<id>.
+    id: 'respond-style',
+    label: 'respond.io-style broadcasts page',
+    url: /^https:\/\/app\.respond\.io\//,
+    pages: [
+      {
+        path: /^\/space\/\d+\/broadcasts\/?$/,
+        broadcastNames: '[data-testid="broadcast-row"] [data-testid="broadcast-name"]',
+      },
+      { path: /^\/space\/\d+\/broadcasts\/\d+/, broadcast: { name: '[data-testid="broadcast-header"] h1' } },
+      {
+        path: /^\/space\/\d+\/(inbox|contacts)\/\d+/,
+        contactIdentifiers: [
+          { selector: '[data-testid="contact-details"] [data-field="phone"]', kind: 'phone' },
+          { selector: '[data-testid="contact-details"] [data-field="email"]', kind: 'email' },
+        ],
+      },
+    ],
+  },
+];
+
+export interface PageReading {
+  adapter: SiteAdapter;
+  /** Name elements to badge, with the name each shows. */
+  names: { element: Element; name: string }[];
+  broadcast: { id?: number; name?: string } | null;
+  /** Contact refs for the API: phone:+52..., email:ana@... */
+  contactRefs: string[];
+}
+
+export function adapterFor(url: string, adapters: SiteAdapter[] = siteAdapters): SiteAdapter | undefined {
+  return adapters.find((adapter) => adapter.url.test(url));
+}
+
+/** Reads what the page shows. Takes the window so tests can hand it any document. */
+export function readPage(win: Pick<Window, 'location' | 'document'>, adapters = siteAdapters): PageReading | null {
+  const adapter = adapterFor(win.location.href, adapters);
+  if (!adapter) return null;
+  const path = win.location.pathname;
+  const page = adapter.pages.find((p) => p.path.test(path));
+  const reading: PageReading = { adapter, names: [], broadcast: null, contactRefs: [] };
+  if (!page) return reading;
+  const doc = win.document;
+  if (page.broadcastNames) {
+    for (const element of doc.querySelectorAll(page.broadcastNames)) {
+      const name = textOf(element);
+      if (name) reading.names.push({ element, name });
+    }
+  }
+  if (page.broadcast) {
+    const match = page.broadcast.idFromPathGroup ? path.match(page.path)?.[page.broadcast.idFromPathGroup] : undefined;
+    const id = match ? Number(match) : undefined;
+    const nameElement = page.broadcast.name ? doc.querySelector(page.broadcast.name) : null;
+    const name = nameElement ? textOf(nameElement) : undefined;
+    if (id !== undefined || name) reading.broadcast = { ...(id !== undefined && { id }), ...(name && { name }) };
+  }
+  for (const { selector, kind } of page.contactIdentifiers ?? []) {
+    for (const element of doc.querySelectorAll(selector)) {
+      const ref = contactRef(kind, textOf(element));
+      if (ref && !reading.contactRefs.includes(ref)) reading.contactRefs.push(ref);
+    }
+  }
+  return reading;
+}
+
+/** "+52 1 55 1234 5678" → "phone:+5215512345678"; a page's formatting is not the API's. */
+export function contactRef(kind: 'phone' | 'email', text: string): string | null {
+  if (kind === 'email') {
+    const email = text.trim().toLowerCase();
+    return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) ? `email:${email}` : null;
+  }
+  const digits = text.replace(/[^\d+]/g, '');
+  const phone = digits.startsWith('+') ? `+${digits.slice(1).replace(/\+/g, '')}` : digits.replace(/\+/g, '');
+  return phone.replace('+', '').length >= 6 ? `phone:${phone}` : null;
+}
+
+function textOf(element: Element): string {
+  // Ignores our own badge: it lives in a shadow root, which textContent does not reach.
+  return (element.textContent ?? '').replace(/\s+/g, ' ').trim();
+}

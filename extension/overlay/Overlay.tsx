@@ -1,0 +1,88 @@
+/** The floating panel: the broadcast on screen (or the latest with failures), or a contact's failed messages. */
+import type { Language } from '@rebound/shared/i18n';
+import { ReportCard } from '../components/ReportCard';
+import { formatNumber, formatWhen, translate } from '../lib/i18n';
+import type { ContactFailures } from '../lib/messaging';
+import { sendMessage } from '../lib/messaging';
+import type { OverlayState } from './state';
+
+export function Overlay({ state }: { state: OverlayState }) {
+  const { language } = state;
+  const content = state.content.value;
+  const failed = content.kind === 'report' ? content.report.notSent : 0;
+  if (!state.open.value) {
+    if (content.kind === 'nothing' || content.kind === 'loading') return null;
+    return (
+      <button
+        type="button"
+        class={`rb-pill${failed > 0 ? ' rb-pill-alert' : ''}`}
+        aria-expanded="false"
+        onClick={() => {
+          state.open.value = true;
+        }}
+      >
+        {failed > 0
+          ? translate(language, 'expand', { count: formatNumber(language, failed) })
+          : translate(language, 'expandQuiet')}
+      </button>
+    );
+  }
+  return (
+    <aside class="rb-card rb-overlay" aria-label={translate(language, 'panelTitle')} data-testid="rebound-panel">
+      <div class="rb-overlay-bar">
+        <span class="rb-overlay-brand">{translate(language, 'appName')}</span>
+        <button
+          type="button"
+          class="rb-link"
+          aria-expanded="true"
+          onClick={() => {
+            state.open.value = false;
+          }}
+        >
+          {translate(language, 'collapse')}
+        </button>
+      </div>
+      {content.kind === 'loading' && <p class="rb-muted">{translate(language, 'loading')}</p>}
+      {content.kind === 'error' && (
+        <p class="rb-error" role="alert">
+          {content.message}
+        </p>
+      )}
+      {content.kind === 'not-configured' && (
+        <p>
+          {translate(language, 'notConfigured')}{' '}
+          <button type="button" class="rb-link" onClick={() => void sendMessage('openOptions')}>
+            {translate(language, 'openOptions')}
+          </button>
+        </p>
+      )}
+      {content.kind === 'nothing' && <p class="rb-muted">{translate(language, 'allSent')}</p>}
+      {content.kind === 'report' && <ReportCard report={content.report} language={language} resend={state.resend} />}
+      {content.kind === 'contact' && <ContactFailuresView failures={content.failures} language={language} />}
+    </aside>
+  );
+}
+
+function ContactFailuresView({ failures, language }: { failures: ContactFailures | null; language: Language }) {
+  if (!failures || failures.messages.length === 0) return <p class="rb-muted">{translate(language, 'contactNone')}</p>;
+  return (
+    <section aria-label={translate(language, 'contactHeading')}>
+      <h2 class="rb-title">{failures.contact.name}</h2>
+      <h3 class="rb-subtitle">{translate(language, 'contactHeading')}</h3>
+      <ul class="rb-contact-list">
+        {failures.messages.map((message) => (
+          <li key={message.messageId} class={`rb-reason rb-resend-${message.reason.resend}`}>
+            <div class="rb-reason-row">
+              <span>{message.sender.name}</span>
+              <span class="rb-muted">{formatWhen(language, message.failedAt)}</span>
+            </div>
+            <p class="rb-reason-title">{message.reason.title}</p>
+            <p class="rb-reason-text">{message.reason.explanation}</p>
+            <p class="rb-reason-action">{message.reason.action}</p>
+            {message.providerMessage && <p class="rb-provider">{message.providerMessage}</p>}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,148 @@
+/**
+ * Puts Rebound on a helpdesk page: a panel in its own shadow root (page styles and ours never mix) and
+ * badges beside the broadcast names the site adapter finds. Only the badges take room in the page.
+ */
+import { render } from 'preact';
+import { ask, sendMessage } from '../lib/messaging';
+import type { BroadcastBadge } from '../lib/report';
+import { readPage } from '../lib/site-adapters';
+import { Badge } from './Badge';
+import { Overlay } from './Overlay';
+import { createOverlayState, type OverlayState } from './state';
+
+const HOST_ATTRIBUTE = 'data-rebound';
+
+export interface OverlayHandle {
+  state: OverlayState;
+  /** Reads the page again (the helpdesk re-rendered or navigated). */
+  rescan(): Promise<void>;
+  destroy(): void;
+}
+
+export async function mountOverlay(win: Window, css: string): Promise<OverlayHandle | null> {
+  const doc = win.document;
+  const context = await ask(sendMessage('context'));
+  const state = createOverlayState(context.language);
+  const sheet = makeSheet(win, css);
+
+  const panelHost = doc.createElement('div');
+  panelHost.setAttribute(HOST_ATTRIBUTE, 'panel');
+  const panelRoot = panelHost.attachShadow({ mode: 'open' });
+  adopt(panelRoot, sheet, css);
+  // Typing in our fields must not trigger the helpdesk's keyboard shortcuts.
+  panelHost.addEventListener('keydown', (event) => event.stopPropagation());
+  doc.body.append(panelHost);
+  render(<Overlay state={state} />, panelRoot);
+  state.renderMs.subscribe((ms) => {
+    if (ms !== null) panelHost.dataset.renderMs = ms.toFixed(1);
+  });
+
+  if (!context.configured) {
+    state.content.value = { kind: 'not-configured' };
+    return { state, rescan: async () => undefined, destroy: () => panelHost.remove() };
+  }
+
+  const badged = new WeakMap<Element, number>();
+  let lastKey = '';
+
+  async function rescan(): Promise<void> {
+    const reading = readPage(win);
+    if (!reading) return;
+    const key = `${win.location.pathname}|${reading.broadcast?.id ?? reading.broadcast?.name ?? ''}|${reading.contactRefs.join(',')}`;
+    if (key !== lastKey) {
+      lastKey = key;
+      if (reading.contactRefs.length > 0) {
+        state.open.value = true;
+        void state.showContact(reading.contactRefs);
+      } else if (reading.broadcast) {
+        const id = reading.broadcast.id ?? (await idByName(reading.broadcast.name));
+        void state.showBroadcast(id, true);
+      } else if (reading.names.length > 0 || state.content.value.kind === 'nothing') {
+        void state.showBroadcast(undefined, false);
+      }
+    }
+    const fresh = reading.names.filter(({ element }) => !badged.has(element));
+    if (fresh.length === 0) return;
+    const badges = await ask(sendMessage('findBroadcasts', { names: fresh.map((n) => n.name) }));
+    const byName = new Map<string, BroadcastBadge>();
+    for (const badge of badges) if (!byName.has(badge.name)) byName.set(badge.name, badge);
+    for (const { element, name } of fresh) {
+      const badge = byName.get(name);
+      badged.set(element, badge?.id ?? 0);
+      if (!badge || badge.failed === 0) continue;
+      const host = doc.createElement('span');
+      host.setAttribute(HOST_ATTRIBUTE, 'badge');
+      const root = host.attachShadow({ mode: 'open' });
+      adopt(root, sheet, css);
+      render(
+        <Badge badge={badge} language={state.language} onOpen={() => void state.showBroadcast(badge.id, true)} />,
+        root,
+      );
+      element.append(host);
+    }
+  }
+
+  async function idByName(name: string | undefined): Promise<number | undefined> {
+    if (!name) return undefined;
+    const [found] = await ask(sendMessage('findBroadcasts', { names: [name] }));
+    return found?.id;
+  }
+
+  // Helpdesks render late and navigate without reloading: read again when the page changes (not for our own nodes).
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const observer = new MutationObserver((mutations) => {
+    if (mutations.every(isOurs)) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => void rescan().catch(() => undefined), 150);
+  });
+  observer.observe(doc.body, { childList: true, subtree: true, characterData: true });
+  await rescan().catch((error: Error) => {
+    state.content.value = { kind: 'error', message: error.message };
+  });
+
+  return {
+    state,
+    rescan,
+    destroy() {
+      observer.disconnect();
+      clearTimeout(timer);
+      state.resend.stop();
+      render(null, panelRoot);
+      panelHost.remove();
+      for (const host of doc.querySelectorAll(`[${HOST_ATTRIBUTE}="badge"]`)) host.remove();
+    },
+  };
+}
+
+/** Our own hosts coming and going; what happens inside their shadow roots is not observed at all. */
+function isOurs(mutation: MutationRecord): boolean {
+  if (mutation.type !== 'childList') return false;
+  return [...mutation.addedNodes, ...mutation.removedNodes].every(
+    (node) => node instanceof Element && node.hasAttribute(HOST_ATTRIBUTE),
+  );
+}
+
+/** A constructed sheet is shared by every shadow root and, unlike a <style>, is not blocked by a page's CSP. */
+function makeSheet(win: Window, css: string): CSSStyleSheet | null {
+  try {
+    const sheet = new (win as Window & typeof globalThis).CSSStyleSheet();
+    sheet.replaceSync(css);
+    return sheet;
+  } catch {
+    return null;
+  }
+}
+
+function adopt(root: ShadowRoot, sheet: CSSStyleSheet | null, css: string): void {
+  if (sheet) {
+    try {
+      root.adoptedStyleSheets = [sheet];
+      return;
+    } catch {
+      // Firefox's content-script wrappers may refuse a sheet from another compartment: fall back to <style>.
+    }
+  }
+  const style = root.ownerDocument.createElement('style');
+  style.textContent = css;
+  root.append(style);
+}
