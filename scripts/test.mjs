@@ -1,5 +1,6 @@
 // The whole test suite, from a fresh clone: install, lint, type-check, then every test.
 import { mkdirSync, readFileSync } from 'node:fs';
+import { ensureChromium } from './chromium.mjs';
 import { install, pnpm } from './pnpm.mjs';
 
 const step = (title) => console.log(`\n▶ ${title}`);
@@ -10,9 +11,12 @@ step('Lint and format check (Biome)');
 pnpm(['exec', 'biome', 'ci', '.']);
 step('Type check (TypeScript strict)');
 pnpm(['run', 'typecheck']);
-step('Building the extension');
+step('Building the extension (Chromium, and Firefox to prove it builds)');
 pnpm(['exec', 'wxt', 'build']);
-step('Tests (vitest: shared, server)');
+pnpm(['exec', 'wxt', 'build', '-b', 'firefox']);
+step('Chromium for the browser tests');
+ensureChromium();
+step('Tests (vitest: shared, server, extension, browser)');
 mkdirSync('.tmp', { recursive: true });
 pnpm(['exec', 'vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=.tmp/vitest.json']);
 

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { formatNumber, formatRelative, formatWhen, resolveLanguage, statusLabel, translate } from '../../lib/i18n';
+
+describe('numbers and times as agents read them', () => {
+  it('groups thousands the Spanish and the English way', () => {
+    expect(formatNumber('es', 1500)).toBe('1.500');
+    expect(formatNumber('en', 1500)).toBe('1,500');
+    expect(translate('es', 'notDelivered', { failed: formatNumber('es', 500), total: formatNumber('es', 1500) })).toBe(
+      '500 de 1.500 no se enviaron',
+    );
+  });
+
+  it('says when, relative where it helps', () => {
+    const now = new Date(2026, 10, 25, 10, 0);
+    expect(formatWhen('es', new Date(2026, 10, 25, 14, 5).toISOString(), now)).toBe('a las 14:05 (dentro de 4 h)');
+    expect(formatWhen('es', new Date(2026, 10, 26, 9, 0).toISOString(), now)).toBe('mañana a las 09:00');
+    expect(formatWhen('en', new Date(2026, 10, 26, 9, 0).toISOString(), now)).toBe('tomorrow at 09:00 AM');
+    expect(formatWhen('es', new Date(2026, 10, 25, 9, 0).toISOString(), now)).toBe('ahora');
+    expect(formatRelative('en', 25 * 60_000)).toBe('in 25 min.');
+  });
+});
+
+describe('language', () => {
+  it('automatic follows the browser, then the workspace, then Spanish', () => {
+    expect(resolveLanguage('auto', 'en-US', 'es')).toBe('en');
+    expect(resolveLanguage('auto', 'pt-BR', 'en')).toBe('en');
+    expect(resolveLanguage('auto', 'pt-BR')).toBe('es');
+    expect(resolveLanguage('es', 'en-US', 'en')).toBe('es');
+  });
+
+  it('every status has words in both languages', () => {
+    for (const status of ['draft', 'scheduled', 'sending', 'completed', 'partially_failed', 'failed', 'cancelled']) {
+      expect(statusLabel('es', status)).not.toBe(status);
+      expect(statusLabel('en', status)).not.toContain('_');
+    }
+  });
+});

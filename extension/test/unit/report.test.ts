@@ -1,0 +1,59 @@
+import type { Broadcast } from '@rebound/shared';
+import { describe, expect, it } from 'vitest';
+import { badgeOf, needingAttention } from '../../lib/report';
+
+function broadcast(id: number, status: Broadcast['status'], extra: Partial<Broadcast> = {}): Broadcast {
+  return {
+    id,
+    name: `B${id}`,
+    channelId: 1,
+    segmentId: 1,
+    content: { text: 'hola' },
+    sendRate: null,
+    status,
+    error: null,
+    scheduledAt: null,
+    startedAt: null,
+    finishedAt: null,
+    targetCount: 10,
+    completedCount: 10,
+    counts: {},
+    failedByReason: {},
+    reconciliation: null,
+    resendOfId: null,
+    channelLimits: {
+      dailyQuota: 1000,
+      quotaUsed: 0,
+      quotaRemaining: 1000,
+      capacityFreesAt: null,
+      messagesPerSecond: 80,
+    },
+    createdAt: '2026-11-25T00:00:00.000Z',
+    updatedAt: '2026-11-25T00:00:00.000Z',
+    ...extra,
+  };
+}
+
+describe('what needs an agent', () => {
+  it('failed and partly failed broadcasts, until a re-send of them exists', () => {
+    const recent = [
+      broadcast(1, 'partially_failed'),
+      broadcast(2, 'failed'),
+      broadcast(3, 'completed'),
+      broadcast(4, 'sending'),
+      broadcast(5, 'partially_failed'),
+      broadcast(6, 'scheduled', { resendOfId: 5 }),
+    ];
+    expect(needingAttention(recent).map((b) => b.id)).toEqual([1, 2]);
+  });
+
+  it('a badge counts the failed messages and the unconfirmed apart', () => {
+    expect(badgeOf(broadcast(1, 'partially_failed', { counts: { sent: 1000, failed: 500, uncertain: 3 } }))).toEqual({
+      id: 1,
+      name: 'B1',
+      status: 'partially_failed',
+      failed: 500,
+      uncertain: 3,
+    });
+  });
+});

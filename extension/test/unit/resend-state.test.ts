@@ -1,0 +1,85 @@
+import type { ResendResult } from '@rebound/shared';
+import { describe, expect, it } from 'vitest';
+import type { BroadcastLite } from '../../lib/report';
+import { createResendState, type ResendProgress } from '../../lib/resend-state';
+
+const result: ResendResult = {
+  tag: 'transmisión fallida 112526 (#1)',
+  tagged: 500,
+  newlyTagged: 500,
+  skipped: {},
+  segmentId: 9,
+  broadcastId: 2,
+  scheduledAt: '2026-11-26T14:05:00.000Z',
+  reused: false,
+};
+
+function resendBroadcast(status: BroadcastLite['status'], counts: Record<string, number> = {}): BroadcastLite {
+  return {
+    id: 2,
+    name: 'Black Friday (reenvío)',
+    status,
+    targetCount: 500,
+    completedCount: status === 'scheduled' ? null : 500,
+    counts,
+    error: null,
+    scheduledAt: result.scheduledAt,
+    startedAt: null,
+    finishedAt: null,
+    resendOfId: 1,
+    channelId: 1,
+  };
+}
+
+describe('one tag and re-send, click to end', () => {
+  it('goes working → done and follows the re-send until it has run', async () => {
+    const seen: ResendProgress['phase'][] = [];
+    const statuses: BroadcastLite[] = [
+      resendBroadcast('scheduled'),
+      resendBroadcast('sending', { sent: 200, queued: 300 }),
+      resendBroadcast('completed', { sent: 500 }),
+    ];
+    const state = createResendState({
+      resend: async () => result,
+      broadcast: async () => statuses.shift() ?? resendBroadcast('completed', { sent: 500 }),
+      wait: async () => undefined,
+    });
+    state.progress.subscribe((p) => seen.push(p.phase));
+    await state.start(1, {});
+    expect(seen).toEqual(['idle', 'working', 'done', 'done', 'done']);
+    const last = state.progress.value;
+    expect(last.phase === 'done' && last.resend?.status).toBe('completed');
+    expect(last.phase === 'done' && last.result?.tagged).toBe(500);
+  });
+
+  it("shows the server's error and keeps nothing half-done on screen", async () => {
+    const state = createResendState({
+      resend: async () => {
+        throw new Error('La difusión todavía se está enviando; reenvíe cuando termine.');
+      },
+      broadcast: async () => resendBroadcast('scheduled'),
+      wait: async () => undefined,
+    });
+    await state.start(1, {});
+    expect(state.progress.value).toEqual({
+      phase: 'error',
+      message: 'La difusión todavía se está enviando; reenvíe cuando termine.',
+    });
+  });
+
+  it('stops following when the panel closes', async () => {
+    let reads = 0;
+    const state = createResendState({
+      resend: async () => result,
+      broadcast: async () => {
+        reads++;
+        return resendBroadcast('scheduled');
+      },
+      wait: async () => {
+        if (reads >= 3) state.stop();
+      },
+    });
+    await state.start(1, {});
+    expect(reads).toBe(3);
+  });
+});
