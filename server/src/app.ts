@@ -1,4 +1,6 @@
+import { EXTENSION_ORIGIN } from '@rebound/shared/extension';
 import { Scalar } from '@scalar/hono-api-reference';
+import { cors } from 'hono/cors';
 import { requireToken } from './lib/auth';
 import { type AppDeps, createBaseApp } from './lib/create-app';
 import { broadcastsRouter } from './routes/broadcasts';
@@ -23,6 +25,18 @@ export function createApp(deps: AppDeps) {
     scheme: 'bearer',
     description: 'An API token of the workspace (rb_...). Roles: agent < manager < owner.',
   });
+  // Before the token check: a preflight carries no Authorization. Only the extension's pages and the helpdesk
+  // origins an operator configured may read answers from a browser; the demo pages are same-origin.
+  const allowed = new Set([EXTENSION_ORIGIN, ...(deps.corsOrigins ?? [])]);
+  app.use(
+    '/api/*',
+    cors({
+      origin: (origin) => (allowed.has(origin) ? origin : null),
+      allowHeaders: ['Authorization', 'Content-Type', 'Accept-Language', 'Last-Event-ID'],
+      exposeHeaders: ['Content-Disposition', 'Retry-After'],
+      maxAge: 600,
+    }),
+  );
   app.use('/api/*', requireToken);
   app.route('/', healthRouter);
   app.route('/', demoRouter);

@@ -16,6 +16,17 @@ const EnvSchema = z.object({
     .default(1024 * 1024),
   /** Rebound's address as providers reach it, for delivery callback URLs; defaults to http://HOST:PORT. */
   PUBLIC_URL: z.url().optional(),
+  /** Helpdesk origins allowed to call the API from a browser, comma-separated (the extension's is always allowed). */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url().transform((url) => new URL(url).origin))),
   /** Run the broadcast engine in this process (several processes may share one database). */
   ENGINE: z.enum(['on', 'off']).default('on'),
   ENGINE_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),

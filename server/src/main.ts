@@ -13,7 +13,12 @@ const credentialsFile = join(target.path ? dirname(target.path) : process.cwd(),
 const demo = await ensureDemoWorkspace(database.db, credentialsFile);
 
 const publicUrl = config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
-const app = createApp({ db: database.db, bodyLimitBytes: config.BODY_LIMIT_BYTES, publicUrl: config.PUBLIC_URL });
+const app = createApp({
+  db: database.db,
+  bodyLimitBytes: config.BODY_LIMIT_BYTES,
+  publicUrl: config.PUBLIC_URL,
+  corsOrigins: config.CORS_ORIGINS,
+});
 const engine =
   config.ENGINE === 'on'
     ? new BroadcastEngine({ db: database.db, publicUrl, concurrency: config.ENGINE_CONCURRENCY })

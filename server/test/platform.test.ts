@@ -33,6 +33,10 @@ describe('database', () => {
   it('configuration defaults to a local file under data/ and names a bad variable', () => {
     expect(loadConfig({}).DATABASE_URL).toMatch(/^file:.*\/data\/rebound\.db$/);
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(
+      loadConfig({ CORS_ORIGINS: ' https://app.helpdesk.example/inbox , http://localhost:3000' }).CORS_ORIGINS,
+    ).toEqual(['https://app.helpdesk.example', 'http://localhost:3000']);
+    expect(() => loadConfig({ CORS_ORIGINS: 'not a url' })).toThrow(/CORS_ORIGINS/);
   });
 });
 

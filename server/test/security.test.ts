@@ -1,3 +1,4 @@
+import { EXTENSION_ORIGIN } from '@rebound/shared/extension';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer, type TestWorkspace } from './helpers';
 
@@ -20,7 +21,7 @@ async function snapshotB() {
 }
 
 beforeAll(async () => {
-  server = await startTestServer({ bodyLimitBytes: 64 * 1024 });
+  server = await startTestServer({ bodyLimitBytes: 64 * 1024, corsOrigins: ['https://app.helpdesk.example'] });
   a = await server.workspace('A');
   b = await server.workspace('B');
   const post = async (token: string, path: string, body: unknown) =>
@@ -287,5 +288,43 @@ describe('bad input', () => {
       headers: { 'Accept-Language': 'en-US,en;q=0.9,es;q=0.8' },
     });
     expect(en.body.error.message).toBe('Contact was not found.');
+  });
+});
+
+describe('CORS: only the extension and the configured helpdesk origins', () => {
+  const preflight = (origin: string) =>
+    fetch(`${server.baseUrl}/api/v1/broadcasts`, {
+      method: 'OPTIONS',
+      headers: {
+        Origin: origin,
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'authorization, content-type',
+      },
+    });
+
+  it('the extension and a configured helpdesk may call the API from a browser', async () => {
+    for (const origin of [EXTENSION_ORIGIN, 'https://app.helpdesk.example']) {
+      const res = await preflight(origin);
+      expect(res.status).toBe(204);
+      expect(res.headers.get('access-control-allow-origin')).toBe(origin);
+      expect(res.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('authorization');
+      const get = await server.request('GET', '/api/v1/me', { token: a.tokens.agent, headers: { Origin: origin } });
+      expect(get.headers.get('access-control-allow-origin')).toBe(origin);
+    }
+  });
+
+  it('any other origin gets no CORS headers, so the browser withholds the answer', async () => {
+    for (const origin of ['https://evil.example', 'chrome-extension://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'null']) {
+      const res = await preflight(origin);
+      expect(res.headers.get('access-control-allow-origin')).toBeNull();
+      const get = await server.request('GET', '/api/v1/me', { token: a.tokens.agent, headers: { Origin: origin } });
+      expect(get.headers.get('access-control-allow-origin')).toBeNull();
+    }
+  });
+
+  it('a 401 still carries the header for an allowed origin, so the extension can show why', async () => {
+    const res = await server.request('GET', '/api/v1/me', { token: 'rb_wrong', headers: { Origin: EXTENSION_ORIGIN } });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('access-control-allow-origin')).toBe(EXTENSION_ORIGIN);
   });
 });

@@ -29,6 +29,8 @@ export interface AppDeps {
   bodyLimitBytes?: number;
   /** Rebound's public base URL when it sits behind a proxy: the URL providers sign their callbacks with. */
   publicUrl?: string | undefined;
+  /** Browser origins besides the extension's that may call the API (helpdesk pages, e.g. https://app.example.com). */
+  corsOrigins?: string[];
 }
 
 function render(
