@@ -105,6 +105,7 @@ describe('the extension in Chromium', () => {
     const renderMs = Number(await page.locator('[data-rebound="panel"]').getAttribute('data-render-ms'));
     expect(renderMs).toBeGreaterThan(0);
     await panel.screenshot({ path: resolve(SHOTS, 'overlay.png') });
+    await page.screenshot({ path: resolve(SHOTS, 'helpdesk.png') });
   });
 
   it('the panel does not move the page: removing it leaves every page element where it was', async () => {
