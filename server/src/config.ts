@@ -27,6 +27,10 @@ const EnvSchema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.url().transform((url) => new URL(url).origin))),
+  /** on: start the provider simulators and the demo workspace with S1-S10 (the README's main job). */
+  DEMO: z.enum(['on', 'off']).default('off'),
+  /** Where the built extension is, to print how to load it (the main job sets it). */
+  EXTENSION_DIR: z.string().optional(),
   /** Run the broadcast engine in this process (several processes may share one database). */
   ENGINE: z.enum(['on', 'off']).default('on'),
   ENGINE_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),

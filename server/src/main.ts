@@ -3,14 +3,12 @@ import { serve } from '@hono/node-server';
 import { createApp } from './app';
 import { loadConfig } from './config';
 import { describeDatabaseUrl, openDatabase } from './db/client';
-import { ensureDemoWorkspace } from './demo';
+import { type RunningDemo, startDemo, waitForDemoBroadcasts } from './demo';
 import { BroadcastEngine } from './engine/engine';
 
 const config = loadConfig();
 const database = await openDatabase({ url: config.DATABASE_URL, authToken: config.DATABASE_AUTH_TOKEN });
 const target = describeDatabaseUrl(config.DATABASE_URL);
-const credentialsFile = join(target.path ? dirname(target.path) : process.cwd(), 'demo-credentials.json');
-const demo = await ensureDemoWorkspace(database.db, credentialsFile);
 
 const publicUrl = config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
 const app = createApp({
@@ -23,28 +21,61 @@ const engine =
   config.ENGINE === 'on'
     ? new BroadcastEngine({ db: database.db, publicUrl, concurrency: config.ENGINE_CONCURRENCY })
     : undefined;
+const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST });
+await new Promise<void>((resolve) => {
+  server.once('listening', () => resolve());
+  server.once('error', (error: NodeJS.ErrnoException) => {
+    console.error(
+      error.code === 'EADDRINUSE'
+        ? `Port ${config.PORT} on ${config.HOST} is already in use: stop the other server or set PORT to a free port.`
+        : `The server could not start: ${error.message}`,
+    );
+    process.exit(1);
+  });
+});
 engine?.start();
-const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
-  const base = `http://${config.HOST}:${info.port}`;
-  console.log(`
+
+let demo: RunningDemo | undefined;
+if (config.DEMO === 'on') {
+  const credentialsFile = join(target.path ? dirname(target.path) : process.cwd(), 'demo-credentials.json');
+  demo = await startDemo({ db: database.db, app, publicUrl, credentialsFile });
+  if (demo.seeded) {
+    console.log('Sending the demo broadcasts through the provider simulators…');
+    await waitForDemoBroadcasts(app, demo.credentials.tokens.manager, demo.sending);
+  }
+}
+
+const base = `http://${config.HOST}:${config.PORT}`;
+console.log(`
 Rebound is running.
   API            ${base}/api/v1
   API reference  ${base}/docs
   Health         ${base}/health
   Database       ${target.path ?? config.DATABASE_URL}
+  Engine         ${engine ? `on (${config.ENGINE_CONCURRENCY} requests in flight at most)` : 'off'}`);
+if (demo) {
+  console.log(`
+Demo workspace "Rebound demo" (S1-S10 of the reference scenarios${demo.seeded ? ', just created' : ''}):
+  Demo helpdesk  ${base}/demo/   (sign in with the agent token)
+  manager token  ${demo.credentials.tokens.manager}
+  agent token    ${demo.credentials.tokens.agent}
+  owner token    ${demo.credentials.tokens.owner}
+  (kept in ${join(target.path ? dirname(target.path) : process.cwd(), 'demo-credentials.json')}; keep them private)
 
-Demo workspace ${demo.workspaceId} tokens (keep them private):
-  owner    ${demo.tokens.owner}
-  manager  ${demo.tokens.manager}
-  agent    ${demo.tokens.agent}
-
-Try: curl -H "Authorization: Bearer ${demo.tokens.agent}" ${base}/api/v1/me
-`);
-});
+Try: curl -H "Authorization: Bearer ${demo.credentials.tokens.agent}" ${base}/api/v1/failed-messages/summary`);
+}
+if (config.EXTENSION_DIR) {
+  console.log(`
+The extension is built in ${config.EXTENSION_DIR}
+  1. Open chrome://extensions, turn on "Developer mode", click "Load unpacked" and choose that folder.
+  2. In the extension's options, enter ${base} and the agent token, then add ${base}/demo/* to the helpdesk pages.`);
+}
+console.log('\nCtrl+C stops it.');
 
 function shutdown() {
   server.close(async () => {
     await engine?.stop();
+    await demo?.simulators.stop();
     database.close();
     process.exit(0);
   });

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { eq } from 'drizzle-orm';
-import type { Database } from './db/client';
-import { workspaces } from './db/schema';
-import { createWorkspace } from './services/workspaces';
+import type { Database } from '../db/client';
+import { workspaces } from '../db/schema';
+import { createWorkspace } from '../services/workspaces';
 
 export interface DemoCredentials {
   workspaceId: number;
