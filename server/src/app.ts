@@ -2,6 +2,7 @@ import { EXTENSION_ORIGIN } from '@rebound/shared/extension';
 import { Scalar } from '@scalar/hono-api-reference';
 import { cors } from 'hono/cors';
 import { requireToken } from './lib/auth';
+import { AuthLimiter } from './lib/auth-limiter';
 import { type AppDeps, createBaseApp } from './lib/create-app';
 import { broadcastsRouter } from './routes/broadcasts';
 import { channelsRouter } from './routes/channels';
@@ -37,7 +38,13 @@ export function createApp(deps: AppDeps) {
       maxAge: 600,
     }),
   );
-  app.use('/api/*', requireToken);
+  app.use(
+    '/api/*',
+    requireToken({
+      limiter: new AuthLimiter({ maxFailures: deps.maxAuthFailuresPerMinute ?? 20, windowMs: 60_000 }),
+      trustProxy: deps.trustProxy ?? false,
+    }),
+  );
   app.route('/', healthRouter);
   app.route('/', demoRouter);
   const v1 = [

@@ -16,6 +16,8 @@ const app = createApp({
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
   publicUrl: config.PUBLIC_URL,
   corsOrigins: config.CORS_ORIGINS,
+  maxAuthFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
+  trustProxy: config.TRUST_PROXY === 'on',
 });
 const engine =
   config.ENGINE === 'on'

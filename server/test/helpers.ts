@@ -43,7 +43,12 @@ export interface ApiResponse {
  * A real server on 127.0.0.1 over a fresh libSQL file, one per test file; closed after the file's tests.
  */
 export async function startTestServer(
-  options: { bodyLimitBytes?: number; corsOrigins?: string[] } = {},
+  options: {
+    bodyLimitBytes?: number;
+    corsOrigins?: string[];
+    maxAuthFailuresPerMinute?: number;
+    trustProxy?: boolean;
+  } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'rebound-test-'));
   const database = await openDatabase({ url: `file:${join(dir, 'test.db')}` });

@@ -9,6 +9,10 @@ export const apiErrors = {
     es: 'Falta el token de API o no es válido. Envíe el encabezado "Authorization: Bearer <token>" con un token vigente.',
     en: 'The API token is missing or not valid. Send the header "Authorization: Bearer <token>" with a current token.',
   },
+  too_many_auth_failures: {
+    es: 'Demasiados intentos con tokens no válidos desde esta dirección. Espere {seconds} s y revise el token.',
+    en: 'Too many attempts with invalid tokens from this address. Wait {seconds} s and check the token.',
+  },
   forbidden: {
     es: 'Su rol ({role}) no permite esta acción; se necesita el rol {required} o superior.',
     en: 'Your role ({role}) may not do this; it needs the {required} role or higher.',

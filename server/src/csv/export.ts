@@ -17,6 +17,7 @@ import {
 import { type SQL, sql } from 'drizzle-orm';
 import Papa from 'papaparse';
 import type { Database } from '../db/client';
+import { logError } from '../lib/log';
 import { allFailedMessages, type FailedRow, toFailedMessage } from '../services/failures';
 import { tagKey, tagNamesByContact } from '../services/tags';
 
@@ -67,7 +68,7 @@ export function csvStream(headers: string[], pages: AsyncIterable<Cells[]>, opti
             }
           }
         } catch (error) {
-          console.error('[rebound] CSV export failed mid-stream', error);
+          logError('[rebound] CSV export failed mid-stream', error);
           throw error;
         }
       },

@@ -1,22 +1,53 @@
+import type { IncomingMessage } from 'node:http';
 import { type Permission, permissions, roleAllows } from '@rebound/shared';
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { authenticate } from '../services/tokens';
+import { AuthLimiter } from './auth-limiter';
 import type { AppEnv } from './env';
 import { ApiError } from './errors';
 
-/** Resolves the bearer token to a workspace and role; every /api route runs behind it. */
-export const requireToken = createMiddleware<AppEnv>(async (c, next) => {
-  const header = c.req.header('Authorization') ?? '';
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  const auth = match?.[1] ? await authenticate(c.var.db, match[1]) : undefined;
-  if (!auth) {
-    c.header('WWW-Authenticate', 'Bearer realm="rebound"');
-    throw new ApiError(401, 'unauthorized');
+export interface TokenAuthOptions {
+  limiter?: AuthLimiter;
+  /** Behind a reverse proxy: take the client's address from X-Forwarded-For. */
+  trustProxy?: boolean;
+}
+
+/**
+ * Resolves the bearer token to a workspace and role; every /api route runs behind it. Addresses that keep
+ * sending bad tokens are held back (AuthLimiter), so tokens cannot be guessed at speed.
+ */
+export function requireToken({ limiter = new AuthLimiter(), trustProxy = false }: TokenAuthOptions = {}) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const address = clientAddress(c, trustProxy);
+    const wait = limiter.blockedFor(address);
+    if (wait > 0) {
+      c.header('Retry-After', String(Math.ceil(wait / 1000)));
+      throw new ApiError(429, 'too_many_auth_failures', { seconds: Math.ceil(wait / 1000) });
+    }
+    const header = c.req.header('Authorization') ?? '';
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const auth = match?.[1] ? await authenticate(c.var.db, match[1]) : undefined;
+    if (!auth) {
+      limiter.recordFailure(address);
+      c.header('WWW-Authenticate', 'Bearer realm="rebound"');
+      throw new ApiError(401, 'unauthorized');
+    }
+    c.set('auth', auth);
+    if (!c.var.languageFromHeader) c.set('language', auth.workspaceLanguage);
+    await next();
+  });
+}
+
+function clientAddress(c: Context<AppEnv>, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = c.req.header('X-Forwarded-For')?.split(',')[0]?.trim();
+    if (forwarded) return forwarded;
   }
-  c.set('auth', auth);
-  if (!c.var.languageFromHeader) c.set('language', auth.workspaceLanguage);
-  await next();
-});
+  // @hono/node-server hands the Node request over as env.incoming; app.request() in-process has none.
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  return incoming?.socket.remoteAddress ?? 'in-process';
+}
 
 /** Route-level check against the permission table in shared/permissions.ts. */
 export const requirePermission = (permission: Permission) =>

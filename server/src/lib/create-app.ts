@@ -7,6 +7,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Database } from '../db/client';
 import type { AppEnv } from './env';
 import { ApiError } from './errors';
+import { logError } from './log';
 
 /** A router whose validation failures become 422s listing each field path. */
 export function createRouter() {
@@ -31,6 +32,10 @@ export interface AppDeps {
   publicUrl?: string | undefined;
   /** Browser origins besides the extension's that may call the API (helpdesk pages, e.g. https://app.example.com). */
   corsOrigins?: string[];
+  /** Bad tokens an address may send per minute before it must wait (token guessing). */
+  maxAuthFailuresPerMinute?: number;
+  /** Behind a reverse proxy: read the client's address from X-Forwarded-For. */
+  trustProxy?: boolean;
 }
 
 function render(
@@ -80,7 +85,7 @@ export function createBaseApp({ db, bodyLimitBytes = 1024 * 1024 }: AppDeps) {
         return render(c, 413, 'payload_too_large', { limit: `${Math.round(bodyLimitBytes / 1024)} KB` });
       return c.json({ error: { code: 'http_error', message: err.message } }, err.status);
     }
-    console.error('[rebound] unhandled error', c.req.method, c.req.path, err);
+    logError(`[rebound] unhandled error ${c.req.method} ${c.req.path}`, err);
     return render(c, 500, 'internal_error', {});
   });
   app.notFound((c) => render(c, 404, 'route_not_found', { method: c.req.method, path: c.req.path }));

@@ -2,6 +2,7 @@ import { errorMessage, type Language } from '@rebound/shared';
 import { streamSSE } from 'hono/streaming';
 import type { Database } from '../../db/client';
 import { createRouter } from '../../lib/create-app';
+import { logError } from '../../lib/log';
 import { eventPage, eventsAfter, resolveCursor, toEvent } from '../../services/events';
 import * as routes from './events.routes';
 
@@ -90,7 +91,7 @@ export const eventsRouter = createRouter().openapi(routes.streamEvents, async (c
       } catch (error) {
         // Errors here never reach app.onError (the answer has started): log, tell the client without
         // internals, end the stream; the client reconnects with Last-Event-ID and loses nothing.
-        console.error('[rebound] event stream failed', error);
+        logError('[rebound] event stream failed', error);
         if (open()) {
           await stream.writeSSE({
             event: 'error',
@@ -100,7 +101,7 @@ export const eventsRouter = createRouter().openapi(routes.streamEvents, async (c
       }
     },
     async (error) => {
-      console.error('[rebound] event stream stopped', error);
+      logError('[rebound] event stream stopped', error);
     },
   );
 });
