@@ -41,33 +41,53 @@ export const whatsappErrorRules: GraphErrorRules = {
   providerCode: (error) => String(error.code),
 };
 
-/** The request body the Cloud API takes for one message. */
+/** The Cloud API takes the number without "+" or separators; E.164 input only loses its "+". */
+function waNumber(to: string): string {
+  return /^\+\d+$/.test(to) ? to.slice(1) : to.replace(/\D/g, '');
+}
+
+/** The request body the Cloud API takes for one message (built once per recipient, so written out flat). */
 export function whatsappMessageBody(message: OutboundMessage): Record<string, unknown> {
-  const to = message.to.replace(/\D/g, '');
-  const base = { messaging_product: 'whatsapp', recipient_type: 'individual', to };
-  const ref = { biz_opaque_callback_data: String(message.messageId) };
+  const to = waNumber(message.to);
+  const ref = String(message.messageId);
   const template = message.content.template;
   if (message.useTemplate && template) {
-    const components =
-      template.parameters.length > 0
-        ? [{ type: 'body', parameters: template.parameters.map((text) => ({ type: 'text', text })) }]
-        : undefined;
+    const language = { code: template.language };
     return {
-      ...base,
+      messaging_product: 'whatsapp',
+      recipient_type: 'individual',
+      to,
       type: 'template',
-      template: { name: template.name, language: { code: template.language }, ...(components && { components }) },
-      ...ref,
+      template:
+        template.parameters.length > 0
+          ? {
+              name: template.name,
+              language,
+              components: [{ type: 'body', parameters: template.parameters.map((text) => ({ type: 'text', text })) }],
+            }
+          : { name: template.name, language },
+      biz_opaque_callback_data: ref,
     };
   }
-  return { ...base, type: 'text', text: { preview_url: false, body: message.content.text }, ...ref };
+  return {
+    messaging_product: 'whatsapp',
+    recipient_type: 'individual',
+    to,
+    type: 'text',
+    text: { preview_url: false, body: message.content.text },
+    biz_opaque_callback_data: ref,
+  };
 }
 
 export function createWhatsAppAdapter(channel: ChannelConfig): ChannelAdapter {
   const base = (channel.baseUrl ?? DEFAULT_GRAPH_BASE_URL).replace(/\/+$/, '');
   const version = channel.credentials.apiVersion || DEFAULT_GRAPH_VERSION;
+  const { accessToken, phoneNumberId } = channel.credentials;
+  // An adapter lives as long as its channel row is unchanged: the URL and headers are the same for every message.
+  const url = `${base}/${version}/${encodeURIComponent(phoneNumberId ?? '')}/messages`;
+  const headers = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' };
   return {
     async send(message: OutboundMessage, signal: AbortSignal): Promise<SendOutcome> {
-      const { accessToken, phoneNumberId } = channel.credentials;
       if (!accessToken || !phoneNumberId) {
         // Same meaning as Graph's 190: the channel cannot authenticate until its credentials are fixed.
         return {
@@ -78,9 +98,9 @@ export function createWhatsAppAdapter(channel: ChannelConfig): ChannelAdapter {
       }
       let answer: Awaited<ReturnType<typeof httpRequest>>;
       try {
-        answer = await httpRequest(`${base}/${version}/${encodeURIComponent(phoneNumberId)}/messages`, {
+        answer = await httpRequest(url, {
           method: 'POST',
-          headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+          headers,
           body: JSON.stringify(whatsappMessageBody(message)),
           signal,
           timeoutMs: message.timeoutMs,

@@ -17,7 +17,8 @@ import {
 } from '@rebound/shared';
 import { and, eq, sql } from 'drizzle-orm';
 import { createAdapter, WEBHOOK_PATHS } from '../channels';
-import type { ChannelAdapter, ChannelConfig, SendOutcome } from '../channels/types';
+import { NEVER_ABORTED } from '../channels/http';
+import type { ChannelAdapter, ChannelConfig, OutboundMessage, SendOutcome } from '../channels/types';
 import type { Database } from '../db/client';
 import { type BroadcastStatus, broadcasts, channels, messages, segments, workspaces } from '../db/schema';
 import { freezeAudience, reconcile } from './audience';
@@ -68,7 +69,9 @@ interface Batch {
 
 /** One broadcast's sending in this process: requests in flight and outcomes waiting to be written. */
 interface Lane {
-  inFlight: Set<Promise<void>>;
+  /** Requests sent and not yet answered; `drained` is called when it falls to zero. */
+  inFlight: number;
+  drained: (() => void) | undefined;
   results: Outcome[];
   flushing: Promise<void>;
   /** Flushes queued and not yet written: sending waits when the writing falls behind. */
@@ -79,12 +82,15 @@ interface Lane {
 class Semaphore {
   private waiting: (() => void)[] = [];
   constructor(private free: number) {}
-  async acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free--;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  /** Takes a permit if one is free, without a promise: the common case, once per message. */
+  tryAcquire(): boolean {
+    if (this.free === 0) return false;
+    this.free--;
+    return true;
+  }
+  acquire(): Promise<void> {
+    if (this.tryAcquire()) return Promise.resolve();
+    return new Promise<void>((resolve) => this.waiting.push(resolve));
   }
   release(): void {
     const next = this.waiting.shift();
@@ -93,7 +99,6 @@ class Semaphore {
   }
 }
 
-const NEVER_ABORTED = new AbortController().signal;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class BroadcastEngine {
@@ -309,7 +314,8 @@ export class BroadcastEngine {
    */
   private async runLane(broadcastId: number): Promise<void> {
     const lane: Lane = {
-      inFlight: new Set(),
+      inFlight: 0,
+      drained: undefined,
       results: [],
       flushing: Promise.resolve(),
       pendingFlushes: 0,
@@ -322,6 +328,7 @@ export class BroadcastEngine {
     if (broadcast?.status === 'sending' && channel) {
       // The next batch is claimed while this one is being sent, so the provider never waits on us.
       let next = this.claimBatch(broadcast, channel);
+      let status: string | undefined = 'sending';
       while (!this.stopping) {
         const claimed = await next;
         if (claimed.items.length === 0) break;
@@ -332,21 +339,30 @@ export class BroadcastEngine {
           .select({ status: broadcasts.status })
           .from(broadcasts)
           .where(eq(broadcasts.id, broadcastId));
-        if (current?.status !== 'sending') break;
+        status = current?.status;
+        if (status !== 'sending') break;
       }
-      // A batch claimed but not sent (stop or cancel) goes back to the queue at once.
+      // A batch claimed but not sent (stop or cancel) goes back to the queue at once, or is cancelled
+      // with its broadcast.
       const unsent = await next;
-      if (unsent.items.length) await this.release(unsent.items);
+      if (unsent.items.length) await this.releaseUnsent(unsent.items, status === 'cancelled');
     }
-    while (lane.inFlight.size) await Promise.race(lane.inFlight);
+    if (lane.inFlight > 0)
+      await new Promise<void>((resolve) => {
+        lane.drained = resolve;
+      });
     if (broadcast && channel) this.scheduleFlush(lane, broadcast, channel);
     await lane.flushing;
     await this.finishIfDone(broadcastId);
   }
 
-  /** Recipients marked dispatched together: the requests in flight at once; bigger only without a real rate limit. */
+  /**
+   * Recipients marked dispatched together: the requests in flight at once; bigger only without a
+   * real rate limit, where a group is about 0.1 s of sending and fewer, bigger claims and outcome
+   * writes save the database a fixed cost per statement and rewrites of the same index pages.
+   */
   private groupSize(rate: number): number {
-    return rate >= 10_000 ? Math.max(this.concurrency, 256) : this.concurrency;
+    return rate >= 10_000 ? Math.max(this.concurrency, 1024) : this.concurrency;
   }
 
   private isUnpaced(broadcast: BroadcastRow, channel: ChannelRow): boolean {
@@ -357,9 +373,14 @@ export class BroadcastEngine {
   }
 
   /** Hands claimed, undispatched recipients back to the queue. */
-  private async release(items: Claimed[]): Promise<void> {
-    await this.db.run(sql`UPDATE messages SET state = 'queued', lease_owner = NULL, lease_until = NULL, attempts = attempts - 1
-      WHERE id IN ${items.map((i) => i.id)} AND state = 'sending' AND lease_owner = ${this.workerId} AND dispatched_at IS NULL`);
+  /**
+   * A batch this process claimed and never handed to the adapter. Its "dispatched" mark (set at claim
+   * on unpaced channels) is lifted too: this process knows none of it went out, so it is not uncertain.
+   */
+  private async releaseUnsent(items: Claimed[], cancelled: boolean): Promise<void> {
+    await this.db.run(sql`UPDATE messages SET state = ${cancelled ? 'cancelled' : 'queued'}, lease_owner = NULL,
+        lease_until = NULL, dispatched_at = NULL, attempts = attempts - 1
+      WHERE id IN ${items.map((i) => i.id)} AND state = 'sending' AND lease_owner = ${this.workerId}`);
   }
 
   private effectiveRate(broadcast: BroadcastRow, channel: ChannelRow): number {
@@ -378,14 +399,24 @@ export class BroadcastEngine {
     const immediate = this.isUnpaced(broadcast, channel);
     const size = immediate ? this.groupSize(rate) : Math.max(1, Math.min(this.maxBatch, Math.ceil(rate * 5)));
     return this.db.transaction(async (tx) => {
-      const rows = await tx.all<{ id: number; identifier: string; attempts: number }>(sql`UPDATE messages
+      // The batch comes back as one JSON value, not as a driver row per recipient (the driver builds
+      // each row property by property); the write transaction keeps the picked rows from being claimed
+      // by anyone else before the update. Picked by id alone: the queued-recipients index answers that.
+      const pick = sql`SELECT json_group_array(json_array(id, identifier, attempts + 1)) AS batch
+        FROM messages WHERE id IN (SELECT id FROM messages WHERE broadcast_id = ${broadcast.id} AND state = 'queued'
+                                   AND next_attempt_at <= ${now} ORDER BY id LIMIT ${size})`;
+      const batch = (await tx.get<{ batch: string }>(pick))?.batch ?? '[]';
+      const rows = (JSON.parse(batch) as [number, string, number][]).map(([id, identifier, attempts]) => ({
+        id,
+        identifier,
+        attempts,
+      }));
+      if (rows.length === 0) return { items: [] };
+      await tx.run(sql`UPDATE messages
         SET state = 'sending', lease_owner = ${this.workerId}, lease_until = ${now + this.leaseMs},
             dispatched_at = ${immediate ? now : null},
             attempts = attempts + 1, updated_at = ${now}
-        WHERE id IN (SELECT id FROM messages WHERE broadcast_id = ${broadcast.id} AND state = 'queued'
-                     AND next_attempt_at <= ${now} ORDER BY id LIMIT ${size})
-        RETURNING id, identifier, attempts`);
-      if (rows.length === 0) return { items: [] };
+        WHERE id IN (SELECT value ->> 0 FROM json_each(${batch})) AND state = 'queued'`);
       rows.sort((a, b) => a.id - b.id);
       const capability = channelCapabilities[channel.type];
       const content = broadcast.content;
@@ -586,7 +617,6 @@ export class BroadcastEngine {
     const adapter = this.adapter(channel);
     const rate = this.effectiveRate(broadcast, channel);
     const interval = 1000 / rate;
-    const content = broadcast.content as BroadcastContent;
 
     // A crash leaves at most two groups marked dispatched but unsent (this one and the next claimed).
     const paced = batch.slot === undefined;
@@ -623,40 +653,9 @@ export class BroadcastEngine {
       for (let k = 0; k < group.length; k++) {
         const item = group[k] as Claimed;
         if (mine && !mine.has(item.id)) continue;
-        await this.semaphore.acquire();
-        const task = (async () => {
-          try {
-            // Never early: a send waits for its slot, rounded up to the timer's millisecond.
-            let wait = slot + k * interval - this.clock();
-            // Never in a burst either: on a paced channel a send that missed its slot (the process
-            // stalled) takes a fresh one, or it would go out with the slots other processes use now.
-            // (Unpaced channels claim ahead, so their sends are always "late", and harmlessly so.)
-            if (paced && wait < -Math.max(5, 4 * interval))
-              wait = (await this.freshSlot(broadcast, channel)) - this.clock();
-            if (wait > 0) await sleep(Math.ceil(wait));
-            const callbackUrl = this.statusCallbackUrl(channel, item.id);
-            const outcome = await adapter
-              .send(
-                {
-                  messageId: item.id,
-                  to: item.identifier,
-                  content,
-                  useTemplate: item.useTemplate,
-                  timeoutMs: this.requestTimeoutMs,
-                  ...(callbackUrl !== undefined && { statusCallbackUrl: callbackUrl }),
-                },
-                // Timeouts are the HTTP client's own (timeoutMs): an abort signal per request costs
-                // listeners and timers at thousands of messages a second.
-                NEVER_ABORTED,
-              )
-              .catch((error: unknown): SendOutcome => ({ kind: 'uncertain', providerMessage: String(error) }));
-            lane.results.push({ item, outcome });
-          } finally {
-            this.semaphore.release();
-          }
-        })();
-        lane.inFlight.add(task);
-        void task.finally(() => lane.inFlight.delete(task));
+        if (!this.semaphore.tryAcquire()) await this.semaphore.acquire();
+        lane.inFlight++;
+        void this.sendOne(lane, adapter, broadcast, channel, item, slot + k * interval, paced ? interval : undefined);
       }
       // Flush often: an answer not yet written down is an "uncertain" recipient if the process dies.
       if (lane.results.length >= groupSize || Date.now() - lane.lastFlush > 50)
@@ -664,11 +663,61 @@ export class BroadcastEngine {
     }
   }
 
+  /**
+   * Sends one recipient at its slot and keeps the outcome for the next flush. Holds a semaphore
+   * permit, released here. `pacedInterval` is set on a paced channel, where a late send takes a fresh slot.
+   */
+  private async sendOne(
+    lane: Lane,
+    adapter: ChannelAdapter,
+    broadcast: BroadcastRow,
+    channel: ChannelRow,
+    item: Claimed,
+    slotAt: number,
+    pacedInterval: number | undefined,
+  ): Promise<void> {
+    try {
+      // Never early: a send waits for its slot, rounded up to the timer's millisecond.
+      let wait = slotAt - this.clock();
+      // Never in a burst either: on a paced channel a send that missed its slot (the process
+      // stalled) takes a fresh one, or it would go out with the slots other processes use now.
+      // (Unpaced channels claim ahead, so their sends are always "late", and harmlessly so.)
+      if (pacedInterval !== undefined && wait < -Math.max(5, 4 * pacedInterval))
+        wait = (await this.freshSlot(broadcast, channel)) - this.clock();
+      if (wait > 0) await sleep(Math.ceil(wait));
+      const message: OutboundMessage = {
+        messageId: item.id,
+        to: item.identifier,
+        content: broadcast.content as BroadcastContent,
+        useTemplate: item.useTemplate,
+        timeoutMs: this.requestTimeoutMs,
+      };
+      const callbackUrl = this.statusCallbackUrl(channel, item.id);
+      if (callbackUrl !== undefined) message.statusCallbackUrl = callbackUrl;
+      let outcome: SendOutcome;
+      try {
+        // Timeouts are the HTTP client's own (timeoutMs): an abort signal per request costs
+        // listeners and timers at thousands of messages a second.
+        outcome = await adapter.send(message, NEVER_ABORTED);
+      } catch (error) {
+        outcome = { kind: 'uncertain', providerMessage: String(error) };
+      }
+      lane.results.push({ item, outcome });
+    } catch (error) {
+      // Only taking a fresh slot can fail here; the recipient is dispatched, so its lease recovery makes it uncertain.
+      this.log(`broadcast ${broadcast.id}: could not send message ${item.id}`, error);
+    } finally {
+      this.semaphore.release();
+      if (--lane.inFlight === 0) lane.drained?.();
+    }
+  }
+
   /** Writes a group of outcomes; a state already settled by a delivery report is never moved back. */
   private async flush(broadcast: BroadcastRow, channel: ChannelRow, outcomes: Outcome[]): Promise<void> {
     if (outcomes.length === 0) return;
     const now = this.clock();
-    const accepted: { id: number; providerMessageId: string; delivered: boolean }[] = [];
+    // [id, provider message ID, delivered 0/1]: the shape the statement reads, built once.
+    const accepted: [number, string, 0 | 1][] = [];
     const failures: Failure[] = [];
     const retries: { id: number; at: number }[] = [];
     const uncertain: { id: number; message: string }[] = [];
@@ -676,11 +725,7 @@ export class BroadcastEngine {
     for (const { item, outcome } of outcomes) {
       switch (outcome.kind) {
         case 'accepted':
-          accepted.push({
-            id: item.id,
-            providerMessageId: outcome.providerMessageId,
-            delivered: outcome.delivered ?? false,
-          });
+          accepted.push([item.id, outcome.providerMessageId, outcome.delivered ? 1 : 0]);
           this.sentCount++;
           break;
         case 'failed':
@@ -721,9 +766,8 @@ export class BroadcastEngine {
             sent_at = coalesce(messages.sent_at, ${now}),
             delivered_at = CASE WHEN v.delivered = 1 THEN coalesce(messages.delivered_at, ${now}) ELSE messages.delivered_at END,
             lease_owner = NULL, lease_until = NULL, updated_at = ${now}
-          FROM (SELECT value ->> 0 AS id, value ->> 1 AS pid, value ->> 2 AS delivered FROM json_each(${JSON.stringify(
-            accepted.map((a) => [a.id, a.providerMessageId, a.delivered ? 1 : 0]),
-          )})) AS v WHERE messages.id = v.id`
+          FROM (SELECT value ->> 0 AS id, value ->> 1 AS pid, value ->> 2 AS delivered FROM json_each(${JSON.stringify(accepted)})) AS v
+          WHERE messages.id = v.id`
       : undefined;
     // The usual case, everything accepted, is one statement: atomic on its own, no transaction round trips.
     if (acceptedQuery && !failures.length && !retries.length && !uncertain.length) {

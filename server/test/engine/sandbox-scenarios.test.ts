@@ -239,3 +239,32 @@ describe('the broadcast list finds broadcasts by the names a helpdesk page shows
     expect(one.body.data.map((b: { name: string }) => b.name)).toEqual(['Otra difusión']);
   });
 });
+
+describe('cancelling while it sends', () => {
+  it('what was claimed but not sent is cancelled, not left uncertain', async () => {
+    await h.seedContacts(20_000, 'cancel mid-send', { start: 200_000 });
+    const segment = await h.segment('cancel mid-send', 'cancel mid-send');
+    const channel = (
+      await h.channel({ type: 'sandbox', name: 'cancel mid-send', limits: { messagesPerSecond: 50_000 } })
+    ).id;
+    const b = await h.broadcast({
+      name: 'cancel mid-send',
+      channelId: channel,
+      segmentId: segment.id,
+      content: { text: 'x' },
+    });
+    await h.schedule(b.id);
+    const engine = h.engine({ pollIntervalMs: 5 });
+    engine.start();
+    const done = (counts: Record<string, number>) => (counts.sent ?? 0) + (counts.delivered ?? 0);
+    await expect.poll(async () => done((await h.get(b.id)).counts) > 0, { timeout: 10_000, interval: 5 }).toBe(true);
+    await h.server.request('POST', `/api/v1/broadcasts/${b.id}/cancel`, { token: h.ws.tokens.manager });
+    await engine.stop();
+    const counts = (await h.get(b.id)).counts;
+    expect(counts.uncertain ?? 0).toBe(0);
+    expect(counts.sending ?? 0).toBe(0);
+    expect(counts.queued ?? 0).toBe(0);
+    expect(done(counts) + (counts.cancelled ?? 0)).toBe(20_000);
+    expect(counts.cancelled).toBeGreaterThan(0);
+  });
+});
