@@ -5,6 +5,7 @@
 import { benchContacts } from './contacts';
 import { benchExport, benchImport } from './csv';
 import { benchHttp, benchMemory, benchSandbox } from './engine';
+import { benchExtension } from './extension';
 import { benchLog, benchResend } from './failures';
 import { type BenchResult, printTable, writeResults } from './lib/report';
 import { benchSegments } from './segments';
@@ -19,6 +20,7 @@ const benchmarks: Record<string, () => Promise<BenchResult[]>> = {
   resend: benchResend,
   export: benchExport,
   import: benchImport,
+  extension: benchExtension,
 };
 
 const wanted = process.argv.slice(2).filter((arg) => arg !== '--');

@@ -1,5 +1,9 @@
 // Every benchmark: a table on stdout and bench/results.json. Extra arguments pick benchmarks by name.
+import { ensureChromium } from './chromium.mjs';
 import { install, pnpm } from './pnpm.mjs';
 
 install();
+// The extension figures read the production build and load it in Chromium.
+pnpm(['exec', 'wxt', 'build']);
+ensureChromium();
 pnpm(['--filter', '@rebound/bench', 'run', 'bench', ...process.argv.slice(2)]);
