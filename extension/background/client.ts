@@ -7,7 +7,7 @@ import { connectionItem, isConfigured, settingsItem } from '../lib/settings';
 
 export async function currentLanguage(): Promise<Language> {
   const [settings, connection] = await Promise.all([settingsItem.getValue(), connectionItem.getValue()]);
-  return resolveLanguage(settings.language, navigator.language, connection?.workspace.language);
+  return resolveLanguage(settings.language, globalThis.navigator?.language, connection?.workspace.language);
 }
 
 /** null when the extension is not set up yet. */

@@ -5,12 +5,8 @@ import { refreshAttention } from '../../background/attention';
 import { currentApi, currentLanguage } from '../../background/client';
 import { createEventSink, followStream, pollEvents } from '../../background/events';
 import { registerHandlers } from '../../background/handlers';
-import {
-  notifyFailure,
-  notifyResendFinished,
-  notifyResendScheduled,
-  readNotificationId,
-} from '../../background/notifications';
+import { onNotificationAction, onNotificationButton } from '../../background/notification-actions';
+import { notifyFailure, notifyResendFinished } from '../../background/notifications';
 import { syncOverlayRegistration } from '../../background/overlay-registration';
 import { settingsItem } from '../../lib/settings';
 
@@ -58,31 +54,9 @@ export default defineBackground(() => {
     if (event.type.startsWith('broadcast.') || event.type.startsWith('resend.')) await refreshAttention(api);
   }
 
-  async function onNotificationAction(notificationId: string, action: 'resend' | 'reasons'): Promise<void> {
-    const { broadcastId } = readNotificationId(notificationId) ?? {};
-    if (broadcastId === undefined) return;
-    if (action === 'reasons') {
-      await browser.tabs.create({ url: browser.runtime.getURL(`/popup.html?broadcast=${broadcastId}`) });
-      await browser.notifications.clear(notificationId);
-      return;
-    }
-    const api = await currentApi();
-    if (!api) return;
-    const language = await currentLanguage();
-    const result = await api.resend(broadcastId, {});
-    const broadcast = await api.broadcast(broadcastId);
-    await browser.notifications.clear(notificationId);
-    await notifyResendScheduled(language, broadcastId, broadcast.name, result.tagged, result.scheduledAt);
-    await refreshAttention(api);
-  }
-
   registerHandlers({ restartFollower });
 
-  browser.notifications.onButtonClicked.addListener((id, index) => {
-    // Buttons are [tag and re-send, see reasons], or only [see reasons] when a re-send cannot help.
-    const withResend = readNotificationId(id)?.withResend ?? false;
-    void onNotificationAction(id, index === 0 && withResend ? 'resend' : 'reasons');
-  });
+  browser.notifications.onButtonClicked.addListener((id, index) => void onNotificationButton(id, index));
   browser.notifications.onClicked.addListener((id) => void onNotificationAction(id, 'reasons'));
 
   browser.alarms.onAlarm.addListener((alarm) => {

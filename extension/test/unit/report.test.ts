@@ -17,7 +17,7 @@ function broadcast(id: number, status: Broadcast['status'], extra: Partial<Broad
     finishedAt: null,
     targetCount: 10,
     completedCount: 10,
-    counts: {},
+    counts: {} as Broadcast['counts'],
     failedByReason: {},
     reconciliation: null,
     resendOfId: null,
@@ -48,7 +48,11 @@ describe('what needs an agent', () => {
   });
 
   it('a badge counts the failed messages and the unconfirmed apart', () => {
-    expect(badgeOf(broadcast(1, 'partially_failed', { counts: { sent: 1000, failed: 500, uncertain: 3 } }))).toEqual({
+    expect(
+      badgeOf(
+        broadcast(1, 'partially_failed', { counts: { sent: 1000, failed: 500, uncertain: 3 } as Broadcast['counts'] }),
+      ),
+    ).toEqual({
       id: 1,
       name: 'B1',
       status: 'partially_failed',

@@ -1,0 +1,90 @@
+// @vitest-environment node
+/**
+ * The background's notifications against a real Rebound server (S1 on the WhatsApp simulator), with WXT's
+ * fake browser standing in for chrome.notifications and chrome.tabs: what the agent reads, and what
+ * each button does.
+ */
+import type { StreamEvent } from '@rebound/shared';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { fakeBrowser } from 'wxt/testing/fake-browser';
+import { type Harness, harness, s1Broadcast } from '../../../server/test/engine/harness';
+import { currentApi } from '../../background/client';
+import { onNotificationButton } from '../../background/notification-actions';
+import { notifyFailure } from '../../background/notifications';
+import { settingsItem } from '../../lib/settings';
+
+let h: Harness;
+let s1: number;
+
+beforeAll(async () => {
+  h = await harness();
+  ({ broadcastId: s1 } = await s1Broadcast(h, 'WhatsApp ventas'));
+  await h.schedule(s1);
+  await h.engine().runUntilIdle();
+}, 60_000);
+
+beforeEach(async () => {
+  fakeBrowser.reset();
+  await settingsItem.setValue({
+    backendUrl: h.server.baseUrl,
+    token: h.ws.tokens.agent,
+    language: 'es',
+    sites: [],
+    notify: { failed: true, partiallyFailed: true, resendFinished: true },
+  });
+});
+
+const failedEvent = (): StreamEvent => ({
+  id: 1,
+  type: 'broadcast.partially_failed',
+  broadcastId: s1,
+  data: { name: 'Black Friday' },
+  createdAt: new Date().toISOString(),
+  message: '',
+});
+
+describe('a notification for a broadcast that partly failed', () => {
+  it('says how many of how many, and the main reason in plain words, with the two buttons', async () => {
+    const api = await currentApi();
+    if (!api) throw new Error('not configured');
+    await notifyFailure(api, 'es', failedEvent());
+    // The fake browser keeps each notification's options, as Chromium shows them.
+    const shown = (await fakeBrowser.notifications.getAll()) as unknown as Record<
+      string,
+      chrome.notifications.NotificationOptions
+    >;
+    expect(Object.keys(shown)).toEqual([`rebound:resend:${s1}`]);
+    expect(shown[`rebound:resend:${s1}`]).toMatchObject({
+      title: 'Black Friday',
+      message: '500 de 1.500 no se enviaron — Se alcanzó el límite diario del canal',
+      buttons: [{ title: 'Etiquetar y reenviar 500' }, { title: 'Ver motivos' }],
+    });
+  });
+
+  it('"Etiquetar y reenviar" tags the 500 and schedules the re-send; the notification then says when', async () => {
+    const api = await currentApi();
+    if (!api) throw new Error('not configured');
+    await notifyFailure(api, 'es', failedEvent());
+    await onNotificationButton(`rebound:resend:${s1}`, 0);
+    const resends = (await h.server.request('GET', `/api/v1/broadcasts?resendOfId=${s1}`, { token: h.ws.tokens.agent }))
+      .body.data;
+    expect(resends).toHaveLength(1);
+    expect(resends[0]).toMatchObject({ status: 'scheduled', targetCount: 500 });
+    const after = (await fakeBrowser.notifications.getAll()) as unknown as Record<
+      string,
+      chrome.notifications.NotificationOptions
+    >;
+    expect(Object.keys(after)).toEqual([`rebound:broadcast:${s1}`]);
+    expect(after[`rebound:broadcast:${s1}`]?.message).toMatch(
+      /^Black Friday: reenvío programado (mañana a las|a las) \d\d:\d\d.*\. 500 contactos etiquetados\.$/,
+    );
+  });
+
+  it('"Ver motivos" opens the reasons in a tab', async () => {
+    await onNotificationButton(`rebound:resend:${s1}`, 1);
+    const tabs = await fakeBrowser.tabs.query({});
+    expect(tabs.map((t) => t.url)).toContainEqual(
+      expect.stringMatching(new RegExp(`/popup\\.html\\?broadcast=${s1}$`)),
+    );
+  });
+});
