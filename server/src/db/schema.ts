@@ -293,6 +293,26 @@ export const messages = sqliteTable(
   ],
 );
 
+/**
+ * Failed and excluded messages counted by broadcast, channel and reason, kept exact by triggers on
+ * messages (migration 0003): the failure summary reads these few rows instead of every failure.
+ * reason '' stands for none.
+ */
+export const failureCounts = sqliteTable(
+  'failure_counts',
+  {
+    workspaceId: integer('workspace_id').notNull(),
+    broadcastId: integer('broadcast_id').notNull(),
+    channelId: integer('channel_id').notNull(),
+    reason: text('reason').notNull(),
+    count: integer('n').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.broadcastId, t.channelId, t.reason] }),
+    index('failure_counts_workspace_idx').on(t.workspaceId, t.channelId),
+  ],
+);
+
 /** Last business-initiated message per recipient and channel: the rolling 24 h quota and the pair rate. */
 export const quotaLedger = sqliteTable(
   'quota_ledger',

@@ -209,19 +209,48 @@ export function toFailedMessage(row: FailedRow, language: Language): FailedMessa
 
 /** Counts by reason and by channel, and how many a re-send can help now, later or never. */
 export async function failureSummary(db: Database, workspaceId: number, filters: FailureFilters) {
+  const groups = countedByFilters(filters)
+    ? await countedGroups(db, workspaceId, filters)
+    : await scannedGroups(db, workspaceId, filters);
+  return foldSummary(db, groups);
+}
+
+/** Filters the kept counts can answer: by broadcast, channel and reason (not time, text or contact). */
+function countedByFilters(filters: FailureFilters): boolean {
+  return (
+    filters.from === undefined && filters.to === undefined && filters.q === undefined && filters.contactId === undefined
+  );
+}
+
+interface FailureGroup {
+  channel_id: number;
+  reason: string | null;
+  n: number;
+}
+
+/** From failure_counts, which triggers on messages keep exact: a few rows, whatever the log's size. */
+function countedGroups(db: Database, workspaceId: number, filters: FailureFilters): Promise<FailureGroup[]> {
+  const parts: SQL[] = [sql`workspace_id = ${workspaceId}`];
+  if (filters.broadcastId?.length) parts.push(sql`broadcast_id IN ${filters.broadcastId}`);
+  if (filters.channelId !== undefined) parts.push(sql`channel_id = ${filters.channelId}`);
+  if (filters.reason) parts.push(sql`reason = ${filters.reason}`);
+  return db.all<FailureGroup>(sql`SELECT channel_id, nullif(reason, '') AS reason, sum(n) AS n FROM failure_counts
+    WHERE ${sql.join(parts, sql` AND `)} GROUP BY channel_id, reason HAVING sum(n) > 0`);
+}
+
+function scannedGroups(db: Database, workspaceId: number, filters: FailureFilters): Promise<FailureGroup[]> {
   const needsContacts = filters.q !== undefined;
   // For a few broadcasts, walking their failures beats the planner's pick of scanning them all.
   const messages = filters.broadcastId?.length
     ? sql`messages m INDEXED BY messages_failed_broadcast_idx`
     : sql`messages m`;
   const from = needsContacts ? sql`${messages} LEFT JOIN contacts ct ON ct.id = m.contact_id` : messages;
-  // One pass over the failures (an index scan when unfiltered), folded by reason and by channel here.
-  const groups = await db.all<{
-    channel_id: number;
-    reason: string | null;
-    n: number;
-  }>(sql`SELECT m.channel_id, m.reason,
+  // One pass over the matching failures, folded by reason and by channel in foldSummary.
+  return db.all<FailureGroup>(sql`SELECT m.channel_id, m.reason,
       count(*) AS n FROM ${from} WHERE ${failureConditions(workspaceId, filters)} GROUP BY m.channel_id, m.reason`);
+}
+
+async function foldSummary(db: Database, groups: FailureGroup[]) {
   const channelIds = [...new Set(groups.map((g) => g.channel_id))];
   const channelRows = channelIds.length
     ? await db.all<{ id: number; name: string; type: string }>(
