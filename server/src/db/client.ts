@@ -65,6 +65,41 @@ export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHand
  * here means a write only ever waits for another process, which keeps running and lets go.
  */
 export function serializeWrites(client: Client): Client {
+  // The local driver never resets a statement that failed waiting for a lock (SQLITE_BUSY): its
+  // connection keeps that statement's snapshot, so every later write on it fails again, or succeeds
+  // but keeps the write lock, uncommitted, until the statement is garbage-collected. After such a
+  // failure the client's connections are replaced: under the write lock, once no read is using one.
+  let stale = false;
+  let reading = 0;
+  let readsDone: (() => void) | undefined;
+  const noteLockWait = (error: unknown) => {
+    const code = (error as { code?: unknown } | undefined)?.code;
+    if (client.protocol === 'file' && typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code)) stale = true;
+  };
+  const renewIfStale = async () => {
+    while (stale) {
+      if (reading > 0)
+        await new Promise<void>((resolve) => {
+          readsDone = resolve;
+        });
+      else {
+        stale = false;
+        await client.reconnect();
+      }
+    }
+  };
+  const read = async (statement: InStatement, args?: InArgs) => {
+    reading++;
+    try {
+      return await client.execute(statement as never, args);
+    } catch (error) {
+      noteLockWait(error);
+      throw error;
+    } finally {
+      if (--reading === 0) readsDone?.();
+    }
+  };
+
   let tail: Promise<void> = Promise.resolve();
   const lock = async (): Promise<() => void> => {
     let release!: () => void;
@@ -74,13 +109,18 @@ export function serializeWrites(client: Client): Client {
     const previous = tail;
     tail = previous.then(() => held);
     await previous;
+    await renewIfStale();
     return release;
   };
   const withLock = async <T>(run: () => Promise<T>): Promise<T> => {
     const release = await lock();
     try {
       return await run();
+    } catch (error) {
+      noteLockWait(error);
+      throw error;
     } finally {
+      await renewIfStale();
       release();
     }
   };
@@ -89,9 +129,7 @@ export function serializeWrites(client: Client): Client {
       switch (property) {
         case 'execute':
           return (statement: InStatement, args?: InArgs) =>
-            isRead(statement)
-              ? target.execute(statement as never, args)
-              : withLock(() => target.execute(statement as never, args));
+            isRead(statement) ? read(statement, args) : withLock(() => target.execute(statement as never, args));
         case 'batch':
           return (statements: InStatement[], mode?: TransactionMode) => withLock(() => target.batch(statements, mode));
         case 'migrate':
@@ -116,6 +154,10 @@ export function serializeWrites(client: Client): Client {
                   if (txProperty === 'commit' || txProperty === 'rollback') {
                     return async () => {
                       try {
+                        // SQLite rolls a transaction back by itself on some errors (a full disk):
+                        // rolling back again would throw TRANSACTION_CLOSED and hide the real error
+                        // from the caller. close() just gives the connection back.
+                        if (txProperty === 'rollback' && txTarget.closed) return txTarget.close();
                         return await (value as () => Promise<void>).call(txTarget);
                       } finally {
                         done();
@@ -128,10 +170,22 @@ export function serializeWrites(client: Client): Client {
                       done();
                     };
                   }
+                  if (txProperty === 'execute' || txProperty === 'batch') {
+                    return async (...args: unknown[]) => {
+                      try {
+                        return await (value as (...a: unknown[]) => Promise<unknown>).apply(txTarget, args);
+                      } catch (error) {
+                        noteLockWait(error);
+                        throw error;
+                      }
+                    };
+                  }
                   return typeof value === 'function' ? value.bind(txTarget) : value;
                 },
               });
             } catch (error) {
+              noteLockWait(error);
+              await renewIfStale();
               release();
               throw error;
             }

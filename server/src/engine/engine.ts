@@ -6,6 +6,9 @@
  *
  * The one rule that keeps a message from going out twice: a recipient is marked "dispatched" in the
  * database before its request leaves, and a dispatched recipient is never sent again automatically.
+ *
+ * When the database refuses writes (locked by someone else past the busy timeout, disk full, I/O
+ * error) the engine pauses instead of dropping work: see `durably`.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -21,6 +24,7 @@ import { NEVER_ABORTED } from '../channels/http';
 import type { ChannelAdapter, ChannelConfig, OutboundMessage, SendOutcome } from '../channels/types';
 import type { Database } from '../db/client';
 import { type BroadcastStatus, broadcasts, channels, messages, segments, workspaces } from '../db/schema';
+import { logError } from '../lib/log';
 import { freezeAudience, reconcile } from './audience';
 import { assertTransition, finishedStatus, type StateCounts } from './broadcast-state';
 import { recordEvent } from './events';
@@ -101,6 +105,28 @@ class Semaphore {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** SQLite's answers that mean "no writes right now", as opposed to a statement that is wrong. */
+const STORAGE_FAULT = /^SQLITE_(BUSY|LOCKED|FULL|IOERR)/;
+/** Retry delays while paused: short at first (a lock held briefly), then a cheap probe every few seconds. */
+const RETRY_MIN_MS = 25;
+const RETRY_MAX_MS = 2000;
+
+/** The driver error behind a storage fault (drizzle wraps it as `cause`), or undefined for any other error. */
+export function storageFault(error: unknown): Error | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && STORAGE_FAULT.test(code)) return e;
+  }
+  return undefined;
+}
+
+/** Set while the database refuses writes: claims and sends wait for `resumed`. */
+interface Pause {
+  since: number;
+  resumed: Promise<void>;
+  resume: () => void;
+}
+
 export class BroadcastEngine {
   readonly workerId: string;
   private readonly db: Database;
@@ -120,6 +146,7 @@ export class BroadcastEngine {
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopping = false;
+  private pause: Pause | undefined;
   /** Recipients sent by this process, for tests and benchmarks that check how work was shared. */
   sentCount = 0;
 
@@ -135,8 +162,68 @@ export class BroadcastEngine {
     this.publicUrl = options.publicUrl;
     this.clock = options.clock ?? Date.now;
     this.adapterFor = options.adapterFor ?? createAdapter;
-    this.log = options.log ?? ((message, error) => console.error(`[engine ${this.workerId}] ${message}`, error ?? ''));
+    this.log = options.log ?? ((message, error) => logError(`[engine ${this.workerId}] ${message}`, error));
     this.semaphore = new Semaphore(this.concurrency);
+  }
+
+  /** True while the database refuses writes and the engine waits for it. */
+  get paused(): boolean {
+    return this.pause !== undefined;
+  }
+
+  /**
+   * Runs a write until the database takes it. A storage fault pauses the engine: claims and sends
+   * wait (a send needs its "dispatched" mark written first, and its outcome written after), outcomes
+   * already received stay in memory with the write that failed, and that write is retried with
+   * backoff; the first retry that gets through resumes everything. Logged once per pause, not per
+   * write. Every write here is atomic (one statement, batch or transaction), so a failed one left
+   * nothing half done and is simply run again. There is no giving up: a stop() during a pause waits
+   * for the database, because what this process holds (outcomes, batches it never sent) is known
+   * nowhere else. Any other error is thrown as before.
+   */
+  private async durably<T>(write: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await write();
+        // Only a write that had failed ends a pause: on a full disk, a write that needs no new page
+        // (an update that changes nothing) goes through and proves nothing.
+        if (attempt > 0) this.resume();
+        return result;
+      } catch (error) {
+        const fault = storageFault(error);
+        if (!fault) throw error;
+        this.enterPause(fault);
+        const backoff = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt);
+        await sleep(backoff * (0.75 + Math.random() / 2));
+      }
+    }
+  }
+
+  private enterPause(fault: Error): void {
+    if (this.pause) return;
+    let resume!: () => void;
+    const resumed = new Promise<void>((resolve) => {
+      resume = resolve;
+    });
+    this.pause = { since: Date.now(), resumed, resume };
+    // A log line, not an event: events live in the database that is refusing writes.
+    this.log(
+      'paused: the database refuses writes; claims and sends wait, outcomes already received are kept in memory and retried',
+      fault,
+    );
+  }
+
+  private resume(): void {
+    const pause = this.pause;
+    if (!pause) return;
+    this.pause = undefined;
+    this.log(`resumed: the database takes writes again after ${Date.now() - pause.since} ms`);
+    pause.resume();
+  }
+
+  /** Returns once the engine is not paused. */
+  private async whileWritable(): Promise<void> {
+    while (this.pause) await this.pause.resumed;
   }
 
   /** Runs in the background until stop(). */
@@ -201,14 +288,16 @@ export class BroadcastEngine {
 
   /** Leases that ran out: undispatched recipients go back to the queue; dispatched ones become uncertain. */
   async recoverExpiredLeases(): Promise<void> {
-    const now = this.clock();
-    await this.db.run(sql`UPDATE messages SET
+    await this.durably(() => {
+      const now = this.clock();
+      return this.db.run(sql`UPDATE messages SET
         state = CASE WHEN dispatched_at IS NULL THEN 'queued' ELSE 'uncertain' END,
         reason = CASE WHEN dispatched_at IS NULL THEN reason ELSE 'uncertain' END,
         provider_message = CASE WHEN dispatched_at IS NULL THEN provider_message
           ELSE 'The engine stopped while this message was being sent; waiting for the provider''s delivery report.' END,
         lease_owner = NULL, lease_until = NULL, updated_at = ${now}
       WHERE state = 'sending' AND lease_until < ${now}`);
+    });
   }
 
   // ── starting a broadcast ────────────────────────────────────────────────────────────────────────
@@ -221,7 +310,9 @@ export class BroadcastEngine {
       .orderBy(broadcasts.scheduledAt);
     for (const { id } of due) {
       if (this.stopping) return;
-      await this.startBroadcast(id).catch((error) => this.log(`broadcast ${id} could not start`, error));
+      await this.durably(() => this.startBroadcast(id)).catch((error) =>
+        this.log(`broadcast ${id} could not start`, error),
+      );
     }
   }
 
@@ -378,9 +469,11 @@ export class BroadcastEngine {
    * on unpaced channels) is lifted too: this process knows none of it went out, so it is not uncertain.
    */
   private async releaseUnsent(items: Claimed[], cancelled: boolean): Promise<void> {
-    await this.db.run(sql`UPDATE messages SET state = ${cancelled ? 'cancelled' : 'queued'}, lease_owner = NULL,
+    await this.durably(() =>
+      this.db.run(sql`UPDATE messages SET state = ${cancelled ? 'cancelled' : 'queued'}, lease_owner = NULL,
         lease_until = NULL, dispatched_at = NULL, attempts = attempts - 1
-      WHERE id IN ${items.map((i) => i.id)} AND state = 'sending' AND lease_owner = ${this.workerId}`);
+      WHERE id IN ${items.map((i) => i.id)} AND state = 'sending' AND lease_owner = ${this.workerId}`),
+    );
   }
 
   private effectiveRate(broadcast: BroadcastRow, channel: ChannelRow): number {
@@ -392,6 +485,13 @@ export class BroadcastEngine {
    * quota accounting is exact across processes: opt-outs, the 24 h window, the rolling quota, the pair rate.
    */
   private async claimBatch(broadcast: BroadcastRow, channel: ChannelRow): Promise<Batch> {
+    // No claiming while paused. A claim that fails is one rolled-back transaction: nothing half
+    // claimed is left behind, and the retry picks the same recipients again.
+    await this.whileWritable();
+    return this.durably(() => this.claimOnce(broadcast, channel));
+  }
+
+  private async claimOnce(broadcast: BroadcastRow, channel: ChannelRow): Promise<Batch> {
     const now = this.clock();
     const rate = this.effectiveRate(broadcast, channel);
     // A channel without a real rate limit sends a batch the moment it is claimed: the claim itself
@@ -579,6 +679,10 @@ export class BroadcastEngine {
 
   /** One send slot taken now, on the channel and, when it is slower, on the broadcast. */
   private async freshSlot(broadcast: BroadcastRow, channel: ChannelRow): Promise<number> {
+    return this.durably(() => this.freshSlotOnce(broadcast, channel));
+  }
+
+  private async freshSlotOnce(broadcast: BroadcastRow, channel: ChannelRow): Promise<number> {
     const now = this.clock();
     const [channelSlot] = await this.db.all<{ start: number }>(
       sendSlotsQuery(`channel:${channel.id}`, channel.messagesPerSecond, 1, now),
@@ -604,7 +708,8 @@ export class BroadcastEngine {
       .finally(() => {
         lane.pendingFlushes--;
       })
-      // Unwritten outcomes keep their lease; when it runs out they are recovered as uncertain, never resent.
+      // Storage faults are retried inside flush; only another error drops outcomes, whose recipients
+      // keep their lease and are recovered as uncertain when it runs out, never resent.
       .catch((error) => this.log(`broadcast ${broadcast.id}: could not write ${batch.length} outcomes`, error));
   }
 
@@ -626,30 +731,10 @@ export class BroadcastEngine {
       // here, a big broadcast would starve timers and the HTTP API in the same process.
       await new Promise((resolve) => setImmediate(resolve));
       const group = claimed.slice(start, start + groupSize);
-      const now = this.clock();
-      let slot = batch.slot ?? now;
+      let slot = batch.slot ?? this.clock();
       let mine: Set<number> | undefined;
-      if (batch.slot === undefined) {
-        // Rate slots and the dispatched mark in one write: only recipients whose lease is still ours
-        // go out, and the mark is what forbids a second send after a crash.
-        const perBroadcast = broadcast.sendRate !== null && broadcast.sendRate < channel.messagesPerSecond;
-        const [channelSlot, mark, broadcastSlot] = await this.db.batch([
-          this.db.all<{ start: number }>(
-            sendSlotsQuery(`channel:${channel.id}`, channel.messagesPerSecond, group.length, now),
-          ),
-          this.db.all<{ id: number }>(sql`UPDATE messages SET dispatched_at = ${now}
-            WHERE id IN ${group.map((g) => g.id)} AND state = 'sending' AND lease_owner = ${this.workerId} RETURNING id`),
-          ...(perBroadcast
-            ? [
-                this.db.all<{ start: number }>(
-                  sendSlotsQuery(`broadcast:${broadcast.id}`, broadcast.sendRate ?? 1, group.length, now),
-                ),
-              ]
-            : []),
-        ]);
-        slot = Math.max(channelSlot[0]?.start ?? now, broadcastSlot?.[0]?.start ?? now);
-        mine = new Set(mark.map((r) => r.id));
-      }
+      if (batch.slot === undefined)
+        ({ slot, mine } = await this.durably(() => this.markDispatched(broadcast, channel, group)));
       for (let k = 0; k < group.length; k++) {
         const item = group[k] as Claimed;
         if (mine && !mine.has(item.id)) continue;
@@ -661,6 +746,37 @@ export class BroadcastEngine {
       if (lane.results.length >= groupSize || Date.now() - lane.lastFlush > 50)
         this.scheduleFlush(lane, broadcast, channel);
     }
+  }
+
+  /**
+   * Rate slots and the dispatched mark in one write: only recipients whose lease is still ours go
+   * out, and the mark is what forbids a second send after a crash.
+   */
+  private async markDispatched(
+    broadcast: BroadcastRow,
+    channel: ChannelRow,
+    group: Claimed[],
+  ): Promise<{ slot: number; mine: Set<number> }> {
+    const now = this.clock();
+    const perBroadcast = broadcast.sendRate !== null && broadcast.sendRate < channel.messagesPerSecond;
+    const [channelSlot, mark, broadcastSlot] = await this.db.batch([
+      this.db.all<{ start: number }>(
+        sendSlotsQuery(`channel:${channel.id}`, channel.messagesPerSecond, group.length, now),
+      ),
+      this.db.all<{ id: number }>(sql`UPDATE messages SET dispatched_at = ${now}
+        WHERE id IN ${group.map((g) => g.id)} AND state = 'sending' AND lease_owner = ${this.workerId} RETURNING id`),
+      ...(perBroadcast
+        ? [
+            this.db.all<{ start: number }>(
+              sendSlotsQuery(`broadcast:${broadcast.id}`, broadcast.sendRate ?? 1, group.length, now),
+            ),
+          ]
+        : []),
+    ]);
+    return {
+      slot: Math.max(channelSlot[0]?.start ?? now, broadcastSlot?.[0]?.start ?? now),
+      mine: new Set(mark.map((r) => r.id)),
+    };
   }
 
   /**
@@ -677,14 +793,24 @@ export class BroadcastEngine {
     pacedInterval: number | undefined,
   ): Promise<void> {
     try {
-      // Never early: a send waits for its slot, rounded up to the timer's millisecond.
-      let wait = slotAt - this.clock();
-      // Never in a burst either: on a paced channel a send that missed its slot (the process
-      // stalled) takes a fresh one, or it would go out with the slots other processes use now.
-      // (Unpaced channels claim ahead, so their sends are always "late", and harmlessly so.)
-      if (pacedInterval !== undefined && wait < -Math.max(5, 4 * pacedInterval))
-        wait = (await this.freshSlot(broadcast, channel)) - this.clock();
-      if (wait > 0) await sleep(Math.ceil(wait));
+      let slot = slotAt;
+      for (;;) {
+        // Nothing leaves while the engine is paused: its outcome could not be written, and every
+        // answer held only in memory is one more "uncertain" recipient if the process dies meanwhile.
+        if (this.pause) await this.whileWritable();
+        // Never early: a send waits for its slot, rounded up to the timer's millisecond.
+        let wait = slot - this.clock();
+        // Never in a burst either: on a paced channel a send that missed its slot (the process
+        // stalled, or paused) takes a fresh one, or it would go out with the slots other processes use now.
+        // (Unpaced channels claim ahead, so their sends are always "late", and harmlessly so.)
+        if (pacedInterval !== undefined && wait < -Math.max(5, 4 * pacedInterval)) {
+          slot = await this.freshSlot(broadcast, channel);
+          wait = slot - this.clock();
+        }
+        if (wait > 0) await sleep(Math.ceil(wait));
+        // A pause that began while this send waited for its slot: wait for the resume, then for a slot again.
+        if (!this.pause) break;
+      }
       const message: OutboundMessage = {
         messageId: item.id,
         to: item.identifier,
@@ -704,7 +830,8 @@ export class BroadcastEngine {
       }
       lane.results.push({ item, outcome });
     } catch (error) {
-      // Only taking a fresh slot can fail here; the recipient is dispatched, so its lease recovery makes it uncertain.
+      // Only taking a fresh slot can fail here (not on a storage fault, which it waits out); the
+      // recipient is dispatched, so its lease recovery makes it uncertain.
       this.log(`broadcast ${broadcast.id}: could not send message ${item.id}`, error);
     } finally {
       this.semaphore.release();
@@ -726,7 +853,6 @@ export class BroadcastEngine {
       switch (outcome.kind) {
         case 'accepted':
           accepted.push([item.id, outcome.providerMessageId, outcome.delivered ? 1 : 0]);
-          this.sentCount++;
           break;
         case 'failed':
           failures.push({
@@ -770,34 +896,39 @@ export class BroadcastEngine {
           WHERE messages.id = v.id`
       : undefined;
     // The usual case, everything accepted, is one statement: atomic on its own, no transaction round trips.
-    if (acceptedQuery && !failures.length && !retries.length && !uncertain.length) {
-      await this.db.run(acceptedQuery);
-      return;
-    }
-    await this.db.transaction(async (tx) => {
-      if (acceptedQuery) await tx.run(acceptedQuery);
-      if (failures.length) await writeFailures(tx as unknown as Database, failures, now);
-      for (const retry of retries) {
-        await tx.run(sql`UPDATE messages SET state = 'queued', lease_owner = NULL, lease_until = NULL, dispatched_at = NULL,
+    // Either way the write is atomic, so on a storage fault `durably` runs the same write again.
+    if (acceptedQuery && !failures.length && !retries.length && !uncertain.length)
+      await this.durably(() => this.db.run(acceptedQuery));
+    else
+      await this.durably(() =>
+        this.db.transaction(async (tx) => {
+          if (acceptedQuery) await tx.run(acceptedQuery);
+          if (failures.length) await writeFailures(tx as unknown as Database, failures, now);
+          for (const retry of retries) {
+            await tx.run(sql`UPDATE messages SET state = 'queued', lease_owner = NULL, lease_until = NULL, dispatched_at = NULL,
           next_attempt_at = ${retry.at}, updated_at = ${now} WHERE id = ${retry.id} AND state = 'sending' AND lease_owner = ${this.workerId}`);
-      }
-      if (uncertain.length) {
-        for (const u of uncertain) {
-          await tx.run(sql`UPDATE messages SET state = 'uncertain', reason = 'uncertain', provider_code = 'timeout',
+          }
+          if (uncertain.length) {
+            for (const u of uncertain) {
+              await tx.run(sql`UPDATE messages SET state = 'uncertain', reason = 'uncertain', provider_code = 'timeout',
             provider_message = ${u.message}, lease_owner = NULL, lease_until = NULL, updated_at = ${now}
             WHERE id = ${u.id} AND state = 'sending'`);
-        }
-      }
-      if (failures.length)
-        await this.recordFailures(
-          tx as unknown as Database,
-          broadcast,
-          failures.map((f) => f.reason),
-          now,
-        );
-    });
-    // The provider said slow down: the whole channel waits, not just this recipient.
-    if (throttledUntil > now) await pushBackSendSlots(this.db, `channel:${channel.id}`, throttledUntil);
+            }
+          }
+          if (failures.length)
+            await this.recordFailures(
+              tx as unknown as Database,
+              broadcast,
+              failures.map((f) => f.reason),
+              now,
+            );
+        }),
+      );
+    this.sentCount += accepted.length;
+    // The provider said slow down: the whole channel waits, not just this recipient. A write of its
+    // own, so that retrying it never writes the outcomes (and their events) twice.
+    if (throttledUntil > now)
+      await this.durably(() => pushBackSendSlots(this.db, `channel:${channel.id}`, throttledUntil));
   }
 
   private async recordFailures(db: Database, broadcast: BroadcastRow, reasons: FailureReason[], now: number) {
@@ -814,7 +945,7 @@ export class BroadcastEngine {
 
   /** Once nobody is queued or sending, the broadcast gets its verdict (exactly once). */
   async finishIfDone(broadcastId: number): Promise<void> {
-    await settleBroadcastStatus(this.db, broadcastId, this.clock());
+    await this.durably(() => settleBroadcastStatus(this.db, broadcastId, this.clock()));
   }
 }
 
