@@ -4,7 +4,7 @@ import { createApp } from './app';
 import { loadConfig } from './config';
 import { describeDatabaseUrl, openDatabase } from './db/client';
 import { type RunningDemo, startDemo, waitForDemoBroadcasts } from './demo';
-import { BroadcastEngine } from './engine/engine';
+import { startEngineThread } from './engine/thread';
 
 const config = loadConfig();
 const database = await openDatabase({ url: config.DATABASE_URL, authToken: config.DATABASE_AUTH_TOKEN });
@@ -19,10 +19,6 @@ const app = createApp({
   maxAuthFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
   trustProxy: config.TRUST_PROXY === 'on',
 });
-const engine =
-  config.ENGINE === 'on'
-    ? new BroadcastEngine({ db: database.db, publicUrl, concurrency: config.ENGINE_CONCURRENCY })
-    : undefined;
 const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST });
 await new Promise<void>((resolve) => {
   server.once('listening', () => resolve());
@@ -35,7 +31,16 @@ await new Promise<void>((resolve) => {
     process.exit(1);
   });
 });
-engine?.start();
+// The engine runs on its own thread: readers of the API and the engine's send slots never wait on each other.
+const engine =
+  config.ENGINE === 'on'
+    ? await startEngineThread({
+        databaseUrl: config.DATABASE_URL,
+        authToken: config.DATABASE_AUTH_TOKEN,
+        publicUrl,
+        concurrency: config.ENGINE_CONCURRENCY,
+      })
+    : undefined;
 
 let demo: RunningDemo | undefined;
 if (config.DEMO === 'on') {
@@ -54,7 +59,7 @@ Rebound is running.
   API reference  ${base}/docs
   Health         ${base}/health
   Database       ${target.path ?? config.DATABASE_URL}
-  Engine         ${engine ? `on (${config.ENGINE_CONCURRENCY} requests in flight at most)` : 'off'}`);
+  Engine         ${engine ? `on, its own thread (${config.ENGINE_CONCURRENCY} requests in flight at most)` : 'off'}`);
 if (demo) {
   console.log(`
 Demo workspace "Rebound demo" (S1-S10 of the reference scenarios${demo.seeded ? ', just created' : ''}):

@@ -1,0 +1,57 @@
+/**
+ * The broadcast engine on a thread of its own, beside the API in one process (`npm start`). With the
+ * synchronous libSQL driver every query blocks its thread's event loop: on one loop, busy API readers
+ * would delay the engine's send slots (and the engine would delay the readers). Here each has its own
+ * loop and its own connection, exactly like two processes on one database.
+ */
+import { fileURLToPath } from 'node:url';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { openDatabase } from '../db/client';
+import { BroadcastEngine } from './engine';
+
+export interface EngineThreadOptions {
+  databaseUrl: string;
+  authToken?: string | undefined;
+  publicUrl?: string | undefined;
+  concurrency?: number;
+}
+
+export interface EngineThread {
+  /** Finishes the requests in flight, writes their outcomes, then ends the thread. */
+  stop(): Promise<void>;
+}
+
+/** Starts the engine thread; resolves once its database is open and it is sending. */
+export async function startEngineThread(options: EngineThreadOptions): Promise<EngineThread> {
+  const worker = new Worker(fileURLToPath(new URL('./thread-entry.mjs', import.meta.url)), { workerData: options });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', (message) => (message === 'started' ? resolve() : reject(new Error(String(message)))));
+    worker.once('error', reject);
+  });
+  return {
+    async stop() {
+      worker.postMessage('stop');
+      await exited;
+    },
+  };
+}
+
+if (!isMainThread && parentPort && (workerData as EngineThreadOptions | undefined)?.databaseUrl) {
+  const port = parentPort;
+  const options = workerData as EngineThreadOptions;
+  const database = await openDatabase({ url: options.databaseUrl, authToken: options.authToken });
+  const engine = new BroadcastEngine({
+    db: database.db,
+    publicUrl: options.publicUrl,
+    ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
+  });
+  engine.start();
+  port.on('message', async (message) => {
+    if (message !== 'stop') return;
+    await engine.stop();
+    database.close();
+    port.close();
+  });
+  port.postMessage('started');
+}
