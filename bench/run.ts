@@ -8,6 +8,7 @@ import { benchHttp, benchMemory, benchSandbox } from './engine';
 import { benchExtension } from './extension';
 import { benchLog, benchResend } from './failures';
 import { type BenchResult, printTable, writeResults } from './lib/report';
+import { benchLoad } from './load';
 import { benchSegments } from './segments';
 
 const benchmarks: Record<string, () => Promise<BenchResult[]>> = {
@@ -21,6 +22,7 @@ const benchmarks: Record<string, () => Promise<BenchResult[]>> = {
   export: benchExport,
   import: benchImport,
   extension: benchExtension,
+  load: benchLoad,
 };
 
 const wanted = process.argv.slice(2).filter((arg) => arg !== '--');
