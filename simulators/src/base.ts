@@ -5,7 +5,7 @@
  * provider answers and calls back.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 /** What the simulator does with a send request to one recipient. */
 export type Behavior =
@@ -18,8 +18,12 @@ export type Behavior =
   | { kind: 'serverError'; times?: number }
   /** Read the request and never answer. */
   | { kind: 'hang' }
-  /** Read the request, then drop the connection without answering. */
-  | { kind: 'reset' }
+  /**
+   * Read the request, then drop the connection without answering. The provider did not take the
+   * message; with `afterAccept` it did (it goes out, its callbacks follow) and only the answer is lost.
+   * Either way the client cannot tell: the request may have been sent.
+   */
+  | { kind: 'reset'; afterAccept?: boolean }
   /** Accept, then report a failure with this code through a signed delivery callback. */
   | { kind: 'failLater'; code: string; message?: string; delayMs?: number }
   /** Accept, then report delivery through a signed delivery callback. */
@@ -83,9 +87,45 @@ export interface ProviderFormat {
 
 export interface SentRequest {
   recipient: string;
+  /** When the request arrived (ms since the epoch). */
   at: number;
   behavior: Behavior['kind'];
   body: unknown;
+  /** The provider took the message: it goes out (whether or not the answer reaches the client). */
+  accepted: boolean;
+  /**
+   * The HTTP status of the answer, once all of it was handed to the connection; never set when the
+   * connection was dropped first (reset, restart) or the request hangs.
+   */
+  status?: number;
+}
+
+/**
+ * Faults drawn at random for recipients without a script of their own, per request, as shares of
+ * requests (0 to 1). The draw for a recipient's n-th request depends only on the seed, the recipient
+ * and n, so a run is reproducible whatever order the requests come in.
+ */
+export interface Faults {
+  /** Answered with the provider's throttling error (429 with Retry-After or retry_after). */
+  throttle?: number;
+  /** Answered with the provider's 5xx error, before processing. */
+  serverError?: number;
+  /** Read, then the connection dropped: not taken by the provider. */
+  reset?: number;
+  /** Taken by the provider, then the connection dropped before the answer. */
+  resetAfterAccept?: number;
+  /** The wait throttling answers ask for (default 1). */
+  retryAfterSeconds?: number;
+  seed?: number;
+}
+
+/** A restart of the simulator: the connections it cut and the requests it dropped unanswered. */
+export interface Restart {
+  at: number;
+  /** Connections open at the moment (busy or idle): each may have carried a request not yet read. */
+  connections: number;
+  /** Requests read and not yet answered, whose answers were lost. */
+  dropped: number;
 }
 
 export interface SimulatorOptions {
@@ -100,10 +140,16 @@ export class ProviderSimulator {
   readonly requests: SentRequest[] = [];
   /** Callbacks posted, with the answer Rebound gave. */
   readonly callbacks: { url: string; status: number; body?: string }[] = [];
+  /** Every restart(), in order. */
+  readonly restarts: Restart[] = [];
   private readonly scripts = new Map<string, Behavior>();
   private readonly attempts = new Map<string, number>();
   private defaultBehavior: Behavior = { kind: 'accept' };
+  private faults: Faults | undefined;
   private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  /** Requests read and not yet answered. */
+  private readonly unanswered = new Set<SentRequest>();
   private readonly hanging = new Set<ServerResponse>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private pendingCallbacks = new Set<Promise<void>>();
@@ -128,12 +174,25 @@ export class ProviderSimulator {
     return this;
   }
 
+  /** Random faults for recipients without a script (the default behavior for the rest); undefined clears them. */
+  setFaults(faults: Faults | undefined): this {
+    this.faults = faults;
+    return this;
+  }
+
   reset(): void {
     this.scripts.clear();
     this.attempts.clear();
     this.requests.length = 0;
     this.callbacks.length = 0;
+    this.restarts.length = 0;
     this.defaultBehavior = { kind: 'accept' };
+    this.faults = undefined;
+  }
+
+  /** Requests read and not yet answered (waiting out the latency, or hanging). */
+  get pending(): number {
+    return this.unanswered.size + this.hanging.size;
   }
 
   /** How many send requests reached the simulator for a recipient. */
@@ -143,12 +202,42 @@ export class ProviderSimulator {
   }
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.keepAliveTimeout = 30_000;
-    await new Promise<void>((resolve) => this.server?.listen(this.options.port ?? 0, '127.0.0.1', resolve));
-    const { port } = this.server.address() as AddressInfo;
-    this.baseUrl = `http://127.0.0.1:${port}`;
+    const server = createServer((req, res) => void this.handle(req, res));
+    server.keepAliveTimeout = 30_000;
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    this.server = server;
+    // Listening again after a restart takes the same port.
+    const port = this.baseUrl ? Number(new URL(this.baseUrl).port) : (this.options.port ?? 0);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return this;
+  }
+
+  /**
+   * Stops listening and listens again on the same port, as a provider's restart looks from outside:
+   * every connection is cut, requests read and not yet answered lose their answers, and while it is
+   * down connections are refused. What the provider already took still goes out: callbacks due are kept.
+   */
+  async restart({ downMs = 0 }: { downMs?: number } = {}): Promise<Restart> {
+    const restart: Restart = {
+      at: Date.now(),
+      connections: this.sockets.size,
+      dropped: this.unanswered.size + this.hanging.size,
+    };
+    this.restarts.push(restart);
+    await this.close();
+    if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+    await this.start();
+    return restart;
   }
 
   /** Waits for callbacks already due to be posted. */
@@ -162,18 +251,51 @@ export class ProviderSimulator {
   async stop(): Promise<void> {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    await this.close();
+  }
+
+  /** Stops listening and cuts every connection, answered or not. */
+  private async close(): Promise<void> {
     for (const res of this.hanging) res.destroy();
     this.hanging.clear();
     const server = this.server;
     if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
     this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    // closeAllConnections() only knows sockets with an HTTP parser: cut the rest too.
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    this.unanswered.clear();
+    await closed;
+  }
+
+  /** What to do with a request to an unscripted recipient: a random fault, or the default behavior. */
+  private behaviorFor(key: string, attempt: number): Behavior {
+    const faults = this.faults;
+    if (!faults) return this.defaultBehavior;
+    let draw = uniform(`${faults.seed ?? 0}:${key}:${attempt}`);
+    const pick = (share: number | undefined) => {
+      draw -= share ?? 0;
+      return draw < 0;
+    };
+    if (pick(faults.throttle)) return { kind: 'throttle', retryAfterSeconds: faults.retryAfterSeconds ?? 1 };
+    if (pick(faults.serverError)) return { kind: 'serverError' };
+    if (pick(faults.reset)) return { kind: 'reset' };
+    if (pick(faults.resetAfterAccept)) return { kind: 'reset', afterAccept: true };
+    return this.defaultBehavior;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Stamped on arrival (its headers read), not after the body: reading takes turns of a busy event loop.
+    const at = Date.now();
     const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    try {
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+    } catch {
+      // The connection went away before the request was read (a restart): nothing reached the provider.
+      return;
+    }
     const rawBody = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', this.baseUrl);
     if (url.pathname.startsWith('/__simulator/')) return this.control(url, req.method ?? 'GET', rawBody, res);
@@ -182,10 +304,17 @@ export class ProviderSimulator {
     if ('status' in parsed) return this.respond(res, parsed);
 
     const key = normalizeRecipient(parsed.recipient);
-    const behavior = this.scripts.get(key) ?? this.defaultBehavior;
     const attempt = (this.attempts.get(key) ?? 0) + 1;
     this.attempts.set(key, attempt);
-    this.requests.push({ recipient: parsed.recipient, at: Date.now(), behavior: behavior.kind, body: parsed.body });
+    const behavior = this.scripts.get(key) ?? this.behaviorFor(key, attempt);
+    const entry: SentRequest = {
+      recipient: parsed.recipient,
+      at,
+      behavior: behavior.kind,
+      body: parsed.body,
+      accepted: false,
+    };
+    this.requests.push(entry);
 
     switch (behavior.kind) {
       case 'hang':
@@ -193,32 +322,39 @@ export class ProviderSimulator {
         res.on('close', () => this.hanging.delete(res));
         return;
       case 'reset':
-        req.socket.destroy();
-        return;
+        if (!behavior.afterAccept) {
+          req.socket.destroy();
+          return;
+        }
+        break;
       case 'fail':
-        return this.respond(res, this.format.fail(behavior.code, behavior.message, parsed));
+        return this.respond(res, this.format.fail(behavior.code, behavior.message, parsed), entry);
       case 'throttle':
         if (attempt <= (behavior.times ?? Number.POSITIVE_INFINITY)) {
-          return this.respond(res, this.format.throttle(behavior.retryAfterSeconds ?? 1, parsed));
+          return this.respond(res, this.format.throttle(behavior.retryAfterSeconds ?? 1, parsed), entry);
         }
         break;
       case 'serverError':
         if (attempt <= (behavior.times ?? Number.POSITIVE_INFINITY))
-          return this.respond(res, this.format.serverError(parsed));
+          return this.respond(res, this.format.serverError(parsed), entry);
         break;
     }
     const providerMessageId = this.format.newMessageId();
-    await this.respond(res, this.format.accept(providerMessageId, parsed));
-    if (behavior.kind === 'failLater' || behavior.kind === 'deliverLater') {
+    entry.accepted = true;
+    // Taken, then the connection lost: what follows (callbacks) is as for any message, the default behavior.
+    const then = behavior.kind === 'reset' ? this.defaultBehavior : behavior;
+    if (behavior.kind === 'reset') req.socket.destroy();
+    else await this.respond(res, this.format.accept(providerMessageId, parsed), entry);
+    if (then.kind === 'failLater' || then.kind === 'deliverLater') {
       const outcome =
-        behavior.kind === 'failLater'
+        then.kind === 'failLater'
           ? {
               kind: 'failed' as const,
-              code: behavior.code,
-              ...(behavior.message !== undefined && { message: behavior.message }),
+              code: then.code,
+              ...(then.message !== undefined && { message: then.message }),
             }
           : { kind: 'delivered' as const };
-      this.later(behavior.delayMs ?? 20, () => this.postCallback(outcome, providerMessageId, parsed));
+      this.later(then.delayMs ?? 20, () => this.postCallback(outcome, providerMessageId, parsed));
     }
   }
 
@@ -257,9 +393,13 @@ export class ProviderSimulator {
     }
   }
 
-  private async respond(res: ServerResponse, response: SimResponse): Promise<void> {
+  private async respond(res: ServerResponse, response: SimResponse, entry?: SentRequest): Promise<void> {
+    if (entry) this.unanswered.add(entry);
     if (this.options.latencyMs) await new Promise((resolve) => setTimeout(resolve, this.options.latencyMs));
+    if (entry) this.unanswered.delete(entry);
     if (res.destroyed) return;
+    // Answered once the whole answer is handed to the connection, not when it is queued in this process.
+    if (entry) res.once('finish', () => (entry.status = response.status));
     res.writeHead(response.status, { 'content-type': 'application/json', ...response.headers });
     res.end(response.body);
   }
@@ -278,6 +418,14 @@ export class ProviderSimulator {
       case 'POST /__simulator/default':
         this.setDefault(body.behavior as Behavior);
         return json(200, { ok: true });
+      case 'POST /__simulator/faults':
+        this.setFaults(body.faults as Faults | undefined);
+        return json(200, { ok: true });
+      case 'POST /__simulator/restart':
+        // Answered first: the restart cuts this connection too.
+        json(200, { ok: true });
+        res.once('finish', () => void this.restart({ downMs: Number(body.downMs ?? 0) }));
+        return;
       case 'POST /__simulator/webhook':
         this.webhookUrl = String(body.url);
         return json(200, { ok: true });
@@ -290,6 +438,16 @@ export class ProviderSimulator {
         return json(404, { error: 'unknown simulator control path' });
     }
   }
+}
+
+/** A number in [0, 1) from a string: FNV-1a, then a murmur3 finalizer to spread the bits. */
+function uniform(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) / 0x1_0000_0000;
 }
 
 /** Providers write phone numbers with or without +; scripts and counts ignore the difference. */

@@ -1,3 +1,5 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { type ProviderSimulator, startWhatsAppSimulator } from '@rebound/simulators';
 import { sql } from 'drizzle-orm';
 import { afterAll } from 'vitest';
@@ -34,6 +36,8 @@ export interface Harness {
     }[]
   >;
   simulators: ProviderSimulator[];
+  /** Child processes (engineProcess) killed after the file if still running. */
+  processes: ChildProcess[];
 }
 
 /** A server, a workspace and an engine pointed at it; simulators registered here stop after the file. */
@@ -42,7 +46,9 @@ export async function harness(): Promise<Harness> {
   const ws = await server.workspace('Tienda', 'AR');
   const simulators: ProviderSimulator[] = [];
   const engines: BroadcastEngine[] = [];
+  const processes: ChildProcess[] = [];
   afterAll(async () => {
+    for (const child of processes) if (child.exitCode === null) child.kill('SIGKILL');
     for (const engine of engines) await engine.stop();
     for (const sim of simulators) await sim.stop();
   });
@@ -55,6 +61,7 @@ export async function harness(): Promise<Harness> {
     server,
     ws,
     simulators,
+    processes,
     engine(options = {}) {
       const engine = new BroadcastEngine({
         db: server.database.db,
@@ -138,4 +145,64 @@ export async function s1Broadcast(h: Harness, channelName = 'WhatsApp') {
     content: S1_TEMPLATE,
   });
   return { sim, channelId: channel.id, broadcastId: broadcast.id };
+}
+
+export interface EngineProcess {
+  child: ChildProcess;
+  /** Everything it printed, once it exited. */
+  output: Promise<string>;
+  /** It printed its "started" line. */
+  started(): boolean;
+  /** SIGTERM, then the recipients it reported sent when it stopped. */
+  stop(): Promise<number>;
+}
+
+/**
+ * An engine process for real (src/engine-main.ts) on the harness's database file; killed after the
+ * file if still running (with the harness). `env` adds to or overrides the defaults (short polls, concurrency 32).
+ */
+export function engineProcess(h: Harness, workerId: string, env: Record<string, string> = {}): EngineProcess {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL('../../src/engine-main.ts', import.meta.url))],
+    {
+      env: {
+        ...process.env,
+        DATABASE_URL: `file:${h.server.dir}/test.db`,
+        PUBLIC_URL: h.server.baseUrl,
+        WORKER_ID: workerId,
+        POLL_MS: '20',
+        ENGINE_CONCURRENCY: '32',
+        ...env,
+      },
+      // tsx is the server package's dependency: resolve it from there.
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  h.processes.push(child);
+  let text = '';
+  child.stdout?.on('data', (chunk) => {
+    text += chunk;
+  });
+  const output = new Promise<string>((resolve) => child.on('exit', () => resolve(text)));
+  return {
+    child,
+    output,
+    started: () => text.includes('"started"'),
+    async stop() {
+      child.kill('SIGTERM');
+      const stopped = (await output).split('\n').find((line) => line.includes('"stopped"'));
+      return stopped ? (JSON.parse(stopped).sent as number) : 0;
+    },
+  };
+}
+
+/** Polls a condition every `everyMs` until it holds; throws after `timeoutMs`. */
+export async function until(condition: () => Promise<boolean> | boolean, timeoutMs = 90_000, everyMs = 50) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
 }
