@@ -393,6 +393,16 @@ describe('CSV contact import: files refused as a whole, nothing written', () => 
     expect(body.error.message).toContain('200,000');
   });
 
+  it('bomb-like files are refused before they cost memory: line breaks by the million, 100,000 columns', async () => {
+    const ws = await server.workspace('Bombs');
+    const breaks = await expectRefused(ws, `Email\n${'\n'.repeat(19 * 1024 * 1024)}`, 422, 'import_too_many_lines');
+    expect(breaks.error.message).toContain('1,000,000');
+    const wide = `${Array.from({ length: 100_000 }, (_, i) => `col${i}`).join(',')}\na@example.com\n`;
+    await expectRefused(ws, wide, 422, 'import_too_many_custom_fields');
+    // One row of 19 million empty cells: nothing to import, said plainly.
+    await expectRefused(ws, `Email\n${','.repeat(19 * 1024 * 1024)}\n`, 422, 'import_no_rows');
+  });
+
   it('refuses bad form fields with 422 validation_failed', async () => {
     const ws = await server.workspace('Form');
     await expectRefused(ws, 'Email\na@example.com\n', 422, 'validation_failed', { mode: 'replace' });

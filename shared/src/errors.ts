@@ -149,6 +149,10 @@ export const apiErrors = {
     es: 'El archivo tiene más de {limit} filas de datos. Divídalo en archivos más pequeños.',
     en: 'The file has more than {limit} data rows. Split it into smaller files.',
   },
+  import_too_many_lines: {
+    es: 'El archivo tiene más de {limit} líneas (muchas de ellas vacías). Quite las líneas vacías o divídalo en archivos más pequeños.',
+    en: 'The file has more than {limit} lines (many of them empty). Remove the empty lines or split it into smaller files.',
+  },
   import_malformed_header: {
     es: 'La fila de encabezados está mal formada: {message}. Revise las comillas de la primera línea.',
     en: 'The header row is malformed: {message}. Check the quotes on the first line.',

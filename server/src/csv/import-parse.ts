@@ -327,6 +327,12 @@ export async function parseContactCsv(
   const sep = /^sep=([,;\t])\n/i.exec(text);
   if (sep) text = text.slice(sep[0].length);
   const delimiter = sep ? (sep[1] as ImportDelimiter) : sniffDelimiter(text);
+  // Counted before parsing, in one cheap pass: the parser would build a row for every blank line first.
+  let breaks = 0;
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) {
+    if (++breaks > IMPORT_LIMITS.maxLines)
+      throw new ApiError(422, 'import_too_many_lines', { limit: IMPORT_LIMITS.maxLines.toLocaleString('en') });
+  }
   let headers: string[] | undefined;
   let fields: ImportField[] = [];
   let identifier: ImportIdentifier = 'contactId';

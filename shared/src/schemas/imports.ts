@@ -12,6 +12,8 @@ import { CONTACT_EXPORT_COLUMNS, FAILED_EXPORT_COLUMNS } from './exports';
 export const IMPORT_LIMITS = {
   maxBytes: 20 * 1024 * 1024,
   maxRows: 200_000,
+  /** Lines, blank ones included: a file of little but line breaks would otherwise parse into millions of empty rows. */
+  maxLines: 1_000_000,
   /** A longer cell is a broken file (or an attack), not a contact detail. */
   maxCellChars: 65_536,
   maxHeaderChars: 200,
