@@ -2,6 +2,18 @@ import preact from '@preact/preset-vite';
 import { defineConfig } from 'vitest/config';
 import { WxtVitest } from 'wxt/testing/vitest-plugin';
 
+/**
+ * Tests that run several processes, or measure rates from timestamps: they run after the others, one
+ * file at a time, so that on a 2-core machine no other test takes their CPU and skews a rate check.
+ */
+const HEAVY = [
+  'test/engine/processes.test.ts',
+  'test/engine/scale-out.test.ts',
+  'test/engine/provider-faults.test.ts',
+  'test/engine/storage-faults.test.ts',
+  'test/main-job.test.ts',
+];
+
 // One runner for the workspace: each package is a project with its own tests.
 export default defineConfig({
   test: {
@@ -12,6 +24,7 @@ export default defineConfig({
           name: 'server',
           root: './server',
           include: ['test/**/*.test.ts'],
+          exclude: HEAVY,
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },
@@ -22,12 +35,25 @@ export default defineConfig({
         test: { name: 'extension', include: ['extension/test/unit/**/*.test.{ts,tsx}'], environment: 'happy-dom' },
       },
       {
+        test: {
+          name: 'server-processes',
+          root: './server',
+          include: HEAVY,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
         // Real Chromium with the built extension (.output/chrome-mv3, built by the test command first).
         test: {
           name: 'browser',
           include: ['extension/test/browser/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 2 },
         },
       },
     ],
