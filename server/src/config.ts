@@ -29,7 +29,7 @@ const EnvSchema = z.object({
     .pipe(z.array(z.url().transform((url) => new URL(url).origin))),
   /** Bad API tokens one address may send per minute before it gets 429 (slows token guessing). */
   AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(20),
-  /** on: behind a reverse proxy, the client's address is the first X-Forwarded-For entry. */
+  /** on: behind a reverse proxy, the client's address is the last X-Forwarded-For entry (the proxy's). */
   TRUST_PROXY: z.enum(['on', 'off']).default('off'),
   /** on: start the provider simulators and the demo workspace with S1-S10 (the README's main job). */
   DEMO: z.enum(['on', 'off']).default('off'),

@@ -1,3 +1,4 @@
+import type { Server as HttpServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createApp } from './app';
@@ -31,6 +32,13 @@ await new Promise<void>((resolve) => {
     process.exit(1);
   });
 });
+
+let demo: RunningDemo | undefined;
+if (config.DEMO === 'on') {
+  const credentialsFile = join(target.path ? dirname(target.path) : process.cwd(), 'demo-credentials.json');
+  // Before the engine starts: the demo channels must point at this start's simulators first.
+  demo = await startDemo({ db: database.db, app, publicUrl, credentialsFile });
+}
 // The engine runs on its own thread: readers of the API and the engine's send slots never wait on each other.
 const engine =
   config.ENGINE === 'on'
@@ -41,15 +49,9 @@ const engine =
         concurrency: config.ENGINE_CONCURRENCY,
       })
     : undefined;
-
-let demo: RunningDemo | undefined;
-if (config.DEMO === 'on') {
-  const credentialsFile = join(target.path ? dirname(target.path) : process.cwd(), 'demo-credentials.json');
-  demo = await startDemo({ db: database.db, app, publicUrl, credentialsFile });
-  if (demo.seeded) {
-    console.log('Sending the demo broadcasts through the provider simulators…');
-    await waitForDemoBroadcasts(app, demo.credentials.tokens.manager, demo.sending);
-  }
+if (demo?.seeded && engine) {
+  console.log('Sending the demo broadcasts through the provider simulators…');
+  await waitForDemoBroadcasts(app, demo.credentials.tokens.manager, demo.sending);
 }
 
 const base = `http://${config.HOST}:${config.PORT}`;
@@ -79,13 +81,24 @@ The extension is built in ${config.EXTENSION_DIR}
 }
 console.log('\nCtrl+C stops it.');
 
-function shutdown() {
-  server.close(async () => {
-    await engine?.stop();
-    await demo?.simulators.stop();
-    database.close();
-    process.exit(0);
-  });
+let stopping = false;
+async function shutdown() {
+  // A second Ctrl+C stops at once.
+  if (stopping) process.exit(1);
+  stopping = true;
+  console.log('Stopping: finishing the requests in flight…');
+  // Open event streams (the extension keeps one) would hold close() forever: end them too.
+  server.close();
+  (server as HttpServer).closeAllConnections();
+  const deadline = setTimeout(() => {
+    console.error('Still busy after 10 s (the database refuses writes?): exiting anyway.');
+    process.exit(1);
+  }, 10_000);
+  deadline.unref();
+  await engine?.stop();
+  await demo?.simulators.stop();
+  database.close();
+  process.exit(0);
 }
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);
+process.on('SIGINT', () => void shutdown());
+process.on('SIGTERM', () => void shutdown());

@@ -142,6 +142,9 @@ describe('npm start: the server with the demo workspace', () => {
       return total;
     };
     expect(await contacts()).toBe(1500 + 105 + 22 + 10 + 60 + 12);
+    // Ctrl+C ends even with an event stream open (the extension keeps one).
+    const stream = await fetch(`${base}/api/v1/events`, { headers: { Authorization: `Bearer ${agent}` } });
+    expect(stream.headers.get('content-type')).toContain('text/event-stream');
     await stop(second.child);
   }, 180_000);
 });

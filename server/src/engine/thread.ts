@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { openDatabase } from '../db/client';
+import { logError } from '../lib/log';
 import { BroadcastEngine } from './engine';
 
 export interface EngineThreadOptions {
@@ -24,13 +25,23 @@ export interface EngineThread {
 /** Starts the engine thread; resolves once its database is open and it is sending. */
 export async function startEngineThread(options: EngineThreadOptions): Promise<EngineThread> {
   const worker = new Worker(fileURLToPath(new URL('./thread-entry.mjs', import.meta.url)), { workerData: options });
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  let stopping = false;
+  const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
   await new Promise<void>((resolve, reject) => {
     worker.once('message', (message) => (message === 'started' ? resolve() : reject(new Error(String(message)))));
     worker.once('error', reject);
+    void exited.then((code) => reject(new Error(`the engine thread exited (code ${code}) before it started`)));
+  });
+  // Afterwards a dead engine must not go unnoticed: the API would take broadcasts nothing sends.
+  worker.on('error', (error) => logError('[rebound] the engine thread failed', error));
+  void exited.then((code) => {
+    if (stopping) return;
+    logError(`[rebound] the engine thread stopped unexpectedly (code ${code}); stopping the server`);
+    process.exit(1);
   });
   return {
     async stop() {
+      stopping = true;
       worker.postMessage('stop');
       await exited;
     },

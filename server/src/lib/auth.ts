@@ -9,7 +9,7 @@ import { ApiError } from './errors';
 
 export interface TokenAuthOptions {
   limiter?: AuthLimiter;
-  /** Behind a reverse proxy: take the client's address from X-Forwarded-For. */
+  /** Behind one reverse proxy: the client's address is the last X-Forwarded-For entry (the proxy's own). */
   trustProxy?: boolean;
 }
 
@@ -41,7 +41,8 @@ export function requireToken({ limiter = new AuthLimiter(), trustProxy = false }
 
 function clientAddress(c: Context<AppEnv>, trustProxy: boolean): string {
   if (trustProxy) {
-    const forwarded = c.req.header('X-Forwarded-For')?.split(',')[0]?.trim();
+    // The last entry is the one our proxy wrote; earlier ones come from the client and prove nothing.
+    const forwarded = c.req.header('X-Forwarded-For')?.split(',').at(-1)?.trim();
     if (forwarded) return forwarded;
   }
   // @hono/node-server hands the Node request over as env.incoming; app.request() in-process has none.

@@ -34,7 +34,7 @@ export interface AppDeps {
   corsOrigins?: string[];
   /** Bad tokens an address may send per minute before it must wait (token guessing). */
   maxAuthFailuresPerMinute?: number;
-  /** Behind a reverse proxy: read the client's address from X-Forwarded-For. */
+  /** Behind a reverse proxy: read the client's address from the last X-Forwarded-For entry. */
   trustProxy?: boolean;
 }
 
