@@ -30,10 +30,11 @@ export async function benchExtension(): Promise<BenchResult[]> {
 
   const database = await tempDatabase('ext');
   const server = serve({ fetch: createApp({ db: database.db }).fetch, port: 0, hostname: '127.0.0.1' });
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const browser = await launchWithExtension();
+  let browser: Awaited<ReturnType<typeof launchWithExtension>> | undefined;
   try {
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await launchWithExtension();
     const { workspace, broadcastIds } = await seedFailures(database, 1_500);
     const { token } = await createToken(database.db, workspace.id, 'bench agent', 'agent');
     const page = await browser.context.newPage();
@@ -65,7 +66,7 @@ export async function benchExtension(): Promise<BenchResult[]> {
       note: `p95 of ${PAGE_LOADS} panel renders (median ${median(samples).toFixed(1)} ms), data arrival to next paint, headless Chromium`,
     });
   } finally {
-    await browser.close();
+    await browser?.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     database.dispose();
   }

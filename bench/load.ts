@@ -124,7 +124,9 @@ export async function benchLoad(): Promise<BenchResult[]> {
       await scheduleBroadcast(db, { workspaceId: workspace.id, defaultCountry: 'AR' }, broadcast.id, undefined);
       // The window opens with the first outcome written: the audience is frozen and sending has begun.
       let c0 = 0;
+      const giveUp = Date.now() + 60_000;
       while (c0 === 0) {
+        if (Date.now() > giveUp) throw new Error(`load: broadcast "${name}" sent nothing in 60 s`);
         await sleep(10);
         c0 = await sentOf(broadcast.id);
       }

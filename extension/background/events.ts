@@ -14,7 +14,7 @@ export type EventHandler = (event: StreamEvent) => Promise<void>;
 export function createEventSink(handle: EventHandler) {
   let queue = Promise.resolve();
   return (events: StreamEvent[]) => {
-    queue = queue.then(async () => {
+    const next = queue.then(async () => {
       const cursor = Number((await eventCursorItem.getValue()) ?? 0);
       for (const event of events) {
         if (event.id <= cursor && cursor !== 0) continue;
@@ -26,7 +26,9 @@ export function createEventSink(handle: EventHandler) {
         await eventCursorItem.setValue(String(event.id));
       }
     });
-    return queue;
+    // The queue goes on after a failure (storage refused, say): the next poll brings the events again.
+    queue = next.catch((error: unknown) => console.warn('Rebound: events not handled', (error as Error).message));
+    return next;
   };
 }
 
@@ -56,7 +58,7 @@ export async function followStream(
       try {
         const event = JSON.parse(message.data) as StreamEvent;
         // Only broadcast events carry an id; the stream's own notices (errors, keep-alives) do not.
-        if (typeof event.id === 'number') void sink([event]);
+        if (typeof event.id === 'number') sink([event]).catch(() => undefined);
       } catch {
         // A line we cannot read is skipped; the next poll reads the same event from the JSON page.
       }

@@ -24,15 +24,17 @@ export function registerHandlers(hooks: HandlerHooks): void {
       } catch {
         throw new ReboundError('bad_url', translate(await currentLanguage(), 'networkError', { url: data.backendUrl }));
       }
-      const settings = await settingsItem.getValue();
       const api = createApi({ backendUrl, token: data.token.trim(), language: await currentLanguage() });
       const me = await api.me();
+      // Read after the network call: options changed meanwhile are kept.
+      const settings = await settingsItem.getValue();
       const connection = {
         workspace: { id: me.workspace.id, name: me.workspace.name, language: me.workspace.language },
         role: me.role,
         checkedAt: new Date().toISOString(),
       };
-      const sameWorkspace = (await connectionItem.getValue())?.workspace.id === me.workspace.id;
+      const sameWorkspace =
+        settings.backendUrl === backendUrl && (await connectionItem.getValue())?.workspace.id === me.workspace.id;
       await settingsItem.setValue({ ...settings, backendUrl, token: data.token.trim() });
       await connectionItem.setValue(connection);
       if (!sameWorkspace) await startCursorAtNow(api);
@@ -109,9 +111,8 @@ export function registerHandlers(hooks: HandlerHooks): void {
 }
 
 async function latestNeedingAttention(api: Api): Promise<number | undefined> {
-  const ids =
-    (await attentionItem.getValue()).length > 0 ? await attentionItem.getValue() : await refreshAttention(api);
-  return ids[0];
+  const known = await attentionItem.getValue();
+  return (known.length > 0 ? known : await refreshAttention(api))[0];
 }
 
 async function withApi<T>(run: (api: Api) => Promise<T>): Promise<Reply<T>> {

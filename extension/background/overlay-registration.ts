@@ -7,7 +7,16 @@ import { settingsItem } from '../lib/settings';
 
 const SCRIPT_ID = 'rebound-overlay';
 
-export async function syncOverlayRegistration(): Promise<string[]> {
+let syncing: Promise<unknown> = Promise.resolve();
+
+/** One sync at a time: two at once could both register the script ("duplicate script ID"). */
+export function syncOverlayRegistration(): Promise<string[]> {
+  const next = syncing.then(sync, sync);
+  syncing = next.catch(() => undefined);
+  return next;
+}
+
+async function sync(): Promise<string[]> {
   const { sites } = await settingsItem.getValue();
   const granted: string[] = [];
   for (const site of sites) {

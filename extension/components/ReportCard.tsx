@@ -153,7 +153,7 @@ function ResendBox({ report, language, resend }: Props) {
         type="button"
         class="rb-primary"
         disabled={count === 0}
-        onClick={() => resend.start(report.broadcast.id, body(false))}
+        onClick={(event) => trusted(event) && resend.start(report.broadcast.id, body(false))}
       >
         {t('resendAction', { count: formatNumber(language, count) })}
       </button>
@@ -161,7 +161,7 @@ function ResendBox({ report, language, resend }: Props) {
         type="button"
         class="rb-secondary"
         disabled={count === 0}
-        onClick={() => resend.start(report.broadcast.id, body(true))}
+        onClick={(event) => trusted(event) && resend.start(report.broadcast.id, body(true))}
       >
         {t('tagOnlyAction')}
       </button>
@@ -257,6 +257,14 @@ function ResendOutcome({
       ))}
     </>
   );
+}
+
+/**
+ * Only the agent's own click re-sends: on a helpdesk page the page's scripts could reach our open shadow
+ * root and call click(), which the browser marks untrusted.
+ */
+function trusted(event: Event): boolean {
+  return event.isTrusted;
 }
 
 function isFinished(status: string) {

@@ -36,18 +36,19 @@ export interface ResendState {
 
 export function createResendState(deps: ResendDeps, pollMs = 2_000): ResendState {
   const progress = signal<ResendProgress>({ phase: 'idle' });
-  let stopped = false;
+  // Each start or follow is a run; stop() or a newer run ends the older one, which then writes nothing.
+  let run = 0;
 
-  async function follow(result: ResendResult | null, resend: BroadcastLite | null) {
+  async function follow(mine: number, result: ResendResult | null, resend: BroadcastLite | null) {
     progress.value = { phase: 'done', result, resend };
     let current = resend;
     // Until the re-send has run: scheduled → sending → a final state. Errors while following are not fatal.
-    while (!stopped && current && !isFinal(current.status)) {
+    while (mine === run && current && !isFinal(current.status)) {
       await deps.wait(pollMs);
-      if (stopped) return;
+      if (mine !== run) return;
       try {
         current = await deps.broadcast(current.id);
-        progress.value = { phase: 'done', result, resend: current };
+        if (mine === run) progress.value = { phase: 'done', result, resend: current };
       } catch {
         // The next read tries again; the re-send itself is safe on the server.
       }
@@ -57,24 +58,21 @@ export function createResendState(deps: ResendDeps, pollMs = 2_000): ResendState
   return {
     progress,
     async start(broadcastId, body) {
-      stopped = false;
+      const mine = ++run;
       progress.value = { phase: 'working' };
       let result: ResendResult;
       try {
         result = await deps.resend(broadcastId, body);
       } catch (error) {
-        progress.value = { phase: 'error', message: (error as Error).message };
+        if (mine === run) progress.value = { phase: 'error', message: (error as Error).message };
         return;
       }
       const resend = result.broadcastId === null ? null : await deps.broadcast(result.broadcastId).catch(() => null);
-      await follow(result, resend);
+      if (mine === run) await follow(mine, result, resend);
     },
-    follow: (resend) => {
-      stopped = false;
-      return follow(null, resend);
-    },
+    follow: (resend) => follow(++run, null, resend),
     stop() {
-      stopped = true;
+      run++;
     },
   };
 }

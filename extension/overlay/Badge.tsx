@@ -15,7 +15,7 @@ export function Badge({ badge, language, onOpen }: { badge: BroadcastBadge; lang
         // The badge sits inside the page's link or row: the page must not navigate or select the row.
         event.preventDefault();
         event.stopPropagation();
-        onOpen();
+        if (event.isTrusted) onOpen();
       }}
     >
       {label}

@@ -45,7 +45,14 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
   const badged = new WeakMap<Element, number>();
   let lastKey = '';
 
-  async function rescan(): Promise<void> {
+  // One reading at a time: two at once would badge the same names twice.
+  let scanning = Promise.resolve();
+  const rescan = (): Promise<void> => {
+    scanning = scanning.then(scan, scan);
+    return scanning;
+  };
+
+  async function scan(): Promise<void> {
     const reading = readPage(win);
     if (!reading) return;
     const key = `${win.location.pathname}|${reading.broadcast?.id ?? reading.broadcast?.name ?? ''}|${reading.contactRefs.join(',')}`;
@@ -56,7 +63,9 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
         void state.showContact(reading.contactRefs);
       } else if (reading.broadcast) {
         const id = reading.broadcast.id ?? (await idByName(reading.broadcast.name));
-        void state.showBroadcast(id, true);
+        // A name Rebound does not know is not "the latest with failures": say nothing about it.
+        if (id === undefined) state.content.value = { kind: 'nothing' };
+        else void state.showBroadcast(id, true);
       } else if (reading.names.length > 0 || state.content.value.kind === 'nothing') {
         void state.showBroadcast(undefined, false);
       }

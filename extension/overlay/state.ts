@@ -25,10 +25,14 @@ export function createOverlayState(language: Language) {
     wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   });
 
+  let latest = 0;
   async function load(run: () => Promise<PanelContent>): Promise<void> {
+    const mine = ++latest;
     content.value = { kind: 'loading' };
     try {
       const next = await run();
+      // A slower, older request must not replace what a newer one shows.
+      if (mine !== latest) return;
       const arrived = performance.now();
       resend.stop();
       resend.progress.value = { phase: 'idle' };
@@ -37,7 +41,7 @@ export function createOverlayState(language: Language) {
         renderMs.value = performance.now() - arrived;
       });
     } catch (error) {
-      content.value = { kind: 'error', message: (error as Error).message };
+      if (mine === latest) content.value = { kind: 'error', message: (error as Error).message };
     }
   }
 

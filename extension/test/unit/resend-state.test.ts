@@ -83,3 +83,24 @@ describe('one tag and re-send, click to end', () => {
     expect(reads).toBe(3);
   });
 });
+
+describe('following one re-send after another', () => {
+  it('an older follow never writes over a newer one', async () => {
+    const other = { ...resendBroadcast('scheduled'), id: 3, name: 'Navidad (reenvío)' };
+    const sleeping: (() => void)[] = [];
+    const state = createResendState({
+      resend: async () => result,
+      broadcast: async (id) => (id === 2 ? resendBroadcast('sending', { sent: 1 }) : other),
+      wait: () => new Promise<void>((resolve) => sleeping.push(resolve)),
+    });
+    // The first follow sleeps; meanwhile the panel moves on to another broadcast's re-send.
+    const first = state.follow(resendBroadcast('scheduled'));
+    state.stop();
+    void state.follow(other);
+    sleeping[0]?.();
+    await first;
+    const shown = state.progress.value;
+    expect(shown.phase === 'done' && shown.resend?.id).toBe(3);
+    state.stop();
+  });
+});

@@ -18,6 +18,9 @@ const BLOCK = { s1: 0, s2: 1, s3: 2, s6: 3, s7: 4, s10: 5 } as const;
 
 type Json = Record<string, unknown>;
 
+const FIRST_SEEDED = 'Black Friday';
+const LAST_SEEDED = 'Confirmación por SMS';
+
 interface DemoApi {
   call<T = Json>(method: string, path: string, body?: unknown): Promise<T>;
 }
@@ -91,7 +94,7 @@ export interface DemoSeedResult {
 
 /**
  * Makes the demo whole: channels on the simulators, simulator scripts, and (once) the scenarios.
- * Idempotent: the "Black Friday" broadcast marks a seeded workspace.
+ * Idempotent: the last broadcast seeded marks a whole demo.
  */
 export async function seedDemo(options: {
   app: App;
@@ -123,8 +126,19 @@ export async function seedDemo(options: {
   }
   scriptSimulators(options.sims);
 
-  const broadcasts = await api.call<{ data: { name: string }[] }>('GET', '/api/v1/broadcasts?name=Black%20Friday');
-  if (broadcasts.data.length > 0) return { seeded: false, channels, sending: [] };
+  // The first broadcast seeded and the last: both there is a whole demo; only the first, an interrupted one.
+  const query = new URLSearchParams([
+    ['name', FIRST_SEEDED],
+    ['name', LAST_SEEDED],
+  ]);
+  const found = (await api.call<{ data: { name: string }[] }>('GET', `/api/v1/broadcasts?${query}`)).data;
+  const names = new Set(found.map((b) => b.name));
+  if (names.has(LAST_SEEDED)) return { seeded: false, channels, sending: [] };
+  if (names.has(FIRST_SEEDED))
+    throw new Error(
+      'The demo workspace was left half-built by an interrupted first start. Delete the data/ folder (the demo ' +
+        'database and demo-credentials.json) and run npm start again.',
+    );
   return { seeded: true, channels, sending: await seedScenarios(api, channels) };
 }
 
