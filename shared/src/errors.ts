@@ -209,5 +209,11 @@ export function errorMessage(
   language: Language,
   params: Record<string, string | number> = {},
 ): string {
-  return format(apiErrors[code][language], params);
+  // A resource named by its key ("segment") reads in the message's language ("segmento").
+  const { resource } = params;
+  const localized =
+    typeof resource === 'string' && resource in resourceNames
+      ? { ...params, resource: resourceNames[resource as keyof typeof resourceNames][language] }
+      : params;
+  return format(apiErrors[code][language], localized);
 }

@@ -3,12 +3,13 @@
  * same migrations), the workspace named by --workspace, option validation through the API's own zod
  * schemas, and errors rendered the way the API renders them.
  */
-import { type ApiErrorCode, errorMessage, type Language, LanguageSchema, resourceNames } from '@rebound/shared';
+import { type ApiErrorCode, errorMessage, type Language, LanguageSchema } from '@rebound/shared';
 import { z } from 'zod';
 import { loadConfig } from '../config';
 import type { Database } from '../db/client';
 import type { workspaces } from '../db/schema';
 import { ApiError } from '../lib/errors';
+import { redact } from '../lib/log';
 
 /** The command line itself is wrong (an option's value, a missing argument): exit code 2. */
 export class UsageError extends Error {
@@ -113,12 +114,9 @@ export function scopeOf(workspace: WorkspaceRow) {
 
 /** An ApiError as the API would word it (in English), with its details underneath. */
 export function renderApiError(error: ApiError, language: Language = 'en'): string {
-  const params = { ...error.params };
-  if (typeof params.resource === 'string' && params.resource in resourceNames)
-    params.resource = resourceNames[params.resource as keyof typeof resourceNames][language];
   let message: string;
   try {
-    message = errorMessage(error.code as ApiErrorCode, language, params);
+    message = errorMessage(error.code as ApiErrorCode, language, error.params);
   } catch {
     message = error.code;
   }
@@ -144,7 +142,7 @@ export function describeError(error: unknown): { message: string; exitCode: numb
   if (error instanceof CliError) return { message: error.message, exitCode: 1 };
   if (error instanceof ApiError) return { message: renderApiError(error), exitCode: 1 };
   if (error instanceof Error) {
-    const detail = process.env.REBOUND_DEBUG ? `\n${error.stack ?? ''}` : '';
+    const detail = process.env.REBOUND_DEBUG ? `\n${redact(error.stack ?? '')}` : '';
     return { message: `${error.message}${detail}`, exitCode: 1 };
   }
   return { message: String(error), exitCode: 1 };

@@ -1,5 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { type ApiErrorCode, errorMessage, type Language, pickLanguage, resourceNames } from '@rebound/shared';
+import { type ApiErrorCode, errorMessage, type Language, pickLanguage } from '@rebound/shared';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
@@ -46,12 +46,8 @@ function render(
   details?: unknown,
 ) {
   const language: Language = c.var.language ?? 'en';
-  const localized = { ...params };
-  if (typeof params.resource === 'string' && params.resource in resourceNames) {
-    localized.resource = resourceNames[params.resource as keyof typeof resourceNames][language];
-  }
   return c.json(
-    { error: { code, message: errorMessage(code, language, localized), ...(details !== undefined && { details }) } },
+    { error: { code, message: errorMessage(code, language, params), ...(details !== undefined && { details }) } },
     status,
   );
 }
