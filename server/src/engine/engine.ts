@@ -794,6 +794,7 @@ export class BroadcastEngine {
   ): Promise<void> {
     try {
       let slot = slotAt;
+      let lateWakeups = 0;
       for (;;) {
         // Nothing leaves while the engine is paused: its outcome could not be written, and every
         // answer held only in memory is one more "uncertain" recipient if the process dies meanwhile.
@@ -809,7 +810,12 @@ export class BroadcastEngine {
         }
         if (wait > 0) await sleep(Math.ceil(wait));
         // A pause that began while this send waited for its slot: wait for the resume, then for a slot again.
-        if (!this.pause) break;
+        if (this.pause) continue;
+        // A timer fires late when the event loop is busy: a wake-up past the tolerance takes a fresh slot
+        // too. Bounded, so that a process that is slow all the time still sends (a few ms late) rather than never.
+        if (pacedInterval !== undefined && slot - this.clock() < -Math.max(5, 4 * pacedInterval) && ++lateWakeups <= 3)
+          continue;
+        break;
       }
       const message: OutboundMessage = {
         messageId: item.id,
