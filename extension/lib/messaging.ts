@@ -5,6 +5,7 @@
 import type { FailedMessage, ResendBody, ResendResult } from '@rebound/shared';
 import { defineExtensionMessaging } from '@webext-core/messaging';
 import type { BroadcastBadge, BroadcastLite, BroadcastReport } from './report';
+import { createResendState, type ResendState } from './resend-state';
 import type { Connection } from './settings';
 
 export type Reply<T> = { ok: true; data: T } | { ok: false; error: { code: string; message: string } };
@@ -42,4 +43,13 @@ export async function ask<T>(reply: Promise<Reply<T>>): Promise<T> {
   const answer = await reply;
   if (!answer.ok) throw Object.assign(new Error(answer.error.message), { code: answer.error.code });
   return answer.data;
+}
+
+/** A re-send's state for a page (popup, overlay): the background does the API calls. */
+export function createBackgroundResendState(): ResendState {
+  return createResendState({
+    resend: (broadcastId, body) => ask(sendMessage('resend', { broadcastId, body })),
+    broadcast: (id) => ask(sendMessage('broadcast', { id })),
+    wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  });
 }

@@ -2,9 +2,8 @@
 
 import { signal } from '@preact/signals';
 import type { Language } from '@rebound/shared/i18n';
-import { ask, type ContactFailures, sendMessage } from '../lib/messaging';
+import { ask, type ContactFailures, createBackgroundResendState, sendMessage } from '../lib/messaging';
 import type { BroadcastReport } from '../lib/report';
-import { createResendState } from '../lib/resend-state';
 
 export type PanelContent =
   | { kind: 'loading' }
@@ -19,11 +18,7 @@ export function createOverlayState(language: Language) {
   const content = signal<PanelContent>({ kind: 'nothing' });
   /** Milliseconds from the data's arrival to its first paint (the benchmark reads it). */
   const renderMs = signal<number | null>(null);
-  const resend = createResendState({
-    resend: (broadcastId, body) => ask(sendMessage('resend', { broadcastId, body })),
-    broadcast: (id) => ask(sendMessage('broadcast', { id })),
-    wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  });
+  const resend = createBackgroundResendState();
 
   let latest = 0;
   async function load(run: () => Promise<PanelContent>): Promise<void> {

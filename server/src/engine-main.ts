@@ -6,8 +6,7 @@
  *   DATABASE_URL=libsql://... PUBLIC_URL=https://rebound.example tsx src/engine-main.ts
  */
 import { z } from 'zod';
-import { openDatabase } from './db/client';
-import { BroadcastEngine } from './engine/engine';
+import { runEngine } from './engine/run';
 
 const env = z
   .object({
@@ -21,25 +20,23 @@ const env = z
   })
   .parse(process.env);
 
-const database = await openDatabase({ url: env.DATABASE_URL, authToken: env.DATABASE_AUTH_TOKEN });
-const engine = new BroadcastEngine({
-  db: database.db,
+const { engine, close } = await runEngine({
+  databaseUrl: env.DATABASE_URL,
+  authToken: env.DATABASE_AUTH_TOKEN,
   publicUrl: env.PUBLIC_URL,
   ...(env.WORKER_ID !== undefined && { workerId: env.WORKER_ID }),
   concurrency: env.ENGINE_CONCURRENCY,
   leaseMs: env.LEASE_MS,
   pollIntervalMs: env.POLL_MS,
 });
-engine.start();
 console.log(JSON.stringify({ event: 'started', workerId: engine.workerId }));
 
 let stopping = false;
 async function stop() {
   if (stopping) return;
   stopping = true;
-  await engine.stop();
+  await close();
   console.log(JSON.stringify({ event: 'stopped', workerId: engine.workerId, sent: engine.sentCount }));
-  database.close();
   process.exit(0);
 }
 process.on('SIGTERM', stop);

@@ -33,9 +33,10 @@ await new Promise<void>((resolve) => {
   });
 });
 
+// Beside the database file (tokens are stored hashed, so the demo's are kept here to print them again).
+const credentialsFile = join(target.path ? dirname(target.path) : process.cwd(), 'demo-credentials.json');
 let demo: RunningDemo | undefined;
 if (config.DEMO === 'on') {
-  const credentialsFile = join(target.path ? dirname(target.path) : process.cwd(), 'demo-credentials.json');
   // Before the engine starts: the demo channels must point at this start's simulators first.
   demo = await startDemo({ db: database.db, app, publicUrl, credentialsFile });
 }
@@ -69,7 +70,7 @@ Demo workspace "Rebound demo" (S1-S10 of the reference scenarios${demo.seeded ? 
   manager token  ${demo.credentials.tokens.manager}
   agent token    ${demo.credentials.tokens.agent}
   owner token    ${demo.credentials.tokens.owner}
-  (kept in ${join(target.path ? dirname(target.path) : process.cwd(), 'demo-credentials.json')}; keep them private)
+  (kept in ${credentialsFile}; keep them private)
 
 Try: curl -H "Authorization: Bearer ${demo.credentials.tokens.agent}" ${base}/api/v1/failed-messages/summary`);
 }

@@ -5,9 +5,8 @@ import type { Language } from '@rebound/shared/i18n';
 import { useEffect, useMemo } from 'preact/hooks';
 import { ReportCard } from '../../components/ReportCard';
 import { formatNumber, statusLabel, translate } from '../../lib/i18n';
-import { ask, sendMessage } from '../../lib/messaging';
+import { ask, createBackgroundResendState, sendMessage } from '../../lib/messaging';
 import type { BroadcastLite, BroadcastReport } from '../../lib/report';
-import { createResendState } from '../../lib/resend-state';
 
 type View =
   | { kind: 'loading' }
@@ -26,15 +25,7 @@ export function App({
   initialBroadcast: number | null;
 }) {
   const view = useSignal<View>({ kind: 'loading' });
-  const resend = useMemo(
-    () =>
-      createResendState({
-        resend: (broadcastId, body) => ask(sendMessage('resend', { broadcastId, body })),
-        broadcast: (id) => ask(sendMessage('broadcast', { id })),
-        wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      }),
-    [],
-  );
+  const resend = useMemo(createBackgroundResendState, []);
   const t = (key: Parameters<typeof translate>[1], params?: Record<string, string | number>) =>
     translate(language, key, params);
 

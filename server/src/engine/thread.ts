@@ -6,9 +6,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { openDatabase } from '../db/client';
 import { logError } from '../lib/log';
-import { BroadcastEngine } from './engine';
+import { runEngine } from './run';
 
 export interface EngineThreadOptions {
   databaseUrl: string;
@@ -51,17 +50,15 @@ export async function startEngineThread(options: EngineThreadOptions): Promise<E
 if (!isMainThread && parentPort && (workerData as EngineThreadOptions | undefined)?.databaseUrl) {
   const port = parentPort;
   const options = workerData as EngineThreadOptions;
-  const database = await openDatabase({ url: options.databaseUrl, authToken: options.authToken });
-  const engine = new BroadcastEngine({
-    db: database.db,
+  const running = await runEngine({
+    databaseUrl: options.databaseUrl,
+    authToken: options.authToken,
     publicUrl: options.publicUrl,
     ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
   });
-  engine.start();
   port.on('message', async (message) => {
     if (message !== 'stop') return;
-    await engine.stop();
-    database.close();
+    await running.close();
     port.close();
   });
   port.postMessage('started');

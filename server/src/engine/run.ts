@@ -1,0 +1,27 @@
+/** An engine on its own database connection, sending until closed: engine-main.ts (a process) and thread.ts (a thread). */
+import { openDatabase } from '../db/client';
+import { BroadcastEngine, type EngineOptions } from './engine';
+
+export interface RunEngineOptions extends Partial<Omit<EngineOptions, 'db'>> {
+  databaseUrl: string;
+  authToken?: string | undefined;
+}
+
+export interface RunningEngine {
+  engine: BroadcastEngine;
+  /** Finishes the requests in flight, writes their outcomes, closes the connection. */
+  close(): Promise<void>;
+}
+
+export async function runEngine({ databaseUrl, authToken, ...options }: RunEngineOptions): Promise<RunningEngine> {
+  const database = await openDatabase({ url: databaseUrl, authToken });
+  const engine = new BroadcastEngine({ ...options, db: database.db });
+  engine.start();
+  return {
+    engine,
+    async close() {
+      await engine.stop();
+      database.close();
+    },
+  };
+}
