@@ -14,6 +14,7 @@ export const FAILURE_REASONS = [
   'quota_reached',
   'throttled',
   'blocked',
+  'opted_out',
   'invalid_identifier',
   'no_identifier',
   'not_on_channel',
@@ -79,6 +80,18 @@ export const failureReasons: Record<FailureReason, FailureReasonInfo> = {
     action: {
       es: 'No lo reenvíe: volver a enviar no sirve y puede dañar la reputación del canal. Escríbale de nuevo solo si el contacto les escribe primero o vuelve a aceptar sus mensajes.',
       en: "Don't re-send: it cannot help and can hurt the channel's reputation. Only message this contact again if they write to you first or agree to get your messages again.",
+    },
+  },
+  opted_out: {
+    resend: 'never',
+    title: { es: 'El contacto se dio de baja en este canal', en: 'Contact opted out on this channel' },
+    explanation: {
+      es: 'El contacto pidió no recibir más mensajes en este canal (respondió STOP o BAJA, bloqueó al negocio o desactivó los mensajes de marketing), así que Rebound no le envió esta transmisión.',
+      en: 'The contact asked not to get more messages on this channel (replied STOP, blocked the business or turned off marketing messages), so Rebound did not send this broadcast to them.',
+    },
+    action: {
+      es: 'No lo reenvíe. Si el contacto vuelve a aceptar sus mensajes, un supervisor puede quitar la baja en la ficha del contacto, dejando una nota.',
+      en: "Don't re-send. If the contact agrees to get your messages again, a manager can remove the opt-out on the contact's page, with a note.",
     },
   },
   invalid_identifier: {

@@ -6,6 +6,7 @@ import {
   FAILURE_REASONS,
   type FailureReason,
   failureReasons,
+  resendAdvice,
   resendableReasons,
 } from '../src';
 import {
@@ -62,6 +63,7 @@ describe('failure catalog', () => {
       quota_reached: 'later',
       throttled: 'later',
       blocked: 'never',
+      opted_out: 'never',
       invalid_identifier: 'never',
       no_identifier: 'never',
       not_on_channel: 'never',
@@ -77,6 +79,8 @@ describe('failure catalog', () => {
       uncertain: 'never',
     };
     for (const reason of FAILURE_REASONS) expect(failureReasons[reason].resend, reason).toBe(expected[reason]);
+    // The policy's timing says the same as the catalog's words, reason by reason.
+    for (const reason of FAILURE_REASONS) expect(resendAdvice(reason), reason).toBe(expected[reason]);
   });
 
   it('S1: quota_reached reads as the daily messaging limit', () => {

@@ -31,6 +31,8 @@ export const workspaces = sqliteTable('workspaces', {
   language: text('language').$type<Language>().notNull().default('es'),
   /** ISO 3166 alpha-2 country used to read phone numbers written without +. */
   defaultCountry: text('default_country').notNull().default('AR'),
+  /** IANA time zone: what "a day" means in filters and how times read to agents. Null: the country's. */
+  timeZone: text('time_zone'),
   createdAt: createdAt(),
 });
 
@@ -68,6 +70,8 @@ export const channels = sqliteTable(
     dailyQuota: integer('daily_quota'),
     messagesPerSecond: real('messages_per_second').notNull(),
     pairRatePerRecipientSeconds: real('pair_rate_per_recipient_seconds'),
+    /** WhatsApp business portfolio whose one rolling 24 h limit this number shares (null: its own limit). */
+    portfolioId: integer('portfolio_id'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     deletedAt: integer('deleted_at', { mode: 'timestamp_ms' }),
@@ -171,6 +175,12 @@ export const segments = sqliteTable(
   ],
 );
 
+/**
+ * Recipient states the failed-message log shows: failed, left out, and unconfirmed (the request may
+ * have reached the provider; no answer or report says so). The partial indexes below cover exactly these.
+ */
+export const LOGGED_STATES_SQL = sql`state IN ('failed', 'excluded', 'uncertain')`;
+
 // The statuses and recipient states are the API's own (shared/src/schemas/broadcasts.ts).
 export type BroadcastStatus = (typeof BROADCAST_STATUSES)[number];
 
@@ -192,6 +202,8 @@ export const broadcasts = sqliteTable(
     status: text('status').$type<BroadcastStatus>().notNull().default('draft'),
     /** A broadcast-level failure (apiErrors code), e.g. broadcast_empty_target. */
     errorCode: text('error_code'),
+    /** With broadcast_all_failed: the failure reason every recipient (or most) failed for. */
+    errorReason: text('error_reason').$type<FailureReason>(),
     scheduledAt: integer('scheduled_at', { mode: 'timestamp_ms' }),
     /** Recipients in the segment when the broadcast was scheduled. */
     targetCount: integer('target_count'),
@@ -275,17 +287,19 @@ export const messages = sqliteTable(
     index('messages_sending_idx').on(t.leaseUntil).where(sql`state = 'sending'`),
     // the failed-message log only reads failed and left-out recipients: newest first, by reason, by
     // broadcast, and counted by channel and reason for the summary,
-    index('messages_failed_idx').on(t.workspaceId, t.failedAt).where(sql`state IN ('failed', 'excluded')`),
+    index('messages_failed_idx').on(t.workspaceId, t.failedAt).where(sql`state IN ('failed', 'excluded', 'uncertain')`),
     index('messages_failed_reason_idx')
       .on(t.workspaceId, t.reason, t.failedAt)
-      .where(sql`state IN ('failed', 'excluded')`),
-    index('messages_failed_broadcast_idx').on(t.broadcastId, t.failedAt).where(sql`state IN ('failed', 'excluded')`),
+      .where(sql`state IN ('failed', 'excluded', 'uncertain')`),
+    index('messages_failed_broadcast_idx')
+      .on(t.broadcastId, t.failedAt)
+      .where(sql`state IN ('failed', 'excluded', 'uncertain')`),
     index('messages_failed_broadcast_reason_idx')
       .on(t.broadcastId, t.reason, t.failedAt)
-      .where(sql`state IN ('failed', 'excluded')`),
+      .where(sql`state IN ('failed', 'excluded', 'uncertain')`),
     index('messages_failed_summary_idx')
       .on(t.workspaceId, t.channelId, t.reason)
-      .where(sql`state IN ('failed', 'excluded')`),
+      .where(sql`state IN ('failed', 'excluded', 'uncertain')`),
     // and counts read one broadcast's rows.
     index('messages_broadcast_idx').on(t.broadcastId),
     index('messages_provider_idx').on(t.channelId, t.providerMessageId),
@@ -311,6 +325,39 @@ export const failureCounts = sqliteTable(
     primaryKey({ columns: [t.broadcastId, t.channelId, t.reason] }),
     index('failure_counts_workspace_idx').on(t.workspaceId, t.channelId),
   ],
+);
+
+/**
+ * The exact recipients of a re-send: the original's failed message rows it was asked for. A re-send
+ * is frozen from these, never from a segment, so it can never reach anyone else.
+ */
+export const resendTargets = sqliteTable(
+  'resend_targets',
+  {
+    broadcastId: integer('broadcast_id')
+      .notNull()
+      .references(() => broadcasts.id, { onDelete: 'cascade' }),
+    /** The failed message row of the original broadcast. */
+    messageId: integer('message_id').notNull(),
+    contactId: integer('contact_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.broadcastId, t.messageId] }), index('resend_targets_message_idx').on(t.messageId)],
+);
+
+/** A WhatsApp business portfolio: its numbers share one rolling 24 h messaging limit (since October 2025). */
+export const portfolios = sqliteTable(
+  'portfolios',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    workspaceId: integer('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** Unique recipients per rolling 24 h over all the portfolio's numbers; null: unlimited. */
+    dailyQuota: integer('daily_quota'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('portfolios_workspace_idx').on(t.workspaceId)],
 );
 
 /** Last business-initiated message per recipient and channel: the rolling 24 h quota and the pair rate. */
@@ -344,13 +391,17 @@ export const conversationWindows = sqliteTable(
   (t) => [primaryKey({ columns: [t.channelId, t.identifier] })],
 );
 
-/** Recipients who blocked the business or opted out on a channel. */
+/** Recipients who blocked the business or opted out on a channel: when, and what said so. */
 export const optOuts = sqliteTable(
   'opt_outs',
   {
     channelId: integer('channel_id').notNull(),
     identifier: text('identifier').notNull(),
     at: integer('at').notNull(),
+    /** What told us: a provider error code, a webhook, an inbound word, a person. */
+    source: text('source').$type<'provider_code' | 'webhook' | 'inbound_word' | 'manual' | 'import'>(),
+    /** The code or word itself ("131050", "21610", "BAJA", "user_preferences: stop"). */
+    detail: text('detail'),
   },
   (t) => [primaryKey({ columns: [t.channelId, t.identifier] })],
 );

@@ -3,17 +3,29 @@
  * each contact is sorted into "will receive" or one of the reasons it is left out: no identifier on
  * this channel, an invalid identifier, or a duplicate of another contact's identifier.
  */
-import { type ChannelType, channelCapabilities, type SegmentFilter } from '@rebound/shared';
+import {
+  type ChannelType,
+  channelCapabilities,
+  type FactGroup,
+  type SegmentFilter,
+  SegmentFilterSchema,
+  windowHours,
+} from '@rebound/shared';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
+import { ApiError } from '../lib/errors';
 import { compileSegmentFilter, type SegmentScope } from '../segments/compile';
-import { DAY_MS } from './limits';
+import { countedInScopeSql, type QuotaScope } from './limits';
 
 type Runner = Pick<Database, 'get' | 'all' | 'run'>;
 
 export type ExclusionReason = 'no_identifier' | 'invalid_identifier' | 'duplicate';
 
-/** One row per contact of the segment: id, identifier on the channel, exclusion reason or null. */
+/**
+ * One row per contact of the audience: id, identifier on the channel, the reason it cannot be
+ * addressed (or null), and whether it opted out on this channel (the policy's first step, read by
+ * the freeze below and by the pre-flight's forecast).
+ */
 function audienceQuery(where: SQL, channel: { id: number; type: ChannelType }): SQL {
   const kind = channelCapabilities[channel.type].identifier;
   const identifier =
@@ -28,24 +40,56 @@ function audienceQuery(where: SQL, channel: { id: number; type: ChannelType }): 
       CASE WHEN ${identifier} IS NULL THEN 'no_identifier'
            WHEN ${valid} = 0 THEN 'invalid_identifier'
            WHEN row_number() OVER (PARTITION BY ${identifier} ORDER BY contacts.id) > 1 THEN 'duplicate'
-      END AS reason
+      END AS reason,
+      EXISTS (SELECT 1 FROM opt_outs o WHERE o.channel_id = ${channel.id} AND o.identifier = ${identifier}) AS opted_out
     FROM contacts ${join} WHERE ${where}`;
 }
+
+/** Who a broadcast is for: a segment's contacts, or (a re-send) exactly the failed recipients it names. */
+export type AudienceSource = { filter: SegmentFilter } | { resendTargetsOf: number };
 
 export interface AudienceContext {
   scope: SegmentScope;
   channel: { id: number; type: ChannelType };
-  filter: SegmentFilter;
+  source: AudienceSource;
 }
 
-/** Freezes the audience as one message row per contact (excluded ones included, with their reason). */
+/**
+ * Who a broadcast goes to: a re-send planned from failed recipients goes to exactly those (its
+ * resend_targets); any other broadcast to its segment's contacts.
+ */
+export async function audienceSourceOf(
+  db: Database,
+  broadcast: { id: number; resendOfId: number | null },
+  segment: { filter: unknown; deletedAt?: Date | null } | undefined,
+): Promise<AudienceSource> {
+  if (broadcast.resendOfId !== null) {
+    const targeted = await db.get<{ n: number }>(
+      sql`SELECT count(*) AS n FROM (SELECT 1 FROM resend_targets WHERE broadcast_id = ${broadcast.id} LIMIT 1)`,
+    );
+    if (targeted?.n) return { resendTargetsOf: broadcast.id };
+  }
+  // Never a default filter: an empty one means every contact.
+  if (!segment || ('deletedAt' in segment && segment.deletedAt)) throw new ApiError(404, 'segment_not_found');
+  return { filter: SegmentFilterSchema.parse(segment.filter) };
+}
+
+/** The contacts condition for an audience source. */
+export async function audienceWhere(db: Database, scope: SegmentScope, source: AudienceSource): Promise<SQL> {
+  if ('filter' in source) return compileSegmentFilter(db, scope, source.filter);
+  return sql`contacts.workspace_id = ${scope.workspaceId} AND contacts.id IN
+    (SELECT contact_id FROM resend_targets WHERE broadcast_id = ${source.resendTargetsOf})`;
+}
+
+/** Freezes the audience as one message row per contact (left-out ones included, with their reason). */
 export async function freezeAudience(db: Database, ctx: AudienceContext & { broadcastId: number; now: number }) {
-  const where = await compileSegmentFilter(db, ctx.scope, ctx.filter);
+  const where = await audienceWhere(db, ctx.scope, ctx.source);
   await db.run(sql`INSERT INTO messages (workspace_id, broadcast_id, channel_id, contact_id, identifier, state, reason,
       next_attempt_at, failed_at, created_at, updated_at)
     SELECT ${ctx.scope.workspaceId}, ${ctx.broadcastId}, ${ctx.channel.id}, a.contact_id, a.identifier,
-      CASE WHEN a.reason IS NULL THEN 'queued' ELSE 'excluded' END, a.reason, 0,
-      CASE WHEN a.reason IS NULL THEN NULL ELSE ${ctx.now} END, ${ctx.now}, ${ctx.now}
+      CASE WHEN a.reason IS NULL AND NOT a.opted_out THEN 'queued' ELSE 'excluded' END,
+      CASE WHEN a.reason IS NULL AND a.opted_out THEN 'opted_out' ELSE a.reason END, 0,
+      CASE WHEN a.reason IS NULL AND NOT a.opted_out THEN NULL ELSE ${ctx.now} END, ${ctx.now}, ${ctx.now}
     FROM (${audienceQuery(where, ctx.channel)}) a`);
 }
 
@@ -59,61 +103,51 @@ export async function snapshotTargets(db: Runner, where: SQL, broadcastId: numbe
 
 export interface AudienceCounts {
   total: number;
-  willSend: number;
+  /** Addressable recipients (no exclusion reason), opted-out ones included. */
+  addressable: number;
   excluded: Record<ExclusionReason, number>;
-  /** Of willSend: recipients whose 24 h customer-service window is closed (only for channels that have one). */
-  outsideWindow: number;
-  /** Of willSend: recipients who blocked the business or opted out on this channel. */
-  optedOut: number;
-  /** Of willSend: recipients who would count as new against the rolling quota. */
-  newForQuota: number;
+  /** Addressable recipients grouped by the facts the policy reads (see forecastAdmission). */
+  groups: FactGroup[];
 }
 
 /** The same sorting as freezeAudience, counted without writing anything (pre-flight). */
 export async function countAudience(
   db: Database,
-  ctx: AudienceContext & { now: number; needsQuota: boolean },
+  ctx: AudienceContext & { now: number; quota: QuotaScope },
 ): Promise<AudienceCounts> {
-  const where = await compileSegmentFilter(db, ctx.scope, ctx.filter);
-  const hasWindow = channelCapabilities[ctx.channel.type].customerServiceWindowHours !== null;
-  const windowOpen = hasWindow
-    ? sql`EXISTS (SELECT 1 FROM conversation_windows w WHERE w.channel_id = ${ctx.channel.id} AND w.identifier = a.identifier
-        AND w.last_inbound_at > ${ctx.now - DAY_MS})`
-    : sql`1`;
-  const counted = ctx.needsQuota
-    ? sql`EXISTS (SELECT 1 FROM quota_ledger q WHERE q.channel_id = ${ctx.channel.id} AND q.identifier = a.identifier
-        AND q.last_sent_at > ${ctx.now - DAY_MS})`
-    : sql`1`;
-  const row = await db.get<{
-    total: number;
-    will_send: number;
-    no_identifier: number;
-    invalid_identifier: number;
-    duplicate: number;
-    outside_window: number;
+  const where = await audienceWhere(db, ctx.scope, ctx.source);
+  const hours = windowHours(ctx.channel.type);
+  const windowOpen =
+    hours === null
+      ? sql`0`
+      : sql`EXISTS (SELECT 1 FROM conversation_windows w WHERE w.channel_id = ${ctx.channel.id} AND w.identifier = a.identifier
+        AND w.last_inbound_at > ${ctx.now - hours * 3_600_000})`;
+  const counted = ctx.quota.limit === null ? sql`0` : countedInScopeSql(ctx.quota, sql`a.identifier`, ctx.now);
+  const rows = await db.all<{
+    reason: string | null;
     opted_out: number;
-    new_for_quota: number;
-  }>(sql`SELECT count(*) AS total,
-      count(*) FILTER (WHERE a.reason IS NULL) AS will_send,
-      count(*) FILTER (WHERE a.reason = 'no_identifier') AS no_identifier,
-      count(*) FILTER (WHERE a.reason = 'invalid_identifier') AS invalid_identifier,
-      count(*) FILTER (WHERE a.reason = 'duplicate') AS duplicate,
-      count(*) FILTER (WHERE a.reason IS NULL AND NOT (${windowOpen})) AS outside_window,
-      count(*) FILTER (WHERE a.reason IS NULL AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.channel_id = ${ctx.channel.id} AND o.identifier = a.identifier)) AS opted_out,
-      count(*) FILTER (WHERE a.reason IS NULL AND NOT (${windowOpen}) AND NOT (${counted})) AS new_for_quota
-    FROM (${audienceQuery(where, ctx.channel)}) a`);
-  return {
-    total: row?.total ?? 0,
-    willSend: row?.will_send ?? 0,
-    excluded: {
-      no_identifier: row?.no_identifier ?? 0,
-      invalid_identifier: row?.invalid_identifier ?? 0,
-      duplicate: row?.duplicate ?? 0,
-    },
-    outsideWindow: hasWindow ? (row?.outside_window ?? 0) : 0,
-    optedOut: row?.opted_out ?? 0,
-    newForQuota: ctx.needsQuota ? (row?.new_for_quota ?? 0) : 0,
-  };
+    window_open: number;
+    counted: number;
+    n: number;
+  }>(sql`SELECT a.reason, CASE WHEN a.reason IS NULL THEN a.opted_out ELSE 0 END AS opted_out,
+      CASE WHEN a.reason IS NULL THEN ${windowOpen} ELSE 0 END AS window_open,
+      CASE WHEN a.reason IS NULL THEN ${counted} ELSE 0 END AS counted, count(*) AS n
+    FROM (${audienceQuery(where, ctx.channel)}) a GROUP BY 1, 2, 3, 4`);
+  const excluded: Record<ExclusionReason, number> = { no_identifier: 0, invalid_identifier: 0, duplicate: 0 };
+  const groups: FactGroup[] = [];
+  let total = 0;
+  for (const row of rows) {
+    total += row.n;
+    if (row.reason !== null) excluded[row.reason as ExclusionReason] += row.n;
+    else
+      groups.push({
+        optedOut: !!row.opted_out,
+        windowOpen: !!row.window_open,
+        countedInQuota: !!row.counted,
+        n: row.n,
+      });
+  }
+  return { total, addressable: groups.reduce((a, g) => a + g.n, 0), excluded, groups };
 }
 
 /** Entered and left since scheduling, from the snapshot; zero when there was no snapshot. */

@@ -1,12 +1,15 @@
 /**
  * What delivery callbacks change. A state only moves forward: a late or repeated "sent" never
  * overwrites "failed" or "delivered", and a repeated callback changes nothing the second time.
+ * Opt-outs the provider reports (a failure with an opt-out code, a block, a STOP) are recorded on the
+ * channel, and an opt-in from the channel lifts what the channel's own signals recorded.
  */
-import { classifyProviderFailure } from '@rebound/shared';
-import { sql } from 'drizzle-orm';
+import { classifyProviderFailure, isOptOutFailure } from '@rebound/shared';
+import { type SQL, sql } from 'drizzle-orm';
 import type { ChannelConfig, DeliveryUpdate, WebhookContent } from '../channels/types';
 import type { Database } from '../db/client';
 import { first } from '../db/first';
+import { liftOptOut, recordOptOut } from '../services/opt-outs';
 import { settleBroadcastStatus } from './engine';
 import { recordEvent } from './events';
 
@@ -32,11 +35,44 @@ export async function applyWebhook(db: Database, channel: ChannelConfig, content
       VALUES (${channel.id}, ${identifierFor(channel, inbound.from)}, ${inbound.at.getTime()})
       ON CONFLICT (channel_id, identifier) DO UPDATE SET last_inbound_at = max(last_inbound_at, excluded.last_inbound_at)`);
   }
-  for (const optOut of content.optOuts ?? []) {
-    await db.run(sql`INSERT INTO opt_outs (channel_id, identifier, at) VALUES (${channel.id}, ${identifierFor(channel, optOut.from)}, ${optOut.at.getTime()})
-      ON CONFLICT (channel_id, identifier) DO NOTHING`);
+  // In the order they happened (a tie counts the opt-out last): a stop then a resume leaves none.
+  const signals = [
+    ...(content.optIns ?? []).map((signal) => ({ signal, optOut: undefined })),
+    ...(content.optOuts ?? []).map((signal) => ({ signal, optOut: signal })),
+  ].sort((a, b) => a.signal.at.getTime() - b.signal.at.getTime() || Number(!!a.optOut) - Number(!!b.optOut));
+  for (const { signal, optOut } of signals) {
+    const identifier = identifierFor(channel, signal.from);
+    if (!optOut) await liftOptOut(db, { channelId: channel.id, identifier, at: signal.at });
+    else {
+      await recordOptOut(db, {
+        channelId: channel.id,
+        identifier,
+        at: optOut.at,
+        source: optOut.source,
+        detail: optOut.detail,
+      });
+    }
   }
   return { changed };
+}
+
+/**
+ * A failure callback whose code means the contact opted out (WhatsApp 131050, Twilio 21610…): the
+ * contact is opted out on the channel, whether or not the message's state still moved (a repeated
+ * callback, or one after the send itself already failed).
+ */
+async function recordOptOutFailure(db: Database, channel: ChannelConfig, update: DeliveryUpdate, match: SQL) {
+  if (update.status !== 'failed' || !update.providerCode) return;
+  if (!isOptOutFailure(channel.type, update.providerCode, update.providerMessage)) return;
+  const message = await first<{ identifier: string | null }>(db, sql`SELECT identifier FROM messages WHERE ${match}`);
+  if (!message?.identifier) return;
+  await recordOptOut(db, {
+    channelId: channel.id,
+    identifier: message.identifier,
+    at: update.at,
+    source: 'provider_code',
+    detail: update.providerCode,
+  });
 }
 
 async function applyUpdate(db: Database, channel: ChannelConfig, update: DeliveryUpdate, now: number): Promise<number> {
@@ -47,6 +83,7 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
         ? sql`channel_id = ${channel.id} AND provider_message_id = ${update.providerMessageId}`
         : undefined;
   if (!match) return 0;
+  await recordOptOutFailure(db, channel, update, match);
   const from = movesFrom[update.status];
   const at = update.at.getTime();
   const reason =

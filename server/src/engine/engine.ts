@@ -12,23 +12,31 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  admitWithQuota,
   type BroadcastContent,
+  type ChannelRules,
   channelCapabilities,
   classifyProviderFailure,
+  earliestUsefulResend,
   type FailureReason,
-  SegmentFilterSchema,
+  isOptOutFailure,
+  outsideWindowCarrier,
+  QuotaBudget,
+  windowHours,
 } from '@rebound/shared';
 import { and, eq, sql } from 'drizzle-orm';
 import { createAdapter, WEBHOOK_PATHS } from '../channels';
 import { NEVER_ABORTED } from '../channels/http';
 import type { ChannelAdapter, ChannelConfig, OutboundMessage, SendOutcome } from '../channels/types';
 import type { Database } from '../db/client';
+import { first } from '../db/first';
 import { type BroadcastStatus, broadcasts, channels, messages, segments, workspaces } from '../db/schema';
 import { logError } from '../lib/log';
-import { freezeAudience, reconcile } from './audience';
+import { type OptOutRecord, recordOptOuts } from '../services/opt-outs';
+import { audienceSourceOf, freezeAudience, reconcile } from './audience';
 import { assertTransition, finishedStatus, type StateCounts } from './broadcast-state';
 import { recordEvent } from './events';
-import { DAY_MS, pushBackSendSlots, sendSlotsQuery } from './limits';
+import { DAY_MS, pushBackSendSlots, quotaScope, quotaUsage, sendSlotsQuery } from './limits';
 
 export interface EngineOptions {
   db: Database;
@@ -293,8 +301,8 @@ export class BroadcastEngine {
       return this.db.run(sql`UPDATE messages SET
         state = CASE WHEN dispatched_at IS NULL THEN 'queued' ELSE 'uncertain' END,
         reason = CASE WHEN dispatched_at IS NULL THEN reason ELSE 'uncertain' END,
-        provider_message = CASE WHEN dispatched_at IS NULL THEN provider_message
-          ELSE 'The engine stopped while this message was being sent; waiting for the provider''s delivery report.' END,
+        provider_message = CASE WHEN dispatched_at IS NULL THEN provider_message ELSE NULL END,
+        failed_at = CASE WHEN dispatched_at IS NULL THEN failed_at ELSE ${now} END,
         lease_owner = NULL, lease_until = NULL, updated_at = ${now}
       WHERE state = 'sending' AND lease_until < ${now}`);
     });
@@ -345,8 +353,9 @@ export class BroadcastEngine {
       const [segment] = broadcast.segmentId
         ? await tx.select().from(segments).where(eq(segments.id, broadcast.segmentId))
         : [];
-      if (!segment) return fail('segment_not_found');
-      if (segment.deletedAt) return fail('broadcast_segment_deleted');
+      // A re-send goes to exactly the failed recipients it was planned for; its segment only labels them.
+      const source = await audienceSourceOf(tx as unknown as Database, broadcast, segment).catch(() => undefined);
+      if (!source) return fail(segment?.deletedAt ? 'broadcast_segment_deleted' : 'segment_not_found');
       const [channel] = await tx.select().from(channels).where(eq(channels.id, broadcast.channelId));
       if (!channel || channel.deletedAt) return fail('broadcast_channel_missing');
       if (!channelCapabilities[channel.type].canBroadcast) return fail('broadcast_unsupported_channel');
@@ -356,7 +365,7 @@ export class BroadcastEngine {
       await freezeAudience(tx as unknown as Database, {
         scope,
         channel: { id: channel.id, type: channel.type },
-        filter: SegmentFilterSchema.parse(segment.filter),
+        source,
         broadcastId,
         now,
       });
@@ -518,30 +527,37 @@ export class BroadcastEngine {
             attempts = attempts + 1, updated_at = ${now}
         WHERE id IN (SELECT value ->> 0 FROM json_each(${batch})) AND state = 'queued'`);
       rows.sort((a, b) => a.id - b.id);
-      const capability = channelCapabilities[channel.type];
+      // The policy decides (shared/src/policy.ts); this only gathers the facts it reads, a few
+      // statements per batch: opt-outs, open windows, this number's ledger (pair rate) and the quota's.
       const content = broadcast.content;
-      const needsLedger = channel.dailyQuota !== null || channel.pairRatePerRecipientSeconds !== null;
+      const scope = await quotaScope(tx, channel);
+      const rules: ChannelRules = {
+        type: channel.type,
+        dailyQuota: scope.limit,
+        pairRatePerRecipientSeconds: channel.pairRatePerRecipientSeconds,
+      };
+      const needsLedger = scope.limit !== null || channel.pairRatePerRecipientSeconds !== null;
       const identifiers = rows.map((r) => r.identifier);
       // One JSON parameter rather than one bound parameter per recipient.
       const identifierList = JSON.stringify(identifiers);
-
       const optedOut = new Set(
         (
           await tx.all<{ identifier: string }>(sql`SELECT identifier FROM opt_outs WHERE channel_id = ${channel.id}
             AND identifier IN (SELECT value FROM json_each(${identifierList}))`)
         ).map((r) => r.identifier),
       );
+      const hours = windowHours(channel.type);
       const windowOpen = new Set(
-        capability.customerServiceWindowHours === null
+        hours === null
           ? []
           : (
               await tx.all<{
                 identifier: string;
               }>(sql`SELECT identifier FROM conversation_windows WHERE channel_id = ${channel.id}
-                AND identifier IN (SELECT value FROM json_each(${identifierList})) AND last_inbound_at > ${now - capability.customerServiceWindowHours * 3_600_000}`)
+                AND identifier IN (SELECT value FROM json_each(${identifierList})) AND last_inbound_at > ${now - hours * 3_600_000}`)
             ).map((r) => r.identifier),
       );
-      const ledger = new Map(
+      const lastHere = new Map(
         needsLedger
           ? (
               await tx.all<{
@@ -552,78 +568,62 @@ export class BroadcastEngine {
             ).map((r) => [r.identifier, r.last])
           : [],
       );
-      let used = 0;
-      let oldest: number | null = null;
-      if (channel.dailyQuota !== null) {
-        const usage = await tx.get<{
-          used: number;
-          oldest: number | null;
-        }>(sql`SELECT count(*) AS used, min(last_sent_at) AS oldest
-          FROM quota_ledger WHERE channel_id = ${channel.id} AND last_sent_at > ${now - DAY_MS}`);
-        used = usage?.used ?? 0;
-        oldest = usage?.oldest ?? null;
-      }
+      // A portfolio's other numbers count too: a recipient any of them wrote to is not new.
+      const countedElsewhere =
+        scope.limit !== null && scope.channelIds.length > 1
+          ? new Set(
+              (
+                await tx.all<{ identifier: string }>(sql`SELECT DISTINCT identifier FROM quota_ledger
+                  WHERE channel_id IN (SELECT value FROM json_each(${JSON.stringify(scope.channelIds)}))
+                  AND identifier IN (SELECT value FROM json_each(${identifierList})) AND last_sent_at > ${now - DAY_MS}`)
+              ).map((r) => r.identifier),
+            )
+          : undefined;
+      const usage = scope.limit === null ? undefined : await quotaUsage(tx, scope, now);
+      const budget = new QuotaBudget(scope.limit, usage?.used ?? 0);
 
       const sendable: Claimed[] = [];
       const failures: Failure[] = [];
       const later: { id: number; at: number }[] = [];
       const ledgerWrites: string[] = [];
       for (const row of rows) {
-        if (optedOut.has(row.identifier)) {
+        const last = lastHere.get(row.identifier);
+        const admission = admitWithQuota(
+          {
+            optedOut: optedOut.has(row.identifier),
+            windowOpen: windowOpen.has(row.identifier),
+            countedInQuota: last !== undefined || (countedElsewhere?.has(row.identifier) ?? false),
+            lastSentAt: last ?? null,
+          },
+          rules,
+          content,
+          budget,
+          now,
+        );
+        if (admission.kind === 'defer') later.push({ id: row.id, at: admission.until });
+        else if (admission.kind === 'fail') {
+          // Rebound's own decision: no provider code or text; the catalog explains it in the reader's language.
           failures.push({
             id: row.id,
-            reason: 'blocked',
-            code: 'opt_out',
-            message: 'The contact blocked the business or opted out on this channel.',
-            retryAfterAt: null,
+            reason: admission.reason,
+            code: null,
+            message: null,
+            retryAfterAt: admission.reason === 'quota_reached' ? (usage?.capacityFreesAt ?? now + DAY_MS) : null,
+            // What would have gone out, so the failed log shows the template when it was one.
+            ...(admission.reason === 'quota_reached' && {
+              useTemplate:
+                !windowOpen.has(row.identifier) && outsideWindowCarrier(channel.type, content) === 'template',
+            }),
           });
-          continue;
+        } else {
+          if (needsLedger) ledgerWrites.push(row.identifier);
+          sendable.push({
+            id: row.id,
+            identifier: row.identifier,
+            attempts: row.attempts,
+            useTemplate: admission.useTemplate,
+          });
         }
-        const inWindow = windowOpen.has(row.identifier);
-        let useTemplate = false;
-        if (capability.customerServiceWindowHours !== null && !inWindow) {
-          if (channel.type === 'whatsapp' && content.template) useTemplate = true;
-          else if (channel.type === 'messenger' && content.messengerTag) useTemplate = false;
-          else {
-            failures.push({
-              id: row.id,
-              reason: 'outside_window',
-              code: 'outside_window',
-              message:
-                channel.type === 'whatsapp'
-                  ? 'More than 24 h since the contact last wrote: WhatsApp only takes an approved template.'
-                  : 'More than 24 h since the contact last wrote: Messenger only takes a message with a tag.',
-              retryAfterAt: null,
-            });
-            continue;
-          }
-        }
-        const last = ledger.get(row.identifier);
-        if (channel.pairRatePerRecipientSeconds !== null && last !== undefined) {
-          const freeAt = last + channel.pairRatePerRecipientSeconds * 1000;
-          if (freeAt > now) {
-            later.push({ id: row.id, at: freeAt });
-            continue;
-          }
-        }
-        // Only business-initiated messages outside the window count against the quota, each recipient once.
-        if (channel.dailyQuota !== null && !inWindow && last === undefined) {
-          if (used >= channel.dailyQuota) {
-            failures.push({
-              id: row.id,
-              useTemplate,
-              reason: 'quota_reached',
-              code: 'quota_reached',
-              message: `The channel reached its limit of ${channel.dailyQuota} unique recipients in 24 h.`,
-              retryAfterAt: oldest === null ? now + DAY_MS : oldest + DAY_MS,
-            });
-            continue;
-          }
-          used++;
-          oldest ??= now;
-        }
-        if (needsLedger) ledgerWrites.push(row.identifier);
-        sendable.push({ id: row.id, identifier: row.identifier, attempts: row.attempts, useTemplate });
       }
 
       for (let i = 0; i < ledgerWrites.length; i += 400) {
@@ -635,6 +635,12 @@ export class BroadcastEngine {
           )}
           ON CONFLICT (channel_id, identifier) DO UPDATE SET last_sent_at = excluded.last_sent_at`);
       }
+      // What goes out is recorded with the recipient, so a late failure shows the template that was sent.
+      const templated = sendable.filter((c) => c.useTemplate).map((c) => c.id);
+      if (templated.length)
+        await tx.run(
+          sql`UPDATE messages SET use_template = 1 WHERE id IN (SELECT value FROM json_each(${JSON.stringify(templated)}))`,
+        );
       if (later.length) {
         for (const { id, at } of later) {
           await tx.run(sql`UPDATE messages SET state = 'queued', lease_owner = NULL, lease_until = NULL,
@@ -854,32 +860,47 @@ export class BroadcastEngine {
     const failures: Failure[] = [];
     const retries: { id: number; at: number }[] = [];
     const uncertain: { id: number; message: string }[] = [];
+    // A send refused because the contact opted out (WhatsApp 131050, Twilio 21610, a blocked bot...):
+    // the contact is marked opted out on this channel, so later broadcasts leave them out at freeze.
+    const optOuts: OptOutRecord[] = [];
     let throttledUntil = 0;
     for (const { item, outcome } of outcomes) {
       switch (outcome.kind) {
         case 'accepted':
           accepted.push([item.id, outcome.providerMessageId, outcome.delivered ? 1 : 0]);
           break;
-        case 'failed':
+        case 'failed': {
+          const reason = classifyProviderFailure(channel.type, outcome.providerCode, outcome.providerMessage);
           failures.push({
             id: item.id,
-            reason: classifyProviderFailure(channel.type, outcome.providerCode, outcome.providerMessage),
+            reason,
             code: outcome.providerCode,
             message: outcome.providerMessage,
-            retryAfterAt: null,
+            retryAfterAt: earliestUsefulResend(reason, now, now, 0),
           });
+          if (isOptOutFailure(channel.type, outcome.providerCode, outcome.providerMessage))
+            optOuts.push({
+              channelId: channel.id,
+              identifier: item.identifier,
+              at: now,
+              source: 'provider_code',
+              detail: outcome.providerCode,
+            });
           break;
+        }
         case 'retry': {
           const backoff = Math.min(60_000, 500 * 2 ** (item.attempts - 1)) * (0.8 + Math.random() * 0.4);
           const wait = Math.max(outcome.retryAfterMs ?? 0, backoff);
           if (outcome.retryAfterMs !== undefined) throttledUntil = Math.max(throttledUntil, now + outcome.retryAfterMs);
           if (item.attempts >= this.maxAttempts) {
+            // The provider's own words; the attempts are in their own column.
+            const reason = classifyProviderFailure(channel.type, outcome.providerCode, outcome.providerMessage);
             failures.push({
               id: item.id,
-              reason: classifyProviderFailure(channel.type, outcome.providerCode, outcome.providerMessage),
+              reason,
               code: outcome.providerCode,
-              message: `${outcome.providerMessage} (gave up after ${item.attempts} attempts)`,
-              retryAfterAt: now + wait,
+              message: outcome.providerMessage,
+              retryAfterAt: Math.max(now + wait, earliestUsefulResend(reason, now, now, 0) ?? 0) || null,
             });
           } else retries.push({ id: item.id, at: now + wait });
           break;
@@ -910,6 +931,7 @@ export class BroadcastEngine {
         this.db.transaction(async (tx) => {
           if (acceptedQuery) await tx.run(acceptedQuery);
           if (failures.length) await writeFailures(tx as unknown as Database, failures, now);
+          if (optOuts.length) await recordOptOuts(tx as unknown as Database, optOuts);
           for (const retry of retries) {
             await tx.run(sql`UPDATE messages SET state = 'queued', lease_owner = NULL, lease_until = NULL, dispatched_at = NULL,
           next_attempt_at = ${retry.at}, updated_at = ${now} WHERE id = ${retry.id} AND state = 'sending' AND lease_owner = ${this.workerId}`);
@@ -917,7 +939,7 @@ export class BroadcastEngine {
           if (uncertain.length) {
             for (const u of uncertain) {
               await tx.run(sql`UPDATE messages SET state = 'uncertain', reason = 'uncertain', provider_code = 'timeout',
-            provider_message = ${u.message}, lease_owner = NULL, lease_until = NULL, updated_at = ${now}
+            provider_message = ${u.message}, failed_at = ${now}, lease_owner = NULL, lease_until = NULL, updated_at = ${now}
             WHERE id = ${u.id} AND state = 'sending'`);
             }
           }
@@ -955,12 +977,16 @@ export class BroadcastEngine {
   }
 }
 
+/** The error code of a broadcast none of whose recipients got the message. */
+const ALL_FAILED = 'broadcast_all_failed';
+
 /** Writes final failures, only over recipients not already settled. */
 interface Failure {
   id: number;
   reason: FailureReason;
-  code: string;
-  message: string;
+  /** The provider's code and words; null when Rebound decided the failure itself. */
+  code: string | null;
+  message: string | null;
   retryAfterAt: number | null;
   /** What would have been sent, when it was decided before sending (the template outside the window). */
   useTemplate?: boolean;
@@ -1003,15 +1029,37 @@ export async function settleBroadcastStatus(
     const [broadcast] = await tx.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
     if (!broadcast || !['sending', 'completed', 'partially_failed', 'failed'].includes(broadcast.status))
       return undefined;
-    if (broadcast.errorCode) return broadcast.status;
+    // A failure at start (segment deleted, nobody reachable) is final; "every recipient failed" is not.
+    if (broadcast.errorCode && broadcast.errorCode !== ALL_FAILED) return broadcast.status;
     const counts = await stateCounts(tx as unknown as Database, broadcastId);
     const verdict = finishedStatus(counts);
-    if (!verdict || verdict === broadcast.status) return broadcast.status;
-    assertTransition(broadcast.status, verdict);
+    if (!verdict) return broadcast.status;
+    // A broadcast that failed as a whole says why, in the help page's style (rendered per language).
+    const mainReason =
+      verdict === 'failed'
+        ? ((
+            await first<{ reason: FailureReason | null }>(
+              tx,
+              sql`SELECT reason FROM messages
+              WHERE broadcast_id = ${broadcastId} AND state = 'failed' GROUP BY reason ORDER BY count(*) DESC LIMIT 1`,
+            )
+          )?.reason ?? 'provider_error')
+        : null;
+    const errorCode = mainReason ? ALL_FAILED : null;
+    if (verdict === broadcast.status && errorCode === broadcast.errorCode && mainReason === broadcast.errorReason)
+      return broadcast.status;
+    if (verdict !== broadcast.status) assertTransition(broadcast.status, verdict);
     await tx
       .update(broadcasts)
-      .set({ status: verdict, finishedAt: broadcast.finishedAt ?? new Date(now), updatedAt: new Date(now) })
+      .set({
+        status: verdict,
+        errorCode,
+        errorReason: mainReason,
+        finishedAt: broadcast.finishedAt ?? new Date(now),
+        updatedAt: new Date(now),
+      })
       .where(and(eq(broadcasts.id, broadcastId), eq(broadcasts.status, broadcast.status)));
+    if (verdict === broadcast.status) return verdict;
     await recordEvent(tx, {
       workspaceId: broadcast.workspaceId,
       type: `broadcast.${verdict}` as 'broadcast.completed',

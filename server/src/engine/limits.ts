@@ -2,13 +2,14 @@
  * Channel limits as the engine enforces them, shared through the database so that every engine
  * process sees the same numbers: the rolling 24 h unique-recipient quota, the send rate, the pair rate.
  */
-import { sql } from 'drizzle-orm';
+import { DAY_MS } from '@rebound/shared';
+import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { first } from '../db/first';
 
 type Runner = Pick<Database, 'get' | 'all' | 'run'>;
 
-export const DAY_MS = 24 * 60 * 60 * 1000;
+export { DAY_MS };
 
 /**
  * Reserves `count` consecutive send slots at `ratePerSecond` on a shared key and returns when the
@@ -40,6 +41,50 @@ export async function pushBackSendSlots(db: Runner, key: string, until: number):
     ON CONFLICT (key) DO UPDATE SET next_slot_at = max(next_slot_at, excluded.next_slot_at)`);
 }
 
+/**
+ * Whose rolling 24 h quota a channel spends: its own, or its WhatsApp business portfolio's, shared by
+ * every number of the portfolio (Meta's messaging limit since October 2025). The ledger stays per
+ * channel (the pair rate is per number); a recipient counts once across the scope.
+ */
+export interface QuotaScope {
+  limit: number | null;
+  channelIds: number[];
+  portfolioId: number | null;
+}
+
+export async function quotaScope(
+  db: Runner,
+  channel: { id: number; dailyQuota: number | null; portfolioId?: number | null },
+): Promise<QuotaScope> {
+  if (channel.portfolioId == null) return { limit: channel.dailyQuota, channelIds: [channel.id], portfolioId: null };
+  const row = await first<{ quota: number | null; ids: string }>(
+    db,
+    sql`SELECT p.daily_quota AS quota,
+      (SELECT json_group_array(c.id) FROM channels c WHERE c.portfolio_id = p.id AND c.deleted_at IS NULL) AS ids
+    FROM portfolios p WHERE p.id = ${channel.portfolioId}`,
+  );
+  if (!row) return { limit: channel.dailyQuota, channelIds: [channel.id], portfolioId: null };
+  const ids = JSON.parse(row.ids) as number[];
+  if (!ids.includes(channel.id)) ids.push(channel.id);
+  return { limit: row.quota, channelIds: ids, portfolioId: channel.portfolioId };
+}
+
+/** The scope's counted recipients: one row per identifier with its latest send in the window. */
+function countedInScope(scope: QuotaScope, now: number) {
+  if (scope.channelIds.length === 1)
+    return sql`SELECT identifier, last_sent_at FROM quota_ledger
+      WHERE channel_id = ${scope.channelIds[0]} AND last_sent_at > ${now - DAY_MS}`;
+  return sql`SELECT identifier, max(last_sent_at) AS last_sent_at FROM quota_ledger
+    WHERE channel_id IN (SELECT value FROM json_each(${JSON.stringify(scope.channelIds)})) AND last_sent_at > ${now - DAY_MS}
+    GROUP BY identifier`;
+}
+
+/** SQL condition: `identifier` (an SQL expression) is already counted in the scope's window. */
+export function countedInScopeSql(scope: QuotaScope, identifier: SQL, now: number): SQL {
+  return sql`EXISTS (SELECT 1 FROM quota_ledger q WHERE q.channel_id IN (SELECT value FROM json_each(${JSON.stringify(scope.channelIds)}))
+    AND q.identifier = ${identifier} AND q.last_sent_at > ${now - DAY_MS})`;
+}
+
 export interface QuotaUsage {
   limit: number | null;
   used: number;
@@ -48,18 +93,13 @@ export interface QuotaUsage {
   capacityFreesAt: number | null;
 }
 
-export async function quotaUsage(
-  db: Runner,
-  channelId: number,
-  limit: number | null,
-  now: number,
-): Promise<QuotaUsage> {
+export async function quotaUsage(db: Runner, scope: QuotaScope, now: number): Promise<QuotaUsage> {
   const row = await db.get<{
     used: number;
     oldest: number | null;
-  }>(sql`SELECT count(*) AS used, min(last_sent_at) AS oldest
-    FROM quota_ledger WHERE channel_id = ${channelId} AND last_sent_at > ${now - DAY_MS}`);
+  }>(sql`SELECT count(*) AS used, min(last_sent_at) AS oldest FROM (${countedInScope(scope, now)})`);
   const used = row?.used ?? 0;
+  const limit = scope.limit;
   return {
     limit,
     used,
@@ -68,27 +108,25 @@ export async function quotaUsage(
   };
 }
 
+/** When the k-th oldest counted recipient leaves the window (null when fewer than k are counted). */
+async function kthAgesOutAt(db: Runner, scope: QuotaScope, k: number, now: number): Promise<number | null> {
+  const row = await first<{ at: number }>(
+    db,
+    sql`SELECT last_sent_at AS at FROM (${countedInScope(scope, now)}) ORDER BY last_sent_at LIMIT 1 OFFSET ${k - 1}`,
+  );
+  return row ? row.at + DAY_MS : null;
+}
+
 /**
  * When the recipients that do not fit now can start, if what fits is sent now: the moment as many
  * counted recipients (the ones already counted, oldest first, then the ones sent now) have aged out
  * of the window as there are recipients left over (at most a full window's worth).
  */
-export async function overflowFitsAt(
-  db: Runner,
-  channelId: number,
-  limit: number,
-  overflow: number,
-  now: number,
-): Promise<number> {
-  const k = Math.min(overflow, limit);
-  const row = await first<{ at: number }>(
-    db,
-    sql`SELECT last_sent_at AS at FROM quota_ledger
-    WHERE channel_id = ${channelId} AND last_sent_at > ${now - DAY_MS}
-    ORDER BY last_sent_at LIMIT 1 OFFSET ${k - 1}`,
-  );
+export async function overflowFitsAt(db: Runner, scope: QuotaScope, overflow: number, now: number): Promise<number> {
+  if (scope.limit === null) return now;
+  const k = Math.min(overflow, scope.limit);
   // Not enough counted yet: the k-th to age out is one of those sent now.
-  return (row?.at ?? now) + DAY_MS;
+  return (await kthAgesOutAt(db, scope, k, now)) ?? now + DAY_MS;
 }
 
 /**
@@ -97,21 +135,14 @@ export async function overflowFitsAt(
  */
 export async function capacityAvailableAt(
   db: Runner,
-  channelId: number,
-  limit: number | null,
+  scope: QuotaScope,
   needed: number,
   now: number,
 ): Promise<number | null> {
-  if (limit === null || needed <= 0) return now;
-  if (needed > limit) return null;
-  const usage = await quotaUsage(db, channelId, limit, now);
+  if (scope.limit === null || needed <= 0) return now;
+  if (needed > scope.limit) return null;
+  const usage = await quotaUsage(db, scope, now);
   const missing = needed - (usage.remaining ?? 0);
   if (missing <= 0) return now;
-  const row = await first<{ at: number }>(
-    db,
-    sql`SELECT last_sent_at AS at FROM quota_ledger
-    WHERE channel_id = ${channelId} AND last_sent_at > ${now - DAY_MS}
-    ORDER BY last_sent_at LIMIT 1 OFFSET ${missing - 1}`,
-  );
-  return row ? row.at + DAY_MS : now;
+  return (await kthAgesOutAt(db, scope, missing, now)) ?? now;
 }

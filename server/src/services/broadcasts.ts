@@ -1,27 +1,29 @@
 import {
+  type ApiErrorCode,
   type Broadcast,
   type BroadcastContent,
+  type ChannelType,
   channelCapabilities,
+  describeFailure,
   errorMessage,
+  forecastAdmission,
   format,
   type Language,
   type Preflight,
   type PreflightWarningCode,
   preflightWarnings,
-  SegmentFilterSchema,
   windowFixes,
 } from '@rebound/shared';
 import { and, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { broadcasts, channels, messages, segments } from '../db/schema';
-import { countAudience, snapshotTargets } from '../engine/audience';
+import { audienceSourceOf, audienceWhere, countAudience, snapshotTargets } from '../engine/audience';
 import { assertTransition, EDITABLE, TransitionError } from '../engine/broadcast-state';
 import { recordEvent } from '../engine/events';
-import { overflowFitsAt, quotaUsage } from '../engine/limits';
+import { overflowFitsAt, quotaScope, quotaUsage } from '../engine/limits';
 import { decodeCursor, encodeCursor } from '../lib/cursor';
 import type { AuthContext } from '../lib/env';
 import { ApiError, notFound } from '../lib/errors';
-import { compileSegmentFilter } from '../segments/compile';
 import { getChannelRow } from './channels';
 import { getSegmentRow } from './segments';
 
@@ -57,6 +59,25 @@ async function broadcastableChannel(db: Database, workspaceId: number, channelId
   return channel;
 }
 
+/** A broadcast's own error in the help page's style, in the reader's language. */
+function broadcastError(row: BroadcastRow, channelType: ChannelType | undefined, language: Language) {
+  const code = row.errorCode as ApiErrorCode;
+  if (code !== 'broadcast_all_failed') return { code, message: errorMessage(code, language) };
+  const reason = row.errorReason ?? 'provider_error';
+  if (reason === 'outside_window' && (channelType === 'whatsapp' || channelType === 'messenger'))
+    return {
+      code,
+      reason,
+      message: errorMessage('broadcast_all_outside_window', language, { fix: windowFixes[channelType][language] }),
+    };
+  const info = describeFailure(reason, language);
+  return {
+    code,
+    reason,
+    message: errorMessage(code, language, { reason: info.title, action: info.action }),
+  };
+}
+
 export async function toBroadcast(db: Database, row: BroadcastRow, language: Language): Promise<Broadcast> {
   const stateRows = await db
     .select({ state: messages.state, reason: messages.reason, n: sql<number>`count(*)` })
@@ -71,7 +92,10 @@ export async function toBroadcast(db: Database, row: BroadcastRow, language: Lan
   }
   const iso = (d: Date | null) => d?.toISOString() ?? null;
   const [channel] = await db.select().from(channels).where(eq(channels.id, row.channelId));
-  const usage = await quotaUsage(db, row.channelId, channel?.dailyQuota ?? null, Date.now());
+  const scope = channel
+    ? await quotaScope(db, channel)
+    : { limit: null, channelIds: [row.channelId], portfolioId: null };
+  const usage = await quotaUsage(db, scope, Date.now());
   return {
     id: row.id,
     name: row.name,
@@ -80,9 +104,7 @@ export async function toBroadcast(db: Database, row: BroadcastRow, language: Lan
     content: row.content,
     sendRate: row.sendRate,
     status: row.status,
-    error: row.errorCode
-      ? { code: row.errorCode, message: errorMessage(row.errorCode as Parameters<typeof errorMessage>[0], language) }
-      : null,
+    error: row.errorCode ? broadcastError(row, channel?.type, language) : null,
     scheduledAt: iso(row.scheduledAt),
     startedAt: iso(row.startedAt),
     finishedAt: iso(row.finishedAt),
@@ -93,7 +115,7 @@ export async function toBroadcast(db: Database, row: BroadcastRow, language: Lan
     reconciliation: row.reconciliation ?? null,
     resendOfId: row.resendOfId,
     channelLimits: {
-      dailyQuota: channel?.dailyQuota ?? null,
+      dailyQuota: scope.limit,
       quotaUsed: usage.used,
       quotaRemaining: usage.remaining,
       capacityFreesAt: usage.capacityFreesAt === null ? null : new Date(usage.capacityFreesAt).toISOString(),
@@ -216,8 +238,11 @@ export async function scheduleBroadcast(
       throw error;
     }
     await broadcastableChannel(database, ws.workspaceId, current.channelId);
-    const segment = await getSegmentRow(database, ws.workspaceId, current.segmentId ?? 0);
-    const where = await compileSegmentFilter(database, ws, SegmentFilterSchema.parse(segment.filter));
+    const [segment] = current.segmentId
+      ? await tx.select().from(segments).where(eq(segments.id, current.segmentId))
+      : [];
+    const source = await audienceSourceOf(database, current, segment);
+    const where = await audienceWhere(database, ws, source);
     const [count] = await tx.all<{ n: number }>(sql`SELECT count(*) AS n FROM contacts WHERE ${where}`);
     if (when.getTime() > now) await snapshotTargets(database, where, id);
     else await tx.run(sql`DELETE FROM broadcast_targets WHERE broadcast_id = ${id}`);
@@ -298,14 +323,15 @@ export async function preflight(
   const [segment] = broadcast.segmentId
     ? await db.select().from(segments).where(eq(segments.id, broadcast.segmentId))
     : [];
-  if (!segment || segment.deletedAt) throw new ApiError(404, 'segment_not_found');
+  const source = await audienceSourceOf(db, broadcast, segment);
   const capability = channelCapabilities[channel.type];
+  const scope = await quotaScope(db, channel);
   const counts = await countAudience(db, {
     scope: ws,
     channel: { id: channel.id, type: channel.type },
-    filter: SegmentFilterSchema.parse(segment.filter),
+    source,
     now,
-    needsQuota: channel.dailyQuota !== null,
+    quota: scope,
   });
   const numbers = new Intl.NumberFormat(language === 'es' ? 'es-AR' : 'en-US');
   const n = (value: number) => numbers.format(value);
@@ -313,22 +339,22 @@ export async function preflight(
   const warn = (code: PreflightWarningCode, params: Record<string, string | number> = {}) =>
     warnings.push({ code, message: format(preflightWarnings[code][language], params) });
 
-  const usage = await quotaUsage(db, channel.id, channel.dailyQuota, now);
-  // Recipients outside the window without a template or tag will fail before using quota.
-  const blockedByWindow =
-    (channel.type === 'whatsapp' && !broadcast.content.template) ||
-    (channel.type === 'messenger' && !broadcast.content.messengerTag)
-      ? counts.outsideWindow
-      : 0;
-  const needed = blockedByWindow > 0 ? 0 : Math.max(0, counts.newForQuota - counts.optedOut);
-  const overflow = usage.remaining === null ? 0 : Math.max(0, needed - usage.remaining);
-  const allFitAt =
-    overflow > 0 && channel.dailyQuota !== null
-      ? await overflowFitsAt(db, channel.id, channel.dailyQuota, overflow, now)
-      : now;
+  const usage = await quotaUsage(db, scope, now);
+  // The engine's own cascade over the audience's facts: what it will do, said before it does it.
+  const forecast = forecastAdmission(
+    counts.groups,
+    { ...channel, dailyQuota: scope.limit },
+    broadcast.content,
+    usage.remaining,
+    now,
+  );
+  const blockedByWindow = forecast.outsideWindow;
+  const needed = forecast.needsQuota;
+  const overflow = forecast.overQuota;
+  const allFitAt = overflow > 0 && scope.limit !== null ? await overflowFitsAt(db, scope, overflow, now) : now;
   const requested = broadcast.sendRate;
   const effective = Math.min(channel.messagesPerSecond, requested ?? Number.POSITIVE_INFINITY);
-  const toSend = counts.willSend - counts.optedOut - blockedByWindow - overflow;
+  const toSend = forecast.send;
 
   if (!capability.canBroadcast) warn('unsupported_channel');
   const missing = capability.credentialKeys.filter((key) => !channel.credentials[key]);
@@ -349,17 +375,17 @@ export async function preflight(
       fix: windowFixes[channel.type as 'whatsapp' | 'messenger'][language],
     });
   }
-  if (counts.optedOut > 0) warn('opted_out', { count: n(counts.optedOut) });
+  if (forecast.optedOut > 0) warn('opted_out', { count: n(forecast.optedOut) });
   if (overflow > 0) {
     warn('quota_overflow', {
       overflow: n(overflow),
       willSend: n(needed),
-      limit: n(channel.dailyQuota ?? 0),
+      limit: n(scope.limit ?? 0),
       remaining: n(usage.remaining ?? 0),
       allFitAt: `${new Date(allFitAt).toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     });
-    if (channel.dailyQuota !== null && overflow > channel.dailyQuota)
-      warn('quota_never_fits', { needed: n(needed), limit: n(channel.dailyQuota) });
+    if (scope.limit !== null && overflow > scope.limit)
+      warn('quota_never_fits', { needed: n(needed), limit: n(scope.limit) });
   }
   if (requested !== null && requested > channel.messagesPerSecond) {
     warn('rate_above_channel', { requested: n(requested), channel: n(channel.messagesPerSecond) });
@@ -371,10 +397,10 @@ export async function preflight(
   return {
     willSend: Math.max(0, toSend),
     excluded: counts.excluded,
-    outsideWindow: counts.outsideWindow,
-    optedOut: counts.optedOut,
+    outsideWindow: blockedByWindow,
+    optedOut: forecast.optedOut,
     quota: {
-      limit: channel.dailyQuota,
+      limit: scope.limit,
       used: usage.used,
       remaining: usage.remaining,
       needed,

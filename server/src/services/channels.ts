@@ -3,7 +3,7 @@ import { channelCapabilities } from '@rebound/shared';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { channels } from '../db/schema';
-import { quotaUsage } from '../engine/limits';
+import { quotaScope, quotaUsage } from '../engine/limits';
 import { notFound } from '../lib/errors';
 
 type ChannelRow = typeof channels.$inferSelect;
@@ -19,7 +19,7 @@ export async function getChannelRow(db: Database, workspaceId: number, id: numbe
 
 /** The channel as the API shows it, with its limit use right now. */
 export async function toChannel(db: Database, row: ChannelRow, now = Date.now()): Promise<Channel> {
-  const usage = await quotaUsage(db, row.id, row.dailyQuota, now);
+  const usage = await quotaUsage(db, await quotaScope(db, row), now);
   return {
     ...describeChannel(row),
     usage: {

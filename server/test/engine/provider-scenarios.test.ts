@@ -251,7 +251,7 @@ describe('S6: the contact blocked the business, on every provider', () => {
     expect(codes.map((c) => c.provider_code)).toEqual(['403', '551', '21610', '131050']);
   });
 
-  it('a Telegram "kicked" update records the opt-out: the next broadcast fails it as blocked without sending', async () => {
+  it('a Telegram "kicked" update records the opt-out: the next broadcast leaves it out as opted out without sending', async () => {
     const tg = await startTelegramSimulator({ botToken: TG.botToken });
     h.simulators.push(tg);
     const channel = await h.channel({ type: 'telegram', name: 'TG 2', credentials: TG, baseUrl: tg.baseUrl });
@@ -279,7 +279,12 @@ describe('S6: the contact blocked the business, on every provider', () => {
     const b = await send(channel.id, 'kicked', { text: 'Hola' });
     await h.schedule(b.id);
     await h.engine().runUntilIdle();
-    expect((await h.get(b.id)).failedByReason).toEqual({ blocked: 1 });
+    // Left out at freeze with the opt-out as its reason: nothing is sent and it is not a failure to re-send.
+    expect((await h.get(b.id)).counts).toEqual({ excluded: 1 });
+    const log = (
+      await h.server.request('GET', `/api/v1/failed-messages?broadcastId=${b.id}`, { token: h.ws.tokens.agent })
+    ).body;
+    expect(log.data.map((m: { reason: { code: string } }) => m.reason.code)).toEqual(['opted_out']);
     expect(tg.requests.length).toBe(0);
   });
 });

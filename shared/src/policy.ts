@@ -1,0 +1,265 @@
+/**
+ * THE RECOVERY POLICY: who is sent, who fails and why, who waits, and when a re-send can help.
+ * Pure: no database, no clock of its own. The engine's claim, the pre-flight, the audience counts,
+ * the re-send planner, the failed log's retry time and the extension all read these functions, so
+ * they cannot disagree (they did: the pre-flight and the engine on a quota without a 24 h window).
+ *
+ * Admission, in order, for one recipient of a broadcast on a channel:
+ *   1. opted out on this channel            → fail  opted_out
+ *   2. 24 h window closed (WhatsApp, Messenger) and nothing that may go outside it
+ *                                            → fail  outside_window
+ *      (WhatsApp with a template: the template goes; Messenger with a message tag: the tagged text goes)
+ *   3. written to less than the pair rate ago → defer until the pair rate allows
+ *   4. a new business-initiated recipient and the rolling 24 h quota is full
+ *                                            → fail  quota_reached (re-send at capacity)
+ *   otherwise                                → send
+ */
+import { type ChannelType, channelCapabilities } from './channels';
+import { type FailureReason, failureReasons, type ResendAdvice } from './failure-reasons';
+import type { BroadcastContent } from './schemas/broadcasts';
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 24 * HOUR_MS;
+
+/** The channel facts admission needs. */
+export interface ChannelRules {
+  type: ChannelType;
+  /** The rolling 24 h unique-recipient limit that applies (the portfolio's when the number shares one). */
+  dailyQuota: number | null;
+  pairRatePerRecipientSeconds: number | null;
+}
+
+/** What the database knows about one recipient on the channel, right now. */
+export interface RecipientFacts {
+  optedOut: boolean;
+  /** The contact wrote within the channel's customer-service window (ignored on channels without one). */
+  windowOpen: boolean;
+  /** Counted in the rolling quota already (messaged by this number or its portfolio in the last 24 h). */
+  countedInQuota: boolean;
+  /** Last message to this recipient on this very channel, when within the last 24 h (pair rate). */
+  lastSentAt: number | null;
+}
+
+export type Admission =
+  | { kind: 'send'; useTemplate: boolean; countsAgainstQuota: boolean }
+  | { kind: 'fail'; reason: Extract<FailureReason, 'opted_out' | 'outside_window' | 'quota_reached'> }
+  | { kind: 'defer'; until: number };
+
+/** True when the channel has a customer-service window (WhatsApp, Messenger). */
+export function hasWindow(type: ChannelType): boolean {
+  return channelCapabilities[type].customerServiceWindowHours !== null;
+}
+
+/** Hours of the channel's customer-service window, or null. */
+export function windowHours(type: ChannelType): number | null {
+  return channelCapabilities[type].customerServiceWindowHours;
+}
+
+/** What may go outside the window: WhatsApp's template, Messenger's tagged message; null: nothing. */
+export function outsideWindowCarrier(type: ChannelType, content: BroadcastContent): 'template' | 'tag' | null {
+  if (type === 'whatsapp' && content.template) return 'template';
+  if (type === 'messenger' && content.messengerTag) return 'tag';
+  return null;
+}
+
+/**
+ * Steps 1 to 3 and whether step 4 applies; the quota's capacity is the caller's `QuotaBudget`, because
+ * it is spent recipient by recipient. A recipient counts against the quota when it is new in the
+ * rolling window and the message is business-initiated: on a channel with a window, outside it; on a
+ * channel without one, always.
+ */
+export function admit(
+  recipient: RecipientFacts,
+  channel: ChannelRules,
+  content: BroadcastContent,
+  now: number,
+): Admission {
+  if (recipient.optedOut) return { kind: 'fail', reason: 'opted_out' };
+  const windowed = hasWindow(channel.type);
+  const inWindow = windowed && recipient.windowOpen;
+  let useTemplate = false;
+  if (windowed && !inWindow) {
+    const carrier = outsideWindowCarrier(channel.type, content);
+    if (carrier === null) return { kind: 'fail', reason: 'outside_window' };
+    useTemplate = carrier === 'template';
+  }
+  if (channel.pairRatePerRecipientSeconds !== null && recipient.lastSentAt !== null) {
+    const freeAt = recipient.lastSentAt + channel.pairRatePerRecipientSeconds * 1000;
+    if (freeAt > now) return { kind: 'defer', until: freeAt };
+  }
+  const countsAgainstQuota = channel.dailyQuota !== null && !inWindow && !recipient.countedInQuota;
+  return { kind: 'send', useTemplate, countsAgainstQuota };
+}
+
+/** The rolling quota's room, spent one new recipient at a time. */
+export class QuotaBudget {
+  constructor(
+    readonly limit: number | null,
+    private used: number,
+  ) {}
+  /** Takes one place; false when the quota is full. */
+  take(): boolean {
+    if (this.limit === null) return true;
+    if (this.used >= this.limit) return false;
+    this.used++;
+    return true;
+  }
+  get remaining(): number | null {
+    return this.limit === null ? null : Math.max(0, this.limit - this.used);
+  }
+}
+
+/**
+ * Admits one recipient, spending quota: the whole cascade as the engine runs it per recipient.
+ * `quota_reached` carries when capacity frees (the oldest counted recipient leaves the window).
+ */
+export function admitWithQuota(
+  recipient: RecipientFacts,
+  channel: ChannelRules,
+  content: BroadcastContent,
+  budget: QuotaBudget,
+  now: number,
+): Admission {
+  const admission = admit(recipient, channel, content, now);
+  if (admission.kind === 'send' && admission.countsAgainstQuota && !budget.take())
+    return { kind: 'fail', reason: 'quota_reached' };
+  return admission;
+}
+
+/** Counts of an audience grouped by the facts admission reads (the pre-flight and audience counts). */
+export interface FactGroup {
+  optedOut: boolean;
+  windowOpen: boolean;
+  countedInQuota: boolean;
+  n: number;
+}
+
+export interface AdmissionForecast {
+  /** Recipients that would go out (within the quota) now. */
+  send: number;
+  optedOut: number;
+  outsideWindow: number;
+  /** New recipients that count against the rolling quota. */
+  needsQuota: number;
+  /** Of needsQuota, those that do not fit in what remains. */
+  overQuota: number;
+}
+
+/** The same cascade over grouped counts: what the engine will do, said before it does it. */
+export function forecastAdmission(
+  groups: FactGroup[],
+  channel: ChannelRules,
+  content: BroadcastContent,
+  quotaRemaining: number | null,
+  now: number,
+): AdmissionForecast {
+  const forecast: AdmissionForecast = { send: 0, optedOut: 0, outsideWindow: 0, needsQuota: 0, overQuota: 0 };
+  for (const group of groups) {
+    if (group.n === 0) continue;
+    // The pair rate only delays; it never changes who is sent.
+    const admission = admit({ ...group, lastSentAt: null }, channel, content, now);
+    if (admission.kind === 'fail') {
+      if (admission.reason === 'opted_out') forecast.optedOut += group.n;
+      else if (admission.reason === 'outside_window') forecast.outsideWindow += group.n;
+      continue;
+    }
+    if (admission.kind === 'send' && admission.countsAgainstQuota) forecast.needsQuota += group.n;
+    forecast.send += group.n;
+  }
+  if (quotaRemaining !== null) forecast.overQuota = Math.max(0, forecast.needsQuota - quotaRemaining);
+  forecast.send -= forecast.overQuota;
+  return forecast;
+}
+
+// ── re-sending ──────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * When a re-send of a failed message can help, counted from the failure. The catalog's advice text
+ * (failure-reasons.ts) says the same in words; a unit test keeps them together.
+ * - `capacity`: when the rolling quota has room again (computed from the quota ledger);
+ * - `afterMs`: this long after the failure;
+ * - `never`: a re-send of the same message cannot help (something must change first);
+ * - `onRequest`: only when asked explicitly, once the delivery-report window has passed (unconfirmed).
+ */
+export type ResendTiming =
+  | { kind: 'capacity' }
+  | { kind: 'afterMs'; ms: number }
+  | { kind: 'never' }
+  | { kind: 'onRequest' };
+
+const TIMING: Partial<Record<FailureReason, ResendTiming>> = {
+  quota_reached: { kind: 'capacity' },
+  // "Espere unos minutos": the provider's or the pair rate's wait is short.
+  throttled: { kind: 'afterMs', ms: 5 * 60_000 },
+  // WhatsApp 131049 (marketing limit per person): "espere unas 24 horas".
+  recipient_limit: { kind: 'afterMs', ms: DAY_MS },
+  // Handset off or out of signal (Twilio 30003): "en una o dos horas".
+  unreachable: { kind: 'afterMs', ms: 2 * HOUR_MS },
+  provider_error: { kind: 'afterMs', ms: 0 },
+  uncertain: { kind: 'onRequest' },
+};
+
+export function resendTiming(reason: FailureReason): ResendTiming {
+  return TIMING[reason] ?? { kind: 'never' };
+}
+
+/** The catalog's one-word advice, derived from the timing. */
+export function resendAdvice(reason: FailureReason): ResendAdvice {
+  const timing = resendTiming(reason);
+  if (timing.kind === 'never' || timing.kind === 'onRequest') return 'never';
+  if (timing.kind === 'afterMs' && timing.ms === 0) return 'now';
+  return 'later';
+}
+
+/** Reasons a default (one-click) re-send includes: those a re-send can help, now or later. */
+export function defaultResendReasons(): FailureReason[] {
+  return (Object.keys(failureReasons) as FailureReason[]).filter((reason) => resendAdvice(reason) !== 'never');
+}
+
+/**
+ * The earliest time a re-send of failures of `reason` that happened at `failedAt` can help, or null
+ * when only quota capacity can tell (the caller asks the ledger) or it never helps by itself.
+ * Unconfirmed recipients: after the delivery-report window (`unconfirmedWindowMs`).
+ */
+export function earliestUsefulResend(
+  reason: FailureReason,
+  failedAt: number,
+  now: number,
+  unconfirmedWindowMs: number,
+): number | null {
+  const timing = resendTiming(reason);
+  if (timing.kind === 'afterMs') return Math.max(now, failedAt + timing.ms);
+  if (timing.kind === 'onRequest') return Math.max(now, failedAt + unconfirmedWindowMs);
+  return null;
+}
+
+/** True when sending at `at` is earlier than the reason's advice: such a re-send needs `force`. */
+export function tooEarly(reason: FailureReason, failedAt: number, at: number, unconfirmedWindowMs: number): boolean {
+  const earliest = earliestUsefulResend(reason, failedAt, at, unconfirmedWindowMs);
+  return earliest !== null && earliest > at + 60_000;
+}
+
+/**
+ * Waves for `count` recipients that each use one place of a rolling quota of `limit`: the first at
+ * `firstAt` with what fits then (`roomAtFirst`), each next a day later with a full quota.
+ */
+export function quotaWaves(
+  count: number,
+  limit: number | null,
+  firstAt: number,
+  roomAtFirst: number | null,
+): { at: number; size: number }[] {
+  if (limit === null || limit <= 0) return count > 0 ? [{ at: firstAt, size: count }] : [];
+  const waves: { at: number; size: number }[] = [];
+  let left = count;
+  let at = firstAt;
+  let room = Math.max(1, Math.min(limit, roomAtFirst ?? limit));
+  while (left > 0) {
+    const size = Math.min(left, room);
+    waves.push({ at, size });
+    left -= size;
+    at += DAY_MS;
+    room = limit;
+  }
+  return waves;
+}
