@@ -57,6 +57,10 @@ export const apiErrors = {
     es: 'No se puede fusionar un contacto consigo mismo.',
     en: 'A contact cannot be merged with itself.',
   },
+  opt_out_not_found: {
+    es: 'El contacto no tiene una baja registrada en el canal {channelId}: no hay nada que quitar.',
+    en: 'The contact has no opt-out on channel {channelId}: there is nothing to remove.',
+  },
   channel_credentials_missing: {
     es: 'Faltan credenciales del canal {type}: {keys}.',
     en: 'The {type} channel is missing credentials: {keys}.',
@@ -92,6 +96,30 @@ export const apiErrors = {
   broadcast_unsupported_channel: {
     es: 'Este canal no admite transmisiones (Instagram, chat del sitio web, WeChat y correo electrónico no las admiten). Elija WhatsApp, Messenger, Telegram o SMS.',
     en: 'This channel does not support broadcasts (Instagram, website chat, WeChat and e-mail do not). Choose WhatsApp, Messenger, Telegram or SMS.',
+  },
+  broadcast_all_failed: {
+    es: 'Falló la transmisión: no salió ningún mensaje. Motivo principal: {reason}. {action}',
+    en: 'Broadcast failed: no message went out. Main reason: {reason}. {action}',
+  },
+  broadcast_all_outside_window: {
+    es: 'Falló la transmisión: ningún contacto está dentro de la ventana de 24 horas; {fix}',
+    en: 'Broadcast failed: no contact is inside the 24-hour window; {fix}',
+  },
+  resend_too_early: {
+    es: 'Todavía no conviene reenviar: {reasons}. Programe el reenvío para {at} o más tarde, o envíe "force": true si de verdad quiere enviarlo ahora.',
+    en: 'Re-sending now cannot help yet: {reasons}. Schedule the re-send for {at} or later, or send "force": true if you really want to send it now.',
+  },
+  resend_conflict: {
+    es: 'Otro reenvío de estos mismos contactos se creó en este momento. Actualice la página para verlo.',
+    en: 'Another re-send of these same contacts was just created. Refresh the page to see it.',
+  },
+  resend_at_required: {
+    es: 'Indique la fecha y hora del reenvío en "at" (por ejemplo 2026-12-02T10:00:00-03:00), o elija "when": "auto".',
+    en: 'Give the re-send\'s date and time in "at" (for example 2026-12-02T10:00:00-03:00), or choose "when": "auto".',
+  },
+  resend_at_past: {
+    es: 'La hora del reenvío ({at}) ya pasó. Elija una hora futura, o "when": "auto" para que Rebound elija la primera que sirve.',
+    en: 'The re-send time ({at}) is in the past. Choose a future time, or "when": "auto" to let Rebound pick the first one that helps.',
   },
   broadcast_no_reachable_recipients: {
     es: 'Falló la transmisión: ningún contacto del segmento se puede alcanzar en este canal (sin identificador, identificador inválido o duplicado).',

@@ -12,6 +12,12 @@ const result: ResendResult = {
   broadcastId: 2,
   scheduledAt: '2026-11-26T14:05:00.000Z',
   reused: false,
+  recipients: 500,
+  plan: [
+    { broadcastId: 2, at: '2026-11-26T14:05:00.000Z', count: 500, byReason: { quota_reached: 500 }, why: 'ahora' },
+  ],
+  summary: '500 ahora',
+  warnings: [],
 };
 
 function resendBroadcast(status: BroadcastLite['status'], counts: Record<string, number> = {}): BroadcastLite {

@@ -1,29 +1,38 @@
 /**
  * Tag and re-send: the reference page's manual recovery (export, re-import with a tag, segment
- * "contact tag has any of <tag>", send again) as one call. Every step is idempotent, so asking twice,
- * or again after a failure half-way, never tags twice or creates a second re-send.
+ * "contact tag has any of <tag>", send again) as one call, done right:
+ * - exactly the failed message rows asked for, never anyone else (resend_targets; the tag only labels);
+ * - each reason at its earliest useful time (shared/src/policy.ts), as linked re-sends, and a quota
+ *   backlog in daily waves;
+ * - asking twice never tags twice or re-sends anyone twice: rows already in a live re-send are skipped.
+ * The SQL lives in resend-store.ts; this file is the plan.
  */
-import { type FailureReason, type Language, resendableReasons } from '@rebound/shared';
-import { and, eq, ne, sql } from 'drizzle-orm';
+import {
+  DAY_MS,
+  defaultResendReasons,
+  describeFailure,
+  earliestUsefulResend,
+  type FailureReason,
+  format,
+  type Language,
+  quotaWaves,
+  type ResendBody,
+  type ResendResult,
+  resendTiming,
+  tooEarly,
+  workspaceTimeZone,
+} from '@rebound/shared';
 import type { Database } from '../db/client';
-import { broadcasts, channels, segments, workspaces } from '../db/schema';
-import { recordEvent } from '../engine/events';
-import { capacityAvailableAt } from '../engine/limits';
+import { capacityAvailableAt, quotaScope, quotaUsage } from '../engine/limits';
 import type { AuthContext } from '../lib/env';
 import { ApiError, notFound } from '../lib/errors';
-import { createBroadcast, scheduleBroadcast } from './broadcasts';
-import { createSegment } from './segments';
-import { ensureTags, tagKey } from './tags';
+import { unconfirmedWindowMs } from '../lib/unconfirmed';
+import { formatPlanTime } from './resend-format';
+import * as store from './resend-store';
 
-export interface ResendRequest {
-  tag?: string | undefined;
-  reasons?: FailureReason[] | undefined;
-  when?: string | undefined;
-  tagOnly?: boolean | undefined;
-}
+export type ResendRequest = ResendBody;
 
 const TAG_WORDS: Record<Language, string> = { es: 'transmisión fallida', en: 'failed broadcast' };
-const RESEND_WORDS: Record<Language, string> = { es: 'reenvío', en: 're-send' };
 
 /** "transmisión fallida 112526 (#42)": the reference page's tag, made unique per broadcast. */
 export function defaultResendTag(
@@ -37,126 +46,287 @@ export function defaultResendTag(
   return `${TAG_WORDS[language]} ${mmddyy} (#${broadcast.id})`;
 }
 
+const WARNINGS = {
+  tag_changed: {
+    es: 'La etiqueta «{asked}» ya la tienen {others} otros contactos (o es el nombre de otro segmento); se usó «{tag}» para que el segmento reúna solo a estos contactos.',
+    en: 'The tag "{asked}" is already on other contacts (or is another segment\'s name); "{tag}" was used so that its segment holds only these contacts.',
+  },
+  unconfirmed_duplicates: {
+    es: '{count} destinatarios sin confirmar se reenvían: el proveedor pudo haber recibido el primer mensaje, así que algunos podrían recibirlo dos veces.',
+    en: '{count} unconfirmed recipients are re-sent: the provider may have received the first message, so some could get it twice.',
+  },
+  unconfirmed_too_soon: {
+    es: '{count} destinatarios sin confirmar todavía pueden recibir su informe de entrega; se podrán reenviar desde {at}.',
+    en: '{count} unconfirmed recipients may still get their delivery report; they can be re-sent from {at}.',
+  },
+  forced: {
+    es: 'Reenvío forzado antes de tiempo para: {reasons}. Puede volver a fallar y afectar la calidad del número.',
+    en: "Re-send forced before its time for: {reasons}. It may fail again and hurt the number's quality.",
+  },
+} as const;
+
+const WHY = {
+  now: { es: 'ahora', en: 'now' },
+  after: { es: '{reason}: cuando el reenvío puede servir', en: '{reason}: when a re-send can help' },
+  capacity: { es: 'cuando se libera el límite diario', en: 'when the daily limit frees up' },
+  wave: { es: 'límite diario: tanda {n} de {of}', en: 'daily limit: wave {n} of {of}' },
+  chosen: { es: 'a la hora elegida', en: 'at the chosen time' },
+} as const;
+
+interface Part {
+  at: number;
+  why: string;
+  rows: store.Candidate[];
+}
+
+/**
+ * Plans and schedules the re-send. Returns the plan; with `tagOnly` only tags. Refuses (409) a time
+ * earlier than a chosen reason's advice unless `force`, and (422) an `at` in the past or missing.
+ */
 export async function resendFailed(
   db: Database,
   ws: Pick<AuthContext, 'workspaceId' | 'defaultCountry'>,
   broadcastId: number,
   request: ResendRequest,
   now = Date.now(),
-) {
-  const [original] = await db
-    .select()
-    .from(broadcasts)
-    .where(and(eq(broadcasts.id, broadcastId), eq(broadcasts.workspaceId, ws.workspaceId)));
+): Promise<ResendResult> {
+  const original = await store.originalBroadcast(db, ws.workspaceId, broadcastId);
   if (!original) throw notFound('broadcast', { id: broadcastId });
   if (original.status === 'draft' || original.status === 'scheduled' || original.status === 'sending') {
     throw new ApiError(409, 'resend_not_finished', { status: original.status });
   }
-  const [workspace] = await db.select().from(workspaces).where(eq(workspaces.id, ws.workspaceId));
-  const language = workspace?.language ?? 'es';
-  const reasons = request.reasons ?? resendableReasons();
-  const tag = request.tag ?? defaultResendTag(language, original);
+  const workspace = await store.workspaceOf(db, ws.workspaceId);
+  const language: Language = workspace?.language ?? 'es';
+  const zone = workspaceTimeZone(workspace?.defaultCountry ?? ws.defaultCountry, workspace?.timeZone);
+  const numbers = new Intl.NumberFormat(language === 'es' ? 'es-AR' : 'en-US');
+  const warnings: ResendResult['warnings'] = [];
+  const warn = (code: keyof typeof WARNINGS, params: Record<string, string | number>) =>
+    warnings.push({ code, message: format(WARNINGS[code][language], params) });
 
-  // 1. Tag: one statement, and a contact already tagged is left alone.
-  const [tagId] = await ensureTags(db, ws.workspaceId, [tag]);
-  const failed = await db.all<{ reason: string | null; n: number }>(sql`SELECT reason, count(*) AS n FROM messages
-    WHERE broadcast_id = ${broadcastId} AND state IN ('failed', 'excluded') GROUP BY reason`);
-  const skipped: Record<string, number> = {};
-  for (const { reason, n } of failed)
-    if (!reason || !reasons.includes(reason as FailureReason)) skipped[reason ?? 'provider_error'] = n;
-  const tagged = await db.all<{ contact_id: number }>(sql`INSERT OR IGNORE INTO contact_tags (tag_id, contact_id)
-    SELECT DISTINCT ${tagId}, m.contact_id FROM messages m JOIN contacts c ON c.id = m.contact_id
-    WHERE m.broadcast_id = ${broadcastId} AND m.state IN ('failed', 'excluded') AND m.reason IN ${reasons}
-    RETURNING contact_id`);
-  const [{ n: carrying = 0 } = {}] = await db.all<{
-    n: number;
-  }>(sql`SELECT count(DISTINCT m.contact_id) AS n FROM messages m
-    JOIN contact_tags ct ON ct.contact_id = m.contact_id AND ct.tag_id = ${tagId}
-    WHERE m.broadcast_id = ${broadcastId} AND m.state IN ('failed', 'excluded') AND m.reason IN ${reasons}`);
-  const result = {
-    tag,
-    tagged: carrying,
-    newlyTagged: tagged.length,
-    skipped,
-    segmentId: null as number | null,
-    broadcastId: null as number | null,
-    scheduledAt: null as string | null,
-    reused: false,
-  };
-  if (request.tagOnly) return result;
-  if (carrying === 0) throw new ApiError(422, 'resend_nothing', {}, { skipped });
-
-  // 2. The segment "contact tag has any of <tag>", reused when it exists (within the 500 cap otherwise).
-  const [existingSegment] = await db
-    .select()
-    .from(segments)
-    .where(
-      and(
-        eq(segments.workspaceId, ws.workspaceId),
-        eq(segments.nameKey, tagKey(tag)),
-        sql`${segments.deletedAt} IS NULL`,
-      ),
-    );
-  const segmentId =
-    existingSegment?.id ??
-    (
-      await createSegment(db, ws.workspaceId, {
-        name: tag,
-        filter: {
-          match: 'all',
-          groups: [{ match: 'all', conditions: [{ type: 'tag', operator: 'hasAnyOf', tags: [tag] }] }],
-        },
-      })
-    ).id;
-
-  // 3. One re-send per broadcast: an earlier one (not cancelled) is reused.
-  const [earlier] = await db
-    .select()
-    .from(broadcasts)
-    .where(and(eq(broadcasts.resendOfId, broadcastId), ne(broadcasts.status, 'cancelled')));
-  const resend =
-    earlier ??
-    (await createBroadcast(db, ws.workspaceId, {
-      name: `${original.name} (${RESEND_WORDS[language]})`,
-      channelId: original.channelId,
-      segmentId,
-      content: original.content,
-      sendRate: original.sendRate,
-      resendOfId: broadcastId,
-    }));
-
-  // 4. When: now, at a time, or when the rolling quota has room for all of them (never into the wall).
-  let scheduledAt = resend.scheduledAt;
-  if (resend.status === 'draft') {
-    const quotaWasAReason = reasons.includes('quota_reached') && failed.some((f) => f.reason === 'quota_reached');
-    const when = request.when ?? (quotaWasAReason ? 'capacity' : 'now');
-    let at = now;
-    if (when === 'capacity') {
-      const [channel] = await db.select().from(channels).where(eq(channels.id, original.channelId));
-      const needed = Math.min(carrying, channel?.dailyQuota ?? carrying);
-      at = (await capacityAvailableAt(db, original.channelId, channel?.dailyQuota ?? null, needed, now)) ?? now;
-    } else if (when !== 'now') at = Date.parse(when);
-    const scheduled = await scheduleBroadcast(db, ws, resend.id, new Date(Math.max(at, now)), now);
-    scheduledAt = scheduled.scheduledAt;
-    await recordEvent(db, {
-      workspaceId: ws.workspaceId,
-      type: 'resend.scheduled',
-      broadcastId: resend.id,
-      data: {
-        name: resend.name,
-        originalId: broadcastId,
-        originalName: original.name,
-        tagged: carrying,
-        at: scheduledAt?.toISOString(),
-      },
-      at: now,
+  // Who: the chosen reasons' failed rows, less those already in a live re-send. Opt-outs never.
+  const unconfirmedWindow = unconfirmedWindowMs();
+  const explicitUnconfirmed = request.includeUnconfirmed === true || request.reasons?.includes('uncertain') === true;
+  const reasons = new Set<FailureReason>(request.reasons ?? defaultResendReasons());
+  if (explicitUnconfirmed) reasons.add('uncertain');
+  reasons.delete('opted_out');
+  const { candidates, skipped, alreadyPlanned } = await store.candidates(db, broadcastId, [...reasons]);
+  // Unconfirmed recipients only once their delivery-report window has passed.
+  const tooSoon = candidates.filter((c) => c.reason === 'uncertain' && c.failedAt + unconfirmedWindow > now);
+  const rows = candidates.filter((c) => !(c.reason === 'uncertain' && c.failedAt + unconfirmedWindow > now));
+  if (tooSoon.length) {
+    skipped.uncertain = (skipped.uncertain ?? 0) + tooSoon.length;
+    const at = Math.min(...tooSoon.map((c) => c.failedAt)) + unconfirmedWindow;
+    warn('unconfirmed_too_soon', {
+      count: numbers.format(tooSoon.length),
+      at: formatPlanTime(at, now, zone, language),
     });
   }
+  const unconfirmed = rows.filter((c) => c.reason === 'uncertain').length;
+  if (unconfirmed) warn('unconfirmed_duplicates', { count: numbers.format(unconfirmed) });
+
+  // The tag labels exactly these people: one other contacts already carry is replaced by a unique one.
+  const asked = request.tag ?? defaultResendTag(language, original);
+  const { tag, othersCarrying } = await store.uniqueTag(db, ws.workspaceId, broadcastId, asked);
+  if (tag !== asked) warn('tag_changed', { asked, tag, others: numbers.format(othersCarrying) });
+
+  if (rows.length === 0) {
+    // Nothing new: an earlier call planned these already (asking twice changes nothing), or nothing fits.
+    const live = alreadyPlanned > 0 ? await store.liveResends(db, broadcastId) : [];
+    if (live.length === 0) throw new ApiError(422, 'resend_nothing', {}, { skipped });
+    return reusedResult(db, tag, broadcastId, live, skipped, warnings, now, zone, language);
+  }
+
+  // When: the plan, decided by the policy before anything is written.
+  const parts = await planParts(db, original, rows, request, now, zone, language, unconfirmedWindow, warn);
+
+  const written = await store.writePlan(db, {
+    workspaceId: ws.workspaceId,
+    original,
+    tag,
+    language,
+    parts: request.tagOnly ? [] : parts,
+    allRows: rows,
+    now,
+  });
+  const plan = parts.map((part, i) => ({
+    broadcastId: written.broadcastIds[i] ?? null,
+    at: new Date(part.at).toISOString(),
+    count: part.rows.length,
+    byReason: countByReason(part.rows),
+    why: part.why,
+  }));
   return {
-    ...result,
-    segmentId,
-    broadcastId: resend.id,
-    scheduledAt: scheduledAt?.toISOString() ?? null,
-    reused: earlier !== undefined,
+    tag,
+    tagged: written.tagged,
+    newlyTagged: written.newlyTagged,
+    skipped,
+    segmentId: written.segmentId,
+    broadcastId: written.broadcastIds[0] ?? null,
+    scheduledAt: request.tagOnly ? null : (plan[0]?.at ?? null),
+    reused: false,
+    recipients: rows.length,
+    plan: request.tagOnly ? [] : plan,
+    summary: request.tagOnly ? '' : summarize(parts, now, zone, language),
+    warnings,
+  };
+}
+
+function countByReason(rows: store.Candidate[]): Record<string, number> {
+  const by: Record<string, number> = {};
+  for (const row of rows) by[row.reason] = (by[row.reason] ?? 0) + 1;
+  return by;
+}
+
+/** "3 ahora, 500 mañana 10:21, 12 el jue 3 dic 09:00". */
+function summarize(parts: Part[], now: number, zone: string, language: Language): string {
+  const numbers = new Intl.NumberFormat(language === 'es' ? 'es-AR' : 'en-US');
+  return parts
+    .map((part) => `${numbers.format(part.rows.length)} ${formatPlanTime(part.at, now, zone, language)}`)
+    .join(', ');
+}
+
+/** Rounds up to the next minute: a plan reads in minutes, and never earlier than advised. */
+const ceilMinute = (at: number) => Math.ceil(at / 60_000) * 60_000;
+
+async function planParts(
+  db: Database,
+  original: store.OriginalBroadcast,
+  rows: store.Candidate[],
+  request: ResendRequest,
+  now: number,
+  zone: string,
+  language: Language,
+  unconfirmedWindow: number,
+  warn: (code: 'forced', params: Record<string, string | number>) => void,
+): Promise<Part[]> {
+  const when = request.when ?? 'auto';
+  const channel = await store.channelOf(db, original.channelId);
+  const scope = channel
+    ? await quotaScope(db, channel)
+    : { limit: null, channelIds: [original.channelId], portfolioId: null };
+  const byReason = new Map<FailureReason, store.Candidate[]>();
+  for (const row of rows) byReason.set(row.reason, [...(byReason.get(row.reason) ?? []), row]);
+
+  if (when !== 'auto' && when !== 'capacity') {
+    // One time for everyone: now, or the chosen time; refused where the policy says it cannot help yet.
+    let at = now;
+    if (when === 'at' || (when !== 'now' && when !== undefined)) {
+      const raw = when === 'at' ? request.at : when;
+      if (!raw) throw new ApiError(422, 'resend_at_required', {}, [{ path: 'body.at', message: 'required' }]);
+      at = Date.parse(raw);
+      if (at < now - 5_000)
+        throw new ApiError(422, 'resend_at_past', { at: formatPlanTime(at, now, zone, language) }, [
+          { path: 'body.at', message: raw },
+        ]);
+      at = Math.max(at, now);
+    }
+    const early: { reason: FailureReason; until: number }[] = [];
+    for (const [reason, group] of byReason) {
+      const latest = Math.max(...group.map((g) => g.failedAt));
+      if (tooEarly(reason, latest, at, unconfirmedWindow))
+        early.push({ reason, until: earliestUsefulResend(reason, latest, now, unconfirmedWindow) ?? at });
+      else if (resendTiming(reason).kind === 'capacity') {
+        const fitsAt = await capacityAvailableAt(db, scope, Math.min(group.length, scope.limit ?? 0), at);
+        if (fitsAt === null || fitsAt > at + 60_000) early.push({ reason, until: fitsAt ?? at + DAY_MS });
+      }
+    }
+    if (early.length && !request.force) {
+      const until = Math.max(...early.map((e) => e.until));
+      throw new ApiError(
+        409,
+        'resend_too_early',
+        {
+          reasons: early.map((e) => describeFailure(e.reason, language).title).join('; '),
+          at: formatPlanTime(until, now, zone, language),
+        },
+        early.map((e) => ({ reason: e.reason, usefulFrom: new Date(e.until).toISOString() })),
+      );
+    }
+    if (early.length)
+      warn('forced', { reasons: early.map((e) => describeFailure(e.reason, language).title).join('; ') });
+    return [{ at, why: when === 'now' ? WHY.now[language] : WHY.chosen[language], rows }];
+  }
+
+  // auto: each reason at its earliest useful time; the quota's backlog in daily waves.
+  const parts = new Map<number, Part>();
+  const add = (at: number, why: string, group: store.Candidate[]) => {
+    const key = at <= now + 60_000 ? now : ceilMinute(at);
+    const part = parts.get(key) ?? { at: key, why, rows: [] };
+    part.rows.push(...group);
+    parts.set(key, part);
+  };
+  for (const [reason, group] of byReason) {
+    const timing = resendTiming(reason);
+    if (timing.kind === 'capacity' && scope.limit !== null) {
+      const usage = await quotaUsage(db, scope, now);
+      const first = Math.min(group.length, scope.limit);
+      const firstAt = (await capacityAvailableAt(db, scope, first, now)) ?? now + DAY_MS;
+      const room = firstAt <= now ? Math.min(first, usage.remaining ?? first) : first;
+      const waves = quotaWaves(group.length, scope.limit, firstAt, Math.max(1, room));
+      let offset = 0;
+      waves.forEach((wave, i) => {
+        const why =
+          waves.length > 1
+            ? format(WHY.wave[language], { n: i + 1, of: waves.length })
+            : firstAt <= now
+              ? WHY.now[language]
+              : WHY.capacity[language];
+        add(wave.at, why, group.slice(offset, offset + wave.size));
+        offset += wave.size;
+      });
+      continue;
+    }
+    // A reason whose advice is "never" but that the agent chose explicitly (a number fixed since): now.
+    const latest = Math.max(...group.map((g) => g.failedAt));
+    const at = earliestUsefulResend(reason, latest, now, unconfirmedWindow) ?? now;
+    add(
+      at,
+      at <= now + 60_000
+        ? WHY.now[language]
+        : format(WHY.after[language], { reason: describeFailure(reason, language).title }),
+      group,
+    );
+  }
+  return [...parts.values()].sort((a, b) => a.at - b.at);
+}
+
+async function reusedResult(
+  db: Database,
+  tag: string,
+  broadcastId: number,
+  live: store.LiveResend[],
+  skipped: Record<string, number>,
+  warnings: ResendResult['warnings'],
+  now: number,
+  zone: string,
+  language: Language,
+): Promise<ResendResult> {
+  const first = live[0];
+  const numbers = new Intl.NumberFormat(language === 'es' ? 'es-AR' : 'en-US');
+  const tagged = await store.taggedCount(db, broadcastId, first?.tag ?? tag);
+  return {
+    tag: first?.tag ?? tag,
+    tagged,
+    newlyTagged: 0,
+    skipped,
+    segmentId: first?.segmentId ?? null,
+    broadcastId: first?.id ?? null,
+    scheduledAt: first?.scheduledAt ?? null,
+    reused: true,
+    recipients: live.reduce((a, r) => a + r.count, 0),
+    plan: live.map((r) => ({
+      broadcastId: r.id,
+      at: r.scheduledAt ?? new Date(now).toISOString(),
+      count: r.count,
+      byReason: r.byReason,
+      why: r.status,
+    })),
+    summary: live
+      .map(
+        (r) =>
+          `${numbers.format(r.count)} ${formatPlanTime(r.scheduledAt ? Date.parse(r.scheduledAt) : now, now, zone, language)}`,
+      )
+      .join(', '),
+    warnings,
   };
 }

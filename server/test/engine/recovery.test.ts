@@ -33,7 +33,8 @@ describe('the failed-message log', () => {
       type: 'broadcast',
       subtype: 'failed',
       contentType: 'template',
-      providerCode: 'quota_reached',
+      // Rebound's own reason, not the provider's: no provider code.
+      providerCode: null,
       reason: { code: 'quota_reached', resend: 'later' },
     });
     expect(row.reason.title).toMatch(/límite diario/i);
@@ -79,6 +80,7 @@ describe('the failed-message log', () => {
       byReason: { quota_reached: 500 },
       byChannel: [{ channelId, name: 'WhatsApp ventas', type: 'whatsapp', count: 500 }],
       retryable: { now: 0, later: 500, never: 0 },
+      unconfirmed: 0,
     });
   });
 

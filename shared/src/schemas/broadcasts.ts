@@ -96,7 +96,7 @@ export const BroadcastSchema = z.object({
   content: BroadcastContentSchema,
   sendRate: z.number().nullable(),
   status: z.enum(BROADCAST_STATUSES),
-  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  error: z.object({ code: z.string(), message: z.string(), reason: z.enum(FAILURE_REASONS).optional() }).nullable(),
   scheduledAt: TimestampSchema.nullable(),
   startedAt: TimestampSchema.nullable(),
   finishedAt: TimestampSchema.nullable(),
@@ -121,26 +121,41 @@ export const BroadcastSchema = z.object({
 export type Broadcast = z.infer<typeof BroadcastSchema>;
 
 export const ResendBodySchema = z.object({
-  tag: z
-    .string()
-    .trim()
-    .min(1)
-    .max(100)
-    .optional()
-    .meta({ description: 'Default: "transmisión fallida MMDDYY (#id)" in the workspace language.' }),
+  tag: z.string().trim().min(1).max(100).optional().meta({
+    description:
+      'Labels the re-sent contacts; it never selects anyone. Default: "transmisión fallida MMDDYY (#id)" in the workspace language. When other contacts already carry it, a unique variant is used and the answer says so.',
+  }),
   reasons: z
     .array(z.enum(FAILURE_REASONS))
     .min(1)
     .optional()
     .meta({ description: 'Failure reasons to include; default: those a re-send can help (now or later).' }),
   when: z
-    .union([z.enum(['now', 'capacity']), z.iso.datetime({ offset: true })])
+    .union([z.enum(['auto', 'now', 'capacity', 'at']), z.iso.datetime({ offset: true })])
     .optional()
     .meta({
       description:
-        'now, capacity (when the rolling quota has room) or a time. Default: capacity when the quota was a reason, else now.',
+        "auto (default): each reason at its earliest useful time (quota: when capacity frees; WhatsApp 131049: 24 h after the failure; unreachable handsets: 2 h; throttling: minutes), as linked re-sends. now: everything now (refused with 409 for reasons whose advice says wait, unless force). at: at the time in `at`. A time may also be given here directly. 'capacity' is read as auto.",
     }),
+  at: z.iso.datetime({ offset: true }).optional().meta({ description: 'With when: "at": the re-send time (future).' }),
+  force: z
+    .boolean()
+    .optional()
+    .meta({ description: 'Send at the chosen time even where the reason says a re-send cannot help yet.' }),
+  includeUnconfirmed: z.boolean().optional().meta({
+    description:
+      'Also re-send unconfirmed recipients (the request may have reached the provider) once the delivery-report window has passed. They may get the message twice.',
+  }),
   tagOnly: z.boolean().optional().meta({ description: 'Only tag the contacts; no segment, no broadcast.' }),
+});
+
+export const ResendPlanPartSchema = z.object({
+  broadcastId: z.number().int().nullable(),
+  at: TimestampSchema,
+  count: z.number().int(),
+  byReason: z.record(z.string(), z.number().int()),
+  /** "now", "2 h after the failure", "when the quota frees", "day 2 of 3" */
+  why: z.string(),
 });
 
 export const ResendResultSchema = z.object({
@@ -149,9 +164,13 @@ export const ResendResultSchema = z.object({
   newlyTagged: z.number().int(),
   skipped: z.record(z.string(), z.number().int()).meta({ description: 'Failed messages left out, by reason.' }),
   segmentId: z.number().int().nullable(),
-  broadcastId: z.number().int().nullable(),
+  broadcastId: z.number().int().nullable().meta({ description: 'The first (earliest) re-send of the plan.' }),
   scheduledAt: TimestampSchema.nullable(),
   reused: z.boolean().meta({ description: 'True when an earlier call already created the re-send.' }),
+  recipients: z.number().int().meta({ description: 'Failed messages this re-send reaches, exactly.' }),
+  plan: z.array(ResendPlanPartSchema).meta({ description: 'One linked re-send per time, earliest first.' }),
+  summary: z.string().meta({ example: '3 ahora, 500 mañana 10:21, 12 el jue 3 dic 09:00' }),
+  warnings: z.array(z.object({ code: z.string(), message: z.string() })),
 });
 export type ResendBody = z.input<typeof ResendBodySchema>;
 export type ResendResult = z.infer<typeof ResendResultSchema>;

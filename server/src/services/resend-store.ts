@@ -1,0 +1,252 @@
+/**
+ * The re-send's SQL, in one place beside the planner (resend.ts): which failed rows can be re-sent,
+ * which tag is free, and the plan written in one transaction (tags, segment, linked re-sends, their
+ * exact targets, events), so a failure half-way leaves nothing behind.
+ */
+import type { FailureReason, Language, SegmentFilter } from '@rebound/shared';
+import { and, eq, sql } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { first } from '../db/first';
+import { broadcasts, channels, workspaces } from '../db/schema';
+import { recordEvent } from '../engine/events';
+import { ApiError } from '../lib/errors';
+import { ensureTags, tagKey } from './tags';
+
+export type OriginalBroadcast = typeof broadcasts.$inferSelect;
+
+export interface Candidate {
+  messageId: number;
+  contactId: number;
+  reason: FailureReason;
+  failedAt: number;
+}
+
+export interface LiveResend {
+  id: number;
+  status: string;
+  scheduledAt: string | null;
+  segmentId: number | null;
+  tag: string | null;
+  count: number;
+  byReason: Record<string, number>;
+}
+
+/** States whose rows a re-send may take: failed, left out, unconfirmed. */
+const RESENDABLE = sql`m.state IN ('failed', 'excluded', 'uncertain')`;
+
+/** A row already in a re-send that is not cancelled is never planned again. */
+const notInLiveResend = sql`NOT EXISTS (SELECT 1 FROM resend_targets t JOIN broadcasts r ON r.id = t.broadcast_id
+  WHERE t.message_id = m.id AND r.status != 'cancelled')`;
+
+export async function originalBroadcast(db: Database, workspaceId: number, id: number) {
+  const [row] = await db
+    .select()
+    .from(broadcasts)
+    .where(and(eq(broadcasts.id, id), eq(broadcasts.workspaceId, workspaceId)));
+  return row;
+}
+
+export async function workspaceOf(db: Database, workspaceId: number) {
+  const [row] = await db.select().from(workspaces).where(eq(workspaces.id, workspaceId));
+  return row;
+}
+
+export async function channelOf(db: Database, channelId: number) {
+  const [row] = await db.select().from(channels).where(eq(channels.id, channelId));
+  return row;
+}
+
+/** The failed rows of the chosen reasons not yet in a live re-send, and the rest counted by reason. */
+export async function candidates(
+  db: Database,
+  broadcastId: number,
+  reasons: FailureReason[],
+): Promise<{ candidates: Candidate[]; skipped: Record<string, number>; alreadyPlanned: number }> {
+  const chosen = JSON.stringify(reasons);
+  // One JSON value back rather than a driver row per recipient (100,000 rows in a few ms).
+  const row = await db.get<{ rows: string }>(sql`SELECT json_group_array(json_array(m.id, m.contact_id, m.reason,
+      coalesce(m.failed_at, m.updated_at))) AS rows
+    FROM messages m WHERE m.broadcast_id = ${broadcastId} AND ${RESENDABLE} AND m.contact_id IS NOT NULL
+      AND m.reason IN (SELECT value FROM json_each(${chosen})) AND ${notInLiveResend}`);
+  const list = (JSON.parse(row?.rows ?? '[]') as [number, number, FailureReason, number][]).map(
+    ([messageId, contactId, reason, failedAt]) => ({ messageId, contactId, reason, failedAt }),
+  );
+  const rest = await db.all<{ reason: string | null; n: number }>(sql`SELECT m.reason, count(*) AS n FROM messages m
+    WHERE m.broadcast_id = ${broadcastId} AND ${RESENDABLE}
+      AND (m.reason IS NULL OR m.reason NOT IN (SELECT value FROM json_each(${chosen})) OR m.contact_id IS NULL)
+    GROUP BY m.reason`);
+  const skipped: Record<string, number> = {};
+  for (const { reason, n } of rest)
+    skipped[reason ?? 'provider_error'] = (skipped[reason ?? 'provider_error'] ?? 0) + n;
+  const planned = await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM messages m
+    WHERE m.broadcast_id = ${broadcastId} AND ${RESENDABLE} AND m.reason IN (SELECT value FROM json_each(${chosen}))
+      AND NOT ${notInLiveResend}`);
+  return { candidates: list, skipped, alreadyPlanned: planned?.n ?? 0 };
+}
+
+/** The tag's filter: what the manual path builds ("contact tag has any of <tag>"). */
+function tagFilter(tag: string): SegmentFilter {
+  return {
+    match: 'all',
+    groups: [{ match: 'all', conditions: [{ type: 'tag', operator: 'hasAnyOf', tags: [tag] }] }],
+  };
+}
+
+/**
+ * The asked tag when nobody outside this broadcast's failed recipients carries it and no other
+ * segment has its name; else "<tag> (#id)", "<tag> (#id-2)", ...: so the segment "tag has any of
+ * <tag>" reaches the same people as the one-click re-send.
+ */
+export async function uniqueTag(
+  db: Database,
+  workspaceId: number,
+  broadcastId: number,
+  asked: string,
+): Promise<{ tag: string; othersCarrying: number }> {
+  let othersFirst = 0;
+  for (let i = 0; i < 50; i++) {
+    const tag = i === 0 ? asked : i === 1 ? `${asked} (#${broadcastId})` : `${asked} (#${broadcastId}-${i})`;
+    const key = tagKey(tag);
+    const others = await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM contact_tags ct
+      JOIN tags t ON t.id = ct.tag_id WHERE t.workspace_id = ${workspaceId} AND t.key = ${key}
+        AND ct.contact_id NOT IN (SELECT m.contact_id FROM messages m WHERE m.broadcast_id = ${broadcastId}
+          AND ${RESENDABLE} AND m.contact_id IS NOT NULL)`);
+    const segment = await first<{ filter: string }>(
+      db,
+      sql`SELECT filter FROM segments WHERE workspace_id = ${workspaceId} AND name_key = ${key} AND deleted_at IS NULL`,
+    );
+    const segmentClashes = segment !== undefined && segment.filter !== JSON.stringify(tagFilter(tag));
+    if (i === 0) othersFirst = others?.n ?? 0;
+    if (!others?.n && !segmentClashes) return { tag, othersCarrying: othersFirst };
+  }
+  throw new Error(`no free tag for "${asked}"`);
+}
+
+export async function taggedCount(db: Database, broadcastId: number, tag: string): Promise<number> {
+  const row = await db.get<{ n: number }>(sql`SELECT count(DISTINCT m.contact_id) AS n FROM messages m
+    JOIN contact_tags ct ON ct.contact_id = m.contact_id JOIN tags t ON t.id = ct.tag_id
+    WHERE m.broadcast_id = ${broadcastId} AND ${RESENDABLE} AND t.key = ${tagKey(tag)}
+      AND t.workspace_id = (SELECT workspace_id FROM broadcasts WHERE id = ${broadcastId})`);
+  return row?.n ?? 0;
+}
+
+/** The original's re-sends that are not cancelled, earliest first, with their exact recipients counted. */
+export async function liveResends(db: Database, broadcastId: number): Promise<LiveResend[]> {
+  const rows = await db.all<{
+    id: number;
+    status: string;
+    scheduled_at: number | null;
+    segment_id: number | null;
+    tag: string | null;
+    by_reason: string;
+  }>(sql`SELECT r.id, r.status, r.scheduled_at, r.segment_id, s.name AS tag,
+      (SELECT json_group_object(reason, n) FROM (SELECT m.reason, count(*) AS n FROM resend_targets t
+         JOIN messages m ON m.id = t.message_id WHERE t.broadcast_id = r.id GROUP BY m.reason)) AS by_reason
+    FROM broadcasts r LEFT JOIN segments s ON s.id = r.segment_id
+    WHERE r.resend_of_id = ${broadcastId} AND r.status != 'cancelled' ORDER BY r.scheduled_at, r.id`);
+  return rows.map((r) => {
+    const byReason = JSON.parse(r.by_reason ?? '{}') as Record<string, number>;
+    return {
+      id: r.id,
+      status: r.status,
+      scheduledAt: r.scheduled_at === null ? null : new Date(r.scheduled_at).toISOString(),
+      segmentId: r.segment_id,
+      tag: r.tag,
+      count: Object.values(byReason).reduce((a, b) => a + b, 0),
+      byReason,
+    };
+  });
+}
+
+const RESEND_WORDS: Record<Language, string> = { es: 'reenvío', en: 're-send' };
+
+export interface PlanToWrite {
+  workspaceId: number;
+  original: OriginalBroadcast;
+  tag: string;
+  language: Language;
+  /** Linked re-sends, earliest first; empty: only tag. */
+  parts: { at: number; rows: Candidate[] }[];
+  allRows: Candidate[];
+  now: number;
+}
+
+/** Tags, the segment, the linked re-sends with their exact targets and events: all or nothing. */
+export async function writePlan(db: Database, plan: PlanToWrite) {
+  const { workspaceId, original, tag, now } = plan;
+  return db.transaction(async (txn) => {
+    const tx = txn as unknown as Database;
+    const [tagId] = await ensureTags(tx, workspaceId, [tag]);
+    const contactIds = JSON.stringify([...new Set(plan.allRows.map((r) => r.contactId))]);
+    const inserted = await tx.all<{ contact_id: number }>(sql`INSERT OR IGNORE INTO contact_tags (tag_id, contact_id)
+      SELECT ${tagId}, value FROM json_each(${contactIds}) RETURNING contact_id`);
+    const tagged = await taggedCount(tx, original.id, tag);
+    if (plan.parts.length === 0) return { tagged, newlyTagged: inserted.length, segmentId: null, broadcastIds: [] };
+
+    // The manual path's segment, for the record and the help page; the re-sends do not read it.
+    const key = tagKey(tag);
+    const existing = await first<{ id: number }>(
+      tx,
+      sql`SELECT id FROM segments WHERE workspace_id = ${workspaceId} AND name_key = ${key} AND deleted_at IS NULL`,
+    );
+    const segmentId =
+      existing?.id ??
+      (
+        await first<{ id: number }>(
+          tx,
+          sql`INSERT INTO segments (workspace_id, name, name_key, filter, created_at, updated_at)
+          VALUES (${workspaceId}, ${tag}, ${key}, ${JSON.stringify(tagFilter(tag))}, ${now}, ${now}) RETURNING id`,
+        )
+      )?.id ??
+      null;
+
+    // Two clicks at once: the second finds these rows taken and changes nothing.
+    const ids = JSON.stringify(plan.allRows.map((r) => r.messageId));
+    const taken = await tx.get<{ n: number }>(sql`SELECT count(*) AS n FROM resend_targets t
+      JOIN broadcasts r ON r.id = t.broadcast_id WHERE r.status != 'cancelled'
+        AND t.message_id IN (SELECT value FROM json_each(${ids}))`);
+    if (taken?.n) throw new ApiError(409, 'resend_conflict');
+
+    const broadcastIds: number[] = [];
+    const total = plan.parts.length;
+    for (const [i, part] of plan.parts.entries()) {
+      const suffix = total > 1 ? ` ${i + 1}/${total}` : '';
+      const name = `${original.name} (${RESEND_WORDS[plan.language]}${suffix})`;
+      const row = await first<{ id: number }>(
+        tx,
+        sql`INSERT INTO broadcasts (workspace_id, name, channel_id, segment_id,
+          content, send_rate, status, scheduled_at, target_count, resend_of_id, created_at, updated_at)
+        VALUES (${workspaceId}, ${name}, ${original.channelId}, ${segmentId}, ${JSON.stringify(original.content)},
+          ${original.sendRate}, 'scheduled', ${part.at}, ${part.rows.length}, ${original.id}, ${now}, ${now})
+        RETURNING id`,
+      );
+      if (!row) throw new Error('re-send insert returned nothing');
+      await tx.run(sql`INSERT INTO resend_targets (broadcast_id, message_id, contact_id)
+        SELECT ${row.id}, value ->> 0, value ->> 1 FROM json_each(${JSON.stringify(part.rows.map((r) => [r.messageId, r.contactId]))})`);
+      broadcastIds.push(row.id);
+      await recordEvent(tx, {
+        workspaceId,
+        type: 'broadcast.scheduled',
+        broadcastId: row.id,
+        data: { name, at: new Date(part.at).toISOString(), target: part.rows.length, resendOfId: original.id },
+        at: now,
+      });
+      await recordEvent(tx, {
+        workspaceId,
+        type: 'resend.scheduled',
+        broadcastId: row.id,
+        data: {
+          name,
+          originalId: original.id,
+          originalName: original.name,
+          tagged: part.rows.length,
+          at: new Date(part.at).toISOString(),
+          part: i + 1,
+          parts: total,
+        },
+        at: now,
+      });
+    }
+    return { tagged, newlyTagged: inserted.length, segmentId, broadcastIds };
+  });
+}

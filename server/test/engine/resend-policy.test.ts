@@ -1,0 +1,241 @@
+/**
+ * The recovery policy through the API, as an agent meets it: a mixed-reason broadcast gets a split
+ * schedule, "now" is refused where the advice says wait, a re-send reaches exactly the failed rows
+ * (never the tag's or a segment's other contacts), the pre-flight and the engine agree on a quota
+ * without a 24 h window, and a broadcast that fails as a whole says why.
+ */
+
+import { startWhatsAppSimulator } from '@rebound/simulators';
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { harness, S1_TEMPLATE, WA } from './harness';
+
+const h = await harness();
+const HOUR = 3_600_000;
+
+async function resend(id: number, body: unknown, language: 'es' | 'en' = 'es', token = h.ws.tokens.agent) {
+  return h.server.request('POST', `/api/v1/broadcasts/${id}/resend`, { token, body, language });
+}
+
+describe('a mixed-reason broadcast', () => {
+  let broadcastId = 0;
+  let channelId = 0;
+  let earlier = 0;
+
+  it('sends, and fails for four reasons with four different useful times', async () => {
+    const sim = await startWhatsAppSimulator({
+      accessToken: WA.accessToken,
+      phoneNumberId: WA.phoneNumberId,
+      appSecret: WA.appSecret,
+    });
+    h.simulators.push(sim);
+    // A quota of 12, 4 of it used 20 h ago by other people: of 12 contacts 8 go and 4 fail with the
+    // quota (room again in about 4 h); of the 8 sent, the simulator fails 2 with 131049 (marketing
+    // limit per person), 1 with 131000 (provider error), 1 with 131026 (not on WhatsApp).
+    const channel = await h.channel({
+      type: 'whatsapp',
+      name: 'WA mixed',
+      credentials: WA,
+      baseUrl: sim.baseUrl,
+      limits: { dailyQuota: 12, messagesPerSecond: 5000 },
+    });
+    channelId = channel.id;
+    earlier = Date.now() - 20 * HOUR;
+    for (let i = 0; i < 4; i++)
+      await h.server.database.db.run(
+        sql`INSERT INTO quota_ledger (channel_id, identifier, last_sent_at) VALUES (${channelId}, ${`+5215500000${i}`}, ${earlier})`,
+      );
+    await h.seedContacts(12, 'mixed');
+    sim.script('5491150000000', { kind: 'fail', code: '131049' });
+    sim.script('5491150000001', { kind: 'fail', code: '131049' });
+    sim.script('5491150000002', { kind: 'fail', code: '131000' });
+    sim.script('5491150000003', { kind: 'fail', code: '131026' });
+    const segment = await h.segment('Mixed', 'mixed');
+    const b = await h.broadcast({ name: 'Mixta', channelId, segmentId: segment.id, content: S1_TEMPLATE });
+    broadcastId = b.id;
+    await h.schedule(b.id);
+    await h.engine({ maxAttempts: 1 }).runUntilIdle();
+    expect((await h.get(b.id)).failedByReason).toEqual({
+      quota_reached: 4,
+      recipient_limit: 2,
+      provider_error: 1,
+      not_on_channel: 1,
+    });
+  });
+
+  it('"now" is refused for reasons whose advice says wait, with the reason and the time it would help', async () => {
+    const res = await resend(broadcastId, { when: 'now' });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('resend_too_early');
+    expect(res.body.error.message).toContain('El contacto ya recibió muchos mensajes de marketing');
+    const reasons = res.body.error.details.map((d: { reason: string }) => d.reason).sort();
+    expect(reasons).toEqual(['quota_reached', 'recipient_limit']);
+    // Nothing was written.
+    const count = await h.server.database.db.all<{ n: number }>(
+      sql`SELECT count(*) AS n FROM broadcasts WHERE resend_of_id = ${broadcastId}`,
+    );
+    expect(count[0]?.n).toBe(0);
+  });
+
+  it('an "at" in the past, or "at" without a time, is refused with 422', async () => {
+    const past = await resend(broadcastId, { when: new Date(Date.now() - HOUR).toISOString() }, 'en');
+    expect(past.status).toBe(422);
+    expect(past.body.error.code).toBe('resend_at_past');
+    const missing = await resend(broadcastId, { when: 'at' }, 'en');
+    expect(missing.status).toBe(422);
+    expect(missing.body.error.code).toBe('resend_at_required');
+  });
+
+  it('the one-click default splits the re-send by useful time: provider error now, quota at capacity, 131049 in 24 h', async () => {
+    const before = Date.now();
+    const res = await resend(broadcastId, {});
+    expect(res.status).toBe(200);
+    const plan = res.body.plan as {
+      broadcastId: number;
+      at: string;
+      count: number;
+      byReason: Record<string, number>;
+    }[];
+    expect(plan.map((p) => p.byReason)).toEqual([{ provider_error: 1 }, { quota_reached: 4 }, { recipient_limit: 2 }]);
+    const [now, capacity, later] = plan.map((p) => Date.parse(p.at)) as [number, number, number];
+    expect(Math.abs(now - before)).toBeLessThan(60_000);
+    // The quota frees when the 4 counted 20 h ago leave the rolling window; 131049: 24 h after the failure.
+    expect(Math.abs(capacity - (earlier + 24 * HOUR))).toBeLessThan(2 * 60_000);
+    expect(later).toBeGreaterThanOrEqual(before + 24 * HOUR - 60_000);
+    expect(res.body.skipped).toEqual({ not_on_channel: 1 });
+    expect(res.body.recipients).toBe(7);
+    expect(res.body.summary).toMatch(/^1 ahora, 4 (hoy|mañana) \d\d:\d\d, 2 mañana \d\d:\d\d$/);
+    // Linked re-sends, each scheduled for its own time with exactly its recipients.
+    for (const part of plan) {
+      const b = await h.get(part.broadcastId);
+      expect(b).toMatchObject({ status: 'scheduled', resendOfId: broadcastId, targetCount: part.count });
+      expect(Date.parse(b.scheduledAt)).toBe(Date.parse(part.at));
+    }
+    // Asking again changes nothing.
+    const again = await resend(broadcastId, {});
+    expect(again.body).toMatchObject({ reused: true, broadcastId: plan[0]?.broadcastId });
+    const count = await h.server.database.db.all<{ n: number }>(
+      sql`SELECT count(*) AS n FROM broadcasts WHERE resend_of_id = ${broadcastId}`,
+    );
+    expect(count[0]?.n).toBe(3);
+  });
+
+  it('the re-send due now sends to exactly its one recipient', async () => {
+    const first = (await resend(broadcastId, {})).body.plan[0];
+    await h.engine({ maxAttempts: 1 }).runUntilIdle();
+    const done = await h.get(first.broadcastId);
+    // Its one recipient (the simulator still fails that number with 131000), and nobody else.
+    expect(done.counts).toEqual({ failed: 1 });
+    expect(done.status).toBe('failed');
+  });
+});
+
+describe('exact targets', () => {
+  it("a tag that 300 other contacts carry, or a manager segment's name, never widens the re-send", async () => {
+    const channel = await h.channel({ type: 'sandbox', name: 'Sandbox exact', limits: { dailyQuota: 3 } });
+    await h.seedContacts(5, 'pocos', { start: 300_000 });
+    await h.seedContacts(300, 'clientes vip', { start: 310_000 });
+    const managerSegment = await h.segment('Todos los VIP', 'clientes vip');
+    const segment = await h.segment('Pocos', 'pocos');
+    const b = await h.broadcast({
+      name: 'Pocos',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: { text: 'Hola' },
+    });
+
+    // The pre-flight and the engine agree: 3 fit, 2 do not (a quota counts every new recipient without a window).
+    const pre = (
+      await h.server.request('GET', `/api/v1/broadcasts/${b.id}/preflight`, {
+        token: h.ws.tokens.agent,
+        language: 'en',
+      })
+    ).body;
+    expect(pre.quota).toMatchObject({ limit: 3, needed: 5, fits: false, overflow: 2 });
+    expect(pre.willSend).toBe(3);
+    await h.schedule(b.id);
+    await h.engine().runUntilIdle();
+    expect((await h.get(b.id)).counts).toEqual({ delivered: 3, failed: 2 });
+
+    // The agent names the VIP tag: a unique tag is used and the re-send reaches exactly the 2.
+    const byTag = await resend(b.id, {
+      tag: 'clientes vip',
+      when: 'at',
+      at: new Date(Date.now() + 30 * HOUR).toISOString(),
+    });
+    expect(byTag.status).toBe(200);
+    expect(byTag.body.tag).not.toBe('clientes vip');
+    expect(byTag.body.warnings.map((w: { code: string }) => w.code)).toContain('tag_changed');
+    expect(byTag.body.recipients).toBe(2);
+    const resent = await h.get(byTag.body.broadcastId);
+    expect(resent.targetCount).toBe(2);
+    // The manual path (segment "tag has any of <tag>") reaches the same two people.
+    const preview = (
+      await h.server.request('GET', `/api/v1/segments/${byTag.body.segmentId}/preview`, { token: h.ws.tokens.agent })
+    ).body;
+    expect(preview.count).toBe(2);
+    await h.engine({ clock: () => Date.now() + 31 * HOUR }).runUntilIdle();
+    expect((await h.get(byTag.body.broadcastId)).counts).toEqual({ delivered: 2 });
+    // The manager's segment is untouched.
+    expect(
+      (await h.server.request('GET', `/api/v1/segments/${managerSegment.id}/preview`, { token: h.ws.tokens.agent }))
+        .body.count,
+    ).toBe(300);
+  });
+
+  it("a tag equal to an existing segment's name does not reuse that segment", async () => {
+    const channel = await h.channel({ type: 'sandbox', name: 'Sandbox seg', limits: { dailyQuota: 1 } });
+    await h.seedContacts(3, 'trio', { start: 400_000 });
+    const segment = await h.segment('Trío', 'trio');
+    const b = await h.broadcast({
+      name: 'Trío',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: { text: 'Hola' },
+    });
+    await h.schedule(b.id);
+    await h.engine().runUntilIdle();
+    const res = await resend(b.id, {
+      tag: 'Todos los VIP',
+      when: 'at',
+      at: new Date(Date.now() + 30 * HOUR).toISOString(),
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.tag).not.toBe('Todos los VIP');
+    expect((await h.get(res.body.broadcastId)).targetCount).toBe(2);
+  });
+});
+
+describe('a broadcast that fails as a whole', () => {
+  it("says why in the help page's style when every recipient was outside the 24 h window", async () => {
+    const sim = await startWhatsAppSimulator({
+      accessToken: WA.accessToken,
+      phoneNumberId: WA.phoneNumberId,
+      appSecret: WA.appSecret,
+    });
+    h.simulators.push(sim);
+    const channel = await h.channel({ type: 'whatsapp', name: 'WA text', credentials: WA, baseUrl: sim.baseUrl });
+    await h.seedContacts(2, 'ventana', { start: 500_000 });
+    const segment = await h.segment('Ventana', 'ventana');
+    const b = await h.broadcast({
+      name: 'Texto',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: { text: 'Hola' },
+    });
+    await h.schedule(b.id);
+    await h.engine().runUntilIdle();
+    const failed = await h.get(b.id, 'es');
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatchObject({ code: 'broadcast_all_failed', reason: 'outside_window' });
+    expect(failed.error.message).toBe(
+      'Falló la transmisión: ningún contacto está dentro de la ventana de 24 horas; WhatsApp solo acepta una plantilla aprobada fuera de la ventana de 24 h; agregue una plantilla o fallarán.',
+    );
+    // Rebound's own reason is not a provider code, and no English text of ours is stored.
+    const rows = await h.messages(b.id);
+    expect(rows.map((r: Record<string, unknown>) => [r.reason, r.provider_code])).toEqual([
+      ['outside_window', null],
+      ['outside_window', null],
+    ]);
+  });
+});
