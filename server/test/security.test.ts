@@ -148,6 +148,10 @@ describe('workspace isolation over every route of the OpenAPI document', () => {
         path: `/api/v1/contacts/${id.contact}/tags`,
         body: { tags: ['hacked'] },
       }),
+      'DELETE /api/v1/contacts/{ref}/opt-outs/{channelId}': (id) => ({
+        path: `/api/v1/contacts/${id.contact}/opt-outs/${id.channel}`,
+        body: { note: 'hacked' },
+      }),
       'DELETE /api/v1/contacts/{ref}/tags': (id) => ({
         path: `/api/v1/contacts/${id.contact}/tags`,
         body: { tags: ['b-only'] },

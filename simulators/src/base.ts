@@ -29,6 +29,25 @@ export type Behavior =
   /** Accept, then report delivery through a signed delivery callback. */
   | { kind: 'deliverLater'; delayMs?: number };
 
+/**
+ * Something a contact does that the provider reports by webhook on its own, not as the outcome of a
+ * send. What each becomes is the provider's business (see each format's contactEvent()).
+ */
+export type ContactEvent =
+  /** The contact writes to the business. On SMS, a keyword such as STOP is how a contact opts out. */
+  | { kind: 'message'; from: string; text: string; at?: Date }
+  /** The contact opts out or blocks the business (WhatsApp user_preferences "stop", Telegram block, SMS STOP). */
+  | { kind: 'optOut'; from: string; at?: Date }
+  /** The contact takes it back (WhatsApp "resume", Telegram unblock, SMS START). */
+  | { kind: 'optIn'; from: string; at?: Date };
+
+/** A contact event as the provider reports it, and whether the provider itself now refuses sends to the contact. */
+export interface ContactEventReport {
+  callback: Callback | null;
+  /** "out": later sends to the contact fail with the format's opt-out error; "in": they go through again. */
+  subscription?: 'out' | 'in';
+}
+
 /** A send request as the simulator understood it. */
 export interface ParsedSend {
   recipient: string;
@@ -83,6 +102,13 @@ export interface ProviderFormat {
     outcome: { kind: 'delivered' } | { kind: 'failed'; code: string; message?: string },
     context: CallbackContext,
   ): Callback | null;
+  /** A contact event as the provider posts it to `url`, signed; absent when the provider reports none. */
+  contactEvent?(event: ContactEvent, url: string): ContactEventReport;
+  /**
+   * The error the provider answers a send to a contact who opted out with (WhatsApp 131050 for
+   * marketing templates, Twilio 21610, Telegram 403 blocked); undefined when this send still goes through.
+   */
+  optOutFailure?(send: ParsedSend): { code: string; message?: string } | undefined;
 }
 
 export interface SentRequest {
@@ -132,6 +158,8 @@ export interface SimulatorOptions {
   port?: number;
   /** Where callbacks go when a request names no callback URL of its own. */
   webhookUrl?: string;
+  /** Where contact events go (Twilio: the number's "A message comes in" URL); default webhookUrl. */
+  inboundUrl?: string;
   /** Delay before each answer, to stand in for the provider's latency. */
   latencyMs?: number;
 }
@@ -143,6 +171,8 @@ export class ProviderSimulator {
   /** Every restart(), in order. */
   readonly restarts: Restart[] = [];
   private readonly scripts = new Map<string, Behavior>();
+  /** Contacts the provider itself refuses to message now (they opted out through emit()). */
+  private readonly optedOut = new Set<string>();
   private readonly attempts = new Map<string, number>();
   private defaultBehavior: Behavior = { kind: 'accept' };
   private faults: Faults | undefined;
@@ -155,12 +185,14 @@ export class ProviderSimulator {
   private pendingCallbacks = new Set<Promise<void>>();
   baseUrl = '';
   webhookUrl: string | undefined;
+  inboundUrl: string | undefined;
 
   constructor(
     readonly format: ProviderFormat,
     private readonly options: SimulatorOptions = {},
   ) {
     this.webhookUrl = options.webhookUrl;
+    this.inboundUrl = options.inboundUrl;
   }
 
   /** Scripts what happens to sends to one recipient (as the provider sees it: E.164, PSID, chat ID). */
@@ -182,12 +214,31 @@ export class ProviderSimulator {
 
   reset(): void {
     this.scripts.clear();
+    this.optedOut.clear();
     this.attempts.clear();
     this.requests.length = 0;
     this.callbacks.length = 0;
     this.restarts.length = 0;
     this.defaultBehavior = { kind: 'accept' };
     this.faults = undefined;
+  }
+
+  /**
+   * The contact does something the provider reports by webhook (writes, opts out, opts back in): the
+   * signed request goes to `url`, else inboundUrl, else webhookUrl, and is recorded in `callbacks`
+   * with Rebound's answer. An opt-out also makes the provider refuse later sends to the contact, as
+   * the real one does, until an opt-in. Returns Rebound's answer (status 0 when it could not be reached).
+   */
+  async emit(event: ContactEvent, url?: string): Promise<{ status: number; body: string }> {
+    const target = url ?? this.inboundUrl ?? this.webhookUrl;
+    const report = target ? this.format.contactEvent?.(event, target) : undefined;
+    if (!report)
+      throw new Error(`${this.format.name}: no webhook for a "${event.kind}" event (or no URL to post it to)`);
+    const key = normalizeRecipient(event.from);
+    if (report.subscription === 'out') this.optedOut.add(key);
+    if (report.subscription === 'in') this.optedOut.delete(key);
+    if (!report.callback) return { status: 0, body: '' };
+    return this.post(report.callback);
   }
 
   /** Requests read and not yet answered (waiting out the latency, or hanging). */
@@ -306,7 +357,10 @@ export class ProviderSimulator {
     const key = normalizeRecipient(parsed.recipient);
     const attempt = (this.attempts.get(key) ?? 0) + 1;
     this.attempts.set(key, attempt);
-    const behavior = this.scripts.get(key) ?? this.behaviorFor(key, attempt);
+    const refusal = this.optedOut.has(key) ? this.format.optOutFailure?.(parsed) : undefined;
+    const behavior =
+      this.scripts.get(key) ??
+      (refusal ? ({ kind: 'fail', ...refusal } satisfies Behavior) : this.behaviorFor(key, attempt));
     const entry: SentRequest = {
       recipient: parsed.recipient,
       at,
@@ -381,16 +435,24 @@ export class ProviderSimulator {
       ...(send.clientRef !== undefined && { clientRef: send.clientRef }),
     });
     if (!callback) return;
+    await this.post(callback);
+  }
+
+  /** Posts a signed callback and records Rebound's answer. */
+  private async post(callback: Callback): Promise<{ status: number; body: string }> {
+    let answer: { status: number; body: string };
     try {
       const res = await fetch(callback.url, {
         method: callback.method ?? 'POST',
         headers: callback.headers,
         ...(callback.body !== undefined && { body: callback.body }),
       });
-      this.callbacks.push({ url: callback.url, status: res.status, body: await res.text() });
+      answer = { status: res.status, body: await res.text() };
     } catch (error) {
-      this.callbacks.push({ url: callback.url, status: 0, body: String(error) });
+      answer = { status: 0, body: String(error) };
     }
+    this.callbacks.push({ url: callback.url, ...answer });
+    return answer;
   }
 
   private async respond(res: ServerResponse, response: SimResponse, entry?: SentRequest): Promise<void> {
@@ -428,7 +490,18 @@ export class ProviderSimulator {
         return;
       case 'POST /__simulator/webhook':
         this.webhookUrl = String(body.url);
+        if (typeof body.inboundUrl === 'string') this.inboundUrl = body.inboundUrl;
         return json(200, { ok: true });
+      case 'POST /__simulator/emit': {
+        const event = body.event as ContactEvent;
+        const at = (event as { at?: unknown }).at;
+        const withDate = typeof at === 'string' || typeof at === 'number' ? { ...event, at: new Date(at) } : event;
+        this.emit(withDate as ContactEvent, typeof body.url === 'string' ? body.url : undefined).then(
+          (answer) => json(200, { ok: true, answer }),
+          (error: unknown) => json(400, { error: error instanceof Error ? error.message : String(error) }),
+        );
+        return;
+      }
       case 'POST /__simulator/reset':
         this.reset();
         return json(200, { ok: true });

@@ -4,4 +4,4 @@ export { startMessengerSimulator } from './messenger';
 export { startTelegramSimulator } from './telegram';
 export { startTwilioSimulator } from './twilio';
 export { startVonageSimulator } from './vonage';
-export { startWhatsAppSimulator, whatsappInboundWebhook } from './whatsapp';
+export { startWhatsAppSimulator, whatsappInboundWebhook, whatsappUserPreferencesWebhook } from './whatsapp';

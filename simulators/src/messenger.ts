@@ -212,6 +212,22 @@ export function messengerEchoWebhook(input: {
 export function messengerFormat(opts: MessengerSimulatorOptions): ProviderFormat {
   return {
     name: 'messenger',
+    contactEvent(event, url) {
+      // Meta sends no webhook when a person blocks a Page or turns its messages off: sends just start
+      // failing with 551 "This person isn't available right now".
+      if (event.kind !== 'message') return { callback: null, subscription: event.kind === 'optOut' ? 'out' : 'in' };
+      const signed = messengerInboundWebhook({
+        appSecret: opts.appSecret,
+        pageId: opts.pageId,
+        psid: event.from,
+        text: event.text,
+        ...(event.at && { at: event.at }),
+      });
+      return { callback: { url, method: 'POST', headers: signed.headers, body: signed.body } };
+    },
+    optOutFailure() {
+      return { code: '551/1545041' };
+    },
     parseSend({ method, url, headers, rawBody }): ParsedSend | SimResponse {
       const match = /^\/(v\d+\.\d+)\/([^/]+)\/messages\/?$/.exec(url.pathname);
       if (!match || (opts.apiVersion && match[1] !== opts.apiVersion)) return unknownPath(url.pathname);

@@ -19,6 +19,8 @@ import {
 export interface TelegramSimulatorOptions {
   /** The bot token the simulator accepts, "<bot id>:<secret>" as BotFather issues them. */
   botToken: string;
+  /** The secret_token given to setWebhook: sent with every update (X-Telegram-Bot-Api-Secret-Token). */
+  webhookSecret?: string;
 }
 
 /** Descriptions Telegram gives for the codes a script may name without a message. */
@@ -78,6 +80,33 @@ export function telegramFormat(opts: TelegramSimulatorOptions): ProviderFormat {
 
   return {
     name: 'telegram',
+
+    contactEvent(event, url) {
+      const chatId = Number(event.from);
+      const date = event.at ? Math.floor(event.at.getTime() / 1000) : undefined;
+      const update =
+        event.kind === 'message'
+          ? telegramMessageUpdate({ chatId, text: event.text, ...(date && { date }) })
+          : telegramChatMemberUpdate({
+              chatId,
+              status: event.kind === 'optOut' ? 'kicked' : 'member',
+              botId,
+              ...(date && { date }),
+            });
+      const signed = telegramUpdate({
+        ...(opts.webhookSecret !== undefined && { secret: opts.webhookSecret }),
+        update,
+      });
+      const subscription = event.kind === 'optOut' ? 'out' : event.kind === 'optIn' ? 'in' : undefined;
+      return {
+        callback: { url, method: 'POST', headers: signed.headers, body: signed.body },
+        ...(subscription && { subscription }),
+      };
+    },
+
+    optOutFailure() {
+      return { code: '403', message: 'Forbidden: bot was blocked by the user' };
+    },
 
     parseSend({ method, url, headers, rawBody }): ParsedSend | SimResponse {
       const match = /^\/bot([^/]*)\/([A-Za-z]+)$/.exec(url.pathname);

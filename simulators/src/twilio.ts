@@ -22,7 +22,16 @@ import {
 export interface TwilioSimulatorOptions {
   accountSid: string;
   authToken: string;
+  /** The business number contacts write to (the To of incoming SMS); default +15005550006. */
+  phoneNumber?: string;
 }
+
+/**
+ * Keywords Twilio acts on by itself when they are the whole incoming message: opting out (later sends
+ * fail 21610) and back in. Other languages' words (BAJA) are only passed on: the business must honour them.
+ */
+const OPT_OUT_KEYWORDS = new Set(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT']);
+const OPT_IN_KEYWORDS = new Set(['START', 'YES', 'UNSTOP']);
 
 const API_VERSION = '2010-04-01';
 
@@ -133,6 +142,31 @@ export function twilioFormat(opts: TwilioSimulatorOptions): ProviderFormat {
 
   return {
     name: 'twilio_sms',
+
+    contactEvent(event, url) {
+      // Twilio has no opt-out webhook of its own: the contact texts a keyword, and the incoming
+      // message says what Twilio did with it (OptOutType, with Advanced Opt-Out).
+      const text = event.kind === 'message' ? event.text : event.kind === 'optOut' ? 'STOP' : 'START';
+      const keyword = text.trim().toUpperCase();
+      const subscription = OPT_OUT_KEYWORDS.has(keyword) ? 'out' : OPT_IN_KEYWORDS.has(keyword) ? 'in' : undefined;
+      const signed = twilioInboundWebhook({
+        authToken: opts.authToken,
+        accountSid: opts.accountSid,
+        url,
+        from: event.from,
+        to: opts.phoneNumber ?? '+15005550006',
+        body: text,
+        ...(subscription && { optOutType: subscription === 'out' ? 'STOP' : 'START' }),
+      });
+      return {
+        callback: { url, method: 'POST', headers: signed.headers, body: signed.body },
+        ...(subscription && { subscription }),
+      };
+    },
+
+    optOutFailure() {
+      return { code: '21610' };
+    },
 
     parseSend({ method, url, headers, rawBody }): ParsedSend | SimResponse {
       const notFound = twilioError('20404', `The requested resource ${url.pathname} was not found`, 404);
@@ -261,6 +295,8 @@ export function twilioInboundWebhook(opts: {
   to: string;
   body: string;
   accountSid?: string;
+  /** With Advanced Opt-Out, what Twilio did with a keyword message. */
+  optOutType?: 'STOP' | 'START' | 'HELP';
 }): { headers: Record<string, string>; body: string } {
   const sid = newSid('SM');
   const params = new URLSearchParams({
@@ -284,5 +320,6 @@ export function twilioInboundWebhook(opts: {
     From: opts.from,
     ApiVersion: API_VERSION,
   });
+  if (opts.optOutType) params.set('OptOutType', opts.optOutType);
   return { headers: webhookHeaders(opts.authToken, opts.url, params), body: params.toString() };
 }

@@ -312,6 +312,7 @@ export interface WhatsAppStatusInput {
 function envelope(
   opts: { phoneNumberId: string; businessAccountId?: string; displayPhoneNumber?: string },
   value: Record<string, unknown>,
+  field: 'messages' | 'user_preferences' = 'messages',
 ) {
   return {
     object: 'whatsapp_business_account',
@@ -328,7 +329,7 @@ function envelope(
               },
               ...value,
             },
-            field: 'messages',
+            field,
           },
         ],
       },
@@ -402,6 +403,50 @@ export function whatsappInboundWebhook(input: WhatsAppInboundInput): { headers: 
   );
 }
 
+export interface WhatsAppUserPreferencesInput {
+  appSecret: string;
+  phoneNumberId: string;
+  /** The contact's phone (their WhatsApp ID), with or without +. */
+  from: string;
+  /** stop: the contact stopped marketing messages from the business; resume: took them back. */
+  value: 'stop' | 'resume';
+  at?: Date;
+  name?: string;
+  businessAccountId?: string;
+  displayPhoneNumber?: string;
+}
+
+/**
+ * A signed user_preferences webhook, as Meta posts it when a contact stops or resumes marketing
+ * messages in WhatsApp's "Offers and announcements" setting (field "user_preferences").
+ */
+export function whatsappUserPreferencesWebhook(input: WhatsAppUserPreferencesInput): {
+  headers: Record<string, string>;
+  body: string;
+} {
+  const waId = digits(input.from);
+  const payload = envelope(
+    input,
+    {
+      contacts: [{ profile: { name: input.name ?? 'Contact' }, wa_id: waId }],
+      user_preferences: [
+        {
+          wa_id: waId,
+          detail:
+            input.value === 'stop'
+              ? 'User requested to stop marketing messages'
+              : 'User requested to resume marketing messages',
+          category: 'marketing_messages',
+          value: input.value,
+          timestamp: Math.floor((input.at ?? new Date()).getTime() / 1000),
+        },
+      ],
+    },
+    'user_preferences',
+  );
+  return signedMetaRequest(input.appSecret, payload);
+}
+
 function newWamid(): string {
   return `wamid.HBgM${randomBytes(30).toString('base64')}`;
 }
@@ -409,6 +454,22 @@ function newWamid(): string {
 export function whatsappFormat(opts: WhatsAppSimulatorOptions): ProviderFormat {
   return {
     name: 'whatsapp',
+    contactEvent(event, url) {
+      const base = { ...opts, from: event.from, ...(event.at && { at: event.at }) };
+      const signed =
+        event.kind === 'message'
+          ? whatsappInboundWebhook({ ...base, text: event.text })
+          : whatsappUserPreferencesWebhook({ ...base, value: event.kind === 'optOut' ? 'stop' : 'resume' });
+      const subscription = event.kind === 'optOut' ? 'out' : event.kind === 'optIn' ? 'in' : undefined;
+      return {
+        callback: { url, method: 'POST', headers: signed.headers, body: signed.body },
+        ...(subscription && { subscription }),
+      };
+    },
+    optOutFailure(send) {
+      // Only marketing templates stop; a reply inside an open conversation still goes through.
+      return (send.body as WhatsAppSendBody).type === 'template' ? { code: '131050' } : undefined;
+    },
     parseSend({ method, url, headers, rawBody }): ParsedSend | SimResponse {
       const match = /^\/(v\d+\.\d+)\/([^/]+)\/messages\/?$/.exec(url.pathname);
       if (!match || (opts.apiVersion && match[1] !== opts.apiVersion)) return unknownPath(url.pathname);

@@ -133,6 +133,7 @@ interface TelegramUpdate {
   my_chat_member?: {
     chat?: { id?: number | string };
     date?: number;
+    old_chat_member?: { status?: string };
     new_chat_member?: { status?: string };
   };
 }
@@ -155,14 +156,20 @@ export const telegramWebhook: WebhookHandler = {
     if (!parsed) return content;
     // Telegram posts one Update per request; a list is accepted too (getUpdates' shape, replays).
     for (const update of Array.isArray(parsed) ? parsed : [parsed]) {
+      if (!update || typeof update !== 'object') continue;
       const message = update.message;
       if (message?.chat?.id !== undefined) {
         content.inbound.push({ from: String(message.chat.id), at: dateOf(message.date) });
       }
       const member = update.my_chat_member;
-      if (member?.chat?.id !== undefined && member.new_chat_member?.status === 'kicked') {
-        const optOut: InboundActivity = { from: String(member.chat.id), at: dateOf(member.date) };
-        content.optOuts?.push(optOut);
+      if (member?.chat?.id === undefined) continue;
+      const signal: InboundActivity = { from: String(member.chat.id), at: dateOf(member.date) };
+      const before = member.old_chat_member?.status;
+      const now = member.new_chat_member?.status;
+      // "kicked": the user blocked the bot (or a group removed it); back to "member": unblocked.
+      if (now === 'kicked') content.optOuts?.push({ ...signal, source: 'webhook', detail: 'my_chat_member: kicked' });
+      else if (before === 'kicked' && now === 'member') {
+        content.optIns = [...(content.optIns ?? []), { ...signal, detail: 'my_chat_member: member' }];
       }
     }
     return content;

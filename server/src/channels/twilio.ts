@@ -12,6 +12,7 @@
  * callbacks); "http_<status>" when the answer carried no Twilio code; "connection" when the request never left.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { isOptOutWord, normalizeKeyword } from '@rebound/shared';
 import { httpRequest, networkOutcome, retryAfterMs } from './http';
 import type {
   ChannelAdapter,
@@ -28,19 +29,11 @@ export const TWILIO_API_URL = 'https://api.twilio.com';
 export const TWILIO_SIGNATURE_HEADER = 'x-twilio-signature';
 
 /**
- * Twilio's default opt-out keywords: the whole trimmed body, any case. Twilio added REVOKE and OPTOUT
- * to the classic six (https://www.twilio.com/docs/messaging/tutorials/advanced-opt-out).
+ * Twilio's default opt-in keywords: after STOP, any of these as the whole message subscribes the
+ * number again at Twilio (https://help.twilio.com/articles/223134027). Opt-out words are the shared
+ * OPT_OUT_WORDS (Twilio's own plus the Spanish ones Rebound honours itself).
  */
-export const TWILIO_OPT_OUT_KEYWORDS = new Set([
-  'STOP',
-  'STOPALL',
-  'UNSUBSCRIBE',
-  'CANCEL',
-  'END',
-  'QUIT',
-  'REVOKE',
-  'OPTOUT',
-]);
+export const TWILIO_OPT_IN_KEYWORDS = new Set(['START', 'YES', 'UNSTOP']);
 
 interface TwilioAnswer {
   sid?: string;
@@ -229,10 +222,17 @@ export const twilioWebhook: WebhookHandler = {
 
     // Incoming SMS: Body and From, status "received" (or none).
     if (body !== null && from && (status === undefined || status === 'received' || status === 'receiving')) {
-      const optedOut =
-        TWILIO_OPT_OUT_KEYWORDS.has(body.trim().toUpperCase()) || params.get('OptOutType')?.toUpperCase() === 'STOP';
-      if (optedOut) content.optOuts?.push({ from, at });
-      else content.inbound.push({ from, at });
+      // With Advanced Opt-Out, Twilio names what it did with the message (STOP, START or HELP).
+      const optOutType = params.get('OptOutType')?.toUpperCase();
+      const word = normalizeKeyword(body).slice(0, 50);
+      if (isOptOutWord(body) || optOutType === 'STOP') {
+        content.optOuts?.push({ from, at, source: 'inbound_word', detail: word || 'STOP' });
+        return content;
+      }
+      content.inbound.push({ from, at });
+      if (TWILIO_OPT_IN_KEYWORDS.has(word) || optOutType === 'START') {
+        content.optIns = [{ from, at, detail: word || 'START' }];
+      }
       return content;
     }
 

@@ -2,7 +2,7 @@
  * The one small interface every channel adapter implements. An adapter knows one provider's wire
  * format (paths, bodies, auth, error payloads); the engine knows nothing of providers.
  */
-import type { BroadcastContent, ChannelType } from '@rebound/shared';
+import type { BroadcastContent, ChannelType, OptOutSource } from '@rebound/shared';
 
 export interface OutboundMessage {
   /** Rebound's message ID; sent as the provider's client reference where it has one, so webhooks can find it. */
@@ -53,12 +53,27 @@ export interface InboundActivity {
   at: Date;
 }
 
+/** A contact who opted out or blocked the business, and what said so. */
+export interface OptOutSignal extends InboundActivity {
+  /** "webhook" when the provider reported it; "inbound_word" when the contact wrote STOP, BAJA… */
+  source: Extract<OptOutSource, 'webhook' | 'inbound_word'>;
+  /** The word or the provider's own words for it: "BAJA", "user_preferences: stop", "my_chat_member: kicked". */
+  detail: string;
+}
+
+/** A contact who told the channel it accepts messages again (WhatsApp "resume", Twilio START, Telegram unblock). */
+export interface OptInSignal extends InboundActivity {
+  detail: string;
+}
+
 /** Everything one callback tells Rebound. */
 export interface WebhookContent {
   updates: DeliveryUpdate[];
   inbound: InboundActivity[];
   /** Contacts who blocked the business or opted out (Telegram my_chat_member "kicked", SMS "STOP"). */
-  optOuts?: InboundActivity[];
+  optOuts?: OptOutSignal[];
+  /** Contacts who opted back in; lifts the channel's own earlier opt-out (never a manual one). */
+  optIns?: OptInSignal[];
 }
 
 export interface WebhookRequest {

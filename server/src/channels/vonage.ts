@@ -23,12 +23,14 @@
  * request never left.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { isOptOutWord, normalizeKeyword } from '@rebound/shared';
 import { type HttpAnswer, httpRequest, networkOutcome, retryAfterMs } from './http';
 import type {
   ChannelAdapter,
   ChannelConfig,
   DeliveryUpdate,
   InboundActivity,
+  OptOutSignal,
   OutboundMessage,
   SendOutcome,
   WebhookContent,
@@ -255,17 +257,9 @@ const DLR_ERRORS: Record<string, string> = {
   '99': 'General Error',
 };
 
-/** Texts that opt a contact out of SMS (the carriers' standard keywords, plus Spanish BAJA). */
-const OPT_OUT_WORDS = new Set(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'BAJA']);
-
+/** Texts that opt a contact out of SMS: the shared opt-out words (English and Spanish), the whole message. */
 export function isOptOutText(text: string): boolean {
-  return OPT_OUT_WORDS.has(
-    text
-      .trim()
-      .toUpperCase()
-      .replace(/[.!¡\s]+$/u, '')
-      .replace(/^[¡!\s]+/u, ''),
-  );
+  return isOptOutWord(text);
 }
 
 /** "2020-01-01 12:00:00" (UTC), else the SMSC timestamp YYMMDDhhmm, else the signing timestamp, else now. */
@@ -294,14 +288,17 @@ function callbackTime(params: Record<string, string>): Date {
 export function parseVonageParams(params: Record<string, string>): WebhookContent {
   const updates: DeliveryUpdate[] = [];
   const inbound: InboundActivity[] = [];
-  const optOuts: InboundActivity[] = [];
+  const optOuts: OptOutSignal[] = [];
   const at = callbackTime(params);
   const isInbound = params.text !== undefined && params.msisdn !== undefined && params['err-code'] === undefined;
 
   if (isInbound) {
     const activity = { from: params.msisdn as string, at };
     inbound.push(activity);
-    if (isOptOutText(params.text as string)) optOuts.push(activity);
+    const text = params.text as string;
+    if (isOptOutText(text)) {
+      optOuts.push({ ...activity, source: 'inbound_word', detail: normalizeKeyword(text) });
+    }
   } else if (params.status && (params.messageId || params['client-ref'])) {
     const status = params.status.toLowerCase();
     const clientRef = params['client-ref'];

@@ -137,6 +137,28 @@ function statusErrorText(error: Record<string, unknown>): string {
   return joinDistinct([text(error.title), text(error.message), text(data?.details)]);
 }
 
+/**
+ * The user_preferences webhook: the contact stopped ("stop") or resumed ("resume") marketing messages
+ * from this business in WhatsApp's "Offers and announcements" setting. A stop is an opt-out (sends
+ * would fail with 131050 anyway); a resume lifts the opt-out that the stop (or a 131050) recorded.
+ */
+function readUserPreferences(value: Record<string, unknown>, content: WebhookContent): void {
+  for (const preference of asArray(value.user_preferences)) {
+    if (!isRecord(preference) || preference.category !== 'marketing_messages') continue;
+    const waId = asId(preference.wa_id)?.replace(/\D/g, '');
+    if (!waId) continue;
+    const signal = { from: `+${waId}`, at: secondsToDate(preference.timestamp) };
+    if (preference.value === 'stop') {
+      content.optOuts = [
+        ...(content.optOuts ?? []),
+        { ...signal, source: 'webhook', detail: 'user_preferences: stop' },
+      ];
+    } else if (preference.value === 'resume') {
+      content.optIns = [...(content.optIns ?? []), { ...signal, detail: 'user_preferences: resume' }];
+    }
+  }
+}
+
 function parseWhatsAppWebhook(rawBody: string, channel: ChannelConfig): WebhookContent {
   const content: WebhookContent = { updates: [], inbound: [] };
   const payload = parseJson(rawBody);
@@ -145,12 +167,18 @@ function parseWhatsAppWebhook(rawBody: string, channel: ChannelConfig): WebhookC
   for (const entry of asArray(payload.entry)) {
     if (!isRecord(entry)) continue;
     for (const change of asArray(entry.changes)) {
-      if (!isRecord(change) || (change.field !== undefined && change.field !== 'messages')) continue;
+      if (!isRecord(change)) continue;
+      const field = change.field ?? 'messages';
+      if (field !== 'messages' && field !== 'user_preferences') continue;
       const value = change.value;
       if (!isRecord(value)) continue;
       // One Meta app posts every number's events to the same place: keep only this channel's number.
       const number = isRecord(value.metadata) ? asId(value.metadata.phone_number_id) : undefined;
       if (ownNumber && number && number !== ownNumber) continue;
+      if (field === 'user_preferences') {
+        readUserPreferences(value, content);
+        continue;
+      }
 
       for (const status of asArray(value.statuses)) {
         if (!isRecord(status) || typeof status.status !== 'string' || !STATUSES.has(status.status)) continue;

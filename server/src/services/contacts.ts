@@ -1,4 +1,4 @@
-import type { Contact, ContactCreate, ContactUpdate, PhoneProblem } from '@rebound/shared';
+import type { Contact, ContactCreate, ContactDetail, ContactUpdate, PhoneProblem } from '@rebound/shared';
 import { channelCapabilities } from '@rebound/shared';
 import { and, desc, eq, inArray, isNotNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
@@ -7,6 +7,7 @@ import { decodeCursor, encodeCursor } from '../lib/cursor';
 import type { AuthContext } from '../lib/env';
 import { ApiError, notFound } from '../lib/errors';
 import { normalizePhone } from '../lib/phone';
+import { contactAddressOn, optOutsForContact, removeOptOut } from './opt-outs';
 import { ensureTags, tagContacts, tagNamesByContact } from './tags';
 
 type ContactRow = typeof contacts.$inferSelect;
@@ -128,6 +129,38 @@ export async function getContact(db: Database | Tx, ws: Workspace, ref: string |
   const [contact] = await toContacts(db, [await resolveContactRef(db, ws, ref)]);
   if (!contact) throw notFound('contact');
   return contact;
+}
+
+/** The contact's page: the contact and the channels it opted out of. */
+export async function getContactDetail(db: Database, ws: Workspace, ref: string | number): Promise<ContactDetail> {
+  const contact = await getContact(db, ws, ref);
+  return { ...contact, optOuts: await optOutsForContact(db, ws.workspaceId, contact.id) };
+}
+
+/**
+ * A manager lifts the contact's opt-out on one channel, with a note saying why (kept in an audit
+ * event). Another workspace's contact or channel is "not found", exactly like one that never existed.
+ */
+export async function removeContactOptOut(
+  db: Database,
+  auth: Pick<AuthContext, 'workspaceId' | 'defaultCountry' | 'tokenId' | 'tokenName' | 'role'>,
+  ref: string,
+  channelId: number,
+  note: string,
+): Promise<ContactDetail> {
+  const contact = await resolveContactRef(db, auth, ref);
+  const { identifier } = await contactAddressOn(db, auth.workspaceId, contact.id, channelId);
+  const name = [contact.firstName, contact.lastName].filter(Boolean).join(' ') || null;
+  const removed =
+    identifier === null
+      ? undefined
+      : await removeOptOut(db, auth.workspaceId, channelId, identifier, {
+          note,
+          by: { tokenId: auth.tokenId, tokenName: auth.tokenName, role: auth.role },
+          contact: { id: contact.id, name },
+        });
+  if (!removed) throw new ApiError(404, 'opt_out_not_found', { channelId });
+  return getContactDetail(db, auth, contact.id);
 }
 
 export async function createContact(db: Database, ws: Workspace, input: ContactCreate): Promise<Contact> {

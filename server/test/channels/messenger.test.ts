@@ -206,6 +206,15 @@ describe('Messenger webhook', () => {
     expect(messengerWebhook.handshake?.(url('nope'), channel)).toBeNull();
   });
 
+  it('a block has no webhook at Meta: the simulator answers later sends 551/1545041 until unblocked', async () => {
+    expect((await send(message('6145720212189400'))).kind).toBe('accepted');
+    expect(await sim.emit({ kind: 'optOut', from: '6145720212189400' })).toEqual({ status: 0, body: '' });
+    expect(hook.requests).toHaveLength(0);
+    expect(await send(message('6145720212189400'))).toMatchObject({ kind: 'failed', providerCode: '551/1545041' });
+    await sim.emit({ kind: 'optIn', from: '6145720212189400' });
+    expect((await send(message('6145720212189400'))).kind).toBe('accepted');
+  });
+
   it('an inbound message opens the window: InboundActivity with the PSID', () => {
     const at = new Date('2025-11-20T15:04:05.123Z');
     const request = asRequest(

@@ -8,7 +8,14 @@ import {
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createTelegramAdapter, telegramWebhook } from '../../src/channels/telegram';
 import type { ChannelConfig, OutboundMessage, WebhookRequest } from '../../src/channels/types';
-import { postedRequest, runDuringTests, sendIntoHangAndReset, signal, urlOfStoppedSimulator } from './support';
+import {
+  postedRequest,
+  runDuringTests,
+  sendIntoHangAndReset,
+  signal,
+  startCallbackRecorder,
+  urlOfStoppedSimulator,
+} from './support';
 
 const BOT_TOKEN = '7000000001:AAH-simulated_token_for_tests_0123456';
 const SECRET = 'telegram-webhook-secret_0123';
@@ -158,17 +165,50 @@ describe('Telegram webhook', () => {
     expect(content).toEqual({ updates: [], inbound: [{ from: '42', at: new Date(1_700_000_000_000) }], optOuts: [] });
   });
 
-  it('my_chat_member "kicked" (the user blocked the bot) is an opt-out; unblocking is not', () => {
+  it('my_chat_member "kicked" (the user blocked the bot) is an opt-out; unblocking is an opt-in', () => {
     const blocked = telegramChatMemberUpdate({ chatId: 42, status: 'kicked', date: 1_700_000_100 });
     const content = telegramWebhook.parse(request(telegramUpdate({ secret: SECRET, update: blocked })), channel());
-    expect(content).toEqual({ updates: [], inbound: [], optOuts: [{ from: '42', at: new Date(1_700_000_100_000) }] });
+    expect(content).toEqual({
+      updates: [],
+      inbound: [],
+      optOuts: [{ from: '42', at: new Date(1_700_000_100_000), source: 'webhook', detail: 'my_chat_member: kicked' }],
+    });
 
-    const unblocked = telegramChatMemberUpdate({ chatId: 42, status: 'member' });
+    const unblocked = telegramChatMemberUpdate({ chatId: 42, status: 'member', date: 1_700_000_200 });
     expect(telegramWebhook.parse(request(telegramUpdate({ secret: SECRET, update: unblocked })), channel())).toEqual({
       updates: [],
       inbound: [],
       optOuts: [],
+      optIns: [{ from: '42', at: new Date(1_700_000_200_000), detail: 'my_chat_member: member' }],
     });
+  });
+
+  it('the simulator posts the block with the secret token, then answers sends 403 "bot was blocked by the user"', async () => {
+    const hook = await startCallbackRecorder();
+    const withSecret = new ProviderSimulator(telegramFormat({ botToken: BOT_TOKEN, webhookSecret: SECRET }));
+    await withSecret.start();
+    try {
+      const adapter = createTelegramAdapter(channel({}, withSecret.baseUrl));
+      expect((await adapter.send(message('4343'), signal())).kind).toBe('accepted');
+      const answer = await withSecret.emit({ kind: 'optOut', from: '4343' }, hook.url('/webhooks/telegram/1'));
+      expect(answer.status).toBe(200);
+      const posted = hook.requests[0] as WebhookRequest;
+      expect(telegramWebhook.verify(posted, channel())).toBe(true);
+      expect(telegramWebhook.parse(posted, channel()).optOuts).toEqual([
+        { from: '4343', at: expect.any(Date), source: 'webhook', detail: 'my_chat_member: kicked' },
+      ]);
+      expect(await adapter.send(message('4343'), signal())).toEqual({
+        kind: 'failed',
+        providerCode: '403',
+        providerMessage: 'Forbidden: bot was blocked by the user',
+      });
+      await withSecret.emit({ kind: 'optIn', from: '4343' }, hook.url('/webhooks/telegram/1'));
+      expect(telegramWebhook.parse(hook.requests[1] as WebhookRequest, channel()).optIns).toHaveLength(1);
+      expect((await adapter.send(message('4343'), signal())).kind).toBe('accepted');
+    } finally {
+      await withSecret.stop();
+      await hook.stop();
+    }
   });
 
   it('ignores other updates and unreadable bodies', () => {

@@ -235,10 +235,17 @@ describe('Twilio status callbacks and inbound SMS', () => {
     }
   });
 
-  it('an inbound SMS is inbound activity; STOP and its synonyms are opt-outs', () => {
-    const url = 'https://rebound.example/webhooks/twilio/7';
-    const inbound = (body: string) => {
-      const built = twilioInboundWebhook({ authToken: AUTH_TOKEN, url, from: '+15553330001', to: FROM, body });
+  it('an inbound SMS is inbound activity; STOP, its synonyms and the Spanish words are opt-outs', () => {
+    const url = 'https://rebound.example/webhooks/twilio/7/inbound';
+    const inbound = (body: string, optOutType?: 'STOP' | 'START') => {
+      const built = twilioInboundWebhook({
+        authToken: AUTH_TOKEN,
+        url,
+        from: '+15553330001',
+        to: FROM,
+        body,
+        ...(optOutType && { optOutType }),
+      });
       return { method: 'POST', url, headers: new Headers(built.headers), rawBody: built.body } satisfies WebhookRequest;
     };
 
@@ -251,16 +258,74 @@ describe('Twilio status callbacks and inbound SMS', () => {
       optOuts: [],
     });
 
-    for (const word of ['STOP', ' stop ', 'Unsubscribe', 'stopall', 'CANCEL', 'end', 'QUIT']) {
+    const words: [string, string][] = [
+      ['STOP', 'STOP'],
+      [' stop ', 'STOP'],
+      ['Unsubscribe', 'UNSUBSCRIBE'],
+      ['stopall', 'STOPALL'],
+      ['CANCEL', 'CANCEL'],
+      ['end', 'END'],
+      ['QUIT', 'QUIT'],
+      ['revoke', 'REVOKE'],
+      ['BAJA', 'BAJA'],
+      ['baja.', 'BAJA'],
+      ['¡Alto!', 'ALTO'],
+      ['parar', 'PARAR'],
+      ['Cancelar', 'CANCELAR'],
+    ];
+    for (const [word, detail] of words) {
       const request = inbound(word);
       expect(twilioWebhook.verify(request, channel())).toBe(true);
       expect(twilioWebhook.parse(request, channel()), word).toEqual({
         updates: [],
         inbound: [],
-        optOuts: [{ from: '+15553330001', at: expect.any(Date) }],
+        optOuts: [{ from: '+15553330001', at: expect.any(Date), source: 'inbound_word', detail }],
       });
     }
+    // A custom Advanced Opt-Out keyword: Twilio says it opted the number out.
+    expect(twilioWebhook.parse(inbound('DESUSCRIBIR', 'STOP'), channel()).optOuts).toEqual([
+      { from: '+15553330001', at: expect.any(Date), source: 'inbound_word', detail: 'DESUSCRIBIR' },
+    ]);
     expect(twilioWebhook.parse(inbound('please stop'), channel()).optOuts).toEqual([]);
+    expect(twilioWebhook.parse(inbound('dar de baja mi pedido'), channel()).optOuts).toEqual([]);
+  });
+
+  it('START (and YES, UNSTOP) is an opt-in that also opens the window', () => {
+    const url = 'https://rebound.example/webhooks/twilio/7/inbound';
+    for (const word of ['START', 'yes', 'Unstop']) {
+      const built = twilioInboundWebhook({ authToken: AUTH_TOKEN, url, from: '+15553330001', to: FROM, body: word });
+      const request: WebhookRequest = { method: 'POST', url, headers: new Headers(built.headers), rawBody: built.body };
+      const content = twilioWebhook.parse(request, channel());
+      expect(content.optIns, word).toEqual([
+        { from: '+15553330001', at: expect.any(Date), detail: word.toUpperCase() },
+      ]);
+      expect(content.inbound).toEqual([{ from: '+15553330001', at: expect.any(Date) }]);
+      expect(content.optOuts).toEqual([]);
+    }
+  });
+
+  it('the simulator posts a contact’s SMS signed to the inbound URL, and refuses sends (21610) after STOP', async () => {
+    const inboundUrl = `${receiver.origin}/webhooks/twilio/7/inbound`;
+    const answer = await sim.emit({ kind: 'message', from: '+15553330002', text: 'BAJA' }, inboundUrl);
+    expect(answer.status).toBe(204);
+    const request = receiver.requests.at(-1) as WebhookRequest;
+    expect(request.url).toBe(inboundUrl);
+    expect(twilioWebhook.verify(request, channel())).toBe(true);
+    expect(twilioWebhook.parse(request, channel()).optOuts).toEqual([
+      { from: '+15553330002', at: expect.any(Date), source: 'inbound_word', detail: 'BAJA' },
+    ]);
+    // Twilio does not honour BAJA itself: sends still go through; after STOP they fail with 21610.
+    const adapter = createTwilioAdapter(channel());
+    expect((await adapter.send(smsMessage('+15553330002'), signal())).kind).toBe('accepted');
+    await sim.emit({ kind: 'optOut', from: '+15553330002' }, inboundUrl);
+    const stop = new URLSearchParams((receiver.requests.at(-1) as WebhookRequest).rawBody);
+    expect([stop.get('Body'), stop.get('OptOutType')]).toEqual(['STOP', 'STOP']);
+    expect(await adapter.send(smsMessage('+15553330002'), signal())).toMatchObject({
+      kind: 'failed',
+      providerCode: '21610',
+    });
+    await sim.emit({ kind: 'optIn', from: '+15553330002' }, inboundUrl);
+    expect((await adapter.send(smsMessage('+15553330002'), signal())).kind).toBe('accepted');
   });
 
   it('the signature matches Twilio’s documented example', () => {

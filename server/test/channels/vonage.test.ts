@@ -304,7 +304,9 @@ describe('Vonage delivery receipts and inbound SMS', () => {
     const content = vonageWebhook.parse(get, ch);
     expect(content.updates).toEqual([]);
     expect(content.inbound).toEqual([{ from: '5491155551234', at: expect.any(Date) }]);
-    expect(content.optOuts).toEqual(content.inbound);
+    expect(content.optOuts).toEqual([
+      { from: '5491155551234', at: expect.any(Date), source: 'inbound_word', detail: 'STOP' },
+    ]);
 
     const hello = vonageInboundSms({
       apiKey: API_KEY,

@@ -4,6 +4,7 @@ import {
   whatsappFormat,
   whatsappInboundWebhook,
   whatsappStatusWebhook,
+  whatsappUserPreferencesWebhook,
 } from '@rebound/simulators/whatsapp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ChannelConfig, OutboundMessage, WebhookRequest } from '../../src/channels/types';
@@ -294,5 +295,62 @@ describe('WhatsApp webhook', () => {
     expect(whatsappWebhook.verify(otherRequest, channel)).toBe(true);
     expect(whatsappWebhook.parse(otherRequest, channel)).toEqual({ updates: [], inbound: [] });
     expect(whatsappWebhook.parse({ ...request, rawBody: 'not json' }, channel)).toEqual({ updates: [], inbound: [] });
+  });
+
+  it('a later 131050 (marketing stopped) arrives signed with its code', async () => {
+    sim.script('+5491155550400', { kind: 'failLater', code: '131050', delayMs: 5 });
+    await send(message('+5491155550400', { messageId: 4300 }));
+    await sim.settle();
+    const request = hook.requests[0] as WebhookRequest;
+    expect(whatsappWebhook.verify(request, channel)).toBe(true);
+    const [update] = whatsappWebhook.parse(request, channel).updates;
+    expect(update).toMatchObject({ messageId: 4300, status: 'failed', providerCode: '131050' });
+    expect(update?.providerMessage).toContain('stopped marketing messages');
+  });
+
+  it('user_preferences "stop" is an opt-out and "resume" an opt-in, at the time Meta gives', () => {
+    const stopAt = new Date('2025-11-20T15:04:05Z');
+    const stop = postedRequest(
+      'https://rebound.example/webhooks/whatsapp/1',
+      whatsappUserPreferencesWebhook({ ...credentials, from: '5491155550500', value: 'stop', at: stopAt }),
+    );
+    expect(JSON.parse(stop.rawBody).entry[0].changes[0].field).toBe('user_preferences');
+    expect(whatsappWebhook.verify(stop, channel)).toBe(true);
+    expect(whatsappWebhook.parse(stop, channel)).toEqual({
+      updates: [],
+      inbound: [],
+      optOuts: [{ from: '+5491155550500', at: stopAt, source: 'webhook', detail: 'user_preferences: stop' }],
+    });
+    const resumeAt = new Date('2025-11-21T10:00:00Z');
+    const resume = postedRequest(
+      'https://rebound.example/webhooks/whatsapp/1',
+      whatsappUserPreferencesWebhook({ ...credentials, from: '+5491155550500', value: 'resume', at: resumeAt }),
+    );
+    expect(whatsappWebhook.parse(resume, channel)).toEqual({
+      updates: [],
+      inbound: [],
+      optIns: [{ from: '+5491155550500', at: resumeAt, detail: 'user_preferences: resume' }],
+    });
+    // Another number's preferences, and a forged one, are not this channel's.
+    const other = whatsappUserPreferencesWebhook({ ...credentials, phoneNumberId: '555000', from: '1', value: 'stop' });
+    expect(whatsappWebhook.parse(postedRequest('https://x/wh', other), channel).optOuts).toBeUndefined();
+    expect(whatsappWebhook.verify({ ...stop, rawBody: stop.rawBody.replace('stop', 'resume') }, channel)).toBe(false);
+  });
+
+  it('the simulator posts user_preferences when a contact opts out, then answers marketing templates 131050', async () => {
+    const template = { text: 'x', template: { name: 'promo', language: 'es_AR', parameters: [] } };
+    const promo = message('+5491155550600', { useTemplate: true, content: template });
+    expect((await send(promo)).kind).toBe('accepted');
+    const answer = await sim.emit({ kind: 'optOut', from: '+5491155550600' });
+    expect(answer).toEqual({ status: 200, body: 'EVENT_RECEIVED' });
+    const request = hook.requests[0] as WebhookRequest;
+    expect(whatsappWebhook.verify(request, channel)).toBe(true);
+    expect(whatsappWebhook.parse(request, channel).optOuts).toMatchObject([{ from: '+5491155550600' }]);
+    expect(await send(promo)).toMatchObject({ kind: 'failed', providerCode: '131050' });
+    // A reply inside an open conversation is not marketing: it still goes through.
+    expect((await send(message('+5491155550600'))).kind).toBe('accepted');
+    await sim.emit({ kind: 'optIn', from: '+5491155550600' });
+    expect(whatsappWebhook.parse(hook.requests[1] as WebhookRequest, channel).optIns).toHaveLength(1);
+    expect((await send(promo)).kind).toBe('accepted');
   });
 });

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { CHANNEL_TYPES } from '../channels';
+import { OPT_OUT_SOURCES } from '../opt-outs';
 import { IdSchema, PageQuerySchema, pageOf, TimestampSchema } from './common';
 
 const name = z.string().trim().min(1).max(100);
@@ -71,6 +73,47 @@ export type Contact = z.infer<typeof ContactSchema>;
 
 export const ContactPageSchema = pageOf(ContactSchema);
 
+export const ContactOptOutSchema = z
+  .object({
+    channelId: z.number().int(),
+    channelName: z.string(),
+    channelType: z.enum(CHANNEL_TYPES),
+    identifier: z.string().meta({ description: "The contact's address on the channel that opted out." }),
+    at: TimestampSchema.meta({ description: 'When the contact opted out (the first signal, if several came).' }),
+    source: z
+      .enum(OPT_OUT_SOURCES)
+      .nullable()
+      .meta({
+        description:
+          'What said so: provider_code (a send failed with an opt-out code), webhook (the provider reported it), ' +
+          'inbound_word (the contact wrote STOP, BAJA…), manual, import. null for opt-outs recorded before sources were kept.',
+      }),
+    detail: z.string().nullable().meta({ description: 'The code or word itself.', example: 'user_preferences: stop' }),
+  })
+  .meta({
+    description: 'A channel on which the contact opted out or blocked the business: Rebound sends nothing there.',
+  });
+export type ContactOptOut = z.infer<typeof ContactOptOutSchema>;
+
+/** One contact as its page shows it: the contact and the channels it opted out of. */
+export const ContactDetailSchema = ContactSchema.extend({
+  optOuts: z.array(ContactOptOutSchema).meta({ description: 'Channels on which the contact opted out, oldest first.' }),
+});
+export type ContactDetail = z.infer<typeof ContactDetailSchema>;
+
+export const OptOutRemoveBodySchema = z.object({
+  note: z
+    .string()
+    .trim()
+    .min(1, 'Say why the opt-out is removed (e.g. how the contact agreed to get messages again)')
+    .max(1000)
+    .meta({
+      description: 'Why the opt-out is removed; kept in the audit event.',
+      example: 'El cliente pidió por teléfono volver a recibir promociones (ticket 4411).',
+    }),
+});
+export type OptOutRemoveBody = z.infer<typeof OptOutRemoveBodySchema>;
+
 export const ContactSearchQuerySchema = PageQuerySchema.extend({
   q: z.string().trim().max(200).optional().meta({ description: 'Matches name, phone or e-mail.' }),
   tag: z.string().trim().max(100).optional().meta({ description: 'Only contacts with this tag.' }),
@@ -102,4 +145,9 @@ const contactRef = z.union([IdSchema, z.string().regex(/^(\d+|phone:.+|email:.+)
 export const MergeBodySchema = z.object({
   keep: contactRef.meta({ description: 'The contact that stays.', example: 12 }),
   merge: contactRef.meta({ description: 'The contact merged into it and then removed.', example: 34 }),
+});
+
+/** DELETE /contacts/{ref}/opt-outs/{channelId}: the contact and the channel whose opt-out is removed. */
+export const OptOutRemoveParamSchema = ContactRefParamSchema.extend({
+  channelId: IdSchema.meta({ param: { name: 'channelId', in: 'path' }, example: 3 }),
 });

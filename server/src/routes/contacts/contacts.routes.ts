@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import {
   ContactCreateSchema,
+  ContactDetailSchema,
   ContactPageSchema,
   ContactRefParamSchema,
   ContactSchema,
@@ -8,6 +9,8 @@ import {
   ContactUpdateSchema,
   DuplicatesSchema,
   MergeBodySchema,
+  OptOutRemoveBodySchema,
+  OptOutRemoveParamSchema,
   TagsBodySchema,
 } from '@rebound/shared';
 import { requirePermission } from '../../lib/auth';
@@ -73,10 +76,15 @@ export const getContact = createRoute({
   path: '/contacts/{ref}',
   tags,
   summary: 'Get a contact by ID, phone:<number> or email:<address>',
+  description: 'With `optOuts`: the channels on which the contact opted out (when, and what said so).',
   security: bearer,
   middleware: [requirePermission('contacts:read')] as const,
   request: { params: ContactRefParamSchema },
-  responses: { 200: jsonContent(ContactSchema, 'The contact.'), ...errorResponses, ...notFoundResponse },
+  responses: {
+    200: jsonContent(ContactDetailSchema, 'The contact and its opt-outs.'),
+    ...errorResponses,
+    ...notFoundResponse,
+  },
 });
 
 export const updateContact = createRoute({
@@ -117,4 +125,23 @@ export const removeTags = createRoute({
   middleware: [requirePermission('contacts:tag')] as const,
   request: { params: ContactRefParamSchema, body: jsonBody(TagsBodySchema) },
   responses: { 200: jsonContent(ContactSchema, 'The contact with its tags.'), ...errorResponses, ...notFoundResponse },
+});
+
+export const removeOptOut = createRoute({
+  method: 'delete',
+  path: '/contacts/{ref}/opt-outs/{channelId}',
+  tags,
+  summary: "Remove a contact's opt-out on a channel (managers, with a note)",
+  description:
+    'For when the contact agreed to get messages again. The note is required and kept, with who removed the ' +
+    'opt-out and what it was, in a `contact.opt_out_removed` event. 404 when the contact has no opt-out there.',
+  security: bearer,
+  // Managers, like merging: it changes who may be messaged, not only the contact's data.
+  middleware: [requirePermission('contacts:merge')] as const,
+  request: { params: OptOutRemoveParamSchema, body: jsonBody(OptOutRemoveBodySchema) },
+  responses: {
+    200: jsonContent(ContactDetailSchema, 'The contact and its remaining opt-outs.'),
+    ...errorResponses,
+    ...notFoundResponse,
+  },
 });

@@ -18,7 +18,7 @@ export const contactsRouter = createRouter()
     return c.json(await contacts.mergeContacts(c.var.db, c.var.auth, keep, merge), 200);
   })
   .openapi(routes.getContact, async (c) => {
-    return c.json(await contacts.getContact(c.var.db, c.var.auth, c.req.valid('param').ref), 200);
+    return c.json(await contacts.getContactDetail(c.var.db, c.var.auth, c.req.valid('param').ref), 200);
   })
   .openapi(routes.updateContact, async (c) => {
     const { ref } = c.req.valid('param');
@@ -31,4 +31,9 @@ export const contactsRouter = createRouter()
   .openapi(routes.removeTags, async (c) => {
     const { ref } = c.req.valid('param');
     return c.json(await contacts.removeTags(c.var.db, c.var.auth, ref, c.req.valid('json').tags), 200);
+  })
+  .openapi(routes.removeOptOut, async (c) => {
+    const { ref, channelId } = c.req.valid('param');
+    const { note } = c.req.valid('json');
+    return c.json(await contacts.removeContactOptOut(c.var.db, c.var.auth, ref, channelId, note), 200);
   });

@@ -13,6 +13,8 @@ import { applyWebhook } from '../../engine/delivery';
 import type { AppEnv } from '../../lib/env';
 import { ApiError, notFound } from '../../lib/errors';
 
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
+
 export function createWebhooksRouter(options: { publicUrl?: string | undefined } = {}) {
   const router = new Hono<AppEnv>();
 
@@ -42,16 +44,31 @@ export function createWebhooksRouter(options: { publicUrl?: string | undefined }
     if (answer != null) return c.text(answer, 200);
     // Providers that report by GET (MessageBird status reports) are verified like a POST.
     if (!handler) throw notFound('channel');
-    return receive(c, channel, handler);
+    const { changed } = await receive(c, channel, handler);
+    return c.json({ ok: true, changed }, 200);
   });
 
   router.post('/:provider/:channelId', async (c) => {
     const channel = await lookup(c.var.db, c.req.param('provider'), c.req.param('channelId'));
     const handler = webhookHandlers[c.req.param('provider')];
     if (!handler) throw notFound('channel');
-    return receive(c, channel, handler);
+    const { changed } = await receive(c, channel, handler);
+    return c.json({ ok: true, changed }, 200);
   });
 
+  /**
+   * The Twilio number's "A message comes in" webhook: incoming SMS (replies, STOP, BAJA), signed like
+   * the status callbacks. Twilio expects TwiML back; an empty <Response/> sends no reply.
+   */
+  router.post('/twilio/:channelId/inbound', async (c) => {
+    const channel = await lookup(c.var.db, 'twilio', c.req.param('channelId'));
+    const handler = webhookHandlers.twilio;
+    if (!handler) throw notFound('channel');
+    await receive(c, channel, handler);
+    return c.body(EMPTY_TWIML, 200, { 'content-type': 'text/xml; charset=utf-8' });
+  });
+
+  /** Verifies the signature on the raw body before reading anything, then applies what the callback says. */
   async function receive(
     c: Context<AppEnv>,
     channel: ChannelConfig,
@@ -65,8 +82,7 @@ export function createWebhooksRouter(options: { publicUrl?: string | undefined }
     };
     if (!handler.verify(request, channel)) throw new ApiError(401, 'webhook_signature');
     const content = handler.parse(request, channel);
-    const { changed } = await applyWebhook(c.var.db, channel, content);
-    return c.json({ ok: true, changed }, 200);
+    return applyWebhook(c.var.db, channel, content);
   }
 
   return router;

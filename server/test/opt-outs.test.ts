@@ -1,0 +1,387 @@
+/**
+ * Opt-outs end to end: the provider simulators post signed webhooks (an inbound BAJA over Twilio, a
+ * WhatsApp user_preferences stop, a Telegram block) or report opt-out codes after a real broadcast
+ * (131050, 21610); the contact's page shows each; only a manager removes one, with a note.
+ */
+import type { ProviderSimulator } from '@rebound/simulators';
+import { startTelegramSimulator, startTwilioSimulator, startWhatsAppSimulator } from '@rebound/simulators';
+import { telegramChatMemberUpdate, telegramUpdate } from '@rebound/simulators/telegram';
+import { twilioInboundWebhook } from '@rebound/simulators/twilio';
+import { whatsappUserPreferencesWebhook } from '@rebound/simulators/whatsapp';
+import { sql } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { recordOptOut } from '../src/services/opt-outs';
+import { type Harness, harness, S1_TEMPLATE, WA } from './engine/harness';
+import type { TestWorkspace } from './helpers';
+
+const TWILIO = { accountSid: `AC${'3c'.repeat(16)}`, authToken: 'twilio-token-opt-outs', from: '+15005550006' };
+const TELEGRAM = { botToken: '7000000002:AAH-opt-outs-token_0123456789', webhookSecret: 'tg-secret-opt-outs' };
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
+
+let h: Harness;
+let other: TestWorkspace;
+let wa: ProviderSimulator;
+let twilio: ProviderSimulator;
+let telegram: ProviderSimulator;
+const ids = { whatsapp: 0, twilio: 0, telegram: 0, otherChannel: 0 };
+
+/** Creates a contact with the agent's token; returns its ID. */
+async function contact(body: Record<string, unknown>): Promise<number> {
+  const res = await h.server.request('POST', '/api/v1/contacts', { token: h.ws.tokens.agent, body });
+  expect(res.status, res.text).toBe(201);
+  return res.body.id;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
+async function optOuts(contactId: number): Promise<any[]> {
+  const res = await h.server.request('GET', `/api/v1/contacts/${contactId}`, { token: h.ws.tokens.agent });
+  expect(res.status).toBe(200);
+  return res.body.optOuts;
+}
+
+beforeAll(async () => {
+  h = await harness();
+  other = await h.server.workspace('Otra tienda');
+  const base = h.server.baseUrl;
+
+  wa = await startWhatsAppSimulator({
+    accessToken: WA.accessToken,
+    phoneNumberId: WA.phoneNumberId,
+    appSecret: WA.appSecret,
+  });
+  twilio = await startTwilioSimulator({ accountSid: TWILIO.accountSid, authToken: TWILIO.authToken });
+  telegram = await startTelegramSimulator(TELEGRAM);
+  h.simulators.push(wa, twilio, telegram);
+
+  const limits = { messagesPerSecond: 100 };
+  ids.whatsapp = (
+    await h.channel({ type: 'whatsapp', name: 'WhatsApp', credentials: WA, baseUrl: wa.baseUrl, limits })
+  ).id;
+  ids.twilio = (
+    await h.channel({ type: 'twilio_sms', name: 'SMS', credentials: TWILIO, baseUrl: twilio.baseUrl, limits })
+  ).id;
+  ids.telegram = (
+    await h.channel({ type: 'telegram', name: 'Telegram', credentials: TELEGRAM, baseUrl: telegram.baseUrl, limits })
+  ).id;
+  wa.webhookUrl = `${base}/webhooks/whatsapp/${ids.whatsapp}`;
+  twilio.inboundUrl = `${base}/webhooks/twilio/${ids.twilio}/inbound`;
+  telegram.webhookUrl = `${base}/webhooks/telegram/${ids.telegram}`;
+
+  const created = await h.server.request('POST', '/api/v1/channels', {
+    token: other.tokens.owner,
+    body: { type: 'twilio_sms', name: 'SMS de otra', credentials: TWILIO },
+  });
+  ids.otherChannel = created.body.id;
+});
+
+describe('provider signals mark the contact opted out on that channel', () => {
+  it('an inbound signed "BAJA" over Twilio: empty TwiML back, and the contact page shows the opt-out', async () => {
+    const ana = await contact({ firstName: 'Ana', phone: '+5491155551001' });
+    expect(await optOuts(ana)).toEqual([]);
+
+    const answer = await twilio.emit({ kind: 'message', from: '+5491155551001', text: 'BAJA' });
+    expect(answer).toEqual({ status: 200, body: EMPTY_TWIML });
+
+    expect(await optOuts(ana)).toEqual([
+      {
+        channelId: ids.twilio,
+        channelName: 'SMS',
+        channelType: 'twilio_sms',
+        identifier: '+5491155551001',
+        at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        source: 'inbound_word',
+        detail: 'BAJA',
+      },
+    ]);
+    // Only that channel: WhatsApp and Telegram still reach her.
+    expect((await optOuts(ana)).map((o: { channelId: number }) => o.channelId)).toEqual([ids.twilio]);
+  });
+
+  it('an ordinary inbound SMS is not an opt-out; START lifts a STOP', async () => {
+    const beto = await contact({ firstName: 'Beto', phone: '+5491155551002' });
+    await twilio.emit({ kind: 'message', from: '+5491155551002', text: 'Hola, ¿tienen talle M?' });
+    expect(await optOuts(beto)).toEqual([]);
+
+    await twilio.emit({ kind: 'optOut', from: '+5491155551002' });
+    expect(await optOuts(beto)).toMatchObject([{ source: 'inbound_word', detail: 'STOP' }]);
+    // Twilio timestamps its inbound messages with the arrival: a START a moment later lifts it.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await twilio.emit({ kind: 'optIn', from: '+5491155551002' });
+    expect(await optOuts(beto)).toEqual([]);
+  });
+
+  it('a WhatsApp user_preferences "stop" does; a later "resume" lifts it, an older one does not', async () => {
+    const carla = await contact({ firstName: 'Carla', phone: '+5491155551003' });
+    const hook = `${h.server.baseUrl}/webhooks/whatsapp/${ids.whatsapp}`;
+    const post = (value: 'stop' | 'resume', at: Date) => {
+      const signed = whatsappUserPreferencesWebhook({
+        appSecret: WA.appSecret,
+        phoneNumberId: WA.phoneNumberId,
+        from: '5491155551003',
+        value,
+        at,
+      });
+      return fetch(hook, { method: 'POST', headers: signed.headers, body: signed.body });
+    };
+    const stopAt = new Date('2026-11-20T15:00:00Z');
+    expect((await post('stop', stopAt)).status).toBe(200);
+    expect(await optOuts(carla)).toEqual([
+      expect.objectContaining({
+        channelId: ids.whatsapp,
+        channelType: 'whatsapp',
+        identifier: '+5491155551003',
+        at: stopAt.toISOString(),
+        source: 'webhook',
+        detail: 'user_preferences: stop',
+      }),
+    ]);
+    // A replayed resume from before the stop changes nothing.
+    await post('resume', new Date('2026-11-19T15:00:00Z'));
+    expect(await optOuts(carla)).toHaveLength(1);
+    await post('resume', new Date('2026-11-21T15:00:00Z'));
+    expect(await optOuts(carla)).toEqual([]);
+
+    // The simulator sends the same webhook when a contact opts out.
+    await wa.emit({ kind: 'optOut', from: '+5491155551003' });
+    expect(await optOuts(carla)).toMatchObject([{ source: 'webhook', detail: 'user_preferences: stop' }]);
+  });
+
+  it('a resume never lifts what a person recorded (import, manual)', async () => {
+    const dario = await contact({ firstName: 'Darío', phone: '+5491155551004' });
+    await recordOptOut(h.server.database.db, {
+      workspaceId: h.ws.id,
+      channelId: ids.whatsapp,
+      identifier: '+5491155551004',
+      at: new Date('2026-11-01T00:00:00Z'),
+      source: 'import',
+      detail: 'lista de bajas.csv',
+    });
+    await wa.emit({ kind: 'optIn', from: '+5491155551004' });
+    expect(await optOuts(dario)).toMatchObject([{ source: 'import', detail: 'lista de bajas.csv' }]);
+  });
+
+  it('recordOptOut keeps the first time and its source; refuses a channel of another workspace', async () => {
+    const db = h.server.database.db;
+    const base = { workspaceId: h.ws.id, channelId: ids.telegram, identifier: '555000' } as const;
+    expect(await recordOptOut(db, { ...base, at: 2_000, source: 'webhook', detail: 'my_chat_member: kicked' })).toBe(
+      true,
+    );
+    expect(await recordOptOut(db, { ...base, at: 3_000, source: 'provider_code', detail: '403' })).toBe(false);
+    expect(await recordOptOut(db, { ...base, at: 1_000, source: 'provider_code', detail: '403' })).toBe(true);
+    const [row] = await db.all<{ at: number; source: string; detail: string }>(
+      sql`SELECT at, source, detail FROM opt_outs WHERE channel_id = ${ids.telegram} AND identifier = '555000'`,
+    );
+    expect(row).toEqual({ at: 1_000, source: 'provider_code', detail: '403' });
+    expect(
+      await recordOptOut(db, { ...base, workspaceId: other.id, identifier: '555001', at: 1, source: 'manual' }),
+    ).toBe(false);
+  });
+
+  it('a WhatsApp 131050 status and a Twilio 21610 status after a real broadcast do', async () => {
+    await h.seedContacts(2, 'opt-out codes', { start: 9_100, firstName: 'Código' });
+    const [first, second] = await h.server.database.db.all<{ id: number; phone: string }>(
+      sql`SELECT id, phone FROM contacts WHERE first_name LIKE 'Código %' ORDER BY id`,
+    );
+    if (!first || !second) throw new Error('seeded contacts missing');
+    wa.script(first.phone, { kind: 'failLater', code: '131050', delayMs: 20 });
+    wa.script(second.phone, { kind: 'deliverLater', delayMs: 20 });
+    twilio.script(first.phone, { kind: 'deliverLater', delayMs: 20 });
+    twilio.script(second.phone, { kind: 'failLater', code: '21610', delayMs: 20 });
+
+    const segment = await h.segment('Códigos', 'opt-out codes');
+    for (const [channelId, content] of [
+      [ids.whatsapp, S1_TEMPLATE],
+      [ids.twilio, { text: 'Hola' }],
+    ] as const) {
+      const b = await h.broadcast({ name: `Códigos ${channelId}`, channelId, segmentId: segment.id, content });
+      await h.schedule(b.id);
+    }
+    await h.engine().runUntilIdle();
+    await wa.settle();
+    await twilio.settle();
+    expect([...wa.callbacks, ...twilio.callbacks].filter((c) => c.status !== 200)).toEqual([]);
+
+    expect(await optOuts(first.id)).toEqual([
+      expect.objectContaining({ channelId: ids.whatsapp, source: 'provider_code', detail: '131050' }),
+    ]);
+    expect(await optOuts(second.id)).toEqual([
+      expect.objectContaining({ channelId: ids.twilio, source: 'provider_code', detail: '21610' }),
+    ]);
+  });
+
+  it('a Telegram block (my_chat_member "kicked") does; unblocking lifts it', async () => {
+    const eva = await contact({ firstName: 'Eva', identifiers: [{ channelId: ids.telegram, identifier: '777001' }] });
+    expect((await telegram.emit({ kind: 'optOut', from: '777001' })).status).toBe(200);
+    expect(await optOuts(eva)).toEqual([
+      expect.objectContaining({
+        channelId: ids.telegram,
+        channelType: 'telegram',
+        identifier: '777001',
+        source: 'webhook',
+        detail: 'my_chat_member: kicked',
+      }),
+    ]);
+    await telegram.emit({ kind: 'optIn', from: '777001', at: new Date(Date.now() + 2_000) });
+    expect(await optOuts(eva)).toEqual([]);
+  });
+
+  it('a bad signature is refused (401) and changes nothing', async () => {
+    const fede = await contact({
+      firstName: 'Fede',
+      phone: '+5491155551006',
+      identifiers: [{ channelId: ids.telegram, identifier: '777002' }],
+    });
+    const base = h.server.baseUrl;
+    const inboundUrl = `${base}/webhooks/twilio/${ids.twilio}/inbound`;
+    const forgedSms = twilioInboundWebhook({
+      authToken: 'not-the-token',
+      url: inboundUrl,
+      from: '+5491155551006',
+      to: TWILIO.from,
+      body: 'BAJA',
+    });
+    const forgedWa = whatsappUserPreferencesWebhook({
+      appSecret: 'not-the-secret',
+      phoneNumberId: WA.phoneNumberId,
+      from: '5491155551006',
+      value: 'stop',
+    });
+    const forgedTg = telegramUpdate({
+      secret: 'wrong',
+      update: telegramChatMemberUpdate({ chatId: 777002, status: 'kicked' }),
+    });
+    const attempts: [string, { headers: Record<string, string>; body: string }][] = [
+      [inboundUrl, forgedSms],
+      [`${base}/webhooks/twilio/${ids.twilio}`, forgedSms],
+      [`${base}/webhooks/whatsapp/${ids.whatsapp}`, forgedWa],
+      [`${base}/webhooks/telegram/${ids.telegram}`, forgedTg],
+    ];
+    for (const [url, signed] of attempts) {
+      const res = await fetch(url, { method: 'POST', headers: signed.headers, body: signed.body });
+      expect(res.status, url).toBe(401);
+    }
+    // A genuine signature on a changed body is as bad as none.
+    const genuine = twilioInboundWebhook({
+      authToken: TWILIO.authToken,
+      url: inboundUrl,
+      from: '+5491155551006',
+      to: TWILIO.from,
+      body: 'Hola',
+    });
+    const changed = await fetch(inboundUrl, {
+      method: 'POST',
+      headers: genuine.headers,
+      body: genuine.body.replace('Body=Hola', 'Body=BAJA'),
+    });
+    expect(changed.status).toBe(401);
+    expect(await optOuts(fede)).toEqual([]);
+  });
+});
+
+describe('removing an opt-out', () => {
+  let gabi: number;
+  const path = () => `/api/v1/contacts/${gabi}/opt-outs/${ids.twilio}`;
+
+  beforeAll(async () => {
+    gabi = await contact({ firstName: 'Gabi', lastName: 'Ruiz', phone: '+5491155551007' });
+    await twilio.emit({ kind: 'message', from: '+5491155551007', text: 'Baja' });
+    expect(await optOuts(gabi)).toHaveLength(1);
+  });
+
+  it('an agent gets 403', async () => {
+    const res = await h.server.request('DELETE', path(), {
+      token: h.ws.tokens.agent,
+      body: { note: 'Lo pidió por teléfono' },
+      language: 'es',
+    });
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe('forbidden');
+    expect(res.body.error.message).toMatch(/Su rol \(agent\)/);
+    expect(await optOuts(gabi)).toHaveLength(1);
+  });
+
+  it('a manager without a note gets 422 in the request language', async () => {
+    for (const body of [{}, { note: '   ' }]) {
+      const es = await h.server.request('DELETE', path(), { token: h.ws.tokens.manager, body, language: 'es' });
+      expect(es.status).toBe(422);
+      expect(es.body.error.code).toBe('validation_failed');
+      expect(es.body.error.message).toMatch(/Los datos enviados no son válidos/);
+      expect(es.body.error.details).toEqual([expect.objectContaining({ path: 'body.note' })]);
+    }
+    // No body at all is the same missing note.
+    const bare = await h.server.request('DELETE', path(), { token: h.ws.tokens.manager, language: 'es' });
+    expect([bare.status, bare.body.error.details]).toEqual([422, [expect.objectContaining({ path: 'body.note' })]]);
+    const en = await h.server.request('DELETE', path(), { token: h.ws.tokens.manager, body: {}, language: 'en' });
+    expect(en.body.error.message).toMatch(/The data sent is not valid/);
+    expect(await optOuts(gabi)).toHaveLength(1);
+  });
+
+  it("another workspace's contact or channel answers 404 exactly like one that does not exist", async () => {
+    const fromOther = await h.server.request('DELETE', path(), {
+      token: other.tokens.owner,
+      body: { note: 'x' },
+      language: 'en',
+    });
+    const missing = await h.server.request('DELETE', `/api/v1/contacts/99999999/opt-outs/${ids.twilio}`, {
+      token: other.tokens.owner,
+      body: { note: 'x' },
+      language: 'en',
+    });
+    expect(fromOther.status).toBe(404);
+    // The same answer, only naming the ref asked for.
+    expect(fromOther.body.error).toEqual({ ...missing.body.error, details: { ref: String(gabi) } });
+    expect((await h.server.request('GET', `/api/v1/contacts/${gabi}`, { token: other.tokens.owner })).status).toBe(404);
+
+    const otherChannel = await h.server.request('DELETE', `/api/v1/contacts/${gabi}/opt-outs/${ids.otherChannel}`, {
+      token: h.ws.tokens.manager,
+      body: { note: 'x' },
+      language: 'en',
+    });
+    const noChannel = await h.server.request('DELETE', `/api/v1/contacts/${gabi}/opt-outs/99999999`, {
+      token: h.ws.tokens.manager,
+      body: { note: 'x' },
+      language: 'en',
+    });
+    expect(otherChannel.status).toBe(404);
+    expect(otherChannel.body).toEqual(noChannel.body);
+    expect(otherChannel.body.error.message).toBe('Channel was not found.');
+    expect(await optOuts(gabi)).toHaveLength(1);
+  });
+
+  it('a manager removes it with a note, kept in an audit event; a second time there is nothing to remove', async () => {
+    const note = 'La clienta pidió por teléfono volver a recibir promociones (ticket 4411).';
+    const res = await h.server.request('DELETE', path(), {
+      token: h.ws.tokens.manager,
+      body: { note },
+      language: 'es',
+    });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ id: gabi, firstName: 'Gabi', optOuts: [] });
+    expect(await optOuts(gabi)).toEqual([]);
+
+    const events = await h.server.database.db.all<{ type: string; data: string; workspace_id: number }>(
+      sql`SELECT type, data, workspace_id FROM events WHERE type = 'contact.opt_out_removed'`,
+    );
+    expect(events).toHaveLength(1);
+    expect(events[0]?.workspace_id).toBe(h.ws.id);
+    expect(JSON.parse(events[0]?.data ?? '{}')).toMatchObject({
+      name: 'Gabi Ruiz',
+      contactId: gabi,
+      channelId: ids.twilio,
+      channelName: 'SMS',
+      identifier: '+5491155551007',
+      note,
+      by: { role: 'manager' },
+      optOut: { source: 'inbound_word', detail: 'BAJA' },
+    });
+
+    const again = await h.server.request('DELETE', path(), {
+      token: h.ws.tokens.owner,
+      body: { note },
+      language: 'es',
+    });
+    expect(again.status).toBe(404);
+    expect(again.body.error.code).toBe('opt_out_not_found');
+    expect(again.body.error.message).toMatch(/no tiene una baja registrada en el canal/);
+  });
+});
