@@ -28,6 +28,7 @@ const EN_HEADERS = [
   'Broadcast',
   'Contact Name',
   'Identifier',
+  'Resend After',
 ];
 const ES_HEADERS = [
   'Fecha y hora',
@@ -48,6 +49,7 @@ const ES_HEADERS = [
   'Transmisión',
   'Nombre del contacto',
   'Identificador',
+  'Reenviar desde',
 ];
 const col = (header: string) => EN_HEADERS.indexOf(header);
 
@@ -180,7 +182,7 @@ describe('failed-messages export', () => {
   it('one row per failed or left-out message, newest first, with the values of the log', async () => {
     const { rows } = await csv('/api/v1/exports/failed-messages.csv', { language: 'en' });
     const count = await h.server.database.db.get<{ n: number }>(
-      sql`SELECT count(*) AS n FROM messages WHERE workspace_id = ${h.ws.id} AND state IN ('failed', 'excluded')`,
+      sql`SELECT count(*) AS n FROM messages WHERE workspace_id = ${h.ws.id} AND state IN ('failed', 'excluded', 'uncertain')`,
     );
     expect(rows.length).toBe(count?.n);
     // A: duplicate + two malformed + no phone; B: one malformed; WhatsApp: two over the daily limit.
@@ -219,6 +221,7 @@ describe('failed-messages export', () => {
       'Export exp a',
       'Malo',
       '12345',
+      '',
     ]);
     expect(bad?.[0]).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     const duplicate = rows.find((row) => row[col('Contact ID')] === String(ids.anaAgain));
@@ -232,7 +235,11 @@ describe('failed-messages export', () => {
       expect(row[col('Reason Code')]).toBe('quota_reached');
       expect(row[col('Reason')]).toBe('Daily messaging limit reached');
       expect(row[col('Resend')]).toBe('later');
+      expect(Date.parse(row[col('Resend After')] ?? '')).toBeGreaterThan(Date.now());
       expect(row[col('Channel ID')]).toBe(String(ids.wa));
+      // Outside the 24 h window the template would have gone: the row shows it, not the broadcast's text.
+      expect(row[col('Content Type')]).toBe('template');
+      expect(row[col('Content')]).toBe('black_friday [es_AR] (30%)');
       // Error is the provider's word when there is one; here it began with + - @ and was neutralized.
       expect(["'+SUM(1,2)", "'-2+3", "'@cmd"]).toContain(row[col('Error')]);
       expect(row[col('Provider Code')]).toMatch(/^'@\d$/);
@@ -242,6 +249,14 @@ describe('failed-messages export', () => {
     const badEs = es.rows.find((row) => row[col('Contact ID')] === String(ids.bad));
     expect(badEs?.[col('Error')]).toBe('Número o identificador no válido');
     expect(badEs?.[col('Resend')]).toBe('no');
+    // Every word Rebound writes is in the file's language.
+    expect(badEs?.[col('Sender Type')]).toBe('transmisión');
+    expect(badEs?.[col('Type')]).toBe('transmisión');
+    expect(badEs?.[col('Content Type')]).toBe('texto');
+    expect(badEs?.[col('Subtype')]).toBe('excluido');
+    expect(es.rows.find((row) => row[col('Sender ID')] === String(broadcastQuota))?.[col('Content Type')]).toBe(
+      'plantilla',
+    );
     expect(es.rows.find((row) => row[col('Sender ID')] === String(broadcastQuota))?.[col('Reason')]).toBe(
       'Se alcanzó el límite diario del canal',
     );

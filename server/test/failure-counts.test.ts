@@ -4,6 +4,7 @@
  * answer exactly what a scan of the log answers.
  */
 import { startWhatsAppSimulator } from '@rebound/simulators';
+import { whatsappStatusWebhook } from '@rebound/simulators/whatsapp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, harness, S1_TEMPLATE, s1Broadcast, WA } from './engine/harness';
 
@@ -11,6 +12,7 @@ let h: Harness;
 let s1: number;
 let late: number;
 let lateChannel: number;
+let settle: () => Promise<Response>;
 
 beforeAll(async () => {
   h = await harness();
@@ -36,11 +38,33 @@ beforeAll(async () => {
   sim.script('5491150009001', { kind: 'failLater', code: '131049', delayMs: 50 });
   sim.script('5491150009002', { kind: 'failLater', code: '131026', delayMs: 50 });
   sim.script('5491150009003', { kind: 'fail', code: '131050' });
+  // Two requests that hang: unconfirmed recipients, one of which a delivery report settles later.
+  sim.script('5491150009004', { kind: 'hang' });
+  sim.script('5491150009005', { kind: 'hang' });
   const segment = await h.segment('Avisos', 'avisos');
   late = (await h.broadcast({ name: 'Avisos', channelId: channel.id, segmentId: segment.id, content: S1_TEMPLATE })).id;
-  for (const id of [s1, late]) await h.schedule(id);
+  await h.schedule(s1);
   await h.engine().runUntilIdle();
+  // A short wait for answers only where requests hang: S1's thousand sends keep the usual one.
+  await h.schedule(late);
+  await h.engine({ requestTimeoutMs: 500 }).runUntilIdle();
   await sim.settle();
+  const hung = (await h.messages(late)).find((m) => m.identifier === '+5491150009005');
+  settle = () => {
+    const hook = whatsappStatusWebhook({
+      appSecret: WA.appSecret,
+      phoneNumberId: '1055500077',
+      providerMessageId: 'wamid.SETTLED',
+      recipient: '5491150009005',
+      status: 'delivered',
+      clientRef: String(hung?.id),
+    });
+    return fetch(`${h.server.baseUrl}/webhooks/whatsapp/${lateChannel}`, {
+      method: 'POST',
+      headers: hook.headers,
+      body: hook.body,
+    });
+  };
   // A re-send of S1 adds nothing to the failures; it must not disturb the counts either.
   await h.server.request('POST', `/api/v1/broadcasts/${s1}/resend`, { token: h.ws.tokens.agent });
 }, 60_000);
@@ -60,6 +84,7 @@ describe('the failure summary', () => {
       `channelId=${lateChannel}`,
       'reason=quota_reached',
       'reason=blocked',
+      'reason=uncertain',
       `broadcastId=${late}&reason=recipient_limit`,
     ]) {
       const counted = await summary(query);
@@ -67,15 +92,32 @@ describe('the failure summary', () => {
     }
   });
 
-  it('holds what happened: 500 over the quota, two late failures, one blocked, two left out', async () => {
+  it('holds what happened: 500 over the quota, two late failures, one blocked, two left out, two unconfirmed', async () => {
     expect((await summary(`broadcastId=${s1}`)).byReason).toEqual({ quota_reached: 500 });
-    expect((await summary(`broadcastId=${late}`)).byReason).toEqual({
+    const ofLate = await summary(`broadcastId=${late}`);
+    expect(ofLate.byReason).toEqual({
       recipient_limit: 1,
       not_on_channel: 1,
       blocked: 1,
       invalid_identifier: 1,
       duplicate: 1,
+      uncertain: 2,
     });
-    expect((await summary('')).total).toBe(505);
+    expect(ofLate.unconfirmed).toBe(2);
+    expect((await summary('')).total).toBe(507);
+  });
+
+  it('a delivery report that settles an unconfirmed recipient takes it out of the counts and the log', async () => {
+    expect((await settle()).status).toBe(200);
+    const counted = await summary(`broadcastId=${late}`);
+    expect(counted.unconfirmed).toBe(1);
+    expect(counted.byReason.uncertain).toBe(1);
+    expect(counted).toEqual(await summary(`broadcastId=${late}&from=2000-01-01T00:00:00Z`));
+    const log = await h.server.request('GET', `/api/v1/failed-messages?broadcastId=${late}&subtype=unconfirmed`, {
+      token: h.ws.tokens.agent,
+    });
+    expect(log.body.data.map((m: { contact: { identifier: string } }) => m.contact.identifier)).toEqual([
+      '+5491150009004',
+    ]);
   });
 });

@@ -7,6 +7,7 @@ import {
   type ContactExportQuery,
   EXPORT_RESEND_LABELS,
   EXPORT_TAG_SEPARATOR,
+  EXPORT_VALUE_LABELS,
   exportHeaders,
   FAILED_EXPORT_COLUMNS,
   type FailedExportKey,
@@ -18,6 +19,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import Papa from 'papaparse';
 import type { Database } from '../db/client';
 import { logError } from '../lib/log';
+import { unconfirmedWindowMs } from '../lib/unconfirmed';
 import { allFailedMessages, type FailedRow, toFailedMessage } from '../services/failures';
 import { tagKey, tagNamesByContact } from '../services/tags';
 
@@ -85,28 +87,37 @@ export function exportFilename(base: string, now = new Date()): string {
   return `${base}-${now.toISOString().slice(0, 10)}.csv`;
 }
 
-/** One row of the failed-messages export, in FAILED_EXPORT_COLUMNS order. */
-export function failedExportRow(row: FailedRow, language: Language): Cells {
-  const message = toFailedMessage(row, language);
+/**
+ * One row of the failed-messages export, in FAILED_EXPORT_COLUMNS order. Every word Rebound writes is
+ * in the file's language; Error holds the provider's own words when it gave some, else our reason's title.
+ */
+export function failedExportRow(row: FailedRow, language: Language, windowMs: number = unconfirmedWindowMs()): Cells {
+  const message = toFailedMessage(row, language, windowMs);
+  // Unconfirmed messages go out again only when asked for, once their wait for a report is over.
+  const resend =
+    message.subtype === 'unconfirmed'
+      ? EXPORT_RESEND_LABELS.onRequest[language]
+      : EXPORT_RESEND_LABELS[message.reason.resend][language];
   const cells: Record<FailedExportKey, string | number | null> = {
     dateTime: row.failed_at == null ? '' : message.failedAt,
     senderId: message.sender.id,
-    senderType: message.sender.type,
+    senderType: EXPORT_VALUE_LABELS[message.sender.type][language],
     contactId: message.contact.id,
     messageId: message.messageId,
-    contentType: message.contentType,
+    contentType: EXPORT_VALUE_LABELS[message.contentType][language],
     content: message.content,
     channelId: message.channel.id,
-    type: message.type,
-    subtype: message.subtype,
-    error: message.providerMessage?.trim() ? message.providerMessage : message.reason.title,
+    type: EXPORT_VALUE_LABELS[message.type][language],
+    subtype: EXPORT_VALUE_LABELS[message.subtype][language],
+    error: message.providerMessage ?? message.reason.title,
     reasonCode: message.reason.code,
     reason: message.reason.title,
-    resend: EXPORT_RESEND_LABELS[message.reason.resend][language],
+    resend,
     providerCode: message.providerCode,
     broadcast: message.sender.name,
     contactName: message.contact.name,
     identifier: message.contact.identifier,
+    resendAfter: message.retryAfter,
   };
   return FAILED_EXPORT_COLUMNS.map((column) => cells[column.key]);
 }
@@ -119,8 +130,9 @@ export function failedMessagesCsv(
   options: { language: Language; bom?: boolean | undefined; pageSize?: number },
 ): CsvExport {
   async function* pages() {
+    const windowMs = unconfirmedWindowMs();
     for await (const rows of allFailedMessages(db, workspaceId, filters, options.pageSize ?? 1000)) {
-      yield rows.map((row) => failedExportRow(row, options.language));
+      yield rows.map((row) => failedExportRow(row, options.language, windowMs));
     }
   }
   return {

@@ -1,9 +1,12 @@
+import { DAY_OR_TIME_MESSAGE, type FieldIssue, type Language, type Localized } from '@rebound/shared';
 import type { Context } from 'hono';
 import type { z } from 'zod';
+import { en } from 'zod/locales';
+import type { AppEnv } from './env';
 import { ApiError } from './errors';
 
 /** A JSON body that may be left out entirely (schedule now, re-send with the defaults). */
-export async function optionalJsonBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+export async function optionalJsonBody<T extends z.ZodType>(c: Context<AppEnv>, schema: T): Promise<z.infer<T>> {
   const text = await c.req.text();
   let value: unknown = {};
   if (text.trim()) {
@@ -19,11 +22,175 @@ export async function optionalJsonBody<T extends z.ZodType>(c: Context, schema: 
       422,
       'validation_failed',
       {},
-      parsed.error.issues.map((issue) => ({
-        path: ['body', ...issue.path.map(String)].join('.'),
-        message: issue.message,
-      })),
+      validationDetails(parsed.error.issues, value, 'body', c.var.language ?? 'en'),
     );
   }
   return parsed.data;
+}
+
+type Issue = z.core.$ZodIssue;
+
+/**
+ * A 422's details: each issue's path under `root` (body, query, param, form) and its message in the
+ * request's language. Zod writes its own messages in English; the Spanish ones are ours.
+ */
+export function validationDetails(
+  issues: readonly Issue[],
+  input: unknown,
+  root: string,
+  language: Language,
+): FieldIssue[] {
+  return issues.map((issue) => ({
+    path: [root, ...issue.path.map(String)].join('.'),
+    message: language === 'en' ? issue.message : spanishMessage(issue, valueAt(input, issue.path)),
+  }));
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+/**
+ * Messages the shared schemas set themselves, in English, with their Spanish. A schema's own message
+ * is kept (in Spanish when listed here) rather than replaced by a generic one.
+ */
+const SCHEMA_MESSAGES = new Map<string, string>(
+  (
+    [
+      DAY_OR_TIME_MESSAGE,
+      { en: 'A tag needs at least one character', es: 'Una etiqueta necesita al menos un carácter' },
+      {
+        en: 'Use 1-64 letters, digits, spaces, "_" or "-"',
+        es: 'Use de 1 a 64 letras, dígitos, espacios, "_" o "-"',
+      },
+      { en: 'At most 100 custom fields', es: 'Como máximo 100 campos personalizados' },
+      {
+        en: 'Say why the opt-out is removed (e.g. how the contact agreed to get messages again)',
+        es: 'Indique por qué quita la baja (por ejemplo, cómo aceptó el contacto volver a recibir mensajes)',
+      },
+      {
+        en: 'Use a contact ID, phone:<number> or email:<address>',
+        es: 'Use un ID de contacto, phone:<número> o email:<dirección>',
+      },
+      { en: 'An event id from this API, or "now"', es: 'Un ID de evento de esta API, o "now"' },
+      {
+        en: 'Use custom.<key> with 1-64 letters, digits, spaces, "_" or "-"',
+        es: 'Use custom.<clave> con 1 a 64 letras, dígitos, espacios, "_" o "-"',
+      },
+      { en: 'Use true or false', es: 'Use true o false' },
+      {
+        en: 'Send the CSV as a file in the "file" field (multipart/form-data)',
+        es: 'Envíe el CSV como archivo en el campo "file" (multipart/form-data)',
+      },
+      {
+        en: 'Not valid JSON: send an object such as {"Celular": "phone"}',
+        es: 'No es un JSON válido: envíe un objeto como {"Celular": "phone"}',
+      },
+      {
+        en: 'Custom fields are written custom.<key>, the key 1-64 letters, digits, spaces, "_" or "-"',
+        es: 'Los campos personalizados se escriben custom.<clave>, con una clave de 1 a 64 letras, dígitos, espacios, "_" o "-"',
+      },
+    ] satisfies Localized[]
+  ).map((message) => [message.en, message.es]),
+);
+
+const zodEnglish = en().localeError;
+
+/** True when zod wrote the message (not the schema): only those are replaced by ours. */
+function isZodDefault(issue: Issue, input: unknown): boolean {
+  // The type zod names depends on its coerced input, which the request no longer holds.
+  if (issue.code === 'invalid_type') return issue.message.startsWith('Invalid input: expected');
+  const fallback = zodEnglish({ ...issue, input } as z.core.$ZodRawIssue);
+  return (typeof fallback === 'string' ? fallback : fallback?.message) === issue.message;
+}
+
+const numberFormat = new Intl.NumberFormat('es-AR');
+const plurals = new Intl.PluralRules('es');
+const num = (value: number | bigint) => numberFormat.format(value);
+const count = (value: number | bigint, one: string, many: string) =>
+  `${num(value)} ${plurals.select(Number(value)) === 'one' ? one : many}`;
+const quoted = (value: unknown) => (typeof value === 'string' ? `"${value}"` : String(value));
+
+const TYPES: Record<string, string> = {
+  string: 'un texto',
+  number: 'un número',
+  int: 'un número entero',
+  bigint: 'un número entero',
+  boolean: 'true o false',
+  array: 'una lista',
+  object: 'un objeto',
+  date: 'una fecha',
+  file: 'un archivo',
+  null: 'null',
+};
+
+const FORMATS: Record<string, string> = {
+  datetime: 'Use una fecha y hora ISO 8601, por ejemplo 2026-12-01T09:00:00-03:00.',
+  date: 'Use una fecha AAAA-MM-DD, por ejemplo 2026-12-01.',
+  time: 'Use una hora ISO 8601, por ejemplo 09:00:00.',
+  email: 'Escriba una dirección de correo electrónico válida.',
+  url: 'Escriba una URL válida.',
+  e164: 'Use un número en formato E.164, por ejemplo +5491155551234.',
+  json_string: 'Escriba un JSON válido.',
+};
+
+/** The issue in Spanish as Latin-American agents read it ("usted"). */
+function spanishMessage(issue: Issue, input: unknown): string {
+  if (!isZodDefault(issue, input)) return SCHEMA_MESSAGES.get(issue.message) ?? issue.message;
+  switch (issue.code) {
+    case 'invalid_type':
+      return input === undefined ? 'Falta este dato.' : `Se esperaba ${TYPES[issue.expected] ?? issue.expected}.`;
+    case 'invalid_value':
+      return issue.values.length === 1
+        ? `Debe ser ${quoted(issue.values[0])}.`
+        : `Use uno de estos valores: ${issue.values.map(quoted).join(', ')}.`;
+    case 'too_small': {
+      const min = issue.minimum;
+      if (issue.origin === 'string')
+        return Number(min) <= 1
+          ? 'No puede estar vacío.'
+          : `Debe tener al menos ${count(min, 'carácter', 'caracteres')}.`;
+      if (issue.origin === 'array' || issue.origin === 'set')
+        return `Debe tener al menos ${count(min, 'elemento', 'elementos')}.`;
+      if (issue.origin === 'date') return `Debe ser a partir de ${new Date(Number(min)).toISOString()}.`;
+      return issue.inclusive === false ? `Debe ser mayor que ${num(min)}.` : `Debe ser ${num(min)} o más.`;
+    }
+    case 'too_big': {
+      const max = issue.maximum;
+      if (issue.origin === 'string') return `Puede tener como máximo ${count(max, 'carácter', 'caracteres')}.`;
+      if (issue.origin === 'array' || issue.origin === 'set')
+        return `Puede tener como máximo ${count(max, 'elemento', 'elementos')}.`;
+      if (issue.origin === 'file') return `Puede pesar como máximo ${count(max, 'byte', 'bytes')}.`;
+      if (issue.origin === 'date') return `Debe ser hasta ${new Date(Number(max)).toISOString()}.`;
+      return issue.inclusive === false ? `Debe ser menor que ${num(max)}.` : `Debe ser ${num(max)} o menos.`;
+    }
+    case 'invalid_format':
+      if (issue.format === 'starts_with' && 'prefix' in issue) return `Debe empezar con "${String(issue.prefix)}".`;
+      if (issue.format === 'ends_with' && 'suffix' in issue) return `Debe terminar en "${String(issue.suffix)}".`;
+      if (issue.format === 'includes' && 'includes' in issue) return `Debe incluir "${String(issue.includes)}".`;
+      return FORMATS[issue.format] ?? 'No tiene el formato esperado.';
+    case 'not_multiple_of':
+      return `Debe ser múltiplo de ${num(issue.divisor)}.`;
+    case 'unrecognized_keys':
+      return issue.keys.length === 1
+        ? `Campo desconocido: ${issue.keys[0]}.`
+        : `Campos desconocidos: ${issue.keys.join(', ')}.`;
+    case 'invalid_union': {
+      const options = (issue as { options?: unknown[] }).options;
+      return options?.length
+        ? `Use uno de estos valores: ${options.map(quoted).join(', ')}.`
+        : 'El valor no es válido.';
+    }
+    case 'invalid_key':
+      return 'Una clave no es válida.';
+    case 'invalid_element':
+      return 'Un elemento no es válido.';
+    default:
+      return 'El valor no es válido.';
+  }
 }

@@ -5,20 +5,21 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Database } from '../db/client';
+import { validationDetails } from './body';
 import type { AppEnv } from './env';
 import { ApiError } from './errors';
 import { logError } from './log';
 
-/** A router whose validation failures become 422s listing each field path. */
+/** A router whose validation failures become 422s listing each field path, in the request's language. */
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({
-    defaultHook: (result) => {
+    defaultHook: (result, c) => {
       if (!result.success) {
-        const details = result.error.issues.map((issue) => ({
-          path: [result.target === 'json' ? 'body' : result.target, ...issue.path.map(String)].join('.'),
-          message: issue.message,
-        }));
-        throw new ApiError(422, 'validation_failed', {}, details);
+        const root = result.target === 'json' ? 'body' : result.target;
+        const language: Language = c.var.language ?? 'en';
+        // @hono/zod-validator hands the refused input as `data`, though the type here omits it.
+        const input = (result as { data?: unknown }).data;
+        throw new ApiError(422, 'validation_failed', {}, validationDetails(result.error.issues, input, root, language));
       }
     },
   });

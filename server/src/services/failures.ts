@@ -1,6 +1,7 @@
 /**
- * The failed-message log: every recipient that did not get a broadcast (failed, or left out before
- * sending), newest first, with the reason in the agent's language. The export reads the same rows.
+ * The failed-message log: every recipient that did not get a broadcast (failed, left out before
+ * sending, or unconfirmed: sent, with no answer or delivery report since), newest first, with the
+ * reason in the agent's language. The export reads the same rows.
  */
 import {
   type BroadcastContent,
@@ -9,12 +10,19 @@ import {
   type FailedMessage,
   type FailureFilters,
   type FailureReason,
+  type FailureSubtype,
   failureReasons,
   type Language,
+  type Localized,
+  nextDay,
+  startOfDayInZone,
+  workspaceTimeZone,
 } from '@rebound/shared';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
+import { LOGGED_STATES_SQL } from '../db/schema';
 import { ApiError } from '../lib/errors';
+import { unconfirmedWindowMs } from '../lib/unconfirmed';
 
 export interface FailedRow {
   id: number;
@@ -29,7 +37,7 @@ export interface FailedRow {
   channel_id: number;
   channel_type: string;
   channel_name: string;
-  state: 'failed' | 'excluded';
+  state: 'failed' | 'excluded' | 'uncertain';
   reason: FailureReason | null;
   provider_code: string | null;
   provider_message: string | null;
@@ -37,15 +45,60 @@ export interface FailedRow {
   retry_after_at: number | null;
 }
 
+/** The filters with `from` and `to` as instants: [fromMs, toMs). */
+export type ResolvedFilters = Omit<FailureFilters, 'from' | 'to'> & { fromMs?: number; toMs?: number };
+
+const DAY_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * `from`/`to` as instants. A day alone means that whole day in the workspace's time zone (`to` includes
+ * it); a time with its offset means that instant. The workspace is read only when a day is given.
+ */
+export async function resolveFilters(
+  db: Database,
+  workspaceId: number,
+  filters: FailureFilters,
+): Promise<ResolvedFilters> {
+  const { from, to, ...rest } = filters;
+  let zone = 'UTC';
+  if ((from !== undefined && DAY_ONLY.test(from)) || (to !== undefined && DAY_ONLY.test(to))) {
+    const [workspace] = await db.all<{ default_country: string | null; time_zone: string | null }>(
+      sql`SELECT default_country, time_zone FROM workspaces WHERE id = ${workspaceId}`,
+    );
+    zone = workspaceTimeZone(workspace?.default_country, workspace?.time_zone);
+  }
+  const resolved: ResolvedFilters = rest;
+  if (from !== undefined) resolved.fromMs = DAY_ONLY.test(from) ? startOfDayInZone(from, zone) : Date.parse(from);
+  if (to !== undefined) resolved.toMs = DAY_ONLY.test(to) ? startOfDayInZone(nextDay(to), zone) : Date.parse(to);
+  return resolved;
+}
+
+/**
+ * Unconfirmed: the state says the request may have reached the provider, or a report said the final
+ * state is unknown (reason uncertain). Either way nobody knows whether the message arrived.
+ */
+const SUBTYPE_SQL: Record<FailureSubtype, SQL> = {
+  unconfirmed: sql`(m.state = 'uncertain' OR m.reason = 'uncertain')`,
+  failed: sql`m.state = 'failed' AND m.reason IS NOT 'uncertain'`,
+  excluded: sql`m.state = 'excluded'`,
+};
+
+export function subtypeOf(row: Pick<FailedRow, 'state' | 'reason'>): FailureSubtype {
+  if (row.state === 'uncertain' || row.reason === 'uncertain') return 'unconfirmed';
+  return row.state;
+}
+
 /** The WHERE of the log, the summary and the export; only ever inside the workspace. */
-export function failureConditions(workspaceId: number, filters: FailureFilters): SQL {
-  const parts: SQL[] = [sql`m.workspace_id = ${workspaceId}`, sql`m.state IN ('failed', 'excluded')`];
+export function failureConditions(workspaceId: number, filters: ResolvedFilters): SQL {
+  // LOGGED_STATES_SQL is the partial indexes' own condition, so they serve every query here.
+  const parts: SQL[] = [sql`m.workspace_id = ${workspaceId}`, LOGGED_STATES_SQL];
   if (filters.broadcastId?.length) parts.push(sql`m.broadcast_id IN ${filters.broadcastId}`);
   if (filters.channelId !== undefined) parts.push(sql`m.channel_id = ${filters.channelId}`);
   if (filters.contactId !== undefined) parts.push(sql`m.contact_id = ${filters.contactId}`);
   if (filters.reason) parts.push(sql`m.reason = ${filters.reason}`);
-  if (filters.from) parts.push(sql`m.failed_at >= ${Date.parse(filters.from)}`);
-  if (filters.to) parts.push(sql`m.failed_at < ${Date.parse(filters.to)}`);
+  if (filters.subtype) parts.push(SUBTYPE_SQL[filters.subtype]);
+  if (filters.fromMs !== undefined) parts.push(sql`m.failed_at >= ${filters.fromMs}`);
+  if (filters.toMs !== undefined) parts.push(sql`m.failed_at < ${filters.toMs}`);
   if (filters.q) {
     const q = filters.q.toLowerCase();
     parts.push(sql`(instr(lower(coalesce(ct.first_name, '') || ' ' || coalesce(ct.last_name, '')), ${q}) > 0
@@ -100,14 +153,24 @@ function encodeCursor(row: { failed_at: number; id: number }): string {
   return Buffer.from(`${row.failed_at}:${row.id}`).toString('base64url');
 }
 
-function decodeCursor(cursor: string): { at: number; id: number } {
+const BAD_CURSOR: Localized = {
+  en: 'Not a cursor from this API; start again without it',
+  es: 'No es un cursor de esta API; vuelva a empezar sin él',
+};
+
+function decodeCursor(cursor: string, language: Language): { at: number; id: number } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split(':').map(Number);
   if (!Number.isSafeInteger(at) || !Number.isSafeInteger(id)) {
-    throw new ApiError(422, 'validation_failed', {}, [
-      { path: 'query.cursor', message: 'Not a cursor from this API; start again without it' },
-    ]);
+    throw new ApiError(422, 'validation_failed', {}, [{ path: 'query.cursor', message: BAD_CURSOR[language] }]);
   }
   return { at: at as number, id: id as number };
+}
+
+interface PageRequest {
+  cursor?: string | undefined;
+  limit: number;
+  /** The language of a refused cursor's message. */
+  language?: Language;
 }
 
 /**
@@ -118,7 +181,16 @@ export async function failedMessagePage(
   db: Database,
   workspaceId: number,
   filters: FailureFilters,
-  page: { cursor?: string | undefined; limit: number },
+  page: PageRequest,
+): Promise<{ rows: FailedRow[]; nextCursor: string | null }> {
+  return resolvedPage(db, workspaceId, await resolveFilters(db, workspaceId, filters), page);
+}
+
+async function resolvedPage(
+  db: Database,
+  workspaceId: number,
+  filters: ResolvedFilters,
+  page: PageRequest,
 ): Promise<{ rows: FailedRow[]; nextCursor: string | null }> {
   const broadcastIds = [...new Set(filters.broadcastId ?? [])];
   if (broadcastIds.length <= 1) return singlePage(db, workspaceId, filters, page);
@@ -134,10 +206,10 @@ export async function failedMessagePage(
 async function singlePage(
   db: Database,
   workspaceId: number,
-  filters: FailureFilters,
-  page: { cursor?: string | undefined; limit: number },
+  filters: ResolvedFilters,
+  page: PageRequest,
 ): Promise<{ rows: FailedRow[]; nextCursor: string | null }> {
-  const after = page.cursor ? decodeCursor(page.cursor) : undefined;
+  const after = page.cursor ? decodeCursor(page.cursor, page.language ?? 'en') : undefined;
   // The upper bound on failed_at lets the index seek straight to the page instead of walking from the top.
   const keyset = after
     ? sql` AND m.failed_at <= ${after.at} AND (m.failed_at < ${after.at} OR m.id < ${after.id})`
@@ -152,9 +224,10 @@ async function singlePage(
 
 /** Every matching row, page by page: constant memory however many there are. */
 export async function* allFailedMessages(db: Database, workspaceId: number, filters: FailureFilters, pageSize = 2000) {
+  const resolved = await resolveFilters(db, workspaceId, filters);
   let cursor: string | undefined;
   do {
-    const page = await failedMessagePage(db, workspaceId, filters, { cursor, limit: pageSize });
+    const page = await resolvedPage(db, workspaceId, resolved, { cursor, limit: pageSize });
     yield page.rows;
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
@@ -174,22 +247,95 @@ function parseContent(raw: string | BroadcastContent): BroadcastContent {
   return content;
 }
 
-export function contentOf(row: Pick<FailedRow, 'content' | 'use_template'>): {
+export interface SentContent {
   type: 'text' | 'template';
   text: string;
-} {
-  const content = parseContent(row.content);
-  if (row.use_template && content.template) {
-    const params = content.template.parameters.length ? ` (${content.template.parameters.join(', ')})` : '';
-    return { type: 'template', text: `${content.template.name} [${content.template.language}]${params}` };
-  }
-  return { type: 'text', text: content.text };
+  template: { name: string; language: string; parameters: string[] } | null;
 }
 
-export function toFailedMessage(row: FailedRow, language: Language): FailedMessage {
-  const reason = row.reason && row.reason in failureReasons ? row.reason : 'provider_error';
+/** What the recipient was sent: the broadcast's template when the message went out as one, else its text. */
+export function contentOf(row: Pick<FailedRow, 'content' | 'use_template'>): SentContent {
+  const content = parseContent(row.content);
+  const template = content.template;
+  if (row.use_template && template) {
+    const parameters = template.parameters ?? [];
+    const params = parameters.length ? ` (${parameters.join(', ')})` : '';
+    return {
+      type: 'template',
+      text: `${template.name} [${template.language}]${params}`,
+      template: { name: template.name, language: template.language, parameters },
+    };
+  }
+  return { type: 'text', text: content.text, template: null };
+}
+
+/**
+ * Codes Rebound writes itself (its own reasons; the HTTP client's timeout and connection failures),
+ * never the provider's: older rows carry them in provider_code.
+ */
+const REBOUND_CODES = new Set([
+  'quota_reached',
+  'outside_window',
+  'opt_out',
+  'opted_out',
+  'uncertain',
+  'timeout',
+  'connection',
+]);
+
+/** English sentences older engine versions wrote as provider_message; the catalog says it in the reader's language. */
+const REBOUND_TEXTS = [
+  'The engine stopped while this message was being sent',
+  'The contact blocked the business or opted out on this channel',
+  'More than 24 h since the contact last wrote',
+  'The channel reached its limit of ',
+];
+
+/** What older engine versions appended to the provider's words. */
+const GAVE_UP_SUFFIX = /\s*\(gave up after \d+ attempts?\)$/;
+
+/** The provider's code and words as the provider wrote them; null where Rebound wrote them itself. */
+export function providerWords(row: Pick<FailedRow, 'provider_code' | 'provider_message'>): {
+  code: string | null;
+  message: string | null;
+} {
+  const code = row.provider_code?.trim() || null;
+  if (code !== null && REBOUND_CODES.has(code.toLowerCase())) return { code: null, message: null };
+  const message = row.provider_message?.replace(GAVE_UP_SUFFIX, '').trim() || null;
+  if (message !== null && REBOUND_TEXTS.some((text) => message.startsWith(text))) return { code, message: null };
+  return { code, message };
+}
+
+function reasonOf(row: Pick<FailedRow, 'state' | 'reason'>): FailureReason {
+  if (row.reason && (FAILURE_REASONS as readonly string[]).includes(row.reason)) return row.reason;
+  return row.state === 'uncertain' ? 'uncertain' : 'provider_error';
+}
+
+/**
+ * When a re-send may go: for an unconfirmed message, once its wait for a delivery report is over
+ * (`windowMs` after it was sent); otherwise the time the engine recorded (quota frees, provider wait).
+ */
+export function resendAfterOf(
+  row: Pick<FailedRow, 'state' | 'reason' | 'failed_at' | 'retry_after_at'>,
+  windowMs: number = unconfirmedWindowMs(),
+): number | null {
+  if (subtypeOf(row) === 'unconfirmed' && row.failed_at != null) return row.failed_at + windowMs;
+  return row.retry_after_at;
+}
+
+/**
+ * One row as the API shows it. `windowMs` is the unconfirmed messages' wait for a delivery report
+ * (read once per page by callers that convert many rows).
+ */
+export function toFailedMessage(
+  row: FailedRow,
+  language: Language,
+  windowMs: number = unconfirmedWindowMs(),
+): FailedMessage {
   const content = contentOf(row);
+  const provider = providerWords(row);
   const name = [row.first_name, row.last_name].filter(Boolean).join(' ');
+  const resendAfter = resendAfterOf(row, windowMs);
   return {
     messageId: row.id,
     failedAt: new Date(row.failed_at).toISOString(),
@@ -197,13 +343,14 @@ export function toFailedMessage(row: FailedRow, language: Language): FailedMessa
     contact: { id: row.contact_id, name: name || null, identifier: row.identifier },
     contentType: content.type,
     content: content.text,
+    template: content.template,
     channel: { id: row.channel_id, type: row.channel_type, name: row.channel_name },
     type: 'broadcast',
-    subtype: row.state,
-    providerCode: row.provider_code,
-    providerMessage: row.provider_message,
-    reason: describeFailure(reason, language),
-    retryAfter: row.retry_after_at === null ? null : new Date(row.retry_after_at).toISOString(),
+    subtype: subtypeOf(row),
+    providerCode: provider.code,
+    providerMessage: provider.message,
+    reason: describeFailure(reasonOf(row), language),
+    retryAfter: resendAfter === null ? null : new Date(resendAfter).toISOString(),
   };
 }
 
@@ -211,14 +358,18 @@ export function toFailedMessage(row: FailedRow, language: Language): FailedMessa
 export async function failureSummary(db: Database, workspaceId: number, filters: FailureFilters) {
   const groups = countedByFilters(filters)
     ? await countedGroups(db, workspaceId, filters)
-    : await scannedGroups(db, workspaceId, filters);
+    : await scannedGroups(db, workspaceId, await resolveFilters(db, workspaceId, filters));
   return foldSummary(db, groups);
 }
 
-/** Filters the kept counts can answer: by broadcast, channel and reason (not time, text or contact). */
+/** Filters the kept counts can answer: by broadcast, channel and reason (not time, text, contact or kind). */
 function countedByFilters(filters: FailureFilters): boolean {
   return (
-    filters.from === undefined && filters.to === undefined && filters.q === undefined && filters.contactId === undefined
+    filters.from === undefined &&
+    filters.to === undefined &&
+    filters.q === undefined &&
+    filters.contactId === undefined &&
+    filters.subtype === undefined
   );
 }
 
@@ -238,7 +389,7 @@ function countedGroups(db: Database, workspaceId: number, filters: FailureFilter
     WHERE ${sql.join(parts, sql` AND `)} GROUP BY channel_id, reason HAVING sum(n) > 0`);
 }
 
-function scannedGroups(db: Database, workspaceId: number, filters: FailureFilters): Promise<FailureGroup[]> {
+function scannedGroups(db: Database, workspaceId: number, filters: ResolvedFilters): Promise<FailureGroup[]> {
   const needsContacts = filters.q !== undefined;
   // For a few broadcasts, walking their failures beats the planner's pick of scanning them all.
   const messages = filters.broadcastId?.length
@@ -246,8 +397,10 @@ function scannedGroups(db: Database, workspaceId: number, filters: FailureFilter
     : sql`messages m`;
   const from = needsContacts ? sql`${messages} LEFT JOIN contacts ct ON ct.id = m.contact_id` : messages;
   // One pass over the matching failures, folded by reason and by channel in foldSummary.
-  return db.all<FailureGroup>(sql`SELECT m.channel_id, m.reason,
-      count(*) AS n FROM ${from} WHERE ${failureConditions(workspaceId, filters)} GROUP BY m.channel_id, m.reason`);
+  // An unconfirmed row without a reason (written before reasons were kept for them) counts as uncertain.
+  return db.all<FailureGroup>(sql`SELECT m.channel_id,
+      coalesce(m.reason, CASE WHEN m.state = 'uncertain' THEN 'uncertain' END) AS reason,
+      count(*) AS n FROM ${from} WHERE ${failureConditions(workspaceId, filters)} GROUP BY 1, 2`);
 }
 
 async function foldSummary(db: Database, groups: FailureGroup[]) {
@@ -266,17 +419,21 @@ async function foldSummary(db: Database, groups: FailureGroup[]) {
   const reasons: Record<string, number> = {};
   const retryable = { now: 0, later: 0, never: 0 };
   let total = 0;
+  let unconfirmed = 0;
   for (const { reason, n } of byReason) {
     const code =
       reason && (FAILURE_REASONS as readonly string[]).includes(reason) ? (reason as FailureReason) : 'provider_error';
     reasons[code] = (reasons[code] ?? 0) + n;
     retryable[failureReasons[code].resend] += n;
     total += n;
+    // Reason uncertain is exactly the unconfirmed kind (subtypeOf), so the kept counts can tell it too.
+    if (code === 'uncertain') unconfirmed += n;
   }
   return {
     total,
     byReason: reasons,
     byChannel: byChannel.map((c) => ({ channelId: c.channel_id, name: c.name, type: c.type, count: c.n })),
     retryable,
+    unconfirmed,
   };
 }

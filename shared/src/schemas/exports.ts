@@ -34,6 +34,7 @@ export const FAILED_EXPORT_COLUMNS = [
   { key: 'broadcast', en: 'Broadcast', es: 'Transmisión' },
   { key: 'contactName', en: 'Contact Name', es: 'Nombre del contacto' },
   { key: 'identifier', en: 'Identifier', es: 'Identificador' },
+  { key: 'resendAfter', en: 'Resend After', es: 'Reenviar desde' },
 ] as const satisfies readonly ExportColumn[];
 export type FailedExportKey = (typeof FAILED_EXPORT_COLUMNS)[number]['key'];
 
@@ -52,12 +53,26 @@ export type ContactExportKey = (typeof CONTACT_EXPORT_COLUMNS)[number]['key'];
 /** Tags in one cell are joined with this. */
 export const EXPORT_TAG_SEPARATOR = ', ';
 
-/** The words of the Resend column (re-sending can help now, after a wait, or not). */
+/**
+ * The words of the Resend column: re-sending can help now, after a wait, or not; unconfirmed messages
+ * only when asked for, once their wait for a delivery report is over (Resend After).
+ */
 export const EXPORT_RESEND_LABELS = {
   now: { es: 'ahora', en: 'now' },
   later: { es: 'más tarde', en: 'later' },
   never: { es: 'no', en: 'never' },
-} as const satisfies Record<'now' | 'later' | 'never', Localized>;
+  onRequest: { es: 'solo si lo pide', en: 'on request' },
+} as const satisfies Record<'now' | 'later' | 'never' | 'onRequest', Localized>;
+
+/** The words of the Sender Type, Type, Content Type and Subtype columns, in the file's language. */
+export const EXPORT_VALUE_LABELS = {
+  broadcast: { es: 'transmisión', en: 'broadcast' },
+  text: { es: 'texto', en: 'text' },
+  template: { es: 'plantilla', en: 'template' },
+  failed: { es: 'fallido', en: 'failed' },
+  excluded: { es: 'excluido', en: 'excluded' },
+  unconfirmed: { es: 'sin confirmar', en: 'unconfirmed' },
+} as const satisfies Record<string, Localized>;
 
 /** The key of a header written in either language, or undefined ("Fecha y hora" → dateTime). */
 export function exportColumnKey<K extends string>(columns: readonly ExportColumn<K>[], header: string): K | undefined {

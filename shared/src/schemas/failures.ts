@@ -1,6 +1,23 @@
 import { z } from 'zod';
 import { FAILURE_REASONS } from '../failure-reasons';
+import type { Localized } from '../i18n';
 import { IdSchema, TimestampSchema } from './common';
+
+/**
+ * The kinds of row in the log: failed at the provider (or by Rebound before sending), left out before
+ * sending, or unconfirmed (the request may have reached the provider and nothing says whether it arrived).
+ */
+export const FAILURE_SUBTYPES = ['failed', 'excluded', 'unconfirmed'] as const;
+export type FailureSubtype = (typeof FAILURE_SUBTYPES)[number];
+
+/** What `from`/`to` refuse, in both languages (the API's validation details follow the request's). */
+export const DAY_OR_TIME_MESSAGE: Localized = {
+  en: 'Use a day such as 2026-12-01 or an ISO 8601 time such as 2026-12-01T09:00:00-03:00',
+  es: 'Use un día como 2026-12-01 o una fecha y hora ISO 8601 como 2026-12-01T09:00:00-03:00',
+};
+
+/** A calendar day (the whole day in the workspace's time zone) or an exact time with its offset. */
+const dayOrTime = z.union([z.iso.date(), z.iso.datetime({ offset: true })], { error: DAY_OR_TIME_MESSAGE.en });
 
 const broadcastIds = z
   .union([IdSchema, z.array(IdSchema).max(100)])
@@ -10,11 +27,21 @@ const broadcastIds = z
 /** Filters shared by the log, the summary and the CSV export. */
 export const FailureFiltersSchema = z.object({
   broadcastId: broadcastIds.optional(),
-  from: z.iso.datetime({ offset: true }).optional().meta({ description: 'Failures at or after this time.' }),
-  to: z.iso.datetime({ offset: true }).optional().meta({ description: 'Failures before this time.' }),
+  from: dayOrTime.optional().meta({
+    description:
+      "Failures at or after this time; a day alone (2026-12-01) starts at midnight in the workspace's time zone.",
+  }),
+  to: dayOrTime.optional().meta({
+    description:
+      "Failures before this time; a day alone (2026-12-01) includes that whole day in the workspace's time zone.",
+  }),
   channelId: IdSchema.optional(),
   contactId: IdSchema.optional().meta({ description: "One contact's failed messages (a contact page)." }),
   reason: z.enum(FAILURE_REASONS).optional(),
+  subtype: z
+    .enum(FAILURE_SUBTYPES)
+    .optional()
+    .meta({ description: 'unconfirmed: sent, but no answer or delivery report says whether it arrived.' }),
   q: z
     .string()
     .trim()
@@ -40,12 +67,27 @@ export const FailedMessageSchema = z.object({
     identifier: z.string().nullable(),
   }),
   contentType: z.enum(['text', 'template']),
-  content: z.string(),
+  content: z
+    .string()
+    .meta({ description: 'What was sent: the text, or the template as name [language] (parameters).' }),
+  template: z
+    .object({ name: z.string(), language: z.string(), parameters: z.array(z.string()) })
+    .nullable()
+    .meta({ description: 'The WhatsApp template sent, when the message went out as one.' }),
   channel: z.object({ id: z.number().int(), type: z.string(), name: z.string() }),
   type: z.literal('broadcast'),
-  subtype: z.enum(['failed', 'excluded']).meta({ description: 'excluded: left out before sending.' }),
-  providerCode: z.string().nullable(),
-  providerMessage: z.string().nullable(),
+  subtype: z.enum(FAILURE_SUBTYPES).meta({
+    description:
+      'failed: not delivered; excluded: left out before sending; unconfirmed: the request may have reached the provider, but no answer or delivery report says so.',
+  }),
+  providerCode: z
+    .string()
+    .nullable()
+    .meta({ description: "The provider's own code; null when Rebound decided the failure itself." }),
+  providerMessage: z
+    .string()
+    .nullable()
+    .meta({ description: "The provider's words as it wrote them; null when there are none (see reason)." }),
   reason: z.object({
     code: z.enum(FAILURE_REASONS),
     title: z.string(),
@@ -54,7 +96,8 @@ export const FailedMessageSchema = z.object({
     resend: z.enum(['now', 'later', 'never']),
   }),
   retryAfter: TimestampSchema.nullable().meta({
-    description: 'When a re-send could succeed (quota frees, provider wait).',
+    description:
+      'When a re-send could succeed (quota frees, provider wait); for an unconfirmed message, when its wait for a delivery report ends.',
   }),
 });
 export type FailedMessage = z.infer<typeof FailedMessageSchema>;
@@ -71,5 +114,9 @@ export const FailureSummarySchema = z.object({
     z.object({ channelId: z.number().int(), name: z.string(), type: z.string(), count: z.number().int() }),
   ),
   retryable: z.object({ now: z.number().int(), later: z.number().int(), never: z.number().int() }),
+  unconfirmed: z.number().int().meta({
+    description:
+      'Of total, how many are unconfirmed: sent, but no answer or delivery report says whether they arrived.',
+  }),
 });
 export type FailureSummary = z.infer<typeof FailureSummarySchema>;

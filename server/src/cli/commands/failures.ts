@@ -37,10 +37,11 @@ const FILTER_FLAGS = {
   to: '--to',
   channelId: '--channel',
   reason: '--reason',
+  subtype: '--subtype',
 };
 const FILTER_HINTS = {
-  from: 'an ISO 8601 time such as 2026-11-25T00:00:00Z',
-  to: 'an ISO 8601 time such as 2026-11-26T00:00:00Z',
+  from: "a day such as 2026-11-25 (from its midnight in the workspace's time zone) or an ISO 8601 time",
+  to: "a day such as 2026-11-25 (that whole day, in the workspace's time zone) or an ISO 8601 time",
 };
 
 /** Words for "can a re-send help" in the CLI's English. */
@@ -53,6 +54,7 @@ interface ExportOptions {
   to?: string;
   channel?: string;
   reason?: string;
+  subtype?: string;
   out?: string;
   language?: string;
   bom?: boolean;
@@ -73,16 +75,24 @@ export function registerFailures(program: Command): void {
     .description('Export failed messages as CSV, with the columns and order of the API export (newest first)')
     .requiredOption('--workspace <id>', 'workspace id')
     .option('--broadcast <id>', 'only this broadcast (repeat for several)', collect)
-    .option('--from <time>', 'failures at or after this ISO 8601 time')
-    .option('--to <time>', 'failures before this ISO 8601 time')
+    .option(
+      '--from <day|time>',
+      "failures from this day (2026-11-25, in the workspace's time zone) or at or after this ISO 8601 time",
+    )
+    .option(
+      '--to <day|time>',
+      "failures up to and including this day (in the workspace's time zone), or before this ISO 8601 time",
+    )
     .option('--channel <id>', 'only this channel')
     .option('--reason <code>', 'only this failure reason, e.g. quota_reached')
+    .option('--subtype <kind>', 'only failed, excluded or unconfirmed (sent, no answer or delivery report)')
     .option('--out <file>', 'write the CSV to this file (default: standard output)')
     .option('--language <language>', 'headers and reason titles: es or en (default: the workspace language)')
     .option('--bom', 'start with a UTF-8 byte order mark, so Excel reads the accents')
     .addHelpText(
       'after',
-      '\nExample:\n  rebound failures export --workspace 1 --broadcast 42 --language es --bom --out failed-42.csv',
+      '\nExamples:\n  rebound failures export --workspace 1 --broadcast 42 --language es --bom --out failed-42.csv\n' +
+        '  rebound failures export --workspace 1 --from 2026-11-25 --to 2026-11-25 --out failed-25.csv',
     )
     .action(async (opts: ExportOptions) => {
       const workspaceId = parseId(opts.workspace, '--workspace');
@@ -95,24 +105,28 @@ export function registerFailures(program: Command): void {
           to: opts.to,
           channelId: opts.channel,
           reason: opts.reason,
+          subtype: opts.subtype,
         },
         FILTER_FLAGS,
         FILTER_HINTS,
       );
-      const [{ csvStream, failedExportRow }, { allFailedMessages, failureSummary }] = await Promise.all([
-        import('../../csv/export'),
-        import('../../services/failures'),
-      ]);
+      const [{ csvStream, failedExportRow }, { allFailedMessages, failureSummary }, { unconfirmedWindowMs }] =
+        await Promise.all([
+          import('../../csv/export'),
+          import('../../services/failures'),
+          import('../../lib/unconfirmed'),
+        ]);
       await withDatabase(async (db, where) => {
         const workspace = await findWorkspace(db, workspaceId, where);
         const lang: Language = language ?? workspace.language;
         const { total } = await failureSummary(db, workspaceId, filters);
         const bar = new ProgressBar({ label: 'Exporting', unit: 'rows', total });
         let written = 0;
+        const windowMs = unconfirmedWindowMs();
         // The export's own pieces (failedMessagesCsv's body), with a count of the rows handed on.
         async function* pages() {
           for await (const rows of allFailedMessages(db, workspaceId, filters, 1000)) {
-            yield rows.map((row) => failedExportRow(row, lang));
+            yield rows.map((row) => failedExportRow(row, lang, windowMs));
             written += rows.length;
             bar.update(written);
           }
@@ -187,6 +201,7 @@ export function registerFailures(program: Command): void {
           language: report.language,
           total: summary.total,
           retryable: summary.retryable,
+          unconfirmed: summary.unconfirmed,
           reasons,
         });
         return;
@@ -218,6 +233,10 @@ export function registerFailures(program: Command): void {
         `${number(summary.total)} not sent: a re-send can help ${number(helps)} (${number(summary.retryable.now)} now, ` +
           `${number(summary.retryable.later)} after a wait), not ${number(summary.retryable.never)}.`,
       );
+      if (summary.unconfirmed > 0)
+        out(
+          `${number(summary.unconfirmed)} unconfirmed: sent, but no answer or delivery report says whether they arrived.`,
+        );
       if (helps > 0) out(`Tag and re-send them: rebound resend ${broadcast.id} --workspace ${workspaceId}`);
     });
 }

@@ -18,8 +18,12 @@ export const exportFailedMessages = createRoute({
   description:
     'The reference columns in their order (Date Time, Sender ID, Sender Type, Contact ID, Message ID, Content Type, ' +
     'Content, Channel ID, Type, Subtype, Error), then Reason Code, Reason, Resend, Provider Code, Broadcast, ' +
-    'Contact Name and Identifier. Headers in Spanish with `Accept-Language: es`. The same filters as the log; ' +
-    '`bom=true` for Excel. Cells that a spreadsheet would run as a formula start with a single quote. Streamed.',
+    'Contact Name, Identifier and Resend After (when a re-send may go; for unconfirmed messages, once their wait ' +
+    'for a delivery report is over). Headers and every word Rebound writes in Spanish with `Accept-Language: es` ' +
+    "(Subtype: fallido, excluido, sin confirmar); Error is the provider's own words when it gave some, else the " +
+    'reason; Provider Code is empty when Rebound decided the failure. The same filters as the log (`from`/`to` may ' +
+    "be days: whole days in the workspace's time zone); `bom=true` for Excel. Cells that a spreadsheet would run " +
+    'as a formula start with a single quote. Streamed.',
   security: bearer,
   middleware: [requirePermission('failures:read')] as const,
   request: { query: FailedExportQuerySchema },

@@ -16,7 +16,7 @@ export const listFailedMessages = createRoute({
   tags,
   summary: 'The failed-message log, newest first',
   description:
-    'Every recipient that did not get a broadcast: failed at the provider, or left out before sending (no identifier, invalid identifier, duplicate). Filter by broadcast (repeat broadcastId), time, channel, reason or text.',
+    "Every recipient that did not get a broadcast: failed (at the provider, or stopped by Rebound before sending: daily limit, 24 h window, opt-out), left out before sending (no identifier, invalid identifier, duplicate), or unconfirmed (the request may have reached the provider, but no answer or delivery report says whether it arrived; `retryAfter` says when a re-send may go to it). Filter by broadcast (repeat broadcastId), time (`from`/`to`: a day such as 2026-12-01 is that whole day in the workspace's time zone), channel, reason, kind (`subtype`) or text. `providerCode` and `providerMessage` are only ever the provider's own; Rebound's reasons are in `reason`, in the request's language.",
   security: bearer,
   middleware: [requirePermission('failures:read')] as const,
   request: { query: FailedMessagesQuerySchema },
@@ -28,6 +28,8 @@ export const failureSummary = createRoute({
   path: '/failed-messages/summary',
   tags,
   summary: 'Failed messages counted by reason and channel, and how many a re-send can help now, later or never',
+  description:
+    'The same filters as the log. `unconfirmed` counts the messages that may have reached the provider with no answer or delivery report since (also in `byReason.uncertain`).',
   security: bearer,
   middleware: [requirePermission('failures:read')] as const,
   request: { query: FailureFiltersSchema },

@@ -1,4 +1,5 @@
 import { createRouter } from '../../lib/create-app';
+import { unconfirmedWindowMs } from '../../lib/unconfirmed';
 import { failedMessagePage, failureSummary, toFailedMessage } from '../../services/failures';
 import * as routes from './failed-messages.routes';
 
@@ -8,9 +9,11 @@ export const failedMessagesRouter = createRouter()
   })
   .openapi(routes.listFailedMessages, async (c) => {
     const { cursor, limit, ...filters } = c.req.valid('query');
-    const page = await failedMessagePage(c.var.db, c.var.auth.workspaceId, filters, { cursor, limit });
+    const language = c.var.language;
+    const page = await failedMessagePage(c.var.db, c.var.auth.workspaceId, filters, { cursor, limit, language });
+    const windowMs = unconfirmedWindowMs();
     return c.json(
-      { data: page.rows.map((row) => toFailedMessage(row, c.var.language)), nextCursor: page.nextCursor },
+      { data: page.rows.map((row) => toFailedMessage(row, language, windowMs)), nextCursor: page.nextCursor },
       200,
     );
   });

@@ -1,0 +1,104 @@
+/**
+ * A refused request says what is wrong in the request's language: the 422's details, not only its
+ * message, follow Accept-Language (or the workspace's language without one), for query parameters,
+ * JSON bodies (validated by the route or read as an optional body) and checks of our own (the cursor).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer, type TestWorkspace } from './helpers';
+
+let server: TestServer;
+let ws: TestWorkspace;
+let broadcastId: number;
+
+async function details(method: string, path: string, language: 'es' | 'en' | undefined, body?: unknown) {
+  const res = await server.request(method, path, {
+    token: ws.tokens.manager,
+    ...(language && { language }),
+    ...(body !== undefined && { body }),
+  });
+  expect(res.status, res.text).toBe(422);
+  expect(res.body.error.code).toBe('validation_failed');
+  return res.body.error.details as { path: string; message: string }[];
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  ws = await server.workspace('Validación', 'AR');
+  const post = async (path: string, body: unknown) => {
+    const res = await server.request('POST', path, { token: ws.tokens.manager, body });
+    if (res.status >= 300) throw new Error(`${path} → ${res.status} ${res.text}`);
+    return res.body;
+  };
+  const channel = await post('/api/v1/channels', { type: 'sandbox', name: 'Pruebas' });
+  const segment = await post('/api/v1/segments', {
+    name: 'Todos',
+    filter: { groups: [{ conditions: [{ type: 'tag', operator: 'hasAnyOf', tags: ['x'] }] }] },
+  });
+  broadcastId = (
+    await post('/api/v1/broadcasts', {
+      name: 'Prueba',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: { text: 'Hola' },
+    })
+  ).id;
+});
+
+describe('validation details in the request language', () => {
+  it('query parameters of the failed log, in Spanish', async () => {
+    expect(await details('GET', '/api/v1/failed-messages?limit=0', 'es')).toEqual([
+      { path: 'query.limit', message: 'Debe ser 1 o más.' },
+    ]);
+    expect(await details('GET', '/api/v1/failed-messages?limit=1000', 'es')).toEqual([
+      { path: 'query.limit', message: 'Debe ser 500 o menos.' },
+    ]);
+    expect(await details('GET', '/api/v1/failed-messages?limit=muchos', 'es')).toEqual([
+      { path: 'query.limit', message: 'Se esperaba un número.' },
+    ]);
+    const [reason] = await details('GET', '/api/v1/failed-messages?reason=mala_suerte', 'es');
+    expect(reason?.path).toBe('query.reason');
+    expect(reason?.message).toMatch(/^Use uno de estos valores: "quota_reached", "throttled", /);
+    expect(await details('GET', '/api/v1/failed-messages?from=ayer', 'es')).toEqual([
+      {
+        path: 'query.from',
+        message: 'Use un día como 2026-12-01 o una fecha y hora ISO 8601 como 2026-12-01T09:00:00-03:00',
+      },
+    ]);
+    expect(await details('GET', '/api/v1/failed-messages?cursor=nada', 'es')).toEqual([
+      { path: 'query.cursor', message: 'No es un cursor de esta API; vuelva a empezar sin él' },
+    ]);
+    expect(await details('GET', '/api/v1/exports/failed-messages.csv?channelId=-3', 'es')).toEqual([
+      { path: 'query.channelId', message: 'Debe ser mayor que 0.' },
+    ]);
+  });
+
+  it('the same requests in English keep English details', async () => {
+    const [limit] = await details('GET', '/api/v1/failed-messages?limit=0', 'en');
+    expect(limit).toEqual({ path: 'query.limit', message: 'Too small: expected number to be >=1' });
+    expect(await details('GET', '/api/v1/failed-messages?cursor=nada', 'en')).toEqual([
+      { path: 'query.cursor', message: 'Not a cursor from this API; start again without it' },
+    ]);
+  });
+
+  it("without Accept-Language, the workspace's language (Spanish here)", async () => {
+    expect(await details('GET', '/api/v1/failed-messages?limit=0', undefined)).toEqual([
+      { path: 'query.limit', message: 'Debe ser 1 o más.' },
+    ]);
+  });
+
+  it('JSON bodies: zod messages and the schemas own, in Spanish', async () => {
+    const contact = await details('POST', '/api/v1/contacts', 'es', { firstName: 7, tags: ['  '] });
+    expect(contact).toEqual(
+      expect.arrayContaining([
+        { path: 'body.firstName', message: 'Se esperaba un texto.' },
+        { path: 'body.tags.0', message: 'Una etiqueta necesita al menos un carácter' },
+      ]),
+    );
+    // An optional body read by the route itself (schedule: empty means now).
+    expect(await details('POST', `/api/v1/broadcasts/${broadcastId}/schedule`, 'es', { at: 'mañana' })).toEqual([
+      { path: 'body.at', message: 'Use una fecha y hora ISO 8601, por ejemplo 2026-12-01T09:00:00-03:00.' },
+    ]);
+    const [english] = await details('POST', `/api/v1/broadcasts/${broadcastId}/schedule`, 'en', { at: 'tomorrow' });
+    expect(english).toEqual({ path: 'body.at', message: 'Invalid ISO datetime' });
+  });
+});
