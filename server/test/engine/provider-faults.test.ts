@@ -252,7 +252,8 @@ describe('provider faults', () => {
             }
             // Retried answers only fail on the last allowed attempt, with the last answer's code.
             expect(m.attempts, at).toBe(MAX_ATTEMPTS);
-            expect(m.provider_message, at).toContain(`gave up after ${MAX_ATTEMPTS} attempts`);
+            // The provider's own words, without text of ours appended (the attempts have their column).
+            expect(m.provider_message ?? '', at).not.toContain('gave up after');
             if (m.provider_code === 'connection') {
               expect(unlogged, at).toBeGreaterThan(0);
               tally.refusedAfterRestart++;
