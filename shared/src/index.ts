@@ -14,6 +14,7 @@ export * from './schemas/events';
 export * from './schemas/exports';
 export * from './schemas/failures';
 export * from './schemas/imports';
+export * from './schemas/messages';
 export * from './schemas/segments';
 export * from './schemas/workspace';
 export * from './time';

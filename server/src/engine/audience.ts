@@ -13,7 +13,6 @@ import {
 } from '@rebound/shared';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { ApiError } from '../lib/errors';
 import { compileSegmentFilter, type SegmentScope } from '../segments/compile';
 import { countedInScopeSql, type QuotaScope } from './limits';
 
@@ -56,13 +55,14 @@ export interface AudienceContext {
 
 /**
  * Who a broadcast goes to: a re-send planned from failed recipients goes to exactly those (its
- * resend_targets); any other broadcast to its segment's contacts.
+ * resend_targets); any other broadcast to its segment's contacts. Undefined when that segment is
+ * missing or deleted (each caller says so its own way).
  */
 export async function audienceSourceOf(
   db: Database,
   broadcast: { id: number; resendOfId: number | null },
   segment: { filter: unknown; deletedAt?: Date | null } | undefined,
-): Promise<AudienceSource> {
+): Promise<AudienceSource | undefined> {
   if (broadcast.resendOfId !== null) {
     const targeted = await db.get<{ n: number }>(
       sql`SELECT count(*) AS n FROM (SELECT 1 FROM resend_targets WHERE broadcast_id = ${broadcast.id} LIMIT 1)`,
@@ -70,7 +70,7 @@ export async function audienceSourceOf(
     if (targeted?.n) return { resendTargetsOf: broadcast.id };
   }
   // Never a default filter: an empty one means every contact.
-  if (!segment || ('deletedAt' in segment && segment.deletedAt)) throw new ApiError(404, 'segment_not_found');
+  if (!segment || segment.deletedAt) return undefined;
   return { filter: SegmentFilterSchema.parse(segment.filter) };
 }
 

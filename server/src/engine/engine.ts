@@ -32,6 +32,7 @@ import type { Database } from '../db/client';
 import { first } from '../db/first';
 import { type BroadcastStatus, broadcasts, channels, messages, segments, workspaces } from '../db/schema';
 import { logError } from '../lib/log';
+import { unconfirmedWindowMs } from '../lib/unconfirmed';
 import { type OptOutRecord, recordOptOuts } from '../services/opt-outs';
 import { audienceSourceOf, freezeAudience, reconcile } from './audience';
 import { assertTransition, finishedStatus, type StateCounts } from './broadcast-state';
@@ -354,7 +355,7 @@ export class BroadcastEngine {
         ? await tx.select().from(segments).where(eq(segments.id, broadcast.segmentId))
         : [];
       // A re-send goes to exactly the failed recipients it was planned for; its segment only labels them.
-      const source = await audienceSourceOf(tx as unknown as Database, broadcast, segment).catch(() => undefined);
+      const source = await audienceSourceOf(tx as unknown as Database, broadcast, segment);
       if (!source) return fail(segment?.deletedAt ? 'broadcast_segment_deleted' : 'segment_not_found');
       const [channel] = await tx.select().from(channels).where(eq(channels.id, broadcast.channelId));
       if (!channel || channel.deletedAt) return fail('broadcast_channel_missing');
@@ -864,6 +865,7 @@ export class BroadcastEngine {
     // the contact is marked opted out on this channel, so later broadcasts leave them out at freeze.
     const optOuts: OptOutRecord[] = [];
     let throttledUntil = 0;
+    const unconfirmedWindow = unconfirmedWindowMs();
     for (const { item, outcome } of outcomes) {
       switch (outcome.kind) {
         case 'accepted':
@@ -876,7 +878,7 @@ export class BroadcastEngine {
             reason,
             code: outcome.providerCode,
             message: outcome.providerMessage,
-            retryAfterAt: earliestUsefulResend(reason, now, now, 0),
+            retryAfterAt: earliestUsefulResend(reason, now, now, unconfirmedWindow),
           });
           if (isOptOutFailure(channel.type, outcome.providerCode, outcome.providerMessage))
             optOuts.push({
@@ -900,7 +902,7 @@ export class BroadcastEngine {
               reason,
               code: outcome.providerCode,
               message: outcome.providerMessage,
-              retryAfterAt: Math.max(now + wait, earliestUsefulResend(reason, now, now, 0) ?? 0) || null,
+              retryAfterAt: Math.max(now + wait, earliestUsefulResend(reason, now, now, unconfirmedWindow) ?? now),
             });
           } else retries.push({ id: item.id, at: now + wait });
           break;

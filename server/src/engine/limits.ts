@@ -81,6 +81,10 @@ function countedInScope(scope: QuotaScope, now: number) {
 
 /** SQL condition: `identifier` (an SQL expression) is already counted in the scope's window. */
 export function countedInScopeSql(scope: QuotaScope, identifier: SQL, now: number): SQL {
+  // One number (the usual case): an equality the ledger's key answers, per audience row.
+  if (scope.channelIds.length === 1)
+    return sql`EXISTS (SELECT 1 FROM quota_ledger q WHERE q.channel_id = ${scope.channelIds[0]}
+      AND q.identifier = ${identifier} AND q.last_sent_at > ${now - DAY_MS})`;
   return sql`EXISTS (SELECT 1 FROM quota_ledger q WHERE q.channel_id IN (SELECT value FROM json_each(${JSON.stringify(scope.channelIds)}))
     AND q.identifier = ${identifier} AND q.last_sent_at > ${now - DAY_MS})`;
 }

@@ -1,4 +1,4 @@
-import { DAY_OR_TIME_MESSAGE, type FieldIssue, type Language, type Localized } from '@rebound/shared';
+import { type FieldIssue, type Language, schemaMessages } from '@rebound/shared';
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { en } from 'zod/locales';
@@ -55,49 +55,8 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return value;
 }
 
-/**
- * Messages the shared schemas set themselves, in English, with their Spanish. A schema's own message
- * is kept (in Spanish when listed here) rather than replaced by a generic one.
- */
-const SCHEMA_MESSAGES = new Map<string, string>(
-  (
-    [
-      DAY_OR_TIME_MESSAGE,
-      { en: 'A tag needs at least one character', es: 'Una etiqueta necesita al menos un carácter' },
-      {
-        en: 'Use 1-64 letters, digits, spaces, "_" or "-"',
-        es: 'Use de 1 a 64 letras, dígitos, espacios, "_" o "-"',
-      },
-      { en: 'At most 100 custom fields', es: 'Como máximo 100 campos personalizados' },
-      {
-        en: 'Say why the opt-out is removed (e.g. how the contact agreed to get messages again)',
-        es: 'Indique por qué quita la baja (por ejemplo, cómo aceptó el contacto volver a recibir mensajes)',
-      },
-      {
-        en: 'Use a contact ID, phone:<number> or email:<address>',
-        es: 'Use un ID de contacto, phone:<número> o email:<dirección>',
-      },
-      { en: 'An event id from this API, or "now"', es: 'Un ID de evento de esta API, o "now"' },
-      {
-        en: 'Use custom.<key> with 1-64 letters, digits, spaces, "_" or "-"',
-        es: 'Use custom.<clave> con 1 a 64 letras, dígitos, espacios, "_" o "-"',
-      },
-      { en: 'Use true or false', es: 'Use true o false' },
-      {
-        en: 'Send the CSV as a file in the "file" field (multipart/form-data)',
-        es: 'Envíe el CSV como archivo en el campo "file" (multipart/form-data)',
-      },
-      {
-        en: 'Not valid JSON: send an object such as {"Celular": "phone"}',
-        es: 'No es un JSON válido: envíe un objeto como {"Celular": "phone"}',
-      },
-      {
-        en: 'Custom fields are written custom.<key>, the key 1-64 letters, digits, spaces, "_" or "-"',
-        es: 'Los campos personalizados se escriben custom.<clave>, con una clave de 1 a 64 letras, dígitos, espacios, "_" o "-"',
-      },
-    ] satisfies Localized[]
-  ).map((message) => [message.en, message.es]),
-);
+/** The schemas' own messages (English, as zod carries them) with their Spanish: one table in shared. */
+const SCHEMA_MESSAGES = new Map<string, string>(Object.values(schemaMessages).map((m) => [m.en, m.es]));
 
 const zodEnglish = en().localeError;
 

@@ -3,7 +3,8 @@
  * report since) waits for a delivery callback before a re-send may go to it: UNCONFIRMED_AFTER_HOURS,
  * 24 by default. Read on each call, so tests and operators can change it without a restart.
  */
-const HOUR_MS = 3_600_000;
+import { HOUR_MS } from '@rebound/shared';
+
 export const DEFAULT_UNCONFIRMED_AFTER_HOURS = 24;
 
 export function unconfirmedWindowMs(env: Record<string, string | undefined> = process.env): number {

@@ -239,9 +239,13 @@ export async function scheduleBroadcast(
     }
     await broadcastableChannel(database, ws.workspaceId, current.channelId);
     const [segment] = current.segmentId
-      ? await tx.select().from(segments).where(eq(segments.id, current.segmentId))
+      ? await tx
+          .select()
+          .from(segments)
+          .where(and(eq(segments.id, current.segmentId), eq(segments.workspaceId, ws.workspaceId)))
       : [];
     const source = await audienceSourceOf(database, current, segment);
+    if (!source) throw new ApiError(404, 'segment_not_found', {}, { id: current.segmentId });
     const where = await audienceWhere(database, ws, source);
     const [count] = await tx.all<{ n: number }>(sql`SELECT count(*) AS n FROM contacts WHERE ${where}`);
     if (when.getTime() > now) await snapshotTargets(database, where, id);
@@ -324,6 +328,7 @@ export async function preflight(
     ? await db.select().from(segments).where(eq(segments.id, broadcast.segmentId))
     : [];
   const source = await audienceSourceOf(db, broadcast, segment);
+  if (!source) throw new ApiError(404, 'segment_not_found', {}, { id: broadcast.segmentId });
   const capability = channelCapabilities[channel.type];
   const scope = await quotaScope(db, channel);
   const counts = await countAudience(db, {

@@ -23,7 +23,7 @@ import {
   workspaceTimeZone,
 } from '@rebound/shared';
 import type { Database } from '../db/client';
-import { capacityAvailableAt, quotaScope, quotaUsage } from '../engine/limits';
+import { capacityAvailableAt, quotaScope } from '../engine/limits';
 import type { AuthContext } from '../lib/env';
 import { ApiError, notFound } from '../lib/errors';
 import { unconfirmedWindowMs } from '../lib/unconfirmed';
@@ -115,7 +115,7 @@ export async function resendFailed(
   const rows = candidates.filter((c) => !(c.reason === 'uncertain' && c.failedAt + unconfirmedWindow > now));
   if (tooSoon.length) {
     skipped.uncertain = (skipped.uncertain ?? 0) + tooSoon.length;
-    const at = Math.min(...tooSoon.map((c) => c.failedAt)) + unconfirmedWindow;
+    const at = tooSoon.reduce((min, c) => Math.min(min, c.failedAt), Number.POSITIVE_INFINITY) + unconfirmedWindow;
     warn('unconfirmed_too_soon', {
       count: numbers.format(tooSoon.length),
       at: formatPlanTime(at, now, zone, language),
@@ -166,7 +166,7 @@ export async function resendFailed(
     reused: false,
     recipients: rows.length,
     plan: request.tagOnly ? [] : plan,
-    summary: request.tagOnly ? '' : summarize(parts, now, zone, language),
+    summary: request.tagOnly ? '' : summarize(plan, now, zone, language),
     warnings,
   };
 }
@@ -178,12 +178,15 @@ function countByReason(rows: store.Candidate[]): Record<string, number> {
 }
 
 /** "3 ahora, 500 mañana 10:21, 12 el jue 3 dic 09:00". */
-function summarize(parts: Part[], now: number, zone: string, language: Language): string {
+function summarize(plan: { at: string; count: number }[], now: number, zone: string, language: Language): string {
   const numbers = new Intl.NumberFormat(language === 'es' ? 'es-AR' : 'en-US');
-  return parts
-    .map((part) => `${numbers.format(part.rows.length)} ${formatPlanTime(part.at, now, zone, language)}`)
+  return plan
+    .map((part) => `${numbers.format(part.count)} ${formatPlanTime(Date.parse(part.at), now, zone, language)}`)
     .join(', ');
 }
+
+/** The latest failure of a group (no spread: a group can hold a million rows). */
+const latestFailure = (group: store.Candidate[]) => group.reduce((max, c) => Math.max(max, c.failedAt), 0);
 
 /** Rounds up to the next minute: a plan reads in minutes, and never earlier than advised. */
 const ceilMinute = (at: number) => Math.ceil(at / 60_000) * 60_000;
@@ -205,12 +208,16 @@ async function planParts(
     ? await quotaScope(db, channel)
     : { limit: null, channelIds: [original.channelId], portfolioId: null };
   const byReason = new Map<FailureReason, store.Candidate[]>();
-  for (const row of rows) byReason.set(row.reason, [...(byReason.get(row.reason) ?? []), row]);
+  for (const row of rows) {
+    const group = byReason.get(row.reason);
+    if (group) group.push(row);
+    else byReason.set(row.reason, [row]);
+  }
 
   if (when !== 'auto' && when !== 'capacity') {
     // One time for everyone: now, or the chosen time; refused where the policy says it cannot help yet.
     let at = now;
-    if (when === 'at' || (when !== 'now' && when !== undefined)) {
+    if (when !== 'now') {
       const raw = when === 'at' ? request.at : when;
       if (!raw) throw new ApiError(422, 'resend_at_required', {}, [{ path: 'body.at', message: 'required' }]);
       at = Date.parse(raw);
@@ -222,7 +229,7 @@ async function planParts(
     }
     const early: { reason: FailureReason; until: number }[] = [];
     for (const [reason, group] of byReason) {
-      const latest = Math.max(...group.map((g) => g.failedAt));
+      const latest = latestFailure(group);
       if (tooEarly(reason, latest, at, unconfirmedWindow))
         early.push({ reason, until: earliestUsefulResend(reason, latest, now, unconfirmedWindow) ?? at });
       else if (resendTiming(reason).kind === 'capacity') {
@@ -258,11 +265,10 @@ async function planParts(
   for (const [reason, group] of byReason) {
     const timing = resendTiming(reason);
     if (timing.kind === 'capacity' && scope.limit !== null) {
-      const usage = await quotaUsage(db, scope, now);
+      // The first wave goes when a full wave fits (at most a day's quota); each next one a day later.
       const first = Math.min(group.length, scope.limit);
       const firstAt = (await capacityAvailableAt(db, scope, first, now)) ?? now + DAY_MS;
-      const room = firstAt <= now ? Math.min(first, usage.remaining ?? first) : first;
-      const waves = quotaWaves(group.length, scope.limit, firstAt, Math.max(1, room));
+      const waves = quotaWaves(group.length, scope.limit, firstAt, first);
       let offset = 0;
       waves.forEach((wave, i) => {
         const why =
@@ -277,7 +283,7 @@ async function planParts(
       continue;
     }
     // A reason whose advice is "never" but that the agent chose explicitly (a number fixed since): now.
-    const latest = Math.max(...group.map((g) => g.failedAt));
+    const latest = latestFailure(group);
     const at = earliestUsefulResend(reason, latest, now, unconfirmedWindow) ?? now;
     add(
       at,
@@ -302,7 +308,13 @@ async function reusedResult(
   language: Language,
 ): Promise<ResendResult> {
   const first = live[0];
-  const numbers = new Intl.NumberFormat(language === 'es' ? 'es-AR' : 'en-US');
+  const plan = live.map((r) => ({
+    broadcastId: r.id,
+    at: r.scheduledAt ?? new Date(now).toISOString(),
+    count: r.count,
+    byReason: r.byReason,
+    why: r.status,
+  }));
   const tagged = await store.taggedCount(db, broadcastId, first?.tag ?? tag);
   return {
     tag: first?.tag ?? tag,
@@ -314,19 +326,8 @@ async function reusedResult(
     scheduledAt: first?.scheduledAt ?? null,
     reused: true,
     recipients: live.reduce((a, r) => a + r.count, 0),
-    plan: live.map((r) => ({
-      broadcastId: r.id,
-      at: r.scheduledAt ?? new Date(now).toISOString(),
-      count: r.count,
-      byReason: r.byReason,
-      why: r.status,
-    })),
-    summary: live
-      .map(
-        (r) =>
-          `${numbers.format(r.count)} ${formatPlanTime(r.scheduledAt ? Date.parse(r.scheduledAt) : now, now, zone, language)}`,
-      )
-      .join(', '),
+    plan,
+    summary: summarize(plan, now, zone, language),
     warnings,
   };
 }

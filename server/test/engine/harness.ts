@@ -113,6 +113,17 @@ export async function harness(): Promise<Harness> {
   };
 }
 
+/** A WhatsApp simulator with the test credentials, stopped with the harness. */
+export async function whatsappSimulator(h: Harness) {
+  const sim = await startWhatsAppSimulator({
+    accessToken: WA.accessToken,
+    phoneNumberId: WA.phoneNumberId,
+    appSecret: WA.appSecret,
+  });
+  h.simulators.push(sim);
+  return sim;
+}
+
 export const S1_TEMPLATE = {
   text: '¡Black Friday!',
   template: { name: 'black_friday', language: 'es_AR', parameters: [] },
@@ -123,12 +134,7 @@ export const S1_TEMPLATE = {
  * a "Black Friday" broadcast to 1,500 contacts, created (not yet scheduled).
  */
 export async function s1Broadcast(h: Harness, channelName = 'WhatsApp') {
-  const sim = await startWhatsAppSimulator({
-    accessToken: WA.accessToken,
-    phoneNumberId: WA.phoneNumberId,
-    appSecret: WA.appSecret,
-  });
-  h.simulators.push(sim);
+  const sim = await whatsappSimulator(h);
   const channel = await h.channel({
     type: 'whatsapp',
     name: channelName,

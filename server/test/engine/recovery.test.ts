@@ -1,8 +1,7 @@
 /** The recovery half on S1: the failed-message log, the summary, and one-click tag and re-send. */
-import { startWhatsAppSimulator } from '@rebound/simulators';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, harness, S1_TEMPLATE, s1Broadcast, WA } from './harness';
+import { type Harness, harness, S1_TEMPLATE, s1Broadcast, WA, whatsappSimulator } from './harness';
 
 let h: Harness;
 let channelId: number;
@@ -172,12 +171,7 @@ describe('tag and re-send (S1)', () => {
 
 describe('what a re-send leaves out', () => {
   it('blocked contacts are left out by default and listed; the agent may choose reasons; tag only; not before it finishes', async () => {
-    const sim = await startWhatsAppSimulator({
-      accessToken: WA.accessToken,
-      phoneNumberId: WA.phoneNumberId,
-      appSecret: WA.appSecret,
-    });
-    h.simulators.push(sim);
+    const sim = await whatsappSimulator(h);
     const channel = await h.channel({
       type: 'whatsapp',
       name: 'WA 2',

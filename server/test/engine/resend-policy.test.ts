@@ -5,13 +5,27 @@
  * without a 24 h window, and a broadcast that fails as a whole says why.
  */
 
-import { startWhatsAppSimulator } from '@rebound/simulators';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { harness, S1_TEMPLATE, WA } from './harness';
+import { harness, S1_TEMPLATE, WA, whatsappSimulator } from './harness';
 
 const h = await harness();
 const HOUR = 3_600_000;
+
+/** A broadcast of `content` to the contacts tagged `tag`, created (not scheduled). */
+async function broadcastTo(name: string, channelId: number, tag: string, content: Record<string, unknown>) {
+  const segment = await h.segment(name, tag);
+  return h.broadcast({ name, channelId, segmentId: segment.id, content });
+}
+
+/** Schedules a broadcast now and runs the engine until nothing is due. */
+async function sendNow(id: number, options: { maxAttempts?: number } = {}) {
+  await h.schedule(id);
+  await h.engine(options).runUntilIdle();
+}
+
+/** A re-send time `hours` from now, as the API takes it. */
+const inHours = (hours: number) => new Date(Date.now() + hours * HOUR).toISOString();
 
 async function resend(id: number, body: unknown, language: 'es' | 'en' = 'es', token = h.ws.tokens.agent) {
   return h.server.request('POST', `/api/v1/broadcasts/${id}/resend`, { token, body, language });
@@ -23,12 +37,7 @@ describe('a mixed-reason broadcast', () => {
   let earlier = 0;
 
   it('sends, and fails for four reasons with four different useful times', async () => {
-    const sim = await startWhatsAppSimulator({
-      accessToken: WA.accessToken,
-      phoneNumberId: WA.phoneNumberId,
-      appSecret: WA.appSecret,
-    });
-    h.simulators.push(sim);
+    const sim = await whatsappSimulator(h);
     // A quota of 12, 4 of it used 20 h ago by other people: of 12 contacts 8 go and 4 fail with the
     // quota (room again in about 4 h); of the 8 sent, the simulator fails 2 with 131049 (marketing
     // limit per person), 1 with 131000 (provider error), 1 with 131026 (not on WhatsApp).
@@ -50,11 +59,9 @@ describe('a mixed-reason broadcast', () => {
     sim.script('5491150000001', { kind: 'fail', code: '131049' });
     sim.script('5491150000002', { kind: 'fail', code: '131000' });
     sim.script('5491150000003', { kind: 'fail', code: '131026' });
-    const segment = await h.segment('Mixed', 'mixed');
-    const b = await h.broadcast({ name: 'Mixta', channelId, segmentId: segment.id, content: S1_TEMPLATE });
+    const b = await broadcastTo('Mixta', channelId, 'mixed', S1_TEMPLATE);
     broadcastId = b.id;
-    await h.schedule(b.id);
-    await h.engine({ maxAttempts: 1 }).runUntilIdle();
+    await sendNow(b.id, { maxAttempts: 1 });
     expect((await h.get(b.id)).failedByReason).toEqual({
       quota_reached: 4,
       recipient_limit: 2,
@@ -78,7 +85,7 @@ describe('a mixed-reason broadcast', () => {
   });
 
   it('an "at" in the past, or "at" without a time, is refused with 422', async () => {
-    const past = await resend(broadcastId, { when: new Date(Date.now() - HOUR).toISOString() }, 'en');
+    const past = await resend(broadcastId, { when: inHours(-1) }, 'en');
     expect(past.status).toBe(422);
     expect(past.body.error.code).toBe('resend_at_past');
     const missing = await resend(broadcastId, { when: 'at' }, 'en');
@@ -136,13 +143,7 @@ describe('exact targets', () => {
     await h.seedContacts(5, 'pocos', { start: 300_000 });
     await h.seedContacts(300, 'clientes vip', { start: 310_000 });
     const managerSegment = await h.segment('Todos los VIP', 'clientes vip');
-    const segment = await h.segment('Pocos', 'pocos');
-    const b = await h.broadcast({
-      name: 'Pocos',
-      channelId: channel.id,
-      segmentId: segment.id,
-      content: { text: 'Hola' },
-    });
+    const b = await broadcastTo('Pocos', channel.id, 'pocos', { text: 'Hola' });
 
     // The pre-flight and the engine agree: 3 fit, 2 do not (a quota counts every new recipient without a window).
     const pre = (
@@ -153,16 +154,11 @@ describe('exact targets', () => {
     ).body;
     expect(pre.quota).toMatchObject({ limit: 3, needed: 5, fits: false, overflow: 2 });
     expect(pre.willSend).toBe(3);
-    await h.schedule(b.id);
-    await h.engine().runUntilIdle();
+    await sendNow(b.id);
     expect((await h.get(b.id)).counts).toEqual({ delivered: 3, failed: 2 });
 
     // The agent names the VIP tag: a unique tag is used and the re-send reaches exactly the 2.
-    const byTag = await resend(b.id, {
-      tag: 'clientes vip',
-      when: 'at',
-      at: new Date(Date.now() + 30 * HOUR).toISOString(),
-    });
+    const byTag = await resend(b.id, { tag: 'clientes vip', when: 'at', at: inHours(30) });
     expect(byTag.status).toBe(200);
     expect(byTag.body.tag).not.toBe('clientes vip');
     expect(byTag.body.warnings.map((w: { code: string }) => w.code)).toContain('tag_changed');
@@ -186,20 +182,9 @@ describe('exact targets', () => {
   it("a tag equal to an existing segment's name does not reuse that segment", async () => {
     const channel = await h.channel({ type: 'sandbox', name: 'Sandbox seg', limits: { dailyQuota: 1 } });
     await h.seedContacts(3, 'trio', { start: 400_000 });
-    const segment = await h.segment('Trío', 'trio');
-    const b = await h.broadcast({
-      name: 'Trío',
-      channelId: channel.id,
-      segmentId: segment.id,
-      content: { text: 'Hola' },
-    });
-    await h.schedule(b.id);
-    await h.engine().runUntilIdle();
-    const res = await resend(b.id, {
-      tag: 'Todos los VIP',
-      when: 'at',
-      at: new Date(Date.now() + 30 * HOUR).toISOString(),
-    });
+    const b = await broadcastTo('Trío', channel.id, 'trio', { text: 'Hola' });
+    await sendNow(b.id);
+    const res = await resend(b.id, { tag: 'Todos los VIP', when: 'at', at: inHours(30) });
     expect(res.status).toBe(200);
     expect(res.body.tag).not.toBe('Todos los VIP');
     expect((await h.get(res.body.broadcastId)).targetCount).toBe(2);
@@ -208,23 +193,11 @@ describe('exact targets', () => {
 
 describe('a broadcast that fails as a whole', () => {
   it("says why in the help page's style when every recipient was outside the 24 h window", async () => {
-    const sim = await startWhatsAppSimulator({
-      accessToken: WA.accessToken,
-      phoneNumberId: WA.phoneNumberId,
-      appSecret: WA.appSecret,
-    });
-    h.simulators.push(sim);
+    const sim = await whatsappSimulator(h);
     const channel = await h.channel({ type: 'whatsapp', name: 'WA text', credentials: WA, baseUrl: sim.baseUrl });
     await h.seedContacts(2, 'ventana', { start: 500_000 });
-    const segment = await h.segment('Ventana', 'ventana');
-    const b = await h.broadcast({
-      name: 'Texto',
-      channelId: channel.id,
-      segmentId: segment.id,
-      content: { text: 'Hola' },
-    });
-    await h.schedule(b.id);
-    await h.engine().runUntilIdle();
+    const b = await broadcastTo('Texto', channel.id, 'ventana', { text: 'Hola' });
+    await sendNow(b.id);
     const failed = await h.get(b.id, 'es');
     expect(failed.status).toBe('failed');
     expect(failed.error).toMatchObject({ code: 'broadcast_all_failed', reason: 'outside_window' });

@@ -2,20 +2,19 @@ import { z } from 'zod';
 import { CHANNEL_TYPES } from '../channels';
 import { OPT_OUT_SOURCES } from '../opt-outs';
 import { IdSchema, PageQuerySchema, pageOf, TimestampSchema } from './common';
+import { schemaMessages } from './messages';
 
 const name = z.string().trim().min(1).max(100);
 /** Spaces around an address are a copy-paste accident, not an error. */
 const email = z.preprocess((value) => (typeof value === 'string' ? value.trim() : value), z.email().max(254));
-const tagName = z.string().trim().min(1, 'A tag needs at least one character').max(100);
+const tagName = z.string().trim().min(1, schemaMessages.tagEmpty.en).max(100);
 
 /** Custom field keys become JSON paths in segment filters, so they stay plain: letters, digits, _ - and spaces. */
-export const CustomFieldKeySchema = z
-  .string()
-  .regex(/^[\p{L}\p{N}_\- ]{1,64}$/u, 'Use 1-64 letters, digits, spaces, "_" or "-"');
+export const CustomFieldKeySchema = z.string().regex(/^[\p{L}\p{N}_\- ]{1,64}$/u, schemaMessages.customKey.en);
 
 export const CustomFieldsSchema = z
   .record(CustomFieldKeySchema, z.union([z.string().max(2000), z.number(), z.boolean(), z.null()]))
-  .refine((fields) => Object.keys(fields).length <= 100, 'At most 100 custom fields')
+  .refine((fields) => Object.keys(fields).length <= 100, schemaMessages.tooManyCustomFields.en)
   .meta({ description: 'Custom fields; values are stored as text. null removes a field.', example: { plan: 'pro' } });
 
 export const ChannelIdentifierSchema = z.object({
@@ -102,15 +101,10 @@ export const ContactDetailSchema = ContactSchema.extend({
 export type ContactDetail = z.infer<typeof ContactDetailSchema>;
 
 export const OptOutRemoveBodySchema = z.object({
-  note: z
-    .string()
-    .trim()
-    .min(1, 'Say why the opt-out is removed (e.g. how the contact agreed to get messages again)')
-    .max(1000)
-    .meta({
-      description: 'Why the opt-out is removed; kept in the audit event.',
-      example: 'El cliente pidió por teléfono volver a recibir promociones (ticket 4411).',
-    }),
+  note: z.string().trim().min(1, schemaMessages.optOutNote.en).max(1000).meta({
+    description: 'Why the opt-out is removed; kept in the audit event.',
+    example: 'El cliente pidió por teléfono volver a recibir promociones (ticket 4411).',
+  }),
 });
 export type OptOutRemoveBody = z.infer<typeof OptOutRemoveBodySchema>;
 
@@ -122,7 +116,7 @@ export const ContactSearchQuerySchema = PageQuerySchema.extend({
 export const ContactRefParamSchema = z.object({
   ref: z
     .string()
-    .regex(/^(\d+|phone:.+|email:.+)$/, 'Use a contact ID, phone:<number> or email:<address>')
+    .regex(/^(\d+|phone:.+|email:.+)$/, schemaMessages.contactRef.en)
     .meta({ param: { name: 'ref', in: 'path' }, example: 'phone:+5491155551234' }),
 });
 

@@ -1,6 +1,7 @@
 /** The event stream: what happened to broadcasts, as server-sent events or pages for polling. */
 import { z } from 'zod';
 import { TimestampSchema } from './common';
+import { schemaMessages } from './messages';
 
 export const EVENT_TYPES = [
   'broadcast.scheduled',
@@ -35,7 +36,7 @@ export type StreamEvent = z.infer<typeof EventSchema>;
 
 const cursor = z
   .string()
-  .regex(/^(\d{1,16}|now)$/, 'An event id from this API, or "now"')
+  .regex(/^(\d{1,16}|now)$/, schemaMessages.eventCursor.en)
   .meta({ description: 'The last event id seen (nextCursor); "now" for only new events; absent for all.' });
 
 export const EventsQuerySchema = z.object({

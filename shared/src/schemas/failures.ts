@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { FAILURE_REASONS } from '../failure-reasons';
-import type { Localized } from '../i18n';
 import { IdSchema, TimestampSchema } from './common';
+import { schemaMessages } from './messages';
 
 /**
  * The kinds of row in the log: failed at the provider (or by Rebound before sending), left out before
@@ -10,14 +10,8 @@ import { IdSchema, TimestampSchema } from './common';
 export const FAILURE_SUBTYPES = ['failed', 'excluded', 'unconfirmed'] as const;
 export type FailureSubtype = (typeof FAILURE_SUBTYPES)[number];
 
-/** What `from`/`to` refuse, in both languages (the API's validation details follow the request's). */
-export const DAY_OR_TIME_MESSAGE: Localized = {
-  en: 'Use a day such as 2026-12-01 or an ISO 8601 time such as 2026-12-01T09:00:00-03:00',
-  es: 'Use un día como 2026-12-01 o una fecha y hora ISO 8601 como 2026-12-01T09:00:00-03:00',
-};
-
 /** A calendar day (the whole day in the workspace's time zone) or an exact time with its offset. */
-const dayOrTime = z.union([z.iso.date(), z.iso.datetime({ offset: true })], { error: DAY_OR_TIME_MESSAGE.en });
+const dayOrTime = z.union([z.iso.date(), z.iso.datetime({ offset: true })], { error: schemaMessages.dayOrTime.en });
 
 const broadcastIds = z
   .union([IdSchema, z.array(IdSchema).max(100)])

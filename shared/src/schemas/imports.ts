@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { format, type Language, type Localized } from '../i18n';
 import { IdSchema, TimestampSchema } from './common';
 import { CONTACT_EXPORT_COLUMNS, FAILED_EXPORT_COLUMNS } from './exports';
+import { schemaMessages } from './messages';
 
 /** respond.io's rules: CSV only, under 20 MB, at least one row, fewer than 200,000 rows. */
 export const IMPORT_LIMITS = {
@@ -46,7 +47,7 @@ export const ImportFieldSchema = z
     z.enum([...IMPORT_STANDARD_FIELDS, 'ignore']),
     z
       .string()
-      .regex(customKeyPattern, 'Use custom.<key> with 1-64 letters, digits, spaces, "_" or "-"')
+      .regex(customKeyPattern, schemaMessages.customColumn.en)
       .transform((value) => value as `custom.${string}`),
   ])
   .meta({ example: 'custom.plan' });
@@ -61,7 +62,7 @@ const flag = (fallback: boolean, description: string) =>
     .trim()
     .toLowerCase()
     .optional()
-    .refine((value) => !value || truthy.has(value) || falsy.has(value), 'Use true or false')
+    .refine((value) => !value || truthy.has(value) || falsy.has(value), schemaMessages.trueOrFalse.en)
     .transform((value) => (value ? truthy.has(value) : fallback))
     .meta({ description: `${description} Default ${fallback}.` });
 
@@ -69,7 +70,7 @@ const flag = (fallback: boolean, description: string) =>
 const optionalChoice = <T extends readonly [string, ...string[]]>(values: T) =>
   z.preprocess((value) => (value === '' ? undefined : value), z.enum(values).optional());
 
-const tagName = z.string().trim().min(1, 'A tag needs at least one character').max(100);
+const tagName = z.string().trim().min(1, schemaMessages.tagEmpty.en).max(100);
 
 /** The smallest shape of an uploaded file both Node's File and the browser's satisfy. */
 export interface ImportUpload {
@@ -86,7 +87,7 @@ const isUpload = (value: unknown): value is ImportUpload =>
 
 export const ImportFormSchema = z.object({
   file: z
-    .custom<ImportUpload>(isUpload, 'Send the CSV as a file in the "file" field (multipart/form-data)')
+    .custom<ImportUpload>(isUpload, schemaMessages.csvFile.en)
     .meta({ type: 'string', format: 'binary', description: 'The CSV file: under 20 MB, at most 200,000 rows.' }),
   mode: optionalChoice(IMPORT_MODES)
     .transform((value) => value ?? 'upsert')
@@ -122,7 +123,7 @@ export const ImportFormSchema = z.object({
       try {
         return JSON.parse(value) as unknown;
       } catch {
-        ctx.addIssue({ code: 'custom', message: 'Not valid JSON: send an object such as {"Celular": "phone"}' });
+        ctx.addIssue({ code: 'custom', message: schemaMessages.mappingJson.en });
         return z.NEVER;
       }
     })

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IdSchema, TimestampSchema } from './common';
 import { CustomFieldKeySchema } from './contacts';
+import { schemaMessages } from './messages';
 
 export const STANDARD_FIELDS = ['firstName', 'lastName', 'phone', 'email', 'language'] as const;
 export const MAX_SEGMENTS_PER_WORKSPACE = 500;
@@ -20,7 +21,7 @@ export const FieldRefSchema = z.union([
     .templateLiteral(['custom.', z.string()])
     .refine(
       (ref) => CustomFieldKeySchema.safeParse(ref.slice('custom.'.length)).success,
-      'Custom fields are written custom.<key>, the key 1-64 letters, digits, spaces, "_" or "-"',
+      schemaMessages.customFieldRef.en,
     ),
 ]);
 

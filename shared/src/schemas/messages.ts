@@ -1,0 +1,45 @@
+/**
+ * The validation messages the shared schemas write themselves, in both languages. Zod carries the
+ * English; the API's validation hook (server/src/lib/body.ts) shows the Spanish from this same table,
+ * so a message changed here changes in both.
+ */
+import type { Localized } from '../i18n';
+
+export const schemaMessages = {
+  dayOrTime: {
+    en: 'Use a day such as 2026-12-01 or an ISO 8601 time such as 2026-12-01T09:00:00-03:00',
+    es: 'Use un día como 2026-12-01 o una fecha y hora ISO 8601 como 2026-12-01T09:00:00-03:00',
+  },
+  tagEmpty: { en: 'A tag needs at least one character', es: 'Una etiqueta necesita al menos un carácter' },
+  customKey: {
+    en: 'Use 1-64 letters, digits, spaces, "_" or "-"',
+    es: 'Use de 1 a 64 letras, dígitos, espacios, "_" o "-"',
+  },
+  tooManyCustomFields: { en: 'At most 100 custom fields', es: 'Como máximo 100 campos personalizados' },
+  optOutNote: {
+    en: 'Say why the opt-out is removed (e.g. how the contact agreed to get messages again)',
+    es: 'Indique por qué quita la baja (por ejemplo, cómo aceptó el contacto volver a recibir mensajes)',
+  },
+  contactRef: {
+    en: 'Use a contact ID, phone:<number> or email:<address>',
+    es: 'Use un ID de contacto, phone:<número> o email:<dirección>',
+  },
+  eventCursor: { en: 'An event id from this API, or "now"', es: 'Un ID de evento de esta API, o "now"' },
+  customColumn: {
+    en: 'Use custom.<key> with 1-64 letters, digits, spaces, "_" or "-"',
+    es: 'Use custom.<clave> con 1 a 64 letras, dígitos, espacios, "_" o "-"',
+  },
+  trueOrFalse: { en: 'Use true or false', es: 'Use true o false' },
+  csvFile: {
+    en: 'Send the CSV as a file in the "file" field (multipart/form-data)',
+    es: 'Envíe el CSV como archivo en el campo "file" (multipart/form-data)',
+  },
+  mappingJson: {
+    en: 'Not valid JSON: send an object such as {"Celular": "phone"}',
+    es: 'No es un JSON válido: envíe un objeto como {"Celular": "phone"}',
+  },
+  customFieldRef: {
+    en: 'Custom fields are written custom.<key>, the key 1-64 letters, digits, spaces, "_" or "-"',
+    es: 'Los campos personalizados se escriben custom.<clave>, con una clave de 1 a 64 letras, dígitos, espacios, "_" o "-"',
+  },
+} as const satisfies Record<string, Localized>;
