@@ -636,12 +636,6 @@ export class BroadcastEngine {
           )}
           ON CONFLICT (channel_id, identifier) DO UPDATE SET last_sent_at = excluded.last_sent_at`);
       }
-      // What goes out is recorded with the recipient, so a late failure shows the template that was sent.
-      const templated = sendable.filter((c) => c.useTemplate).map((c) => c.id);
-      if (templated.length)
-        await tx.run(
-          sql`UPDATE messages SET use_template = 1 WHERE id IN (SELECT value FROM json_each(${JSON.stringify(templated)}))`,
-        );
       if (later.length) {
         for (const { id, at } of later) {
           await tx.run(sql`UPDATE messages SET state = 'queued', lease_owner = NULL, lease_until = NULL,
@@ -857,10 +851,12 @@ export class BroadcastEngine {
     if (outcomes.length === 0) return;
     const now = this.clock();
     // [id, provider message ID, delivered 0/1]: the shape the statement reads, built once.
-    const accepted: [number, string, 0 | 1][] = [];
+    // What went out is written with its outcome (no statement of its own), so a late failure, or an
+    // unconfirmed one, shows the template that was sent.
+    const accepted: [number, string, 0 | 1, 0 | 1][] = [];
     const failures: Failure[] = [];
     const retries: { id: number; at: number }[] = [];
-    const uncertain: { id: number; message: string }[] = [];
+    const uncertain: { id: number; message: string; useTemplate: boolean }[] = [];
     // A send refused because the contact opted out (WhatsApp 131050, Twilio 21610, a blocked bot...):
     // the contact is marked opted out on this channel, so later broadcasts leave them out at freeze.
     const optOuts: OptOutRecord[] = [];
@@ -869,7 +865,7 @@ export class BroadcastEngine {
     for (const { item, outcome } of outcomes) {
       switch (outcome.kind) {
         case 'accepted':
-          accepted.push([item.id, outcome.providerMessageId, outcome.delivered ? 1 : 0]);
+          accepted.push([item.id, outcome.providerMessageId, outcome.delivered ? 1 : 0, item.useTemplate ? 1 : 0]);
           break;
         case 'failed': {
           const reason = classifyProviderFailure(channel.type, outcome.providerCode, outcome.providerMessage);
@@ -879,6 +875,7 @@ export class BroadcastEngine {
             code: outcome.providerCode,
             message: outcome.providerMessage,
             retryAfterAt: earliestUsefulResend(reason, now, now, unconfirmedWindow),
+            useTemplate: item.useTemplate,
           });
           if (isOptOutFailure(channel.type, outcome.providerCode, outcome.providerMessage))
             optOuts.push({
@@ -903,12 +900,13 @@ export class BroadcastEngine {
               code: outcome.providerCode,
               message: outcome.providerMessage,
               retryAfterAt: Math.max(now + wait, earliestUsefulResend(reason, now, now, unconfirmedWindow) ?? now),
+              useTemplate: item.useTemplate,
             });
           } else retries.push({ id: item.id, at: now + wait });
           break;
         }
         case 'uncertain':
-          uncertain.push({ id: item.id, message: outcome.providerMessage });
+          uncertain.push({ id: item.id, message: outcome.providerMessage, useTemplate: item.useTemplate });
           break;
       }
     }
@@ -920,8 +918,9 @@ export class BroadcastEngine {
             provider_message_id = coalesce(messages.provider_message_id, v.pid),
             sent_at = coalesce(messages.sent_at, ${now}),
             delivered_at = CASE WHEN v.delivered = 1 THEN coalesce(messages.delivered_at, ${now}) ELSE messages.delivered_at END,
+            use_template = max(messages.use_template, v.tpl),
             lease_owner = NULL, lease_until = NULL, updated_at = ${now}
-          FROM (SELECT value ->> 0 AS id, value ->> 1 AS pid, value ->> 2 AS delivered FROM json_each(${JSON.stringify(accepted)})) AS v
+          FROM (SELECT value ->> 0 AS id, value ->> 1 AS pid, value ->> 2 AS delivered, value ->> 3 AS tpl FROM json_each(${JSON.stringify(accepted)})) AS v
           WHERE messages.id = v.id`
       : undefined;
     // The usual case, everything accepted, is one statement: atomic on its own, no transaction round trips.
@@ -941,7 +940,7 @@ export class BroadcastEngine {
           if (uncertain.length) {
             for (const u of uncertain) {
               await tx.run(sql`UPDATE messages SET state = 'uncertain', reason = 'uncertain', provider_code = 'timeout',
-            provider_message = ${u.message}, failed_at = ${now}, lease_owner = NULL, lease_until = NULL, updated_at = ${now}
+            provider_message = ${u.message}, failed_at = ${now}, use_template = max(use_template, ${u.useTemplate ? 1 : 0}), lease_owner = NULL, lease_until = NULL, updated_at = ${now}
             WHERE id = ${u.id} AND state = 'sending'`);
             }
           }
@@ -990,7 +989,7 @@ interface Failure {
   code: string | null;
   message: string | null;
   retryAfterAt: number | null;
-  /** What would have been sent, when it was decided before sending (the template outside the window). */
+  /** What was (or would have been) sent: the template outside the window; undefined keeps the row's own. */
   useTemplate?: boolean;
 }
 
