@@ -4,6 +4,7 @@
  * Each provider module only describes its wire format: how a send request looks, and how the
  * provider answers and calls back.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -148,7 +149,10 @@ export interface Faults {
 /** A restart of the simulator: the connections it cut and the requests it dropped unanswered. */
 export interface Restart {
   at: number;
-  /** Connections open at the moment (busy or idle): each may have carried a request not yet read. */
+  /**
+   * Connections open at the moment (busy or idle), counting those the kernel completed but the server
+   * had not accepted yet: each may have carried a request not yet read.
+   */
   connections: number;
   /** Requests read and not yet answered, whose answers were lost. */
   dropped: number;
@@ -281,7 +285,7 @@ export class ProviderSimulator {
   async restart({ downMs = 0 }: { downMs?: number } = {}): Promise<Restart> {
     const restart: Restart = {
       at: Date.now(),
-      connections: this.sockets.size,
+      connections: this.sockets.size + acceptBacklog(Number(new URL(this.baseUrl).port)),
       dropped: this.unanswered.size + this.hanging.size,
     };
     this.restarts.push(restart);
@@ -526,4 +530,24 @@ function uniform(text: string): number {
 /** Providers write phone numbers with or without +; scripts and counts ignore the difference. */
 export function normalizeRecipient(recipient: string): string {
   return recipient.replace(/^\+/, '');
+}
+
+/**
+ * Connections the kernel completed on a listening port that the process has not accepted yet. A busy
+ * process accepts them a few at a time, and the client may already have written its request on them;
+ * closing the server resets them with it. Linux reports the count as a listener's rx_queue in
+ * /proc/net/tcp; elsewhere it is 0.
+ */
+function acceptBacklog(port: number): number {
+  const local = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  try {
+    for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+      const [, address, , state, queues] = line.trim().split(/\s+/);
+      // State 0A is LISTEN; queues is "tx_queue:rx_queue" in hex.
+      if (address?.endsWith(local) && state === '0A') return Number.parseInt(queues?.split(':')[1] ?? '0', 16);
+    }
+  } catch {
+    // No /proc (not Linux): nothing more can be counted.
+  }
+  return 0;
 }
