@@ -5,7 +5,7 @@
  * provider answers and calls back.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 /** What the simulator does with a send request to one recipient. */
@@ -446,12 +446,7 @@ export class ProviderSimulator {
   private async post(callback: Callback): Promise<{ status: number; body: string }> {
     let answer: { status: number; body: string };
     try {
-      const res = await fetch(callback.url, {
-        method: callback.method ?? 'POST',
-        headers: callback.headers,
-        ...(callback.body !== undefined && { body: callback.body }),
-      });
-      answer = { status: res.status, body: await res.text() };
+      answer = await postCallback(callback);
     } catch (error) {
       answer = { status: 0, body: String(error) };
     }
@@ -550,4 +545,27 @@ function acceptBacklog(port: number): number {
     // No /proc (not Linux): nothing more can be counted.
   }
   return 0;
+}
+
+/**
+ * Callbacks go out over a few kept-alive connections, as a provider's webhook sender does: an
+ * unbounded client opens a connection per callback while Rebound is busy, and floods its listener.
+ */
+const callbackAgent = new Agent({ keepAlive: true, maxSockets: 16 });
+
+function postCallback(callback: Callback): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      callback.url,
+      { method: callback.method ?? 'POST', headers: callback.headers, agent: callbackAgent },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(callback.body);
+  });
 }
