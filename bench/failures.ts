@@ -133,10 +133,13 @@ export async function benchResend(): Promise<BenchResult[]> {
     const seconds = (performance.now() - start) / 1000;
     if (result.tagged !== 100_000) throw new Error(`tagged ${result.tagged}`);
 
-    // The one-click default on another 100,000 with five reasons: the policy splits them by useful time.
+    // The one-click default on another 100,000 with five reasons that failed just now: the policy splits
+    // them by useful time (now, in 5 minutes, in 2 hours, in 24 hours). A broadcast's ids step by
+    // BROADCASTS (see seedFailures), hence the division.
     const mixed = broadcastIds[5] as number;
-    await db.run(sql`UPDATE messages SET reason = CASE id % 5 WHEN 0 THEN 'quota_reached' WHEN 1 THEN 'throttled'
-      WHEN 2 THEN 'recipient_limit' WHEN 3 THEN 'unreachable' ELSE 'provider_error' END WHERE broadcast_id = ${mixed}`);
+    await db.run(sql`UPDATE messages SET reason = CASE (id / ${BROADCASTS}) % 5 WHEN 0 THEN 'quota_reached' WHEN 1 THEN 'throttled'
+      WHEN 2 THEN 'recipient_limit' WHEN 3 THEN 'unreachable' ELSE 'provider_error' END, failed_at = ${Date.now()}
+      WHERE broadcast_id = ${mixed}`);
     const planStart = performance.now();
     const plan = await resendFailed(db, { workspaceId: workspace.id, defaultCountry: 'AR' }, mixed, {});
     const planMs = performance.now() - planStart;

@@ -56,32 +56,51 @@ export async function channelOf(db: Database, channelId: number) {
   return row;
 }
 
-/** The failed rows of the chosen reasons not yet in a live re-send, and the rest counted by reason. */
+/**
+ * The failed rows of the chosen reasons not yet in a live re-send, the rest counted by reason, and how
+ * many of the chosen are in a live re-send already: one pass over the broadcast's failures, the
+ * candidates coming back as one JSON value per reason rather than a driver row per recipient.
+ */
 export async function candidates(
   db: Database,
   broadcastId: number,
   reasons: FailureReason[],
 ): Promise<{ candidates: Candidate[]; skipped: Record<string, number>; alreadyPlanned: number }> {
   const chosen = JSON.stringify(reasons);
-  // One JSON value back rather than a driver row per recipient (100,000 rows in a few ms).
-  const row = await db.get<{ rows: string }>(sql`SELECT json_group_array(json_array(m.id, m.contact_id, m.reason,
-      coalesce(m.failed_at, m.updated_at))) AS rows
-    FROM messages m WHERE m.broadcast_id = ${broadcastId} AND ${RESENDABLE} AND m.contact_id IS NOT NULL
-      AND m.reason IN (SELECT value FROM json_each(${chosen})) AND ${notInLiveResend}`);
-  const list = (JSON.parse(row?.rows ?? '[]') as [number, number, FailureReason, number][]).map(
-    ([messageId, contactId, reason, failedAt]) => ({ messageId, contactId, reason, failedAt }),
+  // The first click (no live re-send of this broadcast yet) needs no per-row look-up of earlier targets.
+  const live = await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM broadcasts
+    WHERE resend_of_id = ${broadcastId} AND status != 'cancelled'`);
+  const fresh = live?.n ? notInLiveResend : sql`1`;
+  const groups = await db.all<{
+    kind: 'candidate' | 'planned' | 'skipped';
+    reason: string | null;
+    n: number;
+    rows: string | null;
+  }>(
+    sql`WITH f AS (SELECT m.id, m.contact_id, m.reason, coalesce(m.failed_at, m.updated_at) AS at,
+        CASE WHEN m.contact_id IS NULL OR m.reason IS NULL OR m.reason NOT IN (SELECT value FROM json_each(${chosen}))
+               THEN 'skipped'
+             WHEN ${fresh} THEN 'candidate' ELSE 'planned' END AS kind
+      FROM messages m WHERE m.broadcast_id = ${broadcastId} AND ${RESENDABLE})
+    SELECT kind, reason, count(*) AS n,
+      CASE WHEN kind = 'candidate' THEN json_group_array(json_array(id, contact_id, at)) END AS rows
+    FROM f GROUP BY kind, reason`,
   );
-  const rest = await db.all<{ reason: string | null; n: number }>(sql`SELECT m.reason, count(*) AS n FROM messages m
-    WHERE m.broadcast_id = ${broadcastId} AND ${RESENDABLE}
-      AND (m.reason IS NULL OR m.reason NOT IN (SELECT value FROM json_each(${chosen})) OR m.contact_id IS NULL)
-    GROUP BY m.reason`);
+  const list: Candidate[] = [];
   const skipped: Record<string, number> = {};
-  for (const { reason, n } of rest)
-    skipped[reason ?? 'provider_error'] = (skipped[reason ?? 'provider_error'] ?? 0) + n;
-  const planned = await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM messages m
-    WHERE m.broadcast_id = ${broadcastId} AND ${RESENDABLE} AND m.reason IN (SELECT value FROM json_each(${chosen}))
-      AND NOT ${notInLiveResend}`);
-  return { candidates: list, skipped, alreadyPlanned: planned?.n ?? 0 };
+  let alreadyPlanned = 0;
+  for (const group of groups) {
+    if (group.kind === 'planned') alreadyPlanned += group.n;
+    else if (group.kind === 'skipped') {
+      const reason = group.reason ?? 'provider_error';
+      skipped[reason] = (skipped[reason] ?? 0) + group.n;
+    } else {
+      const reason = group.reason as FailureReason;
+      for (const [messageId, contactId, failedAt] of JSON.parse(group.rows ?? '[]') as [number, number, number][])
+        list.push({ messageId, contactId, reason, failedAt });
+    }
+  }
+  return { candidates: list, skipped, alreadyPlanned };
 }
 
 /** The tag's filter: what the manual path builds ("contact tag has any of <tag>"). */
@@ -178,10 +197,13 @@ export async function writePlan(db: Database, plan: PlanToWrite) {
     const tx = txn as unknown as Database;
     const [tagId] = await ensureTags(tx, workspaceId, [tag]);
     const contactIds = JSON.stringify([...new Set(plan.allRows.map((r) => r.contactId))]);
-    const inserted = await tx.all<{ contact_id: number }>(sql`INSERT OR IGNORE INTO contact_tags (tag_id, contact_id)
-      SELECT ${tagId}, value FROM json_each(${contactIds}) RETURNING contact_id`);
-    const tagged = await taggedCount(tx, original.id, tag);
-    if (plan.parts.length === 0) return { tagged, newlyTagged: inserted.length, segmentId: null, broadcastIds: [] };
+    // rowsAffected rather than RETURNING: a row object per newly tagged contact costs more than the insert.
+    const { rowsAffected: newlyTagged } = await tx.run(sql`INSERT OR IGNORE INTO contact_tags (tag_id, contact_id)
+      SELECT ${tagId}, value FROM json_each(${contactIds})`);
+    // uniqueTag chose a tag no contact outside this broadcast's failures carries: its carriers are the count.
+    const tagged =
+      (await tx.get<{ n: number }>(sql`SELECT count(*) AS n FROM contact_tags WHERE tag_id = ${tagId}`))?.n ?? 0;
+    if (plan.parts.length === 0) return { tagged, newlyTagged, segmentId: null, broadcastIds: [] };
 
     // The manual path's segment, for the record and the help page; the re-sends do not read it.
     const key = tagKey(tag);
@@ -200,13 +222,14 @@ export async function writePlan(db: Database, plan: PlanToWrite) {
       )?.id ??
       null;
 
-    // Two clicks at once: the second finds these rows taken and changes nothing.
-    const ids = JSON.stringify(plan.allRows.map((r) => r.messageId));
-    const taken = await tx.get<{ n: number }>(sql`SELECT count(*) AS n FROM resend_targets t
-      JOIN broadcasts r ON r.id = t.broadcast_id WHERE r.status != 'cancelled'
-        AND t.message_id IN (SELECT value FROM json_each(${ids}))`);
-    if (taken?.n) throw new ApiError(409, 'resend_conflict');
-
+    // Another re-send of this broadcast committed since the candidates were read (two clicks at once)?
+    // Only then must each target be checked against the live ones.
+    const others = await tx.get<{ n: number }>(sql`SELECT count(*) AS n FROM broadcasts
+      WHERE resend_of_id = ${original.id} AND status != 'cancelled'`);
+    const guard = others?.n
+      ? sql`WHERE NOT EXISTS (SELECT 1 FROM resend_targets t JOIN broadcasts r ON r.id = t.broadcast_id
+          WHERE t.message_id = v.value ->> 0 AND r.status != 'cancelled')`
+      : sql``;
     const broadcastIds: number[] = [];
     const total = plan.parts.length;
     for (const [i, part] of plan.parts.entries()) {
@@ -221,8 +244,12 @@ export async function writePlan(db: Database, plan: PlanToWrite) {
         RETURNING id`,
       );
       if (!row) throw new Error('re-send insert returned nothing');
-      await tx.run(sql`INSERT INTO resend_targets (broadcast_id, message_id, contact_id)
-        SELECT ${row.id}, value ->> 0, value ->> 1 FROM json_each(${JSON.stringify(part.rows.map((r) => [r.messageId, r.contactId]))})`);
+      // A row another re-send took meanwhile (two clicks at once) is not taken again: the second
+      // click finds fewer rows than it planned and changes nothing.
+      const { rowsAffected } = await tx.run(sql`INSERT INTO resend_targets (broadcast_id, message_id, contact_id)
+        SELECT ${row.id}, value ->> 0, value ->> 1 FROM json_each(${JSON.stringify(part.rows.map((r) => [r.messageId, r.contactId]))}) AS v
+        ${guard}`);
+      if (rowsAffected !== part.rows.length) throw new ApiError(409, 'resend_conflict');
       broadcastIds.push(row.id);
       await recordEvent(tx, {
         workspaceId,
@@ -247,6 +274,6 @@ export async function writePlan(db: Database, plan: PlanToWrite) {
         at: now,
       });
     }
-    return { tagged, newlyTagged: inserted.length, segmentId, broadcastIds };
+    return { tagged, newlyTagged, segmentId, broadcastIds };
   });
 }

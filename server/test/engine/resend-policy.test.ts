@@ -191,6 +191,28 @@ describe('exact targets', () => {
   });
 });
 
+describe('two clicks at once', () => {
+  it('schedule one re-send: the other click changes nothing', async () => {
+    const channel = await h.channel({ type: 'sandbox', name: 'Sandbox twice', limits: { dailyQuota: 2 } });
+    await h.seedContacts(6, 'doble', { start: 600_000 });
+    const b = await broadcastTo('Doble', channel.id, 'doble', { text: 'Hola' });
+    await sendNow(b.id);
+    const answers = await Promise.all([resend(b.id, {}), resend(b.id, {})]);
+    const statuses = answers.map((a) => a.status).sort();
+    // Either the second saw the first's plan (200, reused) or lost the race (409); never two re-sends.
+    expect(statuses[0]).toBe(200);
+    expect([200, 409]).toContain(statuses[1]);
+    const resends = await h.server.database.db.all<{ n: number; targets: number }>(
+      sql`SELECT count(*) AS n, (SELECT count(*) FROM resend_targets t JOIN broadcasts r ON r.id = t.broadcast_id
+        WHERE r.resend_of_id = ${b.id}) AS targets FROM broadcasts WHERE resend_of_id = ${b.id}`,
+    );
+    // One plan (the quota of 2 splits the 4 into two daily waves), each failed recipient targeted once.
+    const plan = answers.find((a) => a.status === 200)?.body.plan as unknown[];
+    expect(resends[0]).toEqual({ n: plan.length, targets: 4 });
+    expect(plan).toHaveLength(2);
+  });
+});
+
 describe('a broadcast that fails as a whole', () => {
   it("says why in the help page's style when every recipient was outside the 24 h window", async () => {
     const sim = await whatsappSimulator(h);
