@@ -22,11 +22,11 @@ DROP INDEX `messages_failed_reason_idx`;--> statement-breakpoint
 DROP INDEX `messages_failed_broadcast_idx`;--> statement-breakpoint
 DROP INDEX `messages_failed_broadcast_reason_idx`;--> statement-breakpoint
 DROP INDEX `messages_failed_summary_idx`;--> statement-breakpoint
-CREATE INDEX `messages_failed_idx` ON `messages` (`workspace_id`,`failed_at`) WHERE state IN ('failed', 'excluded', 'uncertain');--> statement-breakpoint
-CREATE INDEX `messages_failed_reason_idx` ON `messages` (`workspace_id`,`reason`,`failed_at`) WHERE state IN ('failed', 'excluded', 'uncertain');--> statement-breakpoint
-CREATE INDEX `messages_failed_broadcast_idx` ON `messages` (`broadcast_id`,`failed_at`) WHERE state IN ('failed', 'excluded', 'uncertain');--> statement-breakpoint
-CREATE INDEX `messages_failed_broadcast_reason_idx` ON `messages` (`broadcast_id`,`reason`,`failed_at`) WHERE state IN ('failed', 'excluded', 'uncertain');--> statement-breakpoint
-CREATE INDEX `messages_failed_summary_idx` ON `messages` (`workspace_id`,`channel_id`,`reason`) WHERE state IN ('failed', 'excluded', 'uncertain');--> statement-breakpoint
+CREATE INDEX `messages_failed_idx` ON `messages` (`workspace_id`,`failed_at`) WHERE (state = 'failed' OR state = 'excluded' OR state = 'uncertain');--> statement-breakpoint
+CREATE INDEX `messages_failed_reason_idx` ON `messages` (`workspace_id`,`reason`,`failed_at`) WHERE (state = 'failed' OR state = 'excluded' OR state = 'uncertain');--> statement-breakpoint
+CREATE INDEX `messages_failed_broadcast_idx` ON `messages` (`broadcast_id`,`failed_at`) WHERE (state = 'failed' OR state = 'excluded' OR state = 'uncertain');--> statement-breakpoint
+CREATE INDEX `messages_failed_broadcast_reason_idx` ON `messages` (`broadcast_id`,`reason`,`failed_at`) WHERE (state = 'failed' OR state = 'excluded' OR state = 'uncertain');--> statement-breakpoint
+CREATE INDEX `messages_failed_summary_idx` ON `messages` (`workspace_id`,`channel_id`,`reason`) WHERE (state = 'failed' OR state = 'excluded' OR state = 'uncertain');--> statement-breakpoint
 ALTER TABLE `broadcasts` ADD `error_reason` text;--> statement-breakpoint
 ALTER TABLE `channels` ADD `portfolio_id` integer;--> statement-breakpoint
 ALTER TABLE `opt_outs` ADD `source` text;--> statement-breakpoint
@@ -37,7 +37,7 @@ DROP TRIGGER IF EXISTS `messages_failure_counts_insert`;--> statement-breakpoint
 DROP TRIGGER IF EXISTS `messages_failure_counts_update`;--> statement-breakpoint
 DROP TRIGGER IF EXISTS `messages_failure_counts_delete`;--> statement-breakpoint
 CREATE TRIGGER `messages_failure_counts_insert` AFTER INSERT ON `messages`
-WHEN NEW.state IN ('failed', 'excluded', 'uncertain')
+WHEN (NEW.state = 'failed' OR NEW.state = 'excluded' OR NEW.state = 'uncertain')
 BEGIN
   INSERT INTO failure_counts (workspace_id, broadcast_id, channel_id, reason, n)
   VALUES (NEW.workspace_id, NEW.broadcast_id, NEW.channel_id, coalesce(NEW.reason, ''), 1)
@@ -45,19 +45,19 @@ BEGIN
 END;
 --> statement-breakpoint
 CREATE TRIGGER `messages_failure_counts_update` AFTER UPDATE OF state, reason, channel_id, broadcast_id ON `messages`
-WHEN OLD.state IN ('failed', 'excluded', 'uncertain') OR NEW.state IN ('failed', 'excluded', 'uncertain')
+WHEN (OLD.state = 'failed' OR OLD.state = 'excluded' OR OLD.state = 'uncertain') OR (NEW.state = 'failed' OR NEW.state = 'excluded' OR NEW.state = 'uncertain')
 BEGIN
   UPDATE failure_counts SET n = n - 1
-  WHERE OLD.state IN ('failed', 'excluded', 'uncertain') AND broadcast_id = OLD.broadcast_id AND channel_id = OLD.channel_id
+  WHERE (OLD.state = 'failed' OR OLD.state = 'excluded' OR OLD.state = 'uncertain') AND broadcast_id = OLD.broadcast_id AND channel_id = OLD.channel_id
     AND reason = coalesce(OLD.reason, '');
   INSERT INTO failure_counts (workspace_id, broadcast_id, channel_id, reason, n)
   SELECT NEW.workspace_id, NEW.broadcast_id, NEW.channel_id, coalesce(NEW.reason, ''), 1
-  WHERE NEW.state IN ('failed', 'excluded', 'uncertain')
+  WHERE (NEW.state = 'failed' OR NEW.state = 'excluded' OR NEW.state = 'uncertain')
   ON CONFLICT (broadcast_id, channel_id, reason) DO UPDATE SET n = n + 1;
 END;
 --> statement-breakpoint
 CREATE TRIGGER `messages_failure_counts_delete` AFTER DELETE ON `messages`
-WHEN OLD.state IN ('failed', 'excluded', 'uncertain')
+WHEN (OLD.state = 'failed' OR OLD.state = 'excluded' OR OLD.state = 'uncertain')
 BEGIN
   UPDATE failure_counts SET n = n - 1
   WHERE broadcast_id = OLD.broadcast_id AND channel_id = OLD.channel_id AND reason = coalesce(OLD.reason, '');
@@ -66,4 +66,4 @@ END;
 DELETE FROM `failure_counts`;--> statement-breakpoint
 INSERT INTO failure_counts (workspace_id, broadcast_id, channel_id, reason, n)
 SELECT workspace_id, broadcast_id, channel_id, coalesce(reason, ''), count(*) FROM messages
-WHERE state IN ('failed', 'excluded', 'uncertain') GROUP BY broadcast_id, channel_id, coalesce(reason, '');
+WHERE (state = 'failed' OR state = 'excluded' OR state = 'uncertain') GROUP BY broadcast_id, channel_id, coalesce(reason, '');

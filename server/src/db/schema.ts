@@ -177,9 +177,12 @@ export const segments = sqliteTable(
 
 /**
  * Recipient states the failed-message log shows: failed, left out, and unconfirmed (the request may
- * have reached the provider; no answer or report says so). The partial indexes below cover exactly these.
+ * have reached the provider; no answer or delivery report says so). The partial indexes below cover
+ * exactly these, and queries use this same expression, so the planner sees that they imply it.
+ * Written as ORs, not IN: SQLite evaluates a partial index's condition on every write of a message
+ * row, and a three-value IN list cost that much more than two that it halved the engine's send rate.
  */
-export const LOGGED_STATES_SQL = sql`state IN ('failed', 'excluded', 'uncertain')`;
+export const LOGGED_STATES_SQL = sql`(state = 'failed' OR state = 'excluded' OR state = 'uncertain')`;
 
 // The statuses and recipient states are the API's own (shared/src/schemas/broadcasts.ts).
 export type BroadcastStatus = (typeof BROADCAST_STATUSES)[number];
@@ -287,19 +290,11 @@ export const messages = sqliteTable(
     index('messages_sending_idx').on(t.leaseUntil).where(sql`state = 'sending'`),
     // the failed-message log only reads failed and left-out recipients: newest first, by reason, by
     // broadcast, and counted by channel and reason for the summary,
-    index('messages_failed_idx').on(t.workspaceId, t.failedAt).where(sql`state IN ('failed', 'excluded', 'uncertain')`),
-    index('messages_failed_reason_idx')
-      .on(t.workspaceId, t.reason, t.failedAt)
-      .where(sql`state IN ('failed', 'excluded', 'uncertain')`),
-    index('messages_failed_broadcast_idx')
-      .on(t.broadcastId, t.failedAt)
-      .where(sql`state IN ('failed', 'excluded', 'uncertain')`),
-    index('messages_failed_broadcast_reason_idx')
-      .on(t.broadcastId, t.reason, t.failedAt)
-      .where(sql`state IN ('failed', 'excluded', 'uncertain')`),
-    index('messages_failed_summary_idx')
-      .on(t.workspaceId, t.channelId, t.reason)
-      .where(sql`state IN ('failed', 'excluded', 'uncertain')`),
+    index('messages_failed_idx').on(t.workspaceId, t.failedAt).where(LOGGED_STATES_SQL),
+    index('messages_failed_reason_idx').on(t.workspaceId, t.reason, t.failedAt).where(LOGGED_STATES_SQL),
+    index('messages_failed_broadcast_idx').on(t.broadcastId, t.failedAt).where(LOGGED_STATES_SQL),
+    index('messages_failed_broadcast_reason_idx').on(t.broadcastId, t.reason, t.failedAt).where(LOGGED_STATES_SQL),
+    index('messages_failed_summary_idx').on(t.workspaceId, t.channelId, t.reason).where(LOGGED_STATES_SQL),
     // and counts read one broadcast's rows.
     index('messages_broadcast_idx').on(t.broadcastId),
     index('messages_provider_idx').on(t.channelId, t.providerMessageId),

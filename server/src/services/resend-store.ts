@@ -7,7 +7,7 @@ import type { FailureReason, Language, SegmentFilter } from '@rebound/shared';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { first } from '../db/first';
-import { broadcasts, channels, workspaces } from '../db/schema';
+import { broadcasts, channels, LOGGED_STATES_SQL, workspaces } from '../db/schema';
 import { recordEvent } from '../engine/events';
 import { ApiError } from '../lib/errors';
 import { ensureTags, tagKey } from './tags';
@@ -32,7 +32,7 @@ export interface LiveResend {
 }
 
 /** States whose rows a re-send may take: failed, left out, unconfirmed. */
-const RESENDABLE = sql`m.state IN ('failed', 'excluded', 'uncertain')`;
+const RESENDABLE = LOGGED_STATES_SQL;
 
 /** A row already in a re-send that is not cancelled is never planned again. */
 const notInLiveResend = sql`NOT EXISTS (SELECT 1 FROM resend_targets t JOIN broadcasts r ON r.id = t.broadcast_id
