@@ -61,6 +61,8 @@ interface Row {
 }
 
 let h: Harness;
+/** The refused recipients' identifiers on any provider (phone numbers and Telegram chat IDs). */
+const refusedIds = new Set<string>();
 const providers: Provider[] = [];
 
 beforeAll(async () => {
@@ -139,6 +141,7 @@ beforeAll(async () => {
     sql`SELECT c.phone, ci.identifier AS chat FROM contacts c JOIN contact_identifiers ci ON ci.contact_id = c.id
         AND ci.channel_id = ${tgChannel.id} ORDER BY c.id LIMIT ${REFUSED}`,
   );
+  for (const r of refused) for (const id of [r.phone, r.chat]) refusedIds.add(normalizeRecipient(id));
   for (const p of providers) {
     for (const r of refused) p.sim.script(p.type === 'telegram' ? r.chat : r.phone, { kind: 'fail', code: p.refusal });
   }
@@ -200,6 +203,7 @@ describe('provider faults', () => {
       let cutBeforeRead = 0;
       const tally = {
         refusedForGood: 0,
+        refusedAnswerLost: 0,
         throttledThenTaken: 0,
         gaveUp: 0,
         refusedAfterRestart: 0,
@@ -268,12 +272,20 @@ describe('provider faults', () => {
             break;
           }
           case 'uncertain':
+            // A refused recipient whose one try was cut before the answer (a reset connection, the
+            // restart): honest as uncertain, and never tried again.
+            if (refusedIds.has(normalizeRecipient(m.identifier))) {
+              expect(requests.length, at).toBeLessThanOrEqual(1);
+              tally.refusedAnswerLost++;
+            }
             if (last && !answered(last)) {
               // Read and never answered: a reset, or dropped by the restart. Attempts the log cannot
               // show happen only from the restart on, so one that left no trace came before this request.
               if (last.at < restartAt) expect(unlogged, at).toBe(0);
               if (last.accepted) tally.uncertainTaken++;
               else tally.uncertainNotTaken++;
+              // A refusal for good whose answer the restart or a reset lost: honest as uncertain.
+
               // Where the provider reports delivery, what it took cannot stay uncertain.
               expect(last.accepted && p.reportsDelivery, `taken and reported, still uncertain: ${at}`).toBe(false);
             } else if (m.provider_message?.includes('TIMEOUT')) {
@@ -308,7 +320,10 @@ describe('provider faults', () => {
       expect(kinds.filter((k) => k === 'throttle').length, label('throttled')).toBeGreaterThan(PER_PROVIDER * 0.3);
       expect(kinds.filter((k) => k === 'serverError').length, label('5xx')).toBeGreaterThan(PER_PROVIDER * 0.08);
       expect(kinds.filter((k) => k === 'reset').length, label('resets')).toBeGreaterThan(PER_PROVIDER * 0.02);
-      expect(tally.refusedForGood, label('refused for good')).toBe(REFUSED);
+      // Every refused recipient failed at once with its reason, unless the refusal itself was lost
+      // unanswered (a restart drops what it has in hand): then uncertain, never sent, never retried.
+      expect(tally.refusedForGood + tally.refusedAnswerLost, label('refused for good')).toBe(REFUSED);
+      expect(tally.refusedForGood, label('refused for good, answered')).toBeGreaterThan(0);
       expect(tally.throttledThenTaken, label('throttled, then taken')).toBeGreaterThan(PER_PROVIDER * 0.2);
       expect(tally.gaveUp, label('gave up after the last attempt')).toBeGreaterThan(0);
       expect(p.sim.restarts[0]?.dropped, label('answers lost in the restart')).toBeGreaterThan(0);
