@@ -85,7 +85,7 @@ interface Part {
  */
 export async function resendFailed(
   db: Database,
-  ws: Pick<AuthContext, 'workspaceId' | 'defaultCountry'>,
+  ws: Pick<AuthContext, 'workspaceId' | 'defaultCountry'> & { language?: Language },
   broadcastId: number,
   request: ResendRequest,
   now = Date.now(),
@@ -96,7 +96,10 @@ export async function resendFailed(
     throw new ApiError(409, 'resend_not_finished', { status: original.status });
   }
   const workspace = await store.workspaceOf(db, ws.workspaceId);
-  const language: Language = workspace?.language ?? 'es';
+  // Names stored for everyone (tag, re-send broadcasts) in the workspace's language; what this
+  // answer says (plan, summary, warnings) in the language of whoever asked.
+  const storedLanguage: Language = workspace?.language ?? 'es';
+  const language: Language = ws.language ?? storedLanguage;
   const zone = workspaceTimeZone(workspace?.defaultCountry ?? ws.defaultCountry, workspace?.timeZone);
   const numbers = new Intl.NumberFormat(language === 'es' ? 'es-AR' : 'en-US');
   const warnings: ResendResult['warnings'] = [];
@@ -125,7 +128,7 @@ export async function resendFailed(
   if (unconfirmed) warn('unconfirmed_duplicates', { count: numbers.format(unconfirmed) });
 
   // The tag labels exactly these people: one other contacts already carry is replaced by a unique one.
-  const asked = request.tag ?? defaultResendTag(language, original);
+  const asked = request.tag ?? defaultResendTag(storedLanguage, original);
   const { tag, othersCarrying } = await store.uniqueTag(db, ws.workspaceId, broadcastId, asked);
   if (tag !== asked) warn('tag_changed', { asked, tag, others: numbers.format(othersCarrying) });
 
@@ -143,7 +146,7 @@ export async function resendFailed(
     workspaceId: ws.workspaceId,
     original,
     tag,
-    language,
+    language: storedLanguage,
     parts: request.tagOnly ? [] : parts,
     allRows: rows,
     now,

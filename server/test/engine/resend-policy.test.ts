@@ -234,3 +234,83 @@ describe('a broadcast that fails as a whole', () => {
     ]);
   });
 });
+
+describe('unconfirmed recipients', () => {
+  /**
+   * Three contacts: two whose request the simulator read and never answered (the connection dropped:
+   * it may have reached WhatsApp), one refused with a provider error. Each step gets its own broadcast.
+   */
+  let sim: Awaited<ReturnType<typeof whatsappSimulator>>;
+  let channelId = 0;
+  let start = 9000;
+  /** The two unconfirmed numbers of the latest broadcast. */
+  let last: string[] = [];
+  async function sendWithTwoUnconfirmed(name: string) {
+    sim ??= await whatsappSimulator(h);
+    if (!channelId)
+      channelId = (
+        await h.channel({
+          type: 'whatsapp',
+          name: 'WA unconfirmed',
+          credentials: WA,
+          baseUrl: sim.baseUrl,
+          limits: { dailyQuota: null, messagesPerSecond: 5000 },
+        })
+      ).id;
+    const first = start;
+    const phone = (i: number) => `54911${50_000_000 + first + i}`;
+    sim.script(phone(0), { kind: 'reset' });
+    sim.script(phone(1), { kind: 'reset' });
+    sim.script(phone(2), { kind: 'fail', code: '131000' });
+    await h.seedContacts(3, name, { start });
+    start += 3;
+    const b = await broadcastTo(name, channelId, name, S1_TEMPLATE);
+    await sendNow(b.id, { maxAttempts: 1 });
+    expect((await h.get(b.id)).counts).toEqual({ uncertain: 2, failed: 1 });
+    last = [phone(0), phone(1)];
+    return b.id;
+  }
+  const byReason = (plan: { byReason: Record<string, number> }[]) =>
+    plan.reduce<Record<string, number>>((all, p) => {
+      for (const [reason, n] of Object.entries(p.byReason)) all[reason] = (all[reason] ?? 0) + n;
+      return all;
+    }, {});
+
+  it('the one-click default leaves them out and says how many', async () => {
+    const id = await sendWithTwoUnconfirmed('unconf default');
+    const res = await resend(id, {}, 'en');
+    expect(res.status).toBe(200);
+    expect(res.body.recipients).toBe(1);
+    expect(byReason(res.body.plan)).toEqual({ provider_error: 1 });
+    expect(res.body.skipped).toEqual({ uncertain: 2 });
+  });
+
+  it('asked for before the delivery-report window has passed: still left out, with the time they may go', async () => {
+    const id = await sendWithTwoUnconfirmed('unconf early');
+    const res = await resend(id, { includeUnconfirmed: true }, 'en');
+    expect(res.status).toBe(200);
+    expect(res.body.recipients).toBe(1);
+    expect(byReason(res.body.plan)).toEqual({ provider_error: 1 });
+    const warning = res.body.warnings.find((w: { code: string }) => w.code === 'unconfirmed_too_soon');
+    expect(warning?.message).toContain('2 unconfirmed recipients may still get their delivery report');
+  });
+
+  it('asked for after the window: included, with a warning that some may get it twice, and sent', async () => {
+    const id = await sendWithTwoUnconfirmed('unconf late');
+    // A day and an hour pass with no delivery report for the two.
+    await h.server.database.db.run(
+      sql`UPDATE messages SET failed_at = failed_at - ${25 * HOUR} WHERE broadcast_id = ${id} AND state = 'uncertain'`,
+    );
+    const res = await resend(id, { includeUnconfirmed: true }, 'es');
+    expect(res.status).toBe(200);
+    expect(res.body.recipients).toBe(3);
+    expect(byReason(res.body.plan)).toEqual({ provider_error: 1, uncertain: 2 });
+    const warning = res.body.warnings.find((w: { code: string }) => w.code === 'unconfirmed_duplicates');
+    expect(warning?.message).toMatch(/^2 /);
+    // They really go out again: the provider sees the two numbers once more.
+    sim.reset();
+    await h.engine({ maxAttempts: 1 }).runUntilIdle();
+    const asked = sim.requests.map((r) => r.recipient.replace(/\D/g, ''));
+    for (const phone of last) expect(asked.filter((r) => r === phone)).toHaveLength(1);
+  });
+});

@@ -36,7 +36,10 @@ export const broadcastsRouter = createRouter()
   })
   .openapi(routes.resend, async (c) => {
     const body = await optionalJsonBody(c, routes.resend.request.body.content['application/json'].schema);
-    return c.json(await resendFailed(c.var.db, c.var.auth, c.req.valid('param').id, body), 200);
+    return c.json(
+      await resendFailed(c.var.db, { ...c.var.auth, language: c.var.language }, c.req.valid('param').id, body),
+      200,
+    );
   })
   .openapi(routes.preflight, async (c) => {
     return c.json(await broadcasts.preflight(c.var.db, c.var.auth, c.req.valid('param').id, c.var.language), 200);
