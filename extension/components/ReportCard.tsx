@@ -114,7 +114,8 @@ function ResendBox({ report, language, resend }: Props) {
     translate(language, key, params);
   const helpful = report.reasons.filter((r) => r.resend !== 'never');
   const chosen = useSignal<Set<string>>(new Set(helpful.map((r) => r.code)));
-  const when = useSignal<'default' | 'now' | 'capacity' | 'at'>('default');
+  // The default is the policy's: each reason when a re-send can help (the server plans it).
+  const when = useSignal<'auto' | 'now' | 'at'>('auto');
   const at = useSignal('');
   const progress = resend.progress.value;
 
@@ -130,7 +131,7 @@ function ResendBox({ report, language, resend }: Props) {
   const count = report.reasons.filter((r) => chosen.value.has(r.code)).reduce((sum, r) => sum + r.count, 0);
   const body = (tagOnly: boolean): ResendBody => ({
     ...(chosen.value.size > 0 && { reasons: [...chosen.value] as ResendBody['reasons'] }),
-    ...(when.value === 'now' || when.value === 'capacity' ? { when: when.value } : {}),
+    ...(when.value === 'now' && { when: 'now' as const }),
     ...(when.value === 'at' && at.value ? { when: new Date(at.value).toISOString() } : {}),
     ...(tagOnly && { tagOnly: true }),
   });
@@ -140,6 +141,19 @@ function ResendBox({ report, language, resend }: Props) {
       <div class="rb-section rb-progress" role="status" aria-live="polite" data-testid="resend-progress">
         {progress.phase === 'working' && <p class="rb-working">{t('working')}</p>}
         {progress.phase === 'error' && <p class="rb-error">{progress.message}</p>}
+        {progress.phase === 'error' && progress.code === 'resend_too_early' && progress.body && (
+          <button
+            type="button"
+            class="rb-secondary"
+            onClick={(event) =>
+              trusted(event) &&
+              progress.broadcastId !== undefined &&
+              resend.start(progress.broadcastId, { ...progress.body, force: true })
+            }
+          >
+            {t('forceAction')}
+          </button>
+        )}
         {progress.phase === 'done' && <ResendOutcome progress={progress} language={language} />}
       </div>
     );
@@ -187,7 +201,7 @@ function ResendBox({ report, language, resend }: Props) {
         </fieldset>
         <fieldset>
           <legend>{t('when')}</legend>
-          {(['capacity', 'now', 'at'] as const).map((option) => (
+          {(['auto', 'now', 'at'] as const).map((option) => (
             <label key={option} class="rb-check">
               <input
                 type="radio"
@@ -197,7 +211,7 @@ function ResendBox({ report, language, resend }: Props) {
                   when.value = option;
                 }}
               />
-              {t(option === 'capacity' ? 'whenCapacity' : option === 'now' ? 'whenNow' : 'whenAt')}
+              {t(option === 'auto' ? 'whenAuto' : option === 'now' ? 'whenNow' : 'whenAt')}
             </label>
           ))}
           {when.value === 'at' && (
@@ -227,8 +241,16 @@ function ResendOutcome({
   const { result, resend } = progress;
   const n = (value: number) => formatNumber(language, value);
   const lines: string[] = [];
-  if (result) lines.push(translate(language, 'tagged', { count: n(result.tagged), tag: result.tag }));
-  else if (resend)
+  if (result) {
+    lines.push(
+      result.tagged === 1
+        ? translate(language, 'taggedOne', { tag: result.tag })
+        : translate(language, 'tagged', { count: n(result.tagged), tag: result.tag }),
+    );
+    // The server's plan: what goes now and what waits, and until when ("1 ahora, 500 mañana 10:21").
+    if (result.summary) lines.push(translate(language, 'resendPlan', { summary: result.summary }));
+    for (const warning of result.warnings) lines.push(warning.message);
+  } else if (resend)
     lines.push(
       translate(language, 'alreadyResent', { name: resend.name, status: statusLabel(language, resend.status) }),
     );

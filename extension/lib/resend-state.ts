@@ -11,7 +11,8 @@ export type ResendProgress =
   | { phase: 'idle' }
   | { phase: 'working' }
   | { phase: 'done'; result: ResendResult | null; resend: BroadcastLite | null }
-  | { phase: 'error'; message: string };
+  /** `code` is the server's (e.g. resend_too_early); `body` what was asked, to ask again with `force`. */
+  | { phase: 'error'; message: string; code?: string; broadcastId?: number; body?: ResendBody };
 
 export interface ResendDeps {
   resend(broadcastId: number, body: ResendBody): Promise<ResendResult>;
@@ -64,7 +65,15 @@ export function createResendState(deps: ResendDeps, pollMs = 2_000): ResendState
       try {
         result = await deps.resend(broadcastId, body);
       } catch (error) {
-        if (mine === run) progress.value = { phase: 'error', message: (error as Error).message };
+        const code = (error as { code?: unknown }).code;
+        if (mine === run)
+          progress.value = {
+            phase: 'error',
+            message: (error as Error).message,
+            ...(typeof code === 'string' && { code }),
+            broadcastId,
+            body,
+          };
         return;
       }
       const resend = result.broadcastId === null ? null : await deps.broadcast(result.broadcastId).catch(() => null);

@@ -130,6 +130,8 @@ describe('the extension in Chromium', () => {
     const progress = panel.getByTestId('resend-progress');
     await expect.poll(() => progress.textContent(), { timeout: 10_000 }).toMatch(/500 contactos etiquetados con «/);
     await expect.poll(() => progress.textContent()).toMatch(/Reenvío programado (mañana a las|a las) \d\d:\d\d/);
+    // The server's plan, in words: all 500 wait for the quota to free.
+    await expect.poll(() => progress.textContent()).toMatch(/Plan: 500 (hoy|mañana) \d\d:\d\d\./);
 
     const resends = (await h.server.request('GET', `/api/v1/broadcasts?resendOfId=${s1}`, { token: h.ws.tokens.agent }))
       .body.data;

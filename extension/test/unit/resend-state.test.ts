@@ -70,7 +70,32 @@ describe('one tag and re-send, click to end', () => {
     expect(state.progress.value).toEqual({
       phase: 'error',
       message: 'La difusión todavía se está enviando; reenvíe cuando termine.',
+      broadcastId: 1,
+      body: {},
     });
+  });
+
+  it('a re-send refused as too early keeps the code and what was asked, so the agent can force it', async () => {
+    const asked: unknown[] = [];
+    const state = createResendState({
+      resend: async (_id, body) => {
+        asked.push(body);
+        if (!body.force)
+          throw Object.assign(new Error('Reenviar ahora no sirve todavía para: Cupo diario agotado.'), {
+            code: 'resend_too_early',
+          });
+        return result;
+      },
+      broadcast: async () => resendBroadcast('completed', { sent: 500 }),
+      wait: async () => undefined,
+    });
+    await state.start(1, { when: 'now' });
+    const refused = state.progress.value;
+    expect(refused).toMatchObject({ phase: 'error', code: 'resend_too_early', broadcastId: 1, body: { when: 'now' } });
+    if (refused.phase !== 'error' || !refused.body) throw new Error('no body kept');
+    await state.start(1, { ...refused.body, force: true });
+    expect(asked).toEqual([{ when: 'now' }, { when: 'now', force: true }]);
+    expect(state.progress.value.phase).toBe('done');
   });
 
   it('stops following when the panel closes', async () => {
