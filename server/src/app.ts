@@ -15,6 +15,7 @@ import { failureReasonsRouter } from './routes/failure-reasons';
 import { healthRouter } from './routes/health';
 import { importsRouter } from './routes/imports';
 import { meRouter } from './routes/me';
+import { portfoliosRouter } from './routes/portfolios';
 import { segmentsRouter } from './routes/segments';
 import { createWebhooksRouter } from './routes/webhooks';
 
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps) {
     meRouter,
     contactsRouter,
     channelsRouter,
+    portfoliosRouter,
     segmentsRouter,
     broadcastsRouter,
     failureReasonsRouter,

@@ -57,6 +57,10 @@ export const apiErrors = {
     es: 'No se puede fusionar un contacto consigo mismo.',
     en: 'A contact cannot be merged with itself.',
   },
+  portfolio_channel_not_whatsapp: {
+    es: 'Solo los números de WhatsApp comparten el límite de un portafolio comercial: el canal {channelId} es {type}. Quítelo de la lista.',
+    en: "Only WhatsApp numbers share a business portfolio's limit: channel {channelId} is {type}. Remove it from the list.",
+  },
   opt_out_not_found: {
     es: 'El contacto no tiene una baja registrada en el canal {channelId}: no hay nada que quitar.',
     en: 'The contact has no opt-out on channel {channelId}: there is nothing to remove.',
@@ -229,6 +233,7 @@ export const resourceNames = {
   token: { es: 'el token de API', en: 'API token' },
   broadcast: { es: 'la transmisión', en: 'Broadcast' },
   import: { es: 'la importación', en: 'Import' },
+  portfolio: { es: 'el portafolio comercial', en: 'Business portfolio' },
 } as const satisfies Record<string, Localized>;
 export type ResourceName = keyof typeof resourceNames;
 

@@ -15,6 +15,7 @@ export * from './schemas/exports';
 export * from './schemas/failures';
 export * from './schemas/imports';
 export * from './schemas/messages';
+export * from './schemas/portfolios';
 export * from './schemas/segments';
 export * from './schemas/workspace';
 export * from './time';
