@@ -53,7 +53,7 @@ describe('validation details in the request language', () => {
       { path: 'query.limit', message: 'Debe ser 500 o menos.' },
     ]);
     expect(await details('GET', '/api/v1/failed-messages?limit=muchos', 'es')).toEqual([
-      { path: 'query.limit', message: 'Se esperaba un número.' },
+      { path: 'query.limit', message: 'Use un número entero escrito solo con dígitos, por ejemplo 50' },
     ]);
     const [reason] = await details('GET', '/api/v1/failed-messages?reason=mala_suerte', 'es');
     expect(reason?.path).toBe('query.reason');
@@ -68,7 +68,11 @@ describe('validation details in the request language', () => {
       { path: 'query.cursor', message: 'No es un cursor de esta API; vuelva a empezar sin él' },
     ]);
     expect(await details('GET', '/api/v1/exports/failed-messages.csv?channelId=-3', 'es')).toEqual([
-      { path: 'query.channelId', message: 'Debe ser mayor que 0.' },
+      {
+        path: 'query.channelId',
+        message:
+          'Use un ID escrito solo con dígitos, por ejemplo 42 (sin signo, espacios, ceros a la izquierda ni exponente)',
+      },
     ]);
   });
 

@@ -5,7 +5,7 @@ import { startTestServer, type TestServer, type TestWorkspace } from './helpers'
 let server: TestServer;
 let a: TestWorkspace;
 let b: TestWorkspace;
-const bIds = { contact: 0, channel: 0, segment: 0, token: 0, broadcast: 0, import: 0 };
+const bIds = { contact: 0, channel: 0, segment: 0, token: 0, broadcast: 0, import: 0, portfolio: 0 };
 
 /** Everything workspace B can see of itself, to prove that nothing changed. */
 async function snapshotB() {
@@ -17,6 +17,7 @@ async function snapshotB() {
     broadcasts: await get('/api/v1/broadcasts'),
     tokens: (await get('/api/v1/tokens')).data.map((t: { id: number }) => t.id),
     duplicates: await get('/api/v1/contacts/duplicates'),
+    portfolios: await get('/api/v1/portfolios'),
   };
 }
 
@@ -38,6 +39,7 @@ beforeAll(async () => {
   ).id;
   await post(b.tokens.owner, '/api/v1/contacts', { firstName: 'Dup', email: 'secreto@b.example' });
   bIds.segment = (await post(b.tokens.owner, '/api/v1/segments', { name: 'B segment', filter: { groups: [] } })).id;
+  bIds.portfolio = (await post(b.tokens.owner, '/api/v1/portfolios', { name: 'B portfolio' })).id;
   bIds.token = (await post(b.tokens.owner, '/api/v1/tokens', { name: 'B extra', role: 'agent' })).id;
   bIds.broadcast = (
     await post(b.tokens.owner, '/api/v1/broadcasts', {
@@ -159,6 +161,12 @@ describe('workspace isolation over every route of the OpenAPI document', () => {
       'GET /api/v1/channels/{id}': (id) => ({ path: `/api/v1/channels/${id.channel}` }),
       'PATCH /api/v1/channels/{id}': (id) => ({ path: `/api/v1/channels/${id.channel}`, body: { name: 'Hacked' } }),
       'DELETE /api/v1/channels/{id}': (id) => ({ path: `/api/v1/channels/${id.channel}` }),
+      'GET /api/v1/portfolios/{id}': (id) => ({ path: `/api/v1/portfolios/${id.portfolio}` }),
+      'PATCH /api/v1/portfolios/{id}': (id) => ({
+        path: `/api/v1/portfolios/${id.portfolio}`,
+        body: { tier: 'unlimited' },
+      }),
+      'DELETE /api/v1/portfolios/{id}': (id) => ({ path: `/api/v1/portfolios/${id.portfolio}` }),
       'GET /api/v1/segments/{id}': (id) => ({ path: `/api/v1/segments/${id.segment}` }),
       'PATCH /api/v1/segments/{id}': (id) => ({ path: `/api/v1/segments/${id.segment}`, body: { name: 'Hacked' } }),
       'DELETE /api/v1/segments/{id}': (id) => ({ path: `/api/v1/segments/${id.segment}` }),

@@ -41,9 +41,27 @@ export interface ChannelCapability {
   /** Hours after the contact's last message during which free-form messages are allowed; null if no window. */
   customerServiceWindowHours: number | null;
   defaultLimits: ChannelLimits;
+  /**
+   * The most messages per second a channel of this type may be set to (see MAX_PROVIDER_MESSAGES_PER_SECOND);
+   * a higher figure is refused with 422, never stored.
+   */
+  maxMessagesPerSecond: number;
   /** Credential keys a channel of this type needs before it can send. */
   credentialKeys: readonly string[];
 }
+
+/**
+ * The least messages per second any channel or broadcast may be set to (one message every 100 s); below it
+ * the wait between two messages outgrows any real send and, near zero, the engine's timers.
+ */
+export const MIN_MESSAGES_PER_SECOND = 0.01;
+
+/**
+ * The ceiling for a real provider: ten times the highest throughput any of them publishes (WhatsApp Cloud
+ * API's upgraded 1,000 msg/s; Messenger and Instagram 300, Bird 200, Telegram 30, Vonage 30, a Twilio short
+ * code 100), so negotiated accounts and the local simulators fit while 1e300 cannot get in.
+ */
+const MAX_PROVIDER_MESSAGES_PER_SECOND = 10_000;
 
 const noBroadcast: Localized = {
   es: 'Este canal no admite transmisiones: solo se puede responder a conversaciones abiertas por el contacto.',
@@ -59,6 +77,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     // The reference page's "standard tier" is 1,000 unique recipients a day; Meta's current tiers are
     // 250 / 2,000 / 10,000 / 100,000 / unlimited. Throughput is 80 msg/s by default; pair rate about 1 per 6 s.
     defaultLimits: { dailyQuota: 1000, messagesPerSecond: 80, pairRatePerRecipientSeconds: 6 },
+    maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
     credentialKeys: ['accessToken', 'phoneNumberId', 'appSecret', 'verifyToken'],
   },
   messenger: {
@@ -68,6 +87,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     customerServiceWindowHours: 24,
     // Send API: 300 calls/s per Page for text.
     defaultLimits: { dailyQuota: null, messagesPerSecond: 300, pairRatePerRecipientSeconds: null },
+    maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
     credentialKeys: ['pageAccessToken', 'pageId', 'appSecret', 'verifyToken'],
   },
   telegram: {
@@ -77,6 +97,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     customerServiceWindowHours: null,
     // About 30 msg/s overall and no more than 1 msg/s to one chat.
     defaultLimits: { dailyQuota: null, messagesPerSecond: 30, pairRatePerRecipientSeconds: 1 },
+    maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
     credentialKeys: ['botToken', 'webhookSecret'],
   },
   twilio_sms: {
@@ -86,6 +107,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     customerServiceWindowHours: null,
     // A US/CA long code sends 1 segment/s; short codes and other senders more. Set per channel.
     defaultLimits: { dailyQuota: null, messagesPerSecond: 1, pairRatePerRecipientSeconds: null },
+    maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
     credentialKeys: ['accountSid', 'authToken', 'from'],
   },
   vonage_sms: {
@@ -95,6 +117,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     customerServiceWindowHours: null,
     // 30 API requests/s per API key by default.
     defaultLimits: { dailyQuota: null, messagesPerSecond: 30, pairRatePerRecipientSeconds: null },
+    maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
     credentialKeys: ['apiKey', 'apiSecret', 'from', 'signatureSecret'],
   },
   messagebird_sms: {
@@ -104,6 +127,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     customerServiceWindowHours: null,
     // Bird campaigns send SMS at 200 msg/s by default.
     defaultLimits: { dailyQuota: null, messagesPerSecond: 200, pairRatePerRecipientSeconds: null },
+    maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
     credentialKeys: ['accessKey', 'originator', 'signingKey'],
   },
   instagram: {
@@ -113,6 +137,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     identifier: 'igsid',
     customerServiceWindowHours: 24,
     defaultLimits: { dailyQuota: null, messagesPerSecond: 300, pairRatePerRecipientSeconds: null },
+    maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
     credentialKeys: [],
   },
   webchat: {
@@ -125,6 +150,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     identifier: 'visitor_id',
     customerServiceWindowHours: null,
     defaultLimits: { dailyQuota: null, messagesPerSecond: 50, pairRatePerRecipientSeconds: null },
+    maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
     credentialKeys: [],
   },
   wechat: {
@@ -134,6 +160,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     identifier: 'openid',
     customerServiceWindowHours: 48,
     defaultLimits: { dailyQuota: null, messagesPerSecond: 50, pairRatePerRecipientSeconds: null },
+    maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
     credentialKeys: [],
   },
   email: {
@@ -146,6 +173,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     identifier: 'email',
     customerServiceWindowHours: null,
     defaultLimits: { dailyQuota: null, messagesPerSecond: 10, pairRatePerRecipientSeconds: null },
+    maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
     credentialKeys: [],
   },
   sandbox: {
@@ -154,9 +182,16 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     identifier: 'phone',
     customerServiceWindowHours: null,
     defaultLimits: { dailyQuota: null, messagesPerSecond: 1_000_000, pairRatePerRecipientSeconds: null },
+    // Nothing leaves the process: the benchmark's engine runs are bounded by the database, not the provider.
+    maxMessagesPerSecond: 1_000_000,
     credentialKeys: [],
   },
 };
+
+/** The highest ceiling of any type: the bound for a rate given without its channel's type (a broadcast's). */
+export const MAX_MESSAGES_PER_SECOND = Math.max(
+  ...Object.values(channelCapabilities).map((capability) => capability.maxMessagesPerSecond),
+);
 
 /** Channels whose recipients are addressed by the contact's phone number. */
 export function isPhoneChannel(type: ChannelType): boolean {

@@ -1,4 +1,11 @@
-import { type FieldIssue, type Language, schemaMessages } from '@rebound/shared';
+import {
+  CONTROL_CHARACTER_ISSUE,
+  CONTROL_CHARACTERS_BUT_LINE_BREAKS,
+  type FieldIssue,
+  format,
+  type Language,
+  schemaMessages,
+} from '@rebound/shared';
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { en } from 'zod/locales';
@@ -16,16 +23,60 @@ export async function optionalJsonBody<T extends z.ZodType>(c: Context<AppEnv>, 
       throw new ApiError(400, 'invalid_json');
     }
   }
+  const language = c.var.language ?? 'en';
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    throw new ApiError(
-      422,
-      'validation_failed',
-      {},
-      validationDetails(parsed.error.issues, value, 'body', c.var.language ?? 'en'),
-    );
+    throw new ApiError(422, 'validation_failed', {}, validationDetails(parsed.error.issues, value, 'body', language));
   }
+  refuseControlCharacters(parsed.data, 'body', language);
   return parsed.data;
+}
+
+/**
+ * The net behind the schemas, run on every validated body, query and path: whatever a schema lets through,
+ * no string (nor object key) may hold NUL or another control character but the tab and line breaks that
+ * message text may carry. The schemas refuse those too outside message text (cleanText in shared).
+ */
+export function refuseControlCharacters(value: unknown, root: string, language: Language): void {
+  const details: FieldIssue[] = [];
+  const pending: { value: unknown; path: string[] }[] = [{ value, path: [] }];
+  const check = (text: string, path: string[]) => {
+    if (CONTROL_CHARACTERS_BUT_LINE_BREAKS.test(text))
+      details.push({
+        path: [root, ...path].join('.'),
+        message: controlMessage(path, text, CONTROL_CHARACTERS_BUT_LINE_BREAKS, language),
+      });
+  };
+  // A loop, not recursion: the values are parsed input, as deep as a client made them.
+  for (let index = 0; index < pending.length; index++) {
+    const { value: item, path } = pending[index] as (typeof pending)[number];
+    if (typeof item === 'string') check(item, path);
+    else if (Array.isArray(item)) {
+      for (const [position, entry] of item.entries()) pending.push({ value: entry, path: [...path, String(position)] });
+    } else if (isPlainObject(item))
+      for (const [key, entry] of Object.entries(item)) {
+        check(key, path);
+        pending.push({ value: entry, path: [...path, key] });
+      }
+  }
+  if (details.length) throw new ApiError(422, 'validation_failed', {}, details);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** "Quite los caracteres de control (U+0000) del campo «name»": the field and the characters, as code points. */
+function controlMessage(path: readonly string[], text: unknown, refused: RegExp, language: Language): string {
+  const found = typeof text === 'string' ? text.match(new RegExp(refused.source, 'g')) : null;
+  const chars = [...new Set(found ?? [])]
+    .slice(0, 3)
+    .map((char) => `U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`)
+    .join(', ');
+  const field = path.length ? path.join('.') : language === 'es' ? 'cuerpo' : 'body';
+  return format(schemaMessages.controlCharactersIn[language], { chars: chars || 'U+0000–U+001F, U+007F', field });
 }
 
 type Issue = z.core.$ZodIssue;
@@ -40,10 +91,16 @@ export function validationDetails(
   root: string,
   language: Language,
 ): FieldIssue[] {
-  return issues.map((issue) => ({
-    path: [root, ...issue.path.map(String)].join('.'),
-    message: language === 'en' ? issue.message : spanishMessage(issue, valueAt(input, issue.path)),
-  }));
+  return issues.map((issue) => {
+    const path = issue.path.map(String);
+    const message =
+      issue.code === 'custom' && issue.params?.rule === CONTROL_CHARACTER_ISSUE
+        ? controlMessage(path, valueAt(input, issue.path), new RegExp(String(issue.params.refused)), language)
+        : language === 'en'
+          ? issue.message
+          : spanishMessage(issue, valueAt(input, issue.path));
+    return { path: [root, ...path].join('.'), message };
+  });
 }
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {

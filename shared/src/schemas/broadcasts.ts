@@ -1,12 +1,14 @@
 import { z } from 'zod';
+import { MAX_MESSAGES_PER_SECOND, MIN_MESSAGES_PER_SECOND } from '../channels';
 import { FAILURE_REASONS } from '../failure-reasons';
-import { IdSchema, PageQuerySchema, pageOf, TimestampSchema } from './common';
+import { cleanText, IdSchema, IdTextSchema, messageText, PageQuerySchema, pageOf, TimestampSchema } from './common';
 
 /** WhatsApp template: name, language and body parameters, as Meta's Cloud API takes them. */
 export const WhatsAppTemplateSchema = z.object({
-  name: z.string().min(1).max(512),
-  language: z.string().min(2).max(15).meta({ example: 'es_AR' }),
-  parameters: z.array(z.string().max(1024)).max(20).default([]),
+  name: cleanText().min(1).max(512),
+  language: cleanText().min(2).max(15).meta({ example: 'es_AR' }),
+  // Meta refuses line breaks and tabs in template parameters (132018), so they are plain text here.
+  parameters: z.array(cleanText().max(1024)).max(20).default([]),
 });
 
 export const MESSENGER_TAGS = [
@@ -19,7 +21,7 @@ export const MESSENGER_TAGS = [
 /** What a broadcast sends. Text is always there: it is the preview and the SMS/Telegram body. */
 export const BroadcastContentSchema = z
   .object({
-    text: z.string().trim().min(1).max(4096),
+    text: messageText().trim().min(1).max(4096),
     template: WhatsAppTemplateSchema.optional().meta({ description: 'WhatsApp only: needed outside the 24 h window.' }),
     messengerTag: z
       .enum(MESSENGER_TAGS)
@@ -49,15 +51,15 @@ export const RECIPIENT_STATES = [
   'cancelled',
 ] as const;
 
-const sendRate = z
-  .number()
-  .positive()
-  .max(1_000_000)
-  .nullable()
-  .meta({ description: 'Messages per second for this broadcast; the channel limit still applies.', example: 20 });
+const sendRate = z.number().min(MIN_MESSAGES_PER_SECOND).max(MAX_MESSAGES_PER_SECOND).nullable().meta({
+  description: "Messages per second for this broadcast, at least 0.01; the channel's own limit still applies.",
+  example: 20,
+});
+
+const broadcastName = cleanText().trim().min(1).max(200);
 
 export const BroadcastCreateSchema = z.object({
-  name: z.string().trim().min(1).max(200).meta({ example: 'Black Friday' }),
+  name: broadcastName.meta({ example: 'Black Friday' }),
   channelId: IdSchema,
   segmentId: IdSchema,
   content: BroadcastContentSchema,
@@ -65,7 +67,7 @@ export const BroadcastCreateSchema = z.object({
 });
 
 export const BroadcastUpdateSchema = z.object({
-  name: z.string().trim().min(1).max(200).optional(),
+  name: broadcastName.optional(),
   channelId: IdSchema.optional(),
   segmentId: IdSchema.optional(),
   content: BroadcastContentSchema.optional(),
@@ -113,6 +115,10 @@ export const BroadcastSchema = z.object({
       quotaRemaining: z.number().int().nullable(),
       capacityFreesAt: TimestampSchema.nullable(),
       messagesPerSecond: z.number(),
+      portfolio: z
+        .object({ id: z.number().int(), name: z.string() })
+        .nullable()
+        .meta({ description: 'The WhatsApp business portfolio whose shared limit this is; null: the number’s own.' }),
     })
     .meta({ description: "The channel's limits and their use right now." }),
   createdAt: TimestampSchema,
@@ -121,13 +127,14 @@ export const BroadcastSchema = z.object({
 export type Broadcast = z.infer<typeof BroadcastSchema>;
 
 export const ResendBodySchema = z.object({
-  tag: z.string().trim().min(1).max(100).optional().meta({
+  tag: cleanText().trim().min(1).max(100).optional().meta({
     description:
       'Labels the re-sent contacts; it never selects anyone. Default: "transmisión fallida MMDDYY (#id)" in the workspace language. When other contacts already carry it, a unique variant is used and the answer says so.',
   }),
   reasons: z
     .array(z.enum(FAILURE_REASONS))
     .min(1)
+    .max(FAILURE_REASONS.length)
     .optional()
     .meta({ description: 'Failure reasons to include; default: those a re-send can help (now or later).' }),
   when: z
@@ -175,11 +182,9 @@ export const ResendResultSchema = z.object({
 export type ResendBody = z.input<typeof ResendBodySchema>;
 export type ResendResult = z.infer<typeof ResendResultSchema>;
 
-const broadcastName = z.string().trim().min(1).max(200);
-
 export const BroadcastListQuerySchema = PageQuerySchema.extend({
   status: z.enum(BROADCAST_STATUSES).optional(),
-  resendOfId: IdSchema.optional().meta({ description: 'Only the re-sends of this broadcast.' }),
+  resendOfId: IdTextSchema.optional().meta({ description: 'Only the re-sends of this broadcast.' }),
   name: z
     .union([broadcastName, z.array(broadcastName).max(100)])
     .transform((value) => (Array.isArray(value) ? value : [value]))

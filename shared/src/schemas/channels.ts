@@ -1,47 +1,81 @@
 import { z } from 'zod';
-import { CHANNEL_TYPES } from '../channels';
-import { TimestampSchema } from './common';
+import {
+  CHANNEL_TYPES,
+  type ChannelType,
+  channelCapabilities,
+  MAX_MESSAGES_PER_SECOND,
+  MIN_MESSAGES_PER_SECOND,
+} from '../channels';
+import { cleanText, TimestampSchema, withoutControlCharacters } from './common';
+import { schemaMessages } from './messages';
 
 export const ChannelTypeSchema = z.enum(CHANNEL_TYPES);
+
+/** Messages per second: at least MIN_MESSAGES_PER_SECOND, at most the highest ceiling of any channel type. */
+export const MessagesPerSecondSchema = z.number().min(MIN_MESSAGES_PER_SECOND).max(MAX_MESSAGES_PER_SECOND);
 
 export const ChannelLimitsSchema = z.object({
   dailyQuota: z
     .number()
     .int()
     .positive()
+    .max(100_000_000)
     .nullable()
     .meta({ description: 'Unique recipients per rolling 24 h; null means unlimited.', example: 1000 }),
-  messagesPerSecond: z.number().positive().max(1_000_000).meta({ example: 80 }),
+  messagesPerSecond: MessagesPerSecondSchema.meta({
+    description: "At least 0.01; at most the channel type's ceiling (10,000 for a provider).",
+    example: 80,
+  }),
   pairRatePerRecipientSeconds: z
     .number()
+    .int()
     .positive()
     .max(86_400)
     .nullable()
     .meta({ description: 'Minimum seconds between two messages to one recipient; null for none.', example: 6 }),
 });
 
+/**
+ * A rate above the type's own ceiling, as a too_big issue at limits.messagesPerSecond. The create body
+ * carries the type; a change of limits alone is checked against the stored type with the same function.
+ */
+export function checkRateCeiling(
+  type: ChannelType,
+  messagesPerSecond: number | undefined,
+  ctx: z.RefinementCtx,
+  path: PropertyKey[] = ['limits', 'messagesPerSecond'],
+) {
+  const maximum = channelCapabilities[type].maxMessagesPerSecond;
+  if (messagesPerSecond === undefined || messagesPerSecond <= maximum) return;
+  ctx.addIssue({ code: 'too_big', origin: 'number', maximum, inclusive: true, input: messagesPerSecond, path });
+}
+
 const credentials = z
-  .record(z.string().min(1).max(64), z.string().max(4000))
+  .record(cleanText().min(1).max(64), cleanText().max(4000))
+  .refine((entries) => Object.keys(entries).length <= 20, schemaMessages.tooManyCredentials.en)
   .meta({ description: 'Provider credentials. Write-only: answers list only which keys are set.' });
 
-const baseUrl = z
-  .url({ protocol: /^https?$/ })
-  .max(500)
-  .meta({ description: "The provider API's base URL; leave empty for the provider's real API." });
-
-export const ChannelCreateSchema = z.object({
-  type: ChannelTypeSchema,
-  name: z.string().trim().min(1).max(100),
-  limits: ChannelLimitsSchema.partial()
-    .optional()
-    .meta({ description: 'Defaults come from the channel table for the type.' }),
-  credentials: credentials.optional(),
-  baseUrl: baseUrl.nullable().optional(),
+const baseUrl = withoutControlCharacters(z.url({ protocol: /^https?$/ }).max(500)).meta({
+  description: "The provider API's base URL; leave empty for the provider's real API.",
 });
+
+const channelName = cleanText().trim().min(1).max(100);
+
+export const ChannelCreateSchema = z
+  .object({
+    type: ChannelTypeSchema,
+    name: channelName,
+    limits: ChannelLimitsSchema.partial()
+      .optional()
+      .meta({ description: 'Defaults come from the channel table for the type.' }),
+    credentials: credentials.optional(),
+    baseUrl: baseUrl.nullable().optional(),
+  })
+  .superRefine((channel, ctx) => checkRateCeiling(channel.type, channel.limits?.messagesPerSecond, ctx));
 export type ChannelCreate = z.infer<typeof ChannelCreateSchema>;
 
 export const ChannelUpdateSchema = z.object({
-  name: z.string().trim().min(1).max(100).optional(),
+  name: channelName.optional(),
   limits: ChannelLimitsSchema.partial().optional(),
   credentials: credentials.optional(),
   baseUrl: baseUrl.nullable().optional(),
@@ -57,6 +91,11 @@ export const ChannelSchema = z.object({
   credentialsSet: z.array(z.string()),
   credentialsMissing: z.array(z.string()),
   baseUrl: z.string().nullable(),
+  portfolioId: z
+    .number()
+    .int()
+    .nullable()
+    .meta({ description: 'The WhatsApp business portfolio whose limit this number shares (see /portfolios).' }),
   usage: z
     .object({
       quotaUsed: z.number().int().meta({ description: 'Unique recipients counted in the rolling 24 h window.' }),

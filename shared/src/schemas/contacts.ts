@@ -1,34 +1,57 @@
 import { z } from 'zod';
 import { CHANNEL_TYPES } from '../channels';
 import { OPT_OUT_SOURCES } from '../opt-outs';
-import { IdSchema, PageQuerySchema, pageOf, TimestampSchema } from './common';
+import {
+  CONTROL_CHARACTERS,
+  cleanText,
+  IdSchema,
+  IdTextSchema,
+  messageText,
+  PageQuerySchema,
+  pageOf,
+  TimestampSchema,
+  withoutControlCharacters,
+} from './common';
 import { schemaMessages } from './messages';
 
-const name = z.string().trim().min(1).max(100);
-/** Spaces around an address are a copy-paste accident, not an error. */
-const email = z.preprocess((value) => (typeof value === 'string' ? value.trim() : value), z.email().max(254));
-const tagName = z.string().trim().min(1, schemaMessages.tagEmpty.en).max(100);
+const name = cleanText().trim().min(1).max(100);
+/** Spaces around an address are a copy-paste accident, not an error; control characters are refused, not trimmed. */
+const email = z.preprocess(
+  (value) => (typeof value === 'string' && !CONTROL_CHARACTERS.test(value) ? value.trim() : value),
+  withoutControlCharacters(z.email().max(254)),
+);
+const tagName = cleanText().trim().min(1, schemaMessages.tagEmpty.en).max(100);
+const phone = cleanText().trim().min(1).max(40);
+const language = cleanText().trim().min(2).max(10);
 
 /** Custom field keys become JSON paths in segment filters, so they stay plain: letters, digits, _ - and spaces. */
 export const CustomFieldKeySchema = z.string().regex(/^[\p{L}\p{N}_\- ]{1,64}$/u, schemaMessages.customKey.en);
 
 export const CustomFieldsSchema = z
-  .record(CustomFieldKeySchema, z.union([z.string().max(2000), z.number(), z.boolean(), z.null()]))
+  .record(
+    CustomFieldKeySchema,
+    z.union([
+      cleanText().max(2000),
+      z.number().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
+      z.boolean(),
+      z.null(),
+    ]),
+  )
   .refine((fields) => Object.keys(fields).length <= 100, schemaMessages.tooManyCustomFields.en)
   .meta({ description: 'Custom fields; values are stored as text. null removes a field.', example: { plan: 'pro' } });
 
 export const ChannelIdentifierSchema = z.object({
   channelId: IdSchema,
-  identifier: z.string().trim().min(1).max(200).meta({ example: '6789012345' }),
+  identifier: cleanText().trim().min(1).max(200).meta({ example: '6789012345' }),
 });
 
 export const ContactCreateSchema = z
   .object({
     firstName: name.optional(),
     lastName: name.optional(),
-    phone: z.string().trim().min(1).max(40).optional().meta({ example: '+54 9 11 5555-1234' }),
+    phone: phone.optional().meta({ example: '+54 9 11 5555-1234' }),
     email: email.optional(),
-    language: z.string().trim().min(2).max(10).optional(),
+    language: language.optional(),
     customFields: CustomFieldsSchema.optional(),
     identifiers: z.array(ChannelIdentifierSchema).max(20).optional(),
     tags: z.array(tagName).max(50).optional(),
@@ -42,9 +65,9 @@ export type ContactCreate = z.infer<typeof ContactCreateSchema>;
 export const ContactUpdateSchema = z.object({
   firstName: name.nullable().optional(),
   lastName: name.nullable().optional(),
-  phone: z.string().trim().min(1).max(40).nullable().optional(),
+  phone: phone.nullable().optional(),
   email: email.nullable().optional(),
-  language: z.string().trim().min(2).max(10).nullable().optional(),
+  language: language.nullable().optional(),
   customFields: CustomFieldsSchema.optional(),
   identifiers: z.array(ChannelIdentifierSchema).max(20).optional(),
 });
@@ -101,7 +124,7 @@ export const ContactDetailSchema = ContactSchema.extend({
 export type ContactDetail = z.infer<typeof ContactDetailSchema>;
 
 export const OptOutRemoveBodySchema = z.object({
-  note: z.string().trim().min(1, schemaMessages.optOutNote.en).max(1000).meta({
+  note: messageText().trim().min(1, schemaMessages.optOutNote.en).max(1000).meta({
     description: 'Why the opt-out is removed; kept in the audit event.',
     example: 'El cliente pidió por teléfono volver a recibir promociones (ticket 4411).',
   }),
@@ -109,14 +132,17 @@ export const OptOutRemoveBodySchema = z.object({
 export type OptOutRemoveBody = z.infer<typeof OptOutRemoveBodySchema>;
 
 export const ContactSearchQuerySchema = PageQuerySchema.extend({
-  q: z.string().trim().max(200).optional().meta({ description: 'Matches name, phone or e-mail.' }),
-  tag: z.string().trim().max(100).optional().meta({ description: 'Only contacts with this tag.' }),
+  q: cleanText().trim().max(200).optional().meta({ description: 'Matches name, phone or e-mail.' }),
+  tag: cleanText().trim().max(100).optional().meta({ description: 'Only contacts with this tag.' }),
 });
 
+/** A contact ID (digits only, as every path ID: see ID_PATTERN), phone:<number> or email:<address>. */
+const CONTACT_REF = /^([1-9][0-9]{0,15}|phone:.+|email:.+)$/;
+
 export const ContactRefParamSchema = z.object({
-  ref: z
-    .string()
-    .regex(/^(\d+|phone:.+|email:.+)$/, schemaMessages.contactRef.en)
+  ref: cleanText()
+    .max(300)
+    .regex(CONTACT_REF, schemaMessages.contactRef.en)
     .meta({ param: { name: 'ref', in: 'path' }, example: 'phone:+5491155551234' }),
 });
 
@@ -135,7 +161,7 @@ export const DuplicateGroupSchema = z.object({
 });
 export const DuplicatesSchema = z.object({ data: z.array(DuplicateGroupSchema) });
 
-const contactRef = z.union([IdSchema, z.string().regex(/^(\d+|phone:.+|email:.+)$/)]);
+const contactRef = z.union([IdSchema, cleanText().max(300).regex(CONTACT_REF, schemaMessages.contactRef.en)]);
 export const MergeBodySchema = z.object({
   keep: contactRef.meta({ description: 'The contact that stays.', example: 12 }),
   merge: contactRef.meta({ description: 'The contact merged into it and then removed.', example: 34 }),
@@ -143,5 +169,5 @@ export const MergeBodySchema = z.object({
 
 /** DELETE /contacts/{ref}/opt-outs/{channelId}: the contact and the channel whose opt-out is removed. */
 export const OptOutRemoveParamSchema = ContactRefParamSchema.extend({
-  channelId: IdSchema.meta({ param: { name: 'channelId', in: 'path' }, example: 3 }),
+  channelId: IdTextSchema.meta({ param: { name: 'channelId', in: 'path' }, example: 3 }),
 });

@@ -1,6 +1,6 @@
 /** The event stream: what happened to broadcasts, as server-sent events or pages for polling. */
 import { z } from 'zod';
-import { TimestampSchema } from './common';
+import { queryInt, TimestampSchema } from './common';
 import { schemaMessages } from './messages';
 
 export const EVENT_TYPES = [
@@ -13,6 +13,7 @@ export const EVENT_TYPES = [
   'messages.failed',
   'resend.scheduled',
   'resend.finished',
+  'contact.opt_out_removed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -45,7 +46,7 @@ export const EventsQuerySchema = z.object({
     .enum(['0'])
     .optional()
     .meta({ description: '0: answer at once with a JSON page of events (polling) instead of a stream.' }),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  limit: queryInt(1, 500, 100),
 });
 export type EventsQuery = z.infer<typeof EventsQuerySchema>;
 

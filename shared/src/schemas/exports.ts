@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { Language, Localized } from '../i18n';
+import { cleanText } from './common';
 import { FailureFiltersSchema } from './failures';
 
 export interface ExportColumn<K extends string = string> extends Localized {
@@ -115,7 +116,7 @@ export const FailedExportQuerySchema = FailureFiltersSchema.extend({
 export type FailedExportQuery = z.infer<typeof FailedExportQuerySchema>;
 
 export const ContactExportQuerySchema = z.object({
-  tag: z.string().trim().min(1).max(100).optional().meta({ description: 'Only contacts with this tag.' }),
+  tag: cleanText().trim().min(1).max(100).optional().meta({ description: 'Only contacts with this tag.' }),
   bom: booleanQuery.meta({ description: 'true: start with a UTF-8 byte order mark, so Excel reads the accents.' }),
 });
 export type ContactExportQuery = z.infer<typeof ContactExportQuerySchema>;

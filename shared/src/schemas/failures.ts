@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FAILURE_REASONS } from '../failure-reasons';
-import { IdSchema, TimestampSchema } from './common';
+import { cleanText, IdTextSchema, queryInt, TimestampSchema } from './common';
 import { schemaMessages } from './messages';
 
 /**
@@ -14,7 +14,7 @@ export type FailureSubtype = (typeof FAILURE_SUBTYPES)[number];
 const dayOrTime = z.union([z.iso.date(), z.iso.datetime({ offset: true })], { error: schemaMessages.dayOrTime.en });
 
 const broadcastIds = z
-  .union([IdSchema, z.array(IdSchema).max(100)])
+  .union([IdTextSchema, z.array(IdTextSchema).max(100)])
   .transform((value) => (Array.isArray(value) ? value : [value]))
   .meta({ description: 'One or several broadcasts (repeat the parameter).' });
 
@@ -29,15 +29,14 @@ export const FailureFiltersSchema = z.object({
     description:
       "Failures before this time; a day alone (2026-12-01) includes that whole day in the workspace's time zone.",
   }),
-  channelId: IdSchema.optional(),
-  contactId: IdSchema.optional().meta({ description: "One contact's failed messages (a contact page)." }),
+  channelId: IdTextSchema.optional(),
+  contactId: IdTextSchema.optional().meta({ description: "One contact's failed messages (a contact page)." }),
   reason: z.enum(FAILURE_REASONS).optional(),
   subtype: z
     .enum(FAILURE_SUBTYPES)
     .optional()
     .meta({ description: 'unconfirmed: sent, but no answer or delivery report says whether it arrived.' }),
-  q: z
-    .string()
+  q: cleanText()
     .trim()
     .min(1)
     .max(200)
@@ -47,8 +46,8 @@ export const FailureFiltersSchema = z.object({
 export type FailureFilters = z.infer<typeof FailureFiltersSchema>;
 
 export const FailedMessagesQuerySchema = FailureFiltersSchema.extend({
-  cursor: z.string().max(200).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: cleanText().max(200).optional(),
+  limit: queryInt(1, 500, 50),
 });
 
 export const FailedMessageSchema = z.object({

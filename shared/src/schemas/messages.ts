@@ -11,6 +11,7 @@ export const schemaMessages = {
     es: 'Use un día como 2026-12-01 o una fecha y hora ISO 8601 como 2026-12-01T09:00:00-03:00',
   },
   tagEmpty: { en: 'A tag needs at least one character', es: 'Una etiqueta necesita al menos un carácter' },
+  tooManyImportTags: { en: 'At most 50 tags', es: 'Como máximo 50 etiquetas' },
   customKey: {
     en: 'Use 1-64 letters, digits, spaces, "_" or "-"',
     es: 'Use de 1 a 64 letras, dígitos, espacios, "_" o "-"',
@@ -41,5 +42,23 @@ export const schemaMessages = {
   customFieldRef: {
     en: 'Custom fields are written custom.<key>, the key 1-64 letters, digits, spaces, "_" or "-"',
     es: 'Los campos personalizados se escriben custom.<clave>, con una clave de 1 a 64 letras, dígitos, espacios, "_" o "-"',
+  },
+  controlCharacters: {
+    en: 'Remove the control characters (such as NUL) from this text',
+    es: 'Quite los caracteres de control (como NUL) de este texto',
+  },
+  /** The API's wording of the same refusal, naming the field and the characters found. */
+  controlCharactersIn: {
+    en: 'Remove the control characters ({chars}) from the field "{field}"',
+    es: 'Quite los caracteres de control ({chars}) del campo «{field}»',
+  },
+  tooManyCredentials: { en: 'At most 20 credentials', es: 'Como máximo 20 credenciales' },
+  id: {
+    en: 'Use an ID written with digits only, such as 42 (no sign, spaces, leading zeros or exponent)',
+    es: 'Use un ID escrito solo con dígitos, por ejemplo 42 (sin signo, espacios, ceros a la izquierda ni exponente)',
+  },
+  wholeNumber: {
+    en: 'Use a whole number written with digits only, such as 50',
+    es: 'Use un número entero escrito solo con dígitos, por ejemplo 50',
   },
 } as const satisfies Record<string, Localized>;

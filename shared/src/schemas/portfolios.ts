@@ -3,7 +3,7 @@
  * per rolling 24 h) on the business portfolio, shared by every number in it (../shared/channels.md).
  */
 import { z } from 'zod';
-import { IdSchema, TimestampSchema } from './common';
+import { cleanText, IdSchema, TimestampSchema } from './common';
 
 /** Meta's tiers for a portfolio, lowest first; "unlimited" has no daily limit. */
 export const PORTFOLIO_TIERS = ['250', '2000', '10000', '100000', 'unlimited'] as const;
@@ -22,7 +22,7 @@ export function tierOf(dailyQuota: number | null): PortfolioTier | 'custom' {
     : 'custom';
 }
 
-const name = z.string().trim().min(1).max(100);
+const name = cleanText().trim().min(1).max(100);
 const dailyQuota = z.number().int().positive().max(100_000_000).nullable().meta({
   description: "A limit that is not one of Meta's tiers (e.g. 1,000); null: unlimited. Give `tier` or this.",
 });

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { IdSchema, TimestampSchema } from './common';
+import { cleanText, IdSchema, queryInt, TimestampSchema } from './common';
 import { CustomFieldKeySchema } from './contacts';
 import { schemaMessages } from './messages';
 
 export const STANDARD_FIELDS = ['firstName', 'lastName', 'phone', 'email', 'language'] as const;
 export const MAX_SEGMENTS_PER_WORKSPACE = 500;
 
-const tagList = z.array(z.string().trim().min(1).max(100)).min(1).max(50);
+const tagList = z.array(cleanText().trim().min(1).max(100)).min(1).max(50);
 
 export const TagConditionSchema = z.object({
   type: z.literal('tag'),
@@ -30,7 +30,7 @@ export const FieldConditionSchema = z.discriminatedUnion('operator', [
     type: z.literal('field'),
     field: FieldRefSchema,
     operator: z.enum(['is', 'isNot', 'contains']),
-    value: z.string().min(1).max(500),
+    value: cleanText().min(1).max(500),
   }),
   z.object({ type: z.literal('field'), field: FieldRefSchema, operator: z.enum(['exists', 'notExists']) }),
 ]);
@@ -41,7 +41,12 @@ export const ChannelConditionSchema = z.object({
   channelId: IdSchema,
 });
 
-export const SegmentConditionSchema = z.union([TagConditionSchema, FieldConditionSchema, ChannelConditionSchema]);
+// Discriminated by type, so a refusal names the field inside the condition, not the whole condition.
+export const SegmentConditionSchema = z.discriminatedUnion('type', [
+  TagConditionSchema,
+  FieldConditionSchema,
+  ChannelConditionSchema,
+]);
 export type SegmentCondition = z.infer<typeof SegmentConditionSchema>;
 export type SegmentConditionInput = z.input<typeof SegmentConditionSchema>;
 
@@ -66,7 +71,7 @@ export type SegmentFilter = z.infer<typeof SegmentFilterSchema>;
 /** What a client may send: `match` defaults to all. */
 export type SegmentFilterInput = z.input<typeof SegmentFilterSchema>;
 
-const segmentName = z.string().trim().min(1).max(100);
+const segmentName = cleanText().trim().min(1).max(100);
 
 export const SegmentCreateSchema = z.object({ name: segmentName, filter: SegmentFilterSchema });
 export const SegmentUpdateSchema = z.object({ name: segmentName.optional(), filter: SegmentFilterSchema.optional() });
@@ -82,7 +87,7 @@ export type Segment = z.infer<typeof SegmentSchema>;
 export const SegmentListSchema = z.object({ data: z.array(SegmentSchema) });
 
 export const SegmentPreviewQuerySchema = z.object({
-  sample: z.coerce.number().int().min(0).max(50).default(10),
+  sample: queryInt(0, 50, 10),
 });
 
 export const ContactSummarySchema = z.object({

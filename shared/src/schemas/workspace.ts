@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { LANGUAGES } from '../i18n';
 import { ROLES } from '../permissions';
-import { TimestampSchema } from './common';
+import { cleanText, TimestampSchema } from './common';
 
 export const RoleSchema = z.enum(ROLES);
 export const LanguageSchema = z.enum(LANGUAGES);
@@ -19,7 +19,7 @@ export const MeSchema = z.object({
 export type Me = z.infer<typeof MeSchema>;
 
 export const TokenCreateSchema = z.object({
-  name: z.string().trim().min(1).max(100).meta({ example: 'Extension of Ana' }),
+  name: cleanText().trim().min(1).max(100).meta({ example: 'Extension of Ana' }),
   role: RoleSchema,
 });
 

@@ -14,6 +14,7 @@ import {
   TagsBodySchema,
 } from '@rebound/shared';
 import { requirePermission } from '../../lib/auth';
+import { heavyOperation, heavyResponses } from '../../lib/heavy';
 import { bearer, conflictResponse, errorResponses, jsonBody, jsonContent, notFoundResponse } from '../../lib/openapi';
 
 const tags = ['Contacts'];
@@ -23,10 +24,12 @@ export const listContacts = createRoute({
   path: '/contacts',
   tags,
   summary: 'List and search contacts, newest first',
+  description:
+    'A heavy operation: a token may run 4 at once and a workspace 8 (configurable); beyond that, 429 with Retry-After.',
   security: bearer,
-  middleware: [requirePermission('contacts:read')] as const,
+  middleware: [requirePermission('contacts:read'), heavyOperation] as const,
   request: { query: ContactSearchQuerySchema },
-  responses: { 200: jsonContent(ContactPageSchema, 'A page of contacts.'), ...errorResponses },
+  responses: { 200: jsonContent(ContactPageSchema, 'A page of contacts.'), ...errorResponses, ...heavyResponses },
 });
 
 export const createContact = createRoute({

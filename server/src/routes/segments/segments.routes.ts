@@ -10,6 +10,7 @@ import {
   SegmentUpdateSchema,
 } from '@rebound/shared';
 import { requirePermission } from '../../lib/auth';
+import { heavyOperation, heavyResponses } from '../../lib/heavy';
 import { bearer, conflictResponse, errorResponses, jsonBody, jsonContent, notFoundResponse } from '../../lib/openapi';
 
 const tags = ['Segments'];
@@ -79,8 +80,15 @@ export const previewSegment = createRoute({
   path: '/segments/{id}/preview',
   tags,
   summary: 'How many contacts the segment holds now, and a sample',
+  description:
+    'A heavy operation: a token may run 4 at once and a workspace 8 (configurable); beyond that, 429 with Retry-After.',
   security: bearer,
-  middleware: [requirePermission('segments:read')] as const,
+  middleware: [requirePermission('segments:read'), heavyOperation] as const,
   request: { params: IdParamSchema, query: SegmentPreviewQuerySchema },
-  responses: { 200: jsonContent(SegmentPreviewSchema, 'Count and sample.'), ...errorResponses, ...notFoundResponse },
+  responses: {
+    200: jsonContent(SegmentPreviewSchema, 'Count and sample.'),
+    ...errorResponses,
+    ...notFoundResponse,
+    ...heavyResponses,
+  },
 });

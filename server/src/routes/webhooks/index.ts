@@ -4,6 +4,7 @@
  * changes nothing.
  */
 
+import { parseId } from '@rebound/shared';
 import { and, eq, isNull } from 'drizzle-orm';
 import { type Context, Hono } from 'hono';
 import { WEBHOOK_PATHS, webhookHandlers } from '../../channels';
@@ -19,8 +20,9 @@ export function createWebhooksRouter(options: { publicUrl?: string | undefined }
   const router = new Hono<AppEnv>();
 
   const lookup = async (db: AppEnv['Variables']['db'], provider: string, id: string): Promise<ChannelConfig> => {
-    const channelId = Number(id);
-    if (!Number.isSafeInteger(channelId)) throw notFound('channel');
+    // Digits only, as every path ID: /webhooks/twilio/0x10 is not channel 16.
+    const channelId = parseId(id);
+    if (channelId === undefined) throw notFound('channel');
     const [row] = await db
       .select()
       .from(channels)
