@@ -39,6 +39,9 @@ export interface ApiResponse {
   text: string;
 }
 
+/** Where the tests' provider simulators and listeners run: allowed as channel base URLs (lib/provider-url.ts). */
+export const TEST_PROVIDER_URL_ALLOWLIST = ['127.0.0.1'];
+
 /**
  * A real server on 127.0.0.1 over a fresh libSQL file, one per test file; closed after the file's tests.
  */
@@ -48,11 +51,13 @@ export async function startTestServer(
     corsOrigins?: string[];
     maxAuthFailuresPerMinute?: number;
     trustProxy?: boolean;
+    /** Defaults to TEST_PROVIDER_URL_ALLOWLIST: the tests' simulators and listeners are on 127.0.0.1. */
+    providerUrlAllowlist?: string[];
   } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'rebound-test-'));
   const database = await openDatabase({ url: `file:${join(dir, 'test.db')}` });
-  const app = createApp({ db: database.db, ...options });
+  const app = createApp({ db: database.db, providerUrlAllowlist: TEST_PROVIDER_URL_ALLOWLIST, ...options });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;

@@ -2,7 +2,13 @@
  * The one HTTP client adapters use: undici with kept-alive connections, and errors sorted by the only
  * question that matters to the engine: could the request have reached the provider?
  */
-import { Agent, errors, request } from 'undici';
+import { Agent, buildConnector, errors, request } from 'undici';
+import {
+  ProviderUrlRefusedError,
+  providerUrlAllowlistFromEnv,
+  providerUrlAllowlistKey,
+  resolveProviderHost,
+} from '../lib/provider-url';
 import type { SendOutcome } from './types';
 
 export interface HttpAnswer {
@@ -21,12 +27,39 @@ export class MaybeSentError extends Error {
   override name = 'MaybeSentError';
 }
 
-let sharedAgent: Agent | undefined;
+const agents = new Map<string, Agent>();
+/** The agent of each allowlist array seen: adapters hand the same array with every request. */
+const agentOf = new WeakMap<readonly string[], Agent>();
 
-/** Kept-alive connections shared by every adapter in the process. */
-export function httpAgent(): Agent {
-  sharedAgent ??= new Agent({ connections: 256, keepAliveTimeout: 30_000, connectTimeout: 5_000 });
-  return sharedAgent;
+/**
+ * Kept-alive connections shared by every adapter in the process (one agent per allowlist). Each new
+ * connection resolves the host itself, checks every address (lib/provider-url.ts) and connects to the
+ * address it checked, so a name that changed its DNS since the channel was saved still cannot lead the
+ * request, and its credentials, into Rebound's own network.
+ */
+export function httpAgent(allowlist: readonly string[]): Agent {
+  const known = agentOf.get(allowlist);
+  if (known) return known;
+  const key = providerUrlAllowlistKey(allowlist);
+  let agent = agents.get(key);
+  if (!agent) {
+    const connect = buildConnector({ timeout: 5_000 });
+    agent = new Agent({
+      connections: 256,
+      keepAliveTimeout: 30_000,
+      connect(options, callback) {
+        const port = Number(options.port) || (options.protocol === 'https:' ? 443 : 80);
+        resolveProviderHost(options.hostname, port, allowlist).then(
+          // `host` keeps the name, so TLS still sends it (SNI) and checks the certificate against it.
+          ([address = options.hostname]) => connect({ ...options, hostname: address }, callback),
+          (error: Error) => callback(error, null),
+        );
+      },
+    });
+    agents.set(key, agent);
+  }
+  agentOf.set(allowlist, agent);
+  return agent;
 }
 
 /**
@@ -42,6 +75,8 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** Gives up waiting for an answer after this long; the outcome is then uncertain. */
   timeoutMs?: number;
+  /** Internal hosts this request may reach anyway (PROVIDER_URL_ALLOWLIST entries). */
+  allowlist?: readonly string[];
 }
 
 const NOT_SENT_CODES = new Set([
@@ -55,13 +90,15 @@ const NOT_SENT_CODES = new Set([
 
 export async function httpRequest(url: string, options: HttpRequest = {}): Promise<HttpAnswer> {
   const timeoutMs = options.timeoutMs ?? 15_000;
+  // A base URL stored before the API checked it could name another scheme: refused, never "maybe sent".
+  if (!/^https?:\/\//i.test(url)) throw new ProviderUrlRefusedError({ reason: 'scheme', host: '', address: '' });
   try {
     const res = await request(url, {
       method: options.method ?? 'POST',
       headers: options.headers ?? {},
       body: options.body ?? null,
       signal: options.signal === NEVER_ABORTED ? null : (options.signal ?? null),
-      dispatcher: httpAgent(),
+      dispatcher: httpAgent(options.allowlist ?? providerUrlAllowlistFromEnv()),
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
@@ -71,7 +108,8 @@ export async function httpRequest(url: string, options: HttpRequest = {}): Promi
   }
 }
 
-export function classifyNetworkError(error: unknown): NotSentError | MaybeSentError {
+export function classifyNetworkError(error: unknown): NotSentError | MaybeSentError | ProviderUrlRefusedError {
+  if (error instanceof ProviderUrlRefusedError) return error;
   const code =
     (error as { code?: string; cause?: { code?: string } }).code ??
     (error as { cause?: { code?: string } }).cause?.code;
@@ -97,7 +135,42 @@ export function retryAfterMs(value: string | string[] | undefined): number | und
  * so uncertain until a delivery report says otherwise. Every adapter ends its request this way.
  */
 export function networkOutcome(error: unknown): SendOutcome {
+  // Refused before connecting: nothing left, and sending again would be refused the same way.
+  if (error instanceof ProviderUrlRefusedError)
+    return { kind: 'failed', providerCode: 'connection', providerMessage: error.message };
   if (error instanceof NotSentError)
     return { kind: 'retry', providerCode: 'connection', providerMessage: error.message };
   return { kind: 'uncertain', providerMessage: error instanceof Error ? error.message : String(error) };
+}
+
+/** Longest provider text kept in the failure log. */
+export const PROVIDER_TEXT_MAX = 300;
+
+/**
+ * A field read from the provider's error format as the failure log may show it: markup and control
+ * characters (C0, C1, bidirectional overrides) become spaces, and it is capped at PROVIDER_TEXT_MAX.
+ */
+export function providerText(value: string): string {
+  const text = value
+    .replace(/<[^>]*>?/g, ' ')
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return text.length > PROVIDER_TEXT_MAX ? `${text.slice(0, PROVIDER_TEXT_MAX - 1)}…` : text;
+}
+
+/** A code read from a provider's answer, when it looks like one (digits, letters, a few separators). */
+export function providerCodeText(value: unknown): string | undefined {
+  if (typeof value !== 'number' && typeof value !== 'string') return undefined;
+  const code = String(value).trim();
+  return /^[\w.:-]{1,40}$/.test(code) ? code : undefined;
+}
+
+/**
+ * An answer that is not in the provider's error format says only its status: a body from anything else
+ * (a proxy, an internal page) is never shown.
+ */
+export function unrecognizedAnswer(status: number): string {
+  return `HTTP ${status} (the answer was not in the provider's format)`;
 }

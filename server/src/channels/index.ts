@@ -7,11 +7,11 @@ import { createMessengerAdapter, messengerWebhook } from './messenger';
 import { createSandboxAdapter } from './sandbox';
 import { createTelegramAdapter, telegramWebhook } from './telegram';
 import { createTwilioAdapter, twilioWebhook } from './twilio';
-import type { ChannelAdapter, ChannelConfig, WebhookHandler } from './types';
+import type { AdapterOptions, ChannelAdapter, ChannelConfig, WebhookHandler } from './types';
 import { createVonageAdapter, vonageWebhook } from './vonage';
 import { createWhatsAppAdapter, whatsappWebhook } from './whatsapp';
 
-export type AdapterFactory = (channel: ChannelConfig) => ChannelAdapter;
+export type AdapterFactory = (channel: ChannelConfig, options?: AdapterOptions) => ChannelAdapter;
 
 export const adapterFactories: Partial<Record<ChannelType, AdapterFactory>> = {
   sandbox: () => createSandboxAdapter(),
@@ -43,8 +43,8 @@ export const webhookHandlers: Partial<Record<string, WebhookHandler>> = {
   messagebird: messagebirdWebhook,
 };
 
-export function createAdapter(channel: ChannelConfig): ChannelAdapter {
+export function createAdapter(channel: ChannelConfig, options: AdapterOptions = {}): ChannelAdapter {
   const factory = adapterFactories[channel.type];
   if (!factory) throw new Error(`No adapter for channel type ${channel.type}`);
-  return factory(channel);
+  return factory(channel, options);
 }

@@ -19,8 +19,18 @@
  * code; "connection" when the request never left.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { type HttpAnswer, httpRequest, networkOutcome, retryAfterMs } from './http';
+import { providerUrlAllowlistFromEnv } from '../lib/provider-url';
+import {
+  type HttpAnswer,
+  httpRequest,
+  networkOutcome,
+  providerCodeText,
+  providerText,
+  retryAfterMs,
+  unrecognizedAnswer,
+} from './http';
 import type {
+  AdapterOptions,
   ChannelAdapter,
   ChannelConfig,
   DeliveryUpdate,
@@ -36,7 +46,8 @@ export const MESSAGEBIRD_SIGNATURE_HEADER = 'MessageBird-Signature-JWT';
 /** Clock skew allowed on nbf/exp, as MessageBird's own SDK does. */
 const CLOCK_LEEWAY_SECONDS = 5;
 
-export function createMessageBirdAdapter(channel: ChannelConfig): ChannelAdapter {
+export function createMessageBirdAdapter(channel: ChannelConfig, options: AdapterOptions = {}): ChannelAdapter {
+  const allowlist = options.providerUrlAllowlist ?? providerUrlAllowlistFromEnv();
   const base = (channel.baseUrl ?? MESSAGEBIRD_BASE_URL).replace(/\/+$/, '');
   const { accessKey = '', originator = '' } = channel.credentials;
   return {
@@ -65,6 +76,7 @@ export function createMessageBirdAdapter(channel: ChannelConfig): ChannelAdapter
           body: JSON.stringify(body),
           signal,
           timeoutMs: message.timeoutMs,
+          allowlist,
         });
       } catch (error) {
         return networkOutcome(error);
@@ -90,15 +102,17 @@ export function messageBirdOutcome(answer: HttpAnswer): SendOutcome {
   }
   if (answer.status >= 200 && answer.status < 300) {
     if (body?.id) return { kind: 'accepted', providerMessageId: String(body.id) };
-    return { kind: 'uncertain', providerMessage: `Unreadable MessageBird answer: ${answer.text.slice(0, 200)}` };
+    return { kind: 'uncertain', providerMessage: `Unreadable MessageBird answer (HTTP ${answer.status})` };
   }
   const error = Array.isArray(body?.errors) ? body.errors[0] : undefined;
-  const code = error?.code;
-  const providerCode = code !== undefined && code !== null && code !== '' ? `api:${code}` : `http_${answer.status}`;
-  const providerMessage =
-    (error?.description && (error.parameter ? `${error.description} (${error.parameter})` : error.description)) ||
-    answer.text.slice(0, 500) ||
-    `HTTP ${answer.status}`;
+  const code = providerCodeText(error?.code);
+  const providerCode = code !== undefined ? `api:${code}` : `http_${answer.status}`;
+  // Only MessageBird's own error fields are shown: any other body (a proxy's page, an internal server's) is not.
+  const description = typeof error?.description === 'string' && error.description ? error.description : undefined;
+  const parameter = typeof error?.parameter === 'string' && error.parameter ? error.parameter : undefined;
+  const providerMessage = description
+    ? providerText(parameter ? `${description} (${parameter})` : description)
+    : unrecognizedAnswer(answer.status);
   if (answer.status === 429 || answer.status >= 500) {
     const wait = retryAfterMs(answer.headers['retry-after']);
     return { kind: 'retry', providerCode, providerMessage, ...(wait !== undefined && { retryAfterMs: wait }) };

@@ -6,6 +6,7 @@
  * X-Hub-Signature-256 like WhatsApp. `message.metadata` carries Rebound's message ID: Meta repeats it in
  * the message_echoes event, which therefore settles a message whose send timed out.
  */
+import { providerUrlAllowlistFromEnv } from '../lib/provider-url';
 import { httpRequest, networkOutcome } from './http';
 import {
   asArray,
@@ -20,6 +21,7 @@ import {
   parseJson,
 } from './meta-signature';
 import type {
+  AdapterOptions,
   ChannelAdapter,
   ChannelConfig,
   DeliveryUpdate,
@@ -51,7 +53,8 @@ export function messengerMessageBody(message: OutboundMessage): Record<string, u
   };
 }
 
-export function createMessengerAdapter(channel: ChannelConfig): ChannelAdapter {
+export function createMessengerAdapter(channel: ChannelConfig, options: AdapterOptions = {}): ChannelAdapter {
+  const allowlist = options.providerUrlAllowlist ?? providerUrlAllowlistFromEnv();
   const base = (channel.baseUrl ?? DEFAULT_GRAPH_BASE_URL).replace(/\/+$/, '');
   const version = channel.credentials.apiVersion || DEFAULT_GRAPH_VERSION;
   return {
@@ -69,6 +72,7 @@ export function createMessengerAdapter(channel: ChannelConfig): ChannelAdapter {
           body: JSON.stringify(messengerMessageBody(message)),
           signal,
           timeoutMs: message.timeoutMs,
+          allowlist,
         });
       } catch (error) {
         return networkOutcome(error);
@@ -79,7 +83,7 @@ export function createMessengerAdapter(channel: ChannelConfig): ChannelAdapter {
         if (id) return { kind: 'accepted', providerMessageId: id };
         return {
           kind: 'uncertain',
-          providerMessage: `HTTP ${answer.status} without a message ID: ${answer.text.slice(0, 200)}`,
+          providerMessage: `HTTP ${answer.status} without a message ID`,
         };
       }
       return graphFailureOutcome(answer, messengerErrorRules);

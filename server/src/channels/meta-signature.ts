@@ -4,7 +4,7 @@
  * payload, and how a Graph answer or a network error becomes a SendOutcome.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { type HttpAnswer, retryAfterMs } from './http';
+import { type HttpAnswer, providerText, retryAfterMs, unrecognizedAnswer } from './http';
 import type { ChannelConfig, SendOutcome, WebhookContent, WebhookHandler } from './types';
 
 export const DEFAULT_GRAPH_BASE_URL = 'https://graph.facebook.com';
@@ -125,15 +125,15 @@ export function graphFailureOutcome(answer: HttpAnswer, rules: GraphErrorRules):
   const withWait = wait === undefined ? {} : { retryAfterMs: wait };
   const transientStatus = answer.status === 429 || answer.status >= 500;
   if (!error) {
+    // Not a Graph error: whatever answered (a proxy's page, an internal server's) is not shown.
     const providerCode = `http_${answer.status}`;
-    const snippet = answer.text.trim().slice(0, 200);
-    const providerMessage = snippet ? `HTTP ${answer.status}: ${snippet}` : `HTTP ${answer.status}`;
+    const providerMessage = unrecognizedAnswer(answer.status);
     return transientStatus
       ? { kind: 'retry', providerCode, providerMessage, ...withWait }
       : { kind: 'failed', providerCode, providerMessage };
   }
   const providerCode = rules.providerCode(error);
-  const providerMessage = graphErrorText(error);
+  const providerMessage = providerText(graphErrorText(error));
   if (transientStatus || rules.throttleCodes.has(error.code) || rules.retryCodes.has(error.code)) {
     return { kind: 'retry', providerCode, providerMessage, ...withWait };
   }

@@ -15,8 +15,10 @@
  * alone repeats across recipients; the chat ID makes it unique within the bot.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { httpRequest, networkOutcome, retryAfterMs } from './http';
+import { providerUrlAllowlistFromEnv } from '../lib/provider-url';
+import { httpRequest, networkOutcome, providerText, retryAfterMs, unrecognizedAnswer } from './http';
 import type {
+  AdapterOptions,
   ChannelAdapter,
   ChannelConfig,
   InboundActivity,
@@ -38,7 +40,8 @@ interface TelegramAnswer {
   parameters?: { retry_after?: number; migrate_to_chat_id?: number };
 }
 
-export function createTelegramAdapter(channel: ChannelConfig): ChannelAdapter {
+export function createTelegramAdapter(channel: ChannelConfig, options: AdapterOptions = {}): ChannelAdapter {
+  const allowlist = options.providerUrlAllowlist ?? providerUrlAllowlistFromEnv();
   const botToken = channel.credentials.botToken ?? '';
   const base = (channel.baseUrl ?? TELEGRAM_API_URL).replace(/\/+$/, '');
   const url = `${base}/bot${botToken}/sendMessage`;
@@ -55,6 +58,7 @@ export function createTelegramAdapter(channel: ChannelConfig): ChannelAdapter {
           body: JSON.stringify({ chat_id: chatIdParam(message.to), text: message.content.text }),
           signal,
           timeoutMs: message.timeoutMs,
+          allowlist,
         });
       } catch (error) {
         return networkOutcome(error);
@@ -88,12 +92,16 @@ function outcomeOf(
       return { kind: 'accepted', providerMessageId: `${chatId}:${messageId}` };
     }
     // A 2xx we cannot read: Telegram may well have sent the message.
-    return { kind: 'uncertain', providerMessage: `Unreadable answer (HTTP ${status}): ${text.slice(0, 200)}` };
+    return { kind: 'uncertain', providerMessage: `Unreadable answer (HTTP ${status})` };
   }
 
   const code = body?.ok === false && typeof body.error_code === 'number' ? String(body.error_code) : `http_${status}`;
-  let description = body?.description ?? (text.slice(0, 200) || `HTTP ${status}`);
-  if (body?.parameters?.migrate_to_chat_id !== undefined) {
+  // Only Telegram's own description is shown: any other body (a proxy's page, an internal server's) is not.
+  let description =
+    typeof body?.description === 'string' && body.description
+      ? providerText(body.description)
+      : unrecognizedAnswer(status);
+  if (typeof body?.parameters?.migrate_to_chat_id === 'number') {
     description += ` (migrate_to_chat_id ${body.parameters.migrate_to_chat_id})`;
   }
 

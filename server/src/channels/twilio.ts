@@ -13,8 +13,10 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { isOptOutWord, normalizeKeyword } from '@rebound/shared';
-import { httpRequest, networkOutcome, retryAfterMs } from './http';
+import { providerUrlAllowlistFromEnv } from '../lib/provider-url';
+import { httpRequest, networkOutcome, providerCodeText, providerText, retryAfterMs, unrecognizedAnswer } from './http';
 import type {
+  AdapterOptions,
   ChannelAdapter,
   ChannelConfig,
   DeliveryUpdate,
@@ -43,7 +45,8 @@ interface TwilioAnswer {
   detail?: string;
 }
 
-export function createTwilioAdapter(channel: ChannelConfig): ChannelAdapter {
+export function createTwilioAdapter(channel: ChannelConfig, options: AdapterOptions = {}): ChannelAdapter {
+  const allowlist = options.providerUrlAllowlist ?? providerUrlAllowlistFromEnv();
   const { accountSid = '', authToken = '', from = '' } = channel.credentials;
   const base = (channel.baseUrl ?? TWILIO_API_URL).replace(/\/+$/, '');
   const url = `${base}/2010-04-01/Accounts/${encodeURIComponent(accountSid)}/Messages.json`;
@@ -83,6 +86,7 @@ export function createTwilioAdapter(channel: ChannelConfig): ChannelAdapter {
           body: form.toString(),
           signal,
           timeoutMs: message.timeoutMs,
+          allowlist,
         });
       } catch (error) {
         return networkOutcome(error);
@@ -97,15 +101,13 @@ function outcomeOf(status: number, headers: Record<string, string | string[] | u
   if (status >= 200 && status < 300) {
     if (typeof body?.sid === 'string' && body.sid) return { kind: 'accepted', providerMessageId: body.sid };
     // A 2xx we cannot read: Twilio may well have queued the message.
-    return { kind: 'uncertain', providerMessage: `Unreadable answer (HTTP ${status}): ${text.slice(0, 200)}` };
+    return { kind: 'uncertain', providerMessage: `Unreadable answer (HTTP ${status})` };
   }
 
-  const code =
-    body?.code !== undefined && body.code !== null && body.code !== '' ? String(body.code) : `http_${status}`;
-  const providerMessage =
-    [body?.message, body?.detail].filter((part) => typeof part === 'string' && part).join(': ') ||
-    text.slice(0, 200) ||
-    `HTTP ${status}`;
+  const code = providerCodeText(body?.code) ?? `http_${status}`;
+  // Only Twilio's own error fields are shown: any other body (a proxy's page, an internal server's) is not.
+  const recognised = [body?.message, body?.detail].filter((part) => typeof part === 'string' && part).join(': ');
+  const providerMessage = recognised ? providerText(recognised) : unrecognizedAnswer(status);
 
   if (status === 429 || code === '20429') {
     const wait = retryAfterMs(headers['retry-after']);

@@ -31,6 +31,15 @@ export type SendOutcome =
   /** The request may have reached the provider (timeout, connection lost mid-way): never resent automatically. */
   | { kind: 'uncertain'; providerMessage: string };
 
+/** How an adapter is built, besides its channel. */
+export interface AdapterOptions {
+  /**
+   * Internal hosts (`host` or `host:port`) the channel's base URL may lead to: provider simulators, an
+   * operator's own proxy. Defaults to PROVIDER_URL_ALLOWLIST (lib/provider-url.ts).
+   */
+  providerUrlAllowlist?: readonly string[];
+}
+
 export interface ChannelAdapter {
   send(message: OutboundMessage, signal: AbortSignal): Promise<SendOutcome>;
 }

@@ -24,8 +24,18 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { isOptOutWord, normalizeKeyword } from '@rebound/shared';
-import { type HttpAnswer, httpRequest, networkOutcome, retryAfterMs } from './http';
+import { providerUrlAllowlistFromEnv } from '../lib/provider-url';
+import {
+  type HttpAnswer,
+  httpRequest,
+  networkOutcome,
+  providerCodeText,
+  providerText,
+  retryAfterMs,
+  unrecognizedAnswer,
+} from './http';
 import type {
+  AdapterOptions,
   ChannelAdapter,
   ChannelConfig,
   DeliveryUpdate,
@@ -46,7 +56,8 @@ const RETRY_STATUSES = new Set(['1', '5', '10']);
 /** Signed callbacks older (or further in the future) than this are refused, so a captured one cannot be replayed. */
 export const VONAGE_SIGNATURE_MAX_AGE_SECONDS = 300;
 
-export function createVonageAdapter(channel: ChannelConfig): ChannelAdapter {
+export function createVonageAdapter(channel: ChannelConfig, options: AdapterOptions = {}): ChannelAdapter {
+  const allowlist = options.providerUrlAllowlist ?? providerUrlAllowlistFromEnv();
   const base = (channel.baseUrl ?? VONAGE_BASE_URL).replace(/\/+$/, '');
   const { apiKey = '', apiSecret = '', from = '' } = channel.credentials;
   return {
@@ -73,6 +84,7 @@ export function createVonageAdapter(channel: ChannelConfig): ChannelAdapter {
           body: params.toString(),
           signal,
           timeoutMs: message.timeoutMs,
+          allowlist,
         });
       } catch (error) {
         return networkOutcome(error);
@@ -80,6 +92,25 @@ export function createVonageAdapter(channel: ChannelConfig): ChannelAdapter {
       return vonageOutcome(answer);
     },
   };
+}
+
+/**
+ * The text of Vonage's own error formats: `error-text` (the SMS API's, at the top or in messages[0]) or
+ * the problem-details `title` and `detail` of its newer APIs. Anything else is not Vonage's and is not shown.
+ */
+function vonageErrorText(text: string): string | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!body || typeof body !== 'object') return undefined;
+  const record = body as Record<string, unknown> & { messages?: unknown };
+  const part = Array.isArray(record.messages) ? (record.messages[0] as Record<string, unknown> | undefined) : undefined;
+  const fields = [record['error-text'], part?.['error-text'], record.title, record.detail];
+  const strings = fields.filter((field): field is string => typeof field === 'string' && field.trim() !== '');
+  return strings.length > 0 ? strings.join(': ') : undefined;
 }
 
 interface VonageSubmitPart {
@@ -92,7 +123,8 @@ interface VonageSubmitPart {
 export function vonageOutcome(answer: HttpAnswer): SendOutcome {
   if (answer.status !== 200) {
     const providerCode = `http_${answer.status}`;
-    const providerMessage = answer.text.slice(0, 500) || `HTTP ${answer.status}`;
+    const recognised = vonageErrorText(answer.text);
+    const providerMessage = recognised ? providerText(recognised) : unrecognizedAnswer(answer.status);
     if (answer.status === 429 || answer.status >= 500) {
       const wait = retryAfterMs(answer.headers['retry-after']);
       return { kind: 'retry', providerCode, providerMessage, ...(wait !== undefined && { retryAfterMs: wait }) };
@@ -108,16 +140,18 @@ export function vonageOutcome(answer: HttpAnswer): SendOutcome {
   }
   if (parts.length === 0) {
     // A 200 we cannot read: the request reached Vonage and may have been sent.
-    return { kind: 'uncertain', providerMessage: `Unreadable Vonage answer: ${answer.text.slice(0, 200)}` };
+    return { kind: 'uncertain', providerMessage: `Unreadable Vonage answer (HTTP ${answer.status})` };
   }
   // A long text is split into parts, each with its own status and message-id. Once any part is accepted
   // the message is on its way (the receipts, all carrying client-ref, tell the rest).
   const accepted = parts.find((p) => String(p.status) === '0' && p['message-id']);
   if (accepted) return { kind: 'accepted', providerMessageId: String(accepted['message-id']) };
   const refused = parts[0] as VonageSubmitPart;
-  const status = String(refused.status ?? '');
+  const status = providerCodeText(refused.status) ?? '';
   const providerCode = `status:${status}`;
-  const providerMessage = refused['error-text'] ?? `Vonage status ${status}`;
+  const errorText = refused['error-text'];
+  const providerMessage =
+    typeof errorText === 'string' && errorText ? providerText(errorText) : `Vonage status ${status}`;
   if (RETRY_STATUSES.has(status)) return { kind: 'retry', providerCode, providerMessage };
   return { kind: 'failed', providerCode, providerMessage };
 }

@@ -5,6 +5,7 @@
  * X-Hub-Signature-256. Rebound's message ID travels as biz_opaque_callback_data, which Meta echoes in
  * every status webhook, so a webhook can settle a message even when the send itself timed out.
  */
+import { providerUrlAllowlistFromEnv } from '../lib/provider-url';
 import { httpRequest, networkOutcome } from './http';
 import {
   asArray,
@@ -20,6 +21,7 @@ import {
   parseJson,
 } from './meta-signature';
 import type {
+  AdapterOptions,
   ChannelAdapter,
   ChannelConfig,
   DeliveryUpdate,
@@ -79,7 +81,8 @@ export function whatsappMessageBody(message: OutboundMessage): Record<string, un
   };
 }
 
-export function createWhatsAppAdapter(channel: ChannelConfig): ChannelAdapter {
+export function createWhatsAppAdapter(channel: ChannelConfig, options: AdapterOptions = {}): ChannelAdapter {
+  const allowlist = options.providerUrlAllowlist ?? providerUrlAllowlistFromEnv();
   const base = (channel.baseUrl ?? DEFAULT_GRAPH_BASE_URL).replace(/\/+$/, '');
   const version = channel.credentials.apiVersion || DEFAULT_GRAPH_VERSION;
   const { accessToken, phoneNumberId } = channel.credentials;
@@ -104,6 +107,7 @@ export function createWhatsAppAdapter(channel: ChannelConfig): ChannelAdapter {
           body: JSON.stringify(whatsappMessageBody(message)),
           signal,
           timeoutMs: message.timeoutMs,
+          allowlist,
         });
       } catch (error) {
         return networkOutcome(error);
@@ -115,7 +119,7 @@ export function createWhatsAppAdapter(channel: ChannelConfig): ChannelAdapter {
         if (id) return { kind: 'accepted', providerMessageId: id };
         return {
           kind: 'uncertain',
-          providerMessage: `HTTP ${answer.status} without a message ID: ${answer.text.slice(0, 200)}`,
+          providerMessage: `HTTP ${answer.status} without a message ID`,
         };
       }
       return graphFailureOutcome(answer, whatsappErrorRules);

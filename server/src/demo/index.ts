@@ -24,6 +24,7 @@ export async function startDemo(options: {
     const seed = await seedDemo({
       app: options.app,
       managerToken: credentials.tokens.manager,
+      ownerToken: credentials.tokens.owner,
       publicUrl: options.publicUrl,
       sims: simulators,
     });

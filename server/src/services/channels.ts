@@ -1,10 +1,13 @@
-import type { Channel, ChannelCreate, ChannelLimits, ChannelUpdate } from '@rebound/shared';
+import type { Channel, ChannelCreate, ChannelLimits, ChannelUpdate, Language, Role } from '@rebound/shared';
 import { channelCapabilities } from '@rebound/shared';
 import { and, eq, isNull } from 'drizzle-orm';
+import { z } from 'zod';
 import type { Database } from '../db/client';
 import { channels } from '../db/schema';
-import { quotaScope, quotaUsage } from '../engine/limits';
-import { notFound } from '../lib/errors';
+import { quotaScope, quotaUsage, resetSendSlot } from '../engine/limits';
+import { validationDetails } from '../lib/body';
+import { ApiError, notFound } from '../lib/errors';
+import { checkProviderUrl, providerUrlAllowlistFromEnv } from '../lib/provider-url';
 
 type ChannelRow = typeof channels.$inferSelect;
 
@@ -46,6 +49,7 @@ function describeChannel(row: ChannelRow): Omit<Channel, 'usage'> {
     credentialsSet: set.sort(),
     credentialsMissing: capability.credentialKeys.filter((key) => !set.includes(key)),
     baseUrl: row.baseUrl,
+    portfolioId: row.portfolioId,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -60,7 +64,24 @@ export async function listChannels(db: Database, workspaceId: number): Promise<C
   return Promise.all(rows.map((row) => toChannel(db, row)));
 }
 
-export async function createChannel(db: Database, workspaceId: number, input: ChannelCreate): Promise<Channel> {
+/** 422 when a base URL leads into Rebound's own network (lib/provider-url.ts): nothing is written. */
+async function assertProviderUrl(baseUrl: string | null | undefined, allowlist: readonly string[]): Promise<void> {
+  if (!baseUrl) return;
+  const refusal = await checkProviderUrl(baseUrl, allowlist);
+  if (refusal) {
+    throw new ApiError(422, 'channel_base_url_internal', { host: refusal.host, address: refusal.address }, [
+      { path: 'body.baseUrl', reason: refusal.reason, host: refusal.host, address: refusal.address },
+    ]);
+  }
+}
+
+export async function createChannel(
+  db: Database,
+  workspaceId: number,
+  input: ChannelCreate,
+  providerUrlAllowlist: readonly string[] = providerUrlAllowlistFromEnv(),
+): Promise<Channel> {
+  await assertProviderUrl(input.baseUrl, providerUrlAllowlist);
   const limits: ChannelLimits = { ...channelCapabilities[input.type].defaultLimits, ...input.limits };
   const [row] = await db
     .insert(channels)
@@ -77,25 +98,61 @@ export async function createChannel(db: Database, workspaceId: number, input: Ch
   return toChannel(db, row);
 }
 
+/** Who is changing a channel, and where its requests may go. */
+export interface ChannelWriter {
+  role: Role;
+  providerUrlAllowlist: readonly string[];
+  language?: Language;
+}
+
+/**
+ * A new rate above the stored type's ceiling: the same 422 the create body gets (the schema knows the
+ * type there; a patch does not carry it).
+ */
+function assertRateWithinCeiling(type: ChannelRow['type'], patch: ChannelUpdate, language: Language = 'en') {
+  const rate = patch.limits?.messagesPerSecond;
+  if (rate === undefined) return;
+  const ceiling = z.object({
+    limits: z.object({ messagesPerSecond: z.number().max(channelCapabilities[type].maxMessagesPerSecond) }),
+  });
+  const checked = ceiling.safeParse({ limits: { messagesPerSecond: rate } });
+  if (!checked.success)
+    throw new ApiError(422, 'validation_failed', {}, validationDetails(checked.error.issues, patch, 'body', language));
+}
+
 export async function updateChannel(
   db: Database,
   workspaceId: number,
   id: number,
   patch: ChannelUpdate,
+  writer: ChannelWriter,
 ): Promise<Channel> {
   const current = await getChannelRow(db, workspaceId, id);
-  const [row] = await db
-    .update(channels)
-    .set({
-      ...(patch.name !== undefined && { name: patch.name }),
-      ...(patch.baseUrl !== undefined && { baseUrl: patch.baseUrl }),
-      // Credentials merge key by key, so a patch can rotate one secret without resending the others.
-      ...(patch.credentials && { credentials: { ...current.credentials, ...patch.credentials } }),
-      ...patch.limits,
-      updatedAt: new Date(),
-    })
-    .where(eq(channels.id, current.id))
-    .returning();
+  assertRateWithinCeiling(current.type, patch, writer.language);
+  // The base URL decides where the stored credentials are sent: only the owner may move it, and a move
+  // forgets them (a channel's type cannot change at all). Sending the same URL again changes nothing.
+  const moving = patch.baseUrl !== undefined && (patch.baseUrl ?? null) !== current.baseUrl;
+  if (moving && writer.role !== 'owner') throw new ApiError(403, 'channel_owner_only', { role: writer.role });
+  if (moving) await assertProviderUrl(patch.baseUrl, writer.providerUrlAllowlist);
+  // A new rate paces from the next send: slots reserved at the old rate are forgotten with the change.
+  const newRate =
+    patch.limits?.messagesPerSecond !== undefined && patch.limits.messagesPerSecond !== current.messagesPerSecond;
+  const row = await db.transaction(async (tx) => {
+    if (newRate) await resetSendSlot(tx, current.id);
+    const [updated] = await tx
+      .update(channels)
+      .set({
+        ...(patch.name !== undefined && { name: patch.name }),
+        ...(moving && { baseUrl: patch.baseUrl ?? null, credentials: patch.credentials ?? {} }),
+        // Credentials merge key by key, so a patch can rotate one secret without resending the others.
+        ...(!moving && patch.credentials && { credentials: { ...current.credentials, ...patch.credentials } }),
+        ...patch.limits,
+        updatedAt: new Date(),
+      })
+      .where(eq(channels.id, current.id))
+      .returning();
+    return updated;
+  });
   if (!row) throw notFound('channel', { id });
   return toChannel(db, row);
 }

@@ -14,6 +14,10 @@ import type {
   WebhookRequest,
 } from '../../src/channels/types';
 
+// The adapters built in these files take their allowlist from the environment, as the engine's do; the
+// simulators they send to listen on 127.0.0.1 (as in helpers.ts TEST_PROVIDER_URL_ALLOWLIST).
+process.env.PROVIDER_URL_ALLOWLIST = '127.0.0.1';
+
 /** What the recorder answers every request with; a body goes out as text/html. */
 export interface RecorderAnswer {
   status: number;

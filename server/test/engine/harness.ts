@@ -3,8 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { type ProviderSimulator, startWhatsAppSimulator } from '@rebound/simulators';
 import { sql } from 'drizzle-orm';
 import { afterAll } from 'vitest';
+import { createAdapter } from '../../src/channels';
 import { BroadcastEngine, type EngineOptions } from '../../src/engine/engine';
-import { startTestServer, type TestServer, type TestWorkspace } from '../helpers';
+import { startTestServer, TEST_PROVIDER_URL_ALLOWLIST, type TestServer, type TestWorkspace } from '../helpers';
 
 export const WA = {
   accessToken: 'wa-token',
@@ -68,6 +69,7 @@ export async function harness(): Promise<Harness> {
         publicUrl: server.baseUrl,
         pollIntervalMs: 20,
         requestTimeoutMs: 2000,
+        adapterFor: (channel) => createAdapter(channel, { providerUrlAllowlist: TEST_PROVIDER_URL_ALLOWLIST }),
         log: (message, error) => {
           if (process.env.ENGINE_LOG) console.error(message, error);
         },
@@ -179,6 +181,7 @@ export function engineProcess(h: Harness, workerId: string, env: Record<string, 
         WORKER_ID: workerId,
         POLL_MS: '20',
         ENGINE_CONCURRENCY: '32',
+        PROVIDER_URL_ALLOWLIST: TEST_PROVIDER_URL_ALLOWLIST.join(','),
         ...env,
       },
       // tsx is the server package's dependency: resolve it from there.

@@ -33,6 +33,8 @@ function startEngine(workerId: string): { child: ChildProcess; output: Promise<s
       LEASE_MS: '1500',
       POLL_MS: '20',
       ENGINE_CONCURRENCY: '32',
+      // The simulator listens on 127.0.0.1, where channels may send only when allowed (lib/provider-url.ts).
+      PROVIDER_URL_ALLOWLIST: '127.0.0.1',
     },
     // tsx is the server package's dependency: resolve it from there.
     cwd: SERVER_DIR,

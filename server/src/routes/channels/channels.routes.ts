@@ -27,7 +27,10 @@ export const createChannel = createRoute({
   path: '/channels',
   tags,
   summary: 'Connect a channel',
-  description: 'Limits default to the channel table for the type (WhatsApp: 1,000 unique recipients a day, 80 msg/s).',
+  description:
+    'Limits default to the channel table for the type (WhatsApp: 1,000 unique recipients a day, 80 msg/s). ' +
+    'A `baseUrl` that leads to a loopback, private, link-local, CGNAT or cloud metadata address is refused ' +
+    '(422 `channel_base_url_internal`) unless the operator allowed its host in PROVIDER_URL_ALLOWLIST.',
   security: bearer,
   middleware: [requirePermission('channels:write')] as const,
   request: { body: jsonBody(ChannelCreateSchema) },
@@ -50,6 +53,10 @@ export const updateChannel = createRoute({
   path: '/channels/{id}',
   tags,
   summary: 'Change a channel: name, limits, credentials, base URL',
+  description:
+    'Credentials merge key by key. Only the owner may change `baseUrl` (403 `channel_owner_only`): a new ' +
+    'base URL forgets the stored credentials except those sent in the same request, and is checked like ' +
+    'at creation (422 `channel_base_url_internal`).',
   security: bearer,
   middleware: [requirePermission('channels:write')] as const,
   request: { params: IdParamSchema, body: jsonBody(ChannelUpdateSchema) },

@@ -7,7 +7,8 @@ export const channelsRouter = createRouter()
     return c.json({ data: await channels.listChannels(c.var.db, c.var.auth.workspaceId) }, 200);
   })
   .openapi(routes.createChannel, async (c) => {
-    return c.json(await channels.createChannel(c.var.db, c.var.auth.workspaceId, c.req.valid('json')), 201);
+    const { db, auth, providerUrlAllowlist } = c.var;
+    return c.json(await channels.createChannel(db, auth.workspaceId, c.req.valid('json'), providerUrlAllowlist), 201);
   })
   .openapi(routes.getChannel, async (c) => {
     const row = await channels.getChannelRow(c.var.db, c.var.auth.workspaceId, c.req.valid('param').id);
@@ -15,7 +16,9 @@ export const channelsRouter = createRouter()
   })
   .openapi(routes.updateChannel, async (c) => {
     const { id } = c.req.valid('param');
-    return c.json(await channels.updateChannel(c.var.db, c.var.auth.workspaceId, id, c.req.valid('json')), 200);
+    const { db, auth, providerUrlAllowlist } = c.var;
+    const writer = { role: auth.role, providerUrlAllowlist, language: c.var.language };
+    return c.json(await channels.updateChannel(db, auth.workspaceId, id, c.req.valid('json'), writer), 200);
   })
   .openapi(routes.deleteChannel, async (c) => {
     await channels.deleteChannel(c.var.db, c.var.auth.workspaceId, c.req.valid('param').id);
