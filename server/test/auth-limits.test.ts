@@ -9,7 +9,7 @@ const server = await startTestServer({ maxAuthFailuresPerMinute: 5, trustProxy: 
 const ws = await server.workspace('Límites');
 
 describe('token brute force', () => {
-  it('after 5 bad tokens an address waits, even with a valid token; other addresses are not affected', async () => {
+  it('after 5 wrong tokens an address waits for its next guess; a valid token from the same address (one office behind one NAT) still gets in', async () => {
     const from = (address: string) => ({ 'X-Forwarded-For': address });
     for (let i = 0; i < 5; i++) {
       const res = await server.request('GET', '/api/v1/me', {
@@ -27,16 +27,33 @@ describe('token brute force', () => {
     expect(blocked.body.error.code).toBe('too_many_auth_failures');
     expect(blocked.body.error.message).toMatch(/Demasiados intentos con tokens no válidos/);
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
-    const validButBlocked = await server.request('GET', '/api/v1/me', {
+    const colleague = await server.request('GET', '/api/v1/me', {
       token: ws.tokens.agent,
       headers: from('203.0.113.7'),
     });
-    expect(validButBlocked.status).toBe(429);
+    expect(colleague.status).toBe(200);
+    expect(colleague.body.role).toBe('agent');
+    const stillBlocked = await server.request('GET', '/api/v1/me', {
+      token: 'rb_guess7xxxxxxxx',
+      headers: from('203.0.113.7'),
+    });
+    expect(stillBlocked.status).toBe(429);
     const elsewhere = await server.request('GET', '/api/v1/me', {
       token: ws.tokens.agent,
       headers: from('198.51.100.2'),
     });
     expect(elsewhere.status).toBe(200);
+  });
+
+  it('requests without a token count for nothing: the address is not limited after many of them', async () => {
+    const from = { 'X-Forwarded-For': '192.0.2.44' };
+    for (let i = 0; i < 12; i++) {
+      const res = await server.request('GET', '/api/v1/me', { headers: from });
+      expect(res.status).toBe(401);
+      expect(res.body.error.code).toBe('unauthorized');
+    }
+    const guess = await server.request('GET', '/api/v1/me', { token: 'rb_guessAxxxxxxxx', headers: from });
+    expect(guess.status).toBe(401);
   });
 
   it('valid tokens never count against an address', async () => {

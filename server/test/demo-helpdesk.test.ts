@@ -86,7 +86,7 @@ describe('demo helpdesk: serving', () => {
     expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(js.headers.get('cache-control')).toBe('no-cache');
     expectSecurityHeaders(js);
-    expect(await js.text()).toContain('rebound-demo-token');
+    expect(await js.text()).toContain('/demo/session');
 
     const css = await get('/demo/assets/app.css');
     expect(css.status).toBe(200);
@@ -169,7 +169,6 @@ describe('demo helpdesk: page script guard', () => {
       "'data-list': 'broadcasts'",
       "'data-list': 'failed-messages'",
       "'data-list': 'contacts'",
-      'rebound-demo-token',
       'rebound-demo-lang',
     ]) {
       expect(js, name).toContain(name);

@@ -4,7 +4,7 @@
  * Opt-outs the provider reports (a failure with an opt-out code, a block, a STOP) are recorded on the
  * channel, and an opt-in from the channel lifts what the channel's own signals recorded.
  */
-import { classifyProviderFailure, isOptOutFailure } from '@rebound/shared';
+import { classifyProviderFailure, DAY_MS, isOptOutFailure } from '@rebound/shared';
 import { type SQL, sql } from 'drizzle-orm';
 import type { ChannelConfig, DeliveryUpdate, WebhookContent } from '../channels/types';
 import type { Database } from '../db/client';
@@ -27,7 +27,33 @@ function identifierFor(channel: ChannelConfig, from: string): string {
   return phone && /^\d+$/.test(from) ? `+${from}` : from;
 }
 
-export async function applyWebhook(db: Database, channel: ChannelConfig, content: WebhookContent, now = Date.now()) {
+/** Before this, a provider's time is no time at all (0, a bad parse): 2000-01-01. */
+const EARLIEST_TRUSTED = Date.UTC(2000, 0, 1);
+
+/**
+ * A provider's timestamp, kept when plausible. One more than a day ahead (a status "from 2036"), or
+ * none at all, becomes the time of receipt: it would otherwise hold a 24 h window open, or show in the
+ * failed log, for years.
+ */
+export function plausibleTime(at: Date, receivedAt: number): Date {
+  const time = at.getTime();
+  if (!(time >= EARLIEST_TRUSTED && time <= receivedAt + DAY_MS)) return new Date(receivedAt);
+  return at;
+}
+
+function withPlausibleTimes(content: WebhookContent, receivedAt: number): WebhookContent {
+  const fix = <T extends { at: Date }>(item: T): T => ({ ...item, at: plausibleTime(item.at, receivedAt) });
+  return {
+    updates: content.updates.map(fix),
+    inbound: content.inbound.map(fix),
+    ...(content.optOuts && { optOuts: content.optOuts.map(fix) }),
+    ...(content.optIns && { optIns: content.optIns.map(fix) }),
+  };
+}
+
+/** Applies one callback; `now` is when it was received. */
+export async function applyWebhook(db: Database, channel: ChannelConfig, received: WebhookContent, now = Date.now()) {
+  const content = withPlausibleTimes(received, now);
   let changed = 0;
   for (const update of content.updates) changed += await applyUpdate(db, channel, update, now);
   for (const inbound of content.inbound) {

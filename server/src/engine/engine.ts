@@ -32,12 +32,21 @@ import type { Database } from '../db/client';
 import { first } from '../db/first';
 import { type BroadcastStatus, broadcasts, channels, messages, segments, workspaces } from '../db/schema';
 import { logError } from '../lib/log';
+import { MAX_TIMER_MS, sleep, timerDelay } from '../lib/timers';
 import { unconfirmedWindowMs } from '../lib/unconfirmed';
 import { type OptOutRecord, recordOptOuts } from '../services/opt-outs';
 import { audienceSourceOf, freezeAudience, reconcile } from './audience';
 import { assertTransition, finishedStatus, type StateCounts } from './broadcast-state';
 import { recordEvent } from './events';
-import { DAY_MS, pushBackSendSlots, quotaScope, quotaUsage, sendSlotsQuery } from './limits';
+import {
+  cappedRetryAfter,
+  DAY_MS,
+  pushBackSendSlots,
+  quotaScope,
+  quotaUsage,
+  sendSlotsQuery,
+  usableRate,
+} from './limits';
 
 export interface EngineOptions {
   db: Database;
@@ -90,6 +99,8 @@ interface Lane {
   /** Flushes queued and not yet written: sending waits when the writing falls behind. */
   pendingFlushes: number;
   lastFlush: number;
+  /** Set while an outcome waits for a flush that no later launch may bring (a slow channel's sends). */
+  flushTimer: NodeJS.Timeout | undefined;
 }
 
 class Semaphore {
@@ -111,8 +122,6 @@ class Semaphore {
     else this.free++;
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** SQLite's answers that mean "no writes right now", as opposed to a statement that is wrong. */
 const STORAGE_FAULT = /^SQLITE_(BUSY|LOCKED|FULL|IOERR)/;
@@ -156,6 +165,8 @@ export class BroadcastEngine {
   private ticking: Promise<void> | undefined;
   private stopping = false;
   private pause: Pause | undefined;
+  /** Sends waiting for their slot; stop() wakes them, and they go back to the queue unsent. */
+  private readonly slotWaits = new Set<() => void>();
   /** Recipients sent by this process, for tests and benchmarks that check how work was shared. */
   sentCount = 0;
 
@@ -242,7 +253,7 @@ export class BroadcastEngine {
       if (this.stopping) return;
       this.ticking = this.tick({ waitForLanes: false }).catch((error) => this.log('tick failed', error));
       await this.ticking;
-      if (!this.stopping) this.timer = setTimeout(loop, this.pollIntervalMs);
+      if (!this.stopping) this.timer = setTimeout(loop, timerDelay(this.pollIntervalMs));
     };
     void loop();
   }
@@ -251,6 +262,7 @@ export class BroadcastEngine {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
+    for (const wake of this.slotWaits) wake();
     await this.ticking;
     await Promise.allSettled([...this.lanes.values()]);
   }
@@ -421,6 +433,7 @@ export class BroadcastEngine {
       flushing: Promise.resolve(),
       pendingFlushes: 0,
       lastFlush: Date.now(),
+      flushTimer: undefined,
     };
     const [broadcast] = await this.db.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
     const [channel] = broadcast
@@ -487,7 +500,26 @@ export class BroadcastEngine {
   }
 
   private effectiveRate(broadcast: BroadcastRow, channel: ChannelRow): number {
-    return Math.min(channel.messagesPerSecond, broadcast.sendRate ?? Number.POSITIVE_INFINITY);
+    return usableRate(Math.min(channel.messagesPerSecond, broadcast.sendRate ?? Number.POSITIVE_INFINITY));
+  }
+
+  /**
+   * Waits for a send slot; false when stop() came first. A stop does not wait out a slow channel's
+   * pace (up to 100 s a message) or a provider's throttle (up to 15 min): the send never left, so its
+   * recipient simply goes back to the queue.
+   */
+  private waitForSlot(ms: number): Promise<boolean> {
+    if (this.stopping) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = (slotCame: boolean) => {
+        clearTimeout(timer);
+        this.slotWaits.delete(wake);
+        resolve(slotCame);
+      };
+      const wake = () => done(false);
+      const timer = setTimeout(() => done(true), timerDelay(ms));
+      this.slotWaits.add(wake);
+    });
   }
 
   /**
@@ -809,7 +841,12 @@ export class BroadcastEngine {
           slot = await this.freshSlot(broadcast, channel);
           wait = slot - this.clock();
         }
-        if (wait > 0) await sleep(Math.ceil(wait));
+        if (wait > 0 && !(await this.waitForSlot(Math.ceil(wait)))) {
+          await this.releaseUnsent([item], false);
+          return;
+        }
+        // A wait longer than a timer can hold was cut short: wait again for the rest.
+        if (wait > MAX_TIMER_MS) continue;
         // A pause that began while this send waited for its slot: wait for the resume, then for a slot again.
         if (this.pause) continue;
         // A timer fires late when the event loop is busy: a wake-up past the tolerance takes a fresh slot
@@ -836,6 +873,12 @@ export class BroadcastEngine {
         outcome = { kind: 'uncertain', providerMessage: String(error) };
       }
       lane.results.push({ item, outcome });
+      // Launches flush as they go; on a slow channel the next launch is a slot (up to 100 s) away, and
+      // an answer not written down is an uncertain recipient if the process dies: written within 50 ms.
+      lane.flushTimer ??= setTimeout(() => {
+        lane.flushTimer = undefined;
+        if (lane.results.length) this.scheduleFlush(lane, broadcast, channel);
+      }, 50);
     } catch (error) {
       // Only taking a fresh slot can fail here (not on a storage fault, which it waits out); the
       // recipient is dispatched, so its lease recovery makes it uncertain.
@@ -889,8 +932,10 @@ export class BroadcastEngine {
         }
         case 'retry': {
           const backoff = Math.min(60_000, 500 * 2 ** (item.attempts - 1)) * (0.8 + Math.random() * 0.4);
-          const wait = Math.max(outcome.retryAfterMs ?? 0, backoff);
-          if (outcome.retryAfterMs !== undefined) throttledUntil = Math.max(throttledUntil, now + outcome.retryAfterMs);
+          // A Retry-After of ten years would park the recipient (and the channel) until then: capped.
+          const retryAfter = cappedRetryAfter(outcome.retryAfterMs);
+          const wait = Math.max(retryAfter ?? 0, backoff);
+          if (retryAfter !== undefined) throttledUntil = Math.max(throttledUntil, now + retryAfter);
           if (item.attempts >= this.maxAttempts) {
             // The provider's own words; the attempts are in their own column.
             const reason = classifyProviderFailure(channel.type, outcome.providerCode, outcome.providerMessage);

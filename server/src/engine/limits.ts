@@ -12,6 +12,35 @@ type Runner = Pick<Database, 'get' | 'all' | 'run'>;
 export { DAY_MS };
 
 /**
+ * The slowest pace the engine keeps, in messages a second (one every 100 s): the floor the API refuses
+ * to go below. A smaller rate stored before that check (1e-300) is paced at this floor rather than
+ * turned into waits of 1e303 ms that overflow every timer and slot.
+ */
+export const MIN_SEND_RATE = 0.01;
+
+/** The rate the engine paces at: the stored one, never below MIN_SEND_RATE (NaN included). */
+export function usableRate(ratePerSecond: number): number {
+  return Number.isNaN(ratePerSecond) ? MIN_SEND_RATE : Math.max(ratePerSecond, MIN_SEND_RATE);
+}
+
+/** The longest a provider's Retry-After holds a message or a channel back; past it, normal backoff resumes. */
+export const MAX_RETRY_AFTER_MS = 15 * 60_000;
+
+/** A provider's Retry-After as the engine honours it: within [0, MAX_RETRY_AFTER_MS], undefined when absent or not a number. */
+export function cappedRetryAfter(ms: number | undefined): number | undefined {
+  if (ms === undefined || Number.isNaN(ms)) return undefined;
+  return Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS);
+}
+
+/**
+ * How far ahead a stored next slot can legitimately be: a throttle pushes it back at most
+ * MAX_RETRY_AFTER_MS and claims reserve seconds of sending on top. A slot further ahead was written
+ * under a rate that no longer holds (or an absurd one: 2e304) and counts as now, or a later sane
+ * rate would be ignored for good.
+ */
+export const SLOT_HORIZON_MS = 60 * 60_000;
+
+/**
  * Reserves `count` consecutive send slots at `ratePerSecond` on a shared key and returns when the
  * first may go out; slot k is at start + k / rate. One statement, so concurrent processes never
  * hand out the same slot (a GCRA: no window of one second ever holds more than rate + 1 sends).
@@ -29,16 +58,27 @@ export async function acquireSendSlots(
 
 /** The one statement behind acquireSendSlots, for callers that batch it with other writes. */
 export function sendSlotsQuery(key: string, ratePerSecond: number, count: number, now: number) {
-  const duration = (count * 1000) / ratePerSecond;
+  const duration = (count * 1000) / usableRate(ratePerSecond);
   return sql`INSERT INTO send_slots (key, next_slot_at) VALUES (${key}, ${now + duration})
-    ON CONFLICT (key) DO UPDATE SET next_slot_at = max(next_slot_at, ${now}) + ${duration}
+    ON CONFLICT (key) DO UPDATE SET next_slot_at =
+      (CASE WHEN next_slot_at > ${now + SLOT_HORIZON_MS} THEN ${now} ELSE max(next_slot_at, ${now}) END) + ${duration}
     RETURNING next_slot_at - ${duration} AS start`;
 }
 
 /** After the provider throttled us: nobody on this key sends before `until`. */
 export async function pushBackSendSlots(db: Runner, key: string, until: number): Promise<void> {
   await db.run(sql`INSERT INTO send_slots (key, next_slot_at) VALUES (${key}, ${until})
-    ON CONFLICT (key) DO UPDATE SET next_slot_at = max(next_slot_at, excluded.next_slot_at)`);
+    ON CONFLICT (key) DO UPDATE SET next_slot_at = CASE WHEN next_slot_at > ${until + SLOT_HORIZON_MS}
+      THEN excluded.next_slot_at ELSE max(next_slot_at, excluded.next_slot_at) END`);
+}
+
+/**
+ * Forgets a channel's reserved slots: called when its limits change, so that the next send is paced
+ * by the new rate and not by reservations made under the old one. A throttle in force is lost with
+ * them; the provider says so again at the next send if it still holds.
+ */
+export async function resetSendSlot(db: Runner, channelId: number): Promise<void> {
+  await db.run(sql`DELETE FROM send_slots WHERE key = ${`channel:${channelId}`}`);
 }
 
 /**

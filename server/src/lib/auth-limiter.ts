@@ -1,6 +1,7 @@
 /**
- * Slows token guessing: after `maxFailures` bad tokens from one address within `windowMs`, that address
- * gets 429 for the rest of the window, valid token or not (otherwise a lucky guess would still get in).
+ * Slows token guessing: after `maxFailures` wrong tokens from one address within `windowMs`, that address's
+ * wrong tokens get 429 for the rest of the window. Valid tokens are never held back (requireToken checks them
+ * first): many people share one address behind a NAT, and a guesser's chance of hitting a 192-bit token is nil.
  * Per process: several processes each keep their own count, which still bounds guesses per process.
  */
 export interface AuthLimiterOptions {

@@ -15,21 +15,25 @@ export interface TokenAuthOptions {
 
 /**
  * Resolves the bearer token to a workspace and role; every /api route runs behind it. Addresses that keep
- * sending bad tokens are held back (AuthLimiter), so tokens cannot be guessed at speed.
+ * sending wrong tokens are held back (AuthLimiter), so tokens cannot be guessed at speed. A valid token is
+ * always let in, whatever others behind the same address (one office, one NAT) got wrong; a request with no
+ * token is a 401 that counts for nothing, since it guesses nothing.
  */
 export function requireToken({ limiter = new AuthLimiter(), trustProxy = false }: TokenAuthOptions = {}) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const address = clientAddress(c, trustProxy);
-    const wait = limiter.blockedFor(address);
-    if (wait > 0) {
-      c.header('Retry-After', String(Math.ceil(wait / 1000)));
-      throw new ApiError(429, 'too_many_auth_failures', { seconds: Math.ceil(wait / 1000) });
-    }
     const header = c.req.header('Authorization') ?? '';
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const auth = match?.[1] ? await authenticate(c.var.db, match[1]) : undefined;
+    const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+    const auth = token ? await authenticate(c.var.db, token) : undefined;
     if (!auth) {
-      limiter.recordFailure(address);
+      if (token) {
+        const address = clientAddress(c, trustProxy);
+        const wait = limiter.blockedFor(address);
+        if (wait > 0) {
+          c.header('Retry-After', String(Math.ceil(wait / 1000)));
+          throw new ApiError(429, 'too_many_auth_failures', { seconds: Math.ceil(wait / 1000) });
+        }
+        limiter.recordFailure(address);
+      }
       c.header('WWW-Authenticate', 'Bearer realm="rebound"');
       throw new ApiError(401, 'unauthorized');
     }

@@ -15,6 +15,8 @@ export interface AuthContext {
 export interface AppEnv {
   Variables: {
     db: Database;
+    /** Internal hosts channel base URLs may lead to (lib/provider-url.ts). */
+    providerUrlAllowlist: readonly string[];
     language: Language;
     /** Set when Accept-Language named es or en; otherwise the workspace language wins. */
     languageFromHeader: boolean;

@@ -56,11 +56,30 @@ export function listTokens(db: Database, workspaceId: number) {
     .orderBy(apiTokens.id);
 }
 
+/** Called with a token's id when this process revokes it: open event streams of that token close at once. */
+const revocationListeners = new Set<(tokenId: number) => void>();
+
+export function onTokenRevoked(listener: (tokenId: number) => void): () => void {
+  revocationListeners.add(listener);
+  return () => revocationListeners.delete(listener);
+}
+
+/** Whether the token still exists unrevoked: long-lived answers (event streams) ask again as they go. */
+export async function tokenIsLive(db: Database, tokenId: number): Promise<boolean> {
+  const rows = await db
+    .select({ id: apiTokens.id })
+    .from(apiTokens)
+    .where(and(eq(apiTokens.id, tokenId), isNull(apiTokens.revokedAt)));
+  return rows.length > 0;
+}
+
 export async function revokeToken(db: Database, workspaceId: number, tokenId: number): Promise<boolean> {
   const rows = await db
     .update(apiTokens)
     .set({ revokedAt: new Date() })
     .where(and(eq(apiTokens.id, tokenId), eq(apiTokens.workspaceId, workspaceId), isNull(apiTokens.revokedAt)))
     .returning({ id: apiTokens.id });
-  return rows.length > 0;
+  if (rows.length === 0) return false;
+  for (const listener of revocationListeners) listener(tokenId);
+  return true;
 }

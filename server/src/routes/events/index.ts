@@ -3,10 +3,15 @@ import { streamSSE } from 'hono/streaming';
 import type { Database } from '../../db/client';
 import { createRouter } from '../../lib/create-app';
 import { logError } from '../../lib/log';
+import { timerDelay } from '../../lib/timers';
 import { eventPage, eventsAfter, resolveCursor, toEvent } from '../../services/events';
+import { onTokenRevoked, tokenIsLive } from '../../services/tokens';
 import * as routes from './events.routes';
 
-/** How often a connected stream looks for new events, and how often it sends a keep-alive comment. */
+/**
+ * How often a connected stream looks for new events, how often it sends a keep-alive comment, and how often
+ * an idle stream asks whether its token was revoked by another process (this process tells it at once).
+ */
 function streamTiming() {
   const read = (name: string, fallback: number) => {
     const value = Number(process.env[name]);
@@ -15,6 +20,7 @@ function streamTiming() {
   return {
     pollMs: read('REBOUND_EVENTS_POLL_MS', 500),
     heartbeatMs: read('REBOUND_EVENTS_HEARTBEAT_MS', 15_000),
+    tokenCheckMs: read('REBOUND_EVENTS_TOKEN_CHECK_MS', 10_000),
   };
 }
 
@@ -28,6 +34,7 @@ function wantsJson(accept: string, wait: string | undefined): boolean {
 interface StreamState {
   db: Database;
   workspaceId: number;
+  tokenId: number;
   language: Language;
   after: number;
 }
@@ -35,7 +42,7 @@ interface StreamState {
 export const eventsRouter = createRouter().openapi(routes.streamEvents, async (c) => {
   const query = c.req.valid('query');
   const { db } = c.var;
-  const { workspaceId } = c.var.auth;
+  const { workspaceId, tokenId } = c.var.auth;
   const language = c.var.language;
   if (wantsJson(c.req.header('Accept') ?? '', query.wait)) {
     return c.json(await eventPage(db, workspaceId, query, language), 200);
@@ -44,8 +51,9 @@ export const eventsRouter = createRouter().openapi(routes.streamEvents, async (c
   // Resolved before the stream starts, so a failure here still gets the API's error answer.
   const lastEventId = c.req.header('Last-Event-ID')?.trim();
   const cursor = lastEventId && /^\d{1,16}$/.test(lastEventId) ? lastEventId : query.since;
-  const state: StreamState = { db, workspaceId, language, after: await resolveCursor(db, workspaceId, cursor) };
-  const { pollMs, heartbeatMs } = streamTiming();
+  const after = await resolveCursor(db, workspaceId, cursor);
+  const state: StreamState = { db, workspaceId, tokenId, language, after };
+  const { pollMs, heartbeatMs, tokenCheckMs } = streamTiming();
 
   c.header('X-Accel-Buffering', 'no');
   return streamSSE(
@@ -56,7 +64,7 @@ export const eventsRouter = createRouter().openapi(routes.streamEvents, async (c
       stream.onAbort(() => wake?.());
       const pause = (ms: number) =>
         new Promise<void>((resolve) => {
-          const timer = setTimeout(done, ms);
+          const timer = setTimeout(done, timerDelay(ms));
           function done() {
             clearTimeout(timer);
             wake = undefined;
@@ -64,15 +72,29 @@ export const eventsRouter = createRouter().openapi(routes.streamEvents, async (c
           }
           wake = done;
         });
-      const open = () => !stream.aborted && !stream.closed;
+      let revoked = false;
+      const stopListening = onTokenRevoked((id) => {
+        if (id !== state.tokenId) return;
+        revoked = true;
+        wake?.();
+      });
+      const open = () => !stream.aborted && !stream.closed && !revoked;
+      // Asked before every batch, so a token revoked by another process gets no event after its revocation,
+      // and at least every tokenCheckMs while idle, so its stream closes soon even when nothing happens.
+      let lastCheck = Date.now();
+      const checkToken = async () => {
+        lastCheck = Date.now();
+        if (!revoked && !(await tokenIsLive(state.db, state.tokenId))) revoked = true;
+      };
 
       try {
         await stream.write(': connected\nretry: 3000\n\n');
         let lastWrite = Date.now();
         while (open()) {
           const rows = await eventsAfter(state.db, state.workspaceId, state.after, BATCH);
+          if (rows.length > 0 || Date.now() - lastCheck >= tokenCheckMs) await checkToken();
           for (const row of rows) {
-            if (!open()) return;
+            if (!open()) break;
             await stream.writeSSE({
               id: String(row.id),
               event: row.type,
@@ -81,12 +103,20 @@ export const eventsRouter = createRouter().openapi(routes.streamEvents, async (c
             state.after = row.id;
             lastWrite = Date.now();
           }
+          if (!open()) break;
           if (rows.length === BATCH) continue;
           if (Date.now() - lastWrite >= heartbeatMs) {
             await stream.write(': keep-alive\n\n');
             lastWrite = Date.now();
           }
-          await pause(Math.min(pollMs, heartbeatMs));
+          await pause(Math.min(pollMs, heartbeatMs, tokenCheckMs));
+        }
+        if (revoked && !stream.aborted && !stream.closed) {
+          // The client's EventSource reconnects, gets 401 and stops.
+          await stream.writeSSE({
+            event: 'error',
+            data: JSON.stringify({ code: 'unauthorized', message: errorMessage('unauthorized', state.language) }),
+          });
         }
       } catch (error) {
         // Errors here never reach app.onError (the answer has started): log, tell the client without
@@ -98,6 +128,8 @@ export const eventsRouter = createRouter().openapi(routes.streamEvents, async (c
             data: JSON.stringify({ code: 'internal_error', message: errorMessage('internal_error', state.language) }),
           });
         }
+      } finally {
+        stopListening();
       }
     },
     async (error) => {

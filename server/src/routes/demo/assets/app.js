@@ -1,8 +1,9 @@
 // The demo helpdesk: a plain look-alike of a customer-messaging helpdesk that reads Rebound's API.
 // Every text from the API reaches the DOM through textContent / text nodes (see h() below), never as
 // HTML: provider error texts can hold markup. The class names (hd-*) are a contract with the extension.
+// The token is handed to the server once (/demo/session) and kept there in an HttpOnly cookie: no script
+// on this origin (this page, /docs) can read it back, and the page keeps it in no storage of its own.
 
-const TOKEN_KEY = 'rebound-demo-token';
 const LANG_KEY = 'rebound-demo-lang';
 const BROADCAST_LIMIT = 200;
 const PAGE_SIZE = 50;
@@ -172,7 +173,7 @@ const TEXTS = {
   },
 };
 
-// ---- storage, language and formatting ----
+// ---- storage (the language only), language and formatting ----
 
 function load(key) {
   try {
@@ -198,7 +199,8 @@ function initialLanguage() {
 }
 
 let lang = initialLanguage();
-let token = null;
+/** Whether the server holds a working token for this page (its cookie is not readable here). */
+let signedIn = false;
 let workspaceName = '';
 
 function t(key, params = {}) {
@@ -269,15 +271,18 @@ function setTitle(text) {
 // ---- API ----
 
 class ApiFailure extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, signedOut = false) {
     super(message);
     this.status = status;
     this.code = code;
+    /** No session at all (never signed in, or signed out), as opposed to a token that stopped working. */
+    this.signedOut = signedOut;
   }
 }
 
-async function api(path, params = {}, withToken = token) {
-  const url = new URL(path, location.origin);
+/** Reads the API through /demo/api/…: the server adds the bearer token from its cookie. */
+async function api(path, params = {}) {
+  const url = new URL(`/demo${path}`, location.origin);
   for (const [name, value] of Object.entries(params)) {
     for (const item of [value].flat()) {
       if (item !== null && item !== undefined && item !== '') url.searchParams.append(name, String(item));
@@ -285,12 +290,29 @@ async function api(path, params = {}, withToken = token) {
   }
   let res;
   try {
-    res = await fetch(url, {
-      headers: { Authorization: `Bearer ${withToken}`, 'Accept-Language': lang, Accept: 'application/json' },
+    res = await fetch(url, { headers: { 'Accept-Language': lang, Accept: 'application/json' } });
+  } catch {
+    throw new ApiFailure(0, 'network_error', t('networkError'));
+  }
+  return readAnswer(res);
+}
+
+/** The page's session: the token goes to the server once and stays there. */
+async function signIn(candidate) {
+  let res;
+  try {
+    res = await fetch('/demo/session', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Accept-Language': lang, Accept: 'application/json' },
+      body: JSON.stringify({ token: candidate }),
     });
   } catch {
     throw new ApiFailure(0, 'network_error', t('networkError'));
   }
+  return readAnswer(res);
+}
+
+async function readAnswer(res) {
   let body = null;
   try {
     body = await res.json();
@@ -303,6 +325,7 @@ async function api(path, params = {}, withToken = token) {
       res.status,
       error?.code ?? 'http_error',
       typeof error?.message === 'string' ? error.message : t('httpError', { status: res.status }),
+      res.headers.get('X-Demo-Session') === 'none',
     );
   }
   return body;
@@ -359,7 +382,7 @@ function header(page) {
     'header',
     { class: 'hd-header' },
     h('a', { class: 'hd-brand', href: '/demo/' }, t('brand')),
-    token
+    signedIn
       ? h(
           'nav',
           { class: 'hd-nav', 'aria-label': t('brand') },
@@ -371,9 +394,9 @@ function header(page) {
     h(
       'div',
       { class: 'hd-header-end' },
-      token && workspaceName ? h('span', { class: 'hd-workspace' }, workspaceName) : null,
+      signedIn && workspaceName ? h('span', { class: 'hd-workspace' }, workspaceName) : null,
       languageToggle(),
-      token
+      signedIn
         ? link('/demo/', t('signOut'), {
             class: 'hd-signout',
             onclick: (event) => {
@@ -408,10 +431,14 @@ function view(title, ...nodes) {
   return { title, nodes };
 }
 
-function signOut() {
-  token = null;
+async function signOut() {
+  signedIn = false;
   workspaceName = '';
-  store(TOKEN_KEY, null);
+  try {
+    await fetch('/demo/session', { method: 'DELETE' });
+  } catch {
+    // the server is away: the next page load asks again
+  }
   start();
 }
 
@@ -478,10 +505,9 @@ function renderSignIn(message) {
         button.disabled = true;
         status.replaceChildren(h('p', { class: 'hd-loading' }, t('checking')));
         try {
-          const me = await api('/api/v1/me', {}, candidate);
-          token = candidate;
+          const me = await signIn(candidate);
+          signedIn = true;
           workspaceName = me.workspace.name;
-          store(TOKEN_KEY, candidate);
           start();
         } catch (error) {
           button.disabled = false;
@@ -857,24 +883,32 @@ async function renderUnknown() {
 
 // ---- start ----
 
-function takeTokenFromFragment() {
-  if (!location.hash.startsWith('#')) return;
+/** A link with #token=rb_… signs in (the tests and the demo use it); the token leaves the address bar at once. */
+async function takeTokenFromFragment() {
+  if (!location.hash.startsWith('#')) return undefined;
   const params = new URLSearchParams(location.hash.slice(1));
-  if (!params.has('token')) return;
+  if (!params.has('token')) return undefined;
   const value = (params.get('token') ?? '').trim();
-  if (/^rb_\S+$/.test(value)) store(TOKEN_KEY, value);
   // The token never stays in the address bar (or in the history).
   history.replaceState(history.state, '', `${location.pathname}${location.search}`);
+  if (!/^rb_\S+$/.test(value)) return undefined;
+  try {
+    const me = await signIn(value);
+    signedIn = true;
+    workspaceName = me.workspace.name;
+    return undefined;
+  } catch (error) {
+    return error instanceof ApiFailure ? error.message : String(error?.message ?? error);
+  }
 }
 
 let generation = 0;
 
-async function start() {
+async function start(signInError) {
   const current = ++generation;
-  token = load(TOKEN_KEY) ?? token;
   const where = route(location.pathname);
-  if (!token) {
-    renderSignIn();
+  if (signInError) {
+    renderSignIn(signInError);
     return;
   }
   layout(where.page);
@@ -883,6 +917,7 @@ async function start() {
     if (!workspaceName) {
       const me = await api('/api/v1/me');
       if (current !== generation) return;
+      signedIn = true;
       workspaceName = me.workspace.name;
       layout(where.page);
       loading();
@@ -894,10 +929,9 @@ async function start() {
   } catch (error) {
     if (current !== generation) return;
     if (error instanceof ApiFailure && error.status === 401) {
-      token = null;
+      signedIn = false;
       workspaceName = '';
-      store(TOKEN_KEY, null);
-      renderSignIn(error.message);
+      renderSignIn(error.signedOut ? undefined : error.message);
       return;
     }
     setTitle(null);
@@ -908,5 +942,8 @@ async function start() {
   }
 }
 
-takeTokenFromFragment();
-start();
+takeTokenFromFragment().then(start);
+// A #token=… link followed on a page already open reloads nothing: sign in all the same.
+window.addEventListener('hashchange', () => {
+  if (new URLSearchParams(location.hash.slice(1)).has('token')) takeTokenFromFragment().then(start);
+});
