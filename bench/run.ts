@@ -7,6 +7,7 @@ import { benchExport, benchImport } from './csv';
 import { benchHttp, benchMemory, benchSandbox } from './engine';
 import { benchExtension } from './extension';
 import { benchLog, benchResend } from './failures';
+import { benchConcurrentImports, benchFairness } from './fairness';
 import { type BenchResult, printTable, writeResults } from './lib/report';
 import { benchLoad } from './load';
 import { benchSegments } from './segments';
@@ -23,6 +24,8 @@ const benchmarks: Record<string, () => Promise<BenchResult[]>> = {
   import: benchImport,
   extension: benchExtension,
   load: benchLoad,
+  fairness: benchFairness,
+  'import-rss': benchConcurrentImports,
 };
 
 const wanted = process.argv.slice(2).filter((arg) => arg !== '--');

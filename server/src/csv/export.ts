@@ -20,6 +20,7 @@ import Papa from 'papaparse';
 import type { Database } from '../db/client';
 import { logError } from '../lib/log';
 import { unconfirmedWindowMs } from '../lib/unconfirmed';
+import { getCustomFieldKeyCap } from '../services/contacts';
 import { allFailedMessages, type FailedRow, toFailedMessage } from '../services/failures';
 import { tagKey, tagNamesByContact } from '../services/tags';
 
@@ -160,15 +161,20 @@ function contactConditions(workspaceId: number, filters: Pick<ContactExportQuery
   return sql.join(parts, sql` AND `);
 }
 
-/** The custom field keys the exported contacts use, sorted: one column each. */
+/**
+ * The custom field keys the exported contacts use, sorted: one column each, never more than the
+ * workspace's cap of distinct keys (a workspace filled before the cap existed gets its first keys).
+ */
 export async function customFieldKeys(
   db: Database,
   workspaceId: number,
   filters: Pick<ContactExportQuery, 'tag'> = {},
+  maxKeys: number = getCustomFieldKeyCap(),
 ): Promise<string[]> {
   const rows = await db.all<{ key: string }>(sql`SELECT DISTINCT j.key AS key
     FROM contacts c, json_each(c.custom_fields) j
-    WHERE ${contactConditions(workspaceId, filters)} AND json_valid(c.custom_fields) ORDER BY j.key`);
+    WHERE ${contactConditions(workspaceId, filters)} AND json_valid(c.custom_fields) ORDER BY j.key
+    LIMIT ${maxKeys}`);
   return rows.map((row) => row.key);
 }
 
@@ -230,9 +236,9 @@ export async function contactsCsv(
   db: Database,
   workspaceId: number,
   filters: Pick<ContactExportQuery, 'tag'>,
-  options: { language: Language; bom?: boolean | undefined; pageSize?: number },
+  options: { language: Language; bom?: boolean | undefined; pageSize?: number; maxKeys?: number },
 ): Promise<CsvExport> {
-  const keys = await customFieldKeys(db, workspaceId, filters);
+  const keys = await customFieldKeys(db, workspaceId, filters, options.maxKeys);
   const headers = [...exportHeaders(CONTACT_EXPORT_COLUMNS, options.language), ...keys];
   return {
     filename: exportFilename('contacts'),

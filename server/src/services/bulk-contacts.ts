@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { contacts } from '../db/schema';
-import { normalizeEmail, phoneColumns } from './contacts';
+import { assertCustomKeysWithinCap, normalizeEmail, phoneColumns } from './contacts';
 import { ensureTags, tagContacts } from './tags';
 
 export interface ContactUpsertRow {
@@ -62,6 +62,10 @@ async function updateChunk(tx: Tx, updates: PendingUpdate[]): Promise<void> {
     WHERE contacts.id = v.column1`);
 }
 
+function* customKeys(rows: readonly ContactUpsertRow[]): Generator<string> {
+  for (const row of rows) if (row.customFields) yield* Object.keys(row.customFields);
+}
+
 /**
  * Creates or updates many contacts at once, matched on a normalized phone or e-mail, in chunks of
  * multi-row statements inside one transaction per call: all of it lands or none of it does.
@@ -74,6 +78,7 @@ export async function bulkUpsertContacts(
 ): Promise<BulkUpsertResult> {
   return db.transaction(async (tx) => {
     const result: BulkUpsertResult = { created: 0, updated: 0, skipped: 0, contactIds: [] };
+    await assertCustomKeysWithinCap(db, ws.workspaceId, customKeys(rows));
     const tagIds = options.tags?.length ? await ensureTags(tx, ws.workspaceId, options.tags) : [];
     for (let start = 0; start < rows.length; start += CHUNK) {
       const chunk = rows.slice(start, start + CHUNK).map((row) => {

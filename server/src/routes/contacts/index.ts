@@ -4,8 +4,12 @@ import * as routes from './contacts.routes';
 
 export const contactsRouter = createRouter()
   .openapi(routes.listContacts, async (c) => {
-    const query = c.req.valid('query');
-    return c.json(await contacts.searchContacts(c.var.db, c.var.auth, query), 200);
+    const { workspaceId, defaultCountry } = c.var.auth;
+    const search = c.req.valid('query');
+    return c.json(
+      await c.var.heavy.run(c.var.db, 'contacts.search', { ws: { workspaceId, defaultCountry }, search }),
+      200,
+    );
   })
   .openapi(routes.createContact, async (c) => {
     return c.json(await contacts.createContact(c.var.db, c.var.auth, c.req.valid('json')), 201);

@@ -1,10 +1,10 @@
 import type { Context } from 'hono';
-import { type CsvExport, contactsCsv, failedMessagesCsv } from '../../csv/export';
 import { createRouter } from '../../lib/create-app';
 import type { AppEnv } from '../../lib/env';
+import type { HeavyFile } from '../../lib/heavy';
 import * as routes from './exports.routes';
 
-function csvResponse(c: Context<AppEnv>, file: CsvExport): Response {
+function csvResponse(c: Context<AppEnv>, file: HeavyFile): Response {
   return c.body(file.stream, 200, {
     'Content-Type': 'text/csv; charset=utf-8',
     'Content-Disposition': `attachment; filename="${file.filename}"`,
@@ -13,14 +13,23 @@ function csvResponse(c: Context<AppEnv>, file: CsvExport): Response {
   });
 }
 
+// Both files are made on a heavy thread: the reads and the CSV writing stay off the API's event loop.
 export const exportsRouter = createRouter()
-  .openapi(routes.exportFailedMessages, (c) => {
+  .openapi(routes.exportFailedMessages, async (c) => {
     const { bom, ...filters } = c.req.valid('query');
-    const file = failedMessagesCsv(c.var.db, c.var.auth.workspaceId, filters, { language: c.var.language, bom });
+    const file = await c.var.heavy.open(c.var.db, 'exports.failedMessages', {
+      workspaceId: c.var.auth.workspaceId,
+      filters,
+      options: { language: c.var.language, bom },
+    });
     return csvResponse(c, file);
   })
   .openapi(routes.exportContacts, async (c) => {
     const { bom, tag } = c.req.valid('query');
-    const file = await contactsCsv(c.var.db, c.var.auth.workspaceId, { tag }, { language: c.var.language, bom });
+    const file = await c.var.heavy.open(c.var.db, 'exports.contacts', {
+      workspaceId: c.var.auth.workspaceId,
+      filters: { tag },
+      options: { language: c.var.language, bom, maxKeys: c.var.heavy.maxCustomFieldKeys },
+    });
     return csvResponse(c, file);
   });

@@ -21,6 +21,11 @@ export const segmentsRouter = createRouter()
     return c.json({ ok: true as const }, 200);
   })
   .openapi(routes.previewSegment, async (c) => {
-    const { id } = c.req.valid('param');
-    return c.json(await segments.previewSegment(c.var.db, c.var.auth, id, c.req.valid('query').sample), 200);
+    const { workspaceId, defaultCountry } = c.var.auth;
+    const args = {
+      ws: { workspaceId, defaultCountry },
+      id: c.req.valid('param').id,
+      sample: c.req.valid('query').sample,
+    };
+    return c.json(await c.var.heavy.run(c.var.db, 'segments.preview', args), 200);
   });

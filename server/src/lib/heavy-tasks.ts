@@ -1,0 +1,160 @@
+/**
+ * The heavy reads (contact search, segment preview, CSV exports) by name, so they can run on a worker
+ * thread with a connection of its own: the local libSQL driver is synchronous, and a 200,000-row scan
+ * on the API's thread would hold every other request (another workspace's /health included) behind it.
+ * This module is also the worker's body: loaded on a heavy thread, it answers the API thread's messages.
+ */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { isMainThread, type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import { createClient } from '@libsql/client';
+import type { ContactExportQuery, FailureFilters, Language } from '@rebound/shared';
+import { drizzle } from 'drizzle-orm/libsql';
+import { contactsCsv, failedMessagesCsv } from '../csv/export';
+import type { Database } from '../db/client';
+import * as schema from '../db/schema';
+import { type ContactSearch, searchContacts } from '../services/contacts';
+import { previewSegment } from '../services/segments';
+import { ApiError } from './errors';
+
+interface Scope {
+  workspaceId: number;
+  defaultCountry: string;
+}
+
+/** Tasks answering one JSON value. */
+export const jsonTasks = {
+  'contacts.search': (db: Database, a: { ws: Scope; search: ContactSearch }) => searchContacts(db, a.ws, a.search),
+  'segments.preview': (db: Database, a: { ws: Scope; id: number; sample: number }) =>
+    previewSegment(db, a.ws, a.id, a.sample),
+};
+
+interface ExportOptions {
+  language: Language;
+  bom?: boolean | undefined;
+}
+
+/** Tasks answering a file: its name first (errors before the first byte are still JSON errors), then bytes. */
+export const streamTasks = {
+  'exports.contacts': (
+    db: Database,
+    a: { workspaceId: number; filters: Pick<ContactExportQuery, 'tag'>; options: ExportOptions & { maxKeys: number } },
+  ) => contactsCsv(db, a.workspaceId, a.filters, a.options),
+  'exports.failedMessages': async (
+    db: Database,
+    a: { workspaceId: number; filters: FailureFilters; options: ExportOptions },
+  ) => failedMessagesCsv(db, a.workspaceId, a.filters, a.options),
+};
+
+export type JsonTask = keyof typeof jsonTasks;
+export type StreamTask = keyof typeof streamTasks;
+
+/** What crosses the thread boundary instead of an Error: an ApiError keeps its status, code and details. */
+export type WireError =
+  | { api: { status: number; code: string; params: Record<string, string | number>; details?: unknown } }
+  | { message: string };
+
+export function toWire(error: unknown): WireError {
+  if (error instanceof ApiError)
+    return { api: { status: error.status, code: error.code, params: error.params, details: error.details } };
+  return { message: error instanceof Error ? (error.stack ?? error.message) : String(error) };
+}
+
+export function fromWire(error: WireError): Error {
+  if ('api' in error) {
+    const { status, code, params, details } = error.api;
+    return new ApiError(status as ApiError['status'], code as ApiError['code'], params, details);
+  }
+  return new Error(`heavy thread: ${error.message}`);
+}
+
+export type ToWorker =
+  | { type: 'run'; id: number; task: string; args: unknown }
+  | { type: 'pull'; id: number }
+  | { type: 'cancel'; id: number }
+  | { type: 'close'; id: 0 };
+export type FromWorker =
+  | { type: 'result'; id: number; value: unknown }
+  | { type: 'error'; id: number; error: WireError }
+  | { type: 'chunk'; id: number; value: Uint8Array }
+  | { type: 'end'; id: number };
+
+export interface HeavyThreadData {
+  heavyThread: { url: string; authToken?: string | undefined };
+}
+
+function serve(port: MessagePort, db: Database, close: () => void) {
+  const readers = new Map<number, ReadableStreamDefaultReader<Uint8Array>>();
+  const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+  port.on('message', async (message: ToWorker) => {
+    const { id } = message;
+    if (message.type === 'close') {
+      // Ends the thread by letting its loop empty: terminating it mid-query can crash the native driver.
+      for (const reader of readers.values()) await reader.cancel().catch(() => undefined);
+      close();
+      port.close();
+      return;
+    }
+    try {
+      if (message.type === 'run') {
+        if (message.task in jsonTasks) {
+          const run = jsonTasks[message.task as JsonTask] as (db: Database, args: unknown) => Promise<unknown>;
+          post({ type: 'result', id, value: await run(db, message.args) });
+        } else {
+          const open = streamTasks[message.task as StreamTask] as (
+            db: Database,
+            args: unknown,
+          ) => Promise<{ filename: string; stream: ReadableStream<Uint8Array> }>;
+          const file = await open(db, message.args);
+          readers.set(id, file.stream.getReader());
+          post({ type: 'result', id, value: { filename: file.filename } });
+        }
+      } else if (message.type === 'pull') {
+        const reader = readers.get(id);
+        if (!reader) return;
+        const next = await reader.read();
+        if (next.done) {
+          readers.delete(id);
+          post({ type: 'end', id });
+        } else {
+          const { value } = next;
+          const whole = value.byteOffset === 0 && value.byteLength === value.buffer.byteLength;
+          post({ type: 'chunk', id, value }, whole ? [value.buffer as ArrayBuffer] : []);
+        }
+      } else {
+        const reader = readers.get(id);
+        readers.delete(id);
+        await reader?.cancel();
+      }
+    } catch (error) {
+      readers.delete(id);
+      post({ type: 'error', id, error: toWire(error) });
+    }
+  });
+}
+
+/**
+ * Linux lets a thread have its own nice value: the heavy thread yields the CPU to the API's thread, so
+ * a scan slows down under load instead of every other request. Elsewhere the thread keeps its priority.
+ */
+function lowerThreadPriority() {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (tid > 0) setPriority(tid, 5);
+  } catch {
+    // not Linux
+  }
+}
+
+const data = workerData as Partial<HeavyThreadData> | undefined;
+if (!isMainThread && parentPort && data?.heavyThread) {
+  lowerThreadPriority();
+  // Reads only, on a connection of this thread's own (no migrations: the API thread ran them).
+  const client = createClient({
+    url: data.heavyThread.url,
+    authToken: data.heavyThread.authToken,
+    intMode: 'number',
+    timeout: 15_000,
+  });
+  serve(parentPort, drizzle(client, { schema }), () => client.close());
+}
