@@ -6,7 +6,9 @@
  *   DATABASE_URL=libsql://... PUBLIC_URL=https://rebound.example tsx src/engine-main.ts
  */
 import { z } from 'zod';
+import { openDatabase } from './db/client';
 import { runEngine } from './engine/run';
+import { settleInterruptedImports } from './services/import-jobs';
 
 const env = z
   .object({
@@ -29,6 +31,9 @@ const { engine, close } = await runEngine({
   leaseMs: env.LEASE_MS,
   pollIntervalMs: env.POLL_MS,
 });
+// Imports that a process which died left running settle here too, when no API process restarts.
+const settling = await openDatabase({ url: env.DATABASE_URL, authToken: env.DATABASE_AUTH_TOKEN });
+await settleInterruptedImports(settling.db).finally(() => settling.close());
 console.log(JSON.stringify({ event: 'started', workerId: engine.workerId }));
 
 let stopping = false;

@@ -390,13 +390,14 @@ describe('CSV contact import: files refused as a whole, nothing written', () => 
     const ws = await server.workspace('Too many');
     const csv = `Contact ID\n${'1\n'.repeat(200_001)}`;
     const body = await expectRefused(ws, csv, 422, 'import_too_many_rows');
-    expect(body.error.message).toContain('200,000');
+    // The workspace speaks Spanish: "200.000", as Spanish writes it.
+    expect(body.error.message).toContain('más de 200.000 filas');
   });
 
   it('bomb-like files are refused before they cost memory: line breaks by the million, 100,000 columns', async () => {
     const ws = await server.workspace('Bombs');
     const breaks = await expectRefused(ws, `Email\n${'\n'.repeat(19 * 1024 * 1024)}`, 422, 'import_too_many_lines');
-    expect(breaks.error.message).toContain('1,000,000');
+    expect(breaks.error.message).toContain('1.000.000');
     const wide = `${Array.from({ length: 100_000 }, (_, i) => `col${i}`).join(',')}\na@example.com\n`;
     await expectRefused(ws, wide, 422, 'import_too_many_custom_fields');
     // One row of 19 million empty cells: nothing to import, said plainly.
@@ -449,8 +450,8 @@ describe('CSV contact import: rows rejected, all or nothing', () => {
     const res = await upload(csv, { token: ws.tokens.agent, language: 'es' });
     expect(res.body.status).toBe('failed');
     expect(res.body.rejectedRows.map((r: { row: number; reason: string }) => [r.row, r.reason])).toEqual([
-      [2, expect.stringContaining('Too many fields: expected 2 fields but parsed 3')],
-      [3, expect.stringContaining('Too few fields: expected 2 fields but parsed 1')],
+      [2, expect.stringContaining('sobran campos: se esperaban 2 y hay 3')],
+      [3, expect.stringContaining('faltan campos: se esperaban 2 y hay 1')],
     ]);
     expect(res.body.rejectedRows[0].reason).toMatch(/^Fila mal formada en la línea 2/);
     expect(res.body.error.message).toContain('Se rechazaron 2 filas');

@@ -25,7 +25,95 @@ export function pickLanguage(acceptLanguage: string | null | undefined): Languag
   return undefined;
 }
 
-/** Fills {name} placeholders. */
-export function format(template: string, params: Record<string, string | number> = {}): string {
-  return template.replace(/\{(\w+)\}/g, (match, key: string) => (key in params ? String(params[key]) : match));
+/** Spanish numbers read "200.000" (the Spanish-speaking world's grouping), English ones "200,000". */
+const LOCALES: Record<Language, string> = { es: 'es', en: 'en' };
+const numberFormats = new Map<Language, Intl.NumberFormat>();
+const pluralRules = new Map<Language, Intl.PluralRules>();
+
+/** A count or size in the reader's language: 200.000 / 200,000. */
+export function formatNumber(value: number, language: Language): string {
+  let formatter = numberFormats.get(language);
+  if (!formatter) {
+    // Grouping from four digits on in both languages ("2.000 filas", not "2000 filas").
+    formatter = new Intl.NumberFormat(LOCALES[language], { useGrouping: 'always' } as Intl.NumberFormatOptions);
+    numberFormats.set(language, formatter);
+  }
+  return formatter.format(value);
+}
+
+/** The plural category of a count in the language (Intl.PluralRules): "one" or "other" for es and en. */
+export function pluralCategory(value: number, language: Language): Intl.LDMLPluralRule {
+  let rules = pluralRules.get(language);
+  if (!rules) {
+    rules = new Intl.PluralRules(LOCALES[language]);
+    pluralRules.set(language, rules);
+  }
+  return rules.select(value);
+}
+
+/** Where the branch that starts at `from` (just after its "{") ends: the index of its matching "}". */
+function closingBrace(template: string, from: number): number {
+  let depth = 1;
+  for (let i = from; i < template.length; i++) {
+    if (template[i] === '{') depth++;
+    else if (template[i] === '}' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/**
+ * Fills {name} placeholders. With a language, two ICU MessageFormat forms work too: {name, number}
+ * ("200.000" / "200,000") and {name, plural, one {# fila} other {# filas}} (the branch by
+ * Intl.PluralRules, # the number formatted). Without one, {name} only (numbers as they are).
+ */
+export function format(template: string, params: Record<string, string | number> = {}, language?: Language): string {
+  if (!language || !template.includes(', ')) {
+    return template.replace(/\{(\w+)\}/g, (match, key: string) => (key in params ? String(params[key]) : match));
+  }
+  let out = '';
+  let i = 0;
+  while (i < template.length) {
+    const open = template.indexOf('{', i);
+    if (open === -1) break;
+    out += template.slice(i, open);
+    const head = /^\{(\w+)(?:, (number|plural),?)?/.exec(template.slice(open));
+    const key = head?.[1];
+    if (!head || key === undefined) {
+      out += '{';
+      i = open + 1;
+      continue;
+    }
+    const raw = params[key];
+    const value = typeof raw === 'number' ? raw : Number(raw);
+    if (head[2] === 'plural') {
+      // {count, plural, one {…} other {…}}: read the branches up to the closing brace.
+      const branches = new Map<string, string>();
+      let at = open + head[0].length;
+      for (;;) {
+        const branch = /^\s*(=?\w+)\s*\{/.exec(template.slice(at));
+        if (!branch?.[1]) break;
+        const start = at + branch[0].length;
+        const end = closingBrace(template, start);
+        if (end === -1) break;
+        branches.set(branch[1], template.slice(start, end));
+        at = end + 1;
+      }
+      const end = template.indexOf('}', at);
+      const chosen =
+        branches.get(`=${value}`) ?? branches.get(pluralCategory(value, language)) ?? branches.get('other') ?? '';
+      const shown = Number.isFinite(value) ? formatNumber(value, language) : String(raw ?? '');
+      out += format(chosen, params, language).replace(/#/g, shown);
+      i = end === -1 ? template.length : end + 1;
+      continue;
+    }
+    const close = template.indexOf('}', open);
+    if (!(key in params) || close === -1) {
+      out += template.slice(open, close === -1 ? undefined : close + 1);
+      i = close === -1 ? template.length : close + 1;
+      continue;
+    }
+    out += head[2] === 'number' && Number.isFinite(value) ? formatNumber(value, language) : String(raw);
+    i = close + 1;
+  }
+  return out + template.slice(i);
 }

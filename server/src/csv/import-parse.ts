@@ -1,7 +1,8 @@
 /**
- * Reading an uploaded CSV: bytes to text (UTF-8 with or without BOM, UTF-16 with BOM, else Windows-1252
- * as Excel writes it in Latin America), the delimiter from the header line, the columns to fields, and
- * every data row checked on its own. Pure: the database comes later, in import.ts.
+ * Reading an uploaded CSV from disk, a piece at a time (import-decode.ts turns bytes to text): the
+ * delimiter from the header line, the columns to fields, and every data row checked on its own. Memory
+ * stays the same whatever the file: rows reach the caller in batches and are not kept. Pure: the
+ * database comes later, in import.ts.
  */
 import {
   autoImportField,
@@ -19,6 +20,9 @@ import Papa from 'papaparse';
 import { z } from 'zod';
 import { ApiError } from '../lib/errors';
 import { normalizeEmail, phoneColumns } from '../services/contacts';
+import { decodedText, type FileEncoding } from './import-decode';
+
+export { fileTooLarge } from './import-decode';
 
 export type ImportDelimiter = ',' | ';' | '\t';
 
@@ -53,12 +57,17 @@ export interface ImportColumn {
   field: ImportField;
 }
 
-export interface ParsedImport {
+/** What the first pass learns about a file: how to read it, its columns, and how many data rows it has. */
+export interface CsvLayout {
   encoding: ImportEncoding;
   delimiter: ImportDelimiter;
+  /** Whether an Excel "sep=" line comes before the header. */
+  sepLine: boolean;
+  headers: string[];
+  fields: ImportField[];
   columns: ImportColumn[];
   identifier: ImportIdentifier;
-  rows: ImportRow[];
+  totalRows: number;
 }
 
 export interface ParseOptions {
@@ -72,51 +81,6 @@ const MAX_LENGTH: Partial<Record<ImportField, number>> = { firstName: 100, lastN
 const MAX_CUSTOM_VALUE = 2000;
 const emailSchema = z.email().max(254);
 const languagePattern = /^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$/;
-
-const mb = (bytes: number) => `${Math.round(bytes / (1024 * 1024))} MB`;
-
-/** 413 for a file over the limit, whichever way it is noticed. */
-export const fileTooLarge = () => new ApiError(413, 'import_file_too_large', { limit: mb(IMPORT_LIMITS.maxBytes) });
-
-/**
- * Bytes to text. A byte order mark decides; otherwise valid UTF-8 is UTF-8 and anything else is
- * Windows-1252 (what Excel saves as "CSV" on a Spanish Windows). NUL bytes or many control characters
- * mean a binary file: a workbook, an image, a zip.
- */
-export function decodeCsv(bytes: Uint8Array): { text: string; encoding: ImportEncoding } {
-  if (bytes.length > IMPORT_LIMITS.maxBytes) throw fileTooLarge();
-  let encoding: ImportEncoding | undefined;
-  if (bytes[0] === 0xff && bytes[1] === 0xfe) encoding = 'utf-16le';
-  else if (bytes[0] === 0xfe && bytes[1] === 0xff) encoding = 'utf-16be';
-  let text: string;
-  if (encoding) {
-    text = new TextDecoder(encoding).decode(bytes);
-  } else {
-    if (bytes.includes(0)) throw new ApiError(422, 'import_not_csv');
-    // A UTF-8 byte order mark in front of Windows-1252 text (files pasted together) still is no text.
-    const body = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body);
-      encoding = 'utf-8';
-    } catch {
-      text = new TextDecoder('windows-1252').decode(body);
-      encoding = 'windows-1252';
-    }
-  }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (!text.trim()) throw new ApiError(422, 'import_empty_file');
-  const sample = text.slice(0, 65_536);
-  // Controls other than tab, line feed, form feed and carriage return do not occur in text files.
-  let controls = 0;
-  for (let i = 0; i < sample.length; i++) {
-    const code = sample.charCodeAt(i);
-    if ((code < 32 && code !== 9 && code !== 10 && code !== 12 && code !== 13) || code === 127) controls++;
-  }
-  if (text.includes('\u0000') || controls > sample.length / 100) {
-    throw new ApiError(422, 'import_not_csv');
-  }
-  return { text, encoding };
-}
 
 /** The delimiter that splits the header line most often, outside quotes; a comma when none does. */
 export function sniffDelimiter(text: string): ImportDelimiter {
@@ -237,17 +201,16 @@ function readRow(
     return row;
   };
   if (errors.length) {
-    return reject('malformed_row', { message: [...new Set(errors.map((error) => error.message))].join('; ') });
-  }
-  if (cells.length < headers.length) {
+    // The problem by papaparse's code, read in each reader's language; its English words as a fallback.
     return reject('malformed_row', {
-      message: `Too few fields: expected ${headers.length} fields but parsed ${cells.length}`,
+      problem: errors[0]?.code ?? '',
+      message: [...new Set(errors.map((error) => error.message))].join('; '),
     });
   }
+  const counts = { expected: headers.length, parsed: cells.length };
+  if (cells.length < headers.length) return reject('malformed_row', { problem: 'too_few_fields', ...counts });
   if (cells.length > headers.length && cells.slice(headers.length).some((cell) => cell.trim())) {
-    return reject('malformed_row', {
-      message: `Too many fields: expected ${headers.length} fields but parsed ${cells.length}`,
-    });
+    return reject('malformed_row', { problem: 'too_many_fields', ...counts });
   }
   for (const [index, cell] of cells.entries()) {
     if (cell.length > IMPORT_LIMITS.maxCellChars) {
@@ -280,6 +243,8 @@ function readRow(
         row.data.lastName = value;
         break;
       case 'phone': {
+        // "5.49115E+12": Excel showed a long number in scientific notation and saved it so; the digits are lost.
+        if (/^[+-]?\d+(?:[.,]\d+)?e[+-]?\d+$/i.test(value)) return reject('phone_scientific', { value });
         const phone = phoneColumns(value, defaultCountry);
         if (identifier === 'phone') {
           if (!phone.phoneValid)
@@ -309,91 +274,178 @@ function readRow(
   return row;
 }
 
-/** Rows parsed between two turns of the event loop, so that other requests go on while a big file is read. */
-const ROWS_PER_TURN = 5000;
+/** One row of the file as papaparse read it, with the line it starts on. */
+type Visit = (cells: string[], errors: Papa.ParseError[], line: number) => void;
+
+/** How the text is read: the delimiter and whether an Excel "sep=" line comes first. */
+interface Dialect {
+  delimiter: ImportDelimiter;
+  sepLine: boolean;
+}
+
+/** Excel's "sep=;" first line names the delimiter; otherwise the header line's most frequent one. */
+function dialectOf(first: string): Dialect {
+  const sep = /^sep=([,;\t])\n/i.exec(first);
+  if (sep) return { delimiter: sep[1] as ImportDelimiter, sepLine: true };
+  return { delimiter: sniffDelimiter(first), sepLine: false };
+}
+
+/** Controls other than tab, line feed, form feed and carriage return do not occur in text files. */
+function refuseControls(text: string): void {
+  const sample = text.slice(0, 65_536);
+  let controls = 0;
+  for (let i = 0; i < sample.length; i++) {
+    const code = sample.charCodeAt(i);
+    if ((code < 32 && code !== 9 && code !== 10 && code !== 12 && code !== 13) || code === 127) controls++;
+  }
+  if (controls > sample.length / 100) throw new ApiError(422, 'import_not_csv');
+}
 
 /**
- * Parses the whole text row by row (papaparse's step mode: no copy of the file as arrays, a pause every few
- * thousand rows), maps the header, and checks each row. File-level problems reject with an ApiError;
- * row-level ones are kept on the row.
+ * Walks the file's rows in order, a piece of text at a time: papaparse's own parser on each piece (a row
+ * cut at the piece's end waits for the next one), blank rows skipped, each row given the line it starts
+ * on. `afterPiece` runs between pieces (the rows of one piece handed on, a turn of the event loop).
  */
-export async function parseContactCsv(
-  decoded: { text: string; encoding: ImportEncoding },
-  options: ParseOptions,
-): Promise<ParsedImport> {
-  // One line ending for all: Excel on Windows writes CRLF, other tools LF, and files get pasted together.
-  let text = decoded.text.replace(/\r\n?/g, '\n');
-  // Excel's "sep=;" first line names the delimiter; the header comes after it.
-  const sep = /^sep=([,;\t])\n/i.exec(text);
-  if (sep) text = text.slice(sep[0].length);
-  const delimiter = sep ? (sep[1] as ImportDelimiter) : sniffDelimiter(text);
-  // Counted before parsing, in one cheap pass: the parser would build a row for every blank line first.
-  let breaks = 0;
-  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) {
-    if (++breaks > IMPORT_LIMITS.maxLines)
-      throw new ApiError(422, 'import_too_many_lines', { limit: IMPORT_LIMITS.maxLines.toLocaleString('en') });
-  }
-  let headers: string[] | undefined;
-  let fields: ImportField[] = [];
-  let identifier: ImportIdentifier = 'contactId';
-  const rows: ImportRow[] = [];
-  let failure: unknown;
-  let tooMany = false;
-  // Lines counted up to `counted`, to give each row the line it starts on.
-  let counted = 0;
-  let lines = sep ? 2 : 1;
-  const advance = (to: number) => {
-    for (let i = counted; i < to; i++) if (text.charCodeAt(i) === 10) lines++;
-    counted = Math.max(counted, to);
-  };
-  const blank = new Set([' ', '\t', '\n', delimiter]);
+async function walkCsv(
+  path: string,
+  encoding: FileEncoding,
+  visit: Visit,
+  afterPiece: () => Promise<void>,
+  known?: Dialect,
+): Promise<Dialect> {
+  let dialect = known;
+  let partial = '';
+  // Absolute offsets in the text: where `partial` starts, the end of the last row, lines counted up to.
+  let base = 0;
   let previousCursor = 0;
-  await new Promise<void>((resolve) => {
-    Papa.parse<string[]>(text, {
-      delimiter,
+  let counted = 0;
+  let lines = 1;
+  let breaks = 0;
+  let failure: unknown;
+  const parse = (input: string, last: boolean) => {
+    const blank = new Set([' ', '\t', '\n', dialect?.delimiter ?? ',']);
+    const parser: Papa.Parser = new Papa.Parser({
+      delimiter: dialect?.delimiter,
       newline: '\n',
       quoteChar: '"',
-      skipEmptyLines: 'greedy',
-      complete: () => resolve(),
-      step: (result, parser) => {
-        let start = previousCursor;
-        while (start < text.length && blank.has(text[start] as string)) start++;
-        advance(start);
-        const line = lines;
+      step: (result: Papa.ParseStepResult<string[]>) => {
+        const cells = (result.data as unknown as string[][])[0] ?? [];
+        // papaparse's skipEmptyLines 'greedy': a row of nothing but blanks is no row (the next row's
+        // start skips over it, once).
+        if (cells.every((cell) => !cell.trim())) return;
+        let start = Math.max(previousCursor - base, 0);
+        while (start < input.length && blank.has(input[start] as string)) start++;
+        for (let i = Math.max(counted - base, 0); i < start; i++) if (input.charCodeAt(i) === 10) lines++;
+        counted = Math.max(counted, base + start);
         previousCursor = result.meta.cursor;
         try {
-          if (!headers) {
-            if (result.errors.length) {
-              throw new ApiError(422, 'import_malformed_header', { message: result.errors[0]?.message ?? '' });
-            }
-            headers = result.data.map((cell) => cell.trim());
-            checkHeaders(headers);
-            fields = mapColumns(headers, options.mapping);
-            checkFields(headers, fields);
-            identifier = pickIdentifier(headers, fields, options.identifier, options.mode);
-            return;
-          }
-          if (rows.length >= IMPORT_LIMITS.maxRows) {
-            tooMany = true;
-            parser.abort();
-            return;
-          }
-          rows.push(readRow(result.data, result.errors, line, headers, fields, identifier, options.defaultCountry));
-          if (rows.length % ROWS_PER_TURN === 0) {
-            parser.pause();
-            setImmediate(() => parser.resume());
-          }
+          visit(cells, result.errors, lines);
         } catch (error) {
           failure = error;
           parser.abort();
         }
       },
-    });
-  });
-  if (failure) throw failure;
+    } as Papa.ParseConfig);
+    const result = parser.parse(input, base, !last) as Papa.ParseResult<string[]>;
+    if (failure) throw failure;
+    // Lines up to the end of the last whole row, counted now: this piece's text is let go.
+    const cursor = result.meta.cursor;
+    for (let i = Math.max(counted - base, 0); i < cursor - base; i++) if (input.charCodeAt(i) === 10) lines++;
+    counted = Math.max(counted, cursor);
+    return cursor;
+  };
+  for await (let text of decodedText(path, encoding)) {
+    for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) {
+      if (++breaks > IMPORT_LIMITS.maxLines)
+        throw new ApiError(422, 'import_too_many_lines', { limit: IMPORT_LIMITS.maxLines });
+    }
+    if (!dialect) {
+      refuseControls(text);
+      dialect = dialectOf(text);
+    }
+    if (base === 0 && !partial && dialect.sepLine) {
+      // The "sep=" line is no row: the header is line 2.
+      const end = text.indexOf('\n') + 1;
+      text = text.slice(end);
+      lines = 2;
+    }
+    const input = partial + text;
+    const cursor = parse(input, false);
+    partial = input.slice(cursor - base);
+    base = cursor;
+    await afterPiece();
+  }
+  if (!dialect) throw new ApiError(422, 'import_empty_file');
+  if (partial) parse(partial, true);
+  await afterPiece();
+  return dialect;
+}
+
+/**
+ * The first pass: reads the header (checks it, maps the columns, picks the identifier) and counts the
+ * data rows, keeping none. File-level problems reject with an ApiError, before any import exists.
+ */
+export async function scanContactCsv(path: string, encoding: FileEncoding, options: ParseOptions): Promise<CsvLayout> {
+  let headers: string[] | undefined;
+  let fields: ImportField[] = [];
+  let identifier: ImportIdentifier = 'contactId';
+  let totalRows = 0;
+  const dialect = await walkCsv(
+    path,
+    encoding,
+    (cells, errors) => {
+      if (!headers) {
+        if (errors.length) {
+          throw new ApiError(422, 'import_malformed_header', { message: errors[0]?.message ?? '' });
+        }
+        headers = cells.map((cell) => cell.trim());
+        checkHeaders(headers);
+        fields = mapColumns(headers, options.mapping);
+        checkFields(headers, fields);
+        identifier = pickIdentifier(headers, fields, options.identifier, options.mode);
+        return;
+      }
+      if (++totalRows > IMPORT_LIMITS.maxRows) {
+        throw new ApiError(422, 'import_too_many_rows', { limit: IMPORT_LIMITS.maxRows });
+      }
+    },
+    // A turn of the event loop between pieces, so that other requests go on while a big file is read.
+    () => new Promise<void>((resolve) => setImmediate(resolve)),
+  );
   if (!headers) throw new ApiError(422, 'import_empty_file');
-  if (tooMany) throw new ApiError(422, 'import_too_many_rows', { limit: IMPORT_LIMITS.maxRows.toLocaleString('en') });
-  if (rows.length === 0) throw new ApiError(422, 'import_no_rows');
+  if (totalRows === 0) throw new ApiError(422, 'import_no_rows');
   const columns = headers.map((header, index) => ({ header, field: fields[index] ?? 'ignore' }));
-  return { encoding: decoded.encoding, delimiter, columns, identifier, rows };
+  return { encoding: encoding.encoding, ...dialect, headers, fields, columns, identifier, totalRows };
+}
+
+/**
+ * The second pass: every data row checked and handed to `onRows` in file order, a batch per piece of
+ * the file; the next piece is read once the batch is handled.
+ */
+export async function readContactRows(
+  path: string,
+  encoding: FileEncoding,
+  layout: CsvLayout,
+  defaultCountry: string,
+  onRows: (rows: ImportRow[]) => Promise<void>,
+): Promise<void> {
+  let header = true;
+  let batch: ImportRow[] = [];
+  await walkCsv(
+    path,
+    encoding,
+    (cells, errors, line) => {
+      if (header) {
+        header = false;
+        return;
+      }
+      batch.push(readRow(cells, errors, line, layout.headers, layout.fields, layout.identifier, defaultCountry));
+    },
+    async () => {
+      const rows = batch;
+      batch = [];
+      await onRows(rows);
+    },
+    { delimiter: layout.delimiter, sepLine: layout.sepLine },
+  );
 }

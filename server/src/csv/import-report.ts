@@ -31,13 +31,15 @@ function rejectedRow(rejection: StoredRejection, language: Language): ImportReje
   };
 }
 
-export function importView(record: ImportRecord, language: Language): Import {
+/** `queuePosition`: where a queued import stands in its workspace's queue (1 = next). */
+export function importView(record: ImportRecord, language: Language, queuePosition: number | null = null): Import {
   const options = record.options as StoredImportOptions;
   const rejections = record.rejectedRows as StoredRejection[];
   const percent = record.totalRows ? Math.floor((record.processedRows / record.totalRows) * 100) : 0;
   return {
     id: record.id,
     status: record.status,
+    queuePosition: record.status === 'queued' ? (queuePosition ?? 1) : null,
     fileName: record.fileName,
     mode: options.mode,
     identifier: options.identifier,
@@ -57,7 +59,9 @@ export function importView(record: ImportRecord, language: Language): Import {
       ? {
           code: record.errorCode,
           message:
-            record.errorCode === 'import_rows_rejected' || record.errorCode === 'internal_error'
+            record.errorCode === 'import_rows_rejected' ||
+            record.errorCode === 'internal_error' ||
+            record.errorCode === 'import_interrupted'
               ? errorMessage(record.errorCode, language, { count: record.rejected })
               : (record.errorMessage ?? record.errorCode),
         }

@@ -3,10 +3,20 @@
  * import them back with "update existing contacts only", identifier = contact ID, and a tag such as
  * "failed broadcast 110122" that a segment and a new broadcast can then target.
  *
- * Three steps: parse and check the whole file (import-parse.ts), look every identifier up in chunks
- * while the import row shows the progress, then write everything in ONE transaction of multi-row
- * statements, or nothing: all-or-nothing with a rejected row, a dry run, or an error on the way.
+ * The uploaded file waits on disk and is read a piece at a time, so memory stays the same whatever the
+ * file. Three passes: check the file as a whole and count its rows (import-parse.ts), then check every
+ * row and look its identifier up in chunks while the import row shows the progress, writing the plan
+ * to disk beside the file, then write the plan in ONE transaction of multi-row statements, or nothing:
+ * all-or-nothing with a rejected row, a dry run, or an error on the way. One import runs at a time
+ * per workspace (services/import-jobs.ts).
  */
+
+import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import {
   type ImportField,
   type ImportIdentifier,
@@ -20,10 +30,20 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { contacts, imports } from '../db/schema';
 import { notFound } from '../lib/errors';
+import { assertCustomKeysWithinCap } from '../services/contacts';
+import { holdImport, importFinished, ownership, tryTurn, waitForTurn } from '../services/import-jobs';
 import { ensureTags } from '../services/tags';
-import { decodeCsv, type ImportColumn, type ImportRow, type ImportRowData, parseContactCsv } from './import-parse';
+import { detectEncoding, type FileEncoding } from './import-decode';
+import {
+  type CsvLayout,
+  type ImportColumn,
+  type ImportRow,
+  type ImportRowData,
+  readContactRows,
+  scanContactCsv,
+} from './import-parse';
 
-export { decodeCsv, fileTooLarge, parseContactCsv, sniffDelimiter } from './import-parse';
+export { fileTooLarge, sniffDelimiter } from './import-parse';
 
 type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 export type ImportRecord = typeof imports.$inferSelect;
@@ -94,7 +114,7 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const jsonRows = (rows: unknown[]) => JSON.stringify(rows);
 
 /** Contact ids by normalized identifier, for the chunk's keys, inside the workspace only. */
-async function lookUp(db: Database, ws: Workspace, identifier: ImportIdentifier, keys: string[]) {
+async function lookUp(db: Database | Tx, ws: Workspace, identifier: ImportIdentifier, keys: string[]) {
   const found = new Map<string, number>();
   if (keys.length === 0) return found;
   if (identifier === 'contactId') {
@@ -188,53 +208,176 @@ class RowsVanished extends Error {}
 
 export interface RunImportInput {
   fileName: string | null;
-  bytes: Uint8Array;
+  /** The uploaded file on disk (import-upload.ts spools it there), or its bytes. */
+  path?: string;
+  bytes?: Uint8Array;
   options: ContactImportOptions;
   /** The language of the request: rejection reasons are stored in it too. */
   language: Language;
 }
 
+/** One chunk of the plan, as a line of the plan file: contacts to create, and to update by id or by key. */
+interface PlanChunk {
+  create: Target[];
+  update: Target[];
+  /** Later rows of a contact this import creates: its id exists only once the write has created it. */
+  updateByKey: Target[];
+}
+
+/** An import checked as a whole and recorded as queued, its file on disk until it has run. */
+export interface PreparedImport {
+  record: ImportRecord;
+  /** Runs it now (its turn must have come): the finished import. */
+  execute(): Promise<ImportRecord>;
+  /** Drops the file without running (the import stays as it is). */
+  discard(): Promise<void>;
+}
+
 /**
- * Runs a whole import and returns its row. File-level problems throw an ApiError before any import row
- * exists; from then on the outcome is recorded on the row (completed or failed), and contacts and tags
- * change only when the whole write transaction commits.
+ * Checks the file as a whole (encoding, binary, NUL, header, mapping, row count) and records the import
+ * as queued, owned by this process. File-level problems throw an ApiError before any import row exists.
+ */
+export async function prepareContactImport(
+  db: Database,
+  ws: Workspace,
+  input: RunImportInput,
+): Promise<PreparedImport> {
+  const { options, language } = input;
+  const dir = await mkdtemp(join(tmpdir(), 'rebound-import-'));
+  const discard = () => rm(dir, { recursive: true, force: true });
+  try {
+    let path = input.path;
+    if (!path) {
+      path = join(dir, 'upload.csv');
+      await writeFile(path, input.bytes ?? new Uint8Array());
+    }
+    const encoding = await detectEncoding(path);
+    const layout = await scanContactCsv(path, encoding, {
+      mode: options.mode,
+      identifier: options.identifier,
+      mapping: options.mapping,
+      defaultCountry: ws.defaultCountry,
+    });
+    // The workspace's cap on distinct custom-field keys holds for a file too, before anything is written.
+    await assertCustomKeysWithinCap(
+      db,
+      ws.workspaceId,
+      layout.columns.filter((c) => c.field.startsWith('custom.')).map((c) => c.field.slice('custom.'.length)),
+    );
+    const stored: StoredImportOptions = {
+      mode: options.mode,
+      identifier: layout.identifier,
+      tags: options.tags,
+      dryRun: options.dryRun,
+      allOrNothing: options.allOrNothing,
+      encoding: layout.encoding,
+      delimiter: layout.delimiter,
+      columns: layout.columns,
+      language,
+    };
+    const [record] = await db
+      .insert(imports)
+      .values({
+        workspaceId: ws.workspaceId,
+        status: 'queued',
+        options: stored,
+        fileName: input.fileName,
+        totalRows: layout.totalRows,
+        ...ownership(),
+      })
+      .returning();
+    if (!record) throw new Error('import insert returned nothing');
+    const source = path;
+    return {
+      record,
+      discard,
+      async execute() {
+        try {
+          return await execute(db, ws, record.id, { path: source, encoding, layout, dir }, input);
+        } finally {
+          await discard();
+        }
+      },
+    };
+  } catch (error) {
+    await discard();
+    throw error;
+  }
+}
+
+/**
+ * The queued import's turn, if it may run now (first in its workspace's queue, none running there, a
+ * slot free in this process): call the result when it is done. Undefined: it has to wait.
+ */
+export const claimImportTurn = (db: Database, ws: Workspace, id: number) => tryTurn(db, ws.workspaceId, id);
+
+/**
+ * Runs a whole import and returns its row, waiting for its turn if another import of the workspace runs.
+ * File-level problems throw an ApiError before any import row exists; from then on the outcome is
+ * recorded on the row (completed or failed), and contacts and tags change only when the whole write
+ * transaction commits.
  */
 export async function runContactImport(db: Database, ws: Workspace, input: RunImportInput): Promise<ImportRecord> {
-  const { options, language } = input;
-  const parsed = await parseContactCsv(decodeCsv(input.bytes), {
-    mode: options.mode,
-    identifier: options.identifier,
-    mapping: options.mapping,
-    defaultCountry: ws.defaultCountry,
-  });
-  const { identifier, rows } = parsed;
-  const stored: StoredImportOptions = {
-    mode: options.mode,
-    identifier,
-    tags: options.tags,
-    dryRun: options.dryRun,
-    allOrNothing: options.allOrNothing,
-    encoding: parsed.encoding,
-    delimiter: parsed.delimiter,
-    columns: parsed.columns,
-    language,
+  const prepared = await prepareContactImport(db, ws, input);
+  const hold = holdImport(db, prepared.record.id);
+  let release: () => void;
+  try {
+    release = await waitForTurn(db, ws.workspaceId, prepared.record.id);
+  } catch (error) {
+    await prepared.discard();
+    throw error;
+  } finally {
+    hold.release();
+  }
+  try {
+    return await prepared.execute();
+  } finally {
+    release();
+  }
+}
+
+interface Source {
+  path: string;
+  encoding: FileEncoding;
+  layout: CsvLayout;
+  dir: string;
+}
+
+/** Appends lines to a file, waiting when the disk is behind. */
+async function planWriter(path: string) {
+  const file = await open(path, 'w');
+  const stream = file.createWriteStream();
+  return {
+    async write(chunk: PlanChunk) {
+      if (!stream.write(`${JSON.stringify(chunk)}\n`)) await once(stream, 'drain');
+    },
+    async close() {
+      stream.end();
+      await once(stream, 'close');
+    },
   };
-  const [record] = await db
-    .insert(imports)
-    .values({
-      workspaceId: ws.workspaceId,
-      status: 'running',
-      options: stored,
-      fileName: input.fileName,
-      totalRows: rows.length,
-    })
-    .returning();
-  if (!record) throw new Error('import insert returned nothing');
-  const importId = record.id;
+}
+
+async function* planChunks(path: string): AsyncGenerator<PlanChunk> {
+  const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
+  for await (const line of lines) if (line) yield JSON.parse(line) as PlanChunk;
+}
+
+/** The running import (this process holds its turn) from the second pass to its outcome. */
+async function execute(
+  db: Database,
+  ws: Workspace,
+  importId: number,
+  source: Source,
+  input: RunImportInput,
+): Promise<ImportRecord> {
+  const { options, language } = input;
+  const { identifier, totalRows } = source.layout;
+  const hold = holdImport(db, importId);
   const finish = async (target: Database | Tx, values: Partial<typeof imports.$inferInsert>) => {
     await target
       .update(imports)
-      .set({ processedRows: rows.length, finishedAt: new Date(), ...values })
+      .set({ processedRows: totalRows, finishedAt: new Date(), ...values })
       .where(eq(imports.id, importId));
   };
 
@@ -251,22 +394,30 @@ export async function runContactImport(db: Database, ws: Workspace, input: RunIm
   };
 
   try {
-    // Step 2: look the identifiers up, chunk by chunk, and plan every write.
-    const creates = new Map<string, Target>();
-    const updates = new Map<number, Target>();
-    const known = new Map<string, number>();
+    // Pass 2: check each row, look the identifiers up chunk by chunk, and write the plan beside the file.
+    const planPath = join(source.dir, 'plan.jsonl');
+    const plan = await planWriter(planPath);
+    // Contacts this import creates, by key, with the line that creates them; the one map kept whole.
+    const creating = new Map<string, number>();
     let created = 0;
     let updated = 0;
-    for (let start = 0; start < rows.length; start += IMPORT_CHUNK) {
-      const chunk = rows.slice(start, start + IMPORT_CHUNK);
+    let processed = 0;
+    let reported = 0;
+    const planChunk = async (chunk: ImportRow[]) => {
       const keys = [
-        ...new Set(
-          chunk.flatMap((row) =>
-            row.rejection || !row.key || known.has(row.key) || creates.has(row.key) ? [] : [row.key],
-          ),
-        ),
+        ...new Set(chunk.flatMap((row) => (row.rejection || !row.key || creating.has(row.key) ? [] : [row.key]))),
       ];
-      for (const [key, id] of await lookUp(db, ws, identifier, keys)) known.set(key, id);
+      const known = await lookUp(db, ws, identifier, keys);
+      const creates = new Map<string, Target>();
+      const updates = new Map<number, Target>();
+      const byKey = new Map<string, Target>();
+      const add = <K>(into: Map<K, Target>, key: K, row: ImportRow, target: Omit<Target, 'data' | 'lines'>) => {
+        const pending = into.get(key);
+        if (pending) {
+          merge(pending.data, row.data);
+          pending.lines.push(row.line);
+        } else into.set(key, { ...target, data: { ...row.data }, lines: [row.line] });
+      };
       for (const row of chunk) {
         if (row.rejection) {
           reject(row, row.rejection.code, row.rejection.params);
@@ -274,14 +425,14 @@ export async function runContactImport(db: Database, ws: Workspace, input: RunIm
         }
         const key = row.key as string;
         const value = { identifier, value: row.identifierValue ?? '' };
-        const pending = creates.get(key);
-        if (pending) {
+        const firstLine = creating.get(key);
+        if (firstLine !== undefined) {
           if (options.mode === 'add') {
-            reject(row, 'duplicate_row', { ...value, firstLine: pending.lines[0] ?? '' });
+            reject(row, 'duplicate_row', { ...value, firstLine });
             continue;
           }
-          merge(pending.data, row.data);
-          pending.lines.push(row.line);
+          if (creates.has(key)) add(creates, key, row, { key, identifierValue: row.identifierValue });
+          else add(byKey, key, row, { key, identifierValue: row.identifierValue });
           updated++;
           continue;
         }
@@ -291,19 +442,7 @@ export async function runContactImport(db: Database, ws: Workspace, input: RunIm
             reject(row, 'already_exists', { ...value, contactId: id });
             continue;
           }
-          const target = updates.get(id);
-          if (target) {
-            merge(target.data, row.data);
-            target.lines.push(row.line);
-          } else {
-            updates.set(id, {
-              id,
-              key,
-              data: { ...row.data },
-              lines: [row.line],
-              identifierValue: row.identifierValue,
-            });
-          }
+          add(updates, id, row, { id, key, identifierValue: row.identifierValue });
           updated++;
           continue;
         }
@@ -312,14 +451,32 @@ export async function runContactImport(db: Database, ws: Workspace, input: RunIm
           reject(row, 'not_found', value);
           continue;
         }
-        creates.set(key, { key, data: { ...row.data }, lines: [row.line], identifierValue: row.identifierValue });
+        creating.set(key, row.line);
+        add(creates, key, row, { key, identifierValue: row.identifierValue });
         created++;
       }
-      const processed = Math.min(start + IMPORT_CHUNK, rows.length);
-      if (processed % IMPORT_PROGRESS_EVERY === 0 && processed < rows.length) {
-        await db.update(imports).set({ processedRows: processed }).where(eq(imports.id, importId));
-        await nextTurn();
+      if (creates.size || updates.size || byKey.size) {
+        await plan.write({
+          create: [...creates.values()],
+          update: [...updates.values()],
+          updateByKey: [...byKey.values()],
+        });
       }
+    };
+    try {
+      await readContactRows(source.path, source.encoding, source.layout, ws.defaultCountry, async (rows) => {
+        for (let start = 0; start < rows.length; start += IMPORT_CHUNK) {
+          await planChunk(rows.slice(start, start + IMPORT_CHUNK));
+        }
+        processed += rows.length;
+        if (processed - reported >= IMPORT_PROGRESS_EVERY && processed < totalRows) {
+          reported = processed;
+          await db.update(imports).set({ processedRows: processed }).where(eq(imports.id, importId));
+        }
+        await nextTurn();
+      });
+    } finally {
+      await plan.close();
     }
     rejections.sort((a, b) => a.row - b.row);
 
@@ -345,25 +502,36 @@ export async function runContactImport(db: Database, ws: Workspace, input: RunIm
         rejectedRows: rejections,
       });
     } else {
-      // Step 3: everything in one transaction.
+      // Pass 3: the plan, chunk by chunk, in one transaction.
       try {
         await db.transaction(async (tx) => {
           const tagIds = options.tags.length ? await ensureTags(tx, ws.workspaceId, options.tags) : [];
-          const touched: number[] = [];
-          const createList = [...creates.values()];
-          for (let start = 0; start < createList.length; start += IMPORT_CHUNK) {
-            touched.push(...(await insertChunk(tx, ws.workspaceId, createList.slice(start, start + IMPORT_CHUNK))));
-            if (start % (IMPORT_CHUNK * 10) === 0) await nextTurn();
-          }
-          const updateList = [...updates.values()];
           const vanished: Target[] = [];
-          for (let start = 0; start < updateList.length; start += IMPORT_CHUNK) {
-            const chunk = updateList.slice(start, start + IMPORT_CHUNK);
-            const present = await updateChunk(tx, ws.workspaceId, chunk);
-            if (start % (IMPORT_CHUNK * 10) === 0) await nextTurn();
-            for (const target of chunk) {
-              if (target.id !== undefined && present.has(target.id)) touched.push(target.id);
-              else vanished.push(target);
+          let written = 0;
+          for await (const chunk of planChunks(planPath)) {
+            const touched = chunk.create.length ? await insertChunk(tx, ws.workspaceId, chunk.create) : [];
+            if (chunk.updateByKey.length) {
+              const ids = await lookUp(
+                tx,
+                ws,
+                identifier,
+                chunk.updateByKey.map((target) => target.key),
+              );
+              for (const target of chunk.updateByKey) target.id = ids.get(target.key);
+            }
+            const updates = [...chunk.update, ...chunk.updateByKey];
+            if (updates.length) {
+              const present = await updateChunk(tx, ws.workspaceId, updates);
+              for (const target of updates) {
+                if (target.id !== undefined && present.has(target.id)) touched.push(target.id);
+                else vanished.push(target);
+              }
+            }
+            if (tagIds.length && touched.length) await tagChunk(tx, touched, tagIds);
+            written += chunk.create.length + updates.length;
+            if (written >= IMPORT_CHUNK * 10) {
+              written = 0;
+              await nextTurn();
             }
           }
           // A contact deleted between the look-up and the write: its rows are not found after all.
@@ -379,11 +547,6 @@ export async function runContactImport(db: Database, ws: Workspace, input: RunIm
           if (vanished.length) {
             rejections.sort((a, b) => a.row - b.row);
             if (options.allOrNothing) throw new RowsVanished();
-          }
-          if (tagIds.length) {
-            for (let start = 0; start < touched.length; start += IMPORT_CHUNK) {
-              await tagChunk(tx, touched.slice(start, start + IMPORT_CHUNK), tagIds);
-            }
           }
           await finish(tx, {
             status: 'completed',
@@ -407,6 +570,9 @@ export async function runContactImport(db: Database, ws: Workspace, input: RunIm
       errorMessage: renderError('internal_error', language),
     }).catch(() => undefined);
     throw error;
+  } finally {
+    hold.release();
+    importFinished();
   }
   return getImport(db, ws, importId);
 }

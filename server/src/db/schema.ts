@@ -409,8 +409,12 @@ export const imports = sqliteTable(
     workspaceId: integer('workspace_id')
       .notNull()
       .references(() => workspaces.id, { onDelete: 'cascade' }),
-    status: text('status').$type<'running' | 'completed' | 'failed'>().notNull(),
+    status: text('status').$type<'queued' | 'running' | 'completed' | 'failed'>().notNull(),
     options: text('options', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    /** The process that holds the uploaded file and runs the import (host:pid:random, see import-jobs.ts). */
+    claimedBy: text('claimed_by'),
+    /** When that process last said it is alive (ms); a queued or running import whose beat stopped is settled. */
+    heartbeatAt: integer('heartbeat_at'),
     fileName: text('file_name'),
     totalRows: integer('total_rows').notNull().default(0),
     processedRows: integer('processed_rows').notNull().default(0),
@@ -424,7 +428,12 @@ export const imports = sqliteTable(
     createdAt: createdAt(),
     finishedAt: integer('finished_at', { mode: 'timestamp_ms' }),
   },
-  (t) => [index('imports_workspace_idx').on(t.workspaceId)],
+  (t) => [
+    index('imports_workspace_idx').on(t.workspaceId),
+    // One running import per workspace, whichever process runs it: the claim is this index's insert.
+    uniqueIndex('imports_one_running_idx').on(t.workspaceId).where(sql`status = 'running'`),
+    index('imports_live_idx').on(t.workspaceId, t.id).where(sql`status IN ('queued', 'running')`),
+  ],
 );
 
 /** Everything that happened, in order, for the event stream and notifications. */

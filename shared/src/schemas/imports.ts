@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { format, type Language, type Localized } from '../i18n';
-import { IdSchema, TimestampSchema } from './common';
+import { cleanText, IdParamSchema, TimestampSchema } from './common';
 import { CONTACT_EXPORT_COLUMNS, FAILED_EXPORT_COLUMNS } from './exports';
 import { schemaMessages } from './messages';
 
@@ -28,7 +28,8 @@ export type ImportMode = (typeof IMPORT_MODES)[number];
 export const IMPORT_IDENTIFIERS = ['contactId', 'phone', 'email'] as const;
 export type ImportIdentifier = (typeof IMPORT_IDENTIFIERS)[number];
 
-export const IMPORT_STATUSES = ['running', 'completed', 'failed'] as const;
+/** queued: waiting for the workspace's running import to finish (one runs at a time per workspace). */
+export const IMPORT_STATUSES = ['queued', 'running', 'completed', 'failed'] as const;
 export type ImportStatus = (typeof IMPORT_STATUSES)[number];
 
 export const IMPORT_ENCODINGS = ['utf-8', 'windows-1252', 'utf-16le', 'utf-16be'] as const;
@@ -70,7 +71,7 @@ const flag = (fallback: boolean, description: string) =>
 const optionalChoice = <T extends readonly [string, ...string[]]>(values: T) =>
   z.preprocess((value) => (value === '' ? undefined : value), z.enum(values).optional());
 
-const tagName = z.string().trim().min(1, schemaMessages.tagEmpty.en).max(100);
+const tagName = cleanText().trim().min(1, schemaMessages.tagEmpty.en).max(100);
 
 /** The smallest shape of an uploaded file both Node's File and the browser's satisfy. */
 export interface ImportUpload {
@@ -108,7 +109,7 @@ export const ImportFormSchema = z.object({
         .map((name) => name.trim())
         .filter(Boolean),
     )
-    .pipe(z.array(tagName).max(IMPORT_LIMITS.maxTags, `At most ${IMPORT_LIMITS.maxTags} tags`))
+    .pipe(z.array(tagName).max(IMPORT_LIMITS.maxTags, schemaMessages.tooManyImportTags.en))
     .meta({
       description: 'Tags given to every created or updated contact: comma-separated, or the field repeated.',
       example: 'failed broadcast 110122',
@@ -127,7 +128,7 @@ export const ImportFormSchema = z.object({
         return z.NEVER;
       }
     })
-    .pipe(z.record(z.string().max(IMPORT_LIMITS.maxHeaderChars), ImportFieldSchema).optional())
+    .pipe(z.record(cleanText().max(IMPORT_LIMITS.maxHeaderChars), ImportFieldSchema).optional())
     .meta({
       description:
         'JSON object from column header to field: contactId, firstName, lastName, phone, email, language, custom.<key> or ignore. Overrides the automatic mapping for the columns it names.',
@@ -148,6 +149,7 @@ export const IMPORT_ROW_REASONS = [
   'not_found',
   'already_exists',
   'duplicate_row',
+  'phone_scientific',
 ] as const;
 export type ImportRowReason = (typeof IMPORT_ROW_REASONS)[number];
 
@@ -158,8 +160,8 @@ export const importRowReasons = {
     en: 'Malformed row at line {line}: {message}. Check the quotes and delimiters.',
   },
   cell_too_large: {
-    es: 'La celda de la columna "{column}" tiene {size} caracteres; el máximo es {max}.',
-    en: 'The cell in column "{column}" has {size} characters; the maximum is {max}.',
+    es: 'La celda de la columna "{column}" tiene {size, number} caracteres; el máximo es {max, number}.',
+    en: 'The cell in column "{column}" has {size, number} characters; the maximum is {max, number}.',
   },
   identifier_missing: {
     es: 'Falta el {identifier}: no se puede saber a qué contacto corresponde la fila.',
@@ -182,8 +184,8 @@ export const importRowReasons = {
     en: 'Language "{value}" is not valid: use a code such as es, en or pt-BR.',
   },
   value_too_long: {
-    es: 'El valor de la columna "{column}" tiene {size} caracteres; el máximo es {max}.',
-    en: 'The value in column "{column}" has {size} characters; the maximum is {max}.',
+    es: 'El valor de la columna "{column}" tiene {size, number} caracteres; el máximo es {max, number}.',
+    en: 'The value in column "{column}" has {size, number} characters; the maximum is {max, number}.',
   },
   not_found: {
     es: 'No se encontró un contacto con el {identifier} "{value}" en este espacio de trabajo; la fila no se aplicó.',
@@ -197,7 +199,34 @@ export const importRowReasons = {
     es: 'El {identifier} "{value}" ya aparece en la línea {firstLine}; en el modo "solo agregar" solo esa fila crea el contacto.',
     en: 'The {identifier} "{value}" already appears at line {firstLine}; in "add new contacts only" mode only that row creates the contact.',
   },
+  phone_scientific: {
+    es: 'Línea {line}: el teléfono "{value}" está en notación científica. Excel convirtió el número en notación científica: dé formato de texto a la columna y vuelva a exportar.',
+    en: 'Line {line}: the phone number "{value}" is in scientific notation. Excel turned the number into scientific notation: format the column as text and export again.',
+  },
 } as const satisfies Record<ImportRowReason, Localized>;
+
+/**
+ * What is wrong with a malformed row, in both languages: the field count, or papaparse's quote errors
+ * by their code (another papaparse message is shown as it is).
+ */
+export const importMalformedProblems = {
+  too_few_fields: {
+    es: 'faltan campos: se esperaban {expected, number} y hay {parsed, number}',
+    en: 'Too few fields: expected {expected, number} fields but parsed {parsed, number}',
+  },
+  too_many_fields: {
+    es: 'sobran campos: se esperaban {expected, number} y hay {parsed, number}',
+    en: 'Too many fields: expected {expected, number} fields but parsed {parsed, number}',
+  },
+  MissingQuotes: {
+    es: 'un campo abre comillas y no las cierra',
+    en: 'Quoted field unterminated',
+  },
+  InvalidQuotes: {
+    es: 'hay texto después de las comillas que cierran un campo',
+    en: 'Trailing quote on quoted field is malformed',
+  },
+} as const satisfies Record<string, Localized>;
 
 export const importIdentifierNames = {
   contactId: { es: 'ID de contacto', en: 'contact ID' },
@@ -212,11 +241,19 @@ export function importRowReasonMessage(
   params: Record<string, string | number> = {},
 ): string {
   const identifier = params.identifier;
-  const localized =
+  const localized: Record<string, string | number> =
     typeof identifier === 'string' && identifier in importIdentifierNames
       ? { ...params, identifier: importIdentifierNames[identifier as ImportIdentifier][language] }
-      : params;
-  return format(importRowReasons[code][language], localized);
+      : { ...params };
+  const problem = params.problem;
+  if (code === 'malformed_row' && typeof problem === 'string' && problem in importMalformedProblems) {
+    localized.message = format(
+      importMalformedProblems[problem as keyof typeof importMalformedProblems][language],
+      params,
+      language,
+    );
+  }
+  return format(importRowReasons[code][language], localized, language);
 }
 
 /** Headers of the rejected-rows CSV. */
@@ -337,6 +374,10 @@ export const ImportSchema = z
     encoding: z.enum(IMPORT_ENCODINGS),
     delimiter: z.string().meta({ description: 'The delimiter found in the header row: , ; or a tab.' }),
     columns: z.array(ImportColumnSchema).meta({ description: 'Each column of the file and the field it went to.' }),
+    queuePosition: z.number().int().min(1).nullable().meta({
+      description:
+        'While queued: 1 when this import runs next. One import runs at a time per workspace; the others wait their turn in order. Null once it runs.',
+    }),
     progress: z.object({
       totalRows: z.number().int(),
       processedRows: z.number().int(),
@@ -360,9 +401,8 @@ export const ImportSchema = z
   });
 export type Import = z.infer<typeof ImportSchema>;
 
-export const ImportIdParamSchema = z.object({
-  id: IdSchema.meta({ param: { name: 'id', in: 'path' }, example: 7 }),
-});
+/** The import's `{id}`: the same as every other path ID. */
+export const ImportIdParamSchema = IdParamSchema;
 
 export const ImportRejectedCsvQuerySchema = z.object({
   bom: z

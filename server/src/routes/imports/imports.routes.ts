@@ -10,6 +10,7 @@ import {
 import { bodyLimit } from 'hono/body-limit';
 import { fileTooLarge } from '../../csv/import-parse';
 import { requirePermission } from '../../lib/auth';
+import { heavyOperation } from '../../lib/heavy';
 import { bearer, errorResponses, jsonContent, notFoundResponse } from '../../lib/openapi';
 
 const tags = ['Imports'];
@@ -40,9 +41,11 @@ export const importContacts = createRoute({
     "custom fields, except the failed-messages export's own columns, which are ignored, so that export imports as " +
     'it is. The manual recovery path: `mode=update`, `identifier=contactId`, `tags=failed broadcast 110122`. ' +
     'All or nothing by default: one rejected row and nothing is written (status failed, rejected rows listed). ' +
-    'The import runs to the end before the answer; GET /imports/{id} shows its progress meanwhile.',
+    'One import runs at a time per workspace. When none is running, this one runs to the end before the ' +
+    'answer (201; GET /imports/{id} shows its progress meanwhile). Otherwise the answer is 202 with the import ' +
+    '`queued` and its `queuePosition`: it runs when its turn comes, and GET /imports/{id} follows it.',
   security: bearer,
-  middleware: [requirePermission('contacts:write'), importBodyLimit] as const,
+  middleware: [requirePermission('contacts:write'), heavyOperation, importBodyLimit] as const,
   request: {
     body: { content: { 'multipart/form-data': { schema: ImportFormSchema } }, required: true },
   },
@@ -50,6 +53,10 @@ export const importContacts = createRoute({
     201: jsonContent(
       ImportSchema,
       'The import, finished: completed, or failed with nothing written (see rejectedRows and error).',
+    ),
+    202: jsonContent(
+      ImportSchema,
+      "The import, queued behind the workspace's running import: follow it with GET /imports/{id}.",
     ),
     413: jsonContent(ErrorBodySchema, 'The file is over 20 MB.'),
     ...errorResponses,

@@ -1,15 +1,34 @@
-import { getImport, runContactImport } from '../../csv/import';
+import { rm } from 'node:fs/promises';
+import type { Context } from 'hono';
+import { claimImportTurn, getImport, type ImportRecord, prepareContactImport } from '../../csv/import';
 import { importView, rejectedRowsCsv } from '../../csv/import-report';
+import { receiveImportUpload } from '../../csv/import-upload';
 import { createRouter } from '../../lib/create-app';
+import type { AppEnv } from '../../lib/env';
+import { logError } from '../../lib/log';
+import { holdImport, queuePosition, settleInterruptedImports, waitForTurn } from '../../services/import-jobs';
 import * as routes from './imports.routes';
 
-export const importsRouter = createRouter()
-  .openapi(routes.importContacts, async (c) => {
-    const form = c.req.valid('form');
-    const bytes = new Uint8Array(await form.file.arrayBuffer());
-    const record = await runContactImport(c.var.db, c.var.auth, {
+/** The import as the API shows it; a queued one with its place in the queue. */
+async function view(c: Context<AppEnv>, record: ImportRecord) {
+  const position = record.status === 'queued' ? await queuePosition(c.var.db, record.workspaceId, record.id) : null;
+  return importView(record, c.var.language, position);
+}
+
+export const importsRouter = createRouter();
+
+// The upload is streamed to disk (import-upload.ts), so the route reads its own body instead of the
+// generated form validator, which would hold the whole file in memory; the OpenAPI document still shows it.
+importsRouter.openAPIRegistry.registerPath(routes.importContacts);
+importsRouter.post('/imports/contacts', ...routes.importContacts.middleware, async (c) => {
+  const { db, auth, language } = c.var;
+  const { form, path, dir } = await receiveImportUpload(c.req.raw, language);
+  const cleanup = () => rm(dir, { recursive: true, force: true });
+  let prepared: Awaited<ReturnType<typeof prepareContactImport>>;
+  try {
+    prepared = await prepareContactImport(db, auth, {
       fileName: form.file.name?.slice(0, 255) || null,
-      bytes,
+      path,
       options: {
         mode: form.mode,
         identifier: form.identifier,
@@ -18,13 +37,55 @@ export const importsRouter = createRouter()
         allOrNothing: form.allOrNothing,
         mapping: form.mapping,
       },
-      language: c.var.language,
+      language,
     });
-    return c.json(importView(record, c.var.language), 201);
-  })
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+  const { id } = prepared.record;
+  const turn = await claimImportTurn(db, auth, id).catch(() => undefined);
+  if (turn) {
+    // Its turn at once: the answer is the finished import, as before queues existed.
+    try {
+      return c.json(importView(await prepared.execute(), language), 201);
+    } finally {
+      turn();
+      await cleanup();
+    }
+  }
+  // Another import of the workspace runs (or this process runs as many as it may): this one waits its
+  // turn in order, after the answer; the client follows it with GET /imports/{id} (queued with its
+  // position, then running, then done).
+  const hold = holdImport(db, id);
+  void waitForTurn(db, auth.workspaceId, id)
+    .then(async (release) => {
+      hold.release();
+      try {
+        await prepared.execute();
+      } finally {
+        release();
+      }
+    })
+    .catch((error) => logError(`[rebound] queued import ${id} did not run`, error))
+    .finally(() => {
+      hold.release();
+      void prepared.discard();
+      void cleanup();
+    });
+  return c.json(await view(c, prepared.record), 202);
+});
+
+importsRouter
   .openapi(routes.getImport, async (c) => {
-    const record = await getImport(c.var.db, c.var.auth, c.req.valid('param').id);
-    return c.json(importView(record, c.var.language), 200);
+    const { db, auth } = c.var;
+    const id = c.req.valid('param').id;
+    let record = await getImport(db, auth, id);
+    if (record.status === 'queued' || record.status === 'running') {
+      // An import whose process died reads as what it is: interrupted, nothing imported.
+      if (await settleInterruptedImports(db, auth.workspaceId)) record = await getImport(db, auth, id);
+    }
+    return c.json(await view(c, record), 200);
   })
   .openapi(routes.getRejectedCsv, async (c) => {
     const record = await getImport(c.var.db, c.var.auth, c.req.valid('param').id);
