@@ -1,13 +1,13 @@
 import { EXTENSION_ORIGIN } from '@rebound/shared/extension';
-import { Scalar } from '@scalar/hono-api-reference';
 import { cors } from 'hono/cors';
 import { requireToken } from './lib/auth';
 import { AuthLimiter } from './lib/auth-limiter';
 import { type AppDeps, createBaseApp } from './lib/create-app';
+import { docsRouter } from './lib/openapi';
 import { broadcastsRouter } from './routes/broadcasts';
 import { channelsRouter } from './routes/channels';
 import { contactsRouter } from './routes/contacts';
-import { demoRouter } from './routes/demo';
+import { createDemoRouter } from './routes/demo';
 import { eventsRouter } from './routes/events';
 import { exportsRouter } from './routes/exports';
 import { failedMessagesRouter } from './routes/failed-messages';
@@ -47,7 +47,10 @@ export function createApp(deps: AppDeps) {
     }),
   );
   app.route('/', healthRouter);
-  app.route('/', demoRouter);
+  app.route(
+    '/',
+    createDemoRouter((request, env) => app.fetch(request, env)),
+  );
   const v1 = [
     meRouter,
     contactsRouter,
@@ -73,7 +76,7 @@ export function createApp(deps: AppDeps) {
         'with the message in the language of Accept-Language (es or en).',
     },
   });
-  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Rebound API' }));
+  app.route('/', docsRouter);
   return app;
 }
 

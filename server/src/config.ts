@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { splitProviderUrlAllowlist } from './lib/provider-url';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -38,6 +39,29 @@ const EnvSchema = z.object({
   /** Run the broadcast engine in this process (several processes may share one database). */
   ENGINE: z.enum(['on', 'off']).default('on'),
   ENGINE_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
+  /**
+   * Internal hosts a channel's base URL may lead to (provider simulators, your own proxy), comma-separated
+   * `host` or `host:port`; DEMO=on adds 127.0.0.1. The API and the engine read it through lib/provider-url.ts.
+   */
+  PROVIDER_URL_ALLOWLIST: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      try {
+        return splitProviderUrlAllowlist(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** Heavy operations (search, segment preview, export, import) one token may run at once; more get 429. */
+  HEAVY_PER_TOKEN: z.coerce.number().int().min(1).max(1000).default(4),
+  /** Heavy operations one workspace may run at once, all its tokens together. */
+  HEAVY_PER_WORKSPACE: z.coerce.number().int().min(1).max(1000).default(8),
+  /** Threads that run the heavy reads off the API's event loop; default one per spare core, at most 4. */
+  HEAVY_THREADS: z.coerce.number().int().min(1).max(64).optional(),
+  /** Distinct custom-field keys a workspace may hold (also the most custom columns a contacts export has). */
+  CUSTOM_FIELD_KEYS_MAX: z.coerce.number().int().min(1).max(10_000).default(200),
 });
 
 export type Config = z.infer<typeof EnvSchema>;

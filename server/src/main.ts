@@ -6,12 +6,25 @@ import { loadConfig } from './config';
 import { describeDatabaseUrl, openDatabase } from './db/client';
 import { type RunningDemo, startDemo, waitForDemoBroadcasts } from './demo';
 import { startEngineThread } from './engine/thread';
+import { HeavyWork } from './lib/heavy';
+import { settleInterruptedImports } from './services/import-jobs';
 
 const config = loadConfig();
 const database = await openDatabase({ url: config.DATABASE_URL, authToken: config.DATABASE_AUTH_TOKEN });
 const target = describeDatabaseUrl(config.DATABASE_URL);
+// Imports a previous life of this process (or a process gone for a minute) left queued or running: failed, nothing imported.
+await settleInterruptedImports(database.db);
 
 const publicUrl = config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
+// Search, segment previews and exports read on threads of their own (lib/heavy.ts).
+const heavy = new HeavyWork({
+  perToken: config.HEAVY_PER_TOKEN,
+  perWorkspace: config.HEAVY_PER_WORKSPACE,
+  maxCustomFieldKeys: config.CUSTOM_FIELD_KEYS_MAX,
+  threads: config.HEAVY_THREADS,
+  databaseUrl: config.DATABASE_URL,
+  authToken: config.DATABASE_AUTH_TOKEN,
+});
 const app = createApp({
   db: database.db,
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
@@ -19,6 +32,7 @@ const app = createApp({
   corsOrigins: config.CORS_ORIGINS,
   maxAuthFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
   trustProxy: config.TRUST_PROXY === 'on',
+  heavy,
 });
 const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST });
 await new Promise<void>((resolve) => {
@@ -69,8 +83,7 @@ Demo workspace "Rebound demo" (S1-S10 of the reference scenarios${demo.seeded ? 
   Demo helpdesk  ${base}/demo/   (sign in with the agent token)
   manager token  ${demo.credentials.tokens.manager}
   agent token    ${demo.credentials.tokens.agent}
-  owner token    ${demo.credentials.tokens.owner}
-  (kept in ${credentialsFile}; keep them private)
+  (kept in ${credentialsFile} with the owner token, which is not printed; keep them private)
 
 Try: curl -H "Authorization: Bearer ${demo.credentials.tokens.agent}" ${base}/api/v1/failed-messages/summary`);
 }
@@ -97,6 +110,7 @@ async function shutdown() {
   }, 10_000);
   deadline.unref();
   await engine?.stop();
+  await heavy.close();
   await demo?.simulators.stop();
   database.close();
   process.exit(0);

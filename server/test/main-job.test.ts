@@ -3,7 +3,7 @@
  * prints where everything is; a second start neither breaks nor duplicates the demo.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +76,11 @@ describe('npm start: the server with the demo workspace', () => {
     const manager = first.output.match(/manager token\s+(rb_\S+)/)?.[1];
     const agent = first.output.match(/agent token\s+(rb_\S+)/)?.[1];
     expect(manager && agent).toBeTruthy();
+    // The owner token (tokens, channels and credentials) stays in the credentials file, out of the terminal.
+    const saved = JSON.parse(readFileSync(join(dir, 'demo-credentials.json'), 'utf8'));
+    expect(saved.tokens.owner).toMatch(/^rb_/);
+    expect(first.output).not.toContain(saved.tokens.owner);
+    expect(first.output).not.toMatch(/owner token\s+rb_/);
 
     // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
     const get = async (path: string, token = agent): Promise<any> =>
@@ -119,6 +124,10 @@ describe('npm start: the server with the demo workspace', () => {
     await expect
       .poll(async () => (await byName()).get('Confirmación de pedido')?.failedByReason, { timeout: 10_000 })
       .toEqual({ recipient_limit: 1, not_on_channel: 1 });
+    // Mixed reasons on one broadcast; the contact who stopped marketing messages (131050) is opted out.
+    await expect
+      .poll(async () => (await byName()).get('Liquidación de invierno')?.failedByReason, { timeout: 10_000 })
+      .toEqual({ recipient_limit: 2, provider_error: 1, not_on_channel: 1, blocked: 1 });
     const channels = (await get('/api/v1/channels')).data.map((c: { name: string }) => c.name);
     expect(channels).toEqual(expect.arrayContaining(['Instagram tienda', 'Chat del sitio']));
     await stop(first.child);
@@ -141,7 +150,7 @@ describe('npm start: the server with the demo workspace', () => {
       }
       return total;
     };
-    expect(await contacts()).toBe(1500 + 105 + 22 + 10 + 60 + 12);
+    expect(await contacts()).toBe(1500 + 105 + 22 + 10 + 60 + 12 + 12);
     // Ctrl+C ends even with an event stream open (the extension keeps one).
     const stream = await fetch(`${base}/api/v1/events`, { headers: { Authorization: `Bearer ${agent}` } });
     expect(stream.headers.get('content-type')).toContain('text/event-stream');

@@ -41,6 +41,14 @@ export const apiErrors = {
     es: 'El cuerpo de la solicitud supera el límite de {limit}. Envíe menos datos por solicitud.',
     en: 'The request body is over the {limit} limit. Send less data per request.',
   },
+  too_many_heavy_operations: {
+    es: 'Hay demasiadas búsquedas, vistas previas, exportaciones o importaciones en curso: como máximo {perToken} a la vez por token y {perWorkspace} por espacio de trabajo. Espere {seconds} s a que termine alguna e intente de nuevo.',
+    en: 'Too many searches, previews, exports or imports are running: at most {perToken} at a time per token and {perWorkspace} per workspace. Wait {seconds} s for one to finish and try again.',
+  },
+  custom_field_keys_limit: {
+    es: 'El espacio de trabajo ya tiene {count} campos personalizados distintos y el máximo es {max}; este cambio agregaría {keys}. Use un campo que ya exista, o quite de los contactos (con valor null) un campo que ya no use.',
+    en: 'The workspace already has {count} distinct custom fields and the maximum is {max}; this change would add {keys}. Use a field that already exists, or remove a field you no longer use from the contacts (set it to null).',
+  },
   contact_identifier_taken: {
     es: 'El identificador {identifier} del canal {channelId} ya pertenece al contacto {contactId}.',
     en: 'Identifier {identifier} on channel {channelId} already belongs to contact {contactId}.',
@@ -68,6 +76,14 @@ export const apiErrors = {
   channel_credentials_missing: {
     es: 'Faltan credenciales del canal {type}: {keys}.',
     en: 'The {type} channel is missing credentials: {keys}.',
+  },
+  channel_owner_only: {
+    es: 'Solo el propietario puede cambiar la URL base o el tipo de un canal, porque las credenciales viajan a esa dirección. Su rol ({role}) puede cambiar el nombre, los límites y las credenciales.',
+    en: "Only the owner may change a channel's base URL or type, because its credentials travel to that address. Your role ({role}) may change the name, limits and credentials.",
+  },
+  channel_base_url_internal: {
+    es: 'La URL base lleva a {address}, una dirección interna (loopback, red privada, enlace local o metadatos de la nube): Rebound solo envía las credenciales a los servidores del proveedor. Si es un simulador o un proxy propio, el operador puede agregar {host} a PROVIDER_URL_ALLOWLIST.',
+    en: "The base URL leads to {address}, an internal address (loopback, private network, link-local or cloud metadata): Rebound sends credentials only to the provider's own servers. If it is a simulator or your own proxy, the operator can add {host} to PROVIDER_URL_ALLOWLIST.",
   },
   segment_not_found: {
     es: 'Segmento de contacto no encontrado',
@@ -178,12 +194,12 @@ export const apiErrors = {
     en: 'The file only has the header row: at least one data row is needed.',
   },
   import_too_many_rows: {
-    es: 'El archivo tiene más de {limit} filas de datos. Divídalo en archivos más pequeños.',
-    en: 'The file has more than {limit} data rows. Split it into smaller files.',
+    es: 'El archivo tiene más de {limit, number} filas de datos. Divídalo en archivos más pequeños.',
+    en: 'The file has more than {limit, number} data rows. Split it into smaller files.',
   },
   import_too_many_lines: {
-    es: 'El archivo tiene más de {limit} líneas (muchas de ellas vacías). Quite las líneas vacías o divídalo en archivos más pequeños.',
-    en: 'The file has more than {limit} lines (many of them empty). Remove the empty lines or split it into smaller files.',
+    es: 'El archivo tiene más de {limit, number} líneas (muchas de ellas vacías). Quite las líneas vacías o divídalo en archivos más pequeños.',
+    en: 'The file has more than {limit, number} lines (many of them empty). Remove the empty lines or split it into smaller files.',
   },
   import_malformed_header: {
     es: 'La fila de encabezados está mal formada: {message}. Revise las comillas de la primera línea.',
@@ -218,8 +234,16 @@ export const apiErrors = {
     en: 'The file has {count} custom field columns; the maximum is {max}. Set the extra ones to "ignore" in "mapping".',
   },
   import_rows_rejected: {
-    es: 'Se rechazaron {count} filas y no se importó nada (todo o nada). Corrija las filas de rejected.csv o importe con allOrNothing=false.',
-    en: '{count} rows were rejected and nothing was imported (all or nothing). Fix the rows in rejected.csv or import with allOrNothing=false.',
+    es: '{count, plural, one {Se rechazó # fila} other {Se rechazaron # filas}} y no se importó nada (todo o nada). Corrija las filas de rejected.csv o importe con allOrNothing=false.',
+    en: '{count, plural, one {# row was} other {# rows were}} rejected and nothing was imported (all or nothing). Fix the rows in rejected.csv or import with allOrNothing=false.',
+  },
+  import_nul_byte: {
+    es: 'El archivo tiene un carácter nulo (byte 0) en la línea {line, number}: un CSV no los lleva. Ábralo en un editor de texto, quite ese carácter (o vuelva a exportar el archivo) e inténtelo de nuevo.',
+    en: 'The file has a NUL character (byte 0) on line {line, number}: a CSV has none. Open it in a text editor, remove that character (or export the file again) and try again.',
+  },
+  import_interrupted: {
+    es: 'Importación interrumpida: no se importó nada (el proceso que la hacía se detuvo antes de terminar). Vuelva a importar el archivo.',
+    en: 'Import interrupted: nothing was imported (the process running it stopped before it finished). Import the file again.',
   },
 } as const satisfies Record<string, Localized>;
 
@@ -248,5 +272,5 @@ export function errorMessage(
     typeof resource === 'string' && resource in resourceNames
       ? { ...params, resource: resourceNames[resource as keyof typeof resourceNames][language] }
       : params;
-  return format(apiErrors[code][language], localized);
+  return format(apiErrors[code][language], localized, language);
 }

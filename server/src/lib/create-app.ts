@@ -5,22 +5,26 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Database } from '../db/client';
-import { validationDetails } from './body';
+import { setCustomFieldKeyCap } from '../services/contacts';
+import { refuseControlCharacters, validationDetails } from './body';
 import type { AppEnv } from './env';
 import { ApiError } from './errors';
+import { type HeavyOptions, HeavyWork } from './heavy';
 import { logError } from './log';
+import { providerUrlAllowlistFromEnv } from './provider-url';
 
 /** A router whose validation failures become 422s listing each field path, in the request's language. */
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result, c) => {
+      const root = result.target === 'json' ? 'body' : result.target;
+      const language: Language = c.var.language ?? 'en';
       if (!result.success) {
-        const root = result.target === 'json' ? 'body' : result.target;
-        const language: Language = c.var.language ?? 'en';
         // @hono/zod-validator hands the refused input as `data`, though the type here omits it.
         const input = (result as { data?: unknown }).data;
         throw new ApiError(422, 'validation_failed', {}, validationDetails(result.error.issues, input, root, language));
       }
+      refuseControlCharacters(result.data, root, language);
     },
   });
 }
@@ -37,6 +41,10 @@ export interface AppDeps {
   maxAuthFailuresPerMinute?: number;
   /** Behind a reverse proxy: read the client's address from the last X-Forwarded-For entry. */
   trustProxy?: boolean;
+  /** Internal hosts (`host` or `host:port`) channel base URLs may lead to; defaults to PROVIDER_URL_ALLOWLIST. */
+  providerUrlAllowlist?: readonly string[];
+  /** Limits and threads for heavy operations (search, previews, exports, imports); see lib/heavy.ts. */
+  heavy?: HeavyOptions | HeavyWork;
 }
 
 function render(
@@ -54,10 +62,24 @@ function render(
 }
 
 /** The bare app with the cross-cutting parts: database, language, body limit and the one error shape. */
-export function createBaseApp({ db, bodyLimitBytes = 1024 * 1024 }: AppDeps) {
+export function createBaseApp({
+  db,
+  bodyLimitBytes = 1024 * 1024,
+  heavy: heavyOptions,
+  providerUrlAllowlist = providerUrlAllowlistFromEnv(),
+}: AppDeps) {
   const app = createRouter();
+  // Every answer, errors and pages included: browsers never guess a type other than the one we send.
+  app.use('*', async (c, next) => {
+    await next();
+    c.res.headers.set('X-Content-Type-Options', 'nosniff');
+  });
+  const heavy = heavyOptions instanceof HeavyWork ? heavyOptions : new HeavyWork(heavyOptions);
+  setCustomFieldKeyCap(heavy.maxCustomFieldKeys);
   app.use('*', async (c, next) => {
     c.set('db', db);
+    c.set('providerUrlAllowlist', providerUrlAllowlist);
+    c.set('heavy', heavy);
     const fromHeader = pickLanguage(c.req.header('Accept-Language'));
     c.set('language', fromHeader ?? 'en');
     c.set('languageFromHeader', fromHeader !== undefined);
