@@ -81,6 +81,12 @@ function LimitGauge({ report, language }: { report: BroadcastReport; language: L
   return (
     <div class="rb-section rb-limits" data-testid="channel-limit">
       <h3 class="rb-subtitle">{translate(language, 'limitHeading')}</h3>
+      {limits.portfolio && (
+        // Since October 2025 WhatsApp's limit is the business portfolio's, shared by all its numbers.
+        <p class="rb-muted" data-testid="portfolio">
+          {translate(language, 'portfolioShared', { name: limits.portfolio.name })}
+        </p>
+      )}
       {limits.dailyQuota === null ? (
         <p>{translate(language, 'quotaUnlimited', { used: n(limits.quotaUsed) })}</p>
       ) : (

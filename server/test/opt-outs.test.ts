@@ -374,6 +374,13 @@ describe('removing an opt-out', () => {
       by: { role: 'manager' },
       optOut: { source: 'inbound_word', detail: 'BAJA' },
     });
+    // The workspace's event stream says it in words, as a declared event type.
+    const page = await h.server.request('GET', '/api/v1/events?wait=0&limit=500', {
+      token: h.ws.tokens.agent,
+      language: 'es',
+    });
+    const removed = page.body.data.find((e: { type: string }) => e.type === 'contact.opt_out_removed');
+    expect(removed?.message).toBe(`Gabi Ruiz: se quitó la baja en SMS; volverá a recibir transmisiones («${note}»)`);
 
     const again = await h.server.request('DELETE', path(), {
       token: h.ws.tokens.owner,

@@ -27,6 +27,7 @@ function broadcast(id: number, status: Broadcast['status'], extra: Partial<Broad
       quotaRemaining: 1000,
       capacityFreesAt: null,
       messagesPerSecond: 80,
+      portfolio: null,
     },
     createdAt: '2026-11-25T00:00:00.000Z',
     updatedAt: '2026-11-25T00:00:00.000Z',

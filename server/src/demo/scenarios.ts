@@ -14,7 +14,7 @@ const TEMPLATE = {
 };
 
 /** Phone-number blocks, one per scenario, so scripts can name a scenario's people. */
-const BLOCK = { s1: 0, s2: 1, s3: 2, s6: 3, s7: 4, s10: 5 } as const;
+const BLOCK = { s1: 0, s2: 1, s3: 2, s6: 3, s7: 4, s10: 5, mixed: 6 } as const;
 
 type Json = Record<string, unknown>;
 
@@ -99,10 +99,13 @@ export interface DemoSeedResult {
 export async function seedDemo(options: {
   app: App;
   managerToken: string;
+  /** Points the channels at this start's simulators: only the owner may move a channel's base URL. */
+  ownerToken: string;
   publicUrl: string;
   sims: DemoSimulators;
 }): Promise<DemoSeedResult> {
   const api = demoApi(options.app, options.managerToken);
+  const owner = demoApi(options.app, options.ownerToken);
   const existing = await api.call<{ data: { id: number; name: string }[] }>('GET', '/api/v1/channels');
   const channels: Record<string, number> = {};
   for (const spec of CHANNELS) {
@@ -119,7 +122,12 @@ export async function seedDemo(options: {
             ...(sim && { baseUrl: sim.baseUrl }),
           })
         ).id;
-    if (found && sim) await api.call('PATCH', `/api/v1/channels/${id}`, { baseUrl: sim.baseUrl });
+    // A new base URL forgets the stored credentials unless they come with it.
+    if (found && sim)
+      await owner.call('PATCH', `/api/v1/channels/${id}`, {
+        baseUrl: sim.baseUrl,
+        ...(spec.credentials && { credentials: spec.credentials }),
+      });
     if (sim)
       sim.webhookUrl = `${options.publicUrl}/webhooks/${WEBHOOK_PATHS[spec.type as keyof typeof WEBHOOK_PATHS]}/${id}`;
     channels[spec.name] = id;
@@ -161,6 +169,15 @@ function scriptSimulators(sims: DemoSimulators): void {
   sims.whatsappSoporte.script(digits(person(1, BLOCK.s10)), { kind: 'failLater', code: '131026', delayMs: 700 });
   sims.twilio.script(person(2, BLOCK.s10).phone, { kind: 'failLater', code: '30003', delayMs: 500 });
   sims.twilio.script(person(3, BLOCK.s10).phone, { kind: 'failLater', code: '30007', delayMs: 700 });
+  // A broadcast that fails for several reasons, each with its own useful re-send time: 131049 (the
+  // person's marketing limit: in 24 h), 131000 (WhatsApp's error: now), 131026 (not on WhatsApp:
+  // never), 131050 (stopped marketing messages: an opt-out, left out of every later broadcast).
+  const mixed = (n: number) => digits(person(n, BLOCK.mixed));
+  sims.whatsappSoporte.script(mixed(0), { kind: 'fail', code: '131049' });
+  sims.whatsappSoporte.script(mixed(1), { kind: 'fail', code: '131049' });
+  sims.whatsappSoporte.script(mixed(2), { kind: 'fail', code: '131000' });
+  sims.whatsappSoporte.script(mixed(3), { kind: 'fail', code: '131026' });
+  sims.whatsappSoporte.script(mixed(4), { kind: 'fail', code: '131050' });
   // A provider's error text holding HTML: the log, the export and the extension must show it as text.
   sims.twilio.script(person(4, BLOCK.s10).phone, {
     kind: 'fail',
@@ -304,6 +321,15 @@ async function seedScenarios(api: DemoApi, ch: Record<string, number>): Promise<
     channelId: id('SMS Twilio'),
     segmentId: s10.id,
     content: { text: 'Su pedido fue confirmado.' },
+  });
+  // Mixed reasons: the one-click re-send splits them by useful time ("1 ahora, 2 mañana 10:21").
+  await importPeople(range(12, BLOCK.mixed), ['liquidacion']);
+  const mixed = await segment('Liquidación', 'liquidacion');
+  await broadcast({
+    name: 'Liquidación de invierno',
+    channelId: id('WhatsApp soporte'),
+    segmentId: mixed.id,
+    content: TEMPLATE,
   });
   // S5 (Instagram, website chat) and S9 (export, filter, re-import, segment, re-send) need no seeding:
   // the refused channels exist, and S1's failures are there to export.

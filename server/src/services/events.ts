@@ -225,6 +225,14 @@ export function eventMessage(type: string, data: Record<string, unknown>, langua
         ? `${name}: reenvío terminado, ${sent} enviados${still}`
         : `${name}: re-send finished, ${sent} sent${still}`;
     }
+    case 'contact.opt_out_removed': {
+      const who = typeof data.name === 'string' && data.name ? data.name : String(data.identifier ?? '');
+      const channel = typeof data.channelName === 'string' ? data.channelName : '';
+      const note = typeof data.note === 'string' && data.note ? ` («${data.note}»)` : '';
+      return es
+        ? `${who}: se quitó la baja en ${channel}; volverá a recibir transmisiones${note}`
+        : `${who}: opt-out on ${channel} removed; they will get broadcasts again${note}`;
+    }
     default:
       return `${name}: ${type}`;
   }

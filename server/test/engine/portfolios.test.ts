@@ -65,7 +65,13 @@ describe('a business portfolio shared by two numbers', () => {
     const sent = await h.get(second.id);
     expect(sent.counts).toEqual({ sent: 50, failed: 50 });
     expect(sent.failedByReason).toEqual({ quota_reached: 50 });
-    expect(sent.channelLimits).toMatchObject({ dailyQuota: 250, quotaUsed: 250, quotaRemaining: 0 });
+    expect(sent.channelLimits).toMatchObject({
+      dailyQuota: 250,
+      quotaUsed: 250,
+      quotaRemaining: 0,
+      portfolio: { id: portfolioId, name: 'Acme' },
+    });
+    expect((await api('GET', `/channels/${b}`)).body.portfolioId).toBe(portfolioId);
 
     const portfolio = (await api('GET', `/portfolios/${portfolioId}`, undefined, h.ws.tokens.agent)).body;
     expect(portfolio.usage).toMatchObject({ used: 250, remaining: 0 });
@@ -83,6 +89,7 @@ describe('a business portfolio shared by two numbers', () => {
   it('a number leaving the portfolio goes back to its own limit', async () => {
     const left = await api('PATCH', `/portfolios/${portfolioId}`, { channelIds: [a] });
     expect(left.body.channelIds).toEqual([a]);
+    expect((await api('GET', `/channels/${b}`)).body.portfolioId).toBeNull();
     const channel = (await api('GET', `/channels/${b}`)).body;
     // Its own 1,000, with what it sent itself (50) counted.
     expect(channel.limits.dailyQuota).toBe(1000);
