@@ -12,6 +12,7 @@ const HEAVY = [
   'test/engine/provider-faults.test.ts',
   'test/engine/storage-faults.test.ts',
   'test/main-job.test.ts',
+  'test/readme-commands.test.ts',
 ];
 
 // One runner for the workspace: each package is a project with its own tests.
