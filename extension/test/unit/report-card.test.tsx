@@ -1,0 +1,67 @@
+/** The panel's limit section as an agent reads it: whose limit it is, how much is used, when it frees. */
+import { render } from 'preact';
+import { describe, expect, it } from 'vitest';
+import { ReportCard } from '../../components/ReportCard';
+import type { BroadcastReport } from '../../lib/report';
+import { createResendState } from '../../lib/resend-state';
+
+function report(portfolio: { id: number; name: string } | null): BroadcastReport {
+  return {
+    broadcast: {
+      id: 7,
+      name: 'Soporte',
+      status: 'partially_failed',
+      targetCount: 100,
+      completedCount: 100,
+      counts: { sent: 50, failed: 50 },
+      error: null,
+      scheduledAt: null,
+      startedAt: null,
+      finishedAt: null,
+      resendOfId: null,
+      channelId: 2,
+    },
+    notSent: 50,
+    reasons: [],
+    resendable: 0,
+    channelLimits: {
+      dailyQuota: 250,
+      quotaUsed: 250,
+      quotaRemaining: 0,
+      capacityFreesAt: null,
+      messagesPerSecond: 80,
+      portfolio,
+    },
+    resend: null,
+  };
+}
+
+const resend = createResendState({
+  resend: async () => {
+    throw new Error('not used');
+  },
+  broadcast: async () => {
+    throw new Error('not used');
+  },
+  wait: async () => undefined,
+});
+
+function limitText(r: BroadcastReport): string {
+  const root = document.createElement('div');
+  render(<ReportCard report={r} language="es" resend={resend} />, root);
+  const text = root.querySelector('[data-testid="channel-limit"]')?.textContent ?? '';
+  render(null, root);
+  return text;
+}
+
+describe('the channel limit in the panel', () => {
+  it("names the business portfolio whose limit the number shares, with the portfolio's use", () => {
+    const text = limitText(report({ id: 3, name: 'Acme' }));
+    expect(text).toContain('Compartido por los números del portafolio «Acme»');
+    expect(text).toContain('250 de 250 usados en 24 h');
+  });
+
+  it('says nothing of a portfolio for a number with its own limit', () => {
+    expect(limitText(report(null))).not.toContain('portafolio');
+  });
+});
