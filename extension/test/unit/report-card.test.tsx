@@ -13,7 +13,7 @@ function report(portfolio: { id: number; name: string } | null): BroadcastReport
       status: 'partially_failed',
       targetCount: 100,
       completedCount: 100,
-      counts: { sent: 50, failed: 50 },
+      counts: { sent: 50, failed: 50 } as BroadcastReport['broadcast']['counts'],
       error: null,
       scheduledAt: null,
       startedAt: null,
