@@ -13,6 +13,9 @@ const HEAVY = [
   'test/engine/storage-faults.test.ts',
   'test/main-job.test.ts',
   'test/readme-commands.test.ts',
+  // Latency checks (p99 under 200 ms while one user does heavy work): alone, like the rate checks.
+  'test/fairness.test.ts',
+  'test/imports-off-loop.test.ts',
 ];
 
 // One runner for the workspace: each package is a project with its own tests.

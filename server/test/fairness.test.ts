@@ -1,31 +1,19 @@
-/**
- * Fairness (issue #11): one agent hammering contact search over 200,000 contacts neither stalls other
- * workspaces nor runs without bound, and a workspace's custom-field keys are capped on every write path.
- */
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { serve } from '@hono/node-server';
 import type { Role } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
 import Papa from 'papaparse';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app';
-import { type DatabaseHandle, openDatabase } from '../src/db/client';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { DatabaseHandle } from '../src/db/client';
 import { ApiError } from '../src/lib/errors';
 import { HeavyWork } from '../src/lib/heavy';
 import { bulkUpsertContacts, type ContactUpsertRow } from '../src/services/bulk-contacts';
 import { createWorkspace } from '../src/services/workspaces';
+import { startThreadedServer } from './helpers';
 
 const CONTACTS = 200_000;
 const KEY_CAP = 3;
 
-let dir: string;
 let database: DatabaseHandle;
-let heavy: HeavyWork;
-let close: () => Promise<void>;
 let base: string;
 const tokens: Record<'hammer' | 'other' | 'fields', Record<Role, string>> = {} as never;
 let fieldsWorkspace: number;
@@ -61,39 +49,25 @@ async function call(method: string, path: string, token: string, body?: unknown,
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rebound-fairness-'));
-  const url = `file:${join(dir, 'test.db')}`;
-  database = await openDatabase({ url });
-  const hammer = await workspace('Hammer');
-  tokens.hammer = hammer.tokens;
-  tokens.other = (await workspace('Other')).tokens;
-  const fields = await workspace('Fields');
-  tokens.fields = fields.tokens;
-  fieldsWorkspace = fields.id;
-  // 200,000 contacts in one statement.
-  await database.db.run(sql`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${CONTACTS})
-    INSERT INTO contacts (workspace_id, first_name, last_name, phone, phone_valid, email, custom_fields, created_at, updated_at)
-    SELECT ${hammer.id}, 'Cliente ' || i, 'Pérez', '+54911' || (40000000 + i), 1, 'cliente' || i || '@example.com',
-      '{"plan":"pro"}', 0, 0 FROM n`);
-  // The seed's write-ahead log into the file now, not at the first write (a token's last use) mid-measure.
-  await database.client.execute('PRAGMA wal_checkpoint(TRUNCATE)');
-  // As main.ts does: heavy reads on a heavy thread of their own, over the same file.
-  heavy = new HeavyWork({ databaseUrl: url, perToken: 4, perWorkspace: 8, maxCustomFieldKeys: KEY_CAP, threads: 1 });
-  const app = createApp({ db: database.db, heavy });
-  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  close = async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await heavy.close();
-  };
+  // As main.ts runs it: heavy reads on a heavy thread of their own, over the same file.
+  const heavyOptions = { perToken: 4, perWorkspace: 8, maxCustomFieldKeys: KEY_CAP, threads: 1 };
+  ({ base } = await startThreadedServer(heavyOptions, async (opened) => {
+    database = opened;
+    const hammer = await workspace('Hammer');
+    tokens.hammer = hammer.tokens;
+    tokens.other = (await workspace('Other')).tokens;
+    const fields = await workspace('Fields');
+    tokens.fields = fields.tokens;
+    fieldsWorkspace = fields.id;
+    // 200,000 contacts in one statement.
+    await database.db.run(sql`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${CONTACTS})
+      INSERT INTO contacts (workspace_id, first_name, last_name, phone, phone_valid, email, custom_fields, created_at, updated_at)
+      SELECT ${hammer.id}, 'Cliente ' || i, 'Pérez', '+54911' || (40000000 + i), 1, 'cliente' || i || '@example.com',
+        '{"plan":"pro"}', 0, 0 FROM n`);
+    // The seed's write-ahead log into the file now, not at the first write (a token's last use) mid-measure.
+    await database.client.execute('PRAGMA wal_checkpoint(TRUNCATE)');
+  }));
 }, 120_000);
-
-afterAll(async () => {
-  await close?.();
-  database?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const p99 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.ceil(values.length * 0.99) - 1] ?? 0;

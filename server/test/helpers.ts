@@ -7,6 +7,7 @@ import type { Role } from '@rebound/shared';
 import { afterAll } from 'vitest';
 import { createApp } from '../src/app';
 import { type DatabaseHandle, openDatabase } from '../src/db/client';
+import { type HeavyOptions, HeavyWork } from '../src/lib/heavy';
 import { createWorkspace } from '../src/services/workspaces';
 
 export interface TestWorkspace {
@@ -104,4 +105,30 @@ export async function startTestServer(
       return { status: res.status, headers: res.headers, body: parsed, text };
     },
   };
+}
+
+/**
+ * A server as main.ts runs it over a database file: heavy work (search, preview, exports, imports) on
+ * threads of their own with their own connections. `seed` runs on the open database before the threads
+ * start. Closed after the file's tests.
+ */
+export async function startThreadedServer(
+  heavyOptions: Omit<HeavyOptions, 'databaseUrl'>,
+  seed: (database: DatabaseHandle) => Promise<void> = async () => {},
+): Promise<{ base: string; database: DatabaseHandle; heavy: HeavyWork }> {
+  const dir = mkdtempSync(join(tmpdir(), 'rebound-threaded-'));
+  const url = `file:${join(dir, 'test.db')}`;
+  const database = await openDatabase({ url });
+  await seed(database);
+  const heavy = new HeavyWork({ databaseUrl: url, ...heavyOptions });
+  const app = createApp({ db: database.db, heavy });
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await heavy.close();
+    database.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, database, heavy };
 }

@@ -8,7 +8,8 @@
  * row and look its identifier up in chunks while the import row shows the progress, writing the plan
  * to disk beside the file, then write the plan in ONE transaction of multi-row statements, or nothing:
  * all-or-nothing with a rejected row, a dry run, or an error on the way. One import runs at a time
- * per workspace (services/import-jobs.ts).
+ * per workspace (services/import-jobs.ts). With a database file the API's thread only receives the
+ * upload and records the import: the passes run on the import thread (import-thread.ts).
  */
 
 import { once } from 'node:events';
@@ -19,6 +20,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
   type ImportField,
+  type ImportForm,
   type ImportIdentifier,
   type ImportMode,
   type ImportRowReason,
@@ -30,7 +32,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { contacts, imports } from '../db/schema';
 import { notFound } from '../lib/errors';
-import { assertCustomKeysWithinCap } from '../services/contacts';
+import { assertCustomKeysWithinCap, getCustomFieldKeyCap } from '../services/contacts';
 import { holdImport, importFinished, ownership, tryTurn, waitForTurn } from '../services/import-jobs';
 import { ensureTags } from '../services/tags';
 import { detectEncoding, type FileEncoding } from './import-decode';
@@ -42,6 +44,7 @@ import {
   readContactRows,
   scanContactCsv,
 } from './import-parse';
+import type { ImportThread } from './import-thread';
 
 export { fileTooLarge, sniffDelimiter } from './import-parse';
 
@@ -85,7 +88,7 @@ export interface StoredRejection extends Record<string, unknown> {
   reason: string;
 }
 
-interface Workspace {
+export interface Workspace {
   workspaceId: number;
   defaultCountry: string;
 }
@@ -206,6 +209,18 @@ async function tagChunk(tx: Tx, contactIds: number[], tagIds: number[]): Promise
 /** Thrown inside the write transaction to undo it when all-or-nothing meets a contact deleted meanwhile. */
 class RowsVanished extends Error {}
 
+/** The import's options from the checked form, as the API and the CLI both pass them. */
+export function importOptionsOf(form: Omit<ImportForm, 'file'>): ContactImportOptions {
+  return {
+    mode: form.mode,
+    identifier: form.identifier,
+    tags: form.tags,
+    dryRun: form.dryRun,
+    allOrNothing: form.allOrNothing,
+    mapping: form.mapping,
+  };
+}
+
 export interface RunImportInput {
   fileName: string | null;
   /** The uploaded file on disk (import-upload.ts spools it there), or its bytes. */
@@ -233,6 +248,37 @@ export interface PreparedImport {
   discard(): Promise<void>;
 }
 
+/** What the first pass needs; it crosses to the import thread as it is. */
+export interface ScanInput {
+  ws: Workspace;
+  path: string;
+  options: Pick<ContactImportOptions, 'mode' | 'identifier' | 'mapping'>;
+  /** The workspace's cap on custom-field keys, given (the API thread's setting is not the import thread's). */
+  maxCustomFieldKeys: number;
+}
+
+/** What the first pass learns: how to read the file, and its layout. */
+export interface ScannedFile {
+  encoding: FileEncoding;
+  layout: CsvLayout;
+}
+
+/**
+ * The first pass: encoding, binary, NUL, header, mapping, row count, and the workspace's cap on distinct
+ * custom-field keys, which holds for a file too, before anything is written. Reads only.
+ */
+export async function scanImportFile(db: Database, { ws, path, options, maxCustomFieldKeys }: ScanInput) {
+  const encoding = await detectEncoding(path);
+  const layout = await scanContactCsv(path, encoding, { ...options, defaultCountry: ws.defaultCountry });
+  await assertCustomKeysWithinCap(
+    db,
+    ws.workspaceId,
+    layout.columns.filter((c) => c.field.startsWith('custom.')).map((c) => c.field.slice('custom.'.length)),
+    maxCustomFieldKeys,
+  );
+  return { encoding, layout } satisfies ScannedFile;
+}
+
 /**
  * Checks the file as a whole (encoding, binary, NUL, header, mapping, row count) and records the import
  * as queued, owned by this process. File-level problems throw an ApiError before any import row exists.
@@ -241,6 +287,7 @@ export async function prepareContactImport(
   db: Database,
   ws: Workspace,
   input: RunImportInput,
+  thread?: ImportThread,
 ): Promise<PreparedImport> {
   const { options, language } = input;
   const dir = await mkdtemp(join(tmpdir(), 'rebound-import-'));
@@ -251,19 +298,13 @@ export async function prepareContactImport(
       path = join(dir, 'upload.csv');
       await writeFile(path, input.bytes ?? new Uint8Array());
     }
-    const encoding = await detectEncoding(path);
-    const layout = await scanContactCsv(path, encoding, {
-      mode: options.mode,
-      identifier: options.identifier,
-      mapping: options.mapping,
-      defaultCountry: ws.defaultCountry,
-    });
-    // The workspace's cap on distinct custom-field keys holds for a file too, before anything is written.
-    await assertCustomKeysWithinCap(
-      db,
-      ws.workspaceId,
-      layout.columns.filter((c) => c.field.startsWith('custom.')).map((c) => c.field.slice('custom.'.length)),
-    );
+    const scan: ScanInput = {
+      ws: { workspaceId: ws.workspaceId, defaultCountry: ws.defaultCountry },
+      path,
+      options: { mode: options.mode, identifier: options.identifier, mapping: options.mapping },
+      maxCustomFieldKeys: getCustomFieldKeyCap(),
+    };
+    const { encoding, layout } = thread ? await thread.scan(scan) : await scanImportFile(db, scan);
     const stored: StoredImportOptions = {
       mode: options.mode,
       identifier: layout.identifier,
@@ -293,7 +334,7 @@ export async function prepareContactImport(
       discard,
       async execute() {
         try {
-          return await execute(db, ws, record.id, { path: source, encoding, layout, dir }, input);
+          return await execute(db, ws, record.id, { path: source, encoding, layout, dir }, input, thread);
         } finally {
           await discard();
         }
@@ -336,7 +377,7 @@ export async function runContactImport(db: Database, ws: Workspace, input: RunIm
   }
 }
 
-interface Source {
+export interface Source {
   path: string;
   encoding: FileEncoding;
   layout: CsvLayout;
@@ -363,23 +404,89 @@ async function* planChunks(path: string): AsyncGenerator<PlanChunk> {
   for await (const line of lines) if (line) yield JSON.parse(line) as PlanChunk;
 }
 
-/** The running import (this process holds its turn) from the second pass to its outcome. */
+/** The import's outcome on its row; processedRows reaches the total whatever the outcome. */
+async function finishImport(
+  target: Database | Tx,
+  importId: number,
+  totalRows: number,
+  values: Partial<typeof imports.$inferInsert>,
+): Promise<void> {
+  await target
+    .update(imports)
+    .set({ processedRows: totalRows, finishedAt: new Date(), ...values })
+    .where(eq(imports.id, importId));
+}
+
+/** What passes 2 and 3 need; it crosses to the import thread as it is. */
+export interface ImportRun {
+  ws: Workspace;
+  importId: number;
+  source: Source;
+  options: ContactImportOptions;
+  /** The language of the request: rejection reasons are stored in it too. */
+  language: Language;
+}
+
+/** What passes 2 and 3 ask of the API thread (on it, they do it themselves). */
+export interface ImportHooks {
+  /** Rows checked so far, for the import row's progress. */
+  progress(processed: number): Promise<void>;
+  /** Runs the import's writes (its outcome, its one transaction) once this process's other writers let it. */
+  writeTurn<T>(write: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * The running import (this process holds its turn) from the second pass to its outcome: on the import
+ * thread when there is one, here otherwise. The heartbeat beats here either way, and stops when the
+ * passes end, the thread's death included; an error is recorded on the row as a failure.
+ */
 async function execute(
   db: Database,
   ws: Workspace,
   importId: number,
   source: Source,
   input: RunImportInput,
+  thread: ImportThread | undefined,
 ): Promise<ImportRecord> {
-  const { options, language } = input;
-  const { identifier, totalRows } = source.layout;
   const hold = holdImport(db, importId);
-  const finish = async (target: Database | Tx, values: Partial<typeof imports.$inferInsert>) => {
-    await target
-      .update(imports)
-      .set({ processedRows: totalRows, finishedAt: new Date(), ...values })
-      .where(eq(imports.id, importId));
-  };
+  try {
+    const run: ImportRun = {
+      ws: { workspaceId: ws.workspaceId, defaultCountry: ws.defaultCountry },
+      importId,
+      source,
+      options: input.options,
+      language: input.language,
+    };
+    if (thread) await thread.execute(db, run);
+    else
+      await planAndWrite(db, run, {
+        progress: async (processed) => {
+          await db.update(imports).set({ processedRows: processed }).where(eq(imports.id, importId));
+        },
+        writeTurn: (write) => write(),
+      });
+  } catch (error) {
+    await finishImport(db, importId, source.layout.totalRows, {
+      status: 'failed',
+      created: 0,
+      updated: 0,
+      errorCode: 'internal_error',
+      errorMessage: renderError('internal_error', input.language),
+    }).catch(() => undefined);
+    throw error;
+  } finally {
+    hold.release();
+    importFinished();
+  }
+  return getImport(db, ws, importId);
+}
+
+/** Passes 2 and 3: every row checked and looked up, then the plan written in one transaction, or why not. */
+export async function planAndWrite(db: Database, run: ImportRun, hooks: ImportHooks): Promise<void> {
+  const { ws, importId, source, options, language } = run;
+  const { identifier, totalRows } = source.layout;
+  const finish = (target: Database | Tx, values: Partial<typeof imports.$inferInsert>) =>
+    finishImport(target, importId, totalRows, values);
 
   const rejections: StoredRejection[] = [];
   const reject = (row: Pick<ImportRow, 'line' | 'identifierValue'>, code: ImportRowReason, params = {}) => {
@@ -393,116 +500,118 @@ async function execute(
     });
   };
 
-  try {
-    // Pass 2: check each row, look the identifiers up chunk by chunk, and write the plan beside the file.
-    const planPath = join(source.dir, 'plan.jsonl');
-    const plan = await planWriter(planPath);
-    // Contacts this import creates, by key, with the line that creates them; the one map kept whole.
-    const creating = new Map<string, number>();
-    let created = 0;
-    let updated = 0;
-    let processed = 0;
-    let reported = 0;
-    const planChunk = async (chunk: ImportRow[]) => {
-      const keys = [
-        ...new Set(chunk.flatMap((row) => (row.rejection || !row.key || creating.has(row.key) ? [] : [row.key]))),
-      ];
-      const known = await lookUp(db, ws, identifier, keys);
-      const creates = new Map<string, Target>();
-      const updates = new Map<number, Target>();
-      const byKey = new Map<string, Target>();
-      const add = <K>(into: Map<K, Target>, key: K, row: ImportRow, target: Omit<Target, 'data' | 'lines'>) => {
-        const pending = into.get(key);
-        if (pending) {
-          merge(pending.data, row.data);
-          pending.lines.push(row.line);
-        } else into.set(key, { ...target, data: { ...row.data }, lines: [row.line] });
-      };
-      for (const row of chunk) {
-        if (row.rejection) {
-          reject(row, row.rejection.code, row.rejection.params);
-          continue;
-        }
-        const key = row.key as string;
-        const value = { identifier, value: row.identifierValue ?? '' };
-        const firstLine = creating.get(key);
-        if (firstLine !== undefined) {
-          if (options.mode === 'add') {
-            reject(row, 'duplicate_row', { ...value, firstLine });
-            continue;
-          }
-          if (creates.has(key)) add(creates, key, row, { key, identifierValue: row.identifierValue });
-          else add(byKey, key, row, { key, identifierValue: row.identifierValue });
-          updated++;
-          continue;
-        }
-        const id = known.get(key);
-        if (id !== undefined) {
-          if (options.mode === 'add') {
-            reject(row, 'already_exists', { ...value, contactId: id });
-            continue;
-          }
-          add(updates, id, row, { id, key, identifierValue: row.identifierValue });
-          updated++;
-          continue;
-        }
-        // Unknown: a contact ID of another workspace reads the same as one that never existed.
-        if (options.mode === 'update' || identifier === 'contactId') {
-          reject(row, 'not_found', value);
-          continue;
-        }
-        creating.set(key, row.line);
-        add(creates, key, row, { key, identifierValue: row.identifierValue });
-        created++;
-      }
-      if (creates.size || updates.size || byKey.size) {
-        await plan.write({
-          create: [...creates.values()],
-          update: [...updates.values()],
-          updateByKey: [...byKey.values()],
-        });
-      }
+  // Pass 2: check each row, look the identifiers up chunk by chunk, and write the plan beside the file.
+  const planPath = join(source.dir, 'plan.jsonl');
+  const plan = await planWriter(planPath);
+  // Contacts this import creates, by key, with the line that creates them; the one map kept whole.
+  const creating = new Map<string, number>();
+  let created = 0;
+  let updated = 0;
+  let processed = 0;
+  let reported = 0;
+  const planChunk = async (chunk: ImportRow[]) => {
+    const keys = [
+      ...new Set(chunk.flatMap((row) => (row.rejection || !row.key || creating.has(row.key) ? [] : [row.key]))),
+    ];
+    const known = await lookUp(db, ws, identifier, keys);
+    const creates = new Map<string, Target>();
+    const updates = new Map<number, Target>();
+    const byKey = new Map<string, Target>();
+    const add = <K>(into: Map<K, Target>, key: K, row: ImportRow, target: Omit<Target, 'data' | 'lines'>) => {
+      const pending = into.get(key);
+      if (pending) {
+        merge(pending.data, row.data);
+        pending.lines.push(row.line);
+      } else into.set(key, { ...target, data: { ...row.data }, lines: [row.line] });
     };
-    try {
-      await readContactRows(source.path, source.encoding, source.layout, ws.defaultCountry, async (rows) => {
-        for (let start = 0; start < rows.length; start += IMPORT_CHUNK) {
-          await planChunk(rows.slice(start, start + IMPORT_CHUNK));
+    for (const row of chunk) {
+      if (row.rejection) {
+        reject(row, row.rejection.code, row.rejection.params);
+        continue;
+      }
+      const key = row.key as string;
+      const value = { identifier, value: row.identifierValue ?? '' };
+      const firstLine = creating.get(key);
+      if (firstLine !== undefined) {
+        if (options.mode === 'add') {
+          reject(row, 'duplicate_row', { ...value, firstLine });
+          continue;
         }
-        processed += rows.length;
-        if (processed - reported >= IMPORT_PROGRESS_EVERY && processed < totalRows) {
-          reported = processed;
-          await db.update(imports).set({ processedRows: processed }).where(eq(imports.id, importId));
+        if (creates.has(key)) add(creates, key, row, { key, identifierValue: row.identifierValue });
+        else add(byKey, key, row, { key, identifierValue: row.identifierValue });
+        updated++;
+        continue;
+      }
+      const id = known.get(key);
+      if (id !== undefined) {
+        if (options.mode === 'add') {
+          reject(row, 'already_exists', { ...value, contactId: id });
+          continue;
         }
-        await nextTurn();
-      });
-    } finally {
-      await plan.close();
+        add(updates, id, row, { id, key, identifierValue: row.identifierValue });
+        updated++;
+        continue;
+      }
+      // Unknown: a contact ID of another workspace reads the same as one that never existed.
+      if (options.mode === 'update' || identifier === 'contactId') {
+        reject(row, 'not_found', value);
+        continue;
+      }
+      creating.set(key, row.line);
+      add(creates, key, row, { key, identifierValue: row.identifierValue });
+      created++;
     }
-    rejections.sort((a, b) => a.row - b.row);
-
-    const failWithRejections = async () =>
-      finish(db, {
-        status: 'failed',
-        created: 0,
-        updated: 0,
-        rejected: rejections.length,
-        rejectedRows: rejections,
-        errorCode: 'import_rows_rejected',
-        errorMessage: renderError('import_rows_rejected', language, { count: rejections.length }),
+    if (creates.size || updates.size || byKey.size) {
+      await plan.write({
+        create: [...creates.values()],
+        update: [...updates.values()],
+        updateByKey: [...byKey.values()],
       });
+    }
+  };
+  try {
+    await readContactRows(source.path, source.encoding, source.layout, ws.defaultCountry, async (rows) => {
+      for (let start = 0; start < rows.length; start += IMPORT_CHUNK) {
+        await planChunk(rows.slice(start, start + IMPORT_CHUNK));
+      }
+      processed += rows.length;
+      if (processed - reported >= IMPORT_PROGRESS_EVERY && processed < totalRows) {
+        reported = processed;
+        await hooks.progress(processed);
+      }
+      await nextTurn();
+    });
+  } finally {
+    await plan.close();
+  }
+  rejections.sort((a, b) => a.row - b.row);
 
-    if (rejections.length > 0 && options.allOrNothing) {
-      await failWithRejections();
-    } else if (options.dryRun) {
-      await finish(db, {
+  const failWithRejections = async () =>
+    finish(db, {
+      status: 'failed',
+      created: 0,
+      updated: 0,
+      rejected: rejections.length,
+      rejectedRows: rejections,
+      errorCode: 'import_rows_rejected',
+      errorMessage: renderError('import_rows_rejected', language, { count: rejections.length }),
+    });
+
+  if (rejections.length > 0 && options.allOrNothing) {
+    await hooks.writeTurn(failWithRejections);
+  } else if (options.dryRun) {
+    await hooks.writeTurn(() =>
+      finish(db, {
         status: 'completed',
         created,
         updated,
         rejected: rejections.length,
         rejectedRows: rejections,
-      });
-    } else {
-      // Pass 3: the plan, chunk by chunk, in one transaction.
+      }),
+    );
+  } else {
+    // Pass 3: the plan, chunk by chunk, in one transaction.
+    await hooks.writeTurn(async () => {
       try {
         await db.transaction(async (tx) => {
           const tagIds = options.tags.length ? await ensureTags(tx, ws.workspaceId, options.tags) : [];
@@ -560,21 +669,8 @@ async function execute(
         if (!(error instanceof RowsVanished)) throw error;
         await failWithRejections();
       }
-    }
-  } catch (error) {
-    await finish(db, {
-      status: 'failed',
-      created: 0,
-      updated: 0,
-      errorCode: 'internal_error',
-      errorMessage: renderError('internal_error', language),
-    }).catch(() => undefined);
-    throw error;
-  } finally {
-    hold.release();
-    importFinished();
+    });
   }
-  return getImport(db, ws, importId);
 }
 
 /** An import of the workspace; another workspace's reads as not found. */

@@ -134,10 +134,11 @@ function serve(port: MessagePort, db: Database, close: () => void) {
 }
 
 /**
- * Linux lets a thread have its own nice value: the heavy thread yields the CPU to the API's thread, so
- * a scan slows down under load instead of every other request. Elsewhere the thread keeps its priority.
+ * Linux lets a thread have its own nice value: the heavy thread (and the import thread) yields the CPU
+ * to the API's thread, so a scan slows down under load instead of every other request. Elsewhere the
+ * thread keeps its priority.
  */
-function lowerThreadPriority() {
+export function lowerThreadPriority() {
   try {
     const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
     if (tid > 0) setPriority(tid, 5);

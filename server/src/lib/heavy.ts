@@ -175,6 +175,8 @@ export class HeavyWork {
   /** Refusals per token in the current second, to spread the retries of a caller far over its limit. */
   readonly #refused = new Map<number, { second: number; count: number }>();
   readonly #pool: HeavyPool | undefined;
+  /** The database the heavy threads open (the import thread too); undefined: heavy work runs on the API's thread. */
+  readonly threadDatabase: HeavyThreadData['heavyThread'] | undefined;
 
   constructor(options: HeavyOptions = {}) {
     this.perToken = options.perToken ?? HEAVY_DEFAULTS.perToken;
@@ -183,7 +185,8 @@ export class HeavyWork {
     const url = options.databaseUrl;
     if (url && !url.includes(':memory:')) {
       const threads = options.threads ?? Math.max(1, Math.min(4, availableParallelism() - 1));
-      this.#pool = new HeavyPool({ heavyThread: { url, authToken: options.authToken } }, threads);
+      this.threadDatabase = { url, authToken: options.authToken };
+      this.#pool = new HeavyPool({ heavyThread: this.threadDatabase }, threads);
     }
   }
 

@@ -113,8 +113,9 @@ export function holdImport(db: Database, id: number): { release(): void } {
 export const ownership = () => ({ claimedBy: IMPORT_OWNER, heartbeatAt: Date.now() });
 
 /**
- * Imports one process runs at once, whatever their workspaces. They share its one event loop, so more
- * at once finish no sooner, they only hold more memory (each keeps a batch of rows and its key map).
+ * Imports one process runs at once, whatever their workspaces. They share one thread (the import
+ * thread, or the API's without one) and one writer, so more at once finish no sooner, they only hold
+ * more memory (each keeps a batch of rows and its key map).
  */
 export const IMPORTS_PER_PROCESS = 2;
 let running = 0;

@@ -133,7 +133,7 @@ export function registerContacts(program: Command): void {
       );
       const bytes = await readInputFile(file);
       const fileName = basename(file).slice(0, 255) || null;
-      const [{ sql }, { runContactImport }, { importView, rejectedRowsCsv }] = await Promise.all([
+      const [{ sql }, { importOptionsOf, runContactImport }, { importView, rejectedRowsCsv }] = await Promise.all([
         import('drizzle-orm'),
         import('../../csv/import'),
         import('../../csv/import-report'),
@@ -150,14 +150,7 @@ export function registerContacts(program: Command): void {
           const record = await runContactImport(db, scopeOf(workspace), {
             fileName,
             bytes,
-            options: {
-              mode: form.mode,
-              identifier: form.identifier,
-              tags: form.tags,
-              dryRun: form.dryRun,
-              allOrNothing: form.allOrNothing,
-              mapping: form.mapping,
-            },
+            options: importOptionsOf(form),
             language: lang,
           });
           await stopFollowing();

@@ -1,7 +1,8 @@
 import { rm } from 'node:fs/promises';
 import type { Context } from 'hono';
-import { claimImportTurn, getImport, type ImportRecord, prepareContactImport } from '../../csv/import';
+import { claimImportTurn, getImport, type ImportRecord, importOptionsOf, prepareContactImport } from '../../csv/import';
 import { importView, rejectedRowsCsv } from '../../csv/import-report';
+import { importThreadFor } from '../../csv/import-thread';
 import { receiveImportUpload } from '../../csv/import-upload';
 import { createRouter } from '../../lib/create-app';
 import type { AppEnv } from '../../lib/env';
@@ -21,24 +22,24 @@ export const importsRouter = createRouter();
 // generated form validator, which would hold the whole file in memory; the OpenAPI document still shows it.
 importsRouter.openAPIRegistry.registerPath(routes.importContacts);
 importsRouter.post('/imports/contacts', ...routes.importContacts.middleware, async (c) => {
-  const { db, auth, language } = c.var;
+  const { db, auth, language, heavy } = c.var;
   const { form, path, dir } = await receiveImportUpload(c.req.raw, language);
   const cleanup = () => rm(dir, { recursive: true, force: true });
   let prepared: Awaited<ReturnType<typeof prepareContactImport>>;
   try {
-    prepared = await prepareContactImport(db, auth, {
-      fileName: form.file.name?.slice(0, 255) || null,
-      path,
-      options: {
-        mode: form.mode,
-        identifier: form.identifier,
-        tags: form.tags,
-        dryRun: form.dryRun,
-        allOrNothing: form.allOrNothing,
-        mapping: form.mapping,
+    // The upload arrives on this thread; reading and writing it run on the import thread whenever heavy
+    // work has threads (any database but :memory:; csv/import-thread.ts).
+    prepared = await prepareContactImport(
+      db,
+      auth,
+      {
+        fileName: form.file.name?.slice(0, 255) || null,
+        path,
+        options: importOptionsOf(form),
+        language,
       },
-      language,
-    });
+      importThreadFor(heavy.threadDatabase),
+    );
   } catch (error) {
     await cleanup();
     throw error;
