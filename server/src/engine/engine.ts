@@ -76,6 +76,11 @@ interface Claimed {
   identifier: string;
   attempts: number;
   useTemplate: boolean;
+  /**
+   * The claim's own lease (worker and claim number), not just the worker's: a row whose lease ran
+   * out and that this same process claimed again must not be sent from the older claim as well.
+   */
+  lease: string;
 }
 
 interface Outcome {
@@ -169,6 +174,8 @@ export class BroadcastEngine {
   private readonly slotWaits = new Set<() => void>();
   /** Recipients sent by this process, for tests and benchmarks that check how work was shared. */
   sentCount = 0;
+  /** Numbers this process's claims, so that each claim's lease is its own. */
+  private claims = 0;
 
   constructor(options: EngineOptions) {
     this.db = options.db;
@@ -495,7 +502,7 @@ export class BroadcastEngine {
     await this.durably(() =>
       this.db.run(sql`UPDATE messages SET state = ${cancelled ? 'cancelled' : 'queued'}, lease_owner = NULL,
         lease_until = NULL, dispatched_at = NULL, attempts = attempts - 1
-      WHERE id IN ${items.map((i) => i.id)} AND state = 'sending' AND lease_owner = ${this.workerId}`),
+      WHERE id IN ${items.map((i) => i.id)} AND state = 'sending' AND lease_owner IN ${[...new Set(items.map((i) => i.lease))]}`),
     );
   }
 
@@ -539,7 +546,10 @@ export class BroadcastEngine {
     // A channel without a real rate limit sends a batch the moment it is claimed: the claim itself
     // marks it dispatched and takes its rate slots, one write instead of three.
     const immediate = this.isUnpaced(broadcast, channel);
-    const size = immediate ? this.groupSize(rate) : Math.max(1, Math.min(this.maxBatch, Math.ceil(rate * 5)));
+    // A paced claim holds what goes out within half its lease (at most 5 s): recipients whose lease ran
+    // out before their turn would only go back to the queue for another process to claim.
+    const seconds = Math.min(5, this.leaseMs / 2000);
+    const size = immediate ? this.groupSize(rate) : Math.max(1, Math.min(this.maxBatch, Math.ceil(rate * seconds)));
     return this.db.transaction(async (tx) => {
       // The batch comes back as one JSON value, not as a driver row per recipient (the driver builds
       // each row property by property); the write transaction keeps the picked rows from being claimed
@@ -554,8 +564,9 @@ export class BroadcastEngine {
         attempts,
       }));
       if (rows.length === 0) return { items: [] };
+      const lease = `${this.workerId}:${++this.claims}`;
       await tx.run(sql`UPDATE messages
-        SET state = 'sending', lease_owner = ${this.workerId}, lease_until = ${now + this.leaseMs},
+        SET state = 'sending', lease_owner = ${lease}, lease_until = ${now + this.leaseMs},
             dispatched_at = ${immediate ? now : null},
             attempts = attempts + 1, updated_at = ${now}
         WHERE id IN (SELECT value ->> 0 FROM json_each(${batch})) AND state = 'queued'`);
@@ -655,6 +666,7 @@ export class BroadcastEngine {
             identifier: row.identifier,
             attempts: row.attempts,
             useTemplate: admission.useTemplate,
+            lease,
           });
         }
       }
@@ -797,7 +809,7 @@ export class BroadcastEngine {
         sendSlotsQuery(`channel:${channel.id}`, channel.messagesPerSecond, group.length, now),
       ),
       this.db.all<{ id: number }>(sql`UPDATE messages SET dispatched_at = ${now}
-        WHERE id IN ${group.map((g) => g.id)} AND state = 'sending' AND lease_owner = ${this.workerId} RETURNING id`),
+        WHERE id IN ${group.map((g) => g.id)} AND state = 'sending' AND lease_owner = ${group[0]?.lease ?? ''} RETURNING id`),
       ...(perBroadcast
         ? [
             this.db.all<{ start: number }>(
@@ -898,7 +910,7 @@ export class BroadcastEngine {
     // unconfirmed one, shows the template that was sent.
     const accepted: [number, string, 0 | 1, 0 | 1][] = [];
     const failures: Failure[] = [];
-    const retries: { id: number; at: number }[] = [];
+    const retries: { id: number; at: number; lease: string }[] = [];
     const uncertain: { id: number; message: string; useTemplate: boolean }[] = [];
     // A send refused because the contact opted out (WhatsApp 131050, Twilio 21610, a blocked bot...):
     // the contact is marked opted out on this channel, so later broadcasts leave them out at freeze.
@@ -947,7 +959,7 @@ export class BroadcastEngine {
               retryAfterAt: Math.max(now + wait, earliestUsefulResend(reason, now, now, unconfirmedWindow) ?? now),
               useTemplate: item.useTemplate,
             });
-          } else retries.push({ id: item.id, at: now + wait });
+          } else retries.push({ id: item.id, at: now + wait, lease: item.lease });
           break;
         }
         case 'uncertain':
@@ -980,7 +992,7 @@ export class BroadcastEngine {
           if (optOuts.length) await recordOptOuts(tx as unknown as Database, optOuts);
           for (const retry of retries) {
             await tx.run(sql`UPDATE messages SET state = 'queued', lease_owner = NULL, lease_until = NULL, dispatched_at = NULL,
-          next_attempt_at = ${retry.at}, updated_at = ${now} WHERE id = ${retry.id} AND state = 'sending' AND lease_owner = ${this.workerId}`);
+          next_attempt_at = ${retry.at}, updated_at = ${now} WHERE id = ${retry.id} AND state = 'sending' AND lease_owner = ${retry.lease}`);
           }
           if (uncertain.length) {
             for (const u of uncertain) {
