@@ -546,10 +546,7 @@ export class BroadcastEngine {
     // A channel without a real rate limit sends a batch the moment it is claimed: the claim itself
     // marks it dispatched and takes its rate slots, one write instead of three.
     const immediate = this.isUnpaced(broadcast, channel);
-    // A paced claim holds what goes out within half its lease (at most 5 s): recipients whose lease ran
-    // out before their turn would only go back to the queue for another process to claim.
-    const seconds = Math.min(5, this.leaseMs / 2000);
-    const size = immediate ? this.groupSize(rate) : Math.max(1, Math.min(this.maxBatch, Math.ceil(rate * seconds)));
+    const size = immediate ? this.groupSize(rate) : Math.max(1, Math.min(this.maxBatch, Math.ceil(rate * 5)));
     return this.db.transaction(async (tx) => {
       // The batch comes back as one JSON value, not as a driver row per recipient (the driver builds
       // each row property by property); the write transaction keeps the picked rows from being claimed
