@@ -62,7 +62,9 @@ describe('scale-out', () => {
     await h.schedule(broadcast.id);
     // Watching the simulator's log costs nothing; the database is asked only once it saw everyone,
     // so this process (the simulator's) stays quiet while the rate is measured.
-    await until(() => sim.requests.length >= RECIPIENTS);
+    // Its wall time is not the measure here (the rate and the shares are): this machine took 36 s for it
+    // before this stop's changes and 70 s after (reported for #12), so the wait leaves room.
+    await until(() => sim.requests.length >= RECIPIENTS, 170_000);
     const status = async () =>
       (
         await h.server.database.db.get<{ status: string }>(
@@ -102,5 +104,5 @@ describe('scale-out', () => {
     console.log(
       `scale-out: ${RECIPIENTS} in ${seconds.toFixed(1)} s, busiest second ${worst} (rate ${RATE}), shares ${sentBy.join(' / ')}`,
     );
-  }, 120_000);
+  }, 200_000);
 });
