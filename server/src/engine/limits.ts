@@ -90,6 +90,8 @@ export interface QuotaScope {
   limit: number | null;
   channelIds: number[];
   portfolioId: number | null;
+  /** The portfolio's name, read with its limit (for what the API shows). */
+  portfolioName?: string;
 }
 
 export async function quotaScope(
@@ -97,16 +99,16 @@ export async function quotaScope(
   channel: { id: number; dailyQuota: number | null; portfolioId?: number | null },
 ): Promise<QuotaScope> {
   if (channel.portfolioId == null) return { limit: channel.dailyQuota, channelIds: [channel.id], portfolioId: null };
-  const row = await first<{ quota: number | null; ids: string }>(
+  const row = await first<{ quota: number | null; name: string; ids: string }>(
     db,
-    sql`SELECT p.daily_quota AS quota,
+    sql`SELECT p.daily_quota AS quota, p.name AS name,
       (SELECT json_group_array(c.id) FROM channels c WHERE c.portfolio_id = p.id AND c.deleted_at IS NULL) AS ids
     FROM portfolios p WHERE p.id = ${channel.portfolioId}`,
   );
   if (!row) return { limit: channel.dailyQuota, channelIds: [channel.id], portfolioId: null };
   const ids = JSON.parse(row.ids) as number[];
   if (!ids.includes(channel.id)) ids.push(channel.id);
-  return { limit: row.quota, channelIds: ids, portfolioId: channel.portfolioId };
+  return { limit: row.quota, channelIds: ids, portfolioId: channel.portfolioId, portfolioName: row.name };
 }
 
 /** The scope's counted recipients: one row per identifier with its latest send in the window. */

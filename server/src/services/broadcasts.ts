@@ -16,7 +16,7 @@ import {
 } from '@rebound/shared';
 import { and, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { broadcasts, channels, messages, portfolios, segments } from '../db/schema';
+import { broadcasts, channels, messages, segments } from '../db/schema';
 import { audienceSourceOf, audienceWhere, countAudience, snapshotTargets } from '../engine/audience';
 import { assertTransition, EDITABLE, TransitionError } from '../engine/broadcast-state';
 import { recordEvent } from '../engine/events';
@@ -78,14 +78,6 @@ function broadcastError(row: BroadcastRow, channelType: ChannelType | undefined,
   };
 }
 
-async function portfolioName(db: Database, id: number): Promise<{ id: number; name: string } | null> {
-  const [found] = await db
-    .select({ id: portfolios.id, name: portfolios.name })
-    .from(portfolios)
-    .where(eq(portfolios.id, id));
-  return found ?? null;
-}
-
 export async function toBroadcast(db: Database, row: BroadcastRow, language: Language): Promise<Broadcast> {
   const stateRows = await db
     .select({ state: messages.state, reason: messages.reason, n: sql<number>`count(*)` })
@@ -128,7 +120,7 @@ export async function toBroadcast(db: Database, row: BroadcastRow, language: Lan
       quotaRemaining: usage.remaining,
       capacityFreesAt: usage.capacityFreesAt === null ? null : new Date(usage.capacityFreesAt).toISOString(),
       messagesPerSecond: channel?.messagesPerSecond ?? 0,
-      portfolio: scope.portfolioId === null ? null : await portfolioName(db, scope.portfolioId),
+      portfolio: scope.portfolioId === null ? null : { id: scope.portfolioId, name: scope.portfolioName ?? '' },
     },
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
