@@ -172,7 +172,13 @@ export interface EngineProcess {
 export function engineProcess(h: Harness, workerId: string, env: Record<string, string> = {}): EngineProcess {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', fileURLToPath(new URL('../../src/engine-main.ts', import.meta.url))],
+    [
+      // For diagnosis, e.g. ENGINE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (not allowed in NODE_OPTIONS).
+      ...(process.env.ENGINE_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('../../src/engine-main.ts', import.meta.url)),
+    ],
     {
       env: {
         ...process.env,

@@ -64,7 +64,21 @@ describe('scale-out', () => {
     // so this process (the simulator's) stays quiet while the rate is measured.
     // Its wall time is not the measure here (the rate and the shares are): on this 2-core machine it
     // ranged from 42 s to over 90 s when other tests had just run, so the wait leaves room.
-    await until(() => sim.requests.length >= RECIPIENTS, 170_000);
+    await until(() => sim.requests.length >= RECIPIENTS, 170_000).catch(async (error) => {
+      // Say where the missing recipients are, so a stall can be told from slow sending.
+      const where = await h.server.database.db.all(
+        sql`SELECT state, lease_owner AS owner, count(*) AS n, min(next_attempt_at) AS nextAttempt,
+                   max(lease_until) AS leaseUntil, max(attempts) AS attempts
+            FROM messages WHERE broadcast_id = ${broadcast.id} GROUP BY state, lease_owner`,
+      );
+      const shown = await h.server.database.db.all(
+        sql`SELECT status, updated_at FROM broadcasts WHERE id = ${broadcast.id}`,
+      );
+      throw new Error(
+        `${sim.requests.length} of ${RECIPIENTS} reached the simulator; now ${Date.now()}; engines alive: ${engines.map((e) => e.child.exitCode === null).join(',')}; broadcast ${JSON.stringify(shown)}; recipients ${JSON.stringify(where)}`,
+        { cause: error },
+      );
+    });
     const status = async () =>
       (
         await h.server.database.db.get<{ status: string }>(
