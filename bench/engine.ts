@@ -60,44 +60,65 @@ async function timeBroadcast(
 
 export async function benchSandbox(): Promise<BenchResult[]> {
   const COUNT = 100_000;
-  const database = await tempDatabase('sandbox');
-  try {
-    const seconds = await timeBroadcast(database, { type: 'sandbox', name: 'sandbox' }, COUNT, { concurrency: 256 });
-    // Baseline: the same number of rows inserted raw, 500 per statement, one transaction.
-    await database.client.execute(
-      'CREATE TABLE raw_rows (id INTEGER PRIMARY KEY, broadcast_id INTEGER, identifier TEXT, state TEXT)',
-    );
-    const rawStart = performance.now();
-    const tx = await database.client.transaction('write');
-    for (let i = 0; i < COUNT; i += 500) {
-      const n = Math.min(500, COUNT - i);
-      await tx.execute({
-        sql: `INSERT INTO raw_rows (broadcast_id, identifier, state) VALUES ${Array.from({ length: n }, () => '(?, ?, ?)').join(', ')}`,
-        args: Array.from({ length: n }, (_, j) => [1, `+54911${30000000 + i + j}`, 'queued']).flat(),
-      });
+  const ROUNDS = 3;
+  const rounds: { rate: number; raw: number }[] = [];
+  // Each round pairs a broadcast with a raw insert of as many rows in a fresh database, back to back:
+  // the ratio of a pair holds on a machine whose speed drifts, the absolute rates do not.
+  for (let round = 0; round < ROUNDS; round++) {
+    const database = await tempDatabase('sandbox');
+    try {
+      const seconds = await timeBroadcast(database, { type: 'sandbox', name: 'sandbox' }, COUNT, { concurrency: 256 });
+      // Baseline: the same number of rows inserted raw, 500 per statement, one transaction.
+      await database.client.execute(
+        'CREATE TABLE raw_rows (id INTEGER PRIMARY KEY, broadcast_id INTEGER, identifier TEXT, state TEXT)',
+      );
+      const rawStart = performance.now();
+      const tx = await database.client.transaction('write');
+      for (let i = 0; i < COUNT; i += 500) {
+        const n = Math.min(500, COUNT - i);
+        await tx.execute({
+          sql: `INSERT INTO raw_rows (broadcast_id, identifier, state) VALUES ${Array.from({ length: n }, () => '(?, ?, ?)').join(', ')}`,
+          args: Array.from({ length: n }, (_, j) => [1, `+54911${30000000 + i + j}`, 'queued']).flat(),
+        });
+      }
+      await tx.commit();
+      rounds.push({ rate: COUNT / seconds, raw: COUNT / ((performance.now() - rawStart) / 1000) });
+    } finally {
+      database.dispose();
     }
-    await tx.commit();
-    const rawSeconds = (performance.now() - rawStart) / 1000;
-    return [
-      {
-        id: 'engine.sandbox_100k_msgs_per_s',
-        value: COUNT / seconds,
-        unit: 'msg/s',
-        better: 'higher',
-        target: 20_000,
-        note: `100,000 recipients, sandbox channel, end to end (resolve, freeze, send, final state) in ${seconds.toFixed(1)} s`,
-      },
-      {
-        id: 'engine.raw_insert_rows_per_s',
-        value: COUNT / rawSeconds,
-        unit: 'rows/s',
-        better: 'higher',
-        note: 'baseline: raw libSQL insert of 100,000 rows (500 per statement, one transaction), same run',
-      },
-    ];
-  } finally {
-    database.dispose();
   }
+  const ratios = rounds.map((r) => r.rate / r.raw);
+  const middle = [...rounds].sort((a, b) => a.rate / a.raw - b.rate / b.raw)[Math.floor(ROUNDS / 2)] as {
+    rate: number;
+    raw: number;
+  };
+  const list = (values: number[], digits = 0) =>
+    values.map((v) => v.toLocaleString('en-US', { maximumFractionDigits: digits })).join(', ');
+  return [
+    {
+      id: 'engine.sandbox_100k_msgs_per_s',
+      value: middle.rate,
+      unit: 'msg/s',
+      better: 'higher',
+      target: 20_000,
+      note: `100,000 recipients, sandbox channel, end to end (resolve, freeze, send, final state); the median pair of ${ROUNDS} (rates ${list(rounds.map((r) => r.rate))})`,
+    },
+    {
+      id: 'engine.raw_insert_rows_per_s',
+      value: middle.raw,
+      unit: 'rows/s',
+      better: 'higher',
+      note: `baseline: raw libSQL insert of 100,000 rows (500 per statement, one transaction), paired with each broadcast (rates ${list(rounds.map((r) => r.raw))})`,
+    },
+    {
+      id: 'engine.sandbox_ratio_to_raw',
+      value: middle.rate / middle.raw,
+      unit: 'x',
+      better: 'higher',
+      target: 0.25,
+      note: `sandbox dispatch rate / raw insert rate, median of ${ROUNDS} pairs (${list(ratios, 3)})`,
+    },
+  ];
 }
 
 export async function benchHttp(): Promise<BenchResult[]> {
@@ -205,7 +226,7 @@ export async function benchHttp(): Promise<BenchResult[]> {
         value: engineRate / rawRate,
         unit: 'x',
         better: 'higher',
-        target: 0.7,
+        target: 0.8,
         note: `engine rate / raw undici rate, median of ${ROUNDS} pairs (${ratios})`,
       },
     ];
