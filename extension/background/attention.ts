@@ -1,12 +1,12 @@
 /** The toolbar badge: how many broadcasts need an agent (failed or partly failed, not re-sent). */
 import { browser } from 'wxt/browser';
 import type { Api } from '../lib/api';
-import { needingAttention } from '../lib/report';
 import { attentionItem } from '../lib/settings';
 
 export async function refreshAttention(api: Api): Promise<number[]> {
-  const recent = await api.broadcasts({ limit: 100 });
-  const ids = needingAttention(recent.data).map((b) => b.id);
+  // The server applies the rule (@rebound/shared's attention.ts) over every broadcast, not only the
+  // newest 100 a listing would bring, and without their channel limits.
+  const ids = (await api.attention()).data.map((b) => b.id);
   await attentionItem.setValue(ids);
   await showBadge(ids.length);
   return ids;

@@ -3,6 +3,7 @@
  * and the token); pages and content scripts reach it through messaging (lib/messaging.ts).
  */
 import type {
+  AttentionList,
   Broadcast,
   Contact,
   EventPage,
@@ -85,6 +86,8 @@ export function createApi(options: ApiOptions) {
       return request<{ data: Broadcast[]; nextCursor: string | null }>('GET', `/api/v1/broadcasts?${params}`);
     },
     broadcast: (id: number) => request<Broadcast>('GET', `/api/v1/broadcasts/${id}`),
+    /** The broadcasts that need an agent, newest first (the rule in @rebound/shared's attention.ts). */
+    attention: (limit = 100) => request<AttentionList>('GET', `/api/v1/broadcasts/attention?limit=${limit}`),
     summary: (broadcastId: number) =>
       request<FailureSummary>('GET', `/api/v1/failed-messages/summary?broadcastId=${broadcastId}`),
     failedMessages: (query: { contactId: number; limit?: number }) =>

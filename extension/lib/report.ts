@@ -72,12 +72,6 @@ export function badgeOf(b: Broadcast): BroadcastBadge {
   };
 }
 
-/** The broadcasts that need an agent: failed or partly failed, and not re-sent yet. */
-export function needingAttention(recent: Broadcast[]): Broadcast[] {
-  const resent = new Set(recent.map((b) => b.resendOfId).filter((id): id is number => id !== null));
-  return recent.filter((b) => (b.status === 'failed' || b.status === 'partially_failed') && !resent.has(b.id));
-}
-
 export async function buildReport(
   api: Api,
   broadcastId: number,

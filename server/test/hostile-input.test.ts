@@ -87,11 +87,13 @@ async function snapshot(): Promise<string> {
   );
   const hash = createHash('sha256');
   for (const { name } of tables.rows) {
-    const rows = await client.execute(`SELECT * FROM "${String(name)}" ORDER BY rowid`);
-    for (const row of rows.rows) {
+    // Sorted here, not by rowid: the contact search index's tables (FTS5) have none.
+    const rows = await client.execute(`SELECT * FROM "${String(name)}"`);
+    const lines = rows.rows.map((row) => {
       const { last_used_at: _touched, ...kept } = row as Record<string, unknown>;
-      hash.update(`${String(name)}:${JSON.stringify(kept)}\n`);
-    }
+      return `${String(name)}:${JSON.stringify(kept, (_key, value) => (value instanceof ArrayBuffer ? Buffer.from(value).toString('hex') : value))}\n`;
+    });
+    for (const line of lines.sort()) hash.update(line);
   }
   return hash.digest('hex');
 }

@@ -1,3 +1,4 @@
+export * from './attention';
 export * from './channels';
 export * from './errors';
 export * from './failure-reasons';

@@ -1,6 +1,6 @@
-import type { Broadcast } from '@rebound/shared';
+import { type Broadcast, needingAttention } from '@rebound/shared';
 import { describe, expect, it } from 'vitest';
-import { badgeOf, needingAttention } from '../../lib/report';
+import { badgeOf } from '../../lib/report';
 
 function broadcast(id: number, status: Broadcast['status'], extra: Partial<Broadcast> = {}): Broadcast {
   return {
@@ -36,6 +36,7 @@ function broadcast(id: number, status: Broadcast['status'], extra: Partial<Broad
 }
 
 describe('what needs an agent', () => {
+  // The rule lives in @rebound/shared (attention.ts); the server's GET /broadcasts/attention applies it too.
   it('failed and partly failed broadcasts, until a re-send of them exists', () => {
     const recent = [
       broadcast(1, 'partially_failed'),

@@ -220,6 +220,10 @@ export const broadcasts = sqliteTable(
   (t) => [
     index('broadcasts_workspace_idx').on(t.workspaceId, t.id),
     index('broadcasts_status_idx').on(t.status, t.scheduledAt),
+    // What needs an agent (migration 0007): one status of a workspace, newest first, and whether a
+    // re-send of a broadcast exists.
+    index('broadcasts_attention_idx').on(t.workspaceId, t.status, t.id),
+    index('broadcasts_resend_of_idx').on(t.resendOfId),
   ],
 );
 
@@ -320,6 +324,23 @@ export const failureCounts = sqliteTable(
     primaryKey({ columns: [t.broadcastId, t.channelId, t.reason] }),
     index('failure_counts_workspace_idx').on(t.workspaceId, t.channelId),
   ],
+);
+
+/**
+ * Every broadcast's recipients counted by state and reason, kept exact by triggers on messages
+ * (migration 0007) in the same transaction as the change: a broadcast's counts are these few rows,
+ * never a GROUP BY over its recipients. reason '' stands for none; a count that fell to 0 stays as a
+ * row with n = 0.
+ */
+export const broadcastCounts = sqliteTable(
+  'broadcast_counts',
+  {
+    broadcastId: integer('broadcast_id').notNull(),
+    state: text('state').$type<MessageState>().notNull(),
+    reason: text('reason').notNull(),
+    count: integer('n').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.broadcastId, t.state, t.reason] })],
 );
 
 /**

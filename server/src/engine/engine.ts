@@ -24,13 +24,13 @@ import {
   QuotaBudget,
   windowHours,
 } from '@rebound/shared';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, gt, sql } from 'drizzle-orm';
 import { createAdapter, WEBHOOK_PATHS } from '../channels';
 import { NEVER_ABORTED } from '../channels/http';
 import type { ChannelAdapter, ChannelConfig, OutboundMessage, SendOutcome } from '../channels/types';
 import type { Database } from '../db/client';
 import { first } from '../db/first';
-import { type BroadcastStatus, broadcasts, channels, messages, segments, workspaces } from '../db/schema';
+import { type BroadcastStatus, broadcastCounts, broadcasts, channels, segments, workspaces } from '../db/schema';
 import { logError } from '../lib/log';
 import { MAX_TIMER_MS, sleep, timerDelay } from '../lib/timers';
 import { unconfirmedWindowMs } from '../lib/unconfirmed';
@@ -1100,12 +1100,17 @@ async function writeFailures(db: Database, failures: Failure[], now: number) {
   }
 }
 
+/**
+ * A broadcast's recipients by state, from the read model kept by triggers in the same transaction
+ * (migration 0007): a few rows, where a GROUP BY over messages read every recipient, on each
+ * delivery report too. States with no recipient are left out, as the GROUP BY left them.
+ */
 export async function stateCounts(db: Database, broadcastId: number): Promise<StateCounts> {
   const rows = await db
-    .select({ state: messages.state, n: sql<number>`count(*)` })
-    .from(messages)
-    .where(eq(messages.broadcastId, broadcastId))
-    .groupBy(messages.state);
+    .select({ state: broadcastCounts.state, n: sql<number>`sum(${broadcastCounts.count})` })
+    .from(broadcastCounts)
+    .where(and(eq(broadcastCounts.broadcastId, broadcastId), gt(broadcastCounts.count, 0)))
+    .groupBy(broadcastCounts.state);
   return Object.fromEntries(rows.map((r) => [r.state, r.n])) as StateCounts;
 }
 

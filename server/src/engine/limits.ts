@@ -94,21 +94,45 @@ export interface QuotaScope {
   portfolioName?: string;
 }
 
-export async function quotaScope(
-  db: Runner,
-  channel: { id: number; dailyQuota: number | null; portfolioId?: number | null },
-): Promise<QuotaScope> {
-  if (channel.portfolioId == null) return { limit: channel.dailyQuota, channelIds: [channel.id], portfolioId: null };
-  const row = await first<{ quota: number | null; name: string; ids: string }>(
-    db,
-    sql`SELECT p.daily_quota AS quota, p.name AS name,
-      (SELECT json_group_array(c.id) FROM channels c WHERE c.portfolio_id = p.id AND c.deleted_at IS NULL) AS ids
-    FROM portfolios p WHERE p.id = ${channel.portfolioId}`,
-  );
-  if (!row) return { limit: channel.dailyQuota, channelIds: [channel.id], portfolioId: null };
-  const ids = JSON.parse(row.ids) as number[];
+type ScopedChannel = { id: number; dailyQuota: number | null; portfolioId?: number | null };
+type PortfolioRow = { id: number; quota: number | null; name: string; ids: string };
+
+/** A portfolio with its live numbers, as quotaScope reads it. */
+const portfolioColumns = sql`p.id AS id, p.daily_quota AS quota, p.name AS name,
+  (SELECT json_group_array(c.id) FROM channels c WHERE c.portfolio_id = p.id AND c.deleted_at IS NULL) AS ids`;
+
+function scopeOf(channel: ScopedChannel, portfolio: PortfolioRow | undefined): QuotaScope {
+  if (channel.portfolioId == null || !portfolio)
+    return { limit: channel.dailyQuota, channelIds: [channel.id], portfolioId: null };
+  const ids = JSON.parse(portfolio.ids) as number[];
   if (!ids.includes(channel.id)) ids.push(channel.id);
-  return { limit: row.quota, channelIds: ids, portfolioId: channel.portfolioId, portfolioName: row.name };
+  return { limit: portfolio.quota, channelIds: ids, portfolioId: channel.portfolioId, portfolioName: portfolio.name };
+}
+
+export async function quotaScope(db: Runner, channel: ScopedChannel): Promise<QuotaScope> {
+  if (channel.portfolioId == null) return scopeOf(channel, undefined);
+  const row = await first<PortfolioRow>(
+    db,
+    sql`SELECT ${portfolioColumns} FROM portfolios p WHERE p.id = ${channel.portfolioId}`,
+  );
+  return scopeOf(channel, row);
+}
+
+/** quotaScope for several channels (a page of broadcasts): one statement, whatever their number. */
+export async function quotaScopes(db: Runner, channels: ScopedChannel[]): Promise<Map<number, QuotaScope>> {
+  const portfolioIds = [...new Set(channels.flatMap((c) => (c.portfolioId == null ? [] : [c.portfolioId])))];
+  const portfolios = new Map(
+    portfolioIds.length === 0
+      ? []
+      : (
+          await db.all<PortfolioRow>(
+            sql`SELECT ${portfolioColumns} FROM portfolios p WHERE p.id IN (SELECT value FROM json_each(${JSON.stringify(portfolioIds)}))`,
+          )
+        ).map((row) => [row.id, row]),
+  );
+  return new Map(
+    channels.map((c) => [c.id, scopeOf(c, c.portfolioId == null ? undefined : portfolios.get(c.portfolioId))]),
+  );
 }
 
 /** The scope's counted recipients: one row per identifier with its latest send in the window. */
@@ -139,11 +163,7 @@ export interface QuotaUsage {
   capacityFreesAt: number | null;
 }
 
-export async function quotaUsage(db: Runner, scope: QuotaScope, now: number): Promise<QuotaUsage> {
-  const row = await db.get<{
-    used: number;
-    oldest: number | null;
-  }>(sql`SELECT count(*) AS used, min(last_sent_at) AS oldest FROM (${countedInScope(scope, now)})`);
+function usageOf(scope: QuotaScope, row: { used: number; oldest: number | null } | undefined): QuotaUsage {
   const used = row?.used ?? 0;
   const limit = scope.limit;
   return {
@@ -152,6 +172,39 @@ export async function quotaUsage(db: Runner, scope: QuotaScope, now: number): Pr
     remaining: limit === null ? null : Math.max(0, limit - used),
     capacityFreesAt: row?.oldest == null ? null : row.oldest + DAY_MS,
   };
+}
+
+export async function quotaUsage(db: Runner, scope: QuotaScope, now: number): Promise<QuotaUsage> {
+  const row = await db.get<{
+    used: number;
+    oldest: number | null;
+  }>(sql`SELECT count(*) AS used, min(last_sent_at) AS oldest FROM (${countedInScope(scope, now)})`);
+  return usageOf(scope, row);
+}
+
+/**
+ * quotaUsage for several scopes (a page of broadcasts), in the same order: one statement per 100
+ * scopes (SQLite joins at most 500 SELECTs), each part the very query quotaUsage runs.
+ */
+export async function quotaUsages(db: Runner, scopes: QuotaScope[], now: number): Promise<QuotaUsage[]> {
+  const usages: QuotaUsage[] = [];
+  for (let start = 0; start < scopes.length; start += 100) {
+    const chunk = scopes.slice(start, start + 100);
+    const rows = await db.all<{ k: number; used: number; oldest: number | null }>(
+      sql.join(
+        chunk.map(
+          (scope, k) =>
+            sql`SELECT ${k} AS k, count(*) AS used, min(last_sent_at) AS oldest FROM (${countedInScope(scope, now)})`,
+        ),
+        sql` UNION ALL `,
+      ),
+    );
+    const byPart = new Map(rows.map((row) => [row.k, row]));
+    chunk.forEach((scope, k) => {
+      usages.push(usageOf(scope, byPart.get(k)));
+    });
+  }
+  return usages;
 }
 
 /** When the k-th oldest counted recipient leaves the window (null when fewer than k are counted). */

@@ -1,5 +1,7 @@
 import {
   type ApiErrorCode,
+  ATTENTION_STATUSES,
+  type AttentionList,
   type Broadcast,
   type BroadcastContent,
   type ChannelType,
@@ -16,11 +18,20 @@ import {
 } from '@rebound/shared';
 import { and, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { broadcasts, channels, messages, segments } from '../db/schema';
+import { first } from '../db/first';
+import { broadcasts, channels, segments } from '../db/schema';
 import { audienceSourceOf, audienceWhere, countAudience, snapshotTargets } from '../engine/audience';
 import { assertTransition, EDITABLE, TransitionError } from '../engine/broadcast-state';
 import { recordEvent } from '../engine/events';
-import { overflowFitsAt, quotaScope, quotaUsage } from '../engine/limits';
+import {
+  overflowFitsAt,
+  type QuotaScope,
+  type QuotaUsage,
+  quotaScope,
+  quotaScopes,
+  quotaUsage,
+  quotaUsages,
+} from '../engine/limits';
 import { decodeCursor, encodeCursor } from '../lib/cursor';
 import type { AuthContext } from '../lib/env';
 import { ApiError, notFound } from '../lib/errors';
@@ -78,53 +89,104 @@ function broadcastError(row: BroadcastRow, channelType: ChannelType | undefined,
   };
 }
 
-export async function toBroadcast(db: Database, row: BroadcastRow, language: Language): Promise<Broadcast> {
-  const stateRows = await db
-    .select({ state: messages.state, reason: messages.reason, n: sql<number>`count(*)` })
-    .from(messages)
-    .where(eq(messages.broadcastId, row.id))
-    .groupBy(messages.state, messages.reason);
-  const counts: Record<string, number> = {};
-  const failedByReason: Record<string, number> = {};
-  for (const r of stateRows) {
-    counts[r.state] = (counts[r.state] ?? 0) + r.n;
-    if (r.state === 'failed' && r.reason) failedByReason[r.reason] = (failedByReason[r.reason] ?? 0) + r.n;
+type CountsEntry = { counts: Record<string, number>; failedByReason: Record<string, number> };
+
+/**
+ * Each broadcast's counts by state and failures by reason, from the read model (a few rows each),
+ * coming back as one JSON value rather than a driver row per count.
+ */
+async function countsOf(db: Database, ids: number[]): Promise<Map<number, CountsEntry>> {
+  const result = new Map<number, CountsEntry>();
+  if (ids.length === 0) return result;
+  const row = await first<{ rows: string }>(
+    db,
+    // Ordered as the GROUP BY over messages was, so the objects keep their key order.
+    sql`SELECT json_group_array(json_array(broadcast_id, state, reason, n)) AS rows FROM (
+      SELECT broadcast_id, state, reason, n FROM broadcast_counts
+      WHERE broadcast_id IN (SELECT value FROM json_each(${JSON.stringify(ids)})) AND n > 0
+      ORDER BY broadcast_id, state, reason)`,
+  );
+  for (const [broadcastId, state, reason, n] of JSON.parse(row?.rows ?? '[]') as [number, string, string, number][]) {
+    const entry = result.get(broadcastId) ?? { counts: {}, failedByReason: {} };
+    result.set(broadcastId, entry);
+    entry.counts[state] = (entry.counts[state] ?? 0) + n;
+    if (state === 'failed' && reason) entry.failedByReason[reason] = (entry.failedByReason[reason] ?? 0) + n;
   }
+  return result;
+}
+
+/**
+ * Broadcasts as the API shows them, with a fixed number of statements whatever their number: counts
+ * from the read model, then each distinct channel's limits (scope and rolling usage) once.
+ */
+export async function toBroadcasts(
+  db: Database,
+  rows: BroadcastRow[],
+  language: Language,
+  now = Date.now(),
+): Promise<Broadcast[]> {
+  if (rows.length === 0) return [];
+  const counts = await countsOf(db, [...new Set(rows.map((r) => r.id))]);
+  const channelIds = [...new Set(rows.map((r) => r.channelId))];
+  // Only what the limits need (not the credentials JSON, parsed for nothing on every read).
+  const channelRows = await db
+    .select({
+      id: channels.id,
+      type: channels.type,
+      dailyQuota: channels.dailyQuota,
+      portfolioId: channels.portfolioId,
+      messagesPerSecond: channels.messagesPerSecond,
+    })
+    .from(channels)
+    .where(inArray(channels.id, channelIds));
+  const byId = new Map(channelRows.map((c) => [c.id, c]));
+  const scopes = await quotaScopes(db, channelRows);
+  const scopeOf = (channelId: number): QuotaScope =>
+    scopes.get(channelId) ?? { limit: null, channelIds: [channelId], portfolioId: null };
+  const usages = await quotaUsages(db, channelIds.map(scopeOf), now);
+  const usageOf = new Map(channelIds.map((id, i) => [id, usages[i] as QuotaUsage]));
   const iso = (d: Date | null) => d?.toISOString() ?? null;
-  const [channel] = await db.select().from(channels).where(eq(channels.id, row.channelId));
-  const scope = channel
-    ? await quotaScope(db, channel)
-    : { limit: null, channelIds: [row.channelId], portfolioId: null };
-  const usage = await quotaUsage(db, scope, Date.now());
-  return {
-    id: row.id,
-    name: row.name,
-    channelId: row.channelId,
-    segmentId: row.segmentId,
-    content: row.content,
-    sendRate: row.sendRate,
-    status: row.status,
-    error: row.errorCode ? broadcastError(row, channel?.type, language) : null,
-    scheduledAt: iso(row.scheduledAt),
-    startedAt: iso(row.startedAt),
-    finishedAt: iso(row.finishedAt),
-    targetCount: row.targetCount,
-    completedCount: row.reconciliation?.completed ?? null,
-    counts,
-    failedByReason,
-    reconciliation: row.reconciliation ?? null,
-    resendOfId: row.resendOfId,
-    channelLimits: {
-      dailyQuota: scope.limit,
-      quotaUsed: usage.used,
-      quotaRemaining: usage.remaining,
-      capacityFreesAt: usage.capacityFreesAt === null ? null : new Date(usage.capacityFreesAt).toISOString(),
-      messagesPerSecond: channel?.messagesPerSecond ?? 0,
-      portfolio: scope.portfolioId === null ? null : { id: scope.portfolioId, name: scope.portfolioName ?? '' },
-    },
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-  };
+  return rows.map((row) => {
+    const channel = byId.get(row.channelId);
+    const scope = scopeOf(row.channelId);
+    const usage = usageOf.get(row.channelId) as QuotaUsage;
+    const { counts: byState, failedByReason } = counts.get(row.id) ?? { counts: {}, failedByReason: {} };
+    return {
+      id: row.id,
+      name: row.name,
+      channelId: row.channelId,
+      segmentId: row.segmentId,
+      content: row.content,
+      sendRate: row.sendRate,
+      status: row.status,
+      error: row.errorCode ? broadcastError(row, channel?.type, language) : null,
+      scheduledAt: iso(row.scheduledAt),
+      startedAt: iso(row.startedAt),
+      finishedAt: iso(row.finishedAt),
+      targetCount: row.targetCount,
+      completedCount: row.reconciliation?.completed ?? null,
+      counts: byState,
+      failedByReason,
+      reconciliation: row.reconciliation ?? null,
+      resendOfId: row.resendOfId,
+      channelLimits: {
+        dailyQuota: scope.limit,
+        quotaUsed: usage.used,
+        quotaRemaining: usage.remaining,
+        capacityFreesAt: usage.capacityFreesAt === null ? null : new Date(usage.capacityFreesAt).toISOString(),
+        messagesPerSecond: channel?.messagesPerSecond ?? 0,
+        portfolio: scope.portfolioId === null ? null : { id: scope.portfolioId, name: scope.portfolioName ?? '' },
+      },
+      createdAt: row.createdAt.toISOString(),
+      updatedAt: row.updatedAt.toISOString(),
+    };
+  });
+}
+
+export async function toBroadcast(db: Database, row: BroadcastRow, language: Language): Promise<Broadcast> {
+  const [broadcast] = await toBroadcasts(db, [row], language);
+  if (!broadcast) throw new Error('toBroadcasts returned nothing');
+  return broadcast;
 }
 
 export async function getBroadcast(db: Database, workspaceId: number, id: number, language: Language) {
@@ -160,10 +222,57 @@ export async function listBroadcasts(
     .orderBy(desc(broadcasts.id))
     .limit(query.limit + 1);
   const page = rows.slice(0, query.limit);
-  const data = [];
-  for (const row of page) data.push(await toBroadcast(db, row, language));
+  const data = await toBroadcasts(db, page, language);
   const last = page.at(-1);
   return { data, nextCursor: rows.length > query.limit && last ? encodeCursor(last.id) : null };
+}
+
+/**
+ * What needs an agent's attention, newest first: the rule of shared/src/attention.ts (a status of
+ * ATTENTION_STATUSES, and no re-send of it exists) as SQL, one walk down broadcasts_attention_idx per
+ * status that skips broadcasts with a re-send (broadcasts_resend_of_idx), then the counts of the few
+ * found from the read model. Its cost follows `limit` (plus any re-sent broadcasts it steps over),
+ * not the number of broadcasts or of their recipients.
+ */
+export async function broadcastsNeedingAttention(
+  db: Database,
+  workspaceId: number,
+  limit: number,
+): Promise<AttentionList> {
+  const perStatus = ATTENTION_STATUSES.map(
+    (status) => sql`SELECT * FROM (SELECT b.id, b.name, b.status, b.channel_id, b.resend_of_id, b.finished_at
+      FROM broadcasts b WHERE b.workspace_id = ${workspaceId} AND b.status = ${status}
+        AND NOT EXISTS (SELECT 1 FROM broadcasts r WHERE r.resend_of_id = b.id)
+      ORDER BY b.id DESC LIMIT ${limit + 1})`,
+  );
+  const rows = await db.all<{
+    id: number;
+    name: string;
+    status: BroadcastRow['status'];
+    channel_id: number;
+    resend_of_id: number | null;
+    finished_at: number | null;
+  }>(sql`${sql.join(perStatus, sql` UNION ALL `)} ORDER BY id DESC LIMIT ${limit + 1}`);
+  const page = rows.slice(0, limit);
+  const ids = page.map((r) => r.id);
+  const counts = await countsOf(db, ids);
+  return {
+    data: page.map((r) => {
+      const c = counts.get(r.id);
+      return {
+        id: r.id,
+        name: r.name,
+        status: r.status,
+        channelId: r.channel_id,
+        finishedAt: r.finished_at === null ? null : new Date(r.finished_at).toISOString(),
+        failed: c?.counts.failed ?? 0,
+        uncertain: c?.counts.uncertain ?? 0,
+        failedByReason: c?.failedByReason ?? {},
+        resendOfId: r.resend_of_id,
+      };
+    }),
+    hasMore: rows.length > limit,
+  };
 }
 
 export async function createBroadcast(db: Database, workspaceId: number, input: NewBroadcast): Promise<BroadcastRow> {

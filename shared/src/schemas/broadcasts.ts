@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import { MAX_MESSAGES_PER_SECOND, MIN_MESSAGES_PER_SECOND } from '../channels';
 import { FAILURE_REASONS } from '../failure-reasons';
-import { cleanText, IdSchema, IdTextSchema, messageText, PageQuerySchema, pageOf, TimestampSchema } from './common';
+import {
+  cleanText,
+  IdSchema,
+  IdTextSchema,
+  messageText,
+  PageQuerySchema,
+  pageOf,
+  queryInt,
+  TimestampSchema,
+} from './common';
 
 /** WhatsApp template: name, language and body parameters, as Meta's Cloud API takes them. */
 export const WhatsAppTemplateSchema = z.object({
@@ -232,3 +241,30 @@ export const PreflightSchema = z.object({
   warnings: z.array(PreflightWarningSchema),
 });
 export type Preflight = z.infer<typeof PreflightSchema>;
+
+export const AttentionQuerySchema = z.object({
+  limit: queryInt(1, 100, 100).meta({ description: 'At most this many, newest first.' }),
+});
+
+/** A broadcast that needs an agent, with what a list or a badge shows of it. */
+export const AttentionItemSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  status: z.enum(BROADCAST_STATUSES),
+  channelId: z.number().int(),
+  finishedAt: TimestampSchema.nullable(),
+  failed: z.number().int().meta({ description: 'Recipients that failed.' }),
+  uncertain: z.number().int().meta({ description: 'Recipients the provider may or may not have reached.' }),
+  failedByReason: z.record(z.string(), z.number().int()),
+  resendOfId: z.number().int().nullable().meta({
+    description:
+      'Its re-send state: set when it is itself a re-send (of that broadcast). None here has a re-send of its own: a broadcast leaves this list as soon as one exists.',
+  }),
+});
+export type AttentionItem = z.infer<typeof AttentionItemSchema>;
+
+export const AttentionListSchema = z.object({
+  data: z.array(AttentionItemSchema),
+  hasMore: z.boolean().meta({ description: 'More broadcasts need attention than `limit`.' }),
+});
+export type AttentionList = z.infer<typeof AttentionListSchema>;

@@ -1,5 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import {
+  AttentionListSchema,
+  AttentionQuerySchema,
   BroadcastCreateSchema,
   BroadcastListQuerySchema,
   BroadcastPageSchema,
@@ -25,6 +27,19 @@ export const listBroadcasts = createRoute({
   middleware: [requirePermission('broadcasts:read')] as const,
   request: { query: BroadcastListQuerySchema },
   responses: { 200: jsonContent(BroadcastPageSchema, 'A page of broadcasts.'), ...errorResponses },
+});
+
+export const attention = createRoute({
+  method: 'get',
+  path: '/broadcasts/attention',
+  tags,
+  summary: 'Broadcasts that need an agent: failed or partly failed, and not re-sent yet',
+  description:
+    'Newest first, with their failed and unconfirmed counts and failures by reason; a broadcast leaves the list as soon as a re-send of it exists. What the extension’s badge shows. Open to agents.',
+  security: bearer,
+  middleware: [requirePermission('broadcasts:read')] as const,
+  request: { query: AttentionQuerySchema },
+  responses: { 200: jsonContent(AttentionListSchema, 'What needs attention.'), ...errorResponses },
 });
 
 export const createBroadcast = createRoute({

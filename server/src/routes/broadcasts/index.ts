@@ -11,6 +11,11 @@ export const broadcastsRouter = createRouter()
       200,
     );
   })
+  // Before /broadcasts/{id}, which would take "attention" for an id and refuse it.
+  .openapi(routes.attention, async (c) => {
+    const { limit } = c.req.valid('query');
+    return c.json(await broadcasts.broadcastsNeedingAttention(c.var.db, c.var.auth.workspaceId, limit), 200);
+  })
   .openapi(routes.createBroadcast, async (c) => {
     const row = await broadcasts.createBroadcast(c.var.db, c.var.auth.workspaceId, c.req.valid('json'));
     return c.json(await broadcasts.toBroadcast(c.var.db, row, c.var.language), 201);

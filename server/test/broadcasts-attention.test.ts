@@ -1,0 +1,166 @@
+/**
+ * GET /broadcasts/attention: what needs an agent (the rule of @rebound/shared's attention.ts), in one
+ * workspace only, open to every role, with the counts its detail shows.
+ */
+import { type Broadcast, needingAttention } from '@rebound/shared';
+import { sql } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createBroadcast } from '../src/services/broadcasts';
+import { createChannel } from '../src/services/channels';
+import { createSegment } from '../src/services/segments';
+import { startTestServer, type TestServer, type TestWorkspace } from './helpers';
+
+let server: TestServer;
+let ws: TestWorkspace;
+let other: TestWorkspace;
+
+/** A broadcast in a given status, with recipients in given states (raw rows: the triggers count them). */
+async function broadcast(
+  workspace: TestWorkspace,
+  name: string,
+  status: Broadcast['status'],
+  recipients: [state: string, reason: string | null, count: number][] = [],
+  resendOfId: number | null = null,
+) {
+  const { db } = server.database;
+  const channel = await createChannel(db, workspace.id, { type: 'sandbox', name: `Canal ${name}` });
+  const segment = await createSegment(db, workspace.id, {
+    name: `Todos ${name}`,
+    filter: { match: 'all', groups: [] },
+  });
+  const row = await createBroadcast(db, workspace.id, {
+    name,
+    channelId: channel.id,
+    segmentId: segment.id,
+    content: { text: 'Hola' },
+    resendOfId,
+  });
+  await db.run(sql`UPDATE broadcasts SET status = ${status}, finished_at = ${Date.now()} WHERE id = ${row.id}`);
+  for (const [state, reason, count] of recipients)
+    await db.run(sql`INSERT INTO messages (workspace_id, broadcast_id, channel_id, identifier, state, reason, created_at, updated_at)
+      WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${count})
+      SELECT ${workspace.id}, ${row.id}, ${channel.id}, '+5491170' || i, ${state}, ${reason}, 0, 0 FROM n`);
+  return row.id;
+}
+
+const attention = (token: string, query = '') =>
+  server.request('GET', `/api/v1/broadcasts/attention${query}`, { token });
+
+let ids: Record<string, number>;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  ws = await server.workspace('Tienda');
+  other = await server.workspace('Otra');
+  ids = {};
+  ids.partly = await broadcast(ws, 'Parcial', 'partially_failed', [
+    ['sent', null, 7],
+    ['delivered', null, 2],
+    ['failed', 'quota_reached', 4],
+    ['failed', 'blocked', 1],
+    ['uncertain', 'uncertain', 2],
+    ['excluded', 'duplicate', 3],
+  ]);
+  ids.failed = await broadcast(ws, 'Fallida', 'failed', [['failed', 'not_on_channel', 5]]);
+  ids.completed = await broadcast(ws, 'Completa', 'completed', [['sent', null, 3]]);
+  ids.sending = await broadcast(ws, 'Enviando', 'sending', [
+    ['queued', null, 3],
+    ['failed', 'blocked', 1],
+  ]);
+  ids.resent = await broadcast(ws, 'Reenviada', 'partially_failed', [['failed', 'quota_reached', 2]]);
+  // A re-send, even a cancelled one, takes its original off the list.
+  ids.resend = await broadcast(ws, 'Reenvío', 'cancelled', [], ids.resent);
+  ids.draft = await broadcast(ws, 'Borrador', 'draft');
+  // A re-send that failed in turn needs attention itself.
+  ids.failedResend = await broadcast(ws, 'Reenvío fallido', 'failed', [['failed', 'blocked', 1]], ids.completed);
+  ids.elsewhere = await broadcast(other, 'De otra', 'failed', [['failed', 'blocked', 9]]);
+}, 60_000);
+
+describe('GET /broadcasts/attention', () => {
+  it('answers what needs attention, newest first, with what its detail shows', async () => {
+    const res = await attention(ws.tokens.agent);
+    expect(res.status).toBe(200);
+    expect(res.body.data.map((b: { id: number }) => b.id)).toEqual([ids.failedResend, ids.failed, ids.partly]);
+    expect(res.body.hasMore).toBe(false);
+    expect(res.body.data[2]).toEqual({
+      id: ids.partly,
+      name: 'Parcial',
+      status: 'partially_failed',
+      channelId: expect.any(Number),
+      finishedAt: expect.any(String),
+      failed: 5,
+      uncertain: 2,
+      failedByReason: { quota_reached: 4, blocked: 1 },
+      resendOfId: null,
+    });
+    expect(res.body.data[0]).toMatchObject({ resendOfId: ids.completed, failed: 1, uncertain: 0 });
+    for (const item of res.body.data) {
+      const detail = (await server.request('GET', `/api/v1/broadcasts/${item.id}`, { token: ws.tokens.agent }))
+        .body as Broadcast;
+      expect(item).toMatchObject({
+        name: detail.name,
+        status: detail.status,
+        channelId: detail.channelId,
+        finishedAt: detail.finishedAt,
+        failed: detail.counts.failed ?? 0,
+        uncertain: detail.counts.uncertain ?? 0,
+        failedByReason: detail.failedByReason,
+        resendOfId: detail.resendOfId,
+      });
+    }
+  });
+
+  it('is the shared rule over every broadcast of the workspace', async () => {
+    const all = (await server.request('GET', '/api/v1/broadcasts?limit=200', { token: ws.tokens.agent })).body
+      .data as Broadcast[];
+    const res = await attention(ws.tokens.agent);
+    expect(res.body.data.map((b: { id: number }) => b.id)).toEqual(needingAttention(all).map((b) => b.id));
+  });
+
+  it("never shows another workspace's broadcasts", async () => {
+    const mine = await attention(ws.tokens.owner);
+    expect(mine.body.data.map((b: { id: number }) => b.id)).not.toContain(ids.elsewhere);
+    const theirs = await attention(other.tokens.agent);
+    expect(theirs.body.data.map((b: { id: number }) => b.id)).toEqual([ids.elsewhere]);
+  });
+
+  it('follows a re-send: the original leaves the list once one exists', async () => {
+    const before = (await attention(ws.tokens.agent)).body.data.map((b: { id: number }) => b.id);
+    expect(before).toContain(ids.failed);
+    const resend = await broadcast(ws, 'Reenvío de Fallida', 'scheduled', [], ids.failed);
+    const after = (await attention(ws.tokens.agent)).body.data.map((b: { id: number }) => b.id);
+    expect(after).not.toContain(ids.failed);
+    await server.database.db.run(sql`DELETE FROM broadcasts WHERE id = ${resend}`);
+    expect((await attention(ws.tokens.agent)).body.data.map((b: { id: number }) => b.id)).toContain(ids.failed);
+  });
+
+  it('pages with limit and says when there is more', async () => {
+    const res = await attention(ws.tokens.agent, '?limit=2');
+    expect(res.status).toBe(200);
+    expect(res.body.data.map((b: { id: number }) => b.id)).toEqual([ids.failedResend, ids.failed]);
+    expect(res.body.hasMore).toBe(true);
+    for (const bad of ['?limit=0', '?limit=101', '?limit=abc', '?limit=1.5'])
+      expect((await attention(ws.tokens.agent, bad)).status, bad).toBe(422);
+  });
+
+  it('is open to every role, as the listing is, and to no one without a token', async () => {
+    for (const role of ['agent', 'manager', 'owner'] as const)
+      expect((await attention(ws.tokens[role])).status, role).toBe(200);
+    expect((await server.request('GET', '/api/v1/broadcasts/attention')).status).toBe(401);
+    expect((await attention('rb_not_a_token')).status).toBe(401);
+  });
+
+  it('does not read every broadcast or recipient: the plan walks its indexes', async () => {
+    const { client } = server.database;
+    const plan = (
+      await client.execute({
+        sql: `EXPLAIN QUERY PLAN SELECT b.id FROM broadcasts b WHERE b.workspace_id = ? AND b.status = ?
+          AND NOT EXISTS (SELECT 1 FROM broadcasts r WHERE r.resend_of_id = b.id) ORDER BY b.id DESC LIMIT 101`,
+        args: [ws.id, 'failed'],
+      })
+    ).rows.map((r) => String(r.detail));
+    expect(plan.join('\n')).toContain('broadcasts_attention_idx');
+    expect(plan.join('\n')).toContain('broadcasts_resend_of_idx');
+    expect(plan.join('\n')).not.toMatch(/TEMP B-TREE|SCAN (b|r)\b/);
+  });
+});

@@ -1,0 +1,24 @@
+/**
+ * What needs an agent: a broadcast that failed or partly failed and has not been re-sent yet. The one
+ * copy of the rule: the server's GET /broadcasts/attention selects by it, and anything holding a list
+ * of broadcasts (tests, a client with a page in hand) filters with it.
+ */
+import type { BROADCAST_STATUSES } from './schemas/broadcasts';
+
+type BroadcastStatus = (typeof BROADCAST_STATUSES)[number];
+
+/** The statuses that call for an agent, until a re-send of the broadcast exists. */
+export const ATTENTION_STATUSES = ['failed', 'partially_failed'] as const satisfies readonly BroadcastStatus[];
+
+/** The rule for one broadcast: `hasResend` is true once any re-send of it exists (whatever its status). */
+export function needsAttention(broadcast: { status: BroadcastStatus }, hasResend: boolean): boolean {
+  return (ATTENTION_STATUSES as readonly BroadcastStatus[]).includes(broadcast.status) && !hasResend;
+}
+
+/** The rule over a list: a broadcast counts as re-sent when a re-send of it is in the same list. */
+export function needingAttention<T extends { id: number; status: BroadcastStatus; resendOfId: number | null }>(
+  list: T[],
+): T[] {
+  const resent = new Set(list.map((b) => b.resendOfId).filter((id): id is number => id !== null));
+  return list.filter((b) => needsAttention(b, resent.has(b.id)));
+}
