@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../src/db/client';
 import { ApiError } from '../src/lib/errors';
 import { HeavyWork } from '../src/lib/heavy';
-import { bulkUpsertContacts, type ContactUpsertRow } from '../src/services/bulk-contacts';
+import { type ContactInput, upsertContacts } from '../src/services/contact-writer';
 import { createWorkspace } from '../src/services/workspaces';
 import { startThreadedServer } from './helpers';
 
@@ -232,11 +232,11 @@ describe('custom-field keys per workspace', () => {
 
   it('refuses a bulk upsert that would pass the cap, writing nothing', async () => {
     const ws = { workspaceId: fieldsWorkspace, defaultCountry: 'AR' };
-    const rows: ContactUpsertRow[] = [
+    const rows: ContactInput[] = [
       { firstName: 'Eva', phone: '+5491155550001', customFields: { plan: 'pro' } },
       { firstName: 'Fede', phone: '+5491155550002', customFields: { nickname: 'F' } },
     ];
-    const error = await bulkUpsertContacts(database.db, ws, rows, { by: 'phone', mode: 'upsert' }).catch((e) => e);
+    const error = await upsertContacts(database.db, ws, rows, { by: 'phone', mode: 'upsert' }).catch((e) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect(error.status).toBe(422);
     expect(error.code).toBe('custom_field_keys_limit');

@@ -1,5 +1,13 @@
+import {
+  type CountryCode,
+  getCountries,
+  getCountryCallingCode,
+  getExampleNumber,
+  parsePhoneNumberWithError,
+} from 'libphonenumber-js/max';
+import examples from 'libphonenumber-js/mobile/examples';
 import { describe, expect, it } from 'vitest';
-import { normalizePhone } from '../src/lib/phone';
+import { isValidNumber, normalizePhone } from '../src/lib/phone';
 
 describe('phone normalization to E.164', () => {
   it.each([
@@ -29,5 +37,55 @@ describe('phone normalization to E.164', () => {
     ['MX', '55 1234', 'too_short'],
   ])('%s: %s is kept as given and flagged %s', (country, input, problem) => {
     expect(normalizePhone(input, country)).toEqual({ valid: false, raw: input, problem });
+  });
+});
+
+describe('the fast validity check', () => {
+  it("answers exactly as libphonenumber's own isValid(), country by country", () => {
+    // A fixed seed: the same numbers every run.
+    let seed = 12;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    const digits = (count: number) => Array.from({ length: count }, () => Math.floor(random() * 10)).join('');
+    const numbers: string[] = [];
+    for (const country of getCountries()) {
+      const code = getCountryCallingCode(country);
+      const example = getExampleNumber(country as CountryCode, examples)?.nationalNumber;
+      if (example) {
+        numbers.push(`+${code}${example}`);
+        // Real prefixes with other endings: mostly valid numbers, some not.
+        for (let i = 0; i < 30; i++) {
+          const kept = Math.floor(random() * example.length);
+          numbers.push(
+            `+${code}${example.slice(0, kept)}${digits(example.length - kept + Math.floor(random() * 3) - 1)}`,
+          );
+        }
+      }
+      for (let i = 0; i < 30; i++) numbers.push(`+${code}${digits(4 + Math.floor(random() * 10))}`);
+    }
+    // Non-geographic calling codes: no country, only the code's plan.
+    for (const code of ['800', '808', '870', '878', '881', '882', '883', '888', '979']) {
+      for (let i = 0; i < 30; i++) numbers.push(`+${code}${digits(6 + Math.floor(random() * 8))}`);
+    }
+    let valid = 0;
+    let compared = 0;
+    for (const number of numbers) {
+      let parsed: ReturnType<typeof parsePhoneNumberWithError>;
+      try {
+        parsed = parsePhoneNumberWithError(number);
+      } catch {
+        continue;
+      }
+      compared++;
+      const expected = parsed.isValid();
+      if (expected) valid++;
+      expect(isValidNumber(parsed), number).toBe(expected);
+    }
+    // Both answers are well represented.
+    expect(compared).toBeGreaterThan(10_000);
+    expect(valid).toBeGreaterThan(2_000);
+    expect(compared - valid).toBeGreaterThan(2_000);
   });
 });

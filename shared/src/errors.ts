@@ -65,6 +65,10 @@ export const apiErrors = {
     es: 'No se puede fusionar un contacto consigo mismo.',
     en: 'A contact cannot be merged with itself.',
   },
+  search_too_short: {
+    es: 'Escriba al menos {min} caracteres para buscar: parte del nombre, del teléfono o del correo.',
+    en: 'Type at least {min} characters to search: part of the name, the phone or the e-mail.',
+  },
   portfolio_channel_not_whatsapp: {
     es: 'Solo los números de WhatsApp comparten el límite de un portafolio comercial: el canal {channelId} es {type}. Quítelo de la lista.',
     en: "Only WhatsApp numbers share a business portfolio's limit: channel {channelId} is {type}. Remove it from the list.",

@@ -17,40 +17,21 @@ import {
   restoreFormulaCell,
 } from '@rebound/shared';
 import Papa from 'papaparse';
-import { z } from 'zod';
 import { ApiError } from '../lib/errors';
-import { normalizeEmail, phoneColumns } from '../services/contacts';
+import { type ContactRow, type ContactValues, type Rejection, readContactField } from '../services/contact-writer';
 import { decodedText, type FileEncoding } from './import-decode';
 
 export { fileTooLarge } from './import-decode';
 
 export type ImportDelimiter = ',' | ';' | '\t';
 
-export interface Rejection {
-  code: ImportRowReason;
-  params: Record<string, string | number>;
-}
+export type { Rejection };
 
 /** What one row writes; an absent field keeps what the contact has. */
-export interface ImportRowData {
-  firstName?: string;
-  lastName?: string;
-  phone?: ReturnType<typeof phoneColumns>;
-  email?: string;
-  language?: string;
-  customFields?: Record<string, string>;
-}
+export type ImportRowData = ContactValues;
 
-export interface ImportRow {
-  /** Line of the file where the row starts; the header is line 1. */
-  line: number;
-  /** The identifier cell as written (for the report). */
-  identifierValue: string | null;
-  /** The identifier, normalized: a contact ID, an E.164 phone or a lower-cased e-mail. */
-  key?: string;
-  data: ImportRowData;
-  rejection?: Rejection;
-}
+/** One data row, checked: `line` is where it starts in the file (the header is line 1). */
+export type ImportRow = ContactRow;
 
 export interface ImportColumn {
   header: string;
@@ -76,11 +57,6 @@ export interface ParseOptions {
   mapping?: Record<string, ImportField> | undefined;
   defaultCountry: string;
 }
-
-const MAX_LENGTH: Partial<Record<ImportField, number>> = { firstName: 100, lastName: 100, phone: 40 };
-const MAX_CUSTOM_VALUE = 2000;
-const emailSchema = z.email().max(254);
-const languagePattern = /^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$/;
 
 /** The delimiter that splits the header line most often, outside quotes; a comma when none does. */
 export function sniffDelimiter(text: string): ImportDelimiter {
@@ -225,51 +201,9 @@ function readRow(
     if (field === 'ignore') continue;
     // The exports put a quote before a cell a spreadsheet would run as a formula: take it off again.
     const value = restoreFormulaCell((cells[index] ?? '').trim());
-    const column = headers[index] ?? '';
-    if (field === identifier && !value) return reject('identifier_missing', { identifier });
-    if (!value) continue;
-    const max = field.startsWith('custom.') ? MAX_CUSTOM_VALUE : MAX_LENGTH[field];
-    if (max !== undefined && value.length > max) return reject('value_too_long', { column, size: value.length, max });
-    switch (field) {
-      case 'contactId':
-        if (identifier !== 'contactId') break;
-        if (!/^\d{1,15}$/.test(value) || Number(value) === 0) return reject('contact_id_invalid', { value });
-        row.key = String(Number(value));
-        break;
-      case 'firstName':
-        row.data.firstName = value;
-        break;
-      case 'lastName':
-        row.data.lastName = value;
-        break;
-      case 'phone': {
-        // "5.49115E+12": Excel showed a long number in scientific notation and saved it so; the digits are lost.
-        if (/^[+-]?\d+(?:[.,]\d+)?e[+-]?\d+$/i.test(value)) return reject('phone_scientific', { value });
-        const phone = phoneColumns(value, defaultCountry);
-        if (identifier === 'phone') {
-          if (!phone.phoneValid)
-            return reject('phone_invalid', { value, problem: phone.phoneProblem ?? 'invalid_number' });
-          row.key = phone.phone ?? undefined;
-        }
-        row.data.phone = phone;
-        break;
-      }
-      case 'email': {
-        const email = normalizeEmail(value);
-        if (!emailSchema.safeParse(email).success) return reject('email_invalid', { value });
-        if (identifier === 'email') row.key = email;
-        row.data.email = email;
-        break;
-      }
-      case 'language':
-        if (!languagePattern.test(value) || value.length > 10) return reject('language_invalid', { value });
-        row.data.language = value;
-        break;
-      default: {
-        const key = field.slice('custom.'.length);
-        row.data.customFields = { ...row.data.customFields, [key]: value };
-      }
-    }
+    // The field's own rules (length, phone, e-mail, language) are the writer's, the same for every path.
+    const rejection = readContactField(row, field, value, identifier, defaultCountry, headers[index] ?? '');
+    if (rejection) return reject(rejection.code, rejection.params);
   }
   return row;
 }

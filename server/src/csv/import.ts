@@ -9,7 +9,9 @@
  * to disk beside the file, then write the plan in ONE transaction of multi-row statements, or nothing:
  * all-or-nothing with a rejected row, a dry run, or an error on the way. One import runs at a time
  * per workspace (services/import-jobs.ts). With a database file the API's thread only receives the
- * upload and records the import: the passes run on the import thread (import-thread.ts).
+ * upload and records the import: the passes run on the import thread (import-thread.ts). What a row
+ * means, how it matches a contact, and the statements that write it are the contact writer's
+ * (services/contact-writer.ts), the same for the API and the benchmark.
  */
 
 import { once } from 'node:events';
@@ -28,22 +30,22 @@ import {
   type Language,
   errorMessage as renderError,
 } from '@rebound/shared';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { contacts, imports } from '../db/schema';
+import { imports } from '../db/schema';
 import { notFound } from '../lib/errors';
-import { assertCustomKeysWithinCap, getCustomFieldKeyCap } from '../services/contacts';
+import {
+  assertCustomKeysWithinCap,
+  BatchedWriter,
+  ContactPlanner,
+  getCustomFieldKeyCap,
+  PLAN_ROWS,
+  type PlannedBatch,
+} from '../services/contact-writer';
 import { holdImport, importFinished, ownership, tryTurn, waitForTurn } from '../services/import-jobs';
 import { ensureTags } from '../services/tags';
 import { detectEncoding, type FileEncoding } from './import-decode';
-import {
-  type CsvLayout,
-  type ImportColumn,
-  type ImportRow,
-  type ImportRowData,
-  readContactRows,
-  scanContactCsv,
-} from './import-parse';
+import { type CsvLayout, type ImportColumn, type ImportRow, readContactRows, scanContactCsv } from './import-parse';
 import type { ImportThread } from './import-thread';
 
 export { fileTooLarge, sniffDelimiter } from './import-parse';
@@ -51,8 +53,8 @@ export { fileTooLarge, sniffDelimiter } from './import-parse';
 type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 export type ImportRecord = typeof imports.$inferSelect;
 
-/** Rows looked up and written per statement: ~10 bound values a row stays far below SQLite's limit. */
-export const IMPORT_CHUNK = 500;
+/** Rows checked and looked up per statement (the contact writer's plan batch). */
+export const IMPORT_CHUNK = PLAN_ROWS;
 /** The import row's processedRows moves every this many rows. */
 export const IMPORT_PROGRESS_EVERY = 1000;
 
@@ -93,118 +95,8 @@ export interface Workspace {
   defaultCountry: string;
 }
 
-/** One contact the import writes, with every row that goes to it. */
-interface Target {
-  id?: number;
-  key: string;
-  data: ImportRowData;
-  lines: number[];
-  identifierValue: string | null;
-}
-
-/** A later row of the same contact wins field by field; custom fields merge key by key. */
-function merge(into: ImportRowData, from: ImportRowData): void {
-  for (const field of ['firstName', 'lastName', 'phone', 'email', 'language'] as const) {
-    if (from[field] !== undefined) (into as Record<string, unknown>)[field] = from[field];
-  }
-  if (from.customFields) into.customFields = { ...into.customFields, ...from.customFields };
-}
-
 /** Lets other requests (a GET of this import's progress, say) run between two chunks. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** A chunk's values travel as one JSON parameter: a short statement, prepared fast, whatever the chunk size. */
-const jsonRows = (rows: unknown[]) => JSON.stringify(rows);
-
-/** Contact ids by normalized identifier, for the chunk's keys, inside the workspace only. */
-async function lookUp(db: Database | Tx, ws: Workspace, identifier: ImportIdentifier, keys: string[]) {
-  const found = new Map<string, number>();
-  if (keys.length === 0) return found;
-  if (identifier === 'contactId') {
-    const rows = await db
-      .select({ id: contacts.id })
-      .from(contacts)
-      // The unary + keeps SQLite on the primary key instead of scanning the workspace index.
-      .where(
-        sql`+${contacts.workspaceId} = ${ws.workspaceId} AND ${contacts.id} IN (SELECT value FROM json_each(${jsonRows(keys.map(Number))}))`,
-      );
-    for (const row of rows) found.set(String(row.id), row.id);
-    return found;
-  }
-  // When duplicates share a phone or e-mail, the oldest contact answers, as everywhere else.
-  const column = identifier === 'phone' ? contacts.phone : contacts.email;
-  const rows = await db
-    .select({ key: column, id: sql<number>`min(${contacts.id})` })
-    .from(contacts)
-    .where(
-      and(eq(contacts.workspaceId, ws.workspaceId), sql`${column} IN (SELECT value FROM json_each(${jsonRows(keys)}))`),
-    )
-    .groupBy(column);
-  for (const row of rows) if (row.key !== null) found.set(row.key, row.id);
-  return found;
-}
-
-/** The columns of a contact a row sets, in the order the statements below read them. */
-function values({ data }: Target): unknown[] {
-  const phone = data.phone;
-  return [
-    data.firstName ?? null,
-    data.lastName ?? null,
-    phone ? 1 : 0,
-    phone?.phone ?? null,
-    phone?.phoneValid == null ? null : phone.phoneValid ? 1 : 0,
-    phone?.phoneProblem ?? null,
-    data.email ?? null,
-    data.language ?? null,
-    data.customFields ?? null,
-  ];
-}
-
-/** One multi-row INSERT for a chunk of new contacts; their ids come back. */
-async function insertChunk(tx: Tx, workspaceId: number, targets: Target[]): Promise<number[]> {
-  const now = Date.now();
-  const rows = await tx.all<{ id: number }>(sql`INSERT INTO contacts
-      (workspace_id, first_name, last_name, phone, phone_valid, phone_problem, email, language, custom_fields, created_at, updated_at)
-    SELECT ${workspaceId}, j.value ->> 0, j.value ->> 1, j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6,
-      j.value ->> 7, coalesce(j.value ->> 8, '{}'), ${now}, ${now}
-    FROM json_each(${jsonRows(targets.map(values))}) AS j
-    RETURNING id`);
-  return rows.map((row) => Number(row.id));
-}
-
-/**
- * One UPDATE ... FROM for a chunk: an empty cell keeps what the contact has, custom fields merge.
- * RETURNING says which contacts were really there. The unary + keeps SQLite looking contacts up by
- * primary key, one per row of the chunk, rather than walking the workspace index.
- */
-async function updateChunk(tx: Tx, workspaceId: number, targets: Target[]): Promise<Set<number>> {
-  const payload = jsonRows(targets.map((target) => [target.id, ...values(target)]));
-  const rows = await tx.all<{ id: number }>(sql`UPDATE contacts SET
-      first_name = coalesce(v.first_name, contacts.first_name),
-      last_name = coalesce(v.last_name, contacts.last_name),
-      phone = CASE WHEN v.has_phone THEN v.phone ELSE contacts.phone END,
-      phone_valid = CASE WHEN v.has_phone THEN v.phone_valid ELSE contacts.phone_valid END,
-      phone_problem = CASE WHEN v.has_phone THEN v.phone_problem ELSE contacts.phone_problem END,
-      email = coalesce(v.email, contacts.email),
-      language = coalesce(v.language, contacts.language),
-      custom_fields = CASE WHEN v.custom IS NULL THEN contacts.custom_fields ELSE json_patch(contacts.custom_fields, v.custom) END,
-      updated_at = ${Date.now()}
-    FROM (
-      SELECT j.value ->> 0 AS id, j.value ->> 1 AS first_name, j.value ->> 2 AS last_name, j.value ->> 3 AS has_phone,
-        j.value ->> 4 AS phone, j.value ->> 5 AS phone_valid, j.value ->> 6 AS phone_problem, j.value ->> 7 AS email,
-        j.value ->> 8 AS language, j.value ->> 9 AS custom
-      FROM json_each(${payload}) AS j
-    ) AS v
-    WHERE contacts.id = v.id AND +contacts.workspace_id = ${workspaceId}
-    RETURNING contacts.id AS id`);
-  return new Set(rows.map((row) => Number(row.id)));
-}
-
-/** Every contact gets every tag; a link it already has stays as it is. */
-async function tagChunk(tx: Tx, contactIds: number[], tagIds: number[]): Promise<void> {
-  await tx.run(sql`INSERT OR IGNORE INTO contact_tags (tag_id, contact_id)
-    SELECT t.value, c.value FROM json_each(${jsonRows(tagIds)}) AS t, json_each(${jsonRows(contactIds)}) AS c`);
-}
 
 /** Thrown inside the write transaction to undo it when all-or-nothing meets a contact deleted meanwhile. */
 class RowsVanished extends Error {}
@@ -231,13 +123,8 @@ export interface RunImportInput {
   language: Language;
 }
 
-/** One chunk of the plan, as a line of the plan file: contacts to create, and to update by id or by key. */
-interface PlanChunk {
-  create: Target[];
-  update: Target[];
-  /** Later rows of a contact this import creates: its id exists only once the write has created it. */
-  updateByKey: Target[];
-}
+/** One chunk of the plan, as a line of the plan file: the contact writer's planned batch. */
+type PlanChunk = PlannedBatch;
 
 /** An import checked as a whole and recorded as queued, its file on disk until it has run. */
 export interface PreparedImport {
@@ -503,71 +390,13 @@ export async function planAndWrite(db: Database, run: ImportRun, hooks: ImportHo
   // Pass 2: check each row, look the identifiers up chunk by chunk, and write the plan beside the file.
   const planPath = join(source.dir, 'plan.jsonl');
   const plan = await planWriter(planPath);
-  // Contacts this import creates, by key, with the line that creates them; the one map kept whole.
-  const creating = new Map<string, number>();
-  let created = 0;
-  let updated = 0;
+  // The writer's rules: matched in the workspace, the mode's refusals, one write per contact.
+  const planner = new ContactPlanner(db, ws.workspaceId, identifier, options.mode);
   let processed = 0;
   let reported = 0;
   const planChunk = async (chunk: ImportRow[]) => {
-    const keys = [
-      ...new Set(chunk.flatMap((row) => (row.rejection || !row.key || creating.has(row.key) ? [] : [row.key]))),
-    ];
-    const known = await lookUp(db, ws, identifier, keys);
-    const creates = new Map<string, Target>();
-    const updates = new Map<number, Target>();
-    const byKey = new Map<string, Target>();
-    const add = <K>(into: Map<K, Target>, key: K, row: ImportRow, target: Omit<Target, 'data' | 'lines'>) => {
-      const pending = into.get(key);
-      if (pending) {
-        merge(pending.data, row.data);
-        pending.lines.push(row.line);
-      } else into.set(key, { ...target, data: { ...row.data }, lines: [row.line] });
-    };
-    for (const row of chunk) {
-      if (row.rejection) {
-        reject(row, row.rejection.code, row.rejection.params);
-        continue;
-      }
-      const key = row.key as string;
-      const value = { identifier, value: row.identifierValue ?? '' };
-      const firstLine = creating.get(key);
-      if (firstLine !== undefined) {
-        if (options.mode === 'add') {
-          reject(row, 'duplicate_row', { ...value, firstLine });
-          continue;
-        }
-        if (creates.has(key)) add(creates, key, row, { key, identifierValue: row.identifierValue });
-        else add(byKey, key, row, { key, identifierValue: row.identifierValue });
-        updated++;
-        continue;
-      }
-      const id = known.get(key);
-      if (id !== undefined) {
-        if (options.mode === 'add') {
-          reject(row, 'already_exists', { ...value, contactId: id });
-          continue;
-        }
-        add(updates, id, row, { id, key, identifierValue: row.identifierValue });
-        updated++;
-        continue;
-      }
-      // Unknown: a contact ID of another workspace reads the same as one that never existed.
-      if (options.mode === 'update' || identifier === 'contactId') {
-        reject(row, 'not_found', value);
-        continue;
-      }
-      creating.set(key, row.line);
-      add(creates, key, row, { key, identifierValue: row.identifierValue });
-      created++;
-    }
-    if (creates.size || updates.size || byKey.size) {
-      await plan.write({
-        create: [...creates.values()],
-        update: [...updates.values()],
-        updateByKey: [...byKey.values()],
-      });
-    }
+    const batch = await planner.plan(chunk, reject);
+    if (batch.create.length || batch.update.length || batch.updateByKey.length) await plan.write(batch);
   };
   try {
     await readContactRows(source.path, source.encoding, source.layout, ws.defaultCountry, async (rows) => {
@@ -585,6 +414,8 @@ export async function planAndWrite(db: Database, run: ImportRun, hooks: ImportHo
     await plan.close();
   }
   rejections.sort((a, b) => a.row - b.row);
+  const { created } = planner;
+  let { updated } = planner;
 
   const failWithRejections = async () =>
     finish(db, {
@@ -615,34 +446,13 @@ export async function planAndWrite(db: Database, run: ImportRun, hooks: ImportHo
       try {
         await db.transaction(async (tx) => {
           const tagIds = options.tags.length ? await ensureTags(tx, ws.workspaceId, options.tags) : [];
-          const vanished: Target[] = [];
-          let written = 0;
+          // The plan's chunks, gathered into the writer's larger statements.
+          const writer = new BatchedWriter(tx, ws.workspaceId, identifier, tagIds);
           for await (const chunk of planChunks(planPath)) {
-            const touched = chunk.create.length ? await insertChunk(tx, ws.workspaceId, chunk.create) : [];
-            if (chunk.updateByKey.length) {
-              const ids = await lookUp(
-                tx,
-                ws,
-                identifier,
-                chunk.updateByKey.map((target) => target.key),
-              );
-              for (const target of chunk.updateByKey) target.id = ids.get(target.key);
-            }
-            const updates = [...chunk.update, ...chunk.updateByKey];
-            if (updates.length) {
-              const present = await updateChunk(tx, ws.workspaceId, updates);
-              for (const target of updates) {
-                if (target.id !== undefined && present.has(target.id)) touched.push(target.id);
-                else vanished.push(target);
-              }
-            }
-            if (tagIds.length && touched.length) await tagChunk(tx, touched, tagIds);
-            written += chunk.create.length + updates.length;
-            if (written >= IMPORT_CHUNK * 10) {
-              written = 0;
-              await nextTurn();
-            }
+            if (await writer.add(chunk)) await nextTurn();
           }
+          await writer.flush();
+          const { vanished } = writer;
           // A contact deleted between the look-up and the write: its rows are not found after all.
           for (const target of vanished) {
             for (const line of target.lines) {

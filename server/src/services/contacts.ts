@@ -1,12 +1,22 @@
-import type { Contact, ContactCreate, ContactDetail, ContactUpdate, PhoneProblem } from '@rebound/shared';
+import type { Contact, ContactCreate, ContactDetail, ContactUpdate } from '@rebound/shared';
 import { channelCapabilities } from '@rebound/shared';
 import { and, desc, eq, inArray, isNotNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
+import { first } from '../db/first';
 import { channels, contactIdentifiers, contacts, contactTags, tags } from '../db/schema';
 import { decodeCursor, encodeCursor } from '../lib/cursor';
 import type { AuthContext } from '../lib/env';
 import { ApiError, notFound } from '../lib/errors';
 import { normalizePhone } from '../lib/phone';
+import {
+  assertCustomKeysWithinCap,
+  contactValues,
+  insertContacts,
+  linkTags,
+  normalizeEmail,
+  phoneColumns,
+  updateContacts,
+} from './contact-writer';
 import { contactAddressOn, optOutsForContact, removeOptOut } from './opt-outs';
 import { ensureTags, tagContacts, tagNamesByContact } from './tags';
 
@@ -14,77 +24,18 @@ type ContactRow = typeof contacts.$inferSelect;
 type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 type Workspace = Pick<AuthContext, 'workspaceId' | 'defaultCountry'>;
 
-/** The columns a phone turns into: E.164 when it parses, the text as given and the problem otherwise. */
-export function phoneColumns(phone: string | null | undefined, defaultCountry: string) {
-  if (phone == null) return { phone: null, phoneValid: null, phoneProblem: null };
-  const result = normalizePhone(phone, defaultCountry);
-  return result.valid
-    ? { phone: result.e164, phoneValid: true, phoneProblem: null }
-    : { phone: result.raw, phoneValid: false, phoneProblem: result.problem as PhoneProblem };
-}
-
-export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+// Normalizing and the custom-field cap belong to the one contact writer; these names stay importable here.
+export {
+  assertCustomKeysWithinCap,
+  getCustomFieldKeyCap,
+  normalizeEmail,
+  phoneColumns,
+  setCustomFieldKeyCap,
+} from './contact-writer';
 
 /** The keys a change writes a value to (null removes a key, so it never adds one). */
 const addedKeys = (changes: Record<string, unknown> | undefined) =>
   Object.entries(changes ?? {}).flatMap(([key, value]) => (value === null ? [] : [key]));
-
-/** Custom field values are kept as text; null removes the field. */
-function mergeCustomFields(current: Record<string, string>, changes: Record<string, unknown> | undefined) {
-  const next = { ...current };
-  for (const [key, value] of Object.entries(changes ?? {})) {
-    if (value === null) delete next[key];
-    else next[key] = String(value);
-  }
-  return next;
-}
-
-let customFieldKeyCap = 200;
-/** The app sets the cap at start-up from CUSTOM_FIELD_KEYS_MAX (lib/create-app.ts). */
-export function setCustomFieldKeyCap(max: number): void {
-  customFieldKeyCap = max;
-}
-export const getCustomFieldKeyCap = () => customFieldKeyCap;
-
-/**
- * Keys each workspace held at the last scan, per database: a write that only uses those adds no new key,
- * so it skips the scan of every contact's fields. Every scan replaces the set, so the cap is exact within
- * one process; another API process's writes are seen at this process's next scan.
- */
-const knownKeys = new WeakMap<Database, Map<number, Set<string>>>();
-
-/**
- * Refuses (422) a write that would take the workspace past the cap of distinct custom-field keys, so
- * exports and segment filters stay bounded. Call it inside the write's transaction with the database
- * (not the transaction): writes of one process are serialized, and its read sees every committed key.
- */
-export async function assertCustomKeysWithinCap(
-  db: Database,
-  workspaceId: number,
-  keys: Iterable<string>,
-  max = customFieldKeyCap,
-): Promise<void> {
-  const wanted = new Set(keys);
-  if (wanted.size === 0) return;
-  const byWorkspace = knownKeys.get(db) ?? new Map<number, Set<string>>();
-  const cached = byWorkspace.get(workspaceId);
-  if (cached && [...wanted].every((key) => cached.has(key))) return;
-  const rows = await db.all<{ key: string }>(sql`SELECT DISTINCT j.key AS key
-    FROM contacts c, json_each(c.custom_fields) j
-    WHERE c.workspace_id = ${workspaceId} AND json_valid(c.custom_fields)`);
-  const existing = new Set(rows.map((row) => row.key));
-  if (existing.size <= max * 2) {
-    byWorkspace.set(workspaceId, existing);
-    knownKeys.set(db, byWorkspace);
-  }
-  const added = [...wanted].filter((key) => !existing.has(key)).sort();
-  if (added.length > 0 && existing.size + added.length > max) {
-    const shown = added.slice(0, 10).join(', ') + (added.length > 10 ? ', …' : '');
-    throw new ApiError(422, 'custom_field_keys_limit', { count: existing.size, max, keys: shown }, [
-      { path: 'customFields', message: `new keys: ${added.join(', ')}` },
-    ]);
-  }
-}
 
 /**
  * Finds a contact by ID, phone:<number> or email:<address>, only inside the workspace.
@@ -214,6 +165,7 @@ export async function removeContactOptOut(
   return getContactDetail(db, auth, contact.id);
 }
 
+/** A new contact, written by the contact writer (a batch of one); the API never matches it to another. */
 export async function createContact(db: Database, ws: Workspace, input: ContactCreate): Promise<Contact> {
   if (!input.firstName && !input.phone && !input.email && !input.identifiers?.length) {
     throw new ApiError(422, 'contact_needs_identity', {}, [
@@ -222,39 +174,20 @@ export async function createContact(db: Database, ws: Workspace, input: ContactC
   }
   return db.transaction(async (tx) => {
     await assertCustomKeysWithinCap(db, ws.workspaceId, addedKeys(input.customFields));
-    const [row] = await tx
-      .insert(contacts)
-      .values({
-        workspaceId: ws.workspaceId,
-        firstName: input.firstName ?? null,
-        lastName: input.lastName ?? null,
-        ...phoneColumns(input.phone, ws.defaultCountry),
-        email: input.email ? normalizeEmail(input.email) : null,
-        language: input.language ?? null,
-        customFields: mergeCustomFields({}, input.customFields),
-      })
-      .returning();
-    if (!row) throw new Error('contact insert returned nothing');
-    if (input.identifiers?.length) await writeIdentifiers(tx, ws, row.id, input.identifiers);
-    if (input.tags?.length) await tagContacts(tx, [row.id], await ensureTags(tx, ws.workspaceId, input.tags));
-    return getContact(tx, ws, row.id);
+    const [id] = await insertContacts(tx, ws.workspaceId, [contactValues(input, ws.defaultCountry)]);
+    if (id === undefined) throw new Error('contact insert returned nothing');
+    if (input.identifiers?.length) await writeIdentifiers(tx, ws, id, input.identifiers);
+    if (input.tags?.length) await linkTags(tx, [id], await ensureTags(tx, ws.workspaceId, input.tags));
+    return getContact(tx, ws, id);
   });
 }
 
+/** Only what is sent changes, null clears; written by the contact writer (a batch of one). */
 export async function updateContact(db: Database, ws: Workspace, ref: string, patch: ContactUpdate): Promise<Contact> {
   return db.transaction(async (tx) => {
     const current = await resolveContactRef(tx, ws, ref);
-    const changes: Partial<typeof contacts.$inferInsert> = { updatedAt: new Date() };
-    if (patch.firstName !== undefined) changes.firstName = patch.firstName;
-    if (patch.lastName !== undefined) changes.lastName = patch.lastName;
-    if (patch.phone !== undefined) Object.assign(changes, phoneColumns(patch.phone, ws.defaultCountry));
-    if (patch.email !== undefined) changes.email = patch.email === null ? null : normalizeEmail(patch.email);
-    if (patch.language !== undefined) changes.language = patch.language;
-    if (patch.customFields) {
-      await assertCustomKeysWithinCap(db, ws.workspaceId, addedKeys(patch.customFields));
-      changes.customFields = mergeCustomFields(current.customFields, patch.customFields);
-    }
-    await tx.update(contacts).set(changes).where(eq(contacts.id, current.id));
+    if (patch.customFields) await assertCustomKeysWithinCap(db, ws.workspaceId, addedKeys(patch.customFields));
+    await updateContacts(tx, ws.workspaceId, [{ id: current.id, data: contactValues(patch, ws.defaultCountry) }]);
     if (patch.identifiers) await writeIdentifiers(tx, ws, current.id, patch.identifiers);
     return getContact(tx, ws, current.id);
   });
@@ -295,27 +228,114 @@ export interface ContactSearch {
   limit: number;
 }
 
-/** Newest first, one page at a time. */
+/** The index holds trigrams: a shorter query could only be answered by reading every contact. */
+const SEARCH_MIN_CHARACTERS = 3;
+/**
+ * Candidates one page may check at most. The index knows which contacts hold each trigram, not where,
+ * so a few hold them all without the query as written; past this many checked, the page ends early with a
+ * cursor to go on, rather than holding a heavy thread over the whole workspace.
+ */
+const SEARCH_MAX_CANDIDATES = 5000;
+/**
+ * Trigrams asked of the index per query. Overlapping ones narrow little (who holds "gon" mostly holds
+ * "onz") and every term is a doclist to merge; each candidate is checked against the full text anyway.
+ */
+const SEARCH_MAX_TRIGRAMS = 8;
+/** Index keys are workspace_id * 2^32 + contact id (migration 0006): a workspace is one range of keys. */
+const WORKSPACE_KEY_SPAN = 4_294_967_296;
+/** Only digits and what people write between them: "+54 9 11", "11 5500-12", "(011) 4". */
+const PHONE_LIKE = /^[\d\s+\-()./]+$/;
+
+/** Case and accents folded for the check: "José Núñez" → "jose nunez". Plain ASCII (most e-mails) skips the Unicode work. */
+const folded = (text: string) =>
+  /^[\x20-\x7e]*$/.test(text) ? text.toLowerCase() : text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+const digitsOf = (text: string) => text.replace(/\D/g, '');
+
+interface ParsedSearch {
+  /** What a name, e-mail or phone must contain, folded. */
+  text: string;
+  /** Digit strings a phone may contain instead (the query's digits, and its E.164 form when it is a whole number). */
+  digits: string[];
+  /** The FTS5 query: every string quoted, so the agent's text is never FTS5 syntax. */
+  match: string;
+}
+
+/** The index query the text's trigrams answer: side by side, not overlapping, and the last one. */
+function trigramQuery(text: string): string {
+  const characters = Array.from(text);
+  const starts = [...characters.keys()].filter((i) => i % 3 === 0 && i + 3 <= characters.length);
+  if (starts.at(-1) !== characters.length - 3) starts.push(characters.length - 3);
+  const picked =
+    starts.length <= SEARCH_MAX_TRIGRAMS
+      ? starts
+      : Array.from(
+          { length: SEARCH_MAX_TRIGRAMS },
+          (_, i) => starts[Math.round((i * (starts.length - 1)) / (SEARCH_MAX_TRIGRAMS - 1))] as number,
+        );
+  const trigrams = new Set(picked.map((i) => characters.slice(i, i + 3).join('')));
+  return `(${[...trigrams].map((trigram) => `"${trigram.replaceAll('"', '""')}"`).join(' AND ')})`;
+}
+
+function parseSearch(q: string, defaultCountry: string): ParsedSearch {
+  // Control characters never match and a NUL would end the FTS5 string early; the tokenizer folds case
+  // and precomposed accents itself, so the index gets the text composed and lower-cased.
+  const typed = q
+    .replace(/\p{Cc}/gu, ' ')
+    .normalize('NFC')
+    .toLowerCase()
+    .replace(/\p{M}/gu, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  const text = folded(typed);
+  if (Array.from(text).length < SEARCH_MIN_CHARACTERS) {
+    throw new ApiError(422, 'search_too_short', { min: SEARCH_MIN_CHARACTERS }, [
+      { path: 'q', message: `at least ${SEARCH_MIN_CHARACTERS} characters` },
+    ]);
+  }
+  const digits: string[] = [];
+  if (PHONE_LIKE.test(typed) && digitsOf(typed).length >= SEARCH_MIN_CHARACTERS) {
+    digits.push(digitsOf(typed));
+    // "011 15 5555-1234" is stored as +5491155551234: a whole local number also matches its E.164 digits.
+    const phone = normalizePhone(typed, defaultCountry);
+    if (phone.valid && !digits.includes(digitsOf(phone.e164))) digits.push(digitsOf(phone.e164));
+  }
+  const match = [typed, ...digits.filter((d) => d !== typed)].map(trigramQuery).join(' OR ');
+  return { text, digits, match };
+}
+
+interface SearchCandidate {
+  id: number;
+  firstName: string | null;
+  lastName: string | null;
+  email: string | null;
+  phone: string | null;
+}
+
+/** Whether the contact holds the query as written (case and accents aside), not only its trigrams. */
+function holds(search: ParsedSearch, contact: SearchCandidate): boolean {
+  const name = `${contact.firstName ?? ''} ${contact.lastName ?? ''}`.trim();
+  const phone = contact.phone ?? '';
+  return (
+    search.digits.some((digits) => digitsOf(phone).includes(digits)) ||
+    folded(name).includes(search.text) ||
+    folded(contact.email ?? '').includes(search.text) ||
+    folded(phone).includes(search.text)
+  );
+}
+
+/**
+ * Newest first, one page at a time. With q, the contact_search index (migration 0006, kept by triggers)
+ * yields the workspace's candidates newest first and each is checked against the query as written.
+ */
 export async function searchContacts(db: Database, ws: Workspace, search: ContactSearch) {
-  const conditions: SQL[] = [eq(contacts.workspaceId, ws.workspaceId)];
   const after = decodeCursor(search.cursor);
-  if (after !== undefined) {
-    if (Number.isNaN(after))
-      throw new ApiError(422, 'validation_failed', {}, [
-        { path: 'cursor', message: 'Not a cursor from this API; start again without it' },
-      ]);
-    conditions.push(lt(contacts.id, after));
-  }
-  if (search.q) {
-    const q = search.q.toLowerCase();
-    const digits = q.replace(/\D/g, '');
-    const text = sql`instr(lower(coalesce(${contacts.firstName}, '') || ' ' || coalesce(${contacts.lastName}, '')), ${q}) > 0
-      OR instr(coalesce(${contacts.email}, ''), ${q}) > 0
-      OR instr(coalesce(${contacts.phone}, ''), ${q}) > 0`;
-    conditions.push(
-      digits.length >= 4 ? sql`(${text} OR instr(coalesce(${contacts.phone}, ''), ${digits}) > 0)` : sql`(${text})`,
-    );
-  }
+  if (after !== undefined && Number.isNaN(after))
+    throw new ApiError(422, 'validation_failed', {}, [
+      { path: 'cursor', message: 'Not a cursor from this API; start again without it' },
+    ]);
+  if (search.q) return searchContactsByText(db, ws, search, search.q, after);
+  const conditions: SQL[] = [eq(contacts.workspaceId, ws.workspaceId)];
+  if (after !== undefined) conditions.push(lt(contacts.id, after));
   if (search.tag) {
     conditions.push(
       inArray(
@@ -340,6 +360,59 @@ export async function searchContacts(db: Database, ws: Workspace, search: Contac
     data: await toContacts(db, page),
     nextCursor: rows.length > search.limit && last ? encodeCursor(last.id) : null,
   };
+}
+
+async function searchContactsByText(
+  db: Database,
+  ws: Workspace,
+  search: ContactSearch,
+  q: string,
+  after: number | undefined,
+) {
+  const parsed = parseSearch(q, ws.defaultCountry);
+  let tagged = sql``;
+  if (search.tag) {
+    const tag = await first<{ id: number }>(
+      db,
+      sql`SELECT id FROM tags WHERE workspace_id = ${ws.workspaceId} AND key = ${search.tag.trim().toLowerCase()}`,
+    );
+    if (!tag) return { data: [], nextCursor: null };
+    tagged = sql`AND EXISTS (SELECT 1 FROM contact_tags WHERE tag_id = ${tag.id} AND contact_id = c.id)`;
+  }
+  const found: number[] = [];
+  let before = after;
+  let checked = 0;
+  let more = true;
+  // Growing rounds: most pages need one; a query many contacts nearly match reads on in bigger steps.
+  for (let round = 0; found.length <= search.limit && more && checked < SEARCH_MAX_CANDIDATES; round++) {
+    const size = Math.min(1000, (search.limit + 1) * 2 ** (round + 1));
+    // CROSS JOIN keeps the index as the outer loop, so it hands rows over newest first and LIMIT stops it;
+    // the key range is the workspace (and the cursor), so other workspaces' contacts are never read.
+    // Integer arithmetic in SQL: keys pass 2^53, and the driver binds numbers as floats.
+    const base = sql`(CAST(${ws.workspaceId} AS INTEGER) * ${sql.raw(String(WORKSPACE_KEY_SPAN))})`;
+    const candidates = await db.all<SearchCandidate>(sql`SELECT c.id AS id, c.first_name AS firstName,
+        c.last_name AS lastName, c.email AS email, c.phone AS phone
+      FROM contact_search CROSS JOIN contacts c ON c.id = contact_search.rowid - ${base}
+      WHERE contact_search MATCH ${parsed.match}
+        AND contact_search.rowid >= ${base}
+        AND contact_search.rowid < ${base} + CAST(${Math.min(before ?? WORKSPACE_KEY_SPAN, WORKSPACE_KEY_SPAN)} AS INTEGER)
+        AND c.workspace_id = ${ws.workspaceId} ${tagged}
+      ORDER BY contact_search.rowid DESC LIMIT ${size}`);
+    for (const candidate of candidates) {
+      if (holds(parsed, candidate)) found.push(candidate.id);
+      if (found.length > search.limit) break;
+    }
+    checked += candidates.length;
+    more = candidates.length === size;
+    before = candidates.at(-1)?.id ?? before;
+  }
+  const ids = found.slice(0, search.limit);
+  const rows = ids.length
+    ? await db.select().from(contacts).where(inArray(contacts.id, ids)).orderBy(desc(contacts.id))
+    : [];
+  // A full page continues after its last contact; a page cut short by the budget after the last candidate checked.
+  const next = found.length > search.limit ? ids.at(-1) : more ? before : undefined;
+  return { data: await toContacts(db, rows), nextCursor: next === undefined ? null : encodeCursor(next) };
 }
 
 /** Contacts sharing a normalized phone (valid numbers only) or an e-mail. */
