@@ -1138,8 +1138,9 @@ export async function settleBroadcastStatus(
         ? ((
             await first<{ reason: FailureReason | null }>(
               tx,
-              sql`SELECT reason FROM messages
-              WHERE broadcast_id = ${broadcastId} AND state = 'failed' GROUP BY reason ORDER BY count(*) DESC LIMIT 1`,
+              // From the read model, as the counts above: a few rows, not every failed recipient.
+              sql`SELECT nullif(reason, '') AS reason FROM broadcast_counts
+              WHERE broadcast_id = ${broadcastId} AND state = 'failed' AND n > 0 ORDER BY n DESC, reason LIMIT 1`,
             )
           )?.reason ?? 'provider_error')
         : null;

@@ -132,7 +132,10 @@ export const OptOutRemoveBodySchema = z.object({
 export type OptOutRemoveBody = z.infer<typeof OptOutRemoveBodySchema>;
 
 export const ContactSearchQuerySchema = PageQuerySchema.extend({
-  q: cleanText().trim().max(200).optional().meta({ description: 'Matches name, phone or e-mail.' }),
+  q: cleanText().trim().max(200).optional().meta({
+    description:
+      'Part of a name, an e-mail or a phone (digits, spaces and punctuation ignored), at least 3 characters; accents and case do not matter.',
+  }),
   tag: cleanText().trim().max(100).optional().meta({ description: 'Only contacts with this tag.' }),
 });
 
