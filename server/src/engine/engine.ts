@@ -139,6 +139,11 @@ class Semaphore {
 const LATE_SEND_MS = 10;
 const lateTolerance = (interval: number) => Math.max(LATE_SEND_MS, 4 * interval);
 
+/** When a send may go, from the slot reservations it made (channel, and broadcast when slower). */
+function firstSlot(reservations: readonly { start: number }[][], now: number): number {
+  return Math.max(now, ...reservations.map((rows) => rows[0]?.start ?? now));
+}
+
 /** SQLite's answers that mean "no writes right now", as opposed to a statement that is wrong. */
 const STORAGE_FAULT = /^SQLITE_(BUSY|LOCKED|FULL|IOERR)/;
 /** Retry delays while paused: short at first (a lock held briefly), then a cheap probe every few seconds. */
@@ -760,11 +765,16 @@ export class BroadcastEngine {
     return late.start.then((start) => start + k * interval);
   }
 
-  /** `count` send slots taken now, on the channel and, when it is slower, on the broadcast: the first one's time. */
+  /** `count` send slots taken now: the first one's time. */
   private async freshSlotsOnce(broadcast: BroadcastRow, channel: ChannelRow, count: number): Promise<number> {
     const now = this.clock();
+    return firstSlot(await this.db.batch(this.slotReservations(broadcast, channel, count, now)), now);
+  }
+
+  /** Reserving `count` send slots on the channel and, when it is slower, on the broadcast too. */
+  private slotReservations(broadcast: BroadcastRow, channel: ChannelRow, count: number, now: number) {
     const perBroadcast = broadcast.sendRate !== null && broadcast.sendRate < channel.messagesPerSecond;
-    const [channelSlot, broadcastSlot] = await this.db.batch([
+    return [
       this.db.all<{ start: number }>(sendSlotsQuery(`channel:${channel.id}`, channel.messagesPerSecond, count, now)),
       ...(perBroadcast
         ? [
@@ -773,8 +783,7 @@ export class BroadcastEngine {
             ),
           ]
         : []),
-    ]);
-    return Math.max(channelSlot[0]?.start ?? now, broadcastSlot?.[0]?.start ?? now);
+    ] as const;
   }
 
   /** Writes outcomes behind the sends, one flush after another. */
@@ -838,23 +847,13 @@ export class BroadcastEngine {
     group: Claimed[],
   ): Promise<{ slot: number; mine: Set<number> }> {
     const now = this.clock();
-    const perBroadcast = broadcast.sendRate !== null && broadcast.sendRate < channel.messagesPerSecond;
-    const [channelSlot, mark, broadcastSlot] = await this.db.batch([
-      this.db.all<{ start: number }>(
-        sendSlotsQuery(`channel:${channel.id}`, channel.messagesPerSecond, group.length, now),
-      ),
+    const [mark, ...slots] = await this.db.batch([
       this.db.all<{ id: number }>(sql`UPDATE messages SET dispatched_at = ${now}
         WHERE id IN ${group.map((g) => g.id)} AND state = 'sending' AND lease_owner = ${group[0]?.lease ?? ''} RETURNING id`),
-      ...(perBroadcast
-        ? [
-            this.db.all<{ start: number }>(
-              sendSlotsQuery(`broadcast:${broadcast.id}`, broadcast.sendRate ?? 1, group.length, now),
-            ),
-          ]
-        : []),
+      ...this.slotReservations(broadcast, channel, group.length, now),
     ]);
     return {
-      slot: Math.max(channelSlot[0]?.start ?? now, broadcastSlot?.[0]?.start ?? now),
+      slot: firstSlot(slots, now),
       mine: new Set(mark.map((r) => r.id)),
     };
   }

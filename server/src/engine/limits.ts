@@ -110,12 +110,7 @@ function scopeOf(channel: ScopedChannel, portfolio: PortfolioRow | undefined): Q
 }
 
 export async function quotaScope(db: Runner, channel: ScopedChannel): Promise<QuotaScope> {
-  if (channel.portfolioId == null) return scopeOf(channel, undefined);
-  const row = await first<PortfolioRow>(
-    db,
-    sql`SELECT ${portfolioColumns} FROM portfolios p WHERE p.id = ${channel.portfolioId}`,
-  );
-  return scopeOf(channel, row);
+  return (await quotaScopes(db, [channel])).get(channel.id) ?? scopeOf(channel, undefined);
 }
 
 /** quotaScope for several channels (a page of broadcasts): one statement, whatever their number. */
@@ -175,11 +170,7 @@ function usageOf(scope: QuotaScope, row: { used: number; oldest: number | null }
 }
 
 export async function quotaUsage(db: Runner, scope: QuotaScope, now: number): Promise<QuotaUsage> {
-  const row = await db.get<{
-    used: number;
-    oldest: number | null;
-  }>(sql`SELECT count(*) AS used, min(last_sent_at) AS oldest FROM (${countedInScope(scope, now)})`);
-  return usageOf(scope, row);
+  return (await quotaUsages(db, [scope], now))[0] as QuotaUsage;
 }
 
 /**
