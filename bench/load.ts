@@ -1,6 +1,7 @@
 /**
  * load.*: the failed-message log read while a broadcast sends. The API and the broadcast engine run
- * in this process, as `npm start` runs them (the engine on its own thread); 50 readers hit the log and the summary over loopback
+ * in this process, as `npm start` runs them (the engine on its own thread, the log's reads on a heavy
+ * thread); 50 readers hit the log and the summary over loopback
  * from a child process (a client is never on the server's event loop), while a 100,000-recipient
  * broadcast goes out at the channel's fixed rate. The broadcast's rate is compared with a baseline
  * broadcast, same process and same data, sent with nobody reading. The readers loop without a
@@ -18,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { createApp } from '@rebound/server/app';
 import { type EngineThread, startEngineThread } from '@rebound/server/engine/thread';
+import { HeavyWork } from '@rebound/server/lib/heavy';
 import { cancelBroadcast, createBroadcast, scheduleBroadcast } from '@rebound/server/services/broadcasts';
 import { createChannel } from '@rebound/server/services/channels';
 import { createSegment } from '@rebound/server/services/segments';
@@ -90,6 +92,7 @@ export async function benchLoad(): Promise<BenchResult[]> {
   const { db } = database;
   let server: ReturnType<typeof serve> | undefined;
   let engine: EngineThread | undefined;
+  let heavy: HeavyWork | undefined;
   let readers: Awaited<ReturnType<typeof readerProcess>> | undefined;
   try {
     readers = await readerProcess();
@@ -98,7 +101,9 @@ export async function benchLoad(): Promise<BenchResult[]> {
     const { channel, segment } = await seedAudience(database, workspace.id);
     const { token } = await createToken(db, workspace.id, 'load readers', 'agent');
 
-    server = serve({ fetch: createApp({ db }).fetch, port: 0, hostname: '127.0.0.1' });
+    // As main.ts builds it: heavy reads (and the failed-message log) on a heavy thread of their own.
+    heavy = new HeavyWork({ databaseUrl: database.url });
+    server = serve({ fetch: createApp({ db, heavy }).fetch, port: 0, hostname: '127.0.0.1' });
     const listening = server;
     await new Promise<void>((resolve) => listening.once('listening', () => resolve()));
     const baseUrl = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
@@ -276,6 +281,7 @@ export async function benchLoad(): Promise<BenchResult[]> {
   } finally {
     await readers?.stop();
     await engine?.stop();
+    await heavy?.close();
     const closing = server;
     if (closing) await new Promise<void>((resolve) => closing.close(() => resolve()));
     database.dispose();

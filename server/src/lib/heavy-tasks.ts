@@ -8,12 +8,14 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { isMainThread, type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { createClient } from '@libsql/client';
-import type { ContactExportQuery, FailureFilters, Language } from '@rebound/shared';
+import type { ContactExportQuery, FailedMessagePageSchema, FailureFilters, Language } from '@rebound/shared';
 import { drizzle } from 'drizzle-orm/libsql';
+import type { z } from 'zod';
 import { contactsCsv, failedMessagesCsv } from '../csv/export';
 import type { Database } from '../db/client';
 import * as schema from '../db/schema';
 import { type ContactSearch, searchContacts } from '../services/contacts';
+import { failedMessagePage, failureSummary, toFailedMessage } from '../services/failures';
 import { previewSegment } from '../services/segments';
 import { ApiError } from './errors';
 
@@ -22,8 +24,32 @@ interface Scope {
   defaultCountry: string;
 }
 
+/** A page of the failed-message log as the API answers it (rows already in the agent's language), as JSON text. */
+async function failedLogPage(
+  db: Database,
+  a: {
+    workspaceId: number;
+    filters: FailureFilters;
+    page: { cursor?: string | undefined; limit: number; language: Language };
+    windowMs: number;
+  },
+) {
+  const page = await failedMessagePage(db, a.workspaceId, a.filters, a.page);
+  // As the JSON text the API sends: one string crosses the thread boundary, not 50 rows' objects
+  // copied over and stringified again on the API's thread.
+  return JSON.stringify({
+    data: page.rows.map((row) => toFailedMessage(row, a.page.language, a.windowMs)),
+    nextCursor: page.nextCursor,
+  } satisfies z.infer<typeof FailedMessagePageSchema>);
+}
+
 /** Tasks answering one JSON value. */
 export const jsonTasks = {
+  // The log and its summary are read by every agent's panel and badge, many at once: on these threads
+  // the driver's synchronous reads never hold the API's event loop (and the reads get a second core).
+  'failures.page': failedLogPage,
+  'failures.summary': (db: Database, a: { workspaceId: number; filters: FailureFilters }) =>
+    failureSummary(db, a.workspaceId, a.filters),
   'contacts.search': (db: Database, a: { ws: Scope; search: ContactSearch }) => searchContacts(db, a.ws, a.search),
   'segments.preview': (db: Database, a: { ws: Scope; id: number; sample: number }) =>
     previewSegment(db, a.ws, a.id, a.sample),
@@ -81,6 +107,8 @@ export type FromWorker =
 
 export interface HeavyThreadData {
   heavyThread: { url: string; authToken?: string | undefined };
+  /** Short reads a panel waits for keep the API's priority; scans and exports yield to it. */
+  interactive?: boolean;
 }
 
 function serve(port: MessagePort, db: Database, close: () => void) {
@@ -149,7 +177,7 @@ export function lowerThreadPriority() {
 
 const data = workerData as Partial<HeavyThreadData> | undefined;
 if (!isMainThread && parentPort && data?.heavyThread) {
-  lowerThreadPriority();
+  if (!data.interactive) lowerThreadPriority();
   // Reads only, on a connection of this thread's own (no migrations: the API thread ran them).
   const client = createClient({
     url: data.heavyThread.url,

@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ErrorBodySchema } from '@rebound/shared';
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { Database } from '../db/client';
 import type { AppEnv, AuthContext } from './env';
@@ -48,6 +49,8 @@ export interface HeavyOptions {
   authToken?: string | undefined;
   /** Heavy threads; by default one per spare core (at most 4), always at least one. */
   threads?: number;
+  /** Threads for the bounded reads of the log (pages, counts); one by default. */
+  readThreads?: number;
 }
 
 export interface HeavyFile {
@@ -57,39 +60,105 @@ export interface HeavyFile {
 
 interface Thread {
   worker: Worker;
+  /** Open work: runs waiting for their answer and files not yet read to the end (for picking a thread). */
   busy: number;
+  /** Runs handed to the thread and not answered yet (the fair queue keeps this at runsPerThread). */
+  running: number;
   handlers: Map<number, (message: FromWorker) => void>;
 }
 
-/** Worker threads started on first use, each with its own read connection; work goes to the least busy. */
+/** One waiting to run: the workspace it is for, and how to start it once a thread is free. */
+interface Waiting {
+  start: (thread: Thread) => void;
+}
+
+/**
+ * Worker threads started on first use, each with its own read connection. Work waits in one queue per
+ * workspace and the queues take turns: a workspace sending a hundred reads at once waits for its own,
+ * while another's read goes next.
+ */
 class HeavyPool {
   #threads: Thread[] = [];
   #nextId = 1;
+  readonly #queues = new Map<number, Waiting[]>();
 
   constructor(
     private readonly data: HeavyThreadData,
     private readonly size: number,
+    /**
+     * Runs handed to one thread at once; the rest wait in the fair queue, not in the thread's port.
+     * Short reads: two, so the thread never idles between them. Scans: one, so that another
+     * workspace's turn waits for one scan at most.
+     */
+    private readonly runsPerThread = 1,
   ) {}
 
-  #pick(): Thread {
-    const idle = this.#threads.reduce<Thread | undefined>(
-      (best, t) => (!best || t.busy < best.busy ? t : best),
-      undefined,
-    );
-    if (idle && (idle.busy === 0 || this.#threads.length >= this.size)) return idle;
+  #start(): Thread {
     const worker = new Worker(fileURLToPath(new URL('./heavy-thread.mjs', import.meta.url)), { workerData: this.data });
     // Idle heavy threads never keep the process alive.
     worker.unref();
-    const thread: Thread = { worker, busy: 0, handlers: new Map() };
+    const thread: Thread = { worker, busy: 0, running: 0, handlers: new Map() };
     const fail = (message: string) => {
       this.#threads = this.#threads.filter((t) => t !== thread);
       for (const [id, handle] of [...thread.handlers]) handle({ type: 'error', id, error: { message } });
+      this.#dispatch();
     };
     worker.on('message', (message: FromWorker) => thread.handlers.get(message.id)?.(message));
     worker.on('error', (error) => fail(error.stack ?? error.message));
     worker.on('exit', (code) => fail(`the heavy thread exited (code ${code})`));
     this.#threads.push(thread);
     return thread;
+  }
+
+  /** Starts up to `count` of the pool's threads ahead of the first run. */
+  warm(count = this.size) {
+    while (this.#threads.length < Math.min(count, this.size)) this.#start();
+  }
+
+  /** The thread to hand the next run to: an idle one, a new one while there is room, else the least loaded with room. */
+  #free(): Thread | undefined {
+    const idle = this.#threads.find((t) => t.busy === 0);
+    if (idle) return idle;
+    if (this.#threads.length < this.size) return this.#start();
+    const open = this.#threads.filter((t) => t.running < this.runsPerThread);
+    return open.reduce<Thread | undefined>((best, t) => (!best || t.busy < best.busy ? t : best), undefined);
+  }
+
+  /** Hands waiting runs to free threads, one workspace after another. */
+  #dispatch() {
+    for (;;) {
+      const next = this.#queues.entries().next();
+      if (next.done) return;
+      const thread = this.#free();
+      if (!thread) return;
+      const [workspaceId, queue] = next.value;
+      const waiting = queue.shift() as Waiting;
+      // The workspace goes to the back of the turn order (a Map iterates in insertion order).
+      this.#queues.delete(workspaceId);
+      if (queue.length > 0) this.#queues.set(workspaceId, queue);
+      waiting.start(thread);
+    }
+  }
+
+  /** Queues a run for the workspace; resolves with the thread it ran on and the thread's answer. */
+  #run(workspaceId: number, task: string, args: unknown, id: number): Promise<{ thread: Thread; answer: FromWorker }> {
+    return new Promise((resolve) => {
+      const start = (thread: Thread) => {
+        thread.busy++;
+        thread.running++;
+        thread.handlers.set(id, (answer) => {
+          thread.handlers.delete(id);
+          thread.running--;
+          resolve({ thread, answer });
+          this.#dispatch();
+        });
+        thread.worker.postMessage({ type: 'run', id, task, args } satisfies ToWorker);
+      };
+      const queue = this.#queues.get(workspaceId);
+      if (queue) queue.push({ start });
+      else this.#queues.set(workspaceId, [{ start }]);
+      this.#dispatch();
+    });
   }
 
   /** Sends one message for the request `id` and resolves with the thread's answer to it. */
@@ -103,23 +172,17 @@ class HeavyPool {
     });
   }
 
-  async run(task: string, args: unknown): Promise<unknown> {
-    const thread = this.#pick();
-    thread.busy++;
-    try {
-      const answer = await this.#ask(thread, { type: 'run', id: this.#nextId++, task, args });
-      if (answer.type === 'result') return answer.value;
-      throw answer.type === 'error' ? fromWire(answer.error) : new Error(`heavy thread answered ${answer.type}`);
-    } finally {
-      thread.busy--;
-    }
+  async run(workspaceId: number, task: string, args: unknown): Promise<unknown> {
+    const { thread, answer } = await this.#run(workspaceId, task, args, this.#nextId++);
+    thread.busy--;
+    if (answer.type === 'result') return answer.value;
+    throw answer.type === 'error' ? fromWire(answer.error) : new Error(`heavy thread answered ${answer.type}`);
   }
 
   /** A file made on a heavy thread, one chunk per read: a slow client slows the thread's reads, not memory. */
-  async open(task: string, args: unknown): Promise<HeavyFile> {
-    const thread = this.#pick();
+  async open(workspaceId: number, task: string, args: unknown): Promise<HeavyFile> {
     const id = this.#nextId++;
-    thread.busy++;
+    const { thread, answer: first } = await this.#run(workspaceId, task, args, id);
     let done = false;
     const finish = () => {
       if (done) return;
@@ -127,7 +190,6 @@ class HeavyPool {
       thread.busy--;
       thread.handlers.delete(id);
     };
-    const first = await this.#ask(thread, { type: 'run', id, task, args });
     if (first.type !== 'result') {
       finish();
       throw first.type === 'error' ? fromWire(first.error) : new Error(`heavy thread answered ${first.type}`);
@@ -175,6 +237,11 @@ export class HeavyWork {
   /** Refusals per token in the current second, to spread the retries of a caller far over its limit. */
   readonly #refused = new Map<number, { second: number; count: number }>();
   readonly #pool: HeavyPool | undefined;
+  /**
+   * The bounded reads every agent's panel makes at once (a page of the log, its counts): a thread of
+   * their own, so that they never wait behind a scan or an export, and the API's loop never runs them.
+   */
+  readonly #reads: HeavyPool | undefined;
   /** The database the heavy threads open (the import thread too); undefined: heavy work runs on the API's thread. */
   readonly threadDatabase: HeavyThreadData['heavyThread'] | undefined;
 
@@ -187,6 +254,10 @@ export class HeavyWork {
       const threads = options.threads ?? Math.max(1, Math.min(4, availableParallelism() - 1));
       this.threadDatabase = { url, authToken: options.authToken };
       this.#pool = new HeavyPool({ heavyThread: this.threadDatabase }, threads);
+      this.#reads = new HeavyPool({ heavyThread: this.threadDatabase, interactive: true }, options.readThreads ?? 1, 2);
+      // Started now: the first panel or search after a restart should not wait a second for a thread to boot.
+      this.#reads.warm();
+      this.#pool.warm(1);
     }
   }
 
@@ -222,24 +293,41 @@ export class HeavyWork {
     return Math.min(MAX_RETRY_AFTER_SECONDS, 1 + Math.floor((count - 1) / this.perToken));
   }
 
-  /** Runs a heavy read on a heavy thread (or here, without one) and answers its JSON value. */
+  /** Runs a heavy read for the workspace on a heavy thread (or here, without one) and answers its JSON value. */
   run<K extends JsonTask>(
     db: Database,
+    workspaceId: number,
     task: K,
     args: Parameters<(typeof jsonTasks)[K]>[1],
   ): Promise<Awaited<ReturnType<(typeof jsonTasks)[K]>>> {
-    if (this.#pool) return this.#pool.run(task, args) as never;
+    if (this.#pool) return this.#pool.run(workspaceId, task, args) as never;
     return (jsonTasks[task] as (db: Database, a: unknown) => Promise<never>)(db, args);
   }
 
-  /** Opens a heavy file (an export) on a heavy thread (or here, without one). */
-  open<K extends StreamTask>(db: Database, task: K, args: Parameters<(typeof streamTasks)[K]>[1]): Promise<HeavyFile> {
-    if (this.#pool) return this.#pool.open(task, args);
+  /** A bounded read (a page, kept counts) on the read thread (or here, without one). */
+  read<K extends JsonTask>(
+    db: Database,
+    workspaceId: number,
+    task: K,
+    args: Parameters<(typeof jsonTasks)[K]>[1],
+  ): Promise<Awaited<ReturnType<(typeof jsonTasks)[K]>>> {
+    if (this.#reads) return this.#reads.run(workspaceId, task, args) as never;
+    return (jsonTasks[task] as (db: Database, a: unknown) => Promise<never>)(db, args);
+  }
+
+  /** Opens a heavy file (an export) for the workspace on a heavy thread (or here, without one). */
+  open<K extends StreamTask>(
+    db: Database,
+    workspaceId: number,
+    task: K,
+    args: Parameters<(typeof streamTasks)[K]>[1],
+  ): Promise<HeavyFile> {
+    if (this.#pool) return this.#pool.open(workspaceId, task, args);
     return (streamTasks[task] as (db: Database, a: unknown) => Promise<HeavyFile>)(db, args);
   }
 
-  close(): Promise<void> {
-    return this.#pool?.close() ?? Promise.resolve();
+  async close(): Promise<void> {
+    await Promise.all([this.#pool?.close(), this.#reads?.close()]);
   }
 }
 
@@ -279,22 +367,26 @@ export const heavyResponses = {
   },
 } as const;
 
+/** A heavy slot for the caller's token and workspace, or the 429 with Retry-After when either is full. */
+export function takeHeavySlot(c: Context<AppEnv>): () => void {
+  const heavy = c.var.heavy;
+  const release = heavy.acquire(c.var.auth);
+  if (release) return release;
+  const seconds = heavy.retryAfter(c.var.auth.tokenId);
+  c.header('Retry-After', String(seconds));
+  throw new ApiError(429, 'too_many_heavy_operations', {
+    perToken: heavy.perToken,
+    perWorkspace: heavy.perWorkspace,
+    seconds,
+  });
+}
+
 /**
  * Route middleware for heavy operations (after the permission check): a token or workspace already
  * running its limit gets 429 with Retry-After in the one error shape; others wait for nothing.
  */
 export const heavyOperation = createMiddleware<AppEnv>(async (c, next) => {
-  const heavy = c.var.heavy;
-  const release = heavy.acquire(c.var.auth);
-  if (!release) {
-    const seconds = heavy.retryAfter(c.var.auth.tokenId);
-    c.header('Retry-After', String(seconds));
-    throw new ApiError(429, 'too_many_heavy_operations', {
-      perToken: heavy.perToken,
-      perWorkspace: heavy.perWorkspace,
-      seconds,
-    });
-  }
+  const release = takeHeavySlot(c);
   let handedOver = false;
   try {
     await next();

@@ -7,7 +7,7 @@ export const contactsRouter = createRouter()
     const { workspaceId, defaultCountry } = c.var.auth;
     const search = c.req.valid('query');
     return c.json(
-      await c.var.heavy.run(c.var.db, 'contacts.search', { ws: { workspaceId, defaultCountry }, search }),
+      await c.var.heavy.run(c.var.db, workspaceId, 'contacts.search', { ws: { workspaceId, defaultCountry }, search }),
       200,
     );
   })

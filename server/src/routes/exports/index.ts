@@ -17,7 +17,7 @@ function csvResponse(c: Context<AppEnv>, file: HeavyFile): Response {
 export const exportsRouter = createRouter()
   .openapi(routes.exportFailedMessages, async (c) => {
     const { bom, ...filters } = c.req.valid('query');
-    const file = await c.var.heavy.open(c.var.db, 'exports.failedMessages', {
+    const file = await c.var.heavy.open(c.var.db, c.var.auth.workspaceId, 'exports.failedMessages', {
       workspaceId: c.var.auth.workspaceId,
       filters,
       options: { language: c.var.language, bom },
@@ -26,7 +26,7 @@ export const exportsRouter = createRouter()
   })
   .openapi(routes.exportContacts, async (c) => {
     const { bom, tag } = c.req.valid('query');
-    const file = await c.var.heavy.open(c.var.db, 'exports.contacts', {
+    const file = await c.var.heavy.open(c.var.db, c.var.auth.workspaceId, 'exports.contacts', {
       workspaceId: c.var.auth.workspaceId,
       filters: { tag },
       options: { language: c.var.language, bom, maxKeys: c.var.heavy.maxCustomFieldKeys },

@@ -20,7 +20,10 @@ export const listFailedMessages = createRoute({
   security: bearer,
   middleware: [requirePermission('failures:read')] as const,
   request: { query: FailedMessagesQuerySchema },
-  responses: { 200: jsonContent(FailedMessagePageSchema, 'A page of failed messages.'), ...errorResponses },
+  responses: {
+    200: jsonContent(FailedMessagePageSchema, 'A page of failed messages.'),
+    ...errorResponses,
+  },
 });
 
 export const failureSummary = createRoute({

@@ -1,19 +1,45 @@
+import type { Context } from 'hono';
 import { createRouter } from '../../lib/create-app';
+import type { AppEnv } from '../../lib/env';
+import type { jsonTasks } from '../../lib/heavy-tasks';
 import { unconfirmedWindowMs } from '../../lib/unconfirmed';
-import { failedMessagePage, failureSummary, toFailedMessage } from '../../services/failures';
 import * as routes from './failed-messages.routes';
+
+/**
+ * The log and its summary run off the API's thread when there are threads: every agent's panel and
+ * badge read them at once, and the driver's reads are synchronous. A page or the kept counts go to the
+ * read thread; a text search scans the workspace's failures, so it goes to a heavy thread, where it
+ * waits its workspace's turn instead of delaying everyone's pages. Neither is refused with 429: both
+ * queue, each workspace's behind its own.
+ */
+function readLog<K extends 'failures.page' | 'failures.summary'>(
+  c: Context<AppEnv>,
+  scans: boolean,
+  task: K,
+  args: Parameters<(typeof jsonTasks)[K]>[1],
+) {
+  const { heavy, db, auth } = c.var;
+  return scans ? heavy.run(db, auth.workspaceId, task, args) : heavy.read(db, auth.workspaceId, task, args);
+}
 
 export const failedMessagesRouter = createRouter()
   .openapi(routes.failureSummary, async (c) => {
-    return c.json(await failureSummary(c.var.db, c.var.auth.workspaceId, c.req.valid('query')), 200);
+    const filters = c.req.valid('query');
+    const summary = await readLog(c, filters.q !== undefined, 'failures.summary', {
+      workspaceId: c.var.auth.workspaceId,
+      filters,
+    });
+    return c.json(summary, 200);
   })
   .openapi(routes.listFailedMessages, async (c) => {
     const { cursor, limit, ...filters } = c.req.valid('query');
     const language = c.var.language;
-    const page = await failedMessagePage(c.var.db, c.var.auth.workspaceId, filters, { cursor, limit, language });
-    const windowMs = unconfirmedWindowMs();
-    return c.json(
-      { data: page.rows.map((row) => toFailedMessage(row, language, windowMs)), nextCursor: page.nextCursor },
-      200,
-    );
+    const page = await readLog(c, filters.q !== undefined, 'failures.page', {
+      workspaceId: c.var.auth.workspaceId,
+      filters,
+      page: { cursor, limit, language },
+      windowMs: unconfirmedWindowMs(),
+    });
+    // Already JSON text, made where the page was read (see failures.page).
+    return c.body(page, 200, { 'Content-Type': 'application/json' }) as never;
   });

@@ -27,5 +27,5 @@ export const segmentsRouter = createRouter()
       id: c.req.valid('param').id,
       sample: c.req.valid('query').sample,
     };
-    return c.json(await c.var.heavy.run(c.var.db, 'segments.preview', args), 200);
+    return c.json(await c.var.heavy.run(c.var.db, workspaceId, 'segments.preview', args), 200);
   });
