@@ -1,4 +1,6 @@
-import type { Context } from 'hono';
+import type { FailedMessagePageSchema } from '@rebound/shared';
+import type { Context, TypedResponse } from 'hono';
+import type { z } from 'zod';
 import { createRouter } from '../../lib/create-app';
 import type { AppEnv } from '../../lib/env';
 import type { jsonTasks } from '../../lib/heavy-tasks';
@@ -22,6 +24,14 @@ function readLog<K extends 'failures.page' | 'failures.summary'>(
   return scans ? heavy.run(db, auth.workspaceId, task, args) : heavy.read(db, auth.workspaceId, task, args);
 }
 
+/**
+ * A page already made into JSON text where it was read (see failures.page), sent as it is. Typed as
+ * the JSON answer the contract describes, which failures.page checks with `satisfies`.
+ */
+function jsonText<T>(c: Context<AppEnv>, text: string) {
+  return c.newResponse(text, 200, { 'Content-Type': 'application/json' }) as Response & TypedResponse<T, 200, 'json'>;
+}
+
 export const failedMessagesRouter = createRouter()
   .openapi(routes.failureSummary, async (c) => {
     const filters = c.req.valid('query');
@@ -40,6 +50,5 @@ export const failedMessagesRouter = createRouter()
       page: { cursor, limit, language },
       windowMs: unconfirmedWindowMs(),
     });
-    // Already JSON text, made where the page was read (see failures.page).
-    return c.body(page, 200, { 'Content-Type': 'application/json' }) as never;
+    return jsonText<z.infer<typeof FailedMessagePageSchema>>(c, page);
   });
