@@ -110,11 +110,6 @@ class HeavyPool {
     return thread;
   }
 
-  /** Starts up to `count` of the pool's threads ahead of the first run. */
-  warm(count = this.size) {
-    while (this.#threads.length < Math.min(count, this.size)) this.#start();
-  }
-
   /** The thread to hand the next run to: an idle one, a new one while there is room, else the least loaded with room. */
   #free(): Thread | undefined {
     const idle = this.#threads.find((t) => t.busy === 0);
@@ -255,9 +250,6 @@ export class HeavyWork {
       this.threadDatabase = { url, authToken: options.authToken };
       this.#pool = new HeavyPool({ heavyThread: this.threadDatabase }, threads);
       this.#reads = new HeavyPool({ heavyThread: this.threadDatabase, interactive: true }, options.readThreads ?? 1, 2);
-      // Started now: the first panel or search after a restart should not wait a second for a thread to boot.
-      this.#reads.warm();
-      this.#pool.warm(1);
     }
   }
 
