@@ -18,6 +18,13 @@ const HEAVY = [
   'test/imports-off-loop.test.ts',
 ];
 
+/** Journeys that also run against sqld (REBOUND_TEST_DATABASE=sqld; test/helpers.ts starts one per file). */
+const SQLD_JOURNEYS = [
+  'test/engine/provider-scenarios.test.ts',
+  'test/engine/s9-manual-path.test.ts',
+  'test/engine/resend-policy.test.ts',
+];
+
 // One runner for the workspace: each package is a project with its own tests.
 export default defineConfig({
   test: {
@@ -31,6 +38,20 @@ export default defineConfig({
           exclude: HEAVY,
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        // The core journeys again, on a real libSQL server (sqld, scripts/sqld.mjs) instead of a file:
+        // S1, S9 and the re-send. Last, one file at a time (each starts its own sqld).
+        test: {
+          name: 'server-sqld',
+          root: './server',
+          include: SQLD_JOURNEYS,
+          env: { REBOUND_TEST_DATABASE: 'sqld' },
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 3 },
         },
       },
       {

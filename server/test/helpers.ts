@@ -9,6 +9,7 @@ import { createApp } from '../src/app';
 import { type DatabaseHandle, openDatabase } from '../src/db/client';
 import { type HeavyOptions, HeavyWork } from '../src/lib/heavy';
 import { createWorkspace } from '../src/services/workspaces';
+import { startSqld } from './sqld';
 
 export interface TestWorkspace {
   id: number;
@@ -57,7 +58,9 @@ export async function startTestServer(
   } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'rebound-test-'));
-  const database = await openDatabase({ url: `file:${join(dir, 'test.db')}` });
+  // REBOUND_TEST_DATABASE=sqld (the server-sqld project): the same tests on a real libSQL server.
+  const remote = process.env.REBOUND_TEST_DATABASE === 'sqld' ? await startSqld() : undefined;
+  const database = await openDatabase({ url: remote ? remote.primary.url : `file:${join(dir, 'test.db')}` });
   const app = createApp({ db: database.db, providerUrlAllowlist: TEST_PROVIDER_URL_ALLOWLIST, ...options });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
@@ -67,6 +70,7 @@ export async function startTestServer(
   afterAll(async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     database.close();
+    await remote?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

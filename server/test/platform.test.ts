@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config';
-import { describeDatabaseUrl } from '../src/db/client';
+import { clientUrl, describeDatabaseUrl } from '../src/db/client';
 import { startTestServer } from './helpers';
 
 const server = await startTestServer();
@@ -28,6 +28,14 @@ describe('database', () => {
       expect(describeDatabaseUrl(url).kind).toBe('remote');
     }
     expect(() => describeDatabaseUrl('postgres://x')).toThrow(/file:data\/rebound.db, libsql:\/\//);
+  });
+
+  it('sends libsql:// over WebSocket (wss, or ws with tls=0) and keeps every other URL as given', () => {
+    expect(clientUrl('libsql://db.example.turso.io')).toBe('wss://db.example.turso.io');
+    expect(clientUrl('libsql://127.0.0.1:8080?tls=0')).toBe('ws://127.0.0.1:8080');
+    expect(clientUrl('libsql://127.0.0.1:8080?tls=0&x=1')).toBe('ws://127.0.0.1:8080?x=1');
+    for (const url of ['file:data/x.db', 'http://127.0.0.1:8080', 'ws://127.0.0.1:8080', 'https://db.example'])
+      expect(clientUrl(url)).toBe(url);
   });
 
   it('configuration defaults to a local file under data/ and names a bad variable', () => {

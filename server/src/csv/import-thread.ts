@@ -11,7 +11,7 @@ import { isMainThread, type MessagePort, parentPort, Worker, workerData } from '
 import { type Client, createClient } from '@libsql/client';
 import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/libsql';
-import { type Database, serializeWrites } from '../db/client';
+import { clientUrl, type Database, serializeWrites } from '../db/client';
 import * as schema from '../db/schema';
 import { imports } from '../db/schema';
 import { fromWire, lowerThreadPriority, toWire, type WireError } from '../lib/heavy-tasks';
@@ -226,7 +226,7 @@ const data = workerData as Partial<ImportThreadData> | undefined;
 if (!isMainThread && parentPort && data?.importThread) {
   lowerThreadPriority();
   const client = createClient({
-    url: data.importThread.url,
+    url: clientUrl(data.importThread.url),
     authToken: data.importThread.authToken,
     intMode: 'number',
     timeout: 15_000,

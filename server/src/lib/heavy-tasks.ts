@@ -12,7 +12,7 @@ import type { ContactExportQuery, FailedMessagePageSchema, FailureFilters, Langu
 import { drizzle } from 'drizzle-orm/libsql';
 import type { z } from 'zod';
 import { contactsCsv, failedMessagesCsv } from '../csv/export';
-import type { Database } from '../db/client';
+import { clientUrl, type Database } from '../db/client';
 import * as schema from '../db/schema';
 import { type ContactSearch, searchContacts } from '../services/contacts';
 import { failedMessagePage, failureSummary, toFailedMessage } from '../services/failures';
@@ -180,7 +180,7 @@ if (!isMainThread && parentPort && data?.heavyThread) {
   if (!data.interactive) lowerThreadPriority();
   // Reads only, on a connection of this thread's own (no migrations: the API thread ran them).
   const client = createClient({
-    url: data.heavyThread.url,
+    url: clientUrl(data.heavyThread.url),
     authToken: data.heavyThread.authToken,
     intMode: 'number',
     timeout: 15_000,
