@@ -24,6 +24,8 @@ const SQLD_JOURNEYS = [
   'test/engine/s9-manual-path.test.ts',
   'test/engine/resend-policy.test.ts',
 ];
+/** Only for a libSQL server: starts its own sqld with a key, to check tokens. */
+const SQLD_ONLY = 'test/sqld-auth.test.ts';
 
 // One runner for the workspace: each package is a project with its own tests.
 export default defineConfig({
@@ -35,7 +37,7 @@ export default defineConfig({
           name: 'server',
           root: './server',
           include: ['test/**/*.test.ts'],
-          exclude: HEAVY,
+          exclude: [...HEAVY, SQLD_ONLY],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },
@@ -46,7 +48,7 @@ export default defineConfig({
         test: {
           name: 'server-sqld',
           root: './server',
-          include: SQLD_JOURNEYS,
+          include: [...SQLD_JOURNEYS, SQLD_ONLY],
           env: { REBOUND_TEST_DATABASE: 'sqld' },
           testTimeout: 120_000,
           hookTimeout: 120_000,

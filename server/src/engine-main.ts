@@ -6,7 +6,7 @@
  *   DATABASE_URL=libsql://... PUBLIC_URL=https://rebound.example tsx src/engine-main.ts
  */
 import { z } from 'zod';
-import { openDatabase } from './db/client';
+import { DatabaseAccessError, openDatabase } from './db/client';
 import { runEngine } from './engine/run';
 import { settleInterruptedImports } from './services/import-jobs';
 
@@ -30,6 +30,11 @@ const { engine, close } = await runEngine({
   concurrency: env.ENGINE_CONCURRENCY,
   leaseMs: env.LEASE_MS,
   pollIntervalMs: env.POLL_MS,
+}).catch((error: unknown) => {
+  // A token the database refuses: say what to fix and stop, without a stack trace.
+  if (!(error instanceof DatabaseAccessError)) throw error;
+  console.error(`The engine did not start. ${error.message}`);
+  process.exit(1);
 });
 // Imports that a process which died left running settle here too, when no API process restarts.
 const settling = await openDatabase({ url: env.DATABASE_URL, authToken: env.DATABASE_AUTH_TOKEN });

@@ -3,14 +3,21 @@ import { dirname, join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createApp } from './app';
 import { loadConfig } from './config';
-import { describeDatabaseUrl, openDatabase } from './db/client';
+import { DatabaseAccessError, describeDatabaseUrl, openDatabase } from './db/client';
 import { type RunningDemo, startDemo, waitForDemoBroadcasts } from './demo';
 import { startEngineThread } from './engine/thread';
 import { HeavyWork } from './lib/heavy';
 import { settleInterruptedImports } from './services/import-jobs';
 
 const config = loadConfig();
-const database = await openDatabase({ url: config.DATABASE_URL, authToken: config.DATABASE_AUTH_TOKEN });
+const database = await openDatabase({ url: config.DATABASE_URL, authToken: config.DATABASE_AUTH_TOKEN }).catch(
+  (error: unknown) => {
+    // A token the database refuses: say what to fix and stop, without a stack trace.
+    if (!(error instanceof DatabaseAccessError)) throw error;
+    console.error(`Rebound did not start. ${error.message}`);
+    process.exit(1);
+  },
+);
 const target = describeDatabaseUrl(config.DATABASE_URL);
 // Imports a previous life of this process (or a process gone for a minute) left queued or running: failed, nothing imported.
 await settleInterruptedImports(database.db);

@@ -51,10 +51,48 @@ export function clientUrl(url: string): string {
   return `${plain ? 'ws' : 'wss'}://${base.slice('libsql://'.length)}${rest ? `?${rest}` : ''}`;
 }
 
+/**
+ * Whether the server lets this token in, and lets it write, asked once at start over HTTP: over a
+ * WebSocket a refused write only closes the socket (code 1006), over HTTP it is a plain 401 or 403.
+ * The write is the migrator's own `CREATE TABLE IF NOT EXISTS`, so the probe changes nothing it
+ * would not. Every Rebound process writes (claims, outcomes, a token's last use): a read-only token
+ * is refused here, with what to do, before anything starts.
+ */
+async function checkRemoteAccess(url: string, authToken: string | undefined): Promise<void> {
+  const http = clientUrl(url).replace(/^ws(s?):\/\//, 'http$1://');
+  const host = new URL(http).host;
+  const probe = createClient({ url: http, authToken });
+  try {
+    await probe.execute('SELECT 1');
+    await probe.execute(
+      'CREATE TABLE IF NOT EXISTS "__drizzle_migrations" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)',
+    );
+  } catch (error) {
+    const status = /HTTP status (\d{3})/.exec(error instanceof Error ? error.message : String(error))?.[1];
+    if (status === '401')
+      throw new DatabaseAccessError(
+        `The libSQL server at ${host} refused DATABASE_AUTH_TOKEN (${authToken ? 'expired, malformed or not signed with its key' : 'none was given'}). Set DATABASE_AUTH_TOKEN to a read-write token for this database.`,
+      );
+    if (status === '403')
+      throw new DatabaseAccessError(
+        `DATABASE_AUTH_TOKEN is read-only at ${host}. Rebound writes to its database from every process (claims, outcomes, a token's last use): give it a read-write token.`,
+      );
+    throw error;
+  } finally {
+    probe.close();
+  }
+}
+
+/** The database refused the configured credentials: a message for the operator, not a stack trace. */
+export class DatabaseAccessError extends Error {
+  override name = 'DatabaseAccessError';
+}
+
 /** Opens the database and applies any migration it has not seen yet. */
 export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHandle> {
   const target = describeDatabaseUrl(config.url);
   if (target.kind === 'file' && target.path) mkdirSync(dirname(target.path), { recursive: true });
+  if (target.kind === 'remote') await checkRemoteAccess(config.url, config.authToken);
   const client = createClient({
     url: clientUrl(config.url),
     authToken: config.authToken,
