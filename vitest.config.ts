@@ -24,8 +24,8 @@ const SQLD_JOURNEYS = [
   'test/engine/s9-manual-path.test.ts',
   'test/engine/resend-policy.test.ts',
 ];
-/** Only for a libSQL server: starts its own sqld with a key, to check tokens. */
-const SQLD_ONLY = 'test/sqld-auth.test.ts';
+/** Only for a libSQL server: tokens checked by a sqld with a key, and an API process on a replica. */
+const SQLD_ONLY = ['test/sqld-auth.test.ts', 'test/sqld-replica.test.ts'];
 
 // One runner for the workspace: each package is a project with its own tests.
 export default defineConfig({
@@ -37,7 +37,7 @@ export default defineConfig({
           name: 'server',
           root: './server',
           include: ['test/**/*.test.ts'],
-          exclude: [...HEAVY, SQLD_ONLY],
+          exclude: [...HEAVY, ...SQLD_ONLY],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },
@@ -48,7 +48,7 @@ export default defineConfig({
         test: {
           name: 'server-sqld',
           root: './server',
-          include: [...SQLD_JOURNEYS, SQLD_ONLY],
+          include: [...SQLD_JOURNEYS, ...SQLD_ONLY],
           env: { REBOUND_TEST_DATABASE: 'sqld' },
           testTimeout: 120_000,
           hookTimeout: 120_000,

@@ -20,6 +20,10 @@ export interface TestServer {
   baseUrl: string;
   database: DatabaseHandle;
   dir: string;
+  /** The database's URL, for other processes: the file, or the sqld primary (server-sqld project). */
+  databaseUrl: string;
+  /** The sqld read replica's URL, when one was asked for (`sqldReplica`) on a libSQL server. */
+  replicaUrl?: string;
   /** A workspace with an owner, a manager and an agent token. */
   workspace(name?: string, country?: string): Promise<TestWorkspace>;
   request(method: string, path: string, options?: RequestOptions): Promise<ApiResponse>;
@@ -55,13 +59,18 @@ export async function startTestServer(
     trustProxy?: boolean;
     /** Defaults to TEST_PROVIDER_URL_ALLOWLIST: the tests' simulators and listeners are on 127.0.0.1. */
     providerUrlAllowlist?: string[];
+    /** On a libSQL server (REBOUND_TEST_DATABASE=sqld): a read replica beside the primary too. */
+    sqldReplica?: boolean;
   } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'rebound-test-'));
   // REBOUND_TEST_DATABASE=sqld (the server-sqld project): the same tests on a real libSQL server.
-  const remote = process.env.REBOUND_TEST_DATABASE === 'sqld' ? await startSqld() : undefined;
-  const database = await openDatabase({ url: remote ? remote.primary.url : `file:${join(dir, 'test.db')}` });
-  const app = createApp({ db: database.db, providerUrlAllowlist: TEST_PROVIDER_URL_ALLOWLIST, ...options });
+  const { sqldReplica, ...appOptions } = options;
+  const remote =
+    process.env.REBOUND_TEST_DATABASE === 'sqld' ? await startSqld({ replica: sqldReplica ?? false }) : undefined;
+  const databaseUrl = remote ? remote.primary.url : `file:${join(dir, 'test.db')}`;
+  const database = await openDatabase({ url: databaseUrl });
+  const app = createApp({ db: database.db, providerUrlAllowlist: TEST_PROVIDER_URL_ALLOWLIST, ...appOptions });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;
@@ -78,6 +87,8 @@ export async function startTestServer(
     baseUrl,
     database,
     dir,
+    databaseUrl,
+    ...(remote?.replica && { replicaUrl: remote.replica.url }),
     async workspace(name = 'Acme', country = 'AR') {
       const { workspace, tokens } = await createWorkspace(database.db, { name, defaultCountry: country }, [
         'owner',

@@ -42,8 +42,8 @@ export interface Harness {
 }
 
 /** A server, a workspace and an engine pointed at it; simulators registered here stop after the file. */
-export async function harness(): Promise<Harness> {
-  const server = await startTestServer();
+export async function harness(options: Parameters<typeof startTestServer>[0] = {}): Promise<Harness> {
+  const server = await startTestServer(options);
   const ws = await server.workspace('Tienda', 'AR');
   const simulators: ProviderSimulator[] = [];
   const engines: BroadcastEngine[] = [];
@@ -182,7 +182,7 @@ export function engineProcess(h: Harness, workerId: string, env: Record<string, 
     {
       env: {
         ...process.env,
-        DATABASE_URL: `file:${h.server.dir}/test.db`,
+        DATABASE_URL: h.server.databaseUrl,
         PUBLIC_URL: h.server.baseUrl,
         WORKER_ID: workerId,
         POLL_MS: '20',
