@@ -6,7 +6,7 @@
  *   DATABASE_URL=libsql://... PUBLIC_URL=https://rebound.example tsx src/engine-main.ts
  */
 import { z } from 'zod';
-import { DatabaseAccessError, openDatabase } from './db/client';
+import { DatabaseAccessError } from './db/client';
 import { runEngine } from './engine/run';
 import { settleInterruptedImports } from './services/import-jobs';
 
@@ -22,7 +22,7 @@ const env = z
   })
   .parse(process.env);
 
-const { engine, close } = await runEngine({
+const { engine, db, close } = await runEngine({
   databaseUrl: env.DATABASE_URL,
   authToken: env.DATABASE_AUTH_TOKEN,
   publicUrl: env.PUBLIC_URL,
@@ -37,8 +37,8 @@ const { engine, close } = await runEngine({
   process.exit(1);
 });
 // Imports that a process which died left running settle here too, when no API process restarts.
-const settling = await openDatabase({ url: env.DATABASE_URL, authToken: env.DATABASE_AUTH_TOKEN });
-await settleInterruptedImports(settling.db).finally(() => settling.close());
+// On the engine's own connection: a second one would check the token and migrations again.
+await settleInterruptedImports(db);
 console.log(JSON.stringify({ event: 'started', workerId: engine.workerId }));
 
 let stopping = false;

@@ -11,7 +11,7 @@ import { createChannel } from '../src/services/channels';
 import { type ContactInput, upsertContacts } from '../src/services/contact-writer';
 import { createSegment } from '../src/services/segments';
 import { createWorkspace } from '../src/services/workspaces';
-import { startThreadedServer } from './helpers';
+import { seedFailedMessages, startThreadedServer } from './helpers';
 
 const CONTACTS = 200_000;
 const KEY_CAP = 3;
@@ -76,10 +76,7 @@ beforeAll(async () => {
       segmentId: segment.id,
       content: { text: 'Hola' },
     });
-    await database.db.run(sql`INSERT INTO messages (workspace_id, broadcast_id, channel_id, contact_id, identifier,
-        state, reason, provider_code, provider_message, attempts, next_attempt_at, failed_at, created_at, updated_at)
-      SELECT workspace_id, ${broadcast.id}, ${channel.id}, id, phone, 'failed', 'blocked', '131031',
-        'blocked by the recipient', 1, 0, 1000 + id, 0, 0 FROM contacts WHERE workspace_id = ${hammer.id}`);
+    await seedFailedMessages(database.db, { workspaceId: hammer.id, broadcastId: broadcast.id, channelId: channel.id });
     // The seed's write-ahead log into the file now, not at the first write (a token's last use) mid-measure.
     await database.client.execute('PRAGMA wal_checkpoint(TRUNCATE)');
   }));
@@ -123,6 +120,45 @@ async function timed(run: () => Promise<{ status: number }>) {
   return { status, ms: performance.now() - start };
 }
 
+interface HammerReport {
+  statuses: number[];
+  refusals: Refusal[];
+}
+
+/** `clients` outside clients on a thread of their own, each asking `url` again and again; `stop` hands their figures over. */
+function hammer(url: string, token: string, clients: number) {
+  const worker = new Worker(HAMMER, { eval: true, workerData: { url, token, clients } });
+  const report = new Promise<HammerReport>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  return {
+    async stop(): Promise<HammerReport> {
+      worker.postMessage('stop');
+      const figures = await report;
+      await worker.terminate();
+      return figures;
+    },
+  };
+}
+
+/** The other workspace's /health and failed-log page, `rounds` times one after another, each timed. */
+async function measureOther(rounds: number) {
+  const health: number[] = [];
+  const log: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const h = await timed(() =>
+      fetch(`${base}/health`).then(async (res) => ({ status: res.status, _: await res.text() })),
+    );
+    const l = await timed(() => call('GET', '/api/v1/failed-messages?limit=50', tokens.other.agent));
+    expect([h.status, l.status]).toEqual([200, 200]);
+    health.push(h.ms);
+    log.push(l.ms);
+    await sleep(25);
+  }
+  return { health, log };
+}
+
 describe('heavy operations', () => {
   it('finds a contact among 200,000 from the heavy thread', async () => {
     const res = await call('GET', '/api/v1/contacts?q=cliente%20123456', tokens.hammer.agent);
@@ -134,36 +170,12 @@ describe('heavy operations', () => {
     // 100 clients of one agent on a thread of their own (an outside client, not the server's loop), each
     // searching for a name nobody has (a scan of all 200,000) again and again, waiting as long as
     // Retry-After says (plus jitter) when refused.
-    const hammer = new Worker(HAMMER, {
-      eval: true,
-      workerData: {
-        url: `${base}/api/v1/contacts?q=nadie%20se%20llama%20as%C3%AD`,
-        token: tokens.hammer.agent,
-        clients: 100,
-      },
-    });
-    const report = new Promise<{ statuses: number[]; refusals: Refusal[] }>((resolve, reject) => {
-      hammer.once('message', resolve);
-      hammer.once('error', reject);
-    });
+    const searches = hammer(`${base}/api/v1/contacts?q=nadie%20se%20llama%20as%C3%AD`, tokens.hammer.agent, 100);
     // Each token's first use is recorded (a write); the other agent's comes before the measure.
     expect((await call('GET', '/api/v1/failed-messages?limit=50', tokens.other.agent)).status).toBe(200);
     await sleep(100);
-    const health: number[] = [];
-    const log: number[] = [];
-    for (let i = 0; i < 100; i++) {
-      const h = await timed(() =>
-        fetch(`${base}/health`).then(async (res) => ({ status: res.status, _: await res.text() })),
-      );
-      const l = await timed(() => call('GET', '/api/v1/failed-messages?limit=50', tokens.other.agent));
-      expect([h.status, l.status]).toEqual([200, 200]);
-      health.push(h.ms);
-      log.push(l.ms);
-      await sleep(25);
-    }
-    hammer.postMessage('stop');
-    const { statuses, refusals } = await report;
-    await hammer.terminate();
+    const { health, log } = await measureOther(100);
+    const { statuses, refusals } = await searches.stop();
 
     expect(p99(health)).toBeLessThan(200);
     expect(p99(log)).toBeLessThan(200);
@@ -185,41 +197,12 @@ describe('heavy operations', () => {
     // Half of them page through the log (on the read thread), half search it for text nobody has (a
     // scan of all 200,000, on the heavy thread): none of it on the API's thread, and the other
     // workspace's page takes its turn on the read thread instead of waiting behind 50.
-    const pager = new Worker(HAMMER, {
-      eval: true,
-      workerData: { url: `${base}/api/v1/failed-messages?limit=100`, token: tokens.hammer.agent, clients: 50 },
-    });
-    const searcher = new Worker(HAMMER, {
-      eval: true,
-      workerData: { url: `${base}/api/v1/failed-messages?q=nadie`, token: tokens.hammer.manager, clients: 50 },
-    });
-    const reports = [pager, searcher].map(
-      (worker) =>
-        new Promise<{ statuses: number[]; refusals: Refusal[] }>((resolve, reject) => {
-          worker.once('message', resolve);
-          worker.once('error', reject);
-        }),
-    );
+    const pager = hammer(`${base}/api/v1/failed-messages?limit=100`, tokens.hammer.agent, 50);
+    const searcher = hammer(`${base}/api/v1/failed-messages?q=nadie`, tokens.hammer.manager, 50);
     expect((await call('GET', '/api/v1/failed-messages?limit=50', tokens.other.agent)).status).toBe(200);
     await sleep(200);
-    const health: number[] = [];
-    const log: number[] = [];
-    for (let i = 0; i < 60; i++) {
-      const h = await timed(() =>
-        fetch(`${base}/health`).then(async (res) => ({ status: res.status, _: await res.text() })),
-      );
-      const l = await timed(() => call('GET', '/api/v1/failed-messages?limit=50', tokens.other.agent));
-      expect([h.status, l.status]).toEqual([200, 200]);
-      health.push(h.ms);
-      log.push(l.ms);
-      await sleep(25);
-    }
-    for (const worker of [pager, searcher]) worker.postMessage('stop');
-    const [pages, searches] = (await Promise.all(reports)) as [
-      { statuses: number[]; refusals: Refusal[] },
-      { statuses: number[]; refusals: Refusal[] },
-    ];
-    await Promise.all([pager.terminate(), searcher.terminate()]);
+    const { health, log } = await measureOther(60);
+    const [pages, searches] = await Promise.all([pager.stop(), searcher.stop()]);
 
     expect(p99(health)).toBeLessThan(200);
     expect(p99(log)).toBeLessThan(200);

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import type { Role } from '@rebound/shared';
+import { sql } from 'drizzle-orm';
 import { afterAll } from 'vitest';
 import { createApp } from '../src/app';
-import { type DatabaseHandle, openDatabase } from '../src/db/client';
+import { type Database, type DatabaseHandle, openDatabase } from '../src/db/client';
 import { type HeavyOptions, HeavyWork } from '../src/lib/heavy';
 import { createWorkspace } from '../src/services/workspaces';
 import { startSqld } from './sqld';
@@ -146,4 +147,15 @@ export async function startThreadedServer(
     rmSync(dir, { recursive: true, force: true });
   });
   return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, database, heavy };
+}
+
+/** One failed message (blocked by the recipient) per contact of the workspace, for the log to read; in one statement. */
+export async function seedFailedMessages(
+  db: Database,
+  at: { workspaceId: number; broadcastId: number; channelId: number },
+): Promise<void> {
+  await db.run(sql`INSERT INTO messages (workspace_id, broadcast_id, channel_id, contact_id, identifier, state, reason,
+      provider_code, provider_message, attempts, next_attempt_at, failed_at, created_at, updated_at)
+    SELECT workspace_id, ${at.broadcastId}, ${at.channelId}, id, phone, 'failed', 'blocked', '131031',
+      'blocked by the recipient', 1, 0, 1000 + id, 0, 0 FROM contacts WHERE workspace_id = ${at.workspaceId}`);
 }

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { harness, until } from './engine/harness';
+import { seedFailedMessages } from './helpers';
 
 const SERVE = fileURLToPath(new URL('../../scripts/serve.mjs', import.meta.url));
 const h = await harness({ sqldReplica: true });
@@ -30,10 +31,11 @@ describe('an API process on the sqld replica', () => {
       segmentId: segment.id,
       content: { text: 'Hola' },
     });
-    await h.server.database.db.run(sql`INSERT INTO messages (workspace_id, broadcast_id, channel_id, contact_id,
-        identifier, state, reason, provider_code, provider_message, attempts, next_attempt_at, failed_at, created_at, updated_at)
-      SELECT workspace_id, ${broadcast.id}, ${channel.id}, id, phone, 'failed', 'blocked', '131031', 'blocked', 1, 0,
-        1000 + id, 0, 0 FROM contacts WHERE workspace_id = ${h.ws.id}`);
+    await seedFailedMessages(h.server.database.db, {
+      workspaceId: h.ws.id,
+      broadcastId: broadcast.id,
+      channelId: channel.id,
+    });
 
     const port = String(20_000 + Math.floor(Math.random() * 20_000));
     const started = spawn(process.execPath, [SERVE, 'server'], {

@@ -1,5 +1,5 @@
 /** An engine on its own database connection, sending until closed: engine-main.ts (a process) and thread.ts (a thread). */
-import { openDatabase } from '../db/client';
+import { type Database, openDatabase } from '../db/client';
 import { BroadcastEngine, type EngineOptions } from './engine';
 
 export interface RunEngineOptions extends Partial<Omit<EngineOptions, 'db'>> {
@@ -9,6 +9,8 @@ export interface RunEngineOptions extends Partial<Omit<EngineOptions, 'db'>> {
 
 export interface RunningEngine {
   engine: BroadcastEngine;
+  /** The engine's own connection, for the little a process does beside sending (settling imports). */
+  db: Database;
   /** Finishes the requests in flight, writes their outcomes, closes the connection. */
   close(): Promise<void>;
 }
@@ -19,6 +21,7 @@ export async function runEngine({ databaseUrl, authToken, ...options }: RunEngin
   engine.start();
   return {
     engine,
+    db: database.db,
     async close() {
       await engine.stop();
       database.close();
