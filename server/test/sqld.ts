@@ -3,11 +3,13 @@
  * free loopback ports, and a read replica when asked, each in a temporary folder removed on stop.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureSqld } from '../../scripts/sqld.mjs';
+
+const SETPRIV = '/usr/bin/setpriv';
 
 export interface SqldNode {
   /** ws:// URL of this node (Hrana over WebSocket: about 1 ms a statement on loopback, HTTP about 4.6). */
@@ -68,7 +70,12 @@ function node(binary: string, args: string[], httpPort: number, env: NodeJS.Proc
     httpUrl,
     async start() {
       output = '';
-      const started = spawn(binary, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      // Under setpriv (util-linux) it is killed when the thread that started it ends: a harness made
+      // in a beforeAll registers its afterAll too late for vitest to run it, and a run may be cut short.
+      const [command, argv] = existsSync(SETPRIV)
+        ? [SETPRIV, ['--pdeathsig', 'KILL', '--', binary, ...args]]
+        : [binary, args];
+      const started = spawn(command, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
       child = started;
       const keep = (chunk: Buffer) => {
         output = (output + chunk.toString()).slice(-4000);
