@@ -110,6 +110,34 @@ export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHand
   return { db, client, close: () => client.close() };
 }
 
+/**
+ * The driver error behind a storage fault: the database could not take the statement right now
+ * (locked, full disk, I/O error, a libSQL server restarting or out of reach), as opposed to a
+ * statement that is wrong. Nothing of a faulted statement or transaction was applied, so it can be
+ * run again. drizzle wraps the driver's error as `cause`; undefined for any other error.
+ */
+export function storageFault(error: unknown): Error | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code !== 'string') continue;
+    if (/^SQLITE_(BUSY|LOCKED|FULL|IOERR)/.test(code)) return e;
+    // A libSQL server: a write transaction it rolled back after 5 s (another writer waited for it);
+    // the connection lost or refused (the server restarting); a replica whose primary was locked.
+    if (code === 'TRANSACTION_TIMEOUT' || code === 'HRANA_WEBSOCKET_ERROR') return e;
+    if (code === 'PROXY_ERROR' && /database is locked|connect|transport/i.test(e.message)) return e;
+  }
+  return undefined;
+}
+
+/** "Locked right now" from a libSQL server: worth sending again in a few milliseconds. */
+function remoteBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string') return false;
+  if (code.startsWith('SQLITE_BUSY')) return true;
+  // A write sent to a replica is run by the primary; its lock comes back wrapped.
+  return code === 'PROXY_ERROR' && /database is locked/.test((error as Error).message);
+}
+
 /** Retries of a statement a libSQL server refused with SQLITE_BUSY: 10 ms doubling, about 2.5 s in all. */
 const REMOTE_BUSY_RETRIES = 8;
 
@@ -163,9 +191,7 @@ export function serializeWrites(client: Client): Client {
       try {
         return await run();
       } catch (error) {
-        const code = (error as { code?: unknown } | undefined)?.code;
-        const busy = typeof code === 'string' && code.startsWith('SQLITE_BUSY');
-        if (client.protocol === 'file' || !busy || attempt >= REMOTE_BUSY_RETRIES) throw error;
+        if (client.protocol === 'file' || !remoteBusy(error) || attempt >= REMOTE_BUSY_RETRIES) throw error;
         await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
       }
     }

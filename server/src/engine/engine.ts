@@ -28,7 +28,7 @@ import { and, eq, gt, sql } from 'drizzle-orm';
 import { createAdapter, WEBHOOK_PATHS } from '../channels';
 import { NEVER_ABORTED } from '../channels/http';
 import type { ChannelAdapter, ChannelConfig, OutboundMessage, SendOutcome } from '../channels/types';
-import type { Database } from '../db/client';
+import { type Database, storageFault } from '../db/client';
 import { first } from '../db/first';
 import { type BroadcastStatus, broadcastCounts, broadcasts, channels, segments, workspaces } from '../db/schema';
 import { logError } from '../lib/log';
@@ -138,26 +138,17 @@ class Semaphore {
  */
 const LATE_SEND_MS = 10;
 const lateTolerance = (interval: number) => Math.max(LATE_SEND_MS, 4 * interval);
+/** The most a reservation reserves ahead of now: a database that slow is paused soon anyway. */
+const MAX_SLOT_LEAD_MS = 1000;
 
 /** When a send may go, from the slot reservations it made (channel, and broadcast when slower). */
 function firstSlot(reservations: readonly { start: number }[][], now: number): number {
   return Math.max(now, ...reservations.map((rows) => rows[0]?.start ?? now));
 }
 
-/** SQLite's answers that mean "no writes right now", as opposed to a statement that is wrong. */
-const STORAGE_FAULT = /^SQLITE_(BUSY|LOCKED|FULL|IOERR)/;
 /** Retry delays while paused: short at first (a lock held briefly), then a cheap probe every few seconds. */
 const RETRY_MIN_MS = 25;
 const RETRY_MAX_MS = 2000;
-
-/** The driver error behind a storage fault (drizzle wraps it as `cause`), or undefined for any other error. */
-export function storageFault(error: unknown): Error | undefined {
-  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && STORAGE_FAULT.test(code)) return e;
-  }
-  return undefined;
-}
 
 /** Set while the database refuses writes: claims and sends wait for `resumed`. */
 interface Pause {
@@ -192,6 +183,10 @@ export class BroadcastEngine {
   sentCount = 0;
   /** Numbers this process's claims, so that each claim's lease is its own. */
   private claims = 0;
+  /** Set while ticks fail on a storage fault, so that it is logged once. */
+  private unreachableSince: number | undefined;
+  /** How long a slot reservation takes to come back, smoothed (see `reserving`). */
+  private reservationMs = 0;
 
   constructor(options: EngineOptions) {
     this.db = options.db;
@@ -274,7 +269,21 @@ export class BroadcastEngine {
     this.stopping = false;
     const loop = async () => {
       if (this.stopping) return;
-      this.ticking = this.tick({ waitForLanes: false }).catch((error) => this.log('tick failed', error));
+      this.ticking = this.tick({ waitForLanes: false }).then(
+        () => {
+          if (this.unreachableSince !== undefined)
+            this.log(`the database answers again after ${Date.now() - this.unreachableSince} ms`);
+          this.unreachableSince = undefined;
+        },
+        (error) => {
+          // A database away (a libSQL server restarting) fails every tick, 50 times a second: said once.
+          if (!storageFault(error)) this.log('tick failed', error);
+          else if (this.unreachableSince === undefined) {
+            this.unreachableSince = Date.now();
+            this.log('tick failed: the database does not answer; trying again every tick', error);
+          }
+        },
+      );
       await this.ticking;
       if (!this.stopping) this.timer = setTimeout(loop, timerDelay(this.pollIntervalMs));
     };
@@ -572,7 +581,12 @@ export class BroadcastEngine {
     // A channel without a real rate limit sends a batch the moment it is claimed: the claim itself
     // marks it dispatched and takes its rate slots, one write instead of three.
     const immediate = this.isUnpaced(broadcast, channel);
-    const size = immediate ? this.groupSize(rate) : Math.max(1, Math.min(this.maxBatch, Math.ceil(rate * 5)));
+    // A paced batch is sent before its lease runs out, the next one claimed ahead included: at most
+    // an eighth of the lease at the full rate (a process sharing the rate with others takes longer).
+    // Bigger, and with short leases another process takes back what this one is about to send.
+    const size = immediate
+      ? this.groupSize(rate)
+      : Math.max(1, Math.min(this.maxBatch, Math.ceil(rate * 5), Math.floor((rate * this.leaseMs) / 8000)));
     return this.db.transaction(async (tx) => {
       // The batch comes back as one JSON value, not as a driver row per recipient (the driver builds
       // each row property by property); the write transaction keeps the picked rows from being claimed
@@ -767,8 +781,26 @@ export class BroadcastEngine {
 
   /** `count` send slots taken now: the first one's time. */
   private async freshSlotsOnce(broadcast: BroadcastRow, channel: ChannelRow, count: number): Promise<number> {
-    const now = this.clock();
-    return firstSlot(await this.db.batch(this.slotReservations(broadcast, channel, count, now)), now);
+    return this.reserving(async (from) =>
+      firstSlot(await this.db.batch(this.slotReservations(broadcast, channel, count, from)), from),
+    );
+  }
+
+  /**
+   * Runs a slot reservation for slots that begin no sooner than its answer is expected: `from` is now
+   * plus twice the recent reservation time. Slots reserved from "now" are already late when the
+   * answer takes longer than a send may be late (10 ms): on a libSQL server with three engines a
+   * reservation took 135 ms on average, so each send took a fresh slot, which was late again, and
+   * the channel's schedule filled with slots nobody used (three reserved for every one sent). On a
+   * local file the lead is a millisecond or two.
+   */
+  private async reserving<T>(reserve: (from: number) => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const result = await reserve(this.clock() + Math.min(MAX_SLOT_LEAD_MS, Math.ceil(2 * this.reservationMs)));
+    const took = performance.now() - started;
+    // Quick to rise (a slow answer makes the next ones late), slow to fall.
+    this.reservationMs = took > this.reservationMs ? took : 0.9 * this.reservationMs + 0.1 * took;
+    return result;
   }
 
   /** Reserving `count` send slots on the channel and, when it is slower, on the broadcast too. */
@@ -846,16 +878,14 @@ export class BroadcastEngine {
     channel: ChannelRow,
     group: Claimed[],
   ): Promise<{ slot: number; mine: Set<number> }> {
-    const now = this.clock();
-    const [mark, ...slots] = await this.db.batch([
-      this.db.all<{ id: number }>(sql`UPDATE messages SET dispatched_at = ${now}
-        WHERE id IN ${group.map((g) => g.id)} AND state = 'sending' AND lease_owner = ${group[0]?.lease ?? ''} RETURNING id`),
-      ...this.slotReservations(broadcast, channel, group.length, now),
-    ]);
-    return {
-      slot: firstSlot(slots, now),
-      mine: new Set(mark.map((r) => r.id)),
-    };
+    return this.reserving(async (from) => {
+      const [mark, ...slots] = await this.db.batch([
+        this.db.all<{ id: number }>(sql`UPDATE messages SET dispatched_at = ${this.clock()}
+          WHERE id IN ${group.map((g) => g.id)} AND state = 'sending' AND lease_owner = ${group[0]?.lease ?? ''} RETURNING id`),
+        ...this.slotReservations(broadcast, channel, group.length, from),
+      ]);
+      return { slot: firstSlot(slots, from), mine: new Set(mark.map((r) => r.id)) };
+    });
   }
 
   /**
