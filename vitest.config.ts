@@ -23,9 +23,10 @@ const SQLD_JOURNEYS = [
   'test/engine/provider-scenarios.test.ts',
   'test/engine/s9-manual-path.test.ts',
   'test/engine/resend-policy.test.ts',
+  'test/engine/scale-out.test.ts',
 ];
 /** Only for a libSQL server: tokens checked by a sqld with a key, and an API process on a replica. */
-const SQLD_ONLY = ['test/sqld-auth.test.ts', 'test/sqld-replica.test.ts'];
+const SQLD_ONLY = ['test/sqld-auth.test.ts', 'test/sqld-replica.test.ts', 'test/engine/sqld-faults.test.ts'];
 
 // One runner for the workspace: each package is a project with its own tests.
 export default defineConfig({

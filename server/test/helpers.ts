@@ -10,7 +10,7 @@ import { createApp } from '../src/app';
 import { type Database, type DatabaseHandle, openDatabase } from '../src/db/client';
 import { type HeavyOptions, HeavyWork } from '../src/lib/heavy';
 import { createWorkspace } from '../src/services/workspaces';
-import { startSqld } from './sqld';
+import { type SqldCluster, startSqld } from './sqld';
 
 export interface TestWorkspace {
   id: number;
@@ -25,6 +25,8 @@ export interface TestServer {
   databaseUrl: string;
   /** The sqld read replica's URL, when one was asked for (`sqldReplica`) on a libSQL server. */
   replicaUrl?: string;
+  /** The libSQL server's nodes (server-sqld project), for tests that stop or kill one. */
+  sqld?: SqldCluster;
   /** A workspace with an owner, a manager and an agent token. */
   workspace(name?: string, country?: string): Promise<TestWorkspace>;
   request(method: string, path: string, options?: RequestOptions): Promise<ApiResponse>;
@@ -90,6 +92,7 @@ export async function startTestServer(
     dir,
     databaseUrl,
     ...(remote?.replica && { replicaUrl: remote.replica.url }),
+    ...(remote && { sqld: remote }),
     async workspace(name = 'Acme', country = 'AR') {
       const { workspace, tokens } = await createWorkspace(database.db, { name, defaultCountry: country }, [
         'owner',

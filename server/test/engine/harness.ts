@@ -161,6 +161,8 @@ export interface EngineProcess {
   output: Promise<string>;
   /** It printed its "started" line. */
   started(): boolean;
+  /** What it logged so far (stderr): pauses, resumes, faults. */
+  log(): string;
   /** SIGTERM, then the recipients it reported sent when it stopped. */
   stop(): Promise<number>;
 }
@@ -192,19 +194,26 @@ export function engineProcess(h: Harness, workerId: string, env: Record<string, 
       },
       // tsx is the server package's dependency: resolve it from there.
       cwd: fileURLToPath(new URL('../..', import.meta.url)),
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
   h.processes.push(child);
   let text = '';
+  let log = '';
   child.stdout?.on('data', (chunk) => {
     text += chunk;
+  });
+  // Its log (pauses, faults) is kept for the test to read and passed on, as before.
+  child.stderr?.on('data', (chunk) => {
+    log += chunk;
+    process.stderr.write(chunk);
   });
   const output = new Promise<string>((resolve) => child.on('exit', () => resolve(text)));
   return {
     child,
     output,
     started: () => text.includes('"started"'),
+    log: () => log,
     async stop() {
       child.kill('SIGTERM');
       const stopped = (await output).split('\n').find((line) => line.includes('"stopped"'));

@@ -15,9 +15,9 @@ import { type ProviderSimulator, startWhatsAppSimulator } from '@rebound/simulat
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/libsql';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, type DatabaseHandle, openDatabase, serializeWrites } from '../../src/db/client';
+import { type Database, type DatabaseHandle, openDatabase, serializeWrites, storageFault } from '../../src/db/client';
 import * as schema from '../../src/db/schema';
-import { type BroadcastEngine, storageFault } from '../../src/engine/engine';
+import type { BroadcastEngine } from '../../src/engine/engine';
 import { type Harness, harness, WA } from './harness';
 
 const SERVER_DIR = fileURLToPath(new URL('../..', import.meta.url));
