@@ -18,7 +18,7 @@ import type { BenchResult } from './lib/report';
 type Db = Awaited<ReturnType<typeof tempDatabase>>;
 
 /** A workspace with `count` contacts tagged "bench" and a segment of them. */
-export async function seedAudience(database: Db, count: number) {
+export async function seedAudience(database: Pick<Db, 'db' | 'client'>, count: number) {
   const { db, client } = database;
   const { workspace } = await createWorkspace(db, { name: 'Bench' });
   await client.execute({

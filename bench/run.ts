@@ -12,6 +12,7 @@ import { benchLog, benchResend } from './failures';
 import { benchConcurrentImports, benchFairness } from './fairness';
 import { type BenchResult, printTable, writeResults } from './lib/report';
 import { benchLoad } from './load';
+import { benchScale } from './scale';
 import { benchSearch } from './search';
 import { benchSegments } from './segments';
 
@@ -31,6 +32,7 @@ const benchmarks: Record<string, () => Promise<BenchResult[]>> = {
   load: benchLoad,
   fairness: benchFairness,
   'import-rss': benchConcurrentImports,
+  scale: benchScale,
 };
 
 const wanted = process.argv.slice(2).filter((arg) => arg !== '--');
