@@ -1,6 +1,6 @@
 /**
  * The README's commands for running past one machine work with only Node and npm: `npm run server`
- * (ENGINE=off behind a load balancer) and `npm run engine`, with no pnpm on PATH.
+ * (ENGINE=off behind a load balancer), `npm run engine` and `npm run cluster`, with no pnpm on PATH.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, symlinkSync } from 'node:fs';
@@ -19,7 +19,8 @@ afterAll(() => {
 });
 
 function run(script: string, extra: Record<string, string>) {
-  const child = spawn(process.execPath, [join(root, 'scripts', 'serve.mjs'), script], {
+  const [file, args] = script === 'cluster' ? ['cluster.mjs', []] : ['serve.mjs', [script]];
+  const child = spawn(process.execPath, [join(root, 'scripts', file), ...args], {
     cwd: root,
     env: { ...env, ...extra },
   });
@@ -71,4 +72,38 @@ describe('README: running past one machine, with only Node and npm', () => {
     await done;
     expect(engine.output()).toContain('"event":"stopped"');
   });
+
+  it('npm run cluster: a sqld primary and replica, the API and two engines that send the demo, all stopped by Ctrl+C', async () => {
+    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    const cluster = run('cluster', { PORT: port });
+    await until(
+      () => cluster.output().includes('Rebound past one machine') && cluster.output().includes('[api] Ctrl+C stops it'),
+      90_000,
+    );
+    const out = cluster.output();
+    const where = (name: string) => new RegExp(`${name}\\s+(ws://127\\.0\\.0\\.1:\\d+)`).exec(out)?.[1];
+    const [primary, replica] = [where('sqld primary'), where('sqld replica')];
+    expect(primary).toBeDefined();
+    expect(replica).toBeDefined();
+    expect(replica).not.toBe(primary);
+    expect(out).toMatch(/\[engine-1\] \{"event":"started"/);
+    expect(out).toMatch(/\[engine-2\] \{"event":"started"/);
+    expect(out).toMatch(/\[api\]\s+Engine\s+off/);
+    // The demo's broadcasts go out through the two engines (the API sends nothing itself).
+    const manager = /manager token\s+(rb_\S+)/.exec(out)?.[1];
+    const api = `http://127.0.0.1:${port}/api/v1`;
+    await until(async () => {
+      const res = await fetch(`${api}/broadcasts?limit=100`, { headers: { Authorization: `Bearer ${manager}` } });
+      const body = (await res.json()) as { data: { status: string }[] };
+      return body.data.some((b) => b.status === 'completed');
+    }, 90_000);
+    const done = exited(cluster.child);
+    cluster.child.kill('SIGINT');
+    expect(await done).toBe(0);
+    const sent = [...cluster.output().matchAll(/"event":"stopped","workerId":"engine-\d","sent":(\d+)/g)];
+    expect(sent).toHaveLength(2);
+    expect(sent.reduce((a, m) => a + Number(m[1]), 0)).toBeGreaterThan(0);
+    // Nothing left listening: the primary is gone with the cluster.
+    await expect(fetch(`${primary?.replace('ws://', 'http://')}/health`)).rejects.toThrow();
+  }, 150_000);
 });
