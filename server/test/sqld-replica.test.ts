@@ -1,13 +1,15 @@
 /**
  * Past one machine: an API process (`npm run server`, ENGINE=off) on a sqld read replica serves the
  * failed-message log and its summary written on the primary, and its own writes (a token's first use)
- * reach the primary through the replica.
+ * reach the primary through the replica; and it keeps serving the log and the extension's reads while
+ * engine processes on the primary send.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { startWhatsAppSimulator } from '@rebound/simulators';
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { harness, until } from './engine/harness';
+import { engineProcess, harness, until, WA } from './engine/harness';
 import { seedFailedMessages } from './helpers';
 
 const SERVE = fileURLToPath(new URL('../../scripts/serve.mjs', import.meta.url));
@@ -16,6 +18,41 @@ let api: ChildProcess | undefined;
 afterAll(() => {
   api?.kill('SIGKILL');
 });
+
+/** The API process on the replica, started once for the file; `read` GETs as the agent. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
+let reader: ((path: string) => Promise<{ status: number; ms: number; body: any }>) | undefined;
+async function apiOnReplica() {
+  if (reader) return reader;
+  const replicaUrl = h.server.replicaUrl;
+  if (!replicaUrl) throw new Error('this test runs in the server-sqld project (REBOUND_TEST_DATABASE=sqld)');
+  const port = String(20_000 + Math.floor(Math.random() * 20_000));
+  const started = spawn(process.execPath, [SERVE, 'server'], {
+    env: { ...process.env, DATABASE_URL: replicaUrl, ENGINE: 'off', DEMO: 'off', PORT: port },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  api = started;
+  let output = '';
+  for (const stream of [started.stdout, started.stderr]) stream?.on('data', (chunk) => (output += String(chunk)));
+  const base = `http://127.0.0.1:${port}`;
+  await until(async () => {
+    if (started.exitCode !== null) throw new Error(`the API process exited: ${output}`);
+    return fetch(`${base}/health`).then(
+      (res) => res.ok,
+      () => false,
+    );
+  }, 60_000);
+  reader = async (path: string) => {
+    const at = performance.now();
+    const res = await fetch(`${base}${path}`, {
+      headers: { Authorization: `Bearer ${h.ws.tokens.agent}`, 'Accept-Language': 'es' },
+    });
+    const body = await res.json();
+    return { status: res.status, ms: performance.now() - at, body };
+  };
+
+  return reader;
+}
 
 describe('an API process on the sqld replica', () => {
   it('serves the failed log and the summary written on the primary, and writes through to it', async () => {
@@ -37,29 +74,7 @@ describe('an API process on the sqld replica', () => {
       channelId: channel.id,
     });
 
-    const port = String(20_000 + Math.floor(Math.random() * 20_000));
-    const started = spawn(process.execPath, [SERVE, 'server'], {
-      env: { ...process.env, DATABASE_URL: replicaUrl, ENGINE: 'off', DEMO: 'off', PORT: port },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    api = started;
-    let output = '';
-    for (const stream of [started.stdout, started.stderr]) stream?.on('data', (chunk) => (output += String(chunk)));
-    const base = `http://127.0.0.1:${port}`;
-    await until(async () => {
-      if (started.exitCode !== null) throw new Error(`the API process exited: ${output}`);
-      return fetch(`${base}/health`).then(
-        (res) => res.ok,
-        () => false,
-      );
-    }, 60_000);
-    const read = async (path: string) => {
-      const res = await fetch(`${base}${path}`, {
-        headers: { Authorization: `Bearer ${h.ws.tokens.agent}`, 'Accept-Language': 'es' },
-      });
-      // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
-      return { status: res.status, body: (await res.json()) as any };
-    };
+    const read = await apiOnReplica();
 
     // The replica follows the primary: the whole log is there once it caught up.
     await until(async () => (await read('/api/v1/failed-messages/summary')).body.total === 120, 20_000);
@@ -84,4 +99,71 @@ describe('an API process on the sqld replica', () => {
       return row?.at != null;
     }, 10_000);
   });
+
+  it('keeps serving the log and the extension reads while two engines on the primary send', async () => {
+    const read = await apiOnReplica();
+    const sim = await startWhatsAppSimulator({
+      accessToken: WA.accessToken,
+      phoneNumberId: WA.phoneNumberId,
+      appSecret: WA.appSecret,
+    });
+    h.simulators.push(sim);
+    const RECIPIENTS = 4000;
+    const channel = await h.channel({
+      type: 'whatsapp',
+      name: 'WA replica',
+      credentials: WA,
+      baseUrl: sim.baseUrl,
+      limits: { dailyQuota: null, messagesPerSecond: 400, pairRatePerRecipientSeconds: null },
+    });
+    await h.seedContacts(RECIPIENTS, 'promo', { start: 1000 });
+    // One in ten does not use WhatsApp: failures written on the primary while the replica is read.
+    for (let i = 0; i < RECIPIENTS; i += 10)
+      sim.script(String(5491150000000 + 1000 + i), { kind: 'fail', code: '131026' });
+    const segment = await h.segment('promo', 'promo');
+    const broadcast = await h.broadcast({
+      name: 'Promo',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: { text: 'Hola', template: { name: 'promo', language: 'es', parameters: [] } },
+    });
+    const engines = ['a', 'b'].map((id) => engineProcess(h, id));
+    await until(() => engines.every((e) => e.started()));
+    await h.schedule(broadcast.id);
+
+    // What the extension and an agent read, over and over, until the broadcast is done.
+    const paths = [
+      '/api/v1/failed-messages/summary',
+      `/api/v1/failed-messages?broadcastId=${broadcast.id}&limit=50`,
+      '/api/v1/broadcasts/attention',
+      `/api/v1/broadcasts/${broadcast.id}`,
+    ];
+    const latencies: number[] = [];
+    const failedSeen = new Set<number>();
+    let done = false;
+    while (!done) {
+      for (const path of paths) {
+        const res = await read(path);
+        expect(res.status, `${path}: ${JSON.stringify(res.body)}`).toBe(200);
+        latencies.push(res.ms);
+        if (path.endsWith(`/broadcasts/${broadcast.id}`)) {
+          failedSeen.add(res.body.counts?.failed ?? 0);
+          done = !['scheduled', 'sending'].includes(res.body.status);
+        }
+      }
+    }
+    await Promise.all(engines.map((e) => e.stop()));
+    // It followed the send as it went, not only at the end: several failure counts along the way.
+    expect(failedSeen.size).toBeGreaterThan(2);
+    const detail = await read(`/api/v1/broadcasts/${broadcast.id}`);
+    expect(detail.body.status).toBe('partially_failed');
+    expect(detail.body.counts).toEqual({ sent: RECIPIENTS * 0.9, failed: RECIPIENTS / 10 });
+    const page = await read(`/api/v1/failed-messages?broadcastId=${broadcast.id}&limit=50`);
+    expect(page.body.data).toHaveLength(50);
+    expect(page.body.data[0].reason.code).toBe('not_on_channel');
+    latencies.sort((a, b) => a - b);
+    const p95 = latencies[Math.floor(latencies.length * 0.95)] ?? 0;
+    console.log(`replica API during the send: ${latencies.length} reads, p95 ${p95.toFixed(0)} ms`);
+    expect(p95).toBeLessThan(500);
+  }, 120_000);
 });
