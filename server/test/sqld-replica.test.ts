@@ -15,8 +15,13 @@ import { seedFailedMessages } from './helpers';
 const SERVE = fileURLToPath(new URL('../../scripts/serve.mjs', import.meta.url));
 const h = await harness({ sqldReplica: true });
 let api: ChildProcess | undefined;
-afterAll(() => {
-  api?.kill('SIGKILL');
+// SIGTERM, which serve.mjs passes on: a SIGKILL would end serve.mjs alone and leave the server it
+// started running.
+afterAll(async () => {
+  if (!api || api.exitCode !== null) return;
+  const exited = new Promise((resolve) => api?.once('exit', resolve));
+  api.kill('SIGTERM');
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
 });
 
 /** The API process on the replica, started once for the file; `read` GETs as the agent. */
