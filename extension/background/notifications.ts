@@ -71,7 +71,7 @@ export async function notifyResendScheduled(
     message: translate(language, 'notifyResendDone', {
       name,
       when: scheduledAt ? formatWhen(language, scheduledAt) : translate(language, 'whenNow').toLowerCase(),
-      count: formatNumber(language, tagged),
+      count: tagged,
     }),
     priority: 1,
   });

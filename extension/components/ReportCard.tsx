@@ -248,11 +248,7 @@ function ResendOutcome({
   const n = (value: number) => formatNumber(language, value);
   const lines: string[] = [];
   if (result) {
-    lines.push(
-      result.tagged === 1
-        ? translate(language, 'taggedOne', { tag: result.tag })
-        : translate(language, 'tagged', { count: n(result.tagged), tag: result.tag }),
-    );
+    lines.push(translate(language, 'tagged', { count: result.tagged, tag: result.tag }));
     // The server's plan: what goes now and what waits, and until when ("1 ahora, 500 mañana 10:21").
     if (result.summary) lines.push(translate(language, 'resendPlan', { summary: result.summary }));
     for (const warning of result.warnings) lines.push(warning.message);
@@ -274,8 +270,8 @@ function ResendOutcome({
   if (resend && isFinished(resend.status))
     lines.push(
       translate(language, 'resendDone', {
-        sent: n((resend.counts.sent ?? 0) + (resend.counts.delivered ?? 0)),
-        failed: n(resend.counts.failed ?? 0),
+        sent: (resend.counts.sent ?? 0) + (resend.counts.delivered ?? 0),
+        failed: resend.counts.failed ?? 0,
       }),
     );
   return (

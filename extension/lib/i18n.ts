@@ -7,13 +7,13 @@ import { format, type Language, pickLanguage } from '@rebound/shared/i18n';
 const messages = {
   es: {
     appName: 'Rebound',
-    failedBadge: '{count} fallidos',
-    uncertainBadge: '{count} sin confirmar',
+    failedBadge: '{count, plural, one {# fallido} other {# fallidos}}',
+    uncertainBadge: '{count, number} sin confirmar',
     panelTitle: 'Por qué falló',
     collapse: 'Ocultar',
-    expand: 'Rebound: {count} fallidos',
+    expand: 'Rebound: {count, plural, one {# fallido} other {# fallidos}}',
     expandQuiet: 'Rebound',
-    latest: 'Última difusión con fallos',
+    latest: 'Última transmisión con fallos',
     notDelivered: '{failed} de {total} no se enviaron',
     allSent: 'Todos los mensajes salieron',
     reasonsHeading: 'Motivos',
@@ -37,11 +37,11 @@ const messages = {
     resendPlan: 'Plan: {summary}.',
     forceAction: 'Reenviar a esa hora de todos modos',
     working: 'Etiquetando y programando…',
-    tagged: '{count} contactos etiquetados con «{tag}».',
-    taggedOne: '1 contacto etiquetado con «{tag}».',
+    tagged: '{count, plural, one {# contacto etiquetado} other {# contactos etiquetados}} con «{tag}».',
     resendScheduled: 'Reenvío programado {when}.',
     resendSending: 'Reenviando: {done} de {total}',
-    resendDone: 'Reenvío terminado: {sent} enviados, {failed} fallidos.',
+    resendDone:
+      'Reenvío terminado: {sent, plural, one {# enviado} other {# enviados}}, {failed, plural, one {# fallido} other {# fallidos}}.',
     alreadyResent: 'Ya se reenvió: «{name}» ({status}).',
     nothingToResend: 'No hay mensajes que un reenvío pueda arreglar.',
     contactHeading: 'Mensajes fallidos de este contacto',
@@ -50,19 +50,20 @@ const messages = {
     openOptions: 'Abrir opciones',
     loading: 'Cargando…',
     retry: 'Reintentar',
-    recent: 'Difusiones recientes',
-    noBroadcasts: 'Aún no hay difusiones.',
+    recent: 'Transmisiones recientes',
+    noBroadcasts: 'Aún no hay transmisiones.',
     target: 'Objetivo',
     completed: 'Enviada a',
     failed: 'Fallidos',
     back: 'Volver',
     chartLabel: 'Fallos por motivo',
     seeReasons: 'Ver motivos',
-    needsAttention: '{count} difusiones necesitan atención',
-    notifyTitleFailed: '{name}: la difusión falló',
+    needsAttention: '{count, plural, one {# transmisión necesita atención} other {# transmisiones necesitan atención}}',
+    notifyTitleFailed: '{name}: la transmisión falló',
     notifyPartial: '{failed} de {total} no se enviaron — {reason}',
     notifyFailed: 'No se envió — {reason}',
-    notifyResendDone: '{name}: reenvío programado {when}. {count} contactos etiquetados.',
+    notifyResendDone:
+      '{name}: reenvío programado {when}. {count, plural, one {# contacto etiquetado} other {# contactos etiquetados}}.',
     resendFinishedTitle: '{name}: reenvío terminado',
     // Options page
     optionsTitle: 'Opciones de Rebound',
@@ -81,8 +82,8 @@ const messages = {
     language: 'Idioma',
     languageAuto: 'Automático',
     notifications: 'Avisarme cuando',
-    notifyFailedOption: 'una difusión falla',
-    notifyPartialOption: 'una difusión falla en parte',
+    notifyFailedOption: 'una transmisión falla',
+    notifyPartialOption: 'una transmisión falla en parte',
     notifyResendOption: 'un reenvío termina',
     saved: 'Guardado.',
     roleAgent: 'agente',
@@ -102,11 +103,11 @@ const messages = {
   },
   en: {
     appName: 'Rebound',
-    failedBadge: '{count} failed',
-    uncertainBadge: '{count} unconfirmed',
+    failedBadge: '{count, number} failed',
+    uncertainBadge: '{count, number} unconfirmed',
     panelTitle: 'Why it failed',
     collapse: 'Hide',
-    expand: 'Rebound: {count} failed',
+    expand: 'Rebound: {count, number} failed',
     expandQuiet: 'Rebound',
     latest: 'Latest broadcast with failures',
     notDelivered: '{failed} of {total} were not sent',
@@ -132,11 +133,10 @@ const messages = {
     resendPlan: 'Plan: {summary}.',
     forceAction: 'Re-send at that time anyway',
     working: 'Tagging and scheduling…',
-    tagged: '{count} contacts tagged "{tag}".',
-    taggedOne: '1 contact tagged "{tag}".',
+    tagged: '{count, plural, one {# contact tagged} other {# contacts tagged}} "{tag}".',
     resendScheduled: 'Re-send scheduled {when}.',
     resendSending: 'Re-sending: {done} of {total}',
-    resendDone: 'Re-send finished: {sent} sent, {failed} failed.',
+    resendDone: 'Re-send finished: {sent, number} sent, {failed, number} failed.',
     alreadyResent: 'Already re-sent: "{name}" ({status}).',
     nothingToResend: 'No messages a re-send could fix.',
     contactHeading: "This contact's failed messages",
@@ -153,11 +153,12 @@ const messages = {
     back: 'Back',
     chartLabel: 'Failures by reason',
     seeReasons: 'See reasons',
-    needsAttention: '{count} broadcasts need attention',
+    needsAttention: '{count, plural, one {# broadcast needs attention} other {# broadcasts need attention}}',
     notifyTitleFailed: '{name}: the broadcast failed',
     notifyPartial: '{failed} of {total} were not sent — {reason}',
     notifyFailed: 'Nothing was sent — {reason}',
-    notifyResendDone: '{name}: re-send scheduled {when}. {count} contacts tagged.',
+    notifyResendDone:
+      '{name}: re-send scheduled {when}. {count, plural, one {# contact tagged} other {# contacts tagged}}.',
     resendFinishedTitle: '{name}: re-send finished',
     optionsTitle: 'Rebound options',
     backendUrl: 'Rebound server URL',
@@ -209,8 +210,12 @@ export function resolveLanguage(
   return pickLanguage(browserLanguage) ?? workspaceLanguage ?? 'es';
 }
 
+/**
+ * A message in the language. Counts go in as numbers: "{count, plural, …}" picks "1 fallido" or
+ * "2 fallidos" and formats the number as the language writes it ("1.500", "1,500").
+ */
 export function translate(language: Language, key: MessageKey, params?: Record<string, string | number>): string {
-  return format(messages[language][key], params);
+  return format(messages[language][key], params, language);
 }
 
 export function formatNumber(language: Language, value: number): string {

@@ -1,10 +1,10 @@
 /** "500 fallidos" beside a broadcast's name in the page's own table; a click opens the panel on it. */
 import type { Language } from '@rebound/shared/i18n';
-import { formatNumber, translate } from '../lib/i18n';
+import { translate } from '../lib/i18n';
 import type { BroadcastBadge } from '../lib/report';
 
 export function Badge({ badge, language, onOpen }: { badge: BroadcastBadge; language: Language; onOpen(): void }) {
-  const label = translate(language, 'failedBadge', { count: formatNumber(language, badge.failed) });
+  const label = translate(language, 'failedBadge', { count: badge.failed });
   return (
     <button
       type="button"

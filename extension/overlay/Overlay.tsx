@@ -1,7 +1,7 @@
 /** The floating panel: the broadcast on screen (or the latest with failures), or a contact's failed messages. */
 import type { Language } from '@rebound/shared/i18n';
 import { ReportCard } from '../components/ReportCard';
-import { formatNumber, formatWhen, translate } from '../lib/i18n';
+import { formatWhen, translate } from '../lib/i18n';
 import type { ContactFailures } from '../lib/messaging';
 import { sendMessage } from '../lib/messaging';
 import type { OverlayState } from './state';
@@ -21,9 +21,7 @@ export function Overlay({ state }: { state: OverlayState }) {
           state.open.value = true;
         }}
       >
-        {failed > 0
-          ? translate(language, 'expand', { count: formatNumber(language, failed) })
-          : translate(language, 'expandQuiet')}
+        {failed > 0 ? translate(language, 'expand', { count: failed }) : translate(language, 'expandQuiet')}
       </button>
     );
   }

@@ -97,10 +97,7 @@ export function App({
                     {t('target')}: {b.targetCount === null ? '—' : formatNumber(language, b.targetCount)} ·{' '}
                     {t('completed')}: {b.completedCount === null ? '—' : formatNumber(language, b.completedCount)}
                     {(b.counts.failed ?? 0) > 0 && (
-                      <strong class="rb-row-failed">
-                        {' '}
-                        · {t('failedBadge', { count: formatNumber(language, b.counts.failed ?? 0) })}
-                      </strong>
+                      <strong class="rb-row-failed"> · {t('failedBadge', { count: b.counts.failed ?? 0 })}</strong>
                     )}
                   </span>
                 </button>

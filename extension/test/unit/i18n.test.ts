@@ -10,6 +10,28 @@ describe('numbers and times as agents read them', () => {
     );
   });
 
+  it('counts agree with their noun: "1 fallido", "2 fallidos", numbers grouped as the language writes them', () => {
+    expect(translate('es', 'failedBadge', { count: 1 })).toBe('1 fallido');
+    expect(translate('es', 'failedBadge', { count: 1500 })).toBe('1.500 fallidos');
+    expect(translate('en', 'failedBadge', { count: 1500 })).toBe('1,500 failed');
+    expect(translate('es', 'expand', { count: 1 })).toBe('Rebound: 1 fallido');
+    expect(translate('es', 'tagged', { count: 1, tag: 'bf' })).toBe('1 contacto etiquetado con «bf».');
+    expect(translate('es', 'tagged', { count: 500, tag: 'bf' })).toBe('500 contactos etiquetados con «bf».');
+    expect(translate('en', 'tagged', { count: 1, tag: 'bf' })).toBe('1 contact tagged "bf".');
+    expect(translate('es', 'resendDone', { sent: 1, failed: 0 })).toBe('Reenvío terminado: 1 enviado, 0 fallidos.');
+    expect(translate('es', 'needsAttention', { count: 1 })).toBe('1 transmisión necesita atención');
+    expect(translate('es', 'needsAttention', { count: 3 })).toBe('3 transmisiones necesitan atención');
+    expect(translate('es', 'notifyResendDone', { name: 'BF', when: 'ahora', count: 1 })).toBe(
+      'BF: reenvío programado ahora. 1 contacto etiquetado.',
+    );
+  });
+
+  it('says "transmisión", as the reference help page does, never "difusión"', () => {
+    for (const key of ['latest', 'recent', 'noBroadcasts', 'notifyTitleFailed', 'notifyFailedOption'] as const) {
+      expect(translate('es', key, { name: 'BF' })).toMatch(/transmisi[oó]n/i);
+    }
+  });
+
   it('says when, relative where it helps', () => {
     const now = new Date(2026, 10, 25, 10, 0);
     expect(formatWhen('es', new Date(2026, 10, 25, 14, 5).toISOString(), now)).toBe('a las 14:05 (dentro de 4 h)');
