@@ -241,7 +241,7 @@ export async function benchHttp(): Promise<BenchResult[]> {
  * provider is never in our process: in-process, the simulator's own work would be counted against
  * whichever client shares the event loop with it.
  */
-async function simulatorProcess(options: WhatsAppSimulatorOptions) {
+export async function simulatorProcess(options: WhatsAppSimulatorOptions) {
   const script = fileURLToPath(new URL('./simulator-child.ts', import.meta.url));
   const child = fork(script, {
     execArgv: ['--import', 'tsx'],
@@ -257,6 +257,7 @@ async function simulatorProcess(options: WhatsAppSimulatorOptions) {
     request(`${baseUrl}/__simulator/${path}`, { method }).then((res) => res.body.json());
   return {
     baseUrl,
+    requests: async () => ((await control('requests')) as { requests: { recipient: string }[] }).requests,
     requestCount: async () => ((await control('requests')) as { requests: unknown[] }).requests.length,
     reset: async () => void (await control('reset', 'POST')),
     stop: async () => {

@@ -4,15 +4,14 @@
  * baseline in the same run, on one local database file. The channel sets no rate limit, so the figure
  * is what the engines and the database can do, not a pace they were told to keep.
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { openDatabase } from '@rebound/server/db';
 import { createBroadcast, scheduleBroadcast } from '@rebound/server/services/broadcasts';
 import { createChannel } from '@rebound/server/services/channels';
 import { sql } from 'drizzle-orm';
-import { request } from 'undici';
 import { startSqld } from '../server/test/sqld';
-import { seedAudience } from './engine';
+import { seedAudience, simulatorProcess } from './engine';
 import { tempDatabase } from './lib/db';
 import type { BenchResult } from './lib/report';
 
@@ -27,31 +26,6 @@ interface Run {
   msgsPerSecond: number;
   doubleSends: number;
   shares: number[];
-}
-
-/** The WhatsApp simulator in a process of its own (./simulator-child.ts). */
-async function simulator() {
-  const child = fork(fileURLToPath(new URL('./simulator-child.ts', import.meta.url)), {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, BENCH_SIMULATOR: JSON.stringify(WA) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const baseUrl = await new Promise<string>((resolve, reject) => {
-    child.once('message', (message) => resolve((message as { baseUrl: string }).baseUrl));
-    child.once('exit', (code) => reject(new Error(`simulator process exited with ${code}`)));
-  });
-  const recipients = async () =>
-    ((await (await request(`${baseUrl}/__simulator/requests`)).body.json()) as { requests: { recipient: string }[] })
-      .requests;
-  return {
-    baseUrl,
-    recipients,
-    stop: async () => {
-      child.disconnect();
-      await exited;
-    },
-  };
 }
 
 function engine(workerId: string, databaseUrl: string) {
@@ -91,7 +65,7 @@ async function until(condition: () => Promise<boolean> | boolean, timeoutMs: num
 
 /** One broadcast of RECIPIENTS sent by three engine processes on `urls` (one per engine). */
 async function shareOneBroadcast(database: Database, urls: [string, string, string]): Promise<Run> {
-  const sim = await simulator();
+  const sim = await simulatorProcess(WA);
   const engines = urls.map((url, i) => engine(`scale-${i + 1}`, url));
   try {
     const { db } = database;
@@ -119,7 +93,7 @@ async function shareOneBroadcast(database: Database, urls: [string, string, stri
     await until(finished, 600_000, 250);
     const seconds = (performance.now() - start) / 1000;
     const shares = await Promise.all(engines.map((e) => e.stop()));
-    const seen = await sim.recipients();
+    const seen = await sim.requests();
     const sent = await db.get<{ n: number }>(
       sql`SELECT count(*) AS n FROM messages WHERE broadcast_id = ${broadcast.id} AND state = 'sent'`,
     );

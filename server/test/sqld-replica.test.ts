@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { startWhatsAppSimulator } from '@rebound/simulators';
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { engineProcess, harness, until, WA } from './engine/harness';
+import { engineProcess, harness, until, WA, whatsappBroadcast } from './engine/harness';
 import { seedFailedMessages } from './helpers';
 
 const SERVE = fileURLToPath(new URL('../../scripts/serve.mjs', import.meta.url));
@@ -114,24 +114,16 @@ describe('an API process on the sqld replica', () => {
     });
     h.simulators.push(sim);
     const RECIPIENTS = 4000;
-    const channel = await h.channel({
-      type: 'whatsapp',
-      name: 'WA replica',
-      credentials: WA,
-      baseUrl: sim.baseUrl,
-      limits: { dailyQuota: null, messagesPerSecond: 400, pairRatePerRecipientSeconds: null },
+    const broadcast = await whatsappBroadcast(h, sim, {
+      tag: 'promo',
+      name: 'Promo',
+      count: RECIPIENTS,
+      rate: 400,
+      start: 1000,
     });
-    await h.seedContacts(RECIPIENTS, 'promo', { start: 1000 });
     // One in ten does not use WhatsApp: failures written on the primary while the replica is read.
     for (let i = 0; i < RECIPIENTS; i += 10)
       sim.script(String(5491150000000 + 1000 + i), { kind: 'fail', code: '131026' });
-    const segment = await h.segment('promo', 'promo');
-    const broadcast = await h.broadcast({
-      name: 'Promo',
-      channelId: channel.id,
-      segmentId: segment.id,
-      content: { text: 'Hola', template: { name: 'promo', language: 'es', parameters: [] } },
-    });
     const engines = ['a', 'b'].map((id) => engineProcess(h, id));
     await until(() => engines.every((e) => e.started()));
     await h.schedule(broadcast.id);

@@ -222,6 +222,33 @@ export function engineProcess(h: Harness, workerId: string, env: Record<string, 
   };
 }
 
+/**
+ * A WhatsApp channel on `sim` limited to `rate` msg/s and an unscheduled broadcast ("Hola", the promo
+ * template outside the window) to `count` new contacts tagged `tag` (phones from +54911 50000000 + start).
+ */
+export async function whatsappBroadcast(
+  h: Harness,
+  sim: ProviderSimulator,
+  options: { tag: string; name?: string; count: number; rate: number; start?: number },
+): Promise<{ id: number }> {
+  const name = options.name ?? options.tag;
+  const channel = await h.channel({
+    type: 'whatsapp',
+    name: `WA ${name}`,
+    credentials: WA,
+    baseUrl: sim.baseUrl,
+    limits: { dailyQuota: null, messagesPerSecond: options.rate, pairRatePerRecipientSeconds: null },
+  });
+  await h.seedContacts(options.count, options.tag, { start: options.start ?? 0 });
+  const segment = await h.segment(options.tag, options.tag);
+  return h.broadcast({
+    name,
+    channelId: channel.id,
+    segmentId: segment.id,
+    content: { text: 'Hola', template: { name: 'promo', language: 'es', parameters: [] } },
+  });
+}
+
 /** Polls a condition every `everyMs` until it holds; throws after `timeoutMs`. */
 export async function until(condition: () => Promise<boolean> | boolean, timeoutMs = 90_000, everyMs = 50) {
   const deadline = Date.now() + timeoutMs;

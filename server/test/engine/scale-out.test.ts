@@ -6,7 +6,7 @@
 import { type ProviderSimulator, startWhatsAppSimulator } from '@rebound/simulators';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { engineProcess, type Harness, harness, until, WA } from './harness';
+import { engineProcess, type Harness, harness, until, WA, whatsappBroadcast } from './harness';
 
 /** On a libSQL server (the server-sqld project): two engines on the primary, one on a read replica. */
 const ON_SQLD = process.env.REBOUND_TEST_DATABASE === 'sqld';
@@ -43,20 +43,11 @@ function busiestSecond(times: number[]): number {
 
 describe('scale-out', () => {
   it(`three processes${ON_SQLD ? ' (two on a sqld primary, one on its replica)' : ''}, ${RECIPIENTS.toLocaleString('en')} recipients: each sent exactly once, the channel rate holds, all three share the work`, async () => {
-    const channel = await h.channel({
-      type: 'whatsapp',
-      name: 'WA scale-out',
-      credentials: WA,
-      baseUrl: sim.baseUrl,
-      limits: { dailyQuota: null, messagesPerSecond: RATE, pairRatePerRecipientSeconds: null },
-    });
-    await h.seedContacts(RECIPIENTS, 'scale');
-    const segment = await h.segment('scale', 'scale');
-    const broadcast = await h.broadcast({
+    const broadcast = await whatsappBroadcast(h, sim, {
+      tag: 'scale',
       name: 'scale-out',
-      channelId: channel.id,
-      segmentId: segment.id,
-      content: { text: 'Hola', template: { name: 'promo', language: 'es', parameters: [] } },
+      count: RECIPIENTS,
+      rate: RATE,
     });
 
     // The three are up before the broadcast is due: their start (compiling TypeScript) is not part

@@ -6,7 +6,7 @@
 import { type ProviderSimulator, startWhatsAppSimulator } from '@rebound/simulators';
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { engineProcess, type Harness, harness, until, WA } from './harness';
+import { engineProcess, type Harness, harness, until, WA, whatsappBroadcast } from './harness';
 
 const RECIPIENTS = 6000;
 /** 6,000 at 500/s: 12 s of sending, long enough to break something in the middle. */
@@ -31,24 +31,8 @@ afterEach(() => {
   for (const child of h.processes) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
-async function broadcastOf(tag: string, start: number): Promise<number> {
-  const channel = await h.channel({
-    type: 'whatsapp',
-    name: `WA ${tag}`,
-    credentials: WA,
-    baseUrl: sim.baseUrl,
-    limits: { dailyQuota: null, messagesPerSecond: RATE, pairRatePerRecipientSeconds: null },
-  });
-  await h.seedContacts(RECIPIENTS, tag, { start });
-  const segment = await h.segment(tag, tag);
-  const broadcast = await h.broadcast({
-    name: tag,
-    channelId: channel.id,
-    segmentId: segment.id,
-    content: { text: 'Hola', template: { name: 'promo', language: 'es', parameters: [] } },
-  });
-  return broadcast.id;
-}
+const broadcastOf = async (tag: string, start: number) =>
+  (await whatsappBroadcast(h, sim, { tag, count: RECIPIENTS, rate: RATE, start })).id;
 
 async function statesOf(id: number): Promise<Record<string, number>> {
   const rows = await h.server.database.db.all<{ state: string; n: number }>(
