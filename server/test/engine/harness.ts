@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { type ProviderSimulator, startWhatsAppSimulator } from '@rebound/simulators';
 import { sql } from 'drizzle-orm';
@@ -256,4 +257,31 @@ export async function until(condition: () => Promise<boolean> | boolean, timeout
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
+}
+
+/**
+ * The channel rate as the simulator saw it. A GCRA never puts more than rate + 1 slots in a second,
+ * and a send may go out up to 1 % of a second late on its own slot (LATE_SEND_MS), so at most
+ * rate × 1.02 + 1 sends belong in any second. The simulator stamps each arrival when its handler
+ * runs: if this process stalled (GC, or the 2-core machine running other processes), arrivals from
+ * before the stall are stamped together after it, up to rate × stall more in one window. That
+ * measurement error is measured here, not guessed: the allowance adds this process's worst
+ * event-loop delay while the sends arrived.
+ */
+export function rateWatch(rate: number) {
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
+  return {
+    check(times: number[]) {
+      delay.disable();
+      const stallMs = delay.max / 1e6;
+      const sorted = [...times].sort((x, y) => x - y);
+      let worst = 0;
+      for (let i = 0, j = 0; i < sorted.length; i++) {
+        while ((sorted[i] as number) - (sorted[j] as number) >= 1000) j++;
+        worst = Math.max(worst, i - j + 1);
+      }
+      return { worst, allowed: Math.floor(rate * 1.02 + 1 + (rate * stallMs) / 1000), stallMs };
+    },
+  };
 }
