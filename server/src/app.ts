@@ -1,7 +1,7 @@
 import { EXTENSION_ORIGIN } from '@rebound/shared/extension';
-import { cors } from 'hono/cors';
 import { requireToken } from './lib/auth';
 import { AuthLimiter } from './lib/auth-limiter';
+import { apiCors } from './lib/cors';
 import { type AppDeps, createBaseApp } from './lib/create-app';
 import { docsRouter } from './lib/openapi';
 import { broadcastsRouter } from './routes/broadcasts';
@@ -32,8 +32,8 @@ export function createApp(deps: AppDeps) {
   const allowed = new Set([EXTENSION_ORIGIN, ...(deps.corsOrigins ?? [])]);
   app.use(
     '/api/*',
-    cors({
-      origin: (origin) => (allowed.has(origin) ? origin : null),
+    apiCors({
+      origins: allowed,
       allowHeaders: ['Authorization', 'Content-Type', 'Accept-Language', 'Last-Event-ID'],
       exposeHeaders: ['Content-Disposition', 'Retry-After'],
       maxAge: 600,

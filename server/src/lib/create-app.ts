@@ -91,9 +91,14 @@ export function createBaseApp({
       throw new ApiError(413, 'payload_too_large', { limit: `${Math.round(bodyLimitBytes / 1024)} KB` });
     },
   });
-  // CSV uploads carry their own 20 MB limit (importBodyLimit in routes/imports/imports.routes.ts).
+  // CSV uploads carry their own 20 MB limit (importBodyLimit in routes/imports/imports.routes.ts). A GET
+  // or HEAD has no body to limit, and asking for it would build a full Request on every read.
   app.use('*', (c, next) =>
-    c.req.method === 'POST' && c.req.path === '/api/v1/imports/contacts' ? next() : jsonBodyLimit(c, next),
+    c.req.method === 'GET' ||
+    c.req.method === 'HEAD' ||
+    (c.req.method === 'POST' && c.req.path === '/api/v1/imports/contacts')
+      ? next()
+      : jsonBodyLimit(c, next),
   );
   app.onError((err, c) => {
     if (err instanceof ApiError) return render(c, err.status, err.code, err.params, err.details);

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Role } from '@rebound/shared';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { apiTokens, workspaces } from '../db/schema';
 import type { AuthContext } from '../lib/env';
@@ -22,10 +22,9 @@ export async function createToken(db: Database, workspaceId: number, name: strin
   return { ...row, token };
 }
 
-/** Resolves a bearer token to its workspace and role, or undefined for an unknown or revoked token. */
-export async function authenticate(db: Database, token: string): Promise<AuthContext | undefined> {
-  if (!token.startsWith(PREFIX) || token.length > 200) return undefined;
-  const [row] = await db
+/** The token lookup, built once per database: every API request makes it. */
+function tokenLookup(db: Database) {
+  return db
     .select({
       tokenId: apiTokens.id,
       tokenName: apiTokens.name,
@@ -38,7 +37,20 @@ export async function authenticate(db: Database, token: string): Promise<AuthCon
     })
     .from(apiTokens)
     .innerJoin(workspaces, eq(workspaces.id, apiTokens.workspaceId))
-    .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt)));
+    .where(and(eq(apiTokens.tokenHash, sql.placeholder('hash')), isNull(apiTokens.revokedAt)))
+    .prepare();
+}
+const lookups = new WeakMap<Database, ReturnType<typeof tokenLookup>>();
+
+/** Resolves a bearer token to its workspace and role, or undefined for an unknown or revoked token. */
+export async function authenticate(db: Database, token: string): Promise<AuthContext | undefined> {
+  if (!token.startsWith(PREFIX) || token.length > 200) return undefined;
+  let lookup = lookups.get(db);
+  if (!lookup) {
+    lookup = tokenLookup(db);
+    lookups.set(db, lookup);
+  }
+  const [row] = await lookup.all({ hash: hashToken(token) });
   if (!row) return undefined;
   // Record use at most once a minute: a write on every request would serialize reads behind the writer.
   if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
