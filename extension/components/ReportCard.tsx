@@ -5,7 +5,7 @@ import type { ResendBody } from '@rebound/shared';
 import type { Language } from '@rebound/shared/i18n';
 import { useEffect } from 'preact/hooks';
 import { formatNumber, formatWhen, statusLabel, translate } from '../lib/i18n';
-import type { BroadcastReport } from '../lib/report';
+import { type BroadcastReport, headline } from '../lib/report';
 import type { ResendState } from '../lib/resend-state';
 
 interface Props {
@@ -15,11 +15,7 @@ interface Props {
 }
 
 export function ReportCard({ report, language, resend }: Props) {
-  const t = (key: Parameters<typeof translate>[1], params?: Record<string, string | number>) =>
-    translate(language, key, params);
-  const n = (value: number) => formatNumber(language, value);
   const { broadcast } = report;
-  const total = broadcast.targetCount ?? broadcast.completedCount ?? report.notSent;
   return (
     <section class="rb-report" aria-label={broadcast.name}>
       <header class="rb-report-head">
@@ -32,11 +28,7 @@ export function ReportCard({ report, language, resend }: Props) {
         </p>
       )}
       <p class="rb-headline" data-testid="headline">
-        {report.notSent > 0
-          ? t('notDelivered', { failed: n(report.notSent), total: n(total) })
-          : broadcast.error
-            ? ''
-            : t('allSent')}
+        {headline(report, language)}
       </p>
       {report.reasons.length > 0 && <ReasonList report={report} language={language} />}
       <LimitGauge report={report} language={language} />

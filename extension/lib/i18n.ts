@@ -14,8 +14,14 @@ const messages = {
     expand: 'Rebound: {count, plural, one {# fallido} other {# fallidos}}',
     expandQuiet: 'Rebound',
     latest: 'Última transmisión con fallos',
-    notDelivered: '{failed} de {total} no se enviaron',
+    notDelivered: '{failed, number} de {total, number} no se enviaron',
     allSent: 'Todos los mensajes salieron',
+    headlineScheduled: 'Programada {when}: todavía no salió ningún mensaje',
+    headlineDraft: 'Borrador: todavía no salió ningún mensaje',
+    headlineSending: 'Enviando: {done, number} de {total, number}',
+    headlineCancelled: 'Cancelada: {sent, plural, one {# mensaje salió} other {# mensajes salieron}} antes',
+    rowSent: '{sent, number} de {total, number} enviados',
+    rowPlanned: '{total, plural, one {# destinatario} other {# destinatarios}}',
     reasonsHeading: 'Motivos',
     leftOut: 'No se reenvía: {why}',
     neverHelps: 'reenviar no ayuda',
@@ -46,14 +52,12 @@ const messages = {
     nothingToResend: 'No hay mensajes que un reenvío pueda arreglar.',
     contactHeading: 'Mensajes fallidos de este contacto',
     contactNone: 'Este contacto no tiene mensajes fallidos.',
-    notConfigured: 'Configura Rebound: la URL del servidor y tu token.',
+    notConfigured: 'Configure Rebound: la URL del servidor y su token.',
     openOptions: 'Abrir opciones',
     loading: 'Cargando…',
     retry: 'Reintentar',
     recent: 'Transmisiones recientes',
     noBroadcasts: 'Aún no hay transmisiones.',
-    target: 'Objetivo',
-    completed: 'Enviada a',
     failed: 'Fallidos',
     back: 'Volver',
     chartLabel: 'Fallos por motivo',
@@ -73,11 +77,11 @@ const messages = {
     checking: 'Comprobando…',
     connected: 'Conectado a «{workspace}» como {role}.',
     sites: 'Páginas del helpdesk donde mostrar Rebound',
-    sitesHelp: 'Un patrón por línea, por ejemplo https://app.tuhelpdesk.com/*. El navegador pedirá permiso.',
+    sitesHelp: 'Un patrón por línea, por ejemplo https://app.suhelpdesk.com/*. El navegador le pedirá permiso.',
     addSite: 'Agregar',
     removeSite: 'Quitar',
-    sitePlaceholder: 'https://app.tuhelpdesk.com/*',
-    badPattern: 'El patrón «{pattern}» no es válido: usa http(s)://dominio/ruta con * como comodín.',
+    sitePlaceholder: 'https://app.suhelpdesk.com/*',
+    badPattern: 'El patrón «{pattern}» no es válido: use http(s)://dominio/ruta con * como comodín.',
     permissionDenied: 'El navegador no dio permiso para {what}.',
     language: 'Idioma',
     languageAuto: 'Automático',
@@ -110,8 +114,14 @@ const messages = {
     expand: 'Rebound: {count, number} failed',
     expandQuiet: 'Rebound',
     latest: 'Latest broadcast with failures',
-    notDelivered: '{failed} of {total} were not sent',
+    notDelivered: '{failed, number} of {total, number} were not sent',
     allSent: 'Every message went out',
+    headlineScheduled: 'Scheduled {when}: no message has gone out yet',
+    headlineDraft: 'Draft: no message has gone out yet',
+    headlineSending: 'Sending: {done, number} of {total, number}',
+    headlineCancelled: 'Cancelled: {sent, plural, one {# message} other {# messages}} went out before',
+    rowSent: '{sent, number} of {total, number} sent',
+    rowPlanned: '{total, plural, one {# recipient} other {# recipients}}',
     reasonsHeading: 'Reasons',
     leftOut: 'Not re-sent: {why}',
     neverHelps: 're-sending does not help',
@@ -147,8 +157,6 @@ const messages = {
     retry: 'Try again',
     recent: 'Recent broadcasts',
     noBroadcasts: 'No broadcasts yet.',
-    target: 'Target',
-    completed: 'Sent to',
     failed: 'Failed',
     back: 'Back',
     chartLabel: 'Failures by reason',
@@ -239,6 +247,32 @@ export function formatWhen(language: Language, iso: string, now: Date = new Date
   if (dayDiff === 0) return language === 'es' ? `a las ${time} (${relative})` : `at ${time} (${relative})`;
   if (dayDiff === 1) return language === 'es' ? `mañana a las ${time}` : `tomorrow at ${time}`;
   const day = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short' }).format(at);
+  return language === 'es' ? `el ${day}, ${time}` : `on ${day}, ${time}`;
+}
+
+/**
+ * When something happened: "hace 5 min", "hoy a las 14:05", "ayer a las 09:10", "el 3 dic., 09:00".
+ * formatWhen is for what is still to come (a past time there means "now": it is due).
+ */
+export function formatAgo(language: Language, iso: string, now: Date = new Date()): string {
+  const at = new Date(iso);
+  const ms = now.getTime() - at.getTime();
+  if (ms < 60_000) return language === 'es' ? 'hace un momento' : 'just now';
+  if (ms < 3_600_000) return formatRelative(language, -ms);
+  const locale = language === 'es' ? 'es-AR' : 'en-US';
+  const time = new Intl.DateTimeFormat(locale, {
+    hour: '2-digit',
+    minute: '2-digit',
+    ...(language === 'es' && { hourCycle: 'h23' as const }),
+  }).format(at);
+  const dayDiff = Math.round((startOfDay(now) - startOfDay(at)) / 86_400_000);
+  if (dayDiff === 0) return language === 'es' ? `hoy a las ${time}` : `today at ${time}`;
+  if (dayDiff === 1) return language === 'es' ? `ayer a las ${time}` : `yesterday at ${time}`;
+  const day = new Intl.DateTimeFormat(locale, {
+    day: 'numeric',
+    month: 'short',
+    ...(at.getFullYear() !== now.getFullYear() && { year: 'numeric' as const }),
+  }).format(at);
   return language === 'es' ? `el ${day}, ${time}` : `on ${day}, ${time}`;
 }
 

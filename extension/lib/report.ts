@@ -3,7 +3,9 @@
  * the broadcast, its failures by reason (explained), the channel's limits and any re-send already made.
  */
 import type { Broadcast, FailureDescription } from '@rebound/shared';
+import type { Language } from '@rebound/shared/i18n';
 import type { Api } from './api';
+import { formatWhen, translate } from './i18n';
 
 export interface ReasonLine extends FailureDescription {
   count: number;
@@ -98,4 +100,34 @@ export async function buildReport(
     channelLimits: broadcast.channelLimits,
     resend: resend ? lite(resend) : null,
   };
+}
+
+/** Recipients the provider took (sent or delivered), and how many the broadcast went to. */
+export function sentFigures(b: BroadcastLite): { sent: number; total: number } {
+  const sent = (b.counts.sent ?? 0) + (b.counts.delivered ?? 0);
+  return { sent, total: b.completedCount ?? b.targetCount ?? sent };
+}
+
+/**
+ * The one line at the top of a report. Only a finished broadcast can say every message went out: a
+ * scheduled one has sent nothing yet, a sending one is on its way, a cancelled one stopped.
+ */
+export function headline(report: BroadcastReport, language: Language, now = new Date()): string {
+  const b = report.broadcast;
+  const { sent, total } = sentFigures(b);
+  if (b.status === 'draft') return translate(language, 'headlineDraft');
+  if (b.status === 'scheduled')
+    return translate(language, 'headlineScheduled', {
+      when: b.scheduledAt ? formatWhen(language, b.scheduledAt, now) : '',
+    });
+  if (b.status === 'sending') {
+    const done = sent + (b.counts.failed ?? 0) + (b.counts.uncertain ?? 0) + (b.counts.excluded ?? 0);
+    return translate(language, 'headlineSending', { done, total: Math.max(total, done) });
+  }
+  if (report.notSent > 0)
+    return translate(language, 'notDelivered', { failed: report.notSent, total: Math.max(total, report.notSent) });
+  if (b.status === 'cancelled') return translate(language, 'headlineCancelled', { sent });
+  // A broadcast that failed as a whole says why in its error; no headline claims anything beside it.
+  if (b.error || b.status === 'failed') return '';
+  return translate(language, 'allSent');
 }

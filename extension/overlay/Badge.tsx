@@ -3,7 +3,15 @@ import type { Language } from '@rebound/shared/i18n';
 import { translate } from '../lib/i18n';
 import type { BroadcastBadge } from '../lib/report';
 
-export function Badge({ badge, language, onOpen }: { badge: BroadcastBadge; language: Language; onOpen(): void }) {
+export function Badge({
+  badge,
+  language,
+  onOpen,
+}: {
+  badge: BroadcastBadge;
+  language: Language;
+  onOpen(opener: HTMLElement): void;
+}) {
   const label = translate(language, 'failedBadge', { count: badge.failed });
   return (
     <button
@@ -15,7 +23,7 @@ export function Badge({ badge, language, onOpen }: { badge: BroadcastBadge; lang
         // The badge sits inside the page's link or row: the page must not navigate or select the row.
         event.preventDefault();
         event.stopPropagation();
-        if (event.isTrusted) onOpen();
+        if (event.isTrusted) onOpen(event.currentTarget);
       }}
     >
       {label}

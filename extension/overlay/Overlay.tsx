@@ -1,7 +1,8 @@
 /** The floating panel: the broadcast on screen (or the latest with failures), or a contact's failed messages. */
 import type { Language } from '@rebound/shared/i18n';
+import { useEffect, useRef } from 'preact/hooks';
 import { ReportCard } from '../components/ReportCard';
-import { formatWhen, translate } from '../lib/i18n';
+import { formatAgo, translate } from '../lib/i18n';
 import type { ContactFailures } from '../lib/messaging';
 import { sendMessage } from '../lib/messaging';
 import type { OverlayState } from './state';
@@ -10,33 +11,46 @@ export function Overlay({ state }: { state: OverlayState }) {
   const { language } = state;
   const content = state.content.value;
   const failed = content.kind === 'report' ? content.report.notSent : 0;
-  if (!state.open.value) {
+  const panel = useRef<HTMLElement>(null);
+  const pill = useRef<HTMLButtonElement>(null);
+  const open = state.open.value;
+  const focus = state.focus.value;
+  useEffect(() => {
+    if (!focus) return;
+    if (focus.to === 'panel' && open) panel.current?.focus();
+    if (focus.to === 'opener' && !open) (focus.opener?.isConnected ? focus.opener : pill.current)?.focus();
+  }, [focus, open]);
+  if (!open) {
     if (content.kind === 'nothing' || content.kind === 'loading') return null;
     return (
       <button
+        ref={pill}
         type="button"
         class={`rb-pill${failed > 0 ? ' rb-pill-alert' : ''}`}
         aria-expanded="false"
-        onClick={() => {
-          state.open.value = true;
-        }}
+        onClick={(event) => state.openedBy(event.currentTarget)}
       >
         {failed > 0 ? translate(language, 'expand', { count: failed }) : translate(language, 'expandQuiet')}
       </button>
     );
   }
   return (
-    <aside class="rb-card rb-overlay" aria-label={translate(language, 'panelTitle')} data-testid="rebound-panel">
+    <aside
+      ref={panel}
+      class="rb-card rb-overlay"
+      aria-label={translate(language, 'panelTitle')}
+      data-testid="rebound-panel"
+      // Focusable as a whole, so an agent's click lands the keyboard here (first in Tab order from then on).
+      tabIndex={-1}
+      onKeyDown={(event) => {
+        if (event.key !== 'Escape') return;
+        event.preventDefault();
+        state.close();
+      }}
+    >
       <div class="rb-overlay-bar">
         <span class="rb-overlay-brand">{translate(language, 'appName')}</span>
-        <button
-          type="button"
-          class="rb-link"
-          aria-expanded="true"
-          onClick={() => {
-            state.open.value = false;
-          }}
-        >
+        <button type="button" class="rb-link" aria-expanded="true" onClick={() => state.close()}>
           {translate(language, 'collapse')}
         </button>
       </div>
@@ -72,7 +86,7 @@ function ContactFailuresView({ failures, language }: { failures: ContactFailures
           <li key={message.messageId} class={`rb-reason rb-resend-${message.reason.resend}`}>
             <div class="rb-reason-row">
               <span>{message.sender.name}</span>
-              <span class="rb-muted">{formatWhen(language, message.failedAt)}</span>
+              <span class="rb-muted">{formatAgo(language, message.failedAt)}</span>
             </div>
             <p class="rb-reason-title">{message.reason.title}</p>
             <p class="rb-reason-text">{message.reason.explanation}</p>

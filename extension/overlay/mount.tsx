@@ -84,7 +84,14 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
       const root = host.attachShadow({ mode: 'open' });
       adopt(root, sheet, css);
       render(
-        <Badge badge={badge} language={state.language} onOpen={() => void state.showBroadcast(badge.id, true)} />,
+        <Badge
+          badge={badge}
+          language={state.language}
+          onOpen={(opener) => {
+            state.openedBy(opener);
+            void state.showBroadcast(badge.id, true);
+          }}
+        />,
         root,
       );
       element.append(host);

@@ -15,6 +15,12 @@ export type PanelContent =
 
 export function createOverlayState(language: Language) {
   const open = signal(false);
+  /**
+   * Where focus goes when the agent opens or closes the panel. An agent's click moves focus into the
+   * panel and Escape brings it back to what they clicked; the panel opening by itself (a contact page)
+   * never takes focus from the page.
+   */
+  const focus = signal<{ to: 'panel' | 'opener'; opener: HTMLElement | null } | null>(null);
   const content = signal<PanelContent>({ kind: 'nothing' });
   /** Milliseconds from the data's arrival to its first paint (the benchmark reads it). */
   const renderMs = signal<number | null>(null);
@@ -43,6 +49,18 @@ export function createOverlayState(language: Language) {
   return {
     language,
     open,
+    focus,
+    /** The agent opened the panel from `opener` (the pill or a badge). */
+    openedBy(opener: HTMLElement | null) {
+      open.value = true;
+      focus.value = { to: 'panel', opener };
+    },
+    /** The agent closed it (Escape or Ocultar): focus back where they were. */
+    close() {
+      const opener = focus.peek()?.opener ?? null;
+      open.value = false;
+      focus.value = { to: 'opener', opener };
+    },
     content,
     renderMs,
     resend,

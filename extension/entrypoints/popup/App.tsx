@@ -4,9 +4,9 @@ import { useSignal } from '@preact/signals';
 import type { Language } from '@rebound/shared/i18n';
 import { useEffect, useMemo } from 'preact/hooks';
 import { ReportCard } from '../../components/ReportCard';
-import { formatNumber, statusLabel, translate } from '../../lib/i18n';
+import { statusLabel, translate } from '../../lib/i18n';
 import { ask, createBackgroundResendState, sendMessage } from '../../lib/messaging';
-import type { BroadcastLite, BroadcastReport } from '../../lib/report';
+import { type BroadcastLite, type BroadcastReport, sentFigures } from '../../lib/report';
 
 type View =
   | { kind: 'loading' }
@@ -94,8 +94,9 @@ export function App({
                   <span class="rb-row-name">{b.name}</span>
                   <span class={`rb-status rb-status-${b.status}`}>{statusLabel(language, b.status)}</span>
                   <span class="rb-row-figures">
-                    {t('target')}: {b.targetCount === null ? '—' : formatNumber(language, b.targetCount)} ·{' '}
-                    {t('completed')}: {b.completedCount === null ? '—' : formatNumber(language, b.completedCount)}
+                    {b.status === 'draft' || b.status === 'scheduled'
+                      ? t('rowPlanned', { total: b.targetCount ?? 0 })
+                      : t('rowSent', sentFigures(b))}
                     {(b.counts.failed ?? 0) > 0 && (
                       <strong class="rb-row-failed"> · {t('failedBadge', { count: b.counts.failed ?? 0 })}</strong>
                     )}

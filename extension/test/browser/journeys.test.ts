@@ -152,7 +152,7 @@ describe('the extension in Chromium', () => {
     await page.setViewportSize({ width: 360, height: 600 });
     await popup.open();
     const row = popup.row('Black Friday');
-    await expect.poll(() => row.textContent()).toMatch(/Objetivo: 1\.500 · Enviada a: 1\.500 · 500 fallidos/);
+    await expect.poll(() => row.textContent()).toMatch(/1\.000 de 1\.500 enviados · 500 fallidos/);
     await row.click();
     await expect.poll(() => page.getByTestId('headline').textContent()).toBe('500 de 1.500 no se enviaron');
     await expect

@@ -1,0 +1,175 @@
+/**
+ * What an agent must be able to trust, in real Chromium with the built extension (issue #14): the panel
+ * keeps its own text whatever the page's styles, the popup and options are readable, only true
+ * statements (a scheduled broadcast has sent nothing; a failure of days ago is not "ahora"; the popup
+ * says how many went out), and the keyboard: focus into the panel on opening, Escape back out.
+ */
+
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, harness, S1_TEMPLATE, s1Broadcast } from '../../../server/test/engine/harness';
+import { type ExtensionBrowser, HelpdeskPage, launchWithExtension, OptionsPage, PopupPage } from './fixtures';
+
+let h: Harness;
+let s1: number;
+let later: number;
+let ana: number;
+let browser: ExtensionBrowser;
+let page: Page;
+
+beforeAll(async () => {
+  h = await harness();
+  const { broadcastId, channelId } = await s1Broadcast(h, 'WhatsApp ventas');
+  s1 = broadcastId;
+  await h.schedule(s1);
+  await h.engine().runUntilIdle();
+
+  // A broadcast scheduled for tomorrow: nothing has gone out.
+  const segment = await h.segment('Navidad', 'black friday');
+  later = (await h.broadcast({ name: 'Navidad', channelId, segmentId: segment.id, content: S1_TEMPLATE })).id;
+  await h.schedule(later, new Date(Date.now() + 26 * 3_600_000).toISOString());
+
+  // One of Black Friday's failed contacts, whose failure is two days old.
+  const { client } = h.server.database;
+  const failed = (
+    await client.execute({
+      sql: "SELECT contact_id AS contactId, id FROM messages WHERE broadcast_id = ? AND state = 'failed' LIMIT 1",
+      args: [s1],
+    })
+  ).rows[0];
+  ana = Number(failed?.contactId);
+  await client.execute({
+    sql: 'UPDATE messages SET failed_at = ? WHERE id = ?',
+    args: [Date.now() - 2 * 86_400_000, Number(failed?.id)],
+  });
+
+  browser = await launchWithExtension();
+  page = await browser.context.newPage();
+  const options = new OptionsPage(page, browser.extensionId);
+  await options.open();
+  await options.setLanguage('es');
+  await options.open();
+  await options.connect(h.server.baseUrl, h.ws.tokens.agent);
+  await options
+    .connectionStatus()
+    .filter({ hasText: /^Conectado/ })
+    .waitFor();
+  await options.addSite(`${h.server.baseUrl}/demo/*`);
+  await options.sites().first().waitFor();
+  await new HelpdeskPage(page, h.server.baseUrl).signIn(h.ws.tokens.agent);
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** Font sizes (px) of every element that holds text of its own, by a short description. */
+function textSizes(target: Page) {
+  return target.evaluate(() =>
+    [...document.querySelectorAll('body *')]
+      .filter((el) => [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent?.trim()))
+      .map((el) => ({
+        what: `${el.tagName.toLowerCase()}.${el.className} «${el.textContent?.trim().slice(0, 20)}»`,
+        px: Number.parseFloat(getComputedStyle(el).fontSize),
+      })),
+  );
+}
+
+describe('what an agent can trust', () => {
+  it('the popup says how many went out, and a scheduled broadcast how many it will go to; its text is readable', async () => {
+    const popup = new PopupPage(page, browser.extensionId);
+    await page.setViewportSize({ width: 360, height: 600 });
+    await popup.open();
+    await expect
+      .poll(() => popup.row('Black Friday').locator('.rb-row-figures').textContent())
+      .toBe('1.000 de 1.500 enviados · 500 fallidos');
+    await expect.poll(() => popup.row('Navidad').locator('.rb-row-figures').textContent()).toBe('1.500 destinatarios');
+    const sizes = await textSizes(page);
+    expect(sizes.length).toBeGreaterThan(3);
+    // Main text 13 px, secondary 12 px: nothing smaller.
+    expect(sizes.filter((s) => s.px < 12).map((s) => `${s.what} ${s.px}`)).toEqual([]);
+    expect(sizes.find((s) => s.what.startsWith('span.rb-row-name'))?.px).toBeGreaterThanOrEqual(13);
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('the options page reads at 13 px or more', async () => {
+    await new OptionsPage(page, browser.extensionId).open();
+    const sizes = await textSizes(page);
+    expect(sizes.filter((s) => s.px < 12).map((s) => `${s.what} ${s.px}`)).toEqual([]);
+    const labels = sizes.filter((s) => s.what.startsWith('label') || s.what.startsWith('span'));
+    expect(labels.length).toBeGreaterThan(0);
+    for (const label of labels) expect(label.px, label.what).toBeGreaterThanOrEqual(13);
+  });
+
+  it("a page's !important text rules do not reach the panel", async () => {
+    const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
+    await helpdesk.open(`/demo/broadcasts/${s1}`);
+    // As a helpdesk's own stylesheet would (a constructed sheet: the demo's CSP refuses inline styles).
+    await page.evaluate(() => {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(
+        '* { font-size: 40px !important; line-height: 80px !important; font-family: monospace !important; letter-spacing: 6px !important; text-transform: uppercase !important; }',
+      );
+      document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+    });
+    const panel = helpdesk.panel();
+    await expect
+      .poll(() => panel.getByTestId('headline').textContent(), { timeout: 10_000 })
+      .toBe('500 de 1.500 no se enviaron');
+    const style = (selector: string) =>
+      panel
+        .locator(selector)
+        .first()
+        .evaluate((el) => {
+          const s = getComputedStyle(el);
+          return {
+            size: s.fontSize,
+            line: s.lineHeight,
+            family: s.fontFamily,
+            spacing: s.letterSpacing,
+            case: s.textTransform,
+          };
+        });
+    const headline = await style('[data-testid="headline"]');
+    expect(headline.size).toBe('16px');
+    const text = await style('.rb-reason-text');
+    expect(text).toMatchObject({ size: '13px', spacing: 'normal', case: 'none' });
+    expect(text.family).not.toMatch(/monospace/);
+    expect(Number.parseFloat(text.line)).toBeLessThan(20);
+  });
+
+  it('a scheduled broadcast never reads "Todos los mensajes salieron"', async () => {
+    const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
+    await helpdesk.open(`/demo/broadcasts/${later}`);
+    const headline = helpdesk.panel().getByTestId('headline');
+    await expect
+      .poll(() => headline.textContent(), { timeout: 10_000 })
+      .toMatch(/^Programada mañana a las \d\d:\d\d: todavía no salió ningún mensaje$/);
+  });
+
+  it('a failure of two days ago reads as its date, not "ahora"', async () => {
+    const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
+    await helpdesk.open(`/demo/contacts/${ana}`);
+    const when = helpdesk.panel().locator('.rb-contact-list .rb-reason-row .rb-muted').first();
+    await expect.poll(() => when.textContent(), { timeout: 10_000 }).toMatch(/^el \d{1,2} \w+\.?, \d\d:\d\d$/);
+  });
+
+  it('opening from a badge puts the keyboard in the panel; Escape closes it and returns to the badge', async () => {
+    const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
+    await helpdesk.open('/demo/');
+    await helpdesk.badge('Black Friday').waitFor({ timeout: 10_000 });
+    await helpdesk.badge('Black Friday').click();
+    const panel = helpdesk.panel();
+    await expect.poll(() => panel.getByTestId('headline').textContent()).toBe('500 de 1.500 no se enviaron');
+    const focused = () =>
+      page.evaluate(() => {
+        const host = document.activeElement;
+        const inner = host?.shadowRoot?.activeElement;
+        return `${host?.getAttribute('data-rebound') ?? host?.tagName}/${inner?.getAttribute('data-testid') ?? inner?.className ?? ''}`;
+      });
+    await expect.poll(focused).toBe('panel/rebound-panel');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => panel.count()).toBe(0);
+    await expect.poll(focused).toBe('badge/rb-badge');
+  });
+});

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { formatAgo } from '../../lib/i18n';
+import { type BroadcastLite, type BroadcastReport, headline } from '../../lib/report';
+
+const now = new Date(2026, 11, 2, 15, 0);
+
+type Counts = Partial<BroadcastLite['counts']>;
+
+function report(
+  { counts = {}, ...broadcast }: Omit<Partial<BroadcastLite>, 'counts'> & { counts?: Counts },
+  notSent = 0,
+): BroadcastReport {
+  return {
+    broadcast: {
+      id: 1,
+      name: 'Black Friday',
+      status: 'completed',
+      targetCount: 1500,
+      completedCount: 1500,
+      counts: counts as BroadcastLite['counts'],
+      error: null,
+      scheduledAt: null,
+      startedAt: null,
+      finishedAt: null,
+      resendOfId: null,
+      channelId: 1,
+      ...broadcast,
+    },
+    notSent,
+    reasons: [],
+    resendable: 0,
+    channelLimits: {} as BroadcastReport['channelLimits'],
+    resend: null,
+  };
+}
+
+describe('the report headline says only what is true', () => {
+  it('a scheduled broadcast has sent nothing yet, and says when it goes', () => {
+    const at = new Date(2026, 11, 2, 18, 30).toISOString();
+    const text = headline(report({ status: 'scheduled', scheduledAt: at, completedCount: null }), 'es', now);
+    expect(text).toMatch(/^Programada a las 18:30 .*: todavía no salió ningún mensaje$/);
+    expect(text).not.toMatch(/Todos/);
+  });
+
+  it('a sending broadcast counts what is done so far', () => {
+    expect(headline(report({ status: 'sending', counts: { sent: 700, failed: 20, queued: 780 } }), 'es', now)).toBe(
+      'Enviando: 720 de 1.500',
+    );
+  });
+
+  it('a finished one with failures gives failed of total; one with none, that all went out', () => {
+    expect(headline(report({ status: 'partially_failed', counts: { sent: 1000, failed: 500 } }, 500), 'es', now)).toBe(
+      '500 de 1.500 no se enviaron',
+    );
+    expect(headline(report({ counts: { sent: 1500 } }), 'es', now)).toBe('Todos los mensajes salieron');
+    expect(headline(report({ status: 'cancelled', counts: { sent: 1, cancelled: 1499 } }), 'es', now)).toBe(
+      'Cancelada: 1 mensaje salió antes',
+    );
+  });
+});
+
+describe('past times read as past', () => {
+  it('a failure of two days ago is not "ahora"', () => {
+    const ago = (d: Date) => formatAgo('es', d.toISOString(), now);
+    expect(ago(new Date(2026, 10, 30, 9, 5))).toBe('el 30 nov, 09:05');
+    expect(ago(new Date(2026, 11, 1, 9, 5))).toBe('ayer a las 09:05');
+    expect(ago(new Date(2026, 11, 2, 9, 5))).toBe('hoy a las 09:05');
+    expect(ago(new Date(2026, 11, 2, 14, 40))).toBe('hace 20 min');
+    expect(ago(new Date(2026, 11, 2, 14, 59, 30))).toBe('hace un momento');
+    expect(formatAgo('en', new Date(2026, 11, 1, 9, 5).toISOString(), now)).toBe('yesterday at 09:05 AM');
+  });
+});
