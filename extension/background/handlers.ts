@@ -129,10 +129,16 @@ async function reply<T>(run: () => Promise<T>): Promise<Reply<T>> {
     return { ok: true, data: await run() };
   } catch (error) {
     if (error instanceof ReboundError) {
+      // The agent's words for trouble with the connection, not the API's advice to a developer.
+      const language = await currentLanguage();
       const message =
         error.code === 'network'
-          ? translate(await currentLanguage(), 'networkError', { url: error.message })
-          : error.message;
+          ? translate(language, 'networkError', { url: error.message })
+          : error.status === 401
+            ? translate(language, 'tokenRefused')
+            : error.status >= 500
+              ? translate(language, 'serverTrouble', { code: error.status })
+              : error.message;
       return { ok: false, error: { code: error.code, message } };
     }
     return { ok: false, error: { code: 'internal', message: (error as Error).message } };

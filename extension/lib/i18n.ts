@@ -69,30 +69,6 @@ const messages = {
     notifyResendDone:
       '{name}: reenvío programado {when}. {count, plural, one {# contacto etiquetado} other {# contactos etiquetados}}.',
     resendFinishedTitle: '{name}: reenvío terminado',
-    // Options page
-    optionsTitle: 'Opciones de Rebound',
-    backendUrl: 'URL del servidor de Rebound',
-    token: 'Token de API',
-    check: 'Comprobar y guardar',
-    checking: 'Comprobando…',
-    connected: 'Conectado a «{workspace}» como {role}.',
-    sites: 'Páginas del helpdesk donde mostrar Rebound',
-    sitesHelp: 'Un patrón por línea, por ejemplo https://app.suhelpdesk.com/*. El navegador le pedirá permiso.',
-    addSite: 'Agregar',
-    removeSite: 'Quitar',
-    sitePlaceholder: 'https://app.suhelpdesk.com/*',
-    badPattern: 'El patrón «{pattern}» no es válido: use http(s)://dominio/ruta con * como comodín.',
-    permissionDenied: 'El navegador no dio permiso para {what}.',
-    language: 'Idioma',
-    languageAuto: 'Automático',
-    notifications: 'Avisarme cuando',
-    notifyFailedOption: 'una transmisión falla',
-    notifyPartialOption: 'una transmisión falla en parte',
-    notifyResendOption: 'un reenvío termina',
-    saved: 'Guardado.',
-    roleAgent: 'agente',
-    roleManager: 'supervisor',
-    roleOwner: 'propietario',
     status_draft: 'borrador',
     status_scheduled: 'programada',
     status_sending: 'enviando',
@@ -104,6 +80,13 @@ const messages = {
     resend_later: 'reenviar más tarde puede ayudar',
     resend_never: 'reenviar no ayuda',
     networkError: 'No se pudo conectar con el servidor de Rebound ({url}).',
+    tokenRefused:
+      'El servidor de Rebound rechazó el token. Pida uno nuevo a su supervisor y péguelo en las opciones de Rebound.',
+    serverTrouble: 'El servidor de Rebound no respondió bien ({code}).',
+    pillOffline: 'Rebound: sin conexión',
+    pillTokenRefused: 'Rebound: token rechazado',
+    pillTrouble: 'Rebound: error del servidor',
+    retryingSoon: 'Volveremos a intentarlo solos en unos segundos.',
   },
   en: {
     appName: 'Rebound',
@@ -168,29 +151,6 @@ const messages = {
     notifyResendDone:
       '{name}: re-send scheduled {when}. {count, plural, one {# contact tagged} other {# contacts tagged}}.',
     resendFinishedTitle: '{name}: re-send finished',
-    optionsTitle: 'Rebound options',
-    backendUrl: 'Rebound server URL',
-    token: 'API token',
-    check: 'Check and save',
-    checking: 'Checking…',
-    connected: 'Connected to "{workspace}" as {role}.',
-    sites: 'Helpdesk pages where Rebound shows',
-    sitesHelp: 'One pattern per line, for example https://app.yourhelpdesk.com/*. The browser will ask for permission.',
-    addSite: 'Add',
-    removeSite: 'Remove',
-    sitePlaceholder: 'https://app.yourhelpdesk.com/*',
-    badPattern: 'The pattern "{pattern}" is not valid: use http(s)://host/path with * as a wildcard.',
-    permissionDenied: 'The browser did not grant permission for {what}.',
-    language: 'Language',
-    languageAuto: 'Automatic',
-    notifications: 'Tell me when',
-    notifyFailedOption: 'a broadcast fails',
-    notifyPartialOption: 'a broadcast partly fails',
-    notifyResendOption: 'a re-send finishes',
-    saved: 'Saved.',
-    roleAgent: 'agent',
-    roleManager: 'manager',
-    roleOwner: 'owner',
     status_draft: 'draft',
     status_scheduled: 'scheduled',
     status_sending: 'sending',
@@ -202,6 +162,13 @@ const messages = {
     resend_later: 're-sending later can help',
     resend_never: 're-sending does not help',
     networkError: 'Could not reach the Rebound server ({url}).',
+    tokenRefused:
+      "The Rebound server refused the token. Ask your manager for a new one and paste it in Rebound's options.",
+    serverTrouble: 'The Rebound server did not answer properly ({code}).',
+    pillOffline: 'Rebound: offline',
+    pillTokenRefused: 'Rebound: token refused',
+    pillTrouble: 'Rebound: server error',
+    retryingSoon: 'Rebound will try again by itself in a few seconds.',
   },
 } satisfies Record<Language, Record<string, string>>;
 
@@ -228,19 +195,25 @@ export function translate(language: Language, key: MessageKey, params?: Record<s
 
 export function formatNumber(language: Language, value: number): string {
   // es-MX groups thousands with a comma; Latin American agents read 1.500 as the reference help page writes it.
-  return new Intl.NumberFormat(language === 'es' ? 'es-AR' : 'en-US').format(value);
+  return new Intl.NumberFormat(localeOf(language)).format(value);
+}
+
+const localeOf = (language: Language) => (language === 'es' ? 'es-AR' : 'en-US');
+
+/** 24-hour in Spanish ("14:05", as agents write it); "2:05 PM" in English. */
+function clockTime(language: Language, at: Date): string {
+  return new Intl.DateTimeFormat(localeOf(language), {
+    hour: '2-digit',
+    minute: '2-digit',
+    ...(language === 'es' && { hourCycle: 'h23' as const }),
+  }).format(at);
 }
 
 /** "a las 14:05", "mañana a las 09:00", "el 3 dic., 09:00"; in the agent's time zone. */
 export function formatWhen(language: Language, iso: string, now: Date = new Date()): string {
   const at = new Date(iso);
-  const locale = language === 'es' ? 'es-AR' : 'en-US';
-  // 24-hour in Spanish ("14:05", as agents write it); "2:05 PM" in English.
-  const time = new Intl.DateTimeFormat(locale, {
-    hour: '2-digit',
-    minute: '2-digit',
-    ...(language === 'es' && { hourCycle: 'h23' as const }),
-  }).format(at);
+  const locale = localeOf(language);
+  const time = clockTime(language, at);
   const dayDiff = Math.round((startOfDay(at) - startOfDay(now)) / 86_400_000);
   if (at.getTime() <= now.getTime() + 30_000) return language === 'es' ? 'ahora' : 'now';
   const relative = formatRelative(language, at.getTime() - now.getTime());
@@ -259,12 +232,8 @@ export function formatAgo(language: Language, iso: string, now: Date = new Date(
   const ms = now.getTime() - at.getTime();
   if (ms < 60_000) return language === 'es' ? 'hace un momento' : 'just now';
   if (ms < 3_600_000) return formatRelative(language, -ms);
-  const locale = language === 'es' ? 'es-AR' : 'en-US';
-  const time = new Intl.DateTimeFormat(locale, {
-    hour: '2-digit',
-    minute: '2-digit',
-    ...(language === 'es' && { hourCycle: 'h23' as const }),
-  }).format(at);
+  const locale = localeOf(language);
+  const time = clockTime(language, at);
   const dayDiff = Math.round((startOfDay(now) - startOfDay(at)) / 86_400_000);
   if (dayDiff === 0) return language === 'es' ? `hoy a las ${time}` : `today at ${time}`;
   if (dayDiff === 1) return language === 'es' ? `ayer a las ${time}` : `yesterday at ${time}`;
@@ -289,11 +258,6 @@ export function formatRelative(language: Language, ms: number): string {
 export function statusLabel(language: Language, status: string): string {
   const key = `status_${status}` as MessageKey;
   return key in messages[language] ? translate(language, key) : status;
-}
-
-export function roleLabel(language: Language, role: string): string {
-  const key = ({ agent: 'roleAgent', manager: 'roleManager', owner: 'roleOwner' } as const)[role as 'agent'];
-  return key ? translate(language, key) : role;
 }
 
 function startOfDay(date: Date): number {

@@ -20,7 +20,24 @@ export function Overlay({ state }: { state: OverlayState }) {
     if (focus.to === 'panel' && open) panel.current?.focus();
     if (focus.to === 'opener' && !open) (focus.opener?.isConnected ? focus.opener : pill.current)?.focus();
   }, [focus, open]);
+  const trouble = state.trouble.value;
   if (!open) {
+    if (trouble) {
+      const key =
+        trouble.kind === 'offline' ? 'pillOffline' : trouble.kind === 'token' ? 'pillTokenRefused' : 'pillTrouble';
+      return (
+        <button
+          ref={pill}
+          type="button"
+          class="rb-pill rb-pill-alert"
+          aria-expanded="false"
+          data-trouble={trouble.kind}
+          onClick={(event) => state.openedBy(event.currentTarget)}
+        >
+          {translate(language, key)}
+        </button>
+      );
+    }
     if (content.kind === 'nothing' || content.kind === 'loading') return null;
     return (
       <button
@@ -55,10 +72,27 @@ export function Overlay({ state }: { state: OverlayState }) {
         </button>
       </div>
       {content.kind === 'loading' && <p class="rb-muted">{translate(language, 'loading')}</p>}
-      {content.kind === 'error' && (
-        <p class="rb-error" role="alert">
-          {content.message}
-        </p>
+      {trouble ? (
+        <div role="alert" data-testid="trouble">
+          <p class="rb-error">{trouble.message}</p>
+          <p class="rb-muted">{translate(language, 'retryingSoon')}</p>
+          <p class="rb-actions">
+            <button type="button" class="rb-secondary" onClick={() => void state.retry()}>
+              {translate(language, 'retry')}
+            </button>
+            {trouble.kind === 'token' && (
+              <button type="button" class="rb-link" onClick={() => void sendMessage('openOptions')}>
+                {translate(language, 'openOptions')}
+              </button>
+            )}
+          </p>
+        </div>
+      ) : (
+        content.kind === 'error' && (
+          <p class="rb-error" role="alert">
+            {content.message}
+          </p>
+        )
       )}
       {content.kind === 'not-configured' && (
         <p>

@@ -8,7 +8,7 @@ import type { BroadcastBadge } from '../lib/report';
 import { readPage } from '../lib/site-adapters';
 import { Badge } from './Badge';
 import { Overlay } from './Overlay';
-import { createOverlayState, type OverlayState } from './state';
+import { createOverlayState, type OverlayState, troubleOf } from './state';
 
 const HOST_ATTRIBUTE = 'data-rebound';
 
@@ -45,12 +45,37 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
   const badged = new WeakMap<Element, number>();
   let lastKey = '';
 
-  // One reading at a time: two at once would badge the same names twice.
+  // One reading at a time: two at once would badge the same names twice. A reading that fails for the
+  // connection's sake shows on the pill, and the page is read again from scratch once it answers.
   let scanning = Promise.resolve();
   const rescan = (): Promise<void> => {
-    scanning = scanning.then(scan, scan);
+    scanning = scanning.then(scan, scan).then(
+      () => undefined,
+      (error: unknown) => {
+        const trouble = troubleOf(error);
+        if (!trouble) throw error;
+        state.trouble.value = trouble;
+      },
+    );
     return scanning;
   };
+  const retry = () => {
+    lastKey = '';
+    return rescan();
+  };
+  state.onRetry(retry);
+  // While in trouble, try again by itself: 5 s, then 10, 20, up to a minute; no reload needed.
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let retryDelay = 5_000;
+  const unwatchTrouble = state.trouble.subscribe((trouble) => {
+    clearTimeout(retryTimer);
+    if (!trouble) {
+      retryDelay = 5_000;
+      return;
+    }
+    retryTimer = setTimeout(() => void retry().catch(() => undefined), retryDelay);
+    retryDelay = Math.min(retryDelay * 2, 60_000);
+  });
 
   async function scan(): Promise<void> {
     const reading = readPage(win);
@@ -73,6 +98,8 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
     const fresh = reading.names.filter(({ element }) => !badged.has(element));
     if (fresh.length === 0) return;
     const badges = await ask(sendMessage('findBroadcasts', { names: fresh.map((n) => n.name) }));
+    // Badges came back: whatever the trouble was, the server answers again.
+    state.trouble.value = null;
     const byName = new Map<string, BroadcastBadge>();
     for (const badge of badges) if (!byName.has(badge.name)) byName.set(badge.name, badge);
     for (const { element, name } of fresh) {
@@ -122,6 +149,8 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
     destroy() {
       observer.disconnect();
       clearTimeout(timer);
+      clearTimeout(retryTimer);
+      unwatchTrouble();
       state.resend.stop();
       render(null, panelRoot);
       panelHost.remove();

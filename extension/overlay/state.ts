@@ -13,6 +13,18 @@ export type PanelContent =
   | { kind: 'error'; message: string }
   | { kind: 'not-configured' };
 
+/** Trouble with the server or the token, as the pill shows it: never silence that looks like calm. */
+export type Trouble = { kind: 'offline' | 'token' | 'server'; message: string };
+
+/** Which errors are the connection's (they get the pill and the automatic retry), not one broadcast's. */
+export function troubleOf(error: unknown): Trouble | null {
+  const { code = '', message = '' } = error as { code?: string; message?: string };
+  if (code === 'network') return { kind: 'offline', message };
+  if (code === 'unauthorized' || code === 'too_many_auth_failures') return { kind: 'token', message };
+  if (code === 'internal_error' || code === 'internal' || /^http_5\d\d$/.test(code)) return { kind: 'server', message };
+  return null;
+}
+
 export function createOverlayState(language: Language) {
   const open = signal(false);
   /**
@@ -24,6 +36,9 @@ export function createOverlayState(language: Language) {
   const content = signal<PanelContent>({ kind: 'nothing' });
   /** Milliseconds from the data's arrival to its first paint (the benchmark reads it). */
   const renderMs = signal<number | null>(null);
+  /** Set while the server or the token fails; cleared by the next answer that works. */
+  const trouble = signal<Trouble | null>(null);
+  let retry: () => Promise<void> = async () => undefined;
   const resend = createBackgroundResendState();
 
   let latest = 0;
@@ -38,11 +53,14 @@ export function createOverlayState(language: Language) {
       resend.stop();
       resend.progress.value = { phase: 'idle' };
       content.value = next;
+      trouble.value = null;
       requestAnimationFrame(() => {
         renderMs.value = performance.now() - arrived;
       });
     } catch (error) {
-      if (mine === latest) content.value = { kind: 'error', message: (error as Error).message };
+      if (mine !== latest) return;
+      content.value = { kind: 'error', message: (error as Error).message };
+      trouble.value = troubleOf(error) ?? trouble.value;
     }
   }
 
@@ -50,6 +68,12 @@ export function createOverlayState(language: Language) {
     language,
     open,
     focus,
+    trouble,
+    /** Reads the page again now (the panel's "Reintentar"; the overlay retries by itself too). */
+    retry: () => retry(),
+    onRetry(run: () => Promise<void>) {
+      retry = run;
+    },
     /** The agent opened the panel from `opener` (the pill or a badge). */
     openedBy(opener: HTMLElement | null) {
       open.value = true;

@@ -3,17 +3,18 @@
 import { useSignal } from '@preact/signals';
 import type { Language } from '@rebound/shared/i18n';
 import { browser } from 'wxt/browser';
-import { type LanguageSetting, roleLabel, translate } from '../../lib/i18n';
+import type { LanguageSetting } from '../../lib/i18n';
 import { ask, sendMessage } from '../../lib/messaging';
 import { type Connection, type Settings, settingsItem } from '../../lib/settings';
+import { optionsText, roleLabel } from './messages';
 
 /** A Chromium match pattern for a web page: scheme, host (optionally *.), optional port, a path. */
 const MATCH_PATTERN = /^(https?|\*):\/\/(\*|(\*\.)?[^/*:]+)(:\d{1,5})?\/.*$/;
 
 export function App(props: { initialSettings: Settings; initialConnection: Connection | null; language: Language }) {
   const { language } = props;
-  const t = (key: Parameters<typeof translate>[1], params?: Record<string, string | number>) =>
-    translate(language, key, params);
+  const t = (key: Parameters<typeof optionsText>[1], params?: Record<string, string | number>) =>
+    optionsText(language, key, params);
   const settings = useSignal(props.initialSettings);
   const connection = useSignal(props.initialConnection);
   const backendUrl = useSignal(props.initialSettings.backendUrl);

@@ -172,4 +172,48 @@ describe('what an agent can trust', () => {
     await expect.poll(() => panel.count()).toBe(0);
     await expect.poll(focused).toBe('badge/rb-badge');
   });
+
+  it('a refused token shows on the pill with what to do, and the open tab recovers by itself once a new one is saved', async () => {
+    // The extension's own token, revoked by a manager while the agent works.
+    const created = await h.server.request('POST', '/api/v1/tokens', {
+      token: h.ws.tokens.owner,
+      body: { name: 'extensión de Lucía', role: 'agent' },
+    });
+    expect(created.status).toBe(201);
+    const options = new OptionsPage(page, browser.extensionId);
+    await options.open();
+    await options.connect(h.server.baseUrl, created.body.token);
+    await options
+      .connectionStatus()
+      .filter({ hasText: /^Conectado/ })
+      .waitFor();
+    const revoked = await h.server.request('DELETE', `/api/v1/tokens/${created.body.id}`, {
+      token: h.ws.tokens.owner,
+    });
+    expect(revoked.status).toBe(200);
+
+    const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
+    await helpdesk.open('/demo/');
+    await page.locator('table[data-list="broadcasts"]').waitFor();
+    // Not a bare "Rebound": the pill says what is wrong.
+    await expect.poll(() => helpdesk.pill().textContent(), { timeout: 10_000 }).toBe('Rebound: token rechazado');
+    await helpdesk.pill().click();
+    const trouble = helpdesk.panel().getByTestId('trouble');
+    await expect.poll(() => trouble.textContent()).toMatch(/rechazó el token\. Pida uno nuevo a su supervisor/);
+    expect(await trouble.textContent()).not.toMatch(/Authorization|Bearer/);
+    await expect(trouble.getByRole('button', { name: 'Abrir opciones' }).isVisible()).resolves.toBe(true);
+
+    // A new token saved in the options (another tab): this tab recovers without a reload.
+    const other = await browser.context.newPage();
+    const otherOptions = new OptionsPage(other, browser.extensionId);
+    await otherOptions.open();
+    await otherOptions.connect(h.server.baseUrl, h.ws.tokens.agent);
+    await otherOptions
+      .connectionStatus()
+      .filter({ hasText: /^Conectado/ })
+      .waitFor();
+    await other.close();
+    await expect.poll(() => helpdesk.badge('Black Friday').textContent(), { timeout: 20_000 }).toBe('500 fallidos');
+    await expect.poll(() => trouble.count()).toBe(0);
+  });
 });

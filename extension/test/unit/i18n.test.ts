@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { optionsText } from '../../entrypoints/options/messages';
 import { formatNumber, formatRelative, formatWhen, resolveLanguage, statusLabel, translate } from '../../lib/i18n';
 
 describe('numbers and times as agents read them', () => {
@@ -25,9 +26,10 @@ describe('numbers and times as agents read them', () => {
   });
 
   it('says "transmisión", as the reference help page does, never "difusión"', () => {
-    for (const key of ['latest', 'recent', 'noBroadcasts', 'notifyTitleFailed', 'notifyFailedOption'] as const) {
+    for (const key of ['latest', 'recent', 'noBroadcasts', 'notifyTitleFailed'] as const) {
       expect(translate('es', key, { name: 'BF' })).toMatch(/transmisi[oó]n/i);
     }
+    expect(optionsText('es', 'notifyFailedOption')).toMatch(/transmisi[oó]n/i);
   });
 
   it('says when, relative where it helps', () => {
