@@ -3,11 +3,12 @@ import { browser } from 'wxt/browser';
 import { type Api, createApi, normalizeBackendUrl, ReboundError } from '../lib/api';
 import { translate } from '../lib/i18n';
 import { type ContactFailures, onMessage, type Reply } from '../lib/messaging';
-import { badgeOf, buildReport, lite } from '../lib/report';
+import { buildReport, findBadges, lite } from '../lib/report';
 import { attentionItem, connectionItem, isConfigured, settingsItem } from '../lib/settings';
 import { refreshAttention } from './attention';
 import { currentApi, currentLanguage, failureCatalog } from './client';
 import { startCursorAtNow } from './events';
+import { backgroundText } from './messages';
 import { syncOverlayRegistration } from './overlay-registration';
 
 export interface HandlerHooks {
@@ -63,8 +64,9 @@ export function registerHandlers(hooks: HandlerHooks): void {
   onMessage('findBroadcasts', ({ data }) =>
     withApi(async (api) => {
       const names = [...new Set(data.names)].slice(0, 100);
-      if (names.length === 0) return [];
-      return (await api.broadcasts({ names, limit: 200 })).data.map(badgeOf);
+      const ids = [...new Set(data.ids ?? [])].slice(0, 100);
+      if (names.length === 0 && ids.length === 0) return [];
+      return findBadges(api, ids, names);
     }),
   );
 
@@ -135,9 +137,9 @@ async function reply<T>(run: () => Promise<T>): Promise<Reply<T>> {
         error.code === 'network'
           ? translate(language, 'networkError', { url: error.message })
           : error.status === 401
-            ? translate(language, 'tokenRefused')
+            ? backgroundText(language, 'tokenRefused')
             : error.status >= 500
-              ? translate(language, 'serverTrouble', { code: error.status })
+              ? backgroundText(language, 'serverTrouble', { code: error.status })
               : error.message;
       return { ok: false, error: { code: error.code, message } };
     }

@@ -6,9 +6,10 @@ import type { StreamEvent } from '@rebound/shared';
 import type { Language } from '@rebound/shared/i18n';
 import { browser } from 'wxt/browser';
 import type { Api } from '../lib/api';
-import { formatNumber, formatWhen, translate } from '../lib/i18n';
+import { formatNumber } from '../lib/i18n';
 import { buildReport } from '../lib/report';
 import { failureCatalog } from './client';
+import { backgroundText } from './messages';
 
 /**
  * The ID says which broadcast and whether the first button is "tag and re-send", so a click is understood
@@ -23,28 +24,39 @@ export function readNotificationId(id: string): { broadcastId: number; withResen
   return match ? { broadcastId: Number(match[2]), withResend: match[1] === 'resend' } : null;
 }
 
-/** A failed or partly failed broadcast: "Black Friday: 500 de 1.500 no se enviaron — <main reason>". */
-export async function notifyFailure(api: Api, language: Language, event: StreamEvent): Promise<void> {
+/**
+ * A failed or partly failed broadcast: "Black Friday: 500 de 1.500 no se enviaron — <reasons with counts>".
+ * The first button opens the review (what a re-send would do, and when) and sends nothing by itself.
+ * A re-send that failed is told once, by its resend.finished notification, when those are on.
+ */
+export async function notifyFailure(
+  api: Api,
+  language: Language,
+  event: StreamEvent,
+  { resendsToldElsewhere = false }: { resendsToldElsewhere?: boolean } = {},
+): Promise<void> {
   if (event.broadcastId === null) return;
   const report = await buildReport(api, event.broadcastId, await failureCatalog(api, language));
   const { broadcast } = report;
-  const main = report.reasons[0]?.title ?? broadcast.error?.message ?? '';
+  if (resendsToldElsewhere && broadcast.resendOfId !== null) return;
+  // Every reason with its count (the two largest, then how many more), so the text and the button agree.
+  const shown = report.reasons.slice(0, 2).map((r) => `${r.title} (${formatNumber(language, r.count)})`);
+  const more = report.reasons.length - shown.length;
+  const reasons = [...shown, ...(more > 0 ? [backgroundText(language, 'moreReasons', { count: more })] : [])].join(
+    ' · ',
+  );
   const total = broadcast.targetCount ?? broadcast.completedCount ?? report.notSent;
   const message =
     broadcast.status === 'failed' && report.notSent === 0
-      ? translate(language, 'notifyFailed', { reason: broadcast.error?.message ?? main })
-      : translate(language, 'notifyPartial', {
-          failed: formatNumber(language, report.notSent),
-          total: formatNumber(language, total),
-          reason: main,
-        });
+      ? backgroundText(language, 'notifyFailed', { reason: broadcast.error?.message ?? reasons })
+      : backgroundText(language, 'notifyPartial', { failed: report.notSent, total, reason: reasons });
   const buttons =
     report.resendable > 0
       ? [
-          { title: translate(language, 'resendAction', { count: formatNumber(language, report.resendable) }) },
-          { title: translate(language, 'seeReasons') },
+          { title: backgroundText(language, 'reviewResendAction', { count: report.resendable }) },
+          { title: backgroundText(language, 'seeReasons') },
         ]
-      : [{ title: translate(language, 'seeReasons') }];
+      : [{ title: backgroundText(language, 'seeReasons') }];
   await browser.notifications.create(notificationId(broadcast.id, report.resendable > 0), {
     type: 'basic',
     iconUrl: browser.runtime.getURL('/icon/128.png'),
@@ -56,27 +68,6 @@ export async function notifyFailure(api: Api, language: Language, event: StreamE
   });
 }
 
-/** After the notification's own button: what happened, in the same notification. */
-export async function notifyResendScheduled(
-  language: Language,
-  broadcastId: number,
-  name: string,
-  tagged: number,
-  scheduledAt: string | null,
-): Promise<void> {
-  await browser.notifications.create(notificationId(broadcastId), {
-    type: 'basic',
-    iconUrl: browser.runtime.getURL('/icon/128.png'),
-    title: name,
-    message: translate(language, 'notifyResendDone', {
-      name,
-      when: scheduledAt ? formatWhen(language, scheduledAt) : translate(language, 'whenNow').toLowerCase(),
-      count: tagged,
-    }),
-    priority: 1,
-  });
-}
-
 /** A re-send ran: the server's own sentence. */
 export async function notifyResendFinished(language: Language, event: StreamEvent): Promise<void> {
   if (event.broadcastId === null) return;
@@ -84,7 +75,7 @@ export async function notifyResendFinished(language: Language, event: StreamEven
   await browser.notifications.create(notificationId(event.broadcastId), {
     type: 'basic',
     iconUrl: browser.runtime.getURL('/icon/128.png'),
-    title: translate(language, 'resendFinishedTitle', { name }),
+    title: backgroundText(language, 'resendFinishedTitle', { name }),
     message: event.message,
     priority: 1,
   });

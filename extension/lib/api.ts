@@ -79,10 +79,14 @@ export function createApi(options: ApiOptions) {
   return {
     baseUrl: base,
     me: () => request<Me>('GET', '/api/v1/me'),
-    broadcasts: (query: { names?: string[]; limit?: number; resendOfId?: number } = {}) => {
+    broadcasts: (
+      query: { names?: string[]; ids?: number[]; limit?: number; resendOfId?: number; resendOfIds?: number[] } = {},
+    ) => {
       const params = new URLSearchParams({ limit: String(query.limit ?? 50) });
       for (const name of query.names ?? []) params.append('name', name);
+      for (const id of query.ids ?? []) params.append('id', String(id));
       if (query.resendOfId !== undefined) params.set('resendOfId', String(query.resendOfId));
+      for (const id of query.resendOfIds ?? []) params.append('resendOfId', String(id));
       return request<{ data: Broadcast[]; nextCursor: string | null }>('GET', `/api/v1/broadcasts?${params}`);
     },
     broadcast: (id: number) => request<Broadcast>('GET', `/api/v1/broadcasts/${id}`),

@@ -8,20 +8,24 @@ const messages = {
   es: {
     appName: 'Rebound',
     failedBadge: '{count, plural, one {# fallido} other {# fallidos}}',
-    uncertainBadge: '{count, number} sin confirmar',
+    badgeResending: '{count, plural, one {# fallido} other {# fallidos}} · reenvío en curso',
+    badgeResent: '{count, plural, one {# fallido} other {# fallidos}} · ya se reenvió',
+    badgeNotSent: 'No se envió',
+    badgeLeftOut: '{count, plural, one {# sin enviar} other {# sin enviar}}',
+    badgeAmbiguous: 'Nombre repetido',
+    badgeAmbiguousLabel: 'Varias transmisiones se llaman «{name}»: elija cuál ver',
+    chooseHeading: 'Varias transmisiones se llaman «{name}». ¿Cuál quiere ver?',
+    chooseWhen: 'programada {when}',
     panelTitle: 'Por qué falló',
     collapse: 'Ocultar',
     expand: 'Rebound: {count, plural, one {# fallido} other {# fallidos}}',
     expandQuiet: 'Rebound',
-    latest: 'Última transmisión con fallos',
     notDelivered: '{failed, number} de {total, number} no se enviaron',
     allSent: 'Todos los mensajes salieron',
     headlineScheduled: 'Programada {when}: todavía no salió ningún mensaje',
     headlineDraft: 'Borrador: todavía no salió ningún mensaje',
     headlineSending: 'Enviando: {done, number} de {total, number}',
     headlineCancelled: 'Cancelada: {sent, plural, one {# mensaje salió} other {# mensajes salieron}} antes',
-    rowSent: '{sent, number} de {total, number} enviados',
-    rowPlanned: '{total, plural, one {# destinatario} other {# destinatarios}}',
     reasonsHeading: 'Motivos',
     leftOut: 'No se reenvía: {why}',
     neverHelps: 'reenviar no ayuda',
@@ -56,19 +60,8 @@ const messages = {
     openOptions: 'Abrir opciones',
     loading: 'Cargando…',
     retry: 'Reintentar',
-    recent: 'Transmisiones recientes',
-    noBroadcasts: 'Aún no hay transmisiones.',
     failed: 'Fallidos',
-    back: 'Volver',
     chartLabel: 'Fallos por motivo',
-    seeReasons: 'Ver motivos',
-    needsAttention: '{count, plural, one {# transmisión necesita atención} other {# transmisiones necesitan atención}}',
-    notifyTitleFailed: '{name}: la transmisión falló',
-    notifyPartial: '{failed} de {total} no se enviaron — {reason}',
-    notifyFailed: 'No se envió — {reason}',
-    notifyResendDone:
-      '{name}: reenvío programado {when}. {count, plural, one {# contacto etiquetado} other {# contactos etiquetados}}.',
-    resendFinishedTitle: '{name}: reenvío terminado',
     status_draft: 'borrador',
     status_scheduled: 'programada',
     status_sending: 'enviando',
@@ -80,9 +73,6 @@ const messages = {
     resend_later: 'reenviar más tarde puede ayudar',
     resend_never: 'reenviar no ayuda',
     networkError: 'No se pudo conectar con el servidor de Rebound ({url}).',
-    tokenRefused:
-      'El servidor de Rebound rechazó el token. Pida uno nuevo a su supervisor y péguelo en las opciones de Rebound.',
-    serverTrouble: 'El servidor de Rebound no respondió bien ({code}).',
     pillOffline: 'Rebound: sin conexión',
     pillTokenRefused: 'Rebound: token rechazado',
     pillTrouble: 'Rebound: error del servidor',
@@ -91,20 +81,24 @@ const messages = {
   en: {
     appName: 'Rebound',
     failedBadge: '{count, number} failed',
-    uncertainBadge: '{count, number} unconfirmed',
+    badgeResending: '{count, number} failed · re-send under way',
+    badgeResent: '{count, number} failed · re-sent',
+    badgeNotSent: 'Not sent',
+    badgeLeftOut: '{count, number} left out',
+    badgeAmbiguous: 'Name used twice',
+    badgeAmbiguousLabel: 'Several broadcasts are named "{name}": choose one',
+    chooseHeading: 'Several broadcasts are named "{name}". Which one?',
+    chooseWhen: 'scheduled {when}',
     panelTitle: 'Why it failed',
     collapse: 'Hide',
     expand: 'Rebound: {count, number} failed',
     expandQuiet: 'Rebound',
-    latest: 'Latest broadcast with failures',
     notDelivered: '{failed, number} of {total, number} were not sent',
     allSent: 'Every message went out',
     headlineScheduled: 'Scheduled {when}: no message has gone out yet',
     headlineDraft: 'Draft: no message has gone out yet',
     headlineSending: 'Sending: {done, number} of {total, number}',
     headlineCancelled: 'Cancelled: {sent, plural, one {# message} other {# messages}} went out before',
-    rowSent: '{sent, number} of {total, number} sent',
-    rowPlanned: '{total, plural, one {# recipient} other {# recipients}}',
     reasonsHeading: 'Reasons',
     leftOut: 'Not re-sent: {why}',
     neverHelps: 're-sending does not help',
@@ -138,19 +132,8 @@ const messages = {
     openOptions: 'Open options',
     loading: 'Loading…',
     retry: 'Try again',
-    recent: 'Recent broadcasts',
-    noBroadcasts: 'No broadcasts yet.',
     failed: 'Failed',
-    back: 'Back',
     chartLabel: 'Failures by reason',
-    seeReasons: 'See reasons',
-    needsAttention: '{count, plural, one {# broadcast needs attention} other {# broadcasts need attention}}',
-    notifyTitleFailed: '{name}: the broadcast failed',
-    notifyPartial: '{failed} of {total} were not sent — {reason}',
-    notifyFailed: 'Nothing was sent — {reason}',
-    notifyResendDone:
-      '{name}: re-send scheduled {when}. {count, plural, one {# contact tagged} other {# contacts tagged}}.',
-    resendFinishedTitle: '{name}: re-send finished',
     status_draft: 'draft',
     status_scheduled: 'scheduled',
     status_sending: 'sending',
@@ -162,9 +145,6 @@ const messages = {
     resend_later: 're-sending later can help',
     resend_never: 're-sending does not help',
     networkError: 'Could not reach the Rebound server ({url}).',
-    tokenRefused:
-      "The Rebound server refused the token. Ask your manager for a new one and paste it in Rebound's options.",
-    serverTrouble: 'The Rebound server did not answer properly ({code}).',
     pillOffline: 'Rebound: offline',
     pillTokenRefused: 'Rebound: token refused',
     pillTrouble: 'Rebound: server error',
@@ -191,6 +171,19 @@ export function resolveLanguage(
  */
 export function translate(language: Language, key: MessageKey, params?: Record<string, string | number>): string {
   return format(messages[language][key], params, language);
+}
+
+/**
+ * A surface's own words (the popup's, the options page's, the background's) beside the shared ones:
+ * the content script, loaded on every helpdesk page, carries only what the overlay says.
+ */
+export function withOwnWords<K extends string>(own: Record<Language, Record<K, string>>) {
+  return (language: Language, key: K | MessageKey, params?: Record<string, string | number>): string => {
+    const words = own[language] as Record<string, string>;
+    return key in words
+      ? format(words[key] as string, params, language)
+      : translate(language, key as MessageKey, params);
+  };
 }
 
 export function formatNumber(language: Language, value: number): string {

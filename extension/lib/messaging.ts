@@ -27,7 +27,8 @@ interface ProtocolMap {
   settingsChanged(): Reply<null>;
   context(): Reply<PageContext>;
   recentBroadcasts(): Reply<BroadcastLite[]>;
-  findBroadcasts(data: { names: string[] }): Reply<BroadcastBadge[]>;
+  /** Badges for the broadcasts a page links to (by ID) or names. */
+  findBroadcasts(data: { names: string[]; ids?: number[] }): Reply<BroadcastBadge[]>;
   /** One broadcast's report, or with no id the latest that needs attention (null when none does). */
   report(data: { broadcastId?: number }): Reply<BroadcastReport | null>;
   contactFailures(data: { identifiers: string[] }): Reply<ContactFailures | null>;

@@ -45,6 +45,12 @@ export interface BroadcastBadge {
   status: Broadcast['status'];
   failed: number;
   uncertain: number;
+  /** Left out before sending (opted out, invalid number, no identifier on the channel). */
+  excluded: number;
+  /** When it was scheduled, to tell apart broadcasts that share a name. */
+  scheduledAt: string | null;
+  /** Its latest re-send, if one was made. */
+  resend: { id: number; status: Broadcast['status'] } | null;
 }
 
 export function lite(b: Broadcast): BroadcastLite {
@@ -64,14 +70,32 @@ export function lite(b: Broadcast): BroadcastLite {
   };
 }
 
-export function badgeOf(b: Broadcast): BroadcastBadge {
+export function badgeOf(b: Broadcast, resend: Broadcast | undefined): BroadcastBadge {
   return {
     id: b.id,
     name: b.name,
     status: b.status,
     failed: b.counts.failed ?? 0,
     uncertain: b.counts.uncertain ?? 0,
+    excluded: b.counts.excluded ?? 0,
+    scheduledAt: b.scheduledAt,
+    resend: resend ? { id: resend.id, status: resend.status } : null,
   };
+}
+
+/** Badges for the broadcasts a page links to (`ids`) or names (`names`), each with its latest re-send. */
+export async function findBadges(api: Api, ids: number[], names: string[]): Promise<BroadcastBadge[]> {
+  const [byId, byName] = await Promise.all([
+    ids.length ? api.broadcasts({ ids, limit: 100 }) : { data: [] },
+    names.length ? api.broadcasts({ names, limit: 200 }) : { data: [] },
+  ]);
+  const found = new Map<number, Broadcast>();
+  for (const b of [...byId.data, ...byName.data]) found.set(b.id, b);
+  const resends = found.size ? (await api.broadcasts({ resendOfIds: [...found.keys()], limit: 200 })).data : [];
+  // Newest first: the first re-send seen of a broadcast is its latest.
+  const latest = new Map<number, Broadcast>();
+  for (const r of resends) if (r.resendOfId !== null && !latest.has(r.resendOfId)) latest.set(r.resendOfId, r);
+  return [...found.values()].map((b) => badgeOf(b, latest.get(b.id)));
 }
 
 export async function buildReport(

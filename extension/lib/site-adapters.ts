@@ -9,6 +9,11 @@ export interface PageDescription {
   path: RegExp;
   /** Elements whose text is a broadcast name: each gets a "500 failed" badge. */
   broadcastNames?: string;
+  /**
+   * The broadcast's ID in the href of the name's link (group 1), where the page links to it: the badge
+   * is then that broadcast's, even when another has the same name.
+   */
+  broadcastLinkId?: RegExp;
   /** The one broadcast this page is about: its ID from a path group, or its name from an element. */
   broadcast?: { idFromPathGroup?: number; name?: string };
   /** Elements holding the contact's identifiers (a contact page). */
@@ -29,7 +34,11 @@ export const siteAdapters: SiteAdapter[] = [
     label: 'Rebound demo helpdesk',
     url: /^https?:\/\/[^/]+\/demo(\/|$)/,
     pages: [
-      { path: /^\/demo\/?$/, broadcastNames: 'table[data-list="broadcasts"] td.hd-broadcast-name' },
+      {
+        path: /^\/demo\/?$/,
+        broadcastNames: 'table[data-list="broadcasts"] td.hd-broadcast-name',
+        broadcastLinkId: /\/demo\/broadcasts\/(\d+)/,
+      },
       {
         path: /^\/demo\/broadcasts\/(\d+)\/?$/,
         broadcast: { idFromPathGroup: 1, name: 'h1.hd-broadcast-title' },
@@ -37,6 +46,7 @@ export const siteAdapters: SiteAdapter[] = [
       {
         path: /^\/demo\/failed-messages\/?$/,
         broadcastNames: 'table[data-list="failed-messages"] td.hd-broadcast-name',
+        broadcastLinkId: /\/demo\/broadcasts\/(\d+)/,
       },
       {
         path: /^\/demo\/contacts\/[^/]+\/?$/,
@@ -71,8 +81,8 @@ export const siteAdapters: SiteAdapter[] = [
 
 export interface PageReading {
   adapter: SiteAdapter;
-  /** Name elements to badge, with the name each shows. */
-  names: { element: Element; name: string }[];
+  /** Name elements to badge, with the name each shows and the ID its link gives, if any. */
+  names: { element: Element; name: string; id?: number }[];
   broadcast: { id?: number; name?: string } | null;
   /** Contact refs for the API: phone:+52..., email:ana@... */
   contactRefs: string[];
@@ -94,7 +104,9 @@ export function readPage(win: Pick<Window, 'location' | 'document'>, adapters = 
   if (page.broadcastNames) {
     for (const element of doc.querySelectorAll(page.broadcastNames)) {
       const name = textOf(element);
-      if (name) reading.names.push({ element, name });
+      if (!name) continue;
+      const id = page.broadcastLinkId ? linkId(element, page.broadcastLinkId) : undefined;
+      reading.names.push({ element, name, ...(id !== undefined && { id }) });
     }
   }
   if (page.broadcast) {
@@ -122,6 +134,13 @@ export function contactRef(kind: 'phone' | 'email', text: string): string | null
   const digits = text.replace(/[^\d+]/g, '');
   const phone = digits.startsWith('+') ? `+${digits.slice(1).replace(/\+/g, '')}` : digits.replace(/\+/g, '');
   return phone.replace('+', '').length >= 6 ? `phone:${phone}` : null;
+}
+
+/** The ID in the href of the element's link (itself or inside it), by the adapter's pattern. */
+function linkId(element: Element, pattern: RegExp): number | undefined {
+  const link = element.closest('a[href]') ?? element.querySelector('a[href]');
+  const match = link?.getAttribute('href')?.match(pattern)?.[1];
+  return match && /^\d+$/.test(match) ? Number(match) : undefined;
 }
 
 function textOf(element: Element): string {

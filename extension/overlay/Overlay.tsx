@@ -2,7 +2,7 @@
 import type { Language } from '@rebound/shared/i18n';
 import { useEffect, useRef } from 'preact/hooks';
 import { ReportCard } from '../components/ReportCard';
-import { formatAgo, translate } from '../lib/i18n';
+import { formatAgo, formatWhen, statusLabel, translate } from '../lib/i18n';
 import type { ContactFailures } from '../lib/messaging';
 import { sendMessage } from '../lib/messaging';
 import type { OverlayState } from './state';
@@ -105,6 +105,27 @@ export function Overlay({ state }: { state: OverlayState }) {
       {content.kind === 'nothing' && <p class="rb-muted">{translate(language, 'allSent')}</p>}
       {content.kind === 'report' && <ReportCard report={content.report} language={language} resend={state.resend} />}
       {content.kind === 'contact' && <ContactFailuresView failures={content.failures} language={language} />}
+      {content.kind === 'choose' && (
+        <section aria-label={translate(language, 'chooseHeading', { name: content.name })}>
+          <p>{translate(language, 'chooseHeading', { name: content.name })}</p>
+          <ul class="rb-choices-list">
+            {content.candidates.map((b) => (
+              <li key={b.id}>
+                <button type="button" class="rb-secondary" onClick={() => void state.showBroadcast(b.id, true)}>
+                  {[
+                    `#${b.id}`,
+                    statusLabel(language, b.status),
+                    b.scheduledAt && translate(language, 'chooseWhen', { when: whenOf(language, b.scheduledAt) }),
+                    b.failed > 0 && translate(language, 'failedBadge', { count: b.failed }),
+                  ]
+                    .filter(Boolean)
+                    .join(' · ')}
+                </button>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
     </aside>
   );
 }
@@ -131,4 +152,9 @@ function ContactFailuresView({ failures, language }: { failures: ContactFailures
       </ul>
     </section>
   );
+}
+
+/** A time still to come in the future tense, a past one in the past. */
+function whenOf(language: Language, iso: string): string {
+  return Date.parse(iso) > Date.now() ? formatWhen(language, iso) : formatAgo(language, iso);
 }

@@ -3,8 +3,8 @@
  * badges beside the broadcast names the site adapter finds. Only the badges take room in the page.
  */
 import { render } from 'preact';
+import { badgeView, candidatesFor } from '../lib/badges';
 import { ask, sendMessage } from '../lib/messaging';
-import type { BroadcastBadge } from '../lib/report';
 import { readPage } from '../lib/site-adapters';
 import { Badge } from './Badge';
 import { Overlay } from './Overlay';
@@ -42,7 +42,9 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
     return { state, rescan: async () => undefined, destroy: () => panelHost.remove() };
   }
 
-  const badged = new WeakMap<Element, number>();
+  let badged = new WeakMap<Element, true>();
+  /** Broadcasts (or ambiguous names) already badged on this page. */
+  const shown = new Set<string>();
   let lastKey = '';
 
   // One reading at a time: two at once would badge the same names twice. A reading that fails for the
@@ -87,49 +89,73 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
         state.open.value = true;
         void state.showContact(reading.contactRefs);
       } else if (reading.broadcast) {
-        const id = reading.broadcast.id ?? (await idByName(reading.broadcast.name));
-        // A name Rebound does not know is not "the latest with failures": say nothing about it.
-        if (id === undefined) state.content.value = { kind: 'nothing' };
-        else void state.showBroadcast(id, true);
+        await showPageBroadcast(reading.broadcast);
       } else if (reading.names.length > 0 || state.content.value.kind === 'nothing') {
         void state.showBroadcast(undefined, false);
       }
     }
     const fresh = reading.names.filter(({ element }) => !badged.has(element));
     if (fresh.length === 0) return;
-    const badges = await ask(sendMessage('findBroadcasts', { names: fresh.map((n) => n.name) }));
+    const ids = fresh.flatMap((n) => (n.id === undefined ? [] : [n.id]));
+    const names = fresh.filter((n) => n.id === undefined).map((n) => n.name);
+    const found = await ask(sendMessage('findBroadcasts', { names, ids }));
     // Badges came back: whatever the trouble was, the server answers again.
     state.trouble.value = null;
-    const byName = new Map<string, BroadcastBadge>();
-    for (const badge of badges) if (!byName.has(badge.name)) byName.set(badge.name, badge);
-    for (const { element, name } of fresh) {
-      const badge = byName.get(name);
-      badged.set(element, badge?.id ?? 0);
-      if (!badge || badge.failed === 0) continue;
+    for (const target of fresh) {
+      badged.set(target.element, true);
+      const view = badgeView(target, found);
+      // One badge per broadcast on a page: a log page lists the same broadcast on many rows.
+      const key = view && view.kind !== 'ambiguous' ? `id:${view.broadcast.id}` : `name:${target.name}`;
+      if (!view || shown.has(key)) continue;
+      shown.add(key);
       const host = doc.createElement('span');
       host.setAttribute(HOST_ATTRIBUTE, 'badge');
       const root = host.attachShadow({ mode: 'open' });
       adopt(root, sheet, css);
       render(
         <Badge
-          badge={badge}
+          view={view}
           language={state.language}
           onOpen={(opener) => {
+            if (view.kind === 'ambiguous') return state.choose(view.name, view.candidates, opener);
             state.openedBy(opener);
-            void state.showBroadcast(badge.id, true);
+            void state.showBroadcast(view.broadcast.id, true);
           }}
         />,
         root,
       );
-      element.append(host);
+      target.element.append(host);
     }
   }
 
-  async function idByName(name: string | undefined): Promise<number | undefined> {
-    if (!name) return undefined;
-    const [found] = await ask(sendMessage('findBroadcasts', { names: [name] }));
-    return found?.id;
+  /** The broadcast a detail page is about: by its ID, or by a name only one broadcast has. */
+  async function showPageBroadcast(broadcast: { id?: number; name?: string }): Promise<void> {
+    if (broadcast.id !== undefined) return void state.showBroadcast(broadcast.id, true);
+    const name = broadcast.name as string;
+    const found = await ask(sendMessage('findBroadcasts', { names: [name] }));
+    const candidates = candidatesFor({ name }, found);
+    // A name Rebound does not know is not "the latest with failures": say nothing about it.
+    if (candidates.length === 0) state.content.value = { kind: 'nothing' };
+    else if (candidates.length > 1) state.choose(name, candidates, null);
+    else void state.showBroadcast(candidates[0]?.id, true);
   }
+
+  /**
+   * Badges say what is true now: after a re-send here, and every minute (a re-send from another tab,
+   * a broadcast that finished), they are read again from scratch.
+   */
+  function refreshBadges(): void {
+    for (const host of doc.querySelectorAll(`[${HOST_ATTRIBUTE}="badge"]`)) host.remove();
+    badged = new WeakMap();
+    shown.clear();
+    void rescan();
+  }
+  const badgeClock = setInterval(() => {
+    if (doc.visibilityState === 'visible') refreshBadges();
+  }, 60_000);
+  const unwatchResend = state.resend.progress.subscribe((progress) => {
+    if (progress.phase === 'done') refreshBadges();
+  });
 
   // Helpdesks render late and navigate without reloading: read again when the page changes (not for our own nodes).
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -150,7 +176,9 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
       observer.disconnect();
       clearTimeout(timer);
       clearTimeout(retryTimer);
+      clearInterval(badgeClock);
       unwatchTrouble();
+      unwatchResend();
       state.resend.stop();
       render(null, panelRoot);
       panelHost.remove();

@@ -3,13 +3,15 @@
 import { signal } from '@preact/signals';
 import type { Language } from '@rebound/shared/i18n';
 import { ask, type ContactFailures, createBackgroundResendState, sendMessage } from '../lib/messaging';
-import type { BroadcastReport } from '../lib/report';
+import type { BroadcastBadge, BroadcastReport } from '../lib/report';
 
 export type PanelContent =
   | { kind: 'loading' }
   | { kind: 'report'; report: BroadcastReport }
   | { kind: 'contact'; failures: ContactFailures | null }
   | { kind: 'nothing' }
+  /** Several broadcasts share the name the page shows: the agent picks one. */
+  | { kind: 'choose'; name: string; candidates: BroadcastBadge[] }
   | { kind: 'error'; message: string }
   | { kind: 'not-configured' };
 
@@ -94,6 +96,12 @@ export function createOverlayState(language: Language) {
         const report = await ask(sendMessage('report', broadcastId === undefined ? {} : { broadcastId }));
         return report ? { kind: 'report', report } : { kind: 'nothing' };
       });
+    },
+    choose(name: string, candidates: BroadcastBadge[], opener: HTMLElement | null) {
+      latest++;
+      content.value = { kind: 'choose', name, candidates };
+      if (opener) this.openedBy(opener);
+      else open.value = true;
     },
     showContact(identifiers: string[]) {
       return load(async () => ({

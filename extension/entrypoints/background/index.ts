@@ -48,7 +48,7 @@ export default defineBackground(() => {
       (event.type === 'broadcast.partially_failed' && notify.partiallyFailed) ||
       (event.type === 'broadcast.failed' && notify.failed)
     ) {
-      await notifyFailure(api, language, event);
+      await notifyFailure(api, language, event, { resendsToldElsewhere: notify.resendFinished });
     }
     if (event.type === 'resend.finished' && notify.resendFinished) await notifyResendFinished(language, event);
     if (event.type.startsWith('broadcast.') || event.type.startsWith('resend.')) await refreshAttention(api);

@@ -2,8 +2,8 @@
  * The options page's own words: kept apart from lib/i18n.ts so that the content script, which every
  * helpdesk page loads, does not carry them.
  */
-import { format, type Language } from '@rebound/shared/i18n';
-import { type MessageKey, translate } from '../../lib/i18n';
+import type { Language } from '@rebound/shared/i18n';
+import { withOwnWords } from '../../lib/i18n';
 
 const messages = {
   es: {
@@ -56,19 +56,10 @@ const messages = {
     roleManager: 'manager',
     roleOwner: 'owner',
   },
-} as const satisfies Record<Language, Record<string, string>>;
-
-type OptionsKey = keyof (typeof messages)['es'];
+};
 
 /** A word of the options page, or one the whole extension shares. */
-export function optionsText(
-  language: Language,
-  key: OptionsKey | MessageKey,
-  params?: Record<string, string | number>,
-): string {
-  const own = messages[language] as Record<string, string>;
-  return key in own ? format(own[key] as string, params, language) : translate(language, key as MessageKey, params);
-}
+export const optionsText = withOwnWords(messages);
 
 export function roleLabel(language: Language, role: string): string {
   const key = ({ agent: 'roleAgent', manager: 'roleManager', owner: 'roleOwner' } as const)[role as 'agent'];

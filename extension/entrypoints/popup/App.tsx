@@ -4,9 +4,10 @@ import { useSignal } from '@preact/signals';
 import type { Language } from '@rebound/shared/i18n';
 import { useEffect, useMemo } from 'preact/hooks';
 import { ReportCard } from '../../components/ReportCard';
-import { statusLabel, translate } from '../../lib/i18n';
+import { statusLabel } from '../../lib/i18n';
 import { ask, createBackgroundResendState, sendMessage } from '../../lib/messaging';
 import { type BroadcastLite, type BroadcastReport, sentFigures } from '../../lib/report';
+import { popupText } from './messages';
 
 type View =
   | { kind: 'loading' }
@@ -24,10 +25,12 @@ export function App({
   configured: boolean;
   initialBroadcast: number | null;
 }) {
+  // popup.html?broadcast=<id> is the notification's "Ver motivos", opened in a full tab.
+  const inTab = initialBroadcast !== null;
   const view = useSignal<View>({ kind: 'loading' });
   const resend = useMemo(createBackgroundResendState, []);
-  const t = (key: Parameters<typeof translate>[1], params?: Record<string, string | number>) =>
-    translate(language, key, params);
+  const t = (key: Parameters<typeof popupText>[1], params?: Record<string, string | number>) =>
+    popupText(language, key, params);
 
   async function show(load: () => Promise<View>) {
     view.value = { kind: 'loading' };
@@ -54,8 +57,15 @@ export function App({
   }, []);
 
   const current = view.value;
+  // From a notification's "Revisar y reenviar" (#resend): the keyboard lands on the re-send to confirm.
+  useEffect(() => {
+    if (current.kind !== 'report' || location.hash !== '#resend') return;
+    const button = document.querySelector<HTMLButtonElement>('.rb-actions .rb-primary');
+    button?.scrollIntoView({ block: 'center' });
+    button?.focus();
+  }, [current.kind]);
   return (
-    <main class="rb-popup">
+    <main class={inTab ? 'rb-popup rb-popup-tab' : 'rb-popup'}>
       <header class="rb-popup-head">
         <h1 class="rb-popup-title">{t('appName')}</h1>
         {current.kind === 'report' && (

@@ -170,7 +170,7 @@ describe('what an agent can trust', () => {
     await expect.poll(focused).toBe('panel/rebound-panel');
     await page.keyboard.press('Escape');
     await expect.poll(() => panel.count()).toBe(0);
-    await expect.poll(focused).toBe('badge/rb-badge');
+    await expect.poll(focused).toMatch(/^badge\/rb-badge\b/);
   });
 
   it('a refused token shows on the pill with what to do, and the open tab recovers by itself once a new one is saved', async () => {
@@ -215,5 +215,72 @@ describe('what an agent can trust', () => {
     await other.close();
     await expect.poll(() => helpdesk.badge('Black Friday').textContent(), { timeout: 20_000 }).toBe('500 fallidos');
     await expect.poll(() => trouble.count()).toBe(0);
+  });
+
+  it('badges by the broadcast each row links to: a namesake never wears the failures; whole failures, re-sends and log pages say what is true', async () => {
+    // A second "Black Friday" that went out in full, and a broadcast whose segment is empty.
+    const sandbox = await h.channel({ type: 'sandbox', name: 'Pruebas' });
+    await h.seedContacts(3, 'segunda', { start: 90_000, firstName: 'Beto' });
+    const namesake = (
+      await h.broadcast({
+        name: 'Black Friday',
+        channelId: sandbox.id,
+        segmentId: (await h.segment('Segunda', 'segunda')).id,
+        content: { text: 'Hola' },
+      })
+    ).id;
+    const empty = (
+      await h.broadcast({
+        name: 'Vacía',
+        channelId: sandbox.id,
+        segmentId: (await h.segment('Nadie', 'nadie')).id,
+        content: { text: 'Hola' },
+      })
+    ).id;
+    await h.schedule(namesake);
+    await h.schedule(empty).catch(() => undefined);
+    await h.engine().runUntilIdle();
+    expect((await h.get(namesake)).status).toBe('completed');
+    expect((await h.get(empty)).status).toBe('failed');
+
+    const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
+    const rowBadge = (id: number) => page.locator(`tr[data-broadcast-id="${id}"] .rb-badge`);
+    await helpdesk.open('/demo/');
+    await expect.poll(() => rowBadge(s1).textContent(), { timeout: 10_000 }).toBe('500 fallidos');
+    await expect.poll(() => rowBadge(empty).textContent()).toBe('No se envió');
+    expect(await rowBadge(namesake).count()).toBe(0);
+
+    // The failed-message log lists Black Friday on every row: one badge for it, not fifty.
+    await helpdesk.open('/demo/failed-messages');
+    await page.locator('table[data-list="failed-messages"] tr.hd-row').first().waitFor();
+    await expect.poll(() => page.locator('table[data-list="failed-messages"] .rb-badge').count()).toBe(1);
+
+    // A re-send scheduled (from anywhere): the red count becomes "re-send under way".
+    const resend = await h.server.request('POST', `/api/v1/broadcasts/${s1}/resend`, {
+      token: h.ws.tokens.agent,
+      body: {},
+    });
+    expect(resend.status).toBe(200);
+    await helpdesk.open('/demo/');
+    await expect.poll(() => rowBadge(s1).textContent(), { timeout: 10_000 }).toBe('500 fallidos · reenvío en curso');
+  });
+
+  it('fits a 320 px screen, and "Ver motivos" in a tab is a readable column, not the popup in a corner', async () => {
+    const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
+    await page.setViewportSize({ width: 320, height: 640 });
+    await helpdesk.open(`/demo/broadcasts/${s1}`);
+    const panel = helpdesk.panel();
+    await panel.getByTestId('headline').waitFor({ timeout: 10_000 });
+    const box = await panel.boundingBox();
+    expect(box?.x).toBeGreaterThanOrEqual(0);
+    expect((box?.x ?? 0) + (box?.width ?? 0)).toBeLessThanOrEqual(320);
+
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await new PopupPage(page, browser.extensionId).open(`?broadcast=${s1}`);
+    await page.getByTestId('headline').waitFor();
+    const main = await page.locator('main').boundingBox();
+    expect(main?.width).toBeGreaterThan(500);
+    // Centred: as much room on the left as on the right.
+    expect(Math.abs((main?.x ?? 0) - (1280 - (main?.x ?? 0) - (main?.width ?? 0)))).toBeLessThan(20);
   });
 });

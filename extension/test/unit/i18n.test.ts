@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { optionsText } from '../../entrypoints/options/messages';
+import { popupText } from '../../entrypoints/popup/messages';
 import { formatNumber, formatRelative, formatWhen, resolveLanguage, statusLabel, translate } from '../../lib/i18n';
 
 describe('numbers and times as agents read them', () => {
@@ -18,17 +19,14 @@ describe('numbers and times as agents read them', () => {
     expect(translate('es', 'tagged', { count: 500, tag: 'bf' })).toBe('500 contactos etiquetados con «bf».');
     expect(translate('en', 'tagged', { count: 1, tag: 'bf' })).toBe('1 contact tagged "bf".');
     expect(translate('es', 'resendDone', { sent: 1, failed: 0 })).toBe('Reenvío terminado: 1 enviado, 0 fallidos.');
-    expect(translate('es', 'needsAttention', { count: 1 })).toBe('1 transmisión necesita atención');
-    expect(translate('es', 'needsAttention', { count: 3 })).toBe('3 transmisiones necesitan atención');
-    expect(translate('es', 'notifyResendDone', { name: 'BF', when: 'ahora', count: 1 })).toBe(
-      'BF: reenvío programado ahora. 1 contacto etiquetado.',
-    );
+    expect(popupText('es', 'rowPlanned', { total: 1 })).toBe('1 destinatario');
+    expect(popupText('es', 'rowSent', { sent: 1000, total: 1500 })).toBe('1.000 de 1.500 enviados');
   });
 
   it('says "transmisión", as the reference help page does, never "difusión"', () => {
-    for (const key of ['latest', 'recent', 'noBroadcasts', 'notifyTitleFailed'] as const) {
-      expect(translate('es', key, { name: 'BF' })).toMatch(/transmisi[oó]n/i);
-    }
+    for (const key of ['recent', 'noBroadcasts'] as const) expect(popupText('es', key)).toMatch(/transmisi[oó]n/i);
+    for (const key of ['badgeAmbiguousLabel', 'headlineDraft'] as const)
+      expect(translate('es', key, { name: 'BF' })).toMatch(/transmisi[oó]n|mensaje/i);
     expect(optionsText('es', 'notifyFailedOption')).toMatch(/transmisi[oó]n/i);
   });
 

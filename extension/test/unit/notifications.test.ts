@@ -56,28 +56,42 @@ describe('a notification for a broadcast that partly failed', () => {
     expect(Object.keys(shown)).toEqual([`rebound:resend:${s1}`]);
     expect(shown[`rebound:resend:${s1}`]).toMatchObject({
       title: 'Black Friday',
-      message: '500 de 1.500 no se enviaron — Se alcanzó el límite diario del canal',
-      buttons: [{ title: 'Etiquetar y reenviar 500' }, { title: 'Ver motivos' }],
+      message: '500 de 1.500 no se enviaron — Se alcanzó el límite diario del canal (500)',
+      buttons: [{ title: 'Revisar y reenviar 500' }, { title: 'Ver motivos' }],
     });
   });
 
-  it('"Etiquetar y reenviar" tags the 500 and schedules the re-send; the notification then says when', async () => {
+  it('"Revisar y reenviar" opens the review of the re-send and sends nothing by itself', async () => {
     const api = await currentApi();
     if (!api) throw new Error('not configured');
     await notifyFailure(api, 'es', failedEvent());
     await onNotificationButton(`rebound:resend:${s1}`, 0);
+    const tabs = await fakeBrowser.tabs.query({});
+    expect(tabs.map((t) => t.url)).toContainEqual(
+      expect.stringMatching(new RegExp(`/popup\\.html\\?broadcast=${s1}#resend$`)),
+    );
     const resends = (await h.server.request('GET', `/api/v1/broadcasts?resendOfId=${s1}`, { token: h.ws.tokens.agent }))
       .body.data;
-    expect(resends).toHaveLength(1);
-    expect(resends[0]).toMatchObject({ status: 'scheduled', targetCount: 500 });
-    const after = (await fakeBrowser.notifications.getAll()) as unknown as Record<
-      string,
-      chrome.notifications.NotificationOptions
-    >;
-    expect(Object.keys(after)).toEqual([`rebound:broadcast:${s1}`]);
-    expect(after[`rebound:broadcast:${s1}`]?.message).toMatch(
-      /^Black Friday: reenvío programado (mañana a las|a las) \d\d:\d\d.*\. 500 contactos etiquetados\.$/,
-    );
+    expect(resends).toHaveLength(0);
+    expect(Object.keys(await fakeBrowser.notifications.getAll())).toEqual([]);
+  });
+
+  it('a re-send that failed is told once (by its "reenvío terminado"), not also as a failed broadcast', async () => {
+    const made = await h.server.request('POST', `/api/v1/broadcasts/${s1}/resend`, {
+      token: h.ws.tokens.agent,
+      body: { when: 'now', force: true },
+    });
+    expect(made.status).toBe(200);
+    const api = await currentApi();
+    if (!api) throw new Error('not configured');
+    const event = { ...failedEvent(), broadcastId: made.body.broadcastId as number };
+    await notifyFailure(api, 'es', event, { resendsToldElsewhere: true });
+    expect(Object.keys(await fakeBrowser.notifications.getAll())).toEqual([]);
+    // With "reenvío terminado" notifications off, the failure is the one that tells.
+    await notifyFailure(api, 'es', event, { resendsToldElsewhere: false });
+    expect(Object.keys(await fakeBrowser.notifications.getAll())).toEqual([
+      `rebound:broadcast:${made.body.broadcastId}`,
+    ]);
   });
 
   it('"Ver motivos" opens the reasons in a tab', async () => {

@@ -49,17 +49,22 @@ describe('what needs an agent', () => {
     expect(needingAttention(recent).map((b) => b.id)).toEqual([1, 2]);
   });
 
-  it('a badge counts the failed messages and the unconfirmed apart', () => {
+  it('a badge counts the failed messages, the unconfirmed and the left-out apart, with its latest re-send', () => {
     expect(
       badgeOf(
-        broadcast(1, 'partially_failed', { counts: { sent: 1000, failed: 500, uncertain: 3 } as Broadcast['counts'] }),
+        broadcast(1, 'partially_failed', {
+          counts: { sent: 1000, failed: 500, uncertain: 3, excluded: 7 } as Broadcast['counts'],
+        }),
+        broadcast(9, 'scheduled', { resendOfId: 1 }),
       ),
-    ).toEqual({
+    ).toMatchObject({
       id: 1,
       name: 'B1',
       status: 'partially_failed',
       failed: 500,
       uncertain: 3,
+      excluded: 7,
+      resend: { id: 9, status: 'scheduled' },
     });
   });
 });

@@ -21,6 +21,8 @@ describe('the demo helpdesk adapter', () => {
     const reading = readPage(win);
     expect(reading?.adapter.id).toBe('rebound-demo');
     expect(reading?.names.map((n) => n.name)).toEqual(['Black Friday', 'Navidad 2026']);
+    // Each name's broadcast by the ID its link gives: two broadcasts may share a name.
+    expect(reading?.names.map((n) => n.id)).toEqual([1, 2]);
     expect(reading?.broadcast).toBeNull();
   });
 

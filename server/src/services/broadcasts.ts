@@ -201,7 +201,8 @@ export async function listBroadcasts(
     limit: number;
     status?: BroadcastRow['status'] | undefined;
     name?: string[] | undefined;
-    resendOfId?: number | undefined;
+    resendOfId?: number[] | undefined;
+    id?: number[] | undefined;
   },
   language: Language,
 ) {
@@ -214,7 +215,8 @@ export async function listBroadcasts(
   }
   if (query.status) conditions.push(eq(broadcasts.status, query.status));
   if (query.name?.length) conditions.push(inArray(broadcasts.name, query.name));
-  if (query.resendOfId !== undefined) conditions.push(eq(broadcasts.resendOfId, query.resendOfId));
+  if (query.resendOfId?.length) conditions.push(inArray(broadcasts.resendOfId, query.resendOfId));
+  if (query.id?.length) conditions.push(inArray(broadcasts.id, query.id));
   const rows = await db
     .select()
     .from(broadcasts)

@@ -137,6 +137,12 @@ describe('tag and re-send (S1)', () => {
     });
     const listed = (await get(`/api/v1/broadcasts?resendOfId=${s1}`)).body.data;
     expect(listed.map((b: { id: number }) => b.id)).toEqual([result.broadcastId]);
+    // The extension's badges ask for several at once: by ID, and the re-sends of several broadcasts.
+    const byId = (await get(`/api/v1/broadcasts?id=${s1}&id=${result.broadcastId}&id=999999`)).body.data;
+    expect(byId.map((b: { id: number }) => b.id)).toEqual([result.broadcastId, s1]);
+    const resendsOf = (await get(`/api/v1/broadcasts?resendOfId=${s1}&resendOfId=${result.broadcastId}`)).body.data;
+    expect(resendsOf.map((b: { id: number }) => b.id)).toEqual([result.broadcastId]);
+    expect((await get('/api/v1/broadcasts?id=abc')).status).toBe(422);
 
     const again = (await h.server.request('POST', `/api/v1/broadcasts/${s1}/resend`, { token: h.ws.tokens.agent }))
       .body;

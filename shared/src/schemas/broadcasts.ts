@@ -193,7 +193,19 @@ export type ResendResult = z.infer<typeof ResendResultSchema>;
 
 export const BroadcastListQuerySchema = PageQuerySchema.extend({
   status: z.enum(BROADCAST_STATUSES).optional(),
-  resendOfId: IdTextSchema.optional().meta({ description: 'Only the re-sends of this broadcast.' }),
+  resendOfId: z
+    .union([IdTextSchema, z.array(IdTextSchema).max(100)])
+    .transform((value) => (Array.isArray(value) ? value : [value]))
+    .optional()
+    .meta({ description: 'Only the re-sends of these broadcasts (repeat the parameter).' }),
+  id: z
+    .union([IdTextSchema, z.array(IdTextSchema).max(100)])
+    .transform((value) => (Array.isArray(value) ? value : [value]))
+    .optional()
+    .meta({
+      description:
+        'Only these broadcasts (repeat the parameter). The extension uses it for the broadcasts a helpdesk page links to.',
+    }),
   name: z
     .union([broadcastName, z.array(broadcastName).max(100)])
     .transform((value) => (Array.isArray(value) ? value : [value]))

@@ -1,0 +1,27 @@
+/** The background's own words: notifications and the connection's trouble. */
+import { withOwnWords } from '../lib/i18n';
+
+export const backgroundText = withOwnWords({
+  es: {
+    seeReasons: 'Ver motivos',
+    reviewResendAction: 'Revisar y reenviar {count, number}',
+    moreReasons: '{count, plural, one {# motivo más} other {# motivos más}}',
+    notifyPartial: '{failed, number} de {total, number} no se enviaron — {reason}',
+    notifyFailed: 'No se envió — {reason}',
+    resendFinishedTitle: '{name}: reenvío terminado',
+    tokenRefused:
+      'El servidor de Rebound rechazó el token. Pida uno nuevo a su supervisor y péguelo en las opciones de Rebound.',
+    serverTrouble: 'El servidor de Rebound no respondió bien ({code}).',
+  },
+  en: {
+    seeReasons: 'See reasons',
+    reviewResendAction: 'Review and re-send {count, number}',
+    moreReasons: '{count, plural, one {# more reason} other {# more reasons}}',
+    notifyPartial: '{failed, number} of {total, number} were not sent — {reason}',
+    notifyFailed: 'Nothing was sent — {reason}',
+    resendFinishedTitle: '{name}: re-send finished',
+    tokenRefused:
+      "The Rebound server refused the token. Ask your manager for a new one and paste it in Rebound's options.",
+    serverTrouble: 'The Rebound server did not answer properly ({code}).',
+  },
+});

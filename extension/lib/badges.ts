@@ -1,0 +1,42 @@
+/**
+ * What the badge beside a broadcast's name says, decided in one place (a visible cascade, unit-tested):
+ * the page's link gives the broadcast's ID when it has one; a name alone counts only when one broadcast
+ * of the workspace has it.
+ */
+import type { BroadcastBadge } from './report';
+
+export type BadgeView =
+  | { kind: 'failed'; broadcast: BroadcastBadge; count: number }
+  | { kind: 'resending'; broadcast: BroadcastBadge; count: number }
+  | { kind: 'resent'; broadcast: BroadcastBadge; count: number }
+  | { kind: 'not-sent'; broadcast: BroadcastBadge }
+  | { kind: 'left-out'; broadcast: BroadcastBadge; count: number }
+  | { kind: 'ambiguous'; name: string; candidates: BroadcastBadge[] };
+
+/** The broadcasts a badge could be about: the one with the page's ID, else those with the name. */
+export function candidatesFor(target: { id?: number; name: string }, found: BroadcastBadge[]): BroadcastBadge[] {
+  if (target.id !== undefined) return found.filter((b) => b.id === target.id);
+  return found.filter((b) => b.name === target.name);
+}
+
+export function badgeView(target: { id?: number; name: string }, found: BroadcastBadge[]): BadgeView | null {
+  const candidates = candidatesFor(target, found);
+  // Two broadcasts share the name and the page does not say which: never guess (the old, fully sent one
+  // would wear the new one's failures).
+  if (candidates.length > 1) {
+    const troubled = candidates.filter((b) => badgeView({ id: b.id, name: b.name }, [b]) !== null);
+    return troubled.length === 0 ? null : { kind: 'ambiguous', name: target.name, candidates };
+  }
+  const broadcast = candidates[0];
+  if (!broadcast) return null;
+  if (broadcast.failed > 0) {
+    if (broadcast.resend === null) return { kind: 'failed', broadcast, count: broadcast.failed };
+    const finished = ['completed', 'partially_failed', 'failed', 'cancelled'].includes(broadcast.resend.status);
+    return { kind: finished ? 'resent' : 'resending', broadcast, count: broadcast.failed };
+  }
+  // Failed as a whole before any message (segment deleted, empty segment): nothing counted, still a failure.
+  if (broadcast.status === 'failed') return { kind: 'not-sent', broadcast };
+  if (broadcast.excluded > 0 && broadcast.status !== 'scheduled' && broadcast.status !== 'draft')
+    return { kind: 'left-out', broadcast, count: broadcast.excluded };
+  return null;
+}

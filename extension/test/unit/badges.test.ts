@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { badgeView } from '../../lib/badges';
+import type { BroadcastBadge } from '../../lib/report';
+
+function badge(id: number, extra: Partial<BroadcastBadge> = {}): BroadcastBadge {
+  return {
+    id,
+    name: 'Black Friday',
+    status: 'completed',
+    failed: 0,
+    uncertain: 0,
+    excluded: 0,
+    scheduledAt: null,
+    resend: null,
+    ...extra,
+  };
+}
+
+describe('the badge beside a broadcast name', () => {
+  it("by the page's ID: a fully sent broadcast never wears a namesake's failures", () => {
+    const old = badge(1);
+    const fresh = badge(2, { status: 'partially_failed', failed: 500 });
+    expect(badgeView({ id: 1, name: 'Black Friday' }, [old, fresh])).toBeNull();
+    expect(badgeView({ id: 2, name: 'Black Friday' }, [old, fresh])).toMatchObject({ kind: 'failed', count: 500 });
+  });
+
+  it('by a name two broadcasts share: ambiguous, never a guess', () => {
+    const view = badgeView({ name: 'Black Friday' }, [badge(1), badge(2, { status: 'partially_failed', failed: 500 })]);
+    expect(view).toMatchObject({ kind: 'ambiguous', name: 'Black Friday' });
+    expect(view?.kind === 'ambiguous' && view.candidates.map((b) => b.id)).toEqual([1, 2]);
+    // Two namesakes with nothing wrong need no badge at all.
+    expect(badgeView({ name: 'Black Friday' }, [badge(1), badge(2)])).toBeNull();
+  });
+
+  it('failed as a whole, left-out contacts, and a re-send scheduled or done each say so', () => {
+    expect(badgeView({ id: 1, name: 'x' }, [badge(1, { status: 'failed' })])).toMatchObject({ kind: 'not-sent' });
+    expect(badgeView({ id: 1, name: 'x' }, [badge(1, { excluded: 12 })])).toMatchObject({
+      kind: 'left-out',
+      count: 12,
+    });
+    expect(
+      badgeView({ id: 1, name: 'x' }, [badge(1, { failed: 500, resend: { id: 2, status: 'scheduled' } })]),
+    ).toMatchObject({ kind: 'resending' });
+    expect(
+      badgeView({ id: 1, name: 'x' }, [badge(1, { failed: 500, resend: { id: 2, status: 'completed' } })]),
+    ).toMatchObject({ kind: 'resent' });
+    expect(badgeView({ id: 1, name: 'x' }, [badge(1, { status: 'scheduled', excluded: 3 })])).toBeNull();
+  });
+});
