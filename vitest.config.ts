@@ -60,7 +60,13 @@ export default defineConfig({
       {
         // The extension's logic with WXT's fake browser APIs and a DOM.
         plugins: [WxtVitest(), preact()],
-        test: { name: 'extension', include: ['extension/test/unit/**/*.test.{ts,tsx}'], environment: 'happy-dom' },
+        test: {
+          name: 'extension',
+          include: ['extension/test/unit/**/*.test.{ts,tsx}'],
+          environment: 'happy-dom',
+          // The words, as every surface but the content script registers them at start.
+          setupFiles: ['extension/lib/all-words.ts'],
+        },
       },
       {
         test: {

@@ -1,10 +1,12 @@
 /** The background's answers to the popup, the options page and the overlay. */
 import { browser } from 'wxt/browser';
 import { type Api, createApi, normalizeBackendUrl, ReboundError } from '../lib/api';
+import '../lib/all-words';
 import { translate } from '../lib/i18n';
 import { type ContactFailures, onMessage, type Reply } from '../lib/messaging';
 import { buildReport, findBadges, lite } from '../lib/report';
 import { attentionItem, connectionItem, isConfigured, settingsItem } from '../lib/settings';
+import { words } from '../lib/words';
 import { refreshAttention } from './attention';
 import { currentApi, currentLanguage, failureCatalog } from './client';
 import { startCursorAtNow } from './events';
@@ -56,7 +58,11 @@ export function registerHandlers(hooks: HandlerHooks): void {
   );
 
   onMessage('context', () =>
-    reply(async () => ({ language: await currentLanguage(), configured: isConfigured(await settingsItem.getValue()) })),
+    reply(async () => {
+      const language = await currentLanguage();
+      // The overlay's words come with its context: the content script bundles none.
+      return { language, configured: isConfigured(await settingsItem.getValue()), words: words[language] };
+    }),
   );
 
   onMessage('recentBroadcasts', () => withApi(async (api) => (await api.broadcasts({ limit: 20 })).data.map(lite)));

@@ -1,7 +1,7 @@
 /** A broadcast's failures explained, its channel's limit, and the one-click tag and re-send. */
 
 import { useSignal } from '@preact/signals';
-import type { ResendBody } from '@rebound/shared';
+import type { ResendBody, ResendResult } from '@rebound/shared';
 import type { Language } from '@rebound/shared/i18n';
 import { useEffect } from 'preact/hooks';
 import { formatNumber, formatWhen, statusLabel, translate } from '../lib/i18n';
@@ -12,9 +12,11 @@ interface Props {
   report: BroadcastReport;
   language: Language;
   resend: ResendState;
+  /** Shows another broadcast's report here (a re-send that failed in its turn). */
+  onOpenBroadcast?: (id: number) => void;
 }
 
-export function ReportCard({ report, language, resend }: Props) {
+export function ReportCard({ report, language, resend, onOpenBroadcast }: Props) {
   const { broadcast } = report;
   return (
     <section class="rb-report" aria-label={broadcast.name}>
@@ -32,7 +34,7 @@ export function ReportCard({ report, language, resend }: Props) {
       </p>
       {report.reasons.length > 0 && <ReasonList report={report} language={language} />}
       <LimitGauge report={report} language={language} />
-      <ResendBox report={report} language={language} resend={resend} />
+      <ResendBox report={report} language={language} resend={resend} onOpenBroadcast={onOpenBroadcast} />
     </section>
   );
 }
@@ -107,7 +109,7 @@ function LimitGauge({ report, language }: { report: BroadcastReport; language: L
   );
 }
 
-function ResendBox({ report, language, resend }: Props) {
+function ResendBox({ report, language, resend, onOpenBroadcast }: Props) {
   const t = (key: Parameters<typeof translate>[1], params?: Record<string, string | number>) =>
     translate(language, key, params);
   const helpful = report.reasons.filter((r) => r.resend !== 'never');
@@ -126,6 +128,20 @@ function ResendBox({ report, language, resend }: Props) {
     return () => resend.stop();
   }, [report.resend?.id]);
 
+  // The server's plan for what the buttons would do, asked again whenever the choices change: the agent
+  // reads when the re-send goes before confirming it.
+  const preview = useSignal<{ plan: ResendResult } | { refused: string } | null>(null);
+  const choiceKey = `${[...chosen.value].sort().join()}|${when.value}|${at.value}`;
+  useEffect(() => {
+    if (report.resendable === 0 || broadcastNotFinished(report) || resend.progress.peek().phase !== 'idle') return;
+    let current = true;
+    void resend.preview(report.broadcast.id, body(false)).then((answer) => {
+      if (current) preview.value = answer;
+    });
+    return () => {
+      current = false;
+    };
+  }, [choiceKey, report.broadcast.id]);
   const count = report.reasons.filter((r) => chosen.value.has(r.code)).reduce((sum, r) => sum + r.count, 0);
   const body = (tagOnly: boolean): ResendBody => ({
     ...(chosen.value.size > 0 && { reasons: [...chosen.value] as ResendBody['reasons'] }),
@@ -152,7 +168,9 @@ function ResendBox({ report, language, resend }: Props) {
             {t('forceAction')}
           </button>
         )}
-        {progress.phase === 'done' && <ResendOutcome progress={progress} language={language} />}
+        {progress.phase === 'done' && (
+          <ResendOutcome progress={progress} language={language} onOpenBroadcast={onOpenBroadcast} />
+        )}
       </div>
     );
   }
@@ -161,6 +179,13 @@ function ResendBox({ report, language, resend }: Props) {
   }
   return (
     <div class="rb-section rb-actions">
+      <p class="rb-plan" data-testid="resend-when" aria-live="polite">
+        {preview.value === null
+          ? t('planLoading')
+          : 'plan' in preview.value
+            ? t('planWhen', { summary: preview.value.plan.summary })
+            : preview.value.refused}
+      </p>
       <button
         type="button"
         class="rb-primary"
@@ -232,9 +257,11 @@ function ResendBox({ report, language, resend }: Props) {
 function ResendOutcome({
   progress,
   language,
+  onOpenBroadcast,
 }: {
   progress: Extract<ResendState['progress']['value'], { phase: 'done' }>;
   language: Language;
+  onOpenBroadcast?: ((id: number) => void) | undefined;
 }) {
   const { result, resend } = progress;
   const n = (value: number) => formatNumber(language, value);
@@ -266,11 +293,18 @@ function ResendOutcome({
         failed: resend.counts.failed ?? 0,
       }),
     );
+  // A re-send that failed in its turn is not the end: its own report explains it and offers its re-send.
+  const failedAgain = resend && isFinished(resend.status) && (resend.counts.failed ?? 0) > 0;
   return (
     <>
       {lines.map((line) => (
         <p key={line}>{line}</p>
       ))}
+      {failedAgain && onOpenBroadcast && (
+        <button type="button" class="rb-secondary" onClick={() => onOpenBroadcast(resend.id)}>
+          {translate(language, 'openResendFailures', { count: resend.counts.failed ?? 0 })}
+        </button>
+      )}
     </>
   );
 }

@@ -4,6 +4,7 @@
  */
 import type { FailedMessage, ResendBody, ResendResult } from '@rebound/shared';
 import { defineExtensionMessaging } from '@webext-core/messaging';
+import type { MessageKey } from './i18n';
 import type { BroadcastBadge, BroadcastLite, BroadcastReport } from './report';
 import { createResendState, type ResendState } from './resend-state';
 import type { Connection } from './settings';
@@ -13,6 +14,8 @@ export type Reply<T> = { ok: true; data: T } | { ok: false; error: { code: strin
 export interface PageContext {
   language: 'es' | 'en';
   configured: boolean;
+  /** The extension's words in that language (lib/words.ts), for the overlay to register. */
+  words: Record<MessageKey, string>;
 }
 
 export interface ContactFailures {

@@ -32,6 +32,8 @@ export interface ResendState {
   start(broadcastId: number, body: ResendBody): Promise<void>;
   /** Follows a re-send made earlier (another tab, the notification's button). */
   follow(resend: BroadcastLite): Promise<void>;
+  /** What a re-send with this body would do (the server's plan, nothing written), or why it would be refused. */
+  preview(broadcastId: number, body: ResendBody): Promise<{ plan: ResendResult } | { refused: string }>;
   stop(): void;
 }
 
@@ -80,6 +82,13 @@ export function createResendState(deps: ResendDeps, pollMs = 2_000): ResendState
       if (mine === run) await follow(mine, result, resend);
     },
     follow: (resend) => follow(++run, null, resend),
+    async preview(broadcastId, body) {
+      try {
+        return { plan: await deps.resend(broadcastId, { ...body, dryRun: true }) };
+      } catch (error) {
+        return { refused: (error as Error).message };
+      }
+    },
     stop() {
       run++;
     },

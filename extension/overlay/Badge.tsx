@@ -3,35 +3,24 @@ import type { Language } from '@rebound/shared/i18n';
 import type { BadgeView } from '../lib/badges';
 import { translate } from '../lib/i18n';
 
-/** The words and the colour of each kind of badge (the decision itself is lib/badges.ts). */
+/** Each kind's words and colour (the decision itself is lib/badges.ts). */
+const WORDING = {
+  failed: ['failedBadge', 'never'],
+  resending: ['badgeResending', 'later'],
+  resent: ['badgeResent', 'quiet'],
+  'not-sent': ['badgeNotSent', 'never'],
+  'left-out': ['badgeLeftOut', 'later'],
+  ambiguous: ['badgeAmbiguous', 'quiet'],
+} as const;
+
 function wording(view: BadgeView, language: Language): { text: string; label: string; tone: string } {
-  switch (view.kind) {
-    case 'failed': {
-      const text = translate(language, 'failedBadge', { count: view.count });
-      return { text, label: `${view.broadcast.name}: ${text}`, tone: 'never' };
-    }
-    case 'resending':
-    case 'resent': {
-      const text = translate(language, view.kind === 'resending' ? 'badgeResending' : 'badgeResent', {
-        count: view.count,
-      });
-      return { text, label: `${view.broadcast.name}: ${text}`, tone: view.kind === 'resending' ? 'later' : 'quiet' };
-    }
-    case 'not-sent': {
-      const text = translate(language, 'badgeNotSent');
-      return { text, label: `${view.broadcast.name}: ${text}`, tone: 'never' };
-    }
-    case 'left-out': {
-      const text = translate(language, 'badgeLeftOut', { count: view.count });
-      return { text, label: `${view.broadcast.name}: ${text}`, tone: 'later' };
-    }
-    case 'ambiguous':
-      return {
-        text: translate(language, 'badgeAmbiguous'),
-        label: translate(language, 'badgeAmbiguousLabel', { name: view.name }),
-        tone: 'quiet',
-      };
-  }
+  const [key, tone] = WORDING[view.kind];
+  const text = translate(language, key, { count: 'count' in view ? view.count : 0 });
+  const label =
+    view.kind === 'ambiguous'
+      ? translate(language, 'badgeAmbiguousLabel', { name: view.name })
+      : `${view.broadcast.name}: ${text}`;
+  return { text, label, tone };
 }
 
 export function Badge({

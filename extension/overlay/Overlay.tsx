@@ -7,6 +7,8 @@ import type { ContactFailures } from '../lib/messaging';
 import { sendMessage } from '../lib/messaging';
 import type { OverlayState } from './state';
 
+const PILL = { offline: 'pillOffline', token: 'pillTokenRefused', server: 'pillTrouble' } as const;
+
 export function Overlay({ state }: { state: OverlayState }) {
   const { language } = state;
   const content = state.content.value;
@@ -22,32 +24,23 @@ export function Overlay({ state }: { state: OverlayState }) {
   }, [focus, open]);
   const trouble = state.trouble.value;
   if (!open) {
-    if (trouble) {
-      const key =
-        trouble.kind === 'offline' ? 'pillOffline' : trouble.kind === 'token' ? 'pillTokenRefused' : 'pillTrouble';
-      return (
-        <button
-          ref={pill}
-          type="button"
-          class="rb-pill rb-pill-alert"
-          aria-expanded="false"
-          data-trouble={trouble.kind}
-          onClick={(event) => state.openedBy(event.currentTarget)}
-        >
-          {translate(language, key)}
-        </button>
-      );
-    }
-    if (content.kind === 'nothing' || content.kind === 'loading') return null;
+    // The pill says what is wrong first (a refused token, no server), then how many failed.
+    if (!trouble && (content.kind === 'nothing' || content.kind === 'loading')) return null;
+    const label = trouble
+      ? translate(language, PILL[trouble.kind])
+      : failed > 0
+        ? translate(language, 'expand', { count: failed })
+        : translate(language, 'expandQuiet');
     return (
       <button
         ref={pill}
         type="button"
-        class={`rb-pill${failed > 0 ? ' rb-pill-alert' : ''}`}
+        class={`rb-pill${trouble || failed > 0 ? ' rb-pill-alert' : ''}`}
         aria-expanded="false"
+        data-trouble={trouble?.kind}
         onClick={(event) => state.openedBy(event.currentTarget)}
       >
-        {failed > 0 ? translate(language, 'expand', { count: failed }) : translate(language, 'expandQuiet')}
+        {label}
       </button>
     );
   }
@@ -103,7 +96,14 @@ export function Overlay({ state }: { state: OverlayState }) {
         </p>
       )}
       {content.kind === 'nothing' && <p class="rb-muted">{translate(language, 'allSent')}</p>}
-      {content.kind === 'report' && <ReportCard report={content.report} language={language} resend={state.resend} />}
+      {content.kind === 'report' && (
+        <ReportCard
+          report={content.report}
+          language={language}
+          resend={state.resend}
+          onOpenBroadcast={(id) => void state.showBroadcast(id, true)}
+        />
+      )}
       {content.kind === 'contact' && <ContactFailuresView failures={content.failures} language={language} />}
       {content.kind === 'choose' && (
         <section aria-label={translate(language, 'chooseHeading', { name: content.name })}>

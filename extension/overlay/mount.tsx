@@ -4,6 +4,7 @@
  */
 import { render } from 'preact';
 import { badgeView, candidatesFor } from '../lib/badges';
+import { setWords } from '../lib/i18n';
 import { ask, sendMessage } from '../lib/messaging';
 import { readPage } from '../lib/site-adapters';
 import { Badge } from './Badge';
@@ -22,6 +23,7 @@ export interface OverlayHandle {
 export async function mountOverlay(win: Window, css: string): Promise<OverlayHandle | null> {
   const doc = win.document;
   const context = await ask(sendMessage('context'));
+  setWords(context.language, context.words);
   const state = createOverlayState(context.language);
   const sheet = makeSheet(win, css);
 

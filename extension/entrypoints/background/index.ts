@@ -1,3 +1,4 @@
+import '../../lib/all-words';
 import type { StreamEvent } from '@rebound/shared';
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';

@@ -1,4 +1,5 @@
 import { render } from 'preact';
+import '../../lib/all-words';
 import '../../components/card.css';
 import './options.css';
 import { resolveLanguage } from '../../lib/i18n';

@@ -117,7 +117,14 @@ export function App({
           </ul>
         </section>
       )}
-      {current.kind === 'report' && <ReportCard report={current.report} language={language} resend={resend} />}
+      {current.kind === 'report' && (
+        <ReportCard
+          report={current.report}
+          language={language}
+          resend={resend}
+          onOpenBroadcast={(id) => void showReport(id)}
+        />
+      )}
     </main>
   );
 }

@@ -1,4 +1,5 @@
 import { render } from 'preact';
+import '../../lib/all-words';
 import '../../components/card.css';
 import './popup.css';
 import { ask, sendMessage } from '../../lib/messaging';

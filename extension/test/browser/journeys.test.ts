@@ -126,6 +126,18 @@ describe('the extension in Chromium', () => {
     const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
     await helpdesk.open(`/demo/broadcasts/${s1}`);
     const panel = helpdesk.panel();
+    // Before the click the agent reads when it would go (the server's plan, nothing written yet), and
+    // which "Cuándo" is chosen.
+    await expect
+      .poll(() => panel.getByTestId('resend-when').textContent(), { timeout: 10_000 })
+      .toMatch(/^Saldría: 500 (hoy|mañana) \d\d:\d\d\.$/);
+    await panel.locator('summary', { hasText: 'Opciones de reenvío' }).click();
+    await expect(
+      panel.getByRole('radio', { name: 'Cuando el reenvío pueda servir (recomendado)' }).isChecked(),
+    ).resolves.toBe(true);
+    expect(
+      (await h.server.request('GET', `/api/v1/broadcasts?resendOfId=${s1}`, { token: h.ws.tokens.agent })).body.data,
+    ).toEqual([]);
     await panel.getByRole('button', { name: 'Etiquetar y reenviar 500' }).click();
     const progress = panel.getByTestId('resend-progress');
     await expect.poll(() => progress.textContent(), { timeout: 10_000 }).toMatch(/500 contactos etiquetados con «/);

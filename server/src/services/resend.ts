@@ -142,15 +142,18 @@ export async function resendFailed(
   // When: the plan, decided by the policy before anything is written.
   const parts = await planParts(db, original, rows, request, now, zone, language, unconfirmedWindow, warn);
 
-  const written = await store.writePlan(db, {
-    workspaceId: ws.workspaceId,
-    original,
-    tag,
-    language: storedLanguage,
-    parts: request.tagOnly ? [] : parts,
-    allRows: rows,
-    now,
-  });
+  // A dry run answers the same plan and writes nothing (no tag, no segment, no broadcast).
+  const written = request.dryRun
+    ? { tagged: rows.length, newlyTagged: 0, segmentId: null, broadcastIds: [] as number[] }
+    : await store.writePlan(db, {
+        workspaceId: ws.workspaceId,
+        original,
+        tag,
+        language: storedLanguage,
+        parts: request.tagOnly ? [] : parts,
+        allRows: rows,
+        now,
+      });
   const plan = parts.map((part, i) => ({
     broadcastId: written.broadcastIds[i] ?? null,
     at: new Date(part.at).toISOString(),

@@ -111,6 +111,23 @@ describe('the failed-message log', () => {
 });
 
 describe('tag and re-send (S1)', () => {
+  it('a dry run says who and when, and writes nothing', async () => {
+    const tagsBefore = Number((await h.server.database.client.execute('SELECT count(*) AS n FROM tags')).rows[0]?.n);
+    const res = await h.server.request('POST', `/api/v1/broadcasts/${s1}/resend`, {
+      token: h.ws.tokens.agent,
+      body: { dryRun: true },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ recipients: 500, broadcastId: null, segmentId: null, reused: false });
+    expect(res.body.plan).toHaveLength(1);
+    expect(res.body.plan[0]).toMatchObject({ count: 500, byReason: { quota_reached: 500 } });
+    expect(res.body.summary).toMatch(/^500 /);
+    expect((await get(`/api/v1/broadcasts?resendOfId=${s1}`)).body.data).toEqual([]);
+    expect(Number((await h.server.database.client.execute('SELECT count(*) AS n FROM tags')).rows[0]?.n)).toBe(
+      tagsBefore,
+    );
+  });
+
   it('an agent tags the 500, gets the segment and a re-send scheduled for when the quota frees; asking again changes nothing', async () => {
     const res = await h.server.request('POST', `/api/v1/broadcasts/${s1}/resend`, { token: h.ws.tokens.agent });
     expect(res.status).toBe(200);

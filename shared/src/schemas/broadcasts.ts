@@ -163,6 +163,10 @@ export const ResendBodySchema = z.object({
       'Also re-send unconfirmed recipients (the request may have reached the provider) once the delivery-report window has passed. They may get the message twice.',
   }),
   tagOnly: z.boolean().optional().meta({ description: 'Only tag the contacts; no segment, no broadcast.' }),
+  dryRun: z.boolean().optional().meta({
+    description:
+      'Only say what this re-send would do (who, when, why, warnings) and write nothing: the extension shows it before the agent confirms.',
+  }),
 });
 
 export const ResendPlanPartSchema = z.object({
