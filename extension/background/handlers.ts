@@ -110,6 +110,14 @@ export function registerHandlers(hooks: HandlerHooks): void {
 
   onMessage('broadcast', ({ data }) => withApi(async (api) => lite(await api.broadcast(data.id))));
 
+  onMessage('cancelResend', ({ data }) =>
+    withApi(async (api) => {
+      const answer = await api.cancelResend(data.broadcastId);
+      void refreshAttention(api).catch(() => undefined);
+      return answer;
+    }),
+  );
+
   onMessage('openOptions', () =>
     reply(async () => {
       await browser.runtime.openOptionsPage();

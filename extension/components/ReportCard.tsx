@@ -16,8 +16,12 @@ interface Props {
   onOpenBroadcast?: (id: number) => void;
 }
 
+/** Failures of the broadcast as a whole (before any message), each with what the agent can do. */
+const WHOLE_FAILURES = ['broadcast_empty_target', 'broadcast_segment_deleted', 'broadcast_channel_missing'] as const;
+
 export function ReportCard({ report, language, resend, onOpenBroadcast }: Props) {
   const { broadcast } = report;
+  const wholeFailure = WHOLE_FAILURES.find((code) => code === broadcast.error?.code);
   return (
     <section class="rb-report" aria-label={broadcast.name}>
       <header class="rb-report-head">
@@ -29,11 +33,17 @@ export function ReportCard({ report, language, resend, onOpenBroadcast }: Props)
           {broadcast.error.message}
         </p>
       )}
+      {wholeFailure && (
+        // Nothing was sent for a reason of the broadcast itself: no channel limit explains it; say what to do.
+        <p class="rb-reason-action" data-testid="whole-failure-fix">
+          {translate(language, `fix_${wholeFailure}`)}
+        </p>
+      )}
       <p class="rb-headline" data-testid="headline">
         {headline(report, language)}
       </p>
       {report.reasons.length > 0 && <ReasonList report={report} language={language} />}
-      <LimitGauge report={report} language={language} />
+      {!wholeFailure && <LimitGauge report={report} language={language} />}
       <ResendBox report={report} language={language} resend={resend} onOpenBroadcast={onOpenBroadcast} />
     </section>
   );
@@ -151,8 +161,16 @@ function ResendBox({ report, language, resend, onOpenBroadcast }: Props) {
   });
 
   if (progress.phase === 'done' || progress.phase === 'working' || progress.phase === 'error') {
+    const scheduled = progress.phase === 'done' && progress.resend?.status === 'scheduled';
+    const taggedOnly = progress.phase === 'done' && progress.result !== null && progress.result.segmentId === null;
     return (
-      <div class="rb-section rb-progress" role="status" aria-live="polite" data-testid="resend-progress">
+      <div
+        ref={(element) => element?.scrollIntoView({ block: 'nearest' })}
+        class="rb-section rb-progress"
+        role="status"
+        aria-live="polite"
+        data-testid="resend-progress"
+      >
         {progress.phase === 'working' && <p class="rb-working">{t('working')}</p>}
         {progress.phase === 'error' && <p class="rb-error">{progress.message}</p>}
         {progress.phase === 'error' && progress.code === 'resend_too_early' && progress.body && (
@@ -170,6 +188,25 @@ function ResendBox({ report, language, resend, onOpenBroadcast }: Props) {
         )}
         {progress.phase === 'done' && (
           <ResendOutcome progress={progress} language={language} onOpenBroadcast={onOpenBroadcast} />
+        )}
+        {taggedOnly && (
+          // Tagged, not re-sent: the next step is one click away, not a tag name to go and find.
+          <button
+            type="button"
+            class="rb-primary"
+            onClick={(event) => trusted(event) && resend.start(report.broadcast.id, body(false))}
+          >
+            {t('resendTaggedToo', { count: progress.result?.tagged ?? 0 })}
+          </button>
+        )}
+        {scheduled && (
+          <button
+            type="button"
+            class="rb-secondary"
+            onClick={(event) => trusted(event) && resend.cancel(report.broadcast.id)}
+          >
+            {t('cancelResend')}
+          </button>
         )}
       </div>
     );

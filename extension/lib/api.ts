@@ -101,6 +101,8 @@ export function createApi(options: ApiOptions) {
       ),
     contact: (ref: string) => request<Contact>('GET', `/api/v1/contacts/${encodeURIComponent(ref)}`),
     failureReasons: () => request<{ data: FailureDescription[] }>('GET', '/api/v1/failure-reasons'),
+    cancelResend: (broadcastId: number) =>
+      request<{ cancelled: number[] }>('POST', `/api/v1/broadcasts/${broadcastId}/resend/cancel`),
     resend: (broadcastId: number, body: ResendBody) =>
       request<ResendResult>('POST', `/api/v1/broadcasts/${broadcastId}/resend`, body),
     events: (since: string | null) =>

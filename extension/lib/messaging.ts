@@ -37,6 +37,8 @@ interface ProtocolMap {
   contactFailures(data: { identifiers: string[] }): Reply<ContactFailures | null>;
   resend(data: { broadcastId: number; body: ResendBody }): Reply<ResendResult>;
   broadcast(data: { id: number }): Reply<BroadcastLite>;
+  /** Takes back the scheduled re-send of a broadcast (every part not started yet). */
+  cancelResend(data: { broadcastId: number }): Reply<{ cancelled: number[] }>;
   openOptions(): Reply<null>;
 }
 
@@ -54,6 +56,7 @@ export function createBackgroundResendState(): ResendState {
   return createResendState({
     resend: (broadcastId, body) => ask(sendMessage('resend', { broadcastId, body })),
     broadcast: (id) => ask(sendMessage('broadcast', { id })),
+    cancel: (broadcastId) => ask(sendMessage('cancelResend', { broadcastId })),
     wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   });
 }

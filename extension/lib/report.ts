@@ -94,7 +94,8 @@ export async function findBadges(api: Api, ids: number[], names: string[]): Prom
   const resends = found.size ? (await api.broadcasts({ resendOfIds: [...found.keys()], limit: 200 })).data : [];
   // Newest first: the first re-send seen of a broadcast is its latest.
   const latest = new Map<number, Broadcast>();
-  for (const r of resends) if (r.resendOfId !== null && !latest.has(r.resendOfId)) latest.set(r.resendOfId, r);
+  for (const r of resends)
+    if (r.resendOfId !== null && r.status !== 'cancelled' && !latest.has(r.resendOfId)) latest.set(r.resendOfId, r);
   return [...found.values()].map((b) => badgeOf(b, latest.get(b.id)));
 }
 
@@ -106,7 +107,7 @@ export async function buildReport(
   const [broadcast, summary, resends] = await Promise.all([
     api.broadcast(broadcastId),
     api.summary(broadcastId),
-    api.broadcasts({ resendOfId: broadcastId, limit: 1 }),
+    api.broadcasts({ resendOfId: broadcastId, limit: 10 }),
   ]);
   const reasons = Object.entries(summary.byReason)
     .map(([code, count]) => {
@@ -115,7 +116,8 @@ export async function buildReport(
     })
     .filter((line): line is ReasonLine => line !== null)
     .sort((a, b) => b.count - a.count);
-  const resend = resends.data[0];
+  // A cancelled re-send was taken back: the broadcast is open to a new one.
+  const resend = resends.data.find((r) => r.status !== 'cancelled');
   return {
     broadcast: lite(broadcast),
     notSent: summary.total,

@@ -17,6 +17,8 @@ export type ResendProgress =
 export interface ResendDeps {
   resend(broadcastId: number, body: ResendBody): Promise<ResendResult>;
   broadcast(id: number): Promise<BroadcastLite>;
+  /** Cancels the broadcast's scheduled re-send. */
+  cancel(broadcastId: number): Promise<{ cancelled: number[] }>;
   /** Waits between progress reads; injectable so tests need not sleep. */
   wait(ms: number): Promise<void>;
 }
@@ -34,6 +36,8 @@ export interface ResendState {
   follow(resend: BroadcastLite): Promise<void>;
   /** What a re-send with this body would do (the server's plan, nothing written), or why it would be refused. */
   preview(broadcastId: number, body: ResendBody): Promise<{ plan: ResendResult } | { refused: string }>;
+  /** Takes the scheduled re-send back; the panel then offers a new one (another time, other reasons). */
+  cancel(broadcastId: number): Promise<void>;
   stop(): void;
 }
 
@@ -82,6 +86,16 @@ export function createResendState(deps: ResendDeps, pollMs = 2_000): ResendState
       if (mine === run) await follow(mine, result, resend);
     },
     follow: (resend) => follow(++run, null, resend),
+    async cancel(broadcastId) {
+      const mine = ++run;
+      progress.value = { phase: 'working' };
+      try {
+        await deps.cancel(broadcastId);
+        if (mine === run) progress.value = { phase: 'idle' };
+      } catch (error) {
+        if (mine === run) progress.value = { phase: 'error', message: (error as Error).message };
+      }
+    },
     async preview(broadcastId, body) {
       try {
         return { plan: await deps.resend(broadcastId, { ...body, dryRun: true }) };

@@ -24,6 +24,12 @@ export const words = {
     expandQuiet: 'Rebound',
     notDelivered: '{failed, number} de {total, number} no se enviaron',
     allSent: 'Todos los mensajes salieron',
+    fix_broadcast_empty_target:
+      'Qué hacer: revise el filtro del segmento o agregue contactos, y vuelva a programar la transmisión.',
+    fix_broadcast_segment_deleted:
+      'Qué hacer: elija otro segmento (o vuelva a crearlo) y vuelva a programar la transmisión.',
+    fix_broadcast_channel_missing:
+      'Qué hacer: vuelva a conectar el canal en el helpdesk y vuelva a programar la transmisión.',
     headlineScheduled: 'Programada {when}: todavía no salió ningún mensaje',
     headlineDraft: 'Borrador: todavía no salió ningún mensaje',
     headlineSending: 'Enviando: {done, number} de {total, number}',
@@ -51,6 +57,8 @@ export const words = {
     planWhen: 'Saldría: {summary}.',
     openResendFailures: 'Ver {count, plural, one {el fallido} other {los # fallidos}} del reenvío',
     forceAction: 'Reenviar a esa hora de todos modos',
+    resendTaggedToo: 'Reenviar también a {count, plural, one {este contacto} other {estos # contactos}}',
+    cancelResend: 'Cancelar este reenvío (podrá elegir otra hora)',
     working: 'Etiquetando y programando…',
     tagged: '{count, plural, one {# contacto etiquetado} other {# contactos etiquetados}} con «{tag}».',
     resendScheduled: 'Reenvío programado {when}.',
@@ -100,6 +108,12 @@ export const words = {
     expandQuiet: 'Rebound',
     notDelivered: '{failed, number} of {total, number} were not sent',
     allSent: 'Every message went out',
+    fix_broadcast_empty_target:
+      'What to do: check the segment’s filter or add contacts, then schedule the broadcast again.',
+    fix_broadcast_segment_deleted:
+      'What to do: choose another segment (or create it again), then schedule the broadcast again.',
+    fix_broadcast_channel_missing:
+      'What to do: reconnect the channel in the helpdesk, then schedule the broadcast again.',
     headlineScheduled: 'Scheduled {when}: no message has gone out yet',
     headlineDraft: 'Draft: no message has gone out yet',
     headlineSending: 'Sending: {done, number} of {total, number}',
@@ -127,6 +141,8 @@ export const words = {
     planWhen: 'Would go: {summary}.',
     openResendFailures: "See the re-send's {count, plural, one {failure} other {# failures}}",
     forceAction: 'Re-send at that time anyway',
+    resendTaggedToo: 'Re-send to {count, plural, one {this contact} other {these # contacts}} too',
+    cancelResend: 'Cancel this re-send (you can pick another time)',
     working: 'Tagging and scheduling…',
     tagged: '{count, plural, one {# contact tagged} other {# contacts tagged}} "{tag}".',
     resendScheduled: 'Re-send scheduled {when}.',

@@ -68,8 +68,8 @@ beforeAll(async () => {
     ['failed', 'blocked', 1],
   ]);
   ids.resent = await broadcast(ws, 'Reenviada', 'partially_failed', [['failed', 'quota_reached', 2]]);
-  // A re-send, even a cancelled one, takes its original off the list.
-  ids.resend = await broadcast(ws, 'Reenvío', 'cancelled', [], ids.resent);
+  // A re-send takes its original off the list (one taken back, cancelled, puts it back: recovery.test.ts).
+  ids.resend = await broadcast(ws, 'Reenvío', 'scheduled', [], ids.resent);
   ids.draft = await broadcast(ws, 'Borrador', 'draft');
   // A re-send that failed in turn needs attention itself.
   ids.failedResend = await broadcast(ws, 'Reenvío fallido', 'failed', [['failed', 'blocked', 1]], ids.completed);

@@ -10,7 +10,7 @@ type BroadcastStatus = (typeof BROADCAST_STATUSES)[number];
 /** The statuses that call for an agent, until a re-send of the broadcast exists. */
 export const ATTENTION_STATUSES = ['failed', 'partially_failed'] as const satisfies readonly BroadcastStatus[];
 
-/** The rule for one broadcast: `hasResend` is true once any re-send of it exists (whatever its status). */
+/** The rule for one broadcast: `hasResend` is true once a re-send of it exists that was not cancelled. */
 export function needsAttention(broadcast: { status: BroadcastStatus }, hasResend: boolean): boolean {
   return (ATTENTION_STATUSES as readonly BroadcastStatus[]).includes(broadcast.status) && !hasResend;
 }
@@ -19,6 +19,9 @@ export function needsAttention(broadcast: { status: BroadcastStatus }, hasResend
 export function needingAttention<T extends { id: number; status: BroadcastStatus; resendOfId: number | null }>(
   list: T[],
 ): T[] {
-  const resent = new Set(list.map((b) => b.resendOfId).filter((id): id is number => id !== null));
+  // A cancelled re-send was taken back: the broadcast needs an agent again.
+  const resent = new Set(
+    list.flatMap((b) => (b.resendOfId !== null && b.status !== 'cancelled' ? [b.resendOfId] : [])),
+  );
   return list.filter((b) => needsAttention(b, resent.has(b.id)));
 }

@@ -165,6 +165,10 @@ export const apiErrors = {
     es: 'La transmisión todavía está en estado {status}: espere a que termine para reenviar a los que fallaron.',
     en: 'The broadcast is still {status}: wait until it finishes to re-send to the ones that failed.',
   },
+  resend_nothing_to_cancel: {
+    es: 'Esta transmisión no tiene un reenvío programado que cancelar: o ya salió, o ya se canceló.',
+    en: 'This broadcast has no scheduled re-send to cancel: it already went out or was cancelled.',
+  },
   resend_nothing: {
     es: 'No hay mensajes fallidos que un reenvío pueda ayudar con los motivos elegidos. Revise "details" para ver los que quedaron fuera y por qué.',
     en: 'No failed message that a re-send can help matches the chosen reasons. See "details" for the ones left out and why.',

@@ -14,6 +14,7 @@ let h: Harness;
 let s1: number;
 let later: number;
 let ana: number;
+let empty: number;
 let browser: ExtensionBrowser;
 let page: Page;
 
@@ -229,7 +230,7 @@ describe('what an agent can trust', () => {
         content: { text: 'Hola' },
       })
     ).id;
-    const empty = (
+    empty = (
       await h.broadcast({
         name: 'Vacía',
         channelId: sandbox.id,
@@ -282,5 +283,28 @@ describe('what an agent can trust', () => {
     expect(main?.width).toBeGreaterThan(500);
     // Centred: as much room on the left as on the right.
     expect(Math.abs((main?.x ?? 0) - (1280 - (main?.x ?? 0) - (main?.width ?? 0)))).toBeLessThan(20);
+  });
+
+  it('a broadcast that failed as a whole says what to do, with no channel gauge that explains nothing', async () => {
+    const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
+    await helpdesk.open(`/demo/broadcasts/${empty}`);
+    const panel = helpdesk.panel();
+    await expect
+      .poll(() => panel.getByTestId('whole-failure-fix').textContent(), { timeout: 10_000 })
+      .toMatch(/^Qué hacer: revise el filtro del segmento o agregue contactos/);
+    expect(await panel.getByTestId('channel-limit').count()).toBe(0);
+  });
+
+  it('a scheduled re-send can be taken back from the panel, and a new one offered', async () => {
+    const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
+    await helpdesk.open(`/demo/broadcasts/${s1}`);
+    const panel = helpdesk.panel();
+    const cancel = panel.getByRole('button', { name: 'Cancelar este reenvío (podrá elegir otra hora)' });
+    await cancel.waitFor({ timeout: 10_000 });
+    await cancel.click();
+    await panel.getByRole('button', { name: 'Etiquetar y reenviar 500' }).waitFor({ timeout: 10_000 });
+    const resends = (await h.server.request('GET', `/api/v1/broadcasts?resendOfId=${s1}`, { token: h.ws.tokens.agent }))
+      .body.data;
+    expect(resends.map((r: { status: string }) => r.status)).toEqual(['cancelled']);
   });
 });

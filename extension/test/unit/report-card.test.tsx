@@ -44,6 +44,7 @@ const resend = createResendState({
     throw new Error('not used');
   },
   wait: async () => undefined,
+  cancel: async () => ({ cancelled: [] }),
 });
 
 function limitText(r: BroadcastReport): string {
@@ -63,5 +64,39 @@ describe('the channel limit in the panel', () => {
 
   it('says nothing of a portfolio for a number with its own limit', () => {
     expect(limitText(report(null))).not.toContain('portafolio');
+  });
+});
+
+describe('after the re-send box', () => {
+  it('"Solo etiquetar" does not end at a tag name: the next step is offered', async () => {
+    const taggedOnly = createResendState({
+      resend: async () => ({
+        tag: 'revisar',
+        tagged: 3,
+        newlyTagged: 3,
+        skipped: {},
+        segmentId: null,
+        broadcastId: null,
+        scheduledAt: null,
+        reused: false,
+        recipients: 3,
+        plan: [],
+        summary: '',
+        warnings: [],
+      }),
+      broadcast: async () => {
+        throw new Error('not used');
+      },
+      wait: async () => undefined,
+      cancel: async () => ({ cancelled: [] }),
+    });
+    await taggedOnly.start(7, { tagOnly: true });
+    const root = document.createElement('div');
+    render(<ReportCard report={report(null)} language="es" resend={taggedOnly} />, root);
+    expect(root.textContent).toContain('3 contactos etiquetados con «revisar».');
+    expect([...root.querySelectorAll('button')].map((b) => b.textContent)).toContain(
+      'Reenviar también a estos 3 contactos',
+    );
+    render(null, root);
   });
 });

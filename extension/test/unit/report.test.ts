@@ -47,6 +47,10 @@ describe('what needs an agent', () => {
       broadcast(6, 'scheduled', { resendOfId: 5 }),
     ];
     expect(needingAttention(recent).map((b) => b.id)).toEqual([1, 2]);
+    // A re-send taken back (cancelled) leaves its broadcast needing an agent again.
+    expect(needingAttention([...recent, broadcast(7, 'cancelled', { resendOfId: 1 })]).map((b) => b.id)).toEqual([
+      1, 2,
+    ]);
   });
 
   it('a badge counts the failed messages, the unconfirmed and the left-out apart, with its latest re-send', () => {

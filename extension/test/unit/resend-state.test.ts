@@ -49,6 +49,7 @@ describe('one tag and re-send, click to end', () => {
       resend: async () => result,
       broadcast: async () => statuses.shift() ?? resendBroadcast('completed', { sent: 500 }),
       wait: async () => undefined,
+      cancel: async () => ({ cancelled: [] }),
     });
     state.progress.subscribe((p) => seen.push(p.phase));
     await state.start(1, {});
@@ -65,6 +66,7 @@ describe('one tag and re-send, click to end', () => {
       },
       broadcast: async () => resendBroadcast('scheduled'),
       wait: async () => undefined,
+      cancel: async () => ({ cancelled: [] }),
     });
     await state.start(1, {});
     expect(state.progress.value).toEqual({
@@ -88,6 +90,7 @@ describe('one tag and re-send, click to end', () => {
       },
       broadcast: async () => resendBroadcast('completed', { sent: 500 }),
       wait: async () => undefined,
+      cancel: async () => ({ cancelled: [] }),
     });
     await state.start(1, { when: 'now' });
     const refused = state.progress.value;
@@ -109,6 +112,7 @@ describe('one tag and re-send, click to end', () => {
       wait: async () => {
         if (reads >= 3) state.stop();
       },
+      cancel: async () => ({ cancelled: [] }),
     });
     await state.start(1, {});
     expect(reads).toBe(3);
@@ -123,6 +127,7 @@ describe('following one re-send after another', () => {
       resend: async () => result,
       broadcast: async (id) => (id === 2 ? resendBroadcast('sending', { sent: 1 }) : other),
       wait: () => new Promise<void>((resolve) => sleeping.push(resolve)),
+      cancel: async () => ({ cancelled: [] }),
     });
     // The first follow sleeps; meanwhile the panel moves on to another broadcast's re-send.
     const first = state.follow(resendBroadcast('scheduled'));

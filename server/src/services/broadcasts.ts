@@ -244,7 +244,7 @@ export async function broadcastsNeedingAttention(
   const perStatus = ATTENTION_STATUSES.map(
     (status) => sql`SELECT * FROM (SELECT b.id, b.name, b.status, b.channel_id, b.resend_of_id, b.finished_at
       FROM broadcasts b WHERE b.workspace_id = ${workspaceId} AND b.status = ${status}
-        AND NOT EXISTS (SELECT 1 FROM broadcasts r WHERE r.resend_of_id = b.id)
+        AND NOT EXISTS (SELECT 1 FROM broadcasts r WHERE r.resend_of_id = b.id AND r.status != 'cancelled')
       ORDER BY b.id DESC LIMIT ${limit + 1})`,
   );
   const rows = await db.all<{

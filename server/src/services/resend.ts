@@ -27,6 +27,7 @@ import { capacityAvailableAt, quotaScope } from '../engine/limits';
 import type { AuthContext } from '../lib/env';
 import { ApiError, notFound } from '../lib/errors';
 import { unconfirmedWindowMs } from '../lib/unconfirmed';
+import { cancelBroadcast } from './broadcasts';
 import { formatPlanTime } from './resend-format';
 import * as store from './resend-store';
 
@@ -336,4 +337,17 @@ async function reusedResult(
     summary: summarize(plan, now, zone, language),
     warnings,
   };
+}
+
+/**
+ * Cancels the parts of a broadcast's re-send that have not started: the agent who made it can take it
+ * back (or cancel and re-send at another time); its failed recipients are free to re-send again.
+ */
+export async function cancelResend(db: Database, workspaceId: number, broadcastId: number) {
+  const original = await store.originalBroadcast(db, workspaceId, broadcastId);
+  if (!original) throw notFound('broadcast', { id: broadcastId });
+  const scheduled = (await store.liveResends(db, broadcastId)).filter((r) => r.status === 'scheduled');
+  if (scheduled.length === 0) throw new ApiError(409, 'resend_nothing_to_cancel', {});
+  for (const part of scheduled) await cancelBroadcast(db, workspaceId, part.id);
+  return { cancelled: scheduled.map((part) => part.id) };
 }

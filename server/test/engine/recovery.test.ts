@@ -255,3 +255,57 @@ describe('what a re-send leaves out', () => {
     expect(bad.status).toBe(400);
   });
 });
+
+describe('taking a re-send back', () => {
+  it('the agent who made a re-send can cancel it before it starts, then re-send at another time; nothing else', async () => {
+    const sim = await whatsappSimulator(h);
+    const channel = await h.channel({
+      type: 'whatsapp',
+      name: 'WA 3',
+      credentials: WA,
+      baseUrl: sim.baseUrl,
+      limits: { messagesPerSecond: 5000 },
+    });
+    await h.seedContacts(3, 'otra vez', { start: 60_000 });
+    for (let i = 0; i < 3; i++) sim.script(`54911500${60_000 + i}`, { kind: 'fail', code: '131049' });
+    const segment = await h.segment('otra vez', 'otra vez');
+    const b = await h.broadcast({ name: 'Otra vez', channelId: channel.id, segmentId: segment.id, content: TEMPLATE });
+    await h.schedule(b.id);
+    await h.engine({ maxAttempts: 1 }).runUntilIdle();
+    const cancel = (token: string) =>
+      h.server.request('POST', `/api/v1/broadcasts/${b.id}/resend/cancel`, { token, language: 'es' });
+
+    // Nothing scheduled yet: a clear 409, not a 404 or a silent success.
+    const none = await cancel(h.ws.tokens.agent);
+    expect(none.status).toBe(409);
+    expect(none.body.error.message).toMatch(/no tiene un reenvío programado/);
+
+    const made = (await h.server.request('POST', `/api/v1/broadcasts/${b.id}/resend`, { token: h.ws.tokens.agent }))
+      .body;
+    expect(made.broadcastId).toEqual(expect.any(Number));
+    const cancelled = await cancel(h.ws.tokens.agent);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.cancelled).toEqual([made.broadcastId]);
+    expect((await h.get(made.broadcastId)).status).toBe('cancelled');
+    // Taken back, the broadcast needs an agent again.
+    const attention = (await get('/api/v1/broadcasts/attention')).body.data.map((x: { id: number }) => x.id);
+    expect(attention).toContain(b.id);
+    // The same agent may not cancel other broadcasts (a manager's job), nor another workspace's re-sends.
+    expect(
+      (await h.server.request('POST', `/api/v1/broadcasts/${b.id}/cancel`, { token: h.ws.tokens.agent })).status,
+    ).toBe(403);
+
+    const other = await h.server.workspace('Otra tienda');
+    expect((await cancel(other.tokens.agent)).status).toBe(404);
+
+    // Its recipients are free again: a re-send at another time takes them.
+    const at = new Date(Date.now() + 3 * 86_400_000).toISOString();
+    const again = await h.server.request('POST', `/api/v1/broadcasts/${b.id}/resend`, {
+      token: h.ws.tokens.agent,
+      body: { when: 'at', at },
+    });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ recipients: 3, reused: false });
+    expect(again.body.broadcastId).not.toBe(made.broadcastId);
+  });
+});

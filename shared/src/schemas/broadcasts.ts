@@ -178,6 +178,12 @@ export const ResendPlanPartSchema = z.object({
   why: z.string(),
 });
 
+export const ResendCancelResultSchema = z.object({
+  cancelled: z
+    .array(z.number().int())
+    .meta({ description: 'The re-sends cancelled (every scheduled part of the plan).' }),
+});
+
 export const ResendResultSchema = z.object({
   tag: z.string(),
   tagged: z.number().int().meta({ description: 'Contacts that carry the tag for this broadcast.' }),

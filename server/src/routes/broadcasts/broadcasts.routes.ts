@@ -10,6 +10,7 @@ import {
   IdParamSchema,
   PreflightSchema,
   ResendBodySchema,
+  ResendCancelResultSchema,
   ResendResultSchema,
   ScheduleBodySchema,
 } from '@rebound/shared';
@@ -128,6 +129,24 @@ export const preflight = createRoute({
   middleware: [requirePermission('broadcasts:read')] as const,
   request: { params: IdParamSchema },
   responses: { 200: jsonContent(PreflightSchema, 'The pre-flight.'), ...errorResponses, ...notFoundResponse },
+});
+
+export const cancelResend = createRoute({
+  method: 'post',
+  path: '/broadcasts/{id}/resend/cancel',
+  tags,
+  summary: "Cancel this broadcast's scheduled re-send",
+  description:
+    'Cancels every part of the re-send of this broadcast that has not started yet; its failed recipients can then be re-sent at another time. Open to agents, who make re-sends; other broadcasts need a manager (POST /broadcasts/{id}/cancel).',
+  security: bearer,
+  middleware: [requirePermission('failures:resend')] as const,
+  request: { params: IdParamSchema },
+  responses: {
+    200: jsonContent(ResendCancelResultSchema, 'The re-sends cancelled.'),
+    ...errorResponses,
+    ...notFoundResponse,
+    ...conflictResponse,
+  },
 });
 
 export const resend = createRoute({

@@ -1,7 +1,7 @@
 import { optionalJsonBody } from '../../lib/body';
 import { createRouter } from '../../lib/create-app';
 import * as broadcasts from '../../services/broadcasts';
-import { resendFailed } from '../../services/resend';
+import { cancelResend, resendFailed } from '../../services/resend';
 import * as routes from './broadcasts.routes';
 
 export const broadcastsRouter = createRouter()
@@ -45,6 +45,9 @@ export const broadcastsRouter = createRouter()
       await resendFailed(c.var.db, { ...c.var.auth, language: c.var.language }, c.req.valid('param').id, body),
       200,
     );
+  })
+  .openapi(routes.cancelResend, async (c) => {
+    return c.json(await cancelResend(c.var.db, c.var.auth.workspaceId, c.req.valid('param').id), 200);
   })
   .openapi(routes.preflight, async (c) => {
     return c.json(await broadcasts.preflight(c.var.db, c.var.auth, c.req.valid('param').id, c.var.language), 200);
