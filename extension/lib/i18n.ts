@@ -2,7 +2,7 @@
  * The extension's own words, in Spanish (first: most agents are in Latin America) and English.
  * Failure reasons come from the server already in the agent's language; these are the labels around them.
  */
-import { format, type Language, pickLanguage } from '@rebound/shared/i18n';
+import { format, formatNumber as formatShared, type Language, localeFor, pickLanguage } from '@rebound/shared/i18n';
 import type { words } from './words';
 
 /** The words each language has here: registered by each surface at start (setWords). */
@@ -54,10 +54,10 @@ export function withOwnWords<K extends string>(own: Record<Language, Record<K, s
 
 export function formatNumber(language: Language, value: number): string {
   // es-MX groups thousands with a comma; Latin American agents read 1.500 as the reference help page writes it.
-  return new Intl.NumberFormat(localeOf(language)).format(value);
+  return formatShared(value, language);
 }
 
-const localeOf = (language: Language) => (language === 'es' ? 'es-AR' : 'en-US');
+const localeOf = localeFor;
 
 /** 24-hour in Spanish ("14:05", as agents write it); "2:05 PM" in English. */
 function clockTime(language: Language, at: Date): string {

@@ -12,7 +12,12 @@ const PILL = { offline: 'pillOffline', token: 'pillTokenRefused', server: 'pillT
 export function Overlay({ state }: { state: OverlayState }) {
   const { language } = state;
   const content = state.content.value;
-  const failed = content.kind === 'report' ? content.report.notSent : 0;
+  const failed =
+    content.kind === 'report'
+      ? content.report.notSent
+      : content.kind === 'contact'
+        ? (content.failures?.messages.length ?? 0)
+        : 0;
   const panel = useRef<HTMLElement>(null);
   const pill = useRef<HTMLButtonElement>(null);
   const open = state.open.value;
@@ -146,7 +151,13 @@ function ContactFailuresView({ failures, language }: { failures: ContactFailures
             <p class="rb-reason-title">{message.reason.title}</p>
             <p class="rb-reason-text">{message.reason.explanation}</p>
             <p class="rb-reason-action">{message.reason.action}</p>
-            {message.providerMessage && <p class="rb-provider">{message.providerMessage}</p>}
+            {message.providerMessage && (
+              <>
+                {/* The provider's own words, as it sent them (often English): said so, not passed off as ours. */}
+                <p class="rb-muted rb-provider-label">{translate(language, 'providerSaid')}</p>
+                <p class="rb-provider">{message.providerMessage}</p>
+              </>
+            )}
           </li>
         ))}
       </ul>

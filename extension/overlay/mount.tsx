@@ -2,6 +2,8 @@
  * Puts Rebound on a helpdesk page: a panel in its own shadow root (page styles and ours never mix) and
  * badges beside the broadcast names the site adapter finds. Only the badges take room in the page.
  */
+
+import { setRegion } from '@rebound/shared/i18n';
 import { render } from 'preact';
 import { badgeView, candidatesFor } from '../lib/badges';
 import { setWords } from '../lib/i18n';
@@ -24,6 +26,7 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
   const doc = win.document;
   const context = await ask(sendMessage('context'));
   setWords(context.language, context.words);
+  setRegion(win.navigator.language);
   const state = createOverlayState(context.language);
   const sheet = makeSheet(win, css);
 
@@ -88,7 +91,8 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
     if (key !== lastKey) {
       lastKey = key;
       if (reading.contactRefs.length > 0) {
-        state.open.value = true;
+        // The pill says how many failed; the panel opens when the agent asks (on a contact page the
+        // helpdesk's own composer and buttons sit where an open panel would cover them).
         void state.showContact(reading.contactRefs);
       } else if (reading.broadcast) {
         await showPageBroadcast(reading.broadcast);

@@ -301,7 +301,7 @@ describe('rebound CLI', () => {
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(result).toMatchObject({ tagged: 2, newlyTagged: 2, skipped: { blocked: 1 }, reused: false });
-    expect(result.tag).toMatch(/^transmisión fallida \d{6} \(#\d+\)$/);
+    expect(result.tag).toMatch(/^transmisión fallida \d{1,2} [a-z]{3} \d{4} \(#\d+\)$/);
     const [resend] = await db().all<{ status: string; resend_of_id: number; segment_id: number; target_count: number }>(
       sql`SELECT status, resend_of_id, segment_id, target_count FROM broadcasts WHERE id = ${result.broadcastId}`,
     );

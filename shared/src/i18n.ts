@@ -30,6 +30,28 @@ const LOCALES: Record<Language, string> = { es: 'es', en: 'en' };
 const numberFormats = new Map<Language, Intl.NumberFormat>();
 const pluralRules = new Map<Language, Intl.PluralRules>();
 
+/**
+ * The reader's region, where one is known (the extension passes the browser's, e.g. es-MX): Mexican
+ * agents write 1,500 where Argentine ones write 1.500. A tag of another language, or none, changes nothing.
+ */
+export function setRegion(tag: string | undefined): void {
+  const base = tag?.toLowerCase().split('-')[0];
+  if (!tag || (base !== 'es' && base !== 'en')) return;
+  try {
+    new Intl.NumberFormat(tag);
+  } catch {
+    return;
+  }
+  LOCALES[base] = tag;
+  numberFormats.delete(base);
+  pluralRules.delete(base);
+}
+
+/** The locale numbers and dates are written in for the language (see setRegion). */
+export function localeFor(language: Language): string {
+  return LOCALES[language];
+}
+
 /** A count or size in the reader's language: 200.000 / 200,000. */
 export function formatNumber(value: number, language: Language): string {
   let formatter = numberFormats.get(language);

@@ -189,6 +189,10 @@ describe('the extension in Chromium', () => {
   it("a contact page shows that contact's failed messages; markup in the provider's text is dropped, never run", async () => {
     const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
     await helpdesk.open(`/demo/contacts/${ana}`);
+    // Closed until asked: on a contact page an open panel would cover the helpdesk's own controls.
+    await expect.poll(() => helpdesk.pill().textContent(), { timeout: 10_000 }).toBe('Rebound: 1 fallido');
+    expect(await helpdesk.panel().count()).toBe(0);
+    await helpdesk.pill().click();
     const panel = helpdesk.panel();
     await expect
       .poll(() => panel.locator('.rb-provider').textContent(), { timeout: 10_000 })

@@ -151,6 +151,7 @@ describe('what an agent can trust', () => {
   it('a failure of two days ago reads as its date, not "ahora"', async () => {
     const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
     await helpdesk.open(`/demo/contacts/${ana}`);
+    await helpdesk.pill().click({ timeout: 10_000 });
     const when = helpdesk.panel().locator('.rb-contact-list .rb-reason-row .rb-muted').first();
     await expect.poll(() => when.textContent(), { timeout: 10_000 }).toMatch(/^el \d{1,2} \w+\.?, \d\d:\d\d$/);
   });
@@ -306,5 +307,17 @@ describe('what an agent can trust', () => {
     const resends = (await h.server.request('GET', `/api/v1/broadcasts?resendOfId=${s1}`, { token: h.ws.tokens.agent }))
       .body.data;
     expect(resends.map((r: { status: string }) => r.status)).toEqual(['cancelled']);
+  });
+
+  it('at 400 px and a short screen the main button is in sight without scrolling', async () => {
+    const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
+    await page.setViewportSize({ width: 400, height: 380 });
+    await helpdesk.open(`/demo/broadcasts/${s1}`);
+    const button = helpdesk.panel().getByRole('button', { name: 'Etiquetar y reenviar 500' });
+    await button.waitFor({ timeout: 10_000 });
+    const box = await button.boundingBox();
+    expect((box?.y ?? 0) + (box?.height ?? 0)).toBeLessThanOrEqual(380);
+    expect(box?.x).toBeGreaterThanOrEqual(0);
+    await page.setViewportSize({ width: 1280, height: 800 });
   });
 });

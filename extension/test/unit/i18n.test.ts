@@ -1,3 +1,4 @@
+import { setRegion } from '@rebound/shared/i18n';
 import { describe, expect, it } from 'vitest';
 import { optionsText } from '../../entrypoints/options/messages';
 import { popupText } from '../../entrypoints/popup/messages';
@@ -8,6 +9,21 @@ describe('numbers and times as agents read them', () => {
     expect(formatNumber('es', 1500)).toBe('1.500');
     expect(formatNumber('en', 1500)).toBe('1,500');
     expect(translate('es', 'notDelivered', { failed: 500, total: 1500 })).toBe('500 de 1.500 no se enviaron');
+  });
+
+  it("numbers follow the browser's region: es-MX writes 1,500, es-AR 1.500", () => {
+    try {
+      setRegion('es-MX');
+      expect(formatNumber('es', 1500)).toBe('1,500');
+      expect(translate('es', 'failedBadge', { count: 1500 })).toBe('1,500 fallidos');
+      setRegion('es-AR');
+      expect(translate('es', 'failedBadge', { count: 1500 })).toBe('1.500 fallidos');
+      // Another language's region changes nothing.
+      setRegion('pt-BR');
+      expect(formatNumber('es', 1500)).toBe('1.500');
+    } finally {
+      setRegion('es');
+    }
   });
 
   it('counts agree with their noun: "1 fallido", "2 fallidos", numbers grouped as the language writes them', () => {

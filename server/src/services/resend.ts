@@ -35,16 +35,26 @@ export type ResendRequest = ResendBody;
 
 const TAG_WORDS: Record<Language, string> = { es: 'transmisión fallida', en: 'failed broadcast' };
 
-/** "transmisión fallida 112526 (#42)": the reference page's tag, made unique per broadcast. */
+/**
+ * "transmisión fallida 25 nov 2026 (#42)": the reference page's tag ("failed broadcast 110122"), with
+ * the day as the workspace's agents read it (day first in Spanish, in the workspace's time zone: a
+ * broadcast sent at 21:00 in Mexico City is that day's, not the next UTC day's), made unique per broadcast.
+ */
 export function defaultResendTag(
   language: Language,
   broadcast: { id: number; startedAt: Date | null; createdAt: Date },
+  zone: string,
 ) {
-  const day = broadcast.startedAt ?? broadcast.createdAt;
-  const mmddyy = [day.getUTCMonth() + 1, day.getUTCDate(), day.getUTCFullYear() % 100]
-    .map((n) => String(n).padStart(2, '0'))
-    .join('');
-  return `${TAG_WORDS[language]} ${mmddyy} (#${broadcast.id})`;
+  const parts = new Intl.DateTimeFormat(language === 'es' ? 'es-AR' : 'en-US', {
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    timeZone: zone,
+  }).formatToParts(broadcast.startedAt ?? broadcast.createdAt);
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value.replace('.', '');
+  const order: Intl.DateTimeFormatPartTypes[] = language === 'es' ? ['day', 'month', 'year'] : ['month', 'day', 'year'];
+  const day = order.map(part).join(' ');
+  return `${TAG_WORDS[language]} ${day} (#${broadcast.id})`;
 }
 
 const WARNINGS = {
@@ -129,7 +139,7 @@ export async function resendFailed(
   if (unconfirmed) warn('unconfirmed_duplicates', { count: numbers.format(unconfirmed) });
 
   // The tag labels exactly these people: one other contacts already carry is replaced by a unique one.
-  const asked = request.tag ?? defaultResendTag(storedLanguage, original);
+  const asked = request.tag ?? defaultResendTag(storedLanguage, original, zone);
   const { tag, othersCarrying } = await store.uniqueTag(db, ws.workspaceId, broadcastId, asked);
   if (tag !== asked) warn('tag_changed', { asked, tag, others: numbers.format(othersCarrying) });
 

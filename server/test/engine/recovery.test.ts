@@ -133,7 +133,7 @@ describe('tag and re-send (S1)', () => {
     expect(res.status).toBe(200);
     const result = res.body;
     expect(result).toMatchObject({ tagged: 500, newlyTagged: 500, skipped: {}, reused: false });
-    expect(result.tag).toMatch(/^transmisión fallida \d{6} \(#\d+\)$/);
+    expect(result.tag).toMatch(/^transmisión fallida \d{1,2} [a-z]{3} \d{4} \(#\d+\)$/);
     const capacity = (await h.get(s1)).channelLimits.capacityFreesAt;
     expect(Date.parse(result.scheduledAt)).toBeGreaterThanOrEqual(Date.parse(capacity));
     // At most the minute after the quota frees (times are planned to the minute); measured from when the

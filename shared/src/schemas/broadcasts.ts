@@ -138,7 +138,7 @@ export type Broadcast = z.infer<typeof BroadcastSchema>;
 export const ResendBodySchema = z.object({
   tag: cleanText().trim().min(1).max(100).optional().meta({
     description:
-      'Labels the re-sent contacts; it never selects anyone. Default: "transmisión fallida MMDDYY (#id)" in the workspace language. When other contacts already carry it, a unique variant is used and the answer says so.',
+      'Labels the re-sent contacts; it never selects anyone. Default: "transmisión fallida 25 nov 2026 (#id)" in the workspace language, the day in its time zone. When other contacts already carry it, a unique variant is used and the answer says so.',
   }),
   reasons: z
     .array(z.enum(FAILURE_REASONS))
