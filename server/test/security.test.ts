@@ -184,6 +184,9 @@ describe('workspace isolation over every route of the OpenAPI document', () => {
       'POST /api/v1/broadcasts/{id}/cancel': (id) => ({ path: `/api/v1/broadcasts/${id.broadcast}/cancel` }),
       'GET /api/v1/broadcasts/{id}/preflight': (id) => ({ path: `/api/v1/broadcasts/${id.broadcast}/preflight` }),
       'POST /api/v1/broadcasts/{id}/resend': (id) => ({ path: `/api/v1/broadcasts/${id.broadcast}/resend`, body: {} }),
+      'POST /api/v1/broadcasts/{id}/resend/cancel': (id) => ({
+        path: `/api/v1/broadcasts/${id.broadcast}/resend/cancel`,
+      }),
       'GET /api/v1/imports/{id}': (id) => ({ path: `/api/v1/imports/${id.import}` }),
       'GET /api/v1/imports/{id}/rejected.csv': (id) => ({ path: `/api/v1/imports/${id.import}/rejected.csv` }),
     };
