@@ -5,7 +5,7 @@ import type { ResendBody, ResendResult } from '@rebound/shared';
 import type { Language } from '@rebound/shared/i18n';
 import { useEffect } from 'preact/hooks';
 import { formatNumber, formatWhen, statusLabel, translate } from '../lib/i18n';
-import { type BroadcastReport, headline } from '../lib/report';
+import { type BroadcastReport, headline, sentFigures } from '../lib/report';
 import type { ResendState } from '../lib/resend-state';
 
 interface Props {
@@ -315,7 +315,7 @@ function ResendOutcome({
   if (resend?.status === 'scheduled' && resend.scheduledAt)
     lines.push(translate(language, 'resendScheduled', { when: formatWhen(language, resend.scheduledAt) }));
   if (resend?.status === 'sending') {
-    const done = (resend.counts.sent ?? 0) + (resend.counts.delivered ?? 0) + (resend.counts.failed ?? 0);
+    const done = sentFigures(resend).sent + (resend.counts.failed ?? 0);
     lines.push(
       translate(language, 'resendSending', {
         done: n(done),
@@ -325,10 +325,7 @@ function ResendOutcome({
   }
   if (resend && isFinished(resend.status))
     lines.push(
-      translate(language, 'resendDone', {
-        sent: (resend.counts.sent ?? 0) + (resend.counts.delivered ?? 0),
-        failed: resend.counts.failed ?? 0,
-      }),
+      translate(language, 'resendDone', { sent: sentFigures(resend).sent, failed: resend.counts.failed ?? 0 }),
     );
   // A re-send that failed in its turn is not the end: its own report explains it and offers its re-send.
   const failedAgain = resend && isFinished(resend.status) && (resend.counts.failed ?? 0) > 0;

@@ -57,11 +57,9 @@ export function formatNumber(language: Language, value: number): string {
   return formatShared(value, language);
 }
 
-const localeOf = localeFor;
-
 /** 24-hour in Spanish ("14:05", as agents write it); "2:05 PM" in English. */
 function clockTime(language: Language, at: Date): string {
-  return new Intl.DateTimeFormat(localeOf(language), {
+  return new Intl.DateTimeFormat(localeFor(language), {
     hour: '2-digit',
     minute: '2-digit',
     ...(language === 'es' && { hourCycle: 'h23' as const }),
@@ -71,7 +69,7 @@ function clockTime(language: Language, at: Date): string {
 /** "a las 14:05", "mañana a las 09:00", "el 3 dic., 09:00"; in the agent's time zone. */
 export function formatWhen(language: Language, iso: string, now: Date = new Date()): string {
   const at = new Date(iso);
-  const locale = localeOf(language);
+  const locale = localeFor(language);
   const time = clockTime(language, at);
   const dayDiff = Math.round((startOfDay(at) - startOfDay(now)) / 86_400_000);
   if (at.getTime() <= now.getTime() + 30_000) return language === 'es' ? 'ahora' : 'now';
@@ -91,7 +89,7 @@ export function formatAgo(language: Language, iso: string, now: Date = new Date(
   const ms = now.getTime() - at.getTime();
   if (ms < 60_000) return language === 'es' ? 'hace un momento' : 'just now';
   if (ms < 3_600_000) return formatRelative(language, -ms);
-  const locale = localeOf(language);
+  const locale = localeFor(language);
   const time = clockTime(language, at);
   const dayDiff = Math.round((startOfDay(now) - startOfDay(at)) / 86_400_000);
   if (dayDiff === 0) return language === 'es' ? `hoy a las ${time}` : `today at ${time}`;

@@ -47,7 +47,7 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
     return { state, rescan: async () => undefined, destroy: () => panelHost.remove() };
   }
 
-  let badged = new WeakMap<Element, true>();
+  let badged = new WeakSet<Element>();
   /** Broadcasts (or ambiguous names) already badged on this page. */
   const shown = new Set<string>();
   let lastKey = '';
@@ -108,7 +108,7 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
     // Badges came back: whatever the trouble was, the server answers again.
     state.trouble.value = null;
     for (const target of fresh) {
-      badged.set(target.element, true);
+      badged.add(target.element);
       const view = badgeView(target, found);
       // One badge per broadcast on a page: a log page lists the same broadcast on many rows.
       const key = view && view.kind !== 'ambiguous' ? `id:${view.broadcast.id}` : `name:${target.name}`;
@@ -152,7 +152,7 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
    */
   function refreshBadges(): void {
     for (const host of doc.querySelectorAll(`[${HOST_ATTRIBUTE}="badge"]`)) host.remove();
-    badged = new WeakMap();
+    badged = new WeakSet();
     shown.clear();
     void rescan();
   }
