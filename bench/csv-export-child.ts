@@ -14,7 +14,8 @@ for (;;) {
   const { done, value } = await reader.read();
   if (done) break;
   bytes += value.length;
-  for (const byte of value) if (byte === 10) lines++;
+  // Counted with indexOf, not a loop over every byte, which cost more than a tenth of the export.
+  for (let at = value.indexOf(10); at !== -1; at = value.indexOf(10, at + 1)) lines++;
 }
 const seconds = (performance.now() - start) / 1000;
 database.close();

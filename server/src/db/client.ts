@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { type Client, createClient, type InArgs, type InStatement, type TransactionMode } from '@libsql/client';
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
+import { attachFastReads } from './fast-read';
 import * as schema from './schema';
 
 export type Database = LibSQLDatabase<typeof schema>;
@@ -107,7 +108,19 @@ export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHand
   }
   const db = drizzle(serializeWrites(client), { schema });
   await migrate(db, { migrationsFolder: MIGRATIONS });
-  return { db, client, close: () => client.close() };
+  const detachFastReads = attachFastReads(
+    db,
+    config.url.includes(':memory:') ? undefined : target.path,
+    config.busyTimeoutMs ?? 15_000,
+  );
+  return {
+    db,
+    client,
+    close: () => {
+      detachFastReads();
+      client.close();
+    },
+  };
 }
 
 /**

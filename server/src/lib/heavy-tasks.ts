@@ -12,7 +12,8 @@ import type { ContactExportQuery, FailedMessagePageSchema, FailureFilters, Langu
 import { drizzle } from 'drizzle-orm/libsql';
 import type { z } from 'zod';
 import { contactsCsv, failedMessagesCsv } from '../csv/export';
-import { clientUrl, type Database } from '../db/client';
+import { clientUrl, type Database, describeDatabaseUrl } from '../db/client';
+import { attachFastReads } from '../db/fast-read';
 import * as schema from '../db/schema';
 import { type ContactSearch, searchContacts } from '../services/contacts';
 import { failedMessagePage, failureSummary, toFailedMessage } from '../services/failures';
@@ -185,5 +186,11 @@ if (!isMainThread && parentPort && data?.heavyThread) {
     intMode: 'number',
     timeout: 15_000,
   });
-  serve(parentPort, drizzle(client, { schema }), () => client.close());
+  const db = drizzle(client, { schema });
+  const { url } = data.heavyThread;
+  const detachFastReads = attachFastReads(db, url.includes(':memory:') ? undefined : describeDatabaseUrl(url).path);
+  serve(parentPort, db, () => {
+    detachFastReads();
+    client.close();
+  });
 }

@@ -20,6 +20,7 @@ import {
 } from '@rebound/shared';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
+import { readColumn, readRows } from '../db/fast-read';
 import { LOGGED_STATES_SQL } from '../db/schema';
 import { ApiError } from '../lib/errors';
 import { unconfirmedWindowMs } from '../lib/unconfirmed';
@@ -62,7 +63,8 @@ export async function resolveFilters(
   const { from, to, ...rest } = filters;
   let zone = 'UTC';
   if ((from !== undefined && DAY_ONLY.test(from)) || (to !== undefined && DAY_ONLY.test(to))) {
-    const [workspace] = await db.all<{ default_country: string | null; time_zone: string | null }>(
+    const [workspace] = await readRows<{ default_country: string | null; time_zone: string | null }>(
+      db,
       sql`SELECT default_country, time_zone FROM workspaces WHERE id = ${workspaceId}`,
     );
     zone = workspaceTimeZone(workspace?.default_country, workspace?.time_zone);
@@ -214,10 +216,14 @@ async function singlePage(
   const keyset = after
     ? sql` AND m.failed_at <= ${after.at} AND (m.failed_at < ${after.at} OR m.id < ${after.id})`
     : sql``;
-  const packed = await db.all<{ r: string }>(sql`${rowSelect}
+  const packed = await readColumn<string>(
+    db,
+    sql`${rowSelect}
     WHERE ${failureConditions(workspaceId, filters)}${keyset}
-    ORDER BY m.failed_at DESC, m.id DESC LIMIT ${page.limit + 1}`);
-  const rows = packed.map((p) => toRow(p.r));
+    ORDER BY m.failed_at DESC, m.id DESC LIMIT ${page.limit + 1}`,
+    'r',
+  );
+  const rows = packed.map(toRow);
   const last = rows[page.limit - 1];
   return { rows: rows.slice(0, page.limit), nextCursor: rows.length > page.limit && last ? encodeCursor(last) : null };
 }
@@ -385,8 +391,11 @@ function countedGroups(db: Database, workspaceId: number, filters: FailureFilter
   if (filters.broadcastId?.length) parts.push(sql`broadcast_id IN ${filters.broadcastId}`);
   if (filters.channelId !== undefined) parts.push(sql`channel_id = ${filters.channelId}`);
   if (filters.reason) parts.push(sql`reason = ${filters.reason}`);
-  return db.all<FailureGroup>(sql`SELECT channel_id, nullif(reason, '') AS reason, sum(n) AS n FROM failure_counts
-    WHERE ${sql.join(parts, sql` AND `)} GROUP BY channel_id, reason HAVING sum(n) > 0`);
+  return readRows<FailureGroup>(
+    db,
+    sql`SELECT channel_id, nullif(reason, '') AS reason, sum(n) AS n FROM failure_counts
+    WHERE ${sql.join(parts, sql` AND `)} GROUP BY channel_id, reason HAVING sum(n) > 0`,
+  );
 }
 
 function scannedGroups(db: Database, workspaceId: number, filters: ResolvedFilters): Promise<FailureGroup[]> {
@@ -398,15 +407,19 @@ function scannedGroups(db: Database, workspaceId: number, filters: ResolvedFilte
   const from = needsContacts ? sql`${messages} LEFT JOIN contacts ct ON ct.id = m.contact_id` : messages;
   // One pass over the matching failures, folded by reason and by channel in foldSummary.
   // An unconfirmed row without a reason (written before reasons were kept for them) counts as uncertain.
-  return db.all<FailureGroup>(sql`SELECT m.channel_id,
+  return readRows<FailureGroup>(
+    db,
+    sql`SELECT m.channel_id,
       coalesce(m.reason, CASE WHEN m.state = 'uncertain' THEN 'uncertain' END) AS reason,
-      count(*) AS n FROM ${from} WHERE ${failureConditions(workspaceId, filters)} GROUP BY 1, 2`);
+      count(*) AS n FROM ${from} WHERE ${failureConditions(workspaceId, filters)} GROUP BY 1, 2`,
+  );
 }
 
 async function foldSummary(db: Database, groups: FailureGroup[]) {
   const channelIds = [...new Set(groups.map((g) => g.channel_id))];
   const channelRows = channelIds.length
-    ? await db.all<{ id: number; name: string; type: string }>(
+    ? await readRows<{ id: number; name: string; type: string }>(
+        db,
         sql`SELECT id, name, type FROM channels WHERE id IN ${channelIds}`,
       )
     : [];

@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Role } from '@rebound/shared';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { apiTokens, workspaces } from '../db/schema';
+import { readRows } from '../db/fast-read';
+import { apiTokens } from '../db/schema';
 import type { AuthContext } from '../lib/env';
 
 const PREFIX = 'rb_';
@@ -22,38 +23,21 @@ export async function createToken(db: Database, workspaceId: number, name: strin
   return { ...row, token };
 }
 
-/** The token lookup, built once per database: every API request makes it. */
-function tokenLookup(db: Database) {
-  return db
-    .select({
-      tokenId: apiTokens.id,
-      tokenName: apiTokens.name,
-      role: apiTokens.role,
-      lastUsedAt: apiTokens.lastUsedAt,
-      workspaceId: workspaces.id,
-      workspaceName: workspaces.name,
-      workspaceLanguage: workspaces.language,
-      defaultCountry: workspaces.defaultCountry,
-    })
-    .from(apiTokens)
-    .innerJoin(workspaces, eq(workspaces.id, apiTokens.workspaceId))
-    .where(and(eq(apiTokens.tokenHash, sql.placeholder('hash')), isNull(apiTokens.revokedAt)))
-    .prepare();
+/** The token lookup every API request makes (a statement kept prepared where the database allows). */
+function tokenLookup(hash: string) {
+  return sql`SELECT t.id AS tokenId, t.name AS tokenName, t.role AS role, t.last_used_at AS lastUsedAt,
+      w.id AS workspaceId, w.name AS workspaceName, w.language AS workspaceLanguage, w.default_country AS defaultCountry
+    FROM api_tokens t JOIN workspaces w ON w.id = t.workspace_id
+    WHERE t.token_hash = ${hash} AND t.revoked_at IS NULL`;
 }
-const lookups = new WeakMap<Database, ReturnType<typeof tokenLookup>>();
 
 /** Resolves a bearer token to its workspace and role, or undefined for an unknown or revoked token. */
 export async function authenticate(db: Database, token: string): Promise<AuthContext | undefined> {
   if (!token.startsWith(PREFIX) || token.length > 200) return undefined;
-  let lookup = lookups.get(db);
-  if (!lookup) {
-    lookup = tokenLookup(db);
-    lookups.set(db, lookup);
-  }
-  const [row] = await lookup.all({ hash: hashToken(token) });
+  const [row] = await readRows<AuthContext & { lastUsedAt: number | null }>(db, tokenLookup(hashToken(token)));
   if (!row) return undefined;
   // Record use at most once a minute: a write on every request would serialize reads behind the writer.
-  if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
+  if (!row.lastUsedAt || Date.now() - row.lastUsedAt > 60_000) {
     await db.update(apiTokens).set({ lastUsedAt: new Date() }).where(eq(apiTokens.id, row.tokenId));
   }
   const { lastUsedAt: _lastUsedAt, ...auth } = row;
