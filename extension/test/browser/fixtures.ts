@@ -2,7 +2,8 @@
  * Real Chromium (Debian's, or $CHROMIUM) with the built extension loaded unpacked, and page objects for
  * what an agent uses: the options page, the popup, and the demo helpdesk with the overlay on it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EXTENSION_ID } from '@rebound/shared/extension';
@@ -123,4 +124,71 @@ export class PopupPage {
   row(name: string): Locator {
     return this.page.locator('button.rb-row').filter({ has: this.page.getByText(name, { exact: true }) });
   }
+}
+
+/** axe-core's source, evaluated in a page (through the DevTools protocol, so a page's CSP cannot refuse it). */
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+export interface AxeFinding {
+  rule: string;
+  impact: string;
+  help: string;
+  targets: string[];
+}
+
+/**
+ * Serious and critical accessibility violations that axe-core finds on the page as it is now (WCAG 2
+ * A and AA rules, with shadow roots). `within`: only those in elements matching this selector, or in
+ * a shadow root under one (the page around our panel is not ours to judge).
+ */
+export async function axeViolations(page: Page, within?: string): Promise<AxeFinding[]> {
+  if (!(await page.evaluate(() => 'axe' in globalThis))) await page.evaluate(AXE_SOURCE);
+  const found = await page.evaluate(async () => {
+    // globalThis, not window: the benchmarks compile this file without the DOM's types.
+    const { axe, document } = globalThis as unknown as {
+      document: unknown;
+      axe: { run(context: unknown, options: unknown): Promise<AxeResults> };
+    };
+    interface AxeResults {
+      violations: {
+        id: string;
+        impact: string | null;
+        help: string;
+        nodes: { target: (string | string[])[] }[];
+      }[];
+    }
+    const results = await axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+      resultTypes: ['violations'],
+    });
+    return results.violations.map((v) => ({
+      rule: v.id,
+      impact: v.impact ?? '',
+      help: v.help,
+      nodes: v.nodes.map((n) => n.target.map((t) => (Array.isArray(t) ? t.join(' >>> ') : t)).join(' >>> ')),
+    }));
+  });
+  const ours = within
+    ? await page.evaluate(
+        ({ selector, nodes }) =>
+          nodes.map((target) => {
+            const first = target.split(' >>> ')[0] ?? '';
+            const { document } = globalThis as unknown as {
+              document: {
+                querySelector(s: string): { matches(s: string): boolean; closest(s: string): unknown } | null;
+              };
+            };
+            const host = first ? document.querySelector(first) : null;
+            return !!host && (host.matches(selector) || !!host.closest(selector));
+          }),
+        { selector: within, nodes: found.flatMap((f) => f.nodes) },
+      )
+    : undefined;
+  let index = 0;
+  return found
+    .map((f) => {
+      const targets = f.nodes.filter(() => (ours ? ours[index++] : true));
+      return { rule: f.rule, impact: f.impact, help: f.help, targets };
+    })
+    .filter((f) => f.targets.length > 0 && (f.impact === 'serious' || f.impact === 'critical'));
 }

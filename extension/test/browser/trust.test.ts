@@ -8,7 +8,14 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, harness, S1_TEMPLATE, s1Broadcast } from '../../../server/test/engine/harness';
-import { type ExtensionBrowser, HelpdeskPage, launchWithExtension, OptionsPage, PopupPage } from './fixtures';
+import {
+  axeViolations,
+  type ExtensionBrowser,
+  HelpdeskPage,
+  launchWithExtension,
+  OptionsPage,
+  PopupPage,
+} from './fixtures';
 
 let h: Harness;
 let s1: number;
@@ -91,6 +98,33 @@ describe('what an agent can trust', () => {
     expect(sizes.filter((s) => s.px < 12).map((s) => `${s.what} ${s.px}`)).toEqual([]);
     expect(sizes.find((s) => s.what.startsWith('span.rb-row-name'))?.px).toBeGreaterThanOrEqual(13);
     await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('axe-core finds no serious or critical violation in the panel, its badges and pill, the popup and the options page', async () => {
+    const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
+    await helpdesk.open('/demo/');
+    await helpdesk.badge('Black Friday').waitFor({ timeout: 10_000 });
+    await helpdesk.badge('Black Friday').click();
+    await helpdesk.panel().getByTestId('headline').waitFor();
+    expect(await axeViolations(page, '[data-rebound]')).toEqual([]);
+    // Dark mode has colours of its own: the same rules hold.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await axeViolations(page, '[data-rebound]')).toEqual([]);
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.keyboard.press('Escape');
+
+    await page.setViewportSize({ width: 360, height: 600 });
+    await new PopupPage(page, browser.extensionId).open();
+    await page.locator('button.rb-row').first().waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    await page.setViewportSize({ width: 1280, height: 800 });
+
+    await new OptionsPage(page, browser.extensionId).open();
+    await page
+      .getByTestId('connection-status')
+      .filter({ hasText: /^Conectado/ })
+      .waitFor();
+    expect(await axeViolations(page)).toEqual([]);
   });
 
   it('the options page reads at 13 px or more', async () => {
