@@ -1,15 +1,60 @@
-/** The toolbar badge: how many broadcasts need an agent (failed or partly failed, not re-sent). */
+/**
+ * The toolbar badge: how many broadcasts need an agent (failed or partly failed, not re-sent) and have
+ * not been marked as reviewed since their last failure.
+ */
+import type { AttentionItem } from '@rebound/shared';
 import { browser } from 'wxt/browser';
 import type { Api } from '../lib/api';
-import { attentionItem } from '../lib/settings';
+import type { AttentionState } from '../lib/messaging';
+import { attentionItem, reviewedItem } from '../lib/settings';
 
+/** What an agent has not reviewed: a mark holds while the broadcast's failures stay at most what they were. */
+export function splitReviewed(items: AttentionItem[], marks: Record<string, number>): AttentionState {
+  const needed: number[] = [];
+  const reviewed: number[] = [];
+  for (const item of items) {
+    const mark = marks[String(item.id)];
+    (mark !== undefined && item.failed + item.uncertain <= mark ? reviewed : needed).push(item.id);
+  }
+  return { needed, reviewed };
+}
+
+/** Asks the server what needs attention, keeps it and shows the count of what is not reviewed. */
 export async function refreshAttention(api: Api): Promise<number[]> {
   // The server applies the rule (@rebound/shared's attention.ts) over every broadcast, not only the
   // newest 100 a listing would bring, and without their channel limits.
-  const ids = (await api.attention()).data.map((b) => b.id);
-  await attentionItem.setValue(ids);
-  await showBadge(ids.length);
-  return ids;
+  const items = (await api.attention()).data;
+  const marks = await reviewedItem.getValue();
+  const state = splitReviewed(items, marks);
+  // Marks of broadcasts that no longer need attention (re-sent, or gone past the list) are let go.
+  const listed = new Set(items.map((b) => String(b.id)));
+  const kept = Object.fromEntries(Object.entries(marks).filter(([id]) => listed.has(id)));
+  if (Object.keys(kept).length !== Object.keys(marks).length) await reviewedItem.setValue(kept);
+  await attentionItem.setValue(state.needed);
+  await showBadge(state.needed.length);
+  return state.needed;
+}
+
+/** The attention state as the popup shows it (asked afresh). */
+export async function attentionState(api: Api): Promise<AttentionState> {
+  return splitReviewed((await api.attention()).data, await reviewedItem.getValue());
+}
+
+/**
+ * Marks a broadcast as reviewed at its failures as they are now (or takes the mark back), and
+ * updates the badge.
+ */
+export async function markReviewed(api: Api, broadcastId: number, reviewed: boolean): Promise<AttentionState> {
+  const items = (await api.attention()).data;
+  const marks = { ...(await reviewedItem.getValue()) };
+  const item = items.find((b) => b.id === broadcastId);
+  if (reviewed && item) marks[String(broadcastId)] = item.failed + item.uncertain;
+  else delete marks[String(broadcastId)];
+  await reviewedItem.setValue(marks);
+  const state = splitReviewed(items, marks);
+  await attentionItem.setValue(state.needed);
+  await showBadge(state.needed.length);
+  return state;
 }
 
 export async function showBadge(count: number): Promise<void> {

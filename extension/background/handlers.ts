@@ -7,7 +7,7 @@ import { type ContactFailures, onMessage, type Reply } from '../lib/messaging';
 import { buildReport, findBadges, lite } from '../lib/report';
 import { attentionItem, connectionItem, isConfigured, settingsItem } from '../lib/settings';
 import { words } from '../lib/words';
-import { refreshAttention } from './attention';
+import { attentionState, markReviewed, refreshAttention } from './attention';
 import { currentApi, currentLanguage, failureCatalog } from './client';
 import { startCursorAtNow } from './events';
 import { backgroundText } from './messages';
@@ -117,6 +117,10 @@ export function registerHandlers(hooks: HandlerHooks): void {
       return answer;
     }),
   );
+
+  onMessage('attentionState', () => withApi((api) => attentionState(api)));
+
+  onMessage('review', ({ data }) => withApi((api) => markReviewed(api, data.broadcastId, data.reviewed)));
 
   onMessage('openOptions', () =>
     reply(async () => {

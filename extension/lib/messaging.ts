@@ -23,6 +23,12 @@ export interface ContactFailures {
   messages: FailedMessage[];
 }
 
+/** What the popup shows: the broadcasts that still need a look, and those marked as reviewed. */
+export interface AttentionState {
+  needed: number[];
+  reviewed: number[];
+}
+
 interface ProtocolMap {
   /** Checks a URL and token against the server (GET /me) and saves them when they work. */
   connect(data: { backendUrl: string; token: string }): Reply<Connection>;
@@ -40,6 +46,10 @@ interface ProtocolMap {
   /** Takes back the scheduled re-send of a broadcast (every part not started yet). */
   cancelResend(data: { broadcastId: number }): Reply<{ cancelled: number[] }>;
   openOptions(): Reply<null>;
+  /** Which broadcasts still need a look and which the agent marked as reviewed. */
+  attentionState(): Reply<AttentionState>;
+  /** Marks a broadcast as reviewed (it stops counting on the toolbar until it fails further), or takes it back. */
+  review(data: { broadcastId: number; reviewed: boolean }): Reply<AttentionState>;
 }
 
 export const { sendMessage, onMessage } = defineExtensionMessaging<ProtocolMap>();

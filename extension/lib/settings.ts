@@ -38,6 +38,12 @@ export const eventCursorItem = storage.defineItem<string | null>('local:eventCur
 /** Broadcasts that need attention: failed or partly failed, not re-sent yet. Drives the badge. */
 export const attentionItem = storage.defineItem<number[]>('local:attention', { fallback: [] });
 
+/**
+ * Broadcasts this agent marked as reviewed, with how many of their recipients had failed or were
+ * unconfirmed then: one that fails further (a count above it) needs attention again.
+ */
+export const reviewedItem = storage.defineItem<Record<string, number>>('local:reviewed', { fallback: {} });
+
 export function isConfigured(settings: Settings): boolean {
   return settings.backendUrl !== '' && settings.token !== '';
 }

@@ -5,7 +5,7 @@ import type { Language } from '@rebound/shared/i18n';
 import { useEffect, useMemo } from 'preact/hooks';
 import { ReportCard } from '../../components/ReportCard';
 import { statusLabel } from '../../lib/i18n';
-import { ask, createBackgroundResendState, sendMessage } from '../../lib/messaging';
+import { type AttentionState, ask, createBackgroundResendState, sendMessage } from '../../lib/messaging';
 import { type BroadcastLite, type BroadcastReport, sentFigures } from '../../lib/report';
 import { popupText } from './messages';
 
@@ -29,6 +29,24 @@ export function App({
   const inTab = initialBroadcast !== null;
   const view = useSignal<View>({ kind: 'loading' });
   const resend = useMemo(createBackgroundResendState, []);
+  // Which broadcasts still need a look and which this agent marked as reviewed (null: not known).
+  const attention = useSignal<AttentionState | null>(null);
+  const loadAttention = () =>
+    ask(sendMessage('attentionState')).then(
+      (state) => {
+        attention.value = state;
+      },
+      () => undefined,
+    );
+  const review = (broadcastId: number, reviewed: boolean) =>
+    ask(sendMessage('review', { broadcastId, reviewed })).then(
+      (state) => {
+        attention.value = state;
+      },
+      (error: Error) => {
+        view.value = { kind: 'error', message: error.message };
+      },
+    );
   const t = (key: Parameters<typeof popupText>[1], params?: Record<string, string | number>) =>
     popupText(language, key, params);
 
@@ -40,10 +58,14 @@ export function App({
       view.value = { kind: 'error', message: (error as Error).message };
     }
   }
-  const showList = () => show(async () => ({ kind: 'list', broadcasts: await ask(sendMessage('recentBroadcasts')) }));
+  const showList = () => {
+    void loadAttention();
+    return show(async () => ({ kind: 'list', broadcasts: await ask(sendMessage('recentBroadcasts')) }));
+  };
   const showReport = (broadcastId: number) => {
     resend.stop();
     resend.progress.value = { phase: 'idle' };
+    void loadAttention();
     return show(async () => {
       const report = await ask(sendMessage('report', { broadcastId }));
       return report ? { kind: 'report', report } : { kind: 'error', message: t('noBroadcasts') };
@@ -110,6 +132,9 @@ export function App({
                     {(b.counts.failed ?? 0) > 0 && (
                       <strong class="rb-row-failed"> · {t('failedBadge', { count: b.counts.failed ?? 0 })}</strong>
                     )}
+                    {attention.value?.reviewed.includes(b.id) && (
+                      <span class="rb-row-reviewed"> · {t('reviewedChip')}</span>
+                    )}
                   </span>
                 </button>
               </li>
@@ -125,6 +150,53 @@ export function App({
           onOpenBroadcast={(id) => void showReport(id)}
         />
       )}
+      {current.kind === 'report' && (
+        <ReviewMark
+          broadcastId={current.report.broadcast.id}
+          attention={attention.value}
+          t={t}
+          onReview={(reviewed) => void review(current.report.broadcast.id, reviewed)}
+        />
+      )}
     </main>
+  );
+}
+
+/**
+ * "Revisada": an agent who has looked at a broadcast's failures and decided takes it off the toolbar
+ * count; it comes back by itself when more of its messages fail.
+ */
+function ReviewMark({
+  broadcastId,
+  attention,
+  t,
+  onReview,
+}: {
+  broadcastId: number;
+  attention: AttentionState | null;
+  t: (key: Parameters<typeof popupText>[1]) => string;
+  onReview: (reviewed: boolean) => void;
+}) {
+  const needed = attention?.needed.includes(broadcastId) ?? false;
+  const reviewed = attention?.reviewed.includes(broadcastId) ?? false;
+  if (!needed && !reviewed) return null;
+  return (
+    <section class="rb-review" data-testid="review" aria-live="polite">
+      {needed ? (
+        <>
+          <button type="button" class="rb-secondary" onClick={() => onReview(true)}>
+            {t('markReviewed')}
+          </button>
+          <p class="rb-muted">{t('markReviewedHint')}</p>
+        </>
+      ) : (
+        <>
+          <p>{t('reviewedNote')}</p>
+          <button type="button" class="rb-link" onClick={() => onReview(false)}>
+            {t('unmarkReviewed')}
+          </button>
+        </>
+      )}
+    </section>
   );
 }

@@ -8,6 +8,11 @@ export const popupText = withOwnWords({
     recent: 'Transmisiones recientes',
     noBroadcasts: 'Aún no hay transmisiones.',
     back: 'Volver',
+    reviewedChip: 'revisada',
+    markReviewed: 'Marcar como revisada',
+    markReviewedHint: 'Deja de contar en el ícono de Rebound hasta que fallen más mensajes.',
+    reviewedNote: 'Revisada: no cuenta en el ícono de Rebound mientras no fallen más mensajes.',
+    unmarkReviewed: 'Marcar como pendiente',
   },
   en: {
     rowSent: '{sent, number} of {total, number} sent',
@@ -15,5 +20,10 @@ export const popupText = withOwnWords({
     recent: 'Recent broadcasts',
     noBroadcasts: 'No broadcasts yet.',
     back: 'Back',
+    reviewedChip: 'reviewed',
+    markReviewed: 'Mark as reviewed',
+    markReviewedHint: 'It stops counting on the Rebound icon until more messages fail.',
+    reviewedNote: 'Reviewed: not counted on the Rebound icon unless more messages fail.',
+    unmarkReviewed: 'Mark as pending',
   },
 });

@@ -127,6 +127,33 @@ describe('what an agent can trust', () => {
     expect(await axeViolations(page)).toEqual([]);
   });
 
+  it('"Marcar como revisada" takes a broadcast off the toolbar count, and "Marcar como pendiente" puts it back', async () => {
+    const badgeText = async () =>
+      (await browser.worker()).evaluate(() =>
+        (
+          globalThis as unknown as { chrome: { action: { getBadgeText(d: object): Promise<string> } } }
+        ).chrome.action.getBadgeText({}),
+      );
+    const popup = new PopupPage(page, browser.extensionId);
+    await page.setViewportSize({ width: 360, height: 600 });
+    await popup.open();
+    await popup.row('Black Friday').waitFor();
+    const before = Number(await badgeText());
+    expect(before).toBeGreaterThan(0);
+    await popup.row('Black Friday').click();
+    await page.getByRole('button', { name: 'Marcar como revisada' }).click();
+    await expect.poll(() => page.getByTestId('review').textContent()).toContain('Revisada: no cuenta en el ícono');
+    await expect.poll(async () => Number(await badgeText())).toBe(before - 1);
+    // The list says so, and a reopened popup still knows.
+    await popup.open();
+    await expect.poll(() => popup.row('Black Friday').locator('.rb-row-figures').textContent()).toContain('revisada');
+    await popup.row('Black Friday').click();
+    await page.getByRole('button', { name: 'Marcar como pendiente' }).click();
+    await page.getByRole('button', { name: 'Marcar como revisada' }).waitFor();
+    await expect.poll(async () => Number(await badgeText())).toBe(before);
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
   it('the options page reads at 13 px or more', async () => {
     await new OptionsPage(page, browser.extensionId).open();
     const sizes = await textSizes(page);

@@ -1,9 +1,9 @@
 import type { AttentionList } from '@rebound/shared';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import { refreshAttention } from '../../background/attention';
+import { markReviewed, refreshAttention, splitReviewed } from '../../background/attention';
 import { createApi } from '../../lib/api';
-import { attentionItem } from '../../lib/settings';
+import { attentionItem, reviewedItem } from '../../lib/settings';
 
 const item = (id: number): AttentionList['data'][number] => ({
   id,
@@ -36,5 +36,56 @@ describe('the badge of broadcasts that need attention', () => {
     expect(asked).toEqual(['http://127.0.0.1:8787/api/v1/broadcasts/attention?limit=100']);
     expect(await attentionItem.getValue()).toEqual([7, 3]);
     expect(await fakeBrowser.action.getBadgeText({})).toBe('2');
+  });
+});
+
+describe('marking a broadcast as reviewed', () => {
+  beforeEach(() => fakeBrowser.reset());
+
+  /** An API whose attention list is whatever `items` holds when asked. */
+  function apiListing(items: () => AttentionList['data']) {
+    return createApi({
+      backendUrl: 'http://127.0.0.1:8787',
+      token: 'rb_test',
+      language: 'es',
+      fetch: async () => {
+        const body: AttentionList = { data: items(), hasMore: false };
+        return new Response(JSON.stringify(body), { status: 200, headers: { 'Content-Type': 'application/json' } });
+      },
+    });
+  }
+
+  it('takes it off the toolbar count until more of its messages fail, and can be taken back', async () => {
+    let seven = item(7);
+    const api = apiListing(() => [seven, item(3)]);
+    expect(await refreshAttention(api)).toEqual([7, 3]);
+    expect(await fakeBrowser.action.getBadgeText({})).toBe('2');
+
+    expect(await markReviewed(api, 7, true)).toEqual({ needed: [3], reviewed: [7] });
+    expect(await fakeBrowser.action.getBadgeText({})).toBe('1');
+    // The count stays down on the next refresh (a new event, the minute's poll).
+    expect(await refreshAttention(api)).toEqual([3]);
+    expect(await fakeBrowser.action.getBadgeText({})).toBe('1');
+
+    // More of its messages fail (a late report): it needs a look again.
+    seven = { ...item(7), failed: 510 };
+    expect(await refreshAttention(api)).toEqual([7, 3]);
+    expect(await fakeBrowser.action.getBadgeText({})).toBe('2');
+
+    await markReviewed(api, 7, true);
+    expect(await markReviewed(api, 7, false)).toEqual({ needed: [7, 3], reviewed: [] });
+    expect(await fakeBrowser.action.getBadgeText({})).toBe('2');
+  });
+
+  it('lets go of marks of broadcasts that no longer need attention', async () => {
+    let listed = [item(7), item(3)];
+    const api = apiListing(() => listed);
+    await markReviewed(api, 7, true);
+    expect(await reviewedItem.getValue()).toEqual({ '7': 500 });
+    listed = [item(3)];
+    await refreshAttention(api);
+    expect(await reviewedItem.getValue()).toEqual({});
+    expect(splitReviewed([item(7)], { '7': 500 })).toEqual({ needed: [], reviewed: [7] });
+    expect(splitReviewed([{ ...item(7), uncertain: 1 }], { '7': 500 })).toEqual({ needed: [7], reviewed: [] });
   });
 });
