@@ -118,6 +118,24 @@ export function registerHandlers(hooks: HandlerHooks): void {
     }),
   );
 
+  onMessage('failedPage', ({ data }) =>
+    withApi(async (api) => {
+      const page = await api.failedMessages({ ...data, limit: 50 });
+      return {
+        rows: page.data.map((m) => ({
+          id: m.messageId,
+          name: m.contact.name,
+          identifier: m.contact.identifier,
+          reason: m.reason.code,
+          reasonTitle: m.reason.title,
+        })),
+        nextCursor: page.nextCursor,
+      };
+    }),
+  );
+
+  onMessage('failedCsv', ({ data }) => withApi((api) => api.failedCsv(data)));
+
   onMessage('attentionState', () => withApi((api) => attentionState(api)));
 
   onMessage('review', ({ data }) => withApi((api) => markReviewed(api, data.broadcastId, data.reviewed)));

@@ -7,6 +7,7 @@ import { useEffect } from 'preact/hooks';
 import { formatNumber, formatWhen, statusLabel, translate } from '../lib/i18n';
 import { type BroadcastReport, headline, sentFigures } from '../lib/report';
 import type { ResendState } from '../lib/resend-state';
+import { WhoFailed } from './WhoFailed';
 
 interface Props {
   report: BroadcastReport;
@@ -43,6 +44,7 @@ export function ReportCard({ report, language, resend, onOpenBroadcast }: Props)
         {headline(report, language)}
       </p>
       {report.reasons.length > 0 && <ReasonList report={report} language={language} />}
+      {report.reasons.length > 0 && <WhoFailed report={report} language={language} />}
       {!wholeFailure && <LimitGauge report={report} language={language} />}
       <ResendBox report={report} language={language} resend={resend} onOpenBroadcast={onOpenBroadcast} />
     </section>

@@ -94,11 +94,30 @@ export function createApi(options: ApiOptions) {
     attention: (limit = 100) => request<AttentionList>('GET', `/api/v1/broadcasts/attention?limit=${limit}`),
     summary: (broadcastId: number) =>
       request<FailureSummary>('GET', `/api/v1/failed-messages/summary?broadcastId=${broadcastId}`),
-    failedMessages: (query: { contactId: number; limit?: number }) =>
-      request<{ data: FailedMessage[]; nextCursor: string | null }>(
-        'GET',
-        `/api/v1/failed-messages?contactId=${query.contactId}&limit=${query.limit ?? 20}`,
-      ),
+    failedMessages: (query: {
+      contactId?: number;
+      broadcastId?: number;
+      reason?: string;
+      cursor?: string;
+      limit?: number;
+    }) => {
+      const params = new URLSearchParams();
+      if (query.contactId !== undefined) params.set('contactId', String(query.contactId));
+      if (query.broadcastId !== undefined) params.set('broadcastId', String(query.broadcastId));
+      if (query.reason) params.set('reason', query.reason);
+      if (query.cursor) params.set('cursor', query.cursor);
+      params.set('limit', String(query.limit ?? 20));
+      return request<{ data: FailedMessage[]; nextCursor: string | null }>('GET', `/api/v1/failed-messages?${params}`);
+    },
+    /** The failed-messages CSV of one broadcast (one reason), with a BOM so that Excel reads the accents. */
+    failedCsv: async (query: { broadcastId: number; reason?: string }) => {
+      const params = new URLSearchParams({ broadcastId: String(query.broadcastId), bom: 'true' });
+      if (query.reason) params.set('reason', query.reason);
+      const response = await send('GET', `/api/v1/exports/failed-messages.csv?${params}`);
+      const disposition = response.headers.get('Content-Disposition') ?? '';
+      const name = /filename="?([^";]+)"?/.exec(disposition)?.[1] ?? 'failed-messages.csv';
+      return { name, text: await response.text() };
+    },
     contact: (ref: string) => request<Contact>('GET', `/api/v1/contacts/${encodeURIComponent(ref)}`),
     failureReasons: () => request<{ data: FailureDescription[] }>('GET', '/api/v1/failure-reasons'),
     cancelResend: (broadcastId: number) =>

@@ -23,6 +23,20 @@ export interface ContactFailures {
   messages: FailedMessage[];
 }
 
+/** One failed recipient as the "who failed" list shows it. */
+export interface WhoRow {
+  id: number;
+  name: string | null;
+  identifier: string | null;
+  reason: string;
+  reasonTitle: string;
+}
+
+export interface WhoPage {
+  rows: WhoRow[];
+  nextCursor: string | null;
+}
+
 /** What the popup shows: the broadcasts that still need a look, and those marked as reviewed. */
 export interface AttentionState {
   needed: number[];
@@ -46,6 +60,10 @@ interface ProtocolMap {
   /** Takes back the scheduled re-send of a broadcast (every part not started yet). */
   cancelResend(data: { broadcastId: number }): Reply<{ cancelled: number[] }>;
   openOptions(): Reply<null>;
+  /** A page of 50 of a broadcast's failed recipients, of one reason or all. */
+  failedPage(data: { broadcastId: number; reason?: string; cursor?: string }): Reply<WhoPage>;
+  /** The failed-messages CSV of a broadcast (of one reason), as text for the page to save. */
+  failedCsv(data: { broadcastId: number; reason?: string }): Reply<{ name: string; text: string }>;
   /** Which broadcasts still need a look and which the agent marked as reviewed. */
   attentionState(): Reply<AttentionState>;
   /** Marks a broadcast as reviewed (it stops counting on the toolbar until it fails further), or takes it back. */

@@ -5,8 +5,9 @@
  * says how many went out), and the keyboard: focus into the panel on opening, Escape back out.
  */
 
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type Harness, harness, S1_TEMPLATE, s1Broadcast } from '../../../server/test/engine/harness';
 import {
   axeViolations,
@@ -152,6 +153,62 @@ describe('what an agent can trust', () => {
     await page.getByRole('button', { name: 'Marcar como revisada' }).waitFor();
     await expect.poll(async () => Number(await badgeText())).toBe(before);
     await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('the panel lists who failed, 50 at a time and by reason, and saves their CSV', async () => {
+    const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
+    await helpdesk.open('/demo/');
+    await helpdesk.badge('Black Friday').waitFor({ timeout: 10_000 });
+    await helpdesk.badge('Black Friday').click();
+    const who = helpdesk.panel().getByTestId('who-failed');
+    await who.getByRole('button', { name: 'Ver quiénes fallaron' }).click();
+    const names = who.locator('.rb-who-list li');
+    await expect.poll(() => names.count()).toBe(50);
+    await expect.poll(() => who.locator('[aria-live]').textContent()).toBe('50 de 500');
+    await who.getByRole('button', { name: 'Ver 50 más' }).click();
+    await expect.poll(() => names.count()).toBe(100);
+    expect(await axeViolations(page, '[data-rebound]')).toEqual([]);
+
+    // One reason: only its contacts, as many as the reason's count says. Black Friday failed for one
+    // reason only; for this journey 20 of its contacts had blocked the number (put back after).
+    const { client } = h.server.database;
+    const blocked = (
+      await client.execute({
+        sql: "SELECT id, reason FROM messages WHERE broadcast_id = ? AND state = 'failed' ORDER BY id LIMIT 20",
+        args: [s1],
+      })
+    ).rows.map((r) => ({ id: Number(r.id), reason: String(r.reason) }));
+    await client.execute({
+      sql: `UPDATE messages SET reason = 'blocked' WHERE id IN (${blocked.map(() => '?').join(',')})`,
+      args: blocked.map((b) => b.id),
+    });
+    onTestFinished(async () => {
+      for (const b of blocked)
+        await client.execute({ sql: 'UPDATE messages SET reason = ? WHERE id = ?', args: [b.reason, b.id] });
+    });
+    await page.keyboard.press('Escape');
+    await helpdesk.badge('Black Friday').click();
+    await who.getByRole('button', { name: 'Ver quiénes fallaron' }).click();
+    const smallest = { reason: 'blocked', n: 20 };
+    await who.locator('select').selectOption(smallest.reason);
+    await expect
+      .poll(() => who.locator('[aria-live]').textContent())
+      .toBe(`${Math.min(50, smallest.n)} de ${smallest.n}`);
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      who.getByRole('button', { name: 'Descargar CSV de estos fallidos' }).click(),
+    ]);
+    const file = await download.path();
+    const lines = readFileSync(file, 'utf8')
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
+    expect(download.suggestedFilename()).toMatch(/\.csv$/);
+    // Spanish headers (the agent's language), then one line per failed contact of that reason.
+    expect(lines[0]).toContain('Fecha y hora');
+    expect(lines).toHaveLength(smallest.n + 1);
+    await page.keyboard.press('Escape');
   });
 
   it('the options page reads at 13 px or more', async () => {
