@@ -172,11 +172,13 @@ async function reply<T>(run: () => Promise<T>): Promise<Reply<T>> {
       const message =
         error.code === 'network'
           ? translate(language, 'networkError', { url: error.message })
-          : error.status === 401
-            ? backgroundText(language, 'tokenRefused')
-            : error.status >= 500
-              ? backgroundText(language, 'serverTrouble', { code: error.status })
-              : error.message;
+          : error.code === 'server_outdated'
+            ? translate(language, 'serverOutdated', { url: error.message })
+            : error.status === 401
+              ? backgroundText(language, 'tokenRefused')
+              : error.status >= 500
+                ? backgroundText(language, 'serverTrouble', { code: error.status })
+                : error.message;
       return { ok: false, error: { code: error.code, message } };
     }
     return { ok: false, error: { code: 'internal', message: (error as Error).message } };

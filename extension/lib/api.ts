@@ -14,6 +14,7 @@ import type {
   ResendBody,
   ResendResult,
 } from '@rebound/shared';
+import { API_LEVEL, API_LEVEL_HEADER } from '@rebound/shared/api-level';
 import type { Language } from '@rebound/shared/i18n';
 
 /** An error with the server's own words (the API answers in the agent's language). */
@@ -62,6 +63,11 @@ export function createApi(options: ApiOptions) {
     } catch (error) {
       if (signal?.aborted) throw error;
       throw new ReboundError('network', base);
+    }
+    // A server from before this extension's level (or before the header) cannot be trusted to answer
+    // what is asked: said as such, before any answer is read.
+    if (Number(response.headers.get(API_LEVEL_HEADER) ?? 0) < API_LEVEL) {
+      throw new ReboundError('server_outdated', base, response.status);
     }
     if (!response.ok) {
       const payload = (await response.json().catch(() => null)) as {

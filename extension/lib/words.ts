@@ -96,6 +96,9 @@ export const words = {
     resend_never: 'reenviar no ayuda',
     networkError: 'No se pudo conectar con el servidor de Rebound ({url}).',
     pillOffline: 'Rebound: sin conexión',
+    pillOutdated: 'Rebound: servidor desactualizado',
+    serverOutdated:
+      'El servidor de Rebound ({url}) es anterior a esta extensión. Pida a quien lo administra que lo actualice; mientras tanto Rebound no puede mostrar sus datos.',
     pillTokenRefused: 'Rebound: token rechazado',
     pillTrouble: 'Rebound: error del servidor',
     retryingSoon: 'Volveremos a intentarlo solos en unos segundos.',
@@ -188,6 +191,9 @@ export const words = {
     resend_never: 're-sending does not help',
     networkError: 'Could not reach the Rebound server ({url}).',
     pillOffline: 'Rebound: offline',
+    pillOutdated: 'Rebound: server out of date',
+    serverOutdated:
+      'The Rebound server ({url}) is older than this extension. Ask whoever runs it to update it; until then Rebound cannot show its data.',
     pillTokenRefused: 'Rebound: token refused',
     pillTrouble: 'Rebound: server error',
     retryingSoon: 'Rebound will try again by itself in a few seconds.',

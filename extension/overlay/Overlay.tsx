@@ -7,7 +7,12 @@ import type { ContactFailures } from '../lib/messaging';
 import { sendMessage } from '../lib/messaging';
 import type { OverlayState } from './state';
 
-const PILL = { offline: 'pillOffline', token: 'pillTokenRefused', server: 'pillTrouble' } as const;
+const PILL = {
+  offline: 'pillOffline',
+  token: 'pillTokenRefused',
+  server: 'pillTrouble',
+  outdated: 'pillOutdated',
+} as const;
 
 export function Overlay({ state }: { state: OverlayState }) {
   const { language } = state;

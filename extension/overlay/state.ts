@@ -16,12 +16,13 @@ export type PanelContent =
   | { kind: 'not-configured' };
 
 /** Trouble with the server or the token, as the pill shows it: never silence that looks like calm. */
-export type Trouble = { kind: 'offline' | 'token' | 'server'; message: string };
+export type Trouble = { kind: 'offline' | 'token' | 'server' | 'outdated'; message: string };
 
 /** Which errors are the connection's (they get the pill and the automatic retry), not one broadcast's. */
 export function troubleOf(error: unknown): Trouble | null {
   const { code = '', message = '' } = error as { code?: string; message?: string };
   if (code === 'network') return { kind: 'offline', message };
+  if (code === 'server_outdated') return { kind: 'outdated', message };
   if (code === 'unauthorized' || code === 'too_many_auth_failures') return { kind: 'token', message };
   if (code === 'internal_error' || code === 'internal' || /^http_5\d\d$/.test(code)) return { kind: 'server', message };
   return null;

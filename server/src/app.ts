@@ -1,3 +1,4 @@
+import { API_LEVEL, API_LEVEL_HEADER } from '@rebound/shared';
 import { EXTENSION_ORIGIN } from '@rebound/shared/extension';
 import { requireToken } from './lib/auth';
 import { AuthLimiter } from './lib/auth-limiter';
@@ -35,10 +36,15 @@ export function createApp(deps: AppDeps) {
     apiCors({
       origins: allowed,
       allowHeaders: ['Authorization', 'Content-Type', 'Accept-Language', 'Last-Event-ID'],
-      exposeHeaders: ['Content-Disposition', 'Retry-After'],
+      exposeHeaders: ['Content-Disposition', 'Retry-After', API_LEVEL_HEADER],
       maxAge: 600,
     }),
   );
+  // On every answer, errors included: an extension newer than this server can tell the agent so.
+  app.use('/api/*', async (c, next) => {
+    await next();
+    c.res.headers.set(API_LEVEL_HEADER, String(API_LEVEL));
+  });
   app.use(
     '/api/*',
     requireToken({

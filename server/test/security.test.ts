@@ -1,3 +1,4 @@
+import { API_LEVEL, API_LEVEL_HEADER } from '@rebound/shared';
 import { EXTENSION_ORIGIN } from '@rebound/shared/extension';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer, type TestWorkspace } from './helpers';
@@ -341,5 +342,15 @@ describe('CORS: only the extension and the configured helpdesk origins', () => {
     const res = await server.request('GET', '/api/v1/me', { token: 'rb_wrong', headers: { Origin: EXTENSION_ORIGIN } });
     expect(res.status).toBe(401);
     expect(res.headers.get('access-control-allow-origin')).toBe(EXTENSION_ORIGIN);
+  });
+
+  it("every answer, a refusal included, carries the API's level, readable from the extension", async () => {
+    const ok = await server.request('GET', '/api/v1/me', {
+      token: a.tokens.agent,
+      headers: { Origin: EXTENSION_ORIGIN },
+    });
+    const refused = await server.request('GET', '/api/v1/me', { token: 'rb_wrong' });
+    for (const res of [ok, refused]) expect(res.headers.get(API_LEVEL_HEADER)).toBe(String(API_LEVEL));
+    expect(ok.headers.get('access-control-expose-headers')).toContain(API_LEVEL_HEADER);
   });
 });

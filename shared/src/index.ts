@@ -1,3 +1,4 @@
+export * from './api-level';
 export * from './attention';
 export * from './channels';
 export * from './errors';

@@ -6,6 +6,10 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { API_LEVEL_HEADER } from '@rebound/shared/api-level';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type Harness, harness, S1_TEMPLATE, s1Broadcast } from '../../../server/test/engine/harness';
@@ -335,6 +339,68 @@ describe('what an agent can trust', () => {
     await other.close();
     await expect.poll(() => helpdesk.badge('Black Friday').textContent(), { timeout: 20_000 }).toBe('500 fallidos');
     await expect.poll(() => trouble.count()).toBe(0);
+  });
+
+  it('a server older than the extension says so on the pill and in the options, and the tab recovers once it is updated', async () => {
+    // The same server behind a proxy that can answer as a server from before the API level existed.
+    let old = false;
+    const proxy = createServer((req, res) => {
+      void (async () => {
+        const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : Readable.toWeb(req);
+        const answer = await fetch(`${h.server.baseUrl}${req.url}`, {
+          method: req.method ?? 'GET',
+          headers: Object.fromEntries(
+            Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === 'string'),
+          ),
+          ...(body ? { body: body as ReadableStream, duplex: 'half' } : {}),
+        } as RequestInit);
+        const headers = Object.fromEntries(answer.headers);
+        if (old) delete headers[API_LEVEL_HEADER.toLowerCase()];
+        delete headers['content-encoding'];
+        res.writeHead(answer.status, headers);
+        if (answer.body) Readable.fromWeb(answer.body as never).pipe(res);
+        else res.end();
+      })().catch(() => res.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
+    proxy.unref();
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+
+    const options = new OptionsPage(page, browser.extensionId);
+    await options.open();
+    await options.connect(proxyUrl, h.ws.tokens.agent);
+    await options
+      .connectionStatus()
+      .filter({ hasText: /^Conectado/ })
+      .waitFor();
+    old = true;
+    const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
+    await helpdesk.open('/demo/');
+    await expect
+      .poll(() => helpdesk.pill().textContent(), { timeout: 10_000 })
+      .toBe('Rebound: servidor desactualizado');
+    await helpdesk.pill().click();
+    await expect
+      .poll(() => helpdesk.panel().getByTestId('trouble').textContent())
+      .toMatch(/es anterior a esta extensión\. Pida a quien lo administra que lo actualice/);
+
+    // The options page says the same when the agent checks the connection.
+    const other = await browser.context.newPage();
+    const otherOptions = new OptionsPage(other, browser.extensionId);
+    await otherOptions.open();
+    await otherOptions.connect(proxyUrl, h.ws.tokens.agent);
+    await expect.poll(() => other.getByText(/es anterior a esta extensión/).count()).toBeGreaterThan(0);
+
+    // Updated: the open tab recovers by itself (its automatic retry), without a reload.
+    old = false;
+    await expect.poll(() => helpdesk.badge('Black Friday').textContent(), { timeout: 30_000 }).toBe('500 fallidos');
+    await otherOptions.connect(h.server.baseUrl, h.ws.tokens.agent);
+    await otherOptions
+      .connectionStatus()
+      .filter({ hasText: /^Conectado/ })
+      .waitFor();
+    await other.close();
   });
 
   it('badges by the broadcast each row links to: a namesake never wears the failures; whole failures, re-sends and log pages say what is true', async () => {

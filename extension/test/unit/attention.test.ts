@@ -1,4 +1,5 @@
 import type { AttentionList } from '@rebound/shared';
+import { API_LEVEL, API_LEVEL_HEADER } from '@rebound/shared/api-level';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { markReviewed, refreshAttention, splitReviewed } from '../../background/attention';
@@ -29,7 +30,10 @@ describe('the badge of broadcasts that need attention', () => {
       fetch: async (input) => {
         asked.push(String(input));
         const body: AttentionList = { data: [item(7), item(3)], hasMore: false };
-        return new Response(JSON.stringify(body), { status: 200, headers: { 'Content-Type': 'application/json' } });
+        return new Response(JSON.stringify(body), {
+          status: 200,
+          headers: { 'Content-Type': 'application/json', [API_LEVEL_HEADER]: String(API_LEVEL) },
+        });
       },
     });
     expect(await refreshAttention(api)).toEqual([7, 3]);
@@ -50,7 +54,10 @@ describe('marking a broadcast as reviewed', () => {
       language: 'es',
       fetch: async () => {
         const body: AttentionList = { data: items(), hasMore: false };
-        return new Response(JSON.stringify(body), { status: 200, headers: { 'Content-Type': 'application/json' } });
+        return new Response(JSON.stringify(body), {
+          status: 200,
+          headers: { 'Content-Type': 'application/json', [API_LEVEL_HEADER]: String(API_LEVEL) },
+        });
       },
     });
   }
