@@ -100,8 +100,8 @@ export function WhoFailed({ report, language }: { report: BroadcastReport; langu
               </select>
             </label>
           )}
-          {/* A list that scrolls: reachable by keyboard (Tab, then the arrows), named for screen readers. */}
-          <ul class="rb-who-list" aria-busy={busy.value} tabIndex={0} aria-label={t('whoHeading')}>
+          {/* Not a scroll box of its own: the panel scrolls, so the keyboard reaches every name. */}
+          <ul class="rb-who-list" aria-busy={busy.value} aria-label={t('whoHeading')}>
             {rows.value.map((row) => (
               <li key={row.id}>
                 <span class="rb-who-name">{row.name ?? t('whoNoName')}</span>
