@@ -23,11 +23,26 @@ async function sync(): Promise<string[]> {
     if (await browser.permissions.contains({ origins: [site] })) granted.push(site);
   }
   const existing = await browser.scripting.getRegisteredContentScripts({ ids: [SCRIPT_ID] });
+  const before = existing[0]?.matches ?? [];
   if (existing.length > 0) await browser.scripting.unregisterContentScripts({ ids: [SCRIPT_ID] });
   if (granted.length > 0) {
     await browser.scripting.registerContentScripts([
       { id: SCRIPT_ID, matches: granted, js: ['content-scripts/overlay.js'], runAt: 'document_idle' },
     ]);
   }
+  // A registered script only runs on pages loaded from now on: a site just allowed starts at once in
+  // the tabs already open on it (the overlay mounts once per page, so a tab that has it is left alone).
+  for (const site of granted.filter((s) => !before.includes(s))) await startInOpenTabs(site);
   return granted;
+}
+
+async function startInOpenTabs(site: string) {
+  const tabs = await browser.tabs.query({ url: site }).catch(() => []);
+  for (const tab of tabs) {
+    if (tab.id === undefined) continue;
+    // A tab that closed or navigated meanwhile is nothing to report.
+    await browser.scripting
+      .executeScript({ target: { tabId: tab.id }, files: ['/content-scripts/overlay.js'] })
+      .catch(() => undefined);
+  }
 }

@@ -24,6 +24,11 @@ export interface OverlayHandle {
 
 export async function mountOverlay(win: Window, css: string): Promise<OverlayHandle | null> {
   const doc = win.document;
+  // Once per page: the background also starts the overlay in tabs already open on a site just allowed.
+  // Marked at once on the content scripts' own window (the page cannot see it), before any await.
+  const marked = win as Window & { reboundOverlayMounted?: boolean };
+  if (marked.reboundOverlayMounted || doc.querySelector(`[${HOST_ATTRIBUTE}="panel"]`)) return null;
+  marked.reboundOverlayMounted = true;
   const context = await ask(sendMessage('context'));
   setWords(context.language, context.words);
   setRegion(win.navigator.language);

@@ -403,6 +403,28 @@ describe('what an agent can trust', () => {
     await other.close();
   });
 
+  it('a site allowed in the options starts in the tabs already open on it, without a reload', async () => {
+    // The same demo helpdesk under another origin, not yet among the agent's sites: bare.
+    const elsewhere = h.server.baseUrl.replace('127.0.0.1', 'localhost');
+    const tab = await browser.context.newPage();
+    const helpdesk = new HelpdeskPage(tab, elsewhere);
+    await helpdesk.signIn(h.ws.tokens.agent);
+    await tab.locator('td.hd-broadcast-name', { hasText: 'Black Friday' }).first().waitFor();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await helpdesk.pill().count()).toBe(0);
+
+    const options = new OptionsPage(page, browser.extensionId);
+    await options.open();
+    await options.addSite(`${elsewhere}/demo/*`);
+    await expect.poll(() => helpdesk.badge('Black Friday').textContent(), { timeout: 15_000 }).toBe('500 fallidos');
+    // Once: a second overlay would double every badge and pill.
+    expect(await tab.locator('[data-rebound="panel"]').count()).toBe(1);
+    await tab.reload();
+    await expect.poll(() => helpdesk.badge('Black Friday').textContent(), { timeout: 15_000 }).toBe('500 fallidos');
+    expect(await tab.locator('[data-rebound="panel"]').count()).toBe(1);
+    await tab.close();
+  });
+
   it('badges by the broadcast each row links to: a namesake never wears the failures; whole failures, re-sends and log pages say what is true', async () => {
     // A second "Black Friday" that went out in full, and a broadcast whose segment is empty.
     const sandbox = await h.channel({ type: 'sandbox', name: 'Pruebas' });
