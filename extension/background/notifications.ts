@@ -7,7 +7,7 @@ import type { Language } from '@rebound/shared/i18n';
 import { browser } from 'wxt/browser';
 import type { Api } from '../lib/api';
 import { formatNumber } from '../lib/i18n';
-import { buildReport } from '../lib/report';
+import { buildReport, notSentFigures } from '../lib/report';
 import { failureCatalog } from './client';
 import { backgroundText } from './messages';
 
@@ -45,11 +45,10 @@ export async function notifyFailure(
   const reasons = [...shown, ...(more > 0 ? [backgroundText(language, 'moreReasons', { count: more })] : [])].join(
     ' · ',
   );
-  const total = broadcast.targetCount ?? broadcast.completedCount ?? report.notSent;
   const message =
     broadcast.status === 'failed' && report.notSent === 0
       ? backgroundText(language, 'notifyFailed', { reason: broadcast.error?.message ?? reasons })
-      : backgroundText(language, 'notifyPartial', { failed: report.notSent, total, reason: reasons });
+      : backgroundText(language, 'notifyPartial', { ...notSentFigures(report), reason: reasons });
   const buttons =
     report.resendable > 0
       ? [

@@ -135,6 +135,15 @@ export function sentFigures(b: BroadcastLite): { sent: number; total: number } {
 }
 
 /**
+ * "500 de 1.500 no se enviaron": how many of how many, one rule for the headline, the popup and the
+ * notification (out of the recipients the broadcast went through, never fewer than those not sent).
+ */
+export function notSentFigures(report: BroadcastReport): { failed: number; total: number } {
+  const { total } = sentFigures(report.broadcast);
+  return { failed: report.notSent, total: Math.max(total, report.notSent) };
+}
+
+/**
  * The one line at the top of a report. Only a finished broadcast can say every message went out: a
  * scheduled one has sent nothing yet, a sending one is on its way, a cancelled one stopped.
  */
@@ -150,8 +159,7 @@ export function headline(report: BroadcastReport, language: Language, now = new 
     const done = sent + (b.counts.failed ?? 0) + (b.counts.uncertain ?? 0) + (b.counts.excluded ?? 0);
     return translate(language, 'headlineSending', { done, total: Math.max(total, done) });
   }
-  if (report.notSent > 0)
-    return translate(language, 'notDelivered', { failed: report.notSent, total: Math.max(total, report.notSent) });
+  if (report.notSent > 0) return translate(language, 'notDelivered', notSentFigures(report));
   if (b.status === 'cancelled') return translate(language, 'headlineCancelled', { sent });
   // A broadcast that failed as a whole says why in its error; no headline claims anything beside it.
   if (b.error || b.status === 'failed') return '';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatAgo } from '../../lib/i18n';
-import { type BroadcastLite, type BroadcastReport, headline } from '../../lib/report';
+import { type BroadcastLite, type BroadcastReport, headline, notSentFigures } from '../../lib/report';
 
 const now = new Date(2026, 11, 2, 15, 0);
 
@@ -53,6 +53,11 @@ describe('the report headline says only what is true', () => {
       '500 de 1.500 no se enviaron',
     );
     expect(headline(report({ counts: { sent: 1500 } }), 'es', now)).toBe('Todos los mensajes salieron');
+    // Out of the recipients it went through (1,500), not the segment's size when it was planned (1,600):
+    // the notification says the same (it calls notSentFigures too).
+    const planned = report({ status: 'partially_failed', targetCount: 1600, counts: { sent: 1000, failed: 500 } }, 500);
+    expect(notSentFigures(planned)).toEqual({ failed: 500, total: 1500 });
+    expect(headline(planned, 'es', now)).toBe('500 de 1.500 no se enviaron');
     expect(headline(report({ status: 'cancelled', counts: { sent: 1, cancelled: 1499 } }), 'es', now)).toBe(
       'Cancelada: 1 mensaje salió antes',
     );
