@@ -3,6 +3,7 @@
  * registered at run time instead of in the manifest.
  */
 import { browser } from 'wxt/browser';
+import { sendMessage } from '../lib/messaging';
 import { settingsItem } from '../lib/settings';
 
 const SCRIPT_ID = 'rebound-overlay';
@@ -44,5 +45,19 @@ async function startInOpenTabs(site: string) {
     await browser.scripting
       .executeScript({ target: { tabId: tab.id }, files: ['/content-scripts/overlay.js'] })
       .catch(() => undefined);
+  }
+}
+
+/**
+ * Tells the overlay in every open tab of an allowed site that broadcasts changed (an event of the
+ * stream): its badges follow a re-send scheduled or finished elsewhere at once, not at the next minute.
+ */
+export async function tellOpenTabs(): Promise<void> {
+  const [registered] = await browser.scripting.getRegisteredContentScripts({ ids: [SCRIPT_ID] });
+  if (!registered?.matches?.length) return;
+  const tabs = await browser.tabs.query({ url: registered.matches }).catch(() => []);
+  for (const tab of tabs) {
+    // A tab without the overlay (still loading, or navigated away) has nobody to answer.
+    if (tab.id !== undefined) await sendMessage('broadcastsChanged', undefined, tab.id).catch(() => undefined);
   }
 }

@@ -64,6 +64,8 @@ interface ProtocolMap {
   failedPage(data: { broadcastId: number; reason?: string; cursor?: string }): Reply<WhoPage>;
   /** The failed-messages CSV of a broadcast (of one reason), as text for the page to save. */
   failedCsv(data: { broadcastId: number; reason?: string }): Reply<{ name: string; text: string }>;
+  /** To the overlay in each open helpdesk tab: a broadcast or a re-send changed, read the badges again. */
+  broadcastsChanged(): void;
   /** Which broadcasts still need a look and which the agent marked as reviewed. */
   attentionState(): Reply<AttentionState>;
   /** Marks a broadcast as reviewed (it stops counting on the toolbar until it fails further), or takes it back. */

@@ -7,7 +7,7 @@ import { setRegion } from '@rebound/shared/i18n';
 import { render } from 'preact';
 import { badgeView, candidatesFor } from '../lib/badges';
 import { setWords } from '../lib/i18n';
-import { ask, sendMessage } from '../lib/messaging';
+import { ask, onMessage, sendMessage } from '../lib/messaging';
 import { readPage } from '../lib/site-adapters';
 import { Badge } from './Badge';
 import { Overlay } from './Overlay';
@@ -167,6 +167,12 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
   const unwatchResend = state.resend.progress.subscribe((progress) => {
     if (progress.phase === 'done') refreshBadges();
   });
+  // Events from the stream (the background tells every open tab): a burst reads the badges once.
+  let changedTimer: ReturnType<typeof setTimeout> | undefined;
+  const unlistenChanged = onMessage('broadcastsChanged', () => {
+    clearTimeout(changedTimer);
+    changedTimer = setTimeout(refreshBadges, 500);
+  });
 
   // Helpdesks render late and navigate without reloading: read again when the page changes (not for our own nodes).
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -188,6 +194,8 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
       clearTimeout(timer);
       clearTimeout(retryTimer);
       clearInterval(badgeClock);
+      clearTimeout(changedTimer);
+      unlistenChanged();
       unwatchTrouble();
       unwatchResend();
       state.resend.stop();

@@ -8,7 +8,7 @@ import { createEventSink, followStream, pollEvents } from '../../background/even
 import { registerHandlers } from '../../background/handlers';
 import { onNotificationAction, onNotificationButton } from '../../background/notification-actions';
 import { notifyFailure, notifyResendFinished } from '../../background/notifications';
-import { syncOverlayRegistration } from '../../background/overlay-registration';
+import { syncOverlayRegistration, tellOpenTabs } from '../../background/overlay-registration';
 import { settingsItem } from '../../lib/settings';
 
 const POLL_ALARM = 'rebound-poll';
@@ -52,7 +52,10 @@ export default defineBackground(() => {
       await notifyFailure(api, language, event, { resendsToldElsewhere: notify.resendFinished });
     }
     if (event.type === 'resend.finished' && notify.resendFinished) await notifyResendFinished(language, event);
-    if (event.type.startsWith('broadcast.') || event.type.startsWith('resend.')) await refreshAttention(api);
+    if (event.type.startsWith('broadcast.') || event.type.startsWith('resend.')) {
+      await refreshAttention(api);
+      await tellOpenTabs();
+    }
   }
 
   registerHandlers({ restartFollower });

@@ -463,13 +463,15 @@ describe('what an agent can trust', () => {
     await page.locator('table[data-list="failed-messages"] tr.hd-row').first().waitFor();
     await expect.poll(() => page.locator('table[data-list="failed-messages"] .rb-badge').count()).toBe(1);
 
-    // A re-send scheduled (from anywhere): the red count becomes "re-send under way".
+    // A re-send scheduled from anywhere else (here: the API): the open page's red count becomes
+    // "re-send under way" from the event stream, without a reload and well before the minute's refresh.
+    await helpdesk.open('/demo/');
+    await expect.poll(() => rowBadge(s1).textContent(), { timeout: 10_000 }).toBe('500 fallidos');
     const resend = await h.server.request('POST', `/api/v1/broadcasts/${s1}/resend`, {
       token: h.ws.tokens.agent,
       body: {},
     });
     expect(resend.status).toBe(200);
-    await helpdesk.open('/demo/');
     await expect.poll(() => rowBadge(s1).textContent(), { timeout: 10_000 }).toBe('500 fallidos · reenvío en curso');
   });
 
