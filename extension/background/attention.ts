@@ -19,25 +19,32 @@ export function splitReviewed(items: AttentionItem[], marks: Record<string, numb
   return { needed, reviewed };
 }
 
-/** Asks the server what needs attention, keeps it and shows the count of what is not reviewed. */
-export async function refreshAttention(api: Api): Promise<number[]> {
-  // The server applies the rule (@rebound/shared's attention.ts) over every broadcast, not only the
-  // newest 100 a listing would bring, and without their channel limits.
-  const items = (await api.attention()).data;
-  const marks = await reviewedItem.getValue();
-  const state = splitReviewed(items, marks);
-  // Marks of broadcasts that no longer need attention (re-sent, or gone past the list) are let go.
+/**
+ * Keeps what needs attention and the marks, and shows the count of what is not reviewed. Marks of
+ * broadcasts that no longer need attention (re-sent, or gone past the list) are let go.
+ */
+async function settle(items: AttentionItem[], marks: Record<string, number>, changed = false): Promise<AttentionState> {
   const listed = new Set(items.map((b) => String(b.id)));
   const kept = Object.fromEntries(Object.entries(marks).filter(([id]) => listed.has(id)));
-  if (Object.keys(kept).length !== Object.keys(marks).length) await reviewedItem.setValue(kept);
+  if (changed || Object.keys(kept).length !== Object.keys(marks).length) await reviewedItem.setValue(kept);
+  const state = splitReviewed(items, kept);
   await attentionItem.setValue(state.needed);
   await showBadge(state.needed.length);
-  return state.needed;
+  return state;
 }
 
-/** The attention state as the popup shows it (asked afresh). */
+/**
+ * Asks the server what needs attention (it applies @rebound/shared's attention.ts over every
+ * broadcast, not only the newest 100 a listing would bring) and settles the badge; returns the state
+ * the popup shows.
+ */
 export async function attentionState(api: Api): Promise<AttentionState> {
-  return splitReviewed((await api.attention()).data, await reviewedItem.getValue());
+  return settle((await api.attention()).data, await reviewedItem.getValue());
+}
+
+/** The broadcasts that need a look, newest first, after settling the badge. */
+export async function refreshAttention(api: Api): Promise<number[]> {
+  return (await attentionState(api)).needed;
 }
 
 /**
@@ -50,11 +57,7 @@ export async function markReviewed(api: Api, broadcastId: number, reviewed: bool
   const item = items.find((b) => b.id === broadcastId);
   if (reviewed && item) marks[String(broadcastId)] = item.failed + item.uncertain;
   else delete marks[String(broadcastId)];
-  await reviewedItem.setValue(marks);
-  const state = splitReviewed(items, marks);
-  await attentionItem.setValue(state.needed);
-  await showBadge(state.needed.length);
-  return state;
+  return settle(items, marks, true);
 }
 
 export async function showBadge(count: number): Promise<void> {

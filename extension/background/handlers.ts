@@ -1,4 +1,5 @@
 /** The background's answers to the popup, the options page and the overlay. */
+import type { Language } from '@rebound/shared/i18n';
 import { browser } from 'wxt/browser';
 import { type Api, createApi, normalizeBackendUrl, ReboundError } from '../lib/api';
 import '../lib/all-words';
@@ -161,24 +162,22 @@ async function withApi<T>(run: (api: Api) => Promise<T>): Promise<Reply<T>> {
   });
 }
 
+/** The agent's words for trouble with the connection, not the API's advice to a developer. */
+function agentWords(error: ReboundError, language: Language): string {
+  if (error.code === 'network') return translate(language, 'networkError', { url: error.message });
+  if (error.code === 'server_outdated') return translate(language, 'serverOutdated', { url: error.message });
+  if (error.status === 401) return backgroundText(language, 'tokenRefused');
+  if (error.status >= 500) return backgroundText(language, 'serverTrouble', { code: error.status });
+  return error.message;
+}
+
 /** Every answer as a Reply: the UI shows the server's message, or a plain one when the server is unreachable. */
 async function reply<T>(run: () => Promise<T>): Promise<Reply<T>> {
   try {
     return { ok: true, data: await run() };
   } catch (error) {
     if (error instanceof ReboundError) {
-      // The agent's words for trouble with the connection, not the API's advice to a developer.
-      const language = await currentLanguage();
-      const message =
-        error.code === 'network'
-          ? translate(language, 'networkError', { url: error.message })
-          : error.code === 'server_outdated'
-            ? translate(language, 'serverOutdated', { url: error.message })
-            : error.status === 401
-              ? backgroundText(language, 'tokenRefused')
-              : error.status >= 500
-                ? backgroundText(language, 'serverTrouble', { code: error.status })
-                : error.message;
+      const message = agentWords(error, await currentLanguage());
       return { ok: false, error: { code: error.code, message } };
     }
     return { ok: false, error: { code: 'internal', message: (error as Error).message } };

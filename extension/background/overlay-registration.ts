@@ -37,13 +37,17 @@ async function sync(): Promise<string[]> {
   return granted;
 }
 
+/** The open tabs on these URL patterns (only those of allowed sites can be seen). */
+async function openTabs(patterns: string | string[]): Promise<number[]> {
+  const tabs = await browser.tabs.query({ url: patterns }).catch(() => []);
+  return tabs.flatMap((tab) => (tab.id === undefined ? [] : [tab.id]));
+}
+
 async function startInOpenTabs(site: string) {
-  const tabs = await browser.tabs.query({ url: site }).catch(() => []);
-  for (const tab of tabs) {
-    if (tab.id === undefined) continue;
+  for (const tabId of await openTabs(site)) {
     // A tab that closed or navigated meanwhile is nothing to report.
     await browser.scripting
-      .executeScript({ target: { tabId: tab.id }, files: ['/content-scripts/overlay.js'] })
+      .executeScript({ target: { tabId }, files: ['/content-scripts/overlay.js'] })
       .catch(() => undefined);
   }
 }
@@ -55,9 +59,8 @@ async function startInOpenTabs(site: string) {
 export async function tellOpenTabs(): Promise<void> {
   const [registered] = await browser.scripting.getRegisteredContentScripts({ ids: [SCRIPT_ID] });
   if (!registered?.matches?.length) return;
-  const tabs = await browser.tabs.query({ url: registered.matches }).catch(() => []);
-  for (const tab of tabs) {
+  for (const tabId of await openTabs(registered.matches)) {
     // A tab without the overlay (still loading, or navigated away) has nobody to answer.
-    if (tab.id !== undefined) await sendMessage('broadcastsChanged', undefined, tab.id).catch(() => undefined);
+    await sendMessage('broadcastsChanged', undefined, tabId).catch(() => undefined);
   }
 }

@@ -28,9 +28,7 @@ export function WhoFailed({ report, language }: { report: BroadcastReport; langu
   const next = useSignal<string | null>(null);
   const busy = useSignal(false);
   const error = useSignal('');
-  const total = reason.value
-    ? (report.reasons.find((r) => r.code === reason.value)?.count ?? 0)
-    : report.reasons.reduce((sum, r) => sum + r.count, 0);
+  const total = reason.value ? (report.reasons.find((r) => r.code === reason.value)?.count ?? 0) : report.notSent;
 
   async function load(more: boolean) {
     busy.value = true;

@@ -31,22 +31,15 @@ export function App({
   const resend = useMemo(createBackgroundResendState, []);
   // Which broadcasts still need a look and which this agent marked as reviewed (null: not known).
   const attention = useSignal<AttentionState | null>(null);
-  const loadAttention = () =>
-    ask(sendMessage('attentionState')).then(
-      (state) => {
-        attention.value = state;
-      },
-      () => undefined,
-    );
+  const keep = (state: AttentionState) => {
+    attention.value = state;
+  };
+  // Unknown is fine for the list (no "revisada" shown); a failed mark is said.
+  const loadAttention = () => ask(sendMessage('attentionState')).then(keep, () => undefined);
   const review = (broadcastId: number, reviewed: boolean) =>
-    ask(sendMessage('review', { broadcastId, reviewed })).then(
-      (state) => {
-        attention.value = state;
-      },
-      (error: Error) => {
-        view.value = { kind: 'error', message: error.message };
-      },
-    );
+    ask(sendMessage('review', { broadcastId, reviewed })).then(keep, (error: Error) => {
+      view.value = { kind: 'error', message: error.message };
+    });
   const t = (key: Parameters<typeof popupText>[1], params?: Record<string, string | number>) =>
     popupText(language, key, params);
 

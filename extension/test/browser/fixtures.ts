@@ -96,6 +96,13 @@ export class HelpdeskPage {
     await this.page.goto(`${this.baseUrl}${path}`);
   }
 
+  /** A broadcast's panel, opened from its badge on the broadcast list, as an agent opens it. */
+  async openFromBadge(name: string) {
+    await this.open('/demo/');
+    await this.badge(name).waitFor({ timeout: 10_000 });
+    await this.badge(name).click();
+  }
+
   /** Our badge beside a broadcast's name in the page's own table. */
   badge(name: string): Locator {
     return this.page.locator('td.hd-broadcast-name', { hasText: name }).locator('.rb-badge');

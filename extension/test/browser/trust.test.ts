@@ -107,9 +107,7 @@ describe('what an agent can trust', () => {
 
   it('axe-core finds no serious or critical violation in the panel, its badges and pill, the popup and the options page', async () => {
     const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
-    await helpdesk.open('/demo/');
-    await helpdesk.badge('Black Friday').waitFor({ timeout: 10_000 });
-    await helpdesk.badge('Black Friday').click();
+    await helpdesk.openFromBadge('Black Friday');
     await helpdesk.panel().getByTestId('headline').waitFor();
     expect(await axeViolations(page, '[data-rebound]')).toEqual([]);
     // Dark mode has colours of its own: the same rules hold.
@@ -161,9 +159,7 @@ describe('what an agent can trust', () => {
 
   it('the panel lists who failed, 50 at a time and by reason, and saves their CSV', async () => {
     const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
-    await helpdesk.open('/demo/');
-    await helpdesk.badge('Black Friday').waitFor({ timeout: 10_000 });
-    await helpdesk.badge('Black Friday').click();
+    await helpdesk.openFromBadge('Black Friday');
     const who = helpdesk.panel().getByTestId('who-failed');
     await who.getByRole('button', { name: 'Ver quiénes fallaron' }).click();
     const names = who.locator('.rb-who-list li');
@@ -280,9 +276,7 @@ describe('what an agent can trust', () => {
 
   it('opening from a badge puts the keyboard in the panel; Escape closes it and returns to the badge', async () => {
     const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
-    await helpdesk.open('/demo/');
-    await helpdesk.badge('Black Friday').waitFor({ timeout: 10_000 });
-    await helpdesk.badge('Black Friday').click();
+    await helpdesk.openFromBadge('Black Friday');
     const panel = helpdesk.panel();
     await expect.poll(() => panel.getByTestId('headline').textContent()).toBe('500 de 1.500 no se enviaron');
     const focused = () =>

@@ -37,6 +37,12 @@ export function describeDatabaseUrl(url: string): { kind: 'file' | 'remote'; pat
   );
 }
 
+/** The file a local database URL names, or undefined for a remote or in-memory database. */
+export function localFilePath(url: string): string | undefined {
+  if (url.includes(':memory:')) return undefined;
+  return describeDatabaseUrl(url).path;
+}
+
 /**
  * The URL the client is given. In Node a `libsql://` URL goes over HTTP, about 4.6 ms a statement on
  * loopback against 1.1 ms over WebSocket (../shared/scale-out.md): the engine makes several statements
@@ -108,11 +114,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHand
   }
   const db = drizzle(serializeWrites(client), { schema });
   await migrate(db, { migrationsFolder: MIGRATIONS });
-  const detachFastReads = attachFastReads(
-    db,
-    config.url.includes(':memory:') ? undefined : target.path,
-    config.busyTimeoutMs ?? 15_000,
-  );
+  const detachFastReads = attachFastReads(db, localFilePath(config.url), config.busyTimeoutMs ?? 15_000);
   return {
     db,
     client,

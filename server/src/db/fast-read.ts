@@ -60,7 +60,7 @@ const attached = new WeakMap<Database, FastReads>();
 const dialect = new SQLiteAsyncDialect();
 
 /**
- * Gives `db` a native read connection to the local file at `path` (see describeDatabaseUrl); returns
+ * Gives `db` a native read connection to the local file at `path` (see localFilePath); returns
  * what closes it. Nothing is attached without a path (a remote database).
  */
 export function attachFastReads(db: Database, path: string | undefined, busyTimeoutMs = 15_000): () => void {

@@ -12,7 +12,7 @@ import type { ContactExportQuery, FailedMessagePageSchema, FailureFilters, Langu
 import { drizzle } from 'drizzle-orm/libsql';
 import type { z } from 'zod';
 import { contactsCsv, failedMessagesCsv } from '../csv/export';
-import { clientUrl, type Database, describeDatabaseUrl } from '../db/client';
+import { clientUrl, type Database, localFilePath } from '../db/client';
 import { attachFastReads } from '../db/fast-read';
 import * as schema from '../db/schema';
 import { type ContactSearch, searchContacts } from '../services/contacts';
@@ -187,8 +187,7 @@ if (!isMainThread && parentPort && data?.heavyThread) {
     timeout: 15_000,
   });
   const db = drizzle(client, { schema });
-  const { url } = data.heavyThread;
-  const detachFastReads = attachFastReads(db, url.includes(':memory:') ? undefined : describeDatabaseUrl(url).path);
+  const detachFastReads = attachFastReads(db, localFilePath(data.heavyThread.url));
   serve(parentPort, db, () => {
     detachFastReads();
     client.close();
