@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { type Client, createClient, type InArgs, type InStatement, type TransactionMode } from '@libsql/client';
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
+import { logError } from '../lib/log';
 import { attachFastReads } from './fast-read';
 import * as schema from './schema';
 
@@ -157,6 +158,13 @@ function remoteBusy(error: unknown): boolean {
 const REMOTE_BUSY_RETRIES = 8;
 
 /**
+ * A write transaction holds the database's only write lock; a libSQL server takes it back after 5 s
+ * (TRANSACTION_TIMEOUT) and every other writer waits meanwhile. Rebound's stay far under this; one
+ * that did not is logged, with how long, so an operator (and the sqld tests) can see it.
+ */
+export const SLOW_WRITE_TRANSACTION_MS = 1000;
+
+/**
  * One writer at a time inside a process. The libSQL driver is synchronous: a statement that waits
  * for SQLite's write lock blocks the whole event loop, so if another connection of the same process
  * holds that lock in an open transaction (an interactive transaction gets its own connection), that
@@ -256,11 +264,15 @@ export function serializeWrites(client: Client): Client {
             const release = await lock();
             try {
               const tx = await target.transaction(mode);
+              const began = performance.now();
               let released = false;
               const done = () => {
                 if (!released) {
                   released = true;
                   release();
+                  const held = performance.now() - began;
+                  if (mode !== 'read' && held > SLOW_WRITE_TRANSACTION_MS)
+                    logError(`slow write transaction: held the database ${Math.round(held)} ms`);
                 }
               };
               return new Proxy(tx, {

@@ -457,6 +457,24 @@ export const imports = sqliteTable(
   ],
 );
 
+/**
+ * What a running import changed, so that it can be undone: it writes in short transactions (a
+ * libSQL server takes a write lock back after 5 s, and every other writer waits meanwhile), yet lands
+ * whole or not at all. kind 'created': a contact it created (before is null); 'updated': a contact
+ * it changed, with its columns before and the import's tags it did not have; 'tag': a tag it created.
+ * Rows of a finished import are deleted.
+ */
+export const importUndo = sqliteTable(
+  'import_undo',
+  {
+    importId: integer('import_id').notNull(),
+    kind: text('kind').$type<'created' | 'updated' | 'tag'>().notNull(),
+    id: integer('id').notNull(),
+    before: text('before'),
+  },
+  (t) => [primaryKey({ columns: [t.importId, t.kind, t.id] })],
+);
+
 /** Everything that happened, in order, for the event stream and notifications. */
 export const events = sqliteTable(
   'events',

@@ -13,6 +13,7 @@ import type { Database } from '../db/client';
 import { contacts } from '../db/schema';
 import { ApiError } from '../lib/errors';
 import { normalizePhone } from '../lib/phone';
+import { noteBeforeUpdate, noteCreated } from './import-undo';
 import { ensureTags } from './tags';
 
 /** The database or a transaction of it: every statement here runs on either. */
@@ -501,12 +502,15 @@ export async function writeBatch(
   identifier: ImportIdentifier,
   batch: PlannedBatch,
   tagIds: readonly number[],
+  /** The import whose undo log notes what this writes (services/import-undo.ts). */
+  importId?: number,
 ): Promise<{ touched: number[]; vanished: ContactTarget[] }> {
   const touched = await insertContacts(
     tx,
     workspaceId,
     batch.create.map((target) => target.data),
   );
+  if (importId !== undefined) await noteCreated(tx, importId, touched);
   if (batch.updateByKey.length) {
     const ids = await findContactIds(
       tx,
@@ -519,6 +523,15 @@ export async function writeBatch(
   const vanished: ContactTarget[] = [];
   const updates = [...batch.update, ...batch.updateByKey];
   if (updates.length) {
+    // Only `update` was there before the import: `updateByKey` are contacts this import created.
+    if (importId !== undefined)
+      await noteBeforeUpdate(
+        tx,
+        importId,
+        workspaceId,
+        batch.update.map(({ id }) => id as number),
+        tagIds,
+      );
     const present = await updateContacts(
       tx,
       workspaceId,
@@ -562,6 +575,8 @@ export class BatchedWriter {
     private readonly identifier: ImportIdentifier,
     private readonly tagIds: readonly number[],
     private readonly onTouched: (ids: readonly number[]) => void = () => undefined,
+    /** An import writing in several transactions: what it writes is noted in its undo log. */
+    private readonly importId?: number,
   ) {}
 
   /** Adds a planned batch, and writes once WRITE_ROWS contacts wait. Whether it wrote. */
@@ -584,7 +599,14 @@ export class BatchedWriter {
     this.#byId.clear();
     this.#byKey.clear();
     this.#rows = 0;
-    const { touched, vanished } = await writeBatch(this.tx, this.workspaceId, this.identifier, batch, this.tagIds);
+    const { touched, vanished } = await writeBatch(
+      this.tx,
+      this.workspaceId,
+      this.identifier,
+      batch,
+      this.tagIds,
+      this.importId,
+    );
     this.vanished.push(...vanished);
     this.onTouched(touched);
   }

@@ -1,8 +1,9 @@
 /**
  * Imports as jobs that several processes share through the database: one runs at a time per workspace
  * (the others wait, `queued`, in order), each is owned by the process that holds its uploaded file, and
- * an import whose process died is settled as failed, "interrupted: nothing was imported" (its write is
- * one transaction, so nothing was). The owner keeps a heartbeat while the import is queued or running.
+ * an import whose process died is settled as failed, "interrupted: nothing was imported": what it had
+ * written is undone first (services/import-undo.ts). The owner keeps a heartbeat while the import is
+ * queued or running.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -11,6 +12,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { first } from '../db/first';
 import { imports } from '../db/schema';
+import { forgetFinishedImports, undoImport } from './import-undo';
 
 /** How often a live owner says so. */
 export const IMPORT_HEARTBEAT_MS = 10_000;
@@ -42,7 +44,12 @@ function ownerIsDead(owner: string | null): boolean {
  */
 export async function settleInterruptedImports(db: Database, workspaceId?: number): Promise<number> {
   const live = await db
-    .select({ id: imports.id, claimedBy: imports.claimedBy, heartbeatAt: imports.heartbeatAt })
+    .select({
+      id: imports.id,
+      workspaceId: imports.workspaceId,
+      claimedBy: imports.claimedBy,
+      heartbeatAt: imports.heartbeatAt,
+    })
     .from(imports)
     .where(
       and(
@@ -51,31 +58,49 @@ export async function settleInterruptedImports(db: Database, workspaceId?: numbe
       ),
     );
   const staleBefore = Date.now() - IMPORT_STALE_MS;
-  const dead = live.filter(
-    (job) => job.claimedBy !== IMPORT_OWNER && ((job.heartbeatAt ?? 0) < staleBefore || ownerIsDead(job.claimedBy)),
+  const dead = live.filter((job) =>
+    job.claimedBy === IMPORT_OWNER
+      ? // One of ours that nobody here runs any more (its undo failed when the database was away).
+        !owned.has(job.id) && (job.heartbeatAt ?? 0) < staleBefore
+      : (job.heartbeatAt ?? 0) < staleBefore || ownerIsDead(job.claimedBy),
   );
   let settled = 0;
   for (const job of dead) {
-    // Conditional on the same owner and beat: an owner that beat meanwhile is alive after all.
-    const result = await db
+    // Taken over on the same owner and beat (an owner that beat meanwhile is alive after all), and
+    // held with our own heartbeat while what it wrote is undone.
+    const taken = await db
       .update(imports)
-      .set({
-        status: 'failed',
-        created: 0,
-        updated: 0,
-        errorCode: 'import_interrupted',
-        errorMessage: errorMessage('import_interrupted', 'en'),
-        finishedAt: new Date(),
-      })
+      .set(ownership())
       .where(
         and(
           eq(imports.id, job.id),
           inArray(imports.status, ['queued', 'running']),
+          job.claimedBy === null ? sql`${imports.claimedBy} IS NULL` : eq(imports.claimedBy, job.claimedBy),
           job.heartbeatAt === null ? sql`${imports.heartbeatAt} IS NULL` : eq(imports.heartbeatAt, job.heartbeatAt),
         ),
       );
-    settled += result.rowsAffected;
+    if (taken.rowsAffected === 0) continue;
+    const hold = holdImport(db, job.id);
+    try {
+      await undoImport(db, job.id, job.workspaceId);
+      await db
+        .update(imports)
+        .set({
+          status: 'failed',
+          created: 0,
+          updated: 0,
+          errorCode: 'import_interrupted',
+          errorMessage: errorMessage('import_interrupted', 'en'),
+          finishedAt: new Date(),
+        })
+        .where(and(eq(imports.id, job.id), inArray(imports.status, ['queued', 'running'])));
+      settled++;
+    } finally {
+      hold.release();
+    }
   }
+  // Notes of imports that finished but whose process stopped before it forgot them.
+  if (workspaceId === undefined) await forgetFinishedImports(db);
   return settled;
 }
 

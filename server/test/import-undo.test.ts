@@ -1,0 +1,106 @@
+/**
+ * An import writes in short transactions and notes what each changed (services/import-undo.ts); undoing
+ * it puts the workspace back exactly as it was: updated contacts' columns and tags, created contacts
+ * and tags gone, the notes forgotten. The path an all-or-nothing import takes when a row fails late.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  BatchedWriter,
+  type ContactInput,
+  ContactPlanner,
+  readContactInput,
+  upsertContacts,
+} from '../src/services/contact-writer';
+import { ensureImportTags, undoImport } from '../src/services/import-undo';
+import { startTestServer } from './helpers';
+
+const server = await startTestServer();
+const { db, client } = server.database;
+
+describe('undoing an import written in several transactions', () => {
+  it('restores what it updated (the first state it saw), removes what it created, and forgets its notes', async () => {
+    const ws = await server.workspace('Deshacer');
+    const scope = { workspaceId: ws.id, defaultCountry: 'AR' };
+    await upsertContacts(
+      db,
+      scope,
+      [
+        { firstName: 'Ana', email: 'ana@example.com', customFields: { plan: 'oro' } },
+        { firstName: 'Beto', lastName: 'Paz', email: 'beto@example.com', phone: '+5491155550101' },
+      ],
+      { by: 'email', mode: 'upsert', tags: ['vip'] },
+    );
+    await upsertContacts(db, scope, [{ firstName: 'Caro', email: 'caro@example.com' }], {
+      by: 'email',
+      mode: 'upsert',
+    });
+    const snapshot = async () =>
+      (
+        await client.execute({
+          sql: `SELECT c.*, (SELECT group_concat(t.name) FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
+                  WHERE ct.contact_id = c.id) AS tags
+                FROM contacts c WHERE c.workspace_id = ? ORDER BY c.id`,
+          args: [ws.id],
+        })
+      ).rows.map((row) => ({ ...row }));
+    const tagNames = async () =>
+      (
+        await client.execute({ sql: 'SELECT name FROM tags WHERE workspace_id = ? ORDER BY name', args: [ws.id] })
+      ).rows.map((row) => row.name);
+    const before = await snapshot();
+    expect(await tagNames()).toEqual(['vip']);
+    const imported = await client.execute({
+      sql: `INSERT INTO imports (workspace_id, status, options, total_rows, created_at) VALUES (?, 'running', '{}', 5, 0) RETURNING id`,
+      args: [ws.id],
+    });
+    const importId = Number(imported.rows[0]?.id);
+
+    const planner = new ContactPlanner(db, ws.id, 'email', 'upsert');
+    const reject = () => {
+      throw new Error('no row is refused here');
+    };
+    const read = (rows: ContactInput[], first: number) =>
+      rows.map((row, i) => readContactInput(row, first + i, 'email', 'AR'));
+    const tagIds = await db.transaction((tx) => ensureImportTags(tx, importId, ws.id, ['vip', 'nuevo']));
+    // Two transactions, as an import's chunks: Ana changed in both (the note keeps her first state).
+    const write = (rows: ContactInput[], first: number) =>
+      db.transaction(async (tx) => {
+        const writer = new BatchedWriter(tx, ws.id, 'email', tagIds, undefined, importId);
+        await writer.add(await planner.plan(read(rows, first), reject));
+        await writer.flush();
+      });
+    await write(
+      [
+        { firstName: 'Ana María', email: 'ana@example.com', customFields: { plan: 'plata', zona: 'sur' } },
+        { firstName: 'Dora', email: 'dora@example.com' },
+      ],
+      1,
+    );
+    await write(
+      [
+        { lastName: 'Gómez', email: 'ana@example.com', language: 'en' },
+        { firstName: 'Beto', lastName: 'Ríos', email: 'beto@example.com', phone: '+5491155550199' },
+        { firstName: 'Eva', email: 'eva@example.com' },
+      ],
+      3,
+    );
+    const during = await snapshot();
+    expect(during).toHaveLength(5);
+    expect(during.find((c) => c.email === 'ana@example.com')).toMatchObject({
+      first_name: 'Ana María',
+      last_name: 'Gómez',
+      tags: expect.stringContaining('nuevo'),
+    });
+    expect(await tagNames()).toEqual(['nuevo', 'vip']);
+
+    const undone = await undoImport(db, importId, ws.id);
+    expect(undone).toEqual({ restored: 2, removed: 2, kept: 0 });
+    expect(await snapshot()).toEqual(before);
+    expect(await tagNames()).toEqual(['vip']);
+    const notes = await client.execute({
+      sql: 'SELECT count(*) AS n FROM import_undo WHERE import_id = ?',
+      args: [importId],
+    });
+    expect(notes.rows[0]?.n).toBe(0);
+  });
+});
