@@ -9,10 +9,11 @@ import * as routes from './failed-messages.routes';
 
 /**
  * The log and its summary run off the API's thread when there are threads: every agent's panel and
- * badge read them at once, and the driver's reads are synchronous. A page or the kept counts go to the
- * read thread; a text search scans the workspace's failures, so it goes to a heavy thread, where it
- * waits its workspace's turn instead of delaying everyone's pages. Neither is refused with 429: both
- * queue, each workspace's behind its own.
+ * badge read them at once, and the driver's reads are synchronous. A page (a text search's too: it
+ * reads LOG_SEARCH_BUDGET failures at most) or the kept counts go to the read thread; a summary of a
+ * text search counts every matching failure, so it goes to a heavy thread, where it waits its
+ * workspace's turn instead of delaying everyone's pages. Neither is refused with 429: both queue, each
+ * workspace's behind its own.
  */
 function readLog<K extends 'failures.page' | 'failures.summary'>(
   c: Context<AppEnv>,
@@ -44,7 +45,7 @@ export const failedMessagesRouter = createRouter()
   .openapi(routes.listFailedMessages, async (c) => {
     const { cursor, limit, ...filters } = c.req.valid('query');
     const language = c.var.language;
-    const page = await readLog(c, filters.q !== undefined, 'failures.page', {
+    const page = await readLog(c, false, 'failures.page', {
       workspaceId: c.var.auth.workspaceId,
       filters,
       page: { cursor, limit, language },

@@ -1,0 +1,93 @@
+/**
+ * A text search of the failed-message log reads LOG_SEARCH_BUDGET failures per page at most: a rare
+ * name deep in a big broadcast is found by following nextCursor (pages may be short, even empty), and
+ * following the cursors gives exactly the matching failures, newest first, once each, for one
+ * broadcast and for several.
+ */
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { LOG_SEARCH_BUDGET } from '../src/services/failures';
+import { draftBroadcast } from './failed-log-helpers';
+import { startTestServer } from './helpers';
+
+const server = await startTestServer();
+const { db } = server.database;
+
+const ws = await server.workspace('Búsqueda');
+const token = ws.tokens.agent;
+const A = await draftBroadcast(server, ws.tokens.manager, 'Grande A');
+const B = await draftBroadcast(server, ws.tokens.manager, 'Grande B');
+// 25,000 contacts; failures alternate between the two broadcasts, the oldest first. The one "Zoe
+// Rara" is the oldest failure of A, behind more than twice the budget of newer ones.
+const CONTACTS = 25_000;
+await db.run(sql`INSERT INTO contacts (workspace_id, first_name, last_name, phone, phone_valid, custom_fields, created_at, updated_at)
+  SELECT ${ws.id}, CASE WHEN value = 0 THEN 'Zoe' ELSE 'Cliente ' || value END, CASE WHEN value = 0 THEN 'Rara' END,
+    '+54911' || (30000000 + value), 1, '{}', 0, 0 FROM generate_series(0, ${CONTACTS - 1})`);
+await db.run(sql`INSERT INTO messages (workspace_id, broadcast_id, channel_id, contact_id, identifier, state, reason,
+    provider_code, provider_message, attempts, next_attempt_at, failed_at, created_at, updated_at)
+  SELECT workspace_id, CASE WHEN id % 2 = 0 OR first_name = 'Zoe' THEN ${A.broadcastId} ELSE ${B.broadcastId} END,
+    ${A.channelId}, id, phone, 'failed', 'blocked', '131031', 'blocked by the recipient', 1, 0, 1000 + id, 0, 0
+  FROM contacts WHERE workspace_id = ${ws.id}`);
+
+/** Every page of a query, following nextCursor, with how many pages it took. */
+async function follow(query: string) {
+  const rows: { messageId: number; failedAt: string; contact: { name: string | null } }[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const res = await server.request(
+      'GET',
+      `/api/v1/failed-messages?${query}&limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      { token },
+    );
+    expect(res.status, res.text).toBe(200);
+    rows.push(...res.body.data);
+    cursor = res.body.nextCursor;
+    pages++;
+  } while (cursor && pages < 500);
+  return { rows, pages };
+}
+
+/** The matching failures as the database has them, newest first. */
+async function truth(broadcastIds: number[], q: string) {
+  const rows = await db.all<{ id: number }>(sql`SELECT m.id FROM messages m JOIN contacts c ON c.id = m.contact_id
+    WHERE m.broadcast_id IN ${broadcastIds}
+      AND instr(lower(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')), ${q}) > 0
+    ORDER BY m.failed_at DESC, m.id DESC`);
+  return rows.map((row) => row.id);
+}
+
+describe('searching the failed-message log within a budget', () => {
+  it('a rare name behind more than twice the budget: short pages with a cursor, then the row', async () => {
+    expect(CONTACTS / 2).toBeGreaterThan(LOG_SEARCH_BUDGET * 1.2);
+    const first = await server.request('GET', `/api/v1/failed-messages?broadcastId=${A.broadcastId}&q=zoe%20rara`, {
+      token,
+    });
+    expect(first.status).toBe(200);
+    // Nothing in the newest 10,000 of A: the page says so at once and offers to read on.
+    expect(first.body.data).toEqual([]);
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    const { rows, pages } = await follow(`broadcastId=${A.broadcastId}&q=zoe%20rara`);
+    expect(rows.map((row) => row.contact.name)).toEqual(['Zoe Rara']);
+    expect(pages).toBe(2);
+  });
+
+  it('following the cursors gives every match once, newest first: one broadcast and two', async () => {
+    // "cliente 1" matches about one contact in nine, spread over both broadcasts.
+    const one = await follow(`broadcastId=${A.broadcastId}&q=cliente%201`);
+    expect(one.rows.map((row) => row.messageId)).toEqual(await truth([A.broadcastId], 'cliente 1'));
+    const both = await follow(`broadcastId=${A.broadcastId}&broadcastId=${B.broadcastId}&q=cliente%201`);
+    const expected = await truth([A.broadcastId, B.broadcastId], 'cliente 1');
+    expect(expected.length).toBeGreaterThan(2000);
+    expect(both.rows.map((row) => row.messageId)).toEqual(expected);
+    // A rare match across both: the one row, after the pages the budget cut.
+    const rare = await follow(`broadcastId=${A.broadcastId}&broadcastId=${B.broadcastId}&q=zoe`);
+    expect(rare.rows.map((row) => row.contact.name)).toEqual(['Zoe Rara']);
+  });
+
+  it('the whole workspace, no broadcast named: the same rows as the database', async () => {
+    const all = await follow('q=cliente%202499');
+    expect(all.rows.map((row) => row.messageId)).toEqual(await truth([A.broadcastId, B.broadcastId], 'cliente 2499'));
+    expect(all.rows.length).toBe(11);
+  });
+});
