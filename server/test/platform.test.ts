@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../src/config';
-import { clientUrl, describeDatabaseUrl } from '../src/db/client';
+import { clientUrl, describeDatabaseUrl, SLOW_WRITE_TRANSACTION_MS } from '../src/db/client';
 import { startTestServer } from './helpers';
 
 const server = await startTestServer();
@@ -36,6 +37,36 @@ describe('database', () => {
     expect(clientUrl('libsql://127.0.0.1:8080?tls=0&x=1')).toBe('ws://127.0.0.1:8080?x=1');
     for (const url of ['file:data/x.db', 'http://127.0.0.1:8080', 'ws://127.0.0.1:8080', 'https://db.example'])
       expect(clientUrl(url)).toBe(url);
+  });
+
+  it('a write transaction held past a second is logged with how long; a quick one and a long read are not', async () => {
+    const { db } = server.database;
+    const logged: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+      logged.push(args.map(String).join(' '));
+    });
+    try {
+      await db.transaction(async (tx) => {
+        await tx.run(sql`CREATE TABLE IF NOT EXISTS slow_probe (x)`);
+      });
+      await db.transaction(
+        async (tx) => {
+          await tx.all(sql`SELECT 1`);
+          await new Promise((resolve) => setTimeout(resolve, SLOW_WRITE_TRANSACTION_MS + 100));
+        },
+        { behavior: 'deferred' },
+      );
+      expect(logged.filter((line) => line.includes('slow write transaction'))).toEqual([]);
+      await db.transaction(async (tx) => {
+        await tx.run(sql`INSERT INTO slow_probe VALUES (1)`);
+        await new Promise((resolve) => setTimeout(resolve, SLOW_WRITE_TRANSACTION_MS + 100));
+      });
+    } finally {
+      spy.mockRestore();
+    }
+    const slow = logged.filter((line) => line.includes('slow write transaction'));
+    expect(slow).toHaveLength(1);
+    expect(Number(slow[0]?.match(/held the database (\d+) ms/)?.[1])).toBeGreaterThanOrEqual(SLOW_WRITE_TRANSACTION_MS);
   });
 
   it('configuration defaults to a local file under data/ and names a bad variable', () => {

@@ -265,13 +265,15 @@ export function serializeWrites(client: Client): Client {
             try {
               const tx = await target.transaction(mode);
               const began = performance.now();
+              // Only a transaction that wrote holds the write lock (a deferred one that only read does not).
+              let wrote = false;
               let released = false;
               const done = () => {
                 if (!released) {
                   released = true;
                   release();
                   const held = performance.now() - began;
-                  if (mode !== 'read' && held > SLOW_WRITE_TRANSACTION_MS)
+                  if (wrote && held > SLOW_WRITE_TRANSACTION_MS)
                     logError(`slow write transaction: held the database ${Math.round(held)} ms`);
                 }
               };
@@ -299,6 +301,8 @@ export function serializeWrites(client: Client): Client {
                   }
                   if (txProperty === 'execute' || txProperty === 'batch') {
                     return async (...args: unknown[]) => {
+                      const [first] = args as [InStatement | InStatement[]];
+                      if (!wrote) wrote = Array.isArray(first) ? first.some((st) => !isRead(st)) : !isRead(first);
                       try {
                         return await (value as (...a: unknown[]) => Promise<unknown>).apply(txTarget, args);
                       } catch (error) {
