@@ -69,6 +69,35 @@ describe('database', () => {
     expect(Number(slow[0]?.match(/held the database (\d+) ms/)?.[1])).toBeGreaterThanOrEqual(SLOW_WRITE_TRANSACTION_MS);
   });
 
+  it('a single write statement held past a second is logged too (it is a transaction of its own)', async () => {
+    const { db } = server.database;
+    await db.run(sql`CREATE TABLE IF NOT EXISTS slow_count (n)`);
+    const logged: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+      logged.push(args.map(String).join(' '));
+    });
+    try {
+      // Bigger and bigger until one statement takes over a second on this machine; those well under
+      // it are not logged, the first well over it is.
+      for (let rows = 500_000; rows <= 64_000_000; rows *= 2) {
+        const began = performance.now();
+        await db.run(sql`INSERT INTO slow_count WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ${rows})
+          SELECT count(*) FROM c`);
+        const took = performance.now() - began;
+        const seen = logged.filter((line) => line.includes('slow write transaction'));
+        if (took < SLOW_WRITE_TRANSACTION_MS * 0.8) expect(seen).toEqual([]);
+        if (took > SLOW_WRITE_TRANSACTION_MS * 1.2) {
+          expect(seen).toHaveLength(1);
+          return;
+        }
+        logged.length = 0;
+      }
+      throw new Error('no statement took over a second');
+    } finally {
+      spy.mockRestore();
+    }
+  }, 60_000);
+
   it('configuration defaults to a local file under data/ and names a bad variable', () => {
     expect(loadConfig({}).DATABASE_URL).toMatch(/^file:.*\/data\/rebound\.db$/);
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);

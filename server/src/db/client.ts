@@ -158,11 +158,15 @@ function remoteBusy(error: unknown): boolean {
 const REMOTE_BUSY_RETRIES = 8;
 
 /**
- * A write transaction holds the database's only write lock; a libSQL server takes it back after 5 s
- * (TRANSACTION_TIMEOUT) and every other writer waits meanwhile. Rebound's stay far under this; one
- * that did not is logged, with how long, so an operator (and the sqld tests) can see it.
+ * A write transaction (a write statement alone is one too) holds the database's only write lock; a
+ * libSQL server takes it back after 5 s (TRANSACTION_TIMEOUT) and every other writer waits meanwhile.
+ * One held longer than this is logged, with how long, so an operator (and the tests) can see it.
  */
 export const SLOW_WRITE_TRANSACTION_MS = 1000;
+
+function noteHeld(ms: number): void {
+  if (ms > SLOW_WRITE_TRANSACTION_MS) logError(`slow write transaction: held the database ${Math.round(ms)} ms`);
+}
 
 /**
  * One writer at a time inside a process. The libSQL driver is synchronous: a statement that waits
@@ -220,6 +224,16 @@ export function serializeWrites(client: Client): Client {
     }
   };
 
+  // A write statement or batch is a transaction of its own: as long, it holds the lock as long.
+  const timedWrite = async <T>(run: () => Promise<T>): Promise<T> => {
+    const began = performance.now();
+    try {
+      return await run();
+    } finally {
+      noteHeld(performance.now() - began);
+    }
+  };
+
   let tail: Promise<void> = Promise.resolve();
   const lock = async (): Promise<() => void> => {
     let release!: () => void;
@@ -251,10 +265,10 @@ export function serializeWrites(client: Client): Client {
           return (statement: InStatement, args?: InArgs) =>
             isRead(statement)
               ? read(statement, args)
-              : withLock(() => retryBusy(() => target.execute(statement as never, args)));
+              : withLock(() => timedWrite(() => retryBusy(() => target.execute(statement as never, args))));
         case 'batch':
           return (statements: InStatement[], mode?: TransactionMode) =>
-            withLock(() => retryBusy(() => target.batch(statements, mode)));
+            withLock(() => timedWrite(() => retryBusy(() => target.batch(statements, mode))));
         case 'migrate':
           return (statements: InStatement[]) => withLock(() => target.migrate(statements));
         case 'executeMultiple':
@@ -272,9 +286,7 @@ export function serializeWrites(client: Client): Client {
                 if (!released) {
                   released = true;
                   release();
-                  const held = performance.now() - began;
-                  if (wrote && held > SLOW_WRITE_TRANSACTION_MS)
-                    logError(`slow write transaction: held the database ${Math.round(held)} ms`);
+                  if (wrote) noteHeld(performance.now() - began);
                 }
               };
               return new Proxy(tx, {
