@@ -458,6 +458,19 @@ export const imports = sqliteTable(
 );
 
 /**
+ * A broadcast being started: its audience is frozen a chunk per transaction under this lease (one
+ * process freezes it; if it dies, another goes on from the cursor once the lease ran out).
+ */
+export const broadcastStarts = sqliteTable('broadcast_starts', {
+  broadcastId: integer('broadcast_id').primaryKey(),
+  owner: text('owner').notNull(),
+  leaseUntil: integer('lease_until').notNull(),
+  phase: text('phase').$type<'identified' | 'unidentified' | 'done'>().notNull(),
+  afterIdentifier: text('after_identifier'),
+  afterContactId: integer('after_contact_id').notNull(),
+});
+
+/**
  * What a running import changed, so that it can be undone: it writes in short transactions (a
  * libSQL server takes a write lock back after 5 s, and every other writer waits meanwhile), yet lands
  * whole or not at all. kind 'created': a contact it created (before is null); 'updated': a contact

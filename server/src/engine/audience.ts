@@ -25,7 +25,8 @@ export type ExclusionReason = 'no_identifier' | 'invalid_identifier' | 'duplicat
  * addressed (or null), and whether it opted out on this channel (the policy's first step, read by
  * the freeze below and by the pre-flight's forecast).
  */
-function audienceQuery(where: SQL, channel: { id: number; type: ChannelType }): SQL {
+/** A contact's identifier on the channel, whether it is valid, and the join it needs. */
+function identifierOn(channel: { id: number; type: ChannelType }) {
   const kind = channelCapabilities[channel.type].identifier;
   const identifier =
     kind === 'phone' ? sql`contacts.phone` : kind === 'email' ? sql`contacts.email` : sql`ci.identifier`;
@@ -34,6 +35,11 @@ function audienceQuery(where: SQL, channel: { id: number; type: ChannelType }): 
     kind === 'phone' || kind === 'email'
       ? sql``
       : sql`LEFT JOIN contact_identifiers ci ON ci.contact_id = contacts.id AND ci.channel_id = ${channel.id}`;
+  return { identifier, valid, join };
+}
+
+function audienceQuery(where: SQL, channel: { id: number; type: ChannelType }, range: SQL = sql`1`): SQL {
+  const { identifier, valid, join } = identifierOn(channel);
   // The oldest contact keeps a shared identifier; the others are duplicates and get nothing.
   return sql`SELECT contacts.id AS contact_id, ${identifier} AS identifier,
       CASE WHEN ${identifier} IS NULL THEN 'no_identifier'
@@ -41,7 +47,7 @@ function audienceQuery(where: SQL, channel: { id: number; type: ChannelType }): 
            WHEN row_number() OVER (PARTITION BY ${identifier} ORDER BY contacts.id) > 1 THEN 'duplicate'
       END AS reason,
       EXISTS (SELECT 1 FROM opt_outs o WHERE o.channel_id = ${channel.id} AND o.identifier = ${identifier}) AS opted_out
-    FROM contacts ${join} WHERE ${where}`;
+    FROM contacts ${join} WHERE ${where} AND ${range}`;
 }
 
 /** Who a broadcast is for: a segment's contacts, or (a re-send) exactly the failed recipients it names. */
@@ -81,16 +87,66 @@ export async function audienceWhere(db: Database, scope: SegmentScope, source: A
     (SELECT contact_id FROM resend_targets WHERE broadcast_id = ${source.resendTargetsOf})`;
 }
 
-/** Freezes the audience as one message row per contact (left-out ones included, with their reason). */
-export async function freezeAudience(db: Database, ctx: AudienceContext & { broadcastId: number; now: number }) {
+/**
+ * Recipients frozen per transaction when a broadcast starts: a 1,000,000-recipient audience frozen in
+ * one held the database 9 s, past the 5 s after which a libSQL server takes a write lock back.
+ */
+export const FREEZE_ROWS = 20_000;
+
+/**
+ * How far a broadcast's audience is frozen: contacts with an identifier go first, in identifier order
+ * (a chunk ends on an identifier, so all the contacts sharing one are in the same chunk and the
+ * duplicate rule sees them together), then those without one, by id.
+ */
+export interface FreezeCursor {
+  phase: 'identified' | 'unidentified' | 'done';
+  afterIdentifier: string | null;
+  afterContactId: number;
+}
+
+export const FREEZE_START: FreezeCursor = { phase: 'identified', afterIdentifier: null, afterContactId: 0 };
+
+/**
+ * Freezes the next chunk of the audience (about `rows` contacts) as one message row per contact,
+ * left-out ones included with their reason; returns where the next chunk starts.
+ */
+export async function freezeChunk(
+  db: Database,
+  ctx: AudienceContext & { broadcastId: number; now: number },
+  cursor: FreezeCursor,
+  rows = FREEZE_ROWS,
+): Promise<FreezeCursor> {
+  if (cursor.phase === 'done') return cursor;
   const where = await audienceWhere(db, ctx.scope, ctx.source);
+  const { identifier, join } = identifierOn(ctx.channel);
+  let range: SQL;
+  let next: FreezeCursor;
+  if (cursor.phase === 'identified') {
+    const from =
+      cursor.afterIdentifier === null ? sql`${identifier} IS NOT NULL` : sql`${identifier} > ${cursor.afterIdentifier}`;
+    const [edge] = await db.all<{ identifier: string }>(sql`SELECT ${identifier} AS identifier
+      FROM contacts ${join} WHERE ${where} AND ${from} ORDER BY 1 LIMIT 1 OFFSET ${rows - 1}`);
+    range = edge ? sql`${from} AND ${identifier} <= ${edge.identifier}` : from;
+    next = edge
+      ? { phase: 'identified', afterIdentifier: String(edge.identifier), afterContactId: 0 }
+      : { phase: 'unidentified', afterIdentifier: null, afterContactId: 0 };
+  } else {
+    const from = sql`${identifier} IS NULL AND contacts.id > ${cursor.afterContactId}`;
+    const [edge] = await db.all<{ id: number }>(sql`SELECT contacts.id AS id
+      FROM contacts ${join} WHERE ${where} AND ${from} ORDER BY contacts.id LIMIT 1 OFFSET ${rows - 1}`);
+    range = edge ? sql`${from} AND contacts.id <= ${edge.id}` : from;
+    next = edge
+      ? { phase: 'unidentified', afterIdentifier: null, afterContactId: Number(edge.id) }
+      : { phase: 'done', afterIdentifier: null, afterContactId: 0 };
+  }
   await db.run(sql`INSERT INTO messages (workspace_id, broadcast_id, channel_id, contact_id, identifier, state, reason,
       next_attempt_at, failed_at, created_at, updated_at)
     SELECT ${ctx.scope.workspaceId}, ${ctx.broadcastId}, ${ctx.channel.id}, a.contact_id, a.identifier,
       CASE WHEN a.reason IS NULL AND NOT a.opted_out THEN 'queued' ELSE 'excluded' END,
       CASE WHEN a.reason IS NULL AND a.opted_out THEN 'opted_out' ELSE a.reason END, 0,
       CASE WHEN a.reason IS NULL AND NOT a.opted_out THEN NULL ELSE ${ctx.now} END, ${ctx.now}, ${ctx.now}
-    FROM (${audienceQuery(where, ctx.channel)}) a`);
+    FROM (${audienceQuery(where, ctx.channel, range)}) a`);
+  return next;
 }
 
 /** Snapshot of the segment's contacts at scheduling, for the reconciliation at start. */
@@ -110,7 +166,7 @@ export interface AudienceCounts {
   groups: FactGroup[];
 }
 
-/** The same sorting as freezeAudience, counted without writing anything (pre-flight). */
+/** The same sorting as freezeChunk, counted without writing anything (pre-flight). */
 export async function countAudience(
   db: Database,
   ctx: AudienceContext & { now: number; quota: QuotaScope },

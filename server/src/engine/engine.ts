@@ -35,7 +35,7 @@ import { logError } from '../lib/log';
 import { MAX_TIMER_MS, sleep, timerDelay } from '../lib/timers';
 import { unconfirmedWindowMs } from '../lib/unconfirmed';
 import { type OptOutRecord, recordOptOuts } from '../services/opt-outs';
-import { audienceSourceOf, freezeAudience, reconcile } from './audience';
+import { audienceSourceOf, FREEZE_ROWS, FREEZE_START, type FreezeCursor, freezeChunk, reconcile } from './audience';
 import { assertTransition, finishedStatus, type StateCounts } from './broadcast-state';
 import { recordEvent } from './events';
 import {
@@ -48,6 +48,9 @@ import {
   usableRate,
 } from './limits';
 
+/** A transaction of the engine's database. */
+type StartTx = Parameters<Parameters<Database['transaction']>[0]>[0];
+
 export interface EngineOptions {
   db: Database;
   /** Names this process in leases; unique per process. */
@@ -58,6 +61,8 @@ export interface EngineOptions {
   maxBatch?: number;
   pollIntervalMs?: number;
   leaseMs?: number;
+  /** Recipients frozen per transaction when a broadcast starts. */
+  freezeRows?: number;
   requestTimeoutMs?: number;
   /** Sends of one recipient before a throttle or 5xx becomes a failure. */
   maxAttempts?: number;
@@ -164,6 +169,7 @@ export class BroadcastEngine {
   private readonly maxBatch: number;
   private readonly pollIntervalMs: number;
   private readonly leaseMs: number;
+  private readonly freezeRows: number;
   private readonly requestTimeoutMs: number;
   private readonly maxAttempts: number;
   private readonly publicUrl: string | undefined;
@@ -195,6 +201,7 @@ export class BroadcastEngine {
     this.maxBatch = options.maxBatch ?? 500;
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.leaseMs = options.leaseMs ?? 60_000;
+    this.freezeRows = options.freezeRows ?? FREEZE_ROWS;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
     this.maxAttempts = options.maxAttempts ?? 5;
     this.publicUrl = options.publicUrl;
@@ -377,58 +384,119 @@ export class BroadcastEngine {
     }
   }
 
-  /** Resolves the segment and freezes the audience, in one transaction; one process wins the start. */
+  /**
+   * Starts a due broadcast: checks it can go and takes its start lease (one process wins the start),
+   * freezes its audience `freezeRows` recipients per transaction (a whole 1,000,000-recipient audience
+   * in one held the database 9 s), reads the counts with no lock held, and changes its status in a
+   * last short transaction. A process that dies mid-freeze leaves its lease to run out; another goes
+   * on from the cursor, and a process stopping mid-freeze does the same on its next start.
+   */
   async startBroadcast(broadcastId: number): Promise<void> {
     const now = this.clock();
-    await this.db.transaction(async (tx) => {
+    const failStart = async (tx: StartTx, broadcast: typeof broadcasts.$inferSelect, errorCode: string) => {
+      assertTransition(broadcast.status, 'failed');
+      await tx
+        .update(broadcasts)
+        .set({
+          status: 'failed',
+          errorCode,
+          startedAt: new Date(now),
+          finishedAt: new Date(now),
+          updatedAt: new Date(now),
+        })
+        .where(eq(broadcasts.id, broadcastId));
+      await recordEvent(tx, {
+        workspaceId: broadcast.workspaceId,
+        type: 'broadcast.failed',
+        broadcastId,
+        data: { name: broadcast.name, errorCode },
+        at: now,
+      });
+    };
+    const start = await this.db.transaction(async (tx) => {
       const [broadcast] = await tx.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
-      if (broadcast?.status !== 'scheduled') return;
-      const fail = async (errorCode: string) => {
-        assertTransition(broadcast.status, 'failed');
-        await tx
-          .update(broadcasts)
-          .set({
-            status: 'failed',
-            errorCode,
-            startedAt: new Date(now),
-            finishedAt: new Date(now),
-            updatedAt: new Date(now),
-          })
-          .where(eq(broadcasts.id, broadcastId));
-        await recordEvent(tx, {
-          workspaceId: broadcast.workspaceId,
-          type: 'broadcast.failed',
-          broadcastId,
-          data: { name: broadcast.name, errorCode },
-          at: now,
-        });
-      };
+      if (broadcast?.status !== 'scheduled') return undefined;
       const [segment] = broadcast.segmentId
         ? await tx.select().from(segments).where(eq(segments.id, broadcast.segmentId))
         : [];
       // A re-send goes to exactly the failed recipients it was planned for; its segment only labels them.
       const source = await audienceSourceOf(tx as unknown as Database, broadcast, segment);
-      if (!source) return fail(segment?.deletedAt ? 'broadcast_segment_deleted' : 'segment_not_found');
+      if (!source)
+        return failStart(tx, broadcast, segment?.deletedAt ? 'broadcast_segment_deleted' : 'segment_not_found');
       const [channel] = await tx.select().from(channels).where(eq(channels.id, broadcast.channelId));
-      if (!channel || channel.deletedAt) return fail('broadcast_channel_missing');
-      if (!channelCapabilities[channel.type].canBroadcast) return fail('broadcast_unsupported_channel');
+      if (!channel || channel.deletedAt) return failStart(tx, broadcast, 'broadcast_channel_missing');
+      if (!channelCapabilities[channel.type].canBroadcast)
+        return failStart(tx, broadcast, 'broadcast_unsupported_channel');
       const [workspace] = await tx.select().from(workspaces).where(eq(workspaces.id, broadcast.workspaceId));
-      const scope = { workspaceId: broadcast.workspaceId, defaultCountry: workspace?.defaultCountry ?? 'AR' };
-
-      await freezeAudience(tx as unknown as Database, {
-        scope,
-        channel: { id: channel.id, type: channel.type },
-        source,
-        broadcastId,
-        now,
+      // The start lease: ours if nobody holds it, or we held it (a retry, or this worker's earlier life).
+      const [held] = await tx.all<{
+        phase: FreezeCursor['phase'];
+        after_identifier: string | null;
+        after_contact_id: number;
+      }>(
+        sql`INSERT INTO broadcast_starts (broadcast_id, owner, lease_until, phase, after_identifier, after_contact_id)
+          VALUES (${broadcastId}, ${this.workerId}, ${now + this.leaseMs}, ${FREEZE_START.phase}, NULL, 0)
+          ON CONFLICT (broadcast_id) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
+          WHERE broadcast_starts.owner = excluded.owner OR broadcast_starts.lease_until < ${now}
+          RETURNING phase, after_identifier, after_contact_id`,
+      );
+      if (!held) return undefined;
+      return {
+        broadcast,
+        ctx: {
+          scope: { workspaceId: broadcast.workspaceId, defaultCountry: workspace?.defaultCountry ?? 'AR' },
+          channel: { id: channel.id, type: channel.type },
+          source,
+        },
+        cursor: {
+          phase: held.phase,
+          afterIdentifier: held.after_identifier,
+          afterContactId: Number(held.after_contact_id),
+        },
+      };
+    });
+    if (!start) return;
+    const { broadcast, ctx } = start;
+    let cursor: FreezeCursor = start.cursor;
+    while (cursor.phase !== 'done') {
+      if (this.stopping) return;
+      const from = cursor;
+      const next = await this.db.transaction(async (tx) => {
+        // Still ours, and still where we left it: otherwise another process took the start over.
+        const [ours] = await tx.all(sql`UPDATE broadcast_starts SET lease_until = ${this.clock() + this.leaseMs}
+          WHERE broadcast_id = ${broadcastId} AND owner = ${this.workerId} AND phase = ${from.phase}
+            AND after_identifier IS ${from.afterIdentifier} AND after_contact_id = ${from.afterContactId}
+          RETURNING 1 AS held`);
+        if (!ours) return undefined;
+        const moved = await freezeChunk(tx as unknown as Database, { ...ctx, broadcastId, now }, from, this.freezeRows);
+        await tx.run(sql`UPDATE broadcast_starts SET phase = ${moved.phase}, after_identifier = ${moved.afterIdentifier},
+          after_contact_id = ${moved.afterContactId} WHERE broadcast_id = ${broadcastId}`);
+        return moved;
       });
-      const counts = await stateCounts(tx as unknown as Database, broadcastId);
-      const total = Object.values(counts).reduce((a, b) => a + (b ?? 0), 0);
-      const { entered, left } = await reconcile(tx as unknown as Database, broadcastId);
-      const excluded = await tx.all<{ reason: string; n: number }>(sql`SELECT reason, count(*) AS n FROM messages
-        WHERE broadcast_id = ${broadcastId} AND state = 'excluded' GROUP BY reason`);
-      const excludedBy = Object.fromEntries(excluded.map((r) => [r.reason, r.n]));
-      const target = broadcast.targetCount ?? total;
+      if (!next) return;
+      cursor = next;
+    }
+    // Read with no lock held: nothing else writes a scheduled broadcast's recipients.
+    const counts = await stateCounts(this.db, broadcastId);
+    const total = Object.values(counts).reduce((a, b) => a + (b ?? 0), 0);
+    const { entered, left } = await reconcile(this.db, broadcastId);
+    const excluded = await this.db.all<{ reason: string; n: number }>(sql`SELECT reason, count(*) AS n FROM messages
+      WHERE broadcast_id = ${broadcastId} AND state = 'excluded' GROUP BY reason`);
+    const excludedBy = Object.fromEntries(excluded.map((r) => [r.reason, r.n]));
+    await this.db.transaction(async (tx) => {
+      const [ours] = await tx.all(
+        sql`DELETE FROM broadcast_starts WHERE broadcast_id = ${broadcastId} AND owner = ${this.workerId} RETURNING 1 AS held`,
+      );
+      if (!ours) return;
+      const [current] = await tx.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
+      if (current?.status !== 'scheduled') {
+        // Cancelled while its audience was being frozen: nobody is sent anything.
+        await tx.run(
+          sql`UPDATE messages SET state = 'cancelled', updated_at = ${now} WHERE broadcast_id = ${broadcastId} AND state = 'queued'`,
+        );
+        return;
+      }
+      const target = current.targetCount ?? total;
       const reconciliation = {
         target,
         entered,
@@ -438,12 +506,12 @@ export class BroadcastEngine {
         noIdentifier: excludedBy.no_identifier ?? 0,
         completed: counts.queued ?? 0,
       };
-      if (total === 0) return fail('broadcast_empty_target');
+      if (total === 0) return failStart(tx, current, 'broadcast_empty_target');
       if (!counts.queued) {
         await tx.update(broadcasts).set({ reconciliation }).where(eq(broadcasts.id, broadcastId));
-        return fail('broadcast_no_reachable_recipients');
+        return failStart(tx, current, 'broadcast_no_reachable_recipients');
       }
-      assertTransition(broadcast.status, 'sending');
+      assertTransition(current.status, 'sending');
       await tx
         .update(broadcasts)
         .set({ status: 'sending', reconciliation, startedAt: new Date(now), updatedAt: new Date(now) })
@@ -452,7 +520,7 @@ export class BroadcastEngine {
         workspaceId: broadcast.workspaceId,
         type: 'broadcast.started',
         broadcastId,
-        data: { name: broadcast.name, recipients: counts.queued, excluded: total - (counts.queued ?? 0) },
+        data: { name: current.name, recipients: counts.queued, excluded: total - (counts.queued ?? 0) },
         at: now,
       });
     });
