@@ -412,6 +412,14 @@ export class BroadcastEngine {
         data: { name: broadcast.name, errorCode },
         at: now,
       });
+      await forgetStart(tx);
+    };
+    // A start that will not finish (failed, or cancelled meanwhile): what it froze is never sent.
+    const forgetStart = async (tx: StartTx) => {
+      await tx.run(
+        sql`UPDATE messages SET state = 'cancelled', updated_at = ${now} WHERE broadcast_id = ${broadcastId} AND state = 'queued'`,
+      );
+      await tx.run(sql`DELETE FROM broadcast_starts WHERE broadcast_id = ${broadcastId}`);
     };
     const start = await this.db.transaction(async (tx) => {
       const [broadcast] = await tx.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
@@ -468,6 +476,14 @@ export class BroadcastEngine {
             AND after_identifier IS ${from.afterIdentifier} AND after_contact_id = ${from.afterContactId}
           RETURNING 1 AS held`);
         if (!ours) return undefined;
+        const [current] = await tx
+          .select({ status: broadcasts.status })
+          .from(broadcasts)
+          .where(eq(broadcasts.id, broadcastId));
+        if (current?.status !== 'scheduled') {
+          await forgetStart(tx);
+          return undefined;
+        }
         const moved = await freezeChunk(tx as unknown as Database, { ...ctx, broadcastId, now }, from, this.freezeRows);
         await tx.run(sql`UPDATE broadcast_starts SET phase = ${moved.phase}, after_identifier = ${moved.afterIdentifier},
           after_contact_id = ${moved.afterContactId} WHERE broadcast_id = ${broadcastId}`);
@@ -489,13 +505,8 @@ export class BroadcastEngine {
       );
       if (!ours) return;
       const [current] = await tx.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
-      if (current?.status !== 'scheduled') {
-        // Cancelled while its audience was being frozen: nobody is sent anything.
-        await tx.run(
-          sql`UPDATE messages SET state = 'cancelled', updated_at = ${now} WHERE broadcast_id = ${broadcastId} AND state = 'queued'`,
-        );
-        return;
-      }
+      // Cancelled while its audience was being frozen: nobody is sent anything.
+      if (current?.status !== 'scheduled') return forgetStart(tx);
       const target = current.targetCount ?? total;
       const reconciliation = {
         target,

@@ -399,6 +399,8 @@ export async function cancelBroadcast(db: Database, workspaceId: number, id: num
     await tx.run(
       sql`UPDATE messages SET state = 'cancelled', updated_at = ${now} WHERE broadcast_id = ${id} AND state = 'queued'`,
     );
+    // An engine freezing its audience right now loses its start lease, so it freezes nothing more.
+    await tx.run(sql`DELETE FROM broadcast_starts WHERE broadcast_id = ${id}`);
     const [row] = await tx
       .update(broadcasts)
       .set({ status: 'cancelled', finishedAt: new Date(now), updatedAt: new Date(now) })

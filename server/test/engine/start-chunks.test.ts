@@ -129,4 +129,31 @@ describe('starting a broadcast a chunk at a time', () => {
     );
     expect((await status(id)).status).toBe('sending');
   });
+
+  it('cancelled mid-freeze: nothing it froze stays queued, and nobody goes on with it', async () => {
+    const id = await scheduled('Cancelada a medias');
+    let transactions = 0;
+    const dying = new Proxy(h.server.database.db, {
+      get(target, property, receiver) {
+        if (property === 'transaction') {
+          return (...args: unknown[]) => {
+            if (++transactions > 3) return Promise.reject(new Error('process killed'));
+            return (target.transaction as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        return Reflect.get(target, property, receiver);
+      },
+    }) as Database;
+    await expect(h.engine({ db: dying, workerId: 'corta', freezeRows: 4 }).startBroadcast(id)).rejects.toThrow();
+    expect((await frozen(id)).length).toBeGreaterThan(0);
+    const cancelled = await h.server.request('POST', `/api/v1/broadcasts/${id}/cancel`, { token: h.ws.tokens.manager });
+    expect(cancelled.status, cancelled.text).toBe(200);
+    await h.engine({ workerId: 'despues', freezeRows: 4, clock: () => Date.now() + 120_000 }).startBroadcast(id);
+    const states = await h.server.database.db.all<{ state: string }>(
+      sql`SELECT DISTINCT state FROM messages WHERE broadcast_id = ${id} ORDER BY state`,
+    );
+    expect(states.map((r) => r.state)).not.toContain('queued');
+    expect((await status(id)).status).toBe('cancelled');
+    expect(await h.server.database.db.all(sql`SELECT * FROM broadcast_starts WHERE broadcast_id = ${id}`)).toEqual([]);
+  });
 });
