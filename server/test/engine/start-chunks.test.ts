@@ -56,6 +56,22 @@ async function status(broadcastId: number) {
   return (await h.get(broadcastId)) as { status: string; reconciliation: Record<string, number> };
 }
 
+/** The test database as a process sees it that is killed after `transactions` transactions. */
+function dyingAfter(transactions: number): Database {
+  let count = 0;
+  return new Proxy(h.server.database.db, {
+    get(target, property, receiver) {
+      if (property === 'transaction') {
+        return (...args: unknown[]) => {
+          if (++count > transactions) return Promise.reject(new Error('process killed'));
+          return (target.transaction as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return Reflect.get(target, property, receiver);
+    },
+  }) as Database;
+}
+
 describe('starting a broadcast a chunk at a time', () => {
   it('three contacts per chunk freeze what one chunk does: duplicates, invalid, no phone, opted out', async () => {
     const whole = await scheduled('De una vez');
@@ -96,18 +112,7 @@ describe('starting a broadcast a chunk at a time', () => {
         0,
     );
     // Its database stops taking transactions after the claim and two chunks.
-    let transactions = 0;
-    const dying = new Proxy(h.server.database.db, {
-      get(target, property, receiver) {
-        if (property === 'transaction') {
-          return (...args: unknown[]) => {
-            if (++transactions > 3) return Promise.reject(new Error('process killed'));
-            return (target.transaction as (...a: unknown[]) => unknown).apply(target, args);
-          };
-        }
-        return Reflect.get(target, property, receiver);
-      },
-    }) as Database;
+    const dying = dyingAfter(3);
     const leaseMs = 60_000;
     await expect(h.engine({ db: dying, workerId: 'muere', freezeRows: 4, leaseMs }).startBroadcast(id)).rejects.toThrow(
       'process killed',
@@ -132,18 +137,7 @@ describe('starting a broadcast a chunk at a time', () => {
 
   it('cancelled mid-freeze: nothing it froze stays queued, and nobody goes on with it', async () => {
     const id = await scheduled('Cancelada a medias');
-    let transactions = 0;
-    const dying = new Proxy(h.server.database.db, {
-      get(target, property, receiver) {
-        if (property === 'transaction') {
-          return (...args: unknown[]) => {
-            if (++transactions > 3) return Promise.reject(new Error('process killed'));
-            return (target.transaction as (...a: unknown[]) => unknown).apply(target, args);
-          };
-        }
-        return Reflect.get(target, property, receiver);
-      },
-    }) as Database;
+    const dying = dyingAfter(3);
     await expect(h.engine({ db: dying, workerId: 'corta', freezeRows: 4 }).startBroadcast(id)).rejects.toThrow();
     expect((await frozen(id)).length).toBeGreaterThan(0);
     const cancelled = await h.server.request('POST', `/api/v1/broadcasts/${id}/cancel`, { token: h.ws.tokens.manager });
