@@ -7,14 +7,7 @@
 import type { StreamEvent } from '@rebound/shared';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import {
-  type Harness,
-  harness,
-  S1_TEMPLATE,
-  s1Broadcast,
-  WA,
-  whatsappSimulator,
-} from '../../../server/test/engine/harness';
+import { type Harness, harness, quotaBroadcast, s1Broadcast } from '../../../server/test/engine/harness';
 import { currentApi } from '../../background/client';
 import { onNotificationButton } from '../../background/notification-actions';
 import { notifyFailure } from '../../background/notifications';
@@ -114,27 +107,20 @@ describe('S2: contacts entered the segment after scheduling', () => {
   it('the notification counts the 105 the broadcast went to, not the 100 it was scheduled for', async () => {
     // A segment of 100 on a channel allowed 100 a day, scheduled two days ahead; 5 contacts enter it
     // before it sends, so it goes to 105 and the daily limit stops 5.
-    const sim = await whatsappSimulator(h);
-    const channel = await h.channel({
-      type: 'whatsapp',
-      name: 'WhatsApp S2',
-      credentials: WA,
-      baseUrl: sim.baseUrl,
-      limits: { dailyQuota: 100, messagesPerSecond: 5000 },
-    });
-    await h.seedContacts(100, 's2 dinamico', { start: 20_000 });
-    const segment = await h.segment('S2 dinámico', 's2 dinamico');
-    const broadcast = await h.broadcast({
+    const { broadcastId } = await quotaBroadcast(h, {
+      channelName: 'WhatsApp S2',
+      dailyQuota: 100,
+      count: 100,
+      tag: 's2 dinamico',
+      segment: 'S2 dinámico',
       name: 'Aviso S2',
-      channelId: channel.id,
-      segmentId: segment.id,
-      content: S1_TEMPLATE,
+      start: 20_000,
     });
     const at = Date.now() + 2 * 86_400_000;
-    await h.schedule(broadcast.id, new Date(at).toISOString());
+    await h.schedule(broadcastId, new Date(at).toISOString());
     await h.seedContacts(5, 's2 dinamico', { start: 20_100 });
     await h.engine({ clock: () => at + 60_000 }).runUntilIdle();
-    const done = await h.get(broadcast.id, 'es');
+    const done = await h.get(broadcastId, 'es');
     expect(done).toMatchObject({ targetCount: 100, completedCount: 105 });
     expect(done.reconciliation).toMatchObject({ target: 100, entered: 5, completed: 105 });
 
@@ -143,7 +129,7 @@ describe('S2: contacts entered the segment after scheduling', () => {
     await notifyFailure(api, 'es', {
       id: 2,
       type: 'broadcast.partially_failed',
-      broadcastId: broadcast.id,
+      broadcastId,
       data: { name: 'Aviso S2' },
       createdAt: new Date().toISOString(),
       message: '',
@@ -152,6 +138,6 @@ describe('S2: contacts entered the segment after scheduling', () => {
       string,
       chrome.notifications.NotificationOptions
     >;
-    expect(shown[`rebound:resend:${broadcast.id}`]?.message).toMatch(/^5 de 105 no se enviaron — /);
+    expect(shown[`rebound:resend:${broadcastId}`]?.message).toMatch(/^5 de 105 no se enviaron — /);
   });
 });

@@ -133,27 +133,53 @@ export const S1_TEMPLATE = {
 };
 
 /**
- * S1 as the reference page tells it: a WhatsApp channel limited to 1,000 unique recipients a day and
- * a "Black Friday" broadcast to 1,500 contacts, created (not yet scheduled).
+ * A WhatsApp channel with a daily limit and a broadcast of the template to `count` new contacts tagged
+ * `tag` (phones from +54911 50000000 + start), created (not yet scheduled).
  */
-export async function s1Broadcast(h: Harness, channelName = 'WhatsApp') {
+export async function quotaBroadcast(
+  h: Harness,
+  options: {
+    channelName: string;
+    dailyQuota: number;
+    count: number;
+    tag: string;
+    segment: string;
+    name: string;
+    start?: number;
+  },
+) {
   const sim = await whatsappSimulator(h);
   const channel = await h.channel({
     type: 'whatsapp',
-    name: channelName,
+    name: options.channelName,
     credentials: WA,
     baseUrl: sim.baseUrl,
-    limits: { dailyQuota: 1000, messagesPerSecond: 5000 },
+    limits: { dailyQuota: options.dailyQuota, messagesPerSecond: 5000 },
   });
-  await h.seedContacts(1500, 'black friday');
-  const segment = await h.segment('Black Friday', 'black friday');
+  await h.seedContacts(options.count, options.tag, { start: options.start ?? 0 });
+  const segment = await h.segment(options.segment, options.tag);
   const broadcast = await h.broadcast({
-    name: 'Black Friday',
+    name: options.name,
     channelId: channel.id,
     segmentId: segment.id,
     content: S1_TEMPLATE,
   });
   return { sim, channelId: channel.id, broadcastId: broadcast.id };
+}
+
+/**
+ * S1 as the reference page tells it: a WhatsApp channel limited to 1,000 unique recipients a day and
+ * a "Black Friday" broadcast to 1,500 contacts, created (not yet scheduled).
+ */
+export function s1Broadcast(h: Harness, channelName = 'WhatsApp') {
+  return quotaBroadcast(h, {
+    channelName,
+    dailyQuota: 1000,
+    count: 1500,
+    tag: 'black friday',
+    segment: 'Black Friday',
+    name: 'Black Friday',
+  });
 }
 
 export interface EngineProcess {
