@@ -168,6 +168,16 @@ function noteHeld(ms: number): void {
   if (ms > SLOW_WRITE_TRANSACTION_MS) logError(`slow write transaction: held the database ${Math.round(ms)} ms`);
 }
 
+/** A write statement or batch is a transaction of its own: each attempt holds the lock as long as it runs. */
+async function timedWrite<T>(run: () => Promise<T>): Promise<T> {
+  const began = performance.now();
+  try {
+    return await run();
+  } finally {
+    noteHeld(performance.now() - began);
+  }
+}
+
 /**
  * One writer at a time inside a process. The libSQL driver is synchronous: a statement that waits
  * for SQLite's write lock blocks the whole event loop, so if another connection of the same process
@@ -224,16 +234,6 @@ export function serializeWrites(client: Client): Client {
     }
   };
 
-  // A write statement or batch is a transaction of its own: as long, it holds the lock as long.
-  const timedWrite = async <T>(run: () => Promise<T>): Promise<T> => {
-    const began = performance.now();
-    try {
-      return await run();
-    } finally {
-      noteHeld(performance.now() - began);
-    }
-  };
-
   let tail: Promise<void> = Promise.resolve();
   const lock = async (): Promise<() => void> => {
     let release!: () => void;
@@ -265,10 +265,10 @@ export function serializeWrites(client: Client): Client {
           return (statement: InStatement, args?: InArgs) =>
             isRead(statement)
               ? read(statement, args)
-              : withLock(() => timedWrite(() => retryBusy(() => target.execute(statement as never, args))));
+              : withLock(() => retryBusy(() => timedWrite(() => target.execute(statement as never, args))));
         case 'batch':
           return (statements: InStatement[], mode?: TransactionMode) =>
-            withLock(() => timedWrite(() => retryBusy(() => target.batch(statements, mode))));
+            withLock(() => retryBusy(() => timedWrite(() => target.batch(statements, mode))));
         case 'migrate':
           return (statements: InStatement[]) => withLock(() => target.migrate(statements));
         case 'executeMultiple':
