@@ -480,8 +480,10 @@ export class BroadcastEngine {
           .select({ status: broadcasts.status })
           .from(broadcasts)
           .where(eq(broadcasts.id, broadcastId));
+        // No longer ours to start (started elsewhere, say after a replica's stale read): let the lease go
+        // and touch nothing else; a cancel has already cancelled what was frozen.
         if (current?.status !== 'scheduled') {
-          await forgetStart(tx);
+          await tx.run(sql`DELETE FROM broadcast_starts WHERE broadcast_id = ${broadcastId}`);
           return undefined;
         }
         const moved = await freezeChunk(tx as unknown as Database, { ...ctx, broadcastId, now }, from, this.freezeRows);
@@ -505,8 +507,8 @@ export class BroadcastEngine {
       );
       if (!ours) return;
       const [current] = await tx.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
-      // Cancelled while its audience was being frozen: nobody is sent anything.
-      if (current?.status !== 'scheduled') return forgetStart(tx);
+      // Cancelled while its audience was being frozen: the cancel already cancelled what was frozen.
+      if (current?.status !== 'scheduled') return;
       const target = current.targetCount ?? total;
       const reconciliation = {
         target,
