@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { DatabaseAccessError } from './db/client';
 import { runEngine } from './engine/run';
 import { settleInterruptedImports } from './services/import-jobs';
+import { settleInterruptedPlans } from './services/resend-writer';
 
 const env = z
   .object({
@@ -39,6 +40,8 @@ const { engine, db, close } = await runEngine({
 // Imports that a process which died left running settle here too, when no API process restarts.
 // On the engine's own connection: a second one would check the token and migrations again.
 await settleInterruptedImports(db);
+// Likewise re-sends being written when their process died: undone, as if never clicked.
+await settleInterruptedPlans(db);
 console.log(JSON.stringify({ event: 'started', workerId: engine.workerId }));
 
 let stopping = false;

@@ -8,6 +8,7 @@ import { type RunningDemo, startDemo, waitForDemoBroadcasts } from './demo';
 import { startEngineThread } from './engine/thread';
 import { HeavyWork } from './lib/heavy';
 import { settleInterruptedImports } from './services/import-jobs';
+import { settleInterruptedPlans } from './services/resend-writer';
 
 const config = loadConfig();
 const database = await openDatabase({ url: config.DATABASE_URL, authToken: config.DATABASE_AUTH_TOKEN }).catch(
@@ -21,6 +22,8 @@ const database = await openDatabase({ url: config.DATABASE_URL, authToken: confi
 const target = describeDatabaseUrl(config.DATABASE_URL);
 // Imports a previous life of this process (or a process gone for a minute) left queued or running: failed, nothing imported.
 await settleInterruptedImports(database.db);
+// Likewise re-sends being written when their process died: undone, as if never clicked.
+await settleInterruptedPlans(database.db);
 
 const publicUrl = config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
 // Search, segment previews and exports read on threads of their own (lib/heavy.ts).

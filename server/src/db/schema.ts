@@ -212,6 +212,8 @@ export const broadcasts = sqliteTable(
     targetCount: integer('target_count'),
     reconciliation: text('reconciliation', { mode: 'json' }).$type<Reconciliation>(),
     resendOfId: integer('resend_of_id'),
+    /** A re-send still being written by that resend_plans row: hidden from every list, route and engine. */
+    writingPlan: integer('writing_plan'),
     startedAt: integer('started_at', { mode: 'timestamp_ms' }),
     finishedAt: integer('finished_at', { mode: 'timestamp_ms' }),
     createdAt: createdAt(),
@@ -224,6 +226,7 @@ export const broadcasts = sqliteTable(
     // re-send of a broadcast exists.
     index('broadcasts_attention_idx').on(t.workspaceId, t.status, t.id),
     index('broadcasts_resend_of_idx').on(t.resendOfId),
+    index('broadcasts_writing_plan_idx').on(t.writingPlan).where(sql`writing_plan IS NOT NULL`),
   ],
 );
 
@@ -486,6 +489,38 @@ export const importUndo = sqliteTable(
     before: text('before'),
   },
   (t) => [primaryKey({ columns: [t.importId, t.kind, t.id] })],
+);
+
+/**
+ * A re-send being written (services/resend-writer.ts): one per original broadcast at a time, owned by
+ * a process that beats while it writes; what it created is noted here (the tag, the segment) and in
+ * resend_plan_tagged (contacts it tagged), so that a failure or a crash part-way is undone.
+ */
+export const resendPlans = sqliteTable(
+  'resend_plans',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    workspaceId: integer('workspace_id').notNull(),
+    originalId: integer('original_id').notNull(),
+    owner: text('owner').notNull(),
+    heartbeatAt: integer('heartbeat_at').notNull(),
+    tagId: integer('tag_id'),
+    tagCreated: integer('tag_created').notNull().default(0),
+    segmentId: integer('segment_id'),
+    segmentCreated: integer('segment_created').notNull().default(0),
+  },
+  (t) => [uniqueIndex('resend_plans_original_idx').on(t.originalId)],
+);
+
+/** Contacts a re-send plan tagged that lacked its tag: one note per transaction, the ids as JSON. */
+export const resendPlanTagged = sqliteTable(
+  'resend_plan_tagged',
+  {
+    planId: integer('plan_id').notNull(),
+    firstId: integer('first_id').notNull(),
+    ids: text('ids').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.planId, t.firstId] })],
 );
 
 /** Everything that happened, in order, for the event stream and notifications. */

@@ -16,7 +16,7 @@ import {
   preflightWarnings,
   windowFixes,
 } from '@rebound/shared';
-import { and, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { first } from '../db/first';
 import { broadcasts, channels, segments } from '../db/schema';
@@ -54,7 +54,8 @@ async function getRow(db: Database, workspaceId: number, id: number): Promise<Br
   const [row] = await db
     .select()
     .from(broadcasts)
-    .where(and(eq(broadcasts.id, id), eq(broadcasts.workspaceId, workspaceId)));
+    // A re-send still being written is nobody's to see or change yet (services/resend-writer.ts).
+    .where(and(eq(broadcasts.id, id), eq(broadcasts.workspaceId, workspaceId), isNull(broadcasts.writingPlan)));
   if (!row) throw notFound('broadcast', { id });
   return row;
 }
@@ -206,7 +207,7 @@ export async function listBroadcasts(
   },
   language: Language,
 ) {
-  const conditions: SQL[] = [eq(broadcasts.workspaceId, workspaceId)];
+  const conditions: SQL[] = [eq(broadcasts.workspaceId, workspaceId), isNull(broadcasts.writingPlan)];
   const after = decodeCursor(query.cursor);
   if (after !== undefined) {
     if (Number.isNaN(after))

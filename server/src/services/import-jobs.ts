@@ -5,13 +5,12 @@
  * written is undone first (services/import-undo.ts). The owner keeps a heartbeat while the import is
  * queued or running.
  */
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { errorMessage } from '@rebound/shared';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { first } from '../db/first';
 import { imports } from '../db/schema';
+import { ownerIsDead, PROCESS_OWNER } from '../lib/process-owner';
 import { forgetFinishedImports, undoImport } from './import-undo';
 
 /** How often a live owner says so. */
@@ -19,23 +18,8 @@ export const IMPORT_HEARTBEAT_MS = 10_000;
 /** A beat older than this: the owner is gone (a process busy in a long write still beats between chunks). */
 export const IMPORT_STALE_MS = 60_000;
 
-/** This process as an owner: host, pid (to recognise a previous life on the same host), and a random part. */
-export const IMPORT_OWNER = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-
-/** True when the owner is provably dead: a process on this host whose pid no longer runs (or runs anew). */
-function ownerIsDead(owner: string | null): boolean {
-  if (!owner) return true;
-  const [host, pid, nonce] = owner.split(':');
-  if (host !== hostname() || !pid) return false;
-  if (Number(pid) === process.pid) return nonce !== IMPORT_OWNER.split(':')[2];
-  try {
-    process.kill(Number(pid), 0);
-    return false;
-  } catch (error) {
-    // EPERM: a process of someone else's holds that pid now; it is not ours, but we cannot be sure.
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
+/** This process as an import's owner. */
+export const IMPORT_OWNER = PROCESS_OWNER;
 
 /**
  * Marks failed every queued or running import (of one workspace, or all) whose owner died: its

@@ -1,16 +1,14 @@
 /**
  * The re-send's SQL, in one place beside the planner (resend.ts): which failed rows can be re-sent,
- * which tag is free, and the plan written in one transaction (tags, segment, linked re-sends, their
- * exact targets, events), so a failure half-way leaves nothing behind.
+ * which tag is free, which segment is the tag's, what is already planned. The plan itself is written by
+ * resend-writer.ts.
  */
-import type { FailureReason, Language, SegmentFilter } from '@rebound/shared';
+import type { FailureReason, SegmentFilter } from '@rebound/shared';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { first } from '../db/first';
 import { broadcasts, channels, LOGGED_STATES_SQL, workspaces } from '../db/schema';
-import { recordEvent } from '../engine/events';
-import { ApiError } from '../lib/errors';
-import { ensureTags, tagKey } from './tags';
+import { tagKey } from './tags';
 
 export type OriginalBroadcast = typeof broadcasts.$inferSelect;
 
@@ -177,103 +175,26 @@ export async function liveResends(db: Database, broadcastId: number): Promise<Li
   });
 }
 
-const RESEND_WORDS: Record<Language, string> = { es: 'reenvío', en: 're-send' };
-
-export interface PlanToWrite {
-  workspaceId: number;
-  original: OriginalBroadcast;
-  tag: string;
-  language: Language;
-  /** Linked re-sends, earliest first; empty: only tag. */
-  parts: { at: number; rows: Candidate[] }[];
-  allRows: Candidate[];
-  now: number;
-}
-
-/** Tags, the segment, the linked re-sends with their exact targets and events: all or nothing. */
-export async function writePlan(db: Database, plan: PlanToWrite) {
-  const { workspaceId, original, tag, now } = plan;
-  return db.transaction(async (txn) => {
-    const tx = txn as unknown as Database;
-    const [tagId] = await ensureTags(tx, workspaceId, [tag]);
-    const contactIds = JSON.stringify([...new Set(plan.allRows.map((r) => r.contactId))]);
-    // rowsAffected rather than RETURNING: a row object per newly tagged contact costs more than the insert.
-    const { rowsAffected: newlyTagged } = await tx.run(sql`INSERT OR IGNORE INTO contact_tags (tag_id, contact_id)
-      SELECT ${tagId}, value FROM json_each(${contactIds})`);
-    // uniqueTag chose a tag no contact outside this broadcast's failures carries: its carriers are the count.
-    const tagged =
-      (await tx.get<{ n: number }>(sql`SELECT count(*) AS n FROM contact_tags WHERE tag_id = ${tagId}`))?.n ?? 0;
-    if (plan.parts.length === 0) return { tagged, newlyTagged, segmentId: null, broadcastIds: [] };
-
-    // The manual path's segment, for the record and the help page; the re-sends do not read it.
-    const key = tagKey(tag);
-    const existing = await first<{ id: number }>(
-      tx,
-      sql`SELECT id FROM segments WHERE workspace_id = ${workspaceId} AND name_key = ${key} AND deleted_at IS NULL`,
-    );
-    const segmentId =
-      existing?.id ??
-      (
-        await first<{ id: number }>(
-          tx,
-          sql`INSERT INTO segments (workspace_id, name, name_key, filter, created_at, updated_at)
-          VALUES (${workspaceId}, ${tag}, ${key}, ${JSON.stringify(tagFilter(tag))}, ${now}, ${now}) RETURNING id`,
-        )
-      )?.id ??
-      null;
-
-    // Another re-send of this broadcast committed since the candidates were read (two clicks at once)?
-    // Only then must each target be checked against the live ones.
-    const others = await tx.get<{ n: number }>(sql`SELECT count(*) AS n FROM broadcasts
-      WHERE resend_of_id = ${original.id} AND status != 'cancelled'`);
-    const guard = others?.n
-      ? sql`WHERE NOT EXISTS (SELECT 1 FROM resend_targets t JOIN broadcasts r ON r.id = t.broadcast_id
-          WHERE t.message_id = v.value ->> 0 AND r.status != 'cancelled')`
-      : sql``;
-    const broadcastIds: number[] = [];
-    const total = plan.parts.length;
-    for (const [i, part] of plan.parts.entries()) {
-      const suffix = total > 1 ? ` ${i + 1}/${total}` : '';
-      const name = `${original.name} (${RESEND_WORDS[plan.language]}${suffix})`;
-      const row = await first<{ id: number }>(
-        tx,
-        sql`INSERT INTO broadcasts (workspace_id, name, channel_id, segment_id,
-          content, send_rate, status, scheduled_at, target_count, resend_of_id, created_at, updated_at)
-        VALUES (${workspaceId}, ${name}, ${original.channelId}, ${segmentId}, ${JSON.stringify(original.content)},
-          ${original.sendRate}, 'scheduled', ${part.at}, ${part.rows.length}, ${original.id}, ${now}, ${now})
-        RETURNING id`,
-      );
-      if (!row) throw new Error('re-send insert returned nothing');
-      // A row another re-send took meanwhile (two clicks at once) is not taken again: the second
-      // click finds fewer rows than it planned and changes nothing.
-      const { rowsAffected } = await tx.run(sql`INSERT INTO resend_targets (broadcast_id, message_id, contact_id)
-        SELECT ${row.id}, value ->> 0, value ->> 1 FROM json_each(${JSON.stringify(part.rows.map((r) => [r.messageId, r.contactId]))}) AS v
-        ${guard}`);
-      if (rowsAffected !== part.rows.length) throw new ApiError(409, 'resend_conflict');
-      broadcastIds.push(row.id);
-      await recordEvent(tx, {
-        workspaceId,
-        type: 'broadcast.scheduled',
-        broadcastId: row.id,
-        data: { name, at: new Date(part.at).toISOString(), target: part.rows.length, resendOfId: original.id },
-        at: now,
-      });
-      await recordEvent(tx, {
-        workspaceId,
-        type: 'resend.scheduled',
-        broadcastId: row.id,
-        data: {
-          name,
-          originalId: original.id,
-          originalName: original.name,
-          tagged: part.rows.length,
-          at: new Date(part.at).toISOString(),
-          part: i + 1,
-          parts: total,
-        },
-        at: now,
-      });
-    }
-    return { tagged, newlyTagged, segmentId, broadcastIds };
-  });
+/**
+ * The segment "contact tag has any of <tag>" of the manual path, for the record and the help page (the
+ * re-sends do not read it): the workspace's one of that name, or a new one.
+ */
+export async function segmentForTag(
+  tx: Pick<Database, 'all'>,
+  workspaceId: number,
+  tag: string,
+  now: number,
+): Promise<{ id: number | null; created: boolean }> {
+  const key = tagKey(tag);
+  const existing = await first<{ id: number }>(
+    tx,
+    sql`SELECT id FROM segments WHERE workspace_id = ${workspaceId} AND name_key = ${key} AND deleted_at IS NULL`,
+  );
+  if (existing) return { id: Number(existing.id), created: false };
+  const row = await first<{ id: number }>(
+    tx,
+    sql`INSERT INTO segments (workspace_id, name, name_key, filter, created_at, updated_at)
+      VALUES (${workspaceId}, ${tag}, ${key}, ${JSON.stringify(tagFilter(tag))}, ${now}, ${now}) RETURNING id`,
+  );
+  return { id: row ? Number(row.id) : null, created: row !== undefined };
 }

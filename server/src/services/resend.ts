@@ -30,6 +30,7 @@ import { unconfirmedWindowMs } from '../lib/unconfirmed';
 import { cancelBroadcast } from './broadcasts';
 import { formatPlanTime } from './resend-format';
 import * as store from './resend-store';
+import { claimPlan, releasePlan, writePlan } from './resend-writer';
 
 export type ResendRequest = ResendBody;
 
@@ -100,12 +101,34 @@ export async function resendFailed(
   broadcastId: number,
   request: ResendRequest,
   now = Date.now(),
+  options: { writeRows?: number } = {},
 ): Promise<ResendResult> {
   const original = await store.originalBroadcast(db, ws.workspaceId, broadcastId);
   if (!original) throw notFound('broadcast', { id: broadcastId });
   if (original.status === 'draft' || original.status === 'scheduled' || original.status === 'sending') {
     throw new ApiError(409, 'resend_not_finished', { status: original.status });
   }
+  // A dry run writes nothing and needs no claim; a real one plans and writes under its broadcast's
+  // claim, so a second click waits for the first and then finds its plan.
+  if (request.dryRun) return planAndWrite(db, ws, original, request, now, null, options);
+  const planId = await claimPlan(db, ws.workspaceId, original.id);
+  try {
+    return await planAndWrite(db, ws, original, request, now, planId, options);
+  } finally {
+    await releasePlan(db, planId);
+  }
+}
+
+async function planAndWrite(
+  db: Database,
+  ws: Pick<AuthContext, 'workspaceId' | 'defaultCountry'> & { language?: Language },
+  original: store.OriginalBroadcast,
+  request: ResendRequest,
+  now: number,
+  planId: number | null,
+  options: { writeRows?: number },
+): Promise<ResendResult> {
+  const broadcastId = original.id;
   const workspace = await store.workspaceOf(db, ws.workspaceId);
   // Names stored for everyone (tag, re-send broadcasts) in the workspace's language; what this
   // answer says (plan, summary, warnings) in the language of whoever asked.
@@ -154,17 +177,20 @@ export async function resendFailed(
   const parts = await planParts(db, original, rows, request, now, zone, language, unconfirmedWindow, warn);
 
   // A dry run answers the same plan and writes nothing (no tag, no segment, no broadcast).
-  const written = request.dryRun
-    ? { tagged: rows.length, newlyTagged: 0, segmentId: null, broadcastIds: [] as number[] }
-    : await store.writePlan(db, {
-        workspaceId: ws.workspaceId,
-        original,
-        tag,
-        language: storedLanguage,
-        parts: request.tagOnly ? [] : parts,
-        allRows: rows,
-        now,
-      });
+  const written =
+    planId === null
+      ? { tagged: rows.length, newlyTagged: 0, segmentId: null, broadcastIds: [] as number[] }
+      : await writePlan(db, {
+          planId,
+          writeRows: options.writeRows,
+          workspaceId: ws.workspaceId,
+          original,
+          tag,
+          language: storedLanguage,
+          parts: request.tagOnly ? [] : parts,
+          allRows: rows,
+          now,
+        });
   const plan = parts.map((part, i) => ({
     broadcastId: written.broadcastIds[i] ?? null,
     at: new Date(part.at).toISOString(),
