@@ -40,7 +40,11 @@ beforeAll(async () => {
   // A broadcast scheduled for tomorrow: nothing has gone out.
   const segment = await h.segment('Navidad', 'black friday');
   later = (await h.broadcast({ name: 'Navidad', channelId, segmentId: segment.id, content: S1_TEMPLATE })).id;
-  await h.schedule(later, new Date(Date.now() + 26 * 3_600_000).toISOString());
+  // Tomorrow at noon in the browser's (this machine's) time zone: "now + 26 h" reads "el 4 dic" after 22:00.
+  const tomorrowNoon = new Date();
+  tomorrowNoon.setDate(tomorrowNoon.getDate() + 1);
+  tomorrowNoon.setHours(12, 0, 0, 0);
+  await h.schedule(later, tomorrowNoon.toISOString());
 
   // One of Black Friday's failed contacts, whose failure is two days old.
   const { client } = h.server.database;

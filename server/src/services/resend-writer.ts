@@ -157,8 +157,10 @@ async function writeInChunks(db: Database, plan: PlanToWrite) {
       await beat(tx, planId);
       const lacking = sql`SELECT value FROM json_each(${chunk}) AS j
         WHERE NOT EXISTS (SELECT 1 FROM contact_tags AS ct WHERE ct.tag_id = ${tagId} AND ct.contact_id = j.value)`;
+      // An outer WHERE rather than HAVING without GROUP BY: sqld's statement parser rejects the latter.
       await tx.run(sql`INSERT INTO resend_plan_tagged (plan_id, first_id, ids)
-        SELECT ${planId}, min(value), json_group_array(value) FROM (${lacking}) HAVING count(*) > 0`);
+        SELECT ${planId}, first_id, ids FROM (SELECT min(value) AS first_id, json_group_array(value) AS ids,
+          count(*) AS n FROM (${lacking})) WHERE n > 0`);
       // rowsAffected rather than RETURNING: a row object per newly tagged contact costs more than the insert.
       const { rowsAffected } = await tx.run(sql`INSERT OR IGNORE INTO contact_tags (tag_id, contact_id)
         SELECT ${tagId}, value FROM json_each(${chunk})`);
