@@ -342,6 +342,14 @@ describe('failed-messages export', () => {
       token: other.tokens.agent,
     });
     expect(peek.rows).toHaveLength(0);
+    // The log, its search and its summary too; with their own broadcast beside ours, only theirs.
+    const read = async (path: string) =>
+      (await h.server.request('GET', path, { token: other.tokens.agent, language: 'en' })).body;
+    expect((await read(`/api/v1/failed-messages?broadcastId=${broadcastA}`)).data).toEqual([]);
+    expect((await read(`/api/v1/failed-messages?broadcastId=${broadcastA}&q=ana`)).data).toEqual([]);
+    expect((await read(`/api/v1/failed-messages/summary?broadcastId=${broadcastA}&q=ana`)).total).toBe(0);
+    const both = await read(`/api/v1/failed-messages?broadcastId=${broadcastA}&broadcastId=${otherBroadcast}`);
+    expect(both.data.map((m: { sender: { id: number } }) => m.sender.id)).toEqual([otherBroadcast]);
     const anonymous = await h.server.request('GET', '/api/v1/exports/failed-messages.csv');
     expect(anonymous.status).toBe(401);
     expect(anonymous.body.error.code).toBe('unauthorized');
