@@ -7,7 +7,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { createClient } from '@libsql/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { setCustomFieldKeyCap } from '../src/services/contacts';
 import { IMPORT_OWNER } from '../src/services/import-jobs';
