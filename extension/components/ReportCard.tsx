@@ -43,11 +43,48 @@ export function ReportCard({ report, language, resend, onOpenBroadcast }: Props)
       <p class="rb-headline" data-testid="headline">
         {headline(report, language)}
       </p>
+      <Funnel report={report} language={language} />
       {report.reasons.length > 0 && <ReasonList report={report} language={language} />}
       {report.reasons.length > 0 && <WhoFailed report={report} language={language} />}
       {!wholeFailure && <LimitGauge report={report} language={language} />}
       <ResendBox report={report} language={language} resend={resend} onOpenBroadcast={onOpenBroadcast} />
     </section>
+  );
+}
+
+/**
+ * Sent → delivered → read, and failed, from the providers' reports: shown once anything went out or
+ * failed (a scheduled broadcast has no funnel yet). Delivered and read also as a share of those sent.
+ */
+function Funnel({ report, language }: { report: BroadcastReport; language: Language }) {
+  const { funnel } = report.broadcast;
+  if (!funnel || funnel.sent + funnel.failed === 0) return null;
+  // A step the channel never reports (null: Telegram's deliveries, any SMS's reads) is left out, not shown as 0.
+  const steps = [
+    { key: 'sent', label: translate(language, 'funnelSent'), n: funnel.sent },
+    { key: 'delivered', label: translate(language, 'funnelDelivered'), n: funnel.delivered },
+    { key: 'read', label: translate(language, 'funnelRead'), n: funnel.read },
+    { key: 'failed', label: translate(language, 'funnelFailed'), n: funnel.failed },
+  ].filter((step): step is { key: string; label: string; n: number } => step.n !== null);
+  return (
+    <div class="rb-section" data-testid="funnel">
+      <h3 class="rb-subtitle">{translate(language, 'funnelHeading')}</h3>
+      <dl class="rb-funnel">
+        {steps.map((step) => (
+          <div key={step.key} class={`rb-funnel-step rb-funnel-${step.key}`} data-step={step.key}>
+            <dt>{step.label}</dt>
+            <dd>
+              <span class="rb-funnel-count">{formatNumber(language, step.n)}</span>
+              {(step.key === 'delivered' || step.key === 'read') && funnel.sent > 0 && (
+                <span class="rb-muted rb-funnel-share">
+                  {translate(language, 'funnelShare', { share: Math.round((step.n / funnel.sent) * 100) })}
+                </span>
+              )}
+            </dd>
+          </div>
+        ))}
+      </dl>
+    </div>
   );
 }
 

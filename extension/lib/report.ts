@@ -19,6 +19,7 @@ export type BroadcastLite = Pick<
   | 'targetCount'
   | 'completedCount'
   | 'counts'
+  | 'funnel'
   | 'error'
   | 'scheduledAt'
   | 'startedAt'
@@ -61,6 +62,7 @@ export function lite(b: Broadcast): BroadcastLite {
     targetCount: b.targetCount,
     completedCount: b.completedCount,
     counts: b.counts,
+    funnel: b.funnel,
     error: b.error,
     scheduledAt: b.scheduledAt,
     startedAt: b.startedAt,

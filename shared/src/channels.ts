@@ -48,6 +48,11 @@ export interface ChannelCapability {
   maxMessagesPerSecond: number;
   /** Credential keys a channel of this type needs before it can send. */
   credentialKeys: readonly string[];
+  /**
+   * What the provider's delivery reports say beyond "sent": the steps of the delivery funnel a
+   * broadcast on this channel can show (Telegram reports nothing; SMS reports delivery, never reading).
+   */
+  reports: readonly ('delivered' | 'read')[];
 }
 
 /**
@@ -79,6 +84,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     defaultLimits: { dailyQuota: 1000, messagesPerSecond: 80, pairRatePerRecipientSeconds: 6 },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
     credentialKeys: ['accessToken', 'phoneNumberId', 'appSecret', 'verifyToken'],
+    reports: ['delivered', 'read'],
   },
   messenger: {
     label: { es: 'Facebook Messenger', en: 'Facebook Messenger' },
@@ -89,6 +95,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     defaultLimits: { dailyQuota: null, messagesPerSecond: 300, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
     credentialKeys: ['pageAccessToken', 'pageId', 'appSecret', 'verifyToken'],
+    reports: ['delivered', 'read'],
   },
   telegram: {
     label: { es: 'Telegram', en: 'Telegram' },
@@ -99,6 +106,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     defaultLimits: { dailyQuota: null, messagesPerSecond: 30, pairRatePerRecipientSeconds: 1 },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
     credentialKeys: ['botToken', 'webhookSecret'],
+    reports: [],
   },
   twilio_sms: {
     label: { es: 'SMS (Twilio)', en: 'SMS (Twilio)' },
@@ -109,6 +117,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     defaultLimits: { dailyQuota: null, messagesPerSecond: 1, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
     credentialKeys: ['accountSid', 'authToken', 'from'],
+    reports: ['delivered'],
   },
   vonage_sms: {
     label: { es: 'SMS (Vonage)', en: 'SMS (Vonage)' },
@@ -119,6 +128,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     defaultLimits: { dailyQuota: null, messagesPerSecond: 30, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
     credentialKeys: ['apiKey', 'apiSecret', 'from', 'signatureSecret'],
+    reports: ['delivered'],
   },
   messagebird_sms: {
     label: { es: 'SMS (MessageBird / Bird)', en: 'SMS (MessageBird / Bird)' },
@@ -129,6 +139,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     defaultLimits: { dailyQuota: null, messagesPerSecond: 200, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
     credentialKeys: ['accessKey', 'originator', 'signingKey'],
+    reports: ['delivered'],
   },
   instagram: {
     label: { es: 'Instagram', en: 'Instagram' },
@@ -139,6 +150,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     defaultLimits: { dailyQuota: null, messagesPerSecond: 300, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
     credentialKeys: [],
+    reports: ['read'],
   },
   webchat: {
     label: { es: 'Chat del sitio web', en: 'Website chat' },
@@ -152,6 +164,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     defaultLimits: { dailyQuota: null, messagesPerSecond: 50, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
     credentialKeys: [],
+    reports: [],
   },
   wechat: {
     label: { es: 'WeChat', en: 'WeChat' },
@@ -162,6 +175,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     defaultLimits: { dailyQuota: null, messagesPerSecond: 50, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
     credentialKeys: [],
+    reports: [],
   },
   email: {
     label: { es: 'Correo electrónico (Gmail u otro)', en: 'E-mail (Gmail or other)' },
@@ -175,6 +189,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     defaultLimits: { dailyQuota: null, messagesPerSecond: 10, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
     credentialKeys: [],
+    reports: [],
   },
   sandbox: {
     label: { es: 'Sandbox (pruebas)', en: 'Sandbox (testing)' },
@@ -185,6 +200,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     // Nothing leaves the process: the benchmark's engine runs are bounded by the database, not the provider.
     maxMessagesPerSecond: 1_000_000,
     credentialKeys: [],
+    reports: ['delivered'],
   },
 };
 

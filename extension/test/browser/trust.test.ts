@@ -526,4 +526,39 @@ describe('what an agent can trust', () => {
     expect(box?.x).toBeGreaterThanOrEqual(0);
     await page.setViewportSize({ width: 1280, height: 800 });
   });
+
+  it('the panel and the popup show the delivery funnel: sent, delivered, read and failed', async () => {
+    // 900 of Black Friday's 1,000 sent reported delivered and 600 of them read, as WhatsApp's reports
+    // leave them (the signed-webhook path itself: server/test/delivery-funnel.test.ts).
+    const { client } = h.server.database;
+    await client.execute({
+      sql: `UPDATE messages SET state = 'delivered', delivered_at = ?1 WHERE id IN (
+              SELECT id FROM messages WHERE broadcast_id = ?2 AND state = 'sent' ORDER BY id LIMIT 900)`,
+      args: [Date.now(), s1],
+    });
+    await client.execute({
+      sql: `UPDATE messages SET read_at = ?1 WHERE id IN (
+              SELECT id FROM messages WHERE broadcast_id = ?2 AND state = 'delivered' ORDER BY id LIMIT 600)`,
+      args: [Date.now(), s1],
+    });
+    const expected = [
+      'Enviados1.000',
+      'Entregados90090 % de los enviados',
+      'Leídos60060 % de los enviados',
+      'Fallidos500',
+    ];
+    const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
+    await helpdesk.open(`/demo/broadcasts/${s1}`);
+    const inPanel = helpdesk.panel().getByTestId('funnel').locator('[data-step]');
+    await expect.poll(() => inPanel.allTextContents(), { timeout: 10_000 }).toEqual(expected);
+
+    const popup = new PopupPage(page, browser.extensionId);
+    await page.setViewportSize({ width: 360, height: 600 });
+    await popup.open();
+    // Another test made a second "Black Friday": this one by its ID.
+    await page.locator(`button.rb-row[data-broadcast-id="${s1}"]`).click();
+    const inPopup = page.getByTestId('funnel').locator('[data-step]');
+    await expect.poll(() => inPopup.allTextContents(), { timeout: 10_000 }).toEqual(expected);
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
 });

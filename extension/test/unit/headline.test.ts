@@ -18,6 +18,7 @@ function report(
       targetCount: 1500,
       completedCount: 1500,
       counts: counts as BroadcastLite['counts'],
+      funnel: { sent: 0, delivered: 0, read: 0, failed: 0 },
       error: null,
       scheduledAt: null,
       startedAt: null,

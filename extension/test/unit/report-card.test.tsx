@@ -14,6 +14,7 @@ function report(portfolio: { id: number; name: string } | null): BroadcastReport
       targetCount: 100,
       completedCount: 100,
       counts: { sent: 50, failed: 50 } as BroadcastReport['broadcast']['counts'],
+      funnel: { sent: 50, delivered: 40, read: 25, failed: 50 },
       error: null,
       scheduledAt: null,
       startedAt: null,
@@ -64,6 +65,40 @@ describe('the channel limit in the panel', () => {
 
   it('says nothing of a portfolio for a number with its own limit', () => {
     expect(limitText(report(null))).not.toContain('portafolio');
+  });
+});
+
+describe('the delivery funnel', () => {
+  const steps = (r: BroadcastReport, language: 'es' | 'en') => {
+    const root = document.createElement('div');
+    render(<ReportCard report={r} language={language} resend={resend} />, root);
+    const found = [...root.querySelectorAll('[data-testid="funnel"] [data-step]')].map((step) =>
+      [...step.querySelectorAll('dt, dd > span')].map((part) => part.textContent),
+    );
+    render(null, root);
+    return found;
+  };
+
+  it('shows sent, delivered, read and failed, delivered and read as a share of those sent', () => {
+    expect(steps(report(null), 'es')).toEqual([
+      ['Enviados', '50'],
+      ['Entregados', '40', '80 % de los enviados'],
+      ['Leídos', '25', '50 % de los enviados'],
+      ['Fallidos', '50'],
+    ]);
+    expect(steps(report(null), 'en')[2]).toEqual(['Read', '25', '50% of those sent']);
+  });
+
+  it('leaves out the steps the channel never reports (an SMS is never "read")', () => {
+    const sms = report(null);
+    sms.broadcast = { ...sms.broadcast, funnel: { sent: 50, delivered: 45, read: null, failed: 50 } };
+    expect(steps(sms, 'es').map(([label]) => label)).toEqual(['Enviados', 'Entregados', 'Fallidos']);
+  });
+
+  it('is not there before anything went out or failed', () => {
+    const scheduled = report(null);
+    scheduled.broadcast = { ...scheduled.broadcast, funnel: { sent: 0, delivered: 0, read: 0, failed: 0 } };
+    expect(steps(scheduled, 'es')).toEqual([]);
   });
 });
 

@@ -18,6 +18,7 @@ function broadcast(id: number, status: Broadcast['status'], extra: Partial<Broad
     targetCount: 10,
     completedCount: 10,
     counts: {} as Broadcast['counts'],
+    funnel: { sent: 0, delivered: 0, read: 0, failed: 0 },
     failedByReason: {},
     reconciliation: null,
     resendOfId: null,

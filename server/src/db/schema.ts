@@ -285,6 +285,8 @@ export const messages = sqliteTable(
     retryAfterAt: integer('retry_after_at'),
     sentAt: integer('sent_at'),
     deliveredAt: integer('delivered_at'),
+    /** When the provider reported it read (WhatsApp, Messenger): the state stays 'delivered'. */
+    readAt: integer('read_at'),
     failedAt: integer('failed_at'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
@@ -345,6 +347,12 @@ export const broadcastCounts = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.broadcastId, t.state, t.reason] })],
 );
+
+/** How many of each broadcast's messages were reported read (migration 0011's trigger keeps it). */
+export const broadcastReads = sqliteTable('broadcast_reads', {
+  broadcastId: integer('broadcast_id').primaryKey(),
+  count: integer('n').notNull(),
+});
 
 /**
  * The exact recipients of a re-send: the original's failed message rows it was asked for. A re-send

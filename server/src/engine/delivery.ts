@@ -13,11 +13,14 @@ import { liftOptOut, recordOptOut } from '../services/opt-outs';
 import { settleBroadcastStatus } from './engine';
 import { recordEvent } from './events';
 
-/** States each callback status may move a message from. */
+/**
+ * States each callback status may move a message from. A read also marks a delivered message read
+ * (once: read_at is set only where it is still empty); it arrives before its "delivered" at times.
+ */
 const movesFrom = {
   sent: ['sending', 'uncertain'],
   delivered: ['sending', 'sent', 'uncertain'],
-  read: ['sending', 'sent', 'uncertain'],
+  read: ['sending', 'sent', 'uncertain', 'delivered'],
   failed: ['sending', 'sent', 'uncertain'],
 } as const;
 
@@ -127,16 +130,28 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
             failed_at = ${at}, lease_owner = NULL, lease_until = NULL, updated_at = ${now}
           WHERE ${match} AND state IN ${from} ${returning}`,
       )
-    : await first<Moved>(
-        db,
-        sql`UPDATE messages SET
+    : update.status === 'read'
+      ? await first<Moved>(
+          db,
+          sql`UPDATE messages SET
+            state = 'delivered',
+            reason = NULL,
+            provider_message_id = coalesce(provider_message_id, ${update.providerMessageId ?? null}),
+            sent_at = coalesce(sent_at, ${at}),
+            delivered_at = coalesce(delivered_at, ${at}),
+            read_at = ${at}, updated_at = ${now}
+          WHERE ${match} AND state IN ${from} AND read_at IS NULL ${returning}`,
+        )
+      : await first<Moved>(
+          db,
+          sql`UPDATE messages SET
             state = ${update.status === 'sent' ? 'sent' : 'delivered'},
             reason = NULL,
             provider_message_id = coalesce(provider_message_id, ${update.providerMessageId ?? null}),
             sent_at = coalesce(sent_at, ${at}),
             delivered_at = ${update.status === 'sent' ? null : at}, updated_at = ${now}
           WHERE ${match} AND state IN ${from} ${returning}`,
-      );
+        );
   if (!row) return 0;
   if (reason) {
     await recordEvent(db, {

@@ -90,7 +90,23 @@ function broadcastError(row: BroadcastRow, channelType: ChannelType | undefined,
   };
 }
 
-type CountsEntry = { counts: Record<string, number>; failedByReason: Record<string, number> };
+/**
+ * Sent → delivered → read, each including the next (a read message was delivered and sent), and the
+ * failed beside them: what the provider's reports say of the recipients the broadcast went to.
+ */
+function funnelOf(counts: Record<string, number>, read: number, type: ChannelType | undefined): Broadcast['funnel'] {
+  const delivered = counts.delivered ?? 0;
+  // A step the channel's reports never give is null, not 0: "0 entregados" on Telegram would be false.
+  const reports: readonly string[] = type ? channelCapabilities[type].reports : [];
+  return {
+    sent: (counts.sent ?? 0) + delivered,
+    delivered: reports.includes('delivered') || delivered > 0 ? delivered : null,
+    read: reports.includes('read') || read > 0 ? read : null,
+    failed: counts.failed ?? 0,
+  };
+}
+
+type CountsEntry = { counts: Record<string, number>; failedByReason: Record<string, number>; read: number };
 
 /**
  * Each broadcast's counts by state and failures by reason, from the read model (a few rows each),
@@ -102,14 +118,27 @@ async function countsOf(db: Database, ids: number[]): Promise<Map<number, Counts
   const row = await first<{ rows: string }>(
     db,
     // Ordered as the GROUP BY over messages was, so the objects keep their key order.
+    // The reads (broadcast_reads) come along as rows with no state: they are not a state of their own.
     sql`SELECT json_group_array(json_array(broadcast_id, state, reason, n)) AS rows FROM (
       SELECT broadcast_id, state, reason, n FROM broadcast_counts
       WHERE broadcast_id IN (SELECT value FROM json_each(${JSON.stringify(ids)})) AND n > 0
-      ORDER BY broadcast_id, state, reason)`,
+      UNION ALL
+      SELECT broadcast_id, NULL, NULL, n FROM broadcast_reads
+      WHERE broadcast_id IN (SELECT value FROM json_each(${JSON.stringify(ids)})) AND n > 0
+      ORDER BY 1, 2, 3)`,
   );
-  for (const [broadcastId, state, reason, n] of JSON.parse(row?.rows ?? '[]') as [number, string, string, number][]) {
-    const entry = result.get(broadcastId) ?? { counts: {}, failedByReason: {} };
+  for (const [broadcastId, state, reason, n] of JSON.parse(row?.rows ?? '[]') as [
+    number,
+    string | null,
+    string | null,
+    number,
+  ][]) {
+    const entry = result.get(broadcastId) ?? { counts: {}, failedByReason: {}, read: 0 };
     result.set(broadcastId, entry);
+    if (state === null) {
+      entry.read = n;
+      continue;
+    }
     entry.counts[state] = (entry.counts[state] ?? 0) + n;
     if (state === 'failed' && reason) entry.failedByReason[reason] = (entry.failedByReason[reason] ?? 0) + n;
   }
@@ -151,7 +180,7 @@ export async function toBroadcasts(
     const channel = byId.get(row.channelId);
     const scope = scopeOf(row.channelId);
     const usage = usageOf.get(row.channelId) as QuotaUsage;
-    const { counts: byState, failedByReason } = counts.get(row.id) ?? { counts: {}, failedByReason: {} };
+    const { counts: byState, failedByReason, read } = counts.get(row.id) ?? { counts: {}, failedByReason: {}, read: 0 };
     return {
       id: row.id,
       name: row.name,
@@ -167,6 +196,7 @@ export async function toBroadcasts(
       targetCount: row.targetCount,
       completedCount: row.reconciliation?.completed ?? null,
       counts: byState,
+      funnel: funnelOf(byState, read, channel?.type),
       failedByReason,
       reconciliation: row.reconciliation ?? null,
       resendOfId: row.resendOfId,

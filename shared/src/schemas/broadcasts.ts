@@ -114,6 +114,22 @@ export const BroadcastSchema = z.object({
   targetCount: z.number().int().nullable().meta({ description: 'Contacts in the segment when it was scheduled.' }),
   completedCount: z.number().int().nullable().meta({ description: 'Recipients it went to (after exclusions).' }),
   counts: z.record(z.enum(RECIPIENT_STATES), z.number().int()),
+  funnel: z
+    .object({
+      sent: z.number().int().meta({ description: 'Taken by the provider: sent, delivered or read.' }),
+      delivered: z
+        .number()
+        .int()
+        .nullable()
+        .meta({ description: "Reported delivered (read ones included); null: the channel's reports never say." }),
+      read: z
+        .number()
+        .int()
+        .nullable()
+        .meta({ description: "Reported read (WhatsApp, Messenger); null: the channel's reports never say." }),
+      failed: z.number().int(),
+    })
+    .meta({ description: 'The delivery funnel from the providers’ reports: sent → delivered → read, and failed.' }),
   failedByReason: z.record(z.string(), z.number().int()),
   reconciliation: ReconciliationSchema.nullable(),
   resendOfId: z.number().int().nullable(),

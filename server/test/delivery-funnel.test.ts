@@ -1,0 +1,121 @@
+/**
+ * The delivery funnel (migration 0011): sent → delivered → read from the providers' signed reports,
+ * kept per broadcast as the other counts are, whatever order the reports arrive in and however often.
+ */
+import type { Broadcast } from '@rebound/shared';
+import { whatsappStatusWebhook } from '@rebound/simulators/whatsapp';
+import { sql } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, harness, S1_TEMPLATE, WA, whatsappSimulator } from './engine/harness';
+
+let h: Harness;
+const phone = (n: number) => `+54911${50000000 + n}`;
+
+beforeAll(async () => {
+  h = await harness();
+});
+
+describe('the delivery funnel', () => {
+  it('counts sent, delivered, read and failed from the reports, out of order and repeated', async () => {
+    const sim = await whatsappSimulator(h);
+    // The reports are posted below, one by one, rather than by the simulator.
+    sim.webhookUrl = undefined;
+    const channel = await h.channel({
+      type: 'whatsapp',
+      name: 'WhatsApp embudo',
+      credentials: WA,
+      baseUrl: sim.baseUrl,
+    });
+    await h.seedContacts(6, 'embudo');
+    sim.script(phone(5).slice(1), { kind: 'fail', code: '131026' });
+    const segment = await h.segment('Embudo', 'embudo');
+    const broadcast = await h.broadcast({
+      name: 'Embudo',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: S1_TEMPLATE,
+    });
+    await h.schedule(broadcast.id);
+    await h.engine().runUntilIdle();
+
+    const { db } = h.server.database;
+    const rows = await db.all<{ id: number; identifier: string; provider_message_id: string | null }>(
+      sql`SELECT id, identifier, provider_message_id FROM messages WHERE broadcast_id = ${broadcast.id}`,
+    );
+    const report = async (n: number, status: 'delivered' | 'read') => {
+      const message = rows.find((r) => r.identifier === phone(n));
+      const hook = whatsappStatusWebhook({
+        appSecret: WA.appSecret,
+        phoneNumberId: WA.phoneNumberId,
+        providerMessageId: message?.provider_message_id ?? `wamid.none.${n}`,
+        recipient: phone(n),
+        clientRef: String(message?.id),
+        status,
+      });
+      const res = await fetch(`${h.server.baseUrl}/webhooks/whatsapp/${channel.id}`, {
+        method: 'POST',
+        headers: hook.headers,
+        body: hook.body,
+      });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { changed: number }).changed;
+    };
+    const funnel = async () => {
+      const detail = (await h.get(broadcast.id)) as Broadcast;
+      const listed = (
+        await h.server.request('GET', '/api/v1/broadcasts?limit=50', { token: h.ws.tokens.agent })
+      ).body.data.find((b: Broadcast) => b.id === broadcast.id) as Broadcast;
+      expect(listed.funnel).toEqual(detail.funnel);
+      return detail.funnel;
+    };
+
+    expect(await funnel()).toEqual({ sent: 5, delivered: 0, read: 0, failed: 1 });
+    expect(await report(0, 'delivered')).toBe(1);
+    expect(await report(1, 'delivered')).toBe(1);
+    expect(await report(1, 'read')).toBe(1);
+    // A repeated read changes nothing.
+    expect(await report(1, 'read')).toBe(0);
+    // Read before its "delivered": delivered and read at once; the late "delivered" changes nothing.
+    expect(await report(2, 'read')).toBe(1);
+    expect(await report(2, 'delivered')).toBe(0);
+    // A failed message is never read.
+    expect(await report(5, 'read')).toBe(0);
+    expect(await funnel()).toEqual({ sent: 5, delivered: 3, read: 2, failed: 1 });
+
+    const stored = await db.all<{ identifier: string; state: string; delivered: number; read: number }>(
+      sql`SELECT identifier, state, delivered_at IS NOT NULL AS delivered, read_at IS NOT NULL AS read
+        FROM messages WHERE broadcast_id = ${broadcast.id} ORDER BY identifier`,
+    );
+    expect(stored.map((r) => [r.state, r.delivered, r.read])).toEqual([
+      ['delivered', 1, 0],
+      ['delivered', 1, 1],
+      ['delivered', 1, 1],
+      ['sent', 0, 0],
+      ['sent', 0, 0],
+      ['failed', 0, 0],
+    ]);
+    // The kept count is what the rows say.
+    const kept = await db.all<{ n: number }>(sql`SELECT n FROM broadcast_reads WHERE broadcast_id = ${broadcast.id}`);
+    expect(kept[0]?.n).toBe(2);
+  });
+
+  it('says nothing of reads a channel never reports: null, not 0 (the sandbox reports deliveries only)', async () => {
+    const channel = await h.channel({ type: 'sandbox', name: 'Pruebas embudo' });
+    await h.seedContacts(3, 'embudo-sandbox', { start: 100 });
+    const segment = await h.segment('Embudo sandbox', 'embudo-sandbox');
+    const broadcast = await h.broadcast({
+      name: 'Embudo sandbox',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: { text: 'Hola' },
+    });
+    await h.schedule(broadcast.id);
+    await h.engine().runUntilIdle();
+    expect(((await h.get(broadcast.id)) as Broadcast).funnel).toEqual({
+      sent: 3,
+      delivered: 3,
+      read: null,
+      failed: 0,
+    });
+  });
+});
