@@ -66,11 +66,15 @@ function Funnel({ report, language }: { report: BroadcastReport; language: Langu
     { key: 'read', label: translate(language, 'funnelRead'), n: funnel.read },
     { key: 'failed', label: translate(language, 'funnelFailed'), n: funnel.failed },
   ].filter((step): step is { key: string; label: string; n: number } => step.n !== null);
+  // Sent, and not one report back yet: "0 entregados" would read as a failure when the reports may
+  // simply not have come (yet, or at all: a channel's webhook not set up). Said as it is instead.
+  const awaiting = funnel.sent > 0 && !funnel.delivered && !funnel.read && steps.length > 2;
+  const shown = awaiting ? steps.filter((step) => step.key === 'sent' || step.key === 'failed') : steps;
   return (
     <div class="rb-section" data-testid="funnel">
       <h3 class="rb-subtitle">{translate(language, 'funnelHeading')}</h3>
       <dl class="rb-funnel">
-        {steps.map((step) => (
+        {shown.map((step) => (
           <div key={step.key} class={`rb-funnel-step rb-funnel-${step.key}`} data-step={step.key}>
             <dt>{step.label}</dt>
             <dd>
@@ -84,6 +88,11 @@ function Funnel({ report, language }: { report: BroadcastReport; language: Langu
           </div>
         ))}
       </dl>
+      {awaiting && (
+        <p class="rb-muted" data-testid="funnel-awaiting">
+          {translate(language, 'funnelAwaiting')}
+        </p>
+      )}
     </div>
   );
 }

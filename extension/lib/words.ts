@@ -42,6 +42,8 @@ export const words = {
     funnelRead: 'Leídos',
     funnelFailed: 'Fallidos',
     funnelShare: '{share} % de los enviados',
+    funnelAwaiting:
+      'El proveedor todavía no avisó entregas ni lecturas. Si no llegan en unos minutos, revise el webhook del canal.',
     whoShow: 'Ver quiénes fallaron',
     whoReason: 'Motivo',
     whoAllReasons: 'Todos los motivos',
@@ -144,6 +146,8 @@ export const words = {
     funnelRead: 'Read',
     funnelFailed: 'Failed',
     funnelShare: '{share}% of those sent',
+    funnelAwaiting:
+      "The provider has not reported deliveries or reads yet. If none arrive within minutes, check the channel's webhook.",
     whoShow: 'See who failed',
     whoReason: 'Reason',
     whoAllReasons: 'All reasons',

@@ -90,6 +90,7 @@ describe('npm start: the server with the demo workspace', () => {
     expect((await get('/api/v1/me', manager)).role).toBe('manager');
     const byName = async () => {
       const list = (await get('/api/v1/broadcasts?limit=100')).data as {
+        id: number;
         name: string;
         status: string;
         targetCount: number;
@@ -104,9 +105,14 @@ describe('npm start: the server with the demo workspace', () => {
     expect(broadcasts.get('Black Friday')).toMatchObject({
       status: 'partially_failed',
       targetCount: 1500,
-      counts: { sent: 1000, failed: 500 },
       failedByReason: { quota_reached: 500 },
     });
+    // Its channel's signed reports: all 1,000 delivered, 600 of them read.
+    await expect
+      .poll(async () => (await get(`/api/v1/broadcasts/${broadcasts.get('Black Friday')?.id}`)).funnel, {
+        timeout: 15_000,
+      })
+      .toEqual({ sent: 1000, delivered: 1000, read: 600, failed: 500 });
     // S2: scheduled ahead, target 100 recorded; the segment has changed since (+5 −2).
     expect(broadcasts.get('Promo aniversario')).toMatchObject({ status: 'scheduled', targetCount: 100 });
     // S3 and S4: one duplicate and one malformed number left out.

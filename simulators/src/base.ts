@@ -27,8 +27,11 @@ export type Behavior =
   | { kind: 'reset'; afterAccept?: boolean }
   /** Accept, then report a failure with this code through a signed delivery callback. */
   | { kind: 'failLater'; code: string; message?: string; delayMs?: number }
-  /** Accept, then report delivery through a signed delivery callback. */
-  | { kind: 'deliverLater'; delayMs?: number };
+  /**
+   * Accept, then report delivery through a signed delivery callback; `readShare` of them (0 to 1, spread
+   * evenly over the sends) are then reported read, where the provider reports reading (WhatsApp).
+   */
+  | { kind: 'deliverLater'; delayMs?: number; readShare?: number };
 
 /**
  * Something a contact does that the provider reports by webhook on its own, not as the outcome of a
@@ -100,7 +103,7 @@ export interface ProviderFormat {
   serverError(send: ParsedSend): SimResponse;
   /** The signed callback for a later outcome, or null when the provider has no such callback. */
   callback(
-    outcome: { kind: 'delivered' } | { kind: 'failed'; code: string; message?: string },
+    outcome: { kind: 'delivered' } | { kind: 'read' } | { kind: 'failed'; code: string; message?: string },
     context: CallbackContext,
   ): Callback | null;
   /** A contact event as the provider posts it to `url`, signed; absent when the provider reports none. */
@@ -179,6 +182,8 @@ export class ProviderSimulator {
   private readonly optedOut = new Set<string>();
   private readonly attempts = new Map<string, number>();
   private defaultBehavior: Behavior = { kind: 'accept' };
+  /** Deliveries reported so far, to spread a deliverLater's readShare evenly. */
+  private delivered = 0;
   private faults: Faults | undefined;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
@@ -413,6 +418,13 @@ export class ProviderSimulator {
             }
           : { kind: 'delivered' as const };
       this.later(then.delayMs ?? 20, () => this.postCallback(outcome, providerMessageId, parsed));
+      // Read a moment after delivery, where the provider reports reading (WhatsApp): the demo's funnel.
+      if (then.kind === 'deliverLater' && then.readShare) {
+        const share = Math.min(1, Math.max(0, then.readShare));
+        this.delivered++;
+        if (Math.floor(this.delivered * share) > Math.floor((this.delivered - 1) * share))
+          this.later((then.delayMs ?? 20) * 2, () => this.postCallback({ kind: 'read' }, providerMessageId, parsed));
+      }
     }
   }
 
@@ -426,7 +438,7 @@ export class ProviderSimulator {
   }
 
   private async postCallback(
-    outcome: { kind: 'delivered' } | { kind: 'failed'; code: string; message?: string },
+    outcome: { kind: 'delivered' } | { kind: 'read' } | { kind: 'failed'; code: string; message?: string },
     providerMessageId: string,
     send: ParsedSend,
   ): Promise<void> {

@@ -95,6 +95,18 @@ describe('the delivery funnel', () => {
     expect(steps(sms, 'es').map(([label]) => label)).toEqual(['Enviados', 'Entregados', 'Fallidos']);
   });
 
+  it('sent with no report back yet: says so instead of "0 entregados"', () => {
+    const waiting = report(null);
+    waiting.broadcast = { ...waiting.broadcast, funnel: { sent: 50, delivered: 0, read: 0, failed: 50 } };
+    expect(steps(waiting, 'es').map(([label]) => label)).toEqual(['Enviados', 'Fallidos']);
+    const root = document.createElement('div');
+    render(<ReportCard report={waiting} language="es" resend={resend} />, root);
+    expect(root.querySelector('[data-testid="funnel-awaiting"]')?.textContent).toMatch(
+      /^El proveedor todavía no avisó entregas ni lecturas/,
+    );
+    render(null, root);
+  });
+
   it('is not there before anything went out or failed', () => {
     const scheduled = report(null);
     scheduled.broadcast = { ...scheduled.broadcast, funnel: { sent: 0, delivered: 0, read: 0, failed: 0 } };

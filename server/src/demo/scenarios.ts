@@ -156,6 +156,9 @@ const digits = (p: DemoPerson) => p.phone.slice(1);
 
 /** What each provider does to whom; in memory in the simulators, so applied at every start. */
 function scriptSimulators(sims: DemoSimulators): void {
+  // S1's channel reports as WhatsApp does: every message taken is delivered, and 60 % of them read
+  // (signed status webhooks), so the demo shows the delivery funnel as it fills.
+  sims.whatsappVentas.setDefault({ kind: 'deliverLater', delayMs: 300, readShare: 0.6 });
   // S6: the contact who blocked the business, on every channel.
   const blocker = person(0, BLOCK.s6);
   sims.telegram.script(chatId(0), { kind: 'fail', code: '403', message: 'Forbidden: bot was blocked by the user' });
