@@ -3,10 +3,11 @@
  * kept per broadcast as the other counts are, whatever order the reports arrive in and however often.
  */
 import type { Broadcast } from '@rebound/shared';
+import { startMessengerSimulator } from '@rebound/simulators';
 import { whatsappStatusWebhook } from '@rebound/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, harness, S1_TEMPLATE, WA, whatsappSimulator } from './engine/harness';
+import { type Harness, harness, S1_TEMPLATE, until, WA, whatsappSimulator } from './engine/harness';
 
 let h: Harness;
 const phone = (n: number) => `+54911${50000000 + n}`;
@@ -117,5 +118,46 @@ describe('the delivery funnel', () => {
       read: null,
       failed: 0,
     });
+  });
+
+  it('Messenger: delivery by message ID, reading by watermark (everything sent to that person until then)', async () => {
+    const FB = { pageAccessToken: 'fb-funnel', pageId: '555000999', appSecret: 'fb-funnel-secret', verifyToken: 'v' };
+    const sim = await startMessengerSimulator({ ...FB });
+    h.simulators.push(sim);
+    const channel = await h.channel({
+      type: 'messenger',
+      name: 'Messenger embudo',
+      credentials: FB,
+      baseUrl: sim.baseUrl,
+    });
+    sim.webhookUrl = `${h.server.baseUrl}/webhooks/messenger/${channel.id}`;
+    // The simulator posts the signed reports itself: every message delivered, every other one read.
+    sim.setDefault({ kind: 'deliverLater', delayMs: 20, readShare: 0.5 });
+    for (const n of [1, 2, 3, 4]) {
+      const res = await h.server.request('POST', '/api/v1/contacts', {
+        token: h.ws.tokens.agent,
+        body: {
+          firstName: `Psid ${n}`,
+          tags: ['embudo-fb'],
+          identifiers: [{ channelId: channel.id, identifier: `psid-f${n}` }],
+        },
+      });
+      expect(res.status).toBe(201);
+    }
+    const segment = await h.segment('Embudo Messenger', 'embudo-fb');
+    const broadcast = await h.broadcast({
+      name: 'Embudo Messenger',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: { text: 'Hola', messengerTag: 'ACCOUNT_UPDATE' },
+    });
+    await h.schedule(broadcast.id);
+    await h.engine().runUntilIdle();
+    await until(async () => ((await h.get(broadcast.id)) as Broadcast).funnel.read === 2, 10_000);
+    expect(((await h.get(broadcast.id)) as Broadcast).funnel).toEqual({ sent: 4, delivered: 4, read: 2, failed: 0 });
+    const read = await h.server.database.db.all<{ identifier: string }>(
+      sql`SELECT identifier FROM messages WHERE broadcast_id = ${broadcast.id} AND read_at IS NOT NULL ORDER BY identifier`,
+    );
+    expect(read).toHaveLength(2);
   });
 });

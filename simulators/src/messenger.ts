@@ -154,6 +154,28 @@ export function messengerDeliveryWebhook(input: {
   );
 }
 
+/**
+ * A signed read receipt as Messenger posts it: no message IDs, a watermark instead; every message the
+ * Page sent the contact up to that time has been read.
+ */
+export function messengerReadWebhook(input: {
+  appSecret: string;
+  pageId: string;
+  psid: string;
+  /** The watermark; default now. */
+  at?: Date;
+}): { headers: Record<string, string>; body: string } {
+  const at = (input.at ?? new Date()).getTime();
+  return signedMetaRequest(
+    input.appSecret,
+    pageEnvelope(
+      input.pageId,
+      [{ sender: { id: input.psid }, recipient: { id: input.pageId }, timestamp: at, read: { watermark: at } }],
+      at,
+    ),
+  );
+}
+
 /** A signed inbound text message from a contact: what opens the 24 h standard messaging window. */
 export function messengerInboundWebhook(input: {
   appSecret: string;
@@ -269,6 +291,10 @@ export function messengerFormat(opts: MessengerSimulatorOptions): ProviderFormat
     },
     callback(outcome, context: CallbackContext) {
       // Messenger reports refusals in the Send API answer itself; there is no failure callback.
+      if (outcome.kind === 'read') {
+        const read = messengerReadWebhook({ appSecret: opts.appSecret, pageId: opts.pageId, psid: context.recipient });
+        return { url: context.url, method: 'POST', headers: read.headers, body: read.body };
+      }
       if (outcome.kind !== 'delivered') return null;
       const signed = messengerDeliveryWebhook({
         appSecret: opts.appSecret,

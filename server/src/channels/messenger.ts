@@ -115,6 +115,12 @@ function parseMessengerWebhook(rawBody: string, channel: ChannelConfig): Webhook
           const providerMessageId = asId(mid);
           if (providerMessageId) content.updates.push({ providerMessageId, status: 'delivered', at });
         }
+      } else if (isRecord(event.read) && sender) {
+        // A watermark, not message IDs: everything the Page sent this contact up to then was read.
+        content.readsUpTo = [
+          ...(content.readsUpTo ?? []),
+          { from: sender, at: msToDate(event.read.watermark ?? event.timestamp) },
+        ];
       } else if (isRecord(event.message) && event.message.is_echo === true) {
         // The Page's own message, echoed: proof it was sent, with our metadata. Not contact activity.
         const update: DeliveryUpdate = { status: 'sent', at: msToDate(event.timestamp) };

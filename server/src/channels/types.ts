@@ -83,6 +83,11 @@ export interface WebhookContent {
   optOuts?: OptOutSignal[];
   /** Contacts who opted back in; lifts the channel's own earlier opt-out (never a manual one). */
   optIns?: OptInSignal[];
+  /**
+   * Read receipts by watermark (Messenger): every message sent to `from` up to `at` was read. A
+   * receipt per message ID comes as an update with status 'read' instead (WhatsApp).
+   */
+  readsUpTo?: { from: string; at: Date }[];
 }
 
 export interface WebhookRequest {

@@ -49,6 +49,7 @@ function withPlausibleTimes(content: WebhookContent, receivedAt: number): Webhoo
   return {
     updates: content.updates.map(fix),
     inbound: content.inbound.map(fix),
+    ...(content.readsUpTo && { readsUpTo: content.readsUpTo.map(fix) }),
     ...(content.optOuts && { optOuts: content.optOuts.map(fix) }),
     ...(content.optIns && { optIns: content.optIns.map(fix) }),
   };
@@ -59,6 +60,7 @@ export async function applyWebhook(db: Database, channel: ChannelConfig, receive
   const content = withPlausibleTimes(received, now);
   let changed = 0;
   for (const update of content.updates) changed += await applyUpdate(db, channel, update, now);
+  for (const read of content.readsUpTo ?? []) changed += await applyReadsUpTo(db, channel, read, now);
   for (const inbound of content.inbound) {
     await db.run(sql`INSERT INTO conversation_windows (channel_id, identifier, last_inbound_at)
       VALUES (${channel.id}, ${identifierFor(channel, inbound.from)}, ${inbound.at.getTime()})
@@ -102,6 +104,33 @@ async function recordOptOutFailure(db: Database, channel: ChannelConfig, update:
     source: 'provider_code',
     detail: update.providerCode,
   });
+}
+
+/**
+ * A read receipt by watermark: the contact's messages on the channel known sent by then (never one
+ * still in flight or unconfirmed: the watermark says nothing of those) are delivered and read.
+ */
+async function applyReadsUpTo(
+  db: Database,
+  channel: ChannelConfig,
+  read: { from: string; at: Date },
+  now: number,
+): Promise<number> {
+  const at = read.at.getTime();
+  const identifier = identifierFor(channel, read.from);
+  // Found through the contact's identifier on the channel (its index, then the contact's messages),
+  // not by scanning every message the channel ever sent.
+  const moved = await db.all<{ broadcast_id: number }>(
+    sql`UPDATE messages SET state = 'delivered', delivered_at = coalesce(delivered_at, ${at}), read_at = ${at},
+        updated_at = ${now}
+      WHERE contact_id IN (SELECT contact_id FROM contact_identifiers WHERE channel_id = ${channel.id} AND identifier = ${identifier})
+        AND channel_id = ${channel.id} AND identifier = ${identifier}
+        AND state IN ('sent', 'delivered') AND read_at IS NULL AND sent_at <= ${at}
+      RETURNING broadcast_id`,
+  );
+  for (const broadcastId of new Set(moved.map((m) => m.broadcast_id)))
+    await settleBroadcastStatus(db, broadcastId, now);
+  return moved.length;
 }
 
 async function applyUpdate(db: Database, channel: ChannelConfig, update: DeliveryUpdate, now: number): Promise<number> {
