@@ -59,16 +59,20 @@ export function ReportCard({ report, language, resend, onOpenBroadcast }: Props)
 function Funnel({ report, language }: { report: BroadcastReport; language: Language }) {
   const { funnel } = report.broadcast;
   if (!funnel || funnel.sent + funnel.failed === 0) return null;
-  // A step the channel never reports (null: Telegram's deliveries, any SMS's reads) is left out, not shown as 0.
+  // A step the channel never reports (null: Telegram's deliveries, any SMS's reads) is left out, not
+  // shown as 0; so is "0 read" (a channel may report reads while the app is not subscribed to them).
   const steps = [
     { key: 'sent', label: translate(language, 'funnelSent'), n: funnel.sent },
     { key: 'delivered', label: translate(language, 'funnelDelivered'), n: funnel.delivered },
     { key: 'read', label: translate(language, 'funnelRead'), n: funnel.read },
     { key: 'failed', label: translate(language, 'funnelFailed'), n: funnel.failed },
-  ].filter((step): step is { key: string; label: string; n: number } => step.n !== null);
+  ].filter(
+    (step): step is { key: string; label: string; n: number } =>
+      step.n !== null && !(step.key === 'read' && step.n === 0),
+  );
   // Sent, and not one report back yet: "0 entregados" would read as a failure when the reports may
   // simply not have come (yet, or at all: a channel's webhook not set up). Said as it is instead.
-  const awaiting = funnel.sent > 0 && !funnel.delivered && !funnel.read && steps.length > 2;
+  const awaiting = funnel.sent > 0 && !funnel.delivered && !funnel.read && funnel.delivered !== null;
   const shown = awaiting ? steps.filter((step) => step.key === 'sent' || step.key === 'failed') : steps;
   return (
     <div class="rb-section" data-testid="funnel">
@@ -81,7 +85,7 @@ function Funnel({ report, language }: { report: BroadcastReport; language: Langu
               <span class="rb-funnel-count">{formatNumber(language, step.n)}</span>
               {(step.key === 'delivered' || step.key === 'read') && funnel.sent > 0 && (
                 <span class="rb-muted rb-funnel-share">
-                  {translate(language, 'funnelShare', { share: Math.round((step.n / funnel.sent) * 100) })}
+                  {translate(language, 'funnelShare', { share: shareOf(step.n, funnel.sent) })}
                 </span>
               )}
             </dd>
@@ -95,6 +99,12 @@ function Funnel({ report, language }: { report: BroadcastReport; language: Langu
       )}
     </div>
   );
+}
+
+/** A whole percentage that never says 100 % before all, nor 0 % for some: 999 of 1,000 is 99 %, 4 is 1 %. */
+function shareOf(n: number, of: number): number {
+  if (n <= 0 || of <= 0) return 0;
+  return Math.min(n >= of ? 100 : 99, Math.max(1, Math.floor((n / of) * 100)));
 }
 
 function ReasonList({ report, language }: { report: BroadcastReport; language: Language }) {

@@ -4,6 +4,12 @@
 -- The engine's own writes never name read_at, so the trigger costs the send nothing.
 ALTER TABLE `messages` ADD `read_at` integer;
 --> statement-breakpoint
+-- Whether the broadcast's reads are kept: not for those made before this migration (their reads
+-- were never recorded: "0 read" would be false). New broadcasts take the default, 1.
+ALTER TABLE `broadcasts` ADD `reads_kept` integer DEFAULT 1 NOT NULL;
+--> statement-breakpoint
+UPDATE `broadcasts` SET `reads_kept` = 0;
+--> statement-breakpoint
 CREATE TABLE `broadcast_reads` (
 	`broadcast_id` integer PRIMARY KEY NOT NULL,
 	`n` integer NOT NULL

@@ -2,11 +2,20 @@
  * The delivery funnel (migration 0011): sent → delivered → read from the providers' signed reports,
  * kept per broadcast as the other counts are, whatever order the reports arrive in and however often.
  */
+
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createClient } from '@libsql/client';
 import type { Broadcast } from '@rebound/shared';
 import { startMessengerSimulator } from '@rebound/simulators';
-import { whatsappStatusWebhook } from '@rebound/simulators/whatsapp';
+import { signedMetaRequest, whatsappStatusWebhook } from '@rebound/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/libsql';
+import { migrate } from 'drizzle-orm/libsql/migrator';
 import { beforeAll, describe, expect, it } from 'vitest';
+import * as schema from '../src/db/schema';
 import { type Harness, harness, S1_TEMPLATE, until, WA, whatsappSimulator } from './engine/harness';
 
 let h: Harness;
@@ -159,5 +168,90 @@ describe('the delivery funnel', () => {
       sql`SELECT identifier FROM messages WHERE broadcast_id = ${broadcast.id} AND read_at IS NOT NULL ORDER BY identifier`,
     );
     expect(read).toHaveLength(2);
+
+    // A watermark that is no time in milliseconds (missing, or seconds) marks nothing read.
+    const [unread] = await h.server.database.db.all<{ identifier: string }>(
+      sql`SELECT identifier FROM messages WHERE broadcast_id = ${broadcast.id} AND read_at IS NULL`,
+    );
+    for (const watermark of ['soon', Math.floor(Date.now() / 1000)]) {
+      const at = Date.now();
+      const hook = signedMetaRequest(FB.appSecret, {
+        object: 'page',
+        entry: [
+          {
+            id: FB.pageId,
+            time: at,
+            messaging: [
+              { sender: { id: unread?.identifier }, recipient: { id: FB.pageId }, timestamp: at, read: { watermark } },
+            ],
+          },
+        ],
+      });
+      const res = await fetch(`${h.server.baseUrl}/webhooks/messenger/${channel.id}`, {
+        method: 'POST',
+        headers: hook.headers,
+        body: hook.body,
+      });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { changed: number }).changed).toBe(0);
+    }
+    expect(((await h.get(broadcast.id)) as Broadcast).funnel.read).toBe(2);
+  });
+
+  it('a broadcast made before reads were kept says its reads are unknown (null), not 0', async () => {
+    // The migrations up to 0010 on a fresh file, a broadcast written, then 0011 applied.
+    const dir = mkdtempSync(join(tmpdir(), 'rebound-0011-'));
+    try {
+      const all = fileURLToPath(new URL('../drizzle', import.meta.url));
+      const before = join(dir, 'before');
+      mkdirSync(join(before, 'meta'), { recursive: true });
+      for (const file of readdirSync(all)) if (file.endsWith('.sql')) copyFileSync(join(all, file), join(before, file));
+      const journal = JSON.parse(readFileSync(join(all, 'meta', '_journal.json'), 'utf8'));
+      journal.entries = journal.entries.filter((e: { tag: string }) => e.tag < '0011');
+      writeFileSync(join(before, 'meta', '_journal.json'), JSON.stringify(journal));
+      const client = createClient({ url: `file:${join(dir, 'old.db')}`, intMode: 'number' });
+      const db = drizzle(client, { schema });
+      await migrate(db, { migrationsFolder: before });
+      await client.execute("INSERT INTO workspaces (name, created_at) VALUES ('w', 0)");
+      await client.execute(
+        "INSERT INTO channels (workspace_id, type, name, messages_per_second, created_at, updated_at) VALUES (1, 'whatsapp', 'c', 10, 0, 0)",
+      );
+      await client.execute(
+        "INSERT INTO broadcasts (workspace_id, name, channel_id, content, status, created_at, updated_at) VALUES (1, 'old', 1, '{}', 'completed', 0, 0)",
+      );
+      await migrate(db, { migrationsFolder: all });
+      await client.execute(
+        "INSERT INTO broadcasts (workspace_id, name, channel_id, content, status, created_at, updated_at) VALUES (1, 'new', 1, '{}', 'completed', 0, 0)",
+      );
+      const kept = (await client.execute('SELECT name, reads_kept FROM broadcasts ORDER BY id')).rows;
+      expect(kept.map((r) => [r.name, r.reads_kept])).toEqual([
+        ['old', 0],
+        ['new', 1],
+      ]);
+      client.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // And the API: such a broadcast on WhatsApp (which reports reads) shows read as null.
+    const sim = await whatsappSimulator(h);
+    sim.webhookUrl = undefined;
+    const channel = await h.channel({
+      type: 'whatsapp',
+      name: 'WhatsApp antiguo',
+      credentials: WA,
+      baseUrl: sim.baseUrl,
+    });
+    await h.seedContacts(2, 'antiguo', { start: 200 });
+    const segment = await h.segment('Antiguo', 'antiguo');
+    const broadcast = await h.broadcast({
+      name: 'Antiguo',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: S1_TEMPLATE,
+    });
+    await h.schedule(broadcast.id);
+    await h.engine().runUntilIdle();
+    await h.server.database.db.run(sql`UPDATE broadcasts SET reads_kept = 0 WHERE id = ${broadcast.id}`);
+    expect(((await h.get(broadcast.id)) as Broadcast).funnel).toEqual({ sent: 2, delivered: 0, read: null, failed: 0 });
   });
 });

@@ -95,6 +95,23 @@ describe('the delivery funnel', () => {
     expect(steps(sms, 'es').map(([label]) => label)).toEqual(['Enviados', 'Entregados', 'Fallidos']);
   });
 
+  it('no read reported at all is left out (the app may not be subscribed to reads)', () => {
+    const unread = report(null);
+    unread.broadcast = { ...unread.broadcast, funnel: { sent: 50, delivered: 45, read: 0, failed: 50 } };
+    expect(steps(unread, 'es').map(([label]) => label)).toEqual(['Enviados', 'Entregados', 'Fallidos']);
+  });
+
+  it('a share is never 100 % before all, nor 0 % for some', () => {
+    const near = report(null);
+    near.broadcast = { ...near.broadcast, funnel: { sent: 1000, delivered: 999, read: 4, failed: 0 } };
+    expect(steps(near, 'en').map((step) => step[2])).toEqual([
+      undefined,
+      '99% of those sent',
+      '1% of those sent',
+      undefined,
+    ]);
+  });
+
   it('sent with no report back yet: says so instead of "0 entregados"', () => {
     const waiting = report(null);
     waiting.broadcast = { ...waiting.broadcast, funnel: { sent: 50, delivered: 0, read: 0, failed: 50 } };

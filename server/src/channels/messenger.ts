@@ -116,11 +116,11 @@ function parseMessengerWebhook(rawBody: string, channel: ChannelConfig): Webhook
           if (providerMessageId) content.updates.push({ providerMessageId, status: 'delivered', at });
         }
       } else if (isRecord(event.read) && sender) {
-        // A watermark, not message IDs: everything the Page sent this contact up to then was read.
-        content.readsUpTo = [
-          ...(content.readsUpTo ?? []),
-          { from: sender, at: msToDate(event.read.watermark ?? event.timestamp) },
-        ];
+        // A watermark, not message IDs: everything the Page sent this contact up to then was read. One
+        // that is no time in milliseconds is dropped: read as "now" it would mark every message read.
+        const watermark = Number(event.read.watermark);
+        if (Number.isFinite(watermark) && watermark > 0)
+          content.readsUpTo = [...(content.readsUpTo ?? []), { from: sender, at: new Date(watermark) }];
       } else if (isRecord(event.message) && event.message.is_echo === true) {
         // The Page's own message, echoed: proof it was sent, with our metadata. Not contact activity.
         const update: DeliveryUpdate = { status: 'sent', at: msToDate(event.timestamp) };

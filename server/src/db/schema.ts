@@ -214,6 +214,8 @@ export const broadcasts = sqliteTable(
     resendOfId: integer('resend_of_id'),
     /** A re-send still being written by that resend_plans row: hidden from every list, route and engine. */
     writingPlan: integer('writing_plan'),
+    /** Whether its messages' reads are recorded (false: made before migration 0011, its reads unknown). */
+    readsKept: integer('reads_kept', { mode: 'boolean' }).notNull().default(true),
     startedAt: integer('started_at', { mode: 'timestamp_ms' }),
     finishedAt: integer('finished_at', { mode: 'timestamp_ms' }),
     createdAt: createdAt(),

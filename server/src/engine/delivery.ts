@@ -49,7 +49,13 @@ function withPlausibleTimes(content: WebhookContent, receivedAt: number): Webhoo
   return {
     updates: content.updates.map(fix),
     inbound: content.inbound.map(fix),
-    ...(content.readsUpTo && { readsUpTo: content.readsUpTo.map(fix) }),
+    // A watermark is a bound, not an event time: an implausibly old one (seconds taken for
+    // milliseconds) is dropped rather than read as now; a future one goes no further than now.
+    ...(content.readsUpTo && {
+      readsUpTo: content.readsUpTo
+        .filter((read) => read.at.getTime() >= EARLIEST_TRUSTED)
+        .map((read) => ({ ...read, at: new Date(Math.min(read.at.getTime(), receivedAt)) })),
+    }),
     ...(content.optOuts && { optOuts: content.optOuts.map(fix) }),
     ...(content.optIns && { optIns: content.optIns.map(fix) }),
   };

@@ -94,14 +94,20 @@ function broadcastError(row: BroadcastRow, channelType: ChannelType | undefined,
  * Sent → delivered → read, each including the next (a read message was delivered and sent), and the
  * failed beside them: what the provider's reports say of the recipients the broadcast went to.
  */
-function funnelOf(counts: Record<string, number>, read: number, type: ChannelType | undefined): Broadcast['funnel'] {
+function funnelOf(
+  counts: Record<string, number>,
+  read: number,
+  type: ChannelType | undefined,
+  readsKept: boolean,
+): Broadcast['funnel'] {
   const delivered = counts.delivered ?? 0;
   // A step the channel's reports never give is null, not 0: "0 entregados" on Telegram would be false.
   const reports: readonly string[] = type ? channelCapabilities[type].reports : [];
   return {
     sent: (counts.sent ?? 0) + delivered,
     delivered: reports.includes('delivered') || delivered > 0 ? delivered : null,
-    read: reports.includes('read') || read > 0 ? read : null,
+    // Reads of a broadcast made before they were recorded are unknown, not 0.
+    read: (reports.includes('read') && readsKept) || read > 0 ? read : null,
     failed: counts.failed ?? 0,
   };
 }
@@ -196,7 +202,7 @@ export async function toBroadcasts(
       targetCount: row.targetCount,
       completedCount: row.reconciliation?.completed ?? null,
       counts: byState,
-      funnel: funnelOf(byState, read, channel?.type),
+      funnel: funnelOf(byState, read, channel?.type, row.readsKept),
       failedByReason,
       reconciliation: row.reconciliation ?? null,
       resendOfId: row.resendOfId,
