@@ -198,6 +198,65 @@ describe('the delivery funnel', () => {
     expect(((await h.get(broadcast.id)) as Broadcast).funnel.read).toBe(2);
   });
 
+  it('a message the log holds as failed "uncertain" leaves the log when the provider says it was delivered or read', async () => {
+    const sim = await whatsappSimulator(h);
+    sim.webhookUrl = undefined;
+    const channel = await h.channel({
+      type: 'whatsapp',
+      name: 'WhatsApp incierto',
+      credentials: WA,
+      baseUrl: sim.baseUrl,
+    });
+    await h.seedContacts(2, 'incierto', { start: 300 });
+    const segment = await h.segment('Incierto', 'incierto');
+    const broadcast = await h.broadcast({
+      name: 'Incierto',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: S1_TEMPLATE,
+    });
+    await h.schedule(broadcast.id);
+    await h.engine().runUntilIdle();
+    const { db } = h.server.database;
+    // Both reported failed with an unknown final state (as MessageBird's dlr:unknown is).
+    await db.run(
+      sql`UPDATE messages SET state = 'failed', reason = 'uncertain', failed_at = ${Date.now()} WHERE broadcast_id = ${broadcast.id}`,
+    );
+    const messages = await db.all<{ id: number; identifier: string; provider_message_id: string }>(
+      sql`SELECT id, identifier, provider_message_id FROM messages WHERE broadcast_id = ${broadcast.id} ORDER BY id`,
+    );
+    const unconfirmed = async () =>
+      (
+        await h.server.request('GET', `/api/v1/failed-messages?broadcastId=${broadcast.id}`, {
+          token: h.ws.tokens.agent,
+        })
+      ).body.data.length;
+    expect(await unconfirmed()).toBe(2);
+    for (const [i, status] of [
+      [0, 'delivered'],
+      [1, 'read'],
+    ] as const) {
+      const message = messages[i];
+      const hook = whatsappStatusWebhook({
+        appSecret: WA.appSecret,
+        phoneNumberId: WA.phoneNumberId,
+        providerMessageId: message?.provider_message_id ?? '',
+        recipient: message?.identifier ?? '',
+        clientRef: String(message?.id),
+        status,
+      });
+      const res = await fetch(`${h.server.baseUrl}/webhooks/whatsapp/${channel.id}`, {
+        method: 'POST',
+        headers: hook.headers,
+        body: hook.body,
+      });
+      expect(await res.json()).toEqual({ ok: true, changed: 1 });
+    }
+    expect(await unconfirmed()).toBe(0);
+    expect(((await h.get(broadcast.id)) as Broadcast).funnel).toEqual({ sent: 2, delivered: 2, read: 1, failed: 0 });
+    expect(((await h.get(broadcast.id)) as Broadcast).failedByReason).toEqual({});
+  });
+
   it('a broadcast made before reads were kept says its reads are unknown (null), not 0', async () => {
     // The migrations up to 0010 on a fresh file, a broadcast written, then 0011 applied.
     const dir = mkdtempSync(join(tmpdir(), 'rebound-0011-'));

@@ -149,6 +149,12 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
   if (!match) return 0;
   await recordOptOutFailure(db, channel, update, match);
   const from = movesFrom[update.status];
+  // Delivered or read proves the message arrived: one the log holds as failed "uncertain" (its final
+  // state was unknown) moves too, or an agent would re-send what the contact already has.
+  const moves =
+    update.status === 'delivered' || update.status === 'read'
+      ? sql`(state IN ${from} OR (state = 'failed' AND reason = 'uncertain'))`
+      : sql`state IN ${from}`;
   const at = update.at.getTime();
   const reason =
     update.status === 'failed'
@@ -175,7 +181,7 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
             sent_at = coalesce(sent_at, ${at}),
             delivered_at = coalesce(delivered_at, ${at}),
             read_at = ${at}, updated_at = ${now}
-          WHERE ${match} AND state IN ${from} AND read_at IS NULL ${returning}`,
+          WHERE ${match} AND ${moves} AND read_at IS NULL ${returning}`,
         )
       : await first<Moved>(
           db,
@@ -185,7 +191,7 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
             provider_message_id = coalesce(provider_message_id, ${update.providerMessageId ?? null}),
             sent_at = coalesce(sent_at, ${at}),
             delivered_at = ${update.status === 'sent' ? null : at}, updated_at = ${now}
-          WHERE ${match} AND state IN ${from} ${returning}`,
+          WHERE ${match} AND ${moves} ${returning}`,
         );
   if (!row) return 0;
   if (reason) {
