@@ -29,6 +29,8 @@ import { ensureTags, findTagIds } from './tags';
 export const RESEND_WRITE_ROWS = 20_000;
 /** A plan whose owner has not beaten for this long is dead (an owner beats with every transaction). */
 export const RESEND_PLAN_STALE_MS = 60_000;
+/** A plan of this process's own, not being written here, is an orphan once this quiet (see settleInterruptedPlans). */
+const OWN_PLAN_QUIET_MS = 5_000;
 /** How long a second click waits for the first one's plan before it answers 409. */
 const WAIT_FOR_OTHER_PLAN_MS = 15_000;
 
@@ -281,12 +283,17 @@ export async function settleInterruptedPlans(db: Database, originalId?: number):
       ${originalId === undefined ? sql`` : sql`WHERE original_id = ${originalId}`}`,
   );
   const staleBefore = Date.now() - RESEND_PLAN_STALE_MS;
+  const ownStaleBefore = Date.now() - OWN_PLAN_QUIET_MS;
   let settled = 0;
   for (const plan of plans) {
     const id = Number(plan.id);
     if (writing.has(id)) continue;
-    // One of this process's own that nobody here writes any more (its undo failed) is dead too.
-    if (plan.heartbeat_at >= staleBefore && plan.owner !== PROCESS_OWNER && !ownerIsDead(plan.owner)) continue;
+    if (plan.owner === PROCESS_OWNER) {
+      // One of this process's own that nobody here writes any more (its undo failed) is dead too; but
+      // not one just claimed: on a server, another click's read may see the claim's row before the
+      // claim's own answer comes back and marks it as being written here.
+      if (plan.heartbeat_at >= ownStaleBefore) continue;
+    } else if (plan.heartbeat_at >= staleBefore && !ownerIsDead(plan.owner)) continue;
     const { rowsAffected } =
       await db.run(sql`UPDATE resend_plans SET owner = ${PROCESS_OWNER}, heartbeat_at = ${Date.now()}
       WHERE id = ${id} AND owner = ${plan.owner} AND heartbeat_at = ${plan.heartbeat_at}`);

@@ -183,6 +183,10 @@ describe('a re-send written a few rows per transaction', () => {
     expect(half).toMatchObject({ resends: 3, tags: 1, tagged: FAILED, segments: 1, plans: 1 });
     expect(half.targets).toBeGreaterThan(0);
     expect(half.targets).toBeLessThan(FAILED);
+    // Still this process's own and just beaten: left alone (another click's read can see a plan claimed
+    // here before the claim's answer marks it as being written); quiet for 5 s, it is an orphan.
+    expect(await settleInterruptedPlans(db)).toBe(0);
+    expect((await leftBehind(id)).plans).toBe(1);
     // As if another machine's process owned it and beat just now: left alone.
     await db.run(sql`UPDATE resend_plans SET owner = 'otra-maquina:4242:beef', heartbeat_at = ${Date.now()}
       WHERE original_id = ${id}`);
@@ -202,6 +206,16 @@ describe('a re-send written a few rows per transaction', () => {
     });
     const again = await resend(db, id);
     expect(again.recipients).toBe(FAILED);
+  });
+
+  it("this process's own plan that nobody here writes any more is undone once quiet for 5 s", async () => {
+    const id = await sentWithFailures('Huérfano propio');
+    const db = h.server.database.db;
+    await expect(resend(failing(12, 'dies'), id)).rejects.toThrow('process killed');
+    expect((await leftBehind(id)).plans).toBe(1);
+    await db.run(sql`UPDATE resend_plans SET heartbeat_at = ${Date.now() - 6_000} WHERE original_id = ${id}`);
+    expect(await settleInterruptedPlans(db)).toBe(1);
+    expect(await leftBehind(id)).toMatchObject({ resends: 0, targets: 0, plans: 0, notes: 0 });
   });
 
   it('two clicks at once: the second waits for the first and answers its plan', async () => {
