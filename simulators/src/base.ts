@@ -103,9 +103,11 @@ export interface ProviderFormat {
   serverError(send: ParsedSend): SimResponse;
   /** The signed callback for a later outcome, or null when the provider has no such callback. */
   callback(
-    outcome: { kind: 'delivered' } | { kind: 'read' } | { kind: 'failed'; code: string; message?: string },
+    outcome: { kind: 'delivered' } | { kind: 'failed'; code: string; message?: string },
     context: CallbackContext,
   ): Callback | null;
+  /** The signed report that the contact read the message; absent when the provider reports no reading (SMS). */
+  readCallback?(context: CallbackContext): Callback;
   /** A contact event as the provider posts it to `url`, signed; absent when the provider reports none. */
   contactEvent?(event: ContactEvent, url: string): ContactEventReport;
   /**
@@ -444,12 +446,14 @@ export class ProviderSimulator {
   ): Promise<void> {
     const url = send.callbackUrl ?? this.webhookUrl;
     if (!url) return;
-    const callback = this.format.callback(outcome, {
+    const context = {
       providerMessageId,
       recipient: send.recipient,
       url,
       ...(send.clientRef !== undefined && { clientRef: send.clientRef }),
-    });
+    };
+    const callback =
+      outcome.kind === 'read' ? (this.format.readCallback?.(context) ?? null) : this.format.callback(outcome, context);
     if (!callback) return;
     await this.post(callback);
   }

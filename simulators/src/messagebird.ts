@@ -215,9 +215,7 @@ export function messagebirdFormat(opts: MessageBirdSimulatorOptions): ProviderFo
       return errorResponse('99');
     },
 
-    callback(outcome, context: CallbackContext): Callback | null {
-      // SMS reports delivery, never reading.
-      if (outcome.kind === 'read') return null;
+    callback(outcome, context: CallbackContext): Callback {
       const now = new Date();
       const query = new URLSearchParams();
       query.set('id', context.providerMessageId);

@@ -291,10 +291,6 @@ export function messengerFormat(opts: MessengerSimulatorOptions): ProviderFormat
     },
     callback(outcome, context: CallbackContext) {
       // Messenger reports refusals in the Send API answer itself; there is no failure callback.
-      if (outcome.kind === 'read') {
-        const read = messengerReadWebhook({ appSecret: opts.appSecret, pageId: opts.pageId, psid: context.recipient });
-        return { url: context.url, method: 'POST', headers: read.headers, body: read.body };
-      }
       if (outcome.kind !== 'delivered') return null;
       const signed = messengerDeliveryWebhook({
         appSecret: opts.appSecret,
@@ -303,6 +299,10 @@ export function messengerFormat(opts: MessengerSimulatorOptions): ProviderFormat
         mids: [context.providerMessageId],
       });
       return { url: context.url, method: 'POST', headers: signed.headers, body: signed.body };
+    },
+    readCallback(context: CallbackContext) {
+      const read = messengerReadWebhook({ appSecret: opts.appSecret, pageId: opts.pageId, psid: context.recipient });
+      return { url: context.url, method: 'POST', headers: read.headers, body: read.body };
     },
   };
 }

@@ -252,9 +252,7 @@ export function twilioFormat(opts: TwilioSimulatorOptions): ProviderFormat {
       return twilioError('20500', 'An internal server error has occurred', 500);
     },
 
-    callback(outcome, context: CallbackContext): Callback | null {
-      // SMS reports delivery, never reading.
-      if (outcome.kind === 'read') return null;
+    callback(outcome, context: CallbackContext): Callback {
       const message = sent.get(context.providerMessageId);
       sent.delete(context.providerMessageId);
       const status =

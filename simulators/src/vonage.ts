@@ -255,9 +255,7 @@ export function vonageFormat(opts: VonageSimulatorOptions): ProviderFormat {
       return { status: 500, headers: { 'content-type': 'text/plain' }, body: 'Internal Server Error' };
     },
 
-    callback(outcome, context: CallbackContext): Callback | null {
-      // SMS reports delivery, never reading.
-      if (outcome.kind === 'read') return null;
+    callback(outcome, context: CallbackContext): Callback {
       const now = new Date();
       let status = 'delivered';
       let errCode = '0';

@@ -532,6 +532,16 @@ export function whatsappFormat(opts: WhatsAppSimulatorOptions): ProviderFormat {
       });
       return { url: context.url, method: 'POST', headers: signed.headers, body: signed.body };
     },
+    readCallback(context: CallbackContext) {
+      const signed = whatsappStatusWebhook({
+        ...opts,
+        providerMessageId: context.providerMessageId,
+        recipient: context.recipient,
+        status: 'read',
+        ...(context.clientRef !== undefined && { clientRef: context.clientRef }),
+      });
+      return { url: context.url, method: 'POST', headers: signed.headers, body: signed.body };
+    },
   };
 }
 

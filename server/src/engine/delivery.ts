@@ -13,15 +13,19 @@ import { liftOptOut, recordOptOut } from '../services/opt-outs';
 import { settleBroadcastStatus } from './engine';
 import { recordEvent } from './events';
 
+/** A failure whose final state was unknown: a report that the message arrived overrides it. */
+const UNKNOWN_FAILURE = sql`(state = 'failed' AND reason = 'uncertain')`;
+
 /**
- * States each callback status may move a message from. A read also marks a delivered message read
- * (once: read_at is set only where it is still empty); it arrives before its "delivered" at times.
+ * Which messages each callback status may move. Delivered or read proves the message arrived, so a
+ * failure the log holds as "uncertain" moves too (an agent would re-send what the contact has). A
+ * read also marks a delivered message read, once (it arrives before its "delivered" at times).
  */
 const movesFrom = {
-  sent: ['sending', 'uncertain'],
-  delivered: ['sending', 'sent', 'uncertain'],
-  read: ['sending', 'sent', 'uncertain', 'delivered'],
-  failed: ['sending', 'sent', 'uncertain'],
+  sent: sql`state IN ('sending', 'uncertain')`,
+  delivered: sql`(state IN ('sending', 'sent', 'uncertain') OR ${UNKNOWN_FAILURE})`,
+  read: sql`(state IN ('sending', 'sent', 'uncertain', 'delivered') OR ${UNKNOWN_FAILURE}) AND read_at IS NULL`,
+  failed: sql`state IN ('sending', 'sent', 'uncertain')`,
 } as const;
 
 /** Phone identifiers are stored in E.164; providers write them with or without +. */
@@ -148,13 +152,7 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
         : undefined;
   if (!match) return 0;
   await recordOptOutFailure(db, channel, update, match);
-  const from = movesFrom[update.status];
-  // Delivered or read proves the message arrived: one the log holds as failed "uncertain" (its final
-  // state was unknown) moves too, or an agent would re-send what the contact already has.
-  const moves =
-    update.status === 'delivered' || update.status === 'read'
-      ? sql`(state IN ${from} OR (state = 'failed' AND reason = 'uncertain'))`
-      : sql`state IN ${from}`;
+  const moves = movesFrom[update.status];
   const at = update.at.getTime();
   const reason =
     update.status === 'failed'
@@ -162,6 +160,9 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
       : null;
   type Moved = { id: number; broadcast_id: number; workspace_id: number; name: string };
   const returning = sql`RETURNING id, broadcast_id, workspace_id, (SELECT name FROM broadcasts WHERE id = broadcast_id) AS name`;
+  // Delivery time: none for "sent"; a read keeps an earlier "delivered" time (or is the first sign of one).
+  const deliveredAt =
+    update.status === 'sent' ? null : update.status === 'read' ? sql`coalesce(delivered_at, ${at})` : at;
   const row = reason
     ? await first<Moved>(
         db,
@@ -169,30 +170,18 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
             provider_code = ${update.providerCode ?? null}, provider_message = ${update.providerMessage ?? null},
             provider_message_id = coalesce(provider_message_id, ${update.providerMessageId ?? null}),
             failed_at = ${at}, lease_owner = NULL, lease_until = NULL, updated_at = ${now}
-          WHERE ${match} AND state IN ${from} ${returning}`,
+          WHERE ${match} AND ${moves} ${returning}`,
       )
-    : update.status === 'read'
-      ? await first<Moved>(
-          db,
-          sql`UPDATE messages SET
-            state = 'delivered',
-            reason = NULL,
-            provider_message_id = coalesce(provider_message_id, ${update.providerMessageId ?? null}),
-            sent_at = coalesce(sent_at, ${at}),
-            delivered_at = coalesce(delivered_at, ${at}),
-            read_at = ${at}, updated_at = ${now}
-          WHERE ${match} AND ${moves} AND read_at IS NULL ${returning}`,
-        )
-      : await first<Moved>(
-          db,
-          sql`UPDATE messages SET
+    : await first<Moved>(
+        db,
+        sql`UPDATE messages SET
             state = ${update.status === 'sent' ? 'sent' : 'delivered'},
             reason = NULL,
             provider_message_id = coalesce(provider_message_id, ${update.providerMessageId ?? null}),
             sent_at = coalesce(sent_at, ${at}),
-            delivered_at = ${update.status === 'sent' ? null : at}, updated_at = ${now}
+            delivered_at = ${deliveredAt},${update.status === 'read' ? sql` read_at = ${at},` : sql``} updated_at = ${now}
           WHERE ${match} AND ${moves} ${returning}`,
-        );
+      );
   if (!row) return 0;
   if (reason) {
     await recordEvent(db, {
