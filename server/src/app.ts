@@ -79,7 +79,7 @@ export function createApp(deps: AppDeps) {
       version: '1',
       description:
         'Broadcasts that partly fail, explained and recovered. Errors are `{ "error": { "code", "message", "details" } }`, ' +
-        'with the message in the language of Accept-Language (es or en).',
+        'with the message in the language of Accept-Language (es, en or pt).',
     },
   });
   app.route('/', docsRouter);

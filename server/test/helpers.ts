@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
-import type { Role } from '@rebound/shared';
+import type { Language, Role } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
 import { afterAll } from 'vitest';
 import { createApp } from '../src/app';
@@ -37,7 +37,7 @@ export interface RequestOptions {
   /** Sent as JSON unless it is a string, which is sent as is. */
   body?: unknown;
   headers?: Record<string, string>;
-  language?: 'es' | 'en';
+  language?: Language | 'pt-BR';
 }
 
 export interface ApiResponse {

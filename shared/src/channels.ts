@@ -71,11 +71,12 @@ const MAX_PROVIDER_MESSAGES_PER_SECOND = 10_000;
 const noBroadcast: Localized = {
   es: 'Este canal no admite transmisiones: solo se puede responder a conversaciones abiertas por el contacto.',
   en: 'This channel does not support broadcasts: you can only reply to conversations the contact started.',
+  pt: 'Este canal não permite transmissões: só é possível responder a conversas iniciadas pelo contato.',
 };
 
 export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
   whatsapp: {
-    label: { es: 'WhatsApp', en: 'WhatsApp' },
+    label: { es: 'WhatsApp', en: 'WhatsApp', pt: 'WhatsApp' },
     canBroadcast: true,
     identifier: 'phone',
     customerServiceWindowHours: 24,
@@ -87,7 +88,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     reports: ['delivered', 'read'],
   },
   messenger: {
-    label: { es: 'Facebook Messenger', en: 'Facebook Messenger' },
+    label: { es: 'Facebook Messenger', en: 'Facebook Messenger', pt: 'Facebook Messenger' },
     canBroadcast: true,
     identifier: 'psid',
     customerServiceWindowHours: 24,
@@ -98,7 +99,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     reports: ['delivered', 'read'],
   },
   telegram: {
-    label: { es: 'Telegram', en: 'Telegram' },
+    label: { es: 'Telegram', en: 'Telegram', pt: 'Telegram' },
     canBroadcast: true,
     identifier: 'telegram_chat_id',
     customerServiceWindowHours: null,
@@ -109,7 +110,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     reports: [],
   },
   twilio_sms: {
-    label: { es: 'SMS (Twilio)', en: 'SMS (Twilio)' },
+    label: { es: 'SMS (Twilio)', en: 'SMS (Twilio)', pt: 'SMS (Twilio)' },
     canBroadcast: true,
     identifier: 'phone',
     customerServiceWindowHours: null,
@@ -120,7 +121,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     reports: ['delivered'],
   },
   vonage_sms: {
-    label: { es: 'SMS (Vonage)', en: 'SMS (Vonage)' },
+    label: { es: 'SMS (Vonage)', en: 'SMS (Vonage)', pt: 'SMS (Vonage)' },
     canBroadcast: true,
     identifier: 'phone',
     customerServiceWindowHours: null,
@@ -131,7 +132,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     reports: ['delivered'],
   },
   messagebird_sms: {
-    label: { es: 'SMS (MessageBird / Bird)', en: 'SMS (MessageBird / Bird)' },
+    label: { es: 'SMS (MessageBird / Bird)', en: 'SMS (MessageBird / Bird)', pt: 'SMS (MessageBird / Bird)' },
     canBroadcast: true,
     identifier: 'phone',
     customerServiceWindowHours: null,
@@ -142,7 +143,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     reports: ['delivered'],
   },
   instagram: {
-    label: { es: 'Instagram', en: 'Instagram' },
+    label: { es: 'Instagram', en: 'Instagram', pt: 'Instagram' },
     canBroadcast: false,
     noBroadcastReason: noBroadcast,
     identifier: 'igsid',
@@ -153,11 +154,12 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     reports: ['read'],
   },
   webchat: {
-    label: { es: 'Chat del sitio web', en: 'Website chat' },
+    label: { es: 'Chat del sitio web', en: 'Website chat', pt: 'Chat do site' },
     canBroadcast: false,
     noBroadcastReason: {
       es: 'El chat del sitio web no admite transmisiones: el visitante solo recibe mensajes mientras tiene el chat abierto.',
       en: 'Website chat does not support broadcasts: a visitor only receives messages while the chat is open.',
+      pt: 'O chat do site não permite transmissões: o visitante só recebe mensagens enquanto está com o chat aberto.',
     },
     identifier: 'visitor_id',
     customerServiceWindowHours: null,
@@ -167,7 +169,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     reports: [],
   },
   wechat: {
-    label: { es: 'WeChat', en: 'WeChat' },
+    label: { es: 'WeChat', en: 'WeChat', pt: 'WeChat' },
     canBroadcast: false,
     noBroadcastReason: noBroadcast,
     identifier: 'openid',
@@ -178,11 +180,12 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     reports: [],
   },
   email: {
-    label: { es: 'Correo electrónico (Gmail u otro)', en: 'E-mail (Gmail or other)' },
+    label: { es: 'Correo electrónico (Gmail u otro)', en: 'E-mail (Gmail or other)', pt: 'E-mail (Gmail ou outro)' },
     canBroadcast: false,
     noBroadcastReason: {
       es: 'Los canales de correo electrónico no admiten transmisiones: use su herramienta de correo masivo.',
       en: 'E-mail channels do not support broadcasts: use your bulk e-mail tool.',
+      pt: 'Os canais de e-mail não permitem transmissões: use sua ferramenta de e-mail em massa.',
     },
     identifier: 'email',
     customerServiceWindowHours: null,
@@ -192,7 +195,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     reports: [],
   },
   sandbox: {
-    label: { es: 'Sandbox (pruebas)', en: 'Sandbox (testing)' },
+    label: { es: 'Sandbox (pruebas)', en: 'Sandbox (testing)', pt: 'Sandbox (testes)' },
     canBroadcast: true,
     identifier: 'phone',
     customerServiceWindowHours: null,

@@ -1,6 +1,6 @@
 /**
- * Every API error code with its message in Spanish and English. The segment and broadcast messages
- * use the reference help page's own wording, so agents recognise them.
+ * Every API error code with its message in Spanish, English and Brazilian Portuguese. The segment
+ * and broadcast messages use the reference help page's own wording, so agents recognise them.
  */
 import { format, type Language, type Localized } from './i18n';
 
@@ -8,250 +8,312 @@ export const apiErrors = {
   unauthorized: {
     es: 'Falta el token de API o no es válido. Envíe el encabezado "Authorization: Bearer <token>" con un token vigente.',
     en: 'The API token is missing or not valid. Send the header "Authorization: Bearer <token>" with a current token.',
+    pt: 'O token de API está faltando ou não é válido. Envie o cabeçalho "Authorization: Bearer <token>" com um token vigente.',
   },
   too_many_auth_failures: {
     es: 'Demasiados intentos con tokens no válidos desde esta dirección. Espere {seconds} s y revise el token.',
     en: 'Too many attempts with invalid tokens from this address. Wait {seconds} s and check the token.',
+    pt: 'Muitas tentativas com tokens inválidos a partir deste endereço. Aguarde {seconds} s e verifique o token.',
   },
   forbidden: {
     es: 'Su rol ({role}) no permite esta acción; se necesita el rol {required} o superior.',
     en: 'Your role ({role}) may not do this; it needs the {required} role or higher.',
+    pt: 'Sua função ({role}) não permite esta ação; é necessária a função {required} ou superior.',
   },
   not_found: {
     es: 'No se encontró {resource}.',
     en: '{resource} was not found.',
+    pt: 'Não foi possível encontrar {resource}.',
   },
   route_not_found: {
     es: 'No existe la ruta {method} {path}. Consulte /docs para ver las rutas disponibles.',
     en: 'There is no route {method} {path}. See /docs for the available routes.',
+    pt: 'A rota {method} {path} não existe. Consulte /docs para ver as rotas disponíveis.',
   },
   validation_failed: {
     es: 'Los datos enviados no son válidos. Corrija los campos indicados en "details".',
     en: 'The data sent is not valid. Fix the fields listed in "details".',
+    pt: 'Os dados enviados não são válidos. Corrija os campos indicados em "details".',
   },
   invalid_json: {
     es: 'El cuerpo de la solicitud no es JSON válido. Revise comillas, comas y llaves.',
     en: 'The request body is not valid JSON. Check quotes, commas and braces.',
+    pt: 'O corpo da requisição não é um JSON válido. Verifique aspas, vírgulas e chaves.',
   },
   unsupported_media_type: {
     es: 'Envíe el cuerpo como JSON con el encabezado "Content-Type: application/json".',
     en: 'Send the body as JSON with the header "Content-Type: application/json".',
+    pt: 'Envie o corpo como JSON com o cabeçalho "Content-Type: application/json".',
   },
   payload_too_large: {
     es: 'El cuerpo de la solicitud supera el límite de {limit}. Envíe menos datos por solicitud.',
     en: 'The request body is over the {limit} limit. Send less data per request.',
+    pt: 'O corpo da requisição ultrapassa o limite de {limit}. Envie menos dados por requisição.',
   },
   too_many_heavy_operations: {
     es: 'Hay demasiadas búsquedas, vistas previas, exportaciones o importaciones en curso: como máximo {perToken} a la vez por token y {perWorkspace} por espacio de trabajo. Espere {seconds} s a que termine alguna e intente de nuevo.',
     en: 'Too many searches, previews, exports or imports are running: at most {perToken} at a time per token and {perWorkspace} per workspace. Wait {seconds} s for one to finish and try again.',
+    pt: 'Há muitas buscas, pré-visualizações, exportações ou importações em andamento: no máximo {perToken} ao mesmo tempo por token e {perWorkspace} por espaço de trabalho. Aguarde {seconds} s até que alguma termine e tente novamente.',
   },
   custom_field_keys_limit: {
     es: 'El espacio de trabajo ya tiene {count} campos personalizados distintos y el máximo es {max}; este cambio agregaría {keys}. Use un campo que ya exista, o quite de los contactos (con valor null) un campo que ya no use.',
     en: 'The workspace already has {count} distinct custom fields and the maximum is {max}; this change would add {keys}. Use a field that already exists, or remove a field you no longer use from the contacts (set it to null).',
+    pt: 'O espaço de trabalho já tem {count} campos personalizados diferentes e o máximo é {max}; esta alteração adicionaria {keys}. Use um campo que já exista ou remova dos contatos (com valor null) um campo que você não usa mais.',
   },
   contact_identifier_taken: {
     es: 'El identificador {identifier} del canal {channelId} ya pertenece al contacto {contactId}.',
     en: 'Identifier {identifier} on channel {channelId} already belongs to contact {contactId}.',
+    pt: 'O identificador {identifier} do canal {channelId} já pertence ao contato {contactId}.',
   },
   contact_identifier_channel: {
     es: 'El canal {channelId} usa el teléfono del contacto como identificador; escríbalo en "phone".',
     en: 'Channel {channelId} addresses contacts by phone number; put it in "phone" instead.',
+    pt: 'O canal {channelId} usa o telefone do contato como identificador; informe-o em "phone".',
   },
   contact_needs_identity: {
     es: 'Un contacto necesita al menos un nombre, un teléfono, un correo o un identificador de canal.',
     en: 'A contact needs at least a first name, a phone, an e-mail or a channel identifier.',
+    pt: 'Um contato precisa de pelo menos um nome, um telefone, um e-mail ou um identificador de canal.',
   },
   merge_same_contact: {
     es: 'No se puede fusionar un contacto consigo mismo.',
     en: 'A contact cannot be merged with itself.',
+    pt: 'Não é possível mesclar um contato com ele mesmo.',
   },
   search_too_short: {
     es: 'Escriba al menos {min} caracteres para buscar: parte del nombre, del teléfono o del correo.',
     en: 'Type at least {min} characters to search: part of the name, the phone or the e-mail.',
+    pt: 'Digite pelo menos {min} caracteres para buscar: parte do nome, do telefone ou do e-mail.',
   },
   portfolio_channel_not_whatsapp: {
     es: 'Solo los números de WhatsApp comparten el límite de un portafolio comercial: el canal {channelId} es {type}. Quítelo de la lista.',
     en: "Only WhatsApp numbers share a business portfolio's limit: channel {channelId} is {type}. Remove it from the list.",
+    pt: 'Somente números de WhatsApp compartilham o limite de um portfólio empresarial: o canal {channelId} é {type}. Remova-o da lista.',
   },
   opt_out_not_found: {
     es: 'El contacto no tiene una baja registrada en el canal {channelId}: no hay nada que quitar.',
     en: 'The contact has no opt-out on channel {channelId}: there is nothing to remove.',
+    pt: 'Não há registro de que o contato cancelou o recebimento no canal {channelId}: não há nada para remover.',
   },
   channel_credentials_missing: {
     es: 'Faltan credenciales del canal {type}: {keys}.',
     en: 'The {type} channel is missing credentials: {keys}.',
+    pt: 'Faltam credenciais do canal {type}: {keys}.',
   },
   channel_owner_only: {
     es: 'Solo el propietario puede cambiar la URL base o el tipo de un canal, porque las credenciales viajan a esa dirección. Su rol ({role}) puede cambiar el nombre, los límites y las credenciales.',
     en: "Only the owner may change a channel's base URL or type, because its credentials travel to that address. Your role ({role}) may change the name, limits and credentials.",
+    pt: 'Somente o proprietário pode alterar a URL base ou o tipo de um canal, porque as credenciais são enviadas para esse endereço. Sua função ({role}) pode alterar o nome, os limites e as credenciais.',
   },
   channel_base_url_internal: {
     es: 'La URL base lleva a {address}, una dirección interna (loopback, red privada, enlace local o metadatos de la nube): Rebound solo envía las credenciales a los servidores del proveedor. Si es un simulador o un proxy propio, el operador puede agregar {host} a PROVIDER_URL_ALLOWLIST.',
     en: "The base URL leads to {address}, an internal address (loopback, private network, link-local or cloud metadata): Rebound sends credentials only to the provider's own servers. If it is a simulator or your own proxy, the operator can add {host} to PROVIDER_URL_ALLOWLIST.",
+    pt: 'A URL base leva a {address}, um endereço interno (loopback, rede privada, link-local ou metadados da nuvem): o Rebound só envia as credenciais para os servidores do próprio provedor. Se for um simulador ou um proxy próprio, o administrador do servidor pode adicionar {host} a PROVIDER_URL_ALLOWLIST.',
   },
   segment_not_found: {
     es: 'Segmento de contacto no encontrado',
     en: 'Contact segment not found',
+    pt: 'Segmento de contatos não encontrado',
   },
   segment_limit_reached: {
     es: 'Límite alcanzado: la cantidad máxima de segmentos en un espacio de trabajo es 500. Elimine un segmento antes de crear uno nuevo.',
     en: 'Limit reached: the maximum number of segments in a workspace is 500. Delete a segment before creating a new one.',
+    pt: 'Limite atingido: o número máximo de segmentos em um espaço de trabalho é 500. Exclua um segmento antes de criar um novo.',
   },
   segment_name_taken: {
     es: 'El nombre del segmento de contacto debe ser único.',
     en: 'Contact segment name must be unique.',
+    pt: 'O nome do segmento de contatos deve ser único.',
   },
   segment_filter_channel: {
     es: 'La condición usa el canal {channelId}, que no existe en este espacio de trabajo.',
     en: 'The condition uses channel {channelId}, which does not exist in this workspace.',
+    pt: 'A condição usa o canal {channelId}, que não existe neste espaço de trabalho.',
   },
   broadcast_empty_target: {
     es: 'Falló la transmisión: no hay contactos en el segmento de destino',
     en: 'Broadcast failed: no contacts in target segment',
+    pt: 'Falha na transmissão: não há contatos no segmento de destino',
   },
   broadcast_segment_deleted: {
     es: 'Falló la transmisión: no se encontró el segmento de destino.',
     en: 'Broadcast failed: target segment not found.',
+    pt: 'Falha na transmissão: o segmento de destino não foi encontrado.',
   },
   broadcast_channel_missing: {
     es: 'Falló la transmisión: el canal fue desconectado.',
     en: 'Broadcast failed: the channel was disconnected.',
+    pt: 'Falha na transmissão: o canal foi desconectado.',
   },
   broadcast_unsupported_channel: {
     es: 'Este canal no admite transmisiones (Instagram, chat del sitio web, WeChat y correo electrónico no las admiten). Elija WhatsApp, Messenger, Telegram o SMS.',
     en: 'This channel does not support broadcasts (Instagram, website chat, WeChat and e-mail do not). Choose WhatsApp, Messenger, Telegram or SMS.',
+    pt: 'Este canal não permite transmissões (Instagram, chat do site, WeChat e e-mail não permitem). Escolha WhatsApp, Messenger, Telegram ou SMS.',
   },
   broadcast_all_failed: {
     es: 'Falló la transmisión: no salió ningún mensaje. Motivo principal: {reason}. {action}',
     en: 'Broadcast failed: no message went out. Main reason: {reason}. {action}',
+    pt: 'Falha na transmissão: nenhuma mensagem foi enviada. Motivo principal: {reason}. {action}',
   },
   broadcast_all_outside_window: {
     es: 'Falló la transmisión: ningún contacto está dentro de la ventana de 24 horas; {fix}',
     en: 'Broadcast failed: no contact is inside the 24-hour window; {fix}',
+    pt: 'Falha na transmissão: nenhum contato está dentro da janela de 24 horas; {fix}',
   },
   resend_too_early: {
     es: 'Todavía no conviene reenviar: {reasons}. Programe el reenvío para {at} o más tarde, o envíe "force": true si de verdad quiere enviarlo ahora.',
     en: 'Re-sending now cannot help yet: {reasons}. Schedule the re-send for {at} or later, or send "force": true if you really want to send it now.',
+    pt: 'Ainda não vale a pena reenviar: {reasons}. Agende o reenvio para {at} ou mais tarde, ou envie "force": true se quiser mesmo enviar agora.',
   },
   resend_conflict: {
     es: 'Otro reenvío de estos mismos contactos se creó en este momento. Actualice la página para verlo.',
     en: 'Another re-send of these same contacts was just created. Refresh the page to see it.',
+    pt: 'Outro reenvio destes mesmos contatos acabou de ser criado. Atualize a página para vê-lo.',
   },
   resend_at_required: {
     es: 'Indique la fecha y hora del reenvío en "at" (por ejemplo 2026-12-02T10:00:00-03:00), o elija "when": "auto".',
     en: 'Give the re-send\'s date and time in "at" (for example 2026-12-02T10:00:00-03:00), or choose "when": "auto".',
+    pt: 'Informe a data e a hora do reenvio em "at" (por exemplo 2026-12-02T10:00:00-03:00) ou escolha "when": "auto".',
   },
   resend_at_past: {
     es: 'La hora del reenvío ({at}) ya pasó. Elija una hora futura, o "when": "auto" para que Rebound elija la primera que sirve.',
     en: 'The re-send time ({at}) is in the past. Choose a future time, or "when": "auto" to let Rebound pick the first one that helps.',
+    pt: 'O horário do reenvio ({at}) já passou. Escolha um horário futuro ou "when": "auto" para o Rebound escolher o primeiro horário que ajude.',
   },
   broadcast_no_reachable_recipients: {
     es: 'Falló la transmisión: ningún contacto del segmento se puede alcanzar en este canal (sin identificador, identificador inválido o duplicado).',
     en: 'Broadcast failed: no contact in the segment can be reached on this channel (no identifier, invalid identifier or duplicate).',
+    pt: 'Falha na transmissão: nenhum contato do segmento pode ser alcançado neste canal (sem identificador, identificador inválido ou duplicado).',
   },
   broadcast_not_editable: {
     es: 'La transmisión está en estado {status}: solo se puede cambiar en borrador o programada.',
     en: 'The broadcast is {status}: only a draft or scheduled broadcast can be changed.',
+    pt: 'A transmissão está no status {status}: só é possível alterar uma transmissão em rascunho ou agendada.',
   },
   broadcast_transition: {
     es: 'Una transmisión en estado {from} no puede pasar a {to}.',
     en: 'A broadcast that is {from} cannot become {to}.',
+    pt: 'Uma transmissão no status {from} não pode passar para {to}.',
   },
   broadcast_schedule_past: {
     es: 'La fecha de envío ya pasó. Elija una fecha futura o deje "at" vacío para enviar ahora.',
     en: 'The send time is in the past. Choose a future time, or leave "at" empty to send now.',
+    pt: 'O horário de envio já passou. Escolha um horário futuro ou deixe "at" vazio para enviar agora.',
   },
   resend_not_finished: {
     es: 'La transmisión todavía está en estado {status}: espere a que termine para reenviar a los que fallaron.',
     en: 'The broadcast is still {status}: wait until it finishes to re-send to the ones that failed.',
+    pt: 'A transmissão ainda está no status {status}: aguarde até ela terminar para reenviar as mensagens com falha.',
   },
   resend_nothing_to_cancel: {
     es: 'Esta transmisión no tiene un reenvío programado que cancelar: o ya salió, o ya se canceló.',
     en: 'This broadcast has no scheduled re-send to cancel: it already went out or was cancelled.',
+    pt: 'Esta transmissão não tem um reenvio agendado para cancelar: ele já foi enviado ou já foi cancelado.',
   },
   resend_nothing: {
     es: 'No hay mensajes fallidos que un reenvío pueda ayudar con los motivos elegidos. Revise "details" para ver los que quedaron fuera y por qué.',
     en: 'No failed message that a re-send can help matches the chosen reasons. See "details" for the ones left out and why.',
+    pt: 'Entre os motivos escolhidos, não há mensagens com falha que um reenvio possa resolver. Veja em "details" as que ficaram de fora e por quê.',
   },
   webhook_signature: {
     es: 'Firma del webhook ausente o inválida: no se aplicó ningún cambio.',
     en: 'Missing or invalid webhook signature: nothing was changed.',
+    pt: 'Assinatura do webhook ausente ou inválida: nenhuma alteração foi aplicada.',
   },
   internal_error: {
     es: 'Error interno del servidor. No se guardó ningún cambio parcial; intente de nuevo.',
     en: 'Internal server error. No partial change was saved; please try again.',
+    pt: 'Erro interno do servidor. Nenhuma alteração parcial foi salva; tente novamente.',
   },
   database_unavailable: {
     es: 'La base de datos no responde.',
     en: 'The database is not answering.',
+    pt: 'O banco de dados não está respondendo.',
   },
   import_file_too_large: {
     es: 'El archivo supera el límite de {limit}. Divídalo en archivos más pequeños e impórtelos uno por uno.',
     en: 'The file is over the {limit} limit. Split it into smaller files and import them one by one.',
+    pt: 'O arquivo ultrapassa o limite de {limit}. Divida-o em arquivos menores e importe-os um por um.',
   },
   import_empty_file: {
     es: 'El archivo está vacío. Exporte de nuevo el CSV con una fila de encabezados y al menos una fila de datos.',
     en: 'The file is empty. Export the CSV again with a header row and at least one data row.',
+    pt: 'O arquivo está vazio. Exporte o CSV novamente com uma linha de cabeçalho e pelo menos uma linha de dados.',
   },
   import_not_csv: {
     es: 'El archivo no es un CSV: tiene datos binarios (por ejemplo, un libro de Excel .xlsx o una imagen). Guárdelo como "CSV UTF-8 (delimitado por comas)" e inténtelo de nuevo.',
     en: 'The file is not a CSV: it holds binary data (an Excel .xlsx workbook or an image, for example). Save it as "CSV UTF-8 (Comma delimited)" and try again.',
+    pt: 'O arquivo não é um CSV: ele contém dados binários (por exemplo, uma pasta de trabalho do Excel .xlsx ou uma imagem). Salve-o como "CSV UTF-8 (Delimitado por vírgulas)" e tente novamente.',
   },
   import_no_rows: {
     es: 'El archivo solo tiene la fila de encabezados: se necesita al menos una fila de datos.',
     en: 'The file only has the header row: at least one data row is needed.',
+    pt: 'O arquivo só tem a linha de cabeçalho: é necessária pelo menos uma linha de dados.',
   },
   import_too_many_rows: {
     es: 'El archivo tiene más de {limit, number} filas de datos. Divídalo en archivos más pequeños.',
     en: 'The file has more than {limit, number} data rows. Split it into smaller files.',
+    pt: 'O arquivo tem mais de {limit, number} linhas de dados. Divida-o em arquivos menores.',
   },
   import_too_many_lines: {
     es: 'El archivo tiene más de {limit, number} líneas (muchas de ellas vacías). Quite las líneas vacías o divídalo en archivos más pequeños.',
     en: 'The file has more than {limit, number} lines (many of them empty). Remove the empty lines or split it into smaller files.',
+    pt: 'O arquivo tem mais de {limit, number} linhas (muitas delas vazias). Remova as linhas vazias ou divida-o em arquivos menores.',
   },
   import_malformed_header: {
     es: 'La fila de encabezados está mal formada: {message}. Revise las comillas de la primera línea.',
     en: 'The header row is malformed: {message}. Check the quotes on the first line.',
+    pt: 'A linha de cabeçalho está mal formatada: {message}. Verifique as aspas da primeira linha.',
   },
   import_header_too_long: {
     es: 'Un encabezado tiene {size} caracteres (máximo {max}): la primera línea no parece una fila de encabezados.',
     en: 'A header has {size} characters (maximum {max}): the first line does not look like a header row.',
+    pt: 'Um cabeçalho tem {size} caracteres (máximo {max}): a primeira linha não parece uma linha de cabeçalho.',
   },
   import_duplicate_headers: {
     es: 'Hay columnas con el mismo encabezado: {columns}. Cada columna necesita un nombre distinto.',
     en: 'Several columns have the same header: {columns}. Each column needs its own name.',
+    pt: 'Há colunas com o mesmo cabeçalho: {columns}. Cada coluna precisa de um nome diferente.',
   },
   import_identifier_column_missing: {
     es: 'Falta la columna del identificador ({identifier}) con la que se encuentran los contactos. Columnas encontradas: {columns}. Revise el separador (coma, punto y coma o tabulación) o indique la columna en "mapping".',
     en: 'The identifier column ({identifier}) that finds the contacts is missing. Columns found: {columns}. Check the delimiter (comma, semicolon or tab) or name the column in "mapping".',
+    pt: 'Falta a coluna do identificador ({identifier}) usada para encontrar os contatos. Colunas encontradas: {columns}. Verifique o separador (vírgula, ponto e vírgula ou tabulação) ou indique a coluna em "mapping".',
   },
   import_mapping_unknown_column: {
     es: 'El "mapping" nombra la columna "{column}", que no está en el archivo. Columnas encontradas: {columns}.',
     en: 'The "mapping" names column "{column}", which is not in the file. Columns found: {columns}.',
+    pt: 'O "mapping" indica a coluna "{column}", que não está no arquivo. Colunas encontradas: {columns}.',
   },
   import_mapping_duplicate_field: {
     es: 'Varias columnas van al mismo campo {field}: {columns}. Indique en "mapping" cuál usar y marque las demás como "ignore".',
     en: 'Several columns go to the same field {field}: {columns}. Say in "mapping" which one to use and set the others to "ignore".',
+    pt: 'Várias colunas vão para o mesmo campo {field}: {columns}. Indique em "mapping" qual usar e marque as outras como "ignore".',
   },
   import_add_by_contact_id: {
     es: 'El modo "solo agregar" no puede usar el ID de contacto como identificador: los contactos nuevos reciben su ID al crearse. Use teléfono o correo electrónico.',
     en: '"Add new contacts only" cannot use the contact ID as identifier: new contacts get their ID when created. Use phone or email.',
+    pt: 'O modo "somente adicionar" não pode usar o ID do contato como identificador: os contatos novos recebem o ID ao serem criados. Use telefone ou e-mail.',
   },
   import_too_many_custom_fields: {
     es: 'El archivo tiene {count} columnas de campos personalizados; el máximo es {max}. Marque las que sobran como "ignore" en "mapping".',
     en: 'The file has {count} custom field columns; the maximum is {max}. Set the extra ones to "ignore" in "mapping".',
+    pt: 'O arquivo tem {count} colunas de campos personalizados; o máximo é {max}. Marque as que sobram como "ignore" em "mapping".',
   },
   import_rows_rejected: {
     es: '{count, plural, one {Se rechazó # fila} other {Se rechazaron # filas}} y no se importó nada (todo o nada). Corrija las filas de rejected.csv o importe con allOrNothing=false.',
     en: '{count, plural, one {# row was} other {# rows were}} rejected and nothing was imported (all or nothing). Fix the rows in rejected.csv or import with allOrNothing=false.',
+    pt: '{count, plural, one {# linha foi rejeitada} other {# linhas foram rejeitadas}} e nada foi importado (tudo ou nada). Corrija as linhas de rejected.csv ou importe com allOrNothing=false.',
   },
   import_nul_byte: {
     es: 'El archivo tiene un carácter nulo (byte 0) en la línea {line, number}: un CSV no los lleva. Ábralo en un editor de texto, quite ese carácter (o vuelva a exportar el archivo) e inténtelo de nuevo.',
     en: 'The file has a NUL character (byte 0) on line {line, number}: a CSV has none. Open it in a text editor, remove that character (or export the file again) and try again.',
+    pt: 'O arquivo tem um caractere nulo (byte 0) na linha {line, number}: um CSV não tem esse caractere. Abra-o em um editor de texto, remova esse caractere (ou exporte o arquivo de novo) e tente novamente.',
   },
   import_interrupted: {
     es: 'Importación interrumpida: no se importó nada (el proceso que la hacía se detuvo antes de terminar). Vuelva a importar el archivo.',
     en: 'Import interrupted: nothing was imported (the process running it stopped before it finished). Import the file again.',
+    pt: 'Importação interrompida: nada foi importado (o processo que a fazia parou antes de terminar). Importe o arquivo novamente.',
   },
 } as const satisfies Record<string, Localized>;
 
@@ -259,13 +321,13 @@ export type ApiErrorCode = keyof typeof apiErrors;
 
 /** Names of the things an error can be about, for not_found messages. */
 export const resourceNames = {
-  contact: { es: 'el contacto', en: 'Contact' },
-  channel: { es: 'el canal', en: 'Channel' },
-  segment: { es: 'el segmento de contacto', en: 'Contact segment' },
-  token: { es: 'el token de API', en: 'API token' },
-  broadcast: { es: 'la transmisión', en: 'Broadcast' },
-  import: { es: 'la importación', en: 'Import' },
-  portfolio: { es: 'el portafolio comercial', en: 'Business portfolio' },
+  contact: { es: 'el contacto', en: 'Contact', pt: 'o contato' },
+  channel: { es: 'el canal', en: 'Channel', pt: 'o canal' },
+  segment: { es: 'el segmento de contacto', en: 'Contact segment', pt: 'o segmento de contatos' },
+  token: { es: 'el token de API', en: 'API token', pt: 'o token de API' },
+  broadcast: { es: 'la transmisión', en: 'Broadcast', pt: 'a transmissão' },
+  import: { es: 'la importación', en: 'Import', pt: 'a importação' },
+  portfolio: { es: 'el portafolio comercial', en: 'Business portfolio', pt: 'o portfólio empresarial' },
 } as const satisfies Record<string, Localized>;
 export type ResourceName = keyof typeof resourceNames;
 

@@ -1,11 +1,11 @@
-/** Rebound speaks Spanish first (neutral Latin American) and English. */
-export const LANGUAGES = ['es', 'en'] as const;
+/** Rebound speaks Spanish first (neutral Latin American), English and Brazilian Portuguese. */
+export const LANGUAGES = ['es', 'en', 'pt'] as const;
 export type Language = (typeof LANGUAGES)[number];
 export type Localized = Record<Language, string>;
 
 /**
- * Picks es or en from an Accept-Language header, honouring q-weights.
- * Returns undefined when the header names neither, so the caller can fall back to the workspace language.
+ * Picks es, en or pt from an Accept-Language header, honouring q-weights.
+ * Returns undefined when the header names none of them, so the caller can fall back to the workspace language.
  */
 export function pickLanguage(acceptLanguage: string | null | undefined): Language | undefined {
   if (!acceptLanguage) return undefined;
@@ -20,13 +20,20 @@ export function pickLanguage(acceptLanguage: string | null | undefined): Languag
     .filter((entry) => entry.weight > 0)
     .sort((a, b) => b.weight - a.weight || a.index - b.index);
   for (const entry of ranked) {
-    if (entry.base === 'es' || entry.base === 'en') return entry.base;
+    if (isLanguage(entry.base)) return entry.base;
   }
   return undefined;
 }
 
-/** Spanish numbers read "200.000" (the Spanish-speaking world's grouping), English ones "200,000". */
-const LOCALES: Record<Language, string> = { es: 'es', en: 'en' };
+export function isLanguage(value: string | undefined): value is Language {
+  return (LANGUAGES as readonly (string | undefined)[]).includes(value);
+}
+
+/**
+ * Spanish numbers read "200.000" (the Spanish-speaking world's grouping), English ones "200,000";
+ * Portuguese is Brazil's ("200.000", "14:05").
+ */
+const LOCALES: Record<Language, string> = { es: 'es', en: 'en', pt: 'pt-BR' };
 const numberFormats = new Map<Language, Intl.NumberFormat>();
 const pluralRules = new Map<Language, Intl.PluralRules>();
 
@@ -36,7 +43,7 @@ const pluralRules = new Map<Language, Intl.PluralRules>();
  */
 export function setRegion(tag: string | undefined): void {
   const base = tag?.toLowerCase().split('-')[0];
-  if (!tag || (base !== 'es' && base !== 'en')) return;
+  if (!tag || !isLanguage(base)) return;
   try {
     new Intl.NumberFormat(tag);
   } catch {
@@ -45,6 +52,15 @@ export function setRegion(tag: string | undefined): void {
   LOCALES[base] = tag;
   numberFormats.delete(base);
   pluralRules.delete(base);
+}
+
+/**
+ * Where no reader's region is known (the server's answers, stored names): one fixed locale per
+ * language, so "1.500" reads the same in every answer.
+ */
+const FIXED_LOCALES: Record<Language, string> = { es: 'es-AR', en: 'en-US', pt: 'pt-BR' };
+export function fixedLocale(language: Language): string {
+  return FIXED_LOCALES[language];
 }
 
 /** The locale numbers and dates are written in for the language (see setRegion). */
@@ -63,7 +79,7 @@ export function formatNumber(value: number, language: Language): string {
   return formatter.format(value);
 }
 
-/** The plural category of a count in the language (Intl.PluralRules): "one" or "other" for es and en. */
+/** The plural category of a count in the language (Intl.PluralRules): in pt-BR 0 is "one" too ("0 falha"). */
 export function pluralCategory(value: number, language: Language): Intl.LDMLPluralRule {
   let rules = pluralRules.get(language);
   if (!rules) {

@@ -5,7 +5,8 @@ describe('pickLanguage', () => {
   it.each([
     ['es-AR,es;q=0.9,en;q=0.8', 'es'],
     ['en-US,en;q=0.9', 'en'],
-    ['pt-BR,en;q=0.5,es;q=0.7', 'es'],
+    ['pt-BR,en;q=0.5,es;q=0.7', 'pt'],
+    ['it-IT,en;q=0.5,es;q=0.7', 'es'],
     ['fr-FR', undefined],
     ['es;q=0, en', 'en'],
     ['', undefined],
@@ -15,11 +16,12 @@ describe('pickLanguage', () => {
 });
 
 describe('error catalog', () => {
-  it('every message exists in Spanish and English, and they differ', () => {
+  it('every message exists in Spanish, English and Portuguese, and they differ', () => {
     for (const [code, messages] of Object.entries(apiErrors)) {
       expect(messages.es.length, code).toBeGreaterThan(0);
       expect(messages.en.length, code).toBeGreaterThan(0);
       expect(messages.es, code).not.toBe(messages.en);
+      expect(messages.pt, code).not.toBe(messages.es);
     }
   });
   it('fills parameters', () => {

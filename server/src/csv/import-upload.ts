@@ -27,10 +27,11 @@ const malformed = (language: Language) =>
   new ApiError(422, 'validation_failed', {}, [
     {
       path: 'form',
-      message:
-        language === 'es'
-          ? 'El cuerpo no es un formulario multipart/form-data válido: envíe el archivo en el campo "file".'
-          : 'The body is not a valid multipart/form-data form: send the file in the "file" field.',
+      message: {
+        es: 'El cuerpo no es un formulario multipart/form-data válido: envíe el archivo en el campo "file".',
+        en: 'The body is not a valid multipart/form-data form: send the file in the "file" field.',
+        pt: 'O corpo não é um formulário multipart/form-data válido: envie o arquivo no campo "file".',
+      }[language],
     },
   ]);
 
@@ -104,13 +105,17 @@ export async function receiveImportUpload(request: Request, language: Language):
           misplaced.map((name) => ({
             path: `form.${name}`,
             message:
-              language === 'es'
-                ? name === 'file'
-                  ? 'Envíe un solo archivo por importación.'
-                  : `Envíe «${name}» como campo de texto, no como archivo.`
-                : name === 'file'
-                  ? 'Send one file per import.'
-                  : `Send "${name}" as a text field, not as a file.`,
+              name === 'file'
+                ? {
+                    es: 'Envíe un solo archivo por importación.',
+                    en: 'Send one file per import.',
+                    pt: 'Envie um único arquivo por importação.',
+                  }[language]
+                : {
+                    es: `Envíe «${name}» como campo de texto, no como archivo.`,
+                    en: `Send "${name}" as a text field, not as a file.`,
+                    pt: `Envie "${name}" como campo de texto, não como arquivo.`,
+                  }[language],
           })),
         );
     }

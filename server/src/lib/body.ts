@@ -4,6 +4,7 @@ import {
   type FieldIssue,
   format,
   type Language,
+  type Localized,
   schemaMessages,
 } from '@rebound/shared';
 import type { Context } from 'hono';
@@ -75,7 +76,7 @@ function controlMessage(path: readonly string[], text: unknown, refused: RegExp,
     .slice(0, 3)
     .map((char) => `U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`)
     .join(', ');
-  const field = path.length ? path.join('.') : language === 'es' ? 'cuerpo' : 'body';
+  const field = path.length ? path.join('.') : { es: 'cuerpo', en: 'body', pt: 'corpo' }[language];
   return format(schemaMessages.controlCharactersIn[language], { chars: chars || 'U+0000–U+001F, U+007F', field });
 }
 
@@ -83,7 +84,7 @@ type Issue = z.core.$ZodIssue;
 
 /**
  * A 422's details: each issue's path under `root` (body, query, param, form) and its message in the
- * request's language. Zod writes its own messages in English; the Spanish ones are ours.
+ * request's language. Zod writes its own messages in English; the Spanish and Portuguese ones are ours.
  */
 export function validationDetails(
   issues: readonly Issue[],
@@ -98,7 +99,7 @@ export function validationDetails(
         ? controlMessage(path, valueAt(input, issue.path), new RegExp(String(issue.params.refused)), language)
         : language === 'en'
           ? issue.message
-          : spanishMessage(issue, valueAt(input, issue.path));
+          : localMessage(issue, valueAt(input, issue.path), language);
     return { path: [root, ...path].join('.'), message };
   });
 }
@@ -112,8 +113,8 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return value;
 }
 
-/** The schemas' own messages (English, as zod carries them) with their Spanish: one table in shared. */
-const SCHEMA_MESSAGES = new Map<string, string>(Object.values(schemaMessages).map((m) => [m.en, m.es]));
+/** The schemas' own messages (English, as zod carries them) in the other languages: one table in shared. */
+const SCHEMA_MESSAGES = new Map<string, Localized>(Object.values(schemaMessages).map((m) => [m.en, m]));
 
 const zodEnglish = en().localeError;
 
@@ -125,88 +126,163 @@ function isZodDefault(issue: Issue, input: unknown): boolean {
   return (typeof fallback === 'string' ? fallback : fallback?.message) === issue.message;
 }
 
-const numberFormat = new Intl.NumberFormat('es-AR');
-const plurals = new Intl.PluralRules('es');
-const num = (value: number | bigint) => numberFormat.format(value);
-const count = (value: number | bigint, one: string, many: string) =>
-  `${num(value)} ${plurals.select(Number(value)) === 'one' ? one : many}`;
 const quoted = (value: unknown) => (typeof value === 'string' ? `"${value}"` : String(value));
 
-const TYPES: Record<string, string> = {
-  string: 'un texto',
-  number: 'un número',
-  int: 'un número entero',
-  bigint: 'un número entero',
-  boolean: 'true o false',
-  array: 'una lista',
-  object: 'un objeto',
-  date: 'una fecha',
-  file: 'un archivo',
-  null: 'null',
-};
+/**
+ * Zod's own messages as the agents' languages say them (Spanish with "usted", Portuguese with "você").
+ * Counts are `{n, plural, …}` and `{n, number}`; `{x}` is filled as it is.
+ */
+const ZOD_WORDS = {
+  es: {
+    missing: 'Falta este dato.',
+    expected: 'Se esperaba {type}.',
+    mustBe: 'Debe ser {value}.',
+    oneOf: 'Use uno de estos valores: {values}.',
+    notEmpty: 'No puede estar vacío.',
+    minChars: 'Debe tener al menos {n, plural, one {# carácter} other {# caracteres}}.',
+    minItems: 'Debe tener al menos {n, plural, one {# elemento} other {# elementos}}.',
+    minDate: 'Debe ser a partir de {date}.',
+    above: 'Debe ser mayor que {n, number}.',
+    atLeast: 'Debe ser {n, number} o más.',
+    maxChars: 'Puede tener como máximo {n, plural, one {# carácter} other {# caracteres}}.',
+    maxItems: 'Puede tener como máximo {n, plural, one {# elemento} other {# elementos}}.',
+    maxBytes: 'Puede pesar como máximo {n, plural, one {# byte} other {# bytes}}.',
+    maxDate: 'Debe ser hasta {date}.',
+    below: 'Debe ser menor que {n, number}.',
+    atMost: 'Debe ser {n, number} o menos.',
+    startsWith: 'Debe empezar con "{text}".',
+    endsWith: 'Debe terminar en "{text}".',
+    includes: 'Debe incluir "{text}".',
+    badFormat: 'No tiene el formato esperado.',
+    multipleOf: 'Debe ser múltiplo de {n, number}.',
+    unknownKey: 'Campo desconocido: {keys}.',
+    unknownKeys: 'Campos desconocidos: {keys}.',
+    badKey: 'Una clave no es válida.',
+    badElement: 'Un elemento no es válido.',
+    badValue: 'El valor no es válido.',
+    types: {
+      string: 'un texto',
+      number: 'un número',
+      int: 'un número entero',
+      bigint: 'un número entero',
+      boolean: 'true o false',
+      array: 'una lista',
+      object: 'un objeto',
+      date: 'una fecha',
+      file: 'un archivo',
+      null: 'null',
+    } as Record<string, string>,
+    formats: {
+      datetime: 'Use una fecha y hora ISO 8601, por ejemplo 2026-12-01T09:00:00-03:00.',
+      date: 'Use una fecha AAAA-MM-DD, por ejemplo 2026-12-01.',
+      time: 'Use una hora ISO 8601, por ejemplo 09:00:00.',
+      email: 'Escriba una dirección de correo electrónico válida.',
+      url: 'Escriba una URL válida.',
+      e164: 'Use un número en formato E.164, por ejemplo +5491155551234.',
+      json_string: 'Escriba un JSON válido.',
+    } as Record<string, string>,
+  },
+  pt: {
+    missing: 'Falta este dado.',
+    expected: 'Era esperado {type}.',
+    mustBe: 'Deve ser {value}.',
+    oneOf: 'Use um destes valores: {values}.',
+    notEmpty: 'Não pode ficar vazio.',
+    minChars: 'Deve ter pelo menos {n, plural, one {# caractere} other {# caracteres}}.',
+    minItems: 'Deve ter pelo menos {n, plural, one {# item} other {# itens}}.',
+    minDate: 'Deve ser a partir de {date}.',
+    above: 'Deve ser maior que {n, number}.',
+    atLeast: 'Deve ser {n, number} ou mais.',
+    maxChars: 'Pode ter no máximo {n, plural, one {# caractere} other {# caracteres}}.',
+    maxItems: 'Pode ter no máximo {n, plural, one {# item} other {# itens}}.',
+    maxBytes: 'Pode ter no máximo {n, plural, one {# byte} other {# bytes}}.',
+    maxDate: 'Deve ser até {date}.',
+    below: 'Deve ser menor que {n, number}.',
+    atMost: 'Deve ser {n, number} ou menos.',
+    startsWith: 'Deve começar com "{text}".',
+    endsWith: 'Deve terminar com "{text}".',
+    includes: 'Deve incluir "{text}".',
+    badFormat: 'Não está no formato esperado.',
+    multipleOf: 'Deve ser múltiplo de {n, number}.',
+    unknownKey: 'Campo desconhecido: {keys}.',
+    unknownKeys: 'Campos desconhecidos: {keys}.',
+    badKey: 'Uma chave não é válida.',
+    badElement: 'Um item não é válido.',
+    badValue: 'O valor não é válido.',
+    types: {
+      string: 'um texto',
+      number: 'um número',
+      int: 'um número inteiro',
+      bigint: 'um número inteiro',
+      boolean: 'true ou false',
+      array: 'uma lista',
+      object: 'um objeto',
+      date: 'uma data',
+      file: 'um arquivo',
+      null: 'null',
+    } as Record<string, string>,
+    formats: {
+      datetime: 'Use uma data e hora ISO 8601, por exemplo 2026-12-01T09:00:00-03:00.',
+      date: 'Use uma data AAAA-MM-DD, por exemplo 2026-12-01.',
+      time: 'Use uma hora ISO 8601, por exemplo 09:00:00.',
+      email: 'Digite um endereço de e-mail válido.',
+      url: 'Digite uma URL válida.',
+      e164: 'Use um número no formato E.164, por exemplo +5511987654321.',
+      json_string: 'Digite um JSON válido.',
+    } as Record<string, string>,
+  },
+} as const;
 
-const FORMATS: Record<string, string> = {
-  datetime: 'Use una fecha y hora ISO 8601, por ejemplo 2026-12-01T09:00:00-03:00.',
-  date: 'Use una fecha AAAA-MM-DD, por ejemplo 2026-12-01.',
-  time: 'Use una hora ISO 8601, por ejemplo 09:00:00.',
-  email: 'Escriba una dirección de correo electrónico válida.',
-  url: 'Escriba una URL válida.',
-  e164: 'Use un número en formato E.164, por ejemplo +5491155551234.',
-  json_string: 'Escriba un JSON válido.',
-};
-
-/** The issue in Spanish as Latin-American agents read it ("usted"). */
-function spanishMessage(issue: Issue, input: unknown): string {
-  if (!isZodDefault(issue, input)) return SCHEMA_MESSAGES.get(issue.message) ?? issue.message;
+/** The issue in the agents' language (zod's English stays as zod wrote it). */
+function localMessage(issue: Issue, input: unknown, language: Exclude<Language, 'en'>): string {
+  if (!isZodDefault(issue, input)) return SCHEMA_MESSAGES.get(issue.message)?.[language] ?? issue.message;
+  const words = ZOD_WORDS[language];
+  const say = (template: string, params: Record<string, string | number> = {}) => format(template, params, language);
+  const n = (value: number | bigint) => ({ n: Number(value) });
   switch (issue.code) {
     case 'invalid_type':
-      return input === undefined ? 'Falta este dato.' : `Se esperaba ${TYPES[issue.expected] ?? issue.expected}.`;
+      return input === undefined
+        ? words.missing
+        : say(words.expected, { type: words.types[issue.expected] ?? issue.expected });
     case 'invalid_value':
       return issue.values.length === 1
-        ? `Debe ser ${quoted(issue.values[0])}.`
-        : `Use uno de estos valores: ${issue.values.map(quoted).join(', ')}.`;
+        ? say(words.mustBe, { value: quoted(issue.values[0]) })
+        : say(words.oneOf, { values: issue.values.map(quoted).join(', ') });
     case 'too_small': {
       const min = issue.minimum;
-      if (issue.origin === 'string')
-        return Number(min) <= 1
-          ? 'No puede estar vacío.'
-          : `Debe tener al menos ${count(min, 'carácter', 'caracteres')}.`;
-      if (issue.origin === 'array' || issue.origin === 'set')
-        return `Debe tener al menos ${count(min, 'elemento', 'elementos')}.`;
-      if (issue.origin === 'date') return `Debe ser a partir de ${new Date(Number(min)).toISOString()}.`;
-      return issue.inclusive === false ? `Debe ser mayor que ${num(min)}.` : `Debe ser ${num(min)} o más.`;
+      if (issue.origin === 'string') return Number(min) <= 1 ? words.notEmpty : say(words.minChars, n(min));
+      if (issue.origin === 'array' || issue.origin === 'set') return say(words.minItems, n(min));
+      if (issue.origin === 'date') return say(words.minDate, { date: new Date(Number(min)).toISOString() });
+      return say(issue.inclusive === false ? words.above : words.atLeast, n(min));
     }
     case 'too_big': {
       const max = issue.maximum;
-      if (issue.origin === 'string') return `Puede tener como máximo ${count(max, 'carácter', 'caracteres')}.`;
-      if (issue.origin === 'array' || issue.origin === 'set')
-        return `Puede tener como máximo ${count(max, 'elemento', 'elementos')}.`;
-      if (issue.origin === 'file') return `Puede pesar como máximo ${count(max, 'byte', 'bytes')}.`;
-      if (issue.origin === 'date') return `Debe ser hasta ${new Date(Number(max)).toISOString()}.`;
-      return issue.inclusive === false ? `Debe ser menor que ${num(max)}.` : `Debe ser ${num(max)} o menos.`;
+      if (issue.origin === 'string') return say(words.maxChars, n(max));
+      if (issue.origin === 'array' || issue.origin === 'set') return say(words.maxItems, n(max));
+      if (issue.origin === 'file') return say(words.maxBytes, n(max));
+      if (issue.origin === 'date') return say(words.maxDate, { date: new Date(Number(max)).toISOString() });
+      return say(issue.inclusive === false ? words.below : words.atMost, n(max));
     }
     case 'invalid_format':
-      if (issue.format === 'starts_with' && 'prefix' in issue) return `Debe empezar con "${String(issue.prefix)}".`;
-      if (issue.format === 'ends_with' && 'suffix' in issue) return `Debe terminar en "${String(issue.suffix)}".`;
-      if (issue.format === 'includes' && 'includes' in issue) return `Debe incluir "${String(issue.includes)}".`;
-      return FORMATS[issue.format] ?? 'No tiene el formato esperado.';
+      if (issue.format === 'starts_with' && 'prefix' in issue)
+        return say(words.startsWith, { text: String(issue.prefix) });
+      if (issue.format === 'ends_with' && 'suffix' in issue) return say(words.endsWith, { text: String(issue.suffix) });
+      if (issue.format === 'includes' && 'includes' in issue)
+        return say(words.includes, { text: String(issue.includes) });
+      return words.formats[issue.format] ?? words.badFormat;
     case 'not_multiple_of':
-      return `Debe ser múltiplo de ${num(issue.divisor)}.`;
+      return say(words.multipleOf, n(issue.divisor));
     case 'unrecognized_keys':
-      return issue.keys.length === 1
-        ? `Campo desconocido: ${issue.keys[0]}.`
-        : `Campos desconocidos: ${issue.keys.join(', ')}.`;
+      return say(issue.keys.length === 1 ? words.unknownKey : words.unknownKeys, { keys: issue.keys.join(', ') });
     case 'invalid_union': {
       const options = (issue as { options?: unknown[] }).options;
-      return options?.length
-        ? `Use uno de estos valores: ${options.map(quoted).join(', ')}.`
-        : 'El valor no es válido.';
+      return options?.length ? say(words.oneOf, { values: options.map(quoted).join(', ') }) : words.badValue;
     }
     case 'invalid_key':
-      return 'Una clave no es válida.';
+      return words.badKey;
     case 'invalid_element':
-      return 'Un elemento no es válido.';
+      return words.badElement;
     default:
-      return 'El valor no es válido.';
+      return words.badValue;
   }
 }

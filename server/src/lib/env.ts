@@ -18,7 +18,7 @@ export interface AppEnv {
     /** Internal hosts channel base URLs may lead to (lib/provider-url.ts). */
     providerUrlAllowlist: readonly string[];
     language: Language;
-    /** Set when Accept-Language named es or en; otherwise the workspace language wins. */
+    /** Set when Accept-Language named es, en or pt; otherwise the workspace language wins. */
     languageFromHeader: boolean;
     auth: AuthContext;
   };

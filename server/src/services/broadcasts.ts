@@ -8,6 +8,7 @@ import {
   channelCapabilities,
   describeFailure,
   errorMessage,
+  fixedLocale,
   forecastAdmission,
   format,
   type Language,
@@ -489,7 +490,7 @@ export async function preflight(
     now,
     quota: scope,
   });
-  const numbers = new Intl.NumberFormat(language === 'es' ? 'es-AR' : 'en-US');
+  const numbers = new Intl.NumberFormat(fixedLocale(language));
   const n = (value: number) => numbers.format(value);
   const warnings: Preflight['warnings'] = [];
   const warn = (code: PreflightWarningCode, params: Record<string, string | number> = {}) =>

@@ -9,7 +9,9 @@ import {
   errorMessage,
   FAILURE_REASONS,
   type FailureReason,
+  fixedLocale,
   type Language,
+  type Localized,
   type StreamEvent,
 } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
@@ -87,9 +89,9 @@ export function toEvent(row: EventRow, language: Language): StreamEvent {
 
 const num = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 
-/** 1.500 in Spanish, 1,500 in English. */
+/** 1.500 in Spanish and Portuguese, 1,500 in English. */
 export function formatCount(value: number, language: Language): string {
-  return new Intl.NumberFormat(language === 'es' ? 'es-AR' : 'en-US').format(value);
+  return new Intl.NumberFormat(fixedLocale(language)).format(value);
 }
 
 /** 2026-11-25 14:05 UTC: the same for everyone, whatever their time zone. */
@@ -103,7 +105,10 @@ function formatTime(value: unknown): string | undefined {
 const plural = (n: number, language: Language, one: Record<Language, string>, many: Record<Language, string>) =>
   `${formatCount(n, language)} ${n === 1 ? one[language] : many[language]}`;
 
-const CONTACTS = { one: { es: 'contacto', en: 'contact' }, many: { es: 'contactos', en: 'contacts' } };
+const CONTACTS = {
+  one: { es: 'contacto', en: 'contact', pt: 'contato' },
+  many: { es: 'contactos', en: 'contacts', pt: 'contatos' },
+};
 
 function reasonTitle(code: string, language: Language): string {
   const reason: FailureReason = (FAILURE_REASONS as readonly string[]).includes(code)
@@ -123,7 +128,8 @@ function reasonsText(byReason: unknown, language: Language): string {
   if (entries.length === 1) return reasonTitle(entries[0]?.[0] ?? '', language);
   const shown = entries.slice(0, 3).map(([code, n]) => `${reasonTitle(code, language)} (${formatCount(n, language)})`);
   const rest = entries.length - shown.length;
-  if (rest > 0) shown.push(language === 'es' ? `y ${rest} motivos más` : `and ${rest} more reasons`);
+  if (rest > 0)
+    shown.push({ es: `y ${rest} motivos más`, en: `and ${rest} more reasons`, pt: `e mais ${rest} motivos` }[language]);
   return shown.join(', ');
 }
 
@@ -134,77 +140,110 @@ function broadcastError(code: unknown, language: Language): string | undefined {
 
 /** What an event means, in one sentence for the agent. */
 export function eventMessage(type: string, data: Record<string, unknown>, language: Language): string {
-  const es = language === 'es';
-  const name = typeof data.name === 'string' && data.name ? data.name : es ? 'Transmisión' : 'Broadcast';
+  // One sentence per language, picked here: every case below gives all three.
+  const say = (words: Localized) => words[language];
+  const name =
+    typeof data.name === 'string' && data.name
+      ? data.name
+      : say({ es: 'Transmisión', en: 'Broadcast', pt: 'Transmissão' });
   const n = (value: unknown) => formatCount(num(value), language);
   switch (type) {
     case 'broadcast.scheduled': {
       const at = formatTime(data.at);
       const target = plural(num(data.target), language, CONTACTS.one, CONTACTS.many);
       const what = data.resendOfId
-        ? es
-          ? 'reenvío programado'
-          : 're-send scheduled'
-        : es
-          ? 'programada'
-          : 'scheduled';
+        ? say({ es: 'reenvío programado', en: 're-send scheduled', pt: 'reenvio agendado' })
+        : say({ es: 'programada', en: 'scheduled', pt: 'agendada' });
       return at
-        ? es
-          ? `${name}: ${what} para el ${at} (${target})`
-          : `${name}: ${what} for ${at} (${target})`
+        ? say({
+            es: `${name}: ${what} para el ${at} (${target})`,
+            en: `${name}: ${what} for ${at} (${target})`,
+            pt: `${name}: ${what} para ${at} (${target})`,
+          })
         : `${name}: ${what} (${target})`;
     }
     case 'broadcast.started': {
       const to = plural(num(data.recipients), language, CONTACTS.one, CONTACTS.many);
       const excluded = num(data.excluded);
-      const left = excluded > 0 ? (es ? `; ${n(excluded)} quedaron fuera` : `; ${n(excluded)} left out`) : '';
-      return es ? `${name}: comenzó el envío a ${to}${left}` : `${name}: sending started to ${to}${left}`;
+      const left =
+        excluded > 0
+          ? say({
+              es: `; ${n(excluded)} quedaron fuera`,
+              en: `; ${n(excluded)} left out`,
+              pt: `; ${n(excluded)} ficaram de fora`,
+            })
+          : '';
+      return say({
+        es: `${name}: comenzó el envío a ${to}${left}`,
+        en: `${name}: sending started to ${to}${left}`,
+        pt: `${name}: começou o envio para ${to}${left}`,
+      });
     }
     case 'broadcast.completed': {
       const to = plural(num(data.sent), language, CONTACTS.one, CONTACTS.many);
       const excluded = num(data.excluded);
-      const left = excluded > 0 ? (es ? ` (${n(excluded)} quedaron fuera)` : ` (${n(excluded)} left out)`) : '';
-      return es ? `${name}: se envió a ${to}${left}` : `${name}: sent to ${to}${left}`;
+      const left =
+        excluded > 0
+          ? say({
+              es: ` (${n(excluded)} quedaron fuera)`,
+              en: ` (${n(excluded)} left out)`,
+              pt: ` (${n(excluded)} ficaram de fora)`,
+            })
+          : '';
+      return say({
+        es: `${name}: se envió a ${to}${left}`,
+        en: `${name}: sent to ${to}${left}`,
+        pt: `${name}: enviada para ${to}${left}`,
+      });
     }
     case 'broadcast.partially_failed': {
       const notSent = num(data.failed) + num(data.excluded);
       const total = num(data.sent) + notSent + num(data.uncertain);
       const uncertain = num(data.uncertain);
-      const unknown = uncertain > 0 ? (es ? ` (${n(uncertain)} sin confirmar)` : ` (${n(uncertain)} unconfirmed)`) : '';
-      return es
-        ? `${name}: ${n(notSent)} de ${n(total)} no se enviaron${unknown}`
-        : `${name}: ${n(notSent)} of ${n(total)} were not sent${unknown}`;
+      const unknown =
+        uncertain > 0
+          ? say({
+              es: ` (${n(uncertain)} sin confirmar)`,
+              en: ` (${n(uncertain)} unconfirmed)`,
+              pt: ` (${n(uncertain)} não confirmadas)`,
+            })
+          : '';
+      return say({
+        es: `${name}: ${n(notSent)} de ${n(total)} no se enviaron${unknown}`,
+        en: `${name}: ${n(notSent)} of ${n(total)} were not sent${unknown}`,
+        pt: `${name}: ${n(notSent)} de ${n(total)} não foram enviadas${unknown}`,
+      });
     }
     case 'broadcast.failed': {
       const error = broadcastError(data.errorCode, language);
       if (error) return `${name}: ${error}`;
       const total = num(data.sent) + num(data.failed) + num(data.excluded) + num(data.uncertain);
-      return es
-        ? `${name}: falló la transmisión; no se envió ninguno de los ${n(total)} mensajes`
-        : `${name}: the broadcast failed; none of its ${n(total)} messages went out`;
+      return say({
+        es: `${name}: falló la transmisión; no se envió ninguno de los ${n(total)} mensajes`,
+        en: `${name}: the broadcast failed; none of its ${n(total)} messages went out`,
+        pt: `${name}: a transmissão falhou; nenhuma das ${n(total)} mensagens foi enviada`,
+      });
     }
     case 'broadcast.cancelled':
-      return es ? `${name}: transmisión cancelada` : `${name}: broadcast cancelled`;
+      return say({
+        es: `${name}: transmisión cancelada`,
+        en: `${name}: broadcast cancelled`,
+        pt: `${name}: transmissão cancelada`,
+      });
     case 'messages.failed': {
       const count = num(data.count);
       const messages = data.late
         ? plural(
             count,
             language,
-            { es: 'mensaje falló', en: 'message failed' },
-            {
-              es: 'mensajes fallaron',
-              en: 'messages failed',
-            },
-          ) + (es ? ' después del envío' : ' after sending')
+            { es: 'mensaje falló', en: 'message failed', pt: 'mensagem falhou' },
+            { es: 'mensajes fallaron', en: 'messages failed', pt: 'mensagens falharam' },
+          ) + say({ es: ' después del envío', en: ' after sending', pt: ' depois do envio' })
         : plural(
             count,
             language,
-            { es: 'mensaje fallido', en: 'failed message' },
-            {
-              es: 'mensajes fallidos',
-              en: 'failed messages',
-            },
+            { es: 'mensaje fallido', en: 'failed message', pt: 'mensagem com falha' },
+            { es: 'mensajes fallidos', en: 'failed messages', pt: 'mensagens com falha' },
           );
       const reasons = reasonsText(data.byReason, language);
       return reasons ? `${name}: ${messages} — ${reasons}` : `${name}: ${messages}`;
@@ -213,25 +252,38 @@ export function eventMessage(type: string, data: Record<string, unknown>, langua
       const original = typeof data.originalName === 'string' ? data.originalName : name;
       const who = plural(num(data.tagged), language, CONTACTS.one, CONTACTS.many);
       const at = formatTime(data.at);
-      return es
-        ? `${original}: reenvío a ${who} programado${at ? ` para el ${at}` : ''}`
-        : `${original}: re-send to ${who} scheduled${at ? ` for ${at}` : ''}`;
+      return say({
+        es: `${original}: reenvío a ${who} programado${at ? ` para el ${at}` : ''}`,
+        en: `${original}: re-send to ${who} scheduled${at ? ` for ${at}` : ''}`,
+        pt: `${original}: reenvio para ${who} agendado${at ? ` para ${at}` : ''}`,
+      });
     }
     case 'resend.finished': {
       const sent = n(data.sent);
       const failed = num(data.failed);
-      const still = failed > 0 ? (es ? `; ${n(failed)} volvieron a fallar` : `; ${n(failed)} failed again`) : '';
-      return es
-        ? `${name}: reenvío terminado, ${sent} enviados${still}`
-        : `${name}: re-send finished, ${sent} sent${still}`;
+      const still =
+        failed > 0
+          ? say({
+              es: `; ${n(failed)} volvieron a fallar`,
+              en: `; ${n(failed)} failed again`,
+              pt: `; ${n(failed)} falharam de novo`,
+            })
+          : '';
+      return say({
+        es: `${name}: reenvío terminado, ${sent} enviados${still}`,
+        en: `${name}: re-send finished, ${sent} sent${still}`,
+        pt: `${name}: reenvio concluído, ${sent} enviadas${still}`,
+      });
     }
     case 'contact.opt_out_removed': {
       const who = typeof data.name === 'string' && data.name ? data.name : String(data.identifier ?? '');
       const channel = typeof data.channelName === 'string' ? data.channelName : '';
       const note = typeof data.note === 'string' && data.note ? ` («${data.note}»)` : '';
-      return es
-        ? `${who}: se quitó la baja en ${channel}; volverá a recibir transmisiones${note}`
-        : `${who}: opt-out on ${channel} removed; they will get broadcasts again${note}`;
+      return say({
+        es: `${who}: se quitó la baja en ${channel}; volverá a recibir transmisiones${note}`,
+        en: `${who}: opt-out on ${channel} removed; they will get broadcasts again${note}`,
+        pt: `${who}: o descadastro em ${channel} foi removido; voltará a receber transmissões${note}`,
+      });
     }
     default:
       return `${name}: ${type}`;

@@ -180,6 +180,7 @@ function encodeCursor(row: { failed_at: number; id: number }): string {
 const BAD_CURSOR: Localized = {
   en: 'Not a cursor from this API; start again without it',
   es: 'No es un cursor de esta API; vuelva a empezar sin él',
+  pt: 'Não é um cursor desta API; comece de novo sem ele',
 };
 
 function decodeCursor(cursor: string, language: Language): { at: number; id: number } {

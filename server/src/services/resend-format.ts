@@ -2,19 +2,21 @@
 import { dayInZone, type Language, nextDay } from '@rebound/shared';
 
 const WORDS = {
-  now: { es: 'ahora', en: 'now' },
-  today: { es: 'hoy', en: 'today' },
-  tomorrow: { es: 'mañana', en: 'tomorrow' },
+  now: { es: 'ahora', en: 'now', pt: 'agora' },
+  today: { es: 'hoy', en: 'today', pt: 'hoje' },
+  tomorrow: { es: 'mañana', en: 'tomorrow', pt: 'amanhã' },
 } as const;
+
+const LOCALES: Record<Language, string> = { es: 'es-MX', en: 'en-US', pt: 'pt-BR' };
 
 export function formatPlanTime(at: number, now: number, zone: string, language: Language): string {
   if (at <= now + 60_000) return WORDS.now[language];
-  const locale = language === 'es' ? 'es-MX' : 'en-US';
+  const locale = LOCALES[language];
   const time = new Intl.DateTimeFormat(locale, {
     timeZone: zone,
     hour: '2-digit',
     minute: '2-digit',
-    hourCycle: language === 'es' ? 'h23' : 'h12',
+    hourCycle: language === 'en' ? 'h12' : 'h23',
   }).format(at);
   const day = dayInZone(at, zone);
   const today = dayInZone(now, zone);

@@ -97,7 +97,7 @@ export interface PlanToWrite {
   writeRows?: number;
 }
 
-const RESEND_WORDS: Record<Language, string> = { es: 'reenvío', en: 're-send' };
+const RESEND_WORDS: Record<Language, string> = { es: 'reenvío', en: 're-send', pt: 'reenvio' };
 
 /** Tags, the segment, the linked re-sends with their exact targets and events: all or nothing. */
 export async function writePlan(db: Database, plan: PlanToWrite) {

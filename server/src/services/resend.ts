@@ -13,6 +13,7 @@ import {
   describeFailure,
   earliestUsefulResend,
   type FailureReason,
+  fixedLocale,
   format,
   type Language,
   quotaWaves,
@@ -34,7 +35,11 @@ import { claimPlan, releasePlan, writePlan } from './resend-writer';
 
 export type ResendRequest = ResendBody;
 
-const TAG_WORDS: Record<Language, string> = { es: 'transmisión fallida', en: 'failed broadcast' };
+const TAG_WORDS: Record<Language, string> = {
+  es: 'transmisión fallida',
+  en: 'failed broadcast',
+  pt: 'transmissão com falha',
+};
 
 /**
  * "transmisión fallida 25 nov 2026 (#42)": the reference page's tag ("failed broadcast 110122"), with
@@ -46,14 +51,14 @@ export function defaultResendTag(
   broadcast: { id: number; startedAt: Date | null; createdAt: Date },
   zone: string,
 ) {
-  const parts = new Intl.DateTimeFormat(language === 'es' ? 'es-AR' : 'en-US', {
+  const parts = new Intl.DateTimeFormat(fixedLocale(language), {
     day: 'numeric',
     month: 'short',
     year: 'numeric',
     timeZone: zone,
   }).formatToParts(broadcast.startedAt ?? broadcast.createdAt);
   const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value.replace('.', '');
-  const order: Intl.DateTimeFormatPartTypes[] = language === 'es' ? ['day', 'month', 'year'] : ['month', 'day', 'year'];
+  const order: Intl.DateTimeFormatPartTypes[] = language === 'en' ? ['month', 'day', 'year'] : ['day', 'month', 'year'];
   const day = order.map(part).join(' ');
   return `${TAG_WORDS[language]} ${day} (#${broadcast.id})`;
 }
@@ -62,27 +67,43 @@ const WARNINGS = {
   tag_changed: {
     es: 'La etiqueta «{asked}» ya la tienen {others} otros contactos (o es el nombre de otro segmento); se usó «{tag}» para que el segmento reúna solo a estos contactos.',
     en: 'The tag "{asked}" is already on other contacts (or is another segment\'s name); "{tag}" was used so that its segment holds only these contacts.',
+    pt: 'A etiqueta "{asked}" já está em outros {others} contatos (ou é o nome de outro segmento); foi usada "{tag}" para que o segmento reúna só estes contatos.',
   },
   unconfirmed_duplicates: {
     es: '{count} destinatarios sin confirmar se reenvían: el proveedor pudo haber recibido el primer mensaje, así que algunos podrían recibirlo dos veces.',
     en: '{count} unconfirmed recipients are re-sent: the provider may have received the first message, so some could get it twice.',
+    pt: '{count} destinatários não confirmados serão reenviados: o provedor pode ter recebido a primeira mensagem, então alguns podem recebê-la duas vezes.',
   },
   unconfirmed_too_soon: {
     es: '{count} destinatarios sin confirmar todavía pueden recibir su informe de entrega; se podrán reenviar desde {at}.',
     en: '{count} unconfirmed recipients may still get their delivery report; they can be re-sent from {at}.',
+    pt: '{count} destinatários não confirmados ainda podem receber o relatório de entrega; poderão ser reenviados a partir de {at}.',
   },
   forced: {
     es: 'Reenvío forzado antes de tiempo para: {reasons}. Puede volver a fallar y afectar la calidad del número.',
     en: "Re-send forced before its time for: {reasons}. It may fail again and hurt the number's quality.",
+    pt: 'Reenvio forçado antes da hora para: {reasons}. Pode falhar de novo e prejudicar a qualidade do número.',
   },
 } as const;
 
 const WHY = {
-  now: { es: 'ahora', en: 'now' },
-  after: { es: '{reason}: cuando el reenvío puede servir', en: '{reason}: when a re-send can help' },
-  capacity: { es: 'cuando se libera el límite diario', en: 'when the daily limit frees up' },
-  wave: { es: 'límite diario: tanda {n} de {of}', en: 'daily limit: wave {n} of {of}' },
-  chosen: { es: 'a la hora elegida', en: 'at the chosen time' },
+  now: { es: 'ahora', en: 'now', pt: 'agora' },
+  after: {
+    es: '{reason}: cuando el reenvío puede servir',
+    en: '{reason}: when a re-send can help',
+    pt: '{reason}: quando o reenvio pode ajudar',
+  },
+  capacity: {
+    es: 'cuando se libera el límite diario',
+    en: 'when the daily limit frees up',
+    pt: 'quando o limite diário for liberado',
+  },
+  wave: {
+    es: 'límite diario: tanda {n} de {of}',
+    en: 'daily limit: wave {n} of {of}',
+    pt: 'limite diário: lote {n} de {of}',
+  },
+  chosen: { es: 'a la hora elegida', en: 'at the chosen time', pt: 'no horário escolhido' },
 } as const;
 
 interface Part {
@@ -135,7 +156,7 @@ async function planAndWrite(
   const storedLanguage: Language = workspace?.language ?? 'es';
   const language: Language = ws.language ?? storedLanguage;
   const zone = workspaceTimeZone(workspace?.defaultCountry ?? ws.defaultCountry, workspace?.timeZone);
-  const numbers = new Intl.NumberFormat(language === 'es' ? 'es-AR' : 'en-US');
+  const numbers = new Intl.NumberFormat(fixedLocale(language));
   const warnings: ResendResult['warnings'] = [];
   const warn = (code: keyof typeof WARNINGS, params: Record<string, string | number>) =>
     warnings.push({ code, message: format(WARNINGS[code][language], params) });
@@ -222,7 +243,7 @@ function countByReason(rows: store.Candidate[]): Record<string, number> {
 
 /** "3 ahora, 500 mañana 10:21, 12 el jue 3 dic 09:00". */
 function summarize(plan: { at: string; count: number }[], now: number, zone: string, language: Language): string {
-  const numbers = new Intl.NumberFormat(language === 'es' ? 'es-AR' : 'en-US');
+  const numbers = new Intl.NumberFormat(fixedLocale(language));
   return plan
     .map((part) => `${numbers.format(part.count)} ${formatPlanTime(Date.parse(part.at), now, zone, language)}`)
     .join(', ');

@@ -9,7 +9,7 @@ export const ErrorBodySchema = z
       details: z.unknown().optional(),
     }),
   })
-  .meta({ description: 'The one error shape of every endpoint; the message follows Accept-Language (es or en).' });
+  .meta({ description: 'The one error shape of every endpoint; the message follows Accept-Language (es, en or pt).' });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
 /** One entry of a 422's details: where the problem is and what is wrong. */

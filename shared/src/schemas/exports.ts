@@ -1,10 +1,10 @@
 /**
- * The CSV exports: their columns with the English and Spanish headers (so an import can recognise a
- * file Rebound wrote in either language), their query parameters, and the formula neutralization
- * both sides agree on.
+ * The CSV exports: their columns with the English, Spanish and Brazilian Portuguese headers (so an
+ * import can recognise a file Rebound wrote in English or Spanish), their query parameters, and the
+ * formula neutralization both sides agree on.
  */
 import { z } from 'zod';
-import type { Language, Localized } from '../i18n';
+import { LANGUAGES, type Language, type Localized } from '../i18n';
 import { cleanText } from './common';
 import { FailureFiltersSchema } from './failures';
 
@@ -17,37 +17,37 @@ export interface ExportColumn<K extends string = string> extends Localized {
  * then Rebound's own columns.
  */
 export const FAILED_EXPORT_COLUMNS = [
-  { key: 'dateTime', en: 'Date Time', es: 'Fecha y hora' },
-  { key: 'senderId', en: 'Sender ID', es: 'ID de remitente' },
-  { key: 'senderType', en: 'Sender Type', es: 'Tipo de remitente' },
-  { key: 'contactId', en: 'Contact ID', es: 'ID de contacto' },
-  { key: 'messageId', en: 'Message ID', es: 'ID de mensaje' },
-  { key: 'contentType', en: 'Content Type', es: 'Tipo de contenido' },
-  { key: 'content', en: 'Content', es: 'Contenido' },
-  { key: 'channelId', en: 'Channel ID', es: 'ID de canal' },
-  { key: 'type', en: 'Type', es: 'Tipo' },
-  { key: 'subtype', en: 'Subtype', es: 'Subtipo' },
-  { key: 'error', en: 'Error', es: 'Error' },
-  { key: 'reasonCode', en: 'Reason Code', es: 'Código de motivo' },
-  { key: 'reason', en: 'Reason', es: 'Motivo' },
-  { key: 'resend', en: 'Resend', es: 'Reenvío' },
-  { key: 'providerCode', en: 'Provider Code', es: 'Código del proveedor' },
-  { key: 'broadcast', en: 'Broadcast', es: 'Transmisión' },
-  { key: 'contactName', en: 'Contact Name', es: 'Nombre del contacto' },
-  { key: 'identifier', en: 'Identifier', es: 'Identificador' },
-  { key: 'resendAfter', en: 'Resend After', es: 'Reenviar desde' },
+  { key: 'dateTime', en: 'Date Time', pt: 'Data e hora', es: 'Fecha y hora' },
+  { key: 'senderId', en: 'Sender ID', pt: 'ID do remetente', es: 'ID de remitente' },
+  { key: 'senderType', en: 'Sender Type', pt: 'Tipo de remetente', es: 'Tipo de remitente' },
+  { key: 'contactId', en: 'Contact ID', pt: 'ID do contato', es: 'ID de contacto' },
+  { key: 'messageId', en: 'Message ID', pt: 'ID da mensagem', es: 'ID de mensaje' },
+  { key: 'contentType', en: 'Content Type', pt: 'Tipo de conteúdo', es: 'Tipo de contenido' },
+  { key: 'content', en: 'Content', pt: 'Conteúdo', es: 'Contenido' },
+  { key: 'channelId', en: 'Channel ID', pt: 'ID do canal', es: 'ID de canal' },
+  { key: 'type', en: 'Type', pt: 'Tipo', es: 'Tipo' },
+  { key: 'subtype', en: 'Subtype', pt: 'Subtipo', es: 'Subtipo' },
+  { key: 'error', en: 'Error', pt: 'Erro', es: 'Error' },
+  { key: 'reasonCode', en: 'Reason Code', pt: 'Código do motivo', es: 'Código de motivo' },
+  { key: 'reason', en: 'Reason', pt: 'Motivo', es: 'Motivo' },
+  { key: 'resend', en: 'Resend', pt: 'Reenvio', es: 'Reenvío' },
+  { key: 'providerCode', en: 'Provider Code', pt: 'Código do provedor', es: 'Código del proveedor' },
+  { key: 'broadcast', en: 'Broadcast', pt: 'Transmissão', es: 'Transmisión' },
+  { key: 'contactName', en: 'Contact Name', pt: 'Nome do contato', es: 'Nombre del contacto' },
+  { key: 'identifier', en: 'Identifier', pt: 'Identificador', es: 'Identificador' },
+  { key: 'resendAfter', en: 'Resend After', pt: 'Reenviar a partir de', es: 'Reenviar desde' },
 ] as const satisfies readonly ExportColumn[];
 export type FailedExportKey = (typeof FAILED_EXPORT_COLUMNS)[number]['key'];
 
 /** The contacts export's fixed columns; one column per custom field key follows, headed by the key itself. */
 export const CONTACT_EXPORT_COLUMNS = [
-  { key: 'contactId', en: 'Contact ID', es: 'ID de contacto' },
-  { key: 'firstName', en: 'First Name', es: 'Nombre' },
-  { key: 'lastName', en: 'Last Name', es: 'Apellido' },
-  { key: 'phone', en: 'Phone', es: 'Teléfono' },
-  { key: 'email', en: 'Email', es: 'Correo electrónico' },
-  { key: 'language', en: 'Language', es: 'Idioma' },
-  { key: 'tags', en: 'Tags', es: 'Etiquetas' },
+  { key: 'contactId', en: 'Contact ID', pt: 'ID do contato', es: 'ID de contacto' },
+  { key: 'firstName', en: 'First Name', pt: 'Nome', es: 'Nombre' },
+  { key: 'lastName', en: 'Last Name', pt: 'Sobrenome', es: 'Apellido' },
+  { key: 'phone', en: 'Phone', pt: 'Telefone', es: 'Teléfono' },
+  { key: 'email', en: 'Email', pt: 'E-mail', es: 'Correo electrónico' },
+  { key: 'language', en: 'Language', pt: 'Idioma', es: 'Idioma' },
+  { key: 'tags', en: 'Tags', pt: 'Etiquetas', es: 'Etiquetas' },
 ] as const satisfies readonly ExportColumn[];
 export type ContactExportKey = (typeof CONTACT_EXPORT_COLUMNS)[number]['key'];
 
@@ -59,26 +59,26 @@ export const EXPORT_TAG_SEPARATOR = ', ';
  * only when asked for, once their wait for a delivery report is over (Resend After).
  */
 export const EXPORT_RESEND_LABELS = {
-  now: { es: 'ahora', en: 'now' },
-  later: { es: 'más tarde', en: 'later' },
-  never: { es: 'no', en: 'never' },
-  onRequest: { es: 'solo si lo pide', en: 'on request' },
+  now: { es: 'ahora', en: 'now', pt: 'agora' },
+  later: { es: 'más tarde', en: 'later', pt: 'mais tarde' },
+  never: { es: 'no', en: 'never', pt: 'não' },
+  onRequest: { es: 'solo si lo pide', en: 'on request', pt: 'só se você pedir' },
 } as const satisfies Record<'now' | 'later' | 'never' | 'onRequest', Localized>;
 
 /** The words of the Sender Type, Type, Content Type and Subtype columns, in the file's language. */
 export const EXPORT_VALUE_LABELS = {
-  broadcast: { es: 'transmisión', en: 'broadcast' },
-  text: { es: 'texto', en: 'text' },
-  template: { es: 'plantilla', en: 'template' },
-  failed: { es: 'fallido', en: 'failed' },
-  excluded: { es: 'excluido', en: 'excluded' },
-  unconfirmed: { es: 'sin confirmar', en: 'unconfirmed' },
+  broadcast: { es: 'transmisión', en: 'broadcast', pt: 'transmissão' },
+  text: { es: 'texto', en: 'text', pt: 'texto' },
+  template: { es: 'plantilla', en: 'template', pt: 'modelo' },
+  failed: { es: 'fallido', en: 'failed', pt: 'com falha' },
+  excluded: { es: 'excluido', en: 'excluded', pt: 'excluída' },
+  unconfirmed: { es: 'sin confirmar', en: 'unconfirmed', pt: 'não confirmada' },
 } as const satisfies Record<string, Localized>;
 
-/** The key of a header written in either language, or undefined ("Fecha y hora" → dateTime). */
+/** The key of a header written in any of our languages, or undefined ("Fecha y hora" → dateTime). */
 export function exportColumnKey<K extends string>(columns: readonly ExportColumn<K>[], header: string): K | undefined {
   const wanted = header.trim().toLowerCase();
-  return columns.find((column) => column.en.toLowerCase() === wanted || column.es.toLowerCase() === wanted)?.key;
+  return columns.find((column) => LANGUAGES.some((language) => column[language].toLowerCase() === wanted))?.key;
 }
 
 export function exportHeaders(columns: readonly ExportColumn[], language: Language): string[] {

@@ -1,10 +1,10 @@
 /**
  * The CSV contact import: the form it takes, the answer it gives, how it recognises the columns of a
- * file (Rebound's own exports in English or Spanish included) and why a row can be rejected, in both
- * languages.
+ * file (Rebound's own exports in English or Spanish included) and why a row can be rejected, in each
+ * language (Spanish, English and Brazilian Portuguese).
  */
 import { z } from 'zod';
-import { format, type Language, type Localized } from '../i18n';
+import { format, LANGUAGES, type Language, type Localized } from '../i18n';
 import { cleanText, IdParamSchema, TimestampSchema } from './common';
 import { CONTACT_EXPORT_COLUMNS, FAILED_EXPORT_COLUMNS } from './exports';
 import { schemaMessages } from './messages';
@@ -53,10 +53,10 @@ export const ImportFieldSchema = z
   ])
   .meta({ example: 'custom.plan' });
 
-const truthy = new Set(['true', '1', 'yes', 'on', 'si', 'sí']);
-const falsy = new Set(['false', '0', 'no', 'off']);
+const truthy = new Set(['true', '1', 'yes', 'on', 'si', 'sí', 'sim']);
+const falsy = new Set(['false', '0', 'no', 'off', 'não', 'nao']);
 
-/** A form flag: true/false (1/0, yes/no, on/off, sí/no); empty or absent takes the default. */
+/** A form flag: true/false (1/0, yes/no, on/off, sí/no, sim/não); empty or absent takes the default. */
 const flag = (fallback: boolean, description: string) =>
   z
     .string()
@@ -153,85 +153,101 @@ export const IMPORT_ROW_REASONS = [
 ] as const;
 export type ImportRowReason = (typeof IMPORT_ROW_REASONS)[number];
 
-/** Why a row was rejected, in both languages; {line} is the line of the file where the row starts. */
+/** Why a row was rejected, in each language; {line} is the line of the file where the row starts. */
 export const importRowReasons = {
   malformed_row: {
     es: 'Fila mal formada en la línea {line}: {message}. Revise las comillas y los separadores.',
     en: 'Malformed row at line {line}: {message}. Check the quotes and delimiters.',
+    pt: 'A linha {line} está mal formada: {message}. Verifique as aspas e os separadores.',
   },
   cell_too_large: {
     es: 'La celda de la columna "{column}" tiene {size, number} caracteres; el máximo es {max, number}.',
     en: 'The cell in column "{column}" has {size, number} characters; the maximum is {max, number}.',
+    pt: 'A célula da coluna "{column}" tem {size, number} caracteres; o máximo é {max, number}.',
   },
   identifier_missing: {
     es: 'Falta el {identifier}: no se puede saber a qué contacto corresponde la fila.',
     en: 'The {identifier} is missing: the row cannot be matched to a contact.',
+    pt: 'Falta o {identifier}: não é possível saber a qual contato a linha corresponde.',
   },
   contact_id_invalid: {
     es: 'El ID de contacto "{value}" no es válido: debe ser un número entero positivo.',
     en: 'Contact ID "{value}" is not valid: it must be a positive whole number.',
+    pt: 'O ID do contato "{value}" não é válido: deve ser um número inteiro positivo.',
   },
   phone_invalid: {
     es: 'El teléfono "{value}" no es válido ({problem}). Escríbalo con el código de país, p. ej. +54 9 11 5555-1234.',
     en: 'Phone number "{value}" is not valid ({problem}). Write it with the country code, e.g. +54 9 11 5555-1234.',
+    pt: 'O telefone "{value}" não é válido ({problem}). Escreva-o com o código do país, por ex. +55 11 98765-4321.',
   },
   email_invalid: {
     es: 'El correo electrónico "{value}" no es válido.',
     en: 'E-mail address "{value}" is not valid.',
+    pt: 'O e-mail "{value}" não é válido.',
   },
   language_invalid: {
     es: 'El idioma "{value}" no es válido: use un código como es, en o pt-BR.',
     en: 'Language "{value}" is not valid: use a code such as es, en or pt-BR.',
+    pt: 'O idioma "{value}" não é válido: use um código como es, en ou pt-BR.',
   },
   value_too_long: {
     es: 'El valor de la columna "{column}" tiene {size, number} caracteres; el máximo es {max, number}.',
     en: 'The value in column "{column}" has {size, number} characters; the maximum is {max, number}.',
+    pt: 'O valor da coluna "{column}" tem {size, number} caracteres; o máximo é {max, number}.',
   },
   not_found: {
     es: 'No se encontró un contacto con el {identifier} "{value}" en este espacio de trabajo; la fila no se aplicó.',
     en: 'No contact with {identifier} "{value}" was found in this workspace; the row was not applied.',
+    pt: 'Nenhum contato com o {identifier} "{value}" foi encontrado neste espaço de trabalho; a linha não foi aplicada.',
   },
   already_exists: {
     es: 'Ya existe un contacto con el {identifier} "{value}" (ID {contactId}); el modo "solo agregar" no lo modifica.',
     en: 'A contact with {identifier} "{value}" already exists (ID {contactId}); "add new contacts only" leaves it alone.',
+    pt: 'Já existe um contato com o {identifier} "{value}" (ID {contactId}); o modo "somente adicionar" não o altera.',
   },
   duplicate_row: {
     es: 'El {identifier} "{value}" ya aparece en la línea {firstLine}; en el modo "solo agregar" solo esa fila crea el contacto.',
     en: 'The {identifier} "{value}" already appears at line {firstLine}; in "add new contacts only" mode only that row creates the contact.',
+    pt: 'O {identifier} "{value}" já aparece na linha {firstLine}; no modo "somente adicionar", só essa linha cria o contato.',
   },
   phone_scientific: {
     es: 'Línea {line}: el teléfono "{value}" está en notación científica. Excel convirtió el número en notación científica: dé formato de texto a la columna y vuelva a exportar.',
     en: 'Line {line}: the phone number "{value}" is in scientific notation. Excel turned the number into scientific notation: format the column as text and export again.',
+    pt: 'Linha {line}: o telefone "{value}" está em notação científica. O Excel converteu o número para notação científica: formate a coluna como texto e exporte novamente.',
   },
 } as const satisfies Record<ImportRowReason, Localized>;
 
 /**
- * What is wrong with a malformed row, in both languages: the field count, or papaparse's quote errors
+ * What is wrong with a malformed row, in each language: the field count, or papaparse's quote errors
  * by their code (another papaparse message is shown as it is).
  */
 export const importMalformedProblems = {
   too_few_fields: {
     es: 'faltan campos: se esperaban {expected, number} y hay {parsed, number}',
     en: 'Too few fields: expected {expected, number} fields but parsed {parsed, number}',
+    pt: 'faltam campos: eram esperados {expected, number} e há {parsed, number}',
   },
   too_many_fields: {
     es: 'sobran campos: se esperaban {expected, number} y hay {parsed, number}',
     en: 'Too many fields: expected {expected, number} fields but parsed {parsed, number}',
+    pt: 'sobram campos: eram esperados {expected, number} e há {parsed, number}',
   },
   MissingQuotes: {
     es: 'un campo abre comillas y no las cierra',
     en: 'Quoted field unterminated',
+    pt: 'um campo abre aspas e não as fecha',
   },
   InvalidQuotes: {
     es: 'hay texto después de las comillas que cierran un campo',
     en: 'Trailing quote on quoted field is malformed',
+    pt: 'há texto depois das aspas que fecham um campo',
   },
 } as const satisfies Record<string, Localized>;
 
 export const importIdentifierNames = {
-  contactId: { es: 'ID de contacto', en: 'contact ID' },
-  phone: { es: 'teléfono', en: 'phone number' },
-  email: { es: 'correo electrónico', en: 'e-mail address' },
+  contactId: { es: 'ID de contacto', en: 'contact ID', pt: 'ID do contato' },
+  phone: { es: 'teléfono', en: 'phone number', pt: 'telefone' },
+  email: { es: 'correo electrónico', en: 'e-mail address', pt: 'e-mail' },
 } as const satisfies Record<ImportIdentifier, Localized>;
 
 /** A rejection reason in the given language; {identifier} is the identifier's localized name. */
@@ -258,10 +274,10 @@ export function importRowReasonMessage(
 
 /** Headers of the rejected-rows CSV. */
 export const IMPORT_REJECTED_COLUMNS = [
-  { key: 'row', en: 'Row', es: 'Fila' },
-  { key: 'identifier', en: 'Identifier', es: 'Identificador' },
-  { key: 'code', en: 'Reason Code', es: 'Código de motivo' },
-  { key: 'reason', en: 'Reason', es: 'Motivo' },
+  { key: 'row', en: 'Row', pt: 'Linha', es: 'Fila' },
+  { key: 'identifier', en: 'Identifier', pt: 'Identificador', es: 'Identificador' },
+  { key: 'code', en: 'Reason Code', pt: 'Código do motivo', es: 'Código de motivo' },
+  { key: 'reason', en: 'Reason', pt: 'Motivo', es: 'Motivo' },
 ] as const;
 
 /** Case, accents, spaces and punctuation do not matter: "ID de contacto" = "id_de_contacto" = "IDDECONTACTO". */
@@ -274,9 +290,9 @@ export function normalizeImportHeader(header: string): string {
 }
 
 const aliases: Record<ImportStandardField | 'ignore', string[]> = {
-  contactId: ['contactid', 'iddecontacto', 'idcontacto', 'iddelcontacto', 'contactoid'],
-  firstName: ['firstname', 'nombre', 'nombres', 'primernombre', 'givenname', 'name'],
-  lastName: ['lastname', 'apellido', 'apellidos', 'surname', 'familyname'],
+  contactId: ['contactid', 'iddecontacto', 'idcontacto', 'iddelcontacto', 'contactoid', 'iddocontato', 'idcontato'],
+  firstName: ['firstname', 'nombre', 'nombres', 'primernombre', 'givenname', 'name', 'nome', 'primeironome'],
+  lastName: ['lastname', 'apellido', 'apellidos', 'surname', 'familyname', 'sobrenome'],
   phone: [
     'phone',
     'phonenumber',
@@ -287,9 +303,11 @@ const aliases: Record<ImportStandardField | 'ignore', string[]> = {
     'celular',
     'movil',
     'whatsapp',
+    'telefone',
+    'numerodetelefone',
   ],
-  email: ['email', 'emailaddress', 'mail', 'correo', 'correoelectronico', 'direcciondecorreo'],
-  language: ['language', 'idioma', 'lenguaje'],
+  email: ['email', 'emailaddress', 'mail', 'correo', 'correoelectronico', 'direcciondecorreo', 'enderecodeemail'],
+  language: ['language', 'idioma', 'lenguaje', 'lingua'],
   // The contacts export's tag column: tags come from the tags field, not from a cell.
   ignore: ['tags', 'tag', 'etiquetas', 'etiqueta'],
 };
@@ -300,15 +318,13 @@ for (const [field, names] of Object.entries(aliases) as [ImportStandardField | '
 }
 for (const column of CONTACT_EXPORT_COLUMNS) {
   const field: ImportStandardField | 'ignore' = column.key === 'tags' ? 'ignore' : column.key;
-  aliasField.set(normalizeImportHeader(column.en), field);
-  aliasField.set(normalizeImportHeader(column.es), field);
+  for (const language of LANGUAGES) aliasField.set(normalizeImportHeader(column[language]), field);
 }
 
 const failedExportHeaders = new Set(
-  FAILED_EXPORT_COLUMNS.filter((column) => column.key !== 'contactId').flatMap((column) => [
-    normalizeImportHeader(column.en),
-    normalizeImportHeader(column.es),
-  ]),
+  FAILED_EXPORT_COLUMNS.filter((column) => column.key !== 'contactId').flatMap((column) =>
+    LANGUAGES.map((language) => normalizeImportHeader(column[language])),
+  ),
 );
 
 /**

@@ -100,7 +100,10 @@ export function registerContacts(program: Command): void {
       'write the good rows even when some are rejected (default: one rejected row, nothing written)',
     )
     .option('--mapping <json>', 'column header to field, e.g. \'{"Celular": "phone", "Plan": "custom.plan"}\'')
-    .option('--language <language>', 'language of the rejection reasons: es or en (default: the workspace language)')
+    .option(
+      '--language <language>',
+      'language of the rejection reasons: es, en or pt (default: the workspace language)',
+    )
     .option('--rejected-out <file>', 'write every rejected row with its reason to this CSV file')
     .option('--json', 'print the import as the API answers it (JSON)')
     .addHelpText(

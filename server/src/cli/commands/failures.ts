@@ -87,7 +87,7 @@ export function registerFailures(program: Command): void {
     .option('--reason <code>', 'only this failure reason, e.g. quota_reached')
     .option('--subtype <kind>', 'only failed, excluded or unconfirmed (sent, no answer or delivery report)')
     .option('--out <file>', 'write the CSV to this file (default: standard output)')
-    .option('--language <language>', 'headers and reason titles: es or en (default: the workspace language)')
+    .option('--language <language>', 'headers and reason titles: es, en or pt (default: the workspace language)')
     .option('--bom', 'start with a UTF-8 byte order mark, so Excel reads the accents')
     .addHelpText(
       'after',
@@ -161,7 +161,7 @@ export function registerFailures(program: Command): void {
     .description("Show why a broadcast's messages failed: counts by reason, whether a re-send can help, target")
     .argument('<broadcastId>', 'broadcast id')
     .requiredOption('--workspace <id>', 'workspace id')
-    .option('--language <language>', 'reason titles: es or en (default: the workspace language)')
+    .option('--language <language>', 'reason titles: es, en or pt (default: the workspace language)')
     .option('--json', 'print JSON instead of a table')
     .addHelpText('after', '\nExample:\n  rebound failures show 42 --workspace 1 --language en')
     .action(async (broadcastArg: string, opts: { workspace: string; language?: string; json?: boolean }) => {

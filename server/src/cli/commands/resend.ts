@@ -49,7 +49,7 @@ export function registerResend(program: Command): void {
     )
     .option('--tag <tag>', 'the tag to give (default: "failed broadcast MMDDYY (#id)" in the workspace language)')
     .option('--tag-only', 'only tag the contacts: no segment, no broadcast')
-    .option('--language <language>', 'reason titles: es or en (default: the workspace language)')
+    .option('--language <language>', 'reason titles: es, en or pt (default: the workspace language)')
     .option('--json', 'print the API answer (JSON)')
     .addHelpText(
       'after',

@@ -18,7 +18,7 @@ export function registerWorkspace(program: Command): void {
     .command('create')
     .description('Create a workspace and print its id and API tokens (shown once; only their hash is stored)')
     .requiredOption('--name <name>', 'workspace name')
-    .option('--language <language>', 'language of reasons, tags and re-send names: es or en', 'es')
+    .option('--language <language>', 'language of reasons, tags and re-send names: es, en or pt', 'es')
     .option('--country <code>', 'ISO 3166 country for phone numbers written without +', 'AR')
     .option('--roles <roles>', 'one token per role, comma-separated: owner,manager,agent', 'owner')
     .option('--json', 'print JSON instead of text')
