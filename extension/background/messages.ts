@@ -24,4 +24,15 @@ export const backgroundText = withOwnWords({
       "The Rebound server refused the token. Ask your manager for a new one and paste it in Rebound's options.",
     serverTrouble: 'The Rebound server did not answer properly ({code}).',
   },
+  pt: {
+    seeReasons: 'Ver motivos',
+    reviewResendAction: 'Revisar e reenviar {count, number}',
+    moreReasons: '{count, plural, one {mais # motivo} other {mais # motivos}}',
+    notifyPartial: '{failed, number} de {total, number} não foram enviadas — {reason}',
+    notifyFailed: 'Nada foi enviado — {reason}',
+    resendFinishedTitle: '{name}: reenvio concluído',
+    tokenRefused:
+      'O servidor do Rebound recusou o token. Peça um novo ao seu supervisor e cole-o nas opções do Rebound.',
+    serverTrouble: 'O servidor do Rebound não respondeu corretamente ({code}).',
+  },
 });

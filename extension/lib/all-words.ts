@@ -5,5 +5,6 @@ import { words } from './words';
 
 setWords('es', words.es);
 setWords('en', words.en);
+setWords('pt', words.pt);
 // Numbers and dates as the browser's region writes them (es-MX: 1,500; es-AR: 1.500).
 setRegion(globalThis.navigator?.language);

@@ -1,5 +1,6 @@
 /**
- * The extension's own words, in Spanish (first: most agents are in Latin America) and English.
+ * The extension's own words, in Spanish (first: most agents are in Latin America), English and Brazilian
+ * Portuguese.
  * Failure reasons come from the server already in the agent's language; these are the labels around them.
  */
 import { format, formatNumber as formatShared, type Language, localeFor, pickLanguage } from '@rebound/shared/i18n';
@@ -19,7 +20,7 @@ export function setWords(language: Language, table: Record<MessageKey, string>):
 export type MessageKey = keyof (typeof words)['es'];
 export type LanguageSetting = 'auto' | Language;
 
-/** auto: the browser's language when it is Spanish or English, else the workspace's, else Spanish. */
+/** auto: the browser's language when Rebound speaks it (es, en, pt), else the workspace's, else Spanish. */
 export function resolveLanguage(
   setting: LanguageSetting,
   browserLanguage: string | undefined,
@@ -57,12 +58,12 @@ export function formatNumber(language: Language, value: number): string {
   return formatShared(value, language);
 }
 
-/** 24-hour in Spanish ("14:05", as agents write it); "2:05 PM" in English. */
+/** 24-hour in Spanish and Portuguese ("14:05", as agents write it); "2:05 PM" in English. */
 function clockTime(language: Language, at: Date): string {
   return new Intl.DateTimeFormat(localeFor(language), {
     hour: '2-digit',
     minute: '2-digit',
-    ...(language === 'es' && { hourCycle: 'h23' as const }),
+    ...(language !== 'en' && { hourCycle: 'h23' as const }),
   }).format(at);
 }
 
@@ -72,12 +73,12 @@ export function formatWhen(language: Language, iso: string, now: Date = new Date
   const locale = localeFor(language);
   const time = clockTime(language, at);
   const dayDiff = Math.round((startOfDay(at) - startOfDay(now)) / 86_400_000);
-  if (at.getTime() <= now.getTime() + 30_000) return language === 'es' ? 'ahora' : 'now';
+  if (at.getTime() <= now.getTime() + 30_000) return translate(language, 'timeNow');
   const relative = formatRelative(language, at.getTime() - now.getTime());
-  if (dayDiff === 0) return language === 'es' ? `a las ${time} (${relative})` : `at ${time} (${relative})`;
-  if (dayDiff === 1) return language === 'es' ? `mañana a las ${time}` : `tomorrow at ${time}`;
+  if (dayDiff === 0) return `${translate(language, 'timeAt', { time })} (${relative})`;
+  if (dayDiff === 1) return translate(language, 'timeTomorrow', { time });
   const day = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short' }).format(at);
-  return language === 'es' ? `el ${day}, ${time}` : `on ${day}, ${time}`;
+  return translate(language, 'timeOn', { day, time });
 }
 
 /**
@@ -87,19 +88,19 @@ export function formatWhen(language: Language, iso: string, now: Date = new Date
 export function formatAgo(language: Language, iso: string, now: Date = new Date()): string {
   const at = new Date(iso);
   const ms = now.getTime() - at.getTime();
-  if (ms < 60_000) return language === 'es' ? 'hace un momento' : 'just now';
+  if (ms < 60_000) return translate(language, 'timeJustNow');
   if (ms < 3_600_000) return formatRelative(language, -ms);
   const locale = localeFor(language);
   const time = clockTime(language, at);
   const dayDiff = Math.round((startOfDay(now) - startOfDay(at)) / 86_400_000);
-  if (dayDiff === 0) return language === 'es' ? `hoy a las ${time}` : `today at ${time}`;
-  if (dayDiff === 1) return language === 'es' ? `ayer a las ${time}` : `yesterday at ${time}`;
+  if (dayDiff === 0) return translate(language, 'timeToday', { time });
+  if (dayDiff === 1) return translate(language, 'timeYesterday', { time });
   const day = new Intl.DateTimeFormat(locale, {
     day: 'numeric',
     month: 'short',
     ...(at.getFullYear() !== now.getFullYear() && { year: 'numeric' as const }),
   }).format(at);
-  return language === 'es' ? `el ${day}, ${time}` : `on ${day}, ${time}`;
+  return translate(language, 'timeOn', { day, time });
 }
 
 /** "en 3 h", "in 25 min". */

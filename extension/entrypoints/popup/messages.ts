@@ -26,4 +26,16 @@ export const popupText = withOwnWords({
     reviewedNote: 'Reviewed: not counted on the Rebound icon unless more messages fail.',
     unmarkReviewed: 'Mark as pending',
   },
+  pt: {
+    rowSent: '{sent, number} de {total, number} enviadas',
+    rowPlanned: '{total, plural, one {# destinatário} other {# destinatários}}',
+    recent: 'Transmissões recentes',
+    noBroadcasts: 'Ainda não há transmissões.',
+    back: 'Voltar',
+    reviewedChip: 'revisada',
+    markReviewed: 'Marcar como revisada',
+    markReviewedHint: 'Deixa de contar no ícone do Rebound até que mais mensagens falhem.',
+    reviewedNote: 'Revisada: não conta no ícone do Rebound enquanto mais mensagens não falharem.',
+    unmarkReviewed: 'Marcar como pendente',
+  },
 });

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EXTENSION_ID } from '@rebound/shared/extension';
+import type { Language } from '@rebound/shared/i18n';
 import { type BrowserContext, chromium, type Locator, type Page, type Worker } from 'playwright-core';
 
 export const EXTENSION_DIR = resolve(import.meta.dirname, '../../../.output/chrome-mv3');
@@ -19,14 +20,16 @@ export interface ExtensionBrowser {
   close(): Promise<void>;
 }
 
-export async function launchWithExtension(): Promise<ExtensionBrowser> {
+/** `locale`: the browser's language and region as the agent set them (pages and the extension's own). */
+export async function launchWithExtension({ locale = 'es-AR' }: { locale?: string } = {}): Promise<ExtensionBrowser> {
   const profile = mkdtempSync(join(tmpdir(), 'rebound-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
-    locale: 'es-AR',
+    locale,
     viewport: { width: 1280, height: 800 },
-    args: [`--disable-extensions-except=${EXTENSION_DIR}`, `--load-extension=${EXTENSION_DIR}`],
+    // --lang: the service worker has no page to emulate a locale on; it reads the browser's own.
+    args: [`--disable-extensions-except=${EXTENSION_DIR}`, `--load-extension=${EXTENSION_DIR}`, `--lang=${locale}`],
   });
   const worker = async () => {
     const [current] = context.serviceWorkers();
@@ -54,13 +57,13 @@ export class OptionsPage {
 
   async open() {
     await this.page.goto(`chrome-extension://${this.extensionId}/options.html`);
-    await this.page.getByRole('button', { name: /Comprobar y guardar|Check and save/ }).waitFor();
+    await this.page.getByRole('button', { name: /Comprobar y guardar|Check and save|Verificar e salvar/ }).waitFor();
   }
 
   async connect(backendUrl: string, token: string) {
     await this.page.locator('input[name="backendUrl"]').fill(backendUrl);
     await this.page.locator('input[name="token"]').fill(token);
-    await this.page.getByRole('button', { name: /Comprobar y guardar|Check and save/ }).click();
+    await this.page.getByRole('button', { name: /Comprobar y guardar|Check and save|Verificar e salvar/ }).click();
   }
 
   connectionStatus(): Locator {
@@ -69,14 +72,14 @@ export class OptionsPage {
 
   async addSite(pattern: string) {
     await this.page.locator('input[name="site"]').fill(pattern);
-    await this.page.getByRole('button', { name: /^(Agregar|Add)$/ }).click();
+    await this.page.getByRole('button', { name: /^(Agregar|Add|Adicionar)$/ }).click();
   }
 
   sites(): Locator {
     return this.page.locator('.rb-sites li span');
   }
 
-  async setLanguage(value: 'auto' | 'es' | 'en') {
+  async setLanguage(value: 'auto' | Language) {
     await this.page.locator('select[name="language"]').selectOption(value);
   }
 }

@@ -2,7 +2,16 @@ import { setRegion } from '@rebound/shared/i18n';
 import { describe, expect, it } from 'vitest';
 import { optionsText } from '../../entrypoints/options/messages';
 import { popupText } from '../../entrypoints/popup/messages';
-import { formatNumber, formatRelative, formatWhen, resolveLanguage, statusLabel, translate } from '../../lib/i18n';
+import {
+  formatAgo,
+  formatNumber,
+  formatRelative,
+  formatWhen,
+  resolveLanguage,
+  statusLabel,
+  translate,
+} from '../../lib/i18n';
+import { words } from '../../lib/words';
 
 describe('numbers and times as agents read them', () => {
   it('groups thousands the Spanish and the English way', () => {
@@ -59,15 +68,44 @@ describe('numbers and times as agents read them', () => {
 describe('language', () => {
   it('automatic follows the browser, then the workspace, then Spanish', () => {
     expect(resolveLanguage('auto', 'en-US', 'es')).toBe('en');
-    expect(resolveLanguage('auto', 'pt-BR', 'en')).toBe('en');
-    expect(resolveLanguage('auto', 'pt-BR')).toBe('es');
+    // A Brazilian browser reads Portuguese whatever the workspace speaks (a pt-BR browser got Spanish before).
+    expect(resolveLanguage('auto', 'pt-BR', 'en')).toBe('pt');
+    expect(resolveLanguage('auto', 'pt-BR')).toBe('pt');
+    expect(resolveLanguage('auto', 'fr-FR', 'en')).toBe('en');
+    expect(resolveLanguage('auto', 'fr-FR')).toBe('es');
     expect(resolveLanguage('es', 'en-US', 'en')).toBe('es');
   });
 
-  it('every status has words in both languages', () => {
+  it('every status has words in each language', () => {
     for (const status of ['draft', 'scheduled', 'sending', 'completed', 'partially_failed', 'failed', 'cancelled']) {
       expect(statusLabel('es', status)).not.toBe(status);
       expect(statusLabel('en', status)).not.toContain('_');
+      expect(statusLabel('pt', status)).not.toContain('_');
     }
+  });
+});
+
+describe('Brazilian Portuguese', () => {
+  // The popup's, options' and background's own tables are typed per language; the shared one is checked here.
+  it('has every word the Spanish has, with the same placeholders', () => {
+    const names = (text: string) => [...text.matchAll(/\{(\w+)(?=[,}])/g)].map((m) => m[1]).sort();
+    const es: Record<string, string> = words.es;
+    const pt: Record<string, string> = words.pt;
+    expect(Object.keys(pt)).toEqual(Object.keys(es));
+    for (const key of Object.keys(es)) expect(names(pt[key] ?? ''), key).toEqual(names(es[key] ?? ''));
+  });
+
+  it('counts, numbers and times as Brazilians write them', () => {
+    expect(translate('pt', 'failedBadge', { count: 1 })).toBe('1 falha');
+    expect(translate('pt', 'failedBadge', { count: 1500 })).toBe('1.500 falhas');
+    expect(translate('pt', 'notDelivered', { failed: 500, total: 1500 })).toBe('500 de 1.500 não foram enviadas');
+    expect(translate('pt', 'tagged', { count: 1, tag: 'bf' })).toBe('1 contato etiquetado com “bf”.');
+    expect(popupText('pt', 'rowSent', { sent: 1000, total: 1500 })).toBe('1.000 de 1.500 enviadas');
+    expect(optionsText('pt', 'notifyFailedOption')).toBe('uma transmissão falhar');
+    const now = new Date(2026, 10, 25, 10, 0);
+    expect(formatWhen('pt', new Date(2026, 10, 25, 14, 5).toISOString(), now)).toBe('às 14:05 (em 4 h)');
+    expect(formatWhen('pt', new Date(2026, 10, 26, 9, 0).toISOString(), now)).toBe('amanhã às 09:00');
+    expect(formatWhen('pt', new Date(2026, 10, 25, 9, 0).toISOString(), now)).toBe('agora');
+    expect(formatAgo('pt', new Date(2026, 10, 24, 16, 30).toISOString(), now)).toBe('ontem às 16:30');
   });
 });
