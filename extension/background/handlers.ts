@@ -4,13 +4,16 @@ import { browser } from 'wxt/browser';
 import { type Api, createApi, normalizeBackendUrl, ReboundError } from '../lib/api';
 import '../lib/all-words';
 import { translate } from '../lib/i18n';
+import { learnedAdapters } from '../lib/learned-sites';
 import { type ContactFailures, onMessage, type Reply } from '../lib/messaging';
 import { buildReport, findBadges, lite } from '../lib/report';
 import { attentionItem, connectionItem, isConfigured, settingsItem } from '../lib/settings';
+import { siteAdapters } from '../lib/site-adapters';
 import { words } from '../lib/words';
 import { attentionState, markReviewed, refreshAttention } from './attention';
 import { currentApi, currentLanguage, failureCatalog } from './client';
 import { startCursorAtNow } from './events';
+import { learnedFor, registerTeachingHandlers } from './learned';
 import { backgroundText } from './messages';
 import { syncOverlayRegistration } from './overlay-registration';
 
@@ -58,13 +61,20 @@ export function registerHandlers(hooks: HandlerHooks): void {
     }),
   );
 
-  onMessage('context', () =>
+  onMessage('context', ({ sender }) =>
     reply(async () => {
       const language = await currentLanguage();
       // The overlay's words come with its context: the content script bundles none.
-      return { language, configured: isConfigured(await settingsItem.getValue()), words: words[language] };
+      return {
+        language,
+        configured: isConfigured(await settingsItem.getValue()),
+        words: words[language],
+        adapters: [...siteAdapters, ...learnedAdapters(await learnedFor(sender.tab?.url))],
+      };
     }),
   );
+
+  registerTeachingHandlers(reply);
 
   onMessage('recentBroadcasts', () => withApi(async (api) => (await api.broadcasts({ limit: 20 })).data.map(lite)));
 

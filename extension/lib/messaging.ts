@@ -2,20 +2,24 @@
  * Typed messages from the popup, the options page and the overlay to the background, which alone talks to
  * the API. Every answer is plain JSON; an API error arrives as ReboundError's code and message.
  */
-import type { FailedMessage, ResendBody, ResendResult } from '@rebound/shared';
+import type { FailedMessage, Language, ResendBody, ResendResult } from '@rebound/shared';
 import { defineExtensionMessaging } from '@webext-core/messaging';
 import type { MessageKey } from './i18n';
+import type { LearnedSite } from './learned-sites';
 import type { BroadcastBadge, BroadcastLite, BroadcastReport } from './report';
 import { createResendState, type ResendState } from './resend-state';
 import type { Connection } from './settings';
+import type { SiteAdapter } from './site-adapters';
 
 export type Reply<T> = { ok: true; data: T } | { ok: false; error: { code: string; message: string } };
 
 export interface PageContext {
-  language: 'es' | 'en';
+  language: Language;
   configured: boolean;
   /** The extension's words in that language (lib/words.ts), for the overlay to register. */
   words: Record<MessageKey, string>;
+  /** How to read this tab's pages: the built-in site adapters, then those the agent taught for its origin. */
+  adapters: SiteAdapter[];
 }
 
 export interface ContactFailures {
@@ -68,6 +72,12 @@ interface ProtocolMap {
   broadcastsChanged(): void;
   /** Which broadcasts still need a look and which the agent marked as reviewed. */
   attentionState(): Reply<AttentionState>;
+  /** "Enseñar esta página": starts teaching in the asking tab (the teach script, loaded only now). */
+  teachPage(): Reply<null>;
+  /** Keeps what the agent taught on the asking tab's site; replaces what was taught for the same pages. */
+  learnSite(data: Pick<LearnedSite, 'path' | 'names' | 'linkId' | 'sample'>): Reply<LearnedSite>;
+  /** To the overlay in each tab of a site whose learned pages changed: read the page again. */
+  sitesLearned(): void;
   /** Marks a broadcast as reviewed (it stops counting on the toolbar until it fails further), or takes it back. */
   review(data: { broadcastId: number; reviewed: boolean }): Reply<AttentionState>;
 }

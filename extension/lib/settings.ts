@@ -2,6 +2,7 @@
 import type { Language } from '@rebound/shared/i18n';
 import { storage } from 'wxt/utils/storage';
 import type { LanguageSetting } from './i18n';
+import type { LearnedSite } from './learned-sites';
 
 export interface Settings {
   /** The Rebound server, e.g. http://127.0.0.1:8787 (no trailing slash). */
@@ -43,6 +44,9 @@ export const attentionItem = storage.defineItem<number[]>('local:attention', { f
  * unconfirmed then: one that fails further (a count above it) needs attention again.
  */
 export const reviewedItem = storage.defineItem<Record<string, number>>('local:reviewed', { fallback: {} });
+
+/** Helpdesk pages the agent taught Rebound to read (lib/teach.ts), newest last. */
+export const learnedSitesItem = storage.defineItem<LearnedSite[]>('local:learnedSites', { fallback: [] });
 
 export function isConfigured(settings: Settings): boolean {
   return settings.backendUrl !== '' && settings.token !== '';

@@ -2,18 +2,21 @@
  * Where Rebound finds broadcasts and contacts on the helpdesk pages it overlays. Each site is a small
  * declarative description: which URLs, and per page where broadcast names, the broadcast on screen and the
  * contact's identifiers are. Add a helpdesk by adding an entry; the readers below never change.
+ * Patterns are kept as regular-expression sources, so adapters travel as plain data: the background
+ * hands each tab the built-in ones and those the agent taught (lib/learned-sites.ts), and the content
+ * script bundles neither.
  */
 
 export interface PageDescription {
-  /** Tested against the URL's path. */
-  path: RegExp;
+  /** Tested against the URL's path (a regular expression's source, as all patterns here). */
+  path: string;
   /** Elements whose text is a broadcast name: each gets a "500 failed" badge. */
   broadcastNames?: string;
   /**
    * The broadcast's ID in the href of the name's link (group 1), where the page links to it: the badge
    * is then that broadcast's, even when another has the same name.
    */
-  broadcastLinkId?: RegExp;
+  broadcastLinkId?: string;
   /** The one broadcast this page is about: its ID from a path group, or its name from an element. */
   broadcast?: { idFromPathGroup?: number; name?: string };
   /** Elements holding the contact's identifiers (a contact page). */
@@ -24,7 +27,7 @@ export interface SiteAdapter {
   id: string;
   label: string;
   /** Tested against the whole URL. */
-  url: RegExp;
+  url: string;
   pages: PageDescription[];
 }
 
@@ -32,24 +35,24 @@ export const siteAdapters: SiteAdapter[] = [
   {
     id: 'rebound-demo',
     label: 'Rebound demo helpdesk',
-    url: /^https?:\/\/[^/]+\/demo(\/|$)/,
+    url: /^https?:\/\/[^/]+\/demo(\/|$)/.source,
     pages: [
       {
-        path: /^\/demo\/?$/,
+        path: /^\/demo\/?$/.source,
         broadcastNames: 'table[data-list="broadcasts"] td.hd-broadcast-name',
-        broadcastLinkId: /\/demo\/broadcasts\/(\d+)/,
+        broadcastLinkId: /\/demo\/broadcasts\/(\d+)/.source,
       },
       {
-        path: /^\/demo\/broadcasts\/(\d+)\/?$/,
+        path: /^\/demo\/broadcasts\/(\d+)\/?$/.source,
         broadcast: { idFromPathGroup: 1, name: 'h1.hd-broadcast-title' },
       },
       {
-        path: /^\/demo\/failed-messages\/?$/,
+        path: /^\/demo\/failed-messages\/?$/.source,
         broadcastNames: 'table[data-list="failed-messages"] td.hd-broadcast-name',
-        broadcastLinkId: /\/demo\/broadcasts\/(\d+)/,
+        broadcastLinkId: /\/demo\/broadcasts\/(\d+)/.source,
       },
       {
-        path: /^\/demo\/contacts\/[^/]+\/?$/,
+        path: /^\/demo\/contacts\/[^/]+\/?$/.source,
         contactIdentifiers: [
           { selector: '.hd-contact-phone', kind: 'phone' },
           { selector: '.hd-contact-email', kind: 'email' },
@@ -61,15 +64,15 @@ export const siteAdapters: SiteAdapter[] = [
     // A respond.io-style workspace: broadcasts under /space/<id>/broadcasts, contacts under /space/<id>/inbox/<id>.
     id: 'respond-style',
     label: 'respond.io-style broadcasts page',
-    url: /^https:\/\/app\.respond\.io\//,
+    url: /^https:\/\/app\.respond\.io\//.source,
     pages: [
       {
-        path: /^\/space\/\d+\/broadcasts\/?$/,
+        path: /^\/space\/\d+\/broadcasts\/?$/.source,
         broadcastNames: '[data-testid="broadcast-row"] [data-testid="broadcast-name"]',
       },
-      { path: /^\/space\/\d+\/broadcasts\/\d+/, broadcast: { name: '[data-testid="broadcast-header"] h1' } },
+      { path: /^\/space\/\d+\/broadcasts\/\d+/.source, broadcast: { name: '[data-testid="broadcast-header"] h1' } },
       {
-        path: /^\/space\/\d+\/(inbox|contacts)\/\d+/,
+        path: /^\/space\/\d+\/(inbox|contacts)\/\d+/.source,
         contactIdentifiers: [
           { selector: '[data-testid="contact-details"] [data-field="phone"]', kind: 'phone' },
           { selector: '[data-testid="contact-details"] [data-field="email"]', kind: 'email' },
@@ -81,6 +84,8 @@ export const siteAdapters: SiteAdapter[] = [
 
 export interface PageReading {
   adapter: SiteAdapter;
+  /** Whether one of the adapter's pages describes this one; a site's other pages can be taught. */
+  known: boolean;
   /** Name elements to badge, with the name each shows and the ID its link gives, if any. */
   names: { element: Element; name: string; id?: number }[];
   broadcast: { id?: number; name?: string } | null;
@@ -89,16 +94,26 @@ export interface PageReading {
 }
 
 export function adapterFor(url: string, adapters: SiteAdapter[] = siteAdapters): SiteAdapter | undefined {
-  return adapters.find((adapter) => adapter.url.test(url));
+  return adapters.find((adapter) => new RegExp(adapter.url).test(url));
 }
 
 /** Reads what the page shows. Takes the window so tests can hand it any document. */
-export function readPage(win: Pick<Window, 'location' | 'document'>, adapters = siteAdapters): PageReading | null {
-  const adapter = adapterFor(win.location.href, adapters);
-  if (!adapter) return null;
+export function readPage(win: Pick<Window, 'location' | 'document'>, adapters: SiteAdapter[]): PageReading | null {
   const path = win.location.pathname;
-  const page = adapter.pages.find((p) => p.path.test(path));
-  const reading: PageReading = { adapter, names: [], broadcast: null, contactRefs: [] };
+  // The first adapter of the site that describes this page (a built-in one, then what the agent taught).
+  let adapter: SiteAdapter | undefined;
+  let page: PageDescription | undefined;
+  for (const candidate of adapters) {
+    if (!new RegExp(candidate.url).test(win.location.href)) continue;
+    adapter ??= candidate;
+    page = candidate.pages.find((p) => new RegExp(p.path).test(path));
+    if (page) {
+      adapter = candidate;
+      break;
+    }
+  }
+  if (!adapter) return null;
+  const reading: PageReading = { adapter, known: page !== undefined, names: [], broadcast: null, contactRefs: [] };
   if (!page) return reading;
   const doc = win.document;
   if (page.broadcastNames) {
@@ -110,7 +125,9 @@ export function readPage(win: Pick<Window, 'location' | 'document'>, adapters = 
     }
   }
   if (page.broadcast) {
-    const match = page.broadcast.idFromPathGroup ? path.match(page.path)?.[page.broadcast.idFromPathGroup] : undefined;
+    const match = page.broadcast.idFromPathGroup
+      ? path.match(new RegExp(page.path))?.[page.broadcast.idFromPathGroup]
+      : undefined;
     const id = match ? Number(match) : undefined;
     const nameElement = page.broadcast.name ? doc.querySelector(page.broadcast.name) : null;
     const name = nameElement ? textOf(nameElement) : undefined;
@@ -137,9 +154,9 @@ export function contactRef(kind: 'phone' | 'email', text: string): string | null
 }
 
 /** The ID in the href of the element's link (itself or inside it), by the adapter's pattern. */
-function linkId(element: Element, pattern: RegExp): number | undefined {
+function linkId(element: Element, pattern: string): number | undefined {
   const link = element.closest('a[href]') ?? element.querySelector('a[href]');
-  const match = link?.getAttribute('href')?.match(pattern)?.[1];
+  const match = link?.getAttribute('href')?.match(new RegExp(pattern))?.[1];
   return match && /^\d+$/.test(match) ? Number(match) : undefined;
 }
 

@@ -40,15 +40,17 @@ export function Overlay({ state }: { state: OverlayState }) {
       ? translate(language, PILL[trouble.kind])
       : failed > 0
         ? translate(language, 'expand', { count: failed })
-        : translate(language, 'expandQuiet');
+        : translate(language, content.kind === 'teach' ? 'teachPill' : 'expandQuiet');
+    // A page Rebound cannot read yet: the pill starts teaching (the teaching bar explains itself).
+    const teach = !trouble && content.kind === 'teach';
     return (
       <button
         ref={pill}
         type="button"
         class={`rb-pill${trouble || failed > 0 ? ' rb-pill-alert' : ''}`}
-        aria-expanded="false"
+        aria-expanded={teach ? undefined : 'false'}
         data-trouble={trouble?.kind}
-        onClick={(event) => state.openedBy(event.currentTarget)}
+        onClick={(event) => (teach ? void sendMessage('teachPage') : state.openedBy(event.currentTarget))}
       >
         {label}
       </button>

@@ -52,6 +52,7 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
     return { state, rescan: async () => undefined, destroy: () => panelHost.remove() };
   }
 
+  let adapters = context.adapters;
   let badged = new WeakSet<Element>();
   /** Broadcasts (or ambiguous names) already badged on this page. */
   const shown = new Set<string>();
@@ -90,8 +91,13 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
   });
 
   async function scan(): Promise<void> {
-    const reading = readPage(win);
-    if (!reading) return;
+    const reading = readPage(win, adapters);
+    if (!reading?.known) {
+      // A page no adapter describes: the pill offers to teach Rebound to read it.
+      if (state.content.value.kind === 'nothing') state.content.value = { kind: 'teach' };
+      return;
+    }
+    if (state.content.value.kind === 'teach') state.content.value = { kind: 'nothing' };
     const key = `${win.location.pathname}|${reading.broadcast?.id ?? reading.broadcast?.name ?? ''}|${reading.contactRefs.join(',')}`;
     if (key !== lastKey) {
       lastKey = key;
@@ -167,6 +173,12 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
   const unwatchResend = state.resend.progress.subscribe((progress) => {
     if (progress.phase === 'done') refreshBadges();
   });
+  // Taught (or edited in the options) for this site: read the page again with what was learned.
+  const unlistenLearned = onMessage('sitesLearned', async () => {
+    adapters = (await ask(sendMessage('context'))).adapters;
+    lastKey = '';
+    refreshBadges();
+  });
   // Events from the stream (the background tells every open tab): a burst reads the badges once.
   let changedTimer: ReturnType<typeof setTimeout> | undefined;
   const unlistenChanged = onMessage('broadcastsChanged', () => {
@@ -196,6 +208,7 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
       clearInterval(badgeClock);
       clearTimeout(changedTimer);
       unlistenChanged();
+      unlistenLearned();
       unwatchTrouble();
       unwatchResend();
       state.resend.stop();

@@ -13,7 +13,9 @@ export type PanelContent =
   /** Several broadcasts share the name the page shows: the agent picks one. */
   | { kind: 'choose'; name: string; candidates: BroadcastBadge[] }
   | { kind: 'error'; message: string }
-  | { kind: 'not-configured' };
+  | { kind: 'not-configured' }
+  /** A page of an allowed site that no adapter describes: the agent can teach Rebound to read it. */
+  | { kind: 'teach' };
 
 /** Trouble with the server or the token, as the pill shows it: never silence that looks like calm. */
 export type Trouble = { kind: 'offline' | 'token' | 'server' | 'outdated'; message: string };

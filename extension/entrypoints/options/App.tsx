@@ -6,6 +6,7 @@ import { browser } from 'wxt/browser';
 import type { LanguageSetting } from '../../lib/i18n';
 import { ask, sendMessage } from '../../lib/messaging';
 import { type Connection, type Settings, settingsItem } from '../../lib/settings';
+import { LearnedSites } from './LearnedSites';
 import { optionsText, roleLabel } from './messages';
 
 /** A Chromium match pattern for a web page: scheme, host (optionally *.), optional port, a path. */
@@ -190,6 +191,8 @@ export function App(props: { initialSettings: Settings; initialConnection: Conne
         )}
       </fieldset>
 
+      <LearnedSites language={language} />
+
       <fieldset>
         <legend>{t('language')}</legend>
         <select
@@ -204,6 +207,7 @@ export function App(props: { initialSettings: Settings; initialConnection: Conne
           <option value="auto">{t('languageAuto')}</option>
           <option value="es">Español</option>
           <option value="en">English</option>
+          <option value="pt">Português (Brasil)</option>
         </select>
       </fieldset>
 

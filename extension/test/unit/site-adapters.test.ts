@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adapterFor, contactRef, readPage } from '../../lib/site-adapters';
+import { adapterFor, contactRef, readPage, siteAdapters } from '../../lib/site-adapters';
 
 /** A window stand-in: the readers only need location and document. */
 function pageAt(url: string, body: string) {
@@ -18,7 +18,7 @@ describe('the demo helpdesk adapter', () => {
           2026 </a></td></tr>
       </tbody></table>`,
     );
-    const reading = readPage(win);
+    const reading = readPage(win, siteAdapters);
     expect(reading?.adapter.id).toBe('rebound-demo');
     expect(reading?.names.map((n) => n.name)).toEqual(['Black Friday', 'Navidad 2026']);
     // Each name's broadcast by the ID its link gives: two broadcasts may share a name.
@@ -31,7 +31,7 @@ describe('the demo helpdesk adapter', () => {
       'http://127.0.0.1:8787/demo/broadcasts/42',
       '<h1 class="hd-title hd-broadcast-title">Black Friday</h1>',
     );
-    expect(readPage(win)?.broadcast).toEqual({ id: 42, name: 'Black Friday' });
+    expect(readPage(win, siteAdapters)?.broadcast).toEqual({ id: 42, name: 'Black Friday' });
   });
 
   it("reads a contact page's phone and e-mail as API references", () => {
@@ -39,7 +39,7 @@ describe('the demo helpdesk adapter', () => {
       'http://localhost:8787/demo/contacts/7',
       '<dl><dd class="hd-contact-phone">+54 9 11 5000-0001</dd><dd class="hd-contact-email">Ana@Example.com</dd></dl>',
     );
-    expect(readPage(win)?.contactRefs).toEqual(['phone:+5491150000001', 'email:ana@example.com']);
+    expect(readPage(win, siteAdapters)?.contactRefs).toEqual(['phone:+5491150000001', 'email:ana@example.com']);
   });
 
   it('names in the failed-message log get badges too', () => {
@@ -47,7 +47,7 @@ describe('the demo helpdesk adapter', () => {
       'http://127.0.0.1:8787/demo/failed-messages',
       '<table data-list="failed-messages"><tr><td class="hd-broadcast-name">Black Friday</td></tr></table>',
     );
-    expect(readPage(win)?.names.map((n) => n.name)).toEqual(['Black Friday']);
+    expect(readPage(win, siteAdapters)?.names.map((n) => n.name)).toEqual(['Black Friday']);
   });
 });
 
@@ -58,23 +58,23 @@ describe('the respond.io-style adapter', () => {
       `<div data-testid="broadcast-row"><span data-testid="broadcast-name">Promo Hot Sale</span></div>
        <div data-testid="broadcast-row"><span data-testid="broadcast-name">Black Friday</span></div>`,
     );
-    expect(readPage(list)?.names.map((n) => n.name)).toEqual(['Promo Hot Sale', 'Black Friday']);
+    expect(readPage(list, siteAdapters)?.names.map((n) => n.name)).toEqual(['Promo Hot Sale', 'Black Friday']);
     const contact = pageAt(
       'https://app.respond.io/space/123/inbox/998',
       '<section data-testid="contact-details"><span data-field="phone">+52 1 55 1234 5678</span></section>',
     );
-    expect(readPage(contact)?.contactRefs).toEqual(['phone:+5215512345678']);
+    expect(readPage(contact, siteAdapters)?.contactRefs).toEqual(['phone:+5215512345678']);
   });
 });
 
 describe('pages Rebound does not know', () => {
   it('are left alone', () => {
-    expect(readPage(pageAt('https://example.com/demo-not/', '<p>hola</p>'))).toBeNull();
+    expect(readPage(pageAt('https://example.com/demo-not/', '<p>hola</p>'), siteAdapters)).toBeNull();
     expect(adapterFor('https://app.respond.io.evil.example/space/1/broadcasts')).toBeUndefined();
   });
 
   it('a known site on an unknown page reads nothing', () => {
-    const reading = readPage(pageAt('http://127.0.0.1:8787/demo/settings', '<h1>Ajustes</h1>'));
+    const reading = readPage(pageAt('http://127.0.0.1:8787/demo/settings', '<h1>Ajustes</h1>'), siteAdapters);
     expect(reading).toMatchObject({ names: [], broadcast: null, contactRefs: [] });
   });
 });

@@ -1,0 +1,62 @@
+/** The options' words for the pages the agent taught Rebound. */
+import { withOwnWords } from '../../lib/i18n';
+
+export const learnedText = withOwnWords({
+  es: {
+    learnedHeading: 'Páginas que le enseñó a Rebound',
+    learnedHelp:
+      'En una página que Rebound no conoce, abra Rebound y elija «Enseñar esta página». Aquí puede corregir lo aprendido o quitarlo.',
+    learnedNone: 'Todavía no le enseñó ninguna página.',
+    learnedPath: 'Páginas (expresión regular de la ruta)',
+    learnedNames: 'Nombres de transmisiones (selector CSS)',
+    learnedLinkId: 'ID de la transmisión en el enlace (expresión regular, opcional)',
+    learnedSample: 'Encontró: {names}',
+    learnedEdit: 'Editar',
+    learnedSave: 'Guardar cambios',
+    learnedCancel: 'Cancelar',
+    learnedRemove: 'Quitar',
+    learnedSaved: 'Cambios guardados: las pestañas abiertas de {origin} ya los usan.',
+    learnedRemoved: 'Se quitó lo aprendido en {origin}.',
+    learnedBad_path: 'La ruta no es una expresión regular válida (o es demasiado larga). Corríjala y vuelva a guardar.',
+    learnedBad_names: 'El selector CSS no es válido (o está vacío). Corríjalo y vuelva a guardar.',
+    learnedBad_linkId: 'El patrón del enlace no es una expresión regular válida. Corríjalo o déjelo vacío.',
+  },
+  en: {
+    learnedHeading: 'Pages you taught Rebound',
+    learnedHelp:
+      'On a page Rebound does not know, open Rebound and choose "Teach this page". Here you can correct what it learned or remove it.',
+    learnedNone: 'You have not taught it any page yet.',
+    learnedPath: 'Pages (regular expression of the path)',
+    learnedNames: 'Broadcast names (CSS selector)',
+    learnedLinkId: "Broadcast's ID in the link (regular expression, optional)",
+    learnedSample: 'It found: {names}',
+    learnedEdit: 'Edit',
+    learnedSave: 'Save changes',
+    learnedCancel: 'Cancel',
+    learnedRemove: 'Remove',
+    learnedSaved: 'Changes saved: the open tabs of {origin} use them now.',
+    learnedRemoved: 'What was learned on {origin} was removed.',
+    learnedBad_path: 'The path is not a valid regular expression (or is too long). Fix it and save again.',
+    learnedBad_names: 'The CSS selector is not valid (or is empty). Fix it and save again.',
+    learnedBad_linkId: 'The link pattern is not a valid regular expression. Fix it or leave it empty.',
+  },
+  pt: {
+    learnedHeading: 'Páginas que você ensinou ao Rebound',
+    learnedHelp:
+      'Em uma página que o Rebound não conhece, abra o Rebound e escolha "Ensinar esta página". Aqui você pode corrigir o que ele aprendeu ou remover.',
+    learnedNone: 'Você ainda não ensinou nenhuma página.',
+    learnedPath: 'Páginas (expressão regular do caminho)',
+    learnedNames: 'Nomes das transmissões (seletor CSS)',
+    learnedLinkId: 'ID da transmissão no link (expressão regular, opcional)',
+    learnedSample: 'Encontrou: {names}',
+    learnedEdit: 'Editar',
+    learnedSave: 'Salvar alterações',
+    learnedCancel: 'Cancelar',
+    learnedRemove: 'Remover',
+    learnedSaved: 'Alterações salvas: as abas abertas de {origin} já as usam.',
+    learnedRemoved: 'O que foi aprendido em {origin} foi removido.',
+    learnedBad_path: 'O caminho não é uma expressão regular válida (ou é longo demais). Corrija e salve de novo.',
+    learnedBad_names: 'O seletor CSS não é válido (ou está vazio). Corrija e salve de novo.',
+    learnedBad_linkId: 'O padrão do link não é uma expressão regular válida. Corrija ou deixe em branco.',
+  },
+});

@@ -1,0 +1,168 @@
+/**
+ * "Enseñar esta página" in real Chromium with the built extension (issue #14): on two helpdesk pages
+ * of our own that no built-in adapter knows (a grid of CSS-in-JS classes whose names link to their
+ * broadcasts, and a plain table), the agent clicks one broadcast name; Rebound says how many names it
+ * found, saves them as this site's adapter, and badges them at once. The options list what was
+ * learned, refuse a broken selector, and removing it leaves the page bare again.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, harness, S1_TEMPLATE, s1Broadcast } from '../../../server/test/engine/harness';
+import { axeViolations, type ExtensionBrowser, launchWithExtension, OptionsPage } from './fixtures';
+
+let h: Harness;
+let s1: number;
+let browser: ExtensionBrowser;
+let page: Page;
+let site: Server;
+let siteUrl: string;
+
+/** A CRM's campaign list: divs with generated classes; each name links to its broadcast's report. */
+const gridPage = (ids: { blackFriday: number; navidad: number }) => `<!doctype html>
+<html lang="es"><head><meta charset="utf-8"><title>Campañas</title></head><body>
+<div id="app">
+  <nav class="sc-aXZVg hGzTmP"><a href="/campanas"><span>Campañas</span></a> <a href="/envios"><span>Envíos</span></a></nav>
+  <h1 class="css-1x2y3z">Campañas</h1>
+  <div class="sc-bdVaJa kXyZab">
+    <div class="sc-htpNat fGhIjK"><span class="sc-ifAKCX">Nombre</span><span class="sc-ifAKCX">Estado</span></div>
+    <div class="sc-htpNat fGhIjK"><a class="sc-EHOje" href="/campanas/${ids.blackFriday}/informe"><span>Black Friday</span></a><span class="sc-ifAKCX">Completada</span></div>
+    <div class="sc-htpNat fGhIjK"><a class="sc-EHOje" href="/campanas/${ids.navidad}/informe"><span>Navidad</span></a><span class="sc-ifAKCX">Programada</span></div>
+    <div class="sc-htpNat fGhIjK"><a class="sc-EHOje" href="/campanas/999999/informe"><span>Reyes</span></a><span class="sc-ifAKCX">Borrador</span></div>
+  </div>
+</div></body></html>`;
+
+/** Another helpdesk's sends: a plain table without a class, the name in the second column. */
+const TABLE_PAGE = `<!doctype html>
+<html lang="es"><head><meta charset="utf-8"><title>Envíos</title></head><body>
+<section><h2>Envíos masivos</h2>
+<table>
+  <thead><tr><th>Fecha</th><th>Nombre</th><th>Estado</th></tr></thead>
+  <tbody>
+    <tr><td>25/11</td><td>Black Friday</td><td>Enviada</td></tr>
+    <tr><td>24/12</td><td>Navidad</td><td>Programada</td></tr>
+  </tbody>
+</table></section></body></html>`;
+
+beforeAll(async () => {
+  h = await harness();
+  const { broadcastId, channelId } = await s1Broadcast(h, 'WhatsApp ventas');
+  s1 = broadcastId;
+  await h.schedule(s1);
+  await h.engine().runUntilIdle();
+  const segment = await h.segment('Navidad', 'black friday');
+  const navidad = (await h.broadcast({ name: 'Navidad', channelId, segmentId: segment.id, content: S1_TEMPLATE })).id;
+
+  site = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const body =
+      path === '/campanas' ? gridPage({ blackFriday: s1, navidad }) : path === '/envios' ? TABLE_PAGE : undefined;
+    res.writeHead(body ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(body ?? 'no');
+  });
+  await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+  siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+
+  browser = await launchWithExtension();
+  page = await browser.context.newPage();
+  const options = new OptionsPage(page, browser.extensionId);
+  await options.open();
+  await options.setLanguage('es');
+  await options.open();
+  await options.connect(h.server.baseUrl, h.ws.tokens.agent);
+  await options
+    .connectionStatus()
+    .filter({ hasText: /^Conectado/ })
+    .waitFor();
+  await options.addSite(`${siteUrl}/*`);
+  await options.sites().filter({ hasText: siteUrl }).waitFor();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  site?.close();
+});
+
+/** From the pill's offer to the teaching bar, as an agent goes. */
+async function startTeaching() {
+  const pill = page.locator('.rb-pill');
+  await expect.poll(() => pill.textContent(), { timeout: 10_000 }).toBe('Rebound: enseñar esta página');
+  await pill.click();
+  await page.getByTestId('rebound-teach').waitFor();
+}
+
+describe('teaching Rebound a helpdesk it does not know', () => {
+  it('a grid of generated classes: one click, three names found, saved, badged by the broadcast each links to', async () => {
+    await page.goto(`${siteUrl}/campanas`);
+    await startTeaching();
+    await expect.poll(() => page.getByTestId('rebound-teach').textContent()).toContain('Haga clic en el nombre');
+    // Picking a name must not follow its link.
+    await page.locator('a[href$="/informe"] span', { hasText: 'Navidad' }).click();
+    expect(new URL(page.url()).pathname).toBe('/campanas');
+    await expect
+      .poll(() => page.getByTestId('teach-found').textContent())
+      .toBe('Encontré 3 nombres de transmisiones en esta página:');
+    await expect
+      .poll(() => page.locator('.rb-teach-names li').allTextContents())
+      .toEqual(['Black Friday', 'Navidad', 'Reyes']);
+    expect(await axeViolations(page, '[data-rebound]')).toEqual([]);
+    await page.getByRole('button', { name: /^Guardar para 127\.0\.0\.1:\d+$/ }).click();
+    await expect.poll(() => page.getByTestId('rebound-teach').textContent()).toContain('Guardado.');
+
+    // Without a reload: Black Friday's badge, found by the ID its link carries.
+    const badge = page.locator(`a[href="/campanas/${s1}/informe"] .rb-badge`);
+    await expect.poll(() => badge.textContent(), { timeout: 10_000 }).toBe('500 fallidos');
+    expect(await badge.getAttribute('data-broadcast-id')).toBe(String(s1));
+    await page.getByRole('button', { name: 'Cerrar' }).click();
+    await expect.poll(() => page.getByTestId('rebound-teach').count()).toBe(0);
+
+    // And on the next visit, from storage.
+    await page.reload();
+    await expect.poll(() => badge.textContent(), { timeout: 10_000 }).toBe('500 fallidos');
+  });
+
+  it('a plain table: the name column only, not the dates or the states', async () => {
+    await page.goto(`${siteUrl}/envios`);
+    await startTeaching();
+    await page.locator('td', { hasText: 'Black Friday' }).click();
+    await expect
+      .poll(() => page.getByTestId('teach-found').textContent())
+      .toBe('Encontré 2 nombres de transmisiones en esta página:');
+    await expect.poll(() => page.locator('.rb-teach-names li').allTextContents()).toEqual(['Black Friday', 'Navidad']);
+    await page.getByRole('button', { name: /^Guardar para/ }).click();
+    await expect
+      .poll(() => page.locator('td', { hasText: 'Black Friday' }).locator('.rb-badge').textContent(), {
+        timeout: 10_000,
+      })
+      .toBe('500 fallidos');
+    // Nothing failed in Navidad (scheduled, nothing sent): no badge there, and none on other cells.
+    expect(await page.locator('.rb-badge').count()).toBe(1);
+  });
+
+  it('the options list what was learned, refuse a broken selector, and removing it leaves the page bare', async () => {
+    const options = new OptionsPage(page, browser.extensionId);
+    await options.open();
+    const learned = page.getByTestId('learned-sites').locator('li');
+    await expect.poll(() => learned.count()).toBe(2);
+    const grid = learned.filter({ hasText: '^/campanas/?$' });
+    await expect.poll(() => grid.textContent()).toContain('Black Friday · Navidad · Reyes');
+
+    await grid.getByRole('button', { name: 'Editar' }).click();
+    await page.locator('input[name="learned-names"]').fill('div > a > span:nth-child(');
+    await page.getByRole('button', { name: 'Guardar cambios' }).click();
+    await expect
+      .poll(() => page.getByTestId('learned-sites').getByRole('status').textContent())
+      .toBe('El selector CSS no es válido (o está vacío). Corríjalo y vuelva a guardar.');
+    await page.getByRole('button', { name: 'Cancelar' }).click();
+
+    await grid.getByRole('button', { name: 'Quitar' }).click();
+    await expect.poll(() => learned.count()).toBe(1);
+
+    await page.goto(`${siteUrl}/campanas`);
+    await expect
+      .poll(() => page.locator('.rb-pill').textContent(), { timeout: 10_000 })
+      .toBe('Rebound: enseñar esta página');
+    expect(await page.locator('.rb-badge').count()).toBe(0);
+  });
+});
