@@ -1,5 +1,6 @@
 import { defineContentScript } from 'wxt/utils/define-content-script';
 import cardCss from '../../components/card.css?inline';
+import shadowHostCss from '../../components/shadow-host.css?inline';
 import { mountOverlay } from '../../overlay/mount';
 import overlayCss from '../../overlay/overlay.css?inline';
 
@@ -9,7 +10,7 @@ export default defineContentScript({
   registration: 'runtime',
   matches: ['http://127.0.0.1/*', 'http://localhost/*'],
   main(ctx) {
-    void mountOverlay(window, `${cardCss}\n${overlayCss}`).then((overlay) => {
+    void mountOverlay(window, `${cardCss}\n${shadowHostCss}\n${overlayCss}`).then((overlay) => {
       if (overlay) ctx.onInvalidated(() => overlay.destroy());
     });
   },

@@ -6,6 +6,7 @@ import { signal } from '@preact/signals';
 import { setRegion } from '@rebound/shared/i18n';
 import { render } from 'preact';
 import cardCss from '../../components/card.css?inline';
+import shadowHostCss from '../../components/shadow-host.css?inline';
 import { setWords } from '../../lib/i18n';
 import { ask, sendMessage } from '../../lib/messaging';
 import {
@@ -44,7 +45,7 @@ export async function startTeaching(win: Window): Promise<void> {
   host.setAttribute(HOST, 'teach');
   const root = host.attachShadow({ mode: 'open' });
   const style = doc.createElement('style');
-  style.textContent = `${cardCss}\n${teachCss}`;
+  style.textContent = `${cardCss}\n${shadowHostCss}\n${teachCss}`;
   root.append(style);
   const mountPoint = doc.createElement('div');
   root.append(mountPoint);
