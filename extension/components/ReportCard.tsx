@@ -177,6 +177,14 @@ function LimitGauge({ report, language }: { report: BroadcastReport; language: L
   );
 }
 
+/**
+ * The plan in the agent's own clock, as the quota line above it reads: the server's `summary` is in the
+ * workspace's time zone, and the same moment read in two zones on one card looked like two moments.
+ */
+function planSummary(language: Language, plan: ResendResult['plan']): string {
+  return plan.map((part) => `${formatNumber(language, part.count)} ${formatWhen(language, part.at)}`).join(', ');
+}
+
 function ResendBox({ report, language, resend, onOpenBroadcast }: Props) {
   const t = (key: Parameters<typeof translate>[1], params?: Record<string, string | number>) =>
     translate(language, key, params);
@@ -278,7 +286,7 @@ function ResendBox({ report, language, resend, onOpenBroadcast }: Props) {
         {preview.value === null
           ? t('planLoading')
           : 'plan' in preview.value
-            ? t('planWhen', { summary: preview.value.plan.summary })
+            ? t('planWhen', { summary: planSummary(language, preview.value.plan.plan) })
             : preview.value.refused}
       </p>
       <button
@@ -363,8 +371,9 @@ function ResendOutcome({
   const lines: string[] = [];
   if (result) {
     lines.push(translate(language, 'tagged', { count: result.tagged, tag: result.tag }));
-    // The server's plan: what goes now and what waits, and until when ("1 ahora, 500 mañana 10:21").
-    if (result.summary) lines.push(translate(language, 'resendPlan', { summary: result.summary }));
+    // The server's plan: what goes now and what waits, and until when ("1 ahora, 500 mañana a las 10:21").
+    if (result.plan.length)
+      lines.push(translate(language, 'resendPlan', { summary: planSummary(language, result.plan) }));
     for (const warning of result.warnings) lines.push(warning.message);
   } else if (resend)
     lines.push(
