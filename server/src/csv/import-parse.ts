@@ -262,8 +262,9 @@ async function walkCsv(
       delimiter: dialect?.delimiter,
       newline: '\n',
       quoteChar: '"',
-      step: (result: Papa.ParseStepResult<string[]>) => {
-        const cells = (result.data as unknown as string[][])[0] ?? [];
+      // A step gets its one row inside a list of rows.
+      step: (result: Papa.ParseStepResult<string[][]>) => {
+        const cells = result.data[0] ?? [];
         // papaparse's skipEmptyLines 'greedy': a row of nothing but blanks is no row (the next row's
         // start skips over it, once).
         if (cells.every((cell) => !cell.trim())) return;

@@ -31,7 +31,7 @@ import {
   errorMessage as renderError,
 } from '@rebound/shared';
 import { and, eq } from 'drizzle-orm';
-import type { Database } from '../db/client';
+import type { Database, Tx } from '../db/client';
 import { imports } from '../db/schema';
 import { notFound } from '../lib/errors';
 import {
@@ -50,7 +50,6 @@ import type { ImportThread } from './import-thread';
 
 export { fileTooLarge, sniffDelimiter } from './import-parse';
 
-type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 export type ImportRecord = typeof imports.$inferSelect;
 
 /** Rows checked and looked up per statement (the contact writer's plan batch). */

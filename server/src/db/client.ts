@@ -9,6 +9,10 @@ import { attachFastReads } from './fast-read';
 import * as schema from './schema';
 
 export type Database = LibSQLDatabase<typeof schema>;
+/** A transaction's handle, as `db.transaction(async (tx) => …)` passes it. */
+export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
+/** What a statement runs on: the database itself or one of its transactions. */
+export type Queryable = Database | Tx;
 
 export interface DatabaseConfig {
   /** file:path, libsql://host, http(s)://host or ws(s)://host. */

@@ -12,7 +12,7 @@ import {
   windowHours,
 } from '@rebound/shared';
 import { type SQL, sql } from 'drizzle-orm';
-import type { Database } from '../db/client';
+import type { Database, Queryable } from '../db/client';
 import { compileSegmentFilter, type SegmentScope } from '../segments/compile';
 import { countedInScopeSql, type QuotaScope } from './limits';
 
@@ -65,7 +65,7 @@ export interface AudienceContext {
  * missing or deleted (each caller says so its own way).
  */
 export async function audienceSourceOf(
-  db: Database,
+  db: Queryable,
   broadcast: { id: number; resendOfId: number | null },
   segment: { filter: unknown; deletedAt?: Date | null } | undefined,
 ): Promise<AudienceSource | undefined> {
@@ -81,7 +81,7 @@ export async function audienceSourceOf(
 }
 
 /** The contacts condition for an audience source. */
-export async function audienceWhere(db: Database, scope: SegmentScope, source: AudienceSource): Promise<SQL> {
+export async function audienceWhere(db: Queryable, scope: SegmentScope, source: AudienceSource): Promise<SQL> {
   if ('filter' in source) return compileSegmentFilter(db, scope, source.filter);
   return sql`contacts.workspace_id = ${scope.workspaceId} AND contacts.id IN
     (SELECT contact_id FROM resend_targets WHERE broadcast_id = ${source.resendTargetsOf})`;
@@ -111,7 +111,7 @@ export const FREEZE_START: FreezeCursor = { phase: 'identified', afterIdentifier
  * left-out ones included with their reason; returns where the next chunk starts.
  */
 export async function freezeChunk(
-  db: Database,
+  db: Queryable,
   ctx: AudienceContext & { broadcastId: number; now: number },
   cursor: FreezeCursor,
   rows = FREEZE_ROWS,

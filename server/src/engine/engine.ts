@@ -28,7 +28,7 @@ import { and, eq, gt, sql } from 'drizzle-orm';
 import { createAdapter, WEBHOOK_PATHS } from '../channels';
 import { NEVER_ABORTED } from '../channels/http';
 import type { ChannelAdapter, ChannelConfig, OutboundMessage, SendOutcome } from '../channels/types';
-import { type Database, storageFault } from '../db/client';
+import { type Database, type Queryable, storageFault } from '../db/client';
 import { first } from '../db/first';
 import { type BroadcastStatus, broadcastCounts, broadcasts, channels, segments, workspaces } from '../db/schema';
 import { logError } from '../lib/log';
@@ -428,7 +428,7 @@ export class BroadcastEngine {
         ? await tx.select().from(segments).where(eq(segments.id, broadcast.segmentId))
         : [];
       // A re-send goes to exactly the failed recipients it was planned for; its segment only labels them.
-      const source = await audienceSourceOf(tx as unknown as Database, broadcast, segment);
+      const source = await audienceSourceOf(tx, broadcast, segment);
       if (!source)
         return failStart(tx, broadcast, segment?.deletedAt ? 'broadcast_segment_deleted' : 'segment_not_found');
       const [channel] = await tx.select().from(channels).where(eq(channels.id, broadcast.channelId));
@@ -486,7 +486,7 @@ export class BroadcastEngine {
           await tx.run(sql`DELETE FROM broadcast_starts WHERE broadcast_id = ${broadcastId}`);
           return undefined;
         }
-        const moved = await freezeChunk(tx as unknown as Database, { ...ctx, broadcastId, now }, from, this.freezeRows);
+        const moved = await freezeChunk(tx, { ...ctx, broadcastId, now }, from, this.freezeRows);
         await tx.run(sql`UPDATE broadcast_starts SET phase = ${moved.phase}, after_identifier = ${moved.afterIdentifier},
           after_contact_id = ${moved.afterContactId} WHERE broadcast_id = ${broadcastId}`);
         return moved;
@@ -805,9 +805,9 @@ export class BroadcastEngine {
         }
       }
       if (failures.length) {
-        await writeFailures(tx as unknown as Database, failures, now);
+        await writeFailures(tx, failures, now);
         await this.recordFailures(
-          tx as unknown as Database,
+          tx,
           broadcast,
           failures.map((f) => f.reason),
           now,
@@ -1133,8 +1133,8 @@ export class BroadcastEngine {
       await this.durably(() =>
         this.db.transaction(async (tx) => {
           if (acceptedQuery) await tx.run(acceptedQuery);
-          if (failures.length) await writeFailures(tx as unknown as Database, failures, now);
-          if (optOuts.length) await recordOptOuts(tx as unknown as Database, optOuts);
+          if (failures.length) await writeFailures(tx, failures, now);
+          if (optOuts.length) await recordOptOuts(tx, optOuts);
           for (const retry of retries) {
             await tx.run(sql`UPDATE messages SET state = 'queued', lease_owner = NULL, lease_until = NULL, dispatched_at = NULL,
           next_attempt_at = ${retry.at}, updated_at = ${now} WHERE id = ${retry.id} AND state = 'sending' AND lease_owner = ${retry.lease}`);
@@ -1148,7 +1148,7 @@ export class BroadcastEngine {
           }
           if (failures.length)
             await this.recordFailures(
-              tx as unknown as Database,
+              tx,
               broadcast,
               failures.map((f) => f.reason),
               now,
@@ -1162,7 +1162,7 @@ export class BroadcastEngine {
       await this.durably(() => pushBackSendSlots(this.db, `channel:${channel.id}`, throttledUntil));
   }
 
-  private async recordFailures(db: Database, broadcast: BroadcastRow, reasons: FailureReason[], now: number) {
+  private async recordFailures(db: Queryable, broadcast: BroadcastRow, reasons: FailureReason[], now: number) {
     const byReason: Record<string, number> = {};
     for (const reason of reasons) byReason[reason] = (byReason[reason] ?? 0) + 1;
     await recordEvent(db, {
@@ -1195,7 +1195,7 @@ interface Failure {
   useTemplate?: boolean;
 }
 
-async function writeFailures(db: Database, failures: Failure[], now: number) {
+async function writeFailures(db: Queryable, failures: Failure[], now: number) {
   const values = failures.map(
     (f) =>
       sql`(${f.id}, ${f.reason}, ${f.code}, ${f.message}, ${f.retryAfterAt}, ${f.useTemplate === undefined ? null : f.useTemplate ? 1 : 0})`,
@@ -1215,7 +1215,7 @@ async function writeFailures(db: Database, failures: Failure[], now: number) {
  * (migration 0007): a few rows, where a GROUP BY over messages read every recipient, on each
  * delivery report too. States with no recipient are left out, as the GROUP BY left them.
  */
-export async function stateCounts(db: Database, broadcastId: number): Promise<StateCounts> {
+export async function stateCounts(db: Queryable, broadcastId: number): Promise<StateCounts> {
   const rows = await db
     .select({ state: broadcastCounts.state, n: sql<number>`sum(${broadcastCounts.count})` })
     .from(broadcastCounts)
@@ -1239,7 +1239,7 @@ export async function settleBroadcastStatus(
       return undefined;
     // A failure at start (segment deleted, nobody reachable) is final; "every recipient failed" is not.
     if (broadcast.errorCode && broadcast.errorCode !== ALL_FAILED) return broadcast.status;
-    const counts = await stateCounts(tx as unknown as Database, broadcastId);
+    const counts = await stateCounts(tx, broadcastId);
     const verdict = finishedStatus(counts);
     if (!verdict) return broadcast.status;
     // A broadcast that failed as a whole says why, in the help page's style (rendered per language).

@@ -63,6 +63,10 @@ interface NumberingPlan {
   type(type: string): { pattern(): string; possibleLengths(): number[] | undefined } | undefined;
 }
 
+/** libphonenumber's plans have these methods at run time; its typings name fewer of them. */
+const hasPatterns = (plan: object | undefined): plan is NumberingPlan =>
+  plan !== undefined && 'hasTypes' in plan && 'nationalNumberPattern' in plan && 'type' in plan;
+
 /** The number types libphonenumber's getNumberType tries, in its order: a number of any type is valid. */
 const NUMBER_TYPES = [
   'FIXED_LINE',
@@ -99,8 +103,8 @@ function matchesEntirely(text: string, pattern: string): boolean {
  */
 export function isValidNumber(parsed: PhoneNumber): boolean {
   plans.selectNumberingPlan((parsed.country ?? parsed.countryCallingCode) as CountryCode);
-  const plan = plans.numberingPlan as unknown as NumberingPlan | undefined;
-  if (!plan) return false;
+  const plan = plans.numberingPlan;
+  if (!hasPatterns(plan)) return false;
   const national = parsed.nationalNumber;
   if (!plan.hasTypes()) return matchesEntirely(national, plan.nationalNumberPattern());
   if (!matchesEntirely(national, plan.nationalNumberPattern())) return false;

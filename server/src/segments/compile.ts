@@ -6,7 +6,7 @@
 import type { SegmentCondition, SegmentFilter } from '@rebound/shared';
 import { channelCapabilities } from '@rebound/shared';
 import { and, eq, inArray, isNull, or, type SQL, sql } from 'drizzle-orm';
-import type { Database } from '../db/client';
+import type { Queryable } from '../db/client';
 import { channels, contacts, tags } from '../db/schema';
 import { phoneColumns } from '../services/contacts';
 import { tagKey } from '../services/tags';
@@ -33,7 +33,7 @@ export interface SegmentScope {
   defaultCountry: string;
 }
 
-export async function compileSegmentFilter(db: Database, scope: SegmentScope, filter: SegmentFilter): Promise<SQL> {
+export async function compileSegmentFilter(db: Queryable, scope: SegmentScope, filter: SegmentFilter): Promise<SQL> {
   const conditions = filter.groups.flatMap((group) => group.conditions);
   const tagNames = conditions.flatMap((c) => (c.type === 'tag' ? c.tags : []));
   const channelIds = conditions.flatMap((c) => (c.type === 'channel' ? [c.channelId] : []));
@@ -146,13 +146,13 @@ function compileHasIdentifier(channelId: number, lookups: Lookups): SQL {
   }
 }
 
-export async function countSegment(db: Database, scope: SegmentScope, filter: SegmentFilter): Promise<number> {
+export async function countSegment(db: Queryable, scope: SegmentScope, filter: SegmentFilter): Promise<number> {
   const where = await compileSegmentFilter(db, scope, filter);
   const [row] = await db.select({ count: sql<number>`count(*)` }).from(contacts).where(where);
   return row?.count ?? 0;
 }
 
-export async function sampleSegment(db: Database, scope: SegmentScope, filter: SegmentFilter, size: number) {
+export async function sampleSegment(db: Queryable, scope: SegmentScope, filter: SegmentFilter, size: number) {
   if (size === 0) return [];
   const where = await compileSegmentFilter(db, scope, filter);
   return db

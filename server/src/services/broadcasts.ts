@@ -18,7 +18,7 @@ import {
   windowFixes,
 } from '@rebound/shared';
 import { and, desc, eq, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
-import type { Database } from '../db/client';
+import type { Database, Queryable } from '../db/client';
 import { first } from '../db/first';
 import { broadcasts, channels, segments } from '../db/schema';
 import { audienceSourceOf, audienceWhere, countAudience, snapshotTargets } from '../engine/audience';
@@ -51,7 +51,7 @@ export interface NewBroadcast {
   resendOfId?: number | null;
 }
 
-async function getRow(db: Database, workspaceId: number, id: number): Promise<BroadcastRow> {
+async function getRow(db: Queryable, workspaceId: number, id: number): Promise<BroadcastRow> {
   const [row] = await db
     .select()
     .from(broadcasts)
@@ -62,7 +62,7 @@ async function getRow(db: Database, workspaceId: number, id: number): Promise<Br
 }
 
 /** A channel that cannot broadcast is refused before anything is saved (S5). */
-async function broadcastableChannel(db: Database, workspaceId: number, channelId: number) {
+async function broadcastableChannel(db: Queryable, workspaceId: number, channelId: number) {
   const channel = await getChannelRow(db, workspaceId, channelId);
   if (!channelCapabilities[channel.type].canBroadcast) {
     throw new ApiError(422, 'broadcast_unsupported_channel', {}, [
@@ -378,8 +378,7 @@ export async function scheduleBroadcast(
   if (at && at.getTime() < now - 60_000)
     throw new ApiError(422, 'broadcast_schedule_past', {}, [{ path: 'body.at', message: 'in the past' }]);
   return db.transaction(async (tx) => {
-    const database = tx as unknown as Database;
-    const current = await getRow(database, ws.workspaceId, id);
+    const current = await getRow(tx, ws.workspaceId, id);
     try {
       assertTransition(current.status, 'scheduled');
     } catch (error) {
@@ -387,18 +386,18 @@ export async function scheduleBroadcast(
         throw new ApiError(409, 'broadcast_transition', { from: error.from, to: error.to });
       throw error;
     }
-    await broadcastableChannel(database, ws.workspaceId, current.channelId);
+    await broadcastableChannel(tx, ws.workspaceId, current.channelId);
     const [segment] = current.segmentId
       ? await tx
           .select()
           .from(segments)
           .where(and(eq(segments.id, current.segmentId), eq(segments.workspaceId, ws.workspaceId)))
       : [];
-    const source = await audienceSourceOf(database, current, segment);
+    const source = await audienceSourceOf(tx, current, segment);
     if (!source) throw new ApiError(404, 'segment_not_found', {}, { id: current.segmentId });
-    const where = await audienceWhere(database, ws, source);
+    const where = await audienceWhere(tx, ws, source);
     const [count] = await tx.all<{ n: number }>(sql`SELECT count(*) AS n FROM contacts WHERE ${where}`);
-    if (when.getTime() > now) await snapshotTargets(database, where, id);
+    if (when.getTime() > now) await snapshotTargets(tx, where, id);
     else await tx.run(sql`DELETE FROM broadcast_targets WHERE broadcast_id = ${id}`);
     const [row] = await tx
       .update(broadcasts)
@@ -426,7 +425,7 @@ export async function scheduleBroadcast(
 /** Cancels a draft, scheduled or sending broadcast; recipients not yet sent are cancelled too. */
 export async function cancelBroadcast(db: Database, workspaceId: number, id: number, now = Date.now()) {
   return db.transaction(async (tx) => {
-    const current = await getRow(tx as unknown as Database, workspaceId, id);
+    const current = await getRow(tx, workspaceId, id);
     try {
       assertTransition(current.status, 'cancelled');
     } catch (error) {

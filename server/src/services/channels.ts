@@ -2,7 +2,7 @@ import type { Channel, ChannelCreate, ChannelLimits, ChannelUpdate, Language, Ro
 import { channelCapabilities } from '@rebound/shared';
 import { and, eq, isNull } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Database } from '../db/client';
+import type { Database, Queryable } from '../db/client';
 import { channels } from '../db/schema';
 import { quotaScope, quotaUsage, resetSendSlot } from '../engine/limits';
 import { validationDetails } from '../lib/body';
@@ -11,7 +11,7 @@ import { checkProviderUrl, providerUrlAllowlistFromEnv } from '../lib/provider-u
 
 type ChannelRow = typeof channels.$inferSelect;
 
-export async function getChannelRow(db: Database, workspaceId: number, id: number): Promise<ChannelRow> {
+export async function getChannelRow(db: Queryable, workspaceId: number, id: number): Promise<ChannelRow> {
   const [row] = await db
     .select()
     .from(channels)

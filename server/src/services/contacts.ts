@@ -1,7 +1,7 @@
 import type { Contact, ContactCreate, ContactDetail, ContactUpdate } from '@rebound/shared';
 import { channelCapabilities } from '@rebound/shared';
 import { and, desc, eq, inArray, isNotNull, lt, type SQL, sql } from 'drizzle-orm';
-import type { Database } from '../db/client';
+import type { Database, Tx } from '../db/client';
 import { first } from '../db/first';
 import { channels, contactIdentifiers, contacts, contactTags, tags } from '../db/schema';
 import { decodeCursor, encodeCursor } from '../lib/cursor';
@@ -21,7 +21,6 @@ import { contactAddressOn, optOutsForContact, removeOptOut } from './opt-outs';
 import { ensureTags, tagContacts, tagNamesByContact } from './tags';
 
 type ContactRow = typeof contacts.$inferSelect;
-type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 type Workspace = Pick<AuthContext, 'workspaceId' | 'defaultCountry'>;
 
 // Normalizing and the custom-field cap belong to the one contact writer; these names stay importable here.

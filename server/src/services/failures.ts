@@ -168,9 +168,9 @@ const rowSelect = sql`SELECT json_array(m.id, m.failed_at, m.broadcast_id, b.nam
 
 function toRow(packed: string): FailedRow {
   const values = JSON.parse(packed) as unknown[];
-  const row: Record<string, unknown> = {};
-  for (let i = 0; i < ROW_COLUMNS.length; i++) row[ROW_COLUMNS[i] as string] = values[i];
-  return row as unknown as FailedRow;
+  const row = {} as Record<keyof FailedRow, unknown>;
+  for (const [i, column] of ROW_COLUMNS.entries()) row[column] = values[i];
+  return row as FailedRow;
 }
 
 function encodeCursor(row: { failed_at: number; id: number }): string {

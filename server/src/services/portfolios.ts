@@ -5,13 +5,12 @@
  */
 import { type Portfolio, type PortfolioCreate, type PortfolioUpdate, tierOf, tierQuota } from '@rebound/shared';
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
-import type { Database } from '../db/client';
+import type { Database, Tx } from '../db/client';
 import { channels, portfolios } from '../db/schema';
 import { quotaUsage } from '../engine/limits';
 import { ApiError, notFound } from '../lib/errors';
 
 type PortfolioRow = typeof portfolios.$inferSelect;
-type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 async function row(db: Database | Tx, workspaceId: number, id: number): Promise<PortfolioRow> {
   const [found] = await db

@@ -120,8 +120,7 @@ async function writeInChunks(db: Database, plan: PlanToWrite) {
   );
 
   // 1. The tag, the segment and the hidden re-sends, what was created noted on the plan.
-  const { tagId, segmentId, broadcastIds, guarded } = await db.transaction(async (txn) => {
-    const tx = txn as unknown as Database;
+  const { tagId, segmentId, broadcastIds, guarded } = await db.transaction(async (tx) => {
     await beat(tx, planId);
     const tagExisted = (await findTagIds(tx, workspaceId, [tag])).length > 0;
     const [tagId] = await ensureTags(tx, workspaceId, [tag]);
@@ -190,8 +189,7 @@ async function writeInChunks(db: Database, plan: PlanToWrite) {
   }
 
   // 4. Scheduled, with their events, and the plan's notes forgotten: one short transaction.
-  return db.transaction(async (txn) => {
-    const tx = txn as unknown as Database;
+  return db.transaction(async (tx) => {
     await beat(tx, planId);
     for (const [i, part] of plan.parts.entries()) {
       const id = broadcastIds[i] as number;

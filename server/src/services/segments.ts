@@ -1,14 +1,13 @@
 import type { Segment, SegmentFilter } from '@rebound/shared';
 import { MAX_SEGMENTS_PER_WORKSPACE, SegmentFilterSchema } from '@rebound/shared';
 import { and, count, eq, inArray, isNull, ne } from 'drizzle-orm';
-import type { Database } from '../db/client';
+import type { Database, Tx } from '../db/client';
 import { channels, segments } from '../db/schema';
 import type { AuthContext } from '../lib/env';
 import { ApiError } from '../lib/errors';
 import { countSegment, sampleSegment } from '../segments/compile';
 
 type SegmentRow = typeof segments.$inferSelect;
-type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 type Workspace = Pick<AuthContext, 'workspaceId' | 'defaultCountry'>;
 
 const nameKey = (name: string) => name.trim().toLowerCase();

@@ -62,8 +62,9 @@ interface ExportOptions {
 
 /** Writes chunks with backpressure: one page of rows in memory at a time. */
 async function writeAll(stream: ReadableStream<Uint8Array>, sink: NodeJS.WritableStream): Promise<void> {
-  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
-    if (!sink.write(chunk)) await once(sink, 'drain');
+  const reader = stream.getReader();
+  for (let next = await reader.read(); !next.done; next = await reader.read()) {
+    if (!sink.write(next.value)) await once(sink, 'drain');
   }
 }
 

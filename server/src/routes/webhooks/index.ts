@@ -27,7 +27,7 @@ export function createWebhooksRouter(options: { publicUrl?: string | undefined }
       .select()
       .from(channels)
       .where(and(eq(channels.id, channelId), isNull(channels.deletedAt)));
-    // A callback for another provider's channel is as unknown as a channel that does not exist.
+    // A callback for another provider's channel is treated as a channel that does not exist.
     if (!row || WEBHOOK_PATHS[row.type] !== provider) throw notFound('channel');
     return { id: row.id, type: row.type, credentials: row.credentials, baseUrl: row.baseUrl };
   };
