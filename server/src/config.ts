@@ -68,7 +68,52 @@ export type Config = z.infer<typeof EnvSchema>;
 
 /** Reads the environment once at start-up; a bad value stops the server with the variable's name. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = EnvSchema.safeParse(env);
+  return parseEnv(EnvSchema, env);
+}
+
+/** A process of the engine alone (engine-main.ts): several may share one database. */
+const EngineEnvSchema = z.object({
+  DATABASE_URL: z
+    .string({ error: 'is required, e.g. file:data/rebound.db or libsql://…' })
+    .min(1, 'is required, e.g. file:data/rebound.db or libsql://…'),
+  DATABASE_AUTH_TOKEN: z.string().optional(),
+  PUBLIC_URL: z.url().optional(),
+  /** This process's name in leases and logs; default: host and process ID. */
+  WORKER_ID: z.string().optional(),
+  ENGINE_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
+  /** How long a claimed recipient stays this process's without a heartbeat before another may take it. */
+  LEASE_MS: z.coerce.number().int().min(500).default(60_000),
+  POLL_MS: z.coerce.number().int().min(5).default(250),
+});
+
+export type EngineConfig = z.infer<typeof EngineEnvSchema>;
+
+export function loadEngineConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
+  return parseEnv(EngineEnvSchema, env);
+}
+
+/**
+ * How often a connected event stream looks for new events, sends a keep-alive comment, and asks whether an
+ * idle stream's token was revoked by another process. Read per stream, so tests can shorten them; a value
+ * that is no positive number keeps the default.
+ */
+const EventStreamEnvSchema = z.object({
+  REBOUND_EVENTS_POLL_MS: z.coerce.number().positive().catch(500),
+  REBOUND_EVENTS_HEARTBEAT_MS: z.coerce.number().positive().catch(15_000),
+  REBOUND_EVENTS_TOKEN_CHECK_MS: z.coerce.number().positive().catch(10_000),
+});
+
+export function eventStreamTiming(env: NodeJS.ProcessEnv = process.env) {
+  const timing = EventStreamEnvSchema.parse(env);
+  return {
+    pollMs: timing.REBOUND_EVENTS_POLL_MS,
+    heartbeatMs: timing.REBOUND_EVENTS_HEARTBEAT_MS,
+    tokenCheckMs: timing.REBOUND_EVENTS_TOKEN_CHECK_MS,
+  };
+}
+
+function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {
+  const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new Error(`Invalid environment:\n${lines.join('\n')}`);

@@ -5,23 +5,20 @@
  *
  *   DATABASE_URL=libsql://... PUBLIC_URL=https://rebound.example tsx src/engine-main.ts
  */
-import { z } from 'zod';
+import { type EngineConfig, loadEngineConfig } from './config';
 import { DatabaseAccessError } from './db/client';
 import { runEngine } from './engine/run';
 import { settleInterruptedImports } from './services/import-jobs';
 import { settleInterruptedPlans } from './services/resend-writer';
 
-const env = z
-  .object({
-    DATABASE_URL: z.string().min(1, 'DATABASE_URL is required, e.g. file:data/rebound.db'),
-    DATABASE_AUTH_TOKEN: z.string().optional(),
-    PUBLIC_URL: z.url().optional(),
-    WORKER_ID: z.string().optional(),
-    ENGINE_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(64),
-    LEASE_MS: z.coerce.number().int().min(500).default(60_000),
-    POLL_MS: z.coerce.number().int().min(5).default(250),
-  })
-  .parse(process.env);
+let env: EngineConfig;
+try {
+  env = loadEngineConfig();
+} catch (error) {
+  // A missing or bad variable: say which and stop, without a stack trace.
+  console.error(`The engine did not start. ${(error as Error).message}`);
+  process.exit(1);
+}
 
 const { engine, db, close } = await runEngine({
   databaseUrl: env.DATABASE_URL,

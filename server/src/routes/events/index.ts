@@ -1,5 +1,6 @@
 import { errorMessage, type Language } from '@rebound/shared';
 import { streamSSE } from 'hono/streaming';
+import { eventStreamTiming } from '../../config';
 import type { Database } from '../../db/client';
 import { createRouter } from '../../lib/create-app';
 import { logError } from '../../lib/log';
@@ -7,22 +8,6 @@ import { timerDelay } from '../../lib/timers';
 import { eventPage, eventsAfter, resolveCursor, toEvent } from '../../services/events';
 import { onTokenRevoked, tokenIsLive } from '../../services/tokens';
 import * as routes from './events.routes';
-
-/**
- * How often a connected stream looks for new events, how often it sends a keep-alive comment, and how often
- * an idle stream asks whether its token was revoked by another process (this process tells it at once).
- */
-function streamTiming() {
-  const read = (name: string, fallback: number) => {
-    const value = Number(process.env[name]);
-    return Number.isFinite(value) && value > 0 ? value : fallback;
-  };
-  return {
-    pollMs: read('REBOUND_EVENTS_POLL_MS', 500),
-    heartbeatMs: read('REBOUND_EVENTS_HEARTBEAT_MS', 15_000),
-    tokenCheckMs: read('REBOUND_EVENTS_TOKEN_CHECK_MS', 10_000),
-  };
-}
 
 const BATCH = 200;
 
@@ -53,7 +38,7 @@ export const eventsRouter = createRouter().openapi(routes.streamEvents, async (c
   const cursor = lastEventId && /^\d{1,16}$/.test(lastEventId) ? lastEventId : query.since;
   const after = await resolveCursor(db, workspaceId, cursor);
   const state: StreamState = { db, workspaceId, tokenId, language, after };
-  const { pollMs, heartbeatMs, tokenCheckMs } = streamTiming();
+  const { pollMs, heartbeatMs, tokenCheckMs } = eventStreamTiming();
 
   c.header('X-Accel-Buffering', 'no');
   return streamSSE(
