@@ -8,6 +8,7 @@ import { render } from 'preact';
 import { badgeView, candidatesFor } from '../lib/badges';
 import { setWords } from '../lib/i18n';
 import { ask, onMessage, sendMessage } from '../lib/messaging';
+import { decidePage } from '../lib/page-decision';
 import { readPage } from '../lib/site-adapters';
 import { Badge } from './Badge';
 import { Overlay } from './Overlay';
@@ -92,25 +93,24 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
 
   async function scan(): Promise<void> {
     const reading = readPage(win, adapters);
-    if (!reading?.known) {
-      // A page no adapter describes: the pill offers to teach Rebound to read it.
-      if (state.content.value.kind === 'nothing') state.content.value = { kind: 'teach' };
-      return;
-    }
-    if (state.content.value.kind === 'teach') state.content.value = { kind: 'nothing' };
-    const key = `${win.location.pathname}|${reading.broadcast?.id ?? reading.broadcast?.name ?? ''}|${reading.contactRefs.join(',')}`;
-    if (key !== lastKey) {
-      lastKey = key;
-      if (reading.contactRefs.length > 0) {
-        // The pill says how many failed; the panel opens when the agent asks (on a contact page the
-        // helpdesk's own composer and buttons sit where an open panel would cover them).
-        void state.showContact(reading.contactRefs);
-      } else if (reading.broadcast) {
-        await showPageBroadcast(reading.broadcast);
-      } else if (reading.names.length > 0 || state.content.value.kind === 'nothing') {
-        void state.showBroadcast(undefined, false);
-      }
-    }
+    const kind = state.content.value.kind;
+    const { decision, key } = decidePage(
+      reading,
+      win.location.pathname,
+      kind === 'nothing' || kind === 'teach' ? kind : 'other',
+      lastKey,
+    );
+    lastKey = key;
+    if (decision.show === 'teach') state.content.value = { kind: 'teach' };
+    if (!reading?.known) return;
+    // Read again by an adapter: the offer to teach is over.
+    if (kind === 'teach') state.content.value = { kind: 'nothing' };
+    // On a contact page the pill says how many failed; the panel opens when the agent asks (the
+    // helpdesk's own composer and buttons sit where an open panel would cover them).
+    if (decision.show === 'contact') void state.showContact(decision.refs);
+    else if (decision.show === 'broadcast') void state.showBroadcast(decision.id, true);
+    else if (decision.show === 'broadcast-named') await showNamedBroadcast(decision.name);
+    else if (decision.show === 'latest') void state.showBroadcast(undefined, false);
     const fresh = reading.names.filter(({ element }) => !badged.has(element));
     if (fresh.length === 0) return;
     const ids = fresh.flatMap((n) => (n.id === undefined ? [] : [n.id]));
@@ -145,10 +145,8 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
     }
   }
 
-  /** The broadcast a detail page is about: by its ID, or by a name only one broadcast has. */
-  async function showPageBroadcast(broadcast: { id?: number; name?: string }): Promise<void> {
-    if (broadcast.id !== undefined) return void state.showBroadcast(broadcast.id, true);
-    const name = broadcast.name as string;
+  /** The broadcast a detail page names without an ID: only if one broadcast has that name. */
+  async function showNamedBroadcast(name: string): Promise<void> {
     const found = await ask(sendMessage('findBroadcasts', { names: [name] }));
     const candidates = candidatesFor({ name }, found);
     // A name Rebound does not know is not "the latest with failures": say nothing about it.
