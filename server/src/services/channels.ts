@@ -1,7 +1,9 @@
 import type { Channel, ChannelCreate, ChannelLimits, ChannelUpdate, Language, Role } from '@rebound/shared';
-import { channelCapabilities } from '@rebound/shared';
+import { channelCapabilities, parseId } from '@rebound/shared';
 import { and, eq, isNull } from 'drizzle-orm';
 import { z } from 'zod';
+import { WEBHOOK_PATHS } from '../channels';
+import type { ChannelConfig } from '../channels/types';
 import type { Database, Queryable } from '../db/client';
 import { channels } from '../db/schema';
 import { quotaScope, quotaUsage, resetSendSlot } from '../engine/limits';
@@ -10,6 +12,22 @@ import { ApiError, notFound } from '../lib/errors';
 import { checkProviderUrl, providerUrlAllowlistFromEnv } from '../lib/provider-url';
 
 type ChannelRow = typeof channels.$inferSelect;
+
+/**
+ * The channel a delivery callback's path names (/webhooks/<provider>/<id>): a live channel of that
+ * provider, or "not found" (a callback for another provider's channel is as good as no channel).
+ */
+export async function webhookChannel(db: Database, provider: string, id: string): Promise<ChannelConfig> {
+  // Digits only, as every path ID: /webhooks/twilio/0x10 is not channel 16.
+  const channelId = parseId(id);
+  if (channelId === undefined) throw notFound('channel');
+  const [row] = await db
+    .select()
+    .from(channels)
+    .where(and(eq(channels.id, channelId), isNull(channels.deletedAt)));
+  if (!row || WEBHOOK_PATHS[row.type] !== provider) throw notFound('channel');
+  return { id: row.id, type: row.type, credentials: row.credentials, baseUrl: row.baseUrl };
+}
 
 export async function getChannelRow(db: Queryable, workspaceId: number, id: number): Promise<ChannelRow> {
   const [row] = await db

@@ -4,33 +4,18 @@
  * changes nothing.
  */
 
-import { parseId } from '@rebound/shared';
-import { and, eq, isNull } from 'drizzle-orm';
 import { type Context, Hono } from 'hono';
-import { WEBHOOK_PATHS, webhookHandlers } from '../../channels';
+import { webhookHandlers } from '../../channels';
 import type { ChannelConfig } from '../../channels/types';
-import { channels } from '../../db/schema';
 import { applyWebhook } from '../../engine/delivery';
 import type { AppEnv } from '../../lib/env';
 import { ApiError, notFound } from '../../lib/errors';
+import { webhookChannel } from '../../services/channels';
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 
 export function createWebhooksRouter(options: { publicUrl?: string | undefined } = {}) {
   const router = new Hono<AppEnv>();
-
-  const lookup = async (db: AppEnv['Variables']['db'], provider: string, id: string): Promise<ChannelConfig> => {
-    // Digits only, as every path ID: /webhooks/twilio/0x10 is not channel 16.
-    const channelId = parseId(id);
-    if (channelId === undefined) throw notFound('channel');
-    const [row] = await db
-      .select()
-      .from(channels)
-      .where(and(eq(channels.id, channelId), isNull(channels.deletedAt)));
-    // A callback for another provider's channel is treated as a channel that does not exist.
-    if (!row || WEBHOOK_PATHS[row.type] !== provider) throw notFound('channel');
-    return { id: row.id, type: row.type, credentials: row.credentials, baseUrl: row.baseUrl };
-  };
 
   /** The URL the provider signed: the public one when Rebound sits behind a proxy. */
   const signedUrl = (url: string) => {
@@ -40,7 +25,7 @@ export function createWebhooksRouter(options: { publicUrl?: string | undefined }
   };
 
   router.get('/:provider/:channelId', async (c) => {
-    const channel = await lookup(c.var.db, c.req.param('provider'), c.req.param('channelId'));
+    const channel = await webhookChannel(c.var.db, c.req.param('provider'), c.req.param('channelId'));
     const handler = webhookHandlers[c.req.param('provider')];
     const answer = handler?.handshake?.(new URL(c.req.url), channel);
     if (answer != null) return c.text(answer, 200);
@@ -51,7 +36,7 @@ export function createWebhooksRouter(options: { publicUrl?: string | undefined }
   });
 
   router.post('/:provider/:channelId', async (c) => {
-    const channel = await lookup(c.var.db, c.req.param('provider'), c.req.param('channelId'));
+    const channel = await webhookChannel(c.var.db, c.req.param('provider'), c.req.param('channelId'));
     const handler = webhookHandlers[c.req.param('provider')];
     if (!handler) throw notFound('channel');
     const { changed } = await receive(c, channel, handler);
@@ -63,7 +48,7 @@ export function createWebhooksRouter(options: { publicUrl?: string | undefined }
    * the status callbacks. Twilio expects TwiML back; an empty <Response/> sends no reply.
    */
   router.post('/twilio/:channelId/inbound', async (c) => {
-    const channel = await lookup(c.var.db, 'twilio', c.req.param('channelId'));
+    const channel = await webhookChannel(c.var.db, 'twilio', c.req.param('channelId'));
     const handler = webhookHandlers.twilio;
     if (!handler) throw notFound('channel');
     await receive(c, channel, handler);
