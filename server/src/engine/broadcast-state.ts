@@ -47,7 +47,7 @@ export type StateCounts = Partial<Record<MessageState, number>>;
  * The verdict once no recipient is queued or sending: every recipient reached → completed; none
  * reached → failed; in between → partially failed. Uncertain recipients count as not failed.
  */
-export function finishedStatus(counts: StateCounts): BroadcastStatus | undefined {
+export function finishedStatus(counts: StateCounts): 'completed' | 'partially_failed' | 'failed' | undefined {
   if ((counts.queued ?? 0) > 0 || (counts.sending ?? 0) > 0) return undefined;
   const reached = (counts.sent ?? 0) + (counts.delivered ?? 0) + (counts.uncertain ?? 0);
   const failed = counts.failed ?? 0;

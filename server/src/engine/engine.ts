@@ -1271,7 +1271,7 @@ export async function settleBroadcastStatus(
     if (verdict === broadcast.status) return verdict;
     await recordEvent(tx, {
       workspaceId: broadcast.workspaceId,
-      type: `broadcast.${verdict}` as 'broadcast.completed',
+      type: `broadcast.${verdict}` as const,
       broadcastId,
       data: {
         name: broadcast.name,

@@ -1,27 +1,18 @@
+import type { EventData, EventType } from '@rebound/shared';
 import type { Database } from '../db/client';
 import { events } from '../db/schema';
 
 type Writer = Pick<Database, 'insert'>;
 
-export type EventType =
-  | 'broadcast.scheduled'
-  | 'broadcast.started'
-  | 'broadcast.completed'
-  | 'broadcast.partially_failed'
-  | 'broadcast.failed'
-  | 'broadcast.cancelled'
-  | 'messages.failed'
-  | 'resend.scheduled'
-  | 'resend.finished';
-
 /** Records what happened; the event stream and notifications read these rows in id order. */
-export async function recordEvent(
+export async function recordEvent<T extends EventType>(
   db: Writer,
   event: {
     workspaceId: number;
-    type: EventType;
+    type: T;
     broadcastId?: number | null;
-    data?: Record<string, unknown>;
+    /** The type's payload, as shared/src/schemas/events.ts describes it. */
+    data: EventData<T>;
     at: number;
   },
 ): Promise<void> {
@@ -29,7 +20,7 @@ export async function recordEvent(
     workspaceId: event.workspaceId,
     type: event.type,
     broadcastId: event.broadcastId ?? null,
-    data: event.data ?? {},
+    data: event.data,
     createdAt: event.at,
   });
 }

@@ -5,6 +5,7 @@
  * without a 24 h window, and a broadcast that fails as a whole says why.
  */
 
+import { EVENT_TYPES, type EventType, eventDataSchemas } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { harness, S1_TEMPLATE, WA, whatsappSimulator } from './harness';
@@ -316,5 +317,27 @@ describe('unconfirmed recipients', () => {
     await h.engine({ maxAttempts: 1 }).runUntilIdle();
     const asked = sim.requests.map((r) => r.recipient.replace(/\D/g, ''));
     for (const phone of last) expect(asked.filter((r) => r === phone)).toHaveLength(1);
+  });
+});
+
+describe('the events all this wrote', () => {
+  it("each carries its type's payload, as the shared schemas describe it (what the extension reads)", async () => {
+    const rows = await h.server.database.db.all<{ type: string; data: string }>(
+      sql`SELECT type, data FROM events ORDER BY id`,
+    );
+    const seen = new Set<string>();
+    for (const row of rows) {
+      expect(EVENT_TYPES).toContain(row.type);
+      const schema = eventDataSchemas[row.type as EventType];
+      const parsed = schema.safeParse(JSON.parse(row.data));
+      expect(parsed.error, `${row.type}: ${row.data}`).toBeUndefined();
+      seen.add(row.type);
+    }
+    // The runs above wrote every kind a broadcast and a re-send go through.
+    for (const type of ['broadcast.scheduled', 'broadcast.started', 'messages.failed', 'broadcast.partially_failed']) {
+      expect(seen).toContain(type);
+    }
+    expect([...seen].filter((t) => t.startsWith('resend.')).sort()).toEqual(['resend.finished', 'resend.scheduled']);
+    expect(seen).toContain('broadcast.failed');
   });
 });

@@ -17,6 +17,60 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
+const int = z.number().int();
+const name = z.string().meta({ description: "The broadcast's name." });
+/** A broadcast's verdict: how many were sent (or delivered), failed, uncertain, left out. */
+const verdict = z.object({
+  name,
+  previous: z.string().meta({ description: 'The status it had before.' }),
+  sent: int,
+  failed: int,
+  uncertain: int,
+  excluded: int,
+});
+
+/**
+ * What each event type carries in `data`: one schema per type. The server writes events through these
+ * types (server/src/engine/events.ts: recordEvent), and a test reads every event of real runs back through them.
+ */
+export const eventDataSchemas = {
+  'broadcast.scheduled': z.object({ name, at: TimestampSchema, target: int, resendOfId: int.nullable().optional() }),
+  'broadcast.started': z.object({ name, recipients: int, excluded: int }),
+  'broadcast.completed': verdict,
+  'broadcast.partially_failed': verdict,
+  /** Failed as a whole before sending (errorCode: segment deleted, empty), or every recipient failed (the verdict). */
+  'broadcast.failed': z.union([verdict, z.object({ name, errorCode: z.string() })]),
+  'broadcast.cancelled': z.union([verdict, z.object({ name })]),
+  'messages.failed': z.object({
+    name,
+    count: int,
+    byReason: z.record(z.string(), int),
+    /** Reported by a delivery callback after the broadcast's verdict. */
+    late: z.boolean().optional(),
+  }),
+  'resend.scheduled': z.object({
+    name,
+    originalId: int,
+    originalName: z.string(),
+    tagged: int,
+    at: TimestampSchema,
+    part: int,
+    parts: int,
+  }),
+  'resend.finished': z.object({ name, originalId: int, status: z.string(), sent: int, failed: int }),
+  'contact.opt_out_removed': z.object({
+    name: z.string().optional(),
+    contactId: int.optional(),
+    channelId: int,
+    channelName: z.string(),
+    identifier: z.string(),
+    note: z.string(),
+    by: z.object({ tokenId: int, tokenName: z.string(), role: z.string() }),
+    optOut: z.object({ at: TimestampSchema, source: z.string(), detail: z.string().nullable() }),
+  }),
+} satisfies Record<EventType, z.ZodType>;
+export type EventData<T extends EventType> = z.infer<(typeof eventDataSchemas)[T]>;
+
 export const EventSchema = z.object({
   id: z.number().int().meta({ description: 'Increasing; the SSE id and the polling cursor.' }),
   type: z.string().meta({ description: `One of ${EVENT_TYPES.join(', ')}.`, example: 'messages.failed' }),
