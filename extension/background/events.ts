@@ -3,17 +3,17 @@
  * (Chromium stops an idle worker after about 30 s). Both resume from the last event id seen, so nothing
  * is missed and nothing is handled twice.
  */
-import type { StreamEvent } from '@rebound/shared';
+import type { BroadcastEvent } from '@rebound/shared';
 import { createParser } from 'eventsource-parser';
 import type { Api } from '../lib/api';
 import { eventCursorItem } from '../lib/settings';
 
-export type EventHandler = (event: StreamEvent) => Promise<void>;
+export type EventHandler = (event: BroadcastEvent) => Promise<void>;
 
 /** Handles events strictly in order and after the cursor, whichever path (stream or poll) brought them. */
 export function createEventSink(handle: EventHandler) {
   let queue = Promise.resolve();
-  return (events: StreamEvent[]) => {
+  return (events: BroadcastEvent[]) => {
     const next = queue.then(async () => {
       const cursor = Number((await eventCursorItem.getValue()) ?? 0);
       for (const event of events) {
@@ -33,7 +33,7 @@ export function createEventSink(handle: EventHandler) {
 }
 
 /** Reads pages until the server says there is no more. */
-export async function pollEvents(api: Api, sink: (events: StreamEvent[]) => Promise<void>): Promise<void> {
+export async function pollEvents(api: Api, sink: (events: BroadcastEvent[]) => Promise<void>): Promise<void> {
   for (let page = 0; page < 20; page++) {
     const since = await eventCursorItem.getValue();
     const result = await api.events(since);
@@ -46,7 +46,7 @@ export async function pollEvents(api: Api, sink: (events: StreamEvent[]) => Prom
 /** The live stream until it ends or is aborted; throws on a network or HTTP error so the caller can back off. */
 export async function followStream(
   api: Api,
-  sink: (events: StreamEvent[]) => Promise<void>,
+  sink: (events: BroadcastEvent[]) => Promise<void>,
   signal: AbortSignal,
 ): Promise<void> {
   const response = await api.eventStream(await eventCursorItem.getValue(), signal);
@@ -56,7 +56,7 @@ export async function followStream(
     onEvent(message) {
       if (!message.data) return;
       try {
-        const event = JSON.parse(message.data) as StreamEvent;
+        const event = JSON.parse(message.data) as BroadcastEvent;
         // Only broadcast events carry an id; the stream's own notices (errors, keep-alives) do not.
         if (typeof event.id === 'number') sink([event]).catch(() => undefined);
       } catch {

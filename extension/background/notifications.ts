@@ -2,7 +2,7 @@
  * Browser notifications for broadcasts that failed, with the counts and the main reason in plain words,
  * and buttons to tag and re-send or to see the reasons.
  */
-import type { StreamEvent } from '@rebound/shared';
+import type { BroadcastEvent } from '@rebound/shared';
 import type { Language } from '@rebound/shared/i18n';
 import { browser } from 'wxt/browser';
 import type { Api } from '../lib/api';
@@ -32,7 +32,7 @@ export function readNotificationId(id: string): { broadcastId: number; withResen
 export async function notifyFailure(
   api: Api,
   language: Language,
-  event: StreamEvent,
+  event: Extract<BroadcastEvent, { type: 'broadcast.partially_failed' | 'broadcast.failed' }>,
   { resendsToldElsewhere = false }: { resendsToldElsewhere?: boolean } = {},
 ): Promise<void> {
   if (event.broadcastId === null) return;
@@ -68,9 +68,12 @@ export async function notifyFailure(
 }
 
 /** A re-send ran: the server's own sentence. */
-export async function notifyResendFinished(language: Language, event: StreamEvent): Promise<void> {
+export async function notifyResendFinished(
+  language: Language,
+  event: Extract<BroadcastEvent, { type: 'resend.finished' }>,
+): Promise<void> {
   if (event.broadcastId === null) return;
-  const name = typeof event.data.name === 'string' ? event.data.name : '';
+  const { name } = event.data;
   await browser.notifications.create(notificationId(event.broadcastId), {
     type: 'basic',
     iconUrl: browser.runtime.getURL('/icon/128.png'),

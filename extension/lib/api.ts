@@ -5,6 +5,7 @@
 import type {
   AttentionList,
   Broadcast,
+  BroadcastEvent,
   Contact,
   EventPage,
   FailedMessage,
@@ -131,7 +132,11 @@ export function createApi(options: ApiOptions) {
     resend: (broadcastId: number, body: ResendBody) =>
       request<ResendResult>('POST', `/api/v1/broadcasts/${broadcastId}/resend`, body),
     events: (since: string | null) =>
-      request<EventPage>('GET', `/api/v1/events?wait=0&limit=100${since ? `&since=${since}` : ''}`),
+      // The server writes each type's data by shared's eventDataSchemas: the page reads as typed events.
+      request<Omit<EventPage, 'data'> & { data: BroadcastEvent[] }>(
+        'GET',
+        `/api/v1/events?wait=0&limit=100${since ? `&since=${since}` : ''}`,
+      ),
     /** The live stream; the caller reads it with an SSE parser. */
     eventStream: (since: string | null, signal: AbortSignal) =>
       send('GET', `/api/v1/events${since ? `?since=${since}` : ''}`, undefined, signal),

@@ -1,5 +1,5 @@
 import '../../lib/all-words';
-import type { StreamEvent } from '@rebound/shared';
+import type { BroadcastEvent } from '@rebound/shared';
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
 import { refreshAttention } from '../../background/attention';
@@ -40,7 +40,7 @@ export default defineBackground(() => {
     })();
   }
 
-  async function handleEvent(event: StreamEvent): Promise<void> {
+  async function handleEvent(event: BroadcastEvent): Promise<void> {
     const api = await currentApi();
     if (!api) return;
     const { notify } = await settingsItem.getValue();

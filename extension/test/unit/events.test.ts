@@ -1,14 +1,14 @@
-import type { StreamEvent } from '@rebound/shared';
+import type { BroadcastEvent } from '@rebound/shared';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { createEventSink } from '../../background/events';
 import { eventCursorItem } from '../../lib/settings';
 
-const event = (id: number, type = 'broadcast.partially_failed'): StreamEvent => ({
+const event = (id: number): BroadcastEvent => ({
   id,
-  type,
+  type: 'broadcast.cancelled',
   broadcastId: 1,
-  data: {},
+  data: { name: `Broadcast ${id}` },
   createdAt: '2026-11-25T00:00:00.000Z',
   message: `event ${id}`,
 });

@@ -4,7 +4,7 @@
  * fake browser standing in for chrome.notifications and chrome.tabs: what the agent reads, and what
  * each button does.
  */
-import type { StreamEvent } from '@rebound/shared';
+import type { BroadcastEvent } from '@rebound/shared';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { type Harness, harness, quotaBroadcast, s1Broadcast } from '../../../server/test/engine/harness';
@@ -34,11 +34,11 @@ beforeEach(async () => {
   });
 });
 
-const failedEvent = (): StreamEvent => ({
+const failedEvent = (): Extract<BroadcastEvent, { type: 'broadcast.partially_failed' }> => ({
   id: 1,
   type: 'broadcast.partially_failed',
   broadcastId: s1,
-  data: { name: 'Black Friday' },
+  data: { name: 'Black Friday', previous: 'sending', sent: 1000, failed: 500, uncertain: 0, excluded: 0 },
   createdAt: new Date().toISOString(),
   message: '',
 });
@@ -130,7 +130,7 @@ describe('S2: contacts entered the segment after scheduling', () => {
       id: 2,
       type: 'broadcast.partially_failed',
       broadcastId,
-      data: { name: 'Aviso S2' },
+      data: { name: 'Aviso S2', previous: 'sending', sent: 0, failed: 0, uncertain: 0, excluded: 0 },
       createdAt: new Date().toISOString(),
       message: '',
     });

@@ -88,6 +88,10 @@ export const EventSchema = z.object({
   }),
 });
 export type StreamEvent = z.infer<typeof EventSchema>;
+/** A stream event as a client reads it: its `type` says what its `data` holds (a discriminated union). */
+export type BroadcastEvent = {
+  [T in EventType]: Omit<StreamEvent, 'type' | 'data'> & { type: T; data: EventData<T> };
+}[EventType];
 
 const cursor = z
   .string()
