@@ -10,8 +10,8 @@ import type { ChannelConfig, DeliveryUpdate, WebhookContent } from '../channels/
 import type { Database } from '../db/client';
 import { first } from '../db/first';
 import { liftOptOut, recordOptOut } from '../services/opt-outs';
-import { settleBroadcastStatus } from './engine';
 import { recordEvent } from './events';
+import { settleBroadcastStatus } from './verdict';
 
 /** A failure whose final state was unknown: a report that the message arrived overrides it. */
 const UNKNOWN_FAILURE = sql`(state = 'failed' AND reason = 'uncertain')`;
