@@ -7,50 +7,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { contactsCsv, failedMessagesCsv } from '../src/csv/export';
 import type { Database } from '../src/db/client';
 import { type Harness, harness, WA } from './engine/harness';
+import { FAILED_EXPORT_EN as EN_HEADERS, FAILED_EXPORT_ES as ES_HEADERS } from './failed-export-headers';
 import type { TestWorkspace } from './helpers';
 
-const EN_HEADERS = [
-  'Date Time',
-  'Sender ID',
-  'Sender Type',
-  'Contact ID',
-  'Message ID',
-  'Content Type',
-  'Content',
-  'Channel ID',
-  'Type',
-  'Subtype',
-  'Error',
-  'Reason Code',
-  'Reason',
-  'Resend',
-  'Provider Code',
-  'Broadcast',
-  'Contact Name',
-  'Identifier',
-  'Resend After',
-];
-const ES_HEADERS = [
-  'Fecha y hora',
-  'ID de remitente',
-  'Tipo de remitente',
-  'ID de contacto',
-  'ID de mensaje',
-  'Tipo de contenido',
-  'Contenido',
-  'ID de canal',
-  'Tipo',
-  'Subtipo',
-  'Error',
-  'Código de motivo',
-  'Motivo',
-  'Reenvío',
-  'Código del proveedor',
-  'Transmisión',
-  'Nombre del contacto',
-  'Identificador',
-  'Reenviar desde',
-];
 const col = (header: string) => EN_HEADERS.indexOf(header);
 
 let h: Harness;

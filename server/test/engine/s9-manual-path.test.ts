@@ -5,6 +5,7 @@
  */
 import Papa from 'papaparse';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { FAILED_EXPORT_EN } from '../failed-export-headers';
 import { type Harness, harness, S1_TEMPLATE, s1Broadcast } from './harness';
 
 let h: Harness;
@@ -59,19 +60,7 @@ describe('S9: the manual path and the one-click path end in the same place', () 
     expect(exported.status).toBe(200);
     const csv = await exported.text();
     const parsed = Papa.parse<Record<string, string>>(csv, { header: true, skipEmptyLines: true });
-    expect(parsed.meta.fields?.slice(0, 11)).toEqual([
-      'Date Time',
-      'Sender ID',
-      'Sender Type',
-      'Contact ID',
-      'Message ID',
-      'Content Type',
-      'Content',
-      'Channel ID',
-      'Type',
-      'Subtype',
-      'Error',
-    ]);
+    expect(parsed.meta.fields).toEqual(FAILED_EXPORT_EN);
     expect(parsed.data.length).toBe(501);
     // 2. Keep the rows of the WhatsApp channel, as a spreadsheet filter would.
     const kept = parsed.data.filter((row) => row['Channel ID'] === String(whatsapp));

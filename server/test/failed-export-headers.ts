@@ -1,0 +1,46 @@
+/**
+ * The failed-messages export's columns as the reference help page names them, written out once for the
+ * tests (not read from shared: a test that compared the code with itself could not fail).
+ */
+export const FAILED_EXPORT_EN = [
+  'Date Time',
+  'Sender ID',
+  'Sender Type',
+  'Contact ID',
+  'Message ID',
+  'Content Type',
+  'Content',
+  'Channel ID',
+  'Type',
+  'Subtype',
+  'Error',
+  'Reason Code',
+  'Reason',
+  'Resend',
+  'Provider Code',
+  'Broadcast',
+  'Contact Name',
+  'Identifier',
+  'Resend After',
+];
+export const FAILED_EXPORT_ES = [
+  'Fecha y hora',
+  'ID de remitente',
+  'Tipo de remitente',
+  'ID de contacto',
+  'ID de mensaje',
+  'Tipo de contenido',
+  'Contenido',
+  'ID de canal',
+  'Tipo',
+  'Subtipo',
+  'Error',
+  'Código de motivo',
+  'Motivo',
+  'Reenvío',
+  'Código del proveedor',
+  'Transmisión',
+  'Nombre del contacto',
+  'Identificador',
+  'Reenviar desde',
+];
