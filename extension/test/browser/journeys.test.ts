@@ -6,9 +6,9 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startWhatsAppSimulator } from '@rebound/simulators';
+import { type Harness, harness, S1_TEMPLATE, s1Broadcast, WA } from '@rebound/test-support';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, harness, S1_TEMPLATE, s1Broadcast, WA } from '../../../server/test/engine/harness';
 import {
   EXTENSION_ID,
   type ExtensionBrowser,

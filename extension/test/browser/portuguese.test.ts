@@ -4,9 +4,9 @@
  * from the server in Portuguese too), the popup; numbers as Brazil writes them ("1.500").
  */
 import { failureReasons } from '@rebound/shared';
+import { type Harness, harness, s1Broadcast } from '@rebound/test-support';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, harness, s1Broadcast } from '../../../server/test/engine/harness';
 import { type ExtensionBrowser, HelpdeskPage, launchWithExtension, OptionsPage, PopupPage } from './fixtures';
 
 let h: Harness;

@@ -7,9 +7,9 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type Harness, harness, S1_TEMPLATE, s1Broadcast } from '@rebound/test-support';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, harness, S1_TEMPLATE, s1Broadcast } from '../../../server/test/engine/harness';
 import { axeViolations, type ExtensionBrowser, launchWithExtension, OptionsPage } from './fixtures';
 
 let h: Harness;

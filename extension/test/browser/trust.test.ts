@@ -10,9 +10,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { API_LEVEL_HEADER } from '@rebound/shared/api-level';
+import { type Harness, harness, S1_TEMPLATE, s1Broadcast } from '@rebound/test-support';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { type Harness, harness, S1_TEMPLATE, s1Broadcast } from '../../../server/test/engine/harness';
 import {
   axeViolations,
   type ExtensionBrowser,

@@ -5,9 +5,9 @@
  * each button does.
  */
 import type { BroadcastEvent } from '@rebound/shared';
+import { type Harness, harness, quotaBroadcast, s1Broadcast } from '@rebound/test-support';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import { type Harness, harness, quotaBroadcast, s1Broadcast } from '../../../server/test/engine/harness';
 import { currentApi } from '../../background/client';
 import { onNotificationButton } from '../../background/notification-actions';
 import { notifyFailure } from '../../background/notifications';
