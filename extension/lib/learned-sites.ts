@@ -23,7 +23,8 @@ export interface LearnedSite {
 /** Longest pattern or selector kept: one taught by a click is far shorter. */
 export const LEARNED_TEXT_MAX = 500;
 
-function escapeRegExp(text: string): string {
+/** The text as a regular expression that matches it literally. */
+export function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 

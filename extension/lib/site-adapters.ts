@@ -153,14 +153,18 @@ export function contactRef(kind: 'phone' | 'email', text: string): string | null
   return phone.replace('+', '').length >= 6 ? `phone:${phone}` : null;
 }
 
+/** The link a name is (or holds): where a page points from a broadcast's name to the broadcast. */
+export function linkOf(element: Element): Element | null {
+  return element.closest('a[href]') ?? element.querySelector('a[href]');
+}
+
 /** The ID in the href of the element's link (itself or inside it), by the adapter's pattern. */
 function linkId(element: Element, pattern: string): number | undefined {
-  const link = element.closest('a[href]') ?? element.querySelector('a[href]');
-  const match = link?.getAttribute('href')?.match(new RegExp(pattern))?.[1];
+  const match = linkOf(element)?.getAttribute('href')?.match(new RegExp(pattern))?.[1];
   return match && /^\d+$/.test(match) ? Number(match) : undefined;
 }
 
-function textOf(element: Element): string {
+export function textOf(element: Element): string {
   // Ignores our own badge: it lives in a shadow root, which textContent does not reach.
   return (element.textContent ?? '').replace(/\s+/g, ' ').trim();
 }

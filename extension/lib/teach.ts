@@ -6,6 +6,9 @@
  * Pure functions over a DOM, so they are tested on any document.
  */
 
+import { escapeRegExp } from './learned-sites';
+import { linkOf, textOf } from './site-adapters';
+
 /** Attributes a page keeps stable on purpose (test hooks, semantics), when their value has no digits. */
 const STABLE_ATTRIBUTES = [
   'data-testid',
@@ -161,7 +164,7 @@ export function deriveNameSelector(picked: Element): DerivedSelector | null {
     return null;
   }
   if (!found.includes(target)) return null;
-  const names = found.map((element) => (element.textContent ?? '').replace(/\s+/g, ' ').trim()).filter(Boolean);
+  const names = found.map(textOf).filter(Boolean);
   return { selector, names };
 }
 
@@ -172,7 +175,7 @@ export function deriveNameSelector(picked: Element): DerivedSelector | null {
 export function pathPatternOf(pathname: string): string {
   const segments = pathname.split('/').filter(Boolean);
   const parts = segments.map((segment) =>
-    /\d/.test(segment) || segment.length > 24 ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    /\d/.test(segment) || segment.length > 24 ? '[^/]+' : escapeRegExp(segment),
   );
   return `^/${parts.join('/')}${parts.length ? '/?' : ''}$`;
 }
@@ -182,8 +185,7 @@ export function pathPatternOf(pathname: string): string {
  * ID as group 1 (its last number): the badge is then that broadcast's even when another has the same name.
  */
 export function linkIdPatternOf(nameElement: Element): string | undefined {
-  const link = nameElement.closest('a[href]') ?? nameElement.querySelector('a[href]');
-  const href = link?.getAttribute('href');
+  const href = linkOf(nameElement)?.getAttribute('href');
   if (!href) return undefined;
   let path: string;
   try {
@@ -196,8 +198,6 @@ export function linkIdPatternOf(nameElement: Element): string | undefined {
   if (last === -1) return undefined;
   const parts = segments
     .slice(0, last + 1)
-    .map((segment, i) =>
-      i === last ? '(\\d+)' : /\d/.test(segment) ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
-    );
+    .map((segment, i) => (i === last ? '(\\d+)' : /\d/.test(segment) ? '[^/]+' : escapeRegExp(segment)));
   return `/${parts.join('/')}(?:[/?#]|$)`;
 }
