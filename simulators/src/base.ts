@@ -45,6 +45,25 @@ export type ContactEvent =
   /** The contact takes it back (WhatsApp "resume", Telegram unblock, SMS START). */
   | { kind: 'optIn'; from: string; at?: Date };
 
+/**
+ * Something the provider reports about the business account itself, not about one contact: WhatsApp's
+ * message_template_status_update (Meta paused or disabled a template) and phone_number_quality_update.
+ */
+export type AccountEvent =
+  | { kind: 'templateStatus'; template: string; language?: string; event: string; reason?: string; at?: Date }
+  | { kind: 'numberQuality'; event: string; currentLimit?: string; at?: Date };
+
+/**
+ * A spike of failures for the quality guard: after the first `after` sends, `share` of the later ones
+ * (spread evenly: with 0.1, every tenth) fail with `code`, as contacts blocking or reporting the number.
+ */
+export interface Spike {
+  after: number;
+  share: number;
+  code: string;
+  message?: string;
+}
+
 /** A contact event as the provider reports it, and whether the provider itself now refuses sends to the contact. */
 export interface ContactEventReport {
   callback: Callback | null;
@@ -115,6 +134,8 @@ export interface ProviderFormat {
    * marketing templates, Twilio 21610, Telegram 403 blocked); undefined when this send still goes through.
    */
   optOutFailure?(send: ParsedSend): { code: string; message?: string } | undefined;
+  /** An account event as the provider posts it to `url`, signed; absent when the provider reports none. */
+  accountEvent?(event: AccountEvent, url: string): Callback;
 }
 
 export interface SentRequest {
@@ -187,6 +208,9 @@ export class ProviderSimulator {
   /** Deliveries reported so far, to spread a deliverLater's readShare evenly. */
   private delivered = 0;
   private faults: Faults | undefined;
+  private spike: Spike | undefined;
+  /** Send requests read so far (what a spike counts). */
+  private sends = 0;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   /** Requests read and not yet answered. */
@@ -223,7 +247,28 @@ export class ProviderSimulator {
     return this;
   }
 
+  /** Failures from the `after`-th send on, for recipients without a script; undefined clears it. */
+  setSpike(spike: Spike | undefined): this {
+    this.spike = spike;
+    this.sends = 0;
+    return this;
+  }
+
+  /**
+   * The provider reports something about the account (a template paused, the number flagged): the
+   * signed request goes to `url`, else webhookUrl, and is recorded in `callbacks` with Rebound's answer.
+   */
+  async signal(event: AccountEvent, url?: string): Promise<{ status: number; body: string }> {
+    const target = url ?? this.webhookUrl;
+    const callback = target ? this.format.accountEvent?.(event, target) : undefined;
+    if (!callback)
+      throw new Error(`${this.format.name}: no webhook for a "${event.kind}" event (or no URL to post it to)`);
+    return this.post(callback);
+  }
+
   reset(): void {
+    this.spike = undefined;
+    this.sends = 0;
     this.scripts.clear();
     this.optedOut.clear();
     this.attempts.clear();
@@ -332,6 +377,16 @@ export class ProviderSimulator {
     await closed;
   }
 
+  /** The spike's failure for this send, when it is one of its share. */
+  private spiked(): Behavior | undefined {
+    const n = ++this.sends;
+    const spike = this.spike;
+    if (!spike || n <= spike.after) return undefined;
+    const k = n - spike.after;
+    if (Math.floor(k * spike.share) === Math.floor((k - 1) * spike.share)) return undefined;
+    return { kind: 'fail', code: spike.code, ...(spike.message !== undefined && { message: spike.message }) };
+  }
+
   /** What to do with a request to an unscripted recipient: a random fault, or the default behavior. */
   private behaviorFor(key: string, attempt: number): Behavior {
     const faults = this.faults;
@@ -371,7 +426,7 @@ export class ProviderSimulator {
     const refusal = this.optedOut.has(key) ? this.format.optOutFailure?.(parsed) : undefined;
     const behavior =
       this.scripts.get(key) ??
-      (refusal ? ({ kind: 'fail', ...refusal } satisfies Behavior) : this.behaviorFor(key, attempt));
+      (refusal ? ({ kind: 'fail', ...refusal } satisfies Behavior) : (this.spiked() ?? this.behaviorFor(key, attempt)));
     const entry: SentRequest = {
       recipient: parsed.recipient,
       at,
@@ -512,6 +567,17 @@ export class ProviderSimulator {
         const at = (event as { at?: unknown }).at;
         const withDate = typeof at === 'string' || typeof at === 'number' ? { ...event, at: new Date(at) } : event;
         this.emit(withDate as ContactEvent, typeof body.url === 'string' ? body.url : undefined).then(
+          (answer) => json(200, { ok: true, answer }),
+          (error: unknown) => json(400, { error: error instanceof Error ? error.message : String(error) }),
+        );
+        return;
+      }
+      case 'POST /__simulator/spike':
+        this.setSpike(body.spike as Spike | undefined);
+        return json(200, { ok: true });
+      case 'POST /__simulator/signal': {
+        const event = body.event as AccountEvent;
+        this.signal(event, typeof body.url === 'string' ? body.url : undefined).then(
           (answer) => json(200, { ok: true, answer }),
           (error: unknown) => json(400, { error: error instanceof Error ? error.message : String(error) }),
         );

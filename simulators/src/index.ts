@@ -4,4 +4,9 @@ export { startMessengerSimulator } from './messenger';
 export { startTelegramSimulator } from './telegram';
 export { startTwilioSimulator } from './twilio';
 export { startVonageSimulator } from './vonage';
-export { startWhatsAppSimulator, whatsappInboundWebhook, whatsappUserPreferencesWebhook } from './whatsapp';
+export {
+  startWhatsAppSimulator,
+  whatsappAccountWebhook,
+  whatsappInboundWebhook,
+  whatsappUserPreferencesWebhook,
+} from './whatsapp';

@@ -6,6 +6,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import {
+  type AccountEvent,
   type CallbackContext,
   type ParsedSend,
   type ProviderFormat,
@@ -447,6 +448,45 @@ export function whatsappUserPreferencesWebhook(input: WhatsAppUserPreferencesInp
   return signedMetaRequest(input.appSecret, payload);
 }
 
+/**
+ * A signed account webhook, as Meta posts it for the business account (no phone number metadata):
+ * message_template_status_update (event PAUSED, DISABLED, REINSTATED…) or phone_number_quality_update
+ * (event FLAGGED, UNFLAGGED, DOWNGRADE, UPGRADE).
+ */
+export function whatsappAccountWebhook(
+  input: { appSecret: string; businessAccountId?: string; displayPhoneNumber?: string },
+  event: AccountEvent,
+): { headers: Record<string, string>; body: string } {
+  const time = Math.floor((event.at ?? new Date()).getTime() / 1000);
+  const change =
+    event.kind === 'templateStatus'
+      ? {
+          field: 'message_template_status_update',
+          value: {
+            event: event.event,
+            message_template_id: 1_064_720_318_000_000 + (event.template.length % 1000),
+            message_template_name: event.template,
+            message_template_language: event.language ?? 'es_AR',
+            reason: event.reason ?? null,
+            ...(event.event === 'PAUSED' && {
+              other_info: { title: 'FIRST_PAUSE', description: 'Your template has been paused for 3 hours.' },
+            }),
+          },
+        }
+      : {
+          field: 'phone_number_quality_update',
+          value: {
+            display_phone_number: input.displayPhoneNumber ?? '15550783881',
+            event: event.event,
+            current_limit: event.currentLimit ?? 'TIER_1K',
+          },
+        };
+  return signedMetaRequest(input.appSecret, {
+    object: 'whatsapp_business_account',
+    entry: [{ id: input.businessAccountId ?? '102290129340398', time, changes: [change] }],
+  });
+}
+
 function newWamid(): string {
   return `wamid.HBgM${randomBytes(30).toString('base64')}`;
 }
@@ -465,6 +505,10 @@ export function whatsappFormat(opts: WhatsAppSimulatorOptions): ProviderFormat {
         callback: { url, method: 'POST', headers: signed.headers, body: signed.body },
         ...(subscription && { subscription }),
       };
+    },
+    accountEvent(event, url) {
+      const signed = whatsappAccountWebhook(opts, event);
+      return { url, method: 'POST', headers: signed.headers, body: signed.body };
     },
     optOutFailure(send) {
       // Only marketing templates stop; a reply inside an open conversation still goes through.
