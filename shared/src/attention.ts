@@ -1,5 +1,5 @@
 /**
- * What needs an agent: a broadcast that failed or partly failed and has not been re-sent yet. The one
+ * What needs an agent: a broadcast that failed or partly failed and has not been re-sent yet, or paused. The one
  * copy of the rule: the server's GET /broadcasts/attention selects by it, and anything holding a list
  * of broadcasts (tests, a client with a page in hand) filters with it.
  */
@@ -7,8 +7,15 @@ import type { BROADCAST_STATUSES } from './schemas/broadcasts';
 
 type BroadcastStatus = (typeof BROADCAST_STATUSES)[number];
 
-/** The statuses that call for an agent, until a re-send of the broadcast exists. */
-export const ATTENTION_STATUSES = ['failed', 'partially_failed'] as const satisfies readonly BroadcastStatus[];
+/**
+ * The statuses that call for an agent, until a re-send of the broadcast exists: a paused one waits for a
+ * manager to resume or cancel it.
+ */
+export const ATTENTION_STATUSES = [
+  'failed',
+  'partially_failed',
+  'paused',
+] as const satisfies readonly BroadcastStatus[];
 
 /** The rule for one broadcast: `hasResend` is true once a re-send of it exists that was not cancelled. */
 export function needsAttention(broadcast: { status: BroadcastStatus }, hasResend: boolean): boolean {

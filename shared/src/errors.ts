@@ -195,6 +195,11 @@ export const apiErrors = {
     en: 'A broadcast that is {from} cannot become {to}.',
     pt: 'Uma transmissão no status {from} não pode passar para {to}.',
   },
+  broadcast_not_paused: {
+    es: 'Solo una transmisión pausada se puede reanudar; esta está en estado {status}.',
+    en: 'Only a paused broadcast can be resumed; this one is {status}.',
+    pt: 'Só uma transmissão pausada pode ser retomada; esta está no status {status}.',
+  },
   broadcast_schedule_past: {
     es: 'La fecha de envío ya pasó. Elija una fecha futura o deje "at" vacío para enviar ahora.',
     en: 'The send time is in the past. Choose a future time, or leave "at" empty to send now.',

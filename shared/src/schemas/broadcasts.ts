@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MAX_MESSAGES_PER_SECOND, MIN_MESSAGES_PER_SECOND } from '../channels';
 import { FAILURE_REASONS } from '../failure-reasons';
+import { PauseSchema } from '../quality-guard';
 import {
   cleanText,
   IdSchema,
@@ -44,6 +45,8 @@ export const BROADCAST_STATUSES = [
   'draft',
   'scheduled',
   'sending',
+  /** Held by the quality guard or a signal from Meta until a manager resumes or cancels it. */
+  'paused',
   'completed',
   'partially_failed',
   'failed',
@@ -108,6 +111,11 @@ export const BroadcastSchema = z.object({
   sendRate: z.number().nullable(),
   status: z.enum(BROADCAST_STATUSES),
   error: z.object({ code: z.string(), message: z.string(), reason: z.enum(FAILURE_REASONS).optional() }).nullable(),
+  pause: PauseSchema.extend({
+    message: z.string().meta({ description: 'Why it paused, in the language of the request.' }),
+  })
+    .nullable()
+    .meta({ description: 'Why it is paused; null unless paused.' }),
   scheduledAt: TimestampSchema.nullable(),
   startedAt: TimestampSchema.nullable(),
   finishedAt: TimestampSchema.nullable(),

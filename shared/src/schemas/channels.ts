@@ -6,6 +6,7 @@ import {
   MAX_MESSAGES_PER_SECOND,
   MIN_MESSAGES_PER_SECOND,
 } from '../channels';
+import { GuardSettingsSchema } from '../quality-guard';
 import { cleanText, TimestampSchema, withoutControlCharacters } from './common';
 import { schemaMessages } from './messages';
 
@@ -70,6 +71,7 @@ export const ChannelCreateSchema = z
       .meta({ description: 'Defaults come from the channel table for the type.' }),
     credentials: credentials.optional(),
     baseUrl: baseUrl.nullable().optional(),
+    guard: GuardSettingsSchema.partial().optional().meta({ description: 'Defaults: 3 % and 20 of the last 200.' }),
   })
   .superRefine((channel, ctx) => checkRateCeiling(channel.type, channel.limits?.messagesPerSecond, ctx));
 export type ChannelCreate = z.infer<typeof ChannelCreateSchema>;
@@ -79,6 +81,7 @@ export const ChannelUpdateSchema = z.object({
   limits: ChannelLimitsSchema.partial().optional(),
   credentials: credentials.optional(),
   baseUrl: baseUrl.nullable().optional(),
+  guard: GuardSettingsSchema.partial().optional().meta({ description: 'Only the settings given change.' }),
 });
 export type ChannelUpdate = z.infer<typeof ChannelUpdateSchema>;
 
@@ -96,6 +99,7 @@ export const ChannelSchema = z.object({
     .int()
     .nullable()
     .meta({ description: 'The WhatsApp business portfolio whose limit this number shares (see /portfolios).' }),
+  guard: GuardSettingsSchema,
   usage: z
     .object({
       quotaUsed: z.number().int().meta({ description: 'Unique recipients counted in the rolling 24 h window.' }),

@@ -1,5 +1,6 @@
 /** The event stream: what happened to broadcasts, as server-sent events or pages for polling. */
 import { z } from 'zod';
+import { PauseSchema } from '../quality-guard';
 import { queryInt, TimestampSchema } from './common';
 import { schemaMessages } from './messages';
 
@@ -10,6 +11,8 @@ export const EVENT_TYPES = [
   'broadcast.partially_failed',
   'broadcast.failed',
   'broadcast.cancelled',
+  'broadcast.paused',
+  'broadcast.resumed',
   'messages.failed',
   'resend.scheduled',
   'resend.finished',
@@ -41,6 +44,9 @@ export const eventDataSchemas = {
   /** Failed as a whole before sending (errorCode: segment deleted, empty), or every recipient failed (the verdict). */
   'broadcast.failed': z.union([verdict, z.object({ name, errorCode: z.string() })]),
   'broadcast.cancelled': z.union([verdict, z.object({ name })]),
+  /** The quality guard or a signal from Meta paused it; `pause` says why (as the broadcast's own field). */
+  'broadcast.paused': z.object({ name, previous: z.string(), pause: PauseSchema }),
+  'broadcast.resumed': z.object({ name, by: z.object({ tokenId: int, tokenName: z.string(), role: z.string() }) }),
   'messages.failed': z.object({
     name,
     count: int,
