@@ -31,12 +31,8 @@ export async function seedAudience(database: Pick<Db, 'db' | 'client'>, count: n
   return { workspace, segment };
 }
 
-async function timeBroadcast(
-  database: Db,
-  channel: Parameters<typeof createChannel>[2],
-  count: number,
-  engineOptions = {},
-) {
+/** A channel and a broadcast ("Hola", the promo template) to `count` new contacts, ready to schedule. */
+export async function seedBroadcast(database: Db, channel: Parameters<typeof createChannel>[2], count: number) {
   const { db } = database;
   const { workspace, segment } = await seedAudience(database, count);
   const created = await createChannel(db, workspace.id, channel);
@@ -46,9 +42,23 @@ async function timeBroadcast(
     segmentId: segment.id,
     content: { text: 'Hola', template: { name: 'promo', language: 'es', parameters: [] } },
   });
+  const schedule = () =>
+    scheduleBroadcast(db, { workspaceId: workspace.id, defaultCountry: 'AR' }, broadcast.id, undefined);
+  return { broadcastId: broadcast.id, schedule };
+}
+
+async function timeBroadcast(
+  database: Db,
+  channel: Parameters<typeof createChannel>[2],
+  count: number,
+  engineOptions = {},
+) {
+  const { db } = database;
+  const { broadcastId, schedule } = await seedBroadcast(database, channel, count);
+  const broadcast = { id: broadcastId };
   const engine = new BroadcastEngine({ db, pollIntervalMs: 5, ...engineOptions });
   const start = performance.now();
-  await scheduleBroadcast(db, { workspaceId: workspace.id, defaultCountry: 'AR' }, broadcast.id, undefined);
+  await schedule();
   await engine.runUntilIdle({ timeoutMs: 600_000 });
   const seconds = (performance.now() - start) / 1000;
   const [row] = await db.all<{ n: number }>(

@@ -10,6 +10,7 @@ import { benchHttp, benchMemory, benchSandbox } from './engine';
 import { benchExtension } from './extension';
 import { benchLog, benchResend } from './failures';
 import { benchConcurrentImports, benchFairness } from './fairness';
+import { benchGuard } from './guard';
 import { type BenchResult, printTable, writeResults } from './lib/report';
 import { benchLoad } from './load';
 import { benchScale } from './scale';
@@ -23,6 +24,7 @@ const benchmarks: Record<string, () => Promise<BenchResult[]>> = {
   broadcasts: benchBroadcastReads,
   sandbox: benchSandbox,
   http: benchHttp,
+  guard: benchGuard,
   memory: benchMemory,
   log: benchLog,
   resend: benchResend,

@@ -183,6 +183,7 @@ describe('workspace isolation over every route of the OpenAPI document', () => {
         body: {},
       }),
       'POST /api/v1/broadcasts/{id}/cancel': (id) => ({ path: `/api/v1/broadcasts/${id.broadcast}/cancel` }),
+      'POST /api/v1/broadcasts/{id}/resume': (id) => ({ path: `/api/v1/broadcasts/${id.broadcast}/resume` }),
       'GET /api/v1/broadcasts/{id}/preflight': (id) => ({ path: `/api/v1/broadcasts/${id.broadcast}/preflight` }),
       'POST /api/v1/broadcasts/{id}/resend': (id) => ({ path: `/api/v1/broadcasts/${id.broadcast}/resend`, body: {} }),
       'POST /api/v1/broadcasts/{id}/resend/cancel': (id) => ({

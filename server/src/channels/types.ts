@@ -88,6 +88,10 @@ export interface WebhookContent {
    * receipt per message ID comes as an update with status 'read' instead (WhatsApp).
    */
   readsUpTo?: { from: string; at: Date }[];
+  /** WhatsApp message_template_status_update: Meta paused, disabled or reinstated a template. */
+  templateStatus?: { name: string; event: string; at: Date }[];
+  /** WhatsApp phone_number_quality_update: the number was flagged, downgraded, unflagged or upgraded. */
+  numberQuality?: { event: string; at: Date }[];
 }
 
 export interface WebhookRequest {

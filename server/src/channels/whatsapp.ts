@@ -163,6 +163,35 @@ function readUserPreferences(value: Record<string, unknown>, content: WebhookCon
   }
 }
 
+/** A template's new status, or the number's quality event, as Meta words it (PAUSED, FLAGGED…). */
+function readAccountSignal(
+  field: 'message_template_status_update' | 'phone_number_quality_update',
+  value: Record<string, unknown>,
+  at: Date,
+  content: WebhookContent,
+) {
+  const event =
+    typeof value.event === 'string'
+      ? value.event
+          .replace(/[^A-Za-z_]/g, '')
+          .toUpperCase()
+          .slice(0, 40)
+      : '';
+  if (!event) return;
+  if (field === 'phone_number_quality_update') {
+    content.numberQuality = [...(content.numberQuality ?? []), { event, at }];
+    return;
+  }
+  const name =
+    typeof value.message_template_name === 'string'
+      ? value.message_template_name
+          .replace(/\p{Cc}/gu, '')
+          .trim()
+          .slice(0, 512)
+      : '';
+  if (name) content.templateStatus = [...(content.templateStatus ?? []), { name, event, at }];
+}
+
 function parseWhatsAppWebhook(rawBody: string, channel: ChannelConfig): WebhookContent {
   const content: WebhookContent = { updates: [], inbound: [] };
   const payload = parseJson(rawBody);
@@ -173,9 +202,14 @@ function parseWhatsAppWebhook(rawBody: string, channel: ChannelConfig): WebhookC
     for (const change of asArray(entry.changes)) {
       if (!isRecord(change)) continue;
       const field = change.field ?? 'messages';
-      if (field !== 'messages' && field !== 'user_preferences') continue;
       const value = change.value;
       if (!isRecord(value)) continue;
+      // The business account's own signals (no phone_number_id): what the quality guard acts on.
+      if (field === 'message_template_status_update' || field === 'phone_number_quality_update') {
+        readAccountSignal(field, value, secondsToDate(entry.time), content);
+        continue;
+      }
+      if (field !== 'messages' && field !== 'user_preferences') continue;
       // One Meta app posts every number's events to the same place: keep only this channel's number.
       const number = isRecord(value.metadata) ? asId(value.metadata.phone_number_id) : undefined;
       if (ownNumber && number && number !== ownNumber) continue;

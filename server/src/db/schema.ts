@@ -8,7 +8,9 @@ import type {
   BroadcastContent,
   ChannelType,
   FailureReason,
+  GuardSettings,
   Language,
+  Pause,
   PhoneProblem,
   RECIPIENT_STATES,
   Role,
@@ -72,6 +74,8 @@ export const channels = sqliteTable(
     pairRatePerRecipientSeconds: real('pair_rate_per_recipient_seconds'),
     /** WhatsApp business portfolio whose one rolling 24 h limit this number shares (null: its own limit). */
     portfolioId: integer('portfolio_id'),
+    /** The quality guard's settings changed from the defaults (null: none changed). */
+    guard: text('guard', { mode: 'json' }).$type<Partial<GuardSettings>>(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     deletedAt: integer('deleted_at', { mode: 'timestamp_ms' }),
@@ -207,6 +211,8 @@ export const broadcasts = sqliteTable(
     errorCode: text('error_code'),
     /** With broadcast_all_failed: the failure reason every recipient (or most) failed for. */
     errorReason: text('error_reason').$type<FailureReason>(),
+    /** Why it is paused (status 'paused'); null otherwise. */
+    pause: text('pause', { mode: 'json' }).$type<Pause>(),
     scheduledAt: integer('scheduled_at', { mode: 'timestamp_ms' }),
     /** Recipients in the segment when the broadcast was scheduled. */
     targetCount: integer('target_count'),
@@ -400,6 +406,24 @@ export const quotaLedger = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.channelId, t.identifier] }),
     index('quota_ledger_time_idx').on(t.channelId, t.lastSentAt),
+  ],
+);
+
+/** What the quality guard judges: outcomes per written group, and how many hurt the number (migration 0012). */
+export const qualitySamples = sqliteTable(
+  'quality_samples',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    channelId: integer('channel_id').notNull(),
+    broadcastId: integer('broadcast_id').notNull(),
+    at: integer('at').notNull(),
+    outcomes: integer('outcomes').notNull(),
+    harmful: integer('harmful').notNull(),
+  },
+  (t) => [
+    index('quality_samples_broadcast_idx').on(t.broadcastId, t.id),
+    index('quality_samples_channel_idx').on(t.channelId, t.id),
+    index('quality_samples_at_idx').on(t.at),
   ],
 );
 

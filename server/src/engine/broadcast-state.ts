@@ -5,13 +5,17 @@
  *     ▲                   │  │                  │
  *     └──────unschedule───┘  └─▶ failed         └──cancel──▶ cancelled
  *   (segment missing or empty at start)   (late delivery reports move completed ⇄ partially_failed ⇄ failed)
+ *   scheduled | sending ──quality guard or Meta──▶ paused ──resume──▶ where it was (scheduled if it never
+ *   started, sending otherwise); paused ──cancel──▶ cancelled
  */
 import type { BroadcastStatus, MessageState } from '../db/schema';
 
 const allowed: Record<BroadcastStatus, readonly BroadcastStatus[]> = {
   draft: ['scheduled', 'cancelled'],
-  scheduled: ['draft', 'sending', 'failed', 'cancelled'],
-  sending: ['completed', 'partially_failed', 'failed', 'cancelled'],
+  scheduled: ['draft', 'sending', 'failed', 'cancelled', 'paused'],
+  sending: ['completed', 'partially_failed', 'failed', 'cancelled', 'paused'],
+  // Held by the quality guard or Meta until a manager decides.
+  paused: ['sending', 'scheduled', 'cancelled'],
   // A delivery report can arrive after the last send and change the verdict.
   completed: ['partially_failed', 'failed'],
   partially_failed: ['completed', 'failed'],

@@ -4,13 +4,14 @@
  * Opt-outs the provider reports (a failure with an opt-out code, a block, a STOP) are recorded on the
  * channel, and an opt-in from the channel lifts what the channel's own signals recorded.
  */
-import { classifyProviderFailure, DAY_MS, isOptOutFailure } from '@rebound/shared';
+import { classifyProviderFailure, DAY_MS, hurtsQuality, isOptOutFailure } from '@rebound/shared';
 import { type SQL, sql } from 'drizzle-orm';
 import type { ChannelConfig, DeliveryUpdate, WebhookContent } from '../channels/types';
 import type { Database } from '../db/client';
 import { first } from '../db/first';
 import { liftOptOut, recordOptOut } from '../services/opt-outs';
 import { recordEvent } from './events';
+import { judgeQuality, pauseBroadcasts, sampleInsert } from './guard';
 import { settleBroadcastStatus } from './verdict';
 
 /** A failure whose final state was unknown: a report that the message arrived overrides it. */
@@ -62,6 +63,9 @@ function withPlausibleTimes(content: WebhookContent, receivedAt: number): Webhoo
     }),
     ...(content.optOuts && { optOuts: content.optOuts.map(fix) }),
     ...(content.optIns && { optIns: content.optIns.map(fix) }),
+    // Account signals act on receipt; their times are only said, never stored.
+    ...(content.templateStatus && { templateStatus: content.templateStatus }),
+    ...(content.numberQuality && { numberQuality: content.numberQuality }),
   };
 }
 
@@ -81,6 +85,16 @@ export async function applyWebhook(db: Database, channel: ChannelConfig, receive
     ...(content.optIns ?? []).map((signal) => ({ signal, optOut: undefined })),
     ...(content.optOuts ?? []).map((signal) => ({ signal, optOut: signal })),
   ].sort((a, b) => a.signal.at.getTime() - b.signal.at.getTime() || Number(!!a.optOut) - Number(!!b.optOut));
+  for (const template of content.templateStatus ?? []) await pauseForTemplate(db, channel, template, now);
+  for (const quality of content.numberQuality ?? []) {
+    if (!NUMBER_QUALITY_PAUSES.has(quality.event)) continue;
+    await pauseBroadcasts(
+      db,
+      await sendingOn(db, channel.id),
+      { kind: 'number_quality', scope: 'channel', at: now, event: quality.event },
+      now,
+    );
+  }
   for (const { signal, optOut } of signals) {
     const identifier = identifierFor(channel, signal.from);
     if (!optOut) await liftOptOut(db, { channelId: channel.id, identifier, at: signal.at });
@@ -95,6 +109,41 @@ export async function applyWebhook(db: Database, channel: ChannelConfig, receive
     }
   }
   return { changed };
+}
+
+/** Meta's template events that stop a template from going out: its broadcasts pause. */
+const TEMPLATE_PAUSES = new Set(['PAUSED', 'DISABLED']);
+/** Meta's number events that lower its standing (not UNFLAGGED or UPGRADE). */
+const NUMBER_QUALITY_PAUSES = new Set(['FLAGGED', 'DOWNGRADE']);
+
+async function sendingOn(db: Database, channelId: number): Promise<number[]> {
+  const rows = await db.all<{ id: number }>(
+    sql`SELECT id FROM broadcasts WHERE channel_id = ${channelId} AND status = 'sending'`,
+  );
+  return rows.map((r) => r.id);
+}
+
+/**
+ * A template Meta paused or disabled: every broadcast of this number that sends it (or is scheduled
+ * to) pauses, rather than fail each recipient with 132015 or 132016.
+ */
+async function pauseForTemplate(
+  db: Database,
+  channel: ChannelConfig,
+  template: { name: string; event: string },
+  now: number,
+) {
+  if (!TEMPLATE_PAUSES.has(template.event)) return;
+  const using = await db.all<{ id: number }>(
+    sql`SELECT id FROM broadcasts WHERE channel_id = ${channel.id} AND status IN ('sending', 'scheduled')
+      AND content ->> '$.template.name' = ${template.name}`,
+  );
+  await pauseBroadcasts(
+    db,
+    using.map((r) => r.id),
+    { kind: 'template', scope: 'broadcast', at: now, template: template.name, event: template.event },
+    now,
+  );
 }
 
 /**
@@ -184,6 +233,17 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
       );
   if (!row) return 0;
   if (reason) {
+    // A block or a spam report after the send hurts the number as much as one at the send.
+    if (hurtsQuality(reason)) {
+      await sampleInsert(db, {
+        channelId: channel.id,
+        broadcastId: row.broadcast_id,
+        at: now,
+        outcomes: 0,
+        harmful: 1,
+      });
+      await judgeQuality(db, { broadcastId: row.broadcast_id, channelId: channel.id }, now);
+    }
     await recordEvent(db, {
       workspaceId: row.workspace_id,
       type: 'messages.failed',

@@ -19,6 +19,8 @@ import {
   classifyProviderFailure,
   earliestUsefulResend,
   type FailureReason,
+  guardSettings,
+  hurtsQuality,
   isOptOutFailure,
   outsideWindowCarrier,
   QuotaBudget,
@@ -38,6 +40,7 @@ import { type OptOutRecord, recordOptOuts } from '../services/opt-outs';
 import { audienceSourceOf, FREEZE_ROWS, FREEZE_START, type FreezeCursor, freezeChunk, reconcile } from './audience';
 import { assertTransition } from './broadcast-state';
 import { recordEvent } from './events';
+import { judgeQuality, pruneQualitySamples, sampleInsert } from './guard';
 import {
   cappedRetryAfter,
   DAY_MS,
@@ -115,7 +118,16 @@ interface Lane {
   flushTimer: NodeJS.Timeout | undefined;
   /** Late sends gathered in this turn of the event loop, to take their fresh slots in one write. */
   lateSends: { count: number; start: Promise<number> } | undefined;
+  /**
+   * The broadcast's status as last read while sending (every STATUS_CHECK_MS at most): a pause or a
+   * cancel from elsewhere (Meta's webhook, a manager, another process's guard) stops the sends in hand
+   * within that, not after the batch (up to 5 s of a paced channel's sending).
+   */
+  status: { at: number; read: Promise<string | undefined> };
 }
+
+/** How stale the status a send checks may be. */
+const STATUS_CHECK_MS = 200;
 
 class Semaphore {
   private waiting: (() => void)[] = [];
@@ -187,6 +199,9 @@ export class BroadcastEngine {
   private pause: Pause | undefined;
   /** Sends waiting for their slot; stop() wakes them, and they go back to the queue unsent. */
   private readonly slotWaits = new Set<() => void>();
+  /** Broadcasts the quality guard paused from this process: their sends in hand stop at once. */
+  private readonly halted = new Set<number>();
+  private prunedAt = 0;
   /** Recipients sent by this process, for tests and benchmarks that check how work was shared. */
   sentCount = 0;
   /** Numbers this process's claims, so that each claim's lease is its own. */
@@ -315,6 +330,10 @@ export class BroadcastEngine {
    */
   async tick({ waitForLanes = true } = {}): Promise<void> {
     await this.recoverExpiredLeases();
+    if (this.clock() - this.prunedAt > 600_000) {
+      this.prunedAt = this.clock();
+      await this.durably(() => pruneQualitySamples(this.db, this.prunedAt));
+    }
     await this.startDueBroadcasts();
     const sending = await this.db
       .select({ id: broadcasts.id })
@@ -558,6 +577,7 @@ export class BroadcastEngine {
       lastFlush: Date.now(),
       flushTimer: undefined,
       lateSends: undefined,
+      status: { at: Date.now(), read: Promise.resolve('sending') },
     };
     const [broadcast] = await this.db.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
     const [channel] = broadcast
@@ -578,7 +598,7 @@ export class BroadcastEngine {
           .from(broadcasts)
           .where(eq(broadcasts.id, broadcastId));
         status = current?.status;
-        if (status !== 'sending') break;
+        if (status !== 'sending' || this.halted.has(broadcastId)) break;
       }
       // A batch claimed but not sent (stop or cancel) goes back to the queue at once, or is cancelled
       // with its broadcast.
@@ -591,6 +611,7 @@ export class BroadcastEngine {
       });
     if (broadcast && channel) this.scheduleFlush(lane, broadcast, channel);
     await lane.flushing;
+    this.halted.delete(broadcastId);
     await this.finishIfDone(broadcastId);
   }
 
@@ -1014,6 +1035,13 @@ export class BroadcastEngine {
           continue;
         break;
       }
+      // Paused (or cancelled) while this send waited: it never left, so it goes back to the queue, or is
+      // cancelled with its broadcast.
+      const status = this.halted.has(broadcast.id) ? 'paused' : await this.statusWhileSending(lane, broadcast.id);
+      if (status !== 'sending') {
+        await this.releaseUnsent([item], status === 'cancelled');
+        return;
+      }
       const message: OutboundMessage = {
         messageId: item.id,
         to: item.identifier,
@@ -1046,6 +1074,18 @@ export class BroadcastEngine {
       this.semaphore.release();
       if (--lane.inFlight === 0) lane.drained?.();
     }
+  }
+
+  /** The broadcast's status, read again when the last reading is older than STATUS_CHECK_MS. */
+  private statusWhileSending(lane: Lane, broadcastId: number): Promise<string | undefined> {
+    if (Date.now() - lane.status.at > STATUS_CHECK_MS) {
+      const read = first<{ status: string }>(this.db, sql`SELECT status FROM broadcasts WHERE id = ${broadcastId}`)
+        .then((row) => row?.status)
+        // A read that fails (storage fault) keeps sending on the last known status; the claim stops at the next batch.
+        .catch(() => 'sending');
+      lane.status = { at: Date.now(), read };
+    }
+    return lane.status.read;
   }
 
   /** Writes a group of outcomes; a state already settled by a delivery report is never moved back. */
@@ -1127,13 +1167,30 @@ export class BroadcastEngine {
           FROM (SELECT value ->> 0 AS id, value ->> 1 AS pid, value ->> 2 AS delivered, value ->> 3 AS tpl FROM json_each(${JSON.stringify(accepted)})) AS v
           WHERE messages.id = v.id`
       : undefined;
-    // The usual case, everything accepted, is one statement: atomic on its own, no transaction round trips.
+    // What the quality guard judges, written with the outcomes it counts (not when the channel's guard is off).
+    const harmful = failures.filter((f) => hurtsQuality(f.reason)).length;
+    const sample =
+      accepted.length + failures.length > 0 && guardSettings(channel.guard).enabled
+        ? {
+            channelId: channel.id,
+            broadcastId: broadcast.id,
+            at: now,
+            outcomes: accepted.length + failures.length,
+            harmful,
+          }
+        : undefined;
+    // The usual case, everything accepted, is one batch: atomic on its own, no transaction round trips.
     // Either way the write is atomic, so on a storage fault `durably` runs the same write again.
     if (acceptedQuery && !failures.length && !retries.length && !uncertain.length)
-      await this.durably(() => this.db.run(acceptedQuery));
+      await this.durably(() =>
+        sample
+          ? this.db.batch([this.db.run(acceptedQuery), sampleInsert(this.db, sample)])
+          : this.db.run(acceptedQuery).then(() => undefined),
+      );
     else
       await this.durably(() =>
         this.db.transaction(async (tx) => {
+          if (sample) await sampleInsert(tx, sample);
           if (acceptedQuery) await tx.run(acceptedQuery);
           if (failures.length) await writeFailures(tx, failures, now);
           if (optOuts.length) await recordOptOuts(tx, optOuts);
@@ -1162,6 +1219,14 @@ export class BroadcastEngine {
     // own, so that retrying it never writes the outcomes (and their events) twice.
     if (throttledUntil > now)
       await this.durably(() => pushBackSendSlots(this.db, `channel:${channel.id}`, throttledUntil));
+    // Only outcomes that hurt the number can trip the guard; the sends of a broadcast it paused (and of
+    // the channel's others, when the channel's window tripped) stop here at once, not at the next batch.
+    if (sample && harmful > 0) {
+      const paused = await this.durably(() =>
+        judgeQuality(this.db, { broadcastId: broadcast.id, channelId: channel.id }, now),
+      );
+      for (const id of paused) this.halted.add(id);
+    }
   }
 
   private async recordFailures(db: Queryable, broadcast: BroadcastRow, reasons: FailureReason[], now: number) {

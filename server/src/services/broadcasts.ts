@@ -14,6 +14,7 @@ import {
   type Language,
   type Preflight,
   type PreflightWarningCode,
+  pauseText,
   preflightWarnings,
   windowFixes,
 } from '@rebound/shared';
@@ -51,7 +52,7 @@ export interface NewBroadcast {
   resendOfId?: number | null;
 }
 
-async function getRow(db: Queryable, workspaceId: number, id: number): Promise<BroadcastRow> {
+export async function getRow(db: Queryable, workspaceId: number, id: number): Promise<BroadcastRow> {
   const [row] = await db
     .select()
     .from(broadcasts)
@@ -197,6 +198,10 @@ export async function toBroadcasts(
       sendRate: row.sendRate,
       status: row.status,
       error: row.errorCode ? broadcastError(row, channel?.type, language) : null,
+      pause:
+        row.status === 'paused' && row.pause
+          ? { ...row.pause, message: pauseText(row.name, row.pause, language) }
+          : null,
       scheduledAt: iso(row.scheduledAt),
       startedAt: iso(row.startedAt),
       finishedAt: iso(row.finishedAt),

@@ -1,5 +1,13 @@
-import type { Channel, ChannelCreate, ChannelLimits, ChannelUpdate, Language, Role } from '@rebound/shared';
-import { channelCapabilities, parseId } from '@rebound/shared';
+import type {
+  Channel,
+  ChannelCreate,
+  ChannelLimits,
+  ChannelUpdate,
+  GuardSettings,
+  Language,
+  Role,
+} from '@rebound/shared';
+import { channelCapabilities, guardSettings, parseId } from '@rebound/shared';
 import { and, eq, isNull } from 'drizzle-orm';
 import { z } from 'zod';
 import { WEBHOOK_PATHS } from '../channels';
@@ -68,6 +76,7 @@ function describeChannel(row: ChannelRow): Omit<Channel, 'usage'> {
     credentialsMissing: capability.credentialKeys.filter((key) => !set.includes(key)),
     baseUrl: row.baseUrl,
     portfolioId: row.portfolioId,
+    guard: guardSettings(row.guard),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -100,6 +109,7 @@ export async function createChannel(
   providerUrlAllowlist: readonly string[] = providerUrlAllowlistFromEnv(),
 ): Promise<Channel> {
   await assertProviderUrl(input.baseUrl, providerUrlAllowlist);
+  assertGuard(guardSettings(input.guard), input);
   const limits: ChannelLimits = { ...channelCapabilities[input.type].defaultLimits, ...input.limits };
   const [row] = await db
     .insert(channels)
@@ -109,6 +119,7 @@ export async function createChannel(
       name: input.name,
       credentials: input.credentials ?? {},
       baseUrl: input.baseUrl ?? null,
+      guard: input.guard ?? null,
       ...limits,
     })
     .returning();
@@ -138,6 +149,16 @@ function assertRateWithinCeiling(type: ChannelRow['type'], patch: ChannelUpdate,
     throw new ApiError(422, 'validation_failed', {}, validationDetails(checked.error.issues, patch, 'body', language));
 }
 
+/** A guard asking for more events than its window holds would never pause anything: 422, as zod says it. */
+function assertGuard(guard: GuardSettings, body: unknown, language: Language = 'en') {
+  const fits = z.object({ minEvents: z.number().max(guard.window) });
+  const checked = fits.safeParse({ minEvents: guard.minEvents });
+  if (!checked.success) {
+    const issues = checked.error.issues.map((issue) => ({ ...issue, path: ['guard', ...issue.path] }));
+    throw new ApiError(422, 'validation_failed', {}, validationDetails(issues, body, 'body', language));
+  }
+}
+
 export async function updateChannel(
   db: Database,
   workspaceId: number,
@@ -147,6 +168,8 @@ export async function updateChannel(
 ): Promise<Channel> {
   const current = await getChannelRow(db, workspaceId, id);
   assertRateWithinCeiling(current.type, patch, writer.language);
+  const guard = patch.guard && { ...(current.guard ?? {}), ...patch.guard };
+  if (guard) assertGuard(guardSettings(guard), patch, writer.language);
   // The base URL decides where the stored credentials are sent: only the owner may move it, and a move
   // forgets them (a channel's type cannot change at all). Sending the same URL again changes nothing.
   const moving = patch.baseUrl !== undefined && (patch.baseUrl ?? null) !== current.baseUrl;
@@ -165,6 +188,7 @@ export async function updateChannel(
         // Credentials merge key by key, so a patch can rotate one secret without resending the others.
         ...(!moving && patch.credentials && { credentials: { ...current.credentials, ...patch.credentials } }),
         ...patch.limits,
+        ...(guard && { guard }),
         updatedAt: new Date(),
       })
       .where(eq(channels.id, current.id))

@@ -12,6 +12,8 @@ import {
   fixedLocale,
   type Language,
   type Localized,
+  PauseSchema,
+  pauseText,
   type StreamEvent,
 } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
@@ -230,6 +232,24 @@ export function eventMessage(type: string, data: Record<string, unknown>, langua
         en: `${name}: broadcast cancelled`,
         pt: `${name}: transmissão cancelada`,
       });
+    case 'broadcast.paused': {
+      const pause = PauseSchema.safeParse(data.pause);
+      if (pause.success) return pauseText(name, pause.data, language);
+      return say({
+        es: `${name}: transmisión pausada`,
+        en: `${name}: broadcast paused`,
+        pt: `${name}: transmissão pausada`,
+      });
+    }
+    case 'broadcast.resumed': {
+      const by = typeof data.by === 'object' && data.by && 'tokenName' in data.by ? String(data.by.tokenName) : '';
+      const who = by ? say({ es: ` por ${by}`, en: ` by ${by}`, pt: ` por ${by}` }) : '';
+      return say({
+        es: `${name}: transmisión reanudada${who}`,
+        en: `${name}: broadcast resumed${who}`,
+        pt: `${name}: transmissão retomada${who}`,
+      });
+    }
     case 'messages.failed': {
       const count = num(data.count);
       const messages = data.late

@@ -118,6 +118,24 @@ export const cancelBroadcast = createRoute({
   },
 });
 
+export const resumeBroadcast = createRoute({
+  method: 'post',
+  path: '/broadcasts/{id}/resume',
+  tags,
+  summary: 'Resume a paused broadcast',
+  description:
+    'A broadcast the quality guard or Meta paused goes on from the recipients still queued (nobody is sent twice), or goes back to scheduled if it had not started. Managers and owners.',
+  security: bearer,
+  middleware: [requirePermission('broadcasts:write')] as const,
+  request: { params: IdParamSchema },
+  responses: {
+    200: jsonContent(BroadcastSchema, 'Resumed.'),
+    ...errorResponses,
+    ...notFoundResponse,
+    ...conflictResponse,
+  },
+});
+
 export const preflight = createRoute({
   method: 'get',
   path: '/broadcasts/{id}/preflight',

@@ -1,5 +1,6 @@
 import { optionalJsonBody } from '../../lib/body';
 import { createRouter } from '../../lib/create-app';
+import { resumeBroadcast } from '../../services/broadcast-pause';
 import * as broadcasts from '../../services/broadcasts';
 import { cancelResend, resendFailed } from '../../services/resend';
 import * as routes from './broadcasts.routes';
@@ -37,6 +38,10 @@ export const broadcastsRouter = createRouter()
   })
   .openapi(routes.cancelBroadcast, async (c) => {
     const row = await broadcasts.cancelBroadcast(c.var.db, c.var.auth.workspaceId, c.req.valid('param').id);
+    return c.json(await broadcasts.toBroadcast(c.var.db, row, c.var.language), 200);
+  })
+  .openapi(routes.resumeBroadcast, async (c) => {
+    const row = await resumeBroadcast(c.var.db, c.var.auth, c.req.valid('param').id);
     return c.json(await broadcasts.toBroadcast(c.var.db, row, c.var.language), 200);
   })
   .openapi(routes.resend, async (c) => {

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { EventPageSchema, EventsQuerySchema } from '@rebound/shared';
+import { EVENT_TYPES, EventPageSchema, EventsQuerySchema } from '@rebound/shared';
 import { requirePermission } from '../../lib/auth';
 import { bearer, errorResponses } from '../../lib/openapi';
 
@@ -13,8 +13,9 @@ export const streamEvents = createRoute({
     '`event` (the type) and `data` (the event as JSON, with `message` in the request language). Resume with the ' +
     '`Last-Event-ID` header (or `since`); `since=now` streams only new events. A comment line every 15 s keeps the ' +
     'connection open. With `wait=0` or `Accept: application/json`: one page of events after `since`, and the ' +
-    '`nextCursor` to poll with next. Types: broadcast.scheduled, broadcast.started, broadcast.completed, ' +
-    'broadcast.partially_failed, broadcast.failed, broadcast.cancelled, messages.failed. Only the token’s workspace.',
+    '`nextCursor` to poll with next. Types: ' +
+    EVENT_TYPES.join(', ') +
+    '. Only the token’s workspace.',
   security: bearer,
   middleware: [requirePermission('failures:read')] as const,
   request: {

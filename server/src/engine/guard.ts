@@ -1,0 +1,156 @@
+/**
+ * The quality guard's storage and action: samples of outcomes in, a window out, and the pause. The rule
+ * itself (which failures hurt the number, when a window trips) is shared/src/quality-guard.ts.
+ *
+ * Samples, not recipients: the engine writes one row per group of outcomes it writes down (how many,
+ * how many hurt), a delivery report that brings such a failure one more; a window is the sum of a
+ * broadcast's (or a channel's) latest rows, a few dozen, whatever the broadcast's size.
+ */
+import { type GuardSettings, type GuardWindow, guardSettings, guardTripped, type Pause } from '@rebound/shared';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Database, Queryable } from '../db/client';
+import { broadcasts, channels, qualitySamples } from '../db/schema';
+import { assertTransition } from './broadcast-state';
+import { recordEvent } from './events';
+
+/** Samples older than this are pruned: a window is about the latest sends, never last week's. */
+const SAMPLE_TTL_MS = 2 * 24 * 3_600_000;
+
+export interface QualitySample {
+  channelId: number;
+  broadcastId: number;
+  at: number;
+  outcomes: number;
+  harmful: number;
+}
+
+/** The statement that records a sample: run alone, or batched with the outcomes it counts. */
+export function sampleInsert(db: Queryable, sample: QualitySample) {
+  return db.insert(qualitySamples).values(sample);
+}
+
+/**
+ * The latest `size` outcomes of a broadcast or a channel. A sample that straddles the edge counts in
+ * proportion; a sample of late failures (outcomes 0) inside the window counts whole.
+ */
+export async function qualityWindow(
+  db: Queryable,
+  scope: { broadcastId: number } | { channelId: number },
+  size: number,
+): Promise<GuardWindow> {
+  const where =
+    'broadcastId' in scope
+      ? eq(qualitySamples.broadcastId, scope.broadcastId)
+      : eq(qualitySamples.channelId, scope.channelId);
+  // Groups hold 1 to about 1,000 outcomes: `size` rows always cover `size` outcomes.
+  const rows = await db
+    .select({ outcomes: qualitySamples.outcomes, harmful: qualitySamples.harmful })
+    .from(qualitySamples)
+    .where(where)
+    .orderBy(sql`${qualitySamples.id} DESC`)
+    .limit(Math.min(size, 2_000));
+  let outcomes = 0;
+  let harmful = 0;
+  for (const row of rows) {
+    if (outcomes >= size) break;
+    const share = row.outcomes === 0 ? 1 : Math.min(1, (size - outcomes) / row.outcomes);
+    outcomes += Math.round(row.outcomes * share);
+    harmful += row.harmful * share;
+  }
+  return { outcomes, harmful: Math.round(harmful) };
+}
+
+async function settingsOf(db: Queryable, channelId: number): Promise<GuardSettings> {
+  const [channel] = await db.select({ guard: channels.guard }).from(channels).where(eq(channels.id, channelId));
+  return guardSettings(channel?.guard);
+}
+
+/**
+ * Judges a broadcast after outcomes that hurt the number were written: its own window, then its
+ * channel's (several broadcasts at once can hurt a number none of them would alone). Returns the
+ * broadcasts it paused. Called only when the group had such outcomes: outcomes that did not hurt
+ * only lower a window's share, they never trip it.
+ */
+export async function judgeQuality(
+  db: Database,
+  target: { broadcastId: number; channelId: number },
+  now: number,
+): Promise<number[]> {
+  const settings = await settingsOf(db, target.channelId);
+  if (!settings.enabled) return [];
+  const own = await qualityWindow(db, { broadcastId: target.broadcastId }, settings.window);
+  if (guardTripped(own, settings))
+    return pauseBroadcasts(db, [target.broadcastId], { kind: 'quality', scope: 'broadcast', at: now, ...own }, now);
+  const channel = await qualityWindow(db, { channelId: target.channelId }, settings.window);
+  if (!guardTripped(channel, settings)) return [];
+  const sending = await db
+    .select({ id: broadcasts.id })
+    .from(broadcasts)
+    .where(and(eq(broadcasts.channelId, target.channelId), eq(broadcasts.status, 'sending')));
+  return pauseBroadcasts(
+    db,
+    sending.map((b) => b.id),
+    { kind: 'quality', scope: 'channel', at: now, ...channel },
+    now,
+  );
+}
+
+/**
+ * Pauses broadcasts that are sending (or scheduled and not being started: a start half-frozen is left
+ * to finish its freeze), with the reason and an event each. Returns the ones it paused.
+ */
+export async function pauseBroadcasts(db: Database, ids: number[], pause: Pause, now: number): Promise<number[]> {
+  if (ids.length === 0) return [];
+  return db.transaction(async (tx) => {
+    const rows = await tx
+      .select({
+        id: broadcasts.id,
+        name: broadcasts.name,
+        status: broadcasts.status,
+        workspaceId: broadcasts.workspaceId,
+      })
+      .from(broadcasts)
+      .where(
+        and(
+          inArray(broadcasts.id, ids),
+          sql`(${broadcasts.status} = 'sending' OR (${broadcasts.status} = 'scheduled'
+            AND NOT EXISTS (SELECT 1 FROM broadcast_starts s WHERE s.broadcast_id = ${broadcasts.id})))`,
+        ),
+      );
+    for (const row of rows) {
+      assertTransition(row.status, 'paused');
+      await tx
+        .update(broadcasts)
+        .set({ status: 'paused', pause, updatedAt: new Date(now) })
+        .where(and(eq(broadcasts.id, row.id), eq(broadcasts.status, row.status)));
+      await recordEvent(tx, {
+        workspaceId: row.workspaceId,
+        type: 'broadcast.paused',
+        broadcastId: row.id,
+        data: { name: row.name, previous: row.status, pause },
+        at: now,
+      });
+    }
+    return rows.map((r) => r.id);
+  });
+}
+
+/**
+ * Forgets the window that tripped, so that a resumed broadcast is judged on what it sends from now on
+ * (otherwise the next group would pause it again on the very outcomes a manager has already weighed).
+ */
+export async function forgetWindow(db: Queryable, pause: Pause, target: { broadcastId: number; channelId: number }) {
+  if (pause.kind !== 'quality') return;
+  await db
+    .delete(qualitySamples)
+    .where(
+      pause.scope === 'channel'
+        ? eq(qualitySamples.channelId, target.channelId)
+        : eq(qualitySamples.broadcastId, target.broadcastId),
+    );
+}
+
+/** Drops samples too old to be in any window. */
+export async function pruneQualitySamples(db: Queryable, now: number) {
+  await db.delete(qualitySamples).where(sql`${qualitySamples.at} < ${now - SAMPLE_TTL_MS}`);
+}
