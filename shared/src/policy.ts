@@ -211,9 +211,15 @@ export function resendAdvice(reason: FailureReason): ResendAdvice {
   return 'later';
 }
 
-/** Reasons a default (one-click) re-send includes: those a re-send can help, now or later. */
-export function defaultResendReasons(): FailureReason[] {
-  return (Object.keys(failureReasons) as FailureReason[]).filter((reason) => resendAdvice(reason) !== 'never');
+/**
+ * Reasons a default (one-click) re-send includes: those a re-send can help, now or later. A re-send
+ * with content that may go outside the 24 h window (a WhatsApp template, a Messenger tag: `carrier`)
+ * helps the closed window too, at once.
+ */
+export function defaultResendReasons(carrier: 'template' | 'tag' | null = null): FailureReason[] {
+  return (Object.keys(failureReasons) as FailureReason[]).filter(
+    (reason) => resendAdvice(reason) !== 'never' || (reason === 'outside_window' && carrier !== null),
+  );
 }
 
 /**

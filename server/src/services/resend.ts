@@ -8,6 +8,7 @@
  * The SQL lives in resend-store.ts; this file is the plan.
  */
 import {
+  BroadcastContentSchema,
   DAY_MS,
   defaultResendReasons,
   describeFailure,
@@ -16,6 +17,7 @@ import {
   fixedLocale,
   format,
   type Language,
+  outsideWindowCarrier,
   quotaWaves,
   type ResendBody,
   type ResendResult,
@@ -124,8 +126,11 @@ export async function resendFailed(
   now = Date.now(),
   options: { writeRows?: number } = {},
 ): Promise<ResendResult> {
-  const original = await store.originalBroadcast(db, ws.workspaceId, broadcastId);
-  if (!original) throw notFound('broadcast', { id: broadcastId });
+  const found = await store.originalBroadcast(db, ws.workspaceId, broadcastId);
+  if (!found) throw notFound('broadcast', { id: broadcastId });
+  // Other content is planned and written as the re-send's own: the policy reads it (a template may go
+  // outside the window) as the engine will.
+  const original = request.content ? { ...found, content: BroadcastContentSchema.parse(request.content) } : found;
   if (original.status === 'draft' || original.status === 'scheduled' || original.status === 'sending') {
     throw new ApiError(409, 'resend_not_finished', { status: original.status });
   }
@@ -164,7 +169,10 @@ async function planAndWrite(
   // Who: the chosen reasons' failed rows, less those already in a live re-send. Opt-outs never.
   const unconfirmedWindow = unconfirmedWindowMs();
   const explicitUnconfirmed = request.includeUnconfirmed === true || request.reasons?.includes('uncertain') === true;
-  const reasons = new Set<FailureReason>(request.reasons ?? defaultResendReasons());
+  // Other content that may go outside the window makes the closed window a reason a re-send helps.
+  const channel = request.content ? await store.channelOf(db, original.channelId) : undefined;
+  const carrier = channel ? outsideWindowCarrier(channel.type, original.content) : null;
+  const reasons = new Set<FailureReason>(request.reasons ?? defaultResendReasons(carrier));
   if (explicitUnconfirmed) reasons.add('uncertain');
   reasons.delete('opted_out');
   const { candidates, skipped, alreadyPlanned } = await store.candidates(db, broadcastId, [...reasons]);

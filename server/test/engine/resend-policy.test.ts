@@ -240,6 +240,45 @@ describe('a broadcast that fails as a whole', () => {
   });
 });
 
+describe('a re-send with other content (issue #15)', () => {
+  it('a template reaches the contacts the text could not; content a new broadcast could not have is refused and nothing is written', async () => {
+    const sim = await whatsappSimulator(h);
+    const channel = await h.channel({ type: 'whatsapp', name: 'WA otra', credentials: WA, baseUrl: sim.baseUrl });
+    await h.seedContacts(2, 'otra plantilla', { start: 510_000 });
+    const b = await broadcastTo('Solo texto', channel.id, 'otra plantilla', { text: 'Hola' });
+    await sendNow(b.id);
+    expect((await h.get(b.id)).failedByReason).toEqual({ outside_window: 2 });
+
+    const bad = await resend(b.id, { content: { text: '', template: { name: 'x'.repeat(600), language: 'es' } } });
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual([
+      'body.content.template.name',
+      'body.content.text',
+    ]);
+    const none = await h.server.database.db.all(sql`SELECT id FROM broadcasts WHERE resend_of_id = ${b.id}`);
+    expect(none).toEqual([]);
+
+    const utility = {
+      text: 'Su pedido está listo',
+      template: { name: 'pedido_listo', language: 'es_AR', parameters: [] },
+    };
+    const res = await resend(b.id, { content: utility });
+    expect(res.status).toBe(200);
+    // With a template the closed window no longer stops them: both go now, in one re-send.
+    expect(res.body.plan).toHaveLength(1);
+    expect(res.body.plan[0]).toMatchObject({ count: 2, byReason: { outside_window: 2 } });
+    const resent = await h.get(res.body.broadcastId);
+    expect(resent.content).toEqual(utility);
+    sim.requests.length = 0;
+    await h.engine().runUntilIdle();
+    expect(sim.requests.map((r) => (r.body as { template?: { name: string } }).template?.name)).toEqual([
+      'pedido_listo',
+      'pedido_listo',
+    ]);
+    expect((await h.get(res.body.broadcastId)).status).toBe('completed');
+  });
+});
+
 describe('unconfirmed recipients', () => {
   /**
    * Three contacts: two whose request the simulator read and never answered (the connection dropped:

@@ -186,6 +186,10 @@ export const ResendBodySchema = z.object({
     description:
       'Also re-send unconfirmed recipients (the request may have reached the provider) once the delivery-report window has passed. They may get the message twice.',
   }),
+  content: BroadcastContentSchema.optional().meta({
+    description:
+      "Other content for the re-send, checked as a new broadcast's (for example a utility template, where the advice for WhatsApp 131049 suggests one); its timing follows it (a template may go outside the 24 h window). Default: the broadcast's own.",
+  }),
   tagOnly: z.boolean().optional().meta({ description: 'Only tag the contacts; no segment, no broadcast.' }),
   dryRun: z.boolean().optional().meta({
     description:
