@@ -219,3 +219,13 @@ export function isPhoneChannel(type: ChannelType): boolean {
 
 /** WhatsApp's messaging-limit tiers (unique recipients per rolling 24 h); null is "unlimited". */
 export const WHATSAPP_TIERS = [250, 1000, 2000, 10_000, 100_000, null] as const;
+
+/** The SMS channel types: billed by segment (see sms.ts), plain text only. */
+export const SMS_CHANNEL_TYPES = [
+  'twilio_sms',
+  'vonage_sms',
+  'messagebird_sms',
+] as const satisfies readonly ChannelType[];
+export function isSmsChannel(type: ChannelType): boolean {
+  return (SMS_CHANNEL_TYPES as readonly ChannelType[]).includes(type);
+}

@@ -21,4 +21,5 @@ export * from './schemas/messages';
 export * from './schemas/portfolios';
 export * from './schemas/segments';
 export * from './schemas/workspace';
+export * from './sms';
 export * from './time';

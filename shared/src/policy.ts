@@ -63,6 +63,18 @@ export function outsideWindowCarrier(type: ChannelType, content: BroadcastConten
 }
 
 /**
+ * The content as a channel of `type` can carry it: SMS and Telegram send the plain text (a WhatsApp
+ * template or a Messenger tag means nothing there); WhatsApp keeps its template, Messenger its tag.
+ */
+export function contentForChannel(type: ChannelType, content: BroadcastContent): BroadcastContent {
+  if (type === 'whatsapp')
+    return content.template ? { text: content.text, template: content.template } : { text: content.text };
+  if (type === 'messenger')
+    return content.messengerTag ? { text: content.text, messengerTag: content.messengerTag } : { text: content.text };
+  return { text: content.text };
+}
+
+/**
  * Steps 1 to 3 and whether step 4 applies; the quota's capacity is the caller's `QuotaBudget`, because
  * it is spent recipient by recipient. A recipient counts against the quota when it is new in the
  * rolling window and the message is business-initiated: on a channel with a window, outside it; on a
@@ -221,6 +233,18 @@ export function defaultResendReasons(carrier: 'template' | 'tag' | null = null):
     (reason) => resendAdvice(reason) !== 'never' || (reason === 'outside_window' && carrier !== null),
   );
 }
+
+/**
+ * The reasons where this channel cannot reach the contact but another may: not on WhatsApp (131026),
+ * a chat or PSID the channel does not know (Telegram "chat not found"), a closed 24 h window. What a
+ * re-send on another channel takes by default, at once. A block or an opt-out is not among them: the
+ * contact said no to the business, and another channel does not change that.
+ */
+export const ANOTHER_CHANNEL_REASONS = [
+  'not_on_channel',
+  'invalid_identifier',
+  'outside_window',
+] as const satisfies readonly FailureReason[];
 
 /**
  * The earliest time a re-send of failures of `reason` that happened at `failedAt` can help, or null
