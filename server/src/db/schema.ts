@@ -35,6 +35,8 @@ export const workspaces = sqliteTable('workspaces', {
   defaultCountry: text('default_country').notNull().default('AR'),
   /** IANA time zone: what "a day" means in filters and how times read to agents. Null: the country's. */
   timeZone: text('time_zone'),
+  /** Automatic re-sends a new broadcast gets unless it says otherwise (0: none). */
+  autoRecovery: integer('auto_recovery').notNull().default(0),
   createdAt: createdAt(),
 });
 
@@ -220,6 +222,14 @@ export const broadcasts = sqliteTable(
     resendOfId: integer('resend_of_id'),
     /** A re-send still being written by that resend_plans row: hidden from every list, route and engine. */
     writingPlan: integer('writing_plan'),
+    /** How many re-sends Rebound schedules by itself for this broadcast's failures (0: none). */
+    autoRecovery: integer('auto_recovery').notNull().default(0),
+    /** Which re-send this is in its lineage: 0 for a first send, 1 for a re-send of it, and so on. */
+    recoveryAttempt: integer('recovery_attempt').notNull().default(0),
+    /** When Rebound's own next re-send of its failures is due (engine/recovery.ts); null: none. */
+    recoveryDueAt: integer('recovery_due_at'),
+    /** A re-send: the failures it took, by reason (the lineage subtracts them from what is left). */
+    resendReasons: text('resend_reasons', { mode: 'json' }).$type<Record<string, number>>(),
     /** Whether its messages' reads are recorded (false: made before migration 0011, its reads unknown). */
     readsKept: integer('reads_kept', { mode: 'boolean' }).notNull().default(true),
     startedAt: integer('started_at', { mode: 'timestamp_ms' }),
@@ -235,6 +245,7 @@ export const broadcasts = sqliteTable(
     index('broadcasts_attention_idx').on(t.workspaceId, t.status, t.id),
     index('broadcasts_resend_of_idx').on(t.resendOfId),
     index('broadcasts_writing_plan_idx').on(t.writingPlan).where(sql`writing_plan IS NOT NULL`),
+    index('broadcasts_recovery_due_idx').on(t.recoveryDueAt).where(sql`recovery_due_at IS NOT NULL`),
   ],
 );
 

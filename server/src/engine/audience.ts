@@ -216,3 +216,21 @@ export async function reconcile(db: Runner, broadcastId: number) {
          AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.broadcast_id = ${broadcastId} AND m.contact_id = t.contact_id)) AS left`);
   return row?.snapshot ? { entered: row.entered, left: row.left } : { entered: 0, left: 0 };
 }
+
+/**
+ * Of these contacts, how many a broadcast on the channel would reach: a valid identifier there and
+ * not opted out of it (what a re-send on another channel can promise before it goes).
+ */
+export async function reachableOn(
+  db: Runner,
+  channel: { id: number; type: ChannelType },
+  contactIds: number[],
+): Promise<number> {
+  if (contactIds.length === 0) return 0;
+  const { identifier, valid, join } = identifierOn(channel);
+  const row = await db.all<{ n: number }>(sql`SELECT count(DISTINCT contacts.id) AS n FROM contacts ${join}
+    WHERE contacts.id IN (SELECT value FROM json_each(${JSON.stringify(contactIds)}))
+      AND ${identifier} IS NOT NULL AND ${valid} = 1
+      AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.channel_id = ${channel.id} AND o.identifier = ${identifier})`);
+  return row[0]?.n ?? 0;
+}

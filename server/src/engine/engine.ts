@@ -51,6 +51,7 @@ import {
   usableRate,
 } from './limits';
 import { type Failure, writeFailures } from './outcomes';
+import { runDueRecoveries } from './recovery';
 import { settleBroadcastStatus, stateCounts } from './verdict';
 
 /** A transaction of the engine's database. */
@@ -335,6 +336,9 @@ export class BroadcastEngine {
       await this.durably(() => pruneQualitySamples(this.db, this.prunedAt));
     }
     await this.startDueBroadcasts();
+    await runDueRecoveries(this.db, this.clock(), this.log).catch((error) =>
+      this.log('automatic re-sends could not be planned', error),
+    );
     const sending = await this.db
       .select({ id: broadcasts.id })
       .from(broadcasts)
@@ -356,6 +360,7 @@ export class BroadcastEngine {
       await this.tick();
       const busy = await this.db.get<{ n: number }>(sql`SELECT
           (SELECT count(*) FROM broadcasts WHERE status = 'scheduled' AND scheduled_at <= ${this.clock()})
+        + (SELECT count(*) FROM broadcasts WHERE recovery_due_at <= ${this.clock()})
         + (SELECT count(*) FROM messages m JOIN broadcasts b ON b.id = m.broadcast_id
            WHERE b.status = 'sending' AND (m.state = 'sending' OR (m.state = 'queued' AND m.next_attempt_at <= ${this.clock()}))) AS n`);
       const waiting = await this.db.get<{ at: number | null }>(sql`SELECT min(m.next_attempt_at) AS at FROM messages m

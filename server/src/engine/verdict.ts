@@ -62,9 +62,14 @@ export async function settleBroadcastStatus(
     if (verdict === broadcast.status && errorCode === broadcast.errorCode && mainReason === broadcast.errorReason)
       return broadcast.status;
     if (verdict !== broadcast.status) assertTransition(broadcast.status, verdict);
+    // Its first verdict with failures, and automatic re-sends left in its family: the engine takes it
+    // from here (engine/recovery.ts) at once; the re-sends themselves go at the policy's useful times.
+    const recover =
+      broadcast.status === 'sending' && verdict !== 'completed' && broadcast.autoRecovery > broadcast.recoveryAttempt;
     await tx
       .update(broadcasts)
       .set({
+        ...(recover && { recoveryDueAt: now }),
         status: verdict,
         errorCode,
         errorReason: mainReason,

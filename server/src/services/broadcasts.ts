@@ -38,7 +38,9 @@ import { decodeCursor, encodeCursor } from '../lib/cursor';
 import type { AuthContext } from '../lib/env';
 import { ApiError, notFound } from '../lib/errors';
 import { getChannelRow } from './channels';
+import { recoveryLineage } from './recovery-lineage';
 import { getSegmentRow } from './segments';
+import { workspaceSettings } from './workspaces';
 
 type BroadcastRow = typeof broadcasts.$inferSelect;
 type Workspace = Pick<AuthContext, 'workspaceId' | 'defaultCountry'>;
@@ -50,6 +52,8 @@ export interface NewBroadcast {
   content: BroadcastContent;
   sendRate?: number | null | undefined;
   resendOfId?: number | null;
+  /** Automatic re-sends; default: the workspace's. */
+  autoRecovery?: number | undefined;
 }
 
 export async function getRow(db: Queryable, workspaceId: number, id: number): Promise<BroadcastRow> {
@@ -63,7 +67,7 @@ export async function getRow(db: Queryable, workspaceId: number, id: number): Pr
 }
 
 /** A channel that cannot broadcast is refused before anything is saved (S5). */
-async function broadcastableChannel(db: Queryable, workspaceId: number, channelId: number) {
+export async function broadcastableChannel(db: Queryable, workspaceId: number, channelId: number) {
   const channel = await getChannelRow(db, workspaceId, channelId);
   if (!channelCapabilities[channel.type].canBroadcast) {
     throw new ApiError(422, 'broadcast_unsupported_channel', {}, [
@@ -114,13 +118,13 @@ function funnelOf(
   };
 }
 
-type CountsEntry = { counts: Record<string, number>; failedByReason: Record<string, number>; read: number };
+export type CountsEntry = { counts: Record<string, number>; failedByReason: Record<string, number>; read: number };
 
 /**
  * Each broadcast's counts by state and failures by reason, from the read model (a few rows each),
  * coming back as one JSON value rather than a driver row per count.
  */
-async function countsOf(db: Database, ids: number[]): Promise<Map<number, CountsEntry>> {
+export async function countsOf(db: Database, ids: number[]): Promise<Map<number, CountsEntry>> {
   const result = new Map<number, CountsEntry>();
   if (ids.length === 0) return result;
   const row = await first<{ rows: string }>(
@@ -212,6 +216,8 @@ export async function toBroadcasts(
       failedByReason,
       reconciliation: row.reconciliation ?? null,
       resendOfId: row.resendOfId,
+      autoRecovery: row.autoRecovery,
+      recovery: null,
       channelLimits: {
         dailyQuota: scope.limit,
         quotaUsed: usage.used,
@@ -226,10 +232,11 @@ export async function toBroadcasts(
   });
 }
 
+/** One broadcast as GET /broadcasts/{id} shows it: the list's fields and its lineage of re-sends. */
 export async function toBroadcast(db: Database, row: BroadcastRow, language: Language): Promise<Broadcast> {
   const [broadcast] = await toBroadcasts(db, [row], language);
   if (!broadcast) throw new Error('toBroadcasts returned nothing');
-  return broadcast;
+  return { ...broadcast, recovery: await recoveryLineage(db, row, countsOf) };
 }
 
 export async function getBroadcast(db: Database, workspaceId: number, id: number, language: Language) {
@@ -333,6 +340,7 @@ export async function createBroadcast(db: Database, workspaceId: number, input: 
       content: input.content,
       sendRate: input.sendRate ?? null,
       resendOfId: input.resendOfId ?? null,
+      autoRecovery: input.autoRecovery ?? (await workspaceSettings(db, workspaceId)).autoRecovery,
     })
     .returning();
   if (!row) throw new Error('broadcast insert returned nothing');
@@ -357,6 +365,7 @@ export async function updateBroadcast(
       ...(patch.segmentId !== undefined && { segmentId: patch.segmentId }),
       ...(patch.content !== undefined && { content: patch.content }),
       ...(patch.sendRate !== undefined && { sendRate: patch.sendRate }),
+      ...(patch.autoRecovery !== undefined && { autoRecovery: patch.autoRecovery }),
       updatedAt: new Date(),
     })
     .where(eq(broadcasts.id, id))

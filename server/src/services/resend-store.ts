@@ -11,6 +11,7 @@ import { broadcasts, channels, LOGGED_STATES_SQL, workspaces } from '../db/schem
 import { tagKey } from './tags';
 
 export type OriginalBroadcast = typeof broadcasts.$inferSelect;
+export type ChannelRow = typeof channels.$inferSelect;
 
 export interface Candidate {
   messageId: number;
@@ -197,4 +198,32 @@ export async function segmentForTag(
       VALUES (${workspaceId}, ${tag}, ${key}, ${JSON.stringify(tagFilter(tag))}, ${now}, ${now}) RETURNING id`,
   );
   return { id: row ? Number(row.id) : null, created: row !== undefined };
+}
+
+/**
+ * Contacts whose last `times` messages on the channel since `since` all failed with the marketing cap
+ * (WhatsApp 131049): Meta keeps choosing not to deliver to them, and each try still counts against the
+ * number, so automatic recovery leaves them alone for a while. Through the contact index, a few rows each.
+ */
+export async function cappedInARow(
+  db: Database,
+  channelId: number,
+  contactIds: number[],
+  since: number,
+  times: number,
+): Promise<Set<number>> {
+  if (contactIds.length === 0) return new Set();
+  const rows = await db.all<{ contact_id: number; reasons: string }>(sql`SELECT contact_id,
+      json_group_array(coalesce(reason, state)) AS reasons FROM (
+        SELECT contact_id, reason, state FROM messages
+        WHERE contact_id IN (SELECT value FROM json_each(${JSON.stringify(contactIds)}))
+          AND channel_id = ${channelId} AND created_at >= ${since} AND state IN ('sent', 'delivered', 'failed')
+        ORDER BY id DESC)
+    GROUP BY contact_id`);
+  const capped = new Set<number>();
+  for (const row of rows) {
+    const latest = (JSON.parse(row.reasons) as string[]).slice(0, times);
+    if (latest.length === times && latest.every((reason) => reason === 'recipient_limit')) capped.add(row.contact_id);
+  }
+  return capped;
 }

@@ -97,6 +97,12 @@ export interface PlanToWrite {
   writeRows?: number;
 }
 
+function reasonsOf(rows: { reason: string }[]): Record<string, number> {
+  const by: Record<string, number> = {};
+  for (const row of rows) by[row.reason] = (by[row.reason] ?? 0) + 1;
+  return by;
+}
+
 const RESEND_WORDS: Record<Language, string> = { es: 'reenvío', en: 're-send', pt: 'reenvio' };
 
 /** Tags, the segment, the linked re-sends with their exact targets and events: all or nothing. */
@@ -137,10 +143,13 @@ async function writeInChunks(db: Database, plan: PlanToWrite) {
     for (const [i, part] of plan.parts.entries()) {
       const row = await first<{ id: number }>(
         tx,
+        // A re-send keeps its family's automatic re-sends, one attempt further, and notes what it took.
         sql`INSERT INTO broadcasts (workspace_id, name, channel_id, segment_id, content, send_rate, status,
-          scheduled_at, target_count, resend_of_id, writing_plan, created_at, updated_at)
+          scheduled_at, target_count, resend_of_id, writing_plan, auto_recovery, recovery_attempt, resend_reasons,
+          created_at, updated_at)
         VALUES (${workspaceId}, ${names[i]}, ${original.channelId}, ${segment.id}, ${json(original.content)},
-          ${original.sendRate}, 'draft', ${part.at}, ${part.rows.length}, ${original.id}, ${planId}, ${now}, ${now})
+          ${original.sendRate}, 'draft', ${part.at}, ${part.rows.length}, ${original.id}, ${planId},
+          ${original.autoRecovery}, ${original.recoveryAttempt + 1}, ${json(reasonsOf(part.rows))}, ${now}, ${now})
         RETURNING id`,
       );
       if (!row) throw new Error('re-send insert returned nothing');

@@ -8,7 +8,9 @@
  * The SQL lives in resend-store.ts; this file is the plan.
  */
 import {
+  ANOTHER_CHANNEL_REASONS,
   BroadcastContentSchema,
+  contentForChannel,
   DAY_MS,
   defaultResendReasons,
   describeFailure,
@@ -16,26 +18,44 @@ import {
   type FailureReason,
   fixedLocale,
   format,
+  isSmsChannel,
   type Language,
   outsideWindowCarrier,
   quotaWaves,
   type ResendBody,
   type ResendResult,
   resendTiming,
+  smsSegments,
   tooEarly,
   workspaceTimeZone,
 } from '@rebound/shared';
 import type { Database } from '../db/client';
-import { capacityAvailableAt, quotaScope } from '../engine/limits';
+import { reachableOn } from '../engine/audience';
+import { capacityAvailableAt, quotaScope, quotaUsage } from '../engine/limits';
 import type { AuthContext } from '../lib/env';
 import { ApiError, notFound } from '../lib/errors';
 import { unconfirmedWindowMs } from '../lib/unconfirmed';
-import { cancelBroadcast } from './broadcasts';
+import { broadcastableChannel, cancelBroadcast } from './broadcasts';
 import { formatPlanTime } from './resend-format';
 import * as store from './resend-store';
 import { claimPlan, releasePlan, writePlan } from './resend-writer';
 
 export type ResendRequest = ResendBody;
+
+export interface ResendOptions {
+  /** Rows per transaction (tests make it small). */
+  writeRows?: number;
+  /**
+   * Rebound's own re-send (automatic recovery): contacts the marketing cap refused three times in a row
+   * within a week are left out, as one more try only counts against the number.
+   */
+  automatic?: boolean;
+}
+
+/** Automatic recovery leaves a contact alone after this many marketing-cap refusals in a row… */
+export const CAPPED_IN_A_ROW = 3;
+/** …within this long. */
+export const CAPPED_FOR_MS = 7 * DAY_MS;
 
 const TAG_WORDS: Record<Language, string> = {
   es: 'transmisión fallida',
@@ -124,22 +144,31 @@ export async function resendFailed(
   broadcastId: number,
   request: ResendRequest,
   now = Date.now(),
-  options: { writeRows?: number } = {},
+  options: ResendOptions = {},
 ): Promise<ResendResult> {
   const found = await store.originalBroadcast(db, ws.workspaceId, broadcastId);
   if (!found) throw notFound('broadcast', { id: broadcastId });
-  // Other content is planned and written as the re-send's own: the policy reads it (a template may go
-  // outside the window) as the engine will.
-  const original = request.content ? { ...found, content: BroadcastContentSchema.parse(request.content) } : found;
-  if (original.status === 'draft' || original.status === 'scheduled' || original.status === 'sending') {
+  // Another channel, other content: planned and written as the re-send's own (its quota, its window;
+  // a template may go outside the window), as the engine will read them.
+  const target =
+    request.channelId !== undefined && request.channelId !== found.channelId
+      ? await broadcastableChannel(db, ws.workspaceId, request.channelId)
+      : undefined;
+  const content = request.content ? BroadcastContentSchema.parse(request.content) : found.content;
+  const original = {
+    ...found,
+    channelId: target?.id ?? found.channelId,
+    content: target ? contentForChannel(target.type, content) : content,
+  };
+  if (['draft', 'scheduled', 'sending', 'paused'].includes(original.status)) {
     throw new ApiError(409, 'resend_not_finished', { status: original.status });
   }
   // A dry run writes nothing and needs no claim; a real one plans and writes under its broadcast's
   // claim, so a second click waits for the first and then finds its plan.
-  if (request.dryRun) return planAndWrite(db, ws, original, request, now, null, options);
+  if (request.dryRun) return planAndWrite(db, ws, original, target, request, now, null, options);
   const planId = await claimPlan(db, ws.workspaceId, original.id);
   try {
-    return await planAndWrite(db, ws, original, request, now, planId, options);
+    return await planAndWrite(db, ws, original, target, request, now, planId, options);
   } finally {
     await releasePlan(db, planId);
   }
@@ -149,10 +178,12 @@ async function planAndWrite(
   db: Database,
   ws: Pick<AuthContext, 'workspaceId' | 'defaultCountry'> & { language?: Language },
   original: store.OriginalBroadcast,
+  /** The other channel it goes on (original.channelId is already it), or undefined for its own. */
+  target: store.ChannelRow | undefined,
   request: ResendRequest,
   now: number,
   planId: number | null,
-  options: { writeRows?: number },
+  options: ResendOptions,
 ): Promise<ResendResult> {
   const broadcastId = original.id;
   const workspace = await store.workspaceOf(db, ws.workspaceId);
@@ -172,7 +203,10 @@ async function planAndWrite(
   // Other content that may go outside the window makes the closed window a reason a re-send helps.
   const channel = request.content ? await store.channelOf(db, original.channelId) : undefined;
   const carrier = channel ? outsideWindowCarrier(channel.type, original.content) : null;
-  const reasons = new Set<FailureReason>(request.reasons ?? defaultResendReasons(carrier));
+  // On another channel: by default those this one could not reach.
+  const reasons = new Set<FailureReason>(
+    request.reasons ?? (target ? [...ANOTHER_CHANNEL_REASONS] : defaultResendReasons(carrier)),
+  );
   if (explicitUnconfirmed) reasons.add('uncertain');
   reasons.delete('opted_out');
   const { candidates, skipped, alreadyPlanned } = await store.candidates(db, broadcastId, [...reasons]);
@@ -186,6 +220,20 @@ async function planAndWrite(
       count: numbers.format(tooSoon.length),
       at: formatPlanTime(at, now, zone, language),
     });
+  }
+  if (options.automatic) {
+    const capped = await store.cappedInARow(
+      db,
+      original.channelId,
+      rows.filter((c) => c.reason === 'recipient_limit').map((c) => c.contactId),
+      now - CAPPED_FOR_MS,
+      CAPPED_IN_A_ROW,
+    );
+    if (capped.size) {
+      const kept = rows.filter((c) => !(c.reason === 'recipient_limit' && capped.has(c.contactId)));
+      skipped.recipient_limit = (skipped.recipient_limit ?? 0) + rows.length - kept.length;
+      rows.splice(0, rows.length, ...kept);
+    }
   }
   const unconfirmed = rows.filter((c) => c.reason === 'uncertain').length;
   if (unconfirmed) warn('unconfirmed_duplicates', { count: numbers.format(unconfirmed) });
@@ -228,6 +276,7 @@ async function planAndWrite(
     why: part.why,
   }));
   return {
+    ...(target && { channel: await reachOn(db, target, rows, original.content, now) }),
     tag,
     tagged: written.tagged,
     newlyTagged: written.newlyTagged,
@@ -240,6 +289,29 @@ async function planAndWrite(
     plan: request.tagOnly ? [] : plan,
     summary: request.tagOnly ? '' : summarize(plan, now, zone, language),
     warnings,
+  };
+}
+
+/** What the other channel can do with these recipients: who has an identifier there, what its limit lets through now. */
+async function reachOn(
+  db: Database,
+  channel: store.ChannelRow,
+  rows: store.Candidate[],
+  content: store.OriginalBroadcast['content'],
+  now: number,
+): Promise<NonNullable<ResendResult['channel']>> {
+  const contacts = [...new Set(rows.map((r) => r.contactId))];
+  const reachable = await reachableOn(db, channel, contacts);
+  const usage = await quotaUsage(db, await quotaScope(db, channel), now);
+  const sms = isSmsChannel(channel.type) ? smsSegments(content.text) : null;
+  return {
+    id: channel.id,
+    name: channel.name,
+    type: channel.type,
+    reachable,
+    unreachable: contacts.length - reachable,
+    allowedNow: usage.remaining === null ? reachable : Math.min(reachable, usage.remaining),
+    sms: sms && { encoding: sms.encoding, segments: sms.segments },
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Language, Role } from '@rebound/shared';
+import { eq } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { workspaces } from '../db/schema';
 import { isCountryCode } from '../lib/phone';
@@ -23,4 +24,19 @@ export async function createWorkspace(db: Database, input: NewWorkspace, roles: 
   const tokens = [];
   for (const role of roles) tokens.push(await createToken(db, workspace.id, `${role} token`, role));
   return { workspace, tokens };
+}
+
+/** The workspace's own settings (what a new broadcast inherits). */
+export async function workspaceSettings(db: Database, workspaceId: number) {
+  const [row] = await db
+    .select({ autoRecovery: workspaces.autoRecovery })
+    .from(workspaces)
+    .where(eq(workspaces.id, workspaceId));
+  return { autoRecovery: row?.autoRecovery ?? 0 };
+}
+
+export async function updateWorkspaceSettings(db: Database, workspaceId: number, patch: { autoRecovery?: number }) {
+  if (patch.autoRecovery !== undefined)
+    await db.update(workspaces).set({ autoRecovery: patch.autoRecovery }).where(eq(workspaces.id, workspaceId));
+  return workspaceSettings(db, workspaceId);
 }

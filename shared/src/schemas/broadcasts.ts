@@ -70,12 +70,21 @@ const sendRate = z.number().min(MIN_MESSAGES_PER_SECOND).max(MAX_MESSAGES_PER_SE
 
 const broadcastName = cleanText().trim().min(1).max(200);
 
+/** The most automatic re-sends a broadcast may ask for; 2 is what most need. */
+export const MAX_AUTO_RECOVERY = 5;
+export const AutoRecoverySchema = z.number().int().min(0).max(MAX_AUTO_RECOVERY).meta({
+  description:
+    "How many re-sends Rebound schedules by itself, each at the recovery policy's earliest useful time and never for reasons a re-send cannot help (0: none; 2 is usual). Default: the workspace's.",
+  example: 2,
+});
+
 export const BroadcastCreateSchema = z.object({
   name: broadcastName.meta({ example: 'Black Friday' }),
   channelId: IdSchema,
   segmentId: IdSchema,
   content: BroadcastContentSchema,
   sendRate: sendRate.optional(),
+  autoRecovery: AutoRecoverySchema.optional(),
 });
 
 export const BroadcastUpdateSchema = z.object({
@@ -84,7 +93,33 @@ export const BroadcastUpdateSchema = z.object({
   segmentId: IdSchema.optional(),
   content: BroadcastContentSchema.optional(),
   sendRate: sendRate.optional(),
+  autoRecovery: AutoRecoverySchema.optional(),
 });
+
+/** A broadcast's lineage: what its first send reached, what each re-send recovered, and who is left. */
+export const RecoverySchema = z
+  .object({
+    firstSend: z.object({ reached: z.number().int(), failed: z.number().int() }),
+    attempts: z.array(
+      z.object({
+        attempt: z.number().int().meta({ description: '1 for the re-sends of the first send, 2 for theirs…' }),
+        broadcastIds: z.array(z.number().int()),
+        recovered: z.number().int().meta({ description: 'Reached by these re-sends.' }),
+        failed: z.number().int(),
+        pending: z.number().int().meta({ description: 'Still to go (scheduled or queued).' }),
+      }),
+    ),
+    left: z.object({
+      total: z.number().int(),
+      byReason: z.record(z.string(), z.number().int()),
+    }),
+    automatic: z.object({
+      attempts: z.number().int().meta({ description: 'Re-sends Rebound schedules by itself (autoRecovery).' }),
+      nextAt: TimestampSchema.nullable().meta({ description: 'When Rebound looks at the failures again.' }),
+    }),
+  })
+  .meta({ description: 'Only in GET /broadcasts/{id}, for a broadcast re-sent at least once or with autoRecovery.' });
+export type Recovery = z.infer<typeof RecoverySchema>;
 
 export const ScheduleBodySchema = z.object({
   at: z.iso.datetime({ offset: true }).optional().meta({ description: 'When to send; empty means now.' }),
@@ -141,6 +176,8 @@ export const BroadcastSchema = z.object({
   failedByReason: z.record(z.string(), z.number().int()),
   reconciliation: ReconciliationSchema.nullable(),
   resendOfId: z.number().int().nullable(),
+  autoRecovery: z.number().int(),
+  recovery: RecoverySchema.nullable(),
   channelLimits: z
     .object({
       dailyQuota: z.number().int().nullable(),
@@ -190,6 +227,10 @@ export const ResendBodySchema = z.object({
     description:
       "Other content for the re-send, checked as a new broadcast's (for example a utility template, where the advice for WhatsApp 131049 suggests one); its timing follows it (a template may go outside the 24 h window). Default: the broadcast's own.",
   }),
+  channelId: IdSchema.optional().meta({
+    description:
+      "Another channel of the workspace to re-send on, for contacts this one cannot reach (not on WhatsApp, a chat the bot does not know, a closed window: those are the default reasons then). Each contact's identifier on that channel is used; SMS gets the plain text. Default: the broadcast's channel.",
+  }),
   tagOnly: z.boolean().optional().meta({ description: 'Only tag the contacts; no segment, no broadcast.' }),
   dryRun: z.boolean().optional().meta({
     description:
@@ -225,6 +266,24 @@ export const ResendResultSchema = z.object({
   plan: z.array(ResendPlanPartSchema).meta({ description: 'One linked re-send per time, earliest first.' }),
   summary: z.string().meta({ example: '3 ahora, 500 mañana 10:21, 12 el jue 3 dic 09:00' }),
   warnings: z.array(z.object({ code: z.string(), message: z.string() })),
+  channel: z
+    .object({
+      id: z.number().int(),
+      name: z.string(),
+      type: z.string(),
+      reachable: z.number().int().meta({ description: 'Of the recipients, those with an identifier on it.' }),
+      unreachable: z
+        .number()
+        .int()
+        .meta({ description: 'Those without one (or an invalid one): left out when it goes.' }),
+      allowedNow: z.number().int().meta({ description: 'How many of the reachable its daily limit lets through now.' }),
+      sms: z
+        .object({ encoding: z.enum(['GSM-7', 'UCS-2']), segments: z.number().int() })
+        .nullable()
+        .meta({ description: 'On SMS: the encoding and segments each message takes (what it is billed by).' }),
+    })
+    .optional()
+    .meta({ description: 'With channelId: what that channel can do with these recipients.' }),
 });
 export type ResendBody = z.input<typeof ResendBodySchema>;
 export type ResendResult = z.infer<typeof ResendResultSchema>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LANGUAGES } from '../i18n';
 import { ROLES } from '../permissions';
+import { AutoRecoverySchema } from './broadcasts';
 import { cleanText, TimestampSchema } from './common';
 
 export const RoleSchema = z.enum(ROLES);
@@ -12,11 +13,16 @@ export const MeSchema = z.object({
     name: z.string(),
     language: LanguageSchema,
     defaultCountry: z.string().meta({ description: 'ISO 3166 country used to read phone numbers without +.' }),
+    autoRecovery: z.number().int().meta({ description: 'Automatic re-sends new broadcasts get by default.' }),
   }),
   role: RoleSchema,
   tokenName: z.string(),
 });
 export type Me = z.infer<typeof MeSchema>;
+
+export const WorkspaceSettingsSchema = z.object({
+  autoRecovery: AutoRecoverySchema.optional(),
+});
 
 export const TokenCreateSchema = z.object({
   name: cleanText().trim().min(1).max(100).meta({ example: 'Extension of Ana' }),

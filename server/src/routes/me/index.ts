@@ -1,6 +1,8 @@
 import { createRouter } from '../../lib/create-app';
+import type { AuthContext } from '../../lib/env';
 import { notFound } from '../../lib/errors';
 import * as tokens from '../../services/tokens';
+import { updateWorkspaceSettings, workspaceSettings } from '../../services/workspaces';
 import * as routes from './me.routes';
 
 type TokenRow = Awaited<ReturnType<typeof tokens.listTokens>>[number];
@@ -13,22 +15,27 @@ const toToken = (row: TokenRow) => ({
   lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
 });
 
+function me(auth: AuthContext, settings: { autoRecovery: number }) {
+  return {
+    workspace: {
+      id: auth.workspaceId,
+      name: auth.workspaceName,
+      language: auth.workspaceLanguage,
+      defaultCountry: auth.defaultCountry,
+      autoRecovery: settings.autoRecovery,
+    },
+    role: auth.role,
+    tokenName: auth.tokenName,
+  };
+}
+
 export const meRouter = createRouter()
-  .openapi(routes.getMe, (c) => {
-    const { auth } = c.var;
-    return c.json(
-      {
-        workspace: {
-          id: auth.workspaceId,
-          name: auth.workspaceName,
-          language: auth.workspaceLanguage,
-          defaultCountry: auth.defaultCountry,
-        },
-        role: auth.role,
-        tokenName: auth.tokenName,
-      },
-      200,
-    );
+  .openapi(routes.getMe, async (c) =>
+    c.json(await me(c.var.auth, await workspaceSettings(c.var.db, c.var.auth.workspaceId)), 200),
+  )
+  .openapi(routes.updateWorkspace, async (c) => {
+    const settings = await updateWorkspaceSettings(c.var.db, c.var.auth.workspaceId, c.req.valid('json'));
+    return c.json(me(c.var.auth, settings), 200);
   })
   .openapi(routes.listTokens, async (c) => {
     const rows = await tokens.listTokens(c.var.db, c.var.auth.workspaceId);

@@ -6,6 +6,7 @@ import {
   TokenCreatedSchema,
   TokenCreateSchema,
   TokenListSchema,
+  WorkspaceSettingsSchema,
 } from '@rebound/shared';
 import { requirePermission } from '../../lib/auth';
 import { bearer, errorResponses, jsonBody, jsonContent, notFoundResponse } from '../../lib/openapi';
@@ -17,6 +18,18 @@ export const getMe = createRoute({
   summary: "The token's workspace and role",
   security: bearer,
   responses: { 200: jsonContent(MeSchema, 'Who this token is.'), ...errorResponses },
+});
+
+export const updateWorkspace = createRoute({
+  method: 'patch',
+  path: '/me/workspace',
+  tags: ['Workspace'],
+  summary: "Change the workspace's settings (managers and owners)",
+  description: 'autoRecovery: the automatic re-sends new broadcasts get unless they say otherwise.',
+  security: bearer,
+  middleware: [requirePermission('broadcasts:write')] as const,
+  request: { body: jsonBody(WorkspaceSettingsSchema) },
+  responses: { 200: jsonContent(MeSchema, 'Who this token is, with the new settings.'), ...errorResponses },
 });
 
 export const listTokens = createRoute({

@@ -1,0 +1,72 @@
+/**
+ * Automatic recovery: the re-sends Rebound schedules by itself for a broadcast with `autoRecovery`.
+ * The verdict marks a broadcast due (engine/verdict.ts); an engine takes it under a short lease and
+ * asks for the one-click re-send an agent would (services/resend.ts: each reason at its earliest useful
+ * time, never a reason a re-send cannot help), leaving out contacts the marketing cap refused three
+ * times in a row. Never while the quality guard holds the channel: the number is in trouble.
+ */
+import { sql } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { first } from '../db/first';
+import { ApiError } from '../lib/errors';
+import { resendFailed } from '../services/resend';
+
+/** How long an engine holds a due recovery while it plans it (another takes it over after). */
+const LEASE_MS = 10 * 60_000;
+/** How long a recovery waits while the guard holds its channel, before it looks again. */
+const GUARD_WAIT_MS = 60 * 60_000;
+
+/** Whether a broadcast of the channel is paused for the number's sake (the guard, or Meta's flag). */
+export async function guardHolds(db: Database, channelId: number): Promise<boolean> {
+  const row = await first<{ one: number }>(
+    db,
+    sql`SELECT 1 AS one FROM broadcasts
+    WHERE channel_id = ${channelId} AND status = 'paused' AND pause ->> '$.kind' IN ('quality', 'number_quality')
+    LIMIT 1`,
+  );
+  return row !== undefined;
+}
+
+/** Plans the automatic re-sends that are due; returns how many broadcasts it handled. */
+export async function runDueRecoveries(
+  db: Database,
+  now: number,
+  log: (message: string, error?: unknown) => void,
+): Promise<number> {
+  const due = await db.all<{ id: number; workspace_id: number; channel_id: number; default_country: string }>(
+    sql`SELECT b.id, b.workspace_id, b.channel_id, w.default_country FROM broadcasts b
+      JOIN workspaces w ON w.id = b.workspace_id
+      WHERE b.recovery_due_at IS NOT NULL AND b.recovery_due_at <= ${now} ORDER BY b.recovery_due_at LIMIT 20`,
+  );
+  let handled = 0;
+  for (const broadcast of due) {
+    // Taken by one engine: the lease moves the due time on, so another engine's tick skips it.
+    const taken = await db.all(sql`UPDATE broadcasts SET recovery_due_at = ${now + LEASE_MS}
+      WHERE id = ${broadcast.id} AND recovery_due_at <= ${now} RETURNING id`);
+    if (taken.length === 0) continue;
+    if (await guardHolds(db, broadcast.channel_id)) {
+      await db.run(sql`UPDATE broadcasts SET recovery_due_at = ${now + GUARD_WAIT_MS} WHERE id = ${broadcast.id}`);
+      continue;
+    }
+    try {
+      await resendFailed(
+        db,
+        { workspaceId: broadcast.workspace_id, defaultCountry: broadcast.default_country },
+        broadcast.id,
+        { when: 'auto' },
+        now,
+        { automatic: true },
+      );
+    } catch (error) {
+      // Nothing a re-send can help (or all of it already planned): done. Anything else: the lease's
+      // end brings it back.
+      if (!(error instanceof ApiError && error.code === 'resend_nothing')) {
+        log(`broadcast ${broadcast.id}: automatic re-send not planned`, error);
+        continue;
+      }
+    }
+    await db.run(sql`UPDATE broadcasts SET recovery_due_at = NULL WHERE id = ${broadcast.id}`);
+    handled++;
+  }
+  return handled;
+}

@@ -1,0 +1,81 @@
+/**
+ * A broadcast's lineage: what its first send reached, what each round of re-sends recovered, and who is
+ * left, by reason. Read from the broadcasts of the family and their counts (the read model), a few
+ * rows each, never from recipients: a re-send notes the failures it took (`resend_reasons`), so what is
+ * left is what failed anywhere in the family less what a live re-send took.
+ */
+import type { Recovery } from '@rebound/shared';
+import { sql } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import type { broadcasts } from '../db/schema';
+import type { CountsEntry } from './broadcasts';
+
+type Row = typeof broadcasts.$inferSelect;
+type CountsOf = (db: Database, ids: number[]) => Promise<Map<number, CountsEntry>>;
+
+/** Re-sends of re-sends are followed this deep at most (automatic recovery stops at 5). */
+const MAX_DEPTH = 20;
+
+export async function recoveryLineage(db: Database, root: Row, countsOf: CountsOf): Promise<Recovery | null> {
+  const family = await db.all<{
+    id: number;
+    depth: number;
+    status: string;
+    target_count: number | null;
+    resend_reasons: string | null;
+    recovery_due_at: number | null;
+  }>(sql`WITH RECURSIVE tree(id, depth) AS (
+      SELECT ${root.id}, 0
+      UNION ALL
+      SELECT b.id, t.depth + 1 FROM broadcasts b JOIN tree t ON b.resend_of_id = t.id
+      WHERE t.depth < ${MAX_DEPTH} AND b.writing_plan IS NULL)
+    SELECT b.id, t.depth, b.status, b.target_count, b.resend_reasons, b.recovery_due_at
+    FROM tree t JOIN broadcasts b ON b.id = t.id ORDER BY t.depth, b.id`);
+  if (family.length <= 1 && root.autoRecovery === 0) return null;
+  // A cancelled re-send was taken back: its targets are left again, and it recovered nobody.
+  const live = family.filter((b) => b.depth === 0 || b.status !== 'cancelled');
+  const counts = await countsOf(
+    db,
+    live.map((b) => b.id),
+  );
+  const reached = (id: number) => (counts.get(id)?.counts.sent ?? 0) + (counts.get(id)?.counts.delivered ?? 0);
+  const failed = (id: number) => counts.get(id)?.counts.failed ?? 0;
+  const pending = (b: (typeof family)[number]) => {
+    const c = counts.get(b.id)?.counts ?? {};
+    // Not started yet: its targets have no recipient rows until it starts.
+    if (b.status === 'draft' || b.status === 'scheduled') return b.target_count ?? 0;
+    return (c.queued ?? 0) + (c.sending ?? 0);
+  };
+  const left: Record<string, number> = {};
+  for (const b of live) {
+    for (const [reason, n] of Object.entries(counts.get(b.id)?.failedByReason ?? {}))
+      left[reason] = (left[reason] ?? 0) + n;
+    if (b.depth > 0 && b.resend_reasons)
+      for (const [reason, n] of Object.entries(JSON.parse(b.resend_reasons) as Record<string, number>))
+        left[reason] = (left[reason] ?? 0) - n;
+  }
+  for (const reason of Object.keys(left)) if ((left[reason] ?? 0) <= 0) delete left[reason];
+  const attempts: Recovery['attempts'] = [];
+  for (const b of live) {
+    if (b.depth === 0) continue;
+    let round = attempts[b.depth - 1];
+    if (!round) {
+      round = { attempt: b.depth, broadcastIds: [], recovered: 0, failed: 0, pending: 0 };
+      attempts[b.depth - 1] = round;
+    }
+    round.broadcastIds.push(b.id);
+    round.recovered += reached(b.id);
+    round.failed += failed(b.id);
+    round.pending += pending(b);
+  }
+  const due = family.map((b) => b.recovery_due_at).filter((at): at is number => at !== null);
+  return {
+    firstSend: { reached: reached(root.id), failed: failed(root.id) },
+    attempts: attempts.filter(Boolean),
+    left: { total: Object.values(left).reduce((a, n) => a + n, 0), byReason: left },
+    automatic: {
+      attempts: root.autoRecovery,
+      nextAt: due.length ? new Date(Math.min(...due)).toISOString() : null,
+    },
+  };
+}

@@ -1,0 +1,188 @@
+/**
+ * Automatic recovery (issue #15, part 2), on a simulated clock: Rebound schedules the re-sends itself at
+ * the recovery policy's useful times, at most `autoRecovery` rounds, never for a reason a re-send cannot
+ * help, never to a contact the marketing cap refused three times in a row, never while the guard holds
+ * the channel; the broadcast shows its lineage.
+ */
+import { sql } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, harness, WA, whatsappSimulator } from './harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await harness();
+});
+
+const HOUR = 3_600_000;
+const phone = (n: number) => `54911${50_000_000 + n}`;
+const TEMPLATE = { text: 'Hola', template: { name: 'promo', language: 'es_AR', parameters: [] } };
+
+describe('automatic recovery', () => {
+  it('runs two rounds of re-sends at the right times, stops at the caps, and shows the lineage', async () => {
+    const sim = await whatsappSimulator(h);
+    const channel = (await h.channel({
+      type: 'whatsapp',
+      name: 'WA automático',
+      credentials: WA,
+      baseUrl: sim.baseUrl,
+      limits: { dailyQuota: null, messagesPerSecond: 5000, pairRatePerRecipientSeconds: null },
+    })) as { id: number };
+    // Ten contacts (phones 600000…600009): 0-2 take it; 3-5 get a provider error every time; 6-7 hit
+    // the marketing cap (131049) once; 8 is not on WhatsApp; 9 hit the cap twice already this week.
+    const start = 600_000;
+    await h.seedContacts(10, 'auto', { start });
+    for (const n of [3, 4, 5]) sim.script(phone(start + n), { kind: 'fail', code: '131000' });
+    for (const n of [6, 7, 9]) sim.script(phone(start + n), { kind: 'fail', code: '131049' });
+    sim.script(phone(start + 8), { kind: 'fail', code: '131026' });
+    // The simulated clock runs with the real one (the API schedules in real time) plus a jump.
+    const t0 = Date.now();
+    let offset = 0;
+    const engine = h.engine({ clock: () => Date.now() + offset, maxAttempts: 1 });
+
+    // Contact 9's two earlier refusals, in two earlier broadcasts (no automatic recovery there).
+    await h.server.database.db.run(
+      sql`INSERT INTO tags (workspace_id, name, key, created_at) VALUES (${h.ws.id}, 'capped', 'capped', 0)`,
+    );
+    await h.server.database.db.run(sql`INSERT INTO contact_tags (tag_id, contact_id)
+      SELECT (SELECT id FROM tags WHERE key = 'capped' AND workspace_id = ${h.ws.id}), id FROM contacts WHERE phone = ${`+${phone(start + 9)}`}`);
+    const cappedSegment = await h.segment('capped', 'capped');
+    for (const name of ['Antes 1', 'Antes 2']) {
+      const earlier = await h.broadcast({
+        name,
+        channelId: channel.id,
+        segmentId: cappedSegment.id,
+        content: TEMPLATE,
+      });
+      await h.schedule(earlier.id);
+      await engine.runUntilIdle();
+      expect((await h.get(earlier.id)).failedByReason).toEqual({ recipient_limit: 1 });
+    }
+
+    const segment = await h.segment('auto', 'auto');
+    const b = await h.broadcast({
+      name: 'Navidad',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: TEMPLATE,
+      autoRecovery: 2,
+    });
+    await h.schedule(b.id);
+    await engine.runUntilIdle();
+
+    // Round 1 went at once for the provider errors and failed again; round 2 too; then it stopped.
+    const sends = (n: number) => sim.requests.filter((r) => r.recipient === phone(start + n)).length;
+    expect([3, 4, 5].map(sends)).toEqual([3, 3, 3]);
+    // Never re-sent: not on WhatsApp (a re-send cannot help), and the contact capped three times in a row.
+    expect(sends(8)).toBe(1);
+    expect(sends(9)).toBe(3);
+    // The marketing cap waits 24 h from the failure: not yet.
+    expect([6, 7].map(sends)).toEqual([1, 1]);
+    const waiting = await h.get(b.id);
+    expect(waiting.recovery.attempts).toHaveLength(2);
+    expect(waiting.recovery.attempts[0]).toMatchObject({ attempt: 1, recovered: 0, failed: 3, pending: 2 });
+    const later = await h.get(waiting.recovery.attempts[0].broadcastIds[1]);
+    expect(Date.parse(later.scheduledAt) - t0).toBeGreaterThanOrEqual(24 * HOUR);
+    expect(Date.parse(later.scheduledAt) - t0).toBeLessThan(24 * HOUR + 5 * 60_000);
+
+    // A day later the cap has lifted for them: the scheduled part goes and reaches both.
+    sim.script(phone(start + 6), { kind: 'accept' });
+    sim.script(phone(start + 7), { kind: 'accept' });
+    offset = 24 * HOUR + 2 * 60_000;
+    await engine.runUntilIdle();
+    expect([6, 7].map(sends)).toEqual([2, 2]);
+
+    // Nothing more, even days later: two rounds was the cap.
+    offset = 5 * 24 * HOUR;
+    await engine.runUntilIdle();
+    expect([3, 4, 5].map(sends)).toEqual([3, 3, 3]);
+    expect(sends(9)).toBe(3);
+    const lineage = (await h.get(b.id)).recovery;
+    expect(lineage).toEqual({
+      firstSend: { reached: 3, failed: 7 },
+      attempts: [
+        { attempt: 1, broadcastIds: expect.any(Array), recovered: 2, failed: 3, pending: 0 },
+        { attempt: 2, broadcastIds: expect.any(Array), recovered: 0, failed: 3, pending: 0 },
+      ],
+      left: { total: 5, byReason: { provider_error: 3, not_on_channel: 1, recipient_limit: 1 } },
+      automatic: { attempts: 2, nextAt: null },
+    });
+  }, 120_000);
+
+  it('waits while the quality guard holds the channel', async () => {
+    const sim = await whatsappSimulator(h);
+    const channel = (await h.channel({
+      type: 'whatsapp',
+      name: 'WA en pausa',
+      credentials: WA,
+      baseUrl: sim.baseUrl,
+      limits: { dailyQuota: null, messagesPerSecond: 5000, pairRatePerRecipientSeconds: null },
+    })) as { id: number };
+    const start = 610_000;
+    await h.seedContacts(2, 'held', { start });
+    sim.script(phone(start), { kind: 'fail', code: '131000' });
+    const segment = await h.segment('held', 'held');
+    const b = await h.broadcast({ name: 'Retenida', channelId: channel.id, segmentId: segment.id, content: TEMPLATE });
+    await h.server.request('PATCH', `/api/v1/broadcasts/${b.id}`, {
+      token: h.ws.tokens.manager,
+      body: { autoRecovery: 1 },
+    });
+    // Another broadcast of the number is paused by the guard.
+    const other = await h.broadcast({ name: 'Otra', channelId: channel.id, segmentId: segment.id, content: TEMPLATE });
+    await h.server.database.db.run(sql`UPDATE broadcasts SET status = 'paused',
+      pause = ${JSON.stringify({ kind: 'quality', scope: 'broadcast', at: Date.now(), outcomes: 200, harmful: 30 })}
+      WHERE id = ${other.id}`);
+    let offset = 0;
+    const engine = h.engine({ clock: () => Date.now() + offset, maxAttempts: 1 });
+    await h.schedule(b.id);
+    await engine.runUntilIdle();
+    expect(sim.requests).toHaveLength(2);
+    const held = await h.get(b.id);
+    expect(held.recovery.attempts).toEqual([]);
+    expect(Date.parse(held.recovery.automatic.nextAt) - Date.now()).toBeGreaterThan(50 * 60_000);
+    // Resumed (the guard no longer holds it): the next look re-sends.
+    await h.server.database.db.run(
+      sql`UPDATE broadcasts SET status = 'cancelled', pause = NULL WHERE id = ${other.id}`,
+    );
+    offset = 2 * HOUR;
+    await engine.runUntilIdle();
+    expect(sim.requests.filter((r) => r.recipient === phone(start))).toHaveLength(2);
+  }, 60_000);
+
+  it('a workspace default that new broadcasts take, set by a manager only', async () => {
+    const byAgent = await h.server.request('PATCH', '/api/v1/me/workspace', {
+      token: h.ws.tokens.agent,
+      body: { autoRecovery: 2 },
+    });
+    expect(byAgent.status).toBe(403);
+    const absurd = await h.server.request('PATCH', '/api/v1/me/workspace', {
+      token: h.ws.tokens.manager,
+      body: { autoRecovery: 1000 },
+      language: 'es',
+    });
+    expect(absurd.status).toBe(422);
+    const set = await h.server.request('PATCH', '/api/v1/me/workspace', {
+      token: h.ws.tokens.manager,
+      body: { autoRecovery: 2 },
+    });
+    expect(set.body.workspace.autoRecovery).toBe(2);
+    const channel = (await h.channel({ type: 'sandbox', name: 'Sandbox auto' })) as { id: number };
+    await h.seedContacts(1, 'defaults', { start: 620_000 });
+    const segment = await h.segment('defaults', 'defaults');
+    const inherits = await h.broadcast({
+      name: 'Hereda',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: TEMPLATE,
+    });
+    const none = await h.broadcast({
+      name: 'Sin',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: TEMPLATE,
+      autoRecovery: 0,
+    });
+    expect((await h.get(inherits.id)).autoRecovery).toBe(2);
+    expect((await h.get(none.id)).autoRecovery).toBe(0);
+    await h.server.request('PATCH', '/api/v1/me/workspace', { token: h.ws.tokens.manager, body: { autoRecovery: 0 } });
+  });
+});
