@@ -8,6 +8,7 @@ export * from './opt-outs';
 export * from './permissions';
 export * from './policy';
 export * from './preflight';
+export * from './prices';
 export * from './quality-guard';
 export * from './schemas/broadcasts';
 export * from './schemas/channels';

@@ -12,6 +12,7 @@ import type {
   Language,
   Pause,
   PhoneProblem,
+  PriceTable,
   RECIPIENT_STATES,
   Role,
 } from '@rebound/shared';
@@ -78,6 +79,8 @@ export const channels = sqliteTable(
     portfolioId: integer('portfolio_id'),
     /** The quality guard's settings changed from the defaults (null: none changed). */
     guard: text('guard', { mode: 'json' }).$type<Partial<GuardSettings>>(),
+    /** Its own prices over the defaults (null: none set). */
+    prices: text('prices', { mode: 'json' }).$type<Partial<PriceTable>>(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     deletedAt: integer('deleted_at', { mode: 'timestamp_ms' }),
@@ -230,6 +233,8 @@ export const broadcasts = sqliteTable(
     recoveryDueAt: integer('recovery_due_at'),
     /** A re-send: the failures it took, by reason (the lineage subtracts them from what is left). */
     resendReasons: text('resend_reasons', { mode: 'json' }).$type<Record<string, number>>(),
+    /** Its recipients by country when it started: what the cost so far is priced by. */
+    countryMix: text('country_mix', { mode: 'json' }).$type<Record<string, number>>(),
     /** Whether its messages' reads are recorded (false: made before migration 0011, its reads unknown). */
     readsKept: integer('reads_kept', { mode: 'boolean' }).notNull().default(true),
     startedAt: integer('started_at', { mode: 'timestamp_ms' }),

@@ -13,6 +13,7 @@ import {
 } from '@rebound/shared';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../db/client';
+import { countryOfE164 } from '../lib/phone';
 import { compileSegmentFilter, type SegmentScope } from '../segments/compile';
 import { countedInScopeSql, type QuotaScope } from './limits';
 
@@ -233,4 +234,50 @@ export async function reachableOn(
       AND ${identifier} IS NOT NULL AND ${valid} = 1
       AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.channel_id = ${channel.id} AND o.identifier = ${identifier})`);
   return row[0]?.n ?? 0;
+}
+
+/** Identifiers' first digits grouped, then read as countries (E.164: "+549…" → AR; others "??"). */
+async function countriesOf(db: Runner, query: SQL): Promise<Record<string, number>> {
+  const rows = await db.all<{ prefix: string | null; n: number }>(query);
+  const byCountry: Record<string, number> = {};
+  for (const { prefix, n } of rows) {
+    const country = prefix?.startsWith('+') ? countryOfE164(prefix) : '??';
+    byCountry[country] = (byCountry[country] ?? 0) + n;
+  }
+  return byCountry;
+}
+
+/** Who a broadcast will go to (addressable, not opted out), by country: what its cost is estimated on. */
+export async function audienceCountries(db: Queryable, ctx: AudienceContext): Promise<Record<string, number>> {
+  const where = await audienceWhere(db, ctx.scope, ctx.source);
+  return countriesOf(
+    db,
+    sql`SELECT substr(a.identifier, 1, 5) AS prefix, count(*) AS n FROM (${audienceQuery(where, ctx.channel)}) a
+      WHERE a.reason IS NULL AND NOT a.opted_out GROUP BY prefix`,
+  );
+}
+
+/** These contacts' identifiers on the channel, by country (a re-send's estimate). */
+export async function countriesOn(
+  db: Runner,
+  channel: { id: number; type: ChannelType },
+  contactIds: number[],
+): Promise<Record<string, number>> {
+  if (contactIds.length === 0) return {};
+  const { identifier, valid, join } = identifierOn(channel);
+  return countriesOf(
+    db,
+    sql`SELECT substr(${identifier}, 1, 5) AS prefix, count(DISTINCT contacts.id) AS n FROM contacts ${join}
+      WHERE contacts.id IN (SELECT value FROM json_each(${JSON.stringify(contactIds)}))
+        AND ${identifier} IS NOT NULL AND ${valid} = 1 GROUP BY prefix`,
+  );
+}
+
+/** A started broadcast's recipients by country (its queued ones, once, when it starts). */
+export async function recipientCountries(db: Runner, broadcastId: number): Promise<Record<string, number>> {
+  return countriesOf(
+    db,
+    sql`SELECT substr(identifier, 1, 5) AS prefix, count(*) AS n FROM messages
+      WHERE broadcast_id = ${broadcastId} AND state = 'queued' GROUP BY prefix`,
+  );
 }

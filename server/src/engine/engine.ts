@@ -37,7 +37,15 @@ import { logError } from '../lib/log';
 import { MAX_TIMER_MS, sleep, timerDelay } from '../lib/timers';
 import { unconfirmedWindowMs } from '../lib/unconfirmed';
 import { type OptOutRecord, recordOptOuts } from '../services/opt-outs';
-import { audienceSourceOf, FREEZE_ROWS, FREEZE_START, type FreezeCursor, freezeChunk, reconcile } from './audience';
+import {
+  audienceSourceOf,
+  FREEZE_ROWS,
+  FREEZE_START,
+  type FreezeCursor,
+  freezeChunk,
+  recipientCountries,
+  reconcile,
+} from './audience';
 import { assertTransition } from './broadcast-state';
 import { recordEvent } from './events';
 import { judgeQuality, pruneQualitySamples, sampleInsert } from './guard';
@@ -527,6 +535,8 @@ export class BroadcastEngine {
     const excluded = await this.db.all<{ reason: string; n: number }>(sql`SELECT reason, count(*) AS n FROM messages
       WHERE broadcast_id = ${broadcastId} AND state = 'excluded' GROUP BY reason`);
     const excludedBy = Object.fromEntries(excluded.map((r) => [r.reason, r.n]));
+    // By country, once: what its cost so far is priced by (services/broadcasts.ts).
+    const countryMix = await recipientCountries(this.db, broadcastId);
     await this.db.transaction(async (tx) => {
       const [ours] = await tx.all(
         sql`DELETE FROM broadcast_starts WHERE broadcast_id = ${broadcastId} AND owner = ${this.workerId} RETURNING 1 AS held`,
@@ -553,7 +563,7 @@ export class BroadcastEngine {
       assertTransition(current.status, 'sending');
       await tx
         .update(broadcasts)
-        .set({ status: 'sending', reconciliation, startedAt: new Date(now), updatedAt: new Date(now) })
+        .set({ status: 'sending', reconciliation, countryMix, startedAt: new Date(now), updatedAt: new Date(now) })
         .where(eq(broadcasts.id, broadcastId));
       await recordEvent(tx, {
         workspaceId: broadcast.workspaceId,

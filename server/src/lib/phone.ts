@@ -116,3 +116,19 @@ export function isValidNumber(parsed: PhoneNumber): boolean {
     return matchesEntirely(national, type.pattern());
   });
 }
+
+/** Calling code → its main country (the first libphonenumber lists: +1 → US, +7 → RU, +54 → AR). */
+const callingCodes: Record<string, readonly string[] | undefined> = maxMetadata.country_calling_codes;
+
+/**
+ * The country of an E.164 number from its first digits ("+5491155…" → AR): what per-country prices
+ * read. "??" when the digits start no known calling code (an identifier that is not a phone number).
+ */
+export function countryOfE164(prefix: string): string {
+  const digits = prefix.startsWith('+') ? prefix.slice(1) : prefix;
+  for (const length of [1, 2, 3]) {
+    const country = callingCodes[digits.slice(0, length)]?.[0];
+    if (country && country !== '001') return country;
+  }
+  return '??';
+}

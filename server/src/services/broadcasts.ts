@@ -4,10 +4,13 @@ import {
   type AttentionList,
   type Broadcast,
   type BroadcastContent,
+  billedMessages,
   type ChannelType,
   channelCapabilities,
+  costSoFar,
   describeFailure,
   errorMessage,
+  estimateCost,
   fixedLocale,
   forecastAdmission,
   format,
@@ -16,13 +19,15 @@ import {
   type PreflightWarningCode,
   pauseText,
   preflightWarnings,
+  priceTable,
+  scaleCounts,
   windowFixes,
 } from '@rebound/shared';
 import { and, desc, eq, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../db/client';
 import { first } from '../db/first';
 import { broadcasts, channels, segments } from '../db/schema';
-import { audienceSourceOf, audienceWhere, countAudience, snapshotTargets } from '../engine/audience';
+import { audienceCountries, audienceSourceOf, audienceWhere, countAudience, snapshotTargets } from '../engine/audience';
 import { assertTransition, EDITABLE, TransitionError } from '../engine/broadcast-state';
 import { recordEvent } from '../engine/events';
 import {
@@ -178,6 +183,7 @@ export async function toBroadcasts(
       dailyQuota: channels.dailyQuota,
       portfolioId: channels.portfolioId,
       messagesPerSecond: channels.messagesPerSecond,
+      prices: channels.prices,
     })
     .from(channels)
     .where(inArray(channels.id, channelIds));
@@ -218,6 +224,16 @@ export async function toBroadcasts(
       resendOfId: row.resendOfId,
       autoRecovery: row.autoRecovery,
       recovery: null,
+      cost:
+        row.countryMix && channel
+          ? costSoFar(
+              channel.type,
+              row.content,
+              priceTable(channel.prices),
+              row.countryMix,
+              billedMessages(channel.type, row.content, byState),
+            )
+          : null,
       channelLimits: {
         dailyQuota: scope.limit,
         quotaUsed: usage.used,
@@ -581,5 +597,14 @@ export async function preflight(
     },
     rate: { channel: channel.messagesPerSecond, requested, effective, estimatedSeconds },
     warnings,
+    cost: estimateCost(
+      channel.type,
+      broadcast.content,
+      priceTable(channel.prices),
+      scaleCounts(
+        await audienceCountries(db, { scope: ws, channel: { id: channel.id, type: channel.type }, source }),
+        Math.max(0, toSend),
+      ),
+    ),
   };
 }

@@ -7,7 +7,7 @@ import type {
   Language,
   Role,
 } from '@rebound/shared';
-import { channelCapabilities, guardSettings, parseId } from '@rebound/shared';
+import { channelCapabilities, guardSettings, parseId, priceTable } from '@rebound/shared';
 import { and, eq, isNull } from 'drizzle-orm';
 import { z } from 'zod';
 import { WEBHOOK_PATHS } from '../channels';
@@ -77,6 +77,7 @@ function describeChannel(row: ChannelRow): Omit<Channel, 'usage'> {
     baseUrl: row.baseUrl,
     portfolioId: row.portfolioId,
     guard: guardSettings(row.guard),
+    prices: priceTable(row.prices),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -120,6 +121,7 @@ export async function createChannel(
       credentials: input.credentials ?? {},
       baseUrl: input.baseUrl ?? null,
       guard: input.guard ?? null,
+      prices: input.prices ?? null,
       ...limits,
     })
     .returning();
@@ -169,6 +171,13 @@ export async function updateChannel(
   const current = await getChannelRow(db, workspaceId, id);
   assertRateWithinCeiling(current.type, patch, writer.language);
   const guard = patch.guard && { ...(current.guard ?? {}), ...patch.guard };
+  // Prices merge country by country: a patch for Brazil keeps Argentina's.
+  const prices = patch.prices && {
+    ...(current.prices ?? {}),
+    ...patch.prices,
+    whatsapp: { ...(current.prices?.whatsapp ?? {}), ...(patch.prices.whatsapp ?? {}) },
+    smsPerSegment: { ...(current.prices?.smsPerSegment ?? {}), ...(patch.prices.smsPerSegment ?? {}) },
+  };
   if (guard) assertGuard(guardSettings(guard), patch, writer.language);
   // The base URL decides where the stored credentials are sent: only the owner may move it, and a move
   // forgets them (a channel's type cannot change at all). Sending the same URL again changes nothing.
@@ -189,6 +198,7 @@ export async function updateChannel(
         ...(!moving && patch.credentials && { credentials: { ...current.credentials, ...patch.credentials } }),
         ...patch.limits,
         ...(guard && { guard }),
+        ...(prices && { prices }),
         updatedAt: new Date(),
       })
       .where(eq(channels.id, current.id))

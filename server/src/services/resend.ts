@@ -15,12 +15,14 @@ import {
   defaultResendReasons,
   describeFailure,
   earliestUsefulResend,
+  estimateCost,
   type FailureReason,
   fixedLocale,
   format,
   isSmsChannel,
   type Language,
   outsideWindowCarrier,
+  priceTable,
   quotaWaves,
   type ResendBody,
   type ResendResult,
@@ -30,7 +32,7 @@ import {
   workspaceTimeZone,
 } from '@rebound/shared';
 import type { Database } from '../db/client';
-import { reachableOn } from '../engine/audience';
+import { countriesOn, reachableOn } from '../engine/audience';
 import { capacityAvailableAt, quotaScope, quotaUsage } from '../engine/limits';
 import type { AuthContext } from '../lib/env';
 import { ApiError, notFound } from '../lib/errors';
@@ -201,8 +203,8 @@ async function planAndWrite(
   const unconfirmedWindow = unconfirmedWindowMs();
   const explicitUnconfirmed = request.includeUnconfirmed === true || request.reasons?.includes('uncertain') === true;
   // Other content that may go outside the window makes the closed window a reason a re-send helps.
-  const channel = request.content ? await store.channelOf(db, original.channelId) : undefined;
-  const carrier = channel ? outsideWindowCarrier(channel.type, original.content) : null;
+  const channel = target ?? (await store.channelOf(db, original.channelId));
+  const carrier = request.content && channel ? outsideWindowCarrier(channel.type, original.content) : null;
   // On another channel: by default those this one could not reach.
   const reasons = new Set<FailureReason>(
     request.reasons ?? (target ? [...ANOTHER_CHANNEL_REASONS] : defaultResendReasons(carrier)),
@@ -277,6 +279,14 @@ async function planAndWrite(
   }));
   return {
     ...(target && { channel: await reachOn(db, target, rows, original.content, now) }),
+    ...(channel && {
+      cost: estimateCost(
+        channel.type,
+        original.content,
+        priceTable(channel.prices),
+        await countriesOn(db, channel, [...new Set(rows.map((r) => r.contactId))]),
+      ),
+    }),
     tag,
     tagged: written.tagged,
     newlyTagged: written.newlyTagged,

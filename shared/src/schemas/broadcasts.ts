@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MAX_MESSAGES_PER_SECOND, MIN_MESSAGES_PER_SECOND } from '../channels';
 import { FAILURE_REASONS } from '../failure-reasons';
+import { CostEstimateSchema, TEMPLATE_CATEGORIES } from '../prices';
 import { PauseSchema } from '../quality-guard';
 import {
   cleanText,
@@ -19,6 +20,10 @@ export const WhatsAppTemplateSchema = z.object({
   language: cleanText().min(2).max(15).meta({ example: 'es_AR' }),
   // Meta refuses line breaks and tabs in template parameters (132018), so they are plain text here.
   parameters: z.array(cleanText().max(1024)).max(20).default([]),
+  category: z
+    .enum(TEMPLATE_CATEGORIES)
+    .optional()
+    .meta({ description: "Meta's category of the template, what it is billed by; default marketing." }),
 });
 
 export const MESSENGER_TAGS = [
@@ -178,6 +183,21 @@ export const BroadcastSchema = z.object({
   resendOfId: z.number().int().nullable(),
   autoRecovery: z.number().int(),
   recovery: RecoverySchema.nullable(),
+  cost: z
+    .object({
+      currency: z.string(),
+      soFar: z.number().meta({ description: 'Billed so far: WhatsApp templates delivered, SMS segments sent.' }),
+      billed: z
+        .number()
+        .int()
+        .meta({ description: 'Messages billed so far (a failed WhatsApp message costs nothing).' }),
+      approximate: z
+        .boolean()
+        .meta({ description: 'true when its recipients span several countries: their mix at the start is applied.' }),
+      unpricedCountries: z.array(z.string()),
+    })
+    .nullable()
+    .meta({ description: 'null before it starts.' }),
   channelLimits: z
     .object({
       dailyQuota: z.number().int().nullable(),
@@ -284,6 +304,9 @@ export const ResendResultSchema = z.object({
     })
     .optional()
     .meta({ description: 'With channelId: what that channel can do with these recipients.' }),
+  cost: CostEstimateSchema.optional().meta({
+    description: 'What the re-send would cost (its recipients, on its channel); absent when it reuses an earlier one.',
+  }),
 });
 export type ResendBody = z.input<typeof ResendBodySchema>;
 export type ResendResult = z.infer<typeof ResendResultSchema>;
@@ -348,6 +371,7 @@ export const PreflightSchema = z.object({
     estimatedSeconds: z.number(),
   }),
   warnings: z.array(PreflightWarningSchema),
+  cost: CostEstimateSchema.meta({ description: 'What sending to everyone it will go to would cost.' }),
 });
 export type Preflight = z.infer<typeof PreflightSchema>;
 

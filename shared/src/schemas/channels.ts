@@ -6,6 +6,7 @@ import {
   MAX_MESSAGES_PER_SECOND,
   MIN_MESSAGES_PER_SECOND,
 } from '../channels';
+import { PriceTableSchema } from '../prices';
 import { GuardSettingsSchema } from '../quality-guard';
 import { cleanText, TimestampSchema, withoutControlCharacters } from './common';
 import { schemaMessages } from './messages';
@@ -72,6 +73,7 @@ export const ChannelCreateSchema = z
     credentials: credentials.optional(),
     baseUrl: baseUrl.nullable().optional(),
     guard: GuardSettingsSchema.partial().optional().meta({ description: 'Defaults: 3 % and 20 of the last 200.' }),
+    prices: PriceTableSchema.partial().optional(),
   })
   .superRefine((channel, ctx) => checkRateCeiling(channel.type, channel.limits?.messagesPerSecond, ctx));
 export type ChannelCreate = z.infer<typeof ChannelCreateSchema>;
@@ -82,6 +84,9 @@ export const ChannelUpdateSchema = z.object({
   credentials: credentials.optional(),
   baseUrl: baseUrl.nullable().optional(),
   guard: GuardSettingsSchema.partial().optional().meta({ description: 'Only the settings given change.' }),
+  prices: PriceTableSchema.partial()
+    .optional()
+    .meta({ description: 'Countries given replace those countries; the rest keep their price.' }),
 });
 export type ChannelUpdate = z.infer<typeof ChannelUpdateSchema>;
 
@@ -100,6 +105,7 @@ export const ChannelSchema = z.object({
     .nullable()
     .meta({ description: 'The WhatsApp business portfolio whose limit this number shares (see /portfolios).' }),
   guard: GuardSettingsSchema,
+  prices: PriceTableSchema.meta({ description: 'What this channel is billed at (its own figures over the defaults).' }),
   usage: z
     .object({
       quotaUsed: z.number().int().meta({ description: 'Unique recipients counted in the rolling 24 h window.' }),
