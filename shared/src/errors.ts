@@ -195,6 +195,11 @@ export const apiErrors = {
     en: 'A broadcast that is {from} cannot become {to}.',
     pt: 'Uma transmissão no status {from} não pode passar para {to}.',
   },
+  channel_fallback_invalid: {
+    es: 'El canal de respaldo debe ser otro canal de este espacio de trabajo que pueda enviar transmisiones.',
+    en: 'The fallback channel must be another channel of this workspace that can send broadcasts.',
+    pt: 'O canal de reserva deve ser outro canal deste espaço de trabalho que possa enviar transmissões.',
+  },
   broadcast_not_paused: {
     es: 'Solo una transmisión pausada se puede reanudar; esta está en estado {status}.',
     en: 'Only a paused broadcast can be resumed; this one is {status}.',

@@ -81,6 +81,8 @@ export const channels = sqliteTable(
     guard: text('guard', { mode: 'json' }).$type<Partial<GuardSettings>>(),
     /** Its own prices over the defaults (null: none set). */
     prices: text('prices', { mode: 'json' }).$type<Partial<PriceTable>>(),
+    /** Where automatic recovery re-sends the contacts this channel cannot reach (null: nowhere). */
+    fallbackChannelId: integer('fallback_channel_id'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     deletedAt: integer('deleted_at', { mode: 'timestamp_ms' }),

@@ -3,7 +3,8 @@
  * The verdict marks a broadcast due (engine/verdict.ts); an engine takes it under a short lease and
  * asks for the one-click re-send an agent would (services/resend.ts: each reason at its earliest useful
  * time, never a reason a re-send cannot help), leaving out contacts the marketing cap refused three
- * times in a row. Never while the quality guard holds the channel: the number is in trouble.
+ * times in a row; the contacts its channel cannot reach go to the channel's fallback (WhatsApp → SMS)
+ * when it names one. Never while the quality guard holds the channel: the number is in trouble.
  */
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
@@ -33,9 +34,15 @@ export async function runDueRecoveries(
   now: number,
   log: (message: string, error?: unknown) => void,
 ): Promise<number> {
-  const due = await db.all<{ id: number; workspace_id: number; channel_id: number; default_country: string }>(
-    sql`SELECT b.id, b.workspace_id, b.channel_id, w.default_country FROM broadcasts b
-      JOIN workspaces w ON w.id = b.workspace_id
+  const due = await db.all<{
+    id: number;
+    workspace_id: number;
+    channel_id: number;
+    default_country: string;
+    fallback_channel_id: number | null;
+  }>(
+    sql`SELECT b.id, b.workspace_id, b.channel_id, w.default_country, c.fallback_channel_id FROM broadcasts b
+      JOIN workspaces w ON w.id = b.workspace_id JOIN channels c ON c.id = b.channel_id
       WHERE b.recovery_due_at IS NOT NULL AND b.recovery_due_at <= ${now} ORDER BY b.recovery_due_at LIMIT 20`,
   );
   let handled = 0;
@@ -48,23 +55,25 @@ export async function runDueRecoveries(
       await db.run(sql`UPDATE broadcasts SET recovery_due_at = ${now + GUARD_WAIT_MS} WHERE id = ${broadcast.id}`);
       continue;
     }
-    try {
-      await resendFailed(
-        db,
-        { workspaceId: broadcast.workspace_id, defaultCountry: broadcast.default_country },
-        broadcast.id,
-        { when: 'auto' },
-        now,
-        { automatic: true },
-      );
-    } catch (error) {
-      // Nothing a re-send can help (or all of it already planned): done. Anything else: the lease's
-      // end brings it back.
-      if (!(error instanceof ApiError && error.code === 'resend_nothing')) {
-        log(`broadcast ${broadcast.id}: automatic re-send not planned`, error);
-        continue;
+    // On its own channel first; then, where the channel names a fallback, those it cannot reach go there.
+    const ws = { workspaceId: broadcast.workspace_id, defaultCountry: broadcast.default_country };
+    const fallback = broadcast.fallback_channel_id;
+    const asks = [{}, ...(fallback !== null && !(await guardHolds(db, fallback)) ? [{ channelId: fallback }] : [])];
+    let planned = true;
+    for (const ask of asks) {
+      try {
+        await resendFailed(db, ws, broadcast.id, { when: 'auto', ...ask }, now, { automatic: true });
+      } catch (error) {
+        // Nothing a re-send can help (or all of it already planned): done. Anything else: the lease's
+        // end brings it back.
+        if (!(error instanceof ApiError && error.code === 'resend_nothing')) {
+          log(`broadcast ${broadcast.id}: automatic re-send not planned`, error);
+          planned = false;
+          break;
+        }
       }
     }
+    if (!planned) continue;
     await db.run(sql`UPDATE broadcasts SET recovery_due_at = NULL WHERE id = ${broadcast.id}`);
     handled++;
   }

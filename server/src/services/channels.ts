@@ -78,6 +78,7 @@ function describeChannel(row: ChannelRow): Omit<Channel, 'usage'> {
     portfolioId: row.portfolioId,
     guard: guardSettings(row.guard),
     prices: priceTable(row.prices),
+    fallbackChannelId: row.fallbackChannelId,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -161,6 +162,16 @@ function assertGuard(guard: GuardSettings, body: unknown, language: Language = '
   }
 }
 
+/** A fallback is another channel of the same workspace that can broadcast (422 otherwise, nothing written). */
+async function assertFallback(db: Queryable, channel: ChannelRow, fallbackId: number) {
+  const [fallback] = await db
+    .select({ type: channels.type })
+    .from(channels)
+    .where(and(eq(channels.id, fallbackId), eq(channels.workspaceId, channel.workspaceId), isNull(channels.deletedAt)));
+  if (fallbackId === channel.id || !fallback || !channelCapabilities[fallback.type].canBroadcast)
+    throw new ApiError(422, 'channel_fallback_invalid', {}, [{ path: 'body.fallbackChannelId', value: fallbackId }]);
+}
+
 export async function updateChannel(
   db: Database,
   workspaceId: number,
@@ -171,6 +182,7 @@ export async function updateChannel(
   const current = await getChannelRow(db, workspaceId, id);
   assertRateWithinCeiling(current.type, patch, writer.language);
   const guard = patch.guard && { ...(current.guard ?? {}), ...patch.guard };
+  if (patch.fallbackChannelId != null) await assertFallback(db, current, patch.fallbackChannelId);
   // Prices merge country by country: a patch for Brazil keeps Argentina's.
   const prices = patch.prices && {
     ...(current.prices ?? {}),
@@ -199,6 +211,7 @@ export async function updateChannel(
         ...patch.limits,
         ...(guard && { guard }),
         ...(prices && { prices }),
+        ...(patch.fallbackChannelId !== undefined && { fallbackChannelId: patch.fallbackChannelId }),
         updatedAt: new Date(),
       })
       .where(eq(channels.id, current.id))

@@ -4,6 +4,7 @@
  * help, never to a contact the marketing cap refused three times in a row, never while the guard holds
  * the channel; the broadcast shows its lineage.
  */
+import { startTwilioSimulator } from '@rebound/simulators';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, harness, WA, whatsappSimulator } from './harness';
@@ -107,6 +108,61 @@ describe('automatic recovery', () => {
       automatic: { attempts: 2, nextAt: null },
     });
   }, 120_000);
+
+  it("takes the contacts WhatsApp cannot reach to the channel's fallback (SMS), the rest stay on WhatsApp", async () => {
+    const sim = await whatsappSimulator(h);
+    const tw = await startTwilioSimulator({ accountSid: `AC${'d'.repeat(32)}`, authToken: 'tw' });
+    h.simulators.push(tw);
+    const sms = (await h.channel({
+      type: 'twilio_sms',
+      name: 'SMS respaldo',
+      credentials: { accountSid: `AC${'d'.repeat(32)}`, authToken: 'tw', from: '+15005550006' },
+      baseUrl: tw.baseUrl,
+    })) as { id: number };
+    const channel = (await h.channel({
+      type: 'whatsapp',
+      name: 'WA con respaldo',
+      credentials: WA,
+      baseUrl: sim.baseUrl,
+      limits: { dailyQuota: null, messagesPerSecond: 5000, pairRatePerRecipientSeconds: null },
+    })) as { id: number };
+    const patch = (body: unknown) =>
+      h.server.request('PATCH', `/api/v1/channels/${channel.id}`, { token: h.ws.tokens.manager, body, language: 'es' });
+    // Itself, or a channel of another workspace, is refused with what to fix.
+    const itself = await patch({ fallbackChannelId: channel.id });
+    expect(itself.status).toBe(422);
+    expect(itself.body.error.message).toContain('otro canal de este espacio de trabajo');
+    const stranger = await h.server.workspace('Ajena', 'AR');
+    const theirs = await h.server.request('POST', '/api/v1/channels', {
+      token: stranger.tokens.manager,
+      body: { type: 'sandbox', name: 'De otros' },
+    });
+    expect((await patch({ fallbackChannelId: theirs.body.id })).status).toBe(422);
+    expect((await patch({ fallbackChannelId: sms.id })).body.fallbackChannelId).toBe(sms.id);
+
+    const start = 630_000;
+    await h.seedContacts(5, 'respaldo', { start });
+    for (const n of [0, 1, 2]) sim.script(phone(start + n), { kind: 'fail', code: '131026' });
+    sim.script(phone(start + 3), { kind: 'fail', code: '131000' });
+    const segment = await h.segment('respaldo', 'respaldo');
+    const b = await h.broadcast({
+      name: 'Con respaldo',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: TEMPLATE,
+      autoRecovery: 1,
+    });
+    await h.schedule(b.id);
+    await h.engine({ maxAttempts: 1 }).runUntilIdle();
+    expect(tw.requests.map((r) => (r.body as { To: string }).To).sort()).toEqual(
+      [0, 1, 2].map((n) => `+${phone(start + n)}`),
+    );
+    expect(new Set(tw.requests.map((r) => (r.body as { Body: string }).Body))).toEqual(new Set([TEMPLATE.text]));
+    expect(sim.requests.filter((r) => r.recipient === phone(start + 3))).toHaveLength(2);
+    const lineage = (await h.get(b.id)).recovery;
+    expect(lineage.attempts[0]).toMatchObject({ attempt: 1, recovered: 3, failed: 1 });
+    expect(lineage.left).toEqual({ total: 1, byReason: { provider_error: 1 } });
+  }, 60_000);
 
   it('waits while the quality guard holds the channel', async () => {
     const sim = await whatsappSimulator(h);

@@ -8,7 +8,7 @@ import {
 } from '../channels';
 import { PriceTableSchema } from '../prices';
 import { GuardSettingsSchema } from '../quality-guard';
-import { cleanText, TimestampSchema, withoutControlCharacters } from './common';
+import { cleanText, IdSchema, TimestampSchema, withoutControlCharacters } from './common';
 import { schemaMessages } from './messages';
 
 export const ChannelTypeSchema = z.enum(CHANNEL_TYPES);
@@ -84,6 +84,10 @@ export const ChannelUpdateSchema = z.object({
   credentials: credentials.optional(),
   baseUrl: baseUrl.nullable().optional(),
   guard: GuardSettingsSchema.partial().optional().meta({ description: 'Only the settings given change.' }),
+  fallbackChannelId: IdSchema.nullable().optional().meta({
+    description:
+      'Another channel of the workspace where automatic recovery re-sends the contacts this one cannot reach (WhatsApp → SMS); null: none.',
+  }),
   prices: PriceTableSchema.partial()
     .optional()
     .meta({ description: 'Countries given replace those countries; the rest keep their price.' }),
@@ -105,6 +109,7 @@ export const ChannelSchema = z.object({
     .nullable()
     .meta({ description: 'The WhatsApp business portfolio whose limit this number shares (see /portfolios).' }),
   guard: GuardSettingsSchema,
+  fallbackChannelId: z.number().int().nullable(),
   prices: PriceTableSchema.meta({ description: 'What this channel is billed at (its own figures over the defaults).' }),
   usage: z
     .object({
