@@ -91,7 +91,9 @@ export function registerHandlers(hooks: HandlerHooks): void {
     withApi(async (api) => {
       const id = data.broadcastId ?? (await latestNeedingAttention(api));
       if (id === undefined) return null;
-      return buildReport(api, id, await failureCatalog(api, await currentLanguage()));
+      const report = await buildReport(api, id, await failureCatalog(api, await currentLanguage()));
+      const role = (await connectionItem.getValue())?.role;
+      return { ...report, canResume: role === 'manager' || role === 'owner' };
     }),
   );
 
@@ -118,6 +120,8 @@ export function registerHandlers(hooks: HandlerHooks): void {
       return result;
     }),
   );
+
+  onMessage('resume', ({ data }) => withApi(async (api) => lite(await api.resume(data.broadcastId))));
 
   onMessage('broadcast', ({ data }) => withApi(async (api) => lite(await api.broadcast(data.id))));
 

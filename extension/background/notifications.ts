@@ -82,3 +82,20 @@ export async function notifyResendFinished(
     priority: 1,
   });
 }
+
+/**
+ * A broadcast paused to protect the number (the quality guard, or Meta's own signal): the server's
+ * sentence says why; clicking opens its report, where a manager resumes or cancels it. Always told:
+ * a paused broadcast sends nothing until someone decides.
+ */
+export async function notifyPaused(event: Extract<BroadcastEvent, { type: 'broadcast.paused' }>): Promise<void> {
+  if (event.broadcastId === null) return;
+  await browser.notifications.create(notificationId(event.broadcastId), {
+    type: 'basic',
+    iconUrl: browser.runtime.getURL('/icon/128.png'),
+    title: event.data.name,
+    message: event.message,
+    priority: 2,
+    requireInteraction: true,
+  });
+}

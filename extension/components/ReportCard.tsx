@@ -15,12 +15,14 @@ interface Props {
   resend: ResendState;
   /** Shows another broadcast's report here (a re-send that failed in its turn). */
   onOpenBroadcast?: (id: number) => void;
+  /** Resumes a paused broadcast (the background asks the server), then shows it again. */
+  onResume?: (id: number) => Promise<void>;
 }
 
 /** Failures of the broadcast as a whole (before any message), each with what the agent can do. */
 const WHOLE_FAILURES = ['broadcast_empty_target', 'broadcast_segment_deleted', 'broadcast_channel_missing'] as const;
 
-export function ReportCard({ report, language, resend, onOpenBroadcast }: Props) {
+export function ReportCard({ report, language, resend, onOpenBroadcast, onResume }: Props) {
   const { broadcast } = report;
   const wholeFailure = WHOLE_FAILURES.find((code) => code === broadcast.error?.code);
   return (
@@ -34,6 +36,7 @@ export function ReportCard({ report, language, resend, onOpenBroadcast }: Props)
           {broadcast.error.message}
         </p>
       )}
+      {broadcast.pause && <Paused report={report} language={language} onResume={onResume} />}
       {wholeFailure && (
         // Nothing was sent for a reason of the broadcast itself: no channel limit explains it; say what to do.
         <p class="rb-reason-action" data-testid="whole-failure-fix">
@@ -49,6 +52,28 @@ export function ReportCard({ report, language, resend, onOpenBroadcast }: Props)
       {!wholeFailure && <LimitGauge report={report} language={language} />}
       <ResendBox report={report} language={language} resend={resend} onOpenBroadcast={onOpenBroadcast} />
     </section>
+  );
+}
+
+/**
+ * Why the broadcast is paused (the server's words, which say what to check), and Resume for a manager;
+ * a failed resume says why in the same line.
+ */
+function Paused({ report, onResume, language }: Pick<Props, 'report' | 'language' | 'onResume'>) {
+  const failed = useSignal('');
+  return (
+    <p class="rb-error" role="alert" data-testid="paused">
+      {failed.value || report.broadcast.pause?.message}{' '}
+      {report.canResume && onResume && (
+        <button
+          type="button"
+          class="rb-primary"
+          onClick={() => onResume(report.broadcast.id).catch((failure: Error) => (failed.value = failure.message))}
+        >
+          {translate(language, 'resume')}
+        </button>
+      )}
+    </p>
   );
 }
 

@@ -127,6 +127,7 @@ export function createApi(options: ApiOptions) {
     },
     contact: (ref: string) => request<Contact>('GET', `/api/v1/contacts/${encodeURIComponent(ref)}`),
     failureReasons: () => request<{ data: FailureDescription[] }>('GET', '/api/v1/failure-reasons'),
+    resume: (broadcastId: number) => request<Broadcast>('POST', `/api/v1/broadcasts/${broadcastId}/resume`),
     cancelResend: (broadcastId: number) =>
       request<{ cancelled: number[] }>('POST', `/api/v1/broadcasts/${broadcastId}/resend/cancel`),
     resend: (broadcastId: number, body: ResendBody) =>

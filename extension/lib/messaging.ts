@@ -61,6 +61,8 @@ interface ProtocolMap {
   contactFailures(data: { identifiers: string[] }): Reply<ContactFailures | null>;
   resend(data: { broadcastId: number; body: ResendBody }): Reply<ResendResult>;
   broadcast(data: { id: number }): Reply<BroadcastLite>;
+  /** Resumes a broadcast the quality guard or Meta paused (managers and owners). */
+  resume(data: { broadcastId: number }): Reply<BroadcastLite>;
   /** Takes back the scheduled re-send of a broadcast (every part not started yet). */
   cancelResend(data: { broadcastId: number }): Reply<{ cancelled: number[] }>;
   openOptions(): Reply<null>;

@@ -26,6 +26,8 @@ export type BroadcastLite = Pick<
   | 'finishedAt'
   | 'resendOfId'
   | 'channelId'
+  | 'pause'
+  | 'recovery'
 >;
 
 export interface BroadcastReport {
@@ -37,6 +39,8 @@ export interface BroadcastReport {
   resendable: number;
   channelLimits: Broadcast['channelLimits'];
   resend: BroadcastLite | null;
+  /** Whether this token may resume a paused broadcast (a manager or the owner). */
+  canResume?: boolean;
 }
 
 /** The count shown on a badge beside a broadcast's name. */
@@ -69,6 +73,8 @@ export function lite(b: Broadcast): BroadcastLite {
     finishedAt: b.finishedAt,
     resendOfId: b.resendOfId,
     channelId: b.channelId,
+    pause: b.pause,
+    recovery: b.recovery,
   };
 }
 

@@ -4,7 +4,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import { ReportCard } from '../components/ReportCard';
 import { formatAgo, formatWhen, statusLabel, translate } from '../lib/i18n';
 import type { ContactFailures } from '../lib/messaging';
-import { sendMessage } from '../lib/messaging';
+import { ask, sendMessage } from '../lib/messaging';
 import type { OverlayState } from './state';
 
 const PILL = {
@@ -114,6 +114,7 @@ export function Overlay({ state }: { state: OverlayState }) {
           language={language}
           resend={state.resend}
           onOpenBroadcast={(id) => void state.showBroadcast(id, true)}
+          onResume={(id) => ask(sendMessage('resume', { broadcastId: id })).then(() => state.showBroadcast(id, true))}
         />
       )}
       {content.kind === 'contact' && <ContactFailuresView failures={content.failures} language={language} />}

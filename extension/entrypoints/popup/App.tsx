@@ -141,8 +141,10 @@ export function App({
           language={language}
           resend={resend}
           onOpenBroadcast={(id) => void showReport(id)}
+          onResume={(id) => ask(sendMessage('resume', { broadcastId: id })).then(() => showReport(id))}
         />
       )}
+      {current.kind === 'report' && <Lineage report={current.report} t={t} />}
       {current.kind === 'report' && (
         <ReviewMark
           broadcastId={current.report.broadcast.id}
@@ -189,6 +191,45 @@ function ReviewMark({
             {t('unmarkReviewed')}
           </button>
         </>
+      )}
+    </section>
+  );
+}
+
+/**
+ * The broadcast's lineage: what the first send reached, what each round of re-sends recovered (Rebound's
+ * own or an agent's), and who is left, by reason. Only for a broadcast re-sent or with automatic re-sends.
+ */
+function Lineage({
+  report,
+  t,
+}: {
+  report: BroadcastReport;
+  t: (key: Parameters<typeof popupText>[1], params?: Record<string, string | number>) => string;
+}) {
+  const recovery = report.broadcast.recovery;
+  if (!recovery) return null;
+  const titles = new Map<string, string>(report.reasons.map((r) => [r.code, r.title]));
+  const left = Object.entries(recovery.left.byReason)
+    .sort((a, b) => b[1] - a[1])
+    .map(([code, n]) => `${titles.get(code) ?? code} (${n})`)
+    .join(', ');
+  return (
+    <section class="rb-section" data-testid="lineage" aria-label={t('lineage')}>
+      <h3 class="rb-subtitle">{t('lineage')}</h3>
+      <ol class="rb-reasons">
+        <li>{t('lineageFirst', { n: recovery.firstSend.reached })}</li>
+        {recovery.attempts.map((round) => (
+          <li key={round.attempt}>
+            {t('lineageRound', { attempt: round.attempt, n: round.recovered, pending: round.pending })}
+          </li>
+        ))}
+        <li>
+          {recovery.left.total > 0 ? t('lineageLeft', { n: recovery.left.total, reasons: left }) : t('lineageNoneLeft')}
+        </li>
+      </ol>
+      {recovery.automatic.attempts > 0 && (
+        <p class="rb-muted">{t('lineageAuto', { n: recovery.automatic.attempts })}</p>
       )}
     </section>
   );

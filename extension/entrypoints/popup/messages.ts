@@ -13,6 +13,12 @@ export const popupText = withOwnWords({
     markReviewedHint: 'Deja de contar en el ícono de Rebound hasta que fallen más mensajes.',
     reviewedNote: 'Revisada: no cuenta en el ícono de Rebound mientras no fallen más mensajes.',
     unmarkReviewed: 'Marcar como pendiente',
+    lineage: 'Recuperación',
+    lineageFirst: 'Primer envío: llegó a {n, number}',
+    lineageRound: 'Reintento {attempt}: recuperó {n, number}{pending, plural, =0 {} other {, faltan # por enviar}}',
+    lineageLeft: 'Quedan {n, number}: {reasons}',
+    lineageNoneLeft: 'No queda nadie sin recibirlo',
+    lineageAuto: 'Rebound reenvía por su cuenta hasta {n, plural, one {# vez} other {# veces}}',
   },
   en: {
     rowSent: '{sent, number} of {total, number} sent',
@@ -25,6 +31,12 @@ export const popupText = withOwnWords({
     markReviewedHint: 'It stops counting on the Rebound icon until more messages fail.',
     reviewedNote: 'Reviewed: not counted on the Rebound icon unless more messages fail.',
     unmarkReviewed: 'Mark as pending',
+    lineage: 'Recovery',
+    lineageFirst: 'First send: reached {n, number}',
+    lineageRound: 'Retry {attempt}: recovered {n, number}{pending, plural, =0 {} other {, # still to go}}',
+    lineageLeft: 'Left: {n, number}: {reasons}',
+    lineageNoneLeft: 'Nobody is left without it',
+    lineageAuto: 'Rebound re-sends by itself up to {n, plural, one {# time} other {# times}}',
   },
   pt: {
     rowSent: '{sent, number} de {total, number} enviadas',
@@ -37,5 +49,12 @@ export const popupText = withOwnWords({
     markReviewedHint: 'Deixa de contar no ícone do Rebound até que mais mensagens falhem.',
     reviewedNote: 'Revisada: não conta no ícone do Rebound enquanto mais mensagens não falharem.',
     unmarkReviewed: 'Marcar como pendente',
+    lineage: 'Recuperação',
+    lineageFirst: 'Primeiro envio: chegou a {n, number}',
+    lineageRound:
+      'Nova tentativa {attempt}: recuperou {n, number}{pending, plural, =0 {} other {, faltam # para enviar}}',
+    lineageLeft: 'Restam {n, number}: {reasons}',
+    lineageNoneLeft: 'Ninguém ficou sem receber',
+    lineageAuto: 'O Rebound reenvia sozinho até {n, plural, one {# vez} other {# vezes}}',
   },
 });

@@ -20,6 +20,8 @@ function report(
       counts: counts as BroadcastLite['counts'],
       funnel: { sent: 0, delivered: 0, read: 0, failed: 0 },
       error: null,
+      pause: null,
+      recovery: null,
       scheduledAt: null,
       startedAt: null,
       finishedAt: null,

@@ -16,6 +16,8 @@ function report(portfolio: { id: number; name: string } | null): BroadcastReport
       counts: { sent: 50, failed: 50 } as BroadcastReport['broadcast']['counts'],
       funnel: { sent: 50, delivered: 40, read: 25, failed: 50 },
       error: null,
+      pause: null,
+      recovery: null,
       scheduledAt: null,
       startedAt: null,
       finishedAt: null,
@@ -161,6 +163,60 @@ describe('after the re-send box', () => {
     expect([...root.querySelectorAll('button')].map((b) => b.textContent)).toContain(
       'Reenviar también a estos 3 contactos',
     );
+    render(null, root);
+  });
+});
+
+describe('a paused broadcast', () => {
+  const paused = (canResume: boolean): BroadcastReport => {
+    const base = report(null);
+    return {
+      ...base,
+      canResume,
+      broadcast: {
+        ...base.broadcast,
+        status: 'paused',
+        pause: {
+          kind: 'quality',
+          scope: 'broadcast',
+          at: 0,
+          outcomes: 200,
+          harmful: 20,
+          message: 'Pausamos «Soporte»: el 10 % de los contactos bloqueó o reportó el número en los últimos 200 envíos',
+        },
+      },
+    };
+  };
+
+  it('says why, and a manager resumes it from the panel; a refusal shows in its place', async () => {
+    const root = document.createElement('div');
+    const resumed: number[] = [];
+    let refuse = false;
+    const onResume = async (id: number) => {
+      if (refuse) throw new Error('Solo una transmisión pausada se puede reanudar; esta está en estado sending.');
+      resumed.push(id);
+    };
+    render(<ReportCard report={paused(true)} language="es" resend={resend} onResume={onResume} />, root);
+    const line = root.querySelector('[data-testid="paused"]');
+    expect(line?.getAttribute('role')).toBe('alert');
+    expect(line?.textContent).toContain('el 10 % de los contactos bloqueó o reportó el número');
+    expect(root.querySelector('.rb-status')?.textContent).toBe('en pausa');
+    const button = [...root.querySelectorAll('button')].find((b) => b.textContent === 'Reanudar');
+    button?.click();
+    await Promise.resolve();
+    expect(resumed).toEqual([7]);
+    refuse = true;
+    button?.click();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(root.querySelector('[data-testid="paused"]')?.textContent).toContain('Solo una transmisión pausada');
+    render(null, root);
+  });
+
+  it('an agent sees why, and no button', () => {
+    const root = document.createElement('div');
+    render(<ReportCard report={paused(false)} language="en" resend={resend} onResume={async () => undefined} />, root);
+    expect(root.querySelector('[data-testid="paused"]')?.textContent).toContain('Pausamos');
+    expect([...root.querySelectorAll('button')].some((b) => b.textContent === 'Resume')).toBe(false);
     render(null, root);
   });
 });

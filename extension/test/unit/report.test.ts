@@ -12,6 +12,7 @@ function broadcast(id: number, status: Broadcast['status'], extra: Partial<Broad
     sendRate: null,
     status,
     error: null,
+    pause: null,
     scheduledAt: null,
     startedAt: null,
     finishedAt: null,
@@ -22,6 +23,9 @@ function broadcast(id: number, status: Broadcast['status'], extra: Partial<Broad
     failedByReason: {},
     reconciliation: null,
     resendOfId: null,
+    autoRecovery: 0,
+    recovery: null,
+    cost: null,
     channelLimits: {
       dailyQuota: 1000,
       quotaUsed: 0,
