@@ -1051,8 +1051,13 @@ export class BroadcastEngine {
         break;
       }
       // Paused (or cancelled) while this send waited: it never left, so it goes back to the queue, or is
-      // cancelled with its broadcast.
-      const status = this.halted.has(broadcast.id) ? 'paused' : await this.statusWhileSending(lane, broadcast.id);
+      // cancelled with its broadcast. Only a paced send waits long enough to need the status read again;
+      // an unpaced batch is about 0.1 s of sending, and the lane reads the status after each one.
+      const status = this.halted.has(broadcast.id)
+        ? 'paused'
+        : pacedInterval === undefined
+          ? 'sending'
+          : await this.statusWhileSending(lane, broadcast.id);
       if (status !== 'sending') {
         await this.releaseUnsent([item], status === 'cancelled');
         return;
