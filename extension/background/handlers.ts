@@ -121,6 +121,12 @@ export function registerHandlers(hooks: HandlerHooks): void {
     }),
   );
 
+  onMessage('channels', () =>
+    withApi(async (api) =>
+      (await api.channels()).data.filter((c) => c.canBroadcast).map((c) => ({ id: c.id, name: c.name, type: c.type })),
+    ),
+  );
+
   onMessage('resume', ({ data }) => withApi(async (api) => lite(await api.resume(data.broadcastId))));
 
   onMessage('broadcast', ({ data }) => withApi(async (api) => lite(await api.broadcast(data.id))));

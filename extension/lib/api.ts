@@ -6,6 +6,7 @@ import type {
   AttentionList,
   Broadcast,
   BroadcastEvent,
+  Channel,
   Contact,
   EventPage,
   FailedMessage,
@@ -127,6 +128,7 @@ export function createApi(options: ApiOptions) {
     },
     contact: (ref: string) => request<Contact>('GET', `/api/v1/contacts/${encodeURIComponent(ref)}`),
     failureReasons: () => request<{ data: FailureDescription[] }>('GET', '/api/v1/failure-reasons'),
+    channels: () => request<{ data: Channel[] }>('GET', '/api/v1/channels'),
     resume: (broadcastId: number) => request<Broadcast>('POST', `/api/v1/broadcasts/${broadcastId}/resume`),
     cancelResend: (broadcastId: number) =>
       request<{ cancelled: number[] }>('POST', `/api/v1/broadcasts/${broadcastId}/resend/cancel`),

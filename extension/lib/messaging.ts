@@ -61,6 +61,8 @@ interface ProtocolMap {
   contactFailures(data: { identifiers: string[] }): Reply<ContactFailures | null>;
   resend(data: { broadcastId: number; body: ResendBody }): Reply<ResendResult>;
   broadcast(data: { id: number }): Reply<BroadcastLite>;
+  /** The workspace's channels that can broadcast: where a re-send may go instead. */
+  channels(): Reply<{ id: number; name: string; type: string }[]>;
   /** Resumes a broadcast the quality guard or Meta paused (managers and owners). */
   resume(data: { broadcastId: number }): Reply<BroadcastLite>;
   /** Takes back the scheduled re-send of a broadcast (every part not started yet). */

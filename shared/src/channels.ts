@@ -3,6 +3,7 @@
  * Figures come from the providers' own documentation (see ../shared/channels.md in the team notes);
  * every channel can override its limits, because tiers and throughput differ per account.
  */
+import type { FailureReason } from './failure-reasons';
 import type { Localized } from './i18n';
 
 export const CHANNEL_TYPES = [
@@ -229,3 +230,15 @@ export const SMS_CHANNEL_TYPES = [
 export function isSmsChannel(type: ChannelType): boolean {
   return (SMS_CHANNEL_TYPES as readonly ChannelType[]).includes(type);
 }
+
+/**
+ * The reasons where this channel cannot reach the contact but another may: not on WhatsApp (131026),
+ * a chat or PSID the channel does not know (Telegram "chat not found"), a closed 24 h window. What a
+ * re-send on another channel takes by default, at once. A block or an opt-out is not among them: the
+ * contact said no to the business, and another channel does not change that.
+ */
+export const ANOTHER_CHANNEL_REASONS = [
+  'not_on_channel',
+  'invalid_identifier',
+  'outside_window',
+] as const satisfies readonly FailureReason[];

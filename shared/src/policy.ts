@@ -235,18 +235,6 @@ export function defaultResendReasons(carrier: 'template' | 'tag' | null = null):
 }
 
 /**
- * The reasons where this channel cannot reach the contact but another may: not on WhatsApp (131026),
- * a chat or PSID the channel does not know (Telegram "chat not found"), a closed 24 h window. What a
- * re-send on another channel takes by default, at once. A block or an opt-out is not among them: the
- * contact said no to the business, and another channel does not change that.
- */
-export const ANOTHER_CHANNEL_REASONS = [
-  'not_on_channel',
-  'invalid_identifier',
-  'outside_window',
-] as const satisfies readonly FailureReason[];
-
-/**
  * The earliest time a re-send of failures of `reason` that happened at `failedAt` can help, or null
  * when only quota capacity can tell (the caller asks the ledger) or it never helps by itself.
  * Unconfirmed recipients: after the delivery-report window (`unconfirmedWindowMs`).

@@ -1,6 +1,8 @@
 /** The toolbar popup: recent broadcasts, and for one of them the reasons, the channel's limit and the re-send. */
 
 import { useSignal } from '@preact/signals';
+import type { ResendResult } from '@rebound/shared';
+import { ANOTHER_CHANNEL_REASONS } from '@rebound/shared/channels';
 import type { Language } from '@rebound/shared/i18n';
 import { useEffect, useMemo } from 'preact/hooks';
 import { ReportCard } from '../../components/ReportCard';
@@ -144,6 +146,7 @@ export function App({
           onResume={(id) => ask(sendMessage('resume', { broadcastId: id })).then(() => showReport(id))}
         />
       )}
+      {current.kind === 'report' && <OtherChannel report={current.report} t={t} />}
       {current.kind === 'report' && <Lineage report={current.report} t={t} />}
       {current.kind === 'report' && (
         <ReviewMark
@@ -231,6 +234,71 @@ function Lineage({
       {recovery.automatic.attempts > 0 && (
         <p class="rb-muted">{t('lineageAuto', { n: recovery.automatic.attempts })}</p>
       )}
+    </section>
+  );
+}
+
+type Words = (key: Parameters<typeof popupText>[1], params?: Record<string, string | number>) => string;
+
+/**
+ * "Enviar por SMS a los 3 contactos que WhatsApp no alcanza": those this channel cannot reach (not on
+ * it, an unknown chat, a closed window) re-sent on another channel of the workspace, an SMS one first.
+ * The first click asks the server what it would do (who has a number there, the SMS segments); the
+ * second sends.
+ */
+function OtherChannel({ report, t }: { report: BroadcastReport; t: Words }) {
+  const channels = useSignal<{ id: number; name: string; type: string }[]>([]);
+  const preview = useSignal<ResendResult | null>(null);
+  const said = useSignal('');
+  const broadcastId = report.broadcast.id;
+  useEffect(() => {
+    ask(sendMessage('channels')).then(
+      (list) => {
+        channels.value = list;
+      },
+      () => undefined,
+    );
+  }, [broadcastId]);
+  const count = report.reasons
+    .filter((r) => (ANOTHER_CHANNEL_REASONS as readonly string[]).includes(r.code))
+    .reduce((n, r) => n + r.count, 0);
+  const others = channels.value.filter((c) => c.id !== report.broadcast.channelId);
+  const target = others.find((c) => c.type.endsWith('_sms')) ?? others[0];
+  const current = channels.value.find((c) => c.id === report.broadcast.channelId)?.name ?? '';
+  if (count === 0 || !target) return null;
+  const send = (dryRun: boolean) =>
+    ask(sendMessage('resend', { broadcastId, body: { channelId: target.id, dryRun } })).then(
+      (result) => {
+        if (dryRun) preview.value = result;
+        else {
+          preview.value = null;
+          said.value = t('otherChannelDone', { channel: target.name, summary: result.summary });
+        }
+      },
+      (error: Error) => {
+        said.value = error.message;
+      },
+    );
+  const reach = preview.value?.channel;
+  return (
+    <section class="rb-section" data-testid="other-channel" aria-live="polite">
+      {!preview.value && !said.value && (
+        <button type="button" class="rb-secondary" onClick={() => void send(true)}>
+          {t('otherChannel', { channel: target.name, n: count, current })}
+        </button>
+      )}
+      {reach && (
+        <>
+          <p>
+            {t('otherChannelReach', { reachable: reach.reachable, channel: target.name })}
+            {reach.sms && ` · ${t('otherChannelSms', { segments: reach.sms.segments, encoding: reach.sms.encoding })}`}
+          </p>
+          <button type="button" class="rb-primary" onClick={() => void send(false)}>
+            {t('otherChannelConfirm')}
+          </button>
+        </>
+      )}
+      {said.value && <p role="status">{said.value}</p>}
     </section>
   );
 }

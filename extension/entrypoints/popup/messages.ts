@@ -19,6 +19,12 @@ export const popupText = withOwnWords({
     lineageLeft: 'Quedan {n, number}: {reasons}',
     lineageNoneLeft: 'No queda nadie sin recibirlo',
     lineageAuto: 'Rebound reenvía por su cuenta hasta {n, plural, one {# vez} other {# veces}}',
+    otherChannel:
+      'Enviar por {channel} a {n, plural, one {# contacto} other {los # contactos}} que {current} no alcanza',
+    otherChannelReach: '{reachable, plural, one {# tiene} other {# tienen}} número en {channel}',
+    otherChannelSms: 'cada SMS: {segments, plural, one {# segmento} other {# segmentos}} {encoding}',
+    otherChannelConfirm: 'Confirmar envío',
+    otherChannelDone: 'Reenvío por {channel}: {summary}',
   },
   en: {
     rowSent: '{sent, number} of {total, number} sent',
@@ -37,6 +43,11 @@ export const popupText = withOwnWords({
     lineageLeft: 'Left: {n, number}: {reasons}',
     lineageNoneLeft: 'Nobody is left without it',
     lineageAuto: 'Rebound re-sends by itself up to {n, plural, one {# time} other {# times}}',
+    otherChannel: 'Send by {channel} to the {n, plural, one {# contact} other {# contacts}} {current} cannot reach',
+    otherChannelReach: '{reachable, plural, one {# has} other {# have}} a number on {channel}',
+    otherChannelSms: 'each SMS: {segments, plural, one {# segment} other {# segments}} {encoding}',
+    otherChannelConfirm: 'Confirm sending',
+    otherChannelDone: 'Re-send by {channel}: {summary}',
   },
   pt: {
     rowSent: '{sent, number} de {total, number} enviadas',
@@ -56,5 +67,11 @@ export const popupText = withOwnWords({
     lineageLeft: 'Restam {n, number}: {reasons}',
     lineageNoneLeft: 'Ninguém ficou sem receber',
     lineageAuto: 'O Rebound reenvia sozinho até {n, plural, one {# vez} other {# vezes}}',
+    otherChannel:
+      'Enviar por {channel} para {n, plural, one {o # contato} other {os # contatos}} que {current} não alcança',
+    otherChannelReach: '{reachable, plural, one {# tem} other {# têm}} número em {channel}',
+    otherChannelSms: 'cada SMS: {segments, plural, one {# segmento} other {# segmentos}} {encoding}',
+    otherChannelConfirm: 'Confirmar envio',
+    otherChannelDone: 'Reenvio por {channel}: {summary}',
   },
 });

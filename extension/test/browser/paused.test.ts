@@ -3,6 +3,7 @@
  * panel says why in the agent's language, a manager resumes it from there, an agent sees why and no
  * button; the attention count counts it.
  */
+import { startTwilioSimulator } from '@rebound/simulators';
 import { type Harness, harness, whatsappBroadcast, whatsappSimulator } from '@rebound/test-support';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,5 +115,41 @@ describe('the lineage in the popup', () => {
       'No queda nadie sin recibirlo',
     ]);
     expect(await lineage.locator('p').textContent()).toBe('Rebound reenvía por su cuenta hasta 1 vez');
+  }, 60_000);
+});
+
+describe('another channel from the popup', () => {
+  it('"Enviar por SMS" shows who has a number there and the segments, and sends them the text', async () => {
+    const sim = await whatsappSimulator(h);
+    const tw = await startTwilioSimulator({ accountSid: `AC${'e'.repeat(32)}`, authToken: 'tw' });
+    h.simulators.push(tw);
+    await h.channel({
+      type: 'twilio_sms',
+      name: 'SMS',
+      credentials: { accountSid: `AC${'e'.repeat(32)}`, authToken: 'tw', from: '+15005550006' },
+      baseUrl: tw.baseUrl,
+    });
+    const b = await whatsappBroadcast(h, sim, {
+      tag: 'sin whatsapp',
+      name: 'Aviso SMS',
+      count: 6,
+      rate: 5000,
+      start: 820_000,
+    });
+    for (const n of [0, 1, 2]) sim.script(`54911${50_000_000 + 820_000 + n}`, { kind: 'fail', code: '131026' });
+    await h.schedule(b.id);
+    await h.engine({ maxAttempts: 1 }).runUntilIdle();
+    await connectAs(h.ws.tokens.agent);
+    const popup = new PopupPage(page, browser.extensionId);
+    await popup.open(`?broadcast=${b.id}`);
+    const box = page.getByTestId('other-channel');
+    await box.getByRole('button', { name: 'Enviar por SMS a los 3 contactos que WA Aviso SMS no alcanza' }).click();
+    await expect
+      .poll(() => box.locator('p').first().textContent(), { timeout: 10_000 })
+      .toBe('3 tienen número en SMS · cada SMS: 1 segmento GSM-7');
+    await box.getByRole('button', { name: 'Confirmar envío' }).click();
+    await expect.poll(() => box.getByRole('status').textContent(), { timeout: 10_000 }).toMatch(/^Reenvío por SMS: 3 /);
+    await h.engine().runUntilIdle();
+    expect(tw.requests.map((r) => (r.body as { Body: string }).Body)).toEqual(['Hola', 'Hola', 'Hola']);
   }, 60_000);
 });
