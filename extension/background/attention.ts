@@ -1,6 +1,6 @@
 /**
- * The toolbar badge: how many broadcasts need an agent (failed or partly failed, not re-sent) and have
- * not been marked as reviewed since their last failure.
+ * The toolbar badge: how many broadcasts need an agent (failed or partly failed, not re-sent; or paused)
+ * and have not been marked as reviewed since their last failure.
  */
 import type { AttentionItem } from '@rebound/shared';
 import { browser } from 'wxt/browser';
@@ -8,13 +8,17 @@ import type { Api } from '../lib/api';
 import type { AttentionState } from '../lib/messaging';
 import { attentionItem, reviewedItem } from '../lib/settings';
 
-/** What an agent has not reviewed: a mark holds while the broadcast's failures stay at most what they were. */
+/**
+ * What an agent has not reviewed: a mark holds while the broadcast's failures stay at most what they were.
+ * A paused broadcast counts whatever its mark: it sends nothing until a manager resumes or cancels it.
+ */
 export function splitReviewed(items: AttentionItem[], marks: Record<string, number>): AttentionState {
   const needed: number[] = [];
   const reviewed: number[] = [];
   for (const item of items) {
     const mark = marks[String(item.id)];
-    (mark !== undefined && item.failed + item.uncertain <= mark ? reviewed : needed).push(item.id);
+    const holds = mark !== undefined && item.failed + item.uncertain <= mark && item.status !== 'paused';
+    (holds ? reviewed : needed).push(item.id);
   }
   return { needed, reviewed };
 }

@@ -9,6 +9,8 @@ export const backgroundText = withOwnWords({
     notifyPartial: '{failed, number} de {total, number} no se enviaron — {reason}',
     notifyFailed: 'No se envió — {reason}',
     resendFinishedTitle: '{name}: reenvío terminado',
+    pausedTitle: '{name}: en pausa',
+    seePause: 'Ver la transmisión',
     tokenRefused:
       'El servidor de Rebound rechazó el token. Pida uno nuevo a su supervisor y péguelo en las opciones de Rebound.',
     serverTrouble: 'El servidor de Rebound no respondió bien ({code}).',
@@ -20,6 +22,8 @@ export const backgroundText = withOwnWords({
     notifyPartial: '{failed, number} of {total, number} were not sent — {reason}',
     notifyFailed: 'Nothing was sent — {reason}',
     resendFinishedTitle: '{name}: re-send finished',
+    pausedTitle: '{name}: paused',
+    seePause: 'Open the broadcast',
     tokenRefused:
       "The Rebound server refused the token. Ask your manager for a new one and paste it in Rebound's options.",
     serverTrouble: 'The Rebound server did not answer properly ({code}).',
@@ -31,6 +35,8 @@ export const backgroundText = withOwnWords({
     notifyPartial: '{failed, number} de {total, number} não foram enviadas — {reason}',
     notifyFailed: 'Nada foi enviado — {reason}',
     resendFinishedTitle: '{name}: reenvio concluído',
+    pausedTitle: '{name}: pausada',
+    seePause: 'Ver a transmissão',
     tokenRefused:
       'O servidor do Rebound recusou o token. Peça um novo ao seu supervisor e cole-o nas opções do Rebound.',
     serverTrouble: 'O servidor do Rebound não respondeu corretamente ({code}).',

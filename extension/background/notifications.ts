@@ -1,6 +1,6 @@
 /**
  * Browser notifications for broadcasts that failed, with the counts and the main reason in plain words,
- * and buttons to tag and re-send or to see the reasons.
+ * and buttons to tag and re-send or to see the reasons; and for broadcasts paused to protect the number.
  */
 import type { BroadcastEvent } from '@rebound/shared';
 import type { Language } from '@rebound/shared/i18n';
@@ -85,17 +85,35 @@ export async function notifyResendFinished(
 
 /**
  * A broadcast paused to protect the number (the quality guard, or Meta's own signal): the server's
- * sentence says why; clicking opens its report, where a manager resumes or cancels it. Always told:
- * a paused broadcast sends nothing until someone decides.
+ * sentence says why; the button or a click opens its report, where a manager resumes or cancels it.
+ * Nothing is decided from the notification. Always told: a paused broadcast sends nothing until someone
+ * decides. An event without its sentence takes the broadcast's own (the server writes both with shared
+ * pauseText, which is not bundled here: it would bring zod into the service worker); one no longer
+ * paused by then is not told.
  */
-export async function notifyPaused(event: Extract<BroadcastEvent, { type: 'broadcast.paused' }>): Promise<void> {
+export async function notifyPaused(
+  api: Api,
+  language: Language,
+  event: Extract<BroadcastEvent, { type: 'broadcast.paused' }>,
+): Promise<void> {
   if (event.broadcastId === null) return;
+  const { name } = event.data;
+  const message = event.message || (await api.broadcast(event.broadcastId)).pause?.message;
+  if (!message) return;
   await browser.notifications.create(notificationId(event.broadcastId), {
     type: 'basic',
     iconUrl: browser.runtime.getURL('/icon/128.png'),
-    title: event.data.name,
-    message: event.message,
+    title: backgroundText(language, 'pausedTitle', { name }),
+    message,
+    buttons: [{ title: backgroundText(language, 'seePause') }],
     priority: 2,
     requireInteraction: true,
   });
+}
+
+/** Resumed or cancelled: someone decided, so the paused notification no longer asks for anyone. */
+export async function clearPaused(
+  event: Extract<BroadcastEvent, { type: 'broadcast.resumed' | 'broadcast.cancelled' }>,
+): Promise<void> {
+  if (event.broadcastId !== null) await browser.notifications.clear(notificationId(event.broadcastId));
 }

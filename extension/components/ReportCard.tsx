@@ -57,21 +57,29 @@ export function ReportCard({ report, language, resend, onOpenBroadcast, onResume
 
 /**
  * Why the broadcast is paused (the server's words, which say what to check), and Resume for a manager;
- * a failed resume says why in the same line.
+ * a failed resume says why in the same line. An agent cannot resume: told who can, so the pause is
+ * not read as something broken.
  */
 function Paused({ report, onResume, language }: Pick<Props, 'report' | 'language' | 'onResume'>) {
   const failed = useSignal('');
   return (
     <p class="rb-error" role="alert" data-testid="paused">
       {failed.value || report.broadcast.pause?.message}{' '}
-      {report.canResume && onResume && (
-        <button
-          type="button"
-          class="rb-primary"
-          onClick={() => onResume(report.broadcast.id).catch((failure: Error) => (failed.value = failure.message))}
-        >
-          {translate(language, 'resume')}
-        </button>
+      {report.canResume ? (
+        onResume && (
+          <button
+            type="button"
+            class="rb-primary"
+            onClick={() => onResume(report.broadcast.id).catch((failure: Error) => (failed.value = failure.message))}
+          >
+            {translate(language, 'resume')}
+          </button>
+        )
+      ) : (
+        <>
+          <br />
+          {translate(language, 'resumeByManager')}
+        </>
       )}
     </p>
   );
@@ -447,6 +455,7 @@ function isFinished(status: string) {
   return status === 'completed' || status === 'partially_failed' || status === 'failed';
 }
 
+/** What the server will not re-send yet (resend_not_finished): on its way, or paused until someone decides. */
 function broadcastNotFinished(report: BroadcastReport) {
-  return report.broadcast.status === 'sending' || report.broadcast.status === 'scheduled';
+  return ['scheduled', 'sending', 'paused'].includes(report.broadcast.status);
 }

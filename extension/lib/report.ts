@@ -153,7 +153,7 @@ export function notSentFigures(report: BroadcastReport): { failed: number; total
 
 /**
  * The one line at the top of a report. Only a finished broadcast can say every message went out: a
- * scheduled one has sent nothing yet, a sending one is on its way, a cancelled one stopped.
+ * scheduled one has sent nothing yet, a sending one is on its way, a paused or cancelled one stopped.
  */
 export function headline(report: BroadcastReport, language: Language, now = new Date()): string {
   const b = report.broadcast;
@@ -163,9 +163,10 @@ export function headline(report: BroadcastReport, language: Language, now = new 
     return translate(language, 'headlineScheduled', {
       when: b.scheduledAt ? formatWhen(language, b.scheduledAt, now) : '',
     });
-  if (b.status === 'sending') {
+  // A paused one is not finished either: how far it got, not "all went out" (its pause line says why).
+  if (b.status === 'sending' || b.status === 'paused') {
     const done = sent + (b.counts.failed ?? 0) + (b.counts.uncertain ?? 0) + (b.counts.excluded ?? 0);
-    return translate(language, 'headlineSending', { done, total: Math.max(total, done) });
+    return translate(language, `headline_${b.status}`, { done, total: Math.max(total, done) });
   }
   if (report.notSent > 0) return translate(language, 'notDelivered', notSentFigures(report));
   if (b.status === 'cancelled') return translate(language, 'headlineCancelled', { sent });

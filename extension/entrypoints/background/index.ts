@@ -7,7 +7,7 @@ import { currentApi, currentLanguage } from '../../background/client';
 import { createEventSink, followStream, pollEvents } from '../../background/events';
 import { registerHandlers } from '../../background/handlers';
 import { onNotificationAction, onNotificationButton } from '../../background/notification-actions';
-import { notifyFailure, notifyPaused, notifyResendFinished } from '../../background/notifications';
+import { clearPaused, notifyFailure, notifyPaused, notifyResendFinished } from '../../background/notifications';
 import { syncOverlayRegistration, tellOpenTabs } from '../../background/overlay-registration';
 import { settingsItem } from '../../lib/settings';
 
@@ -52,7 +52,8 @@ export default defineBackground(() => {
       await notifyFailure(api, language, event, { resendsToldElsewhere: notify.resendFinished });
     }
     if (event.type === 'resend.finished' && notify.resendFinished) await notifyResendFinished(language, event);
-    if (event.type === 'broadcast.paused') await notifyPaused(event);
+    if (event.type === 'broadcast.paused') await notifyPaused(api, language, event);
+    if (event.type === 'broadcast.resumed' || event.type === 'broadcast.cancelled') await clearPaused(event);
     if (event.type.startsWith('broadcast.') || event.type.startsWith('resend.')) {
       await refreshAttention(api);
       await tellOpenTabs();

@@ -148,7 +148,8 @@ export function App({
       )}
       {current.kind === 'report' && <OtherChannel report={current.report} t={t} />}
       {current.kind === 'report' && <Lineage report={current.report} t={t} />}
-      {current.kind === 'report' && (
+      {/* A paused broadcast waits for a manager's decision, not a review: it stays counted until then. */}
+      {current.kind === 'report' && current.report.broadcast.status !== 'paused' && (
         <ReviewMark
           broadcastId={current.report.broadcast.id}
           attention={attention.value}

@@ -1,13 +1,21 @@
 /**
  * A broadcast the quality guard paused, in real Chromium with the built extension (issue #15): the
- * panel says why in the agent's language, a manager resumes it from there, an agent sees why and no
- * button; the attention count counts it.
+ * panel and the popup say why in the agent's language, a manager resumes it from either, an agent sees
+ * why, that a manager can resume it, and no button; the toolbar count counts it and it cannot be marked
+ * as reviewed away.
  */
 import { startTwilioSimulator } from '@rebound/simulators';
 import { type Harness, harness, whatsappBroadcast, whatsappSimulator } from '@rebound/test-support';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ExtensionBrowser, HelpdeskPage, launchWithExtension, OptionsPage, PopupPage } from './fixtures';
+import {
+  axeViolations,
+  type ExtensionBrowser,
+  HelpdeskPage,
+  launchWithExtension,
+  OptionsPage,
+  PopupPage,
+} from './fixtures';
 
 let h: Harness;
 let browser: ExtensionBrowser;
@@ -20,8 +28,8 @@ async function status(id: number): Promise<string> {
 
 beforeAll(async () => {
   h = await harness();
-  // Two broadcasts whose contacts block the number (131048) one in five: the guard pauses both.
-  for (const [i, name] of ['Promo verano', 'Promo invierno'].entries()) {
+  // Three broadcasts whose contacts block the number (131048) one in five: the guard pauses them all.
+  for (const [i, name] of ['Promo verano', 'Promo invierno', 'Promo otoño'].entries()) {
     const sim = await whatsappSimulator(h);
     sim.setSpike({ after: 0, share: 0.2, code: '131048' });
     const b = await whatsappBroadcast(h, sim, {
@@ -87,8 +95,55 @@ describe('a paused broadcast in the panel', () => {
     await helpdesk.open(`/demo/broadcasts/${paused[1]}`);
     const why = helpdesk.panel().getByTestId('paused');
     await expect.poll(() => why.textContent(), { timeout: 15_000 }).toMatch(/^Pausamos «Promo invierno»/);
+    expect(await why.textContent()).toMatch(/Un gerente puede reanudarla\.$/);
     expect(await helpdesk.panel().getByRole('button', { name: 'Reanudar' }).count()).toBe(0);
+    // Not "Todos los mensajes salieron": how far it got.
+    expect(await helpdesk.panel().getByTestId('headline').textContent()).toMatch(/^Se detuvo en \d+ de 300$/);
+    expect(await axeViolations(page, '[data-rebound]')).toEqual([]);
     expect(await status(paused[1] as number)).toBe('paused');
+  }, 60_000);
+});
+
+describe('a paused broadcast in the popup', () => {
+  const badgeText = async () =>
+    (await browser.worker()).evaluate(() =>
+      (
+        globalThis as unknown as { chrome: { action: { getBadgeText(d: object): Promise<string> } } }
+      ).chrome.action.getBadgeText({}),
+    );
+
+  it('an agent reads it as paused, why and who can resume it; it counts on the toolbar and cannot be marked as reviewed', async () => {
+    await connectAs(h.ws.tokens.agent);
+    const popup = new PopupPage(page, browser.extensionId);
+    await popup.open();
+    await expect
+      .poll(() => popup.row('Promo invierno').locator('.rb-status').textContent(), { timeout: 15_000 })
+      .toBe('en pausa');
+    // The two still paused (the first was resumed above): nothing else in this workspace needs a look yet.
+    await expect.poll(badgeText, { timeout: 10_000 }).toBe('2');
+    await popup.row('Promo invierno').click();
+    const why = page.getByTestId('paused');
+    await expect.poll(() => why.textContent(), { timeout: 15_000 }).toMatch(/^Pausamos «Promo invierno»: el \d+ % /);
+    expect(await why.textContent()).toMatch(/Un gerente puede reanudarla\.$/);
+    expect(await page.getByRole('button', { name: 'Reanudar' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Marcar como revisada' }).count()).toBe(0);
+    expect(await axeViolations(page)).toEqual([]);
+  }, 60_000);
+
+  it('a manager resumes it from the popup: it leaves paused and the popup shows it sending', async () => {
+    await connectAs(h.ws.tokens.manager);
+    const popup = new PopupPage(page, browser.extensionId);
+    await popup.open(`?broadcast=${paused[2]}`);
+    const why = page.getByTestId('paused');
+    await expect.poll(() => why.textContent(), { timeout: 15_000 }).toMatch(/^Pausamos «Promo otoño»/);
+    expect(await why.textContent()).not.toContain('Un gerente puede');
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Reanudar' }).click();
+    await expect.poll(() => status(paused[2] as number), { timeout: 10_000 }).not.toBe('paused');
+    await expect.poll(() => page.locator('.rb-report .rb-status').textContent(), { timeout: 10_000 }).toBe('enviando');
+    expect(await page.getByTestId('paused').count()).toBe(0);
+    // Only Promo invierno is still paused.
+    await expect.poll(badgeText, { timeout: 10_000 }).toBe('1');
   }, 60_000);
 });
 

@@ -95,4 +95,12 @@ describe('marking a broadcast as reviewed', () => {
     expect(splitReviewed([item(7)], { '7': 500 })).toEqual({ needed: [], reviewed: [7] });
     expect(splitReviewed([{ ...item(7), uncertain: 1 }], { '7': 500 })).toEqual({ needed: [7], reviewed: [] });
   });
+
+  it('a paused broadcast counts whatever its mark: it waits for a manager to resume or cancel it', async () => {
+    const paused = { ...item(7), status: 'paused' as const };
+    expect(splitReviewed([paused, item(3)], { '7': 500, '3': 500 })).toEqual({ needed: [7], reviewed: [3] });
+    const api = apiListing(() => [paused]);
+    expect(await markReviewed(api, 7, true)).toEqual({ needed: [7], reviewed: [] });
+    expect(await fakeBrowser.action.getBadgeText({})).toBe('1');
+  });
 });

@@ -51,6 +51,18 @@ describe('the report headline says only what is true', () => {
     );
   });
 
+  it('a paused broadcast says how far it got, never that all went out, failures or not', () => {
+    expect(headline(report({ status: 'paused', counts: { sent: 180, failed: 20, queued: 1300 } }, 20), 'es', now)).toBe(
+      'Se detuvo en 200 de 1.500',
+    );
+    expect(headline(report({ status: 'paused', counts: { sent: 300, queued: 1200 } }), 'en', now)).toBe(
+      'Stopped at 300 of 1,500',
+    );
+    expect(headline(report({ status: 'paused', counts: { sent: 300, queued: 1200 } }), 'pt', now)).toBe(
+      'Parou em 300 de 1.500',
+    );
+  });
+
   it('a finished one with failures gives failed of total; one with none, that all went out', () => {
     expect(headline(report({ status: 'partially_failed', counts: { sent: 1000, failed: 500 } }, 500), 'es', now)).toBe(
       '500 de 1.500 no se enviaron',

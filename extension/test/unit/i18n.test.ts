@@ -1,3 +1,4 @@
+import { BROADCAST_STATUSES } from '@rebound/shared';
 import { setRegion } from '@rebound/shared/i18n';
 import { describe, expect, it } from 'vitest';
 import { optionsText } from '../../entrypoints/options/messages';
@@ -77,11 +78,22 @@ describe('language', () => {
   });
 
   it('every status has words in each language', () => {
-    for (const status of ['draft', 'scheduled', 'sending', 'completed', 'partially_failed', 'failed', 'cancelled']) {
+    // The server's own list: a status added there (paused was) needs its words here.
+    for (const status of BROADCAST_STATUSES) {
       expect(statusLabel('es', status)).not.toBe(status);
       expect(statusLabel('en', status)).not.toContain('_');
       expect(statusLabel('pt', status)).not.toContain('_');
     }
+  });
+
+  it('a paused broadcast reads as paused, with Resume for a manager and who can resume it for an agent', () => {
+    const languages = ['es', 'en', 'pt'] as const;
+    expect(languages.map((l) => statusLabel(l, 'paused'))).toEqual(['en pausa', 'paused', 'pausada']);
+    expect(languages.map((l) => translate(l, 'resume'))).toEqual(['Reanudar', 'Resume', 'Retomar']);
+    expect(translate('es', 'resumeByManager')).toBe('Un gerente puede reanudarla.');
+    expect(translate('en', 'resumeByManager')).toBe('A manager can resume it.');
+    // Brazilian Portuguese, with você's verbs: "retomá-la", not Spanish "reanudarla".
+    expect(translate('pt', 'resumeByManager')).toBe('Um gerente pode retomá-la.');
   });
 });
 

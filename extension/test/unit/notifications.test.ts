@@ -1,6 +1,7 @@
 // @vitest-environment node
 /**
- * The background's notifications against a real Rebound server (S1 on the WhatsApp simulator), with WXT's
+ * The background's notifications against a real Rebound server (S1 on the WhatsApp simulator; a paused
+ * broadcast), with WXT's
  * fake browser standing in for chrome.notifications and chrome.tabs: what the agent reads, and what
  * each button does.
  */
@@ -10,7 +11,7 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { currentApi } from '../../background/client';
 import { onNotificationButton } from '../../background/notification-actions';
-import { notifyFailure } from '../../background/notifications';
+import { clearPaused, notifyFailure, notifyPaused } from '../../background/notifications';
 import { settingsItem } from '../../lib/settings';
 
 let h: Harness;
@@ -139,5 +140,84 @@ describe('S2: contacts entered the segment after scheduling', () => {
       chrome.notifications.NotificationOptions
     >;
     expect(shown[`rebound:resend:${broadcastId}`]?.message).toMatch(/^5 de 105 no se enviaron — /);
+  });
+});
+
+describe('a notification for a paused broadcast', () => {
+  type Shown = Record<string, chrome.notifications.NotificationOptions>;
+  const pause = { kind: 'quality' as const, at: Date.now(), scope: 'broadcast' as const, outcomes: 200, harmful: 20 };
+  let paused: number;
+
+  beforeAll(async () => {
+    // Paused as the guard leaves it (status and pause, the pause without its sentence, which the API writes).
+    ({ broadcastId: paused } = await quotaBroadcast(h, {
+      channelName: 'WhatsApp pausa',
+      dailyQuota: 100,
+      count: 3,
+      tag: 'pausa',
+      segment: 'Pausa',
+      name: 'Promo pausa',
+      start: 30_000,
+    }));
+    await h.server.database.client.execute({
+      sql: "UPDATE broadcasts SET status = 'paused', pause = ? WHERE id = ?",
+      args: [JSON.stringify(pause), paused],
+    });
+  });
+
+  const pausedEvent = (message: string): Extract<BroadcastEvent, { type: 'broadcast.paused' }> => ({
+    id: 3,
+    type: 'broadcast.paused',
+    broadcastId: paused,
+    data: { name: 'Promo pausa', previous: 'sending', pause },
+    createdAt: new Date().toISOString(),
+    message,
+  });
+
+  it("says why in the server's sentence, with a button that opens the broadcast (nothing is resumed from it)", async () => {
+    const api = await currentApi();
+    if (!api) throw new Error('not configured');
+    const sentence =
+      'Pausamos «Promo pausa»: el 10 % de los contactos bloqueó o reportó el número en los últimos 200 envíos';
+    await notifyPaused(api, 'es', pausedEvent(sentence));
+    const shown = (await fakeBrowser.notifications.getAll()) as unknown as Shown;
+    expect(shown[`rebound:broadcast:${paused}`]).toMatchObject({
+      title: 'Promo pausa: en pausa',
+      message: sentence,
+      buttons: [{ title: 'Ver la transmisión' }],
+      requireInteraction: true,
+    });
+    await onNotificationButton(`rebound:broadcast:${paused}`, 0);
+    const tabs = await fakeBrowser.tabs.query({});
+    expect(tabs.map((t) => t.url)).toContainEqual(
+      expect.stringMatching(new RegExp(`/popup\\.html\\?broadcast=${paused}$`)),
+    );
+    expect((await h.get(paused)).status).toBe('paused');
+  });
+
+  it("an event without its sentence takes the broadcast's own, in the agent's language", async () => {
+    const api = await currentApi();
+    if (!api) throw new Error('not configured');
+    await notifyPaused(api, 'es', pausedEvent(''));
+    const shown = (await fakeBrowser.notifications.getAll()) as unknown as Shown;
+    expect(shown[`rebound:broadcast:${paused}`]?.message).toBe(
+      'Pausamos «Promo pausa»: el 10 % de los contactos bloqueó o reportó el número en los últimos 200 envíos',
+    );
+  });
+
+  it('goes away once someone resumes or cancels the broadcast', async () => {
+    const api = await currentApi();
+    if (!api) throw new Error('not configured');
+    await notifyPaused(api, 'en', pausedEvent('We paused “Promo pausa”'));
+    expect(Object.keys(await fakeBrowser.notifications.getAll())).toEqual([`rebound:broadcast:${paused}`]);
+    await clearPaused({
+      id: 4,
+      type: 'broadcast.resumed',
+      broadcastId: paused,
+      data: { name: 'Promo pausa', by: { tokenId: 2, tokenName: 'Gerente', role: 'manager' } },
+      createdAt: new Date().toISOString(),
+      message: '',
+    });
+    expect(Object.keys(await fakeBrowser.notifications.getAll())).toEqual([]);
   });
 });

@@ -1,4 +1,7 @@
-/** The panel's limit section as an agent reads it: whose limit it is, how much is used, when it frees. */
+/**
+ * The report card as an agent reads it: the limit section (whose limit it is, how much is used, when it
+ * frees), the delivery funnel, the re-send box, a paused broadcast.
+ */
 import { render } from 'preact';
 import { describe, expect, it } from 'vitest';
 import { ReportCard } from '../../components/ReportCard';
@@ -212,11 +215,65 @@ describe('a paused broadcast', () => {
     render(null, root);
   });
 
-  it('an agent sees why, and no button', () => {
+  it('an agent sees why and who can resume it, and no button', () => {
     const root = document.createElement('div');
     render(<ReportCard report={paused(false)} language="en" resend={resend} onResume={async () => undefined} />, root);
-    expect(root.querySelector('[data-testid="paused"]')?.textContent).toContain('Pausamos');
+    const line = root.querySelector('[data-testid="paused"]')?.textContent ?? '';
+    expect(line).toContain('Pausamos');
+    expect(line).toMatch(/A manager can resume it\.$/);
     expect([...root.querySelectorAll('button')].some((b) => b.textContent === 'Resume')).toBe(false);
+    render(null, root);
+  });
+
+  it('a manager is not told to ask a manager', () => {
+    const root = document.createElement('div');
+    render(<ReportCard report={paused(true)} language="es" resend={resend} onResume={async () => undefined} />, root);
+    expect(root.querySelector('[data-testid="paused"]')?.textContent).not.toContain('Un gerente puede');
+    render(null, root);
+  });
+
+  it('offers no re-send while paused (the server refuses one until it finishes), and asks for no plan', async () => {
+    const asked: number[] = [];
+    const watching = createResendState({
+      resend: async (id) => {
+        asked.push(id);
+        throw new Error('resend_not_finished');
+      },
+      broadcast: async () => {
+        throw new Error('not used');
+      },
+      wait: async () => undefined,
+      cancel: async () => ({ cancelled: [] }),
+    });
+    const blocked = {
+      code: 'quota_reached' as const,
+      title: 'Se alcanzó el límite diario del canal',
+      explanation: '',
+      action: '',
+      resend: 'later' as const,
+      count: 20,
+    };
+    const root = document.createElement('div');
+    const r = { ...paused(true), reasons: [blocked], resendable: 20 };
+    render(<ReportCard report={r} language="es" resend={watching} onResume={async () => undefined} />, root);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const buttons = () => [...root.querySelectorAll('button')].map((b) => b.textContent);
+    expect(root.querySelector('[data-testid="resend-when"]')).toBeNull();
+    expect(buttons()).not.toContain('Etiquetar y reenviar 20');
+    expect(asked).toEqual([]);
+    // The same report once resumed and finished offers it (the panel shows a new report in a new card).
+    render(null, root);
+    render(
+      <ReportCard
+        report={{ ...r, broadcast: { ...r.broadcast, status: 'partially_failed', pause: null } }}
+        language="es"
+        resend={watching}
+      />,
+      root,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(buttons()).toContain('Etiquetar y reenviar 20');
+    expect(asked).toEqual([7]);
     render(null, root);
   });
 });
