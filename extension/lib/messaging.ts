@@ -3,6 +3,7 @@
  * the API. Every answer is plain JSON; an API error arrives as ReboundError's code and message.
  */
 import type { FailedMessage, Language, ResendBody, ResendResult } from '@rebound/shared';
+import type { ChannelType } from '@rebound/shared/channels';
 import { defineExtensionMessaging } from '@webext-core/messaging';
 import type { MessageKey } from './i18n';
 import type { LearnedSite } from './learned-sites';
@@ -62,7 +63,7 @@ interface ProtocolMap {
   resend(data: { broadcastId: number; body: ResendBody }): Reply<ResendResult>;
   broadcast(data: { id: number }): Reply<BroadcastLite>;
   /** The workspace's channels that can broadcast: where a re-send may go instead. */
-  channels(): Reply<{ id: number; name: string; type: string }[]>;
+  channels(): Reply<{ id: number; name: string; type: ChannelType }[]>;
   /** Resumes a broadcast the quality guard or Meta paused (managers and owners). */
   resume(data: { broadcastId: number }): Reply<BroadcastLite>;
   /** Takes back the scheduled re-send of a broadcast (every part not started yet). */

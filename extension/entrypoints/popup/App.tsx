@@ -2,7 +2,7 @@
 
 import { useSignal } from '@preact/signals';
 import type { ResendResult } from '@rebound/shared';
-import { ANOTHER_CHANNEL_REASONS } from '@rebound/shared/channels';
+import { ANOTHER_CHANNEL_REASONS, type ChannelType, isSmsChannel } from '@rebound/shared/channels';
 import type { Language } from '@rebound/shared/i18n';
 import { useEffect, useMemo } from 'preact/hooks';
 import { ReportCard } from '../../components/ReportCard';
@@ -248,7 +248,7 @@ type Words = (key: Parameters<typeof popupText>[1], params?: Record<string, stri
  * second sends.
  */
 function OtherChannel({ report, t }: { report: BroadcastReport; t: Words }) {
-  const channels = useSignal<{ id: number; name: string; type: string }[]>([]);
+  const channels = useSignal<{ id: number; name: string; type: ChannelType }[]>([]);
   const preview = useSignal<ResendResult | null>(null);
   const said = useSignal('');
   const broadcastId = report.broadcast.id;
@@ -264,7 +264,7 @@ function OtherChannel({ report, t }: { report: BroadcastReport; t: Words }) {
     .filter((r) => (ANOTHER_CHANNEL_REASONS as readonly string[]).includes(r.code))
     .reduce((n, r) => n + r.count, 0);
   const others = channels.value.filter((c) => c.id !== report.broadcast.channelId);
-  const target = others.find((c) => c.type.endsWith('_sms')) ?? others[0];
+  const target = others.find((c) => isSmsChannel(c.type)) ?? others[0];
   const current = channels.value.find((c) => c.id === report.broadcast.channelId)?.name ?? '';
   if (count === 0 || !target) return null;
   const send = (dryRun: boolean) =>

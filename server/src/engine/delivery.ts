@@ -11,7 +11,7 @@ import type { Database } from '../db/client';
 import { first } from '../db/first';
 import { liftOptOut, recordOptOut } from '../services/opt-outs';
 import { recordEvent } from './events';
-import { judgeQuality, pauseBroadcasts, sampleInsert } from './guard';
+import { judgeQuality, pauseBroadcasts, sampleInsert, sendingOn } from './guard';
 import { settleBroadcastStatus } from './verdict';
 
 /** A failure whose final state was unknown: a report that the message arrived overrides it. */
@@ -115,13 +115,6 @@ export async function applyWebhook(db: Database, channel: ChannelConfig, receive
 const TEMPLATE_PAUSES = new Set(['PAUSED', 'DISABLED']);
 /** Meta's number events that lower its standing (not UNFLAGGED or UPGRADE). */
 const NUMBER_QUALITY_PAUSES = new Set(['FLAGGED', 'DOWNGRADE']);
-
-async function sendingOn(db: Database, channelId: number): Promise<number[]> {
-  const rows = await db.all<{ id: number }>(
-    sql`SELECT id FROM broadcasts WHERE channel_id = ${channelId} AND status = 'sending'`,
-  );
-  return rows.map((r) => r.id);
-}
 
 /**
  * A template Meta paused or disabled: every broadcast of this number that sends it (or is scheduled

@@ -83,16 +83,21 @@ export async function judgeQuality(
     return pauseBroadcasts(db, [target.broadcastId], { kind: 'quality', scope: 'broadcast', at: now, ...own }, now);
   const channel = await qualityWindow(db, { channelId: target.channelId }, settings.window);
   if (!guardTripped(channel, settings)) return [];
-  const sending = await db
-    .select({ id: broadcasts.id })
-    .from(broadcasts)
-    .where(and(eq(broadcasts.channelId, target.channelId), eq(broadcasts.status, 'sending')));
   return pauseBroadcasts(
     db,
-    sending.map((b) => b.id),
+    await sendingOn(db, target.channelId),
     { kind: 'quality', scope: 'channel', at: now, ...channel },
     now,
   );
+}
+
+/** The broadcasts a channel is sending now: what a pause of the whole channel stops. */
+export async function sendingOn(db: Queryable, channelId: number): Promise<number[]> {
+  const rows = await db
+    .select({ id: broadcasts.id })
+    .from(broadcasts)
+    .where(and(eq(broadcasts.channelId, channelId), eq(broadcasts.status, 'sending')));
+  return rows.map((b) => b.id);
 }
 
 /**

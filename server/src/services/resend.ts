@@ -253,7 +253,7 @@ async function planAndWrite(
   }
 
   // When: the plan, decided by the policy before anything is written.
-  const parts = await planParts(db, original, rows, request, now, zone, language, unconfirmedWindow, warn);
+  const parts = await planParts(db, original, channel, rows, request, now, zone, language, unconfirmedWindow, warn);
 
   // A dry run answers the same plan and writes nothing (no tag, no segment, no broadcast).
   const written =
@@ -348,6 +348,8 @@ const ceilMinute = (at: number) => Math.ceil(at / 60_000) * 60_000;
 async function planParts(
   db: Database,
   original: store.OriginalBroadcast,
+  /** The channel it goes on, read once by the caller. */
+  channel: store.ChannelRow | undefined,
   rows: store.Candidate[],
   request: ResendRequest,
   now: number,
@@ -357,7 +359,6 @@ async function planParts(
   warn: (code: 'forced', params: Record<string, string | number>) => void,
 ): Promise<Part[]> {
   const when = request.when ?? 'auto';
-  const channel = await store.channelOf(db, original.channelId);
   const scope = channel
     ? await quotaScope(db, channel)
     : { limit: null, channelIds: [original.channelId], portfolioId: null };
