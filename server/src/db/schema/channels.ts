@@ -1,0 +1,116 @@
+/** Channels and what limits them: portfolios, the quota ledger, send slots, windows, opt-outs, the guard's samples. */
+
+import type { ChannelType, GuardSettings, PriceTable } from '@rebound/shared';
+import { index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { createdAt, updatedAt } from './columns';
+import { workspaces } from './workspaces';
+
+export const channels = sqliteTable(
+  'channels',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    workspaceId: integer('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    type: text('type').$type<ChannelType>().notNull(),
+    name: text('name').notNull(),
+    /** JSON object of provider credentials; never returned by the API. */
+    credentials: text('credentials', { mode: 'json' }).$type<Record<string, string>>().notNull().default({}),
+    baseUrl: text('base_url'),
+    dailyQuota: integer('daily_quota'),
+    messagesPerSecond: real('messages_per_second').notNull(),
+    pairRatePerRecipientSeconds: real('pair_rate_per_recipient_seconds'),
+    /** WhatsApp business portfolio whose one rolling 24 h limit this number shares (null: its own limit). */
+    portfolioId: integer('portfolio_id'),
+    /** The quality guard's settings changed from the defaults (null: none changed). */
+    guard: text('guard', { mode: 'json' }).$type<Partial<GuardSettings>>(),
+    /** Its own prices over the defaults (null: none set). */
+    prices: text('prices', { mode: 'json' }).$type<Partial<PriceTable>>(),
+    /** Where automatic recovery re-sends the contacts this channel cannot reach (null: nowhere). */
+    fallbackChannelId: integer('fallback_channel_id'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    deletedAt: integer('deleted_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [index('channels_workspace_idx').on(t.workspaceId)],
+);
+
+/** A WhatsApp business portfolio: its numbers share one rolling 24 h messaging limit (since October 2025). */
+export const portfolios = sqliteTable(
+  'portfolios',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    workspaceId: integer('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** Unique recipients per rolling 24 h over all the portfolio's numbers; null: unlimited. */
+    dailyQuota: integer('daily_quota'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('portfolios_workspace_idx').on(t.workspaceId)],
+);
+
+/** Last business-initiated message per recipient and channel: the rolling 24 h quota and the pair rate. */
+export const quotaLedger = sqliteTable(
+  'quota_ledger',
+  {
+    channelId: integer('channel_id').notNull(),
+    identifier: text('identifier').notNull(),
+    lastSentAt: integer('last_sent_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.channelId, t.identifier] }),
+    index('quota_ledger_time_idx').on(t.channelId, t.lastSentAt),
+  ],
+);
+
+/** What the quality guard judges: outcomes per written group, and how many hurt the number (migration 0012). */
+export const qualitySamples = sqliteTable(
+  'quality_samples',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    channelId: integer('channel_id').notNull(),
+    broadcastId: integer('broadcast_id').notNull(),
+    at: integer('at').notNull(),
+    outcomes: integer('outcomes').notNull(),
+    harmful: integer('harmful').notNull(),
+  },
+  (t) => [
+    index('quality_samples_broadcast_idx').on(t.broadcastId, t.id),
+    index('quality_samples_channel_idx').on(t.channelId, t.id),
+    index('quality_samples_at_idx').on(t.at),
+  ],
+);
+
+/** The next free send slot per channel (and per rate-limited broadcast), shared by every engine process. */
+export const sendSlots = sqliteTable('send_slots', {
+  key: text('key').primaryKey(),
+  nextSlotAt: real('next_slot_at').notNull(),
+});
+
+/** When each contact last wrote to us on a channel: the 24 h customer-service window. */
+export const conversationWindows = sqliteTable(
+  'conversation_windows',
+  {
+    channelId: integer('channel_id').notNull(),
+    identifier: text('identifier').notNull(),
+    lastInboundAt: integer('last_inbound_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.channelId, t.identifier] })],
+);
+
+/** Recipients who blocked the business or opted out on a channel: when, and what said so. */
+export const optOuts = sqliteTable(
+  'opt_outs',
+  {
+    channelId: integer('channel_id').notNull(),
+    identifier: text('identifier').notNull(),
+    at: integer('at').notNull(),
+    /** What told us: a provider error code, a webhook, an inbound word, a person. */
+    source: text('source').$type<'provider_code' | 'webhook' | 'inbound_word' | 'manual' | 'import'>(),
+    /** The code or word itself ("131050", "21610", "BAJA", "user_preferences: stop"). */
+    detail: text('detail'),
+  },
+  (t) => [primaryKey({ columns: [t.channelId, t.identifier] })],
+);
