@@ -1,0 +1,267 @@
+/** The one-click tag and re-send of a broadcast's failures, and how the re-send went once asked for. */
+
+import { useSignal } from '@preact/signals';
+import type { ResendBody, ResendResult } from '@rebound/shared';
+import type { Language } from '@rebound/shared/i18n';
+import { useEffect } from 'preact/hooks';
+import { formatNumber, formatWhen, statusLabel, translate } from '../lib/i18n';
+import { type BroadcastReport, sentFigures } from '../lib/report';
+import type { ResendState } from '../lib/resend-state';
+
+interface Props {
+  report: BroadcastReport;
+  language: Language;
+  resend: ResendState;
+  /** Shows another broadcast's report here (a re-send that failed in its turn). */
+  onOpenBroadcast?: ((id: number) => void) | undefined;
+}
+
+/**
+ * The plan in the agent's own clock, as the quota line above it reads: the server's `summary` is in the
+ * workspace's time zone, and the same moment read in two zones on one card looked like two moments.
+ */
+function planSummary(language: Language, plan: ResendResult['plan']): string {
+  return plan.map((part) => `${formatNumber(language, part.count)} ${formatWhen(language, part.at)}`).join(', ');
+}
+
+export function ResendBox({ report, language, resend, onOpenBroadcast }: Props) {
+  const t = (key: Parameters<typeof translate>[1], params?: Record<string, string | number>) =>
+    translate(language, key, params);
+  const helpful = report.reasons.filter((r) => r.resend !== 'never');
+  const chosen = useSignal<Set<string>>(new Set(helpful.map((r) => r.code)));
+  // The default is the policy's: each reason when a re-send can help (the server plans it).
+  const when = useSignal<'auto' | 'now' | 'at'>('auto');
+  const at = useSignal('');
+  const progress = resend.progress.value;
+
+  // A re-send made earlier (another tab, the notification): follow it instead of offering a second one.
+  useEffect(() => {
+    const existing = report.resend;
+    if (existing && resend.progress.peek().phase === 'idle') {
+      void resend.follow(existing);
+    }
+    return () => resend.stop();
+  }, [report.resend?.id]);
+
+  // The server's plan for what the buttons would do, asked again whenever the choices change: the agent
+  // reads when the re-send goes before confirming it.
+  const preview = useSignal<{ plan: ResendResult } | { refused: string } | null>(null);
+  const choiceKey = `${[...chosen.value].sort().join()}|${when.value}|${at.value}`;
+  useEffect(() => {
+    if (report.resendable === 0 || broadcastNotFinished(report) || resend.progress.peek().phase !== 'idle') return;
+    let current = true;
+    void resend.preview(report.broadcast.id, body(false)).then((answer) => {
+      if (current) preview.value = answer;
+    });
+    return () => {
+      current = false;
+    };
+  }, [choiceKey, report.broadcast.id]);
+  const count = report.reasons.filter((r) => chosen.value.has(r.code)).reduce((sum, r) => sum + r.count, 0);
+  const body = (tagOnly: boolean): ResendBody => ({
+    ...(chosen.value.size > 0 && { reasons: [...chosen.value] as ResendBody['reasons'] }),
+    ...(when.value === 'now' && { when: 'now' as const }),
+    ...(when.value === 'at' && at.value ? { when: new Date(at.value).toISOString() } : {}),
+    ...(tagOnly && { tagOnly: true }),
+  });
+
+  if (progress.phase === 'done' || progress.phase === 'working' || progress.phase === 'error') {
+    const scheduled = progress.phase === 'done' && progress.resend?.status === 'scheduled';
+    const taggedOnly = progress.phase === 'done' && progress.result !== null && progress.result.segmentId === null;
+    return (
+      <div
+        ref={(element) => element?.scrollIntoView({ block: 'nearest' })}
+        class="rb-section rb-progress"
+        role="status"
+        aria-live="polite"
+        data-testid="resend-progress"
+      >
+        {progress.phase === 'working' && <p class="rb-working">{t('working')}</p>}
+        {progress.phase === 'error' && <p class="rb-error">{progress.message}</p>}
+        {progress.phase === 'error' && progress.code === 'resend_too_early' && progress.body && (
+          <button
+            type="button"
+            class="rb-secondary"
+            onClick={(event) =>
+              trusted(event) &&
+              progress.broadcastId !== undefined &&
+              resend.start(progress.broadcastId, { ...progress.body, force: true })
+            }
+          >
+            {t('forceAction')}
+          </button>
+        )}
+        {progress.phase === 'done' && (
+          <ResendOutcome progress={progress} language={language} onOpenBroadcast={onOpenBroadcast} />
+        )}
+        {taggedOnly && (
+          // Tagged, not re-sent: the next step is one click away, not a tag name to go and find.
+          <button
+            type="button"
+            class="rb-primary"
+            onClick={(event) => trusted(event) && resend.start(report.broadcast.id, body(false))}
+          >
+            {t('resendTaggedToo', { count: progress.result?.tagged ?? 0 })}
+          </button>
+        )}
+        {scheduled && (
+          <button
+            type="button"
+            class="rb-secondary"
+            onClick={(event) => trusted(event) && resend.cancel(report.broadcast.id)}
+          >
+            {t('cancelResend')}
+          </button>
+        )}
+      </div>
+    );
+  }
+  if (report.resendable === 0 || broadcastNotFinished(report)) {
+    return report.notSent > 0 ? <p class="rb-muted">{t('nothingToResend')}</p> : null;
+  }
+  return (
+    <div class="rb-section rb-actions">
+      <p class="rb-plan" data-testid="resend-when" aria-live="polite">
+        {preview.value === null
+          ? t('planLoading')
+          : 'plan' in preview.value
+            ? t('planWhen', { summary: planSummary(language, preview.value.plan.plan) })
+            : preview.value.refused}
+      </p>
+      <button
+        type="button"
+        class="rb-primary"
+        disabled={count === 0}
+        onClick={(event) => trusted(event) && resend.start(report.broadcast.id, body(false))}
+      >
+        {t('resendAction', { count: formatNumber(language, count) })}
+      </button>
+      <button
+        type="button"
+        class="rb-secondary"
+        disabled={count === 0}
+        onClick={(event) => trusted(event) && resend.start(report.broadcast.id, body(true))}
+      >
+        {t('tagOnlyAction')}
+      </button>
+      <details class="rb-choices">
+        <summary>{t('resendChoices')}</summary>
+        <fieldset>
+          <legend>{t('whichReasons')}</legend>
+          {report.reasons.map((reason) => (
+            <label key={reason.code} class="rb-check">
+              <input
+                type="checkbox"
+                checked={chosen.value.has(reason.code)}
+                onChange={(event) => {
+                  const next = new Set(chosen.value);
+                  if ((event.currentTarget as HTMLInputElement).checked) next.add(reason.code);
+                  else next.delete(reason.code);
+                  chosen.value = next;
+                }}
+              />
+              {reason.title} ({formatNumber(language, reason.count)})
+            </label>
+          ))}
+        </fieldset>
+        <fieldset>
+          <legend>{t('when')}</legend>
+          {(['auto', 'now', 'at'] as const).map((option) => (
+            <label key={option} class="rb-check">
+              <input
+                type="radio"
+                name="rb-when"
+                checked={when.value === option}
+                onChange={() => {
+                  when.value = option;
+                }}
+              />
+              {t(option === 'auto' ? 'whenAuto' : option === 'now' ? 'whenNow' : 'whenAt')}
+            </label>
+          ))}
+          {when.value === 'at' && (
+            <input
+              type="datetime-local"
+              class="rb-input"
+              value={at.value}
+              aria-label={t('whenAt')}
+              onInput={(event) => {
+                at.value = (event.currentTarget as HTMLInputElement).value;
+              }}
+            />
+          )}
+        </fieldset>
+      </details>
+    </div>
+  );
+}
+
+function ResendOutcome({
+  progress,
+  language,
+  onOpenBroadcast,
+}: {
+  progress: Extract<ResendState['progress']['value'], { phase: 'done' }>;
+  language: Language;
+  onOpenBroadcast?: ((id: number) => void) | undefined;
+}) {
+  const { result, resend } = progress;
+  const n = (value: number) => formatNumber(language, value);
+  const lines: string[] = [];
+  if (result) {
+    lines.push(translate(language, 'tagged', { count: result.tagged, tag: result.tag }));
+    // The server's plan: what goes now and what waits, and until when ("1 ahora, 500 mañana a las 10:21").
+    if (result.plan.length)
+      lines.push(translate(language, 'resendPlan', { summary: planSummary(language, result.plan) }));
+    for (const warning of result.warnings) lines.push(warning.message);
+  } else if (resend)
+    lines.push(
+      translate(language, 'alreadyResent', { name: resend.name, status: statusLabel(language, resend.status) }),
+    );
+  if (resend?.status === 'scheduled' && resend.scheduledAt)
+    lines.push(translate(language, 'resendScheduled', { when: formatWhen(language, resend.scheduledAt) }));
+  if (resend?.status === 'sending') {
+    const done = sentFigures(resend).sent + (resend.counts.failed ?? 0);
+    lines.push(
+      translate(language, 'resendSending', {
+        done: n(done),
+        total: n(resend.completedCount ?? resend.targetCount ?? done),
+      }),
+    );
+  }
+  if (resend && isFinished(resend.status))
+    lines.push(
+      translate(language, 'resendDone', { sent: sentFigures(resend).sent, failed: resend.counts.failed ?? 0 }),
+    );
+  // A re-send that failed in its turn is not the end: its own report explains it and offers its re-send.
+  const failedAgain = resend && isFinished(resend.status) && (resend.counts.failed ?? 0) > 0;
+  return (
+    <>
+      {lines.map((line) => (
+        <p key={line}>{line}</p>
+      ))}
+      {failedAgain && onOpenBroadcast && (
+        <button type="button" class="rb-secondary" onClick={() => onOpenBroadcast(resend.id)}>
+          {translate(language, 'openResendFailures', { count: resend.counts.failed ?? 0 })}
+        </button>
+      )}
+    </>
+  );
+}
+
+/**
+ * Only the agent's own click re-sends: on a helpdesk page the page's scripts could reach our open shadow
+ * root and call click(), which the browser marks untrusted.
+ */
+function trusted(event: Event): boolean {
+  return event.isTrusted;
+}
+
+function isFinished(status: string) {
+  return status === 'completed' || status === 'partially_failed' || status === 'failed';
+}
+
+/** What the server will not re-send yet (resend_not_finished): on its way, or paused until someone decides. */
+function broadcastNotFinished(report: BroadcastReport) {
+  return ['scheduled', 'sending', 'paused'].includes(report.broadcast.status);
+}
