@@ -5,6 +5,7 @@
  */
 import type { FailureReason } from './failure-reasons';
 import type { Localized } from './i18n';
+import { windowFixes } from './preflight';
 
 export const CHANNEL_TYPES = [
   'whatsapp',
@@ -33,6 +34,14 @@ export interface ChannelLimits {
   pairRatePerRecipientSeconds: number | null;
 }
 
+/** What a channel with a customer-service window lets through once it is closed. */
+export interface OutsideWindow {
+  /** The content that carries it: `content.template` (a template) or `content.messengerTag` (a tag). */
+  carrier: 'template' | 'tag';
+  /** Said when recipients are outside the window and the content has no carrier. */
+  fix: Localized;
+}
+
 export interface ChannelCapability {
   label: Localized;
   canBroadcast: boolean;
@@ -41,6 +50,12 @@ export interface ChannelCapability {
   identifier: IdentifierKind;
   /** Hours after the contact's last message during which free-form messages are allowed; null if no window. */
   customerServiceWindowHours: number | null;
+  /**
+   * What may still go to a contact whose window is closed (see outsideWindowCarrier in policy.ts): an
+   * approved template (WhatsApp) or a message tag (Messenger), with the pre-flight's advice when the
+   * content has none; null when nothing may (or the channel has no window).
+   */
+  outsideWindow: OutsideWindow | null;
   defaultLimits: ChannelLimits;
   /**
    * The most messages per second a channel of this type may be set to (see MAX_PROVIDER_MESSAGES_PER_SECOND);
@@ -81,6 +96,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     canBroadcast: true,
     identifier: 'phone',
     customerServiceWindowHours: 24,
+    outsideWindow: { carrier: 'template', fix: windowFixes.whatsapp },
     // The reference page's "standard tier" is 1,000 unique recipients a day; Meta's current tiers are
     // 250 / 2,000 / 10,000 / 100,000 / unlimited. Throughput is 80 msg/s by default; pair rate about 1 per 6 s.
     defaultLimits: { dailyQuota: 1000, messagesPerSecond: 80, pairRatePerRecipientSeconds: 6 },
@@ -93,6 +109,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     canBroadcast: true,
     identifier: 'psid',
     customerServiceWindowHours: 24,
+    outsideWindow: { carrier: 'tag', fix: windowFixes.messenger },
     // Send API: 300 calls/s per Page for text.
     defaultLimits: { dailyQuota: null, messagesPerSecond: 300, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
@@ -104,6 +121,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     canBroadcast: true,
     identifier: 'telegram_chat_id',
     customerServiceWindowHours: null,
+    outsideWindow: null,
     // About 30 msg/s overall and no more than 1 msg/s to one chat.
     defaultLimits: { dailyQuota: null, messagesPerSecond: 30, pairRatePerRecipientSeconds: 1 },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
@@ -115,6 +133,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     canBroadcast: true,
     identifier: 'phone',
     customerServiceWindowHours: null,
+    outsideWindow: null,
     // A US/CA long code sends 1 segment/s; short codes and other senders more. Set per channel.
     defaultLimits: { dailyQuota: null, messagesPerSecond: 1, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
@@ -126,6 +145,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     canBroadcast: true,
     identifier: 'phone',
     customerServiceWindowHours: null,
+    outsideWindow: null,
     // 30 API requests/s per API key by default.
     defaultLimits: { dailyQuota: null, messagesPerSecond: 30, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
@@ -137,6 +157,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     canBroadcast: true,
     identifier: 'phone',
     customerServiceWindowHours: null,
+    outsideWindow: null,
     // Bird campaigns send SMS at 200 msg/s by default.
     defaultLimits: { dailyQuota: null, messagesPerSecond: 200, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
@@ -149,6 +170,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     noBroadcastReason: noBroadcast,
     identifier: 'igsid',
     customerServiceWindowHours: 24,
+    outsideWindow: null,
     defaultLimits: { dailyQuota: null, messagesPerSecond: 300, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
     credentialKeys: [],
@@ -164,6 +186,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     },
     identifier: 'visitor_id',
     customerServiceWindowHours: null,
+    outsideWindow: null,
     defaultLimits: { dailyQuota: null, messagesPerSecond: 50, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
     credentialKeys: [],
@@ -175,6 +198,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     noBroadcastReason: noBroadcast,
     identifier: 'openid',
     customerServiceWindowHours: 48,
+    outsideWindow: null,
     defaultLimits: { dailyQuota: null, messagesPerSecond: 50, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
     credentialKeys: [],
@@ -190,6 +214,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     },
     identifier: 'email',
     customerServiceWindowHours: null,
+    outsideWindow: null,
     defaultLimits: { dailyQuota: null, messagesPerSecond: 10, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
     credentialKeys: [],
@@ -200,6 +225,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     canBroadcast: true,
     identifier: 'phone',
     customerServiceWindowHours: null,
+    outsideWindow: null,
     defaultLimits: { dailyQuota: null, messagesPerSecond: 1_000_000, pairRatePerRecipientSeconds: null },
     // Nothing leaves the process: the benchmark's engine runs are bounded by the database, not the provider.
     maxMessagesPerSecond: 1_000_000,

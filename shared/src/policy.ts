@@ -55,21 +55,27 @@ export function windowHours(type: ChannelType): number | null {
   return channelCapabilities[type].customerServiceWindowHours;
 }
 
-/** What may go outside the window: WhatsApp's template, Messenger's tagged message; null: nothing. */
+/**
+ * What of this content may go outside the window, by the channel's `outsideWindow`: the template where a
+ * template may (WhatsApp), the tagged message where a tag may (Messenger); null: nothing.
+ */
 export function outsideWindowCarrier(type: ChannelType, content: BroadcastContent): 'template' | 'tag' | null {
-  if (type === 'whatsapp' && content.template) return 'template';
-  if (type === 'messenger' && content.messengerTag) return 'tag';
+  const carrier = channelCapabilities[type].outsideWindow?.carrier;
+  if (carrier === 'template' && content.template) return 'template';
+  if (carrier === 'tag' && content.messengerTag) return 'tag';
   return null;
 }
 
 /**
- * The content as a channel of `type` can carry it: SMS and Telegram send the plain text (a WhatsApp
- * template or a Messenger tag means nothing there); WhatsApp keeps its template, Messenger its tag.
+ * The content as a channel of `type` can carry it: the text, plus what the channel may send outside
+ * its window (a WhatsApp template, a Messenger tag); SMS and Telegram send the plain text (a template
+ * or a tag means nothing there).
  */
 export function contentForChannel(type: ChannelType, content: BroadcastContent): BroadcastContent {
-  if (type === 'whatsapp')
+  const carrier = channelCapabilities[type].outsideWindow?.carrier;
+  if (carrier === 'template')
     return content.template ? { text: content.text, template: content.template } : { text: content.text };
-  if (type === 'messenger')
+  if (carrier === 'tag')
     return content.messengerTag ? { text: content.text, messengerTag: content.messengerTag } : { text: content.text };
   return { text: content.text };
 }

@@ -9,12 +9,14 @@ import {
   CHANNEL_TYPES,
   type ChannelType,
   channelCapabilities,
+  contentForChannel,
   DAY_MS,
   earliestUsefulResend,
   FAILURE_REASONS,
   forecastAdmission,
   HOUR_MS,
   hasWindow,
+  outsideWindowCarrier,
   QuotaBudget,
   quotaWaves,
   resendTiming,
@@ -112,6 +114,51 @@ describe('admission, per channel type', () => {
       NOW,
     );
     expect(forecast).toEqual({ send: 6, optedOut: 4, outsideWindow: 10, needsQuota: 0, overQuota: 0 });
+  });
+});
+
+describe('what may go outside the window: the channel table says, not the type name', () => {
+  const BOTH = { ...TEMPLATE, messengerTag: TAGGED.messengerTag };
+
+  it('a channel names a carrier only when it has a window; each broadcasting one with a window has one', () => {
+    for (const type of CHANNEL_TYPES) {
+      const { outsideWindow, canBroadcast } = channelCapabilities[type];
+      if (outsideWindow) expect(hasWindow(type), type).toBe(true);
+      if (hasWindow(type) && canBroadcast) expect(outsideWindow, type).not.toBeNull();
+    }
+  });
+
+  it("outsideWindowCarrier and contentForChannel follow each type's outsideWindow", () => {
+    for (const type of CHANNEL_TYPES) {
+      const carrier = channelCapabilities[type].outsideWindow?.carrier ?? null;
+      expect(outsideWindowCarrier(type, BOTH), type).toBe(carrier);
+      expect(outsideWindowCarrier(type, TEXT), type).toBeNull();
+      expect(contentForChannel(type, BOTH), type).toEqual(
+        carrier === 'template' ? TEMPLATE : carrier === 'tag' ? TAGGED : TEXT,
+      );
+    }
+  });
+
+  it('a type given a carrier in the table gets it through admission, with no other change', () => {
+    const telegram = channelCapabilities.telegram;
+    const whatsapp = channelCapabilities.whatsapp;
+    channelCapabilities.telegram = {
+      ...telegram,
+      customerServiceWindowHours: 24,
+      outsideWindow: whatsapp.outsideWindow,
+    };
+    try {
+      const rules = { type: 'telegram' as const, dailyQuota: null, pairRatePerRecipientSeconds: null };
+      expect(admit(fresh, rules, TEXT, NOW)).toEqual({ kind: 'fail', reason: 'outside_window' });
+      expect(admit(fresh, rules, TEMPLATE, NOW)).toEqual({
+        kind: 'send',
+        useTemplate: true,
+        countsAgainstQuota: false,
+      });
+      expect(contentForChannel('telegram', BOTH)).toEqual(TEMPLATE);
+    } finally {
+      channelCapabilities.telegram = telegram;
+    }
   });
 });
 
