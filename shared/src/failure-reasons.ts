@@ -7,8 +7,22 @@ import { type ChannelType, channelCapabilities } from './channels';
 import { providerClassifiers } from './failure-codes';
 import type { Language, Localized } from './i18n';
 
-/** The per-provider code tables, so the mapping can be listed. */
-export { type ProviderCodeEntry, type ProviderCodeTable, providerCodeTables } from './failure-codes';
+/** The per-provider code tables, so the mapping can be listed, and the adapters read their retry classes. */
+export {
+  messagebirdCodes,
+  messengerCodes,
+  type ProviderCodeEntry,
+  type ProviderCodeTable,
+  type ProviderFailureCodes,
+  providerCodeTables,
+  providerFailureCodes,
+  type RetryClass,
+  retryClass,
+  telegramCodes,
+  twilioCodes,
+  vonageCodes,
+  whatsappCodes,
+} from './failure-codes';
 
 export const FAILURE_REASONS = [
   'quota_reached',
