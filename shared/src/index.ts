@@ -1,6 +1,7 @@
 export * from './api-level';
 export * from './attention';
 export * from './channels';
+export * from './demo-page';
 export * from './errors';
 export * from './failure-reasons';
 export * from './i18n';
