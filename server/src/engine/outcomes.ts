@@ -1,9 +1,38 @@
 /**
- * The engine's outcome writes: final failures over recipients not already settled (one UPDATE per 400).
+ * The engine's outcome writer: what the providers answered, written behind the sends one group at a
+ * time (accepted, failed with the provider's words, retried later, uncertain), the quality guard's
+ * sample with them, and final failures over recipients not already settled (one UPDATE per 400).
  */
-import type { FailureReason } from '@rebound/shared';
+import {
+  classifyProviderFailure,
+  earliestUsefulResend,
+  type FailureReason,
+  guardSettings,
+  hurtsQuality,
+  isOptOutFailure,
+} from '@rebound/shared';
 import { sql } from 'drizzle-orm';
-import type { Queryable } from '../db/client';
+import type { Database, Queryable } from '../db/client';
+import { unconfirmedWindowMs } from '../lib/unconfirmed';
+import { type OptOutRecord, recordOptOuts } from '../services/opt-outs';
+import type { BroadcastRow, ChannelRow, Outcome } from './batch';
+import { recordEvent } from './events';
+import { judgeQuality, sampleInsert } from './guard';
+import { cappedRetryAfter, pushBackSendSlots } from './limits';
+
+/** What writing outcomes needs from the engine that sent them. */
+export interface OutcomeWriter {
+  db: Database;
+  clock: () => number;
+  /** Sends of one recipient before a throttle or 5xx becomes a failure. */
+  maxAttempts: number;
+  /** Runs a write until the database takes it (the engine's storage-fault pause). */
+  durably: <T>(write: () => Promise<T>) => Promise<T>;
+  /** Counts recipients this process sent. */
+  sent: (count: number) => void;
+  /** A broadcast the quality guard paused: its sends in hand stop at once. */
+  halt: (broadcastId: number) => void;
+}
 
 /** Writes final failures, only over recipients not already settled. */
 export interface Failure {
@@ -29,5 +58,161 @@ export async function writeFailures(db: Queryable, failures: Failure[], now: num
         lease_owner = NULL, lease_until = NULL, updated_at = ${now}
       FROM (VALUES ${sql.join(values.slice(i, i + 400), sql`, `)}) AS v
       WHERE messages.id = v.column1 AND messages.state IN ('sending', 'uncertain', 'queued')`);
+  }
+}
+
+/** The event a notification is built from: how many failed, by reason. */
+export async function recordFailures(db: Queryable, broadcast: BroadcastRow, reasons: FailureReason[], now: number) {
+  const byReason: Record<string, number> = {};
+  for (const reason of reasons) byReason[reason] = (byReason[reason] ?? 0) + 1;
+  await recordEvent(db, {
+    workspaceId: broadcast.workspaceId,
+    type: 'messages.failed',
+    broadcastId: broadcast.id,
+    data: { name: broadcast.name, count: reasons.length, byReason },
+    at: now,
+  });
+}
+
+/** Writes a group of outcomes; a state already settled by a delivery report is never moved back. */
+export async function writeOutcomes(
+  w: OutcomeWriter,
+  broadcast: BroadcastRow,
+  channel: ChannelRow,
+  outcomes: Outcome[],
+): Promise<void> {
+  if (outcomes.length === 0) return;
+  const now = w.clock();
+  // [id, provider message ID, delivered 0/1]: the shape the statement reads, built once.
+  // What went out is written with its outcome (no statement of its own), so a late failure, or an
+  // unconfirmed one, shows the template that was sent.
+  const accepted: [number, string, 0 | 1, 0 | 1][] = [];
+  const failures: Failure[] = [];
+  const retries: { id: number; at: number; lease: string }[] = [];
+  const uncertain: { id: number; message: string; useTemplate: boolean }[] = [];
+  // A send refused because the contact opted out (WhatsApp 131050, Twilio 21610, a blocked bot...):
+  // the contact is marked opted out on this channel, so later broadcasts leave them out at freeze.
+  const optOuts: OptOutRecord[] = [];
+  let throttledUntil = 0;
+  const unconfirmedWindow = unconfirmedWindowMs();
+  for (const { item, outcome } of outcomes) {
+    switch (outcome.kind) {
+      case 'accepted':
+        accepted.push([item.id, outcome.providerMessageId, outcome.delivered ? 1 : 0, item.useTemplate ? 1 : 0]);
+        break;
+      case 'failed': {
+        const reason = classifyProviderFailure(channel.type, outcome.providerCode, outcome.providerMessage);
+        failures.push({
+          id: item.id,
+          reason,
+          code: outcome.providerCode,
+          message: outcome.providerMessage,
+          retryAfterAt: earliestUsefulResend(reason, now, now, unconfirmedWindow),
+          useTemplate: item.useTemplate,
+        });
+        if (isOptOutFailure(channel.type, outcome.providerCode, outcome.providerMessage))
+          optOuts.push({
+            channelId: channel.id,
+            identifier: item.identifier,
+            at: now,
+            source: 'provider_code',
+            detail: outcome.providerCode,
+          });
+        break;
+      }
+      case 'retry': {
+        const backoff = Math.min(60_000, 500 * 2 ** (item.attempts - 1)) * (0.8 + Math.random() * 0.4);
+        // A Retry-After of ten years would park the recipient (and the channel) until then: capped.
+        const retryAfter = cappedRetryAfter(outcome.retryAfterMs);
+        const wait = Math.max(retryAfter ?? 0, backoff);
+        if (retryAfter !== undefined) throttledUntil = Math.max(throttledUntil, now + retryAfter);
+        if (item.attempts >= w.maxAttempts) {
+          // The provider's own words; the attempts are in their own column.
+          const reason = classifyProviderFailure(channel.type, outcome.providerCode, outcome.providerMessage);
+          failures.push({
+            id: item.id,
+            reason,
+            code: outcome.providerCode,
+            message: outcome.providerMessage,
+            retryAfterAt: Math.max(now + wait, earliestUsefulResend(reason, now, now, unconfirmedWindow) ?? now),
+            useTemplate: item.useTemplate,
+          });
+        } else retries.push({ id: item.id, at: now + wait, lease: item.lease });
+        break;
+      }
+      case 'uncertain':
+        uncertain.push({ id: item.id, message: outcome.providerMessage, useTemplate: item.useTemplate });
+        break;
+    }
+  }
+  // One JSON parameter for the whole group: building hundreds of bound parameters costs more than the update.
+  const acceptedQuery = accepted.length
+    ? sql`UPDATE messages SET
+          state = CASE WHEN messages.state IN ('sending', 'uncertain') THEN (CASE WHEN v.delivered = 1 THEN 'delivered' ELSE 'sent' END) ELSE messages.state END,
+          reason = CASE WHEN messages.state IN ('sending', 'uncertain') THEN NULL ELSE messages.reason END,
+          provider_message_id = coalesce(messages.provider_message_id, v.pid),
+          sent_at = coalesce(messages.sent_at, ${now}),
+          delivered_at = CASE WHEN v.delivered = 1 THEN coalesce(messages.delivered_at, ${now}) ELSE messages.delivered_at END,
+          use_template = max(messages.use_template, v.tpl),
+          lease_owner = NULL, lease_until = NULL, updated_at = ${now}
+        FROM (SELECT value ->> 0 AS id, value ->> 1 AS pid, value ->> 2 AS delivered, value ->> 3 AS tpl FROM json_each(${JSON.stringify(accepted)})) AS v
+        WHERE messages.id = v.id`
+    : undefined;
+  // What the quality guard judges, written with the outcomes it counts (not when the channel's guard is off).
+  const harmful = failures.filter((f) => hurtsQuality(f.reason)).length;
+  const sample =
+    accepted.length + failures.length > 0 && guardSettings(channel.guard).enabled
+      ? {
+          channelId: channel.id,
+          broadcastId: broadcast.id,
+          at: now,
+          outcomes: accepted.length + failures.length,
+          harmful,
+        }
+      : undefined;
+  // The usual case, everything accepted, is one batch: atomic on its own, no transaction round trips.
+  // Either way the write is atomic, so on a storage fault `durably` runs the same write again.
+  if (acceptedQuery && !failures.length && !retries.length && !uncertain.length)
+    await w.durably(() =>
+      sample
+        ? w.db.batch([w.db.run(acceptedQuery), sampleInsert(w.db, sample)])
+        : w.db.run(acceptedQuery).then(() => undefined),
+    );
+  else
+    await w.durably(() =>
+      w.db.transaction(async (tx) => {
+        if (sample) await sampleInsert(tx, sample);
+        if (acceptedQuery) await tx.run(acceptedQuery);
+        if (failures.length) await writeFailures(tx, failures, now);
+        if (optOuts.length) await recordOptOuts(tx, optOuts);
+        for (const retry of retries) {
+          await tx.run(sql`UPDATE messages SET state = 'queued', lease_owner = NULL, lease_until = NULL, dispatched_at = NULL,
+        next_attempt_at = ${retry.at}, updated_at = ${now} WHERE id = ${retry.id} AND state = 'sending' AND lease_owner = ${retry.lease}`);
+        }
+        if (uncertain.length) {
+          for (const u of uncertain) {
+            await tx.run(sql`UPDATE messages SET state = 'uncertain', reason = 'uncertain', provider_code = 'timeout',
+          provider_message = ${u.message}, failed_at = ${now}, use_template = max(use_template, ${u.useTemplate ? 1 : 0}), lease_owner = NULL, lease_until = NULL, updated_at = ${now}
+          WHERE id = ${u.id} AND state = 'sending'`);
+          }
+        }
+        if (failures.length)
+          await recordFailures(
+            tx,
+            broadcast,
+            failures.map((f) => f.reason),
+            now,
+          );
+      }),
+    );
+  w.sent(accepted.length);
+  // The provider said slow down: the whole channel waits, not just this recipient. A write of its
+  // own, so that retrying it never writes the outcomes (and their events) twice.
+  if (throttledUntil > now) await w.durably(() => pushBackSendSlots(w.db, `channel:${channel.id}`, throttledUntil));
+  // Only outcomes that hurt the number can trip the guard; the sends of a broadcast it paused (and of
+  // the channel's others, when the channel's window tripped) stop here at once, not at the next batch.
+  if (sample && harmful > 0) {
+    const paused = await w.durably(() => judgeQuality(w.db, { broadcastId: broadcast.id, channelId: channel.id }, now));
+    for (const id of paused) w.halt(id);
   }
 }

@@ -6,6 +6,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
+import { Pacer } from '../../src/engine/pacing';
 import { harness } from './harness';
 
 const h = await harness();
@@ -43,8 +44,9 @@ it('recipients claimed again by the same process go out from the newer claim onl
   const newer = await steps.claimBatch(row(broadcast), row(channelRow));
   expect(newer.items.map((i: { id: number }) => i.id)).toEqual(older.items.map((i: { id: number }) => i.id));
   // The older claim's dispatched mark finds nothing of its own; the newer one's finds them all.
-  const stale = await steps.markDispatched(row(broadcast), row(channelRow), older.items);
+  const pacer = new Pacer(h.server.database.db, Date.now, (write) => write());
+  const stale = await pacer.markDispatched(row(broadcast), row(channelRow), older.items);
   expect(stale.mine.size).toBe(0);
-  const fresh = await steps.markDispatched(row(broadcast), row(channelRow), newer.items);
+  const fresh = await pacer.markDispatched(row(broadcast), row(channelRow), newer.items);
   expect(fresh.mine.size).toBe(newer.items.length);
 });

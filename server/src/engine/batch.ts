@@ -1,0 +1,31 @@
+/**
+ * What the engine's roles hand each other: a claimed batch of recipients and their send outcomes.
+ */
+import type { SendOutcome } from '../channels/types';
+import type { broadcasts, channels } from '../db/schema';
+
+export type ChannelRow = typeof channels.$inferSelect;
+export type BroadcastRow = typeof broadcasts.$inferSelect;
+
+export interface Claimed {
+  id: number;
+  identifier: string;
+  attempts: number;
+  useTemplate: boolean;
+  /**
+   * The claim's own lease (worker and claim number), not just the worker's: a row whose lease ran
+   * out and that this same process claimed again must not be sent from the older claim as well.
+   */
+  lease: string;
+}
+
+export interface Outcome {
+  item: Claimed;
+  outcome: SendOutcome;
+}
+
+/** A claimed batch; `slot` is set when the claim already marked it dispatched and took its rate slots. */
+export interface Batch {
+  items: Claimed[];
+  slot?: number;
+}

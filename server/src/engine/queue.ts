@@ -1,0 +1,84 @@
+/**
+ * The engine's queue statements: which broadcasts are due or sending, whether work is left, leases
+ * that ran out, and recipients handed back unsent. The orchestration (engine.ts, lane.ts) holds no SQL.
+ */
+import { and, eq, sql } from 'drizzle-orm';
+import type { Database, Queryable } from '../db/client';
+import { first } from '../db/first';
+import { broadcasts, channels } from '../db/schema';
+import type { Claimed } from './batch';
+
+/** Scheduled broadcasts whose time has come, the earliest first. */
+export function dueBroadcasts(db: Database, now: number): Promise<{ id: number }[]> {
+  return db
+    .select({ id: broadcasts.id })
+    .from(broadcasts)
+    .where(and(eq(broadcasts.status, 'scheduled'), sql`${broadcasts.scheduledAt} <= ${now}`))
+    .orderBy(broadcasts.scheduledAt);
+}
+
+export function sendingBroadcasts(db: Database): Promise<{ id: number }[]> {
+  return db.select({ id: broadcasts.id }).from(broadcasts).where(eq(broadcasts.status, 'sending'));
+}
+
+/** A broadcast and its channel, as a lane sends them. */
+export async function broadcastWithChannel(db: Database, broadcastId: number) {
+  const [broadcast] = await db.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
+  const [channel] = broadcast ? await db.select().from(channels).where(eq(channels.id, broadcast.channelId)) : [];
+  return { broadcast, channel };
+}
+
+export async function broadcastStatus(db: Queryable, broadcastId: number): Promise<string | undefined> {
+  return (await first<{ status: string }>(db, sql`SELECT status FROM broadcasts WHERE id = ${broadcastId}`))?.status;
+}
+
+/**
+ * Work left: how many things are due now (broadcasts to start, recoveries to plan, recipients being
+ * sent or due), and when the next deferred recipient of a sending broadcast is due.
+ */
+export async function workLeft(db: Database, now: number): Promise<{ dueNow: number; nextAt: number | null }> {
+  const busy = await db.get<{ n: number }>(sql`SELECT
+      (SELECT count(*) FROM broadcasts WHERE status = 'scheduled' AND scheduled_at <= ${now})
+    + (SELECT count(*) FROM broadcasts WHERE recovery_due_at <= ${now})
+    + (SELECT count(*) FROM messages m JOIN broadcasts b ON b.id = m.broadcast_id
+       WHERE b.status = 'sending' AND (m.state = 'sending' OR (m.state = 'queued' AND m.next_attempt_at <= ${now}))) AS n`);
+  const waiting = await db.get<{ at: number | null }>(sql`SELECT min(m.next_attempt_at) AS at FROM messages m
+    JOIN broadcasts b ON b.id = m.broadcast_id WHERE b.status = 'sending' AND m.state = 'queued'`);
+  return { dueNow: busy?.n ?? 0, nextAt: waiting?.at ?? null };
+}
+
+/**
+ * Whether any lease ran out. Asked first with a read: an UPDATE takes the write lock even when it
+ * matches nothing, and on a shared file every process's tick would queue behind the others' sends
+ * for it (the driver waits for that lock synchronously, event loop and all).
+ */
+export async function anyLeaseExpired(db: Database, now: number): Promise<boolean> {
+  return (
+    (await first<{ one: number }>(
+      db,
+      sql`SELECT 1 AS one FROM messages WHERE state = 'sending' AND lease_until < ${now} LIMIT 1`,
+    )) !== undefined
+  );
+}
+
+/** Leases that ran out: undispatched recipients go back to the queue; dispatched ones become uncertain. */
+export async function recoverLeases(db: Database, now: number): Promise<void> {
+  await db.run(sql`UPDATE messages SET
+    state = CASE WHEN dispatched_at IS NULL THEN 'queued' ELSE 'uncertain' END,
+    reason = CASE WHEN dispatched_at IS NULL THEN reason ELSE 'uncertain' END,
+    provider_message = CASE WHEN dispatched_at IS NULL THEN provider_message ELSE NULL END,
+    failed_at = CASE WHEN dispatched_at IS NULL THEN failed_at ELSE ${now} END,
+    lease_owner = NULL, lease_until = NULL, updated_at = ${now}
+  WHERE state = 'sending' AND lease_until < ${now}`);
+}
+
+/**
+ * Hands claimed, undispatched recipients back to the queue (or cancels them with their broadcast):
+ * a batch this process claimed and never handed to the adapter. Its "dispatched" mark (set at claim
+ * on unpaced channels) is lifted too: this process knows none of it went out, so it is not uncertain.
+ */
+export async function releaseUnsent(db: Database, items: Claimed[], cancelled: boolean): Promise<void> {
+  await db.run(sql`UPDATE messages SET state = ${cancelled ? 'cancelled' : 'queued'}, lease_owner = NULL,
+      lease_until = NULL, dispatched_at = NULL, attempts = attempts - 1
+    WHERE id IN ${items.map((i) => i.id)} AND state = 'sending' AND lease_owner IN ${[...new Set(items.map((i) => i.lease))]}`);
+}
