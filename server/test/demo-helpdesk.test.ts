@@ -1,5 +1,16 @@
 import { readFileSync } from 'node:fs';
+import {
+  DEMO_BROADCAST_LIST,
+  DEMO_BROADCAST_NAME,
+  DEMO_BROADCAST_TITLE,
+  DEMO_CONTACT_EMAIL,
+  DEMO_CONTACT_LIST,
+  DEMO_CONTACT_PHONE,
+  DEMO_FAILED_MESSAGE_LIST,
+  DEMO_LIST_ATTRIBUTE,
+} from '@rebound/shared/demo-page';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { demoScript } from '../src/routes/demo/script';
 import { startTestServer, type TestServer, type TestWorkspace } from './helpers';
 
 const CSP =
@@ -140,7 +151,8 @@ describe('demo helpdesk: serving', () => {
 });
 
 describe('demo helpdesk: page script guard', () => {
-  const js = readFileSync(new URL('../src/routes/demo/assets/app.js', import.meta.url), 'utf8');
+  // The script as the browser gets it: client/*.ts and the contract, bundled.
+  const js = demoScript();
   const css = readFileSync(new URL('../src/routes/demo/assets/app.css', import.meta.url), 'utf8');
 
   it('never parses text as HTML', () => {
@@ -158,21 +170,45 @@ describe('demo helpdesk: page script guard', () => {
   });
 
   it('keeps the DOM contract the extension relies on', () => {
+    // The names the extension's site adapter reads come from one module, which the page is built with.
+    expect({
+      DEMO_LIST_ATTRIBUTE,
+      DEMO_BROADCAST_LIST,
+      DEMO_FAILED_MESSAGE_LIST,
+      DEMO_CONTACT_LIST,
+      DEMO_BROADCAST_NAME,
+      DEMO_BROADCAST_TITLE,
+      DEMO_CONTACT_PHONE,
+      DEMO_CONTACT_EMAIL,
+    }).toEqual({
+      DEMO_LIST_ATTRIBUTE: 'data-list',
+      DEMO_BROADCAST_LIST: 'broadcasts',
+      DEMO_FAILED_MESSAGE_LIST: 'failed-messages',
+      DEMO_CONTACT_LIST: 'contacts',
+      DEMO_BROADCAST_NAME: 'hd-broadcast-name',
+      DEMO_BROADCAST_TITLE: 'hd-broadcast-title',
+      DEMO_CONTACT_PHONE: 'hd-contact-phone',
+      DEMO_CONTACT_EMAIL: 'hd-contact-email',
+    });
     for (const name of [
       'hd-table',
       'hd-row',
-      'hd-broadcast-name',
-      'hd-title hd-broadcast-title',
+      '"hd-broadcast-name"',
+      'class: DEMO_BROADCAST_NAME',
       'hd-title hd-contact-name',
-      'hd-contact-phone',
-      'hd-contact-email',
-      "'data-list': 'broadcasts'",
-      "'data-list': 'failed-messages'",
-      "'data-list': 'contacts'",
+      '"hd-contact-phone"',
+      '"hd-contact-email"',
+      'DEMO_CONTACT_PHONE)',
+      'DEMO_CONTACT_EMAIL)',
+      '"data-list"',
+      '[DEMO_LIST_ATTRIBUTE]: DEMO_BROADCAST_LIST',
+      '[DEMO_LIST_ATTRIBUTE]: DEMO_FAILED_MESSAGE_LIST',
+      '[DEMO_LIST_ATTRIBUTE]: DEMO_CONTACT_LIST',
       'rebound-demo-lang',
     ]) {
       expect(js, name).toContain(name);
     }
+    expect(js).toMatch(/class: `hd-title \$\{DEMO_BROADCAST_TITLE\}`/);
   });
 
   it('styles keyboard focus and dark mode', () => {

@@ -1,8 +1,9 @@
 /**
  * The demo helpdesk at /demo: a plain look-alike of a customer-messaging helpdesk that reads Rebound's
  * real API with a bearer token, for the demo and the extension's browser tests. One HTML shell for every
- * page (the page's JS renders by location.pathname) and two static assets, without a build step.
- * A plain Hono router, so none of this shows up in /openapi.json.
+ * page (the page's script renders by location.pathname) and two assets: the stylesheet, and the script
+ * bundled in memory from client/ (script.ts). Its class names are a contract with the extension's site
+ * adapter, kept in @rebound/shared/demo-page. A plain Hono router, so none of this shows up in /openapi.json.
  *
  * The token never reaches the page's scripts after sign-in: /demo/session keeps it in an HttpOnly,
  * SameSite=Strict cookie scoped to /demo, and the page reads the API through /demo/api/..., which adds
@@ -12,23 +13,14 @@ import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { AppEnv } from '../../lib/env';
+import { demoScript } from './script';
 
 export const DEMO_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-const assetTypes: Record<string, string> = {
-  'app.js': 'text/javascript; charset=utf-8',
-  'app.css': 'text/css; charset=utf-8',
-};
-
-/** Read once, when the router is created: the server runs the TypeScript sources (tsx, vitest). */
-const assets = new Map(
-  Object.entries(assetTypes).map(([name, type]) => [
-    name,
-    { type, body: readFileSync(new URL(`./assets/${name}`, import.meta.url), 'utf8') },
-  ]),
-);
+/** Read once, when the module loads: the server runs the TypeScript sources (tsx, vitest). */
+const stylesheet = readFileSync(new URL('./assets/app.css', import.meta.url), 'utf8');
 
 /** The same shell for every page; no inline script or style, so the strict CSP holds. */
 const shell = `<!doctype html>
@@ -61,6 +53,10 @@ const FORWARDED = ['accept', 'accept-language', 'x-forwarded-for', 'last-event-i
 
 export function createDemoRouter(api: ApiFetch) {
   const demoRouter = new Hono<AppEnv>();
+  const assets = new Map([
+    ['app.js', { type: 'text/javascript; charset=utf-8', body: demoScript() }],
+    ['app.css', { type: 'text/css; charset=utf-8', body: stylesheet }],
+  ]);
 
   // '/demo/*' also matches '/demo' itself; the headers go on every answer, 404s and the redirect included.
   demoRouter.use('/demo/*', async (c, next) => {
