@@ -6,6 +6,15 @@
  * hands each tab the built-in ones and those the agent taught (lib/learned-sites.ts), and the content
  * script bundles neither.
  */
+import {
+  DEMO_BROADCAST_LIST,
+  DEMO_BROADCAST_NAME,
+  DEMO_BROADCAST_TITLE,
+  DEMO_CONTACT_EMAIL,
+  DEMO_CONTACT_PHONE,
+  DEMO_FAILED_MESSAGE_LIST,
+  DEMO_LIST_ATTRIBUTE,
+} from '@rebound/shared/demo-page';
 
 export interface PageDescription {
   /** Tested against the URL's path (a regular expression's source, as all patterns here). */
@@ -33,29 +42,30 @@ export interface SiteAdapter {
 
 export const siteAdapters: SiteAdapter[] = [
   {
+    // Rebound's own demo helpdesk (/demo): its class names are the page contract in @rebound/shared/demo-page.
     id: 'rebound-demo',
     label: 'Rebound demo helpdesk',
     url: /^https?:\/\/[^/]+\/demo(\/|$)/.source,
     pages: [
       {
         path: /^\/demo\/?$/.source,
-        broadcastNames: 'table[data-list="broadcasts"] td.hd-broadcast-name',
+        broadcastNames: `table[${DEMO_LIST_ATTRIBUTE}="${DEMO_BROADCAST_LIST}"] td.${DEMO_BROADCAST_NAME}`,
         broadcastLinkId: /\/demo\/broadcasts\/(\d+)/.source,
       },
       {
         path: /^\/demo\/broadcasts\/(\d+)\/?$/.source,
-        broadcast: { idFromPathGroup: 1, name: 'h1.hd-broadcast-title' },
+        broadcast: { idFromPathGroup: 1, name: `h1.${DEMO_BROADCAST_TITLE}` },
       },
       {
         path: /^\/demo\/failed-messages\/?$/.source,
-        broadcastNames: 'table[data-list="failed-messages"] td.hd-broadcast-name',
+        broadcastNames: `table[${DEMO_LIST_ATTRIBUTE}="${DEMO_FAILED_MESSAGE_LIST}"] td.${DEMO_BROADCAST_NAME}`,
         broadcastLinkId: /\/demo\/broadcasts\/(\d+)/.source,
       },
       {
         path: /^\/demo\/contacts\/[^/]+\/?$/.source,
         contactIdentifiers: [
-          { selector: '.hd-contact-phone', kind: 'phone' },
-          { selector: '.hd-contact-email', kind: 'email' },
+          { selector: `.${DEMO_CONTACT_PHONE}`, kind: 'phone' },
+          { selector: `.${DEMO_CONTACT_EMAIL}`, kind: 'email' },
         ],
       },
     ],
