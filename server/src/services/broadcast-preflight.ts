@@ -1,0 +1,153 @@
+/**
+ * Pre-flight: what a broadcast would do if it went out now, said before it does it, from the engine's
+ * own admission cascade over its audience (shared's forecastAdmission) and the channel's limits, with
+ * what it would cost. Reads only; broadcasts.ts schedules.
+ */
+import {
+  channelCapabilities,
+  estimateCost,
+  fixedLocale,
+  forecastAdmission,
+  format,
+  type Language,
+  type Preflight,
+  type PreflightWarningCode,
+  preflightWarnings,
+  priceTable,
+  scaleCounts,
+  windowFixes,
+} from '@rebound/shared';
+import { eq } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { channels, segments } from '../db/schema';
+import { audienceCountries, audienceSourceOf, countAudience } from '../engine/audience';
+import { overflowFitsAt, quotaScope, quotaUsage } from '../engine/limits';
+import type { AuthContext } from '../lib/env';
+import { ApiError, notFound } from '../lib/errors';
+import { getRow } from './broadcast-read';
+
+type Workspace = Pick<AuthContext, 'workspaceId' | 'defaultCountry'>;
+
+function formatDuration(seconds: number): string {
+  if (seconds < 90) return `${Math.ceil(seconds)} s`;
+  if (seconds < 5400) return `${Math.ceil(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+/**
+ * What would happen if the broadcast went out now: who is left out and why, whether the rolling
+ * quota fits and when the rest would, and whether the rate is above the channel's (S1, S4, S7).
+ */
+export async function preflight(
+  db: Database,
+  ws: Workspace,
+  id: number,
+  language: Language,
+  now = Date.now(),
+): Promise<Preflight> {
+  const broadcast = await getRow(db, ws.workspaceId, id);
+  const [channel] = await db.select().from(channels).where(eq(channels.id, broadcast.channelId));
+  if (!channel) throw notFound('channel', { id: broadcast.channelId });
+  const [segment] = broadcast.segmentId
+    ? await db.select().from(segments).where(eq(segments.id, broadcast.segmentId))
+    : [];
+  const source = await audienceSourceOf(db, broadcast, segment);
+  if (!source) throw new ApiError(404, 'segment_not_found', {}, { id: broadcast.segmentId });
+  const capability = channelCapabilities[channel.type];
+  const scope = await quotaScope(db, channel);
+  const counts = await countAudience(db, {
+    scope: ws,
+    channel: { id: channel.id, type: channel.type },
+    source,
+    now,
+    quota: scope,
+  });
+  const numbers = new Intl.NumberFormat(fixedLocale(language));
+  const n = (value: number) => numbers.format(value);
+  const warnings: Preflight['warnings'] = [];
+  const warn = (code: PreflightWarningCode, params: Record<string, string | number> = {}) =>
+    warnings.push({ code, message: format(preflightWarnings[code][language], params) });
+
+  const usage = await quotaUsage(db, scope, now);
+  // The engine's own cascade over the audience's facts: what it will do, said before it does it.
+  const forecast = forecastAdmission(
+    counts.groups,
+    { ...channel, dailyQuota: scope.limit },
+    broadcast.content,
+    usage.remaining,
+    now,
+  );
+  const blockedByWindow = forecast.outsideWindow;
+  const needed = forecast.needsQuota;
+  const overflow = forecast.overQuota;
+  const allFitAt = overflow > 0 && scope.limit !== null ? await overflowFitsAt(db, scope, overflow, now) : now;
+  const requested = broadcast.sendRate;
+  const effective = Math.min(channel.messagesPerSecond, requested ?? Number.POSITIVE_INFINITY);
+  const toSend = forecast.send;
+
+  if (!capability.canBroadcast) warn('unsupported_channel');
+  const missing = capability.credentialKeys.filter((key) => !channel.credentials[key]);
+  if (missing.length && channel.type !== 'sandbox') warn('credentials_missing', { keys: missing.join(', ') });
+  if (counts.total === 0) warn('empty_segment');
+  const excludedTotal = counts.excluded.duplicate + counts.excluded.invalid_identifier + counts.excluded.no_identifier;
+  if (excludedTotal > 0) {
+    warn('excluded', {
+      count: n(excludedTotal),
+      duplicate: n(counts.excluded.duplicate),
+      invalid: n(counts.excluded.invalid_identifier),
+      none: n(counts.excluded.no_identifier),
+    });
+  }
+  if (blockedByWindow > 0) {
+    warn('outside_window', {
+      count: n(blockedByWindow),
+      fix: windowFixes[channel.type as 'whatsapp' | 'messenger'][language],
+    });
+  }
+  if (forecast.optedOut > 0) warn('opted_out', { count: n(forecast.optedOut) });
+  if (overflow > 0) {
+    warn('quota_overflow', {
+      overflow: n(overflow),
+      willSend: n(needed),
+      limit: n(scope.limit ?? 0),
+      remaining: n(usage.remaining ?? 0),
+      allFitAt: `${new Date(allFitAt).toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    });
+    if (scope.limit !== null && overflow > scope.limit)
+      warn('quota_never_fits', { needed: n(needed), limit: n(scope.limit) });
+  }
+  if (requested !== null && requested > channel.messagesPerSecond) {
+    warn('rate_above_channel', { requested: n(requested), channel: n(channel.messagesPerSecond) });
+  }
+  const estimatedSeconds = Math.max(0, toSend) / effective;
+  if (estimatedSeconds > 600)
+    warn('slow', { rate: n(effective), willSend: n(toSend), duration: formatDuration(estimatedSeconds) });
+
+  return {
+    willSend: Math.max(0, toSend),
+    excluded: counts.excluded,
+    outsideWindow: blockedByWindow,
+    optedOut: forecast.optedOut,
+    quota: {
+      limit: scope.limit,
+      used: usage.used,
+      remaining: usage.remaining,
+      needed,
+      fits: overflow === 0,
+      overflow,
+      capacityFreesAt: usage.capacityFreesAt === null ? null : new Date(usage.capacityFreesAt).toISOString(),
+      allFitAt: new Date(allFitAt).toISOString(),
+    },
+    rate: { channel: channel.messagesPerSecond, requested, effective, estimatedSeconds },
+    warnings,
+    cost: estimateCost(
+      channel.type,
+      broadcast.content,
+      priceTable(channel.prices),
+      scaleCounts(
+        await audienceCountries(db, { scope: ws, channel: { id: channel.id, type: channel.type }, source }),
+        Math.max(0, toSend),
+      ),
+    ),
+  };
+}

@@ -1,0 +1,302 @@
+/**
+ * Broadcasts as the API reads them: one, a page, and what needs an agent's attention, with their counts
+ * from the read model (broadcast_counts, broadcast_reads), never from their recipients. Creating and
+ * scheduling them is broadcasts.ts; what would happen if one went out now, broadcast-preflight.ts.
+ */
+import {
+  type ApiErrorCode,
+  ATTENTION_STATUSES,
+  type AttentionList,
+  type Broadcast,
+  billedMessages,
+  type ChannelType,
+  channelCapabilities,
+  costSoFar,
+  describeFailure,
+  errorMessage,
+  type Language,
+  pauseText,
+  priceTable,
+  windowFixes,
+} from '@rebound/shared';
+import { and, desc, eq, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import type { Database, Queryable } from '../db/client';
+import { first } from '../db/first';
+import { broadcasts, channels } from '../db/schema';
+import { type QuotaScope, type QuotaUsage, quotaScopes, quotaUsages } from '../engine/limits';
+import { decodeCursor, encodeCursor } from '../lib/cursor';
+import { ApiError, notFound } from '../lib/errors';
+import { recoveryLineage } from './recovery-lineage';
+
+export type BroadcastRow = typeof broadcasts.$inferSelect;
+
+export async function getRow(db: Queryable, workspaceId: number, id: number): Promise<BroadcastRow> {
+  const [row] = await db
+    .select()
+    .from(broadcasts)
+    // A re-send still being written is nobody's to see or change yet (services/resend-writer.ts).
+    .where(and(eq(broadcasts.id, id), eq(broadcasts.workspaceId, workspaceId), isNull(broadcasts.writingPlan)));
+  if (!row) throw notFound('broadcast', { id });
+  return row;
+}
+
+/** A broadcast's own error in the help page's style, in the reader's language. */
+function broadcastError(row: BroadcastRow, channelType: ChannelType | undefined, language: Language) {
+  const code = row.errorCode as ApiErrorCode;
+  if (code !== 'broadcast_all_failed') return { code, message: errorMessage(code, language) };
+  const reason = row.errorReason ?? 'provider_error';
+  if (reason === 'outside_window' && (channelType === 'whatsapp' || channelType === 'messenger'))
+    return {
+      code,
+      reason,
+      message: errorMessage('broadcast_all_outside_window', language, { fix: windowFixes[channelType][language] }),
+    };
+  const info = describeFailure(reason, language);
+  return {
+    code,
+    reason,
+    message: errorMessage(code, language, { reason: info.title, action: info.action }),
+  };
+}
+
+/**
+ * Sent → delivered → read, each including the next (a read message was delivered and sent), and the
+ * failed beside them: what the provider's reports say of the recipients the broadcast went to.
+ */
+function funnelOf(
+  counts: Record<string, number>,
+  read: number,
+  type: ChannelType | undefined,
+  readsKept: boolean,
+): Broadcast['funnel'] {
+  const delivered = counts.delivered ?? 0;
+  // A step the channel's reports never give is null, not 0: "0 entregados" on Telegram would be false.
+  const reports: readonly string[] = type ? channelCapabilities[type].reports : [];
+  return {
+    sent: (counts.sent ?? 0) + delivered,
+    delivered: reports.includes('delivered') || delivered > 0 ? delivered : null,
+    // Reads of a broadcast made before they were recorded are unknown, not 0.
+    read: (reports.includes('read') && readsKept) || read > 0 ? read : null,
+    failed: counts.failed ?? 0,
+  };
+}
+
+export type CountsEntry = { counts: Record<string, number>; failedByReason: Record<string, number>; read: number };
+
+/**
+ * Each broadcast's counts by state and failures by reason, from the read model (a few rows each),
+ * coming back as one JSON value rather than a driver row per count.
+ */
+export async function countsOf(db: Database, ids: number[]): Promise<Map<number, CountsEntry>> {
+  const result = new Map<number, CountsEntry>();
+  if (ids.length === 0) return result;
+  const row = await first<{ rows: string }>(
+    db,
+    // Ordered as the GROUP BY over messages was, so the objects keep their key order.
+    // The reads (broadcast_reads) come along as rows with no state: they are not a state of their own.
+    sql`SELECT json_group_array(json_array(broadcast_id, state, reason, n)) AS rows FROM (
+      SELECT broadcast_id, state, reason, n FROM broadcast_counts
+      WHERE broadcast_id IN (SELECT value FROM json_each(${JSON.stringify(ids)})) AND n > 0
+      UNION ALL
+      SELECT broadcast_id, NULL, NULL, n FROM broadcast_reads
+      WHERE broadcast_id IN (SELECT value FROM json_each(${JSON.stringify(ids)})) AND n > 0
+      ORDER BY 1, 2, 3)`,
+  );
+  for (const [broadcastId, state, reason, n] of JSON.parse(row?.rows ?? '[]') as [
+    number,
+    string | null,
+    string | null,
+    number,
+  ][]) {
+    const entry = result.get(broadcastId) ?? { counts: {}, failedByReason: {}, read: 0 };
+    result.set(broadcastId, entry);
+    if (state === null) {
+      entry.read = n;
+      continue;
+    }
+    entry.counts[state] = (entry.counts[state] ?? 0) + n;
+    if (state === 'failed' && reason) entry.failedByReason[reason] = (entry.failedByReason[reason] ?? 0) + n;
+  }
+  return result;
+}
+
+/**
+ * Broadcasts as the API shows them, with a fixed number of statements whatever their number: counts
+ * from the read model, then each distinct channel's limits (scope and rolling usage) once.
+ */
+export async function toBroadcasts(
+  db: Database,
+  rows: BroadcastRow[],
+  language: Language,
+  now = Date.now(),
+): Promise<Broadcast[]> {
+  if (rows.length === 0) return [];
+  const counts = await countsOf(db, [...new Set(rows.map((r) => r.id))]);
+  const channelIds = [...new Set(rows.map((r) => r.channelId))];
+  // Only what the limits need (not the credentials JSON, parsed for nothing on every read).
+  const channelRows = await db
+    .select({
+      id: channels.id,
+      type: channels.type,
+      dailyQuota: channels.dailyQuota,
+      portfolioId: channels.portfolioId,
+      messagesPerSecond: channels.messagesPerSecond,
+      prices: channels.prices,
+    })
+    .from(channels)
+    .where(inArray(channels.id, channelIds));
+  const byId = new Map(channelRows.map((c) => [c.id, c]));
+  const scopes = await quotaScopes(db, channelRows);
+  const scopeOf = (channelId: number): QuotaScope =>
+    scopes.get(channelId) ?? { limit: null, channelIds: [channelId], portfolioId: null };
+  const usages = await quotaUsages(db, channelIds.map(scopeOf), now);
+  const usageOf = new Map(channelIds.map((id, i) => [id, usages[i] as QuotaUsage]));
+  const iso = (d: Date | null) => d?.toISOString() ?? null;
+  return rows.map((row) => {
+    const channel = byId.get(row.channelId);
+    const scope = scopeOf(row.channelId);
+    const usage = usageOf.get(row.channelId) as QuotaUsage;
+    const { counts: byState, failedByReason, read } = counts.get(row.id) ?? { counts: {}, failedByReason: {}, read: 0 };
+    return {
+      id: row.id,
+      name: row.name,
+      channelId: row.channelId,
+      segmentId: row.segmentId,
+      content: row.content,
+      sendRate: row.sendRate,
+      status: row.status,
+      error: row.errorCode ? broadcastError(row, channel?.type, language) : null,
+      pause:
+        row.status === 'paused' && row.pause
+          ? { ...row.pause, message: pauseText(row.name, row.pause, language) }
+          : null,
+      scheduledAt: iso(row.scheduledAt),
+      startedAt: iso(row.startedAt),
+      finishedAt: iso(row.finishedAt),
+      targetCount: row.targetCount,
+      completedCount: row.reconciliation?.completed ?? null,
+      counts: byState,
+      funnel: funnelOf(byState, read, channel?.type, row.readsKept),
+      failedByReason,
+      reconciliation: row.reconciliation ?? null,
+      resendOfId: row.resendOfId,
+      autoRecovery: row.autoRecovery,
+      recovery: null,
+      cost:
+        row.countryMix && channel
+          ? costSoFar(
+              channel.type,
+              row.content,
+              priceTable(channel.prices),
+              row.countryMix,
+              billedMessages(channel.type, row.content, byState),
+            )
+          : null,
+      channelLimits: {
+        dailyQuota: scope.limit,
+        quotaUsed: usage.used,
+        quotaRemaining: usage.remaining,
+        capacityFreesAt: usage.capacityFreesAt === null ? null : new Date(usage.capacityFreesAt).toISOString(),
+        messagesPerSecond: channel?.messagesPerSecond ?? 0,
+        portfolio: scope.portfolioId === null ? null : { id: scope.portfolioId, name: scope.portfolioName ?? '' },
+      },
+      createdAt: row.createdAt.toISOString(),
+      updatedAt: row.updatedAt.toISOString(),
+    };
+  });
+}
+
+/** One broadcast as GET /broadcasts/{id} shows it: the list's fields and its lineage of re-sends. */
+export async function toBroadcast(db: Database, row: BroadcastRow, language: Language): Promise<Broadcast> {
+  const [broadcast] = await toBroadcasts(db, [row], language);
+  if (!broadcast) throw new Error('toBroadcasts returned nothing');
+  return { ...broadcast, recovery: await recoveryLineage(db, row, countsOf) };
+}
+
+export async function getBroadcast(db: Database, workspaceId: number, id: number, language: Language) {
+  return toBroadcast(db, await getRow(db, workspaceId, id), language);
+}
+
+export async function listBroadcasts(
+  db: Database,
+  workspaceId: number,
+  query: {
+    cursor?: string | undefined;
+    limit: number;
+    status?: BroadcastRow['status'] | undefined;
+    name?: string[] | undefined;
+    resendOfId?: number[] | undefined;
+    id?: number[] | undefined;
+  },
+  language: Language,
+) {
+  const conditions: SQL[] = [eq(broadcasts.workspaceId, workspaceId), isNull(broadcasts.writingPlan)];
+  const after = decodeCursor(query.cursor);
+  if (after !== undefined) {
+    if (Number.isNaN(after))
+      throw new ApiError(422, 'validation_failed', {}, [{ path: 'cursor', message: 'Not a cursor from this API' }]);
+    conditions.push(lt(broadcasts.id, after));
+  }
+  if (query.status) conditions.push(eq(broadcasts.status, query.status));
+  if (query.name?.length) conditions.push(inArray(broadcasts.name, query.name));
+  if (query.resendOfId?.length) conditions.push(inArray(broadcasts.resendOfId, query.resendOfId));
+  if (query.id?.length) conditions.push(inArray(broadcasts.id, query.id));
+  const rows = await db
+    .select()
+    .from(broadcasts)
+    .where(and(...conditions))
+    .orderBy(desc(broadcasts.id))
+    .limit(query.limit + 1);
+  const page = rows.slice(0, query.limit);
+  const data = await toBroadcasts(db, page, language);
+  const last = page.at(-1);
+  return { data, nextCursor: rows.length > query.limit && last ? encodeCursor(last.id) : null };
+}
+
+/**
+ * What needs an agent's attention, newest first: the rule of shared/src/attention.ts (a status of
+ * ATTENTION_STATUSES, and no re-send of it exists) as SQL, one walk down broadcasts_attention_idx per
+ * status that skips broadcasts with a re-send (broadcasts_resend_of_idx), then the counts of the few
+ * found from the read model. Its cost follows `limit` (plus any re-sent broadcasts it steps over),
+ * not the number of broadcasts or of their recipients.
+ */
+export async function broadcastsNeedingAttention(
+  db: Database,
+  workspaceId: number,
+  limit: number,
+): Promise<AttentionList> {
+  const perStatus = ATTENTION_STATUSES.map(
+    (status) => sql`SELECT * FROM (SELECT b.id, b.name, b.status, b.channel_id, b.resend_of_id, b.finished_at
+      FROM broadcasts b WHERE b.workspace_id = ${workspaceId} AND b.status = ${status}
+        AND NOT EXISTS (SELECT 1 FROM broadcasts r WHERE r.resend_of_id = b.id AND r.status != 'cancelled')
+      ORDER BY b.id DESC LIMIT ${limit + 1})`,
+  );
+  const rows = await db.all<{
+    id: number;
+    name: string;
+    status: BroadcastRow['status'];
+    channel_id: number;
+    resend_of_id: number | null;
+    finished_at: number | null;
+  }>(sql`${sql.join(perStatus, sql` UNION ALL `)} ORDER BY id DESC LIMIT ${limit + 1}`);
+  const page = rows.slice(0, limit);
+  const ids = page.map((r) => r.id);
+  const counts = await countsOf(db, ids);
+  return {
+    data: page.map((r) => {
+      const c = counts.get(r.id);
+      return {
+        id: r.id,
+        name: r.name,
+        status: r.status,
+        channelId: r.channel_id,
+        finishedAt: r.finished_at === null ? null : new Date(r.finished_at).toISOString(),
+        failed: c?.counts.failed ?? 0,
+        uncertain: c?.counts.uncertain ?? 0,
+        failedByReason: c?.failedByReason ?? {},
+        resendOfId: r.resend_of_id,
+      };
+    }),
+    hasMore: rows.length > limit,
+  };
+}
