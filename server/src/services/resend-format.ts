@@ -1,5 +1,8 @@
-/** How a re-send's time reads to an agent, in the workspace's zone: "ahora", "hoy 15:30", "mañana 10:21". */
-import { dayInZone, type Language, nextDay } from '@rebound/shared';
+/**
+ * How a re-send reads to an agent: its default tag, its times, why each part goes when it goes, its
+ * one-line summary and its warnings. resend.ts plans; this file says it.
+ */
+import { dayInZone, fixedLocale, type Language, nextDay } from '@rebound/shared';
 
 const WORDS = {
   now: { es: 'ahora', en: 'now', pt: 'agora' },
@@ -9,6 +12,7 @@ const WORDS = {
 
 const LOCALES: Record<Language, string> = { es: 'es-MX', en: 'en-US', pt: 'pt-BR' };
 
+/** A re-send's time, in the workspace's zone: "ahora", "hoy 15:30", "mañana 10:21". */
 export function formatPlanTime(at: number, now: number, zone: string, language: Language): string {
   if (at <= now + 60_000) return WORDS.now[language];
   const locale = LOCALES[language];
@@ -26,4 +30,88 @@ export function formatPlanTime(at: number, now: number, zone: string, language: 
     .format(at)
     .replace(/\./g, '');
   return language === 'es' ? `el ${date} ${time}` : `${date} ${time}`;
+}
+
+const TAG_WORDS: Record<Language, string> = {
+  es: 'transmisión fallida',
+  en: 'failed broadcast',
+  pt: 'transmissão com falha',
+};
+
+/**
+ * "transmisión fallida 25 nov 2026 (#42)": the reference page's tag ("failed broadcast 110122"), with
+ * the day as the workspace's agents read it (day first in Spanish, in the workspace's time zone: a
+ * broadcast sent at 21:00 in Mexico City is that day's, not the next UTC day's), made unique per broadcast.
+ */
+export function defaultResendTag(
+  language: Language,
+  broadcast: { id: number; startedAt: Date | null; createdAt: Date },
+  zone: string,
+) {
+  const parts = new Intl.DateTimeFormat(fixedLocale(language), {
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    timeZone: zone,
+  }).formatToParts(broadcast.startedAt ?? broadcast.createdAt);
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value.replace('.', '');
+  const order: Intl.DateTimeFormatPartTypes[] = language === 'en' ? ['month', 'day', 'year'] : ['day', 'month', 'year'];
+  const day = order.map(part).join(' ');
+  return `${TAG_WORDS[language]} ${day} (#${broadcast.id})`;
+}
+
+export const WARNINGS = {
+  tag_changed: {
+    es: 'La etiqueta «{asked}» ya la tienen {others} otros contactos (o es el nombre de otro segmento); se usó «{tag}» para que el segmento reúna solo a estos contactos.',
+    en: 'The tag "{asked}" is already on other contacts (or is another segment\'s name); "{tag}" was used so that its segment holds only these contacts.',
+    pt: 'A etiqueta "{asked}" já está em outros {others} contatos (ou é o nome de outro segmento); foi usada "{tag}" para que o segmento reúna só estes contatos.',
+  },
+  unconfirmed_duplicates: {
+    es: '{count} destinatarios sin confirmar se reenvían: el proveedor pudo haber recibido el primer mensaje, así que algunos podrían recibirlo dos veces.',
+    en: '{count} unconfirmed recipients are re-sent: the provider may have received the first message, so some could get it twice.',
+    pt: '{count} destinatários não confirmados serão reenviados: o provedor pode ter recebido a primeira mensagem, então alguns podem recebê-la duas vezes.',
+  },
+  unconfirmed_too_soon: {
+    es: '{count} destinatarios sin confirmar todavía pueden recibir su informe de entrega; se podrán reenviar desde {at}.',
+    en: '{count} unconfirmed recipients may still get their delivery report; they can be re-sent from {at}.',
+    pt: '{count} destinatários não confirmados ainda podem receber o relatório de entrega; poderão ser reenviados a partir de {at}.',
+  },
+  forced: {
+    es: 'Reenvío forzado antes de tiempo para: {reasons}. Puede volver a fallar y afectar la calidad del número.',
+    en: "Re-send forced before its time for: {reasons}. It may fail again and hurt the number's quality.",
+    pt: 'Reenvio forçado antes da hora para: {reasons}. Pode falhar de novo e prejudicar a qualidade do número.',
+  },
+} as const;
+
+export const WHY = {
+  now: { es: 'ahora', en: 'now', pt: 'agora' },
+  after: {
+    es: '{reason}: cuando el reenvío puede servir',
+    en: '{reason}: when a re-send can help',
+    pt: '{reason}: quando o reenvio pode ajudar',
+  },
+  capacity: {
+    es: 'cuando se libera el límite diario',
+    en: 'when the daily limit frees up',
+    pt: 'quando o limite diário for liberado',
+  },
+  wave: {
+    es: 'límite diario: tanda {n} de {of}',
+    en: 'daily limit: wave {n} of {of}',
+    pt: 'limite diário: lote {n} de {of}',
+  },
+  chosen: { es: 'a la hora elegida', en: 'at the chosen time', pt: 'no horário escolhido' },
+} as const;
+
+/** "3 ahora, 500 mañana 10:21, 12 el jue 3 dic 09:00". */
+export function summarize(
+  plan: { at: string; count: number }[],
+  now: number,
+  zone: string,
+  language: Language,
+): string {
+  const numbers = new Intl.NumberFormat(fixedLocale(language));
+  return plan
+    .map((part) => `${numbers.format(part.count)} ${formatPlanTime(Date.parse(part.at), now, zone, language)}`)
+    .join(', ');
 }

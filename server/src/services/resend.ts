@@ -5,7 +5,8 @@
  * - each reason at its earliest useful time (shared/src/policy.ts), as linked re-sends, and a quota
  *   backlog in daily waves;
  * - asking twice never tags twice or re-sends anyone twice: rows already in a live re-send are skipped.
- * The SQL lives in resend-store.ts; this file is the plan.
+ * The SQL lives in resend-store.ts, when each part goes in resend-parts.ts, how it reads in
+ * resend-format.ts; this file is the plan.
  */
 import {
   ANOTHER_CHANNEL_REASONS,
@@ -13,8 +14,6 @@ import {
   contentForChannel,
   DAY_MS,
   defaultResendReasons,
-  describeFailure,
-  earliestUsefulResend,
   estimateCost,
   type FailureReason,
   fixedLocale,
@@ -23,24 +22,25 @@ import {
   type Language,
   outsideWindowCarrier,
   priceTable,
-  quotaWaves,
   type ResendBody,
   type ResendResult,
-  resendTiming,
   smsSegments,
-  tooEarly,
   workspaceTimeZone,
 } from '@rebound/shared';
 import type { Database } from '../db/client';
 import { countriesOn, reachableOn } from '../engine/audience';
-import { capacityAvailableAt, quotaScope, quotaUsage } from '../engine/limits';
+import { quotaScope, quotaUsage } from '../engine/limits';
 import type { AuthContext } from '../lib/env';
 import { ApiError, notFound } from '../lib/errors';
 import { unconfirmedWindowMs } from '../lib/unconfirmed';
 import { broadcastableChannel, cancelBroadcast } from './broadcasts';
-import { formatPlanTime } from './resend-format';
+import { defaultResendTag, formatPlanTime, summarize, WARNINGS } from './resend-format';
+import { planParts } from './resend-parts';
 import * as store from './resend-store';
 import { claimPlan, releasePlan, writePlan } from './resend-writer';
+
+// The default tag is said in resend-format.ts; callers and tests have always found it here.
+export { defaultResendTag };
 
 export type ResendRequest = ResendBody;
 
@@ -58,83 +58,6 @@ export interface ResendOptions {
 export const CAPPED_IN_A_ROW = 3;
 /** …within this long. */
 export const CAPPED_FOR_MS = 7 * DAY_MS;
-
-const TAG_WORDS: Record<Language, string> = {
-  es: 'transmisión fallida',
-  en: 'failed broadcast',
-  pt: 'transmissão com falha',
-};
-
-/**
- * "transmisión fallida 25 nov 2026 (#42)": the reference page's tag ("failed broadcast 110122"), with
- * the day as the workspace's agents read it (day first in Spanish, in the workspace's time zone: a
- * broadcast sent at 21:00 in Mexico City is that day's, not the next UTC day's), made unique per broadcast.
- */
-export function defaultResendTag(
-  language: Language,
-  broadcast: { id: number; startedAt: Date | null; createdAt: Date },
-  zone: string,
-) {
-  const parts = new Intl.DateTimeFormat(fixedLocale(language), {
-    day: 'numeric',
-    month: 'short',
-    year: 'numeric',
-    timeZone: zone,
-  }).formatToParts(broadcast.startedAt ?? broadcast.createdAt);
-  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value.replace('.', '');
-  const order: Intl.DateTimeFormatPartTypes[] = language === 'en' ? ['month', 'day', 'year'] : ['day', 'month', 'year'];
-  const day = order.map(part).join(' ');
-  return `${TAG_WORDS[language]} ${day} (#${broadcast.id})`;
-}
-
-const WARNINGS = {
-  tag_changed: {
-    es: 'La etiqueta «{asked}» ya la tienen {others} otros contactos (o es el nombre de otro segmento); se usó «{tag}» para que el segmento reúna solo a estos contactos.',
-    en: 'The tag "{asked}" is already on other contacts (or is another segment\'s name); "{tag}" was used so that its segment holds only these contacts.',
-    pt: 'A etiqueta "{asked}" já está em outros {others} contatos (ou é o nome de outro segmento); foi usada "{tag}" para que o segmento reúna só estes contatos.',
-  },
-  unconfirmed_duplicates: {
-    es: '{count} destinatarios sin confirmar se reenvían: el proveedor pudo haber recibido el primer mensaje, así que algunos podrían recibirlo dos veces.',
-    en: '{count} unconfirmed recipients are re-sent: the provider may have received the first message, so some could get it twice.',
-    pt: '{count} destinatários não confirmados serão reenviados: o provedor pode ter recebido a primeira mensagem, então alguns podem recebê-la duas vezes.',
-  },
-  unconfirmed_too_soon: {
-    es: '{count} destinatarios sin confirmar todavía pueden recibir su informe de entrega; se podrán reenviar desde {at}.',
-    en: '{count} unconfirmed recipients may still get their delivery report; they can be re-sent from {at}.',
-    pt: '{count} destinatários não confirmados ainda podem receber o relatório de entrega; poderão ser reenviados a partir de {at}.',
-  },
-  forced: {
-    es: 'Reenvío forzado antes de tiempo para: {reasons}. Puede volver a fallar y afectar la calidad del número.',
-    en: "Re-send forced before its time for: {reasons}. It may fail again and hurt the number's quality.",
-    pt: 'Reenvio forçado antes da hora para: {reasons}. Pode falhar de novo e prejudicar a qualidade do número.',
-  },
-} as const;
-
-const WHY = {
-  now: { es: 'ahora', en: 'now', pt: 'agora' },
-  after: {
-    es: '{reason}: cuando el reenvío puede servir',
-    en: '{reason}: when a re-send can help',
-    pt: '{reason}: quando o reenvio pode ajudar',
-  },
-  capacity: {
-    es: 'cuando se libera el límite diario',
-    en: 'when the daily limit frees up',
-    pt: 'quando o limite diário for liberado',
-  },
-  wave: {
-    es: 'límite diario: tanda {n} de {of}',
-    en: 'daily limit: wave {n} of {of}',
-    pt: 'limite diário: lote {n} de {of}',
-  },
-  chosen: { es: 'a la hora elegida', en: 'at the chosen time', pt: 'no horário escolhido' },
-} as const;
-
-interface Part {
-  at: number;
-  why: string;
-  rows: store.Candidate[];
-}
 
 /**
  * Plans and schedules the re-send. Returns the plan; with `tagOnly` only tags. Refuses (409) a time
@@ -329,126 +252,6 @@ function countByReason(rows: store.Candidate[]): Record<string, number> {
   const by: Record<string, number> = {};
   for (const row of rows) by[row.reason] = (by[row.reason] ?? 0) + 1;
   return by;
-}
-
-/** "3 ahora, 500 mañana 10:21, 12 el jue 3 dic 09:00". */
-function summarize(plan: { at: string; count: number }[], now: number, zone: string, language: Language): string {
-  const numbers = new Intl.NumberFormat(fixedLocale(language));
-  return plan
-    .map((part) => `${numbers.format(part.count)} ${formatPlanTime(Date.parse(part.at), now, zone, language)}`)
-    .join(', ');
-}
-
-/** The latest failure of a group (no spread: a group can hold a million rows). */
-const latestFailure = (group: store.Candidate[]) => group.reduce((max, c) => Math.max(max, c.failedAt), 0);
-
-/** Rounds up to the next minute: a plan reads in minutes, and never earlier than advised. */
-const ceilMinute = (at: number) => Math.ceil(at / 60_000) * 60_000;
-
-async function planParts(
-  db: Database,
-  original: store.OriginalBroadcast,
-  /** The channel it goes on, read once by the caller. */
-  channel: store.ChannelRow | undefined,
-  rows: store.Candidate[],
-  request: ResendRequest,
-  now: number,
-  zone: string,
-  language: Language,
-  unconfirmedWindow: number,
-  warn: (code: 'forced', params: Record<string, string | number>) => void,
-): Promise<Part[]> {
-  const when = request.when ?? 'auto';
-  const scope = channel
-    ? await quotaScope(db, channel)
-    : { limit: null, channelIds: [original.channelId], portfolioId: null };
-  const byReason = new Map<FailureReason, store.Candidate[]>();
-  for (const row of rows) {
-    const group = byReason.get(row.reason);
-    if (group) group.push(row);
-    else byReason.set(row.reason, [row]);
-  }
-
-  if (when !== 'auto' && when !== 'capacity') {
-    // One time for everyone: now, or the chosen time; refused where the policy says it cannot help yet.
-    let at = now;
-    if (when !== 'now') {
-      const raw = when === 'at' ? request.at : when;
-      if (!raw) throw new ApiError(422, 'resend_at_required', {}, [{ path: 'body.at', message: 'required' }]);
-      at = Date.parse(raw);
-      if (at < now - 5_000)
-        throw new ApiError(422, 'resend_at_past', { at: formatPlanTime(at, now, zone, language) }, [
-          { path: 'body.at', message: raw },
-        ]);
-      at = Math.max(at, now);
-    }
-    const early: { reason: FailureReason; until: number }[] = [];
-    for (const [reason, group] of byReason) {
-      const latest = latestFailure(group);
-      if (tooEarly(reason, latest, at, unconfirmedWindow))
-        early.push({ reason, until: earliestUsefulResend(reason, latest, now, unconfirmedWindow) ?? at });
-      else if (resendTiming(reason).kind === 'capacity') {
-        const fitsAt = await capacityAvailableAt(db, scope, Math.min(group.length, scope.limit ?? 0), at);
-        if (fitsAt === null || fitsAt > at + 60_000) early.push({ reason, until: fitsAt ?? at + DAY_MS });
-      }
-    }
-    if (early.length && !request.force) {
-      const until = Math.max(...early.map((e) => e.until));
-      throw new ApiError(
-        409,
-        'resend_too_early',
-        {
-          reasons: early.map((e) => describeFailure(e.reason, language).title).join('; '),
-          at: formatPlanTime(until, now, zone, language),
-        },
-        early.map((e) => ({ reason: e.reason, usefulFrom: new Date(e.until).toISOString() })),
-      );
-    }
-    if (early.length)
-      warn('forced', { reasons: early.map((e) => describeFailure(e.reason, language).title).join('; ') });
-    return [{ at, why: when === 'now' ? WHY.now[language] : WHY.chosen[language], rows }];
-  }
-
-  // auto: each reason at its earliest useful time; the quota's backlog in daily waves.
-  const parts = new Map<number, Part>();
-  const add = (at: number, why: string, group: store.Candidate[]) => {
-    const key = at <= now + 60_000 ? now : ceilMinute(at);
-    const part = parts.get(key) ?? { at: key, why, rows: [] };
-    part.rows.push(...group);
-    parts.set(key, part);
-  };
-  for (const [reason, group] of byReason) {
-    const timing = resendTiming(reason);
-    if (timing.kind === 'capacity' && scope.limit !== null) {
-      // The first wave goes when a full wave fits (at most a day's quota); each next one a day later.
-      const first = Math.min(group.length, scope.limit);
-      const firstAt = (await capacityAvailableAt(db, scope, first, now)) ?? now + DAY_MS;
-      const waves = quotaWaves(group.length, scope.limit, firstAt, first);
-      let offset = 0;
-      waves.forEach((wave, i) => {
-        const why =
-          waves.length > 1
-            ? format(WHY.wave[language], { n: i + 1, of: waves.length })
-            : firstAt <= now
-              ? WHY.now[language]
-              : WHY.capacity[language];
-        add(wave.at, why, group.slice(offset, offset + wave.size));
-        offset += wave.size;
-      });
-      continue;
-    }
-    // A reason whose advice is "never" but that the agent chose explicitly (a number fixed since): now.
-    const latest = latestFailure(group);
-    const at = earliestUsefulResend(reason, latest, now, unconfirmedWindow) ?? now;
-    add(
-      at,
-      at <= now + 60_000
-        ? WHY.now[language]
-        : format(WHY.after[language], { reason: describeFailure(reason, language).title }),
-      group,
-    );
-  }
-  return [...parts.values()].sort((a, b) => a.at - b.at);
 }
 
 async function reusedResult(

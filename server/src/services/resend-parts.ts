@@ -1,0 +1,140 @@
+/**
+ * When each part of a re-send goes: one time for everyone (now or the chosen time, refused where the
+ * policy says it cannot help yet), or, by default, each reason at its earliest useful time and a quota
+ * backlog in daily waves (shared/src/policy.ts decides; this file asks it about these rows).
+ */
+import {
+  DAY_MS,
+  describeFailure,
+  earliestUsefulResend,
+  type FailureReason,
+  format,
+  type Language,
+  quotaWaves,
+  type ResendBody,
+  resendTiming,
+  tooEarly,
+} from '@rebound/shared';
+import type { Database } from '../db/client';
+import { capacityAvailableAt, quotaScope } from '../engine/limits';
+import { ApiError } from '../lib/errors';
+import { formatPlanTime, WHY } from './resend-format';
+import type * as store from './resend-store';
+
+export interface Part {
+  at: number;
+  why: string;
+  rows: store.Candidate[];
+}
+
+/** The latest failure of a group (no spread: a group can hold a million rows). */
+const latestFailure = (group: store.Candidate[]) => group.reduce((max, c) => Math.max(max, c.failedAt), 0);
+
+/** Rounds up to the next minute: a plan reads in minutes, and never earlier than advised. */
+const ceilMinute = (at: number) => Math.ceil(at / 60_000) * 60_000;
+
+export async function planParts(
+  db: Database,
+  original: store.OriginalBroadcast,
+  /** The channel it goes on, read once by the caller. */
+  channel: store.ChannelRow | undefined,
+  rows: store.Candidate[],
+  request: ResendBody,
+  now: number,
+  zone: string,
+  language: Language,
+  unconfirmedWindow: number,
+  warn: (code: 'forced', params: Record<string, string | number>) => void,
+): Promise<Part[]> {
+  const when = request.when ?? 'auto';
+  const scope = channel
+    ? await quotaScope(db, channel)
+    : { limit: null, channelIds: [original.channelId], portfolioId: null };
+  const byReason = new Map<FailureReason, store.Candidate[]>();
+  for (const row of rows) {
+    const group = byReason.get(row.reason);
+    if (group) group.push(row);
+    else byReason.set(row.reason, [row]);
+  }
+
+  if (when !== 'auto' && when !== 'capacity') {
+    // One time for everyone: now, or the chosen time; refused where the policy says it cannot help yet.
+    let at = now;
+    if (when !== 'now') {
+      const raw = when === 'at' ? request.at : when;
+      if (!raw) throw new ApiError(422, 'resend_at_required', {}, [{ path: 'body.at', message: 'required' }]);
+      at = Date.parse(raw);
+      if (at < now - 5_000)
+        throw new ApiError(422, 'resend_at_past', { at: formatPlanTime(at, now, zone, language) }, [
+          { path: 'body.at', message: raw },
+        ]);
+      at = Math.max(at, now);
+    }
+    const early: { reason: FailureReason; until: number }[] = [];
+    for (const [reason, group] of byReason) {
+      const latest = latestFailure(group);
+      if (tooEarly(reason, latest, at, unconfirmedWindow))
+        early.push({ reason, until: earliestUsefulResend(reason, latest, now, unconfirmedWindow) ?? at });
+      else if (resendTiming(reason).kind === 'capacity') {
+        const fitsAt = await capacityAvailableAt(db, scope, Math.min(group.length, scope.limit ?? 0), at);
+        if (fitsAt === null || fitsAt > at + 60_000) early.push({ reason, until: fitsAt ?? at + DAY_MS });
+      }
+    }
+    if (early.length && !request.force) {
+      const until = Math.max(...early.map((e) => e.until));
+      throw new ApiError(
+        409,
+        'resend_too_early',
+        {
+          reasons: early.map((e) => describeFailure(e.reason, language).title).join('; '),
+          at: formatPlanTime(until, now, zone, language),
+        },
+        early.map((e) => ({ reason: e.reason, usefulFrom: new Date(e.until).toISOString() })),
+      );
+    }
+    if (early.length)
+      warn('forced', { reasons: early.map((e) => describeFailure(e.reason, language).title).join('; ') });
+    return [{ at, why: when === 'now' ? WHY.now[language] : WHY.chosen[language], rows }];
+  }
+
+  // auto: each reason at its earliest useful time; the quota's backlog in daily waves.
+  const parts = new Map<number, Part>();
+  const add = (at: number, why: string, group: store.Candidate[]) => {
+    const key = at <= now + 60_000 ? now : ceilMinute(at);
+    const part = parts.get(key) ?? { at: key, why, rows: [] };
+    part.rows.push(...group);
+    parts.set(key, part);
+  };
+  for (const [reason, group] of byReason) {
+    const timing = resendTiming(reason);
+    if (timing.kind === 'capacity' && scope.limit !== null) {
+      // The first wave goes when a full wave fits (at most a day's quota); each next one a day later.
+      const first = Math.min(group.length, scope.limit);
+      const firstAt = (await capacityAvailableAt(db, scope, first, now)) ?? now + DAY_MS;
+      const waves = quotaWaves(group.length, scope.limit, firstAt, first);
+      let offset = 0;
+      waves.forEach((wave, i) => {
+        const why =
+          waves.length > 1
+            ? format(WHY.wave[language], { n: i + 1, of: waves.length })
+            : firstAt <= now
+              ? WHY.now[language]
+              : WHY.capacity[language];
+        add(wave.at, why, group.slice(offset, offset + wave.size));
+        offset += wave.size;
+      });
+      continue;
+    }
+    // A reason whose advice is "never" but that the agent chose explicitly (a number fixed since): now.
+    const latest = latestFailure(group);
+    const at = earliestUsefulResend(reason, latest, now, unconfirmedWindow) ?? now;
+    add(
+      at,
+      at <= now + 60_000
+        ? WHY.now[language]
+        : format(WHY.after[language], { reason: describeFailure(reason, language).title }),
+      group,
+    );
+  }
+  return [...parts.values()].sort((a, b) => a.at - b.at);
+}
