@@ -34,14 +34,8 @@ import { and, eq } from 'drizzle-orm';
 import type { Database, Tx } from '../db/client';
 import { imports } from '../db/schema';
 import { notFound } from '../lib/errors';
-import {
-  assertCustomKeysWithinCap,
-  BatchedWriter,
-  ContactPlanner,
-  getCustomFieldKeyCap,
-  PLAN_ROWS,
-  type PlannedBatch,
-} from '../services/contact-writer';
+import { BatchedWriter, ContactPlanner, PLAN_ROWS, type PlannedBatch } from '../services/contact-writer';
+import { assertCustomKeysWithinCap, getCustomFieldKeyCap } from '../services/custom-field-keys';
 import { holdImport, importFinished, ownership, tryTurn, waitForTurn } from '../services/import-jobs';
 import { ensureImportTags, forgetFinishedImports, undoImport } from '../services/import-undo';
 import { detectEncoding, type FileEncoding } from './import-decode';

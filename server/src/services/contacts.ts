@@ -8,29 +8,18 @@ import { decodeCursor, encodeCursor } from '../lib/cursor';
 import type { AuthContext } from '../lib/env';
 import { ApiError, notFound } from '../lib/errors';
 import { normalizePhone } from '../lib/phone';
-import {
-  assertCustomKeysWithinCap,
-  contactValues,
-  insertContacts,
-  linkTags,
-  normalizeEmail,
-  phoneColumns,
-  updateContacts,
-} from './contact-writer';
+import { contactValues, normalizeEmail, phoneColumns } from './contact-input';
+import { insertContacts, linkTags, updateContacts } from './contact-store';
+import { assertCustomKeysWithinCap } from './custom-field-keys';
 import { contactAddressOn, optOutsForContact, removeOptOut } from './opt-outs';
 import { ensureTags, tagContacts, tagNamesByContact } from './tags';
 
 type ContactRow = typeof contacts.$inferSelect;
 type Workspace = Pick<AuthContext, 'workspaceId' | 'defaultCountry'>;
 
-// Normalizing and the custom-field cap belong to the one contact writer; these names stay importable here.
-export {
-  assertCustomKeysWithinCap,
-  getCustomFieldKeyCap,
-  normalizeEmail,
-  phoneColumns,
-  setCustomFieldKeyCap,
-} from './contact-writer';
+// Normalizing and the custom-field cap belong to the one contact writer's parts; these names stay importable here.
+export { normalizeEmail, phoneColumns } from './contact-input';
+export { assertCustomKeysWithinCap, getCustomFieldKeyCap, setCustomFieldKeyCap } from './custom-field-keys';
 
 /** The keys a change writes a value to (null removes a key, so it never adds one). */
 const addedKeys = (changes: Record<string, unknown> | undefined) =>
