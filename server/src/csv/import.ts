@@ -14,47 +14,35 @@
  * (services/contact-writer.ts), the same for the API and the benchmark.
  */
 
-import { once } from 'node:events';
-import { createReadStream } from 'node:fs';
-import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import {
   type ImportField,
   type ImportForm,
   type ImportIdentifier,
   type ImportMode,
   type ImportRowReason,
-  importRowReasonMessage,
   type Language,
   errorMessage as renderError,
 } from '@rebound/shared';
 import { and, eq } from 'drizzle-orm';
-import type { Database, Tx } from '../db/client';
+import type { Database } from '../db/client';
 import { imports } from '../db/schema';
 import { notFound } from '../lib/errors';
-import { BatchedWriter, ContactPlanner, PLAN_ROWS, type PlannedBatch } from '../services/contact-writer';
 import { assertCustomKeysWithinCap, getCustomFieldKeyCap } from '../services/custom-field-keys';
 import { holdImport, importFinished, ownership, tryTurn, waitForTurn } from '../services/import-jobs';
-import { ensureImportTags, forgetFinishedImports, undoImport } from '../services/import-undo';
+import { forgetFinishedImports, undoImport } from '../services/import-undo';
 import { detectEncoding, type FileEncoding } from './import-decode';
-import { type CsvLayout, type ImportColumn, type ImportRow, readContactRows, scanContactCsv } from './import-parse';
+import { type CsvLayout, type ImportColumn, scanContactCsv } from './import-parse';
+import { finishImport, type ImportRun, planAndWrite, type Source } from './import-run';
 import type { ImportThread } from './import-thread';
 
 export { fileTooLarge, sniffDelimiter } from './import-parse';
+// Passes 2 and 3 live in import-run.ts; the import thread finds them here.
+export { type ImportRun, planAndWrite } from './import-run';
 
 export type ImportRecord = typeof imports.$inferSelect;
-
-/** Rows checked and looked up per statement (the contact writer's plan batch). */
-export const IMPORT_CHUNK = PLAN_ROWS;
-/** The import row's processedRows moves every this many rows. */
-export const IMPORT_PROGRESS_EVERY = 1000;
-/**
- * Contacts written per transaction of an import (with their undo notes): about 0.2 s each on this
- * 2-core machine, where a 100,000-row import held the write lock 3.5 s in one transaction.
- */
-export const IMPORT_WRITE_ROWS = 5000;
 
 export interface ContactImportOptions {
   mode: ImportMode;
@@ -93,12 +81,6 @@ export interface Workspace {
   defaultCountry: string;
 }
 
-/** Lets other requests (a GET of this import's progress, say) run between two chunks. */
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** Thrown inside the write transaction to undo it when all-or-nothing meets a contact deleted meanwhile. */
-class RowsVanished extends Error {}
-
 /** The import's options from the checked form, as the API and the CLI both pass them. */
 export function importOptionsOf(form: Omit<ImportForm, 'file'>): ContactImportOptions {
   return {
@@ -120,9 +102,6 @@ export interface RunImportInput {
   /** The language of the request: rejection reasons are stored in it too. */
   language: Language;
 }
-
-/** One chunk of the plan, as a line of the plan file: the contact writer's planned batch. */
-type PlanChunk = PlannedBatch;
 
 /** An import checked as a whole and recorded as queued, its file on disk until it has run. */
 export interface PreparedImport {
@@ -261,64 +240,6 @@ export async function runContactImport(db: Database, ws: Workspace, input: RunIm
   }
 }
 
-export interface Source {
-  path: string;
-  encoding: FileEncoding;
-  layout: CsvLayout;
-  dir: string;
-}
-
-/** Appends lines to a file, waiting when the disk is behind. */
-async function planWriter(path: string) {
-  const file = await open(path, 'w');
-  const stream = file.createWriteStream();
-  return {
-    async write(chunk: PlanChunk) {
-      if (!stream.write(`${JSON.stringify(chunk)}\n`)) await once(stream, 'drain');
-    },
-    async close() {
-      stream.end();
-      await once(stream, 'close');
-    },
-  };
-}
-
-async function* planChunks(path: string): AsyncGenerator<PlanChunk> {
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
-  for await (const line of lines) if (line) yield JSON.parse(line) as PlanChunk;
-}
-
-/** The import's outcome on its row; processedRows reaches the total whatever the outcome. */
-async function finishImport(
-  target: Database | Tx,
-  importId: number,
-  totalRows: number,
-  values: Partial<typeof imports.$inferInsert>,
-): Promise<void> {
-  await target
-    .update(imports)
-    .set({ processedRows: totalRows, finishedAt: new Date(), ...values })
-    .where(eq(imports.id, importId));
-}
-
-/** What passes 2 and 3 need; it crosses to the import thread as it is. */
-export interface ImportRun {
-  ws: Workspace;
-  importId: number;
-  source: Source;
-  options: ContactImportOptions;
-  /** The language of the request: rejection reasons are stored in it too. */
-  language: Language;
-}
-
-/** What passes 2 and 3 ask of the API thread (on it, they do it themselves). */
-export interface ImportHooks {
-  /** Rows checked so far, for the import row's progress. */
-  progress(processed: number): Promise<void>;
-  /** Runs one of the import's write transactions once this process's other writers let it. */
-  writeTurn<T>(write: () => Promise<T>): Promise<T>;
-}
-
 /**
  * The running import (this process holds its turn) from the second pass to its outcome: on the import
  * thread when there is one, here otherwise. The heartbeat beats here either way, and stops when the
@@ -370,134 +291,6 @@ async function execute(
     importFinished();
   }
   return getImport(db, ws, importId);
-}
-
-/** Passes 2 and 3: every row checked and looked up, then the plan written in one transaction, or why not. */
-export async function planAndWrite(db: Database, run: ImportRun, hooks: ImportHooks): Promise<void> {
-  const { ws, importId, source, options, language } = run;
-  const { identifier, totalRows } = source.layout;
-  const finish = (target: Database | Tx, values: Partial<typeof imports.$inferInsert>) =>
-    finishImport(target, importId, totalRows, values);
-
-  const rejections: StoredRejection[] = [];
-  const reject = (row: Pick<ImportRow, 'line' | 'identifierValue'>, code: ImportRowReason, params = {}) => {
-    const all = { line: row.line, ...params };
-    rejections.push({
-      row: row.line,
-      identifier: row.identifierValue,
-      code,
-      params: all,
-      reason: importRowReasonMessage(code, language, all),
-    });
-  };
-
-  // Pass 2: check each row, look the identifiers up chunk by chunk, and write the plan beside the file.
-  const planPath = join(source.dir, 'plan.jsonl');
-  const plan = await planWriter(planPath);
-  // The writer's rules: matched in the workspace, the mode's refusals, one write per contact.
-  const planner = new ContactPlanner(db, ws.workspaceId, identifier, options.mode);
-  let processed = 0;
-  let reported = 0;
-  const planChunk = async (chunk: ImportRow[]) => {
-    const batch = await planner.plan(chunk, reject);
-    if (batch.create.length || batch.update.length || batch.updateByKey.length) await plan.write(batch);
-  };
-  try {
-    await readContactRows(source.path, source.encoding, source.layout, ws.defaultCountry, async (rows) => {
-      for (let start = 0; start < rows.length; start += IMPORT_CHUNK) {
-        await planChunk(rows.slice(start, start + IMPORT_CHUNK));
-      }
-      processed += rows.length;
-      if (processed - reported >= IMPORT_PROGRESS_EVERY && processed < totalRows) {
-        reported = processed;
-        await hooks.progress(processed);
-      }
-      await nextTurn();
-    });
-  } finally {
-    await plan.close();
-  }
-  rejections.sort((a, b) => a.row - b.row);
-  const { created } = planner;
-  let { updated } = planner;
-
-  const failWithRejections = async () =>
-    finish(db, {
-      status: 'failed',
-      created: 0,
-      updated: 0,
-      rejected: rejections.length,
-      rejectedRows: rejections,
-      errorCode: 'import_rows_rejected',
-      errorMessage: renderError('import_rows_rejected', language, { count: rejections.length }),
-    });
-
-  if (rejections.length > 0 && options.allOrNothing) {
-    await hooks.writeTurn(failWithRejections);
-  } else if (options.dryRun) {
-    await hooks.writeTurn(() =>
-      finish(db, {
-        status: 'completed',
-        created,
-        updated,
-        rejected: rejections.length,
-        rejectedRows: rejections,
-      }),
-    );
-  } else {
-    // Pass 3: the plan in short transactions of about IMPORT_WRITE_ROWS contacts, each noting what it
-    // changed (services/import-undo.ts): other writers (engines, agents) wait one of them at most, and
-    // a failure part-way is undone, so the import still lands whole or not at all.
-    try {
-      const tagIds = await hooks.writeTurn(() =>
-        db.transaction((tx) => ensureImportTags(tx, importId, ws.workspaceId, options.tags)),
-      );
-      let pending: PlanChunk[] = [];
-      let pendingRows = 0;
-      const writePending = async () => {
-        const chunks = pending;
-        pending = [];
-        pendingRows = 0;
-        await hooks.writeTurn(() =>
-          db.transaction(async (tx) => {
-            // The plan's chunks, gathered into the writer's larger statements.
-            const writer = new BatchedWriter(tx, ws.workspaceId, identifier, tagIds, undefined, importId);
-            for (const chunk of chunks) await writer.add(chunk);
-            await writer.flush();
-            // A contact deleted between the look-up and the write: its rows are not found after all.
-            for (const target of writer.vanished) {
-              for (const line of target.lines) {
-                reject({ line, identifierValue: target.identifierValue }, 'not_found', {
-                  identifier,
-                  value: target.identifierValue ?? '',
-                });
-              }
-              updated -= target.lines.length;
-            }
-            if (writer.vanished.length && options.allOrNothing) throw new RowsVanished();
-          }),
-        );
-        await nextTurn();
-      };
-      for await (const chunk of planChunks(planPath)) {
-        pending.push(chunk);
-        pendingRows += chunk.create.length + chunk.update.length + chunk.updateByKey.length;
-        if (pendingRows >= IMPORT_WRITE_ROWS) await writePending();
-      }
-      if (pending.length) await writePending();
-      rejections.sort((a, b) => a.row - b.row);
-      await hooks.writeTurn(() =>
-        finish(db, { status: 'completed', created, updated, rejected: rejections.length, rejectedRows: rejections }),
-      );
-    } catch (error) {
-      // Any other failure is undone by whoever records it (execute(), or a settle after a crash).
-      if (!(error instanceof RowsVanished)) throw error;
-      rejections.sort((a, b) => a.row - b.row);
-      await undoImport(db, importId, ws.workspaceId, hooks.writeTurn);
-      await hooks.writeTurn(failWithRejections);
-    }
-    await forgetFinishedImports(db, importId, hooks.writeTurn);
-  }
 }
 
 /** An import of the workspace; another workspace's reads as not found. */
