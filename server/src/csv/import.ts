@@ -4,10 +4,11 @@
  * "failed broadcast 110122" that a segment and a new broadcast can then target.
  *
  * The uploaded file waits on disk and is read a piece at a time, so memory stays the same whatever the
- * file. Three passes: check the file as a whole and count its rows (import-parse.ts), then check every
- * row and look its identifier up in chunks while the import row shows the progress, writing the plan
- * to disk beside the file, then write the plan in ONE transaction of multi-row statements, or nothing:
- * all-or-nothing with a rejected row, a dry run, or an error on the way. One import runs at a time
+ * file. Three passes: check the file as a whole and count its rows (import-parse.ts, here), then check
+ * every row and look its identifier up in chunks while the import row shows the progress, writing the
+ * plan to disk beside the file, then write the plan in short transactions of multi-row statements that
+ * note what they change, so it lands whole or not at all (import-run.ts): nothing with a rejected row
+ * under all-or-nothing, a dry run, or an error on the way. One import runs at a time
  * per workspace (services/import-jobs.ts). With a database file the API's thread only receives the
  * upload and records the import: the passes run on the import thread (import-thread.ts). What a row
  * means, how it matches a contact, and the statements that write it are the contact writer's
