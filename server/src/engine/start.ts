@@ -148,7 +148,7 @@ export async function startBroadcast(o: StartOptions, broadcastId: number): Prom
   const excluded = await o.db.all<{ reason: string; n: number }>(sql`SELECT reason, count(*) AS n FROM messages
     WHERE broadcast_id = ${broadcastId} AND state = 'excluded' GROUP BY reason`);
   const excludedBy = Object.fromEntries(excluded.map((r) => [r.reason, r.n]));
-  // By country, once: what its cost so far is priced by (services/broadcasts.ts).
+  // By country, once: what its cost so far is priced by (services/broadcast-read.ts).
   const countryMix = await recipientCountries(o.db, broadcastId);
   await o.db.transaction(async (tx) => {
     const [ours] = await tx.all(
