@@ -1,47 +1,62 @@
 /**
- * Picks the adapter and webhook handler for a channel. One file per provider beside this one.
+ * The provider registry: one entry per channel type, each written in its provider's file beside this
+ * one (capabilities, adapter factory, webhook path and handler). A new provider is that file, its code
+ * table in shared/src/failure-codes/ (with the retry class of each code, which its adapter reads), its
+ * simulator, and one line below. Everything else here is read from the registry.
  */
-import type { ChannelType } from '@rebound/shared';
-import { createMessageBirdAdapter, messagebirdWebhook } from './messagebird';
-import { createMessengerAdapter, messengerWebhook } from './messenger';
-import { createSandboxAdapter } from './sandbox';
-import { createTelegramAdapter, telegramWebhook } from './telegram';
-import { createTwilioAdapter, twilioWebhook } from './twilio';
-import type { AdapterOptions, ChannelAdapter, ChannelConfig, WebhookHandler } from './types';
-import { createVonageAdapter, vonageWebhook } from './vonage';
-import { createWhatsAppAdapter, whatsappWebhook } from './whatsapp';
+import { type ChannelType, channelCapabilities } from '@rebound/shared';
+import { messagebirdProvider } from './messagebird';
+import { messengerProvider } from './messenger';
+import { sandboxProvider } from './sandbox';
+import { telegramProvider } from './telegram';
+import { twilioProvider } from './twilio';
+import type {
+  AdapterFactory,
+  AdapterOptions,
+  ChannelAdapter,
+  ChannelConfig,
+  ChannelProvider,
+  WebhookHandler,
+} from './types';
+import { vonageProvider } from './vonage';
+import { whatsappProvider } from './whatsapp';
 
-export type AdapterFactory = (channel: ChannelConfig, options?: AdapterOptions) => ChannelAdapter;
+export type { AdapterFactory, ChannelProvider } from './types';
 
-export const adapterFactories: Partial<Record<ChannelType, AdapterFactory>> = {
-  sandbox: () => createSandboxAdapter(),
-  whatsapp: createWhatsAppAdapter,
-  messenger: createMessengerAdapter,
-  telegram: createTelegramAdapter,
-  twilio_sms: createTwilioAdapter,
-  vonage_sms: createVonageAdapter,
-  messagebird_sms: createMessageBirdAdapter,
-};
+/** A type Rebound knows but sends nothing on (it cannot broadcast): its capabilities only. */
+function withoutProvider(type: ChannelType): ChannelProvider {
+  return { type, capabilities: channelCapabilities[type] };
+}
+
+export const providers: Readonly<Record<ChannelType, ChannelProvider>> = Object.freeze({
+  whatsapp: whatsappProvider,
+  messenger: messengerProvider,
+  telegram: telegramProvider,
+  twilio_sms: twilioProvider,
+  vonage_sms: vonageProvider,
+  messagebird_sms: messagebirdProvider,
+  instagram: withoutProvider('instagram'),
+  webchat: withoutProvider('webchat'),
+  wechat: withoutProvider('wechat'),
+  email: withoutProvider('email'),
+  sandbox: sandboxProvider,
+});
+
+const registered = Object.values(providers);
+
+export const adapterFactories: Readonly<Partial<Record<ChannelType, AdapterFactory>>> = Object.freeze(
+  Object.fromEntries(registered.flatMap((p) => (p.createAdapter ? [[p.type, p.createAdapter]] : []))),
+);
 
 /** The provider's segment in /webhooks/{provider}/{channelId}, per channel type that has callbacks. */
-export const WEBHOOK_PATHS: Partial<Record<ChannelType, string>> = {
-  whatsapp: 'whatsapp',
-  messenger: 'messenger',
-  telegram: 'telegram',
-  twilio_sms: 'twilio',
-  vonage_sms: 'vonage',
-  messagebird_sms: 'messagebird',
-};
+export const WEBHOOK_PATHS: Readonly<Partial<Record<ChannelType, string>>> = Object.freeze(
+  Object.fromEntries(registered.flatMap((p) => (p.webhook ? [[p.type, p.webhook.path]] : []))),
+);
 
 /** Keyed by the provider's segment in /webhooks/{provider}/{channelId}. */
-export const webhookHandlers: Partial<Record<string, WebhookHandler>> = {
-  whatsapp: whatsappWebhook,
-  messenger: messengerWebhook,
-  telegram: telegramWebhook,
-  twilio: twilioWebhook,
-  vonage: vonageWebhook,
-  messagebird: messagebirdWebhook,
-};
+export const webhookHandlers: Readonly<Partial<Record<string, WebhookHandler>>> = Object.freeze(
+  Object.fromEntries(registered.flatMap((p) => (p.webhook ? [[p.webhook.path, p.webhook.handler]] : []))),
+);
 
 export function createAdapter(channel: ChannelConfig, options: AdapterOptions = {}): ChannelAdapter {
   const factory = adapterFactories[channel.type];

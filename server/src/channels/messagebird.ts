@@ -19,6 +19,7 @@
  * code; "connection" when the request never left.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { channelCapabilities, messagebirdCodes, retryClass } from '@rebound/shared';
 import { providerUrlAllowlistFromEnv } from '../lib/provider-url';
 import {
   type HttpAnswer,
@@ -33,6 +34,7 @@ import type {
   AdapterOptions,
   ChannelAdapter,
   ChannelConfig,
+  ChannelProvider,
   DeliveryUpdate,
   OutboundMessage,
   SendOutcome,
@@ -113,7 +115,8 @@ export function messageBirdOutcome(answer: HttpAnswer): SendOutcome {
   const providerMessage = description
     ? providerText(parameter ? `${description} (${parameter})` : description)
     : unrecognizedAnswer(answer.status);
-  if (answer.status === 429 || answer.status >= 500) {
+  // 429 and 5xx are sent again, and the codes the code table retries (api:99, an internal error).
+  if (answer.status === 429 || answer.status >= 500 || retryClass(messagebirdCodes, providerCode) !== 'final') {
     const wait = retryAfterMs(answer.headers['retry-after']);
     return { kind: 'retry', providerCode, providerMessage, ...(wait !== undefined && { retryAfterMs: wait }) };
   }
@@ -246,4 +249,11 @@ export const messagebirdWebhook: WebhookHandler = {
   parse(request) {
     return parseMessageBirdParams(messageBirdCallbackParams(request));
   },
+};
+
+export const messagebirdProvider: ChannelProvider = {
+  type: 'messagebird_sms',
+  capabilities: channelCapabilities.messagebird_sms,
+  createAdapter: createMessageBirdAdapter,
+  webhook: { path: 'messagebird', handler: messagebirdWebhook },
 };

@@ -6,6 +6,7 @@
  * X-Hub-Signature-256 like WhatsApp. `message.metadata` carries Rebound's message ID: Meta repeats it in
  * the message_echoes event, which therefore settles a message whose send timed out.
  */
+import { channelCapabilities, messengerCodes } from '@rebound/shared';
 import { providerUrlAllowlistFromEnv } from '../lib/provider-url';
 import { httpRequest, networkOutcome } from './http';
 import {
@@ -14,6 +15,7 @@ import {
   DEFAULT_GRAPH_BASE_URL,
   DEFAULT_GRAPH_VERSION,
   type GraphErrorRules,
+  graphErrorRules,
   graphFailureOutcome,
   isRecord,
   messageIdFromRef,
@@ -24,6 +26,7 @@ import type {
   AdapterOptions,
   ChannelAdapter,
   ChannelConfig,
+  ChannelProvider,
   DeliveryUpdate,
   OutboundMessage,
   SendOutcome,
@@ -32,15 +35,13 @@ import type {
 } from './types';
 
 /**
- * Throttling: 613 Send API rate limit, 4 application request limit, 17 user request limit, 32 page
- * request limit. Transient: 1 unknown, 2 unexpected error / service unavailable, 1200 temporary send
- * failure.
+ * From the code table's retry classes: throttling (613 Send API rate limit, 4 application, 17 user and
+ * 32 page request limits) and transient faults (1 unknown, 2 unexpected error, 1200 temporary send
+ * failure) are sent again.
  */
-export const messengerErrorRules: GraphErrorRules = {
-  throttleCodes: new Set([613, 4, 17, 32]),
-  retryCodes: new Set([1, 2, 1200]),
-  providerCode: (error) => (error.subcode !== undefined ? `${error.code}/${error.subcode}` : String(error.code)),
-};
+export const messengerErrorRules: GraphErrorRules = graphErrorRules(messengerCodes, (error) =>
+  error.subcode !== undefined ? `${error.code}/${error.subcode}` : String(error.code),
+);
 
 /** The Send API body for one message: RESPONSE inside the 24 h window, MESSAGE_TAG with a tag outside it. */
 export function messengerMessageBody(message: OutboundMessage): Record<string, unknown> {
@@ -138,3 +139,10 @@ function parseMessengerWebhook(rawBody: string, channel: ChannelConfig): Webhook
 }
 
 export const messengerWebhook: WebhookHandler = metaWebhookHandler(parseMessengerWebhook);
+
+export const messengerProvider: ChannelProvider = {
+  type: 'messenger',
+  capabilities: channelCapabilities.messenger,
+  createAdapter: createMessengerAdapter,
+  webhook: { path: 'messenger', handler: messengerWebhook },
+};

@@ -4,6 +4,7 @@
  * payload, and how a Graph answer or a network error becomes a SendOutcome.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { ProviderCodeTable, RetryClass } from '@rebound/shared';
 import { type HttpAnswer, providerText, retryAfterMs, unrecognizedAnswer } from './http';
 import type { ChannelConfig, SendOutcome, WebhookContent, WebhookHandler } from './types';
 
@@ -116,6 +117,24 @@ export interface GraphErrorRules {
   retryCodes: ReadonlySet<number>;
   /** How the channel writes a Graph error as a providerCode. */
   providerCode(error: GraphError): string;
+}
+
+/**
+ * A Graph channel's rules from its code table (shared/src/failure-codes): the codes retried 'later' are
+ * its throttle codes, those retried 'now' its transient ones. Graph's retries go by the error's `code`,
+ * so only whole-code keys count ("613", not "10/2018278").
+ */
+export function graphErrorRules(
+  table: ProviderCodeTable,
+  providerCode: (error: GraphError) => string,
+): GraphErrorRules {
+  const codes = (retry: RetryClass) =>
+    new Set(
+      Object.entries(table)
+        .filter(([code, entry]) => entry.retry === retry && /^\d+$/.test(code))
+        .map(([code]) => Number(code)),
+    );
+  return { throttleCodes: codes('later'), retryCodes: codes('now'), providerCode };
 }
 
 /** A non-2xx Graph answer as a SendOutcome: throttled or transient → retry; anything else → failed. */

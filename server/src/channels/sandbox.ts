@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { ChannelAdapter, SendOutcome } from './types';
+import { channelCapabilities } from '@rebound/shared';
+import type { ChannelAdapter, ChannelProvider, SendOutcome } from './types';
 
 /**
  * The sandbox channel: no provider, every message delivered at once. It is what benchmarks measure
@@ -16,3 +17,10 @@ export function createSandboxAdapter(): ChannelAdapter {
     },
   };
 }
+
+/** No callbacks: the sandbox settles every message in its answer. */
+export const sandboxProvider: ChannelProvider = {
+  type: 'sandbox',
+  capabilities: channelCapabilities.sandbox,
+  createAdapter: () => createSandboxAdapter(),
+};

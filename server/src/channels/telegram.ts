@@ -15,12 +15,14 @@
  * alone repeats across recipients; the chat ID makes it unique within the bot.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { channelCapabilities, retryClass, telegramCodes } from '@rebound/shared';
 import { providerUrlAllowlistFromEnv } from '../lib/provider-url';
-import { httpRequest, networkOutcome, providerText, retryAfterMs, unrecognizedAnswer } from './http';
+import { type HttpAnswer, httpRequest, networkOutcome, providerText, retryAfterMs, unrecognizedAnswer } from './http';
 import type {
   AdapterOptions,
   ChannelAdapter,
   ChannelConfig,
+  ChannelProvider,
   InboundActivity,
   OutboundMessage,
   SendOutcome,
@@ -63,7 +65,7 @@ export function createTelegramAdapter(channel: ChannelConfig, options: AdapterOp
       } catch (error) {
         return networkOutcome(error);
       }
-      return outcomeOf(answer.status, answer.headers, answer.text, message.to);
+      return telegramOutcome(answer, message.to);
     },
   };
 }
@@ -78,12 +80,9 @@ function chatIdParam(to: string): number | string {
   return trimmed;
 }
 
-function outcomeOf(
-  status: number,
-  headers: Record<string, string | string[] | undefined>,
-  text: string,
-  to: string,
-): SendOutcome {
+/** Reads the answer to a send to `to`. Exported for tests of odd answers. */
+export function telegramOutcome(answer: HttpAnswer, to: string): SendOutcome {
+  const { status, headers, text } = answer;
   const body = parseJson<TelegramAnswer>(text);
   if (status >= 200 && status < 300) {
     const messageId = body?.result?.message_id;
@@ -105,7 +104,9 @@ function outcomeOf(
     description += ` (migrate_to_chat_id ${body.parameters.migrate_to_chat_id})`;
   }
 
-  if (status === 429 || body?.error_code === 429) {
+  // The code table says which error_codes are sent again: 429 (flood control) after its wait, 5xx at once.
+  const retry = typeof body?.error_code === 'number' ? retryClass(telegramCodes, String(body.error_code)) : 'final';
+  if (status === 429 || retry === 'later') {
     const retryAfter = body?.parameters?.retry_after;
     const wait = typeof retryAfter === 'number' ? retryAfter * 1000 : retryAfterMs(headers['retry-after']);
     return {
@@ -115,7 +116,7 @@ function outcomeOf(
       ...(wait !== undefined && { retryAfterMs: wait }),
     };
   }
-  if (status >= 500) return { kind: 'retry', providerCode: code, providerMessage: description };
+  if (status >= 500 || retry === 'now') return { kind: 'retry', providerCode: code, providerMessage: description };
   return { kind: 'failed', providerCode: code, providerMessage: description };
 }
 
@@ -182,4 +183,11 @@ export const telegramWebhook: WebhookHandler = {
     }
     return content;
   },
+};
+
+export const telegramProvider: ChannelProvider = {
+  type: 'telegram',
+  capabilities: channelCapabilities.telegram,
+  createAdapter: createTelegramAdapter,
+  webhook: { path: 'telegram', handler: telegramWebhook },
 };

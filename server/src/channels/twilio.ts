@@ -12,13 +12,22 @@
  * callbacks); "http_<status>" when the answer carried no Twilio code; "connection" when the request never left.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { isOptOutWord, normalizeKeyword } from '@rebound/shared';
+import { channelCapabilities, isOptOutWord, normalizeKeyword, retryClass, twilioCodes } from '@rebound/shared';
 import { providerUrlAllowlistFromEnv } from '../lib/provider-url';
-import { httpRequest, networkOutcome, providerCodeText, providerText, retryAfterMs, unrecognizedAnswer } from './http';
+import {
+  type HttpAnswer,
+  httpRequest,
+  networkOutcome,
+  providerCodeText,
+  providerText,
+  retryAfterMs,
+  unrecognizedAnswer,
+} from './http';
 import type {
   AdapterOptions,
   ChannelAdapter,
   ChannelConfig,
+  ChannelProvider,
   DeliveryUpdate,
   OutboundMessage,
   SendOutcome,
@@ -91,12 +100,14 @@ export function createTwilioAdapter(channel: ChannelConfig, options: AdapterOpti
       } catch (error) {
         return networkOutcome(error);
       }
-      return outcomeOf(answer.status, answer.headers, answer.text);
+      return twilioOutcome(answer);
     },
   };
 }
 
-function outcomeOf(status: number, headers: Record<string, string | string[] | undefined>, text: string): SendOutcome {
+/** Reads the answer to a send. Exported for tests of odd answers. */
+export function twilioOutcome(answer: HttpAnswer): SendOutcome {
+  const { status, headers, text } = answer;
   const body = parseJson<TwilioAnswer>(text);
   if (status >= 200 && status < 300) {
     if (typeof body?.sid === 'string' && body.sid) return { kind: 'accepted', providerMessageId: body.sid };
@@ -109,11 +120,13 @@ function outcomeOf(status: number, headers: Record<string, string | string[] | u
   const recognised = [body?.message, body?.detail].filter((part) => typeof part === 'string' && part).join(': ');
   const providerMessage = recognised ? providerText(recognised) : unrecognizedAnswer(status);
 
-  if (status === 429 || code === '20429') {
+  // The code table says which of Twilio's codes are sent again (20429: too many concurrent requests).
+  const retry = retryClass(twilioCodes, code);
+  if (status === 429 || retry === 'later') {
     const wait = retryAfterMs(headers['retry-after']);
     return { kind: 'retry', providerCode: code, providerMessage, ...(wait !== undefined && { retryAfterMs: wait }) };
   }
-  if (status >= 500) return { kind: 'retry', providerCode: code, providerMessage };
+  if (status >= 500 || retry === 'now') return { kind: 'retry', providerCode: code, providerMessage };
   return { kind: 'failed', providerCode: code, providerMessage };
 }
 
@@ -275,3 +288,10 @@ function messageIdOf(url: string): number | undefined {
     return undefined;
   }
 }
+
+export const twilioProvider: ChannelProvider = {
+  type: 'twilio_sms',
+  capabilities: channelCapabilities.twilio_sms,
+  createAdapter: createTwilioAdapter,
+  webhook: { path: 'twilio', handler: twilioWebhook },
+};

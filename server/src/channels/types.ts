@@ -2,7 +2,7 @@
  * The one small interface every channel adapter implements. An adapter knows one provider's wire
  * format (paths, bodies, auth, error payloads); the engine knows nothing of providers.
  */
-import type { BroadcastContent, ChannelType, OptOutSource } from '@rebound/shared';
+import type { BroadcastContent, ChannelCapability, ChannelType, OptOutSource } from '@rebound/shared';
 
 export interface OutboundMessage {
   /** Rebound's message ID; sent as the provider's client reference where it has one, so webhooks can find it. */
@@ -115,4 +115,21 @@ export interface WebhookHandler {
   parse(request: WebhookRequest, channel: ChannelConfig): WebhookContent;
   /** Providers that verify the endpoint with a GET first (Meta): the answer to give, or null to refuse. */
   handshake?(url: URL, channel: ChannelConfig): string | null;
+}
+
+export type AdapterFactory = (channel: ChannelConfig, options?: AdapterOptions) => ChannelAdapter;
+
+/**
+ * One channel type as the server knows it: an entry of the registry in ./index.ts, written in the
+ * provider's own file (`whatsappProvider` in whatsapp.ts). The failure codes, with the retry class of
+ * each, are shared's (shared/src/failure-codes/<provider>.ts); the adapter reads its retries from them.
+ */
+export interface ChannelProvider {
+  type: ChannelType;
+  /** The type's line of shared's channel table (`channelCapabilities[type]`). */
+  capabilities: ChannelCapability;
+  /** Builds the adapter a broadcast sends through; absent on types that cannot broadcast. */
+  createAdapter?: AdapterFactory;
+  /** Where its callbacks arrive (/webhooks/{path}/{channelId}) and what reads them; absent without callbacks. */
+  webhook?: { path: string; handler: WebhookHandler };
 }

@@ -23,7 +23,7 @@
  * request never left.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { isOptOutWord, normalizeKeyword } from '@rebound/shared';
+import { channelCapabilities, isOptOutWord, normalizeKeyword, retryClass, vonageCodes } from '@rebound/shared';
 import { providerUrlAllowlistFromEnv } from '../lib/provider-url';
 import {
   type HttpAnswer,
@@ -38,6 +38,7 @@ import type {
   AdapterOptions,
   ChannelAdapter,
   ChannelConfig,
+  ChannelProvider,
   DeliveryUpdate,
   InboundActivity,
   OptOutSignal,
@@ -49,9 +50,6 @@ import type {
 } from './types';
 
 export const VONAGE_BASE_URL = 'https://rest.nexmo.com';
-
-/** Submit statuses worth sending again unchanged: 1 Throttled, 5 Internal Error, 10 Too Many Existing Binds. */
-const RETRY_STATUSES = new Set(['1', '5', '10']);
 
 /** Signed callbacks older (or further in the future) than this are refused, so a captured one cannot be replayed. */
 export const VONAGE_SIGNATURE_MAX_AGE_SECONDS = 300;
@@ -152,7 +150,8 @@ export function vonageOutcome(answer: HttpAnswer): SendOutcome {
   const errorText = refused['error-text'];
   const providerMessage =
     typeof errorText === 'string' && errorText ? providerText(errorText) : `Vonage status ${status}`;
-  if (RETRY_STATUSES.has(status)) return { kind: 'retry', providerCode, providerMessage };
+  // The code table says which submit statuses are sent again unchanged: 1 Throttled, 5 Internal Error, 10 Too Many Existing Binds.
+  if (retryClass(vonageCodes, providerCode) !== 'final') return { kind: 'retry', providerCode, providerMessage };
   return { kind: 'failed', providerCode, providerMessage };
 }
 
@@ -382,3 +381,10 @@ export function isGsm7(text: string): boolean {
   for (const char of text) if (!GSM7_CHARS.has(char)) return false;
   return true;
 }
+
+export const vonageProvider: ChannelProvider = {
+  type: 'vonage_sms',
+  capabilities: channelCapabilities.vonage_sms,
+  createAdapter: createVonageAdapter,
+  webhook: { path: 'vonage', handler: vonageWebhook },
+};

@@ -5,6 +5,7 @@
  * X-Hub-Signature-256. Rebound's message ID travels as biz_opaque_callback_data, which Meta echoes in
  * every status webhook, so a webhook can settle a message even when the send itself timed out.
  */
+import { channelCapabilities, whatsappCodes } from '@rebound/shared';
 import { providerUrlAllowlistFromEnv } from '../lib/provider-url';
 import { httpRequest, networkOutcome } from './http';
 import {
@@ -13,6 +14,7 @@ import {
   DEFAULT_GRAPH_BASE_URL,
   DEFAULT_GRAPH_VERSION,
   type GraphErrorRules,
+  graphErrorRules,
   graphFailureOutcome,
   isRecord,
   joinDistinct,
@@ -24,6 +26,7 @@ import type {
   AdapterOptions,
   ChannelAdapter,
   ChannelConfig,
+  ChannelProvider,
   DeliveryUpdate,
   InboundActivity,
   OutboundMessage,
@@ -33,15 +36,10 @@ import type {
 } from './types';
 
 /**
- * Throttling: 130429 throughput reached, 131056 pair rate (same business → same user), 4 app call
- * limit, 80007 WABA rate limit. Transient: 131000 something went wrong, 131016 service unavailable,
- * 1 unknown / possibly server error, 2 service temporarily unavailable.
+ * From the code table's retry classes: throttling (130429 throughput, 131056 pair rate, 4 app call limit,
+ * 80007 WABA rate limit) and transient faults (131000, 131016, 1, 2) are sent again.
  */
-export const whatsappErrorRules: GraphErrorRules = {
-  throttleCodes: new Set([130429, 131056, 4, 80007]),
-  retryCodes: new Set([131000, 131016, 1, 2]),
-  providerCode: (error) => String(error.code),
-};
+export const whatsappErrorRules: GraphErrorRules = graphErrorRules(whatsappCodes, (error) => String(error.code));
 
 /** The Cloud API takes the number without "+" or separators; E.164 input only loses its "+". */
 function waNumber(to: string): string {
@@ -250,3 +248,10 @@ function parseWhatsAppWebhook(rawBody: string, channel: ChannelConfig): WebhookC
 }
 
 export const whatsappWebhook: WebhookHandler = metaWebhookHandler(parseWhatsAppWebhook);
+
+export const whatsappProvider: ChannelProvider = {
+  type: 'whatsapp',
+  capabilities: channelCapabilities.whatsapp,
+  createAdapter: createWhatsAppAdapter,
+  webhook: { path: 'whatsapp', handler: whatsappWebhook },
+};
