@@ -1,8 +1,9 @@
 /**
  * The provider registry: one entry per channel type, each written in its provider's file beside this
- * one (capabilities, adapter factory, webhook path and handler). A new provider is that file, its code
- * table in shared/src/failure-codes/ (with the retry class of each code, which its adapter reads), its
- * simulator, and one line below. Everything else here is read from the registry.
+ * one (capabilities, adapter factory, webhook path and handler). A new provider is that file and a line
+ * below; its code table in shared/src/failure-codes/ (each code's reason and retry class, which the
+ * adapter reads) and a line in providerFailureCodes; its type and capabilities in shared/src/channels.ts;
+ * and its simulator. The maps the engine and the routes read are made from the registry.
  */
 import { type ChannelType, channelCapabilities } from '@rebound/shared';
 import { messagebirdProvider } from './messagebird';

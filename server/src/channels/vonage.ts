@@ -150,7 +150,8 @@ export function vonageOutcome(answer: HttpAnswer): SendOutcome {
   const errorText = refused['error-text'];
   const providerMessage =
     typeof errorText === 'string' && errorText ? providerText(errorText) : `Vonage status ${status}`;
-  // The code table says which submit statuses are sent again unchanged: 1 Throttled, 5 Internal Error, 10 Too Many Existing Binds.
+  // The code table says which submit statuses are sent again unchanged: 1 Throttled, 5 Internal Error,
+  // 10 Too Many Existing Binds.
   if (retryClass(vonageCodes, providerCode) !== 'final') return { kind: 'retry', providerCode, providerMessage };
   return { kind: 'failed', providerCode, providerMessage };
 }
