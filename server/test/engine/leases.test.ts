@@ -4,8 +4,9 @@
  * them. With the worker's name as the lease, both claims passed the "still mine" check and some
  * recipients got the message twice (seen as 20,036 requests for 20,000 in the two-process test).
  */
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
+import { broadcasts, channels } from '../../src/db/schema';
 import { Pacer } from '../../src/engine/pacing';
 import { harness } from './harness';
 
@@ -44,9 +45,13 @@ it('recipients claimed again by the same process go out from the newer claim onl
   const newer = await steps.claimBatch(row(broadcast), row(channelRow));
   expect(newer.items.map((i: { id: number }) => i.id)).toEqual(older.items.map((i: { id: number }) => i.id));
   // The older claim's dispatched mark finds nothing of its own; the newer one's finds them all.
-  const pacer = new Pacer(h.server.database.db, Date.now, (write) => write());
-  const stale = await pacer.markDispatched(row(broadcast), row(channelRow), older.items);
+  const db = h.server.database.db;
+  const pacer = new Pacer(db, Date.now, (write) => write());
+  const [broadcastRow] = await db.select().from(broadcasts).where(eq(broadcasts.id, b.id));
+  const [channelRow2] = await db.select().from(channels).where(eq(channels.id, channel.id));
+  if (!broadcastRow || !channelRow2) throw new Error('broadcast or channel missing');
+  const stale = await pacer.markDispatched(broadcastRow, channelRow2, older.items);
   expect(stale.mine.size).toBe(0);
-  const fresh = await pacer.markDispatched(row(broadcast), row(channelRow), newer.items);
+  const fresh = await pacer.markDispatched(broadcastRow, channelRow2, newer.items);
   expect(fresh.mine.size).toBe(newer.items.length);
 });
