@@ -4,7 +4,7 @@
  * Opt-outs the provider reports (a failure with an opt-out code, a block, a STOP) are recorded on the
  * channel, and an opt-in from the channel lifts what the channel's own signals recorded.
  */
-import { classifyProviderFailure, DAY_MS, hurtsQuality, isOptOutFailure } from '@rebound/shared';
+import { classifyProviderFailure, DAY_MS, hurtsQuality, isOptOutFailure, isPhoneChannel } from '@rebound/shared';
 import { type SQL, sql } from 'drizzle-orm';
 import type { ChannelConfig, DeliveryUpdate, WebhookContent } from '../channels/types';
 import type { Database } from '../db/client';
@@ -31,7 +31,7 @@ const movesFrom = {
 
 /** Phone identifiers are stored in E.164; providers write them with or without +. */
 function identifierFor(channel: ChannelConfig, from: string): string {
-  const phone = ['whatsapp', 'twilio_sms', 'vonage_sms', 'messagebird_sms', 'sandbox'].includes(channel.type);
+  const phone = isPhoneChannel(channel.type);
   return phone && /^\d+$/.test(from) ? `+${from}` : from;
 }
 

@@ -15,7 +15,6 @@ import {
   preflightWarnings,
   priceTable,
   scaleCounts,
-  windowFixes,
 } from '@rebound/shared';
 import { eq } from 'drizzle-orm';
 import type { Database } from '../db/client';
@@ -87,7 +86,7 @@ export async function preflight(
 
   if (!capability.canBroadcast) warn('unsupported_channel');
   const missing = capability.credentialKeys.filter((key) => !channel.credentials[key]);
-  if (missing.length && channel.type !== 'sandbox') warn('credentials_missing', { keys: missing.join(', ') });
+  if (missing.length) warn('credentials_missing', { keys: missing.join(', ') });
   if (counts.total === 0) warn('empty_segment');
   const excludedTotal = counts.excluded.duplicate + counts.excluded.invalid_identifier + counts.excluded.no_identifier;
   if (excludedTotal > 0) {
@@ -101,7 +100,7 @@ export async function preflight(
   if (blockedByWindow > 0) {
     warn('outside_window', {
       count: n(blockedByWindow),
-      fix: windowFixes[channel.type as 'whatsapp' | 'messenger'][language],
+      fix: capability.outsideWindow?.fix[language] ?? '',
     });
   }
   if (forecast.optedOut > 0) warn('opted_out', { count: n(forecast.optedOut) });

@@ -17,7 +17,6 @@ import {
   type Language,
   pauseText,
   priceTable,
-  windowFixes,
 } from '@rebound/shared';
 import { and, desc, eq, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../db/client';
@@ -45,11 +44,13 @@ function broadcastError(row: BroadcastRow, channelType: ChannelType | undefined,
   const code = row.errorCode as ApiErrorCode;
   if (code !== 'broadcast_all_failed') return { code, message: errorMessage(code, language) };
   const reason = row.errorReason ?? 'provider_error';
-  if (reason === 'outside_window' && (channelType === 'whatsapp' || channelType === 'messenger'))
+  // A channel that can still reach a closed window (a template, a message tag) says how.
+  const outside = channelType ? channelCapabilities[channelType].outsideWindow : null;
+  if (reason === 'outside_window' && outside)
     return {
       code,
       reason,
-      message: errorMessage('broadcast_all_outside_window', language, { fix: windowFixes[channelType][language] }),
+      message: errorMessage('broadcast_all_outside_window', language, { fix: outside.fix[language] }),
     };
   const info = describeFailure(reason, language);
   return {
