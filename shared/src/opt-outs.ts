@@ -4,6 +4,7 @@
  * opted out (rather than some other refusal)? Pure: no I/O.
  */
 import type { ChannelType } from './channels';
+import { providerFailureCodes } from './failure-codes';
 import { normalizeCode } from './failure-codes/types';
 
 /** What told Rebound the contact opted out. */
@@ -64,23 +65,7 @@ export function isOptOutWord(text: string | null | undefined): boolean {
  * - Sandbox: the code "opted_out" (the sandbox names reasons as codes).
  */
 export function isOptOutFailure(channelType: ChannelType, providerCode: string, providerMessage?: string): boolean {
-  switch (channelType) {
-    case 'whatsapp':
-      return normalizeCode(providerCode) === '131050';
-    case 'twilio_sms':
-      return normalizeCode(providerCode) === '21610';
-    case 'telegram':
-      return (
-        normalizeCode(providerCode) === '403' &&
-        (providerMessage ?? '').toLowerCase().includes('bot was blocked by the user')
-      );
-    case 'messenger': {
-      const [code = '', subcode] = providerCode.split('/');
-      return normalizeCode(code) === '551' || (subcode !== undefined && normalizeCode(subcode) === '1545041');
-    }
-    case 'sandbox':
-      return normalizeCode(providerCode) === 'opted_out';
-    default:
-      return false;
-  }
+  // The sandbox names reasons as codes; every provider's own rule sits with its code table.
+  if (channelType === 'sandbox') return normalizeCode(providerCode) === 'opted_out';
+  return providerFailureCodes[channelType]?.isOptOut?.(providerCode, providerMessage) ?? false;
 }

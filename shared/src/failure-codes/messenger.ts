@@ -64,6 +64,10 @@ export function classifyMessenger(providerCode: string, _providerMessage?: strin
 }
 
 export const messengerFailureCodes: ProviderFailureCodes = {
+  isOptOut: (providerCode) => {
+    const [code = '', subcode] = providerCode.split('/');
+    return normalizeCode(code) === '551' || (subcode !== undefined && normalizeCode(subcode) === '1545041');
+  },
   classify: classifyMessenger,
   tables: { codes: messengerCodes, subcodes: messengerSubcodes },
 };

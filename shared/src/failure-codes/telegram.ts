@@ -169,6 +169,8 @@ export function classifyTelegram(providerCode: string, providerMessage?: string)
 }
 
 export const telegramFailureCodes: ProviderFailureCodes = {
+  isOptOut: (code, message) =>
+    normalizeCode(code) === '403' && (message ?? '').toLowerCase().includes('bot was blocked by the user'),
   classify: classifyTelegram,
   tables: {
     codes: telegramCodes,

@@ -135,4 +135,8 @@ export function classifyTwilio(providerCode: string, providerMessage?: string): 
   return entry.reason;
 }
 
-export const twilioFailureCodes: ProviderFailureCodes = { classify: classifyTwilio, tables: { codes: twilioCodes } };
+export const twilioFailureCodes: ProviderFailureCodes = {
+  isOptOut: (code) => normalizeCode(code) === '21610',
+  classify: classifyTwilio,
+  tables: { codes: twilioCodes },
+};

@@ -30,6 +30,8 @@ export type ProviderClassifier = (providerCode: string, providerMessage?: string
 export interface ProviderFailureCodes {
   classify: ProviderClassifier;
   tables: Readonly<Record<string, ProviderCodeTable>>;
+  /** Whether a failure means the contact opted out (../opt-outs.ts says which and why); none when it never does. */
+  isOptOut?: (providerCode: string, providerMessage?: string) => boolean;
 }
 
 /** The retry class of a code as the table writes it (no normalising); a code it does not list is final. */

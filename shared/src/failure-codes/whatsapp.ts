@@ -166,6 +166,7 @@ export function classifyWhatsapp(providerCode: string, providerMessage?: string)
 }
 
 export const whatsappFailureCodes: ProviderFailureCodes = {
+  isOptOut: (code) => normalizeCode(code) === '131050',
   classify: classifyWhatsapp,
   tables: { codes: whatsappCodes },
 };
