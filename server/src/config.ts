@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HOUR_MS } from '@rebound/shared';
 import { z } from 'zod';
 import { splitProviderUrlAllowlist } from './lib/provider-url';
 
@@ -110,6 +111,38 @@ export function eventStreamTiming(env: NodeJS.ProcessEnv = process.env) {
     heartbeatMs: timing.REBOUND_EVENTS_HEARTBEAT_MS,
     tokenCheckMs: timing.REBOUND_EVENTS_TOKEN_CHECK_MS,
   };
+}
+
+/**
+ * How long an unconfirmed message (the request may have reached the provider; no answer or delivery
+ * report since) waits for a delivery callback before a re-send may go to it: UNCONFIRMED_AFTER_HOURS,
+ * 24 by default. Read on each call, so tests and operators can change it without a restart.
+ */
+export const DEFAULT_UNCONFIRMED_AFTER_HOURS = 24;
+
+export function unconfirmedWindowMs(env: Record<string, string | undefined> = process.env): number {
+  const raw = env.UNCONFIRMED_AFTER_HOURS?.trim();
+  const hours = raw ? Number(raw) : DEFAULT_UNCONFIRMED_AFTER_HOURS;
+  // A value that is not a number of hours falls back to the default rather than allowing an early re-send.
+  return (Number.isFinite(hours) && hours >= 0 ? hours : DEFAULT_UNCONFIRMED_AFTER_HOURS) * HOUR_MS;
+}
+
+/** One array per distinct setting, so callers that read it per request share one HTTP agent cheaply. */
+const allowlistsFromEnv = new Map<string, readonly string[]>();
+
+/**
+ * The allowlist the API and the engine use unless given one: PROVIDER_URL_ALLOWLIST, plus 127.0.0.1 when
+ * DEMO=on, because the demo's provider simulators listen there (on fresh ports at each start).
+ */
+export function providerUrlAllowlistFromEnv(env: NodeJS.ProcessEnv = process.env): readonly string[] {
+  const key = `${env.PROVIDER_URL_ALLOWLIST ?? ''}|${env.DEMO ?? ''}`;
+  let list = allowlistsFromEnv.get(key);
+  if (!list) {
+    const entries = splitProviderUrlAllowlist(env.PROVIDER_URL_ALLOWLIST);
+    list = Object.freeze(env.DEMO === 'on' ? [...entries, '127.0.0.1'] : entries);
+    allowlistsFromEnv.set(key, list);
+  }
+  return list;
 }
 
 function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.infer<T> {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describeFailure, FAILED_EXPORT_COLUMNS } from '@rebound/shared';
 import { startWhatsAppSimulator } from '@rebound/simulators';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { unconfirmedWindowMs } from '../src/lib/unconfirmed';
+import { unconfirmedWindowMs } from '../src/config';
 import { type Harness, harness, WA } from './engine/harness';
 import { draftBroadcast, parseCsv, seedRows } from './failed-log-helpers';
 

@@ -2,13 +2,10 @@
  * The one HTTP client adapters use: undici with kept-alive connections, and errors sorted by the only
  * question that matters to the engine: could the request have reached the provider?
  */
+
 import { Agent, buildConnector, errors, request } from 'undici';
-import {
-  ProviderUrlRefusedError,
-  providerUrlAllowlistFromEnv,
-  providerUrlAllowlistKey,
-  resolveProviderHost,
-} from '../lib/provider-url';
+import { providerUrlAllowlistFromEnv } from '../config';
+import { ProviderUrlRefusedError, providerUrlAllowlistKey, resolveProviderHost } from '../lib/provider-url';
 import type { SendOutcome } from './types';
 
 export interface HttpAnswer {

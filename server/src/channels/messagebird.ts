@@ -20,7 +20,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { channelCapabilities, messagebirdCodes, retryClass } from '@rebound/shared';
-import { providerUrlAllowlistFromEnv } from '../lib/provider-url';
+import { providerUrlAllowlistFromEnv } from '../config';
 import {
   type HttpAnswer,
   httpRequest,

@@ -7,7 +7,7 @@
  * the message_echoes event, which therefore settles a message whose send timed out.
  */
 import { channelCapabilities, messengerCodes } from '@rebound/shared';
-import { providerUrlAllowlistFromEnv } from '../lib/provider-url';
+import { providerUrlAllowlistFromEnv } from '../config';
 import { httpRequest, networkOutcome } from './http';
 import {
   asArray,

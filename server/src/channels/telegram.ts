@@ -16,7 +16,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { channelCapabilities, retryClass, telegramCodes } from '@rebound/shared';
-import { providerUrlAllowlistFromEnv } from '../lib/provider-url';
+import { providerUrlAllowlistFromEnv } from '../config';
 import { type HttpAnswer, httpRequest, networkOutcome, providerText, retryAfterMs, unrecognizedAnswer } from './http';
 import type {
   AdapterOptions,

@@ -13,7 +13,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { channelCapabilities, isOptOutWord, normalizeKeyword, retryClass, twilioCodes } from '@rebound/shared';
-import { providerUrlAllowlistFromEnv } from '../lib/provider-url';
+import { providerUrlAllowlistFromEnv } from '../config';
 import {
   type HttpAnswer,
   httpRequest,

@@ -24,7 +24,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { channelCapabilities, isOptOutWord, normalizeKeyword, retryClass, vonageCodes } from '@rebound/shared';
-import { providerUrlAllowlistFromEnv } from '../lib/provider-url';
+import { providerUrlAllowlistFromEnv } from '../config';
 import {
   type HttpAnswer,
   httpRequest,

@@ -6,7 +6,7 @@
  * every status webhook, so a webhook can settle a message even when the send itself timed out.
  */
 import { channelCapabilities, whatsappCodes } from '@rebound/shared';
-import { providerUrlAllowlistFromEnv } from '../lib/provider-url';
+import { providerUrlAllowlistFromEnv } from '../config';
 import { httpRequest, networkOutcome } from './http';
 import {
   asArray,

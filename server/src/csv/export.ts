@@ -16,9 +16,9 @@ import {
   neutralizeFormulaCell,
 } from '@rebound/shared';
 import { type SQL, sql } from 'drizzle-orm';
+import { unconfirmedWindowMs } from '../config';
 import type { Database } from '../db/client';
 import { logError } from '../lib/log';
-import { unconfirmedWindowMs } from '../lib/unconfirmed';
 import { getCustomFieldKeyCap } from '../services/contacts';
 import { allFailedMessages, type FailedRow, toFailedMessage } from '../services/failures';
 import { tagKey, tagNamesByContact } from '../services/tags';

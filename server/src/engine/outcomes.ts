@@ -12,8 +12,8 @@ import {
   isOptOutFailure,
 } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
+import { unconfirmedWindowMs } from '../config';
 import type { Database, Queryable } from '../db/client';
-import { unconfirmedWindowMs } from '../lib/unconfirmed';
 import { type OptOutRecord, recordOptOuts } from '../services/opt-outs';
 import type { BroadcastRow, ChannelRow, Outcome } from './batch';
 import { recordEvent } from './events';

@@ -4,6 +4,7 @@ import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { providerUrlAllowlistFromEnv } from '../config';
 import type { Database } from '../db/client';
 import { setCustomFieldKeyCap } from '../services/contacts';
 import { refuseControlCharacters, validationDetails } from './body';
@@ -11,7 +12,6 @@ import type { AppEnv } from './env';
 import { ApiError } from './errors';
 import { type HeavyOptions, HeavyWork } from './heavy';
 import { logError } from './log';
-import { providerUrlAllowlistFromEnv } from './provider-url';
 
 /** A router whose validation failures become 422s listing each field path, in the request's language. */
 export function createRouter() {

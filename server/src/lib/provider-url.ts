@@ -108,24 +108,6 @@ export function splitProviderUrlAllowlist(value: string | undefined): string[] {
   return entries;
 }
 
-/** One array per distinct setting, so callers that read it per request share one HTTP agent cheaply. */
-const fromEnv = new Map<string, readonly string[]>();
-
-/**
- * The allowlist the API and the engine use unless given one: PROVIDER_URL_ALLOWLIST, plus 127.0.0.1 when
- * DEMO=on, because the demo's provider simulators listen there (on fresh ports at each start).
- */
-export function providerUrlAllowlistFromEnv(env: NodeJS.ProcessEnv = process.env): readonly string[] {
-  const key = `${env.PROVIDER_URL_ALLOWLIST ?? ''}|${env.DEMO ?? ''}`;
-  let list = fromEnv.get(key);
-  if (!list) {
-    const entries = splitProviderUrlAllowlist(env.PROVIDER_URL_ALLOWLIST);
-    list = Object.freeze(env.DEMO === 'on' ? [...entries, '127.0.0.1'] : entries);
-    fromEnv.set(key, list);
-  }
-  return list;
-}
-
 /** A stable name for a list, to share one HTTP agent per distinct list. */
 export function providerUrlAllowlistKey(allowlist: readonly string[]): string {
   return parseAllowlist(allowlist)

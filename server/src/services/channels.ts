@@ -12,12 +12,13 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { z } from 'zod';
 import { WEBHOOK_PATHS } from '../channels';
 import type { ChannelConfig } from '../channels/types';
+import { providerUrlAllowlistFromEnv } from '../config';
 import type { Database, Queryable } from '../db/client';
 import { channels } from '../db/schema';
 import { quotaScope, quotaUsage, resetSendSlot } from '../engine/limits';
 import { validationDetails } from '../lib/body';
 import { ApiError, notFound } from '../lib/errors';
-import { checkProviderUrl, providerUrlAllowlistFromEnv } from '../lib/provider-url';
+import { checkProviderUrl } from '../lib/provider-url';
 
 type ChannelRow = typeof channels.$inferSelect;
 

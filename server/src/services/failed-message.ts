@@ -10,7 +10,7 @@ import {
   type FailureReason,
   type Language,
 } from '@rebound/shared';
-import { unconfirmedWindowMs } from '../lib/unconfirmed';
+import { unconfirmedWindowMs } from '../config';
 import { type FailedRow, subtypeOf } from './failure-query';
 
 /** Broadcast contents repeat on every row of a broadcast: parse each once. */

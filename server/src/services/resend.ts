@@ -27,12 +27,12 @@ import {
   smsSegments,
   workspaceTimeZone,
 } from '@rebound/shared';
+import { unconfirmedWindowMs } from '../config';
 import type { Database } from '../db/client';
 import { countriesOn, reachableOn } from '../engine/audience';
 import { quotaScope, quotaUsage } from '../engine/limits';
 import type { AuthContext } from '../lib/env';
 import { ApiError, notFound } from '../lib/errors';
-import { unconfirmedWindowMs } from '../lib/unconfirmed';
 import { broadcastableChannel, cancelBroadcast } from './broadcasts';
 import { defaultResendTag, formatPlanTime, summarize, WARNINGS } from './resend-format';
 import { planParts } from './resend-parts';

@@ -112,11 +112,7 @@ export function registerFailures(program: Command): void {
         FILTER_HINTS,
       );
       const [{ csvStream, failedExportRow }, { allFailedMessages, failureSummary }, { unconfirmedWindowMs }] =
-        await Promise.all([
-          import('../../csv/export'),
-          import('../../services/failures'),
-          import('../../lib/unconfirmed'),
-        ]);
+        await Promise.all([import('../../csv/export'), import('../../services/failures'), import('../../config')]);
       await withDatabase(async (db, where) => {
         const workspace = await findWorkspace(db, workspaceId, where);
         const lang: Language = language ?? workspace.language;

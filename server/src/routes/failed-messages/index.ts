@@ -1,10 +1,10 @@
 import type { FailedMessagePageSchema } from '@rebound/shared';
 import type { Context, TypedResponse } from 'hono';
 import type { z } from 'zod';
+import { unconfirmedWindowMs } from '../../config';
 import { createRouter } from '../../lib/create-app';
 import type { AppEnv } from '../../lib/env';
 import type { jsonTasks } from '../../lib/heavy-tasks';
-import { unconfirmedWindowMs } from '../../lib/unconfirmed';
 import * as routes from './failed-messages.routes';
 
 /**
