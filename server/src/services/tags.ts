@@ -2,7 +2,8 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { contactTags, tags } from '../db/schema';
 
-type Tx = Pick<Database, 'select' | 'insert' | 'delete'>;
+/** What tagging needs: the database, one of its transactions, or a writer given only these. */
+type TagWriter = Pick<Database, 'select' | 'insert' | 'delete'>;
 
 export const tagKey = (name: string) => name.trim().toLowerCase();
 
@@ -17,7 +18,7 @@ export function uniqueTagNames(names: readonly string[]): string[] {
 }
 
 /** Returns the ids of the named tags, creating the ones the workspace does not have yet. */
-export async function ensureTags(db: Tx, workspaceId: number, names: readonly string[]): Promise<number[]> {
+export async function ensureTags(db: TagWriter, workspaceId: number, names: readonly string[]): Promise<number[]> {
   const unique = uniqueTagNames(names);
   if (unique.length === 0) return [];
   await db
@@ -32,7 +33,7 @@ export async function ensureTags(db: Tx, workspaceId: number, names: readonly st
 }
 
 /** Ids of the named tags that exist; unknown names are simply absent. */
-export async function findTagIds(db: Tx, workspaceId: number, names: readonly string[]): Promise<number[]> {
+export async function findTagIds(db: TagWriter, workspaceId: number, names: readonly string[]): Promise<number[]> {
   const keys = uniqueTagNames(names).map(tagKey);
   if (keys.length === 0) return [];
   const rows = await db
@@ -42,7 +43,7 @@ export async function findTagIds(db: Tx, workspaceId: number, names: readonly st
   return rows.map((row) => row.id);
 }
 
-export async function tagContacts(db: Tx, contactIds: readonly number[], tagIds: readonly number[]): Promise<void> {
+export async function tagContacts(db: TagWriter, contactIds: readonly number[], tagIds: readonly number[]): Promise<void> {
   const rows = contactIds.flatMap((contactId) => tagIds.map((tagId) => ({ contactId, tagId })));
   // Chunks keep the bound parameters far below SQLite's limit.
   for (let i = 0; i < rows.length; i += 1000) {
@@ -53,13 +54,13 @@ export async function tagContacts(db: Tx, contactIds: readonly number[], tagIds:
   }
 }
 
-export async function untagContact(db: Tx, contactId: number, tagIds: readonly number[]): Promise<void> {
+export async function untagContact(db: TagWriter, contactId: number, tagIds: readonly number[]): Promise<void> {
   if (tagIds.length === 0) return;
   await db.delete(contactTags).where(and(eq(contactTags.contactId, contactId), inArray(contactTags.tagId, tagIds)));
 }
 
 /** Tag names per contact, in one query for a whole page of contacts. */
-export async function tagNamesByContact(db: Tx, contactIds: readonly number[]): Promise<Map<number, string[]>> {
+export async function tagNamesByContact(db: TagWriter, contactIds: readonly number[]): Promise<Map<number, string[]>> {
   const result = new Map<number, string[]>();
   if (contactIds.length === 0) return result;
   const rows = await db
