@@ -56,6 +56,11 @@ export interface ChannelCapability {
    * content has none; null when nothing may (or the channel has no window).
    */
   outsideWindow: OutsideWindow | null;
+  /**
+   * What the provider bills a message by (prices.ts): a delivered template (WhatsApp), or each SMS
+   * segment sent (SMS providers, which also take plain text only); absent when nothing is billed per message.
+   */
+  billedBy?: 'template' | 'segment';
   defaultLimits: ChannelLimits;
   /**
    * The most messages per second a channel of this type may be set to (see MAX_PROVIDER_MESSAGES_PER_SECOND);
@@ -97,6 +102,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     identifier: 'phone',
     customerServiceWindowHours: 24,
     outsideWindow: { carrier: 'template', fix: windowFixes.whatsapp },
+    billedBy: 'template',
     // The reference page's "standard tier" is 1,000 unique recipients a day; Meta's current tiers are
     // 250 / 2,000 / 10,000 / 100,000 / unlimited. Throughput is 80 msg/s by default; pair rate about 1 per 6 s.
     defaultLimits: { dailyQuota: 1000, messagesPerSecond: 80, pairRatePerRecipientSeconds: 6 },
@@ -134,6 +140,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     identifier: 'phone',
     customerServiceWindowHours: null,
     outsideWindow: null,
+    billedBy: 'segment',
     // A US/CA long code sends 1 segment/s; short codes and other senders more. Set per channel.
     defaultLimits: { dailyQuota: null, messagesPerSecond: 1, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
@@ -146,6 +153,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     identifier: 'phone',
     customerServiceWindowHours: null,
     outsideWindow: null,
+    billedBy: 'segment',
     // 30 API requests/s per API key by default.
     defaultLimits: { dailyQuota: null, messagesPerSecond: 30, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
@@ -158,6 +166,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     identifier: 'phone',
     customerServiceWindowHours: null,
     outsideWindow: null,
+    billedBy: 'segment',
     // Bird campaigns send SMS at 200 msg/s by default.
     defaultLimits: { dailyQuota: null, messagesPerSecond: 200, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
@@ -248,13 +257,8 @@ export function isPhoneChannel(type: ChannelType): boolean {
 export const WHATSAPP_TIERS = [250, 1000, 2000, 10_000, 100_000, null] as const;
 
 /** The SMS channel types: billed by segment (see sms.ts), plain text only. */
-export const SMS_CHANNEL_TYPES = [
-  'twilio_sms',
-  'vonage_sms',
-  'messagebird_sms',
-] as const satisfies readonly ChannelType[];
 export function isSmsChannel(type: ChannelType): boolean {
-  return (SMS_CHANNEL_TYPES as readonly ChannelType[]).includes(type);
+  return channelCapabilities[type].billedBy === 'segment';
 }
 
 /**

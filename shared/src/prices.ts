@@ -14,7 +14,7 @@
  * figure, and says which countries it has none for rather than guess.
  */
 import { z } from 'zod';
-import { type ChannelType, isSmsChannel } from './channels';
+import { type ChannelType, channelCapabilities, isSmsChannel } from './channels';
 import type { BroadcastContent } from './schemas/broadcasts';
 import { smsSegments } from './sms';
 
@@ -82,6 +82,9 @@ export const CostEstimateSchema = z.object({
 });
 export type CostEstimate = z.infer<typeof CostEstimateSchema>;
 
+/** WhatsApp's way: a template is billed once delivered, free-form text inside a window is free. */
+const billedByTemplate = (type: ChannelType) => channelCapabilities[type].billedBy === 'template';
+
 /** What one message of this content costs in a country, or null when the table has no price for it. */
 export function unitPrice(
   type: ChannelType,
@@ -89,7 +92,7 @@ export function unitPrice(
   table: PriceTable,
   country: string,
 ): number | null {
-  if (type === 'whatsapp') {
+  if (billedByTemplate(type)) {
     // Only templates are billed; free-form text goes inside an open window.
     if (!content.template) return 0;
     return table.whatsapp[country]?.[content.template.category ?? 'marketing'] ?? null;
@@ -103,7 +106,7 @@ export function unitPrice(
 
 /** What billed means for this content on this channel, in a word the agent can check. */
 export function costBasis(type: ChannelType, content: BroadcastContent): string {
-  if (type === 'whatsapp') return content.template ? `template:${content.template.category ?? 'marketing'}` : 'free';
+  if (billedByTemplate(type)) return content.template ? `template:${content.template.category ?? 'marketing'}` : 'free';
   if (isSmsChannel(type)) {
     const sms = smsSegments(content.text);
     return `sms:${sms.segments} ${sms.segments === 1 ? 'segment' : 'segments'} ${sms.encoding}`;
@@ -159,7 +162,7 @@ export function scaleCounts(counts: Record<string, number>, total: number): Reco
  * delivered (a failed one costs nothing), SMS once sent, the rest nothing.
  */
 export function billedMessages(type: ChannelType, content: BroadcastContent, counts: Record<string, number>): number {
-  if (type === 'whatsapp') return content.template ? (counts.delivered ?? 0) : 0;
+  if (billedByTemplate(type)) return content.template ? (counts.delivered ?? 0) : 0;
   if (isSmsChannel(type)) return (counts.sent ?? 0) + (counts.delivered ?? 0);
   return 0;
 }
