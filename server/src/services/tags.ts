@@ -43,7 +43,11 @@ export async function findTagIds(db: TagWriter, workspaceId: number, names: read
   return rows.map((row) => row.id);
 }
 
-export async function tagContacts(db: TagWriter, contactIds: readonly number[], tagIds: readonly number[]): Promise<void> {
+export async function tagContacts(
+  db: TagWriter,
+  contactIds: readonly number[],
+  tagIds: readonly number[],
+): Promise<void> {
   const rows = contactIds.flatMap((contactId) => tagIds.map((tagId) => ({ contactId, tagId })));
   // Chunks keep the bound parameters far below SQLite's limit.
   for (let i = 0; i < rows.length; i += 1000) {
