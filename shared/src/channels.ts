@@ -258,7 +258,8 @@ export const WHATSAPP_TIERS = [250, 1000, 2000, 10_000, 100_000, null] as const;
 
 /** The SMS channel types: billed by segment (see sms.ts), plain text only. */
 export function isSmsChannel(type: ChannelType): boolean {
-  return channelCapabilities[type].billedBy === 'segment';
+  // The extension asks with types the server sent: one this build does not know is not SMS (no throw).
+  return channelCapabilities[type]?.billedBy === 'segment';
 }
 
 /**

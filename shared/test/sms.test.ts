@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contentForChannel, smsSegments } from '../src';
+import { CHANNEL_TYPES, type ChannelType, contentForChannel, isSmsChannel, smsSegments } from '../src';
 
 describe('SMS segments', () => {
   it('counts GSM-7 up to 160 in one segment and 153 a segment beyond', () => {
@@ -34,5 +34,16 @@ describe('content on another channel', () => {
     expect(contentForChannel('telegram', content)).toEqual({ text: 'Hola' });
     expect(contentForChannel('whatsapp', content)).toEqual({ text: 'Hola', template: content.template });
     expect(contentForChannel('messenger', content)).toEqual({ text: 'Hola', messengerTag: 'ACCOUNT_UPDATE' });
+  });
+});
+
+describe('which channels are SMS', () => {
+  it('the three SMS providers, billed by segment, and no other type', () => {
+    expect(CHANNEL_TYPES.filter((type) => isSmsChannel(type))).toEqual(['twilio_sms', 'vonage_sms', 'messagebird_sms']);
+  });
+
+  it('a type this build does not know (a newer server) is not SMS, and does not throw', () => {
+    const fromNewerServer = JSON.parse('"rcs"') as ChannelType;
+    expect(isSmsChannel(fromNewerServer)).toBe(false);
   });
 });
