@@ -152,8 +152,15 @@ describe('demo helpdesk: serving', () => {
 
 describe('demo helpdesk: page script guard', () => {
   // The script as the browser gets it: client/*.ts and the contract, bundled.
-  const js = demoScript();
+  let js = '';
+  beforeAll(async () => {
+    js = await demoScript();
+  });
   const css = readFileSync(new URL('../src/routes/demo/assets/app.css', import.meta.url), 'utf8');
+
+  it('a script that cannot be built is an error for its request, not a server that cannot start', async () => {
+    await expect(demoScript('/nonexistent/app.ts')).rejects.toThrow();
+  });
 
   it('never parses text as HTML', () => {
     for (const sink of ['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'document.write', 'createContextualFragment']) {

@@ -147,8 +147,8 @@ describe('the demo helpdesk token', () => {
     expect(signedOut.headers.get('x-demo-session')).toBe('none');
   });
 
-  it('is never written to storage a script on this origin (/docs) could read', () => {
-    const js = demoScript();
+  it('is never written to storage a script on this origin (/docs) could read', async () => {
+    const js = await demoScript();
     expect(js).not.toContain('sessionStorage');
     expect(js).not.toMatch(/document\.cookie/);
     expect(js).not.toMatch(/Authorization/);

@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { AppEnv } from '../../lib/env';
+import { logError } from '../../lib/log';
 import { demoScript } from './script';
 
 export const DEMO_CSP =
@@ -53,10 +54,7 @@ const FORWARDED = ['accept', 'accept-language', 'x-forwarded-for', 'last-event-i
 
 export function createDemoRouter(api: ApiFetch) {
   const demoRouter = new Hono<AppEnv>();
-  const assets = new Map([
-    ['app.js', { type: 'text/javascript; charset=utf-8', body: demoScript() }],
-    ['app.css', { type: 'text/css; charset=utf-8', body: stylesheet }],
-  ]);
+  const assets = new Map([['app.css', { type: 'text/css; charset=utf-8', body: stylesheet }]]);
 
   // '/demo/*' also matches '/demo' itself; the headers go on every answer, 404s and the redirect included.
   demoRouter.use('/demo/*', async (c, next) => {
@@ -73,6 +71,20 @@ export function createDemoRouter(api: ApiFetch) {
       return c.html(shell);
     });
   }
+
+  demoRouter.get('/demo/assets/app.js', async (c) => {
+    try {
+      return c.body(await demoScript(), 200, {
+        'Content-Type': 'text/javascript; charset=utf-8',
+        'Cache-Control': 'no-cache',
+      });
+    } catch (error) {
+      logError('demo helpdesk: its page script could not be built', error);
+      return c.text('The demo page script could not be built; the API is not affected.', 503, {
+        'Cache-Control': 'no-store',
+      });
+    }
+  });
 
   demoRouter.get('/demo/assets/:file', (c) => {
     const asset = assets.get(c.req.param('file'));
