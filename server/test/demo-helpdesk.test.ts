@@ -10,7 +10,7 @@ import {
   DEMO_LIST_ATTRIBUTE,
 } from '@rebound/shared/demo-page';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { demoScript } from '../src/routes/demo/script';
+import { buildDemoScript, demoScript } from '../src/routes/demo/script';
 import { startTestServer, type TestServer, type TestWorkspace } from './helpers';
 
 const CSP =
@@ -159,7 +159,7 @@ describe('demo helpdesk: page script guard', () => {
   const css = readFileSync(new URL('../src/routes/demo/assets/app.css', import.meta.url), 'utf8');
 
   it('a script that cannot be built is an error for its request, not a server that cannot start', async () => {
-    await expect(demoScript('/nonexistent/app.ts')).rejects.toThrow();
+    await expect(buildDemoScript('/nonexistent/app.ts')).rejects.toThrow();
   });
 
   it('never parses text as HTML', () => {

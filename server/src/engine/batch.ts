@@ -2,10 +2,8 @@
  * What the engine's roles hand each other: a claimed batch of recipients and their send outcomes.
  */
 import type { SendOutcome } from '../channels/types';
-import type { broadcasts, channels } from '../db/schema';
 
-export type ChannelRow = typeof channels.$inferSelect;
-export type BroadcastRow = typeof broadcasts.$inferSelect;
+export type { BroadcastRow, ChannelRow } from '../db/schema';
 
 export interface Claimed {
   id: number;

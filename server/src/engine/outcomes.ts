@@ -15,7 +15,7 @@ import { sql } from 'drizzle-orm';
 import { unconfirmedWindowMs } from '../config';
 import type { Database, Queryable } from '../db/client';
 import { type OptOutRecord, recordOptOuts } from '../services/opt-outs';
-import type { BroadcastRow, ChannelRow, Outcome } from './batch';
+import type { BroadcastRow, ChannelRow, Claimed, Outcome } from './batch';
 import { recordEvent } from './events';
 import { judgeQuality, sampleInsert } from './guard';
 import { cappedRetryAfter, pushBackSendSlots } from './limits';
@@ -61,6 +61,23 @@ export async function writeFailures(db: Queryable, failures: Failure[], now: num
   }
 }
 
+/** A send the provider refused, in its own words, with what was sent (the template, when it was one). */
+function providerFailure(
+  item: Claimed,
+  outcome: { providerCode: string; providerMessage: string },
+  reason: FailureReason,
+  retryAfterAt: number | null,
+): Failure {
+  return {
+    id: item.id,
+    reason,
+    code: outcome.providerCode,
+    message: outcome.providerMessage,
+    retryAfterAt,
+    useTemplate: item.useTemplate,
+  };
+}
+
 /** The event a notification is built from: how many failed, by reason. */
 export async function recordFailures(db: Queryable, broadcast: BroadcastRow, reasons: FailureReason[], now: number) {
   const byReason: Record<string, number> = {};
@@ -102,14 +119,9 @@ export async function writeOutcomes(
         break;
       case 'failed': {
         const reason = classifyProviderFailure(channel.type, outcome.providerCode, outcome.providerMessage);
-        failures.push({
-          id: item.id,
-          reason,
-          code: outcome.providerCode,
-          message: outcome.providerMessage,
-          retryAfterAt: earliestUsefulResend(reason, now, now, unconfirmedWindow),
-          useTemplate: item.useTemplate,
-        });
+        failures.push(
+          providerFailure(item, outcome, reason, earliestUsefulResend(reason, now, now, unconfirmedWindow)),
+        );
         if (isOptOutFailure(channel.type, outcome.providerCode, outcome.providerMessage))
           optOuts.push({
             channelId: channel.id,
@@ -129,14 +141,8 @@ export async function writeOutcomes(
         if (item.attempts >= w.maxAttempts) {
           // The provider's own words; the attempts are in their own column.
           const reason = classifyProviderFailure(channel.type, outcome.providerCode, outcome.providerMessage);
-          failures.push({
-            id: item.id,
-            reason,
-            code: outcome.providerCode,
-            message: outcome.providerMessage,
-            retryAfterAt: Math.max(now + wait, earliestUsefulResend(reason, now, now, unconfirmedWindow) ?? now),
-            useTemplate: item.useTemplate,
-          });
+          const useful = earliestUsefulResend(reason, now, now, unconfirmedWindow) ?? now;
+          failures.push(providerFailure(item, outcome, reason, Math.max(now + wait, useful)));
         } else retries.push({ id: item.id, at: now + wait, lease: item.lease });
         break;
       }

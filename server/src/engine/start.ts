@@ -5,7 +5,7 @@
 import { channelCapabilities } from '@rebound/shared';
 import { eq, sql } from 'drizzle-orm';
 import type { Database, Tx } from '../db/client';
-import { broadcasts, channels, segments, workspaces } from '../db/schema';
+import { type BroadcastRow, broadcasts, channels, segments, workspaces } from '../db/schema';
 import {
   audienceSourceOf,
   FREEZE_START,
@@ -16,6 +16,7 @@ import {
 } from './audience';
 import { assertTransition } from './broadcast-state';
 import { recordEvent } from './events';
+import { broadcastStatus } from './queue';
 import { stateCounts } from './verdict';
 
 /** What a start needs from the engine that runs it. */
@@ -40,7 +41,7 @@ export interface StartOptions {
  */
 export async function startBroadcast(o: StartOptions, broadcastId: number): Promise<void> {
   const now = o.clock();
-  const failStart = async (tx: Tx, broadcast: typeof broadcasts.$inferSelect, errorCode: string) => {
+  const failStart = async (tx: Tx, broadcast: BroadcastRow, errorCode: string) => {
     assertTransition(broadcast.status, 'failed');
     await tx
       .update(broadcasts)
@@ -123,13 +124,9 @@ export async function startBroadcast(o: StartOptions, broadcastId: number): Prom
           AND after_identifier IS ${from.afterIdentifier} AND after_contact_id = ${from.afterContactId}
         RETURNING 1 AS held`);
       if (!ours) return undefined;
-      const [current] = await tx
-        .select({ status: broadcasts.status })
-        .from(broadcasts)
-        .where(eq(broadcasts.id, broadcastId));
       // No longer ours to start (started elsewhere, say after a replica's stale read): let the lease go
       // and touch nothing else; a cancel has already cancelled what was frozen.
-      if (current?.status !== 'scheduled') {
+      if ((await broadcastStatus(tx, broadcastId)) !== 'scheduled') {
         await tx.run(sql`DELETE FROM broadcast_starts WHERE broadcast_id = ${broadcastId}`);
         return undefined;
       }

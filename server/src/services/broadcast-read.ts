@@ -21,13 +21,11 @@ import {
 import { and, desc, eq, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../db/client';
 import { first } from '../db/first';
-import { broadcasts, channels } from '../db/schema';
+import { type BroadcastRow, broadcasts, channels } from '../db/schema';
 import { type QuotaScope, type QuotaUsage, quotaScopes, quotaUsages } from '../engine/limits';
 import { decodeCursor, encodeCursor } from '../lib/cursor';
 import { ApiError, notFound } from '../lib/errors';
 import { recoveryLineage } from './recovery-lineage';
-
-export type BroadcastRow = typeof broadcasts.$inferSelect;
 
 export async function getRow(db: Queryable, workspaceId: number, id: number): Promise<BroadcastRow> {
   const [row] = await db

@@ -6,13 +6,13 @@
 import { type BroadcastContent, channelCapabilities } from '@rebound/shared';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../db/client';
-import { broadcasts, segments } from '../db/schema';
+import { type BroadcastRow, broadcasts, segments } from '../db/schema';
 import { audienceSourceOf, audienceWhere, snapshotTargets } from '../engine/audience';
 import { assertTransition, EDITABLE, TransitionError } from '../engine/broadcast-state';
 import { recordEvent } from '../engine/events';
 import type { AuthContext } from '../lib/env';
 import { ApiError, notFound } from '../lib/errors';
-import { type BroadcastRow, getRow } from './broadcast-read';
+import { getRow } from './broadcast-read';
 import { getChannelRow } from './channels';
 import { getSegmentRow } from './segments';
 import { workspaceSettings } from './workspaces';

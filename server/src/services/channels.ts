@@ -14,13 +14,11 @@ import { WEBHOOK_PATHS } from '../channels';
 import type { ChannelConfig } from '../channels/types';
 import { providerUrlAllowlistFromEnv } from '../config';
 import type { Database, Queryable } from '../db/client';
-import { channels } from '../db/schema';
+import { type ChannelRow, channels } from '../db/schema';
 import { quotaScope, quotaUsage, resetSendSlot } from '../engine/limits';
 import { validationDetails } from '../lib/body';
 import { ApiError, notFound } from '../lib/errors';
 import { checkProviderUrl } from '../lib/provider-url';
-
-type ChannelRow = typeof channels.$inferSelect;
 
 /**
  * The channel a delivery callback's path names (/webhooks/<provider>/<id>): a live channel of that

@@ -7,16 +7,15 @@
 import type { Recovery } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import type { broadcasts } from '../db/schema';
+import type { BroadcastRow } from '../db/schema';
 import type { CountsEntry } from './broadcasts';
 
-type Row = typeof broadcasts.$inferSelect;
 type CountsOf = (db: Database, ids: number[]) => Promise<Map<number, CountsEntry>>;
 
 /** Re-sends of re-sends are followed this deep at most (automatic recovery stops at 5). */
 const MAX_DEPTH = 20;
 
-export async function recoveryLineage(db: Database, root: Row, countsOf: CountsOf): Promise<Recovery | null> {
+export async function recoveryLineage(db: Database, root: BroadcastRow, countsOf: CountsOf): Promise<Recovery | null> {
   const family = await db.all<{
     id: number;
     depth: number;

@@ -7,11 +7,12 @@ import type { FailureReason, SegmentFilter } from '@rebound/shared';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { first } from '../db/first';
-import { broadcasts, channels, LOGGED_STATES_SQL, workspaces } from '../db/schema';
+import { type BroadcastRow, broadcasts, channels, LOGGED_STATES_SQL, workspaces } from '../db/schema';
 import { tagKey } from './tags';
 
-export type OriginalBroadcast = typeof broadcasts.$inferSelect;
-export type ChannelRow = typeof channels.$inferSelect;
+/** The broadcast a re-send recovers. */
+export type OriginalBroadcast = BroadcastRow;
+export type { ChannelRow } from '../db/schema';
 
 export interface Candidate {
   messageId: number;

@@ -77,6 +77,8 @@ export const broadcasts = sqliteTable(
     index('broadcasts_recovery_due_idx').on(t.recoveryDueAt).where(sql`recovery_due_at IS NOT NULL`),
   ],
 );
+/** A row of broadcasts as read. */
+export type BroadcastRow = typeof broadcasts.$inferSelect;
 
 export interface Reconciliation {
   /** In the segment at scheduling. */

@@ -34,6 +34,8 @@ export const channels = sqliteTable(
   },
   (t) => [index('channels_workspace_idx').on(t.workspaceId)],
 );
+/** A row of channels as read. */
+export type ChannelRow = typeof channels.$inferSelect;
 
 /** A WhatsApp business portfolio: its numbers share one rolling 24 h messaging limit (since October 2025). */
 export const portfolios = sqliteTable(

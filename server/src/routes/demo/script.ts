@@ -13,16 +13,16 @@ const ENTRY = fileURLToPath(new URL('./client/app.ts', import.meta.url));
 let built: Promise<string> | undefined;
 
 /** The bundle, built once per process (a failed build is tried again on the next request). */
-export function demoScript(entry = ENTRY): Promise<string> {
-  if (entry !== ENTRY) return bundle(entry);
-  built ??= bundle(ENTRY).catch((error: unknown) => {
+export function demoScript(): Promise<string> {
+  built ??= buildDemoScript(ENTRY).catch((error: unknown) => {
     built = undefined;
     throw error;
   });
   return built;
 }
 
-async function bundle(entry: string): Promise<string> {
+/** Bundles a page script from its entry module. */
+export async function buildDemoScript(entry: string): Promise<string> {
   const { build } = await import('esbuild');
   const result = await build({
     entryPoints: [entry],
