@@ -3,7 +3,7 @@
  * question that matters to the engine: could the request have reached the provider?
  */
 
-import { Agent, buildConnector, errors, request } from 'undici';
+import { Agent, buildConnector, type Dispatcher, errors } from 'undici';
 import { providerUrlAllowlistFromEnv } from '../config';
 import { ProviderUrlRefusedError, providerUrlAllowlistKey, resolveProviderHost } from '../lib/provider-url';
 import type { SendOutcome } from './types';
@@ -85,28 +85,112 @@ const NOT_SENT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
-export async function httpRequest(url: string, options: HttpRequest = {}): Promise<HttpAnswer> {
+/**
+ * The most of an answer kept: providers answer a send in a few hundred bytes. A base URL that streams
+ * more (a misconfigured or hostile host) is cut off instead of filling the engine's memory; the request
+ * reached it, so the outcome is uncertain.
+ */
+export const MAX_ANSWER_BYTES = 1024 * 1024;
+
+/**
+ * One request, answered as status, headers and text. Written on undici's dispatch handler rather than
+ * `request()`: the engine sends thousands a second, and `request()` builds a response stream, an async
+ * resource and a promise chain for each answer, about 30 µs of CPU a request more than collecting a
+ * few hundred bytes. Timeouts, abort and errors are undici's own, as before.
+ */
+export function httpRequest(url: string, options: HttpRequest = {}): Promise<HttpAnswer> {
   const timeoutMs = options.timeoutMs ?? 15_000;
   // A base URL stored before the API checked it could name another scheme: refused, never "maybe sent".
-  if (!/^https?:\/\//i.test(url)) throw new ProviderUrlRefusedError({ reason: 'scheme', host: '', address: '' });
+  if (!/^https?:\/\//i.test(url))
+    return Promise.reject(new ProviderUrlRefusedError({ reason: 'scheme', host: '', address: '' }));
+  let target: URL;
   try {
-    const res = await request(url, {
-      method: options.method ?? 'POST',
-      headers: options.headers ?? {},
-      body: options.body ?? null,
-      signal: options.signal === NEVER_ABORTED ? null : (options.signal ?? null),
-      dispatcher: httpAgent(options.allowlist ?? providerUrlAllowlistFromEnv()),
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
-    return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
+    target = new URL(url);
   } catch (error) {
-    throw classifyNetworkError(error);
+    return Promise.reject(classifyNetworkError(error));
+  }
+  const signal = options.signal === NEVER_ABORTED ? undefined : options.signal;
+  if (signal?.aborted) return Promise.reject(classifyNetworkError(signal.reason ?? new errors.RequestAbortedError()));
+  return new Promise<HttpAnswer>((resolve, reject) => {
+    const answer = new Answer(resolve, reject, signal);
+    try {
+      httpAgent(options.allowlist ?? providerUrlAllowlistFromEnv()).dispatch(
+        {
+          origin: target.origin,
+          path: `${target.pathname}${target.search}`,
+          method: options.method ?? 'POST',
+          headers: options.headers ?? {},
+          body: options.body ?? null,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        },
+        answer,
+      );
+    } catch (error) {
+      answer.onResponseError(undefined, error as Error);
+    }
+  });
+}
+
+/** Collects one answer for httpRequest: a class, so that each request allocates one object, not six closures. */
+class Answer implements Dispatcher.DispatchHandler {
+  private status = 0;
+  private headers: HttpAnswer['headers'] = {};
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private onAbort: (() => void) | undefined;
+
+  constructor(
+    private readonly resolve: (answer: HttpAnswer) => void,
+    private readonly reject: (error: Error) => void,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    const signal = this.signal;
+    if (!signal) return;
+    this.onAbort = () => controller.abort(signal.reason ?? new errors.RequestAbortedError());
+    signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: HttpAnswer['headers'],
+  ): void {
+    this.status = statusCode;
+    this.headers = headers;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.size += chunk.length;
+    if (this.size > MAX_ANSWER_BYTES) {
+      controller.abort(new MaybeSentError(`answer larger than ${MAX_ANSWER_BYTES} bytes`));
+      return;
+    }
+    this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.settle();
+    const { chunks } = this;
+    const text = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
+    this.resolve({ status: this.status, headers: this.headers, text });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    this.settle();
+    this.reject(classifyNetworkError(error));
+  }
+
+  private settle(): void {
+    if (this.onAbort) this.signal?.removeEventListener('abort', this.onAbort);
   }
 }
 
 export function classifyNetworkError(error: unknown): NotSentError | MaybeSentError | ProviderUrlRefusedError {
-  if (error instanceof ProviderUrlRefusedError) return error;
+  if (error instanceof ProviderUrlRefusedError || error instanceof MaybeSentError || error instanceof NotSentError)
+    return error;
   const code =
     (error as { code?: string; cause?: { code?: string } }).code ??
     (error as { cause?: { code?: string } }).cause?.code;
