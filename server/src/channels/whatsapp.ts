@@ -79,6 +79,27 @@ export function whatsappMessageBody(message: OutboundMessage): Record<string, un
   };
 }
 
+/** The part of a body that is the same for every recipient of a broadcast, as JSON, per content. */
+const sharedPart = new WeakMap<OutboundMessage['content'], { template?: string; text?: string }>();
+
+/**
+ * `whatsappMessageBody` as the JSON text sent, field for field: the template (or the text) is written
+ * once per broadcast's content, which is the same for every recipient (no per-recipient fields), and
+ * each recipient adds only its number and reference.
+ */
+export function whatsappMessageJson(message: OutboundMessage): string {
+  let shared = sharedPart.get(message.content);
+  if (!shared) {
+    shared = {};
+    sharedPart.set(message.content, shared);
+  }
+  const template = Boolean(message.useTemplate && message.content.template);
+  if (template) shared.template ??= JSON.stringify(whatsappMessageBody(message).template);
+  else shared.text ??= JSON.stringify(whatsappMessageBody(message).text);
+  const part = template ? shared.template : shared.text;
+  return `{"messaging_product":"whatsapp","recipient_type":"individual","to":${JSON.stringify(waNumber(message.to))},"type":"${template ? 'template' : 'text'}","${template ? 'template' : 'text'}":${part},"biz_opaque_callback_data":${JSON.stringify(String(message.messageId))}}`;
+}
+
 export function createWhatsAppAdapter(channel: ChannelConfig, options: AdapterOptions = {}): ChannelAdapter {
   const allowlist = options.providerUrlAllowlist ?? providerUrlAllowlistFromEnv();
   const base = (channel.baseUrl ?? DEFAULT_GRAPH_BASE_URL).replace(/\/+$/, '');
@@ -102,7 +123,7 @@ export function createWhatsAppAdapter(channel: ChannelConfig, options: AdapterOp
         answer = await httpRequest(url, {
           method: 'POST',
           headers,
-          body: JSON.stringify(whatsappMessageBody(message)),
+          body: whatsappMessageJson(message),
           signal,
           timeoutMs: message.timeoutMs,
           allowlist,

@@ -8,7 +8,12 @@ import {
 } from '@rebound/simulators/whatsapp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ChannelConfig, OutboundMessage, WebhookRequest } from '../../src/channels/types';
-import { createWhatsAppAdapter, whatsappWebhook } from '../../src/channels/whatsapp';
+import {
+  createWhatsAppAdapter,
+  whatsappMessageBody,
+  whatsappMessageJson,
+  whatsappWebhook,
+} from '../../src/channels/whatsapp';
 import {
   adapterSend,
   CallbackRecorder,
@@ -92,6 +97,31 @@ describe('WhatsApp adapter', () => {
     // Inside the window the same content goes as free text.
     await send(message('+5491155550002', { content, useTemplate: false }));
     expect(sim.requests[1]?.body).toMatchObject({ type: 'text', text: { body: 'Hola Ana, 30% hoy' } });
+  });
+
+  it("writes each recipient's body as the full body would be written, with the shared part written once per content", () => {
+    const content = {
+      text: 'Hola "Ana"\n\u2028 ¡30 %! <b>\\</b> 👋',
+      template: { name: 'black_friday', language: 'es_AR', parameters: ['Ana "la" \u0000', '30%'] },
+    };
+    const bare = { text: 'Sin plantilla' };
+    const cases: OutboundMessage[] = [
+      message('+5491155550002', { content, useTemplate: true, messageId: 7 }),
+      message('+5491155550003', { content, useTemplate: true, messageId: 8 }),
+      message('+54 9 11 5555-0004', { content, useTemplate: false, messageId: 9 }),
+      message('+5491155550005', { content, useTemplate: true, messageId: 10 }),
+      message('+5491155550006', { content: bare, useTemplate: true, messageId: 11 }),
+      message('+5491155550007', {
+        content: { ...content, template: { ...content.template, parameters: [] } },
+        useTemplate: true,
+      }),
+    ];
+    for (const m of cases) expect(whatsappMessageJson(m)).toBe(JSON.stringify(whatsappMessageBody(m)));
+    // Each recipient keeps its own number and reference, whatever was written before it with the same content.
+    expect(JSON.parse(whatsappMessageJson(cases[1] as OutboundMessage))).toMatchObject({
+      to: '5491155550003',
+      biz_opaque_callback_data: '8',
+    });
   });
 
   it.each([
