@@ -160,6 +160,23 @@ async function measureOther(rounds: number) {
 }
 
 describe('heavy operations', () => {
+  it('a failed-log page read on the read thread arrives whole, as JSON with its length, and its next page follows on', async () => {
+    const first = await call('GET', '/api/v1/failed-messages?limit=50', tokens.hammer.agent, undefined, 'es');
+    expect(first.status).toBe(200);
+    expect(first.headers.get('content-type')).toContain('application/json');
+    expect(Number(first.headers.get('content-length'))).toBe(Buffer.byteLength(first.text));
+    expect(first.body.data).toHaveLength(50);
+    expect(typeof first.body.nextCursor).toBe('string');
+    const second = await call(
+      'GET',
+      `/api/v1/failed-messages?limit=50&cursor=${encodeURIComponent(first.body.nextCursor)}`,
+      tokens.hammer.agent,
+    );
+    expect(second.body.data).toHaveLength(50);
+    const ids = new Set([...first.body.data, ...second.body.data].map((m: { messageId: number }) => m.messageId));
+    expect(ids.size).toBe(100);
+  });
+
   it('finds a contact among 200,000 from the heavy thread', async () => {
     const res = await call('GET', '/api/v1/contacts?q=cliente%20123456', tokens.hammer.agent);
     expect(res.status).toBe(200);
