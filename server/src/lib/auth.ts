@@ -23,7 +23,7 @@ export function requireToken({ limiter = new AuthLimiter(), trustProxy = false }
   return createMiddleware<AppEnv>(async (c, next) => {
     const header = c.req.header('Authorization') ?? '';
     const token = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
-    const auth = token ? await authenticate(c.var.db, token) : undefined;
+    const auth = token ? await authenticate(c.get('db'), token) : undefined;
     if (!auth) {
       if (token) {
         const address = clientAddress(c, trustProxy);
@@ -38,7 +38,7 @@ export function requireToken({ limiter = new AuthLimiter(), trustProxy = false }
       throw new ApiError(401, 'unauthorized');
     }
     c.set('auth', auth);
-    if (!c.var.languageFromHeader) c.set('language', auth.workspaceLanguage);
+    if (!c.get('languageFromHeader')) c.set('language', auth.workspaceLanguage);
     await next();
   });
 }
@@ -57,7 +57,7 @@ function clientAddress(c: Context<AppEnv>, trustProxy: boolean): string {
 /** Route-level check against the permission table in shared/permissions.ts. */
 export const requirePermission = (permission: Permission) =>
   createMiddleware<AppEnv>(async (c, next) => {
-    const { role } = c.var.auth;
+    const { role } = c.get('auth');
     if (!roleAllows(role, permission))
       throw new ApiError(403, 'forbidden', { role, required: permissions[permission] });
     await next();

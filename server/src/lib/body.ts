@@ -24,7 +24,7 @@ export async function optionalJsonBody<T extends z.ZodType>(c: Context<AppEnv>, 
       throw new ApiError(400, 'invalid_json');
     }
   }
-  const language = c.var.language ?? 'en';
+  const language = c.get('language') ?? 'en';
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     throw new ApiError(422, 'validation_failed', {}, validationDetails(parsed.error.issues, value, 'body', language));

@@ -18,7 +18,7 @@ export function createRouter() {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result, c) => {
       const root = result.target === 'json' ? 'body' : result.target;
-      const language: Language = c.var.language ?? 'en';
+      const language: Language = c.get('language') ?? 'en';
       if (!result.success) {
         // @hono/zod-validator hands the refused input as `data`, though the type here omits it.
         const input = (result as { data?: unknown }).data;
@@ -54,7 +54,7 @@ function render(
   params: Record<string, string | number>,
   details?: unknown,
 ) {
-  const language: Language = c.var.language ?? 'en';
+  const language: Language = c.get('language') ?? 'en';
   return c.json(
     { error: { code, message: errorMessage(code, language, params), ...(details !== undefined && { details }) } },
     status,

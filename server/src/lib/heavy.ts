@@ -361,10 +361,10 @@ export const heavyResponses = {
 
 /** A heavy slot for the caller's token and workspace, or the 429 with Retry-After when either is full. */
 export function takeHeavySlot(c: Context<AppEnv>): () => void {
-  const heavy = c.var.heavy;
-  const release = heavy.acquire(c.var.auth);
+  const heavy = c.get('heavy');
+  const release = heavy.acquire(c.get('auth'));
   if (release) return release;
-  const seconds = heavy.retryAfter(c.var.auth.tokenId);
+  const seconds = heavy.retryAfter(c.get('auth').tokenId);
   c.header('Retry-After', String(seconds));
   throw new ApiError(429, 'too_many_heavy_operations', {
     perToken: heavy.perToken,

@@ -8,52 +8,60 @@ import * as routes from './broadcasts.routes';
 export const broadcastsRouter = createRouter()
   .openapi(routes.listBroadcasts, async (c) => {
     return c.json(
-      await broadcasts.listBroadcasts(c.var.db, c.var.auth.workspaceId, c.req.valid('query'), c.var.language),
+      await broadcasts.listBroadcasts(c.get('db'), c.get('auth').workspaceId, c.req.valid('query'), c.get('language')),
       200,
     );
   })
   // Before /broadcasts/{id}, which would take "attention" for an id and refuse it.
   .openapi(routes.attention, async (c) => {
     const { limit } = c.req.valid('query');
-    return c.json(await broadcasts.broadcastsNeedingAttention(c.var.db, c.var.auth.workspaceId, limit), 200);
+    return c.json(await broadcasts.broadcastsNeedingAttention(c.get('db'), c.get('auth').workspaceId, limit), 200);
   })
   .openapi(routes.createBroadcast, async (c) => {
-    const row = await broadcasts.createBroadcast(c.var.db, c.var.auth.workspaceId, c.req.valid('json'));
-    return c.json(await broadcasts.toBroadcast(c.var.db, row, c.var.language), 201);
+    const row = await broadcasts.createBroadcast(c.get('db'), c.get('auth').workspaceId, c.req.valid('json'));
+    return c.json(await broadcasts.toBroadcast(c.get('db'), row, c.get('language')), 201);
   })
   .openapi(routes.getBroadcast, async (c) => {
     const { id } = c.req.valid('param');
-    return c.json(await broadcasts.getBroadcast(c.var.db, c.var.auth.workspaceId, id, c.var.language), 200);
+    return c.json(await broadcasts.getBroadcast(c.get('db'), c.get('auth').workspaceId, id, c.get('language')), 200);
   })
   .openapi(routes.updateBroadcast, async (c) => {
-    const row = await broadcasts.updateBroadcast(c.var.db, c.var.auth, c.req.valid('param').id, c.req.valid('json'));
-    return c.json(await broadcasts.toBroadcast(c.var.db, row, c.var.language), 200);
+    const row = await broadcasts.updateBroadcast(
+      c.get('db'),
+      c.get('auth'),
+      c.req.valid('param').id,
+      c.req.valid('json'),
+    );
+    return c.json(await broadcasts.toBroadcast(c.get('db'), row, c.get('language')), 200);
   })
   .openapi(routes.scheduleBroadcast, async (c) => {
     // An empty body means "now".
     const body = await optionalJsonBody(c, routes.scheduleBroadcast.request.body.content['application/json'].schema);
     const at = body.at ? new Date(body.at) : undefined;
-    const row = await broadcasts.scheduleBroadcast(c.var.db, c.var.auth, c.req.valid('param').id, at);
-    return c.json(await broadcasts.toBroadcast(c.var.db, row, c.var.language), 200);
+    const row = await broadcasts.scheduleBroadcast(c.get('db'), c.get('auth'), c.req.valid('param').id, at);
+    return c.json(await broadcasts.toBroadcast(c.get('db'), row, c.get('language')), 200);
   })
   .openapi(routes.cancelBroadcast, async (c) => {
-    const row = await broadcasts.cancelBroadcast(c.var.db, c.var.auth.workspaceId, c.req.valid('param').id);
-    return c.json(await broadcasts.toBroadcast(c.var.db, row, c.var.language), 200);
+    const row = await broadcasts.cancelBroadcast(c.get('db'), c.get('auth').workspaceId, c.req.valid('param').id);
+    return c.json(await broadcasts.toBroadcast(c.get('db'), row, c.get('language')), 200);
   })
   .openapi(routes.resumeBroadcast, async (c) => {
-    const row = await resumeBroadcast(c.var.db, c.var.auth, c.req.valid('param').id);
-    return c.json(await broadcasts.toBroadcast(c.var.db, row, c.var.language), 200);
+    const row = await resumeBroadcast(c.get('db'), c.get('auth'), c.req.valid('param').id);
+    return c.json(await broadcasts.toBroadcast(c.get('db'), row, c.get('language')), 200);
   })
   .openapi(routes.resend, async (c) => {
     const body = await optionalJsonBody(c, routes.resend.request.body.content['application/json'].schema);
     return c.json(
-      await resendFailed(c.var.db, { ...c.var.auth, language: c.var.language }, c.req.valid('param').id, body),
+      await resendFailed(c.get('db'), { ...c.get('auth'), language: c.get('language') }, c.req.valid('param').id, body),
       200,
     );
   })
   .openapi(routes.cancelResend, async (c) => {
-    return c.json(await cancelResend(c.var.db, c.var.auth.workspaceId, c.req.valid('param').id), 200);
+    return c.json(await cancelResend(c.get('db'), c.get('auth').workspaceId, c.req.valid('param').id), 200);
   })
   .openapi(routes.preflight, async (c) => {
-    return c.json(await broadcasts.preflight(c.var.db, c.var.auth, c.req.valid('param').id, c.var.language), 200);
+    return c.json(
+      await broadcasts.preflight(c.get('db'), c.get('auth'), c.req.valid('param').id, c.get('language')),
+      200,
+    );
   });

@@ -26,9 +26,9 @@ interface StreamState {
 
 export const eventsRouter = createRouter().openapi(routes.streamEvents, async (c) => {
   const query = c.req.valid('query');
-  const { db } = c.var;
-  const { workspaceId, tokenId } = c.var.auth;
-  const language = c.var.language;
+  const db = c.get('db');
+  const { workspaceId, tokenId } = c.get('auth');
+  const language = c.get('language');
   if (wantsJson(c.req.header('Accept') ?? '', query.wait)) {
     return c.json(await eventPage(db, workspaceId, query, language), 200);
   }

@@ -17,19 +17,19 @@ function csvResponse(c: Context<AppEnv>, file: HeavyFile): Response {
 export const exportsRouter = createRouter()
   .openapi(routes.exportFailedMessages, async (c) => {
     const { bom, ...filters } = c.req.valid('query');
-    const file = await c.var.heavy.open(c.var.db, c.var.auth.workspaceId, 'exports.failedMessages', {
-      workspaceId: c.var.auth.workspaceId,
+    const file = await c.get('heavy').open(c.get('db'), c.get('auth').workspaceId, 'exports.failedMessages', {
+      workspaceId: c.get('auth').workspaceId,
       filters,
-      options: { language: c.var.language, bom },
+      options: { language: c.get('language'), bom },
     });
     return csvResponse(c, file);
   })
   .openapi(routes.exportContacts, async (c) => {
     const { bom, tag } = c.req.valid('query');
-    const file = await c.var.heavy.open(c.var.db, c.var.auth.workspaceId, 'exports.contacts', {
-      workspaceId: c.var.auth.workspaceId,
+    const file = await c.get('heavy').open(c.get('db'), c.get('auth').workspaceId, 'exports.contacts', {
+      workspaceId: c.get('auth').workspaceId,
       filters: { tag },
-      options: { language: c.var.language, bom, maxKeys: c.var.heavy.maxCustomFieldKeys },
+      options: { language: c.get('language'), bom, maxKeys: c.get('heavy').maxCustomFieldKeys },
     });
     return csvResponse(c, file);
   });

@@ -21,7 +21,9 @@ function readLog<K extends 'failures.page' | 'failures.summary'>(
   task: K,
   args: Parameters<(typeof jsonTasks)[K]>[1],
 ) {
-  const { heavy, db, auth } = c.var;
+  const heavy = c.get('heavy');
+  const db = c.get('db');
+  const auth = c.get('auth');
   return scans ? heavy.run(db, auth.workspaceId, task, args) : heavy.read(db, auth.workspaceId, task, args);
 }
 
@@ -38,16 +40,16 @@ export const failedMessagesRouter = createRouter()
   .openapi(routes.failureSummary, async (c) => {
     const filters = c.req.valid('query');
     const summary = await readLog(c, filters.q !== undefined, 'failures.summary', {
-      workspaceId: c.var.auth.workspaceId,
+      workspaceId: c.get('auth').workspaceId,
       filters,
     });
     return c.json(summary, 200);
   })
   .openapi(routes.listFailedMessages, async (c) => {
     const { cursor, limit, ...filters } = c.req.valid('query');
-    const language = c.var.language;
+    const language = c.get('language');
     const page = await readLog(c, false, 'failures.page', {
-      workspaceId: c.var.auth.workspaceId,
+      workspaceId: c.get('auth').workspaceId,
       filters,
       page: { cursor, limit, language },
       windowMs: unconfirmedWindowMs(),

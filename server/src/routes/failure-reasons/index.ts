@@ -21,5 +21,5 @@ const listReasons = createRoute({
 });
 
 export const failureReasonsRouter = createRouter().openapi(listReasons, (c) =>
-  c.json({ data: FAILURE_REASONS.map((reason) => describeFailure(reason, c.var.language)) }, 200),
+  c.json({ data: FAILURE_REASONS.map((reason) => describeFailure(reason, c.get('language'))) }, 200),
 );

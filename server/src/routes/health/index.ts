@@ -18,7 +18,7 @@ const health = createRoute({
 
 export const healthRouter = createRouter().openapi(health, async (c) => {
   try {
-    await c.var.db.run(sql`SELECT 1`);
+    await c.get('db').run(sql`SELECT 1`);
     return c.json({ status: 'ok' as const, database: 'ok' as const }, 200);
   } catch {
     return c.json({ status: 'degraded' as const, database: 'unreachable' as const }, 503);

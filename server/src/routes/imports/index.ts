@@ -12,8 +12,8 @@ import * as routes from './imports.routes';
 
 /** The import as the API shows it; a queued one with its place in the queue. */
 async function view(c: Context<AppEnv>, record: ImportRecord) {
-  const position = record.status === 'queued' ? await queuePosition(c.var.db, record.workspaceId, record.id) : null;
-  return importView(record, c.var.language, position);
+  const position = record.status === 'queued' ? await queuePosition(c.get('db'), record.workspaceId, record.id) : null;
+  return importView(record, c.get('language'), position);
 }
 
 export const importsRouter = createRouter();
@@ -22,7 +22,10 @@ export const importsRouter = createRouter();
 // generated form validator, which would hold the whole file in memory; the OpenAPI document still shows it.
 importsRouter.openAPIRegistry.registerPath(routes.importContacts);
 importsRouter.post('/imports/contacts', ...routes.importContacts.middleware, async (c) => {
-  const { db, auth, language, heavy } = c.var;
+  const db = c.get('db');
+  const auth = c.get('auth');
+  const language = c.get('language');
+  const heavy = c.get('heavy');
   const { form, path, dir } = await receiveImportUpload(c.req.raw, language);
   const cleanup = () => rm(dir, { recursive: true, force: true });
   let prepared: Awaited<ReturnType<typeof prepareContactImport>>;
@@ -79,7 +82,8 @@ importsRouter.post('/imports/contacts', ...routes.importContacts.middleware, asy
 
 importsRouter
   .openapi(routes.getImport, async (c) => {
-    const { db, auth } = c.var;
+    const db = c.get('db');
+    const auth = c.get('auth');
     const id = c.req.valid('param').id;
     let record = await getImport(db, auth, id);
     if (record.status === 'queued' || record.status === 'running') {
@@ -89,8 +93,8 @@ importsRouter
     return c.json(await view(c, record), 200);
   })
   .openapi(routes.getRejectedCsv, async (c) => {
-    const record = await getImport(c.var.db, c.var.auth, c.req.valid('param').id);
-    const csv = rejectedRowsCsv(record, c.var.language, c.req.valid('query').bom);
+    const record = await getImport(c.get('db'), c.get('auth'), c.req.valid('param').id);
+    const csv = rejectedRowsCsv(record, c.get('language'), c.req.valid('query').bom);
     return c.body(csv, 200, {
       'Content-Type': 'text/csv; charset=utf-8',
       'Content-Disposition': `attachment; filename="import-${record.id}-rejected.csv"`,

@@ -31,23 +31,23 @@ function me(auth: AuthContext, settings: { autoRecovery: number }) {
 
 export const meRouter = createRouter()
   .openapi(routes.getMe, async (c) =>
-    c.json(await me(c.var.auth, await workspaceSettings(c.var.db, c.var.auth.workspaceId)), 200),
+    c.json(await me(c.get('auth'), await workspaceSettings(c.get('db'), c.get('auth').workspaceId)), 200),
   )
   .openapi(routes.updateWorkspace, async (c) => {
-    const settings = await updateWorkspaceSettings(c.var.db, c.var.auth.workspaceId, c.req.valid('json'));
-    return c.json(me(c.var.auth, settings), 200);
+    const settings = await updateWorkspaceSettings(c.get('db'), c.get('auth').workspaceId, c.req.valid('json'));
+    return c.json(me(c.get('auth'), settings), 200);
   })
   .openapi(routes.listTokens, async (c) => {
-    const rows = await tokens.listTokens(c.var.db, c.var.auth.workspaceId);
+    const rows = await tokens.listTokens(c.get('db'), c.get('auth').workspaceId);
     return c.json({ data: rows.map(toToken) }, 200);
   })
   .openapi(routes.createToken, async (c) => {
     const { name, role } = c.req.valid('json');
-    const created = await tokens.createToken(c.var.db, c.var.auth.workspaceId, name, role);
+    const created = await tokens.createToken(c.get('db'), c.get('auth').workspaceId, name, role);
     return c.json({ ...toToken(created), token: created.token }, 201);
   })
   .openapi(routes.revokeToken, async (c) => {
-    const revoked = await tokens.revokeToken(c.var.db, c.var.auth.workspaceId, c.req.valid('param').id);
+    const revoked = await tokens.revokeToken(c.get('db'), c.get('auth').workspaceId, c.req.valid('param').id);
     if (!revoked) throw notFound('token');
     return c.json({ ok: true as const }, 200);
   });

@@ -25,7 +25,7 @@ export function createWebhooksRouter(options: { publicUrl?: string | undefined }
   };
 
   router.get('/:provider/:channelId', async (c) => {
-    const channel = await webhookChannel(c.var.db, c.req.param('provider'), c.req.param('channelId'));
+    const channel = await webhookChannel(c.get('db'), c.req.param('provider'), c.req.param('channelId'));
     const handler = webhookHandlers[c.req.param('provider')];
     const answer = handler?.handshake?.(new URL(c.req.url), channel);
     if (answer != null) return c.text(answer, 200);
@@ -36,7 +36,7 @@ export function createWebhooksRouter(options: { publicUrl?: string | undefined }
   });
 
   router.post('/:provider/:channelId', async (c) => {
-    const channel = await webhookChannel(c.var.db, c.req.param('provider'), c.req.param('channelId'));
+    const channel = await webhookChannel(c.get('db'), c.req.param('provider'), c.req.param('channelId'));
     const handler = webhookHandlers[c.req.param('provider')];
     if (!handler) throw notFound('channel');
     const { changed } = await receive(c, channel, handler);
@@ -48,7 +48,7 @@ export function createWebhooksRouter(options: { publicUrl?: string | undefined }
    * the status callbacks. Twilio expects TwiML back; an empty <Response/> sends no reply.
    */
   router.post('/twilio/:channelId/inbound', async (c) => {
-    const channel = await webhookChannel(c.var.db, 'twilio', c.req.param('channelId'));
+    const channel = await webhookChannel(c.get('db'), 'twilio', c.req.param('channelId'));
     const handler = webhookHandlers.twilio;
     if (!handler) throw notFound('channel');
     await receive(c, channel, handler);
@@ -69,7 +69,7 @@ export function createWebhooksRouter(options: { publicUrl?: string | undefined }
     };
     if (!handler.verify(request, channel)) throw new ApiError(401, 'webhook_signature');
     const content = handler.parse(request, channel);
-    return applyWebhook(c.var.db, channel, content);
+    return applyWebhook(c.get('db'), channel, content);
   }
 
   return router;
