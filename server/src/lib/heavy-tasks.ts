@@ -36,18 +36,13 @@ async function failedLogPage(
   },
 ) {
   const page = await failedMessagePage(db, a.workspaceId, a.filters, a.page);
-  // As the bytes the API sends: one buffer crosses the thread boundary (moved, not copied), not 50
-  // rows' objects copied over and stringified again on the API's thread, nor a string the API's thread
-  // copies, encodes and collects again.
-  return utf8.encode(
-    JSON.stringify({
-      data: page.rows.map((row) => toFailedMessage(row, a.page.language, a.windowMs)),
-      nextCursor: page.nextCursor,
-    } satisfies z.infer<typeof FailedMessagePageSchema>),
-  );
+  // As the JSON text the API sends: one string crosses the thread boundary, not 50 rows' objects
+  // copied over and stringified again on the API's thread.
+  return JSON.stringify({
+    data: page.rows.map((row) => toFailedMessage(row, a.page.language, a.windowMs)),
+    nextCursor: page.nextCursor,
+  } satisfies z.infer<typeof FailedMessagePageSchema>);
 }
-
-const utf8 = new TextEncoder();
 
 /** Tasks answering one JSON value. */
 export const jsonTasks = {
@@ -133,9 +128,7 @@ function serve(port: MessagePort, db: Database, close: () => void) {
       if (message.type === 'run') {
         if (message.task in jsonTasks) {
           const run = jsonTasks[message.task as JsonTask] as (db: Database, args: unknown) => Promise<unknown>;
-          const value = await run(db, message.args);
-          // A page's bytes are moved to the API's thread rather than copied (they are not used here again).
-          post({ type: 'result', id, value }, value instanceof Uint8Array ? [value.buffer as ArrayBuffer] : []);
+          post({ type: 'result', id, value: await run(db, message.args) });
         } else {
           const open = streamTasks[message.task as StreamTask] as (
             db: Database,

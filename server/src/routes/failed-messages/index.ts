@@ -28,12 +28,11 @@ function readLog<K extends 'failures.page' | 'failures.summary'>(
 }
 
 /**
- * A page already made into JSON where it was read (see failures.page), its bytes sent as they are.
- * Typed as the JSON answer the contract describes, which failures.page checks with `satisfies`.
+ * A page already made into JSON text where it was read (see failures.page), sent as it is. Typed as
+ * the JSON answer the contract describes, which failures.page checks with `satisfies`.
  */
-function jsonText<T>(c: Context<AppEnv>, text: Uint8Array) {
-  return c.newResponse(text as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': 'application/json' }) as Response &
-    TypedResponse<T, 200, 'json'>;
+function jsonText<T>(c: Context<AppEnv>, text: string) {
+  return c.newResponse(text, 200, { 'Content-Type': 'application/json' }) as Response & TypedResponse<T, 200, 'json'>;
 }
 
 export const failedMessagesRouter = createRouter()
