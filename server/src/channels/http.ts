@@ -149,6 +149,11 @@ class Answer implements Dispatcher.DispatchHandler {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     const signal = this.signal;
     if (!signal) return;
+    // Aborted while connecting (DNS, the allowlist check, the connect, a free connection): nothing is written.
+    if (signal.aborted) {
+      controller.abort(signal.reason ?? new errors.RequestAbortedError());
+      return;
+    }
     this.onAbort = () => controller.abort(signal.reason ?? new errors.RequestAbortedError());
     signal.addEventListener('abort', this.onAbort, { once: true });
   }

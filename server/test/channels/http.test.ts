@@ -104,6 +104,18 @@ describe('the adapters’ HTTP client', () => {
     expect(aborted).toBeInstanceOf(MaybeSentError);
     expect(networkOutcome(aborted).kind).toBe('uncertain');
 
+    // Aborted while the connection is still being made: nothing is written either.
+    const beforeConnect = seen.length;
+    const connecting = new AbortController();
+    const early = httpRequest(`${origin}/ok?fresh=${Date.now()}`, {
+      signal: connecting.signal,
+      allowlist: ['127.0.0.1', 'localhost'],
+    }).catch((e: unknown) => e);
+    connecting.abort();
+    expect(await early).toBeInstanceOf(MaybeSentError);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(seen.length).toBe(beforeConnect);
+
     // A signal already aborted: nothing is sent.
     const before = seen.length;
     const refused = await httpRequest(`${origin}/ok`, { signal: AbortSignal.abort(), allowlist: ALLOW }).catch(
