@@ -276,11 +276,26 @@ export async function whatsappBroadcast(
   });
 }
 
-/** Polls a condition every `everyMs` until it holds; throws after `timeoutMs`. */
-export async function until(condition: () => Promise<boolean> | boolean, timeoutMs = 90_000, everyMs = 50) {
+/**
+ * Polls a condition every `everyMs` until it holds; throws after `timeoutMs`, with what `explain` says
+ * about the state of things then (so that a rare failure in CI says where it stood).
+ */
+export async function until(
+  condition: () => Promise<boolean> | boolean,
+  timeoutMs = 90_000,
+  everyMs = 50,
+  explain?: () => Promise<string> | string,
+) {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
+    if (Date.now() > deadline) {
+      const where = explain
+        ? await Promise.resolve()
+            .then(explain)
+            .catch((e: unknown) => String(e))
+        : undefined;
+      throw new Error(where ? `condition not met in time: ${where}` : 'condition not met in time');
+    }
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }

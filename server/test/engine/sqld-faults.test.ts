@@ -59,7 +59,10 @@ describe('faults on a libSQL server', () => {
     const doomed = engineProcess(h, 'doomed', { LEASE_MS: '1500', DATABASE_URL: h.server.replicaUrl });
     await until(() => steady.started() && doomed.started());
     await h.schedule(id);
-    await until(() => sim.requests.length >= RECIPIENTS / 3, 60_000);
+    // Once (of many CI runs) this wait ran out with no error from either engine: it now says where it stood.
+    const where = async () =>
+      `${sim.requests.length} requests; broadcast ${(await h.get(id)).status}; recipients ${JSON.stringify(await statesOf(id))}; engines started ${steady.started()}/${doomed.started()}`;
+    await until(() => sim.requests.length >= RECIPIENTS / 3, 60_000, 50, where);
     doomed.child.kill('SIGKILL');
     await doomed.output;
     expect(sim.requests.length).toBeLessThan(RECIPIENTS);
