@@ -138,15 +138,17 @@ export async function startBroadcast(o: StartOptions, broadcastId: number): Prom
     if (!next) return;
     cursor = next;
   }
-  // Read with no lock held: nothing else writes a scheduled broadcast's recipients.
-  const counts = await stateCounts(o.db, broadcastId);
-  const total = Object.values(counts).reduce((a, b) => a + (b ?? 0), 0);
-  const { entered, left } = await reconcile(o.db, broadcastId);
-  const excluded = await o.db.all<{ reason: string; n: number }>(sql`SELECT reason, count(*) AS n FROM messages
-    WHERE broadcast_id = ${broadcastId} AND state = 'excluded' GROUP BY reason`);
-  const excludedBy = Object.fromEntries(excluded.map((r) => [r.reason, r.n]));
-  // By country, once: what its cost so far is priced by (services/broadcast-read.ts).
-  const countryMix = await recipientCountries(o.db, broadcastId);
+  // The figures of the freeze, read with no lock held: nothing else writes a scheduled broadcast's recipients.
+  const freezeFigures = async (db: Tx | Database) => {
+    const counts = await stateCounts(db, broadcastId);
+    const { entered, left } = await reconcile(db, broadcastId);
+    const excluded = await db.all<{ reason: string; n: number }>(sql`SELECT reason, count(*) AS n FROM messages
+      WHERE broadcast_id = ${broadcastId} AND state = 'excluded' GROUP BY reason`);
+    // By country, once: what its cost so far is priced by (services/broadcast-read.ts).
+    const countryMix = await recipientCountries(db, broadcastId);
+    return { counts, entered, left, excludedBy: Object.fromEntries(excluded.map((r) => [r.reason, r.n])), countryMix };
+  };
+  const unlocked = await freezeFigures(o.db);
   await o.db.transaction(async (tx) => {
     const [ours] = await tx.all(
       sql`DELETE FROM broadcast_starts WHERE broadcast_id = ${broadcastId} AND owner = ${o.workerId} RETURNING 1 AS held`,
@@ -155,6 +157,13 @@ export async function startBroadcast(o: StartOptions, broadcastId: number): Prom
     const [current] = await tx.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
     // Cancelled while its audience was being frozen: the cancel already cancelled what was frozen.
     if (current?.status !== 'scheduled') return;
+    // The decision reads the counts again in this write transaction: an engine on a libSQL replica may
+    // have read the figures above before its own freeze reached the replica, and would have failed a
+    // full broadcast as empty (and cancelled its recipients). Read stale, the figures are read again here.
+    const fresh = await stateCounts(tx, broadcastId);
+    const sameCounts = JSON.stringify(fresh) === JSON.stringify(unlocked.counts);
+    const { counts, entered, left, excludedBy, countryMix } = sameCounts ? unlocked : await freezeFigures(tx);
+    const total = Object.values(counts).reduce((a, b) => a + (b ?? 0), 0);
     const target = current.targetCount ?? total;
     const reconciliation = {
       target,
