@@ -80,13 +80,10 @@ describe('the adapters’ HTTP client', () => {
   });
 
   it('keeps at most MAX_ANSWER_BYTES of an answer: a host that streams more is cut off, and the send is uncertain', async () => {
-    const rssBefore = process.memoryUsage().rss;
     const error = await httpRequest(`${origin}/huge`, { allowlist: ALLOW }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MaybeSentError);
     expect((error as Error).message).toContain(`answer larger than ${MAX_ANSWER_BYTES} bytes`);
     expect(networkOutcome(error).kind).toBe('uncertain');
-    // Not the 8 MiB it offered (a loose bound: RSS moves for other reasons too).
-    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(6 * 1024 * 1024);
   });
 
   it('gives up waiting after timeoutMs (uncertain) and stops at once when its signal aborts (uncertain)', async () => {

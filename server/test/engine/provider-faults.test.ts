@@ -184,6 +184,7 @@ describe('provider faults', () => {
     // Delivery reports still on their way (the provider's back end outlives its API's restart).
     for (const p of providers) await p.sim.settle();
 
+    let retriedAfterRefused = 0;
     for (const p of providers) {
       const label = (what: string) => `${p.type}: ${what}`;
       expect(p.sim.restarts, label('restarted once')).toHaveLength(1);
@@ -327,7 +328,9 @@ describe('provider faults', () => {
       expect(tally.throttledThenTaken, label('throttled, then taken')).toBeGreaterThan(PER_PROVIDER * 0.2);
       expect(tally.gaveUp, label('gave up after the last attempt')).toBeGreaterThan(0);
       expect(p.sim.restarts[0]?.dropped, label('answers lost in the restart')).toBeGreaterThan(0);
-      expect(tally.retriedAfterRefused, label('refused while down, then retried')).toBeGreaterThan(0);
+      // Whether a provider's own 1 s down time caught a send depends on where its sends were then (a
+      // throttle's wait spans it on a busy machine): asserted over the three providers, below.
+      retriedAfterRefused += tally.retriedAfterRefused;
       expect(tally.uncertainTaken, label('taken, answer lost')).toBeGreaterThan(0);
       expect(tally.uncertainNotTaken, label('not taken, answer lost')).toBeGreaterThan(0);
       console.log(
@@ -336,5 +339,6 @@ describe('provider faults', () => {
         )}`,
       );
     }
+    expect(retriedAfterRefused, 'refused while a provider was down, then retried and taken').toBeGreaterThan(0);
   }, 120_000);
 });
