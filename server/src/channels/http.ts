@@ -110,7 +110,7 @@ export function httpRequest(url: string, options: HttpRequest = {}): Promise<Htt
     return Promise.reject(classifyNetworkError(error));
   }
   const signal = options.signal === NEVER_ABORTED ? undefined : options.signal;
-  if (signal?.aborted) return Promise.reject(classifyNetworkError(signal.reason ?? new errors.RequestAbortedError()));
+  if (signal?.aborted) return Promise.reject(classifyNetworkError(abortReason(signal)));
   return new Promise<HttpAnswer>((resolve, reject) => {
     const answer = new Answer(resolve, reject, signal);
     try {
@@ -132,6 +132,11 @@ export function httpRequest(url: string, options: HttpRequest = {}): Promise<Htt
   });
 }
 
+/** Why a request was aborted: the signal's reason, or undici's own error when it gave none. */
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason ?? new errors.RequestAbortedError();
+}
+
 /** Collects one answer for httpRequest: a class, so that each request allocates one object, not six closures. */
 class Answer implements Dispatcher.DispatchHandler {
   private status = 0;
@@ -151,10 +156,10 @@ class Answer implements Dispatcher.DispatchHandler {
     if (!signal) return;
     // Aborted while connecting (DNS, the allowlist check, the connect, a free connection): nothing is written.
     if (signal.aborted) {
-      controller.abort(signal.reason ?? new errors.RequestAbortedError());
+      controller.abort(abortReason(signal));
       return;
     }
-    this.onAbort = () => controller.abort(signal.reason ?? new errors.RequestAbortedError());
+    this.onAbort = () => controller.abort(abortReason(signal));
     signal.addEventListener('abort', this.onAbort, { once: true });
   }
 

@@ -93,11 +93,10 @@ export function whatsappMessageJson(message: OutboundMessage): string {
     shared = {};
     sharedPart.set(message.content, shared);
   }
-  const template = Boolean(message.useTemplate && message.content.template);
-  if (template) shared.template ??= JSON.stringify(whatsappMessageBody(message).template);
-  else shared.text ??= JSON.stringify(whatsappMessageBody(message).text);
-  const part = template ? shared.template : shared.text;
-  return `{"messaging_product":"whatsapp","recipient_type":"individual","to":${JSON.stringify(waNumber(message.to))},"type":"${template ? 'template' : 'text'}","${template ? 'template' : 'text'}":${part},"biz_opaque_callback_data":${JSON.stringify(String(message.messageId))}}`;
+  // The same choice whatsappMessageBody makes: the template when asked for and there is one.
+  const kind = message.useTemplate && message.content.template ? 'template' : 'text';
+  shared[kind] ??= JSON.stringify(whatsappMessageBody(message)[kind]);
+  return `{"messaging_product":"whatsapp","recipient_type":"individual","to":${JSON.stringify(waNumber(message.to))},"type":"${kind}","${kind}":${shared[kind]},"biz_opaque_callback_data":${JSON.stringify(String(message.messageId))}}`;
 }
 
 export function createWhatsAppAdapter(channel: ChannelConfig, options: AdapterOptions = {}): ChannelAdapter {
