@@ -4,7 +4,7 @@ import { serve } from '@hono/node-server';
 import { createApp } from './app';
 import { loadConfig } from './config';
 import { DatabaseAccessError, describeDatabaseUrl, openDatabase } from './db/client';
-import { type RunningDemo, startDemo, waitForDemoBroadcasts } from './demo';
+import type { RunningDemo } from './demo';
 import { startEngineThread } from './engine/thread';
 import { HeavyWork } from './lib/heavy';
 import { settleInterruptedImports } from './services/import-jobs';
@@ -60,9 +60,11 @@ await new Promise<void>((resolve) => {
 // Beside the database file (tokens are stored hashed, so the demo's are kept here to print them again).
 const credentialsFile = join(target.path ? dirname(target.path) : process.cwd(), 'demo-credentials.json');
 let demo: RunningDemo | undefined;
-if (config.DEMO === 'on') {
+// Loaded only when asked for: a production server never loads the demo or the provider simulators.
+const demoModule = config.DEMO === 'on' ? await import('./demo') : undefined;
+if (demoModule) {
   // Before the engine starts: the demo channels must point at this start's simulators first.
-  demo = await startDemo({ db: database.db, app, publicUrl, credentialsFile });
+  demo = await demoModule.startDemo({ db: database.db, app, publicUrl, credentialsFile });
 }
 // The engine runs on its own thread: readers of the API and the engine's send slots never wait on each other.
 const engine =
@@ -74,9 +76,9 @@ const engine =
         concurrency: config.ENGINE_CONCURRENCY,
       })
     : undefined;
-if (demo?.seeded && engine) {
+if (demoModule && demo?.seeded && engine) {
   console.log('Sending the demo broadcasts through the provider simulators…');
-  await waitForDemoBroadcasts(app, demo.credentials.tokens.manager, demo.sending);
+  await demoModule.waitForDemoBroadcasts(app, demo.credentials.tokens.manager, demo.sending);
 }
 
 const base = `http://${config.HOST}:${config.PORT}`;

@@ -73,6 +73,20 @@ const rules = [
     message: 'reach the server through @rebound/test-support',
   },
   {
+    arrow: 'only the demo loads the provider simulators',
+    path: 'server/src/services/probe.ts',
+    bad: "import { x } from '@rebound/simulators';\nexport const y = x;\n",
+    good: "import { x } from '../demo/simulators';\nexport const y = x;\n",
+    message: 'only server/src/demo loads them',
+  },
+  {
+    arrow: 'a channel adapter never loads the provider simulators either',
+    path: 'server/src/channels/probe.ts',
+    bad: "import { x } from '@rebound/simulators';\nexport const y = x;\n",
+    good: "import { x } from './types';\nexport const y = x;\n",
+    message: 'only server/src/demo loads them',
+  },
+  {
     arrow: 'no double assertion in source',
     path: 'server/src/services/probe.ts',
     bad: 'export const y = (1 as unknown as string).length;\n',
@@ -88,4 +102,10 @@ describe('layering rules in the lint configuration', () => {
       expect(lint(rule.path, rule.good)).toBe('');
     });
   }
+
+  it('the demo loads the provider simulators (the one place that may)', () => {
+    expect(lint('server/src/demo/probe.ts', "import { y } from '@rebound/simulators';\nexport const z = y;\n")).toBe(
+      '',
+    );
+  });
 });
