@@ -156,7 +156,10 @@ describe('demo helpdesk: page script guard', () => {
   beforeAll(async () => {
     js = await demoScript();
   });
-  const css = readFileSync(new URL('../src/routes/demo/assets/app.css', import.meta.url), 'utf8');
+  // The stylesheet the page gets (/demo/assets/app.css) is these two files, in this order.
+  const css = ['layout.css', 'parts.css']
+    .map((file) => readFileSync(new URL(`../src/routes/demo/assets/${file}`, import.meta.url), 'utf8'))
+    .join('\n');
 
   it('a script that cannot be built is an error for its request, not a server that cannot start', async () => {
     await expect(buildDemoScript('/nonexistent/app.ts')).rejects.toThrow();

@@ -20,8 +20,13 @@ export const DEMO_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-/** Read once, when the module loads: the server runs the TypeScript sources (tsx, vitest). */
-const stylesheet = readFileSync(new URL('./assets/app.css', import.meta.url), 'utf8');
+/**
+ * Read once, when the module loads: the server runs the TypeScript sources (tsx, vitest). Written as
+ * two files (the page's layout, then its parts) and served as one stylesheet.
+ */
+const stylesheet = ['layout.css', 'parts.css']
+  .map((file) => readFileSync(new URL(`./assets/${file}`, import.meta.url), 'utf8'))
+  .join('\n');
 
 /** The same shell for every page; no inline script or style, so the strict CSP holds. */
 const shell = `<!doctype html>
