@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Role } from '@rebound/shared';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { readRows } from '../db/fast-read';
+import { readRow } from '../db/fast-read';
 import { apiTokens } from '../db/schema';
 import type { AuthContext } from '../lib/env';
 
@@ -34,7 +34,7 @@ function tokenLookup(hash: string) {
 /** Resolves a bearer token to its workspace and role, or undefined for an unknown or revoked token. */
 export async function authenticate(db: Database, token: string): Promise<AuthContext | undefined> {
   if (!token.startsWith(PREFIX) || token.length > 200) return undefined;
-  const [row] = await readRows<AuthContext & { lastUsedAt: number | null }>(db, tokenLookup(hashToken(token)));
+  const row = await readRow<AuthContext & { lastUsedAt: number | null }>(db, tokenLookup(hashToken(token)));
   if (!row) return undefined;
   // Record use at most once a minute: a write on every request would serialize reads behind the writer.
   if (!row.lastUsedAt || Date.now() - row.lastUsedAt > 60_000) {
