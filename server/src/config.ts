@@ -127,6 +127,11 @@ export function unconfirmedWindowMs(env: Record<string, string | undefined> = pr
   return (Number.isFinite(hours) && hours >= 0 ? hours : DEFAULT_UNCONFIRMED_AFTER_HOURS) * HOUR_MS;
 }
 
+/** REBOUND_DEBUG: the CLI adds an error's stack trace (secrets redacted) to its message. */
+export function cliDebug(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env.REBOUND_DEBUG);
+}
+
 /** One array per distinct setting, so callers that read it per request share one HTTP agent cheaply. */
 const allowlistsFromEnv = new Map<string, readonly string[]>();
 

@@ -5,7 +5,7 @@
  */
 import { type ApiErrorCode, errorMessage, type Language, LanguageSchema } from '@rebound/shared';
 import { z } from 'zod';
-import { loadConfig } from '../config';
+import { cliDebug, loadConfig } from '../config';
 import type { Database } from '../db/client';
 import type { workspaces } from '../db/schema';
 import { ApiError } from '../lib/errors';
@@ -142,8 +142,9 @@ export function describeError(error: unknown): { message: string; exitCode: numb
   if (error instanceof CliError) return { message: error.message, exitCode: 1 };
   if (error instanceof ApiError) return { message: renderApiError(error), exitCode: 1 };
   if (error instanceof Error) {
-    const detail = process.env.REBOUND_DEBUG ? `\n${redact(error.stack ?? '')}` : '';
-    return { message: `${error.message}${detail}`, exitCode: 1 };
+    const detail = cliDebug() ? `\n${redact(error.stack ?? '')}` : '';
+    // An unexpected error's words can carry a secret (a provider URL with its token): masked too.
+    return { message: `${redact(error.message)}${detail}`, exitCode: 1 };
   }
   return { message: String(error), exitCode: 1 };
 }
