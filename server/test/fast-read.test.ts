@@ -42,6 +42,14 @@ describe('fast reads on a local file', () => {
     expect(await readRow(handle.db, sql`SELECT id FROM workspaces WHERE id = ${-1}`)).toBeUndefined();
   });
 
+  it('a read that failed leaves nothing behind: the next one runs with its own values', async () => {
+    // json('{') fails while the row is read (malformed JSON), after the values were bound.
+    const query = (value: string) =>
+      sql`SELECT ${value} AS v, CASE WHEN ${value} = 'boom' THEN json('{') END AS e FROM workspaces LIMIT 1`;
+    await expect(readRow(handle.db, query('boom'))).rejects.toThrow(/JSON/i);
+    expect(await readRow(handle.db, query('ok'))).toEqual({ v: 'ok', e: null });
+  });
+
   it("a request's token resolves to its workspace and role, a revoked one to nothing", async () => {
     const { workspace } = await createWorkspace(handle.db, { name: 'Soporte' });
     const { token, id } = await createToken(handle.db, workspace.id, 'panel', 'agent');

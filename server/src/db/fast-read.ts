@@ -55,6 +55,11 @@ class FastReads {
     return statement;
   }
 
+  /** Drops a kept statement: one whose read failed is never run again (see readRow). */
+  forget(text: string, mode: 'objects' | 'pluck' | 'raw') {
+    this.#statements.delete(`${mode[0]}:${text}`);
+  }
+
   close() {
     this.#statements.clear();
     this.#native.close();
@@ -96,7 +101,15 @@ export async function readRow<T>(db: Database, query: SQL): Promise<T | undefine
   if (!reads) return (await db.all<T>(query))[0];
   const { sql: text, params } = dialect.sqlToQuery(query);
   const statement = reads.statement(text, 'raw');
-  const values = statement.get(...params) as unknown[] | undefined;
+  let values: unknown[] | undefined;
+  try {
+    values = statement.get(...params) as unknown[] | undefined;
+  } catch (error) {
+    // The driver resets a statement after a read that worked only: one whose read failed would keep
+    // its old values bound, and the next lookup (another request's token) would run with them.
+    reads.forget(text, 'raw');
+    throw error;
+  }
   if (!values) return undefined;
   let names = columnNames.get(statement);
   if (!names) {
