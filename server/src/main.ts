@@ -4,7 +4,7 @@ import { serve } from '@hono/node-server';
 import { createApp } from './app';
 import { loadConfig } from './config';
 import { DatabaseAccessError, describeDatabaseUrl, openDatabase } from './db/client';
-import type { RunningDemo } from './demo';
+import type { RunningDemo } from './demo-workspace';
 import { startEngineThread } from './engine/thread';
 import { HeavyWork } from './lib/heavy';
 import { settleInterruptedImports } from './services/import-jobs';
@@ -61,7 +61,7 @@ await new Promise<void>((resolve) => {
 const credentialsFile = join(target.path ? dirname(target.path) : process.cwd(), 'demo-credentials.json');
 let demo: RunningDemo | undefined;
 // Loaded only when asked for: a production server never loads the demo or the provider simulators.
-const demoModule = config.DEMO === 'on' ? await import('./demo') : undefined;
+const demoModule = config.DEMO === 'on' ? await import('./demo-workspace') : undefined;
 if (demoModule) {
   // Before the engine starts: the demo channels must point at this start's simulators first.
   demo = await demoModule.startDemo({ db: database.db, app, publicUrl, credentialsFile });

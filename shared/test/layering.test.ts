@@ -76,15 +76,36 @@ const rules = [
     arrow: 'only the demo loads the provider simulators',
     path: 'server/src/services/probe.ts',
     bad: "import { x } from '@rebound/simulators';\nexport const y = x;\n",
-    good: "import { x } from '../demo/simulators';\nexport const y = x;\n",
-    message: 'only server/src/demo loads them',
+    good: "import { x } from './channels';\nexport const y = x;\n",
+    message: 'only server/src/demo-workspace loads them',
   },
   {
     arrow: 'a channel adapter never loads the provider simulators either',
     path: 'server/src/channels/probe.ts',
     bad: "import { x } from '@rebound/simulators';\nexport const y = x;\n",
     good: "import { x } from './types';\nexport const y = x;\n",
-    message: 'only server/src/demo loads them',
+    message: 'only server/src/demo-workspace loads them',
+  },
+  {
+    arrow: 'only main.ts loads the demo workspace',
+    path: 'server/src/services/probe.ts',
+    bad: "import { x } from '../demo-workspace/simulators';\nexport const y = x;\n",
+    good: "import { x } from './channels';\nexport const y = x;\n",
+    message: 'loaded by main.ts alone',
+  },
+  {
+    arrow: 'a route never loads the demo workspace (the demo helpdesk pages are routes/demo)',
+    path: 'server/src/routes/probe/index.ts',
+    bad: "import { x } from '../../demo-workspace';\nexport const y = x;\n",
+    good: "import { x } from '../demo';\nexport const y = x;\n",
+    message: 'loaded by main.ts alone',
+  },
+  {
+    arrow: 'main.ts never imports the provider simulators itself',
+    path: 'server/src/main.ts',
+    bad: "import { x } from '@rebound/simulators';\nexport const y = x;\n",
+    good: "const demo = await import('./demo-workspace');\nexport const y = demo;\n",
+    message: 'only server/src/demo-workspace loads them',
   },
   {
     arrow: 'no double assertion in source',
@@ -104,8 +125,8 @@ describe('layering rules in the lint configuration', () => {
   }
 
   it('the demo loads the provider simulators (the one place that may)', () => {
-    expect(lint('server/src/demo/probe.ts', "import { y } from '@rebound/simulators';\nexport const z = y;\n")).toBe(
-      '',
-    );
+    expect(
+      lint('server/src/demo-workspace/probe.ts', "import { y } from '@rebound/simulators';\nexport const z = y;\n"),
+    ).toBe('');
   });
 });
