@@ -127,9 +127,10 @@ export function unconfirmedWindowMs(env: Record<string, string | undefined> = pr
   return (Number.isFinite(hours) && hours >= 0 ? hours : DEFAULT_UNCONFIRMED_AFTER_HOURS) * HOUR_MS;
 }
 
-/** REBOUND_DEBUG: the CLI adds an error's stack trace (secrets redacted) to its message. */
+/** REBOUND_DEBUG (on, 1, true…; off, 0, false or unset leave it off): the CLI adds an error's stack trace. */
 export function cliDebug(env: NodeJS.ProcessEnv = process.env): boolean {
-  return Boolean(env.REBOUND_DEBUG);
+  const value = env.REBOUND_DEBUG?.trim().toLowerCase();
+  return Boolean(value) && !['0', 'off', 'false', 'no'].includes(value ?? '');
 }
 
 /** One array per distinct setting, so callers that read it per request share one HTTP agent cheaply. */

@@ -22,8 +22,19 @@ describe('CLI error output', () => {
     expect(message).not.toContain('\n    at ');
   });
 
+  it('leaves the stack trace out with REBOUND_DEBUG=off or 0', () => {
+    for (const value of ['off', '0', 'false', '']) {
+      process.env.REBOUND_DEBUG = value;
+      expect(describeError(error()).message, value).not.toContain('\n    at ');
+    }
+  });
+
+  it('masks secrets in whatever is thrown, an Error or not', () => {
+    expect(describeError('token rb_abcdefghijklmnop refused').message).toBe('token rb_*** refused');
+  });
+
   it('adds the stack trace with REBOUND_DEBUG set, secrets masked', () => {
-    process.env.REBOUND_DEBUG = '1';
+    process.env.REBOUND_DEBUG = 'on';
     const { message } = describeError(error());
     expect(message).toContain('\n    at ');
     expect(message).toContain('access_token=***');

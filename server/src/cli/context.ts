@@ -136,17 +136,16 @@ export function renderApiError(error: ApiError, language: Language = 'en'): stri
   return lines.join('\n');
 }
 
-/** The message and exit code of anything a command throws. */
+/** The message and exit code of anything a command throws; secrets masked, whatever its words echo. */
 export function describeError(error: unknown): { message: string; exitCode: number } {
-  if (error instanceof UsageError) return { message: error.message, exitCode: 2 };
-  if (error instanceof CliError) return { message: error.message, exitCode: 1 };
-  if (error instanceof ApiError) return { message: renderApiError(error), exitCode: 1 };
+  if (error instanceof UsageError) return { message: redact(error.message), exitCode: 2 };
+  if (error instanceof CliError) return { message: redact(error.message), exitCode: 1 };
+  if (error instanceof ApiError) return { message: redact(renderApiError(error)), exitCode: 1 };
   if (error instanceof Error) {
     const detail = cliDebug() ? `\n${redact(error.stack ?? '')}` : '';
-    // An unexpected error's words can carry a secret (a provider URL with its token): masked too.
     return { message: `${redact(error.message)}${detail}`, exitCode: 1 };
   }
-  return { message: String(error), exitCode: 1 };
+  return { message: redact(String(error)), exitCode: 1 };
 }
 
 /** Repeatable options: --tag a --tag b. */
