@@ -11,6 +11,9 @@ import { settleInterruptedImports } from './services/import-jobs';
 import { settleInterruptedPlans } from './services/resend-writer';
 
 const config = loadConfig();
+// Loaded only when asked for, and first: a production server never loads the demo or the provider
+// simulators, and a demo that cannot load stops the start before anything is opened.
+const demoModule = config.DEMO === 'on' ? await import('./demo-workspace') : undefined;
 const database = await openDatabase({ url: config.DATABASE_URL, authToken: config.DATABASE_AUTH_TOKEN }).catch(
   (error: unknown) => {
     // A token the database refuses: say what to fix and stop, without a stack trace.
@@ -60,8 +63,6 @@ await new Promise<void>((resolve) => {
 // Beside the database file (tokens are stored hashed, so the demo's are kept here to print them again).
 const credentialsFile = join(target.path ? dirname(target.path) : process.cwd(), 'demo-credentials.json');
 let demo: RunningDemo | undefined;
-// Loaded only when asked for: a production server never loads the demo or the provider simulators.
-const demoModule = config.DEMO === 'on' ? await import('./demo-workspace') : undefined;
 if (demoModule) {
   // Before the engine starts: the demo channels must point at this start's simulators first.
   demo = await demoModule.startDemo({ db: database.db, app, publicUrl, credentialsFile });
