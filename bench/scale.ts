@@ -11,7 +11,8 @@ import { createBroadcast, scheduleBroadcast } from '@rebound/server/services/bro
 import { createChannel } from '@rebound/server/services/channels';
 import { sql } from 'drizzle-orm';
 import { startSqld } from '../server/test/sqld';
-import { seedAudience, simulatorProcess } from './engine';
+import { simulatorProcess } from './engine';
+import { seedAudience } from './lib/audience';
 import { tempDatabase } from './lib/db';
 import type { BenchResult } from './lib/report';
 
