@@ -181,6 +181,32 @@ function noteHeld(ms: number): void {
   if (ms > SLOW_WRITE_TRANSACTION_MS) logError(`slow write transaction: held the database ${Math.round(ms)} ms`);
 }
 
+/**
+ * A write a libSQL server has not answered in this long is logged, once, while it still waits. sqld
+ * 0.24 can leave its write lock handed to a connection that is gone (its waiters then spin, about two
+ * cores, for ever): it answers reads but no write, and the client has no timeout of its own, so an
+ * engine would otherwise wait in silence (docs/scaling.md).
+ */
+export const STUCK_WRITE_MS = 30_000;
+
+/** Logs once if `run` (a remote write) has not settled after `afterMs`; the write itself is left to finish. */
+async function watchRemoteWrite<T>(afterMs: number | undefined, run: () => Promise<T>): Promise<T> {
+  if (afterMs === undefined) return run();
+  const began = performance.now();
+  const timer = setTimeout(() => {
+    logError(
+      `the database has not answered a write for ${Math.round((performance.now() - began) / 1000)} s: it answers ` +
+        'reads but takes no writes. A libSQL server (sqld 0.24) whose write lock is stuck needs a restart (docs/scaling.md).',
+    );
+  }, afterMs);
+  timer.unref();
+  try {
+    return await run();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A write statement or batch is a transaction of its own: each attempt holds the lock as long as it runs. */
 async function timedWrite<T>(run: () => Promise<T>): Promise<T> {
   const began = performance.now();
@@ -198,7 +224,10 @@ async function timedWrite<T>(run: () => Promise<T>): Promise<T> {
  * transaction can never finish, and the wait ends in SQLITE_BUSY. Queuing writes and transactions
  * here means a write only ever waits for another process, which keeps running and lets go.
  */
-export function serializeWrites(client: Client): Client {
+export function serializeWrites(client: Client, options: { stuckWriteMs?: number } = {}): Client {
+  // Only a remote database: a local file waits for its lock with busy_timeout and fails after it.
+  const stuckAfter = client.protocol === 'file' ? undefined : (options.stuckWriteMs ?? STUCK_WRITE_MS);
+  const watched = <T>(run: () => Promise<T>) => watchRemoteWrite(stuckAfter, run);
   // The local driver never resets a statement that failed waiting for a lock (SQLITE_BUSY): its
   // connection keeps that statement's snapshot, so every later write on it fails again, or succeeds
   // but keeps the write lock, uncommitted, until the statement is garbage-collected. After such a
@@ -278,10 +307,12 @@ export function serializeWrites(client: Client): Client {
           return (statement: InStatement, args?: InArgs) =>
             isRead(statement)
               ? read(statement, args)
-              : withLock(() => retryBusy(() => timedWrite(() => target.execute(statement as never, args))));
+              : withLock(() =>
+                  retryBusy(() => timedWrite(() => watched(() => target.execute(statement as never, args)))),
+                );
         case 'batch':
           return (statements: InStatement[], mode?: TransactionMode) =>
-            withLock(() => retryBusy(() => timedWrite(() => target.batch(statements, mode))));
+            withLock(() => retryBusy(() => timedWrite(() => watched(() => target.batch(statements, mode)))));
         case 'migrate':
           return (statements: InStatement[]) => withLock(() => target.migrate(statements));
         case 'executeMultiple':
@@ -290,7 +321,7 @@ export function serializeWrites(client: Client): Client {
           return async (mode?: TransactionMode) => {
             const release = await lock();
             try {
-              const tx = await target.transaction(mode);
+              const tx = await watched(() => target.transaction(mode));
               const began = performance.now();
               // Only a transaction that wrote holds the write lock (a deferred one that only read does not).
               let wrote = false;
@@ -312,7 +343,7 @@ export function serializeWrites(client: Client): Client {
                         // rolling back again would throw TRANSACTION_CLOSED and hide the real error
                         // from the caller. close() just gives the connection back.
                         if (txProperty === 'rollback' && txTarget.closed) return txTarget.close();
-                        return await (value as () => Promise<void>).call(txTarget);
+                        return await watched(() => (value as () => Promise<void>).call(txTarget));
                       } finally {
                         done();
                       }
@@ -329,7 +360,9 @@ export function serializeWrites(client: Client): Client {
                       const [first] = args as [InStatement | InStatement[]];
                       if (!wrote) wrote = Array.isArray(first) ? first.some((st) => !isRead(st)) : !isRead(first);
                       try {
-                        return await (value as (...a: unknown[]) => Promise<unknown>).apply(txTarget, args);
+                        return await watched(() =>
+                          (value as (...a: unknown[]) => Promise<unknown>).apply(txTarget, args),
+                        );
                       } catch (error) {
                         noteLockWait(error);
                         throw error;
