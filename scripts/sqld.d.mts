@@ -18,8 +18,8 @@ export interface SqldNode {
 export interface SqldCluster {
   primary: SqldNode;
   replica?: SqldNode;
-  /** Stops every node and removes their data. */
-  close(): Promise<void>;
+  /** Stops every node and removes their data; `force`: SIGKILL, for a sqld that may not stop on SIGTERM (one spinning on its write lock). */
+  close(options?: { force?: boolean }): Promise<void>;
 }
 
 /**

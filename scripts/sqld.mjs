@@ -176,8 +176,9 @@ export async function startSqld(options = {}) {
   return {
     primary,
     ...(replica && { replica }),
-    async close() {
-      for (const n of nodes.reverse()) await n.stop();
+    /** `force`: SIGKILL, for a sqld that may not stop on SIGTERM (one spinning on its write lock). */
+    async close({ force = false } = {}) {
+      for (const n of nodes.reverse()) await (force ? n.kill() : n.stop());
       if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
