@@ -1,9 +1,9 @@
 /** export.*, import.*: CSV out of 1,000,000 failed messages, and a 100,000-row import with a tag. */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runContactImport } from '@rebound/server/csv/import';
 import { createWorkspace } from '@rebound/server/services/workspaces';
 import { seedFailures } from './failures';
+import { runChild } from './lib/child';
 import { tempDatabase } from './lib/db';
 import type { BenchResult } from './lib/report';
 
@@ -13,23 +13,10 @@ export async function benchExport(): Promise<BenchResult[]> {
     const { workspace } = await seedFailures(database, 1_000_000);
     // Exported by a process of its own, so its peak RSS is the export's, not the seeding's.
     const script = fileURLToPath(new URL('./csv-export-child.ts', import.meta.url));
-    const output = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', script], {
-        env: { ...process.env, BENCH_DB: database.url, BENCH_WORKSPACE: String(workspace.id) },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let text = '';
-      child.stdout.on('data', (chunk) => {
-        text += chunk;
-      });
-      child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`export child exited with ${code}`))));
+    const result = await runChild<{ seconds: number; rssMb: number; rows: number; mb: number }>(script, [], {
+      BENCH_DB: database.url,
+      BENCH_WORKSPACE: String(workspace.id),
     });
-    const result = JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as {
-      seconds: number;
-      rssMb: number;
-      rows: number;
-      mb: number;
-    };
     if (result.rows !== 1_000_001) throw new Error(`exported ${result.rows} lines`);
     return [
       {

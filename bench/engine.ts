@@ -2,7 +2,7 @@
  * engine.*: the broadcast engine end to end (resolve the segment, freeze the audience, send, final
  * state), each beside a baseline run in the same process.
  */
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import type { WhatsAppSimulatorOptions } from '@rebound/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
 import { Agent, request } from 'undici';
 import { seedAudience } from './lib/audience';
+import { runChild } from './lib/child';
 import { tempDatabase } from './lib/db';
 import type { BenchResult } from './lib/report';
 
@@ -268,40 +269,25 @@ export async function simulatorProcess(options: WhatsAppSimulatorOptions) {
 /** Peak RSS of a 1,000,000-recipient sandbox broadcast, measured in a child process of its own. */
 export async function benchMemory(): Promise<BenchResult[]> {
   const script = fileURLToPath(new URL('./engine-rss.ts', import.meta.url));
-  const run = (args: string[]) =>
-    new Promise<Record<string, number>>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let text = '';
-      child.stdout.on('data', (chunk) => {
-        text += chunk;
-      });
-      child.on('error', reject);
-      // 'close': the child's output is all read by then.
-      child.on('close', (code) => {
-        if (code !== 0) return reject(new Error(`engine-rss ${args[0]} exited with ${code}`));
-        try {
-          resolve(JSON.parse(text.trim().split('\n').at(-1) ?? '{}'));
-        } catch {
-          reject(new Error(`engine-rss ${args[0]} printed no result: ${text.slice(-200)}`));
-        }
-      });
-    });
   // The audience is seeded by one process, and sent by another, whose peak is the figure.
   const dir = mkdtempSync(join(tmpdir(), 'rebound-bench-rss-'));
   try {
     const url = `file:${join(dir, 'bench.db')}`;
-    const seeded = await run(['seed', url]);
-    const result = await run(['send', url, String(seeded.workspaceId), String(seeded.broadcastId)]);
+    const seeded = await runChild<{ workspaceId: number; broadcastId: number }>(script, ['seed', url]);
+    const result = await runChild<{ rssMb: number; seconds: number }>(script, [
+      'send',
+      url,
+      String(seeded.workspaceId),
+      String(seeded.broadcastId),
+    ]);
     return [
       {
         id: 'engine.rss_1m_mb',
-        value: result.rssMb as number,
+        value: result.rssMb,
         unit: 'MB',
         better: 'lower',
         target: 300,
-        note: `peak RSS of a 1,000,000-recipient sandbox broadcast, end to end in ${(result.seconds as number).toFixed(0)} s (a process of its own, like an engine's; the audience seeded by another)`,
+        note: `peak RSS of a 1,000,000-recipient sandbox broadcast, end to end in ${result.seconds.toFixed(0)} s (a process of its own, like an engine's; the audience seeded by another)`,
       },
     ];
   } finally {

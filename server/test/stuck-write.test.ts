@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { createClient } from '@libsql/client';
+import { type Client, createClient } from '@libsql/client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { serializeWrites } from '../src/db/client';
 
@@ -31,49 +31,46 @@ async function silentServer(): Promise<string> {
   return `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
 }
 
-const logged = (spy: ReturnType<typeof vi.spyOn>) =>
-  spy.mock.calls
+/**
+ * Runs `request` on a client of a server that answers nothing, waits `ms`, and returns the stuck-write
+ * lines logged meanwhile; then the server goes away, which must end the request with an error.
+ */
+async function loggedWhileWaiting(request: (client: Client) => Promise<unknown>, ms: number): Promise<string[]> {
+  const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+  const client = serializeWrites(createClient({ url: await silentServer() }), { stuckWriteMs: 150 });
+  const pending = request(client);
+  pending.catch(() => {});
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const lines = errors.mock.calls
     .map((call: unknown[]) => String(call[0]))
     .filter((line: string) => line.includes('has not answered a write'));
+  // Still waiting (nothing was cut short); the server going away ends it with an error.
+  for (const socket of sockets) socket.destroy();
+  await expect(pending).rejects.toThrow();
+  client.close();
+  return lines;
+}
 
 describe('a remote database that takes no writes', () => {
   it('a write left unanswered is logged once, with what to do, while it waits', async () => {
-    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
-    const client = serializeWrites(createClient({ url: await silentServer() }), { stuckWriteMs: 150 });
-    const write = client.execute('UPDATE workspaces SET name = name WHERE 0');
-    write.catch(() => {});
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    const lines = logged(errors);
+    const lines = await loggedWhileWaiting(
+      (client) => client.execute('UPDATE workspaces SET name = name WHERE 0'),
+      600,
+    );
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/has not answered a write for 0 s: it answers reads but takes no writes/);
     expect(lines[0]).toContain('needs a restart');
-    // The write is still waiting (nothing was cut short); the server going away ends it with an error.
-    for (const socket of sockets) socket.destroy();
-    await expect(write).rejects.toThrow();
-    client.close();
   });
 
   it('a write transaction that cannot begin is logged too', async () => {
-    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
-    const client = serializeWrites(createClient({ url: await silentServer() }), { stuckWriteMs: 150 });
-    const began = client.transaction('write').then((tx) => tx.execute('UPDATE workspaces SET name = name WHERE 0'));
-    began.catch(() => {});
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    expect(logged(errors)).toHaveLength(1);
-    for (const socket of sockets) socket.destroy();
-    await expect(began).rejects.toThrow();
-    client.close();
+    const lines = await loggedWhileWaiting(
+      (client) => client.transaction('write').then((tx) => tx.execute('UPDATE workspaces SET name = name WHERE 0')),
+      600,
+    );
+    expect(lines).toHaveLength(1);
   });
 
   it('a read is not a write: a slow read logs nothing of the kind', async () => {
-    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
-    const client = serializeWrites(createClient({ url: await silentServer() }), { stuckWriteMs: 150 });
-    const read = client.execute('SELECT 1');
-    read.catch(() => {});
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(logged(errors)).toHaveLength(0);
-    for (const socket of sockets) socket.destroy();
-    await expect(read).rejects.toThrow();
-    client.close();
+    expect(await loggedWhileWaiting((client) => client.execute('SELECT 1'), 400)).toHaveLength(0);
   });
 });

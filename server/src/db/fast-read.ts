@@ -30,6 +30,11 @@ const NativeDatabase = require('libsql') as new (path: string, options: { timeou
 /** Statements kept per connection: the log's few shapes of query and the token lookup fit many times over. */
 const MAX_STATEMENTS = 200;
 
+/** How a kept statement answers: rows as objects, the first column of each, or rows as arrays. */
+type ReadMode = 'objects' | 'pluck' | 'raw';
+
+const statementKey = (text: string, mode: ReadMode) => `${mode[0]}:${text}`;
+
 class FastReads {
   readonly #native: NativeDatabase;
   readonly #statements = new Map<string, NativeStatement>();
@@ -39,8 +44,8 @@ class FastReads {
   }
 
   /** `pluck`: the first column of each row; `raw`: each row as an array (see readRow). */
-  statement(text: string, mode: 'objects' | 'pluck' | 'raw'): NativeStatement {
-    const key = `${mode[0]}:${text}`;
+  statement(text: string, mode: ReadMode): NativeStatement {
+    const key = statementKey(text, mode);
     let statement = this.#statements.get(key);
     if (!statement) {
       statement = this.#native.prepare(text);
@@ -56,8 +61,8 @@ class FastReads {
   }
 
   /** Drops a kept statement: one whose read failed is never run again (see readRow). */
-  forget(text: string, mode: 'objects' | 'pluck' | 'raw') {
-    this.#statements.delete(`${mode[0]}:${text}`);
+  forget(text: string, mode: ReadMode) {
+    this.#statements.delete(statementKey(text, mode));
   }
 
   close() {
