@@ -81,6 +81,10 @@ class HeavyPool {
   #threads: Thread[] = [];
   #nextId = 1;
   readonly #queues = new Map<number, Waiting[]>();
+  /** Reads still waiting for their turn, by what they read (see `shareWaiting`). */
+  readonly #waiting = new Map<string, Promise<unknown>>();
+  /** Reads answered by joining one that waited (for the benchmark and the tests). */
+  joined = 0;
 
   constructor(
     private readonly data: HeavyThreadData,
@@ -91,6 +95,13 @@ class HeavyPool {
      * workspace's turn waits for one scan at most.
      */
     private readonly runsPerThread = 1,
+    /**
+     * A read asked for while the very same read (same workspace, task and arguments) still waits in
+     * the queue joins it instead of queuing again: one read, one answer for both. Only one not yet
+     * handed to a thread is joined, so the answer is read after every caller asked, and a caller that
+     * wrote just before reading sees its write. Every agent's panel asks for the same first page.
+     */
+    private readonly shareWaiting = false,
   ) {}
 
   #start(): Thread {
@@ -136,9 +147,16 @@ class HeavyPool {
   }
 
   /** Queues a run for the workspace; resolves with the thread it ran on and the thread's answer. */
-  #run(workspaceId: number, task: string, args: unknown, id: number): Promise<{ thread: Thread; answer: FromWorker }> {
+  #run(
+    workspaceId: number,
+    task: string,
+    args: unknown,
+    id: number,
+    onStart?: () => void,
+  ): Promise<{ thread: Thread; answer: FromWorker }> {
     return new Promise((resolve) => {
       const start = (thread: Thread) => {
+        onStart?.();
         thread.busy++;
         thread.running++;
         thread.handlers.set(id, (answer) => {
@@ -167,8 +185,27 @@ class HeavyPool {
     });
   }
 
-  async run(workspaceId: number, task: string, args: unknown): Promise<unknown> {
-    const { thread, answer } = await this.#run(workspaceId, task, args, this.#nextId++);
+  run(workspaceId: number, task: string, args: unknown): Promise<unknown> {
+    if (!this.shareWaiting) return this.#runOne(workspaceId, task, args);
+    const key = JSON.stringify([workspaceId, task, args]);
+    const waiting = this.#waiting.get(key);
+    if (waiting) {
+      this.joined++;
+      return waiting;
+    }
+    // Handed to a thread at once when one is free: then there is nothing waiting to join.
+    let started = false;
+    let answer: Promise<unknown> | undefined;
+    answer = this.#runOne(workspaceId, task, args, () => {
+      started = true;
+      if (answer && this.#waiting.get(key) === answer) this.#waiting.delete(key);
+    });
+    if (!started) this.#waiting.set(key, answer);
+    return answer;
+  }
+
+  async #runOne(workspaceId: number, task: string, args: unknown, onStart?: () => void): Promise<unknown> {
+    const { thread, answer } = await this.#run(workspaceId, task, args, this.#nextId++, onStart);
     thread.busy--;
     if (answer.type === 'result') return answer.value;
     throw answer.type === 'error' ? fromWire(answer.error) : new Error(`heavy thread answered ${answer.type}`);
@@ -249,7 +286,12 @@ export class HeavyWork {
       const threads = options.threads ?? Math.max(1, Math.min(4, availableParallelism() - 1));
       this.threadDatabase = { url, authToken: options.authToken };
       this.#pool = new HeavyPool({ heavyThread: this.threadDatabase }, threads);
-      this.#reads = new HeavyPool({ heavyThread: this.threadDatabase, interactive: true }, options.readThreads ?? 1, 2);
+      this.#reads = new HeavyPool(
+        { heavyThread: this.threadDatabase, interactive: true },
+        options.readThreads ?? 1,
+        2,
+        true,
+      );
     }
   }
 
@@ -316,6 +358,11 @@ export class HeavyWork {
   ): Promise<HeavyFile> {
     if (this.#pool) return this.#pool.open(workspaceId, task, args);
     return (streamTasks[task] as (db: Database, a: unknown) => Promise<HeavyFile>)(db, args);
+  }
+
+  /** Reads of the read thread answered by joining the same read waiting its turn (see HeavyPool's shareWaiting). */
+  get joinedReads(): number {
+    return this.#reads?.joined ?? 0;
   }
 
   async close(): Promise<void> {
