@@ -156,7 +156,10 @@ export const messages = sqliteTable(
     index('messages_failed_summary_idx').on(t.workspaceId, t.channelId, t.reason).where(LOGGED_STATES_SQL),
     // and counts read one broadcast's rows.
     index('messages_broadcast_idx').on(t.broadcastId),
-    index('messages_provider_idx').on(t.channelId, t.providerMessageId),
+    // a status callback finds its message by the provider's ID, which a recipient only has once sent,
+    index('messages_provider_idx')
+      .on(t.channelId, t.providerMessageId)
+      .where(sql`provider_message_id IS NOT NULL`),
     index('messages_contact_idx').on(t.contactId),
   ],
 );
