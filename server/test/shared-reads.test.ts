@@ -60,6 +60,9 @@ interface Page {
   nextCursor: string | null;
 }
 
+/** A page as the read thread answers it: the JSON's UTF-8 bytes, as the API sends them. */
+const parsePage = (bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes)) as Page;
+
 async function page(agent: 'north' | 'south', language: 'es' | 'en', query = 'limit=20') {
   const res = await fetch(`${base}/api/v1/failed-messages?${query}`, {
     headers: { Authorization: `Bearer ${agents[agent].token}`, 'Accept-Language': language },
@@ -104,7 +107,7 @@ describe('identical log reads asked for at once', () => {
           ? heavy.read(database.db, north.workspaceId, 'failures.page', args(north.workspaceId, 'en'))
           : heavy.read(database.db, south.workspaceId, 'failures.page', args(south.workspaceId, 'es')),
     );
-    const answers = (await Promise.all(asks)).map((text) => JSON.parse(text) as Page);
+    const answers = (await Promise.all(asks)).map(parsePage);
     // The read thread takes two at once: the first two asked run at once, the other 38 wait their
     // turn, and each of those joins the one read of its kind already waiting.
     expect(heavy.joinedReads - joinedBefore).toBe(35);
@@ -134,9 +137,7 @@ describe('identical log reads asked for at once', () => {
           state, reason, provider_code, provider_message, attempts, next_attempt_at, failed_at, created_at, updated_at)
         SELECT ${north.workspaceId}, ${north.broadcastId}, ${north.channelId}, id, phone, 'failed', 'blocked', '131031',
           'blocked by the recipient', 1, 0, ${failedAt}, 0, 0 FROM contacts WHERE workspace_id = ${north.workspaceId} LIMIT 1`);
-      const after = JSON.parse(
-        await heavy.read(database.db, north.workspaceId, 'failures.page', args as never),
-      ) as Page;
+      const after = parsePage(await heavy.read(database.db, north.workspaceId, 'failures.page', args as never));
       expect(after.data[0]?.messageId).toBe(
         (
           await database.db.get<{ id: number }>(

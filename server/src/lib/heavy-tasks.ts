@@ -25,7 +25,12 @@ interface Scope {
   defaultCountry: string;
 }
 
-/** A page of the failed-message log as the API answers it (rows already in the agent's language), as JSON text. */
+const utf8 = new TextEncoder();
+
+/**
+ * A page of the failed-message log as the API answers it (rows already in the agent's language): the
+ * JSON's UTF-8 bytes, the body as it is sent.
+ */
 async function failedLogPage(
   db: Database,
   a: {
@@ -36,12 +41,16 @@ async function failedLogPage(
   },
 ) {
   const page = await failedMessagePage(db, a.workspaceId, a.filters, a.page);
-  // As the JSON text the API sends: one string crosses the thread boundary, not 50 rows' objects
-  // copied over and stringified again on the API's thread.
-  return JSON.stringify({
-    data: page.rows.map((row) => toFailedMessage(row, a.page.language, a.windowMs)),
-    nextCursor: page.nextCursor,
-  } satisfies z.infer<typeof FailedMessagePageSchema>);
+  // As the bytes the API sends: made here, they cross the thread boundary without a copy (moved, not
+  // cloned) and the API's thread writes them as they are, to every caller that asked for this page at
+  // once, instead of encoding a 40 KB string again for each; not 50 rows' objects copied over and
+  // stringified on the API's thread either.
+  return utf8.encode(
+    JSON.stringify({
+      data: page.rows.map((row) => toFailedMessage(row, a.page.language, a.windowMs)),
+      nextCursor: page.nextCursor,
+    } satisfies z.infer<typeof FailedMessagePageSchema>),
+  );
 }
 
 /** Tasks answering one JSON value. */
@@ -112,6 +121,13 @@ export interface HeavyThreadData {
   interactive?: boolean;
 }
 
+/** Bytes that own their whole buffer are moved to the API's thread instead of copied. */
+function movable(value: unknown): ArrayBuffer[] {
+  return value instanceof Uint8Array && value.byteOffset === 0 && value.byteLength === value.buffer.byteLength
+    ? [value.buffer as ArrayBuffer]
+    : [];
+}
+
 function serve(port: MessagePort, db: Database, close: () => void) {
   const readers = new Map<number, ReadableStreamDefaultReader<Uint8Array>>();
   const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
@@ -128,7 +144,8 @@ function serve(port: MessagePort, db: Database, close: () => void) {
       if (message.type === 'run') {
         if (message.task in jsonTasks) {
           const run = jsonTasks[message.task as JsonTask] as (db: Database, args: unknown) => Promise<unknown>;
-          post({ type: 'result', id, value: await run(db, message.args) });
+          const value = await run(db, message.args);
+          post({ type: 'result', id, value }, movable(value));
         } else {
           const open = streamTasks[message.task as StreamTask] as (
             db: Database,
@@ -147,8 +164,7 @@ function serve(port: MessagePort, db: Database, close: () => void) {
           post({ type: 'end', id });
         } else {
           const { value } = next;
-          const whole = value.byteOffset === 0 && value.byteLength === value.buffer.byteLength;
-          post({ type: 'chunk', id, value }, whole ? [value.buffer as ArrayBuffer] : []);
+          post({ type: 'chunk', id, value }, movable(value));
         }
       } else {
         const reader = readers.get(id);

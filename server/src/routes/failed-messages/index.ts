@@ -28,11 +28,13 @@ function readLog<K extends 'failures.page' | 'failures.summary'>(
 }
 
 /**
- * A page already made into JSON text where it was read (see failures.page), sent as it is. Typed as
+ * A page already made into JSON bytes where it was read (see failures.page), sent as they are. Typed as
  * the JSON answer the contract describes, which failures.page checks with `satisfies`.
  */
-function jsonText<T>(c: Context<AppEnv>, text: string) {
-  return c.newResponse(text, 200, { 'Content-Type': 'application/json' }) as Response & TypedResponse<T, 200, 'json'>;
+function jsonBytes<T>(c: Context<AppEnv>, bytes: Uint8Array) {
+  return c.newResponse(bytes as Uint8Array<ArrayBuffer>, 200, {
+    'Content-Type': 'application/json',
+  }) as Response & TypedResponse<T, 200, 'json'>;
 }
 
 export const failedMessagesRouter = createRouter()
@@ -53,5 +55,5 @@ export const failedMessagesRouter = createRouter()
       page: { cursor, limit, language },
       windowMs: unconfirmedWindowMs(),
     });
-    return jsonText<z.infer<typeof FailedMessagePageSchema>>(c, page);
+    return jsonBytes<z.infer<typeof FailedMessagePageSchema>>(c, page);
   });
