@@ -157,9 +157,7 @@ export const messages = sqliteTable(
     // and counts read one broadcast's rows.
     index('messages_broadcast_idx').on(t.broadcastId),
     // a status callback finds its message by the provider's ID, which a recipient only has once sent,
-    index('messages_provider_idx')
-      .on(t.channelId, t.providerMessageId)
-      .where(sql`provider_message_id IS NOT NULL`),
+    index('messages_provider_idx').on(t.channelId, t.providerMessageId).where(sql`provider_message_id IS NOT NULL`),
     index('messages_contact_idx').on(t.contactId),
   ],
 );
