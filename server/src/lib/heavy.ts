@@ -338,7 +338,10 @@ export class HeavyWork {
     return (jsonTasks[task] as (db: Database, a: unknown) => Promise<never>)(db, args);
   }
 
-  /** A bounded read (a page, kept counts) on the read thread (or here, without one). */
+  /**
+   * A bounded read (a page, kept counts) on the read thread (or here, without one). Its answer may be
+   * shared with callers that asked for the same read at once (shareWaiting): send it, never modify it.
+   */
   read<K extends JsonTask>(
     db: Database,
     workspaceId: number,
