@@ -142,6 +142,7 @@ export async function benchLoad(): Promise<BenchResult[]> {
       const t0 = performance.now();
       const loop = monitorEventLoopDelay({ resolution: 10 });
       loop.enable();
+      const joinedBefore = heavy?.joinedReads ?? 0;
       const reading = withReaders
         ? reader.run({ baseUrl, token, requests, readers: READERS, durationMs: WINDOW_MS })
         : undefined;
@@ -149,6 +150,8 @@ export async function benchLoad(): Promise<BenchResult[]> {
       const rate = ((await sentOf(broadcast.id)) - c0) / ((performance.now() - t0) / 1000);
       loop.disable();
       const report = await reading;
+      // Reads of this phase answered by joining an identical one waiting its turn (shareWaiting).
+      const joined = (heavy?.joinedReads ?? 0) - joinedBefore;
       const loopP99 = loop.percentile(99) / 1e6;
       // Cancelled after its window, and the next phase waits until the engine let it go, so that
       // each phase sends alone.
@@ -158,7 +161,7 @@ export async function benchLoad(): Promise<BenchResult[]> {
         if (row?.status !== 'sending') break;
         await sleep(50);
       }
-      return { rate, report, loopP99, seconds: (performance.now() - t0) / 1000 };
+      return { rate, report, joined, loopP99, seconds: (performance.now() - t0) / 1000 };
     };
 
     type Phase = Awaited<ReturnType<typeof phase>>;
@@ -208,7 +211,8 @@ export async function benchLoad(): Promise<BenchResult[]> {
     const errors = rounds.reduce((sum, r) => sum + r.report.errors, 0);
     const reads = rounds.reduce((sum, r) => sum + r.reads, 0);
     // Identical reads asked while one waits its turn are read once (HeavyPool's shareWaiting): said, not hidden.
-    const joinedPct = reads > 0 ? ((100 * (heavy?.joinedReads ?? 0)) / reads).toFixed(0) : '0';
+    const joined = rounds.reduce((sum, r) => sum + r.loaded.joined, 0);
+    const joinedPct = reads > 0 ? ((100 * joined) / reads).toFixed(0) : '0';
     const kindList = [...new Set(requests.map((r) => r.kind))].join(', ');
     const perKind = Object.entries(report.latencies)
       .map(([kind, values]) => `${kind} ${percentile(values, 99).toFixed(0)}`)

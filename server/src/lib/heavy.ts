@@ -193,12 +193,12 @@ class HeavyPool {
       this.joined++;
       return waiting;
     }
-    // Handed to a thread at once when one is free: then there is nothing waiting to join.
+    // Handed to a thread at once when one is free: then there is nothing waiting to join. While this
+    // read waits, any identical one joins it, so the entry under `key` is this read's when it starts.
     let started = false;
-    let answer: Promise<unknown> | undefined;
-    answer = this.#runOne(workspaceId, task, args, () => {
+    const answer = this.#runOne(workspaceId, task, args, () => {
       started = true;
-      if (answer && this.#waiting.get(key) === answer) this.#waiting.delete(key);
+      this.#waiting.delete(key);
     });
     if (!started) this.#waiting.set(key, answer);
     return answer;

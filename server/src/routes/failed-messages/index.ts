@@ -31,10 +31,8 @@ function readLog<K extends 'failures.page' | 'failures.summary'>(
  * A page already made into JSON bytes where it was read (see failures.page), sent as they are. Typed as
  * the JSON answer the contract describes, which failures.page checks with `satisfies`.
  */
-function jsonBytes<T>(c: Context<AppEnv>, bytes: Uint8Array) {
-  return c.newResponse(bytes as Uint8Array<ArrayBuffer>, 200, {
-    'Content-Type': 'application/json',
-  }) as Response & TypedResponse<T, 200, 'json'>;
+function jsonBytes<T>(c: Context<AppEnv>, bytes: Uint8Array<ArrayBuffer>) {
+  return c.newResponse(bytes, 200, { 'Content-Type': 'application/json' }) as Response & TypedResponse<T, 200, 'json'>;
 }
 
 export const failedMessagesRouter = createRouter()
