@@ -17,6 +17,22 @@ describe('database', () => {
     expect(applied.rows[0]?.n).toBe(journal.entries.length);
   });
 
+  it('every pooled connection commits to disk before returning (synchronous FULL), also after a reconnect', async () => {
+    // The driver opens a connection per open transaction and again after a reconnect, and SQLite's
+    // synchronous setting is per connection: a "dispatched" mark must be as durable on each.
+    const { client } = server.database;
+    const level = async (on: Pick<typeof client, 'execute'>) =>
+      (await on.execute('PRAGMA synchronous')).rows[0]?.[0];
+    const tx = await client.transaction('write');
+    try {
+      expect(await level(tx)).toBe(2);
+      expect(await level(client)).toBe(2);
+    } finally {
+      await tx.commit();
+    }
+    expect(await level(client)).toBe(2);
+  });
+
   it('accepts file:, libsql://, http(s):// and ws(s):// URLs and refuses others with the accepted forms', () => {
     expect(describeDatabaseUrl('file:data/x.db').kind).toBe('file');
     expect(describeDatabaseUrl('file:///tmp/x.db')).toEqual({ kind: 'file', path: '/tmp/x.db' });

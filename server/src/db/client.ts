@@ -113,9 +113,11 @@ export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHand
     timeout: config.busyTimeoutMs ?? 15_000,
   });
   if (target.kind === 'file') {
-    // WAL persists in the file: readers never wait for the writer.
+    // WAL persists in the file: readers never wait for the writer. Every connection keeps SQLite's
+    // own synchronous=FULL: a commit is on disk before it returns, so a recipient marked dispatched
+    // is still marked after a power cut, never sent again. (NORMAL was set here once, but only on the
+    // first of the driver's pooled connections: the others, and all after a reconnect, ran FULL.)
     await client.execute('PRAGMA journal_mode=WAL');
-    await client.execute('PRAGMA synchronous=NORMAL');
   }
   const db = drizzle(serializeWrites(client), { schema });
   await migrate(db, { migrationsFolder: MIGRATIONS });
