@@ -31,6 +31,8 @@ describe('database', () => {
       await tx.commit();
     }
     expect(await level(client)).toBe(2);
+    await client.reconnect();
+    expect(await level(client)).toBe(2);
   });
 
   it('accepts file:, libsql://, http(s):// and ws(s):// URLs and refuses others with the accepted forms', () => {
