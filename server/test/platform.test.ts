@@ -21,8 +21,7 @@ describe('database', () => {
     // The driver opens a connection per open transaction and again after a reconnect, and SQLite's
     // synchronous setting is per connection: a "dispatched" mark must be as durable on each.
     const { client } = server.database;
-    const level = async (on: Pick<typeof client, 'execute'>) =>
-      (await on.execute('PRAGMA synchronous')).rows[0]?.[0];
+    const level = async (on: Pick<typeof client, 'execute'>) => (await on.execute('PRAGMA synchronous')).rows[0]?.[0];
     const tx = await client.transaction('write');
     try {
       expect(await level(tx)).toBe(2);
