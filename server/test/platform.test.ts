@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Client } from '@libsql/client';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../src/config';
@@ -17,21 +18,26 @@ describe('database', () => {
     expect(applied.rows[0]?.n).toBe(journal.entries.length);
   });
 
-  it('every pooled connection commits to disk before returning (synchronous FULL), also after a reconnect', async () => {
-    // The driver opens a connection per open transaction and again after a reconnect, and SQLite's
-    // synchronous setting is per connection: a "dispatched" mark must be as durable on each.
-    const { client } = server.database;
-    const level = async (on: Pick<typeof client, 'execute'>) => (await on.execute('PRAGMA synchronous')).rows[0]?.[0];
-    const tx = await client.transaction('write');
-    try {
-      expect(await level(tx)).toBe(2);
-      expect(await level(client)).toBe(2);
-    } finally {
-      await tx.commit();
-    }
-    expect(await level(client)).toBe(2);
-    await client.reconnect();
-    expect(await level(client)).toBe(2);
+  it('every write commits alike (synchronous NORMAL), while a transaction is open, after it and after a reconnect', async () => {
+    // SQLite's synchronous setting belongs to a connection, and the driver opens a pooled connection
+    // whenever one is busy: the writes have a client of their own. A statement that does not start
+    // with SELECT or PRAGMA is routed as a write, so this one reads the writes' connection.
+    const { db } = server.database;
+    const writes = async () => (await db.all<{ synchronous: number }>(sql`/* as a write */ PRAGMA synchronous`))[0];
+    let inside: unknown;
+    let waiting: Promise<unknown> | undefined;
+    await db.transaction(async (tx) => {
+      inside = (await tx.all<{ synchronous: number }>(sql`PRAGMA synchronous`))[0];
+      // Reads while the transaction holds a connection open another one; a write waits for its turn.
+      await Promise.all([db.all(sql`SELECT 1`), db.all(sql`SELECT 2`)]);
+      waiting = writes();
+    });
+    expect(inside).toEqual({ synchronous: 1 });
+    expect(await waiting).toEqual({ synchronous: 1 });
+    expect(await writes()).toEqual({ synchronous: 1 });
+    // The client drizzle was given: the serialized one, whose reconnect replaces the writer's connections too.
+    await (Reflect.get(db, '$client') as Client).reconnect();
+    expect(await writes()).toEqual({ synchronous: 1 });
   });
 
   it('accepts file:, libsql://, http(s):// and ws(s):// URLs and refuses others with the accepted forms', () => {

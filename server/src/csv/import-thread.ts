@@ -225,12 +225,18 @@ function serve(port: MessagePort, db: Database, close: () => void) {
 const data = workerData as Partial<ImportThreadData> | undefined;
 if (!isMainThread && parentPort && data?.importThread) {
   lowerThreadPriority();
-  const client = createClient({
-    url: clientUrl(data.importThread.url),
-    authToken: data.importThread.authToken,
-    intMode: 'number',
-    timeout: 15_000,
-  });
-  // Its writes wait for the API thread's turn; serializeWrites still renews a connection after a busy wait.
-  serve(parentPort, drizzle(serializeWrites(client), { schema }), () => client.close());
+  const { url, authToken } = data.importThread;
+  const open = () =>
+    createClient({
+      url: clientUrl(url),
+      authToken,
+      intMode: 'number',
+      timeout: 15_000,
+    });
+  const client = open();
+  // Its writes wait for the API thread's turn; serializeWrites still renews a connection after a busy
+  // wait, and gives a local file's writes a client of their own, committing as the API's do.
+  const writer = client.protocol === 'file' ? open() : undefined;
+  const db = serializeWrites(client, { writer });
+  serve(parentPort, drizzle(db, { schema }), () => db.close());
 }

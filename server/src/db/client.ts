@@ -105,21 +105,20 @@ export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHand
   const target = describeDatabaseUrl(config.url);
   if (target.kind === 'file' && target.path) mkdirSync(dirname(target.path), { recursive: true });
   if (target.kind === 'remote') await checkRemoteAccess(config.url, config.authToken);
-  const client = createClient({
-    url: clientUrl(config.url),
-    authToken: config.authToken,
-    intMode: 'number',
-    // Applied to every connection the client opens, unlike a PRAGMA that a transaction would lose.
-    timeout: config.busyTimeoutMs ?? 15_000,
-  });
-  if (target.kind === 'file') {
-    // WAL persists in the file: readers never wait for the writer. Every connection keeps SQLite's
-    // own synchronous=FULL: a commit is on disk before it returns, so a recipient marked dispatched
-    // is still marked after a power cut, never sent again. (NORMAL was set here once, but only on the
-    // first of the driver's pooled connections: the others, and all after a reconnect, ran FULL.)
-    await client.execute('PRAGMA journal_mode=WAL');
-  }
-  const db = drizzle(serializeWrites(client), { schema });
+  const open = () =>
+    createClient({
+      url: clientUrl(config.url),
+      authToken: config.authToken,
+      intMode: 'number',
+      // Applied to every connection the client opens, unlike a PRAGMA that a transaction would lose.
+      timeout: config.busyTimeoutMs ?? 15_000,
+    });
+  const client = open();
+  // WAL persists in the file: readers never wait for the writer.
+  if (target.kind === 'file') await client.execute('PRAGMA journal_mode=WAL');
+  // A local file's writes go through a client of their own, so that they all commit alike (serializeWrites).
+  const writer = target.kind === 'file' ? open() : undefined;
+  const db = drizzle(serializeWrites(client, { writer }), { schema });
   await migrate(db, { migrationsFolder: MIGRATIONS });
   const detachFastReads = attachFastReads(db, localFilePath(config.url), config.busyTimeoutMs ?? 15_000);
   return {
@@ -127,6 +126,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHand
     client,
     close: () => {
       detachFastReads();
+      writer?.close();
       client.close();
     },
   };
@@ -226,7 +226,42 @@ async function timedWrite<T>(run: () => Promise<T>): Promise<T> {
  * transaction can never finish, and the wait ends in SQLITE_BUSY. Queuing writes and transactions
  * here means a write only ever waits for another process, which keeps running and lets go.
  */
-export function serializeWrites(client: Client, options: { stuckWriteMs?: number } = {}): Client {
+/**
+ * How a local file's writes commit: SQLite's WAL with synchronous=NORMAL, on disk at each checkpoint
+ * rather than at each commit. A commit whose own fsync blocks the synchronous driver's thread makes
+ * paced sends late, and a late send gives up its slot: under 50 readers on 2 cores a broadcast lost
+ * about 10% of its rate with FULL and 2% with NORMAL. A power cut (not a crash of the process) can
+ * lose the last commits; a recipient marked dispatched in them is then sent again.
+ */
+const WRITE_SYNCHRONOUS = 'PRAGMA synchronous=NORMAL';
+
+/**
+ * The writes' own client, `writer` (a local file): SQLite's synchronous setting belongs to a
+ * connection, and the driver opens a pooled connection whenever one is busy (a read while a
+ * transaction is open). Serialized here, the writer's writes never overlap, so its pool keeps one
+ * connection, set up before the first write and again after a reconnect. Without a writer, writes go
+ * through `client`.
+ */
+export interface SerializeOptions {
+  stuckWriteMs?: number;
+  writer?: Client | undefined;
+}
+
+export function serializeWrites(client: Client, options: SerializeOptions = {}): Client {
+  const writer = options.writer ?? client;
+  // Set before the next write: at first, and after the writer's connections were replaced.
+  let writerReady = options.writer === undefined;
+  const readyWriter = async () => {
+    if (writerReady) return;
+    await writer.execute(WRITE_SYNCHRONOUS);
+    writerReady = true;
+  };
+  const reconnect = async () => {
+    await client.reconnect();
+    if (writer === client) return;
+    await writer.reconnect();
+    writerReady = false;
+  };
   // Only a remote database: a local file waits for its lock with busy_timeout and fails after it.
   const stuckAfter = client.protocol === 'file' ? undefined : (options.stuckWriteMs ?? STUCK_WRITE_MS);
   const watched = <T>(run: () => Promise<T>) => watchRemoteWrite(stuckAfter, run);
@@ -249,7 +284,7 @@ export function serializeWrites(client: Client, options: { stuckWriteMs?: number
         });
       else {
         stale = false;
-        await client.reconnect();
+        await reconnect();
       }
     }
   };
@@ -288,6 +323,12 @@ export function serializeWrites(client: Client, options: { stuckWriteMs?: number
     tail = previous.then(() => held);
     await previous;
     await renewIfStale();
+    try {
+      await readyWriter();
+    } catch (error) {
+      release();
+      throw error;
+    }
     return release;
   };
   const withLock = async <T>(run: () => Promise<T>): Promise<T> => {
@@ -310,20 +351,20 @@ export function serializeWrites(client: Client, options: { stuckWriteMs?: number
             isRead(statement)
               ? read(statement, args)
               : withLock(() =>
-                  retryBusy(() => timedWrite(() => watched(() => target.execute(statement as never, args)))),
+                  retryBusy(() => timedWrite(() => watched(() => writer.execute(statement as never, args)))),
                 );
         case 'batch':
           return (statements: InStatement[], mode?: TransactionMode) =>
-            withLock(() => retryBusy(() => timedWrite(() => watched(() => target.batch(statements, mode)))));
+            withLock(() => retryBusy(() => timedWrite(() => watched(() => writer.batch(statements, mode)))));
         case 'migrate':
-          return (statements: InStatement[]) => withLock(() => target.migrate(statements));
+          return (statements: InStatement[]) => withLock(() => writer.migrate(statements));
         case 'executeMultiple':
-          return (sql: string) => withLock(() => target.executeMultiple(sql));
+          return (sql: string) => withLock(() => writer.executeMultiple(sql));
         case 'transaction':
           return async (mode?: TransactionMode) => {
             const release = await lock();
             try {
-              const tx = await watched(() => target.transaction(mode));
+              const tx = await watched(() => writer.transaction(mode));
               const began = performance.now();
               // Only a transaction that wrote holds the write lock (a deferred one that only read does not).
               let wrote = false;
@@ -381,6 +422,13 @@ export function serializeWrites(client: Client, options: { stuckWriteMs?: number
               throw error;
             }
           };
+        case 'close':
+          return () => {
+            if (writer !== target) writer.close();
+            target.close();
+          };
+        case 'reconnect':
+          return reconnect;
         default: {
           const value = Reflect.get(target, property, receiver);
           return typeof value === 'function' ? value.bind(target) : value;
