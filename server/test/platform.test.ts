@@ -36,7 +36,7 @@ describe('database', () => {
     expect(await waiting).toEqual({ synchronous: 1 });
     expect(await writes()).toEqual({ synchronous: 1 });
     // The client drizzle was given: the serialized one, whose reconnect replaces the writer's connections too.
-    await (Reflect.get(db, '$client') as Client).reconnect();
+    await (db as typeof db & { $client: Client }).$client.reconnect();
     expect(await writes()).toEqual({ synchronous: 1 });
   });
 

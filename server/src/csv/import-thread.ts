@@ -8,10 +8,10 @@
  */
 import { fileURLToPath } from 'node:url';
 import { isMainThread, type MessagePort, parentPort, Worker, workerData } from 'node:worker_threads';
-import { type Client, createClient } from '@libsql/client';
+import type { Client } from '@libsql/client';
 import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/libsql';
-import { clientUrl, type Database, serializeWrites } from '../db/client';
+import { type Database, databaseClient, serializeWrites } from '../db/client';
 import * as schema from '../db/schema';
 import { imports } from '../db/schema';
 import { fromWire, lowerThreadPriority, toWire, type WireError } from '../lib/heavy-tasks';
@@ -226,13 +226,7 @@ const data = workerData as Partial<ImportThreadData> | undefined;
 if (!isMainThread && parentPort && data?.importThread) {
   lowerThreadPriority();
   const { url, authToken } = data.importThread;
-  const open = () =>
-    createClient({
-      url: clientUrl(url),
-      authToken,
-      intMode: 'number',
-      timeout: 15_000,
-    });
+  const open = () => databaseClient(url, authToken);
   const client = open();
   // Its writes wait for the API thread's turn; serializeWrites still renews a connection after a busy
   // wait, and gives a local file's writes a client of their own, committing as the API's do.

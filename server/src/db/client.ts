@@ -100,19 +100,23 @@ export class DatabaseAccessError extends Error {
   override name = 'DatabaseAccessError';
 }
 
+/** The driver's client as every part of the server opens it: integers as numbers, a busy timeout. */
+export function databaseClient(url: string, authToken: string | undefined, busyTimeoutMs = 15_000): Client {
+  return createClient({
+    url: clientUrl(url),
+    authToken,
+    intMode: 'number',
+    // Applied to every connection the client opens, unlike a PRAGMA that a transaction would lose.
+    timeout: busyTimeoutMs,
+  });
+}
+
 /** Opens the database and applies any migration it has not seen yet. */
 export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHandle> {
   const target = describeDatabaseUrl(config.url);
   if (target.kind === 'file' && target.path) mkdirSync(dirname(target.path), { recursive: true });
   if (target.kind === 'remote') await checkRemoteAccess(config.url, config.authToken);
-  const open = () =>
-    createClient({
-      url: clientUrl(config.url),
-      authToken: config.authToken,
-      intMode: 'number',
-      // Applied to every connection the client opens, unlike a PRAGMA that a transaction would lose.
-      timeout: config.busyTimeoutMs ?? 15_000,
-    });
+  const open = () => databaseClient(config.url, config.authToken, config.busyTimeoutMs);
   const client = open();
   // WAL persists in the file: readers never wait for the writer.
   if (target.kind === 'file') await client.execute('PRAGMA journal_mode=WAL');
@@ -220,13 +224,6 @@ async function timedWrite<T>(run: () => Promise<T>): Promise<T> {
 }
 
 /**
- * One writer at a time inside a process. The libSQL driver is synchronous: a statement that waits
- * for SQLite's write lock blocks the whole event loop, so if another connection of the same process
- * holds that lock in an open transaction (an interactive transaction gets its own connection), that
- * transaction can never finish, and the wait ends in SQLITE_BUSY. Queuing writes and transactions
- * here means a write only ever waits for another process, which keeps running and lets go.
- */
-/**
  * How a local file's writes commit: SQLite's WAL with synchronous=NORMAL, on disk at each checkpoint
  * rather than at each commit. A commit whose own fsync blocks the synchronous driver's thread makes
  * paced sends late, and a late send gives up its slot: under 50 readers on 2 cores a broadcast lost
@@ -247,6 +244,13 @@ export interface SerializeOptions {
   writer?: Client | undefined;
 }
 
+/**
+ * One writer at a time inside a process. The libSQL driver is synchronous: a statement that waits
+ * for SQLite's write lock blocks the whole event loop, so if another connection of the same process
+ * holds that lock in an open transaction (an interactive transaction gets its own connection), that
+ * transaction can never finish, and the wait ends in SQLITE_BUSY. Queuing writes and transactions
+ * here means a write only ever waits for another process, which keeps running and lets go.
+ */
 export function serializeWrites(client: Client, options: SerializeOptions = {}): Client {
   const writer = options.writer ?? client;
   // Set before the next write: at first, and after the writer's connections were replaced.

@@ -7,12 +7,11 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { isMainThread, type MessagePort, parentPort, workerData } from 'node:worker_threads';
-import { createClient } from '@libsql/client';
 import type { ContactExportQuery, FailedMessagePageSchema, FailureFilters, Language } from '@rebound/shared';
 import { drizzle } from 'drizzle-orm/libsql';
 import type { z } from 'zod';
 import { contactsCsv, failedMessagesCsv } from '../csv/export';
-import { clientUrl, type Database, localFilePath } from '../db/client';
+import { type Database, databaseClient, localFilePath } from '../db/client';
 import { attachFastReads } from '../db/fast-read';
 import * as schema from '../db/schema';
 import { type ContactSearch, searchContacts } from '../services/contacts';
@@ -196,12 +195,7 @@ const data = workerData as Partial<HeavyThreadData> | undefined;
 if (!isMainThread && parentPort && data?.heavyThread) {
   if (!data.interactive) lowerThreadPriority();
   // Reads only, on a connection of this thread's own (no migrations: the API thread ran them).
-  const client = createClient({
-    url: clientUrl(data.heavyThread.url),
-    authToken: data.heavyThread.authToken,
-    intMode: 'number',
-    timeout: 15_000,
-  });
+  const client = databaseClient(data.heavyThread.url, data.heavyThread.authToken);
   const db = drizzle(client, { schema });
   const detachFastReads = attachFastReads(db, localFilePath(data.heavyThread.url));
   serve(parentPort, db, () => {
