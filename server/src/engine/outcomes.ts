@@ -11,7 +11,7 @@ import {
   hurtsQuality,
   isOptOutFailure,
 } from '@rebound/shared';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { unconfirmedWindowMs } from '../config';
 import type { Database, Queryable } from '../db/client';
 import { type OptOutRecord, recordOptOuts } from '../services/opt-outs';
@@ -100,10 +100,13 @@ export async function writeOutcomes(
 ): Promise<void> {
   if (outcomes.length === 0) return;
   const now = w.clock();
-  // [id, provider message ID, delivered 0/1]: the shape the statement reads, built once.
+  // Accepted sends by what the statement writes alike (delivered at once or not, template or not):
+  // usually one group. Each is one JSON object, message ID → provider message ID, which the statement
+  // reads as key and value: reading fields out of an array per row cost more than the update itself.
   // What went out is written with its outcome (no statement of its own), so a late failure, or an
   // unconfirmed one, shows the template that was sent.
-  const accepted: [number, string, 0 | 1, 0 | 1][] = [];
+  const accepted = new Map<string, { delivered: boolean; useTemplate: boolean; ids: Record<number, string> }>();
+  let acceptedCount = 0;
   const failures: Failure[] = [];
   const retries: { id: number; at: number; lease: string }[] = [];
   const uncertain: { id: number; message: string; useTemplate: boolean }[] = [];
@@ -114,9 +117,15 @@ export async function writeOutcomes(
   const unconfirmedWindow = unconfirmedWindowMs();
   for (const { item, outcome } of outcomes) {
     switch (outcome.kind) {
-      case 'accepted':
-        accepted.push([item.id, outcome.providerMessageId, outcome.delivered ? 1 : 0, item.useTemplate ? 1 : 0]);
+      case 'accepted': {
+        const delivered = outcome.delivered === true;
+        const key = `${delivered}:${item.useTemplate}`;
+        const group = accepted.get(key) ?? { delivered, useTemplate: item.useTemplate, ids: {} };
+        accepted.set(key, group);
+        group.ids[item.id] = outcome.providerMessageId;
+        acceptedCount++;
         break;
+      }
       case 'failed': {
         const reason = classifyProviderFailure(channel.type, outcome.providerCode, outcome.providerMessage);
         failures.push(
@@ -151,44 +160,45 @@ export async function writeOutcomes(
         break;
     }
   }
-  // One JSON parameter for the whole group: building hundreds of bound parameters costs more than the update.
-  const acceptedQuery = accepted.length
-    ? sql`UPDATE messages SET
-          state = CASE WHEN messages.state IN ('sending', 'uncertain') THEN (CASE WHEN v.delivered = 1 THEN 'delivered' ELSE 'sent' END) ELSE messages.state END,
+  // One JSON parameter per group: building hundreds of bound parameters costs more than the update.
+  const acceptedQueries = [...accepted.values()].map(
+    ({ delivered, useTemplate, ids }) => sql`UPDATE messages SET
+          state = CASE WHEN messages.state IN ('sending', 'uncertain') THEN ${delivered ? 'delivered' : 'sent'} ELSE messages.state END,
           reason = CASE WHEN messages.state IN ('sending', 'uncertain') THEN NULL ELSE messages.reason END,
-          provider_message_id = coalesce(messages.provider_message_id, v.pid),
+          provider_message_id = coalesce(messages.provider_message_id, v.value),
           sent_at = coalesce(messages.sent_at, ${now}),
-          delivered_at = CASE WHEN v.delivered = 1 THEN coalesce(messages.delivered_at, ${now}) ELSE messages.delivered_at END,
-          use_template = max(messages.use_template, v.tpl),
+          delivered_at = ${delivered ? sql`coalesce(messages.delivered_at, ${now})` : sql`messages.delivered_at`},
+          use_template = max(messages.use_template, ${useTemplate ? 1 : 0}),
           lease_owner = NULL, lease_until = NULL, updated_at = ${now}
-        FROM (SELECT value ->> 0 AS id, value ->> 1 AS pid, value ->> 2 AS delivered, value ->> 3 AS tpl FROM json_each(${JSON.stringify(accepted)})) AS v
-        WHERE messages.id = v.id`
-    : undefined;
+        FROM json_each(${JSON.stringify(ids)}) AS v
+        WHERE messages.id = v.key`,
+  );
   // What the quality guard judges, written with the outcomes it counts (not when the channel's guard is off).
   const harmful = failures.filter((f) => hurtsQuality(f.reason)).length;
   const sample =
-    accepted.length + failures.length > 0 && guardSettings(channel.guard).enabled
+    acceptedCount + failures.length > 0 && guardSettings(channel.guard).enabled
       ? {
           channelId: channel.id,
           broadcastId: broadcast.id,
           at: now,
-          outcomes: accepted.length + failures.length,
+          outcomes: acceptedCount + failures.length,
           harmful,
         }
       : undefined;
   // The usual case, everything accepted, is one batch: atomic on its own, no transaction round trips.
   // Either way the write is atomic, so on a storage fault `durably` runs the same write again.
-  if (acceptedQuery && !failures.length && !retries.length && !uncertain.length)
+  if (acceptedQueries.length === 1 && !failures.length && !retries.length && !uncertain.length) {
+    const acceptedQuery = acceptedQueries[0] as SQL;
     await w.durably(() =>
       sample
         ? w.db.batch([w.db.run(acceptedQuery), sampleInsert(w.db, sample)])
         : w.db.run(acceptedQuery).then(() => undefined),
     );
-  else
+  } else
     await w.durably(() =>
       w.db.transaction(async (tx) => {
         if (sample) await sampleInsert(tx, sample);
-        if (acceptedQuery) await tx.run(acceptedQuery);
+        for (const query of acceptedQueries) await tx.run(query);
         if (failures.length) await writeFailures(tx, failures, now);
         if (optOuts.length) await recordOptOuts(tx, optOuts);
         for (const retry of retries) {
@@ -211,7 +221,7 @@ export async function writeOutcomes(
           );
       }),
     );
-  w.sent(accepted.length);
+  w.sent(acceptedCount);
   // The provider said slow down: the whole channel waits, not just this recipient. A write of its
   // own, so that retrying it never writes the outcomes (and their events) twice.
   if (throttledUntil > now) await w.durably(() => pushBackSendSlots(w.db, `channel:${channel.id}`, throttledUntil));

@@ -185,6 +185,59 @@ describe('the 24 h window', () => {
     ]);
     expect(sim.requests.map((r) => (r.body as { type: string }).type)).toEqual(['text']);
   });
+  it('text inside the window and the template outside it, answered together: each recipient keeps its own ID and what it got', async () => {
+    // No rate limit: the batch is sent at once and both answers are written in one go.
+    const { sim, channel } = await whatsappChannel({ messagesPerSecond: 10_000 });
+    await contact({ firstName: 'Wrote', phone: phone(211), tags: ['both'] });
+    await contact({ firstName: 'Silent', phone: phone(212), tags: ['both'] });
+    await contact({ firstName: 'Quiet', phone: phone(213), tags: ['both'] });
+    const inbound = whatsappInboundWebhook({
+      appSecret: WA.appSecret,
+      phoneNumberId: WA.phoneNumberId,
+      from: digits(211),
+    });
+    const res = await fetch(`${h.server.baseUrl}/webhooks/whatsapp/${channel.id}`, {
+      method: 'POST',
+      headers: inbound.headers,
+      body: inbound.body,
+    });
+    expect(res.status).toBe(200);
+    // The provider's later reports name its own message IDs: they reach the right recipients only if
+    // each recipient was written with the ID it was given.
+    sim.script(digits(211), { kind: 'failLater', code: '131026', delayMs: 50 });
+    sim.script(digits(212), { kind: 'failLater', code: '131049', delayMs: 50 });
+    sim.script(digits(213), { kind: 'deliverLater', delayMs: 50 });
+    const broadcast = await send(channel.id, 'both', TEMPLATE);
+    await h.schedule(broadcast.id);
+    await h.engine().runUntilIdle();
+    await sim.settle();
+    expect(sim.requests.map((r) => [r.recipient, (r.body as { type: string }).type]).sort()).toEqual([
+      [digits(211), 'text'],
+      [digits(212), 'template'],
+      [digits(213), 'template'],
+    ]);
+    const msgs = await h.messages(broadcast.id);
+    expect(msgs.map((m) => [m.identifier, m.state, m.reason])).toEqual([
+      [phone(211), 'failed', 'not_on_channel'],
+      [phone(212), 'failed', 'recipient_limit'],
+      [phone(213), 'delivered', null],
+    ]);
+    // The failed log shows what each one was sent: the text to the one who wrote, the template to the other.
+    const log = await h.server.request('GET', `/api/v1/failed-messages?broadcastId=${broadcast.id}`, {
+      token: h.ws.tokens.agent,
+    });
+    expect(log.status).toBe(200);
+    const shown = Object.fromEntries(
+      (log.body.data as { contact: { identifier: string }; contentType: string; template: unknown }[]).map((m) => [
+        m.contact.identifier,
+        [m.contentType, m.template],
+      ]),
+    );
+    expect(shown).toEqual({
+      [phone(211)]: ['text', null],
+      [phone(212)]: ['template', TEMPLATE.template],
+    });
+  });
 });
 
 describe('S6: the contact blocked the business, on every provider', () => {
