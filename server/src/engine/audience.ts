@@ -41,15 +41,11 @@ function identifierOn(channel: { id: number; type: ChannelType }) {
 
 function audienceQuery(where: SQL, channel: { id: number; type: ChannelType }, range: SQL = sql`1`): SQL {
   const { identifier, valid, join } = identifierOn(channel);
-  // The oldest contact keeps a shared identifier; the others are duplicates and get nothing. The
-  // identifiers the audience shares (few, usually none) are found first, in one pass over the same
-  // rows: half the cost of numbering every row within its identifier.
-  return sql`WITH shared AS MATERIALIZED (SELECT ${identifier} AS identifier, min(contacts.id) AS keeper
-      FROM contacts ${join} WHERE ${where} AND ${range} AND ${identifier} IS NOT NULL GROUP BY 1 HAVING count(*) > 1)
-    SELECT contacts.id AS contact_id, ${identifier} AS identifier,
+  // The oldest contact keeps a shared identifier; the others are duplicates and get nothing.
+  return sql`SELECT contacts.id AS contact_id, ${identifier} AS identifier,
       CASE WHEN ${identifier} IS NULL THEN 'no_identifier'
            WHEN ${valid} = 0 THEN 'invalid_identifier'
-           WHEN EXISTS (SELECT 1 FROM shared s WHERE s.identifier = ${identifier} AND s.keeper <> contacts.id) THEN 'duplicate'
+           WHEN row_number() OVER (PARTITION BY ${identifier} ORDER BY contacts.id) > 1 THEN 'duplicate'
       END AS reason,
       EXISTS (SELECT 1 FROM opt_outs o WHERE o.channel_id = ${channel.id} AND o.identifier = ${identifier}) AS opted_out
     FROM contacts ${join} WHERE ${where} AND ${range}`;

@@ -187,12 +187,17 @@ export async function writeOutcomes(
       : undefined;
   // The usual case, everything accepted, is one batch: atomic on its own, no transaction round trips.
   // Either way the write is atomic, so on a storage fault `durably` runs the same write again.
-  if (acceptedQueries.length === 1 && !failures.length && !retries.length && !uncertain.length) {
-    const acceptedQuery = acceptedQueries[0] as SQL;
+  // (Two groups, text and template, are one batch too.)
+  if (acceptedQueries.length > 0 && !failures.length && !retries.length && !uncertain.length) {
+    const [first, ...rest] = acceptedQueries as [SQL, ...SQL[]];
     await w.durably(() =>
-      sample
-        ? w.db.batch([w.db.run(acceptedQuery), sampleInsert(w.db, sample)])
-        : w.db.run(acceptedQuery).then(() => undefined),
+      !rest.length && !sample
+        ? w.db.run(first).then(() => undefined)
+        : w.db.batch([
+            w.db.run(first),
+            ...rest.map((query) => w.db.run(query)),
+            ...(sample ? [sampleInsert(w.db, sample)] : []),
+          ]),
     );
   } else
     await w.durably(() =>

@@ -216,3 +216,39 @@ describe('a delivery status dated 2036', () => {
     expect(window?.at).toBeLessThanOrEqual(after);
   });
 });
+
+describe('the largest segment the API accepts', () => {
+  it('20 groups of 20 conditions of 50 tags: previewed, frozen and sent to every contact it names', async () => {
+    // One contact per tag; each condition names all 50 tags, so every contact matches every condition.
+    // About 20,000 values bound per statement: under SQLite's 32,766 only if the condition is bound once.
+    const tags = Array.from({ length: 50 }, (_, i) => `grande ${i}`);
+    for (const [i, tag] of tags.entries()) await h.seedContacts(1, tag, { start: 900_000 + i });
+    const condition = { type: 'tag', operator: 'hasAnyOf', tags };
+    const segment = (
+      await h.server.request('POST', '/api/v1/segments', {
+        token: h.ws.tokens.manager,
+        body: {
+          name: 'Segmento grande',
+          filter: { groups: Array.from({ length: 20 }, () => ({ conditions: Array(20).fill(condition) })) },
+        },
+      })
+    ).body as { id: number };
+    const channel = await h.channel({ type: 'sandbox', name: 'Sandbox grande' });
+    const broadcast = await h.broadcast({
+      name: 'grande',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: { text: 'Hola' },
+    });
+    const pre = await h.server.request('GET', `/api/v1/broadcasts/${broadcast.id}/preflight`, {
+      token: h.ws.tokens.manager,
+    });
+    expect(pre.status, pre.text).toBe(200);
+    expect(pre.body.willSend).toBe(50);
+    await h.schedule(broadcast.id);
+    await h.engine().runUntilIdle();
+    const sent = await states(broadcast.id);
+    expect(sent).toHaveLength(50);
+    expect(new Set(sent)).toEqual(new Set(['delivered']));
+  });
+});
