@@ -11,7 +11,7 @@ import {
   hurtsQuality,
   isOptOutFailure,
 } from '@rebound/shared';
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { unconfirmedWindowMs } from '../config';
 import type { Database, Queryable } from '../db/client';
 import { type OptOutRecord, recordOptOuts } from '../services/opt-outs';
@@ -185,21 +185,19 @@ export async function writeOutcomes(
           harmful,
         }
       : undefined;
-  // The usual case, everything accepted, is one batch: atomic on its own, no transaction round trips.
-  // Either way the write is atomic, so on a storage fault `durably` runs the same write again.
-  // (Two groups, text and template, are one batch too.)
-  if (acceptedQueries.length > 0 && !failures.length && !retries.length && !uncertain.length) {
-    const [first, ...rest] = acceptedQueries as [SQL, ...SQL[]];
-    await w.durably(() =>
-      !rest.length && !sample
-        ? w.db.run(first).then(() => undefined)
-        : w.db.batch([
-            w.db.run(first),
-            ...rest.map((query) => w.db.run(query)),
-            ...(sample ? [sampleInsert(w.db, sample)] : []),
-          ]),
-    );
-  } else
+  // The usual case, everything accepted (text and template alike), is one batch: atomic on its own, no
+  // transaction round trips. Either way the write is atomic, so on a storage fault `durably` runs it again.
+  if (acceptedQueries.length > 0 && !failures.length && !retries.length && !uncertain.length)
+    await w.durably(() => {
+      const writes = [
+        ...acceptedQueries.map((query) => w.db.run(query)),
+        ...(sample ? [sampleInsert(w.db, sample)] : []),
+      ];
+      return writes.length === 1
+        ? Promise.resolve(writes[0]).then(() => undefined)
+        : w.db.batch(writes as [(typeof writes)[number], ...typeof writes]);
+    });
+  else
     await w.durably(() =>
       w.db.transaction(async (tx) => {
         if (sample) await sampleInsert(tx, sample);

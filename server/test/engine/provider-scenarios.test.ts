@@ -55,6 +55,17 @@ async function contact(body: Record<string, unknown>) {
   return res.body as { id: number };
 }
 
+/** Contact n writes to the WhatsApp channel (a signed inbound message): its 24 h window opens. */
+async function wroteOnWhatsApp(channelId: number, n: number) {
+  const inbound = whatsappInboundWebhook({ appSecret: WA.appSecret, phoneNumberId: WA.phoneNumberId, from: digits(n) });
+  const res = await fetch(`${h.server.baseUrl}/webhooks/whatsapp/${channelId}`, {
+    method: 'POST',
+    headers: inbound.headers,
+    body: inbound.body,
+  });
+  expect(res.status).toBe(200);
+}
+
 let sends = 0;
 async function send(
   channelId: number,
@@ -159,17 +170,7 @@ describe('the 24 h window', () => {
     const { sim, channel } = await whatsappChannel({ messagesPerSecond: 5000 });
     await contact({ firstName: 'Wrote', phone: phone(201), tags: ['window'] });
     await contact({ firstName: 'Silent', phone: phone(202), tags: ['window'] });
-    const inbound = whatsappInboundWebhook({
-      appSecret: WA.appSecret,
-      phoneNumberId: WA.phoneNumberId,
-      from: digits(201),
-    });
-    const res = await fetch(`${h.server.baseUrl}/webhooks/whatsapp/${channel.id}`, {
-      method: 'POST',
-      headers: inbound.headers,
-      body: inbound.body,
-    });
-    expect(res.status).toBe(200);
+    await wroteOnWhatsApp(channel.id, 201);
     const broadcast = await send(channel.id, 'window', { text: 'Hola, ¿seguimos?' });
     const pre = (
       await h.server.request('GET', `/api/v1/broadcasts/${broadcast.id}/preflight`, { token: h.ws.tokens.manager })
@@ -191,17 +192,7 @@ describe('the 24 h window', () => {
     await contact({ firstName: 'Wrote', phone: phone(211), tags: ['both'] });
     await contact({ firstName: 'Silent', phone: phone(212), tags: ['both'] });
     await contact({ firstName: 'Quiet', phone: phone(213), tags: ['both'] });
-    const inbound = whatsappInboundWebhook({
-      appSecret: WA.appSecret,
-      phoneNumberId: WA.phoneNumberId,
-      from: digits(211),
-    });
-    const res = await fetch(`${h.server.baseUrl}/webhooks/whatsapp/${channel.id}`, {
-      method: 'POST',
-      headers: inbound.headers,
-      body: inbound.body,
-    });
-    expect(res.status).toBe(200);
+    await wroteOnWhatsApp(channel.id, 211);
     // The provider's later reports name its own message IDs: they reach the right recipients only if
     // each recipient was written with the ID it was given.
     sim.script(digits(211), { kind: 'failLater', code: '131026', delayMs: 50 });
