@@ -5,6 +5,7 @@ import { type Client, createClient, type InArgs, type InStatement, type Transact
 import { drizzle, type LibSQLDatabase } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
 import { logError } from '../lib/log';
+import { WRITER_CHECKPOINT_PAGES, watchCheckpoints } from './checkpointer';
 import { attachFastReads } from './fast-read';
 import * as schema from './schema';
 
@@ -124,11 +125,15 @@ export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHand
   const writer = target.kind === 'file' ? open() : undefined;
   const db = drizzle(serializeWrites(client, { writer }), { schema });
   await migrate(db, { migrationsFolder: MIGRATIONS });
-  const detachFastReads = attachFastReads(db, localFilePath(config.url), config.busyTimeoutMs ?? 15_000);
+  const path = localFilePath(config.url);
+  const detachFastReads = attachFastReads(db, path, config.busyTimeoutMs ?? 15_000);
+  // A local file's WAL is copied into it by the checkpoint thread, not in the writer's commits.
+  const unwatchCheckpoints = path ? watchCheckpoints(path) : () => {};
   return {
     db,
     client,
     close: () => {
+      unwatchCheckpoints();
       detachFastReads();
       writer?.close();
       client.close();
@@ -231,6 +236,8 @@ async function timedWrite<T>(run: () => Promise<T>): Promise<T> {
  * lose the last commits; a recipient marked dispatched in them is then sent again.
  */
 const WRITE_SYNCHRONOUS = 'PRAGMA synchronous=NORMAL';
+/** The writer's own checkpoints only as a backstop: the checkpoint thread does them (checkpointer.ts). */
+const WRITE_CHECKPOINT = `PRAGMA wal_autocheckpoint=${WRITER_CHECKPOINT_PAGES}`;
 
 /**
  * The writes' own client, `writer` (a local file): SQLite's synchronous setting belongs to a
@@ -258,6 +265,7 @@ export function serializeWrites(client: Client, options: SerializeOptions = {}):
   const readyWriter = async () => {
     if (writerReady) return;
     await writer.execute(WRITE_SYNCHRONOUS);
+    await writer.execute(WRITE_CHECKPOINT);
     writerReady = true;
   };
   const reconnect = async () => {

@@ -1,0 +1,53 @@
+/**
+ * WAL checkpoints of local files on a thread of their own. By default SQLite checkpoints inside the
+ * commit that takes the WAL past 1,000 pages: that commit copies about 4 MB into the database file
+ * and syncs it, up to 20 ms on the writer's thread, and the synchronous driver holds that thread's
+ * event loop meanwhile (the engine's sends and outcomes, the API's requests). Here a thread runs
+ * PASSIVE checkpoints, which never wait for a reader or a writer, every CHECKPOINT_EVERY_MS while the
+ * WAL grows. Writers keep their own automatic checkpoint as a backstop at WRITER_CHECKPOINT_PAGES,
+ * should this thread fall behind or a writer commit without pause (a checkpoint that races commits
+ * cannot let the WAL start over; the writer's, by then a few pages, can).
+ */
+import { Worker } from 'node:worker_threads';
+
+/** How often the thread looks at each watched file's WAL. */
+export const CHECKPOINT_EVERY_MS = 100;
+
+/** The writers' own checkpoint, left as a backstop: about 40 MB of WAL at 4 KB pages. */
+export const WRITER_CHECKPOINT_PAGES = 10_000;
+
+let worker: Worker | undefined;
+/** Open handles per file: a file is watched while one of this thread's handles has it open. */
+const watched = new Map<string, number>();
+
+function thread(): Worker {
+  if (!worker) {
+    worker = new Worker(new URL('./checkpoint-thread.mjs', import.meta.url), {
+      workerData: { everyMs: CHECKPOINT_EVERY_MS },
+    });
+    // It never keeps the process alive; if it dies, writers' backstop checkpoints still run.
+    worker.unref();
+    worker.on('error', () => {
+      worker = undefined;
+    });
+  }
+  return worker;
+}
+
+/** Checkpoints `path` on the checkpoint thread until the returned function is called. */
+export function watchCheckpoints(path: string): () => void {
+  const count = watched.get(path) ?? 0;
+  watched.set(path, count + 1);
+  if (count === 0) thread().postMessage({ type: 'watch', path });
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    const left = (watched.get(path) ?? 1) - 1;
+    if (left > 0) watched.set(path, left);
+    else {
+      watched.delete(path);
+      worker?.postMessage({ type: 'unwatch', path });
+    }
+  };
+}

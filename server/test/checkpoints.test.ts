@@ -1,0 +1,84 @@
+/**
+ * A local file's WAL is copied into the database by the checkpoint thread (db/checkpointer.ts), not in
+ * the commits of the engine's or the API's writer, whose synchronous driver would hold its event loop
+ * through the copy and its sync. The writers' own checkpoint stays as a backstop.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CHECKPOINT_EVERY_MS, WRITER_CHECKPOINT_PAGES } from '../src/db/checkpointer';
+import { openDatabase } from '../src/db/client';
+
+/** The native driver the client opens local files with: a connection outside Rebound's handles. */
+const NativeDatabase = createRequire(import.meta.url)('libsql') as new (
+  path: string,
+) => { exec(sql: string): void; close(): void };
+
+const dir = mkdtempSync(join(tmpdir(), 'rebound-checkpoints-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Polls `check` every 20 ms until it holds, or fails after `ms`. */
+async function eventually(check: () => boolean, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`not within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** `commits` commits of about 100 KB each, through the handle's writer. */
+async function write(db: Awaited<ReturnType<typeof openDatabase>>['db'], commits: number) {
+  await db.run(sql`CREATE TABLE IF NOT EXISTS filler (id INTEGER PRIMARY KEY, body BLOB)`);
+  for (let i = 0; i < commits; i++) await db.run(sql`INSERT INTO filler (body) SELECT randomblob(100000)`);
+}
+
+describe('WAL checkpoints off the writers', () => {
+  it('what the writer commits reaches the database file soon, though far below the writer’s own checkpoint', async () => {
+    const path = join(dir, 'soon.db');
+    const handle = await openDatabase({ url: `file:${path}` });
+    try {
+      const before = statSync(path).size;
+      // 3 MB: under SQLite's default of 1,000 pages, where a writer would leave it all in the WAL.
+      await write(handle.db, 30);
+      await eventually(() => statSync(path).size >= before + 3_000_000, 5_000);
+    } finally {
+      handle.close();
+    }
+  });
+
+  it('the WAL stays bounded while a writer commits without pause', async () => {
+    // A checkpoint that races commits cannot let the WAL start over: the writer's own, at
+    // WRITER_CHECKPOINT_PAGES, does. Without it the WAL would hold all 150 MB written here.
+    const path = join(dir, 'bounded.db');
+    const handle = await openDatabase({ url: `file:${path}` });
+    try {
+      await write(handle.db, 1_500);
+      const pageSize = Number((await handle.client.execute('PRAGMA page_size')).rows[0]?.[0]);
+      expect(statSync(`${path}-wal`).size).toBeLessThan(2 * WRITER_CHECKPOINT_PAGES * pageSize);
+      expect(Number((await handle.client.execute('SELECT count(*) FROM filler')).rows[0]?.[0])).toBe(1_500);
+    } finally {
+      handle.close();
+    }
+  });
+
+  it('a closed database is let go: the thread no longer checkpoints it', async () => {
+    const path = join(dir, 'closed.db');
+    const handle = await openDatabase({ url: `file:${path}` });
+    await write(handle.db, 5);
+    handle.close();
+    // Another program writes to the file afterwards, without checkpoints of its own.
+    const other = new NativeDatabase(path);
+    try {
+      other.exec('PRAGMA wal_autocheckpoint=0');
+      const before = statSync(path).size;
+      for (let i = 0; i < 30; i++) other.exec('INSERT INTO filler (body) SELECT randomblob(100000)');
+      await new Promise((resolve) => setTimeout(resolve, 20 * CHECKPOINT_EVERY_MS));
+      expect(statSync(path).size).toBe(before);
+    } finally {
+      other.close();
+    }
+  });
+});
