@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { checkpointNow } from '@rebound/server/db';
 import { createWorkspace } from '@rebound/server/services/workspaces';
 import { sql } from 'drizzle-orm';
 import { Agent, FormData, fetch as undiciFetch } from 'undici';
@@ -102,7 +103,7 @@ export async function benchFairness(): Promise<BenchResult[]> {
       SELECT ${hammer.workspace.id}, 'Cliente ' || i, 'Pérez', '+54911' || (40000000 + i), 1, 'cliente' || i || '@example.com',
         '{"plan":"pro"}', 0, 0 FROM n`);
     // The seed's write-ahead log into the file now, not at the server's first write mid-measure.
-    await database.client.execute('PRAGMA wal_checkpoint(TRUNCATE)');
+    await checkpointNow(database.client);
     const hammerToken = hammer.tokens[0]?.token ?? '';
     const otherToken = other.tokens[0]?.token ?? '';
     server = await startServer(database.url);

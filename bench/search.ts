@@ -6,6 +6,7 @@
  */
 
 import type { Client } from '@libsql/client';
+import { checkpointNow } from '@rebound/server/db';
 import { searchContacts } from '@rebound/server/services/contacts';
 import { createWorkspace } from '@rebound/server/services/workspaces';
 import { tempDatabase } from './lib/db';
@@ -159,7 +160,7 @@ export async function benchSearch(): Promise<BenchResult[]> {
     await seedContacts(client, workspace.id, CONTACTS);
     await seedContacts(client, other.id, OTHER_WORKSPACE / 2);
     await client.execute('ANALYZE');
-    await client.execute('PRAGMA wal_checkpoint(TRUNCATE)');
+    await checkpointNow(client);
     const seedSeconds = (performance.now() - seedStart) / 1000;
 
     const times: number[] = [];

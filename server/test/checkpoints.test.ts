@@ -15,6 +15,7 @@ import { openDatabase } from '../src/db/client';
 /** The native driver the client opens local files with: a connection outside Rebound's handles. */
 const NativeDatabase = createRequire(import.meta.url)('libsql') as new (
   path: string,
+  options: { timeout: number },
 ) => { exec(sql: string): void; close(): void };
 
 const dir = mkdtempSync(join(tmpdir(), 'rebound-checkpoints-'));
@@ -49,6 +50,26 @@ describe('WAL checkpoints off the writers', () => {
     }
   });
 
+  it('a round a reader stopped short is taken up again once the reader is done, with no further writes', async () => {
+    const path = join(dir, 'reader.db');
+    const handle = await openDatabase({ url: `file:${path}` });
+    const reader = new NativeDatabase(path, { timeout: 5_000 });
+    try {
+      await write(handle.db, 1);
+      // A read that began before the writes keeps the pages it reads: no checkpoint may overwrite them.
+      reader.exec('BEGIN');
+      reader.exec('SELECT count(*) FROM filler');
+      const before = statSync(path).size;
+      await write(handle.db, 30);
+      await new Promise((resolve) => setTimeout(resolve, 5 * CHECKPOINT_EVERY_MS));
+      reader.exec('COMMIT');
+      await eventually(() => statSync(path).size >= before + 3_000_000, 5_000);
+    } finally {
+      reader.close();
+      handle.close();
+    }
+  });
+
   it('the WAL stays bounded while a writer commits without pause', async () => {
     // A checkpoint that races commits cannot let the WAL start over: the writer's own, at
     // WRITER_CHECKPOINT_PAGES, does. Without it the WAL would hold all 150 MB written here.
@@ -69,8 +90,10 @@ describe('WAL checkpoints off the writers', () => {
     const handle = await openDatabase({ url: `file:${path}` });
     await write(handle.db, 5);
     handle.close();
+    // The thread lets go at its next message; a round it had already begun may still finish.
+    await new Promise((resolve) => setTimeout(resolve, 3 * CHECKPOINT_EVERY_MS));
     // Another program writes to the file afterwards, without checkpoints of its own.
-    const other = new NativeDatabase(path);
+    const other = new NativeDatabase(path, { timeout: 5_000 });
     try {
       other.exec('PRAGMA wal_autocheckpoint=0');
       const before = statSync(path).size;

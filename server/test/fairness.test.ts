@@ -3,7 +3,7 @@ import type { Role } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
 import Papa from 'papaparse';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { DatabaseHandle } from '../src/db/client';
+import { checkpointNow, type DatabaseHandle } from '../src/db/client';
 import { ApiError } from '../src/lib/errors';
 import { HeavyWork } from '../src/lib/heavy';
 import { createBroadcast } from '../src/services/broadcasts';
@@ -78,7 +78,7 @@ beforeAll(async () => {
     });
     await seedFailedMessages(database.db, { workspaceId: hammer.id, broadcastId: broadcast.id, channelId: channel.id });
     // The seed's write-ahead log into the file now, not at the first write (a token's last use) mid-measure.
-    await database.client.execute('PRAGMA wal_checkpoint(TRUNCATE)');
+    await checkpointNow(database.client);
   }));
 }, 120_000);
 

@@ -1,13 +1,13 @@
 // The checkpoint thread's entry (db/checkpointer.ts), in plain JavaScript: it needs only the native
 // driver, not the server's TypeScript.
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 
 const require = createRequire(import.meta.url);
 const Database = require('libsql');
 
-/** Each watched file: its connection and the WAL's size and time when it was last checkpointed. */
+/** Each watched file: its connection, its checkpoint statement, the WAL as last fully copied. */
 const files = new Map();
 let timer;
 
@@ -26,26 +26,40 @@ function checkpointAll() {
     const stamp = walStamp(path);
     if (stamp === undefined || stamp === file.stamp) continue;
     try {
-      // PASSIVE: copies what no reader still needs, without waiting for any reader or writer.
-      file.db.prepare('PRAGMA wal_checkpoint(PASSIVE)').get();
-      file.stamp = stamp;
+      // PASSIVE: copies what no reader still needs, without waiting for any reader or writer. It
+      // answers [busy, frames in the WAL, frames copied]; the WAL counts as done only when all were
+      // copied, so a round that was blocked or stopped short by a reader is tried again.
+      const [busy, log, copied] = file.checkpoint.get();
+      if (busy === 0 && log === copied) file.stamp = stamp;
     } catch {
-      // Busy (another process checkpointing) or the file gone: the next round tries again.
+      // The file gone or unreadable: the next round tries again, and the writers' backstop remains.
     }
   }
 }
 
-parentPort.on('message', (message) => {
-  if (message.type === 'watch' && !files.has(message.path)) {
-    try {
-      files.set(message.path, { db: new Database(message.path, { timeout: 0 }), stamp: undefined });
-    } catch {
-      // A file that cannot be opened here is left to its writers' own checkpoints.
-    }
-  } else if (message.type === 'unwatch') {
-    files.get(message.path)?.db.close();
-    files.delete(message.path);
+function watch(path) {
+  // Never creates a file: one removed before this message arrived stays removed.
+  if (files.has(path) || !existsSync(path)) return;
+  try {
+    const db = new Database(path, { timeout: 0 });
+    files.set(path, { db, checkpoint: db.prepare('PRAGMA wal_checkpoint(PASSIVE)').raw(), stamp: undefined });
+  } catch {
+    // A file that cannot be opened here is left to its writers' own checkpoints.
   }
+}
+
+function unwatch(path) {
+  try {
+    files.get(path)?.db.close();
+  } catch {
+    // Closing is best effort: the entry goes either way.
+  }
+  files.delete(path);
+}
+
+parentPort.on('message', (message) => {
+  if (message.type === 'watch') watch(message.path);
+  else if (message.type === 'unwatch') unwatch(message.path);
   if (files.size > 0 && timer === undefined) timer = setInterval(checkpointAll, workerData.everyMs);
   if (files.size === 0 && timer !== undefined) {
     clearInterval(timer);

@@ -1,14 +1,17 @@
 /**
- * WAL checkpoints of local files on a thread of their own. By default SQLite checkpoints inside the
+ * WAL checkpoints of local files on a thread of their own (one per JavaScript thread that opens
+ * databases: the API's and the engine's each have one). By default SQLite checkpoints inside the
  * commit that takes the WAL past 1,000 pages: that commit copies about 4 MB into the database file
- * and syncs it, up to 20 ms on the writer's thread, and the synchronous driver holds that thread's
+ * and syncs it, up to 28 ms on the writer's thread, and the synchronous driver holds that thread's
  * event loop meanwhile (the engine's sends and outcomes, the API's requests). Here a thread runs
  * PASSIVE checkpoints, which never wait for a reader or a writer, every CHECKPOINT_EVERY_MS while the
  * WAL grows. Writers keep their own automatic checkpoint as a backstop at WRITER_CHECKPOINT_PAGES,
  * should this thread fall behind or a writer commit without pause (a checkpoint that races commits
- * cannot let the WAL start over; the writer's, by then a few pages, can).
+ * cannot let the WAL start over; the writer's, by then a few pages, usually can).
  */
 import { Worker } from 'node:worker_threads';
+import type { Client } from '@libsql/client';
+import { logError } from '../lib/log';
 
 /** How often the thread looks at each watched file's WAL. */
 export const CHECKPOINT_EVERY_MS = 100;
@@ -16,7 +19,11 @@ export const CHECKPOINT_EVERY_MS = 100;
 /** The writers' own checkpoint, left as a backstop: about 40 MB of WAL at 4 KB pages. */
 export const WRITER_CHECKPOINT_PAGES = 10_000;
 
+/** How many times a checkpoint thread that died is started again in this thread's life. */
+const RESTARTS = 3;
+
 let worker: Worker | undefined;
+let restarts = 0;
 /** Open handles per file: a file is watched while one of this thread's handles has it open. */
 const watched = new Map<string, number>();
 
@@ -27,8 +34,14 @@ function thread(): Worker {
     });
     // It never keeps the process alive; if it dies, writers' backstop checkpoints still run.
     worker.unref();
-    worker.on('error', () => {
+    const started = worker;
+    started.on('error', (error) => logError('the WAL checkpoint thread stopped', error));
+    started.on('exit', () => {
+      if (worker !== started) return;
       worker = undefined;
+      // Started again for the files still open, a few times; after that the backstop alone.
+      if (watched.size > 0 && restarts++ < RESTARTS)
+        for (const path of watched.keys()) thread().postMessage({ type: 'watch', path });
     });
   }
   return worker;
@@ -50,4 +63,18 @@ export function watchCheckpoints(path: string): () => void {
       worker?.postMessage({ type: 'unwatch', path });
     }
   };
+}
+
+/**
+ * Copies the whole WAL into the database file and empties it, now (what a test or a benchmark does
+ * before copying the file or measuring). The checkpoint thread may hold the checkpoint lock for a moment,
+ * and SQLite answers "busy" rather than wait for it: asked again until it is done.
+ */
+export async function checkpointNow(client: Client): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const row = (await client.execute('PRAGMA wal_checkpoint(TRUNCATE)')).rows[0];
+    if (Number(row?.[0]) === 0) return;
+    if (attempt >= 250) throw new Error('the WAL could not be checkpointed: the database stayed busy for 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

@@ -9,6 +9,8 @@ import { WRITER_CHECKPOINT_PAGES, watchCheckpoints } from './checkpointer';
 import { attachFastReads } from './fast-read';
 import * as schema from './schema';
 
+export { checkpointNow } from './checkpointer';
+
 export type Database = LibSQLDatabase<typeof schema>;
 /** A transaction's handle, as `db.transaction(async (tx) => …)` passes it. */
 export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];

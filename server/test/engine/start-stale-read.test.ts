@@ -9,7 +9,7 @@ import { copyFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, openDatabase } from '../../src/db/client';
+import { checkpointNow, type Database, openDatabase } from '../../src/db/client';
 import { startBroadcast } from '../../src/engine/start';
 import { type Harness, harness } from './harness';
 
@@ -53,7 +53,7 @@ describe('starting a broadcast on a lagging replica', () => {
 
     // The replica's copy, as it stood before anything was frozen.
     const primary = h.server.database;
-    await primary.client.execute('PRAGMA wal_checkpoint(TRUNCATE)');
+    await checkpointNow(primary.client);
     const file = fileURLToPath(h.server.databaseUrl.replace(/^file:/, 'file://'));
     copyFileSync(file, `${file}.replica`);
     const replica = await openDatabase({ url: `file:${file}.replica` });
