@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CHECKPOINT_EVERY_MS, WRITER_CHECKPOINT_PAGES } from '../src/db/checkpointer';
-import { openDatabase } from '../src/db/client';
+import { type Database, openDatabase } from '../src/db/client';
+import { until } from './engine/harness';
 
 /** The native driver the client opens local files with: a connection outside Rebound's handles. */
 const NativeDatabase = createRequire(import.meta.url)('libsql') as new (
@@ -21,17 +22,8 @@ const NativeDatabase = createRequire(import.meta.url)('libsql') as new (
 const dir = mkdtempSync(join(tmpdir(), 'rebound-checkpoints-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Polls `check` every 20 ms until it holds, or fails after `ms`. */
-async function eventually(check: () => boolean, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** `commits` commits of about 100 KB each, through the handle's writer. */
-async function write(db: Awaited<ReturnType<typeof openDatabase>>['db'], commits: number) {
+async function write(db: Database, commits: number) {
   await db.run(sql`CREATE TABLE IF NOT EXISTS filler (id INTEGER PRIMARY KEY, body BLOB)`);
   for (let i = 0; i < commits; i++) await db.run(sql`INSERT INTO filler (body) SELECT randomblob(100000)`);
 }
@@ -44,7 +36,7 @@ describe('WAL checkpoints off the writers', () => {
       const before = statSync(path).size;
       // 3 MB: under SQLite's default of 1,000 pages, where a writer would leave it all in the WAL.
       await write(handle.db, 30);
-      await eventually(() => statSync(path).size >= before + 3_000_000, 5_000);
+      await until(() => statSync(path).size >= before + 3_000_000, 5_000, 20);
     } finally {
       handle.close();
     }
@@ -63,7 +55,7 @@ describe('WAL checkpoints off the writers', () => {
       await write(handle.db, 30);
       await new Promise((resolve) => setTimeout(resolve, 5 * CHECKPOINT_EVERY_MS));
       reader.exec('COMMIT');
-      await eventually(() => statSync(path).size >= before + 3_000_000, 5_000);
+      await until(() => statSync(path).size >= before + 3_000_000, 5_000, 20);
     } finally {
       reader.close();
       handle.close();
