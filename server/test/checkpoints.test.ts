@@ -11,6 +11,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CHECKPOINT_EVERY_MS, WRITER_CHECKPOINT_PAGES } from '../src/db/checkpointer';
 import { type Database, openDatabase } from '../src/db/client';
+import { sleep } from '../src/lib/timers';
 import { until } from './engine/harness';
 
 /** The native driver the client opens local files with: a connection outside Rebound's handles. */
@@ -53,7 +54,7 @@ describe('WAL checkpoints off the writers', () => {
       reader.exec('SELECT count(*) FROM filler');
       const before = statSync(path).size;
       await write(handle.db, 30);
-      await new Promise((resolve) => setTimeout(resolve, 5 * CHECKPOINT_EVERY_MS));
+      await sleep(5 * CHECKPOINT_EVERY_MS);
       reader.exec('COMMIT');
       await until(() => statSync(path).size >= before + 3_000_000, 5_000, 20);
     } finally {
@@ -83,14 +84,14 @@ describe('WAL checkpoints off the writers', () => {
     await write(handle.db, 5);
     handle.close();
     // The thread lets go at its next message; a round it had already begun may still finish.
-    await new Promise((resolve) => setTimeout(resolve, 3 * CHECKPOINT_EVERY_MS));
+    await sleep(3 * CHECKPOINT_EVERY_MS);
     // Another program writes to the file afterwards, without checkpoints of its own.
     const other = new NativeDatabase(path, { timeout: 5_000 });
     try {
       other.exec('PRAGMA wal_autocheckpoint=0');
       const before = statSync(path).size;
       for (let i = 0; i < 30; i++) other.exec('INSERT INTO filler (body) SELECT randomblob(100000)');
-      await new Promise((resolve) => setTimeout(resolve, 20 * CHECKPOINT_EVERY_MS));
+      await sleep(20 * CHECKPOINT_EVERY_MS);
       expect(statSync(path).size).toBe(before);
     } finally {
       other.close();

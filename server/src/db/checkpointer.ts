@@ -12,6 +12,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Client } from '@libsql/client';
 import { logError } from '../lib/log';
+import { sleep } from '../lib/timers';
 
 /** How often the thread looks at each watched file's WAL. */
 export const CHECKPOINT_EVERY_MS = 100;
@@ -75,6 +76,6 @@ export async function checkpointNow(client: Client): Promise<void> {
     const row = (await client.execute('PRAGMA wal_checkpoint(TRUNCATE)')).rows[0];
     if (Number(row?.[0]) === 0) return;
     if (attempt >= 250) throw new Error('the WAL could not be checkpointed: the database stayed busy for 5 s');
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
   }
 }
