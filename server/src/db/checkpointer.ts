@@ -71,11 +71,13 @@ export function watchCheckpoints(path: string): () => void {
  * before copying the file or measuring). The checkpoint thread may hold the checkpoint lock for a moment,
  * and SQLite answers "busy" rather than wait for it: asked again until it is done.
  */
-export async function checkpointNow(client: Client): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
+export async function checkpointNow(client: Client, giveUpMs = 5_000): Promise<void> {
+  const RETRY_MS = 20;
+  for (let waited = 0; ; waited += RETRY_MS) {
     const row = (await client.execute('PRAGMA wal_checkpoint(TRUNCATE)')).rows[0];
     if (Number(row?.[0]) === 0) return;
-    if (attempt >= 250) throw new Error('the WAL could not be checkpointed: the database stayed busy for 5 s');
-    await sleep(20);
+    if (waited >= giveUpMs)
+      throw new Error(`the WAL could not be checkpointed: the database stayed busy for ${giveUpMs / 1000} s`);
+    await sleep(RETRY_MS);
   }
 }
