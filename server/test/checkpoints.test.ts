@@ -3,10 +3,13 @@
  * the commits of the engine's or the API's writer, whose synchronous driver would hold its event loop
  * through the copy and its sync. The writers' own checkpoint stays as a backstop.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CHECKPOINT_EVERY_MS, WRITER_CHECKPOINT_PAGES } from '../src/db/checkpointer';
@@ -97,4 +100,38 @@ describe('WAL checkpoints off the writers', () => {
       other.close();
     }
   });
+
+  it('runs in a script started with flags its own file must not inherit, which then ends cleanly', async () => {
+    const path = join(dir, 'script.db');
+    // As `node --input-type=module -e …` runs a script: that flag is refused for a thread started from a file.
+    const script = `
+      import { statSync } from 'node:fs';
+      import { sql } from 'drizzle-orm';
+      import { openDatabase } from './src/db/client.ts';
+      const handle = await openDatabase({ url: ${JSON.stringify(`file:${path}`)} });
+      await handle.db.run(sql\`CREATE TABLE filler (id INTEGER PRIMARY KEY, body BLOB)\`);
+      const before = statSync(${JSON.stringify(path)}).size;
+      for (let i = 0; i < 30; i++) await handle.db.run(sql\`INSERT INTO filler (body) SELECT randomblob(100000)\`);
+      const until = Date.now() + 5_000;
+      while (statSync(${JSON.stringify(path)}).size < before + 3_000_000 && Date.now() < until)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      console.log(statSync(${JSON.stringify(path)}).size >= before + 3_000_000 ? 'copied' : 'not copied');
+      handle.close();`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const [code] = await once(child, 'exit');
+    expect(stderr).toBe('');
+    expect(stdout.trim()).toBe('copied');
+    expect(code).toBe(0);
+  }, 30_000);
 });

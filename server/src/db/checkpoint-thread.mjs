@@ -11,6 +11,24 @@ const Database = require('libsql');
 const files = new Map();
 let timer;
 
+// Shared with the thread that started this one (checkpointer.ts): 0 idle, 1 while a call into the
+// driver runs here, 2 once that thread is exiting. Ended in the middle of such a call, this thread
+// would abort the whole process (the driver asserts, and panics abort), so that thread waits for
+// the call in hand and none starts after.
+const gate = new Int32Array(workerData.gate);
+
+/** Runs `work` unless the process is exiting; false when it did not run. */
+function native(work) {
+  if (Atomics.compareExchange(gate, 0, 0, 1) !== 0) return false;
+  try {
+    work();
+  } finally {
+    Atomics.store(gate, 0, 0);
+    Atomics.notify(gate, 0);
+  }
+  return true;
+}
+
 /** The WAL's size and modification time, or undefined when there is none (yet, or any more). */
 function walStamp(path) {
   try {
@@ -22,6 +40,10 @@ function walStamp(path) {
 }
 
 function checkpointAll() {
+  native(checkpointRound);
+}
+
+function checkpointRound() {
   for (const [path, file] of files) {
     const stamp = walStamp(path);
     if (stamp === undefined || stamp === file.stamp) continue;
@@ -40,20 +62,24 @@ function checkpointAll() {
 function watch(path) {
   // Never creates a file: one removed before this message arrived stays removed.
   if (files.has(path) || !existsSync(path)) return;
-  try {
-    const db = new Database(path, { timeout: 0 });
-    files.set(path, { db, checkpoint: db.prepare('PRAGMA wal_checkpoint(PASSIVE)').raw(), stamp: undefined });
-  } catch {
-    // A file that cannot be opened here is left to its writers' own checkpoints.
-  }
+  native(() => {
+    try {
+      const db = new Database(path, { timeout: 0 });
+      files.set(path, { db, checkpoint: db.prepare('PRAGMA wal_checkpoint(PASSIVE)').raw(), stamp: undefined });
+    } catch {
+      // A file that cannot be opened here is left to its writers' own checkpoints.
+    }
+  });
 }
 
 function unwatch(path) {
-  try {
-    files.get(path)?.db.close();
-  } catch {
-    // Closing is best effort: the entry goes either way.
-  }
+  native(() => {
+    try {
+      files.get(path)?.db.close();
+    } catch {
+      // Closing is best effort: the entry goes either way.
+    }
+  });
   files.delete(path);
 }
 

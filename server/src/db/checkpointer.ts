@@ -25,13 +25,37 @@ const RESTARTS = 3;
 
 let worker: Worker | undefined;
 let restarts = 0;
+
+/**
+ * Whether the checkpoint thread may call into the driver: IDLE, BUSY while it does, CLOSED once this
+ * thread is exiting. A thread ended in the middle of a driver call aborts the whole process (the
+ * driver asserts on the call that fails, and its panics abort), as a command that ended while the
+ * thread opened its connection did; so the exit waits for the call in hand, and none starts after.
+ */
+const gate = new Int32Array(new SharedArrayBuffer(4));
+const IDLE = 0;
+const BUSY = 1;
+const CLOSED = 2;
+
+function closeGate() {
+  // A checkpoint round takes milliseconds; the bound only keeps a wedged one from holding the exit.
+  const deadline = Date.now() + 5_000;
+  while (Atomics.compareExchange(gate, 0, IDLE, CLOSED) === BUSY && Date.now() < deadline)
+    Atomics.wait(gate, 0, BUSY, 100);
+}
+let exitWaits = false;
+
 /** Open handles per file: a file is watched while one of this thread's handles has it open. */
 const watched = new Map<string, number>();
 
 function thread(): Worker {
   if (!worker) {
+    if (!exitWaits) process.once('exit', closeGate);
+    exitWaits = true;
     worker = new Worker(new URL('./checkpoint-thread.mjs', import.meta.url), {
-      workerData: { everyMs: CHECKPOINT_EVERY_MS },
+      workerData: { everyMs: CHECKPOINT_EVERY_MS, gate: gate.buffer },
+      // Plain JavaScript needing only the driver: none of this process's flags (`--input-type`, loaders).
+      execArgv: [],
     });
     // It never keeps the process alive; if it dies, writers' backstop checkpoints still run.
     worker.unref();
@@ -40,6 +64,8 @@ function thread(): Worker {
     started.on('exit', () => {
       if (worker !== started) return;
       worker = undefined;
+      // Died in the middle of a call: the gate is not left shut for the next thread.
+      Atomics.compareExchange(gate, 0, BUSY, IDLE);
       // Started again for the files still open, a few times; after that the backstop alone.
       if (watched.size > 0 && restarts++ < RESTARTS)
         for (const path of watched.keys()) thread().postMessage({ type: 'watch', path });
