@@ -9,6 +9,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { ChannelConfig, DeliveryUpdate, WebhookContent } from '../channels/types';
 import type { Database } from '../db/client';
 import { first } from '../db/first';
+import { providerIdMatch } from '../db/schema';
 import { liftOptOut, recordOptOut } from '../services/opt-outs';
 import { recordEvent } from './events';
 import { judgeQuality, pauseBroadcasts, sampleInsert, sendingOn } from './guard';
@@ -190,7 +191,7 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
     update.messageId !== undefined
       ? sql`id = ${update.messageId} AND channel_id = ${channel.id}`
       : update.providerMessageId
-        ? sql`channel_id = ${channel.id} AND provider_message_id = ${update.providerMessageId}`
+        ? providerIdMatch(channel.id, update.providerMessageId)
         : undefined;
   if (!match) return 0;
   await recordOptOutFailure(db, channel, update, match);

@@ -17,6 +17,22 @@ import { workspaces } from './workspaces';
  */
 export const LOGGED_STATES_SQL = sql`(state = 'failed' OR state = 'excluded' OR state = 'uncertain')`;
 
+/**
+ * What the provider-ID index keeps of a recipient's provider message ID: its last 16 characters, where
+ * the IDs of every provider Rebound sends through are random (a WhatsApp wamid's own hex ID, a Twilio
+ * SID, a UUID) or whole (Telegram's `chat:message`). IDs arrive in random order, so each send writes its
+ * index entry at a random place, and the whole ID (a wamid is about 50 characters) made that index most
+ * of what a broadcast writes. Lookups compare the whole ID too (`providerIdMatch`), so IDs sharing a tail
+ * never mix up recipients. Migration 0017 builds the index on this same expression (its 16 written out);
+ * the planner only uses it for a query that writes the expression the same way.
+ */
+export const PROVIDER_ID_TAIL = sql`substr(provider_message_id, -16)`;
+
+/** The messages of a channel with this provider message ID, found through messages_provider_tail_idx. */
+export function providerIdMatch(channelId: number, providerMessageId: string) {
+  return sql`channel_id = ${channelId} AND ${PROVIDER_ID_TAIL} = substr(${providerMessageId}, -16) AND provider_message_id = ${providerMessageId}`;
+}
+
 // The statuses and recipient states are the API's own (shared/src/schemas/broadcasts.ts).
 export type BroadcastStatus = (typeof BROADCAST_STATUSES)[number];
 
@@ -156,8 +172,9 @@ export const messages = sqliteTable(
     index('messages_failed_summary_idx').on(t.workspaceId, t.channelId, t.reason).where(LOGGED_STATES_SQL),
     // and counts read one broadcast's rows.
     index('messages_broadcast_idx').on(t.broadcastId),
-    // a status callback finds its message by the provider's ID, which a recipient only has once sent,
-    index('messages_provider_idx').on(t.channelId, t.providerMessageId).where(sql`provider_message_id IS NOT NULL`),
+    // a status callback finds its message by the provider's ID, which a recipient only has once sent
+    // (by its tail: see PROVIDER_ID_TAIL),
+    index('messages_provider_tail_idx').on(t.channelId, PROVIDER_ID_TAIL).where(sql`provider_message_id IS NOT NULL`),
     index('messages_contact_idx').on(t.contactId),
   ],
 );
