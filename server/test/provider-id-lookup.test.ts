@@ -8,10 +8,9 @@ import { whatsappStatusWebhook } from '@rebound/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { providerIdMatch } from '../src/db/schema';
-import { type Harness, harness, S1_TEMPLATE, WA, whatsappSimulator } from './engine/harness';
+import { type Harness, harness, WA, whatsappBroadcast, whatsappSimulator } from './engine/harness';
 
 let h: Harness;
-const phone = (n: number) => `+54911${60000000 + n}`;
 
 beforeAll(async () => {
   h = await harness();
@@ -22,26 +21,13 @@ describe('finding a recipient by the provider message ID', () => {
     const sim = await whatsappSimulator(h);
     // The reports are posted below, one by one, rather than by the simulator.
     sim.webhookUrl = undefined;
-    const channel = await h.channel({
-      type: 'whatsapp',
-      name: 'WhatsApp colas',
-      credentials: WA,
-      baseUrl: sim.baseUrl,
-    });
-    await h.seedContacts(3, 'colas');
-    const segment = await h.segment('Colas', 'colas');
-    const broadcast = await h.broadcast({
-      name: 'Colas',
-      channelId: channel.id,
-      segmentId: segment.id,
-      content: S1_TEMPLATE,
-    });
+    const broadcast = await whatsappBroadcast(h, sim, { tag: 'colas', count: 3, rate: 1000 });
     await h.schedule(broadcast.id);
     await h.engine().runUntilIdle();
     const { db } = h.server.database;
     const ids = async () =>
-      db.all<{ id: number; identifier: string; state: string; provider_message_id: string }>(
-        sql`SELECT id, identifier, state, provider_message_id FROM messages WHERE broadcast_id = ${broadcast.id} ORDER BY id`,
+      db.all<{ id: number; channel_id: number; identifier: string; state: string }>(
+        sql`SELECT id, channel_id, identifier, state FROM messages WHERE broadcast_id = ${broadcast.id} ORDER BY id`,
       );
     const [a, b] = await ids();
     if (!a || !b) throw new Error('the broadcast has no recipients');
@@ -64,7 +50,7 @@ describe('finding a recipient by the provider message ID', () => {
         status: 'failed',
         error: { code: '131026' },
       });
-      const res = await fetch(`${h.server.baseUrl}/webhooks/whatsapp/${channel.id}`, {
+      const res = await fetch(`${h.server.baseUrl}/webhooks/whatsapp/${b.channel_id}`, {
         method: 'POST',
         headers: hook.headers,
         body: hook.body,

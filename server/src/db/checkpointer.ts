@@ -43,15 +43,14 @@ function closeGate() {
   while (Atomics.compareExchange(gate, 0, IDLE, CLOSED) === BUSY && Date.now() < deadline)
     Atomics.wait(gate, 0, BUSY, 100);
 }
-let exitWaits = false;
+// Free when no thread ever started: the gate is idle, and shuts at once.
+process.once('exit', closeGate);
 
 /** Open handles per file: a file is watched while one of this thread's handles has it open. */
 const watched = new Map<string, number>();
 
 function thread(): Worker {
   if (!worker) {
-    if (!exitWaits) process.once('exit', closeGate);
-    exitWaits = true;
     worker = new Worker(new URL('./checkpoint-thread.mjs', import.meta.url), {
       workerData: { everyMs: CHECKPOINT_EVERY_MS, gate: gate.buffer },
       // Plain JavaScript needing only the driver: none of this process's flags (`--input-type`, loaders).

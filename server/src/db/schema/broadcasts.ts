@@ -1,7 +1,7 @@
 /** Broadcasts, their recipients (messages), the counts triggers keep of them, and their start leases. */
 
 import type { BROADCAST_STATUSES, BroadcastContent, FailureReason, Pause, RECIPIENT_STATES } from '@rebound/shared';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { channels } from './channels';
 import { createdAt, updatedAt } from './columns';
@@ -26,11 +26,15 @@ export const LOGGED_STATES_SQL = sql`(state = 'failed' OR state = 'excluded' OR 
  * never mix up recipients. Migration 0017 builds the index on this same expression (its 16 written out);
  * the planner only uses it for a query that writes the expression the same way.
  */
-export const PROVIDER_ID_TAIL = sql`substr(provider_message_id, -16)`;
+export const PROVIDER_ID_TAIL = tailOf(sql`provider_message_id`);
+
+function tailOf(id: SQL): SQL {
+  return sql`substr(${id}, -16)`;
+}
 
 /** The messages of a channel with this provider message ID, found through messages_provider_tail_idx. */
 export function providerIdMatch(channelId: number, providerMessageId: string) {
-  return sql`channel_id = ${channelId} AND ${PROVIDER_ID_TAIL} = substr(${providerMessageId}, -16) AND provider_message_id = ${providerMessageId}`;
+  return sql`channel_id = ${channelId} AND ${PROVIDER_ID_TAIL} = ${tailOf(sql`${providerMessageId}`)} AND provider_message_id = ${providerMessageId}`;
 }
 
 // The statuses and recipient states are the API's own (shared/src/schemas/broadcasts.ts).
