@@ -15,6 +15,8 @@ import { seedFailedMessages, startThreadedServer } from './helpers';
 
 const CONTACTS = 200_000;
 const KEY_CAP = 3;
+/** How long a download may make no progress before the server ends it (60 s by default; short here). */
+const STALL_MS = 2_000;
 
 let database: DatabaseHandle;
 let base: string;
@@ -53,7 +55,15 @@ async function call(method: string, path: string, token: string, body?: unknown,
 
 beforeAll(async () => {
   // As main.ts runs it: heavy reads on a heavy thread of their own, over the same file.
-  const heavyOptions = { perToken: 4, perWorkspace: 8, maxCustomFieldKeys: KEY_CAP, threads: 1 };
+  const heavyOptions = {
+    perToken: 4,
+    perWorkspace: 8,
+    downloadsPerToken: 2,
+    downloadsPerWorkspace: 4,
+    downloadStallMs: STALL_MS,
+    maxCustomFieldKeys: KEY_CAP,
+    threads: 1,
+  };
   ({ base } = await startThreadedServer(heavyOptions, async (opened) => {
     database = opened;
     const hammer = await workspace('Hammer');
@@ -229,6 +239,65 @@ describe('heavy operations', () => {
     expect(searches.statuses.length).toBeGreaterThan(0);
     expect(searches.statuses.every((s) => s === 200)).toBe(true);
   }, 90_000);
+
+  it("a workspace's stalled downloads neither keep its agents from searching nor hold their slots past the stall limit", async () => {
+    const { connect } = await import('node:net');
+    const port = Number(new URL(base).port);
+    // Clients that ask for the 200,000-contact CSV and then never read: the server's socket buffers fill
+    // and the download stalls. Four per token, two tokens: as many as the old shared limit let through.
+    const stalled = [tokens.hammer.owner, tokens.hammer.manager].flatMap((token) =>
+      Array.from({ length: 4 }, () => {
+        const socket = connect({ port, host: '127.0.0.1' });
+        socket.on('error', () => {});
+        const statusLine = new Promise<string>((resolve) =>
+          socket.once('data', (data: Buffer) => {
+            socket.pause();
+            resolve(data.toString('latin1').split('\r\n')[0] ?? '');
+          }),
+        );
+        // Everything the client gets, once it reads again, up to the connection's end.
+        const received: Buffer[] = [];
+        socket.on('data', (data: Buffer) => received.push(data));
+        const closed = new Promise<string>((resolve) =>
+          socket.once('close', () => resolve(Buffer.concat(received).toString('latin1'))),
+        );
+        socket.write(
+          `GET /api/v1/exports/contacts.csv HTTP/1.1\r\nHost: x\r\nAccept-Language: es\r\nAuthorization: Bearer ${token}\r\n\r\n`,
+        );
+        return { socket, statusLine, closed };
+      }),
+    );
+    try {
+      const lines = await Promise.all(stalled.map((s) => s.statusLine));
+      // Two downloads per token, four per workspace; the rest are told to wait.
+      expect(lines.filter((l) => l.includes(' 200 ')).length).toBe(4);
+      expect(lines.filter((l) => l.includes(' 429 ')).length).toBe(4);
+      const another = await call('GET', '/api/v1/exports/contacts.csv', tokens.hammer.agent, undefined, 'es');
+      expect(another.status).toBe(429);
+      expect(another.body.error.code).toBe('too_many_downloads');
+      expect(another.body.error.message).toContain('como máximo 2 a la vez por token y 4 por espacio de trabajo');
+      // Downloads are counted apart: the workspace's agents still search.
+      const search = await call('GET', '/api/v1/contacts?q=cliente%20123456', tokens.hammer.agent);
+      expect(search.status).toBe(200);
+      expect(search.body.data.map((c: { email: string }) => c.email)).toEqual(['cliente123456@example.com']);
+      // Past the stall limit (once their socket buffers are full) the server ends the stalled downloads:
+      // their slots are free again. Without the limit they would hold them as long as their connections.
+      let freed = 429;
+      for (const started = Date.now(); freed === 429 && Date.now() - started < 30_000; await sleep(250))
+        freed = (await call('GET', '/api/v1/exports/contacts.csv?tag=nadie', tokens.hammer.agent)).status;
+      expect(freed).toBe(200);
+      // And a client that reads again finds its file cut short, never a complete-looking CSV.
+      const ended = stalled.filter((_, i) => lines[i]?.includes(' 200 '));
+      for (const s of ended) s.socket.resume();
+      const bodies = await Promise.all(ended.map((s) => s.closed));
+      for (const body of bodies) {
+        expect(body.endsWith('0\r\n\r\n')).toBe(false);
+        expect(body).not.toContain('cliente200000@example.com');
+      }
+    } finally {
+      for (const s of stalled) s.socket.destroy();
+    }
+  }, 60_000);
 
   it('counts a workspace as a whole: tokens of one workspace share its limit, other workspaces have their own', () => {
     const work = new HeavyWork({ perToken: 4, perWorkspace: 8 });

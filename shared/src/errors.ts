@@ -51,9 +51,14 @@ export const apiErrors = {
     pt: 'O corpo da requisição ultrapassa o limite de {limit}. Envie menos dados por requisição.',
   },
   too_many_heavy_operations: {
-    es: 'Hay demasiadas búsquedas, vistas previas, exportaciones o importaciones en curso: como máximo {perToken} a la vez por token y {perWorkspace} por espacio de trabajo. Espere {seconds} s a que termine alguna e intente de nuevo.',
-    en: 'Too many searches, previews, exports or imports are running: at most {perToken} at a time per token and {perWorkspace} per workspace. Wait {seconds} s for one to finish and try again.',
-    pt: 'Há muitas buscas, pré-visualizações, exportações ou importações em andamento: no máximo {perToken} ao mesmo tempo por token e {perWorkspace} por espaço de trabalho. Aguarde {seconds} s até que alguma termine e tente novamente.',
+    es: 'Hay demasiadas búsquedas, vistas previas o importaciones en curso: como máximo {perToken} a la vez por token y {perWorkspace} por espacio de trabajo. Espere {seconds} s a que termine alguna e intente de nuevo.',
+    en: 'Too many searches, previews or imports are running: at most {perToken} at a time per token and {perWorkspace} per workspace. Wait {seconds} s for one to finish and try again.',
+    pt: 'Há muitas buscas, pré-visualizações ou importações em andamento: no máximo {perToken} ao mesmo tempo por token e {perWorkspace} por espaço de trabalho. Aguarde {seconds} s até que alguma termine e tente novamente.',
+  },
+  too_many_downloads: {
+    es: 'Hay demasiadas descargas en curso: como máximo {perToken} a la vez por token y {perWorkspace} por espacio de trabajo. Espere {seconds} s a que termine alguna e intente de nuevo.',
+    en: 'Too many downloads are running: at most {perToken} at a time per token and {perWorkspace} per workspace. Wait {seconds} s for one to finish and try again.',
+    pt: 'Há muitos downloads em andamento: no máximo {perToken} ao mesmo tempo por token e {perWorkspace} por espaço de trabalho. Aguarde {seconds} s até que algum termine e tente novamente.',
   },
   custom_field_keys_limit: {
     es: 'El espacio de trabajo ya tiene {count} campos personalizados distintos y el máximo es {max}; este cambio agregaría {keys}. Use un campo que ya exista, o quite de los contactos (con valor null) un campo que ya no use.',

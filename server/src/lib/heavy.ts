@@ -30,7 +30,17 @@ declare module 'hono' {
   }
 }
 
-export const HEAVY_DEFAULTS = { perToken: 4, perWorkspace: 8, maxCustomFieldKeys: 200 } as const;
+/** Bounded heavy work (a search, a preview, an import), or a download streamed for as long as it is read. */
+export type HeavyKind = 'work' | 'download';
+
+export const HEAVY_DEFAULTS = {
+  perToken: 4,
+  perWorkspace: 8,
+  downloadsPerToken: 2,
+  downloadsPerWorkspace: 4,
+  downloadStallMs: 60_000,
+  maxCustomFieldKeys: 200,
+} as const;
 /** The longest Retry-After a refused caller is given. */
 const MAX_RETRY_AFTER_SECONDS = 30;
 
@@ -39,6 +49,15 @@ export interface HeavyOptions {
   perToken?: number;
   /** Heavy operations one workspace may run at once, all its tokens together. */
   perWorkspace?: number;
+  /**
+   * Downloads (CSV exports) one token, and one workspace, may stream at once. They are counted apart
+   * from searches, previews and imports: a download lasts as long as its reader reads, and a few slow
+   * or stalled ones must not keep a workspace's agents from searching.
+   */
+  downloadsPerToken?: number;
+  downloadsPerWorkspace?: number;
+  /** A download that makes no progress this long (its reader stopped reading, or its thread died) is ended. */
+  downloadStallMs?: number;
   /** Distinct custom-field keys a workspace may hold; also the most custom columns an export has. */
   maxCustomFieldKeys?: number;
   /**
@@ -264,6 +283,9 @@ class HeavyPool {
 export class HeavyWork {
   readonly perToken: number;
   readonly perWorkspace: number;
+  readonly downloadsPerToken: number;
+  readonly downloadsPerWorkspace: number;
+  readonly downloadStallMs: number;
   readonly maxCustomFieldKeys: number;
   readonly #running = new Map<string, number>();
   /** Refusals per token in the current second, to spread the retries of a caller far over its limit. */
@@ -280,6 +302,9 @@ export class HeavyWork {
   constructor(options: HeavyOptions = {}) {
     this.perToken = options.perToken ?? HEAVY_DEFAULTS.perToken;
     this.perWorkspace = options.perWorkspace ?? HEAVY_DEFAULTS.perWorkspace;
+    this.downloadsPerToken = options.downloadsPerToken ?? HEAVY_DEFAULTS.downloadsPerToken;
+    this.downloadsPerWorkspace = options.downloadsPerWorkspace ?? HEAVY_DEFAULTS.downloadsPerWorkspace;
+    this.downloadStallMs = options.downloadStallMs ?? HEAVY_DEFAULTS.downloadStallMs;
     this.maxCustomFieldKeys = options.maxCustomFieldKeys ?? HEAVY_DEFAULTS.maxCustomFieldKeys;
     const url = options.databaseUrl;
     if (url && !url.includes(':memory:')) {
@@ -295,11 +320,19 @@ export class HeavyWork {
     }
   }
 
-  /** Takes a slot for the token and its workspace; undefined when either is full. The release is idempotent. */
-  acquire(auth: Pick<AuthContext, 'tokenId' | 'workspaceId'>): (() => void) | undefined {
-    const keys = [`token:${auth.tokenId}`, `workspace:${auth.workspaceId}`] as const;
-    if ((this.#running.get(keys[0]) ?? 0) >= this.perToken) return undefined;
-    if ((this.#running.get(keys[1]) ?? 0) >= this.perWorkspace) return undefined;
+  /** The limits of a kind of heavy operation: per token, per workspace. */
+  limitsOf(kind: HeavyKind): { perToken: number; perWorkspace: number } {
+    return kind === 'download'
+      ? { perToken: this.downloadsPerToken, perWorkspace: this.downloadsPerWorkspace }
+      : { perToken: this.perToken, perWorkspace: this.perWorkspace };
+  }
+
+  /** Takes a slot of the kind for the token and its workspace; undefined when either is full. The release is idempotent. */
+  acquire(auth: Pick<AuthContext, 'tokenId' | 'workspaceId'>, kind: HeavyKind = 'work'): (() => void) | undefined {
+    const { perToken, perWorkspace } = this.limitsOf(kind);
+    const keys = [`${kind}:token:${auth.tokenId}`, `${kind}:workspace:${auth.workspaceId}`] as const;
+    if ((this.#running.get(keys[0]) ?? 0) >= perToken) return undefined;
+    if ((this.#running.get(keys[1]) ?? 0) >= perWorkspace) return undefined;
     for (const key of keys) this.#running.set(key, (this.#running.get(key) ?? 0) + 1);
     let released = false;
     return () => {
@@ -373,24 +406,58 @@ export class HeavyWork {
   }
 }
 
-/** Lets the slot go when the body has been sent (or the client went away), not when the handler returns. */
-function releasedWhenSent(body: ReadableStream<Uint8Array>, release: () => void): ReadableStream<Uint8Array> {
+/**
+ * Lets the slot go when the body has been sent (or the client went away), not when the handler returns;
+ * and ends a download that makes no progress for `stallMs`, neither asked for more by its reader nor
+ * given its next chunk by its thread: a reader that stopped reading would otherwise hold its slot (and
+ * the export's place on its thread) for as long as its connection stays open.
+ */
+function releasedWhenSent(
+  body: ReadableStream<Uint8Array>,
+  release: () => void,
+  stallMs: number,
+): ReadableStream<Uint8Array> {
   const reader = body.getReader();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let ended = false;
+  const end = () => {
+    ended = true;
+    clearTimeout(timer);
+    release();
+  };
+  // Restarts the wait for the next sign of progress.
+  const arm = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (ended) return;
+      end();
+      controller.error(new Error(`download stalled for ${stallMs} ms`));
+      reader.cancel('stalled').catch(() => {});
+    }, stallMs);
+    timer.unref?.();
+  };
   return new ReadableStream<Uint8Array>(
     {
+      start: arm,
       async pull(controller) {
+        arm(controller);
         try {
           const next = await reader.read();
-          if (!next.done) return controller.enqueue(next.value);
-          release();
-          controller.close();
+          if (ended) return;
+          if (next.done) {
+            end();
+            return controller.close();
+          }
+          arm(controller);
+          controller.enqueue(next.value);
         } catch (error) {
-          release();
+          if (ended) return;
+          end();
           controller.error(error);
         }
       },
       async cancel(reason) {
-        release();
+        end();
         await reader.cancel(reason);
       },
     },
@@ -409,35 +476,42 @@ export const heavyResponses = {
   },
 } as const;
 
-/** A heavy slot for the caller's token and workspace, or the 429 with Retry-After when either is full. */
-export function takeHeavySlot(c: Context<AppEnv>): () => void {
+/** A heavy slot of the kind for the caller's token and workspace, or the 429 with Retry-After when either is full. */
+export function takeHeavySlot(c: Context<AppEnv>, kind: HeavyKind = 'work'): () => void {
   const heavy = c.get('heavy');
-  const release = heavy.acquire(c.get('auth'));
+  const release = heavy.acquire(c.get('auth'), kind);
   if (release) return release;
   const seconds = heavy.retryAfter(c.get('auth').tokenId);
   c.header('Retry-After', String(seconds));
-  throw new ApiError(429, 'too_many_heavy_operations', {
-    perToken: heavy.perToken,
-    perWorkspace: heavy.perWorkspace,
+  throw new ApiError(429, kind === 'download' ? 'too_many_downloads' : 'too_many_heavy_operations', {
+    ...heavy.limitsOf(kind),
     seconds,
   });
 }
 
 /**
- * Route middleware for heavy operations (after the permission check): a token or workspace already
- * running its limit gets 429 with Retry-After in the one error shape; others wait for nothing.
+ * Route middleware for heavy operations of a kind (after the permission check): a token or workspace
+ * already running its limit gets 429 with Retry-After in the one error shape; others wait for nothing.
+ * A streamed answer keeps its slot until it has been sent.
  */
-export const heavyOperation = createMiddleware<AppEnv>(async (c, next) => {
-  const release = takeHeavySlot(c);
-  let handedOver = false;
-  try {
-    await next();
-    const streamed = c.res.body && !c.res.headers.get('Content-Type')?.includes('json');
-    if (streamed && c.res.body) {
-      c.res = new Response(releasedWhenSent(c.res.body, release), c.res);
-      handedOver = true;
+function heavyMiddleware(kind: HeavyKind) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const release = takeHeavySlot(c, kind);
+    let handedOver = false;
+    try {
+      await next();
+      const streamed = c.res.body && !c.res.headers.get('Content-Type')?.includes('json');
+      if (streamed && c.res.body) {
+        c.res = new Response(releasedWhenSent(c.res.body, release, c.get('heavy').downloadStallMs), c.res);
+        handedOver = true;
+      }
+    } finally {
+      if (!handedOver) release();
     }
-  } finally {
-    if (!handedOver) release();
-  }
-});
+  });
+}
+
+/** Searches, previews and imports: bounded work on a heavy thread. */
+export const heavyOperation = heavyMiddleware('work');
+/** Downloads (CSV exports): streamed for as long as their reader reads, so counted apart. */
+export const heavyDownload = heavyMiddleware('download');

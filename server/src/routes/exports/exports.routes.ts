@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ContactExportQuerySchema, FailedExportQuerySchema } from '@rebound/shared';
 import { requirePermission } from '../../lib/auth';
-import { heavyOperation, heavyResponses } from '../../lib/heavy';
+import { heavyDownload, heavyResponses } from '../../lib/heavy';
 import { bearer, errorResponses } from '../../lib/openapi';
 
 const tags = ['Exports'];
@@ -24,9 +24,9 @@ export const exportFailedMessages = createRoute({
     "(Subtype: fallido, excluido, sin confirmar); Error is the provider's own words when it gave some, else the " +
     'reason; Provider Code is empty when Rebound decided the failure. The same filters as the log (`from`/`to` may ' +
     "be days: whole days in the workspace's time zone); `bom=true` for Excel. Cells that a spreadsheet would run " +
-    'as a formula start with a single quote. Streamed. A heavy operation: 4 at once per token, 8 per workspace.',
+    'as a formula start with a single quote. Streamed. A download: 2 at once per token, 4 per workspace, counted apart from searches; one whose reader reads nothing for 60 s is ended.',
   security: bearer,
-  middleware: [requirePermission('failures:read'), heavyOperation] as const,
+  middleware: [requirePermission('failures:read'), heavyDownload] as const,
   request: { query: FailedExportQuerySchema },
   responses: { 200: csvContent('The CSV file (UTF-8).'), ...errorResponses, ...heavyResponses },
 });
@@ -40,10 +40,10 @@ export const exportContacts = createRoute({
     'Contact ID, First Name, Last Name, Phone, Email, Language, Tags (joined with ", "), then one column per custom ' +
     'field key. Headers in Spanish with `Accept-Language: es` (custom field keys stay as they are). Filter by `tag`; ' +
     '`bom=true` for Excel. Cells that a spreadsheet would run as a formula start with a single quote. Streamed. ' +
-    'At most as many custom field columns as a workspace may have keys (200 by default). A heavy operation: ' +
-    '4 at once per token, 8 per workspace.',
+    'At most as many custom field columns as a workspace may have keys (200 by default). A download: 2 at once per ' +
+    'token, 4 per workspace, counted apart from searches; one whose reader reads nothing for 60 s is ended.',
   security: bearer,
-  middleware: [requirePermission('contacts:read'), heavyOperation] as const,
+  middleware: [requirePermission('contacts:read'), heavyDownload] as const,
   request: { query: ContactExportQuerySchema },
   responses: { 200: csvContent('The CSV file (UTF-8).'), ...errorResponses, ...heavyResponses },
 });
