@@ -81,6 +81,20 @@ describe('finds contacts by fragments of what agents know', () => {
     }
   });
 
+  it('names however they were spaced: two spaces, or a non-breaking space pasted from a spreadsheet', async () => {
+    const workspace = await server.workspace('Espacios');
+    const maria = await create({ firstName: 'Ana  María', lastName: 'del  Valle' }, workspace);
+    const rocio = await create({ firstName: 'Rocío\u00a0Belén', lastName: 'Sosa' }, workspace);
+    const lukasz = await create({ firstName: 'Łukasz', lastName: '\u00a0Søren' }, workspace);
+    expect(await ids('ana maría', workspace)).toEqual([maria.id]);
+    expect(await ids('maria del valle', workspace)).toEqual([maria.id]);
+    expect(await ids('rocío belén', workspace)).toEqual([rocio.id]);
+    expect(await ids('rocio belen sosa', workspace)).toEqual([rocio.id]);
+    expect(await ids('łukasz søren', workspace)).toEqual([lukasz.id]);
+    // Still the words in their order, not just somewhere in the name.
+    expect(await ids('belen rocio', workspace)).toEqual([]);
+  });
+
   it('only contacts that hold the query as written, not only its pieces', async () => {
     // "Ana Nascimento" holds the trigrams of "anas" (ana, nas) but not "anas".
     const workspace = await server.workspace('Piezas');

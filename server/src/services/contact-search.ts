@@ -40,9 +40,14 @@ const WORKSPACE_KEY_SPAN = 4_294_967_296;
 /** Only digits and what people write between them: "+54 9 11", "11 5500-12", "(011) 4". */
 const PHONE_LIKE = /^[\d\s+\-()./]+$/;
 
-/** Case and accents folded for the check: "José Núñez" → "jose nunez". Plain ASCII (most e-mails) skips the Unicode work. */
+/**
+ * Case, accents and spacing folded for the check: "José  Núñez" (two spaces, or a non-breaking one
+ * pasted from a spreadsheet) → "jose nunez". Plain ASCII with single spaces (most e-mails) skips the work.
+ */
 const folded = (text: string) =>
-  /^[\x20-\x7e]*$/.test(text) ? text.toLowerCase() : text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+  /^[\x21-\x7e]*(?: [\x21-\x7e]+)*$/.test(text)
+    ? text.toLowerCase()
+    : text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/\s+/g, ' ').trim();
 const digitsOf = (text: string) => text.replace(/\D/g, '');
 
 interface ParsedSearch {
@@ -54,19 +59,27 @@ interface ParsedSearch {
   match: string;
 }
 
-/** The index query the text's trigrams answer: side by side, not overlapping, and the last one. */
+/**
+ * The index query for the text: each word's trigrams side by side, not overlapping, and its last one.
+ * Word by word, so that a name stored with two spaces (or a non-breaking one) between its words is still
+ * found; a text with no word of three characters ("de la") asks for its trigrams as typed.
+ */
 function trigramQuery(text: string): string {
-  const characters = Array.from(text);
-  const starts = [...characters.keys()].filter((i) => i % 3 === 0 && i + 3 <= characters.length);
-  if (starts.at(-1) !== characters.length - 3) starts.push(characters.length - 3);
+  const words = text.split(' ').map((word) => Array.from(word));
+  const long = words.filter((word) => word.length >= 3);
+  const pieces = (long.length ? long : [Array.from(text)]).flatMap((characters) => {
+    const starts = [...characters.keys()].filter((i) => i % 3 === 0 && i + 3 <= characters.length);
+    if (starts.at(-1) !== characters.length - 3) starts.push(characters.length - 3);
+    return starts.map((i) => characters.slice(i, i + 3).join(''));
+  });
   const picked =
-    starts.length <= SEARCH_MAX_TRIGRAMS
-      ? starts
+    pieces.length <= SEARCH_MAX_TRIGRAMS
+      ? pieces
       : Array.from(
           { length: SEARCH_MAX_TRIGRAMS },
-          (_, i) => starts[Math.round((i * (starts.length - 1)) / (SEARCH_MAX_TRIGRAMS - 1))] as number,
+          (_, i) => pieces[Math.round((i * (pieces.length - 1)) / (SEARCH_MAX_TRIGRAMS - 1))] as string,
         );
-  const trigrams = new Set(picked.map((i) => characters.slice(i, i + 3).join('')));
+  const trigrams = new Set(picked);
   return `(${[...trigrams].map((trigram) => `"${trigram.replaceAll('"', '""')}"`).join(' AND ')})`;
 }
 
