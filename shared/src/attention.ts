@@ -17,18 +17,24 @@ export const ATTENTION_STATUSES = [
   'paused',
 ] as const satisfies readonly BroadcastStatus[];
 
-/** The rule for one broadcast: `hasResend` is true once a re-send of it exists that was not cancelled. */
+/**
+ * A re-send that holds what it was planned for: not cancelled, or cancelled only after it began sending
+ * (what it sent stays sent, so its targets are not planned again and their broadcast is re-sent).
+ */
+export function resendHolds(resend: { status: BroadcastStatus; startedAt?: string | null }): boolean {
+  return resend.status !== 'cancelled' || (resend.startedAt ?? null) !== null;
+}
+
+/** The rule for one broadcast: `hasResend` is true once a re-send of it exists that holds (`resendHolds`). */
 export function needsAttention(broadcast: { status: BroadcastStatus }, hasResend: boolean): boolean {
   return (ATTENTION_STATUSES as readonly BroadcastStatus[]).includes(broadcast.status) && !hasResend;
 }
 
 /** The rule over a list: a broadcast counts as re-sent when a re-send of it is in the same list. */
-export function needingAttention<T extends { id: number; status: BroadcastStatus; resendOfId: number | null }>(
-  list: T[],
-): T[] {
-  // A cancelled re-send was taken back: the broadcast needs an agent again.
-  const resent = new Set(
-    list.flatMap((b) => (b.resendOfId !== null && b.status !== 'cancelled' ? [b.resendOfId] : [])),
-  );
+export function needingAttention<
+  T extends { id: number; status: BroadcastStatus; resendOfId: number | null; startedAt?: string | null },
+>(list: T[]): T[] {
+  // A re-send cancelled before it began was taken back: the broadcast needs an agent again.
+  const resent = new Set(list.flatMap((b) => (b.resendOfId !== null && resendHolds(b) ? [b.resendOfId] : [])));
   return list.filter((b) => needsAttention(b, resent.has(b.id)));
 }

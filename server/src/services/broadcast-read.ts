@@ -26,6 +26,7 @@ import { type QuotaScope, type QuotaUsage, quotaScopes, quotaUsages } from '../e
 import { decodeCursor, encodeCursor } from '../lib/cursor';
 import { ApiError, notFound } from '../lib/errors';
 import { recoveryLineage } from './recovery-lineage';
+import { RESEND_HOLDS } from './resend-store';
 
 export async function getRow(db: Queryable, workspaceId: number, id: number): Promise<BroadcastRow> {
   const [row] = await db
@@ -267,7 +268,7 @@ export async function broadcastsNeedingAttention(
   const perStatus = ATTENTION_STATUSES.map(
     (status) => sql`SELECT * FROM (SELECT b.id, b.name, b.status, b.channel_id, b.resend_of_id, b.finished_at
       FROM broadcasts b WHERE b.workspace_id = ${workspaceId} AND b.status = ${status}
-        AND NOT EXISTS (SELECT 1 FROM broadcasts r WHERE r.resend_of_id = b.id AND r.status != 'cancelled')
+        AND NOT EXISTS (SELECT 1 FROM broadcasts r WHERE r.resend_of_id = b.id AND ${RESEND_HOLDS})
       ORDER BY b.id DESC LIMIT ${limit + 1})`,
   );
   const rows = await db.all<{

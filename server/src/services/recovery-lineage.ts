@@ -4,7 +4,7 @@
  * rows each, never from recipients: a re-send notes the failures it took (`resend_reasons`), so what is
  * left is what failed anywhere in the family less what a live re-send took.
  */
-import type { Recovery } from '@rebound/shared';
+import { type Recovery, resendHolds } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import type { BroadcastRow } from '../db/schema';
@@ -23,16 +23,22 @@ export async function recoveryLineage(db: Database, root: BroadcastRow, countsOf
     target_count: number | null;
     resend_reasons: string | null;
     recovery_due_at: number | null;
+    started_at: number | null;
   }>(sql`WITH RECURSIVE tree(id, depth) AS (
       SELECT ${root.id}, 0
       UNION ALL
       SELECT b.id, t.depth + 1 FROM broadcasts b JOIN tree t ON b.resend_of_id = t.id
       WHERE t.depth < ${MAX_DEPTH} AND b.writing_plan IS NULL)
-    SELECT b.id, t.depth, b.status, b.target_count, b.resend_reasons, b.recovery_due_at
+    SELECT b.id, t.depth, b.status, b.target_count, b.resend_reasons, b.recovery_due_at, b.started_at
     FROM tree t JOIN broadcasts b ON b.id = t.id ORDER BY t.depth, b.id`);
   if (family.length <= 1 && root.autoRecovery === 0) return null;
-  // A cancelled re-send was taken back: its targets are left again, and it recovered nobody.
-  const live = family.filter((b) => b.depth === 0 || b.status !== 'cancelled');
+  // A re-send cancelled before it began was taken back: its targets are left again, and it recovered
+  // nobody. One cancelled mid-send keeps what it reached and what failed there (shared `resendHolds`).
+  const live = family.filter(
+    (b) =>
+      b.depth === 0 ||
+      resendHolds({ status: b.status as BroadcastRow['status'], startedAt: b.started_at === null ? null : 'started' }),
+  );
   const counts = await countsOf(
     db,
     live.map((b) => b.id),
@@ -52,6 +58,16 @@ export async function recoveryLineage(db: Database, root: BroadcastRow, countsOf
     if (b.depth > 0 && b.resend_reasons)
       for (const [reason, n] of Object.entries(JSON.parse(b.resend_reasons) as Record<string, number>))
         left[reason] = (left[reason] ?? 0) - n;
+  }
+  // What a re-send cancelled mid-send never sent is left again, by the reason it was planned for.
+  for (const b of live) {
+    if (b.depth === 0 || b.status !== 'cancelled') continue;
+    const unsent = await db.all<{ reason: string; n: number }>(sql`SELECT m.reason, count(*) AS n
+      FROM resend_targets t JOIN messages m ON m.id = t.message_id
+      WHERE t.broadcast_id = ${b.id} AND NOT EXISTS (SELECT 1 FROM messages x
+        WHERE x.contact_id = t.contact_id AND x.broadcast_id = ${b.id} AND x.state != 'cancelled')
+      GROUP BY m.reason`);
+    for (const { reason, n } of unsent) left[reason] = (left[reason] ?? 0) + n;
   }
   for (const reason of Object.keys(left)) if ((left[reason] ?? 0) <= 0) delete left[reason];
   const attempts: Recovery['attempts'] = [];

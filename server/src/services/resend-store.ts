@@ -34,9 +34,19 @@ export interface LiveResend {
 /** States whose rows a re-send may take: failed, left out, unconfirmed. */
 const RESENDABLE = LOGGED_STATES_SQL;
 
-/** A row already in a re-send that is not cancelled is never planned again. */
+/**
+ * A re-send `r` that holds what it was planned for (shared `resendHolds`): not cancelled, or cancelled
+ * only after it began sending, since what it sent stays sent.
+ */
+export const RESEND_HOLDS = sql`(r.status != 'cancelled' OR r.started_at IS NOT NULL)`;
+
+/**
+ * A row already in a re-send that holds it is never planned again; in one cancelled mid-send, only
+ * the targets it never sent (their row there cancelled, or none) are free again.
+ */
 const notInLiveResend = sql`NOT EXISTS (SELECT 1 FROM resend_targets t JOIN broadcasts r ON r.id = t.broadcast_id
-  WHERE t.message_id = m.id AND r.status != 'cancelled')`;
+  WHERE t.message_id = m.id AND ${RESEND_HOLDS} AND (r.status != 'cancelled' OR EXISTS (SELECT 1 FROM messages x
+    WHERE x.contact_id = t.contact_id AND x.broadcast_id = r.id AND x.state != 'cancelled')))`;
 
 export async function originalBroadcast(db: Database, workspaceId: number, id: number) {
   const [row] = await db
@@ -68,8 +78,8 @@ export async function candidates(
 ): Promise<{ candidates: Candidate[]; skipped: Record<string, number>; alreadyPlanned: number }> {
   const chosen = JSON.stringify(reasons);
   // The first click (no live re-send of this broadcast yet) needs no per-row look-up of earlier targets.
-  const live = await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM broadcasts
-    WHERE resend_of_id = ${broadcastId} AND status != 'cancelled'`);
+  const live = await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM broadcasts r
+    WHERE r.resend_of_id = ${broadcastId} AND ${RESEND_HOLDS}`);
   const fresh = live?.n ? notInLiveResend : sql`1`;
   const groups = await db.all<{
     kind: 'candidate' | 'planned' | 'skipped';
@@ -149,7 +159,7 @@ export async function taggedCount(db: Database, broadcastId: number, tag: string
   return row?.n ?? 0;
 }
 
-/** The original's re-sends that are not cancelled, earliest first, with their exact recipients counted. */
+/** The original's re-sends that hold their targets (RESEND_HOLDS), earliest first, with their exact recipients counted. */
 export async function liveResends(db: Database, broadcastId: number): Promise<LiveResend[]> {
   const rows = await db.all<{
     id: number;
@@ -162,7 +172,7 @@ export async function liveResends(db: Database, broadcastId: number): Promise<Li
       (SELECT json_group_object(reason, n) FROM (SELECT m.reason, count(*) AS n FROM resend_targets t
          JOIN messages m ON m.id = t.message_id WHERE t.broadcast_id = r.id GROUP BY m.reason)) AS by_reason
     FROM broadcasts r LEFT JOIN segments s ON s.id = r.segment_id
-    WHERE r.resend_of_id = ${broadcastId} AND r.status != 'cancelled' ORDER BY r.scheduled_at, r.id`);
+    WHERE r.resend_of_id = ${broadcastId} AND ${RESEND_HOLDS} ORDER BY r.scheduled_at, r.id`);
   return rows.map((r) => {
     const byReason = JSON.parse(r.by_reason ?? '{}') as Record<string, number>;
     return {
