@@ -63,8 +63,12 @@ export async function anyLeaseExpired(db: Database, now: number): Promise<boolea
 
 /** Leases that ran out: undispatched recipients go back to the queue; dispatched ones become uncertain. */
 export async function recoverLeases(db: Database, now: number): Promise<void> {
+  // Never sent, so back to the queue; unless its broadcast was cancelled meanwhile, whose queue nobody
+  // sends any more (the cancel only cancelled who was queued at that moment).
   await db.run(sql`UPDATE messages SET
-    state = CASE WHEN dispatched_at IS NULL THEN 'queued' ELSE 'uncertain' END,
+    state = CASE WHEN dispatched_at IS NOT NULL THEN 'uncertain'
+      WHEN (SELECT status FROM broadcasts WHERE id = messages.broadcast_id) = 'cancelled' THEN 'cancelled'
+      ELSE 'queued' END,
     reason = CASE WHEN dispatched_at IS NULL THEN reason ELSE 'uncertain' END,
     provider_message = CASE WHEN dispatched_at IS NULL THEN provider_message ELSE NULL END,
     failed_at = CASE WHEN dispatched_at IS NULL THEN failed_at ELSE ${now} END,
