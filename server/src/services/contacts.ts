@@ -280,6 +280,8 @@ export async function mergeContacts(db: Database, ws: Workspace, keepRef: string
     await tx.run(sql`INSERT OR IGNORE INTO broadcast_targets (broadcast_id, contact_id)
       SELECT broadcast_id, ${keep.id} FROM broadcast_targets WHERE contact_id = ${merge.id}`);
     await tx.run(sql`DELETE FROM broadcast_targets WHERE contact_id = ${merge.id}`);
+    // A scheduled re-send's audience is its targets' contacts: the merged one's failure goes to the kept one.
+    await tx.run(sql`UPDATE resend_targets SET contact_id = ${keep.id} WHERE contact_id = ${merge.id}`);
     await tx.delete(contacts).where(eq(contacts.id, merge.id));
     return getContact(tx, ws, keep.id);
   });

@@ -1,0 +1,69 @@
+/**
+ * A contact merged into another while a re-send of its failure is scheduled: the re-send's audience is
+ * its targets' contacts, and the merged one no longer exists. Its recipient silently dropped out (3
+ * planned, 2 sent, nobody left), unless the target follows the person as the message history does.
+ */
+import { sql } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, harness, S1_TEMPLATE, WA, whatsappSimulator } from './engine/harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await harness();
+});
+const digits = (n: number) => `54911${50000000 + n}`;
+async function truth(broadcastId: number) {
+  return h.server.database.db.all<{ state: string; reason: string | null; n: number }>(
+    sql`SELECT state, reason, count(*) AS n FROM messages WHERE broadcast_id = ${broadcastId} GROUP BY 1, 2 ORDER BY 1, 2`,
+  );
+}
+
+describe('merge during a re-send', () => {
+  it('the merged contact’s failure goes out to the contact it was merged into', async () => {
+    const sim = await whatsappSimulator(h);
+    const channel = await h.channel({
+      type: 'whatsapp',
+      name: 'WA merge',
+      credentials: WA,
+      baseUrl: sim.baseUrl,
+      limits: { dailyQuota: null, messagesPerSecond: 5000, pairRatePerRecipientSeconds: null },
+    });
+    await h.seedContacts(3, 'merge', { start: 0 });
+    // A contact outside the segment, to keep.
+    await h.seedContacts(1, 'other', { start: 50, firstName: 'Keep' });
+    const segment = await h.segment('merge', 'merge');
+    const o = await h.broadcast({ name: 'O', channelId: channel.id, segmentId: segment.id, content: S1_TEMPLATE });
+    for (let i = 0; i < 3; i++) sim.script(digits(i), { kind: 'fail', code: '131049' });
+    await h.schedule(o.id);
+    await h.engine().runUntilIdle();
+    expect(await truth(o.id)).toEqual([{ state: 'failed', reason: 'recipient_limit', n: 3 }]);
+    for (let i = 0; i < 3; i++) sim.script(digits(i), { kind: 'accept' });
+    sim.script(digits(50), { kind: 'accept' });
+
+    const resend = await h.server.request('POST', `/api/v1/broadcasts/${o.id}/resend`, {
+      token: h.ws.tokens.agent,
+      body: { when: 'now', force: true, reasons: ['recipient_limit'] },
+    });
+    expect(resend.status, resend.text).toBe(200);
+    const r = resend.body.broadcastId as number;
+
+    const { db } = h.server.database;
+    const [m] = await db.all<{ contact_id: number }>(
+      sql`SELECT contact_id FROM messages WHERE broadcast_id = ${o.id} ORDER BY id LIMIT 1`,
+    );
+    const [k] = await db.all<{ id: number }>(sql`SELECT id FROM contacts WHERE first_name LIKE 'Keep%'`);
+    const merged = await h.server.request('POST', '/api/v1/contacts/merge', {
+      token: h.ws.tokens.manager,
+      body: { keep: k?.id, merge: m?.contact_id },
+    });
+    expect(merged.status, merged.text).toBe(200);
+
+    await h.engine().runUntilIdle();
+    // The kept contact's own number got the message for the merged one.
+    expect(await truth(r)).toEqual([{ state: 'sent', reason: null, n: 3 }]);
+    expect(sim.requests.filter((req) => req.recipient === digits(50))).toHaveLength(1);
+    const detailO = await h.get(o.id);
+    expect(detailO.recovery?.attempts[0]?.recovered).toBe(3);
+    expect(detailO.recovery?.left.total).toBe(0);
+  });
+});
