@@ -5,34 +5,21 @@
  */
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, harness, S1_TEMPLATE, WA, whatsappSimulator } from './engine/harness';
+import { type Harness, harness, rowCounts, whatsappBroadcast, whatsappSimulator } from './engine/harness';
 
 let h: Harness;
 beforeAll(async () => {
   h = await harness();
 });
 const digits = (n: number) => `54911${50000000 + n}`;
-async function truth(broadcastId: number) {
-  return h.server.database.db.all<{ state: string; reason: string | null; n: number }>(
-    sql`SELECT state, reason, count(*) AS n FROM messages WHERE broadcast_id = ${broadcastId} GROUP BY 1, 2 ORDER BY 1, 2`,
-  );
-}
+const truth = (broadcastId: number) => rowCounts(h, broadcastId);
 
 describe('merge during a re-send', () => {
   it('the merged contact’s failure goes out to the contact it was merged into', async () => {
     const sim = await whatsappSimulator(h);
-    const channel = await h.channel({
-      type: 'whatsapp',
-      name: 'WA merge',
-      credentials: WA,
-      baseUrl: sim.baseUrl,
-      limits: { dailyQuota: null, messagesPerSecond: 5000, pairRatePerRecipientSeconds: null },
-    });
-    await h.seedContacts(3, 'merge', { start: 0 });
+    const o = await whatsappBroadcast(h, sim, { tag: 'merge', name: 'O', count: 3, rate: 5000 });
     // A contact outside the segment, to keep.
     await h.seedContacts(1, 'other', { start: 50, firstName: 'Keep' });
-    const segment = await h.segment('merge', 'merge');
-    const o = await h.broadcast({ name: 'O', channelId: channel.id, segmentId: segment.id, content: S1_TEMPLATE });
     for (let i = 0; i < 3; i++) sim.script(digits(i), { kind: 'fail', code: '131049' });
     await h.schedule(o.id);
     await h.engine().runUntilIdle();

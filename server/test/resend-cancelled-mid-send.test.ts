@@ -3,11 +3,10 @@
  * reached stays reached. Its recipients must not be planned again (they would get the message twice),
  * the lineage counts them recovered, and the original no longer needs attention.
  */
-import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAdapter } from '../src/channels';
 import type { ChannelAdapter } from '../src/channels/types';
-import { type Harness, harness, S1_TEMPLATE, until, WA, whatsappSimulator } from './engine/harness';
+import { type Harness, harness, rowCounts, until, whatsappBroadcast, whatsappSimulator } from './engine/harness';
 import { TEST_PROVIDER_URL_ALLOWLIST } from './helpers';
 
 let h: Harness;
@@ -15,32 +14,13 @@ beforeAll(async () => {
   h = await harness();
 });
 
-async function truth(broadcastId: number) {
-  return h.server.database.db.all<{ state: string; reason: string | null; n: number }>(
-    sql`SELECT state, reason, count(*) AS n FROM messages WHERE broadcast_id = ${broadcastId} GROUP BY 1, 2 ORDER BY 1, 2`,
-  );
-}
-
+const truth = (broadcastId: number) => rowCounts(h, broadcastId);
 const digits = (n: number) => `54911${50000000 + n}`;
-
-async function setup(tag: string, start: number, count: number) {
-  const sim = await whatsappSimulator(h);
-  const channel = await h.channel({
-    type: 'whatsapp',
-    name: `WA ${tag}`,
-    credentials: WA,
-    baseUrl: sim.baseUrl,
-    limits: { dailyQuota: null, messagesPerSecond: 5000, pairRatePerRecipientSeconds: null },
-  });
-  await h.seedContacts(count, tag, { start });
-  const segment = await h.segment(tag, tag);
-  const b = await h.broadcast({ name: tag, channelId: channel.id, segmentId: segment.id, content: S1_TEMPLATE });
-  return { sim, channelId: channel.id, broadcastId: b.id };
-}
 
 describe('a re-send cancelled mid-send', () => {
   it('a re-send cancelled mid-send keeps what it reached: counted recovered, never planned again', async () => {
-    const { sim, broadcastId } = await setup('cancelmid', 0, 10);
+    const sim = await whatsappSimulator(h);
+    const { id: broadcastId } = await whatsappBroadcast(h, sim, { tag: 'cancelmid', count: 10, rate: 5000 });
     // All 10 fail with the marketing cap (recipient_limit): re-sendable.
     for (let i = 0; i < 10; i++) sim.script(digits(i), { kind: 'fail', code: '131049' });
     await h.schedule(broadcastId);

@@ -4,11 +4,12 @@
  * rows each, never from recipients: a re-send notes the failures it took (`resend_reasons`), so what is
  * left is what failed anywhere in the family less what a live re-send took.
  */
-import { type Recovery, resendHolds } from '@rebound/shared';
+import type { Recovery } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import type { BroadcastRow } from '../db/schema';
 import type { CountsEntry } from './broadcasts';
+import { RESEND_HOLDS, TARGET_HELD } from './resend-store';
 
 type CountsOf = (db: Database, ids: number[]) => Promise<Map<number, CountsEntry>>;
 
@@ -23,22 +24,18 @@ export async function recoveryLineage(db: Database, root: BroadcastRow, countsOf
     target_count: number | null;
     resend_reasons: string | null;
     recovery_due_at: number | null;
-    started_at: number | null;
+    holds: number;
   }>(sql`WITH RECURSIVE tree(id, depth) AS (
       SELECT ${root.id}, 0
       UNION ALL
       SELECT b.id, t.depth + 1 FROM broadcasts b JOIN tree t ON b.resend_of_id = t.id
       WHERE t.depth < ${MAX_DEPTH} AND b.writing_plan IS NULL)
-    SELECT b.id, t.depth, b.status, b.target_count, b.resend_reasons, b.recovery_due_at, b.started_at
-    FROM tree t JOIN broadcasts b ON b.id = t.id ORDER BY t.depth, b.id`);
+    SELECT r.id, t.depth, r.status, r.target_count, r.resend_reasons, r.recovery_due_at, ${RESEND_HOLDS} AS holds
+    FROM tree t JOIN broadcasts r ON r.id = t.id ORDER BY t.depth, r.id`);
   if (family.length <= 1 && root.autoRecovery === 0) return null;
   // A re-send cancelled before it began was taken back: its targets are left again, and it recovered
-  // nobody. One cancelled mid-send keeps what it reached and what failed there (shared `resendHolds`).
-  const live = family.filter(
-    (b) =>
-      b.depth === 0 ||
-      resendHolds({ status: b.status as BroadcastRow['status'], startedAt: b.started_at === null ? null : 'started' }),
-  );
+  // nobody. One cancelled mid-send keeps what it reached and what failed there (RESEND_HOLDS).
+  const live = family.filter((b) => b.depth === 0 || b.holds);
   const counts = await countsOf(
     db,
     live.map((b) => b.id),
@@ -59,14 +56,12 @@ export async function recoveryLineage(db: Database, root: BroadcastRow, countsOf
       for (const [reason, n] of Object.entries(JSON.parse(b.resend_reasons) as Record<string, number>))
         left[reason] = (left[reason] ?? 0) - n;
   }
-  // What a re-send cancelled mid-send never sent is left again, by the reason it was planned for.
-  for (const b of live) {
-    if (b.depth === 0 || b.status !== 'cancelled') continue;
+  // What re-sends cancelled mid-send never sent is left again, by the reason it was planned for.
+  const cancelledMidSend = live.filter((b) => b.depth > 0 && b.status === 'cancelled').map((b) => b.id);
+  if (cancelledMidSend.length) {
     const unsent = await db.all<{ reason: string; n: number }>(sql`SELECT m.reason, count(*) AS n
-      FROM resend_targets t JOIN messages m ON m.id = t.message_id
-      WHERE t.broadcast_id = ${b.id} AND NOT EXISTS (SELECT 1 FROM messages x
-        WHERE x.contact_id = t.contact_id AND x.broadcast_id = ${b.id} AND x.state != 'cancelled')
-      GROUP BY m.reason`);
+      FROM resend_targets t JOIN broadcasts r ON r.id = t.broadcast_id JOIN messages m ON m.id = t.message_id
+      WHERE t.broadcast_id IN ${cancelledMidSend} AND NOT ${TARGET_HELD} GROUP BY m.reason`);
     for (const { reason, n } of unsent) left[reason] = (left[reason] ?? 0) + n;
   }
   for (const reason of Object.keys(left)) if ((left[reason] ?? 0) <= 0) delete left[reason];

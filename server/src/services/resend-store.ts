@@ -41,12 +41,15 @@ const RESENDABLE = LOGGED_STATES_SQL;
 export const RESEND_HOLDS = sql`(r.status != 'cancelled' OR r.started_at IS NOT NULL)`;
 
 /**
- * A row already in a re-send that holds it is never planned again; in one cancelled mid-send, only
- * the targets it never sent (their row there cancelled, or none) are free again.
+ * A target `t` its re-send `r` holds: the re-send holds, and, in one cancelled mid-send, it was sent
+ * there (its row there is not cancelled). The targets it never sent are free again.
  */
-const notInLiveResend = sql`NOT EXISTS (SELECT 1 FROM resend_targets t JOIN broadcasts r ON r.id = t.broadcast_id
-  WHERE t.message_id = m.id AND ${RESEND_HOLDS} AND (r.status != 'cancelled' OR EXISTS (SELECT 1 FROM messages x
+export const TARGET_HELD = sql`(${RESEND_HOLDS} AND (r.status != 'cancelled' OR EXISTS (SELECT 1 FROM messages x
     WHERE x.contact_id = t.contact_id AND x.broadcast_id = r.id AND x.state != 'cancelled')))`;
+
+/** A row already in a re-send that holds it (TARGET_HELD) is never planned again. */
+const notInLiveResend = sql`NOT EXISTS (SELECT 1 FROM resend_targets t JOIN broadcasts r ON r.id = t.broadcast_id
+  WHERE t.message_id = m.id AND ${TARGET_HELD})`;
 
 export async function originalBroadcast(db: Database, workspaceId: number, id: number) {
   const [row] = await db

@@ -276,6 +276,13 @@ export async function whatsappBroadcast(
   });
 }
 
+/** A broadcast's recipients counted by state and reason from the rows themselves: what its counts must match. */
+export function rowCounts(h: Harness, broadcastId: number) {
+  return h.server.database.db.all<{ state: string; reason: string | null; n: number }>(
+    sql`SELECT state, reason, count(*) AS n FROM messages WHERE broadcast_id = ${broadcastId} GROUP BY 1, 2 ORDER BY 1, 2`,
+  );
+}
+
 /**
  * Polls a condition every `everyMs` until it holds; throws after `timeoutMs`, with what `explain` says
  * about the state of things then (so that a rare failure in CI says where it stood).
