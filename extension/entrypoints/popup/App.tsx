@@ -222,10 +222,15 @@ function Lineage({
     <section class="rb-section" data-testid="lineage" aria-label={t('lineage')}>
       <h3 class="rb-subtitle">{t('lineage')}</h3>
       <ol class="rb-reasons">
-        <li>{t('lineageFirst', { n: recovery.firstSend.reached })}</li>
+        <li>{t('lineageFirst', { n: recovery.firstSend.reached, unconfirmed: recovery.firstSend.unconfirmed })}</li>
         {recovery.attempts.map((round) => (
           <li key={round.attempt}>
-            {t('lineageRound', { attempt: round.attempt, n: round.recovered, pending: round.pending })}
+            {t('lineageRound', {
+              attempt: round.attempt,
+              n: round.recovered,
+              pending: round.pending,
+              unconfirmed: round.unconfirmed,
+            })}
           </li>
         ))}
         <li>

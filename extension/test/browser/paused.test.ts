@@ -171,6 +171,34 @@ describe('the lineage in the popup', () => {
     ]);
     expect(await lineage.locator('p').textContent()).toBe('Rebound reenvía por su cuenta hasta 1 vez');
   }, 60_000);
+
+  it('counts recipients with no answer as unconfirmed and left, never "nobody is left"', async () => {
+    const sim = await whatsappSimulator(h);
+    const b = await whatsappBroadcast(h, sim, {
+      tag: 'linaje-sc',
+      name: 'Linaje sc',
+      count: 6,
+      rate: 5000,
+      start: 811_000,
+    });
+    // Two requests get no answer: they may have arrived. The automatic re-send does not take them.
+    for (const n of [0, 1]) sim.script(`54911${50_000_000 + 811_000 + n}`, { kind: 'hang' });
+    await h.server.request('PATCH', `/api/v1/broadcasts/${b.id}`, {
+      token: h.ws.tokens.manager,
+      body: { autoRecovery: 1 },
+    });
+    await h.schedule(b.id);
+    await h.engine({ requestTimeoutMs: 300 }).runUntilIdle();
+    await connectAs(h.ws.tokens.agent);
+    const popup = new PopupPage(page, browser.extensionId);
+    await popup.open(`?broadcast=${b.id}`);
+    const lineage = page.getByTestId('lineage');
+    await lineage.waitFor({ timeout: 15_000 });
+    expect(await lineage.locator('li').allTextContents()).toEqual([
+      'Primer envío: llegó a 4, 2 sin confirmar',
+      'Quedan 2: No se sabe si llegó (2)',
+    ]);
+  }, 60_000);
 });
 
 describe('another channel from the popup', () => {

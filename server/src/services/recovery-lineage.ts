@@ -1,8 +1,11 @@
 /**
  * A broadcast's lineage: what its first send reached, what each round of re-sends recovered, and who is
  * left, by reason. Read from the broadcasts of the family and their counts (the read model), a few
- * rows each, never from recipients: a re-send notes the failures it took (`resend_reasons`), so what is
- * left is what failed anywhere in the family less what a live re-send took.
+ * rows each, never from recipients: a re-send notes the failures it took by their reason now
+ * (`resend_reasons`, kept in step with late reports by a trigger, drizzle/0018), so what is left is what
+ * failed or stayed unconfirmed anywhere in the family less what a live re-send holds.
+ * Unconfirmed, as in the failed-message log: no answer yet (state uncertain), or a final report that
+ * does not say (failed, reason uncertain).
  */
 import type { Recovery } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
@@ -41,7 +44,9 @@ export async function recoveryLineage(db: Database, root: BroadcastRow, countsOf
     live.map((b) => b.id),
   );
   const reached = (id: number) => (counts.get(id)?.counts.sent ?? 0) + (counts.get(id)?.counts.delivered ?? 0);
-  const failed = (id: number) => counts.get(id)?.counts.failed ?? 0;
+  const unknownFinal = (id: number) => counts.get(id)?.failedByReason.uncertain ?? 0;
+  const failed = (id: number) => (counts.get(id)?.counts.failed ?? 0) - unknownFinal(id);
+  const unconfirmed = (id: number) => (counts.get(id)?.counts.uncertain ?? 0) + unknownFinal(id);
   const pending = (b: (typeof family)[number]) => {
     const c = counts.get(b.id)?.counts ?? {};
     // Not started yet: its targets have no recipient rows until it starts.
@@ -52,16 +57,20 @@ export async function recoveryLineage(db: Database, root: BroadcastRow, countsOf
   for (const b of live) {
     for (const [reason, n] of Object.entries(counts.get(b.id)?.failedByReason ?? {}))
       left[reason] = (left[reason] ?? 0) + n;
+    // No answer yet: they may not have it, so they are left until a report or a re-send says otherwise.
+    const noAnswer = counts.get(b.id)?.counts.uncertain ?? 0;
+    if (noAnswer) left.uncertain = (left.uncertain ?? 0) + noAnswer;
     if (b.depth > 0 && b.resend_reasons)
       for (const [reason, n] of Object.entries(JSON.parse(b.resend_reasons) as Record<string, number>))
         left[reason] = (left[reason] ?? 0) - n;
   }
-  // What re-sends cancelled mid-send never sent is left again, by the reason it was planned for.
+  // What re-sends cancelled mid-send never sent is left again, by its reason now, if still not reached.
   const cancelledMidSend = live.filter((b) => b.depth > 0 && b.status === 'cancelled').map((b) => b.id);
   if (cancelledMidSend.length) {
     const unsent = await db.all<{ reason: string; n: number }>(sql`SELECT m.reason, count(*) AS n
       FROM resend_targets t JOIN broadcasts r ON r.id = t.broadcast_id JOIN messages m ON m.id = t.message_id
-      WHERE t.broadcast_id IN ${cancelledMidSend} AND NOT ${TARGET_HELD} GROUP BY m.reason`);
+      WHERE t.broadcast_id IN ${cancelledMidSend} AND NOT ${TARGET_HELD} AND m.state IN ('failed', 'uncertain')
+      GROUP BY m.reason`);
     for (const { reason, n } of unsent) left[reason] = (left[reason] ?? 0) + n;
   }
   for (const reason of Object.keys(left)) if ((left[reason] ?? 0) <= 0) delete left[reason];
@@ -70,17 +79,18 @@ export async function recoveryLineage(db: Database, root: BroadcastRow, countsOf
     if (b.depth === 0) continue;
     let round = attempts[b.depth - 1];
     if (!round) {
-      round = { attempt: b.depth, broadcastIds: [], recovered: 0, failed: 0, pending: 0 };
+      round = { attempt: b.depth, broadcastIds: [], recovered: 0, failed: 0, pending: 0, unconfirmed: 0 };
       attempts[b.depth - 1] = round;
     }
     round.broadcastIds.push(b.id);
     round.recovered += reached(b.id);
     round.failed += failed(b.id);
     round.pending += pending(b);
+    round.unconfirmed += unconfirmed(b.id);
   }
   const due = family.map((b) => b.recovery_due_at).filter((at): at is number => at !== null);
   return {
-    firstSend: { reached: reached(root.id), failed: failed(root.id) },
+    firstSend: { reached: reached(root.id), failed: failed(root.id), unconfirmed: unconfirmed(root.id) },
     attempts: attempts.filter(Boolean),
     left: { total: Object.values(left).reduce((a, n) => a + n, 0), byReason: left },
     automatic: {

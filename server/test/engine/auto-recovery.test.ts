@@ -99,10 +99,10 @@ describe('automatic recovery', () => {
     expect(sends(9)).toBe(3);
     const lineage = (await h.get(b.id)).recovery;
     expect(lineage).toEqual({
-      firstSend: { reached: 3, failed: 7 },
+      firstSend: { reached: 3, failed: 7, unconfirmed: 0 },
       attempts: [
-        { attempt: 1, broadcastIds: expect.any(Array), recovered: 2, failed: 3, pending: 0 },
-        { attempt: 2, broadcastIds: expect.any(Array), recovered: 0, failed: 3, pending: 0 },
+        { attempt: 1, broadcastIds: expect.any(Array), recovered: 2, failed: 3, pending: 0, unconfirmed: 0 },
+        { attempt: 2, broadcastIds: expect.any(Array), recovered: 0, failed: 3, pending: 0, unconfirmed: 0 },
       ],
       left: { total: 5, byReason: { provider_error: 3, not_on_channel: 1, recipient_limit: 1 } },
       automatic: { attempts: 2, nextAt: null },

@@ -104,7 +104,11 @@ export const BroadcastUpdateSchema = z.object({
 /** A broadcast's lineage: what its first send reached, what each re-send recovered, and who is left. */
 export const RecoverySchema = z
   .object({
-    firstSend: z.object({ reached: z.number().int(), failed: z.number().int() }),
+    firstSend: z.object({
+      reached: z.number().int(),
+      failed: z.number().int(),
+      unconfirmed: z.number().int().meta({ description: 'Sent with no answer yet: they may or may not have it.' }),
+    }),
     attempts: z.array(
       z.object({
         attempt: z.number().int().meta({ description: '1 for the re-sends of the first send, 2 for theirs…' }),
@@ -112,11 +116,15 @@ export const RecoverySchema = z
         recovered: z.number().int().meta({ description: 'Reached by these re-sends.' }),
         failed: z.number().int(),
         pending: z.number().int().meta({ description: 'Still to go (scheduled or queued).' }),
+        unconfirmed: z.number().int().meta({ description: 'Sent with no answer yet: they may or may not have it.' }),
       }),
     ),
     left: z.object({
       total: z.number().int(),
-      byReason: z.record(z.string(), z.number().int()),
+      byReason: z.record(z.string(), z.number().int()).meta({
+        description:
+          'Failed or unconfirmed anywhere in the lineage and held by no re-send, by their reason now (unconfirmed: `uncertain`).',
+      }),
     }),
     automatic: z.object({
       attempts: z.number().int().meta({ description: 'Re-sends Rebound schedules by itself (autoRecovery).' }),
