@@ -81,7 +81,13 @@ function funnelOf(
   };
 }
 
-export type CountsEntry = { counts: Record<string, number>; failedByReason: Record<string, number>; read: number };
+export type CountsEntry = {
+  counts: Record<string, number>;
+  failedByReason: Record<string, number>;
+  /** Left out before sending (opted out, invalid number…), by reason. */
+  excludedByReason: Record<string, number>;
+  read: number;
+};
 
 /**
  * Each broadcast's counts by state and failures by reason, from the read model (a few rows each),
@@ -108,7 +114,7 @@ export async function countsOf(db: Database, ids: number[]): Promise<Map<number,
     string | null,
     number,
   ][]) {
-    const entry = result.get(broadcastId) ?? { counts: {}, failedByReason: {}, read: 0 };
+    const entry = result.get(broadcastId) ?? { counts: {}, failedByReason: {}, excludedByReason: {}, read: 0 };
     result.set(broadcastId, entry);
     if (state === null) {
       entry.read = n;
@@ -116,6 +122,7 @@ export async function countsOf(db: Database, ids: number[]): Promise<Map<number,
     }
     entry.counts[state] = (entry.counts[state] ?? 0) + n;
     if (state === 'failed' && reason) entry.failedByReason[reason] = (entry.failedByReason[reason] ?? 0) + n;
+    if (state === 'excluded' && reason) entry.excludedByReason[reason] = (entry.excludedByReason[reason] ?? 0) + n;
   }
   return result;
 }
@@ -156,7 +163,16 @@ export async function toBroadcasts(
     const channel = byId.get(row.channelId);
     const scope = scopeOf(row.channelId);
     const usage = usageOf.get(row.channelId) as QuotaUsage;
-    const { counts: byState, failedByReason, read } = counts.get(row.id) ?? { counts: {}, failedByReason: {}, read: 0 };
+    const {
+      counts: byState,
+      failedByReason,
+      read,
+    } = counts.get(row.id) ?? {
+      counts: {},
+      failedByReason: {},
+      excludedByReason: {},
+      read: 0,
+    };
     return {
       id: row.id,
       name: row.name,

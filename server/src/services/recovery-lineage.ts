@@ -3,7 +3,7 @@
  * left, by reason. Read from the broadcasts of the family and their counts (the read model), a few
  * rows each, never from recipients: a re-send notes the failures it took by their reason now
  * (`resend_reasons`, kept in step with late reports by a trigger, drizzle/0018), so what is left is what
- * failed or stayed unconfirmed anywhere in the family less what a live re-send holds.
+ * failed, was left out or stayed unconfirmed anywhere in the family less what a live re-send holds.
  * Unconfirmed, as in the failed-message log: no answer yet (state uncertain), or a final report that
  * does not say (failed, reason uncertain).
  */
@@ -12,7 +12,7 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import type { BroadcastRow } from '../db/schema';
 import type { CountsEntry } from './broadcasts';
-import { RESEND_HOLDS, TARGET_HELD } from './resend-store';
+import { RESEND_HOLDS, TARGET_HELD, UNREACHED } from './resend-store';
 
 type CountsOf = (db: Database, ids: number[]) => Promise<Map<number, CountsEntry>>;
 
@@ -49,13 +49,22 @@ export async function recoveryLineage(db: Database, root: BroadcastRow, countsOf
   const unconfirmed = (id: number) => (counts.get(id)?.counts.uncertain ?? 0) + unknownFinal(id);
   const pending = (b: (typeof family)[number]) => {
     const c = counts.get(b.id)?.counts ?? {};
-    // Not started yet: its targets have no recipient rows until it starts.
-    if (b.status === 'draft' || b.status === 'scheduled') return b.target_count ?? 0;
+    // Not started yet: its targets have no recipient rows until it starts. It goes to those still not
+    // reached, which its note keeps count of (a late report may have delivered one since).
+    if (b.status === 'draft' || b.status === 'scheduled')
+      return b.resend_reasons
+        ? Object.values(JSON.parse(b.resend_reasons) as Record<string, number>).reduce((a, n) => a + Math.max(n, 0), 0)
+        : (b.target_count ?? 0);
     return (c.queued ?? 0) + (c.sending ?? 0);
   };
   const left: Record<string, number> = {};
   for (const b of live) {
-    for (const [reason, n] of Object.entries(counts.get(b.id)?.failedByReason ?? {}))
+    // Failed, or left out before sending (a re-send may take those too, once their number is fixed).
+    const entry = counts.get(b.id);
+    for (const [reason, n] of [
+      ...Object.entries(entry?.failedByReason ?? {}),
+      ...Object.entries(entry?.excludedByReason ?? {}),
+    ])
       left[reason] = (left[reason] ?? 0) + n;
     // No answer yet: they may not have it, so they are left until a report or a re-send says otherwise.
     const noAnswer = counts.get(b.id)?.counts.uncertain ?? 0;
@@ -69,7 +78,7 @@ export async function recoveryLineage(db: Database, root: BroadcastRow, countsOf
   if (cancelledMidSend.length) {
     const unsent = await db.all<{ reason: string; n: number }>(sql`SELECT m.reason, count(*) AS n
       FROM resend_targets t JOIN broadcasts r ON r.id = t.broadcast_id JOIN messages m ON m.id = t.message_id
-      WHERE t.broadcast_id IN ${cancelledMidSend} AND NOT ${TARGET_HELD} AND m.state IN ('failed', 'uncertain')
+      WHERE t.broadcast_id IN ${cancelledMidSend} AND NOT ${TARGET_HELD} AND ${UNREACHED}
       GROUP BY m.reason`);
     for (const { reason, n } of unsent) left[reason] = (left[reason] ?? 0) + n;
   }

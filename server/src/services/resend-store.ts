@@ -35,6 +35,12 @@ export interface LiveResend {
 const RESENDABLE = LOGGED_STATES_SQL;
 
 /**
+ * A re-send's target `m` (the original's message) still not reached, with the reason it is noted under.
+ * A late report can deliver it after the re-send was planned: the re-send then skips it (audienceWhere).
+ */
+export const UNREACHED = sql`(m.state IN ('failed', 'excluded', 'uncertain') AND m.reason IS NOT NULL)`;
+
+/**
  * A re-send `r` that holds what it was planned for (shared `resendHolds`): not cancelled, or cancelled
  * only after it began sending, since what it sent stays sent.
  */
@@ -162,7 +168,10 @@ export async function taggedCount(db: Database, broadcastId: number, tag: string
   return row?.n ?? 0;
 }
 
-/** The original's re-sends that hold their targets (RESEND_HOLDS), earliest first, with their exact recipients counted. */
+/**
+ * The original's re-sends that hold their targets (RESEND_HOLDS), earliest first, with their exact recipients
+ * counted: the targets still not reached (a late report may have delivered one since; the re-send skips it).
+ */
 export async function liveResends(db: Database, broadcastId: number): Promise<LiveResend[]> {
   const rows = await db.all<{
     id: number;
@@ -173,7 +182,7 @@ export async function liveResends(db: Database, broadcastId: number): Promise<Li
     by_reason: string;
   }>(sql`SELECT r.id, r.status, r.scheduled_at, r.segment_id, s.name AS tag,
       (SELECT json_group_object(reason, n) FROM (SELECT m.reason, count(*) AS n FROM resend_targets t
-         JOIN messages m ON m.id = t.message_id WHERE t.broadcast_id = r.id GROUP BY m.reason)) AS by_reason
+         JOIN messages m ON m.id = t.message_id WHERE t.broadcast_id = r.id AND ${UNREACHED} GROUP BY m.reason)) AS by_reason
     FROM broadcasts r LEFT JOIN segments s ON s.id = r.segment_id
     WHERE r.resend_of_id = ${broadcastId} AND ${RESEND_HOLDS} ORDER BY r.scheduled_at, r.id`);
   return rows.map((r) => {

@@ -1,0 +1,129 @@
+/**
+ * A provider report that arrives after a re-send was planned: an unconfirmed recipient the re-send took is
+ * reported delivered after all. The re-send must not send them the message a second time, and the
+ * re-send's own plan must still be readable (asked again, or cancelled).
+ */
+import { whatsappStatusWebhook } from '@rebound/simulators/whatsapp';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, harness, rowCounts, WA, whatsappBroadcast, whatsappSimulator } from './engine/harness';
+
+let h: Harness;
+beforeAll(async () => {
+  process.env.UNCONFIRMED_AFTER_HOURS = '0';
+  h = await harness();
+});
+afterAll(() => {
+  delete process.env.UNCONFIRMED_AFTER_HOURS;
+});
+
+const HOUR = 3_600_000;
+const digits = (n: number) => `54911${50000000 + n}`;
+
+describe('a late report on a recipient a scheduled re-send took', () => {
+  it('delivered after all: the re-send skips them, and its plan can still be read and cancelled', async () => {
+    const sim = await whatsappSimulator(h);
+    const { id: broadcastId } = await whatsappBroadcast(h, sim, { tag: 'late-dlv', count: 3, rate: 5000, start: 300 });
+    const channelId = (await h.get(broadcastId)).channelId as number;
+    sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channelId}`;
+    sim.script(digits(300), { kind: 'reset', afterAccept: true }); // it went out; the answer was lost
+    sim.script(digits(301), { kind: 'fail', code: '131049' });
+    sim.script(digits(302), { kind: 'fail', code: '131049' });
+    await h.schedule(broadcastId);
+    await h.engine({ requestTimeoutMs: 300 }).runUntilIdle();
+    expect(await rowCounts(h, broadcastId)).toEqual([
+      { state: 'failed', reason: 'recipient_limit', n: 2 },
+      { state: 'uncertain', reason: 'uncertain', n: 1 },
+    ]);
+
+    // The agent re-sends all three, in an hour.
+    for (let i = 300; i < 303; i++) sim.script(digits(i), { kind: 'accept' });
+    const body = {
+      when: new Date(Date.now() + HOUR).toISOString(),
+      force: true,
+      reasons: ['recipient_limit', 'uncertain'],
+      includeUnconfirmed: true,
+    };
+    const planned = await h.server.request('POST', `/api/v1/broadcasts/${broadcastId}/resend`, {
+      token: h.ws.tokens.agent,
+      body,
+    });
+    expect(planned.status, planned.text).toBe(200);
+    expect(planned.body.recipients).toBe(3);
+    const resendId = planned.body.broadcastId as number;
+
+    // Meanwhile WhatsApp reports the unconfirmed one delivered: it did reach the contact.
+    const [message] = await h.server.database.db.all<{ id: number; provider_message_id: string | null }>(
+      sql`SELECT id, provider_message_id FROM messages WHERE broadcast_id = ${broadcastId} AND state = 'uncertain'`,
+    );
+    const hook = whatsappStatusWebhook({
+      appSecret: WA.appSecret,
+      phoneNumberId: WA.phoneNumberId,
+      providerMessageId: message?.provider_message_id ?? '',
+      recipient: digits(300),
+      clientRef: String(message?.id),
+      status: 'delivered',
+    });
+    const res = await fetch(sim.webhookUrl, { method: 'POST', headers: hook.headers, body: hook.body });
+    expect(res.status).toBe(200);
+
+    // Asked again, the same plan comes back (not a server error); the lineage leaves nobody out.
+    const again = await h.server.request('POST', `/api/v1/broadcasts/${broadcastId}/resend`, {
+      token: h.ws.tokens.agent,
+      body,
+    });
+    expect(again.status, again.text).toBe(200);
+    expect(again.body).toMatchObject({ reused: true, broadcastId: resendId });
+    const { recovery } = await h.get(broadcastId);
+    expect(recovery?.firstSend).toEqual({ reached: 1, failed: 2, unconfirmed: 0 });
+    expect(recovery?.attempts).toEqual([
+      { attempt: 1, broadcastIds: [resendId], recovered: 0, failed: 0, pending: 2, unconfirmed: 0 },
+    ]);
+    expect(recovery?.left).toEqual({ total: 0, byReason: {} });
+
+    // When it goes, it goes to the two still not reached; the third got it once, and once only.
+    const before = sim.requests.length;
+    await h.engine({ clock: () => Date.now() + 2 * HOUR }).runUntilIdle();
+    const sentTo = sim.requests.slice(before).map((r) => r.recipient);
+    expect(sentTo.sort()).toEqual([digits(301), digits(302)]);
+    expect(await rowCounts(h, resendId)).toEqual([{ state: 'sent', reason: null, n: 2 }]);
+  });
+
+  it('a scheduled re-send whose taken recipient was reported delivered can still be cancelled', async () => {
+    const sim = await whatsappSimulator(h);
+    const { id: broadcastId } = await whatsappBroadcast(h, sim, { tag: 'late-cxl', count: 2, rate: 5000, start: 400 });
+    const channelId = (await h.get(broadcastId)).channelId as number;
+    sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channelId}`;
+    sim.script(digits(400), { kind: 'reset', afterAccept: true });
+    sim.script(digits(401), { kind: 'fail', code: '131049' });
+    await h.schedule(broadcastId);
+    await h.engine({ requestTimeoutMs: 300 }).runUntilIdle();
+    const planned = await h.server.request('POST', `/api/v1/broadcasts/${broadcastId}/resend`, {
+      token: h.ws.tokens.agent,
+      body: {
+        when: new Date(Date.now() + HOUR).toISOString(),
+        force: true,
+        reasons: ['recipient_limit', 'uncertain'],
+        includeUnconfirmed: true,
+      },
+    });
+    expect(planned.status, planned.text).toBe(200);
+    const [message] = await h.server.database.db.all<{ id: number; provider_message_id: string | null }>(
+      sql`SELECT id, provider_message_id FROM messages WHERE broadcast_id = ${broadcastId} AND state = 'uncertain'`,
+    );
+    const hook = whatsappStatusWebhook({
+      appSecret: WA.appSecret,
+      phoneNumberId: WA.phoneNumberId,
+      providerMessageId: message?.provider_message_id ?? '',
+      recipient: digits(400),
+      clientRef: String(message?.id),
+      status: 'delivered',
+    });
+    expect((await fetch(sim.webhookUrl, { method: 'POST', headers: hook.headers, body: hook.body })).status).toBe(200);
+    const cancel = await h.server.request('POST', `/api/v1/broadcasts/${broadcastId}/resend/cancel`, {
+      token: h.ws.tokens.agent,
+    });
+    expect(cancel.status, cancel.text).toBe(200);
+    expect((await h.get(planned.body.broadcastId as number)).status).toBe('cancelled');
+  });
+});
