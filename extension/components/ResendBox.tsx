@@ -3,6 +3,7 @@
 import { useSignal } from '@preact/signals';
 import type { ResendBody, ResendResult } from '@rebound/shared';
 import type { Language } from '@rebound/shared/i18n';
+import type { JSX } from 'preact';
 import { useEffect } from 'preact/hooks';
 import { formatNumber, formatWhen, statusLabel, translate } from '../lib/i18n';
 import { type BroadcastReport, sentFigures } from '../lib/report';
@@ -33,6 +34,9 @@ export function ResendBox({ report, language, resend, onOpenBroadcast }: Props) 
   const when = useSignal<'auto' | 'now' | 'at'>('auto');
   const at = useSignal('');
   const progress = resend.progress.value;
+  // Following a re-send that was cancelled (mid-send: it kept what it reached): the rest are free again.
+  // Its outcome shows, then the usual offer, counted by the server's plan (the rest), not by reason.
+  const rest = progress.phase === 'done' && progress.resend?.status === 'cancelled';
 
   // A re-send made earlier (another tab, the notification): follow it instead of offering a second one.
   useEffect(() => {
@@ -48,7 +52,13 @@ export function ResendBox({ report, language, resend, onOpenBroadcast }: Props) 
   const preview = useSignal<{ plan: ResendResult } | { refused: string } | null>(null);
   const choiceKey = `${[...chosen.value].sort().join()}|${when.value}|${at.value}`;
   useEffect(() => {
-    if (report.resendable === 0 || broadcastNotFinished(report) || resend.progress.peek().phase !== 'idle') return;
+    // Not while following a re-send made earlier, unless it was cancelled: then the rest are offered.
+    if (
+      report.resendable === 0 ||
+      broadcastNotFinished(report) ||
+      (report.resend && report.resend.status !== 'cancelled')
+    )
+      return;
     let current = true;
     void resend.preview(report.broadcast.id, body(false)).then((answer) => {
       if (current) preview.value = answer;
@@ -57,7 +67,9 @@ export function ResendBox({ report, language, resend, onOpenBroadcast }: Props) 
       current = false;
     };
   }, [choiceKey, report.broadcast.id]);
-  const count = report.reasons.filter((r) => chosen.value.has(r.code)).reduce((sum, r) => sum + r.count, 0);
+  const count = rest
+    ? ((preview.value as { plan?: ResendResult } | null)?.plan?.recipients ?? 0)
+    : report.reasons.filter((r) => chosen.value.has(r.code)).reduce((sum, r) => sum + r.count, 0);
   const body = (tagOnly: boolean): ResendBody => ({
     ...(chosen.value.size > 0 && { reasons: [...chosen.value] as ResendBody['reasons'] }),
     ...(when.value === 'now' && { when: 'now' as const }),
@@ -65,10 +77,11 @@ export function ResendBox({ report, language, resend, onOpenBroadcast }: Props) 
     ...(tagOnly && { tagOnly: true }),
   });
 
-  if (progress.phase === 'done' || progress.phase === 'working' || progress.phase === 'error') {
+  let outcome: JSX.Element | undefined;
+  if (progress.phase !== 'idle') {
     const scheduled = progress.phase === 'done' && progress.resend?.status === 'scheduled';
     const taggedOnly = progress.phase === 'done' && progress.result !== null && progress.result.segmentId === null;
-    return (
+    outcome = (
       <div
         ref={(element) => element?.scrollIntoView({ block: 'nearest' })}
         class="rb-section rb-progress"
@@ -115,84 +128,88 @@ export function ResendBox({ report, language, resend, onOpenBroadcast }: Props) 
         )}
       </div>
     );
+    if (!rest) return outcome;
   }
   if (report.resendable === 0 || broadcastNotFinished(report)) {
     return report.notSent > 0 ? <p class="rb-muted">{t('nothingToResend')}</p> : null;
   }
   return (
-    <div class="rb-section rb-actions">
-      <p class="rb-plan" data-testid="resend-when" aria-live="polite">
-        {preview.value === null
-          ? t('planLoading')
-          : 'plan' in preview.value
-            ? t('planWhen', { summary: planSummary(language, preview.value.plan.plan) })
-            : preview.value.refused}
-      </p>
-      <button
-        type="button"
-        class="rb-primary"
-        disabled={count === 0}
-        onClick={(event) => trusted(event) && resend.start(report.broadcast.id, body(false))}
-      >
-        {t('resendAction', { count: formatNumber(language, count) })}
-      </button>
-      <button
-        type="button"
-        class="rb-secondary"
-        disabled={count === 0}
-        onClick={(event) => trusted(event) && resend.start(report.broadcast.id, body(true))}
-      >
-        {t('tagOnlyAction')}
-      </button>
-      <details class="rb-choices">
-        <summary>{t('resendChoices')}</summary>
-        <fieldset>
-          <legend>{t('whichReasons')}</legend>
-          {report.reasons.map((reason) => (
-            <label key={reason.code} class="rb-check">
+    <>
+      {outcome}
+      <div class="rb-section rb-actions">
+        <p class="rb-plan" data-testid="resend-when" aria-live="polite">
+          {preview.value === null
+            ? t('planLoading')
+            : 'plan' in preview.value
+              ? t('planWhen', { summary: planSummary(language, preview.value.plan.plan) })
+              : preview.value.refused}
+        </p>
+        <button
+          type="button"
+          class="rb-primary"
+          disabled={count === 0}
+          onClick={(event) => trusted(event) && resend.start(report.broadcast.id, body(false))}
+        >
+          {t('resendAction', { count: formatNumber(language, count) })}
+        </button>
+        <button
+          type="button"
+          class="rb-secondary"
+          disabled={count === 0}
+          onClick={(event) => trusted(event) && resend.start(report.broadcast.id, body(true))}
+        >
+          {t('tagOnlyAction')}
+        </button>
+        <details class="rb-choices">
+          <summary>{t('resendChoices')}</summary>
+          <fieldset>
+            <legend>{t('whichReasons')}</legend>
+            {report.reasons.map((reason) => (
+              <label key={reason.code} class="rb-check">
+                <input
+                  type="checkbox"
+                  checked={chosen.value.has(reason.code)}
+                  onChange={(event) => {
+                    const next = new Set(chosen.value);
+                    if ((event.currentTarget as HTMLInputElement).checked) next.add(reason.code);
+                    else next.delete(reason.code);
+                    chosen.value = next;
+                  }}
+                />
+                {reason.title} ({formatNumber(language, reason.count)})
+              </label>
+            ))}
+          </fieldset>
+          <fieldset>
+            <legend>{t('when')}</legend>
+            {(['auto', 'now', 'at'] as const).map((option) => (
+              <label key={option} class="rb-check">
+                <input
+                  type="radio"
+                  name="rb-when"
+                  checked={when.value === option}
+                  onChange={() => {
+                    when.value = option;
+                  }}
+                />
+                {t(option === 'auto' ? 'whenAuto' : option === 'now' ? 'whenNow' : 'whenAt')}
+              </label>
+            ))}
+            {when.value === 'at' && (
               <input
-                type="checkbox"
-                checked={chosen.value.has(reason.code)}
-                onChange={(event) => {
-                  const next = new Set(chosen.value);
-                  if ((event.currentTarget as HTMLInputElement).checked) next.add(reason.code);
-                  else next.delete(reason.code);
-                  chosen.value = next;
+                type="datetime-local"
+                class="rb-input"
+                value={at.value}
+                aria-label={t('whenAt')}
+                onInput={(event) => {
+                  at.value = (event.currentTarget as HTMLInputElement).value;
                 }}
               />
-              {reason.title} ({formatNumber(language, reason.count)})
-            </label>
-          ))}
-        </fieldset>
-        <fieldset>
-          <legend>{t('when')}</legend>
-          {(['auto', 'now', 'at'] as const).map((option) => (
-            <label key={option} class="rb-check">
-              <input
-                type="radio"
-                name="rb-when"
-                checked={when.value === option}
-                onChange={() => {
-                  when.value = option;
-                }}
-              />
-              {t(option === 'auto' ? 'whenAuto' : option === 'now' ? 'whenNow' : 'whenAt')}
-            </label>
-          ))}
-          {when.value === 'at' && (
-            <input
-              type="datetime-local"
-              class="rb-input"
-              value={at.value}
-              aria-label={t('whenAt')}
-              onInput={(event) => {
-                at.value = (event.currentTarget as HTMLInputElement).value;
-              }}
-            />
-          )}
-        </fieldset>
-      </details>
-    </div>
+            )}
+          </fieldset>
+        </details>
+      </div>
+    </>
   );
 }
 

@@ -3,6 +3,8 @@
  * the broadcast, its failures by reason (explained), the channel's limits and any re-send already made.
  */
 import type { Broadcast, FailureDescription } from '@rebound/shared';
+// The rule alone: the package's index would bring zod into the content script.
+import { resendHolds } from '@rebound/shared/attention';
 import type { Language } from '@rebound/shared/i18n';
 import type { Api } from './api';
 import { formatWhen, translate } from './i18n';
@@ -100,10 +102,11 @@ export async function findBadges(api: Api, ids: number[], names: string[]): Prom
   const found = new Map<number, Broadcast>();
   for (const b of [...byId.data, ...byName.data]) found.set(b.id, b);
   const resends = found.size ? (await api.broadcasts({ resendOfIds: [...found.keys()], limit: 200 })).data : [];
-  // Newest first: the first re-send seen of a broadcast is its latest.
+  // Newest first: the first re-send seen of a broadcast is its latest. One taken back before it began
+  // (resendHolds) is no re-send; one cancelled mid-send is, as the server's attention list counts it.
   const latest = new Map<number, Broadcast>();
   for (const r of resends)
-    if (r.resendOfId !== null && r.status !== 'cancelled' && !latest.has(r.resendOfId)) latest.set(r.resendOfId, r);
+    if (r.resendOfId !== null && resendHolds(r) && !latest.has(r.resendOfId)) latest.set(r.resendOfId, r);
   return [...found.values()].map((b) => badgeOf(b, latest.get(b.id)));
 }
 
@@ -124,8 +127,9 @@ export async function buildReport(
     })
     .filter((line): line is ReasonLine => line !== null)
     .sort((a, b) => b.count - a.count);
-  // A cancelled re-send was taken back: the broadcast is open to a new one.
-  const resend = resends.data.find((r) => r.status !== 'cancelled');
+  // A re-send cancelled before it began was taken back: the broadcast is open to a new one. One
+  // cancelled mid-send stays its re-send (what it sent stays sent); ResendBox offers the rest.
+  const resend = resends.data.find((r) => resendHolds(r));
   return {
     broadcast: lite(broadcast),
     notSent: summary.total,

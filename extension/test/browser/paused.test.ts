@@ -5,7 +5,7 @@
  * as reviewed away.
  */
 import { startTwilioSimulator } from '@rebound/simulators';
-import { type Harness, harness, whatsappBroadcast, whatsappSimulator } from '@rebound/test-support';
+import { type Harness, harness, until, whatsappBroadcast, whatsappSimulator } from '@rebound/test-support';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -198,6 +198,69 @@ describe('the lineage in the popup', () => {
       'Primer envío: llegó a 4, 2 sin confirmar',
       'Quedan 2: No se sabe si llegó (2)',
     ]);
+  }, 60_000);
+});
+
+describe('a re-send cancelled mid-send, in the popup', () => {
+  it('says it was re-sent and cancelled, the lineage shows what it reached and who is left, and it re-sends only the rest', async () => {
+    const sim = await whatsappSimulator(h);
+    // 3 a second, so that the cancel lands while the re-send is still going.
+    const b = await whatsappBroadcast(h, sim, { tag: 'corte', name: 'Corte', count: 6, rate: 3, start: 812_000 });
+    const phone = (n: number) => `54911${50_000_000 + 812_000 + n}`;
+    for (let n = 0; n < 6; n++) sim.script(phone(n), { kind: 'fail', code: '131049' });
+    await h.schedule(b.id);
+    await h.engine().runUntilIdle();
+    for (let n = 0; n < 6; n++) sim.script(phone(n), { kind: 'accept' });
+    const first = await h.server.request('POST', `/api/v1/broadcasts/${b.id}/resend`, {
+      token: h.ws.tokens.agent,
+      body: { when: 'now', force: true, reasons: ['recipient_limit'] },
+    });
+    expect(first.status, first.text).toBe(200);
+    const firstId = first.body.broadcastId as number;
+    const running = h.engine().runUntilIdle();
+    await until(async () => ((await h.get(firstId)).counts.sent ?? 0) >= 2, 20_000, 10);
+    const cancel = await h.server.request('POST', `/api/v1/broadcasts/${firstId}/cancel`, {
+      token: h.ws.tokens.manager,
+    });
+    expect(cancel.status, cancel.text).toBe(200);
+    await running;
+    const { counts } = await h.get(firstId);
+    const sent = counts.sent ?? 0;
+    const left = counts.cancelled ?? 0;
+    expect(sent + left).toBe(6);
+    expect(left).toBeGreaterThan(0);
+
+    await connectAs(h.ws.tokens.agent);
+    const popup = new PopupPage(page, browser.extensionId);
+    await popup.open(`?broadcast=${b.id}`);
+    const progress = page.getByTestId('resend-progress');
+    await progress.waitFor({ timeout: 15_000 });
+    // Its outcome, then the offer for the rest, counted by the server's plan, not the 6 failures by reason.
+    const rest = page.getByRole('button', { name: `Etiquetar y reenviar ${left}` });
+    await rest.waitFor({ timeout: 15_000 });
+    expect(await progress.textContent()).toBe('Ya se reenvió: «Corte (reenvío)» (cancelada).');
+    // The lineage counts what it reached and who is left.
+    expect(await page.getByTestId('lineage').locator('li').allTextContents()).toEqual([
+      'Primer envío: llegó a 0',
+      `Reintento 1: recuperó ${sent}`,
+      `Quedan ${left}: El contacto ya recibió muchos mensajes de marketing (${left})`,
+    ]);
+    expect(await axeViolations(page)).toEqual([]);
+    await rest.click();
+    // A second re-send of the same broadcast, to exactly those the first never sent.
+    await expect
+      .poll(
+        async () => {
+          const list = await h.server.request('GET', `/api/v1/broadcasts?resendOfId=${b.id}&limit=10`, {
+            token: h.ws.tokens.agent,
+          });
+          return (list.body.data as { id: number; targetCount: number | null }[])
+            .filter((r) => r.id !== firstId)
+            .map((r) => r.targetCount);
+        },
+        { timeout: 15_000 },
+      )
+      .toEqual([left]);
   }, 60_000);
 });
 
