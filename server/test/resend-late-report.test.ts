@@ -89,6 +89,47 @@ describe('a late report on a recipient a scheduled re-send took', () => {
     expect(await rowCounts(h, resendId)).toEqual([{ state: 'sent', reason: null, n: 2 }]);
   });
 
+  it('every recipient it took reported delivered meanwhile: the re-send ends done with nothing to send, not failed', async () => {
+    const sim = await whatsappSimulator(h);
+    const { id: broadcastId } = await whatsappBroadcast(h, sim, { tag: 'late-all', count: 2, rate: 5000, start: 500 });
+    const channelId = (await h.get(broadcastId)).channelId as number;
+    sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channelId}`;
+    sim.script(digits(500), { kind: 'reset', afterAccept: true });
+    await h.schedule(broadcastId);
+    await h.engine({ requestTimeoutMs: 300 }).runUntilIdle();
+    const planned = await h.server.request('POST', `/api/v1/broadcasts/${broadcastId}/resend`, {
+      token: h.ws.tokens.agent,
+      body: { when: new Date(Date.now() + HOUR).toISOString(), force: true, includeUnconfirmed: true },
+    });
+    expect(planned.status, planned.text).toBe(200);
+    expect(planned.body.recipients).toBe(1);
+    const resendId = planned.body.broadcastId as number;
+    const [message] = await h.server.database.db.all<{ id: number; provider_message_id: string | null }>(
+      sql`SELECT id, provider_message_id FROM messages WHERE broadcast_id = ${broadcastId} AND state = 'uncertain'`,
+    );
+    const hook = whatsappStatusWebhook({
+      appSecret: WA.appSecret,
+      phoneNumberId: WA.phoneNumberId,
+      providerMessageId: message?.provider_message_id ?? '',
+      recipient: digits(500),
+      clientRef: String(message?.id),
+      status: 'delivered',
+    });
+    expect((await fetch(sim.webhookUrl, { method: 'POST', headers: hook.headers, body: hook.body })).status).toBe(200);
+
+    const before = sim.requests.length;
+    await h.engine({ clock: () => Date.now() + 2 * HOUR }).runUntilIdle();
+    expect(sim.requests.length).toBe(before);
+    const resend = await h.get(resendId);
+    expect(resend).toMatchObject({ status: 'completed', error: null });
+    // Nothing failed: neither the re-send nor its broadcast calls for an agent.
+    const attention = await h.server.request('GET', '/api/v1/broadcasts/attention?limit=100', {
+      token: h.ws.tokens.agent,
+    });
+    expect(attention.body.data.map((b: { id: number }) => b.id)).not.toContain(resendId);
+    expect(attention.body.data.map((b: { id: number }) => b.id)).not.toContain(broadcastId);
+  });
+
   it('a scheduled re-send whose taken recipient was reported delivered can still be cancelled', async () => {
     const sim = await whatsappSimulator(h);
     const { id: broadcastId } = await whatsappBroadcast(h, sim, { tag: 'late-cxl', count: 2, rate: 5000, start: 400 });

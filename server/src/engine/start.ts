@@ -6,6 +6,7 @@ import { channelCapabilities } from '@rebound/shared';
 import { eq, sql } from 'drizzle-orm';
 import type { Database, Tx } from '../db/client';
 import { type BroadcastRow, broadcasts, channels, segments, workspaces } from '../db/schema';
+import { UNREACHED } from '../services/resend-store';
 import {
   audienceSourceOf,
   FREEZE_START,
@@ -17,7 +18,7 @@ import {
 import { assertTransition } from './broadcast-state';
 import { recordEvent } from './events';
 import { broadcastStatus } from './queue';
-import { stateCounts } from './verdict';
+import { settleBroadcastStatus, stateCounts } from './verdict';
 
 /** What a start needs from the engine that runs it. */
 export interface StartOptions {
@@ -149,6 +150,7 @@ export async function startBroadcast(o: StartOptions, broadcastId: number): Prom
     return { counts, entered, left, excludedBy: Object.fromEntries(excluded.map((r) => [r.reason, r.n])), countryMix };
   };
   const unlocked = await freezeFigures(o.db);
+  let nothingLeft = false;
   await o.db.transaction(async (tx) => {
     const [ours] = await tx.all(
       sql`DELETE FROM broadcast_starts WHERE broadcast_id = ${broadcastId} AND owner = ${o.workerId} RETURNING 1 AS held`,
@@ -174,8 +176,11 @@ export async function startBroadcast(o: StartOptions, broadcastId: number): Prom
       noIdentifier: excludedBy.no_identifier ?? 0,
       completed: counts.queued ?? 0,
     };
-    if (total === 0) return failStart(tx, current, 'broadcast_empty_target');
-    if (!counts.queued) {
+    // A re-send every target of which was reached meanwhile (late delivery reports): nothing is left to
+    // send, which is done, not failed. It goes to sending and is settled as completed just below.
+    nothingLeft = total === 0 && current.resendOfId !== null && (await everyTargetReached(tx, broadcastId));
+    if (total === 0 && !nothingLeft) return failStart(tx, current, 'broadcast_empty_target');
+    if (!counts.queued && !nothingLeft) {
       await tx.update(broadcasts).set({ reconciliation }).where(eq(broadcasts.id, broadcastId));
       return failStart(tx, current, 'broadcast_no_reachable_recipients');
     }
@@ -188,8 +193,16 @@ export async function startBroadcast(o: StartOptions, broadcastId: number): Prom
       workspaceId: broadcast.workspaceId,
       type: 'broadcast.started',
       broadcastId,
-      data: { name: current.name, recipients: counts.queued, excluded: total - (counts.queued ?? 0) },
+      data: { name: current.name, recipients: counts.queued ?? 0, excluded: total - (counts.queued ?? 0) },
       at: now,
     });
   });
+  if (nothingLeft) await settleBroadcastStatus(o.db, broadcastId, now);
+}
+
+/** Whether each target of a re-send is reached by now (none still failed, left out or unconfirmed). */
+async function everyTargetReached(tx: Tx, broadcastId: number): Promise<boolean> {
+  const [row] = await tx.all<{ n: number }>(sql`SELECT count(*) AS n FROM resend_targets t
+    JOIN messages m ON m.id = t.message_id WHERE t.broadcast_id = ${broadcastId} AND ${UNREACHED}`);
+  return (row?.n ?? 0) === 0;
 }
