@@ -35,7 +35,7 @@ export function ResendBox({ report, language, resend, onOpenBroadcast }: Props) 
   const at = useSignal('');
   const progress = resend.progress.value;
   // Following a re-send that was cancelled (mid-send: it kept what it reached): the rest are free again.
-  // Its outcome shows, then the usual offer, counted by the server's plan (the rest), not by reason.
+  // Its outcome shows, then the usual offer.
   const rest = progress.phase === 'done' && progress.resend?.status === 'cancelled';
 
   // A re-send made earlier (another tab, the notification): follow it instead of offering a second one.
@@ -52,12 +52,8 @@ export function ResendBox({ report, language, resend, onOpenBroadcast }: Props) 
   const preview = useSignal<{ plan: ResendResult } | { refused: string } | null>(null);
   const choiceKey = `${[...chosen.value].sort().join()}|${when.value}|${at.value}`;
   useEffect(() => {
-    // Not while following a re-send made earlier, unless it was cancelled: then the rest are offered.
-    if (
-      report.resendable === 0 ||
-      broadcastNotFinished(report) ||
-      (report.resend && report.resend.status !== 'cancelled')
-    )
+    // Not while following a re-send, unless it was cancelled (then, or once it is, the rest are offered).
+    if (report.resendable === 0 || broadcastNotFinished(report) || (resend.progress.peek().phase !== 'idle' && !rest))
       return;
     let current = true;
     void resend.preview(report.broadcast.id, body(false)).then((answer) => {
@@ -66,10 +62,17 @@ export function ResendBox({ report, language, resend, onOpenBroadcast }: Props) 
     return () => {
       current = false;
     };
-  }, [choiceKey, report.broadcast.id]);
-  const count = rest
-    ? ((preview.value as { plan?: ResendResult } | null)?.plan?.recipients ?? 0)
-    : report.reasons.filter((r) => chosen.value.has(r.code)).reduce((sum, r) => sum + r.count, 0);
+  }, [choiceKey, report.broadcast.id, rest]);
+  // What the click does: the server's plan once in hand (some failures may be held by a re-send already;
+  // one it would only reuse adds nobody), the failures of the chosen reasons until then.
+  const plan = (preview.value as { plan?: ResendResult } | null)?.plan;
+  const count = plan
+    ? plan.reused
+      ? 0
+      : plan.recipients
+    : rest
+      ? 0
+      : report.reasons.filter((r) => chosen.value.has(r.code)).reduce((sum, r) => sum + r.count, 0);
   const body = (tagOnly: boolean): ResendBody => ({
     ...(chosen.value.size > 0 && { reasons: [...chosen.value] as ResendBody['reasons'] }),
     ...(when.value === 'now' && { when: 'now' as const }),

@@ -1,0 +1,145 @@
+/**
+ * The re-send box after a re-send cancelled while sending (it kept what it reached): the offer for the rest
+ * counts what the server would plan, whether the cancel happened before the panel opened or while open,
+ * and after the agent takes back a follow-up re-send. The server here is the resend state's own deps,
+ * answering as the API does (a dry run plans the 4 the cancelled re-send never sent).
+ */
+import type { ResendResult } from '@rebound/shared';
+import { render } from 'preact';
+import { describe, expect, it } from 'vitest';
+import { ResendBox } from '../../components/ResendBox';
+import type { BroadcastLite, BroadcastReport } from '../../lib/report';
+import { createResendState } from '../../lib/resend-state';
+
+const broadcast = (over: Partial<BroadcastLite>): BroadcastLite => ({
+  id: 7,
+  name: 'Corte',
+  status: 'failed',
+  targetCount: 6,
+  completedCount: 6,
+  counts: { failed: 6 } as BroadcastLite['counts'],
+  funnel: { sent: 0, delivered: 0, read: 0, failed: 6 },
+  error: null,
+  pause: null,
+  recovery: null,
+  scheduledAt: null,
+  startedAt: '2026-12-01T10:00:00.000Z',
+  finishedAt: '2026-12-01T10:01:00.000Z',
+  resendOfId: null,
+  channelId: 2,
+  ...over,
+});
+
+const cancelledMidSend = broadcast({
+  id: 8,
+  name: 'Corte (reenvío)',
+  status: 'cancelled',
+  resendOfId: 7,
+  counts: { sent: 2, cancelled: 4 } as BroadcastLite['counts'],
+});
+
+function plan(recipients: number, options: { broadcastId?: number; reused?: boolean } = {}): ResendResult {
+  return {
+    tag: 'transmisión fallida',
+    tagged: recipients,
+    newlyTagged: 0,
+    skipped: {},
+    segmentId: 1,
+    broadcastId: options.broadcastId ?? null,
+    scheduledAt: '2026-12-02T10:00:00.000Z',
+    reused: options.reused ?? false,
+    recipients,
+    plan: [{ broadcastId: options.broadcastId ?? 0, at: '2026-12-02T10:00:00.000Z', count: recipients, byReason: {} }],
+    warnings: [],
+  } as unknown as ResendResult;
+}
+
+function report(resend: BroadcastLite): BroadcastReport {
+  return {
+    broadcast: broadcast({}),
+    notSent: 6,
+    reasons: [
+      {
+        code: 'recipient_limit',
+        title: 'El contacto ya recibió muchos mensajes de marketing',
+        explanation: '',
+        action: '',
+        resend: 'later',
+        count: 6,
+      },
+    ],
+    resendable: 6,
+    channelLimits: null as unknown as BroadcastReport['channelLimits'],
+    resend,
+  };
+}
+
+const tick = (ms = 30) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const buttons = (root: HTMLElement) =>
+  [...root.querySelectorAll('button')].map((b) => `${b.textContent}${b.disabled ? ' (disabled)' : ''}`);
+
+describe('the re-send box after a re-send cancelled while sending', () => {
+  it('cancelled while the panel is open: it asks the server for the rest and offers them', async () => {
+    const dryRuns: unknown[] = [];
+    const state = createResendState({
+      resend: async (_id, body) => {
+        dryRuns.push(body);
+        return plan(4);
+      },
+      broadcast: async () => cancelledMidSend,
+      wait: () => tick(5),
+      cancel: async () => ({ cancelled: [] }),
+    });
+    const sending = { ...cancelledMidSend, status: 'sending' as const, counts: { sent: 2, queued: 4 } };
+    const root = document.createElement('div');
+    render(<ResendBox report={report(sending as BroadcastLite)} language="es" resend={state} />, root);
+    await tick(200);
+    expect(dryRuns).toHaveLength(1);
+    expect(root.textContent).toContain('Ya se reenvió: «Corte (reenvío)» (cancelada).');
+    expect(buttons(root)).toContain('Etiquetar y reenviar 4');
+    render(null, root);
+  });
+
+  it('the server would only reuse it (it had sent everyone): nothing to click', async () => {
+    const state = createResendState({
+      resend: async () => plan(3, { broadcastId: 8, reused: true }),
+      broadcast: async () => cancelledMidSend,
+      wait: () => tick(5),
+      cancel: async () => ({ cancelled: [] }),
+    });
+    const root = document.createElement('div');
+    render(<ResendBox report={report(cancelledMidSend)} language="es" resend={state} />, root);
+    await tick(100);
+    expect(buttons(root)).toContain('Etiquetar y reenviar 0 (disabled)');
+    render(null, root);
+  });
+
+  it('a follow-up re-send taken back: the offer counts the server plan again, not the 6 failures', async () => {
+    const followUp = broadcast({
+      id: 9,
+      name: 'Corte (reenvío 2)',
+      status: 'scheduled',
+      resendOfId: 7,
+      counts: {} as BroadcastLite['counts'],
+    });
+    const state = createResendState({
+      resend: async (_id, body) => ((body as { dryRun?: boolean }).dryRun ? plan(4) : plan(4, { broadcastId: 9 })),
+      broadcast: async (id) => (id === 9 ? followUp : cancelledMidSend),
+      wait: () => tick(5),
+      cancel: async () => ({ cancelled: [9] }),
+    });
+    const root = document.createElement('div');
+    render(<ResendBox report={report(cancelledMidSend)} language="es" resend={state} />, root);
+    await tick(100);
+    expect(buttons(root)).toContain('Etiquetar y reenviar 4');
+    // Followed until it goes (it stays scheduled here), until the cancel below ends the following.
+    void state.start(7, { reasons: ['recipient_limit'] });
+    await tick(50);
+    expect(buttons(root)).not.toContain('Etiquetar y reenviar 4');
+    await state.cancel(7);
+    await tick(100);
+    expect(buttons(root)).toContain('Etiquetar y reenviar 4');
+    expect(buttons(root)).not.toContain('Etiquetar y reenviar 6');
+    render(null, root);
+  });
+});
