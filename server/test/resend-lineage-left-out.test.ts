@@ -50,4 +50,30 @@ describe('left out before sending, in the lineage', () => {
     ]);
     expect(recovery?.left).toEqual({ total: 1, byReason: { invalid_identifier: 1 } });
   });
+
+  it('a duplicate contact got it through the one sharing its number: not left', async () => {
+    const sim = await whatsappSimulator(h);
+    const { id } = await whatsappBroadcast(h, sim, { tag: 'left-dup', count: 3, rate: 5000, start: 900 });
+    const { db } = h.server.database;
+    // 901 shares 900's phone (left out as a duplicate); 902 meets the marketing cap, then a re-send reaches them.
+    await db.run(sql`UPDATE contacts SET phone = ${`+${digits(900)}`} WHERE phone = ${`+${digits(901)}`}`);
+    sim.script(digits(902), { kind: 'fail', code: '131049' });
+    await h.schedule(id);
+    await h.engine().runUntilIdle();
+    expect(await rowCounts(h, id)).toEqual([
+      { state: 'excluded', reason: 'duplicate', n: 1 },
+      { state: 'failed', reason: 'recipient_limit', n: 1 },
+      { state: 'sent', reason: null, n: 1 },
+    ]);
+    sim.script(digits(902), { kind: 'accept' });
+    const resend = await h.server.request('POST', `/api/v1/broadcasts/${id}/resend`, {
+      token: h.ws.tokens.agent,
+      body: { when: 'now', force: true },
+    });
+    expect(resend.status, resend.text).toBe(200);
+    await h.engine().runUntilIdle();
+    const { recovery } = await h.get(id);
+    expect(recovery?.attempts[0]).toMatchObject({ recovered: 1, failed: 0 });
+    expect(recovery?.left).toEqual({ total: 0, byReason: {} });
+  });
 });

@@ -59,12 +59,11 @@ export async function recoveryLineage(db: Database, root: BroadcastRow, countsOf
   };
   const left: Record<string, number> = {};
   for (const b of live) {
-    // Failed, or left out before sending (a re-send may take those too, once their number is fixed).
+    // Failed, or left out before sending (a re-send may take those too, once their number is fixed),
+    // but a duplicate: it got the message through the contact that shares its number (the catalog says so).
     const entry = counts.get(b.id);
-    for (const [reason, n] of [
-      ...Object.entries(entry?.failedByReason ?? {}),
-      ...Object.entries(entry?.excludedByReason ?? {}),
-    ])
+    const { duplicate: _reachedThroughAnother, ...leftOut } = entry?.excludedByReason ?? {};
+    for (const [reason, n] of [...Object.entries(entry?.failedByReason ?? {}), ...Object.entries(leftOut)])
       left[reason] = (left[reason] ?? 0) + n;
     // No answer yet: they may not have it, so they are left until a report or a re-send says otherwise.
     const noAnswer = counts.get(b.id)?.counts.uncertain ?? 0;
