@@ -130,6 +130,50 @@ describe('a late report on a recipient a scheduled re-send took', () => {
     expect(attention.body.data.map((b: { id: number }) => b.id)).not.toContain(broadcastId);
   });
 
+  it('delivered late after an earlier re-send failed for them: a re-send of that re-send does not send a third time', async () => {
+    const sim = await whatsappSimulator(h);
+    const { id: broadcastId } = await whatsappBroadcast(h, sim, { tag: 'late-3rd', count: 1, rate: 5000, start: 600 });
+    const channelId = (await h.get(broadcastId)).channelId as number;
+    sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channelId}`;
+    sim.script(digits(600), { kind: 'reset', afterAccept: true });
+    await h.schedule(broadcastId);
+    await h.engine({ requestTimeoutMs: 300 }).runUntilIdle();
+    // The re-send of the unconfirmed one meets the marketing cap.
+    sim.script(digits(600), { kind: 'fail', code: '131049' });
+    const first = await h.server.request('POST', `/api/v1/broadcasts/${broadcastId}/resend`, {
+      token: h.ws.tokens.agent,
+      body: { when: 'now', force: true, includeUnconfirmed: true },
+    });
+    expect(first.status, first.text).toBe(200);
+    await h.engine().runUntilIdle();
+    expect(await rowCounts(h, first.body.broadcastId)).toEqual([{ state: 'failed', reason: 'recipient_limit', n: 1 }]);
+    // Then WhatsApp reports the first message delivered: the contact has it.
+    const [message] = await h.server.database.db.all<{ id: number; provider_message_id: string | null }>(
+      sql`SELECT id, provider_message_id FROM messages WHERE broadcast_id = ${broadcastId}`,
+    );
+    const hook = whatsappStatusWebhook({
+      appSecret: WA.appSecret,
+      phoneNumberId: WA.phoneNumberId,
+      providerMessageId: message?.provider_message_id ?? '',
+      recipient: digits(600),
+      clientRef: String(message?.id),
+      status: 'delivered',
+    });
+    expect((await fetch(sim.webhookUrl, { method: 'POST', headers: hook.headers, body: hook.body })).status).toBe(200);
+
+    // A re-send of the re-send's failure goes out to nobody: the person already has the message.
+    sim.script(digits(600), { kind: 'accept' });
+    const second = await h.server.request('POST', `/api/v1/broadcasts/${first.body.broadcastId}/resend`, {
+      token: h.ws.tokens.agent,
+      body: { when: 'now', force: true },
+    });
+    expect(second.status, second.text).toBe(200);
+    const before = sim.requests.length;
+    await h.engine().runUntilIdle();
+    expect(sim.requests.length).toBe(before);
+    expect(await h.get(second.body.broadcastId)).toMatchObject({ status: 'completed', error: null });
+  });
+
   it('a scheduled re-send whose taken recipient was reported delivered can still be cancelled', async () => {
     const sim = await whatsappSimulator(h);
     const { id: broadcastId } = await whatsappBroadcast(h, sim, { tag: 'late-cxl', count: 2, rate: 5000, start: 400 });

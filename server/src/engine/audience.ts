@@ -15,7 +15,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../db/client';
 import { countryOfE164 } from '../lib/phone';
 import { compileSegmentFilter, type SegmentScope } from '../segments/compile';
-import { UNREACHED } from '../services/resend-store';
+import { stillToReach } from '../services/resend-store';
 import { countedInScopeSql, type QuotaScope } from './limits';
 
 type Runner = Pick<Database, 'get' | 'all' | 'run'>;
@@ -85,10 +85,10 @@ export async function audienceSourceOf(
 /** The contacts condition for an audience source. */
 export async function audienceWhere(db: Queryable, scope: SegmentScope, source: AudienceSource): Promise<SQL> {
   if ('filter' in source) return compileSegmentFilter(db, scope, source.filter);
-  // Only targets still not reached: one a late report delivered after the planning is not sent twice.
+  // Only targets still to reach: one a late report delivered after the planning is not sent twice.
   return sql`contacts.workspace_id = ${scope.workspaceId} AND contacts.id IN
     (SELECT t.contact_id FROM resend_targets t JOIN messages m ON m.id = t.message_id
-     WHERE t.broadcast_id = ${source.resendTargetsOf} AND ${UNREACHED})`;
+     WHERE ${await stillToReach(db, source.resendTargetsOf)})`;
 }
 
 /**

@@ -6,7 +6,7 @@ import { channelCapabilities } from '@rebound/shared';
 import { eq, sql } from 'drizzle-orm';
 import type { Database, Tx } from '../db/client';
 import { type BroadcastRow, broadcasts, channels, segments, workspaces } from '../db/schema';
-import { UNREACHED } from '../services/resend-store';
+import { stillToReach } from '../services/resend-store';
 import {
   audienceSourceOf,
   FREEZE_START,
@@ -200,9 +200,9 @@ export async function startBroadcast(o: StartOptions, broadcastId: number): Prom
   if (nothingLeft) await settleBroadcastStatus(o.db, broadcastId, now);
 }
 
-/** Whether each target of a re-send is reached by now (none still failed, left out or unconfirmed). */
+/** Whether each target of a re-send is reached by now (stillToReach: none left to send to). */
 async function everyTargetReached(tx: Tx, broadcastId: number): Promise<boolean> {
   const [row] = await tx.all<{ n: number }>(sql`SELECT count(*) AS n FROM resend_targets t
-    JOIN messages m ON m.id = t.message_id WHERE t.broadcast_id = ${broadcastId} AND ${UNREACHED}`);
+    JOIN messages m ON m.id = t.message_id WHERE ${await stillToReach(tx, broadcastId)}`);
   return (row?.n ?? 0) === 0;
 }

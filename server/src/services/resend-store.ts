@@ -4,7 +4,7 @@
  * resend-writer.ts.
  */
 import type { FailureReason, SegmentFilter } from '@rebound/shared';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { first } from '../db/first';
 import { type BroadcastRow, broadcasts, channels, LOGGED_STATES_SQL, workspaces } from '../db/schema';
@@ -39,6 +39,26 @@ const RESENDABLE = LOGGED_STATES_SQL;
  * A late report can deliver it after the re-send was planned: the re-send then skips it (audienceWhere).
  */
 export const UNREACHED = sql`(m.state IN ('failed', 'excluded', 'uncertain') AND m.reason IS NOT NULL)`;
+
+/**
+ * The targets `t` (with their message `m`) re-send `resendId` still has to reach when it goes: not reached
+ * (UNREACHED), and the contact not reached by any broadcast of its family meanwhile either (the first
+ * send reported delivered late after an earlier re-send failed for them). One rule for the audience and
+ * for "nobody left to send to" at the start.
+ */
+export async function stillToReach(db: Pick<Database, 'all'>, resendId: number): Promise<SQL> {
+  const rows = await db.all<{ id: number }>(sql`WITH RECURSIVE up(id, parent, depth) AS (
+      SELECT id, resend_of_id, 0 FROM broadcasts WHERE id = ${resendId}
+      UNION ALL SELECT b.id, b.resend_of_id, up.depth + 1 FROM broadcasts b JOIN up ON b.id = up.parent WHERE up.depth < 20),
+    down(id, depth) AS (
+      SELECT id, 0 FROM up WHERE parent IS NULL
+      UNION ALL SELECT b.id, down.depth + 1 FROM broadcasts b JOIN down ON b.resend_of_id = down.id WHERE down.depth < 20)
+    SELECT id FROM down`);
+  const family = JSON.stringify(rows.map((r) => r.id));
+  return sql`t.broadcast_id = ${resendId} AND ${UNREACHED} AND NOT EXISTS (SELECT 1 FROM messages reached
+    WHERE reached.contact_id = t.contact_id AND reached.state IN ('sent', 'delivered')
+      AND reached.broadcast_id IN (SELECT value FROM json_each(${family})))`;
+}
 
 /**
  * A re-send `r` that holds what it was planned for (shared `resendHolds`): not cancelled, or cancelled
