@@ -22,7 +22,7 @@ import { recordEvent } from '../engine/events';
 import { ApiError } from '../lib/errors';
 import { ownerIsDead, PROCESS_OWNER } from '../lib/process-owner';
 import type { Candidate, OriginalBroadcast } from './resend-store';
-import { segmentForTag, UNREACHED } from './resend-store';
+import { segmentForTag } from './resend-store';
 import { ensureTags, findTagIds } from './tags';
 
 /** Targets or contacts tagged per transaction: about 0.2 s of writing here. */
@@ -203,12 +203,7 @@ async function writeInChunks(db: Database, plan: PlanToWrite) {
     for (const [i, part] of plan.parts.entries()) {
       const id = broadcastIds[i] as number;
       const name = names[i] as string;
-      // What it took, by reason, counted again from its targets now that they are all written: a report
-      // that changed one between the planning and here found no target for the trigger to follow (0018).
-      await tx.run(sql`UPDATE broadcasts SET status = 'scheduled', writing_plan = NULL, resend_reasons =
-          (SELECT json_group_object(reason, n) FROM (SELECT m.reason, count(*) AS n FROM resend_targets t
-            JOIN messages m ON m.id = t.message_id WHERE t.broadcast_id = ${id} AND ${UNREACHED} GROUP BY m.reason))
-        WHERE id = ${id}`);
+      await tx.run(sql`UPDATE broadcasts SET status = 'scheduled', writing_plan = NULL WHERE id = ${id}`);
       await recordEvent(tx, {
         workspaceId,
         type: 'broadcast.scheduled',

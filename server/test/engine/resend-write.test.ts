@@ -101,6 +101,10 @@ describe('a re-send written a few rows per transaction', () => {
       { status: 'scheduled', target_count: 10, n: 10 },
       { status: 'scheduled', target_count: 10, n: 10 },
     ]);
+    // Written 4 targets at a time, each wave still notes the 10 it took by reason; the lineage reads it.
+    const { recovery } = await h.get(id);
+    expect(recovery?.attempts[0]).toMatchObject({ pending: FAILED });
+    expect(recovery?.left).toEqual({ total: 0, byReason: {} });
     const distinct = await h.server.database.db.all<{ n: number }>(
       sql`SELECT count(DISTINCT t.message_id) AS n FROM resend_targets t JOIN broadcasts r ON r.id = t.broadcast_id
         WHERE r.resend_of_id = ${id}`,
