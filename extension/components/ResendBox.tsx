@@ -66,13 +66,9 @@ export function ResendBox({ report, language, resend, onOpenBroadcast }: Props) 
   // What the click does: the server's plan once in hand (some failures may be held by a re-send already;
   // one it would only reuse adds nobody), the failures of the chosen reasons until then.
   const plan = (preview.value as { plan?: ResendResult } | null)?.plan;
-  const count = plan
-    ? plan.reused
-      ? 0
-      : plan.recipients
-    : rest
-      ? 0
-      : report.reasons.filter((r) => chosen.value.has(r.code)).reduce((sum, r) => sum + r.count, 0);
+  const chosenFailures = report.reasons.filter((r) => chosen.value.has(r.code)).reduce((sum, r) => sum + r.count, 0);
+  let count = rest ? 0 : chosenFailures;
+  if (plan) count = plan.reused ? 0 : plan.recipients;
   const body = (tagOnly: boolean): ResendBody => ({
     ...(chosen.value.size > 0 && { reasons: [...chosen.value] as ResendBody['reasons'] }),
     ...(when.value === 'now' && { when: 'now' as const }),

@@ -129,7 +129,7 @@ export async function buildReport(
     .sort((a, b) => b.count - a.count);
   // A re-send cancelled before it began was taken back: the broadcast is open to a new one. One
   // cancelled mid-send stays its re-send (what it sent stays sent); ResendBox offers the rest.
-  const resend = resends.data.find((r) => resendHolds(r));
+  const resend = resends.data.find(resendHolds);
   return {
     broadcast: lite(broadcast),
     notSent: summary.total,

@@ -3,10 +3,15 @@
  * reported delivered after all. The re-send must not send them the message a second time, and the
  * re-send's own plan must still be readable (asked again, or cancelled).
  */
-import { whatsappStatusWebhook } from '@rebound/simulators/whatsapp';
-import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, harness, rowCounts, WA, whatsappBroadcast, whatsappSimulator } from './engine/harness';
+import {
+  type Harness,
+  harness,
+  rowCounts,
+  whatsappBroadcast,
+  whatsappReport,
+  whatsappSimulator,
+} from './engine/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -53,19 +58,7 @@ describe('a late report on a recipient a scheduled re-send took', () => {
     const resendId = planned.body.broadcastId as number;
 
     // Meanwhile WhatsApp reports the unconfirmed one delivered: it did reach the contact.
-    const [message] = await h.server.database.db.all<{ id: number; provider_message_id: string | null }>(
-      sql`SELECT id, provider_message_id FROM messages WHERE broadcast_id = ${broadcastId} AND state = 'uncertain'`,
-    );
-    const hook = whatsappStatusWebhook({
-      appSecret: WA.appSecret,
-      phoneNumberId: WA.phoneNumberId,
-      providerMessageId: message?.provider_message_id ?? '',
-      recipient: digits(300),
-      clientRef: String(message?.id),
-      status: 'delivered',
-    });
-    const res = await fetch(sim.webhookUrl, { method: 'POST', headers: hook.headers, body: hook.body });
-    expect(res.status).toBe(200);
+    expect(await whatsappReport(h, broadcastId, digits(300), { status: 'delivered' })).toBe(200);
 
     // Asked again, the same plan comes back (not a server error); the lineage leaves nobody out.
     const again = await h.server.request('POST', `/api/v1/broadcasts/${broadcastId}/resend`, {
@@ -104,18 +97,7 @@ describe('a late report on a recipient a scheduled re-send took', () => {
     expect(planned.status, planned.text).toBe(200);
     expect(planned.body.recipients).toBe(1);
     const resendId = planned.body.broadcastId as number;
-    const [message] = await h.server.database.db.all<{ id: number; provider_message_id: string | null }>(
-      sql`SELECT id, provider_message_id FROM messages WHERE broadcast_id = ${broadcastId} AND state = 'uncertain'`,
-    );
-    const hook = whatsappStatusWebhook({
-      appSecret: WA.appSecret,
-      phoneNumberId: WA.phoneNumberId,
-      providerMessageId: message?.provider_message_id ?? '',
-      recipient: digits(500),
-      clientRef: String(message?.id),
-      status: 'delivered',
-    });
-    expect((await fetch(sim.webhookUrl, { method: 'POST', headers: hook.headers, body: hook.body })).status).toBe(200);
+    expect(await whatsappReport(h, broadcastId, digits(500), { status: 'delivered' })).toBe(200);
 
     const before = sim.requests.length;
     await h.engine({ clock: () => Date.now() + 2 * HOUR }).runUntilIdle();
@@ -148,18 +130,7 @@ describe('a late report on a recipient a scheduled re-send took', () => {
     await h.engine().runUntilIdle();
     expect(await rowCounts(h, first.body.broadcastId)).toEqual([{ state: 'failed', reason: 'recipient_limit', n: 1 }]);
     // Then WhatsApp reports the first message delivered: the contact has it.
-    const [message] = await h.server.database.db.all<{ id: number; provider_message_id: string | null }>(
-      sql`SELECT id, provider_message_id FROM messages WHERE broadcast_id = ${broadcastId}`,
-    );
-    const hook = whatsappStatusWebhook({
-      appSecret: WA.appSecret,
-      phoneNumberId: WA.phoneNumberId,
-      providerMessageId: message?.provider_message_id ?? '',
-      recipient: digits(600),
-      clientRef: String(message?.id),
-      status: 'delivered',
-    });
-    expect((await fetch(sim.webhookUrl, { method: 'POST', headers: hook.headers, body: hook.body })).status).toBe(200);
+    expect(await whatsappReport(h, broadcastId, digits(600), { status: 'delivered' })).toBe(200);
 
     // A re-send of the re-send's failure goes out to nobody: the person already has the message.
     sim.script(digits(600), { kind: 'accept' });
@@ -193,18 +164,7 @@ describe('a late report on a recipient a scheduled re-send took', () => {
       },
     });
     expect(planned.status, planned.text).toBe(200);
-    const [message] = await h.server.database.db.all<{ id: number; provider_message_id: string | null }>(
-      sql`SELECT id, provider_message_id FROM messages WHERE broadcast_id = ${broadcastId} AND state = 'uncertain'`,
-    );
-    const hook = whatsappStatusWebhook({
-      appSecret: WA.appSecret,
-      phoneNumberId: WA.phoneNumberId,
-      providerMessageId: message?.provider_message_id ?? '',
-      recipient: digits(400),
-      clientRef: String(message?.id),
-      status: 'delivered',
-    });
-    expect((await fetch(sim.webhookUrl, { method: 'POST', headers: hook.headers, body: hook.body })).status).toBe(200);
+    expect(await whatsappReport(h, broadcastId, digits(400), { status: 'delivered' })).toBe(200);
     const cancel = await h.server.request('POST', `/api/v1/broadcasts/${broadcastId}/resend/cancel`, {
       token: h.ws.tokens.agent,
     });

@@ -3,10 +3,15 @@
  * answer may or may not have reached the contact: the lineage must show them, never "nobody is left",
  * and a late provider report on a recipient a re-send already took must not put them back among the left.
  */
-import { whatsappStatusWebhook } from '@rebound/simulators/whatsapp';
-import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, harness, rowCounts, WA, whatsappBroadcast, whatsappSimulator } from './engine/harness';
+import {
+  type Harness,
+  harness,
+  rowCounts,
+  whatsappBroadcast,
+  whatsappReport,
+  whatsappSimulator,
+} from './engine/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -86,24 +91,7 @@ describe('unconfirmed recipients in the lineage', () => {
     expect(before?.left).toEqual({ total: 0, byReason: {} });
 
     // WhatsApp now reports the first send's unconfirmed message failed: not on WhatsApp (131026).
-    const [message] = await h.server.database.db.all<{ id: number; provider_message_id: string | null }>(
-      sql`SELECT id, provider_message_id FROM messages WHERE broadcast_id = ${broadcastId} AND state = 'uncertain'`,
-    );
-    const hook = whatsappStatusWebhook({
-      appSecret: WA.appSecret,
-      phoneNumberId: WA.phoneNumberId,
-      providerMessageId: message?.provider_message_id ?? '',
-      recipient: digits(200),
-      clientRef: String(message?.id),
-      status: 'failed',
-      error: { code: '131026' },
-    });
-    const res = await fetch(`${h.server.baseUrl}/webhooks/whatsapp/${channelId}`, {
-      method: 'POST',
-      headers: hook.headers,
-      body: hook.body,
-    });
-    expect(res.status).toBe(200);
+    expect(await whatsappReport(h, broadcastId, digits(200), { status: 'failed', code: '131026' })).toBe(200);
     expect(await rowCounts(h, broadcastId)).toEqual([
       { state: 'failed', reason: 'not_on_channel', n: 1 },
       { state: 'failed', reason: 'recipient_limit', n: 1 },

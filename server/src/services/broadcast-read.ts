@@ -89,6 +89,9 @@ export type CountsEntry = {
   read: number;
 };
 
+/** A broadcast with no recipient rows yet. */
+const NO_COUNTS: CountsEntry = { counts: {}, failedByReason: {}, excludedByReason: {}, read: 0 };
+
 /**
  * Each broadcast's counts by state and failures by reason, from the read model (a few rows each),
  * coming back as one JSON value rather than a driver row per count.
@@ -114,7 +117,7 @@ export async function countsOf(db: Database, ids: number[]): Promise<Map<number,
     string | null,
     number,
   ][]) {
-    const entry = result.get(broadcastId) ?? { counts: {}, failedByReason: {}, excludedByReason: {}, read: 0 };
+    const entry = result.get(broadcastId) ?? structuredClone(NO_COUNTS);
     result.set(broadcastId, entry);
     if (state === null) {
       entry.read = n;
@@ -163,16 +166,7 @@ export async function toBroadcasts(
     const channel = byId.get(row.channelId);
     const scope = scopeOf(row.channelId);
     const usage = usageOf.get(row.channelId) as QuotaUsage;
-    const {
-      counts: byState,
-      failedByReason,
-      read,
-    } = counts.get(row.id) ?? {
-      counts: {},
-      failedByReason: {},
-      excludedByReason: {},
-      read: 0,
-    };
+    const { counts: byState, failedByReason, read } = counts.get(row.id) ?? NO_COUNTS;
     return {
       id: row.id,
       name: row.name,

@@ -43,6 +43,10 @@ export async function recoveryLineage(db: Database, root: BroadcastRow, countsOf
     db,
     live.map((b) => b.id),
   );
+  // What each re-send took and still has to reach, by reason (read once, used by pending and left).
+  const notes = new Map(
+    live.map((b) => [b.id, b.resend_reasons ? (JSON.parse(b.resend_reasons) as Record<string, number>) : null]),
+  );
   const reached = (id: number) => (counts.get(id)?.counts.sent ?? 0) + (counts.get(id)?.counts.delivered ?? 0);
   const unknownFinal = (id: number) => counts.get(id)?.failedByReason.uncertain ?? 0;
   const failed = (id: number) => (counts.get(id)?.counts.failed ?? 0) - unknownFinal(id);
@@ -51,10 +55,10 @@ export async function recoveryLineage(db: Database, root: BroadcastRow, countsOf
     const c = counts.get(b.id)?.counts ?? {};
     // Not started yet: its targets have no recipient rows until it starts. It goes to those still not
     // reached, which its note keeps count of (a late report may have delivered one since).
-    if (b.status === 'draft' || b.status === 'scheduled')
-      return b.resend_reasons
-        ? Object.values(JSON.parse(b.resend_reasons) as Record<string, number>).reduce((a, n) => a + Math.max(n, 0), 0)
-        : (b.target_count ?? 0);
+    if (b.status === 'draft' || b.status === 'scheduled') {
+      const note = notes.get(b.id);
+      return note ? Object.values(note).reduce((a, n) => a + Math.max(n, 0), 0) : (b.target_count ?? 0);
+    }
     return (c.queued ?? 0) + (c.sending ?? 0);
   };
   const left: Record<string, number> = {};
@@ -66,11 +70,10 @@ export async function recoveryLineage(db: Database, root: BroadcastRow, countsOf
     for (const [reason, n] of [...Object.entries(entry?.failedByReason ?? {}), ...Object.entries(leftOut)])
       left[reason] = (left[reason] ?? 0) + n;
     // No answer yet: they may not have it, so they are left until a report or a re-send says otherwise.
-    const noAnswer = counts.get(b.id)?.counts.uncertain ?? 0;
+    const noAnswer = entry?.counts.uncertain ?? 0;
     if (noAnswer) left.uncertain = (left.uncertain ?? 0) + noAnswer;
-    if (b.depth > 0 && b.resend_reasons)
-      for (const [reason, n] of Object.entries(JSON.parse(b.resend_reasons) as Record<string, number>))
-        left[reason] = (left[reason] ?? 0) - n;
+    if (b.depth > 0)
+      for (const [reason, n] of Object.entries(notes.get(b.id) ?? {})) left[reason] = (left[reason] ?? 0) - n;
   }
   // What re-sends cancelled mid-send never sent is left again, by its reason now, if still not reached.
   const cancelledMidSend = live.filter((b) => b.depth > 0 && b.status === 'cancelled').map((b) => b.id);

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { type ProviderSimulator, startWhatsAppSimulator } from '@rebound/simulators';
+import { whatsappStatusWebhook } from '@rebound/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
 import { afterAll } from 'vitest';
 import { createAdapter } from '../../src/channels';
@@ -281,6 +282,38 @@ export function rowCounts(h: Harness, broadcastId: number) {
   return h.server.database.db.all<{ state: string; reason: string | null; n: number }>(
     sql`SELECT state, reason, count(*) AS n FROM messages WHERE broadcast_id = ${broadcastId} GROUP BY 1, 2 ORDER BY 1, 2`,
   );
+}
+
+/**
+ * WhatsApp's signed status report on what broadcast `broadcastId` sent to `recipient` (digits), posted to
+ * the channel's webhook as Meta posts it: delivered, or failed with an error code. The answer's HTTP status.
+ */
+export async function whatsappReport(
+  h: Harness,
+  broadcastId: number,
+  recipient: string,
+  report: { status: 'delivered' } | { status: 'failed'; code: string },
+): Promise<number> {
+  const [message] = await h.server.database.db.all<{ id: number; channel_id: number; provider_message_id: string }>(
+    sql`SELECT m.id, m.channel_id, m.provider_message_id FROM messages m JOIN contacts c ON c.id = m.contact_id
+      WHERE m.broadcast_id = ${broadcastId} AND c.phone = ${`+${recipient}`}`,
+  );
+  if (!message) throw new Error(`broadcast ${broadcastId} sent nothing to ${recipient}`);
+  const hook = whatsappStatusWebhook({
+    appSecret: WA.appSecret,
+    phoneNumberId: WA.phoneNumberId,
+    providerMessageId: message.provider_message_id ?? '',
+    recipient,
+    clientRef: String(message.id),
+    status: report.status,
+    ...(report.status === 'failed' && { error: { code: report.code } }),
+  });
+  const res = await fetch(`${h.server.baseUrl}/webhooks/whatsapp/${message.channel_id}`, {
+    method: 'POST',
+    headers: hook.headers,
+    body: hook.body,
+  });
+  return res.status;
 }
 
 /**

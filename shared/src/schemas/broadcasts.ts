@@ -123,7 +123,7 @@ export const RecoverySchema = z
       total: z.number().int(),
       byReason: z.record(z.string(), z.number().int()).meta({
         description:
-          'Failed or unconfirmed anywhere in the lineage and held by no re-send, by their reason now (unconfirmed: `uncertain`).',
+          'Failed, left out before sending (not duplicates) or unconfirmed anywhere in the lineage and held by no re-send, by their reason now (unconfirmed: `uncertain`).',
       }),
     }),
     automatic: z.object({
