@@ -4,7 +4,8 @@
  */
 import { type Broadcast, needingAttention } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { attentionWalks } from '../src/services/broadcast-read';
 import { createBroadcast } from '../src/services/broadcasts';
 import { createChannel } from '../src/services/channels';
 import { createSegment } from '../src/services/segments';
@@ -21,6 +22,7 @@ async function broadcast(
   status: Broadcast['status'],
   recipients: [state: string, reason: string | null, count: number][] = [],
   resendOfId: number | null = null,
+  finishedAt = Date.now(),
 ) {
   const { db } = server.database;
   const channel = await createChannel(db, workspace.id, { type: 'sandbox', name: `Canal ${name}` });
@@ -35,7 +37,7 @@ async function broadcast(
     content: { text: 'Hola' },
     resendOfId,
   });
-  await db.run(sql`UPDATE broadcasts SET status = ${status}, finished_at = ${Date.now()} WHERE id = ${row.id}`);
+  await db.run(sql`UPDATE broadcasts SET status = ${status}, finished_at = ${finishedAt} WHERE id = ${row.id}`);
   for (const [state, reason, count] of recipients)
     await db.run(sql`INSERT INTO messages (workspace_id, broadcast_id, channel_id, identifier, state, reason, created_at, updated_at)
       WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${count})
@@ -114,7 +116,8 @@ describe('GET /broadcasts/attention', () => {
     const all = (await server.request('GET', '/api/v1/broadcasts?limit=200', { token: ws.tokens.agent })).body
       .data as Broadcast[];
     const res = await attention(ws.tokens.agent);
-    expect(res.body.data.map((b: { id: number }) => b.id)).toEqual(needingAttention(all).map((b) => b.id));
+    const clock = { now: Date.now(), unconfirmedWindowMs: 24 * 3_600_000 };
+    expect(res.body.data.map((b: { id: number }) => b.id)).toEqual(needingAttention(all, clock).map((b) => b.id));
   });
 
   it("never shows another workspace's broadcasts", async () => {
@@ -149,7 +152,66 @@ describe('GET /broadcasts/attention', () => {
     expect((await server.request('GET', '/api/v1/broadcasts/attention')).status).toBe(401);
     expect((await attention('rb_not_a_token')).status).toBe(401);
   });
+});
 
+describe('a completed broadcast with unconfirmed recipients', () => {
+  const HOUR = 3_600_000;
+  let shop: TestWorkspace;
+  const wait: Record<string, number> = {};
+  const listed = async () => (await attention(shop.tokens.agent)).body.data.map((b: { id: number }) => b.id);
+
+  beforeAll(async () => {
+    shop = await server.workspace('Espera');
+    const some: [string, string | null, number][] = [
+      ['delivered', null, 5],
+      ['uncertain', 'uncertain', 2],
+    ];
+    // Finished 25 h ago: the default wait for a delivery report (24 h) is over.
+    wait.over = await broadcast(shop, 'Espera cumplida', 'completed', some, null, Date.now() - 25 * HOUR);
+    wait.waiting = await broadcast(shop, 'Esperando', 'completed', some, null, Date.now() - 23 * HOUR);
+    wait.allDelivered = await broadcast(shop, 'Todo entregado', 'completed', [['delivered', null, 3]], null, 0);
+    // Reports came in the end: its count of unconfirmed fell back to 0.
+    wait.reported = await broadcast(shop, 'Confirmada tarde', 'completed', some, null, Date.now() - 25 * HOUR);
+    await server.database.db.run(sql`UPDATE messages SET state = 'delivered', reason = NULL
+      WHERE broadcast_id = ${wait.reported} AND state = 'uncertain'`);
+    wait.resent = await broadcast(shop, 'Ya reenviada', 'completed', some, null, Date.now() - 25 * HOUR);
+    wait.resend = await broadcast(shop, 'Reenvío', 'scheduled', [], wait.resent);
+  }, 60_000);
+
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('needs attention once the wait for their reports is over, not before, and not once re-sent', async () => {
+    const res = await attention(shop.tokens.agent);
+    expect(res.body.data.map((b: { id: number }) => b.id)).toEqual([wait.over]);
+    expect(res.body.data[0]).toMatchObject({ name: 'Espera cumplida', status: 'completed', failed: 0, uncertain: 2 });
+    // The same rule the shared package gives anyone holding a list.
+    const all = (await server.request('GET', '/api/v1/broadcasts?limit=200', { token: shop.tokens.agent })).body
+      .data as Broadcast[];
+    const clock = { now: Date.now(), unconfirmedWindowMs: 24 * HOUR };
+    expect(needingAttention(all, clock).map((b) => b.id)).toEqual([wait.over]);
+    expect(needingAttention(all).map((b) => b.id)).toEqual([]);
+  });
+
+  it('follows the wait the server is configured with (UNCONFIRMED_AFTER_HOURS)', async () => {
+    vi.stubEnv('UNCONFIRMED_AFTER_HOURS', '22');
+    expect(await listed()).toEqual([wait.waiting, wait.over]);
+    vi.stubEnv('UNCONFIRMED_AFTER_HOURS', '48');
+    expect(await listed()).toEqual([]);
+  });
+
+  it('leaves the list when a re-send of them is taken back before it began, and comes back', async () => {
+    await server.database.db.run(sql`UPDATE broadcasts SET status = 'cancelled' WHERE id = ${wait.resend}`);
+    expect(await listed()).toEqual([wait.resent, wait.over]);
+    await server.database.db.run(sql`UPDATE broadcasts SET status = 'scheduled' WHERE id = ${wait.resend}`);
+    expect(await listed()).toEqual([wait.over]);
+  });
+});
+
+// Last: an EXPLAIN leaves the driver's read connection on its snapshot until it is reset, so that
+// later reads would not see later writes.
+describe('the attention list reads little', () => {
   it('does not read every broadcast or recipient: the plan walks its indexes', async () => {
     const { client } = server.database;
     const plan = (
@@ -162,5 +224,16 @@ describe('GET /broadcasts/attention', () => {
     expect(plan.join('\n')).toContain('broadcasts_attention_idx');
     expect(plan.join('\n')).toContain('broadcasts_resend_of_idx');
     expect(plan.join('\n')).not.toMatch(/TEMP B-TREE|SCAN (b|r)\b/);
+  });
+
+  it('finds them among the broadcasts with unconfirmed recipients, not by walking every broadcast', async () => {
+    const walks = attentionWalks(ws.id, 101, { now: Date.now(), unconfirmedWindowMs: 24 * 3_600_000 });
+    const plan = (await server.database.db.all<{ detail: string }>(sql`EXPLAIN QUERY PLAN ${walks.at(-1)}`))
+      .map((r) => r.detail)
+      .join('\n');
+    // Down the index of broadcasts with unconfirmed recipients, newest first: no sort, no other scan.
+    expect(plan).toContain('SCAN u USING INDEX broadcast_counts_unconfirmed_idx');
+    expect(plan).toContain('SEARCH b USING INTEGER PRIMARY KEY');
+    expect(plan).not.toMatch(/TEMP B-TREE|SCAN (b|r)\b/);
   });
 });

@@ -1,7 +1,8 @@
 /**
- * What needs an agent: a broadcast that failed or partly failed and has not been re-sent yet, or paused. The one
- * copy of the rule: the server's GET /broadcasts/attention selects by it, and anything holding a list
- * of broadcasts (tests, a client with a page in hand) filters with it.
+ * What needs an agent: a broadcast that failed or partly failed and has not been re-sent yet, or paused,
+ * or one that completed with unconfirmed recipients once their wait for a delivery report is over. The
+ * one copy of the rule: the server's GET /broadcasts/attention selects by it, and anything holding a
+ * list of broadcasts (tests, a client with a page in hand) filters with it.
  */
 import type { BROADCAST_STATUSES } from './schemas/broadcasts';
 
@@ -25,16 +26,61 @@ export function resendHolds(resend: { status: BroadcastStatus; startedAt?: strin
   return resend.status !== 'cancelled' || (resend.startedAt ?? null) !== null;
 }
 
+/**
+ * When it is: `now` and the wait for a delivery report (the server's UNCONFIRMED_AFTER_HOURS). Without
+ * it, only the status rule applies.
+ */
+export interface AttentionClock {
+  now: number;
+  unconfirmedWindowMs: number;
+}
+
+/**
+ * A completed broadcast some of whose recipients are unconfirmed (the request may have reached the
+ * provider, and no answer or report said whether it arrived), once the wait for their reports is over,
+ * counted from when it finished (after every one of them was sent): no report will tell now, and a
+ * re-send of them can be asked for. Before that, the catalog's advice is to wait. The other finished
+ * statuses need attention already.
+ */
+export function unconfirmedWaitOver(
+  broadcast: { status: BroadcastStatus; finishedAt: string | null; uncertain: number },
+  clock: AttentionClock,
+): boolean {
+  if (broadcast.status !== 'completed' || broadcast.uncertain <= 0 || broadcast.finishedAt === null) return false;
+  return Date.parse(broadcast.finishedAt) + clock.unconfirmedWindowMs <= clock.now;
+}
+
 /** The rule for one broadcast: `hasResend` is true once a re-send of it exists that holds (`resendHolds`). */
-export function needsAttention(broadcast: { status: BroadcastStatus }, hasResend: boolean): boolean {
-  return (ATTENTION_STATUSES as readonly BroadcastStatus[]).includes(broadcast.status) && !hasResend;
+export function needsAttention(
+  broadcast: { status: BroadcastStatus; finishedAt?: string | null; uncertain?: number | undefined },
+  hasResend: boolean,
+  clock?: AttentionClock,
+): boolean {
+  if (hasResend) return false;
+  if ((ATTENTION_STATUSES as readonly BroadcastStatus[]).includes(broadcast.status)) return true;
+  if (!clock) return false;
+  const { status, finishedAt = null, uncertain = 0 } = broadcast;
+  return unconfirmedWaitOver({ status, finishedAt, uncertain }, clock);
 }
 
 /** The rule over a list: a broadcast counts as re-sent when a re-send of it is in the same list. */
 export function needingAttention<
-  T extends { id: number; status: BroadcastStatus; resendOfId: number | null; startedAt?: string | null },
->(list: T[]): T[] {
+  T extends {
+    id: number;
+    status: BroadcastStatus;
+    resendOfId: number | null;
+    startedAt?: string | null;
+    finishedAt?: string | null;
+    counts?: { uncertain?: number | undefined };
+  },
+>(list: T[], clock?: AttentionClock): T[] {
   // A re-send cancelled before it began was taken back: the broadcast needs an agent again.
   const resent = new Set(list.flatMap((b) => (b.resendOfId !== null && resendHolds(b) ? [b.resendOfId] : [])));
-  return list.filter((b) => needsAttention(b, resent.has(b.id)));
+  return list.filter((b) =>
+    needsAttention(
+      { status: b.status, finishedAt: b.finishedAt, uncertain: b.counts?.uncertain },
+      resent.has(b.id),
+      clock,
+    ),
+  );
 }

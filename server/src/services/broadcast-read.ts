@@ -6,6 +6,7 @@
 import {
   type ApiErrorCode,
   ATTENTION_STATUSES,
+  type AttentionClock,
   type AttentionList,
   type Broadcast,
   billedMessages,
@@ -19,6 +20,7 @@ import {
   priceTable,
 } from '@rebound/shared';
 import { and, desc, eq, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import { unconfirmedWindowMs } from '../config';
 import type { Database, Queryable } from '../db/client';
 import { first } from '../db/first';
 import { type BroadcastRow, broadcasts, channels } from '../db/schema';
@@ -263,24 +265,38 @@ export async function listBroadcasts(
   return { data, nextCursor: rows.length > query.limit && last ? encodeCursor(last.id) : null };
 }
 
+/** The attention list's walks (broadcastsNeedingAttention), each newest first, at most `limit` rows. */
+export function attentionWalks(workspaceId: number, limit: number, clock: AttentionClock): SQL[] {
+  const columns = sql`b.id, b.name, b.status, b.channel_id, b.resend_of_id, b.finished_at`;
+  const unresent = sql`NOT EXISTS (SELECT 1 FROM broadcasts r WHERE r.resend_of_id = b.id AND ${RESEND_HOLDS})`;
+  const perStatus = ATTENTION_STATUSES.map(
+    (status) => sql`SELECT * FROM (SELECT ${columns} FROM broadcasts b
+      WHERE b.workspace_id = ${workspaceId} AND b.status = ${status} AND ${unresent} ORDER BY b.id DESC LIMIT ${limit})`,
+  );
+  // Driven by the few broadcasts with unconfirmed recipients (state 'uncertain' in broadcast_counts),
+  // newest first down their index (CROSS JOIN keeps that order), not by every completed broadcast.
+  const waitOver = sql`SELECT * FROM (SELECT ${columns} FROM broadcast_counts u CROSS JOIN broadcasts b ON b.id = u.broadcast_id
+      WHERE u.state = 'uncertain' AND u.n > 0 AND b.workspace_id = ${workspaceId} AND b.status = 'completed'
+        AND b.finished_at <= ${clock.now - clock.unconfirmedWindowMs} AND ${unresent}
+      GROUP BY u.broadcast_id ORDER BY u.broadcast_id DESC LIMIT ${limit})`;
+  return [...perStatus, waitOver];
+}
+
 /**
- * What needs an agent's attention, newest first: the rule of shared/src/attention.ts (a status of
- * ATTENTION_STATUSES, and no re-send of it exists) as SQL, one walk down broadcasts_attention_idx per
- * status that skips broadcasts with a re-send (broadcasts_resend_of_idx), then the counts of the few
- * found from the read model. Its cost follows `limit` (plus any re-sent broadcasts it steps over),
- * not the number of broadcasts or of their recipients.
+ * What needs an agent's attention, newest first: the rule of shared/src/attention.ts as SQL. A status
+ * of ATTENTION_STATUSES is one walk down broadcasts_attention_idx per status; a completed broadcast
+ * whose unconfirmed recipients waited out the report window (unconfirmedWaitOver) is found among the
+ * broadcasts with any unconfirmed recipient (broadcast_counts_unconfirmed_idx). Each skips broadcasts
+ * with a re-send that holds (broadcasts_resend_of_idx); then the counts of the few found come from the
+ * read model. Its cost follows `limit` (plus any re-sent broadcasts it steps over), not the number of
+ * broadcasts or of their recipients.
  */
 export async function broadcastsNeedingAttention(
   db: Database,
   workspaceId: number,
   limit: number,
+  clock: AttentionClock = { now: Date.now(), unconfirmedWindowMs: unconfirmedWindowMs() },
 ): Promise<AttentionList> {
-  const perStatus = ATTENTION_STATUSES.map(
-    (status) => sql`SELECT * FROM (SELECT b.id, b.name, b.status, b.channel_id, b.resend_of_id, b.finished_at
-      FROM broadcasts b WHERE b.workspace_id = ${workspaceId} AND b.status = ${status}
-        AND NOT EXISTS (SELECT 1 FROM broadcasts r WHERE r.resend_of_id = b.id AND ${RESEND_HOLDS})
-      ORDER BY b.id DESC LIMIT ${limit + 1})`,
-  );
   const rows = await db.all<{
     id: number;
     name: string;
@@ -288,7 +304,9 @@ export async function broadcastsNeedingAttention(
     channel_id: number;
     resend_of_id: number | null;
     finished_at: number | null;
-  }>(sql`${sql.join(perStatus, sql` UNION ALL `)} ORDER BY id DESC LIMIT ${limit + 1}`);
+  }>(
+    sql`${sql.join(attentionWalks(workspaceId, limit + 1, clock), sql` UNION ALL `)} ORDER BY id DESC LIMIT ${limit + 1}`,
+  );
   const page = rows.slice(0, limit);
   const ids = page.map((r) => r.id);
   const counts = await countsOf(db, ids);

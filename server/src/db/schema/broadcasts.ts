@@ -217,7 +217,11 @@ export const broadcastCounts = sqliteTable(
     reason: text('reason').notNull(),
     count: integer('n').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.broadcastId, t.state, t.reason] })],
+  (t) => [
+    primaryKey({ columns: [t.broadcastId, t.state, t.reason] }),
+    // The broadcasts with unconfirmed recipients, for the attention list's wait-over rule (migration 0019).
+    index('broadcast_counts_unconfirmed_idx').on(t.broadcastId).where(sql`state = 'uncertain' AND n > 0`),
+  ],
 );
 
 /** How many of each broadcast's messages were reported read (migration 0011's trigger keeps it). */

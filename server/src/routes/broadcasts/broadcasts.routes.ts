@@ -34,9 +34,9 @@ export const attention = createRoute({
   method: 'get',
   path: '/broadcasts/attention',
   tags,
-  summary: 'Broadcasts that need an agent: failed or partly failed, and not re-sent yet',
+  summary: 'Broadcasts that need an agent: failed, partly failed or paused, and not re-sent yet',
   description:
-    'Newest first, with their failed and unconfirmed counts and failures by reason; a broadcast leaves the list as soon as a re-send of it exists. What the extension’s badge shows. Open to agents.',
+    'Newest first, with their failed and unconfirmed counts and failures by reason. A completed broadcast with unconfirmed recipients joins the list once their wait for a delivery report (UNCONFIRMED_AFTER_HOURS after it finished) is over. A broadcast leaves the list as soon as a re-send of it exists. What the extension’s badge shows. Open to agents.',
   security: bearer,
   middleware: [requirePermission('broadcasts:read')] as const,
   request: { query: AttentionQuerySchema },
