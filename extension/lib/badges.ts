@@ -11,7 +11,10 @@ export type BadgeView =
   | { kind: 'resent'; broadcast: BroadcastBadge; count: number }
   | { kind: 'not-sent'; broadcast: BroadcastBadge }
   | { kind: 'left-out'; broadcast: BroadcastBadge; count: number }
+  | { kind: 'unconfirmed'; broadcast: BroadcastBadge; count: number }
   | { kind: 'ambiguous'; name: string; candidates: BroadcastBadge[] };
+
+const FINISHED: readonly BroadcastBadge['status'][] = ['completed', 'partially_failed', 'failed', 'cancelled'];
 
 /** The broadcasts a badge could be about: the one with the page's ID, else those with the name. */
 export function candidatesFor(target: { id?: number; name: string }, found: BroadcastBadge[]): BroadcastBadge[] {
@@ -31,11 +34,15 @@ export function badgeView(target: { id?: number; name: string }, found: Broadcas
   if (!broadcast) return null;
   if (broadcast.failed > 0) {
     if (broadcast.resend === null) return { kind: 'failed', broadcast, count: broadcast.failed };
-    const finished = ['completed', 'partially_failed', 'failed', 'cancelled'].includes(broadcast.resend.status);
+    const finished = FINISHED.includes(broadcast.resend.status);
     return { kind: finished ? 'resent' : 'resending', broadcast, count: broadcast.failed };
   }
   // Failed as a whole before any message (segment deleted, empty segment): nothing counted, still a failure.
   if (broadcast.status === 'failed') return { kind: 'not-sent', broadcast };
+  // Sent, but nothing says whether it arrived: a "completed" broadcast must not look fully delivered.
+  // Once re-sent, the re-send is where they are followed.
+  if (broadcast.uncertain > 0 && FINISHED.includes(broadcast.status) && broadcast.resend === null)
+    return { kind: 'unconfirmed', broadcast, count: broadcast.uncertain };
   if (broadcast.excluded > 0 && broadcast.status !== 'scheduled' && broadcast.status !== 'draft')
     return { kind: 'left-out', broadcast, count: broadcast.excluded };
   return null;

@@ -10,6 +10,7 @@ const WORDING = {
   resent: ['badgeResent', 'quiet'],
   'not-sent': ['badgeNotSent', 'never'],
   'left-out': ['badgeLeftOut', 'later'],
+  unconfirmed: ['badgeUnconfirmed', 'quiet'],
   ambiguous: ['badgeAmbiguous', 'quiet'],
 } as const;
 

@@ -127,6 +127,12 @@ export function App({
                     {(b.counts.failed ?? 0) > 0 && (
                       <strong class="rb-row-failed"> · {t('failedBadge', { count: b.counts.failed ?? 0 })}</strong>
                     )}
+                    {(b.counts.uncertain ?? 0) > 0 && (
+                      <span class="rb-row-unconfirmed">
+                        {' '}
+                        · {t('badgeUnconfirmed', { count: b.counts.uncertain ?? 0 })}
+                      </span>
+                    )}
                     {attention.value?.reviewed.includes(b.id) && (
                       <span class="rb-row-reviewed"> · {t('reviewedChip')}</span>
                     )}

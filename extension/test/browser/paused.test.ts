@@ -104,14 +104,15 @@ describe('a paused broadcast in the panel', () => {
   }, 60_000);
 });
 
-describe('a paused broadcast in the popup', () => {
-  const badgeText = async () =>
-    (await browser.worker()).evaluate(() =>
-      (
-        globalThis as unknown as { chrome: { action: { getBadgeText(d: object): Promise<string> } } }
-      ).chrome.action.getBadgeText({}),
-    );
+/** The toolbar count: how many broadcasts need a look. */
+const badgeText = async () =>
+  (await browser.worker()).evaluate(() =>
+    (
+      globalThis as unknown as { chrome: { action: { getBadgeText(d: object): Promise<string> } } }
+    ).chrome.action.getBadgeText({}),
+  );
 
+describe('a paused broadcast in the popup', () => {
   it('an agent reads it as paused, why and who can resume it; it counts on the toolbar and cannot be marked as reviewed', async () => {
     await connectAs(h.ws.tokens.agent);
     const popup = new PopupPage(page, browser.extensionId);
@@ -297,5 +298,50 @@ describe('another channel from the popup', () => {
     await expect.poll(() => box.getByRole('status').textContent(), { timeout: 10_000 }).toMatch(/^Reenvío por SMS: 3 /);
     await h.engine().runUntilIdle();
     expect(tw.requests.map((r) => (r.body as { Body: string }).Body)).toEqual(['Hola', 'Hola', 'Hola']);
+  }, 60_000);
+});
+
+describe('a completed broadcast with unconfirmed recipients', () => {
+  it('never looks fully delivered, and counts on the toolbar once the wait for their reports is over', async () => {
+    const sim = await whatsappSimulator(h);
+    const b = await whatsappBroadcast(h, sim, { tag: 'espera', name: 'Espera', count: 5, rate: 5000, start: 813_000 });
+    // Two requests get no answer: they may have arrived, and nothing failed.
+    for (const n of [0, 1]) sim.script(`54911${50_000_000 + 813_000 + n}`, { kind: 'hang' });
+    await h.schedule(b.id);
+    await h.engine({ requestTimeoutMs: 300 }).runUntilIdle();
+    const done = await h.get(b.id);
+    expect(done.status).toBe('completed');
+    expect(done.counts.uncertain).toBe(2);
+
+    await connectAs(h.ws.tokens.agent);
+    const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
+    await helpdesk.open('/demo/');
+    const rowBadge = page.locator(`tr[data-broadcast-id="${b.id}"] .rb-badge`);
+    await expect.poll(() => rowBadge.textContent(), { timeout: 15_000 }).toBe('2 sin confirmar');
+    expect(await axeViolations(page, '[data-rebound]')).toEqual([]);
+
+    const popup = new PopupPage(page, browser.extensionId);
+    await popup.open();
+    await expect
+      .poll(() => popup.row('Espera').locator('.rb-row-figures').textContent(), { timeout: 15_000 })
+      .toBe('3 de 5 enviados · 2 sin confirmar');
+    // Within the wait (24 h by default) a report may still come: nothing to do yet.
+    const attention = async () =>
+      (await h.server.request('GET', '/api/v1/broadcasts/attention', { token: h.ws.tokens.agent })).body.data.map(
+        (x: { id: number }) => x.id,
+      ) as number[];
+    const waiting = await attention();
+    expect(waiting).not.toContain(b.id);
+    await expect.poll(async () => Number(await badgeText()), { timeout: 10_000 }).toBe(waiting.length);
+    // A day later no report has come: a re-send of them can be asked for now, and the toolbar counts it.
+    await h.server.database.client.execute({
+      sql: 'UPDATE broadcasts SET finished_at = ? WHERE id = ?',
+      args: [Date.now() - 25 * 3_600_000, b.id],
+    });
+    expect(await attention()).toEqual([b.id, ...waiting]);
+    await popup.open();
+    await popup.row('Espera').waitFor({ timeout: 15_000 });
+    await expect.poll(async () => Number(await badgeText()), { timeout: 10_000 }).toBe(waiting.length + 1);
+    expect(await axeViolations(page)).toEqual([]);
   }, 60_000);
 });

@@ -46,4 +46,22 @@ describe('the badge beside a broadcast name', () => {
     ).toMatchObject({ kind: 'resent' });
     expect(badgeView({ id: 1, name: 'x' }, [badge(1, { status: 'scheduled', excluded: 3 })])).toBeNull();
   });
+
+  it('a finished broadcast with unconfirmed recipients never looks fully delivered', () => {
+    const unconfirmed = badge(1, { uncertain: 3, excluded: 1 });
+    expect(badgeView({ id: 1, name: 'x' }, [unconfirmed])).toMatchObject({ kind: 'unconfirmed', count: 3 });
+    // Failures come first; a broadcast still sending may yet hear back; a re-send follows them from then on.
+    expect(badgeView({ id: 1, name: 'x' }, [badge(1, { uncertain: 3, failed: 2 })])).toMatchObject({
+      kind: 'failed',
+      count: 2,
+    });
+    expect(badgeView({ id: 1, name: 'x' }, [badge(1, { status: 'sending', uncertain: 3 })])).toBeNull();
+    expect(
+      badgeView({ id: 1, name: 'x' }, [badge(1, { uncertain: 3, resend: { id: 2, status: 'scheduled' } })]),
+    ).toBeNull();
+    // Two namesakes, one of them unconfirmed: the page must say which.
+    expect(badgeView({ name: 'Black Friday' }, [badge(1), badge(2, { uncertain: 3 })])).toMatchObject({
+      kind: 'ambiguous',
+    });
+  });
 });

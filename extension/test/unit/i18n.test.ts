@@ -38,6 +38,9 @@ describe('numbers and times as agents read them', () => {
 
   it('counts agree with their noun: "1 fallido", "2 fallidos", numbers grouped as the language writes them', () => {
     expect(translate('es', 'failedBadge', { count: 1 })).toBe('1 fallido');
+    expect(translate('es', 'badgeUnconfirmed', { count: 1500 })).toBe('1.500 sin confirmar');
+    expect(translate('en', 'badgeUnconfirmed', { count: 1500 })).toBe('1,500 unconfirmed');
+    expect(translate('pt', 'badgeUnconfirmed', { count: 1500 })).toBe('1.500 sem confirmação');
     expect(translate('es', 'failedBadge', { count: 1500 })).toBe('1.500 fallidos');
     expect(translate('en', 'failedBadge', { count: 1500 })).toBe('1,500 failed');
     expect(translate('es', 'expand', { count: 1 })).toBe('Rebound: 1 fallido');
