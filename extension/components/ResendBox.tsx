@@ -129,12 +129,31 @@ export function ResendBox({ report, language, resend, onOpenBroadcast }: Props) 
     );
     if (!rest) return outcome;
   }
+  // Unconfirmed recipients once their wait for a delivery report is over: never re-sent unasked (they may
+  // have it), offered on their own, saying they may get it twice.
+  const { count: unconfirmed, waitEndsAt } = report.unconfirmed;
+  const unconfirmedOffer = unconfirmed > 0 && waitEndsAt !== null && Date.parse(waitEndsAt) <= Date.now() && (
+    <div class="rb-section" data-testid="resend-unconfirmed">
+      <p>{t('unconfirmedReady', { count: unconfirmed })}</p>
+      <button
+        type="button"
+        class="rb-secondary"
+        onClick={(event) =>
+          trusted(event) && resend.start(report.broadcast.id, { reasons: ['uncertain'], includeUnconfirmed: true })
+        }
+      >
+        {t('resendUnconfirmedAction', { count: unconfirmed })}
+      </button>
+    </div>
+  );
   if (report.resendable === 0 || broadcastNotFinished(report)) {
+    if (unconfirmedOffer) return unconfirmedOffer;
     return report.notSent > 0 ? <p class="rb-muted">{t('nothingToResend')}</p> : null;
   }
   return (
     <>
       {outcome}
+      {unconfirmedOffer}
       <div class="rb-section rb-actions">
         <p class="rb-plan" data-testid="resend-when" aria-live="polite">
           {preview.value === null

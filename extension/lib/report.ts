@@ -39,6 +39,11 @@ export interface BroadcastReport {
   reasons: ReasonLine[];
   /** How many a re-send can help (now or later); the rest are shown but left out. */
   resendable: number;
+  /**
+   * Its unconfirmed recipients, and when their wait for a delivery report ends (null: none, or it has not
+   * finished). After that an agent may re-send to them, knowing some may get it twice.
+   */
+  unconfirmed: { count: number; waitEndsAt: string | null };
   channelLimits: Broadcast['channelLimits'];
   resend: BroadcastLite | null;
   /** Whether this token may resume a paused broadcast (a manager or the owner). */
@@ -135,6 +140,7 @@ export async function buildReport(
     notSent: summary.total,
     reasons,
     resendable: summary.retryable.now + summary.retryable.later,
+    unconfirmed: { count: broadcast.counts.uncertain ?? 0, waitEndsAt: broadcast.unconfirmedWaitEndsAt },
     channelLimits: broadcast.channelLimits,
     resend: resend ? lite(resend) : null,
   };

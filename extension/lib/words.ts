@@ -86,6 +86,10 @@ export const words = {
       'Reenvío terminado: {sent, plural, one {# enviado} other {# enviados}}, {failed, plural, one {# fallido} other {# fallidos}}.',
     alreadyResent: 'Ya se reenvió: «{name}» ({status}).',
     nothingToResend: 'No hay mensajes que un reenvío pueda arreglar.',
+    unconfirmedReady:
+      '{count, plural, one {# destinatario sigue} other {# destinatarios siguen}} sin confirmar: no llegó ningún informe de entrega. Si les reenvía, pueden recibirlo dos veces.',
+    resendUnconfirmedAction:
+      'Reenviar {count, plural, one {al destinatario sin confirmar} other {a los # sin confirmar}}',
     contactHeading: 'Mensajes fallidos de este contacto',
     providerSaid: 'Respuesta del proveedor, tal como la envió:',
     contactNone: 'Este contacto no tiene mensajes fallidos.',
@@ -202,6 +206,9 @@ export const words = {
     resendDone: 'Re-send finished: {sent, number} sent, {failed, number} failed.',
     alreadyResent: 'Already re-sent: "{name}" ({status}).',
     nothingToResend: 'No messages a re-send could fix.',
+    unconfirmedReady:
+      '{count, plural, one {# recipient is} other {# recipients are}} still unconfirmed: no delivery report came. If you re-send, they may get it twice.',
+    resendUnconfirmedAction: 'Re-send to {count, plural, one {the unconfirmed recipient} other {the # unconfirmed}}',
     contactHeading: "This contact's failed messages",
     providerSaid: 'The provider’s answer, as it sent it:',
     contactNone: 'This contact has no failed messages.',
@@ -319,6 +326,10 @@ export const words = {
       'Reenvio concluído: {sent, plural, one {# enviada} other {# enviadas}}, {failed, plural, one {# falha} other {# falhas}}.',
     alreadyResent: 'Já reenviada: “{name}” ({status}).',
     nothingToResend: 'Não há mensagens que um reenvio possa resolver.',
+    unconfirmedReady:
+      '{count, plural, one {# destinatário continua} other {# destinatários continuam}} sem confirmação: nenhum relatório de entrega chegou. Se reenviar, podem receber duas vezes.',
+    resendUnconfirmedAction:
+      'Reenviar {count, plural, one {ao destinatário sem confirmação} other {aos # sem confirmação}}',
     contactHeading: 'Mensagens com falha deste contato',
     providerSaid: 'Resposta do provedor, exatamente como ele a enviou:',
     contactNone: 'Este contato não tem mensagens com falha.',

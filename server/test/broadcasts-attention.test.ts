@@ -201,6 +201,18 @@ describe('a completed broadcast with unconfirmed recipients', () => {
     expect(await listed()).toEqual([]);
   });
 
+  it('each broadcast says when the wait for its unconfirmed recipients ends', async () => {
+    const read = async (id: number) =>
+      (await server.request('GET', `/api/v1/broadcasts/${id}`, { token: shop.tokens.agent })).body as Broadcast;
+    const over = await read(wait.over);
+    expect(Date.parse(over.unconfirmedWaitEndsAt ?? '')).toBe(Date.parse(over.finishedAt ?? '') + 24 * HOUR);
+    for (const id of [wait.allDelivered, wait.reported, wait.resend])
+      expect((await read(id)).unconfirmedWaitEndsAt, String(id)).toBeNull();
+    vi.stubEnv('UNCONFIRMED_AFTER_HOURS', '2');
+    const waiting = await read(wait.waiting);
+    expect(Date.parse(waiting.unconfirmedWaitEndsAt ?? '')).toBe(Date.parse(waiting.finishedAt ?? '') + 2 * HOUR);
+  });
+
   it('leaves the list when a re-send of them is taken back before it began, and comes back', async () => {
     await server.database.db.run(sql`UPDATE broadcasts SET status = 'cancelled' WHERE id = ${wait.resend}`);
     expect(await listed()).toEqual([wait.resent, wait.over]);

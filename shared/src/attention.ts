@@ -36,18 +36,29 @@ export interface AttentionClock {
 }
 
 /**
- * A completed broadcast some of whose recipients are unconfirmed (the request may have reached the
- * provider, and no answer or report said whether it arrived), once the wait for their reports is over,
- * counted from when it finished (after every one of them was sent): no report will tell now, and a
- * re-send of them can be asked for. Before that, the catalog's advice is to wait. The other finished
- * statuses need attention already.
+ * When the unconfirmed recipients of a finished broadcast (the request may have reached the provider,
+ * and no answer or report said whether it arrived) have waited out their delivery reports: the wait
+ * counted from when it finished, after every one of them was sent. From then on no report will tell, and
+ * a re-send of them can be asked for. Null when it has none, or has not finished.
+ */
+export function unconfirmedWaitEnds(
+  broadcast: { finishedAt: string | null; uncertain: number },
+  unconfirmedWindowMs: number,
+): number | null {
+  if (broadcast.uncertain <= 0 || broadcast.finishedAt === null) return null;
+  return Date.parse(broadcast.finishedAt) + unconfirmedWindowMs;
+}
+
+/**
+ * A completed broadcast whose unconfirmed recipients waited out their delivery reports: it needs an agent
+ * now (before, the catalog's advice is to wait). The other finished statuses need attention already.
  */
 export function unconfirmedWaitOver(
   broadcast: { status: BroadcastStatus; finishedAt: string | null; uncertain: number },
   clock: AttentionClock,
 ): boolean {
-  if (broadcast.status !== 'completed' || broadcast.uncertain <= 0 || broadcast.finishedAt === null) return false;
-  return Date.parse(broadcast.finishedAt) + clock.unconfirmedWindowMs <= clock.now;
+  const ends = unconfirmedWaitEnds(broadcast, clock.unconfirmedWindowMs);
+  return broadcast.status === 'completed' && ends !== null && ends <= clock.now;
 }
 
 /** The rule for one broadcast: `hasResend` is true once a re-send of it exists that holds (`resendHolds`). */

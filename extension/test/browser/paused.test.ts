@@ -302,7 +302,7 @@ describe('another channel from the popup', () => {
 });
 
 describe('a completed broadcast with unconfirmed recipients', () => {
-  it('never looks fully delivered, and counts on the toolbar once the wait for their reports is over', async () => {
+  it('never looks fully delivered; once their wait for a report is over it counts on the toolbar, and its report re-sends them alone', async () => {
     const sim = await whatsappSimulator(h);
     const b = await whatsappBroadcast(h, sim, { tag: 'espera', name: 'Espera', count: 5, rate: 5000, start: 813_000 });
     // Two requests get no answer: they may have arrived, and nothing failed.
@@ -334,14 +334,44 @@ describe('a completed broadcast with unconfirmed recipients', () => {
     expect(waiting).not.toContain(b.id);
     await expect.poll(async () => Number(await badgeText()), { timeout: 10_000 }).toBe(waiting.length);
     // A day later no report has come: a re-send of them can be asked for now, and the toolbar counts it.
+    const dayAgo = Date.now() - 25 * 3_600_000;
     await h.server.database.client.execute({
       sql: 'UPDATE broadcasts SET finished_at = ? WHERE id = ?',
-      args: [Date.now() - 25 * 3_600_000, b.id],
+      args: [dayAgo, b.id],
+    });
+    await h.server.database.client.execute({
+      sql: 'UPDATE messages SET failed_at = ? WHERE broadcast_id = ? AND failed_at IS NOT NULL',
+      args: [dayAgo, b.id],
     });
     expect(await attention()).toEqual([b.id, ...waiting]);
     await popup.open();
     await popup.row('Espera').waitFor({ timeout: 15_000 });
     await expect.poll(async () => Number(await badgeText()), { timeout: 10_000 }).toBe(waiting.length + 1);
+
+    // Its report offers them on their own, never by default, saying they may get it twice.
+    await popup.open(`?broadcast=${b.id}`);
+    const offer = page.getByTestId('resend-unconfirmed');
+    await offer.waitFor({ timeout: 15_000 });
+    expect(await offer.locator('p').textContent()).toBe(
+      '2 destinatarios siguen sin confirmar: no llegó ningún informe de entrega. Si les reenvía, pueden recibirlo dos veces.',
+    );
+    expect(await axeViolations(page)).toEqual([]);
+    await offer.getByRole('button', { name: 'Reenviar a los 2 sin confirmar' }).click();
+    const progress = page.getByTestId('resend-progress');
+    await expect
+      .poll(() => progress.textContent(), { timeout: 15_000 })
+      .toContain('2 destinatarios sin confirmar se reenvían');
+    const resends = (
+      await h.server.request('GET', `/api/v1/broadcasts?resendOfId=${b.id}`, { token: h.ws.tokens.agent })
+    ).body.data as { id: number; targetCount: number }[];
+    expect(resends.map((r) => r.targetCount)).toEqual([2]);
+    // Re-sent: it leaves the toolbar count, and the re-send goes to those two.
+    await expect.poll(async () => Number(await badgeText()), { timeout: 10_000 }).toBe(waiting.length);
+    for (const n of [0, 1]) sim.script(`54911${50_000_000 + 813_000 + n}`, { kind: 'accept' });
+    await h.engine().runUntilIdle();
+    const resent = await h.get(resends[0]?.id as number);
+    expect(resent.status).toBe('completed');
+    expect((resent.counts.sent ?? 0) + (resent.counts.delivered ?? 0)).toBe(2);
     expect(await axeViolations(page)).toEqual([]);
   }, 60_000);
 });

@@ -32,6 +32,7 @@ function report(
     notSent,
     reasons: [],
     resendable: 0,
+    unconfirmed: { count: 0, waitEndsAt: null },
     channelLimits: {} as BroadcastReport['channelLimits'],
     resend: null,
   };

@@ -30,6 +30,7 @@ function report(portfolio: { id: number; name: string } | null): BroadcastReport
     notSent: 50,
     reasons: [],
     resendable: 0,
+    unconfirmed: { count: 0, waitEndsAt: null },
     channelLimits: {
       dailyQuota: 250,
       quotaUsed: 250,

@@ -16,6 +16,7 @@ function broadcast(id: number, status: Broadcast['status'], extra: Partial<Broad
     scheduledAt: null,
     startedAt: null,
     finishedAt: null,
+    unconfirmedWaitEndsAt: null,
     targetCount: 10,
     completedCount: 10,
     counts: {} as Broadcast['counts'],

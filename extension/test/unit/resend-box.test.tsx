@@ -69,6 +69,7 @@ function report(resend: BroadcastLite): BroadcastReport {
       },
     ],
     resendable: 6,
+    unconfirmed: { count: 0, waitEndsAt: null },
     channelLimits: null as unknown as BroadcastReport['channelLimits'],
     resend,
   };
@@ -140,6 +141,57 @@ describe('the re-send box after a re-send cancelled while sending', () => {
     await tick(100);
     expect(buttons(root)).toContain('Etiquetar y reenviar 4');
     expect(buttons(root)).not.toContain('Etiquetar y reenviar 6');
+    render(null, root);
+  });
+});
+
+describe('the re-send box for unconfirmed recipients', () => {
+  const completed = broadcast({
+    status: 'completed',
+    counts: { delivered: 4, uncertain: 2 } as BroadcastLite['counts'],
+  });
+  const unconfirmedReport = (waitEndsAt: string | null): BroadcastReport => ({
+    broadcast: completed,
+    notSent: 2,
+    reasons: [
+      { code: 'uncertain', title: 'No se sabe si llegó', explanation: '', action: '', resend: 'never', count: 2 },
+    ],
+    resendable: 0,
+    unconfirmed: { count: 2, waitEndsAt },
+    channelLimits: null as unknown as BroadcastReport['channelLimits'],
+    resend: null,
+  });
+
+  it('offers them only once their wait for a report is over, on their own, saying they may get it twice', async () => {
+    const asked: unknown[] = [];
+    const state = createResendState({
+      resend: async (_id, body) => {
+        asked.push(body);
+        return plan(2, { broadcastId: 11 });
+      },
+      broadcast: async () => broadcast({ id: 11, status: 'scheduled', resendOfId: 7 }),
+      wait: () => tick(5),
+      cancel: async () => ({ cancelled: [] }),
+    });
+    const root = document.createElement('div');
+    // Still waiting: a report may come, so nothing is offered.
+    const tomorrow = new Date(Date.now() + 3_600_000).toISOString();
+    render(<ResendBox report={unconfirmedReport(tomorrow)} language="es" resend={state} />, root);
+    await tick();
+    expect(buttons(root)).toEqual([]);
+    expect(root.textContent).toBe('No hay mensajes que un reenvío pueda arreglar.');
+    // The wait is over: asked for, never by default.
+    const past = new Date(Date.now() - 1000).toISOString();
+    render(<ResendBox report={unconfirmedReport(past)} language="es" resend={state} />, root);
+    await tick();
+    expect(root.textContent).toContain(
+      '2 destinatarios siguen sin confirmar: no llegó ningún informe de entrega. Si les reenvía, pueden recibirlo dos veces.',
+    );
+    expect(buttons(root)).toEqual(['Reenviar a los 2 sin confirmar']);
+    // A click that is not the agent's (a page script's) sends nothing; the agent's is in the Chromium test.
+    root.querySelector('button')?.click();
+    await tick(50);
+    expect(asked).toEqual([]);
     render(null, root);
   });
 });

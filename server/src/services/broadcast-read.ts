@@ -18,6 +18,7 @@ import {
   type Language,
   pauseText,
   priceTable,
+  unconfirmedWaitEnds,
 } from '@rebound/shared';
 import { and, desc, eq, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import { unconfirmedWindowMs } from '../config';
@@ -164,6 +165,8 @@ export async function toBroadcasts(
   const usages = await quotaUsages(db, channelIds.map(scopeOf), now);
   const usageOf = new Map(channelIds.map((id, i) => [id, usages[i] as QuotaUsage]));
   const iso = (d: Date | null) => d?.toISOString() ?? null;
+  const toDate = (ms: number | null) => (ms === null ? null : new Date(ms));
+  const unconfirmedWindow = unconfirmedWindowMs();
   return rows.map((row) => {
     const channel = byId.get(row.channelId);
     const scope = scopeOf(row.channelId);
@@ -185,6 +188,14 @@ export async function toBroadcasts(
       scheduledAt: iso(row.scheduledAt),
       startedAt: iso(row.startedAt),
       finishedAt: iso(row.finishedAt),
+      unconfirmedWaitEndsAt: iso(
+        toDate(
+          unconfirmedWaitEnds(
+            { finishedAt: iso(row.finishedAt), uncertain: byState.uncertain ?? 0 },
+            unconfirmedWindow,
+          ),
+        ),
+      ),
       targetCount: row.targetCount,
       completedCount: row.reconciliation?.completed ?? null,
       counts: byState,

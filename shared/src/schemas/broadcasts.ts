@@ -167,6 +167,10 @@ export const BroadcastSchema = z.object({
   scheduledAt: TimestampSchema.nullable(),
   startedAt: TimestampSchema.nullable(),
   finishedAt: TimestampSchema.nullable(),
+  unconfirmedWaitEndsAt: TimestampSchema.nullable().meta({
+    description:
+      'When the wait for the delivery reports of its unconfirmed recipients ends (UNCONFIRMED_AFTER_HOURS after it finished). From then on a re-send of them can be asked for (`includeUnconfirmed`), at the risk of a second copy. Null when it has none, or has not finished.',
+  }),
   targetCount: z.number().int().nullable().meta({ description: 'Contacts in the segment when it was scheduled.' }),
   completedCount: z.number().int().nullable().meta({ description: 'Recipients it went to (after exclusions).' }),
   counts: z.record(z.enum(RECIPIENT_STATES), z.number().int()),
