@@ -5,6 +5,7 @@
 import { type Broadcast, needingAttention } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { unconfirmedWindowMs } from '../src/config';
 import { attentionWalks } from '../src/services/broadcast-read';
 import { createBroadcast } from '../src/services/broadcasts';
 import { createChannel } from '../src/services/channels';
@@ -157,7 +158,7 @@ describe('GET /broadcasts/attention', () => {
 describe('a completed broadcast with unconfirmed recipients', () => {
   const HOUR = 3_600_000;
   let shop: TestWorkspace;
-  const wait: Record<string, number> = {};
+  let wait: Record<'over' | 'waiting' | 'allDelivered' | 'reported' | 'resent' | 'resend' | 'elsewhere', number>;
   const listed = async () => (await attention(shop.tokens.agent)).body.data.map((b: { id: number }) => b.id);
 
   beforeAll(async () => {
@@ -166,16 +167,20 @@ describe('a completed broadcast with unconfirmed recipients', () => {
       ['delivered', null, 5],
       ['uncertain', 'uncertain', 2],
     ];
+    const dayAgo = Date.now() - 25 * HOUR;
     // Finished 25 h ago: the default wait for a delivery report (24 h) is over.
-    wait.over = await broadcast(shop, 'Espera cumplida', 'completed', some, null, Date.now() - 25 * HOUR);
-    wait.waiting = await broadcast(shop, 'Esperando', 'completed', some, null, Date.now() - 23 * HOUR);
-    wait.allDelivered = await broadcast(shop, 'Todo entregado', 'completed', [['delivered', null, 3]], null, 0);
+    const over = await broadcast(shop, 'Espera cumplida', 'completed', some, null, dayAgo);
+    const waiting = await broadcast(shop, 'Esperando', 'completed', some, null, Date.now() - 23 * HOUR);
+    const allDelivered = await broadcast(shop, 'Todo entregado', 'completed', [['delivered', null, 3]], null, 0);
     // Reports came in the end: its count of unconfirmed fell back to 0.
-    wait.reported = await broadcast(shop, 'Confirmada tarde', 'completed', some, null, Date.now() - 25 * HOUR);
+    const reported = await broadcast(shop, 'Confirmada tarde', 'completed', some, null, dayAgo);
     await server.database.db.run(sql`UPDATE messages SET state = 'delivered', reason = NULL
-      WHERE broadcast_id = ${wait.reported} AND state = 'uncertain'`);
-    wait.resent = await broadcast(shop, 'Ya reenviada', 'completed', some, null, Date.now() - 25 * HOUR);
-    wait.resend = await broadcast(shop, 'Reenvío', 'scheduled', [], wait.resent);
+      WHERE broadcast_id = ${reported} AND state = 'uncertain'`);
+    const resent = await broadcast(shop, 'Ya reenviada', 'completed', some, null, dayAgo);
+    const resend = await broadcast(shop, 'Reenvío', 'scheduled', [], resent);
+    // Another workspace's, as old: never on this one's list.
+    const elsewhere = await broadcast(other, 'De otra, sin confirmar', 'completed', some, null, dayAgo);
+    wait = { over, waiting, allDelivered, reported, resent, resend, elsewhere };
   }, 60_000);
 
   afterEach(() => {
@@ -186,12 +191,16 @@ describe('a completed broadcast with unconfirmed recipients', () => {
     const res = await attention(shop.tokens.agent);
     expect(res.body.data.map((b: { id: number }) => b.id)).toEqual([wait.over]);
     expect(res.body.data[0]).toMatchObject({ name: 'Espera cumplida', status: 'completed', failed: 0, uncertain: 2 });
-    // The same rule the shared package gives anyone holding a list.
+    // The same rule the shared package gives anyone holding a list, with the server's wait.
     const all = (await server.request('GET', '/api/v1/broadcasts?limit=200', { token: shop.tokens.agent })).body
       .data as Broadcast[];
-    const clock = { now: Date.now(), unconfirmedWindowMs: 24 * HOUR };
+    const clock = { now: Date.now(), unconfirmedWindowMs: unconfirmedWindowMs() };
     expect(needingAttention(all, clock).map((b) => b.id)).toEqual([wait.over]);
     expect(needingAttention(all).map((b) => b.id)).toEqual([]);
+    // The other workspace sees its own.
+    const theirs = (await attention(other.tokens.agent)).body.data.map((b: { id: number }) => b.id);
+    expect(theirs).toContain(wait.elsewhere);
+    expect(theirs).not.toContain(wait.over);
   });
 
   it('follows the wait the server is configured with (UNCONFIRMED_AFTER_HOURS)', async () => {
@@ -213,10 +222,21 @@ describe('a completed broadcast with unconfirmed recipients', () => {
     expect(Date.parse(waiting.unconfirmedWaitEndsAt ?? '')).toBe(Date.parse(waiting.finishedAt ?? '') + 2 * HOUR);
   });
 
-  it('leaves the list when a re-send of them is taken back before it began, and comes back', async () => {
+  it('comes back on the list when its re-send is taken back before it began, and leaves once re-sent again', async () => {
     await server.database.db.run(sql`UPDATE broadcasts SET status = 'cancelled' WHERE id = ${wait.resend}`);
     expect(await listed()).toEqual([wait.resent, wait.over]);
     await server.database.db.run(sql`UPDATE broadcasts SET status = 'scheduled' WHERE id = ${wait.resend}`);
+    expect(await listed()).toEqual([wait.over]);
+  });
+
+  it('follows late reports: one that leaves a recipient unconfirmed puts it on, one that settles the last takes it off', async () => {
+    const late = await broadcast(shop, 'Tardía', 'completed', [['delivered', null, 4]], null, Date.now() - 25 * HOUR);
+    expect(await listed()).not.toContain(late);
+    await server.database.db.run(sql`UPDATE messages SET state = 'uncertain', reason = 'uncertain'
+      WHERE id = (SELECT min(id) FROM messages WHERE broadcast_id = ${late})`);
+    expect(await listed()).toEqual([late, wait.over]);
+    await server.database.db.run(sql`UPDATE messages SET state = 'delivered', reason = NULL
+      WHERE broadcast_id = ${late} AND state = 'uncertain'`);
     expect(await listed()).toEqual([wait.over]);
   });
 });
@@ -238,14 +258,14 @@ describe('the attention list reads little', () => {
     expect(plan.join('\n')).not.toMatch(/TEMP B-TREE|SCAN (b|r)\b/);
   });
 
-  it('finds them among the broadcasts with unconfirmed recipients, not by walking every broadcast', async () => {
+  it("finds completed broadcasts past their wait among the workspace's with unconfirmed recipients only", async () => {
     const walks = attentionWalks(ws.id, 101, { now: Date.now(), unconfirmedWindowMs: 24 * 3_600_000 });
     const plan = (await server.database.db.all<{ detail: string }>(sql`EXPLAIN QUERY PLAN ${walks.at(-1)}`))
       .map((r) => r.detail)
       .join('\n');
-    // Down the index of broadcasts with unconfirmed recipients, newest first: no sort, no other scan.
-    expect(plan).toContain('SCAN u USING INDEX broadcast_counts_unconfirmed_idx');
-    expect(plan).toContain('SEARCH b USING INTEGER PRIMARY KEY');
+    // Down that workspace's part of the partial index, newest first: no sort, no other scan.
+    expect(plan).toContain('SEARCH b USING INDEX broadcasts_unconfirmed_idx (workspace_id=?)');
+    expect(plan).toContain('broadcasts_resend_of_idx');
     expect(plan).not.toMatch(/TEMP B-TREE|SCAN (b|r)\b/);
   });
 });

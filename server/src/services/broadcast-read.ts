@@ -284,23 +284,22 @@ export function attentionWalks(workspaceId: number, limit: number, clock: Attent
     (status) => sql`SELECT * FROM (SELECT ${columns} FROM broadcasts b
       WHERE b.workspace_id = ${workspaceId} AND b.status = ${status} AND ${unresent} ORDER BY b.id DESC LIMIT ${limit})`,
   );
-  // Driven by the few broadcasts with unconfirmed recipients (state 'uncertain' in broadcast_counts),
-  // newest first down their index (CROSS JOIN keeps that order), not by every completed broadcast.
-  const waitOver = sql`SELECT * FROM (SELECT ${columns} FROM broadcast_counts u CROSS JOIN broadcasts b ON b.id = u.broadcast_id
-      WHERE u.state = 'uncertain' AND u.n > 0 AND b.workspace_id = ${workspaceId} AND b.status = 'completed'
-        AND b.finished_at <= ${clock.now - clock.unconfirmedWindowMs} AND ${unresent}
-      GROUP BY u.broadcast_id ORDER BY u.broadcast_id DESC LIMIT ${limit})`;
+  // Down the workspace's completed broadcasts that have unconfirmed recipients (broadcasts_unconfirmed_idx),
+  // newest first: it steps over those still in their wait and re-sent ones, no other broadcast.
+  const waitOver = sql`SELECT * FROM (SELECT ${columns} FROM broadcasts b INDEXED BY broadcasts_unconfirmed_idx
+      WHERE b.workspace_id = ${workspaceId} AND b.status = 'completed' AND b.unconfirmed > 0
+        AND b.finished_at <= ${clock.now - clock.unconfirmedWindowMs} AND ${unresent} ORDER BY b.id DESC LIMIT ${limit})`;
   return [...perStatus, waitOver];
 }
 
 /**
  * What needs an agent's attention, newest first: the rule of shared/src/attention.ts as SQL. A status
  * of ATTENTION_STATUSES is one walk down broadcasts_attention_idx per status; a completed broadcast
- * whose unconfirmed recipients waited out the report window (unconfirmedWaitOver) is found among the
- * broadcasts with any unconfirmed recipient (broadcast_counts_unconfirmed_idx). Each skips broadcasts
- * with a re-send that holds (broadcasts_resend_of_idx); then the counts of the few found come from the
- * read model. Its cost follows `limit` (plus any re-sent broadcasts it steps over), not the number of
- * broadcasts or of their recipients.
+ * whose unconfirmed recipients waited out the report window (unconfirmedWaitOver) is one more walk, down
+ * broadcasts_unconfirmed_idx. Each skips broadcasts with a re-send that holds (broadcasts_resend_of_idx);
+ * then the counts of the few found come from the read model. Its cost follows `limit` (plus any re-sent
+ * broadcasts it steps over, and completed ones still in their wait), not the number of broadcasts or of
+ * their recipients.
  */
 export async function broadcastsNeedingAttention(
   db: Database,

@@ -81,6 +81,8 @@ export const broadcasts = sqliteTable(
     countryMix: text('country_mix', { mode: 'json' }).$type<Record<string, number>>(),
     /** Whether its messages' reads are recorded (false: made before migration 0011, its reads unknown). */
     readsKept: integer('reads_kept', { mode: 'boolean' }).notNull().default(true),
+    /** Its unconfirmed recipients, mirrored from broadcast_counts by migration 0019's triggers. */
+    unconfirmed: integer('unconfirmed').notNull().default(0),
     startedAt: integer('started_at', { mode: 'timestamp_ms' }),
     finishedAt: integer('finished_at', { mode: 'timestamp_ms' }),
     createdAt: createdAt(),
@@ -95,6 +97,8 @@ export const broadcasts = sqliteTable(
     index('broadcasts_resend_of_idx').on(t.resendOfId),
     index('broadcasts_writing_plan_idx').on(t.writingPlan).where(sql`writing_plan IS NOT NULL`),
     index('broadcasts_recovery_due_idx').on(t.recoveryDueAt).where(sql`recovery_due_at IS NOT NULL`),
+    // Completed broadcasts with unconfirmed recipients, for the attention list's wait-over rule.
+    index('broadcasts_unconfirmed_idx').on(t.workspaceId, t.id).where(sql`status = 'completed' AND unconfirmed > 0`),
   ],
 );
 /** A row of broadcasts as read. */
@@ -217,11 +221,7 @@ export const broadcastCounts = sqliteTable(
     reason: text('reason').notNull(),
     count: integer('n').notNull(),
   },
-  (t) => [
-    primaryKey({ columns: [t.broadcastId, t.state, t.reason] }),
-    // The broadcasts with unconfirmed recipients, for the attention list's wait-over rule (migration 0019).
-    index('broadcast_counts_unconfirmed_idx').on(t.broadcastId).where(sql`state = 'uncertain' AND n > 0`),
-  ],
+  (t) => [primaryKey({ columns: [t.broadcastId, t.state, t.reason] })],
 );
 
 /** How many of each broadcast's messages were reported read (migration 0011's trigger keeps it). */
