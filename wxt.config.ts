@@ -6,7 +6,12 @@ import { defineConfig } from 'wxt';
 export default defineConfig({
   srcDir: 'extension',
   imports: false,
-  vite: () => ({ plugins: [preact()] }),
+  vite: () => ({
+    plugins: [preact()],
+    // Terser with a second pass: about 900 bytes less of the content script, which every helpdesk page
+    // loads (ext.content_script_kb, within 60 kB), than the default minifier alone.
+    build: { minify: 'terser', terserOptions: { compress: { passes: 2 } } },
+  }),
   manifest: ({ browser }) => ({
     name: 'Rebound',
     description: 'Explains failed broadcasts and re-sends them in one click.',

@@ -28,9 +28,8 @@ describe('the Chromium build', () => {
   });
 
   it('the content script stays within its budget', () => {
-    // 60 KiB until Dec 2026, raised by 1 KiB for the panel's offer after a re-send cancelled mid-send and
-    // its count from the server's plan (the script was within 100 bytes of 60 KiB already).
-    expect(statSync(join(EXTENSION_DIR, 'content-scripts/overlay.js')).size).toBeLessThanOrEqual(61 * 1024);
+    // The benchmark's target (ext.content_script_kb ≤ 60): minified by Terser with a second pass.
+    expect(statSync(join(EXTENSION_DIR, 'content-scripts/overlay.js')).size).toBeLessThanOrEqual(60 * 1024);
   });
 });
 
