@@ -2,11 +2,12 @@
 
 import { useSignal } from '@preact/signals';
 import type { Language } from '@rebound/shared/i18n';
+import type { FunctionComponent } from 'preact';
 import { statusLabel, translate } from '../lib/i18n';
 import { type BroadcastReport, headline } from '../lib/report';
 import type { ResendState } from '../lib/resend-state';
 import { Funnel, LimitGauge, ReasonList } from './ReportFigures';
-import { ResendBox } from './ResendBox';
+import { type OfferProps, ResendBox } from './ResendBox';
 import { WhoFailed } from './WhoFailed';
 
 interface Props {
@@ -17,12 +18,14 @@ interface Props {
   onOpenBroadcast?: (id: number) => void;
   /** Resumes a paused broadcast (the background asks the server), then shows it again. */
   onResume?: (id: number) => Promise<void>;
+  /** An offer beside the re-send for unconfirmed recipients (the popup's); none in the panel. */
+  Offer?: FunctionComponent<OfferProps>;
 }
 
 /** Failures of the broadcast as a whole (before any message), each with what the agent can do. */
 const WHOLE_FAILURES = ['broadcast_empty_target', 'broadcast_segment_deleted', 'broadcast_channel_missing'] as const;
 
-export function ReportCard({ report, language, resend, onOpenBroadcast, onResume }: Props) {
+export function ReportCard({ report, language, resend, onOpenBroadcast, onResume, Offer }: Props) {
   const { broadcast } = report;
   const wholeFailure = WHOLE_FAILURES.find((code) => code === broadcast.error?.code);
   return (
@@ -50,7 +53,7 @@ export function ReportCard({ report, language, resend, onOpenBroadcast, onResume
       {report.reasons.length > 0 && <ReasonList report={report} language={language} />}
       {report.reasons.length > 0 && <WhoFailed report={report} language={language} />}
       {!wholeFailure && <LimitGauge report={report} language={language} />}
-      <ResendBox report={report} language={language} resend={resend} onOpenBroadcast={onOpenBroadcast} />
+      <ResendBox report={report} language={language} resend={resend} onOpenBroadcast={onOpenBroadcast} Offer={Offer} />
     </section>
   );
 }

@@ -3,7 +3,7 @@
 import { useSignal } from '@preact/signals';
 import type { ResendBody, ResendResult } from '@rebound/shared';
 import type { Language } from '@rebound/shared/i18n';
-import type { JSX } from 'preact';
+import type { FunctionComponent, JSX } from 'preact';
 import { useEffect } from 'preact/hooks';
 import { formatNumber, formatWhen, statusLabel, translate } from '../lib/i18n';
 import { type BroadcastReport, sentFigures } from '../lib/report';
@@ -15,6 +15,15 @@ interface Props {
   resend: ResendState;
   /** Shows another broadcast's report here (a re-send that failed in its turn). */
   onOpenBroadcast?: ((id: number) => void) | undefined;
+  /** What to offer for unconfirmed recipients (the popup's UnconfirmedOffer); none in the panel. */
+  Offer?: FunctionComponent<OfferProps> | undefined;
+}
+
+/** What an offer beside the re-send is given. */
+export interface OfferProps {
+  report: BroadcastReport;
+  language: Language;
+  resend: ResendState;
 }
 
 /**
@@ -25,7 +34,7 @@ function planSummary(language: Language, plan: ResendResult['plan']): string {
   return plan.map((part) => `${formatNumber(language, part.count)} ${formatWhen(language, part.at)}`).join(', ');
 }
 
-export function ResendBox({ report, language, resend, onOpenBroadcast }: Props) {
+export function ResendBox({ report, language, resend, onOpenBroadcast, Offer }: Props) {
   const t = (key: Parameters<typeof translate>[1], params?: Record<string, string | number>) =>
     translate(language, key, params);
   const helpful = report.reasons.filter((r) => r.resend !== 'never');
@@ -76,6 +85,8 @@ export function ResendBox({ report, language, resend, onOpenBroadcast }: Props) 
     ...(tagOnly && { tagOnly: true }),
   });
 
+  // Unconfirmed recipients' own offer: the popup's (the content script stays within its budget).
+  const unconfirmedOffer = Offer && <Offer report={report} language={language} resend={resend} />;
   let outcome: JSX.Element | undefined;
   if (progress.phase !== 'idle') {
     const scheduled = progress.phase === 'done' && progress.resend?.status === 'scheduled';
@@ -127,27 +138,16 @@ export function ResendBox({ report, language, resend, onOpenBroadcast }: Props) 
         )}
       </div>
     );
-    if (!rest) return outcome;
+    if (!rest)
+      return (
+        <>
+          {outcome}
+          {unconfirmedOffer}
+        </>
+      );
   }
-  // Unconfirmed recipients once their wait for a delivery report is over: never re-sent unasked (they may
-  // have it), offered on their own, saying they may get it twice.
-  const { count: unconfirmed, waitEndsAt } = report.unconfirmed;
-  const unconfirmedOffer = unconfirmed > 0 && waitEndsAt !== null && Date.parse(waitEndsAt) <= Date.now() && (
-    <div class="rb-section" data-testid="resend-unconfirmed">
-      <p>{t('unconfirmedReady', { count: unconfirmed })}</p>
-      <button
-        type="button"
-        class="rb-secondary"
-        onClick={(event) =>
-          trusted(event) && resend.start(report.broadcast.id, { reasons: ['uncertain'], includeUnconfirmed: true })
-        }
-      >
-        {t('resendUnconfirmedAction', { count: unconfirmed })}
-      </button>
-    </div>
-  );
   if (report.resendable === 0 || broadcastNotFinished(report)) {
-    if (unconfirmedOffer) return unconfirmedOffer;
+    if (Offer && report.unconfirmed.count > 0) return unconfirmedOffer;
     return report.notSent > 0 ? <p class="rb-muted">{t('nothingToResend')}</p> : null;
   }
   return (
@@ -288,7 +288,7 @@ function ResendOutcome({
  * Only the agent's own click re-sends: on a helpdesk page the page's scripts could reach our open shadow
  * root and call click(), which the browser marks untrusted.
  */
-function trusted(event: Event): boolean {
+export function trusted(event: Event): boolean {
   return event.isTrusted;
 }
 

@@ -6,6 +6,7 @@ import { ANOTHER_CHANNEL_REASONS, type ChannelType, isSmsChannel } from '@reboun
 import type { Language } from '@rebound/shared/i18n';
 import { useEffect, useMemo } from 'preact/hooks';
 import { ReportCard } from '../../components/ReportCard';
+import { UnconfirmedOffer } from '../../components/UnconfirmedOffer';
 import { statusLabel } from '../../lib/i18n';
 import { type AttentionState, ask, createBackgroundResendState, sendMessage } from '../../lib/messaging';
 import { type BroadcastLite, type BroadcastReport, sentFigures } from '../../lib/report';
@@ -150,6 +151,7 @@ export function App({
           resend={resend}
           onOpenBroadcast={(id) => void showReport(id)}
           onResume={(id) => ask(sendMessage('resume', { broadcastId: id })).then(() => showReport(id))}
+          Offer={UnconfirmedOffer}
         />
       )}
       {current.kind === 'report' && <OtherChannel report={current.report} t={t} />}

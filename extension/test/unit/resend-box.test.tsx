@@ -8,6 +8,8 @@ import type { ResendResult } from '@rebound/shared';
 import { render } from 'preact';
 import { describe, expect, it } from 'vitest';
 import { ResendBox } from '../../components/ResendBox';
+import { UnconfirmedOffer } from '../../components/UnconfirmedOffer';
+import { formatWhen } from '../../lib/i18n';
 import type { BroadcastLite, BroadcastReport } from '../../lib/report';
 import { createResendState } from '../../lib/resend-state';
 
@@ -145,7 +147,7 @@ describe('the re-send box after a re-send cancelled while sending', () => {
   });
 });
 
-describe('the re-send box for unconfirmed recipients', () => {
+describe("the popup's offer for unconfirmed recipients", () => {
   const completed = broadcast({
     status: 'completed',
     counts: { delivered: 4, uncertain: 2 } as BroadcastLite['counts'],
@@ -161,37 +163,62 @@ describe('the re-send box for unconfirmed recipients', () => {
     channelLimits: null as unknown as BroadcastReport['channelLimits'],
     resend: null,
   });
-
-  it('offers them only once their wait for a report is over, on their own, saying they may get it twice', async () => {
+  const server = (answer: () => ResendResult) => {
     const asked: unknown[] = [];
     const state = createResendState({
       resend: async (_id, body) => {
         asked.push(body);
-        return plan(2, { broadcastId: 11 });
+        return answer();
       },
       broadcast: async () => broadcast({ id: 11, status: 'scheduled', resendOfId: 7 }),
       wait: () => tick(5),
       cancel: async () => ({ cancelled: [] }),
     });
+    return { asked, state };
+  };
+
+  it('while a report may still come, says when they can be re-sent, and offers nothing', async () => {
+    const { asked, state } = server(() => plan(2));
     const root = document.createElement('div');
-    // Still waiting: a report may come, so nothing is offered.
-    const tomorrow = new Date(Date.now() + 3_600_000).toISOString();
-    render(<ResendBox report={unconfirmedReport(tomorrow)} language="es" resend={state} />, root);
+    const soon = new Date(Date.now() + 3_600_000).toISOString();
+    render(<ResendBox report={unconfirmedReport(soon)} language="es" resend={state} Offer={UnconfirmedOffer} />, root);
     await tick();
-    expect(buttons(root)).toEqual([]);
-    expect(root.textContent).toBe('No hay mensajes que un reenvío pueda arreglar.');
-    // The wait is over: asked for, never by default.
-    const past = new Date(Date.now() - 1000).toISOString();
-    render(<ResendBox report={unconfirmedReport(past)} language="es" resend={state} />, root);
-    await tick();
-    expect(root.textContent).toContain(
-      '2 destinatarios siguen sin confirmar: no llegó ningún informe de entrega. Si les reenvía, pueden recibirlo dos veces.',
+    expect(root.textContent).toBe(
+      `Si no llega el informe de entrega, podrá reenviar a los 2 sin confirmar ${formatWhen('es', soon)}.`,
     );
-    expect(buttons(root)).toEqual(['Reenviar a los 2 sin confirmar']);
+    expect(buttons(root)).toEqual([]);
+    expect(asked).toEqual([]);
+    render(null, root);
+  });
+
+  it('once their wait is over, a button of their own counted by the server, saying they may get it twice', async () => {
+    // The server takes 3: a late "delivery unknown" report counts as unconfirmed too.
+    const { asked, state } = server(() => plan(3));
+    const root = document.createElement('div');
+    const past = new Date(Date.now() - 1000).toISOString();
+    render(<ResendBox report={unconfirmedReport(past)} language="es" resend={state} Offer={UnconfirmedOffer} />, root);
+    await tick();
+    expect(asked).toEqual([{ reasons: ['uncertain'], includeUnconfirmed: true, dryRun: true }]);
+    expect(root.textContent).toBe(
+      '3 destinatarios siguen sin confirmar: no llegó ningún informe de entrega. Si les reenvía, pueden recibirlo dos veces.Reenviar a los 3 sin confirmar',
+    );
     // A click that is not the agent's (a page script's) sends nothing; the agent's is in the Chromium test.
     root.querySelector('button')?.click();
     await tick(50);
-    expect(asked).toEqual([]);
+    expect(asked).toHaveLength(1);
+    render(null, root);
+  });
+
+  it('says nothing when a re-send already holds them all, and the panel keeps to its own offer', async () => {
+    const { state } = server(() => plan(2, { broadcastId: 9, reused: true }));
+    const root = document.createElement('div');
+    const past = new Date(Date.now() - 1000).toISOString();
+    render(<ResendBox report={unconfirmedReport(past)} language="es" resend={state} Offer={UnconfirmedOffer} />, root);
+    await tick();
+    expect(root.textContent).toBe('');
+    render(<ResendBox report={unconfirmedReport(past)} language="es" resend={state} />, root);
+    await tick();
+    expect(root.textContent).toBe('No hay mensajes que un reenvío pueda arreglar.');
     render(null, root);
   });
 });
