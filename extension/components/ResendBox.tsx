@@ -147,7 +147,8 @@ export function ResendBox({ report, language, resend, onOpenBroadcast, Offer }: 
       );
   }
   if (report.resendable === 0 || broadcastNotFinished(report)) {
-    if (Offer && report.unconfirmed.count > 0) return unconfirmedOffer;
+    // Unconfirmed recipients can be re-sent once their wait is over (the popup's offer): never "nothing to fix".
+    if (report.unconfirmed.count > 0) return unconfirmedOffer || null;
     return report.notSent > 0 ? <p class="rb-muted">{t('nothingToResend')}</p> : null;
   }
   return (
