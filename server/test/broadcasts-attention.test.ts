@@ -39,10 +39,15 @@ async function broadcast(
     resendOfId,
   });
   await db.run(sql`UPDATE broadcasts SET status = ${status}, finished_at = ${finishedAt} WHERE id = ${row.id}`);
-  for (const [state, reason, count] of recipients)
+  for (const [state, reason, count] of recipients) {
+    // An unconfirmed recipient was sending first, as the engine writes it (the count follows the change).
     await db.run(sql`INSERT INTO messages (workspace_id, broadcast_id, channel_id, identifier, state, reason, created_at, updated_at)
       WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${count})
-      SELECT ${workspace.id}, ${row.id}, ${channel.id}, '+5491170' || i, ${state}, ${reason}, 0, 0 FROM n`);
+      SELECT ${workspace.id}, ${row.id}, ${channel.id}, '+5491170' || i,
+        ${state === 'uncertain' ? 'sending' : state}, ${reason}, 0, 0 FROM n`);
+    if (state === 'uncertain')
+      await db.run(sql`UPDATE messages SET state = 'uncertain' WHERE broadcast_id = ${row.id} AND state = 'sending'`);
+  }
   return row.id;
 }
 
