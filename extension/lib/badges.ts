@@ -4,6 +4,7 @@
  * of the workspace has it.
  */
 import type { BroadcastBadge } from './report';
+import { isFinal } from './resend-state';
 
 export type BadgeView =
   | { kind: 'failed'; broadcast: BroadcastBadge; count: number }
@@ -13,8 +14,6 @@ export type BadgeView =
   | { kind: 'left-out'; broadcast: BroadcastBadge; count: number }
   | { kind: 'unconfirmed'; broadcast: BroadcastBadge; count: number }
   | { kind: 'ambiguous'; name: string; candidates: BroadcastBadge[] };
-
-const FINISHED: readonly BroadcastBadge['status'][] = ['completed', 'partially_failed', 'failed', 'cancelled'];
 
 /** The broadcasts a badge could be about: the one with the page's ID, else those with the name. */
 export function candidatesFor(target: { id?: number; name: string }, found: BroadcastBadge[]): BroadcastBadge[] {
@@ -34,14 +33,14 @@ export function badgeView(target: { id?: number; name: string }, found: Broadcas
   if (!broadcast) return null;
   if (broadcast.failed > 0) {
     if (broadcast.resend === null) return { kind: 'failed', broadcast, count: broadcast.failed };
-    const finished = FINISHED.includes(broadcast.resend.status);
+    const finished = isFinal(broadcast.resend.status);
     return { kind: finished ? 'resent' : 'resending', broadcast, count: broadcast.failed };
   }
   // Failed as a whole before any message (segment deleted, empty segment): nothing counted, still a failure.
   if (broadcast.status === 'failed') return { kind: 'not-sent', broadcast };
   // Sent, but nothing says whether it arrived: a "completed" broadcast must not look fully delivered.
   // Once re-sent, the re-send is where they are followed.
-  if (broadcast.uncertain > 0 && FINISHED.includes(broadcast.status) && broadcast.resend === null)
+  if (broadcast.uncertain > 0 && isFinal(broadcast.status) && broadcast.resend === null)
     return { kind: 'unconfirmed', broadcast, count: broadcast.uncertain };
   if (broadcast.excluded > 0 && broadcast.status !== 'scheduled' && broadcast.status !== 'draft')
     return { kind: 'left-out', broadcast, count: broadcast.excluded };

@@ -165,7 +165,7 @@ export async function toBroadcasts(
   const usages = await quotaUsages(db, channelIds.map(scopeOf), now);
   const usageOf = new Map(channelIds.map((id, i) => [id, usages[i] as QuotaUsage]));
   const iso = (d: Date | null) => d?.toISOString() ?? null;
-  const toDate = (ms: number | null) => (ms === null ? null : new Date(ms));
+  const isoMs = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   const unconfirmedWindow = unconfirmedWindowMs();
   return rows.map((row) => {
     const channel = byId.get(row.channelId);
@@ -188,13 +188,8 @@ export async function toBroadcasts(
       scheduledAt: iso(row.scheduledAt),
       startedAt: iso(row.startedAt),
       finishedAt: iso(row.finishedAt),
-      unconfirmedWaitEndsAt: iso(
-        toDate(
-          unconfirmedWaitEnds(
-            { finishedAt: iso(row.finishedAt), uncertain: byState.uncertain ?? 0 },
-            unconfirmedWindow,
-          ),
-        ),
+      unconfirmedWaitEndsAt: isoMs(
+        unconfirmedWaitEnds({ finishedAt: iso(row.finishedAt), uncertain: byState.uncertain ?? 0 }, unconfirmedWindow),
       ),
       targetCount: row.targetCount,
       completedCount: row.reconciliation?.completed ?? null,
