@@ -172,3 +172,113 @@ describe('a late report on a recipient a scheduled re-send took', () => {
     expect((await h.get(planned.body.broadcastId as number)).status).toBe('cancelled');
   });
 });
+
+describe('a late report that no re-send can help, on a recipient a re-send took', () => {
+  /** A first send of 3: one unconfirmed (its answer lost), two capped (131049); a re-send of all three in an hour. */
+  async function unconfirmedTakenByResend(tag: string, start: number) {
+    const sim = await whatsappSimulator(h);
+    const { id: broadcastId } = await whatsappBroadcast(h, sim, { tag, count: 3, rate: 5000, start });
+    const channelId = (await h.get(broadcastId)).channelId as number;
+    sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channelId}`;
+    sim.script(digits(start), { kind: 'reset', afterAccept: true });
+    sim.script(digits(start + 1), { kind: 'fail', code: '131049' });
+    sim.script(digits(start + 2), { kind: 'fail', code: '131049' });
+    await h.schedule(broadcastId);
+    await h.engine({ requestTimeoutMs: 300 }).runUntilIdle();
+    for (let i = start; i < start + 3; i++) sim.script(digits(i), { kind: 'accept' });
+    const planned = await h.server.request('POST', `/api/v1/broadcasts/${broadcastId}/resend`, {
+      token: h.ws.tokens.agent,
+      body: {
+        when: new Date(Date.now() + HOUR).toISOString(),
+        force: true,
+        reasons: ['recipient_limit', 'uncertain'],
+        includeUnconfirmed: true,
+      },
+    });
+    expect(planned.status, planned.text).toBe(200);
+    expect(planned.body.recipients).toBe(3);
+    return { sim, broadcastId, resendId: planned.body.broadcastId as number };
+  }
+
+  it('reported not on WhatsApp before the re-send goes: it is not sent to them, and the lineage counts them left', async () => {
+    const { sim, broadcastId, resendId } = await unconfirmedTakenByResend('late-hopeless', 700);
+    // WhatsApp answers at last: that number has no WhatsApp account (131026).
+    expect(await whatsappReport(h, broadcastId, digits(700), { status: 'failed', code: '131026' })).toBe(200);
+
+    const { recovery } = await h.get(broadcastId);
+    expect(recovery?.attempts).toEqual([
+      { attempt: 1, broadcastIds: [resendId], recovered: 0, failed: 0, pending: 2, unconfirmed: 0 },
+    ]);
+    expect(recovery?.left).toEqual({ total: 1, byReason: { not_on_channel: 1 } });
+
+    const before = sim.requests.length;
+    await h.engine({ clock: () => Date.now() + 2 * HOUR }).runUntilIdle();
+    const sentTo = sim.requests.slice(before).map((r) => r.recipient);
+    expect(sentTo.sort()).toEqual([digits(701), digits(702)]);
+    expect(await rowCounts(h, resendId)).toEqual([{ state: 'sent', reason: null, n: 2 }]);
+    expect(await h.get(resendId)).toMatchObject({ status: 'completed', error: null });
+    expect((await h.get(broadcastId)).recovery?.left).toEqual({ total: 1, byReason: { not_on_channel: 1 } });
+
+    // Let go, not held: once the agent has a number for them, a re-send chosen for that reason may take them.
+    const explicit = await h.server.request('POST', `/api/v1/broadcasts/${broadcastId}/resend`, {
+      token: h.ws.tokens.agent,
+      body: { when: 'now', force: true, reasons: ['not_on_channel'], dryRun: true },
+    });
+    expect(explicit.status, explicit.text).toBe(200);
+    expect(explicit.body.recipients).toBe(1);
+  });
+
+  it('every recipient it took reported blocked: the re-send ends with nothing sent, never to its whole tag', async () => {
+    const sim = await whatsappSimulator(h);
+    const { id: broadcastId } = await whatsappBroadcast(h, sim, { tag: 'late-blk', count: 2, rate: 5000, start: 720 });
+    const channelId = (await h.get(broadcastId)).channelId as number;
+    sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channelId}`;
+    sim.script(digits(720), { kind: 'reset', afterAccept: true });
+    await h.schedule(broadcastId);
+    await h.engine({ requestTimeoutMs: 300 }).runUntilIdle();
+    sim.script(digits(720), { kind: 'accept' });
+    const planned = await h.server.request('POST', `/api/v1/broadcasts/${broadcastId}/resend`, {
+      token: h.ws.tokens.agent,
+      body: { when: new Date(Date.now() + HOUR).toISOString(), force: true, includeUnconfirmed: true },
+    });
+    expect(planned.status, planned.text).toBe(200);
+    expect(planned.body.recipients).toBe(1);
+    const resendId = planned.body.broadcastId as number;
+    // The contact stopped marketing messages from this business (131050).
+    expect(await whatsappReport(h, broadcastId, digits(720), { status: 'failed', code: '131050' })).toBe(200);
+
+    const before = sim.requests.length;
+    await h.engine({ clock: () => Date.now() + 2 * HOUR }).runUntilIdle();
+    expect(sim.requests.length).toBe(before);
+    expect(await h.get(resendId)).toMatchObject({ status: 'completed', error: null });
+    expect(await rowCounts(h, resendId)).toEqual([]);
+    expect((await h.get(broadcastId)).recovery?.left).toEqual({ total: 1, byReason: { blocked: 1 } });
+  });
+
+  it('reported blocked after the re-send froze its recipients: their message is left out with the reason, not sent', async () => {
+    const { sim, broadcastId, resendId } = await unconfirmedTakenByResend('late-frozen', 740);
+    await h.engine({ workerId: 'freezer' }).startBroadcast(resendId);
+    expect(await rowCounts(h, resendId)).toEqual([{ state: 'queued', reason: null, n: 3 }]);
+    expect(await whatsappReport(h, broadcastId, digits(740), { status: 'failed', code: '131050' })).toBe(200);
+    expect(await rowCounts(h, resendId)).toEqual([
+      { state: 'excluded', reason: 'blocked', n: 1 },
+      { state: 'queued', reason: null, n: 2 },
+    ]);
+
+    const before = sim.requests.length;
+    await h.engine({ clock: () => Date.now() + 2 * HOUR }).runUntilIdle();
+    const sentTo = sim.requests.slice(before).map((r) => r.recipient);
+    expect(sentTo.sort()).toEqual([digits(741), digits(742)]);
+    expect((await h.get(broadcastId)).recovery?.left).toEqual({ total: 1, byReason: { blocked: 1 } });
+  });
+
+  it('reported outside the 24 h window: a re-send with a template can still reach them, so it keeps them', async () => {
+    const { sim, broadcastId } = await unconfirmedTakenByResend('late-window', 760);
+    // 131047: more than 24 h since the contact wrote; the broadcast carries a template, which may go anyway.
+    expect(await whatsappReport(h, broadcastId, digits(760), { status: 'failed', code: '131047' })).toBe(200);
+    const before = sim.requests.length;
+    await h.engine({ clock: () => Date.now() + 2 * HOUR }).runUntilIdle();
+    const sentTo = sim.requests.slice(before).map((r) => r.recipient);
+    expect(sentTo.sort()).toEqual([digits(760), digits(761), digits(762)]);
+  });
+});

@@ -236,8 +236,18 @@ export function resendAdvice(reason: FailureReason): ResendAdvice {
  */
 export function defaultResendReasons(carrier: 'template' | 'tag' | null = null): FailureReason[] {
   return (Object.keys(failureReasons) as FailureReason[]).filter(
-    (reason) => resendAdvice(reason) !== 'never' || (reason === 'outside_window' && carrier !== null),
+    (reason) => resendCanHelp(reason, carrier) && resendTiming(reason).kind !== 'onRequest',
   );
+}
+
+/**
+ * Whether a re-send on the same channel can help a failure of `reason` at all: by waiting, at once,
+ * or (unconfirmed) when the agent asks; the closed window only with content that may go outside it.
+ * A re-send lets go of a recipient a late report moves to a reason it cannot help (blocked, not on
+ * WhatsApp…) rather than send them the message once more (services/resend-store.ts).
+ */
+export function resendCanHelp(reason: FailureReason, carrier: 'template' | 'tag' | null): boolean {
+  return resendTiming(reason).kind !== 'never' || (reason === 'outside_window' && carrier !== null);
 }
 
 /**

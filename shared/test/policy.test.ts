@@ -11,6 +11,7 @@ import {
   channelCapabilities,
   contentForChannel,
   DAY_MS,
+  defaultResendReasons,
   earliestUsefulResend,
   FAILURE_REASONS,
   forecastAdmission,
@@ -19,6 +20,7 @@ import {
   outsideWindowCarrier,
   QuotaBudget,
   quotaWaves,
+  resendCanHelp,
   resendTiming,
   tooEarly,
 } from '../src';
@@ -180,6 +182,21 @@ describe('re-send timing', () => {
     expect(tooEarly('recipient_limit', failedAt, NOW, DAY_MS)).toBe(true);
     expect(tooEarly('recipient_limit', failedAt, failedAt + DAY_MS, DAY_MS)).toBe(false);
     expect(tooEarly('provider_error', failedAt, NOW, DAY_MS)).toBe(false);
+  });
+
+  it('whether a re-send can help at all: a late "not on WhatsApp" or a block lets the recipient go, a closed window only without a template', () => {
+    expect(resendCanHelp('not_on_channel', 'template')).toBe(false);
+    expect(resendCanHelp('blocked', null)).toBe(false);
+    expect(resendCanHelp('opted_out', 'template')).toBe(false);
+    expect(resendCanHelp('outside_window', null)).toBe(false);
+    expect(resendCanHelp('outside_window', 'template')).toBe(true);
+    expect(resendCanHelp('uncertain', null)).toBe(true);
+    expect(resendCanHelp('quota_reached', null)).toBe(true);
+    // The one-click default is what can help, less the unconfirmed (only when asked).
+    for (const carrier of [null, 'template', 'tag'] as const)
+      expect(defaultResendReasons(carrier)).toEqual(
+        FAILURE_REASONS.filter((r) => resendCanHelp(r, carrier) && r !== 'uncertain'),
+      );
   });
 
   it('a quota backlog goes in daily waves sized to the quota', () => {

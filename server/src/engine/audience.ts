@@ -68,10 +68,13 @@ export interface AudienceContext {
  */
 export async function audienceSourceOf(
   db: Queryable,
-  broadcast: { id: number; resendOfId: number | null },
+  broadcast: { id: number; resendOfId: number | null; resendReasons: Record<string, number> | null },
   segment: { filter: unknown; deletedAt?: Date | null } | undefined,
 ): Promise<AudienceSource | undefined> {
   if (broadcast.resendOfId !== null) {
+    // One that notes what it took was planned target by target: it goes to those, even when a late
+    // report left it none (resend-store's releaseHopelessTarget), never to its tag's whole segment.
+    if (broadcast.resendReasons !== null) return { resendTargetsOf: broadcast.id };
     const targeted = await db.get<{ n: number }>(
       sql`SELECT count(*) AS n FROM (SELECT 1 FROM resend_targets WHERE broadcast_id = ${broadcast.id} LIMIT 1)`,
     );

@@ -11,6 +11,7 @@ import type { Database } from '../db/client';
 import { first } from '../db/first';
 import { providerIdMatch } from '../db/schema';
 import { liftOptOut, recordOptOut } from '../services/opt-outs';
+import { releaseHopelessTarget } from '../services/resend-store';
 import { recordEvent } from './events';
 import { judgeQuality, pauseBroadcasts, sampleInsert, sendingOn } from './guard';
 import { settleBroadcastStatus } from './verdict';
@@ -245,6 +246,9 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
       data: { name: row.name, count: 1, byReason: { [reason]: 1 }, late: true },
       at: now,
     });
+    // An unconfirmed recipient a re-send took, now blocked or not on the channel: not sent to again.
+    for (const resendId of await releaseHopelessTarget(db, row.id, reason, channel, now))
+      await settleBroadcastStatus(db, resendId, now);
   }
   await settleBroadcastStatus(db, row.broadcast_id, now);
   return 1;
