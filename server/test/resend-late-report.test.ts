@@ -3,6 +3,7 @@
  * reported delivered after all. The re-send must not send them the message a second time, and the
  * re-send's own plan must still be readable (asked again, or cancelled).
  */
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Harness,
@@ -228,9 +229,9 @@ describe('a late report that no re-send can help, on a recipient a re-send took'
     expect(explicit.body.recipients).toBe(1);
   });
 
-  it('every recipient it took reported blocked: the re-send ends with nothing sent, never to its whole tag', async () => {
+  it('every recipient it took reported not on WhatsApp: the re-send ends with nothing sent, never to its whole tag', async () => {
     const sim = await whatsappSimulator(h);
-    const { id: broadcastId } = await whatsappBroadcast(h, sim, { tag: 'late-blk', count: 2, rate: 5000, start: 720 });
+    const { id: broadcastId } = await whatsappBroadcast(h, sim, { tag: 'late-none', count: 2, rate: 5000, start: 720 });
     const channelId = (await h.get(broadcastId)).channelId as number;
     sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channelId}`;
     sim.script(digits(720), { kind: 'reset', afterAccept: true });
@@ -244,24 +245,23 @@ describe('a late report that no re-send can help, on a recipient a re-send took'
     expect(planned.status, planned.text).toBe(200);
     expect(planned.body.recipients).toBe(1);
     const resendId = planned.body.broadcastId as number;
-    // The contact stopped marketing messages from this business (131050).
-    expect(await whatsappReport(h, broadcastId, digits(720), { status: 'failed', code: '131050' })).toBe(200);
+    expect(await whatsappReport(h, broadcastId, digits(720), { status: 'failed', code: '131026' })).toBe(200);
 
     const before = sim.requests.length;
     await h.engine({ clock: () => Date.now() + 2 * HOUR }).runUntilIdle();
     expect(sim.requests.length).toBe(before);
     expect(await h.get(resendId)).toMatchObject({ status: 'completed', error: null });
     expect(await rowCounts(h, resendId)).toEqual([]);
-    expect((await h.get(broadcastId)).recovery?.left).toEqual({ total: 1, byReason: { blocked: 1 } });
+    expect((await h.get(broadcastId)).recovery?.left).toEqual({ total: 1, byReason: { not_on_channel: 1 } });
   });
 
-  it('reported blocked after the re-send froze its recipients: their message is left out with the reason, not sent', async () => {
+  it('reported not on WhatsApp after the re-send froze its recipients: their message is left out with the reason', async () => {
     const { sim, broadcastId, resendId } = await unconfirmedTakenByResend('late-frozen', 740);
     await h.engine({ workerId: 'freezer' }).startBroadcast(resendId);
     expect(await rowCounts(h, resendId)).toEqual([{ state: 'queued', reason: null, n: 3 }]);
-    expect(await whatsappReport(h, broadcastId, digits(740), { status: 'failed', code: '131050' })).toBe(200);
+    expect(await whatsappReport(h, broadcastId, digits(740), { status: 'failed', code: '131026' })).toBe(200);
     expect(await rowCounts(h, resendId)).toEqual([
-      { state: 'excluded', reason: 'blocked', n: 1 },
+      { state: 'excluded', reason: 'not_on_channel', n: 1 },
       { state: 'queued', reason: null, n: 2 },
     ]);
 
@@ -269,7 +269,37 @@ describe('a late report that no re-send can help, on a recipient a re-send took'
     await h.engine({ clock: () => Date.now() + 2 * HOUR }).runUntilIdle();
     const sentTo = sim.requests.slice(before).map((r) => r.recipient);
     expect(sentTo.sort()).toEqual([digits(741), digits(742)]);
-    expect((await h.get(broadcastId)).recovery?.left).toEqual({ total: 1, byReason: { blocked: 1 } });
+    expect((await h.get(broadcastId)).recovery?.left).toEqual({ total: 1, byReason: { not_on_channel: 1 } });
+  });
+
+  it('a number changed since: the report is about the old one, and the re-send still goes to the new one', async () => {
+    const { sim, broadcastId } = await unconfirmedTakenByResend('late-renumbered', 780);
+    const [contact] = await h.server.database.db.all<{ id: number }>(
+      sql`SELECT id FROM contacts WHERE phone = ${`+${digits(780)}`}`,
+    );
+    const fixed = await h.server.request('PATCH', `/api/v1/contacts/${contact?.id}`, {
+      token: h.ws.tokens.agent,
+      body: { phone: '+5491169990000' },
+    });
+    expect(fixed.status, fixed.text).toBe(200);
+    expect(await whatsappReport(h, broadcastId, digits(780), { status: 'failed', code: '131026' })).toBe(200);
+    const before = sim.requests.length;
+    await h.engine({ clock: () => Date.now() + 2 * HOUR }).runUntilIdle();
+    const sentTo = sim.requests.slice(before).map((r) => r.recipient);
+    expect(sentTo.sort()).toEqual([digits(781), digits(782), '5491169990000']);
+  });
+
+  it('a failure about the channel, not the person (the account has a payment problem): the re-send keeps them', async () => {
+    const { sim, broadcastId } = await unconfirmedTakenByResend('late-account', 800);
+    expect(await whatsappReport(h, broadcastId, digits(800), { status: 'failed', code: '131042' })).toBe(200);
+    const before = sim.requests.length;
+    await h.engine({ clock: () => Date.now() + 2 * HOUR }).runUntilIdle();
+    expect(
+      sim.requests
+        .slice(before)
+        .map((r) => r.recipient)
+        .sort(),
+    ).toEqual([digits(800), digits(801), digits(802)]);
   });
 
   it('reported outside the 24 h window: a re-send with a template can still reach them, so it keeps them', async () => {

@@ -236,18 +236,29 @@ export function resendAdvice(reason: FailureReason): ResendAdvice {
  */
 export function defaultResendReasons(carrier: 'template' | 'tag' | null = null): FailureReason[] {
   return (Object.keys(failureReasons) as FailureReason[]).filter(
-    (reason) => resendCanHelp(reason, carrier) && resendTiming(reason).kind !== 'onRequest',
+    (reason) => resendAdvice(reason) !== 'never' || (reason === 'outside_window' && carrier !== null),
   );
 }
 
 /**
- * Whether a re-send on the same channel can help a failure of `reason` at all: by waiting, at once,
- * or (unconfirmed) when the agent asks; the closed window only with content that may go outside it.
- * A re-send lets go of a recipient a late report moves to a reason it cannot help (blocked, not on
- * WhatsApp…) rather than send them the message once more (services/resend-store.ts).
+ * Failures that say no re-send on the same channel will reach this recipient, whatever it carries: they
+ * blocked the business or opted out, the number is wrong or has no account there, their carrier filters
+ * the message as spam (another try hurts the number). Not the channel's, the content's or the window's
+ * trouble (account, template, a closed window: the send's own checks catch that one), which can be put
+ * right for everyone. A re-send lets go of someone a late report moves to one of these, rather than send
+ * them the message once more (releaseHopelessTarget in server/src/services/resend-store.ts).
  */
-export function resendCanHelp(reason: FailureReason, carrier: 'template' | 'tag' | null): boolean {
-  return resendTiming(reason).kind !== 'never' || (reason === 'outside_window' && carrier !== null);
+export const UNREACHABLE_AGAIN = [
+  'blocked',
+  'opted_out',
+  'invalid_identifier',
+  'no_identifier',
+  'not_on_channel',
+  'spam_filtered',
+] as const satisfies readonly FailureReason[];
+
+export function cannotReachAgain(reason: FailureReason): boolean {
+  return (UNREACHABLE_AGAIN as readonly FailureReason[]).includes(reason);
 }
 
 /**

@@ -8,10 +8,10 @@ import {
   admitWithQuota,
   CHANNEL_TYPES,
   type ChannelType,
+  cannotReachAgain,
   channelCapabilities,
   contentForChannel,
   DAY_MS,
-  defaultResendReasons,
   earliestUsefulResend,
   FAILURE_REASONS,
   forecastAdmission,
@@ -20,9 +20,9 @@ import {
   outsideWindowCarrier,
   QuotaBudget,
   quotaWaves,
-  resendCanHelp,
   resendTiming,
   tooEarly,
+  UNREACHABLE_AGAIN,
 } from '../src';
 
 const NOW = Date.parse('2026-12-01T12:00:00Z');
@@ -184,19 +184,19 @@ describe('re-send timing', () => {
     expect(tooEarly('provider_error', failedAt, NOW, DAY_MS)).toBe(false);
   });
 
-  it('whether a re-send can help at all: a late "not on WhatsApp" or a block lets the recipient go, a closed window only without a template', () => {
-    expect(resendCanHelp('not_on_channel', 'template')).toBe(false);
-    expect(resendCanHelp('blocked', null)).toBe(false);
-    expect(resendCanHelp('opted_out', 'template')).toBe(false);
-    expect(resendCanHelp('outside_window', null)).toBe(false);
-    expect(resendCanHelp('outside_window', 'template')).toBe(true);
-    expect(resendCanHelp('uncertain', null)).toBe(true);
-    expect(resendCanHelp('quota_reached', null)).toBe(true);
-    // The one-click default is what can help, less the unconfirmed (only when asked).
-    for (const carrier of [null, 'template', 'tag'] as const)
-      expect(defaultResendReasons(carrier)).toEqual(
-        FAILURE_REASONS.filter((r) => resendCanHelp(r, carrier) && r !== 'uncertain'),
-      );
+  it('a late report lets a re-send go of a recipient only for what no re-send there can change', () => {
+    // Each is a reason no re-send helps by itself; none is the channel's, the content's or the window's.
+    for (const reason of UNREACHABLE_AGAIN) expect(resendTiming(reason), reason).toEqual({ kind: 'never' });
+    expect(cannotReachAgain('not_on_channel')).toBe(true);
+    expect(cannotReachAgain('blocked')).toBe(true);
+    for (const reason of [
+      'account_problem',
+      'template_problem',
+      'outside_window',
+      'uncertain',
+      'quota_reached',
+    ] as const)
+      expect(cannotReachAgain(reason), reason).toBe(false);
   });
 
   it('a quota backlog goes in daily waves sized to the quota', () => {

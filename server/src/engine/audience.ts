@@ -28,7 +28,7 @@ export type ExclusionReason = 'no_identifier' | 'invalid_identifier' | 'duplicat
  * the freeze below and by the pre-flight's forecast).
  */
 /** A contact's identifier on the channel, whether it is valid, and the join it needs. */
-function identifierOn(channel: { id: number; type: ChannelType }) {
+export function identifierOn(channel: { id: number; type: ChannelType }) {
   const kind = channelCapabilities[channel.type].identifier;
   const identifier =
     kind === 'phone' ? sql`contacts.phone` : kind === 'email' ? sql`contacts.email` : sql`ci.identifier`;

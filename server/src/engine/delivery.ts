@@ -207,15 +207,22 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
   // Delivery time: none for "sent"; a read keeps an earlier "delivered" time (or is the first sign of one).
   const deliveredAt =
     update.status === 'sent' ? null : update.status === 'read' ? sql`coalesce(delivered_at, ${at})` : at;
+  let released: number[] = [];
   const row = reason
-    ? await first<Moved>(
-        db,
-        sql`UPDATE messages SET state = 'failed', reason = ${reason},
+    ? await db.transaction(async (tx) => {
+        const moved = await first<Moved>(
+          tx,
+          sql`UPDATE messages SET state = 'failed', reason = ${reason},
             provider_code = ${update.providerCode ?? null}, provider_message = ${update.providerMessage ?? null},
             provider_message_id = coalesce(provider_message_id, ${update.providerMessageId ?? null}),
             failed_at = ${at}, lease_owner = NULL, lease_until = NULL, updated_at = ${now}
           WHERE ${match} AND ${moves} ${returning}`,
-      )
+        );
+        // An unconfirmed recipient a re-send took, now blocked or not on the channel: not sent to again.
+        // In the report's transaction: the provider's retry would find the row failed and change nothing.
+        if (moved) released = await releaseHopelessTarget(tx, moved.id, reason, channel, now);
+        return moved;
+      })
     : await first<Moved>(
         db,
         sql`UPDATE messages SET
@@ -246,9 +253,7 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
       data: { name: row.name, count: 1, byReason: { [reason]: 1 }, late: true },
       at: now,
     });
-    // An unconfirmed recipient a re-send took, now blocked or not on the channel: not sent to again.
-    for (const resendId of await releaseHopelessTarget(db, row.id, reason, channel, now))
-      await settleBroadcastStatus(db, resendId, now);
+    for (const resendId of released) await settleBroadcastStatus(db, resendId, now);
   }
   await settleBroadcastStatus(db, row.broadcast_id, now);
   return 1;

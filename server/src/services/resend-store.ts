@@ -3,17 +3,12 @@
  * which tag is free, which segment is the tag's, what is already planned. The plan itself is written by
  * resend-writer.ts.
  */
-import {
-  type ChannelType,
-  type FailureReason,
-  outsideWindowCarrier,
-  resendCanHelp,
-  type SegmentFilter,
-} from '@rebound/shared';
+import { type ChannelType, cannotReachAgain, type FailureReason, type SegmentFilter } from '@rebound/shared';
 import { and, eq, type SQL, sql } from 'drizzle-orm';
-import type { Database } from '../db/client';
+import type { Database, Queryable } from '../db/client';
 import { first } from '../db/first';
 import { type BroadcastRow, broadcasts, channels, LOGGED_STATES_SQL, workspaces } from '../db/schema';
+import { identifierOn } from '../engine/audience';
 import { tagKey } from './tags';
 
 /** The broadcast a re-send recovers. */
@@ -84,55 +79,60 @@ const notInLiveResend = sql`NOT EXISTS (SELECT 1 FROM resend_targets t JOIN broa
   WHERE t.message_id = m.id AND ${TARGET_HELD})`;
 
 /**
- * A late report moved message `messageId` (unconfirmed when a re-send took it) to a failure of `reason`.
- * Each re-send on the same channel still to send it, which that failure leaves nothing to help
- * (`resendCanHelp`: blocked, not on WhatsApp, opted out…), lets the recipient go rather than send them
- * the message once more and hurt the number: one that has not frozen them yet drops the target (its
- * note and count follow, so the lineage counts them left); one that has leaves their queued message
- * out with that reason. Another channel may still reach them, so its re-sends keep them. A failed row
- * never moves to another reason, so a reason the agent chose on purpose is never undone here.
- * Returns the re-sends whose recipients changed (their status is settled by the caller).
+ * A late report moved message `messageId` (unconfirmed when a re-send took it) to a failure that says no
+ * re-send on that channel reaches them (`cannotReachAgain`: blocked, not on WhatsApp…). Each re-send on
+ * the same channel still to send them lets them go rather than send the message once more and hurt the
+ * number, in the caller's transaction (the report's own): one not started drops the target (its frozen
+ * message too, if any; its note and count follow, so the lineage counts them left and a re-send chosen
+ * for that reason may take them); one sending leaves their queued message out with that reason. Kept:
+ * a re-send on another channel, a contact whose number was changed since (the report is about the old
+ * one), a message already on its way. A failed row never moves to another reason, so a reason the agent
+ * chose on purpose is never undone here. Returns the re-sends that changed (the caller settles them).
  */
 export async function releaseHopelessTarget(
-  db: Database,
+  db: Queryable,
   messageId: number,
   reason: FailureReason,
   channel: { id: number; type: ChannelType },
   now: number,
 ): Promise<number[]> {
-  const holding = await db.all<{ id: number; content: string; contact_id: number }>(sql`SELECT r.id, r.content,
-      t.contact_id FROM resend_targets t JOIN broadcasts r ON r.id = t.broadcast_id
-    WHERE t.message_id = ${messageId} AND r.channel_id = ${channel.id} AND r.writing_plan IS NULL
-      AND r.resend_reasons IS NOT NULL AND r.status IN ('draft', 'scheduled', 'paused', 'sending')`);
-  const hopeless = holding.filter(
-    (r) => !resendCanHelp(reason, outsideWindowCarrier(channel.type, JSON.parse(r.content))),
+  if (!cannotReachAgain(reason)) return [];
+  const { identifier, join } = identifierOn(channel);
+  const holding = await db.all<{ id: number; started_at: number | null; contact_id: number; same_number: number }>(
+    sql`SELECT r.id, r.started_at, t.contact_id, ${identifier} IS m.identifier AS same_number
+    FROM resend_targets t JOIN broadcasts r ON r.id = t.broadcast_id JOIN messages m ON m.id = t.message_id
+      JOIN contacts ON contacts.id = t.contact_id ${join}
+    WHERE t.message_id = ${messageId} AND r.channel_id = ${channel.id} AND r.resend_reasons IS NOT NULL
+      AND r.status IN ('draft', 'scheduled', 'paused', 'sending')`,
   );
-  if (!hopeless.length) return [];
-  return db.transaction(async (tx) => {
-    const changed: number[] = [];
-    for (const r of hopeless) {
-      const frozen = await first<{ id: number; state: string }>(
-        tx,
-        sql`SELECT id, state FROM messages
-        WHERE contact_id = ${r.contact_id} AND broadcast_id = ${r.id} LIMIT 1`,
-      );
-      if (frozen?.state === 'queued') {
-        await tx.run(sql`UPDATE messages SET state = 'excluded', reason = ${reason}, failed_at = ${now},
-          updated_at = ${now} WHERE id = ${frozen.id} AND state = 'queued'`);
-        changed.push(r.id);
-      } else if (!frozen) {
-        await tx.run(sql`DELETE FROM resend_targets WHERE broadcast_id = ${r.id} AND message_id = ${messageId}`);
-        // The trigger of drizzle/0018 already noted the target under its new reason: it is no longer taken.
-        const key = `$."${reason}"`;
-        await tx.run(sql`UPDATE broadcasts SET target_count = max(coalesce(target_count, 1) - 1, 0),
-          resend_reasons = json_set(resend_reasons, ${key}, coalesce(json_extract(resend_reasons, ${key}), 0) - 1)
-          WHERE id = ${r.id}`);
-        changed.push(r.id);
-      }
-      // Already on its way, or sent: nothing left to hold back.
+  const changed: number[] = [];
+  const failedTo = await first<{ identifier: string | null }>(
+    db,
+    sql`SELECT identifier FROM messages WHERE id = ${messageId}`,
+  );
+  for (const r of holding) {
+    const frozen = await first<{ id: number; state: string; identifier: string | null }>(
+      db,
+      sql`SELECT id, state, identifier FROM messages WHERE contact_id = ${r.contact_id} AND broadcast_id = ${r.id} LIMIT 1`,
+    );
+    if (frozen ? frozen.identifier !== failedTo?.identifier : !r.same_number) continue;
+    if (frozen && frozen.state !== 'queued') continue;
+    if (frozen && r.started_at !== null) {
+      await db.run(sql`UPDATE messages SET state = 'excluded', reason = ${reason}, failed_at = ${now},
+        updated_at = ${now} WHERE id = ${frozen.id} AND state = 'queued'`);
+    } else {
+      // Not started: as if never taken (its start then finds one fewer, or nobody left, which is done).
+      if (frozen) await db.run(sql`DELETE FROM messages WHERE id = ${frozen.id} AND state = 'queued'`);
+      await db.run(sql`DELETE FROM resend_targets WHERE broadcast_id = ${r.id} AND message_id = ${messageId}`);
+      // The trigger of drizzle/0018 already noted the target under its new reason: it is no longer taken.
+      const key = `$."${reason}"`;
+      await db.run(sql`UPDATE broadcasts SET target_count = max(coalesce(target_count, 1) - 1, 0),
+        resend_reasons = json_set(resend_reasons, ${key}, coalesce(json_extract(resend_reasons, ${key}), 0) - 1)
+        WHERE id = ${r.id}`);
     }
-    return changed;
-  });
+    changed.push(r.id);
+  }
+  return changed;
 }
 
 export async function originalBroadcast(db: Database, workspaceId: number, id: number) {

@@ -295,8 +295,9 @@ export async function whatsappReport(
   report: { status: 'delivered' } | { status: 'failed'; code: string },
 ): Promise<number> {
   const [message] = await h.server.database.db.all<{ id: number; channel_id: number; provider_message_id: string }>(
-    sql`SELECT m.id, m.channel_id, m.provider_message_id FROM messages m JOIN contacts c ON c.id = m.contact_id
-      WHERE m.broadcast_id = ${broadcastId} AND c.phone = ${`+${recipient}`}`,
+    // By the number it went to (the contact's may have changed since).
+    sql`SELECT m.id, m.channel_id, m.provider_message_id FROM messages m
+      WHERE m.broadcast_id = ${broadcastId} AND m.identifier = ${`+${recipient}`}`,
   );
   if (!message) throw new Error(`broadcast ${broadcastId} sent nothing to ${recipient}`);
   const hook = whatsappStatusWebhook({
