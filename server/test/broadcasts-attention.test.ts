@@ -246,6 +246,64 @@ describe('a completed broadcast with unconfirmed recipients', () => {
   });
 });
 
+describe('a finished broadcast re-sent for other failures, with unconfirmed recipients', () => {
+  const HOUR = 3_600_000;
+  let team: TestWorkspace;
+  const listed = async () => (await attention(team.tokens.agent)).body.data.map((b: { id: number }) => b.id);
+  /** The server's list, and the shared rule over the broadcasts list, which must say the same. */
+  const both = async () => {
+    const all = (await server.request('GET', '/api/v1/broadcasts?limit=200', { token: team.tokens.agent })).body
+      .data as Broadcast[];
+    const list = await listed();
+    expect(needingAttention(all, { now: Date.now() }).map((b) => b.id)).toEqual(list);
+    return list;
+  };
+  const note = (id: number, taken: Record<string, number> | null) =>
+    server.database.db.run(
+      sql`UPDATE broadcasts SET resend_reasons = ${taken === null ? null : JSON.stringify(taken)} WHERE id = ${id}`,
+    );
+
+  beforeAll(async () => {
+    team = await server.workspace('Reenvíos parciales');
+  });
+
+  it('is listed once their wait is over while its re-sends took fewer than all of them, a final "unknown" included', async () => {
+    const recipients: [string, string | null, number][] = [
+      ['delivered', null, 4],
+      ['failed', 'recipient_limit', 3],
+      ['uncertain', 'uncertain', 2],
+      ['failed', 'uncertain', 1],
+    ];
+    const partly = await broadcast(team, 'Parcial', 'partially_failed', recipients, null, Date.now() - 25 * HOUR);
+    const waiting = await broadcast(team, 'En espera', 'partially_failed', recipients, null, Date.now() - 2 * HOUR);
+    const capped = await broadcast(team, 'Reenvío del tope', 'scheduled', [], partly);
+    await note(capped, { recipient_limit: 3 });
+    await note(await broadcast(team, 'Reenvío del tope 2', 'scheduled', [], waiting), { recipient_limit: 3 });
+    // The capped ones are re-sent; the three unconfirmed are nobody's: back on the list after the wait.
+    expect(await both()).toEqual([partly]);
+    const read = async (id: number) =>
+      (await server.request('GET', `/api/v1/broadcasts/${id}`, { token: team.tokens.agent })).body as Broadcast;
+    expect(Date.parse((await read(partly)).unconfirmedWaitEndsAt ?? '')).toBe(
+      Date.parse((await read(partly)).finishedAt ?? '') + 24 * HOUR,
+    );
+
+    // A re-send of the two with no answer leaves the one whose final report said nothing.
+    const unconfirmed = await broadcast(team, 'Reenvío sin confirmar', 'scheduled', [], partly);
+    await note(unconfirmed, { uncertain: 2 });
+    expect(await both()).toEqual([partly]);
+    // Taking all three settles it; the note follows late reports, so a report that delivers one does too.
+    await note(unconfirmed, { uncertain: 3 });
+    expect(await both()).toEqual([]);
+    expect((await read(partly)).unconfirmedWaitEndsAt).toBeNull();
+    // Taken back before it began: they are nobody's again.
+    await server.database.db.run(sql`UPDATE broadcasts SET status = 'cancelled' WHERE id = ${unconfirmed}`);
+    expect(await both()).toEqual([partly]);
+    // A re-send made before re-sends noted what they took is counted as taking them all.
+    await note(await broadcast(team, 'Reenvío antiguo', 'scheduled', [], partly), null);
+    expect(await both()).toEqual([]);
+  });
+});
+
 // Last: an EXPLAIN leaves the driver's read connection on its snapshot until it is reset, so that
 // later reads would not see later writes.
 describe('the attention list reads little', () => {
@@ -263,14 +321,16 @@ describe('the attention list reads little', () => {
     expect(plan.join('\n')).not.toMatch(/TEMP B-TREE|SCAN (b|r)\b/);
   });
 
-  it("finds completed broadcasts past their wait among the workspace's with unconfirmed recipients only", async () => {
+  it("finds finished broadcasts past their wait among the workspace's with unconfirmed recipients only", async () => {
     const walks = attentionWalks(ws.id, 101, { now: Date.now(), unconfirmedWindowMs: 24 * 3_600_000 });
     const plan = (await server.database.db.all<{ detail: string }>(sql`EXPLAIN QUERY PLAN ${walks.at(-1)}`))
       .map((r) => r.detail)
       .join('\n');
-    // Down that workspace's part of the partial index, newest first: no sort, no other scan.
+    // Down that workspace's part of the partial index, newest first: no sort, no other scan; the counts
+    // and the re-sends' notes of each one found by their keys.
     expect(plan).toContain('SEARCH b USING INDEX broadcasts_unconfirmed_idx (workspace_id=?)');
     expect(plan).toContain('broadcasts_resend_of_idx');
-    expect(plan).not.toMatch(/TEMP B-TREE|SCAN (b|r)\b/);
+    expect(plan).toMatch(/SEARCH c USING (INDEX|PRIMARY KEY)/);
+    expect(plan).not.toMatch(/TEMP B-TREE|SCAN (b|r|c)\b/);
   });
 });

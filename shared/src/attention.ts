@@ -1,6 +1,7 @@
 /**
  * What needs an agent: a broadcast that failed or partly failed and has not been re-sent yet, or paused,
- * or one that completed with unconfirmed recipients once their wait for a delivery report is over. The
+ * or a finished one with unconfirmed recipients no re-send took, once their wait for a delivery report
+ * is over (a re-send of its other failures does not settle them). The
  * one copy of the rule: the server's GET /broadcasts/attention selects by it, and anything holding a
  * list of broadcasts (tests, a client with a page in hand) filters with it.
  */
@@ -35,43 +36,50 @@ export interface AttentionClock {
   unconfirmedWindowMs: number;
 }
 
+/** Finished: nothing more goes out (late reports may still move its recipients). */
+const FINISHED: readonly BroadcastStatus[] = ['completed', 'partially_failed', 'failed'];
+
 /**
  * When the unconfirmed recipients of a finished broadcast (the request may have reached the provider,
  * and no answer or report said whether it arrived) have waited out their delivery reports: the wait
  * counted from when it finished, after every one of them was sent. From then on no report will tell, and
- * a re-send of them can be asked for. Null when it has none, or has not finished.
+ * a re-send of them can be asked for. Null when it has none (no answer: `uncertain`), has not finished,
+ * or its re-sends that hold took every one of them, those with a final "unknown" report included
+ * (`failedUncertain`; `taken` from the re-sends' notes, null when one holds without a note: all taken).
  */
 export function unconfirmedWaitEnds(
-  broadcast: { finishedAt: string | null; uncertain: number },
+  broadcast: { finishedAt: string | null; uncertain: number; failedUncertain?: number; taken?: number | null },
   unconfirmedWindowMs: number,
 ): number | null {
-  if (broadcast.uncertain <= 0 || broadcast.finishedAt === null) return null;
-  return Date.parse(broadcast.finishedAt) + unconfirmedWindowMs;
+  const { finishedAt, uncertain, failedUncertain = 0, taken = 0 } = broadcast;
+  if (uncertain <= 0 || finishedAt === null || taken === null || uncertain + failedUncertain <= taken) return null;
+  return Date.parse(finishedAt) + unconfirmedWindowMs;
 }
 
 /**
- * A completed broadcast whose unconfirmed recipients waited out their delivery reports: it needs an agent
- * now (before, the catalog's advice is to wait). The other finished statuses need attention already.
+ * A finished broadcast whose unconfirmed recipients, not taken by a re-send, waited out their delivery
+ * reports (`unconfirmedWaitEndsAt`, from unconfirmedWaitEnds): it needs an agent now (before, the
+ * catalog's advice is to wait), even when a re-send already took its other failures.
  */
 export function unconfirmedWaitOver(
-  broadcast: { status: BroadcastStatus; finishedAt: string | null; uncertain: number },
-  clock: AttentionClock,
+  broadcast: { status: BroadcastStatus; unconfirmedWaitEndsAt?: string | null | undefined },
+  now: number,
 ): boolean {
-  const ends = unconfirmedWaitEnds(broadcast, clock.unconfirmedWindowMs);
-  return broadcast.status === 'completed' && ends !== null && ends <= clock.now;
+  const ends = broadcast.unconfirmedWaitEndsAt;
+  return FINISHED.includes(broadcast.status) && ends != null && Date.parse(ends) <= now;
 }
 
-/** The rule for one broadcast: `hasResend` is true once a re-send of it exists that holds (`resendHolds`). */
+/**
+ * The rule for one broadcast: `hasResend` is true once a re-send of it exists that holds (`resendHolds`).
+ * Without a clock, only the status rule applies.
+ */
 export function needsAttention(
-  broadcast: { status: BroadcastStatus; finishedAt?: string | null; uncertain?: number | undefined },
+  broadcast: { status: BroadcastStatus; unconfirmedWaitEndsAt?: string | null | undefined },
   hasResend: boolean,
-  clock?: AttentionClock,
+  clock?: Pick<AttentionClock, 'now'>,
 ): boolean {
-  if (hasResend) return false;
-  if ((ATTENTION_STATUSES as readonly BroadcastStatus[]).includes(broadcast.status)) return true;
-  if (!clock) return false;
-  const { status, finishedAt = null, uncertain = 0 } = broadcast;
-  return unconfirmedWaitOver({ status, finishedAt, uncertain }, clock);
+  if (!hasResend && (ATTENTION_STATUSES as readonly BroadcastStatus[]).includes(broadcast.status)) return true;
+  return clock !== undefined && unconfirmedWaitOver(broadcast, clock.now);
 }
 
 /** The rule over a list: a broadcast counts as re-sent when a re-send of it is in the same list. */
@@ -81,17 +89,10 @@ export function needingAttention<
     status: BroadcastStatus;
     resendOfId: number | null;
     startedAt?: string | null;
-    finishedAt?: string | null;
-    counts?: { uncertain?: number | undefined };
+    unconfirmedWaitEndsAt?: string | null | undefined;
   },
->(list: T[], clock?: AttentionClock): T[] {
+>(list: T[], clock?: Pick<AttentionClock, 'now'>): T[] {
   // A re-send cancelled before it began was taken back: the broadcast needs an agent again.
   const resent = new Set(list.flatMap((b) => (b.resendOfId !== null && resendHolds(b) ? [b.resendOfId] : [])));
-  return list.filter((b) =>
-    needsAttention(
-      { status: b.status, finishedAt: b.finishedAt, uncertain: b.counts?.uncertain },
-      resent.has(b.id),
-      clock,
-    ),
-  );
+  return list.filter((b) => needsAttention(b, resent.has(b.id), clock));
 }

@@ -137,6 +137,27 @@ export async function countsOf(db: Database, ids: number[]): Promise<Map<number,
  * Broadcasts as the API shows them, with a fixed number of statements whatever their number: counts
  * from the read model, then each distinct channel's limits (scope and rolling usage) once.
  */
+/**
+ * How many of broadcast `b`'s unconfirmed recipients its re-sends that hold took, by their notes
+ * (`resend_reasons`, kept in step with late reports), or NULL when one holds without a note (made
+ * before re-sends noted what they took): counted as taking them all. unconfirmedWaitEnds' `taken`.
+ */
+const UNCONFIRMED_TAKEN = sql`(SELECT CASE WHEN max(r.resend_reasons IS NULL) THEN NULL
+    ELSE coalesce(sum(max(coalesce(r.resend_reasons ->> '$.uncertain', 0), 0)), 0) END
+  FROM broadcasts r WHERE r.resend_of_id = b.id AND ${RESEND_HOLDS})`;
+
+/** Of the finished broadcasts among `rows` with unconfirmed recipients, how many of those their re-sends took. */
+async function unconfirmedTaken(db: Database, rows: BroadcastRow[], counts: Map<number, CountsEntry>) {
+  const ids = rows
+    .filter((r) => r.finishedAt !== null && (counts.get(r.id)?.counts.uncertain ?? 0) > 0)
+    .map((r) => r.id);
+  if (!ids.length) return new Map<number, number | null>();
+  const taken = await db.all<{ id: number; taken: number | null }>(
+    sql`SELECT b.id, ${UNCONFIRMED_TAKEN} AS taken FROM broadcasts b WHERE b.id IN ${ids}`,
+  );
+  return new Map(taken.map((r) => [r.id, r.taken]));
+}
+
 export async function toBroadcasts(
   db: Database,
   rows: BroadcastRow[],
@@ -167,6 +188,7 @@ export async function toBroadcasts(
   const iso = (d: Date | null) => d?.toISOString() ?? null;
   const isoMs = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   const unconfirmedWindow = unconfirmedWindowMs();
+  const taken = await unconfirmedTaken(db, rows, counts);
   return rows.map((row) => {
     const channel = byId.get(row.channelId);
     const scope = scopeOf(row.channelId);
@@ -189,7 +211,16 @@ export async function toBroadcasts(
       startedAt: iso(row.startedAt),
       finishedAt: iso(row.finishedAt),
       unconfirmedWaitEndsAt: isoMs(
-        unconfirmedWaitEnds({ finishedAt: iso(row.finishedAt), uncertain: byState.uncertain ?? 0 }, unconfirmedWindow),
+        unconfirmedWaitEnds(
+          {
+            finishedAt: iso(row.finishedAt),
+            uncertain: byState.uncertain ?? 0,
+            failedUncertain: failedByReason.uncertain ?? 0,
+            // Null (a re-send without a note holds): taken all, not none.
+            taken: taken.has(row.id) ? (taken.get(row.id) ?? null) : 0,
+          },
+          unconfirmedWindow,
+        ),
       ),
       targetCount: row.targetCount,
       completedCount: row.reconciliation?.completed ?? null,
@@ -279,22 +310,26 @@ export function attentionWalks(workspaceId: number, limit: number, clock: Attent
     (status) => sql`SELECT * FROM (SELECT ${columns} FROM broadcasts b
       WHERE b.workspace_id = ${workspaceId} AND b.status = ${status} AND ${unresent} ORDER BY b.id DESC LIMIT ${limit})`,
   );
-  // Down the workspace's completed broadcasts that have unconfirmed recipients (broadcasts_unconfirmed_idx),
-  // newest first: it steps over those still in their wait and re-sent ones, no other broadcast.
+  // Down the workspace's finished broadcasts that have unconfirmed recipients (broadcasts_unconfirmed_idx),
+  // newest first: it steps over those still in their wait and those whose re-sends took them all (their
+  // unconfirmed ones, a final "unknown" report included, against the notes: unconfirmedWaitEnds), no other.
+  const unconfirmed = sql`(SELECT coalesce(sum(c.n), 0) FROM broadcast_counts c
+    WHERE c.broadcast_id = b.id AND c.reason = 'uncertain' AND c.state IN ('uncertain', 'failed'))`;
   const waitOver = sql`SELECT * FROM (SELECT ${columns} FROM broadcasts b INDEXED BY broadcasts_unconfirmed_idx
-      WHERE b.workspace_id = ${workspaceId} AND b.status = 'completed' AND b.unconfirmed > 0
-        AND b.finished_at <= ${clock.now - clock.unconfirmedWindowMs} AND ${unresent} ORDER BY b.id DESC LIMIT ${limit})`;
+      WHERE b.workspace_id = ${workspaceId} AND b.status IN ('completed', 'partially_failed', 'failed')
+        AND b.unconfirmed > 0 AND b.finished_at <= ${clock.now - clock.unconfirmedWindowMs}
+        AND coalesce(${unconfirmed} > ${UNCONFIRMED_TAKEN}, 0) ORDER BY b.id DESC LIMIT ${limit})`;
   return [...perStatus, waitOver];
 }
 
 /**
  * What needs an agent's attention, newest first: the rule of shared/src/attention.ts as SQL. A status
- * of ATTENTION_STATUSES is one walk down broadcasts_attention_idx per status; a completed broadcast
- * whose unconfirmed recipients waited out the report window (unconfirmedWaitOver) is one more walk, down
- * broadcasts_unconfirmed_idx. Each skips broadcasts with a re-send that holds (broadcasts_resend_of_idx);
- * then the counts of the few found come from the read model. Its cost follows `limit` (plus any re-sent
- * broadcasts it steps over, and completed ones still in their wait), not the number of broadcasts or of
- * their recipients.
+ * of ATTENTION_STATUSES is one walk down broadcasts_attention_idx per status, skipping broadcasts with a
+ * re-send that holds (broadcasts_resend_of_idx); a finished broadcast whose unconfirmed recipients no
+ * re-send took waited out the report window (unconfirmedWaitOver) is one more walk, down
+ * broadcasts_unconfirmed_idx; then the counts of the few found come from the read model. Its cost follows
+ * `limit` (plus any re-sent broadcasts it steps over, and finished ones still in their wait or whose
+ * unconfirmed recipients were re-sent), not the number of broadcasts or of their recipients.
  */
 export async function broadcastsNeedingAttention(
   db: Database,
@@ -310,7 +345,8 @@ export async function broadcastsNeedingAttention(
     resend_of_id: number | null;
     finished_at: number | null;
   }>(
-    sql`${sql.join(attentionWalks(workspaceId, limit + 1, clock), sql` UNION ALL `)} ORDER BY id DESC LIMIT ${limit + 1}`,
+    // UNION: a failed broadcast not re-sent yet may be found by its status and by its unconfirmed recipients.
+    sql`${sql.join(attentionWalks(workspaceId, limit + 1, clock), sql` UNION `)} ORDER BY id DESC LIMIT ${limit + 1}`,
   );
   const page = rows.slice(0, limit);
   const ids = page.map((r) => r.id);

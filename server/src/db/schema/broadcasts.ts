@@ -97,8 +97,10 @@ export const broadcasts = sqliteTable(
     index('broadcasts_resend_of_idx').on(t.resendOfId),
     index('broadcasts_writing_plan_idx').on(t.writingPlan).where(sql`writing_plan IS NOT NULL`),
     index('broadcasts_recovery_due_idx').on(t.recoveryDueAt).where(sql`recovery_due_at IS NOT NULL`),
-    // Completed broadcasts with unconfirmed recipients, for the attention list's wait-over rule.
-    index('broadcasts_unconfirmed_idx').on(t.workspaceId, t.id).where(sql`status = 'completed' AND unconfirmed > 0`),
+    // Finished broadcasts with unconfirmed recipients, for the attention list's wait-over rule.
+    index('broadcasts_unconfirmed_idx')
+      .on(t.workspaceId, t.id)
+      .where(sql`status IN ('completed', 'partially_failed', 'failed') AND unconfirmed > 0`),
   ],
 );
 /** A row of broadcasts as read. */

@@ -1,0 +1,69 @@
+/**
+ * A broadcast re-sent for some of its failures still has the unconfirmed recipients that re-send did not
+ * take: once their wait for a delivery report is over, it is back on the attention list (the toolbar
+ * count), until a re-send takes them too. Real engine, real WhatsApp simulator, the API's own re-sends.
+ */
+import { type Broadcast, needingAttention } from '@rebound/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, harness, rowCounts, whatsappBroadcast, whatsappSimulator } from './engine/harness';
+
+let h: Harness;
+beforeAll(async () => {
+  // No wait for delivery reports: unconfirmed recipients can be re-sent at once.
+  process.env.UNCONFIRMED_AFTER_HOURS = '0';
+  h = await harness();
+});
+afterAll(() => {
+  delete process.env.UNCONFIRMED_AFTER_HOURS;
+});
+
+const digits = (n: number) => `54911${50000000 + n}`;
+const listed = async () =>
+  (await h.server.request('GET', '/api/v1/broadcasts/attention?limit=100', { token: h.ws.tokens.agent })).body.data.map(
+    (b: { id: number }) => b.id,
+  ) as number[];
+const resend = (broadcastId: number, body: Record<string, unknown>) =>
+  h.server.request('POST', `/api/v1/broadcasts/${broadcastId}/resend`, { token: h.ws.tokens.agent, body });
+
+describe('unconfirmed recipients a re-send of the other failures did not take', () => {
+  it('bring the broadcast back on the attention list, and leave it when a re-send takes them', async () => {
+    const sim = await whatsappSimulator(h);
+    const { id: broadcastId } = await whatsappBroadcast(h, sim, { tag: 'after-resend', count: 5, rate: 5000 });
+    // Two answers lost (unconfirmed), one over WhatsApp's marketing cap (131049), two sent.
+    sim.script(digits(0), { kind: 'reset', afterAccept: true });
+    sim.script(digits(1), { kind: 'reset', afterAccept: true });
+    sim.script(digits(2), { kind: 'fail', code: '131049' });
+    await h.schedule(broadcastId);
+    await h.engine({ requestTimeoutMs: 300 }).runUntilIdle();
+    expect(await rowCounts(h, broadcastId)).toEqual([
+      { state: 'failed', reason: 'recipient_limit', n: 1 },
+      { state: 'sent', reason: null, n: 2 },
+      { state: 'uncertain', reason: 'uncertain', n: 2 },
+    ]);
+    expect(await listed()).toContain(broadcastId);
+
+    // The one-click re-send takes the capped one only (now, forced): unconfirmed ones are never re-sent unasked.
+    const first = await resend(broadcastId, { when: 'now', force: true });
+    expect(first.status, first.text).toBe(200);
+    expect(first.body.recipients).toBe(1);
+    // Before, the broadcast left the list here for good, and its two unconfirmed recipients with it.
+    expect(await listed()).toContain(broadcastId);
+    const read = async () =>
+      (await h.server.request('GET', `/api/v1/broadcasts/${broadcastId}`, { token: h.ws.tokens.agent }))
+        .body as Broadcast;
+    expect((await read()).unconfirmedWaitEndsAt).not.toBeNull();
+    // The shared rule over the broadcasts list says the same.
+    const all = (await h.server.request('GET', '/api/v1/broadcasts?limit=100', { token: h.ws.tokens.agent })).body
+      .data as Broadcast[];
+    expect(needingAttention(all, { now: Date.now() }).map((b) => b.id)).toEqual(await listed());
+
+    // The agent re-sends the two unconfirmed ones: nothing is left that needs them.
+    const second = await resend(broadcastId, { reasons: ['uncertain'], includeUnconfirmed: true, when: 'now' });
+    expect(second.status, second.text).toBe(200);
+    expect(second.body.recipients).toBe(2);
+    expect(await listed()).not.toContain(broadcastId);
+    expect((await read()).unconfirmedWaitEndsAt).toBeNull();
+    await h.engine().runUntilIdle();
+    expect(await listed()).not.toContain(broadcastId);
+  });
+});
