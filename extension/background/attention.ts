@@ -1,6 +1,7 @@
 /**
- * The toolbar badge: how many broadcasts need an agent (failed or partly failed, not re-sent; or paused)
- * and have not been marked as reviewed since their last failure.
+ * The toolbar badge: how many broadcasts need an agent (failed or partly failed, not re-sent; paused;
+ * or finished with unconfirmed recipients no re-send took, their wait over) and have not been marked as
+ * reviewed since their last failure.
  */
 import type { AttentionItem } from '@rebound/shared';
 import { browser } from 'wxt/browser';

@@ -298,6 +298,24 @@ describe('a finished broadcast re-sent for other failures, with unconfirmed reci
     // Taken back before it began: they are nobody's again.
     await server.database.db.run(sql`UPDATE broadcasts SET status = 'cancelled' WHERE id = ${unconfirmed}`);
     expect(await both()).toEqual([partly]);
+    // Cancelled after it began: it holds only those it sent. It took the three, and sent to one of them.
+    const { db } = server.database;
+    await db.run(sql`UPDATE messages SET contact_id = id WHERE broadcast_id = ${partly} AND reason = 'uncertain'`);
+    await db.run(sql`UPDATE broadcasts SET status = 'cancelled', started_at = 1 WHERE id = ${unconfirmed}`);
+    await db.run(sql`INSERT INTO resend_targets (broadcast_id, message_id, contact_id)
+      SELECT ${unconfirmed}, id, contact_id FROM messages WHERE broadcast_id = ${partly} AND reason = 'uncertain'`);
+    const sentTo = async (n: number) =>
+      db.run(sql`INSERT INTO messages (workspace_id, broadcast_id, channel_id, contact_id, identifier, state, created_at, updated_at)
+        SELECT workspace_id, ${unconfirmed}, channel_id, contact_id, identifier, 'sent', 0, 0 FROM messages
+        WHERE broadcast_id = ${partly} AND reason = 'uncertain' ORDER BY id LIMIT ${n}`);
+    await sentTo(1);
+    expect(await both()).toEqual([partly]);
+    // Once it had sent to all three before it was cancelled, they are taken.
+    await db.run(sql`DELETE FROM messages WHERE broadcast_id = ${unconfirmed}`);
+    await sentTo(3);
+    expect(await both()).toEqual([]);
+    await db.run(sql`UPDATE broadcasts SET started_at = NULL WHERE id = ${unconfirmed}`);
+    expect(await both()).toEqual([partly]);
     // A re-send made before re-sends noted what they took is counted as taking them all.
     await note(await broadcast(team, 'Reenvío antiguo', 'scheduled', [], partly), null);
     expect(await both()).toEqual([]);

@@ -29,7 +29,7 @@ import { type QuotaScope, type QuotaUsage, quotaScopes, quotaUsages } from '../e
 import { decodeCursor, encodeCursor } from '../lib/cursor';
 import { ApiError, notFound } from '../lib/errors';
 import { recoveryLineage } from './recovery-lineage';
-import { RESEND_HOLDS } from './resend-store';
+import { RESEND_HOLDS, TARGET_HELD, UNREACHED } from './resend-store';
 
 export async function getRow(db: Queryable, workspaceId: number, id: number): Promise<BroadcastRow> {
   const [row] = await db
@@ -140,10 +140,14 @@ export async function countsOf(db: Database, ids: number[]): Promise<Map<number,
 /**
  * How many of broadcast `b`'s unconfirmed recipients its re-sends that hold took, by their notes
  * (`resend_reasons`, kept in step with late reports), or NULL when one holds without a note (made
- * before re-sends noted what they took): counted as taking them all. unconfirmedWaitEnds' `taken`.
+ * before re-sends noted what they took): counted as taking them all. One cancelled mid-send holds only
+ * those it sent (TARGET_HELD): its unconfirmed targets are counted one by one, as the lineage does.
+ * unconfirmedWaitEnds' `taken`.
  */
 const UNCONFIRMED_TAKEN = sql`(SELECT CASE WHEN max(r.resend_reasons IS NULL) THEN NULL
-    ELSE coalesce(sum(max(coalesce(r.resend_reasons ->> '$.uncertain', 0), 0)), 0) END
+    ELSE coalesce(sum(CASE WHEN r.status != 'cancelled' THEN max(coalesce(r.resend_reasons ->> '$.uncertain', 0), 0)
+      ELSE (SELECT count(*) FROM resend_targets t JOIN messages m ON m.id = t.message_id
+        WHERE t.broadcast_id = r.id AND m.reason = 'uncertain' AND ${UNREACHED} AND ${TARGET_HELD}) END), 0) END
   FROM broadcasts r WHERE r.resend_of_id = b.id AND ${RESEND_HOLDS})`;
 
 /** Of the finished broadcasts among `rows` with unconfirmed recipients, how many of those their re-sends took. */

@@ -403,7 +403,7 @@ export const AttentionItemSchema = z.object({
   failedByReason: z.record(z.string(), z.number().int()),
   resendOfId: z.number().int().nullable().meta({
     description:
-      'Its re-send state: set when it is itself a re-send (of that broadcast). None here has a re-send of its own: a broadcast leaves this list as soon as one exists.',
+      'Its re-send state: set when it is itself a re-send (of that broadcast). A broadcast leaves this list as soon as a re-send of it exists, unless that re-send left some of its unconfirmed recipients and their wait for a delivery report is over.',
   }),
 });
 export type AttentionItem = z.infer<typeof AttentionItemSchema>;
