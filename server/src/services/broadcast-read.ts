@@ -134,10 +134,6 @@ export async function countsOf(db: Database, ids: number[]): Promise<Map<number,
 }
 
 /**
- * Broadcasts as the API shows them, with a fixed number of statements whatever their number: counts
- * from the read model, then each distinct channel's limits (scope and rolling usage) once.
- */
-/**
  * How many of broadcast `b`'s unconfirmed recipients its re-sends that hold took, by their notes
  * (`resend_reasons`, kept in step with late reports), or NULL when one holds without a note (made
  * before re-sends noted what they took): counted as taking them all. One cancelled mid-send holds only
@@ -162,6 +158,11 @@ async function unconfirmedTaken(db: Database, rows: BroadcastRow[], counts: Map<
   return new Map(taken.map((r) => [r.id, r.taken]));
 }
 
+/**
+ * Broadcasts as the API shows them, with a fixed number of statements whatever their number: counts
+ * from the read model, then each distinct channel's limits (scope and rolling usage) once, and what
+ * re-sends took of the unconfirmed recipients of those finished (unconfirmedTaken).
+ */
 export async function toBroadcasts(
   db: Database,
   rows: BroadcastRow[],
@@ -220,8 +221,8 @@ export async function toBroadcasts(
             finishedAt: iso(row.finishedAt),
             uncertain: byState.uncertain ?? 0,
             failedUncertain: failedByReason.uncertain ?? 0,
-            // Null (a re-send without a note holds): taken all, not none.
-            taken: taken.has(row.id) ? (taken.get(row.id) ?? null) : 0,
+            // Not asked (none unconfirmed, or not finished): 0; null (a re-send without a note): all.
+            taken: taken.get(row.id) ?? (taken.has(row.id) ? null : 0),
           },
           unconfirmedWindow,
         ),

@@ -98,24 +98,26 @@ export async function releaseHopelessTarget(
 ): Promise<number[]> {
   if (!cannotReachAgain(reason)) return [];
   const { identifier, join } = identifierOn(channel);
-  const holding = await db.all<{ id: number; started_at: number | null; contact_id: number; same_number: number }>(
-    sql`SELECT r.id, r.started_at, t.contact_id, ${identifier} IS m.identifier AS same_number
+  const holding = await db.all<{
+    id: number;
+    started_at: number | null;
+    contact_id: number;
+    failed_to: string | null;
+    same_number: number;
+  }>(
+    sql`SELECT r.id, r.started_at, t.contact_id, m.identifier AS failed_to, ${identifier} IS m.identifier AS same_number
     FROM resend_targets t JOIN broadcasts r ON r.id = t.broadcast_id JOIN messages m ON m.id = t.message_id
       JOIN contacts ON contacts.id = t.contact_id ${join}
     WHERE t.message_id = ${messageId} AND r.channel_id = ${channel.id} AND r.resend_reasons IS NOT NULL
       AND r.status IN ('draft', 'scheduled', 'paused', 'sending')`,
   );
   const changed: number[] = [];
-  const failedTo = await first<{ identifier: string | null }>(
-    db,
-    sql`SELECT identifier FROM messages WHERE id = ${messageId}`,
-  );
   for (const r of holding) {
     const frozen = await first<{ id: number; state: string; identifier: string | null }>(
       db,
       sql`SELECT id, state, identifier FROM messages WHERE contact_id = ${r.contact_id} AND broadcast_id = ${r.id} LIMIT 1`,
     );
-    if (frozen ? frozen.identifier !== failedTo?.identifier : !r.same_number) continue;
+    if (frozen ? frozen.identifier !== r.failed_to : !r.same_number) continue;
     if (frozen && frozen.state !== 'queued') continue;
     if (frozen && r.started_at !== null) {
       await db.run(sql`UPDATE messages SET state = 'excluded', reason = ${reason}, failed_at = ${now},
