@@ -4,6 +4,7 @@
  * count), until a re-send takes them too. Real engine, real WhatsApp simulator, the API's own re-sends.
  */
 import { type Broadcast, needingAttention } from '@rebound/shared';
+import { startVonageSimulator } from '@rebound/simulators';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, harness, rowCounts, whatsappBroadcast, whatsappSimulator } from './engine/harness';
 
@@ -65,5 +66,69 @@ describe('unconfirmed recipients a re-send of the other failures did not take', 
     expect((await read()).unconfirmedWaitEndsAt).toBeNull();
     await h.engine().runUntilIdle();
     expect(await listed()).not.toContain(broadcastId);
+  });
+});
+
+describe('recipients whose final SMS receipt said "unknown"', () => {
+  it('are unconfirmed too: a re-send of the other failures leaves the broadcast on the list until one takes them', async () => {
+    const VONAGE = { apiKey: 'vk', apiSecret: 'vs', from: 'Rebound', signatureSecret: 'vonage-signature-secret' };
+    const sim = await startVonageSimulator({
+      apiKey: VONAGE.apiKey,
+      apiSecret: VONAGE.apiSecret,
+      signatureSecret: VONAGE.signatureSecret,
+    });
+    h.simulators.push(sim);
+    const channel = await h.channel({
+      type: 'vonage_sms',
+      name: 'Vonage',
+      credentials: VONAGE,
+      baseUrl: sim.baseUrl,
+      limits: { messagesPerSecond: 100 },
+    });
+    await h.seedContacts(5, 'desconocido', { start: 60_000 });
+    const segment = await h.segment('Desconocido', 'desconocido');
+    const { id: broadcastId } = await h.broadcast({
+      name: 'Aviso SMS',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: { text: 'Hola' },
+    });
+    // Two receipts say the final state is unknown (it may have arrived), one expired (err-code 1), two delivered.
+    sim.script(digits(60_000), { kind: 'failLater', code: 'unknown', delayMs: 30 });
+    sim.script(digits(60_001), { kind: 'failLater', code: 'unknown', delayMs: 30 });
+    sim.script(digits(60_002), { kind: 'failLater', code: 'expired', delayMs: 30 });
+    sim.script(digits(60_003), { kind: 'deliverLater', delayMs: 30 });
+    sim.script(digits(60_004), { kind: 'deliverLater', delayMs: 30 });
+    await h.schedule(broadcastId);
+    await h.engine().runUntilIdle();
+    await sim.settle();
+    expect(await rowCounts(h, broadcastId)).toEqual([
+      { state: 'delivered', reason: null, n: 2 },
+      { state: 'failed', reason: 'provider_error', n: 1 },
+      { state: 'failed', reason: 'uncertain', n: 2 },
+    ]);
+    expect(await listed()).toContain(broadcastId);
+    const read = async () =>
+      (await h.server.request('GET', `/api/v1/broadcasts/${broadcastId}`, { token: h.ws.tokens.agent }))
+        .body as Broadcast;
+    expect((await read()).status).toBe('partially_failed');
+
+    // The one-click re-send takes the expired one only: the "unknown" ones are never re-sent unasked.
+    const first = await resend(broadcastId, { when: 'now', force: true });
+    expect(first.status, first.text).toBe(200);
+    expect(first.body.recipients).toBe(1);
+    // Before, it left the list here, and the two "unknown" recipients with it: no recipient was left
+    // without an answer, so it had no unconfirmed ones to come back for.
+    expect(await listed()).toContain(broadcastId);
+    expect((await read()).unconfirmedWaitEndsAt).not.toBeNull();
+    const all = (await h.server.request('GET', '/api/v1/broadcasts?limit=100', { token: h.ws.tokens.agent })).body
+      .data as Broadcast[];
+    expect(needingAttention(all, { now: Date.now() }).map((b) => b.id)).toEqual(await listed());
+
+    const second = await resend(broadcastId, { reasons: ['uncertain'], includeUnconfirmed: true, when: 'now' });
+    expect(second.status, second.text).toBe(200);
+    expect(second.body.recipients).toBe(2);
+    expect(await listed()).not.toContain(broadcastId);
+    expect((await read()).unconfirmedWaitEndsAt).toBeNull();
   });
 });

@@ -146,10 +146,13 @@ const UNCONFIRMED_TAKEN = sql`(SELECT CASE WHEN max(r.resend_reasons IS NULL) TH
         WHERE t.broadcast_id = r.id AND m.reason = 'uncertain' AND ${UNREACHED} AND ${TARGET_HELD}) END), 0) END
   FROM broadcasts r WHERE r.resend_of_id = b.id AND ${RESEND_HOLDS})`;
 
-/** Of the finished broadcasts among `rows` with unconfirmed recipients, how many of those their re-sends took. */
+/** Of the finished broadcasts among `rows` with unconfirmed recipients (a final "unknown" too), how many of those their re-sends took. */
 async function unconfirmedTaken(db: Database, rows: BroadcastRow[], counts: Map<number, CountsEntry>) {
   const ids = rows
-    .filter((r) => r.finishedAt !== null && (counts.get(r.id)?.counts.uncertain ?? 0) > 0)
+    .filter((r) => {
+      const c = counts.get(r.id);
+      return r.finishedAt !== null && (c?.counts.uncertain ?? 0) + (c?.failedByReason.uncertain ?? 0) > 0;
+    })
     .map((r) => r.id);
   if (!ids.length) return new Map<number, number | null>();
   const taken = await db.all<{ id: number; taken: number | null }>(

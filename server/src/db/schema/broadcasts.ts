@@ -81,7 +81,7 @@ export const broadcasts = sqliteTable(
     countryMix: text('country_mix', { mode: 'json' }).$type<Record<string, number>>(),
     /** Whether its messages' reads are recorded (false: made before migration 0011, its reads unknown). */
     readsKept: integer('reads_kept', { mode: 'boolean' }).notNull().default(true),
-    /** Its unconfirmed recipients, kept by a trigger on messages (migration 0020). */
+    /** Its unconfirmed recipients (no answer, or a final "unknown" report), kept by a trigger on messages (migration 0022). */
     unconfirmed: integer('unconfirmed').notNull().default(0),
     startedAt: integer('started_at', { mode: 'timestamp_ms' }),
     finishedAt: integer('finished_at', { mode: 'timestamp_ms' }),

@@ -1,0 +1,30 @@
+-- broadcasts.unconfirmed counts every unconfirmed recipient: those with no answer (state 'uncertain') and
+-- those whose final report said the outcome is unknown (failed, reason 'uncertain': Vonage's and
+-- MessageBird's dlr:unknown). Before, only the first: an SMS broadcast whose unconfirmed recipients all
+-- had an "unknown" report fell out of the attention list's wait-over walk once its other failures were
+-- re-sent, and those recipients with it. Same trigger as 0020, same WHEN clause (it already passes for
+-- both kinds); only the last statement changes.
+DROP TRIGGER IF EXISTS `messages_resend_reasons_update`;--> statement-breakpoint
+CREATE TRIGGER `messages_resend_reasons_update` AFTER UPDATE OF state, reason ON `messages`
+WHEN (OLD.state IN ('failed', 'uncertain') OR NEW.state IN ('failed', 'uncertain'))
+  AND (OLD.state IS NOT NEW.state OR OLD.reason IS NOT NEW.reason)
+BEGIN
+  UPDATE broadcasts SET resend_reasons = json_set(resend_reasons, '$."' || OLD.reason || '"',
+    coalesce(json_extract(resend_reasons, '$."' || OLD.reason || '"'), 0) - 1)
+  WHERE OLD.state IN ('failed', 'uncertain') AND OLD.reason IS NOT NULL AND resend_reasons IS NOT NULL
+    AND id IN (SELECT broadcast_id FROM resend_targets WHERE message_id = NEW.id);
+  UPDATE broadcasts SET resend_reasons = json_set(resend_reasons, '$."' || NEW.reason || '"',
+    coalesce(json_extract(resend_reasons, '$."' || NEW.reason || '"'), 0) + 1)
+  WHERE NEW.state IN ('failed', 'uncertain') AND NEW.reason IS NOT NULL AND resend_reasons IS NOT NULL
+    AND id IN (SELECT broadcast_id FROM resend_targets WHERE message_id = NEW.id);
+  -- Its broadcast's unconfirmed recipients, no answer or a final "unknown" (the attention list's wait-over rule).
+  UPDATE broadcasts SET unconfirmed = unconfirmed
+      + (NEW.state = 'uncertain' OR (NEW.state = 'failed' AND NEW.reason IS 'uncertain'))
+      - (OLD.state = 'uncertain' OR (OLD.state = 'failed' AND OLD.reason IS 'uncertain'))
+  WHERE id = NEW.broadcast_id
+    AND (OLD.state = 'uncertain' OR (OLD.state = 'failed' AND OLD.reason IS 'uncertain'))
+      IS NOT (NEW.state = 'uncertain' OR (NEW.state = 'failed' AND NEW.reason IS 'uncertain'));
+END;--> statement-breakpoint
+UPDATE `broadcasts` SET `unconfirmed` = coalesce((SELECT sum(c.n) FROM broadcast_counts c
+  WHERE c.broadcast_id = broadcasts.id
+    AND (c.state = 'uncertain' OR (c.state = 'failed' AND c.reason = 'uncertain'))), 0);

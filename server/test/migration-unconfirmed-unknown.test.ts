@@ -1,0 +1,65 @@
+/**
+ * Migration 0022 on a database written before it: a broadcast's unconfirmed recipients counted again
+ * with those whose final receipt said "unknown", and the trigger counting both from then on.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createClient } from '@libsql/client';
+import { drizzle } from 'drizzle-orm/libsql';
+import { migrate } from 'drizzle-orm/libsql/migrator';
+import { describe, expect, it } from 'vitest';
+import * as schema from '../src/db/schema';
+
+describe('migration 0022', () => {
+  it('counts final "unknown" receipts as unconfirmed, for broadcasts already written and for later reports', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rebound-0022-'));
+    const client = createClient({ url: `file:${join(dir, 'old.db')}`, intMode: 'number' });
+    try {
+      const all = fileURLToPath(new URL('../drizzle', import.meta.url));
+      const before = join(dir, 'before');
+      mkdirSync(join(before, 'meta'), { recursive: true });
+      for (const file of readdirSync(all)) if (file.endsWith('.sql')) copyFileSync(join(all, file), join(before, file));
+      const journal = JSON.parse(readFileSync(join(all, 'meta', '_journal.json'), 'utf8'));
+      journal.entries = journal.entries.filter((e: { tag: string }) => e.tag < '0022');
+      writeFileSync(join(before, 'meta', '_journal.json'), JSON.stringify(journal));
+      const db = drizzle(client, { schema });
+      await migrate(db, { migrationsFolder: before });
+      await client.execute("INSERT INTO workspaces (name, created_at) VALUES ('w', 0)");
+      await client.execute(
+        "INSERT INTO channels (workspace_id, type, name, messages_per_second, created_at, updated_at) VALUES (1, 'vonage_sms', 'c', 10, 0, 0)",
+      );
+      await client.execute(
+        "INSERT INTO broadcasts (workspace_id, name, channel_id, content, status, created_at, updated_at) VALUES (1, 'old', 1, '{}', 'completed', 0, 0)",
+      );
+      // Three sent; two receipts say "unknown", one says nothing yet (no answer: uncertain).
+      for (const n of [1, 2, 3])
+        await client.execute({
+          sql: "INSERT INTO messages (workspace_id, broadcast_id, channel_id, identifier, state, created_at, updated_at) VALUES (1, 1, 1, ?, 'sent', 0, 0)",
+          args: [`+54911700${n}`],
+        });
+      await client.execute("UPDATE messages SET state = 'failed', reason = 'uncertain' WHERE id IN (1, 2)");
+      await client.execute("UPDATE messages SET state = 'uncertain', reason = 'uncertain' WHERE id = 3");
+      const unconfirmed = async () =>
+        (await client.execute('SELECT unconfirmed FROM broadcasts WHERE id = 1')).rows[0]?.unconfirmed;
+      // Before 0022, only the one without an answer.
+      expect(await unconfirmed()).toBe(1);
+
+      await migrate(db, { migrationsFolder: all });
+      expect(await unconfirmed()).toBe(3);
+      // From then on the trigger counts both: a late "delivered" settles one "unknown"...
+      await client.execute("UPDATE messages SET state = 'delivered', reason = NULL WHERE id = 1");
+      expect(await unconfirmed()).toBe(2);
+      // ...a final "unknown" for the one without an answer keeps it unconfirmed...
+      await client.execute("UPDATE messages SET state = 'failed' WHERE id = 3");
+      expect(await unconfirmed()).toBe(2);
+      // ...and a report that the number does not exist settles it as failed, not unconfirmed.
+      await client.execute("UPDATE messages SET reason = 'not_on_channel' WHERE id = 2");
+      expect(await unconfirmed()).toBe(1);
+    } finally {
+      client.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

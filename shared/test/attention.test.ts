@@ -1,0 +1,27 @@
+/** The attention rule's wait for unconfirmed recipients (attention.ts), which the server and the popup both read. */
+import { describe, expect, it } from 'vitest';
+import { unconfirmedWaitEnds } from '../src/attention';
+
+const HOUR = 3_600_000;
+const finishedAt = '2026-12-01T12:00:00.000Z';
+
+describe('when the wait for unconfirmed recipients ends', () => {
+  it('counts a final "unknown" receipt as unconfirmed, alone or with recipients that had no answer', () => {
+    const ends = Date.parse(finishedAt) + 24 * HOUR;
+    expect(unconfirmedWaitEnds({ finishedAt, uncertain: 0, failedUncertain: 2 }, 24 * HOUR)).toBe(ends);
+    expect(unconfirmedWaitEnds({ finishedAt, uncertain: 1, failedUncertain: 2 }, 24 * HOUR)).toBe(ends);
+    expect(unconfirmedWaitEnds({ finishedAt, uncertain: 2 }, 24 * HOUR)).toBe(ends);
+  });
+
+  it('has no end when there is none, it has not finished, or re-sends took them all', () => {
+    expect(unconfirmedWaitEnds({ finishedAt, uncertain: 0, failedUncertain: 0 }, HOUR)).toBeNull();
+    expect(unconfirmedWaitEnds({ finishedAt: null, uncertain: 0, failedUncertain: 2 }, HOUR)).toBeNull();
+    expect(unconfirmedWaitEnds({ finishedAt, uncertain: 0, failedUncertain: 2, taken: 2 }, HOUR)).toBeNull();
+    // A re-send that holds without a note took them all.
+    expect(unconfirmedWaitEnds({ finishedAt, uncertain: 1, failedUncertain: 2, taken: null }, HOUR)).toBeNull();
+    // Some taken, some left: the wait still ends for those left.
+    expect(unconfirmedWaitEnds({ finishedAt, uncertain: 1, failedUncertain: 2, taken: 2 }, HOUR)).toBe(
+      Date.parse(finishedAt) + HOUR,
+    );
+  });
+});
