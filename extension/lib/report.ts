@@ -21,6 +21,7 @@ export type BroadcastLite = Pick<
   | 'targetCount'
   | 'completedCount'
   | 'counts'
+  | 'failedByReason'
   | 'funnel'
   | 'error'
   | 'scheduledAt'
@@ -73,6 +74,7 @@ export function lite(b: Broadcast): BroadcastLite {
     targetCount: b.targetCount,
     completedCount: b.completedCount,
     counts: b.counts,
+    failedByReason: b.failedByReason,
     funnel: b.funnel,
     error: b.error,
     scheduledAt: b.scheduledAt,
@@ -85,13 +87,27 @@ export function lite(b: Broadcast): BroadcastLite {
   };
 }
 
+/**
+ * Its failed and its unconfirmed recipients as an agent reads them. Unconfirmed: no answer, or a final
+ * receipt that said "unknown" (failed, reason `uncertain`: an SMS provider's dlr:unknown); either may
+ * have arrived, so neither is called failed.
+ */
+export function failedAndUnconfirmed(b: Pick<Broadcast, 'counts' | 'failedByReason'>): {
+  failed: number;
+  unconfirmed: number;
+} {
+  const unknown = b.failedByReason.uncertain ?? 0;
+  return { failed: (b.counts.failed ?? 0) - unknown, unconfirmed: (b.counts.uncertain ?? 0) + unknown };
+}
+
 export function badgeOf(b: Broadcast, resend: Broadcast | undefined): BroadcastBadge {
+  const { failed, unconfirmed } = failedAndUnconfirmed(b);
   return {
     id: b.id,
     name: b.name,
     status: b.status,
-    failed: b.counts.failed ?? 0,
-    uncertain: b.counts.uncertain ?? 0,
+    failed,
+    uncertain: unconfirmed,
     excluded: b.counts.excluded ?? 0,
     scheduledAt: b.scheduledAt,
     resend: resend ? { id: resend.id, status: resend.status } : null,
@@ -140,7 +156,7 @@ export async function buildReport(
     notSent: summary.total,
     reasons,
     resendable: summary.retryable.now + summary.retryable.later,
-    unconfirmed: { count: broadcast.counts.uncertain ?? 0, waitEndsAt: broadcast.unconfirmedWaitEndsAt },
+    unconfirmed: { count: failedAndUnconfirmed(broadcast).unconfirmed, waitEndsAt: broadcast.unconfirmedWaitEndsAt },
     channelLimits: broadcast.channelLimits,
     resend: resend ? lite(resend) : null,
   };

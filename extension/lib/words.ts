@@ -87,9 +87,9 @@ export const words = {
     alreadyResent: 'Ya se reenvió: «{name}» ({status}).',
     nothingToResend: 'No hay mensajes que un reenvío pueda arreglar.',
     unconfirmedReady:
-      '{count, plural, one {# destinatario sigue sin confirmar: no llegó ningún informe de entrega. Si le reenvía, puede recibirlo dos veces.} other {# destinatarios siguen sin confirmar: no llegó ningún informe de entrega. Si les reenvía, pueden recibirlo dos veces.}}',
+      '{count, plural, one {# destinatario sigue sin confirmar: ningún informe de entrega dijo si le llegó. Si le reenvía, puede recibirlo dos veces.} other {# destinatarios siguen sin confirmar: ningún informe de entrega dijo si les llegó. Si les reenvía, pueden recibirlo dos veces.}}',
     unconfirmedWaiting:
-      'Si no llega el informe de entrega, podrá reenviar {count, plural, one {al destinatario sin confirmar} other {a los # sin confirmar}} {when}.',
+      'Si ningún informe de entrega lo confirma, podrá reenviar {count, plural, one {al destinatario sin confirmar} other {a los # sin confirmar}} {when}.',
     resendUnconfirmedAction:
       'Reenviar {count, plural, one {al destinatario sin confirmar} other {a los # sin confirmar}}',
     contactHeading: 'Mensajes fallidos de este contacto',
@@ -209,9 +209,9 @@ export const words = {
     alreadyResent: 'Already re-sent: "{name}" ({status}).',
     nothingToResend: 'No messages a re-send could fix.',
     unconfirmedReady:
-      '{count, plural, one {# recipient is} other {# recipients are}} still unconfirmed: no delivery report came. If you re-send, they may get it twice.',
+      '{count, plural, one {# recipient is} other {# recipients are}} still unconfirmed: no delivery report said whether it arrived. If you re-send, they may get it twice.',
     unconfirmedWaiting:
-      'If no delivery report comes, you can re-send to {count, plural, one {the unconfirmed recipient} other {the # unconfirmed recipients}} {when}.',
+      'If no delivery report confirms it, you can re-send to {count, plural, one {the unconfirmed recipient} other {the # unconfirmed recipients}} {when}.',
     resendUnconfirmedAction:
       'Re-send to {count, plural, one {the unconfirmed recipient} other {the # unconfirmed recipients}}',
     contactHeading: "This contact's failed messages",
@@ -332,9 +332,9 @@ export const words = {
     alreadyResent: 'Já reenviada: “{name}” ({status}).',
     nothingToResend: 'Não há mensagens que um reenvio possa resolver.',
     unconfirmedReady:
-      '{count, plural, one {# destinatário continua sem confirmação: nenhum relatório de entrega chegou. Se reenviar, pode receber duas vezes.} other {# destinatários continuam sem confirmação: nenhum relatório de entrega chegou. Se reenviar, podem receber duas vezes.}}',
+      '{count, plural, one {# destinatário continua sem confirmação: nenhum relatório de entrega disse se chegou. Se reenviar, pode receber duas vezes.} other {# destinatários continuam sem confirmação: nenhum relatório de entrega disse se chegou. Se reenviar, podem receber duas vezes.}}',
     unconfirmedWaiting:
-      'Se o relatório de entrega não chegar, poderá reenviar {count, plural, one {ao destinatário sem confirmação} other {aos # sem confirmação}} {when}.',
+      'Se nenhum relatório de entrega o confirmar, poderá reenviar {count, plural, one {ao destinatário sem confirmação} other {aos # sem confirmação}} {when}.',
     resendUnconfirmedAction:
       'Reenviar {count, plural, one {ao destinatário sem confirmação} other {aos # sem confirmação}}',
     contactHeading: 'Mensagens com falha deste contato',

@@ -9,7 +9,7 @@ import { ReportCard } from '../../components/ReportCard';
 import { UnconfirmedOffer } from '../../components/UnconfirmedOffer';
 import { statusLabel } from '../../lib/i18n';
 import { type AttentionState, ask, createBackgroundResendState, sendMessage } from '../../lib/messaging';
-import { type BroadcastLite, type BroadcastReport, sentFigures } from '../../lib/report';
+import { type BroadcastLite, type BroadcastReport, failedAndUnconfirmed, sentFigures } from '../../lib/report';
 import { popupText } from './messages';
 
 type View =
@@ -125,13 +125,16 @@ export function App({
                     {b.status === 'draft' || b.status === 'scheduled'
                       ? t('rowPlanned', { total: b.targetCount ?? 0 })
                       : t('rowSent', sentFigures(b))}
-                    {(b.counts.failed ?? 0) > 0 && (
-                      <strong class="rb-row-failed"> · {t('failedBadge', { count: b.counts.failed ?? 0 })}</strong>
+                    {failedAndUnconfirmed(b).failed > 0 && (
+                      <strong class="rb-row-failed">
+                        {' '}
+                        · {t('failedBadge', { count: failedAndUnconfirmed(b).failed })}
+                      </strong>
                     )}
-                    {(b.counts.uncertain ?? 0) > 0 && (
+                    {failedAndUnconfirmed(b).unconfirmed > 0 && (
                       <span class="rb-row-unconfirmed">
                         {' '}
-                        · {t('badgeUnconfirmed', { count: b.counts.uncertain ?? 0 })}
+                        · {t('badgeUnconfirmed', { count: failedAndUnconfirmed(b).unconfirmed })}
                       </span>
                     )}
                     {attention.value?.reviewed.includes(b.id) && (

@@ -4,7 +4,7 @@
  * why, that a manager can resume it, and no button; the toolbar count counts it and it cannot be marked
  * as reviewed away.
  */
-import { startTwilioSimulator } from '@rebound/simulators';
+import { startTwilioSimulator, startVonageSimulator } from '@rebound/simulators';
 import { type Harness, harness, until, whatsappBroadcast, whatsappSimulator } from '@rebound/test-support';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -353,7 +353,7 @@ describe('a completed broadcast with unconfirmed recipients', () => {
     const offer = page.getByTestId('resend-unconfirmed');
     await offer.waitFor({ timeout: 15_000 });
     expect(await offer.locator('p').textContent()).toBe(
-      '2 destinatarios siguen sin confirmar: no llegó ningún informe de entrega. Si les reenvía, pueden recibirlo dos veces.',
+      '2 destinatarios siguen sin confirmar: ningún informe de entrega dijo si les llegó. Si les reenvía, pueden recibirlo dos veces.',
     );
     expect(await axeViolations(page)).toEqual([]);
     await offer.getByRole('button', { name: 'Reenviar a los 2 sin confirmar' }).click();
@@ -372,6 +372,85 @@ describe('a completed broadcast with unconfirmed recipients', () => {
     const resent = await h.get(resends[0]?.id as number);
     expect(resent.status).toBe('completed');
     expect((resent.counts.sent ?? 0) + (resent.counts.delivered ?? 0)).toBe(2);
+    expect(await axeViolations(page)).toEqual([]);
+  }, 60_000);
+});
+
+describe('an SMS broadcast whose final receipts said "unknown"', () => {
+  it('offers those recipients in its report once their wait is over, after its other failures were re-sent', async () => {
+    const VONAGE = { apiKey: 'vk', apiSecret: 'vs', from: 'Rebound', signatureSecret: 'vonage-signature-secret' };
+    const sim = await startVonageSimulator({
+      apiKey: VONAGE.apiKey,
+      apiSecret: VONAGE.apiSecret,
+      signatureSecret: VONAGE.signatureSecret,
+    });
+    h.simulators.push(sim);
+    const channel = await h.channel({
+      type: 'vonage_sms',
+      name: 'Vonage',
+      credentials: VONAGE,
+      baseUrl: sim.baseUrl,
+      limits: { messagesPerSecond: 100 },
+    });
+    await h.seedContacts(4, 'recibo desconocido', { start: 830_000 });
+    const segment = await h.segment('Recibo desconocido', 'recibo desconocido');
+    const b = await h.broadcast({
+      name: 'Aviso Vonage',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: { text: 'Hola' },
+    });
+    const number = (n: number) => `54911${50_000_000 + 830_000 + n}`;
+    // Two receipts say the final state is unknown (they may have arrived), one failed, one delivered.
+    sim.script(number(0), { kind: 'failLater', code: 'unknown', delayMs: 30 });
+    sim.script(number(1), { kind: 'failLater', code: 'unknown', delayMs: 30 });
+    sim.script(number(2), { kind: 'failLater', code: 'expired', delayMs: 30 });
+    sim.script(number(3), { kind: 'deliverLater', delayMs: 30 });
+    await h.schedule(b.id);
+    await h.engine().runUntilIdle();
+    await sim.settle();
+    expect((await h.get(b.id)).failedByReason).toEqual({ uncertain: 2, provider_error: 1 });
+    // The agent re-sent the failed one; the two "unknown" ones are never re-sent unasked.
+    const first = await h.server.request('POST', `/api/v1/broadcasts/${b.id}/resend`, {
+      token: h.ws.tokens.agent,
+      body: { when: 'now', force: true },
+    });
+    expect(first.body.recipients).toBe(1);
+    // A day later no receipt has changed: the wait is over.
+    const dayAgo = Date.now() - 25 * 3_600_000;
+    await h.server.database.client.execute({
+      sql: 'UPDATE broadcasts SET finished_at = ? WHERE id = ?',
+      args: [dayAgo, b.id],
+    });
+    await h.server.database.client.execute({
+      sql: 'UPDATE messages SET failed_at = ? WHERE broadcast_id = ? AND failed_at IS NOT NULL',
+      args: [dayAgo, b.id],
+    });
+    const attention = async () =>
+      (await h.server.request('GET', '/api/v1/broadcasts/attention', { token: h.ws.tokens.agent })).body.data.map(
+        (x: { id: number }) => x.id,
+      ) as number[];
+    expect(await attention()).toContain(b.id);
+
+    await connectAs(h.ws.tokens.agent);
+    const popup = new PopupPage(page, browser.extensionId);
+    // Its row calls them unconfirmed, not failed: the provider said it does not know.
+    await popup.open();
+    await expect
+      .poll(() => popup.row('Aviso Vonage').locator('.rb-row-figures').textContent(), { timeout: 15_000 })
+      .toBe('1 de 4 enviados · 1 fallido · 2 sin confirmar');
+    await popup.open(`?broadcast=${b.id}`);
+    // Before, its report offered nothing for them: it counted only recipients with no answer at all.
+    const offer = page.getByTestId('resend-unconfirmed');
+    await offer.waitFor({ timeout: 15_000 });
+    expect(await offer.locator('p').textContent()).toBe(
+      '2 destinatarios siguen sin confirmar: ningún informe de entrega dijo si les llegó. Si les reenvía, pueden recibirlo dos veces.',
+    );
+    await offer.getByRole('button', { name: 'Reenviar a los 2 sin confirmar' }).click();
+    await expect
+      .poll(() => page.getByTestId('resend-progress').textContent(), { timeout: 15_000 })
+      .toContain('2 destinatarios sin confirmar se reenvían');
+    expect(await attention()).not.toContain(b.id);
     expect(await axeViolations(page)).toEqual([]);
   }, 60_000);
 });

@@ -18,6 +18,7 @@ function report(
       targetCount: 1500,
       completedCount: 1500,
       counts: counts as BroadcastLite['counts'],
+      failedByReason: {},
       funnel: { sent: 0, delivered: 0, read: 0, failed: 0 },
       error: null,
       pause: null,

@@ -17,6 +17,7 @@ function report(portfolio: { id: number; name: string } | null): BroadcastReport
       targetCount: 100,
       completedCount: 100,
       counts: { sent: 50, failed: 50 } as BroadcastReport['broadcast']['counts'],
+      failedByReason: {},
       funnel: { sent: 50, delivered: 40, read: 25, failed: 50 },
       error: null,
       pause: null,

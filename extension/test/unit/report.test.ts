@@ -1,6 +1,7 @@
 import { type Broadcast, needingAttention } from '@rebound/shared';
 import { describe, expect, it } from 'vitest';
-import { badgeOf } from '../../lib/report';
+import { badgeView } from '../../lib/badges';
+import { badgeOf, failedAndUnconfirmed } from '../../lib/report';
 
 function broadcast(id: number, status: Broadcast['status'], extra: Partial<Broadcast> = {}): Broadcast {
   return {
@@ -75,6 +76,24 @@ describe('what needs an agent', () => {
       uncertain: 3,
       excluded: 7,
       resend: { id: 9, status: 'scheduled' },
+    });
+  });
+
+  it('a final "unknown" receipt counts as unconfirmed, never as failed: it may have arrived', () => {
+    const sms = broadcast(2, 'partially_failed', {
+      counts: { delivered: 1, failed: 3 } as Broadcast['counts'],
+      failedByReason: { uncertain: 2, provider_error: 1 },
+    });
+    expect(failedAndUnconfirmed(sms)).toEqual({ failed: 1, unconfirmed: 2 });
+    expect(badgeOf(sms, undefined)).toMatchObject({ failed: 1, uncertain: 2 });
+    // Only "unknown" receipts: the badge says unconfirmed, not failed.
+    const unknownOnly = broadcast(3, 'partially_failed', {
+      counts: { delivered: 1, failed: 2 } as Broadcast['counts'],
+      failedByReason: { uncertain: 2 },
+    });
+    expect(badgeView({ id: 3, name: 'B3' }, [badgeOf(unknownOnly, undefined)])).toMatchObject({
+      kind: 'unconfirmed',
+      count: 2,
     });
   });
 });

@@ -20,6 +20,7 @@ const broadcast = (over: Partial<BroadcastLite>): BroadcastLite => ({
   targetCount: 6,
   completedCount: 6,
   counts: { failed: 6 } as BroadcastLite['counts'],
+  failedByReason: {},
   funnel: { sent: 0, delivered: 0, read: 0, failed: 6 },
   error: null,
   pause: null,
@@ -184,7 +185,7 @@ describe("the popup's offer for unconfirmed recipients", () => {
     render(<ResendBox report={unconfirmedReport(soon)} language="es" resend={state} Offer={UnconfirmedOffer} />, root);
     await tick();
     expect(root.textContent).toBe(
-      `Si no llega el informe de entrega, podrá reenviar a los 2 sin confirmar ${formatWhen('es', soon)}.`,
+      `Si ningún informe de entrega lo confirma, podrá reenviar a los 2 sin confirmar ${formatWhen('es', soon)}.`,
     );
     expect(buttons(root)).toEqual([]);
     expect(asked).toEqual([]);
@@ -200,7 +201,7 @@ describe("the popup's offer for unconfirmed recipients", () => {
     await tick();
     expect(asked).toEqual([{ reasons: ['uncertain'], includeUnconfirmed: true, dryRun: true }]);
     expect(root.textContent).toBe(
-      '3 destinatarios siguen sin confirmar: no llegó ningún informe de entrega. Si les reenvía, pueden recibirlo dos veces.Reenviar a los 3 sin confirmar',
+      '3 destinatarios siguen sin confirmar: ningún informe de entrega dijo si les llegó. Si les reenvía, pueden recibirlo dos veces.Reenviar a los 3 sin confirmar',
     );
     // A click that is not the agent's (a page script's) sends nothing; the agent's is in the Chromium test.
     root.querySelector('button')?.click();
