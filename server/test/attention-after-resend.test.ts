@@ -5,6 +5,7 @@
  */
 import { type Broadcast, needingAttention } from '@rebound/shared';
 import { startVonageSimulator } from '@rebound/simulators';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, harness, rowCounts, whatsappBroadcast, whatsappSimulator } from './engine/harness';
 
@@ -19,6 +20,7 @@ afterAll(() => {
 });
 
 const digits = (n: number) => `54911${50000000 + n}`;
+const HOUR = 3_600_000;
 const listed = async () =>
   (await h.server.request('GET', '/api/v1/broadcasts/attention?limit=100', { token: h.ws.tokens.agent })).body.data.map(
     (b: { id: number }) => b.id,
@@ -70,8 +72,9 @@ describe('unconfirmed recipients a re-send of the other failures did not take', 
 });
 
 describe('recipients whose final SMS receipt said "unknown"', () => {
-  it('are unconfirmed too: a re-send of the other failures leaves the broadcast on the list until one takes them', async () => {
-    const VONAGE = { apiKey: 'vk', apiSecret: 'vs', from: 'Rebound', signatureSecret: 'vonage-signature-secret' };
+  const VONAGE = { apiKey: 'vk', apiSecret: 'vs', from: 'Rebound', signatureSecret: 'vonage-signature-secret' };
+  /** A Vonage SMS broadcast to `count` new contacts (numbers from `start`), not scheduled yet. */
+  async function vonageBroadcast(tag: string, count: number, start: number) {
     const sim = await startVonageSimulator({
       apiKey: VONAGE.apiKey,
       apiSecret: VONAGE.apiSecret,
@@ -80,19 +83,24 @@ describe('recipients whose final SMS receipt said "unknown"', () => {
     h.simulators.push(sim);
     const channel = await h.channel({
       type: 'vonage_sms',
-      name: 'Vonage',
+      name: `Vonage ${tag}`,
       credentials: VONAGE,
       baseUrl: sim.baseUrl,
       limits: { messagesPerSecond: 100 },
     });
-    await h.seedContacts(5, 'desconocido', { start: 60_000 });
-    const segment = await h.segment('Desconocido', 'desconocido');
-    const { id: broadcastId } = await h.broadcast({
-      name: 'Aviso SMS',
+    await h.seedContacts(count, tag, { start });
+    const segment = await h.segment(tag, tag);
+    const { id } = await h.broadcast({
+      name: tag,
       channelId: channel.id,
       segmentId: segment.id,
       content: { text: 'Hola' },
     });
+    return { sim, broadcastId: id };
+  }
+
+  it('are unconfirmed too: a re-send of the other failures leaves the broadcast on the list until one takes them', async () => {
+    const { sim, broadcastId } = await vonageBroadcast('desconocido', 5, 60_000);
     // Two receipts say the final state is unknown (it may have arrived), one expired (err-code 1), two delivered.
     sim.script(digits(60_000), { kind: 'failLater', code: 'unknown', delayMs: 30 });
     sim.script(digits(60_001), { kind: 'failLater', code: 'unknown', delayMs: 30 });
@@ -130,5 +138,50 @@ describe('recipients whose final SMS receipt said "unknown"', () => {
     expect(second.body.recipients).toBe(2);
     expect(await listed()).not.toContain(broadcastId);
     expect((await read()).unconfirmedWaitEndsAt).toBeNull();
+  });
+
+  it('that came after the broadcast ended are waited out from when they came, as their re-send waits', async () => {
+    const { sim, broadcastId } = await vonageBroadcast('recibo tardío', 4, 61_000);
+    sim.script(digits(61_000), { kind: 'failLater', code: 'unknown', delayMs: 30 });
+    sim.script(digits(61_001), { kind: 'failLater', code: 'unknown', delayMs: 30 });
+    sim.script(digits(61_002), { kind: 'failLater', code: 'expired', delayMs: 30 });
+    sim.script(digits(61_003), { kind: 'deliverLater', delayMs: 30 });
+    await h.schedule(broadcastId);
+    await h.engine().runUntilIdle();
+    await sim.settle();
+    // The expired one is re-sent: the broadcast is on the list again only for its unconfirmed ones.
+    const first = await resend(broadcastId, { when: 'now', force: true });
+    expect(first.body.recipients, first.text).toBe(1);
+    // It ended two hours ago; the two "unknown" receipts came just now. The wait is one hour.
+    const { db } = h.server.database;
+    await db.run(sql`UPDATE broadcasts SET finished_at = ${Date.now() - 2 * HOUR} WHERE id = ${broadcastId}`);
+    process.env.UNCONFIRMED_AFTER_HOURS = '1';
+    try {
+      const receipts = await db.all<{ failed_at: number }>(
+        sql`SELECT failed_at FROM messages WHERE broadcast_id = ${broadcastId} AND reason = 'uncertain'`,
+      );
+      expect(receipts).toHaveLength(2);
+      const latest = Math.max(...receipts.map((r) => r.failed_at));
+      const read = async () =>
+        (await h.server.request('GET', `/api/v1/broadcasts/${broadcastId}`, { token: h.ws.tokens.agent }))
+          .body as Broadcast;
+      expect(Date.parse((await read()).unconfirmedWaitEndsAt ?? '')).toBe(latest + HOUR);
+      // Their re-send would take nobody for an hour yet...
+      const dry = await resend(broadcastId, { reasons: ['uncertain'], includeUnconfirmed: true, dryRun: true });
+      expect(dry.status, dry.text).toBe(422);
+      expect(dry.body.error.code).toBe('resend_nothing');
+      // ...so the toolbar does not count it. Before, it did: an hour after the end, with nothing to offer.
+      expect(await listed()).not.toContain(broadcastId);
+      const all = (await h.server.request('GET', '/api/v1/broadcasts?limit=100', { token: h.ws.tokens.agent })).body
+        .data as Broadcast[];
+      expect(needingAttention(all, { now: Date.now() }).map((b) => b.id)).toEqual(await listed());
+    } finally {
+      process.env.UNCONFIRMED_AFTER_HOURS = '0';
+    }
+    // Once their own wait is over (no wait here), both agree again: listed, and the re-send takes both.
+    expect(await listed()).toContain(broadcastId);
+    const dry = await resend(broadcastId, { reasons: ['uncertain'], includeUnconfirmed: true, dryRun: true });
+    expect(dry.status, dry.text).toBe(200);
+    expect(dry.body.recipients).toBe(2);
   });
 });

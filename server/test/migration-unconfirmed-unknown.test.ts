@@ -1,6 +1,7 @@
 /**
  * Migration 0022 on a database written before it: a broadcast's unconfirmed recipients counted again
- * with those whose final receipt said "unknown", and the trigger counting both from then on.
+ * with those whose final receipt said "unknown", when the latest became unconfirmed, and the trigger
+ * keeping both from then on.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,24 +40,36 @@ describe('migration 0022', () => {
           sql: "INSERT INTO messages (workspace_id, broadcast_id, channel_id, identifier, state, created_at, updated_at) VALUES (1, 1, 1, ?, 'sent', 0, 0)",
           args: [`+54911700${n}`],
         });
-      await client.execute("UPDATE messages SET state = 'failed', reason = 'uncertain' WHERE id IN (1, 2)");
-      await client.execute("UPDATE messages SET state = 'uncertain', reason = 'uncertain' WHERE id = 3");
+      await client.execute(
+        "UPDATE messages SET state = 'failed', reason = 'uncertain', failed_at = id * 1000 WHERE id IN (1, 2)",
+      );
+      await client.execute(
+        "UPDATE messages SET state = 'uncertain', reason = 'uncertain', failed_at = 3000 WHERE id = 3",
+      );
       const unconfirmed = async () =>
         (await client.execute('SELECT unconfirmed FROM broadcasts WHERE id = 1')).rows[0]?.unconfirmed;
+      const since = async () =>
+        (await client.execute('SELECT unconfirmed_at FROM broadcasts WHERE id = 1')).rows[0]?.unconfirmed_at;
       // Before 0022, only the one without an answer.
       expect(await unconfirmed()).toBe(1);
 
       await migrate(db, { migrationsFolder: all });
       expect(await unconfirmed()).toBe(3);
+      // When the latest of them became unconfirmed: the attention list's wait runs from it.
+      expect(await since()).toBe(3000);
       // From then on the trigger counts both: a late "delivered" settles one "unknown"...
       await client.execute("UPDATE messages SET state = 'delivered', reason = NULL WHERE id = 1");
       expect(await unconfirmed()).toBe(2);
+      expect(await since()).toBe(3000);
       // ...a final "unknown" for the one without an answer keeps it unconfirmed...
-      await client.execute("UPDATE messages SET state = 'failed' WHERE id = 3");
+      await client.execute("UPDATE messages SET state = 'failed', failed_at = 5000 WHERE id = 3");
       expect(await unconfirmed()).toBe(2);
+      // ...from when that receipt came: a re-send waits from then too.
+      expect(await since()).toBe(5000);
       // ...and a report that the number does not exist settles it as failed, not unconfirmed.
-      await client.execute("UPDATE messages SET reason = 'not_on_channel' WHERE id = 2");
+      await client.execute("UPDATE messages SET reason = 'not_on_channel', failed_at = 9000 WHERE id = 2");
       expect(await unconfirmed()).toBe(1);
+      expect(await since()).toBe(5000);
     } finally {
       client.close();
       rmSync(dir, { recursive: true, force: true });

@@ -41,21 +41,29 @@ const FINISHED: readonly BroadcastStatus[] = ['completed', 'partially_failed', '
 
 /**
  * When the unconfirmed recipients of a finished broadcast (the request may have reached the provider,
- * and no answer or report said whether it arrived) have waited out their delivery reports: the wait
- * counted from when it finished, after every one of them was sent. From then on no report will tell, and
- * a re-send of them can be asked for. Unconfirmed: no answer (`uncertain`) or a final "unknown" report
- * (`failedUncertain`, an SMS provider's dlr:unknown). Null when it has none, has not finished, or its
- * re-sends that hold took every one of them (`taken` from the re-sends' notes, null when one holds
- * without a note: all taken).
+ * and no answer or report said whether it arrived) have waited out their delivery reports. A re-send
+ * waits out each one's from when it became unconfirmed; so the wait here runs from the latest of those
+ * moments (`unconfirmedAt`), and never ends before the broadcast does. From then on a re-send of them
+ * can take them all. Unconfirmed: no answer (`uncertain`) or a final "unknown" report (`failedUncertain`,
+ * an SMS provider's dlr:unknown, which often comes after the broadcast ended). Null when it has none,
+ * has not finished, or its re-sends that hold took every one of them (`taken` from the re-sends' notes,
+ * null when one holds without a note: all taken).
  */
 export function unconfirmedWaitEnds(
-  broadcast: { finishedAt: string | null; uncertain: number; failedUncertain?: number; taken?: number | null },
+  broadcast: {
+    finishedAt: string | null;
+    unconfirmedAt?: string | null;
+    uncertain: number;
+    failedUncertain?: number;
+    taken?: number | null;
+  },
   unconfirmedWindowMs: number,
 ): number | null {
-  const { finishedAt, uncertain, failedUncertain = 0, taken = 0 } = broadcast;
+  const { finishedAt, unconfirmedAt = null, uncertain, failedUncertain = 0, taken = 0 } = broadcast;
   const unconfirmed = uncertain + failedUncertain;
   if (unconfirmed <= 0 || finishedAt === null || taken === null || unconfirmed <= taken) return null;
-  return Date.parse(finishedAt) + unconfirmedWindowMs;
+  const from = Math.max(Date.parse(finishedAt), unconfirmedAt === null ? 0 : Date.parse(unconfirmedAt));
+  return from + unconfirmedWindowMs;
 }
 
 /**

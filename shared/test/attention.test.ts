@@ -24,4 +24,16 @@ describe('when the wait for unconfirmed recipients ends', () => {
       Date.parse(finishedAt) + HOUR,
     );
   });
+
+  it('runs from the latest recipient to become unconfirmed when that came after the end (a late receipt)', () => {
+    const receipt = '2026-12-02T09:00:00.000Z';
+    expect(unconfirmedWaitEnds({ finishedAt, unconfirmedAt: receipt, uncertain: 0, failedUncertain: 1 }, HOUR)).toBe(
+      Date.parse(receipt) + HOUR,
+    );
+    // One that became unconfirmed while it was sending: from the end, as before.
+    const during = '2026-12-01T11:59:00.000Z';
+    expect(unconfirmedWaitEnds({ finishedAt, unconfirmedAt: during, uncertain: 1 }, HOUR)).toBe(
+      Date.parse(finishedAt) + HOUR,
+    );
+  });
 });

@@ -222,6 +222,7 @@ export async function toBroadcasts(
         unconfirmedWaitEnds(
           {
             finishedAt: iso(row.finishedAt),
+            unconfirmedAt: row.unconfirmedAt === null ? null : new Date(row.unconfirmedAt).toISOString(),
             uncertain: byState.uncertain ?? 0,
             failedUncertain: failedByReason.uncertain ?? 0,
             // Not asked (none unconfirmed, or not finished): 0; null (a re-send without a note): all.
@@ -319,13 +320,15 @@ export function attentionWalks(workspaceId: number, limit: number, clock: Attent
       WHERE b.workspace_id = ${workspaceId} AND b.status = ${status} AND ${unresent} ORDER BY b.id DESC LIMIT ${limit})`,
   );
   // Down the workspace's finished broadcasts that have unconfirmed recipients (broadcasts_unconfirmed_idx),
-  // newest first: it steps over those still in their wait and those whose re-sends took them all (their
-  // unconfirmed ones, a final "unknown" report included, against the notes: unconfirmedWaitEnds), no other.
+  // newest first: it steps over those still in their wait (from its end, or from the latest recipient to
+  // become unconfirmed after it) and those whose re-sends took them all (their unconfirmed ones, a final
+  // "unknown" report included, against the notes: unconfirmedWaitEnds), no other.
   const unconfirmed = sql`(SELECT coalesce(sum(c.n), 0) FROM broadcast_counts c
     WHERE c.broadcast_id = b.id AND c.reason = 'uncertain' AND c.state IN ('uncertain', 'failed'))`;
   const waitOver = sql`SELECT * FROM (SELECT ${columns} FROM broadcasts b INDEXED BY broadcasts_unconfirmed_idx
       WHERE b.workspace_id = ${workspaceId} AND b.status IN ('completed', 'partially_failed', 'failed')
         AND b.unconfirmed > 0 AND b.finished_at <= ${clock.now - clock.unconfirmedWindowMs}
+        AND coalesce(b.unconfirmed_at, 0) <= ${clock.now - clock.unconfirmedWindowMs}
         AND coalesce(${unconfirmed} > ${UNCONFIRMED_TAKEN}, 0) ORDER BY b.id DESC LIMIT ${limit})`;
   return [...perStatus, waitOver];
 }

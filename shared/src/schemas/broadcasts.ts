@@ -169,7 +169,7 @@ export const BroadcastSchema = z.object({
   finishedAt: TimestampSchema.nullable(),
   unconfirmedWaitEndsAt: TimestampSchema.nullable().meta({
     description:
-      'When the wait for the delivery reports of its unconfirmed recipients ends (UNCONFIRMED_AFTER_HOURS after it finished). From then on a re-send of them can be asked for (`includeUnconfirmed`), at the risk of a second copy. Null when it has none, or has not finished.',
+      'When the wait for the delivery reports of its unconfirmed recipients (no answer, or a final "unknown" report) ends: UNCONFIRMED_AFTER_HOURS after it finished, or after the latest of them became unconfirmed when that came later (a late receipt). From then on a re-send of them can be asked for (`includeUnconfirmed`), at the risk of a second copy. Null when it has none, has not finished, or its re-sends took them all.',
   }),
   targetCount: z.number().int().nullable().meta({ description: 'Contacts in the segment when it was scheduled.' }),
   completedCount: z.number().int().nullable().meta({ description: 'Recipients it went to (after exclusions).' }),

@@ -83,6 +83,8 @@ export const broadcasts = sqliteTable(
     readsKept: integer('reads_kept', { mode: 'boolean' }).notNull().default(true),
     /** Its unconfirmed recipients (no answer, or a final "unknown" report), kept by a trigger on messages (migration 0022). */
     unconfirmed: integer('unconfirmed').notNull().default(0),
+    /** When the latest of them became unconfirmed (its failed_at; never moves back), by the same trigger. */
+    unconfirmedAt: integer('unconfirmed_at'),
     startedAt: integer('started_at', { mode: 'timestamp_ms' }),
     finishedAt: integer('finished_at', { mode: 'timestamp_ms' }),
     createdAt: createdAt(),
