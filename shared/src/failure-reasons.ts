@@ -341,14 +341,14 @@ export const failureReasons: Record<FailureReason, FailureReasonInfo> = {
     resend: 'never',
     title: { es: 'No se sabe si llegó', en: 'Delivery unknown', pt: 'Não se sabe se a mensagem chegou' },
     explanation: {
-      es: 'No se sabe si el mensaje llegó: el proveedor no confirmó el envío a tiempo, o su informe de entrega no lo dice. Puede haberlo recibido igual.',
-      en: 'Nobody knows whether the message arrived: the provider did not confirm the send in time, or its delivery report does not say. It may have arrived anyway.',
-      pt: 'Não se sabe se a mensagem chegou: o provedor não confirmou o envio a tempo, ou o relatório de entrega não diz. Pode ter chegado mesmo assim.',
+      es: 'No se sabe si el mensaje llegó: el proveedor no confirmó el envío a tiempo o su informe de entrega no lo dice. Puede haber llegado igual.',
+      en: 'Nobody knows whether the message arrived: the provider did not confirm the send in time or its delivery report does not say. It may have arrived anyway.',
+      pt: 'Não se sabe se a mensagem chegou: o provedor não confirmou o envio a tempo ou o relatório de entrega não diz. Pode ter chegado mesmo assim.',
     },
     action: {
-      es: 'No lo reenvíe todavía, porque podría llegar dos veces. Espere el informe de entrega; si ninguno confirma que llegó, reenvíe solo a este contacto.',
-      en: "Don't re-send yet, as it could arrive twice. Wait for the delivery report; if none confirms it arrived, re-send to this contact only.",
-      pt: 'Não reenvie ainda, porque a mensagem pode chegar duas vezes. Aguarde o relatório de entrega; se nenhum confirmar que chegou, reenvie só para este contato.',
+      es: 'No lo reenvíe todavía, porque podría llegar dos veces. Espere; si ningún informe de entrega confirma que llegó, reenvíe solo a este contacto.',
+      en: "Don't re-send yet, as it could arrive twice. Wait; if no delivery report confirms it arrived, re-send to this contact only.",
+      pt: 'Não reenvie ainda, porque a mensagem pode chegar duas vezes. Aguarde; se nenhum relatório de entrega confirmar que chegou, reenvie só para este contato.',
     },
   },
 };

@@ -95,5 +95,18 @@ describe('what needs an agent', () => {
       kind: 'unconfirmed',
       count: 2,
     });
+    // Every receipt said "unknown" (the server calls it failed): unconfirmed, never "not sent".
+    const allUnknown = broadcast(4, 'failed', {
+      counts: { failed: 3 } as Broadcast['counts'],
+      failedByReason: { uncertain: 3 },
+    });
+    expect(badgeView({ id: 4, name: 'B4' }, [badgeOf(allUnknown, undefined)])).toMatchObject({
+      kind: 'unconfirmed',
+      count: 3,
+    });
+    // Failed before any message still says so.
+    expect(badgeView({ id: 5, name: 'B5' }, [badgeOf(broadcast(5, 'failed'), undefined)])).toMatchObject({
+      kind: 'not-sent',
+    });
   });
 });

@@ -72,9 +72,9 @@ export const WARNINGS = {
     pt: '{count} destinatários não confirmados serão reenviados: o provedor pode ter recebido a primeira mensagem, então alguns podem recebê-la duas vezes.',
   },
   unconfirmed_too_soon: {
-    es: '{count} destinatarios sin confirmar todavía pueden recibir su informe de entrega; se podrán reenviar desde {at}.',
-    en: '{count} unconfirmed recipients may still get their delivery report; they can be re-sent from {at}.',
-    pt: '{count} destinatários não confirmados ainda podem receber o relatório de entrega; poderão ser reenviados a partir de {at}.',
+    es: '{count} destinatarios sin confirmar se podrán reenviar desde {at}, cuando termine la espera de su informe de entrega.',
+    en: '{count} unconfirmed recipients can be re-sent from {at}, when the wait for their delivery report ends.',
+    pt: '{count} destinatários não confirmados poderão ser reenviados a partir de {at}, quando terminar a espera pelo relatório de entrega.',
   },
   forced: {
     es: 'Reenvío forzado antes de tiempo para: {reasons}. Puede volver a fallar y afectar la calidad del número.',

@@ -336,7 +336,7 @@ describe('unconfirmed recipients', () => {
     expect(res.body.recipients).toBe(1);
     expect(byReason(res.body.plan)).toEqual({ provider_error: 1 });
     const warning = res.body.warnings.find((w: { code: string }) => w.code === 'unconfirmed_too_soon');
-    expect(warning?.message).toContain('2 unconfirmed recipients may still get their delivery report');
+    expect(warning?.message).toContain('2 unconfirmed recipients can be re-sent from');
   });
 
   it('asked for after the window: included, with a warning that some may get it twice, and sent', async () => {
