@@ -40,3 +40,17 @@ UPDATE `broadcasts` SET `unconfirmed` = coalesce((SELECT sum(c.n) FROM broadcast
 UPDATE `broadcasts` SET `unconfirmed_at` = (SELECT max(m.failed_at) FROM messages m
   WHERE m.broadcast_id = broadcasts.id AND (m.state = 'uncertain' OR (m.state = 'failed' AND m.reason = 'uncertain')))
 WHERE `unconfirmed` > 0;
+--> statement-breakpoint
+-- A final "unknown" is no failure to a broadcast's verdict any more (stateCounts in engine/verdict.ts):
+-- broadcasts judged before, partly failed or failed only because of such receipts, get the verdict they
+-- would get now (completed, or partly failed when some reached nobody). Nothing else about them changes.
+UPDATE `broadcasts` SET `status` = v.status, `error_code` = NULL, `error_reason` = NULL
+FROM (SELECT broadcast_id,
+    CASE WHEN sum(CASE WHEN state = 'failed' AND reason != 'uncertain' THEN n ELSE 0 END) = 0 THEN 'completed'
+      ELSE 'partially_failed' END AS status
+  FROM broadcast_counts GROUP BY broadcast_id
+  HAVING sum(CASE WHEN state = 'failed' AND reason = 'uncertain' THEN n ELSE 0 END) > 0
+    AND sum(CASE WHEN state IN ('queued', 'sending') THEN n ELSE 0 END) = 0) AS v
+WHERE broadcasts.id = v.broadcast_id AND broadcasts.status IN ('partially_failed', 'failed')
+  AND (broadcasts.error_code IS NULL OR broadcasts.error_code = 'broadcast_all_failed')
+  AND broadcasts.status != v.status;

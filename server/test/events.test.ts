@@ -269,6 +269,12 @@ describe('polling', () => {
     expect(m('broadcast.completed', { name: 'BF', sent: 1, excluded: 2 }, 'en')).toBe(
       'BF: sent to 1 contact (2 left out)',
     );
+    expect(m('broadcast.completed', { name: 'BF', sent: 1197, uncertain: 3, excluded: 2 })).toBe(
+      'BF: se envió a 1.200 contactos (3 sin confirmar, 2 quedaron fuera)',
+    );
+    expect(m('broadcast.completed', { name: 'BF', sent: 1, uncertain: 1 }, 'en')).toBe(
+      'BF: sent to 2 contacts (1 unconfirmed)',
+    );
     expect(m('broadcast.cancelled', { name: 'BF' })).toBe('BF: transmisión cancelada');
     expect(m('broadcast.cancelled', { name: 'BF' }, 'en')).toBe('BF: broadcast cancelled');
     expect(m('broadcast.failed', { name: 'BF', sent: 0, failed: 1200 }, 'en')).toBe(

@@ -46,6 +46,33 @@ describe('migration 0022', () => {
       await client.execute(
         "UPDATE messages SET state = 'uncertain', reason = 'uncertain', failed_at = 3000 WHERE id = 3",
       );
+      // Judged before: partly failed or failed only because receipts said "unknown", and one with a real failure.
+      const judged = [
+        ['only unknown', 'partially_failed', null, ['delivered', 'failed:uncertain']],
+        ['all unknown', 'failed', 'broadcast_all_failed', ['failed:uncertain', 'failed:uncertain']],
+        ['one blocked', 'partially_failed', null, ['failed:uncertain', 'failed:blocked']],
+      ] as const;
+      for (const [name, status, errorCode, rows] of judged) {
+        const made = await client.execute({
+          sql: "INSERT INTO broadcasts (workspace_id, name, channel_id, content, status, error_code, error_reason, created_at, updated_at) VALUES (1, ?, 1, '{}', ?, ?, ?, 0, 0) RETURNING id",
+          args: [name, status, errorCode, errorCode ? 'uncertain' : null],
+        });
+        for (const row of rows) {
+          const [state, reason = null] = row.split(':');
+          await client.execute({
+            sql: "INSERT INTO messages (workspace_id, broadcast_id, channel_id, identifier, state, created_at, updated_at) VALUES (1, ?, 1, '+5491170', 'sent', 0, 0) RETURNING id",
+            args: [made.rows[0]?.id as number],
+          });
+          await client.execute({
+            sql: 'UPDATE messages SET state = ?, reason = ? WHERE id = (SELECT max(id) FROM messages)',
+            args: [state as string, reason],
+          });
+        }
+      }
+      const statuses = async () =>
+        (
+          await client.execute("SELECT name, status, error_code FROM broadcasts WHERE name != 'old' ORDER BY id")
+        ).rows.map((r) => [r.name, r.status, r.error_code]);
       const unconfirmed = async () =>
         (await client.execute('SELECT unconfirmed FROM broadcasts WHERE id = 1')).rows[0]?.unconfirmed;
       const since = async () =>
@@ -55,6 +82,12 @@ describe('migration 0022', () => {
 
       await migrate(db, { migrationsFolder: all });
       expect(await unconfirmed()).toBe(3);
+      // Their verdicts as the engine gives them now: a final "unknown" is no failure.
+      expect(await statuses()).toEqual([
+        ['only unknown', 'completed', null],
+        ['all unknown', 'completed', null],
+        ['one blocked', 'partially_failed', null],
+      ]);
       // When the latest of them became unconfirmed: the attention list's wait runs from it.
       expect(await since()).toBe(3000);
       // From then on the trigger counts both: a late "delivered" settles one "unknown"...

@@ -246,13 +246,16 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
       });
       await judgeQuality(db, { broadcastId: row.broadcast_id, channelId: channel.id }, now);
     }
-    await recordEvent(db, {
-      workspaceId: row.workspace_id,
-      type: 'messages.failed',
-      broadcastId: row.broadcast_id,
-      data: { name: row.name, count: 1, byReason: { [reason]: 1 }, late: true },
-      at: now,
-    });
+    // A final "unknown" is no failure (it may have arrived): no "failed after sending" event. Its
+    // broadcast shows it as unconfirmed, and the attention list brings it back after its wait.
+    if (reason !== 'uncertain')
+      await recordEvent(db, {
+        workspaceId: row.workspace_id,
+        type: 'messages.failed',
+        broadcastId: row.broadcast_id,
+        data: { name: row.name, count: 1, byReason: { [reason]: 1 }, late: true },
+        at: now,
+      });
     for (const resendId of released) await settleBroadcastStatus(db, resendId, now);
   }
   await settleBroadcastStatus(db, row.broadcast_id, now);

@@ -78,8 +78,13 @@ function providerFailure(
   };
 }
 
-/** The event a notification is built from: how many failed, by reason. */
-export async function recordFailures(db: Queryable, broadcast: BroadcastRow, reasons: FailureReason[], now: number) {
+/**
+ * The event a notification is built from: how many failed, by reason. A final "unknown" is no failure
+ * (it may have arrived): left out, as the verdict leaves it out (stateCounts in verdict.ts).
+ */
+export async function recordFailures(db: Queryable, broadcast: BroadcastRow, all: FailureReason[], now: number) {
+  const reasons = all.filter((reason) => reason !== 'uncertain');
+  if (reasons.length === 0) return;
   const byReason: Record<string, number> = {};
   for (const reason of reasons) byReason[reason] = (byReason[reason] ?? 0) + 1;
   await recordEvent(db, {

@@ -7,7 +7,7 @@ import type { FailureReason } from '@rebound/shared';
 import { and, eq, gt, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../db/client';
 import { first } from '../db/first';
-import { type BroadcastStatus, broadcastCounts, broadcasts } from '../db/schema';
+import { type BroadcastStatus, broadcastCounts, broadcasts, type MessageState } from '../db/schema';
 import { assertTransition, finishedStatus, type StateCounts } from './broadcast-state';
 import { recordEvent } from './events';
 
@@ -17,14 +17,18 @@ const ALL_FAILED = 'broadcast_all_failed';
 /**
  * A broadcast's recipients by state, from the read model kept by triggers in the same transaction
  * (migration 0007): a few rows, where a GROUP BY over messages read every recipient, on each
- * delivery report too. States with no recipient are left out, as the GROUP BY left them.
+ * delivery report too. States with no recipient are left out, as the GROUP BY left them. A final
+ * "unknown" report (failed, reason `uncertain`: an SMS provider's dlr:unknown) counts as uncertain, as a
+ * send with no answer does: it may have arrived, so it makes no broadcast failed or partly failed.
  */
 export async function stateCounts(db: Queryable, broadcastId: number): Promise<StateCounts> {
+  const state = sql<MessageState>`CASE WHEN ${broadcastCounts.state} = 'failed' AND ${broadcastCounts.reason} = 'uncertain'
+    THEN 'uncertain' ELSE ${broadcastCounts.state} END`;
   const rows = await db
-    .select({ state: broadcastCounts.state, n: sql<number>`sum(${broadcastCounts.count})` })
+    .select({ state, n: sql<number>`sum(${broadcastCounts.count})` })
     .from(broadcastCounts)
     .where(and(eq(broadcastCounts.broadcastId, broadcastId), gt(broadcastCounts.count, 0)))
-    .groupBy(broadcastCounts.state);
+    .groupBy(state);
   return Object.fromEntries(rows.map((r) => [r.state, r.n])) as StateCounts;
 }
 

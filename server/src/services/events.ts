@@ -182,16 +182,32 @@ export function eventMessage(type: string, data: Record<string, unknown>, langua
       });
     }
     case 'broadcast.completed': {
-      const to = plural(num(data.sent), language, CONTACTS.one, CONTACTS.many);
       const excluded = num(data.excluded);
-      const left =
-        excluded > 0
-          ? say({
-              es: ` (${n(excluded)} quedaron fuera)`,
-              en: ` (${n(excluded)} left out)`,
-              pt: ` (${n(excluded)} ficaram de fora)`,
-            })
-          : '';
+      const uncertain = num(data.uncertain);
+      // It went to the unconfirmed too (they may have it): counted among those it was sent to.
+      const to = plural(num(data.sent) + uncertain, language, CONTACTS.one, CONTACTS.many);
+      // Completed with unconfirmed recipients is not "all delivered": said, as the badge says it.
+      const asides = [
+        ...(uncertain > 0
+          ? [
+              say({
+                es: `${n(uncertain)} sin confirmar`,
+                en: `${n(uncertain)} unconfirmed`,
+                pt: `${n(uncertain)} não confirmadas`,
+              }),
+            ]
+          : []),
+        ...(excluded > 0
+          ? [
+              say({
+                es: `${n(excluded)} quedaron fuera`,
+                en: `${n(excluded)} left out`,
+                pt: `${n(excluded)} ficaram de fora`,
+              }),
+            ]
+          : []),
+      ];
+      const left = asides.length ? ` (${asides.join(', ')})` : '';
       return say({
         es: `${name}: se envió a ${to}${left}`,
         en: `${name}: sent to ${to}${left}`,

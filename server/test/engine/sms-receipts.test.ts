@@ -81,4 +81,65 @@ describe('SMS delivery receipts', () => {
     );
     expect(unsigned.status).toBe(401);
   });
+
+  it('Vonage: a final "unknown" receipt is unconfirmed, not a failure: the broadcast completes, no "failed" event', async () => {
+    const sim = await startVonageSimulator({
+      apiKey: VONAGE.apiKey,
+      apiSecret: VONAGE.apiSecret,
+      signatureSecret: VONAGE.signatureSecret,
+    });
+    h.simulators.push(sim);
+    const channel = await h.channel({
+      type: 'vonage_sms',
+      name: 'Vonage desconocido',
+      credentials: VONAGE,
+      baseUrl: sim.baseUrl,
+      limits: { messagesPerSecond: 100 },
+    });
+    await h.seedContacts(3, 'vonage-unknown', { start: 90_000 });
+    await h.seedContacts(2, 'vonage-all-unknown', { start: 91_000 });
+    const segment = await h.segment('vonage-unknown', 'vonage-unknown');
+    const b = await h.broadcast({
+      name: 'Aviso desconocido',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: { text: 'Hola' },
+    });
+    const all = await h.broadcast({
+      name: 'Todos desconocidos',
+      channelId: channel.id,
+      segmentId: (await h.segment('vonage-all-unknown', 'vonage-all-unknown')).id,
+      content: { text: 'Hola' },
+    });
+    for (const n of ['5491150090000', '5491150091000', '5491150091001'])
+      sim.script(n, { kind: 'failLater', code: 'unknown', delayMs: 30 });
+    sim.script('5491150090001', { kind: 'deliverLater', delayMs: 30 });
+    await h.schedule(b.id);
+    await h.schedule(all.id);
+    await h.engine().runUntilIdle();
+    await sim.settle();
+    expect(sim.callbacks.map((c) => c.status)).toEqual([200, 200, 200, 200]);
+    const done = await h.get(b.id);
+    // Its log keeps the provider's words (failed, "Delivery unknown"); its verdict does not call it a failure.
+    expect(done.failedByReason).toEqual({ uncertain: 1 });
+    expect(done.status).toBe('completed');
+    const events = (
+      await h.server.request('GET', `/api/v1/events?wait=0&limit=100`, { token: h.ws.tokens.agent, language: 'es' })
+    ).body.data as { type: string; broadcastId: number | null; message: string }[];
+    const mine = events.filter((e) => e.broadcastId === b.id);
+    expect(mine.map((e) => e.type)).not.toContain('messages.failed');
+    expect(mine.map((e) => e.type)).not.toContain('broadcast.partially_failed');
+    // Completed when the last send was taken, usually before the receipts: nothing since says it failed.
+    expect(mine.find((e) => e.type === 'broadcast.completed')?.message).toMatch(
+      /^Aviso desconocido: se envió a 3 contactos( \(1 sin confirmar\))?$/,
+    );
+    // Every receipt "unknown": not "failed, none went out", but completed with both unconfirmed.
+    const allUnknown = await h.get(all.id);
+    expect([allUnknown.status, allUnknown.error, allUnknown.failedByReason]).toEqual([
+      'completed',
+      null,
+      { uncertain: 2 },
+    ]);
+    expect(events.filter((e) => e.broadcastId === all.id).map((e) => e.type)).not.toContain('broadcast.failed');
+  });
 });
