@@ -2,22 +2,26 @@
 
 import type { Language } from '@rebound/shared/i18n';
 import { formatNumber, formatWhen, translate } from '../lib/i18n';
-import type { BroadcastReport } from '../lib/report';
+import { type BroadcastReport, failedAndUnconfirmed } from '../lib/report';
 
 /**
- * Sent → delivered → read, and failed, from the providers' reports: shown once anything went out or
- * failed (a scheduled broadcast has no funnel yet). Delivered and read also as a share of those sent.
+ * Sent → delivered → read, unconfirmed and failed, from the providers' reports: shown once anything went
+ * out or failed (a scheduled broadcast has no funnel yet). Delivered and read also as a share of those
+ * sent. Unconfirmed (no answer, or a final "unknown" report) only when there are some, and never
+ * counted as failed: they may have arrived.
  */
 export function Funnel({ report, language }: { report: BroadcastReport; language: Language }) {
   const { funnel } = report.broadcast;
   if (!funnel || funnel.sent + funnel.failed === 0) return null;
+  const { failed, unconfirmed } = failedAndUnconfirmed(report.broadcast);
   // A step the channel never reports (null: Telegram's deliveries, any SMS's reads) is left out, not
   // shown as 0; so is "0 read" (a channel may report reads while the app is not subscribed to them).
   const steps = [
     { key: 'sent', label: translate(language, 'funnelSent'), n: funnel.sent },
     { key: 'delivered', label: translate(language, 'funnelDelivered'), n: funnel.delivered },
     { key: 'read', label: translate(language, 'funnelRead'), n: funnel.read },
-    { key: 'failed', label: translate(language, 'funnelFailed'), n: funnel.failed },
+    { key: 'unconfirmed', label: translate(language, 'funnelUnconfirmed'), n: unconfirmed > 0 ? unconfirmed : null },
+    { key: 'failed', label: translate(language, 'funnelFailed'), n: failed },
   ].filter(
     (step): step is { key: string; label: string; n: number } =>
       step.n !== null && !(step.key === 'read' && step.n === 0),
@@ -25,7 +29,7 @@ export function Funnel({ report, language }: { report: BroadcastReport; language
   // Sent, and not one report back yet: "0 entregados" would read as a failure when the reports may
   // simply not have come (yet, or at all: a channel's webhook not set up). Said as it is instead.
   const awaiting = funnel.sent > 0 && !funnel.delivered && !funnel.read && funnel.delivered !== null;
-  const shown = awaiting ? steps.filter((step) => step.key === 'sent' || step.key === 'failed') : steps;
+  const shown = awaiting ? steps.filter((step) => step.key !== 'delivered' && step.key !== 'read') : steps;
   return (
     <div class="rb-section" data-testid="funnel">
       <h3 class="rb-subtitle">{translate(language, 'funnelHeading')}</h3>

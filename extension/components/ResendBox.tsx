@@ -6,7 +6,7 @@ import type { Language } from '@rebound/shared/i18n';
 import type { FunctionComponent, JSX } from 'preact';
 import { useEffect } from 'preact/hooks';
 import { formatNumber, formatWhen, statusLabel, translate } from '../lib/i18n';
-import { type BroadcastReport, sentFigures } from '../lib/report';
+import { type BroadcastReport, failedAndUnconfirmed, sentFigures } from '../lib/report';
 import type { ResendState } from '../lib/resend-state';
 
 interface Props {
@@ -265,12 +265,15 @@ function ResendOutcome({
       }),
     );
   }
-  if (resend && isFinished(resend.status))
-    lines.push(
-      translate(language, 'resendDone', { sent: sentFigures(resend).sent, failed: resend.counts.failed ?? 0 }),
-    );
-  // A re-send that failed in its turn is not the end: its own report explains it and offers its re-send.
-  const failedAgain = resend && isFinished(resend.status) && (resend.counts.failed ?? 0) > 0;
+  // A final "unknown" report is not a failure (failedAndUnconfirmed): said apart, as the badge says it.
+  const { failed, unconfirmed } = resend ? failedAndUnconfirmed(resend) : { failed: 0, unconfirmed: 0 };
+  if (resend && isFinished(resend.status)) {
+    lines.push(translate(language, 'resendDone', { sent: sentFigures(resend).sent, failed }));
+    if (unconfirmed > 0) lines.push(translate(language, 'badgeUnconfirmed', { count: unconfirmed }));
+  }
+  // A re-send that failed in its turn is not the end: its own report explains it and offers its re-send
+  // (or, for unconfirmed ones, offers them once their wait is over).
+  const failedAgain = resend && isFinished(resend.status) && failed + unconfirmed > 0;
   return (
     <>
       {lines.map((line) => (
@@ -278,7 +281,9 @@ function ResendOutcome({
       ))}
       {failedAgain && onOpenBroadcast && (
         <button type="button" class="rb-secondary" onClick={() => onOpenBroadcast(resend.id)}>
-          {translate(language, 'openResendFailures', { count: resend.counts.failed ?? 0 })}
+          {failed > 0
+            ? translate(language, 'openResendFailures', { count: failed })
+            : translate(language, 'openResendUnconfirmed', { count: unconfirmed })}
         </button>
       )}
     </>

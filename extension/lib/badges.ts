@@ -37,7 +37,8 @@ export function badgeView(target: { id?: number; name: string }, found: Broadcas
     return { kind: finished ? 'resent' : 'resending', broadcast, count: broadcast.failed };
   }
   // Failed as a whole before any message (segment deleted, empty segment): nothing counted, still a failure.
-  // One whose every receipt said "unknown" is failed too, but those may have arrived: unconfirmed, below.
+  // A final "unknown" receipt may have arrived: unconfirmed, below (the server no longer calls such a
+  // broadcast failed; one stored before it did may still say so).
   if (broadcast.status === 'failed' && broadcast.uncertain === 0) return { kind: 'not-sent', broadcast };
   // Sent, but nothing says whether it arrived: a "completed" broadcast must not look fully delivered.
   // Once re-sent, the re-send is where they are followed.

@@ -43,6 +43,7 @@ export const words = {
     funnelSent: 'Enviados',
     funnelDelivered: 'Entregados',
     funnelRead: 'Leídos',
+    funnelUnconfirmed: 'Sin confirmar',
     funnelFailed: 'Fallidos',
     funnelShare: '{share} % de los enviados',
     funnelAwaiting:
@@ -75,6 +76,7 @@ export const words = {
     planLoading: 'Calculando cuándo saldría…',
     planWhen: 'Saldría: {summary}.',
     openResendFailures: 'Ver {count, plural, one {el fallido} other {los # fallidos}} del reenvío',
+    openResendUnconfirmed: 'Ver {count, plural, one {el sin confirmar} other {los # sin confirmar}} del reenvío',
     forceAction: 'Reenviar a esa hora de todos modos',
     resendTaggedToo: 'Reenviar también a {count, plural, one {este contacto} other {estos # contactos}}',
     cancelResend: 'Cancelar este reenvío (podrá elegir otra hora)',
@@ -166,6 +168,7 @@ export const words = {
     funnelSent: 'Sent',
     funnelDelivered: 'Delivered',
     funnelRead: 'Read',
+    funnelUnconfirmed: 'Unconfirmed',
     funnelFailed: 'Failed',
     funnelShare: '{share}% of those sent',
     funnelAwaiting:
@@ -198,6 +201,7 @@ export const words = {
     planLoading: 'Working out when it would go…',
     planWhen: 'Would go: {summary}.',
     openResendFailures: "See the re-send's {count, plural, one {failure} other {# failures}}",
+    openResendUnconfirmed: "See the re-send's {count, plural, one {unconfirmed recipient} other {# unconfirmed}}",
     forceAction: 'Re-send at that time anyway',
     resendTaggedToo: 'Re-send to {count, plural, one {this contact} other {these # contacts}} too',
     cancelResend: 'Cancel this re-send (you can pick another time)',
@@ -288,6 +292,7 @@ export const words = {
     funnelSent: 'Enviadas',
     funnelDelivered: 'Entregues',
     funnelRead: 'Lidas',
+    funnelUnconfirmed: 'Sem confirmação',
     funnelFailed: 'Com falha',
     funnelShare: '{share} % das enviadas',
     funnelAwaiting:
@@ -320,6 +325,7 @@ export const words = {
     planLoading: 'Calculando quando sairia…',
     planWhen: 'Sairia: {summary}.',
     openResendFailures: 'Ver {count, plural, one {a falha} other {as # falhas}} do reenvio',
+    openResendUnconfirmed: 'Ver {count, plural, one {o sem confirmação} other {os # sem confirmação}} do reenvio',
     forceAction: 'Reenviar nesse horário mesmo assim',
     resendTaggedToo: 'Reenviar também para {count, plural, one {este contato} other {estes # contatos}}',
     cancelResend: 'Cancelar este reenvio (você poderá escolher outro horário)',

@@ -336,7 +336,7 @@ describe('a completed broadcast with unconfirmed recipients', () => {
     // A day later no report has come: a re-send of them can be asked for now, and the toolbar counts it.
     const dayAgo = Date.now() - 25 * 3_600_000;
     await h.server.database.client.execute({
-      sql: 'UPDATE broadcasts SET finished_at = ? WHERE id = ?',
+      sql: 'UPDATE broadcasts SET finished_at = ?1, unconfirmed_at = ?1 WHERE id = ?2',
       args: [dayAgo, b.id],
     });
     await h.server.database.client.execute({
@@ -419,7 +419,7 @@ describe('an SMS broadcast whose final receipts said "unknown"', () => {
     // A day later no receipt has changed: the wait is over.
     const dayAgo = Date.now() - 25 * 3_600_000;
     await h.server.database.client.execute({
-      sql: 'UPDATE broadcasts SET finished_at = ? WHERE id = ?',
+      sql: 'UPDATE broadcasts SET finished_at = ?1, unconfirmed_at = ?1 WHERE id = ?2',
       args: [dayAgo, b.id],
     });
     await h.server.database.client.execute({

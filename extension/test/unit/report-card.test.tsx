@@ -131,6 +131,21 @@ describe('the delivery funnel', () => {
     render(null, root);
   });
 
+  it('shows the unconfirmed apart from the failed: no answer, and a final "unknown" report', () => {
+    const sms = report(null);
+    sms.broadcast = {
+      ...sms.broadcast,
+      counts: { sent: 50, failed: 50, uncertain: 4 } as BroadcastReport['broadcast']['counts'],
+      failedByReason: { uncertain: 20, provider_error: 30 },
+      funnel: { sent: 50, delivered: 45, read: null, failed: 50 },
+    };
+    expect(steps(sms, 'es')).toEqual([
+      ['Enviados', '50'],
+      ['Entregados', '45', '90 % de los enviados'],
+      ['Sin confirmar', '24'],
+      ['Fallidos', '30'],
+    ]);
+  });
   it('is not there before anything went out or failed', () => {
     const scheduled = report(null);
     scheduled.broadcast = { ...scheduled.broadcast, funnel: { sent: 0, delivered: 0, read: 0, failed: 0 } };

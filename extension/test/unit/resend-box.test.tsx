@@ -82,6 +82,37 @@ const tick = (ms = 30) => new Promise<void>((resolve) => setTimeout(resolve, ms)
 const buttons = (root: HTMLElement) =>
   [...root.querySelectorAll('button')].map((b) => `${b.textContent}${b.disabled ? ' (disabled)' : ''}`);
 
+describe('a finished re-send whose SMS receipts said "unknown"', () => {
+  it('calls them unconfirmed, not failed, and links to its report for them', async () => {
+    const finished = broadcast({
+      id: 10,
+      name: 'Corte (reenvío)',
+      // What the server says of it: completed (a final "unknown" makes nothing failed), 2 of them unconfirmed.
+      status: 'completed',
+      resendOfId: 7,
+      counts: { delivered: 1, failed: 2 } as BroadcastLite['counts'],
+      failedByReason: { uncertain: 2 },
+    });
+    const state = createResendState({
+      resend: async () => plan(0, { broadcastId: 10, reused: true }),
+      broadcast: async () => finished,
+      wait: () => tick(5),
+      cancel: async () => ({ cancelled: [] }),
+    });
+    const root = document.createElement('div');
+    render(
+      <ResendBox report={report(finished)} language="es" resend={state} onOpenBroadcast={() => undefined} />,
+      root,
+    );
+    await tick(100);
+    expect([...root.querySelectorAll('p')].map((p) => p.textContent)).toEqual(
+      expect.arrayContaining(['Reenvío terminado: 1 enviado, 0 fallidos.', '2 sin confirmar']),
+    );
+    expect(buttons(root)).toContain('Ver los 2 sin confirmar del reenvío');
+    render(null, root);
+  });
+});
+
 describe('the re-send box after a re-send cancelled while sending', () => {
   it('cancelled while the panel is open: it asks the server for the rest and offers them', async () => {
     const dryRuns: unknown[] = [];
