@@ -171,10 +171,12 @@ export function sentFigures(b: BroadcastLite): { sent: number; total: number } {
 /**
  * "500 de 1.500 no se enviaron": how many of how many, one rule for the headline, the popup and the
  * notification (out of the recipients the broadcast went through, never fewer than those not sent).
+ * Unconfirmed recipients went out (they may have it): never among those not sent.
  */
 export function notSentFigures(report: BroadcastReport): { failed: number; total: number } {
   const { total } = sentFigures(report.broadcast);
-  return { failed: report.notSent, total: Math.max(total, report.notSent) };
+  const failed = Math.max(0, report.notSent - report.unconfirmed.count);
+  return { failed, total: Math.max(total, failed) };
 }
 
 /**
@@ -194,9 +196,12 @@ export function headline(report: BroadcastReport, language: Language, now = new 
     const done = sent + (b.counts.failed ?? 0) + (b.counts.uncertain ?? 0) + (b.counts.excluded ?? 0);
     return translate(language, `headline_${b.status}`, { done, total: Math.max(total, done) });
   }
-  if (report.notSent > 0) return translate(language, 'notDelivered', notSentFigures(report));
+  const notSent = notSentFigures(report);
+  if (notSent.failed > 0) return translate(language, 'notDelivered', notSent);
   if (b.status === 'cancelled') return translate(language, 'headlineCancelled', { sent });
   // A broadcast that failed as a whole says why in its error; no headline claims anything beside it.
   if (b.error || b.status === 'failed') return '';
+  // All went out, but not all are confirmed: never "all went out" alone (the badge says the same).
+  if (report.unconfirmed.count > 0) return translate(language, 'badgeUnconfirmed', { count: report.unconfirmed.count });
   return translate(language, 'allSent');
 }

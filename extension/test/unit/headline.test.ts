@@ -79,6 +79,22 @@ describe('the report headline says only what is true', () => {
       'Cancelada: 1 mensaje salió antes',
     );
   });
+
+  it('unconfirmed recipients went out: never counted as not sent, never "all went out" either', () => {
+    // 1,498 sent, 2 with no answer or a final "unknown" receipt.
+    const unconfirmed = {
+      ...report({ counts: { sent: 1498, uncertain: 2 } }, 2),
+      unconfirmed: { count: 2, waitEndsAt: null },
+    };
+    expect(headline(unconfirmed, 'es', now)).toBe('2 sin confirmar');
+    expect(notSentFigures(unconfirmed)).toEqual({ failed: 0, total: 1500 });
+    // With real failures beside them, only those are "not sent" (the notification says the same).
+    const both = {
+      ...report({ status: 'partially_failed', counts: { sent: 1493, failed: 5, uncertain: 2 } }, 7),
+      unconfirmed: { count: 2, waitEndsAt: null },
+    };
+    expect(headline(both, 'en', now)).toBe('5 of 1,500 were not sent');
+  });
 });
 
 describe('past times read as past', () => {
