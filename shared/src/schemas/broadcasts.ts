@@ -173,7 +173,10 @@ export const BroadcastSchema = z.object({
   }),
   targetCount: z.number().int().nullable().meta({ description: 'Contacts in the segment when it was scheduled.' }),
   completedCount: z.number().int().nullable().meta({ description: 'Recipients it went to (after exclusions).' }),
-  counts: z.record(z.enum(RECIPIENT_STATES), z.number().int()),
+  counts: z.record(z.enum(RECIPIENT_STATES), z.number().int()).meta({
+    description:
+      'Its recipients by state. `failed` includes final "unknown" receipts (`failedByReason.uncertain`), which may have arrived: with `uncertain` (no answer) they are its unconfirmed recipients, and no failure to its status.',
+  }),
   funnel: z
     .object({
       sent: z.number().int().meta({ description: 'Taken by the provider: sent, delivered or read.' }),
@@ -187,7 +190,7 @@ export const BroadcastSchema = z.object({
         .int()
         .nullable()
         .meta({ description: "Reported read (WhatsApp, Messenger); null: the channel's reports never say." }),
-      failed: z.number().int(),
+      failed: z.number().int().meta({ description: 'Failed, final "unknown" receipts included (as `counts.failed`).' }),
     })
     .meta({ description: 'The delivery funnel from the providers’ reports: sent → delivered → read, and failed.' }),
   failedByReason: z.record(z.string(), z.number().int()),
