@@ -4,10 +4,16 @@
  * count), until a re-send takes them too. Real engine, real WhatsApp simulator, the API's own re-sends.
  */
 import { type Broadcast, needingAttention } from '@rebound/shared';
-import { startVonageSimulator } from '@rebound/simulators';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, harness, rowCounts, whatsappBroadcast, whatsappSimulator } from './engine/harness';
+import {
+  type Harness,
+  harness,
+  rowCounts,
+  vonageChannel,
+  whatsappBroadcast,
+  whatsappSimulator,
+} from './engine/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -72,22 +78,9 @@ describe('unconfirmed recipients a re-send of the other failures did not take', 
 });
 
 describe('recipients whose final SMS receipt said "unknown"', () => {
-  const VONAGE = { apiKey: 'vk', apiSecret: 'vs', from: 'Rebound', signatureSecret: 'vonage-signature-secret' };
   /** A Vonage SMS broadcast to `count` new contacts (numbers from `start`), not scheduled yet. */
   async function vonageBroadcast(tag: string, count: number, start: number) {
-    const sim = await startVonageSimulator({
-      apiKey: VONAGE.apiKey,
-      apiSecret: VONAGE.apiSecret,
-      signatureSecret: VONAGE.signatureSecret,
-    });
-    h.simulators.push(sim);
-    const channel = await h.channel({
-      type: 'vonage_sms',
-      name: `Vonage ${tag}`,
-      credentials: VONAGE,
-      baseUrl: sim.baseUrl,
-      limits: { messagesPerSecond: 100 },
-    });
+    const { sim, channel } = await vonageChannel(h, `Vonage ${tag}`);
     await h.seedContacts(count, tag, { start });
     const segment = await h.segment(tag, tag);
     const { id } = await h.broadcast({

@@ -3,10 +3,9 @@
  * kept per broadcast as the other counts are, whatever order the reports arrive in and however often.
  */
 
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createClient } from '@libsql/client';
 import type { Broadcast } from '@rebound/shared';
 import { startMessengerSimulator } from '@rebound/simulators';
@@ -17,6 +16,7 @@ import { migrate } from 'drizzle-orm/libsql/migrator';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as schema from '../src/db/schema';
 import { type Harness, harness, S1_TEMPLATE, until, WA, whatsappSimulator } from './engine/harness';
+import { ALL_MIGRATIONS, migrationsBefore } from './migrations-before';
 
 let h: Harness;
 const phone = (n: number) => `+54911${50000000 + n}`;
@@ -261,13 +261,8 @@ describe('the delivery funnel', () => {
     // The migrations up to 0010 on a fresh file, a broadcast written, then 0011 applied.
     const dir = mkdtempSync(join(tmpdir(), 'rebound-0011-'));
     try {
-      const all = fileURLToPath(new URL('../drizzle', import.meta.url));
-      const before = join(dir, 'before');
-      mkdirSync(join(before, 'meta'), { recursive: true });
-      for (const file of readdirSync(all)) if (file.endsWith('.sql')) copyFileSync(join(all, file), join(before, file));
-      const journal = JSON.parse(readFileSync(join(all, 'meta', '_journal.json'), 'utf8'));
-      journal.entries = journal.entries.filter((e: { tag: string }) => e.tag < '0011');
-      writeFileSync(join(before, 'meta', '_journal.json'), JSON.stringify(journal));
+      const all = ALL_MIGRATIONS;
+      const before = migrationsBefore(dir, '0011');
       const client = createClient({ url: `file:${join(dir, 'old.db')}`, intMode: 'number' });
       const db = drizzle(client, { schema });
       await migrate(db, { migrationsFolder: before });

@@ -3,28 +3,23 @@
  * with those whose final receipt said "unknown", when the latest became unconfirmed, and the trigger
  * keeping both from then on.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createClient } from '@libsql/client';
 import { drizzle } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
 import { describe, expect, it } from 'vitest';
 import * as schema from '../src/db/schema';
+import { ALL_MIGRATIONS, migrationsBefore } from './migrations-before';
 
 describe('migration 0022', () => {
   it('counts final "unknown" receipts as unconfirmed, for broadcasts already written and for later reports', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rebound-0022-'));
     const client = createClient({ url: `file:${join(dir, 'old.db')}`, intMode: 'number' });
     try {
-      const all = fileURLToPath(new URL('../drizzle', import.meta.url));
-      const before = join(dir, 'before');
-      mkdirSync(join(before, 'meta'), { recursive: true });
-      for (const file of readdirSync(all)) if (file.endsWith('.sql')) copyFileSync(join(all, file), join(before, file));
-      const journal = JSON.parse(readFileSync(join(all, 'meta', '_journal.json'), 'utf8'));
-      journal.entries = journal.entries.filter((e: { tag: string }) => e.tag < '0022');
-      writeFileSync(join(before, 'meta', '_journal.json'), JSON.stringify(journal));
+      const all = ALL_MIGRATIONS;
+      const before = migrationsBefore(dir, '0022');
       const db = drizzle(client, { schema });
       await migrate(db, { migrationsFolder: before });
       await client.execute("INSERT INTO workspaces (name, created_at) VALUES ('w', 0)");

@@ -116,34 +116,29 @@ export function App({
           <h2 class="rb-subtitle">{t('recent')}</h2>
           {current.broadcasts.length === 0 && <p class="rb-muted">{t('noBroadcasts')}</p>}
           <ul class="rb-list">
-            {current.broadcasts.map((b) => (
-              <li key={b.id}>
-                <button type="button" class="rb-row" data-broadcast-id={b.id} onClick={() => void showReport(b.id)}>
-                  <span class="rb-row-name">{b.name}</span>
-                  <span class={`rb-status rb-status-${b.status}`}>{statusLabel(language, b.status)}</span>
-                  <span class="rb-row-figures">
-                    {b.status === 'draft' || b.status === 'scheduled'
-                      ? t('rowPlanned', { total: b.targetCount ?? 0 })
-                      : t('rowSent', sentFigures(b))}
-                    {failedAndUnconfirmed(b).failed > 0 && (
-                      <strong class="rb-row-failed">
-                        {' '}
-                        · {t('failedBadge', { count: failedAndUnconfirmed(b).failed })}
-                      </strong>
-                    )}
-                    {failedAndUnconfirmed(b).unconfirmed > 0 && (
-                      <span class="rb-row-unconfirmed">
-                        {' '}
-                        · {t('badgeUnconfirmed', { count: failedAndUnconfirmed(b).unconfirmed })}
-                      </span>
-                    )}
-                    {attention.value?.reviewed.includes(b.id) && (
-                      <span class="rb-row-reviewed"> · {t('reviewedChip')}</span>
-                    )}
-                  </span>
-                </button>
-              </li>
-            ))}
+            {current.broadcasts.map((b) => {
+              const { failed, unconfirmed } = failedAndUnconfirmed(b);
+              return (
+                <li key={b.id}>
+                  <button type="button" class="rb-row" data-broadcast-id={b.id} onClick={() => void showReport(b.id)}>
+                    <span class="rb-row-name">{b.name}</span>
+                    <span class={`rb-status rb-status-${b.status}`}>{statusLabel(language, b.status)}</span>
+                    <span class="rb-row-figures">
+                      {b.status === 'draft' || b.status === 'scheduled'
+                        ? t('rowPlanned', { total: b.targetCount ?? 0 })
+                        : t('rowSent', sentFigures(b))}
+                      {failed > 0 && <strong class="rb-row-failed"> · {t('failedBadge', { count: failed })}</strong>}
+                      {unconfirmed > 0 && (
+                        <span class="rb-row-unconfirmed"> · {t('badgeUnconfirmed', { count: unconfirmed })}</span>
+                      )}
+                      {attention.value?.reviewed.includes(b.id) && (
+                        <span class="rb-row-reviewed"> · {t('reviewedChip')}</span>
+                      )}
+                    </span>
+                  </button>
+                </li>
+              );
+            })}
           </ul>
         </section>
       )}

@@ -4,8 +4,15 @@
  * why, that a manager can resume it, and no button; the toolbar count counts it and it cannot be marked
  * as reviewed away.
  */
-import { startTwilioSimulator, startVonageSimulator } from '@rebound/simulators';
-import { type Harness, harness, until, whatsappBroadcast, whatsappSimulator } from '@rebound/test-support';
+import { startTwilioSimulator } from '@rebound/simulators';
+import {
+  type Harness,
+  harness,
+  until,
+  vonageChannel,
+  whatsappBroadcast,
+  whatsappSimulator,
+} from '@rebound/test-support';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -380,20 +387,7 @@ describe('a completed broadcast with unconfirmed recipients', () => {
 
 describe('an SMS broadcast whose final receipts said "unknown"', () => {
   it('offers those recipients in its report once their wait is over, after its other failures were re-sent', async () => {
-    const VONAGE = { apiKey: 'vk', apiSecret: 'vs', from: 'Rebound', signatureSecret: 'vonage-signature-secret' };
-    const sim = await startVonageSimulator({
-      apiKey: VONAGE.apiKey,
-      apiSecret: VONAGE.apiSecret,
-      signatureSecret: VONAGE.signatureSecret,
-    });
-    h.simulators.push(sim);
-    const channel = await h.channel({
-      type: 'vonage_sms',
-      name: 'Vonage',
-      credentials: VONAGE,
-      baseUrl: sim.baseUrl,
-      limits: { messagesPerSecond: 100 },
-    });
+    const { sim, channel } = await vonageChannel(h, 'Vonage');
     await h.seedContacts(4, 'recibo desconocido', { start: 830_000 });
     const segment = await h.segment('Recibo desconocido', 'recibo desconocido');
     const b = await h.broadcast({

@@ -12,8 +12,8 @@ import { first } from '../db/first';
 import { providerIdMatch } from '../db/schema';
 import { liftOptOut, recordOptOut } from '../services/opt-outs';
 import { releaseHopelessTarget } from '../services/resend-store';
-import { recordEvent } from './events';
 import { judgeQuality, pauseBroadcasts, sampleInsert, sendingOn } from './guard';
+import { recordFailures } from './outcomes';
 import { settleBroadcastStatus } from './verdict';
 
 /** A failure whose final state was unknown: a report that the message arrived overrides it. */
@@ -246,16 +246,13 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
       });
       await judgeQuality(db, { broadcastId: row.broadcast_id, channelId: channel.id }, now);
     }
-    // A final "unknown" is no failure (it may have arrived): no "failed after sending" event. Its
-    // broadcast shows it as unconfirmed, and the attention list brings it back after its wait.
-    if (reason !== 'uncertain')
-      await recordEvent(db, {
-        workspaceId: row.workspace_id,
-        type: 'messages.failed',
-        broadcastId: row.broadcast_id,
-        data: { name: row.name, count: 1, byReason: { [reason]: 1 }, late: true },
-        at: now,
-      });
+    await recordFailures(
+      db,
+      { id: row.broadcast_id, workspaceId: row.workspace_id, name: row.name },
+      [reason],
+      now,
+      true,
+    );
     for (const resendId of released) await settleBroadcastStatus(db, resendId, now);
   }
   await settleBroadcastStatus(db, row.broadcast_id, now);

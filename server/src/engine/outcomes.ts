@@ -79,10 +79,17 @@ function providerFailure(
 }
 
 /**
- * The event a notification is built from: how many failed, by reason. A final "unknown" is no failure
- * (it may have arrived): left out, as the verdict leaves it out (stateCounts in verdict.ts).
+ * The event a notification is built from: how many failed, by reason; `late` for a delivery report after
+ * the send. A final "unknown" is no failure (it may have arrived): left out, as the verdict leaves it
+ * out (stateCounts in verdict.ts).
  */
-export async function recordFailures(db: Queryable, broadcast: BroadcastRow, all: FailureReason[], now: number) {
+export async function recordFailures(
+  db: Queryable,
+  broadcast: Pick<BroadcastRow, 'id' | 'workspaceId' | 'name'>,
+  all: FailureReason[],
+  now: number,
+  late = false,
+) {
   const reasons = all.filter((reason) => reason !== 'uncertain');
   if (reasons.length === 0) return;
   const byReason: Record<string, number> = {};
@@ -91,7 +98,7 @@ export async function recordFailures(db: Queryable, broadcast: BroadcastRow, all
     workspaceId: broadcast.workspaceId,
     type: 'messages.failed',
     broadcastId: broadcast.id,
-    data: { name: broadcast.name, count: reasons.length, byReason },
+    data: { name: broadcast.name, count: reasons.length, byReason, ...(late && { late: true }) },
     at: now,
   });
 }

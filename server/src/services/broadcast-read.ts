@@ -222,7 +222,7 @@ export async function toBroadcasts(
         unconfirmedWaitEnds(
           {
             finishedAt: iso(row.finishedAt),
-            unconfirmedAt: row.unconfirmedAt === null ? null : new Date(row.unconfirmedAt).toISOString(),
+            unconfirmedAt: isoMs(row.unconfirmedAt),
             uncertain: byState.uncertain ?? 0,
             failedUncertain: failedByReason.uncertain ?? 0,
             // Not asked (none unconfirmed, or not finished): 0; null (a re-send without a note): all.

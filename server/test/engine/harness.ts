@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { type ProviderSimulator, startWhatsAppSimulator } from '@rebound/simulators';
+import { type ProviderSimulator, startVonageSimulator, startWhatsAppSimulator } from '@rebound/simulators';
 import { whatsappStatusWebhook } from '@rebound/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
 import { afterAll } from 'vitest';
@@ -126,6 +126,26 @@ export async function whatsappSimulator(h: Harness) {
   });
   h.simulators.push(sim);
   return sim;
+}
+
+export const VONAGE = { apiKey: 'vk', apiSecret: 'vs', from: 'Rebound', signatureSecret: 'vonage-signature-secret' };
+
+/** A Vonage SMS channel named `name` on a simulator of its own, which signs its receipts (100 a second). */
+export async function vonageChannel(h: Harness, name: string) {
+  const sim = await startVonageSimulator({
+    apiKey: VONAGE.apiKey,
+    apiSecret: VONAGE.apiSecret,
+    signatureSecret: VONAGE.signatureSecret,
+  });
+  h.simulators.push(sim);
+  const channel = await h.channel({
+    type: 'vonage_sms',
+    name,
+    credentials: VONAGE,
+    baseUrl: sim.baseUrl,
+    limits: { messagesPerSecond: 100 },
+  });
+  return { sim, channel };
 }
 
 export const S1_TEMPLATE = {

@@ -1,10 +1,9 @@
 /** Delivery receipts end to end through the engine and the webhook routes: Vonage and MessageBird (S10 for SMS). */
-import { startMessageBirdSimulator, startVonageSimulator } from '@rebound/simulators';
+import { startMessageBirdSimulator } from '@rebound/simulators';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, harness } from './harness';
+import { type Harness, harness, vonageChannel } from './harness';
 
 let h: Harness;
-const VONAGE = { apiKey: 'vk', apiSecret: 'vs', from: 'Rebound', signatureSecret: 'vonage-signature-secret' };
 const BIRD = { accessKey: 'bird-access-key', originator: 'Rebound', signingKey: 'bird-signing-key' };
 
 beforeAll(async () => {
@@ -22,19 +21,7 @@ async function run(channelId: number, tag: string) {
 
 describe('SMS delivery receipts', () => {
   it('Vonage: accepted, then a signed DLR fails one and delivers another; a forged DLR changes nothing', async () => {
-    const sim = await startVonageSimulator({
-      apiKey: VONAGE.apiKey,
-      apiSecret: VONAGE.apiSecret,
-      signatureSecret: VONAGE.signatureSecret,
-    });
-    h.simulators.push(sim);
-    const channel = await h.channel({
-      type: 'vonage_sms',
-      name: 'Vonage',
-      credentials: VONAGE,
-      baseUrl: sim.baseUrl,
-      limits: { messagesPerSecond: 100 },
-    });
+    const { sim, channel } = await vonageChannel(h, 'Vonage');
     sim.script('5491150070000', { kind: 'failLater', code: '6', delayMs: 30 });
     sim.script('5491150070001', { kind: 'deliverLater', delayMs: 30 });
     const id = await run(channel.id, 'vonage');
@@ -83,19 +70,7 @@ describe('SMS delivery receipts', () => {
   });
 
   it('Vonage: a final "unknown" receipt is unconfirmed, not a failure: the broadcast completes, no "failed" event', async () => {
-    const sim = await startVonageSimulator({
-      apiKey: VONAGE.apiKey,
-      apiSecret: VONAGE.apiSecret,
-      signatureSecret: VONAGE.signatureSecret,
-    });
-    h.simulators.push(sim);
-    const channel = await h.channel({
-      type: 'vonage_sms',
-      name: 'Vonage desconocido',
-      credentials: VONAGE,
-      baseUrl: sim.baseUrl,
-      limits: { messagesPerSecond: 100 },
-    });
+    const { sim, channel } = await vonageChannel(h, 'Vonage desconocido');
     await h.seedContacts(3, 'vonage-unknown', { start: 90_000 });
     await h.seedContacts(2, 'vonage-all-unknown', { start: 91_000 });
     const segment = await h.segment('vonage-unknown', 'vonage-unknown');
