@@ -22,6 +22,8 @@ let database: DatabaseHandle;
 let base: string;
 const tokens: Record<'hammer' | 'other' | 'fields', Record<Role, string>> = {} as never;
 let fieldsWorkspace: number;
+/** The hammer workspace's broadcast to all its 200,000 contacts (created, never sent). */
+let broadcast: { id: number };
 
 async function workspace(name: string) {
   const { workspace, tokens } = await createWorkspace(database.db, { name, defaultCountry: 'AR' }, [
@@ -80,7 +82,7 @@ beforeAll(async () => {
     // A failed-message log of 200,000 (one per contact) for the hammer workspace's agents to read.
     const channel = await createChannel(database.db, hammer.id, { type: 'sandbox', name: 'Sandbox' });
     const segment = await createSegment(database.db, hammer.id, { name: 'all', filter: { match: 'all', groups: [] } });
-    const broadcast = await createBroadcast(database.db, hammer.id, {
+    broadcast = await createBroadcast(database.db, hammer.id, {
       name: 'Aviso',
       channelId: channel.id,
       segmentId: segment.id,
@@ -219,6 +221,36 @@ describe('heavy operations', () => {
     expect(new Set(refusals.map((r) => r.retryAfter)).size).toBeGreaterThan(5);
     expect(refusals[0]?.message).toContain('como máximo 4 a la vez por token y 8 por espacio de trabajo');
   }, 60_000);
+
+  it("keeps another workspace's /health under 200 ms p99 while one agent asks 100 times at once for the pre-flight of a broadcast to 200,000 and for duplicates", async () => {
+    // Each reads the whole audience or every contact: a scan, which runs on a heavy thread, within the
+    // same limits as a search; the rest are told when to come back.
+    const preflights = hammer(`${base}/api/v1/broadcasts/${broadcast.id}/preflight`, tokens.hammer.agent, 60);
+    const duplicates = hammer(`${base}/api/v1/contacts/duplicates`, tokens.hammer.manager, 40);
+    expect((await call('GET', '/api/v1/failed-messages?limit=50', tokens.other.agent)).status).toBe(200);
+    await sleep(100);
+    const { health } = await measureOther(60);
+    const reports = [await preflights.stop(), await duplicates.stop()];
+    expect(p99(health)).toBeLessThan(200);
+    for (const { statuses, refusals } of reports) {
+      expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
+      expect(refusals.length).toBeGreaterThan(0);
+      for (const refusal of refusals) expect(refusal.code).toBe('too_many_heavy_operations');
+    }
+    // Once the burst's requests in hand are answered, each is answered whole.
+    const answered = async (path: string, token: string) => {
+      let res = await call('GET', path, token);
+      for (const started = Date.now(); res.status === 429 && Date.now() - started < 30_000; await sleep(250))
+        res = await call('GET', path, token);
+      return res;
+    };
+    const checked = await answered(`/api/v1/broadcasts/${broadcast.id}/preflight`, tokens.hammer.agent);
+    expect(checked.status).toBe(200);
+    expect(checked.body.willSend).toBe(CONTACTS);
+    const groups = await answered('/api/v1/contacts/duplicates', tokens.hammer.manager);
+    expect(groups.status).toBe(200);
+    expect(groups.body.data).toEqual([]);
+  }, 90_000);
 
   it("keeps /health and another workspace's log under 200 ms p99 while one agent's 100 clients read and search its 200,000-row log", async () => {
     // Half of them page through the log (on the read thread), half search it for text nobody has (a

@@ -1,5 +1,5 @@
 /**
- * The heavy reads (contact search, segment preview, CSV exports) by name, so they can run on a worker
+ * The heavy reads (contact search, segment preview, pre-flight, duplicates, CSV exports) by name, so they can run on a worker
  * thread with a connection of its own: the local libSQL driver is synchronous, and a 200,000-row scan
  * on the API's thread would hold every other request (another workspace's /health included) behind it.
  * This module is also the worker's body: loaded on a heavy thread, it answers the API thread's messages.
@@ -14,7 +14,8 @@ import { contactsCsv, failedMessagesCsv } from '../csv/export';
 import { type Database, databaseClient, localFilePath } from '../db/client';
 import { attachFastReads } from '../db/fast-read';
 import * as schema from '../db/schema';
-import { type ContactSearch, searchContacts } from '../services/contacts';
+import { preflight } from '../services/broadcast-preflight';
+import { type ContactSearch, findDuplicates, searchContacts } from '../services/contacts';
 import { failedMessagePage, failureSummary, toFailedMessage } from '../services/failures';
 import { previewSegment } from '../services/segments';
 import { ApiError } from './errors';
@@ -62,6 +63,10 @@ export const jsonTasks = {
   'contacts.search': (db: Database, a: { ws: Scope; search: ContactSearch }) => searchContacts(db, a.ws, a.search),
   'segments.preview': (db: Database, a: { ws: Scope; id: number; sample: number }) =>
     previewSegment(db, a.ws, a.id, a.sample),
+  // Each reads its whole audience or every contact of the workspace: a scan, like a preview.
+  'broadcasts.preflight': (db: Database, a: { ws: Scope; id: number; language: Language }) =>
+    preflight(db, a.ws, a.id, a.language),
+  'contacts.duplicates': (db: Database, a: { ws: Scope }) => findDuplicates(db, a.ws),
 };
 
 interface ExportOptions {

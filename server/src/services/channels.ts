@@ -224,5 +224,12 @@ export async function updateChannel(
 /** Soft delete: failed messages and exports keep naming the channel they went through. */
 export async function deleteChannel(db: Database, workspaceId: number, id: number): Promise<void> {
   const current = await getChannelRow(db, workspaceId, id);
-  await db.update(channels).set({ deletedAt: new Date() }).where(eq(channels.id, current.id));
+  // Channels that fell back to it fall back to nothing: recovery would otherwise plan on a gone channel.
+  await db.batch([
+    db.update(channels).set({ deletedAt: new Date() }).where(eq(channels.id, current.id)),
+    db
+      .update(channels)
+      .set({ fallbackChannelId: null, updatedAt: new Date() })
+      .where(and(eq(channels.workspaceId, workspaceId), eq(channels.fallbackChannelId, current.id))),
+  ]);
 }

@@ -241,7 +241,7 @@ describe('a broadcast that fails as a whole', () => {
 });
 
 describe('a re-send with other content (issue #15)', () => {
-  it('a template reaches the contacts the text could not; content a new broadcast could not have is refused and nothing is written', async () => {
+  it('a template reaches the contacts the text could not; content a new broadcast could not have is refused, an agent may not write other content, and nothing is written', async () => {
     const sim = await whatsappSimulator(h);
     const channel = await h.channel({ type: 'whatsapp', name: 'WA otra', credentials: WA, baseUrl: sim.baseUrl });
     await h.seedContacts(2, 'otra plantilla', { start: 510_000 });
@@ -262,7 +262,13 @@ describe('a re-send with other content (issue #15)', () => {
       text: 'Su pedido está listo',
       template: { name: 'pedido_listo', language: 'es_AR', parameters: [] },
     };
-    const res = await resend(b.id, { content: utility });
+    // Other words are a new message to everyone it failed for: an agent may not write one.
+    const byAgent = await resend(b.id, { content: utility });
+    expect(byAgent.status).toBe(403);
+    expect(byAgent.body.error.code).toBe('forbidden');
+    expect(byAgent.body.error.message).toContain('manager');
+    expect(await h.server.database.db.all(sql`SELECT id FROM broadcasts WHERE resend_of_id = ${b.id}`)).toEqual([]);
+    const res = await resend(b.id, { content: utility }, 'es', h.ws.tokens.manager);
     expect(res.status).toBe(200);
     // With a template the closed window no longer stops them: both go now, in one re-send.
     expect(res.body.plan).toHaveLength(1);

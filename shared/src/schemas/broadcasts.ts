@@ -260,7 +260,7 @@ export const ResendBodySchema = z.object({
   }),
   content: BroadcastContentSchema.optional().meta({
     description:
-      "Other content for the re-send, checked as a new broadcast's (for example a utility template, where the advice for WhatsApp 131049 suggests one); its timing follows it (a template may go outside the 24 h window). Default: the broadcast's own.",
+      "Other content for the re-send, checked as a new broadcast's (for example a utility template, where the advice for WhatsApp 131049 suggests one); its timing follows it (a template may go outside the 24 h window). Default: the broadcast's own. A manager's: an agent re-sends what was written.",
   }),
   channelId: IdSchema.optional().meta({
     description:

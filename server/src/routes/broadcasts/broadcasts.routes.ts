@@ -15,6 +15,7 @@ import {
   ScheduleBodySchema,
 } from '@rebound/shared';
 import { requirePermission } from '../../lib/auth';
+import { heavyOperation, heavyResponses } from '../../lib/heavy';
 import { bearer, conflictResponse, errorResponses, jsonBody, jsonContent, notFoundResponse } from '../../lib/openapi';
 
 const tags = ['Broadcasts'];
@@ -142,11 +143,16 @@ export const preflight = createRoute({
   tags,
   summary: 'What would happen if it went out now',
   description:
-    'Recipients that will be sent, left out and why, whether the 24 h quota fits and when the rest would, rate warnings.',
+    'Recipients that will be sent, left out and why, whether the 24 h quota fits and when the rest would, rate warnings. A heavy operation (it reads the whole audience): a token may run 4 at once and a workspace 8 (configurable); beyond that, 429 with Retry-After.',
   security: bearer,
-  middleware: [requirePermission('broadcasts:read')] as const,
+  middleware: [requirePermission('broadcasts:read'), heavyOperation] as const,
   request: { params: IdParamSchema },
-  responses: { 200: jsonContent(PreflightSchema, 'The pre-flight.'), ...errorResponses, ...notFoundResponse },
+  responses: {
+    200: jsonContent(PreflightSchema, 'The pre-flight.'),
+    ...errorResponses,
+    ...notFoundResponse,
+    ...heavyResponses,
+  },
 });
 
 export const cancelResend = createRoute({
@@ -173,7 +179,7 @@ export const resend = createRoute({
   tags,
   summary: 'Tag the failed recipients and re-send to them',
   description:
-    'Tags the contacts whose messages failed (by default only reasons a re-send can help), creates or reuses the segment "contact tag has any of <tag>", creates the re-send linked to this broadcast and schedules it: now, at a time, or when the channel\'s rolling quota has room. Calling it again changes nothing. Open to agents.',
+    'Tags the contacts whose messages failed (by default only reasons a re-send can help), creates or reuses the segment "contact tag has any of <tag>", creates the re-send linked to this broadcast and schedules it: now, at a time, or when the channel\'s rolling quota has room. Calling it again changes nothing. Open to agents; other content (`content`) needs a manager, as writing a broadcast does.',
   security: bearer,
   middleware: [requirePermission('failures:resend')] as const,
   request: {

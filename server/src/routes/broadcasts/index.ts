@@ -1,5 +1,7 @@
+import { permissions, roleAllows } from '@rebound/shared';
 import { optionalJsonBody } from '../../lib/body';
 import { createRouter } from '../../lib/create-app';
+import { ApiError } from '../../lib/errors';
 import { resumeBroadcast } from '../../services/broadcast-pause';
 import * as broadcasts from '../../services/broadcasts';
 import { cancelResend, resendFailed } from '../../services/resend';
@@ -51,6 +53,11 @@ export const broadcastsRouter = createRouter()
   })
   .openapi(routes.resend, async (c) => {
     const body = await optionalJsonBody(c, routes.resend.request.body.content['application/json'].schema);
+    // Other words than the broadcast's are a new message to everyone it failed for: a manager's, as
+    // writing a broadcast is. Agents re-send what was written, on its channel or another.
+    const { role } = c.get('auth');
+    if (body.content !== undefined && !roleAllows(role, 'broadcasts:write'))
+      throw new ApiError(403, 'forbidden', { role, required: permissions['broadcasts:write'] });
     return c.json(
       await resendFailed(c.get('db'), { ...c.get('auth'), language: c.get('language') }, c.req.valid('param').id, body),
       200,
@@ -60,8 +67,7 @@ export const broadcastsRouter = createRouter()
     return c.json(await cancelResend(c.get('db'), c.get('auth').workspaceId, c.req.valid('param').id), 200);
   })
   .openapi(routes.preflight, async (c) => {
-    return c.json(
-      await broadcasts.preflight(c.get('db'), c.get('auth'), c.req.valid('param').id, c.get('language')),
-      200,
-    );
+    const { workspaceId, defaultCountry } = c.get('auth');
+    const args = { ws: { workspaceId, defaultCountry }, id: c.req.valid('param').id, language: c.get('language') };
+    return c.json(await c.get('heavy').run(c.get('db'), workspaceId, 'broadcasts.preflight', args), 200);
   });

@@ -53,9 +53,11 @@ export const findDuplicates = createRoute({
   path: '/contacts/duplicates',
   tags,
   summary: 'Contacts that share a normalized phone or e-mail',
+  description:
+    'A heavy operation (it reads every contact of the workspace): a token may run 4 at once and a workspace 8 (configurable); beyond that, 429 with Retry-After.',
   security: bearer,
-  middleware: [requirePermission('contacts:read')] as const,
-  responses: { 200: jsonContent(DuplicatesSchema, 'Groups of duplicates.'), ...errorResponses },
+  middleware: [requirePermission('contacts:read'), heavyOperation] as const,
+  responses: { 200: jsonContent(DuplicatesSchema, 'Groups of duplicates.'), ...errorResponses, ...heavyResponses },
 });
 
 export const mergeContacts = createRoute({

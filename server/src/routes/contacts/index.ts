@@ -17,7 +17,9 @@ export const contactsRouter = createRouter()
     return c.json(await contacts.createContact(c.get('db'), c.get('auth'), c.req.valid('json')), 201);
   })
   .openapi(routes.findDuplicates, async (c) => {
-    return c.json(await contacts.findDuplicates(c.get('db'), c.get('auth')), 200);
+    const { workspaceId, defaultCountry } = c.get('auth');
+    const args = { ws: { workspaceId, defaultCountry } };
+    return c.json(await c.get('heavy').run(c.get('db'), workspaceId, 'contacts.duplicates', args), 200);
   })
   .openapi(routes.mergeContacts, async (c) => {
     const { keep, merge } = c.req.valid('json');
