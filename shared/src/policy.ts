@@ -264,17 +264,21 @@ export function cannotReachAgain(reason: FailureReason): boolean {
 /**
  * The earliest time a re-send of failures of `reason` that happened at `failedAt` can help, or null
  * when only quota capacity can tell (the caller asks the ledger) or it never helps by itself.
- * Unconfirmed recipients: after the delivery-report window (`unconfirmedWindowMs`).
+ * Unconfirmed recipients: after the delivery-report window (`unconfirmedWindowMs`). A daily limit the
+ * provider reported (`byProvider`: a carrier's daily cap, Twilio 30022 or 63018, Bird's 106) is not the
+ * one Rebound counts, and nothing in the answer says when it frees: a day after the failure.
  */
 export function earliestUsefulResend(
   reason: FailureReason,
   failedAt: number,
   now: number,
   unconfirmedWindowMs: number,
+  byProvider = false,
 ): number | null {
   const timing = resendTiming(reason);
   if (timing.kind === 'afterMs') return Math.max(now, failedAt + timing.ms);
   if (timing.kind === 'onRequest') return Math.max(now, failedAt + unconfirmedWindowMs);
+  if (timing.kind === 'capacity' && byProvider) return Math.max(now, failedAt + DAY_MS);
   return null;
 }
 

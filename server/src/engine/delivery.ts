@@ -4,16 +4,25 @@
  * Opt-outs the provider reports (a failure with an opt-out code, a block, a STOP) are recorded on the
  * channel, and an opt-in from the channel lifts what the channel's own signals recorded.
  */
-import { classifyProviderFailure, DAY_MS, hurtsQuality, isOptOutFailure, isPhoneChannel } from '@rebound/shared';
+import {
+  classifyProviderFailure,
+  DAY_MS,
+  earliestUsefulResend,
+  hurtsQuality,
+  isOptOutFailure,
+  isPhoneChannel,
+} from '@rebound/shared';
 import { type SQL, sql } from 'drizzle-orm';
 import type { ChannelConfig, DeliveryUpdate, WebhookContent } from '../channels/types';
+import { unconfirmedWindowMs } from '../config';
 import type { Database } from '../db/client';
 import { first } from '../db/first';
 import { providerIdMatch } from '../db/schema';
 import { liftOptOut, recordOptOut } from '../services/opt-outs';
 import { releaseHopelessTarget } from '../services/resend-store';
-import { judgeQuality, pauseBroadcasts, sampleInsert, sendingOn } from './guard';
+import { judgeQuality, liveOn, pauseBroadcasts, sampleInsert } from './guard';
 import { recordFailures } from './outcomes';
+import { recoverLateFailure } from './recovery';
 import { settleBroadcastStatus } from './verdict';
 
 /** A failure whose final state was unknown: a report that the message arrived overrides it. */
@@ -92,7 +101,7 @@ export async function applyWebhook(db: Database, channel: ChannelConfig, receive
     if (!NUMBER_QUALITY_PAUSES.has(quality.event)) continue;
     await pauseBroadcasts(
       db,
-      await sendingOn(db, channel.id),
+      await liveOn(db, channel.id),
       { kind: 'number_quality', scope: 'channel', at: now, event: quality.event },
       now,
     );
@@ -215,7 +224,8 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
           sql`UPDATE messages SET state = 'failed', reason = ${reason},
             provider_code = ${update.providerCode ?? null}, provider_message = ${update.providerMessage ?? null},
             provider_message_id = coalesce(provider_message_id, ${update.providerMessageId ?? null}),
-            failed_at = ${at}, lease_owner = NULL, lease_until = NULL, updated_at = ${now}
+            failed_at = ${at}, retry_after_at = ${earliestUsefulResend(reason, at, at, unconfirmedWindowMs(), true)},
+            lease_owner = NULL, lease_until = NULL, updated_at = ${now}
           WHERE ${match} AND ${moves} ${returning}`,
         );
         // An unconfirmed recipient a re-send took, now blocked or not on the channel: not sent to again.
@@ -254,6 +264,9 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
       true,
     );
     for (const resendId of released) await settleBroadcastStatus(db, resendId, now);
+    await settleBroadcastStatus(db, row.broadcast_id, now);
+    await recoverLateFailure(db, row.broadcast_id, now);
+    return 1;
   }
   await settleBroadcastStatus(db, row.broadcast_id, now);
   return 1;

@@ -85,18 +85,22 @@ export async function judgeQuality(
   if (!guardTripped(channel, settings)) return [];
   return pauseBroadcasts(
     db,
-    await sendingOn(db, target.channelId),
+    await liveOn(db, target.channelId),
     { kind: 'quality', scope: 'channel', at: now, ...channel },
     now,
   );
 }
 
-/** The broadcasts a channel is sending now: what a pause of the whole channel stops. */
-export async function sendingOn(db: Queryable, channelId: number): Promise<number[]> {
+/**
+ * The broadcasts a channel is sending or will send: what a pause of the whole channel stops. The
+ * scheduled ones too (a re-send planned for tomorrow, an automatic round): the number is in trouble
+ * now, and they would start on it unseen; a manager resumes them once it is weighed.
+ */
+export async function liveOn(db: Queryable, channelId: number): Promise<number[]> {
   const rows = await db
     .select({ id: broadcasts.id })
     .from(broadcasts)
-    .where(and(eq(broadcasts.channelId, channelId), eq(broadcasts.status, 'sending')));
+    .where(and(eq(broadcasts.channelId, channelId), inArray(broadcasts.status, ['sending', 'scheduled'])));
   return rows.map((b) => b.id);
 }
 

@@ -141,7 +141,7 @@ export async function writeOutcomes(
       case 'failed': {
         const reason = classifyProviderFailure(channel.type, outcome.providerCode, outcome.providerMessage);
         failures.push(
-          providerFailure(item, outcome, reason, earliestUsefulResend(reason, now, now, unconfirmedWindow)),
+          providerFailure(item, outcome, reason, earliestUsefulResend(reason, now, now, unconfirmedWindow, true)),
         );
         if (isOptOutFailure(channel.type, outcome.providerCode, outcome.providerMessage))
           optOuts.push({
@@ -162,7 +162,7 @@ export async function writeOutcomes(
         if (item.attempts >= w.maxAttempts) {
           // The provider's own words; the attempts are in their own column.
           const reason = classifyProviderFailure(channel.type, outcome.providerCode, outcome.providerMessage);
-          const useful = earliestUsefulResend(reason, now, now, unconfirmedWindow) ?? now;
+          const useful = earliestUsefulResend(reason, now, now, unconfirmedWindow, true) ?? now;
           failures.push(providerFailure(item, outcome, reason, Math.max(now + wait, useful)));
         } else retries.push({ id: item.id, at: now + wait, lease: item.lease });
         break;

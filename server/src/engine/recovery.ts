@@ -1,13 +1,14 @@
 /**
  * Automatic recovery: the re-sends Rebound schedules by itself for a broadcast with `autoRecovery`.
- * The verdict marks a broadcast due (engine/verdict.ts); an engine takes it under a short lease and
+ * The verdict marks a broadcast due (engine/verdict.ts), and so does a failure reported after it finished
+ * (recoverLateFailure, from engine/delivery.ts); an engine takes it under a short lease and
  * asks for the one-click re-send an agent would (services/resend.ts: each reason at its earliest useful
  * time, never a reason a re-send cannot help), leaving out contacts the marketing cap refused three
  * times in a row; the contacts its channel cannot reach go to the channel's fallback (WhatsApp → SMS)
  * when it names one. Never while the quality guard holds the channel: the number is in trouble.
  */
 import { sql } from 'drizzle-orm';
-import type { Database } from '../db/client';
+import type { Database, Queryable } from '../db/client';
 import { first } from '../db/first';
 import { ApiError } from '../lib/errors';
 import { resendFailed } from '../services/resend';
@@ -16,6 +17,23 @@ import { resendFailed } from '../services/resend';
 const LEASE_MS = 10 * 60_000;
 /** How long a recovery waits while the guard holds its channel, before it looks again. */
 const GUARD_WAIT_MS = 60 * 60_000;
+
+/**
+ * How long the first failure a delivery report brings after a broadcast finished waits for others before
+ * its recovery is planned: a burst of late reports makes one plan (one re-send per useful time), not one each.
+ */
+export const LATE_GATHER_MS = 15 * 60_000;
+
+/**
+ * A failure reported after its broadcast finished (S10: WhatsApp's 131049 comes by webhook, an SMS
+ * receipt after the send) is recovered as one at the send is: its broadcast is due once the gathering
+ * ends, when it still has automatic re-sends left. One already due keeps its time.
+ */
+export async function recoverLateFailure(db: Queryable, broadcastId: number, now: number): Promise<void> {
+  await db.run(sql`UPDATE broadcasts SET recovery_due_at = ${now + LATE_GATHER_MS}
+    WHERE id = ${broadcastId} AND recovery_due_at IS NULL AND auto_recovery > recovery_attempt
+      AND status IN ('completed', 'partially_failed', 'failed')`);
+}
 
 /** Whether a broadcast of the channel is paused for the number's sake (the guard, or Meta's flag). */
 export async function guardHolds(db: Database, channelId: number): Promise<boolean> {

@@ -30,6 +30,12 @@ export interface Part {
 /** The latest failure of a group (no spread: a group can hold a million rows). */
 const latestFailure = (group: store.Candidate[]) => group.reduce((max, c) => Math.max(max, c.failedAt), 0);
 
+/**
+ * The latest time a row of the group can be helped from, as written at its failure (a provider's
+ * Retry-After, a daily cap's day), or 0: the policy's timing counted from the failure never goes earlier.
+ */
+const usefulFloor = (group: store.Candidate[]) => group.reduce((max, c) => Math.max(max, c.usefulFrom ?? 0), 0);
+
 /** Rounds up to the next minute: a plan reads in minutes, and never earlier than advised. */
 const ceilMinute = (at: number) => Math.ceil(at / 60_000) * 60_000;
 
@@ -73,8 +79,12 @@ export async function planParts(
     const early: { reason: FailureReason; until: number }[] = [];
     for (const [reason, group] of byReason) {
       const latest = latestFailure(group);
-      if (tooEarly(reason, latest, at, unconfirmedWindow))
-        early.push({ reason, until: earliestUsefulResend(reason, latest, now, unconfirmedWindow) ?? at });
+      const floor = usefulFloor(group);
+      if (tooEarly(reason, latest, at, unconfirmedWindow) || floor > at + 60_000)
+        early.push({
+          reason,
+          until: Math.max(earliestUsefulResend(reason, latest, now, unconfirmedWindow) ?? at, floor),
+        });
       else if (resendTiming(reason).kind === 'capacity') {
         const fitsAt = await capacityAvailableAt(db, scope, Math.min(group.length, scope.limit ?? 0), at);
         if (fitsAt === null || fitsAt > at + 60_000) early.push({ reason, until: fitsAt ?? at + DAY_MS });
@@ -107,10 +117,12 @@ export async function planParts(
   };
   for (const [reason, group] of byReason) {
     const timing = resendTiming(reason);
+    const floor = usefulFloor(group);
     if (timing.kind === 'capacity' && scope.limit !== null) {
-      // The first wave goes when a full wave fits (at most a day's quota); each next one a day later.
+      // The first wave goes when a full wave fits (at most a day's quota); each next one a day later;
+      // never before a cap the provider reported has had its day.
       const first = Math.min(group.length, scope.limit);
-      const firstAt = (await capacityAvailableAt(db, scope, first, now)) ?? now + DAY_MS;
+      const firstAt = Math.max((await capacityAvailableAt(db, scope, first, now)) ?? now + DAY_MS, floor);
       const waves = quotaWaves(group.length, scope.limit, firstAt, first);
       let offset = 0;
       waves.forEach((wave, i) => {
@@ -127,7 +139,7 @@ export async function planParts(
     }
     // A reason whose advice is "never" but that the agent chose explicitly (a number fixed since): now.
     const latest = latestFailure(group);
-    const at = earliestUsefulResend(reason, latest, now, unconfirmedWindow) ?? now;
+    const at = Math.max(earliestUsefulResend(reason, latest, now, unconfirmedWindow) ?? now, floor);
     add(
       at,
       at <= now + 60_000

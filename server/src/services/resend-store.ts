@@ -20,6 +20,11 @@ export interface Candidate {
   contactId: number;
   reason: FailureReason;
   failedAt: number;
+  /**
+   * When a re-send can help, as the provider's answer put it at the failure (its Retry-After, a daily
+   * cap's day); null for Rebound's own refusals (the quota ledger tells, as it is at planning).
+   */
+  usefulFrom: number | null;
 }
 
 export interface LiveResend {
@@ -177,12 +182,14 @@ export async function candidates(
     rows: string | null;
   }>(
     sql`WITH f AS (SELECT m.id, m.contact_id, m.reason, coalesce(m.failed_at, m.updated_at) AS at,
+        -- The provider's word on when (Rebound's own quota refusals: the ledger says, as it is now).
+        CASE WHEN m.provider_code IS NOT NULL THEN m.retry_after_at END AS useful,
         CASE WHEN m.contact_id IS NULL OR m.reason IS NULL OR m.reason NOT IN (SELECT value FROM json_each(${chosen}))
                THEN 'skipped'
              WHEN ${fresh} THEN 'candidate' ELSE 'planned' END AS kind
       FROM messages m WHERE m.broadcast_id = ${broadcastId} AND ${RESENDABLE})
     SELECT kind, reason, count(*) AS n,
-      CASE WHEN kind = 'candidate' THEN json_group_array(json_array(id, contact_id, at)) END AS rows
+      CASE WHEN kind = 'candidate' THEN json_group_array(json_array(id, contact_id, at, useful)) END AS rows
     FROM f GROUP BY kind, reason`,
   );
   const list: Candidate[] = [];
@@ -195,8 +202,13 @@ export async function candidates(
       skipped[reason] = (skipped[reason] ?? 0) + group.n;
     } else {
       const reason = group.reason as FailureReason;
-      for (const [messageId, contactId, failedAt] of JSON.parse(group.rows ?? '[]') as [number, number, number][])
-        list.push({ messageId, contactId, reason, failedAt });
+      for (const [messageId, contactId, failedAt, usefulFrom] of JSON.parse(group.rows ?? '[]') as [
+        number,
+        number,
+        number,
+        number | null,
+      ][])
+        list.push({ messageId, contactId, reason, failedAt, usefulFrom });
     }
   }
   return { candidates: list, skipped, alreadyPlanned };

@@ -164,6 +164,110 @@ describe('automatic recovery', () => {
     expect(lineage.left).toEqual({ total: 1, byReason: { provider_error: 1 } });
   }, 60_000);
 
+  it('a failure a delivery report brings after the broadcast finished is recovered too, once the reports are gathered', async () => {
+    const sim = await whatsappSimulator(h);
+    const channel = (await h.channel({
+      type: 'whatsapp',
+      name: 'WA tardío',
+      credentials: WA,
+      baseUrl: sim.baseUrl,
+      limits: { dailyQuota: null, messagesPerSecond: 5000, pairRatePerRecipientSeconds: null },
+    })) as { id: number };
+    // Its status webhooks come to this server, signed with the app secret.
+    sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channel.id}`;
+    const start = 650_000;
+    await h.seedContacts(3, 'tardio', { start });
+    // Accepted at the send; WhatsApp's webhook reports the marketing cap (131049) for two afterwards.
+    sim.script(phone(start), { kind: 'failLater', code: '131049', delayMs: 30 });
+    sim.script(phone(start + 1), { kind: 'failLater', code: '131049', delayMs: 60 });
+    const segment = await h.segment('tardio', 'tardio');
+    const b = await h.broadcast({
+      name: 'Tardío',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: TEMPLATE,
+      autoRecovery: 1,
+    });
+    let offset = 0;
+    const engine = h.engine({ clock: () => Date.now() + offset, maxAttempts: 1 });
+    await h.schedule(b.id);
+    await engine.runUntilIdle();
+    await sim.settle();
+    const failed = await h.get(b.id);
+    expect(failed.status).toBe('partially_failed');
+    expect(failed.failedByReason).toEqual({ recipient_limit: 2 });
+    // Gathering the reports: nothing planned yet.
+    await engine.runUntilIdle();
+    expect((await h.get(b.id)).recovery.attempts).toEqual([]);
+
+    // Once gathered, one re-send of both, a day after their reports (the cap's advice), not now.
+    offset = 16 * 60_000;
+    await engine.runUntilIdle();
+    const planned = (await h.get(b.id)).recovery;
+    expect(planned.attempts).toHaveLength(1);
+    expect(planned.attempts[0]).toMatchObject({ attempt: 1, pending: 2 });
+    const [resendId] = planned.attempts[0].broadcastIds;
+    const resend = await h.get(resendId);
+    expect(Date.parse(resend.scheduledAt) - Date.now()).toBeGreaterThan(23 * HOUR);
+    expect(Date.parse(resend.scheduledAt) - Date.now()).toBeLessThan(24 * HOUR + 5 * 60_000);
+    const [due] = await h.server.database.db.all<{ at: number | null }>(
+      sql`SELECT recovery_due_at AS at FROM broadcasts WHERE id = ${b.id}`,
+    );
+    expect(due?.at).toBeNull();
+
+    // A day later the cap has lifted: both get it.
+    sim.script(phone(start), { kind: 'accept' });
+    sim.script(phone(start + 1), { kind: 'accept' });
+    offset = 24 * HOUR + 20 * 60_000;
+    await engine.runUntilIdle();
+    expect([0, 1, 2].map((n) => sim.requests.filter((r) => r.recipient === phone(start + n)).length)).toEqual([
+      2, 2, 1,
+    ]);
+  }, 60_000);
+
+  it('a fallback channel deleted: the channel falls back to nothing, and recovery still re-sends on its own', async () => {
+    const sim = await whatsappSimulator(h);
+    const spare = (await h.channel({ type: 'sandbox', name: 'Respaldo que se borra' })) as { id: number };
+    const channel = (await h.channel({
+      type: 'whatsapp',
+      name: 'WA sin respaldo',
+      credentials: WA,
+      baseUrl: sim.baseUrl,
+      limits: { dailyQuota: null, messagesPerSecond: 5000, pairRatePerRecipientSeconds: null },
+    })) as { id: number };
+    const manager = { token: h.ws.tokens.manager, language: 'es' as const };
+    const patched = await h.server.request('PATCH', `/api/v1/channels/${channel.id}`, {
+      ...manager,
+      body: { fallbackChannelId: spare.id },
+    });
+    expect(patched.body.fallbackChannelId).toBe(spare.id);
+    expect((await h.server.request('DELETE', `/api/v1/channels/${spare.id}`, manager)).status).toBe(200);
+    // What the manager sees: no fallback, rather than a channel that is gone.
+    const read = await h.server.request('GET', `/api/v1/channels/${channel.id}`, manager);
+    expect(read.body.fallbackChannelId).toBeNull();
+
+    const start = 640_000;
+    await h.seedContacts(2, 'sin respaldo', { start });
+    sim.script(phone(start), { kind: 'fail', code: '131026' });
+    sim.script(phone(start + 1), { kind: 'fail', code: '131000' });
+    const segment = await h.segment('sin respaldo', 'sin respaldo');
+    const b = await h.broadcast({
+      name: 'Respaldo borrado',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: TEMPLATE,
+      autoRecovery: 1,
+    });
+    await h.schedule(b.id);
+    await h.engine({ maxAttempts: 1 }).runUntilIdle();
+    // The provider error is re-sent on WhatsApp (and fails again); planning is done, not retried forever.
+    expect(sim.requests.filter((r) => r.recipient === phone(start + 1))).toHaveLength(2);
+    const [due] = await h.server.database.db.all<{ at: number | null }>(
+      sql`SELECT recovery_due_at AS at FROM broadcasts WHERE id = ${b.id}`,
+    );
+    expect(due?.at).toBeNull();
+  }, 60_000);
+
   it('waits while the quality guard holds the channel', async () => {
     const sim = await whatsappSimulator(h);
     const channel = (await h.channel({

@@ -214,18 +214,26 @@ describe('the quality guard', () => {
     expect((await counts(promo.id)).queued ?? 0).toBe(0);
   }, 60_000);
 
-  it('the number flagged by Meta pauses what the number is sending; an upgrade pauses nothing', async () => {
+  it('the number flagged by Meta pauses what the number is sending and what it will send; an upgrade pauses nothing', async () => {
     const { sim, channel } = await whatsappChannel('WhatsApp calidad', 20);
     const broadcast = await broadcastTo(channel.id, 'flagged', 200);
+    // Planned for tomorrow (a re-send waiting for the marketing cap, say): it would start on the flagged number.
+    const tomorrow = await broadcastTo(channel.id, 'flagged tomorrow', 10);
+    await h.schedule(tomorrow.id, new Date(Date.now() + 24 * 3_600_000).toISOString());
     await h.schedule(broadcast.id);
     const engine = h.engine();
     engine.start();
     await untilSent(sim, 5);
     await sim.signal({ kind: 'numberQuality', event: 'UPGRADE', currentLimit: 'TIER_10K' });
     expect((await h.get(broadcast.id)).status).toBe('sending');
+    expect((await h.get(tomorrow.id)).status).toBe('scheduled');
     await sim.signal({ kind: 'numberQuality', event: 'FLAGGED' });
     await untilStatus(broadcast.id, 'paused');
     await engine.stop();
+    expect((await h.get(tomorrow.id, 'es')).pause).toMatchObject({ kind: 'number_quality', event: 'FLAGGED' });
+    // Resumed once weighed, it is scheduled for its time again.
+    const resumed = await request('POST', `/api/v1/broadcasts/${tomorrow.id}/resume`, h.ws.tokens.manager);
+    expect(resumed.body).toMatchObject({ status: 'scheduled', pause: null });
     expect(
       (await request('GET', `/api/v1/broadcasts/${broadcast.id}`, h.ws.tokens.agent, 'pt')).body.pause,
     ).toMatchObject({
