@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { setCustomFieldKeyCap } from '../src/services/contacts';
-import { IMPORT_OWNER } from '../src/services/import-jobs';
+import { IMPORT_OWNER, MAX_QUEUED_IMPORTS } from '../src/services/import-jobs';
 import { startTestServer } from './helpers';
 
 const server = await startTestServer({ bodyLimitBytes: 64 * 1024 * 1024 });
@@ -143,6 +143,49 @@ describe('CSV import: one running import per workspace, the others queued in ord
     expect(b).toMatchObject({ status: 'completed', created: 1 });
     expect(new Date(a.finishedAt).getTime()).toBeLessThanOrEqual(new Date(b.finishedAt).getTime());
     expect(await contactCount(ws.id)).toBe(2);
+  });
+
+  it('refuses an import past the queue of 10, before storing its upload, and takes it once one has run', async () => {
+    const ws = await server.workspace('Full queue');
+    const running = await client.execute({
+      sql: `INSERT INTO imports (workspace_id, status, options, total_rows, claimed_by, heartbeat_at, created_at)
+            VALUES (?, 'running', '{}', 10, ?, ?, ?) RETURNING id`,
+      args: [ws.id, IMPORT_OWNER, Date.now(), Date.now()],
+    });
+    for (let i = 0; i < MAX_QUEUED_IMPORTS; i++)
+      expect((await upload(server.baseUrl, ws.tokens.agent, `Email\nfull${i}@example.com\n`)).status).toBe(202);
+    const form = new FormData();
+    form.append('file', new Blob(['Email\nover@example.com\n']), 'contactos.csv');
+    const refused = await fetch(`${server.baseUrl}/api/v1/imports/contacts`, {
+      method: 'POST',
+      body: form,
+      headers: { Authorization: `Bearer ${ws.tokens.agent}`, 'Accept-Language': 'es' },
+    });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('Retry-After'))).toBeGreaterThan(0);
+    const body = (await refused.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('too_many_queued_imports');
+    expect(body.error.message).toContain('ya tiene 10 importaciones esperando su turno');
+    const rows = await client.execute({
+      sql: 'SELECT count(*) AS n FROM imports WHERE workspace_id = ?',
+      args: [ws.id],
+    });
+    expect(Number(rows.rows[0]?.n)).toBe(MAX_QUEUED_IMPORTS + 1);
+
+    // The running one ends, the queue drains, and the next upload is taken.
+    await client.execute({
+      sql: "UPDATE imports SET status = 'completed' WHERE id = ?",
+      args: [Number(running.rows[0]?.id)],
+    });
+    let again = { status: 429, body: {} as { status?: string } };
+    for (let i = 0; i < 200 && again.status === 429; i++) {
+      again = await upload(server.baseUrl, ws.tokens.agent, 'Email\nover@example.com\n');
+      if (again.status === 429) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect([201, 202]).toContain(again.status);
+    for (let i = 0; i < 200 && (await contactCount(ws.id)) < MAX_QUEUED_IMPORTS + 1; i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await contactCount(ws.id)).toBe(MAX_QUEUED_IMPORTS + 1);
   });
 
   it("settles another process's import only when its heartbeat stopped, with the localized message", async () => {

@@ -55,6 +55,11 @@ export const apiErrors = {
     en: 'Too many searches, previews or imports are running: at most {perToken} at a time per token and {perWorkspace} per workspace. Wait {seconds} s for one to finish and try again.',
     pt: 'Há muitas buscas, pré-visualizações ou importações em andamento: no máximo {perToken} ao mesmo tempo por token e {perWorkspace} por espaço de trabalho. Aguarde {seconds} s até que alguma termine e tente novamente.',
   },
+  too_many_queued_imports: {
+    es: 'Este espacio de trabajo ya tiene {queued} importaciones esperando su turno, el máximo. Espere a que termine alguna (unos {seconds} s) e intente de nuevo.',
+    en: 'This workspace already has {queued} imports waiting their turn, the most it may. Wait for one to finish (about {seconds} s) and try again.',
+    pt: 'Este espaço de trabalho já tem {queued} importações aguardando a vez, o máximo. Aguarde alguma terminar (cerca de {seconds} s) e tente novamente.',
+  },
   too_many_downloads: {
     es: 'Hay demasiadas descargas en curso: como máximo {perToken} a la vez por token y {perWorkspace} por espacio de trabajo. Espere {seconds} s a que termine alguna e intente de nuevo.',
     en: 'Too many downloads are running: at most {perToken} at a time per token and {perWorkspace} per workspace. Wait {seconds} s for one to finish and try again.',

@@ -218,6 +218,21 @@ export async function waitForTurn(db: Database, workspaceId: number, id: number)
 }
 
 /** Where a queued import stands in its workspace's queue: 1 = next. */
+/**
+ * Imports a workspace may have waiting their turn: each keeps its uploaded file (up to the body limit)
+ * on disk and a poll, so a client posting in a loop could fill the disk while the first one runs.
+ */
+export const MAX_QUEUED_IMPORTS = 10;
+
+/** How many imports of the workspace wait their turn. */
+export async function queuedImports(db: Database, workspaceId: number): Promise<number> {
+  const row = await first<{ n: number }>(
+    db,
+    sql`SELECT count(*) AS n FROM imports WHERE workspace_id = ${workspaceId} AND status = 'queued'`,
+  );
+  return Number(row?.n ?? 0);
+}
+
 export async function queuePosition(db: Database, workspaceId: number, id: number): Promise<number> {
   const row = await first<{ n: number }>(
     db,

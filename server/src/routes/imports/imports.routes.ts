@@ -43,7 +43,8 @@ export const importContacts = createRoute({
     'All or nothing by default: one rejected row and nothing is written (status failed, rejected rows listed). ' +
     'One import runs at a time per workspace. When none is running, this one runs to the end before the ' +
     'answer (201; GET /imports/{id} shows its progress meanwhile). Otherwise the answer is 202 with the import ' +
-    '`queued` and its `queuePosition`: it runs when its turn comes, and GET /imports/{id} follows it.',
+    '`queued` and its `queuePosition`: it runs when its turn comes, and GET /imports/{id} follows it. ' +
+    'At most 10 wait per workspace: past that, 429 `too_many_queued_imports` with Retry-After, before the upload is stored.',
   security: bearer,
   middleware: [requirePermission('contacts:write'), heavyOperation, importBodyLimit] as const,
   request: {

@@ -6,8 +6,16 @@ import { importThreadFor } from '../../csv/import-thread';
 import { receiveImportUpload } from '../../csv/import-upload';
 import { createRouter } from '../../lib/create-app';
 import type { AppEnv } from '../../lib/env';
+import { ApiError } from '../../lib/errors';
 import { logError } from '../../lib/log';
-import { holdImport, queuePosition, settleInterruptedImports, waitForTurn } from '../../services/import-jobs';
+import {
+  holdImport,
+  MAX_QUEUED_IMPORTS,
+  queuedImports,
+  queuePosition,
+  settleInterruptedImports,
+  waitForTurn,
+} from '../../services/import-jobs';
 import * as routes from './imports.routes';
 
 /** The import as the API shows it; a queued one with its place in the queue. */
@@ -15,6 +23,9 @@ async function view(c: Context<AppEnv>, record: ImportRecord) {
   const position = record.status === 'queued' ? await queuePosition(c.get('db'), record.workspaceId, record.id) : null;
   return importView(record, c.get('language'), position);
 }
+
+/** When to ask again once the queue is full: about what a 20 MB import takes. */
+const QUEUE_FULL_RETRY_SECONDS = 30;
 
 export const importsRouter = createRouter();
 
@@ -26,6 +37,12 @@ importsRouter.post('/imports/contacts', ...routes.importContacts.middleware, asy
   const auth = c.get('auth');
   const language = c.get('language');
   const heavy = c.get('heavy');
+  // Refused before a byte of the upload is written: the queue is full.
+  const queued = await queuedImports(db, auth.workspaceId);
+  if (queued >= MAX_QUEUED_IMPORTS) {
+    c.header('Retry-After', String(QUEUE_FULL_RETRY_SECONDS));
+    throw new ApiError(429, 'too_many_queued_imports', { queued, seconds: QUEUE_FULL_RETRY_SECONDS });
+  }
   const { form, path, dir } = await receiveImportUpload(c.req.raw, language);
   const cleanup = () => rm(dir, { recursive: true, force: true });
   let prepared: Awaited<ReturnType<typeof prepareContactImport>>;
