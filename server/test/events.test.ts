@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
 import type { Database } from '../src/db/client';
 import { recordEvent } from '../src/engine/events';
+import { MAX_STREAMS_PER_TOKEN } from '../src/routes/events';
 import { eventMessage } from '../src/services/events';
 import { type Harness, harness } from './engine/harness';
 import type { TestWorkspace } from './helpers';
@@ -463,5 +464,39 @@ describe('server-sent events', () => {
     const afterClose = reads;
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(reads).toBe(afterClose);
+  });
+});
+
+describe('open streams per token', () => {
+  it('a token holds at most 10 streams at once: the eleventh gets 429 in its language, and one closed frees a place', async () => {
+    const opened = [];
+    for (let i = 0; i < MAX_STREAMS_PER_TOKEN; i++) {
+      const one = await connect(h.ws.tokens.manager, { query: '?since=now' });
+      expect(one.res.status).toBe(200);
+      expect(await one.stream.waitForComment('connected')).toBe(true);
+      opened.push(one);
+    }
+    const refused = await fetch(`${h.server.baseUrl}/api/v1/events?since=now`, {
+      headers: { Authorization: `Bearer ${h.ws.tokens.manager}`, Accept: 'text/event-stream', 'Accept-Language': 'es' },
+    });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('Retry-After'))).toBeGreaterThan(0);
+    const body = (await refused.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('too_many_event_streams');
+    expect(body.error.message).toContain('ya tiene 10 flujos de eventos abiertos');
+    // Another token of the workspace is not held back.
+    const other = await connect(h.ws.tokens.owner, { query: '?since=now' });
+    expect(other.res.status).toBe(200);
+    await other.stream.close();
+    // One closed: its place is free again once the server sees it go.
+    await opened.pop()?.stream.close();
+    let again = await connect(h.ws.tokens.manager, { query: '?since=now' });
+    for (let i = 0; i < 50 && again.res.status === 429; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      again = await connect(h.ws.tokens.manager, { query: '?since=now' });
+    }
+    expect(again.res.status).toBe(200);
+    await again.stream.close();
+    for (const one of opened) await one.stream.close();
   });
 });

@@ -60,6 +60,11 @@ export const apiErrors = {
     en: 'This workspace already has {queued} imports waiting their turn, the most it may. Wait for one to finish (about {seconds} s) and try again.',
     pt: 'Este espaço de trabalho já tem {queued} importações aguardando a vez, o máximo. Aguarde alguma terminar (cerca de {seconds} s) e tente novamente.',
   },
+  too_many_event_streams: {
+    es: 'Este token ya tiene {open} flujos de eventos abiertos, el máximo. Cierre alguno (otra pestaña u otra integración) y vuelva a intentarlo en {seconds} s.',
+    en: 'This token already has {open} event streams open, the most it may. Close one (another tab or integration) and try again in {seconds} s.',
+    pt: 'Este token já tem {open} fluxos de eventos abertos, o máximo. Feche algum (outra aba ou integração) e tente novamente em {seconds} s.',
+  },
   too_many_downloads: {
     es: 'Hay demasiadas descargas en curso: como máximo {perToken} a la vez por token y {perWorkspace} por espacio de trabajo. Espere {seconds} s a que termine alguna e intente de nuevo.',
     en: 'Too many downloads are running: at most {perToken} at a time per token and {perWorkspace} per workspace. Wait {seconds} s for one to finish and try again.',

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { EVENT_TYPES, EventPageSchema, EventsQuerySchema } from '@rebound/shared';
+import { ErrorBodySchema, EVENT_TYPES, EventPageSchema, EventsQuerySchema } from '@rebound/shared';
 import { requirePermission } from '../../lib/auth';
-import { bearer, errorResponses } from '../../lib/openapi';
+import { bearer, errorResponses, jsonContent } from '../../lib/openapi';
 
 export const streamEvents = createRoute({
   method: 'get',
@@ -15,7 +15,7 @@ export const streamEvents = createRoute({
     'connection open. With `wait=0` or `Accept: application/json`: one page of events after `since`, and the ' +
     '`nextCursor` to poll with next. Types: ' +
     EVENT_TYPES.join(', ') +
-    '. Only the token’s workspace.',
+    '. Only the token’s workspace. A token holds at most 10 streams at once: past that, 429 `too_many_event_streams` with Retry-After.',
   security: bearer,
   middleware: [requirePermission('failures:read')] as const,
   request: {
@@ -36,5 +36,12 @@ export const streamEvents = createRoute({
       description: 'A page of events (polling) or the event stream.',
     },
     ...errorResponses,
+    429: {
+      ...jsonContent(
+        ErrorBodySchema,
+        'The token already holds its most open streams: retry after Retry-After seconds.',
+      ),
+      headers: { 'Retry-After': { schema: { type: 'integer' as const }, description: 'Seconds to wait.' } },
+    },
   },
 });

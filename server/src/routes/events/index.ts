@@ -3,6 +3,7 @@ import { streamSSE } from 'hono/streaming';
 import { eventStreamTiming } from '../../config';
 import type { Database } from '../../db/client';
 import { createRouter } from '../../lib/create-app';
+import { ApiError } from '../../lib/errors';
 import { logError } from '../../lib/log';
 import { timerDelay } from '../../lib/timers';
 import { eventPage, eventsAfter, resolveCursor, toEvent } from '../../services/events';
@@ -10,6 +11,17 @@ import { onTokenRevoked, tokenIsLive } from '../../services/tokens';
 import * as routes from './events.routes';
 
 const BATCH = 200;
+
+/**
+ * Open streams one token may hold in one process: each polls the database on the API's thread, so a
+ * client opening thousands would slow every workspace. An agent's browser holds one; a few more for
+ * tabs and integrations.
+ */
+export const MAX_STREAMS_PER_TOKEN = 10;
+/** Seconds a refused client waits: a stream it closed is gone at once, a dropped one within a poll. */
+const STREAMS_FULL_RETRY_SECONDS = 5;
+/** Open streams by token, per database (each app its own). */
+const openStreams = new WeakMap<Database, Map<number, number>>();
 
 function wantsJson(accept: string, wait: string | undefined): boolean {
   if (wait === '0') return true;
@@ -39,6 +51,24 @@ export const eventsRouter = createRouter().openapi(routes.streamEvents, async (c
   const after = await resolveCursor(db, workspaceId, cursor);
   const state: StreamState = { db, workspaceId, tokenId, language, after };
   const { pollMs, heartbeatMs, tokenCheckMs } = eventStreamTiming();
+
+  let byToken = openStreams.get(db);
+  if (!byToken) {
+    byToken = new Map();
+    openStreams.set(db, byToken);
+  }
+  const streams = byToken;
+  const held = streams.get(tokenId) ?? 0;
+  if (held >= MAX_STREAMS_PER_TOKEN) {
+    c.header('Retry-After', String(STREAMS_FULL_RETRY_SECONDS));
+    throw new ApiError(429, 'too_many_event_streams', { open: held, seconds: STREAMS_FULL_RETRY_SECONDS });
+  }
+  streams.set(tokenId, held + 1);
+  const letGo = () => {
+    const now = (streams.get(tokenId) ?? 1) - 1;
+    if (now > 0) streams.set(tokenId, now);
+    else streams.delete(tokenId);
+  };
 
   c.header('X-Accel-Buffering', 'no');
   return streamSSE(
@@ -115,6 +145,7 @@ export const eventsRouter = createRouter().openapi(routes.streamEvents, async (c
         }
       } finally {
         stopListening();
+        letGo();
       }
     },
     async (error) => {
