@@ -336,6 +336,39 @@ describe('segment names and the 500 cap', () => {
       (await server.request('POST', '/api/v1/segments', { token: ws.tokens.manager, body: body('still fine') })).status,
     ).toBe(201);
   });
+
+  it("the segments re-sends make for their tags do not use up a manager's 500", async () => {
+    const busy = await server.workspace('Busy recoveries');
+    const { client } = server.database;
+    const channel = await server.request('POST', '/api/v1/channels', {
+      token: busy.tokens.manager,
+      body: { type: 'sandbox', name: 'Sandbox' },
+    });
+    // 499 of the manager's segments, and 30 more that 30 re-sends of one broadcast went to.
+    for (let i = 0; i < 529; i++)
+      await client.execute({
+        sql: `INSERT INTO segments (workspace_id, name, name_key, filter, created_at, updated_at)
+          VALUES (?, ?, ?, '{"match":"all","groups":[]}', 0, 0)`,
+        args: [busy.id, `b${i}`, `b${i}`],
+      });
+    const original = await client.execute({
+      sql: `INSERT INTO broadcasts (workspace_id, name, channel_id, content, status, created_at, updated_at)
+        VALUES (?, 'Navidad', ?, '{"text":"Hola"}', 'partially_failed', 0, 0) RETURNING id`,
+      args: [busy.id, channel.body.id],
+    });
+    const originalId = Number(original.rows[0]?.id);
+    await client.execute({
+      sql: `INSERT INTO broadcasts (workspace_id, name, channel_id, content, status, segment_id, resend_of_id, created_at, updated_at)
+        SELECT ?, 'Navidad (reenvío)', ?, '{"text":"Hola"}', 'completed', id, ?, 0, 0 FROM segments
+        WHERE workspace_id = ? ORDER BY id DESC LIMIT 30`,
+      args: [busy.id, channel.body.id, originalId, busy.id],
+    });
+    const body = (name: string) => ({ name, filter: { groups: [] } });
+    const create = (name: string) =>
+      server.request('POST', '/api/v1/segments', { token: busy.tokens.manager, body: body(name) });
+    expect((await create('number 500')).status).toBe(201);
+    expect((await create('number 501')).status).toBe(409);
+  });
 });
 
 describe('filter validation', () => {

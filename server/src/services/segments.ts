@@ -1,6 +1,6 @@
 import type { Segment, SegmentFilter } from '@rebound/shared';
 import { MAX_SEGMENTS_PER_WORKSPACE, SegmentFilterSchema } from '@rebound/shared';
-import { and, count, eq, inArray, isNull, ne } from 'drizzle-orm';
+import { and, count, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { Database, Tx } from '../db/client';
 import { channels, segments } from '../db/schema';
 import type { AuthContext } from '../lib/env';
@@ -82,10 +82,19 @@ async function assertChannelsExist(tx: Tx, workspaceId: number, filter: SegmentF
 /** Creates a segment; the 500 cap and the unique name are checked inside the write transaction. */
 export async function createSegment(db: Database, workspaceId: number, input: { name: string; filter: SegmentFilter }) {
   return db.transaction(async (tx) => {
+    // The segments re-sends make for their tags ("transmisión fallida … (#42)", one per re-sent broadcast
+    // and per automatic round) are the record of a recovery, not a manager's: they never use up the cap.
     const [live] = await tx
       .select({ n: count() })
       .from(segments)
-      .where(and(eq(segments.workspaceId, workspaceId), isNull(segments.deletedAt)));
+      .where(
+        and(
+          eq(segments.workspaceId, workspaceId),
+          isNull(segments.deletedAt),
+          sql`${segments.id} NOT IN (SELECT segment_id FROM broadcasts WHERE workspace_id = ${workspaceId}
+            AND resend_of_id IS NOT NULL AND segment_id IS NOT NULL)`,
+        ),
+      );
     if ((live?.n ?? 0) >= MAX_SEGMENTS_PER_WORKSPACE) throw new ApiError(409, 'segment_limit_reached');
     await assertNameFree(tx, workspaceId, input.name);
     await assertChannelsExist(tx, workspaceId, input.filter);
