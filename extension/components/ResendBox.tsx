@@ -43,9 +43,10 @@ export function ResendBox({ report, language, resend, onOpenBroadcast, Offer }: 
   const when = useSignal<'auto' | 'now' | 'at'>('auto');
   const at = useSignal('');
   const progress = resend.progress.value;
-  // Following a re-send that was cancelled (mid-send: it kept what it reached): the rest are free again.
-  // Its outcome shows, then the usual offer.
-  const rest = progress.phase === 'done' && progress.resend?.status === 'cancelled';
+  // Following a re-send that was cancelled (mid-send: it kept what it reached), or one planned before a
+  // delivery report brought new failures (lateFailedAt): the rest are free. Its outcome, then the offer.
+  const rest =
+    progress.phase === 'done' && (progress.resend?.status === 'cancelled' || report.broadcast.lateFailedAt != null);
 
   // A re-send made earlier (another tab, the notification): follow it instead of offering a second one.
   useEffect(() => {

@@ -31,6 +31,7 @@ export type BroadcastLite = Pick<
   | 'channelId'
   | 'pause'
   | 'recovery'
+  | 'lateFailedAt'
 >;
 
 export interface BroadcastReport {
@@ -84,6 +85,7 @@ export function lite(b: Broadcast): BroadcastLite {
     channelId: b.channelId,
     pause: b.pause,
     recovery: b.recovery,
+    lateFailedAt: b.lateFailedAt,
   };
 }
 

@@ -4,6 +4,7 @@
  * count), until a re-send takes them too. Real engine, real WhatsApp simulator, the API's own re-sends.
  */
 import { type Broadcast, needingAttention } from '@rebound/shared';
+import { whatsappStatusWebhook } from '@rebound/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -11,6 +12,7 @@ import {
   harness,
   rowCounts,
   vonageChannel,
+  WA,
   whatsappBroadcast,
   whatsappSimulator,
 } from './engine/harness';
@@ -176,5 +178,106 @@ describe('recipients whose final SMS receipt said "unknown"', () => {
     const dry = await resend(broadcastId, { reasons: ['uncertain'], includeUnconfirmed: true, dryRun: true });
     expect(dry.status, dry.text).toBe(200);
     expect(dry.body.recipients).toBe(2);
+  });
+});
+
+describe('a failure a delivery report brings after the broadcast was re-sent', () => {
+  it('brings it back on the attention list with what is new to re-send, until a re-send takes it', async () => {
+    const sim = await whatsappSimulator(h);
+    const { id: broadcastId } = await whatsappBroadcast(h, sim, {
+      tag: 'late-after',
+      count: 3,
+      rate: 5000,
+      start: 300,
+    });
+    sim.script(digits(300), { kind: 'fail', code: '131000' });
+    await h.schedule(broadcastId);
+    await h.engine({ maxAttempts: 1 }).runUntilIdle();
+    expect(await listed()).toContain(broadcastId);
+    // The agent re-sends the provider error: the broadcast leaves the list.
+    const first = await resend(broadcastId, { when: 'now' });
+    expect(first.status, first.text).toBe(200);
+    expect(first.body.recipients).toBe(1);
+    expect(await listed()).not.toContain(broadcastId);
+
+    // An hour later Meta's webhook says one that was accepted hit the marketing cap (131049).
+    const [sent] = await h.server.database.db.all<{ id: number; provider_message_id: string; channel_id: number }>(
+      sql`SELECT id, provider_message_id, channel_id FROM messages WHERE broadcast_id = ${broadcastId}
+        AND identifier = ${`+${digits(301)}`}`,
+    );
+    const signed = whatsappStatusWebhook({
+      appSecret: WA.appSecret,
+      phoneNumberId: WA.phoneNumberId,
+      providerMessageId: String(sent?.provider_message_id),
+      recipient: digits(301),
+      status: 'failed',
+      error: { code: '131049' },
+    });
+    const res = await fetch(`${h.server.baseUrl}/webhooks/whatsapp/${sent?.channel_id}`, {
+      method: 'POST',
+      headers: signed.headers,
+      body: signed.body,
+    });
+    expect(res.status).toBe(200);
+    // Before, the earlier re-send kept it off the list, and nothing offered the new failure.
+    expect(await listed()).toContain(broadcastId);
+    const read = (await h.server.request('GET', `/api/v1/broadcasts/${broadcastId}`, { token: h.ws.tokens.agent }))
+      .body as Broadcast;
+    expect(read.lateFailedAt).not.toBeNull();
+    const all = (await h.server.request('GET', '/api/v1/broadcasts?limit=100', { token: h.ws.tokens.agent })).body
+      .data as Broadcast[];
+    expect(needingAttention(all, { now: Date.now() }).map((b) => b.id)).toEqual(await listed());
+    // What the one click would take now: the new failure only, a day after it (the cap's advice).
+    const dry = await resend(broadcastId, { dryRun: true });
+    expect(dry.status, dry.text).toBe(200);
+    expect(dry.body.recipients).toBe(1);
+    expect(dry.body.plan[0].byReason).toEqual({ recipient_limit: 1 });
+    expect(await listed()).toContain(broadcastId);
+
+    const second = await resend(broadcastId, {});
+    expect(second.status, second.text).toBe(200);
+    expect(await listed()).not.toContain(broadcastId);
+    expect(
+      (
+        (await h.server.request('GET', `/api/v1/broadcasts/${broadcastId}`, { token: h.ws.tokens.agent }))
+          .body as Broadcast
+      ).lateFailedAt,
+    ).toBeNull();
+  });
+
+  it('a late failure no re-send can help (a block) does not bring it back', async () => {
+    const sim = await whatsappSimulator(h);
+    const { id: broadcastId } = await whatsappBroadcast(h, sim, {
+      tag: 'late-block',
+      count: 2,
+      rate: 5000,
+      start: 310,
+    });
+    sim.script(digits(310), { kind: 'fail', code: '131000' });
+    await h.schedule(broadcastId);
+    await h.engine({ maxAttempts: 1 }).runUntilIdle();
+    expect((await resend(broadcastId, { when: 'now' })).status).toBe(200);
+    const [sent] = await h.server.database.db.all<{ provider_message_id: string; channel_id: number }>(
+      sql`SELECT provider_message_id, channel_id FROM messages WHERE broadcast_id = ${broadcastId}
+        AND identifier = ${`+${digits(311)}`}`,
+    );
+    const signed = whatsappStatusWebhook({
+      appSecret: WA.appSecret,
+      phoneNumberId: WA.phoneNumberId,
+      providerMessageId: String(sent?.provider_message_id),
+      recipient: digits(311),
+      status: 'failed',
+      error: { code: '131050' },
+    });
+    const res = await fetch(`${h.server.baseUrl}/webhooks/whatsapp/${sent?.channel_id}`, {
+      method: 'POST',
+      headers: signed.headers,
+      body: signed.body,
+    });
+    expect(res.status).toBe(200);
+    expect(
+      (await rowCounts(h, broadcastId)).find((r) => r.reason === 'opted_out' || r.reason === 'blocked'),
+    ).toBeTruthy();
+    expect(await listed()).not.toContain(broadcastId);
   });
 });

@@ -341,7 +341,7 @@ describe('the attention list reads little', () => {
 
   it("finds finished broadcasts past their wait among the workspace's with unconfirmed recipients only", async () => {
     const walks = attentionWalks(ws.id, 101, { now: Date.now(), unconfirmedWindowMs: 24 * 3_600_000 });
-    const plan = (await server.database.db.all<{ detail: string }>(sql`EXPLAIN QUERY PLAN ${walks.at(-1)}`))
+    const plan = (await server.database.db.all<{ detail: string }>(sql`EXPLAIN QUERY PLAN ${walks.at(-2)}`))
       .map((r) => r.detail)
       .join('\n');
     // Down that workspace's part of the partial index, newest first: no sort, no other scan; the counts
@@ -350,5 +350,14 @@ describe('the attention list reads little', () => {
     expect(plan).toContain('broadcasts_resend_of_idx');
     expect(plan).toMatch(/SEARCH c USING (INDEX|PRIMARY KEY)/);
     expect(plan).not.toMatch(/TEMP B-TREE|SCAN (b|r|c)\b/);
+  });
+
+  it("finds broadcasts with failures reported after their latest re-send among the workspace's with such failures only", async () => {
+    const walks = attentionWalks(ws.id, 101, { now: Date.now(), unconfirmedWindowMs: 24 * 3_600_000 });
+    const plan = (await server.database.db.all<{ detail: string }>(sql`EXPLAIN QUERY PLAN ${walks.at(-1)}`))
+      .map((r) => r.detail)
+      .join('\n');
+    expect(plan).toContain('SEARCH b USING INDEX broadcasts_late_failed_idx (workspace_id=?)');
+    expect(plan).not.toMatch(/TEMP B-TREE|SCAN b\b/);
   });
 });

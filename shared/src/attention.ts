@@ -1,7 +1,8 @@
 /**
  * What needs an agent: a broadcast that failed or partly failed and has not been re-sent yet, or paused,
  * or a finished one with unconfirmed recipients no re-send took, once their wait for a delivery report
- * is over (a re-send of its other failures does not settle them). The
+ * is over (a re-send of its other failures does not settle them), or one with failures a delivery report
+ * brought after its latest re-send was planned. The
  * one copy of the rule: the server's GET /broadcasts/attention selects by it, and anything holding a
  * list of broadcasts (tests, a client with a page in hand) filters with it.
  */
@@ -81,14 +82,21 @@ export function unconfirmedWaitOver(
 
 /**
  * The rule for one broadcast: `hasResend` is true once a re-send of it exists that holds (`resendHolds`).
- * Without a clock, only the status rule applies.
+ * A finished one with failures a delivery report brought after its latest re-send was planned
+ * (`lateFailedAt`, cleared when the next is written) needs an agent again whatever re-sends it has.
+ * Without a clock, only the status rules apply.
  */
 export function needsAttention(
-  broadcast: { status: BroadcastStatus; unconfirmedWaitEndsAt?: string | null | undefined },
+  broadcast: {
+    status: BroadcastStatus;
+    unconfirmedWaitEndsAt?: string | null | undefined;
+    lateFailedAt?: string | null | undefined;
+  },
   hasResend: boolean,
   clock?: Pick<AttentionClock, 'now'>,
 ): boolean {
   if (!hasResend && (ATTENTION_STATUSES as readonly BroadcastStatus[]).includes(broadcast.status)) return true;
+  if (FINISHED.includes(broadcast.status) && broadcast.lateFailedAt != null) return true;
   return clock !== undefined && unconfirmedWaitOver(broadcast, clock.now);
 }
 
@@ -100,6 +108,7 @@ export function needingAttention<
     resendOfId: number | null;
     startedAt?: string | null;
     unconfirmedWaitEndsAt?: string | null | undefined;
+    lateFailedAt?: string | null | undefined;
   },
 >(list: T[], clock?: Pick<AttentionClock, 'now'>): T[] {
   // A re-send cancelled before it began was taken back: the broadcast needs an agent again.

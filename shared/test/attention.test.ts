@@ -1,6 +1,6 @@
-/** The attention rule's wait for unconfirmed recipients (attention.ts), which the server and the popup both read. */
+/** The attention rule (attention.ts), which the server and the popup both read: the wait for unconfirmed recipients, late failures after a re-send. */
 import { describe, expect, it } from 'vitest';
-import { unconfirmedWaitEnds } from '../src/attention';
+import { needingAttention, unconfirmedWaitEnds } from '../src/attention';
 
 const HOUR = 3_600_000;
 const finishedAt = '2026-12-01T12:00:00.000Z';
@@ -35,5 +35,18 @@ describe('when the wait for unconfirmed recipients ends', () => {
     expect(unconfirmedWaitEnds({ finishedAt, unconfirmedAt: during, uncertain: 1 }, HOUR)).toBe(
       Date.parse(finishedAt) + HOUR,
     );
+  });
+});
+
+describe('a failure a delivery report brought after the latest re-send', () => {
+  const original = { id: 1, status: 'partially_failed' as const, resendOfId: null, lateFailedAt: null };
+  const resend = { id: 2, status: 'scheduled' as const, resendOfId: 1, startedAt: null };
+
+  it('brings a re-sent broadcast back until the next re-send is written; a broadcast still sending waits', () => {
+    expect(needingAttention([original, resend]).map((b) => b.id)).toEqual([]);
+    const late = { ...original, lateFailedAt: '2026-12-02T09:00:00.000Z' };
+    expect(needingAttention([late, resend]).map((b) => b.id)).toEqual([1]);
+    expect(needingAttention([{ ...late, status: 'completed' as const }, resend]).map((b) => b.id)).toEqual([1]);
+    expect(needingAttention([{ ...late, status: 'sending' as const }, resend]).map((b) => b.id)).toEqual([]);
   });
 });

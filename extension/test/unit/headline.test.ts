@@ -23,6 +23,7 @@ function report(
       error: null,
       pause: null,
       recovery: null,
+      lateFailedAt: null,
       scheduledAt: null,
       startedAt: null,
       finishedAt: null,

@@ -22,6 +22,7 @@ function report(portfolio: { id: number; name: string } | null): BroadcastReport
       error: null,
       pause: null,
       recovery: null,
+      lateFailedAt: null,
       scheduledAt: null,
       startedAt: null,
       finishedAt: null,

@@ -27,6 +27,7 @@ function broadcast(id: number, status: Broadcast['status'], extra: Partial<Broad
     resendOfId: null,
     autoRecovery: 0,
     recovery: null,
+    lateFailedAt: null,
     cost: null,
     channelLimits: {
       dailyQuota: 1000,

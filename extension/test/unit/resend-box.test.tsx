@@ -25,6 +25,7 @@ const broadcast = (over: Partial<BroadcastLite>): BroadcastLite => ({
   error: null,
   pause: null,
   recovery: null,
+  lateFailedAt: null,
   scheduledAt: null,
   startedAt: '2026-12-01T10:00:00.000Z',
   finishedAt: '2026-12-01T10:01:00.000Z',
@@ -252,6 +253,49 @@ describe("the popup's offer for unconfirmed recipients", () => {
     render(<ResendBox report={unconfirmedReport(past)} language="es" resend={state} />, root);
     await tick();
     expect(root.textContent).toBe('');
+    render(null, root);
+  });
+});
+
+describe('the re-send box after a delivery report brought new failures', () => {
+  it('follows the earlier re-send and offers what is new, counted by the server', async () => {
+    const dryRuns: unknown[] = [];
+    const scheduled = broadcast({
+      id: 12,
+      name: 'Corte (reenvío)',
+      status: 'scheduled',
+      resendOfId: 7,
+      counts: { queued: 6 } as BroadcastLite['counts'],
+    });
+    const state = createResendState({
+      resend: async (_id, body) => {
+        dryRuns.push(body);
+        return plan(1);
+      },
+      broadcast: async () => scheduled,
+      wait: () => tick(5),
+      cancel: async () => ({ cancelled: [] }),
+    });
+    const withLate = { ...report(scheduled), broadcast: broadcast({ lateFailedAt: '2026-12-02T09:00:00.000Z' }) };
+    const root = document.createElement('div');
+    render(<ResendBox report={withLate} language="es" resend={state} />, root);
+    await tick(200);
+    // The earlier re-send is still followed (and can be taken back); beside it, the one new failure.
+    expect(buttons(root)).toContain('Cancelar este reenvío (podrá elegir otra hora)');
+    expect(dryRuns).toHaveLength(1);
+    expect(buttons(root)).toContain('Etiquetar y reenviar 1');
+    render(null, root);
+
+    // Without a late failure, following the same re-send offers nothing more.
+    const quiet = createResendState({
+      resend: async () => plan(1),
+      broadcast: async () => scheduled,
+      wait: () => tick(5),
+      cancel: async () => ({ cancelled: [] }),
+    });
+    render(<ResendBox report={report(scheduled)} language="es" resend={quiet} />, root);
+    await tick(200);
+    expect(buttons(root)).not.toContain('Etiquetar y reenviar 1');
     render(null, root);
   });
 });

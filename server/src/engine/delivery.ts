@@ -22,7 +22,7 @@ import { liftOptOut, recordOptOut } from '../services/opt-outs';
 import { releaseHopelessTarget } from '../services/resend-store';
 import { judgeQuality, liveOn, pauseBroadcasts, sampleInsert } from './guard';
 import { recordFailures } from './outcomes';
-import { recoverLateFailure } from './recovery';
+import { lateFailure } from './recovery';
 import { settleBroadcastStatus } from './verdict';
 
 /** A failure whose final state was unknown: a report that the message arrived overrides it. */
@@ -265,7 +265,7 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
     );
     for (const resendId of released) await settleBroadcastStatus(db, resendId, now);
     await settleBroadcastStatus(db, row.broadcast_id, now);
-    await recoverLateFailure(db, row.broadcast_id, now);
+    await lateFailure(db, row.broadcast_id, channel.type, reason, now);
     return 1;
   }
   await settleBroadcastStatus(db, row.broadcast_id, now);

@@ -1,15 +1,17 @@
 /**
  * Automatic recovery: the re-sends Rebound schedules by itself for a broadcast with `autoRecovery`.
  * The verdict marks a broadcast due (engine/verdict.ts), and so does a failure reported after it finished
- * (recoverLateFailure, from engine/delivery.ts); an engine takes it under a short lease and
+ * (lateFailure, from engine/delivery.ts); an engine takes it under a short lease and
  * asks for the one-click re-send an agent would (services/resend.ts: each reason at its earliest useful
  * time, never a reason a re-send cannot help), leaving out contacts the marketing cap refused three
  * times in a row; the contacts its channel cannot reach go to the channel's fallback (WhatsApp → SMS)
  * when it names one. Never while the quality guard holds the channel: the number is in trouble.
  */
-import { sql } from 'drizzle-orm';
+import { type ChannelType, defaultResendReasons, type FailureReason, outsideWindowCarrier } from '@rebound/shared';
+import { eq, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../db/client';
 import { first } from '../db/first';
+import { broadcasts } from '../db/schema';
 import { ApiError } from '../lib/errors';
 import { resendFailed } from '../services/resend';
 
@@ -26,13 +28,29 @@ export const LATE_GATHER_MS = 15 * 60_000;
 
 /**
  * A failure reported after its broadcast finished (S10: WhatsApp's 131049 comes by webhook, an SMS
- * receipt after the send) is recovered as one at the send is: its broadcast is due once the gathering
- * ends, when it still has automatic re-sends left. One already due keeps its time.
+ * receipt after the send), of a reason its one-click re-send takes, is recovered as one at the send is:
+ * - with automatic re-sends left, its broadcast is due once the gathering ends (one already due keeps
+ *   its time);
+ * - and it needs an agent again (`late_failed_at`, the attention list), even when a re-send of it exists:
+ *   that re-send was planned before this failure and cannot take it. Writing the next re-send clears it.
  */
-export async function recoverLateFailure(db: Queryable, broadcastId: number, now: number): Promise<void> {
-  await db.run(sql`UPDATE broadcasts SET recovery_due_at = ${now + LATE_GATHER_MS}
-    WHERE id = ${broadcastId} AND recovery_due_at IS NULL AND auto_recovery > recovery_attempt
-      AND status IN ('completed', 'partially_failed', 'failed')`);
+export async function lateFailure(
+  db: Queryable,
+  broadcastId: number,
+  channelType: ChannelType,
+  reason: FailureReason,
+  now: number,
+): Promise<void> {
+  const [broadcast] = await db
+    .select({ content: broadcasts.content })
+    .from(broadcasts)
+    .where(eq(broadcasts.id, broadcastId));
+  if (!broadcast || !defaultResendReasons(outsideWindowCarrier(channelType, broadcast.content)).includes(reason))
+    return;
+  await db.run(sql`UPDATE broadcasts SET late_failed_at = ${now},
+      recovery_due_at = CASE WHEN recovery_due_at IS NULL AND auto_recovery > recovery_attempt
+        THEN ${now + LATE_GATHER_MS} ELSE recovery_due_at END
+    WHERE id = ${broadcastId} AND status IN ('completed', 'partially_failed', 'failed')`);
 }
 
 /** Whether a broadcast of the channel is paused for the number's sake (the guard, or Meta's flag). */

@@ -231,6 +231,7 @@ export async function toBroadcasts(
           unconfirmedWindow,
         ),
       ),
+      lateFailedAt: isoMs(row.lateFailedAt),
       targetCount: row.targetCount,
       completedCount: row.reconciliation?.completed ?? null,
       counts: byState,
@@ -330,7 +331,12 @@ export function attentionWalks(workspaceId: number, limit: number, clock: Attent
         AND b.unconfirmed > 0 AND b.finished_at <= ${clock.now - clock.unconfirmedWindowMs}
         AND coalesce(b.unconfirmed_at, 0) <= ${clock.now - clock.unconfirmedWindowMs}
         AND coalesce(${unconfirmed} > ${UNCONFIRMED_TAKEN}, 0) ORDER BY b.id DESC LIMIT ${limit})`;
-  return [...perStatus, waitOver];
+  // Down the workspace's finished broadcasts with failures reported after their latest re-send was
+  // planned (broadcasts_late_failed_idx: only those not re-sent since), however many re-sends they had.
+  const lateFailures = sql`SELECT * FROM (SELECT ${columns} FROM broadcasts b INDEXED BY broadcasts_late_failed_idx
+      WHERE b.workspace_id = ${workspaceId} AND b.late_failed_at IS NOT NULL
+        AND b.status IN ('completed', 'partially_failed', 'failed') ORDER BY b.id DESC LIMIT ${limit})`;
+  return [...perStatus, waitOver, lateFailures];
 }
 
 /**
@@ -338,7 +344,8 @@ export function attentionWalks(workspaceId: number, limit: number, clock: Attent
  * of ATTENTION_STATUSES is one walk down broadcasts_attention_idx per status, skipping broadcasts with a
  * re-send that holds (broadcasts_resend_of_idx); a finished broadcast whose unconfirmed recipients no
  * re-send took waited out the report window (unconfirmedWaitOver) is one more walk, down
- * broadcasts_unconfirmed_idx; then the counts of the few found come from the read model. Its cost follows
+ * broadcasts_unconfirmed_idx; one with failures reported after its latest re-send (lateFailedAt) is
+ * one more, down broadcasts_late_failed_idx; then the counts of the few found come from the read model. Its cost follows
  * `limit` (plus any re-sent broadcasts it steps over, and finished ones still in their wait or whose
  * unconfirmed recipients were re-sent), not the number of broadcasts or of their recipients.
  */

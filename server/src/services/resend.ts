@@ -37,7 +37,7 @@ import { broadcastableChannel, cancelBroadcast } from './broadcasts';
 import { defaultResendTag, formatPlanTime, summarize, WARNINGS } from './resend-format';
 import { planParts } from './resend-parts';
 import * as store from './resend-store';
-import { claimPlan, releasePlan, writePlan } from './resend-writer';
+import { claimPlan, clearLateFailures, releasePlan, writePlan } from './resend-writer';
 
 // The default tag is said in resend-format.ts; callers and tests have always found it here.
 export { defaultResendTag };
@@ -170,6 +170,8 @@ async function planAndWrite(
 
   if (rows.length === 0) {
     // Nothing new: an earlier call planned these already (asking twice changes nothing), or nothing fits.
+    // A late failure that brought it back to the list is in hand either way.
+    if (planId !== null) await clearLateFailures(db, broadcastId, now);
     const live = alreadyPlanned > 0 ? await store.liveResends(db, broadcastId) : [];
     if (live.length === 0) throw new ApiError(422, 'resend_nothing', {}, { skipped });
     return reusedResult(db, tag, broadcastId, live, skipped, warnings, now, zone, language);

@@ -85,6 +85,12 @@ export const broadcasts = sqliteTable(
     unconfirmed: integer('unconfirmed').notNull().default(0),
     /** When the latest of them became unconfirmed (its failed_at; never moves back), by the same trigger. */
     unconfirmedAt: integer('unconfirmed_at'),
+    /**
+     * When a delivery report last brought a failure a re-send can help after it finished (engine/recovery.ts,
+     * lateFailure); cleared when a re-send of it is written: until then it needs an agent again, even
+     * with an earlier re-send (migration 0024).
+     */
+    lateFailedAt: integer('late_failed_at'),
     startedAt: integer('started_at', { mode: 'timestamp_ms' }),
     finishedAt: integer('finished_at', { mode: 'timestamp_ms' }),
     createdAt: createdAt(),
@@ -103,6 +109,7 @@ export const broadcasts = sqliteTable(
     index('broadcasts_unconfirmed_idx')
       .on(t.workspaceId, t.id)
       .where(sql`status IN ('completed', 'partially_failed', 'failed') AND unconfirmed > 0`),
+    index('broadcasts_late_failed_idx').on(t.workspaceId, t.id).where(sql`late_failed_at IS NOT NULL`),
   ],
 );
 /** A row of broadcasts as read. */

@@ -37,7 +37,7 @@ export const attention = createRoute({
   tags,
   summary: 'Broadcasts that need an agent: failed, partly failed or paused, and not re-sent yet',
   description:
-    'Newest first, with their failed and unconfirmed counts and failures by reason. A failed, partly failed or paused broadcast leaves the list as soon as a re-send of it exists (one cancelled before it began does not count). A finished broadcast with unconfirmed recipients (no answer, or a final "unknown" report) that no re-send took is on the list once their wait for a delivery report is over: UNCONFIRMED_AFTER_HOURS after it finished, or after the latest of them became unconfirmed when that came later (its `unconfirmedWaitEndsAt`). What the extension’s badge shows. Open to agents.',
+    'Newest first, with their failed and unconfirmed counts and failures by reason. A failed, partly failed or paused broadcast leaves the list as soon as a re-send of it exists (one cancelled before it began does not count). A finished broadcast with unconfirmed recipients (no answer, or a final "unknown" report) that no re-send took is on the list once their wait for a delivery report is over: UNCONFIRMED_AFTER_HOURS after it finished, or after the latest of them became unconfirmed when that came later (its `unconfirmedWaitEndsAt`). A finished broadcast a delivery report brought a failure its one-click re-send takes after it was re-sent (its `lateFailedAt`) is back on the list until the next re-send of it is written. What the extension’s badge shows. Open to agents.',
   security: bearer,
   middleware: [requirePermission('broadcasts:read')] as const,
   request: { query: AttentionQuerySchema },
