@@ -199,6 +199,7 @@ describe('a failure a delivery report brings after the broadcast was re-sent', (
     expect(first.status, first.text).toBe(200);
     expect(first.body.recipients).toBe(1);
     expect(await listed()).not.toContain(broadcastId);
+    await h.engine({ maxAttempts: 1 }).runUntilIdle();
 
     // An hour later Meta's webhook says one that was accepted hit the marketing cap (131049).
     const [sent] = await h.server.database.db.all<{ id: number; provider_message_id: string; channel_id: number }>(
@@ -234,15 +235,70 @@ describe('a failure a delivery report brings after the broadcast was re-sent', (
     expect(dry.body.plan[0].byReason).toEqual({ recipient_limit: 1 });
     expect(await listed()).toContain(broadcastId);
 
+    // Asking again for the other reason only finds the earlier re-send (nothing new): it does not take it.
+    const other = await resend(broadcastId, { reasons: ['provider_error'], when: 'now' });
+    expect(other.status, other.text).toBe(200);
+    expect(other.body.reused).toBe(true);
+    expect(await listed()).toContain(broadcastId);
+
     const second = await resend(broadcastId, {});
     expect(second.status, second.text).toBe(200);
     expect(await listed()).not.toContain(broadcastId);
-    expect(
+    const lateOf = async () =>
       (
         (await h.server.request('GET', `/api/v1/broadcasts/${broadcastId}`, { token: h.ws.tokens.agent }))
           .body as Broadcast
-      ).lateFailedAt,
-    ).toBeNull();
+      ).lateFailedAt;
+    expect(await lateOf()).toBeNull();
+    // Taken back before it went (it waits a day for the cap): the failure is free again, and listed again.
+    const cancelled = await h.server.request('POST', `/api/v1/broadcasts/${broadcastId}/resend/cancel`, {
+      token: h.ws.tokens.agent,
+    });
+    expect(cancelled.status, cancelled.text).toBe(200);
+    expect(await listed()).toContain(broadcastId);
+    expect(await lateOf()).not.toBeNull();
+  });
+
+  it('a re-send the agent limits to other reasons leaves the late failure listed', async () => {
+    const sim = await whatsappSimulator(h);
+    const { id: broadcastId } = await whatsappBroadcast(h, sim, { tag: 'late-some', count: 4, rate: 5000, start: 320 });
+    sim.script(digits(320), { kind: 'fail', code: '131000' });
+    await h.schedule(broadcastId);
+    await h.engine({ maxAttempts: 1 }).runUntilIdle();
+    expect((await resend(broadcastId, { when: 'now' })).status).toBe(200);
+    // Two late failures: the marketing cap (a day's wait) and a provider error (now).
+    for (const [n, code] of [
+      [321, '131049'],
+      [322, '131000'],
+    ] as const) {
+      const [sent] = await h.server.database.db.all<{ provider_message_id: string; channel_id: number }>(
+        sql`SELECT provider_message_id, channel_id FROM messages WHERE broadcast_id = ${broadcastId}
+          AND identifier = ${`+${digits(n)}`}`,
+      );
+      const signed = whatsappStatusWebhook({
+        appSecret: WA.appSecret,
+        phoneNumberId: WA.phoneNumberId,
+        providerMessageId: String(sent?.provider_message_id),
+        recipient: digits(n),
+        status: 'failed',
+        error: { code },
+      });
+      const res = await fetch(`${h.server.baseUrl}/webhooks/whatsapp/${sent?.channel_id}`, {
+        method: 'POST',
+        headers: signed.headers,
+        body: signed.body,
+      });
+      expect(res.status).toBe(200);
+    }
+    expect(await listed()).toContain(broadcastId);
+    // The agent re-sends only the provider error: the capped one is still nobody's.
+    const some = await resend(broadcastId, { reasons: ['provider_error'], when: 'now' });
+    expect(some.status, some.text).toBe(200);
+    expect(some.body.recipients).toBe(1);
+    expect(await listed()).toContain(broadcastId);
+    const rest = await resend(broadcastId, { reasons: ['recipient_limit'] });
+    expect(rest.status, rest.text).toBe(200);
+    expect(await listed()).not.toContain(broadcastId);
   });
 
   it('a late failure no re-send can help (a block) does not bring it back', async () => {

@@ -265,7 +265,7 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
     );
     for (const resendId of released) await settleBroadcastStatus(db, resendId, now);
     await settleBroadcastStatus(db, row.broadcast_id, now);
-    await lateFailure(db, row.broadcast_id, channel.type, reason, now);
+    await lateFailure(db, row.broadcast_id, row.id, reason, now);
     return 1;
   }
   await settleBroadcastStatus(db, row.broadcast_id, now);

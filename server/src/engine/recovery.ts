@@ -9,11 +9,11 @@
  */
 import { type ChannelType, defaultResendReasons, type FailureReason, outsideWindowCarrier } from '@rebound/shared';
 import { eq, sql } from 'drizzle-orm';
-import type { Database, Queryable } from '../db/client';
+import type { Database } from '../db/client';
 import { first } from '../db/first';
-import { broadcasts } from '../db/schema';
 import { ApiError } from '../lib/errors';
 import { resendFailed } from '../services/resend';
+import { heldByResend, oneClickReasons } from '../services/resend-store';
 
 /** How long an engine holds a due recovery while it plans it (another takes it over after). */
 const LEASE_MS = 10 * 60_000;
@@ -28,28 +28,26 @@ export const LATE_GATHER_MS = 15 * 60_000;
 
 /**
  * A failure reported after its broadcast finished (S10: WhatsApp's 131049 comes by webhook, an SMS
- * receipt after the send), of a reason its one-click re-send takes, is recovered as one at the send is:
- * - with automatic re-sends left, its broadcast is due once the gathering ends (one already due keeps
- *   its time);
+ * receipt after the send), of a reason its one-click re-send takes, on a message no re-send holds, is
+ * recovered as one at the send is:
+ * - with automatic re-sends left, its broadcast is due once the gathering ends (later than a time already
+ *   due or an engine's lease on it, so a plan under way does not forget it: runDueRecoveries clears only
+ *   its own lease);
  * - and it needs an agent again (`late_failed_at`, the attention list), even when a re-send of it exists:
- *   that re-send was planned before this failure and cannot take it. Writing the next re-send clears it.
+ *   that re-send was planned before this failure and cannot take it (recheckLateFailures clears it once
+ *   none is left untaken).
  */
 export async function lateFailure(
-  db: Queryable,
+  db: Database,
   broadcastId: number,
-  channelType: ChannelType,
+  messageId: number,
   reason: FailureReason,
   now: number,
 ): Promise<void> {
-  const [broadcast] = await db
-    .select({ content: broadcasts.content })
-    .from(broadcasts)
-    .where(eq(broadcasts.id, broadcastId));
-  if (!broadcast || !defaultResendReasons(outsideWindowCarrier(channelType, broadcast.content)).includes(reason))
-    return;
+  if (!(await oneClickReasons(db, broadcastId)).includes(reason) || (await heldByResend(db, messageId))) return;
   await db.run(sql`UPDATE broadcasts SET late_failed_at = ${now},
-      recovery_due_at = CASE WHEN recovery_due_at IS NULL AND auto_recovery > recovery_attempt
-        THEN ${now + LATE_GATHER_MS} ELSE recovery_due_at END
+      recovery_due_at = CASE WHEN auto_recovery > recovery_attempt
+        THEN max(coalesce(recovery_due_at, 0), ${now + LATE_GATHER_MS}) ELSE recovery_due_at END
     WHERE id = ${broadcastId} AND status IN ('completed', 'partially_failed', 'failed')`);
 }
 
@@ -110,7 +108,9 @@ export async function runDueRecoveries(
       }
     }
     if (!planned) continue;
-    await db.run(sql`UPDATE broadcasts SET recovery_due_at = NULL WHERE id = ${broadcast.id}`);
+    // Its own lease only: a failure reported meanwhile moved the time on (lateFailure), to be planned then.
+    await db.run(sql`UPDATE broadcasts SET recovery_due_at = NULL WHERE id = ${broadcast.id}
+      AND recovery_due_at = ${now + LEASE_MS}`);
     handled++;
   }
   return handled;

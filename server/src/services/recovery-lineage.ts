@@ -27,13 +27,14 @@ export async function recoveryLineage(db: Database, root: BroadcastRow, countsOf
     target_count: number | null;
     resend_reasons: string | null;
     recovery_due_at: number | null;
+    started_at: number | null;
     holds: number;
   }>(sql`WITH RECURSIVE tree(id, depth) AS (
       SELECT ${root.id}, 0
       UNION ALL
       SELECT b.id, t.depth + 1 FROM broadcasts b JOIN tree t ON b.resend_of_id = t.id
       WHERE t.depth < ${MAX_DEPTH} AND b.writing_plan IS NULL)
-    SELECT r.id, t.depth, r.status, r.target_count, r.resend_reasons, r.recovery_due_at, ${RESEND_HOLDS} AS holds
+    SELECT r.id, t.depth, r.status, r.target_count, r.resend_reasons, r.recovery_due_at, r.started_at, ${RESEND_HOLDS} AS holds
     FROM tree t JOIN broadcasts r ON r.id = t.id ORDER BY t.depth, r.id`);
   if (family.length <= 1 && root.autoRecovery === 0) return null;
   // A re-send cancelled before it began was taken back: its targets are left again, and it recovered
@@ -55,7 +56,8 @@ export async function recoveryLineage(db: Database, root: BroadcastRow, countsOf
     const c = counts.get(b.id)?.counts ?? {};
     // Not started yet: its targets have no recipient rows until it starts. It goes to those still not
     // reached, which its note keeps count of (a late report may have delivered one since).
-    if (b.status === 'draft' || b.status === 'scheduled') {
+    // Paused before it started too (the guard or Meta's flag paused its number).
+    if (b.status === 'draft' || b.status === 'scheduled' || (b.status === 'paused' && b.started_at === null)) {
       const note = notes.get(b.id);
       return note ? Object.values(note).reduce((a, n) => a + Math.max(n, 0), 0) : (b.target_count ?? 0);
     }

@@ -3,7 +3,15 @@
  * which tag is free, which segment is the tag's, what is already planned. The plan itself is written by
  * resend-writer.ts.
  */
-import { type ChannelType, cannotReachAgain, type FailureReason, type SegmentFilter } from '@rebound/shared';
+import {
+  type BroadcastContent,
+  type ChannelType,
+  cannotReachAgain,
+  defaultResendReasons,
+  type FailureReason,
+  outsideWindowCarrier,
+  type SegmentFilter,
+} from '@rebound/shared';
 import { and, eq, type SQL, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../db/client';
 import { first } from '../db/first';
@@ -30,6 +38,7 @@ export interface Candidate {
 export interface LiveResend {
   id: number;
   status: string;
+  startedAt: number | null;
   scheduledAt: string | null;
   segmentId: number | null;
   tag: string | null;
@@ -214,6 +223,54 @@ export async function candidates(
   return { candidates: list, skipped, alreadyPlanned };
 }
 
+/**
+ * The reasons a broadcast's one-click re-send takes (shared/src/policy.ts: those a re-send can help, and
+ * the closed window when its content may go outside it), or none when it is gone.
+ */
+export async function oneClickReasons(db: Queryable, broadcastId: number): Promise<FailureReason[]> {
+  const row = await first<{ content: string; type: ChannelType }>(
+    db,
+    sql`SELECT b.content, c.type FROM broadcasts b JOIN channels c ON c.id = b.channel_id WHERE b.id = ${broadcastId}`,
+  );
+  if (!row) return [];
+  return defaultResendReasons(outsideWindowCarrier(row.type, JSON.parse(row.content) as BroadcastContent));
+}
+
+/** Whether a re-send that holds it took message `messageId` (a late report about it changes nothing to do). */
+export async function heldByResend(db: Queryable, messageId: number): Promise<boolean> {
+  const row = await first<{ one: number }>(
+    db,
+    sql`SELECT 1 AS one FROM resend_targets t JOIN broadcasts r ON r.id = t.broadcast_id
+      WHERE t.message_id = ${messageId} AND ${TARGET_HELD} LIMIT 1`,
+  );
+  return row !== undefined;
+}
+
+/** How many of a broadcast's failures its one-click re-send would take that no re-send holds. */
+export async function untakenFailures(db: Database, broadcastId: number): Promise<number> {
+  const reasons = await oneClickReasons(db, broadcastId);
+  return reasons.length ? (await candidates(db, broadcastId, reasons)).candidates.length : 0;
+}
+
+/**
+ * Whether failures reported after a broadcast's re-sends still need an agent (`late_failed_at`): none
+ * while every failure its one-click re-send takes is held by a re-send. With `now`, it is set when some
+ * are free (a re-send that had taken them was taken back); without, it is only ever cleared.
+ */
+export async function recheckLateFailures(db: Database, broadcastId: number, now?: number) {
+  const row = await first<{ late: number | null }>(
+    db,
+    sql`SELECT late_failed_at AS late FROM broadcasts WHERE id = ${broadcastId}`,
+  );
+  if (row === undefined || (row.late === null && now === undefined)) return;
+  const untaken = await untakenFailures(db, broadcastId);
+  if (untaken === 0 && row.late !== null)
+    await db.run(sql`UPDATE broadcasts SET late_failed_at = NULL WHERE id = ${broadcastId}`);
+  else if (untaken > 0 && row.late === null && now !== undefined)
+    await db.run(sql`UPDATE broadcasts SET late_failed_at = ${now} WHERE id = ${broadcastId}
+      AND EXISTS (SELECT 1 FROM broadcasts r WHERE r.resend_of_id = ${broadcastId} AND ${RESEND_HOLDS})`);
+}
+
 /** The tag's filter: what the manual path builds ("contact tag has any of <tag>"). */
 function tagFilter(tag: string): SegmentFilter {
   return {
@@ -268,11 +325,12 @@ export async function liveResends(db: Database, broadcastId: number): Promise<Li
   const rows = await db.all<{
     id: number;
     status: string;
+    started_at: number | null;
     scheduled_at: number | null;
     segment_id: number | null;
     tag: string | null;
     by_reason: string;
-  }>(sql`SELECT r.id, r.status, r.scheduled_at, r.segment_id, s.name AS tag,
+  }>(sql`SELECT r.id, r.status, r.started_at, r.scheduled_at, r.segment_id, s.name AS tag,
       (SELECT json_group_object(reason, n) FROM (SELECT m.reason, count(*) AS n FROM resend_targets t
          JOIN messages m ON m.id = t.message_id WHERE t.broadcast_id = r.id AND ${UNREACHED} GROUP BY m.reason)) AS by_reason
     FROM broadcasts r LEFT JOIN segments s ON s.id = r.segment_id
@@ -282,6 +340,7 @@ export async function liveResends(db: Database, broadcastId: number): Promise<Li
     return {
       id: r.id,
       status: r.status,
+      startedAt: r.started_at,
       scheduledAt: r.scheduled_at === null ? null : new Date(r.scheduled_at).toISOString(),
       segmentId: r.segment_id,
       tag: r.tag,

@@ -16,7 +16,7 @@
  */
 import type { Language } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
-import type { Database, Queryable } from '../db/client';
+import type { Database } from '../db/client';
 import { first } from '../db/first';
 import { recordEvent } from '../engine/events';
 import { ApiError } from '../lib/errors';
@@ -227,8 +227,6 @@ async function writeInChunks(db: Database, plan: PlanToWrite) {
         at: now,
       });
     }
-    // What failed after its last re-send was planned is taken by this one (it read them): done.
-    if (total) await clearLateFailures(tx, original.id, now);
     // The tag was chosen so that no contact outside this broadcast's failures carries it: its carriers are the count.
     const tagged =
       (await tx.get<{ n: number }>(sql`SELECT count(*) AS n FROM contact_tags WHERE tag_id = ${tagId}`))?.n ?? 0;
@@ -236,16 +234,6 @@ async function writeInChunks(db: Database, plan: PlanToWrite) {
     await tx.run(sql`DELETE FROM resend_plans WHERE id = ${planId}`);
     return { tagged, newlyTagged, segmentId: total ? segmentId : null, broadcastIds };
   });
-}
-
-/**
- * A broadcast's failures reported after it finished, up to `upTo`, are in hand: a re-send took them, or
- * none is left to take. A later one keeps it listed (recovery.ts, lateFailure).
- */
-export async function clearLateFailures(db: Queryable, broadcastId: number, upTo: number) {
-  await db.run(
-    sql`UPDATE broadcasts SET late_failed_at = NULL WHERE id = ${broadcastId} AND late_failed_at <= ${upTo}`,
-  );
 }
 
 /**

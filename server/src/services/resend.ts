@@ -37,7 +37,7 @@ import { broadcastableChannel, cancelBroadcast } from './broadcasts';
 import { defaultResendTag, formatPlanTime, summarize, WARNINGS } from './resend-format';
 import { planParts } from './resend-parts';
 import * as store from './resend-store';
-import { claimPlan, clearLateFailures, releasePlan, writePlan } from './resend-writer';
+import { claimPlan, releasePlan, writePlan } from './resend-writer';
 
 // The default tag is said in resend-format.ts; callers and tests have always found it here.
 export { defaultResendTag };
@@ -170,8 +170,8 @@ async function planAndWrite(
 
   if (rows.length === 0) {
     // Nothing new: an earlier call planned these already (asking twice changes nothing), or nothing fits.
-    // A late failure that brought it back to the list is in hand either way.
-    if (planId !== null) await clearLateFailures(db, broadcastId, now);
+    // A late failure that brought it back to the list may be in hand already.
+    if (planId !== null) await store.recheckLateFailures(db, broadcastId);
     const live = alreadyPlanned > 0 ? await store.liveResends(db, broadcastId) : [];
     if (live.length === 0) throw new ApiError(422, 'resend_nothing', {}, { skipped });
     return reusedResult(db, tag, broadcastId, live, skipped, warnings, now, zone, language);
@@ -195,6 +195,7 @@ async function planAndWrite(
           allRows: rows,
           now,
         });
+  if (written.broadcastIds.length) await store.recheckLateFailures(db, broadcastId);
   const plan = parts.map((part, i) => ({
     broadcastId: written.broadcastIds[i] ?? null,
     at: new Date(part.at).toISOString(),
@@ -296,11 +297,16 @@ async function reusedResult(
  * Cancels the parts of a broadcast's re-send that have not started: the agent who made it can take it
  * back (or cancel and re-send at another time); its failed recipients are free to re-send again.
  */
-export async function cancelResend(db: Database, workspaceId: number, broadcastId: number) {
+export async function cancelResend(db: Database, workspaceId: number, broadcastId: number, now = Date.now()) {
   const original = await store.originalBroadcast(db, workspaceId, broadcastId);
   if (!original) throw notFound('broadcast', { id: broadcastId });
-  const scheduled = (await store.liveResends(db, broadcastId)).filter((r) => r.status === 'scheduled');
+  // Not started: scheduled, or paused before it started (the guard or Meta's flag paused the number).
+  const scheduled = (await store.liveResends(db, broadcastId)).filter(
+    (r) => r.status === 'scheduled' || (r.status === 'paused' && r.startedAt === null),
+  );
   if (scheduled.length === 0) throw new ApiError(409, 'resend_nothing_to_cancel', {});
   for (const part of scheduled) await cancelBroadcast(db, workspaceId, part.id);
+  // What those parts took is free again: with an earlier re-send still holding, only the flag lists it.
+  await store.recheckLateFailures(db, broadcastId, now);
   return { cancelled: scheduled.map((part) => part.id) };
 }

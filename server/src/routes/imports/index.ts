@@ -37,7 +37,9 @@ importsRouter.post('/imports/contacts', ...routes.importContacts.middleware, asy
   const auth = c.get('auth');
   const language = c.get('language');
   const heavy = c.get('heavy');
-  // Refused before a byte of the upload is written: the queue is full.
+  // Refused before a byte of the upload is written: the queue is full (of live imports: those of a
+  // process that died are settled first, or they would hold the queue for good).
+  await settleInterruptedImports(db, auth.workspaceId);
   const queued = await queuedImports(db, auth.workspaceId);
   if (queued >= MAX_QUEUED_IMPORTS) {
     c.header('Retry-After', String(QUEUE_FULL_RETRY_SECONDS));
