@@ -72,6 +72,15 @@ describe('searching the failed-message log within a budget', () => {
     expect(pages).toBe(2);
   });
 
+  it('a page of several broadcasts shares the budget: it reads as much as a page of one', async () => {
+    // Nobody matches: each page reads its budget and says so. One broadcast of 12,500: two pages; two of
+    // 12,500 each, read 5,000 a page each: three (reading 10,000 of each, a page read twice the budget).
+    expect((await follow(`broadcastId=${A.broadcastId}&q=nadie%20asi`)).pages).toBe(2);
+    const both = await follow(`broadcastId=${A.broadcastId}&broadcastId=${B.broadcastId}&q=nadie%20asi`);
+    expect(both.rows).toEqual([]);
+    expect(both.pages).toBe(3);
+  });
+
   it('following the cursors gives every match once, newest first: one broadcast and two', async () => {
     // "cliente 1" matches about one contact in nine, spread over both broadcasts.
     const one = await follow(`broadcastId=${A.broadcastId}&q=cliente%201`);

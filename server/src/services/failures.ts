@@ -96,8 +96,10 @@ async function resolvedPage(
 ): Promise<Page> {
   const broadcastIds = [...new Set(filters.broadcastId ?? [])];
   if (broadcastIds.length <= 1) return singlePage(db, workspaceId, filters, page);
+  // The search's budget is the page's, shared by its broadcasts: a hundred of them read as much as one.
+  const share = Math.ceil(LOG_SEARCH_BUDGET / broadcastIds.length);
   const pages = await Promise.all(
-    broadcastIds.map((id) => singlePage(db, workspaceId, { ...filters, broadcastId: [id] }, page)),
+    broadcastIds.map((id) => singlePage(db, workspaceId, { ...filters, broadcastId: [id] }, page, share)),
   );
   // A search page cut by its budget knows nothing of its broadcast's older rows: the merged page stops
   // at the newest such cut, and goes on from there.
@@ -120,19 +122,20 @@ async function singlePage(
   workspaceId: number,
   filters: ResolvedFilters,
   page: PageRequest,
+  searchBudget = LOG_SEARCH_BUDGET,
 ): Promise<Page> {
   const after = page.cursor ? decodeCursor(page.cursor, page.language ?? 'en') : undefined;
   // The upper bound on failed_at lets the index seek straight to the page instead of walking from the top.
   const keyset = after
     ? sql` AND m.failed_at <= ${after.at} AND (m.failed_at < ${after.at} OR m.id < ${after.id})`
     : sql``;
-  // A search reads LOG_SEARCH_BUDGET failures at most: the last of them, found by the index alone, bounds it.
+  // A search reads `searchBudget` failures at most: the last of them, found by the index alone, bounds it.
   const [edge] = filters.q
     ? await readRows<{ at: number; id: number }>(
         db,
         sql`SELECT m.failed_at AS at, m.id AS id FROM messages m
         WHERE ${failureConditions(workspaceId, filters, false)}${keyset}
-        ORDER BY m.failed_at DESC, m.id DESC LIMIT 1 OFFSET ${LOG_SEARCH_BUDGET - 1}`,
+        ORDER BY m.failed_at DESC, m.id DESC LIMIT 1 OFFSET ${searchBudget - 1}`,
       )
     : [];
   const budget = edge
