@@ -36,6 +36,31 @@ const listed = async () =>
 const resend = (broadcastId: number, body: Record<string, unknown>) =>
   h.server.request('POST', `/api/v1/broadcasts/${broadcastId}/resend`, { token: h.ws.tokens.agent, body });
 
+/**
+ * Meta's signed status webhook for recipient `digits(n)` of a broadcast, failed with `code`, as it comes
+ * after the send; the server must take it (200).
+ */
+async function reportFailed(broadcastId: number, n: number, code: string) {
+  const [sent] = await h.server.database.db.all<{ provider_message_id: string; channel_id: number }>(
+    sql`SELECT provider_message_id, channel_id FROM messages WHERE broadcast_id = ${broadcastId}
+      AND identifier = ${`+${digits(n)}`}`,
+  );
+  const signed = whatsappStatusWebhook({
+    appSecret: WA.appSecret,
+    phoneNumberId: WA.phoneNumberId,
+    providerMessageId: String(sent?.provider_message_id),
+    recipient: digits(n),
+    status: 'failed',
+    error: { code },
+  });
+  const res = await fetch(`${h.server.baseUrl}/webhooks/whatsapp/${sent?.channel_id}`, {
+    method: 'POST',
+    headers: signed.headers,
+    body: signed.body,
+  });
+  expect(res.status).toBe(200);
+}
+
 describe('unconfirmed recipients a re-send of the other failures did not take', () => {
   it('bring the broadcast back on the attention list, and leave it when a re-send takes them', async () => {
     const sim = await whatsappSimulator(h);
@@ -202,24 +227,7 @@ describe('a failure a delivery report brings after the broadcast was re-sent', (
     await h.engine({ maxAttempts: 1 }).runUntilIdle();
 
     // An hour later Meta's webhook says one that was accepted hit the marketing cap (131049).
-    const [sent] = await h.server.database.db.all<{ id: number; provider_message_id: string; channel_id: number }>(
-      sql`SELECT id, provider_message_id, channel_id FROM messages WHERE broadcast_id = ${broadcastId}
-        AND identifier = ${`+${digits(301)}`}`,
-    );
-    const signed = whatsappStatusWebhook({
-      appSecret: WA.appSecret,
-      phoneNumberId: WA.phoneNumberId,
-      providerMessageId: String(sent?.provider_message_id),
-      recipient: digits(301),
-      status: 'failed',
-      error: { code: '131049' },
-    });
-    const res = await fetch(`${h.server.baseUrl}/webhooks/whatsapp/${sent?.channel_id}`, {
-      method: 'POST',
-      headers: signed.headers,
-      body: signed.body,
-    });
-    expect(res.status).toBe(200);
+    await reportFailed(broadcastId, 301, '131049');
     // Before, the earlier re-send kept it off the list, and nothing offered the new failure.
     expect(await listed()).toContain(broadcastId);
     const read = (await h.server.request('GET', `/api/v1/broadcasts/${broadcastId}`, { token: h.ws.tokens.agent }))
@@ -267,29 +275,8 @@ describe('a failure a delivery report brings after the broadcast was re-sent', (
     await h.engine({ maxAttempts: 1 }).runUntilIdle();
     expect((await resend(broadcastId, { when: 'now' })).status).toBe(200);
     // Two late failures: the marketing cap (a day's wait) and a provider error (now).
-    for (const [n, code] of [
-      [321, '131049'],
-      [322, '131000'],
-    ] as const) {
-      const [sent] = await h.server.database.db.all<{ provider_message_id: string; channel_id: number }>(
-        sql`SELECT provider_message_id, channel_id FROM messages WHERE broadcast_id = ${broadcastId}
-          AND identifier = ${`+${digits(n)}`}`,
-      );
-      const signed = whatsappStatusWebhook({
-        appSecret: WA.appSecret,
-        phoneNumberId: WA.phoneNumberId,
-        providerMessageId: String(sent?.provider_message_id),
-        recipient: digits(n),
-        status: 'failed',
-        error: { code },
-      });
-      const res = await fetch(`${h.server.baseUrl}/webhooks/whatsapp/${sent?.channel_id}`, {
-        method: 'POST',
-        headers: signed.headers,
-        body: signed.body,
-      });
-      expect(res.status).toBe(200);
-    }
+    await reportFailed(broadcastId, 321, '131049');
+    await reportFailed(broadcastId, 322, '131000');
     expect(await listed()).toContain(broadcastId);
     // The agent re-sends only the provider error: the capped one is still nobody's.
     const some = await resend(broadcastId, { reasons: ['provider_error'], when: 'now' });
@@ -313,24 +300,7 @@ describe('a failure a delivery report brings after the broadcast was re-sent', (
     await h.schedule(broadcastId);
     await h.engine({ maxAttempts: 1 }).runUntilIdle();
     expect((await resend(broadcastId, { when: 'now' })).status).toBe(200);
-    const [sent] = await h.server.database.db.all<{ provider_message_id: string; channel_id: number }>(
-      sql`SELECT provider_message_id, channel_id FROM messages WHERE broadcast_id = ${broadcastId}
-        AND identifier = ${`+${digits(311)}`}`,
-    );
-    const signed = whatsappStatusWebhook({
-      appSecret: WA.appSecret,
-      phoneNumberId: WA.phoneNumberId,
-      providerMessageId: String(sent?.provider_message_id),
-      recipient: digits(311),
-      status: 'failed',
-      error: { code: '131050' },
-    });
-    const res = await fetch(`${h.server.baseUrl}/webhooks/whatsapp/${sent?.channel_id}`, {
-      method: 'POST',
-      headers: signed.headers,
-      body: signed.body,
-    });
-    expect(res.status).toBe(200);
+    await reportFailed(broadcastId, 311, '131050');
     expect(
       (await rowCounts(h, broadcastId)).find((r) => r.reason === 'opted_out' || r.reason === 'blocked'),
     ).toBeTruthy();

@@ -264,10 +264,9 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
       true,
     );
     for (const resendId of released) await settleBroadcastStatus(db, resendId, now);
-    await settleBroadcastStatus(db, row.broadcast_id, now);
-    await lateFailure(db, row.broadcast_id, row.id, reason, now);
-    return 1;
   }
   await settleBroadcastStatus(db, row.broadcast_id, now);
+  // After the verdict: only a finished broadcast's failure is a late one.
+  if (reason) await lateFailure(db, row.broadcast_id, row.id, reason, now);
   return 1;
 }

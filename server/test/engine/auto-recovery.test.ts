@@ -18,16 +18,27 @@ const HOUR = 3_600_000;
 const phone = (n: number) => `54911${50_000_000 + n}`;
 const TEMPLATE = { text: 'Hola', template: { name: 'promo', language: 'es_AR', parameters: [] } };
 
+/** A WhatsApp channel named `name` on `sim`, with no rate, quota or pair-rate limit. */
+async function unlimitedWhatsApp(sim: { baseUrl: string }, name: string) {
+  return (await h.channel({
+    type: 'whatsapp',
+    name,
+    credentials: WA,
+    baseUrl: sim.baseUrl,
+    limits: { dailyQuota: null, messagesPerSecond: 5000, pairRatePerRecipientSeconds: null },
+  })) as { id: number };
+}
+
+/** The template to the contacts tagged `tag` (a segment of that name), with `autoRecovery` rounds. */
+async function recovering(name: string, channelId: number, tag: string, autoRecovery = 1) {
+  const segment = await h.segment(tag, tag);
+  return h.broadcast({ name, channelId, segmentId: segment.id, content: TEMPLATE, autoRecovery });
+}
+
 describe('automatic recovery', () => {
   it('runs two rounds of re-sends at the right times, stops at the caps, and shows the lineage', async () => {
     const sim = await whatsappSimulator(h);
-    const channel = (await h.channel({
-      type: 'whatsapp',
-      name: 'WA automático',
-      credentials: WA,
-      baseUrl: sim.baseUrl,
-      limits: { dailyQuota: null, messagesPerSecond: 5000, pairRatePerRecipientSeconds: null },
-    })) as { id: number };
+    const channel = await unlimitedWhatsApp(sim, 'WA automático');
     // Ten contacts (phones 600000…600009): 0-2 take it; 3-5 get a provider error every time; 6-7 hit
     // the marketing cap (131049) once; 8 is not on WhatsApp; 9 hit the cap twice already this week.
     const start = 600_000;
@@ -59,14 +70,7 @@ describe('automatic recovery', () => {
       expect((await h.get(earlier.id)).failedByReason).toEqual({ recipient_limit: 1 });
     }
 
-    const segment = await h.segment('auto', 'auto');
-    const b = await h.broadcast({
-      name: 'Navidad',
-      channelId: channel.id,
-      segmentId: segment.id,
-      content: TEMPLATE,
-      autoRecovery: 2,
-    });
+    const b = await recovering('Navidad', channel.id, 'auto', 2);
     await h.schedule(b.id);
     await engine.runUntilIdle();
 
@@ -119,13 +123,7 @@ describe('automatic recovery', () => {
       credentials: { accountSid: `AC${'d'.repeat(32)}`, authToken: 'tw', from: '+15005550006' },
       baseUrl: tw.baseUrl,
     })) as { id: number };
-    const channel = (await h.channel({
-      type: 'whatsapp',
-      name: 'WA con respaldo',
-      credentials: WA,
-      baseUrl: sim.baseUrl,
-      limits: { dailyQuota: null, messagesPerSecond: 5000, pairRatePerRecipientSeconds: null },
-    })) as { id: number };
+    const channel = await unlimitedWhatsApp(sim, 'WA con respaldo');
     const patch = (body: unknown) =>
       h.server.request('PATCH', `/api/v1/channels/${channel.id}`, { token: h.ws.tokens.manager, body, language: 'es' });
     // Itself, or a channel of another workspace, is refused with what to fix.
@@ -144,14 +142,7 @@ describe('automatic recovery', () => {
     await h.seedContacts(5, 'respaldo', { start });
     for (const n of [0, 1, 2]) sim.script(phone(start + n), { kind: 'fail', code: '131026' });
     sim.script(phone(start + 3), { kind: 'fail', code: '131000' });
-    const segment = await h.segment('respaldo', 'respaldo');
-    const b = await h.broadcast({
-      name: 'Con respaldo',
-      channelId: channel.id,
-      segmentId: segment.id,
-      content: TEMPLATE,
-      autoRecovery: 1,
-    });
+    const b = await recovering('Con respaldo', channel.id, 'respaldo');
     await h.schedule(b.id);
     await h.engine({ maxAttempts: 1 }).runUntilIdle();
     expect(tw.requests.map((r) => (r.body as { To: string }).To).sort()).toEqual(
@@ -166,13 +157,7 @@ describe('automatic recovery', () => {
 
   it('a failure a delivery report brings after the broadcast finished is recovered too, once the reports are gathered', async () => {
     const sim = await whatsappSimulator(h);
-    const channel = (await h.channel({
-      type: 'whatsapp',
-      name: 'WA tardío',
-      credentials: WA,
-      baseUrl: sim.baseUrl,
-      limits: { dailyQuota: null, messagesPerSecond: 5000, pairRatePerRecipientSeconds: null },
-    })) as { id: number };
+    const channel = await unlimitedWhatsApp(sim, 'WA tardío');
     // Its status webhooks come to this server, signed with the app secret.
     sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channel.id}`;
     const start = 650_000;
@@ -180,14 +165,7 @@ describe('automatic recovery', () => {
     // Accepted at the send; WhatsApp's webhook reports the marketing cap (131049) for two afterwards.
     sim.script(phone(start), { kind: 'failLater', code: '131049', delayMs: 30 });
     sim.script(phone(start + 1), { kind: 'failLater', code: '131049', delayMs: 60 });
-    const segment = await h.segment('tardio', 'tardio');
-    const b = await h.broadcast({
-      name: 'Tardío',
-      channelId: channel.id,
-      segmentId: segment.id,
-      content: TEMPLATE,
-      autoRecovery: 1,
-    });
+    const b = await recovering('Tardío', channel.id, 'tardio');
     let offset = 0;
     const engine = h.engine({ clock: () => Date.now() + offset, maxAttempts: 1 });
     await h.schedule(b.id);
@@ -228,13 +206,7 @@ describe('automatic recovery', () => {
   it('a fallback channel deleted: the channel falls back to nothing, and recovery still re-sends on its own', async () => {
     const sim = await whatsappSimulator(h);
     const spare = (await h.channel({ type: 'sandbox', name: 'Respaldo que se borra' })) as { id: number };
-    const channel = (await h.channel({
-      type: 'whatsapp',
-      name: 'WA sin respaldo',
-      credentials: WA,
-      baseUrl: sim.baseUrl,
-      limits: { dailyQuota: null, messagesPerSecond: 5000, pairRatePerRecipientSeconds: null },
-    })) as { id: number };
+    const channel = await unlimitedWhatsApp(sim, 'WA sin respaldo');
     const manager = { token: h.ws.tokens.manager, language: 'es' as const };
     const patched = await h.server.request('PATCH', `/api/v1/channels/${channel.id}`, {
       ...manager,
@@ -250,14 +222,7 @@ describe('automatic recovery', () => {
     await h.seedContacts(2, 'sin respaldo', { start });
     sim.script(phone(start), { kind: 'fail', code: '131026' });
     sim.script(phone(start + 1), { kind: 'fail', code: '131000' });
-    const segment = await h.segment('sin respaldo', 'sin respaldo');
-    const b = await h.broadcast({
-      name: 'Respaldo borrado',
-      channelId: channel.id,
-      segmentId: segment.id,
-      content: TEMPLATE,
-      autoRecovery: 1,
-    });
+    const b = await recovering('Respaldo borrado', channel.id, 'sin respaldo');
     await h.schedule(b.id);
     await h.engine({ maxAttempts: 1 }).runUntilIdle();
     // The provider error is re-sent on WhatsApp (and fails again); planning is done, not retried forever.
@@ -270,13 +235,7 @@ describe('automatic recovery', () => {
 
   it('waits while the quality guard holds the channel', async () => {
     const sim = await whatsappSimulator(h);
-    const channel = (await h.channel({
-      type: 'whatsapp',
-      name: 'WA en pausa',
-      credentials: WA,
-      baseUrl: sim.baseUrl,
-      limits: { dailyQuota: null, messagesPerSecond: 5000, pairRatePerRecipientSeconds: null },
-    })) as { id: number };
+    const channel = await unlimitedWhatsApp(sim, 'WA en pausa');
     const start = 610_000;
     await h.seedContacts(2, 'held', { start });
     sim.script(phone(start), { kind: 'fail', code: '131000' });

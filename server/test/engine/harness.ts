@@ -1,7 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { type ProviderSimulator, startVonageSimulator, startWhatsAppSimulator } from '@rebound/simulators';
+import {
+  type ProviderSimulator,
+  startMessageBirdSimulator,
+  startVonageSimulator,
+  startWhatsAppSimulator,
+} from '@rebound/simulators';
 import { whatsappStatusWebhook } from '@rebound/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
 import { afterAll } from 'vitest';
@@ -142,6 +147,22 @@ export async function vonageChannel(h: Harness, name: string) {
     type: 'vonage_sms',
     name,
     credentials: VONAGE,
+    baseUrl: sim.baseUrl,
+    limits: { messagesPerSecond: 100 },
+  });
+  return { sim, channel };
+}
+
+export const BIRD = { accessKey: 'bird-access-key', originator: 'Rebound', signingKey: 'bird-signing-key' };
+
+/** A MessageBird SMS channel named `name` on a simulator of its own, which signs its status reports (100 a second). */
+export async function messageBirdChannel(h: Harness, name: string) {
+  const sim = await startMessageBirdSimulator({ accessKey: BIRD.accessKey, signingKey: BIRD.signingKey });
+  h.simulators.push(sim);
+  const channel = await h.channel({
+    type: 'messagebird_sms',
+    name,
+    credentials: BIRD,
     baseUrl: sim.baseUrl,
     limits: { messagesPerSecond: 100 },
   });

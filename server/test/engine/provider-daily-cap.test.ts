@@ -3,12 +3,10 @@
  * "resets the next day"), on an SMS channel whose quota Rebound does not count: the failed log says
  * when a re-send can help, and the one-click re-send waits for it rather than going into the same wall.
  */
-import { startMessageBirdSimulator } from '@rebound/simulators';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, harness } from './harness';
+import { type Harness, harness, messageBirdChannel } from './harness';
 
 let h: Harness;
-const BIRD = { accessKey: 'bird-access-key', originator: 'Rebound', signingKey: 'bird-signing-key' };
 const DAY = 86_400_000;
 
 beforeAll(async () => {
@@ -17,15 +15,7 @@ beforeAll(async () => {
 
 describe("a provider's daily cap, reported late", () => {
   it('the log gives the day after the failure, the one-click re-send is planned for then, "now" is refused', async () => {
-    const sim = await startMessageBirdSimulator({ accessKey: BIRD.accessKey, signingKey: BIRD.signingKey });
-    h.simulators.push(sim);
-    const channel = await h.channel({
-      type: 'messagebird_sms',
-      name: 'Bird con tope',
-      credentials: BIRD,
-      baseUrl: sim.baseUrl,
-      limits: { messagesPerSecond: 100 },
-    });
+    const { sim, channel } = await messageBirdChannel(h, 'Bird con tope');
     await h.seedContacts(2, 'tope diario', { start: 81_000 });
     sim.script('5491150081000', { kind: 'failLater', code: 'dlr:106', delayMs: 30 });
     sim.script('5491150081001', { kind: 'deliverLater', delayMs: 30 });

@@ -1,10 +1,8 @@
 /** Delivery receipts end to end through the engine and the webhook routes: Vonage and MessageBird (S10 for SMS). */
-import { startMessageBirdSimulator } from '@rebound/simulators';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, harness, vonageChannel } from './harness';
+import { type Harness, harness, messageBirdChannel, vonageChannel } from './harness';
 
 let h: Harness;
-const BIRD = { accessKey: 'bird-access-key', originator: 'Rebound', signingKey: 'bird-signing-key' };
 
 beforeAll(async () => {
   h = await harness();
@@ -46,15 +44,7 @@ describe('SMS delivery receipts', () => {
   });
 
   it('MessageBird: the signed status report (GET) settles the message', async () => {
-    const sim = await startMessageBirdSimulator({ accessKey: BIRD.accessKey, signingKey: BIRD.signingKey });
-    h.simulators.push(sim);
-    const channel = await h.channel({
-      type: 'messagebird_sms',
-      name: 'Bird',
-      credentials: BIRD,
-      baseUrl: sim.baseUrl,
-      limits: { messagesPerSecond: 100 },
-    });
+    const { sim, channel } = await messageBirdChannel(h, 'Bird');
     sim.script('5491150080000', { kind: 'failLater', code: 'dlr:1', delayMs: 30 });
     sim.script('5491150080001', { kind: 'deliverLater', delayMs: 30 });
     const id = await run(channel.id, 'bird');

@@ -23,6 +23,20 @@ const STREAMS_FULL_RETRY_SECONDS = 5;
 /** Open streams by token, per database (each app its own). */
 const openStreams = new WeakMap<Database, Map<number, number>>();
 
+/** A place for one more stream of the token, and what gives it back; undefined when it holds its most. */
+function holdStream(db: Database, tokenId: number): (() => void) | undefined {
+  const streams = openStreams.get(db) ?? new Map<number, number>();
+  openStreams.set(db, streams);
+  const held = streams.get(tokenId) ?? 0;
+  if (held >= MAX_STREAMS_PER_TOKEN) return undefined;
+  streams.set(tokenId, held + 1);
+  return () => {
+    const left = (streams.get(tokenId) ?? 1) - 1;
+    if (left > 0) streams.set(tokenId, left);
+    else streams.delete(tokenId);
+  };
+}
+
 function wantsJson(accept: string, wait: string | undefined): boolean {
   if (wait === '0') return true;
   return /application\/json/i.test(accept) && !/text\/event-stream/i.test(accept);
@@ -52,23 +66,14 @@ export const eventsRouter = createRouter().openapi(routes.streamEvents, async (c
   const state: StreamState = { db, workspaceId, tokenId, language, after };
   const { pollMs, heartbeatMs, tokenCheckMs } = eventStreamTiming();
 
-  let byToken = openStreams.get(db);
-  if (!byToken) {
-    byToken = new Map();
-    openStreams.set(db, byToken);
-  }
-  const streams = byToken;
-  const held = streams.get(tokenId) ?? 0;
-  if (held >= MAX_STREAMS_PER_TOKEN) {
+  const letGo = holdStream(db, tokenId);
+  if (!letGo) {
     c.header('Retry-After', String(STREAMS_FULL_RETRY_SECONDS));
-    throw new ApiError(429, 'too_many_event_streams', { open: held, seconds: STREAMS_FULL_RETRY_SECONDS });
+    throw new ApiError(429, 'too_many_event_streams', {
+      open: MAX_STREAMS_PER_TOKEN,
+      seconds: STREAMS_FULL_RETRY_SECONDS,
+    });
   }
-  streams.set(tokenId, held + 1);
-  const letGo = () => {
-    const now = (streams.get(tokenId) ?? 1) - 1;
-    if (now > 0) streams.set(tokenId, now);
-    else streams.delete(tokenId);
-  };
 
   c.header('X-Accel-Buffering', 'no');
   return streamSSE(
