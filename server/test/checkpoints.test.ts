@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CHECKPOINT_EVERY_MS, WRITER_CHECKPOINT_PAGES } from '../src/db/checkpointer';
+import { BACKSTOP_REST_MS, CHECKPOINT_EVERY_MS, WRITER_CHECKPOINT_PAGES } from '../src/db/checkpointer';
 import { type Database, openDatabase } from '../src/db/client';
 import { sleep } from '../src/lib/timers';
 import { until } from './engine/harness';
@@ -77,6 +77,41 @@ describe('WAL checkpoints off the writers', () => {
       expect(statSync(`${path}-wal`).size).toBeLessThan(2 * WRITER_CHECKPOINT_PAGES * pageSize);
       expect(Number((await handle.client.execute('SELECT count(*) FROM filler')).rows[0]?.[0])).toBe(1_500);
     } finally {
+      handle.close();
+    }
+  });
+
+  it('once the WAL is past the writers’ backstop, the thread leaves the copying to them for a while', async () => {
+    // Under commits without pause only the writers' own checkpoint lets the WAL start over, and it
+    // needs the lock the thread's rounds hold. On a slow disk rounds ran back to back and the WAL grew
+    // to 112 MB in CI; now the thread steps aside for BACKSTOP_REST_MS, then goes on.
+    const path = join(dir, 'backstop.db');
+    const handle = await openDatabase({ url: `file:${path}` });
+    // A writer with no checkpoint of its own, so that only the thread copies anything here.
+    const writer = new NativeDatabase(path, { timeout: 5_000 });
+    try {
+      writer.exec('PRAGMA wal_autocheckpoint=0');
+      writer.exec('CREATE TABLE filler (id INTEGER PRIMARY KEY, body BLOB)');
+      // One commit past the backstop's size: 42 MB, about 10,500 pages of 4 KB.
+      const pageSize = Number((await handle.client.execute('PRAGMA page_size')).rows[0]?.[0]);
+      const rows = Math.ceil((WRITER_CHECKPOINT_PAGES * pageSize * 1.05) / 100_000);
+      const before = statSync(path).size;
+      writer.exec('BEGIN');
+      for (let i = 0; i < rows; i++) writer.exec('INSERT INTO filler (body) SELECT randomblob(100000)');
+      writer.exec('COMMIT');
+      // The round that copies it sees the WAL past the backstop.
+      await until(() => statSync(path).size >= before + rows * 100_000, 10_000, 10);
+      // The file grows page by page as the round copies: its last pages land a moment later.
+      await sleep(CHECKPOINT_EVERY_MS);
+      const copied = statSync(path).size;
+      // 3 MB more, in commits of their own: well inside the rest, no round copies them.
+      for (let i = 0; i < 30; i++) writer.exec('INSERT INTO filler (body) SELECT randomblob(100000)');
+      await sleep(BACKSTOP_REST_MS * 0.4);
+      expect(statSync(path).size).toBe(copied);
+      // After the rest the thread copies again.
+      await until(() => statSync(path).size >= copied + 3_000_000, 5_000, 20);
+    } finally {
+      writer.close();
       handle.close();
     }
   });

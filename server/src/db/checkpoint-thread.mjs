@@ -39,11 +39,28 @@ function walStamp(path) {
   }
 }
 
+/**
+ * One round, then a rest. Only a checkpoint that copies the whole WAL with no commit in between lets
+ * the next commit start it over: under commits without pause that is the writers' own backstop, run
+ * in the commit that takes the WAL past its size, and it needs the checkpoint lock a round holds.
+ * On a slow disk a round outlasted the interval, rounds ran back to back and held that lock nearly
+ * all the time, so the WAL never started over (CI saw 112 MB where the backstop keeps it near 40).
+ * So the rest is at least as long as the round, and once the WAL is past the backstop's size the
+ * thread steps aside for a while (BACKSTOP_REST_MS), leaving the lock to the writers' next commit.
+ */
 function checkpointAll() {
-  native(checkpointRound);
+  const started = Date.now();
+  let backstopDue = false;
+  native(() => {
+    backstopDue = checkpointRound();
+  });
+  const rest = Math.max(workerData.everyMs, Date.now() - started, backstopDue ? workerData.backstopRestMs : 0);
+  timer = files.size > 0 ? setTimeout(checkpointAll, rest) : undefined;
 }
 
+/** A round over every watched file; true when one's WAL was past the writers' backstop size. */
 function checkpointRound() {
+  let backstopDue = false;
   for (const [path, file] of files) {
     const stamp = walStamp(path);
     if (stamp === undefined || stamp === file.stamp) continue;
@@ -53,10 +70,12 @@ function checkpointRound() {
       // copied, so a round that was blocked or stopped short by a reader is tried again.
       const [busy, log, copied] = file.checkpoint.get();
       if (busy === 0 && log === copied) file.stamp = stamp;
+      if (log >= workerData.backstopPages) backstopDue = true;
     } catch {
       // The file gone or unreadable: the next round tries again, and the writers' backstop remains.
     }
   }
+  return backstopDue;
 }
 
 function watch(path) {
@@ -86,9 +105,9 @@ function unwatch(path) {
 parentPort.on('message', (message) => {
   if (message.type === 'watch') watch(message.path);
   else if (message.type === 'unwatch') unwatch(message.path);
-  if (files.size > 0 && timer === undefined) timer = setInterval(checkpointAll, workerData.everyMs);
+  if (files.size > 0 && timer === undefined) timer = setTimeout(checkpointAll, workerData.everyMs);
   if (files.size === 0 && timer !== undefined) {
-    clearInterval(timer);
+    clearTimeout(timer);
     timer = undefined;
   }
 });

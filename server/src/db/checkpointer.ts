@@ -7,7 +7,9 @@
  * PASSIVE checkpoints, which never wait for a reader or a writer, every CHECKPOINT_EVERY_MS while the
  * WAL grows. Writers keep their own automatic checkpoint as a backstop at WRITER_CHECKPOINT_PAGES,
  * should this thread fall behind or a writer commit without pause (a checkpoint that races commits
- * cannot let the WAL start over; the writer's, by then a few pages, usually can).
+ * cannot let the WAL start over; the writer's, by then a few pages, usually can). The thread rests
+ * between rounds at least as long as a round took, and steps aside once the backstop is due, so that
+ * the writers' checkpoint finds the lock free.
  */
 import { Worker } from 'node:worker_threads';
 import type { Client } from '@libsql/client';
@@ -19,6 +21,12 @@ export const CHECKPOINT_EVERY_MS = 100;
 
 /** The writers' own checkpoint, left as a backstop: about 40 MB of WAL at 4 KB pages. */
 export const WRITER_CHECKPOINT_PAGES = 10_000;
+
+/**
+ * How long the thread leaves the checkpoint lock to the writers once the WAL is past their backstop:
+ * under commits without pause only their checkpoint lets the WAL start over.
+ */
+export const BACKSTOP_REST_MS = 1_000;
 
 /** How many times a checkpoint thread that died is started again in this thread's life. */
 const RESTARTS = 3;
@@ -52,7 +60,12 @@ const watched = new Map<string, number>();
 function thread(): Worker {
   if (!worker) {
     worker = new Worker(new URL('./checkpoint-thread.mjs', import.meta.url), {
-      workerData: { everyMs: CHECKPOINT_EVERY_MS, gate: gate.buffer },
+      workerData: {
+        everyMs: CHECKPOINT_EVERY_MS,
+        backstopPages: WRITER_CHECKPOINT_PAGES,
+        backstopRestMs: BACKSTOP_REST_MS,
+        gate: gate.buffer,
+      },
       // Plain JavaScript needing only the driver: none of this process's flags (`--input-type`, loaders).
       execArgv: [],
     });
