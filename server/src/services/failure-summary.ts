@@ -16,8 +16,11 @@ export async function failureSummary(db: Database, workspaceId: number, filters:
   return foldSummary(db, groups);
 }
 
-/** Filters the kept counts can answer: by broadcast, channel and reason (not time, text, contact or kind). */
-function countedByFilters(filters: FailureFilters): boolean {
+/**
+ * Filters the kept counts can answer: by broadcast, channel and reason (not time, text, contact or
+ * kind). Any other summary counts every matching failure: a scan, which the route runs on a heavy thread.
+ */
+export function countedByFilters(filters: FailureFilters): boolean {
   return (
     filters.from === undefined &&
     filters.to === undefined &&

@@ -5,15 +5,16 @@ import { unconfirmedWindowMs } from '../../config';
 import { createRouter } from '../../lib/create-app';
 import type { AppEnv } from '../../lib/env';
 import type { jsonTasks } from '../../lib/heavy-tasks';
+import { countedByFilters } from '../../services/failure-summary';
 import * as routes from './failed-messages.routes';
 
 /**
  * The log and its summary run off the API's thread when there are threads: every agent's panel and
  * badge read them at once, and the driver's reads are synchronous. A page (a text search's too: it
- * reads LOG_SEARCH_BUDGET failures at most) or the kept counts go to the read thread; a summary of a
- * text search counts every matching failure, so it goes to a heavy thread, where it waits its
- * workspace's turn instead of delaying everyone's pages. Neither is refused with 429: both queue, each
- * workspace's behind its own.
+ * reads LOG_SEARCH_BUDGET failures at most) or the kept counts go to the read thread; a summary the
+ * kept counts cannot answer (by text, date, contact or kind) counts every matching failure, so it goes
+ * to a heavy thread, where it waits its workspace's turn instead of delaying everyone's pages. Neither
+ * is refused with 429: both queue, each workspace's behind its own.
  */
 function readLog<K extends 'failures.page' | 'failures.summary'>(
   c: Context<AppEnv>,
@@ -38,7 +39,7 @@ function jsonBytes<T>(c: Context<AppEnv>, bytes: Uint8Array<ArrayBuffer>) {
 export const failedMessagesRouter = createRouter()
   .openapi(routes.failureSummary, async (c) => {
     const filters = c.req.valid('query');
-    const summary = await readLog(c, filters.q !== undefined, 'failures.summary', {
+    const summary = await readLog(c, !countedByFilters(filters), 'failures.summary', {
       workspaceId: c.get('auth').workspaceId,
       filters,
     });
