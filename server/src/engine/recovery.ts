@@ -7,8 +7,8 @@
  * times in a row; the contacts its channel cannot reach go to the channel's fallback (WhatsApp → SMS)
  * when it names one. Never while the quality guard holds the channel: the number is in trouble.
  */
-import { type ChannelType, defaultResendReasons, type FailureReason, outsideWindowCarrier } from '@rebound/shared';
-import { eq, sql } from 'drizzle-orm';
+import type { FailureReason } from '@rebound/shared';
+import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { first } from '../db/first';
 import { ApiError } from '../lib/errors';
