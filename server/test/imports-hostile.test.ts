@@ -188,6 +188,35 @@ describe('CSV import: one running import per workspace, the others queued in ord
     expect(await contactCount(ws.id)).toBe(MAX_QUEUED_IMPORTS + 1);
   });
 
+  it('lets uploads that passed the check together fill the queue to 10, not past it', async () => {
+    // One running and nine waiting: each of eight uploads at once sees room for one more before it
+    // stores its file. Only one may join; the others are refused when they meet at the queue.
+    const ws = await server.workspace('Queue race');
+    const queue = async (status: string) =>
+      client.execute({
+        sql: `INSERT INTO imports (workspace_id, status, options, total_rows, claimed_by, heartbeat_at, created_at)
+              VALUES (?, ?, '{}', 1, ?, ?, ?)`,
+        args: [ws.id, status, IMPORT_OWNER, Date.now(), Date.now()],
+      });
+    await queue('running');
+    for (let i = 0; i < MAX_QUEUED_IMPORTS - 1; i++) await queue('queued');
+    // Four per token at once (the heavy-work limit): an agent's and a manager's, eight in all.
+    const tokens = [ws.tokens.agent, ws.tokens.manager];
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        upload(server.baseUrl, tokens[i % 2] as string, `Email\nrace${i}@example.com\n`),
+      ),
+    );
+    expect(answers.filter((a) => a.status === 202)).toHaveLength(1);
+    const refused = answers.filter((a) => a.status !== 202);
+    expect(refused.map((a) => [a.status, a.body.error.code])).toEqual(Array(7).fill([429, 'too_many_queued_imports']));
+    const rows = await client.execute({
+      sql: "SELECT count(*) AS n FROM imports WHERE workspace_id = ? AND status = 'queued'",
+      args: [ws.id],
+    });
+    expect(Number(rows.rows[0]?.n)).toBe(MAX_QUEUED_IMPORTS);
+  });
+
   it("settles another process's import only when its heartbeat stopped, with the localized message", async () => {
     const ws = await server.workspace('Owners');
     const insert = async (owner: string, heartbeat: number) => {

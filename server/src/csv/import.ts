@@ -32,7 +32,16 @@ import type { Database } from '../db/client';
 import { imports } from '../db/schema';
 import { notFound } from '../lib/errors';
 import { assertCustomKeysWithinCap, getCustomFieldKeyCap } from '../services/custom-field-keys';
-import { holdImport, importFinished, ownership, tryTurn, waitForTurn } from '../services/import-jobs';
+import {
+  holdImport,
+  importFinished,
+  MAX_QUEUED_IMPORTS,
+  ownership,
+  queuedImports,
+  queueFull,
+  tryTurn,
+  waitForTurn,
+} from '../services/import-jobs';
 import { forgetFinishedImports, undoImport } from '../services/import-undo';
 import { detectEncoding, type FileEncoding } from './import-decode';
 import { type CsvLayout, type ImportColumn, scanContactCsv } from './import-parse';
@@ -181,17 +190,23 @@ export async function prepareContactImport(
       columns: layout.columns,
       language,
     };
-    const [record] = await db
-      .insert(imports)
-      .values({
-        workspaceId: ws.workspaceId,
-        status: 'queued',
-        options: stored,
-        fileName: input.fileName,
-        totalRows: layout.totalRows,
-        ...ownership(),
-      })
-      .returning();
+    // The queue's cap is checked again in the transaction that joins it: uploads that passed the check
+    // before their upload together (as many as the upload limit lets in) cannot all join a full queue.
+    const [record] = await db.transaction(async (tx) => {
+      const queued = await queuedImports(tx, ws.workspaceId);
+      if (queued >= MAX_QUEUED_IMPORTS) throw queueFull(queued);
+      return tx
+        .insert(imports)
+        .values({
+          workspaceId: ws.workspaceId,
+          status: 'queued',
+          options: stored,
+          fileName: input.fileName,
+          totalRows: layout.totalRows,
+          ...ownership(),
+        })
+        .returning();
+    });
     if (!record) throw new Error('import insert returned nothing');
     const source = path;
     return {

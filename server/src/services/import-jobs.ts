@@ -7,9 +7,10 @@
  */
 import { errorMessage } from '@rebound/shared';
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { Database } from '../db/client';
+import type { Database, Tx } from '../db/client';
 import { first } from '../db/first';
 import { imports } from '../db/schema';
+import { ApiError } from '../lib/errors';
 import { ownerIsDead, PROCESS_OWNER } from '../lib/process-owner';
 import { forgetFinishedImports, undoImport } from './import-undo';
 
@@ -217,15 +218,22 @@ export async function waitForTurn(db: Database, workspaceId: number, id: number)
   }
 }
 
-/** Where a queued import stands in its workspace's queue: 1 = next. */
 /**
  * Imports a workspace may have waiting their turn: each keeps its uploaded file (up to the body limit)
  * on disk and a poll, so a client posting in a loop could fill the disk while the first one runs.
  */
 export const MAX_QUEUED_IMPORTS = 10;
 
+/** When to ask again once the queue is full: about what a 20 MB import takes. */
+const QUEUE_FULL_RETRY_SECONDS = 30;
+
+/** The refusal of an import past the queue: 429, with when to ask again (`seconds`, the Retry-After). */
+export function queueFull(queued: number): ApiError {
+  return new ApiError(429, 'too_many_queued_imports', { queued, seconds: QUEUE_FULL_RETRY_SECONDS });
+}
+
 /** How many imports of the workspace wait their turn. */
-export async function queuedImports(db: Database, workspaceId: number): Promise<number> {
+export async function queuedImports(db: Database | Tx, workspaceId: number): Promise<number> {
   const row = await first<{ n: number }>(
     db,
     sql`SELECT count(*) AS n FROM imports WHERE workspace_id = ${workspaceId} AND status = 'queued'`,
@@ -233,6 +241,7 @@ export async function queuedImports(db: Database, workspaceId: number): Promise<
   return Number(row?.n ?? 0);
 }
 
+/** Where a queued import stands in its workspace's queue: 1 = next. */
 export async function queuePosition(db: Database, workspaceId: number, id: number): Promise<number> {
   const row = await first<{ n: number }>(
     db,

@@ -12,6 +12,7 @@ import {
   holdImport,
   MAX_QUEUED_IMPORTS,
   queuedImports,
+  queueFull,
   queuePosition,
   settleInterruptedImports,
   waitForTurn,
@@ -24,8 +25,12 @@ async function view(c: Context<AppEnv>, record: ImportRecord) {
   return importView(record, c.get('language'), position);
 }
 
-/** When to ask again once the queue is full: about what a 20 MB import takes. */
-const QUEUE_FULL_RETRY_SECONDS = 30;
+/** A queue-full refusal says when to ask again in its Retry-After header too; any other error passes as it is. */
+function withRetryAfter(c: Context<AppEnv>, error: unknown): unknown {
+  if (error instanceof ApiError && error.code === 'too_many_queued_imports')
+    c.header('Retry-After', String(error.params.seconds));
+  return error;
+}
 
 export const importsRouter = createRouter();
 
@@ -41,10 +46,7 @@ importsRouter.post('/imports/contacts', ...routes.importContacts.middleware, asy
   // process that died are settled first, or they would hold the queue for good).
   await settleInterruptedImports(db, auth.workspaceId);
   const queued = await queuedImports(db, auth.workspaceId);
-  if (queued >= MAX_QUEUED_IMPORTS) {
-    c.header('Retry-After', String(QUEUE_FULL_RETRY_SECONDS));
-    throw new ApiError(429, 'too_many_queued_imports', { queued, seconds: QUEUE_FULL_RETRY_SECONDS });
-  }
+  if (queued >= MAX_QUEUED_IMPORTS) throw withRetryAfter(c, queueFull(queued));
   const { form, path, dir } = await receiveImportUpload(c.req.raw, language);
   const cleanup = () => rm(dir, { recursive: true, force: true });
   let prepared: Awaited<ReturnType<typeof prepareContactImport>>;
@@ -64,7 +66,8 @@ importsRouter.post('/imports/contacts', ...routes.importContacts.middleware, asy
     );
   } catch (error) {
     await cleanup();
-    throw error;
+    // Full since the check above: uploads that passed it together met at the queue (prepareContactImport).
+    throw withRetryAfter(c, error);
   }
   const { id } = prepared.record;
   const turn = await claimImportTurn(db, auth, id).catch(() => undefined);
