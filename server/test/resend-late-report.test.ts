@@ -272,6 +272,47 @@ describe('a late report that no re-send can help, on a recipient a re-send took'
     expect((await h.get(broadcastId)).recovery?.left).toEqual({ total: 1, byReason: { not_on_channel: 1 } });
   });
 
+  it('reported not on WhatsApp on the first send while a re-send of a re-send waits: that one does not send to them either', async () => {
+    const sim = await whatsappSimulator(h);
+    const { id: broadcastId } = await whatsappBroadcast(h, sim, {
+      tag: 'late-chain',
+      count: 2,
+      rate: 5000,
+      start: 760,
+    });
+    const channelId = (await h.get(broadcastId)).channelId as number;
+    sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channelId}`;
+    // Both went out and both answers were lost, on the first send and again on its re-send.
+    sim.script(digits(760), { kind: 'reset', afterAccept: true });
+    sim.script(digits(761), { kind: 'reset', afterAccept: true });
+    await h.schedule(broadcastId);
+    await h.engine({ requestTimeoutMs: 300 }).runUntilIdle();
+    const first = await h.server.request('POST', `/api/v1/broadcasts/${broadcastId}/resend`, {
+      token: h.ws.tokens.agent,
+      body: { when: 'now', force: true, includeUnconfirmed: true },
+    });
+    expect(first.status, first.text).toBe(200);
+    await h.engine({ requestTimeoutMs: 300 }).runUntilIdle();
+    expect(await rowCounts(h, first.body.broadcastId)).toEqual([{ state: 'uncertain', reason: 'uncertain', n: 2 }]);
+    // The agent re-sends the re-send's unconfirmed two, in an hour: its targets are the re-send's messages.
+    for (const n of [760, 761]) sim.script(digits(n), { kind: 'accept' });
+    const second = await h.server.request('POST', `/api/v1/broadcasts/${first.body.broadcastId}/resend`, {
+      token: h.ws.tokens.agent,
+      body: { when: new Date(Date.now() + HOUR).toISOString(), force: true, includeUnconfirmed: true },
+    });
+    expect(second.status, second.text).toBe(200);
+    expect(second.body.recipients).toBe(2);
+
+    // WhatsApp answers at last for the first send: that number has no WhatsApp account (131026).
+    expect(await whatsappReport(h, broadcastId, digits(760), { status: 'failed', code: '131026' })).toBe(200);
+
+    const before = sim.requests.length;
+    await h.engine({ clock: () => Date.now() + 2 * HOUR }).runUntilIdle();
+    expect(sim.requests.slice(before).map((r) => r.recipient)).toEqual([digits(761)]);
+    expect(await h.get(second.body.broadcastId)).toMatchObject({ status: 'completed', error: null });
+    expect(await rowCounts(h, second.body.broadcastId)).toEqual([{ state: 'sent', reason: null, n: 1 }]);
+  });
+
   it('a number changed since: the report is about the old one, and the re-send still goes to the new one', async () => {
     const { sim, broadcastId } = await unconfirmedTakenByResend('late-renumbered', 780);
     const [contact] = await h.server.database.db.all<{ id: number }>(
