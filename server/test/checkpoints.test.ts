@@ -91,6 +91,8 @@ describe('WAL checkpoints off the writers', () => {
     const writer = new NativeDatabase(path, { timeout: 5_000 });
     try {
       writer.exec('PRAGMA wal_autocheckpoint=0');
+      // No sync per commit: the commits below must land well inside the rest, even on a slow disk.
+      writer.exec('PRAGMA synchronous=OFF');
       writer.exec('CREATE TABLE filler (id INTEGER PRIMARY KEY, body BLOB)');
       // One commit past the backstop's size: 42 MB, about 10,500 pages of 4 KB.
       const pageSize = Number((await handle.client.execute('PRAGMA page_size')).rows[0]?.[0]);
@@ -101,9 +103,13 @@ describe('WAL checkpoints off the writers', () => {
       writer.exec('COMMIT');
       // The round that copies it sees the WAL past the backstop.
       await until(() => statSync(path).size >= before + rows * 100_000, 10_000, 10);
-      // The file grows page by page as the round copies: its last pages land a moment later.
-      await sleep(CHECKPOINT_EVERY_MS);
-      const copied = statSync(path).size;
+      // The file grows page by page as the round copies: the copy is done once its size holds.
+      let copied = statSync(path).size;
+      for (let seen = -1; seen !== copied; ) {
+        seen = copied;
+        await sleep(20);
+        copied = statSync(path).size;
+      }
       // 3 MB more, in commits of their own: well inside the rest, no round copies them.
       for (let i = 0; i < 30; i++) writer.exec('INSERT INTO filler (body) SELECT randomblob(100000)');
       await sleep(BACKSTOP_REST_MS * 0.4);

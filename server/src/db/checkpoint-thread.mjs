@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 const require = createRequire(import.meta.url);
 const Database = require('libsql');
 
-/** Each watched file: its connection, its checkpoint statement, the WAL as last fully copied. */
+/** Each watched file: its connection, its checkpoint statement, the WAL as last fully copied, and until when it rests. */
 const files = new Map();
 let timer;
 
@@ -45,23 +45,20 @@ function walStamp(path) {
  * in the commit that takes the WAL past its size, and it needs the checkpoint lock a round holds.
  * On a slow disk a round outlasted the interval, rounds ran back to back and held that lock nearly
  * all the time, so the WAL never started over (CI saw 112 MB where the backstop keeps it near 40).
- * So the rest is at least as long as the round, and once the WAL is past the backstop's size the
- * thread steps aside for a while (BACKSTOP_REST_MS), leaving the lock to the writers' next commit.
+ * So the rest is at least as long as the round, and a file whose WAL is past the backstop's size is
+ * left alone for a while (BACKSTOP_REST_MS), its lock to its writers' next commit; other files not.
  */
 function checkpointAll() {
   const started = Date.now();
-  let backstopDue = false;
-  native(() => {
-    backstopDue = checkpointRound();
-  });
-  const rest = Math.max(workerData.everyMs, Date.now() - started, backstopDue ? workerData.backstopRestMs : 0);
+  native(() => checkpointRound(started));
+  const rest = Math.max(workerData.everyMs, Date.now() - started);
   timer = files.size > 0 ? setTimeout(checkpointAll, rest) : undefined;
 }
 
-/** A round over every watched file; true when one's WAL was past the writers' backstop size. */
-function checkpointRound() {
-  let backstopDue = false;
+/** A round over every watched file not resting. */
+function checkpointRound(now) {
   for (const [path, file] of files) {
+    if (file.restUntil > now) continue;
     const stamp = walStamp(path);
     if (stamp === undefined || stamp === file.stamp) continue;
     try {
@@ -70,12 +67,11 @@ function checkpointRound() {
       // copied, so a round that was blocked or stopped short by a reader is tried again.
       const [busy, log, copied] = file.checkpoint.get();
       if (busy === 0 && log === copied) file.stamp = stamp;
-      if (log >= workerData.backstopPages) backstopDue = true;
+      if (log >= workerData.backstopPages) file.restUntil = Date.now() + workerData.backstopRestMs;
     } catch {
       // The file gone or unreadable: the next round tries again, and the writers' backstop remains.
     }
   }
-  return backstopDue;
 }
 
 function watch(path) {
@@ -84,7 +80,12 @@ function watch(path) {
   native(() => {
     try {
       const db = new Database(path, { timeout: 0 });
-      files.set(path, { db, checkpoint: db.prepare('PRAGMA wal_checkpoint(PASSIVE)').raw(), stamp: undefined });
+      files.set(path, {
+        db,
+        checkpoint: db.prepare('PRAGMA wal_checkpoint(PASSIVE)').raw(),
+        stamp: undefined,
+        restUntil: 0,
+      });
     } catch {
       // A file that cannot be opened here is left to its writers' own checkpoints.
     }

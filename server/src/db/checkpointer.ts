@@ -16,7 +16,7 @@ import type { Client } from '@libsql/client';
 import { logError } from '../lib/log';
 import { sleep } from '../lib/timers';
 
-/** How often the thread looks at each watched file's WAL. */
+/** How often, at most, the thread looks at each watched file's WAL (a round that took longer rests as long). */
 export const CHECKPOINT_EVERY_MS = 100;
 
 /** The writers' own checkpoint, left as a backstop: about 40 MB of WAL at 4 KB pages. */
