@@ -204,8 +204,9 @@ class HeavyPool {
     });
   }
 
-  run(workspaceId: number, task: string, args: unknown): Promise<unknown> {
-    if (!this.shareWaiting) return this.#runOne(workspaceId, task, args);
+  /** `share`: this run may be joined as a waiting read is (shareWaiting), for one pool that shares none by default. */
+  run(workspaceId: number, task: string, args: unknown, share = this.shareWaiting): Promise<unknown> {
+    if (!share) return this.#runOne(workspaceId, task, args);
     const key = JSON.stringify([workspaceId, task, args]);
     const waiting = this.#waiting.get(key);
     if (waiting) {
@@ -360,14 +361,20 @@ export class HeavyWork {
     return Math.min(MAX_RETRY_AFTER_SECONDS, 1 + Math.floor((count - 1) / this.perToken));
   }
 
-  /** Runs a heavy read for the workspace on a heavy thread (or here, without one) and answers its JSON value. */
+  /**
+   * Runs a heavy read for the workspace on a heavy thread (or here, without one) and answers its JSON
+   * value. `share`: a pure read every caller may get the same answer to (send it, never modify it), which
+   * joins the same one still waiting its turn, as the read thread's do: fifty agents asking the same
+   * summary cost one scan, not fifty in the workspace's queue.
+   */
   run<K extends JsonTask>(
     db: Database,
     workspaceId: number,
     task: K,
     args: Parameters<(typeof jsonTasks)[K]>[1],
+    share = false,
   ): Promise<Awaited<ReturnType<(typeof jsonTasks)[K]>>> {
-    if (this.#pool) return this.#pool.run(workspaceId, task, args) as never;
+    if (this.#pool) return this.#pool.run(workspaceId, task, args, share) as never;
     return (jsonTasks[task] as (db: Database, a: unknown) => Promise<never>)(db, args);
   }
 

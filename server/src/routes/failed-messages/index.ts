@@ -13,8 +13,9 @@ import * as routes from './failed-messages.routes';
  * badge read them at once, and the driver's reads are synchronous. A page (a text search's too: it
  * reads LOG_SEARCH_BUDGET failures at most) or the kept counts go to the read thread; a summary the
  * kept counts cannot answer (by text, date, contact or kind) counts every matching failure, so it goes
- * to a heavy thread, where it waits its workspace's turn instead of delaying everyone's pages. Neither
- * is refused with 429: both queue, each workspace's behind its own.
+ * to a heavy thread, where it waits its workspace's turn instead of delaying everyone's pages, and the
+ * same summary asked again meanwhile joins it. Neither is refused with 429: both queue, each
+ * workspace's behind its own.
  */
 function readLog<K extends 'failures.page' | 'failures.summary'>(
   c: Context<AppEnv>,
@@ -25,7 +26,7 @@ function readLog<K extends 'failures.page' | 'failures.summary'>(
   const heavy = c.get('heavy');
   const db = c.get('db');
   const auth = c.get('auth');
-  return scans ? heavy.run(db, auth.workspaceId, task, args) : heavy.read(db, auth.workspaceId, task, args);
+  return scans ? heavy.run(db, auth.workspaceId, task, args, true) : heavy.read(db, auth.workspaceId, task, args);
 }
 
 /**
