@@ -203,13 +203,23 @@ describe('CSV import: one running import per workspace, the others queued in ord
     // Four per token at once (the heavy-work limit): an agent's and a manager's, eight in all.
     const tokens = [ws.tokens.agent, ws.tokens.manager];
     const answers = await Promise.all(
-      Array.from({ length: 8 }, (_, i) =>
-        upload(server.baseUrl, tokens[i % 2] as string, `Email\nrace${i}@example.com\n`),
-      ),
+      Array.from({ length: 8 }, async (_, i) => {
+        const form = new FormData();
+        form.append('file', new Blob([`Email\nrace${i}@example.com\n`]), 'contactos.csv');
+        const res = await fetch(`${server.baseUrl}/api/v1/imports/contacts`, {
+          method: 'POST',
+          body: form,
+          headers: { Authorization: `Bearer ${tokens[i % 2]}`, 'Accept-Language': 'es' },
+        });
+        const body = (await res.json()) as { error?: { code: string } };
+        return { status: res.status, code: body.error?.code, retryAfter: Number(res.headers.get('Retry-After')) };
+      }),
     );
     expect(answers.filter((a) => a.status === 202)).toHaveLength(1);
     const refused = answers.filter((a) => a.status !== 202);
-    expect(refused.map((a) => [a.status, a.body.error.code])).toEqual(Array(7).fill([429, 'too_many_queued_imports']));
+    expect(refused.map((a) => [a.status, a.code])).toEqual(Array(7).fill([429, 'too_many_queued_imports']));
+    // Told when to ask again, as a refusal before the upload is.
+    expect(refused.every((a) => a.retryAfter > 0)).toBe(true);
     const rows = await client.execute({
       sql: "SELECT count(*) AS n FROM imports WHERE workspace_id = ? AND status = 'queued'",
       args: [ws.id],

@@ -27,15 +27,15 @@ import {
   type Language,
   errorMessage as renderError,
 } from '@rebound/shared';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
+import { first } from '../db/first';
 import { imports } from '../db/schema';
 import { notFound } from '../lib/errors';
 import { assertCustomKeysWithinCap, getCustomFieldKeyCap } from '../services/custom-field-keys';
 import {
   holdImport,
   importFinished,
-  MAX_QUEUED_IMPORTS,
   ownership,
   queuedImports,
   queueFull,
@@ -111,6 +111,11 @@ export interface RunImportInput {
   options: ContactImportOptions;
   /** The language of the request: rejection reasons are stored in it too. */
   language: Language;
+  /**
+   * Imports of the workspace that may wait their turn (the API's MAX_QUEUED_IMPORTS): past it the import
+   * is refused (429) and nothing is recorded. None for the command line, whose one import waits its turn.
+   */
+  queueCap?: number;
 }
 
 /** An import checked as a whole and recorded as queued, its file on disk until it has run. */
@@ -190,23 +195,23 @@ export async function prepareContactImport(
       columns: layout.columns,
       language,
     };
-    // The queue's cap is checked again in the transaction that joins it: uploads that passed the check
+    // The queue's cap is checked again in the statement that joins it: uploads that passed the check
     // before their upload together (as many as the upload limit lets in) cannot all join a full queue.
-    const [record] = await db.transaction(async (tx) => {
-      const queued = await queuedImports(tx, ws.workspaceId);
-      if (queued >= MAX_QUEUED_IMPORTS) throw queueFull(queued);
-      return tx
-        .insert(imports)
-        .values({
-          workspaceId: ws.workspaceId,
-          status: 'queued',
-          options: stored,
-          fileName: input.fileName,
-          totalRows: layout.totalRows,
-          ...ownership(),
-        })
-        .returning();
-    });
+    // One statement, so that a libSQL server's busy answer is retried like any write's.
+    const owner = ownership();
+    const cap =
+      input.queueCap === undefined
+        ? sql`1`
+        : sql`(SELECT count(*) FROM imports WHERE workspace_id = ${ws.workspaceId} AND status = 'queued') < ${input.queueCap}`;
+    const joined = await first<{ id: number }>(
+      db,
+      sql`INSERT INTO imports (workspace_id, status, options, file_name, total_rows, claimed_by, heartbeat_at, created_at)
+        SELECT ${ws.workspaceId}, 'queued', ${JSON.stringify(stored)}, ${input.fileName}, ${layout.totalRows},
+          ${owner.claimedBy}, ${owner.heartbeatAt}, ${Date.now()}
+        WHERE ${cap} RETURNING id`,
+    );
+    if (!joined) throw queueFull(await queuedImports(db, ws.workspaceId));
+    const [record] = await db.select().from(imports).where(eq(imports.id, joined.id));
     if (!record) throw new Error('import insert returned nothing');
     const source = path;
     return {

@@ -7,7 +7,7 @@
  */
 import { errorMessage } from '@rebound/shared';
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { Database, Tx } from '../db/client';
+import type { Database } from '../db/client';
 import { first } from '../db/first';
 import { imports } from '../db/schema';
 import { ApiError } from '../lib/errors';
@@ -233,7 +233,7 @@ export function queueFull(queued: number): ApiError {
 }
 
 /** How many imports of the workspace wait their turn. */
-export async function queuedImports(db: Database | Tx, workspaceId: number): Promise<number> {
+export async function queuedImports(db: Database, workspaceId: number): Promise<number> {
   const row = await first<{ n: number }>(
     db,
     sql`SELECT count(*) AS n FROM imports WHERE workspace_id = ${workspaceId} AND status = 'queued'`,

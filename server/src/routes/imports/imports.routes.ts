@@ -44,7 +44,7 @@ export const importContacts = createRoute({
     'One import runs at a time per workspace. When none is running, this one runs to the end before the ' +
     'answer (201; GET /imports/{id} shows its progress meanwhile). Otherwise the answer is 202 with the import ' +
     '`queued` and its `queuePosition`: it runs when its turn comes, and GET /imports/{id} follows it. ' +
-    'At most 10 wait per workspace: past that, 429 `too_many_queued_imports` with Retry-After, before the upload is stored.',
+    'At most 10 wait per workspace: past that, 429 `too_many_queued_imports` with Retry-After, before the upload is stored (or right after, its file removed and nothing recorded, when uploads sent together filled the queue meanwhile).',
   security: bearer,
   middleware: [requirePermission('contacts:write'), heavyOperation, importBodyLimit] as const,
   request: {

@@ -61,6 +61,7 @@ importsRouter.post('/imports/contacts', ...routes.importContacts.middleware, asy
         path,
         options: importOptionsOf(form),
         language,
+        queueCap: MAX_QUEUED_IMPORTS,
       },
       importThreadFor(heavy.threadDatabase),
     );
