@@ -272,7 +272,7 @@ describe('a late report that no re-send can help, on a recipient a re-send took'
     expect((await h.get(broadcastId)).recovery?.left).toEqual({ total: 1, byReason: { not_on_channel: 1 } });
   });
 
-  it('reported not on WhatsApp on the first send while a re-send of a re-send waits: that one does not send to them either', async () => {
+  it('reported not on WhatsApp on the first send while a re-send of a re-send waits: that one does not send to them either, and the middle one failed for them too', async () => {
     const sim = await whatsappSimulator(h);
     const { id: broadcastId } = await whatsappBroadcast(h, sim, {
       tag: 'late-chain',
@@ -311,6 +311,14 @@ describe('a late report that no re-send can help, on a recipient a re-send took'
     expect(sim.requests.slice(before).map((r) => r.recipient)).toEqual([digits(761)]);
     expect(await h.get(second.body.broadcastId)).toMatchObject({ status: 'completed', error: null });
     expect(await rowCounts(h, second.body.broadcastId)).toEqual([{ state: 'sent', reason: null, n: 1 }]);
+    // The first re-send's message to that number, never answered, did not arrive either: failed for that
+    // reason, so nobody counts it unconfirmed or offers it again, and the person is left once, as not on WhatsApp.
+    expect(await rowCounts(h, first.body.broadcastId)).toEqual([
+      { state: 'failed', reason: 'not_on_channel', n: 1 },
+      { state: 'uncertain', reason: 'uncertain', n: 1 },
+    ]);
+    expect((await h.get(broadcastId)).recovery?.left).toEqual({ total: 1, byReason: { not_on_channel: 1 } });
+    expect((await h.get(first.body.broadcastId)).unconfirmedWaitEndsAt).toBeNull();
   });
 
   it('a number changed since: the report is about the old one, and the re-send still goes to the new one', async () => {

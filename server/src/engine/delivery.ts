@@ -5,9 +5,11 @@
  * channel, and an opt-in from the channel lifts what the channel's own signals recorded.
  */
 import {
+  cannotReachAgain,
   classifyProviderFailure,
   DAY_MS,
   earliestUsefulResend,
+  type FailureReason,
   hurtsQuality,
   isOptOutFailure,
   isPhoneChannel,
@@ -15,7 +17,7 @@ import {
 import { type SQL, sql } from 'drizzle-orm';
 import type { ChannelConfig, DeliveryUpdate, WebhookContent } from '../channels/types';
 import { unconfirmedWindowMs } from '../config';
-import type { Database } from '../db/client';
+import type { Database, Queryable } from '../db/client';
 import { first } from '../db/first';
 import { providerIdMatch } from '../db/schema';
 import { liftOptOut, recordOptOut } from '../services/opt-outs';
@@ -78,6 +80,26 @@ function withPlausibleTimes(content: WebhookContent, receivedAt: number): Webhoo
     ...(content.templateStatus && { templateStatus: content.templateStatus }),
     ...(content.numberQuality && { numberQuality: content.numberQuality }),
   };
+}
+
+/**
+ * A report that message `id`'s number cannot be reached on its channel (blocked, not on WhatsApp) speaks
+ * for what was sent to that number on the channel after it and never answered: those messages fail for
+ * the same reason, with no provider words of their own (the provider said it of the earlier one). Only
+ * unconfirmed ones: a failure already recorded keeps its own reason, and a message sent before may have
+ * arrived. Returns them.
+ */
+async function sharedFate(db: Queryable, id: number, reason: FailureReason, at: number, now: number) {
+  return db.all<{ id: number; broadcast_id: number }>(
+    sql`UPDATE messages SET state = 'failed', reason = ${reason}, provider_code = NULL, provider_message = NULL,
+      failed_at = ${at}, retry_after_at = ${earliestUsefulResend(reason, at, at, unconfirmedWindowMs(), true)},
+      lease_owner = NULL, lease_until = NULL, updated_at = ${now}
+    WHERE id IN (SELECT later.id FROM messages reported JOIN messages later ON later.contact_id = reported.contact_id
+      WHERE reported.id = ${id} AND later.id > reported.id AND later.channel_id = reported.channel_id
+        AND later.identifier IS reported.identifier
+        AND (later.state = 'uncertain' OR (later.state = 'failed' AND later.reason = 'uncertain')))
+    RETURNING id, broadcast_id`,
+  );
 }
 
 /** Applies one callback; `now` is when it was received. */
@@ -217,6 +239,8 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
   const deliveredAt =
     update.status === 'sent' ? null : update.status === 'read' ? sql`coalesce(delivered_at, ${at})` : at;
   let released: number[] = [];
+  /** Broadcasts whose unconfirmed messages the report failed too (sharedFate). */
+  const settled = new Set<number>();
   const row = reason
     ? await db.transaction(async (tx) => {
         const moved = await first<Moved>(
@@ -230,7 +254,16 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
         );
         // An unconfirmed recipient a re-send took, now blocked or not on the channel: not sent to again.
         // In the report's transaction: the provider's retry would find the row failed and change nothing.
-        if (moved) released = await releaseHopelessTarget(tx, moved.id, reason, channel, now);
+        if (moved) {
+          released = await releaseHopelessTarget(tx, moved.id, reason, channel, now);
+          // What was sent to that number later on this channel and never answered did not arrive either
+          // (a re-send of it, say): failed for the same reason, and let go by re-sends of it in turn.
+          if (cannotReachAgain(reason))
+            for (const later of await sharedFate(tx, moved.id, reason, at, now)) {
+              settled.add(later.broadcast_id);
+              released.push(...(await releaseHopelessTarget(tx, later.id, reason, channel, now)));
+            }
+        }
         return moved;
       })
     : await first<Moved>(
@@ -263,7 +296,7 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
       now,
       true,
     );
-    for (const resendId of released) await settleBroadcastStatus(db, resendId, now);
+    for (const id of new Set([...released, ...settled])) await settleBroadcastStatus(db, id, now);
   }
   await settleBroadcastStatus(db, row.broadcast_id, now);
   // After the verdict: only a finished broadcast's failure is a late one.

@@ -94,17 +94,14 @@ const notInLiveResend = sql`NOT EXISTS (SELECT 1 FROM resend_targets t JOIN broa
 
 /**
  * A late report moved message `messageId` (unconfirmed when a re-send took it) to a failure that says no
- * re-send on that channel reaches its contact (`cannotReachAgain`: blocked, not on WhatsApp…). Each
- * re-send on the same channel still to send that contact lets them go rather than send the message once
- * more and hurt the number, in the caller's transaction (the report's own): the re-send that took this
- * message, and one that took another message of theirs (a re-send of that re-send, whose target is the
- * middle one's message; any other re-send to them on the channel). One not started drops the target
- * (its frozen message too, if any; its note and count follow, so the lineage counts them left and a
- * re-send chosen for that reason may take them); one sending leaves their queued message out with that
- * reason. Kept: a re-send on another channel, a contact whose number was changed since (the report is
- * about the old one), a message already on its way. A failed row never moves to another reason, so a
- * reason the agent chose on purpose is never undone here. Returns the re-sends that changed (the caller
- * settles them).
+ * re-send on that channel reaches them (`cannotReachAgain`: blocked, not on WhatsApp…). Each re-send on
+ * the same channel still to send them lets them go rather than send the message once more and hurt the
+ * number, in the caller's transaction (the report's own): one not started drops the target (its frozen
+ * message too, if any; its note and count follow, so the lineage counts them left and a re-send chosen
+ * for that reason may take them); one sending leaves their queued message out with that reason. Kept:
+ * a re-send on another channel, a contact whose number was changed since (the report is about the old
+ * one), a message already on its way. A failed row never moves to another reason, so a reason the agent
+ * chose on purpose is never undone here. Returns the re-sends that changed (the caller settles them).
  */
 export async function releaseHopelessTarget(
   db: Queryable,
@@ -115,23 +112,17 @@ export async function releaseHopelessTarget(
 ): Promise<number[]> {
   if (!cannotReachAgain(reason)) return [];
   const { identifier, join } = identifierOn(channel);
-  // Through the contact's own messages (messages_contact_idx, then resend_targets_message_idx): the few
-  // re-sends that took one of them, whichever broadcast it was in.
   const holding = await db.all<{
     id: number;
     started_at: number | null;
     contact_id: number;
-    message_id: number;
-    noted_as: string | null;
-    reported_to: string | null;
+    failed_to: string | null;
     same_number: number;
   }>(
-    sql`SELECT r.id, r.started_at, t.contact_id, t.message_id, taken.reason AS noted_as,
-      reported.identifier AS reported_to, ${identifier} IS reported.identifier AS same_number
-    FROM messages reported JOIN messages taken ON taken.contact_id = reported.contact_id
-      JOIN resend_targets t ON t.message_id = taken.id JOIN broadcasts r ON r.id = t.broadcast_id
+    sql`SELECT r.id, r.started_at, t.contact_id, m.identifier AS failed_to, ${identifier} IS m.identifier AS same_number
+    FROM resend_targets t JOIN broadcasts r ON r.id = t.broadcast_id JOIN messages m ON m.id = t.message_id
       JOIN contacts ON contacts.id = t.contact_id ${join}
-    WHERE reported.id = ${messageId} AND r.channel_id = ${channel.id} AND r.resend_reasons IS NOT NULL
+    WHERE t.message_id = ${messageId} AND r.channel_id = ${channel.id} AND r.resend_reasons IS NOT NULL
       AND r.status IN ('draft', 'scheduled', 'paused', 'sending')`,
   );
   const changed: number[] = [];
@@ -140,7 +131,7 @@ export async function releaseHopelessTarget(
       db,
       sql`SELECT id, state, identifier FROM messages WHERE contact_id = ${r.contact_id} AND broadcast_id = ${r.id} LIMIT 1`,
     );
-    if (frozen ? frozen.identifier !== r.reported_to : !r.same_number) continue;
+    if (frozen ? frozen.identifier !== r.failed_to : !r.same_number) continue;
     if (frozen && frozen.state !== 'queued') continue;
     if (frozen && r.started_at !== null) {
       await db.run(sql`UPDATE messages SET state = 'excluded', reason = ${reason}, failed_at = ${now},
@@ -148,13 +139,11 @@ export async function releaseHopelessTarget(
     } else {
       // Not started: as if never taken (its start then finds one fewer, or nobody left, which is done).
       if (frozen) await db.run(sql`DELETE FROM messages WHERE id = ${frozen.id} AND state = 'queued'`);
-      await db.run(sql`DELETE FROM resend_targets WHERE broadcast_id = ${r.id} AND message_id = ${r.message_id}`);
-      // Noted under its message's reason as it is now: the reported one's new reason (the trigger of
-      // drizzle/0018 already moved its note), another message's own; a row with none was never noted.
-      const key = r.noted_as === null ? null : `$."${r.noted_as}"`;
+      await db.run(sql`DELETE FROM resend_targets WHERE broadcast_id = ${r.id} AND message_id = ${messageId}`);
+      // The trigger of drizzle/0018 already noted the target under its new reason: it is no longer taken.
+      const key = `$."${reason}"`;
       await db.run(sql`UPDATE broadcasts SET target_count = max(coalesce(target_count, 1) - 1, 0),
-        resend_reasons = CASE WHEN ${key} IS NULL THEN resend_reasons
-          ELSE json_set(resend_reasons, ${key}, coalesce(json_extract(resend_reasons, ${key}), 0) - 1) END
+        resend_reasons = json_set(resend_reasons, ${key}, coalesce(json_extract(resend_reasons, ${key}), 0) - 1)
         WHERE id = ${r.id}`);
     }
     changed.push(r.id);
