@@ -7,12 +7,10 @@ import {
   type BroadcastContent,
   type ChannelType,
   cannotReachAgain,
-  channelCapabilities,
   defaultResendReasons,
   type FailureReason,
   outsideWindowCarrier,
   type SegmentFilter,
-  UNREACHABLE_AGAIN,
 } from '@rebound/shared';
 import { and, eq, type SQL, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../db/client';
@@ -72,34 +70,9 @@ export async function stillToReach(db: Pick<Database, 'all'>, resendId: number):
       UNION ALL SELECT b.id, down.depth + 1 FROM broadcasts b JOIN down ON b.resend_of_id = down.id WHERE down.depth < 20)
     SELECT id FROM down`);
   const family = JSON.stringify(rows.map((r) => r.id));
-  return sql`t.broadcast_id = ${resendId} AND ${UNREACHED} AND NOT ${await hopelessSincePlanned(db, resendId)}
-    AND NOT EXISTS (SELECT 1 FROM messages reached
+  return sql`t.broadcast_id = ${resendId} AND ${UNREACHED} AND NOT EXISTS (SELECT 1 FROM messages reached
     WHERE reached.contact_id = t.contact_id AND reached.state IN ('sent', 'delivered')
       AND reached.broadcast_id IN (SELECT value FROM json_each(${family})))`;
-}
-
-/**
- * A target `m` a report moved, after re-send `resendId` was planned and on its channel, to a failure no
- * re-send there can help (blocked, not on WhatsApp…), about the number the re-send would use.
- * releaseHopelessTarget lets such a target go when the report comes; one that came while the plan was
- * still being written found no target yet, and the plan then wrote it: not sent all the same. Kept, as
- * there: a reason the agent chose on purpose (older than the plan), a number changed since.
- */
-async function hopelessSincePlanned(db: Pick<Database, 'all'>, resendId: number): Promise<SQL> {
-  const [planned] = await db.all<{ channel_id: number; type: ChannelType; created_at: number }>(
-    sql`SELECT c.id AS channel_id, c.type, b.created_at FROM broadcasts b JOIN channels c ON c.id = b.channel_id
-      WHERE b.id = ${resendId}`,
-  );
-  if (!planned) return sql`0`;
-  const kind = channelCapabilities[planned.type].identifier;
-  const current =
-    kind === 'phone'
-      ? sql`(SELECT phone FROM contacts WHERE id = t.contact_id)`
-      : kind === 'email'
-        ? sql`(SELECT email FROM contacts WHERE id = t.contact_id)`
-        : sql`(SELECT identifier FROM contact_identifiers WHERE contact_id = t.contact_id AND channel_id = ${planned.channel_id})`;
-  return sql`(m.state = 'failed' AND m.reason IN (SELECT value FROM json_each(${JSON.stringify(UNREACHABLE_AGAIN)}))
-    AND m.channel_id = ${planned.channel_id} AND m.updated_at > ${planned.created_at} AND m.identifier IS ${current})`;
 }
 
 /**
