@@ -278,13 +278,13 @@ describe('a late report that no re-send can help, on a recipient a re-send took'
       tag: 'late-chain',
       count: 2,
       rate: 5000,
-      start: 760,
+      start: 840,
     });
     const channelId = (await h.get(broadcastId)).channelId as number;
     sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channelId}`;
     // Both went out and both answers were lost, on the first send and again on its re-send.
-    sim.script(digits(760), { kind: 'reset', afterAccept: true });
-    sim.script(digits(761), { kind: 'reset', afterAccept: true });
+    sim.script(digits(840), { kind: 'reset', afterAccept: true });
+    sim.script(digits(841), { kind: 'reset', afterAccept: true });
     await h.schedule(broadcastId);
     await h.engine({ requestTimeoutMs: 300 }).runUntilIdle();
     const first = await h.server.request('POST', `/api/v1/broadcasts/${broadcastId}/resend`, {
@@ -295,7 +295,7 @@ describe('a late report that no re-send can help, on a recipient a re-send took'
     await h.engine({ requestTimeoutMs: 300 }).runUntilIdle();
     expect(await rowCounts(h, first.body.broadcastId)).toEqual([{ state: 'uncertain', reason: 'uncertain', n: 2 }]);
     // The agent re-sends the re-send's unconfirmed two, in an hour: its targets are the re-send's messages.
-    for (const n of [760, 761]) sim.script(digits(n), { kind: 'accept' });
+    for (const n of [840, 841]) sim.script(digits(n), { kind: 'accept' });
     const second = await h.server.request('POST', `/api/v1/broadcasts/${first.body.broadcastId}/resend`, {
       token: h.ws.tokens.agent,
       body: { when: new Date(Date.now() + HOUR).toISOString(), force: true, includeUnconfirmed: true },
@@ -304,11 +304,11 @@ describe('a late report that no re-send can help, on a recipient a re-send took'
     expect(second.body.recipients).toBe(2);
 
     // WhatsApp answers at last for the first send: that number has no WhatsApp account (131026).
-    expect(await whatsappReport(h, broadcastId, digits(760), { status: 'failed', code: '131026' })).toBe(200);
+    expect(await whatsappReport(h, broadcastId, digits(840), { status: 'failed', code: '131026' })).toBe(200);
 
     const before = sim.requests.length;
     await h.engine({ clock: () => Date.now() + 2 * HOUR }).runUntilIdle();
-    expect(sim.requests.slice(before).map((r) => r.recipient)).toEqual([digits(761)]);
+    expect(sim.requests.slice(before).map((r) => r.recipient)).toEqual([digits(841)]);
     expect(await h.get(second.body.broadcastId)).toMatchObject({ status: 'completed', error: null });
     expect(await rowCounts(h, second.body.broadcastId)).toEqual([{ state: 'sent', reason: null, n: 1 }]);
     // The first re-send's message to that number, never answered, did not arrive either: failed for that
@@ -319,6 +319,20 @@ describe('a late report that no re-send can help, on a recipient a re-send took'
     ]);
     expect((await h.get(broadcastId)).recovery?.left).toEqual({ total: 1, byReason: { not_on_channel: 1 } });
     expect((await h.get(first.body.broadcastId)).unconfirmedWaitEndsAt).toBeNull();
+    // Told as a late failure of the re-send, in the log with no provider words (WhatsApp said it of the first).
+    const events = await h.server.database.client.execute({
+      sql: "SELECT data FROM events WHERE broadcast_id = ? AND type = 'messages.failed'",
+      args: [first.body.broadcastId],
+    });
+    expect(events.rows.map((r) => JSON.parse(String(r.data)))).toContainEqual(
+      expect.objectContaining({ count: 1, byReason: { not_on_channel: 1 }, late: true }),
+    );
+    // An inference, not a report: if WhatsApp says the re-send's message arrived after all, that wins.
+    expect(await whatsappReport(h, first.body.broadcastId, digits(840), { status: 'delivered' })).toBe(200);
+    expect(await rowCounts(h, first.body.broadcastId)).toEqual([
+      { state: 'delivered', reason: null, n: 1 },
+      { state: 'uncertain', reason: 'uncertain', n: 1 },
+    ]);
   });
 
   it('a number changed since: the report is about the old one, and the re-send still goes to the new one', async () => {

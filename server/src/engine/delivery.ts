@@ -5,7 +5,6 @@
  * channel, and an opt-in from the channel lifts what the channel's own signals recorded.
  */
 import {
-  cannotReachAgain,
   classifyProviderFailure,
   DAY_MS,
   earliestUsefulResend,
@@ -31,14 +30,28 @@ import { settleBroadcastStatus } from './verdict';
 const UNKNOWN_FAILURE = sql`(state = 'failed' AND reason = 'uncertain')`;
 
 /**
+ * Failures a report about one message says of the number itself on its channel, whenever sent: no
+ * account there, not a valid number. Not a block (WhatsApp's 131050 stops marketing only) nor a spam
+ * filter (about the content or the sender): those do not speak for another message.
+ */
+const NUMBER_FAILURES: readonly FailureReason[] = ['not_on_channel', 'invalid_identifier'];
+
+/**
+ * A failure inferred from a report about an earlier message (sharedFate): it went out (dispatched), with
+ * no provider words of its own. A report that the message itself arrived overrides it.
+ */
+const INFERRED_FAILURE = sql`(state = 'failed' AND provider_code IS NULL AND dispatched_at IS NOT NULL
+  AND reason IN ('not_on_channel', 'invalid_identifier'))`;
+
+/**
  * Which messages each callback status may move. Delivered or read proves the message arrived, so a
  * failure the log holds as "uncertain" moves too (an agent would re-send what the contact has). A
  * read also marks a delivered message read, once (it arrives before its "delivered" at times).
  */
 const movesFrom = {
   sent: sql`state IN ('sending', 'uncertain')`,
-  delivered: sql`(state IN ('sending', 'sent', 'uncertain') OR ${UNKNOWN_FAILURE})`,
-  read: sql`(state IN ('sending', 'sent', 'uncertain', 'delivered') OR ${UNKNOWN_FAILURE}) AND read_at IS NULL`,
+  delivered: sql`(state IN ('sending', 'sent', 'uncertain') OR ${UNKNOWN_FAILURE} OR ${INFERRED_FAILURE})`,
+  read: sql`(state IN ('sending', 'sent', 'uncertain', 'delivered') OR ${UNKNOWN_FAILURE} OR ${INFERRED_FAILURE}) AND read_at IS NULL`,
   failed: sql`state IN ('sending', 'sent', 'uncertain')`,
 } as const;
 
@@ -83,22 +96,24 @@ function withPlausibleTimes(content: WebhookContent, receivedAt: number): Webhoo
 }
 
 /**
- * A report that message `id`'s number cannot be reached on its channel (blocked, not on WhatsApp) speaks
- * for what was sent to that number on the channel after it and never answered: those messages fail for
- * the same reason, with no provider words of their own (the provider said it of the earlier one). Only
- * unconfirmed ones: a failure already recorded keeps its own reason, and a message sent before may have
- * arrived. Returns them.
+ * A report that message `id`'s number has no account on its channel, or is not a valid number, speaks for
+ * what went out to that number on the channel after it and was never answered: those messages fail for
+ * the same reason now, with no provider words of their own (the provider said it of the other one), and
+ * a report that one of them arrived after all still overrides it (INFERRED_FAILURE). Only unconfirmed
+ * ones, and only sent after it (dispatched, not frozen: a paced broadcast frozen earlier may send later).
+ * Returns them with their broadcasts.
  */
-async function sharedFate(db: Queryable, id: number, reason: FailureReason, at: number, now: number) {
-  return db.all<{ id: number; broadcast_id: number }>(
+async function sharedFate(db: Queryable, id: number, reason: FailureReason, now: number) {
+  if (!NUMBER_FAILURES.includes(reason)) return [];
+  return db.all<{ id: number; broadcast_id: number; workspace_id: number; name: string }>(
     sql`UPDATE messages SET state = 'failed', reason = ${reason}, provider_code = NULL, provider_message = NULL,
-      failed_at = ${at}, retry_after_at = ${earliestUsefulResend(reason, at, at, unconfirmedWindowMs(), true)},
+      failed_at = ${now}, retry_after_at = ${earliestUsefulResend(reason, now, now, unconfirmedWindowMs(), true)},
       lease_owner = NULL, lease_until = NULL, updated_at = ${now}
     WHERE id IN (SELECT later.id FROM messages reported JOIN messages later ON later.contact_id = reported.contact_id
-      WHERE reported.id = ${id} AND later.id > reported.id AND later.channel_id = reported.channel_id
-        AND later.identifier IS reported.identifier
+      WHERE reported.id = ${id} AND later.id != reported.id AND later.channel_id = reported.channel_id
+        AND later.identifier IS reported.identifier AND later.dispatched_at > reported.dispatched_at
         AND (later.state = 'uncertain' OR (later.state = 'failed' AND later.reason = 'uncertain')))
-    RETURNING id, broadcast_id`,
+    RETURNING id, broadcast_id, workspace_id, (SELECT name FROM broadcasts WHERE id = broadcast_id) AS name`,
   );
 }
 
@@ -239,8 +254,8 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
   const deliveredAt =
     update.status === 'sent' ? null : update.status === 'read' ? sql`coalesce(delivered_at, ${at})` : at;
   let released: number[] = [];
-  /** Broadcasts whose unconfirmed messages the report failed too (sharedFate). */
-  const settled = new Set<number>();
+  /** Unconfirmed messages the report failed too (sharedFate), with their broadcasts. */
+  const inferred: { broadcast_id: number; workspace_id: number; name: string }[] = [];
   const row = reason
     ? await db.transaction(async (tx) => {
         const moved = await first<Moved>(
@@ -258,11 +273,10 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
           released = await releaseHopelessTarget(tx, moved.id, reason, channel, now);
           // What was sent to that number later on this channel and never answered did not arrive either
           // (a re-send of it, say): failed for the same reason, and let go by re-sends of it in turn.
-          if (cannotReachAgain(reason))
-            for (const later of await sharedFate(tx, moved.id, reason, at, now)) {
-              settled.add(later.broadcast_id);
-              released.push(...(await releaseHopelessTarget(tx, later.id, reason, channel, now)));
-            }
+          for (const later of await sharedFate(tx, moved.id, reason, now)) {
+            inferred.push(later);
+            released.push(...(await releaseHopelessTarget(tx, later.id, reason, channel, now)));
+          }
         }
         return moved;
       })
@@ -296,7 +310,16 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
       now,
       true,
     );
-    for (const id of new Set([...released, ...settled])) await settleBroadcastStatus(db, id, now);
+    // Each broadcast whose messages it failed too is told, as a late failure of its own.
+    const byBroadcast = new Map<number, { workspaceId: number; name: string; count: number }>();
+    for (const m of inferred) {
+      const entry = byBroadcast.get(m.broadcast_id) ?? { workspaceId: m.workspace_id, name: m.name, count: 0 };
+      entry.count++;
+      byBroadcast.set(m.broadcast_id, entry);
+    }
+    for (const [id, { workspaceId, name, count }] of byBroadcast)
+      await recordFailures(db, { id, workspaceId, name }, Array(count).fill(reason), now, true);
+    for (const id of new Set([...released, ...byBroadcast.keys()])) await settleBroadcastStatus(db, id, now);
   }
   await settleBroadcastStatus(db, row.broadcast_id, now);
   // After the verdict: only a finished broadcast's failure is a late one.
