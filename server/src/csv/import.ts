@@ -37,6 +37,7 @@ import {
   holdImport,
   importFinished,
   ownership,
+  queuedCount,
   queuedImports,
   queueFull,
   tryTurn,
@@ -199,10 +200,7 @@ export async function prepareContactImport(
     // before their upload together (as many as the upload limit lets in) cannot all join a full queue.
     // One statement, so that a libSQL server's busy answer is retried like any write's.
     const owner = ownership();
-    const cap =
-      input.queueCap === undefined
-        ? sql`1`
-        : sql`(SELECT count(*) FROM imports WHERE workspace_id = ${ws.workspaceId} AND status = 'queued') < ${input.queueCap}`;
+    const cap = input.queueCap === undefined ? sql`1` : sql`${queuedCount(ws.workspaceId)} < ${input.queueCap}`;
     const joined = await first<{ id: number }>(
       db,
       sql`INSERT INTO imports (workspace_id, status, options, file_name, total_rows, claimed_by, heartbeat_at, created_at)

@@ -41,7 +41,15 @@ const NUMBER_FAILURES: readonly FailureReason[] = ['not_on_channel', 'invalid_id
  * no provider words of its own. A report that the message itself arrived overrides it.
  */
 const INFERRED_FAILURE = sql`(state = 'failed' AND provider_code IS NULL AND dispatched_at IS NOT NULL
-  AND reason IN ('not_on_channel', 'invalid_identifier'))`;
+  AND reason IN (${sql.join(
+    NUMBER_FAILURES.map((reason) => sql`${reason}`),
+    sql`, `,
+  )}))`;
+
+/** A message a callback moved, with its broadcast: the RETURNING of every statement that moves one. */
+type Moved = { id: number; broadcast_id: number; workspace_id: number; name: string };
+const RETURNING_MOVED = sql`RETURNING id, broadcast_id, workspace_id,
+  (SELECT name FROM broadcasts WHERE id = broadcast_id) AS name`;
 
 /**
  * Which messages each callback status may move. Delivered or read proves the message arrived, so a
@@ -105,15 +113,15 @@ function withPlausibleTimes(content: WebhookContent, receivedAt: number): Webhoo
  */
 async function sharedFate(db: Queryable, id: number, reason: FailureReason, now: number) {
   if (!NUMBER_FAILURES.includes(reason)) return [];
-  return db.all<{ id: number; broadcast_id: number; workspace_id: number; name: string }>(
+  return db.all<Moved>(
     sql`UPDATE messages SET state = 'failed', reason = ${reason}, provider_code = NULL, provider_message = NULL,
       failed_at = ${now}, retry_after_at = ${earliestUsefulResend(reason, now, now, unconfirmedWindowMs(), true)},
       lease_owner = NULL, lease_until = NULL, updated_at = ${now}
-    WHERE id IN (SELECT later.id FROM messages reported JOIN messages later ON later.contact_id = reported.contact_id
+    WHERE (state = 'uncertain' OR ${UNKNOWN_FAILURE}) AND id IN (SELECT later.id FROM messages reported
+      JOIN messages later ON later.contact_id = reported.contact_id
       WHERE reported.id = ${id} AND later.id != reported.id AND later.channel_id = reported.channel_id
-        AND later.identifier IS reported.identifier AND later.dispatched_at > reported.dispatched_at
-        AND (later.state = 'uncertain' OR (later.state = 'failed' AND later.reason = 'uncertain')))
-    RETURNING id, broadcast_id, workspace_id, (SELECT name FROM broadcasts WHERE id = broadcast_id) AS name`,
+        AND later.identifier IS reported.identifier AND later.dispatched_at > reported.dispatched_at)
+    ${RETURNING_MOVED}`,
   );
 }
 
@@ -248,14 +256,12 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
     update.status === 'failed'
       ? classifyProviderFailure(channel.type, update.providerCode ?? 'http_0', update.providerMessage)
       : null;
-  type Moved = { id: number; broadcast_id: number; workspace_id: number; name: string };
-  const returning = sql`RETURNING id, broadcast_id, workspace_id, (SELECT name FROM broadcasts WHERE id = broadcast_id) AS name`;
   // Delivery time: none for "sent"; a read keeps an earlier "delivered" time (or is the first sign of one).
   const deliveredAt =
     update.status === 'sent' ? null : update.status === 'read' ? sql`coalesce(delivered_at, ${at})` : at;
   let released: number[] = [];
   /** Unconfirmed messages the report failed too (sharedFate), with their broadcasts. */
-  const inferred: { broadcast_id: number; workspace_id: number; name: string }[] = [];
+  const inferred: Moved[] = [];
   const row = reason
     ? await db.transaction(async (tx) => {
         const moved = await first<Moved>(
@@ -265,7 +271,7 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
             provider_message_id = coalesce(provider_message_id, ${update.providerMessageId ?? null}),
             failed_at = ${at}, retry_after_at = ${earliestUsefulResend(reason, at, at, unconfirmedWindowMs(), true)},
             lease_owner = NULL, lease_until = NULL, updated_at = ${now}
-          WHERE ${match} AND ${moves} ${returning}`,
+          WHERE ${match} AND ${moves} ${RETURNING_MOVED}`,
         );
         // An unconfirmed recipient a re-send took, now blocked or not on the channel: not sent to again.
         // In the report's transaction: the provider's retry would find the row failed and change nothing.
@@ -288,7 +294,7 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
             provider_message_id = coalesce(provider_message_id, ${update.providerMessageId ?? null}),
             sent_at = coalesce(sent_at, ${at}),
             delivered_at = ${deliveredAt},${update.status === 'read' ? sql` read_at = ${at},` : sql``} updated_at = ${now}
-          WHERE ${match} AND ${moves} ${returning}`,
+          WHERE ${match} AND ${moves} ${RETURNING_MOVED}`,
       );
   if (!row) return 0;
   if (reason) {

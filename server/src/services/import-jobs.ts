@@ -232,12 +232,13 @@ export function queueFull(queued: number): ApiError {
   return new ApiError(429, 'too_many_queued_imports', { queued, seconds: QUEUE_FULL_RETRY_SECONDS });
 }
 
+/** How many imports of the workspace wait their turn, as an expression (the queue's cap is checked in SQL too). */
+export const queuedCount = (workspaceId: number) =>
+  sql`(SELECT count(*) FROM imports WHERE workspace_id = ${workspaceId} AND status = 'queued')`;
+
 /** How many imports of the workspace wait their turn. */
 export async function queuedImports(db: Database, workspaceId: number): Promise<number> {
-  const row = await first<{ n: number }>(
-    db,
-    sql`SELECT count(*) AS n FROM imports WHERE workspace_id = ${workspaceId} AND status = 'queued'`,
-  );
+  const row = await first<{ n: number }>(db, sql`SELECT ${queuedCount(workspaceId)} AS n`);
   return Number(row?.n ?? 0);
 }
 
