@@ -35,13 +35,16 @@ function run(script: string, extra: Record<string, string>) {
   return { child, output: () => output };
 }
 
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 30_000) {
+/** Waits for `condition`; on timeout the error carries the end of the command's output, to see where it stopped. */
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, output: () => string) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await condition()) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error('condition not met in time');
+  throw new Error(
+    `condition not met in ${timeoutMs / 1000} s; the command's output ended with:\n${output().slice(-6000)}`,
+  );
 }
 
 const exited = (child: ChildProcess) =>
@@ -51,13 +54,17 @@ describe('README: running past one machine, with only Node and npm', () => {
   it('npm run server (ENGINE=off) answers /health and stops on Ctrl+C', async () => {
     const port = String(20_000 + Math.floor(Math.random() * 20_000));
     const server = run('server', { ENGINE: 'off', PORT: port, DEMO: 'off' });
-    await until(async () => {
-      try {
-        return (await fetch(`http://127.0.0.1:${port}/health`)).ok;
-      } catch {
-        return false;
-      }
-    });
+    await until(
+      async () => {
+        try {
+          return (await fetch(`http://127.0.0.1:${port}/health`)).ok;
+        } catch {
+          return false;
+        }
+      },
+      30_000,
+      server.output,
+    );
     expect(server.output()).toMatch(/Engine\s+off/);
     const done = exited(server.child);
     server.child.kill('SIGINT');
@@ -66,7 +73,7 @@ describe('README: running past one machine, with only Node and npm', () => {
 
   it('npm run engine starts an engine process on the same database and stops cleanly', async () => {
     const engine = run('engine', {});
-    await until(() => engine.output().includes('"event":"started"'));
+    await until(() => engine.output().includes('"event":"started"'), 30_000, engine.output);
     const done = exited(engine.child);
     engine.child.kill('SIGTERM');
     await done;
@@ -79,6 +86,7 @@ describe('README: running past one machine, with only Node and npm', () => {
     await until(
       () => cluster.output().includes('Rebound past one machine') && cluster.output().includes('[api] Ctrl+C stops it'),
       90_000,
+      cluster.output,
     );
     const out = cluster.output();
     const where = (name: string) => new RegExp(`${name}\\s+(ws://127\\.0\\.0\\.1:\\d+)`).exec(out)?.[1];
@@ -92,11 +100,15 @@ describe('README: running past one machine, with only Node and npm', () => {
     // The demo's broadcasts go out through the two engines (the API sends nothing itself).
     const manager = /manager token\s+(rb_\S+)/.exec(out)?.[1];
     const api = `http://127.0.0.1:${port}/api/v1`;
-    await until(async () => {
-      const res = await fetch(`${api}/broadcasts?limit=100`, { headers: { Authorization: `Bearer ${manager}` } });
-      const body = (await res.json()) as { data: { status: string }[] };
-      return body.data.some((b) => b.status === 'completed');
-    }, 90_000);
+    await until(
+      async () => {
+        const res = await fetch(`${api}/broadcasts?limit=100`, { headers: { Authorization: `Bearer ${manager}` } });
+        const body = (await res.json()) as { data: { status: string }[] };
+        return body.data.some((b) => b.status === 'completed');
+      },
+      90_000,
+      cluster.output,
+    );
     const done = exited(cluster.child);
     cluster.child.kill('SIGINT');
     expect(await done).toBe(0);
