@@ -3,8 +3,10 @@
  * reported delivered after all. The re-send must not send them the message a second time, and the
  * re-send's own plan must still be readable (asked again, or cancelled).
  */
+import type { FailureReason } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resendFailed } from '../src/services/resend';
 import {
   type Harness,
   harness,
@@ -175,8 +177,8 @@ describe('a late report on a recipient a scheduled re-send took', () => {
 });
 
 describe('a late report that no re-send can help, on a recipient a re-send took', () => {
-  /** A first send of 3: one unconfirmed (its answer lost), two capped (131049); a re-send of all three in an hour. */
-  async function unconfirmedTakenByResend(tag: string, start: number) {
+  /** A first send of 3: one unconfirmed (its answer lost), two capped (131049). */
+  async function unconfirmedFirstSend(tag: string, start: number) {
     const sim = await whatsappSimulator(h);
     const { id: broadcastId } = await whatsappBroadcast(h, sim, { tag, count: 3, rate: 5000, start });
     const channelId = (await h.get(broadcastId)).channelId as number;
@@ -187,14 +189,23 @@ describe('a late report that no re-send can help, on a recipient a re-send took'
     await h.schedule(broadcastId);
     await h.engine({ requestTimeoutMs: 300 }).runUntilIdle();
     for (let i = start; i < start + 3; i++) sim.script(digits(i), { kind: 'accept' });
+    return { sim, broadcastId };
+  }
+
+  /** The re-send of all three, in an hour. */
+  const resendOfAllThree = {
+    when: new Date(Date.now() + HOUR).toISOString(),
+    force: true,
+    reasons: ['recipient_limit', 'uncertain'] as FailureReason[],
+    includeUnconfirmed: true,
+  };
+
+  /** unconfirmedFirstSend, and a re-send of all three in an hour. */
+  async function unconfirmedTakenByResend(tag: string, start: number) {
+    const { sim, broadcastId } = await unconfirmedFirstSend(tag, start);
     const planned = await h.server.request('POST', `/api/v1/broadcasts/${broadcastId}/resend`, {
       token: h.ws.tokens.agent,
-      body: {
-        when: new Date(Date.now() + HOUR).toISOString(),
-        force: true,
-        reasons: ['recipient_limit', 'uncertain'],
-        includeUnconfirmed: true,
-      },
+      body: resendOfAllThree,
     });
     expect(planned.status, planned.text).toBe(200);
     expect(planned.body.recipients).toBe(3);
@@ -227,6 +238,73 @@ describe('a late report that no re-send can help, on a recipient a re-send took'
     });
     expect(explicit.status, explicit.text).toBe(200);
     expect(explicit.body.recipients).toBe(1);
+  });
+
+  it('reported not on WhatsApp while the re-send was being written: it is not sent to them either, and the lineage counts them left', async () => {
+    const { sim, broadcastId } = await unconfirmedFirstSend('late-while-written', 860);
+    // The plan has read its three recipients; the report lands before their rows are written (one per transaction).
+    const planned = await resendFailed(
+      h.server.database.db,
+      { workspaceId: h.ws.id, defaultCountry: 'AR' },
+      broadcastId,
+      resendOfAllThree,
+      Date.now(),
+      {
+        writeRows: 1,
+        beforeWrite: async () => {
+          expect(await whatsappReport(h, broadcastId, digits(860), { status: 'failed', code: '131026' })).toBe(200);
+        },
+      },
+    );
+    const resendId = planned.broadcastId as number;
+    expect(await h.get(resendId)).toMatchObject({ status: 'scheduled', targetCount: 2 });
+
+    const { recovery } = await h.get(broadcastId);
+    expect(recovery?.attempts).toEqual([
+      { attempt: 1, broadcastIds: [resendId], recovered: 0, failed: 0, pending: 2, unconfirmed: 0 },
+    ]);
+    expect(recovery?.left).toEqual({ total: 1, byReason: { not_on_channel: 1 } });
+
+    const before = sim.requests.length;
+    await h.engine({ clock: () => Date.now() + 2 * HOUR }).runUntilIdle();
+    const sentTo = sim.requests.slice(before).map((r) => r.recipient);
+    expect(sentTo.sort()).toEqual([digits(861), digits(862)]);
+    expect(await h.get(resendId)).toMatchObject({ status: 'completed', error: null });
+    expect((await h.get(broadcastId)).recovery?.left).toEqual({ total: 1, byReason: { not_on_channel: 1 } });
+  });
+
+  it('reported delivered while the re-send was being written: it is not sent to them twice, and the lineage leaves nobody out', async () => {
+    const { sim, broadcastId } = await unconfirmedFirstSend('late-dlv-while-written', 880);
+    const planned = await resendFailed(
+      h.server.database.db,
+      { workspaceId: h.ws.id, defaultCountry: 'AR' },
+      broadcastId,
+      resendOfAllThree,
+      Date.now(),
+      {
+        writeRows: 1,
+        beforeWrite: async () => {
+          expect(await whatsappReport(h, broadcastId, digits(880), { status: 'delivered' })).toBe(200);
+        },
+      },
+    );
+    const resendId = planned.broadcastId as number;
+    const { recovery } = await h.get(broadcastId);
+    expect(recovery?.firstSend).toEqual({ reached: 1, failed: 2, unconfirmed: 0 });
+    expect(recovery?.attempts).toEqual([
+      { attempt: 1, broadcastIds: [resendId], recovered: 0, failed: 0, pending: 2, unconfirmed: 0 },
+    ]);
+    expect(recovery?.left).toEqual({ total: 0, byReason: {} });
+
+    const before = sim.requests.length;
+    await h.engine({ clock: () => Date.now() + 2 * HOUR }).runUntilIdle();
+    expect(
+      sim.requests
+        .slice(before)
+        .map((r) => r.recipient)
+        .sort(),
+    ).toEqual([digits(881), digits(882)]);
+    expect((await h.get(resendId)).status).toBe('completed');
   });
 
   it('every recipient it took reported not on WhatsApp: the re-send ends with nothing sent, never to its whole tag', async () => {

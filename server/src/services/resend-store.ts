@@ -141,14 +141,54 @@ export async function releaseHopelessTarget(
       if (frozen) await db.run(sql`DELETE FROM messages WHERE id = ${frozen.id} AND state = 'queued'`);
       await db.run(sql`DELETE FROM resend_targets WHERE broadcast_id = ${r.id} AND message_id = ${messageId}`);
       // The trigger of drizzle/0018 already noted the target under its new reason: it is no longer taken.
-      const key = `$."${reason}"`;
       await db.run(sql`UPDATE broadcasts SET target_count = max(coalesce(target_count, 1) - 1, 0),
-        resend_reasons = json_set(resend_reasons, ${key}, coalesce(json_extract(resend_reasons, ${key}), 0) - 1)
-        WHERE id = ${r.id}`);
+        resend_reasons = ${noted(reason, -1)} WHERE id = ${r.id}`);
     }
     changed.push(r.id);
   }
   return changed;
+}
+
+/** A re-send's note (broadcasts.resend_reasons) with `delta` more targets under `reason`. */
+function noted(reason: string, delta: number): SQL {
+  const key = `$."${reason}"`;
+  return sql`json_set(resend_reasons, ${key}, coalesce(json_extract(resend_reasons, ${key}), 0) + ${delta})`;
+}
+
+/**
+ * Reports that came for a plan's targets after the planning read them and before their rows were written:
+ * the note's trigger (drizzle/0018) and releaseHopelessTarget follow a target only once its row exists.
+ * Run in the transaction that writes the rows (`planned`: JSON [message, contact, reason as planned]), so a
+ * report lands either before it (seen here) or after it (followed as for any target). What moved is noted
+ * as the trigger would have (gone from its planned reason, under its reason now while still not reached),
+ * and a reason no re-send on the channel can help lets the target go as such a report does.
+ */
+export async function followReportsSincePlanned(
+  db: Queryable,
+  resendId: number,
+  planned: string,
+  now: number,
+): Promise<void> {
+  const moved = await db.all<{
+    id: number;
+    reason: FailureReason | null;
+    unreached: number;
+    planned: string;
+    channel_id: number;
+    channel_type: ChannelType;
+  }>(
+    sql`SELECT m.id, m.reason, ${UNREACHED} AS unreached, v.value ->> 2 AS planned,
+        c.id AS channel_id, c.type AS channel_type
+      FROM json_each(${planned}) AS v JOIN messages m ON m.id = v.value ->> 0 JOIN channels c ON c.id = m.channel_id
+      WHERE NOT ${UNREACHED} OR m.reason IS NOT v.value ->> 2`,
+  );
+  for (const m of moved) {
+    await db.run(sql`UPDATE broadcasts SET resend_reasons = ${noted(m.planned, -1)} WHERE id = ${resendId}`);
+    if (!m.unreached || m.reason === null) continue;
+    await db.run(sql`UPDATE broadcasts SET resend_reasons = ${noted(m.reason, 1)} WHERE id = ${resendId}`);
+    // The report's channel, as a report's own release is given: a re-send on another channel keeps them.
+    await releaseHopelessTarget(db, m.id, m.reason, { id: m.channel_id, type: m.channel_type }, now);
+  }
 }
 
 export async function originalBroadcast(db: Database, workspaceId: number, id: number) {

@@ -22,7 +22,7 @@ import { recordEvent } from '../engine/events';
 import { ApiError } from '../lib/errors';
 import { ownerIsDead, PROCESS_OWNER } from '../lib/process-owner';
 import type { Candidate, OriginalBroadcast } from './resend-store';
-import { segmentForTag } from './resend-store';
+import { followReportsSincePlanned, segmentForTag } from './resend-store';
 import { ensureTags, findTagIds } from './tags';
 
 /** Targets or contacts tagged per transaction: about 0.2 s of writing here. */
@@ -185,14 +185,16 @@ async function writeInChunks(db: Database, plan: PlanToWrite) {
         WHERE t.message_id = v.value ->> 0 AND r.status != 'cancelled')`
     : sql``;
   for (const [i, part] of plan.parts.entries()) {
+    const resendId = broadcastIds[i] as number;
     for (let at = 0; at < part.rows.length; at += rowsPerTransaction) {
       const rows = part.rows.slice(at, at + rowsPerTransaction);
-      const pairs = json(rows.map((r) => [r.messageId, r.contactId]));
+      const planned = json(rows.map((r) => [r.messageId, r.contactId, r.reason]));
       await db.transaction(async (tx) => {
         await beat(tx, planId);
         const { rowsAffected } = await tx.run(sql`INSERT INTO resend_targets (broadcast_id, message_id, contact_id)
-          SELECT ${broadcastIds[i]}, value ->> 0, value ->> 1 FROM json_each(${pairs}) AS v ${guard}`);
+          SELECT ${resendId}, value ->> 0, value ->> 1 FROM json_each(${planned}) AS v ${guard}`);
         if (rowsAffected !== rows.length) throw new ApiError(409, 'resend_conflict');
+        await followReportsSincePlanned(tx, resendId, planned, now);
       });
     }
   }
@@ -203,12 +205,21 @@ async function writeInChunks(db: Database, plan: PlanToWrite) {
     for (const [i, part] of plan.parts.entries()) {
       const id = broadcastIds[i] as number;
       const name = names[i] as string;
-      await tx.run(sql`UPDATE broadcasts SET status = 'scheduled', writing_plan = NULL WHERE id = ${id}`);
+      // Fewer than planned when a report let some go while the plan was written (followReportsSincePlanned).
+      const scheduled = await first<{ target: number }>(
+        tx,
+        sql`UPDATE broadcasts SET status = 'scheduled', writing_plan = NULL WHERE id = ${id} RETURNING target_count AS target`,
+      );
       await recordEvent(tx, {
         workspaceId,
         type: 'broadcast.scheduled',
         broadcastId: id,
-        data: { name, at: new Date(part.at).toISOString(), target: part.rows.length, resendOfId: original.id },
+        data: {
+          name,
+          at: new Date(part.at).toISOString(),
+          target: scheduled?.target ?? part.rows.length,
+          resendOfId: original.id,
+        },
         at: now,
       });
       await recordEvent(tx, {

@@ -52,6 +52,8 @@ export interface ResendOptions {
    * within a week are left out, as one more try only counts against the number.
    */
   automatic?: boolean;
+  /** Tests: what happens between the plan's read and its write (a provider's report landing meanwhile). */
+  beforeWrite?: () => Promise<void>;
 }
 
 /** Automatic recovery leaves a contact alone after this many marketing-cap refusals in a row… */
@@ -181,6 +183,7 @@ async function planAndWrite(
   const parts = await planParts(db, original, channel, rows, request, now, zone, language, unconfirmedWindow, warn);
 
   // A dry run answers the same plan and writes nothing (no tag, no segment, no broadcast).
+  if (planId !== null) await options.beforeWrite?.();
   const written =
     planId === null
       ? { tagged: rows.length, newlyTagged: 0, segmentId: null, broadcastIds: [] as number[] }
