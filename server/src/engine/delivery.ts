@@ -37,6 +37,15 @@ const UNKNOWN_FAILURE = sql`(state = 'failed' AND reason = 'uncertain')`;
 const NUMBER_FAILURES: readonly FailureReason[] = ['not_on_channel', 'invalid_identifier'];
 
 /**
+ * Whether a report may still move a failed or unconfirmed recipient of this reason (movesFrom, sharedFate):
+ * an unconfirmed one (no answer, or a final "unknown"), or a failure of the number, which may have been
+ * inferred from another message's report. Any other failure is final.
+ */
+export function reportMayStillMove(reason: FailureReason): boolean {
+  return reason === 'uncertain' || NUMBER_FAILURES.includes(reason);
+}
+
+/**
  * A failure inferred from a report about an earlier message (sharedFate): it went out (dispatched), with
  * no provider words of its own. A report that the message itself arrived overrides it.
  */

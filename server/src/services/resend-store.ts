@@ -158,7 +158,7 @@ function noted(reason: string, delta: number): SQL {
 /**
  * Reports that came for a plan's targets after the planning read them and before their rows were written:
  * the note's trigger (drizzle/0018) and releaseHopelessTarget follow a target only once its row exists.
- * Run in the transaction that writes the rows (`planned`: JSON [message, contact, reason as planned]), so a
+ * Run in the transaction that writes the rows (`planned`: JSON { message ID: reason as planned }), so a
  * report lands either before it (seen here) or after it (followed as for any target). What moved is noted
  * as the trigger would have (gone from its planned reason, under its reason now while still not reached),
  * and a reason no re-send on the channel can help lets the target go as such a report does.
@@ -177,15 +177,32 @@ export async function followReportsSincePlanned(
     channel_id: number;
     channel_type: ChannelType;
   }>(
-    sql`SELECT m.id, m.reason, ${UNREACHED} AS unreached, v.value ->> 2 AS planned,
+    // Key and value as they are: reading fields out of an array per row cost more than the rest.
+    sql`SELECT m.id, m.reason, ${UNREACHED} AS unreached, v.value AS planned,
         c.id AS channel_id, c.type AS channel_type
-      FROM json_each(${planned}) AS v JOIN messages m ON m.id = v.value ->> 0 JOIN channels c ON c.id = m.channel_id
-      WHERE NOT ${UNREACHED} OR m.reason IS NOT v.value ->> 2`,
+      FROM json_each(${planned}) AS v JOIN messages m ON m.id = v.key JOIN channels c ON c.id = m.channel_id
+      WHERE NOT ${UNREACHED} OR m.reason IS NOT v.value`,
   );
+  if (moved.length === 0) return;
+  // The note moved in one statement, whatever the number of reports (each write holds the only write lock).
+  const delta: Record<string, number> = {};
   for (const m of moved) {
-    await db.run(sql`UPDATE broadcasts SET resend_reasons = ${noted(m.planned, -1)} WHERE id = ${resendId}`);
+    delta[m.planned] = (delta[m.planned] ?? 0) - 1;
+    if (m.unreached && m.reason !== null) delta[m.reason] = (delta[m.reason] ?? 0) + 1;
+  }
+  const changes = Object.entries(delta).filter(([, n]) => n !== 0);
+  if (changes.length)
+    await db.run(
+      sql`UPDATE broadcasts SET resend_reasons = json_set(resend_reasons, ${sql.join(
+        changes.map(([reason, n]) => {
+          const key = `$."${reason}"`;
+          return sql`${key}, coalesce(json_extract(resend_reasons, ${key}), 0) + ${n}`;
+        }),
+        sql`, `,
+      )}) WHERE id = ${resendId}`,
+    );
+  for (const m of moved) {
     if (!m.unreached || m.reason === null) continue;
-    await db.run(sql`UPDATE broadcasts SET resend_reasons = ${noted(m.reason, 1)} WHERE id = ${resendId}`);
     // The report's channel, as a report's own release is given: a re-send on another channel keeps them.
     await releaseHopelessTarget(db, m.id, m.reason, { id: m.channel_id, type: m.channel_type }, now);
   }

@@ -18,6 +18,7 @@ import type { Language } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { first } from '../db/first';
+import { reportMayStillMove } from '../engine/delivery';
 import { recordEvent } from '../engine/events';
 import { ApiError } from '../lib/errors';
 import { ownerIsDead, PROCESS_OWNER } from '../lib/process-owner';
@@ -188,13 +189,16 @@ async function writeInChunks(db: Database, plan: PlanToWrite) {
     const resendId = broadcastIds[i] as number;
     for (let at = 0; at < part.rows.length; at += rowsPerTransaction) {
       const rows = part.rows.slice(at, at + rowsPerTransaction);
-      const planned = json(rows.map((r) => [r.messageId, r.contactId, r.reason]));
+      const pairs = json(rows.map((r) => [r.messageId, r.contactId]));
+      // Only those a report may still have moved since the plan read them: most failures are final.
+      const movable = rows.filter((r) => reportMayStillMove(r.reason));
+      const planned = json(Object.fromEntries(movable.map((r) => [r.messageId, r.reason])));
       await db.transaction(async (tx) => {
         await beat(tx, planId);
         const { rowsAffected } = await tx.run(sql`INSERT INTO resend_targets (broadcast_id, message_id, contact_id)
-          SELECT ${resendId}, value ->> 0, value ->> 1 FROM json_each(${planned}) AS v ${guard}`);
+          SELECT ${resendId}, value ->> 0, value ->> 1 FROM json_each(${pairs}) AS v ${guard}`);
         if (rowsAffected !== rows.length) throw new ApiError(409, 'resend_conflict');
-        await followReportsSincePlanned(tx, resendId, planned, now);
+        if (movable.length) await followReportsSincePlanned(tx, resendId, planned, now);
       });
     }
   }
