@@ -413,6 +413,48 @@ describe('a late report that no re-send can help, on a recipient a re-send took'
     ]);
   });
 
+  it('reported not on WhatsApp on the first send while a re-send of its re-send is being written: the inference reaches the plan too', async () => {
+    const sim = await whatsappSimulator(h);
+    const { id: broadcastId } = await whatsappBroadcast(h, sim, {
+      tag: 'late-chain-written',
+      count: 2,
+      rate: 5000,
+      start: 900,
+    });
+    const channelId = (await h.get(broadcastId)).channelId as number;
+    sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channelId}`;
+    sim.script(digits(900), { kind: 'reset', afterAccept: true });
+    sim.script(digits(901), { kind: 'reset', afterAccept: true });
+    await h.schedule(broadcastId);
+    await h.engine({ requestTimeoutMs: 300 }).runUntilIdle();
+    const first = await h.server.request('POST', `/api/v1/broadcasts/${broadcastId}/resend`, {
+      token: h.ws.tokens.agent,
+      body: { when: 'now', force: true, includeUnconfirmed: true },
+    });
+    expect(first.status, first.text).toBe(200);
+    await h.engine({ requestTimeoutMs: 300 }).runUntilIdle();
+    for (const n of [900, 901]) sim.script(digits(n), { kind: 'accept' });
+    // The re-send of the re-send has read its two; WhatsApp's 131026 for the first send lands before they are written.
+    const second = await resendFailed(
+      h.server.database.db,
+      { workspaceId: h.ws.id, defaultCountry: 'AR' },
+      first.body.broadcastId,
+      { when: new Date(Date.now() + HOUR).toISOString(), force: true, includeUnconfirmed: true },
+      Date.now(),
+      {
+        beforeWrite: async () => {
+          expect(await whatsappReport(h, broadcastId, digits(900), { status: 'failed', code: '131026' })).toBe(200);
+        },
+      },
+    );
+    expect(await h.get(second.broadcastId as number)).toMatchObject({ status: 'scheduled', targetCount: 1 });
+
+    const before = sim.requests.length;
+    await h.engine({ clock: () => Date.now() + 2 * HOUR }).runUntilIdle();
+    expect(sim.requests.slice(before).map((r) => r.recipient)).toEqual([digits(901)]);
+    expect((await h.get(broadcastId)).recovery?.left).toEqual({ total: 1, byReason: { not_on_channel: 1 } });
+  });
+
   it('a number changed since: the report is about the old one, and the re-send still goes to the new one', async () => {
     const { sim, broadcastId } = await unconfirmedTakenByResend('late-renumbered', 780);
     const [contact] = await h.server.database.db.all<{ id: number }>(
