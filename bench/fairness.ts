@@ -9,6 +9,7 @@
  *   is the server's peak RSS (VmHWM) over the whole run.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -120,6 +121,8 @@ export async function benchFairness(): Promise<BenchResult[]> {
     for (let round = 0; round < ROUNDS; round++) {
       let stop = false;
       const stopped = new AbortController();
+      // Every refused client waits on this one signal: more than Node's default of 10 listeners, on purpose.
+      setMaxListeners(CLIENTS, stopped.signal);
       const clients = Array.from({ length: CLIENTS }, async () => {
         while (!stop) {
           const res = await fetch(search, { headers: { Authorization: `Bearer ${hammerToken}` } });
