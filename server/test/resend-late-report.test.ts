@@ -258,6 +258,9 @@ describe('a late report that no re-send can help, on a recipient a re-send took'
     );
     const resendId = planned.broadcastId as number;
     expect(await h.get(resendId)).toMatchObject({ status: 'scheduled', targetCount: 2 });
+    // The answer counts the re-send as written, as everything else shows it.
+    expect(planned.recipients).toBe(2);
+    expect(planned.plan).toEqual([expect.objectContaining({ count: 2, byReason: { recipient_limit: 2 } })]);
 
     const { recovery } = await h.get(broadcastId);
     expect(recovery?.attempts).toEqual([

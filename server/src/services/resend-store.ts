@@ -161,14 +161,15 @@ function noted(reason: string, delta: number): SQL {
  * Run in the transaction that writes the rows (`planned`: JSON { message ID: reason as planned }), so a
  * report lands either before it (seen here) or after it (followed as for any target). What moved is noted
  * as the trigger would have (gone from its planned reason, under its reason now while still not reached),
- * and a reason no re-send on the channel can help lets the target go as such a report does.
+ * and a reason no re-send on the channel can help lets the target go as such a report does. Returns the
+ * messages let go.
  */
 export async function followReportsSincePlanned(
   db: Queryable,
   resendId: number,
   planned: string,
   now: number,
-): Promise<void> {
+): Promise<number[]> {
   const moved = await db.all<{
     id: number;
     reason: FailureReason | null;
@@ -183,7 +184,7 @@ export async function followReportsSincePlanned(
       FROM json_each(${planned}) AS v JOIN messages m ON m.id = v.key JOIN channels c ON c.id = m.channel_id
       WHERE NOT ${UNREACHED} OR m.reason IS NOT v.value`,
   );
-  if (moved.length === 0) return;
+  if (moved.length === 0) return [];
   // The note moved in one statement, whatever the number of reports (each write holds the only write lock).
   const delta: Record<string, number> = {};
   for (const m of moved) {
@@ -201,11 +202,14 @@ export async function followReportsSincePlanned(
         sql`, `,
       )}) WHERE id = ${resendId}`,
     );
+  const released: number[] = [];
   for (const m of moved) {
     if (!m.unreached || m.reason === null) continue;
     // The report's channel, as a report's own release is given: a re-send on another channel keeps them.
-    await releaseHopelessTarget(db, m.id, m.reason, { id: m.channel_id, type: m.channel_type }, now);
+    const changed = await releaseHopelessTarget(db, m.id, m.reason, { id: m.channel_id, type: m.channel_type }, now);
+    if (changed.includes(resendId)) released.push(m.id);
   }
+  return released;
 }
 
 export async function originalBroadcast(db: Database, workspaceId: number, id: number) {

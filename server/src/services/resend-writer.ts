@@ -185,6 +185,8 @@ async function writeInChunks(db: Database, plan: PlanToWrite) {
     ? sql`WHERE NOT EXISTS (SELECT 1 FROM resend_targets t JOIN broadcasts r ON r.id = t.broadcast_id
         WHERE t.message_id = v.value ->> 0 AND r.status != 'cancelled')`
     : sql``;
+  // Targets a report let go while the plan was written: the answer counts the re-sends as written.
+  const released = new Set<number>();
   for (const [i, part] of plan.parts.entries()) {
     const resendId = broadcastIds[i] as number;
     for (let at = 0; at < part.rows.length; at += rowsPerTransaction) {
@@ -193,13 +195,14 @@ async function writeInChunks(db: Database, plan: PlanToWrite) {
       // Only those a report may still have moved since the plan read them: most failures are final.
       const movable = rows.filter((r) => reportMayStillMove(r.reason));
       const planned = json(Object.fromEntries(movable.map((r) => [r.messageId, r.reason])));
-      await db.transaction(async (tx) => {
+      const letGo = await db.transaction(async (tx) => {
         await beat(tx, planId);
         const { rowsAffected } = await tx.run(sql`INSERT INTO resend_targets (broadcast_id, message_id, contact_id)
           SELECT ${resendId}, value ->> 0, value ->> 1 FROM json_each(${pairs}) AS v ${guard}`);
         if (rowsAffected !== rows.length) throw new ApiError(409, 'resend_conflict');
-        if (movable.length) await followReportsSincePlanned(tx, resendId, planned, now);
+        return movable.length ? followReportsSincePlanned(tx, resendId, planned, now) : [];
       });
+      for (const id of letGo) released.add(id);
     }
   }
 
@@ -247,7 +250,7 @@ async function writeInChunks(db: Database, plan: PlanToWrite) {
       (await tx.get<{ n: number }>(sql`SELECT count(*) AS n FROM contact_tags WHERE tag_id = ${tagId}`))?.n ?? 0;
     await tx.run(sql`DELETE FROM resend_plan_tagged WHERE plan_id = ${planId}`);
     await tx.run(sql`DELETE FROM resend_plans WHERE id = ${planId}`);
-    return { tagged, newlyTagged, segmentId: total ? segmentId : null, broadcastIds };
+    return { tagged, newlyTagged, segmentId: total ? segmentId : null, broadcastIds, released: [...released] };
   });
 }
 

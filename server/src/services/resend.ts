@@ -186,7 +186,7 @@ async function planAndWrite(
   if (planId !== null) await options.beforeWrite?.();
   const written =
     planId === null
-      ? { tagged: rows.length, newlyTagged: 0, segmentId: null, broadcastIds: [] as number[] }
+      ? { tagged: rows.length, newlyTagged: 0, segmentId: null, broadcastIds: [] as number[], released: [] }
       : await writePlan(db, {
           planId,
           writeRows: options.writeRows,
@@ -199,21 +199,26 @@ async function planAndWrite(
           now,
         });
   if (written.broadcastIds.length) await store.recheckLateFailures(db, broadcastId);
+  // The re-sends as written: without those a report let go while they were (followReportsSincePlanned).
+  const letGo = new Set(written.released);
+  const asWritten = <T extends { messageId: number }>(list: T[]) =>
+    letGo.size ? list.filter((r) => !letGo.has(r.messageId)) : list;
+  const taken = asWritten(rows);
   const plan = parts.map((part, i) => ({
     broadcastId: written.broadcastIds[i] ?? null,
     at: new Date(part.at).toISOString(),
-    count: part.rows.length,
-    byReason: countByReason(part.rows),
+    count: asWritten(part.rows).length,
+    byReason: countByReason(asWritten(part.rows)),
     why: part.why,
   }));
   return {
-    ...(target && { channel: await reachOn(db, target, rows, original.content, now) }),
+    ...(target && { channel: await reachOn(db, target, taken, original.content, now) }),
     ...(channel && {
       cost: estimateCost(
         channel.type,
         original.content,
         priceTable(channel.prices),
-        await countriesOn(db, channel, [...new Set(rows.map((r) => r.contactId))]),
+        await countriesOn(db, channel, [...new Set(taken.map((r) => r.contactId))]),
       ),
     }),
     tag,
@@ -224,7 +229,7 @@ async function planAndWrite(
     broadcastId: written.broadcastIds[0] ?? null,
     scheduledAt: request.tagOnly ? null : (plan[0]?.at ?? null),
     reused: false,
-    recipients: rows.length,
+    recipients: taken.length,
     plan: request.tagOnly ? [] : plan,
     summary: request.tagOnly ? '' : summarize(plan, now, zone, language),
     warnings,
