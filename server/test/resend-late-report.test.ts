@@ -274,6 +274,13 @@ describe('a late report that no re-send can help, on a recipient a re-send took'
     expect(sentTo.sort()).toEqual([digits(861), digits(862)]);
     expect(await h.get(resendId)).toMatchObject({ status: 'completed', error: null });
     expect((await h.get(broadcastId)).recovery?.left).toEqual({ total: 1, byReason: { not_on_channel: 1 } });
+    // Let go, not held: a re-send chosen for that reason (another channel's, say) may take them.
+    const explicit = await h.server.request('POST', `/api/v1/broadcasts/${broadcastId}/resend`, {
+      token: h.ws.tokens.agent,
+      body: { when: 'now', force: true, reasons: ['not_on_channel'], dryRun: true },
+    });
+    expect(explicit.status, explicit.text).toBe(200);
+    expect(explicit.body.recipients).toBe(1);
   });
 
   it('reported delivered while the re-send was being written: it is not sent to them twice, and the lineage leaves nobody out', async () => {
