@@ -299,6 +299,9 @@ describe('a late report that no re-send can help, on a recipient a re-send took'
       },
     );
     const resendId = planned.broadcastId as number;
+    // The answer says what the re-send takes now, as a second click would: the delivered one is not among them.
+    expect(planned.recipients).toBe(2);
+    expect(planned.plan).toEqual([expect.objectContaining({ count: 2, byReason: { recipient_limit: 2 } })]);
     const { recovery } = await h.get(broadcastId);
     expect(recovery?.firstSend).toEqual({ reached: 1, failed: 2, unconfirmed: 0 });
     expect(recovery?.attempts).toEqual([
@@ -315,6 +318,40 @@ describe('a late report that no re-send can help, on a recipient a re-send took'
         .sort(),
     ).toEqual([digits(881), digits(882)]);
     expect((await h.get(resendId)).status).toBe('completed');
+  });
+
+  it('its only recipient reported not on WhatsApp while the re-send was being written: the answer says nobody, not "0 now"', async () => {
+    const sim = await whatsappSimulator(h);
+    const { id: broadcastId } = await whatsappBroadcast(h, sim, {
+      tag: 'late-none-written',
+      count: 1,
+      rate: 5000,
+      start: 920,
+    });
+    const channelId = (await h.get(broadcastId)).channelId as number;
+    sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channelId}`;
+    sim.script(digits(920), { kind: 'reset', afterAccept: true });
+    await h.schedule(broadcastId);
+    await h.engine({ requestTimeoutMs: 300 }).runUntilIdle();
+    sim.script(digits(920), { kind: 'accept' });
+    const planned = await resendFailed(
+      h.server.database.db,
+      { workspaceId: h.ws.id, defaultCountry: 'AR', language: 'en' },
+      broadcastId,
+      { when: new Date(Date.now() + HOUR).toISOString(), force: true, includeUnconfirmed: true },
+      Date.now(),
+      {
+        beforeWrite: async () => {
+          expect(await whatsappReport(h, broadcastId, digits(920), { status: 'failed', code: '131026' })).toBe(200);
+        },
+      },
+    );
+    expect(planned.recipients).toBe(0);
+    expect(planned.summary).toBe('');
+    const before = sim.requests.length;
+    await h.engine({ clock: () => Date.now() + 2 * HOUR }).runUntilIdle();
+    expect(sim.requests.length).toBe(before);
+    expect(await h.get(planned.broadcastId as number)).toMatchObject({ status: 'completed', error: null });
   });
 
   it('every recipient it took reported not on WhatsApp: the re-send ends with nothing sent, never to its whole tag', async () => {

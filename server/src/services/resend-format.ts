@@ -111,7 +111,9 @@ export function summarize(
   language: Language,
 ): string {
   const numbers = new Intl.NumberFormat(fixedLocale(language));
+  // A part a late report left nobody to take goes with nothing: "0 ahora" would say nothing useful.
   return plan
+    .filter((part) => part.count > 0)
     .map((part) => `${numbers.format(part.count)} ${formatPlanTime(Date.parse(part.at), now, zone, language)}`)
     .join(', ');
 }

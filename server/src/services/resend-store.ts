@@ -382,6 +382,25 @@ export async function taggedCount(db: Database, broadcastId: number, tag: string
  * The original's re-sends that hold their targets (RESEND_HOLDS), earliest first, with their exact recipients
  * counted: the targets still not reached (a late report may have delivered one since; the re-send skips it).
  */
+/**
+ * What each written re-send takes now, by reason: its note (broadcasts.resend_reasons), which reports keep
+ * exact (the trigger of drizzle/0018, releaseHopelessTarget, followReportsSincePlanned), so the click's
+ * answer says what liveResends would say of the same re-sends, in one read rather than a pass over the targets.
+ */
+export async function takenNow(db: Database, resendIds: number[]): Promise<Map<number, Record<string, number>>> {
+  const rows = await db.all<{ id: number; reasons: string | null }>(
+    sql`SELECT id, resend_reasons AS reasons FROM broadcasts WHERE id IN (SELECT value FROM json_each(${JSON.stringify(resendIds)}))`,
+  );
+  return new Map(
+    rows.map((r) => [
+      Number(r.id),
+      Object.fromEntries(
+        Object.entries(JSON.parse(r.reasons ?? '{}') as Record<string, number>).filter(([, n]) => n > 0),
+      ),
+    ]),
+  );
+}
+
 export async function liveResends(db: Database, broadcastId: number): Promise<LiveResend[]> {
   const rows = await db.all<{
     id: number;

@@ -199,18 +199,18 @@ async function planAndWrite(
           now,
         });
   if (written.broadcastIds.length) await store.recheckLateFailures(db, broadcastId);
-  // The re-sends as written: without those a report let go while they were (followReportsSincePlanned).
+  // The re-sends as written: a report may have moved or let go some of their targets while they were
+  // (followReportsSincePlanned, or a report after a chunk's write): counted from their notes, as a second
+  // click would count them; the estimates leave out those let go here.
   const letGo = new Set(written.released);
-  const asWritten = <T extends { messageId: number }>(list: T[]) =>
-    letGo.size ? list.filter((r) => !letGo.has(r.messageId)) : list;
-  const taken = asWritten(rows);
-  const plan = parts.map((part, i) => ({
-    broadcastId: written.broadcastIds[i] ?? null,
-    at: new Date(part.at).toISOString(),
-    count: asWritten(part.rows).length,
-    byReason: countByReason(asWritten(part.rows)),
-    why: part.why,
-  }));
+  const taken = letGo.size ? rows.filter((r) => !letGo.has(r.messageId)) : rows;
+  const notes = await store.takenNow(db, written.broadcastIds);
+  const plan = parts.map((part, i) => {
+    const id = written.broadcastIds[i];
+    const byReason = id === undefined ? countByReason(part.rows) : (notes.get(id) ?? {});
+    const count = Object.values(byReason).reduce((a, n) => a + n, 0);
+    return { broadcastId: id ?? null, at: new Date(part.at).toISOString(), count, byReason, why: part.why };
+  });
   return {
     ...(target && { channel: await reachOn(db, target, taken, original.content, now) }),
     ...(channel && {
@@ -229,7 +229,7 @@ async function planAndWrite(
     broadcastId: written.broadcastIds[0] ?? null,
     scheduledAt: request.tagOnly ? null : (plan[0]?.at ?? null),
     reused: false,
-    recipients: taken.length,
+    recipients: request.tagOnly ? taken.length : plan.reduce((a, part) => a + part.count, 0),
     plan: request.tagOnly ? [] : plan,
     summary: request.tagOnly ? '' : summarize(plan, now, zone, language),
     warnings,
