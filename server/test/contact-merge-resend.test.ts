@@ -5,6 +5,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { resendFailed } from '../src/services/resend';
 import { type Harness, harness, rowCounts, whatsappBroadcast, whatsappSimulator } from './engine/harness';
 
 let h: Harness;
@@ -52,5 +53,50 @@ describe('merge during a re-send', () => {
     const detailO = await h.get(o.id);
     expect(detailO.recovery?.attempts[0]?.recovered).toBe(3);
     expect(detailO.recovery?.left.total).toBe(0);
+  });
+
+  it('a merge asked while the re-send is being written waits for it, and the failure still goes to the contact kept', async () => {
+    const sim = await whatsappSimulator(h);
+    const o = await whatsappBroadcast(h, sim, { tag: 'merge-written', name: 'W', count: 3, rate: 5000, start: 200 });
+    await h.seedContacts(1, 'other-written', { start: 250, firstName: 'Kept' });
+    for (let i = 200; i < 203; i++) sim.script(digits(i), { kind: 'fail', code: '131049' });
+    await h.schedule(o.id);
+    await h.engine().runUntilIdle();
+    for (let i = 200; i < 203; i++) sim.script(digits(i), { kind: 'accept' });
+    sim.script(digits(250), { kind: 'accept' });
+    const { db } = h.server.database;
+    const [m] = await db.all<{ contact_id: number }>(
+      sql`SELECT contact_id FROM messages WHERE broadcast_id = ${o.id} ORDER BY id LIMIT 1`,
+    );
+    const [k] = await db.all<{ id: number }>(sql`SELECT id FROM contacts WHERE first_name LIKE 'Kept%'`);
+
+    // The plan has read its three; a manager merges one of them into another contact before they are written.
+    let merged: Promise<{ status: number; text: string }> | undefined;
+    const planned = await resendFailed(
+      db,
+      { workspaceId: h.ws.id, defaultCountry: 'AR' },
+      o.id,
+      { when: 'now', force: true, reasons: ['recipient_limit'] },
+      Date.now(),
+      {
+        writeRows: 1,
+        beforeWrite: async () => {
+          merged = h.server.request('POST', '/api/v1/contacts/merge', {
+            token: h.ws.tokens.manager,
+            body: { keep: k?.id, merge: m?.contact_id },
+          });
+          // Long enough for a merge that does not wait to be done before the plan writes anything.
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        },
+      },
+    );
+    expect(planned.recipients).toBe(3);
+    const answer = await merged;
+    expect(answer?.status, answer?.text).toBe(200);
+
+    await h.engine().runUntilIdle();
+    expect(await truth(planned.broadcastId as number)).toEqual([{ state: 'sent', reason: null, n: 3 }]);
+    expect(sim.requests.filter((req) => req.recipient === digits(250))).toHaveLength(1);
+    expect((await h.get(o.id)).recovery?.left.total).toBe(0);
   });
 });

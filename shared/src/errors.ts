@@ -95,6 +95,11 @@ export const apiErrors = {
     en: 'A contact cannot be merged with itself.',
     pt: 'Não é possível mesclar um contato com ele mesmo.',
   },
+  contact_merge_resend_planning: {
+    es: 'Se está creando un reenvío en este espacio de trabajo y los contactos no se pueden fusionar mientras tanto. Vuelva a intentarlo en unos segundos.',
+    en: 'A re-send is being created in this workspace, and contacts cannot be merged meanwhile. Try again in a few seconds.',
+    pt: 'Um reenvio está sendo criado neste espaço de trabalho, e os contatos não podem ser mesclados enquanto isso. Tente novamente em alguns segundos.',
+  },
   search_too_short: {
     es: 'Escriba al menos {min} caracteres para buscar: parte del nombre, del teléfono o del correo.',
     en: 'Type at least {min} characters to search: part of the name, the phone or the e-mail.',

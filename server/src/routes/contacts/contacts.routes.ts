@@ -65,7 +65,8 @@ export const mergeContacts = createRoute({
   path: '/contacts/merge',
   tags,
   summary: 'Merge one contact into another',
-  description: 'Tags, channel identifiers, custom fields and missing details move to `keep`; `merge` is removed.',
+  description:
+    'Tags, channel identifiers, custom fields and missing details move to `keep`; `merge` is removed. While a re-send of the workspace is being written (seconds), the merge waits for it; 409 `contact_merge_resend_planning` after 15 s.',
   security: bearer,
   middleware: [requirePermission('contacts:merge')] as const,
   request: { body: jsonBody(MergeBodySchema) },
@@ -73,6 +74,7 @@ export const mergeContacts = createRoute({
     200: jsonContent(ContactSchema, 'The kept contact after the merge.'),
     ...errorResponses,
     ...notFoundResponse,
+    ...conflictResponse,
   },
 });
 
