@@ -28,6 +28,32 @@ afterAll(() => {
 const HOUR = 3_600_000;
 const digits = (n: number) => `54911${50000000 + n}`;
 
+/**
+ * Re-sends `originalId` through the service, with WhatsApp's `report` on `reported`'s message to `number`
+ * landing between the plan's read and its write (ResendOptions.beforeWrite).
+ */
+function resendWhileReported(
+  originalId: number,
+  body: Parameters<typeof resendFailed>[3],
+  reported: { broadcastId: number; number: number; report: Parameters<typeof whatsappReport>[3] },
+  options: { writeRows?: number; language?: 'en' } = {},
+) {
+  const { language, ...rest } = options;
+  return resendFailed(
+    h.server.database.db,
+    { workspaceId: h.ws.id, defaultCountry: 'AR', ...(language && { language }) },
+    originalId,
+    body,
+    Date.now(),
+    {
+      ...rest,
+      beforeWrite: async () => {
+        expect(await whatsappReport(h, reported.broadcastId, digits(reported.number), reported.report)).toBe(200);
+      },
+    },
+  );
+}
+
 describe('a late report on a recipient a scheduled re-send took', () => {
   it('delivered after all: the re-send skips them, and its plan can still be read and cancelled', async () => {
     const sim = await whatsappSimulator(h);
@@ -243,18 +269,11 @@ describe('a late report that no re-send can help, on a recipient a re-send took'
   it('reported not on WhatsApp while the re-send was being written: it is not sent to them either, and the lineage counts them left', async () => {
     const { sim, broadcastId } = await unconfirmedFirstSend('late-while-written', 860);
     // The plan has read its three recipients; the report lands before their rows are written (one per transaction).
-    const planned = await resendFailed(
-      h.server.database.db,
-      { workspaceId: h.ws.id, defaultCountry: 'AR' },
+    const planned = await resendWhileReported(
       broadcastId,
       resendOfAllThree,
-      Date.now(),
-      {
-        writeRows: 1,
-        beforeWrite: async () => {
-          expect(await whatsappReport(h, broadcastId, digits(860), { status: 'failed', code: '131026' })).toBe(200);
-        },
-      },
+      { broadcastId, number: 860, report: { status: 'failed', code: '131026' } },
+      { writeRows: 1 },
     );
     const resendId = planned.broadcastId as number;
     expect(await h.get(resendId)).toMatchObject({ status: 'scheduled', targetCount: 2 });
@@ -285,18 +304,11 @@ describe('a late report that no re-send can help, on a recipient a re-send took'
 
   it('reported delivered while the re-send was being written: it is not sent to them twice, and the lineage leaves nobody out', async () => {
     const { sim, broadcastId } = await unconfirmedFirstSend('late-dlv-while-written', 880);
-    const planned = await resendFailed(
-      h.server.database.db,
-      { workspaceId: h.ws.id, defaultCountry: 'AR' },
+    const planned = await resendWhileReported(
       broadcastId,
       resendOfAllThree,
-      Date.now(),
-      {
-        writeRows: 1,
-        beforeWrite: async () => {
-          expect(await whatsappReport(h, broadcastId, digits(880), { status: 'delivered' })).toBe(200);
-        },
-      },
+      { broadcastId, number: 880, report: { status: 'delivered' } },
+      { writeRows: 1 },
     );
     const resendId = planned.broadcastId as number;
     // The answer says what the re-send takes now, as a second click would: the delivered one is not among them.
@@ -334,17 +346,11 @@ describe('a late report that no re-send can help, on a recipient a re-send took'
     await h.schedule(broadcastId);
     await h.engine({ requestTimeoutMs: 300 }).runUntilIdle();
     sim.script(digits(920), { kind: 'accept' });
-    const planned = await resendFailed(
-      h.server.database.db,
-      { workspaceId: h.ws.id, defaultCountry: 'AR', language: 'en' },
+    const planned = await resendWhileReported(
       broadcastId,
       { when: new Date(Date.now() + HOUR).toISOString(), force: true, includeUnconfirmed: true },
-      Date.now(),
-      {
-        beforeWrite: async () => {
-          expect(await whatsappReport(h, broadcastId, digits(920), { status: 'failed', code: '131026' })).toBe(200);
-        },
-      },
+      { broadcastId, number: 920, report: { status: 'failed', code: '131026' } },
+      { language: 'en' },
     );
     expect(planned.recipients).toBe(0);
     expect(planned.summary).toBe('');
@@ -482,17 +488,10 @@ describe('a late report that no re-send can help, on a recipient a re-send took'
     await h.engine({ requestTimeoutMs: 300 }).runUntilIdle();
     for (const n of [900, 901]) sim.script(digits(n), { kind: 'accept' });
     // The re-send of the re-send has read its two; WhatsApp's 131026 for the first send lands before they are written.
-    const second = await resendFailed(
-      h.server.database.db,
-      { workspaceId: h.ws.id, defaultCountry: 'AR' },
+    const second = await resendWhileReported(
       first.body.broadcastId,
       { when: new Date(Date.now() + HOUR).toISOString(), force: true, includeUnconfirmed: true },
-      Date.now(),
-      {
-        beforeWrite: async () => {
-          expect(await whatsappReport(h, broadcastId, digits(900), { status: 'failed', code: '131026' })).toBe(200);
-        },
-      },
+      { broadcastId, number: 900, report: { status: 'failed', code: '131026' } },
     );
     expect(await h.get(second.broadcastId as number)).toMatchObject({ status: 'scheduled', targetCount: 1 });
 

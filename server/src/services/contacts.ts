@@ -10,7 +10,7 @@ import { type ContactSearch, findContactsPage } from './contact-search';
 import { insertContacts, linkTags, updateContacts } from './contact-store';
 import { assertCustomKeysWithinCap } from './custom-field-keys';
 import { contactAddressOn, optOutsForContact, removeOptOut } from './opt-outs';
-import { RESEND_PLAN_STALE_MS } from './resend-writer';
+import { planBeingWritten } from './resend-writer';
 import { ensureTags, tagContacts, tagNamesByContact } from './tags';
 
 type ContactRow = typeof contacts.$inferSelect;
@@ -258,7 +258,7 @@ export async function mergeContacts(db: Database, ws: Workspace, keepRef: string
     try {
       return await mergeNow(db, ws, keepRef, mergeRef);
     } catch (error) {
-      if (!(error instanceof PlanBeingWritten)) throw error;
+      if (!(error instanceof WaitsForPlan)) throw error;
       if (Date.now() > deadline) throw new ApiError(409, 'contact_merge_resend_planning');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -268,14 +268,12 @@ export async function mergeContacts(db: Database, ws: Workspace, keepRef: string
 /** How long a merge waits for the workspace's re-send plans being written, before it answers 409. */
 const MERGE_WAITS_FOR_PLAN_MS = 15_000;
 
-class PlanBeingWritten extends Error {}
+class WaitsForPlan extends Error {}
 
 async function mergeNow(db: Database, ws: Workspace, keepRef: string | number, mergeRef: string | number) {
   return db.transaction(async (tx) => {
     // Checked under the write lock: a plan claimed after this commit reads the merged contacts.
-    const planning = await tx.all(sql`SELECT 1 FROM resend_plans WHERE workspace_id = ${ws.workspaceId}
-      AND heartbeat_at > ${Date.now() - RESEND_PLAN_STALE_MS} LIMIT 1`);
-    if (planning.length) throw new PlanBeingWritten();
+    if (await planBeingWritten(tx, ws.workspaceId)) throw new WaitsForPlan();
     const keep = await resolveContactRef(tx, ws, keepRef);
     const merge = await resolveContactRef(tx, ws, mergeRef);
     if (keep.id === merge.id)

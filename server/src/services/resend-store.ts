@@ -142,17 +142,20 @@ export async function releaseHopelessTarget(
       await db.run(sql`DELETE FROM resend_targets WHERE broadcast_id = ${r.id} AND message_id = ${messageId}`);
       // The trigger of drizzle/0018 already noted the target under its new reason: it is no longer taken.
       await db.run(sql`UPDATE broadcasts SET target_count = max(coalesce(target_count, 1) - 1, 0),
-        resend_reasons = ${noted(reason, -1)} WHERE id = ${r.id}`);
+        resend_reasons = ${noted({ [reason]: -1 })} WHERE id = ${r.id}`);
     }
     changed.push(r.id);
   }
   return changed;
 }
 
-/** A re-send's note (broadcasts.resend_reasons) with `delta` more targets under `reason`. */
-function noted(reason: string, delta: number): SQL {
-  const key = `$."${reason}"`;
-  return sql`json_set(resend_reasons, ${key}, coalesce(json_extract(resend_reasons, ${key}), 0) + ${delta})`;
+/** A re-send's note (broadcasts.resend_reasons) with `delta[reason]` more targets under each reason, in one json_set. */
+function noted(delta: Record<string, number>): SQL {
+  const changes = Object.entries(delta).map(([reason, n]) => {
+    const key = `$."${reason}"`;
+    return sql`${key}, coalesce(json_extract(resend_reasons, ${key}), 0) + ${n}`;
+  });
+  return sql`json_set(resend_reasons, ${sql.join(changes, sql`, `)})`;
 }
 
 /**
@@ -191,17 +194,9 @@ export async function followReportsSincePlanned(
     delta[m.planned] = (delta[m.planned] ?? 0) - 1;
     if (m.unreached && m.reason !== null) delta[m.reason] = (delta[m.reason] ?? 0) + 1;
   }
-  const changes = Object.entries(delta).filter(([, n]) => n !== 0);
-  if (changes.length)
-    await db.run(
-      sql`UPDATE broadcasts SET resend_reasons = json_set(resend_reasons, ${sql.join(
-        changes.map(([reason, n]) => {
-          const key = `$."${reason}"`;
-          return sql`${key}, coalesce(json_extract(resend_reasons, ${key}), 0) + ${n}`;
-        }),
-        sql`, `,
-      )}) WHERE id = ${resendId}`,
-    );
+  const changes = Object.fromEntries(Object.entries(delta).filter(([, n]) => n !== 0));
+  if (Object.keys(changes).length)
+    await db.run(sql`UPDATE broadcasts SET resend_reasons = ${noted(changes)} WHERE id = ${resendId}`);
   const released: number[] = [];
   for (const m of moved) {
     if (!m.unreached || m.reason === null) continue;
@@ -379,10 +374,6 @@ export async function taggedCount(db: Database, broadcastId: number, tag: string
 }
 
 /**
- * The original's re-sends that hold their targets (RESEND_HOLDS), earliest first, with their exact recipients
- * counted: the targets still not reached (a late report may have delivered one since; the re-send skips it).
- */
-/**
  * What each written re-send takes now, by reason: its note (broadcasts.resend_reasons), which reports keep
  * exact (the trigger of drizzle/0018, releaseHopelessTarget, followReportsSincePlanned), so the click's
  * answer says what liveResends would say of the same re-sends, in one read rather than a pass over the targets.
@@ -401,6 +392,10 @@ export async function takenNow(db: Database, resendIds: number[]): Promise<Map<n
   );
 }
 
+/**
+ * The original's re-sends that hold their targets (RESEND_HOLDS), earliest first, with their exact recipients
+ * counted: the targets still not reached (a late report may have delivered one since; the re-send skips it).
+ */
 export async function liveResends(db: Database, broadcastId: number): Promise<LiveResend[]> {
   const rows = await db.all<{
     id: number;

@@ -64,6 +64,20 @@ export async function claimPlan(db: Database, workspaceId: number, originalId: n
 }
 
 /**
+ * Whether a plan of this workspace is being written now (a live owner: its heartbeat within
+ * RESEND_PLAN_STALE_MS). A contact merge waits for it (services/contacts.ts): the plan has read its
+ * contacts and writes their tags and targets afterwards.
+ */
+export async function planBeingWritten(db: Pick<Database, 'all'>, workspaceId: number): Promise<boolean> {
+  const row = await first(
+    db,
+    sql`SELECT 1 FROM resend_plans WHERE workspace_id = ${workspaceId}
+      AND heartbeat_at > ${Date.now() - RESEND_PLAN_STALE_MS} LIMIT 1`,
+  );
+  return row !== undefined;
+}
+
+/**
  * Lets a claim go. A plan refused before writing (nothing to re-send, too early) has written nothing
  * (no tag noted yet); a written one was deleted by its last transaction, an undone one by its undo, and
  * one whose undo failed stays for settleInterruptedPlans.
