@@ -31,7 +31,11 @@ export interface OfferProps {
  * workspace's time zone, and the same moment read in two zones on one card looked like two moments.
  */
 function planSummary(language: Language, plan: ResendResult['plan']): string {
-  return plan.map((part) => `${formatNumber(language, part.count)} ${formatWhen(language, part.at)}`).join(', ');
+  // A part a late report left nobody to take goes with nothing, as in the server's summary.
+  return plan
+    .filter((part) => part.count > 0)
+    .map((part) => `${formatNumber(language, part.count)} ${formatWhen(language, part.at)}`)
+    .join(', ');
 }
 
 export function ResendBox({ report, language, resend, onOpenBroadcast, Offer }: Props) {
@@ -248,8 +252,8 @@ function ResendOutcome({
   if (result) {
     lines.push(translate(language, 'tagged', { count: result.tagged, tag: result.tag }));
     // The server's plan: what goes now and what waits, and until when ("1 ahora, 500 mañana a las 10:21").
-    if (result.plan.length)
-      lines.push(translate(language, 'resendPlan', { summary: planSummary(language, result.plan) }));
+    const summary = planSummary(language, result.plan);
+    if (summary) lines.push(translate(language, 'resendPlan', { summary }));
     for (const warning of result.warnings) lines.push(warning.message);
   } else if (resend)
     lines.push(

@@ -299,3 +299,40 @@ describe('the re-send box after a delivery report brought new failures', () => {
     render(null, root);
   });
 });
+
+describe("the click's answer after a delivery report let a part's recipients go while it was written", () => {
+  const answer = (counts: [number, number]): ResendResult => {
+    const now = '2026-12-02T10:00:00.000Z';
+    const later = '2026-12-03T10:00:00.000Z';
+    return {
+      ...plan(counts[0] + counts[1], { broadcastId: 20 }),
+      plan: [
+        { broadcastId: 20, at: now, count: counts[0], byReason: { recipient_limit: counts[0] }, why: 'now' },
+        { broadcastId: 21, at: later, count: counts[1], byReason: { recipient_limit: counts[1] }, why: 'later' },
+      ],
+    } as unknown as ResendResult;
+  };
+  const clicked = async (result: ResendResult) => {
+    const state = createResendState({
+      resend: async (_id, body) => ((body as { dryRun?: boolean }).dryRun ? plan(3) : result),
+      broadcast: async (id) => broadcast({ id, status: 'completed', resendOfId: 7 }),
+      wait: () => tick(5),
+      cancel: async () => ({ cancelled: [] }),
+    });
+    const root = document.createElement('div');
+    render(<ResendBox report={report(broadcast({}))} language="es" resend={state} />, root);
+    await state.start(7, { reasons: ['recipient_limit'] });
+    await tick(50);
+    const lines = [...root.querySelectorAll('p')].map((p) => p.textContent ?? '');
+    render(null, root);
+    return lines.filter((line) => line.startsWith('Plan:'));
+  };
+
+  it('names only the part that still sends, not "0" at the emptied one\'s time', async () => {
+    expect(await clicked(answer([2, 0]))).toEqual([`Plan: 2 ${formatWhen('es', '2026-12-02T10:00:00.000Z')}.`]);
+  });
+
+  it('with every part emptied, says no plan at all rather than "Plan: ."', async () => {
+    expect(await clicked(answer([0, 0]))).toEqual([]);
+  });
+});
