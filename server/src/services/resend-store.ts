@@ -280,6 +280,25 @@ export async function candidates(
 }
 
 /**
+ * Of failed rows left out as duplicates, those whose contact still has the number they shared (its
+ * identifier on `channel` is the row's): another contact of the broadcast kept that number, and its own
+ * row says how the number fared (a re-send of that row reaches it). Sent again, the number would get the
+ * message twice. A contact given a number of its own since is not among them.
+ */
+export async function stillSharingANumber(
+  db: Queryable,
+  channel: { id: number; type: ChannelType },
+  messageIds: number[],
+): Promise<Set<number>> {
+  if (messageIds.length === 0) return new Set();
+  const { identifier, join } = identifierOn(channel);
+  const rows = await db.all<{ id: number }>(sql`SELECT m.id FROM messages m
+    JOIN contacts ON contacts.id = m.contact_id ${join}
+    WHERE m.id IN (SELECT value FROM json_each(${JSON.stringify(messageIds)})) AND ${identifier} IS m.identifier`);
+  return new Set(rows.map((r) => r.id));
+}
+
+/**
  * The reasons a broadcast's one-click re-send takes (shared/src/policy.ts: those a re-send can help, and
  * the closed window when its content may go outside it), or none when it is gone.
  */

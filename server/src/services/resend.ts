@@ -148,6 +148,18 @@ async function planAndWrite(
       at: formatPlanTime(at, now, zone, language),
     });
   }
+  // Duplicates still sharing the number another contact kept: that contact's own row is the number's.
+  if (channel && rows.some((c) => c.reason === 'duplicate')) {
+    const shared = await store.stillSharingANumber(
+      db,
+      channel,
+      rows.filter((c) => c.reason === 'duplicate').map((c) => c.messageId),
+    );
+    if (shared.size) {
+      skipped.duplicate = (skipped.duplicate ?? 0) + shared.size;
+      rows.splice(0, rows.length, ...rows.filter((c) => !shared.has(c.messageId)));
+    }
+  }
   if (options.automatic) {
     const capped = await store.cappedInARow(
       db,
