@@ -289,8 +289,16 @@ export function tooEarly(reason: FailureReason, failedAt: number, at: number, un
 }
 
 /**
+ * The most daily waves a re-send's quota backlog is planned in: a week, as peers retry frequency caps
+ * (WATI, Interakt: up to 7 days). A plan of months would hold the number's whole quota every day for
+ * new broadcasts too, for a message long stale when its last wave goes; the rest is left to the agent.
+ */
+export const MAX_QUOTA_WAVES = 7;
+
+/**
  * Waves for `count` recipients that each use one place of a rolling quota of `limit`: the first at
- * `firstAt` with what fits then (`roomAtFirst`), each next a day later with a full quota.
+ * `firstAt` with what fits then (`roomAtFirst`), each next a day later with a full quota, at most
+ * MAX_QUOTA_WAVES of them (their sizes then add up to fewer than `count`).
  */
 export function quotaWaves(
   count: number,
@@ -303,7 +311,7 @@ export function quotaWaves(
   let left = count;
   let at = firstAt;
   let room = Math.max(1, Math.min(limit, roomAtFirst ?? limit));
-  while (left > 0) {
+  while (left > 0 && waves.length < MAX_QUOTA_WAVES) {
     const size = Math.min(left, room);
     waves.push({ at, size });
     left -= size;

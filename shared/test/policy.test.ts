@@ -17,6 +17,7 @@ import {
   forecastAdmission,
   HOUR_MS,
   hasWindow,
+  MAX_QUOTA_WAVES,
   outsideWindowCarrier,
   QuotaBudget,
   quotaWaves,
@@ -207,5 +208,13 @@ describe('re-send timing', () => {
       { at: NOW + 3 * DAY_MS, size: 100 },
     ]);
     expect(quotaWaves(30, null, NOW, null)).toEqual([{ at: NOW, size: 30 }]);
+  });
+
+  it('plans a week of waves at most: 99,999 on a limit of 250 is 7 waves of 250, not 400 days of them', () => {
+    const waves = quotaWaves(99_999, 250, NOW, 250);
+    expect(waves).toHaveLength(MAX_QUOTA_WAVES);
+    expect(MAX_QUOTA_WAVES).toBe(7);
+    expect(waves.at(-1)).toEqual({ at: NOW + 6 * DAY_MS, size: 250 });
+    expect(waves.reduce((n, w) => n + w.size, 0)).toBe(1_750);
   });
 });

@@ -76,6 +76,16 @@ export const WARNINGS = {
     en: '{count} unconfirmed recipients can be re-sent from {at}, when the wait for their delivery report ends.',
     pt: '{count} destinatários não confirmados poderão ser reenviados a partir de {at}, quando terminar a espera pelo relatório de entrega.',
   },
+  quota_waves_capped: {
+    es: '{count} de {total} destinatarios no caben en {days} días del límite diario ({limit} por día): no se programan y siguen en fallidos. Reenvíelos cuando terminen estas tandas, o cuando el límite del número suba.',
+    en: "{count} of {total} recipients do not fit in {days} days of the daily limit ({limit} a day): they are not scheduled and stay among the failed. Re-send them once these waves are done, or when the number's limit rises.",
+    pt: '{count} de {total} destinatários não cabem em {days} dias do limite diário ({limit} por dia): não são agendados e continuam entre as falhas. Reenvie-os quando estes lotes terminarem, ou quando o limite do número subir.',
+  },
+  quota_waves_ahead: {
+    es: '{count} destinatarios esperan el límite diario: un reenvío anterior lo ocupa en tandas. Podrá reenviarlos desde {at}.',
+    en: '{count} recipients wait for the daily limit: an earlier re-send takes it in waves. You can re-send them from {at}.',
+    pt: '{count} destinatários aguardam o limite diário: um reenvio anterior o ocupa em lotes. Poderá reenviá-los a partir de {at}.',
+  },
   forced: {
     es: 'Reenvío forzado antes de tiempo para: {reasons}. Puede volver a fallar y afectar la calidad del número.',
     en: "Re-send forced before its time for: {reasons}. It may fail again and hurt the number's quality.",

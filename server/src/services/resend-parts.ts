@@ -8,8 +8,10 @@ import {
   describeFailure,
   earliestUsefulResend,
   type FailureReason,
+  fixedLocale,
   format,
   type Language,
+  MAX_QUOTA_WAVES,
   quotaWaves,
   type ResendBody,
   resendTiming,
@@ -19,7 +21,7 @@ import type { Database } from '../db/client';
 import { capacityAvailableAt, quotaScope } from '../engine/limits';
 import { ApiError } from '../lib/errors';
 import { formatPlanTime, WHY } from './resend-format';
-import type * as store from './resend-store';
+import * as store from './resend-store';
 
 export interface Part {
   at: number;
@@ -50,7 +52,7 @@ export async function planParts(
   zone: string,
   language: Language,
   unconfirmedWindow: number,
-  warn: (code: 'forced', params: Record<string, string | number>) => void,
+  warn: (code: 'forced' | 'quota_waves_capped' | 'quota_waves_ahead', params: Record<string, string | number>) => void,
 ): Promise<Part[]> {
   const when = request.when ?? 'auto';
   const scope = channel
@@ -119,6 +121,16 @@ export async function planParts(
     const timing = resendTiming(reason);
     const floor = usefulFloor(group);
     if (timing.kind === 'capacity' && scope.limit !== null) {
+      const numbers = new Intl.NumberFormat(fixedLocale(language));
+      // An earlier re-send's waves hold the limit: these wait for them (asking again changes nothing).
+      const ahead = await store.lastWaveAhead(db, original.id, original.channelId, reason, now);
+      if (ahead !== null) {
+        warn('quota_waves_ahead', {
+          count: numbers.format(group.length),
+          at: formatPlanTime(ahead + DAY_MS, now, zone, language),
+        });
+        continue;
+      }
       // The first wave goes when a full wave fits (at most a day's quota); each next one a day later;
       // never before a cap the provider reported has had its day.
       const first = Math.min(group.length, scope.limit);
@@ -135,6 +147,14 @@ export async function planParts(
         add(wave.at, why, group.slice(offset, offset + wave.size));
         offset += wave.size;
       });
+      // Past the last wave: not planned, so still failed and free for a later re-send (or a higher limit).
+      if (offset < group.length)
+        warn('quota_waves_capped', {
+          count: numbers.format(group.length - offset),
+          total: numbers.format(group.length),
+          days: MAX_QUOTA_WAVES,
+          limit: numbers.format(scope.limit),
+        });
       continue;
     }
     // A reason whose advice is "never" but that the agent chose explicitly (a number fixed since): now.

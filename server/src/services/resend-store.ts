@@ -280,6 +280,27 @@ export async function candidates(
 }
 
 /**
+ * When the last not yet started re-send of broadcast `broadcastId` on channel `channelId` that takes
+ * failures of `reason` is scheduled, if it is still ahead of `now`: a quota backlog's waves hold the
+ * daily limit until then, so more of that reason planned meanwhile would only meet the limit again.
+ */
+export async function lastWaveAhead(
+  db: Queryable,
+  broadcastId: number,
+  channelId: number,
+  reason: FailureReason,
+  now: number,
+): Promise<number | null> {
+  const row = await first<{ at: number | null }>(
+    db,
+    sql`SELECT max(scheduled_at) AS at FROM broadcasts WHERE resend_of_id = ${broadcastId}
+      AND channel_id = ${channelId} AND status = 'scheduled' AND scheduled_at > ${now}
+      AND json_extract(resend_reasons, '$."' || ${reason} || '"') > 0`,
+  );
+  return row?.at ?? null;
+}
+
+/**
  * Of failed rows left out as duplicates, those whose contact still has the number they shared (its
  * identifier on `channel` is the row's): another contact of the broadcast kept that number, and its own
  * row says how the number fared (a re-send of that row reaches it). Sent again, the number would get the

@@ -157,7 +157,7 @@ async function planAndWrite(
     );
     if (shared.size) {
       skipped.duplicate = (skipped.duplicate ?? 0) + shared.size;
-      rows.splice(0, rows.length, ...rows.filter((c) => !shared.has(c.messageId)));
+      keepOnly(rows, (c) => !shared.has(c.messageId));
     }
   }
   if (options.automatic) {
@@ -169,9 +169,9 @@ async function planAndWrite(
       CAPPED_IN_A_ROW,
     );
     if (capped.size) {
-      const kept = rows.filter((c) => !(c.reason === 'recipient_limit' && capped.has(c.contactId)));
-      skipped.recipient_limit = (skipped.recipient_limit ?? 0) + rows.length - kept.length;
-      rows.splice(0, rows.length, ...kept);
+      const before = rows.length;
+      keepOnly(rows, (c) => !(c.reason === 'recipient_limit' && capped.has(c.contactId)));
+      skipped.recipient_limit = (skipped.recipient_limit ?? 0) + before - rows.length;
     }
   }
   const unconfirmed = rows.filter((c) => c.reason === 'uncertain').length;
@@ -182,17 +182,27 @@ async function planAndWrite(
   const { tag, othersCarrying } = await store.uniqueTag(db, ws.workspaceId, broadcastId, asked);
   if (tag !== asked) warn('tag_changed', { asked, tag, others: numbers.format(othersCarrying) });
 
-  if (rows.length === 0) {
-    // Nothing new: an earlier call planned these already (asking twice changes nothing), or nothing fits.
-    // A late failure that brought it back to the list may be in hand already.
+  // Nothing new: an earlier call planned these already (asking twice changes nothing), or nothing fits.
+  // A late failure that brought it back to the list may be in hand already.
+  const nothingNew = async () => {
     if (planId !== null) await store.recheckLateFailures(db, broadcastId);
     const live = alreadyPlanned > 0 ? await store.liveResends(db, broadcastId) : [];
-    if (live.length === 0) throw new ApiError(422, 'resend_nothing', {}, { skipped });
+    if (live.length === 0) throw new ApiError(422, 'resend_nothing', {}, { skipped, warnings });
     return reusedResult(db, tag, broadcastId, live, skipped, warnings, now, zone, language);
-  }
+  };
+  if (rows.length === 0) return nothingNew();
 
   // When: the plan, decided by the policy before anything is written.
   const parts = await planParts(db, original, channel, rows, request, now, zone, language, unconfirmedWindow, warn);
+  // A quota backlog past its last daily wave is not planned: neither tagged nor taken, still failed.
+  const planned = parts.reduce((n, part) => n + part.rows.length, 0);
+  if (planned < rows.length) {
+    const inPlan = new Set(parts.flatMap((part) => part.rows.map((r) => r.messageId)));
+    const later = rows.filter((r) => !inPlan.has(r.messageId));
+    for (const r of later) skipped[r.reason] = (skipped[r.reason] ?? 0) + 1;
+    keepOnly(rows, (r) => inPlan.has(r.messageId));
+    if (rows.length === 0) return nothingNew();
+  }
 
   // A dry run answers the same plan and writes nothing (no tag, no segment, no broadcast).
   if (planId !== null) await options.beforeWrite?.();
@@ -269,6 +279,13 @@ async function reachOn(
     allowedNow: usage.remaining === null ? reachable : Math.min(reachable, usage.remaining),
     sms: sms && { encoding: sms.encoding, segments: sms.segments },
   };
+}
+
+/** Keeps the rows `keep` says, in place (a spread of a million rows into splice overflows the stack). */
+function keepOnly<T>(list: T[], keep: (item: T) => boolean): void {
+  let n = 0;
+  for (const item of list) if (keep(item)) list[n++] = item;
+  list.length = n;
 }
 
 function countByReason(rows: store.Candidate[]): Record<string, number> {

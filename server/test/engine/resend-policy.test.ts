@@ -218,6 +218,42 @@ describe('two clicks at once', () => {
   });
 });
 
+describe('a quota backlog far past the daily limit', () => {
+  it('plans a week of daily waves, leaves the rest failed and says so; a second click waits for the waves', async () => {
+    const channel = await h.channel({ type: 'sandbox', name: 'Sandbox backlog', limits: { dailyQuota: 1 } });
+    await h.seedContacts(10, 'atraso', { start: 700_000 });
+    const b = await broadcastTo('Atraso', channel.id, 'atraso', { text: 'Hola' });
+    await sendNow(b.id);
+    expect((await h.get(b.id)).counts).toEqual({ delivered: 1, failed: 9 });
+
+    const first = await resend(b.id, {}, 'en');
+    expect(first.status, first.text).toBe(200);
+    // Seven waves of one, from when the limit frees: not nine waves, the last in nine days.
+    expect(first.body.plan).toHaveLength(7);
+    expect(first.body.recipients).toBe(7);
+    expect(first.body.skipped).toEqual({ quota_reached: 2 });
+    const capped = first.body.warnings.find((w: { code: string }) => w.code === 'quota_waves_capped');
+    expect(capped?.message).toBe(
+      "2 of 9 recipients do not fit in 7 days of the daily limit (1 a day): they are not scheduled and stay among the failed. Re-send them once these waves are done, or when the number's limit rises.",
+    );
+    const targets = await h.server.database.db.all<{ n: number }>(
+      sql`SELECT count(*) AS n FROM resend_targets t JOIN broadcasts r ON r.id = t.broadcast_id WHERE r.resend_of_id = ${b.id}`,
+    );
+    expect(targets[0]?.n).toBe(7);
+
+    // The two left wait for the waves: asking again plans nothing on top of them (it would meet the limit).
+    const again = await resend(b.id, {}, 'en');
+    expect(again.status, again.text).toBe(200);
+    expect(again.body.reused).toBe(true);
+    expect(again.body.recipients).toBe(7);
+    expect(again.body.warnings.map((w: { code: string }) => w.code)).toContain('quota_waves_ahead');
+    const resends = await h.server.database.db.all<{ n: number }>(
+      sql`SELECT count(*) AS n FROM broadcasts WHERE resend_of_id = ${b.id}`,
+    );
+    expect(resends[0]?.n).toBe(7);
+  });
+});
+
 describe('a broadcast that fails as a whole', () => {
   it("says why in the help page's style when every recipient was outside the 24 h window", async () => {
     const sim = await whatsappSimulator(h);
