@@ -16,6 +16,7 @@ const HEAVY = [
   // Latency checks (p99 under 200 ms while one user does heavy work): alone, like the rate checks.
   'test/fairness.test.ts',
   'test/imports-off-loop.test.ts',
+  'test/resend-preview-fairness.test.ts',
   // Writes 150 MB with syncs to bound the WAL: alone, not beside the parallel files.
   'test/checkpoints.test.ts',
 ];

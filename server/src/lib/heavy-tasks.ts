@@ -1,5 +1,5 @@
 /**
- * The heavy reads (contact search, segment preview, pre-flight, duplicates, CSV exports) by name, so they can run on a worker
+ * The heavy reads (contact search, segment preview, pre-flight, a re-send's preview, duplicates, CSV exports) by name, so they can run on a worker
  * thread with a connection of its own: the local libSQL driver is synchronous, and a 200,000-row scan
  * on the API's thread would hold every other request (another workspace's /health included) behind it.
  * This module is also the worker's body: loaded on a heavy thread, it answers the API thread's messages.
@@ -7,7 +7,13 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { isMainThread, type MessagePort, parentPort, workerData } from 'node:worker_threads';
-import type { ContactExportQuery, FailedMessagePageSchema, FailureFilters, Language } from '@rebound/shared';
+import type {
+  ContactExportQuery,
+  FailedMessagePageSchema,
+  FailureFilters,
+  Language,
+  ResendBody,
+} from '@rebound/shared';
 import { drizzle } from 'drizzle-orm/libsql';
 import type { z } from 'zod';
 import { contactsCsv, failedMessagesCsv } from '../csv/export';
@@ -17,6 +23,7 @@ import * as schema from '../db/schema';
 import { preflight } from '../services/broadcast-preflight';
 import { type ContactSearch, findDuplicates, searchContacts } from '../services/contacts';
 import { failedMessagePage, failureSummary, toFailedMessage } from '../services/failures';
+import { resendFailed } from '../services/resend';
 import { previewSegment } from '../services/segments';
 import { ApiError } from './errors';
 
@@ -67,6 +74,10 @@ export const jsonTasks = {
   'broadcasts.preflight': (db: Database, a: { ws: Scope; id: number; language: Language }) =>
     preflight(db, a.ws, a.id, a.language),
   'contacts.duplicates': (db: Database, a: { ws: Scope }) => findDuplicates(db, a.ws),
+  // What a re-send would do reads every failure of the broadcast (and their contacts' countries): a scan
+  // the panel asks for again at each change of the agent's choices. A dry run writes nothing.
+  'broadcasts.resendPreview': (db: Database, a: { ws: Scope & { language: Language }; id: number; body: ResendBody }) =>
+    resendFailed(db, a.ws, a.id, { ...a.body, dryRun: true }),
 };
 
 interface ExportOptions {

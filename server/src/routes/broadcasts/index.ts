@@ -58,10 +58,16 @@ export const broadcastsRouter = createRouter()
     const { role } = c.get('auth');
     if (body.content !== undefined && !roleAllows(role, 'broadcasts:write'))
       throw new ApiError(403, 'forbidden', { role, required: permissions['broadcasts:write'] });
-    return c.json(
-      await resendFailed(c.get('db'), { ...c.get('auth'), language: c.get('language') }, c.req.valid('param').id, body),
-      200,
-    );
+    const { workspaceId, defaultCountry } = c.get('auth');
+    const ws = { workspaceId, defaultCountry, language: c.get('language') };
+    const id = c.req.valid('param').id;
+    // A preview off the API's thread; identical ones asked together (a panel in several tabs) share one read.
+    if (body.dryRun)
+      return c.json(
+        await c.get('heavy').run(c.get('db'), workspaceId, 'broadcasts.resendPreview', { ws, id, body }, true),
+        200,
+      );
+    return c.json(await resendFailed(c.get('db'), ws, id, body), 200);
   })
   .openapi(routes.cancelResend, async (c) => {
     return c.json(await cancelResend(c.get('db'), c.get('auth').workspaceId, c.req.valid('param').id), 200);
