@@ -235,6 +235,11 @@ export const apiErrors = {
     en: 'The broadcast is still {status}: wait until it finishes to re-send to the ones that failed.',
     pt: 'A transmissão ainda está no status {status}: aguarde até ela terminar para reenviar as mensagens com falha.',
   },
+  resend_cancelled_broadcast: {
+    es: 'Esta transmisión fue cancelada: reenviarla a los que fallaron lo decide un gerente (rol {required} o superior), como escribir una transmisión.',
+    en: "This broadcast was cancelled: re-sending it to the ones that failed is a manager's decision ({required} role or higher), as writing a broadcast is.",
+    pt: 'Esta transmissão foi cancelada: reenviá-la a quem falhou é decisão de um gerente (função {required} ou superior), como escrever uma transmissão.',
+  },
   resend_nothing_to_cancel: {
     es: 'Esta transmisión no tiene un reenvío programado que cancelar: o ya salió, o ya se canceló.',
     en: 'This broadcast has no scheduled re-send to cancel: it already went out or was cancelled.',

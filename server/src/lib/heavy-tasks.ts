@@ -13,6 +13,7 @@ import type {
   FailureFilters,
   Language,
   ResendBody,
+  Role,
 } from '@rebound/shared';
 import { drizzle } from 'drizzle-orm/libsql';
 import type { z } from 'zod';
@@ -76,8 +77,10 @@ export const jsonTasks = {
   'contacts.duplicates': (db: Database, a: { ws: Scope }) => findDuplicates(db, a.ws),
   // What a re-send would do reads every failure of the broadcast (and their contacts' countries): a scan
   // the panel asks for again at each change of the agent's choices. A dry run writes nothing.
-  'broadcasts.resendPreview': (db: Database, a: { ws: Scope & { language: Language }; id: number; body: ResendBody }) =>
-    resendFailed(db, a.ws, a.id, { ...a.body, dryRun: true }),
+  'broadcasts.resendPreview': (
+    db: Database,
+    a: { ws: Scope & { language: Language; role: Role }; id: number; body: ResendBody },
+  ) => resendFailed(db, a.ws, a.id, { ...a.body, dryRun: true }),
 };
 
 interface ExportOptions {

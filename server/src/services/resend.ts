@@ -21,9 +21,12 @@ import {
   isSmsChannel,
   type Language,
   outsideWindowCarrier,
+  permissions,
   priceTable,
   type ResendBody,
   type ResendResult,
+  type Role,
+  roleAllows,
   smsSegments,
   workspaceTimeZone,
 } from '@rebound/shared';
@@ -67,7 +70,8 @@ export const CAPPED_FOR_MS = 7 * DAY_MS;
  */
 export async function resendFailed(
   db: Database,
-  ws: Pick<AuthContext, 'workspaceId' | 'defaultCountry'> & { language?: Language },
+  /** `role`: the caller's; none for the operator's CLI and automatic recovery. */
+  ws: Pick<AuthContext, 'workspaceId' | 'defaultCountry'> & { language?: Language; role?: Role },
   broadcastId: number,
   request: ResendRequest,
   now = Date.now(),
@@ -90,6 +94,15 @@ export async function resendFailed(
   if (['draft', 'scheduled', 'sending', 'paused'].includes(original.status)) {
     throw new ApiError(409, 'resend_not_finished', { status: original.status });
   }
+  // A broadcast cancelled on purpose (only a manager cancels one; an agent may take back a re-send) is not
+  // brought back to those it failed for by an agent: that is a manager's call, as writing one is.
+  if (
+    original.status === 'cancelled' &&
+    original.resendOfId === null &&
+    ws.role !== undefined &&
+    !roleAllows(ws.role, 'broadcasts:write')
+  )
+    throw new ApiError(403, 'resend_cancelled_broadcast', { required: permissions['broadcasts:write'] });
   // A dry run writes nothing and needs no claim; a real one plans and writes under its broadcast's
   // claim, so a second click waits for the first and then finds its plan.
   if (request.dryRun) return planAndWrite(db, ws, original, target, request, now, null, options);

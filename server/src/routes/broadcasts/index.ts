@@ -55,11 +55,10 @@ export const broadcastsRouter = createRouter()
     const body = await optionalJsonBody(c, routes.resend.request.body.content['application/json'].schema);
     // Other words than the broadcast's are a new message to everyone it failed for: a manager's, as
     // writing a broadcast is. Agents re-send what was written, on its channel or another.
-    const { role } = c.get('auth');
+    const { role, workspaceId, defaultCountry } = c.get('auth');
     if (body.content !== undefined && !roleAllows(role, 'broadcasts:write'))
       throw new ApiError(403, 'forbidden', { role, required: permissions['broadcasts:write'] });
-    const { workspaceId, defaultCountry } = c.get('auth');
-    const ws = { workspaceId, defaultCountry, language: c.get('language') };
+    const ws = { workspaceId, defaultCountry, language: c.get('language'), role };
     const id = c.req.valid('param').id;
     // A preview off the API's thread; identical ones asked together (a panel in several tabs) share one read.
     if (body.dryRun)
