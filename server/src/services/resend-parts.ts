@@ -123,7 +123,7 @@ export async function planParts(
     if (timing.kind === 'capacity' && scope.limit !== null) {
       const numbers = new Intl.NumberFormat(fixedLocale(language));
       // An earlier re-send's waves hold the limit: these wait for them (asking again changes nothing).
-      const ahead = await store.lastWaveAhead(db, original.id, original.channelId, reason, now);
+      const ahead = await store.lastWaveAhead(db, original.id, scope.channelIds, reason, now);
       if (ahead !== null) {
         warn('quota_waves_ahead', {
           count: numbers.format(group.length),

@@ -49,6 +49,18 @@ export interface LiveResend {
 /** States whose rows a re-send may take: failed, left out, unconfirmed. */
 const RESENDABLE = LOGGED_STATES_SQL;
 
+/** A broadcast's family: its first send and every re-send of it, at any depth (20 at most). */
+async function familyOf(db: Pick<Database, 'all'>, broadcastId: number): Promise<number[]> {
+  const rows = await db.all<{ id: number }>(sql`WITH RECURSIVE up(id, parent, depth) AS (
+      SELECT id, resend_of_id, 0 FROM broadcasts WHERE id = ${broadcastId}
+      UNION ALL SELECT b.id, b.resend_of_id, up.depth + 1 FROM broadcasts b JOIN up ON b.id = up.parent WHERE up.depth < 20),
+    down(id, depth) AS (
+      SELECT id, 0 FROM up WHERE parent IS NULL
+      UNION ALL SELECT b.id, down.depth + 1 FROM broadcasts b JOIN down ON b.resend_of_id = down.id WHERE down.depth < 20)
+    SELECT id FROM down`);
+  return rows.map((r) => r.id);
+}
+
 /**
  * A re-send's target `m` (the original's message) still not reached, with the reason it is noted under.
  * A late report can deliver it after the re-send was planned: the re-send then skips it (audienceWhere).
@@ -62,14 +74,7 @@ export const UNREACHED = sql`(m.state IN ('failed', 'excluded', 'uncertain') AND
  * for "nobody left to send to" at the start.
  */
 export async function stillToReach(db: Pick<Database, 'all'>, resendId: number): Promise<SQL> {
-  const rows = await db.all<{ id: number }>(sql`WITH RECURSIVE up(id, parent, depth) AS (
-      SELECT id, resend_of_id, 0 FROM broadcasts WHERE id = ${resendId}
-      UNION ALL SELECT b.id, b.resend_of_id, up.depth + 1 FROM broadcasts b JOIN up ON b.id = up.parent WHERE up.depth < 20),
-    down(id, depth) AS (
-      SELECT id, 0 FROM up WHERE parent IS NULL
-      UNION ALL SELECT b.id, down.depth + 1 FROM broadcasts b JOIN down ON b.resend_of_id = down.id WHERE down.depth < 20)
-    SELECT id FROM down`);
-  const family = JSON.stringify(rows.map((r) => r.id));
+  const family = JSON.stringify(await familyOf(db, resendId));
   return sql`t.broadcast_id = ${resendId} AND ${UNREACHED} AND NOT EXISTS (SELECT 1 FROM messages reached
     WHERE reached.contact_id = t.contact_id AND reached.state IN ('sent', 'delivered')
       AND reached.broadcast_id IN (SELECT value FROM json_each(${family})))`;
@@ -280,21 +285,24 @@ export async function candidates(
 }
 
 /**
- * When the last not yet started re-send of broadcast `broadcastId` on channel `channelId` that takes
- * failures of `reason` is scheduled, if it is still ahead of `now`: a quota backlog's waves hold the
- * daily limit until then, so more of that reason planned meanwhile would only meet the limit again.
+ * When the last not yet started re-send in broadcast `broadcastId`'s family (a wave's own re-send is in
+ * it too), on a channel of the quota's scope, that takes failures of `reason` is scheduled, if it is still
+ * ahead of `now`: a quota backlog's waves hold the daily limit until then, so more of that reason planned
+ * meanwhile would only meet the limit again.
  */
 export async function lastWaveAhead(
-  db: Queryable,
+  db: Database,
   broadcastId: number,
-  channelId: number,
+  channelIds: number[],
   reason: FailureReason,
   now: number,
 ): Promise<number | null> {
+  const family = JSON.stringify(await familyOf(db, broadcastId));
   const row = await first<{ at: number | null }>(
     db,
-    sql`SELECT max(scheduled_at) AS at FROM broadcasts WHERE resend_of_id = ${broadcastId}
-      AND channel_id = ${channelId} AND status = 'scheduled' AND scheduled_at > ${now}
+    sql`SELECT max(scheduled_at) AS at FROM broadcasts WHERE id IN (SELECT value FROM json_each(${family}))
+      AND channel_id IN (SELECT value FROM json_each(${JSON.stringify(channelIds)}))
+      AND status = 'scheduled' AND scheduled_at > ${now}
       AND json_extract(resend_reasons, '$."' || ${reason} || '"') > 0`,
   );
   return row?.at ?? null;

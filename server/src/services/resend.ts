@@ -205,11 +205,13 @@ async function planAndWrite(
   };
   if (rows.length === 0) return nothingNew();
 
-  // When: the plan, decided by the policy before anything is written.
-  const parts = await planParts(db, original, channel, rows, request, now, zone, language, unconfirmedWindow, warn);
+  // When: the plan, decided by the policy before anything is written (tagging alone sends nothing).
+  const parts = request.tagOnly
+    ? []
+    : await planParts(db, original, channel, rows, request, now, zone, language, unconfirmedWindow, warn);
   // A quota backlog past its last daily wave is not planned: neither tagged nor taken, still failed.
   const planned = parts.reduce((n, part) => n + part.rows.length, 0);
-  if (planned < rows.length) {
+  if (!request.tagOnly && planned < rows.length) {
     const inPlan = new Set(parts.flatMap((part) => part.rows.map((r) => r.messageId)));
     const later = rows.filter((r) => !inPlan.has(r.messageId));
     for (const r of later) skipped[r.reason] = (skipped[r.reason] ?? 0) + 1;

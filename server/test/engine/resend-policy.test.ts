@@ -226,6 +226,11 @@ describe('a quota backlog far past the daily limit', () => {
     await sendNow(b.id);
     expect((await h.get(b.id)).counts).toEqual({ delivered: 1, failed: 9 });
 
+    // Tagging alone sends nothing: it tags all nine, whatever the waves.
+    const tagOnly = await resend(b.id, { tagOnly: true, tag: 'atraso revisar' }, 'en');
+    expect(tagOnly.status, tagOnly.text).toBe(200);
+    expect(tagOnly.body).toMatchObject({ tagged: 9, skipped: {} });
+
     const first = await resend(b.id, {}, 'en');
     expect(first.status, first.text).toBe(200);
     // Seven waves of one, from when the limit frees: not nine waves, the last in nine days.
@@ -251,6 +256,31 @@ describe('a quota backlog far past the daily limit', () => {
       sql`SELECT count(*) AS n FROM broadcasts WHERE resend_of_id = ${b.id}`,
     );
     expect(resends[0]?.n).toBe(7);
+  });
+
+  it("a wave's own re-send waits for the waves still ahead too: they hold the same limit", async () => {
+    const channel = await h.channel({ type: 'sandbox', name: 'Sandbox waves', limits: { dailyQuota: 1 } });
+    await h.seedContacts(4, 'oleadas', { start: 710_000 });
+    await h.seedContacts(1, 'otro dia', { start: 720_000 });
+    const b = await broadcastTo('Oleadas', channel.id, 'oleadas', { text: 'Hola' });
+    await sendNow(b.id);
+    const plan = (await resend(b.id, {}, 'en')).body.plan as { broadcastId: number }[];
+    expect(plan).toHaveLength(3);
+    // Tomorrow another broadcast takes the day's one place before the first wave goes: the wave fails too.
+    const other = await broadcastTo('Otro', channel.id, 'otro dia', { text: 'Hola' });
+    await h.schedule(other.id);
+    await h.engine({ clock: () => Date.now() + 24.5 * HOUR }).runUntilIdle();
+    await h.engine({ clock: () => Date.now() + 25 * HOUR }).runUntilIdle();
+    const wave = plan[0]?.broadcastId as number;
+    expect((await h.get(wave)).counts).toEqual({ failed: 1 });
+    // Re-sending that wave's failure now would only meet the limit the next two waves hold.
+    const again = await resend(wave, {}, 'en');
+    expect(again.status, again.text).toBe(422);
+    expect(again.body.error.details.warnings.map((w: { code: string }) => w.code)).toEqual(['quota_waves_ahead']);
+    const more = await h.server.database.db.all<{ n: number }>(
+      sql`SELECT count(*) AS n FROM broadcasts WHERE resend_of_id = ${wave}`,
+    );
+    expect(more[0]?.n).toBe(0);
   });
 });
 
