@@ -49,7 +49,27 @@ export function createApi(options: ApiOptions) {
     return (await response.json()) as T;
   }
 
+  /**
+   * A heavy read (a search, a re-send's preview) refused for the heavy limit was not done: asked again
+   * after Retry-After (5 s at most, three times), rather than shown as the answer.
+   */
   async function send(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+    for (let attempt = 1; ; attempt++) {
+      const response = await sendOnce(method, path, body, signal);
+      if (response.status !== 429 || attempt > 3) return checked(response);
+      // Only the heavy limit: a refusal for bad tokens is not helped by asking again.
+      const refused = (await response
+        .clone()
+        .json()
+        .catch(() => null)) as { error?: { code?: string } } | null;
+      if (refused?.error?.code !== 'too_many_heavy_operations') return checked(response);
+      const seconds = Math.min(5, Math.max(1, Number(response.headers.get('Retry-After')) || 1));
+      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+      if (signal?.aborted) return checked(response);
+    }
+  }
+
+  async function sendOnce(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
     let response: Response;
     try {
       response = await doFetch(`${base}${path}`, {
@@ -66,6 +86,10 @@ export function createApi(options: ApiOptions) {
       if (signal?.aborted) throw error;
       throw new ReboundError('network', base);
     }
+    return response;
+  }
+
+  async function checked(response: Response): Promise<Response> {
     // A server from before this extension's level (or before the header) cannot be trusted to answer
     // what is asked: said as such, before any answer is read.
     if (Number(response.headers.get(API_LEVEL_HEADER) ?? 0) < API_LEVEL) {

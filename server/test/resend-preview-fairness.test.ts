@@ -146,3 +146,22 @@ describe("a re-send's preview of 200,000 failures", () => {
     expect(await count(`SELECT count(*) AS n FROM broadcasts WHERE resend_of_id = ${broadcastId}`)).toBe(0);
   }, 120_000);
 });
+
+describe('the re-send itself', () => {
+  it("is never refused for the heavy limit: the agent's click goes while their previews fill it", async () => {
+    const url = `${base}/api/v1/broadcasts/${broadcastId}/resend`;
+    const post = (body: unknown) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${hammerToken}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const previews = Array.from({ length: 6 }, () => post({ dryRun: true }));
+    await sleep(50);
+    const click = await post({ when: 'now' });
+    const statuses = await Promise.all(previews.map(async (p) => (await p).status));
+    expect(statuses).toContain(429);
+    expect(click.status, await click.clone().text()).toBe(200);
+    expect(((await click.json()) as { recipients: number }).recipients).toBe(FAILURES);
+  }, 60_000);
+});

@@ -38,3 +38,39 @@ describe('a server older than the extension', () => {
     });
   });
 });
+
+describe('a heavy read refused for the heavy limit', () => {
+  const answers = (first: { status: number; code: string }) => {
+    const calls: number[] = [];
+    const api = createApi({
+      backendUrl: 'http://127.0.0.1:8787',
+      token: 'rb_test',
+      language: 'es',
+      fetch: async () => {
+        calls.push(Date.now());
+        const body =
+          calls.length === 1
+            ? { error: { code: first.code, message: 'Espere 1 s' } }
+            : { tag: 'x', recipients: 3, plan: [], warnings: [] };
+        return new Response(JSON.stringify(body), {
+          status: calls.length === 1 ? first.status : 200,
+          headers: { 'Content-Type': 'application/json', 'Retry-After': '1', [API_LEVEL_HEADER]: String(API_LEVEL) },
+        });
+      },
+    });
+    return { api, calls };
+  };
+
+  it('is asked again after Retry-After, and the agent gets the answer, not the refusal', async () => {
+    const { api, calls } = answers({ status: 429, code: 'too_many_heavy_operations' });
+    await expect(api.resend(7, { dryRun: true })).resolves.toMatchObject({ recipients: 3 });
+    expect(calls).toHaveLength(2);
+    expect((calls[1] as number) - (calls[0] as number)).toBeGreaterThanOrEqual(990);
+  });
+
+  it('a refusal for bad tokens is not asked again', async () => {
+    const { api, calls } = answers({ status: 429, code: 'too_many_auth_failures' });
+    await expect(api.resend(7, { dryRun: true })).rejects.toMatchObject({ code: 'too_many_auth_failures' });
+    expect(calls).toHaveLength(1);
+  });
+});

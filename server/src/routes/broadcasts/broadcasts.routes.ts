@@ -179,9 +179,9 @@ export const resend = createRoute({
   tags,
   summary: 'Tag the failed recipients and re-send to them',
   description:
-    'Tags the contacts whose messages failed (by default only reasons a re-send can help), creates or reuses the segment "contact tag has any of <tag>", creates the re-send linked to this broadcast and schedules it: now, at a time, or when the channel\'s rolling quota has room. Calling it again changes nothing. Open to agents; other content (`content`) needs a manager, as writing a broadcast does. A heavy operation (it reads every failure of the broadcast; `dryRun` runs on a heavy thread): a token may run 4 at once and a workspace 8 (configurable); beyond that, 429 with Retry-After.',
+    'Tags the contacts whose messages failed (by default only reasons a re-send can help), creates or reuses the segment "contact tag has any of <tag>", creates the re-send linked to this broadcast and schedules it: now, at a time, or when the channel\'s rolling quota has room. Calling it again changes nothing. Open to agents; other content (`content`) needs a manager, as writing a broadcast does. A preview (`dryRun`) is a heavy operation (it reads every failure of the broadcast, on a heavy thread): a token may run 4 at once and a workspace 8 (configurable); beyond that, 429 with Retry-After. The re-send itself is never refused for that.',
   security: bearer,
-  middleware: [requirePermission('failures:resend'), heavyOperation] as const,
+  middleware: [requirePermission('failures:resend')] as const,
   request: {
     params: IdParamSchema,
     body: { content: { 'application/json': { schema: ResendBodySchema } }, required: false },

@@ -2,6 +2,7 @@ import { permissions, roleAllows } from '@rebound/shared';
 import { optionalJsonBody } from '../../lib/body';
 import { createRouter } from '../../lib/create-app';
 import { ApiError } from '../../lib/errors';
+import { takeHeavySlot } from '../../lib/heavy';
 import { resumeBroadcast } from '../../services/broadcast-pause';
 import * as broadcasts from '../../services/broadcasts';
 import { cancelResend, resendFailed } from '../../services/resend';
@@ -60,12 +61,19 @@ export const broadcastsRouter = createRouter()
       throw new ApiError(403, 'forbidden', { role, required: permissions['broadcasts:write'] });
     const ws = { workspaceId, defaultCountry, language: c.get('language'), role };
     const id = c.req.valid('param').id;
-    // A preview off the API's thread; identical ones asked together (a panel in several tabs) share one read.
-    if (body.dryRun)
-      return c.json(
-        await c.get('heavy').run(c.get('db'), workspaceId, 'broadcasts.resendPreview', { ws, id, body }, true),
-        200,
-      );
+    // A preview is a heavy read, off the API's thread; identical ones asked together (a panel in several
+    // tabs) share one read. The click itself takes no slot: an agent's re-send is never put off for it.
+    if (body.dryRun) {
+      const release = takeHeavySlot(c);
+      try {
+        return c.json(
+          await c.get('heavy').run(c.get('db'), workspaceId, 'broadcasts.resendPreview', { ws, id, body }, true),
+          200,
+        );
+      } finally {
+        release();
+      }
+    }
     return c.json(await resendFailed(c.get('db'), ws, id, body), 200);
   })
   .openapi(routes.cancelResend, async (c) => {
