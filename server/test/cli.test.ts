@@ -323,5 +323,22 @@ describe('rebound CLI', () => {
     expect(again.stdout).toContain(`Re-send: broadcast ${result.broadcastId} "Black Friday (reenvío)"`);
     expect(again.stdout).toContain('created by an earlier call');
     expect(await count(sql`SELECT count(*) AS n FROM broadcasts WHERE resend_of_id = ${broadcastId}`)).toBe(1);
+
+    // The answer's warnings are printed: here, the blocked contact tagged with a segment's name.
+    const tagged = await cli(
+      'resend',
+      String(broadcastId),
+      '--workspace',
+      ws,
+      '--reason',
+      'blocked',
+      '--tag-only',
+      '--tag',
+      'everyone',
+    );
+    expect(tagged.code, tagged.stderr).toBe(0);
+    expect(tagged.stdout).toMatch(
+      /^Warning: La etiqueta «everyone» ya la tienen \d+ otros contactos \(o es el nombre/m,
+    );
   });
 });

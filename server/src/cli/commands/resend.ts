@@ -82,7 +82,7 @@ export function registerResend(program: Command): void {
       const { result, resend, lang } = await withDatabase(async (db, where) => {
         const workspace = await findWorkspace(db, workspaceId, where);
         const lang: Language = language ?? workspace.language;
-        const result = await resendFailed(db, scopeOf(workspace), broadcastId, body, now);
+        const result = await resendFailed(db, { ...scopeOf(workspace), language: lang }, broadcastId, body, now);
         const resend = result.broadcastId ? await getBroadcast(db, workspaceId, result.broadcastId, lang) : undefined;
         return { result, resend, lang };
       });
@@ -95,7 +95,7 @@ export function registerResend(program: Command): void {
       );
       const skipped = Object.entries(result.skipped).sort((a, b) => b[1] - a[1]);
       if (skipped.length) {
-        out('Skipped (reasons not included):');
+        out('Not in this re-send (reasons not chosen, or not plannable now):');
         out(
           table(
             skipped.map(([code, n]) => [
@@ -109,6 +109,7 @@ export function registerResend(program: Command): void {
           ),
         );
       }
+      for (const warning of result.warnings) out(`Warning: ${warning.message}`);
       if (body.tagOnly) {
         out('Tag only: no segment or broadcast was created.');
         return;
