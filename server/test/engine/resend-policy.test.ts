@@ -264,13 +264,16 @@ describe('a quota backlog far past the daily limit', () => {
     await h.seedContacts(1, 'otro dia', { start: 720_000 });
     const b = await broadcastTo('Oleadas', channel.id, 'oleadas', { text: 'Hola' });
     await sendNow(b.id);
-    const plan = (await resend(b.id, {}, 'en')).body.plan as { broadcastId: number }[];
+    const plan = (await resend(b.id, {}, 'en')).body.plan as { broadcastId: number; at: string }[];
     expect(plan).toHaveLength(3);
-    // Tomorrow another broadcast takes the day's one place before the first wave goes: the wave fails too.
+    // Tomorrow another broadcast takes the day's one place just before the first wave is due (so only it
+    // runs then, whatever order an engine picks due broadcasts in): the wave fails too.
+    const firstWaveAt = Date.parse(plan[0]?.at ?? '');
     const other = await broadcastTo('Otro', channel.id, 'otro dia', { text: 'Hola' });
     await h.schedule(other.id);
-    await h.engine({ clock: () => Date.now() + 24.5 * HOUR }).runUntilIdle();
-    await h.engine({ clock: () => Date.now() + 25 * HOUR }).runUntilIdle();
+    await h.engine({ clock: () => firstWaveAt - 1 }).runUntilIdle();
+    expect((await h.get(other.id)).counts).toEqual({ delivered: 1 });
+    await h.engine({ clock: () => firstWaveAt + HOUR }).runUntilIdle();
     const wave = plan[0]?.broadcastId as number;
     expect((await h.get(wave)).counts).toEqual({ failed: 1 });
     // Re-sending that wave's failure now would only meet the limit the next two waves hold.
