@@ -53,7 +53,7 @@ export async function planParts(
   language: Language,
   unconfirmedWindow: number,
   warn: (code: 'forced' | 'quota_waves_capped' | 'quota_waves_ahead', params: Record<string, string | number>) => void,
-): Promise<Part[]> {
+): Promise<{ parts: Part[]; unplanned: store.Candidate[] }> {
   const when = request.when ?? 'auto';
   const scope = channel
     ? await quotaScope(db, channel)
@@ -106,7 +106,7 @@ export async function planParts(
     }
     if (early.length)
       warn('forced', { reasons: early.map((e) => describeFailure(e.reason, language).title).join('; ') });
-    return [{ at, why: when === 'now' ? WHY.now[language] : WHY.chosen[language], rows }];
+    return { parts: [{ at, why: when === 'now' ? WHY.now[language] : WHY.chosen[language], rows }], unplanned: [] };
   }
 
   // auto: each reason at its earliest useful time; the quota's backlog in daily waves.
@@ -117,6 +117,8 @@ export async function planParts(
     part.rows.push(...group);
     parts.set(key, part);
   };
+  // A quota backlog waiting for waves ahead, or past the last wave: not planned, still failed.
+  const unplanned: store.Candidate[] = [];
   for (const [reason, group] of byReason) {
     const timing = resendTiming(reason);
     const floor = usefulFloor(group);
@@ -129,6 +131,7 @@ export async function planParts(
           count: numbers.format(group.length),
           at: formatPlanTime(ahead + DAY_MS, now, zone, language),
         });
+        for (const row of group) unplanned.push(row);
         continue;
       }
       // The first wave goes when a full wave fits (at most a day's quota); each next one a day later;
@@ -148,13 +151,15 @@ export async function planParts(
         offset += wave.size;
       });
       // Past the last wave: not planned, so still failed and free for a later re-send (or a higher limit).
-      if (offset < group.length)
+      if (offset < group.length) {
         warn('quota_waves_capped', {
           count: numbers.format(group.length - offset),
           total: numbers.format(group.length),
           days: MAX_QUOTA_WAVES,
           limit: numbers.format(scope.limit),
         });
+        for (let i = offset; i < group.length; i++) unplanned.push(group[i] as store.Candidate);
+      }
       continue;
     }
     // A reason whose advice is "never" but that the agent chose explicitly (a number fixed since): now.
@@ -168,5 +173,5 @@ export async function planParts(
       group,
     );
   }
-  return [...parts.values()].sort((a, b) => a.at - b.at);
+  return { parts: [...parts.values()].sort((a, b) => a.at - b.at), unplanned };
 }

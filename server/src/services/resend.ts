@@ -206,16 +206,14 @@ async function planAndWrite(
   if (rows.length === 0) return nothingNew();
 
   // When: the plan, decided by the policy before anything is written (tagging alone sends nothing).
-  const parts = request.tagOnly
-    ? []
+  const { parts, unplanned } = request.tagOnly
+    ? { parts: [], unplanned: [] }
     : await planParts(db, original, channel, rows, request, now, zone, language, unconfirmedWindow, warn);
-  // A quota backlog past its last daily wave is not planned: neither tagged nor taken, still failed.
-  const planned = parts.reduce((n, part) => n + part.rows.length, 0);
-  if (!request.tagOnly && planned < rows.length) {
-    const inPlan = new Set(parts.flatMap((part) => part.rows.map((r) => r.messageId)));
-    const later = rows.filter((r) => !inPlan.has(r.messageId));
-    for (const r of later) skipped[r.reason] = (skipped[r.reason] ?? 0) + 1;
-    keepOnly(rows, (r) => inPlan.has(r.messageId));
+  // A quota backlog the plan leaves for later (waves ahead, past the last wave) is neither tagged nor taken.
+  if (unplanned.length) {
+    const later = new Set(unplanned.map((r) => r.messageId));
+    for (const r of unplanned) skipped[r.reason] = (skipped[r.reason] ?? 0) + 1;
+    keepOnly(rows, (r) => !later.has(r.messageId));
     if (rows.length === 0) return nothingNew();
   }
 
