@@ -14,12 +14,9 @@ import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/libsql';
 import { migrate } from 'drizzle-orm/libsql/migrator';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAdapter } from '../src/channels';
-import type { ChannelAdapter } from '../src/channels/types';
 import * as schema from '../src/db/schema';
 import { listBroadcasts } from '../src/services/broadcasts';
-import { type Harness, harness, S1_TEMPLATE, until, WA, whatsappSimulator } from './engine/harness';
-import { TEST_PROVIDER_URL_ALLOWLIST } from './helpers';
+import { gatedEngine, type Harness, harness, S1_TEMPLATE, until, WA, whatsappSimulator } from './engine/harness';
 
 let h: Harness;
 const phone = (n: number) => `+54911${50000000 + n}`;
@@ -122,22 +119,7 @@ describe('broadcast_counts through a broadcast’s life', () => {
     await h.schedule(broadcast.id);
 
     // Sends wait at a gate, so the recipients can be seen in "sending".
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
-    const engine = h.engine({
-      requestTimeoutMs: 500,
-      adapterFor: (config): ChannelAdapter => {
-        const inner = createAdapter(config, { providerUrlAllowlist: TEST_PROVIDER_URL_ALLOWLIST });
-        return {
-          send: async (message, signal) => {
-            await gate;
-            return inner.send(message, signal);
-          },
-        };
-      },
-    });
+    const { engine, open } = gatedEngine(h, 0, { requestTimeoutMs: 500 });
     await engine.startBroadcast(broadcast.id);
     const frozen = await expectExact('frozen');
     expect(states(frozen, broadcast.id)).toEqual(new Set(['queued', 'excluded']));

@@ -5,10 +5,15 @@
  * broadcast, but a re-send of one that finished).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAdapter } from '../src/channels';
-import type { ChannelAdapter } from '../src/channels/types';
-import { type Harness, harness, rowCounts, until, whatsappBroadcast, whatsappSimulator } from './engine/harness';
-import { TEST_PROVIDER_URL_ALLOWLIST } from './helpers';
+import {
+  gatedEngine,
+  type Harness,
+  harness,
+  rowCounts,
+  until,
+  whatsappBroadcast,
+  whatsappSimulator,
+} from './engine/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -24,22 +29,7 @@ describe('a broadcast a manager cancelled mid-send', () => {
     // The first two fail with the marketing cap (a reason a re-send can help); the rest wait at a gate.
     sim.script(digits(1300), { kind: 'fail', code: '131049' });
     sim.script(digits(1301), { kind: 'fail', code: '131049' });
-    let passed = 0;
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
-    const engine = h.engine({
-      adapterFor: (config): ChannelAdapter => {
-        const inner = createAdapter(config, { providerUrlAllowlist: TEST_PROVIDER_URL_ALLOWLIST });
-        return {
-          send: async (message, signal) => {
-            if (passed++ >= 2) await gate;
-            return inner.send(message, signal);
-          },
-        };
-      },
-    });
+    const { engine, open } = gatedEngine(h, 2);
     await h.schedule(id);
     const running = engine.runUntilIdle();
     await until(async () => (await rowCounts(h, id)).some((r) => r.state === 'failed' && r.n === 2), 20_000, 10);

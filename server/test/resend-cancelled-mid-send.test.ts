@@ -4,10 +4,15 @@
  * the lineage counts them recovered, and the original no longer needs attention.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createAdapter } from '../src/channels';
-import type { ChannelAdapter } from '../src/channels/types';
-import { type Harness, harness, rowCounts, until, whatsappBroadcast, whatsappSimulator } from './engine/harness';
-import { TEST_PROVIDER_URL_ALLOWLIST } from './helpers';
+import {
+  gatedEngine,
+  type Harness,
+  harness,
+  rowCounts,
+  until,
+  whatsappBroadcast,
+  whatsappSimulator,
+} from './engine/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -37,23 +42,7 @@ describe('a re-send cancelled mid-send', () => {
     const resendId = resend.body.broadcastId as number;
 
     // The first 4 sends go through; the rest wait at a gate until the re-send is cancelled.
-    let passed = 0;
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
-    const engine = h.engine({
-      adapterFor: (config): ChannelAdapter => {
-        const inner = createAdapter(config, { providerUrlAllowlist: TEST_PROVIDER_URL_ALLOWLIST });
-        return {
-          send: async (message, signal) => {
-            if (passed >= 4) await gate;
-            passed++;
-            return inner.send(message, signal);
-          },
-        };
-      },
-    });
+    const { engine, open } = gatedEngine(h, 4);
     const running = engine.runUntilIdle();
     await until(async () => (await truth(resendId)).some((r) => r.state === 'sent' && r.n >= 4), 20_000, 10);
     const cancel = await h.server.request('POST', `/api/v1/broadcasts/${resendId}/cancel`, {

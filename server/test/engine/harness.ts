@@ -122,6 +122,31 @@ export async function harness(options: Parameters<typeof startTestServer>[0] = {
   };
 }
 
+/**
+ * An engine whose first `passing` sends go out and the rest wait until `open()`: a broadcast held
+ * mid-send, to cancel it or read it in "sending".
+ */
+export function gatedEngine(h: Harness, passing: number, options: Partial<EngineOptions> = {}) {
+  let passed = 0;
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const engine = h.engine({
+    ...options,
+    adapterFor: (config) => {
+      const inner = createAdapter(config, { providerUrlAllowlist: TEST_PROVIDER_URL_ALLOWLIST });
+      return {
+        send: async (message, signal) => {
+          if (passed++ >= passing) await gate;
+          return inner.send(message, signal);
+        },
+      };
+    },
+  });
+  return { engine, open };
+}
+
 /** A WhatsApp simulator with the test credentials, stopped with the harness. */
 export async function whatsappSimulator(h: Harness) {
   const sim = await startWhatsAppSimulator({
