@@ -2,6 +2,7 @@
  * What a re-send would do (the panel's preview, `dryRun`) reads every failure of the broadcast: for one of
  * 200,000 failures that is a scan. Asked by one agent's many clients at once, it must not hold another
  * workspace's requests: it runs on a heavy thread, within the heavy limits; the rest are told when to come back.
+ * The click itself (a plan of 200,000 targets written) runs on a heavy thread too, and takes no slot.
  */
 import { Worker } from 'node:worker_threads';
 import { sql } from 'drizzle-orm';
@@ -86,6 +87,24 @@ const client = async () => {
 for (let i = 0; i < workerData.clients; i++) client();
 `;
 
+/** Asks `url` again and again, one request at a time; answers every wait when told to stop. */
+const WATCHER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const waits = [];
+let stop = false;
+parentPort.once('message', () => { stop = true; });
+(async () => {
+  while (!stop) {
+    const start = performance.now();
+    const res = await fetch(workerData.url, { headers: { Authorization: 'Bearer ' + workerData.token } });
+    await res.text();
+    waits.push(performance.now() - start);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  parentPort.postMessage(waits);
+})();
+`;
+
 describe("a re-send's preview of 200,000 failures", () => {
   it("keeps another workspace's /health and log under 200 ms p99 while one agent's 30 clients ask for it at once", async () => {
     const url = `${base}/api/v1/broadcasts/${broadcastId}/resend`;
@@ -148,7 +167,7 @@ describe("a re-send's preview of 200,000 failures", () => {
 });
 
 describe('the re-send itself', () => {
-  it("is never refused for the heavy limit: the agent's click goes while their previews fill it", async () => {
+  it("is never refused for the heavy limit, and never holds another workspace: the click goes while the agent's previews fill the limit", async () => {
     const url = `${base}/api/v1/broadcasts/${broadcastId}/resend`;
     const post = (body: unknown) =>
       fetch(url, {
@@ -158,7 +177,21 @@ describe('the re-send itself', () => {
       });
     const previews = Array.from({ length: 6 }, () => post({ dryRun: true }));
     await sleep(50);
+    // Another workspace's /health, asked again and again from a thread of its own while the click plans
+    // and writes (this thread is the server's: a client here could not see it held).
+    const watcher = new Worker(WATCHER, { eval: true, workerData: { url: `${base}/health`, token: otherToken } });
+    const watched = new Promise<number[]>((resolve, reject) => {
+      watcher.once('message', resolve);
+      watcher.once('error', reject);
+    });
+    await sleep(100);
     const click = await post({ when: 'now' });
+    watcher.postMessage('stop');
+    const waits = await watched;
+    await watcher.terminate();
+    // On the API's thread, the click held it 2 s and more: one /health waited for all of it.
+    expect(waits.length).toBeGreaterThan(10);
+    expect(Math.max(...waits)).toBeLessThan(500);
     const statuses = await Promise.all(previews.map(async (p) => (await p).status));
     expect(statuses).toContain(429);
     expect(click.status, await click.clone().text()).toBe(200);

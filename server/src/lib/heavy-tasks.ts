@@ -18,7 +18,7 @@ import type {
 import { drizzle } from 'drizzle-orm/libsql';
 import type { z } from 'zod';
 import { contactsCsv, failedMessagesCsv } from '../csv/export';
-import { type Database, databaseClient, localFilePath } from '../db/client';
+import { type Database, databaseClient, localFilePath, serializeWrites } from '../db/client';
 import { attachFastReads } from '../db/fast-read';
 import * as schema from '../db/schema';
 import { preflight } from '../services/broadcast-preflight';
@@ -81,6 +81,12 @@ export const jsonTasks = {
     db: Database,
     a: { ws: Scope & { language: Language; role: Role }; id: number; body: ResendBody },
   ) => resendFailed(db, a.ws, a.id, { ...a.body, dryRun: true }),
+  // The click itself reads as much as its preview, then writes the plan in short transactions: here, the
+  // API's thread is never held for the seconds a re-send of 200,000 takes. Never shared: each click is its own.
+  'broadcasts.resend': (
+    db: Database,
+    a: { ws: Scope & { language: Language; role: Role }; id: number; body: ResendBody },
+  ) => resendFailed(db, a.ws, a.id, a.body),
 };
 
 interface ExportOptions {
@@ -213,12 +219,17 @@ export function lowerThreadPriority() {
 const data = workerData as Partial<HeavyThreadData> | undefined;
 if (!isMainThread && parentPort && data?.heavyThread) {
   if (!data.interactive) lowerThreadPriority();
-  // Reads only, on a connection of this thread's own (no migrations: the API thread ran them).
-  const client = databaseClient(data.heavyThread.url, data.heavyThread.authToken);
-  const db = drizzle(client, { schema });
+  // Connections of this thread's own (no migrations: the API thread ran them). Mostly reads; a re-send
+  // writes, through serializeWrites as the import thread does: a local file's writes get a client of
+  // their own, and a connection that waited out a lock is renewed.
+  const open = () => databaseClient(data.heavyThread?.url ?? '', data.heavyThread?.authToken);
+  const client = open();
+  const writer = client.protocol === 'file' ? open() : undefined;
+  const serialized = serializeWrites(client, { writer });
+  const db = drizzle(serialized, { schema });
   const detachFastReads = attachFastReads(db, localFilePath(data.heavyThread.url));
   serve(parentPort, db, () => {
     detachFastReads();
-    client.close();
+    serialized.close();
   });
 }

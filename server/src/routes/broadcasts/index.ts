@@ -5,7 +5,7 @@ import { ApiError } from '../../lib/errors';
 import { takeHeavySlot } from '../../lib/heavy';
 import { resumeBroadcast } from '../../services/broadcast-pause';
 import * as broadcasts from '../../services/broadcasts';
-import { cancelResend, resendFailed } from '../../services/resend';
+import { cancelResend } from '../../services/resend';
 import * as routes from './broadcasts.routes';
 
 export const broadcastsRouter = createRouter()
@@ -61,8 +61,8 @@ export const broadcastsRouter = createRouter()
       throw new ApiError(403, 'forbidden', { role, required: permissions['broadcasts:write'] });
     const ws = { workspaceId, defaultCountry, language: c.get('language'), role };
     const id = c.req.valid('param').id;
-    // A preview is a heavy read, off the API's thread; identical ones asked together (a panel in several
-    // tabs) share one read. The click itself takes no slot: an agent's re-send is never put off for it.
+    // Both run off the API's thread. A preview is a heavy read: identical ones asked together (a panel in
+    // several tabs) share one read. The click itself takes no slot: an agent's re-send is never refused for it.
     if (body.dryRun) {
       const release = takeHeavySlot(c);
       try {
@@ -74,7 +74,7 @@ export const broadcastsRouter = createRouter()
         release();
       }
     }
-    return c.json(await resendFailed(c.get('db'), ws, id, body), 200);
+    return c.json(await c.get('heavy').run(c.get('db'), workspaceId, 'broadcasts.resend', { ws, id, body }), 200);
   })
   .openapi(routes.cancelResend, async (c) => {
     return c.json(await cancelResend(c.get('db'), c.get('auth').workspaceId, c.req.valid('param').id), 200);
