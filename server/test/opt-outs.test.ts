@@ -7,7 +7,7 @@ import type { ProviderSimulator } from '@rebound/simulators';
 import { startTelegramSimulator, startTwilioSimulator, startWhatsAppSimulator } from '@rebound/simulators';
 import { telegramChatMemberUpdate, telegramUpdate } from '@rebound/simulators/telegram';
 import { twilioInboundWebhook } from '@rebound/simulators/twilio';
-import { whatsappUserPreferencesWebhook } from '@rebound/simulators/whatsapp';
+import { whatsappInboundWebhook, whatsappUserPreferencesWebhook } from '@rebound/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { recordOptOut } from '../src/services/opt-outs';
@@ -144,6 +144,31 @@ describe('provider signals mark the contact opted out on that channel', () => {
     // The simulator sends the same webhook when a contact opts out.
     await wa.emit({ kind: 'optOut', from: '+5491155551003' });
     expect(await optOuts(carla)).toMatchObject([{ source: 'webhook', detail: 'user_preferences: stop' }]);
+  });
+
+  it("a Mexican contact's stop and message, in WhatsApp's 521 form, are filed under the contact's number", async () => {
+    // WhatsApp writes a Mexican mobile with the old 1 (wa_id 5215512345678); the contact was saved without it.
+    const elena = await contact({ firstName: 'Elena', phone: '+52 1 55 1234 5678' });
+    const hook = `${h.server.baseUrl}/webhooks/whatsapp/${ids.whatsapp}`;
+    const message = whatsappInboundWebhook({
+      appSecret: WA.appSecret,
+      phoneNumberId: WA.phoneNumberId,
+      from: '5215512345678',
+    });
+    expect((await fetch(hook, { method: 'POST', headers: message.headers, body: message.body })).status).toBe(200);
+    const windows = await h.server.database.db.all<{ identifier: string }>(
+      sql`SELECT identifier FROM conversation_windows WHERE channel_id = ${ids.whatsapp} AND identifier LIKE '+52%'`,
+    );
+    expect(windows).toEqual([{ identifier: '+525512345678' }]);
+
+    const stop = whatsappUserPreferencesWebhook({
+      appSecret: WA.appSecret,
+      phoneNumberId: WA.phoneNumberId,
+      from: '5215512345678',
+      value: 'stop',
+    });
+    expect((await fetch(hook, { method: 'POST', headers: stop.headers, body: stop.body })).status).toBe(200);
+    expect(await optOuts(elena)).toMatchObject([{ identifier: '+525512345678', source: 'webhook' }]);
   });
 
   it('a resume never lifts what a person recorded (import, manual)', async () => {
