@@ -154,15 +154,17 @@ export function verifyMessageBirdJwt(
   const parts = token.trim().split('.');
   if (parts.length !== 3) return false;
   const [encodedHeader, encodedPayload, signature] = parts as [string, string, string];
-  let header: { alg?: string };
+  let header: unknown;
   let claims: Record<string, unknown>;
   try {
-    header = JSON.parse(Buffer.from(encodedHeader, 'base64url').toString('utf8')) as { alg?: string };
+    header = JSON.parse(Buffer.from(encodedHeader, 'base64url').toString('utf8'));
     claims = JSON.parse(Buffer.from(encodedPayload, 'base64url').toString('utf8')) as Record<string, unknown>;
   } catch {
     return false;
   }
-  const hash = header.alg ? HMAC_BY_ALG[header.alg] : undefined;
+  // Anyone can send any header: `null`, an array, an alg of "constructor" must be a refusal, not a 500.
+  const alg = header !== null && typeof header === 'object' ? (header as { alg?: unknown }).alg : undefined;
+  const hash = typeof alg === 'string' && Object.hasOwn(HMAC_BY_ALG, alg) ? HMAC_BY_ALG[alg] : undefined;
   if (!hash || !claims || typeof claims !== 'object') return false;
   const expected = createHmac(hash, signingKey).update(`${encodedHeader}.${encodedPayload}`).digest('base64url');
   if (!sameText(signature, expected)) return false;

@@ -255,4 +255,19 @@ describe('MessageBird status reports', () => {
     expect(messagebirdWebhook.parse(get('sent'), ch).updates[0]).toMatchObject({ status: 'sent' });
     expect(messagebirdWebhook.parse(get('scheduled'), ch).updates).toEqual([]);
   });
+
+  it('a token whose header is null, an array or an odd alg is refused, never a crash', () => {
+    const url = 'https://rebound.example/webhooks/messagebird/5';
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const payload = part({ iss: 'MessageBird', jti: 'x', exp: Math.floor(Date.now() / 1000) + 60 });
+    for (const header of [null, [], 'HS256', { alg: 'constructor' }, { alg: '__proto__' }, { alg: 7 }]) {
+      const request: WebhookRequest = {
+        method: 'GET',
+        url,
+        headers: new Headers({ 'MessageBird-Signature-JWT': `${part(header)}.${payload}.sig` }),
+        rawBody: '',
+      };
+      expect(messagebirdWebhook.verify(request, channel()), JSON.stringify(header)).toBe(false);
+    }
+  });
 });
