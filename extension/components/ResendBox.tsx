@@ -8,6 +8,7 @@ import { useEffect } from 'preact/hooks';
 import { formatNumber, formatWhen, statusLabel, translate } from '../lib/i18n';
 import { type BroadcastReport, failedAndUnconfirmed, sentFigures } from '../lib/report';
 import type { ResendState } from '../lib/resend-state';
+import { Button } from './Button';
 
 interface Props {
   report: BroadcastReport;
@@ -107,39 +108,29 @@ export function ResendBox({ report, language, resend, onOpenBroadcast, Offer }: 
         {progress.phase === 'working' && <p class="rb-working">{t('working')}</p>}
         {progress.phase === 'error' && <p class="rb-error">{progress.message}</p>}
         {progress.phase === 'error' && progress.code === 'resend_too_early' && progress.body && (
-          <button
-            type="button"
+          <Button
             class="rb-secondary"
-            onClick={(event) =>
-              trusted(event) &&
+            onClick={() =>
               progress.broadcastId !== undefined &&
               resend.start(progress.broadcastId, { ...progress.body, force: true })
             }
           >
             {t('forceAction')}
-          </button>
+          </Button>
         )}
         {progress.phase === 'done' && (
           <ResendOutcome progress={progress} language={language} onOpenBroadcast={onOpenBroadcast} />
         )}
         {taggedOnly && (
           // Tagged, not re-sent: the next step is one click away, not a tag name to go and find.
-          <button
-            type="button"
-            class="rb-primary"
-            onClick={(event) => trusted(event) && resend.start(report.broadcast.id, body(false))}
-          >
+          <Button class="rb-primary" onClick={() => resend.start(report.broadcast.id, body(false))}>
             {t('resendTaggedToo', { count: progress.result?.tagged ?? 0 })}
-          </button>
+          </Button>
         )}
         {scheduled && (
-          <button
-            type="button"
-            class="rb-secondary"
-            onClick={(event) => trusted(event) && resend.cancel(report.broadcast.id)}
-          >
+          <Button class="rb-secondary" onClick={() => resend.cancel(report.broadcast.id)}>
             {t('cancelResend')}
-          </button>
+          </Button>
         )}
       </div>
     );
@@ -168,22 +159,20 @@ export function ResendBox({ report, language, resend, onOpenBroadcast, Offer }: 
               ? t('planWhen', { summary: planSummary(language, preview.value.plan.plan) })
               : preview.value.refused}
         </p>
-        <button
-          type="button"
+        <Button
           class="rb-primary"
           disabled={count === 0}
-          onClick={(event) => trusted(event) && resend.start(report.broadcast.id, body(false))}
+          onClick={() => resend.start(report.broadcast.id, body(false))}
         >
           {t('resendAction', { count: formatNumber(language, count) })}
-        </button>
-        <button
-          type="button"
+        </Button>
+        <Button
           class="rb-secondary"
           disabled={count === 0}
-          onClick={(event) => trusted(event) && resend.start(report.broadcast.id, body(true))}
+          onClick={() => resend.start(report.broadcast.id, body(true))}
         >
           {t('tagOnlyAction')}
-        </button>
+        </Button>
         <details class="rb-choices">
           <summary>{t('resendChoices')}</summary>
           <fieldset>
@@ -285,22 +274,14 @@ function ResendOutcome({
         <p key={line}>{line}</p>
       ))}
       {failedAgain && onOpenBroadcast && (
-        <button type="button" class="rb-secondary" onClick={() => onOpenBroadcast(resend.id)}>
+        <Button class="rb-secondary" onClick={() => onOpenBroadcast(resend.id)}>
           {failed > 0
             ? translate(language, 'openResendFailures', { count: failed })
             : translate(language, 'openResendUnconfirmed', { count: unconfirmed })}
-        </button>
+        </Button>
       )}
     </>
   );
-}
-
-/**
- * Only the agent's own click re-sends: on a helpdesk page the page's scripts could reach our open shadow
- * root and call click(), which the browser marks untrusted.
- */
-export function trusted(event: Event): boolean {
-  return event.isTrusted;
 }
 
 function isFinished(status: string) {

@@ -6,7 +6,7 @@ import { useSignal } from '@preact/signals';
 import type { ResendBody } from '@rebound/shared';
 import { useEffect } from 'preact/hooks';
 import { formatWhen, translate } from '../lib/i18n';
-import { type OfferProps, trusted } from './ResendBox';
+import type { OfferProps } from './ResendBox';
 
 const UNCONFIRMED: ResendBody = { reasons: ['uncertain'], includeUnconfirmed: true };
 
@@ -52,4 +52,9 @@ export function UnconfirmedOffer({ report, language, resend }: OfferProps) {
       )}
     </div>
   );
+}
+
+/** Only the agent's own click re-sends, never a script's click(), which the browser marks untrusted. */
+function trusted(event: Event): boolean {
+  return event.isTrusted;
 }

@@ -45,7 +45,7 @@ export function Badge({
         // The badge sits inside the page's link or row: the page must not navigate or select the row.
         event.preventDefault();
         event.stopPropagation();
-        if (event.isTrusted) onOpen(event.currentTarget);
+        onOpen(event.currentTarget);
       }}
     >
       {text}

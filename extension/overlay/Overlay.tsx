@@ -1,6 +1,7 @@
 /** The floating panel: the broadcast on screen (or the latest with failures), or a contact's failed messages. */
 import type { Language } from '@rebound/shared/i18n';
 import { useEffect, useRef } from 'preact/hooks';
+import { Button } from '../components/Button';
 import { ReportCard } from '../components/ReportCard';
 import { formatAgo, formatWhen, statusLabel, translate } from '../lib/i18n';
 import type { ContactFailures } from '../lib/messaging';
@@ -72,9 +73,9 @@ export function Overlay({ state }: { state: OverlayState }) {
     >
       <div class="rb-overlay-bar">
         <span class="rb-overlay-brand">{translate(language, 'appName')}</span>
-        <button type="button" class="rb-link" aria-expanded="true" onClick={() => state.close()}>
+        <Button class="rb-link" aria-expanded="true" onClick={() => state.close()}>
           {translate(language, 'collapse')}
-        </button>
+        </Button>
       </div>
       {content.kind === 'loading' && <p class="rb-muted">{translate(language, 'loading')}</p>}
       {trouble ? (
@@ -82,13 +83,13 @@ export function Overlay({ state }: { state: OverlayState }) {
           <p class="rb-error">{trouble.message}</p>
           <p class="rb-muted">{translate(language, 'retryingSoon')}</p>
           <p class="rb-actions">
-            <button type="button" class="rb-secondary" onClick={() => void state.retry()}>
+            <Button class="rb-secondary" onClick={() => void state.retry()}>
               {translate(language, 'retry')}
-            </button>
+            </Button>
             {trouble.kind === 'token' && (
-              <button type="button" class="rb-link" onClick={() => void sendMessage('openOptions')}>
+              <Button class="rb-link" onClick={() => void sendMessage('openOptions')}>
                 {translate(language, 'openOptions')}
-              </button>
+              </Button>
             )}
           </p>
         </div>
@@ -102,9 +103,9 @@ export function Overlay({ state }: { state: OverlayState }) {
       {content.kind === 'not-configured' && (
         <p>
           {translate(language, 'notConfigured')}{' '}
-          <button type="button" class="rb-link" onClick={() => void sendMessage('openOptions')}>
+          <Button class="rb-link" onClick={() => void sendMessage('openOptions')}>
             {translate(language, 'openOptions')}
-          </button>
+          </Button>
         </p>
       )}
       {content.kind === 'nothing' && <p class="rb-muted">{translate(language, 'allSent')}</p>}
@@ -124,7 +125,7 @@ export function Overlay({ state }: { state: OverlayState }) {
           <ul class="rb-choices-list">
             {content.candidates.map((b) => (
               <li key={b.id}>
-                <button type="button" class="rb-secondary" onClick={() => void state.showBroadcast(b.id, true)}>
+                <Button class="rb-secondary" onClick={() => void state.showBroadcast(b.id, true)}>
                   {[
                     `#${b.id}`,
                     statusLabel(language, b.status),
@@ -133,7 +134,7 @@ export function Overlay({ state }: { state: OverlayState }) {
                   ]
                     .filter(Boolean)
                     .join(' · ')}
-                </button>
+                </Button>
               </li>
             ))}
           </ul>

@@ -40,6 +40,7 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
   panelHost.setAttribute(HOST_ATTRIBUTE, 'panel');
   const panelRoot = panelHost.attachShadow({ mode: 'open' });
   adopt(panelRoot, sheet, css);
+  onlyTheAgent(panelRoot);
   // Typing in our fields must not trigger the helpdesk's keyboard shortcuts.
   panelHost.addEventListener('keydown', (event) => event.stopPropagation());
   doc.body.append(panelHost);
@@ -129,6 +130,7 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
       host.setAttribute(HOST_ATTRIBUTE, 'badge');
       const root = host.attachShadow({ mode: 'open' });
       adopt(root, sheet, css);
+      onlyTheAgent(root);
       render(
         <Badge
           view={view}
@@ -234,6 +236,16 @@ function makeSheet(win: Window, css: string): CSSStyleSheet | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Only the agent acts in our roots. The page's scripts can reach an open shadow root: click() the
+ * re-send, "resume" or a badge, tick a reason, type a date, open the list of who failed. Those events
+ * are untrusted: stopped here, before any handler of ours, and their default (a tick) undone.
+ */
+function onlyTheAgent(root: ShadowRoot): void {
+  for (const type of ['click', 'change', 'input'])
+    root.addEventListener(type, (e) => e.isTrusted || (e.preventDefault(), e.stopImmediatePropagation()), true);
 }
 
 function adopt(root: ShadowRoot, sheet: CSSStyleSheet | null, css: string): void {

@@ -194,7 +194,12 @@ describe('what an agent can trust', () => {
     await helpdesk.badge('Black Friday').click();
     await who.getByRole('button', { name: 'Ver quiénes fallaron' }).click();
     const smallest = { reason: 'blocked', n: 20 };
-    await who.locator('select').selectOption(smallest.reason);
+    // Chosen from the keyboard, as the agent does: selectOption's change is a script's, which the panel ignores.
+    const select = who.locator('select');
+    await select.focus();
+    for (let i = 0; i < 20 && (await select.inputValue()) !== smallest.reason; i++)
+      await page.keyboard.press('ArrowDown');
+    expect(await select.inputValue()).toBe(smallest.reason);
     await expect
       .poll(() => who.locator('[aria-live]').textContent())
       .toBe(`${Math.min(50, smallest.n)} de ${smallest.n}`);
@@ -276,6 +281,49 @@ describe('what an agent can trust', () => {
     await helpdesk.pill().click({ timeout: 10_000 });
     const when = helpdesk.panel().locator('.rb-contact-list .rb-reason-row .rb-muted').first();
     await expect.poll(() => when.textContent(), { timeout: 10_000 }).toMatch(/^el \d{1,2} \w+\.?, \d\d:\d\d$/);
+  });
+
+  it("the helpdesk page's own scripts cannot act in the panel: no tick, no re-send, no opening", async () => {
+    const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
+    await helpdesk.openFromBadge('Black Friday');
+    const panel = helpdesk.panel();
+    await panel.getByRole('button', { name: /^Etiquetar y reenviar/ }).waitFor();
+    const { client } = h.server.database;
+    const resends = async () =>
+      Number(
+        (await client.execute({ sql: 'SELECT count(*) AS n FROM broadcasts WHERE resend_of_id = ?', args: [s1] }))
+          .rows[0]?.n,
+      );
+    const before = await resends();
+    // What a hostile script on the helpdesk's origin can do: reach the open shadow root and click().
+    const ticks = await page.evaluate(() => {
+      const root = document.querySelector('[data-rebound="panel"]')?.shadowRoot;
+      const boxes = [...(root?.querySelectorAll<HTMLInputElement>('details.rb-choices input') ?? [])];
+      const was = boxes.map((box) => box.checked);
+      for (const box of boxes) box.click();
+      for (const button of root?.querySelectorAll<HTMLButtonElement>('.rb-actions button') ?? []) button.click();
+      return { was, now: boxes.map((box) => box.checked) };
+    });
+    expect(ticks.was.length).toBeGreaterThan(0);
+    expect(ticks.now).toEqual(ticks.was);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await panel.getByTestId('resend-progress').count()).toBe(0);
+    expect(await resends()).toBe(before);
+
+    // Closed, the pill does not open for a script's click either; it does for the agent's.
+    await page.keyboard.press('Escape');
+    await expect.poll(() => panel.count()).toBe(0);
+    await page.evaluate(() =>
+      document
+        .querySelector('[data-rebound="panel"]')
+        ?.shadowRoot?.querySelector<HTMLButtonElement>('.rb-pill')
+        ?.click(),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await panel.count()).toBe(0);
+    await helpdesk.pill().click();
+    await expect.poll(() => panel.count()).toBe(1);
+    await page.keyboard.press('Escape');
   });
 
   it('opening from a badge puts the keyboard in the panel; Escape closes it and returns to the badge', async () => {
