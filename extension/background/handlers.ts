@@ -1,7 +1,7 @@
 /** The background's answers to the popup, the options page and the overlay. */
 import type { Language } from '@rebound/shared/i18n';
 import { browser } from 'wxt/browser';
-import { type Api, createApi, normalizeBackendUrl, ReboundError } from '../lib/api';
+import { type Api, createApi, normalizeBackendUrl, plainHttpElsewhere, ReboundError } from '../lib/api';
 import '../lib/all-words';
 import { translate } from '../lib/i18n';
 import { learnedAdapters } from '../lib/learned-sites';
@@ -16,6 +16,7 @@ import { startCursorAtNow } from './events';
 import { learnedFor, registerTeachingHandlers } from './learned';
 import { backgroundText } from './messages';
 import { syncOverlayRegistration } from './overlay-registration';
+import { fromOwnPage, resendBodyFrom, type Sender } from './senders';
 
 export interface HandlerHooks {
   /** Settings changed: follow the stream again with the new server or token. */
@@ -23,14 +24,23 @@ export interface HandlerHooks {
 }
 
 export function registerHandlers(hooks: HandlerHooks): void {
-  onMessage('connect', ({ data }) =>
+  const ownPages = browser.runtime.getURL('/');
+  /** The extension's setup changes only from its own pages, never from a content script's web page. */
+  const ownPageOnly = (sender: Sender) => {
+    if (!fromOwnPage(sender, ownPages)) throw new ReboundError('not_allowed', 'not from a web page');
+  };
+
+  onMessage('connect', ({ data, sender }) =>
     reply(async () => {
+      ownPageOnly(sender);
       let backendUrl: string;
       try {
         backendUrl = normalizeBackendUrl(data.backendUrl);
       } catch {
         throw new ReboundError('bad_url', translate(await currentLanguage(), 'networkError', { url: data.backendUrl }));
       }
+      if (plainHttpElsewhere(backendUrl))
+        throw new ReboundError('insecure_url', translate(await currentLanguage(), 'insecureUrl', { url: backendUrl }));
       const api = createApi({ backendUrl, token: data.token.trim(), language: await currentLanguage() });
       const me = await api.me();
       // Read after the network call: options changed meanwhile are kept.
@@ -51,8 +61,9 @@ export function registerHandlers(hooks: HandlerHooks): void {
     }),
   );
 
-  onMessage('settingsChanged', () =>
+  onMessage('settingsChanged', ({ sender }) =>
     reply(async () => {
+      ownPageOnly(sender);
       await syncOverlayRegistration();
       hooks.restartFollower();
       const api = await currentApi();
@@ -113,9 +124,9 @@ export function registerHandlers(hooks: HandlerHooks): void {
     }),
   );
 
-  onMessage('resend', ({ data }) =>
+  onMessage('resend', ({ data, sender }) =>
     withApi(async (api) => {
-      const result = await api.resend(data.broadcastId, data.body);
+      const result = await api.resend(data.broadcastId, resendBodyFrom(sender, ownPages, data.body));
       void refreshAttention(api).catch(() => undefined);
       return result;
     }),

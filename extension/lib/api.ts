@@ -170,6 +170,15 @@ export function createApi(options: ApiOptions) {
   };
 }
 
+/**
+ * A server on another machine over plain http://: every request carries the agent's token, which anyone on
+ * the way (the office Wi-Fi) would read. Only this computer's own server may go without TLS.
+ */
+export function plainHttpElsewhere(backendUrl: string): boolean {
+  const { protocol, hostname } = new URL(backendUrl.trim());
+  return protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(hostname);
+}
+
 /** "http://127.0.0.1:8787/" → "http://127.0.0.1:8787"; throws on anything that is not an http(s) URL. */
 export function normalizeBackendUrl(input: string): string {
   const url = new URL(input.trim());

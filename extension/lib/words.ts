@@ -117,6 +117,8 @@ export const words = {
     resend_later: 'reenviar más tarde puede ayudar',
     resend_never: 'reenviar no ayuda',
     networkError: 'No se pudo conectar con el servidor de Rebound ({url}).',
+    insecureUrl:
+      'Use https:// para un servidor que no está en esta computadora ({url}): por http:// su token viajaría legible por la red.',
     pillOffline: 'Rebound: sin conexión',
     pillOutdated: 'Rebound: servidor desactualizado',
     serverOutdated:
@@ -241,6 +243,8 @@ export const words = {
     resend_later: 're-sending later can help',
     resend_never: 're-sending does not help',
     networkError: 'Could not reach the Rebound server ({url}).',
+    insecureUrl:
+      'Use https:// for a server that is not on this computer ({url}): over http:// your token would travel readable on the network.',
     pillOffline: 'Rebound: offline',
     pillOutdated: 'Rebound: server out of date',
     serverOutdated:
@@ -366,6 +370,8 @@ export const words = {
     resend_later: 'reenviar mais tarde pode ajudar',
     resend_never: 'reenviar não resolve',
     networkError: 'Não foi possível conectar ao servidor do Rebound ({url}).',
+    insecureUrl:
+      'Use https:// para um servidor que não está neste computador ({url}): por http:// seu token viajaria legível pela rede.',
     pillOffline: 'Rebound: sem conexão',
     pillOutdated: 'Rebound: servidor desatualizado',
     serverOutdated:

@@ -3,6 +3,7 @@
 import { useSignal } from '@preact/signals';
 import type { Language } from '@rebound/shared/i18n';
 import { browser } from 'wxt/browser';
+import { plainHttpElsewhere } from '../../lib/api';
 import type { LanguageSetting } from '../../lib/i18n';
 import { ask, sendMessage } from '../../lib/messaging';
 import { type Connection, type Settings, settingsItem } from '../../lib/settings';
@@ -43,6 +44,10 @@ export function App(props: { initialSettings: Settings; initialConnection: Conne
     const pattern = originPattern(backendUrl.value);
     if (!pattern) {
       status.value = { tone: 'error', text: t('networkError', { url: backendUrl.value }) };
+      return;
+    }
+    if (plainHttpElsewhere(backendUrl.value)) {
+      status.value = { tone: 'error', text: t('insecureUrl', { url: backendUrl.value.trim() }) };
       return;
     }
     // Asked first, while the click still counts as the user's gesture.

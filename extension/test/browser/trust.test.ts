@@ -220,6 +220,20 @@ describe('what an agent can trust', () => {
     await page.keyboard.press('Escape');
   });
 
+  it('the options page refuses a server on another machine over plain http://, saying why; the connection stays', async () => {
+    const options = new OptionsPage(await browser.context.newPage(), browser.extensionId);
+    await options.open();
+    await options.connect('http://rebound.oficina.lan:8787', h.ws.tokens.agent);
+    await expect
+      .poll(() => options.connectionStatus().textContent())
+      .toBe(
+        'Use https:// para un servidor que no está en esta computadora (http://rebound.oficina.lan:8787): por http:// su token viajaría legible por la red.',
+      );
+    await options.open();
+    expect(await options.page.locator('input[name="backendUrl"]').inputValue()).toBe(h.server.baseUrl);
+    await options.page.close();
+  });
+
   it('the options page reads at 13 px or more', async () => {
     await new OptionsPage(page, browser.extensionId).open();
     const sizes = await textSizes(page);

@@ -1,11 +1,19 @@
 import { API_LEVEL, API_LEVEL_HEADER } from '@rebound/shared/api-level';
 import { describe, expect, it } from 'vitest';
-import { createApi, normalizeBackendUrl } from '../../lib/api';
+import { createApi, normalizeBackendUrl, plainHttpElsewhere } from '../../lib/api';
 
 describe('the server URL the agent types', () => {
   it('is kept as origin and path, without a trailing slash', () => {
     expect(normalizeBackendUrl(' http://127.0.0.1:8787/ ')).toBe('http://127.0.0.1:8787');
     expect(normalizeBackendUrl('https://rebound.example.com/tienda/')).toBe('https://rebound.example.com/tienda');
+  });
+
+  it('is https, unless the server is this computer: over http:// elsewhere the token travels readable', () => {
+    expect(plainHttpElsewhere('http://rebound.oficina.lan:8787')).toBe(true);
+    expect(plainHttpElsewhere('http://192.168.0.10')).toBe(true);
+    expect(plainHttpElsewhere('https://rebound.example.com')).toBe(false);
+    for (const local of ['http://127.0.0.1:8787', 'http://localhost:8787/', ' http://[::1]:8787'])
+      expect(plainHttpElsewhere(local), local).toBe(false);
   });
 
   it('must be http or https', () => {
