@@ -52,12 +52,27 @@ describe('CSV writer', () => {
     const expected = (values: (string | number | null | undefined)[][]) =>
       `${Papa.unparse(
         values.map((row) => row.map((cell) => neutralizeFormulaCell(cell == null ? '' : String(cell)))),
-        { newline: '\r\n', header: false },
+        // Papa's own quoting, plus a semicolon or a tab (see the next test).
+        { newline: '\r\n', header: false, quotes: (value: unknown) => /[;\t]/.test(String(value)) },
       )}\r\n`;
     expect(text).toBe(`h1,h2\r\n${expected(rows)}`);
     const parsed = Papa.parse<string[]>(text, { skipEmptyLines: true }).data;
     expect(parsed.slice(1)).toEqual(
       rows.map((row) => row.map((cell) => neutralizeFormulaCell(cell == null ? '' : String(cell)))),
     );
+  });
+
+  it("is read as one cell of text by a spreadsheet that splits on ';' (Excel in es-AR, es-MX, pt-BR)", async () => {
+    const hostile = ['x;=2+3;', 'a;@SUM(1)', 'tab\t=1+1'];
+    const text = await written([hostile]);
+    const line = text.split('\r\n')[1] ?? '';
+    expect(line).toBe('"x;=2+3;","a;@SUM(1)","tab\t=1+1"');
+    // Read as a decimal-comma Excel reads a .csv: split on ";" (and tabs), quotes kept together.
+    for (const delimiter of [';', '\t']) {
+      const cells = Papa.parse<string[]>(line, { delimiter }).data.flat();
+      for (const cell of cells) expect(cell).not.toMatch(/^[=+\-@]/);
+    }
+    // And read back as a comma CSV, the values are the same.
+    expect(Papa.parse<string[]>(line).data[0]).toEqual(hostile);
   });
 });

@@ -36,9 +36,11 @@ type Cells = (string | number | null | undefined)[];
 
 /**
  * A cell that must be quoted: it holds the separator, a quote, a line break or a byte-order mark
- * (RFC 4180), or starts or ends with a space, which spreadsheets would trim (as papaparse quotes).
+ * (RFC 4180), or starts or ends with a space, which spreadsheets would trim (as papaparse quotes). Also a
+ * semicolon or a tab: Excel in a decimal-comma locale (es-AR, es-MX, pt-BR) splits a .csv on ";", so
+ * "x;=2+3" unquoted would be two cells there, the second a formula; quoted, it is one cell of text.
  */
-const needsQuotes = /[",\r\n\uFEFF]|^ | $/;
+const needsQuotes = /[",;\t\r\n\uFEFF]|^ | $/;
 const quote = /"/g;
 
 /**
@@ -54,7 +56,8 @@ function csvCell(cell: Cells[number]): string {
   return needsQuotes.test(text) ? `"${text.replace(quote, '""')}"` : text;
 }
 
-function toCsv(rows: Cells[]): string {
+/** Rows as CSV text, each line ended by CRLF: the writer of every CSV the API answers. */
+export function toCsv(rows: Cells[]): string {
   let text = '';
   for (const row of rows) {
     let line = '';

@@ -6,9 +6,8 @@ import {
   type ImportRejectedRow,
   importRowReasonMessage,
   type Language,
-  neutralizeFormulaCell,
 } from '@rebound/shared';
-import Papa from 'papaparse';
+import { toCsv } from './export';
 import type { ImportRecord, StoredImportOptions, StoredRejection } from './import';
 
 /** How many rejected rows the JSON answer lists; the CSV has them all. */
@@ -78,11 +77,8 @@ export function importView(record: ImportRecord, language: Language, queuePositi
 export function rejectedRowsCsv(record: ImportRecord, language: Language, bom: boolean): string {
   const rows = (record.rejectedRows as StoredRejection[]).map((rejection) => {
     const row = rejectedRow(rejection, language);
-    return [String(row.row), row.identifier ?? '', row.code, row.reason].map(neutralizeFormulaCell);
+    return [String(row.row), row.identifier ?? '', row.code, row.reason];
   });
-  const csv = Papa.unparse(
-    { fields: IMPORT_REJECTED_COLUMNS.map((column) => column[language]), data: rows },
-    { newline: '\r\n' },
-  );
-  return `${bom ? '\uFEFF' : ''}${csv}\r\n`;
+  // The exports' writer: formulas neutralized, and quoted where a spreadsheet would split or trim.
+  return `${bom ? '\uFEFF' : ''}${toCsv([IMPORT_REJECTED_COLUMNS.map((column) => column[language]), ...rows])}`;
 }
