@@ -97,6 +97,31 @@ describe('provider signals mark the contact opted out on that channel', () => {
     expect((await optOuts(ana)).map((o: { channelId: number }) => o.channelId)).toEqual([ids.twilio]);
   });
 
+  it("a BAJA written to the workspace's other number, posted to this number's URL, opts out on that number", async () => {
+    // One Twilio account, two numbers, one inbound webhook for both (as an account-wide setting does).
+    const second = await h.channel({
+      type: 'twilio_sms',
+      name: 'SMS 2',
+      credentials: { ...TWILIO, from: '+15005550007' },
+      baseUrl: twilio.baseUrl,
+    });
+    const flor = await contact({ firstName: 'Flor', phone: '+5491155551009' });
+    const url = `${h.server.baseUrl}/webhooks/twilio/${ids.twilio}/inbound`;
+    const post = (to: string, body: string) => {
+      const signed = twilioInboundWebhook({ authToken: TWILIO.authToken, url, from: '+5491155551009', to, body });
+      return fetch(url, { method: 'POST', headers: signed.headers, body: signed.body });
+    };
+    expect((await post('+1 500 555 0007', 'BAJA')).status).toBe(200);
+    expect(await optOuts(flor)).toMatchObject([{ channelId: second.id, channelName: 'SMS 2', detail: 'BAJA' }]);
+    // Her START to that number lifts it there (a moment later: Twilio times inbound SMS by their arrival);
+    // a number none of the channels has stays with this one.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((await post('+15005550007', 'START')).status).toBe(200);
+    expect(await optOuts(flor)).toEqual([]);
+    expect((await post('+15009999999', 'STOP')).status).toBe(200);
+    expect(await optOuts(flor)).toMatchObject([{ channelId: ids.twilio }]);
+  });
+
   it('an ordinary inbound SMS is not an opt-out; START lifts a STOP', async () => {
     const beto = await contact({ firstName: 'Beto', phone: '+5491155551002' });
     await twilio.emit({ kind: 'message', from: '+5491155551002', text: 'Hola, ¿tienen talle M?' });

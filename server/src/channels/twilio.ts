@@ -234,6 +234,7 @@ export const twilioWebhook: WebhookHandler = {
     const status = optionalParam(params, 'MessageStatus') ?? optionalParam(params, 'SmsStatus');
     const body = params.get('Body');
     const from = optionalParam(params, 'From');
+    const to = optionalParam(params, 'To');
 
     // Incoming SMS: Body and From, status "received" (or none).
     if (body !== null && from && (status === undefined || status === 'received' || status === 'receiving')) {
@@ -241,12 +242,12 @@ export const twilioWebhook: WebhookHandler = {
       const optOutType = params.get('OptOutType')?.toUpperCase();
       const word = normalizeKeyword(body).slice(0, 50);
       if (isOptOutWord(body) || optOutType === 'STOP') {
-        content.optOuts?.push({ from, at, source: 'inbound_word', detail: word || 'STOP' });
+        content.optOuts?.push({ from, at, ...(to && { to }), source: 'inbound_word', detail: word || 'STOP' });
         return content;
       }
-      content.inbound.push({ from, at });
+      content.inbound.push({ from, at, ...(to && { to }) });
       if (TWILIO_OPT_IN_KEYWORDS.has(word) || optOutType === 'START') {
-        content.optIns = [{ from, at, detail: word || 'START' }];
+        content.optIns = [{ from, at, ...(to && { to }), detail: word || 'START' }];
       }
       return content;
     }

@@ -60,6 +60,11 @@ export interface InboundActivity {
   /** The contact's identifier on the channel (phone in E.164 without or with +, PSID, chat ID). */
   from: string;
   at: Date;
+  /**
+   * The business number the contact wrote to, when the provider says (an SMS's To): one account's
+   * numbers may post to one inbound URL, and a STOP to another number is that number's.
+   */
+  to?: string;
 }
 
 /** A contact who opted out or blocked the business, and what said so. */

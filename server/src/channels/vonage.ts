@@ -327,7 +327,7 @@ export function parseVonageParams(params: Record<string, string>): WebhookConten
   const isInbound = params.text !== undefined && params.msisdn !== undefined && params['err-code'] === undefined;
 
   if (isInbound) {
-    const activity = { from: params.msisdn as string, at };
+    const activity = { from: params.msisdn as string, at, ...(params.to && { to: params.to }) };
     inbound.push(activity);
     const text = params.text as string;
     if (isOptOutText(text)) {

@@ -148,9 +148,10 @@ export async function applyWebhook(db: Database, channel: ChannelConfig, receive
   let changed = 0;
   for (const update of content.updates) changed += await applyUpdate(db, channel, update, now);
   for (const read of content.readsUpTo ?? []) changed += await applyReadsUpTo(db, channel, read, now);
+  const writtenTo = channelWrittenTo(db, channel);
   for (const inbound of content.inbound) {
     await db.run(sql`INSERT INTO conversation_windows (channel_id, identifier, last_inbound_at)
-      VALUES (${channel.id}, ${identifierFor(channel, inbound.from)}, ${inbound.at.getTime()})
+      VALUES (${await writtenTo(inbound.to)}, ${identifierFor(channel, inbound.from)}, ${inbound.at.getTime()})
       ON CONFLICT (channel_id, identifier) DO UPDATE SET last_inbound_at = max(last_inbound_at, excluded.last_inbound_at)`);
   }
   // In the order they happened (a tie counts the opt-out last): a stop then a resume leaves none.
@@ -170,10 +171,11 @@ export async function applyWebhook(db: Database, channel: ChannelConfig, receive
   }
   for (const { signal, optOut } of signals) {
     const identifier = identifierFor(channel, signal.from);
-    if (!optOut) await liftOptOut(db, { channelId: channel.id, identifier, at: signal.at });
+    const channelId = await writtenTo(signal.to);
+    if (!optOut) await liftOptOut(db, { channelId, identifier, at: signal.at });
     else {
       await recordOptOut(db, {
-        channelId: channel.id,
+        channelId,
         identifier,
         at: optOut.at,
         source: optOut.source,
@@ -182,6 +184,27 @@ export async function applyWebhook(db: Database, channel: ChannelConfig, receive
     }
   }
   return { changed };
+}
+
+/**
+ * The channel a contact wrote to. One SMS account's numbers may post to one inbound URL (Vonage's
+ * account-wide default, a Twilio webhook shared by its numbers): what was written to another of the
+ * workspace's numbers of this provider is that number's channel's, or it would go on texting someone who
+ * wrote BAJA to it. A number none of them has (a messaging service, an alphanumeric sender) stays here.
+ */
+function channelWrittenTo(db: Database, channel: ChannelConfig): (to: string | undefined) => Promise<number> {
+  const digits = (value: string | null | undefined) => (value ?? '').replace(/\D/g, '');
+  let siblings: Promise<{ id: number; from: string | null }[]> | undefined;
+  return async (to) => {
+    const wanted = digits(to);
+    if (!wanted || wanted === digits(channel.credentials.from)) return channel.id;
+    siblings ??= db.all<{ id: number; from: string | null }>(
+      sql`SELECT id, json_extract(credentials, '$.from') AS "from" FROM channels
+        WHERE type = ${channel.type} AND deleted_at IS NULL AND id != ${channel.id}
+          AND workspace_id = (SELECT workspace_id FROM channels WHERE id = ${channel.id})`,
+    );
+    return (await siblings).find((sibling) => digits(sibling.from) === wanted)?.id ?? channel.id;
+  };
 }
 
 /** Meta's template events that stop a template from going out: its broadcasts pause. */

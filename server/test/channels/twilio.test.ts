@@ -254,7 +254,7 @@ describe('Twilio status callbacks and inbound SMS', () => {
     expect(twilioWebhook.verify({ ...hello, url: `${url}?x=1` }, channel())).toBe(false);
     expect(twilioWebhook.parse(hello, channel())).toEqual({
       updates: [],
-      inbound: [{ from: '+15553330001', at: expect.any(Date) }],
+      inbound: [{ from: '+15553330001', at: expect.any(Date), to: FROM }],
       optOuts: [],
     });
 
@@ -279,12 +279,12 @@ describe('Twilio status callbacks and inbound SMS', () => {
       expect(twilioWebhook.parse(request, channel()), word).toEqual({
         updates: [],
         inbound: [],
-        optOuts: [{ from: '+15553330001', at: expect.any(Date), source: 'inbound_word', detail }],
+        optOuts: [{ from: '+15553330001', at: expect.any(Date), to: FROM, source: 'inbound_word', detail }],
       });
     }
     // A custom Advanced Opt-Out keyword: Twilio says it opted the number out.
     expect(twilioWebhook.parse(inbound('DESUSCRIBIR', 'STOP'), channel()).optOuts).toEqual([
-      { from: '+15553330001', at: expect.any(Date), source: 'inbound_word', detail: 'DESUSCRIBIR' },
+      { from: '+15553330001', at: expect.any(Date), to: FROM, source: 'inbound_word', detail: 'DESUSCRIBIR' },
     ]);
     expect(twilioWebhook.parse(inbound('please stop'), channel()).optOuts).toEqual([]);
     expect(twilioWebhook.parse(inbound('dar de baja mi pedido'), channel()).optOuts).toEqual([]);
@@ -297,9 +297,9 @@ describe('Twilio status callbacks and inbound SMS', () => {
       const request: WebhookRequest = { method: 'POST', url, headers: new Headers(built.headers), rawBody: built.body };
       const content = twilioWebhook.parse(request, channel());
       expect(content.optIns, word).toEqual([
-        { from: '+15553330001', at: expect.any(Date), detail: word.toUpperCase() },
+        { from: '+15553330001', at: expect.any(Date), to: FROM, detail: word.toUpperCase() },
       ]);
-      expect(content.inbound).toEqual([{ from: '+15553330001', at: expect.any(Date) }]);
+      expect(content.inbound).toEqual([{ from: '+15553330001', at: expect.any(Date), to: FROM }]);
       expect(content.optOuts).toEqual([]);
     }
   });
@@ -312,7 +312,7 @@ describe('Twilio status callbacks and inbound SMS', () => {
     expect(request.url).toBe(inboundUrl);
     expect(twilioWebhook.verify(request, channel())).toBe(true);
     expect(twilioWebhook.parse(request, channel()).optOuts).toEqual([
-      { from: '+15553330002', at: expect.any(Date), source: 'inbound_word', detail: 'BAJA' },
+      { from: '+15553330002', at: expect.any(Date), to: FROM, source: 'inbound_word', detail: 'BAJA' },
     ]);
     // Twilio does not honour BAJA itself: sends still go through; after STOP they fail with 21610.
     const adapter = createTwilioAdapter(channel());

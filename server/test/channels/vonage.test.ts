@@ -303,9 +303,9 @@ describe('Vonage delivery receipts and inbound SMS', () => {
     expect(vonageWebhook.verify(get, channel({ signatureSecret: 'nope' }))).toBe(false);
     const content = vonageWebhook.parse(get, ch);
     expect(content.updates).toEqual([]);
-    expect(content.inbound).toEqual([{ from: '5491155551234', at: expect.any(Date) }]);
+    expect(content.inbound).toEqual([{ from: '5491155551234', at: expect.any(Date), to: '15005550006' }]);
     expect(content.optOuts).toEqual([
-      { from: '5491155551234', at: expect.any(Date), source: 'inbound_word', detail: 'STOP' },
+      { from: '5491155551234', at: expect.any(Date), to: '15005550006', source: 'inbound_word', detail: 'STOP' },
     ]);
 
     const hello = vonageInboundSms({
