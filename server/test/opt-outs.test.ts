@@ -165,6 +165,17 @@ describe('provider signals mark the contact opted out on that channel', () => {
     expect(await optOuts(carla)).toHaveLength(1);
     await post('resume', new Date('2026-11-21T15:00:00Z'));
     expect(await optOuts(carla)).toEqual([]);
+    // A stop from before her resume, processed after it (Meta retried it), or a 131050 report of a send
+    // made before it: she took the messages back since, so neither opts her out again.
+    expect((await post('stop', new Date('2026-11-20T18:00:00Z'))).status).toBe(200);
+    await recordOptOut(h.server.database.db, {
+      channelId: ids.whatsapp,
+      identifier: '+5491155551003',
+      at: new Date('2026-11-21T09:00:00Z'),
+      source: 'provider_code',
+      detail: '131050',
+    });
+    expect(await optOuts(carla)).toEqual([]);
 
     // The simulator sends the same webhook when a contact opts out.
     await wa.emit({ kind: 'optOut', from: '+5491155551003' });

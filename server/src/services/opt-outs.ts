@@ -39,19 +39,25 @@ const millis = (at: number | Date) => (typeof at === 'number' ? at : at.getTime(
 /**
  * Records that a contact opted out on a channel. Idempotent: a repeated or later signal changes
  * nothing, so the row keeps the first time and what said so; an earlier one (callbacks arrive out of
- * order) moves the time back. Returns true when the row was written.
+ * order) moves the time back. A channel's signal from before the contact took the messages back (a
+ * later "resume" or START, kept in opt_ins) is stale and records nothing; a person's (manual, import)
+ * always records. Returns true when the row was written.
  */
 export async function recordOptOut(db: Runner, record: OptOutRecord): Promise<boolean> {
   const owned =
     record.workspaceId === undefined
       ? sql`1`
       : sql`EXISTS (SELECT 1 FROM channels WHERE id = ${record.channelId} AND workspace_id = ${record.workspaceId})`;
+  const current = LIFTABLE.includes(record.source)
+    ? sql`NOT EXISTS (SELECT 1 FROM opt_ins WHERE channel_id = ${record.channelId}
+        AND identifier = ${record.identifier} AND at > ${millis(record.at)})`
+    : sql`1`;
   // Rows from before sources were kept (source NULL) take the first signal that names one.
   const rows = await db.all<{
     channel_id: number;
   }>(sql`INSERT INTO opt_outs (channel_id, identifier, at, source, detail)
     SELECT ${record.channelId}, ${record.identifier}, ${millis(record.at)}, ${record.source}, ${record.detail ?? null}
-    WHERE ${owned}
+    WHERE ${owned} AND ${current}
     ON CONFLICT (channel_id, identifier) DO UPDATE SET
       at = min(opt_outs.at, excluded.at), source = excluded.source, detail = excluded.detail
     WHERE excluded.at < opt_outs.at OR opt_outs.source IS NULL
@@ -78,6 +84,10 @@ export async function liftOptOut(
   db: Runner,
   signal: { channelId: number; identifier: string; at: number | Date },
 ): Promise<boolean> {
+  // Kept, latest first: a channel's opt-out signal from before it is stale (recordOptOut).
+  await db.all(sql`INSERT INTO opt_ins (channel_id, identifier, at)
+    VALUES (${signal.channelId}, ${signal.identifier}, ${millis(signal.at)})
+    ON CONFLICT (channel_id, identifier) DO UPDATE SET at = max(opt_ins.at, excluded.at)`);
   const rows = await db.all<{ channel_id: number }>(sql`DELETE FROM opt_outs
     WHERE channel_id = ${signal.channelId} AND identifier = ${signal.identifier} AND at < ${millis(signal.at)}
       AND source IN ${LIFTABLE}

@@ -102,6 +102,20 @@ export const conversationWindows = sqliteTable(
   (t) => [primaryKey({ columns: [t.channelId, t.identifier] })],
 );
 
+/**
+ * The latest moment a channel's own signal said a contact takes its messages again ("resume", START,
+ * unblock): a channel signal of an opt-out from before it is stale (services/opt-outs.ts).
+ */
+export const optIns = sqliteTable(
+  'opt_ins',
+  {
+    channelId: integer('channel_id').notNull(),
+    identifier: text('identifier').notNull(),
+    at: integer('at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.channelId, t.identifier] })],
+);
+
 /** Recipients who blocked the business or opted out on a channel: when, and what said so. */
 export const optOuts = sqliteTable(
   'opt_outs',
