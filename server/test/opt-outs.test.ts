@@ -419,6 +419,15 @@ describe('removing an opt-out', () => {
     expect(res.status, res.text).toBe(200);
     expect(res.body).toMatchObject({ id: gabi, firstName: 'Gabi', optOuts: [] });
     expect(await optOuts(gabi)).toEqual([]);
+    // A late report of a send made before the manager's word (21610) does not put it back.
+    await recordOptOut(h.server.database.db, {
+      channelId: ids.twilio,
+      identifier: '+5491155551007',
+      at: Date.now() - 60_000,
+      source: 'provider_code',
+      detail: '21610',
+    });
+    expect(await optOuts(gabi)).toEqual([]);
 
     const events = await h.server.database.db.all<{ type: string; data: string; workspace_id: number }>(
       sql`SELECT type, data, workspace_id FROM events WHERE type = 'contact.opt_out_removed'`,
