@@ -94,7 +94,8 @@ export interface WebhookContent {
    */
   readsUpTo?: { from: string; at: Date }[];
   /** WhatsApp message_template_status_update: Meta paused, disabled or reinstated a template. */
-  templateStatus?: { name: string; event: string; at: Date }[];
+  /** `language`: Meta's code for the template's language (es_AR); a template is one name in each language. */
+  templateStatus?: { name: string; language?: string; event: string; at: Date }[];
   /** WhatsApp phone_number_quality_update: the number was flagged, downgraded, unflagged or upgraded. */
   numberQuality?: { event: string; at: Date }[];
 }

@@ -207,7 +207,12 @@ function readAccountSignal(
           .trim()
           .slice(0, 512)
       : '';
-  if (name) content.templateStatus = [...(content.templateStatus ?? []), { name, event, at }];
+  const language =
+    typeof value.message_template_language === 'string'
+      ? value.message_template_language.replace(/[^A-Za-z_-]/g, '').slice(0, 20)
+      : '';
+  if (name)
+    content.templateStatus = [...(content.templateStatus ?? []), { name, ...(language && { language }), event, at }];
 }
 
 function parseWhatsAppWebhook(rawBody: string, channel: ChannelConfig): WebhookContent {

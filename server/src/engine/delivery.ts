@@ -219,13 +219,15 @@ const NUMBER_QUALITY_PAUSES = new Set(['FLAGGED', 'DOWNGRADE']);
 async function pauseForTemplate(
   db: Database,
   channel: ChannelConfig,
-  template: { name: string; event: string },
+  template: { name: string; language?: string; event: string },
   now: number,
 ) {
   if (!TEMPLATE_PAUSES.has(template.event)) return;
+  // Only the paused language's: the same name in another language is another template to Meta.
   const using = await db.all<{ id: number }>(
     sql`SELECT id FROM broadcasts WHERE channel_id = ${channel.id} AND status IN ('sending', 'scheduled')
-      AND content ->> '$.template.name' = ${template.name}`,
+      AND content ->> '$.template.name' = ${template.name}
+      ${template.language ? sql`AND content ->> '$.template.language' = ${template.language}` : sql``}`,
   );
   await pauseBroadcasts(
     db,

@@ -29,7 +29,7 @@ async function whatsappChannel(name: string, rate: number, guard?: Record<string
 }
 
 let contactsSeeded = 0;
-async function broadcastTo(channelId: number, tag: string, count: number, template = 'promo') {
+async function broadcastTo(channelId: number, tag: string, count: number, template = 'promo', language = 'es_AR') {
   await h.seedContacts(count, tag, { start: 100_000 + contactsSeeded });
   contactsSeeded += count;
   const segment = await h.segment(tag, tag);
@@ -37,7 +37,7 @@ async function broadcastTo(channelId: number, tag: string, count: number, templa
     name: tag,
     channelId,
     segmentId: segment.id,
-    content: { text: 'Hola', template: { name: template, language: 'es_AR', parameters: [] } },
+    content: { text: 'Hola', template: { name: template, language, parameters: [] } },
   });
 }
 
@@ -175,9 +175,12 @@ describe('the quality guard', () => {
     const promo = await broadcastTo(channel.id, 'promo now', 200, 'promo_navidad');
     const other = await broadcastTo(channel.id, 'other template', 200, 'recordatorio');
     const later = await broadcastTo(channel.id, 'promo later', 10, 'promo_navidad');
+    // The same name in English is another template to Meta: Meta paused the es_AR one.
+    const english = await broadcastTo(channel.id, 'promo english', 10, 'promo_navidad', 'en_US');
     await h.schedule(promo.id);
     await h.schedule(other.id);
     await h.schedule(later.id, new Date(Date.now() + 3_600_000).toISOString());
+    await h.schedule(english.id, new Date(Date.now() + 3_600_000).toISOString());
     const engine = h.engine();
     engine.start();
     await untilSent(sim, 10);
@@ -188,6 +191,7 @@ describe('the quality guard', () => {
     expect(paused.pause).toMatchObject({ kind: 'template', template: 'promo_navidad', event: 'PAUSED' });
     expect(paused.pause.message).toBe('Pausamos «promo now»: Meta pausó la plantilla «promo_navidad» por baja calidad');
     expect((await h.get(later.id)).status).toBe('paused');
+    expect((await h.get(english.id)).status).toBe('scheduled');
     expect((await h.get(other.id)).status).toBe('sending');
     // The paused one sends nothing more while the other goes on.
     const promoSends = () => sim.requests.filter((r) => JSON.stringify(r.body).includes('promo_navidad')).length;
