@@ -1,3 +1,4 @@
+import Papa from 'papaparse';
 import { describe, expect, it } from 'vitest';
 import { FAILED_EXPORT_EN } from './failed-export-headers';
 import { startTestServer, type TestWorkspace } from './helpers';
@@ -382,7 +383,11 @@ describe('CSV contact import: files refused as a whole, nothing written', () => 
     const breaks = await expectRefused(ws, `Email\n${'\n'.repeat(19 * 1024 * 1024)}`, 422, 'import_too_many_lines');
     expect(breaks.error.message).toContain('1.000.000');
     const wide = `${Array.from({ length: 100_000 }, (_, i) => `col${i}`).join(',')}\na@example.com\n`;
-    await expectRefused(ws, wide, 422, 'import_too_many_custom_fields');
+    const columns = await expectRefused(ws, wide, 422, 'import_too_many_columns');
+    expect(columns.error.message).toContain('100.000 columnas');
+    // A hundred and one custom fields in a narrow enough file are still too many.
+    const fields = `Email,${Array.from({ length: 101 }, (_, i) => `campo${i}`).join(',')}\na@example.com\n`;
+    await expectRefused(ws, fields, 422, 'import_too_many_custom_fields');
     // One row of 19 million empty cells: nothing to import, said plainly.
     await expectRefused(ws, `Email\n${','.repeat(19 * 1024 * 1024)}\n`, 422, 'import_no_rows');
   });
@@ -565,6 +570,39 @@ describe('CSV contact import: rows rejected, all or nothing', () => {
     expect(english.text).toContain('is not valid');
     const foreign = await server.request('GET', res.body.rejectedCsvUrl, { token: other.tokens.agent });
     expect(foreign.status).toBe(404);
+  });
+
+  it('a file of thousands of bad rows keeps the exact count and the first 1,000 with their reasons, each echo clipped', async () => {
+    const ws = await server.workspace('Many bad rows');
+    // 2,500 addresses no one can write to, each 300 characters long; row 2 is the header's next line.
+    const bad = Array.from({ length: 2_500 }, (_, i) => `${String(i).padStart(4, '0')}${'x'.repeat(296)},Mala`);
+    const res = await upload(`Email,First Name\n${bad.join('\n')}\n`, {
+      token: ws.tokens.agent,
+      fields: { allOrNothing: 'false', dryRun: 'true' },
+    });
+    expect(res.body).toMatchObject({ status: 'completed', rejected: 2_500 });
+    const csv = await server.request('GET', `${res.body.rejectedCsvUrl}?bom=false`, {
+      token: ws.tokens.agent,
+      language: 'en',
+    });
+    const rows = Papa.parse<string[]>(csv.text.trim(), { header: false }).data.slice(1);
+    expect(rows).toHaveLength(1_000);
+    expect(rows.map((row) => Number(row[0]))).toEqual(Array.from({ length: 1_000 }, (_, i) => i + 2));
+    expect(rows[0]?.[1]).toBe(`0000${'x'.repeat(95)}…`);
+    expect(Math.max(...rows.map((row) => (row[3] ?? '').length))).toBeLessThan(400);
+  });
+
+  it('a header of more than 500 columns is refused in the reader language, nothing imported', async () => {
+    const ws = await server.workspace('Wide');
+    const body = await expectRefused(
+      ws,
+      `Email${','.repeat(600)}\nana@example.com${','.repeat(600)}\n`,
+      422,
+      'import_too_many_columns',
+    );
+    expect(body.error.message).toBe(
+      'El archivo tiene 601 columnas (máximo 500): quite las columnas vacías o que no necesita y vuelva a subirlo.',
+    );
   });
 
   it('GET shows status and progress; another workspace gets 404', async () => {

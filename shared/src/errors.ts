@@ -300,6 +300,11 @@ export const apiErrors = {
     en: 'The header row is malformed: {message}. Check the quotes on the first line.',
     pt: 'A linha de cabeçalho está mal formatada: {message}. Verifique as aspas da primeira linha.',
   },
+  import_too_many_columns: {
+    es: 'El archivo tiene {count, number} columnas (máximo {max, number}): quite las columnas vacías o que no necesita y vuelva a subirlo.',
+    en: 'The file has {count, number} columns (maximum {max, number}): remove the empty columns and those you do not need, then upload it again.',
+    pt: 'O arquivo tem {count, number} colunas (máximo {max, number}): remova as colunas vazias e as que não precisa e envie-o de novo.',
+  },
   import_header_too_long: {
     es: 'Un encabezado tiene {size} caracteres (máximo {max}): la primera línea no parece una fila de encabezados.',
     en: 'A header has {size} characters (maximum {max}): the first line does not look like a header row.',

@@ -99,6 +99,9 @@ export function mapColumns(
 }
 
 function checkHeaders(headers: string[]): void {
+  if (headers.length > IMPORT_LIMITS.maxColumns) {
+    throw new ApiError(422, 'import_too_many_columns', { count: headers.length, max: IMPORT_LIMITS.maxColumns });
+  }
   const tooLong = headers.find((header) => header.length > IMPORT_LIMITS.maxHeaderChars);
   if (tooLong) {
     throw new ApiError(422, 'import_header_too_long', { size: tooLong.length, max: IMPORT_LIMITS.maxHeaderChars });

@@ -10,6 +10,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
+  IMPORT_LIMITS,
   type ImportRowReason,
   importRowReasonMessage,
   type Language,
@@ -101,6 +102,40 @@ export interface ImportHooks {
   writeTurn<T>(write: () => Promise<T>): Promise<T>;
 }
 
+/** An echoed cell in a rejection: enough to find the row, never a 64 KB cell stored again (and again in its reason). */
+function clip(value: string): string {
+  return value.length > IMPORT_LIMITS.rejectionEchoChars
+    ? `${value.slice(0, IMPORT_LIMITS.rejectionEchoChars - 1)}…`
+    : value;
+}
+
+/**
+ * The rows refused: counted exactly, and the first IMPORT_LIMITS.rejectionsKept of them (by row) kept
+ * with their reasons. A file of 200,000 bad rows would otherwise store them all in the import's record,
+ * read back whole at every progress poll.
+ */
+class Rejections {
+  count = 0;
+  #rows: StoredRejection[] = [];
+
+  add(rejection: StoredRejection): void {
+    this.count++;
+    this.#rows.push(rejection);
+    if (this.#rows.length >= 2 * IMPORT_LIMITS.rejectionsKept) this.#trim();
+  }
+
+  /** The first ones, by row: a row's look-up may refuse it after later rows were checked. */
+  get rows(): StoredRejection[] {
+    this.#trim();
+    return this.#rows;
+  }
+
+  #trim(): void {
+    this.#rows.sort((a, b) => a.row - b.row);
+    if (this.#rows.length > IMPORT_LIMITS.rejectionsKept) this.#rows.length = IMPORT_LIMITS.rejectionsKept;
+  }
+}
+
 /** Passes 2 and 3: every row checked and looked up, then the plan written in one transaction, or why not. */
 export async function planAndWrite(db: Database, run: ImportRun, hooks: ImportHooks): Promise<void> {
   const { ws, importId, source, options, language } = run;
@@ -108,12 +143,17 @@ export async function planAndWrite(db: Database, run: ImportRun, hooks: ImportHo
   const finish = (target: Database | Tx, values: Partial<typeof imports.$inferInsert>) =>
     finishImport(target, importId, totalRows, values);
 
-  const rejections: StoredRejection[] = [];
-  const reject = (row: Pick<ImportRow, 'line' | 'identifierValue'>, code: ImportRowReason, params = {}) => {
-    const all = { line: row.line, ...params };
-    rejections.push({
+  const rejections = new Rejections();
+  const reject = (
+    row: Pick<ImportRow, 'line' | 'identifierValue'>,
+    code: ImportRowReason,
+    params: Record<string, string | number> = {},
+  ) => {
+    const all: Record<string, string | number> = { line: row.line };
+    for (const [key, value] of Object.entries(params)) all[key] = typeof value === 'string' ? clip(value) : value;
+    rejections.add({
       row: row.line,
-      identifier: row.identifierValue,
+      identifier: row.identifierValue === null ? null : clip(row.identifierValue),
       code,
       params: all,
       reason: importRowReasonMessage(code, language, all),
@@ -146,7 +186,6 @@ export async function planAndWrite(db: Database, run: ImportRun, hooks: ImportHo
   } finally {
     await plan.close();
   }
-  rejections.sort((a, b) => a.row - b.row);
   const { created } = planner;
   let { updated } = planner;
 
@@ -155,13 +194,13 @@ export async function planAndWrite(db: Database, run: ImportRun, hooks: ImportHo
       status: 'failed',
       created: 0,
       updated: 0,
-      rejected: rejections.length,
-      rejectedRows: rejections,
+      rejected: rejections.count,
+      rejectedRows: rejections.rows,
       errorCode: 'import_rows_rejected',
-      errorMessage: renderError('import_rows_rejected', language, { count: rejections.length }),
+      errorMessage: renderError('import_rows_rejected', language, { count: rejections.count }),
     });
 
-  if (rejections.length > 0 && options.allOrNothing) {
+  if (rejections.count > 0 && options.allOrNothing) {
     await hooks.writeTurn(failWithRejections);
   } else if (options.dryRun) {
     await hooks.writeTurn(() =>
@@ -169,8 +208,8 @@ export async function planAndWrite(db: Database, run: ImportRun, hooks: ImportHo
         status: 'completed',
         created,
         updated,
-        rejected: rejections.length,
-        rejectedRows: rejections,
+        rejected: rejections.count,
+        rejectedRows: rejections.rows,
       }),
     );
   } else {
@@ -214,14 +253,18 @@ export async function planAndWrite(db: Database, run: ImportRun, hooks: ImportHo
         if (pendingRows >= IMPORT_WRITE_ROWS) await writePending();
       }
       if (pending.length) await writePending();
-      rejections.sort((a, b) => a.row - b.row);
       await hooks.writeTurn(() =>
-        finish(db, { status: 'completed', created, updated, rejected: rejections.length, rejectedRows: rejections }),
+        finish(db, {
+          status: 'completed',
+          created,
+          updated,
+          rejected: rejections.count,
+          rejectedRows: rejections.rows,
+        }),
       );
     } catch (error) {
       // Any other failure is undone by whoever records it (execute(), or a settle after a crash).
       if (!(error instanceof RowsVanished)) throw error;
-      rejections.sort((a, b) => a.row - b.row);
       await undoImport(db, importId, ws.workspaceId, hooks.writeTurn);
       await hooks.writeTurn(failWithRejections);
     }

@@ -18,7 +18,12 @@ export const IMPORT_LIMITS = {
   /** A longer cell is a broken file (or an attack), not a contact detail. */
   maxCellChars: 65_536,
   maxHeaderChars: 200,
+  /** Columns of a file, ignored ones included: a header of a million commas is not a contact list. */
+  maxColumns: 500,
   maxCustomFields: 100,
+  /** Rejected rows kept with their reasons (the first ones; the count is exact), and a cell's characters echoed in one. */
+  rejectionsKept: 1_000,
+  rejectionEchoChars: 100,
   maxTags: 50,
 } as const;
 

@@ -80,7 +80,8 @@ export const getRejectedCsv = createRoute({
   path: '/imports/{id}/rejected.csv',
   tags,
   summary: "An import's rejected rows with their reasons, as CSV",
-  description: 'Columns Row, Identifier, Reason Code, Reason (in Spanish with Accept-Language: es).',
+  description:
+    "Columns Row, Identifier, Reason Code, Reason (in Spanish with Accept-Language: es). The first 1,000 rejected rows, by row; the import's `rejected` is the exact count. A cell echoed is cut at 100 characters.",
   security: bearer,
   middleware: [requirePermission('contacts:read')] as const,
   request: { params: ImportIdParamSchema, query: ImportRejectedCsvQuerySchema },
