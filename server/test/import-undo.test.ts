@@ -94,7 +94,7 @@ describe('undoing an import written in several transactions', () => {
     expect(await tagNames()).toEqual(['nuevo', 'vip']);
 
     const undone = await undoImport(db, importId, ws.id);
-    expect(undone).toEqual({ restored: 2, removed: 2, kept: 0 });
+    expect(undone).toEqual({ restored: 2, changedSince: 0, removed: 2, kept: 0 });
     expect(await snapshot()).toEqual(before);
     expect(await tagNames()).toEqual(['vip']);
     const notes = await client.execute({
@@ -102,5 +102,61 @@ describe('undoing an import written in several transactions', () => {
       args: [importId],
     });
     expect(notes.rows[0]?.n).toBe(0);
+  });
+
+  it("keeps an agent's change made after the import wrote the contact, and puts back the others", async () => {
+    const ws = await server.workspace('Deshacer con cambios');
+    const scope = { workspaceId: ws.id, defaultCountry: 'AR' };
+    await upsertContacts(
+      db,
+      scope,
+      [
+        { firstName: 'Gabi', email: 'gabi@example.com', phone: '+5491155550301' },
+        { firstName: 'Hugo', email: 'hugo@example.com' },
+      ],
+      { by: 'email', mode: 'upsert' },
+    );
+    const imported = await client.execute({
+      sql: `INSERT INTO imports (workspace_id, status, options, total_rows, created_at) VALUES (?, 'running', '{}', 2, 0) RETURNING id`,
+      args: [ws.id],
+    });
+    const importId = Number(imported.rows[0]?.id);
+    const planner = new ContactPlanner(db, ws.id, 'email', 'upsert');
+    const rows: ContactInput[] = [
+      { firstName: 'Gabriela', email: 'gabi@example.com' },
+      { firstName: 'Hugo Luis', email: 'hugo@example.com' },
+    ];
+    await db.transaction(async (tx) => {
+      const writer = new BatchedWriter(tx, ws.id, 'email', [], undefined, importId);
+      const read = rows.map((row, i) => readContactInput(row, i + 1, 'email', 'AR'));
+      await writer.add(
+        await planner.plan(read, () => {
+          throw new Error('no row is refused here');
+        }),
+      );
+      await writer.flush();
+    });
+    // Between the import's transactions, an agent corrects Gabi's phone.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const gabi = Number(
+      (await client.execute({ sql: "SELECT id FROM contacts WHERE email = 'gabi@example.com'", args: [] })).rows[0]?.id,
+    );
+    const edit = await server.request('PATCH', `/api/v1/contacts/${gabi}`, {
+      token: ws.tokens.agent,
+      body: { phone: '+54 9 11 4444-0000' },
+    });
+    expect(edit.status, edit.text).toBe(200);
+
+    const undone = await undoImport(db, importId, ws.id);
+    expect(undone).toEqual({ restored: 1, changedSince: 1, removed: 0, kept: 0 });
+    const names = await client.execute({
+      sql: 'SELECT first_name, phone FROM contacts WHERE workspace_id = ? ORDER BY id',
+      args: [ws.id],
+    });
+    expect(names.rows.map((row) => ({ ...row }))).toEqual([
+      // Her change is kept, with what the import wrote under it: the agent saw that and edited it.
+      { first_name: 'Gabriela', phone: '+5491144440000' },
+      { first_name: 'Hugo', phone: null },
+    ]);
   });
 });

@@ -107,6 +107,8 @@ export async function updateContacts(
   tx: Db,
   workspaceId: number,
   updates: readonly ContactUpdate[],
+  /** The contacts' updated_at: an import's undo note keeps it (noteBeforeUpdate). */
+  at = Date.now(),
 ): Promise<Set<number>> {
   if (updates.length === 0) return new Set();
   const payload = jsonRows(updates.map(({ id, data }) => [id, ...columnsOf(data, data.customFields)]));
@@ -119,7 +121,7 @@ export async function updateContacts(
       email = CASE WHEN v.sets & 8 THEN v.email ELSE contacts.email END,
       language = CASE WHEN v.sets & 16 THEN v.language ELSE contacts.language END,
       custom_fields = CASE WHEN v.custom IS NULL THEN contacts.custom_fields ELSE json_patch(contacts.custom_fields, v.custom) END,
-      updated_at = ${Date.now()}
+      updated_at = ${at}
     FROM (
       SELECT j.value ->> 0 AS id, j.value ->> 1 AS sets, j.value ->> 2 AS first_name, j.value ->> 3 AS last_name,
         j.value ->> 4 AS phone, j.value ->> 5 AS phone_valid, j.value ->> 6 AS phone_problem, j.value ->> 7 AS email,

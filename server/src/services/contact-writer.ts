@@ -177,6 +177,7 @@ export async function writeBatch(
   const vanished: ContactTarget[] = [];
   const updates = [...batch.update, ...batch.updateByKey];
   if (updates.length) {
+    const writtenAt = Date.now();
     // Only `update` was there before the import: `updateByKey` are contacts this import created.
     if (importId !== undefined)
       await noteBeforeUpdate(
@@ -185,11 +186,13 @@ export async function writeBatch(
         workspaceId,
         batch.update.map(({ id }) => id as number),
         tagIds,
+        writtenAt,
       );
     const present = await updateContacts(
       tx,
       workspaceId,
       updates.flatMap(({ id, data }) => (id === undefined ? [] : [{ id, data }])),
+      writtenAt,
     );
     for (const target of updates) {
       if (target.id !== undefined && present.has(target.id)) touched.push(target.id);

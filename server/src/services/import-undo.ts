@@ -53,7 +53,8 @@ export async function noteCreated(tx: Db, importId: number, ids: readonly number
 
 /**
  * Contacts that were there before the import and that it is about to update, as they are now, with
- * which of its tags each lacks. The first note of a contact wins: it is the state before the import.
+ * which of its tags each lacks, and the updated_at the import writes (`writtenAt`). The first note of a
+ * contact keeps its state before the import; a later write of the same contact only moves `writtenAt`.
  */
 export async function noteBeforeUpdate(
   tx: Db,
@@ -61,6 +62,7 @@ export async function noteBeforeUpdate(
   workspaceId: number,
   ids: readonly number[],
   tagIds: readonly number[],
+  writtenAt: number,
 ): Promise<void> {
   if (ids.length === 0) return;
   await tx.run(sql`INSERT INTO import_undo (import_id, kind, id, before)
@@ -68,15 +70,18 @@ export async function noteBeforeUpdate(
       json_array(c.first_name, c.last_name, c.phone, c.phone_valid, c.phone_problem, c.email, c.language,
         c.custom_fields, c.updated_at,
         (SELECT json_group_array(t.value) FROM json_each(${json(tagIds)}) AS t
-          WHERE NOT EXISTS (SELECT 1 FROM contact_tags AS ct WHERE ct.tag_id = t.value AND ct.contact_id = c.id)))
+          WHERE NOT EXISTS (SELECT 1 FROM contact_tags AS ct WHERE ct.tag_id = t.value AND ct.contact_id = c.id)),
+        ${writtenAt})
     FROM contacts AS c
     WHERE c.id IN (SELECT value FROM json_each(${json(ids)})) AND +c.workspace_id = ${workspaceId}
-    ON CONFLICT DO NOTHING`);
+    ON CONFLICT DO UPDATE SET before = json_set(import_undo.before, '$[10]', ${writtenAt})`);
 }
 
 export interface Undone {
   /** Contacts put back as they were. */
   restored: number;
+  /** Contacts someone changed after the import wrote them: their change is kept, not written over. */
+  changedSince: number;
   /** Contacts the import created, removed. */
   removed: number;
   /** Contacts it created that a broadcast already reached: kept, so that their messages keep a contact. */
@@ -93,7 +98,7 @@ export async function undoImport(
   workspaceId: number,
   turn: WriteTurn = now,
 ): Promise<Undone> {
-  const undone: Undone = { restored: 0, removed: 0, kept: 0 };
+  const undone: Undone = { restored: 0, changedSince: 0, removed: 0, kept: 0 };
   // The contacts it updated, UNDO_ROWS at a time: columns and tags back as they were.
   for (;;) {
     const more = await turn(() =>
@@ -107,11 +112,14 @@ export async function undoImport(
             first_name = u.before ->> 0, last_name = u.before ->> 1, phone = u.before ->> 2,
             phone_valid = u.before ->> 3, phone_problem = u.before ->> 4, email = u.before ->> 5,
             language = u.before ->> 6, custom_fields = u.before ->> 7, updated_at = u.before ->> 8
-          FROM import_undo AS u WHERE ${these} AND contacts.id = u.id AND +contacts.workspace_id = ${workspaceId}`);
+          FROM import_undo AS u WHERE ${these} AND contacts.id = u.id AND +contacts.workspace_id = ${workspaceId}
+            AND (u.before ->> 10 IS NULL OR contacts.updated_at = u.before ->> 10)`);
+        // (A note written before the import's own updated_at was kept has none: put back as before.)
         await tx.run(sql`DELETE FROM contact_tags WHERE (tag_id, contact_id) IN (
             SELECT t.value, u.id FROM import_undo AS u, json_each(u.before -> 9) AS t WHERE ${these})`);
         await tx.run(sql`DELETE FROM import_undo AS u WHERE ${these}`);
         undone.restored += restored.rowsAffected;
+        undone.changedSince += notes.length - restored.rowsAffected;
         return true;
       }),
     );
