@@ -592,6 +592,21 @@ describe('CSV contact import: rows rejected, all or nothing', () => {
     expect(Math.max(...rows.map((row) => (row[3] ?? '').length))).toBeLessThan(400);
   });
 
+  it('a row with control characters in a cell is refused, as the API refuses them (a note keeps its line breaks); the other rows go in', async () => {
+    const ws = await server.workspace('Controls');
+    const csv =
+      'Email,First Name,Nota\nok@example.com,Ok,bien\nsalto@example.com,"Ana\nMaría",x\nbell@example.com,Bel,a\u0007b\n';
+    const res = await upload(csv, { token: ws.tokens.agent, fields: { allOrNothing: 'false' } });
+    expect(res.body).toMatchObject({ status: 'completed', created: 1, rejected: 2 });
+    expect(res.body.rejectedRows).toEqual([
+      expect.objectContaining({ row: 3, code: 'control_characters' }),
+      expect.objectContaining({ row: 5, code: 'control_characters' }),
+    ]);
+    expect(res.body.rejectedRows[0].reason).toBe(
+      'La columna "First Name" tiene caracteres de control (invisibles: un salto de línea en un nombre, un carácter que dejó otro programa): quítelos y vuelva a importar la fila.',
+    );
+  });
+
   it('a header of more than 500 columns is refused in the reader language, nothing imported', async () => {
     const ws = await server.workspace('Wide');
     const body = await expectRefused(

@@ -4,7 +4,14 @@
  * languages and contact IDs checked, and the row's identifier read into its key. No database here: the
  * contact writer (contact-writer.ts) matches and writes what this reads.
  */
-import type { ImportField, ImportIdentifier, ImportRowReason, PhoneProblem } from '@rebound/shared';
+import {
+  CONTROL_CHARACTERS,
+  CONTROL_CHARACTERS_BUT_LINE_BREAKS,
+  type ImportField,
+  type ImportIdentifier,
+  type ImportRowReason,
+  type PhoneProblem,
+} from '@rebound/shared';
 import { z } from 'zod';
 import { normalizePhone } from '../lib/phone';
 
@@ -134,6 +141,10 @@ export function readContactField(
   const max = field.startsWith('custom.') ? MAX_CUSTOM_VALUE : MAX_LENGTH[field];
   if (max !== undefined && value.length > max)
     return refuse(row, 'value_too_long', { column, size: value.length, max });
+  // Control characters the API refuses in a contact's text (cleanText) a file may not bring in either; a
+  // custom field keeps its line breaks and tabs (a multi-line note or address from a CRM's export).
+  if ((field.startsWith('custom.') ? CONTROL_CHARACTERS_BUT_LINE_BREAKS : CONTROL_CHARACTERS).test(value))
+    return refuse(row, 'control_characters', { column });
   switch (field) {
     case 'contactId':
       if (identifier !== 'contactId') break;

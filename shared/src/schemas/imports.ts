@@ -155,6 +155,7 @@ export const IMPORT_ROW_REASONS = [
   'already_exists',
   'duplicate_row',
   'phone_scientific',
+  'control_characters',
 ] as const;
 export type ImportRowReason = (typeof IMPORT_ROW_REASONS)[number];
 
@@ -184,6 +185,11 @@ export const importRowReasons = {
     es: 'El teléfono "{value}" no es válido ({problem}). Escríbalo con el código de país, p. ej. +54 9 11 5555-1234.',
     en: 'Phone number "{value}" is not valid ({problem}). Write it with the country code, e.g. +54 9 11 5555-1234.',
     pt: 'O telefone "{value}" não é válido ({problem}). Escreva-o com o código do país, por ex. +55 11 98765-4321.',
+  },
+  control_characters: {
+    es: 'La columna "{column}" tiene caracteres de control (invisibles: un salto de línea en un nombre, un carácter que dejó otro programa): quítelos y vuelva a importar la fila.',
+    en: 'Column "{column}" holds control characters (invisible ones: a line break in a name, a character another program left): remove them and import the row again.',
+    pt: 'A coluna "{column}" tem caracteres de controle (invisíveis: uma quebra de linha em um nome, um caractere que outro programa deixou): remova-os e importe a linha de novo.',
   },
   email_invalid: {
     es: 'El correo electrónico "{value}" no es válido.',
