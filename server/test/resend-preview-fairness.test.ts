@@ -87,16 +87,29 @@ const client = async () => {
 for (let i = 0; i < workerData.clients; i++) client();
 `;
 
-/** Asks `url` again and again, one request at a time; answers every wait when told to stop. */
+/**
+ * Asks `url` again and again, one request at a time, while a second loop writes (an agent creating
+ * contacts, each a write on the API's thread); answers every wait of `url` when told to stop.
+ */
 const WATCHER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const waits = [];
 let stop = false;
 parentPort.once('message', () => { stop = true; });
+const headers = { Authorization: 'Bearer ' + workerData.token, 'Content-Type': 'application/json' };
+(async () => {
+  for (let i = 0; !stop; i++) {
+    const res = await fetch(workerData.write, {
+      method: 'POST', headers, body: JSON.stringify({ firstName: 'Nueva ' + i, phone: '+5491160' + String(100000 + i) }),
+    });
+    await res.text();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+})();
 (async () => {
   while (!stop) {
     const start = performance.now();
-    const res = await fetch(workerData.url, { headers: { Authorization: 'Bearer ' + workerData.token } });
+    const res = await fetch(workerData.url, { headers });
     await res.text();
     waits.push(performance.now() - start);
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -179,7 +192,10 @@ describe('the re-send itself', () => {
     await sleep(50);
     // Another workspace's /health, asked again and again from a thread of its own while the click plans
     // and writes (this thread is the server's: a client here could not see it held).
-    const watcher = new Worker(WATCHER, { eval: true, workerData: { url: `${base}/health`, token: otherToken } });
+    const watcher = new Worker(WATCHER, {
+      eval: true,
+      workerData: { url: `${base}/health`, write: `${base}/api/v1/contacts`, token: otherToken },
+    });
     const watched = new Promise<number[]>((resolve, reject) => {
       watcher.once('message', resolve);
       watcher.once('error', reject);
@@ -189,9 +205,11 @@ describe('the re-send itself', () => {
     watcher.postMessage('stop');
     const waits = await watched;
     await watcher.terminate();
-    // On the API's thread, the click held it 2 s and more: one /health waited for all of it.
+    // On the API's thread, the click held it 2 s and more: one /health waited for all of it. On a heavy
+    // thread without the API's write turn, each contact written meanwhile waited inside the driver for the
+    // plan's transactions, and /health behind it: 640 ms. With the turn, about 60 ms.
     expect(waits.length).toBeGreaterThan(10);
-    expect(Math.max(...waits)).toBeLessThan(500);
+    expect(Math.max(...waits)).toBeLessThan(300);
     const statuses = await Promise.all(previews.map(async (p) => (await p).status));
     expect(statuses).toContain(429);
     expect(click.status, await click.clone().text()).toBe(200);

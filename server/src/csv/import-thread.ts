@@ -8,10 +8,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { isMainThread, type MessagePort, parentPort, Worker, workerData } from 'node:worker_threads';
-import type { Client } from '@libsql/client';
 import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/libsql';
-import { type Database, databaseClient, serializeWrites } from '../db/client';
+import { type Database, databaseClient, holdWriteTurn, serializeWrites } from '../db/client';
 import * as schema from '../db/schema';
 import { imports } from '../db/schema';
 import { fromWire, lowerThreadPriority, toWire, type WireError } from '../lib/heavy-tasks';
@@ -38,21 +37,6 @@ export interface ImportThreadData {
 
 /** How long an idle import thread stays up for the next import (the upload's scan, then its run). */
 const IDLE_MS = 10_000;
-
-/**
- * The API thread's write turn (db/client.ts runs this process's writes one at a time), held for the
- * import thread while it writes. An API-thread write meanwhile waits its turn in that queue, as it would
- * behind an import written here, instead of waiting for SQLite's lock inside the synchronous driver,
- * which would stop the API's event loop for as long as the import's transaction. An empty deferred
- * transaction holds the turn and none of SQLite's locks.
- */
-async function holdWriteTurn(db: Database): Promise<() => void> {
-  const client = (db as Database & { $client: Client }).$client;
-  // A remote database takes its locks on its server: waiting for them never blocks this thread.
-  if (client.protocol !== 'file') return () => undefined;
-  const turn = await client.transaction('deferred');
-  return () => turn.close();
-}
 
 interface Thread {
   worker: Worker;

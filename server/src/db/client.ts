@@ -251,6 +251,26 @@ const WRITE_CHECKPOINT = `PRAGMA wal_autocheckpoint=${WRITER_CHECKPOINT_PAGES}`;
 export interface SerializeOptions {
   stuckWriteMs?: number;
   writer?: Client | undefined;
+  /**
+   * Taken before each write and given back after it: another thread's write turn (holdWriteTurn), so
+   * that a worker thread's writes wait for the API thread's, and the API thread's for them, in its queue
+   * rather than in SQLite's lock inside the synchronous driver, which would stop its event loop.
+   */
+  turn?: (() => Promise<() => void>) | undefined;
+}
+
+/**
+ * This thread's write turn (serializeWrites runs a thread's writes one at a time), held for another
+ * thread while it writes (the import thread, a heavy thread writing a re-send). A write here meanwhile
+ * waits its turn in that queue, as it would behind a write of this thread, instead of waiting for
+ * SQLite's lock inside the synchronous driver. An empty deferred transaction holds the turn and none of
+ * SQLite's locks. A remote database takes its locks on its server, which never blocks this thread.
+ */
+export async function holdWriteTurn(db: Database): Promise<() => void> {
+  const client = (db as Database & { $client: Client }).$client;
+  if (client.protocol !== 'file') return () => undefined;
+  const turn = await client.transaction('deferred');
+  return () => turn.close();
 }
 
 /**
@@ -336,14 +356,20 @@ export function serializeWrites(client: Client, options: SerializeOptions = {}):
     const previous = tail;
     tail = previous.then(() => held);
     await previous;
-    await renewIfStale();
+    let outside: (() => void) | undefined;
     try {
+      outside = await options.turn?.();
+      await renewIfStale();
       await readyWriter();
     } catch (error) {
+      outside?.();
       release();
       throw error;
     }
-    return release;
+    return () => {
+      outside?.();
+      release();
+    };
   };
   const withLock = async <T>(run: () => Promise<T>): Promise<T> => {
     const release = await lock();

@@ -132,12 +132,50 @@ export type ToWorker =
   | { type: 'run'; id: number; task: string; args: unknown }
   | { type: 'pull'; id: number }
   | { type: 'cancel'; id: number }
+  /** The API thread's write turn the run asked for is its own now (or could not be had). */
+  | { type: 'turn'; id: number; refused?: string }
   | { type: 'close'; id: 0 };
 export type FromWorker =
   | { type: 'result'; id: number; value: unknown }
   | { type: 'error'; id: number; error: WireError }
   | { type: 'chunk'; id: number; value: Uint8Array }
-  | { type: 'end'; id: number };
+  | { type: 'end'; id: number }
+  /** A run that writes asks for the API thread's write turn before each write, and gives it back. */
+  | { type: 'turn'; id: number }
+  | { type: 'turnDone'; id: number };
+
+/** The tasks that write (the rest only read): their writes take the API thread's write turn. */
+const WRITING_TASKS: ReadonlySet<string> = new Set<JsonTask>(['broadcasts.resend']);
+
+/**
+ * The API thread's write turn for this thread's writes, asked for by the run that writes: one at a time
+ * per heavy thread (runs that write are handed one per thread). Without a writing run, none is asked.
+ */
+function writeTurns(port: MessagePort) {
+  const waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  let writer: number | undefined;
+  return {
+    /** The run whose writes ask for the turn, from its start to its end. */
+    set writer(id: number | undefined) {
+      writer = id;
+    },
+    answer(message: Extract<ToWorker, { type: 'turn' }>) {
+      const asked = waiting.get(message.id);
+      waiting.delete(message.id);
+      if (message.refused) asked?.reject(new Error(`no write turn: ${message.refused}`));
+      else asked?.resolve();
+    },
+    async take(): Promise<() => void> {
+      const id = writer;
+      if (id === undefined) return () => undefined;
+      await new Promise<void>((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        port.postMessage({ type: 'turn', id } satisfies FromWorker);
+      });
+      return () => port.postMessage({ type: 'turnDone', id } satisfies FromWorker);
+    },
+  };
+}
 
 export interface HeavyThreadData {
   heavyThread: { url: string; authToken?: string | undefined };
@@ -152,11 +190,12 @@ function movable(value: unknown): ArrayBuffer[] {
     : [];
 }
 
-function serve(port: MessagePort, db: Database, close: () => void) {
+function serve(port: MessagePort, db: Database, turns: ReturnType<typeof writeTurns>, close: () => void) {
   const readers = new Map<number, ReadableStreamDefaultReader<Uint8Array>>();
   const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
   port.on('message', async (message: ToWorker) => {
     const { id } = message;
+    if (message.type === 'turn') return turns.answer(message);
     if (message.type === 'close') {
       // Ends the thread by letting its loop empty: terminating it mid-query can crash the native driver.
       for (const reader of readers.values()) await reader.cancel().catch(() => undefined);
@@ -168,8 +207,14 @@ function serve(port: MessagePort, db: Database, close: () => void) {
       if (message.type === 'run') {
         if (message.task in jsonTasks) {
           const run = jsonTasks[message.task as JsonTask] as (db: Database, args: unknown) => Promise<unknown>;
-          const value = await run(db, message.args);
-          post({ type: 'result', id, value }, movable(value));
+          const writes = WRITING_TASKS.has(message.task);
+          if (writes) turns.writer = id;
+          try {
+            const value = await run(db, message.args);
+            post({ type: 'result', id, value }, movable(value));
+          } finally {
+            if (writes) turns.writer = undefined;
+          }
         } else {
           const open = streamTasks[message.task as StreamTask] as (
             db: Database,
@@ -225,10 +270,15 @@ if (!isMainThread && parentPort && data?.heavyThread) {
   const open = () => databaseClient(data.heavyThread?.url ?? '', data.heavyThread?.authToken);
   const client = open();
   const writer = client.protocol === 'file' ? open() : undefined;
-  const serialized = serializeWrites(client, { writer });
+  // Each write waits for the API thread's write turn (a local file only), as the import thread's do.
+  const turns = writeTurns(parentPort);
+  const serialized = serializeWrites(client, {
+    writer,
+    turn: client.protocol === 'file' ? () => turns.take() : undefined,
+  });
   const db = drizzle(serialized, { schema });
   const detachFastReads = attachFastReads(db, localFilePath(data.heavyThread.url));
-  serve(parentPort, db, () => {
+  serve(parentPort, db, turns, () => {
     detachFastReads();
     serialized.close();
   });

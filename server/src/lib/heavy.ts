@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { ErrorBodySchema } from '@rebound/shared';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import type { Database } from '../db/client';
+import { type Database, holdWriteTurn } from '../db/client';
 import type { AppEnv, AuthContext } from './env';
 import { ApiError } from './errors';
 import {
@@ -172,13 +172,39 @@ class HeavyPool {
     args: unknown,
     id: number,
     onStart?: () => void,
+    db?: Database,
   ): Promise<{ thread: Thread; answer: FromWorker }> {
     return new Promise((resolve) => {
       const start = (thread: Thread) => {
         onStart?.();
         thread.busy++;
         thread.running++;
+        // A run that writes (a re-send) takes this thread's write turn before each write (holdWriteTurn).
+        let held: (() => void) | undefined;
+        let ended = false;
+        const giveBack = () => {
+          const turn = held;
+          held = undefined;
+          turn?.();
+        };
         thread.handlers.set(id, (answer) => {
+          if (answer.type === 'turn') {
+            const reply = (refused?: string) =>
+              thread.worker.postMessage({ type: 'turn', id, ...(refused && { refused }) } satisfies ToWorker);
+            if (!db) return reply('no database');
+            void holdWriteTurn(db).then(
+              (release) => {
+                if (ended) return release();
+                held = release;
+                reply();
+              },
+              (error: unknown) => reply(String(error)),
+            );
+            return;
+          }
+          if (answer.type === 'turnDone') return giveBack();
+          ended = true;
+          giveBack();
           thread.handlers.delete(id);
           thread.running--;
           resolve({ thread, answer });
@@ -205,8 +231,8 @@ class HeavyPool {
   }
 
   /** `share`: this run may be joined as a waiting read is (shareWaiting), for one pool that shares none by default. */
-  run(workspaceId: number, task: string, args: unknown, share = this.shareWaiting): Promise<unknown> {
-    if (!share) return this.#runOne(workspaceId, task, args);
+  run(workspaceId: number, task: string, args: unknown, share = this.shareWaiting, db?: Database): Promise<unknown> {
+    if (!share) return this.#runOne(workspaceId, task, args, undefined, db);
     const key = JSON.stringify([workspaceId, task, args]);
     const waiting = this.#waiting.get(key);
     if (waiting) {
@@ -224,8 +250,14 @@ class HeavyPool {
     return answer;
   }
 
-  async #runOne(workspaceId: number, task: string, args: unknown, onStart?: () => void): Promise<unknown> {
-    const { thread, answer } = await this.#run(workspaceId, task, args, this.#nextId++, onStart);
+  async #runOne(
+    workspaceId: number,
+    task: string,
+    args: unknown,
+    onStart?: () => void,
+    db?: Database,
+  ): Promise<unknown> {
+    const { thread, answer } = await this.#run(workspaceId, task, args, this.#nextId++, onStart, db);
     thread.busy--;
     if (answer.type === 'result') return answer.value;
     throw answer.type === 'error' ? fromWire(answer.error) : new Error(`heavy thread answered ${answer.type}`);
@@ -374,7 +406,7 @@ export class HeavyWork {
     args: Parameters<(typeof jsonTasks)[K]>[1],
     share = false,
   ): Promise<Awaited<ReturnType<(typeof jsonTasks)[K]>>> {
-    if (this.#pool) return this.#pool.run(workspaceId, task, args, share) as never;
+    if (this.#pool) return this.#pool.run(workspaceId, task, args, share, db) as never;
     return (jsonTasks[task] as (db: Database, a: unknown) => Promise<never>)(db, args);
   }
 
