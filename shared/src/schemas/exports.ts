@@ -89,20 +89,32 @@ const formulaStart = /^'*[=+\-@\t\r]/;
 const plainNumber = /^[+-]?\d+(?:\.\d+)?$/;
 
 /**
+ * Inside a cell, a semicolon or a tab before = + - @: Excel in a decimal-comma locale (es-AR, es-MX,
+ * pt-BR) splits a .csv on ";" whatever the quotes of a comma CSV say, so what follows would start a cell
+ * of its own there, and run as a formula.
+ */
+const formulaAfterSeparator = /([;\t])('*[=+\-@])/g;
+const neutralizedAfterSeparator = /([;\t])'('*[=+\-@])/g;
+
+/**
  * A cell a spreadsheet would run as a formula (it starts with = + - @, a tab or a carriage return) gets a
- * leading single quote. Plain numbers such as an E.164 phone (+5491155551234) stay as they are: a
- * spreadsheet reads them as numbers, never as formulas. Cells that already start with quotes before such a
- * character get one more quote, so restoreFormulaCell() undoes this exactly.
+ * leading single quote, and so does what follows a semicolon or a tab inside it (formulaAfterSeparator).
+ * Plain numbers such as an E.164 phone (+5491155551234) stay as they are: a spreadsheet reads them as
+ * numbers, never as formulas. Quotes already there before such a character get one more, so
+ * restoreFormulaCell() undoes this exactly.
  */
 export function neutralizeFormulaCell(value: string): string {
-  return formulaStart.test(value) && !plainNumber.test(value) ? `'${value}` : value;
+  const inside = value.replace(formulaAfterSeparator, "$1'$2");
+  return formulaStart.test(inside) && !plainNumber.test(inside) ? `'${inside}` : inside;
 }
 
 /** The importer's inverse of neutralizeFormulaCell(). */
 export function restoreFormulaCell(value: string): string {
-  return value.startsWith("'") && formulaStart.test(value.slice(1)) && !plainNumber.test(value.slice(1))
-    ? value.slice(1)
-    : value;
+  const start =
+    value.startsWith("'") && formulaStart.test(value.slice(1)) && !plainNumber.test(value.slice(1))
+      ? value.slice(1)
+      : value;
+  return start.replace(neutralizedAfterSeparator, '$1$2');
 }
 
 const booleanQuery = z
