@@ -182,7 +182,7 @@ describe('provider signals mark the contact opted out on that channel', () => {
     expect(await optOuts(carla)).toMatchObject([{ source: 'webhook', detail: 'user_preferences: stop' }]);
   });
 
-  it("a Mexican contact's stop and message, in WhatsApp's 521 form, are filed under the contact's number", async () => {
+  it("a Mexican contact's stop and message in WhatsApp's 521 form, and a Brazilian one's without the ninth digit, are filed under the contact's number", async () => {
     // WhatsApp writes a Mexican mobile with the old 1 (wa_id 5215512345678); the contact was saved without it.
     const elena = await contact({ firstName: 'Elena', phone: '+52 1 55 1234 5678' });
     const hook = `${h.server.baseUrl}/webhooks/whatsapp/${ids.whatsapp}`;
@@ -205,6 +205,19 @@ describe('provider signals mark the contact opted out on that channel', () => {
     });
     expect((await fetch(hook, { method: 'POST', headers: stop.headers, body: stop.body })).status).toBe(200);
     expect(await optOuts(elena)).toMatchObject([{ identifier: '+525512345678', source: 'webhook' }]);
+
+    // A Brazilian account registered before the ninth digit: WhatsApp's ID lacks it, the contact has it.
+    await contact({ firstName: 'Bia', phone: '+55 41 98832-7966' });
+    const brazil = whatsappInboundWebhook({
+      appSecret: WA.appSecret,
+      phoneNumberId: WA.phoneNumberId,
+      from: '554188327966',
+    });
+    expect((await fetch(hook, { method: 'POST', headers: brazil.headers, body: brazil.body })).status).toBe(200);
+    const opened = await h.server.database.db.all<{ identifier: string }>(
+      sql`SELECT identifier FROM conversation_windows WHERE channel_id = ${ids.whatsapp} AND identifier LIKE '+55%'`,
+    );
+    expect(opened).toEqual([{ identifier: '+5541988327966' }]);
   });
 
   it('a resume never lifts what a person recorded (import, manual)', async () => {

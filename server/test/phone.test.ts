@@ -22,6 +22,10 @@ describe('phone normalization to E.164', () => {
     ['ES', '0034 612 345 678', '+34612345678'],
     ['BR', '(11) 91234-5678', '+5511912345678'],
     ['BR', '+55 21 98765-4321', '+5521987654321'],
+    // A mobile written before Brazil's ninth digit (and so in WhatsApp's older IDs) is the same number.
+    ['BR', '+55 41 8832-7966', '+5541988327966'],
+    ['BR', '(41) 8832-7966', '+5541988327966'],
+    ['AR', '+554188327966', '+5541988327966'],
     // A number with its own country code ignores the workspace country.
     ['AR', '+34 612 345 678', '+34612345678'],
   ])('%s: %s → %s', (country, input, e164) => {

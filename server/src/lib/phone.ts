@@ -38,6 +38,11 @@ export function normalizePhone(input: string, defaultCountry: string): PhoneResu
   try {
     const parsed = parsePhoneNumberWithError(withoutMexicanMobileOne(raw), options);
     if (isValidNumber(parsed)) return { valid: true, e164: parsed.number };
+    const ninth = withBrazilianNinthDigit(parsed.number);
+    if (ninth) {
+      const mobile = parsePhoneNumberWithError(ninth, options);
+      if (isValidNumber(mobile)) return { valid: true, e164: mobile.number };
+    }
     const length = validatePhoneNumberLength(raw, options);
     return { valid: false, raw, problem: (length && problems[length]) || 'invalid_number' };
   } catch (error) {
@@ -54,6 +59,16 @@ function withoutMexicanMobileOne(raw: string): string {
   const digits = raw.replace(/[\s().-]/g, '');
   const match = /^\+521(\d{10})$/.exec(digits);
   return match ? `+52${match[1]}` : raw;
+}
+
+/**
+ * Brazil put a 9 before every mobile number (2012 to 2016), but contact lists, and WhatsApp's IDs of
+ * accounts registered before it, still hold the 8-digit form: +55 41 8832-7966 is +55 41 98832-7966.
+ * Only tried when the number as written is not valid.
+ */
+function withBrazilianNinthDigit(e164: string): string | undefined {
+  const match = /^\+55(\d{2})([6-9]\d{7})$/.exec(e164);
+  return match ? `+55${match[1]}9${match[2]}` : undefined;
 }
 
 /** What isValidNumber reads of a numbering plan (libphonenumber's own isValid reads the same methods). */
