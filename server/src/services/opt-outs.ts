@@ -226,8 +226,10 @@ export async function removeOptOut(
       sql`DELETE FROM opt_outs WHERE channel_id = ${channelId} AND identifier = ${identifier} RETURNING at, source, detail`,
     );
     if (!row) return undefined;
-    // The manager's word is the latest: a channel's signal from before it (a late report) is stale.
-    await tx.run(sql`INSERT INTO opt_ins (channel_id, identifier, at) VALUES (${channelId}, ${identifier}, ${now})
+    // The manager's word is the latest: a channel's signal from before it (a late report) is stale. At the
+    // start of its second: providers time signals in whole seconds, and a stop in the same second counts.
+    await tx.run(sql`INSERT INTO opt_ins (channel_id, identifier, at)
+      VALUES (${channelId}, ${identifier}, ${Math.floor(now / 1000) * 1000})
       ON CONFLICT (channel_id, identifier) DO UPDATE SET at = max(opt_ins.at, excluded.at)`);
     const removed: RemovedOptOut = {
       channelId,
