@@ -39,8 +39,7 @@ export function registerHandlers(hooks: HandlerHooks): void {
       } catch {
         throw new ReboundError('bad_url', translate(await currentLanguage(), 'networkError', { url: data.backendUrl }));
       }
-      if (plainHttpElsewhere(backendUrl))
-        throw new ReboundError('insecure_url', translate(await currentLanguage(), 'insecureUrl', { url: backendUrl }));
+      if (plainHttpElsewhere(backendUrl)) throw new ReboundError('insecure_url', backendUrl);
       const api = createApi({ backendUrl, token: data.token.trim(), language: await currentLanguage() });
       const me = await api.me();
       // Read after the network call: options changed meanwhile are kept.
@@ -196,6 +195,7 @@ async function withApi<T>(run: (api: Api) => Promise<T>): Promise<Reply<T>> {
 /** The agent's words for trouble with the connection, not the API's advice to a developer. */
 function agentWords(error: ReboundError, language: Language): string {
   if (error.code === 'network') return translate(language, 'networkError', { url: error.message });
+  if (error.code === 'insecure_url') return translate(language, 'insecureUrl', { url: error.message });
   if (error.code === 'server_outdated') return translate(language, 'serverOutdated', { url: error.message });
   if (error.status === 401) return backgroundText(language, 'tokenRefused');
   if (error.status >= 500) return backgroundText(language, 'serverTrouble', { code: error.status });

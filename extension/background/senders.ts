@@ -2,7 +2,8 @@
  * Who may ask the background what. Content scripts run inside web pages: a helpdesk page whose renderer
  * an attacker took over could send anything a content script can. What changes the extension's own
  * setup (the server and token) comes only from its own pages; what a page's panel may re-send is what
- * the panel offers: never other words, never another channel.
+ * the panel offers: never other words, never another channel. (The storage holding the token is closed
+ * to content scripts too, in Chromium: entrypoints/background. Firefox has no such switch yet.)
  */
 
 import type { ResendBody } from '@rebound/shared';

@@ -70,6 +70,8 @@ export function createApi(options: ApiOptions) {
   }
 
   async function sendOnce(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+    // A server saved before plain http:// elsewhere was refused (connect): the token is not sent to it.
+    if (plainHttpElsewhere(base)) throw new ReboundError('insecure_url', base);
     let response: Response;
     try {
       response = await doFetch(`${base}${path}`, {

@@ -14,6 +14,10 @@ import { settingsItem } from '../../lib/settings';
 const POLL_ALARM = 'rebound-poll';
 
 export default defineBackground(() => {
+  // The token lives in storage.local. Content scripts run inside web pages and read none of it: a page
+  // that took its renderer over must not read (or rewrite) the server and token there. Chromium only:
+  // Firefox has no such switch yet.
+  void browser.storage.local.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' }).catch(() => undefined);
   const sink = createEventSink(handleEvent);
   let follower: AbortController | null = null;
 

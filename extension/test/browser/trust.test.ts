@@ -340,6 +340,43 @@ describe('what an agent can trust', () => {
     await page.keyboard.press('Escape');
   });
 
+  it("the content script's world in a web page cannot read or rewrite the extension's storage (the token)", async () => {
+    const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
+    await helpdesk.openFromBadge('Black Friday');
+    await helpdesk.panel().waitFor();
+    // Where the overlay's code runs: the world a page that took its renderer over could reach.
+    const cdp = await page.context().newCDPSession(page);
+    const contexts: { id: number; name: string; origin: string; auxData?: { type?: string } }[] = [];
+    cdp.on('Runtime.executionContextCreated', ({ context }) => contexts.push(context));
+    await cdp.send('Runtime.enable');
+    const world = contexts.find(
+      (context) =>
+        context.auxData?.type === 'isolated' && context.origin === `chrome-extension://${browser.extensionId}`,
+    );
+    expect(world, JSON.stringify(contexts.map((c) => [c.name, c.origin, c.auxData?.type]))).toBeDefined();
+    const attempt = async (expression: string) =>
+      (
+        await cdp.send('Runtime.evaluate', {
+          contextId: world?.id,
+          expression,
+          awaitPromise: true,
+          returnByValue: true,
+        })
+      ).result.value;
+    expect(
+      await attempt(
+        "chrome.storage.local.get(null).then((all) => 'read ' + Object.keys(all).join(','), () => 'refused')",
+      ),
+    ).toBe('refused');
+    expect(
+      await attempt(
+        "chrome.storage.local.set({ settings: { backendUrl: 'http://evil.example' } }).then(() => 'written', () => 'refused')",
+      ),
+    ).toBe('refused');
+    await cdp.detach();
+    await page.keyboard.press('Escape');
+  });
+
   it('opening from a badge puts the keyboard in the panel; Escape closes it and returns to the badge', async () => {
     const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
     await helpdesk.openFromBadge('Black Friday');

@@ -16,6 +16,21 @@ describe('the server URL the agent types', () => {
       expect(plainHttpElsewhere(local), local).toBe(false);
   });
 
+  it('a server saved over plain http:// elsewhere before that was refused gets no request, and no token', async () => {
+    const asked: string[] = [];
+    const api = createApi({
+      backendUrl: 'http://192.168.0.10:8787',
+      token: 'secreto',
+      language: 'es',
+      fetch: async (input) => {
+        asked.push(String(input));
+        return new Response('{}');
+      },
+    });
+    await expect(api.me()).rejects.toMatchObject({ code: 'insecure_url' });
+    expect(asked).toEqual([]);
+  });
+
   it('must be http or https', () => {
     expect(() => normalizeBackendUrl('ftp://example.com')).toThrow();
     expect(() => normalizeBackendUrl('127.0.0.1:8787')).toThrow();
