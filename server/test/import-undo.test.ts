@@ -104,7 +104,7 @@ describe('undoing an import written in several transactions', () => {
     expect(notes.rows[0]?.n).toBe(0);
   });
 
-  it("keeps an agent's change made after the import wrote the contact, and puts back the others", async () => {
+  it("keeps an agent's change made after the import wrote a contact (one it updated or one it created), and undoes the rest", async () => {
     const ws = await server.workspace('Deshacer con cambios');
     const scope = { workspaceId: ws.id, defaultCountry: 'AR' };
     await upsertContacts(
@@ -125,6 +125,9 @@ describe('undoing an import written in several transactions', () => {
     const rows: ContactInput[] = [
       { firstName: 'Gabriela', email: 'gabi@example.com' },
       { firstName: 'Hugo Luis', email: 'hugo@example.com' },
+      // Two new ones: Iris gets edited by an agent before the undo, Juan does not.
+      { firstName: 'Iris', email: 'iris@example.com' },
+      { firstName: 'Juan', email: 'juan@example.com' },
     ];
     await db.transaction(async (tx) => {
       const writer = new BatchedWriter(tx, ws.id, 'email', [], undefined, importId);
@@ -146,9 +149,17 @@ describe('undoing an import written in several transactions', () => {
       body: { phone: '+54 9 11 4444-0000' },
     });
     expect(edit.status, edit.text).toBe(200);
+    const iris = Number(
+      (await client.execute({ sql: "SELECT id FROM contacts WHERE email = 'iris@example.com'", args: [] })).rows[0]?.id,
+    );
+    const irisEdit = await server.request('PATCH', `/api/v1/contacts/${iris}`, {
+      token: ws.tokens.agent,
+      body: { phone: '+54 9 11 4444-0001' },
+    });
+    expect(irisEdit.status, irisEdit.text).toBe(200);
 
     const undone = await undoImport(db, importId, ws.id);
-    expect(undone).toEqual({ restored: 1, changedSince: 1, removed: 0, kept: 0 });
+    expect(undone).toEqual({ restored: 1, changedSince: 2, removed: 1, kept: 0 });
     const names = await client.execute({
       sql: 'SELECT first_name, phone FROM contacts WHERE workspace_id = ? ORDER BY id',
       args: [ws.id],
@@ -157,6 +168,8 @@ describe('undoing an import written in several transactions', () => {
       // Her change is kept, with what the import wrote under it: the agent saw that and edited it.
       { first_name: 'Gabriela', phone: '+5491144440000' },
       { first_name: 'Hugo', phone: null },
+      // Iris, whom the import created, stays with the agent's work on her; Juan is gone.
+      { first_name: 'Iris', phone: '+5491144440001' },
     ]);
   });
 });

@@ -80,9 +80,14 @@ function newCustomFields(fields: Record<string, string | null> | undefined) {
 }
 
 /** Creates contacts in one multi-row INSERT; their ids come back (in no particular order). */
-export async function insertContacts(tx: Db, workspaceId: number, rows: readonly ContactValues[]): Promise<number[]> {
+export async function insertContacts(
+  tx: Db,
+  workspaceId: number,
+  rows: readonly ContactValues[],
+  /** Their created_at and updated_at: an import notes it (noteWritten). */
+  now = Date.now(),
+): Promise<number[]> {
   if (rows.length === 0) return [];
-  const now = Date.now();
   const created = await tx.all<{ id: number }>(sql`INSERT INTO contacts
       (workspace_id, first_name, last_name, phone, phone_valid, phone_problem, email, language, custom_fields, created_at, updated_at)
     SELECT ${workspaceId}, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6,

@@ -12,7 +12,7 @@ import type { Database } from '../db/client';
 import { type ContactInput, type ContactRow, type ContactValues, readContactInput } from './contact-input';
 import { type Db, findContactIds, insertContacts, linkTags, updateContacts } from './contact-store';
 import { assertCustomKeysWithinCap } from './custom-field-keys';
-import { noteBeforeUpdate, noteCreated } from './import-undo';
+import { noteBeforeUpdate, noteCreated, noteWritten } from './import-undo';
 import { ensureTags } from './tags';
 
 // What a row means stays importable from the writer's module, where the import, tests and the benchmark look.
@@ -159,10 +159,14 @@ export async function writeBatch(
   /** The import whose undo log notes what this writes (services/import-undo.ts). */
   importId?: number,
 ): Promise<{ touched: number[]; vanished: ContactTarget[] }> {
+  // One time for everything this batch writes: an import's undo knows its own writes by it.
+  const writtenAt = Date.now();
+  if (importId !== undefined) await noteWritten(tx, importId, writtenAt);
   const touched = await insertContacts(
     tx,
     workspaceId,
     batch.create.map((target) => target.data),
+    writtenAt,
   );
   if (importId !== undefined) await noteCreated(tx, importId, touched);
   if (batch.updateByKey.length) {
@@ -177,7 +181,6 @@ export async function writeBatch(
   const vanished: ContactTarget[] = [];
   const updates = [...batch.update, ...batch.updateByKey];
   if (updates.length) {
-    const writtenAt = Date.now();
     // Only `update` was there before the import: `updateByKey` are contacts this import created.
     if (importId !== undefined)
       await noteBeforeUpdate(

@@ -42,6 +42,15 @@ export async function ensureImportTags(
 }
 
 /**
+ * A time at which the import wrote contacts (their updated_at): a contact it created whose updated_at is
+ * none of these was changed by someone since, and the undo keeps it.
+ */
+export async function noteWritten(tx: Db, importId: number, at: number): Promise<void> {
+  await tx.run(sql`INSERT INTO import_undo (import_id, kind, id) VALUES (${importId}, 'written', ${at})
+    ON CONFLICT DO NOTHING`);
+}
+
+/**
  * Contacts the import just created: one note per statement, the ids in `before` (noting each contact
  * apart cost a tenth of a 100,000-row import).
  */
@@ -80,7 +89,7 @@ export async function noteBeforeUpdate(
 export interface Undone {
   /** Contacts put back as they were. */
   restored: number;
-  /** Contacts someone changed after the import wrote them: their change is kept, not written over. */
+  /** Contacts someone changed after the import wrote them: their change is kept, not written over or removed. */
   changedSince: number;
   /** Contacts the import created, removed. */
   removed: number;
@@ -133,8 +142,14 @@ export async function undoImport(
           WHERE import_id = ${importId} AND kind = 'created' LIMIT 1`);
         if (!note) return false;
         const ids: number[] = JSON.parse(note.before);
+        // Unchanged since the import wrote it (an import noted before write times were kept has none).
+        const untouched = sql`(NOT EXISTS (SELECT 1 FROM import_undo WHERE import_id = ${importId} AND kind = 'written')
+          OR (SELECT updated_at FROM contacts WHERE id = j.value)
+            IN (SELECT id FROM import_undo WHERE import_id = ${importId} AND kind = 'written'))`;
+        const [changed] = await tx.all<{ n: number }>(sql`SELECT count(*) AS n FROM json_each(${note.before}) AS j
+          WHERE EXISTS (SELECT 1 FROM contacts WHERE id = j.value) AND NOT ${untouched}`);
         const removable = sql`SELECT value FROM json_each(${note.before}) AS j
-          WHERE NOT EXISTS (SELECT 1 FROM messages AS m WHERE m.contact_id = j.value)`;
+          WHERE NOT EXISTS (SELECT 1 FROM messages AS m WHERE m.contact_id = j.value) AND ${untouched}`;
         await tx.run(sql`DELETE FROM contact_tags WHERE contact_id IN (${removable})`);
         await tx.run(sql`DELETE FROM contact_identifiers WHERE contact_id IN (${removable})`);
         const removed = await tx.run(
@@ -143,8 +158,10 @@ export async function undoImport(
         await tx.run(
           sql`DELETE FROM import_undo WHERE import_id = ${importId} AND kind = 'created' AND id = ${note.id}`,
         );
+        const edited = Number(changed?.n ?? 0);
         undone.removed += removed.rowsAffected;
-        undone.kept += ids.length - removed.rowsAffected;
+        undone.changedSince += edited;
+        undone.kept += ids.length - removed.rowsAffected - edited;
         return true;
       }),
     );

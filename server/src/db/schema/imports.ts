@@ -44,14 +44,15 @@ export const imports = sqliteTable(
  * What a running import changed, so that it can be undone: it writes in short transactions (a
  * libSQL server takes a write lock back after 5 s, and every other writer waits meanwhile), yet lands
  * whole or not at all. kind 'created': a contact it created (before is null); 'updated': a contact
- * it changed, with its columns before and the import's tags it did not have; 'tag': a tag it created.
+ * it changed, with its columns before and the import's tags it did not have; 'tag': a tag it created;
+ * 'written': a time (in `id`) at which it wrote contacts.
  * Rows of a finished import are deleted.
  */
 export const importUndo = sqliteTable(
   'import_undo',
   {
     importId: integer('import_id').notNull(),
-    kind: text('kind').$type<'created' | 'updated' | 'tag'>().notNull(),
+    kind: text('kind').$type<'created' | 'updated' | 'tag' | 'written'>().notNull(),
     id: integer('id').notNull(),
     before: text('before'),
   },
