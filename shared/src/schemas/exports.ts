@@ -89,16 +89,16 @@ const formulaStart = /^'*[=+\-@\t\r]/;
 const plainNumber = /^[+-]?\d+(?:\.\d+)?$/;
 
 /**
- * Inside a cell, a semicolon or a tab before = + - @: Excel in a decimal-comma locale (es-AR, es-MX,
- * pt-BR) splits a .csv on ";" whatever the quotes of a comma CSV say, so what follows would start a cell
- * of its own there, and run as a formula.
+ * Inside a cell, a semicolon, a tab or a line break before = + - @: Excel in a decimal-comma locale
+ * (es-AR, es-MX, pt-BR) splits a .csv on ";" and on line breaks whatever the quotes of a comma CSV say,
+ * so what follows would start a cell of its own there, and run as a formula.
  */
-const formulaAfterSeparator = /([;\t])('*[=+\-@])/g;
-const neutralizedAfterSeparator = /([;\t])'('*[=+\-@])/g;
+const formulaAfterSeparator = /([;\t\r\n])('*[=+\-@])/g;
+const neutralizedAfterSeparator = /([;\t\r\n])'('*[=+\-@])/g;
 
 /**
  * A cell a spreadsheet would run as a formula (it starts with = + - @, a tab or a carriage return) gets a
- * leading single quote, and so does what follows a semicolon or a tab inside it (formulaAfterSeparator).
+ * leading single quote, and so does what follows a semicolon, a tab or a line break inside it.
  * Plain numbers such as an E.164 phone (+5491155551234) stay as they are: a spreadsheet reads them as
  * numbers, never as formulas. Quotes already there before such a character get one more, so
  * restoreFormulaCell() undoes this exactly.
