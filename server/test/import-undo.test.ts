@@ -172,4 +172,62 @@ describe('undoing an import written in several transactions', () => {
       { first_name: 'Iris', phone: '+5491144440001' },
     ]);
   });
+
+  it("keeps a created contact an agent tagged, or changed between two of the import's writes of it", async () => {
+    const ws = await server.workspace('Deshacer entre escrituras');
+    const imported = await client.execute({
+      sql: `INSERT INTO imports (workspace_id, status, options, total_rows, created_at) VALUES (?, 'running', '{}', 3, 0) RETURNING id`,
+      args: [ws.id],
+    });
+    const importId = Number(imported.rows[0]?.id);
+    const planner = new ContactPlanner(db, ws.id, 'email', 'upsert');
+    const write = (rows: ContactInput[], first: number) =>
+      db.transaction(async (tx) => {
+        const writer = new BatchedWriter(tx, ws.id, 'email', [], undefined, importId);
+        const read = rows.map((row, i) => readContactInput(row, first + i, 'email', 'AR'));
+        await writer.add(
+          await planner.plan(read, () => {
+            throw new Error('no row is refused here');
+          }),
+        );
+        await writer.flush();
+      });
+    const idOf = async (email: string) =>
+      Number((await client.execute({ sql: 'SELECT id FROM contacts WHERE email = ?', args: [email] })).rows[0]?.id);
+    await write(
+      [
+        { firstName: 'Kara', email: 'kara@example.com' },
+        { firstName: 'Lu', email: 'lu@example.com' },
+      ],
+      1,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    // Between the import's writes: an agent gives Kara a phone, and tags Lu.
+    const kara = await server.request('PATCH', `/api/v1/contacts/${await idOf('kara@example.com')}`, {
+      token: ws.tokens.agent,
+      body: { phone: '+54 9 11 4444-0002' },
+    });
+    expect(kara.status, kara.text).toBe(200);
+    const lu = await server.request('POST', `/api/v1/contacts/${await idOf('lu@example.com')}/tags`, {
+      token: ws.tokens.agent,
+      body: { tags: ['llamar'] },
+    });
+    expect(lu.status, lu.text).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    // The same file names Kara again further down.
+    await write([{ lastName: 'Ruiz', email: 'kara@example.com' }], 3);
+
+    const undone = await undoImport(db, importId, ws.id);
+    expect(undone.removed).toBe(0);
+    const left = await client.execute({
+      sql: `SELECT first_name, last_name, phone, (SELECT group_concat(t.name) FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
+              WHERE ct.contact_id = c.id) AS tags FROM contacts c WHERE workspace_id = ? ORDER BY id`,
+      args: [ws.id],
+    });
+    expect(left.rows.map((row) => ({ ...row }))).toEqual([
+      // As the agent left her: the import's later write of her is undone, her phone is not.
+      { first_name: 'Kara', last_name: null, phone: '+5491144440002', tags: null },
+      { first_name: 'Lu', last_name: null, phone: null, tags: 'llamar' },
+    ]);
+  });
 });

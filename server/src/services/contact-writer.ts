@@ -12,7 +12,7 @@ import type { Database } from '../db/client';
 import { type ContactInput, type ContactRow, type ContactValues, readContactInput } from './contact-input';
 import { type Db, findContactIds, insertContacts, linkTags, updateContacts } from './contact-store';
 import { assertCustomKeysWithinCap } from './custom-field-keys';
-import { noteBeforeUpdate, noteCreated, noteWritten } from './import-undo';
+import { changedSinceWritten, noteBeforeUpdate, noteCreated, noteWritten } from './import-undo';
 import { ensureTags } from './tags';
 
 // What a row means stays importable from the writer's module, where the import, tests and the benchmark look.
@@ -181,13 +181,21 @@ export async function writeBatch(
   const vanished: ContactTarget[] = [];
   const updates = [...batch.update, ...batch.updateByKey];
   if (updates.length) {
-    // Only `update` was there before the import: `updateByKey` are contacts this import created.
+    // Only `update` was there before the import: `updateByKey` are contacts this import created, noted
+    // only when someone changed one since the import wrote it.
     if (importId !== undefined)
       await noteBeforeUpdate(
         tx,
         importId,
         workspaceId,
-        batch.update.map(({ id }) => id as number),
+        [
+          ...batch.update.map(({ id }) => id as number),
+          ...(await changedSinceWritten(
+            tx,
+            importId,
+            batch.updateByKey.flatMap(({ id }) => (id === undefined ? [] : [id])),
+          )),
+        ],
         tagIds,
         writtenAt,
       );

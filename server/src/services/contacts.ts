@@ -185,6 +185,7 @@ export async function addTags(db: Database, ws: Workspace, ref: string, names: s
   return db.transaction(async (tx) => {
     const contact = await resolveContactRef(tx, ws, ref);
     await tagContacts(tx, [contact.id], await ensureTags(tx, ws.workspaceId, names));
+    await touched(tx, contact.id);
     return getContact(tx, ws, contact.id);
   });
 }
@@ -205,8 +206,17 @@ export async function removeTags(db: Database, ws: Workspace, ref: string, names
         ),
       ),
     );
+    await touched(tx, contact.id);
     return getContact(tx, ws, contact.id);
   });
+}
+
+/**
+ * An agent's change to a contact's tags is a change to the contact: an import failing meanwhile keeps it
+ * (services/import-undo.ts knows a contact changed since by its updated_at).
+ */
+async function touched(tx: Pick<Database, 'run'>, contactId: number): Promise<void> {
+  await tx.run(sql`UPDATE contacts SET updated_at = ${Date.now()} WHERE id = ${contactId}`);
 }
 
 /** A page of the workspace's contacts, newest first, as the API gives them (contact-search.ts finds which). */

@@ -51,6 +51,19 @@ export async function noteWritten(tx: Db, importId: number, at: number): Promise
 }
 
 /**
+ * Of contacts this import created, those someone changed since it last wrote them: their updated_at is
+ * none of its write times. Noted before the import writes them again, so that the undo puts back that
+ * person's version (and keeps the contact) rather than losing it under the import's next write.
+ */
+export async function changedSinceWritten(tx: Db, importId: number, ids: readonly number[]): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const rows = await tx.all<{ id: number }>(sql`SELECT id FROM contacts
+    WHERE id IN (SELECT value FROM json_each(${json(ids)}))
+      AND updated_at NOT IN (SELECT id FROM import_undo WHERE import_id = ${importId} AND kind = 'written')`);
+  return rows.map((row) => Number(row.id));
+}
+
+/**
  * Contacts the import just created: one note per statement, the ids in `before` (noting each contact
  * apart cost a tenth of a 100,000-row import).
  */
