@@ -7,7 +7,7 @@ import {
 } from 'libphonenumber-js/max';
 import examples from 'libphonenumber-js/mobile/examples';
 import { describe, expect, it } from 'vitest';
-import { isValidNumber, normalizePhone } from '../src/lib/phone';
+import { isValidNumber, normalizePhone, normalizeProviderPhone } from '../src/lib/phone';
 
 describe('phone normalization to E.164', () => {
   it.each([
@@ -22,10 +22,6 @@ describe('phone normalization to E.164', () => {
     ['ES', '0034 612 345 678', '+34612345678'],
     ['BR', '(11) 91234-5678', '+5511912345678'],
     ['BR', '+55 21 98765-4321', '+5521987654321'],
-    // A mobile written before Brazil's ninth digit (and so in WhatsApp's older IDs) is the same number.
-    ['BR', '+55 41 8832-7966', '+5541988327966'],
-    ['BR', '(41) 8832-7966', '+5541988327966'],
-    ['AR', '+554188327966', '+5541988327966'],
     // A number with its own country code ignores the workspace country.
     ['AR', '+34 612 345 678', '+34612345678'],
   ])('%s: %s → %s', (country, input, e164) => {
@@ -38,6 +34,8 @@ describe('phone normalization to E.164', () => {
     ['AR', '+54 9 11 5555 1234 5678', 'too_long'],
     ['AR', '+999 1234 5678', 'invalid_country'],
     ['BR', '(11) 1234-5678', 'invalid_number'],
+    // A current mobile typed with a digit missing is flagged, not taken for an old number.
+    ['BR', '(11) 9123-4567', 'invalid_number'],
     ['MX', '55 1234', 'too_short'],
   ])('%s: %s is kept as given and flagged %s', (country, input, problem) => {
     expect(normalizePhone(input, country)).toEqual({ valid: false, raw: input, problem });
@@ -91,5 +89,15 @@ describe('the fast validity check', () => {
     expect(compared).toBeGreaterThan(10_000);
     expect(valid).toBeGreaterThan(2_000);
     expect(compared - valid).toBeGreaterThan(2_000);
+  });
+});
+
+describe('a number as a provider writes it', () => {
+  it("reads an older Brazilian WhatsApp ID without the ninth digit as the contact's number", () => {
+    expect(normalizeProviderPhone('+554188327966')).toEqual({ valid: true, e164: '+5541988327966' });
+    expect(normalizeProviderPhone('+5215512345678')).toEqual({ valid: true, e164: '+525512345678' });
+    expect(normalizeProviderPhone('+5491155551234')).toEqual({ valid: true, e164: '+5491155551234' });
+    // A landline keeps its eight digits.
+    expect(normalizeProviderPhone('+551132345678')).toEqual({ valid: true, e164: '+551132345678' });
   });
 });

@@ -19,7 +19,7 @@ import { unconfirmedWindowMs } from '../config';
 import type { Database, Queryable } from '../db/client';
 import { first } from '../db/first';
 import { providerIdMatch } from '../db/schema';
-import { normalizePhone } from '../lib/phone';
+import { normalizeProviderPhone } from '../lib/phone';
 import { liftOptOut, recordOptOut } from '../services/opt-outs';
 import { releaseHopelessTarget } from '../services/resend-store';
 import { judgeQuality, liveOn, pauseBroadcasts, sampleInsert } from './guard';
@@ -76,13 +76,13 @@ const movesFrom = {
 /**
  * Phone identifiers are stored as the contacts' phones are (normalizePhone's E.164); providers write them
  * with or without +, and in their own form: WhatsApp reports a Mexican mobile as 521 55 1234 5678, the
- * contact is +52 55 1234 5678. A window, opt-out or read filed under the other form would reach nobody.
+ * contact is +52 55 1234 5678; an older Brazilian one without its ninth digit (normalizeProviderPhone). A window, opt-out or read filed under the other form would reach nobody.
  */
 function identifierFor(channel: ChannelConfig, from: string): string {
   if (!isPhoneChannel(channel.type)) return from;
   const written = /^\d+$/.test(from) ? `+${from}` : from;
   if (!written.startsWith('+')) return written;
-  const phone = normalizePhone(written, '');
+  const phone = normalizeProviderPhone(written);
   return phone.valid ? phone.e164 : written;
 }
 

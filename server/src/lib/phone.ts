@@ -38,11 +38,6 @@ export function normalizePhone(input: string, defaultCountry: string): PhoneResu
   try {
     const parsed = parsePhoneNumberWithError(withoutMexicanMobileOne(raw), options);
     if (isValidNumber(parsed)) return { valid: true, e164: parsed.number };
-    const ninth = withBrazilianNinthDigit(parsed.number);
-    if (ninth) {
-      const mobile = parsePhoneNumberWithError(ninth, options);
-      if (isValidNumber(mobile)) return { valid: true, e164: mobile.number };
-    }
     const length = validatePhoneNumberLength(raw, options);
     return { valid: false, raw, problem: (length && problems[length]) || 'invalid_number' };
   } catch (error) {
@@ -62,13 +57,19 @@ function withoutMexicanMobileOne(raw: string): string {
 }
 
 /**
- * Brazil put a 9 before every mobile number (2012 to 2016), but contact lists, and WhatsApp's IDs of
- * accounts registered before it, still hold the 8-digit form: +55 41 8832-7966 is +55 41 98832-7966.
- * Only tried when the number as written is not valid.
+ * A number as a provider writes it (WhatsApp's wa_id, an SMS's From, with or without +), read as the
+ * contacts' phones are. Brazil put a 9 before every mobile number (2012 to 2016), but WhatsApp's IDs of
+ * accounts registered before still lack it: +55 41 8832-7966 is the contact +55 41 98832-7966. Only
+ * here, and only when the number as written is not valid: in what a person types, a missing digit is
+ * more likely a typo, flagged, than an old number.
  */
-function withBrazilianNinthDigit(e164: string): string | undefined {
-  const match = /^\+55(\d{2})([6-9]\d{7})$/.exec(e164);
-  return match ? `+55${match[1]}9${match[2]}` : undefined;
+export function normalizeProviderPhone(input: string): PhoneResult {
+  const phone = normalizePhone(input, '');
+  if (phone.valid) return phone;
+  const match = /^\+55(\d{2})([6-9]\d{7})$/.exec(input.replace(/[\s().-]/g, ''));
+  if (!match) return phone;
+  const mobile = normalizePhone(`+55${match[1]}9${match[2]}`, '');
+  return mobile.valid ? mobile : phone;
 }
 
 /** What isValidNumber reads of a numbering plan (libphonenumber's own isValid reads the same methods). */
