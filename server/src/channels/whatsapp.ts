@@ -187,6 +187,7 @@ function readAccountSignal(
   value: Record<string, unknown>,
   at: Date,
   content: WebhookContent,
+  channel: ChannelConfig,
 ) {
   const event =
     typeof value.event === 'string'
@@ -197,6 +198,10 @@ function readAccountSignal(
       : '';
   if (!event) return;
   if (field === 'phone_number_quality_update') {
+    // Names the number by its display form only. With one Meta app for several numbers, a channel that
+    // knows its own (the optional displayPhoneNumber credential) takes only its own number's events.
+    const own = digitsOf(channel.credentials.displayPhoneNumber);
+    if (own && digitsOf(value.display_phone_number) !== own) return;
     content.numberQuality = [...(content.numberQuality ?? []), { event, at }];
     return;
   }
@@ -215,6 +220,8 @@ function readAccountSignal(
     content.templateStatus = [...(content.templateStatus ?? []), { name, ...(language && { language }), event, at }];
 }
 
+const digitsOf = (value: unknown) => (typeof value === 'string' ? value.replace(/\D/g, '') : '');
+
 function parseWhatsAppWebhook(rawBody: string, channel: ChannelConfig): WebhookContent {
   const content: WebhookContent = { updates: [], inbound: [] };
   const payload = parseJson(rawBody);
@@ -229,7 +236,7 @@ function parseWhatsAppWebhook(rawBody: string, channel: ChannelConfig): WebhookC
       if (!isRecord(value)) continue;
       // The business account's own signals (no phone_number_id): what the quality guard acts on.
       if (field === 'message_template_status_update' || field === 'phone_number_quality_update') {
-        readAccountSignal(field, value, secondsToDate(entry.time), content);
+        readAccountSignal(field, value, secondsToDate(entry.time), content, channel);
         continue;
       }
       if (field !== 'messages' && field !== 'user_preferences') continue;

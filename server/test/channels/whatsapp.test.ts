@@ -1,6 +1,7 @@
 import { ProviderSimulator } from '@rebound/simulators/base';
 import {
   startWhatsAppSimulator,
+  whatsappAccountWebhook,
   whatsappFormat,
   whatsappInboundWebhook,
   whatsappStatusWebhook,
@@ -225,6 +226,28 @@ describe('WhatsApp adapter', () => {
 });
 
 describe('WhatsApp webhook', () => {
+  it("a number's quality event pauses the channel that knows its display number only when it is its own", () => {
+    const request = (display: string): WebhookRequest => {
+      const signed = whatsappAccountWebhook(
+        { appSecret: credentials.appSecret, displayPhoneNumber: display },
+        { kind: 'numberQuality', event: 'FLAGGED' },
+      );
+      return {
+        method: 'POST',
+        url: 'https://rebound.example/webhooks/whatsapp/1',
+        headers: new Headers(signed.headers),
+        rawBody: signed.body,
+      };
+    };
+    const known = { ...channel, credentials: { ...credentials, displayPhoneNumber: '+1 555-078-3881' } };
+    expect(whatsappWebhook.verify(request('15550783881'), known)).toBe(true);
+    expect(whatsappWebhook.parse(request('15550783881'), known).numberQuality).toMatchObject([{ event: 'FLAGGED' }]);
+    // Another number of the same Meta app: not this channel's.
+    expect(whatsappWebhook.parse(request('15550009999'), known).numberQuality).toBeUndefined();
+    // A channel that does not know its display number takes every quality event of its app, as before.
+    expect(whatsappWebhook.parse(request('15550009999'), channel).numberQuality).toMatchObject([{ event: 'FLAGGED' }]);
+  });
+
   it('a later failure arrives signed, and parses to the message (by biz_opaque_callback_data) with its code', async () => {
     sim.script('+5491155550100', { kind: 'failLater', code: '131026', delayMs: 5 });
     const outcome = await send(message('+5491155550100', { messageId: 4242 }));
