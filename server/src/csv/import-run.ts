@@ -200,18 +200,14 @@ export async function planAndWrite(db: Database, run: ImportRun, hooks: ImportHo
       errorMessage: renderError('import_rows_rejected', language, { count: rejections.count }),
     });
 
+  // Read when it runs: `updated` loses the contacts that vanished while the plan was written.
+  const completed = () =>
+    finish(db, { status: 'completed', created, updated, rejected: rejections.count, rejectedRows: rejections.rows });
+
   if (rejections.count > 0 && options.allOrNothing) {
     await hooks.writeTurn(failWithRejections);
   } else if (options.dryRun) {
-    await hooks.writeTurn(() =>
-      finish(db, {
-        status: 'completed',
-        created,
-        updated,
-        rejected: rejections.count,
-        rejectedRows: rejections.rows,
-      }),
-    );
+    await hooks.writeTurn(completed);
   } else {
     // Pass 3: the plan in short transactions of about IMPORT_WRITE_ROWS contacts, each noting what it
     // changed (services/import-undo.ts): other writers (engines, agents) wait one of them at most, and
@@ -253,15 +249,7 @@ export async function planAndWrite(db: Database, run: ImportRun, hooks: ImportHo
         if (pendingRows >= IMPORT_WRITE_ROWS) await writePending();
       }
       if (pending.length) await writePending();
-      await hooks.writeTurn(() =>
-        finish(db, {
-          status: 'completed',
-          created,
-          updated,
-          rejected: rejections.count,
-          rejectedRows: rejections.rows,
-        }),
-      );
+      await hooks.writeTurn(completed);
     } catch (error) {
       // Any other failure is undone by whoever records it (execute(), or a settle after a crash).
       if (!(error instanceof RowsVanished)) throw error;

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { isMainThread, type MessagePort, parentPort, Worker, workerData } from 'node:worker_threads';
 import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/libsql';
-import { type Database, databaseClient, holdWriteTurn, serializeWrites } from '../db/client';
+import { type Database, databaseClient, lentWriteTurn, serializeWrites } from '../db/client';
 import * as schema from '../db/schema';
 import { imports } from '../db/schema';
 import { fromWire, lowerThreadPriority, toWire, type WireError } from '../lib/heavy-tasks';
@@ -111,13 +111,7 @@ export class ImportThread {
   async execute(db: Database, run: ImportRun): Promise<void> {
     const id = this.#nextId++;
     let progress = Promise.resolve();
-    let release: (() => void) | undefined;
-    let ended = false;
-    const giveBack = () => {
-      const held = release;
-      release = undefined;
-      held?.();
-    };
+    const turn = lentWriteTurn(db);
     try {
       await this.#run({ type: 'execute', id, run }, (message, worker) => {
         if (message.type === 'progress') {
@@ -129,21 +123,15 @@ export class ImportThread {
               () => undefined,
             );
         } else if (message.type === 'turn') {
-          void progress
-            .then(() => holdWriteTurn(db))
-            .then(
-              (held) => {
-                if (ended) return held();
-                release = held;
-                worker.postMessage({ type: 'turn', id } satisfies ToThread);
-              },
-              (error: unknown) => worker.postMessage({ type: 'turn', id, refused: String(error) } satisfies ToThread),
-            );
-        } else if (message.type === 'turnDone') giveBack();
+          // After the progress written so far: it goes in order, before the thread's writes.
+          turn.lend(
+            (refused) => worker.postMessage({ type: 'turn', id, ...(refused && { refused }) } satisfies ToThread),
+            progress,
+          );
+        } else if (message.type === 'turnDone') turn.giveBack();
       });
     } finally {
-      ended = true;
-      giveBack();
+      turn.end();
       await progress;
     }
   }

@@ -274,6 +274,40 @@ export async function holdWriteTurn(db: Database): Promise<() => void> {
 }
 
 /**
+ * This thread's write turn lent to another thread's run, one write at a time: `lend` holds it (once
+ * `after` is done) and answers the thread, `giveBack` returns it, `end` returns it and gives back at once
+ * any turn that arrives later (the run ended however it ended, its thread's death included).
+ */
+export function lentWriteTurn(db: Database) {
+  let held: (() => void) | undefined;
+  let ended = false;
+  const giveBack = () => {
+    const turn = held;
+    held = undefined;
+    turn?.();
+  };
+  return {
+    lend(answer: (refused?: string) => void, after: Promise<unknown> = Promise.resolve()): void {
+      void after
+        .then(() => holdWriteTurn(db))
+        .then(
+          (release) => {
+            if (ended) return release();
+            held = release;
+            answer();
+          },
+          (error: unknown) => answer(String(error)),
+        );
+    },
+    giveBack,
+    end(): void {
+      ended = true;
+      giveBack();
+    },
+  };
+}
+
+/**
  * One writer at a time inside a process. The libSQL driver is synchronous: a statement that waits
  * for SQLite's write lock blocks the whole event loop, so if another connection of the same process
  * holds that lock in an open transaction (an interactive transaction gets its own connection), that

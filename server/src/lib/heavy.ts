@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { ErrorBodySchema } from '@rebound/shared';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { type Database, holdWriteTurn } from '../db/client';
+import { type Database, lentWriteTurn } from '../db/client';
 import type { AppEnv, AuthContext } from './env';
 import { ApiError } from './errors';
 import {
@@ -180,31 +180,15 @@ class HeavyPool {
         thread.busy++;
         thread.running++;
         // A run that writes (a re-send) takes this thread's write turn before each write (holdWriteTurn).
-        let held: (() => void) | undefined;
-        let ended = false;
-        const giveBack = () => {
-          const turn = held;
-          held = undefined;
-          turn?.();
-        };
+        const turn = db ? lentWriteTurn(db) : undefined;
         thread.handlers.set(id, (answer) => {
           if (answer.type === 'turn') {
             const reply = (refused?: string) =>
               thread.worker.postMessage({ type: 'turn', id, ...(refused && { refused }) } satisfies ToWorker);
-            if (!db) return reply('no database');
-            void holdWriteTurn(db).then(
-              (release) => {
-                if (ended) return release();
-                held = release;
-                reply();
-              },
-              (error: unknown) => reply(String(error)),
-            );
-            return;
+            return turn ? turn.lend(reply) : reply('no database');
           }
-          if (answer.type === 'turnDone') return giveBack();
-          ended = true;
-          giveBack();
+          if (answer.type === 'turnDone') return turn?.giveBack();
+          turn?.end();
           thread.handlers.delete(id);
           thread.running--;
           resolve({ thread, answer });

@@ -197,7 +197,6 @@ export async function writeBatch(
           )),
         ],
         tagIds,
-        writtenAt,
       );
     const present = await updateContacts(
       tx,

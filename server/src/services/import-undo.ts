@@ -8,7 +8,7 @@
  * with the tags it gave them, the tags it created. A failure or a crash part-way undoes exactly that,
  * in short transactions too, before the import is called failed; a finished import's notes go.
  */
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { ensureTags, findTagIds } from './tags';
 
@@ -42,8 +42,8 @@ export async function ensureImportTags(
 }
 
 /**
- * A time at which the import wrote contacts (their updated_at): a contact it created whose updated_at is
- * none of these was changed by someone since, and the undo keeps it.
+ * A time at which the import wrote contacts (their updated_at): a contact whose updated_at is none of
+ * these was changed by someone since, and the undo keeps that person's version.
  */
 export async function noteWritten(tx: Db, importId: number, at: number): Promise<void> {
   await tx.run(sql`INSERT INTO import_undo (import_id, kind, id) VALUES (${importId}, 'written', ${at})
@@ -55,11 +55,19 @@ export async function noteWritten(tx: Db, importId: number, at: number): Promise
  * none of its write times. Noted before the import writes them again, so that the undo puts back that
  * person's version (and keeps the contact) rather than losing it under the import's next write.
  */
+/**
+ * Whether a contact's updated_at (`updatedAt`) is one the import wrote: the one place the undo decides
+ * "unchanged since". An import noted before write times were kept has none, and reads as unchanged.
+ */
+function writtenByImport(importId: number, updatedAt: SQL): SQL {
+  return sql`(NOT EXISTS (SELECT 1 FROM import_undo WHERE import_id = ${importId} AND kind = 'written')
+    OR ${updatedAt} IN (SELECT id FROM import_undo WHERE import_id = ${importId} AND kind = 'written'))`;
+}
+
 export async function changedSinceWritten(tx: Db, importId: number, ids: readonly number[]): Promise<number[]> {
   if (ids.length === 0) return [];
   const rows = await tx.all<{ id: number }>(sql`SELECT id FROM contacts
-    WHERE id IN (SELECT value FROM json_each(${json(ids)}))
-      AND updated_at NOT IN (SELECT id FROM import_undo WHERE import_id = ${importId} AND kind = 'written')`);
+    WHERE id IN (SELECT value FROM json_each(${json(ids)})) AND NOT ${writtenByImport(importId, sql`updated_at`)}`);
   return rows.map((row) => Number(row.id));
 }
 
@@ -75,8 +83,7 @@ export async function noteCreated(tx: Db, importId: number, ids: readonly number
 
 /**
  * Contacts that were there before the import and that it is about to update, as they are now, with
- * which of its tags each lacks, and the updated_at the import writes (`writtenAt`). The first note of a
- * contact keeps its state before the import; a later write of the same contact only moves `writtenAt`.
+ * which of its tags each lacks. The first note of a contact wins: it is the state before the import.
  */
 export async function noteBeforeUpdate(
   tx: Db,
@@ -84,7 +91,6 @@ export async function noteBeforeUpdate(
   workspaceId: number,
   ids: readonly number[],
   tagIds: readonly number[],
-  writtenAt: number,
 ): Promise<void> {
   if (ids.length === 0) return;
   await tx.run(sql`INSERT INTO import_undo (import_id, kind, id, before)
@@ -92,11 +98,10 @@ export async function noteBeforeUpdate(
       json_array(c.first_name, c.last_name, c.phone, c.phone_valid, c.phone_problem, c.email, c.language,
         c.custom_fields, c.updated_at,
         (SELECT json_group_array(t.value) FROM json_each(${json(tagIds)}) AS t
-          WHERE NOT EXISTS (SELECT 1 FROM contact_tags AS ct WHERE ct.tag_id = t.value AND ct.contact_id = c.id)),
-        ${writtenAt})
+          WHERE NOT EXISTS (SELECT 1 FROM contact_tags AS ct WHERE ct.tag_id = t.value AND ct.contact_id = c.id)))
     FROM contacts AS c
     WHERE c.id IN (SELECT value FROM json_each(${json(ids)})) AND +c.workspace_id = ${workspaceId}
-    ON CONFLICT DO UPDATE SET before = json_set(import_undo.before, '$[10]', ${writtenAt})`);
+    ON CONFLICT DO NOTHING`);
 }
 
 export interface Undone {
@@ -135,8 +140,7 @@ export async function undoImport(
             phone_valid = u.before ->> 3, phone_problem = u.before ->> 4, email = u.before ->> 5,
             language = u.before ->> 6, custom_fields = u.before ->> 7, updated_at = u.before ->> 8
           FROM import_undo AS u WHERE ${these} AND contacts.id = u.id AND +contacts.workspace_id = ${workspaceId}
-            AND (u.before ->> 10 IS NULL OR contacts.updated_at = u.before ->> 10)`);
-        // (A note written before the import's own updated_at was kept has none: put back as before.)
+            AND ${writtenByImport(importId, sql`contacts.updated_at`)}`);
         await tx.run(sql`DELETE FROM contact_tags WHERE (tag_id, contact_id) IN (
             SELECT t.value, u.id FROM import_undo AS u, json_each(u.before -> 9) AS t WHERE ${these})`);
         await tx.run(sql`DELETE FROM import_undo AS u WHERE ${these}`);
@@ -155,10 +159,7 @@ export async function undoImport(
           WHERE import_id = ${importId} AND kind = 'created' LIMIT 1`);
         if (!note) return false;
         const ids: number[] = JSON.parse(note.before);
-        // Unchanged since the import wrote it (an import noted before write times were kept has none).
-        const untouched = sql`(NOT EXISTS (SELECT 1 FROM import_undo WHERE import_id = ${importId} AND kind = 'written')
-          OR (SELECT updated_at FROM contacts WHERE id = j.value)
-            IN (SELECT id FROM import_undo WHERE import_id = ${importId} AND kind = 'written'))`;
+        const untouched = writtenByImport(importId, sql`(SELECT updated_at FROM contacts WHERE id = j.value)`);
         const [changed] = await tx.all<{ n: number }>(sql`SELECT count(*) AS n FROM json_each(${note.before}) AS j
           WHERE EXISTS (SELECT 1 FROM contacts WHERE id = j.value) AND NOT ${untouched}`);
         const removable = sql`SELECT value FROM json_each(${note.before}) AS j
