@@ -98,6 +98,8 @@ export interface WebhookContent {
   templateStatus?: { name: string; language?: string; event: string; at: Date }[];
   /** WhatsApp phone_number_quality_update: the number was flagged, downgraded, unflagged or upgraded. */
   numberQuality?: { event: string; at: Date }[];
+  /** WhatsApp: this channel's display number (digits) as a message webhook for its phone_number_id names it. */
+  displayNumber?: string;
 }
 
 export interface WebhookRequest {
@@ -113,6 +115,8 @@ export interface ChannelConfig {
   type: ChannelType;
   credentials: Record<string, string>;
   baseUrl: string | null;
+  /** WhatsApp: its display number's digits, learned from Meta's webhooks (see WebhookContent.displayNumber). */
+  displayNumber?: string | null;
 }
 
 export interface WebhookHandler {

@@ -199,8 +199,9 @@ function readAccountSignal(
   if (!event) return;
   if (field === 'phone_number_quality_update') {
     // Names the number by its display form only. With one Meta app for several numbers, a channel that
-    // knows its own (the optional displayPhoneNumber credential) takes only its own number's events.
-    const own = digitsOf(channel.credentials.displayPhoneNumber);
+    // knows its own takes only its own number's events: the optional displayPhoneNumber credential, or
+    // else the one its message webhooks named (learned); until then any number's event counts (safe side).
+    const own = digitsOf(channel.credentials.displayPhoneNumber) || digitsOf(channel.displayNumber);
     if (own && digitsOf(value.display_phone_number) !== own) return;
     content.numberQuality = [...(content.numberQuality ?? []), { event, at }];
     return;
@@ -243,6 +244,10 @@ function parseWhatsAppWebhook(rawBody: string, channel: ChannelConfig): WebhookC
       // One Meta app posts every number's events to the same place: keep only this channel's number.
       const number = isRecord(value.metadata) ? asId(value.metadata.phone_number_id) : undefined;
       if (ownNumber && number && number !== ownNumber) continue;
+      // Meta names this number's display form beside its ID: what its quality events will name it by.
+      const display =
+        number && number === ownNumber && isRecord(value.metadata) ? digitsOf(value.metadata.display_phone_number) : '';
+      if (display && display.length <= 20) content.displayNumber = display;
       if (field === 'user_preferences') {
         readUserPreferences(value, content);
         continue;

@@ -117,6 +117,7 @@ function withPlausibleTimes(content: WebhookContent, receivedAt: number): Webhoo
     // Account signals act on receipt; their times are only said, never stored.
     ...(content.templateStatus && { templateStatus: content.templateStatus }),
     ...(content.numberQuality && { numberQuality: content.numberQuality }),
+    ...(content.displayNumber && { displayNumber: content.displayNumber }),
   };
 }
 
@@ -159,6 +160,10 @@ export async function applyWebhook(db: Database, channel: ChannelConfig, receive
     ...(content.optIns ?? []).map((signal) => ({ signal, optOut: undefined })),
     ...(content.optOuts ?? []).map((signal) => ({ signal, optOut: signal })),
   ].sort((a, b) => a.signal.at.getTime() - b.signal.at.getTime() || Number(!!a.optOut) - Number(!!b.optOut));
+  if (content.displayNumber && content.displayNumber !== channel.displayNumber) {
+    // Learned from Meta's signed webhook for this channel's own number; read by its quality events.
+    await db.run(sql`UPDATE channels SET display_number = ${content.displayNumber} WHERE id = ${channel.id}`);
+  }
   for (const template of content.templateStatus ?? []) await pauseForTemplate(db, channel, template, now);
   for (const quality of content.numberQuality ?? []) {
     if (!NUMBER_QUALITY_PAUSES.has(quality.event)) continue;

@@ -33,7 +33,13 @@ export async function webhookChannel(db: Database, provider: string, id: string)
     .from(channels)
     .where(and(eq(channels.id, channelId), isNull(channels.deletedAt)));
   if (!row || WEBHOOK_PATHS[row.type] !== provider) throw notFound('channel');
-  return { id: row.id, type: row.type, credentials: row.credentials, baseUrl: row.baseUrl };
+  return {
+    id: row.id,
+    type: row.type,
+    credentials: row.credentials,
+    baseUrl: row.baseUrl,
+    displayNumber: row.displayNumber,
+  };
 }
 
 export async function getChannelRow(db: Queryable, workspaceId: number, id: number): Promise<ChannelRow> {
@@ -196,6 +202,11 @@ export async function updateChannel(
   if (moving && writer.role !== 'owner') throw new ApiError(403, 'channel_owner_only', { role: writer.role });
   if (moving) await assertProviderUrl(patch.baseUrl, writer.providerUrlAllowlist);
   // A new rate paces from the next send: slots reserved at the old rate are forgotten with the change.
+  // The display number learned for this number is another number's once its ID changes.
+  const newNumber =
+    moving ||
+    (patch.credentials?.phoneNumberId !== undefined &&
+      patch.credentials.phoneNumberId !== current.credentials.phoneNumberId);
   const newRate =
     patch.limits?.messagesPerSecond !== undefined && patch.limits.messagesPerSecond !== current.messagesPerSecond;
   const row = await db.transaction(async (tx) => {
@@ -207,6 +218,7 @@ export async function updateChannel(
         ...(moving && { baseUrl: patch.baseUrl ?? null, credentials: patch.credentials ?? {} }),
         // Credentials merge key by key, so a patch can rotate one secret without resending the others.
         ...(!moving && patch.credentials && { credentials: { ...current.credentials, ...patch.credentials } }),
+        ...(newNumber && { displayNumber: null }),
         ...patch.limits,
         ...(guard && { guard }),
         ...(prices && { prices }),

@@ -326,7 +326,12 @@ describe('WhatsApp webhook', () => {
     expect(body).toContain('\\u00f3');
     const request = postedRequest('https://rebound.example/webhooks/whatsapp/1', { headers, body });
     expect(whatsappWebhook.verify(request, channel)).toBe(true);
-    expect(whatsappWebhook.parse(request, channel)).toEqual({ updates: [], inbound: [{ from: '+5491155550200', at }] });
+    // Meta names the number's display form beside its ID: the channel learns it (quality events name it so).
+    expect(whatsappWebhook.parse(request, channel)).toEqual({
+      updates: [],
+      inbound: [{ from: '+5491155550200', at }],
+      displayNumber: '15550783881',
+    });
   });
 
   it('read statuses parse, and events for another phone number are ignored', () => {
@@ -373,6 +378,7 @@ describe('WhatsApp webhook', () => {
       updates: [],
       inbound: [],
       optOuts: [{ from: '+5491155550500', at: stopAt, source: 'webhook', detail: 'user_preferences: stop' }],
+      displayNumber: '15550783881',
     });
     const resumeAt = new Date('2025-11-21T10:00:00Z');
     const resume = postedRequest(
@@ -383,6 +389,7 @@ describe('WhatsApp webhook', () => {
       updates: [],
       inbound: [],
       optIns: [{ from: '+5491155550500', at: resumeAt, detail: 'user_preferences: resume' }],
+      displayNumber: '15550783881',
     });
     // Another number's preferences, and a forged one, are not this channel's.
     const other = whatsappUserPreferencesWebhook({ ...credentials, phoneNumberId: '555000', from: '1', value: 'stop' });

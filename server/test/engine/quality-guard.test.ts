@@ -3,7 +3,7 @@
  * pauses, with the numbers, before it does more harm; Meta's own signals (a template paused or disabled,
  * the number flagged) pause the broadcasts they concern; a manager resumes, and nobody is sent twice.
  */
-import { whatsappStatusWebhook } from '@rebound/simulators/whatsapp';
+import { whatsappAccountWebhook, whatsappStatusWebhook } from '@rebound/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, harness, WA, whatsappSimulator } from './harness';
@@ -248,6 +248,54 @@ describe('the quality guard', () => {
         'Pausamos «flagged»: a Meta sinalizou a qualidade do número (FLAGGED); verifique no WhatsApp Manager antes de retomar',
     });
   }, 60_000);
+
+  it("a channel learns its display number from Meta's webhooks for its number: another number's FLAGGED then pauses nothing, its own does; a new number forgets it", async () => {
+    const { sim, channel } = await whatsappChannel('WhatsApp aprende', 20);
+    const tomorrow = await broadcastTo(channel.id, 'learned number', 3);
+    const at = new Date(Date.now() + 24 * 3_600_000).toISOString();
+    await h.schedule(tomorrow.id, at);
+    const post = async (signed: { headers: Record<string, string>; body: string }) => {
+      const res = await fetch(sim.webhookUrl ?? '', { method: 'POST', headers: signed.headers, body: signed.body });
+      expect(res.status).toBe(200);
+    };
+    const flagged = (displayPhoneNumber: string) =>
+      post(
+        whatsappAccountWebhook(
+          { appSecret: WA.appSecret, displayPhoneNumber },
+          { kind: 'numberQuality', event: 'FLAGGED' },
+        ),
+      );
+    const status = (phoneNumberId: string, displayPhoneNumber: string) =>
+      post(
+        whatsappStatusWebhook({
+          appSecret: WA.appSecret,
+          phoneNumberId,
+          displayPhoneNumber,
+          providerMessageId: 'wamid.learn',
+          recipient: '5491155550001',
+          status: 'delivered',
+        }),
+      );
+    // Another number of the same Meta app writes to this URL: its display number is not learned.
+    await status('1099990000', '15550009999');
+    // This number's own delivery report names its display number beside its ID.
+    await status(WA.phoneNumberId, '15550783881');
+    await flagged('15550009999');
+    expect((await h.get(tomorrow.id)).status).toBe('scheduled');
+    await flagged('+1 555-078-3881');
+    expect((await h.get(tomorrow.id, 'es')).pause).toMatchObject({ kind: 'number_quality', event: 'FLAGGED' });
+    expect((await request('POST', `/api/v1/broadcasts/${tomorrow.id}/resume`, h.ws.tokens.manager)).body).toMatchObject(
+      { status: 'scheduled' },
+    );
+    // The channel moves to another number: what it learned was the old number's, so any number's event counts again.
+    const moved = await h.server.request('PATCH', `/api/v1/channels/${channel.id}`, {
+      token: h.ws.tokens.manager,
+      body: { credentials: { phoneNumberId: '1077770000' } },
+    });
+    expect(moved.status).toBe(200);
+    await flagged('15550009999');
+    expect((await h.get(tomorrow.id)).status).toBe('paused');
+  }, 30_000);
 
   it('a guard that could never pause is refused with what to fix; the channel shows its guard', async () => {
     const { channel } = await whatsappChannel('WhatsApp ajustes', 20);

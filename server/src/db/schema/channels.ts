@@ -17,6 +17,8 @@ export const channels = sqliteTable(
     /** JSON object of provider credentials; never returned by the API. */
     credentials: text('credentials', { mode: 'json' }).$type<Record<string, string>>().notNull().default({}),
     baseUrl: text('base_url'),
+    /** WhatsApp: its display number's digits as Meta's webhooks for its phone_number_id name it (learned). */
+    displayNumber: text('display_number'),
     dailyQuota: integer('daily_quota'),
     messagesPerSecond: real('messages_per_second').notNull(),
     pairRatePerRecipientSeconds: real('pair_rate_per_recipient_seconds'),
