@@ -210,6 +210,16 @@ export const apiErrors = {
     en: 'The broadcast is {status}: only a draft or scheduled broadcast can be changed.',
     pt: 'A transmissão está no status {status}: só é possível alterar uma transmissão em rascunho ou agendada.',
   },
+  broadcast_paused_resume: {
+    es: 'La transmisión está pausada. Reanúdela para que siga donde quedó: programarla otra vez la enviaría de nuevo a quienes ya la recibieron.',
+    en: 'The broadcast is paused. Resume it to go on where it stopped: scheduling it again would send it again to those who already got it.',
+    pt: 'A transmissão está pausada. Retome-a para continuar de onde parou: agendá-la de novo a enviaria outra vez a quem já a recebeu.',
+  },
+  broadcast_starting: {
+    es: 'Rebound ya está preparando el envío de esta transmisión: su hora, canal y segmento ya no se pueden cambiar. Todavía puede cancelarla.',
+    en: 'Rebound is already preparing this broadcast for sending: its time, channel and segment can no longer change. You can still cancel it.',
+    pt: 'O Rebound já está preparando o envio desta transmissão: o horário, o canal e o segmento não podem mais mudar. Ainda é possível cancelá-la.',
+  },
   broadcast_transition: {
     es: 'Una transmisión en estado {from} no puede pasar a {to}.',
     en: 'A broadcast that is {from} cannot become {to}.',

@@ -73,6 +73,9 @@ export async function startBroadcast(o: StartOptions, broadcastId: number): Prom
   const start = await o.db.transaction(async (tx) => {
     const [broadcast] = await tx.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
     if (broadcast?.status !== 'scheduled') return undefined;
+    // Moved to a later time since it was found due: not due any more (the API refuses a move once this
+    // start holds its lease, so a freeze under way keeps its time).
+    if (broadcast.scheduledAt && broadcast.scheduledAt.getTime() > now) return undefined;
     const [segment] = broadcast.segmentId
       ? await tx.select().from(segments).where(eq(segments.id, broadcast.segmentId))
       : [];

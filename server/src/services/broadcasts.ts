@@ -5,7 +5,7 @@
  */
 import { type BroadcastContent, channelCapabilities } from '@rebound/shared';
 import { and, eq, sql } from 'drizzle-orm';
-import type { Database, Queryable } from '../db/client';
+import type { Database, Queryable, Tx } from '../db/client';
 import { type BroadcastRow, broadcasts, segments } from '../db/schema';
 import { audienceSourceOf, audienceWhere, snapshotTargets } from '../engine/audience';
 import { assertTransition, EDITABLE, TransitionError } from '../engine/broadcast-state';
@@ -78,29 +78,45 @@ export async function updateBroadcast(
   ws: Workspace,
   id: number,
   patch: Partial<Omit<NewBroadcast, 'resendOfId'>>,
+  now = Date.now(),
 ): Promise<BroadcastRow> {
-  const current = await getRow(db, ws.workspaceId, id);
-  if (!EDITABLE.includes(current.status)) throw new ApiError(409, 'broadcast_not_editable', { status: current.status });
-  if (patch.channelId !== undefined) await broadcastableChannel(db, ws.workspaceId, patch.channelId);
-  if (patch.segmentId !== undefined) await getSegmentRow(db, ws.workspaceId, patch.segmentId);
-  const [row] = await db
-    .update(broadcasts)
-    .set({
-      ...(patch.name !== undefined && { name: patch.name }),
-      ...(patch.channelId !== undefined && { channelId: patch.channelId }),
-      ...(patch.segmentId !== undefined && { segmentId: patch.segmentId }),
-      ...(patch.content !== undefined && { content: patch.content }),
-      ...(patch.sendRate !== undefined && { sendRate: patch.sendRate }),
-      ...(patch.autoRecovery !== undefined && { autoRecovery: patch.autoRecovery }),
-      updatedAt: new Date(),
-    })
-    .where(eq(broadcasts.id, id))
-    .returning();
-  if (!row) throw notFound('broadcast', { id });
-  // A scheduled broadcast whose audience changed gets a fresh target.
-  if (row.status === 'scheduled' && patch.segmentId !== undefined)
-    return scheduleBroadcast(db, ws, id, row.scheduledAt ?? new Date());
-  return row;
+  // One transaction: a change refused (or a re-snapshot that fails) leaves nothing half-saved.
+  return db.transaction(async (tx) => {
+    const current = await getRow(tx, ws.workspaceId, id);
+    if (!EDITABLE.includes(current.status))
+      throw new ApiError(409, 'broadcast_not_editable', { status: current.status });
+    await refuseWhileStarting(tx, id);
+    if (patch.channelId !== undefined) await broadcastableChannel(tx, ws.workspaceId, patch.channelId);
+    if (patch.segmentId !== undefined) await getSegmentRow(tx, ws.workspaceId, patch.segmentId);
+    const [row] = await tx
+      .update(broadcasts)
+      .set({
+        ...(patch.name !== undefined && { name: patch.name }),
+        ...(patch.channelId !== undefined && { channelId: patch.channelId }),
+        ...(patch.segmentId !== undefined && { segmentId: patch.segmentId }),
+        ...(patch.content !== undefined && { content: patch.content }),
+        ...(patch.sendRate !== undefined && { sendRate: patch.sendRate }),
+        ...(patch.autoRecovery !== undefined && { autoRecovery: patch.autoRecovery }),
+        updatedAt: new Date(now),
+      })
+      .where(eq(broadcasts.id, id))
+      .returning();
+    if (!row) throw notFound('broadcast', { id });
+    // A scheduled broadcast whose audience changed gets a fresh target, at its time (or now, if the
+    // engine has not reached it yet: the time is not the user's to fix).
+    if (row.status === 'scheduled' && patch.segmentId !== undefined)
+      return scheduleIn(tx, ws, id, new Date(Math.max(row.scheduledAt?.getTime() ?? now, now)), now);
+    return row;
+  });
+}
+
+/**
+ * The engine has begun this broadcast's start (its audience is being frozen, `broadcast_starts`): its
+ * time, channel and segment are what the freeze is using, so they can no longer change. Cancel still can.
+ */
+async function refuseWhileStarting(tx: Tx, id: number): Promise<void> {
+  const [starting] = await tx.all(sql`SELECT 1 AS starting FROM broadcast_starts WHERE broadcast_id = ${id}`);
+  if (starting) throw new ApiError(409, 'broadcast_starting');
 }
 
 /**
@@ -117,49 +133,55 @@ export async function scheduleBroadcast(
   const when = at ?? new Date(now);
   if (at && at.getTime() < now - 60_000)
     throw new ApiError(422, 'broadcast_schedule_past', {}, [{ path: 'body.at', message: 'in the past' }]);
-  return db.transaction(async (tx) => {
-    const current = await getRow(tx, ws.workspaceId, id);
-    try {
-      assertTransition(current.status, 'scheduled');
-    } catch (error) {
-      if (error instanceof TransitionError)
-        throw new ApiError(409, 'broadcast_transition', { from: error.from, to: error.to });
-      throw error;
-    }
-    await broadcastableChannel(tx, ws.workspaceId, current.channelId);
-    const [segment] = current.segmentId
-      ? await tx
-          .select()
-          .from(segments)
-          .where(and(eq(segments.id, current.segmentId), eq(segments.workspaceId, ws.workspaceId)))
-      : [];
-    const source = await audienceSourceOf(tx, current, segment);
-    if (!source) throw new ApiError(404, 'segment_not_found', {}, { id: current.segmentId });
-    const where = await audienceWhere(tx, ws, source);
-    const [count] = await tx.all<{ n: number }>(sql`SELECT count(*) AS n FROM contacts WHERE ${where}`);
-    if (when.getTime() > now) await snapshotTargets(tx, where, id);
-    else await tx.run(sql`DELETE FROM broadcast_targets WHERE broadcast_id = ${id}`);
-    const [row] = await tx
-      .update(broadcasts)
-      .set({
-        status: 'scheduled',
-        scheduledAt: when,
-        targetCount: count?.n ?? 0,
-        errorCode: null,
-        updatedAt: new Date(now),
-      })
-      .where(eq(broadcasts.id, id))
-      .returning();
-    await recordEvent(tx, {
-      workspaceId: ws.workspaceId,
-      type: 'broadcast.scheduled',
-      broadcastId: id,
-      data: { name: current.name, at: when.toISOString(), target: count?.n ?? 0, resendOfId: current.resendOfId },
-      at: now,
-    });
-    if (!row) throw notFound('broadcast', { id });
-    return row;
+  return db.transaction((tx) => scheduleIn(tx, ws, id, when, now));
+}
+
+async function scheduleIn(tx: Tx, ws: Workspace, id: number, when: Date, now: number): Promise<BroadcastRow> {
+  const current = await getRow(tx, ws.workspaceId, id);
+  // A paused broadcast goes on with a resume, where it was: scheduling it again would freeze its whole
+  // audience a second time and send again to those who already have it.
+  if (current.status === 'paused') throw new ApiError(409, 'broadcast_paused_resume');
+  try {
+    assertTransition(current.status, 'scheduled');
+  } catch (error) {
+    if (error instanceof TransitionError)
+      throw new ApiError(409, 'broadcast_transition', { from: error.from, to: error.to });
+    throw error;
+  }
+  await refuseWhileStarting(tx, id);
+  await broadcastableChannel(tx, ws.workspaceId, current.channelId);
+  const [segment] = current.segmentId
+    ? await tx
+        .select()
+        .from(segments)
+        .where(and(eq(segments.id, current.segmentId), eq(segments.workspaceId, ws.workspaceId)))
+    : [];
+  const source = await audienceSourceOf(tx, current, segment);
+  if (!source) throw new ApiError(404, 'segment_not_found', {}, { id: current.segmentId });
+  const where = await audienceWhere(tx, ws, source);
+  const [count] = await tx.all<{ n: number }>(sql`SELECT count(*) AS n FROM contacts WHERE ${where}`);
+  if (when.getTime() > now) await snapshotTargets(tx, where, id);
+  else await tx.run(sql`DELETE FROM broadcast_targets WHERE broadcast_id = ${id}`);
+  const [row] = await tx
+    .update(broadcasts)
+    .set({
+      status: 'scheduled',
+      scheduledAt: when,
+      targetCount: count?.n ?? 0,
+      errorCode: null,
+      updatedAt: new Date(now),
+    })
+    .where(eq(broadcasts.id, id))
+    .returning();
+  await recordEvent(tx, {
+    workspaceId: ws.workspaceId,
+    type: 'broadcast.scheduled',
+    broadcastId: id,
+    data: { name: current.name, at: when.toISOString(), target: count?.n ?? 0, resendOfId: current.resendOfId },
+    at: now,
   });
+  if (!row) throw notFound('broadcast', { id });
+  return row;
 }
 
 /** Cancels a draft, scheduled or sending broadcast; recipients not yet sent are cancelled too. */

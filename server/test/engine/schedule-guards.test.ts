@@ -1,0 +1,161 @@
+/**
+ * Scheduling never sends anyone a broadcast twice: a paused broadcast goes on with a resume, not with
+ * a second schedule (which froze its whole audience again); a broadcast whose start is under way keeps
+ * the time, channel and segment its freeze is using; an edit refused leaves nothing half-saved.
+ */
+import { sql } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { startBroadcast } from '../../src/engine/start';
+import { gatedEngine, type Harness, harness, WA, whatsappSimulator } from './harness';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await harness();
+});
+
+let seeded = 0;
+async function broadcastOn(channelId: number, tag: string, count: number) {
+  await h.seedContacts(count, tag, { start: 300_000 + seeded });
+  seeded += count;
+  const segment = await h.segment(tag, tag);
+  const broadcast = await h.broadcast({
+    name: tag,
+    channelId,
+    segmentId: segment.id,
+    content: { text: 'Hola', template: { name: 'promo', language: 'es_AR', parameters: [] } },
+  });
+  return { broadcast, segment };
+}
+
+const request = (method: string, path: string, body?: unknown) =>
+  h.server.request(method, path, { token: h.ws.tokens.manager, language: 'es', ...(body !== undefined && { body }) });
+
+async function rows(broadcastId: number) {
+  const [row] = await h.server.database.db.all<{ n: number }>(
+    sql`SELECT count(*) AS n FROM messages WHERE broadcast_id = ${broadcastId}`,
+  );
+  return Number(row?.n);
+}
+
+describe('scheduling a broadcast', () => {
+  it('a broadcast paused mid-send cannot be scheduled again (that sent everyone a second copy); resumed, each contact gets it once', async () => {
+    const sim = await whatsappSimulator(h);
+    const channel = await h.channel({
+      type: 'whatsapp',
+      name: 'WhatsApp pausa',
+      credentials: WA,
+      baseUrl: sim.baseUrl,
+      limits: { dailyQuota: null, messagesPerSecond: 50, pairRatePerRecipientSeconds: null },
+    });
+    sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channel.id}`;
+    const { broadcast } = await broadcastOn(channel.id, 'pausada', 20);
+    await h.schedule(broadcast.id);
+    const { engine, open } = gatedEngine(h, 5);
+    engine.start();
+    const deadline = Date.now() + 10_000;
+    while (sim.requests.length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await sim.signal({ kind: 'numberQuality', event: 'FLAGGED' });
+    while ((await h.get(broadcast.id)).status !== 'paused' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    open();
+    expect((await h.get(broadcast.id)).status).toBe('paused');
+
+    for (const body of [{}, { at: new Date(Date.now() + 3_600_000).toISOString() }]) {
+      const again = await request('POST', `/api/v1/broadcasts/${broadcast.id}/schedule`, body);
+      expect(again.status).toBe(409);
+      expect(again.body.error.code).toBe('broadcast_paused_resume');
+      expect(again.body.error.message).toBe(
+        'La transmisión está pausada. Reanúdela para que siga donde quedó: programarla otra vez la enviaría de nuevo a quienes ya la recibieron.',
+      );
+    }
+    expect(await rows(broadcast.id)).toBe(20);
+    expect((await h.get(broadcast.id)).status).toBe('paused');
+
+    expect((await request('POST', `/api/v1/broadcasts/${broadcast.id}/resume`)).body).toMatchObject({
+      status: 'sending',
+    });
+    while ((await h.get(broadcast.id)).status === 'sending' && Date.now() < deadline + 20_000)
+      await new Promise((r) => setTimeout(r, 20));
+    await engine.stop();
+    expect((await h.get(broadcast.id)).status).toBe('completed');
+    const recipients = sim.requests.map((r) => JSON.stringify((r.body as { to?: string }).to));
+    expect(recipients).toHaveLength(20);
+    expect(new Set(recipients).size).toBe(20);
+  }, 60_000);
+
+  it('once the engine has begun its start, its time, channel and segment stay; cancel still works', async () => {
+    const channel = await h.channel({ type: 'sandbox', name: 'Sandbox inicio' });
+    const other = await h.channel({ type: 'sandbox', name: 'Sandbox otro' });
+    const { broadcast, segment } = await broadcastOn(channel.id, 'inicio', 30);
+    const { segment: otherSegment } = await broadcastOn(channel.id, 'otro segmento', 5);
+    await h.schedule(broadcast.id);
+    // An engine process that stops after the first chunk of its freeze: its start lease stays.
+    let chunks = 0;
+    await startBroadcast(
+      {
+        db: h.server.database.db,
+        workerId: 'stopped-engine',
+        leaseMs: 60_000,
+        freezeRows: 10,
+        clock: Date.now,
+        stopping: () => chunks++ > 0,
+      },
+      broadcast.id,
+    );
+    expect(await rows(broadcast.id)).toBeGreaterThan(0);
+    const later = new Date(Date.now() + 7 * 24 * 3_600_000).toISOString();
+    const refused = [
+      await request('POST', `/api/v1/broadcasts/${broadcast.id}/schedule`, { at: later }),
+      await request('PATCH', `/api/v1/broadcasts/${broadcast.id}`, { channelId: other.id }),
+      await request('PATCH', `/api/v1/broadcasts/${broadcast.id}`, { segmentId: otherSegment.id }),
+    ];
+    for (const answer of refused) {
+      expect(answer.status).toBe(409);
+      expect(answer.body.error.code).toBe('broadcast_starting');
+      expect(answer.body.error.message).toContain('Todavía puede cancelarla');
+    }
+    const kept = await h.get(broadcast.id);
+    expect(kept).toMatchObject({ status: 'scheduled', channelId: channel.id, segmentId: segment.id });
+    expect(new Date(kept.scheduledAt).getTime()).toBeLessThan(Date.now());
+    const cancelled = await request('POST', `/api/v1/broadcasts/${broadcast.id}/cancel`);
+    expect(cancelled.body).toMatchObject({ status: 'cancelled' });
+  });
+
+  it('a broadcast moved to a later time after the engine found it due is not started', async () => {
+    const channel = await h.channel({ type: 'sandbox', name: 'Sandbox después' });
+    const { broadcast } = await broadcastOn(channel.id, 'despues', 5);
+    await h.schedule(broadcast.id);
+    // Found due (the engine's list), then moved to next week by a manager before its start transaction.
+    const nextWeek = new Date(Date.now() + 7 * 24 * 3_600_000).toISOString();
+    expect((await request('POST', `/api/v1/broadcasts/${broadcast.id}/schedule`, { at: nextWeek })).status).toBe(200);
+    await startBroadcast(
+      {
+        db: h.server.database.db,
+        workerId: 'late-engine',
+        leaseMs: 60_000,
+        freezeRows: 100,
+        clock: Date.now,
+        stopping: () => false,
+      },
+      broadcast.id,
+    );
+    expect(await rows(broadcast.id)).toBe(0);
+    expect(await h.get(broadcast.id)).toMatchObject({ status: 'scheduled', scheduledAt: nextWeek });
+  });
+
+  it('a segment change to a broadcast the engine has not reached yet is saved and re-targeted, not refused half-saved', async () => {
+    const channel = await h.channel({ type: 'sandbox', name: 'Sandbox edición' });
+    const { broadcast } = await broadcastOn(channel.id, 'edicion', 4);
+    const { segment: bigger } = await broadcastOn(channel.id, 'edicion grande', 9);
+    await h.schedule(broadcast.id, new Date(Date.now() + 3_600_000).toISOString());
+    // Due a minute and more ago while the engine is busy elsewhere: the edit re-targets it from now.
+    await h.server.database.db.run(
+      sql`UPDATE broadcasts SET scheduled_at = ${Date.now() - 120_000} WHERE id = ${broadcast.id}`,
+    );
+    const changed = await request('PATCH', `/api/v1/broadcasts/${broadcast.id}`, { segmentId: bigger.id });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ segmentId: bigger.id, targetCount: 9, status: 'scheduled' });
+    expect(await h.get(broadcast.id)).toMatchObject({ segmentId: bigger.id, targetCount: 9 });
+  });
+});
