@@ -99,4 +99,27 @@ describe('searching the failed-message log within a budget', () => {
     expect(all.rows.map((row) => row.messageId)).toEqual(await truth([A.broadcastId, B.broadcastId], 'cliente 2499'));
     expect(all.rows.length).toBe(11);
   });
+
+  it('a broadcast whose failures are all newer than the rest does not end the pages early (log and CSV export)', async () => {
+    // C's three failures are newer than all of A's 12,500: after the first page only A has rows left,
+    // and a page of A alone filled to the limit used to come back with no cursor.
+    const C = await draftBroadcast(server, ws.tokens.manager, 'Pequeña C');
+    await db.run(sql`INSERT INTO messages (workspace_id, broadcast_id, channel_id, contact_id, identifier, state, reason,
+        attempts, next_attempt_at, failed_at, created_at, updated_at)
+      SELECT workspace_id, ${C.broadcastId}, ${C.channelId}, id, phone, 'failed', 'blocked', 1, 0, 10000000 + id, 0, 0
+      FROM contacts WHERE workspace_id = ${ws.id} ORDER BY id LIMIT 3`);
+    const expected = await db.all<{ id: number }>(sql`SELECT id FROM messages
+      WHERE broadcast_id IN (${A.broadcastId}, ${C.broadcastId}) ORDER BY failed_at DESC, id DESC`);
+    expect(expected.length).toBeGreaterThan(CONTACTS / 2);
+    const both = await follow(`broadcastId=${A.broadcastId}&broadcastId=${C.broadcastId}`);
+    expect(both.rows.map((row) => row.messageId)).toEqual(expected.map((row) => row.id));
+    const exported = await server.request(
+      'GET',
+      `/api/v1/exports/failed-messages.csv?broadcastId=${A.broadcastId}&broadcastId=${C.broadcastId}`,
+      { token },
+    );
+    expect(exported.status).toBe(200);
+    const lines = exported.text.split('\n').filter((line) => line.trim() !== '');
+    expect(lines.length - 1).toBe(expected.length);
+  }, 60_000);
 });

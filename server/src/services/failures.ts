@@ -101,20 +101,23 @@ async function resolvedPage(
   const pages = await Promise.all(
     broadcastIds.map((id) => singlePage(db, workspaceId, { ...filters, broadcastId: [id] }, page, share)),
   );
-  // A search page cut by its budget knows nothing of its broadcast's older rows: the merged page stops
-  // at the newest such cut, and goes on from there.
-  const cut = pages.reduce<Edge | undefined>(
-    (edge, p) => (p.cut && (!edge || newer(p.cut, edge)) ? p.cut : edge),
-    undefined,
-  );
+  // Each broadcast's page knows its failures down to its frontier: its last row when it had more, or
+  // where its search budget cut it. Below the newest frontier the merged page would miss rows, so it
+  // stops there and goes on from there (with only the others' rows, a page that stopped at `limit`
+  // would end the log early: a two-broadcast export lost all but its first 4,000 rows).
+  const frontier = pages.reduce<Edge | undefined>((edge, p) => {
+    const last = p.rows.at(-1);
+    const own = p.cut ?? (p.nextCursor !== null && last ? { at: last.failed_at, id: last.id } : undefined);
+    return own && (!edge || newer(own, edge)) ? own : edge;
+  }, undefined);
   const merged = pages
     .flatMap((p) => p.rows)
-    .filter((row) => !cut || !newer(cut, { at: row.failed_at, id: row.id }))
+    .filter((row) => !frontier || !newer(frontier, { at: row.failed_at, id: row.id }))
     .sort((a, b) => b.failed_at - a.failed_at || b.id - a.id);
   const rows = merged.slice(0, page.limit);
   const last = rows.at(-1);
   if (merged.length > page.limit && last) return { rows, nextCursor: encodeCursor(last) };
-  return { rows, nextCursor: cut ? encodeCursor({ failed_at: cut.at, id: cut.id }) : null, cut };
+  return { rows, nextCursor: frontier ? encodeCursor({ failed_at: frontier.at, id: frontier.id }) : null };
 }
 
 async function singlePage(
