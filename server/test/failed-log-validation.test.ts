@@ -45,6 +45,24 @@ beforeAll(async () => {
 });
 
 describe('validation details in the request language', () => {
+  it('a date with no day after it (9999-12-31) or before any failure is refused, not a 500 or a broken CSV', async () => {
+    const refused = {
+      path: 'query.to',
+      message: 'Use una fecha entre 1970 y 9998, o déjela vacía para no poner límite',
+    };
+    for (const path of [
+      '/api/v1/failed-messages?to=9999-12-31',
+      '/api/v1/failed-messages/summary?to=9999-12-31',
+      '/api/v1/exports/failed-messages.csv?to=9999-12-31',
+    ])
+      expect(await details('GET', path, 'es')).toEqual([refused]);
+    expect(await details('GET', '/api/v1/failed-messages?from=0050-01-01', 'en')).toEqual([
+      { path: 'query.from', message: 'Use a date between 1970 and 9998, or leave it out for no limit' },
+    ]);
+    const open = await server.request('GET', '/api/v1/failed-messages?to=9998-12-31', { token: ws.tokens.manager });
+    expect(open.status).toBe(200);
+  });
+
   it('query parameters of the failed log, in Spanish', async () => {
     expect(await details('GET', '/api/v1/failed-messages?limit=0', 'es')).toEqual([
       { path: 'query.limit', message: 'Debe ser 1 o más.' },

@@ -11,7 +11,13 @@ export const FAILURE_SUBTYPES = ['failed', 'excluded', 'unconfirmed'] as const;
 export type FailureSubtype = (typeof FAILURE_SUBTYPES)[number];
 
 /** A calendar day (the whole day in the workspace's time zone) or an exact time with its offset. */
-const dayOrTime = z.union([z.iso.date(), z.iso.datetime({ offset: true })], { error: schemaMessages.dayOrTime.en });
+const dayOrTime = z
+  .union([z.iso.date(), z.iso.datetime({ offset: true })], { error: schemaMessages.dayOrTime.en })
+  // A day past 9998 has no next day to end on (to=9999-12-31 was a 500), and years before 1970 hold no failure.
+  .refine((value) => {
+    const year = Number(value.slice(0, 4));
+    return year >= 1970 && year <= 9998;
+  }, schemaMessages.dayInRange.en);
 
 const broadcastIds = z
   .union([IdTextSchema, z.array(IdTextSchema).max(100)])
