@@ -57,6 +57,45 @@ describe('channels', () => {
     expect(patched.body.limits).toEqual({ dailyQuota: 250, messagesPerSecond: 10, pairRatePerRecipientSeconds: null });
   });
 
+  it("a credential with an invisible or non-ASCII character pasted into it is refused in the user's language; spaces around it go", async () => {
+    const pasted = await server.request('POST', '/api/v1/channels', {
+      token: ws.tokens.manager,
+      language: 'es',
+      body: { type: 'whatsapp', name: 'Pegado', credentials: { accessToken: 'EAAGtoken\u200b', phoneNumberId: '1' } },
+    });
+    expect(pasted.status).toBe(422);
+    expect(pasted.body.error.details).toEqual([
+      {
+        path: 'body.credentials.accessToken',
+        message:
+          'Una credencial solo lleva letras, dígitos y signos ASCII visibles: quite cualquier carácter invisible o acentuado pegado con ella (como U+200B)',
+      },
+    ]);
+    const created = await server.request('POST', '/api/v1/channels', {
+      token: ws.tokens.manager,
+      body: { type: 'whatsapp', name: 'Recortado', credentials: { accessToken: 'EAAGtoken', phoneNumberId: '1' } },
+    });
+    const accented = await server.request('PATCH', `/api/v1/channels/${created.body.id}`, {
+      token: ws.tokens.manager,
+      body: { credentials: { appSecret: 'contraseña' } },
+    });
+    expect(accented.status).toBe(422);
+    const spaced = await server.request('PATCH', `/api/v1/channels/${created.body.id}`, {
+      token: ws.tokens.manager,
+      body: { credentials: { appSecret: '  s3cret \t' } },
+    });
+    expect(spaced.status).toBe(422);
+    const trimmed = await server.request('PATCH', `/api/v1/channels/${created.body.id}`, {
+      token: ws.tokens.manager,
+      body: { credentials: { appSecret: '  s3cret  ' } },
+    });
+    expect(trimmed.status).toBe(200);
+    const [row] = await server.database.client
+      .execute({ sql: 'SELECT credentials FROM channels WHERE id = ?', args: [created.body.id] })
+      .then((r) => r.rows);
+    expect(JSON.parse(String(row?.credentials)).appSecret).toBe('s3cret');
+  });
+
   it('limits take an unlimited quota and refuse nonsense', async () => {
     const { body } = await server.request('POST', '/api/v1/channels', {
       token: ws.tokens.manager,

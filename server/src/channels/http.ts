@@ -83,6 +83,8 @@ const NOT_SENT_CODES = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'UND_ERR_CONNECT_TIMEOUT',
+  // Refused before any connection (a header value a credential stored before its check made invalid).
+  'UND_ERR_INVALID_ARG',
 ]);
 
 /**

@@ -194,6 +194,13 @@ describe('WhatsApp adapter', () => {
     expect(sim.requests).toHaveLength(0);
   });
 
+  it('a token that cannot go in a header (stored before credentials were checked) is not sent: a retry, never "unconfirmed"', async () => {
+    const pasted = { ...channel, credentials: { ...credentials, accessToken: `${credentials.accessToken}\u200b` } };
+    const outcome = await send(message('+5491155550055'), undefined, pasted);
+    expect(outcome.kind).toBe('retry');
+    expect(sim.requests).toHaveLength(0);
+  });
+
   it('a provider that is not listening is a retry "connection"', async () => {
     const baseUrl = await urlOfStoppedSimulator(startWhatsAppSimulator({ ...credentials }));
     expect(await send(message('+5491155550060'), undefined, { ...channel, baseUrl })).toMatchObject({

@@ -53,7 +53,15 @@ export function checkRateCeiling(
 }
 
 const credentials = z
-  .record(cleanText().min(1).max(64), cleanText().max(4000))
+  .record(
+    cleanText().min(1).max(64),
+    // Sent in HTTP headers (a bearer token, an access key): a zero-width space pasted with one made every
+    // send fail before leaving, recorded as unconfirmed. Spaces around a pasted value go.
+    cleanText()
+      .max(4000)
+      .trim()
+      .regex(/^[\x20-\x7e]*$/, schemaMessages.credentialCharacters.en),
+  )
   .refine((entries) => Object.keys(entries).length <= 20, schemaMessages.tooManyCredentials.en)
   .meta({ description: 'Provider credentials. Write-only: answers list only which keys are set.' });
 

@@ -11,6 +11,11 @@ export const schemaMessages = {
     pt: 'Use um dia como 2026-12-01 ou uma data e hora ISO 8601 como 2026-12-01T09:00:00-03:00',
     es: 'Use un día como 2026-12-01 o una fecha y hora ISO 8601 como 2026-12-01T09:00:00-03:00',
   },
+  dayInRange: {
+    en: 'Use a date between 1970 and 9998, or leave it out for no limit',
+    pt: 'Use uma data entre 1970 e 9998, ou deixe em branco para não limitar',
+    es: 'Use una fecha entre 1970 y 9998, o déjela vacía para no poner límite',
+  },
   tagEmpty: {
     en: 'A tag needs at least one character',
     pt: 'Uma etiqueta precisa de pelo menos um caractere',
@@ -73,6 +78,11 @@ export const schemaMessages = {
     en: 'Remove the control characters ({chars}) from the field "{field}"',
     pt: 'Remova os caracteres de controle ({chars}) do campo "{field}"',
     es: 'Quite los caracteres de control ({chars}) del campo «{field}»',
+  },
+  credentialCharacters: {
+    en: 'A credential holds only visible ASCII letters, digits and signs: remove any invisible or accented character pasted with it (such as U+200B)',
+    pt: 'Uma credencial só tem letras, dígitos e sinais ASCII visíveis: remova qualquer caractere invisível ou acentuado colado junto (como U+200B)',
+    es: 'Una credencial solo lleva letras, dígitos y signos ASCII visibles: quite cualquier carácter invisible o acentuado pegado con ella (como U+200B)',
   },
   tooManyCredentials: {
     en: 'At most 20 credentials',
