@@ -220,6 +220,11 @@ export const apiErrors = {
     en: 'Rebound is already preparing this broadcast for sending: its time, channel and segment can no longer change. You can still cancel it.',
     pt: 'O Rebound já está preparando o envio desta transmissão: o horário, o canal e o segmento não podem mais mudar. Ainda é possível cancelá-la.',
   },
+  channel_in_use: {
+    es: 'Este canal todavía tiene transmisiones sin terminar (programadas, enviándose o pausadas): {count}. Cancélelas o espere a que terminen antes de desconectarlo.',
+    en: 'This channel still has unfinished broadcasts (scheduled, sending or paused): {count}. Cancel them or wait for them to finish before disconnecting it.',
+    pt: 'Este canal ainda tem transmissões não concluídas (agendadas, em envio ou pausadas): {count}. Cancele-as ou espere que terminem antes de desconectá-lo.',
+  },
   broadcast_transition: {
     es: 'Una transmisión en estado {from} no puede pasar a {to}.',
     en: 'A broadcast that is {from} cannot become {to}.',

@@ -8,7 +8,7 @@ import type {
   Role,
 } from '@rebound/shared';
 import { channelCapabilities, guardSettings, parseId, priceTable } from '@rebound/shared';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { WEBHOOK_PATHS } from '../channels';
 import type { ChannelConfig } from '../channels/types';
@@ -21,6 +21,13 @@ import { ApiError, notFound } from '../lib/errors';
 import { checkProviderUrl } from '../lib/provider-url';
 
 /**
+ * How long a disconnected channel still takes its provider's callbacks, still signed with its stored
+ * secrets: the delivery reports, late failures and opt-outs of what it sent before (Meta retries a
+ * webhook for up to 7 days).
+ */
+const DISCONNECTED_REPORTS_MS = 7 * 24 * 3_600_000;
+
+/**
  * The channel a delivery callback's path names (/webhooks/<provider>/<id>): a live channel of that
  * provider, or "not found" (a callback for another provider's channel is as good as no channel).
  */
@@ -31,7 +38,12 @@ export async function webhookChannel(db: Database, provider: string, id: string)
   const [row] = await db
     .select()
     .from(channels)
-    .where(and(eq(channels.id, channelId), isNull(channels.deletedAt)));
+    .where(
+      and(
+        eq(channels.id, channelId),
+        or(isNull(channels.deletedAt), gt(channels.deletedAt, new Date(Date.now() - DISCONNECTED_REPORTS_MS))),
+      ),
+    );
   if (!row || WEBHOOK_PATHS[row.type] !== provider) throw notFound('channel');
   return {
     id: row.id,
@@ -233,15 +245,22 @@ export async function updateChannel(
   return toChannel(db, row);
 }
 
-/** Soft delete: failed messages and exports keep naming the channel they went through. */
-export async function deleteChannel(db: Database, workspaceId: number, id: number): Promise<void> {
-  const current = await getChannelRow(db, workspaceId, id);
-  // Channels that fell back to it fall back to nothing: recovery would otherwise plan on a gone channel.
-  await db.batch([
-    db.update(channels).set({ deletedAt: new Date() }).where(eq(channels.id, current.id)),
-    db
+/**
+ * Soft delete: failed messages and exports keep naming the channel they went through. Refused while a
+ * broadcast on it is unfinished (scheduled, sending or paused): a disconnected channel went on sending
+ * with its stored credentials. The manager cancels those first, or waits for them to finish.
+ */
+export async function deleteChannel(db: Database, workspaceId: number, id: number, now = Date.now()): Promise<void> {
+  await db.transaction(async (tx) => {
+    const current = await getChannelRow(tx, workspaceId, id);
+    const [unfinished] = await tx.all<{ n: number }>(sql`SELECT count(*) AS n FROM broadcasts
+      WHERE channel_id = ${current.id} AND status IN ('scheduled', 'sending', 'paused')`);
+    if (Number(unfinished?.n) > 0) throw new ApiError(409, 'channel_in_use', { count: Number(unfinished?.n) });
+    await tx.update(channels).set({ deletedAt: new Date(now) }).where(eq(channels.id, current.id));
+    // Channels that fell back to it fall back to nothing: recovery would otherwise plan on a gone channel.
+    await tx
       .update(channels)
-      .set({ fallbackChannelId: null, updatedAt: new Date() })
-      .where(and(eq(channels.workspaceId, workspaceId), eq(channels.fallbackChannelId, current.id))),
-  ]);
+      .set({ fallbackChannelId: null, updatedAt: new Date(now) })
+      .where(and(eq(channels.workspaceId, workspaceId), eq(channels.fallbackChannelId, current.id)));
+  });
 }

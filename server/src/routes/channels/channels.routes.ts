@@ -8,7 +8,7 @@ import {
   OkSchema,
 } from '@rebound/shared';
 import { requirePermission } from '../../lib/auth';
-import { bearer, errorResponses, jsonBody, jsonContent, notFoundResponse } from '../../lib/openapi';
+import { bearer, conflictResponse, errorResponses, jsonBody, jsonContent, notFoundResponse } from '../../lib/openapi';
 
 const tags = ['Channels'];
 
@@ -68,8 +68,15 @@ export const deleteChannel = createRoute({
   path: '/channels/{id}',
   tags,
   summary: 'Disconnect a channel',
+  description:
+    'Refused (409 channel_in_use) while a broadcast on it is scheduled, sending or paused. Its delivery reports are still taken for 7 days.',
   security: bearer,
   middleware: [requirePermission('channels:write')] as const,
   request: { params: IdParamSchema },
-  responses: { 200: jsonContent(OkSchema, 'Disconnected.'), ...errorResponses, ...notFoundResponse },
+  responses: {
+    200: jsonContent(OkSchema, 'Disconnected.'),
+    ...errorResponses,
+    ...notFoundResponse,
+    ...conflictResponse,
+  },
 });

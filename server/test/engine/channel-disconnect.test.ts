@@ -1,0 +1,75 @@
+/**
+ * Disconnecting a channel: refused while a broadcast on it is unfinished (a disconnected channel went on
+ * sending with its stored credentials); once disconnected, the reports of what it sent still land.
+ */
+import { whatsappStatusWebhook } from '@rebound/simulators/whatsapp';
+import { sql } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { gatedEngine, type Harness, harness, WA, whatsappSimulator } from './harness';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await harness();
+});
+
+describe('disconnecting a channel', () => {
+  it('is refused while its broadcast sends; once cancelled it disconnects, and a late failure of what it sent still lands', async () => {
+    const sim = await whatsappSimulator(h);
+    const channel = await h.channel({
+      type: 'whatsapp',
+      name: 'WhatsApp a desconectar',
+      credentials: WA,
+      baseUrl: sim.baseUrl,
+      limits: { dailyQuota: null, messagesPerSecond: 50, pairRatePerRecipientSeconds: null },
+    });
+    sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channel.id}`;
+    await h.seedContacts(10, 'desconectar', { start: 500_000 });
+    const segment = await h.segment('desconectar', 'desconectar');
+    const broadcast = await h.broadcast({
+      name: 'desconectar',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: { text: 'Hola', template: { name: 'promo', language: 'es_AR', parameters: [] } },
+    });
+    await h.schedule(broadcast.id);
+    const { engine, open } = gatedEngine(h, 3);
+    engine.start();
+    const deadline = Date.now() + 10_000;
+    while (sim.requests.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+
+    const manager = { token: h.ws.tokens.manager, language: 'es' as const };
+    const refused = await h.server.request('DELETE', `/api/v1/channels/${channel.id}`, manager);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({
+      code: 'channel_in_use',
+      message:
+        'Este canal todavía tiene transmisiones sin terminar (programadas, enviándose o pausadas): 1. Cancélelas o espere a que terminen antes de desconectarlo.',
+    });
+    expect((await h.server.request('GET', `/api/v1/channels/${channel.id}`, manager)).status).toBe(200);
+
+    expect((await h.server.request('POST', `/api/v1/broadcasts/${broadcast.id}/cancel`, manager)).status).toBe(200);
+    open();
+    await engine.stop();
+    expect((await h.server.request('DELETE', `/api/v1/channels/${channel.id}`, manager)).status).toBe(200);
+
+    // Meta reports later that one of the sent messages failed: the failed log still gets it.
+    const [sent] = await h.server.database.db.all<{ id: number; identifier: string; provider_message_id: string }>(
+      sql`SELECT id, identifier, provider_message_id FROM messages WHERE broadcast_id = ${broadcast.id}
+        AND provider_message_id IS NOT NULL ORDER BY id LIMIT 1`,
+    );
+    expect(sent).toBeDefined();
+    const signed = whatsappStatusWebhook({
+      appSecret: WA.appSecret,
+      phoneNumberId: WA.phoneNumberId,
+      providerMessageId: String(sent?.provider_message_id),
+      recipient: String(sent?.identifier).slice(1),
+      status: 'failed',
+      error: { code: '131026' },
+    });
+    const answer = await fetch(sim.webhookUrl ?? '', { method: 'POST', headers: signed.headers, body: signed.body });
+    expect(answer.status).toBe(200);
+    const after = (await h.messages(broadcast.id)).find((m) => m.id === sent?.id);
+    expect(after).toMatchObject({ state: 'failed', provider_code: '131026' });
+  }, 30_000);
+});
