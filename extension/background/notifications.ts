@@ -27,7 +27,7 @@ export function readNotificationId(id: string): { broadcastId: number; withResen
 /**
  * A failed or partly failed broadcast: "Black Friday: 500 de 1.500 no se enviaron — <reasons with counts>".
  * The first button opens the review (what a re-send would do, and when) and sends nothing by itself.
- * A re-send that failed is told once, by its resend.finished notification, when those are on.
+ * A re-send that ran and failed is told once, by its resend.finished notification, when those are on.
  */
 export async function notifyFailure(
   api: Api,
@@ -38,7 +38,9 @@ export async function notifyFailure(
   if (event.broadcastId === null) return;
   const report = await buildReport(api, event.broadcastId, await failureCatalog(api, language));
   const { broadcast } = report;
-  if (resendsToldElsewhere && broadcast.resendOfId !== null) return;
+  // A re-send that could not even start (nobody left to reach, its channel gone) has no "reenvío
+  // terminado" to tell it: only one that ran does.
+  if (resendsToldElsewhere && broadcast.resendOfId !== null && broadcast.error === null) return;
   // Every reason with its count (the two largest, then how many more), so the text and the button agree.
   const shown = report.reasons.slice(0, 2).map((r) => `${r.title} (${formatNumber(language, r.count)})`);
   const more = report.reasons.length - shown.length;

@@ -95,6 +95,41 @@ describe('a notification for a broadcast that partly failed', () => {
     ]);
   });
 
+  it('a re-send that fails at its start (everyone it was for opted out meanwhile) is told: no "reenvío terminado" will', async () => {
+    const made = await h.server.request('POST', `/api/v1/broadcasts/${s1}/resend`, {
+      token: h.ws.tokens.agent,
+      body: { when: 'now', force: true },
+    });
+    expect(made.status).toBe(200);
+    const resendId = made.body.broadcastId as number;
+    // Each of its contacts writes BAJA before it starts.
+    await h.server.database.client.execute({
+      sql: `INSERT OR IGNORE INTO opt_outs (channel_id, identifier, at, source, detail)
+        SELECT m.channel_id, m.identifier, ?, 'inbound_word', 'BAJA' FROM resend_targets t
+        JOIN messages m ON m.id = t.message_id WHERE t.broadcast_id = ?`,
+      args: [Date.now(), resendId],
+    });
+    await h.engine().runUntilIdle();
+    const failed = (await h.server.request('GET', `/api/v1/broadcasts/${resendId}`, { token: h.ws.tokens.agent })).body;
+    expect(failed.status).toBe('failed');
+    const api = await currentApi();
+    if (!api) throw new Error('not configured');
+    await notifyFailure(
+      api,
+      'es',
+      { ...failedEvent(), type: 'broadcast.failed', broadcastId: resendId },
+      { resendsToldElsewhere: true },
+    );
+    const shown = (await fakeBrowser.notifications.getAll()) as unknown as Record<
+      string,
+      chrome.notifications.NotificationOptions
+    >;
+    expect(Object.keys(shown)).toEqual([`rebound:broadcast:${resendId}`]);
+    // Who it was for, none of them sent, and why: they opted out.
+    expect(shown[`rebound:broadcast:${resendId}`]?.message).toMatch(/^(\S+) de \1 no se enviaron — /);
+    expect(failed.error.code).toBe('broadcast_no_reachable_recipients');
+  }, 60_000);
+
   it('"Ver motivos" opens the reasons in a tab', async () => {
     await onNotificationButton(`rebound:resend:${s1}`, 1);
     const tabs = await fakeBrowser.tabs.query({});
