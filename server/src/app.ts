@@ -53,10 +53,11 @@ export function createApp(deps: AppDeps) {
     }),
   );
   app.route('/', healthRouter);
-  app.route(
-    '/',
-    createDemoRouter((request, env) => app.fetch(request, env)),
-  );
+  if (deps.demo)
+    app.route(
+      '/',
+      createDemoRouter((request, env) => app.fetch(request, env)),
+    );
   const v1 = [
     meRouter,
     contactsRouter,

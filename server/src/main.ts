@@ -46,6 +46,7 @@ const app = createApp({
   maxAuthFailuresPerMinute: config.AUTH_FAILURES_PER_MINUTE,
   trustProxy: config.TRUST_PROXY === 'on',
   heavy,
+  demo: config.DEMO === 'on',
 });
 const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST });
 await new Promise<void>((resolve) => {

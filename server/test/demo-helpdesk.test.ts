@@ -49,6 +49,25 @@ function expectSecurityHeaders(res: Response) {
   expect(res.headers.get('referrer-policy')).toBe('no-referrer');
 }
 
+describe('a server with the demo off (DEMO unset)', () => {
+  it('answers nothing under /demo: no page, no script built, no session cookie', async () => {
+    const production = await startTestServer({ demo: false });
+    const owner = await production.workspace('Producción');
+    for (const path of ['/demo/', '/demo/assets/app.js', '/demo/broadcasts/1']) {
+      const res = await fetch(`${production.baseUrl}${path}`);
+      expect(res.status, path).toBe(404);
+      expect(await res.text()).not.toContain('<html');
+    }
+    const session = await fetch(`${production.baseUrl}/demo/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${owner.tokens.owner}`,
+    });
+    expect(session.status).toBe(404);
+    expect(session.headers.get('set-cookie')).toBeNull();
+  });
+});
+
 describe('demo helpdesk: serving', () => {
   it('redirects /demo to /demo/', async () => {
     const res = await get('/demo');

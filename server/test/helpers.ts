@@ -60,6 +60,8 @@ export async function startTestServer(
     corsOrigins?: string[];
     maxAuthFailuresPerMinute?: number;
     trustProxy?: boolean;
+    /** The demo helpdesk's pages (DEMO=on); on unless a test turns them off. */
+    demo?: boolean;
     /** Defaults to TEST_PROVIDER_URL_ALLOWLIST: the tests' simulators and listeners are on 127.0.0.1. */
     providerUrlAllowlist?: string[];
     /** On a libSQL server (REBOUND_TEST_DATABASE=sqld): a read replica beside the primary too. */
@@ -73,7 +75,13 @@ export async function startTestServer(
     process.env.REBOUND_TEST_DATABASE === 'sqld' ? await startSqld({ replica: sqldReplica ?? false }) : undefined;
   const databaseUrl = remote ? remote.primary.url : `file:${join(dir, 'test.db')}`;
   const database = await openDatabase({ url: databaseUrl });
-  const app = createApp({ db: database.db, providerUrlAllowlist: TEST_PROVIDER_URL_ALLOWLIST, ...appOptions });
+  // The demo helpdesk's pages on, as with DEMO=on: the extension's browser tests read them.
+  const app = createApp({
+    db: database.db,
+    providerUrlAllowlist: TEST_PROVIDER_URL_ALLOWLIST,
+    demo: true,
+    ...appOptions,
+  });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;

@@ -45,6 +45,11 @@ export interface AppDeps {
   providerUrlAllowlist?: readonly string[];
   /** Limits and threads for heavy operations (search, previews, exports, imports); see lib/heavy.ts. */
   heavy?: HeavyOptions | HeavyWork;
+  /**
+   * The demo helpdesk's pages (/demo: DEMO=on). Off, nothing of them answers: a production server never
+   * builds their script or takes a token into their cookie.
+   */
+  demo?: boolean;
 }
 
 function render(

@@ -256,7 +256,10 @@ export async function deleteChannel(db: Database, workspaceId: number, id: numbe
     const [unfinished] = await tx.all<{ n: number }>(sql`SELECT count(*) AS n FROM broadcasts
       WHERE channel_id = ${current.id} AND status IN ('scheduled', 'sending', 'paused')`);
     if (Number(unfinished?.n) > 0) throw new ApiError(409, 'channel_in_use', { count: Number(unfinished?.n) });
-    await tx.update(channels).set({ deletedAt: new Date(now) }).where(eq(channels.id, current.id));
+    await tx
+      .update(channels)
+      .set({ deletedAt: new Date(now) })
+      .where(eq(channels.id, current.id));
     // Channels that fell back to it fall back to nothing: recovery would otherwise plan on a gone channel.
     await tx
       .update(channels)
