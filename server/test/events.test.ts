@@ -250,7 +250,7 @@ describe('polling', () => {
     const started = en.find((e: { type: string }) => e.type === 'broadcast.started');
     expect(started.message).toBe('Primera: sending started to 2 contacts; 1 left out');
     expect(es.find((e: { type: string }) => e.type === 'broadcast.started').message).toBe(
-      'Primera: comenzó el envío a 2 contactos; 1 quedaron fuera',
+      'Primera: comenzó el envío a 2 contactos; 1 quedó fuera',
     );
     const scheduled = es.find((e: { type: string }) => e.type === 'broadcast.scheduled');
     expect(scheduled.message).toMatch(
@@ -262,7 +262,7 @@ describe('polling', () => {
   });
 
   it('builds a sentence for every event type', () => {
-    const m = (type: string, data: Record<string, unknown>, language: 'es' | 'en' = 'es') =>
+    const m = (type: string, data: Record<string, unknown>, language: 'es' | 'en' | 'pt' = 'es') =>
       eventMessage(type, data, language);
     expect(m('broadcast.completed', { name: 'BF', sent: 1500, failed: 0, excluded: 0 })).toBe(
       'BF: se envió a 1.500 contactos',
@@ -296,6 +296,37 @@ describe('polling', () => {
     expect(m('broadcast.partially_failed', { name: 'BF', sent: 10, failed: 2, excluded: 1, uncertain: 1 }, 'en')).toBe(
       'BF: 3 of 14 were not sent (1 unconfirmed)',
     );
+  });
+
+  it('the words after a count agree with it (one, many), in each language', () => {
+    const m = (type: string, data: Record<string, unknown>, language: 'es' | 'en' | 'pt' = 'es') =>
+      eventMessage(type, data, language);
+    expect(m('resend.finished', { name: 'R', sent: 1, failed: 1 })).toBe(
+      'R: reenvío terminado, 1 enviado; 1 volvió a fallar',
+    );
+    expect(m('resend.finished', { name: 'R', sent: 1, failed: 1 }, 'pt')).toBe(
+      'R: reenvio concluído, 1 enviada; 1 falhou de novo',
+    );
+    expect(m('resend.finished', { name: 'R', sent: 1200, failed: 3 })).toBe(
+      'R: reenvío terminado, 1.200 enviados; 3 volvieron a fallar',
+    );
+    expect(m('broadcast.partially_failed', { name: 'BF', sent: 4, failed: 1 })).toBe('BF: 1 de 5 no se envió');
+    expect(m('broadcast.partially_failed', { name: 'BF', sent: 4, failed: 1 }, 'en')).toBe('BF: 1 of 5 was not sent');
+    expect(m('broadcast.partially_failed', { name: 'BF', sent: 4, failed: 1, uncertain: 1 }, 'pt')).toBe(
+      'BF: 1 de 6 não foi enviada (1 não confirmada)',
+    );
+    expect(m('broadcast.completed', { name: 'BF', sent: 3, excluded: 1 }, 'pt')).toBe(
+      'BF: enviada para 3 contatos (1 ficou de fora)',
+    );
+    expect(m('broadcast.failed', { name: 'BF', sent: 0, failed: 1 })).toBe(
+      'BF: falló la transmisión; su único mensaje no se envió',
+    );
+    expect(
+      m('messages.failed', { name: 'BF', count: 9, byReason: { blocked: 5, throttled: 2, spam: 1, timeout: 1 } }),
+    ).toMatch(/, y 1 motivo más$/);
+    expect(
+      m('messages.failed', { name: 'BF', count: 9, byReason: { blocked: 5, throttled: 2, spam: 1, timeout: 1 } }, 'en'),
+    ).toMatch(/, and 1 more reason$/);
   });
 
   it('since=now gives only what happens next', async () => {
@@ -352,7 +383,7 @@ describe('server-sent events', () => {
         expect(Number(event.id)).toBeGreaterThan(ids.at(-1) ?? 0);
         expect(JSON.parse(event.data).broadcastId).toBe(id);
       }
-      expect(JSON.parse(fresh[2]?.data ?? '{}').message).toBe('Tercera: se envió a 2 contactos (1 quedaron fuera)');
+      expect(JSON.parse(fresh[2]?.data ?? '{}').message).toBe('Tercera: se envió a 2 contactos (1 quedó fuera)');
     } finally {
       await stream.close();
     }

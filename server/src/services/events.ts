@@ -14,6 +14,7 @@ import {
   type Localized,
   PauseSchema,
   pauseText,
+  pluralCategory,
   type StreamEvent,
 } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
@@ -104,8 +105,19 @@ function formatTime(value: unknown): string | undefined {
   return `${time.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
+/** A count and the words that agree with it by the language's plural rules: "1 quedó fuera", "3 quedaron fuera". */
 const plural = (n: number, language: Language, one: Record<Language, string>, many: Record<Language, string>) =>
-  `${formatCount(n, language)} ${n === 1 ? one[language] : many[language]}`;
+  `${formatCount(n, language)} ${pluralCategory(n, language) === 'one' ? one[language] : many[language]}`;
+
+const LEFT_OUT = {
+  one: { es: 'quedó fuera', en: 'left out', pt: 'ficou de fora' },
+  many: { es: 'quedaron fuera', en: 'left out', pt: 'ficaram de fora' },
+};
+
+const UNCONFIRMED = {
+  one: { es: 'sin confirmar', en: 'unconfirmed', pt: 'não confirmada' },
+  many: { es: 'sin confirmar', en: 'unconfirmed', pt: 'não confirmadas' },
+};
 
 const CONTACTS = {
   one: { es: 'contacto', en: 'contact', pt: 'contato' },
@@ -131,7 +143,9 @@ function reasonsText(byReason: unknown, language: Language): string {
   const shown = entries.slice(0, 3).map(([code, n]) => `${reasonTitle(code, language)} (${formatCount(n, language)})`);
   const rest = entries.length - shown.length;
   if (rest > 0)
-    shown.push({ es: `y ${rest} motivos más`, en: `and ${rest} more reasons`, pt: `e mais ${rest} motivos` }[language]);
+    shown.push(
+      `${{ es: 'y', en: 'and', pt: 'e mais' }[language]} ${plural(rest, language, { es: 'motivo más', en: 'more reason', pt: 'motivo' }, { es: 'motivos más', en: 'more reasons', pt: 'motivos' })}`,
+    );
   return shown.join(', ');
 }
 
@@ -167,14 +181,7 @@ export function eventMessage(type: string, data: Record<string, unknown>, langua
     case 'broadcast.started': {
       const to = plural(num(data.recipients), language, CONTACTS.one, CONTACTS.many);
       const excluded = num(data.excluded);
-      const left =
-        excluded > 0
-          ? say({
-              es: `; ${n(excluded)} quedaron fuera`,
-              en: `; ${n(excluded)} left out`,
-              pt: `; ${n(excluded)} ficaram de fora`,
-            })
-          : '';
+      const left = excluded > 0 ? `; ${plural(excluded, language, LEFT_OUT.one, LEFT_OUT.many)}` : '';
       return say({
         es: `${name}: comenzó el envío a ${to}${left}`,
         en: `${name}: sending started to ${to}${left}`,
@@ -188,24 +195,8 @@ export function eventMessage(type: string, data: Record<string, unknown>, langua
       const to = plural(num(data.sent) + uncertain, language, CONTACTS.one, CONTACTS.many);
       // Completed with unconfirmed recipients is not "all delivered": said, as the badge says it.
       const asides = [
-        ...(uncertain > 0
-          ? [
-              say({
-                es: `${n(uncertain)} sin confirmar`,
-                en: `${n(uncertain)} unconfirmed`,
-                pt: `${n(uncertain)} não confirmadas`,
-              }),
-            ]
-          : []),
-        ...(excluded > 0
-          ? [
-              say({
-                es: `${n(excluded)} quedaron fuera`,
-                en: `${n(excluded)} left out`,
-                pt: `${n(excluded)} ficaram de fora`,
-              }),
-            ]
-          : []),
+        ...(uncertain > 0 ? [plural(uncertain, language, UNCONFIRMED.one, UNCONFIRMED.many)] : []),
+        ...(excluded > 0 ? [plural(excluded, language, LEFT_OUT.one, LEFT_OUT.many)] : []),
       ];
       const left = asides.length ? ` (${asides.join(', ')})` : '';
       return say({
@@ -218,24 +209,24 @@ export function eventMessage(type: string, data: Record<string, unknown>, langua
       const notSent = num(data.failed) + num(data.excluded);
       const total = num(data.sent) + notSent + num(data.uncertain);
       const uncertain = num(data.uncertain);
-      const unknown =
-        uncertain > 0
-          ? say({
-              es: ` (${n(uncertain)} sin confirmar)`,
-              en: ` (${n(uncertain)} unconfirmed)`,
-              pt: ` (${n(uncertain)} não confirmadas)`,
-            })
-          : '';
+      const unknown = uncertain > 0 ? ` (${plural(uncertain, language, UNCONFIRMED.one, UNCONFIRMED.many)})` : '';
+      const one = pluralCategory(notSent, language) === 'one';
       return say({
-        es: `${name}: ${n(notSent)} de ${n(total)} no se enviaron${unknown}`,
-        en: `${name}: ${n(notSent)} of ${n(total)} were not sent${unknown}`,
-        pt: `${name}: ${n(notSent)} de ${n(total)} não foram enviadas${unknown}`,
+        es: `${name}: ${n(notSent)} de ${n(total)} no se ${one ? 'envió' : 'enviaron'}${unknown}`,
+        en: `${name}: ${n(notSent)} of ${n(total)} ${one ? 'was' : 'were'} not sent${unknown}`,
+        pt: `${name}: ${n(notSent)} de ${n(total)} não ${one ? 'foi enviada' : 'foram enviadas'}${unknown}`,
       });
     }
     case 'broadcast.failed': {
       const error = broadcastError(data.errorCode, language);
       if (error) return `${name}: ${error}`;
       const total = num(data.sent) + num(data.failed) + num(data.excluded) + num(data.uncertain);
+      if (total === 1)
+        return say({
+          es: `${name}: falló la transmisión; su único mensaje no se envió`,
+          en: `${name}: the broadcast failed; its one message did not go out`,
+          pt: `${name}: a transmissão falhou; sua única mensagem não foi enviada`,
+        });
       return say({
         es: `${name}: falló la transmisión; no se envió ninguno de los ${n(total)} mensajes`,
         en: `${name}: the broadcast failed; none of its ${n(total)} messages went out`,
@@ -295,20 +286,21 @@ export function eventMessage(type: string, data: Record<string, unknown>, langua
       });
     }
     case 'resend.finished': {
-      const sent = n(data.sent);
+      const sent = plural(
+        num(data.sent),
+        language,
+        { es: 'enviado', en: 'sent', pt: 'enviada' },
+        { es: 'enviados', en: 'sent', pt: 'enviadas' },
+      );
       const failed = num(data.failed);
       const still =
         failed > 0
-          ? say({
-              es: `; ${n(failed)} volvieron a fallar`,
-              en: `; ${n(failed)} failed again`,
-              pt: `; ${n(failed)} falharam de novo`,
-            })
+          ? `; ${plural(failed, language, { es: 'volvió a fallar', en: 'failed again', pt: 'falhou de novo' }, { es: 'volvieron a fallar', en: 'failed again', pt: 'falharam de novo' })}`
           : '';
       return say({
-        es: `${name}: reenvío terminado, ${sent} enviados${still}`,
-        en: `${name}: re-send finished, ${sent} sent${still}`,
-        pt: `${name}: reenvio concluído, ${sent} enviadas${still}`,
+        es: `${name}: reenvío terminado, ${sent}${still}`,
+        en: `${name}: re-send finished, ${sent}${still}`,
+        pt: `${name}: reenvio concluído, ${sent}${still}`,
       });
     }
     case 'contact.opt_out_removed': {
