@@ -10,12 +10,16 @@ import { eventCursorItem } from '../lib/settings';
 
 export type EventHandler = (event: BroadcastEvent) => Promise<void>;
 
-/** Handles events strictly in order and after the cursor, whichever path (stream or poll) brought them. */
-export function createEventSink(handle: EventHandler) {
+/**
+ * Handles events strictly in order and after the cursor, whichever path (stream or poll) brought them;
+ * `settled` runs once after each batch with the events it handled (none: not at all).
+ */
+export function createEventSink(handle: EventHandler, settled?: (events: BroadcastEvent[]) => Promise<void>) {
   let queue = Promise.resolve();
   return (events: BroadcastEvent[]) => {
     const next = queue.then(async () => {
       const cursor = Number((await eventCursorItem.getValue()) ?? 0);
+      const handled: BroadcastEvent[] = [];
       for (const event of events) {
         if (event.id <= cursor && cursor !== 0) continue;
         try {
@@ -23,7 +27,13 @@ export function createEventSink(handle: EventHandler) {
         } catch (error) {
           console.warn('Rebound: an event could not be handled', event.type, (error as Error).message);
         }
+        handled.push(event);
         await eventCursorItem.setValue(String(event.id));
+      }
+      if (handled.length > 0 && settled) {
+        await settled(handled).catch((error: unknown) =>
+          console.warn('Rebound: events handled, the count not read again', (error as Error).message),
+        );
       }
     });
     // The queue goes on after a failure (storage refused, say): the next poll brings the events again.

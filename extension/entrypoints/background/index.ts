@@ -1,15 +1,13 @@
 import '../../lib/all-words';
-import type { BroadcastEvent } from '@rebound/shared';
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
 import { refreshAttention } from '../../background/attention';
-import { currentApi, currentLanguage } from '../../background/client';
+import { currentApi } from '../../background/client';
+import { afterEvents, handleEvent } from '../../background/event-handling';
 import { createEventSink, followStream, pollEvents } from '../../background/events';
 import { registerHandlers } from '../../background/handlers';
 import { onNotificationAction, onNotificationButton } from '../../background/notification-actions';
-import { clearPaused, notifyFailure, notifyPaused, notifyResendFinished } from '../../background/notifications';
-import { syncOverlayRegistration, tellOpenTabs } from '../../background/overlay-registration';
-import { settingsItem } from '../../lib/settings';
+import { syncOverlayRegistration } from '../../background/overlay-registration';
 
 const POLL_ALARM = 'rebound-poll';
 
@@ -18,7 +16,7 @@ export default defineBackground(() => {
   // that took its renderer over must not read (or rewrite) the server and token there. Chromium only:
   // Firefox has no such switch yet.
   void browser.storage.local.setAccessLevel?.({ accessLevel: 'TRUSTED_CONTEXTS' }).catch(() => undefined);
-  const sink = createEventSink(handleEvent);
+  const sink = createEventSink(handleEvent, afterEvents);
   let follower: AbortController | null = null;
 
   /** The live stream with backoff; polling first catches up on what happened while the worker slept. */
@@ -42,26 +40,6 @@ export default defineBackground(() => {
         }
       }
     })();
-  }
-
-  async function handleEvent(event: BroadcastEvent): Promise<void> {
-    const api = await currentApi();
-    if (!api) return;
-    const { notify } = await settingsItem.getValue();
-    const language = await currentLanguage();
-    if (
-      (event.type === 'broadcast.partially_failed' && notify.partiallyFailed) ||
-      (event.type === 'broadcast.failed' && notify.failed)
-    ) {
-      await notifyFailure(api, language, event, { resendsToldElsewhere: notify.resendFinished });
-    }
-    if (event.type === 'resend.finished' && notify.resendFinished) await notifyResendFinished(language, event);
-    if (event.type === 'broadcast.paused') await notifyPaused(api, language, event);
-    if (event.type === 'broadcast.resumed' || event.type === 'broadcast.cancelled') await clearPaused(event);
-    if (event.type.startsWith('broadcast.') || event.type.startsWith('resend.')) {
-      await refreshAttention(api);
-      await tellOpenTabs();
-    }
   }
 
   registerHandlers({ restartFollower });

@@ -44,4 +44,19 @@ describe('events from the stream and from polling', () => {
     await sink([event(1), event(2)]);
     expect(handled).toEqual([2]);
   });
+
+  it('a batch is settled once (the toolbar count read once), with the events it handled; a batch of repeats not at all', async () => {
+    const settled: number[][] = [];
+    const sink = createEventSink(
+      async () => {},
+      async (events) => {
+        settled.push(events.map((e) => e.id));
+      },
+    );
+    // A catch-up page of a hundred events: one settling, not a hundred.
+    await sink(Array.from({ length: 100 }, (_, i) => event(i + 1)));
+    await sink([event(99), event(100)]);
+    await sink([event(100), event(101)]);
+    expect(settled).toEqual([Array.from({ length: 100 }, (_, i) => i + 1), [101]]);
+  });
 });

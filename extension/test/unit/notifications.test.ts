@@ -10,6 +10,7 @@ import { type Harness, harness, quotaBroadcast, s1Broadcast } from '@rebound/tes
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { currentApi } from '../../background/client';
+import { handleEvent } from '../../background/event-handling';
 import { onNotificationButton } from '../../background/notification-actions';
 import { clearPaused, notifyFailure, notifyPaused } from '../../background/notifications';
 import { settingsItem } from '../../lib/settings';
@@ -129,6 +130,14 @@ describe('a notification for a broadcast that partly failed', () => {
     expect(shown[`rebound:broadcast:${resendId}`]?.message).toMatch(/^(\S+) de \1 no se enviaron — /);
     expect(failed.error.code).toBe('broadcast_no_reachable_recipients');
   }, 60_000);
+
+  it('a failure caught up on days later is left to the toolbar count, not raised on the desktop', async () => {
+    const dayAgo = new Date(Date.now() - 2 * 24 * 3_600_000).toISOString();
+    await handleEvent({ ...failedEvent(), createdAt: dayAgo });
+    expect(Object.keys(await fakeBrowser.notifications.getAll())).toEqual([]);
+    await handleEvent({ ...failedEvent(), createdAt: new Date().toISOString() });
+    expect(Object.keys(await fakeBrowser.notifications.getAll())).toEqual([`rebound:resend:${s1}`]);
+  });
 
   it('"Ver motivos" opens the reasons in a tab', async () => {
     await onNotificationButton(`rebound:resend:${s1}`, 1);

@@ -1,0 +1,47 @@
+/**
+ * What the background does with the workspace's events, one decision per event and one per batch: a
+ * desktop notification for what happened lately, and the toolbar count read again once per batch (a
+ * catch-up after a weekend asleep is hundreds of events: one read, not one per event).
+ */
+import type { BroadcastEvent } from '@rebound/shared';
+import { settingsItem } from '../lib/settings';
+import { refreshAttention } from './attention';
+import { currentApi, currentLanguage } from './client';
+import { clearPaused, notifyFailure, notifyPaused, notifyResendFinished } from './notifications';
+import { tellOpenTabs } from './overlay-registration';
+
+/**
+ * A failure or a finished re-send older than this is not told on the desktop when it is caught up on:
+ * the toolbar count and the popup show what still needs the agent, without a pile of notifications.
+ */
+export const NOTIFY_WITHIN_MS = 12 * 3_600_000;
+
+const recent = (event: BroadcastEvent, now: number) => now - Date.parse(event.createdAt) <= NOTIFY_WITHIN_MS;
+
+export async function handleEvent(event: BroadcastEvent, now = Date.now()): Promise<void> {
+  const api = await currentApi();
+  if (!api) return;
+  const { notify } = await settingsItem.getValue();
+  const language = await currentLanguage();
+  const fresh = recent(event, now);
+  if (
+    fresh &&
+    ((event.type === 'broadcast.partially_failed' && notify.partiallyFailed) ||
+      (event.type === 'broadcast.failed' && notify.failed))
+  ) {
+    await notifyFailure(api, language, event, { resendsToldElsewhere: notify.resendFinished });
+  }
+  if (fresh && event.type === 'resend.finished' && notify.resendFinished) await notifyResendFinished(language, event);
+  // A pause waits for a manager however old it is; a resume or cancel takes its notification away.
+  if (event.type === 'broadcast.paused') await notifyPaused(api, language, event);
+  if (event.type === 'broadcast.resumed' || event.type === 'broadcast.cancelled') await clearPaused(event);
+}
+
+/** After a batch of events: the toolbar count and the open pages, once, when any broadcast moved. */
+export async function afterEvents(events: BroadcastEvent[]): Promise<void> {
+  if (!events.some((event) => event.type.startsWith('broadcast.') || event.type.startsWith('resend.'))) return;
+  const api = await currentApi();
+  if (!api) return;
+  await refreshAttention(api);
+  await tellOpenTabs();
+}
