@@ -124,6 +124,26 @@ describe('field conditions', () => {
       'elena',
     ]);
   });
+  it('folds case and accents on names and custom fields, as agents type them ("gomez" is Gómez, "CORDOBA" is Córdoba)', async () => {
+    expect(await members(one({ type: 'field', field: 'lastName', operator: 'is', value: 'GOMEZ' }))).toEqual(['diego']);
+    expect(await members(one({ type: 'field', field: 'lastName', operator: 'is', value: 'PÉREZ' }))).toEqual(['ana']);
+    expect(await members(one({ type: 'field', field: 'custom.city', operator: 'is', value: 'CORDOBA' }))).toEqual([
+      'ana',
+    ]);
+    // A decomposed "é" (e and a combining accent, as some keyboards send it) is the same letter.
+    expect(await members(one({ type: 'field', field: 'lastName', operator: 'contains', value: 'pe\u0301r' }))).toEqual([
+      'ana',
+    ]);
+    expect(await members(one({ type: 'field', field: 'lastName', operator: 'contains', value: 'OMEZ' }))).toEqual([
+      'diego',
+    ]);
+    expect(await members(one({ type: 'field', field: 'lastName', operator: 'isNot', value: 'gómez' }))).toEqual([
+      'ana',
+      'bruno',
+      'carla',
+      'elena',
+    ]);
+  });
   it('is on the phone compares normalized numbers', async () => {
     expect(await members(one({ type: 'field', field: 'phone', operator: 'is', value: '011 15 5555-1234' }))).toEqual([
       'ana',

@@ -10,6 +10,7 @@ import type { Queryable } from '../db/client';
 import { channels, contacts, tags } from '../db/schema';
 import { phoneColumns } from '../services/contacts';
 import { tagKey } from '../services/tags';
+import { foldPattern } from './fold';
 
 const TRUE = sql`1`;
 const FALSE = sql`0`;
@@ -108,6 +109,9 @@ function compileTag(operator: 'hasAnyOf' | 'hasAllOf' | 'hasNoneOf', names: stri
   }
 }
 
+/** Names and custom fields are words people write with accents; phones, e-mails and languages are not. */
+const FOLDED_FIELDS = (field: string) => field === 'firstName' || field === 'lastName' || field.startsWith('custom.');
+
 function compileField(condition: Extract<SegmentCondition, { type: 'field' }>, lookups: Lookups): SQL {
   const column = condition.field.startsWith('custom.')
     ? // The key is restricted to letters, digits, spaces, _ and -, so it is safe inside a quoted JSON path.
@@ -119,7 +123,9 @@ function compileField(condition: Extract<SegmentCondition, { type: 'field' }>, l
     case 'notExists':
       return sql`coalesce(${column}, '') = ''`;
     case 'contains':
-      return sql`instr(lower(coalesce(${column}, '')), lower(${condition.value})) > 0`;
+      return FOLDED_FIELDS(condition.field)
+        ? sql`coalesce(${column}, '') GLOB ${foldPattern(condition.value, true)}`
+        : sql`instr(lower(coalesce(${column}, '')), lower(${condition.value})) > 0`;
     case 'is':
     case 'isNot': {
       // A phone is compared in E.164, so "11 5555-1234" finds +5491155551234 in an Argentine workspace.
@@ -127,7 +133,9 @@ function compileField(condition: Extract<SegmentCondition, { type: 'field' }>, l
         condition.field === 'phone'
           ? (phoneColumns(condition.value, lookups.defaultCountry).phone ?? condition.value)
           : condition.value;
-      const equal = sql`${column} = ${value} COLLATE NOCASE`;
+      const equal = FOLDED_FIELDS(condition.field)
+        ? sql`${column} GLOB ${foldPattern(value, false)}`
+        : sql`${column} = ${value} COLLATE NOCASE`;
       return condition.operator === 'is' ? equal : sql`(${column} IS NULL OR NOT (${equal}))`;
     }
   }

@@ -1,0 +1,47 @@
+/**
+ * How a segment compares text a person typed with names and custom fields: case and the accents of
+ * Spanish and Portuguese folded, as the contact search does ("gomez" finds "GÓMEZ", "sao paulo" finds
+ * "São Paulo"). SQLite's lower() and NOCASE fold ASCII letters only, libSQL takes no function of ours,
+ * and a chain of replace() calls overflows SQLite's parser; so the typed text becomes a GLOB pattern
+ * in which each letter is the class of every letter that folds to it ("[oOóÓòÒ…]"). One comparison per
+ * row, and the pattern is a bound value like any other.
+ */
+
+/** Accented letters of Spanish and Portuguese (and their neighbours in Latin-1) and what they fold to. */
+const FOLDS: readonly (readonly [string, string])[] = [
+  ...[...'áàâãäå'].map((c) => [c, 'a'] as const),
+  ...[...'éèêë'].map((c) => [c, 'e'] as const),
+  ...[...'íìîï'].map((c) => [c, 'i'] as const),
+  ...[...'óòôõö'].map((c) => [c, 'o'] as const),
+  ...[...'úùûü'].map((c) => [c, 'u'] as const),
+  ['ñ', 'n'],
+  ['ç', 'c'],
+  ['ý', 'y'],
+  ['ÿ', 'y'],
+];
+const FOLDED = new Map<string, string>([...FOLDS, ...FOLDS.map(([from, to]) => [from.toUpperCase(), to] as const)]);
+
+/** Each ASCII letter and every letter that folds to it, both cases: "a" → "aAáÁàÀ…". */
+const VARIANTS = new Map<string, string>();
+for (const letter of 'abcdefghijklmnopqrstuvwxyz') VARIANTS.set(letter, letter + letter.toUpperCase());
+for (const [from, to] of FOLDED) VARIANTS.set(to, `${VARIANTS.get(to)}${from}`);
+
+/** The typed side folded: NFC (a decomposed "é" is one letter), the table's letters, ASCII lowercased. */
+export function foldTyped(text: string): string {
+  return [...text.normalize('NFC')].map((c) => FOLDED.get(c) ?? (c >= 'A' && c <= 'Z' ? c.toLowerCase() : c)).join('');
+}
+
+/**
+ * A GLOB pattern matching what folds to the same text as `typed`: the whole value (`is`), or anywhere in
+ * it (`contains`). GLOB's own *, ? and [ are matched as themselves.
+ */
+export function foldPattern(typed: string, anywhere: boolean): string {
+  const body = [...foldTyped(typed)]
+    .map((c) => {
+      const variants = VARIANTS.get(c);
+      if (variants) return `[${variants}]`;
+      return c === '*' || c === '?' || c === '[' ? `[${c}]` : c;
+    })
+    .join('');
+  return anywhere ? `*${body}*` : body;
+}
