@@ -388,7 +388,8 @@ describe('a late report that no re-send can help, on a recipient a re-send took'
 
   it('reported not on WhatsApp after the re-send froze its recipients: their message is left out with the reason', async () => {
     const { sim, broadcastId, resendId } = await unconfirmedTakenByResend('late-frozen', 740);
-    await h.engine({ workerId: 'freezer' }).startBroadcast(resendId);
+    // Its time comes (the re-send waits out the unconfirmed window): the engine freezes its recipients.
+    await h.engine({ workerId: 'freezer', clock: () => Date.now() + 2 * HOUR }).startBroadcast(resendId);
     expect(await rowCounts(h, resendId)).toEqual([{ state: 'queued', reason: null, n: 3 }]);
     expect(await whatsappReport(h, broadcastId, digits(740), { status: 'failed', code: '131026' })).toBe(200);
     expect(await rowCounts(h, resendId)).toEqual([
