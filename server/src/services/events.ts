@@ -14,7 +14,6 @@ import {
   type Localized,
   PauseSchema,
   pauseText,
-  pluralCategory,
   type StreamEvent,
 } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
@@ -105,9 +104,12 @@ function formatTime(value: unknown): string | undefined {
   return `${time.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-/** A count and the words that agree with it by the language's plural rules: "1 quedó fuera", "3 quedaron fuera". */
+/**
+ * A count and the words that agree with it: "1 quedó fuera", "3 quedaron fuera". One is singular, zero
+ * plural in all three ("0 contatos", as Brazilian agents write it, though CLDR gives pt's zero the singular).
+ */
 const plural = (n: number, language: Language, one: Record<Language, string>, many: Record<Language, string>) =>
-  `${formatCount(n, language)} ${pluralCategory(n, language) === 'one' ? one[language] : many[language]}`;
+  `${formatCount(n, language)} ${n === 1 ? one[language] : many[language]}`;
 
 const LEFT_OUT = {
   one: { es: 'quedó fuera', en: 'left out', pt: 'ficou de fora' },
@@ -210,7 +212,7 @@ export function eventMessage(type: string, data: Record<string, unknown>, langua
       const total = num(data.sent) + notSent + num(data.uncertain);
       const uncertain = num(data.uncertain);
       const unknown = uncertain > 0 ? ` (${plural(uncertain, language, UNCONFIRMED.one, UNCONFIRMED.many)})` : '';
-      const one = pluralCategory(notSent, language) === 'one';
+      const one = notSent === 1;
       return say({
         es: `${name}: ${n(notSent)} de ${n(total)} no se ${one ? 'envió' : 'enviaron'}${unknown}`,
         en: `${name}: ${n(notSent)} of ${n(total)} ${one ? 'was' : 'were'} not sent${unknown}`,
