@@ -38,9 +38,10 @@ export async function notifyFailure(
   if (event.broadcastId === null) return;
   const report = await buildReport(api, event.broadcastId, await failureCatalog(api, language));
   const { broadcast } = report;
-  // A re-send that could not even start (nobody left to reach, its channel gone) has no "reenvío
-  // terminado" to tell it: only one that ran does.
-  if (resendsToldElsewhere && broadcast.resendOfId !== null && broadcast.error === null) return;
+  // A re-send that ran (its failures, or all of them: broadcast_all_failed) is told by its "reenvío
+  // terminado"; one that could not even start (nobody left to reach, its channel gone) gets none, so here.
+  const ran = broadcast.error === null || broadcast.error.code === 'broadcast_all_failed';
+  if (resendsToldElsewhere && broadcast.resendOfId !== null && ran) return;
   // Every reason with its count (the two largest, then how many more), so the text and the button agree.
   const shown = report.reasons.slice(0, 2).map((r) => `${r.title} (${formatNumber(language, r.count)})`);
   const more = report.reasons.length - shown.length;

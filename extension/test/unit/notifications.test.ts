@@ -103,16 +103,15 @@ describe('a notification for a broadcast that partly failed', () => {
     });
     expect(made.status).toBe(200);
     const resendId = made.body.broadcastId as number;
-    // Each of its contacts writes BAJA before it starts.
+    // Each contact of the broadcast writes BAJA before it starts.
     await h.server.database.client.execute({
       sql: `INSERT OR IGNORE INTO opt_outs (channel_id, identifier, at, source, detail)
-        SELECT m.channel_id, m.identifier, ?, 'inbound_word', 'BAJA' FROM resend_targets t
-        JOIN messages m ON m.id = t.message_id WHERE t.broadcast_id = ?`,
-      args: [Date.now(), resendId],
+        SELECT channel_id, identifier, ?, 'inbound_word', 'BAJA' FROM messages WHERE broadcast_id = ?`,
+      args: [Date.now(), s1],
     });
     await h.engine().runUntilIdle();
     const failed = (await h.server.request('GET', `/api/v1/broadcasts/${resendId}`, { token: h.ws.tokens.agent })).body;
-    expect(failed.status).toBe('failed');
+    expect(failed.status, JSON.stringify(failed.error)).toBe('failed');
     const api = await currentApi();
     if (!api) throw new Error('not configured');
     await notifyFailure(
@@ -129,6 +128,39 @@ describe('a notification for a broadcast that partly failed', () => {
     // Who it was for, none of them sent, and why: they opted out.
     expect(shown[`rebound:broadcast:${resendId}`]?.message).toMatch(/^(\S+) de \1 no se enviaron — /);
     expect(failed.error.code).toBe('broadcast_no_reachable_recipients');
+  }, 60_000);
+
+  it('a re-send that ran and failed for everyone (the quota still spent) is told once, by its "reenvío terminado"', async () => {
+    // Its own broadcast: 4 contacts on a channel allowed 2 a day; the re-send of the other 2 goes at once.
+    const { broadcastId: original } = await quotaBroadcast(h, {
+      channelName: 'WhatsApp cupo',
+      dailyQuota: 2,
+      count: 4,
+      tag: 'cupo agotado',
+      segment: 'Cupo agotado',
+      name: 'Aviso cupo',
+      start: 30_000,
+    });
+    await h.schedule(original);
+    await h.engine().runUntilIdle();
+    const made = await h.server.request('POST', `/api/v1/broadcasts/${original}/resend`, {
+      token: h.ws.tokens.agent,
+      body: { when: 'now', force: true },
+    });
+    expect(made.status).toBe(200);
+    const resendId = made.body.broadcastId as number;
+    await h.engine().runUntilIdle();
+    const ran = (await h.server.request('GET', `/api/v1/broadcasts/${resendId}`, { token: h.ws.tokens.agent })).body;
+    expect(ran).toMatchObject({ status: 'failed', error: { code: 'broadcast_all_failed' } });
+    const api = await currentApi();
+    if (!api) throw new Error('not configured');
+    await notifyFailure(
+      api,
+      'es',
+      { ...failedEvent(), type: 'broadcast.failed', broadcastId: resendId },
+      { resendsToldElsewhere: true },
+    );
+    expect(Object.keys(await fakeBrowser.notifications.getAll())).toEqual([]);
   }, 60_000);
 
   it('a failure caught up on days later is left to the toolbar count, not raised on the desktop', async () => {
