@@ -161,8 +161,11 @@ export async function applyWebhook(db: Database, channel: ChannelConfig, receive
     ...(content.optOuts ?? []).map((signal) => ({ signal, optOut: signal })),
   ].sort((a, b) => a.signal.at.getTime() - b.signal.at.getTime() || Number(!!a.optOut) - Number(!!b.optOut));
   if (content.displayNumber && content.displayNumber !== channel.displayNumber) {
-    // Learned from Meta's signed webhook for this channel's own number; read by its quality events.
-    await db.run(sql`UPDATE channels SET display_number = ${content.displayNumber} WHERE id = ${channel.id}`);
+    // Learned from Meta's signed webhook for this channel's own number; read by its quality events. Only
+    // while the channel still has that number: a PATCH to another one meanwhile forgot it for good reason.
+    await db.run(sql`UPDATE channels SET display_number = ${content.displayNumber} WHERE id = ${channel.id}
+      AND json_extract(credentials, '$.phoneNumberId') IS ${channel.credentials.phoneNumberId ?? null}
+      AND base_url IS ${channel.baseUrl}`);
   }
   for (const template of content.templateStatus ?? []) await pauseForTemplate(db, channel, template, now);
   for (const quality of content.numberQuality ?? []) {

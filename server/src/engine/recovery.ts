@@ -74,8 +74,10 @@ export async function runDueRecoveries(
     channel_id: number;
     default_country: string;
     fallback_channel_id: number | null;
+    channel_deleted: number;
   }>(
-    sql`SELECT b.id, b.workspace_id, b.channel_id, w.default_country, c.fallback_channel_id FROM broadcasts b
+    sql`SELECT b.id, b.workspace_id, b.channel_id, w.default_country, c.fallback_channel_id,
+        c.deleted_at IS NOT NULL AS channel_deleted FROM broadcasts b
       JOIN workspaces w ON w.id = b.workspace_id JOIN channels c ON c.id = b.channel_id
       WHERE b.recovery_due_at IS NOT NULL AND b.recovery_due_at <= ${now} ORDER BY b.recovery_due_at LIMIT 20`,
   );
@@ -90,9 +92,14 @@ export async function runDueRecoveries(
       continue;
     }
     // On its own channel first; then, where the channel names a fallback, those it cannot reach go there.
+    // A channel disconnected since (its late reports still land for a week) sends nothing more itself:
+    // only its fallback may take them.
     const ws = { workspaceId: broadcast.workspace_id, defaultCountry: broadcast.default_country };
     const fallback = broadcast.fallback_channel_id;
-    const asks = [{}, ...(fallback !== null && !(await guardHolds(db, fallback)) ? [{ channelId: fallback }] : [])];
+    const asks = [
+      ...(broadcast.channel_deleted ? [] : [{}]),
+      ...(fallback !== null && !(await guardHolds(db, fallback)) ? [{ channelId: fallback }] : []),
+    ];
     let planned = true;
     for (const ask of asks) {
       try {

@@ -5,6 +5,7 @@
 import { whatsappStatusWebhook } from '@rebound/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runDueRecoveries } from '../../src/engine/recovery';
 import { gatedEngine, type Harness, harness, WA, whatsappSimulator } from './harness';
 
 let h: Harness;
@@ -14,7 +15,7 @@ beforeAll(async () => {
 });
 
 describe('disconnecting a channel', () => {
-  it('is refused while its broadcast sends; once cancelled it disconnects, and a late failure of what it sent still lands', async () => {
+  it('is refused while its broadcast sends; once it has finished it disconnects, a late failure of what it sent still lands, and nothing is re-sent on it', async () => {
     const sim = await whatsappSimulator(h);
     const channel = await h.channel({
       type: 'whatsapp',
@@ -31,6 +32,7 @@ describe('disconnecting a channel', () => {
       channelId: channel.id,
       segmentId: segment.id,
       content: { text: 'Hola', template: { name: 'promo', language: 'es_AR', parameters: [] } },
+      autoRecovery: 1,
     });
     await h.schedule(broadcast.id);
     const { engine, open } = gatedEngine(h, 3);
@@ -48,9 +50,12 @@ describe('disconnecting a channel', () => {
     });
     expect((await h.server.request('GET', `/api/v1/channels/${channel.id}`, manager)).status).toBe(200);
 
-    expect((await h.server.request('POST', `/api/v1/broadcasts/${broadcast.id}/cancel`, manager)).status).toBe(200);
+    // Once it has finished, the channel may go.
     open();
+    while ((await h.get(broadcast.id)).status === 'sending' && Date.now() < deadline + 10_000)
+      await new Promise((r) => setTimeout(r, 20));
     await engine.stop();
+    expect((await h.get(broadcast.id)).status).toBe('completed');
     expect((await h.server.request('DELETE', `/api/v1/channels/${channel.id}`, manager)).status).toBe(200);
 
     // Meta reports later that one of the sent messages failed: the failed log still gets it.
@@ -65,11 +70,16 @@ describe('disconnecting a channel', () => {
       providerMessageId: String(sent?.provider_message_id),
       recipient: String(sent?.identifier).slice(1),
       status: 'failed',
-      error: { code: '131026' },
+      error: { code: '131000' },
     });
     const answer = await fetch(sim.webhookUrl ?? '', { method: 'POST', headers: signed.headers, body: signed.body });
     expect(answer.status).toBe(200);
     const after = (await h.messages(broadcast.id)).find((m) => m.id === sent?.id);
-    expect(after).toMatchObject({ state: 'failed', provider_code: '131026' });
+    expect(after).toMatchObject({ state: 'failed', provider_code: '131000' });
+    // Automatic recovery would re-send it (a provider error), but not on a disconnected channel: no
+    // re-send is planned there, however late it comes due.
+    await runDueRecoveries(h.server.database.db, Date.now() + 7 * 24 * 3_600_000, () => {});
+    const resends = await h.server.request('GET', `/api/v1/broadcasts?resendOfId=${broadcast.id}`, manager);
+    expect(resends.body.data).toEqual([]);
   }, 30_000);
 });

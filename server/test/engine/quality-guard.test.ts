@@ -6,6 +6,8 @@
 import { whatsappAccountWebhook, whatsappStatusWebhook } from '@rebound/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { applyWebhook } from '../../src/engine/delivery';
+import { webhookChannel } from '../../src/services/channels';
 import { type Harness, harness, WA, whatsappSimulator } from './harness';
 
 let h: Harness;
@@ -295,6 +297,14 @@ describe('the quality guard', () => {
     expect(moved.status).toBe(200);
     await flagged('15550009999');
     expect((await h.get(tomorrow.id)).status).toBe('paused');
+    // A webhook of the old number, read before the move and applied after it, teaches the channel nothing.
+    const stale = { ...(await webhookChannel(h.server.database.db, 'whatsapp', String(channel.id))) };
+    stale.credentials = { ...stale.credentials, phoneNumberId: WA.phoneNumberId };
+    await applyWebhook(h.server.database.db, stale, { updates: [], inbound: [], displayNumber: '15550783881' });
+    const [learned] = await h.server.database.db.all<{ display_number: string | null }>(
+      sql`SELECT display_number FROM channels WHERE id = ${channel.id}`,
+    );
+    expect(learned?.display_number).toBeNull();
   }, 30_000);
 
   it('a guard that could never pause is refused with what to fix; the channel shows its guard', async () => {
