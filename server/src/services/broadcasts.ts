@@ -138,15 +138,20 @@ export async function scheduleBroadcast(
 
 async function scheduleIn(tx: Tx, ws: Workspace, id: number, when: Date, now: number): Promise<BroadcastRow> {
   const current = await getRow(tx, ws.workspaceId, id);
-  // A paused broadcast goes on with a resume, where it was: scheduling it again would freeze its whole
-  // audience a second time and send again to those who already have it.
-  if (current.status === 'paused') throw new ApiError(409, 'broadcast_paused_resume');
-  try {
-    assertTransition(current.status, 'scheduled');
-  } catch (error) {
-    if (error instanceof TransitionError)
-      throw new ApiError(409, 'broadcast_transition', { from: error.from, to: error.to });
-    throw error;
+  // A paused broadcast that started goes on with a resume, where it was: scheduling it again would
+  // freeze its whole audience a second time and send again to those who already have it.
+  if (current.status === 'paused' && current.startedAt !== null) throw new ApiError(409, 'broadcast_paused_resume');
+  // One paused before it started may move to another time, and stays paused: going on is a manager's
+  // resume (which then schedules it for this time), not a side effect of choosing a time.
+  const staysPaused = current.status === 'paused';
+  if (!staysPaused) {
+    try {
+      assertTransition(current.status, 'scheduled');
+    } catch (error) {
+      if (error instanceof TransitionError)
+        throw new ApiError(409, 'broadcast_transition', { from: error.from, to: error.to });
+      throw error;
+    }
   }
   await refuseWhileStarting(tx, id);
   await broadcastableChannel(tx, ws.workspaceId, current.channelId);
@@ -165,7 +170,7 @@ async function scheduleIn(tx: Tx, ws: Workspace, id: number, when: Date, now: nu
   const [row] = await tx
     .update(broadcasts)
     .set({
-      status: 'scheduled',
+      status: staysPaused ? 'paused' : 'scheduled',
       scheduledAt: when,
       targetCount: count?.n ?? 0,
       errorCode: null,

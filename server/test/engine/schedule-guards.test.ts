@@ -84,6 +84,32 @@ describe('scheduling a broadcast', () => {
     expect(new Set(recipients).size).toBe(20);
   }, 60_000);
 
+  it('a broadcast paused before it started may move to another time, and stays paused until a manager resumes it', async () => {
+    const sim = await whatsappSimulator(h);
+    const channel = await h.channel({
+      type: 'whatsapp',
+      name: 'WhatsApp mover',
+      credentials: WA,
+      baseUrl: sim.baseUrl,
+      limits: { dailyQuota: null, messagesPerSecond: 50, pairRatePerRecipientSeconds: null },
+    });
+    sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channel.id}`;
+    const { broadcast } = await broadcastOn(channel.id, 'mover', 4);
+    await h.schedule(broadcast.id, new Date(Date.now() + 3_600_000).toISOString());
+    await sim.signal({ kind: 'numberQuality', event: 'FLAGGED' });
+    expect((await h.get(broadcast.id)).status).toBe('paused');
+    const nextWeek = new Date(Date.now() + 7 * 24 * 3_600_000).toISOString();
+    const moved = await request('POST', `/api/v1/broadcasts/${broadcast.id}/schedule`, { at: nextWeek });
+    expect(moved.status, moved.text).toBe(200);
+    expect(moved.body).toMatchObject({ status: 'paused', scheduledAt: nextWeek, targetCount: 4 });
+    expect(moved.body.pause).toMatchObject({ kind: 'number_quality' });
+    expect(await rows(broadcast.id)).toBe(0);
+    expect((await request('POST', `/api/v1/broadcasts/${broadcast.id}/resume`)).body).toMatchObject({
+      status: 'scheduled',
+      scheduledAt: nextWeek,
+    });
+  });
+
   it('once the engine has begun its start, its time, channel and segment stay; cancel still works', async () => {
     const channel = await h.channel({ type: 'sandbox', name: 'Sandbox inicio' });
     const other = await h.channel({ type: 'sandbox', name: 'Sandbox otro' });
