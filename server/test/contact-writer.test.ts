@@ -179,6 +179,25 @@ describe('in-memory batches', () => {
     expect(await contactsOf(ws)).toEqual([]);
   });
 
+  it('keeps names and custom values as one letter per accented letter (NFC), from a CSV as from the API', () => {
+    const row = readContactInput(
+      {
+        firstName: 'Andre\u0301s',
+        lastName: 'Go\u0301mez',
+        phone: '11 5555-0009',
+        customFields: { ciudad: 'Sa\u0303o Paulo' },
+      },
+      2,
+      'phone',
+      'AR',
+    );
+    expect(row.data).toMatchObject({
+      firstName: 'Andr\u00e9s',
+      lastName: 'G\u00f3mez',
+      customFields: { ciudad: 'S\u00e3o Paulo' },
+    });
+  });
+
   it('normalizes a phone once per country and text: the same answer as the first time', () => {
     const first = phoneColumns('11 5555-0004', 'AR');
     expect(phoneColumns('11 5555-0004', 'AR')).toEqual(first);

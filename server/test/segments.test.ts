@@ -1,4 +1,5 @@
 import type { SegmentConditionInput, SegmentFilterInput } from '@rebound/shared';
+import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer, type TestWorkspace } from './helpers';
 
@@ -144,6 +145,32 @@ describe('field conditions', () => {
       'elena',
     ]);
   });
+  it('a name sent decomposed (o + combining accent, as a Mac or a CRM may send it) is kept as one letter, and matches', async () => {
+    const mac = await server.workspace('Mac');
+    const post = (path: string, body: unknown) => server.request('POST', path, { token: mac.tokens.manager, body });
+    const made = await post('/api/v1/contacts', { firstName: 'Andre\u0301s', lastName: 'Go\u0301mez' });
+    expect(made.status).toBe(201);
+    expect(made.body.lastName).toBe('G\u00f3mez');
+    // A contact stored decomposed before this (written straight to the table) still matches its own text.
+    await server.database.db.run(
+      sql`INSERT INTO contacts (workspace_id, first_name, custom_fields, created_at, updated_at)
+        VALUES (${mac.id}, ${'Jose\u0301'}, '{}', 0, 0)`,
+    );
+    const count = async (condition: Record<string, unknown>) => {
+      const created = await post('/api/v1/segments', {
+        name: `mac ${++segmentNumber}`,
+        filter: { groups: [{ conditions: [condition] }] },
+      });
+      const preview = await server.request('GET', `/api/v1/segments/${created.body.id}/preview`, {
+        token: mac.tokens.agent,
+      });
+      return preview.body.count as number;
+    };
+    expect(await count({ type: 'field', field: 'lastName', operator: 'is', value: 'gomez' })).toBe(1);
+    expect(await count({ type: 'field', field: 'firstName', operator: 'contains', value: 'ANDRÉS' })).toBe(1);
+    expect(await count({ type: 'field', field: 'firstName', operator: 'is', value: 'Jose\u0301' })).toBe(1);
+  });
+
   it('is on the phone compares normalized numbers', async () => {
     expect(await members(one({ type: 'field', field: 'phone', operator: 'is', value: '011 15 5555-1234' }))).toEqual([
       'ana',

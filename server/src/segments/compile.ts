@@ -124,7 +124,8 @@ function compileField(condition: Extract<SegmentCondition, { type: 'field' }>, l
       return sql`coalesce(${column}, '') = ''`;
     case 'contains':
       return FOLDED_FIELDS(condition.field)
-        ? sql`coalesce(${column}, '') GLOB ${foldPattern(condition.value, true)}`
+        ? // Or as typed: a value stored decomposed before contacts were kept NFC still matches itself.
+          sql`(coalesce(${column}, '') GLOB ${foldPattern(condition.value, true)} OR instr(coalesce(${column}, ''), ${condition.value}) > 0)`
         : sql`instr(lower(coalesce(${column}, '')), lower(${condition.value})) > 0`;
     case 'is':
     case 'isNot': {
@@ -134,7 +135,7 @@ function compileField(condition: Extract<SegmentCondition, { type: 'field' }>, l
           ? (phoneColumns(condition.value, lookups.defaultCountry).phone ?? condition.value)
           : condition.value;
       const equal = FOLDED_FIELDS(condition.field)
-        ? sql`${column} GLOB ${foldPattern(value, false)}`
+        ? sql`(${column} GLOB ${foldPattern(value, false)} OR ${column} = ${value})`
         : sql`${column} = ${value} COLLATE NOCASE`;
       return condition.operator === 'is' ? equal : sql`(${column} IS NULL OR NOT (${equal}))`;
     }

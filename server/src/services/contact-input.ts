@@ -82,14 +82,19 @@ export interface ContactFieldsInput {
 /** The API's fields as the writer's values: only what is given, normalized. */
 export function contactValues(input: ContactFieldsInput, defaultCountry: string): ContactValues {
   const values: ContactValues = {};
-  if (input.firstName !== undefined) values.firstName = input.firstName;
-  if (input.lastName !== undefined) values.lastName = input.lastName;
+  // Names and custom values as one letter per accented letter (NFC): a segment's "is Gómez" matches
+  // what a Mac or a CRM sent as "o" and a combining accent (segments/fold.ts).
+  if (input.firstName !== undefined) values.firstName = input.firstName?.normalize('NFC') ?? null;
+  if (input.lastName !== undefined) values.lastName = input.lastName?.normalize('NFC') ?? null;
   if (input.phone !== undefined) values.phone = phoneColumns(input.phone, defaultCountry);
   if (input.email !== undefined) values.email = input.email === null ? null : normalizeEmail(input.email);
   if (input.language !== undefined) values.language = input.language;
   if (input.customFields) {
     values.customFields = Object.fromEntries(
-      Object.entries(input.customFields).map(([key, value]) => [key, value === null ? null : String(value)]),
+      Object.entries(input.customFields).map(([key, value]) => [
+        key,
+        value === null ? null : String(value).normalize('NFC'),
+      ]),
     );
   }
   return values;
@@ -152,10 +157,10 @@ export function readContactField(
       row.key = String(Number(value));
       break;
     case 'firstName':
-      row.data.firstName = value;
+      row.data.firstName = value.normalize('NFC');
       break;
     case 'lastName':
-      row.data.lastName = value;
+      row.data.lastName = value.normalize('NFC');
       break;
     case 'phone': {
       // "5.49115E+12": Excel showed a long number in scientific notation and saved it so; the digits are lost.
@@ -182,7 +187,7 @@ export function readContactField(
       break;
     default: {
       const key = field.slice('custom.'.length);
-      row.data.customFields = { ...row.data.customFields, [key]: value };
+      row.data.customFields = { ...row.data.customFields, [key]: value.normalize('NFC') };
     }
   }
   return undefined;
