@@ -82,4 +82,52 @@ describe('disconnecting a channel', () => {
     const resends = await h.server.request('GET', `/api/v1/broadcasts?resendOfId=${broadcast.id}`, manager);
     expect(resends.body.data).toEqual([]);
   }, 30_000);
+
+  it('a token rotated during a send is used from the next batch on, not after the whole broadcast', async () => {
+    const sim = await whatsappSimulator(h);
+    const channel = await h.channel({
+      type: 'whatsapp',
+      name: 'WhatsApp rotado',
+      credentials: WA,
+      baseUrl: sim.baseUrl,
+      // Four a second, four a batch: three seconds of sending.
+      limits: { dailyQuota: null, messagesPerSecond: 4, pairRatePerRecipientSeconds: null },
+    });
+    await h.seedContacts(12, 'rotado', { start: 510_000 });
+    const segment = await h.segment('rotado', 'rotado');
+    const broadcast = await h.broadcast({
+      name: 'rotado',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: { text: 'Hola', template: { name: 'promo', language: 'es_AR', parameters: [] } },
+    });
+    await h.schedule(broadcast.id);
+    // Two sends in flight, four a batch: the lane goes on batch by batch, as a long broadcast does.
+    const engine = h.engine({ maxBatch: 4, concurrency: 2 });
+    engine.start();
+    const deadline = Date.now() + 10_000;
+    while (sim.requests.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // The owner rotates the token (the old one leaked): this simulator knows only the old one, so every
+    // send made with the new one is refused, which shows which token each send carried.
+    const rotated = await h.server.request('PATCH', `/api/v1/channels/${channel.id}`, {
+      token: h.ws.tokens.owner,
+      body: { credentials: { accessToken: 'rotated-token' } },
+    });
+    expect(rotated.status).toBe(200);
+    while (
+      !['completed', 'partially_failed', 'failed'].includes((await h.get(broadcast.id)).status) &&
+      Date.now() < deadline + 10_000
+    )
+      await new Promise((r) => setTimeout(r, 50));
+    await engine.stop();
+    // The sends in hand when it changed went with the old token; every one after carried the new one,
+    // which this simulator refuses (an account problem, as Meta's 190 is).
+    const states = await h.server.database.db.all<{ state: string; reason: string | null; n: number }>(
+      sql`SELECT state, reason, count(*) AS n FROM messages WHERE broadcast_id = ${broadcast.id} GROUP BY 1, 2 ORDER BY 1`,
+    );
+    const sent = states.find((r) => r.state === 'sent')?.n ?? 0;
+    expect(sent).toBeGreaterThan(0);
+    expect(sent).toBeLessThanOrEqual(8);
+    expect(states.find((r) => r.state === 'failed')).toMatchObject({ reason: 'account_problem', n: 12 - sent });
+  }, 30_000);
 });
