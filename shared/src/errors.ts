@@ -245,6 +245,11 @@ export const apiErrors = {
     en: 'The send time is in the past. Choose a future time, or leave "at" empty to send now.',
     pt: 'O horário de envio já passou. Escolha um horário futuro ou deixe "at" vazio para enviar agora.',
   },
+  broadcast_schedule_far: {
+    es: 'La fecha de envío está a más de {days} días. Revise el año: una transmisión se programa como máximo con un año de anticipación.',
+    en: 'The send time is more than {days} days ahead. Check the year: a broadcast can be scheduled at most a year ahead.',
+    pt: 'O horário de envio está a mais de {days} dias. Confira o ano: uma transmissão pode ser agendada com no máximo um ano de antecedência.',
+  },
   resend_not_finished: {
     es: 'La transmisión todavía está en estado {status}: espere a que termine para reenviar a los que fallaron.',
     en: 'The broadcast is still {status}: wait until it finishes to re-send to the ones that failed.',

@@ -41,6 +41,9 @@ export function assertTransition(from: BroadcastStatus, to: BroadcastStatus): vo
 }
 
 /** Statuses a broadcast can still be edited or rescheduled in. */
+/** The furthest ahead a broadcast or a re-send may be scheduled: a year typed wrong would wait decades. */
+export const MAX_SCHEDULE_AHEAD_MS = 366 * 86_400_000;
+
 export const EDITABLE: readonly BroadcastStatus[] = ['draft', 'scheduled'];
 /** Statuses after the last send. */
 export const FINISHED: readonly BroadcastStatus[] = ['completed', 'partially_failed', 'failed', 'cancelled'];

@@ -85,13 +85,21 @@ describe('a mixed-reason broadcast', () => {
     expect(count[0]?.n).toBe(0);
   });
 
-  it('an "at" in the past, or "at" without a time, is refused with 422', async () => {
+  it('an "at" in the past, more than a year ahead, or "at" without a time, is refused with 422', async () => {
     const past = await resend(broadcastId, { when: inHours(-1) }, 'en');
     expect(past.status).toBe(422);
     expect(past.body.error.code).toBe('resend_at_past');
     const missing = await resend(broadcastId, { when: 'at' }, 'en');
     expect(missing.status).toBe(422);
     expect(missing.body.error.code).toBe('resend_at_required');
+    // A year typed wrong: refused with what to check, not a re-send that waits decades.
+    const far = await resend(broadcastId, { when: inHours(20 * 365 * 24) }, 'en');
+    expect(far.status).toBe(422);
+    expect(far.body.error).toMatchObject({
+      code: 'broadcast_schedule_far',
+      message:
+        'The send time is more than 366 days ahead. Check the year: a broadcast can be scheduled at most a year ahead.',
+    });
   });
 
   it('the one-click default splits the re-send by useful time: provider error now, quota at capacity, 131049 in 24 h', async () => {

@@ -110,6 +110,22 @@ describe('scheduling a broadcast', () => {
     });
   });
 
+  it('a time more than a year ahead (a year typed wrong) is refused with what to check; a year ahead is fine', async () => {
+    const channel = await h.channel({ type: 'sandbox', name: 'Sandbox lejos' });
+    const { broadcast } = await broadcastOn(channel.id, 'lejos', 2);
+    const typo = new Date(Date.now() + 36 * 365 * 86_400_000).toISOString();
+    const far = await request('POST', `/api/v1/broadcasts/${broadcast.id}/schedule`, { at: typo });
+    expect(far.status).toBe(422);
+    expect(far.body.error).toMatchObject({
+      code: 'broadcast_schedule_far',
+      message:
+        'La fecha de envío está a más de 366 días. Revise el año: una transmisión se programa como máximo con un año de anticipación.',
+    });
+    expect((await h.get(broadcast.id)).status).toBe('draft');
+    const nextYear = new Date(Date.now() + 365 * 86_400_000).toISOString();
+    expect((await request('POST', `/api/v1/broadcasts/${broadcast.id}/schedule`, { at: nextYear })).status).toBe(200);
+  });
+
   it('once the engine has begun its start, its time, channel and segment stay; cancel still works', async () => {
     const channel = await h.channel({ type: 'sandbox', name: 'Sandbox inicio' });
     const other = await h.channel({ type: 'sandbox', name: 'Sandbox otro' });
