@@ -29,7 +29,7 @@ export async function benchExtension(): Promise<BenchResult[]> {
   ];
 
   const database = await tempDatabase('ext');
-  const server = serve({ fetch: createApp({ db: database.db }).fetch, port: 0, hostname: '127.0.0.1' });
+  const server = serve({ fetch: createApp({ db: database.db, demo: true }).fetch, port: 0, hostname: '127.0.0.1' });
   let browser: Awaited<ReturnType<typeof launchWithExtension>> | undefined;
   try {
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));
