@@ -250,6 +250,11 @@ export const apiErrors = {
     en: 'The send time is more than {days} days ahead. Check the year: a broadcast can be scheduled at most a year ahead.',
     pt: 'O horário de envio está a mais de {days} dias. Confira o ano: uma transmissão pode ser agendada com no máximo um ano de antecedência.',
   },
+  resend_channel_disconnected: {
+    es: 'El canal de esta transmisión fue desconectado: elija otro canal para el reenvío.',
+    en: "This broadcast's channel was disconnected: choose another channel for the re-send.",
+    pt: 'O canal desta transmissão foi desconectado: escolha outro canal para o reenvio.',
+  },
   resend_not_finished: {
     es: 'La transmisión todavía está en estado {status}: espere a que termine para reenviar a los que fallaron.',
     en: 'The broadcast is still {status}: wait until it finishes to re-send to the ones that failed.',

@@ -40,10 +40,10 @@ export function assertTransition(from: BroadcastStatus, to: BroadcastStatus): vo
   if (!canTransition(from, to)) throw new TransitionError(from, to);
 }
 
-/** Statuses a broadcast can still be edited or rescheduled in. */
 /** The furthest ahead a broadcast or a re-send may be scheduled: a year typed wrong would wait decades. */
 export const MAX_SCHEDULE_AHEAD_MS = 366 * 86_400_000;
 
+/** Statuses a broadcast can still be edited in (a paused one that never started may also take a new time). */
 export const EDITABLE: readonly BroadcastStatus[] = ['draft', 'scheduled'];
 /** Statuses after the last send. */
 export const FINISHED: readonly BroadcastStatus[] = ['completed', 'partially_failed', 'failed', 'cancelled'];

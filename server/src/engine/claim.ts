@@ -27,6 +27,11 @@ export interface ClaimRequest {
 /** Runs inside the claim's write transaction; an empty batch when nobody is due. */
 export async function claimBatch(tx: Tx, request: ClaimRequest): Promise<Batch> {
   const { broadcast, channel, now, size, immediate, leaseMs, nextLease } = request;
+  // The channel as the lane read it. Edited since (a token rotated, a rate, a base URL or a portfolio
+  // changed), nothing is claimed (no quota or pair-rate entries for a batch that will not go out): the
+  // lane ends, and the engine's next lane claims with the channel as it is now.
+  const [edited] = await tx.all<{ at: number }>(sql`SELECT updated_at AS at FROM channels WHERE id = ${channel.id}`);
+  if (edited && Number(edited.at) !== channel.updatedAt.getTime()) return { items: [] };
   // The batch comes back as one JSON value, not as a driver row per recipient (the driver builds
   // each row property by property); the write transaction keeps the picked rows from being claimed
   // by anyone else before the update. Picked by id alone: the queued-recipients index answers that.

@@ -11,7 +11,7 @@ import { MAX_TIMER_MS, timerDelay } from '../lib/timers';
 import type { Batch, BroadcastRow, ChannelRow, Claimed, Outcome } from './batch';
 import { type OutcomeWriter, writeOutcomes } from './outcomes';
 import { effectiveRate, type LateSends, lateTolerance, type Pacer } from './pacing';
-import { broadcastStatus, broadcastWithChannel, channelChanged, releaseUnsent } from './queue';
+import { broadcastStatus, broadcastWithChannel, releaseUnsent } from './queue';
 import type { WritePause } from './write-pause';
 
 /** How stale the status a send checks may be. */
@@ -128,11 +128,10 @@ export class Lane {
         if (claimed.items.length === 0) break;
         next = rt.claimBatch(broadcast, channel);
         await this.launch(broadcast, channel, claimed);
-        // A cancel stops the lane at the next batch. So does an edit of the channel (a token rotated, a
-        // base URL or a rate changed): the engine's next lane sends with the channel as it is now.
+        // A cancel stops the lane at the next batch. So does an edit of the channel: its next claim is
+        // empty (claim.ts), and the engine's next lane sends with the channel as it is now.
         status = await broadcastStatus(rt.db, broadcastId);
         if (status !== 'sending' || rt.halted.has(broadcastId)) break;
-        if (await channelChanged(rt.db, channel)) break;
       }
       // A batch claimed but not sent (stop or cancel) goes back to the queue at once, or is cancelled
       // with its broadcast.

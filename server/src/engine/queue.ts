@@ -6,7 +6,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../db/client';
 import { first } from '../db/first';
 import { broadcasts, channels } from '../db/schema';
-import type { ChannelRow, Claimed } from './batch';
+import type { Claimed } from './batch';
 
 /** Scheduled broadcasts whose time has come, the earliest first. */
 export function dueBroadcasts(db: Database, now: number): Promise<{ id: number }[]> {
@@ -26,12 +26,6 @@ export async function broadcastWithChannel(db: Database, broadcastId: number) {
   const [broadcast] = await db.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
   const [channel] = broadcast ? await db.select().from(channels).where(eq(channels.id, broadcast.channelId)) : [];
   return { broadcast, channel };
-}
-
-/** True when the channel was edited since `channel` was read (its credentials, base URL or limits). */
-export async function channelChanged(db: Queryable, channel: ChannelRow): Promise<boolean> {
-  const row = await first<{ updated_at: number }>(db, sql`SELECT updated_at FROM channels WHERE id = ${channel.id}`);
-  return row !== undefined && Number(row.updated_at) !== channel.updatedAt.getTime();
 }
 
 export async function broadcastStatus(db: Queryable, broadcastId: number): Promise<string | undefined> {

@@ -183,13 +183,15 @@ async function scheduleIn(tx: Tx, ws: Workspace, id: number, when: Date, now: nu
     })
     .where(eq(broadcasts.id, id))
     .returning();
-  await recordEvent(tx, {
-    workspaceId: ws.workspaceId,
-    type: 'broadcast.scheduled',
-    broadcastId: id,
-    data: { name: current.name, at: when.toISOString(), target: count?.n ?? 0, resendOfId: current.resendOfId },
-    at: now,
-  });
+  // Still paused, it is not "programada" to anyone reading the events: its status says it waits.
+  if (!staysPaused)
+    await recordEvent(tx, {
+      workspaceId: ws.workspaceId,
+      type: 'broadcast.scheduled',
+      broadcastId: id,
+      data: { name: current.name, at: when.toISOString(), target: count?.n ?? 0, resendOfId: current.resendOfId },
+      at: now,
+    });
   if (!row) throw notFound('broadcast', { id });
   return row;
 }

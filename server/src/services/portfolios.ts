@@ -68,16 +68,22 @@ async function setMembers(tx: Tx, workspaceId: number, portfolioId: number, chan
         throw new ApiError(422, 'portfolio_channel_not_whatsapp', { channelId: id, type: channel.type });
     }
   }
+  // A channel that joins or leaves counts its limit elsewhere from now: its edit time moves, so a
+  // broadcast sending on it claims its next batch under the new limit (engine/claim.ts).
   await tx
     .update(channels)
-    .set({ portfolioId: null })
+    .set({ portfolioId: null, updatedAt: new Date() })
     .where(
       and(
         eq(channels.portfolioId, portfolioId),
         wanted.length ? sql`${channels.id} NOT IN (SELECT value FROM json_each(${JSON.stringify(wanted)}))` : sql`1`,
       ),
     );
-  if (wanted.length) await tx.update(channels).set({ portfolioId }).where(inArray(channels.id, wanted));
+  if (wanted.length)
+    await tx
+      .update(channels)
+      .set({ portfolioId, updatedAt: new Date() })
+      .where(and(inArray(channels.id, wanted), sql`${channels.portfolioId} IS NOT ${portfolioId}`));
 }
 
 export async function listPortfolios(db: Database, workspaceId: number): Promise<Portfolio[]> {
@@ -130,7 +136,7 @@ export async function updatePortfolio(
 export async function deletePortfolio(db: Database, workspaceId: number, id: number): Promise<void> {
   await db.transaction(async (tx) => {
     await row(tx, workspaceId, id);
-    await tx.update(channels).set({ portfolioId: null }).where(eq(channels.portfolioId, id));
+    await tx.update(channels).set({ portfolioId: null, updatedAt: new Date() }).where(eq(channels.portfolioId, id));
     await tx.delete(portfolios).where(eq(portfolios.id, id));
   });
 }

@@ -85,6 +85,10 @@ export async function resendFailed(
     request.channelId !== undefined && request.channelId !== found.channelId
       ? await broadcastableChannel(db, ws.workspaceId, request.channelId)
       : undefined;
+  // Its own channel disconnected since: a re-send there would fail at its start and hold those it was
+  // for. The agent chooses another channel (its fallback, say).
+  if (!target && (await store.channelOf(db, found.channelId))?.deletedAt)
+    throw new ApiError(409, 'resend_channel_disconnected');
   const content = request.content ? BroadcastContentSchema.parse(request.content) : found.content;
   const original = {
     ...found,

@@ -81,6 +81,19 @@ describe('disconnecting a channel', () => {
     await runDueRecoveries(h.server.database.db, Date.now() + 7 * 24 * 3_600_000, () => {});
     const resends = await h.server.request('GET', `/api/v1/broadcasts?resendOfId=${broadcast.id}`, manager);
     expect(resends.body.data).toEqual([]);
+    // Nor by hand: the agent is told to choose another channel, and nothing is planned.
+    for (const body of [{ when: 'now', force: true }, { dryRun: true }]) {
+      const manual = await h.server.request('POST', `/api/v1/broadcasts/${broadcast.id}/resend`, {
+        token: h.ws.tokens.agent,
+        language: 'es',
+        body,
+      });
+      expect(manual.status).toBe(409);
+      expect(manual.body.error).toMatchObject({
+        code: 'resend_channel_disconnected',
+        message: 'El canal de esta transmisión fue desconectado: elija otro canal para el reenvío.',
+      });
+    }
   }, 30_000);
 
   it('a token rotated during a send is used from the next batch on, not after the whole broadcast', async () => {
@@ -129,5 +142,41 @@ describe('disconnecting a channel', () => {
     expect(sent).toBeGreaterThan(0);
     expect(sent).toBeLessThanOrEqual(8);
     expect(states.find((r) => r.state === 'failed')).toMatchObject({ reason: 'account_problem', n: 12 - sent });
+  }, 30_000);
+
+  it('a rename during a send delays nobody: the batch claimed next is not held for the pair rate', async () => {
+    const sim = await whatsappSimulator(h);
+    const channel = await h.channel({
+      type: 'whatsapp',
+      name: 'WhatsApp renombrado',
+      credentials: WA,
+      baseUrl: sim.baseUrl,
+      // One message per contact an hour: a batch handed back after its claim noted the contacts as sent to
+      // would wait that hour.
+      limits: { dailyQuota: null, messagesPerSecond: 4, pairRatePerRecipientSeconds: 3600 },
+    });
+    await h.seedContacts(12, 'renombrado', { start: 520_000 });
+    const segment = await h.segment('renombrado', 'renombrado');
+    const broadcast = await h.broadcast({
+      name: 'renombrado',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: { text: 'Hola', template: { name: 'promo', language: 'es_AR', parameters: [] } },
+    });
+    await h.schedule(broadcast.id);
+    const engine = h.engine({ maxBatch: 4, concurrency: 2 });
+    engine.start();
+    const deadline = Date.now() + 15_000;
+    while (sim.requests.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const renamed = await h.server.request('PATCH', `/api/v1/channels/${channel.id}`, {
+      token: h.ws.tokens.manager,
+      body: { name: 'WhatsApp ventas' },
+    });
+    expect(renamed.status).toBe(200);
+    while ((await h.get(broadcast.id)).status === 'sending' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    await engine.stop();
+    expect(await h.get(broadcast.id)).toMatchObject({ status: 'completed' });
+    expect(sim.requests).toHaveLength(12);
   }, 30_000);
 });

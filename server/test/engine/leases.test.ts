@@ -35,7 +35,13 @@ it('recipients claimed again by the same process go out from the newer claim onl
   const [channelRow] = await h.server.database.db.all(sql`SELECT * FROM channels WHERE id = ${channel.id}`);
   const row = (r: unknown) => {
     const o = r as Record<string, unknown>;
-    return { ...o, sendRate: o.send_rate ?? null, messagesPerSecond: o.messages_per_second, type: o.type };
+    return {
+      ...o,
+      sendRate: o.send_rate ?? null,
+      messagesPerSecond: o.messages_per_second,
+      type: o.type,
+      updatedAt: new Date(Number(o.updated_at)),
+    };
   };
   const older = await steps.claimBatch(row(broadcast), row(channelRow));
   expect(older.items.length).toBeGreaterThan(0);

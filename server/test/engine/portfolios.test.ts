@@ -87,7 +87,18 @@ describe('a business portfolio shared by two numbers', () => {
   });
 
   it('a number leaving the portfolio goes back to its own limit', async () => {
+    const editedAt = async (id: number) =>
+      Number(
+        (await h.server.database.client.execute({ sql: 'SELECT updated_at FROM channels WHERE id = ?', args: [id] }))
+          .rows[0]?.updated_at,
+      );
+    const [aBefore, bBefore] = [await editedAt(a), await editedAt(b)];
+    await new Promise((resolve) => setTimeout(resolve, 5));
     const left = await api('PATCH', `/portfolios/${portfolioId}`, { channelIds: [a] });
+    // The one that left counts its limit elsewhere from now: its edit time moves, so a broadcast sending on
+    // it claims its next batch under its own limit (engine/claim.ts). The one that stayed is untouched.
+    expect(await editedAt(b)).toBeGreaterThan(bBefore);
+    expect(await editedAt(a)).toBe(aBefore);
     expect(left.body.channelIds).toEqual([a]);
     expect((await api('GET', `/channels/${b}`)).body.portfolioId).toBeNull();
     const channel = (await api('GET', `/channels/${b}`)).body;

@@ -103,6 +103,11 @@ describe('scheduling a broadcast', () => {
     expect(moved.status, moved.text).toBe(200);
     expect(moved.body).toMatchObject({ status: 'paused', scheduledAt: nextWeek, targetCount: 4 });
     expect(moved.body.pause).toMatchObject({ kind: 'number_quality' });
+    // Nobody reading the events is told it is "programada": it still waits for a manager.
+    const scheduledEvents = await h.server.database.db.all(
+      sql`SELECT id FROM events WHERE broadcast_id = ${broadcast.id} AND type = 'broadcast.scheduled'`,
+    );
+    expect(scheduledEvents).toHaveLength(1);
     expect(await rows(broadcast.id)).toBe(0);
     expect((await request('POST', `/api/v1/broadcasts/${broadcast.id}/resume`)).body).toMatchObject({
       status: 'scheduled',
