@@ -85,6 +85,16 @@ describe('channels', () => {
       body: { credentials: { appSecret: '  s3cret \t' } },
     });
     expect(spaced.status).toBe(422);
+    // A type sent with a change is refused, not silently kept as it was.
+    const retyped = await server.request('PATCH', `/api/v1/channels/${created.body.id}`, {
+      token: ws.tokens.owner,
+      language: 'es',
+      body: { type: 'twilio_sms', name: 'SMS' },
+    });
+    expect(retyped.status).toBe(422);
+    expect(retyped.body.error.details).toEqual([
+      { path: 'body.type', message: 'El tipo de un canal no se puede cambiar: conecte un canal nuevo del otro tipo' },
+    ]);
     const trimmed = await server.request('PATCH', `/api/v1/channels/${created.body.id}`, {
       token: ws.tokens.manager,
       body: { credentials: { appSecret: '  s3cret  ' } },

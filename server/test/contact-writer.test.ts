@@ -191,6 +191,10 @@ describe('in-memory batches', () => {
       'phone',
       'AR',
     );
+    // Counted once composed: 60 accented letters sent decomposed (120 code units) fit a 100-character name.
+    const long = readContactInput({ firstName: 'e\u0301'.repeat(60), phone: '11 5555-0010' }, 3, 'phone', 'AR');
+    expect(long.rejection).toBeUndefined();
+    expect(long.data.firstName).toBe('\u00e9'.repeat(60));
     expect(row.data).toMatchObject({
       firstName: 'Andr\u00e9s',
       lastName: 'G\u00f3mez',

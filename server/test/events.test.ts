@@ -355,6 +355,10 @@ describe('polling', () => {
     const sseAnonymous = await fetch(`${h.server.baseUrl}/api/v1/events`, { headers: { Accept: 'text/event-stream' } });
     expect(sseAnonymous.status).toBe(401);
     await sseAnonymous.body?.cancel();
+    // Past the largest exact integer, a cursor would read as another id and replay the history.
+    const huge = await poll(h.ws.tokens.agent, '?since=9007199254740993&wait=0');
+    expect(huge.status).toBe(422);
+    expect(huge.body.error.details[0].path).toBe('query.since');
     const bad = await poll(h.ws.tokens.agent, '?since=abc&wait=0');
     expect(bad.status).toBe(422);
     expect(bad.body.error.details[0].path).toBe('query.since');

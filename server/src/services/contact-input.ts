@@ -143,6 +143,9 @@ export function readContactField(
   // No closure per call: this runs for every field of every row.
   if (field === identifier && !value) return refuse(row, 'identifier_missing', { identifier });
   if (!value) return undefined;
+  // Names and custom values as one letter per accented letter (NFC) before their length is counted: a
+  // name sent decomposed (from a Mac) is as long as it reads.
+  if (field === 'firstName' || field === 'lastName' || field.startsWith('custom.')) value = value.normalize('NFC');
   const max = field.startsWith('custom.') ? MAX_CUSTOM_VALUE : MAX_LENGTH[field];
   if (max !== undefined && value.length > max)
     return refuse(row, 'value_too_long', { column, size: value.length, max });
@@ -157,10 +160,10 @@ export function readContactField(
       row.key = String(Number(value));
       break;
     case 'firstName':
-      row.data.firstName = value.normalize('NFC');
+      row.data.firstName = value;
       break;
     case 'lastName':
-      row.data.lastName = value.normalize('NFC');
+      row.data.lastName = value;
       break;
     case 'phone': {
       // "5.49115E+12": Excel showed a long number in scientific notation and saved it so; the digits are lost.
@@ -187,7 +190,7 @@ export function readContactField(
       break;
     default: {
       const key = field.slice('custom.'.length);
-      row.data.customFields = { ...row.data.customFields, [key]: value.normalize('NFC') };
+      row.data.customFields = { ...row.data.customFields, [key]: value };
     }
   }
   return undefined;

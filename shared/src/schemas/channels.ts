@@ -87,6 +87,11 @@ export const ChannelCreateSchema = z
 export type ChannelCreate = z.infer<typeof ChannelCreateSchema>;
 
 export const ChannelUpdateSchema = z.object({
+  // Refused rather than dropped: a 200 that silently kept the old type read as done.
+  type: z
+    .never({ error: schemaMessages.channelTypeFixed.en })
+    .optional()
+    .meta({ description: 'A channel keeps its type.' }),
   name: channelName.optional(),
   limits: ChannelLimitsSchema.partial().optional(),
   credentials: credentials.optional(),

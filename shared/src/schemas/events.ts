@@ -102,6 +102,8 @@ export type BroadcastEvent = {
 const cursor = z
   .string()
   .regex(/^(\d{1,16}|now)$/, schemaMessages.eventCursor.en)
+  // Past the largest exact integer it would read as another event id (and replay the history).
+  .refine((value) => value === 'now' || Number(value) <= Number.MAX_SAFE_INTEGER, schemaMessages.eventCursor.en)
   .meta({ description: 'The last event id seen (nextCursor); "now" for only new events; absent for all.' });
 
 export const EventsQuerySchema = z.object({

@@ -79,6 +79,11 @@ export const schemaMessages = {
     pt: 'Remova os caracteres de controle ({chars}) do campo "{field}"',
     es: 'Quite los caracteres de control ({chars}) del campo «{field}»',
   },
+  channelTypeFixed: {
+    en: "A channel's type cannot change: connect a new channel of the other type",
+    pt: 'O tipo de um canal não pode mudar: conecte um novo canal do outro tipo',
+    es: 'El tipo de un canal no se puede cambiar: conecte un canal nuevo del otro tipo',
+  },
   credentialCharacters: {
     en: 'A credential holds only visible ASCII letters, digits and signs: remove any invisible or accented character pasted with it (such as U+200B)',
     pt: 'Uma credencial só tem letras, dígitos e sinais ASCII visíveis: remova qualquer caractere invisível ou acentuado colado junto (como U+200B)',
