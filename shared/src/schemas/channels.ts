@@ -89,9 +89,10 @@ export type ChannelCreate = z.infer<typeof ChannelCreateSchema>;
 export const ChannelUpdateSchema = z.object({
   // Refused rather than dropped: a 200 that silently kept the old type read as done.
   type: z
-    .never({ error: schemaMessages.channelTypeFixed.en })
+    .unknown()
     .optional()
-    .meta({ description: 'A channel keeps its type.' }),
+    .refine((value) => value === undefined, schemaMessages.channelTypeFixed.en)
+    .meta({ description: 'A channel keeps its type: sent, the change is refused.' }),
   name: channelName.optional(),
   limits: ChannelLimitsSchema.partial().optional(),
   credentials: credentials.optional(),
