@@ -9,6 +9,7 @@
  *   started, sending otherwise); paused ──cancel──▶ cancelled
  */
 import type { BroadcastStatus, MessageState } from '../db/schema';
+import { ApiError } from '../lib/errors';
 
 const allowed: Record<BroadcastStatus, readonly BroadcastStatus[]> = {
   draft: ['scheduled', 'cancelled'],
@@ -42,6 +43,14 @@ export function assertTransition(from: BroadcastStatus, to: BroadcastStatus): vo
 
 /** The furthest ahead a broadcast or a re-send may be scheduled: a year typed wrong would wait decades. */
 export const MAX_SCHEDULE_AHEAD_MS = 366 * 86_400_000;
+
+/** Refuses a send time past MAX_SCHEDULE_AHEAD_MS (2062 typed for 2026); `given` is what the caller sent. */
+export function refuseFarAhead(at: number, now: number, given: string): void {
+  if (at <= now + MAX_SCHEDULE_AHEAD_MS) return;
+  throw new ApiError(422, 'broadcast_schedule_far', { days: MAX_SCHEDULE_AHEAD_MS / 86_400_000 }, [
+    { path: 'body.at', message: given },
+  ]);
+}
 
 /** Statuses a broadcast can still be edited in (a paused one that never started may also take a new time). */
 export const EDITABLE: readonly BroadcastStatus[] = ['draft', 'scheduled'];

@@ -76,7 +76,8 @@ const movesFrom = {
 /**
  * Phone identifiers are stored as the contacts' phones are (normalizePhone's E.164); providers write them
  * with or without +, and in their own form: WhatsApp reports a Mexican mobile as 521 55 1234 5678, the
- * contact is +52 55 1234 5678; an older Brazilian one without its ninth digit (normalizeProviderPhone). A window, opt-out or read filed under the other form would reach nobody.
+ * contact is +52 55 1234 5678; an older Brazilian one comes without its ninth digit (normalizeProviderPhone).
+ * A window, opt-out or read filed under the other form would reach nobody.
  */
 function identifierFor(channel: ChannelConfig, from: string): string {
   if (!isPhoneChannel(channel.type)) return from;

@@ -74,10 +74,8 @@ export async function runDueRecoveries(
     channel_id: number;
     default_country: string;
     fallback_channel_id: number | null;
-    channel_deleted: number;
   }>(
-    sql`SELECT b.id, b.workspace_id, b.channel_id, w.default_country, c.fallback_channel_id,
-        c.deleted_at IS NOT NULL AS channel_deleted FROM broadcasts b
+    sql`SELECT b.id, b.workspace_id, b.channel_id, w.default_country, c.fallback_channel_id FROM broadcasts b
       JOIN workspaces w ON w.id = b.workspace_id JOIN channels c ON c.id = b.channel_id
       WHERE b.recovery_due_at IS NOT NULL AND b.recovery_due_at <= ${now} ORDER BY b.recovery_due_at LIMIT 20`,
   );
@@ -92,22 +90,21 @@ export async function runDueRecoveries(
       continue;
     }
     // On its own channel first; then, where the channel names a fallback, those it cannot reach go there.
-    // A channel disconnected since (its late reports still land for a week) sends nothing more itself:
-    // only its fallback may take them.
     const ws = { workspaceId: broadcast.workspace_id, defaultCountry: broadcast.default_country };
     const fallback = broadcast.fallback_channel_id;
-    const asks = [
-      ...(broadcast.channel_deleted ? [] : [{}]),
-      ...(fallback !== null && !(await guardHolds(db, fallback)) ? [{ channelId: fallback }] : []),
-    ];
+    const asks = [{}, ...(fallback !== null && !(await guardHolds(db, fallback)) ? [{ channelId: fallback }] : [])];
     let planned = true;
     for (const ask of asks) {
       try {
         await resendFailed(db, ws, broadcast.id, { when: 'auto', ...ask }, now, { automatic: true });
       } catch (error) {
-        // Nothing a re-send can help (or all of it already planned): done. Anything else: the lease's
-        // end brings it back.
-        if (!(error instanceof ApiError && error.code === 'resend_nothing')) {
+        // Nothing a re-send can help (or all of it already planned), or nothing more on a channel
+        // disconnected since (only its fallback may take them): done with this ask. Anything else: the
+        // lease's end brings it back.
+        const done =
+          error instanceof ApiError &&
+          (error.code === 'resend_nothing' || error.code === 'resend_channel_disconnected');
+        if (!done) {
           log(`broadcast ${broadcast.id}: automatic re-send not planned`, error);
           planned = false;
           break;

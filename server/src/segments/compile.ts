@@ -110,7 +110,7 @@ function compileTag(operator: 'hasAnyOf' | 'hasAllOf' | 'hasNoneOf', names: stri
 }
 
 /** Names and custom fields are words people write with accents; phones, e-mails and languages are not. */
-const FOLDED_FIELDS = (field: string) => field === 'firstName' || field === 'lastName' || field.startsWith('custom.');
+const foldsAccents = (field: string) => field === 'firstName' || field === 'lastName' || field.startsWith('custom.');
 
 function compileField(condition: Extract<SegmentCondition, { type: 'field' }>, lookups: Lookups): SQL {
   const column = condition.field.startsWith('custom.')
@@ -123,7 +123,7 @@ function compileField(condition: Extract<SegmentCondition, { type: 'field' }>, l
     case 'notExists':
       return sql`coalesce(${column}, '') = ''`;
     case 'contains':
-      return FOLDED_FIELDS(condition.field)
+      return foldsAccents(condition.field)
         ? // Or as typed: a value stored decomposed before contacts were kept NFC still matches itself.
           sql`(coalesce(${column}, '') GLOB ${foldPattern(condition.value, true)} OR instr(coalesce(${column}, ''), ${condition.value}) > 0)`
         : sql`instr(lower(coalesce(${column}, '')), lower(${condition.value})) > 0`;
@@ -134,7 +134,7 @@ function compileField(condition: Extract<SegmentCondition, { type: 'field' }>, l
         condition.field === 'phone'
           ? (phoneColumns(condition.value, lookups.defaultCountry).phone ?? condition.value)
           : condition.value;
-      const equal = FOLDED_FIELDS(condition.field)
+      const equal = foldsAccents(condition.field)
         ? sql`(${column} GLOB ${foldPattern(value, false)} OR ${column} = ${value})`
         : sql`${column} = ${value} COLLATE NOCASE`;
       return condition.operator === 'is' ? equal : sql`(${column} IS NULL OR NOT (${equal}))`;

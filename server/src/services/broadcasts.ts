@@ -8,7 +8,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Database, Queryable, Tx } from '../db/client';
 import { type BroadcastRow, broadcasts, segments } from '../db/schema';
 import { audienceSourceOf, audienceWhere, snapshotTargets } from '../engine/audience';
-import { assertTransition, EDITABLE, MAX_SCHEDULE_AHEAD_MS, TransitionError } from '../engine/broadcast-state';
+import { assertTransition, EDITABLE, refuseFarAhead, TransitionError } from '../engine/broadcast-state';
 import { recordEvent } from '../engine/events';
 import type { AuthContext } from '../lib/env';
 import { ApiError, notFound } from '../lib/errors';
@@ -133,11 +133,7 @@ export async function scheduleBroadcast(
   const when = at ?? new Date(now);
   if (at && at.getTime() < now - 60_000)
     throw new ApiError(422, 'broadcast_schedule_past', {}, [{ path: 'body.at', message: 'in the past' }]);
-  // A year typed wrong (2062 for 2026) would wait decades and look scheduled all along.
-  if (at && at.getTime() > now + MAX_SCHEDULE_AHEAD_MS)
-    throw new ApiError(422, 'broadcast_schedule_far', { days: MAX_SCHEDULE_AHEAD_MS / 86_400_000 }, [
-      { path: 'body.at', message: 'too far ahead' },
-    ]);
+  if (at) refuseFarAhead(at.getTime(), now, at.toISOString());
   return db.transaction((tx) => scheduleIn(tx, ws, id, when, now));
 }
 

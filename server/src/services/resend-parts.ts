@@ -18,7 +18,7 @@ import {
   tooEarly,
 } from '@rebound/shared';
 import type { Database } from '../db/client';
-import { MAX_SCHEDULE_AHEAD_MS } from '../engine/broadcast-state';
+import { refuseFarAhead } from '../engine/broadcast-state';
 import { capacityAvailableAt, quotaScope } from '../engine/limits';
 import { ApiError } from '../lib/errors';
 import { formatPlanTime, WHY } from './resend-format';
@@ -77,10 +77,7 @@ export async function planParts(
         throw new ApiError(422, 'resend_at_past', { at: formatPlanTime(at, now, zone, language) }, [
           { path: 'body.at', message: raw },
         ]);
-      if (at > now + MAX_SCHEDULE_AHEAD_MS)
-        throw new ApiError(422, 'broadcast_schedule_far', { days: MAX_SCHEDULE_AHEAD_MS / 86_400_000 }, [
-          { path: 'body.at', message: raw },
-        ]);
+      refuseFarAhead(at, now, raw);
       at = Math.max(at, now);
     }
     const early: { reason: FailureReason; until: number }[] = [];

@@ -87,8 +87,8 @@ export async function resendFailed(
       : undefined;
   // Its own channel disconnected since: a re-send there would fail at its start and hold those it was
   // for. The agent chooses another channel (its fallback, say).
-  if (!target && (await store.channelOf(db, found.channelId))?.deletedAt)
-    throw new ApiError(409, 'resend_channel_disconnected');
+  const own = target ? undefined : await store.channelOf(db, found.channelId);
+  if (own?.deletedAt) throw new ApiError(409, 'resend_channel_disconnected');
   const content = request.content ? BroadcastContentSchema.parse(request.content) : found.content;
   const original = {
     ...found,
@@ -109,10 +109,10 @@ export async function resendFailed(
     throw new ApiError(403, 'resend_cancelled_broadcast', { required: permissions['broadcasts:write'] });
   // A dry run writes nothing and needs no claim; a real one plans and writes under its broadcast's
   // claim, so a second click waits for the first and then finds its plan.
-  if (request.dryRun) return planAndWrite(db, ws, original, target, request, now, null, options);
+  if (request.dryRun) return planAndWrite(db, ws, original, target, own, request, now, null, options);
   const planId = await claimPlan(db, ws.workspaceId, original.id);
   try {
-    return await planAndWrite(db, ws, original, target, request, now, planId, options);
+    return await planAndWrite(db, ws, original, target, own, request, now, planId, options);
   } finally {
     await releasePlan(db, planId);
   }
@@ -124,6 +124,8 @@ async function planAndWrite(
   original: store.OriginalBroadcast,
   /** The other channel it goes on (original.channelId is already it), or undefined for its own. */
   target: store.ChannelRow | undefined,
+  /** Its own channel as read for the request, when it goes there (read once). */
+  own: store.ChannelRow | undefined,
   request: ResendRequest,
   now: number,
   planId: number | null,
@@ -145,7 +147,7 @@ async function planAndWrite(
   const unconfirmedWindow = unconfirmedWindowMs();
   const explicitUnconfirmed = request.includeUnconfirmed === true || request.reasons?.includes('uncertain') === true;
   // Other content that may go outside the window makes the closed window a reason a re-send helps.
-  const channel = target ?? (await store.channelOf(db, original.channelId));
+  const channel = target ?? own;
   const carrier = request.content && channel ? outsideWindowCarrier(channel.type, original.content) : null;
   // On another channel: by default those this one could not reach.
   const reasons = new Set<FailureReason>(

@@ -6,7 +6,7 @@ import { whatsappStatusWebhook } from '@rebound/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runDueRecoveries } from '../../src/engine/recovery';
-import { gatedEngine, type Harness, harness, WA, whatsappSimulator } from './harness';
+import { gatedEngine, type Harness, harness, rowCounts, WA, whatsappBroadcast, whatsappSimulator } from './harness';
 
 let h: Harness;
 
@@ -17,23 +17,15 @@ beforeAll(async () => {
 describe('disconnecting a channel', () => {
   it('is refused while its broadcast sends; once it has finished it disconnects, a late failure of what it sent still lands, and nothing is re-sent on it', async () => {
     const sim = await whatsappSimulator(h);
-    const channel = await h.channel({
-      type: 'whatsapp',
-      name: 'WhatsApp a desconectar',
-      credentials: WA,
-      baseUrl: sim.baseUrl,
-      limits: { dailyQuota: null, messagesPerSecond: 50, pairRatePerRecipientSeconds: null },
-    });
-    sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channel.id}`;
-    await h.seedContacts(10, 'desconectar', { start: 500_000 });
-    const segment = await h.segment('desconectar', 'desconectar');
-    const broadcast = await h.broadcast({
-      name: 'desconectar',
-      channelId: channel.id,
-      segmentId: segment.id,
-      content: { text: 'Hola', template: { name: 'promo', language: 'es_AR', parameters: [] } },
+    const broadcast = await whatsappBroadcast(h, sim, {
+      tag: 'desconectar',
+      count: 10,
+      rate: 50,
+      start: 500_000,
       autoRecovery: 1,
     });
+    const channel = { id: broadcast.channelId };
+    sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channel.id}`;
     await h.schedule(broadcast.id);
     const { engine, open } = gatedEngine(h, 3);
     engine.start();
@@ -98,22 +90,9 @@ describe('disconnecting a channel', () => {
 
   it('a token rotated during a send is used from the next batch on, not after the whole broadcast', async () => {
     const sim = await whatsappSimulator(h);
-    const channel = await h.channel({
-      type: 'whatsapp',
-      name: 'WhatsApp rotado',
-      credentials: WA,
-      baseUrl: sim.baseUrl,
-      // Four a second, four a batch: three seconds of sending.
-      limits: { dailyQuota: null, messagesPerSecond: 4, pairRatePerRecipientSeconds: null },
-    });
-    await h.seedContacts(12, 'rotado', { start: 510_000 });
-    const segment = await h.segment('rotado', 'rotado');
-    const broadcast = await h.broadcast({
-      name: 'rotado',
-      channelId: channel.id,
-      segmentId: segment.id,
-      content: { text: 'Hola', template: { name: 'promo', language: 'es_AR', parameters: [] } },
-    });
+    // Four a second, four a batch: three seconds of sending.
+    const broadcast = await whatsappBroadcast(h, sim, { tag: 'rotado', count: 12, rate: 4, start: 510_000 });
+    const channel = { id: broadcast.channelId };
     await h.schedule(broadcast.id);
     // Two sends in flight, four a batch: the lane goes on batch by batch, as a long broadcast does.
     const engine = h.engine({ maxBatch: 4, concurrency: 2 });
@@ -135,9 +114,7 @@ describe('disconnecting a channel', () => {
     await engine.stop();
     // The sends in hand when it changed went with the old token; every one after carried the new one,
     // which this simulator refuses (an account problem, as Meta's 190 is).
-    const states = await h.server.database.db.all<{ state: string; reason: string | null; n: number }>(
-      sql`SELECT state, reason, count(*) AS n FROM messages WHERE broadcast_id = ${broadcast.id} GROUP BY 1, 2 ORDER BY 1`,
-    );
+    const states = await rowCounts(h, broadcast.id);
     const sent = states.find((r) => r.state === 'sent')?.n ?? 0;
     expect(sent).toBeGreaterThan(0);
     expect(sent).toBeLessThanOrEqual(8);
@@ -146,23 +123,16 @@ describe('disconnecting a channel', () => {
 
   it('a rename during a send delays nobody: the batch claimed next is not held for the pair rate', async () => {
     const sim = await whatsappSimulator(h);
-    const channel = await h.channel({
-      type: 'whatsapp',
-      name: 'WhatsApp renombrado',
-      credentials: WA,
-      baseUrl: sim.baseUrl,
-      // One message per contact an hour: a batch handed back after its claim noted the contacts as sent to
-      // would wait that hour.
-      limits: { dailyQuota: null, messagesPerSecond: 4, pairRatePerRecipientSeconds: 3600 },
+    // One message per contact an hour: a batch handed back after its claim noted the contacts as sent to
+    // would wait that hour.
+    const broadcast = await whatsappBroadcast(h, sim, {
+      tag: 'renombrado',
+      count: 12,
+      rate: 4,
+      start: 520_000,
+      pairRatePerRecipientSeconds: 3600,
     });
-    await h.seedContacts(12, 'renombrado', { start: 520_000 });
-    const segment = await h.segment('renombrado', 'renombrado');
-    const broadcast = await h.broadcast({
-      name: 'renombrado',
-      channelId: channel.id,
-      segmentId: segment.id,
-      content: { text: 'Hola', template: { name: 'promo', language: 'es_AR', parameters: [] } },
-    });
+    const channel = { id: broadcast.channelId };
     await h.schedule(broadcast.id);
     const engine = h.engine({ maxBatch: 4, concurrency: 2 });
     engine.start();

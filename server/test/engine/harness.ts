@@ -323,24 +323,38 @@ export function engineProcess(h: Harness, workerId: string, env: Record<string, 
 export async function whatsappBroadcast(
   h: Harness,
   sim: ProviderSimulator,
-  options: { tag: string; name?: string; count: number; rate: number; start?: number },
-): Promise<{ id: number }> {
+  options: {
+    tag: string;
+    name?: string;
+    count: number;
+    rate: number;
+    start?: number;
+    pairRatePerRecipientSeconds?: number;
+    autoRecovery?: number;
+  },
+): Promise<{ id: number; channelId: number }> {
   const name = options.name ?? options.tag;
   const channel = await h.channel({
     type: 'whatsapp',
     name: `WA ${name}`,
     credentials: WA,
     baseUrl: sim.baseUrl,
-    limits: { dailyQuota: null, messagesPerSecond: options.rate, pairRatePerRecipientSeconds: null },
+    limits: {
+      dailyQuota: null,
+      messagesPerSecond: options.rate,
+      pairRatePerRecipientSeconds: options.pairRatePerRecipientSeconds ?? null,
+    },
   });
   await h.seedContacts(options.count, options.tag, { start: options.start ?? 0 });
   const segment = await h.segment(options.tag, options.tag);
-  return h.broadcast({
+  const broadcast = await h.broadcast({
     name,
     channelId: channel.id,
     segmentId: segment.id,
     content: { text: 'Hola', template: { name: 'promo', language: 'es', parameters: [] } },
+    ...(options.autoRecovery !== undefined && { autoRecovery: options.autoRecovery }),
   });
+  return { id: broadcast.id, channelId: channel.id };
 }
 
 /** A broadcast's recipients counted by state and reason from the rows themselves: what its counts must match. */

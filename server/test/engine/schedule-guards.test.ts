@@ -6,7 +6,7 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startBroadcast } from '../../src/engine/start';
-import { gatedEngine, type Harness, harness, WA, whatsappSimulator } from './harness';
+import { gatedEngine, type Harness, harness, whatsappBroadcast, whatsappSimulator } from './harness';
 
 let h: Harness;
 
@@ -41,15 +41,8 @@ async function rows(broadcastId: number) {
 describe('scheduling a broadcast', () => {
   it('a broadcast paused mid-send cannot be scheduled again (that sent everyone a second copy); resumed, each contact gets it once', async () => {
     const sim = await whatsappSimulator(h);
-    const channel = await h.channel({
-      type: 'whatsapp',
-      name: 'WhatsApp pausa',
-      credentials: WA,
-      baseUrl: sim.baseUrl,
-      limits: { dailyQuota: null, messagesPerSecond: 50, pairRatePerRecipientSeconds: null },
-    });
-    sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channel.id}`;
-    const { broadcast } = await broadcastOn(channel.id, 'pausada', 20);
+    const broadcast = await whatsappBroadcast(h, sim, { tag: 'pausada', count: 20, rate: 50, start: 400_000 });
+    sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${broadcast.channelId}`;
     await h.schedule(broadcast.id);
     const { engine, open } = gatedEngine(h, 5);
     engine.start();
@@ -86,15 +79,8 @@ describe('scheduling a broadcast', () => {
 
   it('a broadcast paused before it started may move to another time, and stays paused until a manager resumes it', async () => {
     const sim = await whatsappSimulator(h);
-    const channel = await h.channel({
-      type: 'whatsapp',
-      name: 'WhatsApp mover',
-      credentials: WA,
-      baseUrl: sim.baseUrl,
-      limits: { dailyQuota: null, messagesPerSecond: 50, pairRatePerRecipientSeconds: null },
-    });
-    sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channel.id}`;
-    const { broadcast } = await broadcastOn(channel.id, 'mover', 4);
+    const broadcast = await whatsappBroadcast(h, sim, { tag: 'mover', count: 4, rate: 50, start: 400_100 });
+    sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${broadcast.channelId}`;
     await h.schedule(broadcast.id, new Date(Date.now() + 3_600_000).toISOString());
     await sim.signal({ kind: 'numberQuality', event: 'FLAGGED' });
     expect((await h.get(broadcast.id)).status).toBe('paused');
