@@ -149,7 +149,7 @@ export async function startBroadcast(o: StartOptions, broadcastId: number): Prom
     const excluded = await db.all<{ reason: string; n: number }>(sql`SELECT reason, count(*) AS n FROM messages
       WHERE broadcast_id = ${broadcastId} AND state = 'excluded' GROUP BY reason`);
     // By country, once: what its cost so far is priced by (services/broadcast-read.ts).
-    const countryMix = await recipientCountries(db, broadcastId);
+    const countryMix = await recipientCountries(db, broadcastId, o.freezeRows);
     return { counts, entered, left, excludedBy: Object.fromEntries(excluded.map((r) => [r.reason, r.n])), countryMix };
   };
   const unlocked = await freezeFigures(o.db);

@@ -89,6 +89,13 @@ describe('starting a broadcast a chunk at a time', () => {
     expect(reasons).toEqual({ queued: 24, duplicate: 5, invalid_identifier: 5, no_identifier: 5, opted_out: 1 });
     expect((await status(chunked)).status).toBe('sending');
     expect((await status(chunked)).reconciliation).toEqual((await status(whole)).reconciliation);
+    // Counted by country three recipients at a time too: the 24 who will receive it, each once.
+    const mixes = await h.server.database.db.all<{ mix: string }>(
+      sql`SELECT country_mix AS mix FROM broadcasts WHERE id IN (${whole}, ${chunked}) ORDER BY id`,
+    );
+    const [wholeMix, chunkedMix] = mixes.map((r) => JSON.parse(r.mix) as Record<string, number>);
+    expect(chunkedMix).toEqual(wholeMix);
+    expect(Object.values(chunkedMix ?? {}).reduce((a, b) => a + b, 0)).toBe(24);
     const starts = await h.server.database.db.all(sql`SELECT * FROM broadcast_starts`);
     expect(starts).toEqual([]);
   });
