@@ -1,7 +1,8 @@
 /**
  * Child processes of benchMemory(). `seed <url>`: a workspace of 1,000,000 contacts, a sandbox channel
  * and a broadcast to all of them, written to the database at <url>. `send <url> <workspace> <broadcast>`:
- * in a process of its own, like an engine's, the broadcast scheduled (audience frozen) and sent to the
+ * in a process of its own, started as `npm run engine` starts one (with the engine's heap limit,
+ * server/src/engine/heap.mjs), the broadcast scheduled (audience frozen) and sent to the
  * end; then this process's peak RSS. Seeding is the benchmark's work, not the engine's: done in the
  * same process, it left the process about 70 MB bigger before the engine began (150 MB at start, 218
  * once seeded), counted as the engine's, and the peak read 227 to 308 MB from run to run.

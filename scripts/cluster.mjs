@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { ENGINE_HEAP_MB } from '../server/src/engine/heap.mjs';
 import { startSqld } from './sqld.mjs';
 import { root, serverTsxLoader } from './tsx-loader.mjs';
 
@@ -22,7 +23,9 @@ const replicaUrl = sqld.replica?.url ?? sqld.primary.url;
 
 const children = [];
 function start(name, entry, env) {
-  const child = spawn(process.execPath, ['--import', loader, join(root, 'server', 'src', entry)], {
+  // Engine processes get the engine's heap limit, as `npm run engine` gives it (engine/heap.d.mts).
+  const heap = entry === 'engine-main.ts' ? [`--max-old-space-size=${ENGINE_HEAP_MB}`] : [];
+  const child = spawn(process.execPath, [...heap, '--import', loader, join(root, 'server', 'src', entry)], {
     // The demo keeps its tokens beside the database; for a remote one, in the working folder.
     cwd: dir,
     env: { ...process.env, PROVIDER_URL_ALLOWLIST: '127.0.0.1', ...env },

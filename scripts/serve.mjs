@@ -2,6 +2,7 @@
 // alone, with Node and the tsx loader the server package installs; no pnpm on PATH needed.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { ENGINE_HEAP_MB } from '../server/src/engine/heap.mjs';
 import { root, serverTsxLoader } from './tsx-loader.mjs';
 
 const entries = { server: 'main.ts', engine: 'engine-main.ts' };
@@ -11,7 +12,9 @@ if (!entry) {
   process.exit(2);
 }
 const loader = serverTsxLoader();
-const child = spawn(process.execPath, ['--import', loader, join(root, 'server', 'src', entry)], {
+// An engine process gets the engine's heap limit, as the server's engine thread does (engine/heap.d.mts).
+const heap = entry === entries.engine ? [`--max-old-space-size=${ENGINE_HEAP_MB}`] : [];
+const child = spawn(process.execPath, [...heap, '--import', loader, join(root, 'server', 'src', entry)], {
   stdio: 'inherit',
   cwd: join(root, 'server'),
 });

@@ -2,13 +2,18 @@
 import { spawn } from 'node:child_process';
 
 /**
- * Runs `script` under tsx with `args` (and `env` added) and resolves with the JSON object on the last
- * line it printed; rejects when it exits non-zero or prints no such line.
+ * Runs `script` under tsx with `args` (and `env` added, and Node's `flags`) and resolves with the JSON
+ * object on the last line it printed; rejects when it exits non-zero or prints no such line.
  */
-export function runChild<T>(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<T> {
+export function runChild<T>(
+  script: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+  flags: string[] = [],
+): Promise<T> {
   const name = script.split('/').at(-1);
   return new Promise<T>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    const child = spawn(process.execPath, [...flags, '--import', 'tsx', script, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

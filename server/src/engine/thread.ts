@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { logError } from '../lib/log';
+import { ENGINE_HEAP_MB } from './heap.mjs';
 import { runEngine } from './run';
 
 export interface EngineThreadOptions {
@@ -23,7 +24,11 @@ export interface EngineThread {
 
 /** Starts the engine thread; resolves once its database is open and it is sending. */
 export async function startEngineThread(options: EngineThreadOptions): Promise<EngineThread> {
-  const worker = new Worker(fileURLToPath(new URL('./thread-entry.mjs', import.meta.url)), { workerData: options });
+  const worker = new Worker(fileURLToPath(new URL('./thread-entry.mjs', import.meta.url)), {
+    workerData: options,
+    // Its own heap limit, which also makes V8 collect before garbage piles up (engine/heap.d.mts).
+    resourceLimits: { maxOldGenerationSizeMb: ENGINE_HEAP_MB },
+  });
   let stopping = false;
   const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
   await new Promise<void>((resolve, reject) => {
