@@ -245,7 +245,15 @@ function makeSheet(win: Window, css: string): CSSStyleSheet | null {
  */
 function onlyTheAgent(root: ShadowRoot): void {
   for (const type of ['click', 'change', 'input'])
-    root.addEventListener(type, (e) => e.isTrusted || (e.preventDefault(), e.stopImmediatePropagation()), true);
+    root.addEventListener(
+      type,
+      (e) => {
+        if (e.isTrusted) return;
+        e.preventDefault();
+        e.stopImmediatePropagation();
+      },
+      true,
+    );
 }
 
 function adopt(root: ShadowRoot, sheet: CSSStyleSheet | null, css: string): void {
