@@ -506,6 +506,28 @@ describe('CSV contact import: rows rejected, all or nothing', () => {
     expect((await snapshot(ws.id)).contacts).toHaveLength(1);
   });
 
+  it('says in Spanish what is wrong with a phone, and a decomposed header names the same field as a composed one', async () => {
+    const ws = await server.workspace('Acentos');
+    // "Población" as a Mac may write it (o and a combining accent) in one file, composed in the other.
+    const decomposed = 'Poblacio\u0301n';
+    const first = await upload(`Teléfono,${decomposed}\n+5491155550801,Córdoba\n123,Salta\n`, {
+      token: ws.tokens.agent,
+      fields: { allOrNothing: 'no' },
+      language: 'es',
+    });
+    expect(first.body).toMatchObject({ status: 'completed', created: 1, rejected: 1 });
+    expect(first.body.rejectedRows[0].reason).toBe(
+      'El teléfono "123" no es válido (le faltan dígitos). Escríbalo con el código de país, p. ej. +54 9 11 5555-1234.',
+    );
+    const second = await upload('Teléfono,Población\n+5491155550802,Rosario\n', { token: ws.tokens.agent });
+    expect(second.body).toMatchObject({ status: 'completed', created: 1 });
+    const keys = await client.execute({
+      sql: 'SELECT DISTINCT j.key FROM contacts c, json_each(c.custom_fields) j WHERE c.workspace_id = ?',
+      args: [ws.id],
+    });
+    expect(keys.rows.map((r) => r.key)).toEqual(['Población']);
+  });
+
   it('add-only mode rejects contacts that exist and duplicates within the file', async () => {
     const ws = await server.workspace('Add only');
     const [existing] = await createContacts(ws, [{ firstName: 'Ana', email: 'ana@example.com' }]);

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { format, LANGUAGES, type Language, type Localized } from '../i18n';
 import { cleanText, IdParamSchema, TimestampSchema } from './common';
+import type { PhoneProblem } from './contacts';
 import { CONTACT_EXPORT_COLUMNS, FAILED_EXPORT_COLUMNS } from './exports';
 import { schemaMessages } from './messages';
 
@@ -255,6 +256,23 @@ export const importMalformedProblems = {
   },
 } as const satisfies Record<string, Localized>;
 
+/** What is wrong with a phone number, in the reason of a row refused for it (libphonenumber's verdict). */
+export const importPhoneProblems = {
+  not_a_number: { es: 'no es un número de teléfono', en: 'not a phone number', pt: 'não é um número de telefone' },
+  too_short: { es: 'le faltan dígitos', en: 'too few digits', pt: 'faltam dígitos' },
+  too_long: { es: 'le sobran dígitos', en: 'too many digits', pt: 'sobram dígitos' },
+  invalid_country: {
+    es: 'no se reconoce el código de país',
+    en: 'the country code is not recognised',
+    pt: 'o código do país não é reconhecido',
+  },
+  invalid_number: {
+    es: 'no existe en el plan de numeración de su país',
+    en: "not in its country's numbering plan",
+    pt: 'não existe no plano de numeração do seu país',
+  },
+} as const satisfies Record<PhoneProblem, Localized>;
+
 export const importIdentifierNames = {
   contactId: { es: 'ID de contacto', en: 'contact ID', pt: 'ID do contato' },
   phone: { es: 'teléfono', en: 'phone number', pt: 'telefone' },
@@ -280,6 +298,8 @@ export function importRowReasonMessage(
       language,
     );
   }
+  if (code === 'phone_invalid' && typeof problem === 'string' && problem in importPhoneProblems)
+    localized.problem = importPhoneProblems[problem as PhoneProblem][language];
   return format(importRowReasons[code][language], localized, language);
 }
 
@@ -349,7 +369,9 @@ export function isFailedMessagesExport(headers: readonly string[]): boolean {
 
 /** A header as a custom field key: characters a key may not hold become spaces; empty means none. */
 export function customFieldKeyOf(header: string): string | undefined {
+  // Composed first: a decomposed accent (as a Mac may write "Población") is no letter, and would split it.
   const key = header
+    .normalize('NFC')
     .replace(/[^\p{L}\p{N}_\- ]+/gu, ' ')
     .replace(/\s+/g, ' ')
     .trim()
