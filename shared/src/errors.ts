@@ -270,6 +270,11 @@ export const apiErrors = {
     en: 'This broadcast has no scheduled re-send to cancel: it already went out or was cancelled.',
     pt: 'Esta transmissão não tem um reenvio agendado para cancelar: ele já foi enviado ou já foi cancelado.',
   },
+  resend_tag_taken: {
+    es: 'Otros contactos ya llevan la etiqueta «{tag}» y sus variantes (o son nombres de otros segmentos): elija otro nombre de etiqueta para este reenvío.',
+    en: 'The tag "{tag}" and its variants are already on other contacts (or are other segments\' names): choose another tag name for this re-send.',
+    pt: 'A etiqueta "{tag}" e suas variantes já estão em outros contatos (ou são nomes de outros segmentos): escolha outro nome de etiqueta para este reenvio.',
+  },
   resend_nothing: {
     es: 'No hay mensajes fallidos que un reenvío pueda ayudar con los motivos elegidos. Revise "details" para ver los que quedaron fuera y por qué.',
     en: 'No failed message that a re-send can help matches the chosen reasons. See "details" for the ones left out and why.',

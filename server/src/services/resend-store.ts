@@ -17,6 +17,7 @@ import type { Database, Queryable } from '../db/client';
 import { first } from '../db/first';
 import { type BroadcastRow, broadcasts, channels, LOGGED_STATES_SQL, workspaces } from '../db/schema';
 import { identifierOn } from '../engine/audience';
+import { ApiError } from '../lib/errors';
 import { tagKey } from './tags';
 
 /** The broadcast a re-send recovers. */
@@ -396,7 +397,7 @@ export async function uniqueTag(
 ): Promise<{ tag: string; othersCarrying: number }> {
   let othersFirst = 0;
   for (let i = 0; i < 50; i++) {
-    const tag = i === 0 ? asked : i === 1 ? `${asked} (#${broadcastId})` : `${asked} (#${broadcastId}-${i})`;
+    const tag = i === 0 ? asked : fitTag(asked, i === 1 ? ` (#${broadcastId})` : ` (#${broadcastId}-${i})`);
     const key = tagKey(tag);
     const others = await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM contact_tags ct
       JOIN tags t ON t.id = ct.tag_id WHERE t.workspace_id = ${workspaceId} AND t.key = ${key}
@@ -410,7 +411,17 @@ export async function uniqueTag(
     if (i === 0) othersFirst = others?.n ?? 0;
     if (!others?.n && !segmentClashes) return { tag, othersCarrying: othersFirst };
   }
-  throw new Error(`no free tag for "${asked}"`);
+  throw new ApiError(409, 'resend_tag_taken', { tag: asked });
+}
+
+/** Longest a tag may be (shared/src/schemas/segments.ts): a longer one's segment could not be read back. */
+const MAX_TAG_LENGTH = 100;
+
+/** `asked` with `suffix`, the asked part shortened (never within a character) for both to fit. */
+function fitTag(asked: string, suffix: string): string {
+  let base = Array.from(asked);
+  while (base.join('').length + suffix.length > MAX_TAG_LENGTH) base = base.slice(0, -1);
+  return `${base.join('').trimEnd()}${suffix}`;
 }
 
 export async function taggedCount(db: Database, broadcastId: number, tag: string): Promise<number> {

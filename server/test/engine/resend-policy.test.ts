@@ -204,6 +204,52 @@ describe('exact targets', () => {
   });
 });
 
+describe('tags at their limits', () => {
+  it('a 100-character tag taken by another re-send gets a variant that fits, and the segments still list', async () => {
+    const channel = await h.channel({ type: 'sandbox', name: 'Sandbox largo', limits: { dailyQuota: 1 } });
+    await h.seedContacts(2, 'largo uno', { start: 700_000 });
+    await h.seedContacts(2, 'largo dos', { start: 700_100 });
+    const long = `${'Recuperación de clientes '.repeat(4)}`.slice(0, 100);
+    const one = await broadcastTo('Largo uno', channel.id, 'largo uno', { text: 'Hola' });
+    await sendNow(one.id);
+    expect((await resend(one.id, { tag: long, when: 'at', at: inHours(30) })).status).toBe(200);
+    const two = await broadcastTo('Largo dos', channel.id, 'largo dos', { text: 'Hola' });
+    await sendNow(two.id);
+    const second = await resend(two.id, { tag: long, when: 'at', at: inHours(30) });
+    expect(second.status).toBe(200);
+    expect(second.body.tag).toMatch(new RegExp(`\\(#${two.id}\\)$`));
+    expect(second.body.tag.length).toBeLessThanOrEqual(100);
+    const list = await h.server.request('GET', '/api/v1/segments', { token: h.ws.tokens.agent });
+    expect(list.status).toBe(200);
+    const segment = await h.server.request('GET', `/api/v1/segments/${second.body.segmentId}`, {
+      token: h.ws.tokens.agent,
+    });
+    expect(segment.status).toBe(200);
+  });
+
+  it('a tag whose every variant others carry is refused with what to do, not a 500', async () => {
+    const channel = await h.channel({ type: 'sandbox', name: 'Sandbox ocupado', limits: { dailyQuota: 1 } });
+    await h.seedContacts(2, 'ocupado', { start: 700_200 });
+    const b = await broadcastTo('Ocupado', channel.id, 'ocupado', { text: 'Hola' });
+    await sendNow(b.id);
+    // Someone else (not failed here) carries the tag and all 49 of its variants.
+    await h.seedContacts(1, 'ajeno', { start: 700_300 });
+    const [other] = await h.server.database.db.all<{ id: number }>(
+      sql`SELECT ct.contact_id AS id FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE t.key = 'ajeno'`,
+    );
+    const variants = ['x', `x (#${b.id})`, ...Array.from({ length: 48 }, (_, i) => `x (#${b.id}-${i + 2})`)];
+    const tagged = await h.server.request('POST', `/api/v1/contacts/${other?.id}/tags`, {
+      token: h.ws.tokens.agent,
+      body: { tags: variants },
+    });
+    expect(tagged.status).toBe(200);
+    const res = await resend(b.id, { tag: 'x', dryRun: true });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('resend_tag_taken');
+    expect(res.body.error.message).toContain('elija otro nombre de etiqueta');
+  });
+});
+
 describe('two clicks at once', () => {
   it('schedule one re-send: the other click changes nothing', async () => {
     const channel = await h.channel({ type: 'sandbox', name: 'Sandbox twice', limits: { dailyQuota: 2 } });
