@@ -97,9 +97,13 @@ export interface QuotaScope {
 type ScopedChannel = { id: number; dailyQuota: number | null; portfolioId?: number | null };
 type PortfolioRow = { id: number; quota: number | null; name: string; ids: string };
 
-/** A portfolio with its live numbers, as quotaScope reads it. */
+/**
+ * A portfolio with its numbers, as quotaScope reads it: disconnected ones too. Disconnecting a number
+ * in Rebound does not take it out of Meta's portfolio, whose limit still counts what it sent in the
+ * last 24 h; once it has sent nothing for a day its ledger counts nothing here either.
+ */
 const portfolioColumns = sql`p.id AS id, p.daily_quota AS quota, p.name AS name,
-  (SELECT json_group_array(c.id) FROM channels c WHERE c.portfolio_id = p.id AND c.deleted_at IS NULL) AS ids`;
+  (SELECT json_group_array(c.id) FROM channels c WHERE c.portfolio_id = p.id) AS ids`;
 
 function scopeOf(channel: ScopedChannel, portfolio: PortfolioRow | undefined): QuotaScope {
   if (channel.portfolioId == null || !portfolio)

@@ -23,12 +23,14 @@ async function row(db: Database | Tx, workspaceId: number, id: number): Promise<
 
 async function toPortfolio(db: Database, found: PortfolioRow, now = Date.now()): Promise<Portfolio> {
   const members = await db
-    .select({ id: channels.id })
+    .select({ id: channels.id, deletedAt: channels.deletedAt })
     .from(channels)
-    .where(and(eq(channels.portfolioId, found.id), isNull(channels.deletedAt)))
+    .where(eq(channels.portfolioId, found.id))
     .orderBy(channels.id);
-  const channelIds = members.map((m) => m.id);
-  const usage = await quotaUsage(db, { limit: found.dailyQuota, channelIds, portfolioId: found.id }, now);
+  // The numbers shown are the connected ones; the usage counts the disconnected too (engine/limits.ts).
+  const channelIds = members.filter((m) => m.deletedAt === null).map((m) => m.id);
+  const counted = { limit: found.dailyQuota, channelIds: members.map((m) => m.id), portfolioId: found.id };
+  const usage = await quotaUsage(db, counted, now);
   return {
     id: found.id,
     name: found.name,
@@ -70,12 +72,14 @@ async function setMembers(tx: Tx, workspaceId: number, portfolioId: number, chan
   }
   // A channel that joins or leaves counts its limit elsewhere from now: its edit time moves, so a
   // broadcast sending on it claims its next batch under the new limit (engine/claim.ts).
+  // A disconnected number stays: what it sent still counts against the portfolio (engine/limits.ts).
   await tx
     .update(channels)
     .set({ portfolioId: null, updatedAt: new Date() })
     .where(
       and(
         eq(channels.portfolioId, portfolioId),
+        isNull(channels.deletedAt),
         wanted.length ? sql`${channels.id} NOT IN (SELECT value FROM json_each(${JSON.stringify(wanted)}))` : sql`1`,
       ),
     );

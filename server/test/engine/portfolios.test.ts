@@ -135,3 +135,41 @@ describe('a business portfolio shared by two numbers', () => {
     expect((await api('GET', `/channels/${a}`)).body.usage).toMatchObject({ quotaUsed: 200, quotaRemaining: 800 });
   });
 });
+
+describe('a number disconnected from its portfolio', () => {
+  it('what it sent in the last 24 h still counts against the portfolio, as Meta counts it', async () => {
+    const sim = await whatsappSimulator(h);
+    const number = async (name: string) =>
+      (
+        await h.channel({
+          type: 'whatsapp',
+          name,
+          credentials: WA,
+          baseUrl: sim.baseUrl,
+          limits: { dailyQuota: 1000, messagesPerSecond: 5000 },
+        })
+      ).id;
+    const c = await number('Cobranzas');
+    const d = await number('Reclamos');
+    const portfolio = (await api('POST', '/portfolios', { name: 'Beta', channelIds: [c, d] })).body;
+    await h.seedContacts(30, 'cobranzas', { start: 900_000 });
+    const sent = await h.broadcast({
+      name: 'Cobranzas',
+      channelId: c,
+      segmentId: (await h.segment('Cobranzas', 'cobranzas')).id,
+      content: S1_TEMPLATE,
+    });
+    await h.schedule(sent.id);
+    await h.engine().runUntilIdle();
+    expect((await h.get(sent.id)).counts).toEqual({ sent: 30 });
+
+    expect((await api('DELETE', `/channels/${c}`)).status).toBe(200);
+    const after = (await api('GET', `/portfolios/${portfolio.id}`)).body;
+    expect(after.channelIds).toEqual([d]);
+    expect(after.usage).toMatchObject({ used: 30, remaining: 220 });
+    // Editing the members keeps it counted too; the other number has 220 left, not 250.
+    expect((await api('PATCH', `/portfolios/${portfolio.id}`, { channelIds: [d] })).status).toBe(200);
+    expect((await api('GET', `/portfolios/${portfolio.id}`)).body.usage).toMatchObject({ used: 30, remaining: 220 });
+    expect((await api('GET', `/channels/${d}`)).body.usage).toMatchObject({ quotaUsed: 30, quotaRemaining: 220 });
+  });
+});
