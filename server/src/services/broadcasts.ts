@@ -192,10 +192,35 @@ async function scheduleIn(tx: Tx, ws: Workspace, id: number, when: Date, now: nu
   return row;
 }
 
+/** Not started: scheduled, or paused before it started (the guard or Meta's flag paused the number). */
+export const notStarted = (b: { status: string; startedAt: unknown }): boolean =>
+  b.status === 'scheduled' || (b.status === 'paused' && b.startedAt === null);
+
 /** Cancels a draft, scheduled or sending broadcast; recipients not yet sent are cancelled too. */
 export async function cancelBroadcast(db: Database, workspaceId: number, id: number, now = Date.now()) {
+  const row = await cancelIn(db, workspaceId, id, now, false);
+  if (!row) throw notFound('broadcast', { id });
+  return row;
+}
+
+/**
+ * Cancels a broadcast only if it has not started, checked in the cancel's own transaction; one that
+ * started meanwhile is left as it is (undefined): an agent's cancel of a re-send takes back only what
+ * has not gone out, stopping one that sends is a manager's cancel.
+ */
+export const cancelIfNotStarted = (db: Database, workspaceId: number, id: number, now = Date.now()) =>
+  cancelIn(db, workspaceId, id, now, true);
+
+async function cancelIn(
+  db: Database,
+  workspaceId: number,
+  id: number,
+  now: number,
+  onlyIfNotStarted: boolean,
+): Promise<BroadcastRow | undefined> {
   return db.transaction(async (tx) => {
     const current = await getRow(tx, workspaceId, id);
+    if (onlyIfNotStarted && !notStarted(current)) return undefined;
     try {
       assertTransition(current.status, 'cancelled');
     } catch (error) {

@@ -36,7 +36,7 @@ import { countriesOn, reachableOn } from '../engine/audience';
 import { quotaScope, quotaUsage } from '../engine/limits';
 import type { AuthContext } from '../lib/env';
 import { ApiError, notFound } from '../lib/errors';
-import { broadcastableChannel, cancelBroadcast } from './broadcasts';
+import { broadcastableChannel, cancelIfNotStarted, notStarted } from './broadcasts';
 import { defaultResendTag, formatPlanTime, summarize, WARNINGS } from './resend-format';
 import { planParts } from './resend-parts';
 import * as store from './resend-store';
@@ -356,13 +356,13 @@ async function reusedResult(
 export async function cancelResend(db: Database, workspaceId: number, broadcastId: number, now = Date.now()) {
   const original = await store.originalBroadcast(db, workspaceId, broadcastId);
   if (!original) throw notFound('broadcast', { id: broadcastId });
-  // Not started: scheduled, or paused before it started (the guard or Meta's flag paused the number).
-  const scheduled = (await store.liveResends(db, broadcastId)).filter(
-    (r) => r.status === 'scheduled' || (r.status === 'paused' && r.startedAt === null),
-  );
-  if (scheduled.length === 0) throw new ApiError(409, 'resend_nothing_to_cancel', {});
-  for (const part of scheduled) await cancelBroadcast(db, workspaceId, part.id);
+  const scheduled = (await store.liveResends(db, broadcastId)).filter(notStarted);
+  // Each checked again in its cancel's transaction: a part the engine started meanwhile is sending,
+  // and stopping a broadcast that sends is a manager's cancel, not this one.
+  const cancelled: number[] = [];
+  for (const part of scheduled) if (await cancelIfNotStarted(db, workspaceId, part.id, now)) cancelled.push(part.id);
+  if (cancelled.length === 0) throw new ApiError(409, 'resend_nothing_to_cancel', {});
   // What those parts took is free again: with an earlier re-send still holding, only the flag lists it.
   await store.recheckLateFailures(db, broadcastId, now);
-  return { cancelled: scheduled.map((part) => part.id) };
+  return { cancelled };
 }

@@ -8,6 +8,7 @@
 import { EVENT_TYPES, type EventType, eventDataSchemas } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { cancelResend } from '../../src/services/resend';
 import { harness, S1_TEMPLATE, WA, whatsappSimulator } from './harness';
 
 const h = await harness();
@@ -247,6 +248,37 @@ describe('tags at their limits', () => {
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('resend_tag_taken');
     expect(res.body.error.message).toContain('elija otro nombre de etiqueta');
+  });
+});
+
+describe("an agent's cancel of a re-send", () => {
+  it("leaves a part the engine started meanwhile sending: stopping it is a manager's cancel", async () => {
+    const channel = await h.channel({ type: 'sandbox', name: 'Sandbox carrera', limits: { dailyQuota: 1 } });
+    await h.seedContacts(2, 'carrera', { start: 700_400 });
+    const b = await broadcastTo('Carrera', channel.id, 'carrera', { text: 'Hola' });
+    await sendNow(b.id);
+    const planned = await resend(b.id, { when: 'at', at: inHours(30) });
+    expect(planned.status).toBe(200);
+    const part = planned.body.broadcastId as number;
+    // The cancel read the part as scheduled; the engine starts it before the cancel's transaction.
+    const db = h.server.database.db;
+    let started = false;
+    const racing = new Proxy(db, {
+      get(target, property, receiver) {
+        if (property !== 'transaction') return Reflect.get(target, property, receiver);
+        return async (...args: unknown[]) => {
+          if (!started) {
+            started = true;
+            await target.run(
+              sql`UPDATE broadcasts SET status = 'sending', started_at = ${Date.now()} WHERE id = ${part}`,
+            );
+          }
+          return (target.transaction as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    }) as typeof db;
+    await expect(cancelResend(racing, h.ws.id, b.id)).rejects.toMatchObject({ code: 'resend_nothing_to_cancel' });
+    expect((await h.get(part)).status).toBe('sending');
   });
 });
 
