@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { prepareContactImport } from '../src/csv/import';
 import { setCustomFieldKeyCap } from '../src/services/contacts';
 import { IMPORT_OWNER, MAX_QUEUED_IMPORTS } from '../src/services/import-jobs';
 import { startTestServer } from './helpers';
@@ -409,6 +410,39 @@ describe('CSV import: what the form and the workspace allow', () => {
         args: [ws.id],
       });
       expect(Number(imports.rows[0]?.n)).toBe(1);
+    } finally {
+      setCustomFieldKeyCap(200);
+    }
+  });
+
+  it('keys added while a file waited its turn count when it writes: the cap holds, and it fails saying why', async () => {
+    const ws = await server.workspace('Tope en cola');
+    setCustomFieldKeyCap(3);
+    try {
+      const { db } = server.database;
+      const workspace = { workspaceId: ws.id, defaultCountry: 'AR' };
+      // Checked and queued with room for its two keys ...
+      const queued = await prepareContactImport(db, workspace, {
+        fileName: 'cola.csv',
+        bytes: new TextEncoder().encode('phone,custom.b,custom.c\n+5491155550601,1,2\n'),
+        language: 'es',
+        options: { mode: 'upsert', tags: [], dryRun: false, allOrNothing: true },
+      });
+      // ... which an agent's contact takes before its turn comes.
+      const made = await server.request('POST', '/api/v1/contacts', {
+        token: ws.tokens.agent,
+        body: { firstName: 'Ana', customFields: { x: 1, y: 2 } },
+      });
+      expect(made.status).toBe(201);
+      const done = await queued.execute();
+      expect(done).toMatchObject({ status: 'failed', errorCode: 'custom_field_keys_limit', created: 0 });
+      expect(done.errorMessage).toContain('3');
+      expect(await contactCount(ws.id)).toBe(1);
+      const keys = await client.execute({
+        sql: 'SELECT DISTINCT j.key FROM contacts c, json_each(c.custom_fields) j WHERE c.workspace_id = ?',
+        args: [ws.id],
+      });
+      expect(keys.rows.map((r) => r.key).sort()).toEqual(['x', 'y']);
     } finally {
       setCustomFieldKeyCap(200);
     }

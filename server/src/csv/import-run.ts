@@ -19,7 +19,9 @@ import {
 import { eq } from 'drizzle-orm';
 import type { Database, Tx } from '../db/client';
 import { imports } from '../db/schema';
+import { ApiError } from '../lib/errors';
 import { BatchedWriter, ContactPlanner, PLAN_ROWS, type PlannedBatch } from '../services/contact-writer';
+import { assertCustomKeysWithinCap } from '../services/custom-field-keys';
 import { ensureImportTags, forgetFinishedImports, undoImport } from '../services/import-undo';
 import type { ContactImportOptions, StoredRejection, Workspace } from './import';
 import type { FileEncoding } from './import-decode';
@@ -92,6 +94,8 @@ export interface ImportRun {
   options: ContactImportOptions;
   /** The language of the request: rejection reasons are stored in it too. */
   language: Language;
+  /** The workspace's cap on custom-field keys, given (the API thread's setting is not the import thread's). */
+  maxCustomFieldKeys: number;
 }
 
 /** What passes 2 and 3 ask of the API thread (on it, they do it themselves). */
@@ -212,10 +216,16 @@ export async function planAndWrite(db: Database, run: ImportRun, hooks: ImportHo
     // Pass 3: the plan in short transactions of about IMPORT_WRITE_ROWS contacts, each noting what it
     // changed (services/import-undo.ts): other writers (engines, agents) wait one of them at most, and
     // a failure part-way is undone, so the import still lands whole or not at all.
+    // The cap on custom-field keys again, in the first write's turn: the first pass checked it when the
+    // file came, but imports queued behind another (or the API's writes meanwhile) may have added keys.
+    const fileKeys = source.layout.columns.flatMap((c) =>
+      c.field.startsWith('custom.') ? [c.field.slice('custom.'.length)] : [],
+    );
     try {
-      const tagIds = await hooks.writeTurn(() =>
-        db.transaction((tx) => ensureImportTags(tx, importId, ws.workspaceId, options.tags)),
-      );
+      const tagIds = await hooks.writeTurn(async () => {
+        await assertCustomKeysWithinCap(db, ws.workspaceId, fileKeys, run.maxCustomFieldKeys);
+        return db.transaction((tx) => ensureImportTags(tx, importId, ws.workspaceId, options.tags));
+      });
       let pending: PlanChunk[] = [];
       let pendingRows = 0;
       const writePending = async () => {
@@ -251,10 +261,25 @@ export async function planAndWrite(db: Database, run: ImportRun, hooks: ImportHo
       if (pending.length) await writePending();
       await hooks.writeTurn(completed);
     } catch (error) {
-      // Any other failure is undone by whoever records it (execute(), or a settle after a crash).
-      if (!(error instanceof RowsVanished)) throw error;
-      await undoImport(db, importId, ws.workspaceId, hooks.writeTurn);
-      await hooks.writeTurn(failWithRejections);
+      if (error instanceof ApiError && error.code === 'custom_field_keys_limit') {
+        // Refused before anything was written.
+        await hooks.writeTurn(() =>
+          finish(db, {
+            status: 'failed',
+            created: 0,
+            updated: 0,
+            rejected: rejections.count,
+            rejectedRows: rejections.rows,
+            errorCode: error.code,
+            errorMessage: renderError(error.code, language, error.params),
+          }),
+        );
+      } else {
+        // Any other failure is undone by whoever records it (execute(), or a settle after a crash).
+        if (!(error instanceof RowsVanished)) throw error;
+        await undoImport(db, importId, ws.workspaceId, hooks.writeTurn);
+        await hooks.writeTurn(failWithRejections);
+      }
     }
     await forgetFinishedImports(db, importId, hooks.writeTurn);
   }

@@ -280,6 +280,7 @@ async function execute(
       source,
       options: input.options,
       language: input.language,
+      maxCustomFieldKeys: getCustomFieldKeyCap(),
     };
     if (thread) await thread.execute(db, run);
     else
