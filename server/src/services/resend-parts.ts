@@ -137,9 +137,15 @@ export async function planParts(
         continue;
       }
       // The first wave goes when a full wave fits (at most a day's quota); each next one a day later;
-      // never before a cap the provider reported has had its day.
+      // never before a cap the provider reported has had its day, nor before the waves other broadcasts'
+      // re-sends planned on this limit have had theirs (they take the room as it frees).
       const first = Math.min(group.length, scope.limit);
-      const firstAt = Math.max((await capacityAvailableAt(db, scope, first, now)) ?? now + DAY_MS, floor);
+      const others = await store.othersLastWaveAhead(db, original.id, scope.channelIds, reason, now);
+      const firstAt = Math.max(
+        (await capacityAvailableAt(db, scope, first, now)) ?? now + DAY_MS,
+        floor,
+        others === null ? 0 : others + DAY_MS,
+      );
       const waves = quotaWaves(group.length, scope.limit, firstAt, first);
       let offset = 0;
       waves.forEach((wave, i) => {

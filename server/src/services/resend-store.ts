@@ -299,9 +299,40 @@ export async function lastWaveAhead(
   now: number,
 ): Promise<number | null> {
   const family = JSON.stringify(await familyOf(db, broadcastId));
+  return lastWaveWhere(db, sql`id IN (SELECT value FROM json_each(${family}))`, channelIds, reason, now);
+}
+
+/**
+ * lastWaveAhead for the re-sends of other broadcasts on the same limit: their waves take the capacity
+ * as it frees, so a backlog planned now goes after them, not into the same room.
+ */
+export async function othersLastWaveAhead(
+  db: Database,
+  broadcastId: number,
+  channelIds: number[],
+  reason: FailureReason,
+  now: number,
+): Promise<number | null> {
+  const family = JSON.stringify(await familyOf(db, broadcastId));
+  return lastWaveWhere(
+    db,
+    sql`resend_of_id IS NOT NULL AND id NOT IN (SELECT value FROM json_each(${family}))`,
+    channelIds,
+    reason,
+    now,
+  );
+}
+
+async function lastWaveWhere(
+  db: Database,
+  whose: SQL,
+  channelIds: number[],
+  reason: FailureReason,
+  now: number,
+): Promise<number | null> {
   const row = await first<{ at: number | null }>(
     db,
-    sql`SELECT max(scheduled_at) AS at FROM broadcasts WHERE id IN (SELECT value FROM json_each(${family}))
+    sql`SELECT max(scheduled_at) AS at FROM broadcasts WHERE ${whose}
       AND channel_id IN (SELECT value FROM json_each(${JSON.stringify(channelIds)}))
       AND status = 'scheduled' AND scheduled_at > ${now}
       AND json_extract(resend_reasons, '$."' || ${reason} || '"') > 0`,

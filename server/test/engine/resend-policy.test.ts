@@ -208,8 +208,8 @@ describe('exact targets', () => {
 describe('tags at their limits', () => {
   it('a 100-character tag taken by another re-send gets a variant that fits, and the segments still list', async () => {
     const channel = await h.channel({ type: 'sandbox', name: 'Sandbox largo', limits: { dailyQuota: 1 } });
-    await h.seedContacts(2, 'largo uno', { start: 700_000 });
-    await h.seedContacts(2, 'largo dos', { start: 700_100 });
+    await h.seedContacts(2, 'largo uno', { start: 730_000 });
+    await h.seedContacts(2, 'largo dos', { start: 730_100 });
     const long = `${'Recuperación de clientes '.repeat(4)}`.slice(0, 100);
     const one = await broadcastTo('Largo uno', channel.id, 'largo uno', { text: 'Hola' });
     await sendNow(one.id);
@@ -230,11 +230,11 @@ describe('tags at their limits', () => {
 
   it('a tag whose every variant others carry is refused with what to do, not a 500', async () => {
     const channel = await h.channel({ type: 'sandbox', name: 'Sandbox ocupado', limits: { dailyQuota: 1 } });
-    await h.seedContacts(2, 'ocupado', { start: 700_200 });
+    await h.seedContacts(2, 'ocupado', { start: 730_200 });
     const b = await broadcastTo('Ocupado', channel.id, 'ocupado', { text: 'Hola' });
     await sendNow(b.id);
     // Someone else (not failed here) carries the tag and all 49 of its variants.
-    await h.seedContacts(1, 'ajeno', { start: 700_300 });
+    await h.seedContacts(1, 'ajeno', { start: 730_300 });
     const [other] = await h.server.database.db.all<{ id: number }>(
       sql`SELECT ct.contact_id AS id FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE t.key = 'ajeno'`,
     );
@@ -254,7 +254,7 @@ describe('tags at their limits', () => {
 describe("an agent's cancel of a re-send", () => {
   it("leaves a part the engine started meanwhile sending: stopping it is a manager's cancel", async () => {
     const channel = await h.channel({ type: 'sandbox', name: 'Sandbox carrera', limits: { dailyQuota: 1 } });
-    await h.seedContacts(2, 'carrera', { start: 700_400 });
+    await h.seedContacts(2, 'carrera', { start: 730_400 });
     const b = await broadcastTo('Carrera', channel.id, 'carrera', { text: 'Hola' });
     await sendNow(b.id);
     const planned = await resend(b.id, { when: 'at', at: inHours(30) });
@@ -342,6 +342,28 @@ describe('a quota backlog far past the daily limit', () => {
       sql`SELECT count(*) AS n FROM broadcasts WHERE resend_of_id = ${b.id}`,
     );
     expect(resends[0]?.n).toBe(7);
+  });
+
+  it("another broadcast's backlog on the same limit goes after the first one's waves, not into the same room", async () => {
+    const channel = await h.channel({ type: 'sandbox', name: 'Sandbox dos atrasos', limits: { dailyQuota: 3 } });
+    await h.seedContacts(5, 'atraso uno', { start: 740_000 });
+    await h.seedContacts(5, 'atraso dos', { start: 740_100 });
+    const one = await broadcastTo('Atraso uno', channel.id, 'atraso uno', { text: 'Hola' });
+    await sendNow(one.id);
+    const two = await broadcastTo('Atraso dos', channel.id, 'atraso dos', { text: 'Hola' });
+    await sendNow(two.id);
+    expect((await h.get(one.id)).counts).toEqual({ delivered: 3, failed: 2 });
+    expect((await h.get(two.id)).counts).toEqual({ failed: 5 });
+
+    const first = await resend(one.id, {}, 'en');
+    expect(first.status, first.text).toBe(200);
+    const firstAt = Date.parse(first.body.plan.at(-1).at);
+    const second = await resend(two.id, {}, 'en');
+    expect(second.status, second.text).toBe(200);
+    // 2 of the 3 a day go to the first re-send's wave: the second's waves start a day after it.
+    const waves = second.body.plan as { at: string; count: number }[];
+    expect(Date.parse(waves[0]?.at ?? '')).toBeGreaterThanOrEqual(firstAt + 24 * HOUR);
+    expect(waves.map((w) => w.count)).toEqual([3, 2]);
   });
 
   it("a wave's own re-send waits for the waves still ahead too: they hold the same limit", async () => {
