@@ -230,4 +230,53 @@ describe('undoing an import written in several transactions', () => {
       { first_name: 'Lu', last_name: null, phone: null, tags: 'llamar' },
     ]);
   });
+
+  it("puts back an agent's change to a contact that was there before, made between two of the import's writes of it", async () => {
+    const ws = await server.workspace('Deshacer existente entre escrituras');
+    const scope = { workspaceId: ws.id, defaultCountry: 'AR' };
+    await upsertContacts(db, scope, [{ firstName: 'Mora', email: 'mora@example.com' }], {
+      by: 'email',
+      mode: 'upsert',
+    });
+    const imported = await client.execute({
+      sql: `INSERT INTO imports (workspace_id, status, options, total_rows, created_at) VALUES (?, 'running', '{}', 2, 0) RETURNING id`,
+      args: [ws.id],
+    });
+    const importId = Number(imported.rows[0]?.id);
+    const planner = new ContactPlanner(db, ws.id, 'email', 'upsert');
+    const write = (rows: ContactInput[], first: number) =>
+      db.transaction(async (tx) => {
+        const writer = new BatchedWriter(tx, ws.id, 'email', [], undefined, importId);
+        const read = rows.map((row, i) => readContactInput(row, first + i, 'email', 'AR'));
+        await writer.add(
+          await planner.plan(read, () => {
+            throw new Error('no row is refused here');
+          }),
+        );
+        await writer.flush();
+      });
+    await write([{ firstName: 'Mora Inés', email: 'mora@example.com' }], 1);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    // Between the import's writes, an agent gives Mora a phone; the same file names her again further down.
+    const mora = Number(
+      (await client.execute({ sql: "SELECT id FROM contacts WHERE email = 'mora@example.com'", args: [] })).rows[0]?.id,
+    );
+    const edit = await server.request('PATCH', `/api/v1/contacts/${mora}`, {
+      token: ws.tokens.agent,
+      body: { phone: '+54 9 11 4444-0003' },
+    });
+    expect(edit.status, edit.text).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await write([{ lastName: 'Sosa', email: 'mora@example.com' }], 2);
+
+    await undoImport(db, importId, ws.id);
+    const left = await client.execute({
+      sql: 'SELECT first_name, last_name, phone FROM contacts WHERE workspace_id = ?',
+      args: [ws.id],
+    });
+    // As the agent left her (with what the import wrote under the agent's eyes): the later write undone.
+    expect(left.rows.map((row) => ({ ...row }))).toEqual([
+      { first_name: 'Mora Inés', last_name: null, phone: '+5491144440003' },
+    ]);
+  });
 });

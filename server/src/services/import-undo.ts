@@ -83,7 +83,9 @@ export async function noteCreated(tx: Db, importId: number, ids: readonly number
 
 /**
  * Contacts that were there before the import and that it is about to update, as they are now, with
- * which of its tags each lacks. The first note of a contact wins: it is the state before the import.
+ * which of its tags each lacks. The first note of a contact wins (the state before the import), unless
+ * someone changed the contact since the import last wrote it: then that person's version is what the
+ * undo puts back, and the tags noted first stay the ones to take off.
  */
 export async function noteBeforeUpdate(
   tx: Db,
@@ -101,7 +103,8 @@ export async function noteBeforeUpdate(
           WHERE NOT EXISTS (SELECT 1 FROM contact_tags AS ct WHERE ct.tag_id = t.value AND ct.contact_id = c.id)))
     FROM contacts AS c
     WHERE c.id IN (SELECT value FROM json_each(${json(ids)})) AND +c.workspace_id = ${workspaceId}
-    ON CONFLICT DO NOTHING`);
+    ON CONFLICT (import_id, kind, id) DO UPDATE SET before = json_set(excluded.before, '$[9]', json(import_undo.before -> 9))
+      WHERE NOT ${writtenByImport(importId, sql`excluded.before ->> 8`)}`);
 }
 
 export interface Undone {
