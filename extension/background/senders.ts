@@ -22,8 +22,9 @@ export function fromOwnPage(sender: Sender, ownPages: string): boolean {
 export function resendBodyFrom(sender: Sender, ownPages: string, body: unknown): ResendBody {
   const parsed = ResendBodySchema.safeParse(body);
   if (!parsed.success) throw new TypeError('not a re-send body');
-  const asked = body as ResendBody;
+  const asked = body as Record<string, unknown>;
   if (!fromOwnPage(sender, ownPages) && (asked.content !== undefined || asked.channelId !== undefined))
     throw new TypeError('a page re-sends what was written, on its channel');
-  return asked;
+  // The schema's fields only, as they were sent: anything else a page added goes nowhere.
+  return Object.fromEntries(Object.keys(parsed.data).map((key) => [key, asked[key]])) as ResendBody;
 }

@@ -123,11 +123,11 @@ export function createApi(options: ApiOptions) {
       for (const id of query.resendOfIds ?? []) params.append('resendOfId', String(id));
       return request<{ data: Broadcast[]; nextCursor: string | null }>('GET', `/api/v1/broadcasts?${params}`);
     },
-    broadcast: (id: number) => request<Broadcast>('GET', `/api/v1/broadcasts/${id}`),
+    broadcast: async (id: number) => request<Broadcast>('GET', `/api/v1/broadcasts/${idIn(id)}`),
     /** The broadcasts that need an agent, newest first (the rule in @rebound/shared's attention.ts). */
     attention: (limit = 100) => request<AttentionList>('GET', `/api/v1/broadcasts/attention?limit=${limit}`),
-    summary: (broadcastId: number) =>
-      request<FailureSummary>('GET', `/api/v1/failed-messages/summary?broadcastId=${broadcastId}`),
+    summary: async (broadcastId: number) =>
+      request<FailureSummary>('GET', `/api/v1/failed-messages/summary?broadcastId=${idIn(broadcastId)}`),
     failedMessages: (query: {
       contactId?: number;
       broadcastId?: number;
@@ -155,11 +155,11 @@ export function createApi(options: ApiOptions) {
     contact: (ref: string) => request<Contact>('GET', `/api/v1/contacts/${encodeURIComponent(ref)}`),
     failureReasons: () => request<{ data: FailureDescription[] }>('GET', '/api/v1/failure-reasons'),
     channels: () => request<{ data: Channel[] }>('GET', '/api/v1/channels'),
-    resume: (broadcastId: number) => request<Broadcast>('POST', `/api/v1/broadcasts/${broadcastId}/resume`),
-    cancelResend: (broadcastId: number) =>
-      request<{ cancelled: number[] }>('POST', `/api/v1/broadcasts/${broadcastId}/resend/cancel`),
-    resend: (broadcastId: number, body: ResendBody) =>
-      request<ResendResult>('POST', `/api/v1/broadcasts/${broadcastId}/resend`, body),
+    resume: async (broadcastId: number) => request<Broadcast>('POST', `/api/v1/broadcasts/${idIn(broadcastId)}/resume`),
+    cancelResend: async (broadcastId: number) =>
+      request<{ cancelled: number[] }>('POST', `/api/v1/broadcasts/${idIn(broadcastId)}/resend/cancel`),
+    resend: async (broadcastId: number, body: ResendBody) =>
+      request<ResendResult>('POST', `/api/v1/broadcasts/${idIn(broadcastId)}/resend`, body),
     events: (since: string | null) =>
       // The server writes each type's data by shared's eventDataSchemas: the page reads as typed events.
       request<Omit<EventPage, 'data'> & { data: BroadcastEvent[] }>(
@@ -170,6 +170,15 @@ export function createApi(options: ApiOptions) {
     eventStream: (since: string | null, signal: AbortSignal) =>
       send('GET', `/api/v1/events${since ? `?since=${since}` : ''}`, undefined, signal),
   };
+}
+
+/**
+ * An ID as it goes into a path: a positive whole number, nothing else. A message's ID comes from a
+ * content script, which a page's script may have taken over: "42/schedule?" would reach another route.
+ */
+function idIn(id: unknown): string {
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) throw new ReboundError('bad_id', 'not an ID');
+  return String(id);
 }
 
 /**

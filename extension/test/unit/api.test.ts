@@ -97,3 +97,31 @@ describe('a heavy read refused for the heavy limit', () => {
     expect(calls).toHaveLength(1);
   });
 });
+
+describe("an ID a content script sends (a page's script may have taken it over)", () => {
+  it('reaches no other route: only a positive whole number goes into a path', async () => {
+    const paths: string[] = [];
+    const api = createApi({
+      backendUrl: 'http://127.0.0.1:8787',
+      token: 'rb_test',
+      language: 'es',
+      fetch: async (input) => {
+        paths.push(new URL(String(input)).pathname);
+        return new Response('{}', {
+          status: 200,
+          headers: { 'Content-Type': 'application/json', [API_LEVEL_HEADER]: String(API_LEVEL) },
+        });
+      },
+    });
+    const hostile = ['42/schedule?', '../tokens?', 0, -3, 1.5, Number.NaN] as unknown as number[];
+    for (const id of hostile) {
+      await expect(api.resume(id)).rejects.toMatchObject({ code: 'bad_id' });
+      await expect(api.resend(id, { dryRun: true })).rejects.toMatchObject({ code: 'bad_id' });
+      await expect(api.cancelResend(id)).rejects.toMatchObject({ code: 'bad_id' });
+      await expect(api.broadcast(id)).rejects.toMatchObject({ code: 'bad_id' });
+    }
+    expect(paths).toEqual([]);
+    await api.resume(42);
+    expect(paths).toEqual(['/api/v1/broadcasts/42/resume']);
+  });
+});

@@ -26,4 +26,9 @@ describe('what a web page may ask the background', () => {
     expect(() => resendBodyFrom(popup, OWN, { reasons: ['no_such_reason'] })).toThrow();
     expect(() => resendBodyFrom(helpdesk, OWN, 'everything')).toThrow();
   });
+
+  it("passes on only the re-send's own fields: a page's extra keys go nowhere", () => {
+    const sent = resendBodyFrom(helpdesk, OWN, { dryRun: true, name: 'x', role: 'owner' });
+    expect(sent).toEqual({ dryRun: true });
+  });
 });
