@@ -436,13 +436,32 @@ describe('CSV import: what the form and the workspace allow', () => {
       expect(made.status).toBe(201);
       const done = await queued.execute();
       expect(done).toMatchObject({ status: 'failed', errorCode: 'custom_field_keys_limit', created: 0 });
-      expect(done.errorMessage).toContain('3');
-      expect(await contactCount(ws.id)).toBe(1);
+      // Said in each reader's language, not only in the uploader's.
+      const read = await server.request('GET', `/api/v1/imports/${done.id}`, {
+        token: ws.tokens.agent,
+        language: 'en',
+      });
+      expect(read.body.error.message).toMatch(
+        /^The workspace already has 2 distinct custom fields and the maximum is 3/,
+      );
+      // A dry run queued the same way says so too, rather than that it would import.
+      const dry = await prepareContactImport(db, workspace, {
+        fileName: 'prueba.csv',
+        bytes: new TextEncoder().encode('phone,custom.z\n+5491155550602,1\n'),
+        language: 'es',
+        options: { mode: 'upsert', tags: [], dryRun: true, allOrNothing: true },
+      });
+      await server.request('POST', '/api/v1/contacts', {
+        token: ws.tokens.agent,
+        body: { firstName: 'Bea', customFields: { w: 1 } },
+      });
+      expect(await dry.execute()).toMatchObject({ status: 'failed', errorCode: 'custom_field_keys_limit' });
+      expect(await contactCount(ws.id)).toBe(2);
       const keys = await client.execute({
         sql: 'SELECT DISTINCT j.key FROM contacts c, json_each(c.custom_fields) j WHERE c.workspace_id = ?',
         args: [ws.id],
       });
-      expect(keys.rows.map((r) => r.key).sort()).toEqual(['x', 'y']);
+      expect(keys.rows.map((r) => r.key).sort()).toEqual(['w', 'x', 'y']);
     } finally {
       setCustomFieldKeyCap(200);
     }

@@ -1,5 +1,7 @@
 /** What an import looks like from outside: the API answer and the rejected-rows CSV, in the reader's language. */
 import {
+  type ApiErrorCode,
+  apiErrors,
   errorMessage,
   IMPORT_REJECTED_COLUMNS,
   type Import,
@@ -62,7 +64,9 @@ export function importView(record: ImportRecord, language: Language, queuePositi
             record.errorCode === 'internal_error' ||
             record.errorCode === 'import_interrupted'
               ? errorMessage(record.errorCode, language, { count: record.rejected })
-              : (record.errorMessage ?? record.errorCode),
+              : record.errorParams && Object.hasOwn(apiErrors, record.errorCode)
+                ? errorMessage(record.errorCode as ApiErrorCode, language, record.errorParams)
+                : (record.errorMessage ?? record.errorCode),
         }
       : null,
     createdAt: record.createdAt.toISOString(),

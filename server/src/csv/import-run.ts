@@ -42,6 +42,8 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Thrown inside the write transaction to undo it when all-or-nothing meets a contact deleted meanwhile. */
 class RowsVanished extends Error {}
+/** The import was refused for the cap on custom-field keys before it wrote (its failure is recorded). */
+class RefusedForKeys extends Error {}
 
 /** One chunk of the plan, as a line of the plan file: the contact writer's planned batch. */
 type PlanChunk = PlannedBatch;
@@ -208,24 +210,47 @@ export async function planAndWrite(db: Database, run: ImportRun, hooks: ImportHo
   const completed = () =>
     finish(db, { status: 'completed', created, updated, rejected: rejections.count, rejectedRows: rejections.rows });
 
+  // The cap on custom-field keys again, when it writes (or would): the first pass checked it when the
+  // file came, but imports queued behind another (or the API's writes meanwhile) may have added keys.
+  const fileKeys = source.layout.columns.flatMap((c) =>
+    c.field.startsWith('custom.') ? [c.field.slice('custom.'.length)] : [],
+  );
+  /** Refused for the cap: recorded as the import's failure (true), before anything is written. */
+  const refusedForKeys = async (): Promise<boolean> => {
+    try {
+      await assertCustomKeysWithinCap(db, ws.workspaceId, fileKeys, run.maxCustomFieldKeys);
+      return false;
+    } catch (error) {
+      if (!(error instanceof ApiError && error.code === 'custom_field_keys_limit')) throw error;
+      await finish(db, {
+        status: 'failed',
+        created: 0,
+        updated: 0,
+        rejected: rejections.count,
+        rejectedRows: rejections.rows,
+        errorCode: error.code,
+        errorMessage: renderError(error.code, language, error.params),
+        errorParams: error.params,
+      });
+      return true;
+    }
+  };
+
   if (rejections.count > 0 && options.allOrNothing) {
     await hooks.writeTurn(failWithRejections);
   } else if (options.dryRun) {
-    await hooks.writeTurn(completed);
+    await hooks.writeTurn(async () => (await refusedForKeys()) || (await completed()));
   } else {
     // Pass 3: the plan in short transactions of about IMPORT_WRITE_ROWS contacts, each noting what it
     // changed (services/import-undo.ts): other writers (engines, agents) wait one of them at most, and
     // a failure part-way is undone, so the import still lands whole or not at all.
-    // The cap on custom-field keys again, in the first write's turn: the first pass checked it when the
-    // file came, but imports queued behind another (or the API's writes meanwhile) may have added keys.
-    const fileKeys = source.layout.columns.flatMap((c) =>
-      c.field.startsWith('custom.') ? [c.field.slice('custom.'.length)] : [],
-    );
     try {
-      const tagIds = await hooks.writeTurn(async () => {
-        await assertCustomKeysWithinCap(db, ws.workspaceId, fileKeys, run.maxCustomFieldKeys);
-        return db.transaction((tx) => ensureImportTags(tx, importId, ws.workspaceId, options.tags));
-      });
+      const tagIds = await hooks.writeTurn(async () =>
+        (await refusedForKeys())
+          ? undefined
+          : db.transaction((tx) => ensureImportTags(tx, importId, ws.workspaceId, options.tags)),
+      );
+      if (!tagIds) throw new RefusedForKeys();
       let pending: PlanChunk[] = [];
       let pendingRows = 0;
       const writePending = async () => {
@@ -261,25 +286,11 @@ export async function planAndWrite(db: Database, run: ImportRun, hooks: ImportHo
       if (pending.length) await writePending();
       await hooks.writeTurn(completed);
     } catch (error) {
-      if (error instanceof ApiError && error.code === 'custom_field_keys_limit') {
-        // Refused before anything was written.
-        await hooks.writeTurn(() =>
-          finish(db, {
-            status: 'failed',
-            created: 0,
-            updated: 0,
-            rejected: rejections.count,
-            rejectedRows: rejections.rows,
-            errorCode: error.code,
-            errorMessage: renderError(error.code, language, error.params),
-          }),
-        );
-      } else {
-        // Any other failure is undone by whoever records it (execute(), or a settle after a crash).
-        if (!(error instanceof RowsVanished)) throw error;
+      // Any other failure is undone by whoever records it (execute(), or a settle after a crash).
+      if (error instanceof RowsVanished) {
         await undoImport(db, importId, ws.workspaceId, hooks.writeTurn);
         await hooks.writeTurn(failWithRejections);
-      }
+      } else if (!(error instanceof RefusedForKeys)) throw error;
     }
     await forgetFinishedImports(db, importId, hooks.writeTurn);
   }

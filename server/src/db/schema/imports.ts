@@ -29,6 +29,8 @@ export const imports = sqliteTable(
     rejectedRows: text('rejected_rows', { mode: 'json' }).$type<Record<string, unknown>[]>().notNull().default([]),
     errorCode: text('error_code'),
     errorMessage: text('error_message'),
+    /** The message's parameters besides the code, to say it again in each reader's language. */
+    errorParams: text('error_params', { mode: 'json' }).$type<Record<string, string | number>>(),
     createdAt: createdAt(),
     finishedAt: integer('finished_at', { mode: 'timestamp_ms' }),
   },
