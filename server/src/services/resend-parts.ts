@@ -137,15 +137,18 @@ export async function planParts(
         continue;
       }
       // The first wave goes when a full wave fits (at most a day's quota); each next one a day later;
-      // never before a cap the provider reported has had its day, nor before the waves other broadcasts'
-      // re-sends planned on this limit have had theirs (they take the room as it frees).
+      // never before a cap the provider reported has had its day. Other broadcasts' re-sends still to go
+      // on this limit take the room as it frees: this wave fits beside them, or goes after their last.
       const first = Math.min(group.length, scope.limit);
-      const others = await store.othersLastWaveAhead(db, original.id, scope.channelIds, reason, now);
-      const firstAt = Math.max(
-        (await capacityAvailableAt(db, scope, first, now)) ?? now + DAY_MS,
-        floor,
-        others === null ? 0 : others + DAY_MS,
-      );
+      const others = await store.othersQuotaAhead(db, original.id, scope.channelIds, reason, now);
+      let firstAt = Math.max((await capacityAvailableAt(db, scope, first, now)) ?? now + DAY_MS, floor);
+      if (others.pending > 0) {
+        const beside =
+          first + others.pending <= scope.limit
+            ? await capacityAvailableAt(db, scope, first + others.pending, now)
+            : null;
+        firstAt = Math.max(firstAt, beside ?? (others.lastAt ?? now) + DAY_MS);
+      }
       const waves = quotaWaves(group.length, scope.limit, firstAt, first);
       let offset = 0;
       waves.forEach((wave, i) => {

@@ -299,45 +299,39 @@ export async function lastWaveAhead(
   now: number,
 ): Promise<number | null> {
   const family = JSON.stringify(await familyOf(db, broadcastId));
-  return lastWaveWhere(db, sql`id IN (SELECT value FROM json_each(${family}))`, channelIds, reason, now);
-}
-
-/**
- * lastWaveAhead for the re-sends of other broadcasts on the same limit: their waves take the capacity
- * as it frees, so a backlog planned now goes after them, not into the same room.
- */
-export async function othersLastWaveAhead(
-  db: Database,
-  broadcastId: number,
-  channelIds: number[],
-  reason: FailureReason,
-  now: number,
-): Promise<number | null> {
-  const family = JSON.stringify(await familyOf(db, broadcastId));
-  return lastWaveWhere(
-    db,
-    sql`resend_of_id IS NOT NULL AND id NOT IN (SELECT value FROM json_each(${family}))`,
-    channelIds,
-    reason,
-    now,
-  );
-}
-
-async function lastWaveWhere(
-  db: Database,
-  whose: SQL,
-  channelIds: number[],
-  reason: FailureReason,
-  now: number,
-): Promise<number | null> {
   const row = await first<{ at: number | null }>(
     db,
-    sql`SELECT max(scheduled_at) AS at FROM broadcasts WHERE ${whose}
+    sql`SELECT max(scheduled_at) AS at FROM broadcasts WHERE id IN (SELECT value FROM json_each(${family}))
       AND channel_id IN (SELECT value FROM json_each(${JSON.stringify(channelIds)}))
       AND status = 'scheduled' AND scheduled_at > ${now}
       AND json_extract(resend_reasons, '$."' || ${reason} || '"') > 0`,
   );
   return row?.at ?? null;
+}
+
+/**
+ * What other broadcasts' re-sends still to finish on the same limit hold of `reason`: how many targets
+ * (a wave sending counts whole, some of it in the ledger too: the safe side), and the time of the last
+ * wave (now for one already due). A backlog planned now goes after them, or beside them if both fit.
+ */
+export async function othersQuotaAhead(
+  db: Database,
+  broadcastId: number,
+  channelIds: number[],
+  reason: FailureReason,
+  now: number,
+): Promise<{ pending: number; lastAt: number | null }> {
+  const family = JSON.stringify(await familyOf(db, broadcastId));
+  const row = await first<{ pending: number | null; last: number | null }>(
+    db,
+    sql`SELECT sum(json_extract(resend_reasons, '$."' || ${reason} || '"')) AS pending,
+        max(max(coalesce(scheduled_at, ${now}), ${now})) AS last
+      FROM broadcasts WHERE resend_of_id IS NOT NULL AND id NOT IN (SELECT value FROM json_each(${family}))
+      AND channel_id IN (SELECT value FROM json_each(${JSON.stringify(channelIds)}))
+      AND status IN ('draft', 'scheduled', 'sending', 'paused')
+      AND json_extract(resend_reasons, '$."' || ${reason} || '"') > 0`,
+  );
+  return { pending: Number(row?.pending ?? 0), lastAt: row?.last ?? null };
 }
 
 /**

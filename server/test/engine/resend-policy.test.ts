@@ -366,6 +366,29 @@ describe('a quota backlog far past the daily limit', () => {
     expect(waves.map((w) => w.count)).toEqual([3, 2]);
   });
 
+  it("another broadcast's re-send already due on the same limit counts too: the backlog goes after it", async () => {
+    const channel = await h.channel({ type: 'sandbox', name: 'Sandbox atraso debido', limits: { dailyQuota: 3 } });
+    await h.seedContacts(5, 'debido uno', { start: 750_000 });
+    await h.seedContacts(5, 'debido dos', { start: 750_100 });
+    const one = await broadcastTo('Debido uno', channel.id, 'debido uno', { text: 'Hola' });
+    await sendNow(one.id);
+    const two = await broadcastTo('Debido dos', channel.id, 'debido dos', { text: 'Hola' });
+    await sendNow(two.id);
+    // A day later: the limit has room again, and the first re-send goes at once.
+    await h.server.database.db.run(
+      sql`UPDATE quota_ledger SET last_sent_at = last_sent_at - ${25 * HOUR} WHERE channel_id = ${channel.id}`,
+    );
+    const first = await resend(one.id, {}, 'en');
+    expect(first.status, first.text).toBe(200);
+    expect(first.body.plan).toHaveLength(1);
+    expect(Date.parse(first.body.plan[0].at)).toBeLessThanOrEqual(Date.now());
+    // Its 2 take 2 of the 3 today: 3 more would meet the limit, so the second's first wave is tomorrow.
+    const second = await resend(two.id, {}, 'en');
+    expect(second.status, second.text).toBe(200);
+    const waves = second.body.plan as { at: string; count: number }[];
+    expect(Date.parse(waves[0]?.at ?? '')).toBeGreaterThan(Date.now() + 23 * HOUR);
+  });
+
   it("a wave's own re-send waits for the waves still ahead too: they hold the same limit", async () => {
     const channel = await h.channel({ type: 'sandbox', name: 'Sandbox waves', limits: { dailyQuota: 1 } });
     await h.seedContacts(4, 'oleadas', { start: 710_000 });
