@@ -296,7 +296,10 @@ function OtherChannel({ report, t }: { report: BroadcastReport; t: Words }) {
     <section class="rb-section" data-testid="other-channel" aria-live="polite">
       {!preview.value && !said.value && (
         <button type="button" class="rb-secondary" onClick={() => void send(true)}>
-          {t('otherChannel', { channel: target.name, n: count, current })}
+          {current
+            ? t('otherChannel', { channel: target.name, n: count, current })
+            : // Its channel was disconnected: the list of channels no longer names it.
+              t('otherChannelGone', { channel: target.name, n: count })}
         </button>
       )}
       {reach && (

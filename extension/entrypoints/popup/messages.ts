@@ -17,11 +17,13 @@ export const popupText = withOwnWords({
     lineageFirst: 'Primer envío: llegó a {n, number}{unconfirmed, plural, =0 {} other {, # sin confirmar}}',
     lineageRound:
       'Reintento {attempt}: recuperó {n, number}{pending, plural, =0 {} other {, faltan # por enviar}}{unconfirmed, plural, =0 {} other {, # sin confirmar}}',
-    lineageLeft: 'Quedan {n, number}: {reasons}',
+    lineageLeft: '{n, plural, one {Queda #} other {Quedan #}}: {reasons}',
     lineageNoneLeft: 'No queda nadie sin recibirlo',
     lineageAuto: 'Rebound reenvía por su cuenta hasta {n, plural, one {# vez} other {# veces}}',
     otherChannel:
       'Enviar por {channel} a {n, plural, one {# contacto} other {los # contactos}} que {current} no alcanza',
+    otherChannelGone:
+      'Enviar por {channel} a {n, plural, one {# contacto} other {los # contactos}} que el canal de la transmisión no alcanzó',
     otherChannelReach: '{reachable, plural, one {# tiene} other {# tienen}} número en {channel}',
     otherChannelSms: 'cada SMS: {segments, plural, one {# segmento} other {# segmentos}} {encoding}',
     otherChannelConfirm: 'Confirmar envío',
@@ -46,6 +48,8 @@ export const popupText = withOwnWords({
     lineageNoneLeft: 'Nobody is left without it',
     lineageAuto: 'Rebound re-sends by itself up to {n, plural, one {# time} other {# times}}',
     otherChannel: 'Send by {channel} to the {n, plural, one {# contact} other {# contacts}} {current} cannot reach',
+    otherChannelGone:
+      "Send by {channel} to the {n, plural, one {# contact} other {# contacts}} the broadcast's channel did not reach",
     otherChannelReach: '{reachable, plural, one {# has} other {# have}} a number on {channel}',
     otherChannelSms: 'each SMS: {segments, plural, one {# segment} other {# segments}} {encoding}',
     otherChannelConfirm: 'Confirm sending',
@@ -66,11 +70,13 @@ export const popupText = withOwnWords({
     lineageFirst: 'Primeiro envio: chegou a {n, number}{unconfirmed, plural, =0 {} other {, # sem confirmação}}',
     lineageRound:
       'Nova tentativa {attempt}: recuperou {n, number}{pending, plural, =0 {} other {, faltam # para enviar}}{unconfirmed, plural, =0 {} other {, # sem confirmação}}',
-    lineageLeft: 'Restam {n, number}: {reasons}',
+    lineageLeft: '{n, plural, one {Resta #} other {Restam #}}: {reasons}',
     lineageNoneLeft: 'Ninguém ficou sem receber',
     lineageAuto: 'O Rebound reenvia sozinho até {n, plural, one {# vez} other {# vezes}}',
     otherChannel:
       'Enviar por {channel} para {n, plural, one {o # contato} other {os # contatos}} que {current} não alcança',
+    otherChannelGone:
+      'Enviar por {channel} para {n, plural, one {o # contato} other {os # contatos}} que o canal da transmissão não alcançou',
     otherChannelReach: '{reachable, plural, one {# tem} other {# têm}} número em {channel}',
     otherChannelSms: 'cada SMS: {segments, plural, one {# segmento} other {# segmentos}} {encoding}',
     otherChannelConfirm: 'Confirmar envio',

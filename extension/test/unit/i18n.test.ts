@@ -50,6 +50,13 @@ describe('numbers and times as agents read them', () => {
     expect(translate('es', 'resendDone', { sent: 1, failed: 0 })).toBe('Reenvío terminado: 1 enviado, 0 fallidos.');
     expect(popupText('es', 'rowPlanned', { total: 1 })).toBe('1 destinatario');
     expect(popupText('es', 'rowSent', { sent: 1000, total: 1500 })).toBe('1.000 de 1.500 enviados');
+    expect(popupText('es', 'lineageLeft', { n: 1, reasons: 'x' })).toBe('Queda 1: x');
+    expect(popupText('es', 'lineageLeft', { n: 1500, reasons: 'x' })).toBe('Quedan 1.500: x');
+    expect(popupText('pt', 'lineageLeft', { n: 1, reasons: 'x' })).toBe('Resta 1: x');
+    // A disconnected channel is no longer named: the offer still reads as a sentence.
+    expect(popupText('es', 'otherChannelGone', { channel: 'SMS', n: 3 })).toBe(
+      'Enviar por SMS a los 3 contactos que el canal de la transmisión no alcanzó',
+    );
   });
 
   it('says "transmisión", as the reference help page does, never "difusión"', () => {
