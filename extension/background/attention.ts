@@ -8,6 +8,7 @@ import { browser } from 'wxt/browser';
 import type { Api } from '../lib/api';
 import type { AttentionState } from '../lib/messaging';
 import { attentionItem, reviewedItem } from '../lib/settings';
+import { clearAllNotifications } from './notifications';
 
 /**
  * What an agent has not reviewed: a mark holds while the broadcast's failures stay at most what they were.
@@ -70,4 +71,14 @@ export async function showBadge(count: number): Promise<void> {
   const action = browser.action ?? browser.browserAction;
   await action.setBadgeText({ text: count > 0 ? String(count) : '' });
   await action.setBadgeBackgroundColor({ color: '#c0322b' });
+}
+
+/**
+ * Connected to another server or workspace: its broadcast IDs name other broadcasts here. A mark would hide
+ * one of them from the count, and a notification's button would open (or re-send) one the agent never saw.
+ */
+export async function forgetConnection(): Promise<void> {
+  await reviewedItem.setValue({});
+  await attentionItem.setValue([]);
+  await clearAllNotifications();
 }

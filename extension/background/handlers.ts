@@ -10,7 +10,7 @@ import { buildReport, findBadges, lite } from '../lib/report';
 import { attentionItem, connectionItem, isConfigured, settingsItem } from '../lib/settings';
 import { siteAdapters } from '../lib/site-adapters';
 import { words } from '../lib/words';
-import { attentionState, markReviewed, refreshAttention } from './attention';
+import { attentionState, forgetConnection, markReviewed, refreshAttention } from './attention';
 import { currentApi, currentLanguage, failureCatalog } from './client';
 import { startCursorAtNow } from './events';
 import { learnedFor, registerTeachingHandlers } from './learned';
@@ -53,7 +53,10 @@ export function registerHandlers(hooks: HandlerHooks): void {
         settings.backendUrl === backendUrl && (await connectionItem.getValue())?.workspace.id === me.workspace.id;
       await settingsItem.setValue({ ...settings, backendUrl, token: data.token.trim() });
       await connectionItem.setValue(connection);
-      if (!sameWorkspace) await startCursorAtNow(api);
+      if (!sameWorkspace) {
+        await forgetConnection();
+        await startCursorAtNow(api);
+      }
       await refreshAttention(api);
       hooks.restartFollower();
       return connection;

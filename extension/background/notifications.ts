@@ -24,6 +24,12 @@ export function readNotificationId(id: string): { broadcastId: number; withResen
   return match ? { broadcastId: Number(match[2]), withResend: match[1] === 'resend' } : null;
 }
 
+/** Takes down every notification of ours (another server's broadcast IDs name other broadcasts here). */
+export async function clearAllNotifications(): Promise<void> {
+  for (const id of Object.keys(await browser.notifications.getAll()))
+    if (id.startsWith('rebound:')) await browser.notifications.clear(id);
+}
+
 /**
  * A failed or partly failed broadcast: "Black Friday: 500 de 1.500 no se enviaron — <reasons with counts>".
  * The first button opens the review (what a re-send would do, and when) and sends nothing by itself.

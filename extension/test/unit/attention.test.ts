@@ -2,7 +2,7 @@ import type { AttentionList } from '@rebound/shared';
 import { API_LEVEL, API_LEVEL_HEADER } from '@rebound/shared/api-level';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import { markReviewed, refreshAttention, splitReviewed } from '../../background/attention';
+import { forgetConnection, markReviewed, refreshAttention, splitReviewed } from '../../background/attention';
 import { createApi } from '../../lib/api';
 import { attentionItem, reviewedItem } from '../../lib/settings';
 
@@ -102,5 +102,30 @@ describe('marking a broadcast as reviewed', () => {
     const api = apiListing(() => [paused]);
     expect(await markReviewed(api, 7, true)).toEqual({ needed: [7], reviewed: [] });
     expect(await fakeBrowser.action.getBadgeText({})).toBe('1');
+  });
+});
+
+describe('connecting to another server or workspace', () => {
+  beforeEach(() => fakeBrowser.reset());
+
+  it("forgets the marks and notifications of the other one: its broadcast 3 is not this one's", async () => {
+    await reviewedItem.setValue({ '3': 500 });
+    await attentionItem.setValue([7]);
+    await fakeBrowser.notifications.create('rebound:resend:3', {
+      type: 'basic',
+      iconUrl: 'icon.png',
+      title: 'Demo',
+      message: 'Revisar y reenviar',
+    });
+    await fakeBrowser.notifications.create('other-extension', {
+      type: 'basic',
+      iconUrl: 'i',
+      title: 't',
+      message: 'm',
+    });
+    await forgetConnection();
+    expect(await reviewedItem.getValue()).toEqual({});
+    expect(await attentionItem.getValue()).toEqual([]);
+    expect(Object.keys(await fakeBrowser.notifications.getAll())).toEqual(['other-extension']);
   });
 });
