@@ -2,9 +2,10 @@
 
 import { useSignal } from '@preact/signals';
 import type { Language } from '@rebound/shared/i18n';
+import { useEffect } from 'preact/hooks';
 import { browser } from 'wxt/browser';
 import { plainHttpElsewhere } from '../../lib/api';
-import type { LanguageSetting } from '../../lib/i18n';
+import { type LanguageSetting, resolveLanguage } from '../../lib/i18n';
 import { ask, sendMessage } from '../../lib/messaging';
 import { type Connection, type Settings, settingsItem } from '../../lib/settings';
 import { LearnedSites } from './LearnedSites';
@@ -13,12 +14,20 @@ import { optionsText, roleLabel } from './messages';
 /** A Chromium match pattern for a web page: scheme, host (optionally *.), optional port, a path. */
 const MATCH_PATTERN = /^(https?|\*):\/\/(\*|(\*\.)?[^/*:]+)(:\d{1,5})?\/.*$/;
 
-export function App(props: { initialSettings: Settings; initialConnection: Connection | null; language: Language }) {
-  const { language } = props;
-  const t = (key: Parameters<typeof optionsText>[1], params?: Record<string, string | number>) =>
-    optionsText(language, key, params);
+export function App(props: { initialSettings: Settings; initialConnection: Connection | null }) {
   const settings = useSignal(props.initialSettings);
   const connection = useSignal(props.initialConnection);
+  // Worked out again when the agent picks another language: the page follows at once, not at the next visit.
+  const language: Language = resolveLanguage(
+    settings.value.language,
+    navigator.language,
+    connection.value?.workspace.language,
+  );
+  useEffect(() => {
+    document.documentElement.lang = language;
+  }, [language]);
+  const t = (key: Parameters<typeof optionsText>[1], params?: Record<string, string | number>) =>
+    optionsText(language, key, params);
   const backendUrl = useSignal(props.initialSettings.backendUrl);
   const token = useSignal(props.initialSettings.token);
   const newSite = useSignal('');

@@ -10,5 +10,5 @@ const root = document.getElementById('app');
 void Promise.all([settingsItem.getValue(), connectionItem.getValue()]).then(([settings, connection]) => {
   const language = resolveLanguage(settings.language, navigator.language, connection?.workspace.language);
   document.documentElement.lang = language;
-  if (root) render(<App initialSettings={settings} initialConnection={connection} language={language} />, root);
+  if (root) render(<App initialSettings={settings} initialConnection={connection} />, root);
 });

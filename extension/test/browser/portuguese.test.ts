@@ -36,6 +36,12 @@ describe('Rebound in Brazilian Portuguese', () => {
     await expect.poll(() => options.connectionStatus().textContent()).toMatch(/^Conectado a “.+” como agente\.$/);
     await options.addSite(`${h.server.baseUrl}/demo/*`);
     await options.sites().first().waitFor();
+    // Another language picked: the page follows at once, its lang too; back to automatic.
+    await options.setLanguage('en');
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Rebound options');
+    expect(await page.locator('html').getAttribute('lang')).toBe('en');
+    await options.setLanguage('auto');
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Opções do Rebound');
   });
 
   it('the badge, the pill and the panel: "500 falhas", and why, in Portuguese', async () => {
