@@ -89,10 +89,12 @@ export function registerHandlers(hooks: HandlerHooks): void {
 
   registerTeachingHandlers(reply);
 
-  onMessage('recentBroadcasts', () => withApi(async (api) => (await api.broadcasts({ limit: 20 })).data.map(lite)));
+  onMessage('recentBroadcasts', ({ sender }) =>
+    withApi(sender, async (api) => (await api.broadcasts({ limit: 20 })).data.map(lite)),
+  );
 
-  onMessage('findBroadcasts', ({ data }) =>
-    withApi(async (api) => {
+  onMessage('findBroadcasts', ({ data, sender }) =>
+    withApi(sender, async (api) => {
       const names = [...new Set(data.names)].slice(0, 100);
       const ids = [...new Set(data.ids ?? [])].slice(0, 100);
       if (names.length === 0 && ids.length === 0) return [];
@@ -100,8 +102,8 @@ export function registerHandlers(hooks: HandlerHooks): void {
     }),
   );
 
-  onMessage('report', ({ data }) =>
-    withApi(async (api) => {
+  onMessage('report', ({ data, sender }) =>
+    withApi(sender, async (api) => {
       const id = data.broadcastId ?? (await latestNeedingAttention(api));
       if (id === undefined) return null;
       const report = await buildReport(api, id, await failureCatalog(api, await currentLanguage()));
@@ -110,8 +112,8 @@ export function registerHandlers(hooks: HandlerHooks): void {
     }),
   );
 
-  onMessage('contactFailures', ({ data }) =>
-    withApi(async (api): Promise<ContactFailures | null> => {
+  onMessage('contactFailures', ({ data, sender }) =>
+    withApi(sender, async (api): Promise<ContactFailures | null> => {
       for (const ref of data.identifiers.slice(0, 5)) {
         const contact = await api.contact(ref).catch((error: unknown) => {
           if (error instanceof ReboundError && error.status === 404) return null;
@@ -127,33 +129,33 @@ export function registerHandlers(hooks: HandlerHooks): void {
   );
 
   onMessage('resend', ({ data, sender }) =>
-    withApi(async (api) => {
+    withApi(sender, async (api) => {
       const result = await api.resend(data.broadcastId, resendBodyFrom(sender, ownPages, data.body));
       void refreshAttention(api).catch(() => undefined);
       return result;
     }),
   );
 
-  onMessage('channels', () =>
-    withApi(async (api) =>
+  onMessage('channels', ({ sender }) =>
+    withApi(sender, async (api) =>
       (await api.channels()).data.filter((c) => c.canBroadcast).map((c) => ({ id: c.id, name: c.name, type: c.type })),
     ),
   );
 
-  onMessage('resume', ({ data }) => withApi(async (api) => lite(await api.resume(data.broadcastId))));
+  onMessage('resume', ({ data, sender }) => withApi(sender, async (api) => lite(await api.resume(data.broadcastId))));
 
-  onMessage('broadcast', ({ data }) => withApi(async (api) => lite(await api.broadcast(data.id))));
+  onMessage('broadcast', ({ data, sender }) => withApi(sender, async (api) => lite(await api.broadcast(data.id))));
 
-  onMessage('cancelResend', ({ data }) =>
-    withApi(async (api) => {
+  onMessage('cancelResend', ({ data, sender }) =>
+    withApi(sender, async (api) => {
       const answer = await api.cancelResend(data.broadcastId);
       void refreshAttention(api).catch(() => undefined);
       return answer;
     }),
   );
 
-  onMessage('failedPage', ({ data }) =>
-    withApi(async (api) => {
+  onMessage('failedPage', ({ data, sender }) =>
+    withApi(sender, async (api) => {
       const page = await api.failedMessages({ ...data, limit: 50 });
       return {
         rows: page.data.map((m) => ({
@@ -168,11 +170,13 @@ export function registerHandlers(hooks: HandlerHooks): void {
     }),
   );
 
-  onMessage('failedCsv', ({ data }) => withApi((api) => api.failedCsv(data)));
+  onMessage('failedCsv', ({ data, sender }) => withApi(sender, (api) => api.failedCsv(data)));
 
-  onMessage('attentionState', () => withApi((api) => attentionState(api)));
+  onMessage('attentionState', ({ sender }) => withApi(sender, (api) => attentionState(api)));
 
-  onMessage('review', ({ data }) => withApi((api) => markReviewed(api, data.broadcastId, data.reviewed)));
+  onMessage('review', ({ data, sender }) =>
+    withApi(sender, (api) => markReviewed(api, data.broadcastId, data.reviewed)),
+  );
 
   onMessage('openOptions', () =>
     reply(async () => {
@@ -187,31 +191,41 @@ async function latestNeedingAttention(api: Api): Promise<number | undefined> {
   return (known.length > 0 ? known : await refreshAttention(api))[0];
 }
 
-async function withApi<T>(run: (api: Api) => Promise<T>): Promise<Reply<T>> {
+async function withApi<T>(sender: Sender, run: (api: Api) => Promise<T>): Promise<Reply<T>> {
   return reply(async () => {
     const api = await currentApi();
     if (!api) throw new ReboundError('not_configured', translate(await currentLanguage(), 'notConfigured'));
     return run(api);
-  });
+  }, sender);
 }
 
-/** The agent's words for trouble with the connection, not the API's advice to a developer. */
-function agentWords(error: ReboundError, language: Language): string {
-  if (error.code === 'network') return translate(language, 'networkError', { url: error.message });
-  if (error.code === 'insecure_url') return translate(language, 'insecureUrl', { url: error.message });
-  if (error.code === 'server_outdated') return translate(language, 'serverOutdated', { url: error.message });
+const HIDDEN_URL = '\u2060url\u2060';
+
+/**
+ * The agent's words for trouble with the connection, not the API's advice to a developer. The server's
+ * address only on the extension's own pages: a panel's words sit in a page whose scripts can read them.
+ */
+export function agentWords(error: ReboundError, language: Language, ownPage: boolean): string {
+  const aboutServer = (key: 'networkError' | 'insecureUrl' | 'serverOutdated') =>
+    ownPage
+      ? translate(language, key, { url: error.message })
+      : translate(language, key, { url: HIDDEN_URL }).replace(` (${HIDDEN_URL})`, '');
+  if (error.code === 'network') return aboutServer('networkError');
+  if (error.code === 'insecure_url') return aboutServer('insecureUrl');
+  if (error.code === 'server_outdated') return aboutServer('serverOutdated');
   if (error.status === 401) return backgroundText(language, 'tokenRefused');
   if (error.status >= 500) return backgroundText(language, 'serverTrouble', { code: error.status });
   return error.message;
 }
 
 /** Every answer as a Reply: the UI shows the server's message, or a plain one when the server is unreachable. */
-async function reply<T>(run: () => Promise<T>): Promise<Reply<T>> {
+async function reply<T>(run: () => Promise<T>, sender?: Sender): Promise<Reply<T>> {
   try {
     return { ok: true, data: await run() };
   } catch (error) {
     if (error instanceof ReboundError) {
-      const message = agentWords(error, await currentLanguage());
+      const ownPage = sender === undefined || fromOwnPage(sender, browser.runtime.getURL('/'));
+      const message = agentWords(error, await currentLanguage(), ownPage);
       return { ok: false, error: { code: error.code, message } };
     }
     return { ok: false, error: { code: 'internal', message: (error as Error).message } };
