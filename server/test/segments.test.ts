@@ -438,3 +438,18 @@ describe('filter validation', () => {
     expect(res.status).toBe(422);
   });
 });
+
+describe('a segment stored before a limit tightened', () => {
+  it('is read back, and the list of segments does not fail for it', async () => {
+    const legacy = await server.workspace('Segmento viejo');
+    const tag = `${'x'.repeat(100)} (#7)`;
+    const filter = JSON.stringify({ groups: [{ conditions: [{ type: 'tag', operator: 'hasSomeOf', tags: [tag] }] }] });
+    await server.database.client.execute({
+      sql: 'INSERT INTO segments (workspace_id, name, name_key, filter, created_at, updated_at) VALUES (?, ?, ?, ?, 0, 0)',
+      args: [legacy.id, tag, tag, filter],
+    });
+    const list = await server.request('GET', '/api/v1/segments', { token: legacy.tokens.agent });
+    expect(list.status).toBe(200);
+    expect(list.body.data[0].filter.groups[0].conditions[0].tags).toEqual([tag]);
+  });
+});

@@ -16,7 +16,9 @@ function toSegment(row: SegmentRow): Segment {
   return {
     id: row.id,
     name: row.name,
-    filter: SegmentFilterSchema.parse(row.filter),
+    // As stored: a filter written before a limit tightened (a re-send's tag over 100 characters) is still
+    // read back, rather than failing the whole list of segments.
+    filter: (SegmentFilterSchema.safeParse(row.filter).data ?? row.filter) as Segment['filter'],
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
