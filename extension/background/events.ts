@@ -81,8 +81,10 @@ export async function followStream(
   }
 }
 
-/** The first time: start from now, so an agent is not flooded with the workspace's history. */
-export async function startCursorAtNow(api: Api): Promise<void> {
-  const page = await api.events('now');
-  await eventCursorItem.setValue(page.nextCursor);
+/**
+ * Where the server's events stand now: a new connection starts there, so an agent is not flooded with
+ * the workspace's history (read before anything is switched to it).
+ */
+export async function cursorAtNow(api: Api): Promise<string | null> {
+  return (await api.events('now')).nextCursor;
 }

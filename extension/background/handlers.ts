@@ -7,12 +7,12 @@ import { translate } from '../lib/i18n';
 import { learnedAdapters } from '../lib/learned-sites';
 import { type ContactFailures, onMessage, type Reply } from '../lib/messaging';
 import { buildReport, findBadges, lite } from '../lib/report';
-import { attentionItem, connectionItem, isConfigured, settingsItem } from '../lib/settings';
+import { attentionItem, connectionItem, eventCursorItem, isConfigured, settingsItem } from '../lib/settings';
 import { siteAdapters } from '../lib/site-adapters';
 import { words } from '../lib/words';
 import { attentionState, forgetConnection, markReviewed, refreshAttention } from './attention';
 import { currentApi, currentLanguage, failureCatalog } from './client';
-import { startCursorAtNow } from './events';
+import { cursorAtNow } from './events';
 import { learnedFor, registerTeachingHandlers } from './learned';
 import { backgroundText } from './messages';
 import { syncOverlayRegistration } from './overlay-registration';
@@ -51,11 +51,14 @@ export function registerHandlers(hooks: HandlerHooks): void {
       };
       const sameWorkspace =
         settings.backendUrl === backendUrl && (await connectionItem.getValue())?.workspace.id === me.workspace.id;
+      // Another server or workspace: where its events stand is read first, so that a failure here leaves
+      // the old connection whole (a retry would otherwise find the same workspace and keep the old cursor).
+      const cursor = sameWorkspace ? undefined : await cursorAtNow(api);
       await settingsItem.setValue({ ...settings, backendUrl, token: data.token.trim() });
       await connectionItem.setValue(connection);
-      if (!sameWorkspace) {
+      if (cursor !== undefined) {
+        await eventCursorItem.setValue(cursor);
         await forgetConnection();
-        await startCursorAtNow(api);
       }
       await refreshAttention(api);
       hooks.restartFollower();
@@ -174,8 +177,12 @@ export function registerHandlers(hooks: HandlerHooks): void {
 
   onMessage('attentionState', ({ sender }) => withApi(sender, (api) => attentionState(api)));
 
+  // Only the popup marks a broadcast reviewed: from a page, it would take failures off the agent's count.
   onMessage('review', ({ data, sender }) =>
-    withApi(sender, (api) => markReviewed(api, data.broadcastId, data.reviewed)),
+    withApi(sender, (api) => {
+      ownPageOnly(sender);
+      return markReviewed(api, data.broadcastId, data.reviewed === true);
+    }),
   );
 
   onMessage('openOptions', () =>

@@ -214,9 +214,12 @@ export function App(props: { initialSettings: Settings; initialConnection: Conne
           name="language"
           aria-label={t('language')}
           value={current.language}
-          onChange={(e) =>
-            void save({ ...current, language: (e.currentTarget as HTMLSelectElement).value as LanguageSetting })
-          }
+          onChange={(e) => {
+            // Said in the old language: the connection's own line says it again in the new one.
+            status.value = null;
+            siteStatus.value = null;
+            void save({ ...current, language: (e.currentTarget as HTMLSelectElement).value as LanguageSetting });
+          }}
         >
           <option value="auto">{t('languageAuto')}</option>
           <option value="es">Español</option>

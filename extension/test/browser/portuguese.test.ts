@@ -39,6 +39,7 @@ describe('Rebound in Brazilian Portuguese', () => {
     // Another language picked: the page follows at once, its lang too; back to automatic.
     await options.setLanguage('en');
     await expect.poll(() => page.locator('h1').textContent()).toBe('Rebound options');
+    expect(await options.connectionStatus().textContent()).toMatch(/^Connected to ".+" as agent\.$/);
     expect(await page.locator('html').getAttribute('lang')).toBe('en');
     await options.setLanguage('auto');
     await expect.poll(() => page.locator('h1').textContent()).toBe('Opções do Rebound');

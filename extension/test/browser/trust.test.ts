@@ -373,6 +373,17 @@ describe('what an agent can trust', () => {
         "chrome.storage.local.set({ settings: { backendUrl: 'http://evil.example' } }).then(() => 'written', () => 'refused')",
       ),
     ).toBe('refused');
+    // Nor can it make the background act beyond what the panel offers: another route through an ID, or
+    // taking broadcasts off the agent's count.
+    const ask = (type: string, data: unknown) =>
+      attempt(
+        `chrome.runtime.sendMessage({ id: 1, type: ${JSON.stringify(type)}, data: ${JSON.stringify(data)}, timestamp: Date.now() }).then((answer) => answer && answer.res)`,
+      );
+    expect(await ask('resume', { broadcastId: '1/schedule?' })).toMatchObject({ ok: false, error: { code: 'bad_id' } });
+    expect(await ask('review', { broadcastId: 1, reviewed: true })).toMatchObject({
+      ok: false,
+      error: { code: 'not_allowed' },
+    });
     await cdp.detach();
     await page.keyboard.press('Escape');
   });
