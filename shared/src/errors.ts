@@ -255,6 +255,11 @@ export const apiErrors = {
     en: "This broadcast's channel was disconnected: choose another channel for the re-send.",
     pt: 'O canal desta transmissão foi desconectado: escolha outro canal para o reenvio.',
   },
+  resend_number_paused: {
+    es: 'El número de esta transmisión está en pausa para cuidarlo (bloqueos, reportes o la calidad que marcó Meta). Un gerente debe revisar la transmisión en pausa y reanudarla antes de reenviar por este número; mientras tanto puede reenviar por otro canal.',
+    en: "This broadcast's number is paused to protect it (blocks, reports or the quality Meta flagged). A manager has to review the paused broadcast and resume it before re-sending on this number; meanwhile you can re-send on another channel.",
+    pt: 'O número desta transmissão está em pausa para protegê-lo (bloqueios, denúncias ou a qualidade que a Meta sinalizou). Um gerente precisa revisar a transmissão em pausa e retomá-la antes de reenviar por este número; enquanto isso, você pode reenviar por outro canal.',
+  },
   resend_not_finished: {
     es: 'La transmisión todavía está en estado {status}: espere a que termine para reenviar a los que fallaron.',
     en: 'The broadcast is still {status}: wait until it finishes to re-send to the ones that failed.',

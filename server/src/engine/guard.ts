@@ -9,6 +9,7 @@
 import { type GuardSettings, type GuardWindow, guardSettings, guardTripped, type Pause } from '@rebound/shared';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../db/client';
+import { first } from '../db/first';
 import { broadcasts, channels, qualitySamples } from '../db/schema';
 import { assertTransition } from './broadcast-state';
 import { recordEvent } from './events';
@@ -162,4 +163,18 @@ export async function forgetWindow(db: Queryable, pause: Pause, target: { broadc
 /** Drops samples too old to be in any window. */
 export async function pruneQualitySamples(db: Queryable, now: number) {
   await db.delete(qualitySamples).where(sql`${qualitySamples.at} < ${now - SAMPLE_TTL_MS}`);
+}
+
+/**
+ * Whether a broadcast of the channel is paused for the number's sake (the guard, or Meta's flag): nothing
+ * new starts on it until a manager weighs it and resumes (automatic recovery waits; a re-send is refused).
+ */
+export async function guardHolds(db: Queryable, channelId: number): Promise<boolean> {
+  const row = await first<{ one: number }>(
+    db,
+    sql`SELECT 1 AS one FROM broadcasts
+    WHERE channel_id = ${channelId} AND status = 'paused' AND pause ->> '$.kind' IN ('quality', 'number_quality')
+    LIMIT 1`,
+  );
+  return row !== undefined;
 }

@@ -10,10 +10,10 @@
 import type { FailureReason } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { first } from '../db/first';
 import { ApiError } from '../lib/errors';
 import { resendFailed } from '../services/resend';
 import { heldByResend, oneClickReasons } from '../services/resend-store';
+import { guardHolds } from './guard';
 
 /** How long an engine holds a due recovery while it plans it (another takes it over after). */
 const LEASE_MS = 10 * 60_000;
@@ -49,17 +49,6 @@ export async function lateFailure(
       recovery_due_at = CASE WHEN auto_recovery > recovery_attempt
         THEN max(coalesce(recovery_due_at, 0), ${now + LATE_GATHER_MS}) ELSE recovery_due_at END
     WHERE id = ${broadcastId} AND status IN ('completed', 'partially_failed', 'failed')`);
-}
-
-/** Whether a broadcast of the channel is paused for the number's sake (the guard, or Meta's flag). */
-export async function guardHolds(db: Database, channelId: number): Promise<boolean> {
-  const row = await first<{ one: number }>(
-    db,
-    sql`SELECT 1 AS one FROM broadcasts
-    WHERE channel_id = ${channelId} AND status = 'paused' AND pause ->> '$.kind' IN ('quality', 'number_quality')
-    LIMIT 1`,
-  );
-  return row !== undefined;
 }
 
 /** Plans the automatic re-sends that are due; returns how many broadcasts it handled. */

@@ -251,6 +251,31 @@ describe('tags at their limits', () => {
   });
 });
 
+describe('a number paused for its own sake', () => {
+  it('takes no re-send until a manager resumes it; another channel may take them meanwhile', async () => {
+    const channel = await h.channel({ type: 'sandbox', name: 'Sandbox marcado', limits: { dailyQuota: 1 } });
+    const other = await h.channel({ type: 'sandbox', name: 'Sandbox otro' });
+    await h.seedContacts(3, 'marcado', { start: 760_000 });
+    const done = await broadcastTo('Marcado', channel.id, 'marcado', { text: 'Hola' });
+    await sendNow(done.id);
+    // Meta flagged the number: a broadcast on it was paused.
+    const paused = await broadcastTo('Marcado en pausa', channel.id, 'marcado', { text: 'Hola' });
+    await h.server.database.db.run(sql`UPDATE broadcasts SET status = 'paused',
+      pause = ${JSON.stringify({ kind: 'number_quality', event: 'FLAGGED', at: new Date().toISOString() })}
+      WHERE id = ${paused.id}`);
+    for (const token of [h.ws.tokens.agent, h.ws.tokens.manager]) {
+      const refused = await resend(done.id, { dryRun: true }, 'es', token);
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.code).toBe('resend_number_paused');
+      expect(refused.body.error.message).toMatch(/^El número de esta transmisión está en pausa/);
+    }
+    // On another number the pause does not hold (these quota failures are its own number's, so nothing
+    // there to re-send: that is the answer, not the pause).
+    const elsewhere = await resend(done.id, { channelId: other.id, dryRun: true }, 'es', h.ws.tokens.manager);
+    expect(elsewhere.body.error?.code).toBe('resend_nothing');
+  });
+});
+
 describe("an agent's cancel of a re-send", () => {
   it("leaves a part the engine started meanwhile sending: stopping it is a manager's cancel", async () => {
     const channel = await h.channel({ type: 'sandbox', name: 'Sandbox carrera', limits: { dailyQuota: 1 } });
