@@ -140,7 +140,7 @@ export async function planParts(
       // never before a cap the provider reported has had its day. Other broadcasts' re-sends still to go
       // on this limit take the room as it frees: this wave fits beside them, or goes after their last.
       const first = Math.min(group.length, scope.limit);
-      const others = await store.othersQuotaAhead(db, original.id, scope.channelIds, reason, now);
+      const others = await store.othersQuotaAhead(db, original.id, scope.channelIds, now);
       let firstAt = Math.max((await capacityAvailableAt(db, scope, first, now)) ?? now + DAY_MS, floor);
       if (others.pending > 0) {
         const beside =

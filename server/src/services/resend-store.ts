@@ -310,26 +310,26 @@ export async function lastWaveAhead(
 }
 
 /**
- * What other broadcasts' re-sends still to finish on the same limit hold of `reason`: how many targets
- * (a wave sending counts whole, some of it in the ledger too: the safe side), and the time of the last
- * wave (now for one already due). A backlog planned now goes after them, or beside them if both fit.
+ * What other broadcasts' re-sends still to finish on the same limit hold: how many targets, of every
+ * reason (any of them may take a place in the limit when it goes: a template outside the window does),
+ * a wave sending counted whole though some of it is in the ledger too (the safe side); and the time of
+ * their last wave (now for one already due). A backlog planned now goes beside them if both fit, else
+ * after them.
  */
 export async function othersQuotaAhead(
   db: Database,
   broadcastId: number,
   channelIds: number[],
-  reason: FailureReason,
   now: number,
 ): Promise<{ pending: number; lastAt: number | null }> {
   const family = JSON.stringify(await familyOf(db, broadcastId));
   const row = await first<{ pending: number | null; last: number | null }>(
     db,
-    sql`SELECT sum(json_extract(resend_reasons, '$."' || ${reason} || '"')) AS pending,
-        max(max(coalesce(scheduled_at, ${now}), ${now})) AS last
-      FROM broadcasts WHERE resend_of_id IS NOT NULL AND id NOT IN (SELECT value FROM json_each(${family}))
-      AND channel_id IN (SELECT value FROM json_each(${JSON.stringify(channelIds)}))
-      AND status IN ('draft', 'scheduled', 'sending', 'paused')
-      AND json_extract(resend_reasons, '$."' || ${reason} || '"') > 0`,
+    sql`SELECT sum((SELECT sum(max(r.value, 0)) FROM json_each(b.resend_reasons) AS r)) AS pending,
+        max(max(coalesce(b.scheduled_at, ${now}), ${now})) AS last
+      FROM broadcasts AS b WHERE b.resend_of_id IS NOT NULL AND b.id NOT IN (SELECT value FROM json_each(${family}))
+      AND b.channel_id IN (SELECT value FROM json_each(${JSON.stringify(channelIds)}))
+      AND b.status IN ('draft', 'scheduled', 'sending', 'paused') AND b.resend_reasons IS NOT NULL`,
   );
   return { pending: Number(row?.pending ?? 0), lastAt: row?.last ?? null };
 }

@@ -391,6 +391,27 @@ describe('a quota backlog far past the daily limit', () => {
     expect(waves.map((w) => w.count)).toEqual([3, 2]);
   });
 
+  it("another broadcast's re-send of another reason takes places in the limit too", async () => {
+    const channel = await h.channel({ type: 'sandbox', name: 'Sandbox otro motivo', limits: { dailyQuota: 3 } });
+    await h.seedContacts(5, 'motivo uno', { start: 770_000 });
+    await h.seedContacts(5, 'motivo dos', { start: 770_100 });
+    const one = await broadcastTo('Motivo uno', channel.id, 'motivo uno', { text: 'Hola' });
+    await sendNow(one.id);
+    const two = await broadcastTo('Motivo dos', channel.id, 'motivo dos', { text: 'Hola' });
+    await sendNow(two.id);
+    const first = await resend(one.id, {}, 'en');
+    expect(first.status, first.text).toBe(200);
+    // Its two targets as if they had failed for another reason (a window that closed, say): a template
+    // outside the window still takes a place in the limit when it goes.
+    await h.server.database.db.run(
+      sql`UPDATE broadcasts SET resend_reasons = '{"window_closed":2}' WHERE resend_of_id = ${one.id}`,
+    );
+    const firstAt = Date.parse(first.body.plan.at(-1).at);
+    const second = await resend(two.id, {}, 'en');
+    expect(second.status, second.text).toBe(200);
+    expect(Date.parse(second.body.plan[0]?.at ?? '')).toBeGreaterThanOrEqual(firstAt + 24 * HOUR);
+  });
+
   it("another broadcast's re-send already due on the same limit counts too: the backlog goes after it", async () => {
     const channel = await h.channel({ type: 'sandbox', name: 'Sandbox atraso debido', limits: { dailyQuota: 3 } });
     await h.seedContacts(5, 'debido uno', { start: 750_000 });
