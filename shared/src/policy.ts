@@ -41,7 +41,13 @@ export interface RecipientFacts {
 }
 
 export type Admission =
-  | { kind: 'send'; useTemplate: boolean; countsAgainstQuota: boolean }
+  | {
+      kind: 'send';
+      useTemplate: boolean;
+      countsAgainstQuota: boolean;
+      /** The business writes first (outside the window, or a channel without one): what a quota counts. */
+      businessInitiated: boolean;
+    }
   | { kind: 'fail'; reason: Extract<FailureReason, 'opted_out' | 'outside_window' | 'quota_reached'> }
   | { kind: 'defer'; until: number };
 
@@ -106,7 +112,7 @@ export function admit(
     if (freeAt > now) return { kind: 'defer', until: freeAt };
   }
   const countsAgainstQuota = channel.dailyQuota !== null && !inWindow && !recipient.countedInQuota;
-  return { kind: 'send', useTemplate, countsAgainstQuota };
+  return { kind: 'send', useTemplate, countsAgainstQuota, businessInitiated: !inWindow };
 }
 
 /** The rolling quota's room, spent one new recipient at a time. */

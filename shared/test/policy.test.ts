@@ -48,7 +48,13 @@ describe('admission, per channel type', () => {
     it(`${type}: free text outside the window ${windowed ? 'fails' : 'goes (no window)'}`, () => {
       const admission = admit(fresh, rules(null), TEXT, NOW);
       if (windowed) expect(admission).toEqual({ kind: 'fail', reason: 'outside_window' });
-      else expect(admission).toEqual({ kind: 'send', useTemplate: false, countsAgainstQuota: false });
+      else
+        expect(admission).toEqual({
+          kind: 'send',
+          useTemplate: false,
+          countsAgainstQuota: false,
+          businessInitiated: true,
+        });
     });
 
     it(`${type}: inside the window free text goes and ${windowed ? 'does not count' : 'counts'} against a quota`, () => {
@@ -56,6 +62,7 @@ describe('admission, per channel type', () => {
         kind: 'send',
         useTemplate: false,
         countsAgainstQuota: !windowed,
+        businessInitiated: !windowed,
       });
     });
 
@@ -94,13 +101,14 @@ describe('admission, per channel type', () => {
   it('WhatsApp outside the window sends the template; Messenger sends the tagged text', () => {
     expect(
       admit(fresh, { type: 'whatsapp', dailyQuota: null, pairRatePerRecipientSeconds: null }, TEMPLATE, NOW),
-    ).toEqual({ kind: 'send', useTemplate: true, countsAgainstQuota: false });
+    ).toEqual({ kind: 'send', useTemplate: true, countsAgainstQuota: false, businessInitiated: true });
     expect(
       admit(fresh, { type: 'messenger', dailyQuota: null, pairRatePerRecipientSeconds: null }, TAGGED, NOW),
     ).toEqual({
       kind: 'send',
       useTemplate: false,
       countsAgainstQuota: false,
+      businessInitiated: true,
     });
   });
 
@@ -157,6 +165,7 @@ describe('what may go outside the window: the channel table says, not the type n
         kind: 'send',
         useTemplate: true,
         countsAgainstQuota: false,
+        businessInitiated: true,
       });
       expect(contentForChannel('telegram', BOTH)).toEqual(TEMPLATE);
     } finally {

@@ -83,15 +83,19 @@ export async function claimBatch(tx: Tx, request: ClaimRequest): Promise<Batch> 
             AND identifier IN (SELECT value FROM json_each(${identifierList})) AND last_inbound_at > ${now - hours * 3_600_000}`)
         ).map((r) => r.identifier),
   );
+  // This number's ledger: the last message of any kind (the pair rate), and whether the quota's window
+  // already counts the recipient (a business-initiated message in the last 24 h).
   const lastHere = new Map(
     needsLedger
       ? (
           await tx.all<{
             identifier: string;
             last: number;
-          }>(sql`SELECT identifier, last_sent_at AS last FROM quota_ledger
-            WHERE channel_id = ${channel.id} AND identifier IN (SELECT value FROM json_each(${identifierList})) AND last_sent_at > ${now - DAY_MS}`)
-        ).map((r) => [r.identifier, r.last])
+            counted: number;
+          }>(sql`SELECT identifier, max(last_sent_at, coalesce(last_any_at, 0)) AS last, last_sent_at > ${now - DAY_MS} AS counted
+            FROM quota_ledger WHERE channel_id = ${channel.id} AND identifier IN (SELECT value FROM json_each(${identifierList}))
+              AND (last_sent_at > ${now - DAY_MS} OR last_any_at > ${now - DAY_MS})`)
+        ).map((r) => [r.identifier, { last: Number(r.last), counted: Boolean(r.counted) }])
       : [],
   );
   // A portfolio's other numbers count too: a recipient any of them wrote to is not new.
@@ -111,15 +115,15 @@ export async function claimBatch(tx: Tx, request: ClaimRequest): Promise<Batch> 
   const sendable: Claimed[] = [];
   const failures: Failure[] = [];
   const later: { id: number; at: number }[] = [];
-  const ledgerWrites: string[] = [];
+  const ledgerWrites: { identifier: string; businessInitiated: boolean }[] = [];
   for (const row of rows) {
-    const last = lastHere.get(row.identifier);
+    const here = lastHere.get(row.identifier);
     const admission = admitWithQuota(
       {
         optedOut: optedOut.has(row.identifier),
         windowOpen: windowOpen.has(row.identifier),
-        countedInQuota: last !== undefined || (countedElsewhere?.has(row.identifier) ?? false),
-        lastSentAt: last ?? null,
+        countedInQuota: here?.counted === true || (countedElsewhere?.has(row.identifier) ?? false),
+        lastSentAt: here?.last ?? null,
       },
       rules,
       content,
@@ -141,7 +145,8 @@ export async function claimBatch(tx: Tx, request: ClaimRequest): Promise<Batch> 
         }),
       });
     } else {
-      if (needsLedger) ledgerWrites.push(row.identifier);
+      if (needsLedger)
+        ledgerWrites.push({ identifier: row.identifier, businessInitiated: admission.businessInitiated });
       sendable.push({
         id: row.id,
         identifier: row.identifier,
@@ -154,12 +159,17 @@ export async function claimBatch(tx: Tx, request: ClaimRequest): Promise<Batch> 
 
   for (let i = 0; i < ledgerWrites.length; i += 400) {
     const chunk = ledgerWrites.slice(i, i + 400);
-    await tx.run(sql`INSERT INTO quota_ledger (channel_id, identifier, last_sent_at) VALUES
+    // A reply inside the window moves only last_any_at: the quota counts business-initiated messages.
+    await tx.run(sql`INSERT INTO quota_ledger (channel_id, identifier, last_sent_at, last_any_at) VALUES
       ${sql.join(
-        chunk.map((identifier) => sql`(${channel.id}, ${identifier}, ${now})`),
+        chunk.map(
+          ({ identifier, businessInitiated }) =>
+            sql`(${channel.id}, ${identifier}, ${businessInitiated ? now : 0}, ${now})`,
+        ),
         sql`, `,
       )}
-      ON CONFLICT (channel_id, identifier) DO UPDATE SET last_sent_at = excluded.last_sent_at`);
+      ON CONFLICT (channel_id, identifier) DO UPDATE SET last_sent_at = max(last_sent_at, excluded.last_sent_at),
+        last_any_at = excluded.last_any_at`);
   }
   if (later.length) {
     for (const { id, at } of later) {

@@ -3,6 +3,7 @@
  * all its numbers (tiers 250, 2,000, 10,000, 100,000, unlimited). Two numbers in one portfolio of
  * tier 250: what one sends, the other cannot; the pre-flight, the engine and the detail agree.
  */
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { harness, S1_TEMPLATE, WA, whatsappSimulator } from './harness';
 
@@ -171,5 +172,49 @@ describe('a number disconnected from its portfolio', () => {
     expect((await api('PATCH', `/portfolios/${portfolio.id}`, { channelIds: [d] })).status).toBe(200);
     expect((await api('GET', `/portfolios/${portfolio.id}`)).body.usage).toMatchObject({ used: 30, remaining: 220 });
     expect((await api('GET', `/channels/${d}`)).body.usage).toMatchObject({ quotaUsed: 30, quotaRemaining: 220 });
+  });
+});
+
+describe('replies inside the 24 h window', () => {
+  it('take no place in the daily limit: only business-initiated messages count, as Meta counts them', async () => {
+    const sim = await whatsappSimulator(h);
+    const channel = (
+      await h.channel({
+        type: 'whatsapp',
+        name: 'Respuestas',
+        credentials: WA,
+        baseUrl: sim.baseUrl,
+        limits: { dailyQuota: 2, messagesPerSecond: 5000 },
+      })
+    ).id;
+    await h.seedContacts(3, 'escribieron', { start: 910_000 });
+    await h.seedContacts(2, 'nuevos', { start: 920_000 });
+    // The three wrote to the number an hour ago: their window is open.
+    await h.server.database.db.run(sql`INSERT INTO conversation_windows (channel_id, identifier, last_inbound_at)
+      SELECT ${channel}, c.phone, ${Date.now() - 3_600_000} FROM contacts c JOIN contact_tags ct ON ct.contact_id = c.id
+        JOIN tags t ON t.id = ct.tag_id WHERE t.key = 'escribieron'`);
+    const replies = await h.broadcast({
+      name: 'Respuestas',
+      channelId: channel,
+      segmentId: (await h.segment('Escribieron', 'escribieron')).id,
+      content: S1_TEMPLATE,
+    });
+    await h.schedule(replies.id);
+    await h.engine().runUntilIdle();
+    expect((await h.get(replies.id)).counts).toEqual({ sent: 3 });
+    expect((await api('GET', `/channels/${channel}`)).body.usage).toMatchObject({ quotaUsed: 0, quotaRemaining: 2 });
+
+    // Two new people outside the window: the limit of 2 has room for both.
+    const templates = await h.broadcast({
+      name: 'Nuevos',
+      channelId: channel,
+      segmentId: (await h.segment('Nuevos', 'nuevos')).id,
+      content: S1_TEMPLATE,
+    });
+    expect((await api('GET', `/broadcasts/${templates.id}/preflight`)).body.willSend).toBe(2);
+    await h.schedule(templates.id);
+    await h.engine().runUntilIdle();
+    expect((await h.get(templates.id)).counts).toEqual({ sent: 2 });
+    expect((await api('GET', `/channels/${channel}`)).body.usage).toMatchObject({ quotaUsed: 2, quotaRemaining: 0 });
   });
 });

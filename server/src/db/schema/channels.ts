@@ -55,13 +55,17 @@ export const portfolios = sqliteTable(
   (t) => [index('portfolios_workspace_idx').on(t.workspaceId)],
 );
 
-/** Last business-initiated message per recipient and channel: the rolling 24 h quota and the pair rate. */
+/**
+ * Per recipient and channel: the last business-initiated message (the rolling 24 h quota counts those;
+ * 0 for none) and the last message of any kind, a reply inside the window included (the pair rate).
+ */
 export const quotaLedger = sqliteTable(
   'quota_ledger',
   {
     channelId: integer('channel_id').notNull(),
     identifier: text('identifier').notNull(),
     lastSentAt: integer('last_sent_at').notNull(),
+    lastAnyAt: integer('last_any_at'),
   },
   (t) => [
     primaryKey({ columns: [t.channelId, t.identifier] }),
