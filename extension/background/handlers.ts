@@ -17,6 +17,7 @@ import { learnedFor, registerTeachingHandlers } from './learned';
 import { backgroundText } from './messages';
 import { syncOverlayRegistration } from './overlay-registration';
 import { fromOwnPage, resendBodyFrom, type Sender } from './senders';
+import { assertTabConnection, noteTabRead } from './tab-connections';
 
 export interface HandlerHooks {
   /** Settings changed: follow the stream again with the new server or token. */
@@ -110,6 +111,7 @@ export function registerHandlers(hooks: HandlerHooks): void {
       const id = data.broadcastId ?? (await latestNeedingAttention(api));
       if (id === undefined) return null;
       const report = await buildReport(api, id, await failureCatalog(api, await currentLanguage()));
+      if (!fromOwnPage(sender, ownPages)) await noteTabRead(sender.tab?.id);
       const role = (await connectionItem.getValue())?.role;
       return { ...report, canResume: role === 'manager' || role === 'owner' };
     }),
@@ -133,6 +135,7 @@ export function registerHandlers(hooks: HandlerHooks): void {
 
   onMessage('resend', ({ data, sender }) =>
     withApi(sender, async (api) => {
+      if (!fromOwnPage(sender, ownPages)) await assertTabConnection(sender.tab?.id);
       const result = await api.resend(data.broadcastId, resendBodyFrom(sender, ownPages, data.body));
       void refreshAttention(api).catch(() => undefined);
       return result;
@@ -145,12 +148,18 @@ export function registerHandlers(hooks: HandlerHooks): void {
     ),
   );
 
-  onMessage('resume', ({ data, sender }) => withApi(sender, async (api) => lite(await api.resume(data.broadcastId))));
+  onMessage('resume', ({ data, sender }) =>
+    withApi(sender, async (api) => {
+      if (!fromOwnPage(sender, ownPages)) await assertTabConnection(sender.tab?.id);
+      return lite(await api.resume(data.broadcastId));
+    }),
+  );
 
   onMessage('broadcast', ({ data, sender }) => withApi(sender, async (api) => lite(await api.broadcast(data.id))));
 
   onMessage('cancelResend', ({ data, sender }) =>
     withApi(sender, async (api) => {
+      if (!fromOwnPage(sender, ownPages)) await assertTabConnection(sender.tab?.id);
       const answer = await api.cancelResend(data.broadcastId);
       void refreshAttention(api).catch(() => undefined);
       return answer;

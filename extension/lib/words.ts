@@ -98,6 +98,8 @@ export const words = {
     providerSaid: 'Respuesta del proveedor, tal como la envió:',
     contactNone: 'Este contacto no tiene mensajes fallidos.',
     notConfigured: 'Configure Rebound: la URL del servidor y su token.',
+    connectionChanged:
+      'Rebound se conectó a otro servidor o espacio de trabajo desde que abrió este panel: ciérrelo y vuelva a abrirlo.',
     openOptions: 'Abrir opciones',
     loading: 'Cargando…',
     retry: 'Reintentar',
@@ -224,6 +226,8 @@ export const words = {
     providerSaid: 'The provider’s answer, as it sent it:',
     contactNone: 'This contact has no failed messages.',
     notConfigured: "Set up Rebound: the server's URL and your token.",
+    connectionChanged:
+      'Rebound connected to another server or workspace since this panel opened: close it and open it again.',
     openOptions: 'Open options',
     loading: 'Loading…',
     retry: 'Try again',
@@ -351,6 +355,8 @@ export const words = {
     providerSaid: 'Resposta do provedor, exatamente como ele a enviou:',
     contactNone: 'Este contato não tem mensagens com falha.',
     notConfigured: 'Configure o Rebound: a URL do servidor e o seu token.',
+    connectionChanged:
+      'O Rebound se conectou a outro servidor ou espaço de trabalho desde que este painel foi aberto: feche-o e abra-o de novo.',
     openOptions: 'Abrir opções',
     loading: 'Carregando…',
     retry: 'Tentar de novo',
