@@ -167,6 +167,8 @@ export interface AdmissionForecast {
   needsQuota: number;
   /** Of needsQuota, those that do not fit in what remains. */
   overQuota: number;
+  /** Of send, free text inside an open window (a reply: WhatsApp bills no template for it). */
+  freeInWindow: number;
 }
 
 /** The same cascade over grouped counts: what the engine will do, said before it does it. */
@@ -177,7 +179,14 @@ export function forecastAdmission(
   quotaRemaining: number | null,
   now: number,
 ): AdmissionForecast {
-  const forecast: AdmissionForecast = { send: 0, optedOut: 0, outsideWindow: 0, needsQuota: 0, overQuota: 0 };
+  const forecast: AdmissionForecast = {
+    send: 0,
+    optedOut: 0,
+    outsideWindow: 0,
+    needsQuota: 0,
+    overQuota: 0,
+    freeInWindow: 0,
+  };
   for (const group of groups) {
     if (group.n === 0) continue;
     // The pair rate only delays; it never changes who is sent.
@@ -188,6 +197,8 @@ export function forecastAdmission(
       continue;
     }
     if (admission.kind === 'send' && admission.countsAgainstQuota) forecast.needsQuota += group.n;
+    if (admission.kind === 'send' && !admission.businessInitiated && !admission.useTemplate)
+      forecast.freeInWindow += group.n;
     forecast.send += group.n;
   }
   if (quotaRemaining !== null) forecast.overQuota = Math.max(0, forecast.needsQuota - quotaRemaining);

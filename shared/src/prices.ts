@@ -85,6 +85,11 @@ export type CostEstimate = z.infer<typeof CostEstimateSchema>;
 /** WhatsApp's way: a template is billed once delivered, free-form text inside a window is free. */
 const billedByTemplate = (type: ChannelType) => channelCapabilities[type].billedBy === 'template';
 
+/** Of the messages a broadcast sends, those billed: on WhatsApp, free text inside an open window is free. */
+export function billedSends(type: ChannelType, sends: number, freeInWindow: number): number {
+  return billedByTemplate(type) ? Math.max(0, sends - freeInWindow) : sends;
+}
+
 /** What one message of this content costs in a country, or null when the table has no price for it. */
 export function unitPrice(
   type: ChannelType,

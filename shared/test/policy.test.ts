@@ -124,7 +124,14 @@ describe('admission, per channel type', () => {
       100,
       NOW,
     );
-    expect(forecast).toEqual({ send: 6, optedOut: 4, outsideWindow: 10, needsQuota: 0, overQuota: 0 });
+    expect(forecast).toEqual({
+      send: 6,
+      optedOut: 4,
+      outsideWindow: 10,
+      needsQuota: 0,
+      overQuota: 0,
+      freeInWindow: 6,
+    });
   });
 });
 

@@ -4,6 +4,7 @@
  * what it would cost. Reads only; broadcasts.ts schedules.
  */
 import {
+  billedSends,
   channelCapabilities,
   estimateCost,
   fixedLocale,
@@ -145,7 +146,7 @@ export async function preflight(
       priceTable(channel.prices),
       scaleCounts(
         await audienceCountries(db, { scope: ws, channel: { id: channel.id, type: channel.type }, source }),
-        Math.max(0, toSend),
+        billedSends(channel.type, Math.max(0, toSend), forecast.freeInWindow),
       ),
     ),
   };

@@ -199,6 +199,10 @@ describe('replies inside the 24 h window', () => {
       segmentId: (await h.segment('Escribieron', 'escribieron')).id,
       content: S1_TEMPLATE,
     });
+    // Free replies: nothing billed either.
+    const repliesPre = (await api('GET', `/broadcasts/${replies.id}/preflight`)).body;
+    expect(repliesPre.willSend).toBe(3);
+    expect(repliesPre.cost.total).toBe(0);
     await h.schedule(replies.id);
     await h.engine().runUntilIdle();
     expect((await h.get(replies.id)).counts).toEqual({ sent: 3 });
@@ -211,7 +215,9 @@ describe('replies inside the 24 h window', () => {
       segmentId: (await h.segment('Nuevos', 'nuevos')).id,
       content: S1_TEMPLATE,
     });
-    expect((await api('GET', `/broadcasts/${templates.id}/preflight`)).body.willSend).toBe(2);
+    const templatesPre = (await api('GET', `/broadcasts/${templates.id}/preflight`)).body;
+    expect(templatesPre.willSend).toBe(2);
+    expect(templatesPre.cost.total).toBeGreaterThan(0);
     await h.schedule(templates.id);
     await h.engine().runUntilIdle();
     expect((await h.get(templates.id)).counts).toEqual({ sent: 2 });
