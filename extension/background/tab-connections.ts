@@ -6,15 +6,10 @@
 import { storage } from 'wxt/utils/storage';
 import { ReboundError } from '../lib/api';
 import { translate } from '../lib/i18n';
-import { connectionItem, settingsItem } from '../lib/settings';
+import { connectionKey } from '../lib/settings';
 import { currentLanguage } from './client';
 
 const tabConnectionsItem = storage.defineItem<Record<string, string>>('session:tabConnections', { fallback: {} });
-
-async function connectionKey(): Promise<string> {
-  const [settings, connection] = await Promise.all([settingsItem.getValue(), connectionItem.getValue()]);
-  return `${settings.backendUrl}|${connection?.workspace.id ?? ''}`;
-}
 
 /** The tab's panel read what it shows from the connection as it is now. */
 export async function noteTabRead(tabId: number | undefined): Promise<void> {

@@ -51,3 +51,12 @@ export const learnedSitesItem = storage.defineItem<LearnedSite[]>('local:learned
 export function isConfigured(settings: Settings): boolean {
   return settings.backendUrl !== '' && settings.token !== '';
 }
+
+/**
+ * Which server and workspace the extension is connected to, as one key: broadcast IDs are per server, so
+ * what was read under one key is not to be acted on under another.
+ */
+export async function connectionKey(): Promise<string> {
+  const [settings, connection] = await Promise.all([settingsItem.getValue(), connectionItem.getValue()]);
+  return `${settings.backendUrl}|${connection?.workspace.id ?? ''}`;
+}

@@ -110,7 +110,8 @@ export async function resendFailed(
     throw new ApiError(403, 'resend_cancelled_broadcast', { required: permissions['broadcasts:write'] });
   // A number paused for its own sake (the guard, or Meta's flag): a re-send on it would start unseen and
   // send on it. A manager weighs the pause and resumes first; another channel may take it meanwhile.
-  if (await guardHolds(db, original.channelId)) throw new ApiError(409, 'resend_number_paused');
+  // Tagging alone sends nothing: still what an agent may do to follow them up by hand meanwhile.
+  if (!request.tagOnly && (await guardHolds(db, original.channelId))) throw new ApiError(409, 'resend_number_paused');
   // A dry run writes nothing and needs no claim; a real one plans and writes under its broadcast's
   // claim, so a second click waits for the first and then finds its plan.
   if (request.dryRun) return planAndWrite(db, ws, original, target, own, request, now, null, options);

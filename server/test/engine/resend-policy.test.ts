@@ -269,6 +269,9 @@ describe('a number paused for its own sake', () => {
       expect(refused.body.error.code).toBe('resend_number_paused');
       expect(refused.body.error.message).toMatch(/^El número de esta transmisión está en pausa/);
     }
+    // Tagging them to follow up by hand sends nothing: still allowed.
+    const tagged = await resend(done.id, { tagOnly: true, tag: 'marcado revisar' }, 'es', h.ws.tokens.agent);
+    expect(tagged.status, tagged.text).toBe(200);
     // On another number the pause does not hold (these quota failures are its own number's, so nothing
     // there to re-send: that is the answer, not the pause).
     const elsewhere = await resend(done.id, { channelId: other.id, dryRun: true }, 'es', h.ws.tokens.manager);
