@@ -178,3 +178,18 @@ export async function guardHolds(db: Queryable, channelId: number): Promise<bool
   );
   return row !== undefined;
 }
+
+/**
+ * The pause holding the number of a due re-send, if any: a re-send planned before the number was paused
+ * for its own sake (or written while the pause tripped) waits with it, paused the same way, until a
+ * manager resumes the number's broadcasts; it would otherwise start on the number unseen.
+ */
+export async function pauseHoldingResend(db: Queryable, broadcastId: number): Promise<Pause | undefined> {
+  const row = await first<{ pause: string }>(
+    db,
+    sql`SELECT h.pause AS pause FROM broadcasts b JOIN broadcasts h ON h.channel_id = b.channel_id
+    WHERE b.id = ${broadcastId} AND b.resend_of_id IS NOT NULL AND h.status = 'paused'
+      AND h.pause ->> '$.kind' IN ('quality', 'number_quality') LIMIT 1`,
+  );
+  return row ? (JSON.parse(row.pause) as Pause) : undefined;
+}

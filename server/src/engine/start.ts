@@ -17,6 +17,7 @@ import {
 } from './audience';
 import { assertTransition } from './broadcast-state';
 import { recordEvent } from './events';
+import { pauseBroadcasts, pauseHoldingResend } from './guard';
 import { broadcastStatus } from './queue';
 import { settleBroadcastStatus, stateCounts } from './verdict';
 
@@ -70,6 +71,11 @@ export async function startBroadcast(o: StartOptions, broadcastId: number): Prom
     );
     await tx.run(sql`DELETE FROM broadcast_starts WHERE broadcast_id = ${broadcastId}`);
   };
+  const holding = await pauseHoldingResend(o.db, broadcastId);
+  if (holding) {
+    await pauseBroadcasts(o.db, [broadcastId], holding, now);
+    return;
+  }
   const start = await o.db.transaction(async (tx) => {
     const [broadcast] = await tx.select().from(broadcasts).where(eq(broadcasts.id, broadcastId));
     if (broadcast?.status !== 'scheduled') return undefined;

@@ -261,7 +261,7 @@ describe('a number paused for its own sake', () => {
     // Meta flagged the number: a broadcast on it was paused.
     const paused = await broadcastTo('Marcado en pausa', channel.id, 'marcado', { text: 'Hola' });
     await h.server.database.db.run(sql`UPDATE broadcasts SET status = 'paused',
-      pause = ${JSON.stringify({ kind: 'number_quality', event: 'FLAGGED', at: new Date().toISOString() })}
+      pause = ${JSON.stringify({ kind: 'number_quality', event: 'FLAGGED', at: Date.now(), scope: 'channel' })}
       WHERE id = ${paused.id}`);
     for (const token of [h.ws.tokens.agent, h.ws.tokens.manager]) {
       const refused = await resend(done.id, { dryRun: true }, 'es', token);
@@ -276,6 +276,29 @@ describe('a number paused for its own sake', () => {
     // there to re-send: that is the answer, not the pause).
     const elsewhere = await resend(done.id, { channelId: other.id, dryRun: true }, 'es', h.ws.tokens.manager);
     expect(elsewhere.body.error?.code).toBe('resend_nothing');
+  });
+});
+
+describe('a re-send planned before its number was paused', () => {
+  it('does not start on it at its time: it waits paused the same way, for a manager', async () => {
+    const channel = await h.channel({ type: 'sandbox', name: 'Sandbox antes', limits: { dailyQuota: 1 } });
+    await h.seedContacts(3, 'antes', { start: 780_000 });
+    const done = await broadcastTo('Antes', channel.id, 'antes', { text: 'Hola' });
+    await sendNow(done.id);
+    const planned = await resend(done.id, { when: 'at', at: inHours(30) });
+    expect(planned.status, planned.text).toBe(200);
+    const part = planned.body.broadcastId as number;
+    // Then Meta flagged the number, and a broadcast on it was paused.
+    const paused = await broadcastTo('Antes en pausa', channel.id, 'antes', { text: 'Hola' });
+    const pause = { kind: 'number_quality', event: 'FLAGGED', at: Date.now(), scope: 'channel' };
+    await h.server.database.db.run(
+      sql`UPDATE broadcasts SET status = 'paused', pause = ${JSON.stringify(pause)} WHERE id = ${paused.id}`,
+    );
+    await h.engine({ clock: () => Date.now() + 31 * HOUR }).runUntilIdle();
+    const waiting = await h.get(part);
+    expect(waiting.status).toBe('paused');
+    expect(waiting.pause).toMatchObject({ kind: 'number_quality', event: 'FLAGGED' });
+    expect(await h.messages(part)).toEqual([]);
   });
 });
 
