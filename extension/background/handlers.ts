@@ -30,6 +30,9 @@ export function registerHandlers(hooks: HandlerHooks): void {
   const ownPageOnly = (sender: Sender) => {
     if (!fromOwnPage(sender, ownPages)) throw new ReboundError('not_allowed', 'not from a web page');
   };
+  /** The tab of a helpdesk page's panel that asks (none for the extension's own pages). */
+  const panelTab = (sender: Sender & { tab?: { id?: number } }) =>
+    fromOwnPage(sender, ownPages) ? undefined : sender.tab?.id;
 
   onMessage('connect', ({ data, sender }) =>
     reply(async () => {
@@ -111,7 +114,7 @@ export function registerHandlers(hooks: HandlerHooks): void {
       const id = data.broadcastId ?? (await latestNeedingAttention(api));
       if (id === undefined) return null;
       const report = await buildReport(api, id, await failureCatalog(api, await currentLanguage()));
-      if (!fromOwnPage(sender, ownPages)) await noteTabRead(sender.tab?.id);
+      await noteTabRead(panelTab(sender));
       const role = (await connectionItem.getValue())?.role;
       return { ...report, canResume: role === 'manager' || role === 'owner' };
     }),
@@ -135,7 +138,7 @@ export function registerHandlers(hooks: HandlerHooks): void {
 
   onMessage('resend', ({ data, sender }) =>
     withApi(sender, async (api) => {
-      if (!fromOwnPage(sender, ownPages)) await assertTabConnection(sender.tab?.id);
+      await assertTabConnection(panelTab(sender));
       const result = await api.resend(data.broadcastId, resendBodyFrom(sender, ownPages, data.body));
       void refreshAttention(api).catch(() => undefined);
       return result;
@@ -150,7 +153,7 @@ export function registerHandlers(hooks: HandlerHooks): void {
 
   onMessage('resume', ({ data, sender }) =>
     withApi(sender, async (api) => {
-      if (!fromOwnPage(sender, ownPages)) await assertTabConnection(sender.tab?.id);
+      await assertTabConnection(panelTab(sender));
       return lite(await api.resume(data.broadcastId));
     }),
   );
@@ -159,7 +162,7 @@ export function registerHandlers(hooks: HandlerHooks): void {
 
   onMessage('cancelResend', ({ data, sender }) =>
     withApi(sender, async (api) => {
-      if (!fromOwnPage(sender, ownPages)) await assertTabConnection(sender.tab?.id);
+      await assertTabConnection(panelTab(sender));
       const answer = await api.cancelResend(data.broadcastId);
       void refreshAttention(api).catch(() => undefined);
       return answer;

@@ -17,6 +17,22 @@ import { startTestServer } from './helpers';
 const server = await startTestServer();
 const { db, client } = server.database;
 
+/** The import's write transactions, each as the CSV import writes one (rows by e-mail, from line `first`). */
+function importWrites(workspaceId: number, importId: number) {
+  const planner = new ContactPlanner(db, workspaceId, 'email', 'upsert');
+  return (rows: ContactInput[], first: number) =>
+    db.transaction(async (tx) => {
+      const writer = new BatchedWriter(tx, workspaceId, 'email', [], undefined, importId);
+      const read = rows.map((row, i) => readContactInput(row, first + i, 'email', 'AR'));
+      await writer.add(
+        await planner.plan(read, () => {
+          throw new Error('no row is refused here');
+        }),
+      );
+      await writer.flush();
+    });
+}
+
 describe('undoing an import written in several transactions', () => {
   it('restores what it updated (the first state it saw), removes what it created, and forgets its notes', async () => {
     const ws = await server.workspace('Deshacer');
@@ -180,18 +196,7 @@ describe('undoing an import written in several transactions', () => {
       args: [ws.id],
     });
     const importId = Number(imported.rows[0]?.id);
-    const planner = new ContactPlanner(db, ws.id, 'email', 'upsert');
-    const write = (rows: ContactInput[], first: number) =>
-      db.transaction(async (tx) => {
-        const writer = new BatchedWriter(tx, ws.id, 'email', [], undefined, importId);
-        const read = rows.map((row, i) => readContactInput(row, first + i, 'email', 'AR'));
-        await writer.add(
-          await planner.plan(read, () => {
-            throw new Error('no row is refused here');
-          }),
-        );
-        await writer.flush();
-      });
+    const write = importWrites(ws.id, importId);
     const idOf = async (email: string) =>
       Number((await client.execute({ sql: 'SELECT id FROM contacts WHERE email = ?', args: [email] })).rows[0]?.id);
     await write(
@@ -243,18 +248,7 @@ describe('undoing an import written in several transactions', () => {
       args: [ws.id],
     });
     const importId = Number(imported.rows[0]?.id);
-    const planner = new ContactPlanner(db, ws.id, 'email', 'upsert');
-    const write = (rows: ContactInput[], first: number) =>
-      db.transaction(async (tx) => {
-        const writer = new BatchedWriter(tx, ws.id, 'email', [], undefined, importId);
-        const read = rows.map((row, i) => readContactInput(row, first + i, 'email', 'AR'));
-        await writer.add(
-          await planner.plan(read, () => {
-            throw new Error('no row is refused here');
-          }),
-        );
-        await writer.flush();
-      });
+    const write = importWrites(ws.id, importId);
     await write([{ firstName: 'Mora Inés', email: 'mora@example.com' }], 1);
     await new Promise((resolve) => setTimeout(resolve, 5));
     // Between the import's writes, an agent gives Mora a phone; the same file names her again further down.

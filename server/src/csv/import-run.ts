@@ -42,8 +42,6 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Thrown inside the write transaction to undo it when all-or-nothing meets a contact deleted meanwhile. */
 class RowsVanished extends Error {}
-/** The import was refused for the cap on custom-field keys before it wrote (its failure is recorded). */
-class RefusedForKeys extends Error {}
 
 /** One chunk of the plan, as a line of the plan file: the contact writer's planned batch. */
 type PlanChunk = PlannedBatch;
@@ -244,13 +242,18 @@ export async function planAndWrite(db: Database, run: ImportRun, hooks: ImportHo
     // Pass 3: the plan in short transactions of about IMPORT_WRITE_ROWS contacts, each noting what it
     // changed (services/import-undo.ts): other writers (engines, agents) wait one of them at most, and
     // a failure part-way is undone, so the import still lands whole or not at all.
+    const tagIds = await hooks.writeTurn(async () =>
+      (await refusedForKeys())
+        ? undefined
+        : db.transaction((tx) => ensureImportTags(tx, importId, ws.workspaceId, options.tags)),
+    );
+    if (tagIds) await writePlan(tagIds);
+    await forgetFinishedImports(db, importId, hooks.writeTurn);
+  }
+
+  /** Pass 3's writes, then the outcome; a contact gone meanwhile under all-or-nothing undoes them. */
+  async function writePlan(tagIds: number[]): Promise<void> {
     try {
-      const tagIds = await hooks.writeTurn(async () =>
-        (await refusedForKeys())
-          ? undefined
-          : db.transaction((tx) => ensureImportTags(tx, importId, ws.workspaceId, options.tags)),
-      );
-      if (!tagIds) throw new RefusedForKeys();
       let pending: PlanChunk[] = [];
       let pendingRows = 0;
       const writePending = async () => {
@@ -287,11 +290,9 @@ export async function planAndWrite(db: Database, run: ImportRun, hooks: ImportHo
       await hooks.writeTurn(completed);
     } catch (error) {
       // Any other failure is undone by whoever records it (execute(), or a settle after a crash).
-      if (error instanceof RowsVanished) {
-        await undoImport(db, importId, ws.workspaceId, hooks.writeTurn);
-        await hooks.writeTurn(failWithRejections);
-      } else if (!(error instanceof RefusedForKeys)) throw error;
+      if (!(error instanceof RowsVanished)) throw error;
+      await undoImport(db, importId, ws.workspaceId, hooks.writeTurn);
+      await hooks.writeTurn(failWithRejections);
     }
-    await forgetFinishedImports(db, importId, hooks.writeTurn);
   }
 }

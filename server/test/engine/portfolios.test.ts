@@ -11,6 +11,19 @@ const h = await harness();
 const api = (method: string, path: string, body?: unknown, token = h.ws.tokens.manager, language = 'en') =>
   h.server.request(method, `/api/v1${path}`, { token, body, language: language as 'en' });
 
+/** A WhatsApp number on a fresh simulator, its own limit `dailyQuota` a day. */
+async function waNumber(name: string, dailyQuota: number): Promise<number> {
+  const sim = await whatsappSimulator(h);
+  const limits = { dailyQuota, messagesPerSecond: 5000 };
+  return (await h.channel({ type: 'whatsapp', name, credentials: WA, baseUrl: sim.baseUrl, limits })).id;
+}
+
+/** The S1 template broadcast on `channelId` to the contacts tagged `tag`, not yet scheduled. */
+async function templateTo(name: string, channelId: number, tag: string) {
+  const segmentId = (await h.segment(name, tag)).id;
+  return h.broadcast({ name, channelId, segmentId, content: S1_TEMPLATE });
+}
+
 describe('a business portfolio shared by two numbers', () => {
   let a = 0;
   let b = 0;
@@ -139,27 +152,11 @@ describe('a business portfolio shared by two numbers', () => {
 
 describe('a number disconnected from its portfolio', () => {
   it('what it sent in the last 24 h still counts against the portfolio, as Meta counts it', async () => {
-    const sim = await whatsappSimulator(h);
-    const number = async (name: string) =>
-      (
-        await h.channel({
-          type: 'whatsapp',
-          name,
-          credentials: WA,
-          baseUrl: sim.baseUrl,
-          limits: { dailyQuota: 1000, messagesPerSecond: 5000 },
-        })
-      ).id;
-    const c = await number('Cobranzas');
-    const d = await number('Reclamos');
+    const c = await waNumber('Cobranzas', 1000);
+    const d = await waNumber('Reclamos', 1000);
     const portfolio = (await api('POST', '/portfolios', { name: 'Beta', channelIds: [c, d] })).body;
     await h.seedContacts(30, 'cobranzas', { start: 900_000 });
-    const sent = await h.broadcast({
-      name: 'Cobranzas',
-      channelId: c,
-      segmentId: (await h.segment('Cobranzas', 'cobranzas')).id,
-      content: S1_TEMPLATE,
-    });
+    const sent = await templateTo('Cobranzas', c, 'cobranzas');
     await h.schedule(sent.id);
     await h.engine().runUntilIdle();
     expect((await h.get(sent.id)).counts).toEqual({ sent: 30 });
@@ -177,28 +174,14 @@ describe('a number disconnected from its portfolio', () => {
 
 describe('replies inside the 24 h window', () => {
   it('take no place in the daily limit: only business-initiated messages count, as Meta counts them', async () => {
-    const sim = await whatsappSimulator(h);
-    const channel = (
-      await h.channel({
-        type: 'whatsapp',
-        name: 'Respuestas',
-        credentials: WA,
-        baseUrl: sim.baseUrl,
-        limits: { dailyQuota: 2, messagesPerSecond: 5000 },
-      })
-    ).id;
+    const channel = await waNumber('Respuestas', 2);
     await h.seedContacts(3, 'escribieron', { start: 910_000 });
     await h.seedContacts(2, 'nuevos', { start: 920_000 });
     // The three wrote to the number an hour ago: their window is open.
     await h.server.database.db.run(sql`INSERT INTO conversation_windows (channel_id, identifier, last_inbound_at)
       SELECT ${channel}, c.phone, ${Date.now() - 3_600_000} FROM contacts c JOIN contact_tags ct ON ct.contact_id = c.id
         JOIN tags t ON t.id = ct.tag_id WHERE t.key = 'escribieron'`);
-    const replies = await h.broadcast({
-      name: 'Respuestas',
-      channelId: channel,
-      segmentId: (await h.segment('Escribieron', 'escribieron')).id,
-      content: S1_TEMPLATE,
-    });
+    const replies = await templateTo('Escribieron', channel, 'escribieron');
     // Free replies: nothing billed either.
     const repliesPre = (await api('GET', `/broadcasts/${replies.id}/preflight`)).body;
     expect(repliesPre.willSend).toBe(3);
@@ -209,12 +192,7 @@ describe('replies inside the 24 h window', () => {
     expect((await api('GET', `/channels/${channel}`)).body.usage).toMatchObject({ quotaUsed: 0, quotaRemaining: 2 });
 
     // Two new people outside the window: the limit of 2 has room for both.
-    const templates = await h.broadcast({
-      name: 'Nuevos',
-      channelId: channel,
-      segmentId: (await h.segment('Nuevos', 'nuevos')).id,
-      content: S1_TEMPLATE,
-    });
+    const templates = await templateTo('Nuevos', channel, 'nuevos');
     const templatesPre = (await api('GET', `/broadcasts/${templates.id}/preflight`)).body;
     expect(templatesPre.willSend).toBe(2);
     expect(templatesPre.cost.total).toBeGreaterThan(0);

@@ -29,6 +29,21 @@ async function sendNow(id: number, options: { maxAttempts?: number } = {}) {
 /** A re-send time `hours` from now, as the API takes it. */
 const inHours = (hours: number) => new Date(Date.now() + hours * HOUR).toISOString();
 
+/**
+ * Two broadcasts of 5 on one sandbox number with a limit of 3 a day, sent now: the first reaches 3 and
+ * fails 2 for the limit, the second fails all 5 (contacts `<tag> uno` from `start`, `<tag> dos` after).
+ */
+async function twoBacklogs(channelName: string, tag: string, start: number) {
+  const channel = await h.channel({ type: 'sandbox', name: channelName, limits: { dailyQuota: 3 } });
+  await h.seedContacts(5, `${tag} uno`, { start });
+  await h.seedContacts(5, `${tag} dos`, { start: start + 100 });
+  const one = await broadcastTo(`${tag} uno`, channel.id, `${tag} uno`, { text: 'Hola' });
+  await sendNow(one.id);
+  const two = await broadcastTo(`${tag} dos`, channel.id, `${tag} dos`, { text: 'Hola' });
+  await sendNow(two.id);
+  return { channel, one, two };
+}
+
 async function resend(id: number, body: unknown, language: 'es' | 'en' = 'es', token = h.ws.tokens.agent) {
   return h.server.request('POST', `/api/v1/broadcasts/${id}/resend`, { token, body, language });
 }
@@ -396,13 +411,7 @@ describe('a quota backlog far past the daily limit', () => {
   });
 
   it("another broadcast's backlog on the same limit goes after the first one's waves, not into the same room", async () => {
-    const channel = await h.channel({ type: 'sandbox', name: 'Sandbox dos atrasos', limits: { dailyQuota: 3 } });
-    await h.seedContacts(5, 'atraso uno', { start: 740_000 });
-    await h.seedContacts(5, 'atraso dos', { start: 740_100 });
-    const one = await broadcastTo('Atraso uno', channel.id, 'atraso uno', { text: 'Hola' });
-    await sendNow(one.id);
-    const two = await broadcastTo('Atraso dos', channel.id, 'atraso dos', { text: 'Hola' });
-    await sendNow(two.id);
+    const { one, two } = await twoBacklogs('Sandbox dos atrasos', 'atraso', 740_000);
     expect((await h.get(one.id)).counts).toEqual({ delivered: 3, failed: 2 });
     expect((await h.get(two.id)).counts).toEqual({ failed: 5 });
 
@@ -418,13 +427,7 @@ describe('a quota backlog far past the daily limit', () => {
   });
 
   it("another broadcast's re-send of another reason takes places in the limit too", async () => {
-    const channel = await h.channel({ type: 'sandbox', name: 'Sandbox otro motivo', limits: { dailyQuota: 3 } });
-    await h.seedContacts(5, 'motivo uno', { start: 770_000 });
-    await h.seedContacts(5, 'motivo dos', { start: 770_100 });
-    const one = await broadcastTo('Motivo uno', channel.id, 'motivo uno', { text: 'Hola' });
-    await sendNow(one.id);
-    const two = await broadcastTo('Motivo dos', channel.id, 'motivo dos', { text: 'Hola' });
-    await sendNow(two.id);
+    const { one, two } = await twoBacklogs('Sandbox otro motivo', 'motivo', 770_000);
     const first = await resend(one.id, {}, 'en');
     expect(first.status, first.text).toBe(200);
     // Its two targets as if they had failed for another reason (a window that closed, say): a template
@@ -439,13 +442,7 @@ describe('a quota backlog far past the daily limit', () => {
   });
 
   it("another broadcast's re-send already due on the same limit counts too: the backlog goes after it", async () => {
-    const channel = await h.channel({ type: 'sandbox', name: 'Sandbox atraso debido', limits: { dailyQuota: 3 } });
-    await h.seedContacts(5, 'debido uno', { start: 750_000 });
-    await h.seedContacts(5, 'debido dos', { start: 750_100 });
-    const one = await broadcastTo('Debido uno', channel.id, 'debido uno', { text: 'Hola' });
-    await sendNow(one.id);
-    const two = await broadcastTo('Debido dos', channel.id, 'debido dos', { text: 'Hola' });
-    await sendNow(two.id);
+    const { channel, one, two } = await twoBacklogs('Sandbox atraso debido', 'debido', 750_000);
     // A day later: the limit has room again, and the first re-send goes at once.
     await h.server.database.db.run(
       sql`UPDATE quota_ledger SET last_sent_at = last_sent_at - ${25 * HOUR} WHERE channel_id = ${channel.id}`,
