@@ -255,6 +255,11 @@ export const apiErrors = {
     en: "This broadcast's channel was disconnected: choose another channel for the re-send.",
     pt: 'O canal desta transmissão foi desconectado: escolha outro canal para o reenvio.',
   },
+  broadcast_number_paused: {
+    es: 'El número de este canal está en pausa para cuidarlo (bloqueos, reportes o la calidad que marcó Meta). Un gerente debe revisar sus transmisiones en pausa y reanudarlas o cancelarlas antes de programar otra por este número; mientras tanto puede enviarla por otro canal.',
+    en: "This channel's number is paused to protect it (blocks, reports or the quality Meta flagged). A manager has to review its paused broadcasts and resume or cancel them before scheduling another on this number; meanwhile you can send it on another channel.",
+    pt: 'O número deste canal está em pausa para protegê-lo (bloqueios, denúncias ou a qualidade que a Meta sinalizou). Um gerente precisa revisar as transmissões em pausa e retomá-las ou cancelá-las antes de agendar outra por este número; enquanto isso, você pode enviá-la por outro canal.',
+  },
   resend_number_paused: {
     es: 'El número de esta transmisión está en pausa para cuidarlo (bloqueos, reportes o la calidad que marcó Meta). Un gerente debe revisar la transmisión en pausa y reanudarla antes de reenviar por este número; mientras tanto puede reenviar por otro canal.',
     en: "This broadcast's number is paused to protect it (blocks, reports or the quality Meta flagged). A manager has to review the paused broadcast and resume it before re-sending on this number; meanwhile you can re-send on another channel.",

@@ -42,6 +42,11 @@ export const preflightWarnings = {
     en: 'This channel does not support broadcasts.',
     pt: 'Este canal não permite transmissões.',
   },
+  number_paused: {
+    es: 'El número de este canal está en pausa para cuidarlo: no se podrá programar hasta que un gerente revise sus transmisiones en pausa y las reanude o cancele.',
+    en: "This channel's number is paused to protect it: the broadcast cannot be scheduled until a manager reviews its paused broadcasts and resumes or cancels them.",
+    pt: 'O número deste canal está em pausa para protegê-lo: não será possível agendar até que um gerente revise as transmissões em pausa e as retome ou cancele.',
+  },
   credentials_missing: {
     es: 'Faltan credenciales del canal: {keys}.',
     en: 'The channel is missing credentials: {keys}.',

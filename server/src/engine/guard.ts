@@ -165,31 +165,36 @@ export async function pruneQualitySamples(db: Queryable, now: number) {
   await db.delete(qualitySamples).where(sql`${qualitySamples.at} < ${now - SAMPLE_TTL_MS}`);
 }
 
+/** A broadcast (`alias`) paused for its number's sake (the guard, or Meta's flag): what holds the number. */
+const holdsNumber = (alias: string) =>
+  sql.raw(`${alias}.status = 'paused' AND ${alias}.pause ->> '$.kind' IN ('quality', 'number_quality')`);
+
 /**
- * Whether a broadcast of the channel is paused for the number's sake (the guard, or Meta's flag): nothing
- * new starts on it until a manager weighs it and resumes (automatic recovery waits; a re-send is refused).
+ * Whether a broadcast of the channel is paused for the number's sake: nothing new starts on it until a
+ * manager weighs it and resumes (automatic recovery waits; a re-send, or a new broadcast, is refused).
  */
 export async function guardHolds(db: Queryable, channelId: number): Promise<boolean> {
   const row = await first<{ one: number }>(
     db,
-    sql`SELECT 1 AS one FROM broadcasts
-    WHERE channel_id = ${channelId} AND status = 'paused' AND pause ->> '$.kind' IN ('quality', 'number_quality')
-    LIMIT 1`,
+    sql`SELECT 1 AS one FROM broadcasts b WHERE b.channel_id = ${channelId} AND ${holdsNumber('b')} LIMIT 1`,
   );
   return row !== undefined;
 }
 
 /**
- * The pause holding the number of a due re-send, if any: a re-send planned before the number was paused
- * for its own sake (or written while the pause tripped) waits with it, paused the same way, until a
- * manager resumes the number's broadcasts; it would otherwise start on the number unseen.
+ * The pause holding the number of a due broadcast, if any. One scheduled before the number was paused for
+ * its own sake (a re-send planned for tomorrow), or written while the pause tripped, waits with it, paused
+ * the same way, until a manager weighs the number: it would otherwise start on it unseen. One a manager
+ * resumed since that pause began was weighed: it goes.
  */
-export async function pauseHoldingResend(db: Queryable, broadcastId: number): Promise<Pause | undefined> {
+export async function pauseHoldingStart(db: Queryable, broadcastId: number): Promise<Pause | undefined> {
   const row = await first<{ pause: string }>(
     db,
-    sql`SELECT h.pause AS pause FROM broadcasts b JOIN broadcasts h ON h.channel_id = b.channel_id
-    WHERE b.id = ${broadcastId} AND b.resend_of_id IS NOT NULL AND h.status = 'paused'
-      AND h.pause ->> '$.kind' IN ('quality', 'number_quality') LIMIT 1`,
+    sql`SELECT h.pause AS pause FROM broadcasts b JOIN broadcasts h ON h.channel_id = b.channel_id AND h.id != b.id
+    WHERE b.id = ${broadcastId} AND ${holdsNumber('h')}
+      AND NOT EXISTS (SELECT 1 FROM events e WHERE e.workspace_id = b.workspace_id AND e.broadcast_id = b.id
+        AND e.type = 'broadcast.resumed' AND e.created_at >= h.pause ->> '$.at')
+    LIMIT 1`,
   );
   return row ? (JSON.parse(row.pause) as Pause) : undefined;
 }

@@ -17,7 +17,7 @@ import {
 } from './audience';
 import { assertTransition } from './broadcast-state';
 import { recordEvent } from './events';
-import { pauseBroadcasts, pauseHoldingResend } from './guard';
+import { pauseBroadcasts, pauseHoldingStart } from './guard';
 import { broadcastStatus } from './queue';
 import { settleBroadcastStatus, stateCounts } from './verdict';
 
@@ -71,7 +71,7 @@ export async function startBroadcast(o: StartOptions, broadcastId: number): Prom
     );
     await tx.run(sql`DELETE FROM broadcast_starts WHERE broadcast_id = ${broadcastId}`);
   };
-  const holding = await pauseHoldingResend(o.db, broadcastId);
+  const holding = await pauseHoldingStart(o.db, broadcastId);
   if (holding) {
     await pauseBroadcasts(o.db, [broadcastId], holding, now);
     return;

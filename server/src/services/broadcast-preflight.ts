@@ -21,6 +21,7 @@ import { eq } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { channels, segments } from '../db/schema';
 import { audienceCountries, audienceSourceOf, countAudience } from '../engine/audience';
+import { guardHolds } from '../engine/guard';
 import { overflowFitsAt, quotaScope, quotaUsage } from '../engine/limits';
 import type { AuthContext } from '../lib/env';
 import { ApiError, notFound } from '../lib/errors';
@@ -86,6 +87,7 @@ export async function preflight(
   const toSend = forecast.send;
 
   if (!capability.canBroadcast) warn('unsupported_channel');
+  if (await guardHolds(db, channel.id)) warn('number_paused');
   const missing = capability.credentialKeys.filter((key) => !channel.credentials[key]);
   if (missing.length) warn('credentials_missing', { keys: missing.join(', ') });
   if (counts.total === 0) warn('empty_segment');

@@ -10,6 +10,7 @@ import { type BroadcastRow, broadcasts, segments } from '../db/schema';
 import { audienceSourceOf, audienceWhere, snapshotTargets } from '../engine/audience';
 import { assertTransition, EDITABLE, refuseFarAhead, TransitionError } from '../engine/broadcast-state';
 import { recordEvent } from '../engine/events';
+import { guardHolds } from '../engine/guard';
 import type { AuthContext } from '../lib/env';
 import { ApiError, notFound } from '../lib/errors';
 import { getRow } from './broadcast-read';
@@ -86,7 +87,11 @@ export async function updateBroadcast(
     if (!EDITABLE.includes(current.status))
       throw new ApiError(409, 'broadcast_not_editable', { status: current.status });
     await refuseWhileStarting(tx, id);
-    if (patch.channelId !== undefined) await broadcastableChannel(tx, ws.workspaceId, patch.channelId);
+    if (patch.channelId !== undefined) {
+      await broadcastableChannel(tx, ws.workspaceId, patch.channelId);
+      if (current.status === 'scheduled' && patch.channelId !== current.channelId)
+        await refuseHeldNumber(tx, patch.channelId);
+    }
     if (patch.segmentId !== undefined) await getSegmentRow(tx, ws.workspaceId, patch.segmentId);
     const [row] = await tx
       .update(broadcasts)
@@ -108,6 +113,10 @@ export async function updateBroadcast(
       return scheduleIn(tx, ws, id, new Date(Math.max(row.scheduledAt?.getTime() ?? now, now)), now);
     return row;
   });
+}
+
+async function refuseHeldNumber(tx: Tx, channelId: number): Promise<void> {
+  if (await guardHolds(tx, channelId)) throw new ApiError(409, 'broadcast_number_paused');
 }
 
 /**
@@ -156,6 +165,8 @@ async function scheduleIn(tx: Tx, ws: Workspace, id: number, when: Date, now: nu
   }
   await refuseWhileStarting(tx, id);
   await broadcastableChannel(tx, ws.workspaceId, current.channelId);
+  // A number paused for its own sake takes nothing new until a manager weighs it (as a re-send is refused).
+  if (!staysPaused) await refuseHeldNumber(tx, current.channelId);
   const [segment] = current.segmentId
     ? await tx
         .select()
