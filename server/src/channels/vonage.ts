@@ -262,8 +262,15 @@ function isMethod(value: string): value is VonageSignatureMethod {
   return ['md5hash', 'md5', 'sha1', 'sha256', 'sha512'].includes(value);
 }
 
-const DELIVERED = new Set(['delivered']);
-const IN_FLIGHT = new Set(['accepted', 'buffered']);
+/**
+ * A receipt's status word, in the SMS API's spelling or the SMPP one Vonage's DLR article uses (DELIVRD,
+ * ACCEPTD): a receipt that says delivered must never land in the failed log.
+ */
+const DELIVERED = new Set(['delivered', 'delivrd']);
+const IN_FLIGHT = new Set(['accepted', 'acceptd', 'buffered']);
+/** Final words that are failures; "unknown" is a final state nobody knows (it may have arrived). */
+const FAILED = new Set(['expired', 'failed', 'rejected', 'rejectd', 'undelivered', 'undeliv', 'deleted']);
+const UNKNOWN = 'unknown';
 
 /** Vonage's DLR err-code table, for the message shown beside the code. */
 const DLR_ERRORS: Record<string, string> = {
@@ -347,7 +354,11 @@ export function parseVonageParams(params: Record<string, string>): WebhookConten
       updates.push({ ...base, status: 'sent' });
     } else {
       const errCode = params['err-code'];
-      const code = errCode && errCode !== '0' ? errCode : status;
+      const failedCode = errCode && errCode !== '0' ? errCode : undefined;
+      // A word none of Vonage's tables has, with no error either, says nothing: the message stays as it is.
+      if (!FAILED.has(status) && status !== UNKNOWN && !failedCode) return { updates, inbound };
+      // An unknown final state stays unconfirmed whatever the err-code says ("1", Unknown).
+      const code = status === UNKNOWN ? UNKNOWN : (failedCode ?? status);
       updates.push({
         ...base,
         status: 'failed',

@@ -1,3 +1,4 @@
+import { classifyProviderFailure } from '@rebound/shared';
 import { ProviderSimulator } from '@rebound/simulators/base';
 import { startVonageSimulator, vonageFormat, vonageInboundSms, vonageSign } from '@rebound/simulators/vonage';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -282,6 +283,37 @@ describe('Vonage delivery receipts and inbound SMS', () => {
     });
     expect(vonageWebhook.parse(dlr('buffered'), ch).updates[0]).toMatchObject({ status: 'sent' });
     expect(vonageWebhook.parse(dlr('accepted'), ch).updates[0]).toMatchObject({ status: 'sent' });
+  });
+
+  it("receipts in the SMPP spelling of Vonage's DLR article: delivered is delivered, unknown stays unconfirmed", () => {
+    const ch = channel();
+    const parse = (status: string, errCode = '0') => {
+      const params = vonageSign(
+        { messageId: 'ABC', status, 'client-ref': '9', msisdn: '5491155551234', 'err-code': errCode },
+        SIGNATURE_SECRET,
+      );
+      const request: WebhookRequest = {
+        method: 'GET',
+        url: `https://rebound.example/webhooks/vonage/3?${new URLSearchParams(params)}`,
+        headers: new Headers(),
+        rawBody: '',
+      };
+      expect(vonageWebhook.verify(request, ch)).toBe(true);
+      return vonageWebhook.parse(request, ch).updates;
+    };
+    expect(parse('DELIVRD')).toEqual([expect.objectContaining({ status: 'delivered', messageId: 9 })]);
+    expect(parse('ACCEPTD')).toEqual([expect.objectContaining({ status: 'sent', messageId: 9 })]);
+    expect(parse('UNDELIV', '2')).toEqual([expect.objectContaining({ status: 'failed', providerCode: 'dlr:2' })]);
+    // "Unknown" (err-code 1) is no failure of the contact's: its reason is the unconfirmed one.
+    const [unknown] = parse('unknown', '1');
+    expect(unknown).toMatchObject({
+      status: 'failed',
+      providerCode: 'dlr:unknown',
+      providerMessage: 'unknown: Unknown',
+    });
+    expect(classifyProviderFailure('vonage_sms', unknown?.providerCode ?? '')).toBe('uncertain');
+    // A word no table has, and no error: nothing changes.
+    expect(parse('ENROUTE')).toEqual([]);
   });
 
   it('inbound SMS (GET query or POST form) verify and parse; STOP is an opt-out', () => {
