@@ -198,6 +198,77 @@ describe('the delivery funnel', () => {
     expect(((await h.get(broadcast.id)) as Broadcast).funnel.read).toBe(2);
   });
 
+  it('Messenger: a delivery receipt without message IDs delivers by its watermark, to that person only', async () => {
+    const FB = { pageAccessToken: 'fb-mark', pageId: '555000777', appSecret: 'fb-mark-secret', verifyToken: 'v' };
+    const sim = await startMessengerSimulator({ ...FB });
+    h.simulators.push(sim);
+    const channel = await h.channel({
+      type: 'messenger',
+      name: 'Messenger marca',
+      credentials: FB,
+      baseUrl: sim.baseUrl,
+    });
+    for (const n of [1, 2]) {
+      const res = await h.server.request('POST', '/api/v1/contacts', {
+        token: h.ws.tokens.agent,
+        body: {
+          firstName: `Psid ${n}`,
+          tags: ['marca-fb'],
+          identifiers: [{ channelId: channel.id, identifier: `psid-m${n}` }],
+        },
+      });
+      expect(res.status).toBe(201);
+    }
+    const segment = await h.segment('Marca Messenger', 'marca-fb');
+    const broadcast = await h.broadcast({
+      name: 'Marca Messenger',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: { text: 'Hola', messengerTag: 'ACCOUNT_UPDATE' },
+    });
+    await h.schedule(broadcast.id);
+    await h.engine().runUntilIdle();
+    expect(((await h.get(broadcast.id)) as Broadcast).funnel).toMatchObject({ sent: 2, delivered: 0 });
+    // An older client's receipt: Meta leaves `mids` out, the watermark is always there.
+    const deliver = async (watermark: number) => {
+      const hook = signedMetaRequest(FB.appSecret, {
+        object: 'page',
+        entry: [
+          {
+            id: FB.pageId,
+            time: Date.now(),
+            messaging: [
+              {
+                sender: { id: 'psid-m1' },
+                recipient: { id: FB.pageId },
+                timestamp: Date.now(),
+                delivery: { watermark },
+              },
+            ],
+          },
+        ],
+      });
+      const res = await fetch(`${h.server.baseUrl}/webhooks/messenger/${channel.id}`, {
+        method: 'POST',
+        headers: hook.headers,
+        body: hook.body,
+      });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { changed: number }).changed;
+    };
+    // In seconds, it is no time at all: nothing moves.
+    expect(await deliver(Math.floor(Date.now() / 1000))).toBe(0);
+    expect(await deliver(Date.now())).toBe(1);
+    const states = await h.server.database.db.all<{ identifier: string; state: string }>(
+      sql`SELECT identifier, state FROM messages WHERE broadcast_id = ${broadcast.id} ORDER BY identifier`,
+    );
+    expect(states).toEqual([
+      { identifier: 'psid-m1', state: 'delivered' },
+      { identifier: 'psid-m2', state: 'sent' },
+    ]);
+    expect(((await h.get(broadcast.id)) as Broadcast).funnel).toMatchObject({ sent: 2, delivered: 1 });
+  });
+
   it('a message the log holds as failed "uncertain" leaves the log when the provider says it was delivered or read', async () => {
     const sim = await whatsappSimulator(h);
     sim.webhookUrl = undefined;

@@ -112,10 +112,16 @@ function parseMessengerWebhook(rawBody: string, channel: ChannelConfig): Webhook
       const sender = isRecord(event.sender) ? asId(event.sender.id) : undefined;
       if (isRecord(event.delivery)) {
         const at = msToDate(event.delivery.watermark ?? event.timestamp);
-        for (const mid of asArray(event.delivery.mids)) {
+        const mids = asArray(event.delivery.mids);
+        for (const mid of mids) {
           const providerMessageId = asId(mid);
           if (providerMessageId) content.updates.push({ providerMessageId, status: 'delivered', at });
         }
+        // Meta leaves the IDs out for some clients; the watermark is always there: everything the Page
+        // sent this contact up to then arrived. One that is no time in milliseconds is dropped.
+        const watermark = Number(event.delivery.watermark);
+        if (mids.length === 0 && sender && Number.isFinite(watermark) && watermark > 0)
+          content.deliveredUpTo = [...(content.deliveredUpTo ?? []), { from: sender, at: new Date(watermark) }];
       } else if (isRecord(event.read) && sender) {
         // A watermark, not message IDs: everything the Page sent this contact up to then was read. One
         // that is no time in milliseconds is dropped: read as "now" it would mark every message read.

@@ -93,6 +93,11 @@ export interface WebhookContent {
    * receipt per message ID comes as an update with status 'read' instead (WhatsApp).
    */
   readsUpTo?: { from: string; at: Date }[];
+  /**
+   * Delivery receipts by watermark (Messenger, for a client that sends no message IDs): every message
+   * sent to `from` up to `at` arrived.
+   */
+  deliveredUpTo?: { from: string; at: Date }[];
   /** WhatsApp message_template_status_update: Meta paused, disabled or reinstated a template. */
   /** `language`: Meta's code for the template's language (es_AR); a template is one name in each language. */
   templateStatus?: { name: string; language?: string; event: string; at: Date }[];

@@ -103,16 +103,17 @@ export function plausibleTime(at: Date, receivedAt: number): Date {
 
 function withPlausibleTimes(content: WebhookContent, receivedAt: number): WebhookContent {
   const fix = <T extends { at: Date }>(item: T): T => ({ ...item, at: plausibleTime(item.at, receivedAt) });
+  // A watermark is a bound, not an event time: an implausibly old one (seconds taken for
+  // milliseconds) is dropped rather than read as now; a future one goes no further than now.
+  const bound = (marks: { from: string; at: Date }[]) =>
+    marks
+      .filter((mark) => mark.at.getTime() >= EARLIEST_TRUSTED)
+      .map((mark) => ({ ...mark, at: new Date(Math.min(mark.at.getTime(), receivedAt)) }));
   return {
     updates: content.updates.map(fix),
     inbound: content.inbound.map(fix),
-    // A watermark is a bound, not an event time: an implausibly old one (seconds taken for
-    // milliseconds) is dropped rather than read as now; a future one goes no further than now.
-    ...(content.readsUpTo && {
-      readsUpTo: content.readsUpTo
-        .filter((read) => read.at.getTime() >= EARLIEST_TRUSTED)
-        .map((read) => ({ ...read, at: new Date(Math.min(read.at.getTime(), receivedAt)) })),
-    }),
+    ...(content.readsUpTo && { readsUpTo: bound(content.readsUpTo) }),
+    ...(content.deliveredUpTo && { deliveredUpTo: bound(content.deliveredUpTo) }),
     ...(content.optOuts && { optOuts: content.optOuts.map(fix) }),
     ...(content.optIns && { optIns: content.optIns.map(fix) }),
     // Account signals act on receipt; their times are only said, never stored.
@@ -149,7 +150,8 @@ export async function applyWebhook(db: Database, channel: ChannelConfig, receive
   const content = withPlausibleTimes(received, now);
   let changed = 0;
   for (const update of content.updates) changed += await applyUpdate(db, channel, update, now);
-  for (const read of content.readsUpTo ?? []) changed += await applyReadsUpTo(db, channel, read, now);
+  for (const mark of content.deliveredUpTo ?? []) changed += await applyWatermark(db, channel, mark, 'delivered', now);
+  for (const mark of content.readsUpTo ?? []) changed += await applyWatermark(db, channel, mark, 'read', now);
   const writtenTo = channelWrittenTo(db, channel);
   for (const inbound of content.inbound) {
     await db.run(sql`INSERT INTO conversation_windows (channel_id, identifier, last_inbound_at)
@@ -266,25 +268,26 @@ async function recordOptOutFailure(db: Database, channel: ChannelConfig, update:
 }
 
 /**
- * A read receipt by watermark: the contact's messages on the channel known sent by then (never one
- * still in flight or unconfirmed: the watermark says nothing of those) are delivered and read.
+ * A receipt by watermark: the contact's messages on the channel known sent by then (never one still in
+ * flight or unconfirmed: the watermark says nothing of those) arrived, and for a read one, were read.
  */
-async function applyReadsUpTo(
+async function applyWatermark(
   db: Database,
   channel: ChannelConfig,
-  read: { from: string; at: Date },
+  mark: { from: string; at: Date },
+  kind: 'delivered' | 'read',
   now: number,
 ): Promise<number> {
-  const at = read.at.getTime();
-  const identifier = identifierFor(channel, read.from);
+  const at = mark.at.getTime();
+  const identifier = identifierFor(channel, mark.from);
+  const moves = kind === 'read' ? sql`state IN ('sent', 'delivered') AND read_at IS NULL` : sql`state = 'sent'`;
   // Found through the contact's identifier on the channel (its index, then the contact's messages),
   // not by scanning every message the channel ever sent.
   const moved = await db.all<{ broadcast_id: number }>(
-    sql`UPDATE messages SET state = 'delivered', delivered_at = coalesce(delivered_at, ${at}), read_at = ${at},
-        updated_at = ${now}
+    sql`UPDATE messages SET state = 'delivered', delivered_at = coalesce(delivered_at, ${at}),
+        ${kind === 'read' ? sql`read_at = ${at},` : sql``} updated_at = ${now}
       WHERE contact_id IN (SELECT contact_id FROM contact_identifiers WHERE channel_id = ${channel.id} AND identifier = ${identifier})
-        AND channel_id = ${channel.id} AND identifier = ${identifier}
-        AND state IN ('sent', 'delivered') AND read_at IS NULL AND sent_at <= ${at}
+        AND channel_id = ${channel.id} AND identifier = ${identifier} AND ${moves} AND sent_at <= ${at}
       RETURNING broadcast_id`,
   );
   for (const broadcastId of new Set(moved.map((m) => m.broadcast_id)))
