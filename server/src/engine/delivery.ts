@@ -14,6 +14,7 @@ import {
   isPhoneChannel,
 } from '@rebound/shared';
 import { type SQL, sql } from 'drizzle-orm';
+import { providerCodeText, providerText } from '../channels/http';
 import type { ChannelConfig, DeliveryUpdate, WebhookContent } from '../channels/types';
 import { unconfirmedWindowMs } from '../config';
 import type { Database, Queryable } from '../db/client';
@@ -101,7 +102,24 @@ export function plausibleTime(at: Date, receivedAt: number): Date {
   return at;
 }
 
-function withPlausibleTimes(content: WebhookContent, receivedAt: number): WebhookContent {
+/**
+ * A provider's words in a callback, as the send path keeps them (providerText, providerCodeText): the
+ * failure log, the extension and the CSV export show them, so markup, control characters and a
+ * 10 KB "reason" are not stored as they came.
+ */
+function cleanWords(update: DeliveryUpdate): DeliveryUpdate {
+  const { providerCode, providerMessage } = update;
+  return {
+    ...update,
+    ...(providerCode !== undefined && {
+      providerCode: providerCodeText(providerCode) ?? providerText(providerCode).slice(0, 40),
+    }),
+    ...(providerMessage !== undefined && { providerMessage: providerText(providerMessage) }),
+  };
+}
+
+/** What a callback says, as it may be stored: plausible times, and provider words cleaned (cleanWords). */
+function asStored(content: WebhookContent, receivedAt: number): WebhookContent {
   const fix = <T extends { at: Date }>(item: T): T => ({ ...item, at: plausibleTime(item.at, receivedAt) });
   // A watermark is a bound, not an event time: an implausibly old one (seconds taken for
   // milliseconds) is dropped rather than read as now; a future one goes no further than now.
@@ -110,7 +128,7 @@ function withPlausibleTimes(content: WebhookContent, receivedAt: number): Webhoo
       .filter((mark) => mark.at.getTime() >= EARLIEST_TRUSTED)
       .map((mark) => ({ ...mark, at: new Date(Math.min(mark.at.getTime(), receivedAt)) }));
   return {
-    updates: content.updates.map(fix),
+    updates: content.updates.map((update) => cleanWords(fix(update))),
     inbound: content.inbound.map(fix),
     ...(content.readsUpTo && { readsUpTo: bound(content.readsUpTo) }),
     ...(content.deliveredUpTo && { deliveredUpTo: bound(content.deliveredUpTo) }),
@@ -147,7 +165,7 @@ async function sharedFate(db: Queryable, id: number, reason: FailureReason, now:
 
 /** Applies one callback; `now` is when it was received. */
 export async function applyWebhook(db: Database, channel: ChannelConfig, received: WebhookContent, now = Date.now()) {
-  const content = withPlausibleTimes(received, now);
+  const content = asStored(received, now);
   let changed = 0;
   for (const update of content.updates) changed += await applyUpdate(db, channel, update, now);
   for (const mark of content.deliveredUpTo ?? []) changed += await applyWatermark(db, channel, mark, 'delivered', now);

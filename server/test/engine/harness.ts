@@ -372,7 +372,7 @@ export async function whatsappReport(
   h: Harness,
   broadcastId: number,
   recipient: string,
-  report: { status: 'delivered' } | { status: 'failed'; code: string },
+  report: { status: 'delivered' } | { status: 'failed'; code: string; message?: string },
 ): Promise<number> {
   const [message] = await h.server.database.db.all<{ id: number; channel_id: number; provider_message_id: string }>(
     // By the number it went to (the contact's may have changed since).
@@ -387,7 +387,9 @@ export async function whatsappReport(
     recipient,
     clientRef: String(message.id),
     status: report.status,
-    ...(report.status === 'failed' && { error: { code: report.code } }),
+    ...(report.status === 'failed' && {
+      error: { code: report.code, ...(report.message !== undefined && { message: report.message }) },
+    }),
   });
   const res = await fetch(`${h.server.baseUrl}/webhooks/whatsapp/${message.channel_id}`, {
     method: 'POST',
