@@ -274,6 +274,7 @@ describe('rebound CLI', () => {
       cli('token', 'create', '--workspace', '424242', '--role', 'agent'),
       cli('resend', String(broadcastId), '--workspace', ws, '--reason', 'bad_luck'),
       cli('failures', 'show', 'abc', '--workspace', ws),
+      cli('failures', 'export', '--workspace', ws, '--from', '2026-11-30', '--to', '2026-11-01', '--out', never),
     ]);
     const expected: [number, RegExp][] = [
       [1, /Broadcast was not found[\s\S]*999999/],
@@ -284,6 +285,7 @@ describe('rebound CLI', () => {
       [1, /Workspace 424242 was not found/],
       [2, /--reason: .*quota_reached/],
       [2, /<broadcastId> "abc" is not an id/],
+      [1, /The "from" date \(2026-11-30\) is not before the "to" date \(2026-11-01\)/],
     ];
     runs.forEach((run, i) => {
       const [code, message] = expected[i] as [number, RegExp];

@@ -63,6 +63,26 @@ describe('validation details in the request language', () => {
     expect(open.status).toBe(200);
   });
 
+  it('dates typed the wrong way round are refused with what to do, not answered with an empty log', async () => {
+    for (const path of [
+      '/api/v1/failed-messages?from=2026-11-30&to=2026-11-01',
+      '/api/v1/failed-messages/summary?from=2026-11-30&to=2026-11-01',
+      '/api/v1/exports/failed-messages.csv?from=2026-11-30&to=2026-11-01',
+      '/api/v1/failed-messages?from=2026-11-30T12:00:00Z&to=2026-11-30T12:00:00Z',
+    ]) {
+      const res = await server.request('GET', path, { token: ws.tokens.manager, language: 'es' });
+      expect(res.status, path).toBe(422);
+      expect(res.body.error.code).toBe('failures_range_reversed');
+      expect(res.body.error.message).toMatch(/^La fecha "desde" \(2026-11-30.*inviértalas/);
+      expect(res.body.error.details).toEqual([expect.objectContaining({ path: 'query.from' })]);
+    }
+    // One day, from and to: that whole day.
+    const day = await server.request('GET', '/api/v1/failed-messages?from=2026-11-30&to=2026-11-30', {
+      token: ws.tokens.manager,
+    });
+    expect(day.status).toBe(200);
+  });
+
   it('query parameters of the failed log, in Spanish', async () => {
     expect(await details('GET', '/api/v1/failed-messages?limit=0', 'es')).toEqual([
       { path: 'query.limit', message: 'Debe ser 1 o más.' },

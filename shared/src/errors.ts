@@ -240,6 +240,11 @@ export const apiErrors = {
     en: 'Only a paused broadcast can be resumed; this one is {status}.',
     pt: 'Só uma transmissão pausada pode ser retomada; esta está no status {status}.',
   },
+  failures_range_reversed: {
+    es: 'La fecha "desde" ({from}) no es anterior a la fecha "hasta" ({to}), así que no hay nada entre ellas: inviértalas o corrija una de las dos.',
+    en: 'The "from" date ({from}) is not before the "to" date ({to}), so nothing lies between them: swap them or correct one of them.',
+    pt: 'A data "de" ({from}) não é anterior à data "até" ({to}), então não há nada entre elas: inverta-as ou corrija uma delas.',
+  },
   broadcast_schedule_past: {
     es: 'La fecha de envío ya pasó. Elija una fecha futura o deje "at" vacío para enviar ahora.',
     en: 'The send time is in the past. Choose a future time, or leave "at" empty to send now.',

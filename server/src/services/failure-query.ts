@@ -14,6 +14,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { readColumn, readRows } from '../db/fast-read';
 import { LOGGED_STATES_SQL } from '../db/schema';
+import { ApiError } from '../lib/errors';
 
 export interface FailedRow {
   id: number;
@@ -81,6 +82,11 @@ export async function resolveFilters(
   }
   if (from !== undefined) resolved.fromMs = DAY_ONLY.test(from) ? startOfDayInZone(from, zone) : Date.parse(from);
   if (to !== undefined) resolved.toMs = DAY_ONLY.test(to) ? startOfDayInZone(nextDay(to), zone) : Date.parse(to);
+  // Dates typed the wrong way round match nothing: said, not answered with an empty log ("no failures").
+  if (resolved.fromMs !== undefined && resolved.toMs !== undefined && resolved.fromMs >= resolved.toMs)
+    throw new ApiError(422, 'failures_range_reversed', { from: String(from), to: String(to) }, [
+      { path: 'query.from', message: 'not before query.to' },
+    ]);
   return resolved;
 }
 

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { createRouter } from '../../lib/create-app';
 import type { AppEnv } from '../../lib/env';
 import type { HeavyFile } from '../../lib/heavy';
+import { resolveFilters } from '../../services/failure-query';
 import * as routes from './exports.routes';
 
 function csvResponse(c: Context<AppEnv>, file: HeavyFile): Response {
@@ -17,6 +18,8 @@ function csvResponse(c: Context<AppEnv>, file: HeavyFile): Response {
 export const exportsRouter = createRouter()
   .openapi(routes.exportFailedMessages, async (c) => {
     const { bom, ...filters } = c.req.valid('query');
+    // What the log would refuse (dates the wrong way round) is refused before the file starts.
+    await resolveFilters(c.get('db'), c.get('auth').workspaceId, filters);
     const file = await c.get('heavy').open(c.get('db'), c.get('auth').workspaceId, 'exports.failedMessages', {
       workspaceId: c.get('auth').workspaceId,
       filters,
