@@ -430,6 +430,24 @@ describe('server-sent events', () => {
     }
   });
 
+  it('refuses a Last-Event-ID past 2^53 as it refuses such a since, instead of replaying the history', async () => {
+    for (const lastEventId of ['9999999999999999', 'abc']) {
+      const res = await fetch(`${h.server.baseUrl}/api/v1/events`, {
+        headers: {
+          Authorization: `Bearer ${h.ws.tokens.agent}`,
+          Accept: 'text/event-stream',
+          'Accept-Language': 'es',
+          'Last-Event-ID': lastEventId,
+        },
+      });
+      expect(res.status, lastEventId).toBe(422);
+      const body = (await res.json()) as { error: { details: { path: string; message: string }[] } };
+      expect(body.error.details).toEqual([
+        { path: 'header.Last-Event-ID', message: 'Un ID de evento de esta API, o "now"' },
+      ]);
+    }
+  });
+
   it("never sends another workspace's events", async () => {
     const mine = await connect(h.ws.tokens.agent, { query: '?since=now' });
     const theirs = await connect(other.tokens.agent, { query: '?since=now' });

@@ -46,7 +46,9 @@ export async function resolveCursor(db: Database, workspaceId: number, cursor: s
   if (!cursor) return 0;
   if (cursor === 'now') return latestEventId(db, workspaceId);
   const id = Number(cursor);
-  return Number.isSafeInteger(id) && id >= 0 ? id : 0;
+  // Checked at the edge (EventCursorSchema); an unsafe one here is a bug, never "from the start".
+  if (!Number.isSafeInteger(id) || id < 0) throw new Error(`not an event cursor: ${cursor}`);
+  return id;
 }
 
 /** One page for polling: the events after the cursor and the cursor to ask with next. */

@@ -99,7 +99,8 @@ export type BroadcastEvent = {
   [T in EventType]: Omit<StreamEvent, 'type' | 'data'> & { type: T; data: EventData<T> };
 }[EventType];
 
-const cursor = z
+/** An event cursor: `since`, and the browser's Last-Event-ID when an EventSource reconnects. */
+export const EventCursorSchema = z
   .string()
   .regex(/^(\d{1,16}|now)$/, schemaMessages.eventCursor.en)
   // Past the largest exact integer it would read as another event id (and replay the history).
@@ -107,7 +108,7 @@ const cursor = z
   .meta({ description: 'The last event id seen (nextCursor); "now" for only new events; absent for all.' });
 
 export const EventsQuerySchema = z.object({
-  since: cursor.optional(),
+  since: EventCursorSchema.optional(),
   wait: z
     .enum(['0'])
     .optional()

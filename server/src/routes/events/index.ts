@@ -1,4 +1,4 @@
-import { errorMessage, type Language } from '@rebound/shared';
+import { EventCursorSchema, errorMessage, type Language, schemaMessages } from '@rebound/shared';
 import { streamSSE } from 'hono/streaming';
 import { eventStreamTiming } from '../../config';
 import type { Database } from '../../db/client';
@@ -60,8 +60,13 @@ export const eventsRouter = createRouter().openapi(routes.streamEvents, async (c
   }
 
   // Resolved before the stream starts, so a failure here still gets the API's error answer.
+  // The browser's reconnect cursor takes the same rule as `since`: one past 2^53 read as 0 replayed the history.
   const lastEventId = c.req.header('Last-Event-ID')?.trim();
-  const cursor = lastEventId && /^\d{1,16}$/.test(lastEventId) ? lastEventId : query.since;
+  if (lastEventId && !EventCursorSchema.safeParse(lastEventId).success)
+    throw new ApiError(422, 'validation_failed', {}, [
+      { path: 'header.Last-Event-ID', message: schemaMessages.eventCursor[language] },
+    ]);
+  const cursor = lastEventId || query.since;
   const after = await resolveCursor(db, workspaceId, cursor);
   const state: StreamState = { db, workspaceId, tokenId, language, after };
   const { pollMs, heartbeatMs, tokenCheckMs } = eventStreamTiming();
