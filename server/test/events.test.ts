@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
 import type { Database } from '../src/db/client';
 import { recordEvent } from '../src/engine/events';
-import { MAX_STREAMS_PER_TOKEN } from '../src/routes/events';
+import { MAX_STREAMS_PER_TOKEN, MAX_STREAMS_PER_WORKSPACE } from '../src/routes/events';
 import { eventMessage } from '../src/services/events';
 import { type Harness, harness } from './engine/harness';
 import type { TestWorkspace } from './helpers';
@@ -517,6 +517,91 @@ describe('server-sent events', () => {
     const afterClose = reads;
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(reads).toBe(afterClose);
+  });
+});
+
+/** An app on the test database whose reads (db.all) are counted. */
+function countingApp() {
+  const { db } = h.server.database;
+  const counter = { reads: 0 };
+  const counting = new Proxy(db, {
+    get(target, property, receiver) {
+      if (property === 'all')
+        return (...args: Parameters<Database['all']>) => {
+          counter.reads++;
+          return target.all(...args);
+        };
+      return Reflect.get(target, property, receiver);
+    },
+  });
+  return { app: createApp({ db: counting }), counter };
+}
+
+describe('many streams of one workspace', () => {
+  it('read the table once a poll between them, not once each: idle streams do not slow other workspaces', async () => {
+    const idleReads = async (streams: number) => {
+      const { app, counter } = countingApp();
+      const tokens = [h.ws.tokens.agent, h.ws.tokens.manager];
+      const open = await Promise.all(
+        Array.from({ length: streams }, async (_, i) =>
+          readSse(
+            await app.request('/api/v1/events?since=now', {
+              headers: { Authorization: `Bearer ${tokens[i % 2]}`, Accept: 'text/event-stream' },
+            }),
+          ),
+        ),
+      );
+      await Promise.all(open.map((stream) => stream.waitForComment('connected')));
+      const before = counter.reads;
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      const reads = counter.reads - before;
+      for (const stream of open) await stream.close();
+      return reads;
+    };
+    const one = await idleReads(1);
+    const sixteen = await idleReads(16);
+    expect(one).toBeGreaterThan(3);
+    // Sixteen streams polling on their own would read about sixteen times as much.
+    expect(sixteen).toBeLessThan(one * 3);
+  });
+});
+
+describe('open streams per workspace', () => {
+  it(`hold at most ${MAX_STREAMS_PER_WORKSPACE} at once over all its tokens: the next gets 429 in its language; another workspace is not held back`, async () => {
+    const { db } = h.server.database;
+    const app = createApp({ db });
+    const tokens: string[] = [];
+    for (let i = 0; i < MAX_STREAMS_PER_WORKSPACE / MAX_STREAMS_PER_TOKEN; i++) {
+      const res = await h.server.request('POST', '/api/v1/tokens', {
+        token: h.ws.tokens.owner,
+        body: { name: `Flujos ${i}`, role: 'agent' },
+      });
+      expect(res.status).toBe(201);
+      tokens.push(res.body.token);
+    }
+    const streamOf = (token: string, language = 'en') =>
+      app.request('/api/v1/events?since=now', {
+        headers: { Authorization: `Bearer ${token}`, Accept: 'text/event-stream', 'Accept-Language': language },
+      });
+    const open = [];
+    for (const token of tokens)
+      for (let i = 0; i < MAX_STREAMS_PER_TOKEN; i++) {
+        const res = await streamOf(token);
+        expect(res.status).toBe(200);
+        open.push(readSse(res));
+      }
+    try {
+      const refused = await streamOf(h.ws.tokens.agent, 'es');
+      expect(refused.status).toBe(429);
+      const body = (await refused.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('too_many_workspace_event_streams');
+      expect(body.error.message).toContain(`Este espacio de trabajo ya tiene ${MAX_STREAMS_PER_WORKSPACE} flujos`);
+      const theirs = await streamOf(other.tokens.agent);
+      expect(theirs.status).toBe(200);
+      await readSse(theirs).close();
+    } finally {
+      for (const stream of open) await stream.close();
+    }
   });
 });
 

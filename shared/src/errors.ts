@@ -60,6 +60,11 @@ export const apiErrors = {
     en: 'This workspace already has {queued} imports waiting their turn, the most it may. Wait for one to finish (about {seconds} s) and try again.',
     pt: 'Este espaço de trabalho já tem {queued} importações aguardando a vez, o máximo. Aguarde alguma terminar (cerca de {seconds} s) e tente novamente.',
   },
+  too_many_workspace_event_streams: {
+    es: 'Este espacio de trabajo ya tiene {open} flujos de eventos abiertos en este servidor, el máximo. Cierre los que no use (pestañas, integraciones) y vuelva a intentarlo en {seconds} s.',
+    en: 'This workspace already has {open} event streams open on this server, the most it may. Close the ones not in use (tabs, integrations) and try again in {seconds} s.',
+    pt: 'Este espaço de trabalho já tem {open} fluxos de eventos abertos neste servidor, o máximo. Feche os que não usa (abas, integrações) e tente novamente em {seconds} s.',
+  },
   too_many_event_streams: {
     es: 'Este token ya tiene {open} flujos de eventos abiertos, el máximo. Cierre alguno (otra pestaña u otra integración) y vuelva a intentarlo en {seconds} s.',
     en: 'This token already has {open} event streams open, the most it may. Close one (another tab or integration) and try again in {seconds} s.',

@@ -6,35 +6,72 @@ import { createRouter } from '../../lib/create-app';
 import { ApiError } from '../../lib/errors';
 import { logError } from '../../lib/log';
 import { timerDelay } from '../../lib/timers';
-import { eventPage, eventsAfter, resolveCursor, toEvent } from '../../services/events';
+import { eventPage, eventsAfter, latestEventId, resolveCursor, toEvent } from '../../services/events';
 import { onTokenRevoked, tokenIsLive } from '../../services/tokens';
 import * as routes from './events.routes';
 
 const BATCH = 200;
 
 /**
- * Open streams one token may hold in one process: each polls the database on the API's thread, so a
- * client opening thousands would slow every workspace. An agent's browser holds one; a few more for
- * tabs and integrations.
+ * Open streams one token may hold in one process: an agent's browser holds one; a few more for tabs and
+ * integrations.
  */
 export const MAX_STREAMS_PER_TOKEN = 10;
+/**
+ * Open streams one workspace may hold in one process, over all its tokens: an owner minting tokens cannot
+ * hold the process's connections (an agent's browser holds one stream; 200 agents at once).
+ */
+export const MAX_STREAMS_PER_WORKSPACE = 200;
 /** Seconds a refused client waits: a stream it closed is gone at once, a dropped one within a poll. */
 const STREAMS_FULL_RETRY_SECONDS = 5;
-/** Open streams by token, per database (each app its own). */
-const openStreams = new WeakMap<Database, Map<number, number>>();
+/** Open streams by token and by workspace, per database (each app its own). */
+const openStreams = new WeakMap<Database, { byToken: Map<number, number>; byWorkspace: Map<number, number> }>();
 
-/** A place for one more stream of the token, and what gives it back; undefined when it holds its most. */
-function holdStream(db: Database, tokenId: number): (() => void) | undefined {
-  const streams = openStreams.get(db) ?? new Map<number, number>();
-  openStreams.set(db, streams);
-  const held = streams.get(tokenId) ?? 0;
-  if (held >= MAX_STREAMS_PER_TOKEN) return undefined;
-  streams.set(tokenId, held + 1);
+function take(counts: Map<number, number>, key: number): () => void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
   return () => {
-    const left = (streams.get(tokenId) ?? 1) - 1;
-    if (left > 0) streams.set(tokenId, left);
-    else streams.delete(tokenId);
+    const left = (counts.get(key) ?? 1) - 1;
+    if (left > 0) counts.set(key, left);
+    else counts.delete(key);
   };
+}
+
+/** A place for one more stream, and what gives it back; the limit it reached when there is none. */
+function holdStream(
+  db: Database,
+  workspaceId: number,
+  tokenId: number,
+): { letGo: () => void } | { full: 'token' | 'workspace' } {
+  const streams = openStreams.get(db) ?? { byToken: new Map(), byWorkspace: new Map() };
+  openStreams.set(db, streams);
+  if ((streams.byToken.get(tokenId) ?? 0) >= MAX_STREAMS_PER_TOKEN) return { full: 'token' };
+  if ((streams.byWorkspace.get(workspaceId) ?? 0) >= MAX_STREAMS_PER_WORKSPACE) return { full: 'workspace' };
+  const token = take(streams.byToken, tokenId);
+  const workspace = take(streams.byWorkspace, workspaceId);
+  return {
+    letGo: () => {
+      token();
+      workspace();
+    },
+  };
+}
+
+/**
+ * The newest event id of a workspace, read once for all its streams in this process while fresh (half a
+ * poll): an idle stream reads nothing of its own, so a workspace's many streams cost the API's thread
+ * one small read a poll, not one each, and do not slow the other workspaces.
+ */
+const newestReads = new WeakMap<Database, Map<number, { at: number; read: Promise<number> }>>();
+function newestEvent(db: Database, workspaceId: number, freshMs: number): Promise<number> {
+  const reads = newestReads.get(db) ?? new Map<number, { at: number; read: Promise<number> }>();
+  newestReads.set(db, reads);
+  const last = reads.get(workspaceId);
+  if (last && Date.now() - last.at < freshMs) return last.read;
+  const read = latestEventId(db, workspaceId);
+  reads.set(workspaceId, { at: Date.now(), read });
+  // A failed read is not kept: the next poll reads again.
+  read.catch(() => reads.delete(workspaceId));
+  return read;
 }
 
 function wantsJson(accept: string, wait: string | undefined): boolean {
@@ -71,14 +108,15 @@ export const eventsRouter = createRouter().openapi(routes.streamEvents, async (c
   const state: StreamState = { db, workspaceId, tokenId, language, after };
   const { pollMs, heartbeatMs, tokenCheckMs } = eventStreamTiming();
 
-  const letGo = holdStream(db, tokenId);
-  if (!letGo) {
+  const held = holdStream(db, workspaceId, tokenId);
+  if ('full' in held) {
     c.header('Retry-After', String(STREAMS_FULL_RETRY_SECONDS));
-    throw new ApiError(429, 'too_many_event_streams', {
-      open: MAX_STREAMS_PER_TOKEN,
+    throw new ApiError(429, held.full === 'token' ? 'too_many_event_streams' : 'too_many_workspace_event_streams', {
+      open: held.full === 'token' ? MAX_STREAMS_PER_TOKEN : MAX_STREAMS_PER_WORKSPACE,
       seconds: STREAMS_FULL_RETRY_SECONDS,
     });
   }
+  const { letGo } = held;
 
   c.header('X-Accel-Buffering', 'no');
   return streamSSE(
@@ -116,7 +154,8 @@ export const eventsRouter = createRouter().openapi(routes.streamEvents, async (c
         await stream.write(': connected\nretry: 3000\n\n');
         let lastWrite = Date.now();
         while (open()) {
-          const rows = await eventsAfter(state.db, state.workspaceId, state.after, BATCH);
+          const newest = await newestEvent(state.db, state.workspaceId, pollMs / 2);
+          const rows = newest > state.after ? await eventsAfter(state.db, state.workspaceId, state.after, BATCH) : [];
           if (rows.length > 0 || Date.now() - lastCheck >= tokenCheckMs) await checkToken();
           for (const row of rows) {
             if (!open()) break;
@@ -129,7 +168,11 @@ export const eventsRouter = createRouter().openapi(routes.streamEvents, async (c
             lastWrite = Date.now();
           }
           if (!open()) break;
-          if (rows.length === BATCH) continue;
+          // Catching up on a long history: a turn of the event loop between batches lets other requests in.
+          if (rows.length === BATCH) {
+            await new Promise((resolve) => setImmediate(resolve));
+            continue;
+          }
           if (Date.now() - lastWrite >= heartbeatMs) {
             await stream.write(': keep-alive\n\n');
             lastWrite = Date.now();
