@@ -11,6 +11,7 @@ import { describeFailure, FAILED_EXPORT_COLUMNS } from '@rebound/shared';
 import type { Command } from 'commander';
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { planLines } from '../src/cli/commands/resend';
 import { buildProgram } from '../src/cli/index';
 import { failedMessagesCsv } from '../src/csv/export';
 import { type DatabaseHandle, openDatabase } from '../src/db/client';
@@ -275,10 +276,11 @@ describe('rebound CLI', () => {
       cli('resend', String(broadcastId), '--workspace', ws, '--reason', 'bad_luck'),
       cli('failures', 'show', 'abc', '--workspace', ws),
       cli('failures', 'export', '--workspace', ws, '--from', '2026-11-30', '--to', '2026-11-01', '--out', never),
+      cli('workspace', 'create', '--name', 'Tienda \u001b[31mRoja'),
     ]);
     const expected: [number, RegExp][] = [
       [1, /Broadcast was not found[\s\S]*999999/],
-      [2, /--when "tomorrow": .*now, capacity or an ISO 8601 time/],
+      [2, /--when "tomorrow": .*auto, now, capacity or an ISO 8601 time/],
       [2, /required option '--workspace <id>' not specified/],
       [1, /Cannot read ".*missing\.csv": no such file/],
       [2, /--from "yesterday": /],
@@ -286,6 +288,7 @@ describe('rebound CLI', () => {
       [2, /--reason: .*quota_reached/],
       [2, /<broadcastId> "abc" is not an id/],
       [1, /The "from" date \(2026-11-30\) is not before the "to" date \(2026-11-01\)/],
+      [2, /--name .*control character/i],
     ];
     runs.forEach((run, i) => {
       const [code, message] = expected[i] as [number, RegExp];
@@ -295,6 +298,34 @@ describe('rebound CLI', () => {
     });
     expect(existsSync(never)).toBe(false);
     expect(await snapshot()).toEqual(before);
+  });
+
+  it('resend prints every part of a plan of linked re-sends, not only the first', () => {
+    const now = Date.parse('2026-12-07T10:00:00Z');
+    const part = (broadcastId: number, at: string, count: number, why: string) => ({
+      broadcastId,
+      at,
+      count,
+      byReason: { quota_reached: count },
+      why,
+    });
+    const lines = planLines(
+      [
+        part(41, '2026-12-07T10:00:00.000Z', 3, 'ahora'),
+        part(42, '2026-12-08T10:21:00.000Z', 500, 'cuando se libere el límite'),
+        part(43, '2026-12-09T10:21:00.000Z', 1_200, 'día 2 de 2'),
+      ],
+      now,
+    );
+    expect(lines[0]).toBe('The plan: 1,703 contacts in 3 linked re-sends.');
+    const rows = (lines[1] ?? '').split('\n');
+    expect(rows).toHaveLength(3);
+    expect(rows[1]).toMatch(
+      /^ *broadcast 42 +500 contacts +2026-12-08T10:21:00.000Z +in 24.4 h +cuando se libere el límite$/,
+    );
+    expect(rows[2]).toMatch(/^ *broadcast 43 +1,200 contacts .* día 2 de 2$/);
+    // A plan of one part is said by the line before it.
+    expect(planLines([part(41, '2026-12-07T10:00:00.000Z', 3, 'ahora')], now)).toEqual([]);
   });
 
   it('resend tags the failed contacts, makes the segment and schedules the re-send', async () => {

@@ -1,5 +1,12 @@
 /** rebound resend: tag and re-send the failed recipients of a broadcast (resendFailed, as POST /broadcasts/{id}/resend). */
-import { describeFailure, FAILURE_REASONS, type FailureReason, type Language, ResendBodySchema } from '@rebound/shared';
+import {
+  describeFailure,
+  FAILURE_REASONS,
+  type FailureReason,
+  type Language,
+  ResendBodySchema,
+  type ResendResult,
+} from '@rebound/shared';
 import type { Command } from 'commander';
 import {
   collect,
@@ -32,6 +39,28 @@ function inWords(at: string, now: number): string {
   return `in ${(minutes / 60).toFixed(1)} h`;
 }
 
+/**
+ * A plan of several linked re-sends (each reason at its own useful time, or a quota backlog in daily
+ * waves), one line each: the first line alone would hide the contacts of the later parts.
+ */
+export function planLines(plan: ResendResult['plan'], now: number): string[] {
+  if (plan.length < 2) return [];
+  const total = plan.reduce((sum, part) => sum + part.count, 0);
+  return [
+    `The plan: ${number(total)} contacts in ${plan.length} linked re-sends.`,
+    table(
+      plan.map((part) => [
+        part.broadcastId === null ? '-' : `broadcast ${part.broadcastId}`,
+        `${number(part.count)} contacts`,
+        part.at,
+        inWords(part.at, now),
+        part.why,
+      ]),
+      [1],
+    ),
+  ];
+}
+
 export function registerResend(program: Command): void {
   program
     .command('resend')
@@ -45,7 +74,7 @@ export function registerResend(program: Command): void {
     )
     .option(
       '--when <when>',
-      'now, capacity (when the daily quota has room) or an ISO 8601 time; default: capacity when the quota was a reason, else now',
+      'auto (the default: each reason at its earliest useful time, as linked re-sends; the quota when it has room), now, or an ISO 8601 time',
     )
     .option('--tag <tag>', 'the tag to give (default: "failed broadcast MMDDYY (#id)" in the workspace language)')
     .option('--tag-only', 'only tag the contacts: no segment, no broadcast')
@@ -70,7 +99,7 @@ export function registerResend(program: Command): void {
         },
         { tag: '--tag', reasons: '--reason', when: '--when', tagOnly: '--tag-only' },
         {
-          when: 'use now, capacity or an ISO 8601 time with its offset such as 2026-11-25T14:00:00Z',
+          when: 'use auto, now, capacity or an ISO 8601 time with its offset such as 2026-11-25T14:00:00Z',
           reasons: `use ${FAILURE_REASONS.join(', ')}`,
         },
       );
@@ -119,6 +148,7 @@ export function registerResend(program: Command): void {
           `Re-send: broadcast ${resend.id} "${resend.name}" to segment ${result.segmentId}, ${number(resend.targetCount)} contacts, ` +
             `scheduled for ${result.scheduledAt} (${inWords(result.scheduledAt, now)})${result.reused ? ', created by an earlier call' : ''}.`,
         );
+        for (const line of planLines(result.plan, now)) out(line);
         out("The server's broadcast engine sends it then (ENGINE=on on a process using this database).");
         out(`Follow it with: rebound failures show ${resend.id} --workspace ${workspaceId}`);
       } else if (resend) {

@@ -1,11 +1,12 @@
 /** rebound workspace create: a workspace and its first tokens (createWorkspace, as the demo and the tests use). */
-import { LanguageSchema, RoleSchema } from '@rebound/shared';
+import { cleanText, LanguageSchema, RoleSchema } from '@rebound/shared';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { json, out, parseWith, table, UsageError, withDatabase } from '../context';
 
 const WorkspaceOptionsSchema = z.object({
-  name: z.string().trim().min(1, 'A workspace needs a name').max(200),
+  // Shown in every agent's panel and in exports: no control characters (an ANSI escape, a NUL).
+  name: cleanText().trim().min(1, 'A workspace needs a name').max(200),
   language: LanguageSchema,
   country: z.string().trim().toUpperCase(),
   roles: z.array(RoleSchema).min(1),
