@@ -130,7 +130,7 @@ export function readPage(win: Pick<Window, 'location' | 'document'>, adapters: S
     for (const element of doc.querySelectorAll(page.broadcastNames)) {
       const name = textOf(element);
       if (!name) continue;
-      const id = page.broadcastLinkId ? linkId(element, page.broadcastLinkId) : undefined;
+      const id = page.broadcastLinkId ? linkIdIn(element, page.broadcastLinkId) : undefined;
       reading.names.push({ element, name, ...(id !== undefined && { id }) });
     }
   }
@@ -169,7 +169,7 @@ export function linkOf(element: Element): Element | null {
 }
 
 /** The ID in the href of the element's link (itself or inside it), by the adapter's pattern. */
-function linkId(element: Element, pattern: string): number | undefined {
+export function linkIdIn(element: Element, pattern: string): number | undefined {
   const match = linkOf(element)?.getAttribute('href')?.match(new RegExp(pattern))?.[1];
   return match && /^\d+$/.test(match) ? Number(match) : undefined;
 }

@@ -7,7 +7,7 @@
  */
 
 import { escapeRegExp } from './learned-sites';
-import { linkOf, textOf } from './site-adapters';
+import { linkIdIn, linkOf, textOf } from './site-adapters';
 
 /** Attributes a page keeps stable on purpose (test hooks, semantics), when their value has no digits. */
 const STABLE_ATTRIBUTES = [
@@ -181,23 +181,43 @@ export function pathPatternOf(pathname: string): string {
 }
 
 /**
- * When the name links to its broadcast (/campaigns/123), the pattern of that link with the broadcast's
- * ID as group 1 (its last number): the badge is then that broadcast's even when another has the same name.
+ * Where an ID may sit in the name's link, most likely first: the path's numbers from the last (/campaigns/123)
+ * and the query's (view?id=9001), each as a pattern with the ID as group 1.
  */
-export function linkIdPatternOf(nameElement: Element): string | undefined {
+function linkIdCandidates(nameElement: Element): string[] {
   const href = linkOf(nameElement)?.getAttribute('href');
-  if (!href) return undefined;
-  let path: string;
+  if (!href) return [];
+  let url: URL;
   try {
-    path = new URL(href, nameElement.ownerDocument.baseURI).pathname;
+    url = new URL(href, nameElement.ownerDocument.baseURI);
   } catch {
-    return undefined;
+    return [];
   }
-  const segments = path.split('/').filter(Boolean);
-  const last = segments.findLastIndex((segment) => /^\d+$/.test(segment));
-  if (last === -1) return undefined;
-  const parts = segments
-    .slice(0, last + 1)
-    .map((segment, i) => (i === last ? '(\\d+)' : /\d/.test(segment) ? '[^/]+' : escapeRegExp(segment)));
-  return `/${parts.join('/')}(?:[/?#]|$)`;
+  const segments = url.pathname.split('/').filter(Boolean);
+  const inPath = segments.flatMap((segment, at) => {
+    if (!/^\d+$/.test(segment)) return [];
+    const parts = segments
+      .slice(0, at + 1)
+      .map((s, i) => (i === at ? '(\\d+)' : /\d/.test(s) ? '[^/]+' : escapeRegExp(s)));
+    return [`/${parts.join('/')}(?:[/?#]|$)`];
+  });
+  const inQuery = [...url.searchParams]
+    .filter(([, value]) => /^\d+$/.test(value))
+    .map(([key]) => `[?&]${escapeRegExp(encodeURIComponent(key))}=(\\d+)(?:[&#]|$)`);
+  return [...inPath.reverse(), ...inQuery];
+}
+
+/**
+ * When the names link to their broadcasts, the pattern of those links with the broadcast's ID as group 1:
+ * the badge is then that broadcast's even when another has the same name. Only a place whose number is
+ * different on every name of the list (`names`, the picked one among them): the workspace's number in
+ * /app/42/campaigns/view?id=9001, or the page in /broadcasts/123/page/2, would give every row one ID. With
+ * a single name nothing shows which number varies: none.
+ */
+export function linkIdPatternOf(nameElement: Element, names: Element[] = [nameElement]): string | undefined {
+  if (names.length < 2) return undefined;
+  return linkIdCandidates(nameElement).find((pattern) => {
+    const ids = names.map((element) => linkIdIn(element, pattern));
+    return ids.every((id) => id !== undefined) && new Set(ids).size === ids.length;
+  });
 }

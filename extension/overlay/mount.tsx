@@ -10,6 +10,7 @@ import { setWords } from '../lib/i18n';
 import { ask, onMessage, sendMessage } from '../lib/messaging';
 import { decidePage } from '../lib/page-decision';
 import { readPage } from '../lib/site-adapters';
+import { onlyTheAgent } from '../lib/trust';
 import { Badge } from './Badge';
 import { Overlay } from './Overlay';
 import { createOverlayState, type OverlayState, troubleOf } from './state';
@@ -151,9 +152,11 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
   async function showNamedBroadcast(name: string): Promise<void> {
     const found = await ask(sendMessage('findBroadcasts', { names: [name] }));
     const candidates = candidatesFor({ name }, found);
-    // A name Rebound does not know is not "the latest with failures": say nothing about it.
-    if (candidates.length === 0) state.content.value = { kind: 'nothing' };
-    else if (candidates.length > 1) state.choose(name, candidates, null);
+    // A name Rebound does not know is not "the latest with failures", nor "all sent": say nothing about it.
+    if (candidates.length === 0) {
+      state.content.value = { kind: 'nothing' };
+      state.open.value = false;
+    } else if (candidates.length > 1) state.choose(name, candidates, null);
     else void state.showBroadcast(candidates[0]?.id, true);
   }
 
@@ -236,24 +239,6 @@ function makeSheet(win: Window, css: string): CSSStyleSheet | null {
   } catch {
     return null;
   }
-}
-
-/**
- * Only the agent acts in our roots. The page's scripts can reach an open shadow root: click() the
- * re-send, "resume" or a badge, tick a reason, type a date, open the list of who failed. Those events
- * are untrusted: stopped here, before any handler of ours, and their default (a tick) undone.
- */
-function onlyTheAgent(root: ShadowRoot): void {
-  for (const type of ['click', 'change', 'input'])
-    root.addEventListener(
-      type,
-      (e) => {
-        if (e.isTrusted) return;
-        e.preventDefault();
-        e.stopImmediatePropagation();
-      },
-      true,
-    );
 }
 
 function adopt(root: ShadowRoot, sheet: CSSStyleSheet | null, css: string): void {

@@ -9,6 +9,7 @@ import cardCss from '../../components/card.css?inline';
 import shadowHostCss from '../../components/shadow-host.css?inline';
 import { setWords } from '../../lib/i18n';
 import { ask, sendMessage } from '../../lib/messaging';
+import { linkIdIn, textOf } from '../../lib/site-adapters';
 import {
   type DerivedSelector,
   deriveNameSelector,
@@ -16,6 +17,7 @@ import {
   nameElementOf,
   pathPatternOf,
 } from '../../lib/teach';
+import { onlyTheAgent } from '../../lib/trust';
 import { teachText } from './messages';
 import teachCss from './teach.css?inline';
 
@@ -44,6 +46,8 @@ export async function startTeaching(win: Window): Promise<void> {
   const host = doc.createElement('div');
   host.setAttribute(HOST, 'teach');
   const root = host.attachShadow({ mode: 'open' });
+  // The page's scripts reach an open root: its Save must be the agent's click, not the page's click().
+  onlyTheAgent(root);
   const style = doc.createElement('style');
   style.textContent = `${cardCss}\n${shadowHostCss}\n${teachCss}`;
   root.append(style);
@@ -55,8 +59,11 @@ export async function startTeaching(win: Window): Promise<void> {
   const hovered = signal<DOMRect | null>(null);
 
   const ours = (event: Event) => event.composedPath().includes(host);
+  /** The check of the last pick's link pattern (rebounds): a save waits for it. */
+  let linkCheck: Promise<string | undefined> = Promise.resolve(undefined);
+  // Only the agent's own pointer picks: a page's dispatched click would choose what gets learned.
   const onMove = (event: MouseEvent) => {
-    if (step.value.kind !== 'picking' || ours(event)) return;
+    if (!event.isTrusted || step.value.kind !== 'picking' || ours(event)) return;
     const target = event.target instanceof Element ? nameElementOf(event.target) : null;
     hovered.value = target ? target.getBoundingClientRect() : null;
   };
@@ -65,7 +72,7 @@ export async function startTeaching(win: Window): Promise<void> {
     if (ours(event) || step.value.kind !== 'picking') return;
     event.preventDefault();
     event.stopImmediatePropagation();
-    if (!(event.target instanceof Element)) return;
+    if (!event.isTrusted || !(event.target instanceof Element)) return;
     const derived = deriveNameSelector(event.target);
     hovered.value = null;
     if (!derived) {
@@ -73,7 +80,14 @@ export async function startTeaching(win: Window): Promise<void> {
       return;
     }
     const matches = [...doc.querySelectorAll(derived.selector)];
-    step.value = { kind: 'found', derived, linkId: linkIdPatternOf(nameElementOf(event.target)), matches };
+    const found = { kind: 'found' as const, derived, linkId: undefined, matches };
+    step.value = found;
+    const pattern = linkIdPatternOf(nameElementOf(event.target), matches);
+    linkCheck = pattern ? rebounds(pattern, matches) : Promise.resolve(undefined);
+    void linkCheck.then((linkId) => {
+      // Said only once checked, and only if the agent is still looking at this pick.
+      if (linkId && step.value === found) step.value = { ...found, linkId };
+    });
   };
   const swallow = (event: Event) => {
     if (!ours(event) && step.value.kind === 'picking') {
@@ -100,13 +114,31 @@ export async function startTeaching(win: Window): Promise<void> {
     host.remove();
   }
 
+  /**
+   * The link pattern, when its numbers are Rebound's broadcasts: a helpdesk's links carry its own IDs,
+   * which name other broadcasts in Rebound (or none). Kept when Rebound knows some of them, each by the
+   * name on its row; otherwise the names alone find the broadcasts.
+   */
+  async function rebounds(pattern: string, names: Element[]): Promise<string | undefined> {
+    const rows = names.map((element) => ({ id: linkIdIn(element, pattern), name: textOf(element) }));
+    try {
+      const ids = rows.flatMap((row) => (row.id === undefined ? [] : [row.id])).slice(0, 100);
+      const known = await ask(sendMessage('findBroadcasts', { names: [], ids }));
+      const agrees = known.every((b) => rows.some((row) => row.id === b.id && row.name === b.name));
+      return known.length > 0 && agrees ? pattern : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   async function save(found: Extract<Step, { kind: 'found' }>) {
     try {
+      const linkId = await linkCheck;
       await ask(
         sendMessage('learnSite', {
           path: pathPatternOf(win.location.pathname),
           names: found.derived.selector,
-          ...(found.linkId && { linkId: found.linkId }),
+          ...(linkId && { linkId }),
           sample: found.derived.names.slice(0, SHOWN_NAMES),
         }),
       );

@@ -33,6 +33,18 @@ const gridPage = (ids: { blackFriday: number; navidad: number }) => `<!doctype h
   </div>
 </div></body></html>`;
 
+/**
+ * A helpdesk whose links carry its own numbers: the workspace's in the path, its own campaign IDs in the
+ * query (not Rebound's). Badges must come from the names, never from those numbers.
+ */
+const OWN_IDS_PAGE = `<!doctype html>
+<html lang="es"><head><meta charset="utf-8"><title>Campañas</title></head><body>
+<ul class="campaigns">
+  <li><a class="campaign" href="/app/7/campanas/view?id=9001">Black Friday</a></li>
+  <li><a class="campaign" href="/app/7/campanas/view?id=9002">Navidad</a></li>
+  <li><a class="campaign" href="/app/7/campanas/view?id=9003">Reyes</a></li>
+</ul></body></html>`;
+
 /** Another helpdesk's sends: a plain table without a class, the name in the second column. */
 const TABLE_PAGE = `<!doctype html>
 <html lang="es"><head><meta charset="utf-8"><title>Envíos</title></head><body>
@@ -57,7 +69,13 @@ beforeAll(async () => {
   site = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const body =
-      path === '/campanas' ? gridPage({ blackFriday: s1, navidad }) : path === '/envios' ? TABLE_PAGE : undefined;
+      path === '/campanas'
+        ? gridPage({ blackFriday: s1, navidad })
+        : path === '/envios' || path === '/otros-envios'
+          ? TABLE_PAGE
+          : path === '/app/7/campanas'
+            ? OWN_IDS_PAGE
+            : undefined;
     res.writeHead(body ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
     res.end(body ?? 'no');
   });
@@ -140,11 +158,61 @@ describe('teaching Rebound a helpdesk it does not know', () => {
     expect(await page.locator('.rb-badge').count()).toBe(1);
   });
 
+  it("a helpdesk's own numbers in its links are not taken for Rebound's: the names find the broadcasts", async () => {
+    await page.goto(`${siteUrl}/app/7/campanas`);
+    await startTeaching();
+    await page.locator('a.campaign', { hasText: 'Navidad' }).click();
+    await expect
+      .poll(() => page.getByTestId('teach-found').textContent())
+      .toBe('Encontré 3 nombres de transmisiones en esta página:');
+    await page.getByRole('button', { name: /^Guardar para/ }).click();
+    await expect.poll(() => page.getByTestId('rebound-teach').textContent()).toContain('Guardado.');
+    // Not "workspace 7" for every row, nor the helpdesk's 9001: Black Friday by its name, once.
+    const badge = page.locator('a.campaign', { hasText: 'Black Friday' }).locator('.rb-badge');
+    await expect.poll(() => badge.textContent(), { timeout: 10_000 }).toBe('500 fallidos');
+    expect(await badge.getAttribute('data-broadcast-id')).toBe(String(s1));
+    expect(await page.locator('.rb-badge').count()).toBe(1);
+  });
+
+  it("a badge stays readable on a light helpdesk when the agent's system is dark", async () => {
+    await page.emulateMedia({ colorScheme: 'dark' });
+    try {
+      await page.goto(`${siteUrl}/campanas`);
+      const badge = page.locator(`a[href="/campanas/${s1}/informe"] .rb-badge`);
+      await expect.poll(() => badge.textContent(), { timeout: 10_000 }).toBe('500 fallidos');
+      expect(await axeViolations(page, '[data-rebound="badge"]')).toEqual([]);
+    } finally {
+      await page.emulateMedia({ colorScheme: 'light' });
+    }
+  });
+
+  it("only the agent's own clicks pick a name and save: a page's scripts cannot teach in the agent's place", async () => {
+    await page.goto(`${siteUrl}/otros-envios`);
+    await startTeaching();
+    // The page dispatches a click on a cell of its choosing: still picking.
+    await page.evaluate(() => {
+      const cell = [...document.querySelectorAll('td')].find((td) => td.textContent === '25/11');
+      cell?.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true }));
+    });
+    await expect.poll(() => page.getByTestId('rebound-teach').textContent()).toContain('Haga clic en el nombre');
+    expect(await page.getByTestId('teach-found').count()).toBe(0);
+    // The agent picks; the page clicks Save in the agent's place: nothing is saved.
+    await page.locator('td', { hasText: 'Navidad' }).click();
+    await page.getByTestId('teach-found').waitFor();
+    await page.evaluate(() => {
+      const root = document.querySelector('[data-rebound="teach"]')?.shadowRoot;
+      (root?.querySelector('.rb-primary') as HTMLElement | null)?.click();
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await page.getByTestId('rebound-teach').textContent()).not.toContain('Guardado.');
+    await page.getByRole('button', { name: 'Cancelar' }).click();
+  });
+
   it('the options list what was learned, refuse a broken selector, and removing it leaves the page bare', async () => {
     const options = new OptionsPage(page, browser.extensionId);
     await options.open();
     const learned = page.getByTestId('learned-sites').locator('li');
-    await expect.poll(() => learned.count()).toBe(2);
+    await expect.poll(() => learned.count()).toBe(3);
     const grid = learned.filter({ hasText: '^/campanas/?$' });
     await expect.poll(() => grid.textContent()).toContain('Black Friday · Navidad · Reyes');
 
@@ -157,7 +225,7 @@ describe('teaching Rebound a helpdesk it does not know', () => {
     await page.getByRole('button', { name: 'Cancelar' }).click();
 
     await grid.getByRole('button', { name: 'Quitar' }).click();
-    await expect.poll(() => learned.count()).toBe(1);
+    await expect.poll(() => learned.count()).toBe(2);
 
     await page.goto(`${siteUrl}/campanas`);
     await expect

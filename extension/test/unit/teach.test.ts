@@ -61,7 +61,30 @@ describe('teaching Rebound a page', () => {
     expect(derived?.names).toEqual(['Black Friday', 'Navidad 2026', 'Reyes']);
     expect(derived?.selector).not.toMatch(/sc-|css-|kXyZab|fGhIjK/);
     // The names link to their broadcasts: the badge is that broadcast's, whatever its name.
-    expect(linkIdPatternOf(picked as Element)).toBe('/campanas/(\\d+)(?:[/?#]|$)');
+    const names = [...page.document.querySelectorAll(derived?.selector ?? '')];
+    expect(linkIdPatternOf(picked as Element, names)).toBe('/campanas/(\\d+)(?:[/?#]|$)');
+  });
+
+  it("a link's ID is the number that differs on every name: not the workspace's, not the page's", () => {
+    const linked = (hrefs: string[]) => {
+      const doc = pageAt(
+        'https://crm.example.com/app/42/campanas',
+        `<ul>${hrefs.map((href, i) => `<li><a class="name" href="${href}">Campaña ${i}</a></li>`).join('')}</ul>`,
+      ).document;
+      const names = [...doc.querySelectorAll('a.name')];
+      const pattern = linkIdPatternOf(names[0] as Element, names);
+      return { pattern, ids: names.map((name) => (pattern ? readId(name, pattern) : undefined)) };
+    };
+    const readId = (element: Element, pattern: string) =>
+      Number(element.getAttribute('href')?.match(new RegExp(pattern))?.[1]);
+    // The workspace's number in the path, the broadcast's in the query.
+    expect(linked(['/app/42/campanas/view?id=9001', '/app/42/campanas/view?id=9002']).ids).toEqual([9001, 9002]);
+    // The broadcast's number, then the page's.
+    expect(linked(['/campanas/123/page/2', '/campanas/124/page/2']).ids).toEqual([123, 124]);
+    // Nothing differs: no ID at all (the names find the broadcasts).
+    expect(linked(['/app/42/campanas', '/app/42/campanas']).pattern).toBeUndefined();
+    // One name alone shows nothing of which number varies.
+    expect(linked(['/app/42/campanas/7']).pattern).toBeUndefined();
   });
 
   it('in a plain table, the column of the name and not the others, nor the header or another table', () => {
@@ -98,7 +121,7 @@ describe('teaching Rebound a page', () => {
       origin: 'https://crm.example.com',
       path: pathPatternOf('/campanas'),
       names: derived?.selector ?? '',
-      linkId: linkIdPatternOf(picked),
+      linkId: linkIdPatternOf(picked, [...page.document.querySelectorAll(derived?.selector ?? '')]),
       learnedAt: '2026-12-03T10:00:00Z',
       sample: [],
     };
