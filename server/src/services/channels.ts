@@ -54,6 +54,35 @@ export async function webhookChannel(db: Database, provider: string, id: string)
   };
 }
 
+/**
+ * The workspace's other channels of the same Meta app (its app secret) and type: Meta posts every number's
+ * (or Page's) events to the one callback URL an app has, so a callback to one of them carries theirs too.
+ * Only Meta's channels; disconnected ones within the same window as webhookChannel.
+ */
+export async function sameAppChannels(db: Database, channel: ChannelConfig): Promise<ChannelConfig[]> {
+  const secret = channel.credentials.appSecret;
+  if (!secret || (channel.type !== 'whatsapp' && channel.type !== 'messenger')) return [];
+  const rows = await db
+    .select()
+    .from(channels)
+    .where(
+      and(
+        eq(channels.type, channel.type),
+        sql`${channels.id} != ${channel.id}`,
+        sql`${channels.workspaceId} = (SELECT workspace_id FROM channels WHERE id = ${channel.id})`,
+        sql`json_extract(${channels.credentials}, '$.appSecret') = ${secret}`,
+        or(isNull(channels.deletedAt), gt(channels.deletedAt, new Date(Date.now() - DISCONNECTED_REPORTS_MS))),
+      ),
+    );
+  return rows.map((row) => ({
+    id: row.id,
+    type: row.type,
+    credentials: row.credentials,
+    baseUrl: row.baseUrl,
+    displayNumber: row.displayNumber,
+  }));
+}
+
 export async function getChannelRow(db: Queryable, workspaceId: number, id: number): Promise<ChannelRow> {
   const [row] = await db
     .select()

@@ -10,7 +10,7 @@ import type { ChannelConfig } from '../../channels/types';
 import { applyWebhook } from '../../engine/delivery';
 import type { AppEnv } from '../../lib/env';
 import { ApiError, notFound } from '../../lib/errors';
-import { webhookChannel } from '../../services/channels';
+import { sameAppChannels, webhookChannel } from '../../services/channels';
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 
@@ -68,8 +68,17 @@ export function createWebhooksRouter(options: { publicUrl?: string | undefined }
       rawBody: await c.req.text(),
     };
     if (!handler.verify(request, channel)) throw new ApiError(401, 'webhook_signature');
-    const content = handler.parse(request, channel);
-    return applyWebhook(c.get('db'), channel, content);
+    const db = c.get('db');
+    const result = await applyWebhook(db, channel, handler.parse(request, channel));
+    // One Meta app has one callback URL for all its numbers (or Pages): the workspace's other channels of
+    // the app take their own events from it (each parser keeps its own number's), as if posted to them.
+    // A template's status stays with the channel posted to: a template belongs to a business account,
+    // which two numbers of one app need not share.
+    for (const sibling of await sameAppChannels(db, channel)) {
+      const { templateStatus: _, ...own } = handler.parse(request, sibling);
+      result.changed += (await applyWebhook(db, sibling, own)).changed;
+    }
+    return result;
   }
 
   return router;
