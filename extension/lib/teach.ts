@@ -52,7 +52,12 @@ function stableParts(element: Element): string {
     const value = element.getAttribute(attribute);
     if (value && value.length <= 40 && !/\d/.test(value)) out += `[${attribute}=${cssString(value)}]`;
   }
-  for (const name of [...element.classList].filter(isHumanClass).sort()) out += `.${cssIdent(name)}`;
+  // Beside a generated class (sc-htpNat), a lone word is its generated twin as often as not (fghijk):
+  // only a class with a separator (broadcast-name) is trusted there.
+  const classes = [...element.classList];
+  const generated = classes.some((name) => GENERATED_PREFIX.test(name));
+  for (const name of classes.filter((c) => isHumanClass(c) && (!generated || /[-_]/.test(c))).sort())
+    out += `.${cssIdent(name)}`;
   return out;
 }
 

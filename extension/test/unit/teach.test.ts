@@ -87,6 +87,21 @@ describe('teaching Rebound a page', () => {
     expect(linked(['/app/42/campanas/7']).pattern).toBeUndefined();
   });
 
+  it('a lone lowercase word beside a generated class is not kept: the next build renames it', () => {
+    const page = pageAt(
+      'https://crm.example.com/campanas',
+      GRID.replaceAll('fGhIjK', 'fghijk')
+        .replaceAll('kXyZab', 'kxyzab')
+        .replaceAll('<a class="sc-EHOje"', '<a class="sc-EHOje campaign-link"'),
+    );
+    const picked = [...page.document.querySelectorAll('a span')].find((el) => el.textContent === 'Reyes');
+    const derived = deriveNameSelector(picked as Element);
+    expect(derived?.names).toEqual(['Black Friday', 'Navidad 2026', 'Reyes']);
+    expect(derived?.selector).not.toMatch(/fghijk|kxyzab/);
+    // A class a person wrote, with its separator, still counts beside a generated one.
+    expect(derived?.selector).toContain('.campaign-link');
+  });
+
   it('in a plain table, the column of the name and not the others, nor the header or another table', () => {
     const page = pageAt('https://crm.example.com/envios', TABLE);
     const picked = [...page.document.querySelectorAll('td')].find((el) => el.textContent === 'Black Friday');
