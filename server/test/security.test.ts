@@ -162,6 +162,7 @@ describe('workspace isolation over every route of the OpenAPI document', () => {
       'GET /api/v1/channels/{id}': (id) => ({ path: `/api/v1/channels/${id.channel}` }),
       'PATCH /api/v1/channels/{id}': (id) => ({ path: `/api/v1/channels/${id.channel}`, body: { name: 'Hacked' } }),
       'DELETE /api/v1/channels/{id}': (id) => ({ path: `/api/v1/channels/${id.channel}` }),
+      'POST /api/v1/channels/{id}/resume': (id) => ({ path: `/api/v1/channels/${id.channel}/resume` }),
       'GET /api/v1/portfolios/{id}': (id) => ({ path: `/api/v1/portfolios/${id.portfolio}` }),
       'PATCH /api/v1/portfolios/{id}': (id) => ({
         path: `/api/v1/portfolios/${id.portfolio}`,

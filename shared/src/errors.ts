@@ -266,14 +266,14 @@ export const apiErrors = {
     pt: 'O canal desta transmissão foi desconectado: escolha outro canal para o reenvio.',
   },
   broadcast_number_paused: {
-    es: 'El número de este canal está en pausa para cuidarlo (bloqueos, reportes o la calidad que marcó Meta). Un gerente debe revisar sus transmisiones en pausa y reanudarlas o cancelarlas antes de programar otra por este número; mientras tanto puede enviarla por otro canal.',
-    en: "This channel's number is paused to protect it (blocks, reports or the quality Meta flagged). A manager has to review its paused broadcasts and resume or cancel them before scheduling another on this number; meanwhile you can send it on another channel.",
-    pt: 'O número deste canal está em pausa para protegê-lo (bloqueios, denúncias ou a qualidade que a Meta sinalizou). Um gerente precisa revisar as transmissões em pausa e retomá-las ou cancelá-las antes de agendar outra por este número; enquanto isso, você pode enviá-la por outro canal.',
+    es: 'El número de este canal está en pausa para cuidarlo (bloqueos, reportes o la calidad que marcó Meta). Un gerente debe revisarlo y reanudarlo (una de sus transmisiones en pausa, o el canal) antes de programar otra por este número; mientras tanto puede enviarla por otro canal.',
+    en: "This channel's number is paused to protect it (blocks, reports or the quality Meta flagged). A manager has to review it and resume it (one of its paused broadcasts, or the channel) before scheduling another on this number; meanwhile you can send it on another channel.",
+    pt: 'O número deste canal está em pausa para protegê-lo (bloqueios, denúncias ou a qualidade que a Meta sinalizou). Um gerente precisa revisá-lo e retomá-lo (uma das transmissões em pausa, ou o canal) antes de agendar outra por este número; enquanto isso, você pode enviá-la por outro canal.',
   },
   resend_number_paused: {
-    es: 'El número de esta transmisión está en pausa para cuidarlo (bloqueos, reportes o la calidad que marcó Meta). Un gerente debe revisar la transmisión en pausa y reanudarla antes de reenviar por este número; mientras tanto puede reenviar por otro canal.',
-    en: "This broadcast's number is paused to protect it (blocks, reports or the quality Meta flagged). A manager has to review the paused broadcast and resume it before re-sending on this number; meanwhile you can re-send on another channel.",
-    pt: 'O número desta transmissão está em pausa para protegê-lo (bloqueios, denúncias ou a qualidade que a Meta sinalizou). Um gerente precisa revisar a transmissão em pausa e retomá-la antes de reenviar por este número; enquanto isso, você pode reenviar por outro canal.',
+    es: 'El número de esta transmisión está en pausa para cuidarlo (bloqueos, reportes o la calidad que marcó Meta). Un gerente debe revisarlo y reanudarlo (una de sus transmisiones en pausa, o el canal) antes de reenviar por este número; mientras tanto puede reenviar por otro canal.',
+    en: "This broadcast's number is paused to protect it (blocks, reports or the quality Meta flagged). A manager has to review it and resume it (one of its paused broadcasts, or the channel) before re-sending on this number; meanwhile you can re-send on another channel.",
+    pt: 'O número desta transmissão está em pausa para protegê-lo (bloqueios, denúncias ou a qualidade que a Meta sinalizou). Um gerente precisa revisá-lo e retomá-lo (uma das transmissões em pausa, ou o canal) antes de reenviar por este número; enquanto isso, você pode reenviar por outro canal.',
   },
   resend_not_finished: {
     es: 'La transmisión todavía está en estado {status}: espere a que termine para reenviar a los que fallaron.',

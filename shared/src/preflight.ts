@@ -43,9 +43,9 @@ export const preflightWarnings = {
     pt: 'Este canal não permite transmissões.',
   },
   number_paused: {
-    es: 'El número de este canal está en pausa para cuidarlo: no se podrá programar hasta que un gerente revise sus transmisiones en pausa y las reanude o cancele.',
-    en: "This channel's number is paused to protect it: the broadcast cannot be scheduled until a manager reviews its paused broadcasts and resumes or cancels them.",
-    pt: 'O número deste canal está em pausa para protegê-lo: não será possível agendar até que um gerente revise as transmissões em pausa e as retome ou cancele.',
+    es: 'El número de este canal está en pausa para cuidarlo: no se podrá programar hasta que un gerente lo revise y lo reanude (una de sus transmisiones en pausa, o el canal).',
+    en: "This channel's number is paused to protect it: the broadcast cannot be scheduled until a manager reviews it and resumes it (one of its paused broadcasts, or the channel).",
+    pt: 'O número deste canal está em pausa para protegê-lo: não será possível agendar até que um gerente o revise e o retome (uma das transmissões em pausa, ou o canal).',
   },
   credentials_missing: {
     es: 'Faltan credenciales del canal: {keys}.',

@@ -23,7 +23,7 @@ import { providerIdMatch } from '../db/schema';
 import { normalizeProviderPhone } from '../lib/phone';
 import { liftOptOut, recordOptOut } from '../services/opt-outs';
 import { releaseHopelessTarget } from '../services/resend-store';
-import { judgeQuality, liveOn, pauseBroadcasts, sampleInsert } from './guard';
+import { holdNumber, judgeQuality, pauseBroadcasts, sampleInsert } from './guard';
 import { recordFailures } from './outcomes';
 import { lateFailure } from './recovery';
 import { settleBroadcastStatus } from './verdict';
@@ -191,12 +191,8 @@ export async function applyWebhook(db: Database, channel: ChannelConfig, receive
   for (const template of content.templateStatus ?? []) await pauseForTemplate(db, channel, template, now);
   for (const quality of content.numberQuality ?? []) {
     if (!NUMBER_QUALITY_PAUSES.has(quality.event)) continue;
-    await pauseBroadcasts(
-      db,
-      await liveOn(db, channel.id),
-      { kind: 'number_quality', scope: 'channel', at: now, event: quality.event },
-      now,
-    );
+    // Held even when nothing is live on it now: tomorrow's broadcast must not start on a flagged number.
+    await holdNumber(db, channel.id, { kind: 'number_quality', scope: 'channel', at: now, event: quality.event }, now);
   }
   for (const { signal, optOut } of signals) {
     const identifier = identifierFor(channel, signal.from);

@@ -84,12 +84,7 @@ export async function judgeQuality(
     return pauseBroadcasts(db, [target.broadcastId], { kind: 'quality', scope: 'broadcast', at: now, ...own }, now);
   const channel = await qualityWindow(db, { channelId: target.channelId }, settings.window);
   if (!guardTripped(channel, settings)) return [];
-  return pauseBroadcasts(
-    db,
-    await liveOn(db, target.channelId),
-    { kind: 'quality', scope: 'channel', at: now, ...channel },
-    now,
-  );
+  return holdNumber(db, target.channelId, { kind: 'quality', scope: 'channel', at: now, ...channel }, now);
 }
 
 /**
@@ -165,36 +160,53 @@ export async function pruneQualitySamples(db: Queryable, now: number) {
   await db.delete(qualitySamples).where(sql`${qualitySamples.at} < ${now - SAMPLE_TTL_MS}`);
 }
 
-/** A broadcast (`alias`) paused for its number's sake (the guard, or Meta's flag): what holds the number. */
-const holdsNumber = (alias: string) =>
-  sql.raw(`${alias}.status = 'paused' AND ${alias}.pause ->> '$.kind' IN ('quality', 'number_quality')`);
-
 /**
- * Whether a broadcast of the channel is paused for the number's sake: nothing new starts on it until a
- * manager weighs it and resumes (automatic recovery waits; a re-send, or a new broadcast, is refused).
+ * Holds the number: the guard's channel window tripped, or Meta flagged it. Written on the channel first
+ * (a start racing this sees it), whether or not anything is live on it now, then everything live on it
+ * pauses. The first hold stays until a manager lifts it (liftHold). Returns the broadcasts it paused.
  */
-export async function guardHolds(db: Queryable, channelId: number): Promise<boolean> {
-  const row = await first<{ one: number }>(
-    db,
-    sql`SELECT 1 AS one FROM broadcasts b WHERE b.channel_id = ${channelId} AND ${holdsNumber('b')} LIMIT 1`,
-  );
-  return row !== undefined;
+export async function holdNumber(db: Database, channelId: number, pause: Pause, now: number): Promise<number[]> {
+  await db.run(sql`UPDATE channels SET hold = ${JSON.stringify(pause)} WHERE id = ${channelId} AND hold IS NULL`);
+  return pauseBroadcasts(db, await liveOn(db, channelId), pause, now);
+}
+
+/** Whether a pause is about the number itself (what holds it), not one broadcast's audience or template. */
+export function pausesNumber(pause: Pause): boolean {
+  return pause.kind === 'number_quality' || (pause.kind === 'quality' && pause.scope === 'channel');
+}
+
+/** A manager weighed the number (resumed it): new broadcasts may start on it again. */
+export async function liftHold(db: Queryable, channelId: number): Promise<Pause | undefined> {
+  const hold = await numberHold(db, channelId);
+  if (hold) await db.run(sql`UPDATE channels SET hold = NULL WHERE id = ${channelId}`);
+  return hold;
+}
+
+/** What holds the channel's number, if anything: nothing new starts on it until a manager lifts it. */
+export async function numberHold(db: Queryable, channelId: number): Promise<Pause | undefined> {
+  const row = await first<{ hold: string | null }>(db, sql`SELECT hold FROM channels WHERE id = ${channelId}`);
+  return row?.hold ? (JSON.parse(row.hold) as Pause) : undefined;
 }
 
 /**
- * The pause holding the number of a due broadcast, if any. One scheduled before the number was paused for
- * its own sake (a re-send planned for tomorrow), or written while the pause tripped, waits with it, paused
- * the same way, until a manager weighs the number: it would otherwise start on it unseen. One a manager
- * resumed since that pause began was weighed: it goes.
+ * Whether the number is held (numberHold): automatic recovery waits, a re-send or a new broadcast on it
+ * is refused.
+ */
+export async function guardHolds(db: Queryable, channelId: number): Promise<boolean> {
+  return (await numberHold(db, channelId)) !== undefined;
+}
+
+/**
+ * The hold on the number of a due broadcast, if any: one scheduled before the number was held (a re-send
+ * planned for tomorrow), or written while the hold tripped, waits paused the same way until a manager
+ * lifts it. Not one whose start is under way (its audience half frozen): that start finishes, paused.
  */
 export async function pauseHoldingStart(db: Queryable, broadcastId: number): Promise<Pause | undefined> {
-  const row = await first<{ pause: string }>(
+  const row = await first<{ hold: string }>(
     db,
-    sql`SELECT h.pause AS pause FROM broadcasts b JOIN broadcasts h ON h.channel_id = b.channel_id AND h.id != b.id
-    WHERE b.id = ${broadcastId} AND ${holdsNumber('h')}
-      AND NOT EXISTS (SELECT 1 FROM events e WHERE e.workspace_id = b.workspace_id AND e.broadcast_id = b.id
-        AND e.type = 'broadcast.resumed' AND e.created_at >= h.pause ->> '$.at')
-    LIMIT 1`,
+    sql`SELECT c.hold AS hold FROM broadcasts b JOIN channels c ON c.id = b.channel_id
+    WHERE b.id = ${broadcastId} AND c.hold IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM broadcast_starts s WHERE s.broadcast_id = b.id)`,
   );
-  return row ? (JSON.parse(row.pause) as Pause) : undefined;
+  return row ? (JSON.parse(row.hold) as Pause) : undefined;
 }

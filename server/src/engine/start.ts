@@ -17,7 +17,7 @@ import {
 } from './audience';
 import { assertTransition } from './broadcast-state';
 import { recordEvent } from './events';
-import { pauseBroadcasts, pauseHoldingStart } from './guard';
+import { numberHold, pauseBroadcasts, pauseHoldingStart } from './guard';
 import { broadcastStatus } from './queue';
 import { settleBroadcastStatus, stateCounts } from './verdict';
 
@@ -205,6 +205,20 @@ export async function startBroadcast(o: StartOptions, broadcastId: number): Prom
       data: { name: current.name, recipients: counts.queued ?? 0, excluded: total - (counts.queued ?? 0) },
       at: now,
     });
+    // The number was held while its audience was being frozen (that start was left to finish): it is
+    // started, and waits paused with the number, in this same transaction, before anything goes out.
+    const hold = nothingLeft ? undefined : await numberHold(tx, current.channelId);
+    if (hold) {
+      assertTransition('sending', 'paused');
+      await tx.update(broadcasts).set({ status: 'paused', pause: hold }).where(eq(broadcasts.id, broadcastId));
+      await recordEvent(tx, {
+        workspaceId: broadcast.workspaceId,
+        type: 'broadcast.paused',
+        broadcastId,
+        data: { name: current.name, previous: 'sending', pause: hold },
+        at: now,
+      });
+    }
   });
   if (nothingLeft) await settleBroadcastStatus(o.db, broadcastId, now);
 }

@@ -165,8 +165,9 @@ async function scheduleIn(tx: Tx, ws: Workspace, id: number, when: Date, now: nu
   }
   await refuseWhileStarting(tx, id);
   await broadcastableChannel(tx, ws.workspaceId, current.channelId);
-  // A number paused for its own sake takes nothing new until a manager weighs it (as a re-send is refused).
-  if (!staysPaused) await refuseHeldNumber(tx, current.channelId);
+  // A number held for its own sake takes nothing new until a manager lifts the hold (as a re-send is
+  // refused). One already scheduled may still move or change: it is held at its start anyway.
+  if (!staysPaused && current.status !== 'scheduled') await refuseHeldNumber(tx, current.channelId);
   const [segment] = current.segmentId
     ? await tx
         .select()

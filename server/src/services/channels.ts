@@ -15,6 +15,7 @@ import type { ChannelConfig } from '../channels/types';
 import { providerUrlAllowlistFromEnv } from '../config';
 import type { Database, Queryable } from '../db/client';
 import { type ChannelRow, channels } from '../db/schema';
+import { forgetWindow, liftHold } from '../engine/guard';
 import { quotaScope, quotaUsage, resetSendSlot } from '../engine/limits';
 import { validationDetails } from '../lib/body';
 import { ApiError, notFound } from '../lib/errors';
@@ -83,6 +84,20 @@ export async function sameAppChannels(db: Database, channel: ChannelConfig): Pro
   }));
 }
 
+/**
+ * A manager's resume of the number itself: lifts its hold (what the guard or Meta's flag set, even with
+ * no broadcast paused for it), and forgets the channel's window, so that what was weighed does not trip
+ * it again. Its paused broadcasts stay paused: each is resumed on its own.
+ */
+export async function resumeChannel(db: Database, workspaceId: number, id: number): Promise<Channel> {
+  await db.transaction(async (tx) => {
+    await getChannelRow(tx, workspaceId, id);
+    const hold = await liftHold(tx, id);
+    if (hold) await forgetWindow(tx, hold, { broadcastId: 0, channelId: id });
+  });
+  return toChannel(db, await getChannelRow(db, workspaceId, id));
+}
+
 export async function getChannelRow(db: Queryable, workspaceId: number, id: number): Promise<ChannelRow> {
   const [row] = await db
     .select()
@@ -125,6 +140,7 @@ function describeChannel(row: ChannelRow): Omit<Channel, 'usage'> {
     guard: guardSettings(row.guard),
     prices: priceTable(row.prices),
     fallbackChannelId: row.fallbackChannelId,
+    hold: row.hold ?? null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };

@@ -7,7 +7,7 @@
 import { startTwilioSimulator } from '@rebound/simulators';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, harness, WA, whatsappSimulator } from './harness';
+import { type Harness, harness, until, WA, whatsappSimulator } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -233,36 +233,46 @@ describe('automatic recovery', () => {
     expect(due?.at).toBeNull();
   }, 60_000);
 
-  it('waits while the quality guard holds the channel', async () => {
+  it('waits while the number is held (Meta flagged it), until a manager resumes the channel', async () => {
     const sim = await whatsappSimulator(h);
     const channel = await unlimitedWhatsApp(sim, 'WA en pausa');
+    sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channel.id}`;
     const start = 610_000;
     await h.seedContacts(2, 'held', { start });
-    sim.script(phone(start), { kind: 'fail', code: '131000' });
+    // Accepted, then reported failed (131000, a provider error a re-send can help) after the broadcast ended.
+    sim.script(phone(start), { kind: 'failLater', code: '131000', delayMs: 100 });
     const segment = await h.segment('held', 'held');
     const b = await h.broadcast({ name: 'Retenida', channelId: channel.id, segmentId: segment.id, content: TEMPLATE });
     await h.server.request('PATCH', `/api/v1/broadcasts/${b.id}`, {
       token: h.ws.tokens.manager,
       body: { autoRecovery: 1 },
     });
-    // Another broadcast of the number is paused by the guard.
-    const other = await h.broadcast({ name: 'Otra', channelId: channel.id, segmentId: segment.id, content: TEMPLATE });
-    await h.server.database.db.run(sql`UPDATE broadcasts SET status = 'paused',
-      pause = ${JSON.stringify({ kind: 'quality', scope: 'broadcast', at: Date.now(), outcomes: 200, harmful: 30 })}
-      WHERE id = ${other.id}`);
     let offset = 0;
     const engine = h.engine({ clock: () => Date.now() + offset, maxAttempts: 1 });
     await h.schedule(b.id);
     await engine.runUntilIdle();
     expect(sim.requests).toHaveLength(2);
+    // Meta flags the number while nothing is live on it: held all the same.
+    await sim.signal({ kind: 'numberQuality', event: 'FLAGGED' });
+    await until(async () => (await h.messages(b.id)).some((m) => m.state === 'failed'), 5_000);
+    // Its round comes due: it waits for the number.
+    offset = HOUR;
+    await engine.runUntilIdle();
     const held = await h.get(b.id);
     expect(held.recovery.attempts).toEqual([]);
-    expect(Date.parse(held.recovery.automatic.nextAt) - Date.now()).toBeGreaterThan(50 * 60_000);
-    // Resumed (the guard no longer holds it): the next look re-sends.
-    await h.server.database.db.run(
-      sql`UPDATE broadcasts SET status = 'cancelled', pause = NULL WHERE id = ${other.id}`,
-    );
-    offset = 2 * HOUR;
+    expect(Date.parse(held.recovery.automatic.nextAt) - (Date.now() + offset)).toBeGreaterThan(50 * 60_000);
+    expect(sim.requests).toHaveLength(2);
+    // An agent cannot lift it; a manager resumes the channel (nothing of it was paused): the next look re-sends.
+    const byAgent = await h.server.request('POST', `/api/v1/channels/${channel.id}/resume`, {
+      token: h.ws.tokens.agent,
+    });
+    expect(byAgent.status).toBe(403);
+    const resumed = await h.server.request('POST', `/api/v1/channels/${channel.id}/resume`, {
+      token: h.ws.tokens.manager,
+    });
+    expect(resumed.status, resumed.text).toBe(200);
+    expect(resumed.body.hold).toBeNull();
+    offset = 3 * HOUR;
     await engine.runUntilIdle();
     expect(sim.requests.filter((r) => r.recipient === phone(start))).toHaveLength(2);
   }, 60_000);

@@ -8,6 +8,7 @@
 import { EVENT_TYPES, type EventType, eventDataSchemas } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { holdNumber } from '../../src/engine/guard';
 import { cancelResend } from '../../src/services/resend';
 import { harness, S1_TEMPLATE, WA, whatsappSimulator } from './harness';
 
@@ -273,11 +274,9 @@ describe('a number paused for its own sake', () => {
     await h.seedContacts(3, 'marcado', { start: 760_000 });
     const done = await broadcastTo('Marcado', channel.id, 'marcado', { text: 'Hola' });
     await sendNow(done.id);
-    // Meta flagged the number: a broadcast on it was paused.
-    const paused = await broadcastTo('Marcado en pausa', channel.id, 'marcado', { text: 'Hola' });
-    await h.server.database.db.run(sql`UPDATE broadcasts SET status = 'paused',
-      pause = ${JSON.stringify({ kind: 'number_quality', event: 'FLAGGED', at: Date.now(), scope: 'channel' })}
-      WHERE id = ${paused.id}`);
+    // Meta flagged the number: it is held.
+    const flagged = { kind: 'number_quality', event: 'FLAGGED', at: Date.now(), scope: 'channel' } as const;
+    await holdNumber(h.server.database.db, channel.id, flagged, Date.now());
     for (const token of [h.ws.tokens.agent, h.ws.tokens.manager]) {
       const refused = await resend(done.id, { dryRun: true }, 'es', token);
       expect(refused.status).toBe(409);
@@ -303,12 +302,10 @@ describe('a re-send planned before its number was paused', () => {
     const planned = await resend(done.id, { when: 'at', at: inHours(30) });
     expect(planned.status, planned.text).toBe(200);
     const part = planned.body.broadcastId as number;
-    // Then Meta flagged the number, and a broadcast on it was paused.
-    const paused = await broadcastTo('Antes en pausa', channel.id, 'antes', { text: 'Hola' });
+    // Then Meta flagged the number while the re-send's start was being written (seen by nothing that
+    // paused the number): the channel is held, the re-send still scheduled.
     const pause = { kind: 'number_quality', event: 'FLAGGED', at: Date.now(), scope: 'channel' };
-    await h.server.database.db.run(
-      sql`UPDATE broadcasts SET status = 'paused', pause = ${JSON.stringify(pause)} WHERE id = ${paused.id}`,
-    );
+    await h.server.database.db.run(sql`UPDATE channels SET hold = ${JSON.stringify(pause)} WHERE id = ${channel.id}`);
     await h.engine({ clock: () => Date.now() + 31 * HOUR }).runUntilIdle();
     const waiting = await h.get(part);
     expect(waiting.status).toBe('paused');

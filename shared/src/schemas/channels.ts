@@ -7,7 +7,7 @@ import {
   MIN_MESSAGES_PER_SECOND,
 } from '../channels';
 import { PriceTableSchema } from '../prices';
-import { GuardSettingsSchema } from '../quality-guard';
+import { GuardSettingsSchema, PauseSchema } from '../quality-guard';
 import { cleanText, IdSchema, TimestampSchema, withoutControlCharacters } from './common';
 import { schemaMessages } from './messages';
 
@@ -124,6 +124,10 @@ export const ChannelSchema = z.object({
     .meta({ description: 'The WhatsApp business portfolio whose limit this number shares (see /portfolios).' }),
   guard: GuardSettingsSchema,
   fallbackChannelId: z.number().int().nullable(),
+  hold: PauseSchema.nullable().meta({
+    description:
+      "The number paused for its own sake (the quality guard's channel window, or Meta's flag): no new broadcast or re-send starts on it until a manager resumes one of its broadcasts paused for it, or the channel (POST /channels/{id}/resume). null: not held.",
+  }),
   prices: PriceTableSchema.meta({ description: 'What this channel is billed at (its own figures over the defaults).' }),
   usage: z
     .object({

@@ -1,6 +1,6 @@
 /** Channels and what limits them: portfolios, the quota ledger, send slots, windows, opt-outs, the guard's samples. */
 
-import type { ChannelType, GuardSettings, PriceTable } from '@rebound/shared';
+import type { ChannelType, GuardSettings, Pause, PriceTable } from '@rebound/shared';
 import { index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { createdAt, updatedAt } from './columns';
 import { workspaces } from './workspaces';
@@ -28,6 +28,11 @@ export const channels = sqliteTable(
     guard: text('guard', { mode: 'json' }).$type<Partial<GuardSettings>>(),
     /** Its own prices over the defaults (null: none set). */
     prices: text('prices', { mode: 'json' }).$type<Partial<PriceTable>>(),
+    /**
+     * The number paused for its own sake (the guard's channel window, Meta's flag): nothing new starts on
+     * it until a manager lifts it (a resume). Null: not held.
+     */
+    hold: text('hold', { mode: 'json' }).$type<Pause>(),
     /** Where automatic recovery re-sends the contacts this channel cannot reach (null: nowhere). */
     fallbackChannelId: integer('fallback_channel_id'),
     createdAt: createdAt(),

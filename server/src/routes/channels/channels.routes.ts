@@ -80,3 +80,20 @@ export const deleteChannel = createRoute({
     ...conflictResponse,
   },
 });
+
+export const resumeChannel = createRoute({
+  method: 'post',
+  path: '/channels/{id}/resume',
+  tags,
+  summary: "Resume the channel's number after a pause for its own sake",
+  description:
+    "A manager's answer to `hold` (the quality guard's channel window, or Meta's flag): new broadcasts and re-sends may start on the number again. Its broadcasts paused for it stay paused: each is resumed on its own (POST /broadcasts/{id}/resume, which lifts the hold too). Nothing held: the channel as it is.",
+  security: bearer,
+  middleware: [requirePermission('channels:write')] as const,
+  request: { params: IdParamSchema },
+  responses: {
+    200: jsonContent(ChannelSchema, 'The channel, no longer held.'),
+    ...errorResponses,
+    ...notFoundResponse,
+  },
+});

@@ -24,6 +24,9 @@ export const channelsRouter = createRouter()
     const writer = { role: auth.role, providerUrlAllowlist, language: c.get('language') };
     return c.json(await channels.updateChannel(db, auth.workspaceId, id, c.req.valid('json'), writer), 200);
   })
+  .openapi(routes.resumeChannel, async (c) => {
+    return c.json(await channels.resumeChannel(c.get('db'), c.get('auth').workspaceId, c.req.valid('param').id), 200);
+  })
   .openapi(routes.deleteChannel, async (c) => {
     await channels.deleteChannel(c.get('db'), c.get('auth').workspaceId, c.req.valid('param').id);
     return c.json({ ok: true as const }, 200);
