@@ -7,7 +7,7 @@
  * times in a row; the contacts its channel cannot reach go to the channel's fallback (WhatsApp → SMS)
  * when it names one. Never while the quality guard holds the channel: the number is in trouble.
  */
-import type { FailureReason } from '@rebound/shared';
+import { ANOTHER_CHANNEL_REASONS, type FailureReason } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { ApiError } from '../lib/errors';
@@ -44,11 +44,26 @@ export async function lateFailure(
   reason: FailureReason,
   now: number,
 ): Promise<void> {
-  if (!(await oneClickReasons(db, broadcastId)).includes(reason) || (await heldByResend(db, messageId))) return;
-  await db.run(sql`UPDATE broadcasts SET late_failed_at = ${now},
+  const oneClick = (await oneClickReasons(db, broadcastId)).includes(reason);
+  // Not a number its channel can reach (131026 by webhook), where the channel names a fallback: the
+  // automatic round takes it there, as it would have at the send. No agent's one click on this channel helps.
+  const toFallback = !oneClick && isAnotherChannelReason(reason) && (await hasFallback(db, broadcastId));
+  if ((!oneClick && !toFallback) || (await heldByResend(db, messageId))) return;
+  await db.run(sql`UPDATE broadcasts SET late_failed_at = ${oneClick ? now : sql`late_failed_at`},
       recovery_due_at = CASE WHEN auto_recovery > recovery_attempt
         THEN max(coalesce(recovery_due_at, 0), ${now + LATE_GATHER_MS}) ELSE recovery_due_at END
     WHERE id = ${broadcastId} AND status IN ('completed', 'partially_failed', 'failed')`);
+}
+
+const isAnotherChannelReason = (reason: FailureReason) =>
+  (ANOTHER_CHANNEL_REASONS as readonly FailureReason[]).includes(reason);
+
+/** Whether the broadcast's channel names a fallback that is still connected. */
+async function hasFallback(db: Database, broadcastId: number): Promise<boolean> {
+  const [row] = await db.all<{ one: number }>(sql`SELECT 1 AS one FROM broadcasts b
+    JOIN channels c ON c.id = b.channel_id JOIN channels f ON f.id = c.fallback_channel_id
+    WHERE b.id = ${broadcastId} AND f.deleted_at IS NULL`);
+  return row !== undefined;
 }
 
 /** Plans the automatic re-sends that are due; returns how many broadcasts it handled. */
@@ -81,7 +96,10 @@ export async function runDueRecoveries(
     // On its own channel first; then, where the channel names a fallback, those it cannot reach go there.
     const ws = { workspaceId: broadcast.workspace_id, defaultCountry: broadcast.default_country };
     const fallback = broadcast.fallback_channel_id;
-    const asks = [{}, ...(fallback !== null && !(await guardHolds(db, fallback)) ? [{ channelId: fallback }] : [])];
+    // A fallback whose number is held waits for it, as the own channel does: planned without it now, the
+    // contacts only it can reach would never be looked at again.
+    const fallbackHeld = fallback !== null && (await guardHolds(db, fallback));
+    const asks = [{}, ...(fallback !== null && !fallbackHeld ? [{ channelId: fallback }] : [])];
     let planned = true;
     for (const ask of asks) {
       try {
@@ -102,8 +120,8 @@ export async function runDueRecoveries(
     }
     if (!planned) continue;
     // Its own lease only: a failure reported meanwhile moved the time on (lateFailure), to be planned then.
-    await db.run(sql`UPDATE broadcasts SET recovery_due_at = NULL WHERE id = ${broadcast.id}
-      AND recovery_due_at = ${now + LEASE_MS}`);
+    await db.run(sql`UPDATE broadcasts SET recovery_due_at = ${fallbackHeld ? now + GUARD_WAIT_MS : null}
+      WHERE id = ${broadcast.id} AND recovery_due_at = ${now + LEASE_MS}`);
     handled++;
   }
   return handled;

@@ -7,6 +7,7 @@
 import { startTwilioSimulator } from '@rebound/simulators';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { holdNumber } from '../../src/engine/guard';
 import { type Harness, harness, until, WA, whatsappSimulator } from './harness';
 
 let h: Harness;
@@ -201,6 +202,77 @@ describe('automatic recovery', () => {
     expect([0, 1, 2].map((n) => sim.requests.filter((r) => r.recipient === phone(start + n)).length)).toEqual([
       2, 2, 1,
     ]);
+  }, 60_000);
+
+  it("a contact a report says is not on WhatsApp, after the broadcast finished, goes to the channel's fallback (SMS)", async () => {
+    const sim = await whatsappSimulator(h);
+    const tw = await startTwilioSimulator({ accountSid: `AC${'e'.repeat(32)}`, authToken: 'tw' });
+    h.simulators.push(tw);
+    const sms = (await h.channel({
+      type: 'twilio_sms',
+      name: 'SMS respaldo tardío',
+      credentials: { accountSid: `AC${'e'.repeat(32)}`, authToken: 'tw', from: '+15005550006' },
+      baseUrl: tw.baseUrl,
+    })) as { id: number };
+    const channel = await unlimitedWhatsApp(sim, 'WA 131026 tardío');
+    sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channel.id}`;
+    await h.server.request('PATCH', `/api/v1/channels/${channel.id}`, {
+      token: h.ws.tokens.manager,
+      body: { fallbackChannelId: sms.id },
+    });
+    const start = 655_000;
+    await h.seedContacts(2, 'tardio sms', { start });
+    // Accepted at the send; Meta's webhook then says the number has no WhatsApp (131026).
+    sim.script(phone(start), { kind: 'failLater', code: '131026', delayMs: 30 });
+    const b = await recovering('Tardío a SMS', channel.id, 'tardio sms');
+    let offset = 0;
+    const engine = h.engine({ clock: () => Date.now() + offset, maxAttempts: 1 });
+    await h.schedule(b.id);
+    await engine.runUntilIdle();
+    await sim.settle();
+    expect((await h.get(b.id)).failedByReason).toEqual({ not_on_channel: 1 });
+    offset = 16 * 60_000;
+    await engine.runUntilIdle();
+    expect(tw.requests.map((r) => (r.body as { To: string }).To)).toEqual([`+${phone(start)}`]);
+    expect(sim.requests.filter((r) => r.recipient === phone(start))).toHaveLength(1);
+  }, 60_000);
+
+  it('a fallback whose number is held waits for it, and takes the contacts once a manager lifts the hold', async () => {
+    const sim = await whatsappSimulator(h);
+    const tw = await startTwilioSimulator({ accountSid: `AC${'f'.repeat(32)}`, authToken: 'tw' });
+    h.simulators.push(tw);
+    const sms = (await h.channel({
+      type: 'twilio_sms',
+      name: 'SMS respaldo retenido',
+      credentials: { accountSid: `AC${'f'.repeat(32)}`, authToken: 'tw', from: '+15005550006' },
+      baseUrl: tw.baseUrl,
+    })) as { id: number };
+    const channel = await unlimitedWhatsApp(sim, 'WA respaldo retenido');
+    await h.server.request('PATCH', `/api/v1/channels/${channel.id}`, {
+      token: h.ws.tokens.manager,
+      body: { fallbackChannelId: sms.id },
+    });
+    // The SMS number is held (its own guard tripped on another campaign).
+    const hold = { kind: 'quality', scope: 'channel', at: Date.now(), outcomes: 200, harmful: 30 } as const;
+    await holdNumber(h.server.database.db, sms.id, hold, Date.now());
+    const start = 657_000;
+    await h.seedContacts(1, 'respaldo retenido', { start });
+    sim.script(phone(start), { kind: 'fail', code: '131026' });
+    const b = await recovering('Respaldo retenido', channel.id, 'respaldo retenido');
+    let offset = 0;
+    const engine = h.engine({ clock: () => Date.now() + offset, maxAttempts: 1 });
+    await h.schedule(b.id);
+    await engine.runUntilIdle();
+    expect(tw.requests).toHaveLength(0);
+    const [due] = await h.server.database.db.all<{ at: number | null }>(
+      sql`SELECT recovery_due_at AS at FROM broadcasts WHERE id = ${b.id}`,
+    );
+    expect((due?.at ?? 0) - Date.now()).toBeGreaterThan(50 * 60_000);
+    const lifted = await h.server.request('POST', `/api/v1/channels/${sms.id}/resume`, { token: h.ws.tokens.manager });
+    expect(lifted.status).toBe(200);
+    offset = 2 * HOUR;
+    await engine.runUntilIdle();
+    expect(tw.requests.map((r) => (r.body as { To: string }).To)).toEqual([`+${phone(start)}`]);
   }, 60_000);
 
   it('a fallback channel deleted: the channel falls back to nothing, and recovery still re-sends on its own', async () => {
