@@ -85,6 +85,16 @@ const NOT_SENT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
   // Refused before any connection (a header value a credential stored before its check made invalid).
   'UND_ERR_INVALID_ARG',
+  // The TLS handshake failed, before any byte of the request: https:// on a plain port, a certificate
+  // expired, self-signed, for another name, or from an issuer nobody trusts.
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
 /**

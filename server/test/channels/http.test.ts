@@ -3,11 +3,31 @@
  * answers, how much of an answer it keeps, and what each way of failing means for the recipient.
  */
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpRequest, MAX_ANSWER_BYTES, MaybeSentError, NotSentError, networkOutcome } from '../../src/channels/http';
 
 const ALLOW = ['127.0.0.1'];
+/** A self-signed certificate (CN rebound-test, valid for a century): no client trusts it. */
+const SELF_SIGNED = {
+  key: `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgixBrbtWf0I0FwGQp
+6fhLtQpACf0Zdudjczyq2AHMtPehRANCAARdLdq4nd0OfYDHPwp+gSm8yfrAdmxl
+VIn3tjBYdJR+rpgE+ZSRtZU4pY8x4tNxqc62VP/ZctQgRd+zOFerxe3N
+-----END PRIVATE KEY-----`,
+  cert: `-----BEGIN CERTIFICATE-----
+MIIBhDCCASugAwIBAgIUEiuGKybTWtCDglV9LwIUjQMJpZ8wCgYIKoZIzj0EAwIw
+FzEVMBMGA1UEAwwMcmVib3VuZC10ZXN0MCAXDTI2MTIwNzAxMTYzOVoYDzIxMjYx
+MTEzMDExNjM5WjAXMRUwEwYDVQQDDAxyZWJvdW5kLXRlc3QwWTATBgcqhkjOPQIB
+BggqhkjOPQMBBwNCAARdLdq4nd0OfYDHPwp+gSm8yfrAdmxlVIn3tjBYdJR+rpgE
++ZSRtZU4pY8x4tNxqc62VP/ZctQgRd+zOFerxe3No1MwUTAdBgNVHQ4EFgQUu+nJ
+IA4gAYQi+NytBs2gg5dbcd4wHwYDVR0jBBgwFoAUu+nJIA4gAYQi+NytBs2gg5db
+cd4wDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNHADBEAiAdjAJncIaljTlE
+Ui0e20grnzdTG5PVrhWOpZm2Cp2MDgIgehzJeH6ECRHmSLRgrgLsnMIo8SNXOePk
+hZpuIGMFlsc=
+-----END CERTIFICATE-----`,
+};
 let server: Server;
 let origin = '';
 /** Requests the server has read, with their bodies. */
@@ -130,6 +150,28 @@ describe('the adapters’ HTTP client', () => {
     const error = await httpRequest(`http://127.0.0.1:${port}/x`, { allowlist: ALLOW }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NotSentError);
     expect(networkOutcome(error).kind).toBe('retry');
+  });
+
+  it('a TLS handshake that fails (a plain HTTP port, a self-signed certificate) sent nothing: safe to send again', async () => {
+    // A base URL with https:// on a plain HTTP port (a proxy set up without TLS).
+    const plain = await httpRequest(`${origin.replace('http:', 'https:')}/x`, { allowlist: ALLOW }).catch(
+      (e: unknown) => e,
+    );
+    expect(plain).toBeInstanceOf(NotSentError);
+    expect(networkOutcome(plain).kind).toBe('retry');
+    // A host whose certificate nobody vouches for: refused in the handshake, before any request.
+    const before = seen.length;
+    const tls = createHttpsServer({ key: SELF_SIGNED.key, cert: SELF_SIGNED.cert }, (_req, res) => res.end('{}'));
+    await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (tls.address() as AddressInfo).port;
+      const refused = await httpRequest(`https://127.0.0.1:${port}/x`, { allowlist: ALLOW }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(NotSentError);
+      expect(networkOutcome(refused).kind).toBe('retry');
+    } finally {
+      await new Promise((resolve) => tls.close(resolve));
+    }
+    expect(seen.length).toBe(before);
   });
 
   it('refuses another scheme and an internal host outside the allowlist, before connecting', async () => {
