@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdapter } from '../src/channels';
 import { loadConfig } from '../src/config';
 import { channels } from '../src/db/schema';
+import { updateChannel } from '../src/services/channels';
 import { type Harness, harness } from './engine/harness';
 import { startTestServer, type TestServer, type TestWorkspace } from './helpers';
 
@@ -238,6 +239,43 @@ describe('the owner moves a channel: its credentials stay behind (a server that 
       expect(`${headers.authorization} ${body}`).not.toContain(OLD.accountSid);
     }
     expect(elsewhere.requests).toEqual([]);
+  });
+
+  it("a manager's edit that read the channel before the owner's move changes nothing: the old secrets never come back", async () => {
+    const listener = await listen(201, TWILIO_SID);
+    const channel = await h.channel({ type: 'twilio_sms', name: 'Twilio carrera', credentials: OLD });
+    const db = h.server.database.db;
+    // The owner moves the channel (new host, new credentials) between the manager's read and write.
+    let raced = false;
+    const racing = new Proxy(db, {
+      get(target, property, receiver) {
+        if (property !== 'transaction') return Reflect.get(target, property, receiver);
+        return async (...args: unknown[]) => {
+          if (!raced) {
+            raced = true;
+            await updateChannel(
+              db,
+              h.ws.id,
+              channel.id,
+              { baseUrl: listener.origin, credentials: NEW },
+              {
+                role: 'owner',
+                providerUrlAllowlist: ['127.0.0.1'],
+                language: 'es',
+              },
+            );
+          }
+          return (target.transaction as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    }) as typeof db;
+    const manager = { role: 'manager' as const, providerUrlAllowlist: ['127.0.0.1'], language: 'es' as const };
+    await expect(
+      updateChannel(racing, h.ws.id, channel.id, { credentials: { from: '+15005550007' } }, manager),
+    ).rejects.toMatchObject({ status: 409, code: 'channel_changed' });
+    await broadcastThrough(h, channel.id, 'after the race');
+    expect(listener.requests).toHaveLength(2);
+    for (const { headers } of listener.requests) expect(headers.authorization).toBe(basic(NEW));
   });
 });
 

@@ -265,6 +265,11 @@ export const apiErrors = {
     en: "This broadcast's channel was disconnected: choose another channel for the re-send.",
     pt: 'O canal desta transmissão foi desconectado: escolha outro canal para o reenvio.',
   },
+  channel_changed: {
+    es: 'Alguien cambió este canal mientras usted lo editaba, así que no se guardó nada: vuelva a cargarlo y repita su cambio.',
+    en: 'Someone changed this channel while you were editing it, so nothing was saved: reload it and make your change again.',
+    pt: 'Alguém alterou este canal enquanto você o editava, então nada foi salvo: recarregue-o e refaça sua alteração.',
+  },
   broadcast_number_paused: {
     es: 'El número de este canal está en pausa para cuidarlo (bloqueos, reportes o la calidad que marcó Meta). Un gerente debe revisarlo y reanudarlo (una de sus transmisiones en pausa, o el canal) antes de programar otra por este número; mientras tanto puede enviarla por otro canal.',
     en: "This channel's number is paused to protect it (blocks, reports or the quality Meta flagged). A manager has to review it and resume it (one of its paused broadcasts, or the channel) before scheduling another on this number; meanwhile you can send it on another channel.",

@@ -282,11 +282,13 @@ export async function updateChannel(
         ...(patch.fallbackChannelId !== undefined && { fallbackChannelId: patch.fallbackChannelId }),
         updatedAt: new Date(),
       })
-      .where(eq(channels.id, current.id))
+      // Only over the row as it was read: what is merged above (credentials, guard, prices) came from that
+      // read, and an owner's move of the base URL meanwhile must not get the old secrets back.
+      .where(and(eq(channels.id, current.id), eq(channels.updatedAt, current.updatedAt)))
       .returning();
     return updated;
   });
-  if (!row) throw notFound('channel', { id });
+  if (!row) throw new ApiError(409, 'channel_changed');
   return toChannel(db, row);
 }
 
