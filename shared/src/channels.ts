@@ -67,6 +67,11 @@ export interface ChannelCapability {
    * a higher figure is refused with 422, never stored.
    */
   maxMessagesPerSecond: number;
+  /**
+   * The longest text the provider takes in one message, in characters (Twilio 1,600: 21617 above it;
+   * Messenger 2,000; WhatsApp and Telegram 4,096): longer, every recipient would fail for it.
+   */
+  maxTextLength: number;
   /** Credential keys a channel of this type needs before it can send. */
   credentialKeys: readonly string[];
   /**
@@ -107,6 +112,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     // 250 / 2,000 / 10,000 / 100,000 / unlimited. Throughput is 80 msg/s by default; pair rate about 1 per 6 s.
     defaultLimits: { dailyQuota: 1000, messagesPerSecond: 80, pairRatePerRecipientSeconds: 6 },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
+    maxTextLength: 4096,
     credentialKeys: ['accessToken', 'phoneNumberId', 'appSecret', 'verifyToken'],
     reports: ['delivered', 'read'],
   },
@@ -119,6 +125,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     // Send API: 300 calls/s per Page for text.
     defaultLimits: { dailyQuota: null, messagesPerSecond: 300, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
+    maxTextLength: 2000,
     credentialKeys: ['pageAccessToken', 'pageId', 'appSecret', 'verifyToken'],
     reports: ['delivered', 'read'],
   },
@@ -131,6 +138,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     // About 30 msg/s overall and no more than 1 msg/s to one chat.
     defaultLimits: { dailyQuota: null, messagesPerSecond: 30, pairRatePerRecipientSeconds: 1 },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
+    maxTextLength: 4096,
     credentialKeys: ['botToken', 'webhookSecret'],
     reports: [],
   },
@@ -144,6 +152,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     // A US/CA long code sends 1 segment/s; short codes and other senders more. Set per channel.
     defaultLimits: { dailyQuota: null, messagesPerSecond: 1, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
+    maxTextLength: 1600,
     credentialKeys: ['accountSid', 'authToken', 'from'],
     reports: ['delivered'],
   },
@@ -157,6 +166,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     // 30 API requests/s per API key by default.
     defaultLimits: { dailyQuota: null, messagesPerSecond: 30, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
+    maxTextLength: 4096,
     credentialKeys: ['apiKey', 'apiSecret', 'from', 'signatureSecret'],
     reports: ['delivered'],
   },
@@ -170,6 +180,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     // Bird campaigns send SMS at 200 msg/s by default.
     defaultLimits: { dailyQuota: null, messagesPerSecond: 200, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
+    maxTextLength: 4096,
     credentialKeys: ['accessKey', 'originator', 'signingKey'],
     reports: ['delivered'],
   },
@@ -182,6 +193,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     outsideWindow: null,
     defaultLimits: { dailyQuota: null, messagesPerSecond: 300, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
+    maxTextLength: 4096,
     credentialKeys: [],
     reports: ['read'],
   },
@@ -198,6 +210,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     outsideWindow: null,
     defaultLimits: { dailyQuota: null, messagesPerSecond: 50, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
+    maxTextLength: 4096,
     credentialKeys: [],
     reports: [],
   },
@@ -210,6 +223,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     outsideWindow: null,
     defaultLimits: { dailyQuota: null, messagesPerSecond: 50, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
+    maxTextLength: 4096,
     credentialKeys: [],
     reports: [],
   },
@@ -226,6 +240,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     outsideWindow: null,
     defaultLimits: { dailyQuota: null, messagesPerSecond: 10, pairRatePerRecipientSeconds: null },
     maxMessagesPerSecond: MAX_PROVIDER_MESSAGES_PER_SECOND,
+    maxTextLength: 4096,
     credentialKeys: [],
     reports: [],
   },
@@ -238,6 +253,7 @@ export const channelCapabilities: Record<ChannelType, ChannelCapability> = {
     defaultLimits: { dailyQuota: null, messagesPerSecond: 1_000_000, pairRatePerRecipientSeconds: null },
     // Nothing leaves the process: the benchmark's engine runs are bounded by the database, not the provider.
     maxMessagesPerSecond: 1_000_000,
+    maxTextLength: 4096,
     credentialKeys: [],
     reports: ['delivered'],
   },
@@ -273,3 +289,13 @@ export const ANOTHER_CHANNEL_REASONS = [
   'invalid_identifier',
   'outside_window',
 ] as const satisfies readonly FailureReason[];
+
+/**
+ * How a text stands against its channel's longest message (maxTextLength), in characters as a person
+ * counts them (an emoji is one); undefined when it fits.
+ */
+export function textTooLong(type: ChannelType, text: string): { length: number; max: number } | undefined {
+  const max = channelCapabilities[type].maxTextLength;
+  const length = [...text].length;
+  return length > max ? { length, max } : undefined;
+}

@@ -42,6 +42,11 @@ export const preflightWarnings = {
     en: 'This channel does not support broadcasts.',
     pt: 'Este canal não permite transmissões.',
   },
+  text_too_long: {
+    es: 'El texto tiene {length} caracteres y este canal acepta como máximo {max} por mensaje: todos fallarían. Acórtelo antes de programar.',
+    en: 'The text is {length} characters long and this channel takes at most {max} in one message: every recipient would fail. Shorten it before scheduling.',
+    pt: 'O texto tem {length} caracteres e este canal aceita no máximo {max} por mensagem: todos falhariam. Encurte-o antes de agendar.',
+  },
   number_paused: {
     es: 'El número de este canal está en pausa para cuidarlo: no se podrá programar hasta que un gerente lo revise y lo reanude (una de sus transmisiones en pausa, o el canal).',
     en: "This channel's number is paused to protect it: the broadcast cannot be scheduled until a manager reviews it and resumes it (one of its paused broadcasts, or the channel).",

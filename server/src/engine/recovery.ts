@@ -108,9 +108,13 @@ export async function runDueRecoveries(
         // Nothing a re-send can help (or all of it already planned), or nothing more on a channel
         // disconnected since (only its fallback may take them): done with this ask. Anything else: the
         // lease's end brings it back.
+        // A text the fallback cannot take in one message (SMS after a long WhatsApp text) is done too:
+        // asking again would only be refused again.
         const done =
           error instanceof ApiError &&
-          (error.code === 'resend_nothing' || error.code === 'resend_channel_disconnected');
+          (error.code === 'resend_nothing' ||
+            error.code === 'resend_channel_disconnected' ||
+            error.code === 'broadcast_text_too_long');
         if (!done) {
           log(`broadcast ${broadcast.id}: automatic re-send not planned`, error);
           planned = false;

@@ -16,6 +16,7 @@ import {
   preflightWarnings,
   priceTable,
   scaleCounts,
+  textTooLong,
 } from '@rebound/shared';
 import { eq } from 'drizzle-orm';
 import type { Database } from '../db/client';
@@ -88,6 +89,8 @@ export async function preflight(
 
   if (!capability.canBroadcast) warn('unsupported_channel');
   if (await guardHolds(db, channel.id)) warn('number_paused');
+  const over = textTooLong(channel.type, broadcast.content.text);
+  if (over) warn('text_too_long', { length: n(over.length), max: n(over.max) });
   const missing = capability.credentialKeys.filter((key) => !channel.credentials[key]);
   if (missing.length) warn('credentials_missing', { keys: missing.join(', ') });
   if (counts.total === 0) warn('empty_segment');

@@ -3,7 +3,7 @@
  * read model) are broadcast-read.ts and its pre-flight broadcast-preflight.ts, exported from here too,
  * where the routes, the CLI and the benchmarks have always found them.
  */
-import { type BroadcastContent, channelCapabilities } from '@rebound/shared';
+import { type BroadcastContent, type ChannelType, channelCapabilities, textTooLong } from '@rebound/shared';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database, Queryable, Tx } from '../db/client';
 import { type BroadcastRow, broadcasts, segments } from '../db/schema';
@@ -55,7 +55,7 @@ export async function broadcastableChannel(db: Queryable, workspaceId: number, c
 }
 
 export async function createBroadcast(db: Database, workspaceId: number, input: NewBroadcast): Promise<BroadcastRow> {
-  await broadcastableChannel(db, workspaceId, input.channelId);
+  assertTextFits(await broadcastableChannel(db, workspaceId, input.channelId), input.content);
   await getSegmentRow(db, workspaceId, input.segmentId);
   const [row] = await db
     .insert(broadcasts)
@@ -92,6 +92,11 @@ export async function updateBroadcast(
       if (current.status === 'scheduled' && patch.channelId !== current.channelId)
         await refuseHeldNumber(tx, patch.channelId);
     }
+    if (patch.channelId !== undefined || patch.content !== undefined)
+      assertTextFits(
+        await getChannelRow(tx, ws.workspaceId, patch.channelId ?? current.channelId),
+        patch.content ?? current.content,
+      );
     if (patch.segmentId !== undefined) await getSegmentRow(tx, ws.workspaceId, patch.segmentId);
     const [row] = await tx
       .update(broadcasts)
@@ -113,6 +118,15 @@ export async function updateBroadcast(
       return scheduleIn(tx, ws, id, new Date(Math.max(row.scheduledAt?.getTime() ?? now, now)), now);
     return row;
   });
+}
+
+/** A text longer than the channel takes in one message: every recipient would fail for it (Twilio 21617). */
+export function assertTextFits(channel: { type: ChannelType; name: string }, content: BroadcastContent): void {
+  const over = textTooLong(channel.type, content.text);
+  if (over)
+    throw new ApiError(422, 'broadcast_text_too_long', { ...over, channel: channel.name }, [
+      { path: 'body.content.text', message: `at most ${over.max} characters on ${channel.type}` },
+    ]);
 }
 
 async function refuseHeldNumber(tx: Tx, channelId: number): Promise<void> {
@@ -164,7 +178,7 @@ async function scheduleIn(tx: Tx, ws: Workspace, id: number, when: Date, now: nu
     }
   }
   await refuseWhileStarting(tx, id);
-  await broadcastableChannel(tx, ws.workspaceId, current.channelId);
+  assertTextFits(await broadcastableChannel(tx, ws.workspaceId, current.channelId), current.content);
   // A number held for its own sake takes nothing new until a manager lifts the hold (as a re-send is
   // refused). One already scheduled may still move or change: it is held at its start anyway.
   if (!staysPaused && current.status !== 'scheduled') await refuseHeldNumber(tx, current.channelId);

@@ -37,7 +37,7 @@ import { guardHolds } from '../engine/guard';
 import { quotaScope, quotaUsage } from '../engine/limits';
 import type { AuthContext } from '../lib/env';
 import { ApiError, notFound } from '../lib/errors';
-import { broadcastableChannel, cancelIfNotStarted, notStarted } from './broadcasts';
+import { assertTextFits, broadcastableChannel, cancelIfNotStarted, notStarted } from './broadcasts';
 import { defaultResendTag, formatPlanTime, summarize, WARNINGS } from './resend-format';
 import { planParts } from './resend-parts';
 import * as store from './resend-store';
@@ -96,6 +96,10 @@ export async function resendFailed(
     channelId: target?.id ?? found.channelId,
     content: target ? contentForChannel(target.type, content) : content,
   };
+  // On another channel (SMS takes 1,600 characters where WhatsApp took 4,096), or with other content: a
+  // text that channel cannot take would fail for every contact.
+  const sendsOn = target ?? (request.content ? own : undefined);
+  if (sendsOn && !request.tagOnly) assertTextFits(sendsOn, original.content);
   if (['draft', 'scheduled', 'sending', 'paused'].includes(original.status)) {
     throw new ApiError(409, 'resend_not_finished', { status: original.status });
   }
