@@ -216,9 +216,18 @@ export async function writeOutcomes(
         for (const query of acceptedQueries) await tx.run(query);
         if (failures.length) await writeFailures(tx, failures, now);
         if (optOuts.length) await recordOptOuts(tx, optOuts);
+        // The provider said it did not take the message (throttled, or down): queued again. Also when the
+        // send waited for its slot past its lease and lease recovery took it for unconfirmed meanwhile (no
+        // lease left, nobody else sends an unconfirmed row): left so, it would never be sent.
         for (const retry of retries) {
-          await tx.run(sql`UPDATE messages SET state = 'queued', lease_owner = NULL, lease_until = NULL, dispatched_at = NULL,
-        next_attempt_at = ${retry.at}, updated_at = ${now} WHERE id = ${retry.id} AND state = 'sending' AND lease_owner = ${retry.lease}`);
+          await tx.run(sql`UPDATE messages SET state = 'queued',
+        reason = CASE WHEN state = 'uncertain' THEN NULL ELSE reason END,
+        provider_code = CASE WHEN state = 'uncertain' THEN NULL ELSE provider_code END,
+        provider_message = CASE WHEN state = 'uncertain' THEN NULL ELSE provider_message END,
+        failed_at = CASE WHEN state = 'uncertain' THEN NULL ELSE failed_at END,
+        lease_owner = NULL, lease_until = NULL, dispatched_at = NULL, next_attempt_at = ${retry.at}, updated_at = ${now}
+        WHERE id = ${retry.id} AND ((state = 'sending' AND lease_owner = ${retry.lease})
+          OR (state = 'uncertain' AND lease_owner IS NULL AND provider_message_id IS NULL))`);
         }
         if (uncertain.length) {
           for (const u of uncertain) {
