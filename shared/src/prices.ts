@@ -55,12 +55,18 @@ export const DEFAULT_PRICES: PriceTable = Object.freeze({
   smsPerSegment: {},
 });
 
-/** The channel's stored prices (null: none set) over the defaults, country by country. */
+/**
+ * The channel's stored prices (null: none set) over the defaults, country by country; only in the
+ * defaults' currency: USD figures under another currency's name would price Brazil at 0.06 ARS. In
+ * another currency, a country with no figure of its own is unpriced (the estimate says so).
+ */
 export function priceTable(stored: Partial<PriceTable> | null | undefined): PriceTable {
+  const currency = stored?.currency ?? DEFAULT_PRICES.currency;
+  const defaults = currency === DEFAULT_PRICES.currency ? DEFAULT_PRICES : { whatsapp: {}, smsPerSegment: {} };
   return {
-    currency: stored?.currency ?? DEFAULT_PRICES.currency,
-    whatsapp: { ...DEFAULT_PRICES.whatsapp, ...(stored?.whatsapp ?? {}) },
-    smsPerSegment: { ...DEFAULT_PRICES.smsPerSegment, ...(stored?.smsPerSegment ?? {}) },
+    currency,
+    whatsapp: { ...defaults.whatsapp, ...(stored?.whatsapp ?? {}) },
+    smsPerSegment: { ...defaults.smsPerSegment, ...(stored?.smsPerSegment ?? {}) },
   };
 }
 

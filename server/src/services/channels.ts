@@ -245,12 +245,16 @@ export async function updateChannel(
   assertRateWithinCeiling(current.type, patch, writer.language);
   const guard = patch.guard && { ...(current.guard ?? {}), ...patch.guard };
   if (patch.fallbackChannelId != null) await assertFallback(db, current, patch.fallbackChannelId);
-  // Prices merge country by country: a patch for Brazil keeps Argentina's.
+  // Prices merge country by country: a patch for Brazil keeps Argentina's. A new currency starts its
+  // table afresh: figures in the old one would read as the new one's.
+  const newCurrency =
+    patch.prices?.currency !== undefined && patch.prices.currency !== (current.prices?.currency ?? 'USD');
+  const kept = newCurrency ? {} : (current.prices ?? {});
   const prices = patch.prices && {
-    ...(current.prices ?? {}),
+    ...kept,
     ...patch.prices,
-    whatsapp: { ...(current.prices?.whatsapp ?? {}), ...(patch.prices.whatsapp ?? {}) },
-    smsPerSegment: { ...(current.prices?.smsPerSegment ?? {}), ...(patch.prices.smsPerSegment ?? {}) },
+    whatsapp: { ...(kept.whatsapp ?? {}), ...(patch.prices.whatsapp ?? {}) },
+    smsPerSegment: { ...(kept.smsPerSegment ?? {}), ...(patch.prices.smsPerSegment ?? {}) },
   };
   if (guard) assertGuard(guardSettings(guard), patch, writer.language);
   // The base URL decides where the stored credentials are sent: only the owner may move it, and a move

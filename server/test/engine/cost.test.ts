@@ -106,6 +106,32 @@ describe('cost', () => {
     });
   }, 60_000);
 
+  it('prices in another currency are never mixed with the USD defaults: unset countries are unpriced, not relabelled', async () => {
+    const channel = (await h.channel({ type: 'whatsapp', name: 'WA pesos', credentials: WA })) as { id: number };
+    await contacts('pesos', [...AR.map((p) => p.replace('5000', '5001')), ...BR.map((p) => p.replace('8765', '8766'))]);
+    const segment = await h.segment('pesos', 'pesos');
+    const b = await h.broadcast({
+      name: 'Pesos',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: { text: 'Hola', template: { name: 'promo', language: 'es_AR', parameters: [] } },
+    });
+    const ars = await api('PATCH', `/channels/${channel.id}`, {
+      prices: { currency: 'ARS', whatsapp: { AR: { marketing: 62, utility: 29, authentication: 29 } } },
+    });
+    expect(ars.body.prices).toEqual({
+      currency: 'ARS',
+      whatsapp: { AR: { marketing: 62, utility: 29, authentication: 29 } },
+      smsPerSegment: {},
+    });
+    // 10 Argentinians at 62 ARS; the 5 Brazilians have no ARS price: said, not priced at 0.0625 "ARS".
+    const cost = (await api('GET', `/broadcasts/${b.id}/preflight`)).body.cost;
+    expect(cost).toMatchObject({ currency: 'ARS', total: 620, unpriced: { BR: 5 } });
+    // Back to USD: the defaults again, and Argentina's 62 is not read as 62 dollars.
+    const usd = await api('PATCH', `/channels/${channel.id}`, { prices: { currency: 'USD' } });
+    expect(usd.body.prices.whatsapp.AR).toEqual({ marketing: 0.0618, utility: 0.0289, authentication: 0.0289 });
+  });
+
   it('an SMS re-send is estimated per segment at the workspace’s price, and says which countries have none', async () => {
     const sim = await whatsappSimulator(h);
     const tw = await startTwilioSimulator({ accountSid: `AC${'c'.repeat(32)}`, authToken: 'tw' });
