@@ -218,7 +218,9 @@ export async function writeOutcomes(
         if (optOuts.length) await recordOptOuts(tx, optOuts);
         // The provider said it did not take the message (throttled, or down): queued again. Also when the
         // send waited for its slot past its lease and lease recovery took it for unconfirmed meanwhile (no
-        // lease left, nobody else sends an unconfirmed row): left so, it would never be sent.
+        // lease left, nobody else sends an unconfirmed row): left so, it would never be sent. Only while its
+        // broadcast still sends: one already settled would never send a queued row (it stays unconfirmed,
+        // for a re-send to take).
         for (const retry of retries) {
           await tx.run(sql`UPDATE messages SET state = 'queued',
         reason = CASE WHEN state = 'uncertain' THEN NULL ELSE reason END,
@@ -227,7 +229,8 @@ export async function writeOutcomes(
         failed_at = CASE WHEN state = 'uncertain' THEN NULL ELSE failed_at END,
         lease_owner = NULL, lease_until = NULL, dispatched_at = NULL, next_attempt_at = ${retry.at}, updated_at = ${now}
         WHERE id = ${retry.id} AND ((state = 'sending' AND lease_owner = ${retry.lease})
-          OR (state = 'uncertain' AND lease_owner IS NULL AND provider_message_id IS NULL))`);
+          OR (state = 'uncertain' AND lease_owner IS NULL AND provider_message_id IS NULL
+            AND (SELECT status FROM broadcasts WHERE id = messages.broadcast_id) IN ('sending', 'paused')))`);
         }
         if (uncertain.length) {
           for (const u of uncertain) {

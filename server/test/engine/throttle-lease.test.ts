@@ -3,7 +3,10 @@
  * answered "throttled, not processed": the provider said it did not take it, so it is queued again and
  * sent, not left unconfirmed for good.
  */
+import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { broadcasts, channels } from '../../src/db/schema';
+import { writeOutcomes } from '../../src/engine/outcomes';
 import { harness, until, whatsappBroadcast, whatsappSimulator } from './harness';
 
 const h = await harness();
@@ -28,4 +31,45 @@ describe('a throttle answered after the lease ran out', () => {
     expect(to.filter((r) => r === '5491150880509')).toHaveLength(2);
     expect(new Set(to).size).toBe(10);
   }, 30_000);
+
+  it('answered after its broadcast settled: left unconfirmed for a re-send, never queued where nothing sends it', async () => {
+    const channel = await h.channel({ type: 'sandbox', name: 'Sandbox asentada' });
+    await h.seedContacts(1, 'asentada', { start: 880_600 });
+    const segment = await h.segment('Asentada', 'asentada');
+    const b = await h.broadcast({
+      name: 'Asentada',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: { text: 'Hola' },
+    });
+    await h.schedule(b.id);
+    await h.engine().runUntilIdle();
+    const db = h.server.database.db;
+    // As lease recovery leaves a send that waited past its lease; the broadcast was settled meanwhile.
+    await db.run(sql`UPDATE messages SET state = 'uncertain', reason = 'uncertain', lease_owner = NULL,
+      lease_until = NULL, provider_message_id = NULL WHERE broadcast_id = ${b.id}`);
+    const [row] = await db.select().from(broadcasts).where(eq(broadcasts.id, b.id));
+    const [channelRow] = await db.select().from(channels).where(eq(channels.id, channel.id));
+    const [message] = await h.messages(b.id);
+    const writer = {
+      db,
+      clock: Date.now,
+      maxAttempts: 5,
+      durably: <T>(w: () => Promise<T>) => w(),
+      sent: () => {},
+      halt: () => {},
+    };
+    const item = {
+      id: message?.id ?? 0,
+      identifier: message?.identifier ?? '',
+      attempts: 1,
+      useTemplate: false,
+      lease: 'w:1',
+    };
+    const throttled = { kind: 'retry', providerCode: '429', providerMessage: 'throttled', retryAfterMs: 1000 } as const;
+    if (!row || !channelRow) throw new Error('seed');
+    await writeOutcomes(writer, row, channelRow, [{ item, outcome: throttled }]);
+    expect((await h.messages(b.id)).map((m) => m.state)).toEqual(['uncertain']);
+    expect((await h.get(b.id)).status).toBe('completed');
+  });
 });
