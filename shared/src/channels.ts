@@ -291,11 +291,12 @@ export const ANOTHER_CHANNEL_REASONS = [
 ] as const satisfies readonly FailureReason[];
 
 /**
- * How a text stands against its channel's longest message (maxTextLength), in characters as a person
- * counts them (an emoji is one); undefined when it fits.
+ * How a text stands against its channel's longest message (maxTextLength), counted as the providers
+ * count it: in UTF-16 units, so an emoji takes two (Twilio's 21617 comes sooner with emoji); undefined
+ * when it fits.
  */
 export function textTooLong(type: ChannelType, text: string): { length: number; max: number } | undefined {
   const max = channelCapabilities[type].maxTextLength;
-  const length = [...text].length;
+  const length = text.length;
   return length > max ? { length, max } : undefined;
 }

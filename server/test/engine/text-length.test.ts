@@ -32,6 +32,15 @@ describe('a text longer than the channel takes in one message', () => {
     expect(refused.body.error.message).toBe(
       'El texto tiene 1.601 caracteres y el canal «SMS ventas» acepta como máximo 1.600 por mensaje: acórtelo, o envíelo por otro canal.',
     );
+    // Counted as the provider counts: an emoji takes two (1,540 letters and 50 emoji are 1,640 for Twilio).
+    const emoji = await manager('POST', '/broadcasts', {
+      name: 'Con emojis',
+      channelId: sms.id,
+      segmentId: segment.id,
+      content: { text: `${'a'.repeat(1540)}${'🎉'.repeat(50)}` },
+    });
+    expect(emoji.status).toBe(422);
+    expect(emoji.body.error.message).toContain('El texto tiene 1.640 caracteres');
     const fits = await manager('POST', '/broadcasts', {
       name: 'Justo',
       channelId: sms.id,
