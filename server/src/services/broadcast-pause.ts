@@ -7,7 +7,7 @@ import type { Database } from '../db/client';
 import { broadcasts } from '../db/schema';
 import { assertTransition } from '../engine/broadcast-state';
 import { recordEvent } from '../engine/events';
-import { forgetWindow, liftHold, pausesNumber } from '../engine/guard';
+import { forgetWindow, liftHold, numberHold, pausesNumber } from '../engine/guard';
 import type { AuthContext } from '../lib/env';
 import { ApiError } from '../lib/errors';
 import { getRow } from './broadcasts';
@@ -34,8 +34,13 @@ export async function resumeBroadcast(
       .returning();
     if (!row) throw new ApiError(409, 'broadcast_not_paused', { status: current.status });
     if (current.pause) await forgetWindow(tx, current.pause, { broadcastId: id, channelId: current.channelId });
-    // A pause about the number itself: the manager weighed the number, which takes new broadcasts again.
-    if (current.pause && pausesNumber(current.pause)) await liftHold(tx, current.channelId);
+    // A pause about the number itself: the manager weighed the number, which takes new broadcasts again;
+    // only the hold this broadcast was paused for (a later one, the guard's say, is weighed on its own).
+    if (current.pause && pausesNumber(current.pause)) {
+      const hold = await numberHold(tx, current.channelId);
+      if (hold && hold.kind === current.pause.kind && hold.at === current.pause.at)
+        await liftHold(tx, current.channelId);
+    }
     await recordEvent(tx, {
       workspaceId: auth.workspaceId,
       type: 'broadcast.resumed',

@@ -170,6 +170,21 @@ describe('the hold lives on the channel', () => {
     expect((await agent('POST', `/broadcasts/${done.id}/resend`, { when: 'at', at: inHours(30) })).status).toBe(200);
   });
 
+  it('resuming a broadcast lifts only the hold it was paused for, not a later one it never saw', async () => {
+    const { channel, planned } = await numberWithPlan('Sandbox dos retenciones', 'dos retenciones', 790_400);
+    await flag(channel.id);
+    // The manager lifts Meta's hold on the number; the broadcast it paused stays paused, for its own resume.
+    expect((await manager('POST', `/channels/${channel.id}/resume`)).body.hold).toBeNull();
+    // Later the guard holds the number again, for its own reasons.
+    const guard = { kind: 'quality', scope: 'channel', at: Date.now() + 1, outcomes: 200, harmful: 30 } as const;
+    await holdNumber(h.server.database.db, channel.id, guard, Date.now());
+    expect((await manager('POST', `/broadcasts/${planned.id}/resume`)).status).toBe(200);
+    expect((await manager('GET', `/channels/${channel.id}`)).body.hold).toMatchObject({
+      kind: 'quality',
+      scope: 'channel',
+    });
+  });
+
   it('a pause of one broadcast for its own audience holds nothing else on the number', async () => {
     const { channel, segment, planned } = await numberWithPlan('Sandbox una sola', 'una sola', 790_300);
     await pauseBroadcasts(
