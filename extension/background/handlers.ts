@@ -158,6 +158,15 @@ export function registerHandlers(hooks: HandlerHooks): void {
     }),
   );
 
+  onMessage('resumeNumber', ({ data, sender }) =>
+    withApi(sender, async (api) => {
+      await assertTabConnection(panelTab(sender));
+      // The broadcast names its channel: the number lifted is the one this report is about.
+      await api.resumeChannel((await api.broadcast(data.broadcastId)).channelId);
+      return null;
+    }),
+  );
+
   onMessage('broadcast', ({ data, sender }) => withApi(sender, async (api) => lite(await api.broadcast(data.id))));
 
   onMessage('cancelResend', ({ data, sender }) =>

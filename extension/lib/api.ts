@@ -156,6 +156,7 @@ export function createApi(options: ApiOptions) {
     failureReasons: () => request<{ data: FailureDescription[] }>('GET', '/api/v1/failure-reasons'),
     channels: () => request<{ data: Channel[] }>('GET', '/api/v1/channels'),
     resume: async (broadcastId: number) => request<Broadcast>('POST', `/api/v1/broadcasts/${idIn(broadcastId)}/resume`),
+    resumeChannel: async (channelId: number) => request<Channel>('POST', `/api/v1/channels/${idIn(channelId)}/resume`),
     cancelResend: async (broadcastId: number) =>
       request<{ cancelled: number[] }>('POST', `/api/v1/broadcasts/${idIn(broadcastId)}/resend/cancel`),
     resend: async (broadcastId: number, body: ResendBody) =>

@@ -66,6 +66,8 @@ interface ProtocolMap {
   channels(): Reply<{ id: number; name: string; type: ChannelType }[]>;
   /** Resumes a broadcast the quality guard or Meta paused (managers and owners). */
   resume(data: { broadcastId: number }): Reply<BroadcastLite>;
+  /** Lifts the hold on the number of a broadcast's channel (managers and owners). */
+  resumeNumber(data: { broadcastId: number }): Reply<null>;
   /** Takes back the scheduled re-send of a broadcast (every part not started yet). */
   cancelResend(data: { broadcastId: number }): Reply<{ cancelled: number[] }>;
   openOptions(): Reply<null>;

@@ -141,3 +141,25 @@ export function pauseText(name: string, pause: Pause, language: Language): strin
       });
   }
 }
+
+/**
+ * Why a number is held (a channel's `hold`), in the agent's words, with what to do: the broadcast's
+ * detail and the extension say it beside a report on that number.
+ */
+export function holdText(pause: Pause, language: Language): string {
+  const n = (value: number) => formatNumber(value, language);
+  const say = (text: Localized) => text[language];
+  if (pause.kind === 'number_quality')
+    return say({
+      es: `El número está en pausa: Meta marcó su calidad (${pause.event ?? ''}). Revísela en WhatsApp Manager; un gerente debe reanudar el número para enviar más por él`,
+      en: `The number is paused: Meta flagged its quality (${pause.event ?? ''}). Check it in WhatsApp Manager; a manager has to resume the number to send more on it`,
+      pt: `O número está em pausa: a Meta sinalizou sua qualidade (${pause.event ?? ''}). Verifique no WhatsApp Manager; um gerente precisa retomar o número para enviar mais por ele`,
+    });
+  const percent = harmfulPercent(pause);
+  const outcomes = n(pause.outcomes ?? 0);
+  return say({
+    es: `El número está en pausa: el ${percent} % de los contactos bloqueó o reportó el número en los últimos ${outcomes} envíos del canal. Un gerente debe revisarlo y reanudar el número para enviar más por él`,
+    en: `The number is paused: ${percent}% of contacts blocked or reported the number in the last ${outcomes} sends on the channel. A manager has to review it and resume the number to send more on it`,
+    pt: `O número está em pausa: ${percent}% dos contatos bloquearam ou denunciaram o número nos últimos ${outcomes} envios do canal. Um gerente precisa revisá-lo e retomar o número para enviar mais por ele`,
+  });
+}

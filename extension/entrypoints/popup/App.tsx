@@ -152,6 +152,17 @@ export function App({
           Offer={UnconfirmedOffer}
         />
       )}
+      {current.kind === 'report' && current.report.channelLimits.hold && !current.report.broadcast.pause && (
+        <HeldNumber
+          report={current.report}
+          t={t}
+          onResume={() =>
+            ask(sendMessage('resumeNumber', { broadcastId: current.report.broadcast.id })).then(() =>
+              showReport(current.report.broadcast.id),
+            )
+          }
+        />
+      )}
       {current.kind === 'report' && <OtherChannel report={current.report} t={t} />}
       {current.kind === 'report' && <Lineage report={current.report} t={t} />}
       {/* A paused broadcast waits for a manager's decision, not a review: it stays counted until then. */}
@@ -164,6 +175,41 @@ export function App({
         />
       )}
     </main>
+  );
+}
+
+/**
+ * The number of the report's channel held for its own sake (the guard, Meta's flag), even with none of
+ * its broadcasts paused: why, and Resume the number for a manager; an agent is told who can.
+ */
+function HeldNumber({
+  report,
+  t,
+  onResume,
+}: {
+  report: BroadcastReport;
+  t: (key: Parameters<typeof popupText>[1]) => string;
+  onResume: () => Promise<unknown>;
+}) {
+  const failed = useSignal('');
+  return (
+    <p class="rb-error" role="alert" data-testid="number-held">
+      {failed.value || report.channelLimits.hold?.message}{' '}
+      {report.canResume ? (
+        <button
+          type="button"
+          class="rb-primary"
+          onClick={() => void onResume().catch((failure: Error) => (failed.value = failure.message))}
+        >
+          {t('resumeNumber')}
+        </button>
+      ) : (
+        <>
+          <br />
+          {t('resumeNumberByManager')}
+        </>
+      )}
+    </p>
   );
 }
 

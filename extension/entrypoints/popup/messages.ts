@@ -3,6 +3,8 @@ import { withOwnWords } from '../../lib/i18n';
 
 export const popupText = withOwnWords({
   es: {
+    resumeNumber: 'Reanudar el número',
+    resumeNumberByManager: 'Un gerente puede reanudarlo.',
     rowSent: '{sent, number} de {total, number} enviados',
     rowPlanned: '{total, plural, one {# destinatario} other {# destinatarios}}',
     recent: 'Transmisiones recientes',
@@ -30,6 +32,8 @@ export const popupText = withOwnWords({
     otherChannelDone: 'Reenvío por {channel}: {summary}',
   },
   en: {
+    resumeNumber: 'Resume the number',
+    resumeNumberByManager: 'A manager can resume it.',
     rowSent: '{sent, number} of {total, number} sent',
     rowPlanned: '{total, plural, one {# recipient} other {# recipients}}',
     recent: 'Recent broadcasts',
@@ -56,6 +60,8 @@ export const popupText = withOwnWords({
     otherChannelDone: 'Re-send by {channel}: {summary}',
   },
   pt: {
+    resumeNumber: 'Retomar o número',
+    resumeNumberByManager: 'Um gerente pode retomá-lo.',
     rowSent: '{sent, number} de {total, number} enviadas',
     rowPlanned: '{total, plural, one {# destinatário} other {# destinatários}}',
     recent: 'Transmissões recentes',

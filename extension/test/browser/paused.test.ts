@@ -450,3 +450,37 @@ describe('an SMS broadcast whose final receipts said "unknown"', () => {
     expect(await axeViolations(page)).toEqual([]);
   }, 60_000);
 });
+
+describe('a number held with none of its broadcasts paused, in the popup', () => {
+  it('says why beside a report on that number; a manager resumes the number, an agent is told who can', async () => {
+    const sim = await whatsappSimulator(h);
+    const b = await whatsappBroadcast(h, sim, {
+      tag: 'numero',
+      name: 'Número retenido',
+      count: 2,
+      rate: 5000,
+      start: 812_000,
+    });
+    sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${b.channelId}`;
+    await h.schedule(b.id);
+    await h.engine().runUntilIdle();
+    // Meta flags the number after the broadcast finished: nothing of it is paused, the number is held.
+    await sim.signal({ kind: 'numberQuality', event: 'FLAGGED' });
+    await connectAs(h.ws.tokens.agent);
+    const popup = new PopupPage(page, browser.extensionId);
+    await popup.open(`?broadcast=${b.id}`);
+    const held = page.getByTestId('number-held');
+    await expect
+      .poll(() => held.textContent(), { timeout: 15_000 })
+      .toContain('El número está en pausa: Meta marcó su calidad (FLAGGED)');
+    expect(await held.textContent()).toContain('Un gerente puede reanudarlo.');
+    expect(await held.getByRole('button').count()).toBe(0);
+    await connectAs(h.ws.tokens.manager);
+    await popup.open(`?broadcast=${b.id}`);
+    await page.getByRole('button', { name: 'Reanudar el número' }).click();
+    await expect.poll(() => held.count(), { timeout: 10_000 }).toBe(0);
+    const channel = await h.server.request('GET', `/api/v1/channels/${b.channelId}`, { token: h.ws.tokens.manager });
+    expect(channel.body.hold).toBeNull();
+    expect(await axeViolations(page)).toEqual([]);
+  }, 60_000);
+});

@@ -40,6 +40,7 @@ function report(portfolio: { id: number; name: string } | null): BroadcastReport
       capacityFreesAt: null,
       messagesPerSecond: 80,
       portfolio,
+      hold: null,
     },
     resend: null,
   };

@@ -36,6 +36,7 @@ function broadcast(id: number, status: Broadcast['status'], extra: Partial<Broad
       capacityFreesAt: null,
       messagesPerSecond: 80,
       portfolio: null,
+      hold: null,
     },
     createdAt: '2026-11-25T00:00:00.000Z',
     updatedAt: '2026-11-25T00:00:00.000Z',

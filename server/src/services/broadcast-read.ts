@@ -15,6 +15,7 @@ import {
   costSoFar,
   describeFailure,
   errorMessage,
+  holdText,
   type Language,
   pauseText,
   priceTable,
@@ -184,6 +185,7 @@ export async function toBroadcasts(
       portfolioId: channels.portfolioId,
       messagesPerSecond: channels.messagesPerSecond,
       prices: channels.prices,
+      hold: channels.hold,
     })
     .from(channels)
     .where(inArray(channels.id, channelIds));
@@ -258,6 +260,7 @@ export async function toBroadcasts(
         capacityFreesAt: usage.capacityFreesAt === null ? null : new Date(usage.capacityFreesAt).toISOString(),
         messagesPerSecond: channel?.messagesPerSecond ?? 0,
         portfolio: scope.portfolioId === null ? null : { id: scope.portfolioId, name: scope.portfolioName ?? '' },
+        hold: channel?.hold ? { ...channel.hold, message: holdText(channel.hold, language) } : null,
       },
       createdAt: row.createdAt.toISOString(),
       updatedAt: row.updatedAt.toISOString(),

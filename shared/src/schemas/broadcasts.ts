@@ -228,6 +228,10 @@ export const BroadcastSchema = z.object({
         .object({ id: z.number().int(), name: z.string() })
         .nullable()
         .meta({ description: 'The WhatsApp business portfolio whose shared limit this is; null: the number’s own.' }),
+      hold: PauseSchema.extend({ message: z.string() }).nullable().meta({
+        description:
+          "The channel's number held for its own sake (see the channel's `hold`), with why and what to do; null: not held.",
+      }),
     })
     .meta({ description: "The channel's limits and their use right now." }),
   createdAt: TimestampSchema,
