@@ -105,6 +105,8 @@ export class Lane {
     at: Date.now(),
     read: Promise.resolve('sending'),
   };
+  /** The status as last known (a read answered, or the lane's own after a batch), and when. */
+  private known: { at: number; value: string | undefined } = { at: Date.now(), value: 'sending' };
 
   constructor(
     private readonly rt: LaneRuntime,
@@ -131,6 +133,7 @@ export class Lane {
         // A cancel stops the lane at the next batch. So does an edit of the channel: its next claim is
         // empty (claim.ts), and the engine's next lane sends with the channel as it is now.
         status = await broadcastStatus(rt.db, broadcastId);
+        this.known = { at: Date.now(), value: status };
         if (status !== 'sending' || rt.halted.has(broadcastId)) break;
       }
       // A batch claimed but not sent (stop or cancel) goes back to the queue at once, or is cancelled
@@ -239,12 +242,13 @@ export class Lane {
         break;
       }
       // Paused (or cancelled) while this send waited: it never left, so it goes back to the queue, or is
-      // cancelled with its broadcast. Only a paced send waits long enough to need the status read again;
-      // an unpaced batch is about 0.1 s of sending, and the lane reads the status after each one.
+      // cancelled with its broadcast. The status known within STATUS_CHECK_MS is taken as it is (no promise
+      // per message); older, it is read again: a paced send's wait, or an unpaced batch held up by a
+      // provider's Retry-After (its sends then wait for a permit too, behind those waiting for their slot).
       const status = rt.halted.has(broadcast.id)
         ? 'paused'
-        : pacedInterval === undefined
-          ? 'sending'
+        : Date.now() - this.known.at <= STATUS_CHECK_MS
+          ? this.known.value
           : await this.statusWhileSending(broadcast.id);
       if (status !== 'sending') {
         await giveBack(rt, [item], status === 'cancelled');
@@ -291,6 +295,9 @@ export class Lane {
         // A read that fails (storage fault) keeps sending on the last known status; the claim stops at the next batch.
         .catch(() => 'sending');
       this.status = { at: Date.now(), read };
+      void read.then((value) => {
+        this.known = { at: Date.now(), value };
+      });
     }
     return this.status.read;
   }

@@ -72,4 +72,24 @@ describe('a throttle answered after the lease ran out', () => {
     expect((await h.messages(b.id)).map((m) => m.state)).toEqual(['uncertain']);
     expect((await h.get(b.id)).status).toBe('completed');
   });
+
+  it("an unpaced broadcast cancelled while its sends wait out a provider's Retry-After sends none of them after", async () => {
+    const sim = await whatsappSimulator(h);
+    // No real rate limit (10,000/s): batches of 1,024 go as claimed; the third waits for the throttle.
+    const { id } = await whatsappBroadcast(h, sim, { tag: 'sin ritmo', count: 3000, rate: 10_000, start: 881_000 });
+    sim.script('5491150881000', { kind: 'throttle', retryAfterSeconds: 3, times: 1 });
+    await h.schedule(id);
+    const running = h.engine().runUntilIdle();
+    // The first two batches went out; the third waits for the provider's 3 s.
+    await until(async () => sim.requests.length >= 2048, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const atCancel = sim.requests.length;
+    expect(atCancel).toBeLessThan(3000);
+    const cancelled = await h.server.request('POST', `/api/v1/broadcasts/${id}/cancel`, { token: h.ws.tokens.manager });
+    expect(cancelled.status, cancelled.text).toBe(200);
+    await running;
+    expect(sim.requests.length).toBe(atCancel);
+    const states = new Set((await h.messages(id)).map((m) => m.state));
+    expect(states.has('queued') || states.has('sending')).toBe(false);
+  }, 60_000);
 });
