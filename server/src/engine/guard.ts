@@ -175,10 +175,14 @@ export function pausesNumber(pause: Pause): boolean {
   return pause.kind === 'number_quality' || (pause.kind === 'quality' && pause.scope === 'channel');
 }
 
-/** A manager weighed the number (resumed it): new broadcasts may start on it again. */
-export async function liftHold(db: Queryable, channelId: number): Promise<Pause | undefined> {
+/**
+ * A manager weighed the number (resumed it): new broadcasts may start on it again. With `only`, the hold
+ * is lifted only when it is that pause (the one a resumed broadcast was paused for). Returns what it lifted.
+ */
+export async function liftHold(db: Queryable, channelId: number, only?: Pause): Promise<Pause | undefined> {
   const hold = await numberHold(db, channelId);
-  if (hold) await db.run(sql`UPDATE channels SET hold = NULL WHERE id = ${channelId}`);
+  if (!hold || (only && (hold.kind !== only.kind || hold.at !== only.at))) return undefined;
+  await db.run(sql`UPDATE channels SET hold = NULL WHERE id = ${channelId}`);
   return hold;
 }
 

@@ -7,7 +7,7 @@ import type { Database } from '../db/client';
 import { broadcasts } from '../db/schema';
 import { assertTransition } from '../engine/broadcast-state';
 import { recordEvent } from '../engine/events';
-import { forgetWindow, liftHold, numberHold, pausesNumber } from '../engine/guard';
+import { forgetWindow, liftHold, pausesNumber } from '../engine/guard';
 import type { AuthContext } from '../lib/env';
 import { ApiError } from '../lib/errors';
 import { getRow } from './broadcasts';
@@ -36,11 +36,7 @@ export async function resumeBroadcast(
     if (current.pause) await forgetWindow(tx, current.pause, { broadcastId: id, channelId: current.channelId });
     // A pause about the number itself: the manager weighed the number, which takes new broadcasts again;
     // only the hold this broadcast was paused for (a later one, the guard's say, is weighed on its own).
-    if (current.pause && pausesNumber(current.pause)) {
-      const hold = await numberHold(tx, current.channelId);
-      if (hold && hold.kind === current.pause.kind && hold.at === current.pause.at)
-        await liftHold(tx, current.channelId);
-    }
+    if (current.pause && pausesNumber(current.pause)) await liftHold(tx, current.channelId, current.pause);
     await recordEvent(tx, {
       workspaceId: auth.workspaceId,
       type: 'broadcast.resumed',

@@ -10,7 +10,6 @@ import { type BroadcastRow, broadcasts, segments } from '../db/schema';
 import { audienceSourceOf, audienceWhere, snapshotTargets } from '../engine/audience';
 import { assertTransition, EDITABLE, refuseFarAhead, TransitionError } from '../engine/broadcast-state';
 import { recordEvent } from '../engine/events';
-import { guardHolds } from '../engine/guard';
 import type { AuthContext } from '../lib/env';
 import { ApiError, notFound } from '../lib/errors';
 import { getRow } from './broadcast-read';
@@ -87,16 +86,13 @@ export async function updateBroadcast(
     if (!EDITABLE.includes(current.status))
       throw new ApiError(409, 'broadcast_not_editable', { status: current.status });
     await refuseWhileStarting(tx, id);
-    if (patch.channelId !== undefined) {
-      await broadcastableChannel(tx, ws.workspaceId, patch.channelId);
-      if (current.status === 'scheduled' && patch.channelId !== current.channelId)
-        await refuseHeldNumber(tx, patch.channelId);
+    if (patch.channelId !== undefined || patch.content !== undefined) {
+      // The channel it will send on, read once: broadcastable, not held (for one already scheduled there),
+      // and taking its text in one message.
+      const channel = await broadcastableChannel(tx, ws.workspaceId, patch.channelId ?? current.channelId);
+      if (current.status === 'scheduled' && channel.id !== current.channelId) refuseHeldNumber(channel);
+      assertTextFits(channel, patch.content ?? current.content);
     }
-    if (patch.channelId !== undefined || patch.content !== undefined)
-      assertTextFits(
-        await getChannelRow(tx, ws.workspaceId, patch.channelId ?? current.channelId),
-        patch.content ?? current.content,
-      );
     if (patch.segmentId !== undefined) await getSegmentRow(tx, ws.workspaceId, patch.segmentId);
     const [row] = await tx
       .update(broadcasts)
@@ -129,8 +125,9 @@ export function assertTextFits(channel: { type: ChannelType; name: string }, con
     ]);
 }
 
-async function refuseHeldNumber(tx: Tx, channelId: number): Promise<void> {
-  if (await guardHolds(tx, channelId)) throw new ApiError(409, 'broadcast_number_paused');
+/** A number held for its own sake (the channel's `hold`, read with it) takes nothing new. */
+function refuseHeldNumber(channel: { hold: unknown }): void {
+  if (channel.hold) throw new ApiError(409, 'broadcast_number_paused');
 }
 
 /**
@@ -178,10 +175,11 @@ async function scheduleIn(tx: Tx, ws: Workspace, id: number, when: Date, now: nu
     }
   }
   await refuseWhileStarting(tx, id);
-  assertTextFits(await broadcastableChannel(tx, ws.workspaceId, current.channelId), current.content);
+  const channel = await broadcastableChannel(tx, ws.workspaceId, current.channelId);
+  assertTextFits(channel, current.content);
   // A number held for its own sake takes nothing new until a manager lifts the hold (as a re-send is
   // refused). One already scheduled may still move or change: it is held at its start anyway.
-  if (!staysPaused && current.status !== 'scheduled') await refuseHeldNumber(tx, current.channelId);
+  if (!staysPaused && current.status !== 'scheduled') refuseHeldNumber(channel);
   const [segment] = current.segmentId
     ? await tx
         .select()

@@ -46,6 +46,11 @@ export async function webhookChannel(db: Database, provider: string, id: string)
       ),
     );
   if (!row || WEBHOOK_PATHS[row.type] !== provider) throw notFound('channel');
+  return channelConfig(row);
+}
+
+/** What a callback's parser and applyWebhook need of a channel. */
+function channelConfig(row: ChannelRow): ChannelConfig {
   return {
     id: row.id,
     type: row.type,
@@ -75,13 +80,7 @@ export async function sameAppChannels(db: Database, channel: ChannelConfig): Pro
         or(isNull(channels.deletedAt), gt(channels.deletedAt, new Date(Date.now() - DISCONNECTED_REPORTS_MS))),
       ),
     );
-  return rows.map((row) => ({
-    id: row.id,
-    type: row.type,
-    credentials: row.credentials,
-    baseUrl: row.baseUrl,
-    displayNumber: row.displayNumber,
-  }));
+  return rows.map(channelConfig);
 }
 
 /**

@@ -33,7 +33,6 @@ import {
 import { unconfirmedWindowMs } from '../config';
 import type { Database } from '../db/client';
 import { countriesOn, reachableOn } from '../engine/audience';
-import { guardHolds } from '../engine/guard';
 import { quotaScope, quotaUsage } from '../engine/limits';
 import type { AuthContext } from '../lib/env';
 import { ApiError, notFound } from '../lib/errors';
@@ -115,7 +114,8 @@ export async function resendFailed(
   // A number paused for its own sake (the guard, or Meta's flag): a re-send on it would start unseen and
   // send on it. A manager weighs the pause and resumes first; another channel may take it meanwhile.
   // Tagging alone sends nothing: still what an agent may do to follow them up by hand meanwhile.
-  if (!request.tagOnly && (await guardHolds(db, original.channelId))) throw new ApiError(409, 'resend_number_paused');
+  // (The channel it goes on was read above, its hold with it.)
+  if (!request.tagOnly && (target ?? own)?.hold) throw new ApiError(409, 'resend_number_paused');
   // A dry run writes nothing and needs no claim; a real one plans and writes under its broadcast's
   // claim, so a second click waits for the first and then finds its plan.
   if (request.dryRun) return planAndWrite(db, ws, original, target, own, request, now, null, options);
