@@ -172,8 +172,14 @@ export function scaleCounts(counts: Record<string, number>, total: number): Reco
  * Messages billed so far from a broadcast's counts by recipient state: WhatsApp bills a template once
  * delivered (a failed one costs nothing), SMS once sent, the rest nothing.
  */
-export function billedMessages(type: ChannelType, content: BroadcastContent, counts: Record<string, number>): number {
-  if (billedByTemplate(type)) return content.template ? (counts.delivered ?? 0) : 0;
+export function billedMessages(
+  type: ChannelType,
+  content: BroadcastContent,
+  counts: Record<string, number>,
+  templatesDelivered: number,
+): number {
+  // Meta bills a template when it is delivered; a free-form reply inside an open window is free.
+  if (billedByTemplate(type)) return content.template ? templatesDelivered : 0;
   if (isSmsChannel(type)) return (counts.sent ?? 0) + (counts.delivered ?? 0);
   return 0;
 }

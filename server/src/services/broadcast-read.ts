@@ -250,7 +250,7 @@ export async function toBroadcasts(
               row.content,
               priceTable(channel.prices),
               row.countryMix,
-              billedMessages(channel.type, row.content, byState),
+              billedMessages(channel.type, row.content, byState, row.templatesDelivered),
             )
           : null,
       channelLimits: {

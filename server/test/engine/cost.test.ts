@@ -5,6 +5,8 @@
  * against the same arithmetic done by hand.
  */
 import { startTwilioSimulator } from '@rebound/simulators';
+import { whatsappInboundWebhook } from '@rebound/simulators/whatsapp';
+import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, harness, WA, whatsappSimulator } from './harness';
 
@@ -83,7 +85,21 @@ describe('cost', () => {
     });
     expect(bad.status).toBe(422);
 
-    // Sent: two Brazilians fail (131026) and cost nothing; the rest are delivered and billed.
+    // Sent: two Brazilians fail (131026) and cost nothing; two Argentinians wrote first, so they get the
+    // text as a free reply inside their open window; the other 13 get the template, delivered and billed.
+    for (const phone of AR.slice(0, 2)) {
+      const hook = whatsappInboundWebhook({
+        appSecret: WA.appSecret,
+        phoneNumberId: WA.phoneNumberId,
+        from: phone.slice(1),
+      });
+      const res = await fetch(`${h.server.baseUrl}/webhooks/whatsapp/${channel.id}`, {
+        method: 'POST',
+        headers: hook.headers,
+        body: hook.body,
+      });
+      expect(res.status).toBe(200);
+    }
     sim.setDefault({ kind: 'deliverLater', delayMs: 0 });
     sim.script(BR[0] as string, { kind: 'fail', code: '131026' });
     sim.script(BR[1] as string, { kind: 'fail', code: '131026' });
@@ -96,11 +112,15 @@ describe('cost', () => {
       detail = await h.get(b.id);
     }
     expect(detail.funnel).toMatchObject({ delivered: 15, failed: 2 });
-    // 15 billed at the mix of the start (10 AR, 5 BR, 2 MX of 17): 15 × (10 × 0.02 + 5 × 0.0068 + 2 × 0.0085) / 17.
+    const free = await h.server.database.db.all<{ n: number }>(
+      sql`SELECT count(*) AS n FROM messages WHERE broadcast_id = ${b.id} AND state = 'delivered' AND use_template = 0`,
+    );
+    expect(free).toEqual([{ n: 2 }]);
+    // 13 billed at the mix of the start (10 AR, 5 BR, 2 MX of 17): 13 × (10 × 0.02 + 5 × 0.0068 + 2 × 0.0085) / 17.
     expect(detail.cost).toEqual({
       currency: 'USD',
-      billed: 15,
-      soFar: Math.round(((15 * (10 * 0.02 + 5 * 0.0068 + 2 * 0.0085)) / 17) * 10_000) / 10_000,
+      billed: 13,
+      soFar: Math.round(((13 * (10 * 0.02 + 5 * 0.0068 + 2 * 0.0085)) / 17) * 10_000) / 10_000,
       approximate: true,
       unpricedCountries: [],
     });

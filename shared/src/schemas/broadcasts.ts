@@ -206,10 +206,10 @@ export const BroadcastSchema = z.object({
     .object({
       currency: z.string(),
       soFar: z.number().meta({ description: 'Billed so far: WhatsApp templates delivered, SMS segments sent.' }),
-      billed: z
-        .number()
-        .int()
-        .meta({ description: 'Messages billed so far (a failed WhatsApp message costs nothing).' }),
+      billed: z.number().int().meta({
+        description:
+          'Messages billed so far (on WhatsApp, templates delivered: a failed message or a free reply inside an open window costs nothing).',
+      }),
       approximate: z
         .boolean()
         .meta({ description: 'true when its recipients span several countries: their mix at the start is applied.' }),

@@ -85,6 +85,8 @@ export const broadcasts = sqliteTable(
     unconfirmed: integer('unconfirmed').notNull().default(0),
     /** When the latest of them became unconfirmed (its failed_at; never moves back), by the same trigger. */
     unconfirmedAt: integer('unconfirmed_at'),
+    /** Its recipients delivered a template (what Meta bills on WhatsApp), kept by triggers on messages (migration 0030). */
+    templatesDelivered: integer('templates_delivered').notNull().default(0),
     /**
      * When a delivery report last brought a failure a re-send can help after it finished (engine/recovery.ts,
      * lateFailure); cleared when a re-send of it is written: until then it needs an agent again, even
