@@ -23,6 +23,7 @@ import { vonageProvider } from './vonage';
 import { whatsappProvider } from './whatsapp';
 
 export type { AdapterFactory, ChannelProvider } from './types';
+export { businessAccountOf } from './whatsapp';
 
 /** A type Rebound knows but sends nothing on (it cannot broadcast): its capabilities only. */
 function withoutProvider(type: ChannelType): ChannelProvider {

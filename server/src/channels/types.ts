@@ -105,6 +105,8 @@ export interface WebhookContent {
   numberQuality?: { event: string; at: Date }[];
   /** WhatsApp: this channel's display number (digits) as a message webhook for its phone_number_id names it. */
   displayNumber?: string;
+  /** WhatsApp: this channel's business account ID (entry.id) as a message webhook for its number names it. */
+  businessAccount?: string;
 }
 
 export interface WebhookRequest {
@@ -122,6 +124,8 @@ export interface ChannelConfig {
   baseUrl: string | null;
   /** WhatsApp: its display number's digits, learned from Meta's webhooks (see WebhookContent.displayNumber). */
   displayNumber?: string | null;
+  /** WhatsApp: its business account ID, learned from Meta's webhooks (see WebhookContent.businessAccount). */
+  businessAccount?: string | null;
 }
 
 export interface WebhookHandler {

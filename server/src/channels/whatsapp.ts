@@ -188,6 +188,7 @@ function readAccountSignal(
   at: Date,
   content: WebhookContent,
   channel: ChannelConfig,
+  account: string | undefined,
 ) {
   const event =
     typeof value.event === 'string'
@@ -206,6 +207,11 @@ function readAccountSignal(
     content.numberQuality = [...(content.numberQuality ?? []), { event, at }];
     return;
   }
+  // A template belongs to a business account. A channel that knows its own (the optional businessAccountId
+  // credential, or the one its message webhooks named: learned) takes only its account's templates; until
+  // then any template event posted to it counts (safe side: a paused template's sends would fail).
+  const ownAccount = businessAccountOf(channel);
+  if (ownAccount && account !== ownAccount) return;
   const name =
     typeof value.message_template_name === 'string'
       ? value.message_template_name
@@ -223,6 +229,11 @@ function readAccountSignal(
 
 const digitsOf = (value: unknown) => (typeof value === 'string' ? value.replace(/\D/g, '') : '');
 
+/** A WhatsApp channel's business account ID: typed (businessAccountId) or learned from its webhooks. */
+export function businessAccountOf(channel: ChannelConfig): string | undefined {
+  return digitsOf(channel.credentials.businessAccountId) || channel.businessAccount || undefined;
+}
+
 function parseWhatsAppWebhook(rawBody: string, channel: ChannelConfig): WebhookContent {
   const content: WebhookContent = { updates: [], inbound: [] };
   const payload = parseJson(rawBody);
@@ -237,7 +248,7 @@ function parseWhatsAppWebhook(rawBody: string, channel: ChannelConfig): WebhookC
       if (!isRecord(value)) continue;
       // The business account's own signals (no phone_number_id): what the quality guard acts on.
       if (field === 'message_template_status_update' || field === 'phone_number_quality_update') {
-        readAccountSignal(field, value, secondsToDate(entry.time), content, channel);
+        readAccountSignal(field, value, secondsToDate(entry.time), content, channel, digitsOf(asId(entry.id)));
         continue;
       }
       if (field !== 'messages' && field !== 'user_preferences') continue;
@@ -248,6 +259,9 @@ function parseWhatsAppWebhook(rawBody: string, channel: ChannelConfig): WebhookC
       const display =
         number && number === ownNumber && isRecord(value.metadata) ? digitsOf(value.metadata.display_phone_number) : '';
       if (display && display.length <= 20) content.displayNumber = display;
+      // And its business account's ID (the entry's): what its template status events will name.
+      const account = number && number === ownNumber ? digitsOf(asId(entry.id)) : '';
+      if (account && account.length <= 30) content.businessAccount = account;
       if (field === 'user_preferences') {
         readUserPreferences(value, content);
         continue;

@@ -138,6 +138,7 @@ function asStored(content: WebhookContent, receivedAt: number): WebhookContent {
     ...(content.templateStatus && { templateStatus: content.templateStatus }),
     ...(content.numberQuality && { numberQuality: content.numberQuality }),
     ...(content.displayNumber && { displayNumber: content.displayNumber }),
+    ...(content.businessAccount && { businessAccount: content.businessAccount }),
   };
 }
 
@@ -181,10 +182,15 @@ export async function applyWebhook(db: Database, channel: ChannelConfig, receive
     ...(content.optIns ?? []).map((signal) => ({ signal, optOut: undefined })),
     ...(content.optOuts ?? []).map((signal) => ({ signal, optOut: signal })),
   ].sort((a, b) => a.signal.at.getTime() - b.signal.at.getTime() || Number(!!a.optOut) - Number(!!b.optOut));
-  if (content.displayNumber && content.displayNumber !== channel.displayNumber) {
-    // Learned from Meta's signed webhook for this channel's own number; read by its quality events. Only
-    // while the channel still has that number: a PATCH to another one meanwhile forgot it for good reason.
-    await db.run(sql`UPDATE channels SET display_number = ${content.displayNumber} WHERE id = ${channel.id}
+  const display = content.displayNumber && content.displayNumber !== channel.displayNumber;
+  const account = content.businessAccount && content.businessAccount !== channel.businessAccount;
+  if (display || account) {
+    // Learned from Meta's signed webhook for this channel's own number; read by its quality and template
+    // events. Only while the channel still has that number: a PATCH to another one meanwhile forgot them
+    // for good reason.
+    await db.run(sql`UPDATE channels SET display_number = coalesce(${content.displayNumber ?? null}, display_number),
+        business_account = coalesce(${content.businessAccount ?? null}, business_account)
+      WHERE id = ${channel.id}
       AND json_extract(credentials, '$.phoneNumberId') IS ${channel.credentials.phoneNumberId ?? null}
       AND base_url IS ${channel.baseUrl}`);
   }

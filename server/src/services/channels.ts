@@ -57,6 +57,7 @@ function channelConfig(row: ChannelRow): ChannelConfig {
     credentials: row.credentials,
     baseUrl: row.baseUrl,
     displayNumber: row.displayNumber,
+    businessAccount: row.businessAccount,
   };
 }
 
@@ -262,7 +263,7 @@ export async function updateChannel(
   if (moving && writer.role !== 'owner') throw new ApiError(403, 'channel_owner_only', { role: writer.role });
   if (moving) await assertProviderUrl(patch.baseUrl, writer.providerUrlAllowlist);
   // A new rate paces from the next send: slots reserved at the old rate are forgotten with the change.
-  // The display number learned for this number is another number's once its ID changes.
+  // What was learned for this number (its display form, its business account) is another number's once its ID changes.
   const newNumber =
     moving ||
     (patch.credentials?.phoneNumberId !== undefined &&
@@ -278,7 +279,7 @@ export async function updateChannel(
         ...(moving && { baseUrl: patch.baseUrl ?? null, credentials: patch.credentials ?? {} }),
         // Credentials merge key by key, so a patch can rotate one secret without resending the others.
         ...(!moving && patch.credentials && { credentials: { ...current.credentials, ...patch.credentials } }),
-        ...(newNumber && { displayNumber: null }),
+        ...(newNumber && { displayNumber: null, businessAccount: null }),
         ...patch.limits,
         ...(guard && { guard }),
         ...(prices && { prices }),

@@ -6,6 +6,7 @@
  */
 import { startWhatsAppSimulator } from '@rebound/simulators';
 import {
+  whatsappAccountWebhook,
   whatsappInboundWebhook,
   whatsappStatusWebhook,
   whatsappUserPreferencesWebhook,
@@ -102,5 +103,60 @@ describe("a second number's events posted to the app's one callback URL", () => 
       sql`SELECT channel_id FROM conversation_windows WHERE identifier = ${`+${from}`}`,
     );
     expect(windows).toEqual([]);
+  });
+});
+
+describe("a template's status event posted to the app's one callback URL", () => {
+  it('pauses the broadcasts of the business account it names: on the number posted to or another, never a third account', async () => {
+    const ACCOUNT_A = '102290129340398';
+    const ACCOUNT_B = '201234567890123';
+    const a = await h.channel({ type: 'whatsapp', name: 'WA cuenta A', credentials: WA });
+    const b = await h.channel({
+      type: 'whatsapp',
+      name: 'WA cuenta B',
+      credentials: { ...WA, phoneNumberId: '1055556666' },
+    });
+    // Each learns its business account from a message webhook for its own number (Meta's entry.id).
+    const from = '5491150890077';
+    await post(a.id, whatsappInboundWebhook({ appSecret: WA.appSecret, phoneNumberId: WA.phoneNumberId, from }));
+    await post(
+      a.id,
+      whatsappInboundWebhook({
+        appSecret: WA.appSecret,
+        phoneNumberId: '1055556666',
+        businessAccountId: ACCOUNT_B,
+        from,
+      }),
+    );
+    await h.seedContacts(1, 'plantillas', { start: 890_100 });
+    const segment = await h.segment('Plantillas', 'plantillas');
+    const at = new Date(Date.now() + 3_600_000).toISOString();
+    const scheduled = async (channelId: number) => {
+      const broadcast = await h.broadcast({
+        name: `Promo ${channelId}`,
+        channelId,
+        segmentId: segment.id,
+        content: { text: 'Hola', template: { name: 'promo_cuentas', language: 'es_AR', parameters: [] } },
+      });
+      await h.schedule(broadcast.id, at);
+      return broadcast.id;
+    };
+    const onA = await scheduled(a.id);
+    const onB = await scheduled(b.id);
+    const status = async (id: number) => (await h.get(id)).status;
+    const paused = (account: string) =>
+      whatsappAccountWebhook(
+        { appSecret: WA.appSecret, businessAccountId: account },
+        { kind: 'templateStatus', template: 'promo_cuentas', language: 'es_AR', event: 'PAUSED' },
+      );
+
+    // A third account's template of the same name: nobody's.
+    await post(a.id, paused('309999999999999'));
+    expect([await status(onA), await status(onB)]).toEqual(['scheduled', 'scheduled']);
+    // B's account, posted to A's URL: B's broadcast waits, A's does not.
+    await post(a.id, paused(ACCOUNT_B));
+    expect([await status(onA), await status(onB)]).toEqual(['scheduled', 'paused']);
+    await post(a.id, paused(ACCOUNT_A));
+    expect(await status(onA)).toBe('paused');
   });
 });

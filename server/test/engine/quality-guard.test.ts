@@ -282,6 +282,10 @@ describe('the quality guard', () => {
     await status('1099990000', '15550009999');
     // This number's own delivery report names its display number beside its ID.
     await status(WA.phoneNumberId, '15550783881');
+    const [known] = await h.server.database.db.all<{ business_account: string | null }>(
+      sql`SELECT business_account FROM channels WHERE id = ${channel.id}`,
+    );
+    expect(known?.business_account).toBe('102290129340398');
     await flagged('15550009999');
     expect((await h.get(tomorrow.id)).status).toBe('scheduled');
     await flagged('+1 555-078-3881');
@@ -300,11 +304,17 @@ describe('the quality guard', () => {
     // A webhook of the old number, read before the move and applied after it, teaches the channel nothing.
     const stale = { ...(await webhookChannel(h.server.database.db, 'whatsapp', String(channel.id))) };
     stale.credentials = { ...stale.credentials, phoneNumberId: WA.phoneNumberId };
-    await applyWebhook(h.server.database.db, stale, { updates: [], inbound: [], displayNumber: '15550783881' });
-    const [learned] = await h.server.database.db.all<{ display_number: string | null }>(
-      sql`SELECT display_number FROM channels WHERE id = ${channel.id}`,
-    );
-    expect(learned?.display_number).toBeNull();
+    await applyWebhook(h.server.database.db, stale, {
+      updates: [],
+      inbound: [],
+      displayNumber: '15550783881',
+      businessAccount: '102290129340398',
+    });
+    const [learned] = await h.server.database.db.all<{
+      display_number: string | null;
+      business_account: string | null;
+    }>(sql`SELECT display_number, business_account FROM channels WHERE id = ${channel.id}`);
+    expect(learned).toEqual({ display_number: null, business_account: null });
   }, 30_000);
 
   it('a guard that could never pause is refused with what to fix; the channel shows its guard', async () => {

@@ -19,6 +19,8 @@ export const channels = sqliteTable(
     baseUrl: text('base_url'),
     /** WhatsApp: its display number's digits as Meta's webhooks for its phone_number_id name it (learned). */
     displayNumber: text('display_number'),
+    /** WhatsApp: its business account (WABA) ID as Meta's webhooks for its phone_number_id name it (learned). */
+    businessAccount: text('business_account'),
     dailyQuota: integer('daily_quota'),
     messagesPerSecond: real('messages_per_second').notNull(),
     pairRatePerRecipientSeconds: real('pair_rate_per_recipient_seconds'),

@@ -5,7 +5,7 @@
  */
 
 import { type Context, Hono } from 'hono';
-import { webhookHandlers } from '../../channels';
+import { businessAccountOf, webhookHandlers } from '../../channels';
 import type { ChannelConfig } from '../../channels/types';
 import { applyWebhook } from '../../engine/delivery';
 import type { AppEnv } from '../../lib/env';
@@ -72,11 +72,14 @@ export function createWebhooksRouter(options: { publicUrl?: string | undefined }
     const result = await applyWebhook(db, channel, handler.parse(request, channel));
     // One Meta app has one callback URL for all its numbers (or Pages): the workspace's other channels of
     // the app take their own events from it (each parser keeps its own number's), as if posted to them.
-    // A template's status stays with the channel posted to: a template belongs to a business account,
-    // which two numbers of one app need not share.
+    // A template belongs to a business account, which two numbers of one app need not share: another
+    // channel takes a template's status only once it knows its account (the parser keeps that account's).
     for (const sibling of await sameAppChannels(db, channel)) {
-      const { templateStatus: _, ...own } = handler.parse(request, sibling);
-      result.changed += (await applyWebhook(db, sibling, own)).changed;
+      const { templateStatus, ...own } = handler.parse(request, sibling);
+      const knowsAccount = sibling.type === 'whatsapp' && businessAccountOf(sibling) !== undefined;
+      result.changed += (
+        await applyWebhook(db, sibling, { ...own, ...(knowsAccount && templateStatus && { templateStatus }) })
+      ).changed;
     }
     return result;
   }
