@@ -15,6 +15,12 @@ export interface Claimed {
    * out and that this same process claimed again must not be sent from the older claim as well.
    */
   lease: string;
+  /**
+   * What the claim's quota-ledger entry replaced on `channelId` (0 and null: none), the entry written at
+   * `at`: put back when the recipient is handed back unsent, so a cancel or a pause does not leave a batch
+   * counted in the rolling quota (and the pair rate) for a day.
+   */
+  ledgerBefore?: { channelId: number; at: number; sentAt: number; anyAt: number | null };
 }
 
 export interface Outcome {

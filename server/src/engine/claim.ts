@@ -90,12 +90,16 @@ export async function claimBatch(tx: Tx, request: ClaimRequest): Promise<Batch> 
       ? (
           await tx.all<{
             identifier: string;
-            last: number;
-            counted: number;
-          }>(sql`SELECT identifier, max(last_sent_at, coalesce(last_any_at, 0)) AS last, last_sent_at > ${now - DAY_MS} AS counted
+            sent: number;
+            any: number | null;
+          }>(sql`SELECT identifier, last_sent_at AS sent, last_any_at AS any
             FROM quota_ledger WHERE channel_id = ${channel.id} AND identifier IN (SELECT value FROM json_each(${identifierList}))
               AND (last_sent_at > ${now - DAY_MS} OR last_any_at > ${now - DAY_MS})`)
-        ).map((r) => [r.identifier, { last: Number(r.last), counted: Boolean(r.counted) }])
+        ).map((r) => {
+          const sent = Number(r.sent);
+          const any = r.any === null ? null : Number(r.any);
+          return [r.identifier, { sent, any, last: Math.max(sent, any ?? 0), counted: sent > now - DAY_MS }];
+        })
       : [],
   );
   // A portfolio's other numbers count too: a recipient any of them wrote to is not new.
@@ -153,6 +157,9 @@ export async function claimBatch(tx: Tx, request: ClaimRequest): Promise<Batch> 
         attempts: row.attempts,
         useTemplate: admission.useTemplate,
         lease,
+        ...(needsLedger && {
+          ledgerBefore: { channelId: channel.id, at: now, sentAt: here?.sent ?? 0, anyAt: here?.any ?? null },
+        }),
       });
     }
   }

@@ -82,7 +82,21 @@ export async function recoverLeases(db: Database, now: number): Promise<void> {
  * on unpaced channels) is lifted too: this process knows none of it went out, so it is not uncertain.
  */
 export async function releaseUnsent(db: Database, items: Claimed[], cancelled: boolean): Promise<void> {
-  await db.run(sql`UPDATE messages SET state = ${cancelled ? 'cancelled' : 'queued'}, lease_owner = NULL,
-      lease_until = NULL, dispatched_at = NULL, attempts = attempts - 1
-    WHERE id IN ${items.map((i) => i.id)} AND state = 'sending' AND lease_owner IN ${[...new Set(items.map((i) => i.lease))]}`);
+  // The claim's quota-ledger entries go back to what they were: nothing went out. Only entries no later
+  // send moved since (still the claim's time).
+  const undo = items.flatMap(({ identifier, ledgerBefore: l }) =>
+    l ? [[identifier, l.channelId, l.at, l.sentAt, l.anyAt]] : [],
+  );
+  await db.transaction(async (tx) => {
+    await tx.run(sql`UPDATE messages SET state = ${cancelled ? 'cancelled' : 'queued'}, lease_owner = NULL,
+        lease_until = NULL, dispatched_at = NULL, attempts = attempts - 1
+      WHERE id IN ${items.map((i) => i.id)} AND state = 'sending' AND lease_owner IN ${[...new Set(items.map((i) => i.lease))]}`);
+    if (undo.length === 0) return;
+    await tx.run(sql`UPDATE quota_ledger SET
+        last_sent_at = CASE WHEN last_sent_at = u.at THEN u.sent ELSE last_sent_at END,
+        last_any_at = CASE WHEN last_any_at = u.at THEN u.prev_any ELSE last_any_at END
+      FROM (SELECT value ->> 0 AS identifier, value ->> 1 AS channel_id, value ->> 2 AS at, value ->> 3 AS sent,
+              value ->> 4 AS prev_any FROM json_each(${JSON.stringify(undo)})) AS u
+      WHERE quota_ledger.channel_id = u.channel_id AND quota_ledger.identifier = u.identifier`);
+  });
 }
