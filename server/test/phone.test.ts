@@ -16,6 +16,13 @@ describe('phone normalization to E.164', () => {
     ['AR', '(0351) 15 412-3456', '+5493514123456'],
     ['MX', '55 1234 5678', '+525512345678'],
     ['MX', '+52 1 55 1234 5678', '+525512345678'],
+    // The same "1" with the + lost (a spreadsheet's number cell) or after 00, and the prefixes of before 2019.
+    ['MX', '5215512345678', '+525512345678'],
+    ['MX', '00 52 1 55 1234 5678', '+525512345678'],
+    ['AR', '0052 1 55 1234 5678', '+525512345678'],
+    ['MX', '044 55 1234 5678', '+525512345678'],
+    ['MX', '045 33 1234 5678', '+523312345678'],
+    ['MX', '01 33 1234 5678', '+523312345678'],
     ['CO', '300 123 4567', '+573001234567'],
     ['CO', '+57 (601) 234 5678', '+576012345678'],
     ['ES', '612 34 56 78', '+34612345678'],
@@ -37,6 +44,8 @@ describe('phone normalization to E.164', () => {
     // A current mobile typed with a digit missing is flagged, not taken for an old number.
     ['BR', '(11) 9123-4567', 'invalid_number'],
     ['MX', '55 1234', 'too_short'],
+    // Without the + elsewhere, 52 1… is not read as Mexico's.
+    ['AR', '5215512345678', 'too_long'],
   ])('%s: %s is kept as given and flagged %s', (country, input, problem) => {
     expect(normalizePhone(input, country)).toEqual({ valid: false, raw: input, problem });
   });

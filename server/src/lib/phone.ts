@@ -36,8 +36,11 @@ export function normalizePhone(input: string, defaultCountry: string): PhoneResu
   const raw = input.trim();
   const options = isCountryCode(defaultCountry) ? { defaultCountry } : {};
   try {
-    const parsed = parsePhoneNumberWithError(withoutMexicanMobileOne(raw), options);
+    const parsed = parsePhoneNumberWithError(withoutMexicanPrefixes(raw, defaultCountry), options);
     if (isValidNumber(parsed)) return { valid: true, e164: parsed.number };
+    // +52 1 however it was written: with +, after 00, or with the + lost (a spreadsheet's number cell).
+    const mexican = withoutMexicanMobileOne(parsed);
+    if (mexican) return { valid: true, e164: mexican };
     const length = validatePhoneNumberLength(raw, options);
     return { valid: false, raw, problem: (length && problems[length]) || 'invalid_number' };
   } catch (error) {
@@ -47,13 +50,21 @@ export function normalizePhone(input: string, defaultCountry: string): PhoneResu
 }
 
 /**
- * Mexico dropped the "1" between +52 and mobile numbers in 2019, but contact lists still hold
- * +52 1 55 1234 5678. The same person is +52 55 1234 5678, so read it that way.
+ * Mexico dropped the "1" between +52 and mobile numbers in 2019, and the 044/045 (a mobile from a landline)
+ * and 01 (long distance) prefixes with it, but contact lists still hold +52 1 55 1234 5678 and
+ * 044 55 1234 5678. The same person is +52 55 1234 5678, so read them that way.
  */
-function withoutMexicanMobileOne(raw: string): string {
+function withoutMexicanPrefixes(raw: string, defaultCountry: string): string {
   const digits = raw.replace(/[\s().-]/g, '');
-  const match = /^\+521(\d{10})$/.exec(digits);
+  const match = defaultCountry === 'MX' ? /^(?:044|045|01)(\d{10})$/.exec(digits) : null;
   return match ? `+52${match[1]}` : raw;
+}
+
+/** +52 1 and ten digits however it was written: the number without the 1, when that one is valid. */
+function withoutMexicanMobileOne(parsed: PhoneNumber): string | undefined {
+  if (parsed.countryCallingCode !== '52' || !/^1\d{10}$/.test(parsed.nationalNumber)) return undefined;
+  const again = parsePhoneNumberWithError(`+52${parsed.nationalNumber.slice(1)}`);
+  return isValidNumber(again) ? again.number : undefined;
 }
 
 /**
