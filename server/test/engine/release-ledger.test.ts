@@ -12,7 +12,12 @@ const h = await harness();
 it('a cancel mid-send leaves only what went out counted in the quota', async () => {
   const sim = await whatsappSimulator(h);
   sim.setDefault({ kind: 'accept' });
-  const { id, channelId } = await whatsappBroadcast(h, sim, { tag: 'cancel cupo', count: 30, rate: 10, start: 882_000 });
+  const { id, channelId } = await whatsappBroadcast(h, sim, {
+    tag: 'cancel cupo',
+    count: 30,
+    rate: 10,
+    start: 882_000,
+  });
   const patched = await h.server.request('PATCH', `/api/v1/channels/${channelId}`, {
     token: h.ws.tokens.manager,
     body: { limits: { dailyQuota: 1000 } },
