@@ -560,3 +560,15 @@ export async function cappedInARow(
   }
   return capped;
 }
+
+/**
+ * Of broadcast `broadcastId`'s failed rows, those a re-send of it that was taken back (cancelled before it
+ * began: a person's decision not to send it then) had planned. Automatic recovery never plans them again;
+ * an agent's own click still may.
+ */
+export async function takenBack(db: Database, broadcastId: number): Promise<Set<number>> {
+  const rows = await db.all<{ message_id: number }>(sql`SELECT DISTINCT t.message_id FROM resend_targets t
+    JOIN broadcasts r ON r.id = t.broadcast_id
+    WHERE r.resend_of_id = ${broadcastId} AND r.status = 'cancelled' AND r.started_at IS NULL`);
+  return new Set(rows.map((r) => r.message_id));
+}

@@ -189,6 +189,12 @@ async function planAndWrite(
     }
   }
   if (options.automatic) {
+    // What a person took back (a re-send cancelled before it began) stays theirs to send again, not ours.
+    const back = await store.takenBack(db, broadcastId);
+    if (back.size) {
+      for (const row of rows) if (back.has(row.messageId)) skipped[row.reason] = (skipped[row.reason] ?? 0) + 1;
+      keepOnly(rows, (c) => !back.has(c.messageId));
+    }
     const capped = await store.cappedInARow(
       db,
       original.channelId,

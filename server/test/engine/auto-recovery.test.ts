@@ -5,6 +5,7 @@
  * the channel; the broadcast shows its lineage.
  */
 import { startTwilioSimulator } from '@rebound/simulators';
+import { whatsappStatusWebhook } from '@rebound/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { holdNumber } from '../../src/engine/guard';
@@ -113,6 +114,62 @@ describe('automatic recovery', () => {
       automatic: { attempts: 2, nextAt: null },
     });
   }, 120_000);
+
+  it('a re-send an agent took back is never put back by a later automatic round; a new failure still is', async () => {
+    const sim = await whatsappSimulator(h);
+    const channel = await unlimitedWhatsApp(sim, 'WA retirado');
+    sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channel.id}`;
+    const start = 652_000;
+    await h.seedContacts(3, 'retirado', { start });
+    sim.script(phone(start), { kind: 'failLater', code: '131049', delayMs: 30 });
+    sim.script(phone(start + 1), { kind: 'failLater', code: '131049', delayMs: 30 });
+    const b = await recovering('Retirado', channel.id, 'retirado', 2);
+    let offset = 0;
+    const engine = h.engine({ clock: () => Date.now() + offset, maxAttempts: 1 });
+    await h.schedule(b.id);
+    await engine.runUntilIdle();
+    await sim.settle();
+    offset = 16 * 60_000;
+    await engine.runUntilIdle();
+    const [first] = (await h.get(b.id)).recovery.attempts;
+    expect(first).toMatchObject({ attempt: 1, pending: 2 });
+
+    // The promotion is over: an agent takes the re-send back.
+    const back = await h.server.request('POST', `/api/v1/broadcasts/${b.id}/resend/cancel`, {
+      token: h.ws.tokens.agent,
+    });
+    expect(back.status).toBe(200);
+    // Then WhatsApp reports the third contact capped too (131049, after the broadcast finished).
+    const [third] = await h.server.database.db.all<{ id: number; provider_message_id: string }>(
+      sql`SELECT id, provider_message_id FROM messages WHERE broadcast_id = ${b.id} AND state = 'sent'`,
+    );
+    const hook = whatsappStatusWebhook({
+      appSecret: WA.appSecret,
+      phoneNumberId: WA.phoneNumberId,
+      providerMessageId: third?.provider_message_id ?? '',
+      recipient: phone(start + 2),
+      status: 'failed',
+      error: { code: '131049' },
+      clientRef: String(third?.id),
+    });
+    const res = await fetch(sim.webhookUrl, { method: 'POST', headers: hook.headers, body: hook.body });
+    expect(res.status).toBe(200);
+    offset = 32 * 60_000;
+    await engine.runUntilIdle();
+
+    // The next automatic round takes the new failure only: the two taken back are the agent's to send.
+    const attempts = (await h.get(b.id)).recovery.attempts;
+    // (The one taken back is no attempt of the lineage any more: this is its only one.)
+    expect(attempts).toHaveLength(1);
+    const [second] = attempts;
+    expect(second).toMatchObject({ pending: 1 });
+    expect(second.broadcastIds).not.toContain(first.broadcastIds[0]);
+    const targets = await h.server.database.db.all<{ identifier: string }>(
+      sql`SELECT m.identifier FROM resend_targets t JOIN messages m ON m.id = t.message_id
+        WHERE t.broadcast_id IN (SELECT value FROM json_each(${JSON.stringify(second.broadcastIds)}))`,
+    );
+    expect(targets.map((t) => t.identifier)).toEqual([`+${phone(start + 2)}`]);
+  }, 60_000);
 
   it("takes the contacts WhatsApp cannot reach to the channel's fallback (SMS), the rest stay on WhatsApp", async () => {
     const sim = await whatsappSimulator(h);
