@@ -101,9 +101,15 @@ export async function runDueRecoveries(
     const fallbackHeld = fallback !== null && (await guardHolds(db, fallback));
     const asks = [{}, ...(fallback !== null && !fallbackHeld ? [{ channelId: fallback }] : [])];
     let planned = true;
+    // A quota backlog the plan left for later (waves ahead still to go, past the last wave): looked at
+    // again when a plan can take it, or it would stay failed with automatic rounds left.
+    let againAt = fallbackHeld ? now + GUARD_WAIT_MS : null;
+    const onUnplanned = (at: number) => {
+      againAt = againAt === null ? at : Math.min(againAt, at);
+    };
     for (const ask of asks) {
       try {
-        await resendFailed(db, ws, broadcast.id, { when: 'auto', ...ask }, now, { automatic: true });
+        await resendFailed(db, ws, broadcast.id, { when: 'auto', ...ask }, now, { automatic: true, onUnplanned });
       } catch (error) {
         // Nothing a re-send can help (or all of it already planned), or nothing more on a channel
         // disconnected since (only its fallback may take them): done with this ask. Anything else: the
@@ -124,7 +130,7 @@ export async function runDueRecoveries(
     }
     if (!planned) continue;
     // Its own lease only: a failure reported meanwhile moved the time on (lateFailure), to be planned then.
-    await db.run(sql`UPDATE broadcasts SET recovery_due_at = ${fallbackHeld ? now + GUARD_WAIT_MS : null}
+    await db.run(sql`UPDATE broadcasts SET recovery_due_at = ${againAt}
       WHERE id = ${broadcast.id} AND recovery_due_at = ${now + LEASE_MS}`);
     handled++;
   }

@@ -54,7 +54,7 @@ export async function planParts(
   language: Language,
   unconfirmedWindow: number,
   warn: (code: 'forced' | 'quota_waves_capped' | 'quota_waves_ahead', params: Record<string, string | number>) => void,
-): Promise<{ parts: Part[]; unplanned: store.Candidate[] }> {
+): Promise<{ parts: Part[]; unplanned: store.Candidate[]; againAt?: number }> {
   const when = request.when ?? 'auto';
   const scope = channel
     ? await quotaScope(db, channel)
@@ -119,8 +119,13 @@ export async function planParts(
     part.rows.push(...group);
     parts.set(key, part);
   };
-  // A quota backlog waiting for waves ahead, or past the last wave: not planned, still failed.
+  // A quota backlog waiting for waves ahead, or past the last wave: not planned, still failed; a plan
+  // can take it from `againAt` (the day after the last wave ahead or planned).
   const unplanned: store.Candidate[] = [];
+  let againAt: number | undefined;
+  const later = (at: number) => {
+    againAt = againAt === undefined ? at : Math.min(againAt, at);
+  };
   for (const [reason, group] of byReason) {
     const timing = resendTiming(reason);
     const floor = usefulFloor(group);
@@ -134,6 +139,7 @@ export async function planParts(
           at: formatPlanTime(ahead + DAY_MS, now, zone, language),
         });
         for (const row of group) unplanned.push(row);
+        later(ahead + DAY_MS);
         continue;
       }
       // The first wave goes when a full wave fits (at most a day's quota); each next one a day later;
@@ -170,6 +176,7 @@ export async function planParts(
           limit: numbers.format(scope.limit),
         });
         for (let i = offset; i < group.length; i++) unplanned.push(group[i] as store.Candidate);
+        later((waves.at(-1)?.at ?? firstAt) + DAY_MS);
       }
       continue;
     }
@@ -184,5 +191,9 @@ export async function planParts(
       group,
     );
   }
-  return { parts: [...parts.values()].sort((a, b) => a.at - b.at), unplanned };
+  return {
+    parts: [...parts.values()].sort((a, b) => a.at - b.at),
+    unplanned,
+    ...(againAt !== undefined && { againAt }),
+  };
 }

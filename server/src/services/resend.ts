@@ -55,6 +55,11 @@ export interface ResendOptions {
    * within a week are left out, as one more try only counts against the number.
    */
   automatic?: boolean;
+  /**
+   * Told when the plan leaves a quota backlog for later (waves ahead, past the last wave): the earliest
+   * time a plan can take it. Automatic recovery comes back then; an agent reads it in the warnings.
+   */
+  onUnplanned?: (againAt: number) => void;
   /** Tests: what happens between the plan's read and its write (a provider's report landing meanwhile). */
   beforeWrite?: () => Promise<void>;
 }
@@ -227,9 +232,10 @@ async function planAndWrite(
   if (rows.length === 0) return nothingNew();
 
   // When: the plan, decided by the policy before anything is written (tagging alone sends nothing).
-  const { parts, unplanned } = request.tagOnly
-    ? { parts: [], unplanned: [] }
+  const { parts, unplanned, againAt } = request.tagOnly
+    ? { parts: [], unplanned: [], againAt: undefined }
     : await planParts(db, original, channel, rows, request, now, zone, language, unconfirmedWindow, warn);
+  if (againAt !== undefined) options.onUnplanned?.(againAt);
   // A quota backlog the plan leaves for later (waves ahead, past the last wave) is neither tagged nor taken.
   if (unplanned.length) {
     const later = new Set(unplanned.map((r) => r.messageId));

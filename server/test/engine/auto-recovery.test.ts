@@ -171,6 +171,46 @@ describe('automatic recovery', () => {
     expect(targets.map((t) => t.identifier)).toEqual([`+${phone(start + 2)}`]);
   }, 60_000);
 
+  it('a wave whose recipients the quota refuses again while later waves wait is looked at again after them, not dropped', async () => {
+    const sim = await whatsappSimulator(h);
+    const channel = (await h.channel({
+      type: 'whatsapp',
+      name: 'WA olas',
+      credentials: WA,
+      baseUrl: sim.baseUrl,
+      limits: { dailyQuota: 2, messagesPerSecond: 5000, pairRatePerRecipientSeconds: null },
+    })) as { id: number };
+    const start = 654_000;
+    await h.seedContacts(5, 'olas', { start });
+    const b = await recovering('Olas', channel.id, 'olas', 2);
+    let offset = 0;
+    const engine = h.engine({ clock: () => Date.now() + offset, maxAttempts: 1 });
+    await h.schedule(b.id);
+    await engine.runUntilIdle();
+    // Two went; three the limit refused, planned in two daily waves (2, then 1).
+    const [round] = (await h.get(b.id)).recovery.attempts;
+    expect(round.broadcastIds).toHaveLength(2);
+    const [wave1, wave2] = await Promise.all(round.broadcastIds.map((id: number) => h.get(id)));
+    expect([wave1.targetCount, wave2.targetCount]).toEqual([2, 1]);
+
+    // The first wave's day: another broadcast of the number took the limit first (two messages just now).
+    offset = Date.parse(wave1.scheduledAt) - Date.now() + 60_000;
+    const busy = Date.now() + offset;
+    await h.server.database.db.run(sql`INSERT INTO quota_ledger (channel_id, identifier, last_sent_at, last_any_at)
+      VALUES (${channel.id}, '+5491159990001', ${busy}, ${busy}), (${channel.id}, '+5491159990002', ${busy}, ${busy})`);
+    await engine.runUntilIdle();
+    const refused = await h.get(wave1.id);
+    expect(refused.failedByReason).toEqual({ quota_reached: 2 });
+    // The second wave still waits: these two wait for it, and are looked at again a day after it.
+    const again = (await h.get(wave1.id)).recovery.automatic.nextAt;
+    expect(again).toBe(new Date(Date.parse(wave2.scheduledAt) + 24 * HOUR).toISOString());
+    // Then, with a round left, they are planned.
+    offset = Date.parse(again) - Date.now() + 60_000;
+    await engine.runUntilIdle();
+    const [next] = (await h.get(wave1.id)).recovery.attempts;
+    expect(next.recovered + next.failed + next.pending).toBe(2);
+  }, 60_000);
+
   it("takes the contacts WhatsApp cannot reach to the channel's fallback (SMS), the rest stay on WhatsApp", async () => {
     const sim = await whatsappSimulator(h);
     const tw = await startTwilioSimulator({ accountSid: `AC${'d'.repeat(32)}`, authToken: 'tw' });
