@@ -48,6 +48,9 @@ export async function notifyFailure(
   // terminado"; one that could not even start (nobody left to reach, its channel gone) gets none, so here.
   const ran = broadcast.error === null || broadcast.error.code === 'broadcast_all_failed';
   if (resendsToldElsewhere && broadcast.resendOfId !== null && ran) return;
+  // Re-sent already (a colleague, automatic recovery) and nothing failed since: it needs nobody, as the
+  // toolbar count says; a notification caught up on later would offer what is done.
+  if (report.resend && broadcast.lateFailedAt === null) return;
   // Every reason with its count (the two largest, then how many more), so the text and the button agree.
   const shown = report.reasons.slice(0, 2).map((r) => `${r.title} (${formatNumber(language, r.count)})`);
   const more = report.reasons.length - shown.length;
