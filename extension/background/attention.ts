@@ -54,14 +54,21 @@ export async function refreshAttention(api: Api): Promise<number[]> {
 }
 
 /**
- * Marks a broadcast as reviewed at its failures as they are now (or takes the mark back), and
- * updates the badge.
+ * Marks a broadcast as reviewed at its failures as they are now, or as the agent saw them (`seen`) when
+ * fewer: failures that came while the report was open were never reviewed, and keep it counted. Or takes
+ * the mark back. Updates the badge.
  */
-export async function markReviewed(api: Api, broadcastId: number, reviewed: boolean): Promise<AttentionState> {
+export async function markReviewed(
+  api: Api,
+  broadcastId: number,
+  reviewed: boolean,
+  seen?: number,
+): Promise<AttentionState> {
   const items = (await api.attention()).data;
   const marks = { ...(await reviewedItem.getValue()) };
   const item = items.find((b) => b.id === broadcastId);
-  if (reviewed && item) marks[String(broadcastId)] = item.failed + item.uncertain;
+  if (reviewed && item)
+    marks[String(broadcastId)] = Math.min(item.failed + item.uncertain, seen ?? Number.MAX_SAFE_INTEGER);
   else delete marks[String(broadcastId)];
   return settle(items, marks, true);
 }

@@ -202,7 +202,12 @@ export function registerHandlers(hooks: HandlerHooks): void {
   onMessage('review', ({ data, sender }) =>
     withApi(sender, (api) => {
       ownPageOnly(sender);
-      return markReviewed(api, data.broadcastId, data.reviewed === true);
+      return markReviewed(
+        api,
+        data.broadcastId,
+        data.reviewed === true,
+        typeof data.seen === 'number' && Number.isSafeInteger(data.seen) && data.seen >= 0 ? data.seen : undefined,
+      );
     }),
   );
 

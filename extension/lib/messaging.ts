@@ -86,7 +86,8 @@ interface ProtocolMap {
   /** To the overlay in each tab of a site whose learned pages changed: read the page again. */
   sitesLearned(): void;
   /** Marks a broadcast as reviewed (it stops counting on the toolbar until it fails further), or takes it back. */
-  review(data: { broadcastId: number; reviewed: boolean }): Reply<AttentionState>;
+  /** `seen`: its failed and unconfirmed recipients as the agent read them (what the mark holds at most). */
+  review(data: { broadcastId: number; reviewed: boolean; seen?: number }): Reply<AttentionState>;
 }
 
 export const { sendMessage, onMessage } = defineExtensionMessaging<ProtocolMap>();

@@ -39,10 +39,17 @@ export function App({
   };
   // Unknown is fine for the list (no "revisada" shown); a failed mark is said.
   const loadAttention = () => ask(sendMessage('attentionState')).then(keep, () => undefined);
-  const review = (broadcastId: number, reviewed: boolean) =>
-    ask(sendMessage('review', { broadcastId, reviewed })).then(keep, (error: Error) => {
-      view.value = { kind: 'error', message: error.message };
-    });
+  // The mark holds what the agent read; more failed since, it does not take, and the report shows them.
+  const review = (broadcastId: number, reviewed: boolean, seen?: number) =>
+    ask(sendMessage('review', { broadcastId, reviewed, ...(seen !== undefined && { seen }) })).then(
+      (state) => {
+        keep(state);
+        if (reviewed && state.needed.includes(broadcastId)) void showReport(broadcastId);
+      },
+      (error: Error) => {
+        view.value = { kind: 'error', message: error.message };
+      },
+    );
   const t = (key: Parameters<typeof popupText>[1], params?: Record<string, string | number>) =>
     popupText(language, key, params);
 
@@ -171,7 +178,10 @@ export function App({
           broadcastId={current.report.broadcast.id}
           attention={attention.value}
           t={t}
-          onReview={(reviewed) => void review(current.report.broadcast.id, reviewed)}
+          onReview={(reviewed) => {
+            const { failed, unconfirmed } = failedAndUnconfirmed(current.report.broadcast);
+            void review(current.report.broadcast.id, reviewed, failed + unconfirmed);
+          }}
         />
       )}
     </main>

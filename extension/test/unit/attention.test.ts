@@ -84,6 +84,16 @@ describe('marking a broadcast as reviewed', () => {
     expect(await fakeBrowser.action.getBadgeText({})).toBe('2');
   });
 
+  it('holds what the agent read: failures that came while the report was open keep it counted', async () => {
+    // The popup showed 500; late reports brought 40 more before the click.
+    const api = apiListing(() => [{ ...item(7), failed: 540 }, item(3)]);
+    expect(await markReviewed(api, 7, true, 500)).toEqual({ needed: [7, 3], reviewed: [] });
+    expect(await reviewedItem.getValue()).toEqual({ '7': 500 });
+    expect(await fakeBrowser.action.getBadgeText({})).toBe('2');
+    // Read as it is now, the mark takes.
+    expect(await markReviewed(api, 7, true, 540)).toEqual({ needed: [3], reviewed: [7] });
+  });
+
   it('lets go of marks of broadcasts that no longer need attention', async () => {
     let listed = [item(7), item(3)];
     const api = apiListing(() => listed);
