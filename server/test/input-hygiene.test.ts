@@ -131,6 +131,33 @@ describe('control characters in JSON', () => {
     expect(ok.status).toBe(201);
   });
 
+  it('a custom field keeps its line breaks through the API as the import keeps them; a name refuses a reversed text and C1', async () => {
+    const address = 'Av. Corrientes 1234\r\nPiso 3, depto. B\tCABA';
+    const patched = await owner('PATCH', `/api/v1/contacts/${contactId}`, { customFields: { direccion: address } });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    const read = await owner('GET', `/api/v1/contacts/${contactId}`);
+    expect(read.body.customFields.direccion).toBe(address);
+    // Sent back unchanged (a CRM's sync), it is accepted.
+    expect(
+      (await owner('PATCH', `/api/v1/contacts/${contactId}`, { customFields: read.body.customFields })).status,
+    ).toBe(200);
+
+    const before = await count('contacts');
+    const reversed = await owner('POST', '/api/v1/contacts', { firstName: 'Ana\u202Eodarepse' });
+    expect(reversed.status).toBe(422);
+    expect(reversed.body.error.details).toEqual([
+      { path: 'body.firstName', message: 'Quite los caracteres de control (U+202E) del campo «firstName»' },
+    ]);
+    // C1 (a file read in the wrong encoding leaves them) nowhere, not in message text either.
+    const c1 = await owner('POST', '/api/v1/contacts', { firstName: 'Jos\u0081e' });
+    expect(c1.body.error.details).toEqual([
+      { path: 'body.firstName', message: 'Quite los caracteres de control (U+0081) del campo «firstName»' },
+    ]);
+    const text = await owner('PATCH', `/api/v1/broadcasts/${broadcastId}`, { content: { text: 'Hola\u0085Ana' } });
+    expect(text.status).toBe(422);
+    expect(await count('contacts')).toBe(before);
+  });
+
   it('the net behind the schemas refuses a NUL in any string or key of any depth', () => {
     const attempt = () =>
       refuseControlCharacters(

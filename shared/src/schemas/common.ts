@@ -17,14 +17,20 @@ export const FieldIssueSchema = z.object({ path: z.string(), message: z.string()
 export type FieldIssue = z.infer<typeof FieldIssueSchema>;
 
 /**
- * Control characters: C0 (U+0000–U+001F) and DEL. SQLite's text functions and most readers stop at a
- * NUL ("a\u0000b" reads back as "a"), and the others are invisible in every screen that shows them.
+ * Control characters: C0 (U+0000–U+001F), DEL and C1 (U+0080–U+009F, what a file read in the wrong
+ * encoding leaves); in names and the like also the line and paragraph separators and the bidi overrides
+ * and isolates (U+202A–U+202E, U+2066–U+2069), which show a name reversed ("Ana" + U+202E + "odarepse").
+ * SQLite's text functions and most readers stop at a NUL ("a\u0000b" reads back as "a"), and the others
+ * are invisible in every screen that shows them.
  */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters the API refuses
-export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
-/** Message text may hold tabs and line breaks (CR too, as Windows writes them); nothing else of C0. */
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+/**
+ * Message text (and a custom field's value) may hold tabs and line breaks (CR too, as Windows writes them),
+ * and right-to-left marks where a text needs them; nothing else of C0, nor DEL or C1.
+ */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters the API refuses
-export const CONTROL_CHARACTERS_BUT_LINE_BREAKS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+export const CONTROL_CHARACTERS_BUT_LINE_BREAKS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 
 /** The custom issue a refused control character raises; the API names the field and the characters in its details. */
 export const CONTROL_CHARACTER_ISSUE = 'control_characters';

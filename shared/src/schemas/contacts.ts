@@ -31,7 +31,8 @@ export const CustomFieldsSchema = z
   .record(
     CustomFieldKeySchema,
     z.union([
-      cleanText().max(2000),
+      // As the import keeps them: a multi-line address or note from a CRM comes back in a PATCH unchanged.
+      messageText().max(2000),
       z.number().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
       z.boolean(),
       z.null(),
