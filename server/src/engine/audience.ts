@@ -146,6 +146,17 @@ export async function freezeChunk(
       ? { phase: 'unidentified', afterIdentifier: null, afterContactId: Number(edge.id) }
       : { phase: 'done', afterIdentifier: null, afterContactId: 0 };
   }
+  // After the first chunk, a contact edited since the freeze began may have moved past the chunks frozen
+  // (its phone corrected to a later one, its identifier removed): frozen already, it is not frozen again.
+  // Only those edited since are looked up (a few), with a minute's margin for another process's clock.
+  if (cursor.afterIdentifier !== null || cursor.phase !== 'identified') {
+    const [began] = await db.all<{ at: number }>(
+      sql`SELECT created_at AS at FROM messages WHERE broadcast_id = ${ctx.broadcastId} ORDER BY id LIMIT 1`,
+    );
+    if (began)
+      range = sql`${range} AND (contacts.updated_at < ${Number(began.at) - 60_000} OR NOT EXISTS (SELECT 1 FROM messages f
+        WHERE f.contact_id = contacts.id AND f.broadcast_id = ${ctx.broadcastId}))`;
+  }
   await db.run(sql`INSERT INTO messages (workspace_id, broadcast_id, channel_id, contact_id, identifier, state, reason,
       next_attempt_at, failed_at, created_at, updated_at)
     SELECT ${ctx.scope.workspaceId}, ${ctx.broadcastId}, ${ctx.channel.id}, a.contact_id, a.identifier,

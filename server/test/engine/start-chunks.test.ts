@@ -142,6 +142,39 @@ describe('starting a broadcast a chunk at a time', () => {
     expect((await status(id)).status).toBe('sending');
   });
 
+  it('a contact whose phone moves past the chunks frozen so far is frozen once, not twice', async () => {
+    await h.seedContacts(8, 'mueve', { start: 71_000 });
+    const segment = await h.segment('Mueve', 'mueve');
+    const broadcast = await h.broadcast({
+      name: 'Mueve',
+      channelId: sandbox,
+      segmentId: segment.id,
+      content: { text: 'Hola' },
+    });
+    await h.schedule(broadcast.id);
+    const leaseMs = 60_000;
+    // The start and one chunk of three (phones …71000 to …71002), then the process dies.
+    await expect(
+      h.engine({ db: dyingAfter(2), workerId: 'mueve', freezeRows: 3, leaseMs }).startBroadcast(broadcast.id),
+    ).rejects.toThrow('process killed');
+    const [first] = await h.server.database.db.all<{ contact_id: number }>(
+      sql`SELECT contact_id FROM messages WHERE broadcast_id = ${broadcast.id} AND identifier = '+5491150071000'`,
+    );
+    expect(first).toBeDefined();
+    // Meanwhile an agent corrects the first contact's phone to one after every other.
+    const patched = await h.server.request('PATCH', `/api/v1/contacts/${first?.contact_id}`, {
+      token: h.ws.tokens.agent,
+      body: { phone: '+5491150071009' },
+    });
+    expect(patched.status, patched.text).toBe(200);
+    await h
+      .engine({ workerId: 'sigue', freezeRows: 3, leaseMs, clock: () => Date.now() + leaseMs + 1000 })
+      .startBroadcast(broadcast.id);
+    const rows = await frozen(broadcast.id);
+    expect(rows).toHaveLength(8);
+    expect(rows.every((r) => r.n === 1)).toBe(true);
+  });
+
   it('cancelled mid-freeze: nothing it froze stays queued, and nobody goes on with it', async () => {
     const id = await scheduled('Cancelada a medias');
     const dying = dyingAfter(3);
