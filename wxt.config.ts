@@ -9,8 +9,12 @@ export default defineConfig({
   vite: () => ({
     plugins: [preact()],
     // Terser with a second pass: about 900 bytes less of the content script, which every helpdesk page
-    // loads (ext.content_script_kb, within 60 kB), than the default minifier alone.
-    build: { minify: 'terser', terserOptions: { compress: { passes: 2 } } },
+    // loads (ext.content_script_kb, within 60 kB), than the default minifier alone; anonymous functions as
+    // arrows, 460 more (nothing here news one: the browser tests run this build).
+    build: {
+      minify: 'terser',
+      terserOptions: { ecma: 2020, compress: { passes: 2, unsafe_arrows: true } },
+    },
   }),
   manifest: ({ browser }) => ({
     name: 'Rebound',
