@@ -32,7 +32,9 @@ export function badgeView(target: { id?: number; name: string }, found: Broadcas
   const broadcast = candidates[0];
   if (!broadcast) return null;
   if (broadcast.failed > 0) {
-    if (broadcast.resend === null) return { kind: 'failed', broadcast, count: broadcast.failed };
+    // Failures a report brought after the re-send was made are no re-send's: they need an agent again.
+    if (broadcast.resend === null || broadcast.lateFailedAt !== null)
+      return { kind: 'failed', broadcast, count: broadcast.failed };
     const finished = isFinal(broadcast.resend.status);
     return { kind: finished ? 'resent' : 'resending', broadcast, count: broadcast.failed };
   }

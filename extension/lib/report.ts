@@ -65,6 +65,8 @@ export interface BroadcastBadge {
   scheduledAt: string | null;
   /** Its latest re-send, if one was made. */
   resend: { id: number; status: Broadcast['status'] } | null;
+  /** When a delivery report last brought a failure after its re-send was written (null: none since). */
+  lateFailedAt: string | null;
 }
 
 export function lite(b: Broadcast): BroadcastLite {
@@ -113,6 +115,7 @@ export function badgeOf(b: Broadcast, resend: Broadcast | undefined): BroadcastB
     excluded: b.counts.excluded ?? 0,
     scheduledAt: b.scheduledAt,
     resend: resend ? { id: resend.id, status: resend.status } : null,
+    lateFailedAt: b.lateFailedAt,
   };
 }
 

@@ -12,6 +12,7 @@ function badge(id: number, extra: Partial<BroadcastBadge> = {}): BroadcastBadge 
     excluded: 0,
     scheduledAt: null,
     resend: null,
+    lateFailedAt: null,
     ...extra,
   };
 }
@@ -44,6 +45,12 @@ describe('the badge beside a broadcast name', () => {
     expect(
       badgeView({ id: 1, name: 'x' }, [badge(1, { failed: 500, resend: { id: 2, status: 'completed' } })]),
     ).toMatchObject({ kind: 'resent' });
+    // Reports brought failures after the re-send: red again, as the toolbar counts it.
+    expect(
+      badgeView({ id: 1, name: 'x' }, [
+        badge(1, { failed: 540, resend: { id: 2, status: 'completed' }, lateFailedAt: '2026-12-01T10:00:00.000Z' }),
+      ]),
+    ).toMatchObject({ kind: 'failed', count: 540 });
     expect(badgeView({ id: 1, name: 'x' }, [badge(1, { status: 'scheduled', excluded: 3 })])).toBeNull();
   });
 
