@@ -129,8 +129,9 @@ export function registerHandlers(hooks: HandlerHooks): void {
         });
         if (!contact) continue;
         const name = [contact.firstName, contact.lastName].filter(Boolean).join(' ') || ref;
-        const messages = (await api.failedMessages({ contactId: contact.id })).data;
-        return { contact: { id: contact.id, name }, messages };
+        const messages = (await api.failedMessages({ contactId: contact.id, limit: 100 })).data;
+        const notSent = messages.filter((m) => m.subtype !== 'unconfirmed').length;
+        return { contact: { id: contact.id, name }, messages, notSent };
       }
       return null;
     }),

@@ -25,7 +25,10 @@ export interface PageContext {
 
 export interface ContactFailures {
   contact: { id: number; name: string };
+  /** Its latest 100 failed, left-out and unconfirmed messages, newest first. */
   messages: FailedMessage[];
+  /** Of those, the ones not sent (failed or left out): unconfirmed ones may have arrived, and are not counted. */
+  notSent: number;
 }
 
 /** One failed recipient as the "who failed" list shows it. */

@@ -22,7 +22,7 @@ export function Overlay({ state }: { state: OverlayState }) {
     content.kind === 'report'
       ? content.report.notSent
       : content.kind === 'contact'
-        ? (content.failures?.messages.length ?? 0)
+        ? (content.failures?.notSent ?? 0)
         : 0;
   const panel = useRef<HTMLElement>(null);
   const pill = useRef<HTMLButtonElement>(null);

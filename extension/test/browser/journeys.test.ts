@@ -209,4 +209,25 @@ describe('the extension in Chromium', () => {
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     await expect(panel.locator('.rb-title').textContent()).resolves.toBe('Ana Pérez');
   });
+
+  it('a contact with many messages that did not get through: all of them listed, the unconfirmed ones not counted as failed', async () => {
+    const beto = await h.server.request('POST', '/api/v1/contacts', {
+      token: h.ws.tokens.manager,
+      body: { firstName: 'Beto', phone: '+5491160000002' },
+    });
+    const now = Date.now();
+    // 25 failed (the channel's limit, over a month of broadcasts) and 2 with no answer from the provider.
+    await h.server.database.client.execute({
+      sql: `INSERT INTO messages (workspace_id, broadcast_id, channel_id, contact_id, identifier, state, reason, failed_at, created_at, updated_at)
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 27)
+        SELECT b.workspace_id, b.id, b.channel_id, ?, '+5491160000002', CASE WHEN i <= 25 THEN 'failed' ELSE 'uncertain' END,
+          CASE WHEN i <= 25 THEN 'quota_reached' ELSE 'uncertain' END, ? - i * 60000, ?, ? FROM broadcasts b, n WHERE b.id = ?`,
+      args: [beto.body.id, now, now, now, s1],
+    });
+    const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
+    await helpdesk.open(`/demo/contacts/${beto.body.id}`);
+    await expect.poll(() => helpdesk.pill().textContent(), { timeout: 10_000 }).toBe('Rebound: 25 fallidos');
+    await helpdesk.pill().click();
+    await expect.poll(() => helpdesk.panel().locator('.rb-contact-list > li').count(), { timeout: 10_000 }).toBe(27);
+  });
 });
