@@ -12,6 +12,7 @@ import { siteAdapters } from '../lib/site-adapters';
 import { words } from '../lib/words';
 import { attentionState, forgetConnection, markReviewed, refreshAttention } from './attention';
 import { currentApi, currentLanguage, failureCatalog } from './client';
+import { csvInParts, takeCsvPart } from './csv-parts';
 import { cursorAtNow } from './events';
 import { learnedFor, registerTeachingHandlers } from './learned';
 import { backgroundText } from './messages';
@@ -195,7 +196,11 @@ export function registerHandlers(hooks: HandlerHooks): void {
     }),
   );
 
-  onMessage('failedCsv', ({ data, sender }) => withApi(sender, (api) => api.failedCsv(data)));
+  onMessage('failedCsv', ({ data, sender }) => withApi(sender, async (api) => csvInParts(await api.failedCsv(data))));
+
+  onMessage('failedCsvPart', ({ data, sender }) =>
+    reply(async () => takeCsvPart(String(data.id), Number(data.index)), sender),
+  );
 
   onMessage('attentionState', ({ sender }) => withApi(sender, (api) => attentionState(api)));
 

@@ -9,8 +9,8 @@ import { ask, sendMessage, type WhoRow } from '../lib/messaging';
 import type { BroadcastReport } from '../lib/report';
 
 /** Saves text as a file from this page (the panel's or the popup's): the background cannot. */
-function save(name: string, text: string) {
-  const url = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
+function save(name: string, parts: string[]) {
+  const url = URL.createObjectURL(new Blob(parts, { type: 'text/csv;charset=utf-8' }));
   const link = document.createElement('a');
   link.href = url;
   link.download = name;
@@ -56,7 +56,11 @@ export function WhoFailed({ report, language }: { report: BroadcastReport; langu
       const file = await ask(
         sendMessage('failedCsv', { broadcastId, ...(reason.value ? { reason: reason.value } : {}) }),
       );
-      save(file.name, file.text);
+      // A big file comes in parts (a runtime message holds at most 64 MiB).
+      const parts = [file.text];
+      for (let index = 0; index < file.rest; index++)
+        parts.push(await ask(sendMessage('failedCsvPart', { id: file.id, index })));
+      save(file.name, parts);
     } catch (e) {
       error.value = (e as Error).message;
     }

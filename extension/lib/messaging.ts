@@ -23,6 +23,14 @@ export interface PageContext {
   adapters: SiteAdapter[];
 }
 
+/** A failed-messages CSV's first part; the rest (`rest` parts) wait in the background under `id`. */
+export interface CsvFirstPart {
+  name: string;
+  text: string;
+  id: string;
+  rest: number;
+}
+
 export interface ContactFailures {
   contact: { id: number; name: string };
   /** Its latest 100 failed, left-out and unconfirmed messages, newest first. */
@@ -76,8 +84,10 @@ interface ProtocolMap {
   openOptions(): Reply<null>;
   /** A page of 50 of a broadcast's failed recipients, of one reason or all. */
   failedPage(data: { broadcastId: number; reason?: string; cursor?: string }): Reply<WhoPage>;
-  /** The failed-messages CSV of a broadcast (of one reason), as text for the page to save. */
-  failedCsv(data: { broadcastId: number; reason?: string }): Reply<{ name: string; text: string }>;
+  /** The failed-messages CSV of a broadcast (of one reason), as text for the page to save: its first part. */
+  failedCsv(data: { broadcastId: number; reason?: string }): Reply<CsvFirstPart>;
+  /** A big CSV's next parts (`index` from 0), asked for one by one after the first. */
+  failedCsvPart(data: { id: string; index: number }): Reply<string>;
   /** To the overlay in each open helpdesk tab: a broadcast or a re-send changed, read the badges again. */
   broadcastsChanged(): void;
   /** Which broadcasts still need a look and which the agent marked as reviewed. */
