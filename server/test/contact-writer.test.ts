@@ -103,6 +103,52 @@ describe('one contact writer: the API, the import and the in-memory batch follow
     });
   });
 
+  it('a custom field written "Plan", "plan" and "PLAN" by the API, a CSV and a batch is one field; a segment of "plan" finds them all', async () => {
+    const ws = await server.workspace('Plan', 'AR');
+    const post = (body: Record<string, unknown>) =>
+      server.request('POST', '/api/v1/contacts', { token: ws.tokens.agent, body });
+    const ana = await post({ firstName: 'Ana', phone: '+5491155551001', customFields: { Plan: 'pro' } });
+    // A CRM writes the same field in lower case, through the API.
+    const beto = await post({ firstName: 'Beto', phone: '+5491155551002', customFields: { plan: 'basic' } });
+    expect(beto.body.customFields).toEqual({ Plan: 'basic' });
+    // A spreadsheet with the header in capitals.
+    expect(await importCsv(ws, 'Phone,First Name,PLAN\n+5491155551003,Caro,basic\n')).toMatchObject({ created: 1 });
+    // The benchmark's and the importer's in-memory batch.
+    await upsertContacts(
+      db,
+      { workspaceId: ws.id, defaultCountry: 'AR' },
+      [{ firstName: 'Dani', phone: '+5491155551004', customFields: { pLaN: 'basic' } }],
+      { by: 'phone', mode: 'upsert' },
+    );
+    const fields = (await contactsOf(ws)).map((c) => c.customFields);
+    expect(fields.map((f) => Object.keys(f))).toEqual([['Plan'], ['Plan'], ['Plan'], ['Plan']]);
+    // Exported, it is one column; the keys count once against the workspace's cap.
+    const keys = await client.execute({
+      sql: 'SELECT DISTINCT j.key FROM contacts c, json_each(c.custom_fields) j WHERE c.workspace_id = ?',
+      args: [ws.id],
+    });
+    expect(keys.rows.map((r) => r.key)).toEqual(['Plan']);
+    // A segment typed "plan" reads the workspace's "Plan".
+    const segment = await server.request('POST', '/api/v1/segments', {
+      token: ws.tokens.manager,
+      body: {
+        name: 'Básicos',
+        filter: { groups: [{ conditions: [{ type: 'field', field: 'custom.plan', operator: 'is', value: 'basic' }] }] },
+      },
+    });
+    expect(segment.status, segment.text).toBe(201);
+    const preview = await server.request('GET', `/api/v1/segments/${segment.body.id}/preview`, {
+      token: ws.tokens.agent,
+    });
+    expect(preview.body.count).toBe(3);
+    // Removing "plan" removes the workspace's "Plan".
+    const removed = await server.request('PATCH', `/api/v1/contacts/${ana.body.id}`, {
+      token: ws.tokens.agent,
+      body: { customFields: { plan: null } },
+    });
+    expect(removed.body.customFields).toEqual({});
+  });
+
   it('the API never matches: a second POST with the same phone is a second contact, as before', async () => {
     const ws = await server.workspace('API duplicates', 'AR');
     for (const phone of ['011 15 5555-0003', '+5491155550003']) {

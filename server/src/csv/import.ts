@@ -149,13 +149,23 @@ export interface ScannedFile {
  */
 export async function scanImportFile(db: Database, { ws, path, options, maxCustomFieldKeys }: ScanInput) {
   const encoding = await detectEncoding(path);
-  const layout = await scanContactCsv(path, encoding, { ...options, defaultCountry: ws.defaultCountry });
-  await assertCustomKeysWithinCap(
+  const scanned = await scanContactCsv(path, encoding, { ...options, defaultCountry: ws.defaultCountry });
+  const spelling = await assertCustomKeysWithinCap(
     db,
     ws.workspaceId,
-    layout.columns.filter((c) => c.field.startsWith('custom.')).map((c) => c.field.slice('custom.'.length)),
+    scanned.columns.filter((c) => c.field.startsWith('custom.')).map((c) => c.field.slice('custom.'.length)),
     maxCustomFieldKeys,
   );
+  // A column "plan" where the workspace's contacts hold "Plan" writes to "Plan": one field, not two.
+  const spell = <F extends string>(field: F): F =>
+    (field.startsWith('custom.') && spelling.has(field.slice(7))
+      ? `custom.${spelling.get(field.slice(7))}`
+      : field) as F;
+  const layout = {
+    ...scanned,
+    fields: scanned.fields.map(spell),
+    columns: scanned.columns.map((c) => ({ ...c, field: spell(c.field) })),
+  };
   return { encoding, layout } satisfies ScannedFile;
 }
 

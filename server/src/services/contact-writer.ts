@@ -11,7 +11,7 @@ import type { ImportIdentifier, ImportMode, ImportRowReason } from '@rebound/sha
 import type { Database } from '../db/client';
 import { type ContactInput, type ContactRow, type ContactValues, readContactInput } from './contact-input';
 import { type Db, findContactIds, insertContacts, linkTags, updateContacts } from './contact-store';
-import { assertCustomKeysWithinCap } from './custom-field-keys';
+import { assertCustomKeysWithinCap, respell } from './custom-field-keys';
 import { changedSinceWritten, noteBeforeUpdate, noteCreated, noteWritten } from './import-undo';
 import { ensureTags } from './tags';
 
@@ -328,7 +328,12 @@ export async function upsertContacts(
   const customKeys = new Set<string>();
   for (const input of inputs) for (const key of Object.keys(input.customFields ?? {})) customKeys.add(key);
   return db.transaction(async (tx) => {
-    await assertCustomKeysWithinCap(db, ws.workspaceId, customKeys);
+    const spelling = await assertCustomKeysWithinCap(db, ws.workspaceId, customKeys);
+    const spelled = spelling.size
+      ? inputs.map((input) =>
+          input.customFields ? { ...input, customFields: respell(input.customFields, spelling) } : input,
+        )
+      : inputs;
     const tagIds = options.tags?.length ? await ensureTags(tx, ws.workspaceId, options.tags) : [];
     const planner = new ContactPlanner(tx, ws.workspaceId, options.by, options.mode);
     const result: UpsertResult = { created: 0, updated: 0, rejected: [], contactIds: [] };
@@ -338,8 +343,8 @@ export async function upsertContacts(
     const writer = new BatchedWriter(tx, ws.workspaceId, options.by, tagIds, (ids) => {
       for (const id of ids) written.add(id);
     });
-    for (let start = 0; start < inputs.length; start += PLAN_ROWS) {
-      const rows = inputs
+    for (let start = 0; start < spelled.length; start += PLAN_ROWS) {
+      const rows = spelled
         .slice(start, start + PLAN_ROWS)
         .map((input, offset) => readContactInput(input, start + offset, options.by, ws.defaultCountry));
       await writer.add(await planner.plan(rows, reject));

@@ -8,7 +8,7 @@ import { ApiError, notFound } from '../lib/errors';
 import { contactValues, normalizeEmail, phoneColumns } from './contact-input';
 import { type ContactSearch, findContactsPage } from './contact-search';
 import { insertContacts, linkTags, updateContacts } from './contact-store';
-import { assertCustomKeysWithinCap } from './custom-field-keys';
+import { assertCustomKeysWithinCap, respell } from './custom-field-keys';
 import { contactAddressOn, optOutsForContact, removeOptOut } from './opt-outs';
 import { planBeingWritten } from './resend-writer';
 import { ensureTags, tagContacts, tagNamesByContact } from './tags';
@@ -161,8 +161,9 @@ export async function createContact(db: Database, ws: Workspace, input: ContactC
     ]);
   }
   return db.transaction(async (tx) => {
-    await assertCustomKeysWithinCap(db, ws.workspaceId, addedKeys(input.customFields));
-    const [id] = await insertContacts(tx, ws.workspaceId, [contactValues(input, ws.defaultCountry)]);
+    const spelling = await assertCustomKeysWithinCap(db, ws.workspaceId, addedKeys(input.customFields));
+    const spelled = input.customFields ? { ...input, customFields: respell(input.customFields, spelling) } : input;
+    const [id] = await insertContacts(tx, ws.workspaceId, [contactValues(spelled, ws.defaultCountry)]);
     if (id === undefined) throw new Error('contact insert returned nothing');
     if (input.identifiers?.length) await writeIdentifiers(tx, ws, id, input.identifiers);
     if (input.tags?.length) await linkTags(tx, [id], await ensureTags(tx, ws.workspaceId, input.tags));
@@ -174,8 +175,13 @@ export async function createContact(db: Database, ws: Workspace, input: ContactC
 export async function updateContact(db: Database, ws: Workspace, ref: string, patch: ContactUpdate): Promise<Contact> {
   return db.transaction(async (tx) => {
     const current = await resolveContactRef(tx, ws, ref);
-    if (patch.customFields) await assertCustomKeysWithinCap(db, ws.workspaceId, addedKeys(patch.customFields));
-    await updateContacts(tx, ws.workspaceId, [{ id: current.id, data: contactValues(patch, ws.defaultCountry) }]);
+    // A key removed (null) in another case removes the workspace's spelling of it too.
+    const removed = Object.entries(patch.customFields ?? {}).flatMap(([key, value]) => (value === null ? [key] : []));
+    const spelling = patch.customFields
+      ? await assertCustomKeysWithinCap(db, ws.workspaceId, addedKeys(patch.customFields), undefined, removed)
+      : new Map<string, string>();
+    const spelled = patch.customFields ? { ...patch, customFields: respell(patch.customFields, spelling) } : patch;
+    await updateContacts(tx, ws.workspaceId, [{ id: current.id, data: contactValues(spelled, ws.defaultCountry) }]);
     if (patch.identifiers) await writeIdentifiers(tx, ws, current.id, patch.identifiers);
     return getContact(tx, ws, current.id);
   });

@@ -6,6 +6,7 @@ import { channels, segments } from '../db/schema';
 import type { AuthContext } from '../lib/env';
 import { ApiError } from '../lib/errors';
 import { countSegment, sampleSegment } from '../segments/compile';
+import { assertCustomKeysWithinCap } from './custom-field-keys';
 
 type SegmentRow = typeof segments.$inferSelect;
 type Workspace = Pick<AuthContext, 'workspaceId' | 'defaultCountry'>;
@@ -100,9 +101,10 @@ export async function createSegment(db: Database, workspaceId: number, input: { 
     if ((live?.n ?? 0) >= MAX_SEGMENTS_PER_WORKSPACE) throw new ApiError(409, 'segment_limit_reached');
     await assertNameFree(tx, workspaceId, input.name);
     await assertChannelsExist(tx, workspaceId, input.filter);
+    const filter = await spelledFilter(db, workspaceId, input.filter);
     const [row] = await tx
       .insert(segments)
-      .values({ workspaceId, name: input.name, nameKey: nameKey(input.name), filter: input.filter })
+      .values({ workspaceId, name: input.name, nameKey: nameKey(input.name), filter })
       .returning();
     if (!row) throw new Error('segment insert returned nothing');
     return toSegment(row);
@@ -123,7 +125,7 @@ export async function updateSegment(
       .update(segments)
       .set({
         ...(patch.name !== undefined && { name: patch.name, nameKey: nameKey(patch.name) }),
-        ...(patch.filter && { filter: patch.filter }),
+        ...(patch.filter && { filter: await spelledFilter(db, workspaceId, patch.filter) }),
         updatedAt: new Date(),
       })
       .where(eq(segments.id, current.id))
@@ -131,6 +133,29 @@ export async function updateSegment(
     if (!row) throw new ApiError(404, 'segment_not_found');
     return toSegment(row);
   });
+}
+
+/**
+ * The filter with its custom fields spelled as the workspace's contacts spell them: "custom.plan" where
+ * they hold "Plan" reads "Plan" (a JSON path is exact about case, and would find nobody).
+ */
+async function spelledFilter(db: Database, workspaceId: number, filter: SegmentFilter): Promise<SegmentFilter> {
+  const keys = filter.groups.flatMap((g) =>
+    g.conditions.flatMap((c) => (c.type === 'field' && c.field.startsWith('custom.') ? [c.field.slice(7)] : [])),
+  );
+  const spelling = await assertCustomKeysWithinCap(db, workspaceId, [], undefined, keys);
+  if (spelling.size === 0) return filter;
+  return {
+    ...filter,
+    groups: filter.groups.map((g) => ({
+      ...g,
+      conditions: g.conditions.map((c) =>
+        c.type === 'field' && spelling.has(c.field.slice(7)) && c.field.startsWith('custom.')
+          ? { ...c, field: `custom.${spelling.get(c.field.slice(7))}` }
+          : c,
+      ),
+    })),
+  };
 }
 
 /** Soft delete, so a broadcast scheduled on it can say "target segment not found" later. */
