@@ -333,11 +333,13 @@ describe('WhatsApp webhook', () => {
     expect(body).toContain('\\u00f3');
     const request = postedRequest('https://rebound.example/webhooks/whatsapp/1', { headers, body });
     expect(whatsappWebhook.verify(request, channel)).toBe(true);
-    // Meta names the number's display form beside its ID: the channel learns it (quality events name it so).
+    // Meta names the number's display form beside its ID, and its business account (the entry's ID): the
+    // channel learns them (quality events name the number so, template events the account).
     expect(whatsappWebhook.parse(request, channel)).toEqual({
       updates: [],
       inbound: [{ from: '+5491155550200', at }],
       displayNumber: '15550783881',
+      businessAccount: '102290129340398',
     });
   });
 
@@ -386,6 +388,7 @@ describe('WhatsApp webhook', () => {
       inbound: [],
       optOuts: [{ from: '+5491155550500', at: stopAt, source: 'webhook', detail: 'user_preferences: stop' }],
       displayNumber: '15550783881',
+      businessAccount: '102290129340398',
     });
     const resumeAt = new Date('2025-11-21T10:00:00Z');
     const resume = postedRequest(
@@ -397,6 +400,7 @@ describe('WhatsApp webhook', () => {
       inbound: [],
       optIns: [{ from: '+5491155550500', at: resumeAt, detail: 'user_preferences: resume' }],
       displayNumber: '15550783881',
+      businessAccount: '102290129340398',
     });
     // Another number's preferences, and a forged one, are not this channel's.
     const other = whatsappUserPreferencesWebhook({ ...credentials, phoneNumberId: '555000', from: '1', value: 'stop' });
