@@ -371,7 +371,7 @@ describe('rebound CLI', () => {
     );
     expect(tagged.code, tagged.stderr).toBe(0);
     expect(tagged.stdout).toMatch(
-      /^Warning: La etiqueta «everyone» ya la tienen \d+ otros contactos \(o es el nombre/m,
+      /^Warning: La etiqueta «everyone» ya está en uso \(es el nombre de otro segmento\); se usó «everyone \(#\d+\)»/m,
     );
   });
 });

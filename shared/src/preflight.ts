@@ -18,19 +18,19 @@ export const preflightWarnings = {
     pt: 'A velocidade solicitada ({requested}/s) é maior que a permitida pelo canal ({channel}/s): o envio será feito a {channel}/s.',
   },
   outside_window: {
-    es: '{count} contactos no escribieron en las últimas 24 h: {fix}',
-    en: '{count} contacts have not written in the last 24 h: {fix}',
-    pt: '{count} contatos não escreveram nas últimas 24 h: {fix}',
+    es: '{count, plural, one {# contacto no escribió} other {# contactos no escribieron}} en las últimas 24 h: {fix}',
+    en: '{count, plural, one {# contact has not written} other {# contacts have not written}} in the last 24 h: {fix}',
+    pt: '{count, plural, one {# contato não escreveu} other {# contatos não escreveram}} nas últimas 24 h: {fix}',
   },
   opted_out: {
-    es: '{count} contactos bloquearon al negocio o se dieron de baja en este canal y no recibirán el mensaje.',
-    en: '{count} contacts blocked the business or opted out on this channel and will not get the message.',
-    pt: '{count} contatos bloquearam a empresa ou cancelaram o recebimento neste canal e não receberão a mensagem.',
+    es: '{count, plural, one {# contacto bloqueó al negocio o se dio de baja en este canal y no recibirá el mensaje} other {# contactos bloquearon al negocio o se dieron de baja en este canal y no recibirán el mensaje}}.',
+    en: '{count, plural, one {# contact blocked the business or opted out on this channel and will not get the message} other {# contacts blocked the business or opted out on this channel and will not get the message}}.',
+    pt: '{count, plural, one {# contato bloqueou a empresa ou cancelou o recebimento neste canal e não receberá a mensagem} other {# contatos bloquearam a empresa ou cancelaram o recebimento neste canal e não receberão a mensagem}}.',
   },
   excluded: {
-    es: '{count} contactos quedan fuera: {duplicate} duplicados, {invalid} con identificador inválido (use el formato E.164, p. ej. +5491155551234), {none} sin identificador en este canal.',
-    en: '{count} contacts are left out: {duplicate} duplicates, {invalid} with an invalid identifier (use E.164, e.g. +5491155551234), {none} with no identifier on this channel.',
-    pt: '{count} contatos ficam de fora: {duplicate} duplicados, {invalid} com identificador inválido (use o formato E.164, por ex. +5491155551234), {none} sem identificador neste canal.',
+    es: '{count, plural, one {# contacto queda fuera} other {# contactos quedan fuera}}: {duplicate, plural, one {# duplicado} other {# duplicados}}, {invalid, number} con identificador inválido (use el formato E.164, p. ej. +5491155551234), {none, number} sin identificador en este canal.',
+    en: '{count, plural, one {# contact is left out} other {# contacts are left out}}: {duplicate, plural, one {# duplicate} other {# duplicates}}, {invalid, number} with an invalid identifier (use E.164, e.g. +5491155551234), {none, number} with no identifier on this channel.',
+    pt: '{count, plural, one {# contato fica de fora} other {# contatos ficam de fora}}: {duplicate, plural, one {# duplicado} other {# duplicados}}, {invalid, number} com identificador inválido (use o formato E.164, por ex. +5491155551234), {none, number} sem identificador neste canal.',
   },
   empty_segment: {
     es: 'Falló la transmisión: no hay contactos en el segmento de destino',

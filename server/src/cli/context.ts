@@ -157,6 +157,8 @@ export const out = (text: string) => process.stdout.write(text.endsWith('\n') ? 
 export const json = (value: unknown) => out(JSON.stringify(value, null, 2));
 export const number = (value: number | null | undefined) =>
   value === null || value === undefined ? '-' : value.toLocaleString('en-US');
+/** "1 contact", "2 contacts": a count with its noun (the CLI speaks English). */
+export const counted = (value: number, noun: string) => `${number(value)} ${noun}${value === 1 ? '' : 's'}`;
 
 /** Left-aligned columns; a column listed in `right` is right-aligned (counts). */
 export function table(rows: string[][], right: number[] = []): string {

@@ -68,7 +68,7 @@ export async function preflight(
   const n = (value: number) => numbers.format(value);
   const warnings: Preflight['warnings'] = [];
   const warn = (code: PreflightWarningCode, params: Record<string, string | number> = {}) =>
-    warnings.push({ code, message: format(preflightWarnings[code][language], params) });
+    warnings.push({ code, message: format(preflightWarnings[code][language], params, language) });
 
   const usage = await quotaUsage(db, scope, now);
   // The engine's own cascade over the audience's facts: what it will do, said before it does it.
@@ -96,20 +96,21 @@ export async function preflight(
   if (counts.total === 0) warn('empty_segment');
   const excludedTotal = counts.excluded.duplicate + counts.excluded.invalid_identifier + counts.excluded.no_identifier;
   if (excludedTotal > 0) {
+    // Raw numbers: the words pick "1 contacto" or "2 contactos" and format them by locale.
     warn('excluded', {
-      count: n(excludedTotal),
-      duplicate: n(counts.excluded.duplicate),
-      invalid: n(counts.excluded.invalid_identifier),
-      none: n(counts.excluded.no_identifier),
+      count: excludedTotal,
+      duplicate: counts.excluded.duplicate,
+      invalid: counts.excluded.invalid_identifier,
+      none: counts.excluded.no_identifier,
     });
   }
   if (blockedByWindow > 0) {
     warn('outside_window', {
-      count: n(blockedByWindow),
+      count: blockedByWindow,
       fix: capability.outsideWindow?.fix[language] ?? '',
     });
   }
-  if (forecast.optedOut > 0) warn('opted_out', { count: n(forecast.optedOut) });
+  if (forecast.optedOut > 0) warn('opted_out', { count: forecast.optedOut });
   if (overflow > 0) {
     warn('quota_overflow', {
       overflow: n(overflow),

@@ -62,29 +62,29 @@ export function defaultResendTag(
 
 export const WARNINGS = {
   tag_changed: {
-    es: 'La etiqueta «{asked}» ya la tienen {others} otros contactos (o es el nombre de otro segmento); se usó «{tag}» para que el segmento reúna solo a estos contactos.',
-    en: 'The tag "{asked}" is already on other contacts (or is another segment\'s name); "{tag}" was used so that its segment holds only these contacts.',
-    pt: 'A etiqueta "{asked}" já está em outros {others} contatos (ou é o nome de outro segmento); foi usada "{tag}" para que o segmento reúna só estes contatos.',
+    es: 'La etiqueta «{asked}» ya está en uso ({others, plural, =0 {es el nombre de otro segmento} one {la tiene # otro contacto, o es el nombre de otro segmento} other {la tienen # otros contactos, o es el nombre de otro segmento}}); se usó «{tag}» para que el segmento reúna solo a estos contactos.',
+    en: 'The tag "{asked}" is already in use ({others, plural, =0 {it is another segment\'s name} one {# other contact has it, or it is another segment\'s name} other {# other contacts have it, or it is another segment\'s name}}); "{tag}" was used so that its segment holds only these contacts.',
+    pt: 'A etiqueta "{asked}" já está em uso ({others, plural, =0 {é o nome de outro segmento} one {# outro contato a tem, ou é o nome de outro segmento} other {# outros contatos a têm, ou é o nome de outro segmento}}); foi usada "{tag}" para que o segmento reúna só estes contatos.',
   },
   unconfirmed_duplicates: {
-    es: '{count} destinatarios sin confirmar se reenvían: el proveedor pudo haber recibido el primer mensaje, así que algunos podrían recibirlo dos veces.',
-    en: '{count} unconfirmed recipients are re-sent: the provider may have received the first message, so some could get it twice.',
-    pt: '{count} destinatários não confirmados serão reenviados: o provedor pode ter recebido a primeira mensagem, então alguns podem recebê-la duas vezes.',
+    es: '{count, plural, one {# destinatario sin confirmar se reenvía: el proveedor pudo haber recibido el primer mensaje, así que podría recibirlo dos veces} other {# destinatarios sin confirmar se reenvían: el proveedor pudo haber recibido el primer mensaje, así que algunos podrían recibirlo dos veces}}.',
+    en: '{count, plural, one {# unconfirmed recipient is re-sent: the provider may have received the first message, so they could get it twice} other {# unconfirmed recipients are re-sent: the provider may have received the first message, so some could get it twice}}.',
+    pt: '{count, plural, one {# destinatário não confirmado será reenviado: o provedor pode ter recebido a primeira mensagem, então ele pode recebê-la duas vezes} other {# destinatários não confirmados serão reenviados: o provedor pode ter recebido a primeira mensagem, então alguns podem recebê-la duas vezes}}.',
   },
   unconfirmed_too_soon: {
-    es: '{count} destinatarios sin confirmar se podrán reenviar desde {at}, cuando termine la espera de su informe de entrega.',
-    en: '{count} unconfirmed recipients can be re-sent from {at}, when the wait for their delivery report ends.',
-    pt: '{count} destinatários não confirmados poderão ser reenviados a partir de {at}, quando terminar a espera pelo relatório de entrega.',
+    es: '{count, plural, one {# destinatario sin confirmar se podrá reenviar} other {# destinatarios sin confirmar se podrán reenviar}} desde {at}, cuando termine la espera de su informe de entrega.',
+    en: '{count, plural, one {# unconfirmed recipient can be re-sent} other {# unconfirmed recipients can be re-sent}} from {at}, when the wait for their delivery report ends.',
+    pt: '{count, plural, one {# destinatário não confirmado poderá ser reenviado} other {# destinatários não confirmados poderão ser reenviados}} a partir de {at}, quando terminar a espera pelo relatório de entrega.',
   },
   quota_waves_capped: {
-    es: '{count} de {total} destinatarios no caben en {days} días del límite diario ({limit} por día): no se programan y siguen en fallidos. Reenvíelos cuando terminen estas tandas, o cuando el límite del número suba.',
-    en: "{count} of {total} recipients do not fit in {days} days of the daily limit ({limit} a day): they are not scheduled and stay among the failed. Re-send them once these waves are done, or when the number's limit rises.",
-    pt: '{count} de {total} destinatários não cabem em {days} dias do limite diário ({limit} por dia): não são agendados e continuam entre as falhas. Reenvie-os quando estes lotes terminarem, ou quando o limite do número subir.',
+    es: '{count, plural, one {# de {total, number} destinatarios no cabe} other {# de {total, number} destinatarios no caben}} en {days} días del límite diario ({limit, number} por día): no se programan y siguen en fallidos. Reenvíelos cuando terminen estas tandas, o cuando el límite del número suba.',
+    en: "{count, plural, one {# of {total, number} recipients does not fit} other {# of {total, number} recipients do not fit}} in {days} days of the daily limit ({limit, number} a day): they are not scheduled and stay among the failed. Re-send them once these waves are done, or when the number's limit rises.",
+    pt: '{count, plural, one {# de {total, number} destinatários não cabe} other {# de {total, number} destinatários não cabem}} em {days} dias do limite diário ({limit, number} por dia): não são agendados e continuam entre as falhas. Reenvie-os quando estes lotes terminarem, ou quando o limite do número subir.',
   },
   quota_waves_ahead: {
-    es: '{count} destinatarios esperan el límite diario: un reenvío anterior lo ocupa en tandas. Podrá reenviarlos desde {at}.',
-    en: '{count} recipients wait for the daily limit: an earlier re-send takes it in waves. You can re-send them from {at}.',
-    pt: '{count} destinatários aguardam o limite diário: um reenvio anterior o ocupa em lotes. Poderá reenviá-los a partir de {at}.',
+    es: '{count, plural, one {# destinatario espera} other {# destinatarios esperan}} el límite diario: un reenvío anterior lo ocupa en tandas. Podrá reenviar desde {at}.',
+    en: '{count, plural, one {# recipient waits} other {# recipients wait}} for the daily limit: an earlier re-send takes it in waves. You can re-send from {at}.',
+    pt: '{count, plural, one {# destinatário aguarda} other {# destinatários aguardam}} o limite diário: um reenvio anterior o ocupa em lotes. Poderá reenviar a partir de {at}.',
   },
   forced: {
     es: 'Reenvío forzado antes de tiempo para: {reasons}. Puede volver a fallar y afectar la calidad del número.',

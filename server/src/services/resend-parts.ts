@@ -8,7 +8,6 @@ import {
   describeFailure,
   earliestUsefulResend,
   type FailureReason,
-  fixedLocale,
   format,
   type Language,
   MAX_QUOTA_WAVES,
@@ -130,12 +129,11 @@ export async function planParts(
     const timing = resendTiming(reason);
     const floor = usefulFloor(group);
     if (timing.kind === 'capacity' && scope.limit !== null) {
-      const numbers = new Intl.NumberFormat(fixedLocale(language));
       // An earlier re-send's waves hold the limit: these wait for them (asking again changes nothing).
       const ahead = await store.lastWaveAhead(db, original.id, scope.channelIds, reason, now);
       if (ahead !== null) {
         warn('quota_waves_ahead', {
-          count: numbers.format(group.length),
+          count: group.length,
           at: formatPlanTime(ahead + DAY_MS, now, zone, language),
         });
         for (const row of group) unplanned.push(row);
@@ -170,10 +168,10 @@ export async function planParts(
       // Past the last wave: not planned, so still failed and free for a later re-send (or a higher limit).
       if (offset < group.length) {
         warn('quota_waves_capped', {
-          count: numbers.format(group.length - offset),
-          total: numbers.format(group.length),
+          count: group.length - offset,
+          total: group.length,
           days: MAX_QUOTA_WAVES,
-          limit: numbers.format(scope.limit),
+          limit: scope.limit,
         });
         for (let i = offset; i < group.length; i++) unplanned.push(group[i] as store.Candidate);
         later((waves.at(-1)?.at ?? firstAt) + DAY_MS);

@@ -16,7 +16,6 @@ import {
   defaultResendReasons,
   estimateCost,
   type FailureReason,
-  fixedLocale,
   format,
   isSmsChannel,
   type Language,
@@ -152,10 +151,9 @@ async function planAndWrite(
   const storedLanguage: Language = workspace?.language ?? 'es';
   const language: Language = ws.language ?? storedLanguage;
   const zone = workspaceTimeZone(workspace?.defaultCountry ?? ws.defaultCountry, workspace?.timeZone);
-  const numbers = new Intl.NumberFormat(fixedLocale(language));
   const warnings: ResendResult['warnings'] = [];
   const warn = (code: keyof typeof WARNINGS, params: Record<string, string | number>) =>
-    warnings.push({ code, message: format(WARNINGS[code][language], params) });
+    warnings.push({ code, message: format(WARNINGS[code][language], params, language) });
 
   // Who: the chosen reasons' failed rows, less those already in a live re-send. Opt-outs never.
   const unconfirmedWindow = unconfirmedWindowMs();
@@ -177,7 +175,7 @@ async function planAndWrite(
     skipped.uncertain = (skipped.uncertain ?? 0) + tooSoon.length;
     const at = tooSoon.reduce((min, c) => Math.min(min, c.failedAt), Number.POSITIVE_INFINITY) + unconfirmedWindow;
     warn('unconfirmed_too_soon', {
-      count: numbers.format(tooSoon.length),
+      count: tooSoon.length,
       at: formatPlanTime(at, now, zone, language),
     });
   }
@@ -214,12 +212,12 @@ async function planAndWrite(
     }
   }
   const unconfirmed = rows.filter((c) => c.reason === 'uncertain').length;
-  if (unconfirmed) warn('unconfirmed_duplicates', { count: numbers.format(unconfirmed) });
+  if (unconfirmed) warn('unconfirmed_duplicates', { count: unconfirmed });
 
   // The tag labels exactly these people: one other contacts already carry is replaced by a unique one.
   const asked = request.tag ?? defaultResendTag(storedLanguage, original, zone);
   const { tag, othersCarrying } = await store.uniqueTag(db, ws.workspaceId, broadcastId, asked);
-  if (tag !== asked) warn('tag_changed', { asked, tag, others: numbers.format(othersCarrying) });
+  if (tag !== asked) warn('tag_changed', { asked, tag, others: othersCarrying });
 
   // Nothing new: an earlier call planned these already (asking twice changes nothing), or nothing fits.
   // A late failure that brought it back to the list may be in hand already.

@@ -81,7 +81,10 @@ describe('S3 and S4: duplicates and malformed numbers are left out, counted and 
     expect(preflight.willSend).toBe(2);
     expect(preflight.excluded).toEqual({ duplicate: 1, invalid_identifier: 1, no_identifier: 1 });
     expect(preflight.warnings.map((w: { code: string }) => w.code)).toContain('excluded');
-    expect(preflight.warnings.find((w: { code: string }) => w.code === 'excluded').message).toMatch(/E\.164/);
+    // One of each, said as one: "1 duplicado", not "1 duplicados".
+    expect(preflight.warnings.find((w: { code: string }) => w.code === 'excluded').message).toBe(
+      '3 contactos quedan fuera: 1 duplicado, 1 con identificador inválido (use el formato E.164, p. ej. +5491155551234), 1 sin identificador en este canal.',
+    );
 
     await h.schedule(broadcast.id);
     await h.engine().runUntilIdle();

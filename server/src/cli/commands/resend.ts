@@ -10,6 +10,7 @@ import {
 import type { Command } from 'commander';
 import {
   collect,
+  counted,
   findWorkspace,
   json,
   number,
@@ -47,11 +48,11 @@ export function planLines(plan: ResendResult['plan'], now: number): string[] {
   if (plan.length < 2) return [];
   const total = plan.reduce((sum, part) => sum + part.count, 0);
   return [
-    `The plan: ${number(total)} contacts in ${plan.length} linked re-sends.`,
+    `The plan: ${counted(total, 'contact')} in ${plan.length} linked re-sends.`,
     table(
       plan.map((part) => [
         part.broadcastId === null ? '-' : `broadcast ${part.broadcastId}`,
-        `${number(part.count)} contacts`,
+        counted(part.count, 'contact'),
         part.at,
         inWords(part.at, now),
         part.why,
@@ -120,7 +121,7 @@ export function registerResend(program: Command): void {
         return;
       }
       out(
-        `Tagged ${number(result.tagged)} contacts with "${result.tag}" (${number(result.newlyTagged)} newly tagged).`,
+        `Tagged ${counted(result.tagged, 'contact')} with "${result.tag}" (${number(result.newlyTagged)} newly tagged).`,
       );
       const skipped = Object.entries(result.skipped).sort((a, b) => b[1] - a[1]);
       if (skipped.length) {
@@ -145,7 +146,7 @@ export function registerResend(program: Command): void {
       }
       if (resend && result.scheduledAt) {
         out(
-          `Re-send: broadcast ${resend.id} "${resend.name}" to segment ${result.segmentId}, ${number(resend.targetCount)} contacts, ` +
+          `Re-send: broadcast ${resend.id} "${resend.name}" to segment ${result.segmentId}, ${counted(resend.targetCount ?? 0, 'contact')}, ` +
             `scheduled for ${result.scheduledAt} (${inWords(result.scheduledAt, now)})${result.reused ? ', created by an earlier call' : ''}.`,
         );
         for (const line of planLines(result.plan, now)) out(line);
