@@ -105,6 +105,38 @@ describe('CSV import: what Excel on Windows writes', () => {
 });
 
 describe('CSV import: one running import per workspace, the others queued in order', () => {
+  it('a file queued while another brought "Plan" writes its "plan" column to "Plan": one field, not two', async () => {
+    const ws = await server.workspace('Plan en cola');
+    const running = await client.execute({
+      sql: `INSERT INTO imports (workspace_id, status, options, total_rows, claimed_by, heartbeat_at, created_at)
+            VALUES (?, 'running', '{}', 10, ?, ?, ?) RETURNING id`,
+      args: [ws.id, IMPORT_OWNER, Date.now(), Date.now()],
+    });
+    // Scanned now, when no contact has the field in any case.
+    const queued = await upload(server.baseUrl, ws.tokens.agent, 'Email,plan\nq@example.com,basic\n');
+    expect(queued.body).toMatchObject({ status: 'queued' });
+    // Meanwhile the one ahead (here, the API) writes it as "Plan".
+    const first = await server.request('POST', '/api/v1/contacts', {
+      token: ws.tokens.agent,
+      body: { email: 'p@example.com', customFields: { Plan: 'pro' } },
+    });
+    expect(first.status).toBe(201);
+    await client.execute({
+      sql: "UPDATE imports SET status = 'completed' WHERE id = ?",
+      args: [Number(running.rows[0]?.id)],
+    });
+    for (let i = 0; i < 200; i++) {
+      const res = await server.request('GET', `/api/v1/imports/${queued.body.id}`, { token: ws.tokens.agent });
+      if (res.body.status === 'completed') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const keys = await client.execute({
+      sql: 'SELECT DISTINCT j.key FROM contacts c, json_each(c.custom_fields) j WHERE c.workspace_id = ? ORDER BY 1',
+      args: [ws.id],
+    });
+    expect(keys.rows.map((r) => r.key)).toEqual(['Plan']);
+  });
+
   it('queues behind a running import (202, status queued, position), runs each in turn, and never touches another workspace', async () => {
     const ws = await server.workspace('Queue');
     const other = await server.workspace('Elsewhere');

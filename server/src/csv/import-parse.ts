@@ -51,6 +51,27 @@ export interface CsvLayout {
   totalRows: number;
 }
 
+/** The custom-field keys a file's columns write. */
+export const customKeysOf = (layout: Pick<CsvLayout, 'columns'>): string[] =>
+  layout.columns.flatMap((c) => (c.field.startsWith('custom.') ? [c.field.slice('custom.'.length)] : []));
+
+/**
+ * The layout with its custom fields spelled as the workspace spells them (`KeySpelling`): a column "plan"
+ * where the contacts hold "Plan" writes to "Plan", one field and not two.
+ */
+export function spelledLayout(layout: CsvLayout, spelling: ReadonlyMap<string, string>): CsvLayout {
+  if (spelling.size === 0) return layout;
+  const spell = <F extends ImportField>(field: F): F => {
+    const key = field.startsWith('custom.') ? spelling.get(field.slice('custom.'.length)) : undefined;
+    return (key === undefined ? field : `custom.${key}`) as F;
+  };
+  return {
+    ...layout,
+    fields: layout.fields.map(spell),
+    columns: layout.columns.map((c) => ({ ...c, field: spell(c.field) })),
+  };
+}
+
 export interface ParseOptions {
   mode: ImportMode;
   identifier?: ImportIdentifier | undefined;

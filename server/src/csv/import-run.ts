@@ -25,7 +25,7 @@ import { assertCustomKeysWithinCap } from '../services/custom-field-keys';
 import { ensureImportTags, forgetFinishedImports, undoImport } from '../services/import-undo';
 import type { ContactImportOptions, StoredRejection, Workspace } from './import';
 import type { FileEncoding } from './import-decode';
-import { type CsvLayout, type ImportRow, readContactRows } from './import-parse';
+import { type CsvLayout, customKeysOf, type ImportRow, readContactRows, spelledLayout } from './import-parse';
 
 /** Rows checked and looked up per statement (the contact writer's plan batch). */
 export const IMPORT_CHUNK = PLAN_ROWS;
@@ -144,6 +144,12 @@ class Rejections {
 export async function planAndWrite(db: Database, run: ImportRun, hooks: ImportHooks): Promise<void> {
   const { ws, importId, source, options, language } = run;
   const { identifier, totalRows } = source.layout;
+  // Spelled again as the workspace spells its keys now: an import queued behind another that brought
+  // "Plan" writes its "plan" there too (the cap is checked at the write, below).
+  const layout = spelledLayout(
+    source.layout,
+    await assertCustomKeysWithinCap(db, ws.workspaceId, [], Number.POSITIVE_INFINITY, customKeysOf(source.layout)),
+  );
   const finish = (target: Database | Tx, values: Partial<typeof imports.$inferInsert>) =>
     finishImport(target, importId, totalRows, values);
 
@@ -176,7 +182,7 @@ export async function planAndWrite(db: Database, run: ImportRun, hooks: ImportHo
     if (batch.create.length || batch.update.length || batch.updateByKey.length) await plan.write(batch);
   };
   try {
-    await readContactRows(source.path, source.encoding, source.layout, ws.defaultCountry, async (rows) => {
+    await readContactRows(source.path, source.encoding, layout, ws.defaultCountry, async (rows) => {
       for (let start = 0; start < rows.length; start += IMPORT_CHUNK) {
         await planChunk(rows.slice(start, start + IMPORT_CHUNK));
       }
@@ -210,9 +216,7 @@ export async function planAndWrite(db: Database, run: ImportRun, hooks: ImportHo
 
   // The cap on custom-field keys again, when it writes (or would): the first pass checked it when the
   // file came, but imports queued behind another (or the API's writes meanwhile) may have added keys.
-  const fileKeys = source.layout.columns.flatMap((c) =>
-    c.field.startsWith('custom.') ? [c.field.slice('custom.'.length)] : [],
-  );
+  const fileKeys = customKeysOf(layout);
   /** Refused for the cap: recorded as the import's failure (true), before anything is written. */
   const refusedForKeys = async (): Promise<boolean> => {
     try {

@@ -45,7 +45,7 @@ import {
 } from '../services/import-jobs';
 import { forgetFinishedImports, undoImport } from '../services/import-undo';
 import { detectEncoding, type FileEncoding } from './import-decode';
-import { type CsvLayout, type ImportColumn, scanContactCsv } from './import-parse';
+import { type CsvLayout, customKeysOf, type ImportColumn, scanContactCsv, spelledLayout } from './import-parse';
 import { finishImport, type ImportRun, planAndWrite, type Source } from './import-run';
 import type { ImportThread } from './import-thread';
 
@@ -150,23 +150,8 @@ export interface ScannedFile {
 export async function scanImportFile(db: Database, { ws, path, options, maxCustomFieldKeys }: ScanInput) {
   const encoding = await detectEncoding(path);
   const scanned = await scanContactCsv(path, encoding, { ...options, defaultCountry: ws.defaultCountry });
-  const spelling = await assertCustomKeysWithinCap(
-    db,
-    ws.workspaceId,
-    scanned.columns.filter((c) => c.field.startsWith('custom.')).map((c) => c.field.slice('custom.'.length)),
-    maxCustomFieldKeys,
-  );
-  // A column "plan" where the workspace's contacts hold "Plan" writes to "Plan": one field, not two.
-  const spell = <F extends string>(field: F): F =>
-    (field.startsWith('custom.') && spelling.has(field.slice(7))
-      ? `custom.${spelling.get(field.slice(7))}`
-      : field) as F;
-  const layout = {
-    ...scanned,
-    fields: scanned.fields.map(spell),
-    columns: scanned.columns.map((c) => ({ ...c, field: spell(c.field) })),
-  };
-  return { encoding, layout } satisfies ScannedFile;
+  const spelling = await assertCustomKeysWithinCap(db, ws.workspaceId, customKeysOf(scanned), maxCustomFieldKeys);
+  return { encoding, layout: spelledLayout(scanned, spelling) } satisfies ScannedFile;
 }
 
 /**
