@@ -12,7 +12,7 @@ export const backgroundText = withOwnWords({
     pausedTitle: '{name}: en pausa',
     seePause: 'Ver la transmisión',
     tokenRefused:
-      'El servidor de Rebound rechazó el token. Pida uno nuevo a su supervisor y péguelo en las opciones de Rebound.',
+      'El servidor de Rebound rechazó el token. Pida uno nuevo al propietario del espacio de trabajo y péguelo en las opciones de Rebound.',
     serverTrouble: 'El servidor de Rebound no respondió bien ({code}).',
   },
   en: {
@@ -25,7 +25,7 @@ export const backgroundText = withOwnWords({
     pausedTitle: '{name}: paused',
     seePause: 'Open the broadcast',
     tokenRefused:
-      "The Rebound server refused the token. Ask your manager for a new one and paste it in Rebound's options.",
+      "The Rebound server refused the token. Ask the workspace owner for a new one and paste it in Rebound's options.",
     serverTrouble: 'The Rebound server did not answer properly ({code}).',
   },
   pt: {
@@ -38,7 +38,7 @@ export const backgroundText = withOwnWords({
     pausedTitle: '{name}: pausada',
     seePause: 'Ver a transmissão',
     tokenRefused:
-      'O servidor do Rebound recusou o token. Peça um novo ao seu supervisor e cole-o nas opções do Rebound.',
+      'O servidor do Rebound recusou o token. Peça um novo ao proprietário do espaço de trabalho e cole-o nas opções do Rebound.',
     serverTrouble: 'O servidor do Rebound não respondeu corretamente ({code}).',
   },
 });

@@ -16,9 +16,9 @@ export const apiErrors = {
     pt: 'Muitas tentativas com tokens inválidos a partir deste endereço. Aguarde {seconds} s e verifique o token.',
   },
   forbidden: {
-    es: 'Su rol ({role}) no permite esta acción; se necesita el rol {required} o superior.',
-    en: 'Your role ({role}) may not do this; it needs the {required} role or higher.',
-    pt: 'Sua função ({role}) não permite esta ação; é necessária a função {required} ou superior.',
+    es: 'Su rol ({role}) no permite esta acción; se necesita el rol {required} o superior: pídale a alguien con ese rol que lo haga.',
+    en: 'Your role ({role}) may not do this; it needs the {required} role or higher: ask someone with that role to do it.',
+    pt: 'Sua função ({role}) não permite esta ação; é necessária a função {required} ou superior: peça a alguém com essa função que faça isso.',
   },
   not_found: {
     es: 'No se encontró {resource}.',
@@ -46,9 +46,9 @@ export const apiErrors = {
     pt: 'Envie o corpo como JSON com o cabeçalho "Content-Type: application/json".',
   },
   payload_too_large: {
-    es: 'El cuerpo de la solicitud supera el límite de {limit}. Envíe menos datos por solicitud.',
-    en: 'The request body is over the {limit} limit. Send less data per request.',
-    pt: 'O corpo da requisição ultrapassa o limite de {limit}. Envie menos dados por requisição.',
+    es: 'El cuerpo de la solicitud supera el límite de {limit, number} KB. Envíe menos datos por solicitud.',
+    en: 'The request body is over the {limit, number} KB limit. Send less data per request.',
+    pt: 'O corpo da requisição ultrapassa o limite de {limit, number} KB. Envie menos dados por requisição.',
   },
   too_many_heavy_operations: {
     es: 'Hay demasiadas búsquedas, vistas previas o importaciones en curso: como máximo {perToken} a la vez por token y {perWorkspace} por espacio de trabajo. Espere {seconds} s a que termine alguna e intente de nuevo.',
@@ -81,9 +81,9 @@ export const apiErrors = {
     pt: 'O espaço de trabalho já tem {count} campos personalizados diferentes e o máximo é {max}; esta alteração adicionaria {keys}. Use um campo que já exista ou remova dos contatos (com valor null) um campo que você não usa mais.',
   },
   contact_identifier_taken: {
-    es: 'El identificador {identifier} del canal {channelId} ya pertenece al contacto {contactId}.',
-    en: 'Identifier {identifier} on channel {channelId} already belongs to contact {contactId}.',
-    pt: 'O identificador {identifier} do canal {channelId} já pertence ao contato {contactId}.',
+    es: 'El identificador {identifier} del canal {channelId} ya pertenece al contacto {contactId}. Use otro identificador, o fusione los dos contactos si son la misma persona.',
+    en: 'Identifier {identifier} on channel {channelId} already belongs to contact {contactId}. Use another identifier, or merge the two contacts if they are the same person.',
+    pt: 'O identificador {identifier} do canal {channelId} já pertence ao contato {contactId}. Use outro identificador, ou mescle os dois contatos se forem a mesma pessoa.',
   },
   contact_identifier_channel: {
     es: 'El canal {channelId} usa el teléfono del contacto como identificador; escríbalo en "phone".',
@@ -211,9 +211,9 @@ export const apiErrors = {
     pt: 'Falha na transmissão: nenhum contato do segmento pode ser alcançado neste canal (sem identificador, identificador inválido ou duplicado).',
   },
   broadcast_not_editable: {
-    es: 'La transmisión está en estado {status}: solo se puede cambiar en borrador o programada.',
+    es: 'La transmisión está «{status}»: solo se puede cambiar en borrador o programada.',
     en: 'The broadcast is {status}: only a draft or scheduled broadcast can be changed.',
-    pt: 'A transmissão está no status {status}: só é possível alterar uma transmissão em rascunho ou agendada.',
+    pt: 'A transmissão está "{status}": só é possível alterar uma transmissão em rascunho ou agendada.',
   },
   broadcast_paused_resume: {
     es: 'La transmisión está pausada. Reanúdela para que siga donde quedó: programarla otra vez la enviaría de nuevo a quienes ya la recibieron.',
@@ -231,9 +231,9 @@ export const apiErrors = {
     pt: 'Este canal ainda tem transmissões não concluídas (agendadas, em envio ou pausadas): {count}. Cancele-as ou espere que terminem antes de desconectá-lo.',
   },
   broadcast_transition: {
-    es: 'Una transmisión en estado {from} no puede pasar a {to}.',
+    es: 'Una transmisión «{from}» no puede pasar a «{to}».',
     en: 'A broadcast that is {from} cannot become {to}.',
-    pt: 'Uma transmissão no status {from} não pode passar para {to}.',
+    pt: 'Uma transmissão "{from}" não pode passar para "{to}".',
   },
   channel_fallback_invalid: {
     es: 'El canal de respaldo debe ser otro canal de este espacio de trabajo que pueda enviar transmisiones.',
@@ -241,9 +241,9 @@ export const apiErrors = {
     pt: 'O canal de reserva deve ser outro canal deste espaço de trabalho que possa enviar transmissões.',
   },
   broadcast_not_paused: {
-    es: 'Solo una transmisión pausada se puede reanudar; esta está en estado {status}.',
+    es: 'Solo una transmisión pausada se puede reanudar; esta está «{status}».',
     en: 'Only a paused broadcast can be resumed; this one is {status}.',
-    pt: 'Só uma transmissão pausada pode ser retomada; esta está no status {status}.',
+    pt: 'Só uma transmissão pausada pode ser retomada; esta está "{status}".',
   },
   failures_range_reversed: {
     es: 'La fecha "desde" ({from}) no es anterior a la fecha "hasta" ({to}), así que no hay nada entre ellas: inviértalas o corrija una de las dos.',
@@ -286,9 +286,9 @@ export const apiErrors = {
     pt: 'O número desta transmissão está em pausa para protegê-lo (bloqueios, denúncias ou a qualidade que a Meta sinalizou). Um gerente precisa revisá-lo e retomá-lo (uma das transmissões em pausa, ou o canal) antes de reenviar por este número; enquanto isso, você pode reenviar por outro canal.',
   },
   resend_not_finished: {
-    es: 'La transmisión todavía está en estado {status}: espere a que termine para reenviar a los que fallaron.',
+    es: 'La transmisión todavía está «{status}»: espere a que termine para reenviar a los que fallaron.',
     en: 'The broadcast is still {status}: wait until it finishes to re-send to the ones that failed.',
-    pt: 'A transmissão ainda está no status {status}: aguarde até ela terminar para reenviar as mensagens com falha.',
+    pt: 'A transmissão ainda está "{status}": aguarde até ela terminar para reenviar as mensagens com falha.',
   },
   resend_cancelled_broadcast: {
     es: 'Esta transmisión fue cancelada: reenviarla a los que fallaron lo decide un gerente (rol {required} o superior), como escribir una transmisión.',
@@ -321,9 +321,9 @@ export const apiErrors = {
     pt: 'Erro interno do servidor. Nenhuma alteração parcial foi salva; tente novamente.',
   },
   database_unavailable: {
-    es: 'La base de datos no responde.',
-    en: 'The database is not answering.',
-    pt: 'O banco de dados não está respondendo.',
+    es: 'La base de datos no responde. Intente de nuevo en unos segundos; si sigue así, avise a quien administra el servidor de Rebound.',
+    en: 'The database is not answering. Try again in a few seconds; if it goes on, tell whoever runs the Rebound server.',
+    pt: 'O banco de dados não está respondendo. Tente de novo em alguns segundos; se continuar assim, avise quem administra o servidor do Rebound.',
   },
   import_file_too_large: {
     es: 'El archivo supera el límite de {limit}. Divídalo en archivos más pequeños e impórtelos uno por uno.',
@@ -366,9 +366,9 @@ export const apiErrors = {
     pt: 'O arquivo tem {count, number} colunas (máximo {max, number}): remova as colunas vazias e as que não precisa e envie-o de novo.',
   },
   import_header_too_long: {
-    es: 'Un encabezado tiene {size} caracteres (máximo {max}): la primera línea no parece una fila de encabezados.',
-    en: 'A header has {size} characters (maximum {max}): the first line does not look like a header row.',
-    pt: 'Um cabeçalho tem {size} caracteres (máximo {max}): a primeira linha não parece uma linha de cabeçalho.',
+    es: 'Un encabezado tiene {size, number} caracteres (máximo {max, number}): la primera línea no parece una fila de encabezados. Revise que la primera línea tenga los nombres de las columnas y que el separador sea el correcto.',
+    en: 'A header has {size, number} characters (maximum {max, number}): the first line does not look like a header row. Check that the first line holds the column names and that the delimiter is right.',
+    pt: 'Um cabeçalho tem {size, number} caracteres (máximo {max, number}): a primeira linha não parece uma linha de cabeçalho. Verifique se a primeira linha tem os nomes das colunas e se o separador está correto.',
   },
   import_duplicate_headers: {
     es: 'Hay columnas con el mismo encabezado: {columns}. Cada columna necesita un nombre distinto.',
@@ -431,16 +431,46 @@ export const resourceNames = {
 } as const satisfies Record<string, Localized>;
 export type ResourceName = keyof typeof resourceNames;
 
+/** A role as the message's reader calls it ("agent" reads "agente"). */
+const roleNames = {
+  agent: { es: 'agente', en: 'agent', pt: 'agente' },
+  manager: { es: 'gerente', en: 'manager', pt: 'gerente' },
+  owner: { es: 'propietario', en: 'owner', pt: 'proprietário' },
+} as const satisfies Record<string, Localized>;
+
+/** A broadcast's status in words ("partially_failed" reads "falló en parte"), as the extension says it. */
+const statusNames = {
+  draft: { es: 'borrador', en: 'draft', pt: 'rascunho' },
+  scheduled: { es: 'programada', en: 'scheduled', pt: 'agendada' },
+  sending: { es: 'enviándose', en: 'sending', pt: 'enviando' },
+  paused: { es: 'en pausa', en: 'paused', pt: 'pausada' },
+  completed: { es: 'completada', en: 'completed', pt: 'concluída' },
+  partially_failed: { es: 'falló en parte', en: 'partly failed', pt: 'falhou em parte' },
+  failed: { es: 'falló', en: 'failed', pt: 'falhou' },
+  cancelled: { es: 'cancelada', en: 'cancelled', pt: 'cancelada' },
+} as const satisfies Record<string, Localized>;
+
+/** Params that name a resource, a role or a status by its key, in the message's language. */
+const NAMED: Record<string, Record<string, Localized>> = {
+  resource: resourceNames,
+  role: roleNames,
+  required: roleNames,
+  status: statusNames,
+  from: statusNames,
+  to: statusNames,
+};
+
 export function errorMessage(
   code: ApiErrorCode,
   language: Language,
   params: Record<string, string | number> = {},
 ): string {
-  // A resource named by its key ("segment") reads in the message's language ("segmento").
-  const { resource } = params;
-  const localized =
-    typeof resource === 'string' && resource in resourceNames
-      ? { ...params, resource: resourceNames[resource as keyof typeof resourceNames][language] }
-      : params;
+  // A resource, a role or a status named by its key ("segment", "agent", "partially_failed") reads in the
+  // message's language ("el segmento de contacto", "agente", "falló en parte"); other values as they are.
+  const localized: Record<string, string | number> = { ...params };
+  for (const [param, names] of Object.entries(NAMED)) {
+    const value = params[param];
+    if (typeof value === 'string' && Object.hasOwn(names, value)) localized[param] = names[value]?.[language] ?? value;
+  }
   return format(apiErrors[code][language], localized, language);
 }

@@ -74,9 +74,9 @@ export const failureReasons: Record<FailureReason, FailureReasonInfo> = {
       pt: 'O canal já enviou o máximo de mensagens permitido em 24 horas (por exemplo, o nível de mensagens do WhatsApp), então estas mensagens não foram enviadas.',
     },
     action: {
-      es: 'Reenvíelos cuando se libere capacidad: programe el reenvío para ese momento, no antes. Si pasa seguido, pida a su supervisor que revise el nivel del canal.',
-      en: "Re-send them once capacity frees up: schedule the re-send for that time, not before. If it happens often, ask your supervisor to review the channel's tier.",
-      pt: 'Reenvie quando houver capacidade de novo: agende o reenvio para esse momento, não antes. Se isso acontecer com frequência, peça ao seu supervisor para revisar o nível do canal.',
+      es: 'Reenvíelos cuando se libere capacidad: programe el reenvío para ese momento, no antes. Si pasa seguido, pida a un gerente que revise el nivel del canal.',
+      en: "Re-send them once capacity frees up: schedule the re-send for that time, not before. If it happens often, ask a manager to review the channel's tier.",
+      pt: 'Reenvie quando houver capacidade de novo: agende o reenvio para esse momento, não antes. Se isso acontecer com frequência, peça a um gerente para revisar o nível do canal.',
     },
   },
   throttled: {
@@ -124,7 +124,7 @@ export const failureReasons: Record<FailureReason, FailureReasonInfo> = {
       pt: 'O contato pediu para não receber mais mensagens neste canal (respondeu STOP ou PARAR, bloqueou a empresa ou desativou as mensagens de marketing), então o Rebound não enviou esta transmissão para ele.',
     },
     action: {
-      es: 'No lo reenvíe. Si el contacto vuelve a aceptar sus mensajes, un supervisor puede quitar la baja en la ficha del contacto, dejando una nota.',
+      es: 'No lo reenvíe. Si el contacto vuelve a aceptar sus mensajes, un gerente puede quitar la baja en la ficha del contacto, dejando una nota.',
       en: "Don't re-send. If the contact agrees to get your messages again, a manager can remove the opt-out on the contact's page, with a note.",
       pt: 'Não reenvie. Se o contato aceitar receber suas mensagens de novo, um gerente pode remover o cancelamento no cadastro do contato, deixando uma observação.',
     },
@@ -250,9 +250,9 @@ export const failureReasons: Record<FailureReason, FailureReasonInfo> = {
       pt: 'O canal recusou a mensagem por causa do conteúdo: o modelo não existe nesse idioma, está pausado ou desativado, faltam variáveis ou elas estão em formato incorreto, ou o tipo de mensagem não é permitido.',
     },
     action: {
-      es: 'Pida a su supervisor que corrija la plantilla o el mensaje, o que elija otra plantilla aprobada, y después reenvíe.',
-      en: 'Ask your supervisor to fix the template or message, or to pick another approved template, then re-send.',
-      pt: 'Peça ao seu supervisor para corrigir o modelo ou a mensagem, ou para escolher outro modelo aprovado, e depois reenvie.',
+      es: 'Pida a un gerente que corrija la plantilla o el mensaje, o que elija otra plantilla aprobada, y después reenvíe.',
+      en: 'Ask a manager to fix the template or message, or to pick another approved template, then re-send.',
+      pt: 'Peça a um gerente para corrigir o modelo ou a mensagem, ou para escolher outro modelo aprovado, e depois reenvie.',
     },
   },
   spam_filtered: {
@@ -268,9 +268,9 @@ export const failureReasons: Record<FailureReason, FailureReasonInfo> = {
       pt: 'A operadora ou a plataforma filtrou a mensagem como possível spam, ou restringiu o número porque muitos contatos bloquearam ou denunciaram mensagens anteriores.',
     },
     action: {
-      es: 'No lo reenvíe igual: pida a su supervisor que revise el contenido, el registro del remitente y la calidad del número antes de volver a enviar.',
-      en: "Don't re-send it as is: ask your supervisor to review the content, the sender registration and the number's quality before sending again.",
-      pt: 'Não reenvie do jeito que está: peça ao seu supervisor para revisar o conteúdo, o registro do remetente e a qualidade do número antes de enviar de novo.',
+      es: 'No lo reenvíe igual: pida a un gerente que revise el contenido, el registro del remitente y la calidad del número antes de volver a enviar.',
+      en: "Don't re-send it as is: ask a manager to review the content, the sender registration and the number's quality before sending again.",
+      pt: 'Não reenvie do jeito que está: peça a um gerente para revisar o conteúdo, o registro do remetente e a qualidade do número antes de enviar de novo.',
     },
   },
   account_problem: {

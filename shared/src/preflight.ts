@@ -1,4 +1,4 @@
-/** The pre-flight warnings a supervisor reads before sending, in Spanish, English and Brazilian Portuguese. */
+/** The pre-flight warnings a manager reads before sending, in Spanish, English and Brazilian Portuguese. */
 import type { Localized } from './i18n';
 
 export const preflightWarnings = {

@@ -128,9 +128,9 @@ export function pauseText(name: string, pause: Pause, language: Language): strin
             pt: `Pausamos «${name}»: a Meta desativou o modelo «${template}» por baixa qualidade; escolha outro modelo`,
           })
         : say({
-            es: `Pausamos «${name}»: Meta pausó la plantilla «${template}» por baja calidad`,
-            en: `We paused “${name}”: Meta paused the template “${template}” for low quality`,
-            pt: `Pausamos «${name}»: a Meta pausou o modelo «${template}» por baixa qualidade`,
+            es: `Pausamos «${name}»: Meta pausó la plantilla «${template}» por baja calidad; espere a que Meta la reactive o elija otra plantilla`,
+            en: `We paused “${name}”: Meta paused the template “${template}” for low quality; wait until Meta reinstates it or choose another template`,
+            pt: `Pausamos «${name}»: a Meta pausou o modelo «${template}» por baixa qualidade; espere a Meta reativá-lo ou escolha outro modelo`,
           });
     }
     case 'number_quality':

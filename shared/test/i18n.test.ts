@@ -24,8 +24,28 @@ describe('error catalog', () => {
       expect(messages.pt, code).not.toBe(messages.es);
     }
   });
-  it('fills parameters', () => {
-    expect(errorMessage('payload_too_large', 'en', { limit: '1024 KB' })).toContain('1024 KB');
+  it('fills parameters, numbers by locale', () => {
+    expect(errorMessage('payload_too_large', 'en', { limit: 1024 })).toContain('1,024 KB');
+    expect(errorMessage('payload_too_large', 'es', { limit: 1024 })).toContain('1.024 KB');
+  });
+
+  it("names roles and statuses in the reader's words, not as keys", () => {
+    expect(errorMessage('forbidden', 'es', { role: 'agent', required: 'manager' })).toBe(
+      'Su rol (agente) no permite esta acción; se necesita el rol gerente o superior: pídale a alguien con ese rol que lo haga.',
+    );
+    expect(errorMessage('forbidden', 'pt', { role: 'manager', required: 'owner' })).toContain(
+      'Sua função (gerente) não permite esta ação; é necessária a função proprietário',
+    );
+    expect(errorMessage('broadcast_transition', 'es', { from: 'partially_failed', to: 'scheduled' })).toBe(
+      'Una transmisión «falló en parte» no puede pasar a «programada».',
+    );
+    expect(errorMessage('resend_not_finished', 'es', { status: 'sending' })).toMatch(
+      /^La transmisión todavía está «enviándose»/,
+    );
+    // A date in the same parameter names stays as it is.
+    expect(errorMessage('failures_range_reversed', 'es', { from: '2026-12-02', to: '2026-12-01' })).toContain(
+      '"desde" (2026-12-02)',
+    );
   });
 });
 

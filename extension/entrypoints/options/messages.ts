@@ -28,7 +28,7 @@ const messages = {
     notifyResendOption: 'un reenvío termina',
     saved: 'Guardado.',
     roleAgent: 'agente',
-    roleManager: 'supervisor',
+    roleManager: 'gerente',
     roleOwner: 'propietario',
   },
   en: {
@@ -78,7 +78,7 @@ const messages = {
     notifyResendOption: 'um reenvio terminar',
     saved: 'Salvo.',
     roleAgent: 'agente',
-    roleManager: 'supervisor',
+    roleManager: 'gerente',
     roleOwner: 'proprietário',
   },
 };

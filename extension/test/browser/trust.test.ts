@@ -431,7 +431,9 @@ describe('what an agent can trust', () => {
     await expect.poll(() => helpdesk.pill().textContent(), { timeout: 10_000 }).toBe('Rebound: token rechazado');
     await helpdesk.pill().click();
     const trouble = helpdesk.panel().getByTestId('trouble');
-    await expect.poll(() => trouble.textContent()).toMatch(/rechazó el token\. Pida uno nuevo a su supervisor/);
+    await expect
+      .poll(() => trouble.textContent())
+      .toMatch(/rechazó el token\. Pida uno nuevo al propietario del espacio de trabajo/);
     expect(await trouble.textContent()).not.toMatch(/Authorization|Bearer/);
     await expect(trouble.getByRole('button', { name: 'Abrir opciones' }).isVisible()).resolves.toBe(true);
 

@@ -93,7 +93,7 @@ export function createBaseApp({
   const jsonBodyLimit = bodyLimit({
     maxSize: bodyLimitBytes,
     onError: () => {
-      throw new ApiError(413, 'payload_too_large', { limit: `${Math.round(bodyLimitBytes / 1024)} KB` });
+      throw new ApiError(413, 'payload_too_large', { limit: Math.round(bodyLimitBytes / 1024) });
     },
   });
   // CSV uploads carry their own 20 MB limit (importBodyLimit in routes/imports/imports.routes.ts). A GET
@@ -110,8 +110,7 @@ export function createBaseApp({
     if (err instanceof HTTPException) {
       if (err.status === 400 && /json/i.test(err.message)) return render(c, 400, 'invalid_json', {});
       if (err.status === 415) return render(c, 415, 'unsupported_media_type', {});
-      if (err.status === 413)
-        return render(c, 413, 'payload_too_large', { limit: `${Math.round(bodyLimitBytes / 1024)} KB` });
+      if (err.status === 413) return render(c, 413, 'payload_too_large', { limit: Math.round(bodyLimitBytes / 1024) });
       return c.json({ error: { code: 'http_error', message: err.message } }, err.status);
     }
     logError(`[rebound] unhandled error ${c.req.method} ${c.req.path}`, err);

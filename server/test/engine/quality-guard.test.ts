@@ -191,7 +191,9 @@ describe('the quality guard', () => {
     await untilStatus(promo.id, 'paused');
     const paused = await h.get(promo.id, 'es');
     expect(paused.pause).toMatchObject({ kind: 'template', template: 'promo_navidad', event: 'PAUSED' });
-    expect(paused.pause.message).toBe('Pausamos «promo now»: Meta pausó la plantilla «promo_navidad» por baja calidad');
+    expect(paused.pause.message).toBe(
+      'Pausamos «promo now»: Meta pausó la plantilla «promo_navidad» por baja calidad; espere a que Meta la reactive o elija otra plantilla',
+    );
     expect((await h.get(later.id)).status).toBe('paused');
     expect((await h.get(english.id)).status).toBe('scheduled');
     expect((await h.get(other.id)).status).toBe('sending');

@@ -163,9 +163,9 @@ export type ImportRowReason = (typeof IMPORT_ROW_REASONS)[number];
 /** Why a row was rejected, in each language; {line} is the line of the file where the row starts. */
 export const importRowReasons = {
   malformed_row: {
-    es: 'Fila mal formada en la línea {line}: {message}. Revise las comillas y los separadores.',
-    en: 'Malformed row at line {line}: {message}. Check the quotes and delimiters.',
-    pt: 'A linha {line} está mal formada: {message}. Verifique as aspas e os separadores.',
+    es: 'Fila mal formada en la línea {line, number}: {message}. Revise las comillas y los separadores.',
+    en: 'Malformed row at line {line, number}: {message}. Check the quotes and delimiters.',
+    pt: 'A linha {line, number} está mal formada: {message}. Verifique as aspas e os separadores.',
   },
   cell_too_large: {
     es: 'La celda de la columna "{column}" tiene {size, number} caracteres; el máximo es {max, number}.',
@@ -218,14 +218,14 @@ export const importRowReasons = {
     pt: 'Já existe um contato com o {identifier} "{value}" (ID {contactId}); o modo "somente adicionar" não o altera.',
   },
   duplicate_row: {
-    es: 'El {identifier} "{value}" ya aparece en la línea {firstLine}; en el modo "solo agregar" solo esa fila crea el contacto.',
-    en: 'The {identifier} "{value}" already appears at line {firstLine}; in "add new contacts only" mode only that row creates the contact.',
-    pt: 'O {identifier} "{value}" já aparece na linha {firstLine}; no modo "somente adicionar", só essa linha cria o contato.',
+    es: 'El {identifier} "{value}" ya aparece en la línea {firstLine, number}; en el modo "solo agregar" solo esa fila crea el contacto.',
+    en: 'The {identifier} "{value}" already appears at line {firstLine, number}; in "add new contacts only" mode only that row creates the contact.',
+    pt: 'O {identifier} "{value}" já aparece na linha {firstLine, number}; no modo "somente adicionar", só essa linha cria o contato.',
   },
   phone_scientific: {
-    es: 'Línea {line}: el teléfono "{value}" está en notación científica. Excel convirtió el número en notación científica: dé formato de texto a la columna y vuelva a exportar.',
-    en: 'Line {line}: the phone number "{value}" is in scientific notation. Excel turned the number into scientific notation: format the column as text and export again.',
-    pt: 'Linha {line}: o telefone "{value}" está em notação científica. O Excel converteu o número para notação científica: formate a coluna como texto e exporte novamente.',
+    es: 'Línea {line, number}: el teléfono "{value}" está en notación científica. Excel convirtió el número en notación científica: dé formato de texto a la columna y vuelva a exportar.',
+    en: 'Line {line, number}: the phone number "{value}" is in scientific notation. Excel turned the number into scientific notation: format the column as text and export again.',
+    pt: 'Linha {line, number}: o telefone "{value}" está em notação científica. O Excel converteu o número para notação científica: formate a coluna como texto e exporte novamente.',
   },
 } as const satisfies Record<ImportRowReason, Localized>;
 
