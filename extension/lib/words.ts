@@ -36,7 +36,8 @@ export const words = {
     headlineDraft: 'Borrador: todavía no salió ningún mensaje',
     headline_sending: 'Enviando: {done, number} de {total, number}',
     headline_paused: 'Se detuvo en {done, number} de {total, number}',
-    headlineCancelled: 'Cancelada: {sent, plural, one {# mensaje salió} other {# mensajes salieron}} antes',
+    headlineCancelled:
+      'Cancelada: {sent, plural, =0 {no había salido ningún mensaje} one {# mensaje salió} other {# mensajes salieron}} antes',
     reasonsHeading: 'Motivos',
     whoHeading: 'Quiénes fallaron',
     funnelHeading: 'Entrega',
@@ -165,7 +166,8 @@ export const words = {
     headlineDraft: 'Draft: no message has gone out yet',
     headline_sending: 'Sending: {done, number} of {total, number}',
     headline_paused: 'Stopped at {done, number} of {total, number}',
-    headlineCancelled: 'Cancelled: {sent, plural, one {# message} other {# messages}} went out before',
+    headlineCancelled:
+      'Cancelled: {sent, plural, =0 {no message had gone out} one {# message went out} other {# messages went out}} before',
     reasonsHeading: 'Reasons',
     whoHeading: 'Who failed',
     funnelHeading: 'Delivery',

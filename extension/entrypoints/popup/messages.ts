@@ -48,7 +48,7 @@ export const popupText = withOwnWords({
     lineageFirst: 'First send: reached {n, number}{unconfirmed, plural, =0 {} other {, # unconfirmed}}',
     lineageRound:
       'Retry {attempt}: recovered {n, number}{pending, plural, =0 {} other {, # still to go}}{unconfirmed, plural, =0 {} other {, # unconfirmed}}',
-    lineageLeft: 'Left: {n, number}: {reasons}',
+    lineageLeft: '{n, number} left: {reasons}',
     lineageNoneLeft: 'Nobody is left without it',
     lineageAuto: 'Rebound re-sends by itself up to {n, plural, one {# time} other {# times}}',
     otherChannel: 'Send by {channel} to the {n, plural, one {# contact} other {# contacts}} {current} cannot reach',

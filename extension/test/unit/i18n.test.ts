@@ -105,6 +105,13 @@ describe('language', () => {
     // Brazilian Portuguese, with você's verbs: "retomá-la", not Spanish "reanudarla".
     expect(translate('pt', 'resumeByManager')).toBe('Um gerente pode retomá-la.');
   });
+
+  it('a cancelled broadcast that sent nothing says so, not "0 mensajes salieron"', () => {
+    expect(translate('es', 'headlineCancelled', { sent: 0 })).toBe('Cancelada: no había salido ningún mensaje antes');
+    expect(translate('en', 'headlineCancelled', { sent: 0 })).toBe('Cancelled: no message had gone out before');
+    expect(translate('es', 'headlineCancelled', { sent: 1 })).toBe('Cancelada: 1 mensaje salió antes');
+    expect(translate('en', 'headlineCancelled', { sent: 1500 })).toBe('Cancelled: 1,500 messages went out before');
+  });
 });
 
 describe('Brazilian Portuguese', () => {
