@@ -257,6 +257,11 @@ async function cancelIn(
     );
     // An engine freezing its audience right now loses its start lease, so it freezes nothing more.
     await tx.run(sql`DELETE FROM broadcast_starts WHERE broadcast_id = ${id}`);
+    // A re-send taken back before it began is a person's decision about that broadcast's recovery: an
+    // automatic round it had waiting (the backlog past the last wave) does not come back by itself. A
+    // failure reported later still brings one (lateFailure).
+    if (current.resendOfId !== null && notStarted(current))
+      await tx.run(sql`UPDATE broadcasts SET recovery_due_at = NULL WHERE id = ${current.resendOfId}`);
     const [row] = await tx
       .update(broadcasts)
       .set({ status: 'cancelled', finishedAt: new Date(now), updatedAt: new Date(now) })

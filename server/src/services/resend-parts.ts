@@ -174,7 +174,7 @@ export async function planParts(
           limit: scope.limit,
         });
         for (let i = offset; i < group.length; i++) unplanned.push(group[i] as store.Candidate);
-        later((waves.at(-1)?.at ?? firstAt) + DAY_MS);
+        later(ceilMinute(waves.at(-1)?.at ?? firstAt) + DAY_MS);
       }
       continue;
     }

@@ -211,6 +211,34 @@ describe('automatic recovery', () => {
     expect(next.recovered + next.failed + next.pending).toBe(2);
   }, 60_000);
 
+  it('what is past the last wave comes back a day after it, unless a person took the re-send back', async () => {
+    const sim = await whatsappSimulator(h);
+    const channel = (await h.channel({
+      type: 'whatsapp',
+      name: 'WA semana',
+      credentials: WA,
+      baseUrl: sim.baseUrl,
+      limits: { dailyQuota: 1, messagesPerSecond: 5000, pairRatePerRecipientSeconds: null },
+    })) as { id: number };
+    await h.seedContacts(10, 'semana', { start: 656_000 });
+    const b = await recovering('Semana', channel.id, 'semana', 1);
+    const engine = h.engine({ maxAttempts: 1 });
+    await h.schedule(b.id);
+    await engine.runUntilIdle();
+    // One went; nine the limit refused: seven daily waves of one, two past the last, looked at again after it.
+    const planned = await h.get(b.id);
+    const waves = planned.recovery.attempts[0].broadcastIds as number[];
+    expect(waves).toHaveLength(7);
+    const last = await h.get(waves[6] as number);
+    expect(planned.recovery.automatic.nextAt).toBe(new Date(Date.parse(last.scheduledAt) + 24 * HOUR).toISOString());
+    // The agent takes the re-send back: nothing comes back by itself.
+    const back = await h.server.request('POST', `/api/v1/broadcasts/${b.id}/resend/cancel`, {
+      token: h.ws.tokens.agent,
+    });
+    expect(back.status, back.text).toBe(200);
+    expect((await h.get(b.id)).recovery.automatic.nextAt).toBeNull();
+  }, 60_000);
+
   it("takes the contacts WhatsApp cannot reach to the channel's fallback (SMS), the rest stay on WhatsApp", async () => {
     const sim = await whatsappSimulator(h);
     const tw = await startTwilioSimulator({ accountSid: `AC${'d'.repeat(32)}`, authToken: 'tw' });
