@@ -65,10 +65,12 @@ export function zoneOffsetMs(zone: string, at: number): number {
 export function startOfDayInZone(day: string, zone: string): number {
   const [y, m, d] = day.split('-').map(Number) as [number, number, number];
   const guess = Date.UTC(y, m - 1, d);
-  // Two passes settle days whose midnight falls near a daylight-saving change.
-  let at = guess - zoneOffsetMs(zone, guess);
-  at = guess - zoneOffsetMs(zone, at);
-  return at;
+  // Two passes settle days whose midnight falls near a daylight-saving change; where the clocks spring
+  // forward at midnight (Santiago, Asunción) there is no midnight, and the second pass would land on the
+  // day before: the day then starts at the first instant it has (01:00).
+  const first = guess - zoneOffsetMs(zone, guess);
+  const second = guess - zoneOffsetMs(zone, first);
+  return dayInZone(second, zone) === day ? second : first;
 }
 
 /** The calendar day after `day` (YYYY-MM-DD), as YYYY-MM-DD. */
