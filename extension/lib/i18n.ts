@@ -77,7 +77,12 @@ export function formatWhen(language: Language, iso: string, now: Date = new Date
   const relative = formatRelative(language, at.getTime() - now.getTime());
   if (dayDiff === 0) return `${translate(language, 'timeAt', { time })} (${relative})`;
   if (dayDiff === 1) return translate(language, 'timeTomorrow', { time });
-  const day = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short' }).format(at);
+  // Another year is said: a year typed wrong (2027 for 2026) must not read as "in two days".
+  const day = new Intl.DateTimeFormat(locale, {
+    day: 'numeric',
+    month: 'short',
+    ...(at.getFullYear() !== now.getFullYear() && { year: 'numeric' as const }),
+  }).format(at);
   return translate(language, 'timeOn', { day, time });
 }
 

@@ -72,6 +72,10 @@ describe('numbers and times as agents read them', () => {
     expect(formatWhen('es', new Date(2026, 10, 26, 9, 0).toISOString(), now)).toBe('mañana a las 09:00');
     expect(formatWhen('en', new Date(2026, 10, 26, 9, 0).toISOString(), now)).toBe('tomorrow at 09:00 AM');
     expect(formatWhen('es', new Date(2026, 10, 25, 9, 0).toISOString(), now)).toBe('ahora');
+    // Next year says its year: 2027 typed for 2026 does not read as "in two days".
+    const nextYear = formatWhen('es', new Date(2027, 10, 27, 9, 0).toISOString(), now);
+    expect(nextYear).toContain('2027');
+    expect(formatWhen('es', new Date(2026, 10, 27, 9, 0).toISOString(), now)).not.toContain('2026');
     expect(formatRelative('en', 25 * 60_000)).toBe('in 25 min.');
   });
 });
