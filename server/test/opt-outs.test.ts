@@ -370,7 +370,7 @@ describe('removing an opt-out', () => {
     });
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe('forbidden');
-    expect(res.body.error.message).toMatch(/Su rol \(agent\)/);
+    expect(res.body.error.message).toMatch(/Su rol \(agente\)/);
     expect(await optOuts(gabi)).toHaveLength(1);
   });
 

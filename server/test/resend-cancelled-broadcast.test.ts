@@ -48,7 +48,7 @@ describe('a broadcast a manager cancelled mid-send', () => {
       expect(refused.status, refused.text).toBe(403);
       expect(refused.body.error.code).toBe('resend_cancelled_broadcast');
       expect(refused.body.error.message).toBe(
-        'Esta transmisión fue cancelada: reenviarla a los que fallaron lo decide un gerente (rol manager o superior), como escribir una transmisión.',
+        'Esta transmisión fue cancelada: reenviarla a los que fallaron lo decide un gerente (rol gerente o superior), como escribir una transmisión.',
       );
     }
     const before = sim.requests.length;

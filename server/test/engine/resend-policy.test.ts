@@ -532,7 +532,7 @@ describe('a re-send with other content (issue #15)', () => {
     const byAgent = await resend(b.id, { content: utility });
     expect(byAgent.status).toBe(403);
     expect(byAgent.body.error.code).toBe('forbidden');
-    expect(byAgent.body.error.message).toContain('manager');
+    expect(byAgent.body.error.message).toContain('el rol gerente o superior');
     expect(await h.server.database.db.all(sql`SELECT id FROM broadcasts WHERE resend_of_id = ${b.id}`)).toEqual([]);
     const res = await resend(b.id, { content: utility }, 'es', h.ws.tokens.manager);
     expect(res.status).toBe(200);
