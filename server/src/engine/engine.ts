@@ -104,6 +104,7 @@ export class BroadcastEngine {
       pacer: new Pacer(this.db, this.clock, durably),
       semaphore: new Semaphore(this.concurrency),
       requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
+      leaseMs: this.leaseMs,
       stopping: () => this.stopping,
       halted: new Set<number>(),
       slotWaits: this.slotWaits,

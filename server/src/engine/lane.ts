@@ -10,7 +10,7 @@ import type { Database } from '../db/client';
 import { MAX_TIMER_MS, timerDelay } from '../lib/timers';
 import type { Batch, BroadcastRow, ChannelRow, Claimed, Outcome } from './batch';
 import { type OutcomeWriter, writeOutcomes } from './outcomes';
-import { effectiveRate, type LateSends, lateTolerance, type Pacer } from './pacing';
+import { effectiveRate, type LateSends, lateTolerance, type Pacer, slowerThanChannel } from './pacing';
 import { broadcastStatus, broadcastWithChannel, releaseUnsent } from './queue';
 import type { WritePause } from './write-pause';
 
@@ -47,6 +47,8 @@ export interface LaneRuntime {
   /** Requests in flight at once in this process, over all broadcasts. */
   semaphore: Semaphore;
   requestTimeoutMs: number;
+  /** A claim's lease: a claimed recipient is sent well within it (`slotsNear`). */
+  leaseMs: number;
   stopping: () => boolean;
   /** Broadcasts the quality guard paused from this process: their sends in hand stop at once. */
   halted: Set<number>;
@@ -96,6 +98,8 @@ export class Lane {
   private flushTimer: NodeJS.Timeout | undefined;
   /** Late sends gathered in this turn of the event loop, to take their fresh slots in one write. */
   lateSends: LateSends | undefined;
+  /** When the last send slot this lane reserved ends (a paced channel's). */
+  private reservedUntil = 0;
   /**
    * The broadcast's status as last read while sending (every STATUS_CHECK_MS at most): a pause or a
    * cancel from elsewhere (Meta's webhook, a manager, another process's guard) stops the sends in hand
@@ -128,7 +132,7 @@ export class Lane {
       while (!rt.stopping()) {
         const claimed = await next;
         if (claimed.items.length === 0) break;
-        next = rt.claimBatch(broadcast, channel);
+        next = this.slotsNear().then(() => rt.claimBatch(broadcast, channel));
         await this.launch(broadcast, channel, claimed);
         // A cancel stops the lane at the next batch. So does an edit of the channel: its next claim is
         // empty (claim.ts), and the engine's next lane sends with the channel as it is now.
@@ -164,6 +168,20 @@ export class Lane {
   }
 
   /**
+   * Waits until the slots this lane reserved end within a quarter of the lease, before the next claim:
+   * a claimed recipient must go out within its lease. A slow channel's sends (Twilio's long code, 1 a
+   * second) waited in hand, one per permit: 64 s of them against a lease of 60 s, and lease recovery
+   * took the last ones for unconfirmed while they still waited.
+   */
+  private async slotsNear(): Promise<void> {
+    const { rt } = this;
+    for (;;) {
+      const ahead = this.reservedUntil - rt.clock() - rt.leaseMs / 4;
+      if (ahead <= 0 || !(await waitForSlot(rt, Math.min(ahead, 1000)))) return;
+    }
+  }
+
+  /**
    * Launches a claimed batch in groups: reserve rate slots, mark the group dispatched, send each at
    * its slot. Returns once every request is launched; the lane waits for the answers.
    */
@@ -176,7 +194,8 @@ export class Lane {
 
     // A crash leaves at most two groups marked dispatched but unsent (this one and the next claimed).
     const paced = batch.slot === undefined;
-    const groupSize = paced ? rt.groupSize(rate) : claimed.length;
+    // A broadcast slower than its channel reserves its channel slot a send at a time (pacing.ts).
+    const groupSize = !paced ? claimed.length : slowerThanChannel(broadcast, channel) ? 1 : rt.groupSize(rate);
     for (let start = 0; start < claimed.length; start += groupSize) {
       // The driver answers in microtasks and the sandbox at once: without a turn of the event loop
       // here, a big broadcast would starve timers and the HTTP API in the same process.
@@ -184,8 +203,10 @@ export class Lane {
       const group = claimed.slice(start, start + groupSize);
       let slot = batch.slot ?? rt.clock();
       let mine: Set<number> | undefined;
-      if (batch.slot === undefined)
+      if (batch.slot === undefined) {
         ({ slot, mine } = await rt.pause.durably(() => rt.pacer.markDispatched(broadcast, channel, group)));
+        this.reservedUntil = Math.max(this.reservedUntil, slot + group.length * interval);
+      }
       for (let k = 0; k < group.length; k++) {
         const item = group[k] as Claimed;
         if (mine && !mine.has(item.id)) continue;
