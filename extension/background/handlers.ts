@@ -141,7 +141,9 @@ export function registerHandlers(hooks: HandlerHooks): void {
   onMessage('resend', ({ data, sender }) =>
     withApi(sender, async (api) => {
       await assertTabConnection(panelTab(sender));
-      const result = await api.resend(data.broadcastId, resendBodyFrom(sender, ownPages, data.body));
+      // Its times said in the agent's own clock, as the panel says the plan's: one moment, one time.
+      const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      const result = await api.resend(data.broadcastId, { ...resendBodyFrom(sender, ownPages, data.body), timeZone });
       void refreshAttention(api).catch(() => undefined);
       return result;
     }),

@@ -151,6 +151,9 @@ async function planAndWrite(
   const storedLanguage: Language = workspace?.language ?? 'es';
   const language: Language = ws.language ?? storedLanguage;
   const zone = workspaceTimeZone(workspace?.defaultCountry ?? ws.defaultCountry, workspace?.timeZone);
+  // Times in the answer's words are said in the reader's zone when given (an agent in another country
+  // than the workspace's); the tag's date stays the workspace's, one label for everyone.
+  const said = request.timeZone ?? zone;
   const warnings: ResendResult['warnings'] = [];
   const warn = (code: keyof typeof WARNINGS, params: Record<string, string | number>) =>
     warnings.push({ code, message: format(WARNINGS[code][language], params, language) });
@@ -176,7 +179,7 @@ async function planAndWrite(
     const at = tooSoon.reduce((min, c) => Math.min(min, c.failedAt), Number.POSITIVE_INFINITY) + unconfirmedWindow;
     warn('unconfirmed_too_soon', {
       count: tooSoon.length,
-      at: formatPlanTime(at, now, zone, language),
+      at: formatPlanTime(at, now, said, language),
     });
   }
   // Duplicates still sharing the number another contact kept: that contact's own row is the number's.
@@ -225,14 +228,14 @@ async function planAndWrite(
     if (planId !== null) await store.recheckLateFailures(db, broadcastId);
     const live = alreadyPlanned > 0 ? await store.liveResends(db, broadcastId) : [];
     if (live.length === 0) throw new ApiError(422, 'resend_nothing', {}, { skipped, warnings });
-    return reusedResult(db, tag, broadcastId, live, skipped, warnings, now, zone, language);
+    return reusedResult(db, tag, broadcastId, live, skipped, warnings, now, said, language);
   };
   if (rows.length === 0) return nothingNew();
 
   // When: the plan, decided by the policy before anything is written (tagging alone sends nothing).
   const { parts, unplanned, againAt } = request.tagOnly
     ? { parts: [], unplanned: [], againAt: undefined }
-    : await planParts(db, original, channel, rows, request, now, zone, language, unconfirmedWindow, warn);
+    : await planParts(db, original, channel, rows, request, now, said, language, unconfirmedWindow, warn);
   if (againAt !== undefined) options.onUnplanned?.(againAt);
   // A quota backlog the plan leaves for later (waves ahead, past the last wave) is neither tagged nor taken.
   if (unplanned.length) {
@@ -291,7 +294,7 @@ async function planAndWrite(
     reused: false,
     recipients: request.tagOnly ? taken.length : plan.reduce((a, part) => a + part.count, 0),
     plan: request.tagOnly ? [] : plan,
-    summary: request.tagOnly ? '' : summarize(plan, now, zone, language),
+    summary: request.tagOnly ? '' : summarize(plan, now, said, language),
     warnings,
   };
 }

@@ -102,6 +102,30 @@ describe('a mixed-reason broadcast', () => {
     expect(count[0]?.n).toBe(0);
   });
 
+  it("the time it names is said in the reader's time zone when the request gives one, for an agent in another country", async () => {
+    const at = (zone?: string) =>
+      resend(broadcastId, { when: 'now', ...(zone && { timeZone: zone }) }).then((res) => {
+        expect(res.body.error.code).toBe('resend_too_early');
+        return /(\d\d):(\d\d)/.exec(res.body.error.message)?.slice(1).map(Number) as [number, number];
+      });
+    // The message names the latest of the reasons' useful times.
+    const until = Math.max(
+      ...(await resend(broadcastId, { when: 'now' })).body.error.details.map((d: { usefulFrom: string }) =>
+        Date.parse(d.usefulFrom),
+      ),
+    );
+    // The workspace is in Argentina (-03); an agent in Bogotá (-05) reads the same moment two hours earlier.
+    const clock = (zone: string) =>
+      new Intl.DateTimeFormat('es-AR', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+        .format(until)
+        .split(':')
+        .map(Number);
+    expect(await at()).toEqual(clock('America/Argentina/Buenos_Aires'));
+    expect(await at('America/Bogota')).toEqual(clock('America/Bogota'));
+    const bad = await resend(broadcastId, { when: 'now', timeZone: 'Marte/Olympus' });
+    expect(bad.status).toBe(422);
+  });
+
   it('an "at" in the past, more than a year ahead, or "at" without a time, is refused with 422', async () => {
     const past = await resend(broadcastId, { when: inHours(-1) }, 'en');
     expect(past.status).toBe(422);

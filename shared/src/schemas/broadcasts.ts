@@ -3,6 +3,7 @@ import { MAX_MESSAGES_PER_SECOND, MIN_MESSAGES_PER_SECOND } from '../channels';
 import { FAILURE_REASONS } from '../failure-reasons';
 import { CostEstimateSchema, TEMPLATE_CATEGORIES } from '../prices';
 import { PauseSchema } from '../quality-guard';
+import { isTimeZone } from '../time';
 import {
   cleanText,
   IdSchema,
@@ -275,6 +276,16 @@ export const ResendBodySchema = z.object({
       "Another channel of the workspace to re-send on, for contacts this one cannot reach (not on WhatsApp, a chat the bot does not know, a closed window: those are the default reasons then). Each contact's identifier on that channel is used; SMS gets the plain text. Default: the broadcast's channel.",
   }),
   tagOnly: z.boolean().optional().meta({ description: 'Only tag the contacts; no segment, no broadcast.' }),
+  timeZone: z
+    .string()
+    .max(64)
+    .refine(isTimeZone, 'Not a time zone: use an IANA name such as America/Bogota.')
+    .optional()
+    .meta({
+      description:
+        "The reader's IANA time zone (America/Bogota): the answer says its times in it (the plan, its warnings, a time refused). Default: the workspace's. The tag's date stays the workspace's.",
+      example: 'America/Bogota',
+    }),
   dryRun: z.boolean().optional().meta({
     description:
       'Only say what this re-send would do (who, when, why, warnings) and write nothing: the extension shows it before the agent confirms.',
