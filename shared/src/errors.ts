@@ -273,7 +273,7 @@ export const apiErrors = {
   broadcast_text_too_long: {
     es: 'El texto tiene {length, number} caracteres y el canal «{channel}» acepta como máximo {max, number} por mensaje: acórtelo, o envíelo por otro canal.',
     en: 'The text is {length, number} characters long and the channel "{channel}" takes at most {max, number} in one message: shorten it, or send it on another channel.',
-    pt: 'O texto tem {length, number} caracteres e o canal «{channel}» aceita no máximo {max, number} por mensagem: encurte-o, ou envie-o por outro canal.',
+    pt: 'O texto tem {length, number} caracteres e o canal “{channel}” aceita no máximo {max, number} por mensagem: encurte-o, ou envie-o por outro canal.',
   },
   broadcast_number_paused: {
     es: 'El número de este canal está en pausa para cuidarlo (bloqueos, reportes o la calidad que marcó Meta). Un gerente debe revisarlo y reanudarlo (una de sus transmisiones en pausa, o el canal) antes de programar otra por este número; mientras tanto puede enviarla por otro canal.',

@@ -116,7 +116,7 @@ export function pauseText(name: string, pause: Pause, language: Language): strin
       return say({
         es: `Pausamos «${name}»: el ${percent} % de los contactos bloqueó o reportó el número en los últimos ${outcomes} envíos${where}`,
         en: `We paused “${name}”: ${percent}% of contacts blocked or reported the number in the last ${outcomes} sends${where}`,
-        pt: `Pausamos «${name}»: ${percent}% dos contatos bloquearam ou denunciaram o número nos últimos ${outcomes} envios${where}`,
+        pt: `Pausamos “${name}”: ${percent}% dos contatos bloquearam ou denunciaram o número nos últimos ${outcomes} envios${where}`,
       });
     }
     case 'template': {
@@ -125,19 +125,19 @@ export function pauseText(name: string, pause: Pause, language: Language): strin
         ? say({
             es: `Pausamos «${name}»: Meta desactivó la plantilla «${template}» por baja calidad; elija otra plantilla`,
             en: `We paused “${name}”: Meta disabled the template “${template}” for low quality; choose another template`,
-            pt: `Pausamos «${name}»: a Meta desativou o modelo «${template}» por baixa qualidade; escolha outro modelo`,
+            pt: `Pausamos “${name}”: a Meta desativou o modelo “${template}” por baixa qualidade; escolha outro modelo`,
           })
         : say({
             es: `Pausamos «${name}»: Meta pausó la plantilla «${template}» por baja calidad; espere a que Meta la reactive o elija otra plantilla`,
             en: `We paused “${name}”: Meta paused the template “${template}” for low quality; wait until Meta reinstates it or choose another template`,
-            pt: `Pausamos «${name}»: a Meta pausou o modelo «${template}» por baixa qualidade; espere a Meta reativá-lo ou escolha outro modelo`,
+            pt: `Pausamos “${name}”: a Meta pausou o modelo “${template}” por baixa qualidade; espere a Meta reativá-lo ou escolha outro modelo`,
           });
     }
     case 'number_quality':
       return say({
         es: `Pausamos «${name}»: Meta marcó la calidad del número (${pause.event ?? ''}); revísela en WhatsApp Manager antes de reanudar`,
         en: `We paused “${name}”: Meta flagged the number’s quality (${pause.event ?? ''}); check it in WhatsApp Manager before resuming`,
-        pt: `Pausamos «${name}»: a Meta sinalizou a qualidade do número (${pause.event ?? ''}); verifique no WhatsApp Manager antes de retomar`,
+        pt: `Pausamos “${name}”: a Meta sinalizou a qualidade do número (${pause.event ?? ''}); verifique no WhatsApp Manager antes de retomar`,
       });
   }
 }

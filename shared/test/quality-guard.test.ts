@@ -56,7 +56,7 @@ describe('the quality guard rule', () => {
       'We paused “Black Friday”: 6% of contacts blocked or reported the number in the last 1,200 sends',
     );
     expect(pauseText('Black Friday', { ...pause, scope: 'channel' }, 'pt')).toBe(
-      'Pausamos «Black Friday»: 6% dos contatos bloquearam ou denunciaram o número nos últimos 1.200 envios do canal',
+      'Pausamos “Black Friday”: 6% dos contatos bloquearam ou denunciaram o número nos últimos 1.200 envios do canal',
     );
     expect(
       pauseText('Navidad', { kind: 'template', scope: 'broadcast', at: 0, template: 'promo', event: 'DISABLED' }, 'es'),

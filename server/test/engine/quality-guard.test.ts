@@ -249,7 +249,7 @@ describe('the quality guard', () => {
       scope: 'channel',
       event: 'FLAGGED',
       message:
-        'Pausamos «flagged»: a Meta sinalizou a qualidade do número (FLAGGED); verifique no WhatsApp Manager antes de retomar',
+        'Pausamos “flagged”: a Meta sinalizou a qualidade do número (FLAGGED); verifique no WhatsApp Manager antes de retomar',
     });
   }, 60_000);
 
