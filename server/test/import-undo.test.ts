@@ -50,6 +50,8 @@ describe('undoing an import written in several transactions', () => {
       by: 'email',
       mode: 'upsert',
     });
+    // Every column as it was, but when an identifier last changed: the undo changed Beto's phone back, and
+    // that moment is kept (a broadcast freezing meanwhile must see it, engine/audience.ts).
     const snapshot = async () =>
       (
         await client.execute({
@@ -58,7 +60,7 @@ describe('undoing an import written in several transactions', () => {
                 FROM contacts c WHERE c.workspace_id = ? ORDER BY c.id`,
           args: [ws.id],
         })
-      ).rows.map((row) => ({ ...row }));
+      ).rows.map(({ identity_changed_at: _, ...row }) => ({ ...row }));
     const tagNames = async () =>
       (
         await client.execute({ sql: 'SELECT name FROM tags WHERE workspace_id = ? ORDER BY name', args: [ws.id] })

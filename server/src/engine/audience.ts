@@ -146,15 +146,17 @@ export async function freezeChunk(
       ? { phase: 'unidentified', afterIdentifier: null, afterContactId: Number(edge.id) }
       : { phase: 'done', afterIdentifier: null, afterContactId: 0 };
   }
-  // After the first chunk, a contact edited since the freeze began may have moved past the chunks frozen
-  // (its phone corrected to a later one, its identifier removed): frozen already, it is not frozen again.
-  // Only those edited since are looked up (a few), with a minute's margin for another process's clock.
+  // After the first chunk, a contact whose identifier changed since the freeze began may have moved past
+  // the chunks frozen (its phone corrected to a later one, its identifier removed, an import undone):
+  // frozen already, it is not frozen again. Only those changed since are looked up (a few), by the time
+  // the triggers of migration 0032 keep (never put back, unlike updated_at), with a minute's margin for
+  // another process's clock.
   if (cursor.afterIdentifier !== null || cursor.phase !== 'identified') {
     const [began] = await db.all<{ at: number }>(
       sql`SELECT created_at AS at FROM messages WHERE broadcast_id = ${ctx.broadcastId} ORDER BY id LIMIT 1`,
     );
     if (began)
-      range = sql`${range} AND (contacts.updated_at < ${Number(began.at) - 60_000} OR NOT EXISTS (SELECT 1 FROM messages f
+      range = sql`${range} AND (coalesce(contacts.identity_changed_at, 0) < ${Number(began.at) - 60_000} OR NOT EXISTS (SELECT 1 FROM messages f
         WHERE f.contact_id = contacts.id AND f.broadcast_id = ${ctx.broadcastId}))`;
   }
   await db.run(sql`INSERT INTO messages (workspace_id, broadcast_id, channel_id, contact_id, identifier, state, reason,

@@ -175,6 +175,31 @@ describe('starting a broadcast a chunk at a time', () => {
     expect(rows.every((r) => r.n === 1)).toBe(true);
   });
 
+  it('a phone an import undo puts back mid-freeze (with its old updated_at) is frozen once too', async () => {
+    await h.seedContacts(8, 'deshecho', { start: 72_000 });
+    const segment = await h.segment('Deshecho', 'deshecho');
+    const broadcast = await h.broadcast({
+      name: 'Deshecho',
+      channelId: sandbox,
+      segmentId: segment.id,
+      content: { text: 'Hola' },
+    });
+    await h.schedule(broadcast.id);
+    const leaseMs = 60_000;
+    await expect(
+      h.engine({ db: dyingAfter(2), workerId: 'deshace', freezeRows: 3, leaseMs }).startBroadcast(broadcast.id),
+    ).rejects.toThrow('process killed');
+    // As services/import-undo.ts writes it: the phone the import had changed, and the contact's old updated_at.
+    await h.server.database.db.run(sql`UPDATE contacts SET phone = '+5491150072009', updated_at = 0
+      WHERE id = (SELECT contact_id FROM messages WHERE broadcast_id = ${broadcast.id} AND identifier = '+5491150072000')`);
+    await h
+      .engine({ workerId: 'sigue', freezeRows: 3, leaseMs, clock: () => Date.now() + leaseMs + 1000 })
+      .startBroadcast(broadcast.id);
+    const rows = await frozen(broadcast.id);
+    expect(rows).toHaveLength(8);
+    expect(rows.every((r) => r.n === 1)).toBe(true);
+  });
+
   it('cancelled mid-freeze: nothing it froze stays queued, and nobody goes on with it', async () => {
     const id = await scheduled('Cancelada a medias');
     const dying = dyingAfter(3);

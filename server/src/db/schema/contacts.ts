@@ -26,6 +26,8 @@ export const contacts = sqliteTable(
     customFields: text('custom_fields', { mode: 'json' }).$type<Record<string, string>>().notNull().default({}),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
+    /** When its phone, e-mail or a channel identifier last changed, by triggers (migration 0032); null: never since. */
+    identityChangedAt: integer('identity_changed_at'),
   },
   (t) => [
     index('contacts_workspace_idx').on(t.workspaceId),
