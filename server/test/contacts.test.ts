@@ -89,6 +89,32 @@ describe('create, get and update', () => {
     expect(search.body.data).toEqual([]);
   });
 
+  it("notes when a contact's phone, e-mail or channel identifier changes (what a freezing broadcast looks up), not a name", async () => {
+    const changedAt = async (id: number) =>
+      Number(
+        (
+          await server.database.client.execute({
+            sql: 'SELECT identity_changed_at AS at FROM contacts WHERE id = ?',
+            args: [id],
+          })
+        ).rows[0]?.at ?? 0,
+      );
+    const made = await create({ firstName: 'Remo', identifiers: [{ channelId: messenger, identifier: 'psid-remo' }] });
+    const first = await changedAt(made.body.id);
+    expect(first).toBeGreaterThan(0);
+    const patch = (body: unknown) =>
+      server.request('PATCH', `/api/v1/contacts/${made.body.id}`, { token: ws.tokens.agent, body });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await patch({ firstName: 'Remo II' });
+    expect(await changedAt(made.body.id)).toBe(first);
+    await patch({ identifiers: [{ channelId: messenger, identifier: 'psid-remo-2' }] });
+    const second = await changedAt(made.body.id);
+    expect(second).toBeGreaterThan(first);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await patch({ phone: '+5491155559876' });
+    expect(await changedAt(made.body.id)).toBeGreaterThan(second);
+  });
+
   it('needs at least a name, phone, e-mail or identifier', async () => {
     const res = await create({ lastName: 'Solo' });
     expect(res.status).toBe(422);
