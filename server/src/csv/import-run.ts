@@ -21,7 +21,7 @@ import type { Database, Tx } from '../db/client';
 import { imports } from '../db/schema';
 import { ApiError } from '../lib/errors';
 import { BatchedWriter, ContactPlanner, PLAN_ROWS, type PlannedBatch } from '../services/contact-writer';
-import { assertCustomKeysWithinCap } from '../services/custom-field-keys';
+import { assertCustomKeysWithinCap, workspaceSpelling } from '../services/custom-field-keys';
 import { ensureImportTags, forgetFinishedImports, undoImport } from '../services/import-undo';
 import type { ContactImportOptions, StoredRejection, Workspace } from './import';
 import type { FileEncoding } from './import-decode';
@@ -146,10 +146,7 @@ export async function planAndWrite(db: Database, run: ImportRun, hooks: ImportHo
   const { identifier, totalRows } = source.layout;
   // Spelled again as the workspace spells its keys now: an import queued behind another that brought
   // "Plan" writes its "plan" there too (the cap is checked at the write, below).
-  const layout = spelledLayout(
-    source.layout,
-    await assertCustomKeysWithinCap(db, ws.workspaceId, [], Number.POSITIVE_INFINITY, customKeysOf(source.layout)),
-  );
+  const layout = spelledLayout(source.layout, await workspaceSpelling(db, ws.workspaceId, customKeysOf(source.layout)));
   const finish = (target: Database | Tx, values: Partial<typeof imports.$inferInsert>) =>
     finishImport(target, importId, totalRows, values);
 

@@ -37,6 +37,10 @@ export function respell<T>(fields: Record<string, T>, spelling: KeySpelling): Re
   return Object.fromEntries(Object.entries(fields).map(([key, value]) => [spelling.get(key) ?? key, value]));
 }
 
+/** How the workspace spells `keys` (KeySpelling), for a reader of them: nothing is counted or refused. */
+export const workspaceSpelling = (db: Database, workspaceId: number, keys: Iterable<string>): Promise<KeySpelling> =>
+  assertCustomKeysWithinCap(db, workspaceId, [], Number.POSITIVE_INFINITY, keys);
+
 /**
  * Refuses (422) a write that would take the workspace past the cap of distinct custom-field keys, so
  * exports and segment filters stay bounded; returns how the write must spell its keys (KeySpelling), so

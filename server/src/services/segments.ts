@@ -6,7 +6,7 @@ import { channels, segments } from '../db/schema';
 import type { AuthContext } from '../lib/env';
 import { ApiError } from '../lib/errors';
 import { countSegment, sampleSegment } from '../segments/compile';
-import { assertCustomKeysWithinCap } from './custom-field-keys';
+import { workspaceSpelling } from './custom-field-keys';
 
 type SegmentRow = typeof segments.$inferSelect;
 type Workspace = Pick<AuthContext, 'workspaceId' | 'defaultCountry'>;
@@ -143,7 +143,7 @@ async function spelledFilter(db: Database, workspaceId: number, filter: SegmentF
   const keys = filter.groups.flatMap((g) =>
     g.conditions.flatMap((c) => (c.type === 'field' && c.field.startsWith('custom.') ? [c.field.slice(7)] : [])),
   );
-  const spelling = await assertCustomKeysWithinCap(db, workspaceId, [], undefined, keys);
+  const spelling = await workspaceSpelling(db, workspaceId, keys);
   if (spelling.size === 0) return filter;
   return {
     ...filter,

@@ -142,60 +142,56 @@ describe('starting a broadcast a chunk at a time', () => {
     expect((await status(id)).status).toBe('sending');
   });
 
-  it('a contact whose phone moves past the chunks frozen so far is frozen once, not twice', async () => {
-    await h.seedContacts(8, 'mueve', { start: 71_000 });
-    const segment = await h.segment('Mueve', 'mueve');
+  /**
+   * Eight contacts (phones from +54911 500 `start`) frozen three at a time: the start and the first chunk,
+   * then the process dies; `move` changes the first contact's phone meanwhile; another engine finishes
+   * once the lease ran out. Returns each contact's frozen rows.
+   */
+  async function freezeAroundAMove(tag: string, start: number, move: (contactId: number) => Promise<void>) {
+    await h.seedContacts(8, tag, { start });
+    const segment = await h.segment(tag, tag);
     const broadcast = await h.broadcast({
-      name: 'Mueve',
+      name: tag,
       channelId: sandbox,
       segmentId: segment.id,
       content: { text: 'Hola' },
     });
     await h.schedule(broadcast.id);
     const leaseMs = 60_000;
-    // The start and one chunk of three (phones …71000 to …71002), then the process dies.
     await expect(
-      h.engine({ db: dyingAfter(2), workerId: 'mueve', freezeRows: 3, leaseMs }).startBroadcast(broadcast.id),
+      h.engine({ db: dyingAfter(2), workerId: `${tag} muere`, freezeRows: 3, leaseMs }).startBroadcast(broadcast.id),
     ).rejects.toThrow('process killed');
     const [first] = await h.server.database.db.all<{ contact_id: number }>(
-      sql`SELECT contact_id FROM messages WHERE broadcast_id = ${broadcast.id} AND identifier = '+5491150071000'`,
+      sql`SELECT contact_id FROM messages WHERE broadcast_id = ${broadcast.id} AND identifier = ${`+54911500${start}`}`,
     );
     expect(first).toBeDefined();
-    // Meanwhile an agent corrects the first contact's phone to one after every other.
-    const patched = await h.server.request('PATCH', `/api/v1/contacts/${first?.contact_id}`, {
-      token: h.ws.tokens.agent,
-      body: { phone: '+5491150071009' },
-    });
-    expect(patched.status, patched.text).toBe(200);
+    await move(Number(first?.contact_id));
     await h
-      .engine({ workerId: 'sigue', freezeRows: 3, leaseMs, clock: () => Date.now() + leaseMs + 1000 })
+      .engine({ workerId: `${tag} sigue`, freezeRows: 3, leaseMs, clock: () => Date.now() + leaseMs + 1000 })
       .startBroadcast(broadcast.id);
-    const rows = await frozen(broadcast.id);
+    return frozen(broadcast.id);
+  }
+
+  it('a contact whose phone moves past the chunks frozen so far is frozen once, not twice', async () => {
+    // Meanwhile an agent corrects the first contact's phone to one after every other.
+    const rows = await freezeAroundAMove('mueve', 71_000, async (contactId) => {
+      const patched = await h.server.request('PATCH', `/api/v1/contacts/${contactId}`, {
+        token: h.ws.tokens.agent,
+        body: { phone: '+5491150071009' },
+      });
+      expect(patched.status, patched.text).toBe(200);
+    });
     expect(rows).toHaveLength(8);
     expect(rows.every((r) => r.n === 1)).toBe(true);
   });
 
   it('a phone an import undo puts back mid-freeze (with its old updated_at) is frozen once too', async () => {
-    await h.seedContacts(8, 'deshecho', { start: 72_000 });
-    const segment = await h.segment('Deshecho', 'deshecho');
-    const broadcast = await h.broadcast({
-      name: 'Deshecho',
-      channelId: sandbox,
-      segmentId: segment.id,
-      content: { text: 'Hola' },
-    });
-    await h.schedule(broadcast.id);
-    const leaseMs = 60_000;
-    await expect(
-      h.engine({ db: dyingAfter(2), workerId: 'deshace', freezeRows: 3, leaseMs }).startBroadcast(broadcast.id),
-    ).rejects.toThrow('process killed');
     // As services/import-undo.ts writes it: the phone the import had changed, and the contact's old updated_at.
-    await h.server.database.db.run(sql`UPDATE contacts SET phone = '+5491150072009', updated_at = 0
-      WHERE id = (SELECT contact_id FROM messages WHERE broadcast_id = ${broadcast.id} AND identifier = '+5491150072000')`);
-    await h
-      .engine({ workerId: 'sigue', freezeRows: 3, leaseMs, clock: () => Date.now() + leaseMs + 1000 })
-      .startBroadcast(broadcast.id);
-    const rows = await frozen(broadcast.id);
+    const rows = await freezeAroundAMove('deshecho', 72_000, async (contactId) => {
+      await h.server.database.db.run(
+        sql`UPDATE contacts SET phone = '+5491150072009', updated_at = 0 WHERE id = ${contactId}`,
+      );
+    });
     expect(rows).toHaveLength(8);
     expect(rows.every((r) => r.n === 1)).toBe(true);
   });
