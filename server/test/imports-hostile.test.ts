@@ -5,13 +5,13 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { prepareContactImport } from '../src/csv/import';
 import { setCustomFieldKeyCap } from '../src/services/contacts';
 import { IMPORT_OWNER, MAX_QUEUED_IMPORTS } from '../src/services/import-jobs';
 import { startTestServer } from './helpers';
+import { portForChild } from './ports';
 
 const server = await startTestServer({ bodyLimitBytes: 64 * 1024 * 1024 });
 const { client } = server.database;
@@ -287,14 +287,6 @@ describe('CSV import: one running import per workspace, the others queued in ord
   });
 });
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
 describe('CSV import: a process killed in the middle of the write', () => {
   it('what it had written is undone at the next start: updated contacts as they were, created ones and its tag gone', async () => {
     const ws = await server.workspace('Killed');
@@ -367,7 +359,7 @@ describe('CSV import: a process killed in the middle of the write', () => {
     expect(await contactCount(ws.id)).toBeLessThan(EXISTING + 55_000);
 
     // The server starts as `npm start` starts it, over that database.
-    const port = await freePort();
+    const port = await portForChild();
     const main = spawn(process.execPath, ['--import', 'tsx', join(SERVER_DIR, 'src/main.ts')], {
       env: { ...process.env, PORT: String(port), DATABASE_URL: databaseUrl, ENGINE: 'off', DEMO: 'off' },
       cwd: SERVER_DIR,

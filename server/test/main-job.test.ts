@@ -4,10 +4,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { portForChild } from './ports';
 
 const MAIN = join(import.meta.dirname, '../src/main.ts');
 const dir = mkdtempSync(join(tmpdir(), 'rebound-main-'));
@@ -17,14 +17,6 @@ afterAll(() => {
   for (const child of children) child.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** Starts the server like `npm start` does and resolves with everything it printed once it is ready. */
 async function start(port: number): Promise<{ child: ChildProcess; output: string }> {
@@ -65,7 +57,7 @@ async function stop(child: ChildProcess): Promise<void> {
 
 describe('npm start: the server with the demo workspace', () => {
   it('prints the URLs, a manager and an agent token and the extension steps; the demo holds S1-S10; twice is fine', async () => {
-    const port = await freePort();
+    const port = await portForChild();
     const base = `http://127.0.0.1:${port}`;
     const first = await start(port);
     expect(first.output).toContain(`${base}/api/v1`);

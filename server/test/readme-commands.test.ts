@@ -7,6 +7,7 @@ import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { portForChild } from './ports';
 
 const root = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'rebound-readme-'));
@@ -52,7 +53,7 @@ const exited = (child: ChildProcess) =>
 
 describe('README: running past one machine, with only Node and npm', () => {
   it('npm run server (ENGINE=off) answers /health and stops on Ctrl+C', async () => {
-    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    const port = String(await portForChild());
     const server = run('server', { ENGINE: 'off', PORT: port, DEMO: 'off' });
     await until(
       async () => {
@@ -81,7 +82,7 @@ describe('README: running past one machine, with only Node and npm', () => {
   });
 
   it('npm run cluster: a sqld primary and replica, the API and two engines that send the demo, all stopped by Ctrl+C', async () => {
-    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    const port = String(await portForChild());
     const cluster = run('cluster', { PORT: port });
     await until(
       () => cluster.output().includes('Rebound past one machine') && cluster.output().includes('[api] Ctrl+C stops it'),

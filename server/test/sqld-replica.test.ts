@@ -11,6 +11,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { engineProcess, harness, until, WA, whatsappBroadcast } from './engine/harness';
 import { seedFailedMessages } from './helpers';
+import { portForChild } from './ports';
 
 const SERVE = fileURLToPath(new URL('../../scripts/serve.mjs', import.meta.url));
 const h = await harness({ sqldReplica: true });
@@ -31,7 +32,7 @@ async function apiOnReplica() {
   if (reader) return reader;
   const replicaUrl = h.server.replicaUrl;
   if (!replicaUrl) throw new Error('this test runs in the server-sqld project (REBOUND_TEST_DATABASE=sqld)');
-  const port = String(20_000 + Math.floor(Math.random() * 20_000));
+  const port = String(await portForChild());
   const started = spawn(process.execPath, [SERVE, 'server'], {
     env: { ...process.env, DATABASE_URL: replicaUrl, ENGINE: 'off', DEMO: 'off', PORT: port },
     stdio: ['ignore', 'pipe', 'pipe'],
