@@ -23,6 +23,8 @@ import { assertTabConnection, noteTabRead } from './tab-connections';
 export interface HandlerHooks {
   /** Settings changed: follow the stream again with the new server or token. */
   restartFollower(): void;
+  /** Runs a switch of server between two batches of events (`EventSink.between`). */
+  between<T>(change: () => Promise<T>): Promise<T>;
 }
 
 export function registerHandlers(hooks: HandlerHooks): void {
@@ -59,12 +61,14 @@ export function registerHandlers(hooks: HandlerHooks): void {
       // Another server or workspace: where its events stand is read first, so that a failure here leaves
       // the old connection whole (a retry would otherwise find the same workspace and keep the old cursor).
       const cursor = sameWorkspace ? undefined : await cursorAtNow(api);
-      await settingsItem.setValue({ ...settings, backendUrl, token: data.token.trim() });
-      await connectionItem.setValue(connection);
-      if (cursor !== undefined) {
-        await eventCursorItem.setValue(cursor);
-        await forgetConnection();
-      }
+      await hooks.between(async () => {
+        await settingsItem.setValue({ ...settings, backendUrl, token: data.token.trim() });
+        await connectionItem.setValue(connection);
+        if (cursor !== undefined) {
+          await eventCursorItem.setValue(cursor);
+          await forgetConnection();
+        }
+      });
       await refreshAttention(api);
       hooks.restartFollower();
       return connection;

@@ -112,6 +112,9 @@ export function createApi(options: ApiOptions) {
 
   return {
     baseUrl: base,
+    /** Whether these settings still name this server and token: what this API brought belongs to them. */
+    isFor: (settings: { backendUrl: string; token: string }) =>
+      settings.token === options.token && sameBackend(settings.backendUrl, base),
     me: () => request<Me>('GET', '/api/v1/me'),
     broadcasts: (
       query: { names?: string[]; ids?: number[]; limit?: number; resendOfId?: number; resendOfIds?: number[] } = {},
@@ -192,6 +195,14 @@ export function plainHttpElsewhere(backendUrl: string): boolean {
 }
 
 /** "http://127.0.0.1:8787/" → "http://127.0.0.1:8787"; throws on anything that is not an http(s) URL. */
+function sameBackend(input: string, base: string): boolean {
+  try {
+    return normalizeBackendUrl(input) === base;
+  } catch {
+    return false;
+  }
+}
+
 export function normalizeBackendUrl(input: string): string {
   const url = new URL(input.trim());
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError('not http');

@@ -42,7 +42,7 @@ export default defineBackground(() => {
     })();
   }
 
-  registerHandlers({ restartFollower });
+  registerHandlers({ restartFollower, between: sink.between });
 
   browser.notifications.onButtonClicked.addListener((id, index) => void onNotificationButton(id, index));
   browser.notifications.onClicked.addListener((id) => void onNotificationAction(id, 'reasons'));
