@@ -30,7 +30,8 @@ export function decidePage(
   const key = `${pathname}|${reading.broadcast?.id ?? reading.broadcast?.name ?? ''}|${reading.contactRefs.join(',')}`;
   if (key === lastKey) return { decision: { show: 'same' }, key };
   // The cascade: a contact page, then the page's own broadcast by ID, then by name, then a list.
-  if (reading.contactRefs.length > 0) return { decision: { show: 'contact', refs: reading.contactRefs }, key };
+  // A contact's page shows that contact, or that Rebound does not know them: never another's failures.
+  if (reading.contactPage) return { decision: { show: 'contact', refs: reading.contactRefs }, key };
   if (reading.broadcast?.id !== undefined) return { decision: { show: 'broadcast', id: reading.broadcast.id }, key };
   if (reading.broadcast?.name) return { decision: { show: 'broadcast-named', name: reading.broadcast.name }, key };
   if (reading.names.length > 0 || showing !== 'other') return { decision: { show: 'latest' }, key };

@@ -101,6 +101,8 @@ export interface PageReading {
   broadcast: { id?: number; name?: string } | null;
   /** Contact refs for the API: phone:+52..., email:ana@... */
   contactRefs: string[];
+  /** A contact's page, whether or not its phone or e-mail could be read (a Telegram-only contact). */
+  contactPage: boolean;
 }
 
 export function adapterFor(url: string, adapters: SiteAdapter[] = siteAdapters): SiteAdapter | undefined {
@@ -123,7 +125,14 @@ export function readPage(win: Pick<Window, 'location' | 'document'>, adapters: S
     }
   }
   if (!adapter) return null;
-  const reading: PageReading = { adapter, known: page !== undefined, names: [], broadcast: null, contactRefs: [] };
+  const reading: PageReading = {
+    adapter,
+    known: page !== undefined,
+    names: [],
+    broadcast: null,
+    contactRefs: [],
+    contactPage: page?.contactIdentifiers !== undefined,
+  };
   if (!page) return reading;
   const doc = win.document;
   if (page.broadcastNames) {

@@ -6,6 +6,7 @@ import { ReportCard } from '../components/ReportCard';
 import { formatAgo, formatWhen, statusLabel, translate } from '../lib/i18n';
 import type { ContactFailures } from '../lib/messaging';
 import { ask, sendMessage } from '../lib/messaging';
+import { notSentFigures } from '../lib/report';
 import type { OverlayState } from './state';
 
 const PILL = {
@@ -20,7 +21,8 @@ export function Overlay({ state }: { state: OverlayState }) {
   const content = state.content.value;
   const failed =
     content.kind === 'report'
-      ? content.report.notSent
+      ? // As the headline counts: unconfirmed recipients are not "failed" (they have their own words).
+        notSentFigures(content.report).failed
       : content.kind === 'contact'
         ? (content.failures?.notSent ?? 0)
         : 0;

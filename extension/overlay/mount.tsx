@@ -57,8 +57,11 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
 
   let adapters = context.adapters;
   let badged = new WeakSet<Element>();
-  /** Broadcasts (or ambiguous names) already badged on this page. */
-  const shown = new Set<string>();
+  /**
+   * The badge host of each broadcast (or ambiguous name) badged on this page. One that left the page (the
+   * helpdesk re-rendered its list) no longer counts: its broadcast is badged again on the new row.
+   */
+  const shown = new Map<string, Element>();
   let lastKey = '';
 
   // One reading at a time: two at once would badge the same names twice. A reading that fails for the
@@ -75,8 +78,10 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
     );
     return scanning;
   };
+  // The page is the same; what failed is read again: a panel left on an error reloads what it showed
+  // (not the page's default, which would swap the broadcast the agent chose for another).
   const retry = () => {
-    lastKey = '';
+    if (state.content.value.kind === 'error') void state.again();
     return rescan();
   };
   state.onRetry(retry);
@@ -111,7 +116,11 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
     // helpdesk's own composer and buttons sit where an open panel would cover them).
     if (decision.show === 'contact') void state.showContact(decision.refs);
     else if (decision.show === 'broadcast') void state.showBroadcast(decision.id, true);
-    else if (decision.show === 'broadcast-named') await showNamedBroadcast(decision.name);
+    else if (decision.show === 'broadcast-named')
+      await showNamedBroadcast(decision.name).catch((error: unknown) => {
+        lastKey = '';
+        throw error;
+      });
     else if (decision.show === 'latest') void state.showBroadcast(undefined, false);
     const fresh = reading.names.filter(({ element }) => !badged.has(element));
     if (fresh.length === 0) return;
@@ -125,9 +134,9 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
       const view = badgeView(target, found);
       // One badge per broadcast on a page: a log page lists the same broadcast on many rows.
       const key = view && view.kind !== 'ambiguous' ? `id:${view.broadcast.id}` : `name:${target.name}`;
-      if (!view || shown.has(key)) continue;
-      shown.add(key);
+      if (!view || shown.get(key)?.isConnected) continue;
       const host = doc.createElement('span');
+      shown.set(key, host);
       host.setAttribute(HOST_ATTRIBUTE, 'badge');
       const root = host.attachShadow({ mode: 'open' });
       adopt(root, sheet, css);
@@ -173,8 +182,12 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
   const badgeClock = setInterval(() => {
     if (doc.visibilityState === 'visible') refreshBadges();
   }, 60_000);
+  // A followed re-send is read every 2 s: the badges are read again when its status moves, not at each read.
+  let resendSeen = '';
   const unwatchResend = state.resend.progress.subscribe((progress) => {
-    if (progress.phase === 'done') refreshBadges();
+    const seen = progress.phase === 'done' ? `${progress.resend?.id}:${progress.resend?.status}` : '';
+    if (seen && seen !== resendSeen) refreshBadges();
+    resendSeen = seen;
   });
   // Taught (or edited in the options) for this site: read the page again with what was learned.
   const unlistenLearned = onMessage('sitesLearned', async () => {

@@ -47,8 +47,11 @@ export function createOverlayState(language: Language) {
   const resend = createBackgroundResendState();
 
   let latest = 0;
+  /** What the panel last asked for, to ask again after trouble. */
+  let lastRun: (() => Promise<PanelContent>) | null = null;
   async function load(run: () => Promise<PanelContent>): Promise<void> {
     const mine = ++latest;
+    lastRun = run;
     content.value = { kind: 'loading' };
     try {
       const next = await run();
@@ -79,6 +82,8 @@ export function createOverlayState(language: Language) {
     onRetry(run: () => Promise<void>) {
       retry = run;
     },
+    /** Asks again for what the panel showed (it failed for the connection's sake). */
+    again: () => (lastRun ? load(lastRun) : Promise.resolve()),
     /** The agent opened the panel from `opener` (the pill or a badge). */
     openedBy(opener: HTMLElement | null) {
       open.value = true;

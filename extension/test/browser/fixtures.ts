@@ -3,9 +3,12 @@
  * what an agent uses: the options page, the popup, and the demo helpdesk with the overlay on it.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { EXTENSION_ID } from '@rebound/shared/extension';
 import type { Language } from '@rebound/shared/i18n';
 import { type BrowserContext, chromium, type Locator, type Page, type Worker } from 'playwright-core';
@@ -201,4 +204,47 @@ export async function axeViolations(page: Page, within?: string): Promise<AxeFin
       return { rule: f.rule, impact: f.impact, help: f.help, targets };
     })
     .filter((f) => f.targets.length > 0 && (f.impact === 'serious' || f.impact === 'critical'));
+}
+
+export interface ServerProxy {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The server behind a proxy on 127.0.0.1 whose answers a test changes as they pass: `down()` answers
+ * 503 (a server in trouble) while it holds; `headers` may edit each answer's headers.
+ */
+export async function serverProxy(
+  target: string,
+  change: { down?: () => boolean; headers?: (headers: Record<string, string>) => void } = {},
+): Promise<ServerProxy> {
+  const proxy = createServer((req, res) => {
+    if (change.down?.()) {
+      res.writeHead(503).end();
+      return;
+    }
+    void (async () => {
+      const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : Readable.toWeb(req);
+      const answer = await fetch(`${target}${req.url}`, {
+        method: req.method ?? 'GET',
+        headers: Object.fromEntries(
+          Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === 'string'),
+        ),
+        ...(body ? { body: body as ReadableStream, duplex: 'half' } : {}),
+      } as RequestInit);
+      const headers = Object.fromEntries(answer.headers);
+      change.headers?.(headers);
+      delete headers['content-encoding'];
+      res.writeHead(answer.status, headers);
+      if (answer.body) Readable.fromWeb(answer.body as never).pipe(res);
+      else res.end();
+    })().catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  proxy.unref();
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => proxy.close(() => resolve())),
+  };
 }

@@ -6,9 +6,6 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
 import { API_LEVEL_HEADER } from '@rebound/shared/api-level';
 import { type Harness, harness, S1_TEMPLATE, s1Broadcast } from '@rebound/test-support';
 import type { Page } from 'playwright-core';
@@ -20,6 +17,7 @@ import {
   launchWithExtension,
   OptionsPage,
   PopupPage,
+  serverProxy,
 } from './fixtures';
 
 let h: Harness;
@@ -454,28 +452,13 @@ describe('what an agent can trust', () => {
   it('a server older than the extension says so on the pill and in the options, and the tab recovers once it is updated', async () => {
     // The same server behind a proxy that can answer as a server from before the API level existed.
     let old = false;
-    const proxy = createServer((req, res) => {
-      void (async () => {
-        const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : Readable.toWeb(req);
-        const answer = await fetch(`${h.server.baseUrl}${req.url}`, {
-          method: req.method ?? 'GET',
-          headers: Object.fromEntries(
-            Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === 'string'),
-          ),
-          ...(body ? { body: body as ReadableStream, duplex: 'half' } : {}),
-        } as RequestInit);
-        const headers = Object.fromEntries(answer.headers);
+    const proxy = await serverProxy(h.server.baseUrl, {
+      headers: (headers) => {
         if (old) delete headers[API_LEVEL_HEADER.toLowerCase()];
-        delete headers['content-encoding'];
-        res.writeHead(answer.status, headers);
-        if (answer.body) Readable.fromWeb(answer.body as never).pipe(res);
-        else res.end();
-      })().catch(() => res.destroy());
+      },
     });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    onTestFinished(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
-    proxy.unref();
-    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    onTestFinished(() => proxy.close());
+    const proxyUrl = proxy.url;
 
     const options = new OptionsPage(page, browser.extensionId);
     await options.open();

@@ -24,6 +24,18 @@ describe('what the panel shows for a page', () => {
     });
   });
 
+  it("a contact page without a phone or e-mail (a Telegram-only contact) shows that contact, never the last one's or the latest broadcast", () => {
+    const telegramOnly = '<h1 class="hd-contact-name">Ana</h1>';
+    const nothingYet = decide('http://127.0.0.1:8787/demo/contacts/9', telegramOnly);
+    expect(nothingYet.decision).toEqual({ show: 'contact', refs: [] });
+    // Coming from another contact's page in a single-page helpdesk: a new decision, not "the same".
+    const before = decide('http://127.0.0.1:8787/demo/contacts/3', CONTACT).key;
+    expect(decide('http://127.0.0.1:8787/demo/contacts/9', telegramOnly, 'other', before).decision).toEqual({
+      show: 'contact',
+      refs: [],
+    });
+  });
+
   it("a broadcast's page shows it by the ID in its address; by its title only when there is no ID", () => {
     const page = '<h1 class="hd-broadcast-title">Black Friday</h1>';
     expect(decide('http://127.0.0.1:8787/demo/broadcasts/42', page).decision).toEqual({ show: 'broadcast', id: 42 });
