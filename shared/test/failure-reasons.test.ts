@@ -154,6 +154,8 @@ describe('classifyProviderFailure: reference scenarios', () => {
   it('S10: failures reported later by webhook', () => {
     expect(classifyProviderFailure('whatsapp', '131049')).toBe('recipient_limit');
     expect(classifyProviderFailure('whatsapp', '131026')).toBe('not_on_channel');
+    // A Meta experiment holds back marketing to a person who is on WhatsApp: not "no account".
+    expect(classifyProviderFailure('whatsapp', '130472')).toBe('recipient_limit');
     expect(classifyProviderFailure('twilio_sms', '30003')).toBe('unreachable');
     expect(classifyProviderFailure('twilio_sms', '30007')).toBe('spam_filtered');
   });
@@ -175,7 +177,7 @@ describe('classifyProviderFailure: provider codes', () => {
     ['131031', 'account_problem'],
     ['368', 'account_problem'],
     ['131042', 'account_problem'],
-    ['130472', 'not_on_channel'],
+    ['130472', 'recipient_limit'],
     ['131000', 'provider_error'],
     ['131016', 'provider_error'],
     ['1', 'provider_error'],
@@ -248,7 +250,18 @@ describe('classifyProviderFailure: provider codes', () => {
     ['status:9', 'account_problem'],
     ['status:4', 'account_problem'],
     ['status:5', 'provider_error'],
+    // "Fix the request": a channel setting, never "re-send now" (channels.md 2e).
+    ['status:2', 'account_problem'],
+    ['status:3', 'account_problem'],
+    ['status:22', 'account_problem'],
     ['dlr:2', 'unreachable'],
+    ['dlr:16', 'throttled'],
+    // Registration filters (India's DLT): filtered again if sent unchanged.
+    ['dlr:50', 'account_problem'],
+    ['dlr:51', 'account_problem'],
+    ['dlr:52', 'template_problem'],
+    ['dlr:53', 'blocked'],
+    ['dlr:54', 'account_problem'],
     ['dlr:3', 'not_on_channel'],
     ['dlr:4', 'blocked'],
     ['dlr:6', 'spam_filtered'],
@@ -264,6 +277,9 @@ describe('classifyProviderFailure: provider codes', () => {
   it.each([
     ['api:2', 'account_problem'],
     ['api:25', 'account_problem'],
+    ['api:9', 'account_problem'],
+    ['api:10', 'account_problem'],
+    ['api:21', 'account_problem'],
     ['api:99', 'provider_error'],
     ['dlr:1', 'not_on_channel'],
     ['dlr:27', 'unreachable'],
@@ -277,6 +293,10 @@ describe('classifyProviderFailure: provider codes', () => {
     ['dlr:expired', 'unreachable'],
   ] as const)('messagebird %s → %s', (code, reason) => {
     expect(classifyProviderFailure('messagebird_sms', code)).toBe(reason);
+  });
+
+  it('vonage status 3 about the number is the number', () => {
+    expect(classifyProviderFailure('vonage_sms', 'status:3', 'Invalid to number')).toBe('invalid_identifier');
   });
 
   it('messagebird reads the recipients and the source code from the message', () => {

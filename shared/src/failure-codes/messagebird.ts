@@ -15,18 +15,19 @@ import { lookup, normalizeCode, type ProviderCodeTable, type ProviderFailureCode
 export const messagebirdCodes: ProviderCodeTable = Object.freeze({
   // REST API request errors.
   'api:2': { reason: 'account_problem', retry: 'final', note: 'Request not allowed (incorrect access key)' },
+  // A request to fix (the channel's settings), unless the text names the recipients.
   'api:9': {
-    reason: 'provider_error',
+    reason: 'account_problem',
     retry: 'final',
     note: 'Missing params (invalid_identifier when about the recipients)',
   },
   'api:10': {
-    reason: 'provider_error',
+    reason: 'account_problem',
     retry: 'final',
     note: 'Invalid params (invalid_identifier when about the recipients)',
   },
   'api:20': { reason: 'provider_error', retry: 'final', note: 'Not found' },
-  'api:21': { reason: 'provider_error', retry: 'final', note: 'Bad request' },
+  'api:21': { reason: 'account_problem', retry: 'final', note: 'Bad request: fix the request' },
   'api:25': { reason: 'account_problem', retry: 'final', note: 'Not enough balance' },
   'api:98': { reason: 'provider_error', retry: 'final', note: 'API not found' },
   'api:99': { reason: 'provider_error', retry: 'now', note: 'Internal error' },

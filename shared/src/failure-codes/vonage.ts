@@ -16,9 +16,10 @@ export const vonageCodes: ProviderCodeTable = Object.freeze({
     note: 'Accepted for delivery, not delivered yet: wait for the receipt',
   },
   'status:1': { reason: 'throttled', retry: 'later', note: "Throttled: over the account's requests per second" },
-  'status:2': { reason: 'provider_error', retry: 'final', note: 'Missing parameters in the request' },
+  // "Fix the request" (channels.md 2e): the channel's settings, not a passing fault to re-send at once.
+  'status:2': { reason: 'account_problem', retry: 'final', note: 'Missing parameters in the request' },
   'status:3': {
-    reason: 'provider_error',
+    reason: 'account_problem',
     retry: 'final',
     note: 'Invalid parameters in the request (invalid_identifier if about the number)',
   },
@@ -41,7 +42,7 @@ export const vonageCodes: ProviderCodeTable = Object.freeze({
     retry: 'final',
     note: 'Invalid sender address (e.g. an unsupported sender ID in North America)',
   },
-  'status:22': { reason: 'provider_error', retry: 'final', note: 'Invalid network code' },
+  'status:22': { reason: 'account_problem', retry: 'final', note: 'Invalid network code in the request' },
   'status:23': { reason: 'account_problem', retry: 'final', note: 'Invalid callback URL' },
   'status:29': { reason: 'account_problem', retry: 'final', note: 'Non-whitelisted destination (trial account)' },
   'status:32': {
@@ -108,6 +109,18 @@ export const vonageCodes: ProviderCodeTable = Object.freeze({
     note: 'Number blocked by the carrier (plan without SMS, suspended line…)',
   },
   'dlr:15': { reason: 'unreachable', retry: 'final', note: "Prepaid, insufficient funds on the recipient's line" },
+  'dlr:16': { reason: 'throttled', retry: 'final', note: 'Gateway quota exceeded: wait, then send again' },
+  // Registration filters (India's DLT and the like): the sender, its content template or its consent
+  // records are not registered as the destination requires. Sending again unchanged is filtered again.
+  'dlr:50': { reason: 'account_problem', retry: 'final', note: 'Entity filter: the sending entity is not registered' },
+  'dlr:51': { reason: 'account_problem', retry: 'final', note: 'Header filter: the sender ID is not registered' },
+  'dlr:52': {
+    reason: 'template_problem',
+    retry: 'final',
+    note: 'Content filter: the text does not match a registered template',
+  },
+  'dlr:53': { reason: 'blocked', retry: 'final', note: 'Consent filter: the recipient has not consented' },
+  'dlr:54': { reason: 'account_problem', retry: 'final', note: 'Regulation error: a local rule refused the send' },
   'dlr:99': { reason: 'provider_error', retry: 'final', note: 'General error on the route' },
 
   // Receipt status words, when there is no err-code.

@@ -38,10 +38,12 @@ export const whatsappCodes: ProviderCodeTable = Object.freeze({
     retry: 'final',
     note: 'Undeliverable: number not on WhatsApp, new Terms of Service not accepted, or WhatsApp app too old',
   },
+  // Not a fact about the number (it is on WhatsApp): Meta held back a marketing message to this person,
+  // as with 131049. Read as not_on_channel, it failed the number's other messages too (delivery.ts).
   '130472': {
-    reason: 'not_on_channel',
+    reason: 'recipient_limit',
     retry: 'final',
-    note: "The user's number is part of a Meta experiment; the message was not sent",
+    note: "The user's number is part of a Meta experiment: marketing not delivered; reach them after they write",
   },
   '100': {
     reason: 'invalid_identifier',
