@@ -115,11 +115,21 @@ export function admit(
   return { kind: 'send', useTemplate, countsAgainstQuota, businessInitiated: !inWindow };
 }
 
+/**
+ * A recipient refused by a full quota whose next place frees within this long waits for it instead of
+ * failing. A quota wave is planned 24 h after the wave before it, but that wave's places were counted
+ * as its batches went out, seconds to minutes after its start: the next wave's first batches would
+ * otherwise fail `quota_reached` again for the seconds between.
+ */
+export const QUOTA_FREES_SOON_MS = 60_000;
+
 /** The rolling quota's room, spent one new recipient at a time. */
 export class QuotaBudget {
   constructor(
     readonly limit: number | null,
     private used: number,
+    /** When the next place frees (`QuotaUsage.capacityFreesAt`); null when unknown. */
+    readonly freesAt: number | null = null,
   ) {}
   /** Takes one place; false when the quota is full. */
   take(): boolean {
@@ -145,8 +155,11 @@ export function admitWithQuota(
   now: number,
 ): Admission {
   const admission = admit(recipient, channel, content, now);
-  if (admission.kind === 'send' && admission.countsAgainstQuota && !budget.take())
+  if (admission.kind === 'send' && admission.countsAgainstQuota && !budget.take()) {
+    if (budget.freesAt !== null && budget.freesAt <= now + QUOTA_FREES_SOON_MS)
+      return { kind: 'defer', until: Math.max(budget.freesAt, now + 1) };
     return { kind: 'fail', reason: 'quota_reached' };
+  }
   return admission;
 }
 

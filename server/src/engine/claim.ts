@@ -114,7 +114,7 @@ export async function claimBatch(tx: Tx, request: ClaimRequest): Promise<Batch> 
         )
       : undefined;
   const usage = scope.limit === null ? undefined : await quotaUsage(tx, scope, now);
-  const budget = new QuotaBudget(scope.limit, usage?.used ?? 0);
+  const budget = new QuotaBudget(scope.limit, usage?.used ?? 0, usage?.capacityFreesAt ?? null);
 
   const sendable: Claimed[] = [];
   const failures: Failure[] = [];

@@ -158,7 +158,11 @@ export interface QuotaUsage {
   limit: number | null;
   used: number;
   remaining: number | null;
-  /** When the oldest counted recipient leaves the rolling window (null when nothing is counted). */
+  /**
+   * When the next place frees: the oldest counted recipient leaves the rolling window, or, over the limit
+   * (a tier lowered, numbers moved into a portfolio), enough of them to bring it one under (null when
+   * nothing is counted).
+   */
   capacityFreesAt: number | null;
 }
 
@@ -195,9 +199,13 @@ export async function quotaUsages(db: Runner, scopes: QuotaScope[], now: number)
       ),
     );
     const byPart = new Map(rows.map((row) => [row.k, row]));
-    chunk.forEach((scope, k) => {
-      usages.push(usageOf(scope, byPart.get(k)));
-    });
+    for (const [k, scope] of chunk.entries()) {
+      const usage = usageOf(scope, byPart.get(k));
+      // Over the limit, the oldest leaving frees nothing: the place comes with the (used - limit + 1)-th.
+      if (scope.limit !== null && usage.used > scope.limit)
+        usage.capacityFreesAt = await kthAgesOutAt(db, scope, usage.used - scope.limit + 1, now);
+      usages.push(usage);
+    }
   }
   return usages;
 }
@@ -218,7 +226,9 @@ async function kthAgesOutAt(db: Runner, scope: QuotaScope, k: number, now: numbe
  */
 export async function overflowFitsAt(db: Runner, scope: QuotaScope, overflow: number, now: number): Promise<number> {
   if (scope.limit === null) return now;
-  const k = Math.min(overflow, scope.limit);
+  // Over the limit, as many more must age out as it is over before any place frees.
+  const over = Math.max(0, (await quotaUsage(db, scope, now)).used - scope.limit);
+  const k = Math.min(overflow, scope.limit) + over;
   // Not enough counted yet: the k-th to age out is one of those sent now.
   return (await kthAgesOutAt(db, scope, k, now)) ?? now + DAY_MS;
 }
@@ -235,8 +245,8 @@ export async function capacityAvailableAt(
 ): Promise<number | null> {
   if (scope.limit === null || needed <= 0) return now;
   if (needed > scope.limit) return null;
-  const usage = await quotaUsage(db, scope, now);
-  const missing = needed - (usage.remaining ?? 0);
+  // Counted from what is used, not what remains: over the limit, remaining says 0 and hides how far over.
+  const missing = (await quotaUsage(db, scope, now)).used + needed - scope.limit;
   if (missing <= 0) return now;
   return (await kthAgesOutAt(db, scope, missing, now)) ?? now;
 }

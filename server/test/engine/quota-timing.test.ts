@@ -1,0 +1,99 @@
+/**
+ * When a full daily limit frees a place, said the same everywhere: over the limit (a tier lowered), the
+ * oldest leaving frees nothing; and a place freeing within a minute is waited for, not failed.
+ */
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { DAY_MS } from '../../src/engine/limits';
+import { harness, quotaBroadcast, until } from './harness';
+
+const h = await harness();
+const api = (method: string, path: string, body?: unknown) =>
+  h.server.request(method, `/api/v1${path}`, { token: h.ws.tokens.manager, body, language: 'en' });
+
+/** `count` recipients counted in the channel's rolling window, sent at `at(i)` (oldest first). */
+async function counted(channelId: number, count: number, at: (i: number) => number) {
+  for (let i = 0; i < count; i++)
+    await h.server.database.db.run(
+      sql`INSERT INTO quota_ledger (channel_id, identifier, last_sent_at, last_any_at)
+          VALUES (${channelId}, ${`+5491160000${String(100 + i)}`}, ${at(i)}, ${at(i)})`,
+    );
+}
+
+describe('a number over its daily limit (the tier was lowered after it sent)', () => {
+  it('the pre-flight, the channel, the failures and the re-send all wait for enough to age out, not the oldest', async () => {
+    const { channelId, broadcastId } = await quotaBroadcast(h, {
+      channelName: 'Bajado de nivel',
+      dailyQuota: 10,
+      count: 5,
+      tag: 'bajado',
+      segment: 'Bajado',
+      name: 'Tras bajar de nivel',
+      start: 100_000,
+    });
+    // 16 counted (the limit was higher), one every ten minutes from 20 h ago: 6 over the new limit of 10.
+    const start = Date.now() - 20 * 3_600_000;
+    const sentAt = (i: number) => start + i * 600_000;
+    await counted(channelId, 16, sentAt);
+    // A place frees when the 7th oldest ages out (16 - 10 + 1); all 5 fit when the 11th does (16 + 5 - 10).
+    const placeFrees = new Date(sentAt(6) + DAY_MS).toISOString();
+    const allFit = new Date(sentAt(10) + DAY_MS).toISOString();
+
+    const pre = (await api('GET', `/broadcasts/${broadcastId}/preflight`)).body;
+    expect(pre.quota).toMatchObject({
+      used: 16,
+      remaining: 0,
+      overflow: 5,
+      capacityFreesAt: placeFrees,
+      allFitAt: allFit,
+    });
+    expect((await api('GET', `/channels/${channelId}`)).body.usage.capacityFreesAt).toBe(placeFrees);
+
+    await h.schedule(broadcastId);
+    await h.engine().runUntilIdle();
+    const messages = await h.messages(broadcastId);
+    expect(messages.map((m) => m.reason)).toEqual(Array(5).fill('quota_reached'));
+    expect(new Set(messages.map((m) => new Date(Number(m.retry_after_at)).toISOString()))).toEqual(
+      new Set([placeFrees]),
+    );
+
+    const plan = (await api('POST', `/broadcasts/${broadcastId}/resend`, { dryRun: true })).body.plan as {
+      at: string;
+      count: number;
+    }[];
+    // The first wave goes when 5 places are free again: the 11th oldest ageing out, not the 5th.
+    expect(plan[0]).toMatchObject({ count: 5 });
+    expect(Date.parse(plan[0]?.at ?? '')).toBeGreaterThanOrEqual(Date.parse(allFit));
+    expect(Date.parse(plan[0]?.at ?? '')).toBeLessThan(Date.parse(allFit) + 120_000);
+  });
+});
+
+describe('a place that frees within the minute', () => {
+  it('the next wave is not refused for the seconds between the last wave’s batches: its recipients wait and go', async () => {
+    const { channelId, broadcastId } = await quotaBroadcast(h, {
+      channelName: 'Ola siguiente',
+      dailyQuota: 3,
+      count: 2,
+      tag: 'ola',
+      segment: 'Ola',
+      name: 'Segunda ola',
+      start: 200_000,
+    });
+    // The last wave's three went out 24 h ago less 1.5 s, 3 s and an hour: two places free in seconds.
+    const now = Date.now();
+    await counted(channelId, 3, (i) => now - DAY_MS + ([1_500, 3_000, 3_600_000][i] ?? 0));
+    await h.schedule(broadcastId);
+    const engine = h.engine();
+    engine.start();
+    try {
+      const both = async () => {
+        const messages = await h.messages(broadcastId);
+        return messages.length === 2 && messages.every((m) => m.state === 'sent');
+      };
+      await until(both, 20_000, 50, async () => JSON.stringify(await h.messages(broadcastId)));
+    } finally {
+      await engine.stop();
+    }
+    expect((await h.get(broadcastId)).counts).toEqual({ sent: 2 });
+  });
+});
