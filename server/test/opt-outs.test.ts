@@ -91,6 +91,8 @@ describe('provider signals mark the contact opted out on that channel', () => {
         at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
         source: 'inbound_word',
         detail: 'BAJA',
+        // A STOP stops everything on the channel, not marketing only.
+        marketingOnly: false,
       },
     ]);
     // Only that channel: WhatsApp and Telegram still reach her.
@@ -281,6 +283,49 @@ describe('provider signals mark the contact opted out on that channel', () => {
     expect(await optOuts(second.id)).toEqual([
       expect.objectContaining({ channelId: ids.twilio, source: 'provider_code', detail: '21610' }),
     ]);
+  });
+
+  it('a stop of WhatsApp marketing keeps promotions from the contact, not the utility template of their order; a block of the channel keeps both', async () => {
+    const dora = await contact({ firstName: 'Dora', phone: '+5491155551011', tags: ['pedido enviado'] });
+    const signed = whatsappUserPreferencesWebhook({
+      appSecret: WA.appSecret,
+      phoneNumberId: WA.phoneNumberId,
+      from: '5491155551011',
+      value: 'stop',
+      at: new Date(),
+    });
+    const hook = `${h.server.baseUrl}/webhooks/whatsapp/${ids.whatsapp}`;
+    expect((await fetch(hook, { method: 'POST', headers: signed.headers, body: signed.body })).status).toBe(200);
+    expect(await optOuts(dora)).toMatchObject([{ detail: 'user_preferences: stop', marketingOnly: true }]);
+
+    const segment = await h.segment('Pedido enviado', 'pedido enviado');
+    const utility = {
+      ...S1_TEMPLATE,
+      template: { ...S1_TEMPLATE.template, name: 'pedido_enviado', category: 'utility' },
+    };
+    const sendTo = async (name: string, content: typeof S1_TEMPLATE | typeof utility) => {
+      const b = await h.broadcast({ name, channelId: ids.whatsapp, segmentId: segment.id, content });
+      const pre = await h.server.request('GET', `/api/v1/broadcasts/${b.id}/preflight`, { token: h.ws.tokens.agent });
+      await h.schedule(b.id);
+      await h.engine().runUntilIdle();
+      const [message] = await h.messages(b.id);
+      return { optedOut: pre.body.optedOut, state: message?.state, reason: message?.reason };
+    };
+    // Promotion (a template of no category is marketing): she asked for none.
+    expect(await sendTo('Promo de la semana', S1_TEMPLATE)).toMatchObject({ optedOut: 1, reason: 'opted_out' });
+    // Her order's update, a utility template: Meta delivers it, and so does Rebound.
+    expect(await sendTo('Su pedido salió', utility)).toEqual({ optedOut: 0, state: 'sent', reason: null });
+
+    // She blocks the business: nothing more, utility or not; a later marketing "resume" does not lift a block.
+    await recordOptOut(h.server.database.db, {
+      channelId: ids.whatsapp,
+      identifier: '+5491155551011',
+      at: new Date(),
+      source: 'manual',
+      detail: 'bloqueó el número',
+    });
+    expect(await optOuts(dora)).toMatchObject([{ marketingOnly: false }]);
+    expect(await sendTo('Su pedido llegó', utility)).toMatchObject({ optedOut: 1, reason: 'opted_out' });
   });
 
   it('a Telegram block (my_chat_member "kicked") does; unblocking lifts it', async () => {

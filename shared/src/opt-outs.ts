@@ -69,3 +69,8 @@ export function isOptOutFailure(channelType: ChannelType, providerCode: string, 
   if (channelType === 'sandbox') return normalizeCode(providerCode) === 'opted_out';
   return providerFailureCodes[channelType]?.isOptOut?.(providerCode, providerMessage) ?? false;
 }
+
+/** Whether an opt-out failure on this channel stops marketing only (WhatsApp 131050), not everything. */
+export function optOutFailureIsMarketingOnly(channelType: ChannelType): boolean {
+  return providerFailureCodes[channelType]?.optOutMarketingOnly === true;
+}

@@ -87,6 +87,17 @@ export function contentForChannel(type: ChannelType, content: BroadcastContent):
 }
 
 /**
+ * Whether a contact's stop of marketing messages (opt_outs.marketing_only: WhatsApp's user_preferences,
+ * 131050) keeps this content from them: yes, unless it goes as a utility or authentication template,
+ * which Meta still delivers to them ("your order shipped", a code). Plain text is kept from them too: a
+ * broadcast is a promotion more often than not, and they asked for none.
+ */
+export function marketingStopApplies(content: BroadcastContent): boolean {
+  const category = content.template?.category;
+  return category !== 'utility' && category !== 'authentication';
+}
+
+/**
  * Steps 1 to 3 and whether step 4 applies; the quota's capacity is the caller's `QuotaBudget`, because
  * it is spent recipient by recipient. A recipient counts against the quota when it is new in the
  * rolling window and the message is business-initiated: on a channel with a window, outside it; on a

@@ -73,11 +73,15 @@ export interface OptOutSignal extends InboundActivity {
   source: Extract<OptOutSource, 'webhook' | 'inbound_word'>;
   /** The word or the provider's own words for it: "BAJA", "user_preferences: stop", "my_chat_member: kicked". */
   detail: string;
+  /** Marketing only (WhatsApp's "Offers and announcements" turned off): utility templates still go. */
+  marketingOnly?: boolean;
 }
 
 /** A contact who told the channel it accepts messages again (WhatsApp "resume", Twilio START, Telegram unblock). */
 export interface OptInSignal extends InboundActivity {
   detail: string;
+  /** Marketing taken back only (WhatsApp's "resume"): a block or a STOP stays. */
+  marketingOnly?: boolean;
 }
 
 /** Everything one callback tells Rebound. */

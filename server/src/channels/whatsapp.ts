@@ -161,8 +161,8 @@ function statusErrorText(error: Record<string, unknown>): string {
 
 /**
  * The user_preferences webhook: the contact stopped ("stop") or resumed ("resume") marketing messages
- * from this business in WhatsApp's "Offers and announcements" setting. A stop is an opt-out (sends
- * would fail with 131050 anyway); a resume lifts the opt-out that the stop (or a 131050) recorded.
+ * from this business in WhatsApp's "Offers and announcements" setting. A stop is an opt-out of marketing
+ * only (marketing templates would fail with 131050; utility ones still go); a resume lifts that.
  */
 function readUserPreferences(value: Record<string, unknown>, content: WebhookContent): void {
   for (const preference of asArray(value.user_preferences)) {
@@ -173,10 +173,13 @@ function readUserPreferences(value: Record<string, unknown>, content: WebhookCon
     if (preference.value === 'stop') {
       content.optOuts = [
         ...(content.optOuts ?? []),
-        { ...signal, source: 'webhook', detail: 'user_preferences: stop' },
+        { ...signal, source: 'webhook', detail: 'user_preferences: stop', marketingOnly: true },
       ];
     } else if (preference.value === 'resume') {
-      content.optIns = [...(content.optIns ?? []), { ...signal, detail: 'user_preferences: resume' }];
+      content.optIns = [
+        ...(content.optIns ?? []),
+        { ...signal, detail: 'user_preferences: resume', marketingOnly: true },
+      ];
     }
   }
 }

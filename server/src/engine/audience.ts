@@ -4,6 +4,7 @@
  * this channel, an invalid identifier, or a duplicate of another contact's identifier.
  */
 import {
+  type BroadcastContent,
   type ChannelType,
   channelCapabilities,
   type FactGroup,
@@ -15,6 +16,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../db/client';
 import { countryOfE164 } from '../lib/phone';
 import { compileSegmentFilter, type SegmentScope } from '../segments/compile';
+import { optedOutOf } from '../services/opt-outs';
 import { stillToReach } from '../services/resend-store';
 import { countedInScopeSql, type QuotaScope } from './limits';
 
@@ -40,7 +42,8 @@ export function identifierOn(channel: { id: number; type: ChannelType }) {
   return { identifier, valid, join };
 }
 
-function audienceQuery(where: SQL, channel: { id: number; type: ChannelType }, range: SQL = sql`1`): SQL {
+function audienceQuery(where: SQL, ctx: Pick<AudienceContext, 'channel' | 'content'>, range: SQL = sql`1`): SQL {
+  const { channel } = ctx;
   const { identifier, valid, join } = identifierOn(channel);
   // The oldest contact keeps a shared identifier; the others are duplicates and get nothing.
   return sql`SELECT contacts.id AS contact_id, ${identifier} AS identifier,
@@ -48,7 +51,7 @@ function audienceQuery(where: SQL, channel: { id: number; type: ChannelType }, r
            WHEN ${valid} = 0 THEN 'invalid_identifier'
            WHEN row_number() OVER (PARTITION BY ${identifier} ORDER BY contacts.id) > 1 THEN 'duplicate'
       END AS reason,
-      EXISTS (SELECT 1 FROM opt_outs o WHERE o.channel_id = ${channel.id} AND o.identifier = ${identifier}) AS opted_out
+      ${optedOutOf(channel.id, identifier, ctx.content)} AS opted_out
     FROM contacts ${join} WHERE ${where} AND ${range}`;
 }
 
@@ -59,6 +62,8 @@ export interface AudienceContext {
   scope: SegmentScope;
   channel: { id: number; type: ChannelType };
   source: AudienceSource;
+  /** What it sends: a stop of marketing only lets a utility template through (optedOutOf). */
+  content?: BroadcastContent;
 }
 
 /**
@@ -165,7 +170,7 @@ export async function freezeChunk(
       CASE WHEN a.reason IS NULL AND NOT a.opted_out THEN 'queued' ELSE 'excluded' END,
       CASE WHEN a.reason IS NULL AND a.opted_out THEN 'opted_out' ELSE a.reason END, 0,
       CASE WHEN a.reason IS NULL AND NOT a.opted_out THEN NULL ELSE ${ctx.now} END, ${ctx.now}, ${ctx.now}
-    FROM (${audienceQuery(where, ctx.channel, range)}) a`);
+    FROM (${audienceQuery(where, ctx, range)}) a`);
   return next;
 }
 
@@ -208,7 +213,7 @@ export async function countAudience(
   }>(sql`SELECT a.reason, CASE WHEN a.reason IS NULL THEN a.opted_out ELSE 0 END AS opted_out,
       CASE WHEN a.reason IS NULL THEN ${windowOpen} ELSE 0 END AS window_open,
       CASE WHEN a.reason IS NULL THEN ${counted} ELSE 0 END AS counted, count(*) AS n
-    FROM (${audienceQuery(where, ctx.channel)}) a GROUP BY 1, 2, 3, 4`);
+    FROM (${audienceQuery(where, ctx)}) a GROUP BY 1, 2, 3, 4`);
   const excluded: Record<ExclusionReason, number> = { no_identifier: 0, invalid_identifier: 0, duplicate: 0 };
   const groups: FactGroup[] = [];
   let total = 0;
@@ -245,13 +250,14 @@ export async function reachableOn(
   db: Runner,
   channel: { id: number; type: ChannelType },
   contactIds: number[],
+  content: BroadcastContent,
 ): Promise<number> {
   if (contactIds.length === 0) return 0;
   const { identifier, valid, join } = identifierOn(channel);
   const row = await db.all<{ n: number }>(sql`SELECT count(DISTINCT contacts.id) AS n FROM contacts ${join}
     WHERE contacts.id IN (SELECT value FROM json_each(${JSON.stringify(contactIds)}))
       AND ${identifier} IS NOT NULL AND ${valid} = 1
-      AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.channel_id = ${channel.id} AND o.identifier = ${identifier})`);
+      AND NOT ${optedOutOf(channel.id, identifier, content)}`);
   return row[0]?.n ?? 0;
 }
 
@@ -270,7 +276,7 @@ export async function audienceCountries(db: Queryable, ctx: AudienceContext): Pr
   const where = await audienceWhere(db, ctx.scope, ctx.source);
   return countriesOf(
     db,
-    sql`SELECT substr(a.identifier, 1, 5) AS prefix, count(*) AS n FROM (${audienceQuery(where, ctx.channel)}) a
+    sql`SELECT substr(a.identifier, 1, 5) AS prefix, count(*) AS n FROM (${audienceQuery(where, ctx)}) a
       WHERE a.reason IS NULL AND NOT a.opted_out GROUP BY prefix`,
   );
 }

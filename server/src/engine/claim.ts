@@ -7,6 +7,7 @@
 import { admitWithQuota, type ChannelRules, outsideWindowCarrier, QuotaBudget, windowHours } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
 import type { Tx } from '../db/client';
+import { optedOutOf } from '../services/opt-outs';
 import type { Batch, BroadcastRow, ChannelRow, Claimed } from './batch';
 import { DAY_MS, quotaScope, quotaUsage, sendSlotsQuery } from './limits';
 import { type Failure, recordFailures, writeFailures } from './outcomes';
@@ -68,8 +69,8 @@ export async function claimBatch(tx: Tx, request: ClaimRequest): Promise<Batch> 
   const identifierList = JSON.stringify(identifiers);
   const optedOut = new Set(
     (
-      await tx.all<{ identifier: string }>(sql`SELECT identifier FROM opt_outs WHERE channel_id = ${channel.id}
-        AND identifier IN (SELECT value FROM json_each(${identifierList}))`)
+      await tx.all<{ identifier: string }>(sql`SELECT value AS identifier FROM json_each(${identifierList})
+        WHERE ${optedOutOf(channel.id, sql`value`, content)}`)
     ).map((r) => r.identifier),
   );
   const hours = windowHours(channel.type);

@@ -12,6 +12,7 @@ import {
   hurtsQuality,
   isOptOutFailure,
   isPhoneChannel,
+  optOutFailureIsMarketingOnly,
 } from '@rebound/shared';
 import { type SQL, sql } from 'drizzle-orm';
 import { providerCodeText, providerText } from '../channels/http';
@@ -203,7 +204,7 @@ export async function applyWebhook(db: Database, channel: ChannelConfig, receive
   for (const { signal, optOut } of signals) {
     const identifier = identifierFor(channel, signal.from);
     const channelId = await writtenTo(signal.to);
-    if (!optOut) await liftOptOut(db, { channelId, identifier, at: signal.at });
+    if (!optOut) await liftOptOut(db, { channelId, identifier, at: signal.at, marketingOnly: signal.marketingOnly });
     else {
       await recordOptOut(db, {
         channelId,
@@ -211,6 +212,7 @@ export async function applyWebhook(db: Database, channel: ChannelConfig, receive
         at: optOut.at,
         source: optOut.source,
         detail: optOut.detail,
+        marketingOnly: optOut.marketingOnly,
       });
     }
   }
@@ -284,6 +286,7 @@ async function recordOptOutFailure(db: Database, channel: ChannelConfig, update:
     at: update.at,
     source: 'provider_code',
     detail: update.providerCode,
+    marketingOnly: optOutFailureIsMarketingOnly(channel.type),
   });
 }
 

@@ -10,6 +10,7 @@ import {
   guardSettings,
   hurtsQuality,
   isOptOutFailure,
+  optOutFailureIsMarketingOnly,
 } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
 import { unconfirmedWindowMs } from '../config';
@@ -150,6 +151,7 @@ export async function writeOutcomes(
             at: now,
             source: 'provider_code',
             detail: outcome.providerCode,
+            marketingOnly: optOutFailureIsMarketingOnly(channel.type),
           });
         break;
       }

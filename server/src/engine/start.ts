@@ -113,6 +113,7 @@ export async function startBroadcast(o: StartOptions, broadcastId: number): Prom
         scope: { workspaceId: broadcast.workspaceId, defaultCountry: workspace?.defaultCountry ?? 'AR' },
         channel: { id: channel.id, type: channel.type },
         source,
+        content: broadcast.content,
       },
       cursor: {
         phase: held.phase,

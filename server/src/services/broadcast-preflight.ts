@@ -61,6 +61,7 @@ export async function preflight(
     scope: ws,
     channel: { id: channel.id, type: channel.type },
     source,
+    content: broadcast.content,
     now,
     quota: scope,
   });
@@ -151,7 +152,12 @@ export async function preflight(
       broadcast.content,
       priceTable(channel.prices),
       scaleCounts(
-        await audienceCountries(db, { scope: ws, channel: { id: channel.id, type: channel.type }, source }),
+        await audienceCountries(db, {
+          scope: ws,
+          channel: { id: channel.id, type: channel.type },
+          source,
+          content: broadcast.content,
+        }),
         billedSends(channel.type, Math.max(0, toSend), forecast.freeInWindow),
       ),
     ),

@@ -5,14 +5,16 @@
  * note, or by a later signal from the same channel that the contact accepts messages again.
  */
 import {
+  type BroadcastContent,
   type ChannelType,
   type ContactOptOut,
   channelCapabilities,
+  marketingStopApplies,
   OPT_OUT_SOURCES,
   type OptOutSource,
   type Role,
 } from '@rebound/shared';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { first } from '../db/first';
 import { events } from '../db/schema';
@@ -32,6 +34,8 @@ export interface OptOutRecord {
   source: OptOutSource;
   /** The code or word itself: "131050", "21610", "BAJA", "user_preferences: stop". */
   detail?: string | null;
+  /** Marketing only (WhatsApp's user_preferences stop, 131050): utility and authentication templates still go. */
+  marketingOnly?: boolean;
 }
 
 const millis = (at: number | Date) => (typeof at === 'number' ? at : at.getTime());
@@ -53,14 +57,21 @@ export async function recordOptOut(db: Runner, record: OptOutRecord): Promise<bo
         AND identifier = ${record.identifier} AND at > ${millis(record.at)})`
     : sql`1`;
   // Rows from before sources were kept (source NULL) take the first signal that names one.
+  // A stop of everything widens a stop of marketing only, whenever it came; never the other way.
   const rows = await db.all<{
     channel_id: number;
-  }>(sql`INSERT INTO opt_outs (channel_id, identifier, at, source, detail)
-    SELECT ${record.channelId}, ${record.identifier}, ${millis(record.at)}, ${record.source}, ${record.detail ?? null}
+  }>(sql`INSERT INTO opt_outs (channel_id, identifier, at, source, detail, marketing_only)
+    SELECT ${record.channelId}, ${record.identifier}, ${millis(record.at)}, ${record.source}, ${record.detail ?? null},
+      ${record.marketingOnly ? 1 : 0}
     WHERE ${owned} AND ${current}
     ON CONFLICT (channel_id, identifier) DO UPDATE SET
-      at = min(opt_outs.at, excluded.at), source = excluded.source, detail = excluded.detail
-    WHERE excluded.at < opt_outs.at OR opt_outs.source IS NULL
+      at = min(opt_outs.at, excluded.at),
+      source = CASE WHEN excluded.at < opt_outs.at OR opt_outs.source IS NULL
+        OR excluded.marketing_only < opt_outs.marketing_only THEN excluded.source ELSE opt_outs.source END,
+      detail = CASE WHEN excluded.at < opt_outs.at OR opt_outs.source IS NULL
+        OR excluded.marketing_only < opt_outs.marketing_only THEN excluded.detail ELSE opt_outs.detail END,
+      marketing_only = min(opt_outs.marketing_only, excluded.marketing_only)
+    WHERE excluded.at < opt_outs.at OR opt_outs.source IS NULL OR excluded.marketing_only < opt_outs.marketing_only
     RETURNING channel_id`);
   return rows.length > 0;
 }
@@ -76,13 +87,24 @@ export async function recordOptOuts(db: Runner, records: readonly OptOutRecord[]
 const LIFTABLE: readonly OptOutSource[] = ['provider_code', 'webhook', 'inbound_word'];
 
 /**
+ * Whether the contact at `identifier` opted out of what `content` sends on the channel: any opt-out, but
+ * a stop of marketing only lets a utility or authentication template through (marketingStopApplies).
+ * The one reading of opt_outs that the freeze, the pre-flight, the claim and the re-send's reach share.
+ */
+export function optedOutOf(channelId: number | SQL, identifier: SQL, content: BroadcastContent | undefined): SQL {
+  const scope = content && !marketingStopApplies(content) ? sql`AND o.marketing_only = 0` : sql``;
+  return sql`EXISTS (SELECT 1 FROM opt_outs o WHERE o.channel_id = ${channelId} AND o.identifier = ${identifier} ${scope})`;
+}
+
+/**
  * The contact told the channel it accepts messages again (WhatsApp user_preferences "resume",
  * Twilio START, Telegram unblock): lifts an opt-out that the channel's own signals recorded strictly
  * before that moment. A replayed old "resume" never lifts a newer opt-out. Returns true when one was lifted.
  */
 export async function liftOptOut(
   db: Runner,
-  signal: { channelId: number; identifier: string; at: number | Date },
+  /** `marketingOnly`: the contact took marketing back (WhatsApp's "resume"); a block or a STOP stays. */
+  signal: { channelId: number; identifier: string; at: number | Date; marketingOnly?: boolean },
 ): Promise<boolean> {
   // Kept, latest first: a channel's opt-out signal from before it is stale (recordOptOut).
   await db.all(sql`INSERT INTO opt_ins (channel_id, identifier, at)
@@ -90,7 +112,7 @@ export async function liftOptOut(
     ON CONFLICT (channel_id, identifier) DO UPDATE SET at = max(opt_ins.at, excluded.at)`);
   const rows = await db.all<{ channel_id: number }>(sql`DELETE FROM opt_outs
     WHERE channel_id = ${signal.channelId} AND identifier = ${signal.identifier} AND at < ${millis(signal.at)}
-      AND source IN ${LIFTABLE}
+      AND source IN ${LIFTABLE} AND (${signal.marketingOnly ? 0 : 1} OR marketing_only = 1)
     RETURNING channel_id`);
   return rows.length > 0;
 }
@@ -145,7 +167,8 @@ export async function optOutsForContact(db: Runner, workspaceId: number, contact
     at: number;
     source: string | null;
     detail: string | null;
-  }>(sql`SELECT o.channel_id, o.identifier, o.at, o.source, o.detail
+    marketing_only: number;
+  }>(sql`SELECT o.channel_id, o.identifier, o.at, o.source, o.detail, o.marketing_only
     FROM json_each(${JSON.stringify(pairs)}) p
     JOIN opt_outs o ON o.channel_id = p.value ->> 0 AND o.identifier = p.value ->> 1
     ORDER BY o.at, o.channel_id`);
@@ -161,6 +184,7 @@ export async function optOutsForContact(db: Runner, workspaceId: number, contact
         at: new Date(row.at).toISOString(),
         source: sourceOf(row.source),
         detail: row.detail,
+        marketingOnly: Boolean(row.marketing_only),
       },
     ];
   });

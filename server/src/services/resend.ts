@@ -308,7 +308,7 @@ async function reachOn(
   now: number,
 ): Promise<NonNullable<ResendResult['channel']>> {
   const contacts = [...new Set(rows.map((r) => r.contactId))];
-  const reachable = await reachableOn(db, channel, contacts);
+  const reachable = await reachableOn(db, channel, contacts, content);
   const usage = await quotaUsage(db, await quotaScope(db, channel), now);
   const sms = isSmsChannel(channel.type) ? smsSegments(content.text) : null;
   return {

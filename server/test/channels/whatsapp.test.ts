@@ -386,7 +386,16 @@ describe('WhatsApp webhook', () => {
     expect(whatsappWebhook.parse(stop, channel)).toEqual({
       updates: [],
       inbound: [],
-      optOuts: [{ from: '+5491155550500', at: stopAt, source: 'webhook', detail: 'user_preferences: stop' }],
+      // Marketing only: utility templates still reach this person.
+      optOuts: [
+        {
+          from: '+5491155550500',
+          at: stopAt,
+          source: 'webhook',
+          detail: 'user_preferences: stop',
+          marketingOnly: true,
+        },
+      ],
       displayNumber: '15550783881',
       businessAccount: '102290129340398',
     });
@@ -398,7 +407,7 @@ describe('WhatsApp webhook', () => {
     expect(whatsappWebhook.parse(resume, channel)).toEqual({
       updates: [],
       inbound: [],
-      optIns: [{ from: '+5491155550500', at: resumeAt, detail: 'user_preferences: resume' }],
+      optIns: [{ from: '+5491155550500', at: resumeAt, detail: 'user_preferences: resume', marketingOnly: true }],
       displayNumber: '15550783881',
       businessAccount: '102290129340398',
     });

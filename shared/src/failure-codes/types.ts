@@ -32,6 +32,8 @@ export interface ProviderFailureCodes {
   tables: Readonly<Record<string, ProviderCodeTable>>;
   /** Whether a failure means the contact opted out (../opt-outs.ts says which and why); none when it never does. */
   isOptOut?: (providerCode: string, providerMessage?: string) => boolean;
+  /** Its opt-out failures stop marketing only (WhatsApp 131050): see ../opt-outs.ts. */
+  optOutMarketingOnly?: boolean;
 }
 
 /** The retry class of a code as the table writes it (no normalising); a code it does not list is final. */

@@ -169,6 +169,8 @@ export function classifyWhatsapp(providerCode: string, providerMessage?: string)
 
 export const whatsappFailureCodes: ProviderFailureCodes = {
   isOptOut: (code) => normalizeCode(code) === '131050',
+  // 131050 says the person turned off marketing from this business; Meta still delivers utility templates.
+  optOutMarketingOnly: true,
   classify: classifyWhatsapp,
   tables: { codes: whatsappCodes },
 };

@@ -112,6 +112,10 @@ export const ContactOptOutSchema = z
           'inbound_word (the contact wrote STOP, BAJA…), manual, import. null for opt-outs recorded before sources were kept.',
       }),
     detail: z.string().nullable().meta({ description: 'The code or word itself.', example: 'user_preferences: stop' }),
+    marketingOnly: z.boolean().meta({
+      description:
+        'Stopped marketing messages only (WhatsApp\'s "Offers and announcements"): utility and authentication templates still reach them.',
+    }),
   })
   .meta({
     description: 'A channel on which the contact opted out or blocked the business: Rebound sends nothing there.',

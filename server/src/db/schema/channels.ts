@@ -140,6 +140,8 @@ export const optOuts = sqliteTable(
     source: text('source').$type<'provider_code' | 'webhook' | 'inbound_word' | 'manual' | 'import'>(),
     /** The code or word itself ("131050", "21610", "BAJA", "user_preferences: stop"). */
     detail: text('detail'),
+    /** Stopped marketing only (WhatsApp's user_preferences, 131050): utility and authentication templates still go. */
+    marketingOnly: integer('marketing_only', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [primaryKey({ columns: [t.channelId, t.identifier] })],
 );
