@@ -56,9 +56,17 @@ export function hasWindow(type: ChannelType): boolean {
   return channelCapabilities[type].customerServiceWindowHours !== null;
 }
 
-/** Hours of the channel's customer-service window, or null. */
-export function windowHours(type: ChannelType): number | null {
-  return channelCapabilities[type].customerServiceWindowHours;
+/** Messenger's HUMAN_AGENT tag: a person's reply up to 7 days after the contact's last message (channels.md). */
+const HUMAN_AGENT_HOURS = 7 * 24;
+
+/**
+ * Hours of the window this content may go in, or null (no window). Messenger's HUMAN_AGENT tag widens
+ * its 24 h to 7 days, and nothing carries it past them (`outsideWindowCarrier`): Meta refuses it then.
+ */
+export function windowHours(type: ChannelType, content?: BroadcastContent): number | null {
+  const hours = channelCapabilities[type].customerServiceWindowHours;
+  if (hours !== null && type === 'messenger' && content?.messengerTag === 'HUMAN_AGENT') return HUMAN_AGENT_HOURS;
+  return hours;
 }
 
 /**
@@ -68,7 +76,8 @@ export function windowHours(type: ChannelType): number | null {
 export function outsideWindowCarrier(type: ChannelType, content: BroadcastContent): 'template' | 'tag' | null {
   const carrier = channelCapabilities[type].outsideWindow?.carrier;
   if (carrier === 'template' && content.template) return 'template';
-  if (carrier === 'tag' && content.messengerTag) return 'tag';
+  // HUMAN_AGENT only widens the window (windowHours): past its 7 days no tag carries the message.
+  if (carrier === 'tag' && content.messengerTag && content.messengerTag !== 'HUMAN_AGENT') return 'tag';
   return null;
 }
 

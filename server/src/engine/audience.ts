@@ -197,7 +197,7 @@ export async function countAudience(
   ctx: AudienceContext & { now: number; quota: QuotaScope },
 ): Promise<AudienceCounts> {
   const where = await audienceWhere(db, ctx.scope, ctx.source);
-  const hours = windowHours(ctx.channel.type);
+  const hours = windowHours(ctx.channel.type, ctx.content);
   const windowOpen =
     hours === null
       ? sql`0`

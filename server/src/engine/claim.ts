@@ -73,7 +73,7 @@ export async function claimBatch(tx: Tx, request: ClaimRequest): Promise<Batch> 
         WHERE ${optedOutOf(channel.id, sql`value`, content)}`)
     ).map((r) => r.identifier),
   );
-  const hours = windowHours(channel.type);
+  const hours = windowHours(channel.type, content);
   const windowOpen = new Set(
     hours === null
       ? []
