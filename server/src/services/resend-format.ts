@@ -86,6 +86,11 @@ export const WARNINGS = {
     en: '{count, plural, one {# recipient waits} other {# recipients wait}} for the daily limit: an earlier re-send takes it in waves. You can re-send from {at}.',
     pt: '{count, plural, one {# destinatário aguarda} other {# destinatários aguardam}} o limite diário: um reenvio anterior o ocupa em lotes. Poderá reenviar a partir de {at}.',
   },
+  quota_overflow: {
+    es: '{count, plural, one {# de {total, number} destinatarios no cabe} other {# de {total, number} destinatarios no caben}} en el límite diario ({limit, number} por día) a esa hora: volverán a fallar. «Cuando el reenvío pueda servir» los envía en tandas diarias.',
+    en: '{count, plural, one {# of {total, number} recipients does not fit} other {# of {total, number} recipients do not fit}} in the daily limit ({limit, number} a day) at that time: they will fail again. "When a re-send can help" sends them in daily waves.',
+    pt: '{count, plural, one {# de {total, number} destinatários não cabe} other {# de {total, number} destinatários não cabem}} no limite diário ({limit, number} por dia) nesse horário: vão falhar de novo. "Quando o reenvio puder ajudar" os envia em lotes diários.',
+  },
   forced: {
     es: 'Reenvío forzado antes de tiempo para: {reasons}. Puede volver a fallar y afectar la calidad del número.',
     en: "Re-send forced before its time for: {reasons}. It may fail again and hurt the number's quality.",

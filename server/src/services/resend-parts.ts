@@ -52,7 +52,10 @@ export async function planParts(
   zone: string,
   language: Language,
   unconfirmedWindow: number,
-  warn: (code: 'forced' | 'quota_waves_capped' | 'quota_waves_ahead', params: Record<string, string | number>) => void,
+  warn: (
+    code: 'forced' | 'quota_waves_capped' | 'quota_waves_ahead' | 'quota_overflow',
+    params: Record<string, string | number>,
+  ) => void,
 ): Promise<{ parts: Part[]; unplanned: store.Candidate[]; againAt?: number }> {
   const when = request.when ?? 'auto';
   const scope = channel
@@ -91,6 +94,9 @@ export async function planParts(
       else if (resendTiming(reason).kind === 'capacity') {
         const fitsAt = await capacityAvailableAt(db, scope, Math.min(group.length, scope.limit ?? 0), at);
         if (fitsAt === null || fitsAt > at + 60_000) early.push({ reason, until: fitsAt ?? at + DAY_MS });
+        // A day's limit fits, but not all of them: at one time, the rest fail again (waves would not).
+        else if (scope.limit !== null && group.length > scope.limit)
+          warn('quota_overflow', { count: group.length - scope.limit, total: group.length, limit: scope.limit });
       }
     }
     if (early.length && !request.force) {

@@ -97,3 +97,39 @@ describe('a place that frees within the minute', () => {
     expect((await h.get(broadcastId)).counts).toEqual({ sent: 2 });
   });
 });
+
+describe('a re-send at one time of more than a day’s limit', () => {
+  it('says how many do not fit and will fail again, rather than promise them all', async () => {
+    const { channelId, broadcastId } = await quotaBroadcast(h, {
+      channelName: 'Una sola vez',
+      dailyQuota: 10,
+      count: 25,
+      tag: 'una vez',
+      segment: 'Una vez',
+      name: 'Todo de una',
+      start: 300_000,
+    });
+    await h.schedule(broadcastId);
+    await h.engine().runUntilIdle();
+    expect((await h.get(broadcastId)).failedByReason).toEqual({ quota_reached: 15 });
+    // A day later: the limit is free again, and the failures' wait is over.
+    await h.server.database.db.run(
+      sql`UPDATE quota_ledger SET last_sent_at = last_sent_at - ${DAY_MS + 60_000} WHERE channel_id = ${channelId}`,
+    );
+    await h.server.database.db.run(
+      sql`UPDATE messages SET retry_after_at = ${Date.now() - 1_000} WHERE broadcast_id = ${broadcastId}`,
+    );
+    const res = await h.server.request('POST', `/api/v1/broadcasts/${broadcastId}/resend`, {
+      token: h.ws.tokens.agent,
+      body: { when: 'now', dryRun: true },
+    });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.warnings).toEqual([
+      {
+        code: 'quota_overflow',
+        message:
+          '5 de 15 destinatarios no caben en el límite diario (10 por día) a esa hora: volverán a fallar. «Cuando el reenvío pueda servir» los envía en tandas diarias.',
+      },
+    ]);
+  });
+});
