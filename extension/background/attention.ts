@@ -7,7 +7,7 @@ import type { AttentionItem } from '@rebound/shared';
 import { browser } from 'wxt/browser';
 import type { Api } from '../lib/api';
 import type { AttentionState } from '../lib/messaging';
-import { attentionItem, reviewedItem } from '../lib/settings';
+import { attentionItem, reviewedItem, settingsItem } from '../lib/settings';
 import { clearAllNotifications } from './notifications';
 
 /**
@@ -27,9 +27,17 @@ export function splitReviewed(items: AttentionItem[], marks: Record<string, numb
 
 /**
  * Keeps what needs attention and the marks, and shows the count of what is not reviewed. Marks of
- * broadcasts that no longer need attention (re-sent, or gone past the list) are let go.
+ * broadcasts that no longer need attention (re-sent, or gone past the list) are let go. An answer from
+ * a server the extension left meanwhile (an alarm's read, a switch before it answered) writes nothing:
+ * its IDs name other broadcasts on the new one.
  */
-async function settle(items: AttentionItem[], marks: Record<string, number>, changed = false): Promise<AttentionState> {
+async function settle(
+  from: Api,
+  items: AttentionItem[],
+  marks: Record<string, number>,
+  changed = false,
+): Promise<AttentionState> {
+  if (!from.isFor(await settingsItem.getValue())) return splitReviewed(items, marks);
   const listed = new Set(items.map((b) => String(b.id)));
   const kept = Object.fromEntries(Object.entries(marks).filter(([id]) => listed.has(id)));
   if (changed || Object.keys(kept).length !== Object.keys(marks).length) await reviewedItem.setValue(kept);
@@ -45,7 +53,7 @@ async function settle(items: AttentionItem[], marks: Record<string, number>, cha
  * the popup shows.
  */
 export async function attentionState(api: Api): Promise<AttentionState> {
-  return settle((await api.attention()).data, await reviewedItem.getValue());
+  return settle(api, (await api.attention()).data, await reviewedItem.getValue());
 }
 
 /** The broadcasts that need a look, newest first, after settling the badge. */
@@ -70,7 +78,7 @@ export async function markReviewed(
   if (reviewed && item)
     marks[String(broadcastId)] = Math.min(item.failed + item.uncertain, seen ?? Number.MAX_SAFE_INTEGER);
   else delete marks[String(broadcastId)];
-  return settle(items, marks, true);
+  return settle(api, items, marks, true);
 }
 
 export async function showBadge(count: number): Promise<void> {

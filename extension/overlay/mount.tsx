@@ -51,7 +51,7 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
   });
 
   if (!context.configured) {
-    state.content.value = { kind: 'not-configured' };
+    state.show({ kind: 'not-configured' });
     return { state, rescan: async () => undefined, destroy: () => panelHost.remove() };
   }
 
@@ -108,10 +108,10 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
       lastKey,
     );
     lastKey = key;
-    if (decision.show === 'teach') state.content.value = { kind: 'teach' };
+    if (decision.show === 'teach') state.show({ kind: 'teach' });
     if (!reading?.known) return;
     // Read again by an adapter: the offer to teach is over.
-    if (kind === 'teach') state.content.value = { kind: 'nothing' };
+    if (kind === 'teach') state.show({ kind: 'nothing' });
     // On a contact page the pill says how many failed; the panel opens when the agent asks (the
     // helpdesk's own composer and buttons sit where an open panel would cover them).
     if (decision.show === 'contact') void state.showContact(decision.refs);
@@ -163,7 +163,7 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
     const candidates = candidatesFor({ name }, found);
     // A name Rebound does not know is not "the latest with failures", nor "all sent": say nothing about it.
     if (candidates.length === 0) {
-      state.content.value = { kind: 'nothing' };
+      state.show({ kind: 'nothing' });
       state.open.value = false;
     } else if (candidates.length > 1) state.choose(name, candidates, null);
     else void state.showBroadcast(candidates[0]?.id, true);
@@ -211,7 +211,7 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
   });
   observer.observe(doc.body, { childList: true, subtree: true, characterData: true });
   await rescan().catch((error: Error) => {
-    state.content.value = { kind: 'error', message: error.message };
+    state.show({ kind: 'error', message: error.message });
   });
 
   return {

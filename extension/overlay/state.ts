@@ -105,9 +105,13 @@ export function createOverlayState(language: Language) {
         return report ? { kind: 'report', report } : { kind: 'nothing' };
       });
     },
-    choose(name: string, candidates: BroadcastBadge[], opener: HTMLElement | null) {
+    /** Shows `next` at once; a load still on its way (a retry's, say) no longer replaces it. */
+    show(next: PanelContent) {
       latest++;
-      content.value = { kind: 'choose', name, candidates };
+      content.value = next;
+    },
+    choose(name: string, candidates: BroadcastBadge[], opener: HTMLElement | null) {
+      this.show({ kind: 'choose', name, candidates });
       if (opener) this.openedBy(opener);
       else open.value = true;
     },

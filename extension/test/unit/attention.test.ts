@@ -4,7 +4,13 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { forgetConnection, markReviewed, refreshAttention, splitReviewed } from '../../background/attention';
 import { createApi } from '../../lib/api';
-import { attentionItem, reviewedItem } from '../../lib/settings';
+import { attentionItem, reviewedItem, settingsItem } from '../../lib/settings';
+
+/** The extension connected to the server these tests' API answers for. */
+async function connected(backendUrl = 'http://127.0.0.1:8787', token = 'rb_test') {
+  fakeBrowser.reset();
+  await settingsItem.setValue({ ...(await settingsItem.getValue()), backendUrl, token });
+}
 
 const item = (id: number): AttentionList['data'][number] => ({
   id,
@@ -19,7 +25,7 @@ const item = (id: number): AttentionList['data'][number] => ({
 });
 
 describe('the badge of broadcasts that need attention', () => {
-  beforeEach(() => fakeBrowser.reset());
+  beforeEach(() => connected());
 
   it('asks the server what needs attention, not a listing of 100 broadcasts, and shows how many', async () => {
     const asked: string[] = [];
@@ -41,10 +47,31 @@ describe('the badge of broadcasts that need attention', () => {
     expect(await attentionItem.getValue()).toEqual([7, 3]);
     expect(await fakeBrowser.action.getBadgeText({})).toBe('2');
   });
+
+  it('an answer from the server the agent just left writes nothing: its IDs are other broadcasts on the new one', async () => {
+    const old = createApi({
+      backendUrl: 'http://127.0.0.1:8787',
+      token: 'rb_test',
+      language: 'es',
+      fetch: async () => {
+        // The agent switches servers while this answer is on its way.
+        await connected('https://rebound.example.com', 'rb_prod');
+        await attentionItem.setValue([]);
+        const body: AttentionList = { data: [item(7), item(3)], hasMore: false };
+        return new Response(JSON.stringify(body), {
+          status: 200,
+          headers: { 'Content-Type': 'application/json', [API_LEVEL_HEADER]: String(API_LEVEL) },
+        });
+      },
+    });
+    await refreshAttention(old);
+    expect(await attentionItem.getValue()).toEqual([]);
+    expect(await fakeBrowser.action.getBadgeText({})).toBe('');
+  });
 });
 
 describe('marking a broadcast as reviewed', () => {
-  beforeEach(() => fakeBrowser.reset());
+  beforeEach(() => connected());
 
   /** An API whose attention list is whatever `items` holds when asked. */
   function apiListing(items: () => AttentionList['data']) {
@@ -116,7 +143,7 @@ describe('marking a broadcast as reviewed', () => {
 });
 
 describe('connecting to another server or workspace', () => {
-  beforeEach(() => fakeBrowser.reset());
+  beforeEach(() => connected());
 
   it("forgets the marks and notifications of the other one: its broadcast 3 is not this one's", async () => {
     await reviewedItem.setValue({ '3': 500 });
