@@ -286,6 +286,7 @@ export function isSmsChannel(type: ChannelType): boolean {
  */
 export const ANOTHER_CHANNEL_REASONS = [
   'not_on_channel',
+  'marketing_held',
   'invalid_identifier',
   'outside_window',
 ] as const satisfies readonly FailureReason[];

@@ -34,6 +34,7 @@ export const FAILURE_REASONS = [
   'not_on_channel',
   'unreachable',
   'recipient_limit',
+  'marketing_held',
   'outside_window',
   'template_problem',
   'spam_filtered',
@@ -217,6 +218,24 @@ export const failureReasons: Record<FailureReason, FailureReasonInfo> = {
       es: 'No lo reenvíe enseguida: espere unas 24 horas, use una plantilla de utilidad si el mensaje no es promocional, o espere a que el contacto les escriba.',
       en: "Don't re-send right away: wait about 24 hours, use a utility template if the message isn't promotional, or wait for the contact to write to you.",
       pt: 'Não reenvie logo: aguarde cerca de 24 horas, use um modelo de utilidade se a mensagem não for promocional, ou espere o contato escrever para você.',
+    },
+  },
+  marketing_held: {
+    resend: 'never',
+    title: {
+      es: 'WhatsApp no le entrega marketing a este contacto',
+      en: "WhatsApp doesn't deliver marketing to this contact",
+      pt: 'O WhatsApp não entrega marketing a este contato',
+    },
+    explanation: {
+      es: 'Meta incluyó el número del contacto en una prueba en la que no recibe mensajes de marketing de empresas. El número es válido y no es un problema de su cuenta; este mensaje no se cobra.',
+      en: "Meta put the contact's number in a test in which it gets no marketing messages from businesses. The number is valid and nothing is wrong with your account; this message is not billed.",
+      pt: 'A Meta incluiu o número do contato em um teste no qual ele não recebe mensagens de marketing de empresas. O número é válido e não há problema com a sua conta; esta mensagem não é cobrada.',
+    },
+    action: {
+      es: 'No lo reenvíe por WhatsApp: volvería a fallar. Respóndale cuando el contacto les escriba, o llegue a él por otro canal, como SMS.',
+      en: "Don't re-send it on WhatsApp: it would fail again. Reply when the contact writes to you, or reach them on another channel, such as SMS.",
+      pt: 'Não reenvie pelo WhatsApp: falharia de novo. Responda quando o contato escrever para você, ou fale com ele por outro canal, como SMS.',
     },
   },
   outside_window: {

@@ -69,6 +69,7 @@ describe('failure catalog', () => {
       not_on_channel: 'never',
       unreachable: 'later',
       recipient_limit: 'later',
+      marketing_held: 'never',
       outside_window: 'never',
       template_problem: 'never',
       spam_filtered: 'never',
@@ -154,8 +155,9 @@ describe('classifyProviderFailure: reference scenarios', () => {
   it('S10: failures reported later by webhook', () => {
     expect(classifyProviderFailure('whatsapp', '131049')).toBe('recipient_limit');
     expect(classifyProviderFailure('whatsapp', '131026')).toBe('not_on_channel');
-    // A Meta experiment holds back marketing to a person who is on WhatsApp: not "no account".
-    expect(classifyProviderFailure('whatsapp', '130472')).toBe('recipient_limit');
+    // A Meta experiment holds back marketing to a person who is on WhatsApp: not "no account", and not
+    // a limit that a day's wait lifts.
+    expect(classifyProviderFailure('whatsapp', '130472')).toBe('marketing_held');
     expect(classifyProviderFailure('twilio_sms', '30003')).toBe('unreachable');
     expect(classifyProviderFailure('twilio_sms', '30007')).toBe('spam_filtered');
   });
@@ -177,7 +179,7 @@ describe('classifyProviderFailure: provider codes', () => {
     ['131031', 'account_problem'],
     ['368', 'account_problem'],
     ['131042', 'account_problem'],
-    ['130472', 'recipient_limit'],
+    ['130472', 'marketing_held'],
     ['131000', 'provider_error'],
     ['131016', 'provider_error'],
     ['1', 'provider_error'],

@@ -38,10 +38,11 @@ export const whatsappCodes: ProviderCodeTable = Object.freeze({
     retry: 'final',
     note: 'Undeliverable: number not on WhatsApp, new Terms of Service not accepted, or WhatsApp app too old',
   },
-  // Not a fact about the number (it is on WhatsApp): Meta held back a marketing message to this person,
-  // as with 131049. Read as not_on_channel, it failed the number's other messages too (delivery.ts).
+  // Not a fact about the number (it is on WhatsApp): Meta holds back marketing to this person for its
+  // experiment. Read as not_on_channel, it failed the number's other messages too (delivery.ts); as
+  // 131049's recipient_limit, it was re-sent on WhatsApp a day later, to fail again.
   '130472': {
-    reason: 'recipient_limit',
+    reason: 'marketing_held',
     retry: 'final',
     note: "The user's number is part of a Meta experiment: marketing not delivered; reach them after they write",
   },
