@@ -11,6 +11,7 @@ import {
   format,
   type Language,
   MAX_QUOTA_WAVES,
+  outsideWindowCarrier,
   quotaWaves,
   type ResendBody,
   resendTiming,
@@ -66,6 +67,19 @@ export async function planParts(
     const group = byReason.get(row.reason);
     if (group) group.push(row);
     else byReason.set(row.reason, [row]);
+  }
+  // Failures outside the window that now go as a template each take a place in the daily limit (they
+  // never had one), as a quota backlog does: planned with it, in its waves, so the plan does not promise
+  // at once what the engine would refuse past the limit.
+  const closed = byReason.get('outside_window');
+  if (
+    closed &&
+    channel &&
+    scope.limit !== null &&
+    outsideWindowCarrier(channel.type, original.content) === 'template'
+  ) {
+    byReason.delete('outside_window');
+    byReason.set('quota_reached', [...(byReason.get('quota_reached') ?? []), ...closed]);
   }
 
   if (when !== 'auto' && when !== 'capacity') {

@@ -5,7 +5,7 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { DAY_MS } from '../../src/engine/limits';
-import { harness, quotaBroadcast, until } from './harness';
+import { harness, quotaBroadcast, S1_TEMPLATE, until, WA, whatsappSimulator } from './harness';
 
 const h = await harness();
 const api = (method: string, path: string, body?: unknown) =>
@@ -131,5 +131,40 @@ describe('a re-send at one time of more than a day’s limit', () => {
           '5 de 15 destinatarios no caben en el límite diario (10 por día) a esa hora: volverán a fallar. «Cuando el reenvío pueda servir» los envía en tandas diarias.',
       },
     ]);
+  });
+});
+
+describe('failures outside the window re-sent with a template', () => {
+  it('take places in the daily limit: planned in its daily waves, not all at once', async () => {
+    const sim = await whatsappSimulator(h);
+    const channel = await h.channel({
+      type: 'whatsapp',
+      name: 'Sin plantilla',
+      credentials: WA,
+      baseUrl: sim.baseUrl,
+      limits: { dailyQuota: 10, messagesPerSecond: 5000 },
+    });
+    await h.seedContacts(25, 'ventana', { start: 400_000 });
+    const segment = await h.segment('Ventana', 'ventana');
+    // Text alone: nobody wrote in the last 24 h, so all 25 fail outside the window and take no place.
+    const b = await h.broadcast({
+      name: 'Solo texto',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: { text: 'Hola' },
+    });
+    await h.schedule(b.id);
+    await h.engine().runUntilIdle();
+    expect((await h.get(b.id)).failedByReason).toEqual({ outside_window: 25 });
+
+    // A manager re-sends them with an approved template: each takes a place in the 10-a-day limit.
+    const res = await api('POST', `/broadcasts/${b.id}/resend`, { content: S1_TEMPLATE, dryRun: true });
+    expect(res.status, res.text).toBe(200);
+    const plan = res.body.plan as { at: string; count: number }[];
+    expect(plan.map((p) => p.count)).toEqual([10, 10, 5]);
+    const [first, second, third] = plan.map((p) => Date.parse(p.at)) as [number, number, number];
+    expect(first).toBeLessThanOrEqual(Date.now() + 60_000);
+    expect(second - first).toBeGreaterThanOrEqual(DAY_MS);
+    expect(third - second).toBeGreaterThanOrEqual(DAY_MS);
   });
 });
