@@ -292,6 +292,21 @@ export const ANOTHER_CHANNEL_REASONS = [
 ] as const satisfies readonly FailureReason[];
 
 /**
+ * What a re-send on a channel of type `to` takes by default of failures on a channel of type `from`:
+ * ANOTHER_CHANNEL_REASONS, less what the person carries to every channel of the kind. On another
+ * WhatsApp number (or SMS line of the same provider) a number with no account, or no number at all,
+ * fails again; Meta holds back their marketing on any WhatsApp number (130472).
+ */
+export function anotherChannelReasons(from: ChannelType, to: ChannelType): FailureReason[] {
+  const sameNumbers = from === to && channelCapabilities[to].identifier === 'phone';
+  return ANOTHER_CHANNEL_REASONS.filter(
+    (reason) =>
+      !(sameNumbers && (reason === 'not_on_channel' || reason === 'invalid_identifier')) &&
+      !(reason === 'marketing_held' && to === 'whatsapp'),
+  );
+}
+
+/**
  * How a text stands against its channel's longest message (maxTextLength), counted as the providers
  * count it: in UTF-16 units, so an emoji takes two (Twilio's 21617 comes sooner with emoji); undefined
  * when it fits.

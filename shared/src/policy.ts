@@ -304,6 +304,7 @@ export const UNREACHABLE_AGAIN = [
   'invalid_identifier',
   'no_identifier',
   'not_on_channel',
+  'marketing_held',
   'spam_filtered',
 ] as const satisfies readonly FailureReason[];
 

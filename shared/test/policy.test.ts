@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   admit,
   admitWithQuota,
+  anotherChannelReasons,
   CHANNEL_TYPES,
   type ChannelType,
   cannotReachAgain,
@@ -206,6 +207,8 @@ describe('re-send timing', () => {
     for (const reason of UNREACHABLE_AGAIN) expect(resendTiming(reason), reason).toEqual({ kind: 'never' });
     expect(cannotReachAgain('not_on_channel')).toBe(true);
     expect(cannotReachAgain('blocked')).toBe(true);
+    // Meta holds back this person's marketing (130472): a re-send on WhatsApp that holds them lets go.
+    expect(cannotReachAgain('marketing_held')).toBe(true);
     for (const reason of [
       'account_problem',
       'template_problem',
@@ -214,6 +217,17 @@ describe('re-send timing', () => {
       'quota_reached',
     ] as const)
       expect(cannotReachAgain(reason), reason).toBe(false);
+  });
+
+  it('a re-send on another channel takes by default what that channel may reach, not what follows the person there', () => {
+    // WhatsApp → SMS: no WhatsApp account, a number WhatsApp refused, a closed window, Meta holding their marketing.
+    expect(anotherChannelReasons('whatsapp', 'twilio_sms').sort()).toEqual(
+      ['invalid_identifier', 'marketing_held', 'not_on_channel', 'outside_window'].sort(),
+    );
+    // WhatsApp → another WhatsApp number: no account and Meta's hold follow the person; the window is the number's.
+    expect(anotherChannelReasons('whatsapp', 'whatsapp')).toEqual(['outside_window']);
+    // Messenger → another Page: a PSID is the Page's own, so "not on this channel" may be reached there.
+    expect(anotherChannelReasons('messenger', 'messenger')).toContain('not_on_channel');
   });
 
   it('a quota backlog goes in daily waves sized to the quota', () => {

@@ -2,7 +2,7 @@
 
 import { useSignal } from '@preact/signals';
 import type { ResendResult } from '@rebound/shared';
-import { ANOTHER_CHANNEL_REASONS, type ChannelType, isSmsChannel } from '@rebound/shared/channels';
+import { anotherChannelReasons, type ChannelType, isSmsChannel } from '@rebound/shared/channels';
 import type { Language } from '@rebound/shared/i18n';
 import { useEffect, useMemo } from 'preact/hooks';
 import { ReportCard } from '../../components/ReportCard';
@@ -327,12 +327,12 @@ function OtherChannel({ report, t }: { report: BroadcastReport; t: Words }) {
       () => undefined,
     );
   }, [broadcastId]);
-  const count = report.reasons
-    .filter((r) => (ANOTHER_CHANNEL_REASONS as readonly string[]).includes(r.code))
-    .reduce((n, r) => n + r.count, 0);
   const others = channels.value.filter((c) => c.id !== report.broadcast.channelId);
   const target = others.find((c) => isSmsChannel(c.type)) ?? others[0];
-  const current = channels.value.find((c) => c.id === report.broadcast.channelId)?.name ?? '';
+  const own = channels.value.find((c) => c.id === report.broadcast.channelId);
+  const current = own?.name ?? '';
+  const reached: readonly string[] = own && target ? anotherChannelReasons(own.type, target.type) : [];
+  const count = report.reasons.filter((r) => reached.includes(r.code)).reduce((n, r) => n + r.count, 0);
   if (count === 0 || !target) return null;
   const send = (dryRun: boolean) =>
     ask(sendMessage('resend', { broadcastId, body: { channelId: target.id, dryRun } })).then(

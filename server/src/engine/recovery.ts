@@ -7,7 +7,7 @@
  * times in a row; the contacts its channel cannot reach go to the channel's fallback (WhatsApp → SMS)
  * when it names one. Never while the quality guard holds the channel: the number is in trouble.
  */
-import { ANOTHER_CHANNEL_REASONS, type FailureReason } from '@rebound/shared';
+import { anotherChannelReasons, type ChannelType, type FailureReason } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { ApiError } from '../lib/errors';
@@ -47,7 +47,8 @@ export async function lateFailure(
   const oneClick = (await oneClickReasons(db, broadcastId)).includes(reason);
   // Not a number its channel can reach (131026 by webhook), where the channel names a fallback: the
   // automatic round takes it there, as it would have at the send. No agent's one click on this channel helps.
-  const toFallback = !oneClick && isAnotherChannelReason(reason) && (await hasFallback(db, broadcastId));
+  const fallback = oneClick ? undefined : await fallbackOf(db, broadcastId);
+  const toFallback = fallback !== undefined && anotherChannelReasons(fallback.from, fallback.to).includes(reason);
   if ((!oneClick && !toFallback) || (await heldByResend(db, messageId))) return;
   await db.run(sql`UPDATE broadcasts SET late_failed_at = ${oneClick ? now : sql`late_failed_at`},
       recovery_due_at = CASE WHEN auto_recovery > recovery_attempt
@@ -55,15 +56,15 @@ export async function lateFailure(
     WHERE id = ${broadcastId} AND status IN ('completed', 'partially_failed', 'failed')`);
 }
 
-const isAnotherChannelReason = (reason: FailureReason) =>
-  (ANOTHER_CHANNEL_REASONS as readonly FailureReason[]).includes(reason);
-
-/** Whether the broadcast's channel names a fallback that is still connected. */
-async function hasFallback(db: Database, broadcastId: number): Promise<boolean> {
-  const [row] = await db.all<{ one: number }>(sql`SELECT 1 AS one FROM broadcasts b
-    JOIN channels c ON c.id = b.channel_id JOIN channels f ON f.id = c.fallback_channel_id
+/** The broadcast's channel type and its fallback's, where it names one (not disconnected). */
+async function fallbackOf(
+  db: Database,
+  broadcastId: number,
+): Promise<{ from: ChannelType; to: ChannelType } | undefined> {
+  const [row] = await db.all<{ from: ChannelType; to: ChannelType }>(sql`SELECT c.type AS "from", f.type AS "to"
+    FROM broadcasts b JOIN channels c ON c.id = b.channel_id JOIN channels f ON f.id = c.fallback_channel_id
     WHERE b.id = ${broadcastId} AND f.deleted_at IS NULL`);
-  return row !== undefined;
+  return row;
 }
 
 /** Plans the automatic re-sends that are due; returns how many broadcasts it handled. */

@@ -226,6 +226,14 @@ export async function workspaceOf(db: Database, workspaceId: number) {
   return row;
 }
 
+/** The type of the channel a broadcast went on (its failures' channel, whatever a re-send goes on). */
+export async function broadcastChannelType(db: Database, broadcastId: number): Promise<ChannelType | undefined> {
+  const [row] = await db.all<{ type: ChannelType }>(
+    sql`SELECT c.type FROM broadcasts b JOIN channels c ON c.id = b.channel_id WHERE b.id = ${broadcastId}`,
+  );
+  return row?.type;
+}
+
 export async function channelOf(db: Database, channelId: number) {
   const [row] = await db.select().from(channels).where(eq(channels.id, channelId));
   return row;

@@ -9,7 +9,7 @@
  * resend-format.ts; this file is the plan.
  */
 import {
-  ANOTHER_CHANNEL_REASONS,
+  anotherChannelReasons,
   BroadcastContentSchema,
   contentForChannel,
   DAY_MS,
@@ -166,7 +166,10 @@ async function planAndWrite(
   const carrier = request.content && channel ? outsideWindowCarrier(channel.type, original.content) : null;
   // On another channel: by default those this one could not reach.
   const reasons = new Set<FailureReason>(
-    request.reasons ?? (target ? [...ANOTHER_CHANNEL_REASONS] : defaultResendReasons(carrier)),
+    request.reasons ??
+      (target
+        ? anotherChannelReasons((await store.broadcastChannelType(db, broadcastId)) ?? target.type, target.type)
+        : defaultResendReasons(carrier)),
   );
   if (explicitUnconfirmed) reasons.add('uncertain');
   reasons.delete('opted_out');
