@@ -6,10 +6,21 @@ import { splitProviderUrlAllowlist } from './lib/provider-url';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
+/**
+ * A local file's path is taken from the repo root, whichever directory the process runs in (the CLI
+ * runs from the root, the server and the engine from server/): one DATABASE_URL=file:data/rebound.db
+ * is one file for all three, not a second, empty database beside the first.
+ */
+export function fromRepoRoot(url: string): string {
+  const match = /^file:(?!\/)([^?]*)(\?.*)?$/.exec(url);
+  if (!match || match[1] === ':memory:' || match[1] === '') return url;
+  return `file:${resolve(repoRoot, match[1] ?? '')}${match[2] ?? ''}`;
+}
+
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
   HOST: z.string().default('127.0.0.1'),
-  DATABASE_URL: z.string().default(`file:${resolve(repoRoot, 'data/rebound.db')}`),
+  DATABASE_URL: z.string().default('file:data/rebound.db').transform(fromRepoRoot),
   DATABASE_AUTH_TOKEN: z.string().optional(),
   BODY_LIMIT_BYTES: z.coerce
     .number()
@@ -55,7 +66,7 @@ const EnvSchema = z.object({
         return z.NEVER;
       }
     }),
-  /** Heavy operations (search, segment preview, export, import) one token may run at once; more get 429. */
+  /** Heavy operations (search, segment preview, pre-flight, import) one token may run at once; more get 429. CSV downloads have their own fixed limit (lib/heavy.ts). */
   HEAVY_PER_TOKEN: z.coerce.number().int().min(1).max(1000).default(4),
   /** Heavy operations one workspace may run at once, all its tokens together. */
   HEAVY_PER_WORKSPACE: z.coerce.number().int().min(1).max(1000).default(8),
@@ -76,7 +87,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 const EngineEnvSchema = z.object({
   DATABASE_URL: z
     .string({ error: 'is required, e.g. file:data/rebound.db or libsql://…' })
-    .min(1, 'is required, e.g. file:data/rebound.db or libsql://…'),
+    .min(1, 'is required, e.g. file:data/rebound.db or libsql://…')
+    .transform(fromRepoRoot),
   DATABASE_AUTH_TOKEN: z.string().optional(),
   PUBLIC_URL: z.url().optional(),
   /** This process's name in leases and logs; default: host and process ID. */

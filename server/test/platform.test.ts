@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Client } from '@libsql/client';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
-import { loadConfig } from '../src/config';
+import { loadConfig, loadEngineConfig } from '../src/config';
 import { clientUrl, describeDatabaseUrl, SLOW_WRITE_TRANSACTION_MS } from '../src/db/client';
 import { startTestServer } from './helpers';
 
@@ -123,6 +124,17 @@ describe('database', () => {
 
   it('configuration defaults to a local file under data/ and names a bad variable', () => {
     expect(loadConfig({}).DATABASE_URL).toMatch(/^file:.*\/data\/rebound\.db$/);
+    // A relative file is the repo root's, whichever directory the process runs in (the CLI runs from the
+    // root, the server and the engine from server/): one file for all, not an empty second one.
+    const root = join(import.meta.dirname, '..', '..');
+    expect(loadConfig({ DATABASE_URL: 'file:data/rebound.db' }).DATABASE_URL).toBe(
+      `file:${join(root, 'data/rebound.db')}`,
+    );
+    expect(loadEngineConfig({ DATABASE_URL: 'file:./x/y.db?mode=rwc' }).DATABASE_URL).toBe(
+      `file:${join(root, 'x/y.db')}?mode=rwc`,
+    );
+    expect(loadConfig({ DATABASE_URL: 'file:/var/lib/rebound.db' }).DATABASE_URL).toBe('file:/var/lib/rebound.db');
+    expect(loadConfig({ DATABASE_URL: 'libsql://db.example.com' }).DATABASE_URL).toBe('libsql://db.example.com');
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(
       loadConfig({ CORS_ORIGINS: ' https://app.helpdesk.example/inbox , http://localhost:3000' }).CORS_ORIGINS,
