@@ -26,6 +26,8 @@ export const errorResponses = {
 
 export const notFoundResponse = { 404: error('Not found in this workspace.') } as const;
 export const conflictResponse = { 409: error('Conflicts with existing data.') } as const;
+/** A limit on work at once or in a queue: ask again after the Retry-After header's seconds. */
+export const busyResponse = { 429: error('Too much at once: ask again after Retry-After (seconds).') } as const;
 
 export const bearer = [{ Bearer: [] }];
 

@@ -60,7 +60,13 @@ export const updateChannel = createRoute({
   security: bearer,
   middleware: [requirePermission('channels:write')] as const,
   request: { params: IdParamSchema, body: jsonBody(ChannelUpdateSchema) },
-  responses: { 200: jsonContent(ChannelSchema, 'The updated channel.'), ...errorResponses, ...notFoundResponse },
+  responses: {
+    200: jsonContent(ChannelSchema, 'The updated channel.'),
+    ...errorResponses,
+    ...notFoundResponse,
+    // Another edit of the same channel landed first (`channel_changed`): read it again, then edit.
+    ...conflictResponse,
+  },
 });
 
 export const deleteChannel = createRoute({

@@ -11,7 +11,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { fileTooLarge } from '../../csv/import-parse';
 import { requirePermission } from '../../lib/auth';
 import { heavyOperation } from '../../lib/heavy';
-import { bearer, errorResponses, jsonContent, notFoundResponse } from '../../lib/openapi';
+import { bearer, busyResponse, errorResponses, jsonContent, notFoundResponse } from '../../lib/openapi';
 
 const tags = ['Imports'];
 
@@ -61,6 +61,8 @@ export const importContacts = createRoute({
     ),
     413: jsonContent(ErrorBodySchema, 'The file is over 20 MB.'),
     ...errorResponses,
+    // Too many heavy operations at once, or the workspace's queue of imports is full.
+    ...busyResponse,
   },
 });
 

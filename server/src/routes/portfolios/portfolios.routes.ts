@@ -36,7 +36,8 @@ export const createPortfolio = createRoute({
   security: bearer,
   middleware: [requirePermission('channels:write')] as const,
   request: { body: jsonBody(PortfolioCreateSchema) },
-  responses: { 201: jsonContent(PortfolioSchema, 'The new portfolio.'), ...errorResponses },
+  // 404: a channel it names is not one of this workspace's.
+  responses: { 201: jsonContent(PortfolioSchema, 'The new portfolio.'), ...errorResponses, ...notFoundResponse },
 });
 
 export const getPortfolio = createRoute({
