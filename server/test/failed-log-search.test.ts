@@ -123,3 +123,36 @@ describe('searching the failed-message log within a budget', () => {
     expect(lines.length - 1).toBe(expected.length);
   }, 60_000);
 });
+
+describe('searching the log as agents type', () => {
+  it('accents and case folded as a segment folds them, and a phone found by its digits as people write it', async () => {
+    const other = await server.workspace('Acentos');
+    const C = await draftBroadcast(server, other.tokens.manager, 'Acentos');
+    const people: [string, string, string][] = [
+      ['Ángel', 'Pérez', '+5491155551234'],
+      ['José', 'Gómez', '+5491155559999'],
+      ['Ana', 'Ruiz', '+5491144440000'],
+    ];
+    for (const [first, last, phone] of people)
+      await db.run(sql`INSERT INTO contacts (workspace_id, first_name, last_name, phone, phone_valid, custom_fields, created_at, updated_at)
+        VALUES (${other.id}, ${first}, ${last}, ${phone}, 1, '{}', 0, 0)`);
+    await db.run(sql`INSERT INTO messages (workspace_id, broadcast_id, channel_id, contact_id, identifier, state, reason,
+        provider_code, provider_message, attempts, next_attempt_at, failed_at, created_at, updated_at)
+      SELECT workspace_id, ${C.broadcastId}, ${C.channelId}, id, phone, 'failed', 'unreachable', '30003', 'Teléfono apagado',
+        1, 0, 1000 + id, 0, 0 FROM contacts WHERE workspace_id = ${other.id}`);
+    const names = async (q: string) => {
+      const res = await server.request(
+        'GET',
+        `/api/v1/failed-messages?broadcastId=${C.broadcastId}&q=${encodeURIComponent(q)}`,
+        { token: other.tokens.agent },
+      );
+      expect(res.status, res.text).toBe(200);
+      return res.body.data.map((row: { contact: { name: string } }) => row.contact.name).sort();
+    };
+    expect(await names('Ángel')).toEqual(['Ángel Pérez']);
+    expect(await names('angel perez')).toEqual(['Ángel Pérez']);
+    expect(await names('GOMEZ')).toEqual(['José Gómez']);
+    expect(await names('11 5555-1234')).toEqual(['Ángel Pérez']);
+    expect(await names('telefono apagado')).toHaveLength(3);
+  });
+});

@@ -15,6 +15,7 @@ import type { Database } from '../db/client';
 import { readColumn, readRows } from '../db/fast-read';
 import { LOGGED_STATES_SQL } from '../db/schema';
 import { ApiError } from '../lib/errors';
+import { foldPattern } from '../segments/fold';
 
 export interface FailedRow {
   id: number;
@@ -120,10 +121,15 @@ export function failureConditions(workspaceId: number, filters: ResolvedFilters,
   if (filters.fromMs !== undefined) parts.push(sql`m.failed_at >= ${filters.fromMs}`);
   if (filters.toMs !== undefined) parts.push(sql`m.failed_at < ${filters.toMs}`);
   if (filters.q && withText) {
-    const q = filters.q.toLowerCase();
-    parts.push(sql`(instr(lower(coalesce(ct.first_name, '') || ' ' || coalesce(ct.last_name, '')), ${q}) > 0
-      OR instr(coalesce(m.identifier, ''), ${q}) > 0
-      OR instr(lower(coalesce(m.provider_message, '')), ${q}) > 0)`);
+    // Names and the provider's words as a segment compares them: "gomez" finds "Gómez", "ÁNGEL" finds
+    // "Ángel" (SQLite's lower() folds ASCII only). A phone typed as people write it ("11 5555-1234")
+    // by its digits in the stored +54 9 11… form; any other identifier (an e-mail, a PSID) as typed.
+    const pattern = foldPattern(filters.q, true);
+    const digits = /^[\d\s().+-]+$/.test(filters.q) ? filters.q.replace(/\D/g, '') : '';
+    parts.push(sql`((coalesce(ct.first_name, '') || ' ' || coalesce(ct.last_name, '')) GLOB ${pattern}
+      OR instr(coalesce(m.identifier, ''), ${filters.q}) > 0
+      ${digits.length >= 3 ? sql`OR instr(coalesce(m.identifier, ''), ${digits}) > 0` : sql``}
+      OR coalesce(m.provider_message, '') GLOB ${pattern})`);
   }
   return sql.join(parts, sql` AND `);
 }
