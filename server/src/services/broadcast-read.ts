@@ -296,7 +296,9 @@ export async function listBroadcasts(
   const after = decodeCursor(query.cursor);
   if (after !== undefined) {
     if (Number.isNaN(after))
-      throw new ApiError(422, 'validation_failed', {}, [{ path: 'cursor', message: 'Not a cursor from this API' }]);
+      throw new ApiError(422, 'validation_failed', {}, [
+        { path: 'query.cursor', message: 'Not a cursor from this API' },
+      ]);
     conditions.push(lt(broadcasts.id, after));
   }
   if (query.status) conditions.push(eq(broadcasts.status, query.status));

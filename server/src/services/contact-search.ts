@@ -96,7 +96,7 @@ function parseSearch(q: string, defaultCountry: string): ParsedSearch {
   const text = folded(typed);
   if (Array.from(text).length < SEARCH_MIN_CHARACTERS) {
     throw new ApiError(422, 'search_too_short', { min: SEARCH_MIN_CHARACTERS }, [
-      { path: 'q', message: `at least ${SEARCH_MIN_CHARACTERS} characters` },
+      { path: 'query.q', message: `at least ${SEARCH_MIN_CHARACTERS} characters` },
     ]);
   }
   const digits: string[] = [];
@@ -142,7 +142,7 @@ export async function findContactsPage(
   const after = decodeCursor(search.cursor);
   if (after !== undefined && Number.isNaN(after))
     throw new ApiError(422, 'validation_failed', {}, [
-      { path: 'cursor', message: 'Not a cursor from this API; start again without it' },
+      { path: 'query.cursor', message: 'Not a cursor from this API; start again without it' },
     ]);
   if (search.q) return searchContactsByText(db, ws, search, search.q, after);
   const conditions: SQL[] = [eq(contacts.workspaceId, ws.workspaceId)];

@@ -62,11 +62,11 @@ async function writeIdentifiers(
       .where(
         and(eq(channels.id, channelId), eq(channels.workspaceId, ws.workspaceId), sql`${channels.deletedAt} IS NULL`),
       );
-    if (!channel) throw notFound('channel', { path: 'identifiers', channelId });
+    if (!channel) throw notFound('channel', { path: 'body.identifiers', channelId });
     const kind = channelCapabilities[channel.type].identifier;
     if (kind === 'phone' || kind === 'email') {
       throw new ApiError(422, 'contact_identifier_channel', { channelId }, [
-        { path: 'identifiers', message: `channel ${channelId} uses the contact's ${kind}` },
+        { path: 'body.identifiers', message: `channel ${channelId} uses the contact's ${kind}` },
       ]);
     }
     const [owner] = await tx
@@ -293,7 +293,7 @@ async function mergeNow(db: Database, ws: Workspace, keepRef: string | number, m
     const keep = await resolveContactRef(tx, ws, keepRef);
     const merge = await resolveContactRef(tx, ws, mergeRef);
     if (keep.id === merge.id)
-      throw new ApiError(422, 'merge_same_contact', {}, [{ path: 'merge', message: 'same contact as keep' }]);
+      throw new ApiError(422, 'merge_same_contact', {}, [{ path: 'body.merge', message: 'same contact as keep' }]);
     await tx.run(sql`INSERT OR IGNORE INTO contact_tags (tag_id, contact_id)
       SELECT tag_id, ${keep.id} FROM contact_tags WHERE contact_id = ${merge.id}`);
     // An identifier on a channel where the kept contact has none moves over; a clash keeps the kept one.

@@ -60,7 +60,7 @@ async function assertNameFree(tx: Tx, workspaceId: number, name: string, exceptI
         exceptId === undefined ? undefined : ne(segments.id, exceptId),
       ),
     );
-  if (taken) throw new ApiError(409, 'segment_name_taken', {}, [{ path: 'name', message: 'already used' }]);
+  if (taken) throw new ApiError(409, 'segment_name_taken', {}, [{ path: 'body.name', message: 'already used' }]);
 }
 
 /** Conditions may only name channels of this workspace (tags may be ones nobody has yet). */
@@ -77,7 +77,7 @@ async function assertChannelsExist(tx: Tx, workspaceId: number, filter: SegmentF
   const missing = ids.find((id) => !found.has(id));
   if (missing !== undefined) {
     throw new ApiError(422, 'segment_filter_channel', { channelId: missing }, [
-      { path: 'filter', message: `unknown channel ${missing}` },
+      { path: 'body.filter', message: `unknown channel ${missing}` },
     ]);
   }
 }
