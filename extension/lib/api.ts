@@ -153,7 +153,8 @@ export function createApi(options: ApiOptions) {
       const response = await send('GET', `/api/v1/exports/failed-messages.csv?${params}`);
       const disposition = response.headers.get('Content-Disposition') ?? '';
       const name = /filename="?([^";]+)"?/.exec(disposition)?.[1] ?? 'failed-messages.csv';
-      return { name, text: await response.text() };
+      // Not response.text(): its UTF-8 decoding drops the BOM the server wrote for Excel.
+      return { name, text: new TextDecoder('utf-8', { ignoreBOM: true }).decode(await response.arrayBuffer()) };
     },
     contact: (ref: string) => request<Contact>('GET', `/api/v1/contacts/${encodeURIComponent(ref)}`),
     failureReasons: () => request<{ data: FailureDescription[] }>('GET', '/api/v1/failure-reasons'),

@@ -207,7 +207,11 @@ describe('what an agent can trust', () => {
       who.getByRole('button', { name: 'Descargar CSV de estos fallidos' }).click(),
     ]);
     const file = await download.path();
-    const lines = readFileSync(file, 'utf8')
+    const bytes = readFileSync(file);
+    // The UTF-8 byte order mark that makes Excel (Windows, Spanish) read "Reenvío", not "ReenvÃ­o".
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const lines = bytes
+      .toString('utf8')
       .replace(/^\uFEFF/, '')
       .trim()
       .split('\r\n');
