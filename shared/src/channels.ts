@@ -292,17 +292,14 @@ export const ANOTHER_CHANNEL_REASONS = [
 ] as const satisfies readonly FailureReason[];
 
 /**
- * What a re-send on a channel of type `to` takes by default of failures on a channel of type `from`:
- * ANOTHER_CHANNEL_REASONS, less what the person carries to every channel of the kind. On another
- * WhatsApp number (or SMS line of the same provider) a number with no account, or no number at all,
- * fails again; Meta holds back their marketing on any WhatsApp number (130472).
+ * What a re-send on a channel of type `to` takes by default of failures on a channel of type `from`
+ * (undefined: one disconnected since): ANOTHER_CHANNEL_REASONS, less what follows the person to every
+ * WhatsApp number: no WhatsApp account (131026), and Meta holding back their marketing (130472).
  */
-export function anotherChannelReasons(from: ChannelType, to: ChannelType): FailureReason[] {
-  const sameNumbers = from === to && channelCapabilities[to].identifier === 'phone';
+export function anotherChannelReasons(from: ChannelType | undefined, to: ChannelType): FailureReason[] {
+  if (to !== 'whatsapp') return [...ANOTHER_CHANNEL_REASONS];
   return ANOTHER_CHANNEL_REASONS.filter(
-    (reason) =>
-      !(sameNumbers && (reason === 'not_on_channel' || reason === 'invalid_identifier')) &&
-      !(reason === 'marketing_held' && to === 'whatsapp'),
+    (reason) => reason !== 'marketing_held' && !(reason === 'not_on_channel' && from === 'whatsapp'),
   );
 }
 

@@ -224,10 +224,15 @@ describe('re-send timing', () => {
     expect(anotherChannelReasons('whatsapp', 'twilio_sms').sort()).toEqual(
       ['invalid_identifier', 'marketing_held', 'not_on_channel', 'outside_window'].sort(),
     );
-    // WhatsApp → another WhatsApp number: no account and Meta's hold follow the person; the window is the number's.
-    expect(anotherChannelReasons('whatsapp', 'whatsapp')).toEqual(['outside_window']);
-    // Messenger → another Page: a PSID is the Page's own, so "not on this channel" may be reached there.
+    // WhatsApp → another WhatsApp number: no account and Meta's hold follow the person; a number that was
+    // the sender itself (131021) and the window are the number's.
+    expect(anotherChannelReasons('whatsapp', 'whatsapp').sort()).toEqual(['invalid_identifier', 'outside_window']);
+    // Messenger → another Page: a PSID is the Page's own, so "not on this channel" may be reached there;
+    // a Twilio short code → a long code: a carrier the short code cannot reach (30006) may be.
     expect(anotherChannelReasons('messenger', 'messenger')).toContain('not_on_channel');
+    expect(anotherChannelReasons('twilio_sms', 'twilio_sms')).toContain('not_on_channel');
+    // Its channel disconnected since: what another channel can reach.
+    expect(anotherChannelReasons(undefined, 'twilio_sms')).toContain('marketing_held');
   });
 
   it('a quota backlog goes in daily waves sized to the quota', () => {

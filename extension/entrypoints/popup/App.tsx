@@ -331,7 +331,8 @@ function OtherChannel({ report, t }: { report: BroadcastReport; t: Words }) {
   const target = others.find((c) => isSmsChannel(c.type)) ?? others[0];
   const own = channels.value.find((c) => c.id === report.broadcast.channelId);
   const current = own?.name ?? '';
-  const reached: readonly string[] = own && target ? anotherChannelReasons(own.type, target.type) : [];
+  // Its own channel disconnected since (not listed): what the other channel can reach all the same.
+  const reached: readonly string[] = target ? anotherChannelReasons(own?.type, target.type) : [];
   const count = report.reasons.filter((r) => reached.includes(r.code)).reduce((n, r) => n + r.count, 0);
   if (count === 0 || !target) return null;
   const send = (dryRun: boolean) =>

@@ -150,7 +150,9 @@ export async function planParts(
     const floor = usefulFloor(group);
     if (timing.kind === 'capacity' && scope.limit !== null) {
       // An earlier re-send's waves hold the limit: these wait for them (asking again changes nothing).
-      const ahead = await store.lastWaveAhead(db, original.id, scope.channelIds, reason, now);
+      // Its waves are noted by each row's own reason: a backlog that took outside_window rows asks for both.
+      const held = [...new Set(group.map((row) => row.reason))];
+      const ahead = await store.lastWaveAhead(db, original.id, scope.channelIds, held, now);
       if (ahead !== null) {
         warn('quota_waves_ahead', {
           count: group.length,

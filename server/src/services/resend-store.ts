@@ -303,7 +303,8 @@ export async function lastWaveAhead(
   db: Database,
   broadcastId: number,
   channelIds: number[],
-  reason: FailureReason,
+  /** The backlog's reasons: a quota backlog, and failures outside the window a template re-sends with it. */
+  reasons: readonly FailureReason[],
   now: number,
 ): Promise<number | null> {
   const family = JSON.stringify(await familyOf(db, broadcastId));
@@ -312,7 +313,8 @@ export async function lastWaveAhead(
     sql`SELECT max(scheduled_at) AS at FROM broadcasts WHERE id IN (SELECT value FROM json_each(${family}))
       AND channel_id IN (SELECT value FROM json_each(${JSON.stringify(channelIds)}))
       AND status = 'scheduled' AND scheduled_at > ${now}
-      AND json_extract(resend_reasons, '$."' || ${reason} || '"') > 0`,
+      AND EXISTS (SELECT 1 FROM json_each(${JSON.stringify(reasons)}) r
+        WHERE json_extract(resend_reasons, '$."' || r.value || '"') > 0)`,
   );
   return row?.at ?? null;
 }

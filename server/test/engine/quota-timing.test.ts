@@ -168,3 +168,39 @@ describe('failures outside the window re-sent with a template', () => {
     expect(third - second).toBeGreaterThanOrEqual(DAY_MS);
   });
 });
+
+describe('asking again while template waves hold the limit', () => {
+  it('the rest waits for the waves ahead, whichever reason they were planned for', async () => {
+    const sim = await whatsappSimulator(h);
+    const channel = await h.channel({
+      type: 'whatsapp',
+      name: 'Tandas de plantilla',
+      credentials: WA,
+      baseUrl: sim.baseUrl,
+      limits: { dailyQuota: 10, messagesPerSecond: 5000 },
+    });
+    await h.seedContacts(75, 'tandas', { start: 500_000 });
+    const segment = await h.segment('Tandas', 'tandas');
+    const b = await h.broadcast({
+      name: 'Solo texto, muchos',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: { text: 'Hola' },
+    });
+    await h.schedule(b.id);
+    await h.engine().runUntilIdle();
+    // Seven daily waves of 10 with the template; 5 past the last wave stay failed.
+    const first = await api('POST', `/broadcasts/${b.id}/resend`, { content: S1_TEMPLATE });
+    expect(first.status, first.text).toBe(200);
+    expect(first.body.recipients).toBe(70);
+    // Asked again: those 5 wait for the waves ahead, which hold the limit; nothing goes now.
+    const again = await api('POST', `/broadcasts/${b.id}/resend`, {
+      content: S1_TEMPLATE,
+      reasons: ['outside_window'],
+      dryRun: true,
+    });
+    // Nothing new is planned: the answer is the plan already written (before, 5 more went now, past the limit).
+    expect(again.status, again.text).toBe(200);
+    expect(again.body).toMatchObject({ reused: true, recipients: 70 });
+  });
+});
