@@ -101,7 +101,15 @@ export function createOverlayState(language: Language) {
     showBroadcast(broadcastId: number | undefined, openPanel: boolean) {
       if (openPanel) open.value = true;
       return load(async () => {
-        const report = await ask(sendMessage('report', broadcastId === undefined ? {} : { broadcastId }));
+        const report = await ask(sendMessage('report', broadcastId === undefined ? {} : { broadcastId })).catch(
+          (error: { code?: string }) => {
+            // A page about a broadcast Rebound does not know (sent before it, or by another tool): nothing
+            // to say about it, as for a name it does not know; not an error in an open panel.
+            if (error.code !== 'not_found') throw error;
+            open.value = false;
+            return null;
+          },
+        );
         return report ? { kind: 'report', report } : { kind: 'nothing' };
       });
     },

@@ -123,3 +123,16 @@ describe('the overlay while the page and the connection move', () => {
     expect(await page.locator('[data-rebound="badge"][data-seen="1"]').count()).toBe(before);
   });
 });
+
+describe('a page about a broadcast Rebound does not know', () => {
+  it('(sent before Rebound, or another tool’s) says nothing about it: no open panel, no error, no other broadcast', async () => {
+    const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
+    await helpdesk.open('/demo/broadcasts/987654');
+    // Given time to read the page and ask the server.
+    await page.waitForTimeout(2_000);
+    expect(await helpdesk.panel().count()).toBe(0);
+    expect(
+      await page.locator('[data-rebound="panel"]').evaluate((host) => host.shadowRoot?.textContent ?? ''),
+    ).not.toMatch(/fallid|no se encontr|not found/i);
+  });
+});
