@@ -206,6 +206,31 @@ export async function axeViolations(page: Page, within?: string): Promise<AxeFin
     .filter((f) => f.targets.length > 0 && (f.impact === 'serious' || f.impact === 'critical'));
 }
 
+/**
+ * An agent set up as every journey starts: the options in Spanish, connected to `apiUrl` with `token`,
+ * the demo helpdesk at `demoUrl` allowed, and signed in to it on `page`.
+ */
+export async function agentOnDemo(
+  page: Page,
+  extensionId: string,
+  apiUrl: string,
+  demoUrl: string,
+  token: string,
+): Promise<void> {
+  const options = new OptionsPage(page, extensionId);
+  await options.open();
+  await options.setLanguage('es');
+  await options.open();
+  await options.connect(apiUrl, token);
+  await options
+    .connectionStatus()
+    .filter({ hasText: /^Conectado/ })
+    .waitFor();
+  await options.addSite(`${demoUrl}/demo/*`);
+  await options.sites().first().waitFor();
+  await new HelpdeskPage(page, demoUrl).signIn(token);
+}
+
 export interface ServerProxy {
   url: string;
   close(): Promise<void>;

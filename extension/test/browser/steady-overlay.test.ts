@@ -7,10 +7,10 @@ import { type Harness, harness, S1_TEMPLATE, s1Broadcast } from '@rebound/test-s
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  agentOnDemo,
   type ExtensionBrowser,
   HelpdeskPage,
   launchWithExtension,
-  OptionsPage,
   type ServerProxy,
   serverProxy,
 } from './fixtures';
@@ -48,18 +48,7 @@ beforeAll(async () => {
   proxy = await serverProxy(h.server.baseUrl, { down: () => down });
   browser = await launchWithExtension();
   page = await browser.context.newPage();
-  const options = new OptionsPage(page, browser.extensionId);
-  await options.open();
-  await options.setLanguage('es');
-  await options.open();
-  await options.connect(proxy.url, h.ws.tokens.agent);
-  await options
-    .connectionStatus()
-    .filter({ hasText: /^Conectado/ })
-    .waitFor();
-  await options.addSite(`${h.server.baseUrl}/demo/*`);
-  await options.sites().first().waitFor();
-  await new HelpdeskPage(page, h.server.baseUrl).signIn(h.ws.tokens.agent);
+  await agentOnDemo(page, browser.extensionId, proxy.url, h.server.baseUrl, h.ws.tokens.agent);
 }, 120_000);
 
 afterAll(async () => {

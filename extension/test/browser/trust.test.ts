@@ -11,6 +11,7 @@ import { type Harness, harness, S1_TEMPLATE, s1Broadcast } from '@rebound/test-s
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
+  agentOnDemo,
   axeViolations,
   type ExtensionBrowser,
   HelpdeskPage,
@@ -60,18 +61,7 @@ beforeAll(async () => {
 
   browser = await launchWithExtension();
   page = await browser.context.newPage();
-  const options = new OptionsPage(page, browser.extensionId);
-  await options.open();
-  await options.setLanguage('es');
-  await options.open();
-  await options.connect(h.server.baseUrl, h.ws.tokens.agent);
-  await options
-    .connectionStatus()
-    .filter({ hasText: /^Conectado/ })
-    .waitFor();
-  await options.addSite(`${h.server.baseUrl}/demo/*`);
-  await options.sites().first().waitFor();
-  await new HelpdeskPage(page, h.server.baseUrl).signIn(h.ws.tokens.agent);
+  await agentOnDemo(page, browser.extensionId, h.server.baseUrl, h.server.baseUrl, h.ws.tokens.agent);
 }, 120_000);
 
 afterAll(async () => {

@@ -224,10 +224,16 @@ async function kthAgesOutAt(db: Runner, scope: QuotaScope, k: number, now: numbe
  * counted recipients (the ones already counted, oldest first, then the ones sent now) have aged out
  * of the window as there are recipients left over (at most a full window's worth).
  */
-export async function overflowFitsAt(db: Runner, scope: QuotaScope, overflow: number, now: number): Promise<number> {
+export async function overflowFitsAt(
+  db: Runner,
+  scope: QuotaScope,
+  usage: QuotaUsage,
+  overflow: number,
+  now: number,
+): Promise<number> {
   if (scope.limit === null) return now;
   // Over the limit, as many more must age out as it is over before any place frees.
-  const over = Math.max(0, (await quotaUsage(db, scope, now)).used - scope.limit);
+  const over = Math.max(0, usage.used - scope.limit);
   const k = Math.min(overflow, scope.limit) + over;
   // Not enough counted yet: the k-th to age out is one of those sent now.
   return (await kthAgesOutAt(db, scope, k, now)) ?? now + DAY_MS;

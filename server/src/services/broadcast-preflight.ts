@@ -83,7 +83,7 @@ export async function preflight(
   const blockedByWindow = forecast.outsideWindow;
   const needed = forecast.needsQuota;
   const overflow = forecast.overQuota;
-  const allFitAt = overflow > 0 && scope.limit !== null ? await overflowFitsAt(db, scope, overflow, now) : now;
+  const allFitAt = overflow > 0 && scope.limit !== null ? await overflowFitsAt(db, scope, usage, overflow, now) : now;
   const requested = broadcast.sendRate;
   const effective = Math.min(channel.messagesPerSecond, requested ?? Number.POSITIVE_INFINITY);
   const toSend = forecast.send;

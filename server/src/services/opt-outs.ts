@@ -65,11 +65,7 @@ export async function recordOptOut(db: Runner, record: OptOutRecord): Promise<bo
       ${record.marketingOnly ? 1 : 0}
     WHERE ${owned} AND ${current}
     ON CONFLICT (channel_id, identifier) DO UPDATE SET
-      at = min(opt_outs.at, excluded.at),
-      source = CASE WHEN excluded.at < opt_outs.at OR opt_outs.source IS NULL
-        OR excluded.marketing_only < opt_outs.marketing_only THEN excluded.source ELSE opt_outs.source END,
-      detail = CASE WHEN excluded.at < opt_outs.at OR opt_outs.source IS NULL
-        OR excluded.marketing_only < opt_outs.marketing_only THEN excluded.detail ELSE opt_outs.detail END,
+      at = min(opt_outs.at, excluded.at), source = excluded.source, detail = excluded.detail,
       marketing_only = min(opt_outs.marketing_only, excluded.marketing_only)
     WHERE excluded.at < opt_outs.at OR opt_outs.source IS NULL OR excluded.marketing_only < opt_outs.marketing_only
     RETURNING channel_id`);
@@ -112,7 +108,7 @@ export async function liftOptOut(
     ON CONFLICT (channel_id, identifier) DO UPDATE SET at = max(opt_ins.at, excluded.at)`);
   const rows = await db.all<{ channel_id: number }>(sql`DELETE FROM opt_outs
     WHERE channel_id = ${signal.channelId} AND identifier = ${signal.identifier} AND at < ${millis(signal.at)}
-      AND source IN ${LIFTABLE} AND (${signal.marketingOnly ? 0 : 1} OR marketing_only = 1)
+      AND source IN ${LIFTABLE} ${signal.marketingOnly ? sql`AND marketing_only = 1` : sql``}
     RETURNING channel_id`);
   return rows.length > 0;
 }

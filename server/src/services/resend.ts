@@ -168,7 +168,7 @@ async function planAndWrite(
   const reasons = new Set<FailureReason>(
     request.reasons ??
       (target
-        ? anotherChannelReasons((await store.broadcastChannelType(db, broadcastId)) ?? target.type, target.type)
+        ? anotherChannelReasons(await store.broadcastChannelType(db, broadcastId), target.type)
         : defaultResendReasons(carrier)),
   );
   if (explicitUnconfirmed) reasons.add('uncertain');

@@ -213,6 +213,8 @@ export async function quotaBroadcast(
     segment: string;
     name: string;
     start?: number;
+    /** What it sends; the S1 template unless given. */
+    content?: { text: string; template?: typeof S1_TEMPLATE.template };
   },
 ) {
   const sim = await whatsappSimulator(h);
@@ -229,7 +231,7 @@ export async function quotaBroadcast(
     name: options.name,
     channelId: channel.id,
     segmentId: segment.id,
-    content: S1_TEMPLATE,
+    content: options.content ?? S1_TEMPLATE,
   });
   return { sim, channelId: channel.id, broadcastId: broadcast.id };
 }

@@ -5,7 +5,7 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { DAY_MS } from '../../src/engine/limits';
-import { harness, quotaBroadcast, S1_TEMPLATE, until, WA, whatsappSimulator } from './harness';
+import { harness, quotaBroadcast, S1_TEMPLATE, until } from './harness';
 
 const h = await harness();
 const api = (method: string, path: string, body?: unknown) =>
@@ -136,23 +136,18 @@ describe('a re-send at one time of more than a day’s limit', () => {
 
 describe('failures outside the window re-sent with a template', () => {
   it('take places in the daily limit: planned in its daily waves, not all at once', async () => {
-    const sim = await whatsappSimulator(h);
-    const channel = await h.channel({
-      type: 'whatsapp',
-      name: 'Sin plantilla',
-      credentials: WA,
-      baseUrl: sim.baseUrl,
-      limits: { dailyQuota: 10, messagesPerSecond: 5000 },
-    });
-    await h.seedContacts(25, 'ventana', { start: 400_000 });
-    const segment = await h.segment('Ventana', 'ventana');
     // Text alone: nobody wrote in the last 24 h, so all 25 fail outside the window and take no place.
-    const b = await h.broadcast({
+    const { broadcastId } = await quotaBroadcast(h, {
+      channelName: 'Sin plantilla',
+      dailyQuota: 10,
+      count: 25,
+      tag: 'ventana',
+      segment: 'Ventana',
       name: 'Solo texto',
-      channelId: channel.id,
-      segmentId: segment.id,
+      start: 400_000,
       content: { text: 'Hola' },
     });
+    const b = { id: broadcastId };
     await h.schedule(b.id);
     await h.engine().runUntilIdle();
     expect((await h.get(b.id)).failedByReason).toEqual({ outside_window: 25 });
@@ -171,22 +166,17 @@ describe('failures outside the window re-sent with a template', () => {
 
 describe('asking again while template waves hold the limit', () => {
   it('the rest waits for the waves ahead, whichever reason they were planned for', async () => {
-    const sim = await whatsappSimulator(h);
-    const channel = await h.channel({
-      type: 'whatsapp',
-      name: 'Tandas de plantilla',
-      credentials: WA,
-      baseUrl: sim.baseUrl,
-      limits: { dailyQuota: 10, messagesPerSecond: 5000 },
-    });
-    await h.seedContacts(75, 'tandas', { start: 500_000 });
-    const segment = await h.segment('Tandas', 'tandas');
-    const b = await h.broadcast({
+    const { broadcastId } = await quotaBroadcast(h, {
+      channelName: 'Tandas de plantilla',
+      dailyQuota: 10,
+      count: 75,
+      tag: 'tandas',
+      segment: 'Tandas',
       name: 'Solo texto, muchos',
-      channelId: channel.id,
-      segmentId: segment.id,
+      start: 500_000,
       content: { text: 'Hola' },
     });
+    const b = { id: broadcastId };
     await h.schedule(b.id);
     await h.engine().runUntilIdle();
     // Seven daily waves of 10 with the template; 5 past the last wave stay failed.
