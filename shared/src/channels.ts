@@ -280,7 +280,8 @@ export function isSmsChannel(type: ChannelType): boolean {
 
 /**
  * The reasons where this channel cannot reach the contact but another may: not on WhatsApp (131026),
- * a chat or PSID the channel does not know (Telegram "chat not found"), a closed 24 h window. What a
+ * a chat or PSID the channel does not know (Telegram "chat not found"), a closed 24 h window, an SMS
+ * carrier that refused without a cause (Vonage's bare "rejected"). What a
  * re-send on another channel takes by default, at once. A block or an opt-out is not among them: the
  * contact said no to the business, and another channel does not change that.
  */
@@ -289,6 +290,7 @@ export const ANOTHER_CHANNEL_REASONS = [
   'marketing_held',
   'invalid_identifier',
   'outside_window',
+  'carrier_rejected',
 ] as const satisfies readonly FailureReason[];
 
 /**

@@ -38,6 +38,7 @@ export const FAILURE_REASONS = [
   'outside_window',
   'template_problem',
   'spam_filtered',
+  'carrier_rejected',
   'account_problem',
   'unsupported_channel',
   'duplicate',
@@ -290,6 +291,24 @@ export const failureReasons: Record<FailureReason, FailureReasonInfo> = {
       es: 'No lo reenvíe igual: pida a un gerente que revise el contenido, el registro del remitente y la calidad del número antes de volver a enviar.',
       en: "Don't re-send it as is: ask a manager to review the content, the sender registration and the number's quality before sending again.",
       pt: 'Não reenvie do jeito que está: peça a um gerente para revisar o conteúdo, o registro do remetente e a qualidade do número antes de enviar de novo.',
+    },
+  },
+  carrier_rejected: {
+    resend: 'never',
+    title: {
+      es: 'El operador rechazó el mensaje sin decir por qué',
+      en: 'The carrier refused the message without saying why',
+      pt: 'A operadora recusou a mensagem sem dizer por quê',
+    },
+    explanation: {
+      es: 'El operador del contacto no entregó el mensaje y su informe de entrega no dice la causa: puede ser una línea dada de baja, un filtro del operador o un bloqueo. No es una falla pasajera del proveedor; enviarlo igual por el mismo canal suele fallar de la misma manera.',
+      en: "The contact's carrier did not deliver the message and its delivery report gives no cause: a line no longer in service, a carrier filter or a block. It is not a passing provider fault; sending it the same way on the same channel usually fails the same way.",
+      pt: 'A operadora do contato não entregou a mensagem e o relatório de entrega não diz a causa: pode ser uma linha desativada, um filtro da operadora ou um bloqueio. Não é uma falha passageira do provedor; enviar igual pelo mesmo canal costuma falhar do mesmo jeito.',
+    },
+    action: {
+      es: 'No lo reenvíe igual por este canal. Confirme el número con el contacto o llegue a él por otro canal, como WhatsApp. Si les pasa a muchos contactos a la vez, pida a un gerente que lo consulte con el proveedor.',
+      en: "Don't re-send it as is on this channel. Confirm the number with the contact or reach them on another channel, such as WhatsApp. If it happens to many contacts at once, ask a manager to raise it with the provider.",
+      pt: 'Não reenvie igual por este canal. Confirme o número com o contato ou fale com ele por outro canal, como o WhatsApp. Se acontecer com muitos contatos ao mesmo tempo, peça a um gerente para consultar o provedor.',
     },
   },
   account_problem: {

@@ -293,7 +293,7 @@ export function defaultResendReasons(carrier: 'template' | 'tag' | null = null):
 /**
  * Failures that say no re-send on the same channel will reach this recipient, whatever it carries: they
  * blocked the business or opted out, the number is wrong or has no account there, their carrier filters
- * the message as spam (another try hurts the number). Not the channel's, the content's or the window's
+ * the message as spam (another try hurts the number) or refuses it without a cause. Not the channel's, the content's or the window's
  * trouble (account, template, a closed window: the send's own checks catch that one), which can be put
  * right for everyone. A re-send lets go of someone a late report moves to one of these, rather than send
  * them the message once more (releaseHopelessTarget in server/src/services/resend-store.ts).
@@ -306,6 +306,7 @@ export const UNREACHABLE_AGAIN = [
   'not_on_channel',
   'marketing_held',
   'spam_filtered',
+  'carrier_rejected',
 ] as const satisfies readonly FailureReason[];
 
 export function cannotReachAgain(reason: FailureReason): boolean {

@@ -73,6 +73,7 @@ describe('failure catalog', () => {
       outside_window: 'never',
       template_problem: 'never',
       spam_filtered: 'never',
+      carrier_rejected: 'never',
       account_problem: 'never',
       unsupported_channel: 'never',
       duplicate: 'never',
@@ -272,6 +273,11 @@ describe('classifyProviderFailure: provider codes', () => {
     ['dlr:002', 'unreachable'],
     ['DLR:Expired', 'unreachable'],
     ['dlr:unknown', 'uncertain'],
+    // A final refusal with only its status word: not a passing fault to re-send at once.
+    ['dlr:rejected', 'carrier_rejected'],
+    ['DLR:REJECTD', 'carrier_rejected'],
+    ['dlr:failed', 'carrier_rejected'],
+    ['dlr:deleted', 'carrier_rejected'],
   ] as const)('vonage %s → %s', (code, reason) => {
     expect(classifyProviderFailure('vonage_sms', code)).toBe(reason);
   });

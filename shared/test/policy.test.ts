@@ -222,11 +222,17 @@ describe('re-send timing', () => {
   it('a re-send on another channel takes by default what that channel may reach, not what follows the person there', () => {
     // WhatsApp → SMS: no WhatsApp account, a number WhatsApp refused, a closed window, Meta holding their marketing.
     expect(anotherChannelReasons('whatsapp', 'twilio_sms').sort()).toEqual(
-      ['invalid_identifier', 'marketing_held', 'not_on_channel', 'outside_window'].sort(),
+      ['carrier_rejected', 'invalid_identifier', 'marketing_held', 'not_on_channel', 'outside_window'].sort(),
     );
+    // SMS → WhatsApp: a carrier that refused the SMS without a cause is not in WhatsApp's way.
+    expect(anotherChannelReasons('vonage_sms', 'whatsapp')).toContain('carrier_rejected');
     // WhatsApp → another WhatsApp number: no account and Meta's hold follow the person; a number that was
     // the sender itself (131021) and the window are the number's.
-    expect(anotherChannelReasons('whatsapp', 'whatsapp').sort()).toEqual(['invalid_identifier', 'outside_window']);
+    expect(anotherChannelReasons('whatsapp', 'whatsapp').sort()).toEqual([
+      'carrier_rejected',
+      'invalid_identifier',
+      'outside_window',
+    ]);
     // Messenger → another Page: a PSID is the Page's own, so "not on this channel" may be reached there;
     // a Twilio short code → a long code: a carrier the short code cannot reach (30006) may be.
     expect(anotherChannelReasons('messenger', 'messenger')).toContain('not_on_channel');

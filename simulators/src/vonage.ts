@@ -11,7 +11,8 @@
  * Behaviours: fail("status:7" or "7") → that submit status with Vonage's error text; throttle → status
  * "1" Throttled (HTTP 200, Vonage sends no Retry-After); serverError → HTTP 500; failLater("dlr:6" or "6")
  * → a "failed" receipt with that err-code ("rejected" for the anti-spam and filter codes 6 and 50-54,
- * "expired" for the code "expired", a final "unknown" with err-code 0 for the code "unknown"); deliverLater →
+ * "expired" for the code "expired"; for "unknown", "rejected", "failed" or "deleted", a final receipt with
+ * that status word and err-code 0, as carriers that give no cause send it); deliverLater →
  * a "delivered" receipt with err-code 0.
  */
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
@@ -265,9 +266,9 @@ export function vonageFormat(opts: VonageSimulatorOptions): ProviderFormat {
         if (code === 'expired') {
           status = 'expired';
           errCode = '1';
-        } else if (code === 'unknown') {
-          // The carrier never said: Vonage's final "unknown" receipt, with no error code.
-          status = 'unknown';
+        } else if (code === 'unknown' || code === 'rejected' || code === 'failed' || code === 'deleted') {
+          // The carrier never said: a final receipt with only its status word, no error code.
+          status = code;
           errCode = '0';
         } else {
           errCode = code;

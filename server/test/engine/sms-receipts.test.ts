@@ -43,6 +43,35 @@ describe('SMS delivery receipts', () => {
     expect(forged.status).toBe(401);
   });
 
+  it('Vonage: a receipt with only "rejected" or "failed" says the carrier refused, and the one-click re-send leaves it out', async () => {
+    const { sim, channel } = await vonageChannel(h, 'Vonage rechazos');
+    await h.seedContacts(4, 'vonage-refused', { start: 72_000 });
+    sim.script('5491150072000', { kind: 'failLater', code: 'rejected', delayMs: 30 });
+    sim.script('5491150072001', { kind: 'failLater', code: 'failed', delayMs: 30 });
+    sim.script('5491150072002', { kind: 'failLater', code: '2', delayMs: 30 });
+    sim.script('5491150072003', { kind: 'deliverLater', delayMs: 30 });
+    const segment = await h.segment('vonage-refused', 'vonage-refused');
+    const b = await h.broadcast({
+      name: 'Rechazos',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: { text: 'Hola' },
+    });
+    await h.schedule(b.id);
+    await h.engine().runUntilIdle();
+    await sim.settle();
+    const done = await h.get(b.id, 'es');
+    expect(done.failedByReason).toEqual({ carrier_rejected: 2, unreachable: 1 });
+    // Not "a passing provider fault, re-send now": sent again unchanged, the carrier refuses it again.
+    const resend = await h.server.request('POST', `/api/v1/broadcasts/${b.id}/resend`, {
+      token: h.ws.tokens.agent,
+      body: { dryRun: true },
+    });
+    expect(resend.status).toBe(200);
+    expect(resend.body.recipients).toBe(1);
+    expect(Object.keys(resend.body.plan[0].byReason)).toEqual(['unreachable']);
+  });
+
   it('MessageBird: the signed status report (GET) settles the message', async () => {
     const { sim, channel } = await messageBirdChannel(h, 'Bird');
     sim.script('5491150080000', { kind: 'failLater', code: 'dlr:1', delayMs: 30 });

@@ -127,10 +127,12 @@ export const vonageCodes: ProviderCodeTable = Object.freeze({
   'dlr:expired': { reason: 'unreachable', retry: 'final', note: 'No final receipt within the 72 h lifetime' },
   'dlr:undelivered': { reason: 'unreachable', retry: 'final', note: 'Undeliverable, no detail' },
   'dlr:undeliv': { reason: 'unreachable', retry: 'final', note: 'Undeliverable, no detail (SMPP spelling)' },
-  'dlr:failed': { reason: 'provider_error', retry: 'final', note: 'Failed, no detail' },
-  'dlr:rejected': { reason: 'provider_error', retry: 'final', note: 'Rejected, no detail' },
-  'dlr:rejectd': { reason: 'provider_error', retry: 'final', note: 'Rejected, no detail (SMPP spelling)' },
-  'dlr:deleted': { reason: 'provider_error', retry: 'final', note: 'Deleted by the carrier, no detail' },
+  // Final refusals with no cause (channels.md 2e: only EXPIRED and UNKNOWN may be worth one retry): not a
+  // passing fault to re-send at once, and the same send on the same route is refused the same way.
+  'dlr:failed': { reason: 'carrier_rejected', retry: 'final', note: 'Failed, no detail' },
+  'dlr:rejected': { reason: 'carrier_rejected', retry: 'final', note: 'Rejected by the carrier, no detail' },
+  'dlr:rejectd': { reason: 'carrier_rejected', retry: 'final', note: 'Rejected, no detail (SMPP spelling)' },
+  'dlr:deleted': { reason: 'carrier_rejected', retry: 'final', note: 'Deleted by the carrier, no detail' },
   'dlr:unknown': { reason: 'uncertain', retry: 'final', note: 'Final state unknown: it may have been delivered' },
 });
 
