@@ -315,7 +315,7 @@ describe('short and hostile queries', () => {
       expect(res.body.error.message).toBe(
         'Escriba al menos 3 caracteres para buscar: parte del nombre, del teléfono o del correo.',
       );
-      expect(res.body.error.details).toEqual([{ path: 'query.q', message: 'at least 3 characters' }]);
+      expect(res.body.error.details).toEqual([{ path: 'query.q', message: 'Escriba al menos 3 caracteres' }]);
     }
     const en = await server.request('GET', '/api/v1/contacts?q=ab', { token: ws.tokens.agent, language: 'en' });
     expect(en.body.error.message).toBe(

@@ -143,4 +143,49 @@ describe('validation details in the request language', () => {
     const [english] = await details('POST', `/api/v1/broadcasts/${broadcastId}/schedule`, 'en', { at: 'tomorrow' });
     expect(english).toEqual({ path: 'body.at', message: 'Invalid ISO datetime' });
   });
+
+  it("the API's own checks say their details in the request's language too, as their message does", async () => {
+    const refuse = async (method: string, path: string, language: 'es' | 'en' | 'pt-BR', body?: unknown) => {
+      const res = await server.request(method, path, {
+        token: ws.tokens.manager,
+        language,
+        ...(body !== undefined && { body }),
+      });
+      expect(res.status, res.text).toBeGreaterThanOrEqual(400);
+      return res.body.error.details as { path: string; message: string }[];
+    };
+    const cursor = 'No es un cursor de esta API; vuelva a empezar sin él';
+    expect(await refuse('GET', '/api/v1/broadcasts?cursor=nada', 'es')).toEqual([
+      { path: 'query.cursor', message: cursor },
+    ]);
+    expect(await refuse('GET', '/api/v1/contacts?cursor=nada', 'es')).toEqual([
+      { path: 'query.cursor', message: cursor },
+    ]);
+    expect(await refuse('GET', '/api/v1/contacts?q=ab', 'es')).toEqual([
+      { path: 'query.q', message: 'Escriba al menos 3 caracteres' },
+    ]);
+    const segment = {
+      name: 'Todos',
+      filter: { groups: [{ conditions: [{ type: 'tag', operator: 'hasAnyOf', tags: ['x'] }] }] },
+    };
+    expect(await refuse('POST', '/api/v1/segments', 'es', segment)).toEqual([
+      { path: 'body.name', message: 'Ya está en uso: elija otro nombre' },
+    ]);
+    expect(await refuse('POST', '/api/v1/segments', 'pt-BR', segment)).toEqual([
+      { path: 'body.name', message: 'Já está em uso: escolha outro nome' },
+    ]);
+    expect(
+      await refuse('POST', `/api/v1/broadcasts/${broadcastId}/schedule`, 'es', { at: '2020-01-01T00:00:00Z' }),
+    ).toEqual([{ path: 'body.at', message: 'Ya pasó: elija un momento futuro' }]);
+    expect(await refuse('GET', '/api/v1/failed-messages?from=2026-12-05&to=2026-12-01', 'es')).toEqual([
+      { path: 'query.from', message: 'Debe ser anterior a query.to' },
+    ]);
+    expect(await refuse('POST', '/api/v1/contacts', 'es', { tags: ['x'] })).toEqual([
+      { path: 'body', message: 'Indique al menos uno de firstName, phone, email o identifiers' },
+    ]);
+    // English readers keep English.
+    expect(await refuse('GET', '/api/v1/contacts?q=ab', 'en')).toEqual([
+      { path: 'query.q', message: 'Type at least 3 characters' },
+    ]);
+  });
 });

@@ -419,6 +419,91 @@ export const apiErrors = {
 
 export type ApiErrorCode = keyof typeof apiErrors;
 
+/**
+ * What an error's details say about one field (`{ path, message }`), in each language like the error's own
+ * message: a service names the text (`fieldIssue` in the server), the edge renders it in the request's.
+ */
+export const detailMessages = {
+  badCursor: {
+    en: 'Not a cursor from this API; start again without it',
+    es: 'No es un cursor de esta API; vuelva a empezar sin él',
+    pt: 'Não é um cursor desta API; comece de novo sem ele',
+  },
+  nameTaken: {
+    en: 'Already used: choose another name',
+    es: 'Ya está en uso: elija otro nombre',
+    pt: 'Já está em uso: escolha outro nome',
+  },
+  unknownChannel: {
+    en: 'No channel {channelId} in this workspace',
+    es: 'No hay un canal {channelId} en este espacio de trabajo',
+    pt: 'Não há um canal {channelId} neste espaço de trabalho',
+  },
+  required: { en: 'Required', es: 'Falta este dato', pt: 'Falta este dado' },
+  fromNotBeforeTo: {
+    en: 'Must be before query.to',
+    es: 'Debe ser anterior a query.to',
+    pt: 'Deve ser anterior a query.to',
+  },
+  contactNeedsIdentity: {
+    en: 'Give at least one of firstName, phone, email or identifiers',
+    es: 'Indique al menos uno de firstName, phone, email o identifiers',
+    pt: 'Informe pelo menos um de firstName, phone, email ou identifiers',
+  },
+  sameContactAsKeep: {
+    en: 'The same contact as keep: choose another',
+    es: 'Es el mismo contacto que keep: elija otro',
+    pt: 'É o mesmo contato que keep: escolha outro',
+  },
+  inThePast: {
+    en: 'Already past: choose a time ahead',
+    es: 'Ya pasó: elija un momento futuro',
+    pt: 'Já passou: escolha um momento futuro',
+  },
+  newFieldKeys: { en: 'New fields: {keys}', es: 'Campos nuevos: {keys}', pt: 'Campos novos: {keys}' },
+  minCharacters: {
+    en: 'Type at least {n, plural, one {# character} other {# characters}}',
+    es: 'Escriba al menos {n, plural, one {# carácter} other {# caracteres}}',
+    pt: 'Digite pelo menos {n, plural, one {# caractere} other {# caracteres}}',
+  },
+  channelUsesPhone: {
+    en: 'Channel {channelId} reaches the contact by their phone: set the phone, not an identifier',
+    es: 'El canal {channelId} llega al contacto por su teléfono: indique el teléfono, no un identificador',
+    pt: 'O canal {channelId} chega ao contato pelo telefone: informe o telefone, não um identificador',
+  },
+  channelUsesEmail: {
+    en: 'Channel {channelId} reaches the contact by their e-mail: set the e-mail, not an identifier',
+    es: 'El canal {channelId} llega al contacto por su correo electrónico: indique el correo, no un identificador',
+    pt: 'O canal {channelId} chega ao contato pelo e-mail: informe o e-mail, não um identificador',
+  },
+  cannotBroadcast: {
+    en: '"{channel}" cannot send broadcasts: choose another channel',
+    es: '«{channel}» no puede enviar transmisiones: elija otro canal',
+    pt: '"{channel}" não pode enviar transmissões: escolha outro canal',
+  },
+  textTooLong: {
+    en: 'At most {max, plural, one {# character} other {# characters}} on "{channel}"',
+    es: 'Como máximo {max, plural, one {# carácter} other {# caracteres}} en «{channel}»',
+    pt: 'No máximo {max, plural, one {# caractere} other {# caracteres}} em "{channel}"',
+  },
+  duplicateHeader: {
+    en: 'Repeated column: {headers}',
+    es: 'Columna repetida: {headers}',
+    pt: 'Coluna repetida: {headers}',
+  },
+} as const satisfies Record<string, Localized>;
+
+export type DetailMessage = keyof typeof detailMessages;
+
+/** One detail's text in `language`. */
+export function detailMessage(
+  key: DetailMessage,
+  language: Language,
+  params: Record<string, string | number> = {},
+): string {
+  return format(detailMessages[key][language], params, language);
+}
+
 /** Names of the things an error can be about, for not_found messages. */
 export const resourceNames = {
   contact: { es: 'el contacto', en: 'Contact', pt: 'o contato' },

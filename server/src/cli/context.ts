@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { cliDebug, loadConfig } from '../config';
 import type { Database } from '../db/client';
 import type { workspaces } from '../db/schema';
-import { ApiError } from '../lib/errors';
+import { ApiError, renderDetails } from '../lib/errors';
 import { redact } from '../lib/log';
 
 /** The command line itself is wrong (an option's value, a missing argument): exit code 2. */
@@ -121,7 +121,7 @@ export function renderApiError(error: ApiError, language: Language = 'en'): stri
     message = error.code;
   }
   const lines = [`${message} [${error.code}]`];
-  const details = error.details;
+  const details = renderDetails(error.details, language);
   if (Array.isArray(details)) {
     for (const item of details) {
       const issue = item as { path?: unknown; message?: unknown };

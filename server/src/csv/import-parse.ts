@@ -17,7 +17,7 @@ import {
   restoreFormulaCell,
 } from '@rebound/shared';
 import Papa from 'papaparse';
-import { ApiError } from '../lib/errors';
+import { ApiError, fieldIssue } from '../lib/errors';
 import { type ContactRow, type ContactValues, type Rejection, readContactField } from '../services/contact-writer';
 import { decodedText, type FileEncoding } from './import-decode';
 
@@ -139,7 +139,7 @@ function checkHeaders(headers: string[]): void {
       422,
       'import_duplicate_headers',
       { columns: duplicates.map((group) => group.map((header) => `"${header}"`).join(' = ')).join('; ') },
-      duplicates.map((group) => ({ path: 'file', message: `duplicate header: ${group.join(' / ')}` })),
+      duplicates.map((group) => fieldIssue('file', 'duplicateHeader', { headers: group.join(' / ') })),
     );
   }
 }

@@ -9,7 +9,7 @@ import type { Database } from '../db/client';
 import { setCustomFieldKeyCap } from '../services/contacts';
 import { refuseControlCharacters, validationDetails } from './body';
 import type { AppEnv } from './env';
-import { ApiError } from './errors';
+import { ApiError, renderDetails } from './errors';
 import { type HeavyOptions, HeavyWork } from './heavy';
 import { logError } from './log';
 
@@ -61,7 +61,13 @@ function render(
 ) {
   const language: Language = c.get('language') ?? 'en';
   return c.json(
-    { error: { code, message: errorMessage(code, language, params), ...(details !== undefined && { details }) } },
+    {
+      error: {
+        code,
+        message: errorMessage(code, language, params),
+        ...(details !== undefined && { details: renderDetails(details, language) }),
+      },
+    },
     status,
   );
 }

@@ -28,7 +28,7 @@ import { first } from '../db/first';
 import { type BroadcastRow, broadcasts, channels } from '../db/schema';
 import { type QuotaScope, type QuotaUsage, quotaScopes, quotaUsages } from '../engine/limits';
 import { decodeCursor, encodeCursor } from '../lib/cursor';
-import { ApiError, notFound } from '../lib/errors';
+import { ApiError, fieldIssue, notFound } from '../lib/errors';
 import { recoveryLineage } from './recovery-lineage';
 import { RESEND_HOLDS, TARGET_HELD, UNREACHED } from './resend-store';
 
@@ -296,9 +296,7 @@ export async function listBroadcasts(
   const after = decodeCursor(query.cursor);
   if (after !== undefined) {
     if (Number.isNaN(after))
-      throw new ApiError(422, 'validation_failed', {}, [
-        { path: 'query.cursor', message: 'Not a cursor from this API' },
-      ]);
+      throw new ApiError(422, 'validation_failed', {}, [fieldIssue('query.cursor', 'badCursor')]);
     conditions.push(lt(broadcasts.id, after));
   }
   if (query.status) conditions.push(eq(broadcasts.status, query.status));

@@ -11,7 +11,7 @@ import { audienceSourceOf, audienceWhere, snapshotTargets } from '../engine/audi
 import { assertTransition, EDITABLE, refuseFarAhead, TransitionError } from '../engine/broadcast-state';
 import { recordEvent } from '../engine/events';
 import type { AuthContext } from '../lib/env';
-import { ApiError, notFound } from '../lib/errors';
+import { ApiError, fieldIssue, notFound } from '../lib/errors';
 import { getRow } from './broadcast-read';
 import { getChannelRow } from './channels';
 import { getSegmentRow } from './segments';
@@ -47,7 +47,7 @@ export async function broadcastableChannel(db: Queryable, workspaceId: number, c
   const channel = await getChannelRow(db, workspaceId, channelId);
   if (!channelCapabilities[channel.type].canBroadcast) {
     throw new ApiError(422, 'broadcast_unsupported_channel', {}, [
-      { path: 'body.channelId', message: `${channel.type} cannot broadcast` },
+      fieldIssue('body.channelId', 'cannotBroadcast', { channel: channel.name }),
     ]);
   }
   return channel;
@@ -121,7 +121,7 @@ export function assertTextFits(channel: { type: ChannelType; name: string }, con
   const over = textTooLong(channel.type, content.text);
   if (over)
     throw new ApiError(422, 'broadcast_text_too_long', { ...over, channel: channel.name }, [
-      { path: 'body.content.text', message: `at most ${over.max} characters on ${channel.type}` },
+      fieldIssue('body.content.text', 'textTooLong', { max: over.max, channel: channel.name }),
     ]);
 }
 
@@ -152,7 +152,7 @@ export async function scheduleBroadcast(
 ) {
   const when = at ?? new Date(now);
   if (at && at.getTime() < now - 60_000)
-    throw new ApiError(422, 'broadcast_schedule_past', {}, [{ path: 'body.at', message: 'in the past' }]);
+    throw new ApiError(422, 'broadcast_schedule_past', {}, [fieldIssue('body.at', 'inThePast')]);
   if (at) refuseFarAhead(at.getTime(), now, at.toISOString());
   return db.transaction((tx) => scheduleIn(tx, ws, id, when, now));
 }

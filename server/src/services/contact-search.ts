@@ -9,7 +9,7 @@ import { first } from '../db/first';
 import { contacts, contactTags, tags } from '../db/schema';
 import { decodeCursor, encodeCursor } from '../lib/cursor';
 import type { AuthContext } from '../lib/env';
-import { ApiError } from '../lib/errors';
+import { ApiError, fieldIssue } from '../lib/errors';
 import { normalizePhone } from '../lib/phone';
 
 type ContactRow = typeof contacts.$inferSelect;
@@ -96,7 +96,7 @@ function parseSearch(q: string, defaultCountry: string): ParsedSearch {
   const text = folded(typed);
   if (Array.from(text).length < SEARCH_MIN_CHARACTERS) {
     throw new ApiError(422, 'search_too_short', { min: SEARCH_MIN_CHARACTERS }, [
-      { path: 'query.q', message: `at least ${SEARCH_MIN_CHARACTERS} characters` },
+      fieldIssue('query.q', 'minCharacters', { n: SEARCH_MIN_CHARACTERS }),
     ]);
   }
   const digits: string[] = [];
@@ -141,9 +141,7 @@ export async function findContactsPage(
 ): Promise<{ rows: ContactRow[]; nextCursor: string | null }> {
   const after = decodeCursor(search.cursor);
   if (after !== undefined && Number.isNaN(after))
-    throw new ApiError(422, 'validation_failed', {}, [
-      { path: 'query.cursor', message: 'Not a cursor from this API; start again without it' },
-    ]);
+    throw new ApiError(422, 'validation_failed', {}, [fieldIssue('query.cursor', 'badCursor')]);
   if (search.q) return searchContactsByText(db, ws, search, search.q, after);
   const conditions: SQL[] = [eq(contacts.workspaceId, ws.workspaceId)];
   if (after !== undefined) conditions.push(lt(contacts.id, after));

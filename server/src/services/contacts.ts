@@ -4,7 +4,7 @@ import { and, eq, inArray, isNotNull, type SQL, sql } from 'drizzle-orm';
 import type { Database, Tx } from '../db/client';
 import { channels, contactIdentifiers, contacts, contactTags, tags } from '../db/schema';
 import type { AuthContext } from '../lib/env';
-import { ApiError, notFound } from '../lib/errors';
+import { ApiError, fieldIssue, notFound } from '../lib/errors';
 import { contactValues, normalizeEmail, phoneColumns } from './contact-input';
 import { type ContactSearch, findContactsPage } from './contact-search';
 import { insertContacts, linkTags, updateContacts } from './contact-store';
@@ -66,7 +66,7 @@ async function writeIdentifiers(
     const kind = channelCapabilities[channel.type].identifier;
     if (kind === 'phone' || kind === 'email') {
       throw new ApiError(422, 'contact_identifier_channel', { channelId }, [
-        { path: 'body.identifiers', message: `channel ${channelId} uses the contact's ${kind}` },
+        fieldIssue('body.identifiers', kind === 'phone' ? 'channelUsesPhone' : 'channelUsesEmail', { channelId }),
       ]);
     }
     const [owner] = await tx
@@ -156,9 +156,7 @@ export async function removeContactOptOut(
 /** A new contact, written by the contact writer (a batch of one); the API never matches it to another. */
 export async function createContact(db: Database, ws: Workspace, input: ContactCreate): Promise<Contact> {
   if (!input.firstName && !input.phone && !input.email && !input.identifiers?.length) {
-    throw new ApiError(422, 'contact_needs_identity', {}, [
-      { path: '', message: 'firstName, phone, email or identifiers' },
-    ]);
+    throw new ApiError(422, 'contact_needs_identity', {}, [fieldIssue('body', 'contactNeedsIdentity')]);
   }
   return db.transaction(async (tx) => {
     const spelling = await assertCustomKeysWithinCap(db, ws.workspaceId, addedKeys(input.customFields));
@@ -293,7 +291,7 @@ async function mergeNow(db: Database, ws: Workspace, keepRef: string | number, m
     const keep = await resolveContactRef(tx, ws, keepRef);
     const merge = await resolveContactRef(tx, ws, mergeRef);
     if (keep.id === merge.id)
-      throw new ApiError(422, 'merge_same_contact', {}, [{ path: 'body.merge', message: 'same contact as keep' }]);
+      throw new ApiError(422, 'merge_same_contact', {}, [fieldIssue('body.merge', 'sameContactAsKeep')]);
     await tx.run(sql`INSERT OR IGNORE INTO contact_tags (tag_id, contact_id)
       SELECT tag_id, ${keep.id} FROM contact_tags WHERE contact_id = ${merge.id}`);
     // An identifier on a channel where the kept contact has none moves over; a clash keeps the kept one.

@@ -5,7 +5,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { ApiError } from '../lib/errors';
+import { ApiError, fieldIssue } from '../lib/errors';
 
 let customFieldKeyCap = 200;
 /** The app sets the cap at start-up from CUSTOM_FIELD_KEYS_MAX (lib/create-app.ts). */
@@ -86,7 +86,7 @@ export async function assertCustomKeysWithinCap(
   if (added.length > 0 && existing.size + added.length > max) {
     const shown = added.slice(0, 10).join(', ') + (added.length > 10 ? ', …' : '');
     throw new ApiError(422, 'custom_field_keys_limit', { count: existing.size, max, keys: shown }, [
-      { path: 'customFields', message: `new keys: ${added.join(', ')}` },
+      fieldIssue('customFields', 'newFieldKeys', { keys: added.join(', ') }),
     ]);
   }
   return spelling;

@@ -14,7 +14,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { readColumn, readRows } from '../db/fast-read';
 import { LOGGED_STATES_SQL } from '../db/schema';
-import { ApiError } from '../lib/errors';
+import { ApiError, fieldIssue } from '../lib/errors';
 import { foldPattern } from '../segments/fold';
 
 export interface FailedRow {
@@ -86,7 +86,7 @@ export async function resolveFilters(
   // Dates typed the wrong way round match nothing: said, not answered with an empty log ("no failures").
   if (resolved.fromMs !== undefined && resolved.toMs !== undefined && resolved.fromMs >= resolved.toMs)
     throw new ApiError(422, 'failures_range_reversed', { from: String(from), to: String(to) }, [
-      { path: 'query.from', message: 'not before query.to' },
+      fieldIssue('query.from', 'fromNotBeforeTo'),
     ]);
   return resolved;
 }

@@ -3,11 +3,11 @@
  * sending, or unconfirmed: sent, with no answer or delivery report since), newest first, with the
  * reason in the agent's language. The export reads the same rows.
  */
-import type { FailureFilters, Language, Localized } from '@rebound/shared';
+import type { FailureFilters } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { readColumn, readRows } from '../db/fast-read';
-import { ApiError } from '../lib/errors';
+import { ApiError, fieldIssue } from '../lib/errors';
 import {
   type FailedRow,
   failureConditions,
@@ -40,16 +40,10 @@ function encodeCursor(row: { failed_at: number; id: number }): string {
   return Buffer.from(`${row.failed_at}:${row.id}`).toString('base64url');
 }
 
-const BAD_CURSOR: Localized = {
-  en: 'Not a cursor from this API; start again without it',
-  es: 'No es un cursor de esta API; vuelva a empezar sin él',
-  pt: 'Não é um cursor desta API; comece de novo sem ele',
-};
-
-function decodeCursor(cursor: string, language: Language): { at: number; id: number } {
+function decodeCursor(cursor: string): { at: number; id: number } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split(':').map(Number);
   if (!Number.isSafeInteger(at) || !Number.isSafeInteger(id)) {
-    throw new ApiError(422, 'validation_failed', {}, [{ path: 'query.cursor', message: BAD_CURSOR[language] }]);
+    throw new ApiError(422, 'validation_failed', {}, [fieldIssue('query.cursor', 'badCursor')]);
   }
   return { at: at as number, id: id as number };
 }
@@ -57,8 +51,6 @@ function decodeCursor(cursor: string, language: Language): { at: number; id: num
 interface PageRequest {
   cursor?: string | undefined;
   limit: number;
-  /** The language of a refused cursor's message. */
-  language?: Language;
 }
 
 /**
@@ -127,7 +119,7 @@ async function singlePage(
   page: PageRequest,
   searchBudget = LOG_SEARCH_BUDGET,
 ): Promise<Page> {
-  const after = page.cursor ? decodeCursor(page.cursor, page.language ?? 'en') : undefined;
+  const after = page.cursor ? decodeCursor(page.cursor) : undefined;
   // The upper bound on failed_at lets the index seek straight to the page instead of walking from the top.
   const keyset = after
     ? sql` AND m.failed_at <= ${after.at} AND (m.failed_at < ${after.at} OR m.id < ${after.id})`

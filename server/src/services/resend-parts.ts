@@ -20,7 +20,7 @@ import {
 import type { Database } from '../db/client';
 import { refuseFarAhead } from '../engine/broadcast-state';
 import { capacityAvailableAt, quotaScope } from '../engine/limits';
-import { ApiError } from '../lib/errors';
+import { ApiError, fieldIssue } from '../lib/errors';
 import { formatPlanTime, WHY } from './resend-format';
 import * as store from './resend-store';
 
@@ -87,7 +87,7 @@ export async function planParts(
     let at = now;
     if (when !== 'now') {
       const raw = when === 'at' ? request.at : when;
-      if (!raw) throw new ApiError(422, 'resend_at_required', {}, [{ path: 'body.at', message: 'required' }]);
+      if (!raw) throw new ApiError(422, 'resend_at_required', {}, [fieldIssue('body.at', 'required')]);
       at = Date.parse(raw);
       if (at < now - 5_000)
         throw new ApiError(422, 'resend_at_past', { at: formatPlanTime(at, now, zone, language) }, [

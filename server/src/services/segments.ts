@@ -4,7 +4,7 @@ import { and, count, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { Database, Tx } from '../db/client';
 import { channels, segments } from '../db/schema';
 import type { AuthContext } from '../lib/env';
-import { ApiError } from '../lib/errors';
+import { ApiError, fieldIssue } from '../lib/errors';
 import { countSegment, sampleSegment } from '../segments/compile';
 import { workspaceSpelling } from './custom-field-keys';
 
@@ -60,7 +60,7 @@ async function assertNameFree(tx: Tx, workspaceId: number, name: string, exceptI
         exceptId === undefined ? undefined : ne(segments.id, exceptId),
       ),
     );
-  if (taken) throw new ApiError(409, 'segment_name_taken', {}, [{ path: 'body.name', message: 'already used' }]);
+  if (taken) throw new ApiError(409, 'segment_name_taken', {}, [fieldIssue('body.name', 'nameTaken')]);
 }
 
 /** Conditions may only name channels of this workspace (tags may be ones nobody has yet). */
@@ -77,7 +77,7 @@ async function assertChannelsExist(tx: Tx, workspaceId: number, filter: SegmentF
   const missing = ids.find((id) => !found.has(id));
   if (missing !== undefined) {
     throw new ApiError(422, 'segment_filter_channel', { channelId: missing }, [
-      { path: 'body.filter', message: `unknown channel ${missing}` },
+      fieldIssue('body.filter', 'unknownChannel', { channelId: missing }),
     ]);
   }
 }
