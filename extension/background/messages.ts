@@ -6,7 +6,8 @@ export const backgroundText = withOwnWords({
     seeReasons: 'Ver motivos',
     reviewResendAction: 'Revisar y reenviar {count, number}',
     moreReasons: '{count, plural, one {# motivo más} other {# motivos más}}',
-    notifyPartial: '{failed, number} de {total, number} no se enviaron — {reason}',
+    notifyPartial:
+      '{failed, plural, one {# de {total, number} no se envió} other {# de {total, number} no se enviaron}} — {reason}',
     notifyFailed: 'No se envió — {reason}',
     resendFinishedTitle: '{name}: reenvío terminado',
     pausedTitle: '{name}: en pausa',
@@ -19,7 +20,8 @@ export const backgroundText = withOwnWords({
     seeReasons: 'See reasons',
     reviewResendAction: 'Review and re-send {count, number}',
     moreReasons: '{count, plural, one {# more reason} other {# more reasons}}',
-    notifyPartial: '{failed, number} of {total, number} were not sent — {reason}',
+    notifyPartial:
+      '{failed, plural, one {# of {total, number} was not sent} other {# of {total, number} were not sent}} — {reason}',
     notifyFailed: 'Nothing was sent — {reason}',
     resendFinishedTitle: '{name}: re-send finished',
     pausedTitle: '{name}: paused',
@@ -32,7 +34,8 @@ export const backgroundText = withOwnWords({
     seeReasons: 'Ver motivos',
     reviewResendAction: 'Revisar e reenviar {count, number}',
     moreReasons: '{count, plural, one {mais # motivo} other {mais # motivos}}',
-    notifyPartial: '{failed, number} de {total, number} não foram enviadas — {reason}',
+    notifyPartial:
+      '{failed, plural, one {# de {total, number} não foi enviada} other {# de {total, number} não foram enviadas}} — {reason}',
     notifyFailed: 'Nada foi enviado — {reason}',
     resendFinishedTitle: '{name}: reenvio concluído',
     pausedTitle: '{name}: pausada',

@@ -128,7 +128,7 @@ export function LimitGauge({ report, language }: { report: BroadcastReport; lang
           </p>
         </>
       )}
-      <p class="rb-rate">{translate(language, 'rate', { rate: n(limits.messagesPerSecond) })}</p>
+      <p class="rb-rate">{translate(language, 'rate', { rate: limits.messagesPerSecond })}</p>
     </div>
   );
 }

@@ -24,7 +24,8 @@ export const words = {
     collapse: 'Ocultar',
     expand: 'Rebound: {count, plural, one {# fallido} other {# fallidos}}',
     expandQuiet: 'Rebound',
-    notDelivered: '{failed, number} de {total, number} no se enviaron',
+    notDelivered:
+      '{failed, plural, one {# de {total, number} no se envió} other {# de {total, number} no se enviaron}}',
     allSent: 'Todos los mensajes salieron',
     fix_broadcast_empty_target:
       'Qué hacer: revise el filtro del segmento o agregue contactos, y vuelva a programar la transmisión.',
@@ -64,7 +65,7 @@ export const words = {
     quotaUnlimited: 'Sin límite diario ({used} en 24 h)',
     quotaFrees: 'Se libera {when}',
     quotaFree: 'Hay cupo ahora: {remaining} disponibles',
-    rate: 'Hasta {rate} mensajes por segundo',
+    rate: 'Hasta {rate, plural, one {# mensaje} other {# mensajes}} por segundo',
     resendAction: 'Etiquetar y reenviar {count}',
     tagOnlyAction: 'Solo etiquetar',
     resendChoices: 'Opciones de reenvío',
@@ -154,7 +155,8 @@ export const words = {
     collapse: 'Hide',
     expand: 'Rebound: {count, number} failed',
     expandQuiet: 'Rebound',
-    notDelivered: '{failed, number} of {total, number} were not sent',
+    notDelivered:
+      '{failed, plural, one {# of {total, number} was not sent} other {# of {total, number} were not sent}}',
     allSent: 'Every message went out',
     fix_broadcast_empty_target:
       'What to do: check the segment’s filter or add contacts, then schedule the broadcast again.',
@@ -194,7 +196,7 @@ export const words = {
     quotaUnlimited: 'No daily limit ({used} in 24 h)',
     quotaFrees: 'Frees {when}',
     quotaFree: 'Room now: {remaining} available',
-    rate: 'Up to {rate} messages per second',
+    rate: 'Up to {rate, plural, one {# message} other {# messages}} per second',
     resendAction: 'Tag and re-send {count}',
     tagOnlyAction: 'Tag only',
     resendChoices: 'Re-send options',
@@ -283,7 +285,8 @@ export const words = {
     collapse: 'Ocultar',
     expand: 'Rebound: {count, plural, one {# falha} other {# falhas}}',
     expandQuiet: 'Rebound',
-    notDelivered: '{failed, number} de {total, number} não foram enviadas',
+    notDelivered:
+      '{failed, plural, one {# de {total, number} não foi enviada} other {# de {total, number} não foram enviadas}}',
     allSent: 'Todas as mensagens foram enviadas',
     fix_broadcast_empty_target:
       'O que fazer: verifique o filtro do segmento ou adicione contatos, e agende a transmissão de novo.',
@@ -322,7 +325,7 @@ export const words = {
     quotaUnlimited: 'Sem limite diário ({used} em 24 h)',
     quotaFrees: 'Libera {when}',
     quotaFree: 'Há cota agora: {remaining} disponíveis',
-    rate: 'Até {rate} mensagens por segundo',
+    rate: 'Até {rate, plural, one {# mensagem} other {# mensagens}} por segundo',
     resendAction: 'Etiquetar e reenviar {count}',
     tagOnlyAction: 'Só etiquetar',
     resendChoices: 'Opções de reenvio',

@@ -79,8 +79,12 @@ export function formatNumber(value: number, language: Language): string {
   return formatter.format(value);
 }
 
-/** The plural category of a count in the language (Intl.PluralRules): in pt-BR 0 is "one" too ("0 falha"). */
+/**
+ * The plural category of a count in the language (Intl.PluralRules), but zero takes the plural in all
+ * three: CLDR puts pt's 0 with 1 ("0 falha"), where Brazilian agents write "0 falhas".
+ */
 export function pluralCategory(value: number, language: Language): Intl.LDMLPluralRule {
+  if (value === 0) return 'other';
   let rules = pluralRules.get(language);
   if (!rules) {
     rules = new Intl.PluralRules(LOCALES[language]);

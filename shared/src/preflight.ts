@@ -3,9 +3,9 @@ import type { Localized } from './i18n';
 
 export const preflightWarnings = {
   quota_overflow: {
-    es: '{overflow} de {willSend} no entran en el límite diario del canal ({limit} destinatarios únicos en 24 h; quedan {remaining}). Envíe ahora los que entran y programe el resto para {allFitAt}.',
-    en: "{overflow} of {willSend} do not fit in the channel's daily limit ({limit} unique recipients in 24 h; {remaining} left). Send what fits now and schedule the rest for {allFitAt}.",
-    pt: '{overflow} de {willSend} não cabem no limite diário do canal ({limit} destinatários únicos em 24 h; restam {remaining}). Envie agora os que cabem e agende o restante para {allFitAt}.',
+    es: '{overflow, plural, one {# de {willSend} no entra} other {# de {willSend} no entran}} en el límite diario del canal ({limit} destinatarios únicos en 24 h; quedan {remaining}). Envíe ahora los que entran y programe el resto para {allFitAt}.',
+    en: "{overflow, plural, one {# of {willSend} does not fit} other {# of {willSend} do not fit}} in the channel's daily limit ({limit} unique recipients in 24 h; {remaining} left). Send what fits now and schedule the rest for {allFitAt}.",
+    pt: '{overflow, plural, one {# de {willSend} não cabe} other {# de {willSend} não cabem}} no limite diário do canal ({limit} destinatários únicos em 24 h; restam {remaining}). Envie agora os que cabem e agende o restante para {allFitAt}.',
   },
   quota_never_fits: {
     es: 'La transmisión tiene {needed} destinatarios nuevos y el límite diario del canal es {limit}: divídala en varias transmisiones.',

@@ -83,7 +83,16 @@ describe('every text in every language', () => {
     expect(copied.map(([where]) => where)).toEqual([]);
   });
 
-  it('Portuguese counts read as Brazilians write them: 0 and 1 singular by CLDR unless a =0 says otherwise', () => {
+  it('Portuguese counts read as Brazilians write them: 1 singular, 0 plural ("0 falhas", though CLDR says "0 falha")', () => {
+    expect(format('{n, plural, one {# falha} other {# falhas}}', { n: 0 }, 'pt')).toBe('0 falhas');
+    expect(format('{n, plural, one {# falha} other {# falhas}}', { n: 0 }, 'es')).toBe('0 falhas');
+    // One recipient over the daily limit: "no entra", not "no entran".
+    const overflow = { overflow: 1, willSend: '1.001', limit: '1.000', remaining: '1.000', allFitAt: 'mañana' };
+    expect(format(preflightWarnings.quota_overflow.es, overflow, 'es')).toMatch(/^1 de 1\.001 no entra en el límite/);
+    expect(format(preflightWarnings.quota_overflow.pt, overflow, 'pt')).toMatch(/^1 de 1\.001 não cabe no limite/);
+    expect(format(preflightWarnings.quota_overflow.es, { ...overflow, overflow: 1500 }, 'es')).toMatch(
+      /^1\.500 de 1\.001 no entran/,
+    );
     const template = '{n, plural, =0 {nenhuma falha} one {# falha} other {# falhas}}';
     expect(format(template, { n: 0 }, 'pt')).toBe('nenhuma falha');
     expect(format(template, { n: 1 }, 'pt')).toBe('1 falha');

@@ -1,6 +1,7 @@
 import { BROADCAST_STATUSES } from '@rebound/shared';
 import { setRegion } from '@rebound/shared/i18n';
 import { describe, expect, it } from 'vitest';
+import { backgroundText } from '../../background/messages';
 import { optionsText } from '../../entrypoints/options/messages';
 import { popupText } from '../../entrypoints/popup/messages';
 import {
@@ -48,6 +49,16 @@ describe('numbers and times as agents read them', () => {
     expect(translate('es', 'tagged', { count: 500, tag: 'bf' })).toBe('500 contactos etiquetados con «bf».');
     expect(translate('en', 'tagged', { count: 1, tag: 'bf' })).toBe('1 contact tagged "bf".');
     expect(translate('es', 'resendDone', { sent: 1, failed: 0 })).toBe('Reenvío terminado: 1 enviado, 0 fallidos.');
+    expect(translate('pt', 'resendDone', { sent: 40, failed: 0 })).toBe('Reenvio concluído: 40 enviadas, 0 falhas.');
+    // One failure, one channel that sends one message a second: singular, in the headline and the notification.
+    expect(translate('es', 'notDelivered', { failed: 1, total: 1500 })).toBe('1 de 1.500 no se envió');
+    expect(translate('en', 'notDelivered', { failed: 1, total: 1500 })).toBe('1 of 1,500 was not sent');
+    expect(translate('pt', 'notDelivered', { failed: 1, total: 40 })).toBe('1 de 40 não foi enviada');
+    expect(backgroundText('es', 'notifyPartial', { failed: 1, total: 40, reason: 'x' })).toBe(
+      '1 de 40 no se envió — x',
+    );
+    expect(translate('es', 'rate', { rate: 1 })).toBe('Hasta 1 mensaje por segundo');
+    expect(translate('en', 'rate', { rate: 1000 })).toBe('Up to 1,000 messages per second');
     expect(popupText('es', 'rowPlanned', { total: 1 })).toBe('1 destinatario');
     expect(popupText('es', 'rowSent', { sent: 1000, total: 1500 })).toBe('1.000 de 1.500 enviados');
     expect(popupText('es', 'lineageLeft', { n: 1, reasons: 'x' })).toBe('Queda 1: x');

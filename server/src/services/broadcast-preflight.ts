@@ -114,7 +114,7 @@ export async function preflight(
   if (forecast.optedOut > 0) warn('opted_out', { count: forecast.optedOut });
   if (overflow > 0) {
     warn('quota_overflow', {
-      overflow: n(overflow),
+      overflow,
       willSend: n(needed),
       limit: n(scope.limit ?? 0),
       remaining: n(usage.remaining ?? 0),
