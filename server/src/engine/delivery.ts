@@ -24,7 +24,7 @@ import { providerIdMatch } from '../db/schema';
 import { normalizeProviderPhone } from '../lib/phone';
 import { liftOptOut, recordOptOut } from '../services/opt-outs';
 import { releaseHopelessTarget } from '../services/resend-store';
-import { holdNumber, judgeQuality, pauseBroadcasts, sampleInsert } from './guard';
+import { holdNumber, judgeQuality, pauseForTemplate, sampleInsert, templateRefusal } from './guard';
 import { recordFailures } from './outcomes';
 import { lateFailure } from './recovery';
 import { settleBroadcastStatus } from './verdict';
@@ -195,7 +195,7 @@ export async function applyWebhook(db: Database, channel: ChannelConfig, receive
       AND json_extract(credentials, '$.phoneNumberId') IS ${channel.credentials.phoneNumberId ?? null}
       AND base_url IS ${channel.baseUrl}`);
   }
-  for (const template of content.templateStatus ?? []) await pauseForTemplate(db, channel, template, now);
+  for (const template of content.templateStatus ?? []) await pauseForTemplate(db, channel.id, template, now);
   for (const quality of content.numberQuality ?? []) {
     if (!NUMBER_QUALITY_PAUSES.has(quality.event)) continue;
     // Held even when nothing is live on it now: tomorrow's broadcast must not start on a flagged number.
@@ -240,35 +240,8 @@ function channelWrittenTo(db: Database, channel: ChannelConfig): (to: string | u
   };
 }
 
-/** Meta's template events that stop a template from going out: its broadcasts pause. */
-const TEMPLATE_PAUSES = new Set(['PAUSED', 'DISABLED']);
 /** Meta's number events that lower its standing (not UNFLAGGED or UPGRADE). */
 const NUMBER_QUALITY_PAUSES = new Set(['FLAGGED', 'DOWNGRADE']);
-
-/**
- * A template Meta paused or disabled: every broadcast of this number that sends it (or is scheduled
- * to) pauses, rather than fail each recipient with 132015 or 132016.
- */
-async function pauseForTemplate(
-  db: Database,
-  channel: ChannelConfig,
-  template: { name: string; language?: string; event: string },
-  now: number,
-) {
-  if (!TEMPLATE_PAUSES.has(template.event)) return;
-  // Only the paused language's: the same name in another language is another template to Meta.
-  const using = await db.all<{ id: number }>(
-    sql`SELECT id FROM broadcasts WHERE channel_id = ${channel.id} AND status IN ('sending', 'scheduled')
-      AND content ->> '$.template.name' = ${template.name}
-      ${template.language ? sql`AND content ->> '$.template.language' = ${template.language}` : sql``}`,
-  );
-  await pauseBroadcasts(
-    db,
-    using.map((r) => r.id),
-    { kind: 'template', scope: 'broadcast', at: now, template: template.name, event: template.event },
-    now,
-  );
-}
 
 /**
  * A failure callback whose code means the contact opted out (WhatsApp 131050, Twilio 21610…): the
@@ -375,6 +348,22 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
       );
   if (!row) return 0;
   if (reason) {
+    // Meta refused the template itself, in a report: its broadcasts pause, as for the template's event.
+    const refused = templateRefusal(channel.type, update.providerCode);
+    if (refused) {
+      const template = await first<{ name: string | null; language: string | null }>(
+        db,
+        sql`SELECT content ->> '$.template.name' AS name, content ->> '$.template.language' AS language
+          FROM broadcasts WHERE id = ${row.broadcast_id}`,
+      );
+      if (template?.name)
+        await pauseForTemplate(
+          db,
+          channel.id,
+          { name: template.name, ...(template.language && { language: template.language }), event: refused },
+          now,
+        );
+    }
     // A block or a spam report after the send hurts the number as much as one at the send.
     if (hurtsQuality(reason)) {
       await sampleInsert(db, {

@@ -6,7 +6,14 @@
  * how many hurt), a delivery report that brings such a failure one more; a window is the sum of a
  * broadcast's (or a channel's) latest rows, a few dozen, whatever the broadcast's size.
  */
-import { type GuardSettings, type GuardWindow, guardSettings, guardTripped, type Pause } from '@rebound/shared';
+import {
+  type ChannelType,
+  type GuardSettings,
+  type GuardWindow,
+  guardSettings,
+  guardTripped,
+  type Pause,
+} from '@rebound/shared';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../db/client';
 import { first } from '../db/first';
@@ -213,4 +220,47 @@ export async function pauseHoldingStart(db: Queryable, broadcastId: number): Pro
       AND NOT EXISTS (SELECT 1 FROM broadcast_starts s WHERE s.broadcast_id = b.id)`,
   );
   return row ? (JSON.parse(row.hold) as Pause) : undefined;
+}
+
+/** Meta's template events that stop a template from going out: its broadcasts pause. */
+const TEMPLATE_PAUSES = new Set(['PAUSED', 'DISABLED']);
+
+/** WhatsApp's refusals of a send for its template's standing, named as Meta's template events name them. */
+const TEMPLATE_REFUSALS = new Map<string, 'PAUSED' | 'DISABLED'>([
+  ['132015', 'PAUSED'],
+  ['132016', 'DISABLED'],
+]);
+
+/** The template event a failure's code stands for (132015: paused, 132016: disabled), if any. */
+export function templateRefusal(
+  type: ChannelType,
+  providerCode: string | undefined,
+): 'PAUSED' | 'DISABLED' | undefined {
+  return type === 'whatsapp' && providerCode ? TEMPLATE_REFUSALS.get(providerCode) : undefined;
+}
+
+/**
+ * A template Meta paused or disabled (its event, or a send refused with 132015 or 132016): every broadcast
+ * of this number that sends it (or is scheduled to) pauses, rather than fail each recipient in turn.
+ * Returns the broadcasts paused.
+ */
+export async function pauseForTemplate(
+  db: Database,
+  channelId: number,
+  template: { name: string; language?: string; event: string },
+  now: number,
+): Promise<number[]> {
+  if (!TEMPLATE_PAUSES.has(template.event)) return [];
+  // Only the paused language's: the same name in another language is another template to Meta.
+  const using = await db.all<{ id: number }>(
+    sql`SELECT id FROM broadcasts WHERE channel_id = ${channelId} AND status IN ('sending', 'scheduled')
+      AND content ->> '$.template.name' = ${template.name}
+      ${template.language ? sql`AND content ->> '$.template.language' = ${template.language}` : sql``}`,
+  );
+  return pauseBroadcasts(
+    db,
+    using.map((r) => r.id),
+    { kind: 'template', scope: 'broadcast', at: now, template: template.name, event: template.event },
+    now,
+  );
 }

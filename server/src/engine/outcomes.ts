@@ -18,7 +18,7 @@ import type { Database, Queryable } from '../db/client';
 import { type OptOutRecord, recordOptOuts } from '../services/opt-outs';
 import type { BroadcastRow, ChannelRow, Claimed, Outcome } from './batch';
 import { recordEvent } from './events';
-import { judgeQuality, sampleInsert } from './guard';
+import { judgeQuality, pauseForTemplate, sampleInsert, templateRefusal } from './guard';
 import { cappedRetryAfter, pushBackSendSlots } from './limits';
 
 /** What writing outcomes needs from the engine that sent them. */
@@ -258,6 +258,21 @@ export async function writeOutcomes(
   // the channel's others, when the channel's window tripped) stop here at once, not at the next batch.
   if (sample && harmful > 0) {
     const paused = await w.durably(() => judgeQuality(w.db, { broadcastId: broadcast.id, channelId: channel.id }, now));
+    for (const id of paused) w.halt(id);
+  }
+  // Meta refused the template itself (paused or disabled for low quality): the broadcasts of this number
+  // sending it pause now, as the template's event pauses them, rather than fail each recipient in turn.
+  const template = failures.length > 0 ? broadcast.content.template : undefined;
+  let refused: 'PAUSED' | 'DISABLED' | undefined;
+  for (const { outcome } of template ? outcomes : []) {
+    refused = outcome.kind === 'failed' ? templateRefusal(channel.type, outcome.providerCode) : undefined;
+    if (refused) break;
+  }
+  if (template && refused) {
+    const event = refused;
+    const paused = await w.durably(() =>
+      pauseForTemplate(w.db, channel.id, { name: template.name, language: template.language, event }, now),
+    );
     for (const id of paused) w.halt(id);
   }
 }

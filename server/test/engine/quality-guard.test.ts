@@ -222,6 +222,50 @@ describe('the quality guard', () => {
     expect((await counts(promo.id)).queued ?? 0).toBe(0);
   }, 60_000);
 
+  it('a send Meta refuses for its template (132015 paused, 132016 disabled) pauses the broadcasts sending it at once, as the event would, rather than fail every recipient', async () => {
+    const { sim, channel } = await whatsappChannel('WhatsApp plantilla rechazada', 20);
+    const promo = await broadcastTo(channel.id, 'refused now', 200, 'promo_rechazada');
+    const later = await broadcastTo(channel.id, 'refused later', 10, 'promo_rechazada');
+    const other = await broadcastTo(channel.id, 'refused other', 10, 'recordatorio_ok');
+    await h.schedule(later.id, new Date(Date.now() + 3_600_000).toISOString());
+    await h.schedule(other.id, new Date(Date.now() + 3_600_000).toISOString());
+    sim.setDefault({ kind: 'fail', code: '132015' });
+    try {
+      await h.schedule(promo.id);
+      const engine = h.engine();
+      engine.start();
+      await untilStatus(promo.id, 'paused');
+      await engine.stop();
+    } finally {
+      sim.setDefault({ kind: 'accept' });
+    }
+    const paused = await h.get(promo.id, 'es');
+    expect(paused.pause).toMatchObject({ kind: 'template', template: 'promo_rechazada', event: 'PAUSED' });
+    // A few in flight when Meta refused the first: not the 200.
+    expect(paused.failedByReason.template_problem).toBeGreaterThan(0);
+    expect(paused.failedByReason.template_problem).toBeLessThan(60);
+    expect((await counts(promo.id)).queued).toBeGreaterThan(140);
+    expect((await h.get(later.id)).status).toBe('paused');
+    expect((await h.get(other.id)).status).toBe('scheduled');
+
+    // The same refusal in a status report (a 132016 after the send was accepted) pauses as well.
+    const { sim: sim2, channel: second } = await whatsappChannel('WhatsApp plantilla desactivada', 20);
+    const reported = await broadcastTo(second.id, 'disabled by report', 200, 'promo_desactivada');
+    sim2.setDefault({ kind: 'failLater', code: '132016', delayMs: 5 });
+    try {
+      await h.schedule(reported.id);
+      const engine = h.engine();
+      engine.start();
+      await untilStatus(reported.id, 'paused');
+      await engine.stop();
+      await sim2.settle();
+    } finally {
+      sim2.setDefault({ kind: 'accept' });
+    }
+    expect((await h.get(reported.id)).pause).toMatchObject({ kind: 'template', event: 'DISABLED' });
+    expect((await counts(reported.id)).queued).toBeGreaterThan(100);
+  }, 60_000);
+
   it('the number flagged by Meta pauses what the number is sending and what it will send; an upgrade pauses nothing', async () => {
     const { sim, channel } = await whatsappChannel('WhatsApp calidad', 20);
     const broadcast = await broadcastTo(channel.id, 'flagged', 200);

@@ -101,12 +101,12 @@ export const whatsappCodes: ProviderCodeTable = Object.freeze({
   '132015': {
     reason: 'template_problem',
     retry: 'final',
-    note: 'Template paused for low quality; choose another template',
+    note: 'Template paused for low quality (Meta lifts it after 3 h, then 6 h): its broadcasts pause; wait or choose another template',
   },
   '132016': {
     reason: 'template_problem',
     retry: 'final',
-    note: 'Template disabled for low quality; choose another template',
+    note: 'Template disabled after repeated pauses: its broadcasts pause; choose another template',
   },
 
   // Quality and spam.
