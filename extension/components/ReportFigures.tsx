@@ -2,7 +2,7 @@
 
 import type { Language } from '@rebound/shared/i18n';
 import { formatNumber, formatWhen, translate } from '../lib/i18n';
-import { type BroadcastReport, failedAndUnconfirmed } from '../lib/report';
+import { type BroadcastReport, failedAndUnconfirmed, toneOf } from '../lib/report';
 
 /**
  * Sent → delivered → read, unconfirmed and failed, from the providers' reports: shown once anything went
@@ -70,7 +70,7 @@ export function ReasonList({ report, language }: { report: BroadcastReport; lang
       <h3 class="rb-subtitle">{translate(language, 'reasonsHeading')}</h3>
       <ul class="rb-reasons" aria-label={translate(language, 'chartLabel')}>
         {report.reasons.map((reason) => (
-          <li key={reason.code} class={`rb-reason rb-resend-${reason.resend}`} data-reason={reason.code}>
+          <li key={reason.code} class={`rb-reason rb-resend-${toneOf(reason)}`} data-reason={reason.code}>
             <div class="rb-reason-row">
               <span class="rb-reason-title">{reason.title}</span>
               <span class="rb-reason-count">{formatNumber(language, reason.count)}</span>
@@ -80,12 +80,14 @@ export function ReasonList({ report, language }: { report: BroadcastReport; lang
             </div>
             <p class="rb-reason-text">{reason.explanation}</p>
             <p class="rb-reason-action">{reason.action}</p>
-            <p class="rb-reason-resend">
-              <span class="rb-dot" aria-hidden="true" />
-              {reason.resend === 'never'
-                ? translate(language, 'leftOut', { why: translate(language, 'neverHelps') })
-                : translate(language, `resend_${reason.resend}`)}
-            </p>
+            {toneOf(reason) !== 'uncertain' && (
+              <p class="rb-reason-resend">
+                <span class="rb-dot" aria-hidden="true" />
+                {reason.resend === 'never'
+                  ? translate(language, 'leftOut', { why: translate(language, 'neverHelps') })
+                  : translate(language, `resend_${reason.resend}`)}
+              </p>
+            )}
           </li>
         ))}
       </ul>

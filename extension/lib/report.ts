@@ -167,6 +167,13 @@ export async function buildReport(
   };
 }
 
+/**
+ * A reason's colour (ux.md): amber when a re-send can help later, red when it cannot, grey for an
+ * unconfirmed recipient, whose message may have arrived (its own offer says when a re-send may go).
+ */
+export const toneOf = (reason: { code: string; resend: string }) =>
+  reason.code === 'uncertain' ? 'uncertain' : reason.resend;
+
 /** Recipients the provider took (sent or delivered), and how many the broadcast went to. */
 export function sentFigures(b: BroadcastLite): { sent: number; total: number } {
   const sent = (b.counts.sent ?? 0) + (b.counts.delivered ?? 0);

@@ -6,7 +6,7 @@ import { ReportCard } from '../components/ReportCard';
 import { formatAgo, formatWhen, statusLabel, translate } from '../lib/i18n';
 import type { ContactFailures } from '../lib/messaging';
 import { ask, sendMessage } from '../lib/messaging';
-import { notSentFigures } from '../lib/report';
+import { notSentFigures, toneOf } from '../lib/report';
 import type { OverlayState } from './state';
 
 const PILL = {
@@ -154,7 +154,7 @@ function ContactFailuresView({ failures, language }: { failures: ContactFailures
       <h3 class="rb-subtitle">{translate(language, 'contactHeading')}</h3>
       <ul class="rb-contact-list">
         {failures.messages.map((message) => (
-          <li key={message.messageId} class={`rb-reason rb-resend-${message.reason.resend}`}>
+          <li key={message.messageId} class={`rb-reason rb-resend-${toneOf(message.reason)}`}>
             <div class="rb-reason-row">
               <span>{message.sender.name}</span>
               <span class="rb-muted">{formatAgo(language, message.failedAt)}</span>

@@ -296,3 +296,29 @@ describe('a paused broadcast', () => {
     render(null, root);
   });
 });
+
+describe('the reasons by colour (ux.md: later amber, permanent red, uncertain grey)', () => {
+  it('unconfirmed recipients are grey, not "No se reenvía: reenviar no ayuda" beside the offer to re-send them', () => {
+    const line = (code: string, resend: 'now' | 'later' | 'never', count: number) => ({
+      code: code as BroadcastReport['reasons'][number]['code'],
+      title: code,
+      explanation: '',
+      action: '',
+      resend,
+      count,
+    });
+    const r = {
+      ...report(null),
+      reasons: [line('blocked', 'never', 3), line('quota_reached', 'later', 20), line('uncertain', 'never', 5)],
+    };
+    const root = document.createElement('div');
+    render(<ReportCard report={r} language="es" resend={resend} />, root);
+    const item = (code: string) => root.querySelector(`[data-reason="${code}"]`) as HTMLElement;
+    expect(item('blocked').className).toContain('rb-resend-never');
+    expect(item('blocked').textContent).toContain('No se reenvía: reenviar no ayuda');
+    expect(item('quota_reached').className).toContain('rb-resend-later');
+    expect(item('uncertain').className).not.toContain('rb-resend-never');
+    expect(item('uncertain').textContent).not.toContain('reenviar no ayuda');
+    render(null, root);
+  });
+});
