@@ -17,16 +17,18 @@ import {
   priceTable,
   scaleCounts,
   textTooLong,
+  workspaceTimeZone,
 } from '@rebound/shared';
 import { eq } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { channels, segments } from '../db/schema';
+import { channels, segments, workspaces } from '../db/schema';
 import { audienceCountries, audienceSourceOf, countAudience } from '../engine/audience';
 import { guardHolds } from '../engine/guard';
 import { overflowFitsAt, quotaScope, quotaUsage } from '../engine/limits';
 import type { AuthContext } from '../lib/env';
 import { ApiError, notFound } from '../lib/errors';
 import { getRow } from './broadcast-read';
+import { formatPlanTime } from './resend-format';
 
 type Workspace = Pick<AuthContext, 'workspaceId' | 'defaultCountry'>;
 
@@ -34,6 +36,14 @@ function formatDuration(seconds: number): string {
   if (seconds < 90) return `${Math.ceil(seconds)} s`;
   if (seconds < 5400) return `${Math.ceil(seconds / 60)} min`;
   return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+async function preflightZone(db: Database, ws: Workspace): Promise<string> {
+  const [workspace] = await db
+    .select({ country: workspaces.defaultCountry, timeZone: workspaces.timeZone })
+    .from(workspaces)
+    .where(eq(workspaces.id, ws.workspaceId));
+  return workspaceTimeZone(workspace?.country ?? ws.defaultCountry, workspace?.timeZone);
 }
 
 /**
@@ -118,7 +128,8 @@ export async function preflight(
       willSend: n(needed),
       limit: n(scope.limit ?? 0),
       remaining: n(usage.remaining ?? 0),
-      allFitAt: `${new Date(allFitAt).toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+      // In the workspace's time zone, as the re-send's plan says its times: "mañana 14:05", not UTC.
+      allFitAt: formatPlanTime(allFitAt, now, await preflightZone(db, ws), language),
     });
     if (scope.limit !== null && overflow > scope.limit)
       warn('quota_never_fits', { needed: n(needed), limit: n(scope.limit) });

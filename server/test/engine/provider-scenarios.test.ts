@@ -105,6 +105,17 @@ describe('S1: the WhatsApp daily limit', () => {
     expect(pre.willSend).toBe(1000);
     const warning = pre.warnings.find((w: { code: string }) => w.code === 'quota_overflow');
     expect(warning.message).toMatch(/^500 de 1\.500 no entran en el límite diario/);
+    // When the rest fits (once today's sends age out), in the workspace's time zone (Argentina here) as the
+    // re-send's plan says it, not UTC. Read a moment after the pre-flight: the minute may have turned since.
+    const argentina = (at: number) =>
+      new Intl.DateTimeFormat('es-AR', {
+        timeZone: 'America/Argentina/Buenos_Aires',
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
+      }).format(at);
+    const said = /programe el resto para mañana (\d\d:\d\d)\.$/.exec(warning.message)?.[1];
+    expect([argentina(Date.now() + 24 * 3_600_000), argentina(Date.now() + 24 * 3_600_000 - 60_000)]).toContain(said);
 
     const before = Date.now();
     await h.schedule(broadcast.id);
