@@ -67,9 +67,12 @@ export function ResendBox({ report, language, resend, onOpenBroadcast, Offer }: 
   const preview = useSignal<{ plan: ResendResult } | { refused: string } | null>(null);
   const choiceKey = `${[...chosen.value].sort().join()}|${when.value}|${at.value}`;
   useEffect(() => {
-    // Not while following a re-send, unless it was cancelled (then, or once it is, the rest are offered).
-    if (report.resendable === 0 || broadcastNotFinished(report) || (resend.progress.peek().phase !== 'idle' && !rest))
-      return;
+    // Not while following a re-send, unless it was cancelled (then, or once it is, the rest are offered);
+    // after a refused click, the choices stay to change. The last plan is not shown for new choices.
+    const { phase } = resend.progress.peek();
+    const following = phase === 'working' || phase === 'done';
+    if (report.resendable === 0 || broadcastNotFinished(report) || (following && !rest)) return;
+    preview.value = null;
     let current = true;
     void resend.preview(report.broadcast.id, body(false)).then((answer) => {
       if (current) preview.value = answer;
@@ -77,15 +80,17 @@ export function ResendBox({ report, language, resend, onOpenBroadcast, Offer }: 
     return () => {
       current = false;
     };
-  }, [choiceKey, report.broadcast.id, rest]);
+  }, [choiceKey, report.broadcast.id, rest, progress.phase]);
   // What the click does: the server's plan once in hand (some failures may be held by a re-send already;
   // one it would only reuse adds nobody), the failures of the chosen reasons until then.
   const plan = (preview.value as { plan?: ResendResult } | null)?.plan;
   const chosenFailures = report.reasons.filter((r) => chosen.value.has(r.code)).reduce((sum, r) => sum + r.count, 0);
   let count = rest ? 0 : chosenFailures;
   if (plan) count = plan.reused ? 0 : plan.recipients;
+  // Off until the plan for these choices is in: a click would send them under the last plan's words.
+  const off = !count || !preview.value;
   const body = (tagOnly: boolean): ResendBody => ({
-    ...(chosen.value.size > 0 && { reasons: [...chosen.value] as ResendBody['reasons'] }),
+    reasons: [...chosen.value] as ResendBody['reasons'],
     ...(when.value === 'now' && { when: 'now' as const }),
     ...(when.value === 'at' && at.value ? { when: new Date(at.value).toISOString() } : {}),
     ...(tagOnly && { tagOnly: true }),
@@ -102,7 +107,6 @@ export function ResendBox({ report, language, resend, onOpenBroadcast, Offer }: 
         ref={(element) => element?.scrollIntoView({ block: 'nearest' })}
         class="rb-section rb-progress"
         role="status"
-        aria-live="polite"
         data-testid="resend-progress"
       >
         {progress.phase === 'working' && <p class="rb-working">{t('working')}</p>}
@@ -134,7 +138,7 @@ export function ResendBox({ report, language, resend, onOpenBroadcast, Offer }: 
         )}
       </div>
     );
-    if (!rest)
+    if (!rest && progress.phase !== 'error')
       return (
         <>
           {outcome}
@@ -144,8 +148,17 @@ export function ResendBox({ report, language, resend, onOpenBroadcast, Offer }: 
   }
   if (report.resendable === 0 || broadcastNotFinished(report)) {
     // Unconfirmed recipients can be re-sent once their wait is over (the popup's offer): never "nothing to fix".
-    if (report.unconfirmed.count > 0) return unconfirmedOffer || null;
-    return report.notSent > 0 ? <p class="rb-muted">{t('nothingToResend')}</p> : null;
+    // Failures a re-send can help, on a broadcast still sending or paused: once it finishes, not "nothing".
+    return (
+      <>
+        {outcome}
+        {report.unconfirmed.count > 0
+          ? unconfirmedOffer
+          : report.notSent > 0 && (
+              <p class="rb-muted">{t(report.resendable ? 'resendWhenFinished' : 'nothingToResend')}</p>
+            )}
+      </>
+    );
   }
   return (
     <>
@@ -159,18 +172,10 @@ export function ResendBox({ report, language, resend, onOpenBroadcast, Offer }: 
               ? t('planWhen', { summary: planSummary(language, preview.value.plan.plan) })
               : preview.value.refused}
         </p>
-        <Button
-          class="rb-primary"
-          disabled={count === 0}
-          onClick={() => resend.start(report.broadcast.id, body(false))}
-        >
+        <Button class="rb-primary" disabled={off} onClick={() => resend.start(report.broadcast.id, body(false))}>
           {t('resendAction', { count: formatNumber(language, count) })}
         </Button>
-        <Button
-          class="rb-secondary"
-          disabled={count === 0}
-          onClick={() => resend.start(report.broadcast.id, body(true))}
-        >
+        <Button class="rb-secondary" disabled={off} onClick={() => resend.start(report.broadcast.id, body(true))}>
           {t('tagOnlyAction')}
         </Button>
         <details class="rb-choices">

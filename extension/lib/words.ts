@@ -90,6 +90,8 @@ export const words = {
       'Reenvío terminado: {sent, plural, one {# enviado} other {# enviados}}, {failed, plural, one {# fallido} other {# fallidos}}.',
     alreadyResent: 'Ya se reenvió: «{name}» ({status}).',
     nothingToResend: 'No hay mensajes que un reenvío pueda arreglar.',
+    resendWhenFinished:
+      'Se podrá reenviar cuando la transmisión termine; si está en pausa, cuando un gerente la reanude.',
     unconfirmedReady:
       '{count, plural, one {# destinatario sigue sin confirmar: ningún informe de entrega dijo si le llegó. Si le reenvía, puede recibirlo dos veces.} other {# destinatarios siguen sin confirmar: ningún informe de entrega dijo si les llegó. Si les reenvía, pueden recibirlo dos veces.}}',
     unconfirmedWaiting:
@@ -220,6 +222,7 @@ export const words = {
     resendDone: 'Re-send finished: {sent, number} sent, {failed, number} failed.',
     alreadyResent: 'Already re-sent: "{name}" ({status}).',
     nothingToResend: 'No messages a re-send could fix.',
+    resendWhenFinished: 'You can re-send once the broadcast finishes; if it is paused, once a manager resumes it.',
     unconfirmedReady:
       '{count, plural, one {# recipient is} other {# recipients are}} still unconfirmed: no delivery report said whether it arrived. If you re-send, they may get it twice.',
     unconfirmedWaiting:
@@ -350,6 +353,8 @@ export const words = {
       'Reenvio concluído: {sent, plural, one {# enviada} other {# enviadas}}, {failed, plural, one {# falha} other {# falhas}}.',
     alreadyResent: 'Já reenviada: “{name}” ({status}).',
     nothingToResend: 'Não há mensagens que um reenvio possa resolver.',
+    resendWhenFinished:
+      'Será possível reenviar quando a transmissão terminar; se estiver pausada, quando um gerente retomá-la.',
     unconfirmedReady:
       '{count, plural, one {# destinatário continua sem confirmação: nenhum relatório de entrega disse se chegou. Se reenviar, pode receber duas vezes.} other {# destinatários continuam sem confirmação: nenhum relatório de entrega disse se chegou. Se reenviar, podem receber duas vezes.}}',
     unconfirmedWaiting:

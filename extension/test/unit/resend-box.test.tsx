@@ -336,3 +336,143 @@ describe("the click's answer after a delivery report let a part's recipients go 
     expect(await clicked(answer([0, 0]))).toEqual([]);
   });
 });
+
+describe('the re-send box as an agent changes their mind', () => {
+  const quota = (count: number) => ({
+    code: 'quota_reached' as const,
+    title: 'Se alcanzó el límite diario del canal',
+    explanation: '',
+    action: '',
+    resend: 'later' as const,
+    count,
+  });
+  const fresh = (over: Partial<BroadcastReport> = {}): BroadcastReport => ({
+    ...report(null as unknown as BroadcastLite),
+    resend: null,
+    reasons: [quota(500), { ...report(broadcast({})).reasons[0], count: 6 }] as BroadcastReport['reasons'],
+    notSent: 506,
+    resendable: 506,
+    ...over,
+  });
+  const tickBox = (root: HTMLElement, index: number) => {
+    const box = root.querySelectorAll<HTMLInputElement>('input[type="checkbox"]')[index] as HTMLInputElement;
+    box.checked = !box.checked;
+    box.dispatchEvent(new Event('change'));
+  };
+
+  it('unticking every reason re-sends nobody: no request without reasons (the server would take its default)', async () => {
+    const asked: { reasons?: string[]; dryRun?: boolean }[] = [];
+    const state = createResendState({
+      resend: async (_id, body) => {
+        asked.push(body);
+        if (!body.reasons?.length) throw Object.assign(new Error('Debe tener al menos 1 elemento.'), { code: 'x' });
+        return plan(body.reasons.includes('quota_reached') ? 500 : 6);
+      },
+      broadcast: async () => broadcast({}),
+      wait: () => tick(5),
+      cancel: async () => ({ cancelled: [] }),
+    });
+    const root = document.createElement('div');
+    render(<ResendBox report={fresh()} language="es" resend={state} />, root);
+    await tick();
+    expect(buttons(root)).toContain('Etiquetar y reenviar 500');
+    tickBox(root, 0);
+    tickBox(root, 1);
+    await tick();
+    expect(buttons(root)).toContain('Etiquetar y reenviar 0 (disabled)');
+    expect(asked.every((body) => body.reasons !== undefined)).toBe(true);
+    render(null, root);
+  });
+
+  it('a new choice hides the last plan until the new one is in: the button is not clickable under old words', async () => {
+    let answer: (value: ResendResult) => void = () => undefined;
+    const state = createResendState({
+      resend: (_id, body) =>
+        body.reasons?.includes('quota_reached')
+          ? Promise.resolve(plan(500))
+          : new Promise<ResendResult>((resolve) => {
+              answer = resolve;
+            }),
+      broadcast: async () => broadcast({}),
+      wait: () => tick(5),
+      cancel: async () => ({ cancelled: [] }),
+    });
+    const root = document.createElement('div');
+    render(<ResendBox report={fresh()} language="es" resend={state} />, root);
+    await tick();
+    expect(buttons(root)).toContain('Etiquetar y reenviar 500');
+    tickBox(root, 0);
+    await tick();
+    expect(root.querySelector('[data-testid="resend-when"]')?.textContent).toBe('Calculando cuándo saldría…');
+    expect(buttons(root).filter((b) => b.startsWith('Etiquetar'))).toEqual(['Etiquetar y reenviar 6 (disabled)']);
+    answer(plan(6));
+    await tick();
+    expect(buttons(root)).toContain('Etiquetar y reenviar 6');
+    render(null, root);
+  });
+
+  it('a refused click keeps the choices: "too early" offers another time as well as sending anyway', async () => {
+    const state = createResendState({
+      resend: async (_id, body) => {
+        if (!body.dryRun && body.when === 'now')
+          throw Object.assign(new Error('Todavía no: el límite se libera mañana.'), { code: 'resend_too_early' });
+        return plan(500);
+      },
+      broadcast: async () => broadcast({}),
+      wait: () => tick(5),
+      cancel: async () => ({ cancelled: [] }),
+    });
+    const root = document.createElement('div');
+    render(<ResendBox report={fresh()} language="es" resend={state} />, root);
+    await tick();
+    const now = root.querySelectorAll<HTMLInputElement>('input[type="radio"]')[1] as HTMLInputElement;
+    now.checked = true;
+    now.dispatchEvent(new Event('change'));
+    await tick();
+    (root.querySelector('button.rb-primary') as HTMLButtonElement).click();
+    await tick();
+    expect(root.textContent).toContain('Todavía no: el límite se libera mañana.');
+    expect(buttons(root)).toEqual(expect.arrayContaining(['Reenviar a esa hora de todos modos', 'Solo etiquetar']));
+    expect(root.querySelectorAll('input[type="radio"]')).toHaveLength(3);
+    render(null, root);
+  });
+
+  it('a paused broadcast with failures a re-send can help says when, not "nothing to fix"', async () => {
+    const state = createResendState({
+      resend: async () => plan(500),
+      broadcast: async () => broadcast({}),
+      wait: () => tick(5),
+      cancel: async () => ({ cancelled: [] }),
+    });
+    const root = document.createElement('div');
+    render(
+      <ResendBox report={fresh({ broadcast: broadcast({ status: 'paused' }) })} language="es" resend={state} />,
+      root,
+    );
+    await tick();
+    expect(root.textContent).toContain('Se podrá reenviar cuando la transmisión termine');
+    expect(root.textContent).not.toContain('No hay mensajes que un reenvío pueda arreglar.');
+    render(null, root);
+  });
+});
+
+describe('taking back a scheduled re-send', () => {
+  it('asks for the plan again: the line says when a new one would go, not "Calculando…" for good', async () => {
+    const scheduled = broadcast({ id: 9, name: 'Corte (reenvío)', status: 'scheduled', resendOfId: 7 });
+    const state = createResendState({
+      resend: async () => plan(6),
+      broadcast: async () => scheduled,
+      wait: () => tick(5),
+      cancel: async () => ({ cancelled: [9] }),
+    });
+    const root = document.createElement('div');
+    render(<ResendBox report={report(scheduled)} language="es" resend={state} />, root);
+    await tick();
+    const cancel = [...root.querySelectorAll('button')].find((b) => b.textContent?.startsWith('Cancelar este reenvío'));
+    cancel?.click();
+    await tick(100);
+    expect(root.querySelector('[data-testid="resend-when"]')?.textContent).toMatch(/^Saldría: 6 /);
+    expect(buttons(root)).toContain('Etiquetar y reenviar 6');
+    render(null, root);
+  });
+});
