@@ -394,7 +394,8 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
     for (const id of new Set([...released, ...byBroadcast.keys()])) await settleBroadcastStatus(db, id, now);
   }
   await settleBroadcastStatus(db, row.broadcast_id, now);
-  // After the verdict: only a finished broadcast's failure is a late one.
+  // After the verdict: only a finished broadcast's failure is a late one. So are those it failed too.
   if (reason) await lateFailure(db, row.broadcast_id, row.id, reason, now);
+  for (const m of inferred) if (reason) await lateFailure(db, m.broadcast_id, m.id, reason, now);
   return 1;
 }

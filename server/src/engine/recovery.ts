@@ -50,9 +50,11 @@ export async function lateFailure(
   const fallback = oneClick ? undefined : await fallbackOf(db, broadcastId);
   const toFallback = fallback !== undefined && anotherChannelReasons(fallback.from, fallback.to).includes(reason);
   if ((!oneClick && !toFallback) || (await heldByResend(db, messageId))) return;
+  // Due once the reports are gathered, even when a round was due later (a quota backlog's, days ahead):
+  // that round is planned again then, and plans its backlog's time again (onUnplanned).
   await db.run(sql`UPDATE broadcasts SET late_failed_at = ${oneClick ? now : sql`late_failed_at`},
       recovery_due_at = CASE WHEN auto_recovery > recovery_attempt
-        THEN max(coalesce(recovery_due_at, 0), ${now + LATE_GATHER_MS}) ELSE recovery_due_at END
+        THEN ${now + LATE_GATHER_MS} ELSE recovery_due_at END
     WHERE id = ${broadcastId} AND status IN ('completed', 'partially_failed', 'failed')`);
 }
 
@@ -79,8 +81,10 @@ export async function runDueRecoveries(
     channel_id: number;
     default_country: string;
     fallback_channel_id: number | null;
+    disconnected: number;
   }>(
-    sql`SELECT b.id, b.workspace_id, b.channel_id, w.default_country, c.fallback_channel_id FROM broadcasts b
+    sql`SELECT b.id, b.workspace_id, b.channel_id, w.default_country, c.fallback_channel_id,
+        c.deleted_at IS NOT NULL AS disconnected FROM broadcasts b
       JOIN workspaces w ON w.id = b.workspace_id JOIN channels c ON c.id = b.channel_id
       WHERE b.recovery_due_at IS NOT NULL AND b.recovery_due_at <= ${now} ORDER BY b.recovery_due_at LIMIT 20`,
   );
@@ -90,7 +94,9 @@ export async function runDueRecoveries(
     const taken = await db.all(sql`UPDATE broadcasts SET recovery_due_at = ${now + LEASE_MS}
       WHERE id = ${broadcast.id} AND recovery_due_at <= ${now} RETURNING id`);
     if (taken.length === 0) continue;
-    if (await guardHolds(db, broadcast.channel_id)) {
+    // A channel disconnected since sends nothing more, held or not (nobody can lift its hold now): only
+    // its fallback may take its contacts.
+    if (!broadcast.disconnected && (await guardHolds(db, broadcast.channel_id))) {
       await db.run(sql`UPDATE broadcasts SET recovery_due_at = ${now + GUARD_WAIT_MS} WHERE id = ${broadcast.id}`);
       continue;
     }

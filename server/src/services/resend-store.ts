@@ -4,12 +4,10 @@
  * resend-writer.ts.
  */
 import {
-  type BroadcastContent,
   type ChannelType,
   cannotReachAgain,
   defaultResendReasons,
   type FailureReason,
-  outsideWindowCarrier,
   type SegmentFilter,
 } from '@rebound/shared';
 import { and, eq, type SQL, sql } from 'drizzle-orm';
@@ -364,16 +362,14 @@ export async function stillSharingANumber(
 }
 
 /**
- * The reasons a broadcast's one-click re-send takes (shared/src/policy.ts: those a re-send can help, and
- * the closed window when its content may go outside it), or none when it is gone.
+ * The reasons a broadcast's one-click re-send takes (shared/src/policy.ts: those a re-send can help), or
+ * none when it is gone. As resendFailed's default with the same content: the closed window is not among
+ * them (its failures went out as text the engine thought inside the window, and would again); a re-send
+ * with other content (a template) takes it.
  */
 export async function oneClickReasons(db: Queryable, broadcastId: number): Promise<FailureReason[]> {
-  const row = await first<{ content: string; type: ChannelType }>(
-    db,
-    sql`SELECT b.content, c.type FROM broadcasts b JOIN channels c ON c.id = b.channel_id WHERE b.id = ${broadcastId}`,
-  );
-  if (!row) return [];
-  return defaultResendReasons(outsideWindowCarrier(row.type, JSON.parse(row.content) as BroadcastContent));
+  const row = await first<{ id: number }>(db, sql`SELECT id FROM broadcasts WHERE id = ${broadcastId}`);
+  return row ? defaultResendReasons(null) : [];
 }
 
 /** Whether a re-send that holds it took message `messageId` (a late report about it changes nothing to do). */
