@@ -152,7 +152,7 @@ export function ResendBox({ report, language, resend, onOpenBroadcast, Offer }: 
     return (
       <>
         {outcome}
-        {report.unconfirmed.count > 0
+        {report.unconfirmed.count > 0 && !report.resendable
           ? unconfirmedOffer
           : report.notSent > 0 && (
               <p class="rb-muted">{t(report.resendable ? 'resendWhenFinished' : 'nothingToResend')}</p>

@@ -453,6 +453,20 @@ describe('the re-send box as an agent changes their mind', () => {
     expect(root.textContent).toContain('Se podrá reenviar cuando la transmisión termine');
     expect(root.textContent).not.toContain('No hay mensajes que un reenvío pueda arreglar.');
     render(null, root);
+    // One of its recipients unconfirmed too: the same, not an offer that shows nothing until it finishes.
+    const unconfirmed = { count: 1, waitEndsAt: null };
+    render(
+      <ResendBox
+        report={fresh({ broadcast: broadcast({ status: 'paused' }), unconfirmed })}
+        language="es"
+        resend={state}
+        Offer={UnconfirmedOffer}
+      />,
+      root,
+    );
+    await tick();
+    expect(root.textContent).toContain('Se podrá reenviar cuando la transmisión termine');
+    render(null, root);
   });
 });
 
