@@ -28,6 +28,17 @@ describe('migration 0035', () => {
         });
       await client.execute(`INSERT INTO broadcasts (workspace_id, name, channel_id, content, status, created_at, updated_at)
         VALUES (1, 'b', 1, '{"text":"Hola"}', 'partially_failed', 0, 0)`);
+      // Every recipient refused, one of them after its re-send was written: "temporary provider error, re-send
+      // now" as its main reason, and back before the agent.
+      await client.execute(`INSERT INTO broadcasts (workspace_id, name, channel_id, content, status, error_code, error_reason,
+          late_failed_at, created_at, updated_at)
+        VALUES (1, 'all refused', 1, '{"text":"Hola"}', 'failed', 'broadcast_all_failed', 'provider_error', 5, 0, 0)`);
+      for (const identifier of ['+8', '+9'])
+        await client.execute({
+          sql: `INSERT INTO messages (workspace_id, broadcast_id, channel_id, identifier, state, reason, provider_code, created_at, updated_at)
+            VALUES (1, 2, 1, ?, 'failed', 'provider_error', 'dlr:rejected', 0, 0)`,
+          args: [identifier],
+        });
       const rows: [string, number, string, string | null][] = [
         ['+1', 1, 'provider_error', 'dlr:rejected'],
         ['+2', 1, 'provider_error', 'dlr:REJECTD'],
@@ -45,7 +56,9 @@ describe('migration 0035', () => {
         });
       await migrate(db, { migrationsFolder: ALL_MIGRATIONS });
       const after = await client.execute('SELECT identifier, reason FROM messages ORDER BY identifier');
-      expect(after.rows.map((r) => [r.identifier, r.reason])).toEqual([
+      expect(
+        after.rows.filter((r) => Number(String(r.identifier).slice(1)) < 8).map((r) => [r.identifier, r.reason]),
+      ).toEqual([
         ['+1', 'carrier_rejected'],
         ['+2', 'carrier_rejected'],
         ['+3', 'carrier_rejected'],
@@ -62,6 +75,8 @@ describe('migration 0035', () => {
         ['provider_error', 2],
         ['spam_filtered', 1],
       ]);
+      const refused = await client.execute('SELECT error_reason, late_failed_at FROM broadcasts WHERE id = 2');
+      expect(refused.rows.map((r) => [r.error_reason, r.late_failed_at])).toEqual([['carrier_rejected', null]]);
     } finally {
       client.close();
       rmSync(dir, { recursive: true, force: true });
