@@ -54,7 +54,8 @@ export async function lateFailure(
   // that round is planned again then, and plans its backlog's time again (onUnplanned).
   await db.run(sql`UPDATE broadcasts SET late_failed_at = ${oneClick ? now : sql`late_failed_at`},
       recovery_due_at = CASE WHEN auto_recovery > recovery_attempt
-        THEN ${now + LATE_GATHER_MS} ELSE recovery_due_at END
+        THEN ${now + LATE_GATHER_MS} ELSE recovery_due_at END,
+      recovery_late = CASE WHEN auto_recovery > recovery_attempt THEN 1 ELSE recovery_late END
     WHERE id = ${broadcastId} AND status IN ('completed', 'partially_failed', 'failed')`);
 }
 
@@ -137,7 +138,7 @@ export async function runDueRecoveries(
     }
     if (!planned) continue;
     // Its own lease only: a failure reported meanwhile moved the time on (lateFailure), to be planned then.
-    await db.run(sql`UPDATE broadcasts SET recovery_due_at = ${againAt}
+    await db.run(sql`UPDATE broadcasts SET recovery_due_at = ${againAt}, recovery_late = 0
       WHERE id = ${broadcast.id} AND recovery_due_at = ${now + LEASE_MS}`);
     handled++;
   }

@@ -10,7 +10,6 @@ import { type BroadcastRow, broadcasts, segments } from '../db/schema';
 import { audienceSourceOf, audienceWhere, snapshotTargets } from '../engine/audience';
 import { assertTransition, EDITABLE, refuseFarAhead, TransitionError } from '../engine/broadcast-state';
 import { recordEvent } from '../engine/events';
-import { LATE_GATHER_MS } from '../engine/recovery';
 import type { AuthContext } from '../lib/env';
 import { ApiError, fieldIssue, notFound } from '../lib/errors';
 import { getRow } from './broadcast-read';
@@ -260,11 +259,11 @@ async function cancelIn(
     await tx.run(sql`DELETE FROM broadcast_starts WHERE broadcast_id = ${id}`);
     // A re-send taken back before it began is a person's decision about that broadcast's recovery: an
     // automatic round it had waiting (the backlog past the last wave) does not come back by itself. A
-    // failure reported since (or later) still brings one: its round is due within the gathering
-    // (lateFailure), and is kept.
+    // failure reported since (or later) still brings one (lateFailure: recovery_late), kept however long
+    // it waits (a held number's hour).
     if (current.resendOfId !== null && notStarted(current))
       await tx.run(sql`UPDATE broadcasts SET recovery_due_at = NULL
-        WHERE id = ${current.resendOfId} AND recovery_due_at > ${now + LATE_GATHER_MS}`);
+        WHERE id = ${current.resendOfId} AND recovery_late = 0`);
     const [row] = await tx
       .update(broadcasts)
       .set({ status: 'cancelled', finishedAt: new Date(now), updatedAt: new Date(now) })

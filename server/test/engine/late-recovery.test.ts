@@ -68,7 +68,7 @@ async function reportFailed(sim: { webhookUrl: string | undefined }, broadcastId
 const nextAt = async (id: number) => (await h.get(id)).recovery.automatic.nextAt as string | null;
 
 describe('a late failure beside a round already waiting', () => {
-  it("is recovered once the reports are gathered, not after the backlog's days, and a re-send taken back meanwhile does not take its round away", async () => {
+  it("is recovered once the reports are gathered, not after the backlog's days, and a re-send taken back while its round waits for a held number does not take it away", async () => {
     const { sim, tw, channel } = await whatsappWithFallback('WA semana tardía', 1, 'f');
     const start = 690_000;
     await h.seedContacts(10, 'semana tardia', { start });
@@ -99,15 +99,28 @@ describe('a late failure beside a round already waiting', () => {
     expect(due).toBeGreaterThanOrEqual(reported + LATE_GATHER_MS - 1_000);
     expect(due).toBeLessThanOrEqual(Date.now() + LATE_GATHER_MS + 1_000);
 
-    // An agent takes the quota re-send back: the backlog's round goes, the late failure's stays.
+    // The number is held when that round comes (Meta flagged it): the round waits an hour for it.
+    const hold = { kind: 'quality', scope: 'channel', at: Date.now(), outcomes: 200, harmful: 30 } as const;
+    await holdNumber(h.server.database.db, channel.id, hold, Date.now());
+    offset = LATE_GATHER_MS + 60_000;
+    await engine.runUntilIdle();
+    const held = Date.parse((await nextAt(b.id)) ?? '');
+    expect(held).toBeGreaterThan(Date.now() + 30 * 60_000);
+    expect(tw.requests).toHaveLength(0);
+
+    // An agent takes the quota re-send back meanwhile: the backlog's round goes, the late failure's stays.
     const back = await h.server.request('POST', `/api/v1/broadcasts/${b.id}/resend/cancel`, {
       token: h.ws.tokens.agent,
     });
     expect(back.status, back.text).toBe(200);
-    expect(Date.parse((await nextAt(b.id)) ?? '')).toBe(due);
+    expect(Date.parse((await nextAt(b.id)) ?? '')).toBe(held);
 
-    // Gathered: the channel's fallback takes the contact WhatsApp cannot reach.
-    offset = LATE_GATHER_MS + 60_000;
+    // A manager lifts the hold; at the round, the channel's fallback takes the contact WhatsApp cannot reach.
+    const lifted = await h.server.request('POST', `/api/v1/channels/${channel.id}/resume`, {
+      token: h.ws.tokens.manager,
+    });
+    expect(lifted.status, lifted.text).toBe(200);
+    offset = LATE_GATHER_MS + 2 * 3_600_000;
     await engine.runUntilIdle();
     expect(tw.requests.map((r) => (r.body as { To: string }).To)).toEqual([`+${phone(n)}`]);
   }, 60_000);

@@ -75,6 +75,8 @@ export const broadcasts = sqliteTable(
     recoveryAttempt: integer('recovery_attempt').notNull().default(0),
     /** When Rebound's own next re-send of its failures is due (engine/recovery.ts); null: none. */
     recoveryDueAt: integer('recovery_due_at'),
+    /** 1 while the round due was brought by a failure reported late (lateFailure), until it is planned. */
+    recoveryLate: integer('recovery_late').notNull().default(0),
     /** A re-send: the failures it took, by reason (the lineage subtracts them from what is left). */
     resendReasons: text('resend_reasons', { mode: 'json' }).$type<Record<string, number>>(),
     /** Its recipients by country when it started: what the cost so far is priced by. */
