@@ -7,7 +7,7 @@ import type { BroadcastEvent } from '@rebound/shared';
 import { settingsItem } from '../lib/settings';
 import { refreshAttention } from './attention';
 import { currentApi, currentLanguage } from './client';
-import { clearPaused, notifyFailure, notifyPaused, notifyResendFinished } from './notifications';
+import { clearPaused, notifyFailure, notifyPaused, notifyResendFinished, refreshShownFailure } from './notifications';
 import { tellOpenTabs } from './overlay-registration';
 
 /**
@@ -37,11 +37,33 @@ export async function handleEvent(event: BroadcastEvent, now = Date.now()): Prom
   if (event.type === 'broadcast.resumed' || event.type === 'broadcast.cancelled') await clearPaused(event);
 }
 
-/** After a batch of events: the toolbar count and the open pages, once, when any broadcast moved. */
-export async function afterEvents(events: BroadcastEvent[]): Promise<void> {
-  if (!events.some((event) => event.type.startsWith('broadcast.') || event.type.startsWith('resend.'))) return;
+/**
+ * The broadcasts a batch says delivery reports failed more of after their verdict (S10), lately, and no
+ * broadcast event of the same batch told already: once each, however many reports came.
+ */
+export function lateFailuresIn(events: BroadcastEvent[], now = Date.now()): number[] {
+  const told = new Set(events.filter((e) => e.type.startsWith('broadcast.')).map((e) => e.broadcastId));
+  const late = events.filter(
+    (e) => e.type === 'messages.failed' && e.data.late === true && e.broadcastId !== null && recent(e, now),
+  );
+  return [...new Set(late.map((e) => e.broadcastId as number))].filter((id) => !told.has(id));
+}
+
+/**
+ * After a batch of events: the toolbar count and the open pages, once, when any broadcast moved or
+ * reports failed more of one; a failure notification still shown says the counts as they are now.
+ */
+export async function afterEvents(events: BroadcastEvent[], now = Date.now()): Promise<void> {
+  const late = lateFailuresIn(events, now);
+  if (late.length === 0 && !events.some((e) => e.type.startsWith('broadcast.') || e.type.startsWith('resend.'))) return;
   const api = await currentApi();
   if (!api) return;
+  const { notify } = await settingsItem.getValue();
+  if (notify.partiallyFailed || notify.failed) {
+    const language = await currentLanguage();
+    for (const id of late)
+      await refreshShownFailure(api, language, id, { resendsToldElsewhere: notify.resendFinished });
+  }
   await refreshAttention(api);
   await tellOpenTabs();
 }

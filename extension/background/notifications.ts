@@ -38,7 +38,8 @@ export async function clearAllNotifications(): Promise<void> {
 export async function notifyFailure(
   api: Api,
   language: Language,
-  event: Extract<BroadcastEvent, { type: 'broadcast.partially_failed' | 'broadcast.failed' }>,
+  /** The event, or the broadcast a late report failed more of (refreshShownFailure). */
+  event: Extract<BroadcastEvent, { type: 'broadcast.partially_failed' | 'broadcast.failed' }> | { broadcastId: number },
   { resendsToldElsewhere = false }: { resendsToldElsewhere?: boolean } = {},
 ): Promise<void> {
   if (event.broadcastId === null) return;
@@ -77,6 +78,25 @@ export async function notifyFailure(
     priority: 2,
     requireInteraction: true,
   });
+}
+
+/**
+ * A failure notification still on the screen when delivery reports fail more of its broadcast: told again
+ * with the counts as they are now ("510 de 1.500", not the "500" it said). None is raised anew for them:
+ * the toolbar count and the badges say it, without a notification each time a report comes.
+ */
+export async function refreshShownFailure(
+  api: Api,
+  language: Language,
+  broadcastId: number,
+  options: { resendsToldElsewhere?: boolean } = {},
+): Promise<void> {
+  const shown = Object.keys(await browser.notifications.getAll());
+  const ids = [notificationId(broadcastId, true), notificationId(broadcastId)].filter((id) => shown.includes(id));
+  if (ids.length === 0) return;
+  // Its button may change with the counts (nothing left to re-send): the old one goes, the new one is told.
+  for (const id of ids) await browser.notifications.clear(id);
+  await notifyFailure(api, language, { broadcastId }, options);
 }
 
 /** A re-send ran: the server's own sentence. */

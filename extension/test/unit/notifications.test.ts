@@ -10,9 +10,9 @@ import { type Harness, harness, quotaBroadcast, s1Broadcast } from '@rebound/tes
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { currentApi } from '../../background/client';
-import { handleEvent } from '../../background/event-handling';
+import { handleEvent, lateFailuresIn } from '../../background/event-handling';
 import { onNotificationButton } from '../../background/notification-actions';
-import { clearPaused, notifyFailure, notifyPaused } from '../../background/notifications';
+import { clearPaused, notifyFailure, notifyPaused, refreshShownFailure } from '../../background/notifications';
 import { settingsItem } from '../../lib/settings';
 
 let h: Harness;
@@ -61,6 +61,62 @@ describe('a notification for a broadcast that partly failed', () => {
       message: '500 de 1.500 no se enviaron — Se alcanzó el límite diario del canal (500)',
       buttons: [{ title: 'Revisar y reenviar 500' }, { title: 'Ver motivos' }],
     });
+  });
+
+  it('reports that fail more of it afterwards (S10): the notification still shown says the counts as they are now; none is raised anew', async () => {
+    const api = await currentApi();
+    if (!api) throw new Error('not configured');
+    // Not on the screen (dismissed, or never shown): the reports raise nothing; the toolbar count says it.
+    await refreshShownFailure(api, 'es', s1);
+    expect(Object.keys(await fakeBrowser.notifications.getAll())).toEqual([]);
+    await notifyFailure(api, 'es', failedEvent());
+    // Ten of those it sent are reported blocked afterwards.
+    const { rows } = await h.server.database.client.execute({
+      sql: `SELECT id FROM messages WHERE broadcast_id = ? AND state IN ('sent', 'delivered') LIMIT 10`,
+      args: [s1],
+    });
+    const ids = JSON.stringify(rows.map((r) => Number(r.id)));
+    const move = (to: string) =>
+      h.server.database.client.execute({
+        sql: `UPDATE messages SET state = ?, reason = CASE WHEN ? = 'failed' THEN 'blocked' END, failed_at = ?
+          WHERE id IN (SELECT value FROM json_each(?))`,
+        args: [to, to, Date.now(), ids],
+      });
+    await move('failed');
+    try {
+      await refreshShownFailure(api, 'es', s1);
+      const shown = (await fakeBrowser.notifications.getAll()) as unknown as Record<
+        string,
+        chrome.notifications.NotificationOptions
+      >;
+      expect(Object.keys(shown)).toEqual([`rebound:resend:${s1}`]);
+      expect(shown[`rebound:resend:${s1}`]?.message).toMatch(/^510 de 1\.500 no se enviaron — /);
+    } finally {
+      await move('sent');
+    }
+  });
+
+  it('a batch of events names each broadcast reports failed more of once, unless a broadcast event of the batch told it', () => {
+    const now = Date.now();
+    const late = (id: number, broadcastId: number, createdAt = new Date(now).toISOString()): BroadcastEvent => ({
+      id,
+      type: 'messages.failed',
+      broadcastId,
+      data: { name: 'x', count: 1, byReason: { blocked: 1 }, late: true },
+      createdAt,
+      message: '',
+    });
+    const notLate: BroadcastEvent = {
+      id: 3,
+      type: 'messages.failed',
+      broadcastId: 7,
+      data: { name: 'x', count: 1, byReason: { blocked: 1 } },
+      createdAt: new Date(now).toISOString(),
+      message: '',
+    };
+    const dayAgo = new Date(now - 2 * 24 * 3_600_000).toISOString();
+    const told = { ...failedEvent(), id: 6, broadcastId: 9 };
+    expect(lateFailuresIn([late(1, 5), late(2, 5), notLate, late(4, 8, dayAgo), told, late(7, 9)], now)).toEqual([5]);
   });
 
   it('"Revisar y reenviar" opens the review of the re-send and sends nothing by itself', async () => {
