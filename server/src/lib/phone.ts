@@ -36,10 +36,12 @@ export function normalizePhone(input: string, defaultCountry: string): PhoneResu
   const raw = input.trim();
   const options = isCountryCode(defaultCountry) ? { defaultCountry } : {};
   try {
+    const international = writtenAfter00(raw);
+    if (international) return { valid: true, e164: international };
     const parsed = parsePhoneNumberWithError(withoutMexicanPrefixes(raw, defaultCountry), options);
     if (isValidNumber(parsed)) return { valid: true, e164: parsed.number };
     // +52 1 however it was written: with +, after 00, or with the + lost (a spreadsheet's number cell).
-    const mexican = withoutMexicanMobileOne(parsed);
+    const mexican = withoutMexicanMobileOne(raw, parsed);
     if (mexican) return { valid: true, e164: mexican };
     const length = validatePhoneNumberLength(raw, options);
     return { valid: false, raw, problem: (length && problems[length]) || 'invalid_number' };
@@ -60,8 +62,31 @@ function withoutMexicanPrefixes(raw: string, defaultCountry: string): string {
   return match ? `+52${match[1]}` : raw;
 }
 
-/** +52 1 and ten digits however it was written: the number without the 1, when that one is valid. */
-function withoutMexicanMobileOne(parsed: PhoneNumber): string | undefined {
+/**
+ * A number written "00" and its country code, as contact lists write an international number (the ITU's
+ * form): read as after "+". libphonenumber reads "00" as the workspace country's own way out, which in
+ * Colombia (005, 007, 009...), Brazil (00 and a carrier) or the Dominican Republic (011) it is not: "0057 300
+ * 123 4567" was refused in a Colombian workspace, "0058 412 123 4567" read as a number in Vietnam. When that
+ * reading is no valid number, the country's own way is tried (a Brazilian "0021 54 9 11 ..." with its carrier).
+ */
+function writtenAfter00(raw: string): string | undefined {
+  const digits = raw.replace(/[\s().-]/g, '');
+  if (!/^00[1-9]\d+$/.test(digits)) return undefined;
+  try {
+    const parsed = parsePhoneNumberWithError(`+${digits.slice(2)}`);
+    return isValidNumber(parsed) ? parsed.number : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * +52 1 and ten digits however it was written (with +, after 00, or with the + lost): the number without
+ * the 1, when that one is valid. Only where 52 was written: in a Mexican workspace "1 201 234 5678" is a
+ * number in the United States, not +52 201 234 5678.
+ */
+function withoutMexicanMobileOne(raw: string, parsed: PhoneNumber): string | undefined {
+  if (!/^(?:\+|00)?521\d{10}$/.test(raw.replace(/[\s().-]/g, ''))) return undefined;
   if (parsed.countryCallingCode !== '52' || !/^1\d{10}$/.test(parsed.nationalNumber)) return undefined;
   const again = parsePhoneNumberWithError(`+52${parsed.nationalNumber.slice(1)}`);
   return isValidNumber(again) ? again.number : undefined;
