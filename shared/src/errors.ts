@@ -215,6 +215,11 @@ export const apiErrors = {
     en: 'The broadcast is {status}: only a draft or scheduled broadcast can be changed.',
     pt: 'A transmissão está "{status}": só é possível alterar uma transmissão em rascunho ou agendada.',
   },
+  preflight_started: {
+    es: 'La transmisión ya empezó («{status}»): el pre-flight dice qué pasaría antes de enviarla. Lo que queda por enviar son los destinatarios que fijó al empezar; vea el detalle de la transmisión.',
+    en: "The broadcast has already started ({status}): the pre-flight says what would happen before it is sent. What is left to send are the recipients it fixed when it started; see the broadcast's detail.",
+    pt: 'A transmissão já começou ("{status}"): o pre-flight diz o que aconteceria antes de enviá-la. O que falta enviar são os destinatários que ela fixou ao começar; veja o detalhe da transmissão.',
+  },
   broadcast_paused_resume: {
     es: 'La transmisión está pausada. Reanúdela para que siga donde quedó: programarla otra vez la enviaría de nuevo a quienes ya la recibieron.',
     en: 'The broadcast is paused. Resume it to go on where it stopped: scheduling it again would send it again to those who already got it.',

@@ -8,6 +8,7 @@ import {
   type ChannelType,
   channelCapabilities,
   type FactGroup,
+  outsideWindowCarrier,
   type SegmentFilter,
   SegmentFilterSchema,
   windowHours,
@@ -243,21 +244,30 @@ export async function reconcile(db: Runner, broadcastId: number) {
 }
 
 /**
- * Of these contacts, how many a broadcast on the channel would reach: a valid identifier there and
- * not opted out of it (what a re-send on another channel can promise before it goes).
+ * Of these contacts, how many a broadcast on the channel would reach: a valid identifier there, not
+ * opted out of it, and, on a channel with a 24 h window where the content carries nothing past it (a
+ * text to WhatsApp, no template), a window open there now: the claim refuses the rest (what a re-send
+ * on another channel can promise before it goes).
  */
 export async function reachableOn(
   db: Runner,
   channel: { id: number; type: ChannelType },
   contactIds: number[],
   content: BroadcastContent,
+  now: number,
 ): Promise<number> {
   if (contactIds.length === 0) return 0;
   const { identifier, valid, join } = identifierOn(channel);
+  const hours = outsideWindowCarrier(channel.type, content) === null ? windowHours(channel.type, content) : null;
+  const windowOpen =
+    hours === null
+      ? sql``
+      : sql`AND EXISTS (SELECT 1 FROM conversation_windows w WHERE w.channel_id = ${channel.id}
+          AND w.identifier = ${identifier} AND w.last_inbound_at > ${now - hours * 3_600_000})`;
   const row = await db.all<{ n: number }>(sql`SELECT count(DISTINCT contacts.id) AS n FROM contacts ${join}
     WHERE contacts.id IN (SELECT value FROM json_each(${JSON.stringify(contactIds)}))
       AND ${identifier} IS NOT NULL AND ${valid} = 1
-      AND NOT ${optedOutOf(channel.id, identifier, content)}`);
+      AND NOT ${optedOutOf(channel.id, identifier, content)} ${windowOpen}`);
   return row[0]?.n ?? 0;
 }
 

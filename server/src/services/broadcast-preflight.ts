@@ -58,6 +58,10 @@ export async function preflight(
   now = Date.now(),
 ): Promise<Preflight> {
   const broadcast = await getRow(db, ws.workspaceId, id);
+  // Started, it sends only the recipients it froze then (paused or sending): the segment read now (who
+  // joined it since) is not who it will reach.
+  if (broadcast.startedAt !== null && (broadcast.status === 'sending' || broadcast.status === 'paused'))
+    throw new ApiError(409, 'preflight_started', { status: broadcast.status });
   const [channel] = await db.select().from(channels).where(eq(channels.id, broadcast.channelId));
   if (!channel) throw notFound('channel', { id: broadcast.channelId });
   const [segment] = broadcast.segmentId

@@ -27,6 +27,7 @@ import {
   type Role,
   roleAllows,
   smsSegments,
+  windowHours,
   workspaceTimeZone,
 } from '@rebound/shared';
 import { unconfirmedWindowMs } from '../config';
@@ -173,6 +174,15 @@ async function planAndWrite(
   );
   if (explicitUnconfirmed) reasons.add('uncertain');
   reasons.delete('opted_out');
+  // A closed window, re-sent by default as a text to another channel with a window of its own (a Messenger
+  // page's text to WhatsApp): that window is closed too, unless the contact wrote there (reachOn says who).
+  if (
+    !request.reasons &&
+    target &&
+    windowHours(target.type, original.content) !== null &&
+    outsideWindowCarrier(target.type, original.content) === null
+  )
+    reasons.delete('outside_window');
   const { candidates, skipped, alreadyPlanned } = await store.candidates(db, broadcastId, [...reasons]);
   // Unconfirmed recipients only once their delivery-report window has passed.
   const tooSoon = candidates.filter((c) => c.reason === 'uncertain' && c.failedAt + unconfirmedWindow > now);
@@ -311,7 +321,7 @@ async function reachOn(
   now: number,
 ): Promise<NonNullable<ResendResult['channel']>> {
   const contacts = [...new Set(rows.map((r) => r.contactId))];
-  const reachable = await reachableOn(db, channel, contacts, content);
+  const reachable = await reachableOn(db, channel, contacts, content, now);
   const usage = await quotaUsage(db, await quotaScope(db, channel), now);
   const sms = isSmsChannel(channel.type) ? smsSegments(content.text) : null;
   return {

@@ -3,7 +3,7 @@
  * WhatsApp, 131026) get the broadcast by SMS, with the plain text and the segments it takes shown
  * before it goes; nobody else is taken, and a channel of another workspace cannot be used.
  */
-import { startTwilioSimulator } from '@rebound/simulators';
+import { startTwilioSimulator, startWhatsAppSimulator } from '@rebound/simulators';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, harness, WA, whatsappSimulator } from './harness';
@@ -96,5 +96,56 @@ describe('a re-send on another channel', () => {
     const later = await resend({});
     expect(later.status).toBe(200);
     expect(later.body.recipients).toBe(5);
+  }, 60_000);
+
+  it('a text to another WhatsApp number: a closed window is closed there too, and only those who wrote there count as reachable', async () => {
+    const a = await whatsappSimulator(h);
+    const other = { ...WA, phoneNumberId: '1055559999' };
+    const b = await startWhatsAppSimulator({
+      accessToken: other.accessToken,
+      phoneNumberId: other.phoneNumberId,
+      appSecret: other.appSecret,
+    });
+    h.simulators.push(b);
+    const channel = async (name: string, credentials: typeof WA, baseUrl: string) =>
+      (await h.channel({
+        type: 'whatsapp',
+        name,
+        credentials,
+        baseUrl,
+        limits: { dailyQuota: null, messagesPerSecond: 5000, pairRatePerRecipientSeconds: null },
+      })) as { id: number };
+    const first = await channel('WhatsApp texto A', WA, a.baseUrl);
+    const second = await channel('WhatsApp texto B', other, b.baseUrl);
+    const start = 705_000;
+    await h.seedContacts(4, 'texto', { start });
+    const wrote = async (channelId: number, n: number) =>
+      h.server.database.db.run(sql`INSERT INTO conversation_windows (channel_id, identifier, last_inbound_at)
+        VALUES (${channelId}, ${`+${phone(start + n)}`}, ${Date.now() - 60_000})`);
+    // Three wrote to A in the last day: its text goes to them (two of those WhatsApp refuses as a number
+    // it cannot take); the fourth did not: outside A's window. Only one of them ever wrote to B.
+    for (const n of [0, 1, 3]) await wrote(first.id, n);
+    await wrote(second.id, 1);
+    for (const n of [1, 3]) a.script(phone(start + n), { kind: 'fail', code: '131021' });
+    const segment = await h.segment('texto', 'texto');
+    const broadcast = await h.broadcast({
+      name: 'Texto',
+      channelId: first.id,
+      segmentId: segment.id,
+      content: { text: 'Hola' },
+    });
+    await h.schedule(broadcast.id);
+    await h.engine({ maxAttempts: 1 }).runUntilIdle();
+    expect((await h.get(broadcast.id)).failedByReason).toEqual({ invalid_identifier: 2, outside_window: 1 });
+    const dry = await h.server.request('POST', `/api/v1/broadcasts/${broadcast.id}/resend`, {
+      token: h.ws.tokens.agent,
+      body: { channelId: second.id, dryRun: true },
+    });
+    expect(dry.status, dry.text).toBe(200);
+    expect(dry.body.recipients).toBe(2);
+    expect(dry.body.plan.map((p: { byReason: Record<string, number> }) => p.byReason)).toEqual([
+      { invalid_identifier: 2 },
+    ]);
+    expect(dry.body.channel).toMatchObject({ reachable: 1, unreachable: 1, allowedNow: 1 });
   }, 60_000);
 });

@@ -196,6 +196,13 @@ describe('the quality guard', () => {
     );
     expect((await h.get(later.id)).status).toBe('paused');
     expect((await h.get(english.id)).status).toBe('scheduled');
+    // Started, it resumes with the recipients it froze: a pre-flight of its segment now would promise others.
+    const preflight = await request('GET', `/api/v1/broadcasts/${promo.id}/preflight`, h.ws.tokens.manager);
+    expect(preflight.status).toBe(409);
+    expect(preflight.body.error).toMatchObject({ code: 'preflight_started' });
+    expect(preflight.body.error.message).toMatch(/^La transmisión ya empezó \(«en pausa»\)/);
+    // Not started yet (scheduled, then paused before its time): its pre-flight still says what it would do.
+    expect((await request('GET', `/api/v1/broadcasts/${later.id}/preflight`, h.ws.tokens.manager)).status).toBe(200);
     expect((await h.get(other.id)).status).toBe('sending');
     // The paused one sends nothing more while the other goes on.
     const promoSends = () => sim.requests.filter((r) => JSON.stringify(r.body).includes('promo_navidad')).length;

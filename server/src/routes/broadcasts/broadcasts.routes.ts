@@ -143,7 +143,7 @@ export const preflight = createRoute({
   tags,
   summary: 'What would happen if it went out now',
   description:
-    'Recipients that will be sent, left out and why, whether the 24 h quota fits and when the rest would, rate warnings. A heavy operation (it reads the whole audience): a token may run 4 at once and a workspace 8 (configurable); beyond that, 429 with Retry-After.',
+    'Recipients that will be sent, left out and why, whether the 24 h quota fits and when the rest would, rate warnings. Before it starts: a broadcast sending or paused answers 409 preflight_started. A heavy operation (it reads the whole audience): a token may run 4 at once and a workspace 8 (configurable); beyond that, 429 with Retry-After.',
   security: bearer,
   middleware: [requirePermission('broadcasts:read'), heavyOperation] as const,
   request: { params: IdParamSchema },
@@ -151,6 +151,7 @@ export const preflight = createRoute({
     200: jsonContent(PreflightSchema, 'The pre-flight.'),
     ...errorResponses,
     ...notFoundResponse,
+    ...conflictResponse,
     ...heavyResponses,
   },
 });
