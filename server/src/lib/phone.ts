@@ -35,17 +35,24 @@ const problems: Record<string, PhoneProblem> = {
 export function normalizePhone(input: string, defaultCountry: string): PhoneResult {
   const raw = input.trim();
   const options = isCountryCode(defaultCountry) ? { defaultCountry } : {};
+  // "00" and a country code, read as after "+" (writtenAfter00), against the country's own way out.
+  const international = writtenAfter00(raw);
   try {
-    const international = writtenAfter00(raw);
-    if (international) return { valid: true, e164: international };
     const parsed = parsePhoneNumberWithError(withoutMexicanPrefixes(raw, defaultCountry), options);
-    if (isValidNumber(parsed)) return { valid: true, e164: parsed.number };
+    if (isValidNumber(parsed)) {
+      // Both readings valid and apart (Colombia's 009 1 786…: India, or the United States by carrier 9):
+      // flagged for a person to write it with +, rather than sent to whichever was guessed.
+      if (international && international !== parsed.number) return { valid: false, raw, problem: 'ambiguous' };
+      return { valid: true, e164: parsed.number };
+    }
+    if (international) return { valid: true, e164: international };
     // +52 1 however it was written: with +, after 00, or with the + lost (a spreadsheet's number cell).
     const mexican = withoutMexicanMobileOne(raw, parsed);
     if (mexican) return { valid: true, e164: mexican };
     const length = validatePhoneNumberLength(raw, options);
     return { valid: false, raw, problem: (length && problems[length]) || 'invalid_number' };
   } catch (error) {
+    if (international) return { valid: true, e164: international };
     if (error instanceof ParseError) return { valid: false, raw, problem: problems[error.message] ?? 'invalid_number' };
     throw error;
   }
@@ -64,10 +71,10 @@ function withoutMexicanPrefixes(raw: string, defaultCountry: string): string {
 
 /**
  * A number written "00" and its country code, as contact lists write an international number (the ITU's
- * form): read as after "+". libphonenumber reads "00" as the workspace country's own way out, which in
+ * form), read as after "+". libphonenumber reads "00" as the workspace country's own way out, which in
  * Colombia (005, 007, 009...), Brazil (00 and a carrier) or the Dominican Republic (011) it is not: "0057 300
- * 123 4567" was refused in a Colombian workspace, "0058 412 123 4567" read as a number in Vietnam. When that
- * reading is no valid number, the country's own way is tried (a Brazilian "0021 54 9 11 ..." with its carrier).
+ * 123 4567" was refused in a Colombian workspace. Taken where the country's own reading is no valid number;
+ * where both are, and differ, the number is flagged (normalizePhone).
  */
 function writtenAfter00(raw: string): string | undefined {
   const digits = raw.replace(/[\s().-]/g, '');

@@ -74,7 +74,14 @@ export const ContactUpdateSchema = z.object({
 });
 export type ContactUpdate = z.infer<typeof ContactUpdateSchema>;
 
-export const PHONE_PROBLEMS = ['not_a_number', 'too_short', 'too_long', 'invalid_country', 'invalid_number'] as const;
+export const PHONE_PROBLEMS = [
+  'not_a_number',
+  'too_short',
+  'too_long',
+  'invalid_country',
+  'invalid_number',
+  'ambiguous',
+] as const;
 export type PhoneProblem = (typeof PHONE_PROBLEMS)[number];
 
 export const ContactSchema = z.object({

@@ -271,6 +271,11 @@ export const importPhoneProblems = {
     en: "not in its country's numbering plan",
     pt: 'não existe no plano de numeração do seu país',
   },
+  ambiguous: {
+    es: 'se lee como número de dos países distintos: escríbalo con + y el código del país',
+    en: 'it reads as a number in two different countries: write it with + and the country code',
+    pt: 'pode ser lido como número de dois países diferentes: escreva com + e o código do país',
+  },
 } as const satisfies Record<PhoneProblem, Localized>;
 
 export const importIdentifierNames = {
