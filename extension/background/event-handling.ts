@@ -61,8 +61,11 @@ export async function afterEvents(events: BroadcastEvent[], now = Date.now()): P
   const { notify } = await settingsItem.getValue();
   if (notify.partiallyFailed || notify.failed) {
     const language = await currentLanguage();
+    // One broadcast's read failing (a busy server) leaves its notification; the count is read all the same.
     for (const id of late)
-      await refreshShownFailure(api, language, id, { resendsToldElsewhere: notify.resendFinished });
+      await refreshShownFailure(api, language, id, { resendsToldElsewhere: notify.resendFinished }).catch(
+        () => undefined,
+      );
   }
   await refreshAttention(api);
   await tellOpenTabs();

@@ -38,20 +38,31 @@ export async function clearAllNotifications(): Promise<void> {
 export async function notifyFailure(
   api: Api,
   language: Language,
-  /** The event, or the broadcast a late report failed more of (refreshShownFailure). */
-  event: Extract<BroadcastEvent, { type: 'broadcast.partially_failed' | 'broadcast.failed' }> | { broadcastId: number },
-  { resendsToldElsewhere = false }: { resendsToldElsewhere?: boolean } = {},
+  event: Extract<BroadcastEvent, { type: 'broadcast.partially_failed' | 'broadcast.failed' }>,
+  options: { resendsToldElsewhere?: boolean } = {},
 ): Promise<void> {
   if (event.broadcastId === null) return;
-  const report = await buildReport(api, event.broadcastId, await failureCatalog(api, language));
+  const { notice } = await failureNotice(api, language, event.broadcastId, options);
+  if (notice) await browser.notifications.create(notice.id, notice.options);
+}
+
+/** The failure notification a broadcast needs now (none: nobody needs telling), from its report. */
+async function failureNotice(
+  api: Api,
+  language: Language,
+  broadcastId: number,
+  { resendsToldElsewhere = false }: { resendsToldElsewhere?: boolean },
+): Promise<{ status: string; notice: { id: string; options: chrome.notifications.NotificationCreateOptions } | null }> {
+  const report = await buildReport(api, broadcastId, await failureCatalog(api, language));
   const { broadcast } = report;
+  const none = { status: broadcast.status, notice: null };
   // A re-send that ran (its failures, or all of them: broadcast_all_failed) is told by its "reenvío
   // terminado"; one that could not even start (nobody left to reach, its channel gone) gets none, so here.
   const ran = broadcast.error === null || broadcast.error.code === 'broadcast_all_failed';
-  if (resendsToldElsewhere && broadcast.resendOfId !== null && ran) return;
+  if (resendsToldElsewhere && broadcast.resendOfId !== null && ran) return none;
   // Re-sent already (a colleague, automatic recovery) and nothing failed since: it needs nobody, as the
   // toolbar count says; a notification caught up on later would offer what is done.
-  if (report.resend && broadcast.lateFailedAt === null) return;
+  if (report.resend && broadcast.lateFailedAt === null) return none;
   // Every reason with its count (the two largest, then how many more), so the text and the button agree.
   const shown = report.reasons.slice(0, 2).map((r) => `${r.title} (${formatNumber(language, r.count)})`);
   const more = report.reasons.length - shown.length;
@@ -69,20 +80,28 @@ export async function notifyFailure(
           { title: backgroundText(language, 'seeReasons') },
         ]
       : [{ title: backgroundText(language, 'seeReasons') }];
-  await browser.notifications.create(notificationId(broadcast.id, report.resendable > 0), {
-    type: 'basic',
-    iconUrl: browser.runtime.getURL('/icon/128.png'),
-    title: broadcast.name,
-    message,
-    buttons,
-    priority: 2,
-    requireInteraction: true,
-  });
+  return {
+    status: broadcast.status,
+    notice: {
+      id: notificationId(broadcast.id, report.resendable > 0),
+      options: {
+        type: 'basic',
+        iconUrl: browser.runtime.getURL('/icon/128.png'),
+        title: broadcast.name,
+        message,
+        buttons,
+        priority: 2,
+        requireInteraction: true,
+      },
+    },
+  };
 }
 
 /**
- * A failure notification still on the screen when delivery reports fail more of its broadcast: told again
- * with the counts as they are now ("510 de 1.500", not the "500" it said). None is raised anew for them:
+ * A failure notification still on the screen when delivery reports fail more of its finished broadcast:
+ * told again with the counts as they are now ("510 de 1.500", not the "500" it said). Only the one with
+ * "Revisar y reenviar" (the plain ID is also a pause's and a finished re-send's, which stay as they are),
+ * and only once the report is read (a read that fails leaves it). None is raised anew for the reports:
  * the toolbar count and the badges say it, without a notification each time a report comes.
  */
 export async function refreshShownFailure(
@@ -91,13 +110,15 @@ export async function refreshShownFailure(
   broadcastId: number,
   options: { resendsToldElsewhere?: boolean } = {},
 ): Promise<void> {
-  const shown = Object.keys(await browser.notifications.getAll());
-  const ids = [notificationId(broadcastId, true), notificationId(broadcastId)].filter((id) => shown.includes(id));
-  if (ids.length === 0) return;
-  // Its button may change with the counts (nothing left to re-send): the old one goes, the new one is told.
-  for (const id of ids) await browser.notifications.clear(id);
-  await notifyFailure(api, language, { broadcastId }, options);
+  const id = notificationId(broadcastId, true);
+  if (!(id in (await browser.notifications.getAll()))) return;
+  const { status, notice } = await failureNotice(api, language, broadcastId, options);
+  if (!FINISHED.has(status)) return;
+  await browser.notifications.clear(id);
+  if (notice) await browser.notifications.create(notice.id, notice.options);
 }
+
+const FINISHED = new Set(['completed', 'partially_failed', 'failed']);
 
 /** A re-send ran: the server's own sentence. */
 export async function notifyResendFinished(

@@ -96,6 +96,25 @@ describe('a notification for a broadcast that partly failed', () => {
     }
   });
 
+  it('a late report leaves alone a pause or a finished re-send told under the broadcast, and a read that fails leaves what is shown', async () => {
+    const api = await currentApi();
+    if (!api) throw new Error('not configured');
+    // A pause (or a "reenvío terminado") is told under the broadcast's plain ID: not a failure to redo.
+    const pause = { type: 'basic' as const, iconUrl: 'x.png', title: 'Pausada', message: 'Pausamos «Black Friday»' };
+    await fakeBrowser.notifications.create(`rebound:broadcast:${s1}`, pause);
+    await refreshShownFailure(api, 'es', s1);
+    expect(await fakeBrowser.notifications.getAll()).toEqual({ [`rebound:broadcast:${s1}`]: pause });
+    // The failure notification stays as it was when the server cannot be read.
+    await notifyFailure(api, 'es', failedEvent());
+    const before = await fakeBrowser.notifications.getAll();
+    const settings = await settingsItem.getValue();
+    await settingsItem.setValue({ ...settings, backendUrl: 'http://127.0.0.1:9' });
+    const gone = await currentApi();
+    if (!gone) throw new Error('not configured');
+    await expect(refreshShownFailure(gone, 'es', s1)).rejects.toThrow();
+    expect(await fakeBrowser.notifications.getAll()).toEqual(before);
+  });
+
   it('a batch of events names each broadcast reports failed more of once, unless a broadcast event of the batch told it', () => {
     const now = Date.now();
     const late = (id: number, broadcastId: number, createdAt = new Date(now).toISOString()): BroadcastEvent => ({
