@@ -36,6 +36,8 @@ export type BroadcastLite = Pick<
 
 export interface BroadcastReport {
   broadcast: BroadcastLite;
+  /** What it sent (the popup's "send on another channel" reads what that channel can carry of it). */
+  content?: Broadcast['content'];
   /** Failed at the provider or left out before sending. */
   notSent: number;
   reasons: ReasonLine[];
@@ -158,6 +160,7 @@ export async function buildReport(
   const resend = resends.data.find(resendHolds);
   return {
     broadcast: lite(broadcast),
+    content: broadcast.content,
     notSent: summary.total,
     reasons,
     resendable: summary.retryable.now + summary.retryable.later,

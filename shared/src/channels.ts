@@ -6,6 +6,7 @@
 import type { FailureReason } from './failure-reasons';
 import type { Localized } from './i18n';
 import { windowFixes } from './preflight';
+import type { BroadcastContent } from './schemas/broadcasts';
 
 export const CHANNEL_TYPES = [
   'whatsapp',
@@ -294,14 +295,37 @@ export const ANOTHER_CHANNEL_REASONS = [
 ] as const satisfies readonly FailureReason[];
 
 /**
+ * What of this content may go outside the window, by the channel's `outsideWindow`: the template where a
+ * template may (WhatsApp), the tagged message where a tag may (Messenger); null: nothing.
+ */
+export function outsideWindowCarrier(type: ChannelType, content: BroadcastContent): 'template' | 'tag' | null {
+  const carrier = channelCapabilities[type].outsideWindow?.carrier;
+  if (carrier === 'template' && content.template) return 'template';
+  // HUMAN_AGENT only widens the window (windowHours): past its 7 days no tag carries the message.
+  if (carrier === 'tag' && content.messengerTag && content.messengerTag !== 'HUMAN_AGENT') return 'tag';
+  return null;
+}
+
+/**
  * What a re-send on a channel of type `to` takes by default of failures on a channel of type `from`
  * (undefined: one disconnected since): ANOTHER_CHANNEL_REASONS, less what follows the person to every
- * WhatsApp number: no WhatsApp account (131026), and Meta holding back their marketing (130472).
+ * WhatsApp number: no WhatsApp account (131026), and Meta holding back their marketing (130472). With
+ * the `content` it sends: less the closed window where `to` has a window of its own and the content
+ * carries nothing past it (a Messenger page's text to WhatsApp: closed there too, unless they wrote).
  */
-export function anotherChannelReasons(from: ChannelType | undefined, to: ChannelType): FailureReason[] {
-  if (to !== 'whatsapp') return [...ANOTHER_CHANNEL_REASONS];
+export function anotherChannelReasons(
+  from: ChannelType | undefined,
+  to: ChannelType,
+  content?: BroadcastContent,
+): FailureReason[] {
+  const closedThere =
+    content !== undefined &&
+    channelCapabilities[to].customerServiceWindowHours !== null &&
+    outsideWindowCarrier(to, content) === null;
   return ANOTHER_CHANNEL_REASONS.filter(
-    (reason) => reason !== 'marketing_held' && !(reason === 'not_on_channel' && from === 'whatsapp'),
+    (reason) =>
+      !(reason === 'outside_window' && closedThere) &&
+      !(to === 'whatsapp' && (reason === 'marketing_held' || (reason === 'not_on_channel' && from === 'whatsapp'))),
   );
 }
 

@@ -14,7 +14,7 @@
  *                                            → fail  quota_reached (re-send at capacity)
  *   otherwise                                → send
  */
-import { type ChannelType, channelCapabilities } from './channels';
+import { type ChannelType, channelCapabilities, outsideWindowCarrier } from './channels';
 import { type FailureReason, failureReasons, type ResendAdvice } from './failure-reasons';
 import type { BroadcastContent } from './schemas/broadcasts';
 
@@ -67,18 +67,6 @@ export function windowHours(type: ChannelType, content?: BroadcastContent): numb
   const hours = channelCapabilities[type].customerServiceWindowHours;
   if (hours !== null && type === 'messenger' && content?.messengerTag === 'HUMAN_AGENT') return HUMAN_AGENT_HOURS;
   return hours;
-}
-
-/**
- * What of this content may go outside the window, by the channel's `outsideWindow`: the template where a
- * template may (WhatsApp), the tagged message where a tag may (Messenger); null: nothing.
- */
-export function outsideWindowCarrier(type: ChannelType, content: BroadcastContent): 'template' | 'tag' | null {
-  const carrier = channelCapabilities[type].outsideWindow?.carrier;
-  if (carrier === 'template' && content.template) return 'template';
-  // HUMAN_AGENT only widens the window (windowHours): past its 7 days no tag carries the message.
-  if (carrier === 'tag' && content.messengerTag && content.messengerTag !== 'HUMAN_AGENT') return 'tag';
-  return null;
 }
 
 /**

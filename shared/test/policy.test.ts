@@ -239,6 +239,17 @@ describe('re-send timing', () => {
     expect(anotherChannelReasons('twilio_sms', 'twilio_sms')).toContain('not_on_channel');
     // Its channel disconnected since: what another channel can reach.
     expect(anotherChannelReasons(undefined, 'twilio_sms')).toContain('marketing_held');
+    // With what it sends: a text to a channel with a window of its own finds that window closed too (a
+    // Messenger page's text to WhatsApp); a template goes past it; SMS has no window.
+    const text = { text: 'Hola' };
+    const template = { text: 'Hola', template: { name: 'promo', language: 'es', parameters: [] } };
+    expect(anotherChannelReasons('messenger', 'whatsapp', text)).not.toContain('outside_window');
+    expect(anotherChannelReasons('messenger', 'whatsapp', text)).toContain('invalid_identifier');
+    expect(anotherChannelReasons('whatsapp', 'whatsapp', template)).toContain('outside_window');
+    expect(anotherChannelReasons('whatsapp', 'twilio_sms', text)).toContain('outside_window');
+    expect(anotherChannelReasons('whatsapp', 'messenger', { text: 'Hola', messengerTag: 'HUMAN_AGENT' })).not.toContain(
+      'outside_window',
+    );
   });
 
   it('a quota backlog goes in daily waves sized to the quota', () => {

@@ -332,7 +332,8 @@ function OtherChannel({ report, t }: { report: BroadcastReport; t: Words }) {
   const own = channels.value.find((c) => c.id === report.broadcast.channelId);
   const current = own?.name ?? '';
   // Its own channel disconnected since (not listed): what the other channel can reach all the same.
-  const reached: readonly string[] = target ? anotherChannelReasons(own?.type, target.type) : [];
+  // As the server takes them by default, with what the broadcast sent (a text reaches no closed window).
+  const reached: readonly string[] = target ? anotherChannelReasons(own?.type, target.type, report.content) : [];
   const count = report.reasons.filter((r) => reached.includes(r.code)).reduce((n, r) => n + r.count, 0);
   if (count === 0 || !target) return null;
   const send = (dryRun: boolean) =>

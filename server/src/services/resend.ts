@@ -27,7 +27,6 @@ import {
   type Role,
   roleAllows,
   smsSegments,
-  windowHours,
   workspaceTimeZone,
 } from '@rebound/shared';
 import { unconfirmedWindowMs } from '../config';
@@ -169,20 +168,11 @@ async function planAndWrite(
   const reasons = new Set<FailureReason>(
     request.reasons ??
       (target
-        ? anotherChannelReasons(await store.broadcastChannelType(db, broadcastId), target.type)
+        ? anotherChannelReasons(await store.broadcastChannelType(db, broadcastId), target.type, original.content)
         : defaultResendReasons(carrier)),
   );
   if (explicitUnconfirmed) reasons.add('uncertain');
   reasons.delete('opted_out');
-  // A closed window, re-sent by default as a text to another channel with a window of its own (a Messenger
-  // page's text to WhatsApp): that window is closed too, unless the contact wrote there (reachOn says who).
-  if (
-    !request.reasons &&
-    target &&
-    windowHours(target.type, original.content) !== null &&
-    outsideWindowCarrier(target.type, original.content) === null
-  )
-    reasons.delete('outside_window');
   const { candidates, skipped, alreadyPlanned } = await store.candidates(db, broadcastId, [...reasons]);
   // Unconfirmed recipients only once their delivery-report window has passed.
   const tooSoon = candidates.filter((c) => c.reason === 'uncertain' && c.failedAt + unconfirmedWindow > now);
