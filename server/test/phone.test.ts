@@ -35,6 +35,10 @@ describe('phone normalization to E.164', () => {
     ['CO', '0057 300 123 4567', '+573001234567'],
     ['CO', '0054 9 11 5555 1234', '+5491155551234'],
     ['BR', '0055 11 91234 5678', '+5511912345678'],
+    // "00" and the workspace's own country code is that country's number, whatever else it could read as
+    // (Colombia's 005 before a Russian +7 301…, a Brazilian carrier 55 before a Peruvian mobile).
+    ['CO', '0057 301 234 5678', '+573012345678'],
+    ['BR', '0055 51 99999 1234', '+5551999991234'],
     ['AR', '0054 9 11 5555 1234', '+5491155551234'],
     // A Brazilian carrier's way out (00, carrier 21) still reads as it did.
     ['BR', '0021 54 9 11 5555 1234', '+5491155551234'],

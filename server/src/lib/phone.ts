@@ -3,6 +3,7 @@ import { Metadata } from 'libphonenumber-js/core';
 import {
   type CountryCode,
   getCountries,
+  getCountryCallingCode,
   ParseError,
   type PhoneNumber,
   parsePhoneNumberWithError,
@@ -41,8 +42,12 @@ export function normalizePhone(input: string, defaultCountry: string): PhoneResu
     const parsed = parsePhoneNumberWithError(withoutMexicanPrefixes(raw, defaultCountry), options);
     if (isValidNumber(parsed)) {
       // Both readings valid and apart (Colombia's 009 1 786…: India, or the United States by carrier 9):
-      // flagged for a person to write it with +, rather than sent to whichever was guessed.
-      if (international && international !== parsed.number) return { valid: false, raw, problem: 'ambiguous' };
+      // flagged for a person to write it with +, rather than sent to whichever was guessed. Unless "00" is
+      // followed by the workspace's own country code: a Colombian's "0057 301…" is their own country's.
+      if (international && international !== parsed.number)
+        return ownCountry(international, defaultCountry)
+          ? { valid: true, e164: international }
+          : { valid: false, raw, problem: 'ambiguous' };
       return { valid: true, e164: parsed.number };
     }
     if (international) return { valid: true, e164: international };
@@ -85,6 +90,11 @@ function writtenAfter00(raw: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Whether an E.164 number is in the workspace's own country (its calling code). */
+function ownCountry(e164: string, defaultCountry: string): boolean {
+  return isCountryCode(defaultCountry) && e164.startsWith(`+${getCountryCallingCode(defaultCountry)}`);
 }
 
 /**
