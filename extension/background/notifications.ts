@@ -99,10 +99,11 @@ async function failureNotice(
 
 /**
  * A failure notification still on the screen when delivery reports fail more of its finished broadcast:
- * told again with the counts as they are now ("510 de 1.500", not the "500" it said). Only the one with
- * "Revisar y reenviar" (the plain ID is also a pause's and a finished re-send's, which stay as they are),
- * and only once the report is read (a read that fails leaves it). None is raised anew for the reports:
- * the toolbar count and the badges say it, without a notification each time a report comes.
+ * told again with the counts as they are now ("510 de 1.500", not the "500" it said), with "Revisar y
+ * reenviar" once some can be re-sent; only once the report is read (a read that fails leaves it). What
+ * else is told under the broadcast's plain ID stays as it is: a pause (not finished) and a re-send's
+ * "reenvío terminado" (no failure notice for it). None is raised anew for the reports: the toolbar count
+ * and the badges say it, without a notification each time a report comes.
  */
 export async function refreshShownFailure(
   api: Api,
@@ -110,11 +111,12 @@ export async function refreshShownFailure(
   broadcastId: number,
   options: { resendsToldElsewhere?: boolean } = {},
 ): Promise<void> {
-  const id = notificationId(broadcastId, true);
-  if (!(id in (await browser.notifications.getAll()))) return;
+  const all = await browser.notifications.getAll();
+  const ids = [notificationId(broadcastId, true), notificationId(broadcastId)].filter((id) => id in all);
+  if (ids.length === 0) return;
   const { status, notice } = await failureNotice(api, language, broadcastId, options);
-  if (!FINISHED.has(status)) return;
-  await browser.notifications.clear(id);
+  if (!FINISHED.has(status) || (!notice && !ids.includes(notificationId(broadcastId, true)))) return;
+  for (const id of ids) await browser.notifications.clear(id);
   if (notice) await browser.notifications.create(notice.id, notice.options);
 }
 

@@ -96,23 +96,33 @@ describe('a notification for a broadcast that partly failed', () => {
     }
   });
 
-  it('a late report leaves alone a pause or a finished re-send told under the broadcast, and a read that fails leaves what is shown', async () => {
+  it('a notice without "Revisar y reenviar" gains it when reports bring failures a re-send can help; a read that fails leaves what is shown', async () => {
     const api = await currentApi();
     if (!api) throw new Error('not configured');
-    // A pause (or a "reenvío terminado") is told under the broadcast's plain ID: not a failure to redo.
-    const pause = { type: 'basic' as const, iconUrl: 'x.png', title: 'Pausada', message: 'Pausamos «Black Friday»' };
-    await fakeBrowser.notifications.create(`rebound:broadcast:${s1}`, pause);
-    await refreshShownFailure(api, 'es', s1);
-    expect(await fakeBrowser.notifications.getAll()).toEqual({ [`rebound:broadcast:${s1}`]: pause });
-    // The failure notification stays as it was when the server cannot be read.
-    await notifyFailure(api, 'es', failedEvent());
-    const before = await fakeBrowser.notifications.getAll();
+    // Shown when nothing could be re-sent (only "Ver motivos"), under the broadcast's plain ID.
+    const stale = {
+      type: 'basic' as const,
+      iconUrl: 'x.png',
+      title: 'Black Friday',
+      message: '3 de 1.500 no se enviaron',
+    };
+    await fakeBrowser.notifications.create(`rebound:broadcast:${s1}`, stale);
     const settings = await settingsItem.getValue();
     await settingsItem.setValue({ ...settings, backendUrl: 'http://127.0.0.1:9' });
     const gone = await currentApi();
     if (!gone) throw new Error('not configured');
     await expect(refreshShownFailure(gone, 'es', s1)).rejects.toThrow();
-    expect(await fakeBrowser.notifications.getAll()).toEqual(before);
+    expect(await fakeBrowser.notifications.getAll()).toEqual({ [`rebound:broadcast:${s1}`]: stale });
+    await refreshShownFailure(api, 'es', s1);
+    const shown = (await fakeBrowser.notifications.getAll()) as unknown as Record<
+      string,
+      chrome.notifications.NotificationOptions
+    >;
+    expect(Object.keys(shown)).toEqual([`rebound:resend:${s1}`]);
+    expect(shown[`rebound:resend:${s1}`]?.buttons).toEqual([
+      { title: 'Revisar y reenviar 500' },
+      { title: 'Ver motivos' },
+    ]);
   });
 
   it('a batch of events names each broadcast reports failed more of once, unless a broadcast event of the batch told it', () => {
@@ -361,6 +371,15 @@ describe('a notification for a paused broadcast', () => {
     expect(shown[`rebound:broadcast:${paused}`]?.message).toBe(
       'Pausamos «Promo pausa»: el 10 % de los contactos bloqueó o reportó el número en los últimos 200 envíos',
     );
+  });
+
+  it('a late report on it leaves its pause notice as it is (not a failure notice to redo)', async () => {
+    const api = await currentApi();
+    if (!api) throw new Error('not configured');
+    await notifyPaused(api, 'es', pausedEvent('Pausamos «Promo pausa»'));
+    const before = await fakeBrowser.notifications.getAll();
+    await refreshShownFailure(api, 'es', paused);
+    expect(await fakeBrowser.notifications.getAll()).toEqual(before);
   });
 
   it('goes away once someone resumes or cancels the broadcast', async () => {

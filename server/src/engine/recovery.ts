@@ -7,7 +7,13 @@
  * times in a row; the contacts its channel cannot reach go to the channel's fallback (WhatsApp → SMS)
  * when it names one. Never while the quality guard holds the channel: the number is in trouble.
  */
-import { anotherChannelReasons, type ChannelType, type FailureReason } from '@rebound/shared';
+import {
+  anotherChannelReasons,
+  type BroadcastContent,
+  type ChannelType,
+  contentForChannel,
+  type FailureReason,
+} from '@rebound/shared';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { ApiError } from '../lib/errors';
@@ -48,7 +54,11 @@ export async function lateFailure(
   // Not a number its channel can reach (131026 by webhook), where the channel names a fallback: the
   // automatic round takes it there, as it would have at the send. No agent's one click on this channel helps.
   const fallback = oneClick ? undefined : await fallbackOf(db, broadcastId);
-  const toFallback = fallback !== undefined && anotherChannelReasons(fallback.from, fallback.to).includes(reason);
+  const toFallback =
+    fallback !== undefined &&
+    anotherChannelReasons(fallback.from, fallback.to, contentForChannel(fallback.to, fallback.content)).includes(
+      reason,
+    );
   if ((!oneClick && !toFallback) || (await heldByResend(db, messageId))) return;
   // Due once the reports are gathered, even when a round was due later (a quota backlog's, days ahead):
   // that round is planned again then, and plans its backlog's time again (onUnplanned).
@@ -59,15 +69,16 @@ export async function lateFailure(
     WHERE id = ${broadcastId} AND status IN ('completed', 'partially_failed', 'failed')`);
 }
 
-/** The broadcast's channel type and its fallback's, where it names one (not disconnected). */
+/** The broadcast's channel type and its fallback's, where it names one (not disconnected), and what it sent. */
 async function fallbackOf(
   db: Database,
   broadcastId: number,
-): Promise<{ from: ChannelType; to: ChannelType } | undefined> {
-  const [row] = await db.all<{ from: ChannelType; to: ChannelType }>(sql`SELECT c.type AS "from", f.type AS "to"
+): Promise<{ from: ChannelType; to: ChannelType; content: BroadcastContent } | undefined> {
+  const [row] = await db.all<{ from: ChannelType; to: ChannelType; content: string }>(sql`SELECT c.type AS "from",
+      f.type AS "to", b.content
     FROM broadcasts b JOIN channels c ON c.id = b.channel_id JOIN channels f ON f.id = c.fallback_channel_id
     WHERE b.id = ${broadcastId} AND f.deleted_at IS NULL`);
-  return row;
+  return row && { ...row, content: JSON.parse(row.content) as BroadcastContent };
 }
 
 /** Plans the automatic re-sends that are due; returns how many broadcasts it handled. */

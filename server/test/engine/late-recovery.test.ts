@@ -4,7 +4,7 @@
  * comes once the reports are gathered, not days later, and is not taken away by the take-back. A report
  * that fails others of the number's messages (sharedFate) recovers their broadcasts as well.
  */
-import { startTwilioSimulator } from '@rebound/simulators';
+import { startTwilioSimulator, startWhatsAppSimulator } from '@rebound/simulators';
 import { whatsappStatusWebhook } from '@rebound/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -216,5 +216,49 @@ describe('a late failure beside a round already waiting', () => {
     expect(click.body.error?.code).toBe('resend_nothing');
     // ...so the broadcast is not put back before the agent as needing that click.
     expect(done.lateFailedAt).toBeNull();
+  }, 60_000);
+
+  it('a closed window reported late, whose fallback is another WhatsApp number and whose broadcast is a text: no round is armed for it there', async () => {
+    const a = await whatsappSimulator(h);
+    const other = { ...WA, phoneNumberId: '1055558888' };
+    const b = await startWhatsAppSimulator({
+      accessToken: other.accessToken,
+      phoneNumberId: other.phoneNumberId,
+      appSecret: other.appSecret,
+    });
+    h.simulators.push(b);
+    const channel = async (name: string, credentials: typeof WA, baseUrl: string) =>
+      (await h.channel({
+        type: 'whatsapp',
+        name,
+        credentials,
+        baseUrl,
+        limits: { dailyQuota: null, messagesPerSecond: 5000, pairRatePerRecipientSeconds: null },
+      })) as { id: number };
+    const first = await channel('WA texto con respaldo', WA, a.baseUrl);
+    const second = await channel('WA respaldo texto', other, b.baseUrl);
+    a.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${first.id}`;
+    await h.server.request('PATCH', `/api/v1/channels/${first.id}`, {
+      token: h.ws.tokens.manager,
+      body: { fallbackChannelId: second.id },
+    });
+    const start = 699_000;
+    await h.seedContacts(1, 'texto respaldo', { start });
+    await h.server.database.db.run(sql`INSERT INTO conversation_windows (channel_id, identifier, last_inbound_at)
+      VALUES (${first.id}, ${`+${phone(start)}`}, ${Date.now() - 60_000})`);
+    const segment = await h.segment('texto respaldo', 'texto respaldo');
+    const broadcast = await h.broadcast({
+      name: 'Texto con respaldo',
+      channelId: first.id,
+      segmentId: segment.id,
+      content: { text: 'Hola' },
+      autoRecovery: 1,
+    });
+    await h.schedule(broadcast.id);
+    await h.engine({ maxAttempts: 1 }).runUntilIdle();
+    await reportFailed(a, broadcast.id, start, '131047');
+    expect((await h.get(broadcast.id)).failedByReason).toEqual({ outside_window: 1 });
+    // A text to the other number finds that window closed too: nothing for a round to do there.
+    expect(await nextAt(broadcast.id)).toBeNull();
   }, 60_000);
 });
