@@ -2,7 +2,7 @@
 
 import { useSignal } from '@preact/signals';
 import type { Language } from '@rebound/shared/i18n';
-import { useEffect } from 'preact/hooks';
+import { useLayoutEffect } from 'preact/hooks';
 import { browser } from 'wxt/browser';
 import { plainHttpElsewhere } from '../../lib/api';
 import { type LanguageSetting, resolveLanguage } from '../../lib/i18n';
@@ -23,7 +23,8 @@ export function App(props: { initialSettings: Settings; initialConnection: Conne
     navigator.language,
     connection.value?.workspace.language,
   );
-  useEffect(() => {
+  // With the text, not a frame after it: a screen reader reads the new words in their own language.
+  useLayoutEffect(() => {
     document.documentElement.lang = language;
   }, [language]);
   const t = (key: Parameters<typeof optionsText>[1], params?: Record<string, string | number>) =>
