@@ -11,7 +11,7 @@ import { ResendBox } from '../../components/ResendBox';
 import { UnconfirmedOffer } from '../../components/UnconfirmedOffer';
 import { formatWhen } from '../../lib/i18n';
 import type { BroadcastLite, BroadcastReport } from '../../lib/report';
-import { createResendState } from '../../lib/resend-state';
+import { createResendState, type ResendDeps } from '../../lib/resend-state';
 
 const broadcast = (over: Partial<BroadcastLite>): BroadcastLite => ({
   id: 7,
@@ -337,6 +337,15 @@ describe("the click's answer after a delivery report let a part's recipients go 
   });
 });
 
+/** The re-send state of these tests, its server answering each re-send (and dry run) with `resend`. */
+const answering = (resend: ResendDeps['resend']) =>
+  createResendState({
+    resend,
+    broadcast: async () => broadcast({}),
+    wait: () => tick(5),
+    cancel: async () => ({ cancelled: [] }),
+  });
+
 describe('the re-send box as an agent changes their mind', () => {
   const quota = (count: number) => ({
     code: 'quota_reached' as const,
@@ -362,15 +371,10 @@ describe('the re-send box as an agent changes their mind', () => {
 
   it('unticking every reason re-sends nobody: no request without reasons (the server would take its default)', async () => {
     const asked: { reasons?: string[]; dryRun?: boolean }[] = [];
-    const state = createResendState({
-      resend: async (_id, body) => {
-        asked.push(body);
-        if (!body.reasons?.length) throw Object.assign(new Error('Debe tener al menos 1 elemento.'), { code: 'x' });
-        return plan(body.reasons.includes('quota_reached') ? 500 : 6);
-      },
-      broadcast: async () => broadcast({}),
-      wait: () => tick(5),
-      cancel: async () => ({ cancelled: [] }),
+    const state = answering(async (_id, body) => {
+      asked.push(body);
+      if (!body.reasons?.length) throw Object.assign(new Error('Debe tener al menos 1 elemento.'), { code: 'x' });
+      return plan(body.reasons.includes('quota_reached') ? 500 : 6);
     });
     const root = document.createElement('div');
     render(<ResendBox report={fresh()} language="es" resend={state} />, root);
@@ -386,17 +390,13 @@ describe('the re-send box as an agent changes their mind', () => {
 
   it('a new choice hides the last plan until the new one is in: the button is not clickable under old words', async () => {
     let answer: (value: ResendResult) => void = () => undefined;
-    const state = createResendState({
-      resend: (_id, body) =>
-        body.reasons?.includes('quota_reached')
-          ? Promise.resolve(plan(500))
-          : new Promise<ResendResult>((resolve) => {
-              answer = resolve;
-            }),
-      broadcast: async () => broadcast({}),
-      wait: () => tick(5),
-      cancel: async () => ({ cancelled: [] }),
-    });
+    const state = answering((_id, body) =>
+      body.reasons?.includes('quota_reached')
+        ? Promise.resolve(plan(500))
+        : new Promise<ResendResult>((resolve) => {
+            answer = resolve;
+          }),
+    );
     const root = document.createElement('div');
     render(<ResendBox report={fresh()} language="es" resend={state} />, root);
     await tick();
@@ -412,15 +412,10 @@ describe('the re-send box as an agent changes their mind', () => {
   });
 
   it('a refused click keeps the choices: "too early" offers another time as well as sending anyway', async () => {
-    const state = createResendState({
-      resend: async (_id, body) => {
-        if (!body.dryRun && body.when === 'now')
-          throw Object.assign(new Error('Todavía no: el límite se libera mañana.'), { code: 'resend_too_early' });
-        return plan(500);
-      },
-      broadcast: async () => broadcast({}),
-      wait: () => tick(5),
-      cancel: async () => ({ cancelled: [] }),
+    const state = answering(async (_id, body) => {
+      if (!body.dryRun && body.when === 'now')
+        throw Object.assign(new Error('Todavía no: el límite se libera mañana.'), { code: 'resend_too_early' });
+      return plan(500);
     });
     const root = document.createElement('div');
     render(<ResendBox report={fresh()} language="es" resend={state} />, root);
@@ -438,12 +433,7 @@ describe('the re-send box as an agent changes their mind', () => {
   });
 
   it('a paused broadcast with failures a re-send can help says when, not "nothing to fix"', async () => {
-    const state = createResendState({
-      resend: async () => plan(500),
-      broadcast: async () => broadcast({}),
-      wait: () => tick(5),
-      cancel: async () => ({ cancelled: [] }),
-    });
+    const state = answering(async () => plan(500));
     const root = document.createElement('div');
     render(
       <ResendBox report={fresh({ broadcast: broadcast({ status: 'paused' }) })} language="es" resend={state} />,

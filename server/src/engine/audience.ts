@@ -199,11 +199,7 @@ export async function countAudience(
 ): Promise<AudienceCounts> {
   const where = await audienceWhere(db, ctx.scope, ctx.source);
   const hours = windowHours(ctx.channel.type, ctx.content);
-  const windowOpen =
-    hours === null
-      ? sql`0`
-      : sql`EXISTS (SELECT 1 FROM conversation_windows w WHERE w.channel_id = ${ctx.channel.id} AND w.identifier = a.identifier
-        AND w.last_inbound_at > ${ctx.now - hours * 3_600_000})`;
+  const windowOpen = hours === null ? sql`0` : windowOpenSql(ctx.channel.id, sql`a.identifier`, hours, ctx.now);
   const counted = ctx.quota.limit === null ? sql`0` : countedInScopeSql(ctx.quota, sql`a.identifier`, ctx.now);
   const rows = await db.all<{
     reason: string | null;
@@ -243,6 +239,12 @@ export async function reconcile(db: Runner, broadcastId: number) {
   return row?.snapshot ? { entered: row.entered, left: row.left } : { entered: 0, left: 0 };
 }
 
+/** Whether `identifier` wrote to the channel within the last `hours` (its window is open `now`). */
+function windowOpenSql(channelId: number, identifier: SQL, hours: number, now: number): SQL {
+  return sql`EXISTS (SELECT 1 FROM conversation_windows w WHERE w.channel_id = ${channelId}
+    AND w.identifier = ${identifier} AND w.last_inbound_at > ${now - hours * 3_600_000})`;
+}
+
 /**
  * Of these contacts, how many a broadcast on the channel would reach: a valid identifier there, not
  * opted out of it, and, on a channel with a 24 h window where the content carries nothing past it (a
@@ -259,11 +261,7 @@ export async function reachableOn(
   if (contactIds.length === 0) return 0;
   const { identifier, valid, join } = identifierOn(channel);
   const hours = outsideWindowCarrier(channel.type, content) === null ? windowHours(channel.type, content) : null;
-  const windowOpen =
-    hours === null
-      ? sql``
-      : sql`AND EXISTS (SELECT 1 FROM conversation_windows w WHERE w.channel_id = ${channel.id}
-          AND w.identifier = ${identifier} AND w.last_inbound_at > ${now - hours * 3_600_000})`;
+  const windowOpen = hours === null ? sql`` : sql`AND ${windowOpenSql(channel.id, identifier, hours, now)}`;
   const row = await db.all<{ n: number }>(sql`SELECT count(DISTINCT contacts.id) AS n FROM contacts ${join}
     WHERE contacts.id IN (SELECT value FROM json_each(${JSON.stringify(contactIds)}))
       AND ${identifier} IS NOT NULL AND ${valid} = 1

@@ -3,10 +3,10 @@
  * WhatsApp, 131026) get the broadcast by SMS, with the plain text and the segments it takes shown
  * before it goes; nobody else is taken, and a channel of another workspace cannot be used.
  */
-import { startTwilioSimulator, startWhatsAppSimulator } from '@rebound/simulators';
+import { startTwilioSimulator } from '@rebound/simulators';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, harness, WA, whatsappSimulator } from './harness';
+import { type Harness, harness, unlimitedWhatsApp, WA, whatsappSimulator, wroteTo } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -101,27 +101,12 @@ describe('a re-send on another channel', () => {
   it('a text to another WhatsApp number: a closed window is closed there too, and only those who wrote there count as reachable', async () => {
     const a = await whatsappSimulator(h);
     const other = { ...WA, phoneNumberId: '1055559999' };
-    const b = await startWhatsAppSimulator({
-      accessToken: other.accessToken,
-      phoneNumberId: other.phoneNumberId,
-      appSecret: other.appSecret,
-    });
-    h.simulators.push(b);
-    const channel = async (name: string, credentials: typeof WA, baseUrl: string) =>
-      (await h.channel({
-        type: 'whatsapp',
-        name,
-        credentials,
-        baseUrl,
-        limits: { dailyQuota: null, messagesPerSecond: 5000, pairRatePerRecipientSeconds: null },
-      })) as { id: number };
-    const first = await channel('WhatsApp texto A', WA, a.baseUrl);
-    const second = await channel('WhatsApp texto B', other, b.baseUrl);
+    const b = await whatsappSimulator(h, other);
+    const first = await unlimitedWhatsApp(h, a, 'WhatsApp texto A');
+    const second = await unlimitedWhatsApp(h, b, 'WhatsApp texto B', other);
     const start = 705_000;
     await h.seedContacts(4, 'texto', { start });
-    const wrote = async (channelId: number, n: number) =>
-      h.server.database.db.run(sql`INSERT INTO conversation_windows (channel_id, identifier, last_inbound_at)
-        VALUES (${channelId}, ${`+${phone(start + n)}`}, ${Date.now() - 60_000})`);
+    const wrote = (channelId: number, n: number) => wroteTo(h, channelId, `+${phone(start + n)}`);
     // Three wrote to A in the last day: its text goes to them (two of those WhatsApp refuses as a number
     // it cannot take); the fourth did not: outside A's window. Only one of them ever wrote to B.
     for (const n of [0, 1, 3]) await wrote(first.id, n);

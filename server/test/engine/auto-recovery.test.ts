@@ -9,7 +9,7 @@ import { whatsappStatusWebhook } from '@rebound/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { holdNumber } from '../../src/engine/guard';
-import { type Harness, harness, until, WA, whatsappSimulator } from './harness';
+import { type Harness, harness, unlimitedWhatsApp, until, WA, whatsappSimulator } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -20,17 +20,6 @@ const HOUR = 3_600_000;
 const phone = (n: number) => `54911${50_000_000 + n}`;
 const TEMPLATE = { text: 'Hola', template: { name: 'promo', language: 'es_AR', parameters: [] } };
 
-/** A WhatsApp channel named `name` on `sim`, with no rate, quota or pair-rate limit. */
-async function unlimitedWhatsApp(sim: { baseUrl: string }, name: string) {
-  return (await h.channel({
-    type: 'whatsapp',
-    name,
-    credentials: WA,
-    baseUrl: sim.baseUrl,
-    limits: { dailyQuota: null, messagesPerSecond: 5000, pairRatePerRecipientSeconds: null },
-  })) as { id: number };
-}
-
 /** The template to the contacts tagged `tag` (a segment of that name), with `autoRecovery` rounds. */
 async function recovering(name: string, channelId: number, tag: string, autoRecovery = 1) {
   const segment = await h.segment(tag, tag);
@@ -40,7 +29,7 @@ async function recovering(name: string, channelId: number, tag: string, autoReco
 describe('automatic recovery', () => {
   it('runs two rounds of re-sends at the right times, stops at the caps, and shows the lineage', async () => {
     const sim = await whatsappSimulator(h);
-    const channel = await unlimitedWhatsApp(sim, 'WA automático');
+    const channel = await unlimitedWhatsApp(h, sim, 'WA automático');
     // Ten contacts (phones 600000…600009): 0-2 take it; 3-5 get a provider error every time; 6-7 hit
     // the marketing cap (131049) once; 8 is not on WhatsApp; 9 hit the cap twice already this week.
     const start = 600_000;
@@ -117,7 +106,7 @@ describe('automatic recovery', () => {
 
   it('a re-send an agent took back is never put back by a later automatic round; a new failure still is', async () => {
     const sim = await whatsappSimulator(h);
-    const channel = await unlimitedWhatsApp(sim, 'WA retirado');
+    const channel = await unlimitedWhatsApp(h, sim, 'WA retirado');
     sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channel.id}`;
     const start = 652_000;
     await h.seedContacts(3, 'retirado', { start });
@@ -249,7 +238,7 @@ describe('automatic recovery', () => {
       credentials: { accountSid: `AC${'d'.repeat(32)}`, authToken: 'tw', from: '+15005550006' },
       baseUrl: tw.baseUrl,
     })) as { id: number };
-    const channel = await unlimitedWhatsApp(sim, 'WA con respaldo');
+    const channel = await unlimitedWhatsApp(h, sim, 'WA con respaldo');
     const patch = (body: unknown) =>
       h.server.request('PATCH', `/api/v1/channels/${channel.id}`, { token: h.ws.tokens.manager, body, language: 'es' });
     // Itself, or a channel of another workspace, is refused with what to fix.
@@ -283,7 +272,7 @@ describe('automatic recovery', () => {
 
   it('a failure a delivery report brings after the broadcast finished is recovered too, once the reports are gathered', async () => {
     const sim = await whatsappSimulator(h);
-    const channel = await unlimitedWhatsApp(sim, 'WA tardío');
+    const channel = await unlimitedWhatsApp(h, sim, 'WA tardío');
     // Its status webhooks come to this server, signed with the app secret.
     sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channel.id}`;
     const start = 650_000;
@@ -339,7 +328,7 @@ describe('automatic recovery', () => {
       credentials: { accountSid: `AC${'e'.repeat(32)}`, authToken: 'tw', from: '+15005550006' },
       baseUrl: tw.baseUrl,
     })) as { id: number };
-    const channel = await unlimitedWhatsApp(sim, 'WA 131026 tardío');
+    const channel = await unlimitedWhatsApp(h, sim, 'WA 131026 tardío');
     sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channel.id}`;
     await h.server.request('PATCH', `/api/v1/channels/${channel.id}`, {
       token: h.ws.tokens.manager,
@@ -372,7 +361,7 @@ describe('automatic recovery', () => {
       credentials: { accountSid: `AC${'f'.repeat(32)}`, authToken: 'tw', from: '+15005550006' },
       baseUrl: tw.baseUrl,
     })) as { id: number };
-    const channel = await unlimitedWhatsApp(sim, 'WA respaldo retenido');
+    const channel = await unlimitedWhatsApp(h, sim, 'WA respaldo retenido');
     await h.server.request('PATCH', `/api/v1/channels/${channel.id}`, {
       token: h.ws.tokens.manager,
       body: { fallbackChannelId: sms.id },
@@ -403,7 +392,7 @@ describe('automatic recovery', () => {
   it('a fallback channel deleted: the channel falls back to nothing, and recovery still re-sends on its own', async () => {
     const sim = await whatsappSimulator(h);
     const spare = (await h.channel({ type: 'sandbox', name: 'Respaldo que se borra' })) as { id: number };
-    const channel = await unlimitedWhatsApp(sim, 'WA sin respaldo');
+    const channel = await unlimitedWhatsApp(h, sim, 'WA sin respaldo');
     const manager = { token: h.ws.tokens.manager, language: 'es' as const };
     const patched = await h.server.request('PATCH', `/api/v1/channels/${channel.id}`, {
       ...manager,
@@ -432,7 +421,7 @@ describe('automatic recovery', () => {
 
   it('waits while the number is held (Meta flagged it), until a manager resumes the channel', async () => {
     const sim = await whatsappSimulator(h);
-    const channel = await unlimitedWhatsApp(sim, 'WA en pausa');
+    const channel = await unlimitedWhatsApp(h, sim, 'WA en pausa');
     sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channel.id}`;
     const start = 610_000;
     await h.seedContacts(2, 'held', { start });

@@ -147,15 +147,32 @@ export function gatedEngine(h: Harness, passing: number, options: Partial<Engine
   return { engine, open };
 }
 
-/** A WhatsApp simulator with the test credentials, stopped with the harness. */
-export async function whatsappSimulator(h: Harness) {
+/** A WhatsApp simulator with the test credentials (or another number's), stopped with the harness. */
+export async function whatsappSimulator(h: Harness, credentials = WA) {
   const sim = await startWhatsAppSimulator({
-    accessToken: WA.accessToken,
-    phoneNumberId: WA.phoneNumberId,
-    appSecret: WA.appSecret,
+    accessToken: credentials.accessToken,
+    phoneNumberId: credentials.phoneNumberId,
+    appSecret: credentials.appSecret,
   });
   h.simulators.push(sim);
   return sim;
+}
+
+/** A WhatsApp channel named `name` on `sim`, with no rate, quota or pair-rate limit. */
+export async function unlimitedWhatsApp(h: Harness, sim: { baseUrl: string }, name: string, credentials = WA) {
+  return (await h.channel({
+    type: 'whatsapp',
+    name,
+    credentials,
+    baseUrl: sim.baseUrl,
+    limits: { dailyQuota: null, messagesPerSecond: 5000, pairRatePerRecipientSeconds: null },
+  })) as { id: number };
+}
+
+/** The contact `identifier` wrote to the channel `at` (a minute ago): its 24 h window is open there. */
+export async function wroteTo(h: Harness, channelId: number, identifier: string, at = Date.now() - 60_000) {
+  await h.server.database.db.run(sql`INSERT INTO conversation_windows (channel_id, identifier, last_inbound_at)
+    VALUES (${channelId}, ${identifier}, ${at})`);
 }
 
 export const VONAGE = { apiKey: 'vk', apiSecret: 'vs', from: 'Rebound', signatureSecret: 'vonage-signature-secret' };

@@ -4,13 +4,13 @@
  * comes once the reports are gathered, not days later, and is not taken away by the take-back. A report
  * that fails others of the number's messages (sharedFate) recovers their broadcasts as well.
  */
-import { startTwilioSimulator, startWhatsAppSimulator } from '@rebound/simulators';
+import { startTwilioSimulator } from '@rebound/simulators';
 import { whatsappStatusWebhook } from '@rebound/simulators/whatsapp';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { holdNumber } from '../../src/engine/guard';
 import { LATE_GATHER_MS } from '../../src/engine/recovery';
-import { type Harness, harness, WA, whatsappSimulator } from './harness';
+import { type Harness, harness, unlimitedWhatsApp, WA, whatsappSimulator, wroteTo } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -183,19 +183,12 @@ describe('a late failure beside a round already waiting', () => {
 
   it('a closed window reported late on a template broadcast is not put before the agent as a one-click re-send that would answer "nothing to re-send"', async () => {
     const sim = await whatsappSimulator(h);
-    const channel = (await h.channel({
-      type: 'whatsapp',
-      name: 'WA ventana tardía',
-      credentials: WA,
-      baseUrl: sim.baseUrl,
-      limits: { dailyQuota: null, messagesPerSecond: 5000, pairRatePerRecipientSeconds: null },
-    })) as { id: number };
+    const channel = await unlimitedWhatsApp(h, sim, 'WA ventana tardía');
     sim.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${channel.id}`;
     const start = 698_000;
     await h.seedContacts(1, 'ventana tardia', { start });
     // Rebound thinks the contact wrote a minute ago: the text goes, not the template.
-    await h.server.database.db.run(sql`INSERT INTO conversation_windows (channel_id, identifier, last_inbound_at)
-      VALUES (${channel.id}, ${`+${phone(start)}`}, ${Date.now() - 60_000})`);
+    await wroteTo(h, channel.id, `+${phone(start)}`);
     const segment = await h.segment('ventana tardia', 'ventana tardia');
     const b = await h.broadcast({
       name: 'Ventana tardía',
@@ -221,22 +214,9 @@ describe('a late failure beside a round already waiting', () => {
   it('a closed window reported late, whose fallback is another WhatsApp number and whose broadcast is a text: no round is armed for it there', async () => {
     const a = await whatsappSimulator(h);
     const other = { ...WA, phoneNumberId: '1055558888' };
-    const b = await startWhatsAppSimulator({
-      accessToken: other.accessToken,
-      phoneNumberId: other.phoneNumberId,
-      appSecret: other.appSecret,
-    });
-    h.simulators.push(b);
-    const channel = async (name: string, credentials: typeof WA, baseUrl: string) =>
-      (await h.channel({
-        type: 'whatsapp',
-        name,
-        credentials,
-        baseUrl,
-        limits: { dailyQuota: null, messagesPerSecond: 5000, pairRatePerRecipientSeconds: null },
-      })) as { id: number };
-    const first = await channel('WA texto con respaldo', WA, a.baseUrl);
-    const second = await channel('WA respaldo texto', other, b.baseUrl);
+    const b = await whatsappSimulator(h, other);
+    const first = await unlimitedWhatsApp(h, a, 'WA texto con respaldo');
+    const second = await unlimitedWhatsApp(h, b, 'WA respaldo texto', other);
     a.webhookUrl = `${h.server.baseUrl}/webhooks/whatsapp/${first.id}`;
     await h.server.request('PATCH', `/api/v1/channels/${first.id}`, {
       token: h.ws.tokens.manager,
@@ -244,8 +224,7 @@ describe('a late failure beside a round already waiting', () => {
     });
     const start = 699_000;
     await h.seedContacts(1, 'texto respaldo', { start });
-    await h.server.database.db.run(sql`INSERT INTO conversation_windows (channel_id, identifier, last_inbound_at)
-      VALUES (${first.id}, ${`+${phone(start)}`}, ${Date.now() - 60_000})`);
+    await wroteTo(h, first.id, `+${phone(start)}`);
     const segment = await h.segment('texto respaldo', 'texto respaldo');
     const broadcast = await h.broadcast({
       name: 'Texto con respaldo',
