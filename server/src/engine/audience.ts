@@ -260,13 +260,42 @@ export async function reachableOn(
 ): Promise<number> {
   if (contactIds.length === 0) return 0;
   const { identifier, valid, join } = identifierOn(channel);
-  const hours = outsideWindowCarrier(channel.type, content) === null ? windowHours(channel.type, content) : null;
+  const hours = textWindowHours(channel.type, content);
   const windowOpen = hours === null ? sql`` : sql`AND ${windowOpenSql(channel.id, identifier, hours, now)}`;
   const row = await db.all<{ n: number }>(sql`SELECT count(DISTINCT contacts.id) AS n FROM contacts ${join}
     WHERE contacts.id IN (SELECT value FROM json_each(${JSON.stringify(contactIds)}))
       AND ${identifier} IS NOT NULL AND ${valid} = 1
       AND NOT ${optedOutOf(channel.id, identifier, content)} ${windowOpen}`);
   return row[0]?.n ?? 0;
+}
+
+/**
+ * The window a content needs open on a channel: its hours where the channel has a 24 h window and the
+ * content carries nothing past it (a text to WhatsApp, no template; Messenger with no tag), else null.
+ */
+export function textWindowHours(type: ChannelType, content: BroadcastContent): number | null {
+  return outsideWindowCarrier(type, content) === null ? windowHours(type, content) : null;
+}
+
+/**
+ * Of these contacts, those with an identifier on the channel whose window will be closed at `at` for
+ * this content (nobody wrote there in the hours before): the claim refuses them as outside_window.
+ * Empty where the content needs no window.
+ */
+export async function windowClosedAt(
+  db: Runner,
+  channel: { id: number; type: ChannelType },
+  contactIds: number[],
+  content: BroadcastContent,
+  at: number,
+): Promise<Set<number>> {
+  const hours = textWindowHours(channel.type, content);
+  if (hours === null || contactIds.length === 0) return new Set();
+  const { identifier, join } = identifierOn(channel);
+  const rows = await db.all<{ id: number }>(sql`SELECT contacts.id AS id FROM contacts ${join}
+    WHERE contacts.id IN (SELECT value FROM json_each(${JSON.stringify(contactIds)}))
+      AND ${identifier} IS NOT NULL AND NOT ${windowOpenSql(channel.id, identifier, hours, at)}`);
+  return new Set(rows.map((r) => Number(r.id)));
 }
 
 /** Identifiers' first digits grouped, then read as countries (E.164: "+549…" → AR; others "??"). */

@@ -76,6 +76,11 @@ export const WARNINGS = {
     en: '{count, plural, one {# unconfirmed recipient can be re-sent} other {# unconfirmed recipients can be re-sent}} from {at}, when the wait for their delivery report ends.',
     pt: '{count, plural, one {# destinatário não confirmado poderá ser reenviado} other {# destinatários não confirmados poderão ser reenviados}} a partir de {at}, quando terminar a espera pelo relatório de entrega.',
   },
+  window_closed: {
+    es: '{count, plural, one {# destinatario queda fuera: su ventana} other {# destinatarios quedan fuera: su ventana}} de {window} se habrá cerrado cuando salga el reenvío y un texto ya no les llega. Siguen en fallidos; para alcanzarlos, {fix}.',
+    en: '{count, plural, one {# recipient is left out: their {window} window} other {# recipients are left out: their {window} window}} will have closed when the re-send goes and a text no longer reaches them. They stay among the failed; to reach them, {fix}.',
+    pt: '{count, plural, one {# destinatário fica de fora: sua janela} other {# destinatários ficam de fora: sua janela}} de {window} terá fechado quando o reenvio sair e um texto não chega mais a eles. Continuam entre as falhas; para alcançá-los, {fix}.',
+  },
   quota_waves_capped: {
     es: '{count, plural, one {# de {total, number} destinatarios no cabe} other {# de {total, number} destinatarios no caben}} en {days} días del límite diario ({limit, number} por día): no se programan y siguen en fallidos. Reenvíelos cuando terminen estas tandas, o cuando el límite del número suba.',
     en: "{count, plural, one {# of {total, number} recipients does not fit} other {# of {total, number} recipients do not fit}} in {days} days of the daily limit ({limit, number} a day): they are not scheduled and stay among the failed. Re-send them once these waves are done, or when the number's limit rises.",
@@ -95,6 +100,26 @@ export const WARNINGS = {
     es: 'Reenvío forzado antes de tiempo para: {reasons}. Puede volver a fallar y afectar la calidad del número.',
     en: "Re-send forced before its time for: {reasons}. It may fail again and hurt the number's quality.",
     pt: 'Reenvio forçado antes da hora para: {reasons}. Pode falhar de novo e prejudicar a qualidade do número.',
+  },
+} as const;
+
+/** window_closed's words: the window's length, and what carries a message past it on that channel. */
+export const WINDOW_CLOSED_WORDS = {
+  window: {
+    day: { es: '24 h', en: '24 h', pt: '24 h' },
+    week: { es: '7 días', en: '7-day', pt: '7 dias' },
+  },
+  fix: {
+    template: {
+      es: 'reenvíe con una plantilla aprobada',
+      en: 're-send with an approved template',
+      pt: 'reenvie com um modelo aprovado',
+    },
+    tag: {
+      es: 'reenvíe con una etiqueta de mensaje',
+      en: 're-send with a message tag',
+      pt: 'reenvie com uma etiqueta de mensagem',
+    },
   },
 } as const;
 

@@ -11,6 +11,7 @@
 import {
   anotherChannelReasons,
   BroadcastContentSchema,
+  channelCapabilities,
   contentForChannel,
   DAY_MS,
   defaultResendReasons,
@@ -31,12 +32,12 @@ import {
 } from '@rebound/shared';
 import { unconfirmedWindowMs } from '../config';
 import type { Database } from '../db/client';
-import { countriesOn, reachableOn } from '../engine/audience';
+import { countriesOn, reachableOn, textWindowHours, windowClosedAt } from '../engine/audience';
 import { quotaScope, quotaUsage } from '../engine/limits';
 import type { AuthContext } from '../lib/env';
 import { ApiError, notFound } from '../lib/errors';
 import { assertTextFits, broadcastableChannel, cancelIfNotStarted, notStarted } from './broadcasts';
-import { defaultResendTag, formatPlanTime, summarize, WARNINGS } from './resend-format';
+import { defaultResendTag, formatPlanTime, summarize, WARNINGS, WINDOW_CLOSED_WORDS } from './resend-format';
 import { planParts } from './resend-parts';
 import * as store from './resend-store';
 import { claimPlan, releasePlan, writePlan } from './resend-writer';
@@ -246,6 +247,38 @@ async function planAndWrite(
     for (const r of unplanned) skipped[r.reason] = (skipped[r.reason] ?? 0) + 1;
     keepOnly(rows, (r) => !later.has(r.messageId));
     if (rows.length === 0) return nothingNew();
+  }
+
+  // A text on its own channel's 24 h window (WhatsApp with no template, Messenger with no tag) reaches
+  // only those who wrote in the window before their part goes: the claim refuses the rest. Left out and
+  // still failed, free for a re-send that carries past the window. (On another channel, `channel` below
+  // counts them as unreachable.)
+  if (!target && own && textWindowHours(own.type, original.content) !== null) {
+    const closed = new Set<number>();
+    for (const part of parts) {
+      const shut = await windowClosedAt(
+        db,
+        own,
+        [...new Set(part.rows.map((r) => r.contactId))],
+        original.content,
+        part.at,
+      );
+      if (shut.size === 0) continue;
+      for (const r of part.rows) if (shut.has(r.contactId)) closed.add(r.messageId);
+      keepOnly(part.rows, (r) => !shut.has(r.contactId));
+    }
+    if (closed.size) {
+      for (const r of rows) if (closed.has(r.messageId)) skipped[r.reason] = (skipped[r.reason] ?? 0) + 1;
+      keepOnly(rows, (r) => !closed.has(r.messageId));
+      keepOnly(parts, (part) => part.rows.length > 0);
+      const words = WINDOW_CLOSED_WORDS;
+      warn('window_closed', {
+        count: closed.size,
+        window: words.window[textWindowHours(own.type, original.content) === 24 ? 'day' : 'week'][language],
+        fix: words.fix[channelCapabilities[own.type].outsideWindow?.carrier ?? 'template'][language],
+      });
+      if (rows.length === 0) return nothingNew();
+    }
   }
 
   // A dry run answers the same plan and writes nothing (no tag, no segment, no broadcast).

@@ -10,7 +10,7 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { holdNumber } from '../../src/engine/guard';
 import { cancelResend } from '../../src/services/resend';
-import { harness, S1_TEMPLATE, WA, whatsappSimulator } from './harness';
+import { harness, S1_TEMPLATE, WA, whatsappSimulator, wroteTo } from './harness';
 
 const h = await harness();
 const HOUR = 3_600_000;
@@ -585,7 +585,7 @@ describe('unconfirmed recipients', () => {
   let start = 9000;
   /** The two unconfirmed numbers of the latest broadcast. */
   let last: string[] = [];
-  async function sendWithTwoUnconfirmed(name: string) {
+  async function sendWithTwoUnconfirmed(name: string, content: Record<string, unknown> = S1_TEMPLATE) {
     sim ??= await whatsappSimulator(h);
     if (!channelId)
       channelId = (
@@ -604,7 +604,9 @@ describe('unconfirmed recipients', () => {
     sim.script(phone(2), { kind: 'fail', code: '131000' });
     await h.seedContacts(3, name, { start });
     start += 3;
-    const b = await broadcastTo(name, channelId, name, S1_TEMPLATE);
+    // A text goes only to those who wrote in the last 24 h: all three did, a minute ago.
+    if (!('template' in content)) for (let i = 0; i < 3; i++) await wroteTo(h, channelId, `+${phone(i)}`);
+    const b = await broadcastTo(name, channelId, name, content);
     await sendNow(b.id, { maxAttempts: 1 });
     expect((await h.get(b.id)).counts).toEqual({ uncertain: 2, failed: 1 });
     last = [phone(0), phone(1)];
@@ -652,6 +654,51 @@ describe('unconfirmed recipients', () => {
     await h.engine({ maxAttempts: 1 }).runUntilIdle();
     const asked = sim.requests.map((r) => r.recipient.replace(/\D/g, ''));
     for (const phone of last) expect(asked.filter((r) => r === phone)).toHaveLength(1);
+  });
+
+  it("a text's re-send leaves out those whose 24 h window has closed since, says so, and sends the others", async () => {
+    const id = await sendWithTwoUnconfirmed('unconf text', { text: 'Su pedido está listo' });
+    const wroteAgain = last[1] as string;
+    const db = h.server.database.db;
+    // A day and an hour pass: no delivery report for the two; of the three, only one wrote again (an hour ago).
+    await db.run(sql`UPDATE messages SET failed_at = failed_at - ${25 * HOUR} WHERE broadcast_id = ${id}`);
+    await db.run(sql`UPDATE conversation_windows SET last_inbound_at = last_inbound_at - ${25 * HOUR}
+      WHERE channel_id = ${channelId} AND identifier IN (SELECT identifier FROM messages WHERE broadcast_id = ${id})`);
+    await db.run(sql`UPDATE conversation_windows SET last_inbound_at = ${Date.now() - HOUR}
+      WHERE channel_id = ${channelId} AND identifier = ${`+${wroteAgain}`}`);
+    const preview = await resend(id, { includeUnconfirmed: true, dryRun: true }, 'es');
+    expect(preview.status).toBe(200);
+    expect(preview.body.recipients).toBe(1);
+    expect(byReason(preview.body.plan)).toEqual({ uncertain: 1 });
+    expect(preview.body.skipped).toEqual({ uncertain: 1, provider_error: 1 });
+    const warning = preview.body.warnings.find((w: { code: string }) => w.code === 'window_closed');
+    expect(warning?.message).toMatch(
+      /^2 destinatarios quedan fuera: su ventana de 24 h .* reenvíe con una plantilla aprobada\.$/,
+    );
+    const res = await resend(id, { includeUnconfirmed: true }, 'es');
+    expect(res.status).toBe(200);
+    sim.reset();
+    await h.engine({ maxAttempts: 1 }).runUntilIdle();
+    expect(sim.requests.map((r) => r.recipient.replace(/\D/g, ''))).toEqual([wroteAgain]);
+    expect((await h.get(res.body.broadcastId)).counts).toEqual({ sent: 1 });
+    // The two left out stay failed, free for a template's re-send, which takes them.
+    // (Other content is a manager's to write.)
+    const body = { reasons: ['uncertain', 'provider_error'], content: S1_TEMPLATE, dryRun: true };
+    const template = await resend(id, body, 'es', h.ws.tokens.manager);
+    expect(template.status).toBe(200);
+    expect(template.body.recipients).toBe(2);
+  });
+
+  it('a text none of whose recipients wrote since: nothing to re-send, and why', async () => {
+    const id = await sendWithTwoUnconfirmed('unconf none', { text: 'Hola' });
+    const db = h.server.database.db;
+    await db.run(sql`UPDATE messages SET failed_at = failed_at - ${25 * HOUR} WHERE broadcast_id = ${id}`);
+    await db.run(sql`UPDATE conversation_windows SET last_inbound_at = last_inbound_at - ${25 * HOUR}
+      WHERE channel_id = ${channelId} AND identifier IN (SELECT identifier FROM messages WHERE broadcast_id = ${id})`);
+    const res = await resend(id, { includeUnconfirmed: true }, 'en');
+    expect(res.status).toBe(422);
+    expect(JSON.stringify(res.body)).toContain('3 recipients are left out: their 24 h window will have closed');
+    expect(await db.all(sql`SELECT id FROM broadcasts WHERE resend_of_id = ${id}`)).toEqual([]);
   });
 });
 
