@@ -1,7 +1,7 @@
 /**
  * A re-send cancelled while it was sending (the ordinary cancel allows sending → cancelled): what it
  * reached stays reached. Its recipients must not be planned again (they would get the message twice),
- * the lineage counts them recovered, and the original no longer needs attention.
+ * the lineage counts them recovered; those it never sent need an agent again, until a re-send takes them.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -83,7 +83,57 @@ describe('a re-send cancelled mid-send', () => {
       token: h.ws.tokens.agent,
     });
     const ids = attention.body.data.map((a: { id: number }) => a.id);
-    // Re-sent: what is left shows in its lineage, not as a broadcast nobody acted on.
-    expect(ids).not.toContain(broadcastId);
+    // Everyone it had in hand was sent: re-sent, what is left shows in its lineage.
+    if (unsent === 0) expect(ids).not.toContain(broadcastId);
+    else expect(ids).toContain(broadcastId);
   });
+
+  // Five a second: the cancel comes while the rest wait for their slot in the engine's hands (the lane
+  // cancels them as it stops), or are queued with no engine sending them (stopped meanwhile: the cancel
+  // cancels them itself).
+  it.each([
+    ['waiting in the engine', 'cancelslow', 100, false],
+    ['queued, no engine running', 'cancelqueued', 200, true],
+  ])(
+    'those it never sent (%s) need an agent again: back on the attention list until a re-send takes them',
+    async (_, tag, start, stopFirst) => {
+      const sim = await whatsappSimulator(h);
+      const { id: broadcastId } = await whatsappBroadcast(h, sim, { tag, count: 10, rate: 5, start });
+      for (let i = start; i < start + 10; i++) sim.script(digits(i), { kind: 'fail', code: '131049' });
+      await h.schedule(broadcastId);
+      await h.engine().runUntilIdle();
+      expect(await truth(broadcastId)).toEqual([{ state: 'failed', reason: 'recipient_limit', n: 10 }]);
+      for (let i = start; i < start + 10; i++) sim.script(digits(i), { kind: 'accept' });
+      const attentionIds = async () =>
+        (
+          await h.server.request('GET', '/api/v1/broadcasts/attention?limit=50', { token: h.ws.tokens.agent })
+        ).body.data.map((a: { id: number }) => a.id);
+      const resendNow = () =>
+        h.server.request('POST', `/api/v1/broadcasts/${broadcastId}/resend`, {
+          token: h.ws.tokens.agent,
+          body: { when: 'now', force: true, reasons: ['recipient_limit'] },
+        });
+      const first = await resendNow();
+      expect(first.status, first.text).toBe(200);
+      const resendId = first.body.broadcastId as number;
+      const engine = h.engine();
+      if (stopFirst) engine.start();
+      const running = stopFirst ? Promise.resolve() : engine.runUntilIdle();
+      await until(async () => (await truth(resendId)).some((r) => r.state === 'sent' && r.n >= 2), 20_000, 10);
+      if (stopFirst) await engine.stop();
+      expect(await attentionIds()).not.toContain(broadcastId);
+      const cancel = await h.server.request('POST', `/api/v1/broadcasts/${resendId}/cancel`, {
+        token: h.ws.tokens.manager,
+      });
+      expect(cancel.status, cancel.text).toBe(200);
+      await running;
+      const unsent = (await truth(resendId)).filter((r) => r.state === 'cancelled').reduce((a, r) => a + r.n, 0);
+      expect(unsent).toBeGreaterThan(0);
+      expect(await attentionIds()).toContain(broadcastId);
+      const again = await resendNow();
+      expect(again.status, again.text).toBe(200);
+      expect(again.body.recipients).toBe(unsent);
+      expect(await attentionIds()).not.toContain(broadcastId);
+    },
+  );
 });

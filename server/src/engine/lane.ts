@@ -8,6 +8,7 @@ import { NEVER_ABORTED } from '../channels/http';
 import type { ChannelAdapter, OutboundMessage, SendOutcome } from '../channels/types';
 import type { Database } from '../db/client';
 import { MAX_TIMER_MS, timerDelay } from '../lib/timers';
+import { recheckLateFailures } from '../services/resend-store';
 import type { Batch, BroadcastRow, ChannelRow, Claimed, Outcome } from './batch';
 import { type OutcomeWriter, writeOutcomes } from './outcomes';
 import { effectiveRate, type LateSends, lateTolerance, type Pacer, slowerThanChannel } from './pacing';
@@ -153,6 +154,11 @@ export class Lane {
     await this.flushing;
     rt.halted.delete(broadcastId);
     await rt.finishIfDone(broadcastId);
+    // A re-send cancelled mid-send: the sends it had in hand were cancelled just now (giveBack), after the
+    // cancel's own check, and are free again for its broadcast's agents (recheckLateFailures).
+    const original = broadcast?.resendOfId ?? null;
+    if (original !== null && (await broadcastStatus(rt.db, broadcastId)) === 'cancelled')
+      await rt.pause.durably(() => recheckLateFailures(rt.db, original, Date.now()));
   }
 
   /** Writes outcomes behind the sends, one flush after another. */

@@ -14,6 +14,7 @@ import type { AuthContext } from '../lib/env';
 import { ApiError, fieldIssue, notFound } from '../lib/errors';
 import { getRow } from './broadcast-read';
 import { getChannelRow } from './channels';
+import { recheckLateFailures } from './resend-store';
 import { getSegmentRow } from './segments';
 import { workspaceSettings } from './workspaces';
 
@@ -242,7 +243,8 @@ async function cancelIn(
   now: number,
   onlyIfNotStarted: boolean,
 ): Promise<BroadcastRow | undefined> {
-  return db.transaction(async (tx) => {
+  let stoppedResendOf: number | null = null;
+  const cancelled = await db.transaction(async (tx) => {
     const current = await getRow(tx, workspaceId, id);
     if (onlyIfNotStarted && !notStarted(current)) return undefined;
     try {
@@ -264,6 +266,7 @@ async function cancelIn(
     if (current.resendOfId !== null && notStarted(current))
       await tx.run(sql`UPDATE broadcasts SET recovery_due_at = NULL
         WHERE id = ${current.resendOfId} AND recovery_late = 0`);
+    else if (current.resendOfId !== null) stoppedResendOf = current.resendOfId;
     const [row] = await tx
       .update(broadcasts)
       .set({ status: 'cancelled', finishedAt: new Date(now), updatedAt: new Date(now) })
@@ -279,4 +282,8 @@ async function cancelIn(
     if (!row) throw notFound('broadcast', { id });
     return row;
   });
+  // A re-send stopped mid-send still holds what it sent; those it never sent are free again and its
+  // broadcast needs an agent for them, as when a re-send is taken back (recheckLateFailures).
+  if (stoppedResendOf !== null) await recheckLateFailures(db, stoppedResendOf, now);
+  return cancelled;
 }
