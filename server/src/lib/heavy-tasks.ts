@@ -22,6 +22,7 @@ import { type Database, databaseClient, localFilePath, serializeWrites } from '.
 import { attachFastReads } from '../db/fast-read';
 import * as schema from '../db/schema';
 import { preflight } from '../services/broadcast-preflight';
+import { scheduleBroadcast, toBroadcast } from '../services/broadcasts';
 import { type ContactSearch, findDuplicates, searchContacts } from '../services/contacts';
 import { failedMessagePage, failureSummary, toFailedMessage } from '../services/failures';
 import { resendFailed } from '../services/resend';
@@ -81,6 +82,14 @@ export const jsonTasks = {
     db: Database,
     a: { ws: Scope & { language: Language; role: Role }; id: number; body: ResendBody },
   ) => resendFailed(db, a.ws, a.id, { ...a.body, dryRun: true }),
+  // Scheduling for later remembers who the segment holds now (S2): one row per contact, a million for a
+  // big segment, written with its count in one transaction: here, the API's thread answers meanwhile.
+  'broadcasts.schedule': async (db: Database, a: { ws: Scope; id: number; at?: string; language: Language }) =>
+    toBroadcast(
+      db,
+      await scheduleBroadcast(db, a.ws, a.id, a.at === undefined ? undefined : new Date(a.at)),
+      a.language,
+    ),
   // The click itself reads as much as its preview, then writes the plan in short transactions: here, the
   // API's thread is never held for the seconds a re-send of 200,000 takes. Never shared: each click is its own.
   'broadcasts.resend': (
@@ -145,7 +154,7 @@ export type FromWorker =
   | { type: 'turnDone'; id: number };
 
 /** The tasks that write (the rest only read): their writes take the API thread's write turn. */
-const WRITING_TASKS: ReadonlySet<string> = new Set<JsonTask>(['broadcasts.resend']);
+const WRITING_TASKS: ReadonlySet<string> = new Set<JsonTask>(['broadcasts.resend', 'broadcasts.schedule']);
 
 /**
  * The API thread's write turn for this thread's writes, asked for by the run that writes: one at a time

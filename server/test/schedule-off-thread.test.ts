@@ -1,0 +1,112 @@
+/**
+ * Scheduling a broadcast for later writes its whole audience down (who the segment holds now, S2): one
+ * row per contact, in one transaction with its count. For a segment of 1,000,000 that held the API's
+ * thread 0.4 s and more (the driver is synchronous): it runs on a heavy thread, and the API's thread
+ * answers everyone meanwhile.
+ */
+import { Worker } from 'node:worker_threads';
+import { sql } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { checkpointNow } from '../src/db/client';
+import { createBroadcast } from '../src/services/broadcasts';
+import { createChannel } from '../src/services/channels';
+import { createSegment } from '../src/services/segments';
+import { createWorkspace } from '../src/services/workspaces';
+import { startThreadedServer } from './helpers';
+
+const CONTACTS = 1_000_000;
+
+let base: string;
+let managerToken = '';
+let otherToken = '';
+let broadcastId = 0;
+let count: (query: string) => Promise<number>;
+
+beforeAll(async () => {
+  ({ base } = await startThreadedServer({ threads: 1 }, async ({ db, client }) => {
+    const made = await createWorkspace(db, { name: 'Grande', defaultCountry: 'AR' }, ['manager']);
+    const other = await createWorkspace(db, { name: 'Otra', defaultCountry: 'AR' }, ['agent']);
+    managerToken = made.tokens[0]?.token ?? '';
+    otherToken = other.tokens[0]?.token ?? '';
+    const ws = made.workspace.id;
+    await db.run(sql`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${CONTACTS})
+        INSERT INTO contacts (workspace_id, first_name, phone, phone_valid, created_at, updated_at)
+        SELECT ${ws}, 'Cliente ' || i, '+54911' || (40000000 + i), 1, 0, 0 FROM n`);
+    const channel = await createChannel(db, ws, { type: 'sandbox', name: 'Sandbox' });
+    const segment = await createSegment(db, ws, { name: 'todos', filter: { match: 'all', groups: [] } });
+    const broadcast = await createBroadcast(db, ws, {
+      name: 'Aviso de mañana',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: { text: 'Hola' },
+    });
+    broadcastId = broadcast.id;
+    await checkpointNow(client);
+    count = async (query) => Number((await client.execute(query)).rows[0]?.n);
+  }));
+}, 120_000);
+
+/** Asks `url` again and again, one request at a time, until told to stop; answers every wait. */
+const WATCHER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const waits = [];
+let stop = false;
+parentPort.once('message', () => { stop = true; });
+(async () => {
+  while (!stop) {
+    const start = performance.now();
+    const res = await fetch(workerData.url, { headers: { Authorization: 'Bearer ' + workerData.token } });
+    await res.text();
+    waits.push(performance.now() - start);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  parentPort.postMessage(waits);
+})();
+`;
+
+describe('a broadcast to 1,000,000 contacts scheduled for tomorrow', () => {
+  it("is scheduled with its audience written down, while another workspace's requests are answered at once", async () => {
+    // Another workspace's reads, asked again and again from a thread of its own (this thread is the
+    // server's: a client here could not see it held).
+    const watcher = new Worker(WATCHER, {
+      eval: true,
+      workerData: { url: `${base}/api/v1/broadcasts`, token: otherToken },
+    });
+    const watched = new Promise<number[]>((resolve, reject) => {
+      watcher.once('message', resolve);
+      watcher.once('error', reject);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const at = new Date(Date.now() + 24 * 3_600_000).toISOString();
+    const res = await fetch(`${base}/api/v1/broadcasts/${broadcastId}/schedule`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${managerToken}`, 'Content-Type': 'application/json', 'Accept-Language': 'es' },
+      body: JSON.stringify({ at }),
+    });
+    watcher.postMessage('stop');
+    const waits = await watched;
+    await watcher.terminate();
+    const body = (await res.json()) as { status: string; scheduledAt: string; targetCount: number };
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body).toMatchObject({ status: 'scheduled', scheduledAt: at, targetCount: CONTACTS });
+    expect(await count(`SELECT count(*) AS n FROM broadcast_targets WHERE broadcast_id = ${broadcastId}`)).toBe(
+      CONTACTS,
+    );
+    // On the API's thread the write held every request behind it (about 0.4 s here); on a heavy thread,
+    // with the API's write turn lent, nobody waits for it (about 50 ms, the first request's own).
+    expect(waits.length).toBeGreaterThan(5);
+    expect(Math.max(...waits)).toBeLessThan(200);
+  }, 60_000);
+
+  it('refused as it was on the API thread: a time past, in the caller language, nothing written', async () => {
+    const res = await fetch(`${base}/api/v1/broadcasts/${broadcastId}/schedule`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${managerToken}`, 'Content-Type': 'application/json', 'Accept-Language': 'es' },
+      body: JSON.stringify({ at: '2020-01-01T00:00:00.000Z' }),
+    });
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(res.status).toBe(422);
+    expect(body.error.code).toBe('broadcast_schedule_past');
+    expect(body.error.message).toMatch(/^La fecha de envío ya pasó/);
+  });
+});
