@@ -218,9 +218,6 @@ async function planAndWrite(
       skipped.recipient_limit = (skipped.recipient_limit ?? 0) + before - rows.length;
     }
   }
-  const unconfirmed = rows.filter((c) => c.reason === 'uncertain').length;
-  if (unconfirmed) warn('unconfirmed_duplicates', { count: unconfirmed });
-
   // The tag labels exactly these people: one other contacts already carry is replaced by a unique one.
   const asked = request.tag ?? defaultResendTag(storedLanguage, original, zone);
   const { tag, othersCarrying } = await store.uniqueTag(db, ws.workspaceId, broadcastId, asked);
@@ -280,6 +277,10 @@ async function planAndWrite(
       if (rows.length === 0) return nothingNew();
     }
   }
+
+  // Said of those it takes: a quota backlog left for later, or a closed window, is not re-sent now.
+  const unconfirmed = rows.filter((c) => c.reason === 'uncertain').length;
+  if (unconfirmed) warn('unconfirmed_duplicates', { count: unconfirmed });
 
   // A dry run answers the same plan and writes nothing (no tag, no segment, no broadcast).
   if (planId !== null) await options.beforeWrite?.();

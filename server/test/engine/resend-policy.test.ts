@@ -675,6 +675,9 @@ describe('unconfirmed recipients', () => {
     expect(warning?.message).toMatch(
       /^2 destinatarios quedan fuera: su ventana de 24 h .* reenvíe con una plantilla aprobada\.$/,
     );
+    // Only the one it takes may get the message twice.
+    const twice = preview.body.warnings.find((w: { code: string }) => w.code === 'unconfirmed_duplicates');
+    expect(twice?.message).toMatch(/^1 destinatario sin confirmar se reenvía/);
     const res = await resend(id, { includeUnconfirmed: true }, 'es');
     expect(res.status).toBe(200);
     sim.reset();
