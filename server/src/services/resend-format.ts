@@ -120,6 +120,11 @@ export const WINDOW_CLOSED_WORDS = {
       en: 're-send with a message tag',
       pt: 'reenvie com uma etiqueta de mensagem',
     },
+    otherTag: {
+      es: 'reenvíe con otra etiqueta de mensaje (HUMAN_AGENT no pasa de 7 días)',
+      en: 're-send with another message tag (HUMAN_AGENT goes no further than 7 days)',
+      pt: 'reenvie com outra etiqueta de mensagem (HUMAN_AGENT não passa de 7 dias)',
+    },
   },
 } as const;
 

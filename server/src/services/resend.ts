@@ -261,18 +261,25 @@ async function planAndWrite(
         part.at,
       );
       if (shut.size === 0) continue;
-      for (const r of part.rows) if (shut.has(r.contactId)) closed.add(r.messageId);
+      // Counted before the part lets them go (one time for everyone: the part's rows are `rows` itself).
+      for (const r of part.rows)
+        if (shut.has(r.contactId)) {
+          closed.add(r.messageId);
+          skipped[r.reason] = (skipped[r.reason] ?? 0) + 1;
+        }
       keepOnly(part.rows, (r) => !shut.has(r.contactId));
     }
     if (closed.size) {
-      for (const r of rows) if (closed.has(r.messageId)) skipped[r.reason] = (skipped[r.reason] ?? 0) + 1;
       keepOnly(rows, (r) => !closed.has(r.messageId));
       keepOnly(parts, (part) => part.rows.length > 0);
       const words = WINDOW_CLOSED_WORDS;
+      // Messenger's HUMAN_AGENT tag widened the window to 7 days; past them only another tag carries it.
+      const week = textWindowHours(own.type, original.content) !== 24;
+      const carrier = channelCapabilities[own.type].outsideWindow?.carrier ?? 'template';
       warn('window_closed', {
         count: closed.size,
-        window: words.window[textWindowHours(own.type, original.content) === 24 ? 'day' : 'week'][language],
-        fix: words.fix[channelCapabilities[own.type].outsideWindow?.carrier ?? 'template'][language],
+        window: words.window[week ? 'week' : 'day'][language],
+        fix: words.fix[carrier === 'tag' && week ? 'otherTag' : carrier][language],
       });
       if (rows.length === 0) return nothingNew();
     }

@@ -678,6 +678,11 @@ describe('unconfirmed recipients', () => {
     // Only the one it takes may get the message twice.
     const twice = preview.body.warnings.find((w: { code: string }) => w.code === 'unconfirmed_duplicates');
     expect(twice?.message).toMatch(/^1 destinatario sin confirmar se reenvía/);
+    // At one time for everyone ("now"), the same one goes and the same two are left out, and counted.
+    const atOnce = await resend(id, { includeUnconfirmed: true, when: 'now', dryRun: true }, 'es');
+    expect(atOnce.status).toBe(200);
+    expect(atOnce.body.recipients).toBe(1);
+    expect(atOnce.body.skipped).toEqual({ uncertain: 1, provider_error: 1 });
     const res = await resend(id, { includeUnconfirmed: true }, 'es');
     expect(res.status).toBe(200);
     sim.reset();
