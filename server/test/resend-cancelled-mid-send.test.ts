@@ -3,6 +3,7 @@
  * reached stays reached. Its recipients must not be planned again (they would get the message twice),
  * the lineage counts them recovered; those it never sent need an agent again, until a re-send takes them.
  */
+import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   gatedEngine,
@@ -10,6 +11,7 @@ import {
   harness,
   rowCounts,
   until,
+  WA,
   whatsappBroadcast,
   whatsappSimulator,
 } from './engine/harness';
@@ -136,4 +138,137 @@ describe('a re-send cancelled mid-send', () => {
       expect(await attentionIds()).not.toContain(broadcastId);
     },
   );
+
+  it('sends in flight at the cancel that the provider answers "later" (throttled) are cancelled, never left queued, and freed', async () => {
+    const sim = await whatsappSimulator(h);
+    const { id: broadcastId } = await whatsappBroadcast(h, sim, {
+      tag: 'cancelthrottle',
+      count: 6,
+      rate: 5000,
+      start: 400,
+    });
+    for (let i = 400; i < 406; i++) sim.script(digits(i), { kind: 'fail', code: '131049' });
+    await h.schedule(broadcastId);
+    await h.engine().runUntilIdle();
+    const first = await h.server.request('POST', `/api/v1/broadcasts/${broadcastId}/resend`, {
+      token: h.ws.tokens.agent,
+      body: { when: 'now', force: true, reasons: ['recipient_limit'] },
+    });
+    expect(first.status, first.text).toBe(200);
+    const resendId = first.body.broadcastId as number;
+    // Every send is claimed and on its way (held at the gate) when the manager cancels; then the provider
+    // answers each "too many requests, later".
+    const { engine, open } = gatedEngine(h, 0);
+    const running = engine.runUntilIdle();
+    await until(async () => (await truth(resendId)).some((r) => r.state === 'sending' && r.n === 6), 20_000, 10);
+    const cancel = await h.server.request('POST', `/api/v1/broadcasts/${resendId}/cancel`, {
+      token: h.ws.tokens.manager,
+    });
+    expect(cancel.status, cancel.text).toBe(200);
+    for (let i = 400; i < 406; i++) sim.script(digits(i), { kind: 'throttle', retryAfterSeconds: 1 });
+    open();
+    await running;
+    expect(await truth(resendId)).toEqual([{ state: 'cancelled', reason: null, n: 6 }]);
+    const attention = await h.server.request('GET', '/api/v1/broadcasts/attention?limit=50', {
+      token: h.ws.tokens.agent,
+    });
+    expect(attention.body.data.map((a: { id: number }) => a.id)).toContain(broadcastId);
+  });
+
+  it('those a dead process had in hand are freed when their lease runs out, and bring the broadcast back', async () => {
+    const sim = await whatsappSimulator(h);
+    const { id: broadcastId } = await whatsappBroadcast(h, sim, {
+      tag: 'cancelcrash',
+      count: 6,
+      rate: 5000,
+      start: 500,
+    });
+    for (let i = 500; i < 506; i++) sim.script(digits(i), { kind: 'fail', code: '131049' });
+    await h.schedule(broadcastId);
+    await h.engine().runUntilIdle();
+    const first = await h.server.request('POST', `/api/v1/broadcasts/${broadcastId}/resend`, {
+      token: h.ws.tokens.agent,
+      body: { when: 'now', force: true, reasons: ['recipient_limit'] },
+    });
+    expect(first.status, first.text).toBe(200);
+    const resendId = first.body.broadcastId as number;
+    for (let i = 500; i < 506; i++) sim.script(digits(i), { kind: 'accept' });
+    // Three go out; the other three were claimed by a process that died before sending them (a lease
+    // that has run out, nothing dispatched).
+    const { engine, open } = gatedEngine(h, 3);
+    const running = engine.runUntilIdle();
+    await until(async () => (await truth(resendId)).some((r) => r.state === 'sent' && r.n === 3), 20_000, 10);
+    const db = h.server.database.db;
+    const cancel = await h.server.request('POST', `/api/v1/broadcasts/${resendId}/cancel`, {
+      token: h.ws.tokens.manager,
+    });
+    expect(cancel.status, cancel.text).toBe(200);
+    // (The gate's three become the dead process's: in hand, never sent.)
+    await db.run(sql`UPDATE messages SET lease_owner = 'dead', lease_until = ${Date.now() - 1000}, dispatched_at = NULL
+      WHERE broadcast_id = ${resendId} AND state = 'sending'`);
+    const attentionIds = async () =>
+      (
+        await h.server.request('GET', '/api/v1/broadcasts/attention?limit=50', { token: h.ws.tokens.agent })
+      ).body.data.map((a: { id: number }) => a.id);
+    expect(await attentionIds()).not.toContain(broadcastId);
+    await h.engine().recoverExpiredLeases();
+    expect(await truth(resendId)).toEqual([
+      { state: 'cancelled', reason: null, n: 3 },
+      { state: 'sent', reason: null, n: 3 },
+    ]);
+    expect(await attentionIds()).toContain(broadcastId);
+    open();
+    await running;
+  });
+
+  it('one on another channel, of failures a one-click re-send does not take (a closed window), brings its broadcast back too', async () => {
+    const sim = await whatsappSimulator(h);
+    const whatsapp = await h.channel({
+      type: 'whatsapp',
+      name: 'WA ventana',
+      credentials: WA,
+      baseUrl: sim.baseUrl,
+      limits: { dailyQuota: null, messagesPerSecond: 5000 },
+    });
+    const sandbox = await h.channel({ type: 'sandbox', name: 'Otro canal lento', limits: { messagesPerSecond: 5 } });
+    await h.seedContacts(10, 'ventana', { start: 300 });
+    const segment = await h.segment('ventana', 'ventana');
+    // A text, and none of them wrote in the last 24 h: all ten fail for the closed window.
+    const { id: broadcastId } = await h.broadcast({
+      name: 'Texto sin ventana',
+      channelId: whatsapp.id,
+      segmentId: segment.id,
+      content: { text: 'Hola' },
+    });
+    await h.schedule(broadcastId);
+    await h.engine().runUntilIdle();
+    expect(await truth(broadcastId)).toEqual([{ state: 'failed', reason: 'outside_window', n: 10 }]);
+    const attentionIds = async () =>
+      (
+        await h.server.request('GET', '/api/v1/broadcasts/attention?limit=50', { token: h.ws.tokens.agent })
+      ).body.data.map((a: { id: number }) => a.id);
+    const onTheSandbox = () =>
+      h.server.request('POST', `/api/v1/broadcasts/${broadcastId}/resend`, {
+        token: h.ws.tokens.agent,
+        body: { channelId: sandbox.id, reasons: ['outside_window'] },
+      });
+    const first = await onTheSandbox();
+    expect(first.status, first.text).toBe(200);
+    const resendId = first.body.broadcastId as number;
+    const running = h.engine().runUntilIdle();
+    await until(async () => (await truth(resendId)).some((r) => r.state === 'delivered' && r.n >= 2), 20_000, 10);
+    expect(await attentionIds()).not.toContain(broadcastId);
+    const cancel = await h.server.request('POST', `/api/v1/broadcasts/${resendId}/cancel`, {
+      token: h.ws.tokens.manager,
+    });
+    expect(cancel.status, cancel.text).toBe(200);
+    await running;
+    const unsent = (await truth(resendId)).filter((r) => r.state === 'cancelled').reduce((a, r) => a + r.n, 0);
+    expect(unsent).toBeGreaterThan(0);
+    expect(await attentionIds()).toContain(broadcastId);
+    const again = await onTheSandbox();
+    expect(again.status, again.text).toBe(200);
+    expect(again.body.recipients).toBe(unsent);
+    expect(await attentionIds()).not.toContain(broadcastId);
+  });
 });

@@ -18,6 +18,7 @@ import type { ChannelAdapter, ChannelConfig } from '../channels/types';
 import { type Database, storageFault } from '../db/client';
 import { logError } from '../lib/log';
 import { sleep, timerDelay } from '../lib/timers';
+import { recheckLateFailures } from '../services/resend-store';
 import { FREEZE_ROWS } from './audience';
 import type { Batch, BroadcastRow, ChannelRow } from './batch';
 import { claimBatch } from './claim';
@@ -207,7 +208,8 @@ export class BroadcastEngine {
   /** Leases that ran out: undispatched recipients go back to the queue; dispatched ones become uncertain. */
   async recoverExpiredLeases(): Promise<void> {
     if (!(await anyLeaseExpired(this.db, this.clock()))) return;
-    await this.pause.durably(() => recoverLeases(this.db, this.clock()));
+    const freed = await this.pause.durably(() => recoverLeases(this.db, this.clock()));
+    for (const id of freed) await this.pause.durably(() => recheckLateFailures(this.db, id, this.clock()));
   }
 
   // ── starting a broadcast ────────────────────────────────────────────────────────────────────────

@@ -20,6 +20,7 @@ import type { BroadcastRow, ChannelRow, Claimed, Outcome } from './batch';
 import { recordEvent } from './events';
 import { judgeQuality, pauseForTemplate, sampleInsert, templateRefusal } from './guard';
 import { cappedRetryAfter, pushBackSendSlots } from './limits';
+import { QUEUED_UNLESS_CANCELLED } from './queue';
 
 /** What writing outcomes needs from the engine that sent them. */
 export interface OutcomeWriter {
@@ -223,8 +224,9 @@ export async function writeOutcomes(
         // lease left, nobody else sends an unconfirmed row): left so, it would never be sent. Only while its
         // broadcast still sends: one already settled would never send a queued row (it stays unconfirmed,
         // for a re-send to take).
+        // In a broadcast cancelled meanwhile, nobody sends a queued row: it is cancelled, never sent.
         for (const retry of retries) {
-          await tx.run(sql`UPDATE messages SET state = 'queued',
+          await tx.run(sql`UPDATE messages SET state = ${QUEUED_UNLESS_CANCELLED},
         reason = CASE WHEN state = 'uncertain' THEN NULL ELSE reason END,
         provider_code = CASE WHEN state = 'uncertain' THEN NULL ELSE provider_code END,
         provider_message = CASE WHEN state = 'uncertain' THEN NULL ELSE provider_message END,

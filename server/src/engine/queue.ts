@@ -61,19 +61,33 @@ export async function anyLeaseExpired(db: Database, now: number): Promise<boolea
   );
 }
 
-/** Leases that ran out: undispatched recipients go back to the queue; dispatched ones become uncertain. */
-export async function recoverLeases(db: Database, now: number): Promise<void> {
+/**
+ * What an undispatched recipient goes back to: the queue, or, its broadcast cancelled meanwhile (a status
+ * the sender may not have read yet), cancelled: nobody sends a cancelled broadcast's queue.
+ */
+export const QUEUED_UNLESS_CANCELLED = sql`CASE WHEN (SELECT status FROM broadcasts WHERE id = messages.broadcast_id)
+  = 'cancelled' THEN 'cancelled' ELSE 'queued' END`;
+
+/**
+ * Leases that ran out: undispatched recipients go back to the queue; dispatched ones become uncertain.
+ * Returns the broadcasts whose re-sends, cancelled meanwhile, had some of theirs cancelled here: never
+ * sent, they are free again, and those broadcasts need an agent for them (the caller rechecks them).
+ */
+export async function recoverLeases(db: Database, now: number): Promise<number[]> {
+  const stopped = await db.all<{ id: number }>(sql`SELECT DISTINCT b.resend_of_id AS id FROM messages m
+    JOIN broadcasts b ON b.id = m.broadcast_id WHERE m.state = 'sending' AND m.lease_until < ${now}
+      AND m.dispatched_at IS NULL AND b.status = 'cancelled' AND b.resend_of_id IS NOT NULL`);
   // Never sent, so back to the queue; unless its broadcast was cancelled meanwhile, whose queue nobody
   // sends any more (the cancel only cancelled who was queued at that moment).
   await db.run(sql`UPDATE messages SET
     state = CASE WHEN dispatched_at IS NOT NULL THEN 'uncertain'
-      WHEN (SELECT status FROM broadcasts WHERE id = messages.broadcast_id) = 'cancelled' THEN 'cancelled'
-      ELSE 'queued' END,
+      ELSE ${QUEUED_UNLESS_CANCELLED} END,
     reason = CASE WHEN dispatched_at IS NULL THEN reason ELSE 'uncertain' END,
     provider_message = CASE WHEN dispatched_at IS NULL THEN provider_message ELSE NULL END,
     failed_at = CASE WHEN dispatched_at IS NULL THEN failed_at ELSE ${now} END,
     lease_owner = NULL, lease_until = NULL, updated_at = ${now}
   WHERE state = 'sending' AND lease_until < ${now}`);
+  return stopped.map((r) => Number(r.id));
 }
 
 /**
@@ -88,7 +102,7 @@ export async function releaseUnsent(db: Database, items: Claimed[], cancelled: b
     l ? [[identifier, l.channelId, l.at, l.sentAt, l.anyAt]] : [],
   );
   await db.transaction(async (tx) => {
-    await tx.run(sql`UPDATE messages SET state = ${cancelled ? 'cancelled' : 'queued'}, lease_owner = NULL,
+    await tx.run(sql`UPDATE messages SET state = ${cancelled ? 'cancelled' : QUEUED_UNLESS_CANCELLED}, lease_owner = NULL,
         lease_until = NULL, dispatched_at = NULL, attempts = attempts - 1
       WHERE id IN ${items.map((i) => i.id)} AND state = 'sending' AND lease_owner IN ${[...new Set(items.map((i) => i.lease))]}`);
     if (undo.length === 0) return;

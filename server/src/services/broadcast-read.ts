@@ -139,9 +139,10 @@ export async function countsOf(db: Database, ids: number[]): Promise<Map<number,
  * (`resend_reasons`, kept in step with late reports), or NULL when one holds without a note (made
  * before re-sends noted what they took): counted as taking them all. One cancelled mid-send holds only
  * those it sent (TARGET_HELD): its unconfirmed targets are counted one by one, as the lineage does.
- * unconfirmedWaitEnds' `taken`.
+ * unconfirmedWaitEnds' `taken`. Built when asked: at this module's load, resend-store's pieces may not
+ * be there yet (the two import each other through the engine).
  */
-const UNCONFIRMED_TAKEN = sql`(SELECT CASE WHEN max(r.resend_reasons IS NULL) THEN NULL
+const unconfirmedTakenSql = () => sql`(SELECT CASE WHEN max(r.resend_reasons IS NULL) THEN NULL
     ELSE coalesce(sum(CASE WHEN r.status != 'cancelled' THEN max(coalesce(r.resend_reasons ->> '$.uncertain', 0), 0)
       ELSE (SELECT count(*) FROM resend_targets t JOIN messages m ON m.id = t.message_id
         WHERE t.broadcast_id = r.id AND m.reason = 'uncertain' AND ${UNREACHED} AND ${TARGET_HELD}) END), 0) END
@@ -157,7 +158,7 @@ async function unconfirmedTaken(db: Database, rows: BroadcastRow[], counts: Map<
     .map((r) => r.id);
   if (!ids.length) return new Map<number, number | null>();
   const taken = await db.all<{ id: number; taken: number | null }>(
-    sql`SELECT b.id, ${UNCONFIRMED_TAKEN} AS taken FROM broadcasts b WHERE b.id IN ${ids}`,
+    sql`SELECT b.id, ${unconfirmedTakenSql()} AS taken FROM broadcasts b WHERE b.id IN ${ids}`,
   );
   return new Map(taken.map((r) => [r.id, r.taken]));
 }
@@ -333,7 +334,7 @@ export function attentionWalks(workspaceId: number, limit: number, clock: Attent
       WHERE b.workspace_id = ${workspaceId} AND b.status IN ('completed', 'partially_failed', 'failed')
         AND b.unconfirmed > 0 AND b.finished_at <= ${clock.now - clock.unconfirmedWindowMs}
         AND coalesce(b.unconfirmed_at, 0) <= ${clock.now - clock.unconfirmedWindowMs}
-        AND coalesce(${unconfirmed} > ${UNCONFIRMED_TAKEN}, 0) ORDER BY b.id DESC LIMIT ${limit})`;
+        AND coalesce(${unconfirmed} > ${unconfirmedTakenSql()}, 0) ORDER BY b.id DESC LIMIT ${limit})`;
   // Down the workspace's finished broadcasts with failures reported after their latest re-send was
   // planned (broadcasts_late_failed_idx: only those not re-sent since), however many re-sends they had.
   const lateFailures = sql`SELECT * FROM (SELECT ${columns} FROM broadcasts b INDEXED BY broadcasts_late_failed_idx

@@ -87,10 +87,11 @@ export const RESEND_HOLDS = sql`(r.status != 'cancelled' OR r.started_at IS NOT 
 
 /**
  * A target `t` its re-send `r` holds: the re-send holds, and, in one cancelled mid-send, it was sent
- * there (its row there is not cancelled). The targets it never sent are free again.
+ * there (its row there is neither cancelled nor still queued: nobody sends a cancelled broadcast's
+ * queue). The targets it never sent are free again.
  */
 export const TARGET_HELD = sql`(${RESEND_HOLDS} AND (r.status != 'cancelled' OR EXISTS (SELECT 1 FROM messages x
-    WHERE x.contact_id = t.contact_id AND x.broadcast_id = r.id AND x.state != 'cancelled')))`;
+    WHERE x.contact_id = t.contact_id AND x.broadcast_id = r.id AND x.state NOT IN ('cancelled', 'queued'))))`;
 
 /** A row already in a re-send that holds it (TARGET_HELD) is never planned again. */
 const notInLiveResend = sql`NOT EXISTS (SELECT 1 FROM resend_targets t JOIN broadcasts r ON r.id = t.broadcast_id
@@ -382,27 +383,53 @@ export async function heldByResend(db: Queryable, messageId: number): Promise<bo
   return row !== undefined;
 }
 
-/** How many of a broadcast's failures its one-click re-send would take that no re-send holds. */
-export async function untakenFailures(db: Database, broadcastId: number): Promise<number> {
+/** Whether any of a broadcast's failures its one-click re-send would take is held by no re-send. */
+async function anyUntaken(db: Queryable, broadcastId: number): Promise<boolean> {
   const reasons = await oneClickReasons(db, broadcastId);
-  return reasons.length ? (await candidates(db, broadcastId, reasons)).candidates.length : 0;
+  if (reasons.length === 0) return false;
+  const row = await first<{ one: number }>(
+    db,
+    sql`SELECT 1 AS one FROM messages m WHERE m.broadcast_id = ${broadcastId} AND ${RESENDABLE}
+      AND m.contact_id IS NOT NULL AND m.reason IN (SELECT value FROM json_each(${JSON.stringify(reasons)}))
+      AND ${notInLiveResend} LIMIT 1`,
+  );
+  return row !== undefined;
 }
 
 /**
- * Whether failures reported after a broadcast's re-sends still need an agent (`late_failed_at`): none
- * while every failure its one-click re-send takes is held by a re-send. With `now`, it is set when some
- * are free (a re-send that had taken them was taken back); without, it is only ever cleared.
+ * Whether a re-send of the broadcast stopped mid-send (cancelled once it had begun) left targets it never
+ * sent that no re-send holds now and are still failed, whatever their reason (a fallback's closed window,
+ * a template's): nobody sent to them, and the agent who asked for them must know. Its latest targets first:
+ * a re-send sends in order, so those it never reached are at its end.
  */
-export async function recheckLateFailures(db: Database, broadcastId: number, now?: number) {
+async function anyFreedByStoppedResend(db: Queryable, broadcastId: number): Promise<boolean> {
+  const row = await first<{ one: number }>(
+    db,
+    sql`SELECT 1 AS one FROM broadcasts s JOIN resend_targets st ON st.broadcast_id = s.id
+      JOIN messages m ON m.id = st.message_id
+      WHERE s.resend_of_id = ${broadcastId} AND s.status = 'cancelled' AND s.started_at IS NOT NULL
+        AND ${RESENDABLE} AND ${notInLiveResend} ORDER BY st.message_id DESC LIMIT 1`,
+  );
+  return row !== undefined;
+}
+
+/**
+ * Whether failures after a broadcast's re-sends still need an agent (`late_failed_at`): failures reported
+ * after its latest re-send was planned that its one-click re-send takes, or targets a re-send stopped
+ * mid-send never sent; none while a re-send holds every one of them. With `now`, it is set when some are
+ * free (a re-send that had taken them was taken back, or stopped); without, it is only ever cleared. Each
+ * look stops at the first free one.
+ */
+export async function recheckLateFailures(db: Queryable, broadcastId: number, now?: number) {
   const row = await first<{ late: number | null }>(
     db,
     sql`SELECT late_failed_at AS late FROM broadcasts WHERE id = ${broadcastId}`,
   );
   if (row === undefined || (row.late === null && now === undefined)) return;
-  const untaken = await untakenFailures(db, broadcastId);
-  if (untaken === 0 && row.late !== null)
+  const open = (await anyUntaken(db, broadcastId)) || (await anyFreedByStoppedResend(db, broadcastId));
+  if (!open && row.late !== null)
     await db.run(sql`UPDATE broadcasts SET late_failed_at = NULL WHERE id = ${broadcastId}`);
-  else if (untaken > 0 && row.late === null && now !== undefined)
+  else if (open && row.late === null && now !== undefined)
     await db.run(sql`UPDATE broadcasts SET late_failed_at = ${now} WHERE id = ${broadcastId}
       AND EXISTS (SELECT 1 FROM broadcasts r WHERE r.resend_of_id = ${broadcastId} AND ${RESEND_HOLDS})`);
 }
