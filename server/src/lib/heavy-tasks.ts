@@ -22,7 +22,7 @@ import { type Database, databaseClient, localFilePath, serializeWrites } from '.
 import { attachFastReads } from '../db/fast-read';
 import * as schema from '../db/schema';
 import { preflight } from '../services/broadcast-preflight';
-import { scheduleBroadcast, toBroadcast } from '../services/broadcasts';
+import { scheduleBroadcast, toBroadcast, updateBroadcast } from '../services/broadcasts';
 import { type ContactSearch, findDuplicates, searchContacts } from '../services/contacts';
 import { failedMessagePage, failureSummary, toFailedMessage } from '../services/failures';
 import { resendFailed } from '../services/resend';
@@ -90,6 +90,11 @@ export const jsonTasks = {
       await scheduleBroadcast(db, a.ws, a.id, a.at === undefined ? undefined : new Date(a.at)),
       a.language,
     ),
+  // A new segment on a scheduled broadcast writes its audience down again, as scheduling does.
+  'broadcasts.update': async (
+    db: Database,
+    a: { ws: Scope; id: number; patch: Parameters<typeof updateBroadcast>[3]; language: Language },
+  ) => toBroadcast(db, await updateBroadcast(db, a.ws, a.id, a.patch), a.language),
   // The click itself reads as much as its preview, then writes the plan in short transactions: here, the
   // API's thread is never held for the seconds a re-send of 200,000 takes. Never shared: each click is its own.
   'broadcasts.resend': (
@@ -154,7 +159,11 @@ export type FromWorker =
   | { type: 'turnDone'; id: number };
 
 /** The tasks that write (the rest only read): their writes take the API thread's write turn. */
-const WRITING_TASKS: ReadonlySet<string> = new Set<JsonTask>(['broadcasts.resend', 'broadcasts.schedule']);
+const WRITING_TASKS: ReadonlySet<string> = new Set<JsonTask>([
+  'broadcasts.resend',
+  'broadcasts.schedule',
+  'broadcasts.update',
+]);
 
 /**
  * The API thread's write turn for this thread's writes, asked for by the run that writes: one at a time
