@@ -310,10 +310,11 @@ export const apiErrors = {
     en: 'The tag "{tag}" and its variants are already on other contacts (or are other segments\' names): choose another tag name for this re-send.',
     pt: 'A etiqueta "{tag}" e suas variantes já estão em outros contatos (ou são nomes de outros segmentos): escolha outro nome de etiqueta para este reenvio.',
   },
+  // {why}: what the plan said of those it left out (its warnings, in these words), else where to read it.
   resend_nothing: {
-    es: 'No hay mensajes fallidos que un reenvío pueda ayudar con los motivos elegidos. Revise "details" para ver los que quedaron fuera y por qué.',
-    en: 'No failed message that a re-send can help matches the chosen reasons. See "details" for the ones left out and why.',
-    pt: 'Entre os motivos escolhidos, não há mensagens com falha que um reenvio possa resolver. Veja em "details" as que ficaram de fora e por quê.',
+    es: 'No hay mensajes fallidos que un reenvío pueda ayudar con los motivos elegidos. {why}',
+    en: 'No failed message that a re-send can help matches the chosen reasons. {why}',
+    pt: 'Entre os motivos escolhidos, não há mensagens com falha que um reenvio possa resolver. {why}',
   },
   webhook_signature: {
     es: 'Firma del webhook ausente o inválida: no se aplicó ningún cambio.',

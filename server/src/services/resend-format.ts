@@ -103,6 +103,13 @@ export const WARNINGS = {
   },
 } as const;
 
+/** resend_nothing's {why} when the plan has no warning to tell: where the API's caller reads who was left out. */
+export const NOTHING_WHY = {
+  es: 'Revise "details" para ver los que quedaron fuera y por qué.',
+  en: 'See "details" for the ones left out and why.',
+  pt: 'Veja em "details" as que ficaram de fora e por quê.',
+} as const;
+
 /** window_closed's words: the window's length, and what carries a message past it on that channel. */
 export const WINDOW_CLOSED_WORDS = {
   window: {

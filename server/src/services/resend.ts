@@ -37,7 +37,14 @@ import { quotaScope, quotaUsage } from '../engine/limits';
 import type { AuthContext } from '../lib/env';
 import { ApiError, notFound } from '../lib/errors';
 import { assertTextFits, broadcastableChannel, cancelIfNotStarted, notStarted } from './broadcasts';
-import { defaultResendTag, formatPlanTime, summarize, WARNINGS, WINDOW_CLOSED_WORDS } from './resend-format';
+import {
+  defaultResendTag,
+  formatPlanTime,
+  NOTHING_WHY,
+  summarize,
+  WARNINGS,
+  WINDOW_CLOSED_WORDS,
+} from './resend-format';
 import { planParts } from './resend-parts';
 import * as store from './resend-store';
 import { claimPlan, releasePlan, writePlan } from './resend-writer';
@@ -228,7 +235,10 @@ async function planAndWrite(
   const nothingNew = async () => {
     if (planId !== null) await store.recheckLateFailures(db, broadcastId);
     const live = alreadyPlanned > 0 ? await store.liveResends(db, broadcastId) : [];
-    if (live.length === 0) throw new ApiError(422, 'resend_nothing', {}, { skipped, warnings });
+    // Said in the message too: an agent's popup shows the message, and the warnings say why (a window
+    // closed, a report still awaited).
+    const why = warnings.length ? warnings.map((w) => w.message).join(' ') : NOTHING_WHY[language];
+    if (live.length === 0) throw new ApiError(422, 'resend_nothing', { why }, { skipped, warnings });
     return reusedResult(db, tag, broadcastId, live, skipped, warnings, now, said, language);
   };
   if (rows.length === 0) return nothingNew();

@@ -705,7 +705,11 @@ describe('unconfirmed recipients', () => {
       WHERE channel_id = ${channelId} AND identifier IN (SELECT identifier FROM messages WHERE broadcast_id = ${id})`);
     const res = await resend(id, { includeUnconfirmed: true }, 'en');
     expect(res.status).toBe(422);
-    expect(JSON.stringify(res.body)).toContain('3 recipients are left out: their 24 h window will have closed');
+    // The message says why, as the popup shows it (not only its details, which an agent never sees).
+    expect(res.body.error.message).toMatch(
+      /^No failed message that a re-send can help matches the chosen reasons\. 3 recipients are left out: their 24 h window will have closed/,
+    );
+    expect(res.body.error.details.skipped).toEqual({ uncertain: 2, provider_error: 1 });
     expect(await db.all(sql`SELECT id FROM broadcasts WHERE resend_of_id = ${id}`)).toEqual([]);
   });
 });
