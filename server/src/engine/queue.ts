@@ -74,20 +74,23 @@ export const QUEUED_UNLESS_CANCELLED = sql`CASE WHEN (SELECT status FROM broadca
  * sent, they are free again, and those broadcasts need an agent for them (the caller rechecks them).
  */
 export async function recoverLeases(db: Database, now: number): Promise<number[]> {
-  const stopped = await db.all<{ id: number }>(sql`SELECT DISTINCT b.resend_of_id AS id FROM messages m
-    JOIN broadcasts b ON b.id = m.broadcast_id WHERE m.state = 'sending' AND m.lease_until < ${now}
-      AND m.dispatched_at IS NULL AND b.status = 'cancelled' AND b.resend_of_id IS NOT NULL`);
   // Never sent, so back to the queue; unless its broadcast was cancelled meanwhile, whose queue nobody
   // sends any more (the cancel only cancelled who was queued at that moment).
-  await db.run(sql`UPDATE messages SET
+  // The broadcasts whose rows this very update cancelled (a cancel between a read and this update would
+  // be missed by a read before it).
+  const cancelled = await db.all<{ id: number }>(sql`UPDATE messages SET
     state = CASE WHEN dispatched_at IS NOT NULL THEN 'uncertain'
       ELSE ${QUEUED_UNLESS_CANCELLED} END,
     reason = CASE WHEN dispatched_at IS NULL THEN reason ELSE 'uncertain' END,
     provider_message = CASE WHEN dispatched_at IS NULL THEN provider_message ELSE NULL END,
     failed_at = CASE WHEN dispatched_at IS NULL THEN failed_at ELSE ${now} END,
     lease_owner = NULL, lease_until = NULL, updated_at = ${now}
-  WHERE state = 'sending' AND lease_until < ${now}`);
-  return stopped.map((r) => Number(r.id));
+  WHERE state = 'sending' AND lease_until < ${now} RETURNING CASE WHEN state = 'cancelled' THEN broadcast_id END AS id`);
+  const ids = [...new Set(cancelled.flatMap((r) => (r.id === null ? [] : [Number(r.id)])))];
+  if (ids.length === 0) return [];
+  const originals = await db.all<{ id: number }>(sql`SELECT DISTINCT resend_of_id AS id FROM broadcasts
+    WHERE id IN (SELECT value FROM json_each(${JSON.stringify(ids)})) AND resend_of_id IS NOT NULL`);
+  return originals.map((r) => Number(r.id));
 }
 
 /**

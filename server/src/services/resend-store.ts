@@ -399,8 +399,9 @@ async function anyUntaken(db: Queryable, broadcastId: number): Promise<boolean> 
 /**
  * Whether a re-send of the broadcast stopped mid-send (cancelled once it had begun) left targets it never
  * sent that no re-send holds now and are still failed, whatever their reason (a fallback's closed window,
- * a template's): nobody sent to them, and the agent who asked for them must know. Its latest targets first:
- * a re-send sends in order, so those it never reached are at its end.
+ * a template's): nobody sent to them, and the agent who asked for them must know. The latest targets first,
+ * down the targets' key (no sort of them all): a re-send sends in order, so those it never reached are at
+ * its end.
  */
 async function anyFreedByStoppedResend(db: Queryable, broadcastId: number): Promise<boolean> {
   const row = await first<{ one: number }>(
@@ -408,7 +409,7 @@ async function anyFreedByStoppedResend(db: Queryable, broadcastId: number): Prom
     sql`SELECT 1 AS one FROM broadcasts s JOIN resend_targets st ON st.broadcast_id = s.id
       JOIN messages m ON m.id = st.message_id
       WHERE s.resend_of_id = ${broadcastId} AND s.status = 'cancelled' AND s.started_at IS NOT NULL
-        AND ${RESENDABLE} AND ${notInLiveResend} ORDER BY st.message_id DESC LIMIT 1`,
+        AND ${RESENDABLE} AND ${notInLiveResend} ORDER BY s.id DESC, st.message_id DESC LIMIT 1`,
   );
   return row !== undefined;
 }
