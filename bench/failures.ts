@@ -34,7 +34,10 @@ export async function seedFailures(database: Awaited<ReturnType<typeof tempDatab
       name: `Campaña ${i}`,
       channelId: (channels[i % 2] as { id: number }).id,
       segmentId: segment.id,
-      content: { text: 'Hola' },
+      // On WhatsApp with a template, as a broadcast to people who did not write first goes: a text
+      // reaches only those who wrote in the last 24 h, and its re-send leaves the rest out.
+      content:
+        i % 2 === 0 ? { text: 'Hola', template: { name: 'promo', language: 'es', parameters: [] } } : { text: 'Hola' },
     });
     broadcastIds.push(b.id);
   }
