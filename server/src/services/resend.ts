@@ -256,16 +256,15 @@ async function planAndWrite(
     if (rows.length === 0) return nothingNew();
   }
 
-  // A text on its own channel's 24 h window (WhatsApp with no template, Messenger with no tag) reaches
-  // only those who wrote in the window before their part goes: the claim refuses the rest. Left out and
-  // still failed, free for a re-send that carries past the window. (On another channel, `channel` below
-  // counts them as unreachable.)
-  if (!target && own && textWindowHours(own.type, original.content) !== null) {
+  // A text on a channel with a 24 h window (WhatsApp with no template, Messenger with no tag: its own,
+  // or the other one it goes on) reaches only those who wrote there in the window before their part
+  // goes: the claim refuses the rest. Left out and still failed, free for a re-send that carries past it.
+  if (channel && textWindowHours(channel.type, original.content) !== null) {
     const closed = new Set<number>();
     for (const part of parts) {
       const shut = await windowClosedAt(
         db,
-        own,
+        channel,
         [...new Set(part.rows.map((r) => r.contactId))],
         original.content,
         part.at,
@@ -284,8 +283,8 @@ async function planAndWrite(
       keepOnly(parts, (part) => part.rows.length > 0);
       const words = WINDOW_CLOSED_WORDS;
       // Messenger's HUMAN_AGENT tag widened the window to 7 days; past them only another tag carries it.
-      const week = textWindowHours(own.type, original.content) !== 24;
-      const carrier = channelCapabilities[own.type].outsideWindow?.carrier ?? 'template';
+      const week = textWindowHours(channel.type, original.content) !== 24;
+      const carrier = channelCapabilities[channel.type].outsideWindow?.carrier ?? 'template';
       warn('window_closed', {
         count: closed.size,
         window: words.window[week ? 'week' : 'day'][language],

@@ -98,7 +98,7 @@ describe('a re-send on another channel', () => {
     expect(later.body.recipients).toBe(5);
   }, 60_000);
 
-  it('a text to another WhatsApp number: a closed window is closed there too, and only those who wrote there count as reachable', async () => {
+  it('a text to another WhatsApp number: a closed window is closed there too: only those who wrote there are reachable and re-sent', async () => {
     const a = await whatsappSimulator(h);
     const other = { ...WA, phoneNumberId: '1055559999' };
     const b = await whatsappSimulator(h, other);
@@ -127,10 +127,23 @@ describe('a re-send on another channel', () => {
       body: { channelId: second.id, dryRun: true },
     });
     expect(dry.status, dry.text).toBe(200);
-    expect(dry.body.recipients).toBe(2);
+    // The one who never wrote to B is left out, still failed (a template would reach them), and told.
+    expect(dry.body.recipients).toBe(1);
     expect(dry.body.plan.map((p: { byReason: Record<string, number> }) => p.byReason)).toEqual([
-      { invalid_identifier: 2 },
+      { invalid_identifier: 1 },
     ]);
-    expect(dry.body.channel).toMatchObject({ reachable: 1, unreachable: 1, allowedNow: 1 });
+    expect(dry.body.skipped).toMatchObject({ invalid_identifier: 1 });
+    const warning = dry.body.warnings.find((w: { code: string }) => w.code === 'window_closed');
+    expect(warning?.message).toMatch(/^1 destinatario queda fuera: su ventana de 24 h/);
+    expect(dry.body.channel).toMatchObject({ reachable: 1, unreachable: 0, allowedNow: 1 });
+    // Sent: B gets the one who wrote to it, nobody else.
+    const res = await h.server.request('POST', `/api/v1/broadcasts/${broadcast.id}/resend`, {
+      token: h.ws.tokens.agent,
+      body: { channelId: second.id },
+    });
+    expect(res.status, res.text).toBe(200);
+    await h.engine({ maxAttempts: 1 }).runUntilIdle();
+    expect(b.requests.map((r) => r.recipient.replace(/\D/g, ''))).toEqual([phone(start + 1)]);
+    expect((await h.get(res.body.broadcastId)).counts).toEqual({ sent: 1 });
   }, 60_000);
 });
