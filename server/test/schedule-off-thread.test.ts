@@ -98,16 +98,20 @@ async function watched(request: () => Promise<Response>): Promise<{ res: Respons
   return { res, waits: answered };
 }
 
+/** The manager's request `method` `path` with a JSON body (Spanish answers). */
+const asManager = (method: string, path: string, body: unknown) =>
+  fetch(`${base}/api/v1${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${managerToken}`, 'Content-Type': 'application/json', 'Accept-Language': 'es' },
+    body: JSON.stringify(body),
+  });
+
+const tomorrow = () => new Date(Date.now() + 24 * 3_600_000).toISOString();
+
 describe('a broadcast to 1,000,000 contacts scheduled for tomorrow', () => {
   it("is scheduled with its audience written down, while another workspace's requests are answered at once", async () => {
-    const at = new Date(Date.now() + 24 * 3_600_000).toISOString();
-    const { res, waits } = await watched(() =>
-      fetch(`${base}/api/v1/broadcasts/${broadcastId}/schedule`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${managerToken}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ at }),
-      }),
-    );
+    const at = tomorrow();
+    const { res, waits } = await watched(() => asManager('POST', `/broadcasts/${broadcastId}/schedule`, { at }));
     const body = (await res.json()) as { status: string; scheduledAt: string; targetCount: number };
     expect(res.status, JSON.stringify(body)).toBe(200);
     expect(body).toMatchObject({ status: 'scheduled', scheduledAt: at, targetCount: CONTACTS });
@@ -122,19 +126,10 @@ describe('a broadcast to 1,000,000 contacts scheduled for tomorrow', () => {
 
   it("given another segment, writes its audience down again, while another workspace's requests are answered at once", async () => {
     // Scheduled for tomorrow (again: this test does not lean on the one before).
-    const at = new Date(Date.now() + 24 * 3_600_000).toISOString();
-    const scheduled = await fetch(`${base}/api/v1/broadcasts/${broadcastId}/schedule`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${managerToken}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ at }),
-    });
+    const scheduled = await asManager('POST', `/broadcasts/${broadcastId}/schedule`, { at: tomorrow() });
     expect(scheduled.status).toBe(200);
     const { res, waits } = await watched(() =>
-      fetch(`${base}/api/v1/broadcasts/${broadcastId}`, {
-        method: 'PATCH',
-        headers: { Authorization: `Bearer ${managerToken}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ segmentId: otherSegmentId }),
-      }),
+      asManager('PATCH', `/broadcasts/${broadcastId}`, { segmentId: otherSegmentId }),
     );
     const body = (await res.json()) as { status: string; segmentId: number; targetCount: number };
     expect(res.status, JSON.stringify(body)).toBe(200);
@@ -147,11 +142,7 @@ describe('a broadcast to 1,000,000 contacts scheduled for tomorrow', () => {
   }, 60_000);
 
   it('refused as it was on the API thread: a time past, in the caller language, nothing written', async () => {
-    const res = await fetch(`${base}/api/v1/broadcasts/${broadcastId}/schedule`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${managerToken}`, 'Content-Type': 'application/json', 'Accept-Language': 'es' },
-      body: JSON.stringify({ at: '2020-01-01T00:00:00.000Z' }),
-    });
+    const res = await asManager('POST', `/broadcasts/${broadcastId}/schedule`, { at: '2020-01-01T00:00:00.000Z' });
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(res.status).toBe(422);
     expect(body.error.code).toBe('broadcast_schedule_past');

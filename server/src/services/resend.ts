@@ -45,7 +45,7 @@ import {
   WARNINGS,
   WINDOW_CLOSED_WORDS,
 } from './resend-format';
-import { planParts } from './resend-parts';
+import { type Part, planParts } from './resend-parts';
 import * as store from './resend-store';
 import { claimPlan, releasePlan, writePlan } from './resend-writer';
 
@@ -259,36 +259,20 @@ async function planAndWrite(
   // A text on a channel with a 24 h window (WhatsApp with no template, Messenger with no tag: its own,
   // or the other one it goes on) reaches only those who wrote there in the window before their part
   // goes: the claim refuses the rest. Left out and still failed, free for a re-send that carries past it.
-  if (channel && textWindowHours(channel.type, original.content) !== null) {
-    const closed = new Set<number>();
-    for (const part of parts) {
-      const shut = await windowClosedAt(
-        db,
-        channel,
-        [...new Set(part.rows.map((r) => r.contactId))],
-        original.content,
-        part.at,
-      );
-      if (shut.size === 0) continue;
-      // Counted before the part lets them go (one time for everyone: the part's rows are `rows` itself).
-      for (const r of part.rows)
-        if (shut.has(r.contactId)) {
-          closed.add(r.messageId);
-          skipped[r.reason] = (skipped[r.reason] ?? 0) + 1;
-        }
-      keepOnly(part.rows, (r) => !shut.has(r.contactId));
-    }
-    if (closed.size) {
-      keepOnly(rows, (r) => !closed.has(r.messageId));
-      keepOnly(parts, (part) => part.rows.length > 0);
-      const words = WINDOW_CLOSED_WORDS;
+  const hours = channel ? textWindowHours(channel.type, original.content) : null;
+  if (channel && hours !== null) {
+    const closed = await leaveOutClosedWindows(db, channel, original.content, parts);
+    if (closed.length) {
+      for (const r of closed) skipped[r.reason] = (skipped[r.reason] ?? 0) + 1;
+      const gone = new Set(closed.map((r) => r.messageId));
+      keepOnly(rows, (r) => !gone.has(r.messageId));
       // Messenger's HUMAN_AGENT tag widened the window to 7 days; past them only another tag carries it.
-      const week = textWindowHours(channel.type, original.content) !== 24;
+      const week = hours !== 24;
       const carrier = channelCapabilities[channel.type].outsideWindow?.carrier ?? 'template';
       warn('window_closed', {
-        count: closed.size,
-        window: words.window[week ? 'week' : 'day'][language],
-        fix: words.fix[carrier === 'tag' && week ? 'otherTag' : carrier][language],
+        count: closed.length,
+        window: WINDOW_CLOSED_WORDS.window[week ? 'week' : 'day'][language],
+        fix: WINDOW_CLOSED_WORDS.fix[carrier === 'tag' && week ? 'otherTag' : carrier][language],
       });
       if (rows.length === 0) return nothingNew();
     }
@@ -373,6 +357,28 @@ async function reachOn(
     allowedNow: usage.remaining === null ? reachable : Math.min(reachable, usage.remaining),
     sms: sms && { encoding: sms.encoding, segments: sms.segments },
   };
+}
+
+/**
+ * Takes out of each part, in place, those whose window on the channel will have closed at the part's time
+ * (`windowClosedAt`), and parts left empty; returns them. Read before the parts let them go: at one time
+ * for everyone, the part's rows are the plan's own list.
+ */
+async function leaveOutClosedWindows(
+  db: Database,
+  channel: store.ChannelRow,
+  content: store.OriginalBroadcast['content'],
+  parts: Part[],
+): Promise<store.Candidate[]> {
+  const closed: store.Candidate[] = [];
+  for (const part of parts) {
+    const shut = await windowClosedAt(db, channel, [...new Set(part.rows.map((r) => r.contactId))], content, part.at);
+    if (shut.size === 0) continue;
+    for (const r of part.rows) if (shut.has(r.contactId)) closed.push(r);
+    keepOnly(part.rows, (r) => !shut.has(r.contactId));
+  }
+  keepOnly(parts, (part) => part.rows.length > 0);
+  return closed;
 }
 
 /** Keeps the rows `keep` says, in place (a spread of a million rows into splice overflows the stack). */
