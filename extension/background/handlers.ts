@@ -3,10 +3,11 @@ import type { Language } from '@rebound/shared/i18n';
 import { browser } from 'wxt/browser';
 import { type Api, createApi, normalizeBackendUrl, plainHttpElsewhere, ReboundError } from '../lib/api';
 import '../lib/all-words';
+import { badgesFor, findBadges } from '../lib/badges';
 import { translate } from '../lib/i18n';
 import { learnedAdapters } from '../lib/learned-sites';
 import { type ContactFailures, onMessage, type Reply } from '../lib/messaging';
-import { buildReport, findBadges, lite } from '../lib/report';
+import { buildReport, lite } from '../lib/report';
 import { attentionItem, connectionItem, eventCursorItem, isConfigured, settingsItem } from '../lib/settings';
 import { siteAdapters } from '../lib/site-adapters';
 import { words } from '../lib/words';
@@ -110,8 +111,14 @@ export function registerHandlers(hooks: HandlerHooks): void {
       const names = [...new Set(data.names)].slice(0, 100);
       const ids = [...new Set(data.ids ?? [])].slice(0, 100);
       if (names.length === 0 && ids.length === 0) return [];
-      return findBadges(api, ids, names);
+      return findBadges(api, ids, names, await failureCatalog(api, await currentLanguage()));
     }),
+  );
+
+  onMessage('badges', ({ data, sender }) =>
+    withApi(sender, async (api) =>
+      badgesFor(api, data.targets.slice(0, 500), await failureCatalog(api, await currentLanguage())),
+    ),
   );
 
   onMessage('report', ({ data, sender }) =>

@@ -1,13 +1,20 @@
 /**
  * What the badge beside a broadcast's name says, decided in one place (a visible cascade, unit-tested):
  * the page's link gives the broadcast's ID when it has one; a name alone counts only when one broadcast
- * of the workspace has it.
+ * of the workspace has it. The background decides (badgesFor); the content script only draws.
  */
-import type { BroadcastBadge } from './report';
+import type { Broadcast, FailureDescription } from '@rebound/shared';
+// The rule alone: the package's index would bring zod into the content script.
+import { resendHolds } from '@rebound/shared/attention';
+import type { Api } from './api';
+import { type BroadcastBadge, failedAndUnconfirmed } from './report';
 import { isFinal } from './resend-state';
 
+export type BadgeTarget = { id?: number; name: string };
+
 export type BadgeView =
-  | { kind: 'failed'; broadcast: BroadcastBadge; count: number }
+  /** Amber ('later') when a re-send can help every failure, red ('never') when it cannot help some. */
+  | { kind: 'failed'; broadcast: BroadcastBadge; count: number; tone: 'later' | 'never' }
   | { kind: 'resending'; broadcast: BroadcastBadge; count: number }
   | { kind: 'resent'; broadcast: BroadcastBadge; count: number }
   | { kind: 'not-sent'; broadcast: BroadcastBadge }
@@ -16,12 +23,12 @@ export type BadgeView =
   | { kind: 'ambiguous'; name: string; candidates: BroadcastBadge[] };
 
 /** The broadcasts a badge could be about: the one with the page's ID, else those with the name. */
-export function candidatesFor(target: { id?: number; name: string }, found: BroadcastBadge[]): BroadcastBadge[] {
+export function candidatesFor(target: BadgeTarget, found: BroadcastBadge[]): BroadcastBadge[] {
   if (target.id !== undefined) return found.filter((b) => b.id === target.id);
   return found.filter((b) => b.name === target.name);
 }
 
-export function badgeView(target: { id?: number; name: string }, found: BroadcastBadge[]): BadgeView | null {
+export function badgeView(target: BadgeTarget, found: BroadcastBadge[]): BadgeView | null {
   const candidates = candidatesFor(target, found);
   // Two broadcasts share the name and the page does not say which: never guess (the old, fully sent one
   // would wear the new one's failures).
@@ -34,7 +41,7 @@ export function badgeView(target: { id?: number; name: string }, found: Broadcas
   if (broadcast.failed > 0) {
     // Failures a report brought after the re-send was made are no re-send's: they need an agent again.
     if (broadcast.resend === null || broadcast.lateFailedAt !== null)
-      return { kind: 'failed', broadcast, count: broadcast.failed };
+      return { kind: 'failed', broadcast, count: broadcast.failed, tone: broadcast.retryable ? 'later' : 'never' };
     const finished = isFinal(broadcast.resend.status);
     return { kind: finished ? 'resent' : 'resending', broadcast, count: broadcast.failed };
   }
@@ -43,10 +50,75 @@ export function badgeView(target: { id?: number; name: string }, found: Broadcas
   // broadcast failed; one stored before it did may still say so).
   if (broadcast.status === 'failed' && broadcast.uncertain === 0) return { kind: 'not-sent', broadcast };
   // Sent, but nothing says whether it arrived: a "completed" broadcast must not look fully delivered.
-  // Once re-sent, the re-send is where they are followed.
-  if (broadcast.uncertain > 0 && isFinal(broadcast.status) && broadcast.resend === null)
+  // Once re-sent, the re-send is where they are followed, unless it left some of them unsent (a re-send
+  // stopped mid-send puts its broadcast back on the attention list: lateFailedAt).
+  if (
+    broadcast.uncertain > 0 &&
+    isFinal(broadcast.status) &&
+    (broadcast.resend === null || broadcast.lateFailedAt !== null)
+  )
     return { kind: 'unconfirmed', broadcast, count: broadcast.uncertain };
   if (broadcast.excluded > 0 && broadcast.status !== 'scheduled' && broadcast.status !== 'draft')
     return { kind: 'left-out', broadcast, count: broadcast.excluded };
   return null;
+}
+
+export function badgeOf(
+  b: Broadcast,
+  resend: Broadcast | undefined,
+  catalog: Map<string, FailureDescription>,
+): BroadcastBadge {
+  const { failed, unconfirmed } = failedAndUnconfirmed(b);
+  // Final "unknown" receipts are unconfirmed, no failure: their reason's advice ('never') is not counted.
+  let helped = 0;
+  for (const [code, count] of Object.entries(b.failedByReason)) {
+    const advice = catalog.get(code)?.resend;
+    if (advice === 'now' || advice === 'later') helped += count;
+  }
+  return {
+    id: b.id,
+    name: b.name,
+    status: b.status,
+    failed,
+    uncertain: unconfirmed,
+    excluded: b.counts.excluded ?? 0,
+    scheduledAt: b.scheduledAt,
+    resend: resend ? { id: resend.id, status: resend.status } : null,
+    lateFailedAt: b.lateFailedAt,
+    retryable: failed > 0 && helped === failed,
+  };
+}
+
+/** Badges for the broadcasts a page links to (`ids`) or names (`names`), each with its latest re-send. */
+export async function findBadges(
+  api: Api,
+  ids: number[],
+  names: string[],
+  catalog: Map<string, FailureDescription>,
+): Promise<BroadcastBadge[]> {
+  const [byId, byName] = await Promise.all([
+    ids.length ? api.broadcasts({ ids, limit: 100 }) : { data: [] },
+    names.length ? api.broadcasts({ names, limit: 200 }) : { data: [] },
+  ]);
+  const found = new Map<number, Broadcast>();
+  for (const b of [...byId.data, ...byName.data]) found.set(b.id, b);
+  const resends = found.size ? (await api.broadcasts({ resendOfIds: [...found.keys()], limit: 200 })).data : [];
+  // Newest first: the first re-send seen of a broadcast is its latest. One taken back before it began
+  // (resendHolds) is no re-send; one cancelled mid-send is, as the server's attention list counts it.
+  const latest = new Map<number, Broadcast>();
+  for (const r of resends)
+    if (r.resendOfId !== null && resendHolds(r) && !latest.has(r.resendOfId)) latest.set(r.resendOfId, r);
+  return [...found.values()].map((b) => badgeOf(b, latest.get(b.id), catalog));
+}
+
+/** Each of a page's broadcast names with its badge (null: none), the whole cascade run here, not in the page. */
+export async function badgesFor(
+  api: Api,
+  targets: BadgeTarget[],
+  catalog: Map<string, FailureDescription>,
+): Promise<(BadgeView | null)[]> {
+  const ids = [...new Set(targets.flatMap((t) => (t.id === undefined ? [] : [t.id])))].slice(0, 100);
+  const names = [...new Set(targets.filter((t) => t.id === undefined).map((t) => t.name))].slice(0, 100);
+  const found = ids.length || names.length ? await findBadges(api, ids, names, catalog) : [];
+  return targets.map((target) => badgeView(target, found));
 }

@@ -69,6 +69,12 @@ export interface BroadcastBadge {
   resend: { id: number; status: Broadcast['status'] } | null;
   /** When a delivery report last brought a failure after its re-send was written (null: none since). */
   lateFailedAt: string | null;
+  /**
+   * Whether a re-send can help every one of its failures, now or later (the catalog's advice for each
+   * reason, as the panel colours its reasons): amber. One it cannot help (blocked, invalid number) or
+   * of no known reason: red.
+   */
+  retryable: boolean;
 }
 
 export function lite(b: Broadcast): BroadcastLite {
@@ -104,38 +110,6 @@ export function failedAndUnconfirmed(b: Pick<Broadcast, 'counts' | 'failedByReas
 } {
   const unknown = b.failedByReason.uncertain ?? 0;
   return { failed: (b.counts.failed ?? 0) - unknown, unconfirmed: (b.counts.uncertain ?? 0) + unknown };
-}
-
-export function badgeOf(b: Broadcast, resend: Broadcast | undefined): BroadcastBadge {
-  const { failed, unconfirmed } = failedAndUnconfirmed(b);
-  return {
-    id: b.id,
-    name: b.name,
-    status: b.status,
-    failed,
-    uncertain: unconfirmed,
-    excluded: b.counts.excluded ?? 0,
-    scheduledAt: b.scheduledAt,
-    resend: resend ? { id: resend.id, status: resend.status } : null,
-    lateFailedAt: b.lateFailedAt,
-  };
-}
-
-/** Badges for the broadcasts a page links to (`ids`) or names (`names`), each with its latest re-send. */
-export async function findBadges(api: Api, ids: number[], names: string[]): Promise<BroadcastBadge[]> {
-  const [byId, byName] = await Promise.all([
-    ids.length ? api.broadcasts({ ids, limit: 100 }) : { data: [] },
-    names.length ? api.broadcasts({ names, limit: 200 }) : { data: [] },
-  ]);
-  const found = new Map<number, Broadcast>();
-  for (const b of [...byId.data, ...byName.data]) found.set(b.id, b);
-  const resends = found.size ? (await api.broadcasts({ resendOfIds: [...found.keys()], limit: 200 })).data : [];
-  // Newest first: the first re-send seen of a broadcast is its latest. One taken back before it began
-  // (resendHolds) is no re-send; one cancelled mid-send is, as the server's attention list counts it.
-  const latest = new Map<number, Broadcast>();
-  for (const r of resends)
-    if (r.resendOfId !== null && resendHolds(r) && !latest.has(r.resendOfId)) latest.set(r.resendOfId, r);
-  return [...found.values()].map((b) => badgeOf(b, latest.get(b.id)));
 }
 
 export async function buildReport(

@@ -5,7 +5,7 @@ import { translate } from '../lib/i18n';
 
 /** Each kind's words and colour (the decision itself is lib/badges.ts). */
 const WORDING = {
-  failed: ['failedBadge', 'never'],
+  failed: ['failedBadge', 'never'], // its own tone: amber when a re-send can help every failure
   resending: ['badgeResending', 'later'],
   resent: ['badgeResent', 'quiet'],
   'not-sent': ['badgeNotSent', 'never'],
@@ -15,7 +15,8 @@ const WORDING = {
 } as const;
 
 function wording(view: BadgeView, language: Language): { text: string; label: string; tone: string } {
-  const [key, tone] = WORDING[view.kind];
+  const [key, kindTone] = WORDING[view.kind];
+  const tone = view.kind === 'failed' ? view.tone : kindTone;
   const text = translate(language, key, { count: 'count' in view ? view.count : 0 });
   const label =
     view.kind === 'ambiguous'

@@ -5,7 +5,7 @@
 
 import { setRegion } from '@rebound/shared/i18n';
 import { render } from 'preact';
-import { badgeView, candidatesFor } from '../lib/badges';
+import { candidatesFor } from '../lib/badges';
 import { setWords } from '../lib/i18n';
 import { ask, onMessage, sendMessage } from '../lib/messaging';
 import { decidePage } from '../lib/page-decision';
@@ -124,14 +124,13 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
     else if (decision.show === 'latest') void state.showBroadcast(undefined, false);
     const fresh = reading.names.filter(({ element }) => !badged.has(element));
     if (fresh.length === 0) return;
-    const ids = fresh.flatMap((n) => (n.id === undefined ? [] : [n.id]));
-    const names = fresh.filter((n) => n.id === undefined).map((n) => n.name);
-    const found = await ask(sendMessage('findBroadcasts', { names, ids }));
+    // The background decides each badge (lib/badges.ts); the page only draws them.
+    const views = await ask(sendMessage('badges', { targets: fresh.map(({ id, name }) => ({ id, name })) }));
     // Badges came back: whatever the trouble was, the server answers again.
     state.trouble.value = null;
-    for (const target of fresh) {
+    for (const [i, target] of fresh.entries()) {
       badged.add(target.element);
-      const view = badgeView(target, found);
+      const view = views[i];
       // One badge per broadcast on a page: a log page lists the same broadcast on many rows.
       const key = view && view.kind !== 'ambiguous' ? `id:${view.broadcast.id}` : `name:${target.name}`;
       if (!view || shown.get(key)?.isConnected) continue;

@@ -88,6 +88,10 @@ describe('the extension in Chromium', () => {
     const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
     await helpdesk.signIn(h.ws.tokens.agent);
     await expect.poll(() => helpdesk.badge('Black Friday').textContent(), { timeout: 10_000 }).toBe('500 fallidos');
+    // The daily limit: a re-send later reaches them all, so amber (card.css's --rb-later), not a permanent red.
+    await expect(helpdesk.badge('Black Friday').evaluate((el) => getComputedStyle(el).color)).resolves.toBe(
+      'rgb(147, 91, 0)',
+    );
     // Only the badge joins the page: the collapsed panel floats above it.
     await expect(helpdesk.pill().textContent()).resolves.toBe('Rebound: 500 fallidos');
 

@@ -13,6 +13,7 @@ function badge(id: number, extra: Partial<BroadcastBadge> = {}): BroadcastBadge 
     scheduledAt: null,
     resend: null,
     lateFailedAt: null,
+    retryable: false,
     ...extra,
   };
 }
@@ -69,6 +70,28 @@ describe('the badge beside a broadcast name', () => {
     // Two namesakes, one of them unconfirmed: the page must say which.
     expect(badgeView({ name: 'Black Friday' }, [badge(1), badge(2, { uncertain: 3 })])).toMatchObject({
       kind: 'ambiguous',
+    });
+  });
+
+  it('a re-send stopped mid-send with unconfirmed recipients it never sent: the badge comes back', () => {
+    // The server put the broadcast back on the attention list (lateFailedAt): the toolbar counts it, so
+    // its row says why.
+    const stopped = badge(1, {
+      uncertain: 3,
+      resend: { id: 2, status: 'cancelled' },
+      lateFailedAt: '2026-12-07T10:00:00.000Z',
+    });
+    expect(badgeView({ id: 1, name: 'x' }, [stopped])).toMatchObject({ kind: 'unconfirmed', count: 3 });
+  });
+
+  it('failures a re-send can help are amber, any it cannot help make the badge red', () => {
+    expect(badgeView({ id: 1, name: 'x' }, [badge(1, { failed: 500, retryable: true })])).toMatchObject({
+      kind: 'failed',
+      tone: 'later',
+    });
+    expect(badgeView({ id: 1, name: 'x' }, [badge(1, { failed: 500 })])).toMatchObject({
+      kind: 'failed',
+      tone: 'never',
     });
   });
 });

@@ -1,7 +1,11 @@
-import { type Broadcast, needingAttention } from '@rebound/shared';
+import { type Broadcast, describeFailure, FAILURE_REASONS, needingAttention } from '@rebound/shared';
 import { describe, expect, it } from 'vitest';
-import { badgeView } from '../../lib/badges';
-import { badgeOf, failedAndUnconfirmed } from '../../lib/report';
+import { badgeView, badgeOf as badgeWithCatalog } from '../../lib/badges';
+import { failedAndUnconfirmed } from '../../lib/report';
+
+/** The catalog as the server serves it (GET /failure-reasons), which the background reads. */
+const catalog = new Map(FAILURE_REASONS.map((code) => [code as string, describeFailure(code, 'es')]));
+const badgeOf = (b: Broadcast, resend: Broadcast | undefined) => badgeWithCatalog(b, resend, catalog);
 
 function broadcast(id: number, status: Broadcast['status'], extra: Partial<Broadcast> = {}): Broadcast {
   return {
@@ -79,6 +83,39 @@ describe('what needs an agent', () => {
       excluded: 7,
       resend: { id: 9, status: 'scheduled' },
     });
+  });
+
+  it("a badge is amber only when every failure's reason is one a re-send can help (the catalog's advice)", () => {
+    const quota = broadcast(1, 'partially_failed', {
+      counts: { sent: 1000, failed: 500 } as Broadcast['counts'],
+      failedByReason: { quota_reached: 480, provider_error: 20 },
+    });
+    expect(badgeView({ id: 1, name: 'B1' }, [badgeOf(quota, undefined)])).toMatchObject({
+      kind: 'failed',
+      count: 500,
+      tone: 'later',
+    });
+    // Ten blocked the business: a re-send cannot reach them, the badge is red.
+    const someBlocked = broadcast(2, 'partially_failed', {
+      counts: { sent: 1000, failed: 500 } as Broadcast['counts'],
+      failedByReason: { quota_reached: 490, blocked: 10 },
+    });
+    expect(badgeView({ id: 2, name: 'B2' }, [badgeOf(someBlocked, undefined)])).toMatchObject({ tone: 'never' });
+    // Final "unknown" receipts beside quota failures are unconfirmed, not failures a re-send cannot help.
+    const withUnknown = broadcast(3, 'partially_failed', {
+      counts: { sent: 10, failed: 7 } as Broadcast['counts'],
+      failedByReason: { throttled: 5, uncertain: 2 },
+    });
+    expect(badgeView({ id: 3, name: 'B3' }, [badgeOf(withUnknown, undefined)])).toMatchObject({
+      count: 5,
+      tone: 'later',
+    });
+    // Failures of no known reason (a stored row without one, a code this version does not know): red.
+    const unexplained = broadcast(4, 'partially_failed', {
+      counts: { sent: 10, failed: 3 } as Broadcast['counts'],
+      failedByReason: { quota_reached: 2 },
+    });
+    expect(badgeView({ id: 4, name: 'B4' }, [badgeOf(unexplained, undefined)])).toMatchObject({ tone: 'never' });
   });
 
   it('a final "unknown" receipt counts as unconfirmed, never as failed: it may have arrived', () => {
