@@ -21,6 +21,7 @@ let managerToken = '';
 let otherToken = '';
 let broadcastId = 0;
 let otherSegmentId = 0;
+let sendingId = 0;
 let count: (query: string) => Promise<number>;
 
 beforeAll(async () => {
@@ -56,6 +57,20 @@ beforeAll(async () => {
       },
     });
     otherSegmentId = half.id;
+    // Another broadcast to all of them, sending: its audience frozen, every message still queued.
+    const sending = await createBroadcast(db, ws, {
+      name: 'Liquidación',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: { text: 'Hola' },
+    });
+    sendingId = sending.id;
+    await db.run(sql`UPDATE broadcasts SET status = 'sending', started_at = 1, target_count = ${CONTACTS}
+        WHERE id = ${sendingId}`);
+    await db.run(sql`INSERT INTO messages (workspace_id, broadcast_id, channel_id, contact_id, identifier, state,
+        attempts, next_attempt_at, created_at, updated_at)
+      SELECT workspace_id, ${sendingId}, ${channel.id}, id, phone, 'queued', 0, 0, 0, 0 FROM contacts
+      WHERE workspace_id = ${ws}`);
     await checkpointNow(client);
     count = async (query) => Number((await client.execute(query)).rows[0]?.n);
   }));
@@ -147,5 +162,42 @@ describe('a broadcast to 1,000,000 contacts scheduled for tomorrow', () => {
     expect(res.status).toBe(422);
     expect(body.error.code).toBe('broadcast_schedule_past');
     expect(body.error.message).toMatch(/^La fecha de envío ya pasó/);
+  });
+});
+
+describe('a broadcast to 1,000,000 contacts stopped while it sends', () => {
+  it("is cancelled with every queued message, while another workspace's requests are answered at once", async () => {
+    const { res, waits } = await watched(() => asManager('POST', `/broadcasts/${sendingId}/cancel`, {}));
+    const body = (await res.json()) as { status: string };
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body.status).toBe('cancelled');
+    expect(
+      await count(`SELECT count(*) AS n FROM messages WHERE broadcast_id = ${sendingId} AND state = 'cancelled'`),
+    ).toBe(CONTACTS);
+    // On the API's thread the update of a million messages held every request behind it; on a heavy
+    // thread, with the API's write turn lent, nobody waits for it.
+    expect(waits.length).toBeGreaterThan(5);
+    expect(Math.max(...waits)).toBeLessThan(200);
+  }, 60_000);
+
+  it("refused as it was on the API thread: another workspace's broadcast is not found, in the caller language", async () => {
+    const other = await fetch(`${base}/api/v1/broadcasts/${sendingId}/cancel`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${otherToken}`, 'Accept-Language': 'es' },
+    });
+    // An agent of another workspace: refused by the route's guard before any thread.
+    expect(other.status).toBe(403);
+    const res = await asManager('POST', '/broadcasts/999999/cancel', {});
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(res.status).toBe(404);
+    expect(body.error.code).toBe('not_found');
+    expect(body.error.message).toMatch(/^No se encontró/);
+  });
+
+  it("a re-send taken back by its agent goes through the same thread: nothing to take back, said in the caller's language", async () => {
+    const res = await asManager('POST', `/broadcasts/${sendingId}/resend/cancel`, {});
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(res.status).toBe(409);
+    expect(body.error.code).toBe('resend_nothing_to_cancel');
   });
 });

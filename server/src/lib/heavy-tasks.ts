@@ -22,10 +22,10 @@ import { type Database, databaseClient, localFilePath, serializeWrites } from '.
 import { attachFastReads } from '../db/fast-read';
 import * as schema from '../db/schema';
 import { preflight } from '../services/broadcast-preflight';
-import { scheduleBroadcast, toBroadcast, updateBroadcast } from '../services/broadcasts';
+import { cancelBroadcast, scheduleBroadcast, toBroadcast, updateBroadcast } from '../services/broadcasts';
 import { type ContactSearch, findDuplicates, searchContacts } from '../services/contacts';
 import { failedMessagePage, failureSummary, toFailedMessage } from '../services/failures';
-import { resendFailed } from '../services/resend';
+import { cancelResend, resendFailed } from '../services/resend';
 import { previewSegment } from '../services/segments';
 import { ApiError } from './errors';
 
@@ -95,6 +95,13 @@ export const jsonTasks = {
     db: Database,
     a: { ws: Scope; id: number; patch: Parameters<typeof updateBroadcast>[3]; language: Language },
   ) => toBroadcast(db, await updateBroadcast(db, a.ws, a.id, a.patch), a.language),
+  // Stopping a broadcast that sends cancels every message it still has queued (a million for a big one,
+  // in one transaction with its counts) and, for a re-send, looks for recipients it never reached.
+  'broadcasts.cancel': async (db: Database, a: { workspaceId: number; id: number; language: Language }) =>
+    toBroadcast(db, await cancelBroadcast(db, a.workspaceId, a.id), a.language),
+  // Taking a re-send back looks, as a stopped one does, for what it frees.
+  'broadcasts.cancelResend': (db: Database, a: { workspaceId: number; id: number }) =>
+    cancelResend(db, a.workspaceId, a.id),
   // The click itself reads as much as its preview, then writes the plan in short transactions: here, the
   // API's thread is never held for the seconds a re-send of 200,000 takes. Never shared: each click is its own.
   'broadcasts.resend': (
@@ -160,6 +167,8 @@ export type FromWorker =
 
 /** The tasks that write (the rest only read): their writes take the API thread's write turn. */
 const WRITING_TASKS: ReadonlySet<string> = new Set<JsonTask>([
+  'broadcasts.cancel',
+  'broadcasts.cancelResend',
   'broadcasts.resend',
   'broadcasts.schedule',
   'broadcasts.update',

@@ -5,7 +5,6 @@ import { ApiError } from '../../lib/errors';
 import { takeHeavySlot } from '../../lib/heavy';
 import { resumeBroadcast } from '../../services/broadcast-pause';
 import * as broadcasts from '../../services/broadcasts';
-import { cancelResend } from '../../services/resend';
 import * as routes from './broadcasts.routes';
 
 export const broadcastsRouter = createRouter()
@@ -55,8 +54,10 @@ export const broadcastsRouter = createRouter()
     return c.json(await c.get('heavy').run(c.get('db'), workspaceId, 'broadcasts.schedule', args), 200);
   })
   .openapi(routes.cancelBroadcast, async (c) => {
-    const row = await broadcasts.cancelBroadcast(c.get('db'), c.get('auth').workspaceId, c.req.valid('param').id);
-    return c.json(await broadcasts.toBroadcast(c.get('db'), row, c.get('language')), 200);
+    // Off the API's thread (a big broadcast's queued messages are all cancelled); never refused for the heavy limit.
+    const { workspaceId } = c.get('auth');
+    const args = { workspaceId, id: c.req.valid('param').id, language: c.get('language') };
+    return c.json(await c.get('heavy').run(c.get('db'), workspaceId, 'broadcasts.cancel', args), 200);
   })
   .openapi(routes.resumeBroadcast, async (c) => {
     const row = await resumeBroadcast(c.get('db'), c.get('auth'), c.req.valid('param').id);
@@ -87,7 +88,9 @@ export const broadcastsRouter = createRouter()
     return c.json(await c.get('heavy').run(c.get('db'), workspaceId, 'broadcasts.resend', { ws, id, body }), 200);
   })
   .openapi(routes.cancelResend, async (c) => {
-    return c.json(await cancelResend(c.get('db'), c.get('auth').workspaceId, c.req.valid('param').id), 200);
+    const { workspaceId } = c.get('auth');
+    const args = { workspaceId, id: c.req.valid('param').id };
+    return c.json(await c.get('heavy').run(c.get('db'), workspaceId, 'broadcasts.cancelResend', args), 200);
   })
   .openapi(routes.preflight, async (c) => {
     const { workspaceId, defaultCountry } = c.get('auth');
