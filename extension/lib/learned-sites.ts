@@ -49,6 +49,7 @@ export function learnedAdapters(sites: LearnedSite[]): SiteAdapter[] {
     adapter.pages.push({
       path: site.path,
       broadcastNames: site.names,
+      taught: true,
       ...(site.linkId && { broadcastLinkId: site.linkId }),
     });
   }

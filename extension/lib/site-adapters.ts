@@ -30,6 +30,8 @@ export interface PageDescription {
   broadcast?: { idFromPathGroup?: number; name?: string };
   /** Elements holding the contact's identifiers (a contact page). */
   contactIdentifiers?: { selector: string; kind: 'phone' | 'email' }[];
+  /** Taught by the agent (lib/learned-sites.ts): its names are all it reads. */
+  taught?: boolean;
 }
 
 export interface SiteAdapter {
@@ -94,8 +96,13 @@ export const siteAdapters: SiteAdapter[] = [
 
 export interface PageReading {
   adapter: SiteAdapter;
-  /** Whether one of the adapter's pages describes this one; a site's other pages can be taught. */
+  /**
+   * Whether one of the adapter's pages describes this one (a page the agent taught, only while it finds
+   * names there); a site's other pages can be taught.
+   */
   known: boolean;
+  /** A page the agent taught that shows none of the names it was taught to find: taught again. */
+  lost?: boolean;
   /** Name elements to badge, with the name each shows and the ID its link gives, if any. */
   names: { element: Element; name: string; id?: number }[];
   broadcast: { id?: number; name?: string } | null;
@@ -142,6 +149,12 @@ export function readPage(win: Pick<Window, 'location' | 'document'>, adapters: S
       const id = page.broadcastLinkId ? linkIdIn(element, page.broadcastLinkId) : undefined;
       reading.names.push({ element, name, ...(id !== undefined && { id }) });
     }
+  }
+  // Its names are gone (the helpdesk changed its markup, or the list is empty): offered to be taught
+  // again, as a page Rebound cannot read, rather than silently badging nothing.
+  if (page.taught && reading.names.length === 0) {
+    reading.known = false;
+    reading.lost = true;
   }
   if (page.broadcast) {
     const match = page.broadcast.idFromPathGroup

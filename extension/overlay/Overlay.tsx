@@ -43,7 +43,10 @@ export function Overlay({ state }: { state: OverlayState }) {
       ? translate(language, PILL[trouble.kind])
       : failed > 0
         ? translate(language, 'expand', { count: failed })
-        : translate(language, content.kind === 'teach' ? 'teachPill' : 'expandQuiet');
+        : translate(
+            language,
+            content.kind !== 'teach' ? 'expandQuiet' : content.again ? 'teachAgainPill' : 'teachPill',
+          );
     // A page Rebound cannot read yet: the pill starts teaching (the teaching bar explains itself).
     const teach = !trouble && content.kind === 'teach';
     return (

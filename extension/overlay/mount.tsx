@@ -108,7 +108,7 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
       lastKey,
     );
     lastKey = key;
-    if (decision.show === 'teach') state.show({ kind: 'teach' });
+    if (decision.show === 'teach') state.show({ kind: 'teach', again: reading?.lost });
     if (!reading?.known) return;
     // Read again by an adapter: the offer to teach is over.
     if (kind === 'teach') state.show({ kind: 'nothing' });

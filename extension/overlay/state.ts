@@ -15,7 +15,7 @@ export type PanelContent =
   | { kind: 'error'; message: string }
   | { kind: 'not-configured' }
   /** A page of an allowed site that no adapter describes: the agent can teach Rebound to read it. */
-  | { kind: 'teach' };
+  | { kind: 'teach'; again?: boolean };
 
 /** Trouble with the server or the token, as the pill shows it: never silence that looks like calm. */
 export type Trouble = { kind: 'offline' | 'token' | 'server' | 'outdated'; message: string };

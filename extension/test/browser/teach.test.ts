@@ -57,6 +57,16 @@ const TABLE_PAGE = `<!doctype html>
   </tbody>
 </table></section></body></html>`;
 
+/** The same sends after the helpdesk's redesign: no table any more, what was taught finds nothing. */
+const REDESIGNED_TABLE_PAGE = `<!doctype html>
+<html lang="es"><head><meta charset="utf-8"><title>Envíos</title></head><body>
+<section><h2>Envíos masivos</h2>
+<ul class="sends">
+  <li><span class="when">25/11</span> <strong class="send-name">Black Friday</strong> <em>Enviada</em></li>
+  <li><span class="when">24/12</span> <strong class="send-name">Navidad</strong> <em>Programada</em></li>
+</ul></section></body></html>`;
+let redesigned = false;
+
 beforeAll(async () => {
   h = await harness();
   const { broadcastId, channelId } = await s1Broadcast(h, 'WhatsApp ventas');
@@ -71,11 +81,13 @@ beforeAll(async () => {
     const body =
       path === '/campanas'
         ? gridPage({ blackFriday: s1, navidad })
-        : path === '/envios' || path === '/otros-envios'
-          ? TABLE_PAGE
-          : path === '/app/7/campanas'
-            ? OWN_IDS_PAGE
-            : undefined;
+        : path === '/envios' && redesigned
+          ? REDESIGNED_TABLE_PAGE
+          : path === '/envios' || path === '/otros-envios'
+            ? TABLE_PAGE
+            : path === '/app/7/campanas'
+              ? OWN_IDS_PAGE
+              : undefined;
     res.writeHead(body ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
     res.end(body ?? 'no');
   });
@@ -156,6 +168,33 @@ describe('teaching Rebound a helpdesk it does not know', () => {
       .toBe('500 fallidos');
     // Nothing failed in Navidad (scheduled, nothing sent): no badge there, and none on other cells.
     expect(await page.locator('.rb-badge').count()).toBe(1);
+  });
+
+  it('a taught page whose markup changed says it finds no broadcasts and is taught again in one click', async () => {
+    redesigned = true;
+    await page.goto(`${siteUrl}/envios`);
+    // Not a silent page without badges: the pill says so and offers the teaching bar.
+    const pill = page.locator('.rb-pill');
+    await expect
+      .poll(() => pill.textContent(), { timeout: 10_000 })
+      .toBe('Rebound: no encuentro transmisiones aquí; enseñar de nuevo');
+    expect(await page.locator('.rb-badge').count()).toBe(0);
+    await pill.click();
+    await page.getByTestId('rebound-teach').waitFor();
+    await page.locator('strong', { hasText: 'Black Friday' }).click();
+    await expect
+      .poll(() => page.getByTestId('teach-found').textContent())
+      .toBe('Encontré 2 nombres de transmisiones en esta página:');
+    await page.getByRole('button', { name: /^Guardar para/ }).click();
+    await expect
+      .poll(() => page.locator('strong', { hasText: 'Black Friday' }).locator('.rb-badge').textContent(), {
+        timeout: 10_000,
+      })
+      .toBe('500 fallidos');
+    // Taught again: the old reading of the page was replaced, not kept beside the new one.
+    await page.getByRole('button', { name: 'Cerrar' }).click();
+    await page.reload();
+    await expect.poll(() => pill.textContent(), { timeout: 10_000 }).toBe('Rebound: 500 fallidos');
   });
 
   it("a helpdesk's own numbers in its links are not taken for Rebound's: the names find the broadcasts", async () => {

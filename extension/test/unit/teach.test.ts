@@ -150,6 +150,12 @@ describe('teaching Rebound a page', () => {
     // Another site, or another page of this one, is not read by it: that page can be taught too.
     expect(readPage(pageAt('https://other.example.com/campanas', GRID), learnedAdapters([site]))).toBeNull();
     expect(readPage(pageAt('https://crm.example.com/contactos', GRID), learnedAdapters([site]))?.known).toBe(false);
+    // The same page after a redesign: what was learned finds no name, the page is to be taught again.
+    const redesigned = readPage(
+      pageAt('https://crm.example.com/campanas', '<ul><li><b>Black Friday</b></li></ul>'),
+      learnedAdapters([site]),
+    );
+    expect(redesigned).toMatchObject({ known: false, lost: true, names: [] });
   });
 
   it('keeps nothing that would not work: bad patterns, bad selectors, absurd lengths', () => {
