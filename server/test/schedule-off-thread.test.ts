@@ -22,14 +22,17 @@ let otherToken = '';
 let broadcastId = 0;
 let otherSegmentId = 0;
 let sendingId = 0;
+let smallSendingId = 0;
+let otherManagerToken = '';
 let count: (query: string) => Promise<number>;
 
 beforeAll(async () => {
-  ({ base } = await startThreadedServer({ threads: 1 }, async ({ db, client }) => {
+  ({ base } = await startThreadedServer({ threads: 1, perToken: 8 }, async ({ db, client }) => {
     const made = await createWorkspace(db, { name: 'Grande', defaultCountry: 'AR' }, ['manager']);
-    const other = await createWorkspace(db, { name: 'Otra', defaultCountry: 'AR' }, ['agent']);
+    const other = await createWorkspace(db, { name: 'Otra', defaultCountry: 'AR' }, ['agent', 'manager']);
     managerToken = made.tokens[0]?.token ?? '';
     otherToken = other.tokens[0]?.token ?? '';
+    otherManagerToken = other.tokens[1]?.token ?? '';
     const ws = made.workspace.id;
     await db.run(sql`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${CONTACTS})
         INSERT INTO contacts (workspace_id, first_name, phone, phone_valid, created_at, updated_at)
@@ -71,6 +74,20 @@ beforeAll(async () => {
         attempts, next_attempt_at, created_at, updated_at)
       SELECT workspace_id, ${sendingId}, ${channel.id}, id, phone, 'queued', 0, 0, 0, 0 FROM contacts
       WHERE workspace_id = ${ws}`);
+    // And a small one, sending too.
+    const small = await createBroadcast(db, ws, {
+      name: 'Recordatorio',
+      channelId: channel.id,
+      segmentId: segment.id,
+      content: { text: 'Hola' },
+    });
+    smallSendingId = small.id;
+    await db.run(sql`UPDATE broadcasts SET status = 'sending', started_at = 1, target_count = 1000
+        WHERE id = ${smallSendingId}`);
+    await db.run(sql`INSERT INTO messages (workspace_id, broadcast_id, channel_id, contact_id, identifier, state,
+        attempts, next_attempt_at, created_at, updated_at)
+      SELECT workspace_id, ${smallSendingId}, ${channel.id}, id, phone, 'queued', 0, 0, 0, 0 FROM contacts
+      WHERE workspace_id = ${ws} LIMIT 1000`);
     await checkpointNow(client);
     count = async (query) => Number((await client.execute(query)).rows[0]?.n);
   }));
@@ -181,18 +198,46 @@ describe('a broadcast to 1,000,000 contacts stopped while it sends', () => {
   }, 60_000);
 
   it("refused as it was on the API thread: another workspace's broadcast is not found, in the caller language", async () => {
-    const other = await fetch(`${base}/api/v1/broadcasts/${sendingId}/cancel`, {
+    // Another workspace's manager: past the route's guard, the thread looks in the caller's workspace only.
+    const other = await fetch(`${base}/api/v1/broadcasts/${smallSendingId}/cancel`, {
       method: 'POST',
-      headers: { Authorization: `Bearer ${otherToken}`, 'Accept-Language': 'es' },
+      headers: { Authorization: `Bearer ${otherManagerToken}`, 'Accept-Language': 'es' },
     });
-    // An agent of another workspace: refused by the route's guard before any thread.
-    expect(other.status).toBe(403);
-    const res = await asManager('POST', '/broadcasts/999999/cancel', {});
-    const body = (await res.json()) as { error: { code: string; message: string } };
-    expect(res.status).toBe(404);
+    const body = (await other.json()) as { error: { code: string; message: string } };
+    expect(other.status).toBe(404);
     expect(body.error.code).toBe('not_found');
     expect(body.error.message).toMatch(/^No se encontró/);
+    expect(
+      await count(`SELECT count(*) AS n FROM messages WHERE broadcast_id = ${smallSendingId} AND state = 'queued'`),
+    ).toBe(1000);
   });
+
+  it("a manager's stop does not wait its turn behind the workspace's scans queued on the heavy thread", async () => {
+    const finished: string[] = [];
+    const preflight = async (i: number) => {
+      const res = await fetch(`${base}/api/v1/broadcasts/${broadcastId}/preflight`, {
+        headers: { Authorization: `Bearer ${managerToken}` },
+      });
+      expect(res.status).toBe(200);
+      await res.text();
+      finished.push(`preflight ${i}`);
+    };
+    // Three scans of 500,000 contacts: the single heavy thread runs the first, the others wait.
+    const scans = [1, 2, 3].map(preflight);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const stop = (async () => {
+      const res = await asManager('POST', `/broadcasts/${smallSendingId}/cancel`, {});
+      expect(res.status).toBe(200);
+      await res.text();
+      finished.push('stop');
+    })();
+    await Promise.all([...scans, stop]);
+    // The stop ran next, not after the scans queued before it.
+    expect(finished.indexOf('stop')).toBeLessThan(finished.indexOf('preflight 2'));
+    expect(
+      await count(`SELECT count(*) AS n FROM messages WHERE broadcast_id = ${smallSendingId} AND state = 'cancelled'`),
+    ).toBe(1000);
+  }, 60_000);
 
   it("a re-send taken back by its agent goes through the same thread: nothing to take back, said in the caller's language", async () => {
     const res = await asManager('POST', `/broadcasts/${sendingId}/resend/cancel`, {});

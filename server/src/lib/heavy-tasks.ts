@@ -165,6 +165,12 @@ export type FromWorker =
   | { type: 'turn'; id: number }
   | { type: 'turnDone'; id: number };
 
+/**
+ * Tasks that never wait their workspace's turn behind others' scans: a manager's stop, while the broadcast
+ * it stops keeps sending. Handed to the first free thread before any queued run.
+ */
+export const URGENT_TASKS: ReadonlySet<string> = new Set<JsonTask>(['broadcasts.cancel']);
+
 /** The tasks that write (the rest only read): their writes take the API thread's write turn. */
 const WRITING_TASKS: ReadonlySet<string> = new Set<JsonTask>([
   'broadcasts.cancel',

@@ -21,6 +21,7 @@ import {
   type StreamTask,
   streamTasks,
   type ToWorker,
+  URGENT_TASKS,
 } from './heavy-tasks';
 import { jsonContent } from './openapi';
 
@@ -100,6 +101,8 @@ class HeavyPool {
   #threads: Thread[] = [];
   #nextId = 1;
   readonly #queues = new Map<number, Waiting[]>();
+  /** Runs of URGENT_TASKS, handed out before any workspace's queue. */
+  readonly #urgent: Waiting[] = [];
   /** Reads still waiting for their turn, by what they read (see `shareWaiting`). */
   readonly #waiting = new Map<string, Promise<unknown>>();
   /** Reads answered by joining one that waited (for the benchmark and the tests). */
@@ -153,9 +156,15 @@ class HeavyPool {
   #dispatch() {
     for (;;) {
       const next = this.#queues.entries().next();
-      if (next.done) return;
+      if (next.done && this.#urgent.length === 0) return;
       const thread = this.#free();
       if (!thread) return;
+      const urgent = this.#urgent.shift();
+      if (urgent) {
+        urgent.start(thread);
+        continue;
+      }
+      if (next.done) return;
       const [workspaceId, queue] = next.value;
       const waiting = queue.shift() as Waiting;
       // The workspace goes to the back of the turn order (a Map iterates in insertion order).
@@ -197,7 +206,8 @@ class HeavyPool {
         thread.worker.postMessage({ type: 'run', id, task, args } satisfies ToWorker);
       };
       const queue = this.#queues.get(workspaceId);
-      if (queue) queue.push({ start });
+      if (URGENT_TASKS.has(task)) this.#urgent.push({ start });
+      else if (queue) queue.push({ start });
       else this.#queues.set(workspaceId, [{ start }]);
       this.#dispatch();
     });
