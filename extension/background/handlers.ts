@@ -111,13 +111,18 @@ export function registerHandlers(hooks: HandlerHooks): void {
       const names = [...new Set(data.names)].slice(0, 100);
       const ids = [...new Set(data.ids ?? [])].slice(0, 100);
       if (names.length === 0 && ids.length === 0) return [];
-      return findBadges(api, ids, names, await failureCatalog(api, await currentLanguage()));
+      return findBadges(api, ids, names);
     }),
   );
 
   onMessage('badges', ({ data, sender }) =>
     withApi(sender, async (api) =>
-      badgesFor(api, data.targets.slice(0, 500), await failureCatalog(api, await currentLanguage())),
+      badgesFor(
+        api,
+        data.targets,
+        // Without the catalog (its read failed) the badges still come, red: never amber on a guess.
+        await failureCatalog(api, await currentLanguage()).catch(() => new Map()),
+      ),
     ),
   );
 

@@ -94,7 +94,7 @@ export async function findBadges(
   api: Api,
   ids: number[],
   names: string[],
-  catalog: Map<string, FailureDescription>,
+  catalog: Map<string, FailureDescription> = new Map(),
 ): Promise<BroadcastBadge[]> {
   const [byId, byName] = await Promise.all([
     ids.length ? api.broadcasts({ ids, limit: 100 }) : { data: [] },
@@ -111,14 +111,23 @@ export async function findBadges(
   return [...found.values()].map((b) => badgeOf(b, latest.get(b.id), catalog));
 }
 
-/** Each of a page's broadcast names with its badge (null: none), the whole cascade run here, not in the page. */
+/**
+ * Each of a page's broadcast names with its badge (null: none), the whole cascade run here, not in the
+ * page. One look per distinct name or ID (a log page lists the same broadcast on many rows), every row
+ * answered.
+ */
 export async function badgesFor(
   api: Api,
   targets: BadgeTarget[],
   catalog: Map<string, FailureDescription>,
 ): Promise<(BadgeView | null)[]> {
-  const ids = [...new Set(targets.flatMap((t) => (t.id === undefined ? [] : [t.id])))].slice(0, 100);
-  const names = [...new Set(targets.filter((t) => t.id === undefined).map((t) => t.name))].slice(0, 100);
+  const keyOf = (t: BadgeTarget) => `${t.id ?? ''}|${t.name}`;
+  // Rows past the first 5,000 of one page are not read (a page that long is not an agent's list).
+  const rows = targets.slice(0, 5_000);
+  const distinct = [...new Map(rows.map((t) => [keyOf(t), t])).values()];
+  const ids = [...new Set(distinct.flatMap((t) => (t.id === undefined ? [] : [t.id])))].slice(0, 100);
+  const names = [...new Set(distinct.filter((t) => t.id === undefined).map((t) => t.name))].slice(0, 100);
   const found = ids.length || names.length ? await findBadges(api, ids, names, catalog) : [];
-  return targets.map((target) => badgeView(target, found));
+  const views = new Map(distinct.map((t) => [keyOf(t), badgeView(t, found)]));
+  return targets.map((t) => views.get(keyOf(t)) ?? null);
 }

@@ -72,7 +72,8 @@ export interface BroadcastBadge {
   /**
    * Whether a re-send can help every one of its failures, now or later (the catalog's advice for each
    * reason, as the panel colours its reasons): amber. One it cannot help (blocked, invalid number) or
-   * of no known reason: red.
+   * of no known reason: red. False where no catalog was at hand (the chooser and the teaching bar,
+   * which draw no badge).
    */
   retryable: boolean;
 }

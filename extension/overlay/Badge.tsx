@@ -18,10 +18,11 @@ function wording(view: BadgeView, language: Language): { text: string; label: st
   const [key, kindTone] = WORDING[view.kind];
   const tone = view.kind === 'failed' ? view.tone : kindTone;
   const text = translate(language, key, { count: 'count' in view ? view.count : 0 });
+  // Amber and red say the same count: the label says which (and the amber one wears ↻, overlay.css).
   const label =
     view.kind === 'ambiguous'
       ? translate(language, 'badgeAmbiguousLabel', { name: view.name })
-      : `${view.broadcast.name}: ${text}`;
+      : `${view.broadcast.name}: ${text}${view.kind === 'failed' ? ` (${translate(language, view.tone === 'later' ? 'badgeLaterLabel' : 'badgeNeverLabel')})` : ''}`;
   return { text, label, tone };
 }
 

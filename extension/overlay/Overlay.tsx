@@ -53,7 +53,7 @@ export function Overlay({ state }: { state: OverlayState }) {
       <button
         ref={pill}
         type="button"
-        class={`rb-pill${trouble || failed > 0 ? ' rb-pill-alert' : ''}`}
+        class={`rb-pill${trouble ? ' rb-pill-alert' : failed > 0 ? (content.kind === 'report' && content.report.resendable >= failed ? ' rb-pill-later' : ' rb-pill-alert') : ''}`}
         aria-expanded={teach ? undefined : 'false'}
         data-trouble={trouble?.kind}
         onClick={(event) => (teach ? void sendMessage('teachPage') : state.openedBy(event.currentTarget))}

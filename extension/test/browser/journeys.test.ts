@@ -88,10 +88,16 @@ describe('the extension in Chromium', () => {
     const helpdesk = new HelpdeskPage(page, h.server.baseUrl);
     await helpdesk.signIn(h.ws.tokens.agent);
     await expect.poll(() => helpdesk.badge('Black Friday').textContent(), { timeout: 10_000 }).toBe('500 fallidos');
-    // The daily limit: a re-send later reaches them all, so amber (card.css's --rb-later), not a permanent red.
-    await expect(helpdesk.badge('Black Friday').evaluate((el) => getComputedStyle(el).color)).resolves.toBe(
-      'rgb(147, 91, 0)',
+    // The daily limit: a re-send later reaches them all, so amber (card.css's --rb-later), not a permanent red,
+    // and said besides the colour: a sign, and words for a screen reader.
+    const badge = helpdesk.badge('Black Friday');
+    await expect(badge.evaluate((el) => getComputedStyle(el).color)).resolves.toBe('rgb(147, 91, 0)');
+    await expect(badge.evaluate((el) => getComputedStyle(el, '::before').content)).resolves.toBe('"↻ "');
+    await expect(badge.getAttribute('aria-label')).resolves.toBe(
+      'Black Friday: 500 fallidos (un reenvío puede alcanzarlos)',
     );
+    // The pill about the same broadcast says the same.
+    await expect(helpdesk.pill().evaluate((el) => getComputedStyle(el).color)).resolves.toBe('rgb(147, 91, 0)');
     // Only the badge joins the page: the collapsed panel floats above it.
     await expect(helpdesk.pill().textContent()).resolves.toBe('Rebound: 500 fallidos');
 

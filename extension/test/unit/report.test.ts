@@ -1,6 +1,7 @@
 import { type Broadcast, describeFailure, FAILURE_REASONS, needingAttention } from '@rebound/shared';
 import { describe, expect, it } from 'vitest';
-import { badgeView, badgeOf as badgeWithCatalog } from '../../lib/badges';
+import type { Api } from '../../lib/api';
+import { badgesFor, badgeView, badgeOf as badgeWithCatalog } from '../../lib/badges';
 import { failedAndUnconfirmed } from '../../lib/report';
 
 /** The catalog as the server serves it (GET /failure-reasons), which the background reads. */
@@ -116,6 +117,31 @@ describe('what needs an agent', () => {
       failedByReason: { quota_reached: 2 },
     });
     expect(badgeView({ id: 4, name: 'B4' }, [badgeOf(unexplained, undefined)])).toMatchObject({ tone: 'never' });
+  });
+
+  it('a log page of 700 rows naming three broadcasts: each looked up once, every row badged', async () => {
+    const asked: { ids?: number[]; resendOfIds?: number[] }[] = [];
+    const stored = [1, 2, 3].map((id) =>
+      broadcast(id, 'partially_failed', {
+        counts: { sent: 10, failed: 5 } as Broadcast['counts'],
+        failedByReason: { quota_reached: 5 },
+      }),
+    );
+    const api = {
+      broadcasts: async (query: { ids?: number[]; resendOfIds?: number[] }) => {
+        asked.push(query);
+        return { data: query.ids ? stored.filter((b) => query.ids?.includes(b.id)) : [] };
+      },
+    } as unknown as Api;
+    // The third broadcast is first named on row 650.
+    const rows = Array.from({ length: 700 }, (_, i) => {
+      const id = i < 650 ? (i % 2) + 1 : (i % 3) + 1;
+      return { id, name: `B${id}` };
+    });
+    const views = await badgesFor(api, rows, catalog);
+    expect(views).toHaveLength(700);
+    expect(views.every((v, i) => v?.kind === 'failed' && v.broadcast.id === rows[i]?.id)).toBe(true);
+    expect(asked[0]?.ids).toEqual([1, 2, 3]);
   });
 
   it('a final "unknown" receipt counts as unconfirmed, never as failed: it may have arrived', () => {
