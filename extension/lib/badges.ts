@@ -43,6 +43,9 @@ export function badgeView(target: BadgeTarget, found: BroadcastBadge[]): BadgeVi
     if (broadcast.resend === null || broadcast.lateFailedAt !== null)
       return { kind: 'failed', broadcast, count: broadcast.failed, tone: broadcast.retryable ? 'later' : 'never' };
     const finished = isFinal(broadcast.resend.status);
+    // Re-sent, yet on the attention list: the unconfirmed recipients the re-send left wait for an agent now.
+    if (finished && broadcast.attention && broadcast.uncertain > 0)
+      return { kind: 'unconfirmed', broadcast, count: broadcast.uncertain };
     return { kind: finished ? 'resent' : 'resending', broadcast, count: broadcast.failed };
   }
   // Failed as a whole before any message (segment deleted, empty segment): nothing counted, still a failure.
@@ -50,13 +53,9 @@ export function badgeView(target: BadgeTarget, found: BroadcastBadge[]): BadgeVi
   // broadcast failed; one stored before it did may still say so).
   if (broadcast.status === 'failed' && broadcast.uncertain === 0) return { kind: 'not-sent', broadcast };
   // Sent, but nothing says whether it arrived: a "completed" broadcast must not look fully delivered.
-  // Once re-sent, the re-send is where they are followed, unless it left some of them unsent (a re-send
-  // stopped mid-send puts its broadcast back on the attention list: lateFailedAt).
-  if (
-    broadcast.uncertain > 0 &&
-    isFinal(broadcast.status) &&
-    (broadcast.resend === null || broadcast.lateFailedAt !== null)
-  )
+  // Once re-sent, the re-send is where they are followed, unless the server lists the broadcast as needing
+  // an agent again (a re-send stopped mid-send, or one that left them and their wait is over).
+  if (broadcast.uncertain > 0 && isFinal(broadcast.status) && (broadcast.resend === null || broadcast.attention))
     return { kind: 'unconfirmed', broadcast, count: broadcast.uncertain };
   if (broadcast.excluded > 0 && broadcast.status !== 'scheduled' && broadcast.status !== 'draft')
     return { kind: 'left-out', broadcast, count: broadcast.excluded };
@@ -67,6 +66,7 @@ export function badgeOf(
   b: Broadcast,
   resend: Broadcast | undefined,
   catalog: Map<string, FailureDescription>,
+  attention = false,
 ): BroadcastBadge {
   const { failed, unconfirmed } = failedAndUnconfirmed(b);
   // Final "unknown" receipts are unconfirmed, no failure: their reason's advice ('never') is not counted.
@@ -86,6 +86,7 @@ export function badgeOf(
     resend: resend ? { id: resend.id, status: resend.status } : null,
     lateFailedAt: b.lateFailedAt,
     retryable: failed > 0 && helped === failed,
+    attention,
   };
 }
 
@@ -96,10 +97,13 @@ export async function findBadges(
   names: string[],
   catalog: Map<string, FailureDescription> = new Map(),
 ): Promise<BroadcastBadge[]> {
-  const [byId, byName] = await Promise.all([
+  const [byId, byName, attention] = await Promise.all([
     ids.length ? api.broadcasts({ ids, limit: 100 }) : { data: [] },
     names.length ? api.broadcasts({ names, limit: 200 }) : { data: [] },
+    // The server's rule of what needs an agent (the toolbar's count); unread, no badge claims it.
+    api.attention().catch(() => ({ data: [] })),
   ]);
+  const listed = new Set(attention.data.map((item) => item.id));
   const found = new Map<number, Broadcast>();
   for (const b of [...byId.data, ...byName.data]) found.set(b.id, b);
   const resends = found.size ? (await api.broadcasts({ resendOfIds: [...found.keys()], limit: 200 })).data : [];
@@ -108,7 +112,7 @@ export async function findBadges(
   const latest = new Map<number, Broadcast>();
   for (const r of resends)
     if (r.resendOfId !== null && resendHolds(r) && !latest.has(r.resendOfId)) latest.set(r.resendOfId, r);
-  return [...found.values()].map((b) => badgeOf(b, latest.get(b.id), catalog));
+  return [...found.values()].map((b) => badgeOf(b, latest.get(b.id), catalog, listed.has(b.id)));
 }
 
 /**

@@ -76,6 +76,8 @@ export interface BroadcastBadge {
    * which draw no badge).
    */
   retryable: boolean;
+  /** On the server's attention list (what the toolbar counts): a re-sent broadcast that needs an agent again. */
+  attention: boolean;
 }
 
 export function lite(b: Broadcast): BroadcastLite {

@@ -412,6 +412,8 @@ describe('an SMS broadcast whose final receipts said "unknown"', () => {
       body: { when: 'now', force: true },
     });
     expect(first.body.recipients).toBe(1);
+    await h.engine().runUntilIdle();
+    await sim.settle();
     // A day later no receipt has changed: the wait is over.
     const dayAgo = Date.now() - 25 * 3_600_000;
     await h.server.database.client.execute({
@@ -429,6 +431,10 @@ describe('an SMS broadcast whose final receipts said "unknown"', () => {
     expect(await attention()).toContain(b.id);
 
     await connectAs(h.ws.tokens.agent);
+    // Its row on the helpdesk says what the toolbar counts it for, not "ya se reenvió".
+    await new HelpdeskPage(page, h.server.baseUrl).open('/demo/');
+    const rowBadge = page.locator(`tr[data-broadcast-id="${b.id}"] .rb-badge`);
+    await expect.poll(() => rowBadge.textContent(), { timeout: 15_000 }).toBe('2 sin confirmar');
     const popup = new PopupPage(page, browser.extensionId);
     // Its row calls them unconfirmed, not failed: the provider said it does not know.
     await popup.open();

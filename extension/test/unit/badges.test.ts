@@ -14,6 +14,7 @@ function badge(id: number, extra: Partial<BroadcastBadge> = {}): BroadcastBadge 
     resend: null,
     lateFailedAt: null,
     retryable: false,
+    attention: false,
     ...extra,
   };
 }
@@ -80,6 +81,7 @@ describe('the badge beside a broadcast name', () => {
       uncertain: 3,
       resend: { id: 2, status: 'cancelled' },
       lateFailedAt: '2026-12-07T10:00:00.000Z',
+      attention: true,
     });
     expect(badgeView({ id: 1, name: 'x' }, [stopped])).toMatchObject({ kind: 'unconfirmed', count: 3 });
   });
@@ -93,5 +95,15 @@ describe('the badge beside a broadcast name', () => {
       kind: 'failed',
       tone: 'never',
     });
+  });
+
+  it('failures re-sent, the unconfirmed left and their wait over: the badge says unconfirmed, as the toolbar counts it', () => {
+    const resent = { failed: 500, uncertain: 3, resend: { id: 2, status: 'completed' as const } };
+    expect(badgeView({ id: 1, name: 'x' }, [badge(1, { ...resent, attention: true })])).toMatchObject({
+      kind: 'unconfirmed',
+      count: 3,
+    });
+    // Before their wait is over (not on the list), the re-send is what the badge follows.
+    expect(badgeView({ id: 1, name: 'x' }, [badge(1, resent)])).toMatchObject({ kind: 'resent' });
   });
 });

@@ -132,6 +132,7 @@ describe('what needs an agent', () => {
         asked.push(query);
         return { data: query.ids ? stored.filter((b) => query.ids?.includes(b.id)) : [] };
       },
+      attention: async () => ({ data: [] }),
     } as unknown as Api;
     // The third broadcast is first named on row 650.
     const rows = Array.from({ length: 700 }, (_, i) => {
