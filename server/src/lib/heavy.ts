@@ -90,6 +90,7 @@ interface Thread {
 /** One waiting to run: the workspace it is for, and how to start it once a thread is free. */
 interface Waiting {
   start: (thread: Thread) => void;
+  workspaceId?: number;
 }
 
 /**
@@ -101,8 +102,12 @@ class HeavyPool {
   #threads: Thread[] = [];
   #nextId = 1;
   readonly #queues = new Map<number, Waiting[]>();
-  /** Runs of URGENT_TASKS, handed out before any workspace's queue. */
+  /**
+   * Runs of URGENT_TASKS, handed out before any workspace's queue: one per workspace at a time (more wait
+   * in its queue), and never two in a row while a queued run waits, so a flood of stops starves nobody.
+   */
   readonly #urgent: Waiting[] = [];
+  #urgentLast = false;
   /** Reads still waiting for their turn, by what they read (see `shareWaiting`). */
   readonly #waiting = new Map<string, Promise<unknown>>();
   /** Reads answered by joining one that waited (for the benchmark and the tests). */
@@ -159,7 +164,8 @@ class HeavyPool {
       if (next.done && this.#urgent.length === 0) return;
       const thread = this.#free();
       if (!thread) return;
-      const urgent = this.#urgent.shift();
+      const urgent = next.done || !this.#urgentLast ? this.#urgent.shift() : undefined;
+      this.#urgentLast = urgent !== undefined;
       if (urgent) {
         urgent.start(thread);
         continue;
@@ -206,7 +212,8 @@ class HeavyPool {
         thread.worker.postMessage({ type: 'run', id, task, args } satisfies ToWorker);
       };
       const queue = this.#queues.get(workspaceId);
-      if (URGENT_TASKS.has(task)) this.#urgent.push({ start });
+      if (URGENT_TASKS.has(task) && !this.#urgent.some((w) => w.workspaceId === workspaceId))
+        this.#urgent.push({ start, workspaceId });
       else if (queue) queue.push({ start });
       else this.#queues.set(workspaceId, [{ start }]);
       this.#dispatch();
