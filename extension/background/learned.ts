@@ -57,7 +57,8 @@ export function registerTeachingHandlers(reply: <T>(run: () => Promise<T>) => Pr
       if (!origin) throw new Error('no site');
       const site = checked(data, origin);
       const others = (await learnedSitesItem.getValue()).filter((s) => !(s.origin === origin && s.path === site.path));
-      await learnedSitesItem.setValue([...others, site]);
+      // First: on its page it comes before any broader pattern taught earlier (taught again, it is what reads it).
+      await learnedSitesItem.setValue([site, ...others]);
       return site;
     }),
   );

@@ -5,9 +5,9 @@
  */
 import type { Broadcast, FailureDescription } from '@rebound/shared';
 // The rule alone: the package's index would bring zod into the content script.
-import { resendHolds } from '@rebound/shared/attention';
+import { needsAttention, resendHolds } from '@rebound/shared/attention';
 import type { Api } from './api';
-import { type BroadcastBadge, failedAndUnconfirmed } from './report';
+import { type BroadcastBadge, failedAndUnconfirmed, reachesAll } from './report';
 import { isFinal } from './resend-state';
 
 export type BadgeTarget = { id?: number; name: string };
@@ -53,9 +53,13 @@ export function badgeView(target: BadgeTarget, found: BroadcastBadge[]): BadgeVi
   // broadcast failed; one stored before it did may still say so).
   if (broadcast.status === 'failed' && broadcast.uncertain === 0) return { kind: 'not-sent', broadcast };
   // Sent, but nothing says whether it arrived: a "completed" broadcast must not look fully delivered.
-  // Once re-sent, the re-send is where they are followed, unless the server lists the broadcast as needing
-  // an agent again (a re-send stopped mid-send, or one that left them and their wait is over).
-  if (broadcast.uncertain > 0 && isFinal(broadcast.status) && (broadcast.resend === null || broadcast.attention))
+  // Once re-sent, the re-send is where they are followed, unless the broadcast needs an agent again (a
+  // re-send stopped mid-send, or one that left them and their wait is over).
+  if (
+    broadcast.uncertain > 0 &&
+    isFinal(broadcast.status) &&
+    (broadcast.resend === null || broadcast.lateFailedAt !== null || broadcast.attention)
+  )
     return { kind: 'unconfirmed', broadcast, count: broadcast.uncertain };
   if (broadcast.excluded > 0 && broadcast.status !== 'scheduled' && broadcast.status !== 'draft')
     return { kind: 'left-out', broadcast, count: broadcast.excluded };
@@ -69,12 +73,6 @@ export function badgeOf(
   attention = false,
 ): BroadcastBadge {
   const { failed, unconfirmed } = failedAndUnconfirmed(b);
-  // Final "unknown" receipts are unconfirmed, no failure: their reason's advice ('never') is not counted.
-  let helped = 0;
-  for (const [code, count] of Object.entries(b.failedByReason)) {
-    const advice = catalog.get(code)?.resend;
-    if (advice === 'now' || advice === 'later') helped += count;
-  }
   return {
     id: b.id,
     name: b.name,
@@ -85,7 +83,7 @@ export function badgeOf(
     scheduledAt: b.scheduledAt,
     resend: resend ? { id: resend.id, status: resend.status } : null,
     lateFailedAt: b.lateFailedAt,
-    retryable: failed > 0 && helped === failed,
+    retryable: reachesAll(b, catalog),
     attention,
   };
 }
@@ -97,13 +95,10 @@ export async function findBadges(
   names: string[],
   catalog: Map<string, FailureDescription> = new Map(),
 ): Promise<BroadcastBadge[]> {
-  const [byId, byName, attention] = await Promise.all([
+  const [byId, byName] = await Promise.all([
     ids.length ? api.broadcasts({ ids, limit: 100 }) : { data: [] },
     names.length ? api.broadcasts({ names, limit: 200 }) : { data: [] },
-    // The server's rule of what needs an agent (the toolbar's count); unread, no badge claims it.
-    api.attention().catch(() => ({ data: [] })),
   ]);
-  const listed = new Set(attention.data.map((item) => item.id));
   const found = new Map<number, Broadcast>();
   for (const b of [...byId.data, ...byName.data]) found.set(b.id, b);
   const resends = found.size ? (await api.broadcasts({ resendOfIds: [...found.keys()], limit: 200 })).data : [];
@@ -112,7 +107,11 @@ export async function findBadges(
   const latest = new Map<number, Broadcast>();
   for (const r of resends)
     if (r.resendOfId !== null && resendHolds(r) && !latest.has(r.resendOfId)) latest.set(r.resendOfId, r);
-  return [...found.values()].map((b) => badgeOf(b, latest.get(b.id), catalog, listed.has(b.id)));
+  // What needs an agent, by the rule the server's attention list (the toolbar's count) applies.
+  const now = { now: Date.now() };
+  return [...found.values()].map((b) =>
+    badgeOf(b, latest.get(b.id), catalog, needsAttention(b, latest.has(b.id), now)),
+  );
 }
 
 /**

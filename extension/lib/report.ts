@@ -43,6 +43,8 @@ export interface BroadcastReport {
   reasons: ReasonLine[];
   /** How many a re-send can help (now or later); the rest are shown but left out. */
   resendable: number;
+  /** Whether a re-send reaches every recipient it did not reach (reachesAll): the pill's amber, as the badge's. */
+  retryable: boolean;
   /**
    * Its unconfirmed recipients, and when their wait for a delivery report ends (null: none, or it has not
    * finished). After that an agent may re-send to them, knowing some may get it twice.
@@ -70,13 +72,11 @@ export interface BroadcastBadge {
   /** When a delivery report last brought a failure after its re-send was written (null: none since). */
   lateFailedAt: string | null;
   /**
-   * Whether a re-send can help every one of its failures, now or later (the catalog's advice for each
-   * reason, as the panel colours its reasons): amber. One it cannot help (blocked, invalid number) or
-   * of no known reason: red. False where no catalog was at hand (the chooser and the teaching bar,
-   * which draw no badge).
+   * Whether a re-send reaches every recipient it did not reach (reachesAll): amber; else red. False
+   * where no catalog was at hand (the chooser and the teaching bar, which draw no badge).
    */
   retryable: boolean;
-  /** On the server's attention list (what the toolbar counts): a re-sent broadcast that needs an agent again. */
+  /** Needs an agent by the attention rule (@rebound/shared/attention, the toolbar's count): a re-sent one again. */
   attention: boolean;
 }
 
@@ -115,6 +115,26 @@ export function failedAndUnconfirmed(b: Pick<Broadcast, 'counts' | 'failedByReas
   return { failed: (b.counts.failed ?? 0) - unknown, unconfirmed: (b.counts.uncertain ?? 0) + unknown };
 }
 
+/**
+ * Whether a re-send can reach every recipient the broadcast did not reach: each failure's reason is one a
+ * re-send helps, now or later (the catalog's advice, as the panel colours its reasons), and nobody was
+ * left out before sending (opted out, invalid number). The one rule for amber, on the badge and the
+ * pill; red otherwise. Final "unknown" receipts are unconfirmed, no failure: not counted.
+ */
+export function reachesAll(
+  b: Pick<Broadcast, 'counts' | 'failedByReason'>,
+  catalog: Map<string, FailureDescription>,
+): boolean {
+  const { failed } = failedAndUnconfirmed(b);
+  if (failed <= 0 || (b.counts.excluded ?? 0) > 0) return false;
+  let helped = 0;
+  for (const [code, count] of Object.entries(b.failedByReason)) {
+    const advice = catalog.get(code)?.resend;
+    if (advice === 'now' || advice === 'later') helped += count;
+  }
+  return helped === failed;
+}
+
 export async function buildReport(
   api: Api,
   broadcastId: number,
@@ -141,6 +161,7 @@ export async function buildReport(
     notSent: summary.total,
     reasons,
     resendable: summary.retryable.now + summary.retryable.later,
+    retryable: reachesAll(broadcast, catalog),
     unconfirmed: { count: failedAndUnconfirmed(broadcast).unconfirmed, waitEndsAt: broadcast.unconfirmedWaitEndsAt },
     channelLimits: broadcast.channelLimits,
     resend: resend ? lite(resend) : null,

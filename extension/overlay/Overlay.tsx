@@ -49,11 +49,18 @@ export function Overlay({ state }: { state: OverlayState }) {
           );
     // A page Rebound cannot read yet: the pill starts teaching (the teaching bar explains itself).
     const teach = !trouble && content.kind === 'teach';
+    // Amber when a re-send reaches them all (reachesAll, as the badge), said in words too; else red.
+    const tone = !trouble && failed > 0 && (content.kind === 'report' && content.report.retryable ? 'later' : 'never');
     return (
       <button
         ref={pill}
         type="button"
-        class={`rb-pill${trouble ? ' rb-pill-alert' : failed > 0 ? (content.kind === 'report' && content.report.resendable >= failed ? ' rb-pill-later' : ' rb-pill-alert') : ''}`}
+        class={`rb-pill${trouble || tone === 'never' ? ' rb-pill-alert' : tone ? ' rb-pill-later' : ''}`}
+        aria-label={
+          tone
+            ? `${label} (${translate(language, tone === 'later' ? 'badgeLaterLabel' : 'badgeNeverLabel')})`
+            : undefined
+        }
         aria-expanded={teach ? undefined : 'false'}
         data-trouble={trouble?.kind}
         onClick={(event) => (teach ? void sendMessage('teachPage') : state.openedBy(event.currentTarget))}

@@ -63,6 +63,7 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
    */
   const shown = new Map<string, Element>();
   let lastKey = '';
+  let [lostPath, lostSince, seen] = ['', 0, false];
 
   // One reading at a time: two at once would badge the same names twice. A reading that fails for the
   // connection's sake shows on the pill, and the page is read again from scratch once it answers.
@@ -100,6 +101,16 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
 
   async function scan(): Promise<void> {
     const reading = readPage(win, adapters);
+    // A taught page without its names is lost only once it had time to draw them and showed none on this
+    // path: a list that loads late, or empties for a moment, is not offered to be taught again.
+    const path = win.location.pathname;
+    if (path !== lostPath) [lostPath, lostSince, seen] = [path, Date.now(), false];
+    seen ||= !!reading?.names.length;
+    if (reading?.lost && !seen && Date.now() - lostSince < 3_000) {
+      setTimeout(() => void rescan().catch(() => undefined), 3_000);
+      return;
+    }
+    if (reading?.lost && seen) reading.known = true;
     const kind = state.content.value.kind;
     const { decision, key } = decidePage(
       reading,

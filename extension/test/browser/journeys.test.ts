@@ -92,12 +92,16 @@ describe('the extension in Chromium', () => {
     // and said besides the colour: a sign, and words for a screen reader.
     const badge = helpdesk.badge('Black Friday');
     await expect(badge.evaluate((el) => getComputedStyle(el).color)).resolves.toBe('rgb(147, 91, 0)');
-    await expect(badge.evaluate((el) => getComputedStyle(el, '::before').content)).resolves.toBe('"↻ "');
+    // A sign before the count, seen and not read aloud (the label says it in words).
+    await expect(badge.evaluate((el) => getComputedStyle(el, '::before').content)).resolves.toBe('"↻ " / ""');
     await expect(badge.getAttribute('aria-label')).resolves.toBe(
       'Black Friday: 500 fallidos (un reenvío puede alcanzarlos)',
     );
     // The pill about the same broadcast says the same.
     await expect(helpdesk.pill().evaluate((el) => getComputedStyle(el).color)).resolves.toBe('rgb(147, 91, 0)');
+    await expect(helpdesk.pill().getAttribute('aria-label')).resolves.toBe(
+      'Rebound: 500 fallidos (un reenvío puede alcanzarlos)',
+    );
     // Only the badge joins the page: the collapsed panel floats above it.
     await expect(helpdesk.pill().textContent()).resolves.toBe('Rebound: 500 fallidos');
 

@@ -67,6 +67,15 @@ const REDESIGNED_TABLE_PAGE = `<!doctype html>
 </ul></section></body></html>`;
 let redesigned = false;
 
+/** The same sends drawn by the page's script a moment after it loads, as a single-page helpdesk draws them. */
+const LATE_TABLE_PAGE = `<!doctype html>
+<html lang="es"><head><meta charset="utf-8"><title>Envíos</title></head><body>
+<section><h2>Envíos masivos</h2><p id="loading">Cargando…</p></section>
+<script>setTimeout(() => { document.getElementById('loading').outerHTML = ${JSON.stringify(
+  TABLE_PAGE.slice(TABLE_PAGE.indexOf('<table>'), TABLE_PAGE.indexOf('</table>') + 8),
+)}; }, 1500);</script></body></html>`;
+let late = false;
+
 beforeAll(async () => {
   h = await harness();
   const { broadcastId, channelId } = await s1Broadcast(h, 'WhatsApp ventas');
@@ -83,11 +92,13 @@ beforeAll(async () => {
         ? gridPage({ blackFriday: s1, navidad })
         : path === '/envios' && redesigned
           ? REDESIGNED_TABLE_PAGE
-          : path === '/envios' || path === '/otros-envios'
-            ? TABLE_PAGE
-            : path === '/app/7/campanas'
-              ? OWN_IDS_PAGE
-              : undefined;
+          : path === '/envios' && late
+            ? LATE_TABLE_PAGE
+            : path === '/envios' || path === '/otros-envios'
+              ? TABLE_PAGE
+              : path === '/app/7/campanas'
+                ? OWN_IDS_PAGE
+                : undefined;
     res.writeHead(body ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
     res.end(body ?? 'no');
   });
@@ -168,6 +179,32 @@ describe('teaching Rebound a helpdesk it does not know', () => {
       .toBe('500 fallidos');
     // Nothing failed in Navidad (scheduled, nothing sent): no badge there, and none on other cells.
     expect(await page.locator('.rb-badge').count()).toBe(1);
+  });
+
+  it('a taught page that draws its list late is never offered to be taught again meanwhile', async () => {
+    late = true;
+    try {
+      await page.goto(`${siteUrl}/envios`);
+      const pills = new Set<string>();
+      const until = Date.now() + 3_500;
+      while (Date.now() < until) {
+        pills.add(
+          (await page
+            .locator('.rb-pill')
+            .textContent({ timeout: 100 })
+            .catch(() => null)) ?? '',
+        );
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect([...pills].filter((text) => /enseñar/.test(text))).toEqual([]);
+      await expect
+        .poll(() => page.locator('td', { hasText: 'Black Friday' }).locator('.rb-badge').textContent(), {
+          timeout: 10_000,
+        })
+        .toBe('500 fallidos');
+    } finally {
+      late = false;
+    }
   });
 
   it('a taught page whose markup changed says it finds no broadcasts and is taught again in one click', async () => {

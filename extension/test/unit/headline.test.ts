@@ -34,6 +34,7 @@ function report(
     notSent,
     reasons: [],
     resendable: 0,
+    retryable: false,
     unconfirmed: { count: 0, waitEndsAt: null },
     channelLimits: {} as BroadcastReport['channelLimits'],
     resend: null,

@@ -32,6 +32,7 @@ function report(portfolio: { id: number; name: string } | null): BroadcastReport
     notSent: 50,
     reasons: [],
     resendable: 0,
+    retryable: false,
     unconfirmed: { count: 0, waitEndsAt: null },
     channelLimits: {
       dailyQuota: 250,

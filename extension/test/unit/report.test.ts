@@ -2,7 +2,7 @@ import { type Broadcast, describeFailure, FAILURE_REASONS, needingAttention } fr
 import { describe, expect, it } from 'vitest';
 import type { Api } from '../../lib/api';
 import { badgesFor, badgeView, badgeOf as badgeWithCatalog } from '../../lib/badges';
-import { failedAndUnconfirmed } from '../../lib/report';
+import { failedAndUnconfirmed, reachesAll } from '../../lib/report';
 
 /** The catalog as the server serves it (GET /failure-reasons), which the background reads. */
 const catalog = new Map(FAILURE_REASONS.map((code) => [code as string, describeFailure(code, 'es')]));
@@ -102,6 +102,14 @@ describe('what needs an agent', () => {
       failedByReason: { quota_reached: 490, blocked: 10 },
     });
     expect(badgeView({ id: 2, name: 'B2' }, [badgeOf(someBlocked, undefined)])).toMatchObject({ tone: 'never' });
+    // Three opted out before sending: no re-send reaches them, red (the pill, which counts them, says the same).
+    const someLeftOut = broadcast(5, 'partially_failed', {
+      counts: { sent: 1000, failed: 500, excluded: 3 } as Broadcast['counts'],
+      failedByReason: { quota_reached: 500 },
+    });
+    expect(badgeView({ id: 5, name: 'B5' }, [badgeOf(someLeftOut, undefined)])).toMatchObject({ tone: 'never' });
+    expect(reachesAll(someLeftOut, catalog)).toBe(false);
+    expect(reachesAll(quota, catalog)).toBe(true);
     // Final "unknown" receipts beside quota failures are unconfirmed, not failures a re-send cannot help.
     const withUnknown = broadcast(3, 'partially_failed', {
       counts: { sent: 10, failed: 7 } as Broadcast['counts'],
