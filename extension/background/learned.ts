@@ -4,7 +4,7 @@
  * (from the teaching bar or the options).
  */
 import { browser } from 'wxt/browser';
-import { type LearnedSite, learnedSiteProblem } from '../lib/learned-sites';
+import { type LearnedSite, learnedSiteProblem, withTaught } from '../lib/learned-sites';
 import { onMessage, type Reply, sendMessage } from '../lib/messaging';
 import { learnedSitesItem } from '../lib/settings';
 
@@ -56,9 +56,7 @@ export function registerTeachingHandlers(reply: <T>(run: () => Promise<T>) => Pr
       const origin = originOf(sender.tab?.url);
       if (!origin) throw new Error('no site');
       const site = checked(data, origin);
-      const others = (await learnedSitesItem.getValue()).filter((s) => !(s.origin === origin && s.path === site.path));
-      // First: on its page it comes before any broader pattern taught earlier (taught again, it is what reads it).
-      await learnedSitesItem.setValue([site, ...others]);
+      await learnedSitesItem.setValue(withTaught(await learnedSitesItem.getValue(), site));
       return site;
     }),
   );

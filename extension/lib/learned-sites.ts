@@ -29,6 +29,14 @@ export function escapeRegExp(text: string): string {
 }
 
 /**
+ * What was learned once `site` is taught: it replaces what was taught for the same page pattern, and comes
+ * first, before a broader pattern taught earlier for this page (read first, it is what reads the page).
+ */
+export function withTaught(sites: LearnedSite[], site: LearnedSite): LearnedSite[] {
+  return [site, ...sites.filter((s) => !(s.origin === site.origin && s.path === site.path))];
+}
+
+/**
  * The learned pages as adapters, one per site (after the built-in ones, which know their sites better).
  * A site whose stored patterns no longer hold (edited by hand, say) is left out rather than break a page.
  */

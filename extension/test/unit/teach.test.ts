@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type LearnedSite, learnedAdapters, learnedSiteProblem } from '../../lib/learned-sites';
+import { type LearnedSite, learnedAdapters, learnedSiteProblem, withTaught } from '../../lib/learned-sites';
 import { readPage } from '../../lib/site-adapters';
 import { deriveNameSelector, isHumanClass, linkIdPatternOf, pathPatternOf } from '../../lib/teach';
 
@@ -156,6 +156,25 @@ describe('teaching Rebound a page', () => {
       learnedAdapters([site]),
     );
     expect(redesigned).toMatchObject({ known: false, lost: true, names: [] });
+  });
+
+  it('taught again under a broader pattern taught earlier, the new teaching is what reads the page', () => {
+    const redesigned = pageAt('https://crm.example.com/campanas', '<ul><li><b>Black Friday</b></li></ul>');
+    const site = (id: string, path: string, names: string): LearnedSite => ({
+      id,
+      origin: 'https://crm.example.com',
+      path,
+      names,
+      learnedAt: '2026-12-03T10:00:00Z',
+      sample: [],
+    });
+    // Edited in the options to cover every page under the root, with the old markup's selector.
+    const broad = site('a', '^/[^/]+/?$', 'table td:nth-child(2)');
+    const learned = withTaught([broad], site('b', pathPatternOf('/campanas'), 'ul > li > b'));
+    expect(readPage(redesigned, learnedAdapters(learned))?.names.map((n) => n.name)).toEqual(['Black Friday']);
+    // The broad one still reads its other pages; the same pattern taught again replaces its old teaching.
+    expect(learned.map((s) => s.id)).toEqual(['b', 'a']);
+    expect(withTaught(learned, site('c', '^/[^/]+/?$', 'main b')).map((s) => s.id)).toEqual(['c', 'b']);
   });
 
   it('keeps nothing that would not work: bad patterns, bad selectors, absurd lengths', () => {
