@@ -3,7 +3,6 @@ import type { Language } from '@rebound/shared/i18n';
 import { browser } from 'wxt/browser';
 import { type Api, createApi, normalizeBackendUrl, plainHttpElsewhere, ReboundError } from '../lib/api';
 import '../lib/all-words';
-import { badgesFor, findBadges } from '../lib/badges';
 import { translate } from '../lib/i18n';
 import { learnedAdapters } from '../lib/learned-sites';
 import { type ContactFailures, onMessage, type Reply } from '../lib/messaging';
@@ -12,6 +11,7 @@ import { attentionItem, connectionItem, eventCursorItem, isConfigured, settingsI
 import { siteAdapters } from '../lib/site-adapters';
 import { words } from '../lib/words';
 import { attentionState, forgetConnection, markReviewed, refreshAttention } from './attention';
+import { badgesFor, bundledCatalog, findBadges } from './badges';
 import { currentApi, currentLanguage, failureCatalog } from './client';
 import { csvInParts, takeCsvPart } from './csv-parts';
 import { cursorAtNow } from './events';
@@ -116,14 +116,12 @@ export function registerHandlers(hooks: HandlerHooks): void {
   );
 
   onMessage('badges', ({ data, sender }) =>
-    withApi(sender, async (api) =>
-      badgesFor(
-        api,
-        data.targets,
-        // Without the catalog (its read failed) the badges still come, red: never amber on a guess.
-        await failureCatalog(api, await currentLanguage()).catch(() => new Map()),
-      ),
-    ),
+    withApi(sender, async (api) => {
+      const language = await currentLanguage();
+      // The server's catalog, as the panel's; if it cannot be read, the one this build carries.
+      const catalog = await failureCatalog(api, language).catch(() => bundledCatalog(language));
+      return badgesFor(api, data.targets, catalog, language);
+    }),
   );
 
   onMessage('report', ({ data, sender }) =>

@@ -1,13 +1,10 @@
 /**
  * What the badge beside a broadcast's name says, decided in one place (a visible cascade, unit-tested):
  * the page's link gives the broadcast's ID when it has one; a name alone counts only when one broadcast
- * of the workspace has it. The background decides (badgesFor); the content script only draws.
+ * of the workspace has it. The background runs it (background/badges.ts: badgesFor, with the words);
+ * the content script only draws what it answers (DrawnBadge).
  */
-import type { Broadcast, FailureDescription } from '@rebound/shared';
-// The rule alone: the package's index would bring zod into the content script.
-import { needsAttention, resendHolds } from '@rebound/shared/attention';
-import type { Api } from './api';
-import { type BroadcastBadge, failedAndUnconfirmed, reachesAll } from './report';
+import type { BroadcastBadge } from './report';
 import { isFinal } from './resend-state';
 
 export type BadgeTarget = { id?: number; name: string };
@@ -21,6 +18,9 @@ export type BadgeView =
   | { kind: 'left-out'; broadcast: BroadcastBadge; count: number }
   | { kind: 'unconfirmed'; broadcast: BroadcastBadge; count: number }
   | { kind: 'ambiguous'; name: string; candidates: BroadcastBadge[] };
+
+/** A badge as the page draws it: its words and colour put in by the background. */
+export type DrawnBadge = BadgeView & { text: string; label: string; colour: string };
 
 /** The broadcasts a badge could be about: the one with the page's ID, else those with the name. */
 export function candidatesFor(target: BadgeTarget, found: BroadcastBadge[]): BroadcastBadge[] {
@@ -64,73 +64,4 @@ export function badgeView(target: BadgeTarget, found: BroadcastBadge[]): BadgeVi
   if (broadcast.excluded > 0 && broadcast.status !== 'scheduled' && broadcast.status !== 'draft')
     return { kind: 'left-out', broadcast, count: broadcast.excluded };
   return null;
-}
-
-export function badgeOf(
-  b: Broadcast,
-  resend: Broadcast | undefined,
-  catalog: Map<string, FailureDescription>,
-  attention = false,
-): BroadcastBadge {
-  const { failed, unconfirmed } = failedAndUnconfirmed(b);
-  return {
-    id: b.id,
-    name: b.name,
-    status: b.status,
-    failed,
-    uncertain: unconfirmed,
-    excluded: b.counts.excluded ?? 0,
-    scheduledAt: b.scheduledAt,
-    resend: resend ? { id: resend.id, status: resend.status } : null,
-    lateFailedAt: b.lateFailedAt,
-    retryable: reachesAll(b, catalog),
-    attention,
-  };
-}
-
-/** Badges for the broadcasts a page links to (`ids`) or names (`names`), each with its latest re-send. */
-export async function findBadges(
-  api: Api,
-  ids: number[],
-  names: string[],
-  catalog: Map<string, FailureDescription> = new Map(),
-): Promise<BroadcastBadge[]> {
-  const [byId, byName] = await Promise.all([
-    ids.length ? api.broadcasts({ ids, limit: 100 }) : { data: [] },
-    names.length ? api.broadcasts({ names, limit: 200 }) : { data: [] },
-  ]);
-  const found = new Map<number, Broadcast>();
-  for (const b of [...byId.data, ...byName.data]) found.set(b.id, b);
-  const resends = found.size ? (await api.broadcasts({ resendOfIds: [...found.keys()], limit: 200 })).data : [];
-  // Newest first: the first re-send seen of a broadcast is its latest. One taken back before it began
-  // (resendHolds) is no re-send; one cancelled mid-send is, as the server's attention list counts it.
-  const latest = new Map<number, Broadcast>();
-  for (const r of resends)
-    if (r.resendOfId !== null && resendHolds(r) && !latest.has(r.resendOfId)) latest.set(r.resendOfId, r);
-  // What needs an agent, by the rule the server's attention list (the toolbar's count) applies.
-  const now = { now: Date.now() };
-  return [...found.values()].map((b) =>
-    badgeOf(b, latest.get(b.id), catalog, needsAttention(b, latest.has(b.id), now)),
-  );
-}
-
-/**
- * Each of a page's broadcast names with its badge (null: none), the whole cascade run here, not in the
- * page. One look per distinct name or ID (a log page lists the same broadcast on many rows), every row
- * answered.
- */
-export async function badgesFor(
-  api: Api,
-  targets: BadgeTarget[],
-  catalog: Map<string, FailureDescription>,
-): Promise<(BadgeView | null)[]> {
-  const keyOf = (t: BadgeTarget) => `${t.id ?? ''}|${t.name}`;
-  // Rows past the first 5,000 of one page are not read (a page that long is not an agent's list).
-  const rows = targets.slice(0, 5_000);
-  const distinct = [...new Map(rows.map((t) => [keyOf(t), t])).values()];
-  const ids = [...new Set(distinct.flatMap((t) => (t.id === undefined ? [] : [t.id])))].slice(0, 100);
-  const names = [...new Set(distinct.filter((t) => t.id === undefined).map((t) => t.name))].slice(0, 100);
-  const found = ids.length || names.length ? await findBadges(api, ids, names, catalog) : [];
-  const views = new Map(distinct.map((t) => [keyOf(t), badgeView(t, found)]));
-  return targets.map((t) => views.get(keyOf(t)) ?? null);
 }

@@ -5,7 +5,7 @@
 import type { FailedMessage, Language, ResendBody, ResendResult } from '@rebound/shared';
 import type { ChannelType } from '@rebound/shared/channels';
 import { defineExtensionMessaging } from '@webext-core/messaging';
-import type { BadgeTarget, BadgeView } from './badges';
+import type { BadgeTarget, DrawnBadge } from './badges';
 import type { MessageKey } from './i18n';
 import type { LearnedSite } from './learned-sites';
 import type { BroadcastBadge, BroadcastLite, BroadcastReport } from './report';
@@ -70,7 +70,7 @@ interface ProtocolMap {
   /** The broadcasts a page links to (by ID) or names: a detail page's, a taught pattern's check. */
   findBroadcasts(data: { names: string[]; ids?: number[] }): Reply<BroadcastBadge[]>;
   /** Each broadcast a page links to (by ID) or names, with the badge beside it (null: none). */
-  badges(data: { targets: BadgeTarget[] }): Reply<(BadgeView | null)[]>;
+  badges(data: { targets: BadgeTarget[] }): Reply<(DrawnBadge | null)[]>;
   /** One broadcast's report, or with no id the latest that needs attention (null when none does). */
   report(data: { broadcastId?: number }): Reply<BroadcastReport | null>;
   contactFailures(data: { identifiers: string[] }): Reply<ContactFailures | null>;

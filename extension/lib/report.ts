@@ -116,17 +116,18 @@ export function failedAndUnconfirmed(b: Pick<Broadcast, 'counts' | 'failedByReas
 }
 
 /**
- * Whether a re-send can reach every recipient the broadcast did not reach: each failure's reason is one a
- * re-send helps, now or later (the catalog's advice, as the panel colours its reasons), and nobody was
- * left out before sending (opted out, invalid number). The one rule for amber, on the badge and the
- * pill; red otherwise. Final "unknown" receipts are unconfirmed, no failure: not counted.
+ * Whether a re-send can reach every one of the broadcast's failures: each failure's reason is one a
+ * re-send helps, now or later (the catalog's advice, as the panel colours its reasons). The one rule for
+ * amber, on the badge (which counts the failures) and the pill (which counts those left out before
+ * sending too: amber only when there are none, BroadcastReport.retryable); red otherwise. Final
+ * "unknown" receipts are unconfirmed, no failure: not counted.
  */
 export function reachesAll(
   b: Pick<Broadcast, 'counts' | 'failedByReason'>,
   catalog: Map<string, FailureDescription>,
 ): boolean {
   const { failed } = failedAndUnconfirmed(b);
-  if (failed <= 0 || (b.counts.excluded ?? 0) > 0) return false;
+  if (failed <= 0) return false;
   let helped = 0;
   for (const [code, count] of Object.entries(b.failedByReason)) {
     const advice = catalog.get(code)?.resend;
@@ -161,7 +162,8 @@ export async function buildReport(
     notSent: summary.total,
     reasons,
     resendable: summary.retryable.now + summary.retryable.later,
-    retryable: reachesAll(broadcast, catalog),
+    // The pill counts the recipients left out before sending with the failures: none of them a re-send reaches.
+    retryable: reachesAll(broadcast, catalog) && !broadcast.counts.excluded,
     unconfirmed: { count: failedAndUnconfirmed(broadcast).unconfirmed, waitEndsAt: broadcast.unconfirmedWaitEndsAt },
     channelLimits: broadcast.channelLimits,
     resend: resend ? lite(resend) : null,

@@ -125,7 +125,10 @@ export function readPage(win: Pick<Window, 'location' | 'document'>, adapters: S
   for (const candidate of adapters) {
     if (!new RegExp(candidate.url).test(win.location.href)) continue;
     adapter ??= candidate;
-    page = candidate.pages.find((p) => new RegExp(p.path).test(path));
+    const pages = candidate.pages.filter((p) => new RegExp(p.path).test(path));
+    // Two taught patterns over this page: the one whose names are on it (a broader one taught later, or
+    // a narrower one taught after a redesign, never hides the other).
+    page = pages.find((p) => !p.taught || win.document.querySelector(p.broadcastNames ?? '*') !== null) ?? pages[0];
     if (page) {
       adapter = candidate;
       break;

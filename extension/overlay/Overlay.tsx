@@ -49,13 +49,14 @@ export function Overlay({ state }: { state: OverlayState }) {
           );
     // A page Rebound cannot read yet: the pill starts teaching (the teaching bar explains itself).
     const teach = !trouble && content.kind === 'teach';
-    // Amber when a re-send reaches them all (reachesAll, as the badge), said in words too; else red.
-    const tone = !trouble && failed > 0 && (content.kind === 'report' && content.report.retryable ? 'later' : 'never');
+    // A broadcast's: amber when a re-send reaches them all (reachesAll, as the badge), red when not, said
+    // in words too. A contact's failures are red, with no claim about a re-send.
+    const tone = !trouble && failed > 0 && content.kind === 'report' && (content.report.retryable ? 'later' : 'never');
     return (
       <button
         ref={pill}
         type="button"
-        class={`rb-pill${trouble || tone === 'never' ? ' rb-pill-alert' : tone ? ' rb-pill-later' : ''}`}
+        class={`rb-pill${tone === 'later' ? ' rb-pill-later' : trouble || failed > 0 ? ' rb-pill-alert' : ''}`}
         aria-label={
           tone
             ? `${label} (${translate(language, tone === 'later' ? 'badgeLaterLabel' : 'badgeNeverLabel')})`

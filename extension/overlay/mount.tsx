@@ -64,6 +64,7 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
   const shown = new Map<string, Element>();
   let lastKey = '';
   let [lostPath, lostSince, seen] = ['', 0, false];
+  let lostTimer: ReturnType<typeof setTimeout> | undefined;
 
   // One reading at a time: two at once would badge the same names twice. A reading that fails for the
   // connection's sake shows on the pill, and the page is read again from scratch once it answers.
@@ -107,7 +108,10 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
     if (path !== lostPath) [lostPath, lostSince, seen] = [path, Date.now(), false];
     seen ||= !!reading?.names.length;
     if (reading?.lost && !seen && Date.now() - lostSince < 3_000) {
-      setTimeout(() => void rescan().catch(() => undefined), 3_000);
+      lostTimer ??= setTimeout(() => {
+        lostTimer = undefined;
+        void rescan().catch(() => undefined);
+      }, 3_000);
       return;
     }
     if (reading?.lost && seen) reading.known = true;
@@ -154,7 +158,6 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
       render(
         <Badge
           view={view}
-          language={state.language}
           onOpen={(opener) => {
             if (view.kind === 'ambiguous') return state.choose(view.name, view.candidates, opener);
             state.openedBy(opener);
@@ -233,6 +236,7 @@ export async function mountOverlay(win: Window, css: string): Promise<OverlayHan
       clearTimeout(retryTimer);
       clearInterval(badgeClock);
       clearTimeout(changedTimer);
+      clearTimeout(lostTimer);
       unlistenChanged();
       unlistenLearned();
       unwatchTrouble();

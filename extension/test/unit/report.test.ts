@@ -1,7 +1,14 @@
-import { type Broadcast, describeFailure, FAILURE_REASONS, needingAttention } from '@rebound/shared';
+import {
+  type Broadcast,
+  BroadcastListQuerySchema,
+  describeFailure,
+  FAILURE_REASONS,
+  needingAttention,
+} from '@rebound/shared';
 import { describe, expect, it } from 'vitest';
+import { badgesFor, badgeOf as badgeWithCatalog } from '../../background/badges';
 import type { Api } from '../../lib/api';
-import { badgesFor, badgeView, badgeOf as badgeWithCatalog } from '../../lib/badges';
+import { badgeView } from '../../lib/badges';
 import { failedAndUnconfirmed, reachesAll } from '../../lib/report';
 
 /** The catalog as the server serves it (GET /failure-reasons), which the background reads. */
@@ -102,14 +109,14 @@ describe('what needs an agent', () => {
       failedByReason: { quota_reached: 490, blocked: 10 },
     });
     expect(badgeView({ id: 2, name: 'B2' }, [badgeOf(someBlocked, undefined)])).toMatchObject({ tone: 'never' });
-    // Three opted out before sending: no re-send reaches them, red (the pill, which counts them, says the same).
+    // Three opted out before sending: the badge counts the 500 failures, which a re-send all reaches (amber);
+    // the pill, which counts the three too, is red (buildReport).
     const someLeftOut = broadcast(5, 'partially_failed', {
       counts: { sent: 1000, failed: 500, excluded: 3 } as Broadcast['counts'],
       failedByReason: { quota_reached: 500 },
     });
-    expect(badgeView({ id: 5, name: 'B5' }, [badgeOf(someLeftOut, undefined)])).toMatchObject({ tone: 'never' });
-    expect(reachesAll(someLeftOut, catalog)).toBe(false);
-    expect(reachesAll(quota, catalog)).toBe(true);
+    expect(badgeView({ id: 5, name: 'B5' }, [badgeOf(someLeftOut, undefined)])).toMatchObject({ tone: 'later' });
+    expect(reachesAll(someLeftOut, catalog)).toBe(true);
     // Final "unknown" receipts beside quota failures are unconfirmed, not failures a re-send cannot help.
     const withUnknown = broadcast(3, 'partially_failed', {
       counts: { sent: 10, failed: 7 } as Broadcast['counts'],
@@ -127,8 +134,8 @@ describe('what needs an agent', () => {
     expect(badgeView({ id: 4, name: 'B4' }, [badgeOf(unexplained, undefined)])).toMatchObject({ tone: 'never' });
   });
 
-  it('a log page of 700 rows naming three broadcasts: each looked up once, every row badged', async () => {
-    const asked: { ids?: number[]; resendOfIds?: number[] }[] = [];
+  it('a log page of 700 rows naming three broadcasts: each looked up once, each badged once', async () => {
+    const asked: { ids?: number[]; names?: string[]; resendOfIds?: number[] }[] = [];
     const stored = [1, 2, 3].map((id) =>
       broadcast(id, 'partially_failed', {
         counts: { sent: 10, failed: 5 } as Broadcast['counts'],
@@ -147,10 +154,45 @@ describe('what needs an agent', () => {
       const id = i < 650 ? (i % 2) + 1 : (i % 3) + 1;
       return { id, name: `B${id}` };
     });
-    const views = await badgesFor(api, rows, catalog);
+    const views = await badgesFor(api, rows, catalog, 'es');
     expect(views).toHaveLength(700);
-    expect(views.every((v, i) => v?.kind === 'failed' && v.broadcast.id === rows[i]?.id)).toBe(true);
+    // The first row of each broadcast gets its badge, worded; the page draws one per broadcast anyway.
+    expect(views[0]).toMatchObject({ kind: 'failed', text: '5 fallidos', colour: 'later' });
+    expect(views[0]?.label).toBe('B1: 5 fallidos (un reenvío puede alcanzarlos)');
+    expect(views.flatMap((v, i) => (v ? [[i, v.kind === 'ambiguous' ? 0 : v.broadcast.id]] : []))).toEqual([
+      [0, 1],
+      [1, 2],
+      [650, 3],
+    ]);
     expect(asked[0]?.ids).toEqual([1, 2, 3]);
+  });
+
+  it("a page's names the API would refuse are not asked, and the page's other badges still come", async () => {
+    const asked: { ids?: number[]; names?: string[] }[] = [];
+    const api = {
+      broadcasts: async (query: { ids?: number[]; names?: string[] }) => {
+        asked.push(query);
+        // As the API validates its filters (shared/src/schemas/broadcasts.ts): a 400 loses every badge.
+        if (query.names && !BroadcastListQuerySchema.shape.name.safeParse(query.names).success) throw new Error('400');
+        if ((query.ids?.length ?? 0) > 100) throw new Error('400');
+        return {
+          data: query.ids?.includes(7)
+            ? [broadcast(7, 'partially_failed', { counts: { failed: 2 } as Broadcast['counts'] })]
+            : [],
+        };
+      },
+    } as unknown as Api;
+    const rows = [
+      { name: 'x'.repeat(300) },
+      { name: 'Aviso\u0007' },
+      ...Array.from({ length: 150 }, (_, i) => ({ id: i + 1, name: `B${i + 1}` })),
+      ...Array.from({ length: 150 }, (_, i) => ({ name: `Nombre ${i}` })),
+    ];
+    const views = await badgesFor(api, rows, catalog, 'es');
+    expect(views.filter(Boolean).map((v) => v?.kind !== 'ambiguous' && v?.broadcast.id)).toEqual([7]);
+    // IDs and names asked 100 at a time; the two names the API would refuse, never.
+    const lookups = asked.filter((q) => q.ids ?? q.names);
+    expect(lookups.map((q) => q.ids?.length ?? q.names?.length)).toEqual([100, 50, 100, 50]);
   });
 
   it('a final "unknown" receipt counts as unconfirmed, never as failed: it may have arrived', () => {

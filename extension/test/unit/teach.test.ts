@@ -174,7 +174,10 @@ describe('teaching Rebound a page', () => {
     expect(readPage(redesigned, learnedAdapters(learned))?.names.map((n) => n.name)).toEqual(['Black Friday']);
     // The broad one still reads its other pages; the same pattern taught again replaces its old teaching.
     expect(learned.map((s) => s.id)).toEqual(['b', 'a']);
-    expect(withTaught(learned, site('c', '^/[^/]+/?$', 'main b')).map((s) => s.id)).toEqual(['c', 'b']);
+    const broader = withTaught(learned, site('c', '^/[^/]+/?$', 'main b'));
+    expect(broader.map((s) => s.id)).toEqual(['c', 'b']);
+    // Taught later and first, the broader pattern finds nothing here: the page's own teaching reads it.
+    expect(readPage(redesigned, learnedAdapters(broader))?.names.map((n) => n.name)).toEqual(['Black Friday']);
   });
 
   it('keeps nothing that would not work: bad patterns, bad selectors, absurd lengths', () => {
