@@ -166,10 +166,11 @@ export type FromWorker =
   | { type: 'turnDone'; id: number };
 
 /**
- * Tasks that never wait their workspace's turn behind others' scans: a manager's stop, while the broadcast
- * it stops keeps sending. Handed to the first free thread before any queued run.
+ * Tasks that never wait their turn behind scans: a manager's stop, while the broadcast it stops keeps
+ * sending; an agent taking a re-send back, before it starts. Handed to the first free thread before any
+ * queued run (HeavyPool's urgent turns).
  */
-export const URGENT_TASKS: ReadonlySet<string> = new Set<JsonTask>(['broadcasts.cancel']);
+export const URGENT_TASKS: ReadonlySet<string> = new Set<JsonTask>(['broadcasts.cancel', 'broadcasts.cancelResend']);
 
 /** The tasks that write (the rest only read): their writes take the API thread's write turn. */
 const WRITING_TASKS: ReadonlySet<string> = new Set<JsonTask>([

@@ -90,7 +90,6 @@ interface Thread {
 /** One waiting to run: the workspace it is for, and how to start it once a thread is free. */
 interface Waiting {
   start: (thread: Thread) => void;
-  workspaceId?: number;
 }
 
 /**
@@ -103,10 +102,11 @@ class HeavyPool {
   #nextId = 1;
   readonly #queues = new Map<number, Waiting[]>();
   /**
-   * Runs of URGENT_TASKS, handed out before any workspace's queue: one per workspace at a time (more wait
-   * in its queue), and never two in a row while a queued run waits, so a flood of stops starves nobody.
+   * Runs of URGENT_TASKS, one queue per workspace as the others: handed out before any queued run,
+   * workspaces taking turns, and never two in a row while a queued run waits, so a flood of stops
+   * starves nobody.
    */
-  readonly #urgent: Waiting[] = [];
+  readonly #urgent = new Map<number, Waiting[]>();
   #urgentLast = false;
   /** Reads still waiting for their turn, by what they read (see `shareWaiting`). */
   readonly #waiting = new Map<string, Promise<unknown>>();
@@ -160,22 +160,18 @@ class HeavyPool {
   /** Hands waiting runs to free threads, one workspace after another. */
   #dispatch() {
     for (;;) {
-      const next = this.#queues.entries().next();
-      if (next.done && this.#urgent.length === 0) return;
+      const queued = this.#queues.entries().next();
+      const urgent = this.#urgent.entries().next();
+      if (queued.done && urgent.done) return;
       const thread = this.#free();
       if (!thread) return;
-      const urgent = next.done || !this.#urgentLast ? this.#urgent.shift() : undefined;
-      this.#urgentLast = urgent !== undefined;
-      if (urgent) {
-        urgent.start(thread);
-        continue;
-      }
-      if (next.done) return;
-      const [workspaceId, queue] = next.value;
+      this.#urgentLast = !urgent.done && (queued.done || !this.#urgentLast);
+      const turns = this.#urgentLast ? this.#urgent : this.#queues;
+      const [workspaceId, queue] = (this.#urgentLast ? urgent.value : queued.value) as [number, Waiting[]];
       const waiting = queue.shift() as Waiting;
       // The workspace goes to the back of the turn order (a Map iterates in insertion order).
-      this.#queues.delete(workspaceId);
-      if (queue.length > 0) this.#queues.set(workspaceId, queue);
+      turns.delete(workspaceId);
+      if (queue.length > 0) turns.set(workspaceId, queue);
       waiting.start(thread);
     }
   }
@@ -211,11 +207,10 @@ class HeavyPool {
         });
         thread.worker.postMessage({ type: 'run', id, task, args } satisfies ToWorker);
       };
-      const queue = this.#queues.get(workspaceId);
-      if (URGENT_TASKS.has(task) && !this.#urgent.some((w) => w.workspaceId === workspaceId))
-        this.#urgent.push({ start, workspaceId });
-      else if (queue) queue.push({ start });
-      else this.#queues.set(workspaceId, [{ start }]);
+      const turns = URGENT_TASKS.has(task) ? this.#urgent : this.#queues;
+      const queue = turns.get(workspaceId);
+      if (queue) queue.push({ start });
+      else turns.set(workspaceId, [{ start }]);
       this.#dispatch();
     });
   }
