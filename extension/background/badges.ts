@@ -13,7 +13,7 @@ import {
 } from '@rebound/shared';
 import { needsAttention, resendHolds } from '@rebound/shared/attention';
 import type { Api } from '../lib/api';
-import { type BadgeTarget, type BadgeView, badgeView, type DrawnBadge } from '../lib/badges';
+import { type BadgeTarget, type BadgeView, badgeView, type DrawnBadge, toneWords } from '../lib/badges';
 import { translate } from '../lib/i18n';
 import { type BroadcastBadge, failedAndUnconfirmed, reachesAll } from '../lib/report';
 
@@ -33,12 +33,10 @@ export function drawBadge(view: BadgeView, language: Language): DrawnBadge {
   const [key, kindTone] = WORDING[view.kind];
   const tone = view.kind === 'failed' ? view.tone : kindTone;
   const text = translate(language, key, { count: 'count' in view ? view.count : 0 });
-  const toneWords =
-    view.kind === 'failed' ? ` (${translate(language, tone === 'later' ? 'badgeLaterLabel' : 'badgeNeverLabel')})` : '';
   const label =
     view.kind === 'ambiguous'
       ? translate(language, 'badgeAmbiguousLabel', { name: view.name })
-      : `${view.broadcast.name}: ${text}${toneWords}`;
+      : `${view.broadcast.name}: ${text}${view.kind === 'failed' ? ` (${toneWords(language, view.tone)})` : ''}`;
   return { ...view, text, label, colour: tone };
 }
 
@@ -79,7 +77,10 @@ export function badgeOf(
   };
 }
 
-/** Badges for the broadcasts a page links to (`ids`) or names (`names`), each with its latest re-send. */
+/**
+ * Badges for the broadcasts a page links to (`ids`) or names (`names`), each with its latest re-send: the
+ * first 300 IDs and 300 names the API takes (a long log lists a few broadcasts many times).
+ */
 export async function findBadges(
   api: Api,
   ids: number[],
@@ -88,8 +89,8 @@ export async function findBadges(
 ): Promise<BroadcastBadge[]> {
   // Asked 100 at a time, the most one filter takes.
   const pages = await Promise.all([
-    ...hundreds(ids).map((part) => api.broadcasts({ ids: part, limit: 100 })),
-    ...hundreds(names.filter(askable)).map((part) => api.broadcasts({ names: part, limit: 200 })),
+    ...hundreds(ids.slice(0, 300)).map((part) => api.broadcasts({ ids: part, limit: 100 })),
+    ...hundreds(names.filter(askable).slice(0, 300)).map((part) => api.broadcasts({ names: part, limit: 200 })),
   ]);
   const found = new Map<number, Broadcast>();
   for (const b of pages.flatMap((page) => page.data)) found.set(b.id, b);
@@ -124,11 +125,8 @@ export async function badgesFor(
   // Rows past the first 5,000 of one page are not read (a page that long is not an agent's list).
   const rows = targets.slice(0, 5_000);
   const distinct = [...new Map(rows.map((t) => [keyOf(t), t])).values()];
-  // A page's first 300 broadcast IDs and 300 names (a long log lists a few broadcasts many times).
-  const ids = [...new Set(distinct.flatMap((t) => (t.id === undefined ? [] : [t.id])))].slice(0, 300);
-  const names = [...new Set(distinct.filter((t) => t.id === undefined).map((t) => t.name))]
-    .filter(askable)
-    .slice(0, 300);
+  const ids = [...new Set(distinct.flatMap((t) => (t.id === undefined ? [] : [t.id])))];
+  const names = [...new Set(distinct.filter((t) => t.id === undefined).map((t) => t.name))];
   const found = ids.length || names.length ? await findBadges(api, ids, names, catalog) : [];
   const views = new Map(distinct.map((t) => [keyOf(t), badgeView(t, found)]));
   const answered = new Set<string>();

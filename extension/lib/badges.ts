@@ -4,6 +4,8 @@
  * of the workspace has it. The background runs it (background/badges.ts: badgesFor, with the words);
  * the content script only draws what it answers (DrawnBadge).
  */
+import type { Language } from '@rebound/shared/i18n';
+import { translate } from './i18n';
 import type { BroadcastBadge } from './report';
 import { isFinal } from './resend-state';
 
@@ -18,6 +20,10 @@ export type BadgeView =
   | { kind: 'left-out'; broadcast: BroadcastBadge; count: number }
   | { kind: 'unconfirmed'; broadcast: BroadcastBadge; count: number }
   | { kind: 'ambiguous'; name: string; candidates: BroadcastBadge[] };
+
+/** What an amber or a red count means, in the labels of the badge and of the pill (not in colour alone). */
+export const toneWords = (language: Language, tone: 'later' | 'never') =>
+  translate(language, tone === 'later' ? 'badgeLaterLabel' : 'badgeNeverLabel');
 
 /** A badge as the page draws it: its words and colour put in by the background. */
 export type DrawnBadge = BadgeView & { text: string; label: string; colour: string };

@@ -3,6 +3,7 @@ import type { Language } from '@rebound/shared/i18n';
 import { useEffect, useRef } from 'preact/hooks';
 import { Button } from '../components/Button';
 import { ReportCard } from '../components/ReportCard';
+import { toneWords } from '../lib/badges';
 import { formatAgo, formatWhen, statusLabel, translate } from '../lib/i18n';
 import type { ContactFailures } from '../lib/messaging';
 import { ask, sendMessage } from '../lib/messaging';
@@ -57,11 +58,7 @@ export function Overlay({ state }: { state: OverlayState }) {
         ref={pill}
         type="button"
         class={`rb-pill${tone === 'later' ? ' rb-pill-later' : trouble || failed > 0 ? ' rb-pill-alert' : ''}`}
-        aria-label={
-          tone
-            ? `${label} (${translate(language, tone === 'later' ? 'badgeLaterLabel' : 'badgeNeverLabel')})`
-            : undefined
-        }
+        aria-label={tone ? `${label} (${toneWords(language, tone)})` : undefined}
         aria-expanded={teach ? undefined : 'false'}
         data-trouble={trouble?.kind}
         onClick={(event) => (teach ? void sendMessage('teachPage') : state.openedBy(event.currentTarget))}

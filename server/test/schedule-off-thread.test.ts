@@ -34,32 +34,25 @@ beforeAll(async () => {
     managerToken = made.tokens[0]?.token ?? '';
     otherToken = other.tokens[0]?.token ?? '';
     otherManagerToken = other.tokens[1]?.token ?? '';
-    const otherChannel = await createChannel(db, other.workspace.id, { type: 'sandbox', name: 'Sandbox' });
-    const otherSegment = await createSegment(db, other.workspace.id, {
-      name: 'todos',
-      filter: { match: 'all', groups: [] },
-    });
-    otherBroadcastId = (
-      await createBroadcast(db, other.workspace.id, {
-        name: 'Aviso',
-        channelId: otherChannel.id,
-        segmentId: otherSegment.id,
+    /** A sandbox broadcast of "Hola" to everyone in the workspace. */
+    const helloToAll = async (workspaceId: number, name: string) => {
+      const channel = await createChannel(db, workspaceId, { type: 'sandbox', name: 'Sandbox' });
+      const segment = await createSegment(db, workspaceId, { name: 'todos', filter: { match: 'all', groups: [] } });
+      const made = await createBroadcast(db, workspaceId, {
+        name,
+        channelId: channel.id,
+        segmentId: segment.id,
         content: { text: 'Hola' },
-      })
-    ).id;
+      });
+      return { id: made.id, channel, segment };
+    };
+    otherBroadcastId = (await helloToAll(other.workspace.id, 'Aviso')).id;
     const ws = made.workspace.id;
     await db.run(sql`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${CONTACTS})
         INSERT INTO contacts (workspace_id, first_name, phone, phone_valid, created_at, updated_at)
         SELECT ${ws}, 'Cliente ' || i, '+54911' || (40000000 + i), 1, 0, 0 FROM n`);
-    const channel = await createChannel(db, ws, { type: 'sandbox', name: 'Sandbox' });
-    const segment = await createSegment(db, ws, { name: 'todos', filter: { match: 'all', groups: [] } });
-    const broadcast = await createBroadcast(db, ws, {
-      name: 'Aviso de mañana',
-      channelId: channel.id,
-      segmentId: segment.id,
-      content: { text: 'Hola' },
-    });
-    broadcastId = broadcast.id;
+    const { id, channel, segment } = await helloToAll(ws, 'Aviso de mañana');
+    broadcastId = id;
     // Half of them tagged: another segment, of another size.
     const tag = await db.get<{ id: number }>(
       sql`INSERT INTO tags (workspace_id, name, key, created_at) VALUES (${ws}, 'Mitad', 'mitad', 0) RETURNING id`,
@@ -74,34 +67,26 @@ beforeAll(async () => {
       },
     });
     otherSegmentId = half.id;
-    // Another broadcast to all of them, sending: its audience frozen, every message still queued.
-    const sending = await createBroadcast(db, ws, {
-      name: 'Liquidación',
-      channelId: channel.id,
-      segmentId: segment.id,
-      content: { text: 'Hola' },
-    });
-    sendingId = sending.id;
-    await db.run(sql`UPDATE broadcasts SET status = 'sending', started_at = 1, target_count = ${CONTACTS}
-        WHERE id = ${sendingId}`);
-    await db.run(sql`INSERT INTO messages (workspace_id, broadcast_id, channel_id, contact_id, identifier, state,
-        attempts, next_attempt_at, created_at, updated_at)
-      SELECT workspace_id, ${sendingId}, ${channel.id}, id, phone, 'queued', 0, 0, 0, 0 FROM contacts
-      WHERE workspace_id = ${ws}`);
-    // And a small one, sending too.
-    const small = await createBroadcast(db, ws, {
-      name: 'Recordatorio',
-      channelId: channel.id,
-      segmentId: segment.id,
-      content: { text: 'Hola' },
-    });
-    smallSendingId = small.id;
-    await db.run(sql`UPDATE broadcasts SET status = 'sending', started_at = 1, target_count = 1000
-        WHERE id = ${smallSendingId}`);
-    await db.run(sql`INSERT INTO messages (workspace_id, broadcast_id, channel_id, contact_id, identifier, state,
-        attempts, next_attempt_at, created_at, updated_at)
-      SELECT workspace_id, ${smallSendingId}, ${channel.id}, id, phone, 'queued', 0, 0, 0, 0 FROM contacts
-      WHERE workspace_id = ${ws} LIMIT 1000`);
+    /** Another broadcast to `n` of them, sending: its audience frozen, every message still queued. */
+    const sendingTo = async (name: string, n: number) => {
+      const { id: sending } = await createBroadcast(db, ws, {
+        name,
+        channelId: channel.id,
+        segmentId: segment.id,
+        content: { text: 'Hola' },
+      });
+      await db.run(
+        sql`UPDATE broadcasts SET status = 'sending', started_at = 1, target_count = ${n} WHERE id = ${sending}`,
+      );
+      await db.run(sql`INSERT INTO messages (workspace_id, broadcast_id, channel_id, contact_id, identifier, state,
+          attempts, next_attempt_at, created_at, updated_at)
+        SELECT workspace_id, ${sending}, ${channel.id}, id, phone, 'queued', 0, 0, 0, 0 FROM contacts
+        WHERE workspace_id = ${ws} LIMIT ${n}`);
+      return sending;
+    };
+    sendingId = await sendingTo('Liquidación', CONTACTS);
+    // And a small one.
+    smallSendingId = await sendingTo('Recordatorio', 1000);
     await checkpointNow(client);
     count = async (query) => Number((await client.execute(query)).rows[0]?.n);
   }));
@@ -151,6 +136,18 @@ const asManager = (method: string, path: string, body: unknown) =>
     headers: { Authorization: `Bearer ${managerToken}`, 'Content-Type': 'application/json', 'Accept-Language': 'es' },
     body: JSON.stringify(body),
   });
+
+/** Waits for `request`, answered 200, and writes `label` down in the order the answers end. */
+async function ended(finished: string[], label: string, request: Promise<Response>): Promise<void> {
+  const res = await request;
+  expect(res.status).toBe(200);
+  await res.text();
+  finished.push(label);
+}
+
+/** A broadcast's pre-flight, a scan on the heavy thread, as `token`'s. */
+const preflightOf = (token: string, id: number) =>
+  fetch(`${base}/api/v1/broadcasts/${id}/preflight`, { headers: { Authorization: `Bearer ${token}` } });
 
 const tomorrow = () => new Date(Date.now() + 24 * 3_600_000).toISOString();
 
@@ -228,24 +225,13 @@ describe('a broadcast to 1,000,000 contacts stopped while it sends', () => {
 
   it("a manager's stop does not wait its turn behind the workspace's scans queued on the heavy thread", async () => {
     const finished: string[] = [];
-    const preflight = async (i: number) => {
-      const res = await fetch(`${base}/api/v1/broadcasts/${broadcastId}/preflight`, {
-        headers: { Authorization: `Bearer ${managerToken}` },
-      });
-      expect(res.status).toBe(200);
-      await res.text();
-      finished.push(`preflight ${i}`);
-    };
     // Three scans of 500,000 contacts: the single heavy thread runs the first, the others wait.
-    const scans = [1, 2, 3].map(preflight);
+    const scans = [1, 2, 3].map((i) => ended(finished, `preflight ${i}`, preflightOf(managerToken, broadcastId)));
     await new Promise((resolve) => setTimeout(resolve, 50));
     // Two stops (the manager clicked twice): the second waits behind one scan at most, not all of them.
     const stops = [1, 2].map(async (i) => {
       await new Promise((resolve) => setTimeout(resolve, i * 20));
-      const res = await asManager('POST', `/broadcasts/${smallSendingId}/cancel`, {});
-      expect(res.status).toBe(200);
-      await res.text();
-      finished.push(`stop ${i}`);
+      await ended(finished, `stop ${i}`, asManager('POST', `/broadcasts/${smallSendingId}/cancel`, {}));
     });
     await Promise.all([...scans, ...stops]);
     // The stop ran next (first or second to end, whichever scan the thread took first), not after the
@@ -259,26 +245,15 @@ describe('a broadcast to 1,000,000 contacts stopped while it sends', () => {
 
   it("a flood of stops from one workspace does not hold another workspace's work on the heavy thread", async () => {
     const finished: string[] = [];
-    const preflight = async (token: string, id: number, label: string) => {
-      const res = await fetch(`${base}/api/v1/broadcasts/${id}/preflight`, {
-        headers: { Authorization: `Bearer ${token}` },
-      });
-      expect(res.status).toBe(200);
-      await res.text();
-      finished.push(label);
-    };
     // The thread scans 500,000 contacts; meanwhile the other workspace asks for its pre-flight, then ten
     // stops arrive at once (a script, a client retrying).
-    const running = preflight(managerToken, broadcastId, 'scan');
+    const running = ended(finished, 'scan', preflightOf(managerToken, broadcastId));
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const other = preflight(otherManagerToken, otherBroadcastId, 'other workspace');
+    const other = ended(finished, 'other workspace', preflightOf(otherManagerToken, otherBroadcastId));
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const stops = Array.from({ length: 10 }, async () => {
-      const res = await asManager('POST', `/broadcasts/${smallSendingId}/cancel`, {});
-      expect(res.status).toBe(200);
-      await res.text();
-      finished.push('stop');
-    });
+    const stops = Array.from({ length: 10 }, () =>
+      ended(finished, 'stop', asManager('POST', `/broadcasts/${smallSendingId}/cancel`, {})),
+    );
     await Promise.all([running, other, ...stops]);
     // One stop goes ahead of the queue; the rest take their workspace's turns.
     expect(

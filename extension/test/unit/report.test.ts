@@ -1,18 +1,12 @@
-import {
-  type Broadcast,
-  BroadcastListQuerySchema,
-  describeFailure,
-  FAILURE_REASONS,
-  needingAttention,
-} from '@rebound/shared';
+import { type Broadcast, BroadcastListQuerySchema, needingAttention } from '@rebound/shared';
 import { describe, expect, it } from 'vitest';
-import { badgesFor, badgeOf as badgeWithCatalog } from '../../background/badges';
+import { badgesFor, badgeOf as badgeWithCatalog, bundledCatalog } from '../../background/badges';
 import type { Api } from '../../lib/api';
 import { badgeView } from '../../lib/badges';
 import { failedAndUnconfirmed, reachesAll } from '../../lib/report';
 
 /** The catalog as the server serves it (GET /failure-reasons), which the background reads. */
-const catalog = new Map(FAILURE_REASONS.map((code) => [code as string, describeFailure(code, 'es')]));
+const catalog = bundledCatalog('es');
 const badgeOf = (b: Broadcast, resend: Broadcast | undefined) => badgeWithCatalog(b, resend, catalog);
 
 function broadcast(id: number, status: Broadcast['status'], extra: Partial<Broadcast> = {}): Broadcast {
