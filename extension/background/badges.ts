@@ -68,6 +68,7 @@ export function badgeOf(
     status: b.status,
     failed,
     uncertain: unconfirmed,
+    unconfirmedLeft: b.unconfirmedLeft,
     excluded: b.counts.excluded ?? 0,
     scheduledAt: b.scheduledAt,
     resend: resend ? { id: resend.id, status: resend.status } : null,

@@ -49,9 +49,10 @@ export function badgeView(target: BadgeTarget, found: BroadcastBadge[]): BadgeVi
     if (broadcast.resend === null || broadcast.lateFailedAt !== null)
       return { kind: 'failed', broadcast, count: broadcast.failed, tone: broadcast.retryable ? 'later' : 'never' };
     const finished = isFinal(broadcast.resend.status);
-    // Re-sent, yet on the attention list: the unconfirmed recipients the re-send left wait for an agent now.
-    if (finished && broadcast.attention && broadcast.uncertain > 0)
-      return { kind: 'unconfirmed', broadcast, count: broadcast.uncertain };
+    // Re-sent, yet on the attention list: the unconfirmed recipients the re-send left wait for an agent now
+    // (those it took are its own to follow).
+    if (finished && broadcast.attention && broadcast.unconfirmedLeft > 0)
+      return { kind: 'unconfirmed', broadcast, count: broadcast.unconfirmedLeft };
     return { kind: finished ? 'resent' : 'resending', broadcast, count: broadcast.failed };
   }
   // Failed as a whole before any message (segment deleted, empty segment): nothing counted, still a failure.
@@ -62,11 +63,11 @@ export function badgeView(target: BadgeTarget, found: BroadcastBadge[]): BadgeVi
   // Once re-sent, the re-send is where they are followed, unless the broadcast needs an agent again (a
   // re-send stopped mid-send, or one that left them and their wait is over).
   if (
-    broadcast.uncertain > 0 &&
+    broadcast.unconfirmedLeft > 0 &&
     isFinal(broadcast.status) &&
     (broadcast.resend === null || broadcast.lateFailedAt !== null || broadcast.attention)
   )
-    return { kind: 'unconfirmed', broadcast, count: broadcast.uncertain };
+    return { kind: 'unconfirmed', broadcast, count: broadcast.unconfirmedLeft };
   if (broadcast.excluded > 0 && broadcast.status !== 'scheduled' && broadcast.status !== 'draft')
     return { kind: 'left-out', broadcast, count: broadcast.excluded };
   return null;

@@ -38,8 +38,10 @@ export interface BroadcastReport {
   broadcast: BroadcastLite;
   /** What it sent (the popup's "send on another channel" reads what that channel can carry of it). */
   content?: Broadcast['content'];
-  /** Failed at the provider or left out before sending. */
+  /** Failed at the provider or left out before sending, and unconfirmed, that no re-send took (the summary's). */
   notSent: number;
+  /** Of `notSent`, the unconfirmed (they may have it): never counted as not delivered. */
+  notSentUnconfirmed: number;
   reasons: ReasonLine[];
   /** How many a re-send can help (now or later); the rest are shown but left out. */
   resendable: number;
@@ -62,7 +64,10 @@ export interface BroadcastBadge {
   name: string;
   status: Broadcast['status'];
   failed: number;
+  /** Unconfirmed: no answer, or a final "unknown" report (they may have it). */
   uncertain: number;
+  /** Of those, the ones no re-send took (the server's `unconfirmedLeft`): all of them until a re-send. */
+  unconfirmedLeft: number;
   /** Left out before sending (opted out, invalid number, no identifier on the channel). */
   excluded: number;
   /** When it was scheduled, to tell apart broadcasts that share a name. */
@@ -160,6 +165,7 @@ export async function buildReport(
     broadcast: lite(broadcast),
     content: broadcast.content,
     notSent: summary.total,
+    notSentUnconfirmed: summary.unconfirmed,
     reasons,
     resendable: summary.retryable.now + summary.retryable.later,
     // The pill counts the recipients left out before sending with the failures: none of them a re-send reaches.
@@ -190,7 +196,9 @@ export function sentFigures(b: BroadcastLite): { sent: number; total: number } {
  */
 export function notSentFigures(report: BroadcastReport): { failed: number; total: number } {
   const { total } = sentFigures(report.broadcast);
-  const failed = Math.max(0, report.notSent - report.unconfirmed.count);
+  // The summary's own unconfirmed: the broadcast's whole count also holds those a re-send took, which the
+  // summary leaves out of notSent (a late failure after such a re-send showed as none).
+  const failed = Math.max(0, report.notSent - report.notSentUnconfirmed);
   return { failed, total: Math.max(total, failed) };
 }
 

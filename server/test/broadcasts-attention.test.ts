@@ -286,18 +286,27 @@ describe('a finished broadcast re-sent for other failures, with unconfirmed reci
     expect(Date.parse((await read(partly)).unconfirmedWaitEndsAt ?? '')).toBe(
       Date.parse((await read(partly)).finishedAt ?? '') + 24 * HOUR,
     );
+    // What a badge counts: the unconfirmed recipients no re-send took (all three, so far).
+    expect((await read(partly)).unconfirmedLeft).toBe(3);
 
     // A re-send of the two with no answer leaves the one whose final report said nothing.
     const unconfirmed = await broadcast(team, 'Reenvío sin confirmar', 'scheduled', [], partly);
     await note(unconfirmed, { uncertain: 2 });
     expect(await both()).toEqual([partly]);
+    expect((await read(partly)).unconfirmedLeft).toBe(1);
     // Taking all three settles it; the note follows late reports, so a report that delivers one does too.
     await note(unconfirmed, { uncertain: 3 });
     expect(await both()).toEqual([]);
     expect((await read(partly)).unconfirmedWaitEndsAt).toBeNull();
+    expect((await read(partly)).unconfirmedLeft).toBe(0);
     // Taken back before it began: they are nobody's again.
     await server.database.db.run(sql`UPDATE broadcasts SET status = 'cancelled' WHERE id = ${unconfirmed}`);
     expect(await both()).toEqual([partly]);
+    expect((await read(partly)).unconfirmedLeft).toBe(3);
+    // A re-send written before re-sends noted what they took holds them all.
+    await note(capped, null);
+    expect((await read(partly)).unconfirmedLeft).toBe(0);
+    await note(capped, { recipient_limit: 3 });
     // Cancelled after it began: it holds only those it sent. It took the three, and sent to one of them.
     const { db } = server.database;
     await db.run(sql`UPDATE messages SET contact_id = id WHERE broadcast_id = ${partly} AND reason = 'uncertain'`);

@@ -9,6 +9,8 @@ function badge(id: number, extra: Partial<BroadcastBadge> = {}): BroadcastBadge 
     status: 'completed',
     failed: 0,
     uncertain: 0,
+    // No re-send took any: all of them are left.
+    unconfirmedLeft: extra.uncertain ?? 0,
     excluded: 0,
     scheduledAt: null,
     resend: null,
@@ -105,5 +107,27 @@ describe('the badge beside a broadcast name', () => {
     });
     // Before their wait is over (not on the list), the re-send is what the badge follows.
     expect(badgeView({ id: 1, name: 'x' }, [badge(1, resent)])).toMatchObject({ kind: 'resent' });
+  });
+
+  it("counts only the unconfirmed recipients no re-send took: those it took are the re-send's to follow", () => {
+    // Three unconfirmed; a re-send took two of them (after their wait) and the failures; one is left.
+    const taken = {
+      uncertain: 3,
+      unconfirmedLeft: 1,
+      resend: { id: 2, status: 'completed' as const },
+      attention: true,
+    };
+    expect(badgeView({ id: 1, name: 'x' }, [badge(1, { ...taken, failed: 500 })])).toMatchObject({
+      kind: 'unconfirmed',
+      count: 1,
+    });
+    expect(badgeView({ id: 1, name: 'x' }, [badge(1, taken)])).toMatchObject({ kind: 'unconfirmed', count: 1 });
+    // A re-send stopped mid-send after sending two of them: the one it never sent.
+    const stopped = {
+      ...taken,
+      resend: { id: 2, status: 'cancelled' as const },
+      lateFailedAt: '2026-12-07T10:00:00.000Z',
+    };
+    expect(badgeView({ id: 1, name: 'x' }, [badge(1, stopped)])).toMatchObject({ kind: 'unconfirmed', count: 1 });
   });
 });

@@ -35,6 +35,7 @@ function report(failed: number, unconfirmed: number): BroadcastReport {
     },
     // The failure summary's total holds the unconfirmed too.
     notSent: failed + unconfirmed,
+    notSentUnconfirmed: unconfirmed,
     reasons: [],
     resendable: 0,
     unconfirmed: { count: unconfirmed, waitEndsAt: null },

@@ -30,6 +30,7 @@ function report(portfolio: { id: number; name: string } | null): BroadcastReport
       channelId: 2,
     },
     notSent: 50,
+    notSentUnconfirmed: 0,
     reasons: [],
     resendable: 0,
     retryable: false,

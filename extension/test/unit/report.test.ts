@@ -10,7 +10,7 @@ const catalog = bundledCatalog('es');
 const badgeOf = (b: Broadcast, resend: Broadcast | undefined) => badgeWithCatalog(b, resend, catalog);
 
 function broadcast(id: number, status: Broadcast['status'], extra: Partial<Broadcast> = {}): Broadcast {
-  return {
+  const b: Broadcast = {
     id,
     name: `B${id}`,
     channelId: 1,
@@ -24,6 +24,7 @@ function broadcast(id: number, status: Broadcast['status'], extra: Partial<Broad
     startedAt: null,
     finishedAt: null,
     unconfirmedWaitEndsAt: null,
+    unconfirmedLeft: 0,
     targetCount: 10,
     completedCount: 10,
     counts: {} as Broadcast['counts'],
@@ -48,6 +49,9 @@ function broadcast(id: number, status: Broadcast['status'], extra: Partial<Broad
     updatedAt: '2026-11-25T00:00:00.000Z',
     ...extra,
   };
+  // No re-send took any of its unconfirmed recipients, unless the test says otherwise.
+  const unconfirmed = (b.counts.uncertain ?? 0) + (b.failedByReason.uncertain ?? 0);
+  return { ...b, unconfirmedLeft: extra.unconfirmedLeft ?? unconfirmed };
 }
 
 describe('what needs an agent', () => {

@@ -62,6 +62,7 @@ function report(resend: BroadcastLite): BroadcastReport {
   return {
     broadcast: broadcast({}),
     notSent: 6,
+    notSentUnconfirmed: 0,
     reasons: [
       {
         code: 'recipient_limit',
@@ -189,6 +190,7 @@ describe("the popup's offer for unconfirmed recipients", () => {
   const unconfirmedReport = (waitEndsAt: string | null): BroadcastReport => ({
     broadcast: completed,
     notSent: 2,
+    notSentUnconfirmed: 2,
     reasons: [
       { code: 'uncertain', title: 'No se sabe si llegó', explanation: '', action: '', resend: 'never', count: 2 },
     ],

@@ -205,6 +205,9 @@ export async function toBroadcasts(
     const scope = scopeOf(row.channelId);
     const usage = usageOf.get(row.channelId) as QuotaUsage;
     const { counts: byState, failedByReason, read } = counts.get(row.id) ?? NO_COUNTS;
+    const unconfirmed = (byState.uncertain ?? 0) + (failedByReason.uncertain ?? 0);
+    // Not asked (none unconfirmed, or not finished): none taken; null (a re-send without a note): all.
+    const took = taken.has(row.id) ? (taken.get(row.id) ?? null) : 0;
     return {
       id: row.id,
       name: row.name,
@@ -228,12 +231,12 @@ export async function toBroadcasts(
             unconfirmedAt: isoMs(row.unconfirmedAt),
             uncertain: byState.uncertain ?? 0,
             failedUncertain: failedByReason.uncertain ?? 0,
-            // Not asked (none unconfirmed, or not finished): 0; null (a re-send without a note): all.
-            taken: taken.get(row.id) ?? (taken.has(row.id) ? null : 0),
+            taken: took,
           },
           unconfirmedWindow,
         ),
       ),
+      unconfirmedLeft: took === null ? 0 : Math.max(0, unconfirmed - took),
       lateFailedAt: isoMs(row.lateFailedAt),
       targetCount: row.targetCount,
       completedCount: row.reconciliation?.completed ?? null,

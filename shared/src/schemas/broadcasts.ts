@@ -172,6 +172,10 @@ export const BroadcastSchema = z.object({
     description:
       'When the wait for the delivery reports of its unconfirmed recipients (no answer, or a final "unknown" report) ends: UNCONFIRMED_AFTER_HOURS after it finished, or after the latest of them became unconfirmed when that came later (a late receipt). From then on a re-send of them can be asked for (`includeUnconfirmed`), at the risk of a second copy. Null when it has none, has not finished, or its re-sends took them all.',
   }),
+  unconfirmedLeft: z.number().int().min(0).meta({
+    description:
+      'Its unconfirmed recipients (no answer, or a final "unknown" report) that no re-send took: those still waiting for an agent once `unconfirmedWaitEndsAt` has passed. All of them while it has no re-send; 0 when its re-sends took them all.',
+  }),
   lateFailedAt: TimestampSchema.nullable().meta({
     description:
       'When a delivery report last brought a failure its one-click re-send takes after it finished (WhatsApp 131049 by webhook, an SMS receipt) and no re-send of it was written since: it needs an agent again, even with an earlier re-send, which was planned before it. Null otherwise.',
