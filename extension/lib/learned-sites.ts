@@ -13,6 +13,11 @@ export interface LearnedSite {
   path: string;
   /** CSS selector of the broadcast names. */
   names: string;
+  /**
+   * CSS selector of the list the names are rows of, when they are: found with no rows, the list is empty
+   * (a filter with no result), which is no page Rebound lost. Dropped when the names are edited by hand.
+   */
+  list?: string;
   /** Regular expression source finding the broadcast's ID (group 1) in a name's link, if the names link to it. */
   linkId?: string;
   /** When it was taught, and what the agent saw it find then. */
@@ -59,6 +64,7 @@ export function learnedAdapters(sites: LearnedSite[]): SiteAdapter[] {
       broadcastNames: site.names,
       taught: true,
       ...(site.linkId && { broadcastLinkId: site.linkId }),
+      ...(site.list && site.list.length <= LEARNED_TEXT_MAX && { list: site.list }),
     });
   }
   return [...byOrigin.values()];

@@ -98,7 +98,7 @@ interface ProtocolMap {
   /** "Enseñar esta página": starts teaching in the asking tab (the teach script, loaded only now). */
   teachPage(): Reply<null>;
   /** Keeps what the agent taught on the asking tab's site; replaces what was taught for the same pages. */
-  learnSite(data: Pick<LearnedSite, 'path' | 'names' | 'linkId' | 'sample'>): Reply<LearnedSite>;
+  learnSite(data: Pick<LearnedSite, 'path' | 'names' | 'linkId' | 'list' | 'sample'>): Reply<LearnedSite>;
   /** To the overlay in each tab of a site whose learned pages changed: read the page again. */
   sitesLearned(): void;
   /** Marks a broadcast as reviewed (it stops counting on the toolbar until it fails further), or takes it back. */

@@ -32,6 +32,8 @@ export interface PageDescription {
   contactIdentifiers?: { selector: string; kind: 'phone' | 'email' }[];
   /** Taught by the agent (lib/learned-sites.ts): its names are all it reads. */
   taught?: boolean;
+  /** A taught page's list of names (LearnedSite.list): on the page with no rows, the list is empty. */
+  list?: string;
 }
 
 export interface SiteAdapter {
@@ -116,6 +118,15 @@ export function adapterFor(url: string, adapters: SiteAdapter[] = siteAdapters):
   return adapters.find((adapter) => new RegExp(adapter.url).test(url));
 }
 
+/** Whether the list is on the page with no rows in it; a stored selector the page refuses is no list. */
+function emptyList(doc: Document, list: string | undefined): boolean {
+  try {
+    return list !== undefined && doc.querySelector(list)?.childElementCount === 0;
+  } catch {
+    return false;
+  }
+}
+
 /** Reads what the page shows. Takes the window so tests can hand it any document. */
 export function readPage(win: Pick<Window, 'location' | 'document'>, adapters: SiteAdapter[]): PageReading | null {
   const path = win.location.pathname;
@@ -153,9 +164,9 @@ export function readPage(win: Pick<Window, 'location' | 'document'>, adapters: S
       reading.names.push({ element, name, ...(id !== undefined && { id }) });
     }
   }
-  // Its names are gone (the helpdesk changed its markup, or the list is empty): offered to be taught
-  // again, as a page Rebound cannot read, rather than silently badging nothing.
-  if (page.taught && reading.names.length === 0) {
+  // Its names are gone (the helpdesk changed its markup): offered to be taught again, as a page Rebound
+  // cannot read, rather than silently badging nothing. Not when its list is there with no rows (empty).
+  if (page.taught && reading.names.length === 0 && !emptyList(doc, page.list)) {
     reading.known = false;
     reading.lost = true;
   }

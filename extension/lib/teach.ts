@@ -137,6 +137,8 @@ export function nameElementOf(picked: Element): Element {
 
 export interface DerivedSelector {
   selector: string;
+  /** The list whose rows the names are in (a list of rows only): found with no rows, the list is empty. */
+  list?: string;
   /** The names it finds on this page, in page order (what the agent checks before saving). */
   names: string[];
 }
@@ -150,6 +152,7 @@ export function deriveNameSelector(picked: Element): DerivedSelector | null {
   const doc = target.ownerDocument;
   const row = rowOf(target);
   let selector: string;
+  let list: string | undefined;
   if (row) {
     // The list (found alone on the page), its rows, then child by child down to the name with its
     // column: the name column of this list and no other.
@@ -157,7 +160,8 @@ export function deriveNameSelector(picked: Element): DerivedSelector | null {
     for (let current: Element | null = target; current && current !== row; current = current.parentElement)
       below.unshift(step(current));
     const container = row.parentElement as Element;
-    selector = [uniquePath(container), stableParts(row), ...below].join(' > ');
+    list = uniquePath(container);
+    selector = [list, stableParts(row), ...below].join(' > ');
   } else {
     // A single name on the page: found alone.
     selector = uniquePath(target);
@@ -170,7 +174,7 @@ export function deriveNameSelector(picked: Element): DerivedSelector | null {
   }
   if (!found.includes(target)) return null;
   const names = found.map(textOf).filter(Boolean);
-  return { selector, names };
+  return { selector, names, ...(list !== undefined && { list }) };
 }
 
 /**

@@ -31,12 +31,14 @@ export function LearnedSites({ language }: { language: Language }) {
       status.value = { tone: 'error', text: t(`learnedBad_${problem}`) };
       return;
     }
-    const { linkId: _dropped, ...rest } = site;
+    const { linkId: _dropped, list, ...rest } = site;
     const updated: LearnedSite = {
       ...rest,
       path: next.path,
       names: next.names,
       ...(next.linkId && { linkId: next.linkId }),
+      // The names edited by hand: the list they were rows of may be another now.
+      ...(list && next.names === site.names && { list }),
     };
     await learnedSitesItem.setValue((await learnedSitesItem.getValue()).map((s) => (s.id === site.id ? updated : s)));
     editing.value = null;

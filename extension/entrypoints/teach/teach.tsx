@@ -139,6 +139,7 @@ export async function startTeaching(win: Window): Promise<void> {
           path: pathPatternOf(win.location.pathname),
           names: found.derived.selector,
           ...(linkId && { linkId }),
+          ...(found.derived.list && { list: found.derived.list }),
           sample: found.derived.names.slice(0, SHOWN_NAMES),
         }),
       );

@@ -76,6 +76,10 @@ const LATE_TABLE_PAGE = `<!doctype html>
 )}; }, 1500);</script></body></html>`;
 let late = false;
 
+/** The same sends filtered to none: the table is there, its body empty. */
+const EMPTY_TABLE_PAGE = TABLE_PAGE.replace(/<tbody>[\s\S]*<\/tbody>/, '<tbody></tbody>');
+let empty = false;
+
 beforeAll(async () => {
   h = await harness();
   const { broadcastId, channelId } = await s1Broadcast(h, 'WhatsApp ventas');
@@ -94,11 +98,13 @@ beforeAll(async () => {
           ? REDESIGNED_TABLE_PAGE
           : path === '/envios' && late
             ? LATE_TABLE_PAGE
-            : path === '/envios' || path === '/otros-envios'
-              ? TABLE_PAGE
-              : path === '/app/7/campanas'
-                ? OWN_IDS_PAGE
-                : undefined;
+            : path === '/envios' && empty
+              ? EMPTY_TABLE_PAGE
+              : path === '/envios' || path === '/otros-envios'
+                ? TABLE_PAGE
+                : path === '/app/7/campanas'
+                  ? OWN_IDS_PAGE
+                  : undefined;
     res.writeHead(body ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
     res.end(body ?? 'no');
   });
@@ -204,6 +210,27 @@ describe('teaching Rebound a helpdesk it does not know', () => {
         .toBe('500 fallidos');
     } finally {
       late = false;
+    }
+  });
+
+  it('a taught list filtered to nothing is an empty list: never offered to be taught again', async () => {
+    empty = true;
+    try {
+      await page.goto(`${siteUrl}/envios`);
+      const pills = new Set<string>();
+      const until = Date.now() + 4_000;
+      while (Date.now() < until) {
+        pills.add(
+          (await page
+            .locator('.rb-pill')
+            .textContent({ timeout: 100 })
+            .catch(() => null)) ?? '',
+        );
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect([...pills].filter((text) => /enseñar/.test(text))).toEqual([]);
+    } finally {
+      empty = false;
     }
   });
 

@@ -158,6 +158,43 @@ describe('teaching Rebound a page', () => {
     expect(redesigned).toMatchObject({ known: false, lost: true, names: [] });
   });
 
+  it('a taught list with no rows (a filter with no result) is an empty list, not a page to teach again', () => {
+    const page = pageAt('https://crm.example.com/envios', TABLE);
+    const picked = [...page.document.querySelectorAll('td')].find((el) => el.textContent === 'Black Friday');
+    const derived = deriveNameSelector(picked as Element);
+    expect(derived?.list).toBeDefined();
+    const site: LearnedSite = {
+      id: 'a',
+      origin: 'https://crm.example.com',
+      path: pathPatternOf('/envios'),
+      names: derived?.selector ?? '',
+      ...(derived?.list && { list: derived.list }),
+      learnedAt: '2026-12-07T10:00:00Z',
+      sample: [],
+    };
+    const at = (body: string) => readPage(pageAt('https://crm.example.com/envios', body), learnedAdapters([site]));
+    // The same table, its body empty: read as the taught page, with nothing to badge.
+    const empty = at(TABLE.replace(/<tbody>[\s\S]*?<\/tbody>/, '<tbody></tbody>'));
+    expect(empty).toMatchObject({ known: true, names: [] });
+    expect(empty?.lost).toBeUndefined();
+    // Rows that hold no name where it was taught (a redesign, or the helpdesk's "no result" row), or no list
+    // at all: the page is to be taught again.
+    const noResultRow = TABLE.replace(
+      /<tbody>[\s\S]*?<\/tbody>/,
+      '<tbody><tr><td colspan="3">Sin resultados</td></tr></tbody>',
+    );
+    expect(at(noResultRow)).toMatchObject({ known: false, lost: true });
+    expect(at('<ul><li><b>Black Friday</b></li></ul>')).toMatchObject({ known: false, lost: true });
+    // Taught before lists were kept (or with a list selector the page refuses): as before.
+    const { list: _none, ...older } = site;
+    const emptyPage = pageAt(
+      'https://crm.example.com/envios',
+      TABLE.replace(/<tbody>[\s\S]*?<\/tbody>/, '<tbody></tbody>'),
+    );
+    expect(readPage(emptyPage, learnedAdapters([older]))).toMatchObject({ known: false, lost: true });
+    expect(readPage(emptyPage, learnedAdapters([{ ...site, list: 'td:::' }]))).toMatchObject({ lost: true });
+  });
+
   it('taught again under a broader pattern taught earlier, the new teaching is what reads the page', () => {
     const redesigned = pageAt('https://crm.example.com/campanas', '<ul><li><b>Black Friday</b></li></ul>');
     const site = (id: string, path: string, names: string): LearnedSite => ({
