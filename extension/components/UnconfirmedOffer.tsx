@@ -13,10 +13,12 @@ const UNCONFIRMED: ResendBody = { reasons: ['uncertain'], includeUnconfirmed: tr
 /**
  * Unconfirmed recipients (the provider may have the message): never re-sent unasked. While a report may
  * still come, when they can be; once their wait is over, a button of their own, saying they may get it
- * twice, counted by the server's dry run (a late "unknown" report counts too; a re-send may hold some).
+ * twice, counted by the server's dry run (a late "unknown" report counts too). Those a re-send took are
+ * not offered again (`left`).
  */
 export function UnconfirmedOffer({ report, language, resend }: OfferProps) {
-  const { count, waitEndsAt } = report.unconfirmed;
+  // Those a re-send already took are its own to follow: only the rest are offered.
+  const { left: count, waitEndsAt } = report.unconfirmed;
   const over = waitEndsAt !== null && Date.parse(waitEndsAt) <= Date.now();
   const planned = useSignal(0);
   const progress = resend.progress.value;

@@ -38,10 +38,8 @@ export interface BroadcastReport {
   broadcast: BroadcastLite;
   /** What it sent (the popup's "send on another channel" reads what that channel can carry of it). */
   content?: Broadcast['content'];
-  /** Failed at the provider or left out before sending, and unconfirmed, that no re-send took (the summary's). */
+  /** Failed at the provider or left out before sending. */
   notSent: number;
-  /** Of `notSent`, the unconfirmed (they may have it): never counted as not delivered. */
-  notSentUnconfirmed: number;
   reasons: ReasonLine[];
   /** How many a re-send can help (now or later); the rest are shown but left out. */
   resendable: number;
@@ -51,7 +49,12 @@ export interface BroadcastReport {
    * Its unconfirmed recipients, and when their wait for a delivery report ends (null: none, or it has not
    * finished). After that an agent may re-send to them, knowing some may get it twice.
    */
-  unconfirmed: { count: number; waitEndsAt: string | null };
+  unconfirmed: {
+    count: number;
+    /** Those no re-send took (the badge's count): what a re-send of them can still reach. */
+    left: number;
+    waitEndsAt: string | null;
+  };
   channelLimits: Broadcast['channelLimits'];
   resend: BroadcastLite | null;
   /** Whether this token may resume a paused broadcast (a manager or the owner). */
@@ -165,12 +168,15 @@ export async function buildReport(
     broadcast: lite(broadcast),
     content: broadcast.content,
     notSent: summary.total,
-    notSentUnconfirmed: summary.unconfirmed,
     reasons,
     resendable: summary.retryable.now + summary.retryable.later,
     // The pill counts the recipients left out before sending with the failures: none of them a re-send reaches.
     retryable: reachesAll(broadcast, catalog) && !broadcast.counts.excluded,
-    unconfirmed: { count: failedAndUnconfirmed(broadcast).unconfirmed, waitEndsAt: broadcast.unconfirmedWaitEndsAt },
+    unconfirmed: {
+      count: failedAndUnconfirmed(broadcast).unconfirmed,
+      left: broadcast.unconfirmedLeft,
+      waitEndsAt: broadcast.unconfirmedWaitEndsAt,
+    },
     channelLimits: broadcast.channelLimits,
     resend: resend ? lite(resend) : null,
   };
@@ -196,9 +202,7 @@ export function sentFigures(b: BroadcastLite): { sent: number; total: number } {
  */
 export function notSentFigures(report: BroadcastReport): { failed: number; total: number } {
   const { total } = sentFigures(report.broadcast);
-  // The summary's own unconfirmed: the broadcast's whole count also holds those a re-send took, which the
-  // summary leaves out of notSent (a late failure after such a re-send showed as none).
-  const failed = Math.max(0, report.notSent - report.notSentUnconfirmed);
+  const failed = Math.max(0, report.notSent - report.unconfirmed.count);
   return { failed, total: Math.max(total, failed) };
 }
 
@@ -224,7 +228,8 @@ export function headline(report: BroadcastReport, language: Language, now = new 
   if (b.status === 'cancelled') return translate(language, 'headlineCancelled', { sent });
   // A broadcast that failed as a whole says why in its error; no headline claims anything beside it.
   if (b.error || b.status === 'failed') return '';
-  // All went out, but not all are confirmed: never "all went out" alone (the badge says the same).
+  // All went out, but not all are confirmed: never "all went out" alone. The broadcast's own count (the
+  // badge counts only those no re-send took: what needs an agent).
   if (report.unconfirmed.count > 0) return translate(language, 'badgeUnconfirmed', { count: report.unconfirmed.count });
   return translate(language, 'allSent');
 }

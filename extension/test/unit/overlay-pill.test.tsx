@@ -35,10 +35,9 @@ function report(failed: number, unconfirmed: number): BroadcastReport {
     },
     // The failure summary's total holds the unconfirmed too.
     notSent: failed + unconfirmed,
-    notSentUnconfirmed: unconfirmed,
     reasons: [],
     resendable: 0,
-    unconfirmed: { count: unconfirmed, waitEndsAt: null },
+    unconfirmed: { count: unconfirmed, left: unconfirmed, waitEndsAt: null },
     channelLimits: null,
     resend: null,
   } as unknown as BroadcastReport;

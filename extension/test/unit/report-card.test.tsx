@@ -30,11 +30,10 @@ function report(portfolio: { id: number; name: string } | null): BroadcastReport
       channelId: 2,
     },
     notSent: 50,
-    notSentUnconfirmed: 0,
     reasons: [],
     resendable: 0,
     retryable: false,
-    unconfirmed: { count: 0, waitEndsAt: null },
+    unconfirmed: { count: 0, left: 0, waitEndsAt: null },
     channelLimits: {
       dailyQuota: 250,
       quotaUsed: 250,

@@ -62,7 +62,6 @@ function report(resend: BroadcastLite): BroadcastReport {
   return {
     broadcast: broadcast({}),
     notSent: 6,
-    notSentUnconfirmed: 0,
     reasons: [
       {
         code: 'recipient_limit',
@@ -75,7 +74,7 @@ function report(resend: BroadcastLite): BroadcastReport {
     ],
     resendable: 6,
     retryable: true,
-    unconfirmed: { count: 0, waitEndsAt: null },
+    unconfirmed: { count: 0, left: 0, waitEndsAt: null },
     channelLimits: null as unknown as BroadcastReport['channelLimits'],
     resend,
   };
@@ -190,13 +189,12 @@ describe("the popup's offer for unconfirmed recipients", () => {
   const unconfirmedReport = (waitEndsAt: string | null): BroadcastReport => ({
     broadcast: completed,
     notSent: 2,
-    notSentUnconfirmed: 2,
     reasons: [
       { code: 'uncertain', title: 'No se sabe si llegó', explanation: '', action: '', resend: 'never', count: 2 },
     ],
     resendable: 0,
     retryable: false,
-    unconfirmed: { count: 2, waitEndsAt },
+    unconfirmed: { count: 2, left: 2, waitEndsAt },
     channelLimits: null as unknown as BroadcastReport['channelLimits'],
     resend: null,
   });
@@ -225,6 +223,20 @@ describe("the popup's offer for unconfirmed recipients", () => {
     );
     expect(buttons(root)).toEqual([]);
     expect(asked).toEqual([]);
+    render(null, root);
+  });
+
+  it('while a report may still come, offers only those no re-send took', async () => {
+    const { state } = server(() => plan(1));
+    const root = document.createElement('div');
+    const soon = new Date(Date.now() + 3_600_000).toISOString();
+    // Two unconfirmed; a re-send took one (its wait was over first): one is left to offer.
+    const report = { ...unconfirmedReport(soon), unconfirmed: { count: 2, left: 1, waitEndsAt: soon } };
+    render(<ResendBox report={report} language="es" resend={state} Offer={UnconfirmedOffer} />, root);
+    await tick();
+    expect(root.textContent).toBe(
+      `Si ningún informe de entrega lo confirma, podrá reenviar al destinatario sin confirmar ${formatWhen('es', soon)}.`,
+    );
     render(null, root);
   });
 
@@ -448,7 +460,7 @@ describe('the re-send box as an agent changes their mind', () => {
     expect(root.textContent).not.toContain('No hay mensajes que un reenvío pueda arreglar.');
     render(null, root);
     // One of its recipients unconfirmed too: the same, not an offer that shows nothing until it finishes.
-    const unconfirmed = { count: 1, waitEndsAt: null };
+    const unconfirmed = { count: 1, left: 1, waitEndsAt: null };
     render(
       <ResendBox
         report={fresh({ broadcast: broadcast({ status: 'paused' }), unconfirmed })}
