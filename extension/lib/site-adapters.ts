@@ -118,10 +118,17 @@ export function adapterFor(url: string, adapters: SiteAdapter[] = siteAdapters):
   return adapters.find((adapter) => new RegExp(adapter.url).test(url));
 }
 
-/** Whether the list is on the page with no rows in it; a stored selector the page refuses is no list. */
-function emptyList(doc: Document, list: string | undefined): boolean {
+/**
+ * Whether the taught list is on the page, alone, with no rows in it. Only the list the names were taught
+ * as rows of (the names' selector starts with it): a redesign that leaves some empty box matching a loose
+ * selector, or two, must still be offered to be taught again. A stored selector the page refuses is no list.
+ */
+function emptyList(doc: Document, page: PageDescription): boolean {
+  const { list, broadcastNames } = page;
+  if (list === undefined || !broadcastNames?.startsWith(`${list} > `)) return false;
   try {
-    return list !== undefined && doc.querySelector(list)?.childElementCount === 0;
+    const found = doc.querySelectorAll(list);
+    return found.length === 1 && found[0]?.childElementCount === 0;
   } catch {
     return false;
   }
@@ -166,7 +173,7 @@ export function readPage(win: Pick<Window, 'location' | 'document'>, adapters: S
   }
   // Its names are gone (the helpdesk changed its markup): offered to be taught again, as a page Rebound
   // cannot read, rather than silently badging nothing. Not when its list is there with no rows (empty).
-  if (page.taught && reading.names.length === 0 && !emptyList(doc, page.list)) {
+  if (page.taught && reading.names.length === 0 && !emptyList(doc, page)) {
     reading.known = false;
     reading.lost = true;
   }

@@ -37,8 +37,8 @@ export function LearnedSites({ language }: { language: Language }) {
       path: next.path,
       names: next.names,
       ...(next.linkId && { linkId: next.linkId }),
-      // The names edited by hand: the list they were rows of may be another now.
-      ...(list && next.names === site.names && { list }),
+      // The names or the pages edited by hand: the list they were rows of may be another now.
+      ...(list && next.names === site.names && next.path === site.path && { list }),
     };
     await learnedSitesItem.setValue((await learnedSitesItem.getValue()).map((s) => (s.id === site.id ? updated : s)));
     editing.value = null;

@@ -193,6 +193,16 @@ describe('teaching Rebound a page', () => {
     );
     expect(readPage(emptyPage, learnedAdapters([older]))).toMatchObject({ known: false, lost: true });
     expect(readPage(emptyPage, learnedAdapters([{ ...site, list: 'td:::' }]))).toMatchObject({ lost: true });
+    // A list the names were not taught as rows of, or a selector that finds two boxes: no list to trust.
+    expect(readPage(emptyPage, learnedAdapters([{ ...site, list: 'tbody' }]))).toMatchObject({ lost: true });
+    const twoEmpty = TABLE.replace(/<tbody>[\s\S]*?<\/tbody>/, '<tbody></tbody>').replace(
+      '<table><tbody><tr><td>Total</td><td>2 envíos</td><td></td></tr></tbody></table>',
+      '<table><tbody></tbody></table>',
+    );
+    const loose = { ...site, list: 'tbody', names: `tbody > ${site.names}` };
+    expect(readPage(pageAt('https://crm.example.com/envios', twoEmpty), learnedAdapters([loose]))).toMatchObject({
+      lost: true,
+    });
   });
 
   it('taught again under a broader pattern taught earlier, the new teaching is what reads the page', () => {
