@@ -267,23 +267,6 @@ describe('a finished broadcast re-sent for other failures, with unconfirmed reci
     team = await server.workspace('Reenvíos parciales');
   });
 
-  it('what its re-sends took is not left, also while it has not finished (a paused broadcast)', async () => {
-    const paused = await broadcast(
-      team,
-      'Pausada',
-      'paused',
-      [['uncertain', 'uncertain', 2]],
-      null,
-      null as unknown as number,
-    );
-    const read = async () =>
-      (await server.request('GET', `/api/v1/broadcasts/${paused}`, { token: team.tokens.agent })).body as Broadcast;
-    expect((await read()).unconfirmedLeft).toBe(2);
-    await note(await broadcast(team, 'Reenvío de la pausada', 'scheduled', [], paused), { uncertain: 2 });
-    expect((await read()).unconfirmedLeft).toBe(0);
-    expect((await read()).unconfirmedWaitEndsAt).toBeNull();
-  });
-
   it('is listed once their wait is over while its re-sends took fewer than all of them, a final "unknown" included', async () => {
     const recipients: [string, string | null, number][] = [
       ['delivered', null, 4],

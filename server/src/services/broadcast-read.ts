@@ -153,8 +153,7 @@ async function unconfirmedTaken(db: Database, rows: BroadcastRow[], counts: Map<
   const ids = rows
     .filter((r) => {
       const c = counts.get(r.id);
-      // Finished or not: a paused one's re-send may have taken some (each once its own wait was over).
-      return (c?.counts.uncertain ?? 0) + (c?.failedByReason.uncertain ?? 0) > 0;
+      return r.finishedAt !== null && (c?.counts.uncertain ?? 0) + (c?.failedByReason.uncertain ?? 0) > 0;
     })
     .map((r) => r.id);
   if (!ids.length) return new Map<number, number | null>();
