@@ -3,8 +3,7 @@
 -- counts, while the one-click re-send skipped it (no reason to choose) and the badge called it red: the
 -- same recipient, three answers. It is given the reason every reader gave it, so that the re-send takes
 -- it too. An unconfirmed one without a reason is `uncertain`, as every reader already read it. Both walk
--- the partial index of failed, left-out and unconfirmed recipients (messages_failed_summary_idx), not
--- every message.
+-- a partial index of the failed, left-out and unconfirmed recipients, not every message.
 UPDATE `messages` SET `reason` = 'provider_error' WHERE `state` = 'failed' AND `reason` IS NULL;
 --> statement-breakpoint
 UPDATE `messages` SET `reason` = 'uncertain' WHERE `state` = 'uncertain' AND `reason` IS NULL;
