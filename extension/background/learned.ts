@@ -4,7 +4,7 @@
  * (from the teaching bar or the options).
  */
 import { browser } from 'wxt/browser';
-import { LEARNED_TEXT_MAX, type LearnedSite, learnedSiteProblem, withTaught } from '../lib/learned-sites';
+import { keptList, type LearnedSite, learnedSiteProblem, withTaught } from '../lib/learned-sites';
 import { onMessage, type Reply, sendMessage } from '../lib/messaging';
 import { learnedSitesItem } from '../lib/settings';
 
@@ -29,14 +29,15 @@ function checked(
   data: Pick<LearnedSite, 'path' | 'names' | 'linkId' | 'list' | 'sample'>,
   origin: string,
 ): LearnedSite {
+  // Only where it is (a list of rows), and short: a selector that fails on the page is no list there.
+  const list = keptList(data.list);
   const site: LearnedSite = {
     id: `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`,
     origin,
     path: String(data.path),
     names: String(data.names),
     ...(data.linkId && { linkId: String(data.linkId) }),
-    // Only where it is (a list of rows), and short: a selector that fails on the page is no list there.
-    ...(data.list && String(data.list).length <= LEARNED_TEXT_MAX && { list: String(data.list) }),
+    ...(list && { list }),
     learnedAt: new Date().toISOString(),
     sample: (Array.isArray(data.sample) ? data.sample : []).slice(0, 5).map((name) => String(name).slice(0, 120)),
   };

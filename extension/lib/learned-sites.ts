@@ -28,6 +28,11 @@ export interface LearnedSite {
 /** Longest pattern or selector kept: one taught by a click is far shorter. */
 export const LEARNED_TEXT_MAX = 500;
 
+/** A taught list's selector as kept (short, or none): where it is stored and where it is read. */
+export function keptList(list: unknown): string | undefined {
+  return list && String(list).length <= LEARNED_TEXT_MAX ? String(list) : undefined;
+}
+
 /** The text as a regular expression that matches it literally. */
 export function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -64,7 +69,7 @@ export function learnedAdapters(sites: LearnedSite[]): SiteAdapter[] {
       broadcastNames: site.names,
       taught: true,
       ...(site.linkId && { broadcastLinkId: site.linkId }),
-      ...(site.list && site.list.length <= LEARNED_TEXT_MAX && { list: site.list }),
+      ...(keptList(site.list) && { list: site.list }),
     });
   }
   return [...byOrigin.values()];

@@ -139,6 +139,22 @@ async function startTeaching() {
   await page.getByTestId('rebound-teach').waitFor();
 }
 
+/** Every text the pill showed over `ms`, read every 100 ms (none when it was not there). */
+async function pillsFor(ms: number): Promise<string[]> {
+  const pills = new Set<string>();
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    pills.add(
+      (await page
+        .locator('.rb-pill')
+        .textContent({ timeout: 100 })
+        .catch(() => null)) ?? '',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return [...pills];
+}
+
 describe('teaching Rebound a helpdesk it does not know', () => {
   it('a grid of generated classes: one click, three names found, saved, badged by the broadcast each links to', async () => {
     await page.goto(`${siteUrl}/campanas`);
@@ -191,18 +207,7 @@ describe('teaching Rebound a helpdesk it does not know', () => {
     late = true;
     try {
       await page.goto(`${siteUrl}/envios`);
-      const pills = new Set<string>();
-      const until = Date.now() + 3_500;
-      while (Date.now() < until) {
-        pills.add(
-          (await page
-            .locator('.rb-pill')
-            .textContent({ timeout: 100 })
-            .catch(() => null)) ?? '',
-        );
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      expect([...pills].filter((text) => /enseñar/.test(text))).toEqual([]);
+      expect((await pillsFor(3_500)).filter((text) => /enseñar/.test(text))).toEqual([]);
       await expect
         .poll(() => page.locator('td', { hasText: 'Black Friday' }).locator('.rb-badge').textContent(), {
           timeout: 10_000,
@@ -217,18 +222,7 @@ describe('teaching Rebound a helpdesk it does not know', () => {
     empty = true;
     try {
       await page.goto(`${siteUrl}/envios`);
-      const pills = new Set<string>();
-      const until = Date.now() + 4_000;
-      while (Date.now() < until) {
-        pills.add(
-          (await page
-            .locator('.rb-pill')
-            .textContent({ timeout: 100 })
-            .catch(() => null)) ?? '',
-        );
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      expect([...pills].filter((text) => /enseñar/.test(text))).toEqual([]);
+      expect((await pillsFor(4_000)).filter((text) => /enseñar/.test(text))).toEqual([]);
     } finally {
       empty = false;
     }
