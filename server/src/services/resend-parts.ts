@@ -135,7 +135,8 @@ export async function planParts(
   const add = (at: number, why: string, group: store.Candidate[]) => {
     const key = at <= now + 60_000 ? now : ceilMinute(at);
     const part = parts.get(key) ?? { at: key, why, rows: [] };
-    part.rows.push(...group);
+    // One by one: a spread of a reason's whole group (half a million after an outage) overflows the stack.
+    for (const row of group) part.rows.push(row);
     parts.set(key, part);
   };
   // A quota backlog waiting for waves ahead, or past the last wave: not planned, still failed; a plan
