@@ -189,10 +189,15 @@ export async function buildReport(
 export const toneOf = (reason: { code: string; resend: string }) =>
   reason.code === 'uncertain' ? 'uncertain' : reason.resend;
 
-/** Recipients the provider took (sent or delivered), and how many the broadcast went to. */
+/**
+ * Recipients the provider took (sent or delivered), and how many the broadcast went to: those it went
+ * through (completedCount) and those left out before sending (a bad number, opted out), which the
+ * figures of not sent count too ("500 de 1.500", never "500 de 1.480").
+ */
 export function sentFigures(b: BroadcastLite): { sent: number; total: number } {
   const sent = (b.counts.sent ?? 0) + (b.counts.delivered ?? 0);
-  return { sent, total: b.completedCount ?? b.targetCount ?? sent };
+  const total = b.completedCount === null ? (b.targetCount ?? sent) : b.completedCount + (b.counts.excluded ?? 0);
+  return { sent, total };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatAgo } from '../../lib/i18n';
-import { type BroadcastLite, type BroadcastReport, headline, notSentFigures } from '../../lib/report';
+import { type BroadcastLite, type BroadcastReport, headline, notSentFigures, sentFigures } from '../../lib/report';
 
 const now = new Date(2026, 11, 2, 15, 0);
 
@@ -77,6 +77,21 @@ describe('the report headline says only what is true', () => {
     const planned = report({ status: 'partially_failed', targetCount: 1600, counts: { sent: 1000, failed: 500 } }, 500);
     expect(notSentFigures(planned)).toEqual({ failed: 500, total: 1500 });
     expect(headline(planned, 'es', now)).toBe('500 de 1.500 no se enviaron');
+    // Left out before sending (20 bad numbers) are among those not sent, and among those it went to: the
+    // engine went through 1,480 of the 1,500.
+    const leftOut = report(
+      { status: 'partially_failed', completedCount: 1480, counts: { sent: 1000, failed: 480, excluded: 20 } },
+      500,
+    );
+    expect(headline(leftOut, 'es', now)).toBe('500 de 1.500 no se enviaron');
+    expect(sentFigures(leftOut.broadcast)).toEqual({ sent: 1000, total: 1500 });
+    // Mid-send, the 20 are done already (never "1.300 de 1.480" with 200 still to go).
+    const midSend = report({
+      status: 'sending',
+      completedCount: 1480,
+      counts: { sent: 800, failed: 480, excluded: 20, queued: 200 },
+    });
+    expect(headline(midSend, 'es', now)).toBe('Enviando: 1.300 de 1.500');
     expect(headline(report({ status: 'cancelled', counts: { sent: 1, cancelled: 1499 } }), 'es', now)).toBe(
       'Cancelada: 1 mensaje salió antes',
     );
