@@ -1,4 +1,5 @@
 /** The background's answers to the popup, the options page and the overlay. */
+import type { ResendBody, ResendResult } from '@rebound/shared';
 import type { Language } from '@rebound/shared/i18n';
 import { browser } from 'wxt/browser';
 import { type Api, createApi, normalizeBackendUrl, plainHttpElsewhere, ReboundError } from '../lib/api';
@@ -17,6 +18,7 @@ import { csvInParts, takeCsvPart } from './csv-parts';
 import { cursorAtNow } from './events';
 import { learnedFor, registerTeachingHandlers } from './learned';
 import { backgroundText } from './messages';
+import { refreshShownFailure } from './notifications';
 import { syncOverlayRegistration } from './overlay-registration';
 import { fromOwnPage, resendBodyFrom, type Sender } from './senders';
 import { assertTabConnection, noteTabRead } from './tab-connections';
@@ -26,6 +28,24 @@ export interface HandlerHooks {
   restartFollower(): void;
   /** Runs a switch of server between two batches of events (`EventSink.between`). */
   between<T>(change: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * A re-send (or its preview) asked for from the panel or the popup, and what it changes here: the
+ * toolbar count, and a failure notification still up, whose "Revisar y reenviar 500" (kept until
+ * clicked) would go on offering what is re-sent: told again as it is now, which takes it down unless
+ * failures came since (refreshShownFailure). Neither is waited for.
+ */
+export async function resendAndTell(api: Api, broadcastId: number, body: ResendBody): Promise<ResendResult> {
+  const result = await api.resend(broadcastId, body);
+  void refreshAttention(api).catch(() => undefined);
+  if (!body.dryRun && result.broadcastId !== null) {
+    const { notify } = await settingsItem.getValue();
+    void refreshShownFailure(api, await currentLanguage(), broadcastId, {
+      resendsToldElsewhere: notify.resendFinished,
+    }).catch(() => undefined);
+  }
+  return result;
 }
 
 export function registerHandlers(hooks: HandlerHooks): void {
@@ -157,9 +177,7 @@ export function registerHandlers(hooks: HandlerHooks): void {
       await assertTabConnection(panelTab(sender));
       // Its times said in the agent's own clock, as the panel says the plan's: one moment, one time.
       const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-      const result = await api.resend(data.broadcastId, { ...resendBodyFrom(sender, ownPages, data.body), timeZone });
-      void refreshAttention(api).catch(() => undefined);
-      return result;
+      return resendAndTell(api, data.broadcastId, { ...resendBodyFrom(sender, ownPages, data.body), timeZone });
     }),
   );
 

@@ -11,6 +11,7 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { currentApi } from '../../background/client';
 import { handleEvent, lateFailuresIn } from '../../background/event-handling';
+import { resendAndTell } from '../../background/handlers';
 import { onNotificationButton } from '../../background/notification-actions';
 import { clearPaused, notifyFailure, notifyPaused, refreshShownFailure } from '../../background/notifications';
 import { settingsItem } from '../../lib/settings';
@@ -270,6 +271,34 @@ describe('a notification for a broadcast that partly failed', () => {
     );
     expect(Object.keys(await fakeBrowser.notifications.getAll())).toEqual([]);
   }, 60_000);
+});
+
+describe('a re-send made in the panel while the failure notification is up', () => {
+  it('takes the notification down: its "Revisar y reenviar" would go on offering recipients already re-sent', async () => {
+    const { broadcastId } = await quotaBroadcast(h, {
+      channelName: 'WhatsApp panel',
+      dailyQuota: 10,
+      count: 15,
+      tag: 'panel',
+      segment: 'Panel',
+      name: 'Panel',
+      start: 5000,
+    });
+    await h.schedule(broadcastId);
+    await h.engine().runUntilIdle();
+    const api = await currentApi();
+    if (!api) throw new Error('not configured');
+    await notifyFailure(api, 'es', { ...failedEvent(), broadcastId });
+    const shown = async () => Object.keys(await fakeBrowser.notifications.getAll());
+    expect(await shown()).toEqual([`rebound:resend:${broadcastId}`]);
+    // The preview sends nothing: the notification stays.
+    const preview = await resendAndTell(api, broadcastId, { dryRun: true });
+    expect(preview.recipients).toBe(5);
+    expect(await shown()).toEqual([`rebound:resend:${broadcastId}`]);
+    const answer = await resendAndTell(api, broadcastId, {});
+    expect(answer.recipients).toBe(5);
+    await expect.poll(shown).toEqual([]);
+  });
 });
 
 describe('S2: contacts entered the segment after scheduling', () => {
