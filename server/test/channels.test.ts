@@ -106,6 +106,38 @@ describe('channels', () => {
     expect(JSON.parse(String(row?.credentials)).appSecret).toBe('s3cret');
   });
 
+  it('patches cannot grow the stored credentials past 20 keys, 20 new keys at a time', async () => {
+    const created = await server.request('POST', '/api/v1/channels', {
+      token: ws.tokens.manager,
+      body: { type: 'whatsapp', name: 'Llaves', credentials: { accessToken: 'EAAGtoken', phoneNumberId: '1' } },
+    });
+    const keys = (from: number, count: number) =>
+      Object.fromEntries(Array.from({ length: count }, (_, i) => [`extra${from + i}`, 'x'.repeat(100)]));
+    // 2 stored and 18 more: 20, the most a channel keeps.
+    const fits = await server.request('PATCH', `/api/v1/channels/${created.body.id}`, {
+      token: ws.tokens.manager,
+      body: { credentials: keys(0, 18) },
+    });
+    expect(fits.status).toBe(200);
+    // A rotation of a stored key adds none: still taken.
+    const rotated = await server.request('PATCH', `/api/v1/channels/${created.body.id}`, {
+      token: ws.tokens.manager,
+      body: { credentials: { accessToken: 'EAAGnew' } },
+    });
+    expect(rotated.status).toBe(200);
+    const past = await server.request('PATCH', `/api/v1/channels/${created.body.id}`, {
+      token: ws.tokens.manager,
+      language: 'es',
+      body: { credentials: keys(18, 20) },
+    });
+    expect(past.status).toBe(422);
+    expect(past.body.error.details).toEqual([{ path: 'body.credentials', message: 'Como máximo 20 credenciales' }]);
+    const [row] = await server.database.client
+      .execute({ sql: 'SELECT credentials FROM channels WHERE id = ?', args: [created.body.id] })
+      .then((r) => r.rows);
+    expect(Object.keys(JSON.parse(String(row?.credentials)))).toHaveLength(20);
+  });
+
   it('limits take an unlimited quota and refuse nonsense', async () => {
     const { body } = await server.request('POST', '/api/v1/channels', {
       token: ws.tokens.manager,

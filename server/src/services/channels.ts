@@ -7,7 +7,7 @@ import type {
   Language,
   Role,
 } from '@rebound/shared';
-import { channelCapabilities, guardSettings, parseId, priceTable } from '@rebound/shared';
+import { CredentialsSchema, channelCapabilities, guardSettings, parseId, priceTable } from '@rebound/shared';
 import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { WEBHOOK_PATHS } from '../channels';
@@ -260,6 +260,20 @@ export async function updateChannel(
   // The base URL decides where the stored credentials are sent: only the owner may move it, and a move
   // forgets them (a channel's type cannot change at all). Sending the same URL again changes nothing.
   const moving = patch.baseUrl !== undefined && (patch.baseUrl ?? null) !== current.baseUrl;
+  // Credentials merge key by key (below): the cap on keys holds for what is stored, not for each patch
+  // alone, or patches of 20 new keys each would grow the row (read by every send and webhook) without end.
+  if (patch.credentials && !moving) {
+    const merged = CredentialsSchema.safeParse({ ...current.credentials, ...patch.credentials });
+    if (!merged.success) {
+      const issues = merged.error.issues.map((issue) => ({ ...issue, path: ['credentials', ...issue.path] }));
+      throw new ApiError(
+        422,
+        'validation_failed',
+        {},
+        validationDetails(issues, patch, 'body', writer.language ?? 'en'),
+      );
+    }
+  }
   if (moving && writer.role !== 'owner') throw new ApiError(403, 'channel_owner_only', { role: writer.role });
   if (moving) await assertProviderUrl(patch.baseUrl, writer.providerUrlAllowlist);
   // A new rate paces from the next send: slots reserved at the old rate are forgotten with the change.

@@ -52,7 +52,8 @@ export function checkRateCeiling(
   ctx.addIssue({ code: 'too_big', origin: 'number', maximum, inclusive: true, input: messagesPerSecond, path });
 }
 
-const credentials = z
+/** At most 20 keys: checked on a patch, and again on what it merges into (services/channels.ts). */
+export const CredentialsSchema = z
   .record(
     cleanText().min(1).max(64),
     // Sent in HTTP headers (a bearer token, an access key): a zero-width space pasted with one made every
@@ -78,7 +79,7 @@ export const ChannelCreateSchema = z
     limits: ChannelLimitsSchema.partial()
       .optional()
       .meta({ description: 'Defaults come from the channel table for the type.' }),
-    credentials: credentials.optional(),
+    credentials: CredentialsSchema.optional(),
     baseUrl: baseUrl.nullable().optional(),
     guard: GuardSettingsSchema.partial().optional().meta({ description: 'Defaults: 3 % and 20 of the last 200.' }),
     prices: PriceTableSchema.partial().optional(),
@@ -95,7 +96,7 @@ export const ChannelUpdateSchema = z.object({
     .meta({ description: 'A channel keeps its type: sent, the change is refused.' }),
   name: channelName.optional(),
   limits: ChannelLimitsSchema.partial().optional(),
-  credentials: credentials.optional(),
+  credentials: CredentialsSchema.optional(),
   baseUrl: baseUrl.nullable().optional(),
   guard: GuardSettingsSchema.partial().optional().meta({ description: 'Only the settings given change.' }),
   fallbackChannelId: IdSchema.nullable().optional().meta({
