@@ -157,6 +157,10 @@ describe('internal base URLs are refused with 422 and nothing is written', () =>
     expect(res.body.error.code).toBe('channel_base_url_internal');
     expect(res.body.error.message).toContain('PROVIDER_URL_ALLOWLIST');
     expect(res.body.error.details).toEqual([expect.objectContaining({ path: 'body.baseUrl' })]);
+    // Said by the host as written, never by the address a name resolved to (a map of the server's network).
+    const host = new URL(baseUrl).hostname.replace(/^\[|\]$/g, '');
+    expect(res.body.error.message).toContain(`La URL base lleva a ${host}, a una dirección interna`);
+    if (host === 'localhost') expect(res.text).not.toMatch(/127\.0\.0\.1|::1/);
     const after = (await server.request('GET', '/api/v1/channels', { token: ws.tokens.owner })).body.data.length;
     expect(after).toBe(before);
   });

@@ -131,9 +131,9 @@ export const apiErrors = {
     pt: 'Somente o proprietário pode alterar a URL base ou o tipo de um canal, porque as credenciais são enviadas para esse endereço. Sua função ({role}) pode alterar o nome, os limites e as credenciais.',
   },
   channel_base_url_internal: {
-    es: 'La URL base lleva a {address}, una dirección interna (loopback, red privada, enlace local o metadatos de la nube): Rebound solo envía las credenciales a los servidores del proveedor. Si es un simulador o un proxy propio, el operador puede agregar {host} a PROVIDER_URL_ALLOWLIST.',
-    en: "The base URL leads to {address}, an internal address (loopback, private network, link-local or cloud metadata): Rebound sends credentials only to the provider's own servers. If it is a simulator or your own proxy, the operator can add {host} to PROVIDER_URL_ALLOWLIST.",
-    pt: 'A URL base leva a {address}, um endereço interno (loopback, rede privada, link-local ou metadados da nuvem): o Rebound só envia as credenciais para os servidores do próprio provedor. Se for um simulador ou um proxy próprio, o administrador do servidor pode adicionar {host} a PROVIDER_URL_ALLOWLIST.',
+    es: 'La URL base lleva a {host}, a una dirección interna (loopback, red privada, enlace local o metadatos de la nube): Rebound solo envía las credenciales a los servidores del proveedor. Si es un simulador o un proxy propio, el operador puede agregar {host} a PROVIDER_URL_ALLOWLIST.',
+    en: "The base URL leads to {host}, to an internal address (loopback, private network, link-local or cloud metadata): Rebound sends credentials only to the provider's own servers. If it is a simulator or your own proxy, the operator can add {host} to PROVIDER_URL_ALLOWLIST.",
+    pt: 'A URL base leva a {host}, a um endereço interno (loopback, rede privada, link-local ou metadados da nuvem): o Rebound só envia as credenciais para os servidores do próprio provedor. Se for um simulador ou um proxy próprio, o administrador do servidor pode adicionar {host} a PROVIDER_URL_ALLOWLIST.',
   },
   segment_not_found: {
     es: 'Segmento de contacto no encontrado',

@@ -160,8 +160,9 @@ async function assertProviderUrl(baseUrl: string | null | undefined, allowlist: 
   if (!baseUrl) return;
   const refusal = await checkProviderUrl(baseUrl, allowlist);
   if (refusal) {
-    throw new ApiError(422, 'channel_base_url_internal', { host: refusal.host, address: refusal.address }, [
-      { path: 'body.baseUrl', reason: refusal.reason, host: refusal.host, address: refusal.address },
+    // Never the address a name resolved to: the answer would map Rebound's own network for the caller.
+    throw new ApiError(422, 'channel_base_url_internal', { host: refusal.host }, [
+      { path: 'body.baseUrl', reason: refusal.reason, host: refusal.host },
     ]);
   }
 }
