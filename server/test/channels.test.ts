@@ -138,6 +138,46 @@ describe('channels', () => {
     expect(Object.keys(JSON.parse(String(row?.credentials)))).toHaveLength(20);
   });
 
+  it('a workspace keeps at most 200 channels: the next is refused in its language, nothing written, until one is deleted', async () => {
+    const full = await server.workspace('Llena');
+    const make = (name: string) =>
+      server.request('POST', '/api/v1/channels', {
+        token: full.tokens.manager,
+        language: 'es',
+        body: { type: 'sandbox', name },
+      });
+    const first = await make('Canal 1');
+    expect(first.status).toBe(201);
+    // The other 199 as rows, as the API writes them (200 requests would only slow the test).
+    await server.database.client.execute({
+      sql: `INSERT INTO channels (workspace_id, type, name, credentials, daily_quota, messages_per_second, created_at, updated_at)
+        WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
+        SELECT ?, 'sandbox', 'Canal ' || i, '{}', NULL, 100, 0, 0 FROM n`,
+      args: [full.id],
+    });
+    const past = await make('Canal 201');
+    expect(past.status).toBe(409);
+    expect(past.body.error).toMatchObject({
+      code: 'channel_limit_reached',
+      message:
+        'Límite alcanzado: un espacio de trabajo tiene como máximo 200 canales conectados. Elimine un canal que ya no use antes de conectar uno nuevo.',
+    });
+    const listed = await server.request('GET', '/api/v1/channels', { token: full.tokens.agent });
+    expect(listed.body.data).toHaveLength(200);
+    // Another workspace is not counted against it.
+    expect(
+      (
+        await server.request('POST', '/api/v1/channels', {
+          token: ws.tokens.manager,
+          body: { type: 'sandbox', name: 'Otro' },
+        })
+      ).status,
+    ).toBe(201);
+    const deleted = await server.request('DELETE', `/api/v1/channels/${first.body.id}`, { token: full.tokens.manager });
+    expect(deleted.status).toBeLessThan(300);
+    expect((await make('Canal 201')).status).toBe(201);
+  });
+
   it('limits take an unlimited quota and refuse nonsense', async () => {
     const { body } = await server.request('POST', '/api/v1/channels', {
       token: ws.tokens.manager,

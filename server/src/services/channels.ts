@@ -7,7 +7,14 @@ import type {
   Language,
   Role,
 } from '@rebound/shared';
-import { CredentialsSchema, channelCapabilities, guardSettings, parseId, priceTable } from '@rebound/shared';
+import {
+  CredentialsSchema,
+  channelCapabilities,
+  guardSettings,
+  MAX_CHANNELS_PER_WORKSPACE,
+  parseId,
+  priceTable,
+} from '@rebound/shared';
 import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { WEBHOOK_PATHS } from '../channels';
@@ -176,19 +183,28 @@ export async function createChannel(
   await assertProviderUrl(input.baseUrl, providerUrlAllowlist);
   assertGuard(guardSettings(input.guard), input);
   const limits: ChannelLimits = { ...channelCapabilities[input.type].defaultLimits, ...input.limits };
-  const [row] = await db
-    .insert(channels)
-    .values({
-      workspaceId,
-      type: input.type,
-      name: input.name,
-      credentials: input.credentials ?? {},
-      baseUrl: input.baseUrl ?? null,
-      guard: input.guard ?? null,
-      prices: input.prices ?? null,
-      ...limits,
-    })
-    .returning();
+  // Counted in the write transaction that inserts: two creates at once cannot both take the last place.
+  const row = await db.transaction(async (tx) => {
+    const [live] = await tx.all<{ n: number }>(
+      sql`SELECT count(*) AS n FROM channels WHERE workspace_id = ${workspaceId} AND deleted_at IS NULL`,
+    );
+    if (Number(live?.n ?? 0) >= MAX_CHANNELS_PER_WORKSPACE)
+      throw new ApiError(409, 'channel_limit_reached', { max: MAX_CHANNELS_PER_WORKSPACE });
+    const [inserted] = await tx
+      .insert(channels)
+      .values({
+        workspaceId,
+        type: input.type,
+        name: input.name,
+        credentials: input.credentials ?? {},
+        baseUrl: input.baseUrl ?? null,
+        guard: input.guard ?? null,
+        prices: input.prices ?? null,
+        ...limits,
+      })
+      .returning();
+    return inserted;
+  });
   if (!row) throw new Error('channel insert returned nothing');
   return toChannel(db, row);
 }

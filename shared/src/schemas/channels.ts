@@ -72,6 +72,12 @@ const baseUrl = withoutControlCharacters(z.url({ protocol: /^https?$/ }).max(500
 
 const channelName = cleanText().trim().min(1).max(100);
 
+/**
+ * Channels a workspace keeps connected at once: far past any business's numbers and pages, and a bound on
+ * what listing them costs (each shows its limit use, read per channel).
+ */
+export const MAX_CHANNELS_PER_WORKSPACE = 200;
+
 export const ChannelCreateSchema = z
   .object({
     type: ChannelTypeSchema,

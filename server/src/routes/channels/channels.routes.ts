@@ -30,11 +30,12 @@ export const createChannel = createRoute({
   description:
     'Limits default to the channel table for the type (WhatsApp: 1,000 unique recipients a day, 80 msg/s). ' +
     'A `baseUrl` that leads to a loopback, private, link-local, CGNAT or cloud metadata address is refused ' +
-    '(422 `channel_base_url_internal`) unless the operator allowed its host in PROVIDER_URL_ALLOWLIST.',
+    '(422 `channel_base_url_internal`) unless the operator allowed its host in PROVIDER_URL_ALLOWLIST. ' +
+    'A workspace keeps at most 200 channels (409 `channel_limit_reached`).',
   security: bearer,
   middleware: [requirePermission('channels:write')] as const,
   request: { body: jsonBody(ChannelCreateSchema) },
-  responses: { 201: jsonContent(ChannelSchema, 'The new channel.'), ...errorResponses },
+  responses: { 201: jsonContent(ChannelSchema, 'The new channel.'), ...errorResponses, ...conflictResponse },
 });
 
 export const getChannel = createRoute({
