@@ -178,6 +178,28 @@ describe('channels', () => {
     expect((await make('Canal 201')).status).toBe(201);
   });
 
+  it('a workspace keeps at most 200 portfolios: the next is refused in its language until one is deleted', async () => {
+    const full = await server.workspace('Carteras');
+    const make = (name: string) =>
+      server.request('POST', '/api/v1/portfolios', { token: full.tokens.manager, language: 'es', body: { name } });
+    const first = await make('Cartera 1');
+    expect(first.status).toBe(201);
+    await server.database.client.execute({
+      sql: `INSERT INTO portfolios (workspace_id, name, daily_quota, created_at)
+        WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < 200) SELECT ?, 'Cartera ' || i, 250, 0 FROM n`,
+      args: [full.id],
+    });
+    const past = await make('Cartera 201');
+    expect(past.status).toBe(409);
+    expect(past.body.error.code).toBe('portfolio_limit_reached');
+    expect(past.body.error.message).toMatch(/^Límite alcanzado: .* como máximo 200 portafolios/);
+    const deleted = await server.request('DELETE', `/api/v1/portfolios/${first.body.id}`, {
+      token: full.tokens.manager,
+    });
+    expect(deleted.status).toBeLessThan(300);
+    expect((await make('Cartera 201')).status).toBe(201);
+  });
+
   it('limits take an unlimited quota and refuse nonsense', async () => {
     const { body } = await server.request('POST', '/api/v1/channels', {
       token: ws.tokens.manager,

@@ -145,6 +145,11 @@ export const apiErrors = {
     en: 'Limit reached: a workspace keeps at most {max, number} connected channels. Delete a channel you no longer use before connecting a new one.',
     pt: 'Limite atingido: um espaço de trabalho tem no máximo {max, number} canais conectados. Exclua um canal que não usa mais antes de conectar um novo.',
   },
+  portfolio_limit_reached: {
+    es: 'Límite alcanzado: un espacio de trabajo tiene como máximo {max, number} portafolios. Elimine uno que ya no use antes de crear uno nuevo.',
+    en: 'Limit reached: a workspace keeps at most {max, number} portfolios. Delete one you no longer use before creating a new one.',
+    pt: 'Limite atingido: um espaço de trabalho tem no máximo {max, number} portfólios. Exclua um que não usa mais antes de criar um novo.',
+  },
   segment_limit_reached: {
     es: 'Límite alcanzado: la cantidad máxima de segmentos en un espacio de trabajo es 500. Elimine un segmento antes de crear uno nuevo.',
     en: 'Limit reached: the maximum number of segments in a workspace is 500. Delete a segment before creating a new one.',

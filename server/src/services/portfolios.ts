@@ -3,7 +3,14 @@
  * pre-flight and the broadcast detail read the shared limit through `quotaScope` (engine/limits.ts);
  * this module only keeps the portfolios and which numbers belong to them.
  */
-import { type Portfolio, type PortfolioCreate, type PortfolioUpdate, tierOf, tierQuota } from '@rebound/shared';
+import {
+  MAX_PORTFOLIOS_PER_WORKSPACE,
+  type Portfolio,
+  type PortfolioCreate,
+  type PortfolioUpdate,
+  tierOf,
+  tierQuota,
+} from '@rebound/shared';
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Database, Tx } from '../db/client';
 import { channels, portfolios } from '../db/schema';
@@ -101,6 +108,12 @@ export async function getPortfolio(db: Database, workspaceId: number, id: number
 
 export async function createPortfolio(db: Database, workspaceId: number, body: PortfolioCreate): Promise<Portfolio> {
   const id = await db.transaction(async (tx) => {
+    // Counted in the write transaction that inserts; listing them reads each one's use, so they are bounded.
+    const [live] = await tx.all<{ n: number }>(
+      sql`SELECT count(*) AS n FROM portfolios WHERE workspace_id = ${workspaceId}`,
+    );
+    if (Number(live?.n ?? 0) >= MAX_PORTFOLIOS_PER_WORKSPACE)
+      throw new ApiError(409, 'portfolio_limit_reached', { max: MAX_PORTFOLIOS_PER_WORKSPACE });
     const [created] = await tx
       .insert(portfolios)
       .values({

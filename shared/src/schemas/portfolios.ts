@@ -49,6 +49,9 @@ export const PortfolioSchema = z.object({
 export type Portfolio = z.infer<typeof PortfolioSchema>;
 export const PortfolioListSchema = z.object({ data: z.array(PortfolioSchema) });
 
+/** Portfolios a workspace keeps: as many as it may have channels (each groups at least one to count). */
+export const MAX_PORTFOLIOS_PER_WORKSPACE = 200;
+
 export const PortfolioCreateSchema = z
   .object({ name, tier: tier.optional(), dailyQuota: dailyQuota.optional(), channelIds: channelIds.optional() })
   .strict()

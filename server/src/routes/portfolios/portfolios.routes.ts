@@ -8,7 +8,7 @@ import {
   PortfolioUpdateSchema,
 } from '@rebound/shared';
 import { requirePermission } from '../../lib/auth';
-import { bearer, errorResponses, jsonBody, jsonContent, notFoundResponse } from '../../lib/openapi';
+import { bearer, conflictResponse, errorResponses, jsonBody, jsonContent, notFoundResponse } from '../../lib/openapi';
 
 const tags = ['Channels'];
 const shared =
@@ -37,7 +37,13 @@ export const createPortfolio = createRoute({
   middleware: [requirePermission('channels:write')] as const,
   request: { body: jsonBody(PortfolioCreateSchema) },
   // 404: a channel it names is not one of this workspace's.
-  responses: { 201: jsonContent(PortfolioSchema, 'The new portfolio.'), ...errorResponses, ...notFoundResponse },
+  responses: {
+    201: jsonContent(PortfolioSchema, 'The new portfolio.'),
+    ...errorResponses,
+    ...notFoundResponse,
+    // A workspace keeps at most 200 (`portfolio_limit_reached`).
+    ...conflictResponse,
+  },
 });
 
 export const getPortfolio = createRoute({
