@@ -172,6 +172,12 @@ export function ResendBox({ report, language, resend, onOpenBroadcast, Offer }: 
               ? t('planWhen', { summary: planSummary(language, preview.value.plan.plan) })
               : preview.value.refused}
         </p>
+        {/* What the plan warns of (they may get it twice, a quota wave capped...), read before the click. */}
+        {plan?.warnings.map((warning) => (
+          <p key={warning.code} class="rb-muted" data-testid="resend-warning">
+            {warning.message}
+          </p>
+        ))}
         <Button class="rb-primary" disabled={off} onClick={() => resend.start(report.broadcast.id, body(false))}>
           {t('resendAction', { count: formatNumber(language, count) })}
         </Button>

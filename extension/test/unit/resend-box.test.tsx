@@ -404,6 +404,41 @@ describe('the re-send box as an agent changes their mind', () => {
     render(null, root);
   });
 
+  it('what the plan warns of is read before the click: unconfirmed recipients ticked in may get it twice', async () => {
+    const unconfirmed = 'Un destinatario sin confirmar se reenvía: el proveedor pudo haber recibido el primer mensaje.';
+    const state = answering(async (_id, body) => ({
+      ...plan(body.reasons?.includes('uncertain') ? 507 : 506),
+      warnings: body.reasons?.includes('uncertain') ? [{ code: 'unconfirmed_duplicates', message: unconfirmed }] : [],
+    }));
+    const root = document.createElement('div');
+    const uncertain = {
+      code: 'uncertain',
+      title: 'No se sabe si llegó',
+      explanation: '',
+      action: '',
+      resend: 'never',
+      count: 1,
+    };
+    render(
+      <ResendBox
+        report={fresh({ reasons: [...fresh().reasons, uncertain] as BroadcastReport['reasons'] })}
+        language="es"
+        resend={state}
+      />,
+      root,
+    );
+    await tick();
+    expect(buttons(root)).toContain('Etiquetar y reenviar 506');
+    expect(root.querySelectorAll('[data-testid="resend-warning"]')).toHaveLength(0);
+    tickBox(root, 2);
+    await tick();
+    expect(buttons(root)).toContain('Etiquetar y reenviar 507');
+    expect([...root.querySelectorAll('[data-testid="resend-warning"]')].map((p) => p.textContent)).toEqual([
+      unconfirmed,
+    ]);
+    render(null, root);
+  });
+
   it('a new choice hides the last plan until the new one is in: the button is not clickable under old words', async () => {
     let answer: (value: ResendResult) => void = () => undefined;
     const state = answering((_id, body) =>
