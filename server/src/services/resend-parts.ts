@@ -42,6 +42,29 @@ const usefulFloor = (group: store.Candidate[]) => group.reduce((max, c) => Math.
 /** Rounds up to the next minute: a plan reads in minutes, and never earlier than advised. */
 const ceilMinute = (at: number) => Math.ceil(at / 60_000) * 60_000;
 
+/**
+ * When the first wave of a quota backlog (`first` recipients) fits on the limit, from `from`: in the room
+ * the ledger frees, beside other broadcasts' re-sends still to go on the same limit when both fit, else a
+ * day after their last wave. One rule for the one-click default and for a time the agent chose (which
+ * counted only the ledger, and put a backlog in the room another re-send was due to take).
+ */
+async function firstWaveFits(
+  db: Database,
+  originalId: number,
+  scope: Awaited<ReturnType<typeof quotaScope>>,
+  first: number,
+  from: number,
+  now: number,
+): Promise<number> {
+  const fits = (await capacityAvailableAt(db, scope, first, from)) ?? from + DAY_MS;
+  if (scope.limit === null) return fits;
+  const others = await store.othersQuotaAhead(db, originalId, scope.channelIds, now);
+  if (others.pending === 0) return fits;
+  const beside =
+    first + others.pending <= scope.limit ? await capacityAvailableAt(db, scope, first + others.pending, from) : null;
+  return Math.max(fits, beside ?? (others.lastAt ?? now) + DAY_MS);
+}
+
 export async function planParts(
   db: Database,
   original: store.OriginalBroadcast,
@@ -106,8 +129,15 @@ export async function planParts(
           until: Math.max(earliestUsefulResend(reason, latest, now, unconfirmedWindow) ?? at, floor),
         });
       else if (resendTiming(reason).kind === 'capacity') {
-        const fitsAt = await capacityAvailableAt(db, scope, Math.min(group.length, scope.limit ?? 0), at);
-        if (fitsAt === null || fitsAt > at + 60_000) early.push({ reason, until: fitsAt ?? at + DAY_MS });
+        // As the default plans it: beside other broadcasts' re-sends on the limit, after this one's waves.
+        const held = [...new Set(group.map((row) => row.reason))];
+        const ahead =
+          scope.limit === null ? null : await store.lastWaveAhead(db, original.id, scope.channelIds, held, now);
+        const fitsAt = Math.max(
+          await firstWaveFits(db, original.id, scope, Math.min(group.length, scope.limit ?? 0), at, now),
+          ahead === null ? 0 : ahead + DAY_MS,
+        );
+        if (fitsAt > at + 60_000) early.push({ reason, until: fitsAt });
         // A day's limit fits, but not all of them: at one time, the rest fail again (waves would not).
         else if (scope.limit !== null && group.length > scope.limit)
           warn('quota_overflow', { count: group.length - scope.limit, total: group.length, limit: scope.limit });
@@ -167,15 +197,7 @@ export async function planParts(
       // never before a cap the provider reported has had its day. Other broadcasts' re-sends still to go
       // on this limit take the room as it frees: this wave fits beside them, or goes after their last.
       const first = Math.min(group.length, scope.limit);
-      const others = await store.othersQuotaAhead(db, original.id, scope.channelIds, now);
-      let firstAt = Math.max((await capacityAvailableAt(db, scope, first, now)) ?? now + DAY_MS, floor);
-      if (others.pending > 0) {
-        const beside =
-          first + others.pending <= scope.limit
-            ? await capacityAvailableAt(db, scope, first + others.pending, now)
-            : null;
-        firstAt = Math.max(firstAt, beside ?? (others.lastAt ?? now) + DAY_MS);
-      }
+      const firstAt = Math.max(await firstWaveFits(db, original.id, scope, first, now, now), floor);
       const waves = quotaWaves(group.length, scope.limit, firstAt, first);
       let offset = 0;
       waves.forEach((wave, i) => {

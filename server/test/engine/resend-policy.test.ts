@@ -256,7 +256,8 @@ describe('tags at their limits', () => {
     expect((await resend(one.id, { tag: long, when: 'at', at: inHours(30) })).status).toBe(200);
     const two = await broadcastTo('Largo dos', channel.id, 'largo dos', { text: 'Hola' });
     await sendNow(two.id);
-    const second = await resend(two.id, { tag: long, when: 'at', at: inHours(30) });
+    // A day after the first's (the limit's one place a day is the first's at 30 h).
+    const second = await resend(two.id, { tag: long, when: 'at', at: inHours(56) });
     expect(second.status).toBe(200);
     expect(second.body.tag).toMatch(new RegExp(`\\(#${two.id}\\)$`));
     expect(second.body.tag.length).toBeLessThanOrEqual(100);
@@ -477,6 +478,25 @@ describe('a quota backlog far past the daily limit', () => {
     expect(second.status, second.text).toBe(200);
     const waves = second.body.plan as { at: string; count: number }[];
     expect(Date.parse(waves[0]?.at ?? '')).toBeGreaterThan(Date.now() + 23 * HOUR);
+  });
+
+  it("a re-send at a chosen time counts another broadcast's re-send on the same limit too: too early while they would not fit together", async () => {
+    const { one, two } = await twoBacklogs('Sandbox a la hora', 'hora', 780_000);
+    const first = await resend(one.id, {}, 'en');
+    expect(first.status, first.text).toBe(200);
+    const firstAt = Date.parse(first.body.plan.at(-1).at);
+    // The second's 3 a minute after the first's 2 go, when the limit (3 a day) frees: 5 would meet it, and
+    // the 2 last would fail for the limit again.
+    const beside = await resend(two.id, { when: new Date(firstAt + 60_000).toISOString() }, 'en');
+    expect(beside.status, beside.text).toBe(409);
+    expect(beside.body.error.code).toBe('resend_too_early');
+    expect(beside.body.error.details.map((d: { reason: string }) => d.reason)).toEqual(['quota_reached']);
+    const usefulFrom = Date.parse(beside.body.error.details[0].usefulFrom);
+    expect(usefulFrom).toBeGreaterThanOrEqual(firstAt + 24 * HOUR);
+    // From the time it names, it fits: planned as asked.
+    const after = await resend(two.id, { when: new Date(usefulFrom + 60_000).toISOString() }, 'en');
+    expect(after.status, after.text).toBe(200);
+    expect(after.body.plan).toHaveLength(1);
   });
 
   it("a wave's own re-send waits for the waves still ahead too: they hold the same limit", async () => {
