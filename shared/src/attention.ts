@@ -22,10 +22,19 @@ export const ATTENTION_STATUSES = [
 
 /**
  * A re-send that holds what it was planned for: not cancelled, or cancelled only after it began sending
- * (what it sent stays sent, so its targets are not planned again and their broadcast is re-sent).
+ * (what it sent stays sent, so its targets are not planned again and their broadcast is re-sent); and not
+ * failed at its start (its channel deleted meanwhile, nobody left to reach when it froze): that one sent
+ * nothing, and its targets are free for another re-send, on another channel say. One that ran and failed
+ * for everyone (broadcast_all_failed) holds them: its own failures carry them on. As RESEND_HOLDS in SQL.
  */
-export function resendHolds(resend: { status: BroadcastStatus; startedAt?: string | null }): boolean {
-  return resend.status !== 'cancelled' || (resend.startedAt ?? null) !== null;
+export function resendHolds(resend: {
+  status: BroadcastStatus;
+  startedAt?: string | null;
+  error?: { code: string } | null;
+}): boolean {
+  const failedAtStart =
+    resend.status === 'failed' && resend.error != null && resend.error.code !== 'broadcast_all_failed';
+  return (resend.status !== 'cancelled' || (resend.startedAt ?? null) !== null) && !failedAtStart;
 }
 
 /**
@@ -107,6 +116,7 @@ export function needingAttention<
     status: BroadcastStatus;
     resendOfId: number | null;
     startedAt?: string | null;
+    error?: { code: string } | null;
     unconfirmedWaitEndsAt?: string | null | undefined;
     lateFailedAt?: string | null | undefined;
   },

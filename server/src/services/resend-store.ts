@@ -81,9 +81,11 @@ export async function stillToReach(db: Pick<Database, 'all'>, resendId: number):
 
 /**
  * A re-send `r` that holds what it was planned for (shared `resendHolds`): not cancelled, or cancelled
- * only after it began sending, since what it sent stays sent.
+ * only after it began sending, since what it sent stays sent; and not failed at its start (it sent
+ * nothing: its channel was deleted meanwhile, say), whose targets would otherwise stay held for good.
  */
-export const RESEND_HOLDS = sql`(r.status != 'cancelled' OR r.started_at IS NOT NULL)`;
+export const RESEND_HOLDS = sql`((r.status != 'cancelled' OR r.started_at IS NOT NULL)
+  AND NOT (r.status = 'failed' AND r.error_code IS NOT NULL AND r.error_code != 'broadcast_all_failed'))`;
 
 /**
  * A target `t` its re-send `r` holds: the re-send holds, and, in one cancelled mid-send, it was sent

@@ -23,7 +23,7 @@ import { recordEvent } from '../engine/events';
 import { ApiError } from '../lib/errors';
 import { ownerIsDead, PROCESS_OWNER } from '../lib/process-owner';
 import type { Candidate, OriginalBroadcast } from './resend-store';
-import { followReportsSincePlanned, segmentForTag } from './resend-store';
+import { followReportsSincePlanned, segmentForTag, TARGET_HELD } from './resend-store';
 import { ensureTags, findTagIds } from './tags';
 
 /** Targets or contacts tagged per transaction: about 0.2 s of writing here. */
@@ -194,10 +194,11 @@ async function writeInChunks(db: Database, plan: PlanToWrite) {
   }
 
   // 3. The exact targets. A row another re-send took meanwhile is not taken again: the plan finds
-  // fewer rows than it planned and is undone.
+  // fewer rows than it planned and is undone. Held as the plan's candidates are (TARGET_HELD): a re-send
+  // that failed at its start holds nobody here either.
   const guard = guarded
     ? sql`WHERE NOT EXISTS (SELECT 1 FROM resend_targets t JOIN broadcasts r ON r.id = t.broadcast_id
-        WHERE t.message_id = v.value ->> 0 AND r.status != 'cancelled')`
+        WHERE t.message_id = v.value ->> 0 AND ${TARGET_HELD})`
     : sql``;
   // Targets a report let go while the plan was written: the answer counts the re-sends as written.
   const released = new Set<number>();

@@ -528,6 +528,41 @@ describe('a quota backlog far past the daily limit', () => {
   });
 });
 
+describe('a re-send that fails at its start', () => {
+  it('sent nothing and holds nobody: once the contact can be reached again, a new re-send takes them', async () => {
+    const channel = await h.channel({ type: 'sandbox', name: 'Sandbox sin numero', limits: { dailyQuota: 1 } });
+    await h.seedContacts(2, 'sin numero', { start: 790_000 });
+    const b = await broadcastTo('Sin número', channel.id, 'sin numero', { text: 'Hola' });
+    await sendNow(b.id);
+    const [failed] = await h.server.database.db.all<{ contact: number }>(
+      sql`SELECT contact_id AS contact FROM messages WHERE broadcast_id = ${b.id} AND state = 'failed'`,
+    );
+    const contact = failed?.contact;
+    const first = await resend(b.id, {}, 'en');
+    expect(first.status, first.text).toBe(200);
+    const wave = first.body.plan[0] as { broadcastId: number; at: string };
+    // Before it goes, the contact's number is removed: at its time nobody is left to reach, and it fails.
+    const patch = (phone: string | null) =>
+      h.server.request('PATCH', `/api/v1/contacts/${contact}`, { token: h.ws.tokens.manager, body: { phone } });
+    const phone = (await h.server.request('GET', `/api/v1/contacts/${contact}`, { token: h.ws.tokens.manager })).body
+      .phone;
+    expect((await patch(null)).status).toBe(200);
+    await h.engine({ clock: () => Date.parse(wave.at) + HOUR }).runUntilIdle();
+    const part = await h.get(wave.broadcastId, 'en');
+    expect(part.status).toBe('failed');
+    expect(part.error.code).toBe('broadcast_no_reachable_recipients');
+    // The number is back: the failed part held them for good ("reused", nothing planned); now it is free.
+    expect((await patch(phone)).status).toBe(200);
+    const again = await resend(b.id, {}, 'en');
+    expect(again.status, again.text).toBe(200);
+    expect(again.body.reused).toBe(false);
+    expect(again.body.recipients).toBe(1);
+    // The broadcast is not "re-sent" meanwhile: its badge and the attention list see it failed again.
+    const list = await h.server.request('GET', `/api/v1/broadcasts?resendOfId=${b.id}`, { token: h.ws.tokens.agent });
+    expect(list.body.data.map((r: { id: number }) => r.id)).toContain(again.body.broadcastId);
+  });
+});
+
 describe('a broadcast that fails as a whole', () => {
   it("says why in the help page's style when every recipient was outside the 24 h window", async () => {
     const sim = await whatsappSimulator(h);
