@@ -52,6 +52,10 @@ export function ResendBox({ report, language, resend, onOpenBroadcast, Offer }: 
   // delivery report brought new failures (lateFailedAt): the rest are free. Its outcome, then the offer.
   const rest =
     progress.phase === 'done' && (progress.resend?.status === 'cancelled' || report.broadcast.lateFailedAt != null);
+  // Tagged, not re-sent: the next step is one click away, planned as the first click is (the server's count
+  // and time, its warnings), not the tag's size: the tag counts everyone who carries it.
+  const taggedOnly = progress.phase === 'done' && progress.result !== null && progress.result.segmentId === null;
+  const offerAgain = rest || taggedOnly;
 
   // A re-send made earlier (another tab, the notification): follow it instead of offering a second one.
   useEffect(() => {
@@ -71,7 +75,7 @@ export function ResendBox({ report, language, resend, onOpenBroadcast, Offer }: 
     // after a refused click, the choices stay to change. The last plan is not shown for new choices.
     const { phase } = resend.progress.peek();
     const following = phase === 'working' || phase === 'done';
-    if (report.resendable === 0 || broadcastNotFinished(report) || (following && !rest)) return;
+    if (report.resendable === 0 || broadcastNotFinished(report) || (following && !offerAgain)) return;
     preview.value = null;
     let current = true;
     void resend.preview(report.broadcast.id, body(false)).then((answer) => {
@@ -80,7 +84,7 @@ export function ResendBox({ report, language, resend, onOpenBroadcast, Offer }: 
     return () => {
       current = false;
     };
-  }, [choiceKey, report.broadcast.id, rest, progress.phase]);
+  }, [choiceKey, report.broadcast.id, offerAgain, progress.phase]);
   // What the click does: the server's plan once in hand (some failures may be held by a re-send already;
   // one it would only reuse adds nobody), the failures of the chosen reasons until then.
   const plan = (preview.value as { plan?: ResendResult } | null)?.plan;
@@ -101,7 +105,6 @@ export function ResendBox({ report, language, resend, onOpenBroadcast, Offer }: 
   let outcome: JSX.Element | undefined;
   if (progress.phase !== 'idle') {
     const scheduled = progress.phase === 'done' && progress.resend?.status === 'scheduled';
-    const taggedOnly = progress.phase === 'done' && progress.result !== null && progress.result.segmentId === null;
     outcome = (
       <div
         ref={(element) => element?.scrollIntoView({ block: 'nearest' })}
@@ -125,12 +128,6 @@ export function ResendBox({ report, language, resend, onOpenBroadcast, Offer }: 
         {progress.phase === 'done' && (
           <ResendOutcome progress={progress} language={language} onOpenBroadcast={onOpenBroadcast} />
         )}
-        {taggedOnly && (
-          // Tagged, not re-sent: the next step is one click away, not a tag name to go and find.
-          <Button class="rb-primary" onClick={() => resend.start(report.broadcast.id, body(false))}>
-            {t('resendTaggedToo', { count: progress.result?.tagged ?? 0 })}
-          </Button>
-        )}
         {scheduled && (
           <Button class="rb-secondary" onClick={() => resend.cancel(report.broadcast.id)}>
             {t('cancelResend')}
@@ -138,7 +135,7 @@ export function ResendBox({ report, language, resend, onOpenBroadcast, Offer }: 
         )}
       </div>
     );
-    if (!rest && progress.phase !== 'error')
+    if (!offerAgain && progress.phase !== 'error')
       return (
         <>
           {outcome}
@@ -179,11 +176,13 @@ export function ResendBox({ report, language, resend, onOpenBroadcast, Offer }: 
           </p>
         ))}
         <Button class="rb-primary" disabled={off} onClick={() => resend.start(report.broadcast.id, body(false))}>
-          {t('resendAction', { count: formatNumber(language, count) })}
+          {taggedOnly ? t('resendTaggedToo', { count }) : t('resendAction', { count: formatNumber(language, count) })}
         </Button>
-        <Button class="rb-secondary" disabled={off} onClick={() => resend.start(report.broadcast.id, body(true))}>
-          {t('tagOnlyAction')}
-        </Button>
+        {!taggedOnly && (
+          <Button class="rb-secondary" disabled={off} onClick={() => resend.start(report.broadcast.id, body(true))}>
+            {t('tagOnlyAction')}
+          </Button>
+        )}
         <details class="rb-choices">
           <summary>{t('resendChoices')}</summary>
           <fieldset>

@@ -1,3 +1,4 @@
+import type { ResendResult } from '@rebound/shared';
 /**
  * The report card as an agent reads it: the limit section (whose limit it is, how much is used, when it
  * frees), the delivery funnel, the re-send box, a paused broadcast.
@@ -157,22 +158,27 @@ describe('the delivery funnel', () => {
 });
 
 describe('after the re-send box', () => {
-  it('"Solo etiquetar" does not end at a tag name: the next step is offered', async () => {
+  it('"Solo etiquetar" does not end at a tag name: the next step is offered, counted and timed by the plan', async () => {
+    const asked: { tagOnly?: boolean; dryRun?: boolean }[] = [];
     const taggedOnly = createResendState({
-      resend: async () => ({
-        tag: 'revisar',
-        tagged: 3,
-        newlyTagged: 3,
-        skipped: {},
-        segmentId: null,
-        broadcastId: null,
-        scheduledAt: null,
-        reused: false,
-        recipients: 3,
-        plan: [],
-        summary: '',
-        warnings: [],
-      }),
+      // The tag already carried 500 contacts from an earlier re-send: it counts 503; the plan reaches 3.
+      resend: async (_id, body) => {
+        asked.push(body);
+        return {
+          tag: 'revisar',
+          tagged: body.tagOnly ? 503 : 3,
+          newlyTagged: 3,
+          skipped: {},
+          segmentId: body.tagOnly ? null : 4,
+          broadcastId: null,
+          scheduledAt: null,
+          reused: false,
+          recipients: 3,
+          plan: body.tagOnly ? [] : [{ broadcastId: 0, at: '2026-12-02T10:00:00.000Z', count: 3, byReason: {} }],
+          summary: '',
+          warnings: body.tagOnly ? [] : [{ code: 'forced', message: 'Se envía aunque todavía no ayude.' }],
+        } as unknown as ResendResult;
+      },
       broadcast: async () => {
         throw new Error('not used');
       },
@@ -181,11 +187,22 @@ describe('after the re-send box', () => {
     });
     await taggedOnly.start(7, { tagOnly: true });
     const root = document.createElement('div');
-    render(<ReportCard report={report(null)} language="es" resend={taggedOnly} />, root);
-    expect(root.textContent).toContain('3 contactos etiquetados con «revisar».');
-    expect([...root.querySelectorAll('button')].map((b) => b.textContent)).toContain(
-      'Reenviar también a estos 3 contactos',
-    );
+    const withFailures: BroadcastReport = {
+      ...report(null),
+      resendable: 3,
+      reasons: [
+        { code: 'quota_reached', title: 'Límite diario', explanation: '', action: '', resend: 'later', count: 3 },
+      ] as BroadcastReport['reasons'],
+    };
+    render(<ReportCard report={withFailures} language="es" resend={taggedOnly} />, root);
+    expect(root.textContent).toContain('503 contactos etiquetados con «revisar».');
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    // Asked of the server as a dry run, as the first click was: its count, its time, its warnings.
+    expect(asked.at(-1)).toMatchObject({ dryRun: true });
+    const labels = [...root.querySelectorAll('button')].map((b) => b.textContent);
+    expect(labels).toContain('Reenviar también a estos 3 contactos');
+    expect(labels).not.toContain('Solo etiquetar');
+    expect(root.querySelector('[data-testid="resend-warning"]')?.textContent).toBe('Se envía aunque todavía no ayude.');
     render(null, root);
   });
 });
