@@ -4,7 +4,7 @@ import { useSignal } from '@preact/signals';
 import type { ResendBody, ResendResult } from '@rebound/shared';
 import type { Language } from '@rebound/shared/i18n';
 import type { FunctionComponent, JSX } from 'preact';
-import { useEffect } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
 import { formatNumber, formatWhen, statusLabel, translate } from '../lib/i18n';
 import { type BroadcastReport, failedAndUnconfirmed, sentFigures } from '../lib/report';
 import type { ResendState } from '../lib/resend-state';
@@ -100,6 +100,16 @@ export function ResendBox({ report, language, resend, onOpenBroadcast, Offer }: 
     ...(tagOnly && { tagOnly: true }),
   });
 
+  // The clicked button goes with the click (the outcome takes its place): the focus goes to the outcome,
+  // which a screen reader then reads, rather than to the page. Only when it was lost, never taken from
+  // where the agent put it.
+  const outcomeBox = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const focused = document.activeElement;
+    if (progress.phase === 'working' && (focused === null || focused === document.body))
+      outcomeBox.current?.focus({ preventScroll: true });
+  }, [progress.phase]);
+
   // Unconfirmed recipients' own offer: the popup's (the content script stays within its budget).
   const unconfirmedOffer = Offer && <Offer report={report} language={language} resend={resend} />;
   let outcome: JSX.Element | undefined;
@@ -107,7 +117,11 @@ export function ResendBox({ report, language, resend, onOpenBroadcast, Offer }: 
     const scheduled = progress.phase === 'done' && progress.resend?.status === 'scheduled';
     outcome = (
       <div
-        ref={(element) => element?.scrollIntoView({ block: 'nearest' })}
+        ref={(element) => {
+          outcomeBox.current = element;
+          element?.scrollIntoView({ block: 'nearest' });
+        }}
+        tabIndex={-1}
         class="rb-section rb-progress"
         role="status"
         data-testid="resend-progress"

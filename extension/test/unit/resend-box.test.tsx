@@ -439,6 +439,23 @@ describe('the re-send box as an agent changes their mind', () => {
     render(null, root);
   });
 
+  it('the clicked button goes with the click: the focus goes to what it did, not to the page', async () => {
+    const state = answering(async () => plan(506));
+    const root = document.createElement('div');
+    document.body.append(root);
+    render(<ResendBox report={fresh()} language="es" resend={state} />, root);
+    await tick();
+    const primary = [...root.querySelectorAll('button')].find((b) => b.textContent === 'Etiquetar y reenviar 506');
+    primary?.focus();
+    expect(document.activeElement).toBe(primary);
+    primary?.click();
+    await tick();
+    expect(root.contains(primary ?? null)).toBe(false);
+    expect(document.activeElement).toBe(root.querySelector('[data-testid="resend-progress"]'));
+    render(null, root);
+    root.remove();
+  });
+
   it('a new choice hides the last plan until the new one is in: the button is not clickable under old words', async () => {
     let answer: (value: ResendResult) => void = () => undefined;
     const state = answering((_id, body) =>
