@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdapter } from '../src/channels';
 import { loadConfig } from '../src/config';
 import { channels } from '../src/db/schema';
+import { describeProviderUrlRefusal } from '../src/lib/provider-url';
 import { updateChannel } from '../src/services/channels';
 import { type Harness, harness } from './engine/harness';
 import { startTestServer, type TestServer, type TestWorkspace } from './helpers';
@@ -317,6 +318,15 @@ describe('the engine refuses internal addresses at send time', () => {
       );
       expect(message?.provider_message).toMatch(/^Not sent: the channel's base URL leads to .*a loopback address/);
     }
+  });
+});
+
+describe('a refusal at send time, as the failure log shows it', () => {
+  it('names the host as stored, never the address its name resolved to (a map of the network for its readers)', () => {
+    const text = describeProviderUrlRefusal({ reason: 'private', host: 'db.internal.corp', address: '10.0.3.7' });
+    expect(text).toBe(
+      "Not sent: the channel's base URL leads to db.internal.corp, to a private-network address, and Rebound sends credentials only to a provider's own servers. An operator can allow it in PROVIDER_URL_ALLOWLIST.",
+    );
   });
 });
 

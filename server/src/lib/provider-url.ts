@@ -45,12 +45,15 @@ const KIND_NAMES: Record<InternalAddressKind, string> = {
   reserved: 'a reserved address',
 };
 
-/** The refusal as the failure log shows it (English, like the providers' own messages). */
-export function describeProviderUrlRefusal({ reason, host, address }: ProviderUrlRefusal): string {
+/**
+ * The refusal as the failure log shows it (English, like the providers' own messages): by the host as
+ * written, never by the address a name resolved to, which would map Rebound's own network for whoever
+ * reads the log (as the 422 at saving says it).
+ */
+export function describeProviderUrlRefusal({ reason, host }: ProviderUrlRefusal): string {
   if (reason === 'scheme') return `Not sent: the channel's base URL must start with http:// or https://`;
-  const where = host === address ? address : `${host} (${address})`;
   return (
-    `Not sent: the channel's base URL leads to ${where}, ${KIND_NAMES[reason]}, and Rebound ` +
+    `Not sent: the channel's base URL leads to ${host}, to ${KIND_NAMES[reason]}, and Rebound ` +
     `sends credentials only to a provider's own servers. An operator can allow it in PROVIDER_URL_ALLOWLIST.`
   );
 }
