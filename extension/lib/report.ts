@@ -190,13 +190,16 @@ export const toneOf = (reason: { code: string; resend: string }) =>
   reason.code === 'uncertain' ? 'uncertain' : reason.resend;
 
 /**
- * Recipients the provider took (sent or delivered), and how many the broadcast went to: those it went
- * through (completedCount) and those left out before sending (a bad number, opted out), which the
- * figures of not sent count too ("500 de 1.500", never "500 de 1.480").
+ * Recipients the provider took (sent or delivered), and how many the broadcast went to: every recipient
+ * it froze, each counted once in its state, those left out before sending (a bad number, opted out)
+ * included, as the figures of not sent count them ("500 de 1.500", never "500 de 1.480"); never fewer
+ * than it went through (completedCount). A row left out while it sent (a re-send's recipient a report
+ * said it cannot reach) moves from queued to left out, and is still one.
  */
 export function sentFigures(b: BroadcastLite): { sent: number; total: number } {
   const sent = (b.counts.sent ?? 0) + (b.counts.delivered ?? 0);
-  const total = b.completedCount === null ? (b.targetCount ?? sent) : b.completedCount + (b.counts.excluded ?? 0);
+  const frozen = Object.values(b.counts).reduce((sum: number, n) => sum + (n ?? 0), 0);
+  const total = b.completedCount === null ? (b.targetCount ?? sent) : Math.max(b.completedCount, frozen);
   return { sent, total };
 }
 

@@ -85,6 +85,14 @@ describe('the report headline says only what is true', () => {
     );
     expect(headline(leftOut, 'es', now)).toBe('500 de 1.500 no se enviaron');
     expect(sentFigures(leftOut.broadcast)).toEqual({ sent: 1000, total: 1500 });
+    // A re-send's recipient a report said it cannot reach is left out while it sends (queued, then left
+    // out): still one of the 500 it went to, never "de 501".
+    const releasedMidSend = report({
+      status: 'sending',
+      completedCount: 500,
+      counts: { sent: 300, queued: 199, excluded: 1 },
+    });
+    expect(headline(releasedMidSend, 'es', now)).toBe('Enviando: 301 de 500');
     // Mid-send, the 20 are done already (never "1.300 de 1.480" with 200 still to go).
     const midSend = report({
       status: 'sending',
