@@ -136,6 +136,21 @@ describe('channels', () => {
       .execute({ sql: 'SELECT credentials FROM channels WHERE id = ?', args: [created.body.id] })
       .then((r) => r.rows);
     expect(Object.keys(JSON.parse(String(row?.credentials)))).toHaveLength(20);
+    // A channel stored past the cap (before it was counted) still rotates its secrets; it takes no new key.
+    await server.database.client.execute({
+      sql: 'UPDATE channels SET credentials = ? WHERE id = ?',
+      args: [JSON.stringify({ ...JSON.parse(String(row?.credentials)), ...keys(100, 5) }), created.body.id],
+    });
+    const rotatedPast = await server.request('PATCH', `/api/v1/channels/${created.body.id}`, {
+      token: ws.tokens.manager,
+      body: { credentials: { accessToken: 'EAAGnewer' } },
+    });
+    expect(rotatedPast.status).toBe(200);
+    const addedPast = await server.request('PATCH', `/api/v1/channels/${created.body.id}`, {
+      token: ws.tokens.manager,
+      body: { credentials: { another: 'x' } },
+    });
+    expect(addedPast.status).toBe(422);
   });
 
   it('a workspace keeps at most 200 channels: the next is refused in its language, nothing written, until one is deleted', async () => {

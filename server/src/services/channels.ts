@@ -279,8 +279,13 @@ export async function updateChannel(
   const moving = patch.baseUrl !== undefined && (patch.baseUrl ?? null) !== current.baseUrl;
   // Credentials merge key by key (below): the cap on keys holds for what is stored, not for each patch
   // alone, or patches of 20 new keys each would grow the row (read by every send and webhook) without end.
-  if (patch.credentials && !moving) {
-    const merged = CredentialsSchema.safeParse({ ...current.credentials, ...patch.credentials });
+  // Only a patch that adds keys is counted (a rotation of a stored secret always goes through, also on a
+  // channel stored past the cap), and only the count: the patch's values were checked at the edge.
+  const added =
+    patch.credentials && !moving ? Object.keys(patch.credentials).filter((key) => !(key in current.credentials)) : [];
+  if (added.length > 0) {
+    const keys = Object.fromEntries([...Object.keys(current.credentials), ...added].map((key) => [key, '']));
+    const merged = CredentialsSchema.safeParse(keys);
     if (!merged.success) {
       const issues = merged.error.issues.map((issue) => ({ ...issue, path: ['credentials', ...issue.path] }));
       throw new ApiError(
