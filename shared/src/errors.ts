@@ -305,6 +305,11 @@ export const apiErrors = {
     en: 'The broadcast is still {status}: wait until it finishes to re-send to the ones that failed.',
     pt: 'A transmissão ainda está "{status}": aguarde até ela terminar para reenviar as mensagens com falha.',
   },
+  resend_of_unsent_resend: {
+    es: 'Este reenvío no llegó a enviarse, así que no retiene a nadie: reenvíe desde la transmisión original, que vuelve a ofrecer a esos destinatarios.',
+    en: 'This re-send never went out, so it holds nobody: re-send from the original broadcast, which offers those recipients again.',
+    pt: 'Este reenvio não chegou a ser enviado, então não retém ninguém: reenvie a partir da transmissão original, que volta a oferecer esses destinatários.',
+  },
   resend_cancelled_broadcast: {
     es: 'Esta transmisión fue cancelada: reenviarla a los que fallaron lo decide un gerente (rol {required} o superior), como escribir una transmisión.',
     en: "This broadcast was cancelled: re-sending it to the ones that failed is a manager's decision ({required} role or higher), as writing a broadcast is.",

@@ -26,6 +26,7 @@ import {
   type ResendBody,
   type ResendResult,
   type Role,
+  resendHolds,
   roleAllows,
   smsSegments,
   workspaceTimeZone,
@@ -114,6 +115,17 @@ export async function resendFailed(
   if (['draft', 'scheduled', 'sending', 'paused'].includes(original.status)) {
     throw new ApiError(409, 'resend_not_finished', { status: original.status });
   }
+  // A re-send that never went out (failed at its start, or taken back before it) holds nobody: those it
+  // was for are its original's to re-send again. Re-sending its own rows as well would plan them twice.
+  if (
+    original.resendOfId !== null &&
+    !resendHolds({
+      status: original.status,
+      startedAt: original.startedAt?.toISOString() ?? null,
+      error: original.errorCode ? { code: original.errorCode } : null,
+    })
+  )
+    throw new ApiError(409, 'resend_of_unsent_resend');
   // A broadcast cancelled on purpose (only a manager cancels one; an agent may take back a re-send) is not
   // brought back to those it failed for by an agent: that is a manager's call, as writing one is.
   if (

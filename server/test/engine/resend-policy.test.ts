@@ -551,6 +551,14 @@ describe('a re-send that fails at its start', () => {
     const part = await h.get(wave.broadcastId, 'en');
     expect(part.status).toBe('failed');
     expect(part.error.code).toBe('broadcast_no_reachable_recipients');
+    // Its own rows are not a second way to the same people: re-sent from the original only.
+    const ofPart = await resend(wave.broadcastId, { reasons: ['no_identifier'] }, 'es');
+    expect(ofPart.status, ofPart.text).toBe(409);
+    expect(ofPart.body.error).toMatchObject({
+      code: 'resend_of_unsent_resend',
+      message:
+        'Este reenvío no llegó a enviarse, así que no retiene a nadie: reenvíe desde la transmisión original, que vuelve a ofrecer a esos destinatarios.',
+    });
     // The number is back: the failed part held them for good ("reused", nothing planned); now it is free.
     expect((await patch(phone)).status).toBe(200);
     const again = await resend(b.id, {}, 'en');
