@@ -4,7 +4,7 @@ import { useSignal } from '@preact/signals';
 import type { ResendBody, ResendResult } from '@rebound/shared';
 import type { Language } from '@rebound/shared/i18n';
 import type { FunctionComponent, JSX } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect } from 'preact/hooks';
 import { formatNumber, formatWhen, statusLabel, translate } from '../lib/i18n';
 import { type BroadcastReport, failedAndUnconfirmed, sentFigures } from '../lib/report';
 import type { ResendState } from '../lib/resend-state';
@@ -48,10 +48,14 @@ export function ResendBox({ report, language, resend, onOpenBroadcast, Offer }: 
   const when = useSignal<'auto' | 'now' | 'at'>('auto');
   const at = useSignal('');
   const progress = resend.progress.value;
-  // Following a re-send that was cancelled (mid-send: it kept what it reached), or one planned before a
-  // delivery report brought new failures (lateFailedAt): the rest are free. Its outcome, then the offer.
+  // Following a re-send that was cancelled (mid-send: it kept what it reached), one that failed at its
+  // start (it holds nobody), or one planned before a delivery report brought new failures (lateFailedAt):
+  // the rest are free. Its outcome, then the offer.
   const rest =
-    progress.phase === 'done' && (progress.resend?.status === 'cancelled' || report.broadcast.lateFailedAt != null);
+    progress.phase === 'done' &&
+    (progress.resend?.status === 'cancelled' ||
+      progress.resend?.holds === false ||
+      report.broadcast.lateFailedAt != null);
   // Tagged, not re-sent: the next step is one click away, planned as the first click is (the server's count
   // and time, its warnings), not the tag's size: the tag counts everyone who carries it.
   const taggedOnly = progress.phase === 'done' && progress.result !== null && progress.result.segmentId === null;
@@ -100,16 +104,6 @@ export function ResendBox({ report, language, resend, onOpenBroadcast, Offer }: 
     ...(tagOnly && { tagOnly: true }),
   });
 
-  // The clicked button goes with the click (the outcome takes its place): the focus goes to the outcome,
-  // which a screen reader then reads, rather than to the page. Only when it was lost, never taken from
-  // where the agent put it.
-  const outcomeBox = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const focused = document.activeElement;
-    if (progress.phase === 'working' && (focused === null || focused === document.body))
-      outcomeBox.current?.focus({ preventScroll: true });
-  }, [progress.phase]);
-
   // Unconfirmed recipients' own offer: the popup's (the content script stays within its budget).
   const unconfirmedOffer = Offer && <Offer report={report} language={language} resend={resend} />;
   let outcome: JSX.Element | undefined;
@@ -118,8 +112,12 @@ export function ResendBox({ report, language, resend, onOpenBroadcast, Offer }: 
     outcome = (
       <div
         ref={(element) => {
-          outcomeBox.current = element;
           element?.scrollIntoView({ block: 'nearest' });
+          // The clicked button went with the click (the outcome took its place): the focus goes here, which a
+          // screen reader then reads, rather than to the page; only when it was lost, never taken from where
+          // the agent put it.
+          if (progress.phase === 'working' && document.activeElement === document.body)
+            element?.focus({ preventScroll: true });
         }}
         tabIndex={-1}
         class="rb-section rb-progress"

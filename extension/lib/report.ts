@@ -32,7 +32,13 @@ export type BroadcastLite = Pick<
   | 'pause'
   | 'recovery'
   | 'lateFailedAt'
->;
+> & {
+  /**
+   * Whether, as a re-send, it holds those it was for (shared `resendHolds`), decided where the broadcast is
+   * read (lite), so the content script follows it without carrying the rule.
+   */
+  holds?: boolean;
+};
 
 export interface BroadcastReport {
   broadcast: BroadcastLite;
@@ -107,6 +113,7 @@ export function lite(b: Broadcast): BroadcastLite {
     pause: b.pause,
     recovery: b.recovery,
     lateFailedAt: b.lateFailedAt,
+    holds: resendHolds(b),
   };
 }
 

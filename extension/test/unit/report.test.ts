@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { badgesFor, badgeOf as badgeWithCatalog, bundledCatalog } from '../../background/badges';
 import type { Api } from '../../lib/api';
 import { badgeView } from '../../lib/badges';
-import { failedAndUnconfirmed, reachesAll } from '../../lib/report';
+import { failedAndUnconfirmed, lite, reachesAll } from '../../lib/report';
 
 /** The catalog as the server serves it (GET /failure-reasons), which the background reads. */
 const catalog = bundledCatalog('es');
@@ -53,6 +53,21 @@ function broadcast(id: number, status: Broadcast['status'], extra: Partial<Broad
   const unconfirmed = (b.counts.uncertain ?? 0) + (b.failedByReason.uncertain ?? 0);
   return { ...b, unconfirmedLeft: extra.unconfirmedLeft ?? unconfirmed };
 }
+
+describe('a re-send as the background hands it on (lite)', () => {
+  it('holds those it was for unless it never went out: failed at its start, or taken back before it', () => {
+    const of1 = { resendOfId: 1 };
+    expect(lite(broadcast(2, 'scheduled', of1)).holds).toBe(true);
+    expect(lite(broadcast(3, 'failed', { ...of1, error: { code: 'broadcast_all_failed', message: '' } })).holds).toBe(
+      true,
+    );
+    expect(
+      lite(broadcast(4, 'failed', { ...of1, error: { code: 'broadcast_channel_missing', message: '' } })).holds,
+    ).toBe(false);
+    expect(lite(broadcast(5, 'cancelled', of1)).holds).toBe(false);
+    expect(lite(broadcast(6, 'cancelled', { ...of1, startedAt: '2026-11-25T01:00:00.000Z' })).holds).toBe(true);
+  });
+});
 
 describe('what needs an agent', () => {
   // The rule lives in @rebound/shared (attention.ts); the server's GET /broadcasts/attention applies it too.

@@ -137,6 +137,31 @@ describe('the re-send box after a re-send cancelled while sending', () => {
     render(null, root);
   });
 
+  it('a re-send that fails at its start while the panel is open holds nobody: the offer comes back', async () => {
+    const failedAtStart = broadcast({
+      id: 9,
+      name: 'Corte (reenvío)',
+      status: 'failed',
+      resendOfId: 7,
+      counts: {} as BroadcastLite['counts'],
+      error: { code: 'broadcast_channel_missing', message: 'El canal ya no existe.' },
+      // As the background reads it (lite: shared resendHolds).
+      holds: false,
+    });
+    const state = createResendState({
+      resend: async () => plan(6),
+      broadcast: async () => failedAtStart,
+      wait: () => tick(5),
+      cancel: async () => ({ cancelled: [] }),
+    });
+    const scheduled = { ...failedAtStart, status: 'scheduled' as const, error: null, counts: {} };
+    const root = document.createElement('div');
+    render(<ResendBox report={report(scheduled as BroadcastLite)} language="es" resend={state} />, root);
+    await tick(200);
+    expect(buttons(root)).toContain('Etiquetar y reenviar 6');
+    render(null, root);
+  });
+
   it('the server would only reuse it (it had sent everyone): nothing to click', async () => {
     const state = createResendState({
       resend: async () => plan(3, { broadcastId: 8, reused: true }),
