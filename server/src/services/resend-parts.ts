@@ -46,7 +46,9 @@ const ceilMinute = (at: number) => Math.ceil(at / 60_000) * 60_000;
  * When the first wave of a quota backlog (`first` recipients) fits on the limit, from `from`: in the room
  * the ledger frees, beside other broadcasts' re-sends still to go on the same limit when both fit, else a
  * day after their last wave. One rule for the one-click default and for a time the agent chose (which
- * counted only the ledger, and put a backlog in the room another re-send was due to take).
+ * counted only the ledger, and put a backlog in the room another re-send was due to take). The default
+ * counts every re-send still to go (it plans waves on from there); a chosen time, those within a day of it
+ * (`near`): one due two days later takes none of that day's room.
  */
 async function firstWaveFits(
   db: Database,
@@ -55,10 +57,11 @@ async function firstWaveFits(
   first: number,
   from: number,
   now: number,
+  near = false,
 ): Promise<number> {
   const fits = (await capacityAvailableAt(db, scope, first, from)) ?? from + DAY_MS;
   if (scope.limit === null) return fits;
-  const others = await store.othersQuotaAhead(db, originalId, scope.channelIds, now);
+  const others = await store.othersQuotaAhead(db, originalId, scope.channelIds, now, near ? from : undefined);
   if (others.pending === 0) return fits;
   const beside =
     first + others.pending <= scope.limit ? await capacityAvailableAt(db, scope, first + others.pending, from) : null;
@@ -134,7 +137,7 @@ export async function planParts(
         const ahead =
           scope.limit === null ? null : await store.lastWaveAhead(db, original.id, scope.channelIds, held, now);
         const fitsAt = Math.max(
-          await firstWaveFits(db, original.id, scope, Math.min(group.length, scope.limit ?? 0), at, now),
+          await firstWaveFits(db, original.id, scope, Math.min(group.length, scope.limit ?? 0), at, now, true),
           ahead === null ? 0 : ahead + DAY_MS,
         );
         if (fitsAt > at + 60_000) early.push({ reason, until: fitsAt });

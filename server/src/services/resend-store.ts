@@ -6,6 +6,7 @@
 import {
   type ChannelType,
   cannotReachAgain,
+  DAY_MS,
   defaultResendReasons,
   type FailureReason,
   type SegmentFilter,
@@ -332,15 +333,19 @@ export async function othersQuotaAhead(
   broadcastId: number,
   channelIds: number[],
   now: number,
+  /** Only those that go within a day of this time (a day's limit is shared only within a day); all without. */
+  around?: number,
 ): Promise<{ pending: number; lastAt: number | null }> {
   const family = JSON.stringify(await familyOf(db, broadcastId));
+  const goesAt = sql`max(coalesce(b.scheduled_at, ${now}), ${now})`;
+  const near = around === undefined ? sql`1` : sql`${goesAt} > ${around - DAY_MS} AND ${goesAt} < ${around + DAY_MS}`;
   const row = await first<{ pending: number | null; last: number | null }>(
     db,
     sql`SELECT sum((SELECT sum(max(r.value, 0)) FROM json_each(b.resend_reasons) AS r)) AS pending,
-        max(max(coalesce(b.scheduled_at, ${now}), ${now})) AS last
+        max(${goesAt}) AS last
       FROM broadcasts AS b WHERE b.resend_of_id IS NOT NULL AND b.id NOT IN (SELECT value FROM json_each(${family}))
       AND b.channel_id IN (SELECT value FROM json_each(${JSON.stringify(channelIds)}))
-      AND b.status IN ('draft', 'scheduled', 'sending', 'paused') AND b.resend_reasons IS NOT NULL`,
+      AND b.status IN ('draft', 'scheduled', 'sending', 'paused') AND b.resend_reasons IS NOT NULL AND ${near}`,
   );
   return { pending: Number(row?.pending ?? 0), lastAt: row?.last ?? null };
 }

@@ -499,6 +499,20 @@ describe('a quota backlog far past the daily limit', () => {
     expect(after.body.plan).toHaveLength(1);
   });
 
+  it('a chosen time takes no account of a re-send due two days later: that one takes none of its day', async () => {
+    const { channel, one, two } = await twoBacklogs('Sandbox lejos', 'lejos', 800_000);
+    // A day later: the limit has room again.
+    await h.server.database.db.run(
+      sql`UPDATE quota_ledger SET last_sent_at = last_sent_at - ${25 * HOUR} WHERE channel_id = ${channel.id}`,
+    );
+    const far = await resend(one.id, { when: inHours(48) }, 'en');
+    expect(far.status, far.text).toBe(200);
+    // The second's 3 now fill today's limit and are out of it 24 h later, before the first's 2 go.
+    const now = await resend(two.id, { when: 'now', reasons: ['quota_reached'] }, 'en');
+    expect(now.status, now.text).toBe(200);
+    expect(now.body.recipients).toBe(5);
+  });
+
   it("a wave's own re-send waits for the waves still ahead too: they hold the same limit", async () => {
     const channel = await h.channel({ type: 'sandbox', name: 'Sandbox waves', limits: { dailyQuota: 1 } });
     await h.seedContacts(4, 'oleadas', { start: 710_000 });
