@@ -72,7 +72,14 @@ export function createApp(deps: AppDeps) {
     eventsRouter,
   ];
   for (const router of v1) app.route('/api/v1', router);
-  app.route('/webhooks', createWebhooksRouter({ publicUrl: deps.publicUrl }));
+  app.route(
+    '/webhooks',
+    createWebhooksRouter({
+      publicUrl: deps.publicUrl,
+      handshakes: new AuthLimiter({ maxFailures: deps.maxAuthFailuresPerMinute ?? 20, windowMs: 60_000 }),
+      trustProxy: deps.trustProxy ?? false,
+    }),
+  );
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

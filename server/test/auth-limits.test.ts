@@ -8,6 +8,37 @@ import { startTestServer } from './helpers';
 const server = await startTestServer({ maxAuthFailuresPerMinute: 5, trustProxy: true });
 const ws = await server.workspace('Límites');
 
+describe("Meta's verify token", () => {
+  it('after 5 wrong handshakes an address gets no answer, not even to the right token; another address does', async () => {
+    const created = await server.request('POST', '/api/v1/channels', {
+      token: ws.tokens.manager,
+      body: {
+        type: 'whatsapp',
+        name: 'WhatsApp verificado',
+        credentials: { accessToken: 'EAAG', phoneNumberId: '77', appSecret: 's3cret', verifyToken: 'tok42' },
+      },
+    });
+    expect(created.status).toBe(201);
+    const handshake = (id: number, token: string, address: string) =>
+      fetch(
+        `${server.baseUrl}/webhooks/whatsapp/${id}?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=${token}`,
+        { headers: { 'X-Forwarded-For': address } },
+      );
+    for (let i = 0; i < 5; i++)
+      expect((await handshake(created.body.id, `guess${i}`, '203.0.113.50')).status).toBe(401);
+    const blocked = await handshake(created.body.id, 'tok42', '203.0.113.50');
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await blocked.text()).not.toContain('1158201444');
+    const meta = await handshake(created.body.id, 'tok42', '198.51.100.9');
+    expect(meta.status).toBe(200);
+    expect(await meta.text()).toBe('1158201444');
+    // Channels that are not there count too: guessing IDs is guessing.
+    for (let i = 0; i < 5; i++) expect((await handshake(999_000 + i, 'tok42', '203.0.113.51')).status).toBe(404);
+    expect((await handshake(created.body.id, 'tok42', '203.0.113.51')).status).toBe(429);
+  });
+});
+
 describe('token brute force', () => {
   it('after 5 wrong tokens an address waits for its next guess; a valid token from the same address (one office behind one NAT) still gets in', async () => {
     const from = (address: string) => ({ 'X-Forwarded-For': address });

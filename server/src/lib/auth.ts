@@ -43,7 +43,8 @@ export function requireToken({ limiter = new AuthLimiter(), trustProxy = false }
   });
 }
 
-function clientAddress(c: Context<AppEnv>, trustProxy: boolean): string {
+/** The caller's address, for holding back guessers (AuthLimiter). */
+export function clientAddress(c: Context<AppEnv>, trustProxy: boolean): string {
   if (trustProxy) {
     // The last entry is the one our proxy wrote; earlier ones come from the client and prove nothing.
     const forwarded = c.req.header('X-Forwarded-For')?.split(',').at(-1)?.trim();

@@ -8,14 +8,24 @@ import { type Context, Hono } from 'hono';
 import { businessAccountOf, webhookHandlers } from '../../channels';
 import type { ChannelConfig } from '../../channels/types';
 import { applyWebhook } from '../../engine/delivery';
+import { clientAddress } from '../../lib/auth';
+import { AuthLimiter } from '../../lib/auth-limiter';
 import type { AppEnv } from '../../lib/env';
 import { ApiError, notFound } from '../../lib/errors';
 import { sameAppChannels, webhookChannel } from '../../services/channels';
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 
-export function createWebhooksRouter(options: { publicUrl?: string | undefined } = {}) {
+export function createWebhooksRouter(
+  options: { publicUrl?: string | undefined; handshakes?: AuthLimiter; trustProxy?: boolean } = {},
+) {
   const router = new Hono<AppEnv>();
+  // Meta's verification handshake checks the verify token a manager typed (often short): an address that
+  // keeps sending wrong ones waits, and gets no answer meanwhile, not even to the right one, or the limit
+  // would not slow a guesser at all. Meta itself sends one when a webhook is set up. Signed callbacks are
+  // not limited: a channel with a stale secret fails from the provider's own addresses, which carry every
+  // other channel's reports too.
+  const handshakes = options.handshakes ?? new AuthLimiter();
 
   /** The URL the provider signed: the public one when Rebound sits behind a proxy. */
   const signedUrl = (url: string) => {
@@ -25,10 +35,25 @@ export function createWebhooksRouter(options: { publicUrl?: string | undefined }
   };
 
   router.get('/:provider/:channelId', async (c) => {
-    const channel = await webhookChannel(c.get('db'), c.req.param('provider'), c.req.param('channelId'));
+    const url = new URL(c.req.url);
+    const address = url.searchParams.has('hub.verify_token') ? clientAddress(c, options.trustProxy ?? false) : null;
+    const wait = address === null ? 0 : handshakes.blockedFor(address);
+    if (wait > 0) {
+      c.header('Retry-After', String(Math.ceil(wait / 1000)));
+      throw new ApiError(429, 'too_many_auth_failures', { seconds: Math.ceil(wait / 1000) });
+    }
+    // A wrong token and a channel that is not there count alike: neither may be told apart by guessing.
+    const failed = () => address !== null && handshakes.recordFailure(address);
+    const channel = await webhookChannel(c.get('db'), c.req.param('provider'), c.req.param('channelId')).catch(
+      (error: unknown) => {
+        failed();
+        throw error;
+      },
+    );
     const handler = webhookHandlers[c.req.param('provider')];
-    const answer = handler?.handshake?.(new URL(c.req.url), channel);
+    const answer = handler?.handshake?.(url, channel);
     if (answer != null) return c.text(answer, 200);
+    failed();
     // Providers that report by GET (MessageBird status reports) are verified like a POST.
     if (!handler) throw notFound('channel');
     const { changed } = await receive(c, channel, handler);
