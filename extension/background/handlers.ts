@@ -39,13 +39,14 @@ export interface HandlerHooks {
 export async function resendAndTell(api: Api, broadcastId: number, body: ResendBody): Promise<ResendResult> {
   const result = await api.resend(broadcastId, body);
   void refreshAttention(api).catch(() => undefined);
-  if (!body.dryRun && result.broadcastId !== null) {
-    const { notify } = await settingsItem.getValue();
-    void refreshShownFailure(api, await currentLanguage(), broadcastId, {
-      resendsToldElsewhere: notify.resendFinished,
-    }).catch(() => undefined);
-  }
+  if (!body.dryRun && result.broadcastId !== null) void tellShownFailure(api, broadcastId).catch(() => undefined);
   return result;
+}
+
+/** A failure notification still up, told again as it is now (with the agent's settings and language). */
+async function tellShownFailure(api: Api, broadcastId: number): Promise<void> {
+  const { notify } = await settingsItem.getValue();
+  await refreshShownFailure(api, await currentLanguage(), broadcastId, { resendsToldElsewhere: notify.resendFinished });
 }
 
 export function registerHandlers(hooks: HandlerHooks): void {

@@ -3,6 +3,7 @@
  * and buttons to tag and re-send or to see the reasons; and for broadcasts paused to protect the number.
  */
 import type { BroadcastEvent } from '@rebound/shared';
+import { failedAtStart } from '@rebound/shared/attention';
 import type { Language } from '@rebound/shared/i18n';
 import { browser } from 'wxt/browser';
 import type { Api } from '../lib/api';
@@ -58,7 +59,7 @@ async function failureNotice(
   const none = { status: broadcast.status, notice: null };
   // A re-send that ran (its failures, or all of them: broadcast_all_failed) is told by its "reenvío
   // terminado"; one that could not even start (nobody left to reach, its channel gone) gets none, so here.
-  const ran = broadcast.error === null || broadcast.error.code === 'broadcast_all_failed';
+  const ran = !failedAtStart(broadcast);
   if (resendsToldElsewhere && broadcast.resendOfId !== null && ran) return none;
   // Re-sent already (a colleague, automatic recovery) and nothing failed since: it needs nobody, as the
   // toolbar count says; a notification caught up on later would offer what is done.

@@ -32,9 +32,15 @@ export function resendHolds(resend: {
   startedAt?: string | null;
   error?: { code: string } | null;
 }): boolean {
-  const failedAtStart =
-    resend.status === 'failed' && resend.error != null && resend.error.code !== 'broadcast_all_failed';
-  return (resend.status !== 'cancelled' || (resend.startedAt ?? null) !== null) && !failedAtStart;
+  return (resend.status !== 'cancelled' || (resend.startedAt ?? null) !== null) && !failedAtStart(resend);
+}
+
+/** The error of a broadcast that ran and failed for every recipient; any other error stopped it at its start. */
+export const ALL_FAILED = 'broadcast_all_failed';
+
+/** Failed at its start (its channel gone, its segment deleted, nobody reachable when it froze): it sent nothing. */
+export function failedAtStart(broadcast: { status: BroadcastStatus; error?: { code: string } | null }): boolean {
+  return broadcast.status === 'failed' && broadcast.error != null && broadcast.error.code !== ALL_FAILED;
 }
 
 /**

@@ -3,16 +3,13 @@
  * sending. The engine settles it when its last recipient is done; a late delivery report (delivery.ts)
  * settles it again.
  */
-import type { FailureReason } from '@rebound/shared';
+import { ALL_FAILED, type FailureReason } from '@rebound/shared';
 import { and, eq, gt, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../db/client';
 import { first } from '../db/first';
 import { type BroadcastStatus, broadcastCounts, broadcasts, type MessageState } from '../db/schema';
 import { assertTransition, finishedStatus, type StateCounts } from './broadcast-state';
 import { recordEvent } from './events';
-
-/** The error code of a broadcast none of whose recipients got the message. */
-const ALL_FAILED = 'broadcast_all_failed';
 
 /**
  * A broadcast's recipients by state, from the read model kept by triggers in the same transaction

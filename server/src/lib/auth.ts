@@ -27,11 +27,7 @@ export function requireToken({ limiter = new AuthLimiter(), trustProxy = false }
     if (!auth) {
       if (token) {
         const address = clientAddress(c, trustProxy);
-        const wait = limiter.blockedFor(address);
-        if (wait > 0) {
-          c.header('Retry-After', String(Math.ceil(wait / 1000)));
-          throw new ApiError(429, 'too_many_auth_failures', { seconds: Math.ceil(wait / 1000) });
-        }
+        refuseWhileHeldBack(c, limiter, address);
         limiter.recordFailure(address);
       }
       c.header('WWW-Authenticate', 'Bearer realm="rebound"');
@@ -41,6 +37,14 @@ export function requireToken({ limiter = new AuthLimiter(), trustProxy = false }
     if (!c.get('languageFromHeader')) c.set('language', auth.workspaceLanguage);
     await next();
   });
+}
+
+/** 429 with Retry-After while `limiter` holds `address` back for the secrets it got wrong. */
+export function refuseWhileHeldBack(c: Context<AppEnv>, limiter: AuthLimiter, address: string): void {
+  const wait = limiter.blockedFor(address);
+  if (wait <= 0) return;
+  c.header('Retry-After', String(Math.ceil(wait / 1000)));
+  throw new ApiError(429, 'too_many_auth_failures', { seconds: Math.ceil(wait / 1000) });
 }
 
 /** The caller's address, for holding back guessers (AuthLimiter). */

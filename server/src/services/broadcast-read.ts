@@ -4,6 +4,7 @@
  * scheduling them is broadcasts.ts; what would happen if one went out now, broadcast-preflight.ts.
  */
 import {
+  ALL_FAILED,
   type ApiErrorCode,
   ATTENTION_STATUSES,
   type AttentionClock,
@@ -45,7 +46,7 @@ export async function getRow(db: Queryable, workspaceId: number, id: number): Pr
 /** A broadcast's own error in the help page's style, in the reader's language. */
 function broadcastError(row: BroadcastRow, channelType: ChannelType | undefined, language: Language) {
   const code = row.errorCode as ApiErrorCode;
-  if (code !== 'broadcast_all_failed') return { code, message: errorMessage(code, language) };
+  if (code !== ALL_FAILED) return { code, message: errorMessage(code, language) };
   const reason = row.errorReason ?? 'provider_error';
   // A channel that can still reach a closed window (a template, a message tag) says how.
   const outside = channelType ? channelCapabilities[channelType].outsideWindow : null;

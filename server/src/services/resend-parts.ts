@@ -43,6 +43,21 @@ const usefulFloor = (group: store.Candidate[]) => group.reduce((max, c) => Math.
 const ceilMinute = (at: number) => Math.ceil(at / 60_000) * 60_000;
 
 /**
+ * The last wave still ahead of this broadcast's earlier re-sends of the group's reasons on the same limit,
+ * or null. Waves are noted by each row's own reason: a backlog that took outside_window rows asks for both.
+ */
+function ownWavesAhead(
+  db: Database,
+  originalId: number,
+  scope: Awaited<ReturnType<typeof quotaScope>>,
+  group: store.Candidate[],
+  now: number,
+): Promise<number | null> {
+  const held = [...new Set(group.map((row) => row.reason))];
+  return store.lastWaveAhead(db, originalId, scope.channelIds, held, now);
+}
+
+/**
  * When the first wave of a quota backlog (`first` recipients) fits on the limit, from `from`: in the room
  * the ledger frees, beside other broadcasts' re-sends still to go on the same limit when both fit, else a
  * day after their last wave. One rule for the one-click default and for a time the agent chose (which
@@ -133,9 +148,7 @@ export async function planParts(
         });
       else if (resendTiming(reason).kind === 'capacity') {
         // As the default plans it: beside other broadcasts' re-sends on the limit, after this one's waves.
-        const held = [...new Set(group.map((row) => row.reason))];
-        const ahead =
-          scope.limit === null ? null : await store.lastWaveAhead(db, original.id, scope.channelIds, held, now);
+        const ahead = scope.limit === null ? null : await ownWavesAhead(db, original.id, scope, group, now);
         const fitsAt = Math.max(
           await firstWaveFits(db, original.id, scope, Math.min(group.length, scope.limit ?? 0), at, now, true),
           ahead === null ? 0 : ahead + DAY_MS,
@@ -184,9 +197,7 @@ export async function planParts(
     const floor = usefulFloor(group);
     if (timing.kind === 'capacity' && scope.limit !== null) {
       // An earlier re-send's waves hold the limit: these wait for them (asking again changes nothing).
-      // Its waves are noted by each row's own reason: a backlog that took outside_window rows asks for both.
-      const held = [...new Set(group.map((row) => row.reason))];
-      const ahead = await store.lastWaveAhead(db, original.id, scope.channelIds, held, now);
+      const ahead = await ownWavesAhead(db, original.id, scope, group, now);
       if (ahead !== null) {
         warn('quota_waves_ahead', {
           count: group.length,

@@ -4,6 +4,7 @@
  * resend-writer.ts.
  */
 import {
+  ALL_FAILED,
   type ChannelType,
   cannotReachAgain,
   DAY_MS,
@@ -86,7 +87,7 @@ export async function stillToReach(db: Pick<Database, 'all'>, resendId: number):
  * nothing: its channel was deleted meanwhile, say), whose targets would otherwise stay held for good.
  */
 export const RESEND_HOLDS = sql`((r.status != 'cancelled' OR r.started_at IS NOT NULL)
-  AND NOT (r.status = 'failed' AND r.error_code IS NOT NULL AND r.error_code != 'broadcast_all_failed'))`;
+  AND NOT (r.status = 'failed' AND r.error_code IS NOT NULL AND r.error_code != ${ALL_FAILED}))`;
 
 /**
  * A target `t` its re-send `r` holds: the re-send holds, and, in one cancelled mid-send, it was sent

@@ -8,7 +8,7 @@ import { type Context, Hono } from 'hono';
 import { businessAccountOf, webhookHandlers } from '../../channels';
 import type { ChannelConfig } from '../../channels/types';
 import { applyWebhook } from '../../engine/delivery';
-import { clientAddress } from '../../lib/auth';
+import { clientAddress, refuseWhileHeldBack } from '../../lib/auth';
 import { AuthLimiter } from '../../lib/auth-limiter';
 import type { AppEnv } from '../../lib/env';
 import { ApiError, notFound } from '../../lib/errors';
@@ -37,11 +37,7 @@ export function createWebhooksRouter(
   router.get('/:provider/:channelId', async (c) => {
     const url = new URL(c.req.url);
     const address = url.searchParams.has('hub.verify_token') ? clientAddress(c, options.trustProxy ?? false) : null;
-    const wait = address === null ? 0 : handshakes.blockedFor(address);
-    if (wait > 0) {
-      c.header('Retry-After', String(Math.ceil(wait / 1000)));
-      throw new ApiError(429, 'too_many_auth_failures', { seconds: Math.ceil(wait / 1000) });
-    }
+    if (address !== null) refuseWhileHeldBack(c, handshakes, address);
     // A wrong token and a channel that is not there count alike: neither may be told apart by guessing.
     const failed = () => address !== null && handshakes.recordFailure(address);
     const channel = await webhookChannel(c.get('db'), c.req.param('provider'), c.req.param('channelId')).catch(
