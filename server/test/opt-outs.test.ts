@@ -137,6 +137,35 @@ describe('provider signals mark the contact opted out on that channel', () => {
     expect(await optOuts(beto)).toEqual([]);
   });
 
+  it('a signed START or STOP replayed later changes nothing: each Twilio message is applied once', async () => {
+    const gabi = await contact({ firstName: 'Gabi', phone: '+5491155551010' });
+    const url = `${h.server.baseUrl}/webhooks/twilio/${ids.twilio}/inbound`;
+    const signed = (body: string) =>
+      twilioInboundWebhook({ authToken: TWILIO.authToken, url, from: '+5491155551010', to: TWILIO.from, body });
+    const post = (request: { headers: Record<string, string>; body: string }) =>
+      fetch(url, { method: 'POST', headers: request.headers, body: request.body });
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+    // Someone kept a copy of her START from months ago; she has written STOP since.
+    const oldStart = signed('START');
+    expect((await post(oldStart)).status).toBe(200);
+    await tick();
+    const stop = signed('STOP');
+    expect((await post(stop)).status).toBe(200);
+    expect(await optOuts(gabi)).toMatchObject([{ channelId: ids.twilio, detail: 'STOP' }]);
+    // The copy, signed by Twilio and timed by its arrival like every inbound SMS, is still a 200 (Twilio
+    // retries anything else) but lifts nothing.
+    await tick();
+    expect((await post(oldStart)).status).toBe(200);
+    expect(await optOuts(gabi)).toMatchObject([{ channelId: ids.twilio, detail: 'STOP' }]);
+    // Her own new START does; then the STOP's copy opts her out no more.
+    await tick();
+    expect((await post(signed('START'))).status).toBe(200);
+    expect(await optOuts(gabi)).toEqual([]);
+    await tick();
+    expect((await post(stop)).status).toBe(200);
+    expect(await optOuts(gabi)).toEqual([]);
+  });
+
   it('a WhatsApp user_preferences "stop" does; a later "resume" lifts it, an older one does not', async () => {
     const carla = await contact({ firstName: 'Carla', phone: '+5491155551003' });
     const hook = `${h.server.baseUrl}/webhooks/whatsapp/${ids.whatsapp}`;

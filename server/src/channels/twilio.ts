@@ -235,24 +235,27 @@ export const twilioWebhook: WebhookHandler = {
     const body = params.get('Body');
     const from = optionalParam(params, 'From');
     const to = optionalParam(params, 'To');
+    const sid =
+      optionalParam(params, 'MessageSid') ?? optionalParam(params, 'SmsMessageSid') ?? optionalParam(params, 'SmsSid');
 
     // Incoming SMS: Body and From, status "received" (or none).
     if (body !== null && from && (status === undefined || status === 'received' || status === 'receiving')) {
       // With Advanced Opt-Out, Twilio names what it did with the message (STOP, START or HELP).
       const optOutType = params.get('OptOutType')?.toUpperCase();
       const word = normalizeKeyword(body).slice(0, 50);
+      // Timed by its arrival (Twilio sends no time): only its SID tells a replay from a new message.
+      const signal = { from, at, ...(to && { to }), ...(sid && { eventId: sid }) };
       if (isOptOutWord(body) || optOutType === 'STOP') {
-        content.optOuts?.push({ from, at, ...(to && { to }), source: 'inbound_word', detail: word || 'STOP' });
+        content.optOuts?.push({ ...signal, source: 'inbound_word', detail: word || 'STOP' });
         return content;
       }
       content.inbound.push({ from, at, ...(to && { to }) });
       if (TWILIO_OPT_IN_KEYWORDS.has(word) || optOutType === 'START') {
-        content.optIns = [{ from, at, ...(to && { to }), detail: word || 'START' }];
+        content.optIns = [{ ...signal, detail: word || 'START' }];
       }
       return content;
     }
 
-    const sid = optionalParam(params, 'MessageSid') ?? optionalParam(params, 'SmsSid');
     const mapped = status ? STATUS_MAP[status] : undefined;
     if (!sid || !mapped) return content;
     const update: DeliveryUpdate = { providerMessageId: sid, status: mapped, at };

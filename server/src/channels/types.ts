@@ -65,6 +65,11 @@ export interface InboundActivity {
    * numbers may post to one inbound URL, and a STOP to another number is that number's.
    */
   to?: string;
+  /**
+   * The provider's ID of the message or update that said it (Twilio's MessageSid): an opt-out or opt-in
+   * that names one is applied once, so a signed callback captured and replayed later changes nothing.
+   */
+  eventId?: string;
 }
 
 /** A contact who opted out or blocked the business, and what said so. */

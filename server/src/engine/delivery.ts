@@ -22,7 +22,7 @@ import type { Database, Queryable } from '../db/client';
 import { first } from '../db/first';
 import { providerIdMatch } from '../db/schema';
 import { normalizeProviderPhone } from '../lib/phone';
-import { liftOptOut, recordOptOut } from '../services/opt-outs';
+import { applySignalOnce, liftOptOut, recordOptOut } from '../services/opt-outs';
 import { releaseHopelessTarget } from '../services/resend-store';
 import { holdNumber, judgeQuality, pauseForTemplate, sampleInsert, templateRefusal } from './guard';
 import { recordFailures } from './outcomes';
@@ -204,17 +204,19 @@ export async function applyWebhook(db: Database, channel: ChannelConfig, receive
   for (const { signal, optOut } of signals) {
     const identifier = identifierFor(channel, signal.from);
     const channelId = await writtenTo(signal.to);
-    if (!optOut) await liftOptOut(db, { channelId, identifier, at: signal.at, marketingOnly: signal.marketingOnly });
-    else {
-      await recordOptOut(db, {
-        channelId,
-        identifier,
-        at: optOut.at,
-        source: optOut.source,
-        detail: optOut.detail,
-        marketingOnly: optOut.marketingOnly,
-      });
-    }
+    // Keyed by the channel whose URL it came to: the provider signed that URL.
+    await applySignalOnce(db, { channelId: channel.id, eventId: signal.eventId, now }, (runner) =>
+      optOut
+        ? recordOptOut(runner, {
+            channelId,
+            identifier,
+            at: optOut.at,
+            source: optOut.source,
+            detail: optOut.detail,
+            marketingOnly: optOut.marketingOnly,
+          })
+        : liftOptOut(runner, { channelId, identifier, at: signal.at, marketingOnly: signal.marketingOnly }),
+    );
   }
   return { changed };
 }

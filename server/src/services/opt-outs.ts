@@ -113,6 +113,32 @@ export async function liftOptOut(
   return rows.length > 0;
 }
 
+/**
+ * Applies a channel's opt-out or opt-in signal once when it names the provider's event (eventId, from a
+ * callback to `channelId`'s own URL): a callback captured and replayed later (a Twilio START, timed by its
+ * arrival, after the contact's STOP) or retried by the provider changes nothing the second time. The ID
+ * is kept in the transaction that applies it, so a failed write is applied again on the provider's retry.
+ * Returns false when the event was applied before.
+ */
+export async function applySignalOnce(
+  db: Database,
+  signal: { channelId: number; eventId?: string | undefined; now: number },
+  apply: (runner: Runner) => Promise<unknown>,
+): Promise<boolean> {
+  if (signal.eventId === undefined) {
+    await apply(db);
+    return true;
+  }
+  const eventId = signal.eventId.slice(0, 200);
+  return db.transaction(async (tx) => {
+    const fresh = await tx.all(sql`INSERT INTO signals_applied (channel_id, event_id, at)
+      VALUES (${signal.channelId}, ${eventId}, ${signal.now}) ON CONFLICT DO NOTHING RETURNING 1`);
+    if (fresh.length === 0) return false;
+    await apply(tx);
+    return true;
+  });
+}
+
 interface ChannelRow {
   id: number;
   type: ChannelType;

@@ -15,6 +15,8 @@ import {
 const ACCOUNT_SID = `AC${'1a'.repeat(16)}`;
 const AUTH_TOKEN = 'twilio-auth-token-0123456789abcdef';
 const FROM = '+15005550006';
+/** A Twilio message SID (SM and 32 hex digits), as the simulator makes one for each inbound SMS. */
+const SID = expect.stringMatching(/^SM[0-9a-f]{32}$/);
 
 const format = twilioFormat({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN });
 const parseSend = vi.spyOn(format, 'parseSend');
@@ -279,12 +281,22 @@ describe('Twilio status callbacks and inbound SMS', () => {
       expect(twilioWebhook.parse(request, channel()), word).toEqual({
         updates: [],
         inbound: [],
-        optOuts: [{ from: '+15553330001', at: expect.any(Date), to: FROM, source: 'inbound_word', detail }],
+        // Its MessageSid names it: applied once, however often the callback comes.
+        optOuts: [
+          { from: '+15553330001', at: expect.any(Date), to: FROM, eventId: SID, source: 'inbound_word', detail },
+        ],
       });
     }
     // A custom Advanced Opt-Out keyword: Twilio says it opted the number out.
     expect(twilioWebhook.parse(inbound('DESUSCRIBIR', 'STOP'), channel()).optOuts).toEqual([
-      { from: '+15553330001', at: expect.any(Date), to: FROM, source: 'inbound_word', detail: 'DESUSCRIBIR' },
+      {
+        from: '+15553330001',
+        at: expect.any(Date),
+        to: FROM,
+        eventId: SID,
+        source: 'inbound_word',
+        detail: 'DESUSCRIBIR',
+      },
     ]);
     expect(twilioWebhook.parse(inbound('please stop'), channel()).optOuts).toEqual([]);
     expect(twilioWebhook.parse(inbound('dar de baja mi pedido'), channel()).optOuts).toEqual([]);
@@ -296,8 +308,10 @@ describe('Twilio status callbacks and inbound SMS', () => {
       const built = twilioInboundWebhook({ authToken: AUTH_TOKEN, url, from: '+15553330001', to: FROM, body: word });
       const request: WebhookRequest = { method: 'POST', url, headers: new Headers(built.headers), rawBody: built.body };
       const content = twilioWebhook.parse(request, channel());
+      const eventId = new URLSearchParams(built.body).get('MessageSid');
+      expect(eventId).toMatch(/^SM[0-9a-f]{32}$/);
       expect(content.optIns, word).toEqual([
-        { from: '+15553330001', at: expect.any(Date), to: FROM, detail: word.toUpperCase() },
+        { from: '+15553330001', at: expect.any(Date), to: FROM, eventId, detail: word.toUpperCase() },
       ]);
       expect(content.inbound).toEqual([{ from: '+15553330001', at: expect.any(Date), to: FROM }]);
       expect(content.optOuts).toEqual([]);
@@ -312,7 +326,7 @@ describe('Twilio status callbacks and inbound SMS', () => {
     expect(request.url).toBe(inboundUrl);
     expect(twilioWebhook.verify(request, channel())).toBe(true);
     expect(twilioWebhook.parse(request, channel()).optOuts).toEqual([
-      { from: '+15553330002', at: expect.any(Date), to: FROM, source: 'inbound_word', detail: 'BAJA' },
+      { from: '+15553330002', at: expect.any(Date), to: FROM, eventId: SID, source: 'inbound_word', detail: 'BAJA' },
     ]);
     // Twilio does not honour BAJA itself: sends still go through; after STOP they fail with 21610.
     const adapter = createTwilioAdapter(channel());

@@ -129,6 +129,20 @@ export const optIns = sqliteTable(
   (t) => [primaryKey({ columns: [t.channelId, t.identifier] })],
 );
 
+/**
+ * The provider's IDs of the callbacks whose opt-out or opt-in a channel applied (Twilio's MessageSid): a
+ * signal is applied once, so a signed callback captured and replayed later changes nothing (migration 0039).
+ */
+export const signalsApplied = sqliteTable(
+  'signals_applied',
+  {
+    channelId: integer('channel_id').notNull(),
+    eventId: text('event_id').notNull(),
+    at: integer('at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.channelId, t.eventId] })],
+);
+
 /** Recipients who blocked the business or opted out on a channel: when, and what said so. */
 export const optOuts = sqliteTable(
   'opt_outs',
