@@ -209,7 +209,8 @@ export function registerHandlers(hooks: HandlerHooks): void {
   onMessage('cancelResend', ({ data, sender }) =>
     withApi(sender, async (api) => {
       await assertTabConnection(panelTab(sender));
-      const answer = await api.cancelResend(data.broadcastId);
+      const ids = data.resendIds.filter((id): id is number => typeof id === 'number');
+      const answer = await api.cancelResend(data.broadcastId, ids);
       void refreshAttention(api).catch(() => undefined);
       return answer;
     }),

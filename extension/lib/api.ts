@@ -161,8 +161,8 @@ export function createApi(options: ApiOptions) {
     channels: () => request<{ data: Channel[] }>('GET', '/api/v1/channels'),
     resume: async (broadcastId: number) => request<Broadcast>('POST', `/api/v1/broadcasts/${idIn(broadcastId)}/resume`),
     resumeChannel: async (channelId: number) => request<Channel>('POST', `/api/v1/channels/${idIn(channelId)}/resume`),
-    cancelResend: async (broadcastId: number) =>
-      request<{ cancelled: number[] }>('POST', `/api/v1/broadcasts/${idIn(broadcastId)}/resend/cancel`),
+    cancelResend: async (broadcastId: number, resendIds: number[]) =>
+      request<{ cancelled: number[] }>('POST', `/api/v1/broadcasts/${idIn(broadcastId)}/resend/cancel`, { resendIds }),
     resend: async (broadcastId: number, body: ResendBody) =>
       request<ResendResult>('POST', `/api/v1/broadcasts/${idIn(broadcastId)}/resend`, body),
     events: (since: string | null) =>

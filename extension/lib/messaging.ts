@@ -83,7 +83,8 @@ interface ProtocolMap {
   /** Lifts the hold on the number of a broadcast's channel (managers and owners). */
   resumeNumber(data: { broadcastId: number }): Reply<null>;
   /** Takes back the scheduled re-send of a broadcast (every part not started yet). */
-  cancelResend(data: { broadcastId: number }): Reply<{ cancelled: number[] }>;
+  /** `resendIds`: the parts of the plan shown (a part not written has none). */
+  cancelResend(data: { broadcastId: number; resendIds: (number | null | undefined)[] }): Reply<{ cancelled: number[] }>;
   openOptions(): Reply<null>;
   /** A page of 50 of a broadcast's failed recipients, of one reason or all. */
   failedPage(data: { broadcastId: number; reason?: string; cursor?: string }): Reply<WhoPage>;
@@ -120,7 +121,7 @@ export function createBackgroundResendState(): ResendState {
   return createResendState({
     resend: (broadcastId, body) => ask(sendMessage('resend', { broadcastId, body })),
     broadcast: (id) => ask(sendMessage('broadcast', { id })),
-    cancel: (broadcastId) => ask(sendMessage('cancelResend', { broadcastId })),
+    cancel: (broadcastId, resendIds) => ask(sendMessage('cancelResend', { broadcastId, resendIds })),
     wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   });
 }

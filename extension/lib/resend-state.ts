@@ -17,8 +17,8 @@ export type ResendProgress =
 export interface ResendDeps {
   resend(broadcastId: number, body: ResendBody): Promise<ResendResult>;
   broadcast(id: number): Promise<BroadcastLite>;
-  /** Cancels the broadcast's scheduled re-send. */
-  cancel(broadcastId: number): Promise<{ cancelled: number[] }>;
+  /** Cancels these scheduled re-sends of the broadcast (the parts of the plan shown; what is no ID is left out). */
+  cancel(broadcastId: number, resendIds: (number | null | undefined)[]): Promise<{ cancelled: number[] }>;
   /** Waits between progress reads; injectable so tests need not sleep. */
   wait(ms: number): Promise<void>;
 }
@@ -36,7 +36,10 @@ export interface ResendState {
   follow(resend: BroadcastLite): Promise<void>;
   /** What a re-send with this body would do (the server's plan, nothing written), or why it would be refused. */
   preview(broadcastId: number, body: ResendBody): Promise<{ plan: ResendResult } | { refused: string }>;
-  /** Takes the scheduled re-send back; the panel then offers a new one (another time, other reasons). */
+  /**
+   * Takes the scheduled re-send shown back (every part of its plan, not another agent's or Rebound's own);
+   * the panel then offers a new one (another time, other reasons).
+   */
   cancel(broadcastId: number): Promise<void>;
   stop(): void;
 }
@@ -87,10 +90,15 @@ export function createResendState(deps: ResendDeps, pollMs = 2_000): ResendState
     },
     follow: (resend) => follow(++run, null, resend),
     async cancel(broadcastId) {
+      const shown = progress.value;
+      // The plan's parts when this page made it; a re-send followed (another tab, the notification) is itself.
+      // The background leaves out what is no ID.
+      const ids =
+        shown.phase === 'done' ? (shown.result?.plan.map((part) => part.broadcastId) ?? [shown.resend?.id]) : [];
       const mine = ++run;
       progress.value = { phase: 'working' };
       try {
-        await deps.cancel(broadcastId);
+        await deps.cancel(broadcastId, ids);
         if (mine === run) progress.value = { phase: 'idle' };
       } catch (error) {
         if (mine === run) progress.value = { phase: 'error', message: (error as Error).message };

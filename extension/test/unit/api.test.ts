@@ -117,7 +117,7 @@ describe("an ID a content script sends (a page's script may have taken it over)"
     for (const id of hostile) {
       await expect(api.resume(id)).rejects.toMatchObject({ code: 'bad_id' });
       await expect(api.resend(id, { dryRun: true })).rejects.toMatchObject({ code: 'bad_id' });
-      await expect(api.cancelResend(id)).rejects.toMatchObject({ code: 'bad_id' });
+      await expect(api.cancelResend(id, [1])).rejects.toMatchObject({ code: 'bad_id' });
       await expect(api.broadcast(id)).rejects.toMatchObject({ code: 'bad_id' });
     }
     expect(paths).toEqual([]);

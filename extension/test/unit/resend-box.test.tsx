@@ -177,6 +177,7 @@ describe('the re-send box after a re-send cancelled while sending', () => {
   });
 
   it('a follow-up re-send taken back: the offer counts the server plan again, not the 6 failures', async () => {
+    const cancels: [number, (number | null | undefined)[]][] = [];
     const followUp = broadcast({
       id: 9,
       name: 'Corte (reenvío 2)',
@@ -188,7 +189,10 @@ describe('the re-send box after a re-send cancelled while sending', () => {
       resend: async (_id, body) => ((body as { dryRun?: boolean }).dryRun ? plan(4) : plan(4, { broadcastId: 9 })),
       broadcast: async (id) => (id === 9 ? followUp : cancelledMidSend),
       wait: () => tick(5),
-      cancel: async () => ({ cancelled: [9] }),
+      cancel: async (id, resendIds) => {
+        cancels.push([id, resendIds]);
+        return { cancelled: [9] };
+      },
     });
     const root = document.createElement('div');
     render(<ResendBox report={report(cancelledMidSend)} language="es" resend={state} />, root);
@@ -199,6 +203,8 @@ describe('the re-send box after a re-send cancelled while sending', () => {
     await tick(50);
     expect(buttons(root)).not.toContain('Etiquetar y reenviar 4');
     await state.cancel(7);
+    // Only the parts of the plan this click made: another agent's re-send of the broadcast stays.
+    expect(cancels).toEqual([[7, [9]]]);
     await tick(100);
     expect(buttons(root)).toContain('Etiquetar y reenviar 4');
     expect(buttons(root)).not.toContain('Etiquetar y reenviar 6');

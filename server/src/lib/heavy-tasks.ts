@@ -100,8 +100,8 @@ export const jsonTasks = {
   'broadcasts.cancel': async (db: Database, a: { workspaceId: number; id: number; language: Language }) =>
     toBroadcast(db, await cancelBroadcast(db, a.workspaceId, a.id), a.language),
   // Taking a re-send back looks, as a stopped one does, for what it frees.
-  'broadcasts.cancelResend': (db: Database, a: { workspaceId: number; id: number }) =>
-    cancelResend(db, a.workspaceId, a.id),
+  'broadcasts.cancelResend': (db: Database, a: { workspaceId: number; id: number; resendIds?: number[] }) =>
+    cancelResend(db, a.workspaceId, a.id, a.resendIds),
   // The click itself reads as much as its preview, then writes the plan in short transactions: here, the
   // API's thread is never held for the seconds a re-send of 200,000 takes. Never shared: each click is its own.
   'broadcasts.resend': (

@@ -446,10 +446,20 @@ async function reusedResult(
  * Cancels the parts of a broadcast's re-send that have not started: the agent who made it can take it
  * back (or cancel and re-send at another time); its failed recipients are free to re-send again.
  */
-export async function cancelResend(db: Database, workspaceId: number, broadcastId: number, now = Date.now()) {
+export async function cancelResend(
+  db: Database,
+  workspaceId: number,
+  broadcastId: number,
+  /** The parts of the plan the agent sees; others (another agent's, Rebound's own) stay. Absent: all. */
+  resendIds?: readonly number[],
+  now = Date.now(),
+) {
   const original = await store.originalBroadcast(db, workspaceId, broadcastId);
   if (!original) throw notFound('broadcast', { id: broadcastId });
-  const scheduled = (await store.liveResends(db, broadcastId)).filter(notStarted);
+  const asked = resendIds && new Set(resendIds);
+  const scheduled = (await store.liveResends(db, broadcastId)).filter(
+    (r) => notStarted(r) && (!asked || asked.has(r.id)),
+  );
   // Each checked again in its cancel's transaction: a part the engine started meanwhile is sending,
   // and stopping a broadcast that sends is a manager's cancel, not this one.
   const cancelled: number[] = [];

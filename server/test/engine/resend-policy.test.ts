@@ -370,6 +370,54 @@ describe("an agent's cancel of a re-send", () => {
   });
 });
 
+describe('"Cancelar este reenvío" with two re-sends of one broadcast', () => {
+  it('takes back the parts the agent names, never another re-send of the broadcast; a part of another broadcast is none', async () => {
+    const sim = await whatsappSimulator(h);
+    const channel = await h.channel({
+      type: 'whatsapp',
+      name: 'WA dos reenvíos',
+      credentials: WA,
+      baseUrl: sim.baseUrl,
+    });
+    await h.seedContacts(4, 'dos reenvios', { start: 741_000 });
+    // Two fail with 131049 (marketing limit per person), one with 131000 (provider error), one arrives.
+    sim.script('5491150741000', { kind: 'fail', code: '131049' });
+    sim.script('5491150741001', { kind: 'fail', code: '131049' });
+    sim.script('5491150741002', { kind: 'fail', code: '131000' });
+    const b = await broadcastTo('Dos reenvíos', channel.id, 'dos reenvios', S1_TEMPLATE);
+    await sendNow(b.id, { maxAttempts: 1 });
+    expect((await h.get(b.id)).failedByReason).toEqual({ recipient_limit: 2, provider_error: 1 });
+    // The agent re-sends the provider error tomorrow; a manager, the marketing limit when it helps.
+    const mine = await resend(b.id, { reasons: ['provider_error'], when: 'at', at: inHours(30) });
+    expect(mine.status, mine.text).toBe(200);
+    const theirs = await resend(b.id, { reasons: ['recipient_limit'] }, 'es', h.ws.tokens.manager);
+    expect(theirs.status, theirs.text).toBe(200);
+    const myParts = (mine.body.plan as { broadcastId: number }[]).map((p) => p.broadcastId);
+    const theirParts = (theirs.body.plan as { broadcastId: number }[]).map((p) => p.broadcastId);
+    expect(myParts).toHaveLength(1);
+    expect(theirParts.length).toBeGreaterThan(0);
+    const cancel = (id: number, body?: unknown) =>
+      h.server.request('POST', `/api/v1/broadcasts/${id}/resend/cancel`, { token: h.ws.tokens.agent, body });
+
+    // A re-send of another broadcast named under this one is not this broadcast's to cancel.
+    const other = await broadcastTo('Otra', channel.id, 'dos reenvios', { text: 'Hola' });
+    expect((await cancel(other.id, { resendIds: myParts })).body.error.code).toBe('resend_nothing_to_cancel');
+    expect((await cancel(b.id, { resendIds: [other.id] })).body.error.code).toBe('resend_nothing_to_cancel');
+    expect((await cancel(b.id, { resendIds: [] })).status).toBe(422);
+    expect((await h.get(myParts[0] as number)).status).toBe('scheduled');
+
+    // "Cancelar este reenvío" under the agent's own re-send: that one goes, the manager's stays scheduled.
+    const back = await cancel(b.id, { resendIds: myParts });
+    expect(back.status, back.text).toBe(200);
+    expect(back.body.cancelled).toEqual(myParts);
+    expect((await h.get(myParts[0] as number)).status).toBe('cancelled');
+    for (const id of theirParts) expect((await h.get(id)).status).toBe('scheduled');
+    // Without a list (the API's own call), every one not started goes.
+    const all = await cancel(b.id);
+    expect(all.body.cancelled).toEqual(theirParts);
+  });
+});
+
 describe('two clicks at once', () => {
   it('schedule one re-send: the other click changes nothing', async () => {
     const channel = await h.channel({ type: 'sandbox', name: 'Sandbox twice', limits: { dailyQuota: 2 } });

@@ -305,10 +305,16 @@ export const ResendPlanPartSchema = z.object({
   why: z.string(),
 });
 
+export const ResendCancelBodySchema = z.object({
+  resendIds: z.array(IdSchema).min(1).max(100).optional().meta({
+    description:
+      "Only these re-sends (the parts of the plan a re-send's answer listed); without it, every re-send of the broadcast that has not started, other agents' and Rebound's own included.",
+  }),
+});
+export type ResendCancelBody = z.input<typeof ResendCancelBodySchema>;
+
 export const ResendCancelResultSchema = z.object({
-  cancelled: z
-    .array(z.number().int())
-    .meta({ description: 'The re-sends cancelled (every scheduled part of the plan).' }),
+  cancelled: z.array(z.number().int()).meta({ description: 'The re-sends cancelled (the scheduled parts asked for).' }),
 });
 
 export const ResendResultSchema = z.object({

@@ -10,6 +10,7 @@ import {
   IdParamSchema,
   PreflightSchema,
   ResendBodySchema,
+  ResendCancelBodySchema,
   ResendCancelResultSchema,
   ResendResultSchema,
   ScheduleBodySchema,
@@ -162,10 +163,13 @@ export const cancelResend = createRoute({
   tags,
   summary: "Cancel this broadcast's scheduled re-send",
   description:
-    'Cancels every part of the re-send of this broadcast that has not started yet; its failed recipients can then be re-sent at another time. Open to agents, who make re-sends; other broadcasts need a manager (POST /broadcasts/{id}/cancel).',
+    "Cancels the re-sends of this broadcast named in `resendIds` (the parts of the plan a re-send's answer listed) that have not started yet, or, without a body, every one that has not started; their failed recipients can then be re-sent at another time. A part already sending is left as it is (409 when nothing was cancelled). Open to agents, who make re-sends; other broadcasts need a manager (POST /broadcasts/{id}/cancel).",
   security: bearer,
   middleware: [requirePermission('failures:resend')] as const,
-  request: { params: IdParamSchema },
+  request: {
+    params: IdParamSchema,
+    body: { content: { 'application/json': { schema: ResendCancelBodySchema } }, required: false },
+  },
   responses: {
     200: jsonContent(ResendCancelResultSchema, 'The re-sends cancelled.'),
     ...errorResponses,

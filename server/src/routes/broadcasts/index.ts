@@ -89,7 +89,11 @@ export const broadcastsRouter = createRouter()
   })
   .openapi(routes.cancelResend, async (c) => {
     const { workspaceId } = c.get('auth');
-    const args = { workspaceId, id: c.req.valid('param').id };
+    const { resendIds } = await optionalJsonBody(
+      c,
+      routes.cancelResend.request.body.content['application/json'].schema,
+    );
+    const args = { workspaceId, id: c.req.valid('param').id, ...(resendIds && { resendIds }) };
     return c.json(await c.get('heavy').run(c.get('db'), workspaceId, 'broadcasts.cancelResend', args), 200);
   })
   .openapi(routes.preflight, async (c) => {
