@@ -312,6 +312,26 @@ describe('provider signals mark the contact opted out on that channel', () => {
     expect(await optOuts(second.id)).toEqual([
       expect.objectContaining({ channelId: ids.twilio, source: 'provider_code', detail: '21610' }),
     ]);
+
+    // She writes START; a copy of the 21610 callback, signed by Twilio (timed, like all of them, by its
+    // arrival), posted again afterwards opts her out no more.
+    const failed = twilio.callbacks.find((c) => c.request?.body?.includes('ErrorCode=21610'))?.request;
+    if (!failed?.body) throw new Error('no 21610 callback was posted');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const start = twilioInboundWebhook({
+      authToken: TWILIO.authToken,
+      url: `${h.server.baseUrl}/webhooks/twilio/${ids.twilio}/inbound`,
+      from: second.phone,
+      to: TWILIO.from,
+      body: 'START',
+    });
+    const inbound = `${h.server.baseUrl}/webhooks/twilio/${ids.twilio}/inbound`;
+    expect((await fetch(inbound, { method: 'POST', headers: start.headers, body: start.body })).status).toBe(200);
+    expect(await optOuts(second.id)).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const replay = await fetch(failed.url, { method: 'POST', headers: failed.headers, body: failed.body });
+    expect(replay.status).toBe(200);
+    expect(await optOuts(second.id)).toEqual([]);
   });
 
   it('a stop of WhatsApp marketing keeps promotions from the contact, not the utility template of their order; a block of the channel keeps both', async () => {

@@ -197,7 +197,8 @@ export interface SimulatorOptions {
 export class ProviderSimulator {
   readonly requests: SentRequest[] = [];
   /** Callbacks posted, with the answer Rebound gave. */
-  readonly callbacks: { url: string; status: number; body?: string }[] = [];
+  /** Each callback posted: Rebound's answer (status, body) and the signed request itself (to post again as a replay). */
+  readonly callbacks: { url: string; status: number; body?: string; request?: Callback }[] = [];
   /** Every restart(), in order. */
   readonly restarts: Restart[] = [];
   private readonly scripts = new Map<string, Behavior>();
@@ -521,7 +522,7 @@ export class ProviderSimulator {
     } catch (error) {
       answer = { status: 0, body: String(error) };
     }
-    this.callbacks.push({ url: callback.url, ...answer });
+    this.callbacks.push({ url: callback.url, ...answer, request: callback });
     return answer;
   }
 

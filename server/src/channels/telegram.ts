@@ -172,11 +172,7 @@ export const telegramWebhook: WebhookHandler = {
       }
       const member = update.my_chat_member;
       if (member?.chat?.id === undefined) continue;
-      const signal: InboundActivity = {
-        from: String(member.chat.id),
-        at: dateOf(member.date),
-        ...(typeof update.update_id === 'number' && { eventId: `update:${update.update_id}` }),
-      };
+      const signal: InboundActivity = { from: String(member.chat.id), at: dateOf(member.date) };
       const before = member.old_chat_member?.status;
       const now = member.new_chat_member?.status;
       // "kicked": the user blocked the bot (or a group removed it); back to "member": unblocked.

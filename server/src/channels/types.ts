@@ -66,8 +66,9 @@ export interface InboundActivity {
    */
   to?: string;
   /**
-   * The provider's ID of the message or update that said it (Twilio's MessageSid): an opt-out or opt-in
-   * that names one is applied once, so a signed callback captured and replayed later changes nothing.
+   * The provider's ID of the message that said it, for a signal timed by its arrival (Twilio's
+   * MessageSid): an opt-out or opt-in that names one is applied once, so a signed callback captured and
+   * replayed later changes nothing. Signals that carry the provider's time need none: an older one is stale.
    */
   eventId?: string;
 }

@@ -338,12 +338,7 @@ export function parseVonageParams(params: Record<string, string>): WebhookConten
     inbound.push(activity);
     const text = params.text as string;
     if (isOptOutText(text)) {
-      optOuts.push({
-        ...activity,
-        ...(params.messageId && { eventId: params.messageId }),
-        source: 'inbound_word',
-        detail: normalizeKeyword(text),
-      });
+      optOuts.push({ ...activity, source: 'inbound_word', detail: normalizeKeyword(text) });
     }
   } else if (params.status && (params.messageId || params['client-ref'])) {
     const status = params.status.toLowerCase();

@@ -247,22 +247,35 @@ const NUMBER_QUALITY_PAUSES = new Set(['FLAGGED', 'DOWNGRADE']);
 
 /**
  * A failure callback whose code means the contact opted out (WhatsApp 131050, Twilio 21610…): the
- * contact is opted out on the channel, whether or not the message's state still moved (a repeated
- * callback, or one after the send itself already failed).
+ * contact is opted out on the channel, whether or not the message's state still moved (one after the
+ * send itself already failed). Once per message: Twilio times its callbacks by their arrival, so a copy
+ * replayed after the contact's START would otherwise read as newer and opt them out again.
  */
-async function recordOptOutFailure(db: Database, channel: ChannelConfig, update: DeliveryUpdate, match: SQL) {
+async function recordOptOutFailure(
+  db: Database,
+  channel: ChannelConfig,
+  update: DeliveryUpdate,
+  match: SQL,
+  now: number,
+) {
   if (update.status !== 'failed' || !update.providerCode) return;
   if (!isOptOutFailure(channel.type, update.providerCode, update.providerMessage)) return;
-  const message = await first<{ identifier: string | null }>(db, sql`SELECT identifier FROM messages WHERE ${match}`);
-  if (!message?.identifier) return;
-  await recordOptOut(db, {
-    channelId: channel.id,
-    identifier: message.identifier,
-    at: update.at,
-    source: 'provider_code',
-    detail: update.providerCode,
-    marketingOnly: optOutFailureIsMarketingOnly(channel.type),
-  });
+  const message = await first<{ id: number; identifier: string | null }>(
+    db,
+    sql`SELECT id, identifier FROM messages WHERE ${match}`,
+  );
+  const identifier = message?.identifier;
+  if (!message || !identifier) return;
+  await applySignalOnce(db, { channelId: channel.id, eventId: `failed:${message.id}`, now }, (runner) =>
+    recordOptOut(runner, {
+      channelId: channel.id,
+      identifier,
+      at: update.at,
+      source: 'provider_code',
+      detail: update.providerCode,
+      marketingOnly: optOutFailureIsMarketingOnly(channel.type),
+    }),
+  );
 }
 
 /**
@@ -301,7 +314,7 @@ async function applyUpdate(db: Database, channel: ChannelConfig, update: Deliver
         ? providerIdMatch(channel.id, update.providerMessageId)
         : undefined;
   if (!match) return 0;
-  await recordOptOutFailure(db, channel, update, match);
+  await recordOptOutFailure(db, channel, update, match, now);
   const moves = movesFrom[update.status];
   const at = update.at.getTime();
   const reason =

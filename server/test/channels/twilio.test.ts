@@ -218,7 +218,9 @@ describe('Twilio status callbacks and inbound SMS', () => {
         at: expect.any(Date),
       },
     ]);
-    expect(sim.callbacks).toEqual([{ url: callback, status: 204, body: '' }]);
+    expect(sim.callbacks).toEqual([
+      { url: callback, status: 204, body: '', request: expect.objectContaining({ url: callback }) },
+    ]);
   });
 
   it('without a StatusCallback, callbacks go to the simulator webhook URL', async () => {

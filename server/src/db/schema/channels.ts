@@ -130,8 +130,9 @@ export const optIns = sqliteTable(
 );
 
 /**
- * The provider's IDs of the callbacks whose opt-out or opt-in a channel applied (Twilio's MessageSid): a
- * signal is applied once, so a signed callback captured and replayed later changes nothing (migration 0039).
+ * The opt-outs and opt-ins a channel applied from signals with no time of their own, by the provider's
+ * event (an inbound SMS's MessageSid, `failed:<message id>`): each is applied once, so a signed callback
+ * captured and replayed later changes nothing (migration 0039, services/opt-outs.ts applySignalOnce).
  */
 export const signalsApplied = sqliteTable(
   'signals_applied',
