@@ -22,6 +22,7 @@ const WORDING = {
   failed: ['failedBadge', 'never'],
   resending: ['badgeResending', 'later'],
   resent: ['badgeResent', 'quiet'],
+  'resend-failed': ['badgeResendFailed', 'never'],
   'not-sent': ['badgeNotSent', 'never'],
   'left-out': ['badgeLeftOut', 'later'],
   unconfirmed: ['badgeUnconfirmed', 'quiet'],
@@ -31,12 +32,16 @@ const WORDING = {
 /** A badge's words: its text, and a label that says what its colour says (the amber one wears ↻ too). */
 export function drawBadge(view: BadgeView, language: Language): DrawnBadge {
   const [key, kindTone] = WORDING[view.kind];
-  const tone = view.kind === 'failed' ? view.tone : kindTone;
-  const text = translate(language, key, { count: 'count' in view ? view.count : 0 });
+  const toned = view.kind === 'failed' || view.kind === 'resend-failed' ? view.tone : undefined;
+  const text = translate(language, key, {
+    count: 'count' in view ? view.count : 0,
+    again: view.kind === 'resend-failed' ? view.again : 0,
+  });
   const label =
     view.kind === 'ambiguous'
       ? translate(language, 'badgeAmbiguousLabel', { name: view.name })
-      : `${view.broadcast.name}: ${text}${view.kind === 'failed' ? ` (${toneWords(language, view.tone)})` : ''}`;
+      : `${view.broadcast.name}: ${text}${toned ? ` (${toneWords(language, toned)})` : ''}`;
+  const tone = toned ?? kindTone;
   return { ...view, text, label, colour: tone };
 }
 
@@ -71,7 +76,14 @@ export function badgeOf(
     unconfirmedLeft: b.unconfirmedLeft,
     excluded: b.counts.excluded ?? 0,
     scheduledAt: b.scheduledAt,
-    resend: resend ? { id: resend.id, status: resend.status } : null,
+    resend: resend
+      ? {
+          id: resend.id,
+          status: resend.status,
+          failed: failedAndUnconfirmed(resend).failed,
+          retryable: reachesAll(resend, catalog),
+        }
+      : null,
     lateFailedAt: b.lateFailedAt,
     retryable: reachesAll(b, catalog),
     attention,

@@ -16,6 +16,8 @@ export type BadgeView =
   | { kind: 'failed'; broadcast: BroadcastBadge; count: number; tone: 'later' | 'never' }
   | { kind: 'resending'; broadcast: BroadcastBadge; count: number }
   | { kind: 'resent'; broadcast: BroadcastBadge; count: number }
+  /** Re-sent, and the re-send failed in its turn for `again` of them: amber when a re-send of it reaches them all. */
+  | { kind: 'resend-failed'; broadcast: BroadcastBadge; count: number; again: number; tone: 'later' | 'never' }
   | { kind: 'not-sent'; broadcast: BroadcastBadge }
   | { kind: 'left-out'; broadcast: BroadcastBadge; count: number }
   | { kind: 'unconfirmed'; broadcast: BroadcastBadge; count: number }
@@ -48,7 +50,17 @@ export function badgeView(target: BadgeTarget, found: BroadcastBadge[]): BadgeVi
     // Failures a report brought after the re-send was made are no re-send's: they need an agent again.
     if (broadcast.resend === null || broadcast.lateFailedAt !== null)
       return { kind: 'failed', broadcast, count: broadcast.failed, tone: broadcast.retryable ? 'later' : 'never' };
-    const finished = isFinal(broadcast.resend.status);
+    const { resend } = broadcast;
+    const finished = isFinal(resend.status);
+    // Re-sent, and the re-send failed for some of them again: never the grey "re-sent" of a thing done.
+    if (finished && resend.failed > 0)
+      return {
+        kind: 'resend-failed',
+        broadcast,
+        count: broadcast.failed,
+        again: resend.failed,
+        tone: resend.retryable ? 'later' : 'never',
+      };
     // Re-sent, yet on the attention list: the unconfirmed recipients the re-send left wait for an agent now
     // (those it took are its own to follow).
     if (finished && broadcast.attention && broadcast.unconfirmedLeft > 0)

@@ -81,8 +81,11 @@ export interface BroadcastBadge {
   excluded: number;
   /** When it was scheduled, to tell apart broadcasts that share a name. */
   scheduledAt: string | null;
-  /** Its latest re-send, if one was made. */
-  resend: { id: number; status: Broadcast['status'] } | null;
+  /**
+   * Its latest re-send, if one was made: with the recipients it failed for in its turn (`failed`), and
+   * whether a re-send of it reaches them all (`retryable`, reachesAll: amber, else red).
+   */
+  resend: { id: number; status: Broadcast['status']; failed: number; retryable: boolean } | null;
   /** When a delivery report last brought a failure after its re-send was written (null: none since). */
   lateFailedAt: string | null;
   /**

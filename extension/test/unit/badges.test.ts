@@ -44,15 +44,23 @@ describe('the badge beside a broadcast name', () => {
       count: 12,
     });
     expect(
-      badgeView({ id: 1, name: 'x' }, [badge(1, { failed: 500, resend: { id: 2, status: 'scheduled' } })]),
+      badgeView({ id: 1, name: 'x' }, [
+        badge(1, { failed: 500, resend: { id: 2, status: 'scheduled', failed: 0, retryable: false } }),
+      ]),
     ).toMatchObject({ kind: 'resending' });
     expect(
-      badgeView({ id: 1, name: 'x' }, [badge(1, { failed: 500, resend: { id: 2, status: 'completed' } })]),
+      badgeView({ id: 1, name: 'x' }, [
+        badge(1, { failed: 500, resend: { id: 2, status: 'completed', failed: 0, retryable: false } }),
+      ]),
     ).toMatchObject({ kind: 'resent' });
     // Reports brought failures after the re-send: red again, as the toolbar counts it.
     expect(
       badgeView({ id: 1, name: 'x' }, [
-        badge(1, { failed: 540, resend: { id: 2, status: 'completed' }, lateFailedAt: '2026-12-01T10:00:00.000Z' }),
+        badge(1, {
+          failed: 540,
+          resend: { id: 2, status: 'completed', failed: 0, retryable: false },
+          lateFailedAt: '2026-12-01T10:00:00.000Z',
+        }),
       ]),
     ).toMatchObject({ kind: 'failed', count: 540 });
     expect(badgeView({ id: 1, name: 'x' }, [badge(1, { status: 'scheduled', excluded: 3 })])).toBeNull();
@@ -68,7 +76,9 @@ describe('the badge beside a broadcast name', () => {
     });
     expect(badgeView({ id: 1, name: 'x' }, [badge(1, { status: 'sending', uncertain: 3 })])).toBeNull();
     expect(
-      badgeView({ id: 1, name: 'x' }, [badge(1, { uncertain: 3, resend: { id: 2, status: 'scheduled' } })]),
+      badgeView({ id: 1, name: 'x' }, [
+        badge(1, { uncertain: 3, resend: { id: 2, status: 'scheduled', failed: 0, retryable: false } }),
+      ]),
     ).toBeNull();
     // Two namesakes, one of them unconfirmed: the page must say which.
     expect(badgeView({ name: 'Black Friday' }, [badge(1), badge(2, { uncertain: 3 })])).toMatchObject({
@@ -81,7 +91,7 @@ describe('the badge beside a broadcast name', () => {
     // its row says why.
     const stopped = badge(1, {
       uncertain: 3,
-      resend: { id: 2, status: 'cancelled' },
+      resend: { id: 2, status: 'cancelled', failed: 0, retryable: false },
       lateFailedAt: '2026-12-07T10:00:00.000Z',
       attention: true,
     });
@@ -100,7 +110,11 @@ describe('the badge beside a broadcast name', () => {
   });
 
   it('failures re-sent, the unconfirmed left and their wait over: the badge says unconfirmed, as the toolbar counts it', () => {
-    const resent = { failed: 500, uncertain: 3, resend: { id: 2, status: 'completed' as const } };
+    const resent = {
+      failed: 500,
+      uncertain: 3,
+      resend: { id: 2, status: 'completed' as const, failed: 0, retryable: false },
+    };
     expect(badgeView({ id: 1, name: 'x' }, [badge(1, { ...resent, attention: true })])).toMatchObject({
       kind: 'unconfirmed',
       count: 3,
@@ -109,12 +123,33 @@ describe('the badge beside a broadcast name', () => {
     expect(badgeView({ id: 1, name: 'x' }, [badge(1, resent)])).toMatchObject({ kind: 'resent' });
   });
 
+  it('a re-send that failed in its turn is never the grey "re-sent": it says how many it missed, amber or red', () => {
+    const resend = { id: 2, status: 'partially_failed' as const, failed: 120, retryable: true };
+    expect(badgeView({ id: 1, name: 'x' }, [badge(1, { failed: 500, resend })])).toMatchObject({
+      kind: 'resend-failed',
+      count: 500,
+      again: 120,
+      tone: 'later',
+    });
+    // Blocked or not on the channel this time: a re-send of it cannot help them all.
+    const blocked = { ...resend, status: 'failed' as const, failed: 500, retryable: false };
+    expect(badgeView({ id: 1, name: 'x' }, [badge(1, { failed: 500, resend: blocked })])).toMatchObject({
+      kind: 'resend-failed',
+      again: 500,
+      tone: 'never',
+    });
+    // Still under way: what it will miss is not known yet.
+    expect(
+      badgeView({ id: 1, name: 'x' }, [badge(1, { failed: 500, resend: { ...resend, status: 'sending' } })]),
+    ).toMatchObject({ kind: 'resending' });
+  });
+
   it("counts only the unconfirmed recipients no re-send took: those it took are the re-send's to follow", () => {
     // Three unconfirmed; a re-send took two of them (after their wait) and the failures; one is left.
     const taken = {
       uncertain: 3,
       unconfirmedLeft: 1,
-      resend: { id: 2, status: 'completed' as const },
+      resend: { id: 2, status: 'completed' as const, failed: 0, retryable: false },
       attention: true,
     };
     expect(badgeView({ id: 1, name: 'x' }, [badge(1, { ...taken, failed: 500 })])).toMatchObject({
@@ -125,7 +160,7 @@ describe('the badge beside a broadcast name', () => {
     // A re-send stopped mid-send after sending two of them: the one it never sent.
     const stopped = {
       ...taken,
-      resend: { id: 2, status: 'cancelled' as const },
+      resend: { id: 2, status: 'cancelled' as const, failed: 0, retryable: false },
       lateFailedAt: '2026-12-07T10:00:00.000Z',
     };
     expect(badgeView({ id: 1, name: 'x' }, [badge(1, stopped)])).toMatchObject({ kind: 'unconfirmed', count: 1 });

@@ -102,7 +102,7 @@ describe('what needs an agent', () => {
       failed: 500,
       uncertain: 3,
       excluded: 7,
-      resend: { id: 9, status: 'scheduled' },
+      resend: { id: 9, status: 'scheduled', failed: 0, retryable: false },
     });
   });
 
@@ -178,6 +178,45 @@ describe('what needs an agent', () => {
       [650, 3],
     ]);
     expect(asked[0]?.ids).toEqual([1, 2, 3]);
+  });
+
+  it('a broadcast whose re-send failed in its turn: the badge says how many it missed, in words and colour', async () => {
+    const original = broadcast(1, 'partially_failed', {
+      counts: { sent: 500, failed: 500 } as Broadcast['counts'],
+      failedByReason: { quota_reached: 500 },
+    });
+    // The re-send reached 380; 120 hit the daily limit again (a re-send of it can reach them: amber).
+    const resend = broadcast(2, 'partially_failed', {
+      resendOfId: 1,
+      counts: { delivered: 380, failed: 120 } as Broadcast['counts'],
+      failedByReason: { quota_reached: 120 },
+    });
+    const api = {
+      broadcasts: async (query: { ids?: number[]; resendOfIds?: number[] }) => ({
+        data: query.ids ? [original] : query.resendOfIds ? [resend] : [],
+      }),
+    } as unknown as Api;
+    const [es] = await badgesFor(api, [{ id: 1, name: 'B1' }], catalog, 'es');
+    expect(es).toMatchObject({
+      kind: 'resend-failed',
+      text: '500 fallidos · el reenvío no llegó a 120',
+      colour: 'later',
+    });
+    expect(es?.label).toBe('B1: 500 fallidos · el reenvío no llegó a 120 (un reenvío puede alcanzarlos)');
+    const [en] = await badgesFor(api, [{ id: 1, name: 'B1' }], catalog, 'en');
+    expect(en?.text).toBe('500 failed · the re-send missed 120');
+    // Of 1.500, 1.200 blocked the business this time: red, numbers as a Latin-American agent reads them.
+    const big = {
+      ...original,
+      counts: { failed: 1500 } as Broadcast['counts'],
+      failedByReason: { quota_reached: 1500 },
+    };
+    const blocked = { ...resend, counts: { failed: 1200 } as Broadcast['counts'], failedByReason: { blocked: 1200 } };
+    const red = { broadcasts: async (q: { ids?: number[] }) => ({ data: q.ids ? [big] : [blocked] }) };
+    expect((await badgesFor(red as unknown as Api, [{ id: 1, name: 'B1' }], catalog, 'es'))[0]).toMatchObject({
+      text: '1.500 fallidos · el reenvío no llegó a 1.200',
+      colour: 'never',
+    });
   });
 
   it("a page's names the API would refuse are not asked, and the page's other badges still come", async () => {
