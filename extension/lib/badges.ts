@@ -52,6 +52,10 @@ export function badgeView(target: BadgeTarget, found: BroadcastBadge[]): BadgeVi
       return { kind: 'failed', broadcast, count: broadcast.failed, tone: broadcast.retryable ? 'later' : 'never' };
     const { resend } = broadcast;
     const finished = isFinal(resend.status);
+    // Re-sent, yet on the attention list: the unconfirmed recipients the re-send left wait for an agent now
+    // (those it took are its own to follow).
+    if (finished && broadcast.attention && broadcast.unconfirmedLeft > 0)
+      return { kind: 'unconfirmed', broadcast, count: broadcast.unconfirmedLeft };
     // Re-sent, and the re-send failed for some of them again: never the grey "re-sent" of a thing done.
     if (finished && resend.failed > 0)
       return {
@@ -61,10 +65,6 @@ export function badgeView(target: BadgeTarget, found: BroadcastBadge[]): BadgeVi
         again: resend.failed,
         tone: resend.retryable ? 'later' : 'never',
       };
-    // Re-sent, yet on the attention list: the unconfirmed recipients the re-send left wait for an agent now
-    // (those it took are its own to follow).
-    if (finished && broadcast.attention && broadcast.unconfirmedLeft > 0)
-      return { kind: 'unconfirmed', broadcast, count: broadcast.unconfirmedLeft };
     return { kind: finished ? 'resent' : 'resending', broadcast, count: broadcast.failed };
   }
   // Failed as a whole before any message (segment deleted, empty segment): nothing counted, still a failure.

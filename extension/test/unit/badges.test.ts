@@ -138,6 +138,10 @@ describe('the badge beside a broadcast name', () => {
       again: 500,
       tone: 'never',
     });
+    // On the attention list for unconfirmed recipients whose wait is over: that is what its row is counted
+    // for on the toolbar (the re-send's own row shows what the re-send missed).
+    const waiting = { failed: 500, resend, attention: true, uncertain: 2, unconfirmedLeft: 2 };
+    expect(badgeView({ id: 1, name: 'x' }, [badge(1, waiting)])).toMatchObject({ kind: 'unconfirmed', count: 2 });
     // Still under way: what it will miss is not known yet.
     expect(
       badgeView({ id: 1, name: 'x' }, [badge(1, { failed: 500, resend: { ...resend, status: 'sending' } })]),
