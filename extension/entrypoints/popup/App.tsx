@@ -3,7 +3,7 @@
 import { useSignal } from '@preact/signals';
 import type { ResendResult } from '@rebound/shared';
 import { anotherChannelReasons, type ChannelType, isSmsChannel } from '@rebound/shared/channels';
-import type { Language } from '@rebound/shared/i18n';
+import { type Language, localeFor } from '@rebound/shared/i18n';
 import { useEffect, useMemo } from 'preact/hooks';
 import { ReportCard } from '../../components/ReportCard';
 import { UnconfirmedOffer } from '../../components/UnconfirmedOffer';
@@ -170,7 +170,7 @@ export function App({
           }
         />
       )}
-      {current.kind === 'report' && <OtherChannel report={current.report} t={t} />}
+      {current.kind === 'report' && <OtherChannel report={current.report} t={t} language={language} />}
       {current.kind === 'report' && <Lineage report={current.report} t={t} />}
       {/* A paused broadcast waits for a manager's decision, not a review: it stays counted until then. */}
       {current.kind === 'report' && current.report.broadcast.status !== 'paused' && (
@@ -314,7 +314,7 @@ type Words = (key: Parameters<typeof popupText>[1], params?: Record<string, stri
  * The first click asks the server what it would do (who has a number there, the SMS segments); the
  * second sends.
  */
-function OtherChannel({ report, t }: { report: BroadcastReport; t: Words }) {
+function OtherChannel({ report, t, language }: { report: BroadcastReport; t: Words; language: Language }) {
   const channels = useSignal<{ id: number; name: string; type: ChannelType }[]>([]);
   const preview = useSignal<ResendResult | null>(null);
   const said = useSignal('');
@@ -349,7 +349,11 @@ function OtherChannel({ report, t }: { report: BroadcastReport; t: Words }) {
         said.value = error.message;
       },
     );
-  const reach = preview.value?.channel;
+  const plan = preview.value;
+  const reach = plan?.channel;
+  // SMS is billed per segment: what it would cost, in the agent's own way of writing money, before the click.
+  const cost = plan?.cost;
+  const unpriced = Object.values(cost?.unpriced ?? {}).reduce((n, c) => n + c, 0);
   return (
     <section class="rb-section" data-testid="other-channel" aria-live="polite">
       {!preview.value && !said.value && (
@@ -360,12 +364,29 @@ function OtherChannel({ report, t }: { report: BroadcastReport; t: Words }) {
               t('otherChannelGone', { channel: target.name, n: count })}
         </button>
       )}
-      {reach && (
+      {reach && plan && (
         <>
           <p>
             {t('otherChannelReach', { reachable: reach.reachable, channel: target.name })}
             {reach.sms && ` · ${t('otherChannelSms', { segments: reach.sms.segments, encoding: reach.sms.encoding })}`}
           </p>
+          <p>
+            {t('otherChannelWhen', { summary: plan.summary })}
+            {cost &&
+              cost.total > 0 &&
+              ` · ${t('otherChannelCost', {
+                cost: new Intl.NumberFormat(localeFor(language), { style: 'currency', currency: cost.currency }).format(
+                  cost.total,
+                ),
+                unpriced,
+              })}`}
+          </p>
+          {/* What the plan warns of (someone may get it twice...), read before the click, as the panel shows it. */}
+          {plan.warnings.map((warning) => (
+            <p key={warning.message} class="rb-muted" data-testid="other-channel-warning">
+              {warning.message}
+            </p>
+          ))}
           <button type="button" class="rb-primary" onClick={() => void send(false)}>
             {t('otherChannelConfirm')}
           </button>

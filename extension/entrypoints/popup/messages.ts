@@ -30,6 +30,9 @@ export const popupText = withOwnWords({
     otherChannelSms: 'cada SMS: {segments, plural, one {# segmento} other {# segmentos}} {encoding}',
     otherChannelConfirm: 'Confirmar envío',
     otherChannelDone: 'Reenvío por {channel}: {summary}',
+    otherChannelWhen: 'Se enviará: {summary}',
+    otherChannelCost:
+      'costo estimado {cost}{unpriced, plural, =0 {} one {, # sin precio conocido} other {, # sin precio conocido}}',
   },
   en: {
     resumeNumber: 'Resume the number',
@@ -58,6 +61,8 @@ export const popupText = withOwnWords({
     otherChannelSms: 'each SMS: {segments, plural, one {# segment} other {# segments}} {encoding}',
     otherChannelConfirm: 'Confirm sending',
     otherChannelDone: 'Re-send by {channel}: {summary}',
+    otherChannelWhen: 'It goes: {summary}',
+    otherChannelCost: 'estimated cost {cost}{unpriced, plural, =0 {} other {, # with no known price}}',
   },
   pt: {
     resumeNumber: 'Retomar o número',
@@ -87,5 +92,7 @@ export const popupText = withOwnWords({
     otherChannelSms: 'cada SMS: {segments, plural, one {# segmento} other {# segmentos}} {encoding}',
     otherChannelConfirm: 'Confirmar envio',
     otherChannelDone: 'Reenvio por {channel}: {summary}',
+    otherChannelWhen: 'Será enviado: {summary}',
+    otherChannelCost: 'custo estimado {cost}{unpriced, plural, =0 {} other {, # sem preço conhecido}}',
   },
 });

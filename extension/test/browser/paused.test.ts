@@ -282,6 +282,8 @@ describe('another channel from the popup', () => {
       name: 'SMS',
       credentials: { accountSid: `AC${'e'.repeat(32)}`, authToken: 'tw', from: '+15005550006' },
       baseUrl: tw.baseUrl,
+      // What the workspace pays Twilio a segment to Argentina: the popup prices the send before the click.
+      prices: { smsPerSegment: { AR: 0.0456 } },
     });
     const b = await whatsappBroadcast(h, sim, {
       tag: 'sin whatsapp',
@@ -301,6 +303,8 @@ describe('another channel from the popup', () => {
     await expect
       .poll(() => box.locator('p').first().textContent(), { timeout: 10_000 })
       .toBe('3 tienen número en SMS · cada SMS: 1 segmento GSM-7');
+    // When it goes and what it costs (3 × US$ 0,0456), written as the agent's language writes money.
+    expect(await box.locator('p').nth(1).textContent()).toMatch(/^Se enviará: 3 ahora · costo estimado \D*0,14\D*$/);
     await box.getByRole('button', { name: 'Confirmar envío' }).click();
     await expect.poll(() => box.getByRole('status').textContent(), { timeout: 10_000 }).toMatch(/^Reenvío por SMS: 3 /);
     await h.engine().runUntilIdle();
