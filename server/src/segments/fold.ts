@@ -31,6 +31,19 @@ export function foldTyped(text: string): string {
   return [...text.normalize('NFC')].map((c) => FOLDED.get(c) ?? (c >= 'A' && c <= 'Z' ? c.toLowerCase() : c)).join('');
 }
 
+/** Letters the stored side folds: ASCII capitals and the table's accented letters (others compare as they are). */
+const FOLDABLE = new RegExp(`[A-Z${[...FOLDED.keys()].join('')}]`, 'g');
+
+/**
+ * Stored text folded as foldPattern's classes read it: the table's letters to their ASCII one, ASCII
+ * lowercased, anything else as it is. `foldStored(text).includes(foldTyped(typed))` is true exactly when
+ * `text GLOB foldPattern(typed, true)` is, in time linear in the text: GLOB, with a class per letter and a
+ * wildcard before them, can take its length times the pattern's (a name of 200 "a" against 200 typed ones).
+ */
+export function foldStored(text: string): string {
+  return text.replace(FOLDABLE, (c) => FOLDED.get(c) ?? (c <= 'Z' ? c.toLowerCase() : c));
+}
+
 /**
  * A GLOB pattern matching what folds to the same text as `typed`: the whole value (`is`), or anywhere in
  * it (`contains`). GLOB's own *, ? and [ are matched as themselves.

@@ -15,7 +15,7 @@ import type { Database } from '../db/client';
 import { readColumn, readRows } from '../db/fast-read';
 import { LOGGED_STATES_SQL } from '../db/schema';
 import { ApiError, fieldIssue } from '../lib/errors';
-import { foldPattern } from '../segments/fold';
+import { foldStored, foldTyped } from '../segments/fold';
 
 export interface FailedRow {
   id: number;
@@ -106,8 +106,39 @@ export function subtypeOf(row: Pick<FailedRow, 'state' | 'reason'>): FailureSubt
   return row.state;
 }
 
-/** The WHERE of the log, the summary and the export; only ever inside the workspace. */
-export function failureConditions(workspaceId: number, filters: ResolvedFilters, withText = true): SQL {
+/** A failure's text a search looks in: the contact's name, the recipient's identifier, the provider's words. */
+export type SearchedText = [
+  firstName: string | null,
+  lastName: string | null,
+  identifier: string | null,
+  providerMessage: string | null,
+];
+
+/** The searched text's columns, in SearchedText's order (for a json_array of a candidate row). */
+export const SEARCHED_COLUMNS = sql`ct.first_name, ct.last_name, m.identifier, m.provider_message`;
+
+/**
+ * Whether a failure's text holds what an agent typed: names and the provider's words as a segment
+ * compares them, "gomez" finds "Gómez", "ÁNGEL" finds "Ángel" (fold.ts); a phone typed as people write it
+ * ("11 5555-1234") by its digits in the stored +54 9 11… form; any other identifier (an e-mail, a PSID) as
+ * typed. Checked here rather than in SQL: a GLOB with a class per letter can take a name's length times
+ * the text's, and names are what any workspace writes (seconds a row, while other workspaces' reads wait).
+ */
+export function textMatcher(q: string): (text: SearchedText) => boolean {
+  const typed = foldTyped(q);
+  const digits = /^[\d\s().+-]+$/.test(q) ? q.replace(/\D/g, '') : '';
+  return ([first, last, identifier, providerMessage]) =>
+    foldStored(`${first ?? ''} ${last ?? ''}`).includes(typed) ||
+    (identifier ?? '').includes(q) ||
+    (digits.length >= 3 && (identifier ?? '').includes(digits)) ||
+    foldStored(providerMessage ?? '').includes(typed);
+}
+
+/**
+ * The WHERE of the log, the summary and the export; only ever inside the workspace. The text (`q`) is not
+ * in it: textMatcher checks each row read.
+ */
+export function failureConditions(workspaceId: number, filters: ResolvedFilters): SQL {
   // LOGGED_STATES_SQL is the partial indexes' own condition, so they serve every query here.
   const parts: SQL[] = [LOGGED_STATES_SQL];
   if (filters.broadcastId?.length) {
@@ -120,17 +151,6 @@ export function failureConditions(workspaceId: number, filters: ResolvedFilters,
   if (filters.subtype) parts.push(SUBTYPE_SQL[filters.subtype]);
   if (filters.fromMs !== undefined) parts.push(sql`m.failed_at >= ${filters.fromMs}`);
   if (filters.toMs !== undefined) parts.push(sql`m.failed_at < ${filters.toMs}`);
-  if (filters.q && withText) {
-    // Names and the provider's words as a segment compares them: "gomez" finds "Gómez", "ÁNGEL" finds
-    // "Ángel" (SQLite's lower() folds ASCII only). A phone typed as people write it ("11 5555-1234")
-    // by its digits in the stored +54 9 11… form; any other identifier (an e-mail, a PSID) as typed.
-    const pattern = foldPattern(filters.q, true);
-    const digits = /^[\d\s().+-]+$/.test(filters.q) ? filters.q.replace(/\D/g, '') : '';
-    parts.push(sql`((coalesce(ct.first_name, '') || ' ' || coalesce(ct.last_name, '')) GLOB ${pattern}
-      OR instr(coalesce(m.identifier, ''), ${filters.q}) > 0
-      ${digits.length >= 3 ? sql`OR instr(coalesce(m.identifier, ''), ${digits}) > 0` : sql``}
-      OR coalesce(m.provider_message, '') GLOB ${pattern})`);
-  }
   return sql.join(parts, sql` AND `);
 }
 

@@ -5,8 +5,15 @@
 import { FAILURE_REASONS, type FailureFilters, type FailureReason, failureReasons } from '@rebound/shared';
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { readRows } from '../db/fast-read';
-import { failureConditions, type ResolvedFilters, resolveFilters } from './failure-query';
+import { readColumn, readRows } from '../db/fast-read';
+import {
+  failureConditions,
+  type ResolvedFilters,
+  resolveFilters,
+  SEARCHED_COLUMNS,
+  type SearchedText,
+  textMatcher,
+} from './failure-query';
 
 /** Counts by reason and by channel, and how many a re-send can help now, later or never. */
 export async function failureSummary(db: Database, workspaceId: number, filters: FailureFilters) {
@@ -49,21 +56,64 @@ function countedGroups(db: Database, workspaceId: number, filters: FailureFilter
   );
 }
 
+/** An unconfirmed row without a reason (written before reasons were kept for them) counts as uncertain. */
+const REASON = sql`coalesce(m.reason, CASE WHEN m.state = 'uncertain' THEN 'uncertain' END)`;
+/** Failures a text search's summary reads at a time, newest first: its memory stays this size. */
+const SEARCH_CHUNK = 20_000;
+
 function scannedGroups(db: Database, workspaceId: number, filters: ResolvedFilters): Promise<FailureGroup[]> {
-  const needsContacts = filters.q !== undefined;
+  if (filters.q !== undefined) return searchedGroups(db, workspaceId, filters, filters.q);
   // For a few broadcasts, walking their failures beats the planner's pick of scanning them all.
   const messages = filters.broadcastId?.length
     ? sql`messages m INDEXED BY messages_failed_broadcast_idx`
     : sql`messages m`;
-  const from = needsContacts ? sql`${messages} LEFT JOIN contacts ct ON ct.id = m.contact_id` : messages;
   // One pass over the matching failures, folded by reason and by channel in foldSummary.
-  // An unconfirmed row without a reason (written before reasons were kept for them) counts as uncertain.
   return readRows<FailureGroup>(
     db,
-    sql`SELECT m.channel_id,
-      coalesce(m.reason, CASE WHEN m.state = 'uncertain' THEN 'uncertain' END) AS reason,
-      count(*) AS n FROM ${from} WHERE ${failureConditions(workspaceId, filters)} GROUP BY 1, 2`,
+    sql`SELECT m.channel_id, ${REASON} AS reason, count(*) AS n FROM ${messages}
+      WHERE ${failureConditions(workspaceId, filters)} GROUP BY 1, 2`,
   );
+}
+
+/**
+ * A text search's counts: every failure by the other filters read a chunk at a time, newest first, its
+ * text checked here (textMatcher, linear in the text, where SQL's GLOB was not), counted by channel and reason.
+ */
+async function searchedGroups(
+  db: Database,
+  workspaceId: number,
+  filters: ResolvedFilters,
+  q: string,
+): Promise<FailureGroup[]> {
+  const matches = textMatcher(q);
+  const counts = new Map<string, FailureGroup>();
+  let after: [number, number] | undefined;
+  for (;;) {
+    const keyset = after
+      ? sql` AND m.failed_at <= ${after[0]} AND (m.failed_at < ${after[0]} OR m.id < ${after[1]})`
+      : sql``;
+    // One JSON value for the chunk: a driver row (or a JSON text) per failure costs more than the check.
+    const [packed] = await readColumn<string>(
+      db,
+      sql`SELECT json_group_array(json_array(m.failed_at, m.id, m.channel_id, m.reason, ${SEARCHED_COLUMNS})) AS r FROM (
+        SELECT m.failed_at, m.id, m.channel_id, ${REASON} AS reason, m.contact_id, m.identifier, m.provider_message
+        FROM messages m WHERE ${failureConditions(workspaceId, filters)}${keyset}
+        ORDER BY m.failed_at DESC, m.id DESC LIMIT ${SEARCH_CHUNK}) m
+      LEFT JOIN contacts ct ON ct.id = m.contact_id`,
+      'r',
+    );
+    const chunk = JSON.parse(packed ?? '[]') as [number, number, number, string | null, ...SearchedText][];
+    for (const [, , channelId, reason, ...text] of chunk) {
+      if (!matches(text)) continue;
+      const key = `${channelId}:${reason}`;
+      const group = counts.get(key) ?? { channel_id: channelId, reason, n: 0 };
+      group.n++;
+      counts.set(key, group);
+    }
+    const last = chunk.at(-1);
+    if (chunk.length < SEARCH_CHUNK || !last) return [...counts.values()];
+    after = [last[0], last[1]];
+  }
 }
 
 async function foldSummary(db: Database, groups: FailureGroup[]) {
