@@ -92,6 +92,11 @@ describe('searching the failed-message log within a budget', () => {
     // A rare match across both: the one row, after the pages the budget cut.
     const rare = await follow(`broadcastId=${A.broadcastId}&broadcastId=${B.broadcastId}&q=zoe`);
     expect(rare.rows.map((row) => row.contact.name)).toEqual(['Zoe Rara']);
+    // The summary of the search counts each match once, over one broadcast and over both.
+    const summary = async (query: string) =>
+      (await server.request('GET', `/api/v1/failed-messages/summary?${query}&q=cliente%201`, { token })).body.total;
+    expect(await summary(`broadcastId=${A.broadcastId}`)).toBe(one.rows.length);
+    expect(await summary(`broadcastId=${A.broadcastId}&broadcastId=${B.broadcastId}`)).toBe(expected.length);
   });
 
   it('the whole workspace, no broadcast named: the same rows as the database', async () => {

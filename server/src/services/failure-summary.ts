@@ -87,6 +87,24 @@ async function searchedGroups(
 ): Promise<FailureGroup[]> {
   const matches = textMatcher(q);
   const counts = new Map<string, FailureGroup>();
+  // Several broadcasts one by one, each through its own index in failure order: together, SQLite sorts
+  // all their failures again for every chunk. A failure is one broadcast's: the counts add up.
+  const broadcasts = filters.broadcastId ?? [];
+  for (const broadcastId of broadcasts.length > 1 ? broadcasts : [undefined]) {
+    const one = broadcastId === undefined ? filters : { ...filters, broadcastId: [broadcastId] };
+    await countMatches(db, workspaceId, one, matches, counts);
+  }
+  return [...counts.values()];
+}
+
+/** searchedGroups for one broadcast or none: its failures a chunk at a time, newest first, counted into `counts`. */
+async function countMatches(
+  db: Database,
+  workspaceId: number,
+  filters: ResolvedFilters,
+  matches: (text: SearchedText) => boolean,
+  counts: Map<string, FailureGroup>,
+) {
   let after: [number, number] | undefined;
   for (;;) {
     const keyset = after
@@ -95,7 +113,8 @@ async function searchedGroups(
     // One JSON value for the chunk: a driver row (or a JSON text) per failure costs more than the check.
     const [packed] = await readColumn<string>(
       db,
-      sql`SELECT json_group_array(json_array(m.failed_at, m.id, m.channel_id, m.reason, ${SEARCHED_COLUMNS})) AS r FROM (
+      sql`SELECT json_group_array(json_array(m.failed_at, m.id, m.channel_id, m.reason, ${SEARCHED_COLUMNS})
+          ORDER BY m.failed_at DESC, m.id DESC) AS r FROM (
         SELECT m.failed_at, m.id, m.channel_id, ${REASON} AS reason, m.contact_id, m.identifier, m.provider_message
         FROM messages m WHERE ${failureConditions(workspaceId, filters)}${keyset}
         ORDER BY m.failed_at DESC, m.id DESC LIMIT ${SEARCH_CHUNK}) m
@@ -111,7 +130,7 @@ async function searchedGroups(
       counts.set(key, group);
     }
     const last = chunk.at(-1);
-    if (chunk.length < SEARCH_CHUNK || !last) return [...counts.values()];
+    if (chunk.length < SEARCH_CHUNK || !last) return;
     after = [last[0], last[1]];
   }
 }

@@ -156,7 +156,8 @@ async function searchedPage(
   searchBudget: number,
 ): Promise<Page> {
   const matches = textMatcher(q);
-  const found: number[] = [];
+  /** The matching failures read, newest first: failure time and id. */
+  const found: [number, number][] = [];
   // Read in growing chunks: a common name fills the page from the first few hundred, a rare one reads on.
   let read = 0;
   let chunk = Math.min(searchBudget, (page.limit + 1) * 4);
@@ -170,7 +171,8 @@ async function searchedPage(
     // One JSON value for the chunk: a driver row (or a JSON text) per failure costs more than the check.
     const [packed] = await readColumn<string>(
       db,
-      sql`SELECT json_group_array(json_array(m.failed_at, m.id, ${SEARCHED_COLUMNS})) AS r FROM (
+      sql`SELECT json_group_array(json_array(m.failed_at, m.id, ${SEARCHED_COLUMNS})
+          ORDER BY m.failed_at DESC, m.id DESC) AS r FROM (
         SELECT m.failed_at, m.id, m.contact_id, m.identifier, m.provider_message FROM messages m
         WHERE ${failureConditions(workspaceId, filters)}${from}
         ORDER BY m.failed_at DESC, m.id DESC LIMIT ${want}) m
@@ -181,25 +183,28 @@ async function searchedPage(
     for (const [at, id, ...text] of candidates) {
       read++;
       reached = [at, id];
-      if (matches(text)) found.push(id);
+      if (matches(text)) found.push([at, id]);
       if (found.length > page.limit) break;
     }
     // The log ended before the budget: no cursor.
     if (candidates.length < want) break;
     chunk *= 4;
   }
-  const rows = found.length
+  // The page's own rows read whole, still failures by the filters: a report may have delivered one since.
+  const shown = found.slice(0, page.limit);
+  const rows = shown.length
     ? (
         await readColumn<string>(
           db,
-          sql`${rowSelect} WHERE m.id IN (SELECT value FROM json_each(${JSON.stringify(found)}))
-          ORDER BY m.failed_at DESC, m.id DESC`,
+          sql`${rowSelect} WHERE m.id IN (SELECT value FROM json_each(${JSON.stringify(shown.map(([, id]) => id))}))
+          AND ${failureConditions(workspaceId, filters)} ORDER BY m.failed_at DESC, m.id DESC`,
           'r',
         )
       ).map(toRow)
     : [];
-  const last = rows[page.limit - 1];
-  if (rows.length > page.limit && last) return { rows: rows.slice(0, page.limit), nextCursor: encodeCursor(last) };
+  // More than a page matched: the next goes on after this page's last match, as the scan read it.
+  const last = shown.at(-1);
+  if (found.length > page.limit && last) return { rows, nextCursor: encodeCursor({ failed_at: last[0], id: last[1] }) };
   // Cut by the budget: fewer rows than asked (maybe none), and a cursor past the last failure read.
   const edge = read >= searchBudget && reached ? { at: reached[0], id: reached[1] } : undefined;
   return { rows, nextCursor: edge ? encodeCursor({ failed_at: edge.at, id: edge.id }) : null, cut: edge };
