@@ -15,7 +15,7 @@ import type { Database } from '../db/client';
 import { readColumn, readRows } from '../db/fast-read';
 import { LOGGED_STATES_SQL } from '../db/schema';
 import { ApiError, fieldIssue } from '../lib/errors';
-import { foldStored, foldTyped } from '../segments/fold';
+import { foldPattern, foldStored, foldTyped } from '../segments/fold';
 
 export interface FailedRow {
   id: number;
@@ -134,11 +134,35 @@ export function textMatcher(q: string): (text: SearchedText) => boolean {
     foldStored(providerMessage ?? '').includes(typed);
 }
 
+/** Letters some accented letter folds to (fold.ts): SQLite's lower() cannot tell them from their accented kin. */
+const ACCENTED_KIN = new Set('aeioucny');
+
 /**
- * The WHERE of the log, the summary and the export; only ever inside the workspace. The text (`q`) is not
- * in it: textMatcher checks each row read.
+ * What a row must hold for textMatcher to find `q` in it, as SQL that reads each row once (instr is C,
+ * and never the GLOB's name-times-text): the longest run of the typed text made of ASCII that is not a
+ * letter with accented kin, in the lowercased name or provider's words ("cliente 12" → " 12",
+ * "gomez" → "m"), or the identifier conditions themselves. Necessary, not sufficient: textMatcher
+ * decides, on the rows it lets through (most rows, for a query all vowels and "n"s).
  */
-export function failureConditions(workspaceId: number, filters: ResolvedFilters): SQL {
+export function textPrefilter(q: string): SQL {
+  const typed = foldTyped(q);
+  let run = '';
+  let best = '';
+  for (const c of typed) {
+    run = c <= '\x7f' && !ACCENTED_KIN.has(c) ? run + c : '';
+    if (run.length > best.length) best = run;
+  }
+  const digits = /^[\d\s().+-]+$/.test(q) ? q.replace(/\D/g, '') : '';
+  const text = best
+    ? sql`instr(lower(coalesce(ct.first_name, '') || ' ' || coalesce(ct.last_name, '')), ${best}) > 0
+      OR instr(lower(coalesce(m.provider_message, '')), ${best}) > 0`
+    : sql`1`;
+  return sql`(${text} OR instr(coalesce(m.identifier, ''), ${q}) > 0
+    ${digits.length >= 3 ? sql`OR instr(coalesce(m.identifier, ''), ${digits}) > 0` : sql``})`;
+}
+
+/** The WHERE of the log, the summary and the export; only ever inside the workspace. */
+export function failureConditions(workspaceId: number, filters: ResolvedFilters, withText = true): SQL {
   // LOGGED_STATES_SQL is the partial indexes' own condition, so they serve every query here.
   const parts: SQL[] = [LOGGED_STATES_SQL];
   if (filters.broadcastId?.length) {
@@ -151,6 +175,18 @@ export function failureConditions(workspaceId: number, filters: ResolvedFilters)
   if (filters.subtype) parts.push(SUBTYPE_SQL[filters.subtype]);
   if (filters.fromMs !== undefined) parts.push(sql`m.failed_at >= ${filters.fromMs}`);
   if (filters.toMs !== undefined) parts.push(sql`m.failed_at < ${filters.toMs}`);
+  if (filters.q && withText) {
+    // The log's pages (each reads LOG_SEARCH_BUDGET failures at most); the summary, which reads every
+    // failure, checks the text with textMatcher instead. Names and the provider's words as a segment compares them: "gomez" finds "Gómez", "ÁNGEL" finds
+    // "Ángel" (SQLite's lower() folds ASCII only). A phone typed as people write it ("11 5555-1234")
+    // by its digits in the stored +54 9 11… form; any other identifier (an e-mail, a PSID) as typed.
+    const pattern = foldPattern(filters.q, true);
+    const digits = /^[\d\s().+-]+$/.test(filters.q) ? filters.q.replace(/\D/g, '') : '';
+    parts.push(sql`((coalesce(ct.first_name, '') || ' ' || coalesce(ct.last_name, '')) GLOB ${pattern}
+      OR instr(coalesce(m.identifier, ''), ${filters.q}) > 0
+      ${digits.length >= 3 ? sql`OR instr(coalesce(m.identifier, ''), ${digits}) > 0` : sql``}
+      OR coalesce(m.provider_message, '') GLOB ${pattern})`);
+  }
   return sql.join(parts, sql` AND `);
 }
 

@@ -13,6 +13,7 @@ import {
   SEARCHED_COLUMNS,
   type SearchedText,
   textMatcher,
+  textPrefilter,
 } from './failure-query';
 
 /** Counts by reason and by channel, and how many a re-send can help now, later or never. */
@@ -86,13 +87,14 @@ async function searchedGroups(
   q: string,
 ): Promise<FailureGroup[]> {
   const matches = textMatcher(q);
+  const prefilter = textPrefilter(q);
   const counts = new Map<string, FailureGroup>();
   // Several broadcasts one by one, each through its own index in failure order: together, SQLite sorts
   // all their failures again for every chunk. A failure is one broadcast's: the counts add up.
   const broadcasts = filters.broadcastId ?? [];
   for (const broadcastId of broadcasts.length > 1 ? broadcasts : [undefined]) {
     const one = broadcastId === undefined ? filters : { ...filters, broadcastId: [broadcastId] };
-    await countMatches(db, workspaceId, one, matches, counts);
+    await countMatches(db, workspaceId, one, { prefilter, matches }, counts);
   }
   return [...counts.values()];
 }
@@ -102,7 +104,7 @@ async function countMatches(
   db: Database,
   workspaceId: number,
   filters: ResolvedFilters,
-  matches: (text: SearchedText) => boolean,
+  { prefilter, matches }: { prefilter: SQL; matches: (text: SearchedText) => boolean },
   counts: Map<string, FailureGroup>,
 ) {
   let after: [number, number] | undefined;
@@ -113,12 +115,12 @@ async function countMatches(
     // One JSON value for the chunk: a driver row (or a JSON text) per failure costs more than the check.
     const [packed] = await readColumn<string>(
       db,
-      sql`SELECT json_group_array(json_array(m.failed_at, m.id, m.channel_id, m.reason, ${SEARCHED_COLUMNS})
-          ORDER BY m.failed_at DESC, m.id DESC) AS r FROM (
-        SELECT m.failed_at, m.id, m.channel_id, ${REASON} AS reason, m.contact_id, m.identifier, m.provider_message
-        FROM messages m WHERE ${failureConditions(workspaceId, filters)}${keyset}
-        ORDER BY m.failed_at DESC, m.id DESC LIMIT ${SEARCH_CHUNK}) m
-      LEFT JOIN contacts ct ON ct.id = m.contact_id`,
+      sql`SELECT json_group_array(json_array(m.failed_at, m.id, m.channel_id, m.reason, m.first_name, m.last_name,
+          m.identifier, m.provider_message) ORDER BY m.failed_at DESC, m.id DESC) AS r FROM (
+        SELECT m.failed_at, m.id, m.channel_id, ${REASON} AS reason, ${SEARCHED_COLUMNS}
+        FROM messages m LEFT JOIN contacts ct ON ct.id = m.contact_id
+        WHERE ${failureConditions(workspaceId, filters, false)}${keyset} AND ${prefilter}
+        ORDER BY m.failed_at DESC, m.id DESC LIMIT ${SEARCH_CHUNK}) m`,
       'r',
     );
     const chunk = JSON.parse(packed ?? '[]') as [number, number, number, string | null, ...SearchedText][];

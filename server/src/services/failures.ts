@@ -4,9 +4,9 @@
  * reason in the agent's language. The export reads the same rows.
  */
 import type { FailureFilters } from '@rebound/shared';
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { readColumn } from '../db/fast-read';
+import { readColumn, readRows } from '../db/fast-read';
 import { ApiError, fieldIssue } from '../lib/errors';
 import {
   type FailedRow,
@@ -14,9 +14,6 @@ import {
   type ResolvedFilters,
   resolveFilters,
   rowSelect,
-  SEARCHED_COLUMNS,
-  type SearchedText,
-  textMatcher,
   toRow,
 } from './failure-query';
 
@@ -127,86 +124,29 @@ async function singlePage(
   const keyset = after
     ? sql` AND m.failed_at <= ${after.at} AND (m.failed_at < ${after.at} OR m.id < ${after.id})`
     : sql``;
-  if (filters.q) return searchedPage(db, workspaceId, filters, filters.q, page, keyset, searchBudget);
+  // A search reads `searchBudget` failures at most: the last of them, found by the index alone, bounds it.
+  const [edge] = filters.q
+    ? await readRows<{ at: number; id: number }>(
+        db,
+        sql`SELECT m.failed_at AS at, m.id AS id FROM messages m
+        WHERE ${failureConditions(workspaceId, filters, false)}${keyset}
+        ORDER BY m.failed_at DESC, m.id DESC LIMIT 1 OFFSET ${searchBudget - 1}`,
+      )
+    : [];
+  const budget = edge
+    ? sql` AND m.failed_at >= ${edge.at} AND (m.failed_at > ${edge.at} OR m.id >= ${edge.id})`
+    : sql``;
   const packed = await readColumn<string>(
     db,
     sql`${rowSelect}
-    WHERE ${failureConditions(workspaceId, filters)}${keyset}
+    WHERE ${failureConditions(workspaceId, filters)}${keyset}${budget}
     ORDER BY m.failed_at DESC, m.id DESC LIMIT ${page.limit + 1}`,
     'r',
   );
   const rows = packed.map(toRow);
   const last = rows[page.limit - 1];
   if (rows.length > page.limit && last) return { rows: rows.slice(0, page.limit), nextCursor: encodeCursor(last) };
-  return { rows, nextCursor: null };
-}
-
-/**
- * A page of a text search: the next `searchBudget` failures by the other filters, their text checked here
- * (textMatcher), then the page's rows read whole. Past the budget the page ends early, even empty, with a
- * cursor past the last failure read.
- */
-async function searchedPage(
-  db: Database,
-  workspaceId: number,
-  filters: ResolvedFilters,
-  q: string,
-  page: PageRequest,
-  keyset: SQL,
-  searchBudget: number,
-): Promise<Page> {
-  const matches = textMatcher(q);
-  /** The matching failures read, newest first: failure time and id. */
-  const found: [number, number][] = [];
-  // Read in growing chunks: a common name fills the page from the first few hundred, a rare one reads on.
-  let read = 0;
-  let chunk = Math.min(searchBudget, (page.limit + 1) * 4);
-  /** The last failure read: where the next chunk, or the next page when the budget is spent, goes on from. */
-  let reached: [number, number] | undefined;
-  while (found.length <= page.limit && read < searchBudget) {
-    const want = Math.min(chunk, searchBudget - read);
-    const from = reached
-      ? sql`${keyset} AND m.failed_at <= ${reached[0]} AND (m.failed_at < ${reached[0]} OR m.id < ${reached[1]})`
-      : keyset;
-    // One JSON value for the chunk: a driver row (or a JSON text) per failure costs more than the check.
-    const [packed] = await readColumn<string>(
-      db,
-      sql`SELECT json_group_array(json_array(m.failed_at, m.id, ${SEARCHED_COLUMNS})
-          ORDER BY m.failed_at DESC, m.id DESC) AS r FROM (
-        SELECT m.failed_at, m.id, m.contact_id, m.identifier, m.provider_message FROM messages m
-        WHERE ${failureConditions(workspaceId, filters)}${from}
-        ORDER BY m.failed_at DESC, m.id DESC LIMIT ${want}) m
-      LEFT JOIN contacts ct ON ct.id = m.contact_id`,
-      'r',
-    );
-    const candidates = JSON.parse(packed ?? '[]') as [number, number, ...SearchedText][];
-    for (const [at, id, ...text] of candidates) {
-      read++;
-      reached = [at, id];
-      if (matches(text)) found.push([at, id]);
-      if (found.length > page.limit) break;
-    }
-    // The log ended before the budget: no cursor.
-    if (candidates.length < want) break;
-    chunk *= 4;
-  }
-  // The page's own rows read whole, still failures by the filters: a report may have delivered one since.
-  const shown = found.slice(0, page.limit);
-  const rows = shown.length
-    ? (
-        await readColumn<string>(
-          db,
-          sql`${rowSelect} WHERE m.id IN (SELECT value FROM json_each(${JSON.stringify(shown.map(([, id]) => id))}))
-          AND ${failureConditions(workspaceId, filters)} ORDER BY m.failed_at DESC, m.id DESC`,
-          'r',
-        )
-      ).map(toRow)
-    : [];
-  // More than a page matched: the next goes on after this page's last match, as the scan read it.
-  const last = shown.at(-1);
-  if (found.length > page.limit && last) return { rows, nextCursor: encodeCursor({ failed_at: last[0], id: last[1] }) };
   // Cut by the budget: fewer rows than asked (maybe none), and a cursor past the last failure read.
-  const edge = read >= searchBudget && reached ? { at: reached[0], id: reached[1] } : undefined;
   return { rows, nextCursor: edge ? encodeCursor({ failed_at: edge.at, id: edge.id }) : null, cut: edge };
 }
 
