@@ -126,13 +126,30 @@ export const SEARCHED_COLUMNS = sql`ct.first_name, ct.last_name, m.identifier, m
  */
 export function textMatcher(q: string): (text: SearchedText) => boolean {
   const typed = foldTyped(q);
-  const digits = /^[\d\s().+-]+$/.test(q) ? q.replace(/\D/g, '') : '';
+  const digits = typedDigits(q);
   return ([first, last, identifier, providerMessage]) =>
     foldStored(`${first ?? ''} ${last ?? ''}`).includes(typed) ||
     (identifier ?? '').includes(q) ||
-    (digits.length >= 3 && (identifier ?? '').includes(digits)) ||
+    (digits !== '' && (identifier ?? '').includes(digits)) ||
     foldStored(providerMessage ?? '').includes(typed);
 }
+
+/** A phone as people write it ("11 5555-1234"), by its digits; empty for anything else or fewer than 3. */
+function typedDigits(q: string): string {
+  const digits = /^[\d\s().+-]+$/.test(q) ? q.replace(/\D/g, '') : '';
+  return digits.length >= 3 ? digits : '';
+}
+
+/** The identifier holds `q` as typed, or a phone typed with separators by its digits. */
+function identifierHolds(q: string): SQL {
+  const digits = typedDigits(q);
+  return sql`instr(coalesce(m.identifier, ''), ${q}) > 0
+    ${digits ? sql`OR instr(coalesce(m.identifier, ''), ${digits}) > 0` : sql``}`;
+}
+
+/** Newer-first keyset: the failures after (older than) one at `at` with `id`. */
+export const olderThan = (at: number, id: number) =>
+  sql` AND m.failed_at <= ${at} AND (m.failed_at < ${at} OR m.id < ${id})`;
 
 /** Letters some accented letter folds to (fold.ts): SQLite's lower() cannot tell them from their accented kin. */
 const ACCENTED_KIN = new Set('aeioucny');
@@ -152,13 +169,11 @@ export function textPrefilter(q: string): SQL {
     run = c <= '\x7f' && !ACCENTED_KIN.has(c) ? run + c : '';
     if (run.length > best.length) best = run;
   }
-  const digits = /^[\d\s().+-]+$/.test(q) ? q.replace(/\D/g, '') : '';
   const text = best
     ? sql`instr(lower(coalesce(ct.first_name, '') || ' ' || coalesce(ct.last_name, '')), ${best}) > 0
       OR instr(lower(coalesce(m.provider_message, '')), ${best}) > 0`
     : sql`1`;
-  return sql`(${text} OR instr(coalesce(m.identifier, ''), ${q}) > 0
-    ${digits.length >= 3 ? sql`OR instr(coalesce(m.identifier, ''), ${digits}) > 0` : sql``})`;
+  return sql`(${text} OR ${identifierHolds(q)})`;
 }
 
 /** The WHERE of the log, the summary and the export; only ever inside the workspace. */
@@ -176,15 +191,11 @@ export function failureConditions(workspaceId: number, filters: ResolvedFilters,
   if (filters.fromMs !== undefined) parts.push(sql`m.failed_at >= ${filters.fromMs}`);
   if (filters.toMs !== undefined) parts.push(sql`m.failed_at < ${filters.toMs}`);
   if (filters.q && withText) {
-    // The log's pages (each reads LOG_SEARCH_BUDGET failures at most); the summary, which reads every
-    // failure, checks the text with textMatcher instead. Names and the provider's words as a segment compares them: "gomez" finds "Gómez", "ÁNGEL" finds
-    // "Ángel" (SQLite's lower() folds ASCII only). A phone typed as people write it ("11 5555-1234")
-    // by its digits in the stored +54 9 11… form; any other identifier (an e-mail, a PSID) as typed.
+    // For the log's pages (each reads LOG_SEARCH_BUDGET failures at most); the summary, which reads every
+    // failure, leaves it out and checks with textMatcher. What it finds is what textMatcher finds.
     const pattern = foldPattern(filters.q, true);
-    const digits = /^[\d\s().+-]+$/.test(filters.q) ? filters.q.replace(/\D/g, '') : '';
     parts.push(sql`((coalesce(ct.first_name, '') || ' ' || coalesce(ct.last_name, '')) GLOB ${pattern}
-      OR instr(coalesce(m.identifier, ''), ${filters.q}) > 0
-      ${digits.length >= 3 ? sql`OR instr(coalesce(m.identifier, ''), ${digits}) > 0` : sql``}
+      OR ${identifierHolds(filters.q)}
       OR coalesce(m.provider_message, '') GLOB ${pattern})`);
   }
   return sql.join(parts, sql` AND `);

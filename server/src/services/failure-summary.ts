@@ -8,6 +8,7 @@ import type { Database } from '../db/client';
 import { readColumn, readRows } from '../db/fast-read';
 import {
   failureConditions,
+  olderThan,
   type ResolvedFilters,
   resolveFilters,
   SEARCHED_COLUMNS,
@@ -109,9 +110,7 @@ async function countMatches(
 ) {
   let after: [number, number] | undefined;
   for (;;) {
-    const keyset = after
-      ? sql` AND m.failed_at <= ${after[0]} AND (m.failed_at < ${after[0]} OR m.id < ${after[1]})`
-      : sql``;
+    const keyset = after ? olderThan(...after) : sql``;
     // One JSON value for the chunk: a driver row (or a JSON text) per failure costs more than the check.
     const [packed] = await readColumn<string>(
       db,

@@ -11,6 +11,7 @@ import { ApiError, fieldIssue } from '../lib/errors';
 import {
   type FailedRow,
   failureConditions,
+  olderThan,
   type ResolvedFilters,
   resolveFilters,
   rowSelect,
@@ -121,9 +122,7 @@ async function singlePage(
 ): Promise<Page> {
   const after = page.cursor ? decodeCursor(page.cursor) : undefined;
   // The upper bound on failed_at lets the index seek straight to the page instead of walking from the top.
-  const keyset = after
-    ? sql` AND m.failed_at <= ${after.at} AND (m.failed_at < ${after.at} OR m.id < ${after.id})`
-    : sql``;
+  const keyset = after ? olderThan(after.at, after.id) : sql``;
   // A search reads `searchBudget` failures at most: the last of them, found by the index alone, bounds it.
   const [edge] = filters.q
     ? await readRows<{ at: number; id: number }>(
