@@ -1,12 +1,13 @@
 /**
- * A text search of the failed-message log reads LOG_SEARCH_BUDGET failures per page at most: a rare
+ * A text search of the failed-message log reads a budget of failures per page at most, smaller for a
+ * longer search (searchBudget: letters typed times failures read within 30,000): a rare
  * name deep in a big broadcast is found by following nextCursor (pages may be short, even empty), and
  * following the cursors gives exactly the matching failures, newest first, once each, for one
  * broadcast and for several.
  */
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { LOG_SEARCH_BUDGET } from '../src/services/failures';
+import { searchBudget } from '../src/services/failures';
 import { draftBroadcast } from './failed-log-helpers';
 import { startTestServer } from './helpers';
 
@@ -59,26 +60,60 @@ async function truth(broadcastIds: number[], q: string) {
 
 describe('searching the failed-message log within a budget', () => {
   it('a rare name behind more than twice the budget: short pages with a cursor, then the row', async () => {
-    expect(CONTACTS / 2).toBeGreaterThan(LOG_SEARCH_BUDGET * 1.2);
+    const budget = searchBudget('zoe rara');
+    expect(CONTACTS / 2).toBeGreaterThan(budget * 2);
     const first = await server.request('GET', `/api/v1/failed-messages?broadcastId=${A.broadcastId}&q=zoe%20rara`, {
       token,
     });
     expect(first.status).toBe(200);
-    // Nothing in the newest 10,000 of A: the page says so at once and offers to read on.
+    // Nothing in the newest `budget` failures of A: the page says so at once and offers to read on.
     expect(first.body.data).toEqual([]);
     expect(first.body.nextCursor).toEqual(expect.any(String));
     const { rows, pages } = await follow(`broadcastId=${A.broadcastId}&q=zoe%20rara`);
     expect(rows.map((row) => row.contact.name)).toEqual(['Zoe Rara']);
-    expect(pages).toBe(2);
+    expect(pages).toBe(Math.ceil(CONTACTS / 2 / budget));
   });
 
   it('a page of several broadcasts shares the budget: it reads as much as a page of one', async () => {
-    // Nobody matches: each page reads its budget and says so. One broadcast of 12,500: two pages; two of
-    // 12,500 each, read 5,000 a page each: three (reading 10,000 of each, a page read twice the budget).
-    expect((await follow(`broadcastId=${A.broadcastId}&q=nadie%20asi`)).pages).toBe(2);
+    // Nobody matches: each page reads its budget and says so. One broadcast of 12,500: a page per budget;
+    // two of 12,500 each, read half the budget a page each: twice the pages (reading the budget of each,
+    // a page read twice the budget).
+    const budget = searchBudget('nadie asi');
+    const one = await follow(`broadcastId=${A.broadcastId}&q=nadie%20asi`);
+    expect(one.pages).toBe(Math.ceil(CONTACTS / 2 / budget));
     const both = await follow(`broadcastId=${A.broadcastId}&broadcastId=${B.broadcastId}&q=nadie%20asi`);
     expect(both.rows).toEqual([]);
-    expect(both.pages).toBe(3);
+    expect(both.pages).toBe(Math.ceil(CONTACTS / 2 / Math.ceil(budget / 2)));
+  });
+
+  it('a long search reads fewer failures a page: letters typed times failures read stay within 30,000', async () => {
+    // A name's GLOB costs its length times the typed text's on each row: 39 letters read 769 failures a
+    // page, not 10,000 (names crafted to almost match held the read thread 1 to 3 s a page).
+    const long = 'cliente '.repeat(5).trim();
+    expect([...long].length).toBe(39);
+    const read = Math.floor(30_000 / 39);
+    expect(searchBudget('abc')).toBe(10_000);
+    const first = await server.request(
+      'GET',
+      `/api/v1/failed-messages?broadcastId=${A.broadcastId}&q=${encodeURIComponent(long)}`,
+      { token },
+    );
+    expect(first.body.data).toEqual([]);
+    // The page's cursor stops after `read` failures of A, newest first.
+    const newest = await db.all<{ failed_at: number; id: number }>(sql`SELECT failed_at, id FROM messages
+      WHERE broadcast_id = ${A.broadcastId} ORDER BY failed_at DESC, id DESC LIMIT 1 OFFSET ${read - 1}`);
+    const edge = newest[0] as { failed_at: number; id: number };
+    expect(Buffer.from(first.body.nextCursor, 'base64url').toString()).toBe(`${edge.failed_at}:${edge.id}`);
+    expect((await follow(`broadcastId=${A.broadcastId}&q=${encodeURIComponent(long)}`)).pages).toBe(
+      Math.ceil(CONTACTS / 2 / read),
+    );
+    // A long search still finds what is there.
+    const words = await server.request(
+      'GET',
+      `/api/v1/failed-messages?broadcastId=${A.broadcastId}&q=${encodeURIComponent('Blocked by the recipient')}&limit=50`,
+      { token },
+    );
+    expect(words.body.data).toHaveLength(50);
   });
 
   it('following the cursors gives every match once, newest first: one broadcast and two', async () => {

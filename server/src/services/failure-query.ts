@@ -191,7 +191,7 @@ export function failureConditions(workspaceId: number, filters: ResolvedFilters,
   if (filters.fromMs !== undefined) parts.push(sql`m.failed_at >= ${filters.fromMs}`);
   if (filters.toMs !== undefined) parts.push(sql`m.failed_at < ${filters.toMs}`);
   if (filters.q && withText) {
-    // For the log's pages (each reads LOG_SEARCH_BUDGET failures at most); the summary, which reads every
+    // For the log's pages (each reads its searchBudget of failures at most); the summary, which reads every
     // failure, leaves it out and checks with textMatcher. What it finds is what textMatcher finds.
     const pattern = foldPattern(filters.q, true);
     parts.push(sql`((coalesce(ct.first_name, '') || ' ' || coalesce(ct.last_name, '')) GLOB ${pattern}

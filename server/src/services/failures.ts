@@ -8,6 +8,7 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { readColumn, readRows } from '../db/fast-read';
 import { ApiError, fieldIssue } from '../lib/errors';
+import { foldTyped } from '../segments/fold';
 import {
   type FailedRow,
   failureConditions,
@@ -68,13 +69,29 @@ export async function failedMessagePage(
 }
 
 /**
- * Failures a text search reads per page, at most: about 30 ms here. A search cannot use an index (it
- * looks for the text inside names, identifiers and the provider's words), and a rare one read a whole
- * broadcast's failures or the workspace's: 0.3 s for 100,000, 3 s for a million, while every other
- * read waited. Past the budget the page ends early, even empty, with a cursor to read on; a client
- * follows it, as it follows any page.
+ * Failures a text search reads per page, at most (a long search fewer: searchBudget): about 30 ms here.
+ * A search cannot use an index (it looks for the text inside names, identifiers and the provider's
+ * words), and a rare one read a whole broadcast's failures or the workspace's: 0.3 s for 100,000, 3 s
+ * for a million, while every other read waited. Past the budget the page ends early, even empty, with
+ * a cursor to read on; a client follows it, as it follows any page.
  */
 export const LOG_SEARCH_BUDGET = 10_000;
+
+/**
+ * What a page of a search may cost, in letters typed times failures read. The GLOB that finds a name
+ * (failureConditions) can take the name's length (up to 201 letters) times the typed text's on a row:
+ * a workspace that named its contacts to almost match a search ("aaa…ab" against names of 200 "a") held
+ * the read thread 1 s a page for 10 letters typed and 3 s for 199, while every other workspace's page
+ * waited. A page reads 10,000 failures for up to 3 letters typed and fewer past that, about 0.3 s a page
+ * for such names whatever was typed; ordinary names cost a fraction of it. A client follows the cursor,
+ * as it follows any page.
+ */
+const LOG_SEARCH_LETTERS = 30_000;
+
+/** Failures a page of this search reads at most (LOG_SEARCH_LETTERS). */
+export function searchBudget(q: string): number {
+  return Math.min(LOG_SEARCH_BUDGET, Math.floor(LOG_SEARCH_LETTERS / Math.max(1, [...foldTyped(q)].length)));
+}
 
 type Edge = { at: number; id: number };
 type Page = { rows: FailedRow[]; nextCursor: string | null; cut?: Edge | undefined };
@@ -88,9 +105,10 @@ async function resolvedPage(
   page: PageRequest,
 ): Promise<Page> {
   const broadcastIds = [...new Set(filters.broadcastId ?? [])];
-  if (broadcastIds.length <= 1) return singlePage(db, workspaceId, filters, page);
+  const budget = filters.q ? searchBudget(filters.q) : LOG_SEARCH_BUDGET;
+  if (broadcastIds.length <= 1) return singlePage(db, workspaceId, filters, page, budget);
   // The search's budget is the page's, shared by its broadcasts: a hundred of them read as much as one.
-  const share = Math.ceil(LOG_SEARCH_BUDGET / broadcastIds.length);
+  const share = Math.ceil(budget / broadcastIds.length);
   const pages = await Promise.all(
     broadcastIds.map((id) => singlePage(db, workspaceId, { ...filters, broadcastId: [id] }, page, share)),
   );
@@ -118,18 +136,18 @@ async function singlePage(
   workspaceId: number,
   filters: ResolvedFilters,
   page: PageRequest,
-  searchBudget = LOG_SEARCH_BUDGET,
+  budgetRows: number,
 ): Promise<Page> {
   const after = page.cursor ? decodeCursor(page.cursor) : undefined;
   // The upper bound on failed_at lets the index seek straight to the page instead of walking from the top.
   const keyset = after ? olderThan(after.at, after.id) : sql``;
-  // A search reads `searchBudget` failures at most: the last of them, found by the index alone, bounds it.
+  // A search reads `budgetRows` failures at most: the last of them, found by the index alone, bounds it.
   const [edge] = filters.q
     ? await readRows<{ at: number; id: number }>(
         db,
         sql`SELECT m.failed_at AS at, m.id AS id FROM messages m
         WHERE ${failureConditions(workspaceId, filters, false)}${keyset}
-        ORDER BY m.failed_at DESC, m.id DESC LIMIT 1 OFFSET ${searchBudget - 1}`,
+        ORDER BY m.failed_at DESC, m.id DESC LIMIT 1 OFFSET ${budgetRows - 1}`,
       )
     : [];
   const budget = edge
