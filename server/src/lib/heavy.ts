@@ -112,6 +112,15 @@ class HeavyPool {
   readonly #waiting = new Map<string, Promise<unknown>>();
   /** Reads answered by joining one that waited (for the benchmark and the tests). */
   joined = 0;
+  /** Runs handed to a thread and not answered yet, by workspace (the cap below). */
+  readonly #runningBy = new Map<number, number>();
+  /**
+   * Runs one workspace may have on the threads at once: all but one thread's worth, so that another
+   * workspace's read always finds a thread within the time of its own (a workspace's hundred scans
+   * filled every thread, and the queues' turns only began when one of them ended). One thread: no cap,
+   * as there is nothing to keep free. Urgent runs (stops) are short and not held back by it.
+   */
+  readonly #cap: number;
 
   constructor(
     private readonly data: HeavyThreadData,
@@ -129,7 +138,9 @@ class HeavyPool {
      * wrote just before reading sees its write. Every agent's panel asks for the same first page.
      */
     private readonly shareWaiting = false,
-  ) {}
+  ) {
+    this.#cap = size > 1 ? (size - 1) * runsPerThread : Number.POSITIVE_INFINITY;
+  }
 
   #start(): Thread {
     const worker = new Worker(fileURLToPath(new URL('./heavy-thread.mjs', import.meta.url)), { workerData: this.data });
@@ -157,17 +168,23 @@ class HeavyPool {
     return open.reduce<Thread | undefined>((best, t) => (!best || t.busy < best.busy ? t : best), undefined);
   }
 
+  /** The first workspace in turn whose runs are under the cap, and its queue. */
+  #nextQueued(): [number, Waiting[]] | undefined {
+    for (const entry of this.#queues) if ((this.#runningBy.get(entry[0]) ?? 0) < this.#cap) return entry;
+    return undefined;
+  }
+
   /** Hands waiting runs to free threads, one workspace after another. */
   #dispatch() {
     for (;;) {
-      const queued = this.#queues.entries().next();
+      const queued = this.#nextQueued();
       const urgent = this.#urgent.entries().next();
-      if (queued.done && urgent.done) return;
+      if (!queued && urgent.done) return;
       const thread = this.#free();
       if (!thread) return;
-      this.#urgentLast = !urgent.done && (queued.done || !this.#urgentLast);
+      this.#urgentLast = !urgent.done && (!queued || !this.#urgentLast);
       const turns = this.#urgentLast ? this.#urgent : this.#queues;
-      const [workspaceId, queue] = (this.#urgentLast ? urgent.value : queued.value) as [number, Waiting[]];
+      const [workspaceId, queue] = (this.#urgentLast ? urgent.value : queued) as [number, Waiting[]];
       const waiting = queue.shift() as Waiting;
       // The workspace goes to the back of the turn order (a Map iterates in insertion order).
       turns.delete(workspaceId);
@@ -190,6 +207,7 @@ class HeavyPool {
         onStart?.();
         thread.busy++;
         thread.running++;
+        this.#runningBy.set(workspaceId, (this.#runningBy.get(workspaceId) ?? 0) + 1);
         // A run that writes (a re-send) takes this thread's write turn before each write (holdWriteTurn).
         const turn = db ? lentWriteTurn(db) : undefined;
         thread.handlers.set(id, (answer) => {
@@ -202,6 +220,9 @@ class HeavyPool {
           turn?.end();
           thread.handlers.delete(id);
           thread.running--;
+          const left = (this.#runningBy.get(workspaceId) ?? 1) - 1;
+          if (left > 0) this.#runningBy.set(workspaceId, left);
+          else this.#runningBy.delete(workspaceId);
           resolve({ thread, answer });
           this.#dispatch();
         });
