@@ -7,6 +7,8 @@ import { DatabaseAccessError, describeDatabaseUrl, openDatabase } from './db/cli
 import type { RunningDemo } from './demo-workspace';
 import { startEngineThread } from './engine/thread';
 import { HeavyWork } from './lib/heavy';
+import { logError } from './lib/log';
+import { foldContacts } from './services/contact-store';
 import { settleInterruptedImports } from './services/import-jobs';
 import { settleInterruptedPlans } from './services/resend-writer';
 
@@ -27,6 +29,10 @@ const target = describeDatabaseUrl(config.DATABASE_URL);
 await settleInterruptedImports(database.db);
 // Likewise re-sends being written when their process died: undone, as if never clicked.
 await settleInterruptedPlans(database.db);
+// Contacts written before migration 0040 get the folded copies a segment's "contains" reads, meanwhile.
+void foldContacts(database.db).catch((error: unknown) =>
+  logError('could not fold the contacts written before 0040', error),
+);
 
 const publicUrl = config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
 // Search, segment previews and exports read on threads of their own (lib/heavy.ts).

@@ -8,6 +8,7 @@ import type { ImportIdentifier } from '@rebound/shared';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { contacts } from '../db/schema';
+import { foldCustom, foldName } from '../segments/fold';
 import type { ContactValues } from './contact-input';
 
 /** The database or a transaction of it: every statement here runs on either. */
@@ -67,6 +68,10 @@ function columnsOf(data: ContactValues, custom: Record<string, string | null> | 
     data.email ?? null,
     data.language ?? null,
     custom ?? null,
+    // The folded copies a segment's "contains" reads (migration 0040), written with the text.
+    foldName(data.firstName),
+    foldName(data.lastName),
+    custom ? foldCustom(custom) : null,
   ];
 }
 
@@ -89,9 +94,10 @@ export async function insertContacts(
 ): Promise<number[]> {
   if (rows.length === 0) return [];
   const created = await tx.all<{ id: number }>(sql`INSERT INTO contacts
-      (workspace_id, first_name, last_name, phone, phone_valid, phone_problem, email, language, custom_fields, created_at, updated_at)
+      (workspace_id, first_name, last_name, phone, phone_valid, phone_problem, email, language, custom_fields, created_at, updated_at,
+       first_folded, last_folded, custom_folded)
     SELECT ${workspaceId}, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6,
-      j.value ->> 7, coalesce(j.value ->> 8, '{}'), ${now}, ${now}
+      j.value ->> 7, coalesce(j.value ->> 8, '{}'), ${now}, ${now}, j.value ->> 9, j.value ->> 10, coalesce(j.value ->> 11, '{}')
     FROM json_each(${jsonRows(rows.map((data) => columnsOf(data, newCustomFields(data.customFields))))}) AS j
     RETURNING id`);
   return created.map((row) => Number(row.id));
@@ -126,11 +132,16 @@ export async function updateContacts(
       email = CASE WHEN v.sets & 8 THEN v.email ELSE contacts.email END,
       language = CASE WHEN v.sets & 16 THEN v.language ELSE contacts.language END,
       custom_fields = CASE WHEN v.custom IS NULL THEN contacts.custom_fields ELSE json_patch(contacts.custom_fields, v.custom) END,
+      first_folded = CASE WHEN v.sets & 1 THEN v.first_folded ELSE contacts.first_folded END,
+      last_folded = CASE WHEN v.sets & 2 THEN v.last_folded ELSE contacts.last_folded END,
+      -- A contact not folded yet (null) stays so: its copies are all written at once (foldContacts).
+      custom_folded = CASE WHEN v.custom IS NULL THEN contacts.custom_folded ELSE json_patch(contacts.custom_folded, v.custom_folded) END,
       updated_at = ${at}
     FROM (
       SELECT j.value ->> 0 AS id, j.value ->> 1 AS sets, j.value ->> 2 AS first_name, j.value ->> 3 AS last_name,
         j.value ->> 4 AS phone, j.value ->> 5 AS phone_valid, j.value ->> 6 AS phone_problem, j.value ->> 7 AS email,
-        j.value ->> 8 AS language, j.value ->> 9 AS custom
+        j.value ->> 8 AS language, j.value ->> 9 AS custom, j.value ->> 10 AS first_folded, j.value ->> 11 AS last_folded,
+        j.value ->> 12 AS custom_folded
       FROM json_each(${payload}) AS j
     ) AS v
     WHERE contacts.id = v.id AND +contacts.workspace_id = ${workspaceId}`);
@@ -148,4 +159,46 @@ export async function linkTags(tx: Db, contactIds: readonly number[], tagIds: re
   if (contactIds.length === 0 || tagIds.length === 0) return;
   await tx.run(sql`INSERT OR IGNORE INTO contact_tags (tag_id, contact_id)
     SELECT t.value, c.value FROM json_each(${jsonRows([...tagIds])}) AS t, json_each(${jsonRows([...contactIds])}) AS c`);
+}
+
+/**
+ * Writes the folded copies (migration 0040) of contacts no writer folded yet, those written before it,
+ * `rows` at a time, oldest first, each batch a short write; returns how many it folded. A contact
+ * written meanwhile is left to its writer: a copy is written only where the text is still what was read.
+ */
+export async function foldContacts(db: Db, rows = 1000): Promise<number> {
+  let folded = 0;
+  for (let after = 0; ; ) {
+    const batch = await db.all<{ id: number; first: string | null; last: string | null; custom: string }>(sql`SELECT
+        id, first_name AS first, last_name AS last, custom_fields AS custom
+      FROM contacts WHERE id > ${after} AND custom_folded IS NULL ORDER BY id LIMIT ${rows}`);
+    const last = batch.at(-1);
+    if (!last) return folded;
+    after = Number(last.id);
+    const payload = jsonRows(
+      batch.map((c) => {
+        let custom: Record<string, unknown> = {};
+        try {
+          custom = JSON.parse(c.custom) as Record<string, unknown>;
+        } catch {
+          // Not JSON (written by hand): nothing a segment can read in it either.
+        }
+        return [
+          c.id,
+          c.first,
+          c.last,
+          c.custom,
+          foldName(c.first),
+          foldName(c.last),
+          JSON.stringify(foldCustom(custom)),
+        ];
+      }),
+    );
+    const result = await db.run(sql`UPDATE contacts
+      SET first_folded = v.value ->> 4, last_folded = v.value ->> 5, custom_folded = v.value ->> 6
+      FROM json_each(${payload}) AS v
+      WHERE contacts.id = v.value ->> 0 AND contacts.custom_folded IS NULL AND contacts.first_name IS v.value ->> 1
+        AND contacts.last_name IS v.value ->> 2 AND contacts.custom_fields IS v.value ->> 3`);
+    folded += result.rowsAffected;
+  }
 }

@@ -193,8 +193,11 @@ export function failureConditions(workspaceId: number, filters: ResolvedFilters,
   if (filters.q && withText) {
     // For the log's pages (each reads its searchBudget of failures at most); the summary, which reads every
     // failure, leaves it out and checks with textMatcher. What it finds is what textMatcher finds.
+    // A name by its folded copies where its contact has them (migration 0040): instr() reads them once.
     const pattern = foldPattern(filters.q, true);
-    parts.push(sql`((coalesce(ct.first_name, '') || ' ' || coalesce(ct.last_name, '')) GLOB ${pattern}
+    parts.push(sql`((CASE WHEN ct.custom_folded IS NOT NULL
+        THEN instr(coalesce(ct.first_folded, '') || ' ' || coalesce(ct.last_folded, ''), ${foldTyped(filters.q)}) > 0
+        ELSE (coalesce(ct.first_name, '') || ' ' || coalesce(ct.last_name, '')) GLOB ${pattern} END)
       OR ${identifierHolds(filters.q)}
       OR coalesce(m.provider_message, '') GLOB ${pattern})`);
   }

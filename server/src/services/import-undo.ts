@@ -100,7 +100,8 @@ export async function noteBeforeUpdate(
       json_array(c.first_name, c.last_name, c.phone, c.phone_valid, c.phone_problem, c.email, c.language,
         c.custom_fields, c.updated_at,
         (SELECT json_group_array(t.value) FROM json_each(${json(tagIds)}) AS t
-          WHERE NOT EXISTS (SELECT 1 FROM contact_tags AS ct WHERE ct.tag_id = t.value AND ct.contact_id = c.id)))
+          WHERE NOT EXISTS (SELECT 1 FROM contact_tags AS ct WHERE ct.tag_id = t.value AND ct.contact_id = c.id)),
+        c.first_folded, c.last_folded, c.custom_folded)
     FROM contacts AS c
     WHERE c.id IN (SELECT value FROM json_each(${json(ids)})) AND +c.workspace_id = ${workspaceId}
     ON CONFLICT (import_id, kind, id) DO UPDATE SET before = json_set(excluded.before, '$[9]', json(import_undo.before -> 9))
@@ -141,7 +142,9 @@ export async function undoImport(
         const restored = await tx.run(sql`UPDATE contacts SET
             first_name = u.before ->> 0, last_name = u.before ->> 1, phone = u.before ->> 2,
             phone_valid = u.before ->> 3, phone_problem = u.before ->> 4, email = u.before ->> 5,
-            language = u.before ->> 6, custom_fields = u.before ->> 7, updated_at = u.before ->> 8
+            language = u.before ->> 6, custom_fields = u.before ->> 7, updated_at = u.before ->> 8,
+            -- The folded copies as they were (a note from before migration 0040 has none: not folded).
+            first_folded = u.before ->> 10, last_folded = u.before ->> 11, custom_folded = u.before ->> 12
           FROM import_undo AS u WHERE ${these} AND contacts.id = u.id AND +contacts.workspace_id = ${workspaceId}
             AND ${writtenByImport(importId, sql`contacts.updated_at`)}`);
         await tx.run(sql`DELETE FROM contact_tags WHERE (tag_id, contact_id) IN (

@@ -28,6 +28,14 @@ export const contacts = sqliteTable(
     updatedAt: updatedAt(),
     /** When its phone, e-mail or a channel identifier last changed, by triggers (migration 0032); null: never since. */
     identityChangedAt: integer('identity_changed_at'),
+    /**
+     * The names and custom fields folded (segments/fold.ts), for a segment's "contains" (migration 0040):
+     * written with the text by every contact writer. Custom values as a JSON object, kept as text (never
+     * parsed on a read); null when no writer folded the contact yet.
+     */
+    firstFolded: text('first_folded'),
+    lastFolded: text('last_folded'),
+    customFolded: text('custom_folded'),
   },
   (t) => [
     index('contacts_workspace_idx').on(t.workspaceId),

@@ -1,0 +1,14 @@
+-- Folded copies of the text a segment's "contains" reads: first name, last name and custom fields, as
+-- segments/fold.ts folds them (case and the accents of Spanish and Portuguese). A "contains" compared
+-- the stored text with a GLOB of a class per accented letter, which takes the text's length times the
+-- typed value's on each contact: a manager's notes of 2,000 "a" against a value of 199 "a" and an "e"
+-- cost 40 ms a contact, so such a segment held a heavy thread for hours to preview, and the write lock
+-- for as long to freeze, while every other workspace waited. Against the folded copy it is instr()
+-- (SQLite's own search, over plain bytes). Rebound's contact writers write the copies with the text;
+-- custom_folded is null only on a contact no writer folded yet (written before this migration, or by
+-- hand), which keeps the old comparison until it is written again.
+ALTER TABLE `contacts` ADD `first_folded` text;
+--> statement-breakpoint
+ALTER TABLE `contacts` ADD `last_folded` text;
+--> statement-breakpoint
+ALTER TABLE `contacts` ADD `custom_folded` text;
