@@ -6,9 +6,12 @@
 -- for as long to freeze, while every other workspace waited. Against the folded copy it is instr()
 -- (SQLite's own search, over plain bytes). Rebound's contact writers write the copies with the text;
 -- custom_folded is null only on a contact no writer folded yet (written before this migration, or by
--- hand), which keeps the old comparison until it is written again.
+-- hand), which keeps the old comparison until the server folds it at start or a writer writes it.
 ALTER TABLE `contacts` ADD `first_folded` text;
 --> statement-breakpoint
 ALTER TABLE `contacts` ADD `last_folded` text;
 --> statement-breakpoint
 ALTER TABLE `contacts` ADD `custom_folded` text;
+--> statement-breakpoint
+-- The contacts not folded yet, for the fold at start: empty once all are, so a start reads nothing.
+CREATE INDEX `contacts_unfolded_idx` ON `contacts` (`id`) WHERE custom_folded IS NULL;

@@ -134,7 +134,7 @@ export async function updateContacts(
       custom_fields = CASE WHEN v.custom IS NULL THEN contacts.custom_fields ELSE json_patch(contacts.custom_fields, v.custom) END,
       first_folded = CASE WHEN v.sets & 1 THEN v.first_folded ELSE contacts.first_folded END,
       last_folded = CASE WHEN v.sets & 2 THEN v.last_folded ELSE contacts.last_folded END,
-      -- A contact not folded yet (null) stays so: its copies are all written at once (foldContacts).
+      -- A contact not folded yet (null) stays so here: foldUnfolded writes its three copies below.
       custom_folded = CASE WHEN v.custom IS NULL THEN contacts.custom_folded ELSE json_patch(contacts.custom_folded, v.custom_folded) END,
       updated_at = ${at}
     FROM (
@@ -146,6 +146,7 @@ export async function updateContacts(
     ) AS v
     WHERE contacts.id = v.id AND +contacts.workspace_id = ${workspaceId}`);
   const ids = new Set(updates.map(({ id }) => id));
+  await foldUnfolded(tx, [...ids]);
   // Every contact there: the usual case, told by the count alone (RETURNING would build a row per contact).
   if (result.rowsAffected === ids.size) return ids;
   const present = await tx.all<{ id: number }>(sql`SELECT ${contacts.id} AS id FROM ${contacts}
@@ -161,44 +162,65 @@ export async function linkTags(tx: Db, contactIds: readonly number[], tagIds: re
     SELECT t.value, c.value FROM json_each(${jsonRows([...tagIds])}) AS t, json_each(${jsonRows([...contactIds])}) AS c`);
 }
 
+/** At most this much text is folded in one write of foldContacts (a contact may hold 400 kB of custom fields). */
+const FOLD_TEXT = 1_000_000;
+
 /**
- * Writes the folded copies (migration 0040) of contacts no writer folded yet, those written before it,
- * `rows` at a time, oldest first, each batch a short write; returns how many it folded. A contact
- * written meanwhile is left to its writer: a copy is written only where the text is still what was read.
+ * Writes the folded copies (migration 0040) of the contacts among `ids` that have none, from their text
+ * as it is now. The writers call it on what they wrote, in their transaction: a contact written before
+ * 0040, or put back by an import's undo as it was before, is folded by its next write.
  */
-export async function foldContacts(db: Db, rows = 1000): Promise<number> {
+export async function foldUnfolded(db: Db, ids: readonly number[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const rows = await db.all<{ id: number; first: string | null; last: string | null; custom: string }>(sql`SELECT
+      id, first_name AS first, last_name AS last, custom_fields AS custom
+    FROM contacts WHERE custom_folded IS NULL AND id IN (SELECT value FROM json_each(${jsonRows([...ids])}))`);
+  if (rows.length === 0) return 0;
+  const payload = jsonRows(
+    rows.map((c) => {
+      let custom: unknown = {};
+      try {
+        custom = JSON.parse(c.custom);
+      } catch {
+        // Not JSON (written by hand): nothing a segment can read in it either.
+      }
+      const fields = custom !== null && typeof custom === 'object' && !Array.isArray(custom) ? custom : {};
+      const folded = JSON.stringify(foldCustom(fields as Record<string, unknown>));
+      return [c.id, c.first, c.last, c.custom, foldName(c.first), foldName(c.last), folded];
+    }),
+  );
+  // Only where the text is still what was read: foldContacts reads and writes in two statements.
+  const result = await db.run(sql`UPDATE contacts
+    SET first_folded = v.value ->> 4, last_folded = v.value ->> 5, custom_folded = v.value ->> 6
+    FROM json_each(${payload}) AS v
+    WHERE contacts.id = v.value ->> 0 AND contacts.custom_folded IS NULL AND contacts.first_name IS v.value ->> 1
+      AND contacts.last_name IS v.value ->> 2 AND contacts.custom_fields IS v.value ->> 3`);
+  return result.rowsAffected;
+}
+
+/**
+ * Folds every contact that has no folded copies (written before migration 0040, or straight into the
+ * table), oldest first, up to FOLD_TEXT of text a write, giving the event loop a turn between writes
+ * (the driver's answers would otherwise hold it for the whole table); returns how many it folded. The
+ * server runs it at start. A contact written meanwhile is folded by its writer (foldUnfolded).
+ */
+export async function foldContacts(db: Db): Promise<number> {
   let folded = 0;
   for (let after = 0; ; ) {
-    const batch = await db.all<{ id: number; first: string | null; last: string | null; custom: string }>(sql`SELECT
-        id, first_name AS first, last_name AS last, custom_fields AS custom
-      FROM contacts WHERE id > ${after} AND custom_folded IS NULL ORDER BY id LIMIT ${rows}`);
-    const last = batch.at(-1);
-    if (!last) return folded;
-    after = Number(last.id);
-    const payload = jsonRows(
-      batch.map((c) => {
-        let custom: Record<string, unknown> = {};
-        try {
-          custom = JSON.parse(c.custom) as Record<string, unknown>;
-        } catch {
-          // Not JSON (written by hand): nothing a segment can read in it either.
-        }
-        return [
-          c.id,
-          c.first,
-          c.last,
-          c.custom,
-          foldName(c.first),
-          foldName(c.last),
-          JSON.stringify(foldCustom(custom)),
-        ];
-      }),
-    );
-    const result = await db.run(sql`UPDATE contacts
-      SET first_folded = v.value ->> 4, last_folded = v.value ->> 5, custom_folded = v.value ->> 6
-      FROM json_each(${payload}) AS v
-      WHERE contacts.id = v.value ->> 0 AND contacts.custom_folded IS NULL AND contacts.first_name IS v.value ->> 1
-        AND contacts.last_name IS v.value ->> 2 AND contacts.custom_fields IS v.value ->> 3`);
-    folded += result.rowsAffected;
+    // The partial index holds only the contacts not folded yet: nothing to read once all are.
+    const next = await db.all<{ id: number; size: number }>(sql`SELECT id,
+        coalesce(length(first_name), 0) + coalesce(length(last_name), 0) + length(custom_fields) AS size
+      FROM contacts INDEXED BY contacts_unfolded_idx WHERE custom_folded IS NULL AND id > ${after} ORDER BY id LIMIT 1000`);
+    if (next.length === 0) return folded;
+    const ids: number[] = [];
+    let text = 0;
+    for (const row of next) {
+      if (ids.length > 0 && text + Number(row.size) > FOLD_TEXT) break;
+      ids.push(Number(row.id));
+      text += Number(row.size);
+    }
+    after = ids.at(-1) as number;
+    folded += await foldUnfolded(db, ids);
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }

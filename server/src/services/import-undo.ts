@@ -10,6 +10,7 @@
  */
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
+import { foldUnfolded } from './contact-store';
 import { ensureTags, findTagIds } from './tags';
 
 /** The database or a transaction of it. */
@@ -143,10 +144,15 @@ export async function undoImport(
             first_name = u.before ->> 0, last_name = u.before ->> 1, phone = u.before ->> 2,
             phone_valid = u.before ->> 3, phone_problem = u.before ->> 4, email = u.before ->> 5,
             language = u.before ->> 6, custom_fields = u.before ->> 7, updated_at = u.before ->> 8,
-            -- The folded copies as they were (a note from before migration 0040 has none: not folded).
+            -- The folded copies as they were; a note without them (taken before the contact was folded) is
+            -- folded just below.
             first_folded = u.before ->> 10, last_folded = u.before ->> 11, custom_folded = u.before ->> 12
           FROM import_undo AS u WHERE ${these} AND contacts.id = u.id AND +contacts.workspace_id = ${workspaceId}
             AND ${writtenByImport(importId, sql`contacts.updated_at`)}`);
+        await foldUnfolded(
+          tx,
+          notes.map((n) => Number(n.id)),
+        );
         await tx.run(sql`DELETE FROM contact_tags WHERE (tag_id, contact_id) IN (
             SELECT t.value, u.id FROM import_undo AS u, json_each(u.before -> 9) AS t WHERE ${these})`);
         await tx.run(sql`DELETE FROM import_undo AS u WHERE ${these}`);
