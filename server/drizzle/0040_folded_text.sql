@@ -15,3 +15,17 @@ ALTER TABLE `contacts` ADD `custom_folded` text;
 --> statement-breakpoint
 -- The contacts not folded yet, for the fold at start: empty once all are, so a start reads nothing.
 CREATE INDEX `contacts_unfolded_idx` ON `contacts` (`id`) WHERE custom_folded IS NULL;
+--> statement-breakpoint
+-- A write that changes the text and leaves its copy as it was (by hand, or a process of an older
+-- version during an upgrade) leaves the contact unfolded rather than with a copy of its old text: the
+-- GLOB answers for it until it is folded again. Rebound's writers fold what they wrote after it
+-- (foldUnfolded), so a change of capitals or accents alone, whose copy is the same, is folded again in
+-- the same transaction.
+CREATE TRIGGER `contacts_folded_stale` AFTER UPDATE OF first_name, last_name, custom_fields ON `contacts`
+WHEN NEW.custom_folded IS NOT NULL AND (
+  (NEW.first_name IS NOT OLD.first_name AND NEW.first_folded IS OLD.first_folded)
+  OR (NEW.last_name IS NOT OLD.last_name AND NEW.last_folded IS OLD.last_folded)
+  OR (NEW.custom_fields IS NOT OLD.custom_fields AND NEW.custom_folded IS OLD.custom_folded))
+BEGIN
+  UPDATE contacts SET first_folded = NULL, last_folded = NULL, custom_folded = NULL WHERE id = NEW.id;
+END;

@@ -8,7 +8,7 @@ import { ApiError, fieldIssue, notFound } from '../lib/errors';
 import { foldCustom, foldName } from '../segments/fold';
 import { contactValues, normalizeEmail, phoneColumns } from './contact-input';
 import { type ContactSearch, findContactsPage } from './contact-search';
-import { insertContacts, linkTags, updateContacts } from './contact-store';
+import { foldUnfolded, insertContacts, linkTags, updateContacts } from './contact-store';
 import { assertCustomKeysWithinCap, respell } from './custom-field-keys';
 import { contactAddressOn, optOutsForContact, removeOptOut } from './opt-outs';
 import { planBeingWritten } from './resend-writer';
@@ -321,6 +321,8 @@ async function mergeNow(db: Database, ws: Workspace, keepRef: string | number, m
         updatedAt: new Date(),
       })
       .where(eq(contacts.id, keep.id));
+    // A merge that changed only capitals or accents, whose copy is the same, is folded again (migration 0040).
+    await foldUnfolded(tx, [keep.id]);
     // Message history follows the person: failed messages, re-sends and reconciliations stay whole.
     await tx.run(sql`UPDATE messages SET contact_id = ${keep.id} WHERE contact_id = ${merge.id}`);
     await tx.run(sql`INSERT OR IGNORE INTO broadcast_targets (broadcast_id, contact_id)
