@@ -10,7 +10,7 @@ import type { Queryable } from '../db/client';
 import { channels, contacts, tags } from '../db/schema';
 import { phoneColumns } from '../services/contacts';
 import { tagKey } from '../services/tags';
-import { foldPattern, foldTyped } from './fold';
+import { foldedContains, foldPattern } from './fold';
 
 const TRUE = sql`1`;
 const FALSE = sql`0`;
@@ -125,17 +125,12 @@ function compileField(condition: Extract<SegmentCondition, { type: 'field' }>, l
     case 'contains': {
       if (!foldsAccents(condition.field))
         return sql`instr(lower(coalesce(${column}, '')), lower(${condition.value})) > 0`;
-      // The folded copy where a writer kept one (migration 0040): instr() reads it once. The GLOB of a class
-      // per accented letter, for a contact not folded yet, can take the text's length times the value's.
       const folded = condition.field.startsWith('custom.')
         ? sql`json_extract(${contacts.customFolded}, ${`$."${condition.field.slice('custom.'.length)}"`})`
-        : condition.field === 'firstName'
-          ? sql`${contacts.firstFolded}`
-          : sql`${contacts.lastFolded}`;
+        : sql`${condition.field === 'firstName' ? contacts.firstFolded : contacts.lastFolded}`;
+      const known = sql`${contacts.customFolded} IS NOT NULL`;
       // Or as typed: a value stored decomposed before contacts were kept NFC still matches itself.
-      return sql`(CASE WHEN ${contacts.customFolded} IS NOT NULL THEN instr(coalesce(${folded}, ''), ${foldTyped(condition.value)}) > 0
-        ELSE coalesce(${column}, '') GLOB ${foldPattern(condition.value, true)} END
-        OR instr(coalesce(${column}, ''), ${condition.value}) > 0)`;
+      return sql`(${foldedContains(known, folded, column, condition.value)} OR instr(coalesce(${column}, ''), ${condition.value}) > 0)`;
     }
     case 'is':
     case 'isNot': {

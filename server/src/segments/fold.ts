@@ -1,3 +1,5 @@
+import { type SQL, sql } from 'drizzle-orm';
+
 /**
  * How a segment compares text a person typed with names and custom fields: case and the accents of
  * Spanish and Portuguese folded, as the contact search does ("gomez" finds "GÓMEZ", "sao paulo" finds
@@ -72,4 +74,14 @@ export function foldCustom(fields: Record<string, unknown>): Record<string, unkn
   return Object.fromEntries(
     Object.entries(fields).map(([key, value]) => [key, typeof value === 'string' ? foldStored(value) : value]),
   );
+}
+
+/**
+ * Whether `text` contains what was typed, folded: by `folded`, its copy, with instr() where the contact
+ * has copies (`known`, migration 0040), in time linear in it; by the GLOB of foldPattern otherwise, which
+ * can take the text's length times the typed value's.
+ */
+export function foldedContains(known: SQL, folded: SQL, text: SQL, typed: string): SQL {
+  return sql`(CASE WHEN ${known} THEN instr(coalesce(${folded}, ''), ${foldTyped(typed)}) > 0
+    ELSE coalesce(${text}, '') GLOB ${foldPattern(typed, true)} END)`;
 }

@@ -5,7 +5,6 @@ import type { Database, Tx } from '../db/client';
 import { channels, contactIdentifiers, contacts, contactTags, tags } from '../db/schema';
 import type { AuthContext } from '../lib/env';
 import { ApiError, fieldIssue, notFound } from '../lib/errors';
-import { foldCustom, foldName } from '../segments/fold';
 import { contactValues, normalizeEmail, phoneColumns } from './contact-input';
 import { type ContactSearch, findContactsPage } from './contact-search';
 import { foldUnfolded, insertContacts, linkTags, updateContacts } from './contact-store';
@@ -300,28 +299,21 @@ async function mergeNow(db: Database, ws: Workspace, keepRef: string | number, m
       WHERE contact_id = ${merge.id}
         AND channel_id NOT IN (SELECT channel_id FROM contact_identifiers WHERE contact_id = ${keep.id})`);
     const takeMergePhone = merge.phone !== null && (keep.phone === null || (!keep.phoneValid && merge.phoneValid));
-    const firstName = keep.firstName ?? merge.firstName;
-    const lastName = keep.lastName ?? merge.lastName;
-    const customFields = { ...merge.customFields, ...keep.customFields };
     await tx
       .update(contacts)
       .set({
-        firstName,
-        lastName,
+        firstName: keep.firstName ?? merge.firstName,
+        lastName: keep.lastName ?? merge.lastName,
         ...(takeMergePhone
           ? { phone: merge.phone, phoneValid: merge.phoneValid, phoneProblem: merge.phoneProblem }
           : {}),
         email: keep.email ?? merge.email,
         language: keep.language ?? merge.language,
-        customFields,
-        // The folded copies a segment's "contains" reads (migration 0040), with the text.
-        firstFolded: foldName(firstName),
-        lastFolded: foldName(lastName),
-        customFolded: JSON.stringify(foldCustom(customFields)),
+        customFields: { ...merge.customFields, ...keep.customFields },
         updatedAt: new Date(),
       })
       .where(eq(contacts.id, keep.id));
-    // A merge that changed only capitals or accents, whose copy is the same, is folded again (migration 0040).
+    // Text it changed left the contact unfolded (trigger contacts_folded_stale, migration 0040): folded again.
     await foldUnfolded(tx, [keep.id]);
     // Message history follows the person: failed messages, re-sends and reconciliations stay whole.
     await tx.run(sql`UPDATE messages SET contact_id = ${keep.id} WHERE contact_id = ${merge.id}`);

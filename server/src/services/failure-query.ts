@@ -15,7 +15,7 @@ import type { Database } from '../db/client';
 import { readColumn, readRows } from '../db/fast-read';
 import { LOGGED_STATES_SQL } from '../db/schema';
 import { ApiError, fieldIssue } from '../lib/errors';
-import { foldPattern, foldStored, foldTyped } from '../segments/fold';
+import { foldedContains, foldPattern, foldStored, foldTyped } from '../segments/fold';
 
 export interface FailedRow {
   id: number;
@@ -193,13 +193,14 @@ export function failureConditions(workspaceId: number, filters: ResolvedFilters,
   if (filters.q && withText) {
     // For the log's pages (each reads its searchBudget of failures at most); the summary, which reads every
     // failure, leaves it out and checks with textMatcher. What it finds is what textMatcher finds.
-    // A name by its folded copies where its contact has them (migration 0040): instr() reads them once.
-    const pattern = foldPattern(filters.q, true);
-    parts.push(sql`((CASE WHEN ct.custom_folded IS NOT NULL
-        THEN instr(coalesce(ct.first_folded, '') || ' ' || coalesce(ct.last_folded, ''), ${foldTyped(filters.q)}) > 0
-        ELSE (coalesce(ct.first_name, '') || ' ' || coalesce(ct.last_name, '')) GLOB ${pattern} END)
-      OR ${identifierHolds(filters.q)}
-      OR coalesce(m.provider_message, '') GLOB ${pattern})`);
+    const name = foldedContains(
+      sql`ct.custom_folded IS NOT NULL`,
+      sql`coalesce(ct.first_folded, '') || ' ' || coalesce(ct.last_folded, '')`,
+      sql`coalesce(ct.first_name, '') || ' ' || coalesce(ct.last_name, '')`,
+      filters.q,
+    );
+    parts.push(sql`(${name} OR ${identifierHolds(filters.q)}
+      OR coalesce(m.provider_message, '') GLOB ${foldPattern(filters.q, true)})`);
   }
   return sql.join(parts, sql` AND `);
 }

@@ -101,8 +101,7 @@ export async function noteBeforeUpdate(
       json_array(c.first_name, c.last_name, c.phone, c.phone_valid, c.phone_problem, c.email, c.language,
         c.custom_fields, c.updated_at,
         (SELECT json_group_array(t.value) FROM json_each(${json(tagIds)}) AS t
-          WHERE NOT EXISTS (SELECT 1 FROM contact_tags AS ct WHERE ct.tag_id = t.value AND ct.contact_id = c.id)),
-        c.first_folded, c.last_folded, c.custom_folded)
+          WHERE NOT EXISTS (SELECT 1 FROM contact_tags AS ct WHERE ct.tag_id = t.value AND ct.contact_id = c.id)))
     FROM contacts AS c
     WHERE c.id IN (SELECT value FROM json_each(${json(ids)})) AND +c.workspace_id = ${workspaceId}
     ON CONFLICT (import_id, kind, id) DO UPDATE SET before = json_set(excluded.before, '$[9]', json(import_undo.before -> 9))
@@ -143,12 +142,10 @@ export async function undoImport(
         const restored = await tx.run(sql`UPDATE contacts SET
             first_name = u.before ->> 0, last_name = u.before ->> 1, phone = u.before ->> 2,
             phone_valid = u.before ->> 3, phone_problem = u.before ->> 4, email = u.before ->> 5,
-            language = u.before ->> 6, custom_fields = u.before ->> 7, updated_at = u.before ->> 8,
-            -- The folded copies as they were; a note without them (taken before the contact was folded) is
-            -- folded just below.
-            first_folded = u.before ->> 10, last_folded = u.before ->> 11, custom_folded = u.before ->> 12
+            language = u.before ->> 6, custom_fields = u.before ->> 7, updated_at = u.before ->> 8
           FROM import_undo AS u WHERE ${these} AND contacts.id = u.id AND +contacts.workspace_id = ${workspaceId}
             AND ${writtenByImport(importId, sql`contacts.updated_at`)}`);
+        // Text put back left the contact unfolded (trigger contacts_folded_stale, migration 0040): folded again.
         await foldUnfolded(
           tx,
           notes.map((n) => Number(n.id)),
